@@ -1,0 +1,26 @@
+// BlockBackend: what a device model (virtio-blk, eMMC) sees of a drive. The block layer
+// (BlockDriverState graph: file protocol, raw/qcow2/luks formats) implements it; devices do
+// not know which format or AIO engine lies beneath.
+
+export interface BlockBackend {
+  readonly id: string;
+  readonly readOnly: boolean;
+  /** Size in bytes of the guest-visible disk. */
+  getLength(): number;
+  /** Read buf.length bytes at offset into buf (buf may be a view of guest RAM). */
+  pread(offset: number, buf: Uint8Array): Promise<void>;
+  pwrite(offset: number, buf: Uint8Array): Promise<void>;
+  flush(): Promise<void>;
+  /** Discard (unmap) a range; may be a no-op with discard=ignore. */
+  pdiscard(offset: number, bytes: number): Promise<void>;
+  /** Make a range read as zeroes; `unmap` allows deallocating it. */
+  pwriteZeroes(offset: number, bytes: number, unmap: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An I/O error from the host (errno name such as 'EIO', 'ENOSPC') to report to the guest. */
+export class BlockIOError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,19 @@
+// Character devices (QEMU's Chardev + CharBackend): the host end of a UART or console.
+// A frontend (device) registers how much it can take and a receive callback; the backend
+// (stdio, file, null, mux) delivers host input and takes guest output.
+
+export interface CharFrontend {
+  /** Bytes the device can accept now (0 = hold input until it can). */
+  canReceive(): number;
+  receive(data: Uint8Array): void;
+}
+
+export interface Chardev {
+  readonly id: string;
+  write(data: Uint8Array): void;
+  /** Attach the device that reads host input (one frontend per chardev; mux adds more). */
+  attach(fe: CharFrontend): void;
+  /** Re-offer held input after the frontend's canReceive() grew (qemu_chr_fe_accept_input). */
+  acceptInput(): void;
+  close(): void;
+}
