@@ -1,0 +1,9 @@
+// All benchmarks, in one run (npm run bench). Never part of the tests.
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+const here = dirname(fileURLToPath(import.meta.url));
+const runs = process.argv[2] ?? '5';
+for (const script of ['boot.js', 'user.js']) {
+  spawnSync(process.execPath, [join(here, script), runs], { stdio: 'inherit' });
+}
