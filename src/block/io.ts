@@ -1,0 +1,68 @@
+// Generic request handling (QEMU's block/io.c): bounds checks and read-modify-write of the
+// unaligned head and tail of a request when a node needs aligned I/O (O_DIRECT files).
+// Format drivers call these on their children instead of the child's methods directly.
+import { QemuError } from '../qemu/error.js';
+import { BlockDriverState } from './block_int.js';
+
+function checkRange(bs: BlockDriverState, offset: number, bytes: number): void {
+  if (offset < 0 || bytes < 0 || !Number.isSafeInteger(offset + bytes)) throw new QemuError('Invalid request range');
+}
+
+/** Serialises read-modify-write cycles on one node so overlapping ones cannot interleave. */
+const rmwLocks = new WeakMap<BlockDriverState, Promise<void>>();
+
+async function withRmwLock<T>(bs: BlockDriverState, fn: () => Promise<T>): Promise<T> {
+  const prev = rmwLocks.get(bs) ?? Promise.resolve();
+  let release!: () => void;
+  const next = new Promise<void>((r) => { release = r; });
+  rmwLocks.set(bs, prev.then(() => next));
+  await prev;
+  try { return await fn(); } finally { release(); }
+}
+
+export async function bdrvPread(bs: BlockDriverState, offset: number, buf: Uint8Array): Promise<void> {
+  checkRange(bs, offset, buf.length);
+  if (buf.length === 0) return;
+  const align = bs.requestAlignment;
+  if (align <= 1 || (offset % align === 0 && buf.length % align === 0)) return bs.preadv(offset, buf);
+  const start = offset - (offset % align);
+  const end = Math.ceil((offset + buf.length) / align) * align;
+  const bounce = new Uint8Array(end - start);
+  await bs.preadv(start, bounce);
+  buf.set(bounce.subarray(offset - start, offset - start + buf.length));
+}
+
+export async function bdrvPwrite(bs: BlockDriverState, offset: number, buf: Uint8Array, flags = 0): Promise<void> {
+  checkRange(bs, offset, buf.length);
+  if (bs.readOnly) throw new QemuError('Block node is read-only');
+  if (buf.length === 0) return;
+  const align = bs.requestAlignment;
+  if (align <= 1 || (offset % align === 0 && buf.length % align === 0)) return bs.pwritev(offset, buf, flags);
+  await withRmwLock(bs, async () => {
+    const start = offset - (offset % align);
+    const end = Math.ceil((offset + buf.length) / align) * align;
+    const bounce = new Uint8Array(end - start);
+    const len = bs.getLength();
+    // Head and tail blocks: read existing bytes (those past EOF read as zero).
+    const readBlock = async (at: number): Promise<void> => {
+      if (at < len) await bs.preadv(at, bounce.subarray(at - start, at - start + align));
+    };
+    await readBlock(start);
+    if (end - align > start) await readBlock(end - align);
+    bounce.set(buf, offset - start);
+    await bs.pwritev(start, bounce, flags);
+  });
+}
+
+/** True when every byte is zero (detect-zeroes, convert's sparse detection). */
+export function bufferIsZero(buf: Uint8Array): boolean {
+  const n = buf.length;
+  let i = 0;
+  if ((buf.byteOffset & 3) === 0) {
+    const words = new Uint32Array(buf.buffer, buf.byteOffset, n >>> 2);
+    for (let w = 0; w < words.length; w++) if (words[w] !== 0) return false;
+    i = words.length << 2;
+  }
+  for (; i < n; i++) if (buf[i] !== 0) return false;
+  return true;
+}
