@@ -47,7 +47,7 @@ function build(prog, outDir) {
   const elf = join(outDir, `${prog.name}.elf`);
   const args = [
     '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-g',
-    '-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany', '-Wall', '-Werror',
+    '-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany', '-Wall', '-Werror', '-fno-strict-aliasing',
     '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
     '-T', join(SRC, 'link.ld'), '-I', SRC,
     join(SRC, 'crt0.S'), join(SRC, 'common.c'), join(SRC, prog.file), '-lgcc', '-o', elf,
