@@ -1,0 +1,164 @@
+// CPURISCVState: one hart's architectural state at fixed offsets inside the shared
+// WebAssembly.Memory. This table is the only place an offset is written: the wasm emitters
+// (tcg/, target/riscv/trans_*.ts) take offsets from STATE, the TypeScript slow paths read the
+// same bytes through CPURISCVState's accessors, and snapshots will walk the table.
+//
+// Per hart, laid out in order (all little-endian):
+//   gpr[32] i64, fpr[32] i64 (raw bits, singles NaN-boxed), pc i64, scalars, CSRs, pmp,
+//   then the soft TLB: tlb[MMU_IDX_COUNT][TLB_KIND_COUNT][TLB_ENTRIES] of {tag i64, addend i64}.
+import type { AddressSpace } from '../../exec/memory.js';
+
+type FieldType = 'i64' | 'i32';
+interface FieldSpec { name: string; type: FieldType; count?: number }
+
+/** Number of soft-TLB entries per (mmu index, access kind): direct-mapped by vpn & (N-1). */
+export const TLB_ENTRIES = 256;
+export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
+/** Access kinds, one TLB each (TinyEMU/QEMU style). */
+export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
+export const TLB_KIND_COUNT = 3;
+/** MMU indexes: which translation regime an access uses (QEMU's mmu_idx).
+ * U: user; S: supervisor; S_SUM: supervisor with sstatus.SUM=1 (may touch U pages);
+ * M: machine (bare, PMP only). MXR changes flush all. */
+export const enum MmuIdx { U = 0, S = 1, S_SUM = 2, M = 3 }
+export const MMU_IDX_COUNT = 4;
+/** A tag that never matches: page-aligned tags have their low 12 bits clear. */
+export const TLB_INVALID_TAG = -1n;
+
+const FIELDS: FieldSpec[] = [
+  { name: 'gpr', type: 'i64', count: 32 },
+  { name: 'fpr', type: 'i64', count: 32 },
+  { name: 'pc', type: 'i64' },
+  /** Scratch for slow-path load/store values crossing the wasm/JS boundary (no BigInt). */
+  { name: 'scratch', type: 'i64', count: 2 },
+  /** LR/SC reservation: address, and valid flag below. */
+  { name: 'load_res', type: 'i64' },
+  { name: 'load_val', type: 'i64' },
+  /** Instructions retired (minstret; mcycle reads the same). */
+  { name: 'instret', type: 'i64' },
+  // CSRs held as full 64-bit values (spec names).
+  { name: 'mstatus', type: 'i64' },
+  { name: 'misa', type: 'i64' },
+  { name: 'medeleg', type: 'i64' },
+  { name: 'mideleg', type: 'i64' },
+  { name: 'mie', type: 'i64' },
+  { name: 'mip', type: 'i64' },
+  { name: 'mtvec', type: 'i64' },
+  { name: 'mepc', type: 'i64' },
+  { name: 'mcause', type: 'i64' },
+  { name: 'mtval', type: 'i64' },
+  { name: 'mscratch', type: 'i64' },
+  { name: 'stvec', type: 'i64' },
+  { name: 'sepc', type: 'i64' },
+  { name: 'scause', type: 'i64' },
+  { name: 'stval', type: 'i64' },
+  { name: 'sscratch', type: 'i64' },
+  { name: 'satp', type: 'i64' },
+  { name: 'menvcfg', type: 'i64' },
+  { name: 'senvcfg', type: 'i64' },
+  { name: 'mhartid', type: 'i64' },
+  { name: 'mcycle_offset', type: 'i64' },
+  /** minstret = instret + minstret_offset (written by csrw minstret; priv owns it). */
+  { name: 'minstret_offset', type: 'i64' },
+  { name: 'pmpaddr', type: 'i64', count: 16 },
+  { name: 'pmpcfg', type: 'i32', count: 4 }, // 16 one-byte entries, packed 4 per i32
+  { name: 'mcounteren', type: 'i32' },
+  { name: 'scounteren', type: 'i32' },
+  { name: 'mcountinhibit', type: 'i32' },
+  /** Current privilege: 0 U, 1 S, 3 M. */
+  { name: 'priv', type: 'i32' },
+  /** Accrued FP exception flags (fcsr[4:0]) and rounding mode (fcsr[7:5]). */
+  { name: 'fflags', type: 'i32' },
+  { name: 'frm', type: 'i32' },
+  /** MMU index for data accesses (honours MPRV/MPP and SUM) and for fetch; kept current by the
+   * TS side whenever priv or mstatus change, read by generated code to pick a TLB. */
+  { name: 'mmu_idx_data', type: 'i32' },
+  { name: 'mmu_idx_fetch', type: 'i32' },
+  /** 1 while the reservation in load_res is valid. */
+  { name: 'load_res_valid', type: 'i32' },
+  /** Remaining instruction budget of the current run() (generated code counts it down). */
+  { name: 'budget', type: 'i32' },
+  /** Non-zero asks generated code to leave at the next instruction boundary. */
+  { name: 'exit_request', type: 'i32' },
+  /** 1 while the hart sleeps in wfi. */
+  { name: 'wfi', type: 'i32' },
+  { name: 'pad0', type: 'i32' },
+];
+
+export interface FieldInfo { offset: number; type: FieldType; count: number }
+
+function layout(): { fields: Record<string, FieldInfo>; tlbOffset: number; size: number } {
+  const fields: Record<string, FieldInfo> = {};
+  let off = 0;
+  for (const f of FIELDS) {
+    const width = f.type === 'i64' ? 8 : 4;
+    off = Math.ceil(off / width) * width;
+    const count = f.count ?? 1;
+    fields[f.name] = { offset: off, type: f.type, count };
+    off += width * count;
+  }
+  const tlbOffset = Math.ceil(off / 64) * 64;
+  const size = tlbOffset + MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
+  return { fields, tlbOffset, size: Math.ceil(size / 4096) * 4096 };
+}
+
+const L = layout();
+/** Byte offsets (relative to a hart's state base) of every field. */
+export const STATE = L.fields as Readonly<Record<string, FieldInfo>>;
+/** Offset of the soft TLB within a hart's state block. */
+export const TLB_OFFSET = L.tlbOffset;
+/** Bytes of one hart's state block (page aligned). */
+export const CPU_STATE_SIZE = L.size;
+
+/** Byte offset, within a hart's state, of TLB entry (idx, kind, i). */
+export function tlbEntryOffset(idx: number, kind: number, i: number): number {
+  return TLB_OFFSET + ((idx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + i) * TLB_ENTRY_BYTES;
+}
+
+export function riscvCpuStateBytes(nharts: number): number {
+  return nharts * CPU_STATE_SIZE;
+}
+
+/** linux-user's hooks (see the CPU contract's user-mode section): when set, the hart runs at
+ * U with satp ignored, translation is this callback (host offset of vaddr, or -1 for a fault),
+ * exceptions are recorded (scause/stval, exit_request) instead of vectored. */
+export interface RISCVUserModeHooks {
+  tlbFill(vaddr: bigint, kind: TlbKind, size: number): number;
+}
+
+/** TypeScript's window onto one hart's state block. */
+export class CPURISCVState {
+  readonly view: DataView;
+  /** Source of the `time` CSR (the machine's mtime, or the host clock in user mode). */
+  rdtime: () => bigint = () => 0n;
+  /** Set by linux-user only. */
+  userMode?: RISCVUserModeHooks;
+  constructor(
+    readonly as: AddressSpace,
+    /** Byte offset of this hart's block inside the WebAssembly.Memory. */
+    readonly base: number,
+    readonly hartid: number,
+  ) {
+    this.view = new DataView(as.memory.buffer);
+  }
+
+  get64(field: string, index = 0): bigint {
+    return this.view.getBigUint64(this.base + STATE[field].offset + index * 8, true);
+  }
+  set64(field: string, value: bigint, index = 0): void {
+    this.view.setBigUint64(this.base + STATE[field].offset + index * 8, BigInt.asUintN(64, value), true);
+  }
+  get32(field: string, index = 0): number {
+    return this.view.getUint32(this.base + STATE[field].offset + index * 4, true);
+  }
+  set32(field: string, value: number, index = 0): void {
+    this.view.setUint32(this.base + STATE[field].offset + index * 4, value >>> 0, true);
+  }
+
+  getGpr(i: number): bigint { return this.get64('gpr', i); }
+  setGpr(i: number, v: bigint): void { if (i !== 0) this.set64('gpr', v, i); }
+  get pc(): bigint { return this.get64('pc'); }
+  set pc(v: bigint) { this.set64('pc', v); }
+  get priv(): number { return this.get32('priv'); }
+  set priv(v: number) { this.set32('priv', v); }
+}

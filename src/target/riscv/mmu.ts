@@ -1,0 +1,230 @@
+// Address translation (privileged spec 4.3-4.6; QEMU's get_physical_address in
+// target/riscv/cpu_helper.c): the Sv39/Sv48/Sv57 page walk, PMP on the page-table reads and on
+// the final address, hardware A/D updates, page vs access faults, and the soft-TLB fill/flush.
+//
+// TLB entry (cpu-state.ts): tag = vaddr & ~0xfff, addend = hostOffset(page) - vpage, entered
+// only for RAM pages whose PMP decision is the same for all 4096 bytes; STORE entries only
+// after D is set in the PTE, LOAD/FETCH only after A is set (the walk sets them first).
+//
+// The walk works on 32-bit halves and doubles (a physical address is exact below 2^53; all of
+// tsqemu's memory lies there, anything above is reported as an access fault) so a fill does
+// not allocate BigInts except for the incoming vaddr and the TLB entry itself.
+import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, MMU_IDX_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
+import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
+import { PmpResult, pmpCheck } from './pmp.js';
+import { riscvRaiseException } from './cpu_helper.js';
+
+/** Result of riscvTlbFill. The returned objects are reused by the next call: read, don't keep. */
+export type TlbFillResult = { hostOffset: number } | { mmioPa: number };
+
+const MAX_SAFE_PA = Number.MAX_SAFE_INTEGER;
+const TWO32 = 0x1_0000_0000;
+
+const PAGE_FAULT = [RiscvExcp.LOAD_PAGE_FAULT, RiscvExcp.STORE_PAGE_FAULT, RiscvExcp.INST_PAGE_FAULT];
+const ACCESS_FAULT = [RiscvExcp.LOAD_ACCESS_FAULT, RiscvExcp.STORE_AMO_ACCESS_FAULT, RiscvExcp.INST_ACCESS_FAULT];
+
+interface MmuCache {
+  /** All TLB entries of this hart, as tag/addend pairs. */
+  tlb: BigInt64Array;
+  /** For compare-and-swap of PTE low words. */
+  mem32: Int32Array;
+  /** A superpage piece was entered since the last full flush. */
+  superpages: boolean;
+}
+const caches = new WeakMap<CPURISCVState, MmuCache>();
+
+function cacheOf(env: CPURISCVState): MmuCache {
+  let c = caches.get(env);
+  if (!c) {
+    const buf = env.as.memory.buffer;
+    c = {
+      tlb: new BigInt64Array(buf, env.base + TLB_OFFSET, (MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES) / 8),
+      mem32: new Int32Array(buf),
+      superpages: false,
+    };
+    caches.set(env, c);
+  }
+  return c;
+}
+
+/** Invalidate every TLB entry of every mmu index and kind. */
+export function riscvTlbFlush(env: CPURISCVState): void {
+  const c = cacheOf(env);
+  c.tlb.fill(-1n);
+  c.superpages = false;
+}
+
+/** Invalidate the entries of one virtual page (sfence.vma rs1); any cached superpage piece
+ * forces a full flush, because its other 4 KiB pieces sit in other slots. */
+export function riscvTlbFlushPage(env: CPURISCVState, vaddr: bigint): void {
+  const c = cacheOf(env);
+  if (c.superpages) { riscvTlbFlush(env); return; }
+  const tag = BigInt.asIntN(64, vaddr & ~0xfffn);
+  const slot = Number((vaddr >> 12n) & BigInt(TLB_ENTRIES - 1));
+  for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
+    const i = (e * TLB_ENTRIES + slot) * 2;
+    if (c.tlb[i] === tag) { c.tlb[i] = -1n; c.tlb[i + 1] = -1n; }
+  }
+}
+
+function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superpage: boolean): void {
+  const c = cacheOf(env);
+  const slot = Number((vpage >> 12n) & BigInt(TLB_ENTRIES - 1));
+  const i = ((mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + slot) * 2;
+  c.tlb[i] = BigInt.asIntN(64, vpage);
+  c.tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
+  if (superpage) c.superpages = true;
+}
+
+const hostResult = { hostOffset: 0 };
+const mmioResult = { mmioPa: 0 };
+
+/** Privilege an mmu index translates for. */
+function idxPriv(mmuIdx: number): number {
+  return mmuIdx === MmuIdx.M ? Priv.M : mmuIdx === MmuIdx.U ? Priv.U : Priv.S;
+}
+
+/**
+ * Translate vaddr for an access of `size` bytes (not crossing a page) through mmu index
+ * `mmuIdx`, check PMP, and fill the TLB entry when the page is cacheable RAM. On a fault, raise
+ * the exception (tval = vaddr) and return null.
+ */
+export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, size: number, mmuIdx: number): TlbFillResult | null {
+  const va = BigInt.asUintN(64, vaddr);
+  if (env.userMode) return userTlbFill(env, va, kind, size, mmuIdx);
+  const lo = Number(va & 0xffffffffn);
+  const hi = Number(va >> 32n);
+  const priv = idxPriv(mmuIdx);
+  let pa: number;
+  let superpage = false;
+  const satpMode = Number(env.get64('satp') >> 60n);
+  if (priv === Priv.M || satpMode === SatpMode.BARE) {
+    pa = hi >= 0x200000 ? -2 : hi * TWO32 + lo; // >= 2^53: nothing is mapped there
+  } else {
+    pa = walk(env, lo, hi, kind, priv, mmuIdx === MmuIdx.S_SUM, satpMode);
+    superpage = walkSuperpage;
+  }
+  if (pa < 0) {
+    riscvRaiseException(env, pa === -1 ? PAGE_FAULT[kind] : ACCESS_FAULT[kind], va);
+    return null;
+  }
+  const pmp = pmpCheck(env, pa, size, kind, priv);
+  if (!(pmp & PmpResult.ALLOWED)) {
+    riscvRaiseException(env, ACCESS_FAULT[kind], va);
+    return null;
+  }
+  const write = kind === TlbKind.STORE;
+  const host = env.as.ramHostOffset(pa, size, write);
+  if (host < 0) {
+    mmioResult.mmioPa = pa;
+    return mmioResult;
+  }
+  const pageOff = lo & 0xfff;
+  if ((pmp & PmpResult.PAGE_UNIFORM) && env.as.ramHostOffset(pa - pageOff, 4096, write) >= 0) {
+    tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, superpage);
+  }
+  hostResult.hostOffset = host;
+  return hostResult;
+}
+
+function userTlbFill(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, mmuIdx: number): TlbFillResult | null {
+  const host = env.userMode!.tlbFill(va, kind, size);
+  if (host < 0) {
+    riscvRaiseException(env, PAGE_FAULT[kind], va);
+    return null;
+  }
+  const pageOff = Number(va & 0xfffn);
+  tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, false);
+  hostResult.hostOffset = host;
+  return hostResult;
+}
+
+/** Set by walk(): the leaf was a superpage. */
+let walkSuperpage = false;
+
+/** Index bits [shift+8 : shift] of the 64-bit vaddr hi:lo. */
+function vpn(lo: number, hi: number, shift: number): number {
+  if (shift >= 32) return (hi >>> (shift - 32)) & 0x1ff;
+  if (shift + 9 <= 32) return (lo >>> shift) & 0x1ff;
+  return ((lo >>> shift) | (hi << (32 - shift))) & 0x1ff;
+}
+
+/** vaddr mod 2^shift, shift in {12, 21, 30, 39, 48}. */
+function pageOffset(lo: number, hi: number, shift: number): number {
+  if (shift < 32) return lo & ((1 << shift) - 1);
+  return (hi & ((1 << (shift - 32)) - 1)) * TWO32 + lo;
+}
+
+/**
+ * The page walk. Returns the physical address, -1 for a page fault, -2 for an access fault.
+ * QEMU order of checks: canonical vaddr, then per level: PMP on the PTE address, the read,
+ * reserved bits (63:54: no Svnapot/Svpbmt here), V, leaf or pointer.
+ */
+function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: number, sum: boolean, mode: number): number {
+  if (mode < SatpMode.SV39 || mode > SatpMode.SV57) return -1;
+  const levels = mode - 5; // Sv39: 3, Sv48: 4, Sv57: 5
+  const vaBits = 12 + 9 * levels;
+  // Bits 63..vaBits-1 must all equal bit vaBits-1.
+  const topMask = (0xffffffff << (vaBits - 1 - 32)) >>> 0;
+  const top = (hi & topMask) >>> 0;
+  if (top !== 0 && top !== topMask) return -1;
+  const mxr = (env.get32('mstatus') & Mstatus.MXR) !== 0;
+  const as = env.as;
+  const view = as.view;
+  const satpPpn = Number(env.get64('satp') & 0xfffffffffffn);
+  restart: for (;;) {
+    let base = satpPpn * 4096;
+    for (let level = levels - 1; level >= 0; level--) {
+      const shift = 12 + 9 * level;
+      const pteAddr = base + vpn(lo, hi, shift) * 8;
+      if (pteAddr > MAX_SAFE_PA) return -2;
+      if (!(pmpCheck(env, pteAddr, 8, TlbKind.LOAD, Priv.S) & PmpResult.ALLOWED)) return -2;
+      const host = as.ramHostOffset(pteAddr, 8);
+      let plo: number;
+      let phi: number;
+      if (host >= 0) {
+        plo = view.getUint32(host, true);
+        phi = view.getUint32(host + 4, true);
+      } else {
+        const v = as.load(pteAddr, 8);
+        if (v === undefined) return -2;
+        plo = Number(v & 0xffffffffn);
+        phi = Number(v >> 32n);
+      }
+      if (phi & 0xffc00000) return -1; // N, PBMT, reserved
+      if (!(plo & Pte.V)) return -1;
+      const ppn = (phi & 0x3fffff) * 0x400000 + (plo >>> 10);
+      if (!(plo & (Pte.R | Pte.W | Pte.X))) {
+        if (plo & (Pte.D | Pte.A | Pte.U)) return -1; // reserved in a pointer
+        base = ppn * 4096;
+        continue;
+      }
+      // Leaf.
+      if ((plo & (Pte.R | Pte.W)) === Pte.W) return -1; // W without R is reserved
+      if (plo & Pte.U) {
+        if (priv !== Priv.U && (!sum || kind === TlbKind.FETCH)) return -1;
+      } else if (priv !== Priv.S) {
+        return -1;
+      }
+      if (level > 0 && ppn % 2 ** (9 * level) !== 0) return -1; // misaligned superpage
+      let ok: boolean;
+      if (kind === TlbKind.LOAD) ok = (plo & Pte.R) !== 0 || (mxr && (plo & Pte.X) !== 0);
+      else if (kind === TlbKind.STORE) ok = (plo & Pte.W) !== 0;
+      else ok = (plo & Pte.X) !== 0;
+      if (!ok) return -1;
+      const want = (plo | Pte.A | (kind === TlbKind.STORE ? Pte.D : 0)) >>> 0;
+      if (want !== plo) {
+        // Hardware A/D update, atomic against other harts (QEMU: cmpxchg, retry on change).
+        const wh = as.ramHostOffset(pteAddr, 8, true);
+        if (wh < 0) return -1;
+        const c = cacheOf(env);
+        if (Atomics.compareExchange(c.mem32, wh >> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
+        as.onRamWrite(pteAddr, 8);
+      }
+      walkSuperpage = level > 0;
+      const pa = ppn * 4096 + pageOffset(lo, hi, shift);
+      return pa > MAX_SAFE_PA ? -2 : pa;
+    }
+    return -1;
+  }
+}
