@@ -17,9 +17,9 @@ import { exactAdd, exactDiv, exactMul, exactMulAdd, exactSqrt } from './softfloa
 export * from './softfloat-types.js';
 
 const SPLITTER = 134217729; // 2^27 + 1 (Veltkamp)
-const TWO_M960 = 1.0261342003245941e-289; // 2^-960: below, TwoProduct's low parts may underflow
-const TWO_P995 = 4.1094775264306486e+299; // 2^995: above, the split may overflow
-const TWO_P128 = 3.402823669209385e+38;
+const TWO_M960 = 2 ** -960; // 2^-960: below, TwoProduct's low parts may underflow
+const TWO_P995 = 2 ** 995; // 2^995: above, the split or its products may overflow
+const TWO_P128 = 2 ** 128;
 
 /** Exact a*b - p for p = RN(a*b), when no part over- or underflows (Dekker). */
 function twoProductError(a: number, b: number, p: number): number {
@@ -134,7 +134,7 @@ export function float64Sub(a: number, b: number, s: FloatStatus): number {
 export function float64Mul(a: number, b: number, s: FloatStatus): number {
   const r = a * b;
   const ar = Math.abs(r), aa = Math.abs(a), ab = Math.abs(b);
-  if (ar >= TWO_M960 && ar < Infinity && aa <= TWO_P995 && ab <= TWO_P995 &&
+  if (ar >= TWO_M960 && ar <= TWO_P995 && aa <= TWO_P995 && ab <= TWO_P995 &&
     aa >= F64_MIN_NORMAL && ab >= F64_MIN_NORMAL) {
     const err = twoProductError(a, b, r);
     return err === 0 ? r : round64(r, err, true, s);
@@ -146,7 +146,8 @@ export function float64Mul(a: number, b: number, s: FloatStatus): number {
 export function float64Div(a: number, b: number, s: FloatStatus): number {
   const r = a / b;
   const ar = Math.abs(r), aa = Math.abs(a), ab = Math.abs(b);
-  if (ar >= F64_MIN_NORMAL && ar <= TWO_P995 && ab >= F64_MIN_NORMAL && ab <= TWO_P995 && aa >= TWO_M960) {
+  if (ar >= F64_MIN_NORMAL && ar <= TWO_P995 && ab >= F64_MIN_NORMAL && ab <= TWO_P995 &&
+    aa >= TWO_M960 && aa <= TWO_P995) {
     const p = r * b;
     const rem = (a - p) - twoProductError(r, b, p); // exact a - r*b
     if (rem === 0) return r;
@@ -157,7 +158,7 @@ export function float64Div(a: number, b: number, s: FloatStatus): number {
 }
 
 export function float64Sqrt(a: number, s: FloatStatus): number {
-  if (a >= TWO_M960 && a < Infinity) {
+  if (a >= TWO_M960 && a <= TWO_P995) {
     const r = Math.sqrt(a);
     const p = r * r;
     const rem = (a - p) - twoProductError(r, r, p);
