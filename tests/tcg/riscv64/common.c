@@ -170,7 +170,9 @@ void m_trap_handler(struct trap_frame *f) {
     checks_failed++;
     finish();
   }
-  if ((f->cause == CAUSE_ECALL_U || f->cause == CAUSE_ECALL_S || f->cause == CAUSE_ECALL_M) &&
+  /* run_in_mode's return (an ebreak when forwarded by the S handler) */
+  if ((f->cause == CAUSE_ECALL_U || f->cause == CAUSE_ECALL_S || f->cause == CAUSE_ECALL_M ||
+       f->cause == CAUSE_BREAKPOINT) &&
       f->regs[17] == MAGIC_RETURN_TO_M) {
     extern char return_to_m[];
     f->epc = (u64)return_to_m;
@@ -195,6 +197,10 @@ void m_trap_handler(struct trap_frame *f) {
 
 /* S-mode handler (installed by tests that delegate): records and skips. */
 void s_trap_handler(struct trap_frame *f) {
+  if ((f->cause == CAUSE_ECALL_U || f->cause == CAUSE_ECALL_S) && f->regs[17] == MAGIC_RETURN_TO_M) {
+    /* delegated return ecall of run_in_mode: forward to M (does not come back) */
+    asm volatile("mv a7, %0\n\tebreak" : : "r"((u64)MAGIC_RETURN_TO_M) : "a7", "memory");
+  }
   strap.count++;
   strap.cause = f->cause;
   strap.tval = f->tval;
