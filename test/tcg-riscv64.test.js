@@ -46,7 +46,7 @@ function listPrograms() {
 function build(prog, outDir) {
   const elf = join(outDir, `${prog.name}.elf`);
   const args = [
-    '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-g',
+    '-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2', '-g',
     '-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany', '-Wall', '-Werror', '-fno-strict-aliasing',
     '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
     '-T', join(SRC, 'link.ld'), '-I', SRC,
