@@ -179,7 +179,7 @@ function floatTriples(fmt) {
   const sp = specials(f).filter((_, i) => i % 4 === 0).slice(0, 11);
   const out = [];
   for (const a of sp) for (const b of sp) for (const c of sp) out.push([a, b, c]);
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 3000; i++) {
     const a = rndInt(5) ? randVal(f, -20, 20) : randAny(f), b = rndInt(5) ? randVal(f, -20, 20) : randAny(f);
     let c;
     const k = rndInt(3);
@@ -290,6 +290,19 @@ test('helperFp matches qemu-riscv64 bit for bit (results and fflags)', { skip },
       }
     });
     const ms = performance.now() - t0;
+    // What the vectors exercised: per instruction, how many raised each flag under QEMU.
+    const seen = FP_OP_NAMES.map(() => [0, 0, 0, 0, 0]);
+    vecs.forEach((v, i) => {
+      const fl = ref.readUInt32LE(i * 16 + 8);
+      for (let b = 0; b < 5; b++) if (fl & (1 << b)) seen[v.op][b]++;
+    });
+    t.diagnostic('flags raised (NX UF OF DZ NV): ' +
+      FP_OP_NAMES.map((m, op) => `${m} ${seen[op].join('/')}`).join(', '));
+    for (const m of ['fadd', 'fsub', 'fmul', 'fdiv', 'fmadd', 'fnmadd'].flatMap((b) => [`${b}.s`, `${b}.d`])) {
+      const c = seen[FP_OP_NAMES.indexOf(m)];
+      assert.ok(c[0] > 100 && c[2] > 10 && c[4] > 10, `${m} vectors raise NX, OF and NV`);
+      if (!m.startsWith('fadd') && !m.startsWith('fsub')) assert.ok(c[1] > 10, `${m} vectors raise UF`);
+    }
     t.diagnostic(`${vecs.length} vectors, ${FP_OP_NAMES.length} instructions, helperFp side ${ms.toFixed(0)} ms`);
     let total = 0;
     for (const [name, list] of bad) {

@@ -10,7 +10,7 @@
 // BigInt path in softfloat-exact.ts. See softfloat-types.ts for how values are represented.
 import {
   F32_DEFAULT_NAN, F32_MIN_NORMAL, F64_MIN_NORMAL, FloatFlag, FloatRound, FloatStatus, FMT32, FMT64,
-  f32Bits, f32Value, f64FromBigBits, f64StepAway, f64StepToZero, f64ToBigBits,
+  f32Bits, f32Value, f64FromBigBits, f64LowWord, f64StepAway, f64StepToZero, f64ToBigBits,
 } from './softfloat-types.js';
 import { exactAdd, exactDiv, exactMul, exactMulAdd, exactSqrt } from './softfloat-exact.js';
 
@@ -168,9 +168,45 @@ export function float64Sqrt(a: number, s: FloatStatus): number {
   return slow64(exactSqrt(FMT64, f64ToBigBits(a), s));
 }
 
-/** Fused multiply-add: (-1)^negProduct*a*b + (-1)^negC*c, one rounding (exact path). */
+const TWO_M1020 = 2 ** -1020;
+
+/**
+ * Fused multiply-add: (-1)^negProduct*a*b + (-1)^negC*c with one rounding. Fast path: Boldo and
+ * Melquiond's emulation, RN(th + RO(tl + ul)) with a*b = uh + ul exactly, c + uh = th + tl
+ * exactly and RO rounding to odd; the exact error of the last sum (plus the sign of the
+ * rounding-to-odd error) then drives the directed modes. Anything near the edges of the
+ * exponent range, zeros and specials take the exact path.
+ */
 export function float64MulAdd(a: number, b: number, c: number, negProduct: boolean, negC: boolean,
   s: FloatStatus): number {
+  const x = negProduct ? -a : a, z = negC ? -c : c;
+  const uh = x * b;
+  const au = Math.abs(uh), aa = Math.abs(a), ab = Math.abs(b);
+  if (au >= TWO_M960 && au <= TWO_P995 && aa >= F64_MIN_NORMAL && aa <= TWO_P995 &&
+    ab >= F64_MIN_NORMAL && ab <= TWO_P995 && Math.abs(z) <= TWO_P995) {
+    const ul = twoProductError(x, b, uh);
+    const th = z + uh;
+    let bv = th - z;
+    const tl = (z - (th - bv)) + (uh - bv);
+    let v = tl + ul;
+    bv = v - tl;
+    const w = (tl - (v - bv)) + (ul - bv);
+    let stepped = false;
+    if (w !== 0 && (f64LowWord(v) & 1) === 0) { // round to odd
+      v = (w > 0) === (v > 0) ? f64StepAway(v) : f64StepToZero(v);
+      stepped = true;
+    }
+    const r = th + v;
+    const ar = Math.abs(r);
+    if (ar >= TWO_M1020 && ar <= TWO_P995) {
+      bv = r - th;
+      const e1 = (th - (r - bv)) + (v - bv);
+      if (w === 0) return e1 === 0 ? r : round64(r, e1, true, s);
+      // exact - r = e1 + d, d the rounding-to-odd error: |d| < ulp(v) <= |e1| unless e1 is 0
+      const dSign = (w > 0) !== stepped ? 1 : -1;
+      return round64(r, e1 !== 0 ? e1 : dSign, false, s);
+    }
+  }
   return slow64(exactMulAdd(FMT64, f64ToBigBits(a), f64ToBigBits(b), f64ToBigBits(c), negProduct, negC, s));
 }
 
