@@ -79,7 +79,9 @@ int main(void) {
 
 // ---- vectors ----
 
-let seed = 0x9e3779b9;
+// TSQEMU_SLOW=1 multiplies the random vectors by 8; TSQEMU_FPU_SEED picks another fixed seed.
+const SCALE = process.env.TSQEMU_SLOW ? 8 : 1;
+let seed = Number(process.env.TSQEMU_FPU_SEED ?? 0x9e3779b9) >>> 0;
 function rnd32() { // mulberry32, fixed seed
   seed = (seed + 0x6d2b79f5) >>> 0;
   let t = seed;
@@ -144,7 +146,7 @@ function floatPairs(fmt) {
   const f = FMT[fmt], sp = specials(f), out = [];
   for (const a of sp) for (const b of sp) out.push([a, b]);
   const bias = (1 << (f.ebits - 1)) - 1;
-  for (let i = 0; i < 700; i++) {
+  for (let i = 0; i < 700 * SCALE; i++) {
     const a = randAny(f);
     const k = rndInt(4);
     let b;
@@ -164,8 +166,8 @@ function floatPairs(fmt) {
 
 function floatSingles(fmt) {
   const f = FMT[fmt], out = [...specials(f)];
-  for (let i = 0; i < 500; i++) out.push(randAny(f));
-  for (let i = 0; i < 200; i++) { // near integer boundaries for fcvt to int
+  for (let i = 0; i < 500 * SCALE; i++) out.push(randAny(f));
+  for (let i = 0; i < 200 * SCALE; i++) { // near integer boundaries for fcvt to int
     const x = [2 ** 31, 2 ** 32, 2 ** 63, 2 ** 64, 1, 2 ** 24, 2 ** 53][rndInt(7)] * (rndInt(2) ? -1 : 1);
     const b = f.bitsOf(f.round(x)) + BigInt(rndInt(5)) - 2n;
     out.push(b);
@@ -179,7 +181,7 @@ function floatTriples(fmt) {
   const sp = specials(f).filter((_, i) => i % 4 === 0).slice(0, 11);
   const out = [];
   for (const a of sp) for (const b of sp) for (const c of sp) out.push([a, b, c]);
-  for (let i = 0; i < 3000; i++) {
+  for (let i = 0; i < 3000 * SCALE; i++) {
     const a = rndInt(5) ? randVal(f, -20, 20) : randAny(f), b = rndInt(5) ? randVal(f, -20, 20) : randAny(f);
     let c;
     const k = rndInt(3);
@@ -199,7 +201,7 @@ function intSingles() {
   const out = [0n, 1n, 2n, 3n, (1n << 64n) - 1n, (1n << 31n) - 1n, 1n << 31n, (1n << 32n) - 1n, 1n << 32n,
     (1n << 63n) - 1n, 1n << 63n, (1n << 24n) + 1n, (1n << 24n) + 3n, (1n << 53n) + 1n, (1n << 53n) + 3n,
     (1n << 25n) + 2n, (1n << 54n) + 2n, 0xffffffff80000000n, 0xffffffff7fffffffn, 0x00000000ffffff7fn];
-  for (let i = 0; i < 700; i++) {
+  for (let i = 0; i < 700 * SCALE; i++) {
     const k = rndInt(4);
     let v = rnd64();
     if (k === 1) v &= (1n << BigInt(rndInt(64) + 1)) - 1n;
