@@ -1,0 +1,142 @@
+// Guest file descriptors. A guest fd names a real host descriptor (guest fd -> host fd in shared
+// memory, so every thread sees one table). dup() makes a second guest fd for the SAME host fd:
+// the open file description (offset, flags) is then truly shared, also with forked children,
+// which get each host fd placed at the guest's number. Node can neither dup nor lseek a host fd,
+// so the table is the only place where these exist; a host fd is closed with its last guest fd.
+import {
+  CWD_BYTES, CWD_OFFSET, FD_FLAGS_OFFSET, FD_TABLE_OFFSET, FdFlag, HOST_OFFSETS_OFFSET, KernelWord, MAX_FDS,
+  MAX_HOST_FDS,
+} from './layout.js';
+import { GuestMM, lockWord, unlockWord } from './mmap.js';
+import { Errno, SyscallError } from './errno.js';
+
+export class FdTable {
+  private readonly hostOf: Int32Array; // host fd + 1; 0 = free
+  private readonly flags: Uint8Array;
+  private readonly offsets: Float64Array;
+  private readonly cwdBytes: Uint8Array;
+
+  constructor(readonly mm: GuestMM, private readonly closeHost: (fd: number) => void) {
+    const buf = mm.memory.buffer;
+    this.hostOf = new Int32Array(buf, FD_TABLE_OFFSET, MAX_FDS);
+    this.flags = new Uint8Array(buf, FD_FLAGS_OFFSET, MAX_FDS);
+    this.offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_HOST_FDS);
+    this.cwdBytes = new Uint8Array(buf, CWD_OFFSET, CWD_BYTES);
+  }
+
+  private lock(): void { lockWord(this.mm.kw, KernelWord.FD_LOCK); }
+  private unlock(): void { unlockWord(this.mm.kw, KernelWord.FD_LOCK); }
+
+  /** Host fd of guest fd `fd`, EBADF when not open. */
+  host(fd: number): number {
+    if (!(fd >= 0 && fd < MAX_FDS)) throw new SyscallError(Errno.EBADF);
+    const h = Atomics.load(this.hostOf, fd);
+    if (h === 0) throw new SyscallError(Errno.EBADF);
+    return h - 1;
+  }
+
+  isOpen(fd: number): boolean { return fd >= 0 && fd < MAX_FDS && Atomics.load(this.hostOf, fd) !== 0; }
+
+  /** Install host fd at the lowest free guest number >= min. */
+  install(hostFd: number, cloexec: boolean, min = 0): number {
+    this.lock();
+    try {
+      for (let g = Math.max(0, min); g < MAX_FDS; g++) {
+        if (this.hostOf[g] === 0) {
+          this.hostOf[g] = hostFd + 1;
+          this.flags[g] = FdFlag.USED | (cloexec ? FdFlag.CLOEXEC : 0);
+          return g;
+        }
+      }
+    } finally { this.unlock(); }
+    throw new SyscallError(Errno.EMFILE);
+  }
+
+  /** Place host fd at exactly guest fd `g` (dup2/dup3), closing what was there. */
+  installAt(hostFd: number, g: number, cloexec: boolean): void {
+    if (!(g >= 0 && g < MAX_FDS)) throw new SyscallError(Errno.EBADF);
+    this.lock();
+    const old = this.hostOf[g];
+    this.hostOf[g] = hostFd + 1;
+    this.flags[g] = FdFlag.USED | (cloexec ? FdFlag.CLOEXEC : 0);
+    this.unlock();
+    if (old !== 0 && old - 1 !== hostFd) this.releaseHost(old - 1);
+  }
+
+  close(fd: number): void {
+    const h = this.host(fd);
+    this.lock();
+    this.hostOf[fd] = 0;
+    this.flags[fd] = 0;
+    this.unlock();
+    this.releaseHost(h);
+  }
+
+  /** Close the host fd when no guest fd names it any more. */
+  private releaseHost(h: number): void {
+    for (let g = 0; g < MAX_FDS; g++) if (Atomics.load(this.hostOf, g) === h + 1) return;
+    if (h < MAX_HOST_FDS) this.offsets[h] = 0;
+    try { this.closeHost(h); } catch { /* already gone */ }
+  }
+
+  cloexec(fd: number): boolean { this.host(fd); return (this.flags[fd] & FdFlag.CLOEXEC) !== 0; }
+  setCloexec(fd: number, on: boolean): void {
+    this.host(fd);
+    this.flags[fd] = FdFlag.USED | (on ? FdFlag.CLOEXEC : 0);
+  }
+
+  /** Close every close-on-exec descriptor (execve). */
+  closeOnExec(): void {
+    for (let g = 0; g < MAX_FDS; g++) if (this.hostOf[g] !== 0 && (this.flags[g] & FdFlag.CLOEXEC)) this.close(g);
+  }
+
+  /** Explicit offset of a host fd after lseek, or null while the host offset is in use. */
+  offset(h: number): number | null {
+    const v = h < MAX_HOST_FDS ? this.offsets[h] : 0;
+    return v === 0 ? null : v - 1;
+  }
+  setOffset(h: number, off: number): void {
+    if (h >= MAX_HOST_FDS) throw new SyscallError(Errno.ESPIPE);
+    this.offsets[h] = off + 1;
+  }
+
+  /** Guest fd -> host fd for every open guest fd (-1 for a hole), up to the highest. */
+  snapshot(): number[] {
+    const out: number[] = [];
+    for (let g = 0; g < MAX_FDS; g++) out.push(this.hostOf[g] - 1);
+    while (out.length && out[out.length - 1] < 0) out.pop();
+    return out;
+  }
+
+  /** Explicit offsets of the open host fds, for a forked child. */
+  offsetsSnapshot(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let g = 0; g < MAX_FDS; g++) {
+      const h = this.hostOf[g] - 1;
+      if (h >= 0 && h < MAX_HOST_FDS && this.offsets[h] !== 0) out.push([g, this.offsets[h] - 1]);
+    }
+    return out;
+  }
+
+  get cwd(): string {
+    const n = this.cwdBytes.indexOf(0);
+    return new TextDecoder().decode(this.cwdBytes.slice(0, n < 0 ? 0 : n));
+  }
+  set cwd(path: string) {
+    const b = new TextEncoder().encode(path);
+    if (b.length >= CWD_BYTES) throw new SyscallError(Errno.ENAMETOOLONG);
+    this.cwdBytes.fill(0);
+    this.cwdBytes.set(b);
+  }
+}
+
+/** Normalize an absolute path: collapse "//", "." and ".." (lexically, as a prefix would). */
+export function normalizePath(p: string): string {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}

@@ -1,0 +1,76 @@
+// What the user-mode emulator needs from the host, injected by src/host/node/user-host.ts.
+// The shapes follow node:fs so the Node side is a thin adapter; failures throw objects with a
+// negative `errno` (as Node's do), which the dispatcher turns into -errno for the guest.
+
+export interface HostStat {
+  dev: bigint; ino: bigint; mode: bigint; nlink: bigint; uid: bigint; gid: bigint; rdev: bigint;
+  size: bigint; blksize: bigint; blocks: bigint;
+  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint; birthtimeNs: bigint;
+}
+
+export interface HostDirent { name: string; type: number /* DT_* */ }
+
+export interface HostStatfs { type: bigint; bsize: bigint; blocks: bigint; bfree: bigint; bavail: bigint; files: bigint; ffree: bigint }
+
+export interface HostFs {
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): void;
+  /** pos null: at (and moving) the descriptor's offset. */
+  read(fd: number, buf: Uint8Array, pos: number | null): number;
+  write(fd: number, buf: Uint8Array, pos: number | null): number;
+  fstat(fd: number): HostStat;
+  stat(path: string): HostStat;
+  lstat(path: string): HostStat;
+  readdir(path: string): HostDirent[];
+  readlink(path: string): string;
+  mkdir(path: string, mode: number): void;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  rename(from: string, to: string): void;
+  link(from: string, to: string): void;
+  symlink(target: string, path: string): void;
+  chmod(path: string, mode: number): void;
+  fchmod(fd: number, mode: number): void;
+  chown(path: string, uid: number, gid: number, follow: boolean): void;
+  fchown(fd: number, uid: number, gid: number): void;
+  utimes(path: string, atime: number, mtime: number, follow: boolean): void;
+  futimes(fd: number, atime: number, mtime: number): void;
+  truncate(path: string, len: number): void;
+  ftruncate(fd: number, len: number): void;
+  fsync(fd: number): void;
+  fdatasync(fd: number): void;
+  access(path: string, mode: number): void;
+  statfs(path: string): HostStatfs;
+  isatty(fd: number): boolean;
+  /** A new pipe: [read end, write end] (blocking descriptors). */
+  pipe(): [number, number];
+}
+
+export interface SpawnRequest {
+  /** Serialized process image for the child to resume from. */
+  image: Uint8Array;
+  /** Host fd to place at each guest fd number in the child (-1: closed). */
+  fds: number[];
+  cwd: string;
+}
+
+export interface HostProcess {
+  pid: number; ppid: number; uid: number; euid: number; gid: number; egid: number;
+  hostname: string; release: string;
+  /** Start a child emulator that resumes `image`; returns its pid. */
+  spawnChild(req: SpawnRequest): number;
+  /** Block until a child changes state: [pid, wait status] or null when there is none
+   * (`pid` -1 any child, else that one); `nohang`: return [0, 0] when none is ready. */
+  waitChild(pid: number, nohang: boolean): [number, number] | null;
+  /** Finish the whole process: exit status, or death by signal. */
+  exit(status: number, signal: number): never;
+  kill(pid: number, sig: number): void;
+  randomBytes(n: number): Uint8Array;
+  /** Nanoseconds since the epoch (CLOCK_REALTIME) and of a monotonic clock. */
+  realtimeNs(): bigint;
+  monotonicNs(): bigint;
+  cpuTimeNs(): bigint;
+  sleepMs(ms: number): void;
+  /** Log text (the -D file or stderr). */
+  log(text: string): void;
+}

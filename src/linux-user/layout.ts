@@ -1,0 +1,90 @@
+// Where everything of a user-mode process lives inside the one shared WebAssembly.Memory.
+//
+// Host memory (4 GiB, shared by every guest thread's worker):
+//   [0, 64K)                        unused (a zero host offset is never valid)
+//   [STATE_OFFSET, +MAX_THREADS*CPU_STATE_SIZE)   one CPU state block per guest thread slot
+//   [KERNEL_OFFSET, +KERNEL_BYTES)  "kernel" data every thread must see: the page protection
+//                                   table, the fd table, locks, thread slots, pending signals
+//   [GUEST_BASE, 4 GiB)             the guest address space: guest VA v is host offset GUEST_BASE+v
+//
+// Guest address space (TASK_SIZE = 4 GiB - GUEST_BASE):
+//   0x10000..                       non-PIE executables at their link addresses, then brk
+//   ET_DYN_BASE                     PIE executables
+//   ... mmap area, allocated top-down from MMAP_BASE (the interpreter goes here too)
+//   [STACK_TOP - STACK_SIZE, STACK_TOP)   the main thread's stack
+//   [SIGTRAMP_PAGE, +4K)            the signal return trampoline (Linux puts it in the vDSO)
+import { CPU_STATE_SIZE } from '../target/riscv/cpu-state.js';
+
+export const TARGET_PAGE_SIZE = 4096;
+export const TARGET_PAGE_BITS = 12;
+export const HOST_MEMORY_PAGES = 65536; // 64 KiB wasm pages: the whole 4 GiB
+export const MAX_THREADS = 128;
+export const STATE_OFFSET = 0x10000;
+export const KERNEL_OFFSET = align(STATE_OFFSET + MAX_THREADS * CPU_STATE_SIZE, 0x100000);
+export const GUEST_BASE = 0x2000000;
+export const TASK_SIZE = 0x100000000 - GUEST_BASE;
+export const GUEST_PAGES = TASK_SIZE / TARGET_PAGE_SIZE;
+
+export const ET_DYN_BASE = 0x40000000;
+export const SIGTRAMP_PAGE = TASK_SIZE - TARGET_PAGE_SIZE;
+export const STACK_TOP = SIGTRAMP_PAGE - 0x10000;
+export const STACK_SIZE = 8 * 1024 * 1024;
+export const MMAP_BASE = STACK_TOP - STACK_SIZE - 0x1000000;
+/** Stacks of threads come from mmap (the guest's libc allocates them); nothing reserved here. */
+
+// Kernel area, laid out in order.
+/** Page protection bytes, one per guest page (PageFlag bits). */
+export const PAGE_TABLE_OFFSET = KERNEL_OFFSET;
+export const MAX_FDS = 1024;
+/** Int32 per guest fd: host fd, or -1 when free. */
+export const FD_TABLE_OFFSET = align(PAGE_TABLE_OFFSET + GUEST_PAGES, 4096);
+/** Uint8 per guest fd: FdFlag bits. */
+export const FD_FLAGS_OFFSET = FD_TABLE_OFFSET + MAX_FDS * 4;
+/** Int32 words: locks and process-wide counters (KernelWord). */
+export const KWORDS_OFFSET = align(FD_FLAGS_OFFSET + MAX_FDS, 4096);
+export const KWORDS_COUNT = 64;
+/** Per thread slot: Int32 words (ThreadWord). */
+export const THREAD_WORDS = 16;
+export const THREADS_OFFSET = KWORDS_OFFSET + KWORDS_COUNT * 4;
+/** Signal actions: 64 x {handler u64, flags u64, mask u64}. */
+export const SIGACTION_OFFSET = align(THREADS_OFFSET + MAX_THREADS * THREAD_WORDS * 4, 64);
+/** The current directory, NUL-terminated (chdir in one thread is seen by all). */
+export const CWD_OFFSET = SIGACTION_OFFSET + 64 * 24;
+export const CWD_BYTES = 4096;
+/** Float64 per host fd: explicit file offset + 1 after the guest seeked it (0: the host
+ * descriptor's own offset is used; Node cannot lseek). */
+export const MAX_HOST_FDS = 4096;
+export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
+export const KERNEL_END = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
+export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
+
+export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8 }
+export const enum FdFlag { CLOEXEC = 1, USED = 2 }
+
+/** Process-wide words (index into the Int32Array at KWORDS_OFFSET). */
+export const enum KernelWord {
+  MM_LOCK = 0, FD_LOCK = 1, BRK_START = 2, BRK_CUR = 3, MMAP_HINT = 4,
+  UMASK = 5, NEXT_TID = 6, THREAD_COUNT = 7, EXITING = 8, EXIT_STATUS = 9,
+  SIG_LOCK = 10, PENDING_LO = 11, PENDING_HI = 12, SIG_SEQ = 13,
+}
+
+/** Per-thread words (index = slot * THREAD_WORDS + word). */
+export const enum ThreadWord {
+  TID = 0, STATE = 1, MASK_LO = 2, MASK_HI = 3, PENDING_LO = 4, PENDING_HI = 5,
+  CLEAR_TID = 6, /* guest address (low 32 bits; the guest space is below 4 GiB) */
+  WAKE = 7, ALTSTACK_SP = 8, ALTSTACK_SIZE = 9, ALTSTACK_FLAGS = 10,
+  /** Blocking requests to the main thread: state (0 idle, 1 asked, 2 answered), results. */
+  RPC_STATE = 11, RPC_R0 = 12, RPC_R1 = 13,
+}
+
+export const enum ThreadState { FREE = 0, RUNNING = 1, EXITED = 2 }
+
+export function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export function stateOffsetOf(slot: number): number {
+  return STATE_OFFSET + slot * CPU_STATE_SIZE;
+}
+
+if (KERNEL_END > GUEST_BASE) throw new Error('linux-user: kernel area overlaps the guest space');

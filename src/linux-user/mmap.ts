@@ -1,0 +1,188 @@
+// The guest's virtual memory: a per-page protection table in shared memory (every thread's
+// worker sees the same bytes), top-down allocation of the mmap area, brk, and checked access to
+// guest memory for system calls (EFAULT instead of touching what the guest has not mapped).
+//
+// A mapping is only flags in the table: the bytes are always there (the guest space is a flat
+// range of the WebAssembly.Memory), so mmap zeroes them and munmap only clears the flags.
+import {
+  GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
+  PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, stateOffsetOf,
+} from './layout.js';
+import { CPU_STATE_SIZE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { Errno, SyscallError } from './errno.js';
+
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+
+export function protToFlags(prot: number): number {
+  let f = PageFlag.VALID;
+  if (prot & PROT_READ) f |= PageFlag.READ;
+  if (prot & PROT_WRITE) f |= PageFlag.WRITE | PageFlag.READ;
+  if (prot & PROT_EXEC) f |= PageFlag.EXEC | PageFlag.READ;
+  return f;
+}
+
+export function pageAlignUp(n: number): number {
+  return Math.ceil(n / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE;
+}
+
+/** Spin-then-wait lock on an Int32 word of shared memory. */
+export function lockWord(words: Int32Array, i: number): void {
+  for (let spins = 0; Atomics.compareExchange(words, i, 0, 1) !== 0; spins++) {
+    if (spins > 100) Atomics.wait(words, i, 1, 1);
+  }
+}
+
+export function unlockWord(words: Int32Array, i: number): void {
+  Atomics.store(words, i, 0);
+  Atomics.notify(words, i, 1);
+}
+
+export class GuestMM {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly i32: Int32Array;
+  readonly pages: Uint8Array;
+  readonly kw: Int32Array;
+  /** Called after mappings change protection or go away (translated code over them is stale). */
+  onUnmap: (addr: number, len: number) => void = () => {};
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    const buf = memory.buffer;
+    if (buf.byteLength !== HOST_MEMORY_PAGES * 65536) throw new Error('linux-user needs the whole 4 GiB memory');
+    this.bytes = new Uint8Array(buf);
+    this.view = new DataView(buf);
+    this.i32 = new Int32Array(buf);
+    this.pages = new Uint8Array(buf, PAGE_TABLE_OFFSET, GUEST_PAGES);
+    this.kw = new Int32Array(buf, KWORDS_OFFSET, KWORDS_COUNT);
+  }
+
+  lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
+  unlock(): void { unlockWord(this.kw, KernelWord.MM_LOCK); }
+
+  /** Host offset of guest address `addr` (no check). */
+  g2h(addr: number): number { return GUEST_BASE + addr; }
+
+  pageFlags(addr: number): number {
+    return addr >= 0 && addr < TASK_SIZE ? this.pages[addr >>> TARGET_PAGE_BITS] : 0;
+  }
+
+  /** True when every page of [addr, addr+len) has all of `need`. */
+  accessOk(addr: number, len: number, need: number): boolean {
+    if (len === 0) return true;
+    if (!(addr >= 0 && len > 0 && addr + len <= TASK_SIZE)) return false;
+    const need1 = need | PageFlag.VALID;
+    for (let p = addr >>> TARGET_PAGE_BITS, last = (addr + len - 1) >>> TARGET_PAGE_BITS; p <= last; p++) {
+      if ((this.pages[p] & need1) !== need1) return false;
+    }
+    return true;
+  }
+
+  rangeFree(addr: number, len: number): boolean {
+    if (addr < 0 || addr + len > TASK_SIZE) return false;
+    for (let p = addr >>> TARGET_PAGE_BITS, last = (addr + len - 1) >>> TARGET_PAGE_BITS; p <= last; p++) {
+      if (this.pages[p] !== 0) return false;
+    }
+    return true;
+  }
+
+  /** Set the flags of whole pages covering [addr, addr+len); zero them first when `zero`. */
+  setRange(addr: number, len: number, flags: number, zero: boolean): void {
+    if (len <= 0) return;
+    const first = addr >>> TARGET_PAGE_BITS;
+    const last = (addr + len - 1) >>> TARGET_PAGE_BITS;
+    if (zero) this.bytes.fill(0, GUEST_BASE + first * TARGET_PAGE_SIZE, GUEST_BASE + (last + 1) * TARGET_PAGE_SIZE);
+    this.pages.fill(flags, first, last + 1);
+  }
+
+  /** Find `len` free bytes, top-down from MMAP_BASE (Linux's default layout). */
+  findFree(len: number, below = MMAP_BASE): number {
+    const n = Math.ceil(len / TARGET_PAGE_SIZE);
+    let run = 0;
+    for (let p = (below >>> TARGET_PAGE_BITS) - 1; p >= 16; p--) {
+      run = this.pages[p] === 0 ? run + 1 : 0;
+      if (run === n) return p * TARGET_PAGE_SIZE;
+    }
+    // Nothing below the base: look above it (under the stack guard).
+    run = 0;
+    for (let p = below >>> TARGET_PAGE_BITS; p < GUEST_PAGES; p++) {
+      run = this.pages[p] === 0 ? run + 1 : 0;
+      if (run === n) return (p - n + 1) * TARGET_PAGE_SIZE;
+    }
+    return -1;
+  }
+
+  /** Invalidate the soft TLB of every thread slot (after munmap/mprotect). */
+  flushAllTlbs(): void {
+    const tlbBytes = CPU_STATE_SIZE - TLB_OFFSET;
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      const start = stateOffsetOf(slot) + TLB_OFFSET;
+      // tag = -1 (all ones) never matches; addends are don't-care then.
+      this.bytes.fill(0xff, start, start + tlbBytes);
+    }
+  }
+
+  // ---- checked guest accesses for system calls: throw EFAULT ----
+
+  check(addr: number, len: number, write: boolean): number {
+    if (!this.accessOk(addr, len, write ? PageFlag.WRITE : PageFlag.READ)) throw new SyscallError(Errno.EFAULT);
+    return GUEST_BASE + addr;
+  }
+
+  read(addr: number, len: number): Uint8Array {
+    const h = this.check(addr, len, false);
+    return this.bytes.slice(h, h + len);
+  }
+
+  /** A live view (no copy) for host reads straight into guest memory. */
+  writableView(addr: number, len: number): Uint8Array {
+    const h = this.check(addr, len, true);
+    return this.bytes.subarray(h, h + len);
+  }
+
+  readableView(addr: number, len: number): Uint8Array {
+    const h = this.check(addr, len, false);
+    return this.bytes.subarray(h, h + len);
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    const h = this.check(addr, data.length, true);
+    this.bytes.set(data, h);
+  }
+
+  u32(addr: number): number { return this.view.getUint32(this.check(addr, 4, false), true); }
+  i32at(addr: number): number { return this.view.getInt32(this.check(addr, 4, false), true); }
+  u64(addr: number): bigint { return this.view.getBigUint64(this.check(addr, 8, false), true); }
+  /** A 64-bit guest value as a number (pointers and sizes below 2^53). */
+  u64n(addr: number): number { return Number(this.u64(addr)); }
+  setU32(addr: number, v: number): void { this.view.setUint32(this.check(addr, 4, true), v >>> 0, true); }
+  setU64(addr: number, v: bigint | number): void {
+    this.view.setBigUint64(this.check(addr, 8, true), BigInt.asUintN(64, BigInt(v)), true);
+  }
+
+  /** A NUL-terminated string (at most `max` bytes). */
+  cstring(addr: number, max = 4096): string {
+    const out: number[] = [];
+    for (let i = 0; i < max; i++) {
+      const a = addr + i;
+      if ((i === 0 || (a & (TARGET_PAGE_SIZE - 1)) === 0) && !this.accessOk(a, 1, PageFlag.READ)) {
+        throw new SyscallError(Errno.EFAULT);
+      }
+      const b = this.bytes[GUEST_BASE + a];
+      if (b === 0) return new TextDecoder().decode(new Uint8Array(out));
+      out.push(b);
+    }
+    throw new SyscallError(Errno.ENAMETOOLONG);
+  }
+
+  /** A NULL-terminated array of string pointers (argv, envp). */
+  stringArray(addr: number): string[] {
+    const out: string[] = [];
+    if (addr === 0) return out;
+    for (let i = 0; i < 65536; i++) {
+      const p = this.u64n(addr + i * 8);
+      if (p === 0) return out;
+      out.push(this.cstring(p, 131072));
+    }
+    throw new SyscallError(Errno.E2BIG);
+  }
+}

@@ -1,0 +1,71 @@
+// fork: the parent writes its whole process state into one byte image; a new emulator process
+// (a real host child) rebuilds the memory from it and resumes the forking thread at the
+// instruction after the ecall with a0 = 0.
+//
+// Image: "TSQFORK1", then u32 fields [exeLen, stateLen, kernelLen, runCount, slot], the exe path,
+// the thread's state block (up to the TLB), the kernel area, then runs of mapped pages:
+// {firstPage u32, count u32, bytes}.
+import { GuestMM } from './mmap.js';
+import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, TARGET_PAGE_SIZE } from './layout.js';
+import { TLB_OFFSET } from '../target/riscv/cpu-state.js';
+
+const MAGIC = 'TSQFORK1';
+
+export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, exe: string): Uint8Array {
+  const enc = new TextEncoder().encode(exe);
+  const runs: Array<[number, number]> = [];
+  let p = 0;
+  while (p < GUEST_PAGES) {
+    if (mm.pages[p] === 0) { p++; continue; }
+    const s = p;
+    while (p < GUEST_PAGES && mm.pages[p] !== 0) p++;
+    runs.push([s, p - s]);
+  }
+  const kernelLen = KERNEL_END - KERNEL_OFFSET;
+  let size = 8 + 20 + enc.length + TLB_OFFSET + kernelLen;
+  for (const [, n] of runs) size += 8 + n * TARGET_PAGE_SIZE;
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  dv.setUint32(8, enc.length, true);
+  dv.setUint32(12, TLB_OFFSET, true);
+  dv.setUint32(16, kernelLen, true);
+  dv.setUint32(20, runs.length, true);
+  dv.setUint32(24, slot, true);
+  let o = 28;
+  out.set(enc, o); o += enc.length;
+  out.set(mm.bytes.subarray(stateBase, stateBase + TLB_OFFSET), o); o += TLB_OFFSET;
+  out.set(mm.bytes.subarray(KERNEL_OFFSET, KERNEL_END), o); o += kernelLen;
+  for (const [s, n] of runs) {
+    dv.setUint32(o, s, true);
+    dv.setUint32(o + 4, n, true);
+    o += 8;
+    const h = GUEST_BASE + s * TARGET_PAGE_SIZE;
+    out.set(mm.bytes.subarray(h, h + n * TARGET_PAGE_SIZE), o);
+    o += n * TARGET_PAGE_SIZE;
+  }
+  return out;
+}
+
+/** Restore an image into fresh memory; the state block goes to `stateBase`. Returns the exe
+ * and the thread slot the parent forked from. */
+export function loadProcessImage(mm: GuestMM, img: Uint8Array, stateBase: number): { exe: string; slot: number } {
+  const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  if (new TextDecoder().decode(img.subarray(0, 8)) !== MAGIC) throw new Error('not a tsqemu fork image');
+  const exeLen = dv.getUint32(8, true), stateLen = dv.getUint32(12, true);
+  const kernelLen = dv.getUint32(16, true), nruns = dv.getUint32(20, true);
+  if (stateLen !== TLB_OFFSET || kernelLen !== KERNEL_END - KERNEL_OFFSET) throw new Error('fork image from another build');
+  const slot = dv.getUint32(24, true);
+  let o = 28;
+  const exe = new TextDecoder().decode(img.subarray(o, o + exeLen)); o += exeLen;
+  mm.bytes.set(img.subarray(o, o + stateLen), stateBase); o += stateLen;
+  mm.bytes.set(img.subarray(o, o + kernelLen), KERNEL_OFFSET); o += kernelLen;
+  for (let i = 0; i < nruns; i++) {
+    const s = dv.getUint32(o, true), n = dv.getUint32(o + 4, true);
+    o += 8;
+    if (s + n > GUEST_PAGES || o + n * TARGET_PAGE_SIZE > img.length) throw new Error('corrupt fork image');
+    mm.bytes.set(img.subarray(o, o + n * TARGET_PAGE_SIZE), GUEST_BASE + s * TARGET_PAGE_SIZE);
+    o += n * TARGET_PAGE_SIZE;
+  }
+  return { exe, slot };
+}

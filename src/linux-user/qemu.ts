@@ -1,0 +1,77 @@
+// TaskState: one guest thread as the system call layer sees it (QEMU's TaskState), plus the
+// process-wide objects every thread shares through the memory (GuestMM, FdTable, signals).
+import type { CPURISCVState } from '../target/riscv/cpu-state.js';
+import type { HostFs, HostProcess } from './host.js';
+import { FdTable, normalizePath } from './fdtable.js';
+import { GuestMM } from './mmap.js';
+import { Errno, SyscallError } from './errno.js';
+import { THREADS_OFFSET, THREAD_WORDS, ThreadWord } from './layout.js';
+
+export const AT_FDCWD = -100;
+
+/** The RPCs a worker asks of the supervising main thread. */
+export interface UserRpc {
+  /** Start guest thread `slot` (its state block is ready). */
+  startThread(slot: number): void;
+  /** Stop every other thread (execve, exit_group). */
+  stopOtherThreads(slot: number): void;
+  /** Tell the main thread the guest's disposition of a host-deliverable signal changed. */
+  sigactionChanged(sig: number, kind: 'default' | 'ignore' | 'handler'): void;
+}
+
+export interface UserOptions {
+  sysroot?: string;
+  strace: boolean;
+  unimp: boolean;
+}
+
+export class TaskState {
+  /** This thread's words in the shared thread table. */
+  readonly words: Int32Array;
+  /** Directory streams: host fd -> entries not yet returned (getdents64). */
+  readonly dirStreams = new Map<number, { entries: Uint8Array[]; pos: number }>();
+
+  constructor(
+    readonly mm: GuestMM,
+    readonly fdt: FdTable,
+    readonly fs: HostFs,
+    readonly proc: HostProcess,
+    readonly rpc: UserRpc,
+    readonly env: CPURISCVState,
+    readonly slot: number,
+    readonly opts: UserOptions,
+    /** Absolute path of the running program (AT_EXECFN, /proc/self/exe). */
+    public exe: string,
+  ) {
+    this.words = new Int32Array(mm.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
+  }
+
+  get tid(): number { return this.words[ThreadWord.TID]; }
+
+  reg(i: number): bigint { return this.env.getGpr(i); }
+  setReg(i: number, v: bigint): void { this.env.setGpr(i, v); }
+
+  /** The host path for a guest path: absolute paths go under -L SYSROOT when the file exists
+   * there (QEMU's path()), relative ones against dirfd or the guest's cwd. */
+  hostPath(dirfd: number, path: string): string {
+    if (path === '') throw new SyscallError(Errno.ENOENT);
+    if (path.startsWith('/')) return this.sysrootPath(path);
+    if (dirfd === AT_FDCWD) return this.fdt.cwd.replace(/\/$/, '') + '/' + path;
+    return `/proc/self/fd/${this.fdt.host(dirfd)}/${path}`;
+  }
+
+  sysrootPath(path: string): string {
+    const root = this.opts.sysroot;
+    if (root && path !== '/' && !path.startsWith('/proc/') && !path.startsWith('/dev/')) {
+      const p = root + path;
+      try { this.fs.lstat(p); return p; } catch { /* not under the sysroot */ }
+    }
+    if (path === '/proc/self/exe') return this.exe;
+    return path;
+  }
+
+  /** Resolve the guest's cwd-relative path into an absolute normalized guest path. */
+  absolute(path: string): string {
+    return path.startsWith('/') ? normalizePath(path) : normalizePath(this.fdt.cwd + '/' + path);
+  }
+}

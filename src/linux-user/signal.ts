@@ -1,0 +1,305 @@
+// Signals: dispositions (shared by all threads, in the kernel area), per-thread masks and pending
+// sets, delivery at block boundaries with the riscv64 rt_sigframe (siginfo + ucontext) and
+// rt_sigreturn through a trampoline page (Linux uses its vDSO; we map "li a7,139; ecall").
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
+import type { TaskState } from './qemu.js';
+import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layout.js';
+import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
+
+export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIGTRAP = 5, TARGET_SIGABRT = 6;
+export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
+export const TARGET_SIGTERM = 15, TARGET_SIGCHLD = 17, TARGET_SIGSTOP = 19;
+const SIG_DFL = 0n, SIG_IGN = 1n;
+const SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
+const SS_ONSTACK = 1, SS_DISABLE = 2;
+
+/** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
+const DEFAULT_IGNORE = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
+
+export interface SigInfo { signo: number; code: number; addr?: number; pid?: number; uid?: number; status?: number }
+
+function actionAddr(sig: number): number { return SIGACTION_OFFSET + (sig - 1) * 24; }
+
+export function getAction(mm: GuestMM, sig: number): { handler: bigint; flags: bigint; mask: bigint } {
+  const o = actionAddr(sig);
+  return { handler: mm.view.getBigUint64(o, true), flags: mm.view.getBigUint64(o + 8, true), mask: mm.view.getBigUint64(o + 16, true) };
+}
+
+function setAction(mm: GuestMM, sig: number, handler: bigint, flags: bigint, mask: bigint): void {
+  const o = actionAddr(sig);
+  mm.view.setBigUint64(o, handler, true);
+  mm.view.setBigUint64(o + 8, flags, true);
+  mm.view.setBigUint64(o + 16, mask, true);
+}
+
+/** The trampoline rt_sigreturn page: addi a7, x0, 139; ecall. */
+export function mapSigtramp(mm: GuestMM): void {
+  mm.setRange(SIGTRAMP_PAGE, 4096, protToFlags(5), true);
+  mm.view.setUint32(mm.g2h(SIGTRAMP_PAGE), 0x08b00893, true);
+  mm.view.setUint32(mm.g2h(SIGTRAMP_PAGE + 4), 0x00000073, true);
+}
+
+const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
+
+function get2(w: Int32Array, lo: number): bigint {
+  return BigInt(Atomics.load(w, lo) >>> 0) | (BigInt(Atomics.load(w, lo + 1) >>> 0) << 32n);
+}
+function set2(w: Int32Array, lo: number, v: bigint): void {
+  Atomics.store(w, lo, Number(v & 0xffffffffn) | 0);
+  Atomics.store(w, lo + 1, Number((v >> 32n) & 0xffffffffn) | 0);
+}
+
+export function threadMask(ts: TaskState): bigint { return get2(ts.words, ThreadWord.MASK_LO); }
+function setThreadMask(ts: TaskState, m: bigint): void {
+  set2(ts.words, ThreadWord.MASK_LO, m & ~(bit(TARGET_SIGKILL) | bit(TARGET_SIGSTOP)));
+}
+
+/** Pending info of synchronous signals (faults), by signal number, for the siginfo. */
+const pendingInfo = new Map<number, SigInfo>();
+
+/** Make `sig` pending on this thread. */
+export function raiseSignal(ts: TaskState, sig: number, info?: SigInfo): void {
+  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
+  set2(ts.words, ThreadWord.PENDING_LO, get2(ts.words, ThreadWord.PENDING_LO) | bit(sig));
+  unlockWord(ts.mm.kw, KernelWord.SIG_LOCK);
+  if (info) pendingInfo.set(sig, info);
+}
+
+/** Make `sig` pending on the process (kill to ourselves, host signals). */
+export function raiseProcessSignal(mm: GuestMM, sig: number): void {
+  lockWord(mm.kw, KernelWord.SIG_LOCK);
+  set2(mm.kw, KernelWord.PENDING_LO, get2(mm.kw, KernelWord.PENDING_LO) | bit(sig));
+  unlockWord(mm.kw, KernelWord.SIG_LOCK);
+}
+
+export function hasDeliverable(ts: TaskState): boolean {
+  const pend = get2(ts.words, ThreadWord.PENDING_LO) | get2(ts.mm.kw, KernelWord.PENDING_LO);
+  return (pend & ~threadMask(ts)) !== 0n;
+}
+
+/** Take the lowest deliverable signal off the pending sets, or 0. */
+function dequeue(ts: TaskState): number {
+  const mask = threadMask(ts);
+  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
+  try {
+    for (const [w, lo] of [[ts.words, ThreadWord.PENDING_LO], [ts.mm.kw, KernelWord.PENDING_LO]] as const) {
+      const pend = get2(w, lo) & ~mask;
+      if (pend === 0n) continue;
+      let sig = 1;
+      while (!(pend & bit(sig))) sig++;
+      set2(w, lo, get2(w, lo) & ~bit(sig));
+      return sig;
+    }
+    return 0;
+  } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
+}
+
+/** Deliver every deliverable signal: default actions end the process; handlers get a frame. */
+export function processPendingSignals(ts: TaskState): void {
+  for (let sig = dequeue(ts); sig !== 0; sig = dequeue(ts)) {
+    const info = pendingInfo.get(sig) ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+    pendingInfo.delete(sig);
+    const act = getAction(ts.mm, sig);
+    if (act.handler === SIG_IGN && sig !== TARGET_SIGKILL) continue;
+    if (act.handler === SIG_DFL || sig === TARGET_SIGKILL) {
+      if (DEFAULT_IGNORE.has(sig)) continue;
+      ts.proc.exit(0, sig);
+    }
+    setupFrame(ts, sig, info, act.handler, act.flags, act.mask);
+    return; // one frame at a time: the next signal is delivered when the handler runs
+  }
+}
+
+/** A synchronous signal (a fault) that the guest cannot block or ignore away. */
+export function forceSignal(ts: TaskState, info: SigInfo): void {
+  const act = getAction(ts.mm, info.signo);
+  const blocked = (threadMask(ts) & bit(info.signo)) !== 0n;
+  if (blocked || act.handler === SIG_IGN) setAction(ts.mm, info.signo, SIG_DFL, 0n, 0n);
+  if (blocked) setThreadMask(ts, threadMask(ts) & ~bit(info.signo));
+  raiseSignal(ts, info.signo, info);
+  processPendingSignals(ts);
+}
+
+const FRAME_INFO = 0, FRAME_UC = 128, UC_STACK = 16, UC_SIGMASK = 40, UC_MCONTEXT = 176;
+const FRAME_SIZE = 128 + UC_MCONTEXT + 256 + 528;
+
+function encodeSiginfo(info: SigInfo): Uint8Array {
+  const b = new Uint8Array(128);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, info.signo, true);
+  dv.setInt32(8, info.code, true);
+  if (info.addr !== undefined) dv.setBigUint64(16, BigInt(info.addr), true);
+  else {
+    dv.setInt32(16, info.pid ?? 0, true);
+    dv.setUint32(20, info.uid ?? 0, true);
+    if (info.status !== undefined) dv.setInt32(24, info.status, true);
+  }
+  return b;
+}
+
+function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, flags: bigint, mask: bigint): void {
+  const env = ts.env;
+  let sp = Number(env.getGpr(2));
+  const altSp = ts.words[ThreadWord.ALTSTACK_SP] >>> 0, altSize = ts.words[ThreadWord.ALTSTACK_SIZE] >>> 0;
+  const altOn = ts.words[ThreadWord.ALTSTACK_FLAGS] !== SS_DISABLE && altSize !== 0;
+  const onAlt = altOn && sp > altSp && sp <= altSp + altSize;
+  if ((flags & SA_ONSTACK) && altOn && !onAlt) sp = altSp + altSize;
+  const frame = (sp - FRAME_SIZE) & ~15;
+  const mm = ts.mm;
+  try {
+    mm.check(frame, FRAME_SIZE, true);
+  } catch {
+    ts.proc.exit(0, TARGET_SIGSEGV); // no room for the frame: Linux forces SIGSEGV
+  }
+  mm.bytes.fill(0, mm.g2h(frame), mm.g2h(frame + FRAME_SIZE));
+  mm.write(frame + FRAME_INFO, encodeSiginfo(info));
+  const uc = frame + FRAME_UC;
+  mm.setU64(uc + UC_STACK, altSp);
+  mm.setU32(uc + UC_STACK + 8, altOn ? (onAlt ? SS_ONSTACK : 0) : SS_DISABLE);
+  mm.setU64(uc + UC_STACK + 16, altSize);
+  mm.setU64(uc + UC_SIGMASK, threadMask(ts));
+  const mc = uc + UC_MCONTEXT;
+  mm.setU64(mc, env.pc);
+  for (let i = 1; i < 32; i++) mm.setU64(mc + i * 8, env.getGpr(i));
+  for (let i = 0; i < 32; i++) mm.setU64(mc + 256 + i * 8, env.get64('fpr', i));
+  mm.setU32(mc + 256 + 256, (env.get32('frm') << 5) | env.get32('fflags'));
+  let newMask = threadMask(ts) | mask;
+  if (!(flags & SA_NODEFER)) newMask |= bit(sig);
+  setThreadMask(ts, newMask);
+  if (flags & SA_RESETHAND) setAction(mm, sig, SIG_DFL, 0n, 0n);
+  env.setGpr(1, BigInt(SIGTRAMP_PAGE));
+  env.setGpr(2, BigInt(frame));
+  env.setGpr(10, BigInt(sig));
+  env.setGpr(11, flags & SA_SIGINFO ? BigInt(frame + FRAME_INFO) : 0n);
+  env.setGpr(12, flags & SA_SIGINFO ? BigInt(uc) : 0n);
+  env.pc = handler;
+}
+
+function rtSigreturn(ts: TaskState): typeof KEEP_REGS {
+  const env = ts.env;
+  const frame = Number(env.getGpr(2));
+  const uc = frame + FRAME_UC, mc = uc + UC_MCONTEXT;
+  try {
+    setThreadMask(ts, ts.mm.u64(uc + UC_SIGMASK));
+    env.pc = ts.mm.u64(mc);
+    for (let i = 1; i < 32; i++) env.setGpr(i, ts.mm.u64(mc + i * 8));
+    for (let i = 0; i < 32; i++) env.set64('fpr', ts.mm.u64(mc + 256 + i * 8), i);
+    const fcsr = ts.mm.u32(mc + 512);
+    env.set32('fflags', fcsr & 0x1f);
+    env.set32('frm', (fcsr >> 5) & 7);
+  } catch {
+    ts.proc.exit(0, TARGET_SIGSEGV);
+  }
+  return KEEP_REGS;
+}
+
+function rtSigaction(ts: TaskState, sig: number, act: number, oact: number, size: number): number {
+  if (sig < 1 || sig > 64 || size !== 8) throw new SyscallError(Errno.EINVAL);
+  if (act !== 0 && (sig === TARGET_SIGKILL || sig === TARGET_SIGSTOP)) throw new SyscallError(Errno.EINVAL);
+  const old = getAction(ts.mm, sig);
+  if (act !== 0) {
+    const handler = ts.mm.u64(act), flags = ts.mm.u64(act + 8), mask = ts.mm.u64(act + 16);
+    setAction(ts.mm, sig, handler, flags, mask);
+    ts.rpc.sigactionChanged(sig, handler === SIG_DFL ? 'default' : handler === SIG_IGN ? 'ignore' : 'handler');
+  }
+  if (oact !== 0) {
+    ts.mm.setU64(oact, old.handler);
+    ts.mm.setU64(oact + 8, old.flags);
+    ts.mm.setU64(oact + 16, old.mask);
+  }
+  return 0;
+}
+
+function rtSigprocmask(ts: TaskState, how: number, set: number, oset: number): number {
+  const old = threadMask(ts);
+  if (set !== 0) {
+    const s = ts.mm.u64(set);
+    if (how === 0) setThreadMask(ts, old | s);
+    else if (how === 1) setThreadMask(ts, old & ~s);
+    else if (how === 2) setThreadMask(ts, s);
+    else throw new SyscallError(Errno.EINVAL);
+  }
+  if (oset !== 0) ts.mm.setU64(oset, old);
+  return 0;
+}
+
+/** Wait (in slices, so host signals and other threads get through) until a signal is
+ * deliverable; returns -EINTR with the mask already restored by the frame. */
+export function waitForSignal(ts: TaskState, untilMs = Infinity): boolean {
+  const start = Date.now();
+  while (!hasDeliverable(ts)) {
+    if (Date.now() - start >= untilMs) return false;
+    Atomics.wait(ts.words, ThreadWord.WAKE, 0, Math.min(50, untilMs - (Date.now() - start)));
+    Atomics.store(ts.words, ThreadWord.WAKE, 0);
+  }
+  return true;
+}
+
+function rtSigsuspend(ts: TaskState, set: number): number {
+  const old = threadMask(ts);
+  setThreadMask(ts, ts.mm.u64(set));
+  waitForSignal(ts);
+  // The handler's frame must save the old mask: deliver now, then put the old mask in it.
+  const sp0 = Number(ts.env.getGpr(2));
+  ts.env.setGpr(10, BigInt(-Errno.EINTR));
+  ts.env.pc = ts.env.pc + 4n;
+  processPendingSignals(ts);
+  if (Number(ts.env.getGpr(2)) !== sp0) ts.mm.setU64(Number(ts.env.getGpr(2)) + FRAME_UC + UC_SIGMASK, old);
+  else setThreadMask(ts, old);
+  return -1;
+}
+
+function sigaltstack(ts: TaskState, ss: number, oss: number): number {
+  if (oss !== 0) {
+    ts.mm.setU64(oss, ts.words[ThreadWord.ALTSTACK_SP] >>> 0);
+    ts.mm.setU32(oss + 8, ts.words[ThreadWord.ALTSTACK_SIZE] === 0 ? SS_DISABLE : ts.words[ThreadWord.ALTSTACK_FLAGS]);
+    ts.mm.setU64(oss + 16, ts.words[ThreadWord.ALTSTACK_SIZE] >>> 0);
+  }
+  if (ss !== 0) {
+    const sp = ts.mm.u64n(ss), fl = ts.mm.i32at(ss + 8), size = ts.mm.u64n(ss + 16);
+    if (fl & SS_DISABLE) { ts.words[ThreadWord.ALTSTACK_SIZE] = 0; ts.words[ThreadWord.ALTSTACK_FLAGS] = SS_DISABLE; return 0; }
+    if (size < 2048) throw new SyscallError(Errno.ENOMEM);
+    ts.words[ThreadWord.ALTSTACK_SP] = sp;
+    ts.words[ThreadWord.ALTSTACK_SIZE] = size;
+    ts.words[ThreadWord.ALTSTACK_FLAGS] = 0;
+  }
+  return 0;
+}
+
+function kill(ts: TaskState, pid: number, sig: number): number {
+  if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
+  if (pid === ts.proc.pid || pid === 0 || pid === -ts.proc.pid) {
+    if (sig !== 0) raiseProcessSignal(ts.mm, sig);
+    return 0;
+  }
+  ts.proc.kill(pid, sig);
+  return 0;
+}
+
+function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
+  if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
+  if (sig === 0) return 0;
+  if (tid === ts.tid) { raiseSignal(ts, sig); return 0; }
+  return raiseInThread(ts, tid, sig);
+}
+
+/** Set by the thread runtime: make `sig` pending on the thread `tid` of this process. */
+export let raiseInThread: (ts: TaskState, tid: number, sig: number) => number = () => -Errno.ESRCH;
+export function setRaiseInThread(fn: typeof raiseInThread): void { raiseInThread = fn; }
+
+export const SIGNAL_SYSCALLS: SyscallTable = [
+  [NR.rt_sigaction, (ts, a) => rtSigaction(ts, int(a[0]), ptr(a[1]), ptr(a[2]), ptr(a[3]))],
+  [NR.rt_sigprocmask, (ts, a) => rtSigprocmask(ts, int(a[0]), ptr(a[1]), ptr(a[2]))],
+  [NR.rt_sigreturn, (ts) => rtSigreturn(ts)],
+  [NR.rt_sigsuspend, (ts, a) => { rtSigsuspend(ts, ptr(a[0])); return KEEP_REGS; }],
+  [NR.rt_sigpending, (ts, a) => {
+    ts.mm.setU64(ptr(a[0]), (get2(ts.words, ThreadWord.PENDING_LO) | get2(ts.mm.kw, KernelWord.PENDING_LO)) & threadMask(ts));
+    return 0;
+  }],
+  [NR.sigaltstack, (ts, a) => sigaltstack(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.kill, (ts, a) => kill(ts, int(a[0]), int(a[1]))],
+  [NR.tgkill, (ts, a) => tgkill(ts, int(a[0]), int(a[1]), int(a[2]))],
+  [NR.tkill, (ts, a) => tgkill(ts, -1, int(a[0]), int(a[1]))],
+];

@@ -1,0 +1,196 @@
+// Processes: fork/vfork (a real host child emulator resuming a copy of this process), execve
+// of riscv64 programs and #! scripts (inside this emulator: no binfmt_misc), wait4, waitid.
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
+import { AT_FDCWD, type TaskState } from './qemu.js';
+import type { HostFs } from './host.js';
+import {
+  FD_TABLE_OFFSET, GUEST_PAGES, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
+  SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
+} from './layout.js';
+import { saveProcessImage } from './process-image.js';
+import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
+import { getAction, mapSigtramp } from './signal.js';
+import type { GuestMM } from './mmap.js';
+
+const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
+
+export function readWholeFile(fs: HostFs, path: string): Uint8Array {
+  const fd = fs.open(path, 0, 0);
+  try {
+    const size = Number(fs.fstat(fd).size);
+    const buf = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.read(fd, buf.subarray(done), done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  } finally { fs.close(fd); }
+}
+
+/** fork: the child gets a0 = 0 at the next instruction, our fds at the same numbers. */
+export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: number, _tls: bigint, ctid: number): number {
+  const env = ts.env;
+  const savedPc = env.pc, savedA0 = env.getGpr(10), savedSp = env.getGpr(2);
+  const savedClear = ts.words[ThreadWord.CLEAR_TID];
+  // Prepare the child's view of this thread, snapshot, then restore ours.
+  env.pc = savedPc + 4n;
+  env.setGpr(10, 0n);
+  if (newsp !== 0) env.setGpr(2, BigInt(newsp));
+  ts.words[ThreadWord.CLEAR_TID] = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
+  // CLONE_CHILD_SETTID: the child's own tid (its pid) goes to ctid; the child does it at resume.
+  ts.mm.kw[KernelWord.EXIT_STATUS] = flags & CLONE_CHILD_SETTID ? ctid : 0;
+  let image: Uint8Array;
+  try {
+    image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe);
+  } finally {
+    env.pc = savedPc;
+    env.setGpr(10, savedA0);
+    env.setGpr(2, savedSp);
+    ts.words[ThreadWord.CLEAR_TID] = savedClear;
+    ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
+  }
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: ts.fdt.cwd });
+  if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
+  return pid;
+}
+
+/** In a forked child, after the image is loaded: one thread (slot 0 = tid pid), fds at their
+ * guest numbers, no pending signals. `parentSlot` is the slot the parent forked from. */
+export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): void {
+  const buf = mm.memory.buffer;
+  const hostOf = new Int32Array(buf, FD_TABLE_OFFSET, MAX_FDS);
+  const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_FDS);
+  const old = Float64Array.from(offsets);
+  const oldHost = Int32Array.from(hostOf);
+  offsets.fill(0);
+  for (let g = 0; g < MAX_FDS; g++) {
+    if (oldHost[g] === 0) continue;
+    hostOf[g] = g + 1;
+    const h = oldHost[g] - 1;
+    if (h < old.length && old[h] !== 0) offsets[g] = old[h];
+  }
+  const words = new Int32Array(buf, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
+  const mine = words.slice(parentSlot * THREAD_WORDS, (parentSlot + 1) * THREAD_WORDS);
+  words.fill(0);
+  words.set(mine, 0);
+  words[ThreadWord.TID] = pid;
+  words[ThreadWord.STATE] = ThreadState.RUNNING;
+  words[ThreadWord.PENDING_LO] = 0;
+  words[ThreadWord.PENDING_HI] = 0;
+  words[ThreadWord.RPC_STATE] = 0;
+  const kw = new Int32Array(buf, KWORDS_OFFSET, 16);
+  const setTid = kw[KernelWord.EXIT_STATUS] >>> 0;
+  for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
+    KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
+  kw[KernelWord.THREAD_COUNT] = 1;
+  if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
+}
+
+/** Read a program for execve, following one #! line. Returns the ELF bytes and final argv. */
+function resolveExec(ts: TaskState, path: string, argv: string[]): { bytes: Uint8Array; argv: string[]; exe: string } {
+  const host = ts.hostPath(AT_FDCWD, path);
+  ts.fs.access(host, 1);
+  const bytes = readWholeFile(ts.fs, host);
+  if (bytes[0] === 0x23 && bytes[1] === 0x21) {
+    const end = bytes.indexOf(10);
+    const line = new TextDecoder().decode(bytes.subarray(2, end < 0 ? Math.min(bytes.length, 256) : end)).trim();
+    const sp = line.search(/[ \t]/);
+    const interp = sp < 0 ? line : line.slice(0, sp);
+    const arg = sp < 0 ? '' : line.slice(sp).trim();
+    if (interp === '') throw new SyscallError(Errno.ENOEXEC);
+    const ibytes = readWholeFile(ts.fs, ts.hostPath(AT_FDCWD, interp));
+    if (!isRiscv64Elf(ibytes)) throw new SyscallError(Errno.ENOEXEC);
+    return { bytes: ibytes, argv: [interp, ...(arg ? [arg] : []), path, ...argv.slice(1)], exe: interp };
+  }
+  if (!isRiscv64Elf(bytes)) throw new SyscallError(Errno.ENOEXEC);
+  return { bytes, argv, exe: path };
+}
+
+function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typeof KEEP_REGS {
+  const path = ts.mm.cstring(pathp);
+  const argv = ts.mm.stringArray(argvp);
+  const envp = ts.mm.stringArray(envpp);
+  const r = resolveExec(ts, path, argv);
+  parseElf(r.bytes);
+  // Point of no return: this process image goes away.
+  ts.rpc.stopOtherThreads(ts.slot);
+  const mm = ts.mm;
+  mm.lock();
+  mm.pages.fill(0, 0, GUEST_PAGES);
+  mm.flushAllTlbs();
+  mm.unlock();
+  mm.onUnmap(0, 0);
+  ts.fdt.closeOnExec();
+  ts.dirStreams.clear();
+  for (let sig = 1; sig <= 64; sig++) {
+    const act = getAction(mm, sig);
+    if (act.handler > 1n) mm.view.setBigUint64(STATE_SIGACTION(sig), 0n, true);
+  }
+  ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
+  ts.words[ThreadWord.ALTSTACK_FLAGS] = 2;
+  ts.words[ThreadWord.CLEAR_TID] = 0;
+  const exe = ts.absolute(r.exe);
+  const img = loadExec(mm, {
+    program: r.bytes,
+    readInterp: (p) => readWholeFile(ts.fs, ts.sysrootPath(p)),
+    argv: r.argv, envp, execfn: r.exe,
+    ids: { uid: ts.proc.uid, euid: ts.proc.euid, gid: ts.proc.gid, egid: ts.proc.egid },
+    random: ts.proc.randomBytes(16),
+  });
+  mapSigtramp(mm);
+  resetRegisters(ts, BigInt(img.entry), BigInt(img.sp));
+  ts.exe = exe;
+  return KEEP_REGS;
+}
+
+/** Fresh user registers for a new image (the FPU on, as Linux starts programs). */
+export let resetRegisters: (ts: TaskState, pc: bigint, sp: bigint) => void = (ts, pc, sp) => {
+  for (let i = 1; i < 32; i++) ts.env.setGpr(i, 0n);
+  for (let i = 0; i < 32; i++) ts.env.set64('fpr', 0n, i);
+  ts.env.setGpr(2, sp);
+  ts.env.pc = pc;
+};
+export function setResetRegisters(fn: typeof resetRegisters): void { resetRegisters = fn; }
+
+function STATE_SIGACTION(sig: number): number {
+  return SIGACTION_OFFSET + (sig - 1) * 24;
+}
+
+function wait4(ts: TaskState, pid: number, statusp: number, options: number): number {
+  const WNOHANG = 1;
+  if (statusp !== 0) ts.mm.check(statusp, 4, true);
+  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0);
+  if (r === null) throw new SyscallError(Errno.ECHILD);
+  if (r[0] > 0 && statusp !== 0) ts.mm.setU32(statusp, r[1]);
+  return r[0];
+}
+
+function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
+  const WNOHANG = 1, P_ALL = 0, P_PID = 1;
+  if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
+  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0);
+  if (r === null) throw new SyscallError(Errno.ECHILD);
+  if (infop !== 0) {
+    const b = new Uint8Array(128);
+    const dv = new DataView(b.buffer);
+    if (r[0] > 0) {
+      const sig = r[1] & 0x7f;
+      dv.setInt32(0, 17, true); // SIGCHLD
+      dv.setInt32(8, sig ? 2 : 1, true); // CLD_KILLED : CLD_EXITED
+      dv.setInt32(16, r[0], true);
+      dv.setInt32(24, sig ? sig : (r[1] >> 8) & 0xff, true);
+    }
+    ts.mm.write(infop, b);
+  }
+  return 0;
+}
+
+export const EXEC_SYSCALLS: SyscallTable = [
+  [NR.execve, (ts, a) => execve(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
+  [NR.wait4, (ts, a) => wait4(ts, int(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.waitid, (ts, a) => waitid(ts, int(a[0]), int(a[1]), ptr(a[2]), int(a[3]))],
+];

@@ -1,0 +1,214 @@
+// System calls on open descriptors: read/write and their vector and positional forms, lseek,
+// dup, pipe2, fcntl, ioctl (terminals), flock, fsync, ftruncate, fallocate, close.
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
+import type { TaskState } from './qemu.js';
+import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
+
+const O_APPEND = 0o2000;
+const O_CLOEXEC = 0o2000000;
+const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFDIR = 0o40000n, S_IFBLK = 0o60000n;
+
+/** Read `len` bytes at the descriptor's offset (host or explicit) into guest memory. */
+export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number | null): number {
+  const h = ts.fdt.host(fd);
+  if (pos !== null) return ts.fs.read(h, buf, pos);
+  const off = ts.fdt.offset(h);
+  if (off === null) return ts.fs.read(h, buf, null);
+  const n = ts.fs.read(h, buf, off);
+  ts.fdt.setOffset(h, off + n);
+  return n;
+}
+
+export function fdWrite(ts: TaskState, fd: number, buf: Uint8Array, pos: number | null): number {
+  const h = ts.fdt.host(fd);
+  try {
+    if (pos !== null) return ts.fs.write(h, buf, pos);
+    let off = ts.fdt.offset(h);
+    if (off === null) return ts.fs.write(h, buf, null);
+    if (hostFlags(ts, h) & O_APPEND) off = Number(ts.fs.fstat(h).size);
+    const n = ts.fs.write(h, buf, off);
+    ts.fdt.setOffset(h, off + n);
+    return n;
+  } catch (e) {
+    if ((e as { errno?: number }).errno === -Errno.EPIPE) raiseSignal(ts, TARGET_SIGPIPE);
+    throw e;
+  }
+}
+
+/** The host descriptor's open flags and position, from /proc/self/fdinfo. */
+function fdinfo(ts: TaskState, h: number): { pos: number; flags: number } {
+  const fd = ts.fs.open(`/proc/self/fdinfo/${h}`, 0, 0);
+  try {
+    const buf = new Uint8Array(512);
+    const n = ts.fs.read(fd, buf, null);
+    const text = new TextDecoder().decode(buf.subarray(0, n));
+    const pos = /pos:\s*(\d+)/.exec(text);
+    const flags = /flags:\s*([0-7]+)/.exec(text);
+    return { pos: pos ? Number(pos[1]) : 0, flags: flags ? parseInt(flags[1], 8) : 0 };
+  } finally { ts.fs.close(fd); }
+}
+
+function hostFlags(ts: TaskState, h: number): number { return fdinfo(ts, h).flags; }
+
+function iovecs(ts: TaskState, iov: number, cnt: number): Array<[number, number]> {
+  if (cnt < 0 || cnt > 1024) throw new SyscallError(Errno.EINVAL);
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < cnt; i++) out.push([ts.mm.u64n(iov + i * 16), ts.mm.u64n(iov + i * 16 + 8)]);
+  return out;
+}
+
+function readv(ts: TaskState, fd: number, iov: number, cnt: number, pos: number | null): number {
+  let total = 0;
+  for (const [base, len] of iovecs(ts, iov, cnt)) {
+    if (len === 0) continue;
+    const n = fdRead(ts, fd, ts.mm.writableView(base, len), pos === null ? null : pos + total);
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+function writev(ts: TaskState, fd: number, iov: number, cnt: number, pos: number | null): number {
+  // Gather first: one host write keeps a line written with writev atomic on a pipe.
+  const parts = iovecs(ts, iov, cnt).filter(([, len]) => len > 0).map(([b, len]) => ts.mm.readableView(b, len));
+  const size = parts.reduce((s, p) => s + p.length, 0);
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) { all.set(p, o); o += p.length; }
+  return fdWrite(ts, fd, all, pos);
+}
+
+function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
+  const h = ts.fdt.host(fd);
+  const st = ts.fs.fstat(h);
+  const type = st.mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFBLK) throw new SyscallError(Errno.ESPIPE);
+  const cur = ts.fdt.offset(h) ?? fdinfo(ts, h).pos;
+  let n: number;
+  switch (whence) {
+    case 0: n = off; break;
+    case 1: n = cur + off; break;
+    case 2: n = Number(st.size) + off; break;
+    default: throw new SyscallError(Errno.EINVAL);
+  }
+  if (n < 0) throw new SyscallError(Errno.EINVAL);
+  if (whence === 1 && off === 0 && ts.fdt.offset(h) === null) return cur; // ftell: keep the host offset
+  if (type === S_IFDIR) ts.dirStreams.delete(h);
+  ts.fdt.setOffset(h, n);
+  return n;
+}
+
+function dup3(ts: TaskState, oldfd: number, newfd: number, flags: number): number {
+  if (oldfd === newfd) throw new SyscallError(Errno.EINVAL);
+  if (flags & ~O_CLOEXEC) throw new SyscallError(Errno.EINVAL);
+  ts.fdt.installAt(ts.fdt.host(oldfd), newfd, (flags & O_CLOEXEC) !== 0);
+  return newfd;
+}
+
+function pipe2(ts: TaskState, fds: number, flags: number): number {
+  ts.mm.check(fds, 8, true);
+  const [r, w] = ts.fs.pipe();
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const gr = ts.fdt.install(r, cloexec);
+  const gw = ts.fdt.install(w, cloexec);
+  ts.mm.setU32(fds, gr);
+  ts.mm.setU32(fds + 4, gw);
+  return 0;
+}
+
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
+const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
+
+function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
+  const h = ts.fdt.host(fd);
+  switch (cmd) {
+    case F_DUPFD: return ts.fdt.install(h, false, int(arg));
+    case F_DUPFD_CLOEXEC: return ts.fdt.install(h, true, int(arg));
+    case F_GETFD: return ts.fdt.cloexec(fd) ? 1 : 0;
+    case F_SETFD: ts.fdt.setCloexec(fd, (arg & 1n) !== 0n); return 0;
+    case F_GETFL: return fdinfo(ts, h).flags & ~O_CLOEXEC;
+    case F_SETFL: return 0; // Node cannot change O_NONBLOCK/O_APPEND of a host descriptor
+    case F_GETLK: ts.mm.view.setInt16(ts.mm.check(ptr(arg), 2, true), 2, true); return 0; // F_UNLCK
+    case F_SETLK: case F_SETLKW: ts.mm.check(ptr(arg), 32, false); return 0; // one process: always granted
+    case F_GETPIPE_SZ: case F_SETPIPE_SZ: return 65536;
+    default: throw new SyscallError(Errno.EINVAL);
+  }
+}
+
+const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
+const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
+const TIOCSCTTY = 0x540e;
+
+function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
+  const h = ts.fdt.host(fd);
+  if (req === FIONBIO) return 0;
+  if (req === FIONREAD) { ts.mm.setU32(arg, 0); return 0; }
+  if (!ts.fs.isatty(h)) throw new SyscallError(Errno.ENOTTY);
+  switch (req) {
+    case TCGETS: {
+      const t = new Uint8Array(36);
+      const dv = new DataView(t.buffer);
+      dv.setUint32(0, 0x500, true); // ICRNL | IXON
+      dv.setUint32(4, 0x5, true); // OPOST | ONLCR
+      dv.setUint32(8, 0xbf, true); // B38400 | CS8 | CREAD
+      dv.setUint32(12, 0x8a3b, true); // ISIG ICANON ECHO ECHOE ECHOK IEXTEN ECHOCTL ECHOKE
+      t.set([3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0], 17);
+      ts.mm.write(arg, t);
+      return 0;
+    }
+    case TCSETS: case TCSETSW: case TCSETSF: ts.mm.check(arg, 36, false); return 0;
+    case TIOCGWINSZ: {
+      const w = new Uint8Array(8);
+      new DataView(w.buffer).setUint16(0, 24, true);
+      new DataView(w.buffer).setUint16(2, 80, true);
+      ts.mm.write(arg, w);
+      return 0;
+    }
+    case TIOCSWINSZ: case TIOCSPGRP: case TIOCSCTTY: return 0;
+    case TIOCGPGRP: ts.mm.setU32(arg, ts.proc.pid); return 0;
+    default: throw new SyscallError(Errno.ENOTTY);
+  }
+}
+
+function ftruncate(ts: TaskState, fd: number, len: number): number {
+  if (len < 0) throw new SyscallError(Errno.EINVAL);
+  ts.fs.ftruncate(ts.fdt.host(fd), len);
+  return 0;
+}
+
+function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: number): number {
+  if (mode !== 0) throw new SyscallError(Errno.EOPNOTSUPP);
+  const h = ts.fdt.host(fd);
+  if (Number(ts.fs.fstat(h).size) < off + len) ts.fs.ftruncate(h, off + len);
+  return 0;
+}
+
+export const FILE_SYSCALLS: SyscallTable = [
+  [NR.read, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), null)],
+  [NR.write, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), null)],
+  [NR.pread64, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
+  [NR.pwrite64, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
+  [NR.readv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
+  [NR.writev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
+  [NR.preadv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
+  [NR.pwritev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
+  [NR.lseek, (ts, a) => lseek(ts, int(a[0]), long(a[1]), int(a[2]))],
+  [NR.close, (ts, a) => { ts.dirStreams.delete(ts.fdt.host(int(a[0]))); ts.fdt.close(int(a[0])); return 0; }],
+  [NR.dup, (ts, a) => ts.fdt.install(ts.fdt.host(int(a[0])), false)],
+  [NR.dup3, (ts, a) => dup3(ts, int(a[0]), int(a[1]), int(a[2]))],
+  [NR.pipe2, (ts, a) => pipe2(ts, ptr(a[0]), int(a[1]))],
+  [NR.fcntl, (ts, a) => fcntl(ts, int(a[0]), int(a[1]), a[2])],
+  [NR.ioctl, (ts, a) => ioctl(ts, int(a[0]), uint(a[1]), ptr(a[2]))],
+  [NR.flock, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+  [NR.fsync, (ts, a) => { ts.fs.fsync(ts.fdt.host(int(a[0]))); return 0; }],
+  [NR.fdatasync, (ts, a) => { ts.fs.fdatasync(ts.fdt.host(int(a[0]))); return 0; }],
+  [NR.sync, () => 0],
+  [NR.syncfs, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+  [NR.ftruncate, (ts, a) => ftruncate(ts, int(a[0]), long(a[1]))],
+  [NR.fallocate, (ts, a) => fallocate(ts, int(a[0]), int(a[1]), long(a[2]), long(a[3]))],
+  [NR.fadvise64, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+];
+
+export { S_IFMT, S_IFDIR, S_IFREG };

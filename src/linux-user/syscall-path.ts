@@ -1,0 +1,239 @@
+// System calls naming files by path (the *at family), stat/statx/statfs, directory reading,
+// the current directory and umask.
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
+import { AT_FDCWD, type TaskState } from './qemu.js';
+import type { HostStat } from './host.js';
+import { KernelWord } from './layout.js';
+import { S_IFDIR, S_IFMT } from './syscall-file.js';
+
+const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
+const O_CREAT = 0o100, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000;
+
+function path(ts: TaskState, dirfd: number, p: bigint): string {
+  return ts.hostPath(dirfd, ts.mm.cstring(ptr(p)));
+}
+
+function openat(ts: TaskState, dirfd: number, pathname: bigint, flags: number, mode: number): number {
+  const guest = ts.mm.cstring(ptr(pathname));
+  const p = ts.hostPath(dirfd, guest);
+  const umask = ts.mm.kw[KernelWord.UMASK];
+  const m = flags & (O_CREAT | O_TMPFILE) ? mode & ~umask & 0o7777 : 0;
+  const h = ts.fs.open(p, flags & ~O_CLOEXEC, m);
+  return ts.fdt.install(h, (flags & O_CLOEXEC) !== 0);
+}
+
+/** struct stat of asm-generic (riscv64): 128 bytes. */
+export function encodeStat(st: HostStat): Uint8Array {
+  const b = new Uint8Array(128);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, st.dev, true);
+  dv.setBigUint64(8, st.ino, true);
+  dv.setUint32(16, Number(st.mode), true);
+  dv.setUint32(20, Number(st.nlink), true);
+  dv.setUint32(24, Number(st.uid), true);
+  dv.setUint32(28, Number(st.gid), true);
+  dv.setBigUint64(32, st.rdev, true);
+  dv.setBigInt64(48, st.size, true);
+  dv.setInt32(56, Number(st.blksize), true);
+  dv.setBigInt64(64, st.blocks, true);
+  const times = [st.atimeNs, st.mtimeNs, st.ctimeNs];
+  times.forEach((t, i) => {
+    dv.setBigInt64(72 + i * 16, t / 1000000000n, true);
+    dv.setBigUint64(80 + i * 16, t % 1000000000n, true);
+  });
+  return b;
+}
+
+const major = (d: bigint) => Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+const minor = (d: bigint) => Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+
+/** struct statx: 256 bytes. */
+function encodeStatx(st: HostStat): Uint8Array {
+  const b = new Uint8Array(256);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, 0x7ff, true); // STATX_BASIC_STATS | STATX_BTIME
+  dv.setUint32(4, Number(st.blksize), true);
+  dv.setUint32(16, Number(st.nlink), true);
+  dv.setUint32(20, Number(st.uid), true);
+  dv.setUint32(24, Number(st.gid), true);
+  dv.setUint16(28, Number(st.mode), true);
+  dv.setBigUint64(32, st.ino, true);
+  dv.setBigUint64(40, st.size, true);
+  dv.setBigUint64(48, st.blocks, true);
+  const ts = (off: number, t: bigint) => {
+    dv.setBigInt64(off, t / 1000000000n, true);
+    dv.setUint32(off + 8, Number(t % 1000000000n), true);
+  };
+  ts(64, st.atimeNs); ts(80, st.birthtimeNs); ts(96, st.ctimeNs); ts(112, st.mtimeNs);
+  dv.setUint32(128, major(st.rdev), true);
+  dv.setUint32(132, minor(st.rdev), true);
+  dv.setUint32(136, major(st.dev), true);
+  dv.setUint32(140, minor(st.dev), true);
+  return b;
+}
+
+function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number): HostStat {
+  const p = ts.mm.cstring(ptr(pathname));
+  if (p === '' && flags & AT_EMPTY_PATH) {
+    return dirfd === AT_FDCWD ? ts.fs.stat(ts.fdt.cwd) : ts.fs.fstat(ts.fdt.host(dirfd));
+  }
+  const hp = ts.hostPath(dirfd, p);
+  return flags & AT_SYMLINK_NOFOLLOW ? ts.fs.lstat(hp) : ts.fs.stat(hp);
+}
+
+const DT_NAMES_DOT = 4; // DT_DIR for "." and ".."
+
+/** linux_dirent64 records: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name. */
+function getdents64(ts: TaskState, fd: number, buf: number, count: number): number {
+  const h = ts.fdt.host(fd);
+  let stream = ts.dirStreams.get(h);
+  if (!stream) {
+    const dir = `/proc/self/fd/${h}`;
+    if ((ts.fs.fstat(h).mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
+    const list = [{ name: '.', type: DT_NAMES_DOT }, { name: '..', type: DT_NAMES_DOT }, ...ts.fs.readdir(dir)];
+    const enc = new TextEncoder();
+    const entries = list.map((e, i) => {
+      let ino = 1n;
+      try { ino = ts.fs.lstat(`${dir}/${e.name}`).ino; } catch { /* raced away */ }
+      const name = enc.encode(e.name);
+      const reclen = (19 + name.length + 1 + 7) & ~7;
+      const r = new Uint8Array(reclen);
+      const dv = new DataView(r.buffer);
+      dv.setBigUint64(0, ino, true);
+      dv.setBigInt64(8, BigInt(i + 1), true);
+      dv.setUint16(16, reclen, true);
+      r[18] = e.type;
+      r.set(name, 19);
+      return r;
+    });
+    stream = { entries, pos: 0 };
+    ts.dirStreams.set(h, stream);
+  }
+  let used = 0;
+  while (stream.pos < stream.entries.length) {
+    const r = stream.entries[stream.pos];
+    if (used + r.length > count) {
+      if (used === 0) throw new SyscallError(Errno.EINVAL);
+      break;
+    }
+    ts.mm.write(buf + used, r);
+    used += r.length;
+    stream.pos++;
+  }
+  return used;
+}
+
+function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number, size: number): number {
+  const p = ts.mm.cstring(ptr(pathname));
+  if (size <= 0) throw new SyscallError(Errno.EINVAL);
+  const target = p === '/proc/self/exe' ? ts.exe : ts.fs.readlink(ts.hostPath(dirfd, p));
+  const b = new TextEncoder().encode(target).subarray(0, size);
+  ts.mm.write(buf, b);
+  return b.length;
+}
+
+function unlinkat(ts: TaskState, dirfd: number, pathname: bigint, flags: number): number {
+  const p = path(ts, dirfd, pathname);
+  if (flags & AT_REMOVEDIR) ts.fs.rmdir(p);
+  else ts.fs.unlink(p);
+  return 0;
+}
+
+function renameat2(ts: TaskState, od: number, op: bigint, nd: number, np: bigint, flags: number): number {
+  if (flags !== 0) throw new SyscallError(Errno.EINVAL);
+  ts.fs.rename(path(ts, od, op), path(ts, nd, np));
+  return 0;
+}
+
+function utimensat(ts: TaskState, dirfd: number, pathname: bigint, times: number, flags: number): number {
+  const nowS = Number(ts.proc.realtimeNs()) / 1e9;
+  const get = (i: number, cur: number): number => {
+    if (times === 0) return nowS;
+    const sec = Number(ts.mm.u64(times + i * 16));
+    const nsec = Number(ts.mm.u64(times + i * 16 + 8));
+    if (nsec === 0x3fffffff) return nowS; // UTIME_NOW
+    if (nsec === 0x3ffffffe) return cur; // UTIME_OMIT
+    return sec + nsec / 1e9;
+  };
+  if (pathname === 0n) {
+    const h = ts.fdt.host(dirfd);
+    const st = ts.fs.fstat(h);
+    ts.fs.futimes(h, get(0, Number(st.atimeNs) / 1e9), get(1, Number(st.mtimeNs) / 1e9));
+    return 0;
+  }
+  const p = path(ts, dirfd, pathname);
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const st = follow ? ts.fs.stat(p) : ts.fs.lstat(p);
+  ts.fs.utimes(p, get(0, Number(st.atimeNs) / 1e9), get(1, Number(st.mtimeNs) / 1e9), follow);
+  return 0;
+}
+
+function chdir(ts: TaskState, target: string): number {
+  const st = ts.fs.stat(target);
+  if ((st.mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
+  ts.fs.access(target, 1);
+  ts.fdt.cwd = target.startsWith('/proc/self/fd/') ? ts.fs.readlink(target) : ts.absolute(target);
+  return 0;
+}
+
+function getcwd(ts: TaskState, buf: number, size: number): number {
+  const b = new TextEncoder().encode(ts.fdt.cwd + '\0');
+  if (b.length > size) throw new SyscallError(Errno.ERANGE);
+  ts.mm.write(buf, b);
+  return b.length;
+}
+
+/** struct statfs (asm-generic, 64-bit): 120 bytes. */
+function statfs(ts: TaskState, p: string, buf: number): number {
+  const s = ts.fs.statfs(p);
+  const b = new Uint8Array(120);
+  const dv = new DataView(b.buffer);
+  const vals = [s.type, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree];
+  vals.forEach((v, i) => dv.setBigUint64(i * 8, v, true));
+  dv.setBigUint64(64, 255n, true); // f_namelen
+  dv.setBigUint64(72, s.bsize, true); // f_frsize
+  ts.mm.write(buf, b);
+  return 0;
+}
+
+function fchmodat(ts: TaskState, dirfd: number, pathname: bigint, mode: number): number {
+  ts.fs.chmod(path(ts, dirfd, pathname), mode & 0o7777);
+  return 0;
+}
+
+function fchownat(ts: TaskState, dirfd: number, pathname: bigint, uid: number, gid: number, flags: number): number {
+  const p = ts.mm.cstring(ptr(pathname));
+  if (p === '' && flags & AT_EMPTY_PATH) ts.fs.fchown(ts.fdt.host(dirfd), uid, gid);
+  else ts.fs.chown(ts.hostPath(dirfd, p), uid, gid, !(flags & AT_SYMLINK_NOFOLLOW));
+  return 0;
+}
+
+export const PATH_SYSCALLS: SyscallTable = [
+  [NR.openat, (ts, a) => openat(ts, int(a[0]), a[1], int(a[2]), uint(a[3]))],
+  [NR.newfstatat, (ts, a) => { ts.mm.write(ptr(a[2]), encodeStat(statAt(ts, int(a[0]), a[1], int(a[3])))); return 0; }],
+  [NR.fstat, (ts, a) => { ts.mm.write(ptr(a[1]), encodeStat(ts.fs.fstat(ts.fdt.host(int(a[0]))))); return 0; }],
+  [NR.statx, (ts, a) => { ts.mm.write(ptr(a[4]), encodeStatx(statAt(ts, int(a[0]), a[1], int(a[2])))); return 0; }],
+  [NR.getdents64, (ts, a) => getdents64(ts, int(a[0]), ptr(a[1]), uint(a[2]))],
+  [NR.readlinkat, (ts, a) => readlinkat(ts, int(a[0]), a[1], ptr(a[2]), int(a[3]))],
+  [NR.faccessat, (ts, a) => { ts.fs.access(path(ts, int(a[0]), a[1]), int(a[2]) & 7); return 0; }],
+  [NR.faccessat2, (ts, a) => { ts.fs.access(path(ts, int(a[0]), a[1]), int(a[2]) & 7); return 0; }],
+  [NR.mkdirat, (ts, a) => { ts.fs.mkdir(path(ts, int(a[0]), a[1]), uint(a[2]) & ~ts.mm.kw[KernelWord.UMASK] & 0o7777); return 0; }],
+  [NR.unlinkat, (ts, a) => unlinkat(ts, int(a[0]), a[1], int(a[2]))],
+  [NR.renameat2, (ts, a) => renameat2(ts, int(a[0]), a[1], int(a[2]), a[3], int(a[4]))],
+  [NR.linkat, (ts, a) => { ts.fs.link(path(ts, int(a[0]), a[1]), path(ts, int(a[2]), a[3])); return 0; }],
+  [NR.symlinkat, (ts, a) => { ts.fs.symlink(ts.mm.cstring(ptr(a[0])), path(ts, int(a[1]), a[2])); return 0; }],
+  [NR.fchmod, (ts, a) => { ts.fs.fchmod(ts.fdt.host(int(a[0])), uint(a[1]) & 0o7777); return 0; }],
+  [NR.fchmodat, (ts, a) => fchmodat(ts, int(a[0]), a[1], uint(a[2]))],
+  [NR.fchown, (ts, a) => { ts.fs.fchown(ts.fdt.host(int(a[0])), int(a[1]), int(a[2])); return 0; }],
+  [NR.fchownat, (ts, a) => fchownat(ts, int(a[0]), a[1], int(a[2]), int(a[3]), int(a[4]))],
+  [NR.utimensat, (ts, a) => utimensat(ts, int(a[0]), a[1], ptr(a[2]), int(a[3]))],
+  [NR.truncate, (ts, a) => { ts.fs.truncate(path(ts, AT_FDCWD, a[0]), long(a[1])); return 0; }],
+  [NR.chdir, (ts, a) => chdir(ts, path(ts, AT_FDCWD, a[0]))],
+  [NR.fchdir, (ts, a) => chdir(ts, `/proc/self/fd/${ts.fdt.host(int(a[0]))}`)],
+  [NR.getcwd, (ts, a) => getcwd(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.umask, (ts, a) => { const o = ts.mm.kw[KernelWord.UMASK]; ts.mm.kw[KernelWord.UMASK] = uint(a[0]) & 0o777; return o; }],
+  [NR.statfs, (ts, a) => statfs(ts, path(ts, AT_FDCWD, a[0]), ptr(a[1]))],
+  [NR.fstatfs, (ts, a) => statfs(ts, `/proc/self/fd/${ts.fdt.host(int(a[0]))}`, ptr(a[1]))],
+];

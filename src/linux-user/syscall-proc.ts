@@ -1,0 +1,184 @@
+// Process information and time: ids, uname, sysinfo, rlimits, rusage, clocks, sleeps, random.
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, ptr, type SyscallTable } from './syscall-types.js';
+import type { TaskState } from './qemu.js';
+import { waitForSignal } from './signal.js';
+
+function uname(ts: TaskState, buf: number): number {
+  const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
+  const b = new Uint8Array(65 * 6);
+  const enc = new TextEncoder();
+  fields.forEach((f, i) => b.set(enc.encode(f).subarray(0, 64), i * 65));
+  ts.mm.write(buf, b);
+  return 0;
+}
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+/** Limits as a usual Linux session has them: (soft, hard) per resource. */
+const RLIMITS: Array<[bigint, bigint]> = [
+  [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY],
+  [8n << 20n, RLIM_INFINITY], [0n, RLIM_INFINITY], [RLIM_INFINITY, RLIM_INFINITY],
+  [63338n, 63338n], [1024n, 1024n], [8n << 20n, 8n << 20n], [RLIM_INFINITY, RLIM_INFINITY],
+  [RLIM_INFINITY, RLIM_INFINITY], [63338n, 63338n], [819200n, 819200n], [0n, 0n], [0n, 0n],
+  [RLIM_INFINITY, RLIM_INFINITY],
+];
+
+function prlimit(ts: TaskState, pid: number, res: number, newp: number, oldp: number): number {
+  if (pid !== 0 && pid !== ts.proc.pid) throw new SyscallError(Errno.EPERM);
+  if (res < 0 || res >= RLIMITS.length) throw new SyscallError(Errno.EINVAL);
+  if (oldp !== 0) {
+    ts.mm.setU64(oldp, RLIMITS[res][0]);
+    ts.mm.setU64(oldp + 8, RLIMITS[res][1]);
+  }
+  if (newp !== 0) RLIMITS[res] = [ts.mm.u64(newp), ts.mm.u64(newp + 8)];
+  return 0;
+}
+
+function writeTimespec(ts: TaskState, addr: number, ns: bigint): void {
+  ts.mm.setU64(addr, ns / 1000000000n);
+  ts.mm.setU64(addr + 8, ns % 1000000000n);
+}
+
+function clockNs(ts: TaskState, clk: number): bigint {
+  switch (clk) {
+    case 0: case 5: case 8: case 11: return ts.proc.realtimeNs(); // REALTIME(_COARSE), _ALARM, TAI
+    case 1: case 4: case 6: case 7: case 9: return ts.proc.monotonicNs(); // MONOTONIC*, BOOTTIME*
+    case 2: case 3: return ts.proc.cpuTimeNs(); // PROCESS/THREAD_CPUTIME_ID
+    default: throw new SyscallError(Errno.EINVAL);
+  }
+}
+
+/** Sleep `ns`; wakes early (EINTR) for a deliverable signal, writing what was left to `rem`. */
+function sleepNs(ts: TaskState, ns: bigint, rem: number): number {
+  if (ns <= 0n) return 0;
+  const ms = Number(ns) / 1e6;
+  const start = Date.now();
+  if (waitForSignal(ts, ms)) {
+    const left = BigInt(Math.max(0, Math.round((ms - (Date.now() - start)) * 1e6)));
+    if (rem !== 0) writeTimespec(ts, rem, left);
+    throw new SyscallError(Errno.EINTR);
+  }
+  return 0;
+}
+
+function readTimespec(ts: TaskState, addr: number): bigint {
+  const sec = BigInt.asIntN(64, ts.mm.u64(addr)), nsec = BigInt.asIntN(64, ts.mm.u64(addr + 8));
+  if (sec < 0n || nsec < 0n || nsec >= 1000000000n) throw new SyscallError(Errno.EINVAL);
+  return sec * 1000000000n + nsec;
+}
+
+function clockNanosleep(ts: TaskState, clk: number, flags: number, req: number, rem: number): number {
+  let ns = readTimespec(ts, req);
+  if (flags & 1) ns -= clockNs(ts, clk); // TIMER_ABSTIME
+  return sleepNs(ts, ns, flags & 1 ? 0 : rem);
+}
+
+function sysinfo(ts: TaskState, buf: number): number {
+  const b = new Uint8Array(112);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(0, ts.proc.monotonicNs() / 1000000000n, true);
+  dv.setBigUint64(32, 4n << 30n, true); // totalram
+  dv.setBigUint64(40, 2n << 30n, true); // freeram
+  dv.setUint16(80, 100, true); // procs
+  dv.setUint32(104, 1, true); // mem_unit
+  ts.mm.write(buf, b);
+  return 0;
+}
+
+function getrusage(ts: TaskState, buf: number): number {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const cpu = ts.proc.cpuTimeNs();
+  dv.setBigInt64(0, cpu / 1000000000n, true);
+  dv.setBigInt64(8, (cpu % 1000000000n) / 1000n, true);
+  ts.mm.write(buf, b);
+  return 0;
+}
+
+function times(ts: TaskState, buf: number): bigint {
+  if (buf !== 0) {
+    const ticks = ts.proc.cpuTimeNs() / 10000000n;
+    ts.mm.setU64(buf, ticks);
+    for (let i = 1; i < 4; i++) ts.mm.setU64(buf + i * 8, 0);
+  }
+  return ts.proc.monotonicNs() / 10000000n;
+}
+
+function getrandom(ts: TaskState, buf: number, len: number): number {
+  const n = Math.min(len, 33554431);
+  for (let done = 0; done < n; done += 65536) {
+    const chunk = Math.min(65536, n - done);
+    ts.mm.write(buf + done, ts.proc.randomBytes(chunk));
+  }
+  return n;
+}
+
+const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
+
+export const PROC_SYSCALLS: SyscallTable = [
+  [NR.getpid, id((ts) => ts.proc.pid)],
+  [NR.getppid, id((ts) => ts.proc.ppid)],
+  [NR.gettid, id((ts) => ts.tid)],
+  [NR.getuid, id((ts) => ts.proc.uid)],
+  [NR.geteuid, id((ts) => ts.proc.euid)],
+  [NR.getgid, id((ts) => ts.proc.gid)],
+  [NR.getegid, id((ts) => ts.proc.egid)],
+  [NR.getresuid, (ts, a) => { [0, 1, 2].forEach((i) => ts.mm.setU32(ptr(a[i]), i === 0 ? ts.proc.uid : ts.proc.euid)); return 0; }],
+  [NR.getresgid, (ts, a) => { [0, 1, 2].forEach((i) => ts.mm.setU32(ptr(a[i]), i === 0 ? ts.proc.gid : ts.proc.egid)); return 0; }],
+  [NR.getgroups, (ts, a) => { if (int(a[0]) > 0) ts.mm.setU32(ptr(a[1]), ts.proc.gid); return 1; }],
+  [NR.setuid, (ts, a) => { if (int(a[0]) !== ts.proc.uid) throw new SyscallError(Errno.EPERM); return 0; }],
+  [NR.setgid, (ts, a) => { if (int(a[0]) !== ts.proc.gid) throw new SyscallError(Errno.EPERM); return 0; }],
+  [NR.setsid, id((ts) => ts.proc.pid)],
+  [NR.getsid, id((ts) => ts.proc.pid)],
+  [NR.getpgid, id((ts) => ts.proc.pid)],
+  [NR.setpgid, () => 0],
+  [NR.uname, (ts, a) => uname(ts, ptr(a[0]))],
+  [NR.sysinfo, (ts, a) => sysinfo(ts, ptr(a[0]))],
+  [NR.prlimit64, (ts, a) => prlimit(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],
+  [NR.getrlimit, (ts, a) => prlimit(ts, 0, int(a[0]), 0, ptr(a[1]))],
+  [NR.setrlimit, (ts, a) => prlimit(ts, 0, int(a[0]), ptr(a[1]), 0)],
+  [NR.getrusage, (ts, a) => getrusage(ts, ptr(a[1]))],
+  [NR.rseq, () => -Errno.ENOSYS],
+  [NR.getrandom, (ts, a) => getrandom(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.clock_gettime, (ts, a) => { writeTimespec(ts, ptr(a[1]), clockNs(ts, int(a[0]))); return 0; }],
+  [NR.clock_getres, (ts, a) => { clockNs(ts, int(a[0])); if (a[1] !== 0n) writeTimespec(ts, ptr(a[1]), 1n); return 0; }],
+  [NR.clock_nanosleep, (ts, a) => clockNanosleep(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],
+  [NR.nanosleep, (ts, a) => sleepNs(ts, readTimespec(ts, ptr(a[0])), ptr(a[1]))],
+  [NR.gettimeofday, (ts, a) => {
+    if (a[0] !== 0n) {
+      const ns = ts.proc.realtimeNs();
+      ts.mm.setU64(ptr(a[0]), ns / 1000000000n);
+      ts.mm.setU64(ptr(a[0]) + 8, (ns % 1000000000n) / 1000n);
+    }
+    return 0;
+  }],
+  [NR.times, (ts, a) => times(ts, ptr(a[0]))],
+  [NR.sched_yield, () => 0],
+  [NR.sched_getaffinity, (ts, a) => {
+    const len = ptr(a[1]);
+    if (len < 8) throw new SyscallError(Errno.EINVAL);
+    ts.mm.setU64(ptr(a[2]), 1n);
+    return 8;
+  }],
+  [NR.sched_setaffinity, () => 0],
+  [NR.sched_getparam, (ts, a) => { ts.mm.setU32(ptr(a[1]), 0); return 0; }],
+  [NR.sched_getscheduler, () => 0],
+  [NR.getpriority, () => 20],
+  [NR.setpriority, () => 0],
+  [NR.prctl, (ts, a) => {
+    const PR_SET_NAME = 15, PR_GET_NAME = 16;
+    if (int(a[0]) === PR_GET_NAME) { ts.mm.write(ptr(a[1]), new TextEncoder().encode('a.out\0')); return 0; }
+    if (int(a[0]) === PR_SET_NAME) return 0;
+    throw new SyscallError(Errno.EINVAL);
+  }],
+  [NR.personality, () => 0],
+  [NR.capget, () => 0],
+  [NR.mincore, () => -Errno.ENOSYS],
+  [NR.get_mempolicy, () => -Errno.ENOSYS],
+  [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],
+  [NR.set_robust_list, () => 0],
+  [NR.get_robust_list, () => -Errno.ENOSYS],
+  [NR.clock_settime, () => -Errno.EPERM],
+  [NR.timer_create, () => -Errno.ENOSYS],
+];

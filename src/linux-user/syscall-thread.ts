@@ -1,0 +1,190 @@
+// Threads: clone/clone3 with CLONE_VM|CLONE_THREAD (a new worker on the same memory), futex on
+// Atomics.wait/notify over the guest word, set_tid_address, exit and exit_group.
+// Processes (clone without CLONE_VM, fork, vfork) are in syscall-exec.ts.
+import { NR } from './syscall-nr.js';
+import { Errno, SyscallError } from './errno.js';
+import { int, ptr, ThreadExit, uint, type SyscallTable } from './syscall-types.js';
+import type { TaskState } from './qemu.js';
+import {
+  GUEST_BASE, KernelWord, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
+} from './layout.js';
+import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { hasDeliverable, raiseSignal, setRaiseInThread } from './signal.js';
+import { forkProcess } from './syscall-exec.js';
+
+export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800;
+export const CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000;
+export const CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+
+/** Guest tid of thread slot `slot` (slot 0 is the main thread: tid = pid). */
+export function tidOfSlot(pid: number, slot: number): number {
+  return slot === 0 ? pid : pid + slot * 4194304;
+}
+
+function threadWords(ts: TaskState, slot: number): Int32Array {
+  return new Int32Array(ts.mm.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
+}
+
+function allocSlot(ts: TaskState): number {
+  for (let s = 1; s < MAX_THREADS; s++) {
+    const w = threadWords(ts, s);
+    if (Atomics.compareExchange(w, ThreadWord.STATE, ThreadState.FREE, ThreadState.RUNNING) === ThreadState.FREE) return s;
+  }
+  throw new SyscallError(Errno.EAGAIN);
+}
+
+function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
+  const need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
+  if ((flags & need) !== need) throw new SyscallError(Errno.EINVAL);
+  const slot = allocSlot(ts);
+  const tid = tidOfSlot(ts.proc.pid, slot);
+  const bytes = ts.mm.bytes;
+  const from = ts.env.base, to = stateOffsetOf(slot);
+  bytes.copyWithin(to, from, from + TLB_OFFSET);
+  bytes.fill(0xff, to + TLB_OFFSET, to + CPU_STATE_SIZE);
+  const view = ts.mm.view;
+  const gpr = (i: number) => to + STATE.gpr.offset + i * 8;
+  view.setBigUint64(gpr(10), 0n, true);
+  if (newsp !== 0) view.setBigUint64(gpr(2), BigInt(newsp), true);
+  if (flags & CLONE_SETTLS) view.setBigUint64(gpr(4), tls, true);
+  const w = threadWords(ts, slot);
+  w.fill(0);
+  w[ThreadWord.STATE] = ThreadState.RUNNING;
+  w[ThreadWord.TID] = tid;
+  w[ThreadWord.MASK_LO] = ts.words[ThreadWord.MASK_LO];
+  w[ThreadWord.MASK_HI] = ts.words[ThreadWord.MASK_HI];
+  w[ThreadWord.ALTSTACK_FLAGS] = 2; // SS_DISABLE
+  if (flags & CLONE_CHILD_CLEARTID) w[ThreadWord.CLEAR_TID] = ctid;
+  if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, tid);
+  if (flags & CLONE_CHILD_SETTID) ts.mm.setU32(ctid, tid);
+  Atomics.add(ts.mm.kw, KernelWord.THREAD_COUNT, 1);
+  // The child starts after the ecall, like the parent returns.
+  view.setBigUint64(to + STATE.pc.offset, ts.env.pc + 4n, true);
+  ts.rpc.startThread(slot);
+  return tid;
+}
+
+function clone(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
+  if (flags & CLONE_VM && !(flags & CLONE_VFORK)) return cloneThread(ts, flags, newsp, ptid, tls, ctid);
+  return forkProcess(ts, flags, newsp, ptid, tls, ctid);
+}
+
+/** clone3(struct clone_args *, size). */
+function clone3(ts: TaskState, args: number, size: number): number {
+  if (size < 64) throw new SyscallError(Errno.EINVAL);
+  const f = (i: number) => ts.mm.u64n(args + i * 8);
+  const flags = f(0), ctid = f(2), ptid = f(3), exitSignal = f(4), stack = f(5), stackSize = f(6);
+  const tls = ts.mm.u64(args + 56);
+  return clone(ts, flags | (exitSignal & 0xff), stack === 0 ? 0 : stack + stackSize, ptid, tls, ctid);
+}
+
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
+const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+
+function futexIndex(ts: TaskState, uaddr: number): number {
+  if (uaddr & 3) throw new SyscallError(Errno.EINVAL);
+  ts.mm.check(uaddr, 4, false);
+  return (GUEST_BASE + uaddr) >>> 2;
+}
+
+/** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
+function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number): number {
+  const i32 = ts.mm.i32, idx = futexIndex(ts, uaddr);
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
+    // 'not-equal' after a slice: the word changed while we were not queued; the waker
+    // always changes the word before waking, so this is our wakeup.
+    if (Atomics.wait(i32, idx, val, Math.min(left, 100)) !== 'timed-out') return 0;
+    if (hasDeliverable(ts)) throw new SyscallError(Errno.EINTR);
+  }
+}
+
+function futex(ts: TaskState, a: bigint[]): number {
+  const uaddr = ptr(a[0]), op = int(a[1]) & 0x7f, val = int(a[2]);
+  const i32 = ts.mm.i32;
+  switch (op) {
+    case FUTEX_WAIT: case FUTEX_WAIT_BITSET: {
+      let deadline = Infinity;
+      if (a[3] !== 0n) {
+        const t = Number(ts.mm.u64(ptr(a[3]))) * 1000 + Number(ts.mm.u64(ptr(a[3]) + 8)) / 1e6;
+        if (op === FUTEX_WAIT) deadline = Date.now() + t;
+        else if (int(a[1]) & 256) deadline = t; // FUTEX_CLOCK_REALTIME: absolute wall time
+        else deadline = Date.now() + (t - Number(ts.proc.monotonicNs()) / 1e6);
+      }
+      if (Atomics.load(i32, futexIndex(ts, uaddr)) !== val) throw new SyscallError(Errno.EAGAIN);
+      return futexWait(ts, uaddr, val, deadline);
+    }
+    case FUTEX_WAKE: case FUTEX_WAKE_BITSET:
+      return Atomics.notify(i32, futexIndex(ts, uaddr), Math.max(0, Math.min(val, 0x7fffffff)));
+    case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: {
+      if (op === FUTEX_CMP_REQUEUE && Atomics.load(i32, futexIndex(ts, uaddr)) !== int(a[5])) {
+        throw new SyscallError(Errno.EAGAIN);
+      }
+      // Waiters cannot be moved between Atomics queues: wake them all (spurious wakeups are
+      // allowed; every futex user rechecks its condition).
+      const woken = Atomics.notify(i32, futexIndex(ts, uaddr));
+      return woken + Atomics.notify(i32, futexIndex(ts, ptr(a[4])));
+    }
+    case FUTEX_WAKE_OP: {
+      const uaddr2 = ptr(a[4]), encoded = uint(a[5]);
+      const idx2 = futexIndex(ts, uaddr2);
+      const opType = (encoded >>> 28) & 7, cmp = (encoded >>> 24) & 15;
+      let oparg = (encoded << 8) >> 20, cmparg = (encoded << 20) >> 20;
+      if (opType & 8) oparg = 1 << (oparg & 31);
+      const ops = [() => oparg, (o: number) => o + oparg, (o: number) => o | oparg,
+        (o: number) => o & ~oparg, (o: number) => o ^ oparg];
+      let old: number;
+      do { old = Atomics.load(i32, idx2); } while (Atomics.compareExchange(i32, idx2, old, ops[opType & 7]?.(old) ?? old) !== old);
+      let n = Atomics.notify(i32, futexIndex(ts, uaddr), val);
+      const c = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
+      if (c) n += Atomics.notify(i32, idx2, int(a[3]));
+      return n;
+    }
+    default:
+      throw new SyscallError(Errno.ENOSYS);
+  }
+}
+
+/** End this thread: CLONE_CHILD_CLEARTID handling, and the process with the last thread. */
+function exitThread(ts: TaskState, status: number): never {
+  const left = Atomics.sub(ts.mm.kw, KernelWord.THREAD_COUNT, 1) - 1;
+  if (left <= 0) ts.proc.exit(status & 0xff, 0);
+  const ctid = ts.words[ThreadWord.CLEAR_TID] >>> 0;
+  if (ctid !== 0) {
+    try {
+      ts.mm.setU32(ctid, 0);
+      Atomics.notify(ts.mm.i32, (GUEST_BASE + ctid) >>> 2, 1);
+    } catch { /* unmapped: nothing to clear */ }
+  }
+  Atomics.store(ts.words, ThreadWord.STATE, ThreadState.EXITED);
+  throw new ThreadExit();
+}
+
+setRaiseInThread((ts, tid, sig) => {
+  for (let s = 0; s < MAX_THREADS; s++) {
+    const w = threadWords(ts, s);
+    if (w[ThreadWord.STATE] === ThreadState.RUNNING && w[ThreadWord.TID] === tid) {
+      if (s === ts.slot) raiseSignal(ts, sig);
+      else {
+        const bitv = 1n << BigInt(sig - 1);
+        if (bitv & 0xffffffffn) Atomics.or(w, ThreadWord.PENDING_LO, Number(bitv & 0xffffffffn) | 0);
+        else Atomics.or(w, ThreadWord.PENDING_HI, Number(bitv >> 32n) | 0);
+        Atomics.store(ts.mm.i32, (stateOffsetOf(s) + STATE.exit_request.offset) >>> 2, 1);
+        Atomics.notify(w, ThreadWord.WAKE);
+      }
+      return 0;
+    }
+  }
+  return -Errno.ESRCH;
+});
+
+
+export const THREAD_SYSCALLS: SyscallTable = [
+  [NR.clone, (ts, a) => clone(ts, int(a[0]), ptr(a[1]), ptr(a[2]), a[3], ptr(a[4]))],
+  [NR.clone3, (ts, a) => clone3(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.futex, (ts, a) => futex(ts, a)],
+  [NR.set_tid_address, (ts, a) => { ts.words[ThreadWord.CLEAR_TID] = ptr(a[0]); return ts.tid; }],
+  [NR.exit, (ts, a) => exitThread(ts, int(a[0]))],
+  [NR.exit_group, (ts, a) => ts.proc.exit(int(a[0]) & 0xff, 0)],
+];

@@ -1,0 +1,25 @@
+// Shared by the system call area files: the handler signature, argument conversions and the
+// non-local outcomes (thread exit, registers already set by the call).
+import type { TaskState } from './qemu.js';
+
+/** Returns the value for a0 (negative: -errno), or KEEP_REGS when the call set the registers
+ * itself (rt_sigreturn, execve). Throwing SyscallError or a Node error returns -errno. */
+export type SyscallFn = (ts: TaskState, a: bigint[]) => number | bigint | typeof KEEP_REGS;
+
+export const KEEP_REGS = Symbol('keep-regs');
+
+/** Thrown when the calling thread is gone (exit, or the process is exiting). */
+export class ThreadExit extends Error {
+  constructor() { super('thread exit'); }
+}
+
+/** A C int argument (sign-extended low 32 bits). */
+export function int(v: bigint): number { return Number(BigInt.asIntN(32, v)); }
+/** An unsigned int argument. */
+export function uint(v: bigint): number { return Number(v & 0xffffffffn); }
+/** A pointer or size_t argument (the guest space is below 4 GiB; larger values stay large). */
+export function ptr(v: bigint): number { return Number(v); }
+/** A signed 64-bit argument (off_t, long). */
+export function long(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
+
+export type SyscallTable = Array<[number, SyscallFn]>;

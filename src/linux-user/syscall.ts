@@ -1,0 +1,61 @@
+// do_syscall: the riscv64 generic system call table, dispatched by number. Unknown calls return
+// -ENOSYS (logged with -d unimp); -strace logs every call and its result as QEMU does.
+import { errnoOf } from './errno.js';
+import { Errno } from './errno.js';
+import { qemuLogMask, LogMask } from '../qemu/log.js';
+import { SYSCALL_NAMES } from './syscall-nr.js';
+import { KEEP_REGS, ThreadExit, type SyscallFn } from './syscall-types.js';
+import type { TaskState } from './qemu.js';
+import { straceEnter, straceExit } from './strace.js';
+import { FILE_SYSCALLS } from './syscall-file.js';
+import { PATH_SYSCALLS } from './syscall-path.js';
+import { MEM_SYSCALLS } from './syscall-mem.js';
+import { PROC_SYSCALLS } from './syscall-proc.js';
+import { SIGNAL_SYSCALLS } from './signal.js';
+import { THREAD_SYSCALLS } from './syscall-thread.js';
+import { EXEC_SYSCALLS } from './syscall-exec.js';
+import { POLL_SYSCALLS } from './syscall-poll.js';
+
+const TABLE = new Map<number, SyscallFn>();
+for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
+  EXEC_SYSCALLS, POLL_SYSCALLS]) {
+  for (const [nr, fn] of t) TABLE.set(nr, fn);
+}
+
+export function supportedSyscalls(): string[] {
+  return [...TABLE.keys()].sort((a, b) => a - b).map((n) => SYSCALL_NAMES[n] ?? String(n));
+}
+
+/** Execute the ecall at env.pc: a7 = number, a0-a5 = arguments; a0 = result, pc += 4. */
+export function doSyscall(ts: TaskState): void {
+  const env = ts.env;
+  const nr = Number(env.getGpr(17));
+  const args = [env.getGpr(10), env.getGpr(11), env.getGpr(12), env.getGpr(13), env.getGpr(14), env.getGpr(15)];
+  let line = '';
+  if (ts.opts.strace) {
+    line = straceEnter(ts.mm, ts.proc.pid, nr, args);
+    // Calls that may not return print their line first, as QEMU does.
+    if (nr === 93 || nr === 94 || nr === 221) { ts.proc.log(line + '\n'); line = ''; }
+  }
+  let ret: number | bigint | typeof KEEP_REGS;
+  const fn = TABLE.get(nr);
+  if (!fn) {
+    qemuLogMask(LogMask.LOG_UNIMP, `Unsupported syscall: ${nr}${SYSCALL_NAMES[nr] ? ` (${SYSCALL_NAMES[nr]})` : ''}\n`);
+    ret = -Errno.ENOSYS;
+  } else {
+    try {
+      ret = fn(ts, args);
+    } catch (e) {
+      if (e instanceof ThreadExit) throw e;
+      ret = -errnoOf(e);
+    }
+  }
+  if (ret === KEEP_REGS) {
+    if (line) ts.proc.log(line + straceExit(env.getGpr(10)));
+    return;
+  }
+  const v = BigInt.asUintN(64, BigInt(ret));
+  env.setGpr(10, v);
+  env.pc = env.pc + 4n;
+  if (line) ts.proc.log(line + straceExit(v));
+}
