@@ -65,9 +65,13 @@ export function round64(r: number, err: number, exactErr: boolean, s: FloatStatu
  * the caller then takes the exact path.
  */
 export function finish32(x: number, err: number, s: FloatStatus): number {
-  let r = Math.fround(x);
-  if (r === x && err === 0) return f32Bits(r);
+  const r = Math.fround(x);
   const mode = s.roundingMode;
+  if (err === 0 && (r === x || (mode === FloatRound.NearestEven && Math.abs(r) > F32_MIN_NORMAL &&
+    Math.abs(r) < Infinity))) { // x is the exact value: fround is the answer for RNE
+    if (r !== x) s.flags |= FloatFlag.Inexact;
+    return f32Bits(r);
+  }
   if (r === Infinity || r === -Infinity) {
     // RNE overflowed; other modes keep MAX when the value rounds below 2^128 for them.
     const big = r > 0 ? TWO_P128 : -TWO_P128;
