@@ -211,8 +211,9 @@ def(0x7a4, { read: () => 0x44n }); // tinfo
  * csrrw/csrrs/csrrc (and the immediate forms): the whole instruction. `src` is rs1's value (or
  * the uimm), `writes` is false for csrrs/csrrc with rs1 = x0 / uimm = 0. `insn` (the encoding)
  * becomes mtval of an illegal-instruction trap, as QEMU reports it.
- * Returns 0 (next instruction), or 1 after a trap or after a write that needs a reload: then
- * env.pc already points at the instruction to run next.
+ * Returns 0 (next instruction), or 1 after a trap (env.pc = the trap vector) or after a write
+ * that needs a reload (env.pc left at this instruction: the caller completes it, pc += 4 and
+ * instret, as cpu.ts's completed() does).
  */
 export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: bigint, op: CsrOp, writes: boolean, insn = 0): number {
   const d = csrTable[csrno & 0xfff];
@@ -228,11 +229,7 @@ export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: b
     status = d.write(env, csrno, nv);
   }
   env.setGpr(rd, old);
-  if (status & CSR_RELOAD) {
-    env.pc = env.pc + 4n;
-    return 1;
-  }
-  return 0;
+  return status & CSR_RELOAD ? 1 : 0;
 }
 
 /** Debugger access (gdbstub, monitor): no privilege checks, no side effects; undefined for a

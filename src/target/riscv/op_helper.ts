@@ -3,8 +3,10 @@
 // Calling convention (the CPU contract, made precise here):
 //   - on entry env.pc is the pc of the instruction itself (generated code syncs it first);
 //   - status 0: nothing to reload, go on with the next instruction;
-//   - status 1: a trap was taken or state changed: continue at env.pc (already set: the trap
-//     vector, xepc for xret, or the next instruction);
+//   - status 1: a trap was taken or state changed: continue at env.pc, which is the trap vector
+//     or xepc for xret; for an instruction that completed and only asks for a reload (csrrw
+//     with a state-changing write, sfence.vma) env.pc is left AT the instruction and the
+//     caller completes it (pc += 4, instret += 1: cpu.ts's completed());
 //   - status 2: wfi sleeps: env.pc = the instruction after the wfi, state field `wfi` = 1;
 //     leave run() with CpuExit.WFI (the scheduler clears `wfi` when it wakes the hart);
 //   - status 3: ecall with env.userMode set: leave run() with CpuExit.ECALL, env.pc = the ecall.
@@ -81,7 +83,6 @@ export function riscvHelperSfenceVma(env: CPURISCVState, rs1: number, rs2: numbe
     return illegal(env, INSN_SFENCE_VMA | ((rs2 & 31) << 20) | ((rs1 & 31) << 15));
   }
   riscvTlbFlush(env);
-  env.pc = env.pc + 4n;
   return HelperStatus.RELOAD;
 }
 
