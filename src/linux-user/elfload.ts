@@ -1,7 +1,7 @@
 // ELF loader for riscv64 Linux programs: static, static-pie and dynamic (PT_INTERP), and the
 // initial stack Linux builds (argc, argv, envp, auxv, strings, AT_RANDOM bytes), following
 // fs/binfmt_elf.c's create_elf_tables order.
-import { GuestMM, pageAlignUp, protToFlags } from './mmap.js';
+import { GuestMM, pageAlignDown, pageAlignUp, protToFlags } from './mmap.js';
 import { ET_DYN_BASE, KernelWord, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE } from './layout.js';
 import { Errno, SyscallError } from './errno.js';
 
@@ -88,7 +88,7 @@ function segmentFlags(pf: number): number {
 export function loadElfImage(mm: GuestMM, b: Uint8Array, h: ElfHeader, dynBase?: number): LoadedImage {
   const loads = h.phdrs.filter((p) => p.type === PT_LOAD);
   if (loads.length === 0) enoexec();
-  const lo = Math.min(...loads.map((p) => p.vaddr)) & ~(TARGET_PAGE_SIZE - 1);
+  const lo = pageAlignDown(Math.min(...loads.map((p) => p.vaddr)));
   const hi = pageAlignUp(Math.max(...loads.map((p) => p.vaddr + p.memsz)));
   let bias = 0;
   if (h.type === ET_DYN) {
@@ -100,7 +100,7 @@ export function loadElfImage(mm: GuestMM, b: Uint8Array, h: ElfHeader, dynBase?:
   // Reserve the whole span first (zeroed), then give each segment its bytes and protection.
   mm.setRange(lo + bias, hi - lo, PageFlag.VALID, true);
   for (const p of loads) {
-    const start = (p.vaddr + bias) & ~(TARGET_PAGE_SIZE - 1);
+    const start = pageAlignDown(p.vaddr + bias);
     const end = pageAlignUp(p.vaddr + bias + p.memsz);
     const flags = protToFlags(segmentFlags(p.flags));
     for (let a = start; a < end; a += TARGET_PAGE_SIZE) {
@@ -148,7 +148,7 @@ export function loadExec(mm: GuestMM, a: ExecArgs): ExecImage {
     const ih = parseElf(ib);
     if (ih.interp !== undefined) enoexec();
     const interp = loadElfImage(mm, ib, ih);
-    interpBase = interp.bias + (Math.min(...ih.phdrs.filter((p) => p.type === PT_LOAD).map((p) => p.vaddr)) & ~0xfff);
+    interpBase = interp.bias + pageAlignDown(Math.min(...ih.phdrs.filter((p) => p.type === PT_LOAD).map((p) => p.vaddr)));
     entry = interp.entry;
   }
   const brk = pageAlignUp(main.end);
@@ -184,13 +184,14 @@ export function buildStack(mm: GuestMM, top: number, argv: string[], envp: strin
   const pushAll = (list: string[]) => list.slice().reverse().map(push).reverse();
   const envAddrs = pushAll(envp);
   const argAddrs = pushAll(argv);
-  p &= ~15;
+  p -= p % 16;
   p -= 16;
   mm.write(p, random.subarray(0, 16));
   const randomAddr = p;
   const fullAux: Array<[number, number]> = [...auxv, [AT.RANDOM, randomAddr], [AT.EXECFN, execfnAddr], [AT.NULL, 0]];
   const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + fullAux.length * 2;
-  p = (p - words * 8) & ~15;
+  p -= words * 8;
+  p -= p % 16;
   const sp = p;
   const put = (v: number) => { mm.setU64(p, v); p += 8; };
   put(argv.length);

@@ -21,6 +21,11 @@ export function protToFlags(prot: number): number {
   return f;
 }
 
+/** Round down to a page (numbers above 2^31: no bitwise operators). */
+export function pageAlignDown(n: number): number {
+  return n - (n % TARGET_PAGE_SIZE);
+}
+
 export function pageAlignUp(n: number): number {
   return Math.ceil(n / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE;
 }

@@ -146,7 +146,7 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   const altOn = ts.words[ThreadWord.ALTSTACK_FLAGS] !== SS_DISABLE && altSize !== 0;
   const onAlt = altOn && sp > altSp && sp <= altSp + altSize;
   if ((flags & SA_ONSTACK) && altOn && !onAlt) sp = altSp + altSize;
-  const frame = (sp - FRAME_SIZE) & ~15;
+  const frame = sp - FRAME_SIZE - ((sp - FRAME_SIZE) % 16);
   const mm = ts.mm;
   try {
     mm.check(frame, FRAME_SIZE, true);

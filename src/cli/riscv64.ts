@@ -1,0 +1,135 @@
+// tsqemu-riscv64: run a riscv64 Linux program on this host (QEMU's linux-user command line).
+//   tsqemu-riscv64 [-L SYSROOT] [-E VAR=VAL] [-U VAR] [-0 ARGV0] [-strace] [-d ITEMS] [-D FILE]
+//                  [-cpu rv64] PROGRAM [ARGS...]
+// Environment: QEMU_LD_PREFIX, QEMU_STRACE, QEMU_SET_ENV, QEMU_UNSET_ENV, QEMU_LOG,
+// QEMU_LOG_FILENAME, QEMU_CPU.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LogMask, parseLogItems } from '../qemu/log.js';
+import { runUserMode } from '../host/node/user-main.js';
+import { supportedSyscalls } from '../linux-user/syscall.js';
+
+const PROG = 'tsqemu-riscv64';
+const VERSION = '10.2.0';
+
+function usage(): string {
+  return `usage: ${PROG} [options] program [arguments...]
+Linux CPU emulator (compiled for riscv64 emulation)
+
+Options and associated environment variables:
+
+Argument      Env-variable      Description
+-h                              print this help
+-help
+-L path       QEMU_LD_PREFIX    set the elf interpreter prefix to 'path'
+-cpu model    QEMU_CPU          select CPU (-cpu help for list)
+-E var=value  QEMU_SET_ENV      sets targets environment variable (see below)
+-U var        QEMU_UNSET_ENV    unsets targets environment variable (see below)
+-0 argv0      QEMU_ARGV0        forces target process argv[0] to be 'argv0'
+-d item[,...] QEMU_LOG          enable logging of specified items (use '-d help' for a list of items)
+-D logfile    QEMU_LOG_FILENAME write logs to 'logfile' (default stderr)
+-strace       QEMU_STRACE       log system calls
+-version      QEMU_VERSION      display version information and exit
+
+Supported system calls: ${supportedSyscalls().join(' ')}
+`;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`${PROG}: ${msg}\n`);
+  process.exit(1);
+}
+
+interface Parsed {
+  sysroot?: string; setEnv: string[]; unsetEnv: string[]; argv0?: string; strace: boolean;
+  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[];
+}
+
+function parse(args: string[]): Parsed {
+  const e = process.env;
+  const p: Parsed = {
+    sysroot: e.QEMU_LD_PREFIX, setEnv: e.QEMU_SET_ENV ? e.QEMU_SET_ENV.split(',') : [],
+    unsetEnv: e.QEMU_UNSET_ENV ? e.QEMU_UNSET_ENV.split(',') : [], argv0: e.QEMU_ARGV0,
+    strace: e.QEMU_STRACE !== undefined, logMask: 0, logFile: e.QEMU_LOG_FILENAME, optionArgs: [], rest: [],
+  };
+  try {
+    if (e.QEMU_LOG) p.logMask = parseLogItems(e.QEMU_LOG);
+  } catch (err) { fail((err as Error).message); }
+  let i = 0;
+  const value = (opt: string): string => {
+    if (i >= args.length) fail(`option '${opt}' requires an argument`);
+    return args[i++];
+  };
+  while (i < args.length && args[i].startsWith('-')) {
+    const raw = args[i++];
+    if (raw === '--') break;
+    const opt = raw.replace(/^--?/, '');
+    const start = i - 1;
+    switch (opt) {
+      case 'h': case 'help': process.stdout.write(usage()); process.exit(0); break;
+      case 'version': process.stdout.write(`${PROG} version ${VERSION}\n`); process.exit(0); break;
+      case 'L': p.sysroot = value(raw); break;
+      case 'E': p.setEnv.push(value(raw)); break;
+      case 'U': p.unsetEnv.push(value(raw)); break;
+      case '0': p.argv0 = value(raw); break;
+      case 'strace': p.strace = true; break;
+      case 'D': p.logFile = value(raw); break;
+      case 'd': {
+        const items = value(raw);
+        if (items === 'help') { process.stdout.write(parseHelp()); process.exit(0); }
+        try { p.logMask |= parseLogItems(items); } catch (err) { process.stdout.write((err as Error).message + '\n'); process.exit(1); }
+        break;
+      }
+      case 'cpu': {
+        const model = value(raw);
+        if (model === 'help') { process.stdout.write('Available CPUs:\n  rv64\n  max\n'); process.exit(0); }
+        if (!['rv64', 'max', 'any', 'rv64gc'].includes(model)) fail(`unable to find CPU model '${model}'`);
+        break;
+      }
+      case 'resume': p.resume = value(raw); continue; // internal: a forked child
+      case 's': case 'B': case 'R': case 'seed': case 'r': case 'p': value(raw); break;
+      case 'one-insn-per-tb': case 'singlestep': break;
+      default: fail(`invalid option '${raw}'`);
+    }
+    p.optionArgs.push(...args.slice(start, i));
+  }
+  p.rest = args.slice(i);
+  return p;
+}
+
+function parseHelp(): string {
+  try { parseLogItems('\0'); } catch (err) { return (err as Error).message + '\n'; }
+  return '';
+}
+
+function main(): void {
+  const p = parse(process.argv.slice(2));
+  const selfArgs = [fileURLToPath(import.meta.url), ...p.optionArgs];
+  const logMask = p.logMask | (p.strace ? LogMask.LOG_STRACE : 0);
+  const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0 };
+  if (p.resume) {
+    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, selfArgs });
+    return;
+  }
+  if (p.rest.length === 0) fail('no user program specified');
+  const program = p.rest[0];
+  const exe = path.resolve(program);
+  try {
+    fs.accessSync(exe, fs.constants.R_OK);
+  } catch (err) {
+    fail(`Error while loading ${program}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'No such file or directory' : 'Permission denied'}`);
+  }
+  const env = new Map<string, string>(Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined));
+  for (const kv of p.setEnv) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  for (const k of p.unsetEnv) env.delete(k);
+  const argv = [p.argv0 ?? program, ...p.rest.slice(1)];
+  runUserMode({
+    program, exe, argv, envp: [...env].map(([k, v]) => `${k}=${v}`), opts, logMask, logFile: p.logFile, selfArgs,
+  });
+}
+
+main();

@@ -1,0 +1,168 @@
+// The host side of tsqemu-riscv64 on Node: file system calls on node:fs (synchronous, real host
+// descriptors), pipes made from FIFOs (Node has no pipe()), and a HostProcess for guest threads
+// running on worker threads, whose process-level requests (fork, wait, exit) go to the main
+// thread as messages answered through the thread's words in shared memory.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tty from 'node:tty';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
+import { ThreadWord } from '../../linux-user/layout.js';
+import type { UserOptions } from '../../linux-user/qemu.js';
+
+export interface UserWorkerData {
+  memory: WebAssembly.Memory;
+  slot: number;
+  opts: UserOptions;
+  exe: string;
+  logMask: number;
+  logFile?: string;
+}
+
+/** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
+export const MSTATUS_FS_DIRTY = 0x6000n;
+
+
+const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
+  [(d) => d.isFIFO(), 1], [(d) => d.isCharacterDevice(), 2], [(d) => d.isDirectory(), 4],
+  [(d) => d.isBlockDevice(), 6], [(d) => d.isFile(), 8], [(d) => d.isSymbolicLink(), 10], [(d) => d.isSocket(), 12],
+];
+
+/** FIFOs are made in batches (one mkfifo process per batch) in a private directory. */
+class FifoPool {
+  private dir = '';
+  private free: string[] = [];
+  private n = 0;
+  take(): string {
+    if (this.free.length === 0) {
+      if (!this.dir) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-fifo-'));
+      const names: string[] = [];
+      for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${process.pid}-${this.n++}`));
+      execFileSync('mkfifo', ['-m', '600', ...names]);
+      this.free.push(...names);
+    }
+    return this.free.pop()!;
+  }
+  dispose(): void {
+    for (const f of this.free) try { fs.unlinkSync(f); } catch { /* gone */ }
+    if (this.dir) try { fs.rmdirSync(this.dir); } catch { /* in use by a sibling */ }
+  }
+}
+export const fifoPool = new FifoPool();
+
+export const nodeHostFs: HostFs = {
+  open: (p, flags, mode) => fs.openSync(p, flags, mode),
+  close: (fd) => fs.closeSync(fd),
+  read: (fd, buf, pos) => fs.readSync(fd, buf, 0, buf.length, pos),
+  write: (fd, buf, pos) => fs.writeSync(fd, buf, 0, buf.length, pos),
+  fstat: (fd) => fs.fstatSync(fd, { bigint: true }) as HostStat,
+  stat: (p) => fs.statSync(p, { bigint: true }) as HostStat,
+  lstat: (p) => fs.lstatSync(p, { bigint: true }) as HostStat,
+  readdir: (p): HostDirent[] => fs.readdirSync(p, { withFileTypes: true }).map((d) => ({
+    name: d.name, type: DT.find(([f]) => f(d))?.[1] ?? 0,
+  })),
+  readlink: (p) => fs.readlinkSync(p),
+  mkdir: (p, mode) => { fs.mkdirSync(p, { mode }); },
+  rmdir: (p) => fs.rmdirSync(p),
+  unlink: (p) => fs.unlinkSync(p),
+  rename: (a, b) => fs.renameSync(a, b),
+  link: (a, b) => fs.linkSync(a, b),
+  symlink: (t, p) => fs.symlinkSync(t, p),
+  chmod: (p, m) => fs.chmodSync(p, m),
+  fchmod: (fd, m) => fs.fchmodSync(fd, m),
+  chown: (p, u, g, follow) => (follow ? fs.chownSync(p, u, g) : fs.lchownSync(p, u, g)),
+  fchown: (fd, u, g) => fs.fchownSync(fd, u, g),
+  utimes: (p, a, m, follow) => (follow ? fs.utimesSync(p, a, m) : fs.lutimesSync(p, a, m)),
+  futimes: (fd, a, m) => fs.futimesSync(fd, a, m),
+  truncate: (p, len) => fs.truncateSync(p, len),
+  ftruncate: (fd, len) => fs.ftruncateSync(fd, len),
+  fsync: (fd) => fs.fsyncSync(fd),
+  fdatasync: (fd) => fs.fdatasyncSync(fd),
+  access: (p, mode) => fs.accessSync(p, mode),
+  statfs: (p): HostStatfs => {
+    const s = fs.statfsSync(p, { bigint: true });
+    return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+  },
+  isatty: (fd) => tty.isatty(fd),
+  pipe: () => {
+    const p = fifoPool.take();
+    const keep = fs.openSync(p, fs.constants.O_RDWR);
+    try {
+      const r = fs.openSync(p, fs.constants.O_RDONLY);
+      const w = fs.openSync(p, fs.constants.O_WRONLY);
+      return [r, w];
+    } finally {
+      fs.closeSync(keep);
+      fs.unlinkSync(p);
+    }
+  },
+};
+
+/** Messages a worker sends to the main thread. */
+export type UserMessage =
+  | { op: 'start'; slot: number }
+  | { op: 'stopOthers'; slot: number }
+  | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string }
+  | { op: 'wait'; slot: number; pid: number; nohang: boolean }
+  | { op: 'exit'; status: number; signal: number }
+  | { op: 'sigaction'; sig: number; kind: 'default' | 'ignore' | 'handler' }
+  | { op: 'threadExit'; slot: number };
+
+const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
+
+export type Rpc = (msg: UserMessage) => [number, number];
+
+/** A blocking request to the main thread: post, then sleep until it answers in `words`. */
+export function makeRpc(port: MessagePort, words: Int32Array): Rpc {
+  return (msg) => {
+    Atomics.store(words, ThreadWord.RPC_STATE, 1);
+    port.postMessage(msg);
+    while (Atomics.load(words, ThreadWord.RPC_STATE) !== 2) Atomics.wait(words, ThreadWord.RPC_STATE, 1, 1000);
+    Atomics.store(words, ThreadWord.RPC_STATE, 0);
+    return [words[ThreadWord.RPC_R0], words[ThreadWord.RPC_R1]];
+  };
+}
+
+/** Answer a worker's blocking request (main thread side). */
+export function answerRpc(words: Int32Array, r0: number, r1 = 0): void {
+  words[ThreadWord.RPC_R0] = r0;
+  words[ThreadWord.RPC_R1] = r1;
+  Atomics.store(words, ThreadWord.RPC_STATE, 2);
+  Atomics.notify(words, ThreadWord.RPC_STATE);
+}
+
+/** HostProcess of a guest thread on a worker. */
+export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, logFd: number): HostProcess {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    pid: process.pid, ppid: process.ppid,
+    uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0,
+    hostname: os.hostname(), release: os.release(),
+    spawnChild(req: SpawnRequest): number {
+      const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);
+      fs.writeFileSync(imagePath, req.image, { mode: 0o600 });
+      const [pid] = rpc({ op: 'spawn', slot, imagePath, fds: req.fds, cwd: req.cwd });
+      if (pid < 0) throw Object.assign(new Error('spawn failed'), { errno: pid });
+      return pid;
+    },
+    waitChild(pid: number, nohang: boolean): [number, number] | null {
+      const [r, status] = rpc({ op: 'wait', slot, pid, nohang });
+      return r < 0 ? null : [r, status];
+    },
+    exit(status: number, signal: number): never {
+      port.postMessage({ op: 'exit', status, signal } satisfies UserMessage);
+      for (;;) Atomics.wait(sleeper, 0, 0);
+    },
+    kill: (pid, sig) => { process.kill(pid, sig); },
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    realtimeNs: () => hrBase + process.hrtime.bigint(),
+    monotonicNs: () => process.hrtime.bigint(),
+    cpuTimeNs: () => { const u = process.cpuUsage(); return BigInt(u.user + u.system) * 1000n; },
+    sleepMs: (ms) => { Atomics.wait(sleeper, 0, 0, ms); },
+    log: (text) => { fs.writeSync(logFd, text); },
+  };
+}

@@ -1,0 +1,248 @@
+// The main thread of tsqemu-riscv64: it owns the shared memory, loads the program (or resumes a
+// forked image), and then only supervises: every guest thread runs on a worker; this thread
+// starts and stops workers, spawns forked children and reaps them (wait4), turns host signals
+// into guest signals, and ends the process with the guest's exit status or signal.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { AddressSpace } from '../../exec/memory.js';
+import { CPURISCVState, STATE } from '../../target/riscv/cpu-state.js';
+import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
+import { GuestMM } from '../../linux-user/mmap.js';
+import { FdTable } from '../../linux-user/fdtable.js';
+import { loadExec } from '../../linux-user/elfload.js';
+import { getAction, mapSigtramp, raiseProcessSignal } from '../../linux-user/signal.js';
+import { loadProcessImage } from '../../linux-user/process-image.js';
+import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
+import { installUserMode } from '../../linux-user/cpu-loop.js';
+import type { UserOptions } from '../../linux-user/qemu.js';
+import {
+  GUEST_BASE, HOST_MEMORY_PAGES, KernelWord, MAX_THREADS, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET, ThreadState,
+  ThreadWord, stateOffsetOf,
+} from '../../linux-user/layout.js';
+import { answerRpc, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
+
+export interface UserMainOptions {
+  /** Path of the program as given (execfn), absolute path (for /proc/self/exe). */
+  program: string;
+  exe: string;
+  argv: string[];
+  envp: string[];
+  opts: UserOptions;
+  logMask: number;
+  logFile?: string;
+  /** Resume a forked child from this image file (internal). */
+  resume?: string;
+  /** argv for re-running this binary for a forked child (before --resume). */
+  selfArgs: string[];
+}
+
+const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
+const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
+
+class Supervisor {
+  readonly memory = new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
+  readonly mm = new GuestMM(this.memory);
+  readonly workers = new Map<number, Worker>();
+  readonly children = new Map<number, ChildProcess>();
+  readonly zombies: Array<[number, number]> = [];
+  readonly waiters: Array<{ slot: number; pid: number }> = [];
+  readonly listening = new Map<number, () => void>();
+  exe = '';
+
+  constructor(readonly o: UserMainOptions) {}
+
+  words(slot: number): Int32Array {
+    return new Int32Array(this.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
+  }
+
+  /** A fresh process: load the program, slot 0 ready to run at the entry point. */
+  boot(): void {
+    const mm = this.mm;
+    const fdt = new FdTable(mm, (fd) => fs.closeSync(fd));
+    for (let fd = 0; fd < 3; fd++) {
+      try { fs.fstatSync(fd); fdt.installAt(fd, fd, false); } catch { /* closed on the host too */ }
+    }
+    fdt.cwd = process.cwd();
+    mm.kw[KernelWord.UMASK] = process.umask(0);
+    const readFile = (p: string) => fs.readFileSync(p);
+    const img = loadExec(mm, {
+      program: readFile(this.o.exe),
+      readInterp: (p) => {
+        const root = this.o.opts.sysroot;
+        if (root && fs.existsSync(root + p)) return readFile(root + p);
+        return readFile(p);
+      },
+      argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
+      ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
+      random: new Uint8Array(randomBytes(16)),
+    });
+    mapSigtramp(mm);
+    const w = this.words(0);
+    w[ThreadWord.TID] = process.pid;
+    w[ThreadWord.STATE] = ThreadState.RUNNING;
+    w[ThreadWord.ALTSTACK_FLAGS] = 2;
+    mm.kw[KernelWord.THREAD_COUNT] = 1;
+    const env = this.stateOf(0);
+    riscvCpuReset(env, BigInt(img.entry));
+    env.set64('mstatus', env.get64('mstatus') | MSTATUS_FS_DIRTY);
+    env.setGpr(2, BigInt(img.sp));
+    this.exe = this.o.exe;
+  }
+
+  /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
+  resume(file: string): void {
+    const img = fs.readFileSync(file);
+    fs.unlinkSync(file);
+    const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
+    fixupForkedChild(this.mm, slot, process.pid);
+    this.mm.flushAllTlbs();
+    this.exe = exe;
+    for (let sig = 1; sig <= 64; sig++) {
+      const h = getAction(this.mm, sig).handler;
+      if (h !== 0n) this.setListener(sig, h === 1n ? 'ignore' : 'handler');
+    }
+  }
+
+  stateOf(slot: number): CPURISCVState {
+    const as = new AddressSpace(this.memory);
+    as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
+    const env = new CPURISCVState(as, stateOffsetOf(slot), slot);
+    installUserMode(env, this.mm);
+    return env;
+  }
+
+  startThread(slot: number): void {
+    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile };
+    const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data });
+    this.workers.set(slot, w);
+    w.on('message', (m: UserMessage) => this.onMessage(m));
+    w.on('error', (e) => {
+      process.stderr.write(`tsqemu-riscv64: internal error in guest thread: ${e instanceof Error ? e.stack : String(e)}\n`);
+      this.finish(134, 0);
+    });
+  }
+
+  onMessage(m: UserMessage): void {
+    switch (m.op) {
+      case 'start': this.startThread(m.slot); break;
+      case 'threadExit': this.stopThread(m.slot); break;
+      case 'stopOthers':
+        for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot);
+        this.mm.kw[KernelWord.THREAD_COUNT] = 1;
+        answerRpc(this.words(m.slot), 0);
+        break;
+      case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd); break;
+      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid }); this.serveWaits(m.nohang); break;
+      case 'exit': this.finish(m.status, m.signal); break;
+      case 'sigaction': this.setListener(m.sig, m.kind); break;
+    }
+  }
+
+  stopThread(slot: number): void {
+    const w = this.workers.get(slot);
+    this.workers.delete(slot);
+    void w?.terminate();
+    const words = this.words(slot);
+    words.fill(0);
+  }
+
+  spawn(slot: number, imagePath: string, fds: number[], cwd: string): void {
+    const stdio: StdioOptions = fds.map((h) => (h >= 0 ? h : 'ignore'));
+    while (stdio.length < 3) stdio.push('ignore');
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
+    } catch {
+      answerRpc(this.words(slot), -11);
+      return;
+    }
+    const pid = child.pid ?? -1;
+    if (pid < 0) { answerRpc(this.words(slot), -11); return; }
+    this.children.set(pid, child);
+    child.on('exit', (code, signal) => {
+      const sig = signal ? SIGNAL_NAMES[signal] ?? 9 : 0;
+      this.zombies.push([pid, sig ? sig : (code ?? 0) << 8]);
+      this.children.delete(pid);
+      raiseProcessSignal(this.mm, 17);
+      this.pokeThreads();
+      this.serveWaits(false);
+    });
+    answerRpc(this.words(slot), pid);
+  }
+
+  /** Answer waiters whose child is ready; with `nohang`, also the newest waiter with 0. */
+  serveWaits(nohang: boolean): void {
+    for (let i = 0; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      const z = this.zombies.findIndex(([pid]) => w.pid === -1 || w.pid === 0 || pid === w.pid);
+      const hasChild = w.pid <= 0 ? this.children.size > 0 : this.children.has(w.pid);
+      if (z >= 0) {
+        const [pid, status] = this.zombies.splice(z, 1)[0];
+        answerRpc(this.words(w.slot), pid, status);
+      } else if (!hasChild) answerRpc(this.words(w.slot), -10); // ECHILD
+      else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
+      else continue;
+      this.waiters.splice(i--, 1);
+    }
+  }
+
+  /** Make running threads leave their run() soon and look at their pending signals. */
+  pokeThreads(): void {
+    const i32 = new Int32Array(this.memory.buffer);
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      const w = this.words(slot);
+      if (w[ThreadWord.STATE] !== ThreadState.RUNNING) continue;
+      Atomics.store(i32, (stateOffsetOf(slot) + STATE.exit_request.offset) >> 2, 1);
+      Atomics.store(w, ThreadWord.WAKE, 1);
+      Atomics.notify(w, ThreadWord.WAKE);
+    }
+  }
+
+  /** Host signal dispositions follow the guest's: default = no listener (the host default). */
+  setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
+    const name = nameOfSignal(sig);
+    if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
+    const old = this.listening.get(sig);
+    if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
+    if (kind === 'default') return;
+    const fn = kind === 'ignore' ? () => {} : () => { raiseProcessSignal(this.mm, sig); this.pokeThreads(); };
+    process.on(name as NodeJS.Signals, fn);
+    this.listening.set(sig, fn);
+  }
+
+  /** End the emulator as the guest ended: exit status, or the same signal. */
+  finish(status: number, signal: number): void {
+    fifoPool.dispose();
+    for (const w of this.workers.values()) void w.terminate();
+    if (signal) {
+      const name = nameOfSignal(signal);
+      if (name) {
+        for (const l of this.listening.keys()) this.setListener(l, 'default');
+        // Node ignores SIGPIPE; a listener added and removed puts back SIG_DFL.
+        const noop = () => {};
+        process.on(name as NodeJS.Signals, noop);
+        process.off(name as NodeJS.Signals, noop);
+        process.kill(process.pid, name as NodeJS.Signals);
+        setTimeout(() => process.exit(128 + signal), 1000);
+        return;
+      }
+    }
+    process.exit(status);
+  }
+
+  run(): void {
+    if (this.o.resume) this.resume(this.o.resume);
+    else this.boot();
+    this.startThread(0);
+  }
+}
+
+export function runUserMode(o: UserMainOptions): void {
+  new Supervisor(o).run();
+}
+
+export const USER_CLI_PATH = fileURLToPath(new URL('../../cli/riscv64.js', import.meta.url));

@@ -1,0 +1,52 @@
+// Worker entry of tsqemu-riscv64: one guest thread. It builds its own interpreter instance on
+// the shared memory, its hart's state block is slot `slot`, and it runs cpu_loop until the
+// thread exits (the process's exit is done by the main thread).
+import * as fs from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { AddressSpace } from '../../exec/memory.js';
+import { RISCVCPU } from '../../target/riscv/cpu.js';
+import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
+import { setLogMask, setLogSink } from '../../qemu/log.js';
+import { GuestMM } from '../../linux-user/mmap.js';
+import { FdTable } from '../../linux-user/fdtable.js';
+import { TaskState } from '../../linux-user/qemu.js';
+import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
+import { setResetRegisters } from '../../linux-user/syscall-exec.js';
+import { GUEST_BASE, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
+
+
+function main(): void {
+  const port = parentPort!;
+  const d = workerData as UserWorkerData;
+  const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
+  setLogMask(d.logMask);
+  setLogSink((t) => fs.writeSync(logFd, t));
+  const as = new AddressSpace(d.memory);
+  as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
+  const mm = new GuestMM(d.memory);
+  mm.onUnmap = (a, len) => as.onRamWrite(a, len || TASK_SIZE);
+  const words = new Int32Array(d.memory.buffer, THREADS_OFFSET + d.slot * THREAD_WORDS * 4, THREAD_WORDS);
+  const rpc = makeRpc(port, words);
+  const proc = workerHostProcess(port, rpc, d.slot, logFd);
+  const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
+  installUserMode(cpu.env, mm);
+  const fdt = new FdTable(mm, (fd) => fs.closeSync(fd));
+  const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
+    startThread: (slot) => port.postMessage({ op: 'start', slot }),
+    stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
+    sigactionChanged: (sig, kind) => port.postMessage({ op: 'sigaction', sig, kind }),
+  }, cpu.env, d.slot, d.opts, d.exe);
+  setResetRegisters((t, pc, sp) => {
+    riscvCpuReset(t.env, pc);
+    t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
+    for (let i = 1; i < 32; i++) t.env.setGpr(i, 0n);
+    for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
+    t.env.setGpr(2, sp);
+  });
+  cpuLoop(ts, cpu);
+  port.postMessage({ op: 'threadExit', slot: d.slot });
+}
+
+if (process.env.TSQEMU_USER_DEBUG) await import(process.env.TSQEMU_USER_DEBUG);
+main();
