@@ -1,0 +1,63 @@
+// tsqemu-riscv64 against Debian's qemu-riscv64: C programs of tests/linux-user, built here with
+// riscv64-linux-gnu-gcc (static and dynamic), run side by side; stdout, stderr and the exit
+// status (or terminating signal) must be the same.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const srcDir = path.join(root, 'tests/linux-user');
+const cli = path.join(root, 'dist/cli/riscv64.js');
+const SYSROOT = '/usr/riscv64-linux-gnu';
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const missing = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc' : !have('qemu-riscv64') ? 'qemu-riscv64' : null;
+
+const PROGRAMS = [
+  { name: 'argv-env', args: ['one', 'two words', ''] },
+  { name: 'floats', libs: ['-lm'] },
+  { name: 'fileio', workdir: true },
+  { name: 'dirwalk', workdir: true },
+  { name: 'threads', libs: ['-pthread'] },
+  { name: 'forkexec' },
+  { name: 'signals' },
+  { name: 'mmapfile', workdir: true },
+];
+
+const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-user-'));
+process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
+
+function build(name, libs, isStatic) {
+  const out = path.join(tmp, `${name}-${isStatic ? 'static' : 'dynamic'}`);
+  const r = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-o', out, path.join(srcDir, `${name}.c`),
+    ...(isStatic ? ['-static'] : []), ...(libs ?? [])], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+function run(cmd, pre, prog, args, cwd) {
+  const env = { ...process.env, TSQ_UNSET_ME: 'x' };
+  const r = spawnSync(cmd, [...pre, '-L', SYSROOT, '-E', 'TSQ_TEST_VAR=hello world', '-U', 'TSQ_UNSET_ME', prog, ...args],
+    { encoding: 'utf8', env, cwd, timeout: 120000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}
+
+for (const p of PROGRAMS) {
+  for (const isStatic of [true, false]) {
+    test(`${p.name} (${isStatic ? 'static' : 'dynamic'}) matches qemu-riscv64`, { skip: missing ? `${missing} not installed` : false }, () => {
+      const prog = build(p.name, p.libs, isStatic);
+      const work = path.join(tmp, `work-${p.name}`);
+      const side = (cmd, pre) => {
+        fs.rmSync(work, { recursive: true, force: true });
+        fs.mkdirSync(work);
+        return run(cmd, pre, prog, p.workdir ? [work] : (p.args ?? []), work);
+      };
+      const want = side('qemu-riscv64', []);
+      const got = side(process.execPath, [cli]);
+      assert.deepEqual(got, want);
+    });
+  }
+}
