@@ -2,7 +2,7 @@
 // unaligned head and tail of a request when a node needs aligned I/O (O_DIRECT files).
 // Format drivers call these on their children instead of the child's methods directly.
 import { QemuError } from '../qemu/error.js';
-import { BlockDriverState } from './block_int.js';
+import { BlockDriverState, BlockStatusFlags } from './block_int.js';
 
 function checkRange(bs: BlockDriverState, offset: number, bytes: number): void {
   if (offset < 0 || bytes < 0 || !Number.isSafeInteger(offset + bytes)) throw new QemuError('Invalid request range');
@@ -65,4 +65,41 @@ export function bufferIsZero(buf: Uint8Array): boolean {
   }
   for (; i < n; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/** Status of a range looked up through the backing chain (qemu-img map / convert / compare). */
+export interface ChainStatus {
+  /** Bytes from offset with this status. */
+  pnum: number;
+  /** Index of the layer that answered (0 = top); for unallocated ranges, the bottom layer. */
+  depth: number;
+  allocated: boolean;
+  zero: boolean;
+  data: boolean;
+  offset?: number;
+  file?: BlockDriverState;
+}
+
+export async function bdrvChainStatus(top: BlockDriverState, offset: number, bytes: number): Promise<ChainStatus> {
+  let bs: BlockDriverState = top;
+  let depth = 0;
+  let n = bytes;
+  for (;;) {
+    if (offset >= bs.getLength()) {
+      // Past the end of a (shorter) backing file: reads as zeroes.
+      return { pnum: n, depth, allocated: false, zero: true, data: false };
+    }
+    const st = await bs.blockStatus(offset, Math.min(n, bs.getLength() - offset));
+    n = Math.min(n, st.pnum);
+    const allocated = (st.flags & (BlockStatusFlags.ALLOCATED | BlockStatusFlags.DATA | BlockStatusFlags.ZERO)) !== 0 &&
+      (st.flags & BlockStatusFlags.ALLOCATED) !== 0;
+    if (allocated || !bs.backing) {
+      return {
+        pnum: n, depth, allocated, zero: (st.flags & BlockStatusFlags.ZERO) !== 0, data: (st.flags & BlockStatusFlags.DATA) !== 0,
+        offset: (st.flags & BlockStatusFlags.OFFSET_VALID) ? st.map : undefined, file: st.file,
+      };
+    }
+    bs = bs.backing;
+    depth++;
+  }
 }

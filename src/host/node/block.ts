@@ -11,6 +11,19 @@ import { bdrvFindFormat, bdrvLookupNode, bdrvOpen, bdrvRegister, pathCombine } f
 import { BlockBackendNode, DetectZeroes } from '../../block/block-backend-node.js';
 import { registerCoreFormats } from '../../block/formats.js';
 import { bdrvFile, fileCreate } from './file-posix.js';
+import { setQcow2Codec } from '../../block/qcow2-compress.js';
+import * as zlib from 'node:zlib';
+
+/** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
+function registerCodec(): void {
+  setQcow2Codec({
+    deflate: async (data) => new Uint8Array(zlib.deflateRawSync(data, { windowBits: 12, level: zlib.constants.Z_DEFAULT_COMPRESSION })),
+    inflate: async (data, outLen) => {
+      const out = zlib.inflateRawSync(data, { windowBits: 15, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
+      return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
+    },
+  });
+}
 
 let registered = false;
 
@@ -20,6 +33,7 @@ export function blockInit(): void {
   registered = true;
   bdrvRegister(bdrvFile);
   registerCoreFormats();
+  registerCodec();
 }
 
 export type WarnFn = (msg: string) => void;

@@ -1,0 +1,455 @@
+// qcow2 cluster mapping (QEMU's qcow2-cluster.c): L1 -> L2 -> host cluster, the read path
+// (backing, zero, compressed, encrypted clusters) and the write path (in place when the
+// cluster is ours alone, else copy-on-write into a new cluster). Ordering for crash safety:
+// refcount, then data, then the L2 entry, then the old cluster's refcount drop.
+import { QemuError } from '../qemu/error.js';
+import { BdrvRequestFlags, BlockStatus, BlockStatusFlags, PreallocMode } from './block_int.js';
+import type { BDRVQcow2State } from './qcow2.js';
+import { be64, setBe64 } from './qcow2-header.js';
+import { allocBytes, allocClusters, freeClusters, updateRefcount } from './qcow2-refcount.js';
+import { bdrvPread, bdrvPwrite } from './io.js';
+import { getQcow2Codec } from './qcow2-compress.js';
+
+export const enum ClusterType { UNALLOCATED, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED }
+
+const L2E_COPIED = 0x80000000;
+const L2E_COMPRESSED = 0x40000000;
+const OFFSET_HI_MASK = 0x00ffffff;
+
+/** One L2 entry, decoded. */
+export interface L2Entry {
+  type: ClusterType;
+  /** Host offset (NORMAL, ZERO_ALLOC) or compressed data offset. */
+  host: number;
+  copied: boolean;
+  /** Compressed: bytes to read from host (whole 512-byte sectors from host & ~511). */
+  csize: number;
+}
+
+export function decodeL2(s: BDRVQcow2State, hi: number, lo: number): L2Entry {
+  if (hi & L2E_COMPRESSED) {
+    const shift = 62 - (s.clusterBits - 8);
+    const e = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const host = Number(e & ((1n << BigInt(shift)) - 1n));
+    const nsect = Number((e >> BigInt(shift)) & ((1n << BigInt(s.clusterBits - 8)) - 1n)) + 1;
+    return { type: ClusterType.COMPRESSED, host, copied: false, csize: nsect * 512 - (host & 511) };
+  }
+  const host = (hi & OFFSET_HI_MASK) * 0x100000000 + ((lo & ~0x1ff) >>> 0);
+  const copied = (hi & L2E_COPIED) !== 0;
+  const zero = (lo & 1) !== 0 && s.v3;
+  if (zero) return { type: host ? ClusterType.ZERO_ALLOC : ClusterType.ZERO_PLAIN, host, copied, csize: 0 };
+  return { type: host ? ClusterType.NORMAL : ClusterType.UNALLOCATED, host, copied, csize: 0 };
+}
+
+export function encodeStd(host: number, copied: boolean, zero: boolean): [number, number] {
+  const hi = Math.floor(host / 0x100000000) | (copied ? L2E_COPIED : 0);
+  return [hi >>> 0, ((host >>> 0) | (zero ? 1 : 0)) >>> 0];
+}
+
+function encodeCompressed(s: BDRVQcow2State, host: number, len: number): [number, number] {
+  const shift = BigInt(62 - (s.clusterBits - 8));
+  const nsect = BigInt(Math.floor((host + len - 1) / 512) - Math.floor(host / 512));
+  const e = (1n << 62n) | (nsect << shift) | BigInt(host);
+  return [Number(e >> 32n) >>> 0, Number(e & 0xffffffffn) >>> 0];
+}
+
+export async function loadL1(s: BDRVQcow2State): Promise<void> {
+  const h = s.header;
+  const r = await readL1(s, h.l1TableOffset, h.l1Size);
+  s.l1Table = r.offsets; s.l1Copied = r.copied;
+  const l1Clusters = Math.ceil(h.l1Size * 8 / s.clusterSize);
+  for (let i = 0; i < l1Clusters; i++) s.metadataClusters.add(h.l1TableOffset / s.clusterSize + i);
+  for (const off of s.l1Table) if (off) s.metadataClusters.add(off / s.clusterSize);
+}
+
+export async function readL1(s: BDRVQcow2State, offset: number, size: number): Promise<{ offsets: number[]; copied: boolean[] }> {
+  const buf = new Uint8Array(size * 8);
+  await bdrvPread(s.fileChild(), offset, buf);
+  const dv = new DataView(buf.buffer);
+  const offsets: number[] = [], copied: boolean[] = [];
+  for (let i = 0; i < size; i++) {
+    const hi = dv.getUint32(i * 8), lo = dv.getUint32(i * 8 + 4);
+    const off = (hi & OFFSET_HI_MASK) * 0x100000000 + ((lo & ~0x1ff) >>> 0);
+    if (off % s.clusterSize !== 0) throw new QemuError(`L2 table offset 0x${off.toString(16)} unaligned (L1 index: 0x${i.toString(16)})`);
+    offsets.push(off);
+    copied.push((hi & L2E_COPIED) !== 0);
+  }
+  return { offsets, copied };
+}
+
+export async function getL2Table(s: BDRVQcow2State, l2Off: number): Promise<Uint8Array> {
+  const hit = s.l2Cache.get(l2Off);
+  if (hit) return hit;
+  s.checkMetadataOffset(l2Off, 'L2 table');
+  const t = new Uint8Array(s.clusterSize);
+  await bdrvPread(s.fileChild(), l2Off, t);
+  s.l2Cache.set(l2Off, t);
+  return t;
+}
+
+/** The mapping of the cluster holding guest offset `off`, plus where it sits in the tables. */
+export async function lookup(s: BDRVQcow2State, off: number): Promise<L2Entry & { l1: number; l2: number; table: Uint8Array | null }> {
+  const cIdx = Math.floor(off / s.clusterSize);
+  const l1 = Math.floor(cIdx / s.l2Size), l2 = cIdx % s.l2Size;
+  const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
+  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null };
+  const table = await getL2Table(s, l2Off);
+  const dv = new DataView(table.buffer, table.byteOffset);
+  const e = decodeL2(s, dv.getUint32(l2 * 8), dv.getUint32(l2 * 8 + 4));
+  if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && e.host % s.clusterSize !== 0) {
+    throw s.markCorrupt(`Cluster allocation offset 0x${e.host.toString(16)} unaligned (L2 offset: 0x${l2Off.toString(16)}, L2 index: 0x${l2.toString(16)})`);
+  }
+  if (e.type === ClusterType.NORMAL && e.host >= s.fileChild().getLength() && e.host / s.clusterSize >= s.allocatedEnd) {
+    throw s.markCorrupt(`Data cluster offset 0x${e.host.toString(16)} past the end of the image file`);
+  }
+  return { ...e, l1, l2, table };
+}
+
+let lastCompressed: { s: BDRVQcow2State; host: number; data: Uint8Array } | null = null;
+
+async function readCompressed(s: BDRVQcow2State, e: L2Entry): Promise<Uint8Array> {
+  if (lastCompressed && lastCompressed.s === s && lastCompressed.host === e.host) return lastCompressed.data;
+  const raw = new Uint8Array(e.csize);
+  await bdrvPread(s.fileChild(), e.host, raw);
+  const codec = getQcow2Codec();
+  let data: Uint8Array;
+  try {
+    if (s.header.compressionType === 1) {
+      if (!codec.zstdDecompress) throw new QemuError('zstd compression is not supported by this build');
+      data = await codec.zstdDecompress(raw, s.clusterSize);
+    } else {
+      data = await codec.inflate(raw, s.clusterSize);
+    }
+  } catch (err) {
+    if (err instanceof QemuError) throw err;
+    throw new QemuError(`qcow2: Could not decompress cluster at host offset 0x${e.host.toString(16)}`);
+  }
+  if (data.length !== s.clusterSize) throw new QemuError(`qcow2: Bad compressed cluster at host offset 0x${e.host.toString(16)}`);
+  lastCompressed = { s, host: e.host, data };
+  return data;
+}
+
+async function readBacking(s: BDRVQcow2State, off: number, buf: Uint8Array): Promise<void> {
+  const b = s.backing;
+  const blen = b ? b.getLength() : 0;
+  const n = b ? Math.max(0, Math.min(buf.length, blen - off)) : 0;
+  if (b && n > 0) await bdrvPread(b, off, buf.subarray(0, n));
+  buf.fill(0, n);
+}
+
+export async function qcow2Preadv(s: BDRVQcow2State, offset: number, buf: Uint8Array): Promise<void> {
+  const cs = s.clusterSize;
+  let done = 0;
+  while (done < buf.length) {
+    const off = offset + done;
+    const e = await lookup(s, off);
+    const inCluster = off % cs;
+    let n = Math.min(cs - inCluster, buf.length - done);
+    const out = (len: number): Uint8Array => buf.subarray(done, done + len);
+    switch (e.type) {
+      case ClusterType.UNALLOCATED: await readBacking(s, off, out(n)); break;
+      case ClusterType.ZERO_PLAIN: case ClusterType.ZERO_ALLOC: out(n).fill(0); break;
+      case ClusterType.COMPRESSED: out(n).set((await readCompressed(s, e)).subarray(inCluster, inCluster + n)); break;
+      case ClusterType.NORMAL: {
+        // Coalesce host-contiguous clusters into one read.
+        while (done + n < buf.length && n < 16 * 1024 * 1024) {
+          const nx = await lookup(s, off + n);
+          if (nx.type !== ClusterType.NORMAL || nx.host !== e.host + inCluster + n) break;
+          n += Math.min(cs, buf.length - done - n);
+        }
+        const host = e.host + inCluster;
+        await bdrvPread(s.fileChild(), host, out(n));
+        if (s.crypto) await s.crypto.decrypt(host, out(n));
+        break;
+      }
+    }
+    done += n;
+  }
+}
+
+/** Make the L2 table for L1 index `l1` ours alone (allocate or copy it); returns it. */
+async function l2ForWrite(s: BDRVQcow2State, l1: number): Promise<{ off: number; table: Uint8Array }> {
+  if (l1 >= s.l1Table.length) throw new QemuError('qcow2: write beyond the L1 table');
+  const old = s.l1Table[l1];
+  if (old && s.l1Copied[l1]) return { off: old, table: await getL2Table(s, old) };
+  const table = old ? (await getL2Table(s, old)).slice() : new Uint8Array(s.clusterSize);
+  const off = await allocClusters(s, 1);
+  await bdrvPwrite(s.fileChild(), off, table);
+  s.l2Cache.set(off, table);
+  s.metadataClusters.add(off / s.clusterSize);
+  s.l1Table[l1] = off; s.l1Copied[l1] = true;
+  await s.writeL1Entry(l1);
+  if (old) {
+    s.l2Cache.delete(old);
+    if (!s.snapshots.some((sn) => sn.l1Offsets?.includes(old))) s.metadataClusters.delete(old / s.clusterSize);
+    await freeClusters(s, old, 1);
+  }
+  return { off, table };
+}
+
+async function setL2Entries(s: BDRVQcow2State, l2Off: number, table: Uint8Array, l2: number, entries: [number, number][]): Promise<void> {
+  const dv = new DataView(table.buffer, table.byteOffset);
+  entries.forEach(([hi, lo], i) => { dv.setUint32((l2 + i) * 8, hi); dv.setUint32((l2 + i) * 8 + 4, lo); });
+  await bdrvPwrite(s.fileChild(), l2Off + l2 * 8, table.subarray(l2 * 8, (l2 + entries.length) * 8));
+}
+
+/** Drop the reference an L2 entry held (normal, preallocated zero, compressed clusters). */
+export async function freeEntry(s: BDRVQcow2State, e: L2Entry): Promise<void> {
+  if (e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) await freeClusters(s, e.host, 1);
+  else if (e.type === ClusterType.COMPRESSED) {
+    const start = e.host - (e.host & 511);
+    const first = Math.floor(start / s.clusterSize), last = Math.floor((start + e.csize + (e.host & 511) - 1) / s.clusterSize);
+    await updateRefcount(s, first, last - first + 1, -1);
+  }
+}
+
+function checkOverlap(s: BDRVQcow2State, host: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    if (s.metadataClusters.has(host / s.clusterSize + i)) {
+      throw s.markCorrupt(`Preventing invalid write on metadata (overlaps with cluster 0x${(host + i * s.clusterSize).toString(16)})`);
+    }
+  }
+}
+
+async function writeData(s: BDRVQcow2State, host: number, data: Uint8Array): Promise<void> {
+  checkOverlap(s, host - (host % s.clusterSize), Math.ceil(((host % s.clusterSize) + data.length) / s.clusterSize));
+  if (s.crypto) {
+    const enc = data.slice();
+    await s.crypto.encrypt(host, enc);
+    data = enc;
+  }
+  await bdrvPwrite(s.fileChild(), host, data);
+}
+
+export async function qcow2Pwritev(s: BDRVQcow2State, offset: number, buf: Uint8Array): Promise<void> {
+  const cs = s.clusterSize;
+  let done = 0;
+  while (done < buf.length) {
+    const off = offset + done;
+    const e = await lookup(s, off);
+    const inCluster = off % cs;
+    if (e.type === ClusterType.NORMAL && e.copied) {
+      let n = Math.min(cs - inCluster, buf.length - done);
+      while (done + n < buf.length) {
+        const nx = await lookup(s, off + n);
+        if (nx.type !== ClusterType.NORMAL || !nx.copied || nx.host !== e.host + inCluster + n) break;
+        n += Math.min(cs, buf.length - done - n);
+      }
+      await writeData(s, e.host + inCluster, buf.subarray(done, done + n));
+      done += n;
+      continue;
+    }
+    done += await allocatingWrite(s, off, buf.subarray(done));
+  }
+}
+
+/**
+ * Write into clusters that need a new host cluster (unallocated, zero, compressed or shared),
+ * as many consecutive ones as the request and the L2 table allow. Returns bytes consumed.
+ */
+async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array): Promise<number> {
+  const cs = s.clusterSize;
+  const inCluster = off % cs;
+  const first = await lookup(s, off);
+  const olds = [first];
+  let bytes = Math.min(cs - inCluster, data.length);
+  while (bytes < data.length && first.l2 + olds.length < s.l2Size) {
+    const nx = await lookup(s, off + bytes);
+    if (nx.type === ClusterType.NORMAL && nx.copied) break;
+    olds.push(nx);
+    bytes += Math.min(cs, data.length - bytes);
+  }
+  const n = olds.length;
+  const clusterStart = off - inCluster;
+  const whole = new Uint8Array(n * cs);
+  const size = s.getLength();
+  // Copy-on-write of the untouched head and tail of the first and last cluster.
+  if (inCluster > 0) await qcow2Preadv(s, clusterStart, whole.subarray(0, Math.min(cs, size - clusterStart)));
+  const endOff = off + bytes;
+  if (endOff % cs !== 0 && endOff < size) {
+    const lastStart = clusterStart + (n - 1) * cs;
+    if (n > 1 || inCluster === 0) await qcow2Preadv(s, lastStart, whole.subarray((n - 1) * cs, Math.min(n * cs, size - clusterStart)));
+  }
+  whole.set(data.subarray(0, bytes), inCluster);
+  const { off: l2Off, table } = await l2ForWrite(s, first.l1);
+  const host = await allocClusters(s, n);
+  await writeData(s, host, whole);
+  await setL2Entries(s, l2Off, table, first.l2, olds.map((_, i) => encodeStd(host + i * cs, true, false)));
+  for (const o of olds) await freeEntry(s, o);
+  return bytes;
+}
+
+/** Write one cluster compressed (convert -c). Falls back to a normal write if it does not shrink. */
+export async function qcow2WriteCompressed(s: BDRVQcow2State, off: number, data: Uint8Array): Promise<void> {
+  if (off % s.clusterSize !== 0 || (data.length !== s.clusterSize && off + data.length !== s.getLength())) {
+    throw new QemuError('Compressed writes must be whole clusters');
+  }
+  if (s.crypto) throw new QemuError('Compression of encrypted images is not supported');
+  await s.lock.lock(async () => {
+    await s.beforeWrite();
+    const full = new Uint8Array(s.clusterSize);
+    full.set(data);
+    const comp = await getQcow2Codec().deflate(full);
+    if (comp.length >= s.clusterSize - 512) { await qcow2Pwritev(s, off, data); return; }
+    const e = await lookup(s, off);
+    const { off: l2Off, table } = await l2ForWrite(s, e.l1);
+    const host = await allocBytes(s, comp.length);
+    checkOverlap(s, host - (host % s.clusterSize), 1);
+    await bdrvPwrite(s.fileChild(), host, comp);
+    await setL2Entries(s, l2Off, table, e.l2, [encodeCompressed(s, host, comp.length)]);
+    await freeEntry(s, e);
+  });
+}
+
+/** Set whole clusters to zero (v3 zero flag, or unallocated when nothing shows through). */
+async function zeroClusters(s: BDRVQcow2State, off: number, n: number, unmap: boolean): Promise<void> {
+  const cs = s.clusterSize;
+  let i = 0;
+  while (i < n) {
+    const e = await lookup(s, off + i * cs);
+    if (e.l1 >= s.l1Table.length) return;
+    const canPlain = !s.backing;
+    if (e.type === ClusterType.UNALLOCATED && canPlain) { i++; continue; }
+    if (e.type === ClusterType.ZERO_PLAIN) { i++; continue; }
+    const { off: l2Off, table } = await l2ForWrite(s, e.l1);
+    const keep = !unmap && (e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && e.copied && s.v3;
+    const entry: [number, number] = keep ? encodeStd(e.host, true, true) : s.v3 ? [0, 1] : [0, 0];
+    await setL2Entries(s, l2Off, table, e.l2, [entry]);
+    if (!keep) await freeEntry(s, e);
+    i++;
+  }
+}
+
+export async function qcow2WriteZeroes(s: BDRVQcow2State, offset: number, bytes: number, flags: number): Promise<void> {
+  const cs = s.clusterSize;
+  const unmap = (flags & BdrvRequestFlags.MAY_UNMAP) !== 0;
+  const headEnd = Math.min(offset + bytes, Math.ceil(offset / cs) * cs);
+  const tailStart = Math.max(headEnd, Math.floor((offset + bytes) / cs) * cs);
+  const partial = async (a: number, b: number): Promise<void> => { if (b > a) await qcow2Pwritev(s, a, new Uint8Array(b - a)); };
+  const endIsEof = offset + bytes === s.getLength();
+  if (!s.v3 && s.backing) {
+    // v2 cannot express zero clusters over a backing file: write real zeroes.
+    for (let p = offset; p < offset + bytes; p += 1 << 20) await qcow2Pwritev(s, p, new Uint8Array(Math.min(1 << 20, offset + bytes - p)));
+    return;
+  }
+  await partial(offset, headEnd);
+  const wholeEnd = endIsEof ? offset + bytes : tailStart;
+  if (wholeEnd > headEnd) await zeroClusters(s, headEnd, Math.ceil((wholeEnd - headEnd) / cs), unmap);
+  if (!endIsEof) await partial(tailStart, offset + bytes);
+}
+
+export async function qcow2Discard(s: BDRVQcow2State, offset: number, bytes: number): Promise<void> {
+  const cs = s.clusterSize;
+  const start = Math.ceil(offset / cs) * cs;
+  const end = offset + bytes === s.getLength() ? offset + bytes : Math.floor((offset + bytes) / cs) * cs;
+  if (end <= start) return;
+  if (s.backing && !s.v3) return; // discarding would expose backing data
+  await zeroClusters(s, start, Math.ceil((end - start) / cs), true);
+}
+
+export async function qcow2BlockStatus(s: BDRVQcow2State, offset: number, bytes: number): Promise<BlockStatus> {
+  const cs = s.clusterSize;
+  const e = await lookup(s, offset);
+  let n = Math.min(cs - (offset % cs), bytes);
+  while (n < bytes) {
+    const nx = await lookup(s, offset + n);
+    if (nx.type !== e.type) break;
+    if (e.type === ClusterType.COMPRESSED) break;
+    if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && nx.host !== e.host + (offset % cs) + n) break;
+    n += Math.min(cs, bytes - n);
+  }
+  let flags = 0;
+  let map: number | undefined;
+  switch (e.type) {
+    case ClusterType.UNALLOCATED: flags = s.backing ? 0 : BlockStatusFlags.ZERO; break;
+    case ClusterType.ZERO_PLAIN: flags = BlockStatusFlags.ZERO | BlockStatusFlags.ALLOCATED; break;
+    case ClusterType.ZERO_ALLOC: flags = BlockStatusFlags.ZERO | BlockStatusFlags.ALLOCATED; break;
+    case ClusterType.NORMAL: flags = BlockStatusFlags.DATA | BlockStatusFlags.ALLOCATED; break;
+    case ClusterType.COMPRESSED: flags = BlockStatusFlags.DATA | BlockStatusFlags.ALLOCATED | BlockStatusFlags.COMPRESSED; break;
+  }
+  if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && !s.crypto) {
+    flags |= BlockStatusFlags.OFFSET_VALID;
+    map = e.host + (offset % cs);
+  }
+  return { flags, pnum: n, map, file: map !== undefined ? s.fileChild() : undefined };
+}
+
+/** Grow the active L1 table to `size` entries (new table, header switch, old table freed). */
+export async function growL1(s: BDRVQcow2State, size: number): Promise<void> {
+  if (size <= s.l1Table.length) return;
+  if (size * 8 > 0x2000000) throw new QemuError('Active L1 table too large');
+  const clusters = Math.ceil(size * 8 / s.clusterSize);
+  const off = await allocClusters(s, clusters);
+  const buf = new Uint8Array(clusters * s.clusterSize);
+  const dv = new DataView(buf.buffer);
+  for (let i = 0; i < s.l1Table.length; i++) {
+    setBe64(dv, i * 8, s.l1Table[i]);
+    if (s.l1Copied[i]) buf[i * 8] |= 0x80;
+  }
+  await bdrvPwrite(s.fileChild(), off, buf);
+  for (let i = 0; i < clusters; i++) s.metadataClusters.add(off / s.clusterSize + i);
+  const hdr = new Uint8Array(12);
+  const hdv = new DataView(hdr.buffer);
+  hdv.setUint32(0, size);
+  setBe64(hdv, 4, off);
+  await bdrvPwrite(s.fileChild(), 36, hdr);
+  const oldOff = s.header.l1TableOffset, oldClusters = Math.ceil(s.l1Table.length * 8 / s.clusterSize);
+  s.header.l1TableOffset = off; s.header.l1Size = size;
+  while (s.l1Table.length < size) { s.l1Table.push(0); s.l1Copied.push(false); }
+  if (oldClusters > 0) {
+    for (let i = 0; i < oldClusters; i++) s.metadataClusters.delete(oldOff / s.clusterSize + i);
+    await freeClusters(s, oldOff, oldClusters);
+  }
+}
+
+/** Allocate host clusters for [from, to) (preallocation=metadata/falloc/full). */
+export async function preallocate(s: BDRVQcow2State, from: number, to: number, mode: PreallocMode): Promise<void> {
+  if (mode === 'off') return;
+  const cs = s.clusterSize;
+  for (let c = Math.floor(from / cs); c * cs < to;) {
+    const e = await lookup(s, c * cs);
+    const n = Math.min(s.l2Size - e.l2, Math.ceil((to - c * cs) / cs));
+    const { off: l2Off, table } = await l2ForWrite(s, e.l1);
+    const host = await allocClusters(s, n);
+    const entries: [number, number][] = [];
+    for (let i = 0; i < n; i++) entries.push(encodeStd(host + i * cs, true, false));
+    if (mode === 'full') await bdrvPwrite(s.fileChild(), host, new Uint8Array(n * cs));
+    else if (host + n * cs > s.fileChild().getLength()) await s.fileChild().truncate(host + n * cs, true, mode === 'falloc' ? 'falloc' : 'off', false);
+    await setL2Entries(s, l2Off, table, e.l2, entries);
+    c += n;
+  }
+}
+
+export async function qcow2Truncate(s: BDRVQcow2State, size: number, prealloc: PreallocMode, shrink: boolean): Promise<void> {
+  const old = s.getLength();
+  if (size % 512 !== 0) throw new QemuError('The new size must be a multiple of 512');
+  if (s.snapshots.length > 0 && size < old) throw new QemuError("Can't resize an image which has snapshots");
+  if (size < old) {
+    if (!shrink) throw new QemuError('Use the --shrink option to perform a shrink operation.');
+    await zeroClusters(s, Math.ceil(size / s.clusterSize) * s.clusterSize, Math.ceil((old - size) / s.clusterSize), true);
+  } else {
+    await growL1(s, Math.ceil(size / (s.clusterSize * s.l2Size)));
+  }
+  const b = new Uint8Array(8);
+  setBe64(new DataView(b.buffer), 0, size);
+  await bdrvPwrite(s.fileChild(), 24, b);
+  s.header.size = size;
+  if (size > old) await preallocate(s, Math.ceil(old / s.clusterSize) * s.clusterSize, size, prealloc);
+}
+
+export { be64 };
+
+/** Deallocate every cluster of the active table (commit's make-empty): reads fall through. */
+export async function qcow2MakeEmpty(s: BDRVQcow2State): Promise<void> {
+  await s.beforeWrite();
+  for (let l1 = 0; l1 < s.l1Table.length; l1++) {
+    if (!s.l1Table[l1]) continue;
+    const { off, table } = await l2ForWrite(s, l1);
+    const dv = new DataView(table.buffer, table.byteOffset);
+    const olds: L2Entry[] = [];
+    for (let i = 0; i < s.l2Size; i++) olds.push(decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4)));
+    table.fill(0);
+    await bdrvPwrite(s.fileChild(), off, table);
+    for (const e of olds) await freeEntry(s, e);
+  }
+}

@@ -1,0 +1,97 @@
+// tsqemu-img measure: the size a new image needs (qcow2_measure's arithmetic).
+import { QemuError } from '../qemu/error.js';
+import { parseSize } from '../qemu/option.js';
+import { BlockDriverState } from '../block/block_int.js';
+import { bdrvChainStatus } from '../block/io.js';
+import { ImgEnv, getopt, imgOpen, parseCreateOpts, safeClose } from './common.js';
+import { parseImgSize } from './create.js';
+
+const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** Refcount table + blocks needed to count `clusters` clusters (fixed point, as QEMU). */
+export function refcountMetadataSize(clusters: number, cs: number, order: number): number {
+  const perTable = cs / 8, perBlock = cs * 8 / (1 << order);
+  let table = 0, blocks = 0, n = 0, last = -1;
+  while (n !== last) {
+    last = n;
+    blocks = Math.ceil((clusters + table + blocks) / perBlock);
+    table = Math.ceil(blocks / perTable);
+    n = clusters + blocks + table;
+  }
+  return (blocks + table) * cs;
+}
+
+export function qcow2PreallocSize(total: number, cs: number, order: number): number {
+  const aligned = roundUp(total, cs);
+  let meta = cs;
+  const nl2e = roundUp(aligned / cs, cs / 8);
+  meta += nl2e * 8;
+  const nl1e = roundUp(nl2e * 8 / cs, cs / 8);
+  meta += nl1e * 8;
+  meta += refcountMetadataSize((meta + aligned) / cs, cs, order);
+  return meta + aligned;
+}
+
+async function allocatedBytes(bs: BlockDriverState, cs: number): Promise<number> {
+  let required = 0;
+  const len = bs.getLength();
+  for (let off = 0; off < len;) {
+    const st = await bdrvChainStatus(bs, off, Math.min(len - off, 1 << 30));
+    let pnum = st.pnum;
+    if (!st.zero && st.data) {
+      pnum = roundUp(off + pnum, cs) - off;
+      required += (off % cs) + pnum;
+    }
+    off += pnum;
+  }
+  return required;
+}
+
+export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
+  const { opts, args } = getopt(argv, 'hf:O:o:l:U', {
+    help: 'h', object: 'object=', 'image-opts': 'image-opts', 'output=': 'output', 'size=': 'size', 'force-share': 'U',
+  });
+  let fmt: string | undefined, outFmt = 'raw', output = 'human', size = -1, imageOpts = false, force = false;
+  const olist: string[] = [];
+  for (const [k, v] of opts) {
+    if (k === 'f') fmt = v; else if (k === 'O') outFmt = v; else if (k === 'o') olist.push(v); else if (k === 'output') output = v;
+    else if (k === 'size') size = parseImgSize(v); else if (k === 'image-opts') imageOpts = true; else if (k === 'object') env.addObject(v);
+    else if (k === 'U') force = true;
+  }
+  if (size >= 0 && args.length) throw new QemuError('--size N cannot be used together with a filename.');
+  if (size < 0 && args.length !== 1) throw new QemuError('Either --size N or one filename must be specified.');
+  const o = parseCreateOpts(olist);
+  let src: BlockDriverState | null = null;
+  try {
+    if (args.length) { src = await imgOpen(env, { filename: args[0], fmt, imageOpts, readOnly: true, forceShare: force }); size = src.getLength(); }
+    let required: number, full: number;
+    let bitmaps: number | undefined;
+    if (outFmt === 'qcow2') {
+      const cs = parseSize('cluster_size', o.get('cluster_size') ?? '65536');
+      const order = Math.log2(Number(o.get('refcount_bits') ?? '16'));
+      const vsize = roundUp(size, cs);
+      const prealloc = o.get('preallocation') ?? 'off';
+      let data = src ? await allocatedBytes(src, cs) : vsize;
+      if (prealloc === 'full' || prealloc === 'falloc') data = vsize;
+      full = qcow2PreallocSize(vsize, cs, order);
+      required = full - vsize + data;
+      const v3 = !['0.10', 'v2'].includes(o.get('compat') ?? '1.1');
+      if (v3 && src && src.drv.formatName === 'qcow2') bitmaps = 0;
+    } else if (outFmt === 'raw') {
+      required = size; full = size;
+    } else {
+      throw new QemuError(`Format driver '${outFmt}' does not support size measurement`);
+    }
+    if (output === 'json') {
+      const j: Record<string, number> = {};
+      if (bitmaps !== undefined) j.bitmaps = bitmaps;
+      j.required = required; j['fully-allocated'] = full;
+      env.out(`${JSON.stringify(j, null, 4)}\n`);
+    } else {
+      env.out(`required size: ${required}\nfully allocated size: ${full}\n${bitmaps !== undefined ? `bitmaps size: ${bitmaps}\n` : ''}`);
+    }
+  } finally {
+    await safeClose(src);
+  }
+  return 0;
+}
