@@ -317,6 +317,11 @@ static void test_delegated(void) {
   CHECK("deleg-load-pf-stval", strap.tval, va + 3);
   CHECK("deleg-load-pf-mcount", mtrap.count, 0);
   trap_arm();
+  run_in_mode(PRV_S, x_sd, va + 16);
+  trap_disarm();
+  CHECK("deleg-store-pf-scause", strap.cause, CAUSE_STORE_PAGE);
+  CHECK("deleg-store-pf-stval", strap.tval, va + 16);
+  trap_arm();
   run_in_mode(PRV_S, x_call, va);
   trap_disarm();
   CHECK("deleg-fetch-pf-scause", strap.cause, CAUSE_FETCH_PAGE);
