@@ -135,7 +135,8 @@ static void reserved_rm(void) {
     r = fadd_s[DYN](S(0x3f800000), S(0x3f800000), 0, &f);
     trap_disarm();
     checkf(mtrap.cause, CAUSE_ILLEGAL, "fadd.s-dyn-frm%lu-cause", frm);
-    checkf(mtrap.tval, *(volatile u32 *)mtrap.epc, "fadd.s-dyn-frm%lu-mtval", frm);
+    u64 bits = mtrap.count ? *(volatile u32 *)mtrap.epc : 0;
+    checkf(mtrap.tval, bits, "fadd.s-dyn-frm%lu-mtval", frm);
     /* static rounding modes and instructions without rm still work */
     trap_arm();
     r = fadd_s[RTZ](S(0x3f800000), S(0x3f800000), 0, &f);
