@@ -31,6 +31,9 @@ const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
   [(d) => d.isBlockDevice(), 6], [(d) => d.isFile(), 8], [(d) => d.isSymbolicLink(), 10], [(d) => d.isSocket(), 12],
 ];
 
+/** The host's mkfifo (the guest's PATH is not ours to rely on). */
+const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => fs.existsSync(p)) ?? 'mkfifo';
+
 /** FIFOs are made in batches (one mkfifo process per batch) in a private directory. */
 class FifoPool {
   private dir = '';
@@ -41,7 +44,7 @@ class FifoPool {
       if (!this.dir) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-fifo-'));
       const names: string[] = [];
       for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${process.pid}-${this.n++}`));
-      execFileSync('mkfifo', ['-m', '600', ...names]);
+      execFileSync(MKFIFO, ['-m', '600', ...names]);
       this.free.push(...names);
     }
     return this.free.pop()!;
@@ -100,6 +103,13 @@ export const nodeHostFs: HostFs = {
     }
   },
 };
+
+/** Close a host descriptor the guest no longer names. Host 0-2 are refilled with /dev/null at
+ * once: libuv asserts it never closes them, and would if one of its own fds landed there. */
+export function closeHostFd(fd: number): void {
+  fs.closeSync(fd);
+  if (fd <= 2) fs.openSync('/dev/null', fs.constants.O_RDWR);
+}
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =

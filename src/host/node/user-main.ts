@@ -23,7 +23,7 @@ import {
   GUEST_BASE, HOST_MEMORY_PAGES, KernelWord, MAX_THREADS, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET, ThreadState,
   ThreadWord, stateOffsetOf,
 } from '../../linux-user/layout.js';
-import { answerRpc, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
+import { answerRpc, closeHostFd, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
 
 export interface UserMainOptions {
   /** Path of the program as given (execfn), absolute path (for /proc/self/exe). */
@@ -62,7 +62,7 @@ class Supervisor {
   /** A fresh process: load the program, slot 0 ready to run at the entry point. */
   boot(): void {
     const mm = this.mm;
-    const fdt = new FdTable(mm, (fd) => fs.closeSync(fd));
+    const fdt = new FdTable(mm, closeHostFd);
     for (let fd = 0; fd < 3; fd++) {
       try { fs.fstatSync(fd); fdt.installAt(fd, fd, false); } catch { /* closed on the host too */ }
     }

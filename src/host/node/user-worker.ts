@@ -13,7 +13,7 @@ import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
-import { makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
+import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
 
 
 function main(): void {
@@ -31,7 +31,7 @@ function main(): void {
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
   installUserMode(cpu.env, mm);
-  const fdt = new FdTable(mm, (fd) => fs.closeSync(fd));
+  const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
     startThread: (slot) => port.postMessage({ op: 'start', slot }),
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
