@@ -1,0 +1,245 @@
+// QEMU's RISC-V "virt" board (hw/riscv/virt.c): memory map, devices, boot images and the
+// device tree. Harts are attached after construction (realizeHarts), so the board (and its
+// dumpdtb) can be built and tested without a CPU.
+import { AddressSpace, type MemoryRegionOps, allocateGuestMemory } from '../../exec/memory.js';
+import type { Chardev } from '../../chardev/char.js';
+import type { BlockBackend } from '../../block/block-backend.js';
+import { HostClock, type QEMUClock, TimerList, VirtualClock } from '../../main-loop/timer.js';
+import type { RISCVHart } from '../../target/riscv/hart.js';
+import { riscvCpuStateBytes } from '../../target/riscv/cpu-state.js';
+import { QemuError } from '../../qemu/error.js';
+import { LogMask, qemuLogMask } from '../../qemu/log.js';
+import { DeviceTree } from '../../system/device_tree.js';
+import { RISCVAclint } from '../intc/riscv_aclint.js';
+import { SiFivePLIC } from '../intc/sifive_plic.js';
+import { SerialState } from '../char/serial.js';
+import { GoldfishRTC } from '../rtc/goldfish_rtc.js';
+import { SiFiveTest } from '../misc/sifive_test.js';
+import { VirtIOMMIOProxy } from '../virtio/virtio-mmio.js';
+import { VirtIOBlock } from '../virtio/virtio-blk.js';
+import { type EntropySource, VirtIORNG } from '../virtio/virtio-rng.js';
+import type { VirtIODevice } from '../virtio/virtio.js';
+import {
+  type BootBlob, fdtAddr, kernelStartAddr, loadFirmware, loadKernel, placeInitrd, resetVector,
+} from './boot.js';
+import { createVirtFdt } from './virt-fdt.js';
+import {
+  PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
+  VirtIRQ,
+} from './virt-memmap.js';
+
+export type VirtDevice =
+  | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string }
+  | { type: 'virtio-rng-device' };
+
+export interface VirtMachineOptions {
+  ramSize: number;
+  smp: number;
+  /** Firmware image; undefined = -bios none. */
+  bios?: Uint8Array;
+  kernel?: Uint8Array;
+  initrd?: Uint8Array;
+  append?: string;
+  /** -dtb: the user's blob replaces ours (bootargs and initrd are still set in /chosen). */
+  dtb?: Uint8Array;
+  serial?: Chardev;
+  /** virtio-mmio devices, in plug order (the first goes to the highest slot). */
+  devices: VirtDevice[];
+  entropy: EntropySource;
+  /** Host time of day in ns (goldfish RTC). */
+  wallNs?: () => bigint;
+  hostClock?: QEMUClock;
+  /** sifive_test: the guest powered off (code) or asked for a reset. */
+  onShutdown(code: number): void;
+  onReset(): void;
+}
+
+/** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
+export class HartIrqProxy {
+  hart: RISCVHart | undefined;
+  mip = 0;
+  constructor(private readonly onChange: () => void) {}
+  setMip(mask: number, level: boolean): void {
+    this.mip = level ? this.mip | mask : this.mip & ~mask;
+    this.hart?.setMip(mask, level);
+    this.onChange();
+  }
+}
+
+/** Reads as zero, writes ignored, logged under -d unimp (create_unimplemented_device). */
+function unimplemented(name: string, allOnes = false): MemoryRegionOps {
+  return {
+    read(offset, size) {
+      qemuLogMask(LogMask.LOG_UNIMP, `${name}: unimplemented device read (size ${size}, offset 0x${offset.toString(16)})\n`);
+      return allOnes ? -1 : 0;
+    },
+    write(offset, size, value) {
+      qemuLogMask(LogMask.LOG_UNIMP, `${name}: unimplemented device write (size ${size}, offset 0x${offset.toString(16)}, value 0x${(value >>> 0).toString(16)})\n`);
+    },
+  };
+}
+
+export class RISCVVirtMachine {
+  readonly as: AddressSpace;
+  readonly cpuStateOffset: number;
+  readonly clock: VirtualClock;
+  readonly timers: TimerList;
+  readonly irqs: HartIrqProxy[];
+  readonly aclint: RISCVAclint;
+  readonly plic: SiFivePLIC;
+  readonly uart: SerialState;
+  readonly rtc: GoldfishRTC;
+  readonly test: SiFiveTest;
+  readonly virtio: VirtIOMMIOProxy[] = [];
+  readonly vdevs: VirtIODevice[] = [];
+  fdt!: DeviceTree;
+  fdtBlob!: Uint8Array;
+  harts: RISCVHart[] = [];
+  /** Called whenever an interrupt line of a hart changes (the scheduler wakes on it). */
+  onIrq: () => void = () => {};
+  private readonly blobs: BootBlob[] = [];
+
+  constructor(readonly opts: VirtMachineOptions) {
+    if (opts.smp < 1 || opts.smp > 8) throw new QemuError(`Invalid SMP CPUs ${opts.smp}. The max CPUs supported by machine 'virt' is 8`);
+    const layout = allocateGuestMemory(riscvCpuStateBytes(opts.smp), M.mrom.size, opts.ramSize);
+    this.as = new AddressSpace(layout.memory);
+    this.cpuStateOffset = layout.cpuStateOffset;
+    this.as.addRam('riscv.spike.mrom', M.mrom.base, M.mrom.size, layout.romHostOffset, true);
+    this.as.addRam('riscv_virt_board.ram', M.dram.base, opts.ramSize, layout.ramHostOffset);
+    this.clock = new VirtualClock(opts.hostClock ?? new HostClock());
+    this.timers = new TimerList(this.clock);
+    this.irqs = Array.from({ length: opts.smp }, () => new HartIrqProxy(() => this.onIrq()));
+
+    this.aclint = new RISCVAclint(this.irqs, this.clock, this.timers, TIMEBASE_FREQ);
+    this.as.addMmio('riscv.aclint.swi+mtimer', M.clint.base, M.clint.size, this.aclint);
+    this.plic = new SiFivePLIC(this.irqs, PLIC_NUM_SOURCES, PLIC_NUM_PRIORITIES);
+    this.as.addMmio('riscv.sifive.plic', M.plic.base, M.plic.size, this.plic);
+    this.uart = new SerialState(opts.serial, this.plic.irqs[VirtIRQ.UART0]);
+    this.as.addMmio('serial', M.uart0.base, M.uart0.size, this.uart);
+    const wallNs = opts.wallNs ?? (() => BigInt(Date.now()) * 1_000_000n);
+    this.rtc = new GoldfishRTC(this.plic.irqs[VirtIRQ.RTC], wallNs, this.clock, this.timers);
+    this.as.addMmio('goldfish_rtc', M.rtc.base, M.rtc.size, this.rtc);
+    this.test = new SiFiveTest({ shutdown: (c) => opts.onShutdown(c), reset: () => opts.onReset() });
+    this.as.addMmio('riscv.sifive.test', M.test.base, M.test.size, this.test);
+    for (let i = 0; i < VIRTIO_COUNT; i++) {
+      const p = new VirtIOMMIOProxy(`virtio-mmio@${(M.virtio.base + i * M.virtio.size).toString(16)}`, this.plic.irqs[VirtIRQ.VIRTIO + i]);
+      this.virtio.push(p);
+      this.as.addMmio('virtio-mmio', M.virtio.base + i * M.virtio.size, M.virtio.size, p);
+    }
+    this.addUnimplemented();
+    for (const d of opts.devices) this.plug(d);
+    this.loadImages();
+  }
+
+  /** Regions the device tree describes but we do not model: reads 0 (ECAM: no devices). */
+  private addUnimplemented(): void {
+    this.as.addMmio('fwcfg', M.fwCfg.base, M.fwCfg.size, unimplemented('fw_cfg'));
+    this.as.addMmio('virt.flash', M.flash.base, M.flash.size, unimplemented('virt.flash'));
+    this.as.addMmio('pcie-ecam', M.pcieEcam.base, M.pcieEcam.size, unimplemented('pcie-ecam', true));
+  }
+
+  /** Plug a device into the highest free virtio-mmio slot, as QEMU's bus does. */
+  private plug(d: VirtDevice): void {
+    const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
+    if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
+    const vdev = d.type === 'virtio-blk-device'
+      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial })
+      : new VirtIORNG(this.as, this.opts.entropy);
+    slot.plug(vdev);
+    this.vdevs.push(vdev);
+  }
+
+  private loadImages(): void {
+    const o = this.opts;
+    const dram = M.dram.base;
+    let startAddr = dram;
+    let firmwareEnd: number | undefined;
+    if (o.bios) {
+      const fw = loadFirmware(o.bios, dram);
+      firmwareEnd = fw.end;
+      startAddr = fw.entry;
+      this.blobs.push(...fw.blobs);
+    }
+    let kernelEntry = 0;
+    let initrd: { start: number; end: number } | undefined;
+    if (o.kernel) {
+      const k = loadKernel(o.kernel, kernelStartAddr(firmwareEnd, dram));
+      kernelEntry = k.entry;
+      this.blobs.push(...k.blobs);
+      if (!o.bios) startAddr = kernelEntry;
+      if (o.initrd) {
+        initrd = placeInitrd(o.initrd.length, kernelEntry, dram, o.ramSize);
+        this.blobs.push({ addr: initrd.start, data: o.initrd, what: 'initrd' });
+      }
+    } else if (o.initrd) {
+      throw new QemuError('-initrd: initrd requires a kernel (-kernel)');
+    }
+    this.fdt = o.dtb ? DeviceTree.fromBlob(o.dtb) : createVirtFdt({
+      smp: o.smp, ramSize: o.ramSize, isa: VIRT_DEFAULT_ISA, bootargs: o.append, initrd, rngSeed: this.rngSeed(),
+    });
+    if (o.dtb) this.patchUserDtb(initrd);
+    this.fdtBlob = this.fdt.toBlob();
+    const fdtLoad = fdtAddr(dram, o.ramSize, this.fdtBlob.length);
+    this.blobs.push({ addr: fdtLoad, data: this.fdtBlob, what: 'dtb' });
+    this.blobs.push({ addr: M.mrom.base, data: resetVector(startAddr, fdtLoad, kernelEntry), what: 'mrom.reset' });
+    for (const b of this.blobs) this.checkBlob(b);
+    this.copyBlobs();
+  }
+
+  private rngSeed(): Uint8Array {
+    const seed = new Uint8Array(32);
+    this.opts.entropy(seed);
+    return seed;
+  }
+
+  private patchUserDtb(initrd: { start: number; end: number } | undefined): void {
+    const t = this.fdt;
+    t.addNode('/chosen');
+    if (this.opts.append !== undefined) t.setString('/chosen', 'bootargs', this.opts.append);
+    if (initrd) {
+      t.setCells('/chosen', 'linux,initrd-start', initrd.start);
+      t.setCells('/chosen', 'linux,initrd-end', initrd.end);
+    }
+  }
+
+  private checkBlob(b: BootBlob): void {
+    const r = this.as.findRam(b.addr);
+    if (!r || b.addr + b.data.length > r.base + r.size) {
+      throw new QemuError(`could not load ${b.what}: ${b.data.length} bytes at 0x${b.addr.toString(16)} do not fit in memory`);
+    }
+  }
+
+  /** Write every boot image into memory (at start and on each system reset, like QEMU's ROMs). */
+  private copyBlobs(): void {
+    for (const b of this.blobs) {
+      const r = this.as.findRam(b.addr);
+      if (r) this.as.bytes.set(b.data, b.addr - r.base + r.hostOffset);
+    }
+    this.as.onRamWrite(M.dram.base, this.opts.ramSize);
+  }
+
+  /** Attach the CPUs (built by the caller's factory over our address space). */
+  realizeHarts(create: (as: AddressSpace, cpuStateOffset: number, nharts: number, rdtime: () => bigint) => RISCVHart[]): void {
+    this.harts = create(this.as, this.cpuStateOffset, this.opts.smp, () => this.aclint.mtime());
+    this.harts.forEach((h, i) => {
+      this.irqs[i].hart = h;
+      h.reset(BigInt(M.mrom.base));
+      h.setMip(this.irqs[i].mip, true);
+    });
+  }
+
+  /** qemu_system_reset: devices, boot images and harts back to power-on state. */
+  reset(): void {
+    this.copyBlobs();
+    this.aclint.reset();
+    this.plic.reset();
+    this.uart.reset();
+    for (const d of this.vdevs) d.reset();
+    for (const h of this.harts) h.reset(BigInt(M.mrom.base));
+  }
+
+  /** Wait for in-flight disk requests (before closing drives at exit). */
+  async drain(): Promise<void> {
+    for (const d of this.vdevs) if (d instanceof VirtIOBlock) await d.drain();
+  }
+}

@@ -1,0 +1,180 @@
+// virtio-blk (virtio 1.2, 5.2): read, write, flush, get-id, discard, write-zeroes on a
+// BlockBackend. Requests run asynchronously; completions fill the used ring in completion
+// order. A request from before a device reset is dropped when it completes.
+import type { AddressSpace } from '../../exec/memory.js';
+import type { BlockBackend } from '../../block/block-backend.js';
+import { LogMask, qemuLogMask } from '../../qemu/log.js';
+import {
+  VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
+} from './virtio.js';
+
+export const VIRTIO_ID_BLOCK = 2;
+
+export const enum VirtioBlkFeature {
+  SIZE_MAX = 1, SEG_MAX = 2, RO = 5, BLK_SIZE = 6, FLUSH = 9, TOPOLOGY = 10, DISCARD = 13, WRITE_ZEROES = 14,
+}
+export const enum VirtioBlkType { IN = 0, OUT = 1, FLUSH = 4, GET_ID = 8, DISCARD = 11, WRITE_ZEROES = 13 }
+export const enum VirtioBlkStatus { OK = 0, IOERR = 1, UNSUPP = 2 }
+
+const SECTOR = 512;
+const QUEUE_SIZE = 256;
+const SEG_MAX = QUEUE_SIZE - 2;
+const ID_BYTES = 20;
+/** Limits advertised for discard / write-zeroes (QEMU's defaults: 4 GiB - 512 in one segment). */
+const MAX_DISCARD_SECTORS = 0x3fffff;
+const MAX_DISCARD_SEG = 1;
+const WRITE_ZEROES_UNMAP = 1;
+
+export interface VirtIOBlkProps {
+  /** -drive serial= (the GET_ID answer, up to 20 bytes). */
+  serial?: string;
+}
+
+export class VirtIOBlock extends VirtIODevice {
+  readonly deviceId = VIRTIO_ID_BLOCK;
+  readonly name = 'virtio-blk';
+  private generation = 0;
+  /** Requests in flight (for tests and a clean shutdown). */
+  inflight = 0;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(as: AddressSpace, readonly blk: BlockBackend, private readonly props: VirtIOBlkProps = {}) {
+    super(as);
+    const f = (b: VirtioBlkFeature) => 1n << BigInt(b);
+    this.hostFeatures |= f(VirtioBlkFeature.SEG_MAX) | f(VirtioBlkFeature.BLK_SIZE) | f(VirtioBlkFeature.FLUSH) |
+      f(VirtioBlkFeature.TOPOLOGY) | f(VirtioBlkFeature.DISCARD) | f(VirtioBlkFeature.WRITE_ZEROES);
+    if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
+    this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
+  }
+
+  override reset(): void {
+    this.generation++;
+    super.reset();
+  }
+
+  /** virtio_blk_config, little-endian, built on each read (capacity may change). */
+  private config(): DataView {
+    const c = new DataView(new ArrayBuffer(64));
+    c.setBigUint64(0, BigInt(Math.floor(this.blk.getLength() / SECTOR)), true); // capacity
+    c.setUint32(12, SEG_MAX, true); // seg_max
+    c.setUint32(20, SECTOR, true); // blk_size
+    c.setUint16(34, 1, true); // num_queues
+    c.setUint32(36, MAX_DISCARD_SECTORS, true);
+    c.setUint32(40, MAX_DISCARD_SEG, true);
+    c.setUint32(44, 1, true); // discard_sector_alignment (sectors)
+    c.setUint32(48, MAX_DISCARD_SECTORS, true); // max_write_zeroes_sectors
+    c.setUint32(52, MAX_DISCARD_SEG, true);
+    c.setUint8(56, 1); // write_zeroes_may_unmap
+    return c;
+  }
+
+  readConfig(offset: number, size: number): number {
+    if (offset + size > 60) return 0;
+    const c = this.config();
+    return size === 1 ? c.getUint8(offset) : size === 2 ? c.getUint16(offset, true) : c.getUint32(offset, true);
+  }
+
+  private handleOutput(vq: VirtQueue): void {
+    for (let elem = vq.pop(); elem; elem = vq.pop()) {
+      const gen = this.generation;
+      this.inflight++;
+      void this.handleRequest(elem).then((r) => this.complete(vq, elem, gen, r), () => this.complete(vq, elem, gen, { status: VirtioBlkStatus.IOERR, len: 0 }));
+    }
+  }
+
+  private complete(vq: VirtQueue, elem: VirtQueueElement, gen: number, r: { status: number; len: number }): void {
+    this.inflight--;
+    if (gen === this.generation && !this.broken) {
+      const inSize = iovSize(elem.in);
+      bufToIov(this.as, elem.in, inSize - 1, Uint8Array.of(r.status));
+      vq.push(elem, r.len + 1);
+      vq.notify();
+    }
+    if (this.inflight === 0) this.idle.splice(0).forEach((f) => f());
+  }
+
+  /** Resolves when no request is in flight. */
+  drain(): Promise<void> {
+    return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idle.push(r));
+  }
+
+  private async handleRequest(elem: VirtQueueElement): Promise<{ status: number; len: number }> {
+    const hdr = new Uint8Array(16);
+    if (iovToBuf(this.as, elem.out, 0, hdr) < 16 || iovSize(elem.in) < 1) {
+      this.error('request without header or status byte');
+      return { status: VirtioBlkStatus.IOERR, len: 0 };
+    }
+    const h = new DataView(hdr.buffer);
+    const type = h.getUint32(0, true);
+    const sector = h.getBigUint64(8, true);
+    const dataIn = iovSlice(elem.in, 0, iovSize(elem.in) - 1);
+    const dataOut = iovSlice(elem.out, 16, iovSize(elem.out) - 16);
+    switch (type) {
+      case VirtioBlkType.IN: return this.rw(sector, dataIn, false);
+      case VirtioBlkType.OUT: return this.rw(sector, dataOut, true);
+      case VirtioBlkType.FLUSH:
+        await this.blk.flush();
+        return { status: VirtioBlkStatus.OK, len: 0 };
+      case VirtioBlkType.GET_ID: {
+        const id = new Uint8Array(ID_BYTES);
+        id.set(new TextEncoder().encode(this.props.serial ?? '').subarray(0, ID_BYTES));
+        const n = bufToIov(this.as, dataIn, 0, id.subarray(0, Math.min(ID_BYTES, iovSize(dataIn))));
+        return { status: VirtioBlkStatus.OK, len: n };
+      }
+      case VirtioBlkType.DISCARD:
+      case VirtioBlkType.WRITE_ZEROES:
+        return this.discardWriteZeroes(type, dataOut);
+    }
+    qemuLogMask(LogMask.LOG_UNIMP, `virtio-blk: unsupported request type ${type}\n`);
+    return { status: VirtioBlkStatus.UNSUPP, len: 0 };
+  }
+
+  /** Does [sector, +bytes) lie inside the disk? */
+  private inRange(sector: bigint, bytes: number): boolean {
+    const len = BigInt(this.blk.getLength());
+    return sector * 512n + BigInt(bytes) <= len;
+  }
+
+  private async rw(sector: bigint, segs: ReturnType<typeof iovSlice>, write: boolean): Promise<{ status: number; len: number }> {
+    const bytes = iovSize(segs);
+    if (bytes % SECTOR !== 0 || !this.inRange(sector, bytes)) {
+      qemuLogMask(LogMask.LOG_GUEST_ERROR, `virtio-blk: bad ${write ? 'write' : 'read'} of ${bytes} bytes at sector ${sector}\n`);
+      return { status: VirtioBlkStatus.IOERR, len: 0 };
+    }
+    if (write && this.blk.readOnly) return { status: VirtioBlkStatus.IOERR, len: 0 };
+    let off = Number(sector) * SECTOR;
+    for (const s of segs) {
+      const host = this.as.ramHostOffset(s.addr, s.len, !write);
+      if (host < 0) return { status: VirtioBlkStatus.IOERR, len: 0 };
+      const view = this.as.bytes.subarray(host, host + s.len);
+      if (write) await this.blk.pwrite(off, view);
+      else {
+        await this.blk.pread(off, view);
+        this.as.onRamWrite(s.addr, s.len); // after the data landed, so stale code is dropped
+      }
+      off += s.len;
+    }
+    return { status: VirtioBlkStatus.OK, len: write ? 0 : bytes };
+  }
+
+  private async discardWriteZeroes(type: number, segs: ReturnType<typeof iovSlice>): Promise<{ status: number; len: number }> {
+    const size = iovSize(segs);
+    if (size === 0 || size % 16 !== 0 || size / 16 > MAX_DISCARD_SEG) return { status: VirtioBlkStatus.UNSUPP, len: 0 };
+    if (this.blk.readOnly) return { status: VirtioBlkStatus.IOERR, len: 0 };
+    const seg = new Uint8Array(16);
+    iovToBuf(this.as, segs, 0, seg);
+    const d = new DataView(seg.buffer);
+    const sector = d.getBigUint64(0, true);
+    const num = d.getUint32(8, true);
+    const flags = d.getUint32(12, true);
+    if (num > MAX_DISCARD_SECTORS || !this.inRange(sector, num * SECTOR)) return { status: VirtioBlkStatus.IOERR, len: 0 };
+    if (type === VirtioBlkType.DISCARD) {
+      if (flags !== 0) return { status: VirtioBlkStatus.UNSUPP, len: 0 };
+      await this.blk.pdiscard(Number(sector) * SECTOR, num * SECTOR);
+    } else {
+      if (flags & ~WRITE_ZEROES_UNMAP) return { status: VirtioBlkStatus.UNSUPP, len: 0 };
+      await this.blk.pwriteZeroes(Number(sector) * SECTOR, num * SECTOR, (flags & WRITE_ZEROES_UNMAP) !== 0);
+    }
+    return { status: VirtioBlkStatus.OK, len: 0 };
+  }
+}

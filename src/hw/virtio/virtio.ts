@@ -1,0 +1,248 @@
+// VirtIO core (virtio 1.2, 2.7 "Split Virtqueues"): the device base class shared by every
+// transport, and VirtQueue with its descriptor walking. Everything the guest hands us is
+// bounds-checked: a descriptor outside RAM, a chain longer than the table (a loop) or a bad
+// index marks the device broken (DEVICE_NEEDS_RESET) and logs a guest error; the emulator
+// goes on.
+import type { AddressSpace } from '../../exec/memory.js';
+import { LogMask, qemuLogMask } from '../../qemu/log.js';
+
+export const enum VirtioStatus {
+  ACKNOWLEDGE = 1, DRIVER = 2, DRIVER_OK = 4, FEATURES_OK = 8, DEVICE_NEEDS_RESET = 0x40, FAILED = 0x80,
+}
+export const enum VirtioIsr { QUEUE = 1, CONFIG = 2 }
+export const VIRTIO_F_RING_INDIRECT_DESC = 28n;
+export const VIRTIO_F_VERSION_1 = 32n;
+
+const enum VRingDesc { F_NEXT = 1, F_WRITE = 2, F_INDIRECT = 4, SIZE = 16 }
+
+/** One guest buffer segment (guest-physical), already checked to lie inside RAM. */
+export interface VirtIOSeg { addr: number; len: number }
+
+export interface VirtQueueElement {
+  /** Head descriptor index (what goes back in the used ring). */
+  index: number;
+  out: VirtIOSeg[]; // device-readable
+  in: VirtIOSeg[]; // device-writable
+}
+
+export class VirtQueue {
+  num: number;
+  ready = false;
+  descAddr = 0;
+  availAddr = 0;
+  usedAddr = 0;
+  private lastAvailIdx = 0;
+  private usedIdx = 0;
+
+  constructor(readonly vdev: VirtIODevice, readonly numMax: number, readonly handleOutput: (vq: VirtQueue) => void) {
+    this.num = numMax;
+  }
+
+  reset(): void {
+    this.num = this.numMax;
+    this.ready = false;
+    this.descAddr = this.availAddr = this.usedAddr = 0;
+    this.lastAvailIdx = this.usedIdx = 0;
+  }
+
+  private get as(): AddressSpace {
+    return this.vdev.as;
+  }
+
+  /** Read `size` bytes (2, 4 or 8) of guest RAM; undefined when outside RAM. */
+  private ld(pa: number, size: 2 | 4 | 8): number | undefined {
+    const off = this.as.ramHostOffset(pa, size);
+    if (off < 0) return undefined;
+    const v = this.as.view;
+    return size === 2 ? v.getUint16(off, true) : size === 4 ? v.getUint32(off, true) : Number(v.getBigUint64(off, true));
+  }
+
+  private st(pa: number, size: 2 | 4, value: number): boolean {
+    const off = this.as.ramHostOffset(pa, size, true);
+    if (off < 0) return false;
+    this.as.onRamWrite(pa, size);
+    if (size === 2) this.as.view.setUint16(off, value, true);
+    else this.as.view.setUint32(off, value, true);
+    return true;
+  }
+
+  /** Take the next available chain, or null when none (or when the device broke on it). */
+  pop(): VirtQueueElement | null {
+    if (!this.ready || this.vdev.broken || this.num === 0) return null;
+    const availIdx = this.ld(this.availAddr + 2, 2);
+    if (availIdx === undefined) return this.fail('avail ring outside RAM');
+    const waiting = (availIdx - this.lastAvailIdx) & 0xffff;
+    if (waiting === 0) return null;
+    if (waiting > this.num) return this.fail(`avail idx ${availIdx} runs ${waiting} ahead of ${this.num} entries`);
+    const head = this.ld(this.availAddr + 4 + 2 * (this.lastAvailIdx % this.num), 2);
+    if (head === undefined) return this.fail('avail ring outside RAM');
+    if (head >= this.num) return this.fail(`head descriptor ${head} >= queue size ${this.num}`);
+    const elem = this.walk(head);
+    if (elem) this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
+    return elem;
+  }
+
+  private walk(head: number): VirtQueueElement | null {
+    const elem: VirtQueueElement = { index: head, out: [], in: [] };
+    let table = this.descAddr;
+    let tableSize = this.num;
+    let i = head;
+    let seen = 0;
+    let indirect = false;
+    for (;;) {
+      if (++seen > tableSize) return this.fail('descriptor chain loops or exceeds the table');
+      const d = table + i * VRingDesc.SIZE;
+      const addr = this.ld(d, 8);
+      const len = this.ld(d + 8, 4);
+      const flags = this.ld(d + 12, 2);
+      const next = this.ld(d + 14, 2);
+      if (addr === undefined || len === undefined || flags === undefined || next === undefined) {
+        return this.fail(`descriptor ${i} outside RAM`);
+      }
+      if (flags & VRingDesc.F_INDIRECT) {
+        if (indirect) return this.fail('nested indirect descriptor table');
+        if (len === 0 || len % VRingDesc.SIZE !== 0) return this.fail(`bad indirect table length ${len}`);
+        if (this.as.ramHostOffset(addr, len) < 0) return this.fail('indirect table outside RAM');
+        indirect = true;
+        table = addr;
+        tableSize = len / VRingDesc.SIZE;
+        i = 0;
+        seen = 0;
+        continue;
+      }
+      const write = (flags & VRingDesc.F_WRITE) !== 0;
+      if (this.as.ramHostOffset(addr, len, write) < 0) return this.fail(`buffer 0x${addr.toString(16)}+${len} outside RAM`);
+      if (!write && elem.in.length > 0) return this.fail('device-readable descriptor after a writable one');
+      (write ? elem.in : elem.out).push({ addr, len });
+      if (!(flags & VRingDesc.F_NEXT)) return elem;
+      if (next >= tableSize) return this.fail(`next descriptor ${next} >= table size ${tableSize}`);
+      i = next;
+    }
+  }
+
+  /** Return a chain to the guest with `len` bytes written into its device-writable part. */
+  push(elem: VirtQueueElement, len: number): void {
+    if (this.vdev.broken || this.num === 0) return;
+    const slot = this.usedAddr + 4 + 8 * (this.usedIdx % this.num);
+    if (!this.st(slot, 4, elem.index) || !this.st(slot + 4, 4, len)) { this.fail('used ring outside RAM'); return; }
+    this.usedIdx = (this.usedIdx + 1) & 0xffff;
+    if (!this.st(this.usedAddr + 2, 2, this.usedIdx)) this.fail('used ring outside RAM');
+  }
+
+  /** Interrupt the guest unless it asked for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). */
+  notify(): void {
+    const flags = this.ld(this.availAddr, 2);
+    if (flags !== undefined && (flags & 1) === 0) this.vdev.raiseIsr(VirtioIsr.QUEUE);
+  }
+
+  private fail(why: string): null {
+    this.vdev.error(why);
+    return null;
+  }
+}
+
+/** Transport side of a device: raises the interrupt line for ISR bits. */
+export interface VirtioBusHooks {
+  notifyIsr(): void;
+}
+
+export abstract class VirtIODevice {
+  abstract readonly deviceId: number;
+  abstract readonly name: string;
+  hostFeatures = VIRTIO_F_VERSION_1 | (1n << VIRTIO_F_RING_INDIRECT_DESC);
+  guestFeatures = 0n;
+  status = 0;
+  isr = 0;
+  configGeneration = 0;
+  broken = false;
+  readonly vqs: VirtQueue[] = [];
+  bus: VirtioBusHooks = { notifyIsr() {} };
+
+  constructor(readonly as: AddressSpace) {}
+
+  protected addQueue(numMax: number, handle: (vq: VirtQueue) => void): VirtQueue {
+    const vq = new VirtQueue(this, numMax, handle);
+    this.vqs.push(vq);
+    return vq;
+  }
+
+  /** Device config space accessors (offset from the start of the config structure). */
+  abstract readConfig(offset: number, size: number): number;
+  writeConfig(_offset: number, _size: number, _value: number): void {}
+
+  reset(): void {
+    this.status = 0;
+    this.isr = 0;
+    this.guestFeatures = 0n;
+    this.broken = false;
+    for (const vq of this.vqs) vq.reset();
+    this.bus.notifyIsr();
+  }
+
+  raiseIsr(bit: VirtioIsr): void {
+    this.isr |= bit;
+    this.bus.notifyIsr();
+  }
+
+  /** virtio_error: the guest broke the protocol; stop processing until the driver resets us. */
+  error(why: string): void {
+    qemuLogMask(LogMask.LOG_GUEST_ERROR, `${this.name}: ${why}\n`);
+    this.broken = true;
+    if (this.guestFeatures & (1n << VIRTIO_F_VERSION_1)) {
+      this.status |= VirtioStatus.DEVICE_NEEDS_RESET;
+      this.raiseIsr(VirtioIsr.CONFIG);
+    }
+  }
+
+  get driverOk(): boolean {
+    return (this.status & VirtioStatus.DRIVER_OK) !== 0;
+  }
+}
+
+/** Copy up to `dst.length` bytes out of a segment list, starting `skip` bytes in. */
+export function iovToBuf(as: AddressSpace, segs: readonly VirtIOSeg[], skip: number, dst: Uint8Array): number {
+  let done = 0;
+  for (const s of segs) {
+    if (skip >= s.len) { skip -= s.len; continue; }
+    const n = Math.min(s.len - skip, dst.length - done);
+    const v = as.dmaView(s.addr + skip, n, false);
+    if (!v) break;
+    dst.set(v, done);
+    done += n;
+    skip = 0;
+    if (done === dst.length) break;
+  }
+  return done;
+}
+
+/** Copy `src` into a segment list starting `skip` bytes in; returns bytes written. */
+export function bufToIov(as: AddressSpace, segs: readonly VirtIOSeg[], skip: number, src: Uint8Array): number {
+  let done = 0;
+  for (const s of segs) {
+    if (skip >= s.len) { skip -= s.len; continue; }
+    const n = Math.min(s.len - skip, src.length - done);
+    if (!as.dmaWrite(s.addr + skip, src.subarray(done, done + n))) break;
+    done += n;
+    skip = 0;
+    if (done === src.length) break;
+  }
+  return done;
+}
+
+export function iovSize(segs: readonly VirtIOSeg[]): number {
+  return segs.reduce((n, s) => n + s.len, 0);
+}
+
+/** The sub-list covering bytes [from, from+len) of a segment list. */
+export function iovSlice(segs: readonly VirtIOSeg[], from: number, len: number): VirtIOSeg[] {
+  const out: VirtIOSeg[] = [];
+  for (const s of segs) {
+    if (len <= 0) break;
+    if (from >= s.len) { from -= s.len; continue; }
+    const n = Math.min(s.len - from, len);
+    out.push({ addr: s.addr + from, len: n });
+    len -= n;
+    from = 0;
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+// The vCPU scheduler (QEMU's round-robin TCG mode, rr_cpu_thread_fn): every hart runs in turn
+// for a time slice on this thread. Harts in wfi are skipped until an interrupt is pending;
+// when all sleep we wait for the next timer deadline or a kick (an interrupt raised by a host
+// event), so an idle guest costs ~0% host CPU. We yield to the host event loop regularly so
+// console input and disk completions get in.
+import { CpuExit, type RISCVHart } from '../target/riscv/hart.js';
+import type { TimerList, VirtualClock } from '../main-loop/timer.js';
+
+/** Instructions per hart per turn: small enough for snappy IPIs, large enough to amortise. */
+const SLICE = 20_000;
+/** Longest we run guest code before letting host events in (ms). */
+const YIELD_MS = 8;
+/** Longest single idle sleep (ms): bounds latency if a wake-up were missed. */
+const MAX_SLEEP_MS = 100;
+
+export interface SchedulerHost {
+  /** Let the host event loop run (setImmediate on Node). */
+  yieldToHost(): Promise<void>;
+}
+
+export class VCPUScheduler {
+  private stopped = false;
+  private paused: boolean;
+  private readonly sleeping: boolean[];
+  private wake: (() => void) | undefined;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Wall ms the loop spent sleeping (idle), for measurements. */
+  idleMs = 0;
+
+  constructor(
+    private readonly harts: readonly RISCVHart[],
+    private readonly timers: TimerList,
+    private readonly clock: VirtualClock,
+    private readonly host: SchedulerHost,
+    startPaused: boolean,
+  ) {
+    this.paused = startPaused;
+    this.sleeping = harts.map(() => false);
+    if (startPaused) clock.stop();
+    timers.onChange = () => this.kick();
+  }
+
+  get running(): boolean {
+    return !this.paused && !this.stopped;
+  }
+
+  /** Something happened (interrupt, timer moved, vm state): come back to the loop. */
+  kick(): void {
+    const w = this.wake;
+    if (w) {
+      this.wake = undefined;
+      if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+      w();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.kick();
+  }
+
+  /** `stop` in the monitor / -S: the virtual clock stops too. */
+  pause(): void {
+    this.paused = true;
+    this.clock.stop();
+    this.kick();
+  }
+
+  cont(): void {
+    this.paused = false;
+    this.clock.start();
+    this.kick();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.wakeTimer = ms === Infinity ? undefined : setTimeout(() => this.kick(), ms);
+    });
+  }
+
+  /** Run until stop(). */
+  async run(): Promise<void> {
+    let lastYield = performance.now();
+    while (!this.stopped) {
+      if (this.paused) {
+        await this.sleep(Infinity);
+        continue;
+      }
+      this.timers.runExpired();
+      const ran = this.runHarts();
+      const now = performance.now();
+      if (!ran && !this.stopped) {
+        const deadline = this.timers.deadline();
+        const ms = deadline === Infinity ? MAX_SLEEP_MS : (deadline - this.clock.now()) / 1e6;
+        if (ms > 0) {
+          await this.sleep(Math.min(ms, MAX_SLEEP_MS));
+          this.idleMs += performance.now() - now;
+        } else {
+          await this.host.yieldToHost();
+        }
+        lastYield = performance.now();
+      } else if (now - lastYield >= YIELD_MS) {
+        await this.host.yieldToHost();
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  /** One round over the harts; false when every hart sleeps in wfi. */
+  private runHarts(): boolean {
+    let ran = false;
+    for (let i = 0; i < this.harts.length && !this.stopped && !this.paused; i++) {
+      const h = this.harts[i];
+      if (this.sleeping[i] && !h.hasPendingInterrupt()) continue;
+      this.sleeping[i] = false;
+      const r = h.run(SLICE);
+      if (r === CpuExit.WFI || r === CpuExit.HALTED) this.sleeping[i] = true;
+      ran = true;
+    }
+    return ran;
+  }
+}
