@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "tsqemu_uring",
+      "sources": ["tsqemu_uring.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      "libraries": ["-luring"]
+    }
+  ]
+}

@@ -1,0 +1,316 @@
+/*
+ * tsqemu_uring: the io_uring engine of tsqemu's main loop and block layer (N-API, liburing).
+ *
+ * One ring per AioContext. JavaScript batches requests into a Float64Array (one 8-slot record
+ * per request) and submits them all with one io_uring_enter. The ring's eventfd is watched by
+ * libuv (uv_poll_t on the JS thread's loop), so completions run on the JS loop with no polling
+ * thread and no busy wait: the poll callback drains every CQE into a Float64Array and calls the
+ * JS completion function once with the count.
+ *
+ * Request record (8 doubles; offsets and lengths stay below 2^53):
+ *   [0] op  [1] fd  [2] buffer index  [3] byte offset in that buffer  [4] length
+ *   [5] file offset  [6] user data (returned in the completion)  [7] op flags
+ * Completion record (2 doubles): [0] user data  [1] result (bytes or -errno)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <node_api.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <uv.h>
+
+enum {
+  OP_NOP = 0, OP_READ = 1, OP_WRITE = 2, OP_READ_FIXED = 3, OP_WRITE_FIXED = 4,
+  OP_FSYNC = 5, OP_FDATASYNC = 6, OP_FALLOCATE = 7, OP_POLL_ADD = 8, OP_POLL_REMOVE = 9,
+};
+#define REQ_SLOTS 8
+#define CQE_SLOTS 2
+
+typedef struct {
+  struct io_uring ring;
+  int efd;
+  int closed;
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref on_complete;     /* JS function(count) */
+  napi_ref cq_array;        /* Float64Array the completions are written to */
+  double *cq_out;
+  size_t cq_cap;            /* completion records cq_out holds */
+  napi_async_context actx;
+  struct iovec *fixed;      /* registered buffers, for bounds checks */
+  unsigned nfixed;
+} Ring;
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, #call " failed"); return NULL; } } while (0)
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value e, code, m;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  napi_create_int32(env, err, &code);
+  napi_set_named_property(env, e, "errno", code);
+  napi_throw(env, e);
+  return NULL;
+}
+
+static Ring *get_ring(napi_env env, napi_value v) {
+  Ring *r = NULL;
+  if (napi_get_value_external(env, v, (void **)&r) != napi_ok || !r || r->closed) {
+    napi_throw_error(env, NULL, "io_uring: ring is closed or invalid");
+    return NULL;
+  }
+  return r;
+}
+
+/* Move every available CQE to JS in one call. */
+static void drain(Ring *r) {
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  for (;;) {
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&r->ring, head, cqe) {
+      if (n == r->cq_cap) break;
+      r->cq_out[n * CQE_SLOTS] = (double)cqe->user_data;
+      r->cq_out[n * CQE_SLOTS + 1] = (double)cqe->res;
+      n++;
+    }
+    if (n == 0) {
+      /* CQEs that did not fit the CQ ring wait in the kernel's overflow list: flush them in. */
+      if (io_uring_cq_has_overflow(&r->ring) && io_uring_get_events(&r->ring) == 0 && io_uring_cq_ready(&r->ring)) continue;
+      break;
+    }
+    io_uring_cq_advance(&r->ring, n);
+    napi_value cb, recv, argv[1], result;
+    napi_get_reference_value(env, r->on_complete, &cb);
+    napi_get_global(env, &recv);
+    napi_create_uint32(env, n, &argv[0]);
+    napi_status st = napi_make_callback(env, r->actx, recv, cb, 1, argv, &result);
+    if (st != napi_ok) {
+      /* An exception in the JS callback: leave the rest for the next wakeup after it surfaces. */
+      break;
+    }
+    if (r->closed) break;
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  Ring *r = h->data;
+  uint64_t v;
+  while (read(r->efd, &v, sizeof v) < 0 && errno == EINTR) {}
+  if (!r->closed) drain(r);
+}
+
+/* createRing(entries, onComplete(count), completions: Float64Array) -> ring */
+static napi_value create_ring(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t entries;
+  CHECK(napi_get_value_uint32(env, argv[0], &entries));
+  if (entries < 1 || entries > 32768) { napi_throw_range_error(env, NULL, "io_uring: entries must be 1..32768"); return NULL; }
+  napi_typedarray_type t; size_t len; void *data; napi_value ab; size_t boff;
+  CHECK(napi_get_typedarray_info(env, argv[2], &t, &len, &data, &ab, &boff));
+  if (t != napi_float64_array || len < CQE_SLOTS) { napi_throw_type_error(env, NULL, "io_uring: completions must be a Float64Array"); return NULL; }
+
+  Ring *r = calloc(1, sizeof *r);
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  /* A CQ four times the SQ: a batch larger than the SQ still completes without overflow. */
+  p.flags = IORING_SETUP_CQSIZE;
+  p.cq_entries = entries * 4;
+  int err = io_uring_queue_init_params(entries, &r->ring, &p);
+  if (err < 0) { free(r); return throw_errno(env, "io_uring_queue_init", -err); }
+  r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (r->efd < 0 || io_uring_register_eventfd(&r->ring, r->efd) < 0) {
+    int e = errno; io_uring_queue_exit(&r->ring); free(r);
+    return throw_errno(env, "io_uring_register_eventfd", e);
+  }
+  r->env = env;
+  r->cq_out = data;
+  r->cq_cap = len / CQE_SLOTS;
+  CHECK(napi_create_reference(env, argv[1], 1, &r->on_complete));
+  CHECK(napi_create_reference(env, argv[2], 1, &r->cq_array));
+  napi_value resname;
+  napi_create_string_utf8(env, "tsqemu:io_uring", NAPI_AUTO_LENGTH, &resname);
+  napi_value resobj;
+  napi_create_object(env, &resobj);
+  CHECK(napi_async_init(env, resobj, resname, &r->actx));
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  uv_poll_init(loop, &r->poll, r->efd);
+  r->poll.data = r;
+  uv_poll_start(&r->poll, UV_READABLE, on_poll);
+  napi_value ext;
+  CHECK(napi_create_external(env, r, NULL, NULL, &ext));
+  return ext;
+}
+
+/* registerBuffers(ring, [Uint8Array...]): READ_FIXED/WRITE_FIXED index into this list. The
+ * memory must stay alive and unmoved while registered (guest RAM: a WebAssembly.Memory that
+ * never grows). */
+static napi_value register_buffers(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Ring *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  uint32_t n;
+  CHECK(napi_get_array_length(env, argv[1], &n));
+  if (n == 0 || n > 1024) { napi_throw_range_error(env, NULL, "io_uring: 1..1024 buffers"); return NULL; }
+  struct iovec *iov = calloc(n, sizeof *iov);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el, ab; napi_typedarray_type t; size_t len, boff; void *data;
+    CHECK(napi_get_element(env, argv[1], i, &el));
+    if (napi_get_typedarray_info(env, el, &t, &len, &data, &ab, &boff) != napi_ok || t != napi_uint8_array) {
+      free(iov); napi_throw_type_error(env, NULL, "io_uring: buffers must be Uint8Arrays"); return NULL;
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = len;
+  }
+  if (r->fixed) { io_uring_unregister_buffers(&r->ring); free(r->fixed); r->fixed = NULL; r->nfixed = 0; }
+  int err = io_uring_register_buffers(&r->ring, iov, n);
+  if (err < 0) { free(iov); return throw_errno(env, "io_uring_register_buffers", -err); }
+  r->fixed = iov;
+  r->nfixed = n;
+  return NULL;
+}
+
+static struct io_uring_sqe *next_sqe(Ring *r) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+  while (!sqe) {
+    /* SQ full: push what we have to the kernel and retry. */
+    int ret = io_uring_submit(&r->ring);
+    if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) return NULL;
+    if (ret == -EBUSY) drain(r);
+    sqe = io_uring_get_sqe(&r->ring);
+  }
+  return sqe;
+}
+
+/* Check [off, off+len) lies in buffer `idx`; returns its base address or NULL. */
+static char *buf_range(napi_env env, napi_value bufs, Ring *r, int fixed, double idx, double off, double len) {
+  if (idx < 0 || off < 0 || len < 0) return NULL;
+  if (fixed) {
+    if ((unsigned)idx >= r->nfixed || off + len > (double)r->fixed[(unsigned)idx].iov_len) return NULL;
+    return (char *)r->fixed[(unsigned)idx].iov_base + (size_t)off;
+  }
+  napi_value el, ab; napi_typedarray_type t; size_t blen, boff; void *data;
+  if (napi_get_element(env, bufs, (uint32_t)idx, &el) != napi_ok) return NULL;
+  if (napi_get_typedarray_info(env, el, &t, &blen, &data, &ab, &boff) != napi_ok || t != napi_uint8_array) return NULL;
+  if (off + len > (double)blen) return NULL;
+  return (char *)data + (size_t)off;
+}
+
+/* submit(ring, requests: Float64Array, count, buffers: Uint8Array[]) -> submitted count.
+ * Every request of the batch enters the kernel with one io_uring_enter (more only when the
+ * SQ is smaller than the batch). */
+static napi_value submit(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Ring *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  napi_typedarray_type t; size_t len; void *data; napi_value ab; size_t boff;
+  CHECK(napi_get_typedarray_info(env, argv[1], &t, &len, &data, &ab, &boff));
+  uint32_t count;
+  CHECK(napi_get_value_uint32(env, argv[2], &count));
+  if (t != napi_float64_array || (size_t)count * REQ_SLOTS > len) { napi_throw_range_error(env, NULL, "io_uring: bad request array"); return NULL; }
+  const double *q = data;
+  /* Validate the whole batch first, so a bad request leaves nothing half-queued. */
+  for (uint32_t i = 0; i < count; i++) {
+    const double *d = q + (size_t)i * REQ_SLOTS;
+    int op = (int)d[0];
+    if (op >= OP_READ && op <= OP_WRITE_FIXED && !buf_range(env, argv[3], r, op >= OP_READ_FIXED, d[2], d[3], d[4])) {
+      napi_throw_range_error(env, NULL, "io_uring: request outside its buffer");
+      return NULL;
+    }
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    const double *d = q + (size_t)i * REQ_SLOTS;
+    int op = (int)d[0], fd = (int)d[1];
+    struct io_uring_sqe *sqe = next_sqe(r);
+    if (!sqe) return throw_errno(env, "io_uring_submit", EIO);
+    char *p = NULL;
+    if (op >= OP_READ && op <= OP_WRITE_FIXED) p = buf_range(env, argv[3], r, op >= OP_READ_FIXED, d[2], d[3], d[4]);
+    switch (op) {
+      case OP_READ: io_uring_prep_read(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
+      case OP_WRITE: io_uring_prep_write(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
+      case OP_READ_FIXED: io_uring_prep_read_fixed(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
+      case OP_WRITE_FIXED: io_uring_prep_write_fixed(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
+      case OP_FSYNC: io_uring_prep_fsync(sqe, fd, 0); break;
+      case OP_FDATASYNC: io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); break;
+      case OP_FALLOCATE: io_uring_prep_fallocate(sqe, fd, (int)d[7], (uint64_t)d[5], (uint64_t)d[4]); break;
+      case OP_POLL_ADD: io_uring_prep_poll_add(sqe, fd, (unsigned)d[7]); break;
+      case OP_POLL_REMOVE: io_uring_prep_poll_remove(sqe, (uint64_t)d[5]); break;
+      default: io_uring_prep_nop(sqe); break;
+    }
+    io_uring_sqe_set_data64(sqe, (uint64_t)d[6]);
+  }
+  int ret;
+  do { ret = io_uring_submit(&r->ring); if (ret == -EBUSY) drain(r); } while (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY);
+  if (ret < 0) return throw_errno(env, "io_uring_submit", -ret);
+  napi_value out;
+  napi_create_uint32(env, count, &out);
+  return out;
+}
+
+/* close(ring): stop watching, unregister and free. In-flight requests are waited for first so
+ * the kernel never writes into memory JS may reuse. */
+static void close_cb(uv_handle_t *h) {
+  Ring *r = h->data;
+  free(r->fixed);
+  free(r);
+}
+
+static napi_value close_ring(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Ring *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  r->closed = 1;
+  uv_poll_stop(&r->poll);
+  io_uring_queue_exit(&r->ring); /* waits for nothing, but the kernel cancels/finishes in-flight I/O */
+  close(r->efd);
+  napi_delete_reference(env, r->on_complete);
+  napi_delete_reference(env, r->cq_array);
+  napi_async_destroy(env, r->actx);
+  uv_close((uv_handle_t *)&r->poll, close_cb);
+  return NULL;
+}
+
+/* probe() -> true when io_uring works here (kernel support and not disabled). */
+static napi_value probe(napi_env env, napi_callback_info info) {
+  struct io_uring ring;
+  int ok = io_uring_queue_init(2, &ring, 0) == 0;
+  if (ok) io_uring_queue_exit(&ring);
+  napi_value out;
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "probe", NULL, probe, NULL, NULL, NULL, napi_default, NULL },
+    { "createRing", NULL, create_ring, NULL, NULL, NULL, napi_default, NULL },
+    { "registerBuffers", NULL, register_buffers, NULL, NULL, NULL, napi_default, NULL },
+    { "submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL },
+    { "close", NULL, close_ring, NULL, NULL, NULL, napi_default, NULL },
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
