@@ -20,6 +20,10 @@ export const enum CpuExit {
   WFI = 1,
   /** The hart stopped (debug, `-S` style pause or a fatal condition reported elsewhere). */
   HALTED = 2,
+  /** User mode (linux-user): ecall in U; pc still points AT the ecall. */
+  ECALL = 3,
+  /** User mode: a synchronous exception, recorded in scause/stval; pc at the faulting insn. */
+  EXCEPTION = 4,
 }
 
 export interface RISCVHart {

@@ -1,0 +1,119 @@
+// The load/store slow path behind the inline soft-TLB check (QEMU's cputlb.c role): TLB fill
+// (page walk, PMP) through riscvTlbFill, MMIO dispatch, misaligned and page-crossing accesses
+// (split into bytes after both pages are translated, so a fault leaves memory untouched), and
+// the instruction fetch slow path (a 4-byte instruction may straddle two pages).
+// Values cross the wasm boundary in state.scratch[0]; addresses as two i32 halves.
+import { type CPURISCVState, STATE, TlbKind } from './cpu-state.js';
+import { riscvRaiseException, riscvTlbFill } from './priv-stub.js';
+
+const SCRATCH = STATE.scratch.offset;
+const EXCP_LOAD_ACCESS = 5, EXCP_STORE_ACCESS = 7, EXCP_FETCH_ACCESS = 1;
+
+/** Where one byte range of one page lives: host offset (RAM) or physical address (MMIO). */
+interface Target { host: number; mmioPa: number }
+
+function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, out: Target): boolean {
+  const idx = env.get32(kind === TlbKind.FETCH ? 'mmu_idx_fetch' : 'mmu_idx_data');
+  const r = riscvTlbFill(env, va, kind, size, idx);
+  if (!r) return false;
+  if ('hostOffset' in r) { out.host = r.hostOffset; out.mmioPa = -1; } else { out.host = -1; out.mmioPa = r.mmioPa; }
+  return true;
+}
+
+const vaOf = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+const t0: Target = { host: 0, mmioPa: 0 };
+const t1: Target = { host: 0, mmioPa: 0 };
+
+/** Translate [va, va+size) as at most two pieces; returns bytes in the first piece, or -1. */
+function translateRange(env: CPURISCVState, va: bigint, kind: TlbKind, size: number): number {
+  const inPage = 4096 - Number(va & 0xfffn);
+  const aligned = (Number(va & 7n) & (size - 1)) === 0;
+  const first = Math.min(size, inPage);
+  if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
+  if (first < size && !translate(env, va + BigInt(first), kind, 1, t1)) return -1;
+  return first;
+}
+
+function accessFault(env: CPURISCVState, kind: TlbKind, va: bigint): number {
+  riscvRaiseException(env, kind === TlbKind.STORE ? EXCP_STORE_ACCESS : kind === TlbKind.LOAD ? EXCP_LOAD_ACCESS : EXCP_FETCH_ACCESS, va);
+  return 1;
+}
+
+/** Read `size` bytes at va into `dst` (host offset); 0 ok, 1 exception raised. */
+function readBytes(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, dst: number): number {
+  const first = translateRange(env, va, kind, size);
+  if (first < 0) return 1;
+  const bytes = env.as.bytes;
+  for (const [t, from, n] of [[t0, 0, first], [t1, first, size - first]] as const) {
+    if (n === 0) continue;
+    if (t.host >= 0) { bytes.copyWithin(dst + from, t.host, t.host + n); continue; }
+    if (n === size && (size & (size - 1)) === 0) {
+      const v = env.as.load(t.mmioPa, size);
+      if (v === undefined) return accessFault(env, kind, va);
+      env.view.setBigUint64(dst, v, true);
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = env.as.load(t.mmioPa + i, 1);
+      if (v === undefined) return accessFault(env, kind, va);
+      bytes[dst + from + i] = Number(v);
+    }
+  }
+  return 0;
+}
+
+export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop: number): number {
+  const size = 1 << (memop & 3);
+  const dst = env.base + SCRATCH;
+  const va = vaOf(lo, hi);
+  if (readBytes(env, va, TlbKind.LOAD, size, dst)) return 1;
+  const bytes = env.as.bytes;
+  const fill = (memop & 4) && (bytes[dst + size - 1] & 0x80) ? 0xff : 0;
+  for (let i = size; i < 8; i++) bytes[dst + i] = fill;
+  return 0;
+}
+
+export function riscvSlowStore(env: CPURISCVState, lo: number, hi: number, memop: number): number {
+  const size = 1 << (memop & 3);
+  const src = env.base + SCRATCH;
+  const va = vaOf(lo, hi);
+  const first = translateRange(env, va, TlbKind.STORE, size);
+  if (first < 0) return 1;
+  const bytes = env.as.bytes;
+  for (const [t, from, n] of [[t0, 0, first], [t1, first, size - first]] as const) {
+    if (n === 0) continue;
+    if (t.host >= 0) { bytes.copyWithin(t.host, src + from, src + from + n); continue; }
+    if (n === size && (size & (size - 1)) === 0) {
+      if (!env.as.store(t.mmioPa, size, env.view.getBigUint64(src, true))) return accessFault(env, TlbKind.STORE, va);
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      if (!env.as.store(t.mmioPa + i, 1, BigInt(bytes[src + from + i]))) return accessFault(env, TlbKind.STORE, va);
+    }
+  }
+  return 0;
+}
+
+/** Host offset for an aligned atomic access (AMO/LR/SC), or -1 after raising the fault.
+ * AMOs on MMIO are not supported by our devices: access fault, as on a PMA without AMOs. */
+export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number): number {
+  const va = vaOf(lo, hi);
+  if (!translate(env, va, kind, size, t0)) return -1;
+  if (t0.host < 0) { accessFault(env, TlbKind.STORE, va); return -1; }
+  return t0.host;
+}
+
+/** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
+export function riscvFetchSlow(env: CPURISCVState): number {
+  const pc = env.pc;
+  const dst = env.base + SCRATCH;
+  if (readBytes(env, pc, TlbKind.FETCH, 2, dst)) return 1;
+  const bytes = env.as.bytes;
+  if ((bytes[dst] & 3) === 3) {
+    // The upper half may sit on the next page: a fault there reports that page's address.
+    if (readBytes(env, pc + 2n, TlbKind.FETCH, 2, dst + 2)) return 1;
+  } else {
+    bytes[dst + 2] = 0; bytes[dst + 3] = 0;
+  }
+  return 0;
+}

@@ -1,0 +1,174 @@
+// The interpreter: one generated wasm module whose run() fetches (through a cached fetch page,
+// refilled from the FETCH soft TLB), decodes with the generated decision tree and executes each
+// instruction with the code the trans_* emitters produce for dynamic operands.
+//
+// run(env, budget) -> CpuExit:
+//   status = 1
+//   restart: sync instret; r = restart(status); if r >= 0 return r     // interrupts, exits
+//            if rem == 0 return BUDGET; rem-- (not counted in instret)
+//            pc = state.pc; invalidate fetch page; tlbData/tlbFetch from mmu_idx_*
+//   next:    if rem == 0 { state.pc = pc; sync; return BUDGET }
+//            insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
+//            dispatch(insn) -> done4 (pc += 4) | done2 (pc += 2) | jumped (pc set; exit_request?)
+//                            | illegal (raise, restart) | restart (helper status != 0)
+//            rem--; goto next
+import { ModuleBuilder, ValType, type FunctionBuilder, type Local } from '../../tcg/wasm-builder.js';
+import { STATE, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
+import { type Row, buildDecodeTree, dynArgs, emitDecodeTree } from './decode.js';
+import { insn16 } from './insn16.js';
+import { insn32 } from './insn32.js';
+import { addRvmRuntime } from './rvm-runtime.js';
+import type { TransFn } from './trans_rvi.js';
+import { DisasContext, type Helpers, PAGE_MASK, SCRATCH } from './translate.js';
+
+const I32 = ValType.I32, I64 = ValType.I64;
+const TLB_KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
+const TLB_IDX_BYTES = TLB_KIND_COUNT * TLB_KIND_BYTES;
+
+/** Names of the functions the interpreter imports from module "env" (cpu.ts supplies them). */
+export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
+  ['slowLoad', [I32, I32, I32], [I32]],
+  ['slowStore', [I32, I32, I32], [I32]],
+  ['xlate', [I32, I32, I32, I32], [I32]],
+  ['raise', [I32, I32, I32], []],
+  ['csr', [I32, I32, I32, I32], [I32]],
+  ['mret', [], [I32]], ['sret', [], [I32]], ['wfi', [], [I32]], ['fencei', [], [I32]],
+  ['ecall', [], [I32]], ['ebreak', [], [I32]],
+  ['sfence', [I32, I32], [I32]],
+  ['fp', [I32, I32, I32, I32, I32, I32], [I32]],
+  ['fetchSlow', [], [I32]],
+  ['restart', [I32], [I32]],
+];
+
+export function buildInterpreter(): Uint8Array {
+  const mb = new ModuleBuilder();
+  const imp: Record<string, number> = {};
+  for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
+  mb.importMemory('env', 'memory');
+  const rvm = addRvmRuntime(mb);
+  const { fb } = mb.defineFunction([I32, I32], [I32], 'run');
+  const h: Helpers = {
+    slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
+    mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
+    sfence: imp.sfence, fp: imp.fp, ...rvm,
+  };
+  emitRun(fb, h, imp.fetchSlow, imp.restart);
+  return mb.bytes();
+}
+
+function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number): void {
+  const env = fb.param(0), budget = fb.param(1);
+  const pc = fb.local(I64), insn = fb.local(I32), rem = fb.local(I32), synced = fb.local(I32);
+  const status = fb.local(I32), fpage = fb.local(I64), fbase = fb.local(I32);
+  const tlbData = fb.local(I32), tlbFetch = fb.local(I32), off = fb.local(I32), e = fb.local(I32);
+  const r = fb.local(I32);
+
+  // +1: the entry pass through restart is charged like any other.
+  fb.get(budget); fb.i32Const(1); fb.i32Add(); fb.tee(rem); fb.set(synced);
+  fb.i32Const(1); fb.set(status);
+  const restart = fb.loop();
+  const ctx0 = new DisasContext(fb, env, h, insn, pc, tlbData, status, rem, synced, restart, restart, restart);
+  ctx0.syncInstret();
+  fb.get(status); fb.call(restartFn); fb.tee(r); fb.i32Const(0); fb.i32GeS();
+  fb.if_(); fb.get(r); fb.return_(); fb.end();
+  // A restart costs one unit of budget (not of instret), so trap loops still end run().
+  fb.get(rem); fb.i32Eqz();
+  fb.if_(); fb.i32Const(0); fb.return_(); fb.end();
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
+  fb.get(synced); fb.i32Const(1); fb.i32Sub(); fb.set(synced);
+  fb.get(env); fb.i64Load(STATE.pc.offset); fb.set(pc);
+  fb.i64Const(-1); fb.set(fpage);
+  tlbBase(fb, env, 'mmu_idx_data', 0, tlbData);
+  tlbBase(fb, env, 'mmu_idx_fetch', TlbKind.FETCH * TLB_KIND_BYTES, tlbFetch);
+
+  const next = fb.loop();
+  // Budget used up: leave with an exact pc.
+  fb.get(rem); fb.i32Eqz();
+  fb.if_();
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  ctx0.syncInstret();
+  fb.i32Const(0); fb.return_();
+  fb.end();
+  emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
+
+  const count = fb.block();
+  const jumped = fb.block();
+  const done2 = fb.block();
+  const done4 = fb.block();
+  const illegal = fb.block();
+  const ctx = new DisasContext(fb, env, h, insn, pc, tlbData, status, rem, synced, restart, jumped, illegal);
+  const leaf = (row: Row<TransFn>) => {
+    ctx.ilen = row.ilen;
+    row.trans(ctx, dynArgs(row));
+    fb.br(row.ilen === 4 ? done4 : done2);
+  };
+  fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq();
+  fb.if_();
+  emitDecodeTree(fb, insn, buildDecodeTree(insn32.rows, 3), illegal, leaf);
+  fb.else_();
+  emitDecodeTree(fb, insn, buildDecodeTree(insn16.rows), illegal, leaf);
+  fb.end();
+  fb.end(); // illegal: tval = the instruction bits (16 of them for RVC)
+  fb.get(env); fb.get(insn); fb.i32Const(-1); fb.i32Const(0xffff);
+  fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq(); fb.select(); fb.i32And();
+  fb.i64ExtendI32U(); fb.i64Store(SCRATCH);
+  const tv = fb.local(I64);
+  fb.get(env); fb.i64Load(SCRATCH); fb.set(tv);
+  ctx.raise(2, tv);
+  fb.end(); // done4
+  fb.get(pc); fb.i64Const(4); fb.i64Add(); fb.set(pc); fb.br(count);
+  fb.end(); // done2
+  fb.get(pc); fb.i64Const(2); fb.i64Add(); fb.set(pc); fb.br(count);
+  fb.end(); // jumped: honour exit_request at taken branches (loops always take one)
+  fb.get(env); fb.i32Load(STATE.exit_request.offset);
+  fb.if_();
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  fb.i32Const(1); fb.set(status); fb.br(restart);
+  fb.end();
+  fb.end(); // count
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
+  fb.br(next);
+  fb.end(); // next
+  fb.end(); // restart
+  fb.unreachable();
+}
+
+/** dst = env + TLB_OFFSET + state[field] * (bytes per mmu idx) + extra. */
+function tlbBase(fb: FunctionBuilder, env: Local, field: string, extra: number, dst: Local): void {
+  fb.get(env);
+  fb.get(env); fb.i32Load(STATE[field].offset); fb.i32Const(TLB_IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  fb.i32Const(TLB_OFFSET + extra); fb.i32Add();
+  fb.set(dst);
+}
+
+/**
+ * insn = word at pc:
+ *   off = pc & 0xfff
+ *   if ((pc & ~0xfff) == fpage && off <= 0xffc) insn = load32(fbase + off)
+ *   else if (tlbFetch[(pc>>12)&255].tag == pc & ~0xfff && off <= 0xffc) refill fpage/fbase, load
+ *   else fetchSlow() (page crossing, MMIO, TLB miss, faults)
+ */
+function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpage: Local, fbase: Local,
+  tlbFetch: Local, off: Local, e: Local, status: Local, restart: ReturnType<FunctionBuilder['loop']>, fetchSlow: number,
+  ctx: DisasContext): void {
+  const fetched = fb.block();
+  fb.get(pc); fb.i32WrapI64(); fb.i32Const(0xfff); fb.i32And(); fb.tee(off);
+  fb.i32Const(0xffc); fb.i32LeU();
+  fb.if_();
+  fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.get(fpage); fb.i64Eq();
+  fb.if_(); fb.get(fbase); fb.get(off); fb.i32Add(); fb.i32Load(0, 0); fb.set(insn); fb.br(fetched); fb.end();
+  fb.get(tlbFetch); fb.get(pc); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const(0xff0); fb.i32And();
+  fb.i32Add(); fb.tee(e); fb.i64Load(0);
+  fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.i64Eq();
+  fb.if_();
+  fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.set(fpage);
+  fb.get(pc); fb.i32WrapI64(); fb.i32Const(PAGE_MASK); fb.i32And(); fb.get(e); fb.i32Load(8); fb.i32Add(); fb.set(fbase);
+  fb.get(fbase); fb.get(off); fb.i32Add(); fb.i32Load(0, 0); fb.set(insn); fb.br(fetched);
+  fb.end();
+  fb.end();
+  ctx.syncForHelper();
+  fb.call(fetchSlow); fb.tee(status); fb.brIf(restart);
+  fb.get(env); fb.i32Load(SCRATCH); fb.set(insn);
+  fb.end();
+}

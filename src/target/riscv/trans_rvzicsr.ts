@@ -1,0 +1,30 @@
+// Zicsr: the whole instruction (permission, read into rd, write) is riscvCsrrw in csr.ts;
+// generated code passes the source value in scratch[0].
+import type { TransFn } from './trans_rvi.js';
+import { SCRATCH } from './translate.js';
+
+const enum CsrOp { RW = 0, RS = 1, RC = 2 }
+
+function genCsr(op: CsrOp, imm: boolean): TransFn {
+  return (ctx, a) => {
+    const fb = ctx.fb;
+    fb.get(ctx.env);
+    if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
+    fb.i64Store(SCRATCH);
+    ctx.syncForHelper();
+    ctx.i32(a.csr); ctx.i32(a.rd); fb.i32Const(op);
+    // csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write.
+    if (op === CsrOp.RW) fb.i32Const(1); else { ctx.i32(a.rs1); fb.i32Const(0); fb.i32Ne(); }
+    fb.call(ctx.h.csr);
+    ctx.checkStatus();
+  };
+}
+
+export const trans = {
+  csrrw: genCsr(CsrOp.RW, false),
+  csrrs: genCsr(CsrOp.RS, false),
+  csrrc: genCsr(CsrOp.RC, false),
+  csrrwi: genCsr(CsrOp.RW, true),
+  csrrsi: genCsr(CsrOp.RS, true),
+  csrrci: genCsr(CsrOp.RC, true),
+};

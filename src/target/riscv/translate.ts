@@ -1,0 +1,311 @@
+// DisasContext: what an instruction emitter (trans_*.ts) sees. The same emitters build the
+// interpreter (operands are fields extracted from the run-time insn word, pc lives in a local)
+// and, later, translation blocks (constant operands, constant pc); only this context differs.
+//
+// Conventions of the generated code:
+//   env   i32 local: this hart's state block base (offsets from STATE)
+//   pc    the pc of the current instruction; state.pc is written only before a helper call
+//         that may trap (so traps see the exact pc) and at exits
+//   Helper status: 0 go on, 1 state changed (reload pc from state), >= 2 leave run() with
+//         CpuExit = status - 2 (see cpu.ts).
+import { type FunctionBuilder, type Label, type Local, ValType } from '../../tcg/wasm-builder.js';
+import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
+import { type Field, type Operand, emitField } from './decode.js';
+
+/** Function indexes (imports and module-internal runtime functions) emitters call. */
+export interface Helpers {
+  /** (addrLo, addrHi, memop) -> status; value in scratch[0]. */
+  slowLoad: number;
+  /** (addrLo, addrHi, memop) -> status; value taken from scratch[0]. */
+  slowStore: number;
+  /** (addrLo, addrHi, kind, size) -> host offset, -1 after raising the fault. */
+  xlate: number;
+  /** (cause, tvalLo, tvalHi) -> void: raise an exception at state.pc. */
+  raise: number;
+  /** (csrno, rd, op, writes) -> status; source value in scratch[0]. */
+  csr: number;
+  /** () -> status */
+  mret: number; sret: number; wfi: number; fencei: number; ecall: number; ebreak: number;
+  /** (rs1, rs2) -> status */
+  sfence: number;
+  /** (op, rd, rs1, rs2, rs3, rm) -> 1 ok / 0 illegal rm */
+  fp: number;
+  // Internal wasm functions (i64,i64)->i64 and (i32,i32)->i32.
+  mulh: number; mulhsu: number; mulhu: number;
+  div: number; divu: number; rem: number; remu: number;
+  divw: number; divuw: number; remw: number; remuw: number;
+}
+
+/** Memory operation: log2 size in bits 0-1, sign-extend flag in bit 2. */
+export const enum MemOp { UB = 0, UW = 1, UL = 2, UQ = 3, SIGN = 4, SB = 4, SW = 5, SL = 6 }
+
+export const SCRATCH = STATE.scratch.offset;
+const GPR = STATE.gpr.offset;
+const FPR = STATE.fpr.offset;
+export const PAGE_MASK = -4096;
+
+export class DisasContext {
+  /** Bytes of the current instruction (2 for RVC rows). */
+  ilen: 2 | 4 = 4;
+  constructor(
+    readonly fb: FunctionBuilder,
+    readonly env: Local,
+    readonly h: Helpers,
+    /** The instruction word local (dynamic operands); null in constant mode. */
+    readonly insn: Local | null,
+    /** The i64 local holding the pc of the current instruction. */
+    readonly pc: Local,
+    /** Data TLB base for the current mmu_idx_data (i32 local: env + TLB_OFFSET + idx*...). */
+    readonly tlbData: Local,
+    /** Helper status local. */
+    readonly status: Local,
+    /** Remaining budget and the value at the last instret sync (i32 locals). */
+    readonly rem: Local,
+    readonly synced: Local,
+    /** Labels: state.pc is authoritative, reload it; the pc local holds a new target; illegal. */
+    readonly restart: Label,
+    readonly jumped: Label,
+    readonly illegalLabel: Label,
+  ) {}
+
+  // ---- operands ----
+  /** Push an operand as i32. */
+  i32(op: Operand): void {
+    if (op.isConst) this.fb.i32Const(op.value);
+    else emitField(this.fb, this.insnLocal(), op.field as Field);
+  }
+  /** Push an operand (immediate) sign-extended to i64. */
+  i64(op: Operand): void {
+    if (op.isConst) this.fb.i64Const(op.value);
+    else { this.i32(op); this.fb.i64ExtendI32S(); }
+  }
+  private insnLocal(): Local {
+    if (!this.insn) throw new Error('dynamic operand in constant mode');
+    return this.insn;
+  }
+  /** Push the i32 address of register file slot `op` (base + op*8); returns the static offset. */
+  private regAddr(op: Operand, base: number): number {
+    const fb = this.fb;
+    fb.get(this.env);
+    if (op.isConst) return base + op.value * 8;
+    const f = op.field as Field;
+    emitField(fb, this.insnLocal(), { segs: f.segs, shl: 3 });
+    fb.i32Add();
+    return base + (f.add ?? 0) * 8;
+  }
+
+  // ---- registers ----
+  getGpr(r: Operand): void {
+    if (r.isConst && r.value === 0) { this.fb.i64Const(0); return; }
+    this.fb.i64Load(this.regAddr(r, GPR));
+  }
+  /** x[rd] = value pushed by `emit`. x0 writes are dropped (constant mode) or re-zeroed. */
+  setGpr(rd: Operand, emit: () => void): void {
+    const fb = this.fb;
+    if (rd.isConst && rd.value === 0) { emit(); fb.drop(); return; }
+    const off = this.regAddr(rd, GPR);
+    emit();
+    fb.i64Store(off);
+    if (!rd.isConst) { fb.get(this.env); fb.i64Const(0); fb.i64Store(GPR); }
+  }
+  getFpr(r: Operand): void { this.fb.i64Load(this.regAddr(r, FPR)); }
+  setFpr(rd: Operand, emit: () => void): void {
+    const off = this.regAddr(rd, FPR);
+    emit();
+    this.fb.i64Store(off);
+  }
+  /** Store i64 value to a state field. */
+  setState(field: string, emit: () => void): void {
+    this.fb.get(this.env); emit(); this.fb.i64Store(STATE[field].offset);
+  }
+  getState64(field: string): void { this.fb.get(this.env); this.fb.i64Load(STATE[field].offset); }
+  getState32(field: string): void { this.fb.get(this.env); this.fb.i32Load(STATE[field].offset); }
+  setState32(field: string, emit: () => void): void {
+    this.fb.get(this.env); emit(); this.fb.i32Store(STATE[field].offset);
+  }
+
+  // ---- pc ----
+  pushPc(): void { this.fb.get(this.pc); }
+  pushNextPc(): void { this.fb.get(this.pc); this.fb.i64Const(this.ilen); this.fb.i64Add(); }
+  /** state.pc = pc of this instruction, and state.instret brought up to date. */
+  syncForHelper(): void {
+    const fb = this.fb;
+    fb.get(this.env); fb.get(this.pc); fb.i64Store(STATE.pc.offset);
+    this.syncInstret();
+  }
+  syncInstret(): void {
+    const fb = this.fb;
+    fb.get(this.env);
+    fb.get(this.env); fb.i64Load(STATE.instret.offset);
+    fb.get(this.synced); fb.get(this.rem); fb.i32Sub(); fb.i64ExtendI32U(); fb.i64Add();
+    fb.i64Store(STATE.instret.offset);
+    fb.get(this.rem); fb.set(this.synced);
+  }
+
+  // ---- control ----
+  /** Continue at the target pushed by `emit` (i64). */
+  jump(emit: () => void): void {
+    emit();
+    this.fb.set(this.pc);
+    this.fb.br(this.jumped);
+  }
+  illegal(): void { this.fb.br(this.illegalLabel); }
+  /** The status just returned (i32 on the stack): non-zero -> restart (trap or state change). */
+  checkStatus(): void {
+    const fb = this.fb;
+    fb.tee(this.status);
+    fb.brIf(this.restart);
+  }
+  /** The instruction completed but changed state: continue at the next pc after a reload. */
+  completeAndRestart(): void {
+    const fb = this.fb;
+    fb.get(this.env); this.pushNextPc(); fb.i64Store(STATE.pc.offset);
+    fb.get(this.rem); fb.i32Const(1); fb.i32Sub(); fb.set(this.rem);
+    fb.i32Const(1); fb.set(this.status);
+    fb.br(this.restart);
+  }
+  /** Raise `cause` with tval (i64 local) at this instruction. */
+  raise(cause: number, tval: Local): void {
+    const fb = this.fb;
+    this.syncForHelper();
+    fb.i32Const(cause);
+    fb.get(tval); fb.i32WrapI64();
+    fb.get(tval); fb.i64Const(32); fb.i64ShrU(); fb.i32WrapI64();
+    fb.call(this.h.raise);
+    fb.i32Const(1); fb.set(this.status);
+    fb.br(this.restart);
+  }
+
+  /** Guard of every F/D instruction: mstatus.FS == Off -> illegal. */
+  requireFs(): void {
+    const fb = this.fb;
+    this.getState64('mstatus'); fb.i64Const(0x6000); fb.i64And(); fb.i64Eqz();
+    fb.brIf(this.illegalLabel);
+  }
+  /** mstatus.FS = Dirty (after writing an f register or fflags). */
+  markFsDirty(): void {
+    const fb = this.fb;
+    fb.get(this.env); this.getState64('mstatus'); fb.i64Const(0x6000); fb.i64Or();
+    fb.i64Store(STATE.mstatus.offset);
+  }
+
+  // ---- memory ----
+  /** Push the TLB entry address for vaddr (i64 local) in the data TLB:
+   * tlbData + ((vaddr >> 12) & 255) * 16 = tlbData + ((vaddr >> 8) & 0xff0). */
+  private tlbEntry(a: Local): void {
+    const fb = this.fb;
+    fb.get(this.tlbData);
+    fb.get(a); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+  }
+
+  /**
+   * Load: push the i64 result of a `memop` load from the vaddr pushed by `addr`.
+   *   a = vaddr; e = &tlb[idx][LOAD][(a >> 12) & 255]
+   *   if (e.tag == (a & (~0xfff | (size-1))))  v = *(host)(wrap(a) + wrap(e.addend))
+   *   else { state.pc = pc; status = slowLoad(a, memop); if (status) restart; v = scratch }
+   */
+  genLoad(addr: () => void, memop: MemOp): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    const size = 1 << (memop & 3);
+    addr(); fb.set(a);
+    this.tlbEntryAddr(a, e);
+    const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
+    fb.get(e); fb.i64Load(kindOff);
+    fb.get(a); fb.i64Const(PAGE_MASK | (size - 1)); fb.i64And(); fb.i64Eq();
+    fb.if_(ValType.I64);
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    switch (memop) {
+      case MemOp.UB: fb.i64Load8U(); break;
+      case MemOp.SB: fb.i64Load8S(); break;
+      case MemOp.UW: fb.i64Load16U(); break;
+      case MemOp.SW: fb.i64Load16S(); break;
+      case MemOp.UL: fb.i64Load32U(); break;
+      case MemOp.SL: fb.i64Load32S(); break;
+      default: fb.i64Load(0); break;
+    }
+    fb.else_();
+    this.syncForHelper();
+    this.pushHalves(a);
+    fb.i32Const(memop); fb.call(this.h.slowLoad);
+    this.checkStatus();
+    fb.get(this.env); fb.i64Load(SCRATCH);
+    fb.end();
+    fb.release(a, e);
+  }
+
+  /** Store the value pushed by `value` (i64; low bytes used) to the vaddr pushed by `addr`. */
+  genStore(addr: () => void, memop: MemOp, value: () => void): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const v = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    const size = 1 << (memop & 3);
+    addr(); fb.set(a);
+    value(); fb.set(v);
+    this.tlbEntryAddr(a, e);
+    const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
+    fb.get(e); fb.i64Load(kindOff);
+    fb.get(a); fb.i64Const(PAGE_MASK | (size - 1)); fb.i64And(); fb.i64Eq();
+    fb.if_();
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    fb.get(v);
+    switch (memop & 3) {
+      case 0: fb.i64Store8(); break;
+      case 1: fb.i64Store16(); break;
+      case 2: fb.i64Store32(); break;
+      default: fb.i64Store(0); break;
+    }
+    fb.else_();
+    fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
+    this.syncForHelper();
+    this.pushHalves(a);
+    fb.i32Const(memop & 3); fb.call(this.h.slowStore);
+    this.checkStatus();
+    fb.end();
+    fb.release(a, v, e);
+  }
+
+  /** e = &tlb entry for a in the data TLB (the kind is a static load offset). */
+  tlbEntryAddr(a: Local, e: Local): void {
+    const fb = this.fb;
+    this.tlbEntry(a);
+    fb.i32Add(); fb.set(e);
+  }
+
+  /** Push vaddr as (lo, hi) i32 halves. */
+  pushHalves(a: Local): void {
+    const fb = this.fb;
+    fb.get(a); fb.i32WrapI64();
+    fb.get(a); fb.i64Const(32); fb.i64ShrU(); fb.i32WrapI64();
+  }
+
+  /**
+   * Host address (into i32 local `host`) of an aligned atomic access: misaligned raises
+   * `misCause`; TLB hit in `kind`, else the xlate helper (faults restart).
+   */
+  genAtomicHost(a: Local, size: number, kind: TlbKind, misCause: number, host: Local): void {
+    const fb = this.fb;
+    fb.get(a); fb.i32WrapI64(); fb.i32Const(size - 1); fb.i32And();
+    fb.if_(); this.raise(misCause, a); fb.end();
+    const e = fb.local(ValType.I32);
+    this.tlbEntryAddr(a, e);
+    const kindOff = kind * TLB_ENTRIES * TLB_ENTRY_BYTES;
+    fb.get(e); fb.i64Load(kindOff);
+    fb.get(a); fb.i64Const(PAGE_MASK); fb.i64And(); fb.i64Eq();
+    fb.if_(ValType.I32);
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    fb.else_();
+    this.syncForHelper();
+    this.pushHalves(a);
+    fb.i32Const(kind); fb.i32Const(size); fb.call(this.h.xlate);
+    fb.tee(host); fb.i32Const(-1); fb.i32Eq();
+    fb.if_(); fb.i32Const(1); fb.set(this.status); fb.br(this.restart); fb.end();
+    fb.get(host);
+    fb.end();
+    fb.set(host);
+    fb.release(e);
+  }
+}
+

@@ -1,0 +1,313 @@
+// A small typed WebAssembly binary builder (v86 style): one method per opcode, typed locals
+// drawn from free lists, labels as values (branch depths are computed, never written by hand),
+// and module assembly with the shared guest memory imported. Encodings follow the WebAssembly
+// core spec (binary format, section 5) plus the threads proposal's atomic opcodes (0xfe prefix).
+
+export const enum ValType { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c }
+/** Block type: no result, or one value. */
+export type BlockType = ValType | 0x40;
+export const VOID = 0x40;
+
+/** A local variable slot with its type. */
+export interface Local { readonly index: number; readonly type: ValType }
+
+/** A branch target. Loops are targeted at their start, blocks/ifs at their end. */
+export interface Label { readonly depth: number }
+
+class ByteSink {
+  buf = new Uint8Array(256);
+  len = 0;
+  byte(b: number): void {
+    if (this.len === this.buf.length) {
+      const n = new Uint8Array(this.buf.length * 2);
+      n.set(this.buf);
+      this.buf = n;
+    }
+    this.buf[this.len++] = b;
+  }
+  bytes(bs: ArrayLike<number>): void { for (let i = 0; i < bs.length; i++) this.byte(bs[i]); }
+  u32(v: number): void {
+    v >>>= 0;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.byte(b);
+    } while (v !== 0);
+  }
+  s32(v: number): void {
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { this.byte(b); return; }
+      this.byte(b | 0x80);
+    }
+  }
+  s64(v: bigint): void {
+    v = BigInt.asIntN(64, v);
+    for (;;) {
+      const b = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { this.byte(b); return; }
+      this.byte(b | 0x80);
+    }
+  }
+  /** Signed LEB128 of a 64-bit constant given as a JS number that fits in 53 bits. */
+  s64n(v: number): void {
+    if (v >= -0x80000000 && v <= 0x7fffffff) { this.s32(v); return; }
+    this.s64(BigInt(v));
+  }
+  name(s: string): void {
+    const enc = new TextEncoder().encode(s);
+    this.u32(enc.length);
+    this.bytes(enc);
+  }
+  section(id: number, body: ByteSink): void {
+    this.byte(id);
+    this.u32(body.len);
+    this.bytes(body.buf.subarray(0, body.len));
+  }
+  result(): Uint8Array { return this.buf.slice(0, this.len); }
+}
+
+/** One function body under construction. */
+export class FunctionBuilder {
+  private readonly code = new ByteSink();
+  private readonly localTypes: ValType[] = [];
+  private readonly free = new Map<ValType, Local[]>();
+  /** Open control constructs; a label's depth is its index here. */
+  private ctl = 0;
+
+  constructor(readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
+
+  param(i: number): Local { return { index: i, type: this.params[i] }; }
+
+  /** A fresh or recycled local of type t. Return it with release() when done. */
+  local(t: ValType): Local {
+    const l = this.free.get(t)?.pop();
+    if (l) return l;
+    this.localTypes.push(t);
+    return { index: this.params.length + this.localTypes.length - 1, type: t };
+  }
+  release(...ls: Local[]): void {
+    for (const l of ls) {
+      let f = this.free.get(l.type);
+      if (!f) this.free.set(l.type, (f = []));
+      f.push(l);
+    }
+  }
+
+  // Control flow.
+  block(t: BlockType = VOID): Label { this.code.byte(0x02); this.code.byte(t); return { depth: this.ctl++ }; }
+  loop(t: BlockType = VOID): Label { this.code.byte(0x03); this.code.byte(t); return { depth: this.ctl++ }; }
+  if_(t: BlockType = VOID): Label { this.code.byte(0x04); this.code.byte(t); return { depth: this.ctl++ }; }
+  else_(): void { this.code.byte(0x05); }
+  end(): void { this.code.byte(0x0b); this.ctl--; }
+  private rel(l: Label): number {
+    const d = this.ctl - 1 - l.depth;
+    if (d < 0) throw new Error('branch to a closed label');
+    return d;
+  }
+  br(l: Label): void { this.code.byte(0x0c); this.code.u32(this.rel(l)); }
+  brIf(l: Label): void { this.code.byte(0x0d); this.code.u32(this.rel(l)); }
+  brTable(targets: readonly Label[], dflt: Label): void {
+    this.code.byte(0x0e);
+    this.code.u32(targets.length);
+    for (const t of targets) this.code.u32(this.rel(t));
+    this.code.u32(this.rel(dflt));
+  }
+  return_(): void { this.code.byte(0x0f); }
+  unreachable(): void { this.code.byte(0x00); }
+  call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
+  drop(): void { this.code.byte(0x1a); }
+  select(): void { this.code.byte(0x1b); }
+
+  // Variables.
+  get(l: Local): void { this.code.byte(0x20); this.code.u32(l.index); }
+  set(l: Local): void { this.code.byte(0x21); this.code.u32(l.index); }
+  tee(l: Local): void { this.code.byte(0x22); this.code.u32(l.index); }
+
+  // Memory. `align` is log2 of the alignment hint.
+  private mem(op: number, align: number, offset: number): void {
+    this.code.byte(op); this.code.u32(align); this.code.u32(offset);
+  }
+  i32Load(offset = 0, align = 2): void { this.mem(0x28, align, offset); }
+  i64Load(offset = 0, align = 3): void { this.mem(0x29, align, offset); }
+  f32Load(offset = 0): void { this.mem(0x2a, 2, offset); }
+  f64Load(offset = 0): void { this.mem(0x2b, 3, offset); }
+  i32Load8U(offset = 0): void { this.mem(0x2d, 0, offset); }
+  i32Load16U(offset = 0): void { this.mem(0x2f, 1, offset); }
+  i64Load8S(offset = 0): void { this.mem(0x30, 0, offset); }
+  i64Load8U(offset = 0): void { this.mem(0x31, 0, offset); }
+  i64Load16S(offset = 0): void { this.mem(0x32, 1, offset); }
+  i64Load16U(offset = 0): void { this.mem(0x33, 1, offset); }
+  i64Load32S(offset = 0): void { this.mem(0x34, 2, offset); }
+  i64Load32U(offset = 0): void { this.mem(0x35, 2, offset); }
+  i32Store(offset = 0, align = 2): void { this.mem(0x36, align, offset); }
+  i64Store(offset = 0, align = 3): void { this.mem(0x37, align, offset); }
+  i64Store8(offset = 0): void { this.mem(0x3c, 0, offset); }
+  i64Store16(offset = 0): void { this.mem(0x3d, 1, offset); }
+  i64Store32(offset = 0): void { this.mem(0x3e, 2, offset); }
+
+  // Constants.
+  i32Const(v: number): void { this.code.byte(0x41); this.code.s32(v); }
+  i64Const(v: number | bigint): void {
+    this.code.byte(0x42);
+    if (typeof v === 'bigint') this.code.s64(v); else this.code.s64n(v);
+  }
+
+  private op(o: number): void { this.code.byte(o); }
+  // i32 comparisons / arithmetic.
+  i32Eqz(): void { this.op(0x45); }
+  i32Eq(): void { this.op(0x46); }
+  i32Ne(): void { this.op(0x47); }
+  i32LtS(): void { this.op(0x48); }
+  i32LtU(): void { this.op(0x49); }
+  i32GtS(): void { this.op(0x4a); }
+  i32GtU(): void { this.op(0x4b); }
+  i32LeU(): void { this.op(0x4d); }
+  i32LeS(): void { this.op(0x4c); }
+  i32GeS(): void { this.op(0x4e); }
+  i32GeU(): void { this.op(0x4f); }
+  i64Eqz(): void { this.op(0x50); }
+  i64Eq(): void { this.op(0x51); }
+  i64Ne(): void { this.op(0x52); }
+  i64LtS(): void { this.op(0x53); }
+  i64LtU(): void { this.op(0x54); }
+  i64GtS(): void { this.op(0x55); }
+  i64GtU(): void { this.op(0x56); }
+  i64LeS(): void { this.op(0x57); }
+  i64GeS(): void { this.op(0x59); }
+  i64GeU(): void { this.op(0x5a); }
+  i32Add(): void { this.op(0x6a); }
+  i32Sub(): void { this.op(0x6b); }
+  i32Mul(): void { this.op(0x6c); }
+  i32DivS(): void { this.op(0x6d); }
+  i32DivU(): void { this.op(0x6e); }
+  i32RemS(): void { this.op(0x6f); }
+  i32RemU(): void { this.op(0x70); }
+  i32And(): void { this.op(0x71); }
+  i32Or(): void { this.op(0x72); }
+  i32Xor(): void { this.op(0x73); }
+  i32Shl(): void { this.op(0x74); }
+  i32ShrS(): void { this.op(0x75); }
+  i32ShrU(): void { this.op(0x76); }
+  i64Add(): void { this.op(0x7c); }
+  i64Sub(): void { this.op(0x7d); }
+  i64Mul(): void { this.op(0x7e); }
+  i64DivS(): void { this.op(0x7f); }
+  i64DivU(): void { this.op(0x80); }
+  i64RemS(): void { this.op(0x81); }
+  i64RemU(): void { this.op(0x82); }
+  i64And(): void { this.op(0x83); }
+  i64Or(): void { this.op(0x84); }
+  i64Xor(): void { this.op(0x85); }
+  i64Shl(): void { this.op(0x86); }
+  i64ShrS(): void { this.op(0x87); }
+  i64ShrU(): void { this.op(0x88); }
+  i32WrapI64(): void { this.op(0xa7); }
+  i64ExtendI32S(): void { this.op(0xac); }
+  i64ExtendI32U(): void { this.op(0xad); }
+
+  // Atomics (threads proposal). Alignment must be the natural one.
+  private atomic(sub: number, align: number, offset: number): void {
+    this.code.byte(0xfe); this.code.u32(sub); this.code.u32(align); this.code.u32(offset);
+  }
+  atomicFence(): void { this.code.byte(0xfe); this.code.u32(0x03); this.code.byte(0); }
+  i32AtomicLoad(offset = 0): void { this.atomic(0x10, 2, offset); }
+  i64AtomicLoad(offset = 0): void { this.atomic(0x11, 3, offset); }
+  /** RMW ops: base 0x1e add, 0x25 sub, 0x2c and, 0x33 or, 0x3a xor, 0x41 xchg; +0 i32, +1 i64. */
+  atomicRmw(base: AtomicRmw, is64: boolean, offset = 0): void { this.atomic(base + (is64 ? 1 : 0), is64 ? 3 : 2, offset); }
+  i32AtomicCmpxchg(offset = 0): void { this.atomic(0x48, 2, offset); }
+  i64AtomicCmpxchg(offset = 0): void { this.atomic(0x49, 3, offset); }
+
+  /** The encoded body: local declarations then code. */
+  body(): Uint8Array {
+    if (this.ctl !== 0) throw new Error(`unbalanced control flow (${this.ctl} open)`);
+    const s = new ByteSink();
+    s.u32(this.localTypes.length);
+    for (const t of this.localTypes) { s.u32(1); s.byte(t); }
+    s.bytes(this.code.buf.subarray(0, this.code.len));
+    s.byte(0x0b);
+    return s.result();
+  }
+}
+
+export const enum AtomicRmw { ADD = 0x1e, SUB = 0x25, AND = 0x2c, OR = 0x33, XOR = 0x3a, XCHG = 0x41 }
+
+interface FuncType { params: readonly ValType[]; results: readonly ValType[] }
+
+/** Module assembly: function imports, one imported shared memory, defined functions, exports. */
+export class ModuleBuilder {
+  private readonly types: FuncType[] = [];
+  private readonly imports: { module: string; name: string; type: number }[] = [];
+  private readonly funcs: { type: number; fb: FunctionBuilder | null; exportName?: string }[] = [];
+  private memoryImport: { module: string; name: string; maxPages: number } | null = null;
+
+  private typeIndex(t: FuncType): number {
+    const key = (x: FuncType) => `${x.params.join(',')}:${x.results.join(',')}`;
+    const k = key(t);
+    const i = this.types.findIndex((x) => key(x) === k);
+    if (i >= 0) return i;
+    this.types.push(t);
+    return this.types.length - 1;
+  }
+
+  importMemory(module: string, name: string, maxPages = 65536): void {
+    this.memoryImport = { module, name, maxPages };
+  }
+
+  /** Import a host function; returns its function index. All imports must precede defines. */
+  importFunction(module: string, name: string, params: readonly ValType[], results: readonly ValType[]): number {
+    if (this.funcs.length) throw new Error('imports must be declared before functions');
+    this.imports.push({ module, name, type: this.typeIndex({ params, results }) });
+    return this.imports.length - 1;
+  }
+
+  /** Declare a function (its body may be built later); returns its index and builder. */
+  defineFunction(params: readonly ValType[], results: readonly ValType[], exportName?: string): { index: number; fb: FunctionBuilder } {
+    const fb = new FunctionBuilder(params, results);
+    this.funcs.push({ type: this.typeIndex({ params, results }), fb, exportName });
+    return { index: this.imports.length + this.funcs.length - 1, fb };
+  }
+
+  bytes(): Uint8Array {
+    const out = new ByteSink();
+    out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const types = new ByteSink();
+    types.u32(this.types.length);
+    for (const t of this.types) {
+      types.byte(0x60);
+      types.u32(t.params.length); for (const p of t.params) types.byte(p);
+      types.u32(t.results.length); for (const r of t.results) types.byte(r);
+    }
+    out.section(1, types);
+    const imps = new ByteSink();
+    imps.u32(this.imports.length + (this.memoryImport ? 1 : 0));
+    for (const im of this.imports) { imps.name(im.module); imps.name(im.name); imps.byte(0x00); imps.u32(im.type); }
+    if (this.memoryImport) {
+      imps.name(this.memoryImport.module); imps.name(this.memoryImport.name);
+      imps.byte(0x02); imps.byte(0x03); imps.u32(0); imps.u32(this.memoryImport.maxPages); // shared, min 0, max
+    }
+    out.section(2, imps);
+    const fns = new ByteSink();
+    fns.u32(this.funcs.length);
+    for (const f of this.funcs) fns.u32(f.type);
+    out.section(3, fns);
+    const exps = new ByteSink();
+    const exported = this.funcs.map((f, i) => ({ f, i })).filter((x) => x.f.exportName !== undefined);
+    exps.u32(exported.length);
+    for (const { f, i } of exported) { exps.name(f.exportName as string); exps.byte(0x00); exps.u32(this.imports.length + i); }
+    out.section(7, exps);
+    const code = new ByteSink();
+    code.u32(this.funcs.length);
+    for (const f of this.funcs) {
+      const body = (f.fb as FunctionBuilder).body();
+      code.u32(body.length);
+      code.bytes(body);
+    }
+    out.section(10, code);
+    return out.result();
+  }
+}
