@@ -1,0 +1,231 @@
+// tsqemu-system-riscv64: QEMU's system emulator command line on the virt board.
+// Host wiring only: read images, open drives, set up the console, run the scheduler.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { QemuError, optError } from '../qemu/error.js';
+import { setLogMask, setLogSink } from '../qemu/log.js';
+import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
+import type { Chardev } from '../chardev/char.js';
+import { MuxChardev } from '../chardev/char-mux.js';
+import { StdioChardev } from '../chardev/char-stdio.js';
+import { FileChardev } from '../chardev/char-file.js';
+import { NullChardev } from '../chardev/char-null.js';
+import { MiniMonitor } from '../system/monitor.js';
+import { VCPUScheduler } from '../system/cpus.js';
+import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import type { BlockBackend } from '../block/block-backend.js';
+import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
+import { nodeEntropy } from '../host/node/entropy.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
+const DEFAULT_KERNEL = path.join(ROOT, 'images', 'Image.gz');
+const DEFAULT_INITRD = path.join(ROOT, 'images', 'initramfs.cpio.gz');
+
+function die(msg: string): never {
+  process.stderr.write(`${PROG}: ${msg}\n`);
+  process.exit(1);
+}
+
+function readImage(file: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    throw new QemuError(`could not load ${what} '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+}
+
+/** A gzip'ed kernel (Image.gz) is inflated, as QEMU does for ARM's Image.gz. */
+function maybeGunzip(data: Uint8Array): Uint8Array {
+  if (data[0] === 0x1f && data[1] === 0x8b) return new Uint8Array(zlib.gunzipSync(data, { maxOutputLength: 256 * 1024 * 1024 }));
+  return data;
+}
+
+interface Images { bios?: Uint8Array; kernel?: Uint8Array; initrd?: Uint8Array; dtb?: Uint8Array; append?: string }
+
+function loadImages(cfg: SystemConfig): Images {
+  const im: Images = { append: cfg.append };
+  if (cfg.bios !== 'none') {
+    const file = cfg.bios === 'default' ? DEFAULT_BIOS : cfg.bios;
+    try {
+      im.bios = new Uint8Array(fs.readFileSync(fs.existsSync(file) ? file : path.join(ROOT, 'pc-bios', file)));
+    } catch {
+      throw new QemuError(`Unable to load the RISC-V firmware "${file}"`);
+    }
+  }
+  let kernel = cfg.kernel;
+  let initrd = cfg.initrd;
+  if (kernel === undefined && cfg.bios === 'default' && initrd === undefined) {
+    // No -kernel and no -bios: boot the project's default guest.
+    kernel = DEFAULT_KERNEL;
+    initrd = DEFAULT_INITRD;
+    im.append ??= 'console=ttyS0';
+  }
+  if (kernel !== undefined) im.kernel = maybeGunzip(readImage(kernel, 'kernel'));
+  if (initrd !== undefined) im.initrd = readImage(initrd, 'initrd');
+  if (cfg.dtb !== undefined) im.dtb = readImage(cfg.dtb, 'dtb');
+  return im;
+}
+
+async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
+  const { openDrive } = await import('../host/node/block.js');
+  const byId = new Map<string, BlockBackend>();
+  const backends: BlockBackend[] = [];
+  const virtioDrives: Array<{ blk: BlockBackend; serial?: string }> = [];
+  const used = new Set<string>();
+  for (const d of cfg.drives) {
+    if (byId.has(d.id)) throw optError('-drive', d.text, `Duplicate ID '${d.id}' for drive`);
+    let blk: BlockBackend;
+    try {
+      blk = await openDrive(new Map([...d.opts, ['id', d.id]]), (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+    } catch (e) {
+      if (e instanceof QemuError) throw optError('-drive', d.text, e.message);
+      throw e;
+    }
+    byId.set(d.id, blk);
+    backends.push(blk);
+    if (d.if === 'virtio') {
+      virtioDrives.push({ blk, serial: d.opts.get('serial') });
+      used.add(d.id);
+    }
+  }
+  // QEMU realizes the -device list first, then the devices -drive if=virtio added.
+  const devices: VirtDevice[] = [];
+  for (const dev of cfg.devices) {
+    if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
+    const id = dev.drive as string;
+    const blk = byId.get(id);
+    if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
+    if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
+    used.add(id);
+    const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
+    devices.push({ type: 'virtio-blk-device', blk, serial });
+  }
+  for (const v of virtioDrives) devices.push({ type: 'virtio-blk-device', ...v });
+  if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
+  return { devices, backends };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cfg = parseSystemArgs(argv);
+  if (cfg.action === 'version') {
+    process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);
+    return 0;
+  }
+  if (cfg.action === 'help') {
+    process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu)\n${HELP_TEXT}`);
+    return 0;
+  }
+  setLogMask(cfg.logMask);
+  if (cfg.logFile !== undefined) {
+    const fd = fs.openSync(cfg.logFile, 'w');
+    setLogSink((t) => fs.writeSync(fd, t));
+  } else {
+    setLogSink((t) => process.stderr.write(t));
+  }
+  const images = loadImages(cfg);
+  const { devices, backends } = await openDrives(cfg);
+
+  let exitCode = 0;
+  let scheduler: VCPUScheduler | undefined;
+  let shutdownRequested = false;
+  let machine: RISCVVirtMachine | undefined;
+  const quit = (code: number) => {
+    exitCode = code;
+    shutdownRequested = true;
+    scheduler?.stop();
+  };
+  const { serial, monitorChr, close: closeConsole } = createConsole(cfg, () => quit(0));
+  machine = new RISCVVirtMachine({
+    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
+    onShutdown: (code) => {
+      if (cfg.noShutdown) scheduler?.pause();
+      else quit(code);
+    },
+    onReset: () => {
+      if (cfg.noReboot) quit(0);
+      else queueMicrotask(() => machine?.reset());
+    },
+  });
+  if (cfg.dumpdtb !== undefined) {
+    fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
+    process.stderr.write(`${PROG}: info: dtb dumped to ${cfg.dumpdtb}. Exiting.\n`);
+    closeConsole();
+    await Promise.all(backends.map((b) => b.close()));
+    return 0;
+  }
+  const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
+  machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
+    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
+  machine.onIrq = () => sched.kick();
+  if (monitorChr) {
+    const m = machine;
+    new MiniMonitor(monitorChr, {
+      status: () => (sched.running ? 'running' : 'paused'),
+      stop: () => sched.pause(),
+      cont: () => sched.cont(),
+      reset: () => m.reset(),
+      quit: () => quit(0),
+    });
+  }
+  const onSignal = (sig: string, num: number) => {
+    process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
+    void sig;
+    quit(0);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT', 2));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 15));
+  process.on('SIGHUP', () => onSignal('SIGHUP', 1));
+  if (shutdownRequested) sched.stop();
+  await sched.run();
+  closeConsole();
+  await machine.drain();
+  for (const b of backends) await b.close();
+  return exitCode;
+}
+
+/** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */
+function createConsole(cfg: SystemConfig, quit: () => void): { serial: Chardev; monitorChr?: MuxChardev; close(): void } {
+  const s = cfg.serial;
+  if (s.kind === 'file') {
+    let out: NodeOutputFile;
+    try {
+      out = new NodeOutputFile(s.path);
+    } catch (e) {
+      throw optError('-serial', `file:${s.path}`, `Could not open '${s.path}': ${(e as Error).message}`);
+    }
+    const chr = new FileChardev('serial0', out);
+    const mon = cfg.monitorOnStdio ? new MuxChardev('mon0', new StdioChardev('stdio', new NodeTerminal(), false, quit), { quit }) : undefined;
+    return { serial: chr, monitorChr: mon, close: () => { chr.close(); mon?.close(); } };
+  }
+  if (s.kind === 'null') {
+    const chr = new NullChardev('serial0');
+    const mon = cfg.monitorOnStdio ? new MuxChardev('mon0', new StdioChardev('stdio', new NodeTerminal(), false, quit), { quit }) : undefined;
+    return { serial: chr, monitorChr: mon, close: () => mon?.close() };
+  }
+  const stdio = new StdioChardev('serial0', new NodeTerminal(), !s.mux, quit);
+  if (!s.mux) return { serial: stdio, close: () => stdio.close() };
+  const mux = new MuxChardev('serial0', stdio, { quit });
+  // The UART attaches first and keeps the focus; the monitor is the second frontend.
+  return { serial: mux, monitorChr: cfg.monitorOnStdio ? mux : undefined, close: () => mux.close() };
+}
+
+function readPackageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof QemuError) die(e.message);
+    process.stderr.write(`${PROG}: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,78 @@
+// A minimal HMP monitor on the mux (Ctrl-A c): info status, stop, cont, system_reset, quit.
+// The full monitor (QMP/HMP) lives in src/monitor/ when it exists; this one keeps the
+// console escape useful meanwhile.
+import type { Chardev } from '../chardev/char.js';
+import type { MuxFrontend } from '../chardev/char-mux.js';
+import { QEMU_VERSION } from './vl.js';
+
+export interface MonitorVM {
+  status(): string;
+  stop(): void;
+  cont(): void;
+  reset(): void;
+  quit(): void;
+}
+
+const MAX_LINE = 1024;
+
+export class MiniMonitor implements MuxFrontend {
+  private line = '';
+  private greeted = false;
+
+  constructor(private readonly chr: Chardev, private readonly vm: MonitorVM) {
+    chr.attach(this);
+  }
+
+  private out(text: string): void {
+    this.chr.write(new TextEncoder().encode(text.replace(/\n/g, '\r\n')));
+  }
+
+  focusChanged(focused: boolean): void {
+    if (!focused) return;
+    if (!this.greeted) {
+      this.greeted = true;
+      this.out(`QEMU ${QEMU_VERSION} monitor - type 'help' for more information\n`);
+    }
+    this.out('(qemu) ');
+  }
+
+  canReceive(): number {
+    return MAX_LINE;
+  }
+
+  receive(data: Uint8Array): void {
+    for (const b of data) {
+      if (b === 13 || b === 10) {
+        this.out('\n');
+        this.exec(this.line.trim());
+        this.line = '';
+        this.out('(qemu) ');
+      } else if (b === 127 || b === 8) {
+        if (this.line.length > 0) {
+          this.line = this.line.slice(0, -1);
+          this.out('\b \b');
+        }
+      } else if (b >= 32 && b < 127 && this.line.length < MAX_LINE) {
+        this.line += String.fromCharCode(b);
+        this.out(String.fromCharCode(b));
+      }
+    }
+  }
+
+  private exec(cmd: string): void {
+    switch (cmd) {
+      case '': return;
+      case 'help': case '?':
+        this.out('cont|c -- resume emulation\ninfo status -- show the current VM status\nquit|q -- quit the emulator\n' +
+          'stop|s -- stop emulation\nsystem_reset -- reset the system\n');
+        return;
+      case 'info status': this.out(`VM status: ${this.vm.status()}\n`); return;
+      case 'stop': case 's': this.vm.stop(); return;
+      case 'cont': case 'c': this.vm.cont(); return;
+      case 'system_reset': this.vm.reset(); return;
+      case 'quit': case 'q': this.vm.quit(); return;
+      case 'info': this.out('info status -- show the current VM status\n'); return;
+    }
+    this.out(`unknown command: '${cmd.split(/\s+/)[0]}'\n`);
+  }
+}
