@@ -18,7 +18,7 @@ export function haveToolchain() {
 export function assemble(src, march = 'rv64gc') {
   const dir = mkdtempSync(join(tmpdir(), 'cpu-test-'));
   try {
-    writeFileSync(join(dir, 'a.S'), `.option norelax\n.text\n.globl _start\n_start:\n${src}\n`);
+    writeFileSync(join(dir, 'a.S'), `.option norelax\n.option nopic\n.text\n.globl _start\n_start:\n${src}\n`);
     writeFileSync(join(dir, 'a.ld'), 'SECTIONS { . = 0x80000000; .text : { *(.text*) *(.rodata*) *(.data*) *(.bss*) } }');
     execFileSync('riscv64-linux-gnu-gcc', ['-nostdlib', '-static', '-Wl,--build-id=none', '-march=' + march, '-mabi=lp64d', '-T', join(dir, 'a.ld'),
       '-Wl,--no-relax', '-o', join(dir, 'a.elf'), join(dir, 'a.S')]);

@@ -4,7 +4,8 @@
 // the instruction fetch slow path (a 4-byte instruction may straddle two pages).
 // Values cross the wasm boundary in state.scratch[0]; addresses as two i32 halves.
 import { type CPURISCVState, STATE, TlbKind } from './cpu-state.js';
-import { riscvRaiseException, riscvTlbFill } from './priv-stub.js';
+import { riscvRaiseException } from './cpu_helper.js';
+import { riscvTlbFill } from './mmu.js';
 
 const SCRATCH = STATE.scratch.offset;
 const EXCP_LOAD_ACCESS = 5, EXCP_STORE_ACCESS = 7, EXCP_FETCH_ACCESS = 1;

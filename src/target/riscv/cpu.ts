@@ -7,10 +7,12 @@ import { riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu
 import { helperFp } from './fpu_helper.js';
 import { CpuExit, type RISCVHart } from './hart.js';
 import { buildInterpreter } from './interpreter.js';
+import { riscvCsrrw } from './csr.js';
+import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
-  riscvCpuExecInterrupt, riscvCpuReset, riscvCsrrw, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI,
-  riscvHelperMret, riscvHelperSfenceVma, riscvHelperSret, riscvHelperWfi, riscvRaiseException,
-} from './priv-stub.js';
+  HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
+  riscvHelperSret, riscvHelperWfi,
+} from './op_helper.js';
 
 export interface RISCVCPUOptions {
   as: AddressSpace;
@@ -39,7 +41,6 @@ export class RISCVCPU implements RISCVHart {
     const env = (this.env = new CPURISCVState(as, base, hartid));
     env.rdtime = rdtime;
     this.i32 = new Int32Array(as.memory.buffer);
-    const pcBefore = { v: 0n };
     const helper = (fn: (e: CPURISCVState) => number) => () => this.status(fn(env));
     const imports = {
       env: {
@@ -49,21 +50,16 @@ export class RISCVCPU implements RISCVHart {
         xlate: (lo: number, hi: number, kind: TlbKind, size: number) => riscvXlate(env, lo, hi, kind, size),
         raise: (cause: number, lo: number, hi: number) =>
           riscvRaiseException(env, cause, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)),
-        csr: (csrno: number, rd: number, op: number, writes: number) => {
-          pcBefore.v = env.pc;
-          const s = riscvCsrrw(env, csrno, rd, env.get64('scratch'), op, writes !== 0);
-          return s === St.RELOAD ? this.completed(pcBefore.v, 4) : this.status(s);
+        csr: (csrno: number, rd: number, op: number, writes: number, insn: number) => {
+          const pc = env.pc;
+          const s = riscvCsrrw(env, csrno, rd, env.get64('scratch'), op, writes !== 0, insn);
+          return s === St.RELOAD ? this.completed(pc, 4) : this.status(s);
         },
         mret: helper(riscvHelperMret),
         sret: helper(riscvHelperSret),
-        wfi: () => {
-          const pc = env.pc;
-          const s = riscvHelperWfi(env);
-          if (s === 2 && env.pc === pc) env.pc = pc + 4n;
-          return s === 2 ? St.EXIT + CpuExit.WFI : this.status(s);
-        },
+        wfi: helper(riscvHelperWfi),
         fencei: helper(riscvHelperFenceI),
-        ecall: () => (env.userMode && env.priv === 0 ? St.EXIT + CpuExit.ECALL : this.status(riscvHelperEcall(env))),
+        ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),
         sfence: (rs1: number, rs2: number) => {
           const pc = env.pc;
@@ -80,9 +76,11 @@ export class RISCVCPU implements RISCVHart {
     this.runFn = inst.exports.run as (env: number, budget: number) => number;
   }
 
-  /** A helper's status as generated code sees it (priv's 2 = leave run()). */
+  /** A helper's status (op_helper.ts's HelperStatus) as generated code sees it. */
   private status(s: number): number {
-    return s === 2 ? St.EXIT + CpuExit.BUDGET : s;
+    if (s === HelperStatus.WFI) return St.EXIT + CpuExit.WFI;
+    if (s === HelperStatus.ECALL) return St.EXIT + CpuExit.ECALL;
+    return s;
   }
 
   /** Status 1 after an instruction that completed (not a trap: pc unchanged): go to next pc. */
@@ -112,7 +110,10 @@ export class RISCVCPU implements RISCVHart {
 
   reset(resetVector: bigint): void {
     const env = this.env;
+    // Registers and everything of ours start from zero; device-driven mip bits survive.
+    const mip = env.get64('mip');
     env.as.bytes.fill(0, env.base, env.base + CPU_STATE_SIZE);
+    env.set64('mip', mip);
     env.set64('mhartid', BigInt(this.hartid));
     riscvCpuReset(env, resetVector);
   }
@@ -132,9 +133,7 @@ export class RISCVCPU implements RISCVHart {
     const env = this.env;
     env.set32('exit_request', 0);
     env.set32('load_res_valid', 0);
-    env.set32('wfi', 0);
     const r = this.runFn(env.base, budget >>> 0 || 1);
-    if (r === CpuExit.WFI) env.set32('wfi', 1);
     return r;
   }
 }

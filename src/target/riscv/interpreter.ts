@@ -31,7 +31,7 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['slowStore', [I32, I32, I32], [I32]],
   ['xlate', [I32, I32, I32, I32], [I32]],
   ['raise', [I32, I32, I32], []],
-  ['csr', [I32, I32, I32, I32], [I32]],
+  ['csr', [I32, I32, I32, I32, I32], [I32]],
   ['mret', [], [I32]], ['sret', [], [I32]], ['wfi', [], [I32]], ['fencei', [], [I32]],
   ['ecall', [], [I32]], ['ebreak', [], [I32]],
   ['sfence', [I32, I32], [I32]],

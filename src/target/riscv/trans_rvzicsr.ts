@@ -15,6 +15,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     ctx.i32(a.csr); ctx.i32(a.rd); fb.i32Const(op);
     // csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write.
     if (op === CsrOp.RW) fb.i32Const(1); else { ctx.i32(a.rs1); fb.i32Const(0); fb.i32Ne(); }
+    ctx.pushInsn();
     fb.call(ctx.h.csr);
     ctx.checkStatus();
   };

@@ -22,7 +22,7 @@ export interface Helpers {
   xlate: number;
   /** (cause, tvalLo, tvalHi) -> void: raise an exception at state.pc. */
   raise: number;
-  /** (csrno, rd, op, writes) -> status; source value in scratch[0]. */
+  /** (csrno, rd, op, writes, insn) -> status; source value in scratch[0]. */
   csr: number;
   /** () -> status */
   mret: number; sret: number; wfi: number; fencei: number; ecall: number; ebreak: number;
@@ -47,6 +47,8 @@ export const PAGE_MASK = -4096;
 export class DisasContext {
   /** Bytes of the current instruction (2 for RVC rows). */
   ilen: 2 | 4 = 4;
+  /** The instruction word in constant mode (there is no insn local then). */
+  insnWord = 0;
   constructor(
     readonly fb: FunctionBuilder,
     readonly env: Local,
@@ -78,6 +80,10 @@ export class DisasContext {
   i64(op: Operand): void {
     if (op.isConst) this.fb.i64Const(op.value);
     else { this.i32(op); this.fb.i64ExtendI32S(); }
+  }
+  /** Push the instruction word (i32), e.g. as the tval of an illegal-instruction trap. */
+  pushInsn(): void {
+    if (this.insn) this.fb.get(this.insn); else this.fb.i32Const(this.insnWord);
   }
   private insnLocal(): Local {
     if (!this.insn) throw new Error('dynamic operand in constant mode');
