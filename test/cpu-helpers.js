@@ -81,7 +81,7 @@ export function runProgram(src, opts = {}) {
 export function compileC(csrc) {
   const dir = mkdtempSync(join(tmpdir(), 'cpu-test-'));
   try {
-    writeFileSync(join(dir, 'start.S'), '.option nopic\n.section .text.start\n.globl _start\n_start:\n la sp, 0x80080000\n call main\n1: wfi\n j 1b\n');
+    writeFileSync(join(dir, 'start.S'), '.option nopic\n.section .text.start\n.globl _start\n_start:\n li sp, 0x80080000\n call main\n1: wfi\n j 1b\n');
     writeFileSync(join(dir, 'm.c'), csrc);
     writeFileSync(join(dir, 'a.ld'), 'SECTIONS { . = 0x80000000; .text : { *(.text.start) *(.text*) *(.rodata*) *(.srodata*) *(.data*) *(.sdata*) *(.sbss*) *(.bss*) } }');
     execFileSync('riscv64-linux-gnu-gcc', ['-nostdlib', '-static', '-fno-pic', '-O2', '-march=rv64gc', '-mabi=lp64d',
