@@ -63,3 +63,14 @@ for (const p of PROGRAMS) {
     });
   }
 }
+
+const noGccgo = missing ?? (have('riscv64-linux-gnu-gccgo') ? null : 'riscv64-linux-gnu-gccgo');
+test('Go goroutines and channels (gccgo, static) match qemu-riscv64', { skip: noGccgo ? `${noGccgo} not installed` : false }, () => {
+  const prog = path.join(tmp, 'goroutines');
+  const b = spawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(srcDir, 'goroutines.go')], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const want = run('qemu-riscv64', [], prog, [], tmp);
+  const got = run(process.execPath, [cli], prog, [], tmp);
+  assert.equal(want.status, 0);
+  assert.deepEqual(got, want);
+});

@@ -65,7 +65,24 @@ function memfdCreate(ts: TaskState, flags: number): number {
   return ts.fdt.install(h, (flags & MFD_CLOEXEC) !== 0);
 }
 
+/** epoll without host support: an instance is a placeholder descriptor (/dev/null); waits report
+ * no events after the timeout. Enough for runtimes that only use it for network polling (Go). */
+function epollCreate(ts: TaskState, flags: number): number {
+  const O_CLOEXEC = 0o2000000;
+  return ts.fdt.install(ts.fs.open('/dev/null', 0, 0), (flags & O_CLOEXEC) !== 0);
+}
+
+function epollWait(ts: TaskState, epfd: number, events: number, max: number, timeout: number): number {
+  ts.fdt.host(epfd);
+  if (max <= 0) throw new SyscallError(Errno.EINVAL);
+  ts.mm.check(events, max * 12, true);
+  return sleepOrEintr(ts, timeout < 0 ? Infinity : timeout);
+}
+
 export const POLL_SYSCALLS: SyscallTable = [
+  [NR.epoll_create1, (ts, a) => epollCreate(ts, int(a[0]))],
+  [NR.epoll_ctl, (ts, a) => { ts.fdt.host(int(a[0])); ts.fdt.host(int(a[2])); return 0; }],
+  [NR.epoll_pwait, (ts, a) => epollWait(ts, int(a[0]), ptr(a[1]), int(a[2]), int(a[3]))],
   [NR.ppoll, (ts, a) => ppoll(ts, ptr(a[0]), uint(a[1]), timeoutMs(ts, ptr(a[2])))],
   [NR.pselect6, (ts, a) => pselect(ts, int(a[0]), ptr(a[1]), ptr(a[2]), ptr(a[3]), timeoutMs(ts, ptr(a[4])))],
   [NR.memfd_create, (ts, a) => memfdCreate(ts, uint(a[1]))],
