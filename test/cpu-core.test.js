@@ -146,3 +146,31 @@ test('F/D: moves, sign injection with NaN-boxing, loads/stores, helper arithmeti
   assert.equal(u64(x(cpu, 15)), 0xffffffffc0900000n, 'flw NaN-boxes');
   assert.equal((x(cpu, 16) >> 13n) & 3n, 3n, 'FS = Dirty');
 });
+
+test('setMip between runs: wfi sleeps, a pending enabled interrupt is taken on the next run', { skip }, () => {
+  const { cpu } = runProgram(`
+    la t0, handler
+    csrw mtvec, t0
+    li t0, 0x80        # MTIE
+    csrw mie, t0
+    csrsi mstatus, 8   # MIE
+    li a0, 0
+  spin:
+    addi a0, a0, 1
+    wfi
+    j spin
+  handler:
+    csrr s9, mcause
+    csrr s10, mepc
+    li t0, 0x80
+    csrc mie, t0
+    j done`, { budget: 1000 });
+  // The program is asleep in its wfi (runProgram saw CpuExit.WFI).
+  assert.equal(x(cpu, 10), 1n);
+  assert.equal(cpu.hasPendingInterrupt(), false);
+  cpu.setMip(1 << 7, true);
+  assert.equal(cpu.hasPendingInterrupt(), true);
+  assert.equal(cpu.run(1000), 1, 'back to sleep in the handler');
+  assert.equal(u64(x(cpu, 25)), (1n << 63n) | 7n, 'machine timer interrupt');
+  assert.equal(x(cpu, 10), 1n, 'taken before the loop ran again');
+});
