@@ -3,7 +3,7 @@
 // status (or terminating signal) must be the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -72,5 +72,29 @@ test('Go goroutines and channels (gccgo, static) match qemu-riscv64', { skip: no
   const want = run('qemu-riscv64', [], prog, [], tmp);
   const got = run(process.execPath, [cli], prog, [], tmp);
   assert.equal(want.status, 0);
+  assert.deepEqual(got, want);
+});
+
+/** Run `argv`, send SIGINT after "ready", SIGTERM after the handler's line; returns the outcome. */
+function hostSignals(argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stdout: ${stdout}`)); }, 60000);
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout === 'ready\n') child.kill('SIGINT');
+      if (stdout.endsWith('got signal 2\n')) child.kill('SIGTERM');
+    });
+    child.on('exit', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+  });
+}
+
+test('host SIGINT reaches the guest handler, SIGTERM kills like qemu-riscv64', { skip: missing ? `${missing} not installed` : false }, async () => {
+  const prog = build('hostsig', [], true);
+  const want = await hostSignals(['qemu-riscv64', prog]);
+  const got = await hostSignals([process.execPath, cli, prog]);
+  assert.equal(want.signal, 'SIGTERM');
   assert.deepEqual(got, want);
 });
