@@ -36,13 +36,15 @@ export class RISCVCPU implements RISCVHart {
   readonly env: CPURISCVState;
   private readonly runFn: (env: number, budget: number) => number;
   private readonly i32: Int32Array;
+  /** The wasm imports bound to this hart (the interpreter's; translated blocks use the same). */
+  readonly imports: WebAssembly.Imports;
 
   constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
     const env = (this.env = new CPURISCVState(as, base, hartid));
     env.rdtime = rdtime;
     this.i32 = new Int32Array(as.memory.buffer);
     const helper = (fn: (e: CPURISCVState) => number) => () => this.status(fn(env));
-    const imports = {
+    const imports = (this.imports = {
       env: {
         memory: as.memory,
         slowLoad: (lo: number, hi: number, op: number) => riscvSlowLoad(env, lo, hi, op),
@@ -71,7 +73,7 @@ export class RISCVCPU implements RISCVHart {
         fetchSlow: () => riscvFetchSlow(env),
         restart: (status: number) => this.onRestart(status),
       },
-    };
+    });
     const inst = new WebAssembly.Instance(riscvInterpreterModule(), imports);
     this.runFn = inst.exports.run as (env: number, budget: number) => number;
   }
