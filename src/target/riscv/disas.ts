@@ -62,6 +62,6 @@ export function riscvDisassemble(insn: number, pc: bigint): string {
 /** One -d in_asm line: "0x<pc>:  <hex encoding>  <disassembly>". */
 export function riscvDisasLine(insn: number, pc: bigint): string {
   const len = (insn & 3) === 3 ? 8 : 4;
-  const word = (len === 8 ? insn >>> 0 : insn & 0xffff).toString(16).padStart(len, "0");
+  const word = (len === 8 ? insn >>> 0 : insn & 0xffff).toString(16).padStart(len, '0');
   return `0x${pc.toString(16).padStart(16, '0')}:  ${word.padEnd(18)}${riscvDisassemble(insn, pc)}`;
 }
