@@ -149,6 +149,17 @@ async function main(argv: string[]): Promise<number> {
       else queueMicrotask(() => machine?.reset());
     },
   });
+  if (monitorChr) {
+    // Attached before any await, so an early Ctrl-A c already finds it.
+    const m = machine;
+    new MiniMonitor(monitorChr, {
+      status: () => (scheduler === undefined || !scheduler.running ? 'paused' : 'running'),
+      stop: () => scheduler?.pause(),
+      cont: () => scheduler?.cont(),
+      reset: () => m.reset(),
+      quit: () => quit(0),
+    });
+  }
   if (cfg.dumpdtb !== undefined) {
     fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
     process.stderr.write(`${PROG}: info: dtb dumped to ${cfg.dumpdtb}. Exiting.\n`);
@@ -161,16 +172,6 @@ async function main(argv: string[]): Promise<number> {
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();
-  if (monitorChr) {
-    const m = machine;
-    new MiniMonitor(monitorChr, {
-      status: () => (sched.running ? 'running' : 'paused'),
-      stop: () => sched.pause(),
-      cont: () => sched.cont(),
-      reset: () => m.reset(),
-      quit: () => quit(0),
-    });
-  }
   const onSignal = (sig: string, num: number) => {
     process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
     void sig;

@@ -1,0 +1,85 @@
+// Boot the reference guest (OpenSBI 1.1 + Linux 6.1 + BusyBox) on tsqemu-system-riscv64.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Console, INITRD, kernelImage, run, tmpdir } from './system-helpers.js';
+
+const TIMEOUT = 120_000;
+
+for (const [smp, mem] of [[1, '256M'], [4, '256M'], [1, '1G'], [4, '1G']]) {
+  test(`reference guest boots and powers off: -smp ${smp} -m ${mem}`, { timeout: TIMEOUT }, async () => {
+    const r = await run(['-M', 'virt', '-m', mem, '-smp', String(smp), '-nographic', '-bios', 'default',
+      '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 guest.poweroff', '-no-reboot'],
+    { timeoutMs: TIMEOUT - 5000, input: '' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /OpenSBI v1\.1/);
+    assert.match(r.stdout, new RegExp(`Platform HART Count\\s+: ${smp}\\b`));
+    // Linux leaves out the 2 MiB below the kernel (OpenSBI's).
+    const totalK = (mem === '1G' ? 1024 * 1024 : 256 * 1024) - 2048;
+    assert.match(r.stdout, new RegExp(`Memory: \\d+K/${totalK}K available`));
+    if (smp > 1) assert.match(r.stdout, new RegExp(`smp: Brought up 1 node, ${smp} CPUs`));
+    assert.match(r.stdout, /tsqemu-guest: boot complete/);
+    assert.match(r.stdout, /reboot: Power down/);
+  });
+}
+
+test('default guest (no -kernel/-bios) boots to a shell and poweroff -f exits 0', { timeout: TIMEOUT }, async () => {
+  const c = new Console(['-M', 'virt', '-m', '256M', '-nographic']);
+  try {
+    await c.expect(/tsqemu-guest: boot complete/, 90_000);
+    assert.equal(await c.sh('cat /proc/cmdline'), 'console=ttyS0');
+    c.send('poweroff -f\n');
+    assert.equal(await c.exit, 0);
+  } finally {
+    c.kill();
+  }
+});
+
+test('scripted console session: arithmetic, harts, virtio-blk read and write, virtio-rng', { timeout: TIMEOUT }, async () => {
+  const dir = tmpdir();
+  const disk = path.join(dir, 'disk.img');
+  const data = crypto.randomBytes(1024 * 1024);
+  fs.writeFileSync(disk, data);
+  const sha = crypto.createHash('sha256').update(data).digest('hex');
+  const c = new Console(['-M', 'virt', '-m', '256M', '-smp', '2', '-nographic', '-serial', 'mon:stdio',
+    '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0',
+    '-drive', `file=${disk},format=raw,if=virtio`, '-device', 'virtio-rng-device']);
+  try {
+    await c.expect(/tsqemu-guest: boot complete/, 90_000);
+    assert.equal(await c.sh('uname -m'), 'riscv64');
+    assert.equal(await c.sh('echo $((6*7))'), '42');
+    assert.equal(await c.sh('grep -c processor /proc/cpuinfo'), '2');
+    assert.equal(await c.sh('cat /sys/block/vda/size'), String(data.length / 512));
+    assert.equal(await c.sh('sha256sum /dev/vda | cut -d" " -f1'), sha);
+    assert.equal(await c.sh('head -c 32 /dev/hwrng | wc -c'), '32');
+    assert.equal(await c.sh('echo tsqemu-guest-wrote-this | dd of=/dev/vda bs=512 seek=8 conv=sync 2>/dev/null; sync; echo ok'), 'ok');
+    c.send('poweroff -f\n');
+    assert.equal(await c.exit, 0);
+    const back = fs.readFileSync(disk);
+    assert.equal(back.subarray(4096, 4096 + 24).toString(), 'tsqemu-guest-wrote-this\n');
+    assert.ok(back.subarray(4096 + 24, 4096 + 512).every((b) => b === 0));
+    assert.ok(back.subarray(0, 4096).equals(data.subarray(0, 4096)));
+  } finally {
+    c.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-S starts paused; Ctrl-A c monitor reports status; Ctrl-A x quits', { timeout: 30_000 }, async () => {
+  const c = new Console(['-M', 'virt', '-m', '128M', '-nographic', '-S', '-bios', 'none']);
+  try {
+    c.send('\x01c');
+    await c.expect(/\(qemu\) /, 10_000, 0);
+    c.send('info status\r');
+    await c.expect(/VM status: paused/, 10_000, 0);
+    c.send('\x01h');
+    await c.expect(/C-a x\s+exit emulator/, 10_000, 0);
+    c.send('\x01x');
+    await c.expect(/QEMU: Terminated/, 10_000, 0);
+    assert.equal(await c.exit, 0);
+  } finally {
+    c.kill();
+  }
+});

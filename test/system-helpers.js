@@ -1,0 +1,91 @@
+// Helpers for the system emulator tests: run the binary, talk to its console over pipes.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import zlib from 'node:zlib';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = path.join(ROOT, 'bin', 'tsqemu-system-riscv64');
+export const INITRD = path.join(ROOT, 'images', 'initramfs.cpio.gz');
+
+export function hasTool(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+/** The kernel Image, gunzipped once into a temp dir (QEMU itself loads only uncompressed Images). */
+let kernelPath;
+export function kernelImage() {
+  if (!kernelPath) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-kernel-'));
+    kernelPath = path.join(dir, 'Image');
+    fs.writeFileSync(kernelPath, zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'images', 'Image.gz'))));
+  }
+  return kernelPath;
+}
+
+export function tmpdir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-test-'));
+}
+
+/** Run the binary to completion; resolves { code, stdout, stderr }. */
+export function run(args, { timeoutMs = 120_000, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`timeout after ${timeoutMs} ms; output so far:\n${stdout.slice(-2000)}\n${stderr}`)); }, timeoutMs);
+    p.on('close', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+    if (input !== undefined) p.stdin.end(input);
+  });
+}
+
+/** A running emulator with an expect-style console over stdin/stdout pipes. */
+export class Console {
+  constructor(args) {
+    this.p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.out = '';
+    this.err = '';
+    this.waiters = [];
+    this.exit = new Promise((resolve) => this.p.on('close', (code) => resolve(code)));
+    this.p.stdout.on('data', (d) => { this.out += d; this.check(); });
+    this.p.stderr.on('data', (d) => { this.err += d; });
+  }
+  check() {
+    this.waiters = this.waiters.filter((w) => {
+      const m = w.re.exec(this.out.slice(w.from));
+      if (!m) return true;
+      clearTimeout(w.timer);
+      w.resolve({ match: m, before: this.out.slice(w.from, w.from + m.index) });
+      return false;
+    });
+  }
+  /** Wait for `re` in output produced after position `from` (default: now). */
+  expect(re, timeoutMs = 60_000, from = this.out.length) {
+    return new Promise((resolve, reject) => {
+      const w = { re, from, resolve };
+      w.timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}; output tail:\n${this.out.slice(-1500)}\nstderr:\n${this.err}`)), timeoutMs);
+      this.waiters.push(w);
+      this.check();
+    });
+  }
+  send(text) {
+    this.p.stdin.write(text);
+  }
+  /** Run a shell command and return its output (between the echoed command and a marker). */
+  async sh(cmd, timeoutMs = 60_000) {
+    const tag = `@@${Math.random().toString(36).slice(2, 8)}@@`;
+    const from = this.out.length;
+    this.send(`${cmd}; echo ${tag.slice(0, 3)}""${tag.slice(3)}\n`);
+    const { before } = await this.expect(new RegExp(`\\n${tag.replace(/[@]/g, '@')}`), timeoutMs, from);
+    const lines = before.replace(/\r/g, '').split('\n');
+    const echoed = lines.findLastIndex((l) => l.includes(`${tag.slice(0, 3)}""`));
+    return lines.slice(echoed + 1).join('\n').trim(); // drop the echoed command line
+  }
+  kill() {
+    this.p.kill('SIGKILL');
+  }
+}
