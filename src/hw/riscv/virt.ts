@@ -67,11 +67,11 @@ export class HartIrqProxy {
 }
 
 /** Reads as zero, writes ignored, logged under -d unimp (create_unimplemented_device). */
-function unimplemented(name: string, allOnes = false): MemoryRegionOps {
+function unimplemented(name: string): MemoryRegionOps {
   return {
     read(offset, size) {
       qemuLogMask(LogMask.LOG_UNIMP, `${name}: unimplemented device read (size ${size}, offset 0x${offset.toString(16)})\n`);
-      return allOnes ? -1 : 0;
+      return 0;
     },
     write(offset, size, value) {
       qemuLogMask(LogMask.LOG_UNIMP, `${name}: unimplemented device write (size ${size}, offset 0x${offset.toString(16)}, value 0x${(value >>> 0).toString(16)})\n`);
@@ -135,7 +135,8 @@ export class RISCVVirtMachine {
   private addUnimplemented(): void {
     this.as.addMmio('fwcfg', M.fwCfg.base, M.fwCfg.size, unimplemented('fw_cfg'));
     this.as.addMmio('virt.flash', M.flash.base, M.flash.size, unimplemented('virt.flash'));
-    this.as.addMmio('pcie-ecam', M.pcieEcam.base, M.pcieEcam.size, unimplemented('pcie-ecam', true));
+    // An empty PCI bus: every config read answers "no device" (all ones).
+    this.as.addMmio('pcie-ecam', M.pcieEcam.base, M.pcieEcam.size, { read: () => -1, write: () => {} });
   }
 
   /** Plug a device into the highest free virtio-mmio slot, as QEMU's bus does. */
@@ -152,7 +153,7 @@ export class RISCVVirtMachine {
   private loadImages(): void {
     const o = this.opts;
     const dram = M.dram.base;
-    let startAddr = dram;
+    let startAddr: number = dram;
     let firmwareEnd: number | undefined;
     if (o.bios) {
       const fw = loadFirmware(o.bios, dram);

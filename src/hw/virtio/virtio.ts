@@ -149,7 +149,7 @@ export interface VirtioBusHooks {
 export abstract class VirtIODevice {
   abstract readonly deviceId: number;
   abstract readonly name: string;
-  hostFeatures = VIRTIO_F_VERSION_1 | (1n << VIRTIO_F_RING_INDIRECT_DESC);
+  hostFeatures = (1n << VIRTIO_F_VERSION_1) | (1n << VIRTIO_F_RING_INDIRECT_DESC);
   guestFeatures = 0n;
   status = 0;
   isr = 0;
