@@ -24,7 +24,7 @@ import {
 } from './boot.js';
 import { createVirtFdt } from './virt-fdt.js';
 import {
-  PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
+  PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
   VirtIRQ,
 } from './virt-memmap.js';
 
@@ -100,7 +100,7 @@ export class RISCVVirtMachine {
   private readonly blobs: BootBlob[] = [];
 
   constructor(readonly opts: VirtMachineOptions) {
-    if (opts.smp < 1 || opts.smp > 8) throw new QemuError(`Invalid SMP CPUs ${opts.smp}. The max CPUs supported by machine 'virt' is 8`);
+    if (opts.smp < 1 || opts.smp > VIRT_CPUS_MAX) throw new QemuError(`Invalid SMP CPUs ${opts.smp}. The max CPUs supported by machine 'virt' is ${VIRT_CPUS_MAX}`);
     const layout = allocateGuestMemory(riscvCpuStateBytes(opts.smp), M.mrom.size, opts.ramSize);
     this.as = new AddressSpace(layout.memory);
     this.cpuStateOffset = layout.cpuStateOffset;
