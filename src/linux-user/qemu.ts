@@ -15,7 +15,8 @@ export interface UserRpc {
   startThread(slot: number): void;
   /** Stop every other thread (execve, exit_group). */
   stopOtherThreads(slot: number): void;
-  /** Tell the main thread the guest's disposition of a host-deliverable signal changed. */
+  /** Tell the main thread the guest's disposition of a host-deliverable signal changed; returns
+   * once the host listener is in place (a signal right after sigaction must find it). */
   sigactionChanged(sig: number, kind: 'default' | 'ignore' | 'handler'): void;
 }
 

@@ -202,7 +202,8 @@ function rtSigaction(ts: TaskState, sig: number, act: number, oact: number, size
   if (act !== 0) {
     const handler = ts.mm.u64(act), flags = ts.mm.u64(act + 8), mask = ts.mm.u64(act + 16);
     setAction(ts.mm, sig, handler, flags, mask);
-    ts.rpc.sigactionChanged(sig, handler === SIG_DFL ? 'default' : handler === SIG_IGN ? 'ignore' : 'handler');
+    const kind = (h: bigint) => (h === SIG_DFL ? 'default' : h === SIG_IGN ? 'ignore' : 'handler');
+    if (kind(handler) !== kind(old.handler)) ts.rpc.sigactionChanged(sig, kind(handler));
   }
   if (oact !== 0) {
     ts.mm.setU64(oact, old.handler);

@@ -118,7 +118,7 @@ export type UserMessage =
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string }
   | { op: 'wait'; slot: number; pid: number; nohang: boolean }
   | { op: 'exit'; status: number; signal: number }
-  | { op: 'sigaction'; sig: number; kind: 'default' | 'ignore' | 'handler' }
+  | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();

@@ -138,7 +138,7 @@ class Supervisor {
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
-      case 'sigaction': this.setListener(m.sig, m.kind); break;
+      case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
     }
   }
 

@@ -35,7 +35,7 @@ function main(): void {
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
     startThread: (slot) => port.postMessage({ op: 'start', slot }),
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
-    sigactionChanged: (sig, kind) => port.postMessage({ op: 'sigaction', sig, kind }),
+    sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
   }, cpu.env, d.slot, d.opts, d.exe);
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
