@@ -48,5 +48,4 @@ function main(): void {
   port.postMessage({ op: 'threadExit', slot: d.slot });
 }
 
-if (process.env.TSQEMU_USER_DEBUG) await import(process.env.TSQEMU_USER_DEBUG);
 main();
