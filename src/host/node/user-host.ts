@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { MessagePort } from 'node:worker_threads';
+import { threadId, type MessagePort } from 'node:worker_threads';
 import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
 import { ThreadWord } from '../../linux-user/layout.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
@@ -34,24 +34,24 @@ const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
 /** The host's mkfifo (the guest's PATH is not ours to rely on). */
 const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((p) => fs.existsSync(p)) ?? 'mkfifo';
 
-/** FIFOs are made in batches (one mkfifo process per batch) in a private directory. */
+/** FIFOs are made in batches (one mkfifo process per batch) in a directory of this emulator
+ * process, shared by its workers and removed when the process ends. */
 class FifoPool {
-  private dir = '';
+  private readonly dir = path.join(os.tmpdir(), `tsqemu-fifo-${process.pid}`);
   private free: string[] = [];
   private n = 0;
   take(): string {
     if (this.free.length === 0) {
-      if (!this.dir) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-fifo-'));
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const names: string[] = [];
-      for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${process.pid}-${this.n++}`));
+      for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${threadId}-${this.n++}`));
       execFileSync(MKFIFO, ['-m', '600', ...names]);
       this.free.push(...names);
     }
     return this.free.pop()!;
   }
   dispose(): void {
-    for (const f of this.free) try { fs.unlinkSync(f); } catch { /* gone */ }
-    if (this.dir) try { fs.rmdirSync(this.dir); } catch { /* in use by a sibling */ }
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 export const fifoPool = new FifoPool();
