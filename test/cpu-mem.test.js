@@ -94,3 +94,52 @@ test('a 4-byte instruction straddling a page boundary is fetched from both pages
   assert.equal(x(cpu, 25), -1n, 'no trap');
   assert.equal(x(cpu, 10), 42n);
 });
+
+test('AMOs, LR and SC on a device page are a load then a store (QEMU serial path)', { skip }, () => {
+  const log = [];
+  const regs = new Map();
+  const ops = {
+    read: (off, size) => { log.push(['r', off, size]); return regs.get(off) ?? 0; },
+    write: (off, size, val) => { log.push(['w', off, size, val]); regs.set(off, val); },
+    read64: (off) => { log.push(['r', off, 8]); return regs.get(off) ?? 0n; },
+    write64: (off, val) => { log.push(['w', off, 8, val]); regs.set(off, val); },
+  };
+  const { cpu } = runProgram(`
+    li s0, 0x10000000
+    li a1, -5
+    sw a1, 0(s0)
+    li a1, 7
+    amoadd.w a2, a1, (s0)
+    li a1, 3
+    amomax.w a3, a1, (s0)
+    li a1, 100
+    addi s4, s0, 8
+    amoswap.d a4, a1, (s4)
+    lr.d a5, (s4)
+    li a1, 9
+    sc.d a6, a1, (s4)
+    ld a7, 8(s0)
+    li s1, 0x20000000
+    la t0, 1f
+    csrw mtvec, t0
+    lr.w t3, (s1)
+1:  csrr s2, mcause
+    csrr s3, mtval
+    la t0, trap
+    csrw mtvec, t0
+    amoor.d t3, a1, (s1)
+    j done`, { mmio: [{ name: 'dev', base: 0x10000000, size: 0x100, ops }] });
+  assert.equal(x(cpu, 12), -5n, 'amoadd.w returns the sign-extended old value');
+  assert.equal(x(cpu, 13), 2n, 'amomax.w old value');
+  assert.equal(regs.get(0), 3, 'max(2, 3) stored');
+  assert.equal(x(cpu, 14), 0n, 'amoswap.d old value');
+  assert.equal(x(cpu, 15), 100n, 'lr.d from the device');
+  assert.equal(x(cpu, 16), 0n, 'sc.d succeeds');
+  assert.equal(x(cpu, 17), 9n);
+  assert.deepEqual(log.slice(0, 10), [['w', 0, 4, 0xfffffffb], ['r', 0, 4], ['w', 0, 4, 2], ['r', 0, 4], ['w', 0, 4, 3],
+    ['r', 8, 8], ['w', 8, 8, 100n], ['r', 8, 8], ['r', 8, 8], ['w', 8, 8, 9n]]);
+  assert.equal(x(cpu, 18), 5n, 'lr.w on nothing: load access fault');
+  assert.equal(x(cpu, 19), 0x20000000n);
+  assert.equal(x(cpu, 25), 7n, 'AMO on nothing: store/AMO access fault');
+  assert.equal(x(cpu, 27), 0x20000000n);
+});

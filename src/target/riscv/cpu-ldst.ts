@@ -8,6 +8,11 @@ import { riscvRaiseException } from './cpu_helper.js';
 import { riscvTlbFill } from './mmu.js';
 
 const SCRATCH = STATE.scratch.offset;
+/** riscvXlate's answer for a device page: the caller does the access through slowLoad/slowStore. */
+export const MMIO_HOST = -2;
+/** slowLoad memop flag: the load half of an AMO/SC on a device page; translate for a store and
+ * report faults as store/AMO ones. */
+export const MEMOP_AMO = 8;
 const EXCP_LOAD_ACCESS = 5, EXCP_STORE_ACCESS = 7, EXCP_FETCH_ACCESS = 1;
 
 /** Where one byte range of one page lives: host offset (RAM) or physical address (MMIO). */
@@ -67,7 +72,7 @@ export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop:
   const size = 1 << (memop & 3);
   const dst = env.base + SCRATCH;
   const va = vaOf(lo, hi);
-  if (readBytes(env, va, TlbKind.LOAD, size, dst)) return 1;
+  if (readBytes(env, va, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst)) return 1;
   const bytes = env.as.bytes;
   const fill = (memop & 4) && (bytes[dst + size - 1] & 0x80) ? 0xff : 0;
   for (let i = size; i < 8; i++) bytes[dst + i] = fill;
@@ -95,13 +100,13 @@ export function riscvSlowStore(env: CPURISCVState, lo: number, hi: number, memop
   return 0;
 }
 
-/** Host offset for an aligned atomic access (AMO/LR/SC), or -1 after raising the fault.
- * AMOs on MMIO are not supported by our devices: access fault, as on a PMA without AMOs. */
+/** Host offset for an aligned atomic access (AMO/LR/SC), -1 after raising the fault, or
+ * MMIO_HOST for a device page (or nothing at all there), which trans_rva.ts then accesses
+ * through the slow path as QEMU does (unmapped addresses fault there, with the right cause). */
 export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number): number {
   const va = vaOf(lo, hi);
   if (!translate(env, va, kind, size, t0)) return -1;
-  if (t0.host < 0) { accessFault(env, TlbKind.STORE, va); return -1; }
-  return t0.host;
+  return t0.host < 0 ? MMIO_HOST : t0.host;
 }
 
 /** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
