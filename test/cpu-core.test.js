@@ -99,6 +99,39 @@ test('instret counts retired instructions', { skip }, () => {
   assert.ok(x(cpu, 12) >= x(cpu, 11));
 });
 
+test('mret, sret and a sleeping wfi retire (counted in instret like a jump)', { skip }, () => {
+  // The same instruction sequence with `j` in place of mret/sret must count the same.
+  const prog = (xret) => `
+    li t0, -1
+    csrw pmpaddr0, t0
+    li t0, 0x1f
+    csrw pmpcfg0, t0
+    li t0, 7
+    csrw mcounteren, t0
+    li t0, 0x1800
+    csrs mstatus, t0
+    li t0, 0x100
+    csrs mstatus, t0
+    csrr a0, instret
+    la t0, 1f
+    csrw mepc, t0
+    ${xret === 'mret' ? 'mret' : 'j 1f'}
+  1:
+    la t0, 2f
+    csrw sepc, t0
+    ${xret === 'mret' ? 'sret' : 'j 2f'}
+  2:
+    csrr a1, instret
+    j done`;
+  const a = runProgram(prog('mret')).cpu;
+  const b = runProgram(prog('j')).cpu;
+  assert.equal(x(a, 25), -1n, 'no trap');
+  assert.equal(a.env.priv, 1, 'sret went to S');
+  assert.equal(x(a, 11) - x(a, 10), x(b, 11) - x(b, 10));
+  // The wfi that ends both programs retired too: the last csrr, j done and wfi count.
+  assert.equal(a.env.get64('instret') - BigInt(x(a, 11)), 3n);
+});
+
 test('traps: illegal instruction, ecall, c.ebreak, FP while FS=Off', { skip }, () => {
   const trap = (body) => runProgram(`la s2, here\n${body}`).cpu;
   let cpu = trap('here: .word 0x0000007b');

@@ -7,8 +7,11 @@
 //     or xepc for xret; for an instruction that completed and only asks for a reload (csrrw
 //     with a state-changing write, sfence.vma) env.pc is left AT the instruction and the
 //     caller completes it (pc += 4, instret += 1: cpu.ts's completed());
-//   - status 2: wfi sleeps: env.pc = the instruction after the wfi, state field `wfi` = 1;
-//     leave run() with CpuExit.WFI (the scheduler clears `wfi` when it wakes the hart);
+//     an xret that completed has retired: the helper itself counts it in instret (generated
+//     code counts nothing for an instruction that ends in status 1);
+//   - status 2: wfi sleeps: env.pc = the instruction after the wfi, state field `wfi` = 1,
+//     the wfi counted in instret as retired; leave run() with CpuExit.WFI (the scheduler
+//     clears `wfi` when it wakes the hart);
 //   - status 3: ecall with env.userMode set: leave run() with CpuExit.ECALL, env.pc = the ecall.
 //   riscvHelperSfenceVma takes the register numbers rs1/rs2 (as trans_privileged.ts passes
 //   them); it flushes the whole TLB (a superset of what the spec requires).
@@ -24,6 +27,11 @@ const INSN_MRET = 0x30200073;
 const INSN_SRET = 0x10200073;
 const INSN_WFI = 0x10500073;
 const INSN_SFENCE_VMA = 0x12000073;
+
+/** The instruction at env.pc retired although the helper moved pc (xret, sleeping wfi). */
+function retire(env: CPURISCVState): void {
+  env.set64('instret', env.get64('instret') + 1n);
+}
 
 function illegal(env: CPURISCVState, insn: number): number {
   riscvRaiseException(env, RiscvExcp.ILLEGAL_INST, BigInt(insn >>> 0));
@@ -45,6 +53,7 @@ export function riscvHelperMret(env: CPURISCVState): number {
   ms &= ~Mstatus.MPP; // MPP = U
   if (prev !== Priv.M) ms &= ~Mstatus.MPRV;
   env.set32('mstatus', ms);
+  retire(env);
   env.pc = env.get64('mepc');
   riscvCpuSetMode(env, prev);
   return HelperStatus.RELOAD;
@@ -60,6 +69,7 @@ export function riscvHelperSret(env: CPURISCVState): number {
   ms |= Mstatus.SPIE;
   ms &= ~(Mstatus.SPP | Mstatus.MPRV);
   env.set32('mstatus', ms);
+  retire(env);
   env.pc = env.get64('sepc');
   riscvCpuSetMode(env, prev);
   return HelperStatus.RELOAD;
@@ -72,6 +82,7 @@ export function riscvHelperWfi(env: CPURISCVState): number {
   if (priv === Priv.U || (priv === Priv.S && (env.get32('mstatus') & Mstatus.TW))) return illegal(env, INSN_WFI);
   if (riscvCpuHasWork(env)) return HelperStatus.NEXT;
   env.pc = env.pc + 4n;
+  retire(env);
   env.set32('wfi', 1);
   return HelperStatus.WFI;
 }
