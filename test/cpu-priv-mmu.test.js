@@ -212,6 +212,39 @@ test('flushes: satp write, sfence.vma, MXR change', () => {
   assert.equal(tlbEntry(env, IDX_S, LOAD, 0xd000n).tag, -1n);
 });
 
+test('sfence.vma rs1: flushes that page only, everything when it lies in a cached superpage', () => {
+  const { env, pt } = setup();
+  pt.map(0xd000n, RAM_BASE + 0x720000, V | R | W | A | D);
+  pt.map(0xe000n, RAM_BASE + 0x721000, V | R | A);
+  pt.map(0x40200000n, RAM_BASE + 0x400000, V | R | A, 1); // 2 MiB
+  const fillAll = () => {
+    for (const [va, kind] of [[0xd000n, LOAD], [0xd000n, STORE], [0xe000n, LOAD]]) riscvTlbFill(env, va, kind, 4, IDX_S);
+  };
+  fillAll();
+  env.pc = 0x80000000n;
+  env.setGpr(5, 0xd123n);
+  assert.equal(riscvHelperSfenceVma(env, 5, 0), 1);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0xd000n).tag, -1n, 'page flushed (load)');
+  assert.equal(tlbEntry(env, IDX_S, STORE, 0xd000n).tag, -1n, 'page flushed (store)');
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0xe000n).tag, 0xe000n, 'other page kept');
+  // A superpage piece is cached: a page outside its 2 MiB keeps the rest ...
+  riscvTlbFill(env, 0x40234000n, LOAD, 4, IDX_S);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0x40234000n).tag, 0x40234000n);
+  fillAll();
+  riscvHelperSfenceVma(env, 5, 0);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0x40234000n).tag, 0x40234000n, 'superpage piece kept');
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0xe000n).tag, 0xe000n);
+  // ... a page inside it flushes everything (its other pieces sit in other slots).
+  env.setGpr(6, 0x40300000n);
+  riscvHelperSfenceVma(env, 6, 0);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0x40234000n).tag, -1n);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0xe000n).tag, -1n);
+  // rs1 = x0 with an ASID in rs2: everything.
+  fillAll();
+  riscvHelperSfenceVma(env, 0, 5);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, 0xe000n).tag, -1n);
+});
+
 test('user mode: translation comes from the hook, faults are recorded', () => {
   const { env, as } = makeEnv();
   const base = as.ramHostOffset(RAM_BASE, 1);

@@ -28,8 +28,12 @@ interface MmuCache {
   tlb: BigInt64Array;
   /** For compare-and-swap of PTE low words. */
   mem32: Int32Array;
-  /** A superpage piece was entered since the last full flush. */
+  /** A superpage piece was entered since the last full flush; lpAddr/lpMask then cover every
+   * superpage entered (QEMU's large_page_addr/mask): a page flush inside that region flushes
+   * everything, because the superpage's other 4 KiB pieces sit in other slots. */
   superpages: boolean;
+  lpAddr: bigint;
+  lpMask: bigint;
 }
 const caches = new WeakMap<CPURISCVState, MmuCache>();
 
@@ -41,6 +45,8 @@ function cacheOf(env: CPURISCVState): MmuCache {
       tlb: new BigInt64Array(buf, env.base + TLB_OFFSET, (MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES) / 8),
       mem32: new Int32Array(buf),
       superpages: false,
+      lpAddr: 0n,
+      lpMask: 0n,
     };
     caches.set(env, c);
   }
@@ -54,11 +60,11 @@ export function riscvTlbFlush(env: CPURISCVState): void {
   c.superpages = false;
 }
 
-/** Invalidate the entries of one virtual page (sfence.vma rs1); any cached superpage piece
- * forces a full flush, because its other 4 KiB pieces sit in other slots. */
+/** Invalidate the entries of one virtual page (sfence.vma rs1), of every mmu index and kind;
+ * a page inside the region of the superpages entered forces a full flush. */
 export function riscvTlbFlushPage(env: CPURISCVState, vaddr: bigint): void {
   const c = cacheOf(env);
-  if (c.superpages) { riscvTlbFlush(env); return; }
+  if (c.superpages && (BigInt.asUintN(64, vaddr) & c.lpMask) === c.lpAddr) { riscvTlbFlush(env); return; }
   const tag = BigInt.asIntN(64, vaddr & ~0xfffn);
   const slot = Number((vaddr >> 12n) & BigInt(TLB_ENTRIES - 1));
   for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
@@ -67,13 +73,26 @@ export function riscvTlbFlushPage(env: CPURISCVState, vaddr: bigint): void {
   }
 }
 
-function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superpage: boolean): void {
+/** Widen the superpage region to cover the superpage of 2^shift bytes at va. */
+function addLargePage(c: MmuCache, va: bigint, shift: number): void {
+  let mask = BigInt.asUintN(64, -(1n << BigInt(shift)));
+  if (c.superpages) {
+    mask &= c.lpMask;
+    while ((c.lpAddr ^ va) & mask) mask = BigInt.asUintN(64, mask << 1n);
+  }
+  c.lpMask = mask;
+  c.lpAddr = va & mask;
+  c.superpages = true;
+}
+
+/** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0. */
+function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): void {
   const c = cacheOf(env);
   const slot = Number((vpage >> 12n) & BigInt(TLB_ENTRIES - 1));
   const i = ((mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + slot) * 2;
   c.tlb[i] = BigInt.asIntN(64, vpage);
   c.tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
-  if (superpage) c.superpages = true;
+  if (superShift) addLargePage(c, BigInt.asUintN(64, vpage), superShift);
 }
 
 const hostResult = { hostOffset: 0 };
@@ -96,13 +115,13 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   const hi = Number(va >> 32n);
   const priv = idxPriv(mmuIdx);
   let pa: number;
-  let superpage = false;
+  let superShift = 0;
   const satpMode = Number(env.get64('satp') >> 60n);
   if (priv === Priv.M || satpMode === SatpMode.BARE) {
     pa = hi >= 0x200000 ? -2 : hi * TWO32 + lo; // >= 2^53: nothing is mapped there
   } else {
     pa = walk(env, lo, hi, kind, priv, mmuIdx === MmuIdx.S_SUM, satpMode);
-    superpage = walkSuperpage;
+    superShift = walkSuperShift;
   }
   if (pa < 0) {
     riscvRaiseException(env, pa === -1 ? PAGE_FAULT[kind] : ACCESS_FAULT[kind], va);
@@ -121,7 +140,7 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   }
   const pageOff = lo & 0xfff;
   if ((pmp & PmpResult.PAGE_UNIFORM) && env.as.ramHostOffset(pa - pageOff, 4096, write) >= 0) {
-    tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, superpage);
+    tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, superShift);
   }
   hostResult.hostOffset = host;
   return hostResult;
@@ -134,13 +153,13 @@ function userTlbFill(env: CPURISCVState, va: bigint, kind: TlbKind, size: number
     return null;
   }
   const pageOff = Number(va & 0xfffn);
-  tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, false);
+  tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, 0);
   hostResult.hostOffset = host;
   return hostResult;
 }
 
-/** Set by walk(): the leaf was a superpage. */
-let walkSuperpage = false;
+/** Set by walk(): log2 of the leaf's size when it was a superpage, else 0. */
+let walkSuperShift = 0;
 
 /** Index bits [shift+8 : shift] of the 64-bit vaddr hi:lo. */
 function vpn(lo: number, hi: number, shift: number): number {
@@ -221,7 +240,7 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         if (Atomics.compareExchange(c.mem32, wh >> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
         as.onRamWrite(pteAddr, 8);
       }
-      walkSuperpage = level > 0;
+      walkSuperShift = level > 0 ? shift : 0;
       const pa = ppn * 4096 + pageOffset(lo, hi, shift);
       return pa > MAX_SAFE_PA ? -2 : pa;
     }

@@ -14,11 +14,12 @@
 //     clears `wfi` when it wakes the hart);
 //   - status 3: ecall with env.userMode set: leave run() with CpuExit.ECALL, env.pc = the ecall.
 //   riscvHelperSfenceVma takes the register numbers rs1/rs2 (as trans_privileged.ts passes
-//   them); it flushes the whole TLB (a superset of what the spec requires).
+//   them); rs1 != x0 flushes that page for every ASID, rs1 = x0 everything (our TLB has no
+//   ASID tags: a superset of what the spec requires; QEMU always flushes everything).
 import { type CPURISCVState } from './cpu-state.js';
 import { Mstatus, Priv, RiscvExcp } from './cpu_bits.js';
 import { riscvCpuHasWork, riscvCpuSetMode, riscvRaiseException } from './cpu_helper.js';
-import { riscvTlbFlush } from './mmu.js';
+import { riscvTlbFlush, riscvTlbFlushPage } from './mmu.js';
 import { pmpGetNumRules } from './pmp.js';
 
 export const enum HelperStatus { NEXT = 0, RELOAD = 1, WFI = 2, ECALL = 3 }
@@ -87,13 +88,14 @@ export function riscvHelperWfi(env: CPURISCVState): number {
   return HelperStatus.WFI;
 }
 
-/** sfence.vma: illegal in U, and in S when TVM; flushes the TLB. */
+/** sfence.vma: illegal in U, and in S when TVM; flushes the page x[rs1], or all. */
 export function riscvHelperSfenceVma(env: CPURISCVState, rs1: number, rs2: number): number {
   const priv = env.priv;
   if (priv === Priv.U || (priv === Priv.S && (env.get32('mstatus') & Mstatus.TVM))) {
     return illegal(env, INSN_SFENCE_VMA | ((rs2 & 31) << 20) | ((rs1 & 31) << 15));
   }
-  riscvTlbFlush(env);
+  if (rs1 !== 0) riscvTlbFlushPage(env, env.getGpr(rs1));
+  else riscvTlbFlush(env);
   return HelperStatus.RELOAD;
 }
 
