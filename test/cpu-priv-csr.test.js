@@ -124,6 +124,29 @@ test('illegal CSR accesses trap with the instruction in mtval', () => {
   assert.equal(env.get64('mstatus') & 0x1800n, 0x800n, 'MPP = S');
 });
 
+test('mcountinhibit CY/IR freeze mcycle/minstret (and cycle/instret); release continues', () => {
+  const { env } = makeEnv();
+  env.set64('instret', 1000n);
+  csrw(env, 0xb00, 10n); // mcycle
+  csrw(env, 0x320, 5n); // inhibit CY and IR
+  assert.equal(csrr(env, 0x320), 5n);
+  env.set64('instret', 2000n);
+  assert.equal(csrr(env, 0xb00), 10n, 'mcycle frozen');
+  assert.equal(csrr(env, 0xc00), 10n, 'cycle frozen');
+  assert.equal(csrr(env, 0xb02), 1000n, 'minstret frozen');
+  assert.equal(csrr(env, 0xc02), 1000n, 'instret frozen');
+  csrw(env, 0xb02, 7n);
+  assert.equal(csrr(env, 0xb02), 7n, 'written while frozen');
+  csrw(env, 0x320, 1n); // release IR only
+  env.set64('instret', 2100n);
+  assert.equal(csrr(env, 0xb02), 107n, 'minstret counts on from the frozen value');
+  assert.equal(csrr(env, 0xb00), 10n, 'mcycle still frozen');
+  csrw(env, 0x320, 0n);
+  env.set64('instret', 2150n);
+  assert.equal(csrr(env, 0xb00), 60n);
+  assert.equal(csrr(env, 0xb02), 157n);
+});
+
 test('counter enables: mcounteren gates S and U, scounteren gates U', () => {
   const { env } = makeEnv();
   env.set64('instret', 1000n);

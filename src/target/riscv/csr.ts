@@ -104,8 +104,33 @@ function counter(get: (env: CPURISCVState) => bigint, set?: (env: CPURISCVState,
   return { read: get, write: set ? (env, _n, v) => { set(env, v); return 0; } : undefined };
 }
 
-const mcycle = (env: CPURISCVState) => env.get64('instret') + env.get64('mcycle_offset');
-const minstret = (env: CPURISCVState) => env.get64('instret') + env.get64('minstret_offset');
+/** mcountinhibit bits of the two counters we count (CY, IR). */
+const INHIBIT_CY = 1, INHIBIT_IR = 4;
+
+// mcycle/minstret are the instruction count plus an offset; while mcountinhibit stops one, its
+// offset field holds the frozen value itself (no extra state, nothing to do per instruction).
+function counterRead(env: CPURISCVState, offField: string, bit: number): bigint {
+  const off = env.get64(offField);
+  return env.get32('mcountinhibit') & bit ? off : BigInt.asUintN(64, env.get64('instret') + off);
+}
+function counterWrite(env: CPURISCVState, offField: string, bit: number, v: bigint): void {
+  env.set64(offField, env.get32('mcountinhibit') & bit ? v : v - env.get64('instret'));
+}
+const mcycle = (env: CPURISCVState) => counterRead(env, 'mcycle_offset', INHIBIT_CY);
+const minstret = (env: CPURISCVState) => counterRead(env, 'minstret_offset', INHIBIT_IR);
+
+/** mcountinhibit: freezing a counter stores its value, releasing it continues from there. */
+function writeMcountinhibit(env: CPURISCVState, _n: number, v: bigint): number {
+  const nv = Number(v & 0xffffffffn) & ~2; // TM (bit 1) is read-only zero
+  for (const [field, bit] of [['mcycle_offset', INHIBIT_CY], ['minstret_offset', INHIBIT_IR]] as const) {
+    if (!((env.get32('mcountinhibit') ^ nv) & bit)) continue;
+    const value = counterRead(env, field, bit);
+    env.set32('mcountinhibit', env.get32('mcountinhibit') ^ bit);
+    counterWrite(env, field, bit, value);
+  }
+  env.set32('mcountinhibit', nv);
+  return 0;
+}
 
 // --- the table --------------------------------------------------------------------------------
 // Unprivileged: FP and counters.
@@ -172,7 +197,7 @@ def(0x304, { read: (env) => env.get64('mie'),
 def(0x305, writeTvec('mtvec'));
 def(0x306, plain32('mcounteren'));
 def(0x30a, plain('menvcfg', ENVCFG_WMASK));
-def(0x320, plain32('mcountinhibit', ~2));
+def(0x320, { read: (env) => BigInt(env.get32('mcountinhibit')), write: writeMcountinhibit });
 def(0x340, plain('mscratch'));
 def(0x341, plain('mepc', ~1n));
 def(0x342, plain('mcause'));
@@ -190,9 +215,9 @@ for (let i = 0; i < 16; i++) {
     write: (env, _n, v) => { if (pmpaddrWrite(env, i, v)) riscvTlbFlush(env); return CSR_RELOAD; } });
 }
 
-// Counters (mcountinhibit is stored but does not stop them). HPM counters read 0.
-def(0xb00, counter(mcycle, (env, v) => env.set64('mcycle_offset', v - env.get64('instret'))));
-def(0xb02, counter(minstret, (env, v) => env.set64('minstret_offset', v - env.get64('instret'))));
+// Counters (mcountinhibit CY/IR stop them). HPM counters read 0.
+def(0xb00, counter(mcycle, (env, v) => counterWrite(env, 'mcycle_offset', INHIBIT_CY, v)));
+def(0xb02, counter(minstret, (env, v) => counterWrite(env, 'minstret_offset', INHIBIT_IR, v)));
 for (let n = 3; n < 32; n++) {
   def(0xb00 + n, counter(() => 0n));
   def(0x320 + n, counter(() => 0n));
