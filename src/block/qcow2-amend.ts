@@ -5,20 +5,36 @@ import { parseBool, parseSize } from '../qemu/option.js';
 import { BlockOptions } from './block_int.js';
 import type { BDRVQcow2State } from './qcow2.js';
 import { COMPAT_LAZY_REFCOUNTS } from './qcow2-header.js';
-import { ClusterType, decodeL2, getL2Table, qcow2Truncate } from './qcow2-cluster.js';
+import { ClusterType, decodeL2, getL2Table, qcow2Discard, qcow2Pwritev, qcow2Truncate } from './qcow2-cluster.js';
 import { parseCompat, parseRefcountBits } from './qcow2-create.js';
 
-async function hasZeroClusters(s: BDRVQcow2State): Promise<boolean> {
-  for (const l2 of s.l1Table) {
+/**
+ * Replace v3 zero clusters by what v2 can express (QEMU's expand_zero_clusters): unallocated
+ * when nothing shows through, else a cluster of real zeroes.
+ */
+async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: number) => void): Promise<void> {
+  if (s.snapshots.length > 0) throw new QemuError('Cannot downgrade an image with zero clusters in snapshots');
+  const cs = s.clusterSize;
+  const zeroes: number[] = [];
+  for (let l1 = 0; l1 < s.l1Table.length; l1++) {
+    const l2 = s.l1Table[l1];
     if (!l2) continue;
     const t = await getL2Table(s, l2);
     const dv = new DataView(t.buffer, t.byteOffset);
     for (let i = 0; i < s.l2Size; i++) {
       const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
-      if (e.type === ClusterType.ZERO_PLAIN || e.type === ClusterType.ZERO_ALLOC) return true;
+      if (e.type === ClusterType.ZERO_PLAIN || e.type === ClusterType.ZERO_ALLOC) zeroes.push((l1 * s.l2Size + i) * cs);
     }
   }
-  return false;
+  const zero = new Uint8Array(cs);
+  for (let i = 0; i < zeroes.length; i++) {
+    const off = zeroes[i];
+    const n = Math.min(cs, s.header.size - off);
+    if (n <= 0) continue;
+    if (s.backingFile) await qcow2Pwritev(s, off, zero.subarray(0, n));
+    else await qcow2Discard(s, off, n);
+    progress?.(i + 1, zeroes.length + 1);
+  }
 }
 
 export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: (d: number, t: number) => void): Promise<void> {
@@ -42,8 +58,12 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   if (version === 2) {
     if (lazy) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater)');
     if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)');
-    if (h.version === 3 && await hasZeroClusters(s)) throw new QemuError('Cannot downgrade an image with zero clusters');
     if (h.compressionType !== 0) throw new QemuError('Cannot downgrade an image with a non-zlib compression type');
+    if (h.version === 3) {
+      await s.beforeWrite();
+      await expandZeroClusters(s, progress);
+      // From here on v2 rules: zero writes and discards must not create zero clusters.
+    }
   }
   h.version = version;
   h.compatibleFeatures = lazy ? h.compatibleFeatures | COMPAT_LAZY_REFCOUNTS : h.compatibleFeatures & ~COMPAT_LAZY_REFCOUNTS;

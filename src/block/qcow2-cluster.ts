@@ -308,12 +308,13 @@ async function zeroClusters(s: BDRVQcow2State, off: number, n: number, unmap: bo
   while (i < n) {
     const e = await lookup(s, off + i * cs);
     if (e.l1 >= s.l1Table.length) return;
-    const canPlain = !s.backing;
+    const canPlain = !s.backing && !s.backingFile;
     if (e.type === ClusterType.UNALLOCATED && canPlain) { i++; continue; }
     if (e.type === ClusterType.ZERO_PLAIN) { i++; continue; }
     const { off: l2Off, table } = await l2ForWrite(s, e.l1);
     const keep = !unmap && (e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && e.copied && s.v3;
-    const entry: [number, number] = keep ? encodeStd(e.host, true, true) : s.v3 ? [0, 1] : [0, 0];
+    // Unallocated reads as zero when nothing lies beneath; over a backing file v3 needs the zero flag.
+    const entry: [number, number] = keep ? encodeStd(e.host, true, true) : s.v3 && !canPlain ? [0, 1] : [0, 0];
     await setL2Entries(s, l2Off, table, e.l2, [entry]);
     if (!keep) await freeEntry(s, e);
     i++;

@@ -94,16 +94,22 @@ export async function updateRefcount(s: BDRVQcow2State, idx: number, count: numb
 }
 
 /**
- * Make sure refcount block `t` exists. A new block is placed at the first cluster it
- * covers (all of which are free, since nothing counts them) and counts itself.
+ * Make sure refcount block `t` exists. The new block goes to the first free cluster when an
+ * existing block can count it (so new blocks gather before the data they describe and large
+ * allocations stay contiguous), else to the first cluster it covers itself, counting itself.
  */
 async function ensureRefblock(s: BDRVQcow2State, t: number): Promise<void> {
   if (t < s.refcountTable.length && s.refcountTable[t] !== 0) return;
   if (t >= s.refcountTable.length) await growRefcountTable(s, t + 1);
   if (s.refcountTable[t] !== 0) return;
-  const idx = t * s.refblockEntries;
+  let idx = s.freeClusterIndex;
+  while (await getRefcount(s, idx) !== 0) idx++;
+  const tc = Math.floor(idx / s.refblockEntries);
+  const counted = tc !== t && tc < s.refcountTable.length && s.refcountTable[tc] !== 0;
+  if (!counted && tc !== t) idx = t * s.refblockEntries;
   const block = new Uint8Array(s.clusterSize);
-  setRefcountEntry(block, s.refcountOrder, 0, 1);
+  if (counted) await updateRefcount(s, idx, 1, 1);
+  else setRefcountEntry(block, s.refcountOrder, idx - t * s.refblockEntries, 1);
   const off = idx * s.clusterSize;
   await bdrvPwrite(s.fileChild(), off, block);
   s.refblockCache.set(off, block);

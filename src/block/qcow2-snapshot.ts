@@ -155,14 +155,14 @@ export async function fixCopiedFlags(s: BDRVQcow2State): Promise<number> {
     if (!l2Off) continue;
     const one = await getRefcount(s, l2Off / s.clusterSize) === 1;
     if (one !== s.l1Copied[i]) { s.l1Copied[i] = one; await s.writeL1Entry(i); fixed++; }
-    if (!one) continue; // a shared table belongs to a snapshot too: leave its entries alone
     const table = await getL2Table(s, l2Off);
     const dv = new DataView(table.buffer, table.byteOffset);
     let changed = false;
     for (let j = 0; j < s.l2Size; j++) {
       const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
       if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
-      const want = await getRefcount(s, e.host / s.clusterSize) === 1;
+      // Entries of a table shared with a snapshot are never ours alone.
+      const want = one && await getRefcount(s, e.host / s.clusterSize) === 1;
       if (want !== e.copied) {
         const [hi, lo] = encodeStd(e.host, want, e.type === ClusterType.ZERO_ALLOC);
         dv.setUint32(j * 8, hi); dv.setUint32(j * 8 + 4, lo);
