@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeEnv, csrw, csrr } from './helpers/cpu-priv-env.js';
 import { riscvCsrrw } from '../dist/target/riscv/csr.js';
-import { riscvCpuSetMode } from '../dist/target/riscv/cpu_helper.js';
+import { riscvCpuLocalIrqPending, riscvCpuSetMode } from '../dist/target/riscv/cpu_helper.js';
 import { riscvHelperMret } from '../dist/target/riscv/op_helper.js';
 
 const MSTATUS = 0x300, MISA = 0x301, MEDELEG = 0x302, MIDELEG = 0x303, MIE = 0x304, MTVEC = 0x305;
@@ -145,6 +145,32 @@ test('mcountinhibit CY/IR freeze mcycle/minstret (and cycle/instret); release co
   env.set64('instret', 2150n);
   assert.equal(csrr(env, 0xb00), 60n);
   assert.equal(csrr(env, 0xb02), 157n);
+});
+
+test('mip.SEIP: the software-written bit and the PLIC line are kept apart and ORed on reads', () => {
+  const { env } = makeEnv();
+  const line = (level) => env.set32('mip', level ? env.get32('mip') | 0x200 : env.get32('mip') & ~0x200);
+  const SEIP = 0x200n;
+  // Software sets SEIP; the line rising and falling does not clear it.
+  riscvCsrrw(env, MIP, 0, SEIP, 1, true); // csrs mip, SEIP
+  line(true); line(false);
+  assert.equal(csrr(env, MIP) & SEIP, SEIP, 'software SEIP survives the line');
+  csrw(env, MIE, SEIP);
+  csrw(env, MSTATUS, 0x8n); // MIE
+  assert.equal(riscvCpuLocalIrqPending(env), 9, 'software SEIP is a pending interrupt');
+  riscvCsrrw(env, MIP, 0, SEIP, 2, true); // csrc mip, SEIP
+  assert.equal(csrr(env, MIP) & SEIP, 0n);
+  assert.equal(riscvCpuLocalIrqPending(env), -1);
+  // The line is high: reads see it, a csrs of another bit does not latch it as software's.
+  line(true);
+  assert.equal(csrr(env, MIP) & SEIP, SEIP);
+  riscvCsrrw(env, MIP, 0, 0x2n, 1, true); // csrs mip, SSIP
+  line(false);
+  assert.equal(csrr(env, MIP), 0x2n, 'only SSIP remains once the line drops');
+  // A software clear does not hide a high line.
+  line(true);
+  riscvCsrrw(env, MIP, 0, SEIP, 2, true);
+  assert.equal(csrr(env, MIP) & SEIP, SEIP);
 });
 
 test('counter enables: mcounteren gates S and U, scounteren gates U', () => {

@@ -82,7 +82,9 @@ const FIELDS: FieldSpec[] = [
   { name: 'exit_request', type: 'i32' },
   /** 1 while the hart sleeps in wfi. */
   { name: 'wfi', type: 'i32' },
-  { name: 'pad0', type: 'i32' },
+  /** mip.SEIP as software wrote it (0 or 1); the PLIC's line is the SEIP bit of `mip`, and
+   * reads of mip see the OR of the two (QEMU's software_seip / external_seip). */
+  { name: 'software_seip', type: 'i32' },
 ];
 
 export interface FieldInfo { offset: number; type: FieldType; count: number }

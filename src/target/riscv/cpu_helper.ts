@@ -104,6 +104,12 @@ function trapVector(tvec: bigint, async: boolean, cause: number): bigint {
   return async && (tvec & 3n) === 1n ? base + BigInt(cause * 4) : base;
 }
 
+/** mip as software sees it: the device-driven bits and SSIP/STIP in the state field, plus the
+ * software-written SEIP kept apart from the PLIC's line (QEMU ORs them the same way). */
+export function riscvReadMip(env: CPURISCVState): number {
+  return env.get32('mip') | (env.get32('software_seip') ? 1 << 9 : 0);
+}
+
 /** Interrupt numbers in QEMU's default priority order (MEI > MSI > MTI > SEI > SSI > STI). */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5, 13];
 
@@ -115,7 +121,7 @@ function highestPriority(pending: number): number {
 /** The interrupt to take now, or -1 (riscv_cpu_local_irq_pending): M-level ones first, each
  * enabled when below that level or at it with xIE set. */
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
-  const pending = env.get32('mip') & env.get32('mie');
+  const pending = riscvReadMip(env) & env.get32('mie');
   if (pending === 0) return -1;
   const priv = env.priv;
   const ms = env.get32('mstatus');
@@ -139,7 +145,7 @@ export function riscvCpuExecInterrupt(env: CPURISCVState): boolean {
 
 /** wfi wakes when any interrupt is pending and enabled in mie, whatever the global enables. */
 export function riscvCpuHasWork(env: CPURISCVState): boolean {
-  return (env.get32('mip') & env.get32('mie')) !== 0;
+  return (riscvReadMip(env) & env.get32('mie')) !== 0;
 }
 
 /** Architectural reset (QEMU's riscv_cpu_reset_hold for this CPU): M mode, mstatus with only
@@ -152,7 +158,8 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   for (const f of ['medeleg', 'mideleg', 'mie', 'mtvec', 'mepc', 'mcause', 'mtval', 'mscratch', 'stvec', 'sepc',
     'scause', 'stval', 'sscratch', 'satp', 'menvcfg', 'senvcfg', 'mcycle_offset', 'minstret_offset']) env.set64(f, 0n);
   env.set64('mip', env.get64('mip') & ~0x22n); // SSIP, STIP: software-only bits
-  for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request']) env.set32(f, 0);
+  for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request',
+    'software_seip']) env.set32(f, 0);
   pmpReset(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;

@@ -7,7 +7,7 @@
 // against real qemu-system-riscv64 with -cpu rv64,h=false,v=false).
 import { type CPURISCVState } from './cpu-state.js';
 import { MSTATUS_SD, MSTATUS_XL_FIXED, Mstatus, Priv, QEMU_MARCHID, RiscvExcp } from './cpu_bits.js';
-import { riscvRaiseException, riscvUpdateMmuIdx } from './cpu_helper.js';
+import { riscvRaiseException, riscvReadMip, riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
 
@@ -19,8 +19,9 @@ const CSR_RELOAD = 1;
 interface CsrDef {
   pred?: (env: CPURISCVState, csrno: number) => boolean;
   read: (env: CPURISCVState, csrno: number) => bigint;
-  /** Absent: writes are accepted and ignored. */
-  write?: (env: CPURISCVState, csrno: number, value: bigint) => number;
+  /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
+   * (all for csrrw, rs1's bits for csrrs/csrrc); `value` is the whole new value. */
+  write?: (env: CPURISCVState, csrno: number, value: bigint, wmask: bigint) => number;
 }
 
 const csrTable: (CsrDef | undefined)[] = new Array(4096);
@@ -36,6 +37,7 @@ const SSTATUS_RMASK = SSTATUS_WMASK | 0x18000n | 0x300000000n | MSTATUS_SD;
 const MEDELEG_WMASK = 0xf0bfffn;
 /** S-level interrupts: SSIP, STIP, SEIP. */
 const S_INTS = 0x222;
+const SEIP = 1 << 9;
 const ALL_INTS = 0xaaa;
 /** The menvcfg/senvcfg bits this CPU has: FIOM only (no Zicbo*, Svpbmt, Sstc). */
 const ENVCFG_WMASK = 1n;
@@ -89,9 +91,13 @@ function writeMstatus(env: CPURISCVState, value: bigint, mask: bigint): number {
   return CSR_RELOAD;
 }
 
-function writeMip(env: CPURISCVState, mask: number, value: bigint): number {
+/** Write the software-writable bits `mask` of mip. SEIP goes to software_seip, apart from the
+ * PLIC's line in mip (so a csrrs that does not name SEIP cannot latch the line's level). */
+function writeMip(env: CPURISCVState, mask: number, value: bigint, wmask: bigint): number {
   const v = Number(value & 0xffffn);
-  env.set32('mip', (env.get32('mip') & ~mask) | (v & mask));
+  if (mask & SEIP & Number(wmask & 0xffffn)) env.set32('software_seip', v & SEIP ? 1 : 0);
+  const bits = mask & ~SEIP;
+  env.set32('mip', (env.get32('mip') & ~bits) | (v & bits));
   return CSR_RELOAD;
 }
 
@@ -165,8 +171,8 @@ def(0x140, plain('sscratch'));
 def(0x141, plain('sepc', ~1n));
 def(0x142, plain('scause'));
 def(0x143, plain('stval'));
-def(0x144, { read: (env) => BigInt(env.get32('mip') & env.get32('mideleg')),
-  write: (env, _n, v) => writeMip(env, env.get32('mideleg') & (1 << 1), v) });
+def(0x144, { read: (env) => BigInt(riscvReadMip(env) & env.get32('mideleg')),
+  write: (env, _n, v, m) => writeMip(env, env.get32('mideleg') & (1 << 1), v, m) });
 def(0x180, { pred: notTvm, read: (env) => env.get64('satp'), write: writeSatp });
 
 /** satp: Bare, Sv39, Sv48 and Sv57 are accepted (ASID all 16 bits); other modes leave satp
@@ -203,7 +209,7 @@ def(0x341, plain('mepc', ~1n));
 def(0x342, plain('mcause'));
 def(0x343, plain('mtval'));
 /** Software may write SSIP, STIP and SEIP; MSIP/MTIP/MEIP come from the ACLINT/PLIC. */
-def(0x344, { read: (env) => BigInt(env.get32('mip')), write: (env, _n, v) => writeMip(env, S_INTS, v) });
+def(0x344, { read: (env) => BigInt(riscvReadMip(env)), write: (env, _n, v, m) => writeMip(env, S_INTS, v, m) });
 
 // PMP: the writes flush the TLB (its entries carry PMP decisions).
 for (const reg of [0, 2]) {
@@ -251,7 +257,7 @@ export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: b
   if (writes && d.write) {
     const v = BigInt.asUintN(64, src);
     const nv = op === CsrOp.RW ? v : op === CsrOp.RS ? old | v : old & ~v;
-    status = d.write(env, csrno, nv);
+    status = d.write(env, csrno, nv, op === CsrOp.RW ? 0xffffffffffffffffn : v);
   }
   env.setGpr(rd, old);
   return status & CSR_RELOAD ? 1 : 0;
@@ -268,6 +274,6 @@ export function riscvCsrReadDebug(env: CPURISCVState, csrno: number): bigint | u
 export function riscvCsrWriteDebug(env: CPURISCVState, csrno: number, value: bigint): boolean {
   const d = csrTable[csrno & 0xfff];
   if (!d) return false;
-  d.write?.(env, csrno, BigInt.asUintN(64, value));
+  d.write?.(env, csrno, BigInt.asUintN(64, value), 0xffffffffffffffffn);
   return true;
 }
