@@ -110,12 +110,11 @@ export function riscvReadMip(env: CPURISCVState): number {
   return env.get32('mip') | (env.get32('software_seip') ? 1 << 9 : 0);
 }
 
-/** Interrupt numbers in QEMU's default priority order (MEI > MSI > MTI > SEI > SSI > STI). */
-const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5, 13];
-
+/** Which of several pending interrupts of one level goes first. Without Smaia/Ssaia (QEMU's
+ * rv64 CPU has neither) QEMU takes the lowest-numbered one (ctz of the pending bits), not the
+ * spec's MEI > MSI > MTI order; checked on qemu-system-riscv64 (SSI before STI before SEI). */
 function highestPriority(pending: number): number {
-  for (const irq of IRQ_PRIORITY) if (pending & (1 << irq)) return irq;
-  return 31 - Math.clz32(pending);
+  return 31 - Math.clz32(pending & -pending);
 }
 
 /** The interrupt to take now, or -1 (riscv_cpu_local_irq_pending): M-level ones first, each
