@@ -7,6 +7,7 @@ import { randomOps } from './img-helpers.js';
 
 const [image, format, seed, count, size, slow] = process.argv.slice(2);
 if (image === undefined) process.exit(0);
+process.on('uncaughtException', (e) => { process.stderr.write(`error: ${e.message}\n`); process.exit(1); });
 const blk = await openDrive(new Map([['file', image], ['format', format], ['cache', 'writeback']]));
 const ops = randomOps(Number(seed), Number(size), Number(count));
 let n = 0;

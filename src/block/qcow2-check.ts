@@ -19,6 +19,11 @@ interface CheckState {
 
 function inc(s: BDRVQcow2State, st: CheckState, off: number, bytes: number): void {
   if (bytes <= 0) return;
+  if (off + bytes - s.fileChild().getLength() >= s.clusterSize) {
+    st.res.messages.push(`ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x${hex(off)} size 0x${hex(bytes)}`);
+    st.res.corruptions++;
+    return;
+  }
   const first = Math.floor(off / s.clusterSize), last = Math.floor((off + bytes - 1) / s.clusterSize);
   for (let c = first; c <= last; c++) st.refs.set(c, (st.refs.get(c) ?? 0) + 1);
 }
@@ -70,11 +75,7 @@ async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size:
       continue;
     }
     inc(s, st, l2, s.clusterSize);
-    if (l2 + s.clusterSize > s.fileChild().getLength()) {
-      st.res.messages.push(`ERROR l2_offset=${hex(l2)}: L2 table is outside the image file`);
-      st.res.corruptions++;
-      continue;
-    }
+    if (l2 + s.clusterSize > s.fileChild().getLength()) continue;
     await checkL2(s, st, l2, active);
   }
 }
@@ -148,7 +149,8 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
     if (!l2 || l2 % s.clusterSize !== 0) continue;
     const rc = await getRefcount(s, l2 / s.clusterSize);
     if ((rc === 1) !== s.l1Copied[i]) {
-      res.messages.push(`ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${hex(l2)} refcount=${rc}`);
+      const entry = (s.l1Copied[i] ? 0x8000000000000000n : 0n) | BigInt(l2);
+      res.messages.push(`ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${entry.toString(16)} refcount=${rc}`);
       bad++;
     }
     if (l2 + s.clusterSize > s.fileChild().getLength()) continue;

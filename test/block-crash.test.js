@@ -1,0 +1,54 @@
+// Crash safety: a qcow2 writer killed with SIGKILL at random points leaves an image real
+// qemu-img check calls clean or leaky (status 0 or 3), never corrupt (status 2).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fs, haveQemuImg, ours, path, prng, real, tmpdir } from './img-helpers.js';
+
+const skip = !haveQemuImg() ? 'qemu-img not installed' : false;
+const helper = new URL('./block-write-helper.js', import.meta.url).pathname;
+const SIZE = 16 * 1024 * 1024;
+const KILLS = Number(process.env.TSQEMU_CRASH_KILLS ?? 8);
+
+/** Run the writer and SIGKILL it after `afterOps` completed writes plus `delayMs`. */
+function runAndKill(img, seed, afterOps, delayMs) {
+  return new Promise((resolve) => {
+    const child = spawn('node', [helper, img, 'qcow2', String(seed), '400', String(SIZE), 'slow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = 0, killed = false, buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      seen += lines.filter((l) => l.startsWith('op ')).length;
+      if (!killed && seen >= afterOps) {
+        killed = true;
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, seen }));
+  });
+}
+
+for (const opts of ['cluster_size=65536', 'cluster_size=4096,refcount_bits=1', 'lazy_refcounts=on,cluster_size=16384']) {
+  test(`SIGKILL during writes leaves no corruption (${opts})`, { skip }, async () => {
+    const dir = tmpdir('crash');
+    const rand = prng(opts.length * 7919);
+    let killedMidway = 0;
+    for (let i = 0; i < KILLS; i++) {
+      const img = path.join(dir, `c${i}.qcow2`);
+      assert.equal(ours(['create', '-q', '-f', 'qcow2', '-o', opts, img, String(SIZE)]).status, 0);
+      const r = await runAndKill(img, 100 + i, rand() % 120, rand() % 4);
+      if (r.signal === 'SIGKILL') killedMidway++;
+      const chk = real(['check', img]);
+      assert.ok(chk.status === 0 || chk.status === 3, `kill ${i} after ${r.seen} ops: real check status ${chk.status}\n${chk.stdout}${chk.stderr}`);
+      assert.equal(ours(['check', img]).status, chk.status, `our check agrees with real (kill ${i})`);
+      // The image stays usable: repair leaks, then real check is clean.
+      if (chk.status === 3) {
+        assert.equal(ours(['check', '-r', 'leaks', img]).status, 0);
+        assert.equal(real(['check', img]).status, 0);
+      }
+      fs.rmSync(img);
+    }
+    assert.ok(killedMidway >= KILLS / 2, `most runs were killed mid-way (${killedMidway}/${KILLS})`);
+  });
+}
