@@ -96,7 +96,7 @@ export async function bdrvOpen(opts: BlockOptions, flags: BdrvOpenFlags, env: Bd
     await proto.preadv(0, header);
     await proto.close();
     const drv = bdrvProbe(header, filename);
-    if (drv.formatName === 'raw') {
+    if (drv.formatName === 'raw' && !f.readOnly) {
       env.warn(`Image format was not specified for '${filename}' and probing guessed raw.\n` +
         '         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n' +
         "         Specify the 'raw' format explicitly to remove the restrictions.");
@@ -152,7 +152,7 @@ async function openChildFile(opts: BlockOptions, flags: BdrvOpenFlags, env: Bdrv
 }
 
 async function openChildBacking(opts: BlockOptions, flags: BdrvOpenFlags, env: BdrvOpenEnv,
-  rec: { filename: string; format: string }): Promise<BlockDriverState | null> {
+  rec: { filename: string; format: string; base?: string }): Promise<BlockDriverState | null> {
   const ref = opts.get('backing');
   const sub = subOptions(opts, 'backing.');
   const bflags = { ...flags, readOnly: true, check: false };
@@ -164,7 +164,7 @@ async function openChildBacking(opts: BlockOptions, flags: BdrvOpenFlags, env: B
   }
   if (sub.size > 0) return bdrvOpen(sub, bflags, env, !sub.has('driver'));
   if (flags.noBacking || rec.filename === '') return null;
-  const self = opts.get('file') ?? opts.get('file.filename') ?? '';
+  const self = rec.base ?? opts.get('file.filename') ?? opts.get('file') ?? '';
   const name = pathCombine(self, rec.filename);
   const chain = env.chain ?? [self];
   if (chain.includes(name)) throw new QemuError(`Backing file '${name}' creates an infinite loop.`);

@@ -217,9 +217,9 @@ export interface BdrvOpenContext {
   openFile(): Promise<BlockDriverState>;
   /**
    * Open the backing child from "backing" / "backing.*" options, else the name recorded in
-   * the image (relative to this image's directory), unless flags.noBacking; null when none.
+   * the image (relative to `base`, this image's file name), unless flags.noBacking; null when none.
    */
-  openBacking(recorded: { filename: string; format: string }): Promise<BlockDriverState | null>;
+  openBacking(recorded: { filename: string; format: string; base?: string }): Promise<BlockDriverState | null>;
   /** Print a warning (qemu-img / system emulator prefix added by the host). */
   warn(msg: string): void;
   /** Options under a prefix ("encrypt." -> key-secret=sec0 ...), prefix removed. */

@@ -282,7 +282,7 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   s.snapshots = await readSnapshots(s);
   await openCrypto(ctx, s);
   if (!ctx.flags.noBacking && hinfo.backingFile) {
-    s.backing = await ctx.openBacking({ filename: hinfo.backingFile, format: hinfo.backingFormat });
+    s.backing = await ctx.openBacking({ filename: hinfo.backingFile, format: hinfo.backingFormat, base: child.filename });
   } else if (ctx.options.has('backing')) {
     s.backing = await ctx.openBacking({ filename: '', format: '' });
   }

@@ -165,8 +165,7 @@ export class Progress {
   }
   end(): void {
     if (!this.enabled) return;
-    if (this.last < 100) this.env.out('    (100.00/100%)\r');
-    this.env.out('\n');
+    this.env.out('    (100.00/100%)\r\n');
   }
 }
 

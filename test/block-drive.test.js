@@ -1,0 +1,113 @@
+// openDrive / blockdevAdd: the -drive and -blockdev keys virtio-blk uses, checked against
+// real qemu-img where the result is an image.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDrive, blockdevAdd, blockBackendForNode } from '../dist/host/node/block.js';
+import { BlockIOError } from '../dist/block/block-backend.js';
+import { fs, haveQemuImg, path, real, tmpdir } from './img-helpers.js';
+
+const skip = !haveQemuImg() ? 'qemu-img not installed' : false;
+const drive = (o, warn) => openDrive(new Map(Object.entries(o)), warn);
+const pattern = (n, v) => new Uint8Array(n).map((_, i) => (i * 31 + v) & 0xff);
+
+function mapOf(img) {
+  return JSON.parse(real(['map', '--output=json', img]).stdout);
+}
+
+test('raw probing warns like QEMU and guards block 0', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const img = path.join(dir, 'r.img');
+  fs.writeFileSync(img, Buffer.alloc(1 << 20));
+  const warnings = [];
+  const blk = await drive({ file: img, if: 'virtio' }, (m) => warnings.push(m));
+  assert.match(warnings[0], /^Image format was not specified for '.*r\.img' and probing guessed raw\./);
+  const qcowMagic = new Uint8Array(512);
+  qcowMagic.set([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]);
+  await assert.rejects(blk.pwrite(0, qcowMagic), (e) => e instanceof BlockIOError && e.code === 'EPERM');
+  await blk.pwrite(512, pattern(4096, 1));
+  await blk.close();
+  const blk2 = await drive({ file: img, format: 'raw' }, (m) => warnings.push(m));
+  assert.equal(warnings.length, 1, 'no warning with format=raw');
+  await blk2.pwrite(0, qcowMagic); // allowed when the format is explicit
+  await blk2.close();
+});
+
+test('cache modes (O_DIRECT bounce buffers), aio engines, read-only, bounds', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const img = path.join(dir, 'c.qcow2');
+  assert.equal(real(['create', '-q', '-f', 'qcow2', img, '4M']).status, 0);
+  const data = pattern(70000, 5);
+  for (const [cache, aio] of [['writeback', 'threads'], ['none', 'native'], ['directsync', 'io_uring'], ['writethrough', 'threads'], ['unsafe', 'threads']]) {
+    const blk = await drive({ file: img, format: 'qcow2', cache, aio });
+    const off = 1000 + cache.length * 4099;
+    await blk.pwrite(off, data);
+    const back = new Uint8Array(data.length);
+    await blk.pread(off, back);
+    assert.deepEqual(back, data, `cache=${cache}`);
+    await blk.close();
+    assert.equal(real(['check', img]).status, 0, `real check after cache=${cache}`);
+  }
+  await assert.rejects(drive({ file: img, format: 'qcow2', aio: 'native' }), /aio=native was specified, but it requires cache.direct=on/);
+  const ro = await drive({ file: img, format: 'qcow2', readonly: 'on' });
+  assert.equal(ro.readOnly, true);
+  await assert.rejects(ro.pwrite(0, data), (e) => e instanceof BlockIOError);
+  await assert.rejects(ro.pread(4 * 1024 * 1024 - 10, new Uint8Array(20)), (e) => e instanceof BlockIOError && e.code === 'EIO');
+  await ro.close();
+});
+
+test('discard and detect-zeroes reach the qcow2 allocation', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const img = path.join(dir, 'z.qcow2');
+  assert.equal(real(['create', '-q', '-f', 'qcow2', img, '4M']).status, 0);
+  let blk = await drive({ file: img, format: 'qcow2', discard: 'unmap', 'detect-zeroes': 'unmap' });
+  await blk.pwrite(0, pattern(1 << 20, 9));
+  await blk.pwrite(0, new Uint8Array(65536)); // detected zeroes, unmapped
+  await blk.pdiscard(65536, 65536);
+  await blk.close();
+  assert.equal(real(['check', img]).status, 0);
+  let m = mapOf(img);
+  assert.equal(m[0].data, false, 'first cluster no longer holds data');
+  assert.equal(m[0].length, 131072);
+  assert.equal(m[1].data, true);
+  blk = await drive({ file: img, format: 'qcow2', discard: 'ignore' });
+  await blk.pdiscard(131072, 65536);
+  await blk.close();
+  m = mapOf(img);
+  assert.equal(m[1].start, 131072);
+  assert.equal(m[1].data, true, 'discard=ignore keeps data');
+  await assert.rejects(drive({ file: img, format: 'qcow2', 'detect-zeroes': 'unmap' }), /not allowed without setting discard operation to unmap/);
+});
+
+test('snapshot=on writes to a temporary overlay', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const img = path.join(dir, 's.qcow2');
+  assert.equal(real(['create', '-q', '-f', 'qcow2', img, '1M']).status, 0);
+  const before = fs.readFileSync(img);
+  const blk = await drive({ file: img, format: 'qcow2', snapshot: 'on' });
+  await blk.pwrite(4096, pattern(8192, 3));
+  const back = new Uint8Array(8192);
+  await blk.pread(4096, back);
+  assert.deepEqual(back, pattern(8192, 3));
+  await blk.close();
+  assert.ok(fs.readFileSync(img).equals(before), 'the image itself is untouched');
+});
+
+test('-blockdev node graph: file node, format node, backing chain', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const base = path.join(dir, 'base.qcow2'), top = path.join(dir, 'top.qcow2');
+  assert.equal(real(['create', '-q', '-f', 'qcow2', base, '1M']).status, 0);
+  const b = await drive({ file: base, format: 'qcow2' });
+  await b.pwrite(0, pattern(65536, 7));
+  await b.close();
+  assert.equal(real(['create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', top]).status, 0);
+  await blockdevAdd(new Map([['driver', 'file'], ['node-name', 'f0'], ['filename', top]]));
+  await blockdevAdd(new Map([['driver', 'qcow2'], ['node-name', 'q0'], ['file', 'f0']]));
+  const blk = blockBackendForNode('q0');
+  const back = new Uint8Array(65536);
+  await blk.pread(0, back);
+  assert.deepEqual(back, pattern(65536, 7), 'reads through the backing chain');
+  await blk.pwrite(100, pattern(10, 1));
+  await blk.close();
+  assert.equal(real(['check', top]).status, 0);
+  assert.equal(JSON.parse(real(['map', '--output=json', top]).stdout)[0].depth, 0);
+});
