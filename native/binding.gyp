@@ -5,6 +5,11 @@
       "sources": ["tsqemu_uring.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "libraries": ["-luring"]
+    },
+    {
+      "target_name": "tsqemu_sys",
+      "sources": ["tsqemu_sys.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     }
   ]
 }

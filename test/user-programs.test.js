@@ -27,6 +27,8 @@ const PROGRAMS = [
   { name: 'forkexec', qemuEnv: ['-E', 'TSQ_NO_EXEC=1'] },
   { name: 'signals' },
   { name: 'mmapfile', workdir: true },
+  // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
+  { name: 'sockets', libs: ['-pthread'], workdir: true },
 ];
 
 const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-user-'));

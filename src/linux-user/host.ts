@@ -74,3 +74,49 @@ export interface HostProcess {
   /** Log text (the -D file or stderr). */
   log(text: string): void;
 }
+
+/** Raw host system calls Node lacks (the optional native addon tsqemu_sys). Every call returns
+ * its result or -errno. Buffers are live views (of guest memory or scratch): the addon never
+ * goes past a view's length. Guest structures pass through in the host's (same) layout, except
+ * epoll_event, which epollWait writes in the riscv64 layout (16 bytes). */
+export interface HostSys {
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number, out: Int32Array): number;
+  bind(fd: number, addr: Uint8Array): number;
+  connect(fd: number, addr: Uint8Array): number;
+  listen(fd: number, backlog: number): number;
+  /** The peer address goes to `addr` (truncated), its full length to lenOut[0]. */
+  accept4(fd: number, addr: Uint8Array | null, lenOut: Int32Array, flags: number): number;
+  getsockname(fd: number, addr: Uint8Array, lenOut: Int32Array): number;
+  getpeername(fd: number, addr: Uint8Array, lenOut: Int32Array): number;
+  sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array | null): number;
+  recvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array | null, lenOut: Int32Array): number;
+  sendmsg(fd: number, iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null, flags: number): number;
+  /** out: [name length, control length, msg_flags]. */
+  recvmsg(fd: number, iov: Uint8Array[], name: Uint8Array | null, control: Uint8Array | null, flags: number, out: Int32Array): number;
+  shutdown(fd: number, how: number): number;
+  getsockopt(fd: number, level: number, name: number, val: Uint8Array, lenOut: Int32Array): number;
+  setsockopt(fd: number, level: number, name: number, val: Uint8Array | null): number;
+  /** struct pollfd[] with host fds. */
+  poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
+  /** Wait for events on a blocking fd: revents, 0 on timeout, -EAGAIN when it is non-blocking. */
+  waitFd(fd: number, events: number, timeoutMs: number): number;
+  epollCreate1(flags: number): number;
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: bigint): number;
+  epollWait(epfd: number, out: Uint8Array, max: number, timeoutMs: number): number;
+  eventfd(initval: number, flags: number): number;
+  timerfdCreate(clock: number, flags: number): number;
+  timerfdSettime(fd: number, flags: number, value: Uint8Array, old: Uint8Array | null): number;
+  timerfdGettime(fd: number, cur: Uint8Array): number;
+  memfdCreate(name: string, flags: number): number;
+  pipe2(flags: number, out: Int32Array): number;
+  lseek(fd: number, off: number, whence: number): number;
+  /** F_GETFL / F_SETFL only. */
+  fcntl(fd: number, cmd: number, arg: number): number;
+  /** Replace the view's (page-aligned) memory with a shared read/write mapping of the file. */
+  mapShared(view: Uint8Array, fd: number, offset: number): number;
+  /** Put fresh private zeroed memory back in place of a shared mapping. */
+  unmapShared(view: Uint8Array): number;
+  msync(view: Uint8Array, flags: number): number;
+  pageSize(): number;
+}

@@ -1,7 +1,7 @@
 // TaskState: one guest thread as the system call layer sees it (QEMU's TaskState), plus the
 // process-wide objects every thread shares through the memory (GuestMM, FdTable, signals).
 import type { CPURISCVState } from '../target/riscv/cpu-state.js';
-import type { HostFs, HostProcess } from './host.js';
+import type { HostFs, HostProcess, HostSys } from './host.js';
 import { FdTable, normalizePath } from './fdtable.js';
 import { GuestMM } from './mmap.js';
 import { Errno, SyscallError } from './errno.js';
@@ -31,6 +31,8 @@ export class TaskState {
   readonly words: Int32Array;
   /** Directory streams: host fd -> entries not yet returned (getdents64). */
   readonly dirStreams = new Map<number, { entries: Uint8Array[]; pos: number }>();
+  /** Raw host calls (sockets, poll, eventfd...), null without the native addon. */
+  sys: HostSys | null = null;
 
   constructor(
     readonly mm: GuestMM,

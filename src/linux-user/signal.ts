@@ -3,7 +3,7 @@
 // rt_sigreturn through a trampoline page (Linux uses its vDSO; we map "li a7,139; ecall").
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
-import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
+import { int, KEEP_REGS, ptr, RestartSyscall, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layout.js';
 import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
@@ -12,7 +12,7 @@ export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIG
 export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
 export const TARGET_SIGTERM = 15, TARGET_SIGCHLD = 17, TARGET_SIGSTOP = 19;
 const SIG_DFL = 0n, SIG_IGN = 1n;
-const SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
+const SA_RESTART = 0x10000000n, SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
 const SS_ONSTACK = 1, SS_DISABLE = 2;
 
 /** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
@@ -242,14 +242,40 @@ function rtSigsuspend(ts: TaskState, set: number): number {
   const old = threadMask(ts);
   setThreadMask(ts, ts.mm.u64(set));
   waitForSignal(ts);
-  // The handler's frame must save the old mask: deliver now, then put the old mask in it.
+  returnInterrupted(ts, old);
+  return -1;
+}
+
+/** Install a temporary signal mask (ppoll, pselect6, epoll_pwait); returns the old one. */
+export function swapMask(ts: TaskState, mask: bigint): bigint {
+  const old = threadMask(ts);
+  setThreadMask(ts, mask);
+  return old;
+}
+
+/** Return -EINTR from a call that ran under a temporary mask: deliver the signal now, then
+ * put the old mask in the handler's frame (it comes back at sigreturn), else restore it. */
+export function returnInterrupted(ts: TaskState, oldMask: bigint): typeof KEEP_REGS {
   const sp0 = Number(ts.env.getGpr(2));
   ts.env.setGpr(10, BigInt(-Errno.EINTR));
   ts.env.pc = ts.env.pc + 4n;
   processPendingSignals(ts);
-  if (Number(ts.env.getGpr(2)) !== sp0) ts.mm.setU64(Number(ts.env.getGpr(2)) + FRAME_UC + UC_SIGMASK, old);
-  else setThreadMask(ts, old);
-  return -1;
+  if (Number(ts.env.getGpr(2)) !== sp0) ts.mm.setU64(Number(ts.env.getGpr(2)) + FRAME_UC + UC_SIGMASK, oldMask);
+  else setThreadMask(ts, oldMask);
+  return KEEP_REGS;
+}
+
+/** A blocking call saw a deliverable signal: restart it after the handler when the signal's
+ * action allows (SA_RESTART, or no handler), else fail with EINTR. */
+export function interrupted(ts: TaskState, restartable: boolean): never {
+  if (restartable) {
+    const pend = (get2(ts.words, ThreadWord.PENDING_LO) | get2(ts.mm.kw, KernelWord.PENDING_LO)) & ~threadMask(ts);
+    let sig = 1;
+    while (sig < 64 && !(pend & bit(sig))) sig++;
+    const act = getAction(ts.mm, sig);
+    if (act.handler === SIG_DFL || act.handler === SIG_IGN || (act.flags & SA_RESTART)) throw new RestartSyscall();
+  }
+  throw new SyscallError(Errno.EINTR);
 }
 
 function sigaltstack(ts: TaskState, ss: number, oss: number): number {

@@ -5,6 +5,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
+import { check, POLLIN, POLLOUT, waitReady } from './blocking.js';
 
 const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
@@ -14,6 +15,7 @@ const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFDIR = 0o40000n, S_IFBLK = 0o6
 export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number | null): number {
   const h = ts.fdt.host(fd);
   if (pos !== null) return ts.fs.read(h, buf, pos);
+  if (buf.length > 0) waitReady(ts, h, POLLIN); // pipes, sockets, terminals: interruptible
   const off = ts.fdt.offset(h);
   if (off === null) return ts.fs.read(h, buf, null);
   const n = ts.fs.read(h, buf, off);
@@ -25,6 +27,7 @@ export function fdWrite(ts: TaskState, fd: number, buf: Uint8Array, pos: number 
   const h = ts.fdt.host(fd);
   try {
     if (pos !== null) return ts.fs.write(h, buf, pos);
+    if (buf.length > 0) waitReady(ts, h, POLLOUT);
     let off = ts.fdt.offset(h);
     if (off === null) return ts.fs.write(h, buf, null);
     if (hostFlags(ts, h) & O_APPEND) off = Number(ts.fs.fstat(h).size);
@@ -85,6 +88,7 @@ function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
   const st = ts.fs.fstat(h);
   const type = st.mode & S_IFMT;
   if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFBLK) throw new SyscallError(Errno.ESPIPE);
+  if (ts.sys && type !== S_IFDIR) return check(ts.sys.lseek(h, off, whence)); // the real offset, shared
   const cur = ts.fdt.offset(h) ?? fdinfo(ts, h).pos;
   let n: number;
   switch (whence) {
@@ -109,7 +113,14 @@ function dup3(ts: TaskState, oldfd: number, newfd: number, flags: number): numbe
 
 function pipe2(ts: TaskState, fds: number, flags: number): number {
   ts.mm.check(fds, 8, true);
-  const [r, w] = ts.fs.pipe();
+  const O_NONBLOCK = 0o4000, O_DIRECT = 0o40000;
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new SyscallError(Errno.EINVAL);
+  let r: number, w: number;
+  if (ts.sys) {
+    const out = new Int32Array(2);
+    check(ts.sys.pipe2(flags & ~O_CLOEXEC, out));
+    [r, w] = out;
+  } else [r, w] = ts.fs.pipe();
   const cloexec = (flags & O_CLOEXEC) !== 0;
   const gr = ts.fdt.install(r, cloexec);
   const gw = ts.fdt.install(w, cloexec);
@@ -128,8 +139,9 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
     case F_DUPFD_CLOEXEC: return ts.fdt.install(h, true, int(arg));
     case F_GETFD: return ts.fdt.cloexec(fd) ? 1 : 0;
     case F_SETFD: ts.fdt.setCloexec(fd, (arg & 1n) !== 0n); return 0;
-    case F_GETFL: return fdinfo(ts, h).flags & ~O_CLOEXEC;
-    case F_SETFL: return 0; // Node cannot change O_NONBLOCK/O_APPEND of a host descriptor
+    case F_GETFL: return (ts.sys ? check(ts.sys.fcntl(h, F_GETFL, 0)) : fdinfo(ts, h).flags) & ~O_CLOEXEC;
+    // Without the addon Node cannot change O_NONBLOCK/O_APPEND of a host descriptor.
+    case F_SETFL: return ts.sys ? check(ts.sys.fcntl(h, F_SETFL, int(arg))) : 0;
     case F_GETLK: ts.mm.view.setInt16(ts.mm.check(ptr(arg), 2, true), 2, true); return 0; // F_UNLCK
     case F_SETLK: case F_SETLKW: ts.mm.check(ptr(arg), 32, false); return 0; // one process: always granted
     case F_GETPIPE_SZ: case F_SETPIPE_SZ: return 65536;
@@ -143,7 +155,11 @@ const TIOCSCTTY = 0x540e;
 
 function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
   const h = ts.fdt.host(fd);
-  if (req === FIONBIO) return 0;
+  if (req === FIONBIO) {
+    if (!ts.sys) return 0;
+    const fl = check(ts.sys.fcntl(h, 3, 0)), O_NONBLOCK = 0o4000;
+    return check(ts.sys.fcntl(h, 4, ts.mm.i32at(arg) ? fl | O_NONBLOCK : fl & ~O_NONBLOCK));
+  }
   if (req === FIONREAD) { ts.mm.setU32(arg, 0); return 0; }
   if (!ts.fs.isatty(h)) throw new SyscallError(Errno.ENOTTY);
   switch (req) {

@@ -13,6 +13,12 @@ export class ThreadExit extends Error {
   constructor() { super('thread exit'); }
 }
 
+/** Thrown by a blocking call that a signal interrupted and that restarts after the handler
+ * (SA_RESTART, or an ignored signal): the registers stay, the ecall runs again (ERESTARTSYS). */
+export class RestartSyscall extends Error {
+  constructor() { super('restart'); }
+}
+
 /** A C int argument (sign-extended low 32 bits). */
 export function int(v: bigint): number { return Number(BigInt.asIntN(32, v)); }
 /** An unsigned int argument. */

@@ -4,7 +4,7 @@ import { errnoOf } from './errno.js';
 import { Errno } from './errno.js';
 import { qemuLogMask, LogMask } from '../qemu/log.js';
 import { SYSCALL_NAMES } from './syscall-nr.js';
-import { KEEP_REGS, ThreadExit, type SyscallFn } from './syscall-types.js';
+import { KEEP_REGS, RestartSyscall, ThreadExit, type SyscallFn } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { straceEnter, straceExit } from './strace.js';
 import { FILE_SYSCALLS } from './syscall-file.js';
@@ -15,10 +15,11 @@ import { SIGNAL_SYSCALLS } from './signal.js';
 import { THREAD_SYSCALLS } from './syscall-thread.js';
 import { EXEC_SYSCALLS } from './syscall-exec.js';
 import { POLL_SYSCALLS } from './syscall-poll.js';
+import { SOCKET_SYSCALLS } from './syscall-socket.js';
 
 const TABLE = new Map<number, SyscallFn>();
 for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
-  EXEC_SYSCALLS, POLL_SYSCALLS]) {
+  EXEC_SYSCALLS, POLL_SYSCALLS, SOCKET_SYSCALLS]) {
   for (const [nr, fn] of t) TABLE.set(nr, fn);
 }
 
@@ -47,6 +48,10 @@ export function doSyscall(ts: TaskState): void {
       ret = fn(ts, args);
     } catch (e) {
       if (e instanceof ThreadExit) throw e;
+      if (e instanceof RestartSyscall) {
+        if (line) ts.proc.log(line + ' = -1 errno=512 (ERESTARTSYS)\n');
+        return;
+      }
       ret = -errnoOf(e);
     }
   }

@@ -117,7 +117,9 @@ class Supervisor {
 
   startThread(slot: number): void {
     const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile };
-    const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data });
+    // Guest fds belong to the process: a worker must neither close them when its thread ends nor
+    // warn when another thread closes them (trackUnmanagedFds).
+    const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {

@@ -13,6 +13,7 @@ import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { loadUserSys } from './user-sys.js';
 import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
 
 
@@ -37,6 +38,7 @@ function main(): void {
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
     sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
   }, cpu.env, d.slot, d.opts, d.exe);
+  ts.sys = loadUserSys();
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
     t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);

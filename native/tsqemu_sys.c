@@ -1,0 +1,428 @@
+/*
+ * tsqemu_sys: the raw host system calls tsqemu-riscv64 (linux-user) needs and Node lacks:
+ * BSD sockets, poll/epoll, eventfd, timerfd, memfd, pipe2, lseek, F_GETFL/F_SETFL and shared
+ * file mappings placed inside the guest memory. (N-API, loaded by every guest thread's worker.)
+ *
+ * Conventions: every function returns the call's result, or -errno (never throws for a failed
+ * call; only for wrong JS arguments). Memory comes in as typed arrays (often live views of guest
+ * memory); lengths are the arrays' own, so a guest-controlled length can never reach past them.
+ * Guest structures (sockaddr, cmsghdr, pollfd, timespec, itimerspec) have the host's layout on a
+ * 64-bit little-endian Linux host and pass through; epoll_event is converted (riscv64 does not
+ * pack it, x86-64 does).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_ARGS 8
+#define MAX_IOV 1024
+#define MAX_EVENTS 1024
+#define MAX_POLLFDS 4096
+
+typedef struct { void *p; size_t len; } Buf;
+
+static int bad_arg(napi_env env, const char *what) {
+  napi_throw_type_error(env, NULL, what);
+  return -1;
+}
+
+static int get_int(napi_env env, napi_value v, int *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok ? 0 : bad_arg(env, "integer expected");
+}
+
+static int get_double(napi_env env, napi_value v, double *out) {
+  return napi_get_value_double(env, v, out) == napi_ok ? 0 : bad_arg(env, "number expected");
+}
+
+/* A typed array (any element type, its bytes), or NULL/undefined as an empty Buf. */
+static int get_buf(napi_env env, napi_value v, Buf *b, int optional) {
+  napi_valuetype t;
+  b->p = NULL;
+  b->len = 0;
+  if (napi_typeof(env, v, &t) != napi_ok) return bad_arg(env, "bad value");
+  if (optional && (t == napi_null || t == napi_undefined)) return 0;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return bad_arg(env, "typed array expected");
+  napi_typedarray_type type;
+  size_t count, offset;
+  napi_value ab;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &count, &data, &ab, &offset) != napi_ok) return bad_arg(env, "bad typed array");
+  size_t esize = 1;
+  switch (type) {
+    case napi_int16_array: case napi_uint16_array: esize = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: esize = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: esize = 8; break;
+    default: break;
+  }
+  b->p = data;
+  b->len = count * esize;
+  return 0;
+}
+
+/* An Int32Array out-parameter with at least n elements. */
+static int get_out(napi_env env, napi_value v, int32_t **out, size_t n) {
+  Buf b;
+  if (get_buf(env, v, &b, 0)) return -1;
+  if (b.len < n * 4) return bad_arg(env, "out array too short");
+  *out = b.p;
+  return 0;
+}
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static napi_value result(napi_env env, long r) { return num(env, r < 0 ? -errno : (double)r); }
+
+#define ARGS(n) \
+  size_t argc = MAX_ARGS; napi_value argv[MAX_ARGS]; \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < (n)) { \
+    napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+#define INT(i, name) int name; if (get_int(env, argv[i], &name)) return NULL
+#define BUF(i, name, opt) Buf name; if (get_buf(env, argv[i], &name, opt)) return NULL
+
+/* A guest sockaddr in; longer than any address family's: EINVAL (as Linux). */
+static int sockaddr_in(const Buf *b, struct sockaddr_storage *ss, socklen_t *len) {
+  if (b->len > sizeof *ss) return -EINVAL;
+  memset(ss, 0, sizeof *ss);
+  memcpy(ss, b->p, b->len);
+  *len = b->len;
+  return 0;
+}
+
+/* A host sockaddr out: copy what fits, report the full length (the guest sees truncation). */
+static void sockaddr_out(const struct sockaddr_storage *ss, socklen_t len, Buf *b, int32_t *lenp) {
+  size_t n = len < b->len ? len : b->len;
+  if (b->p) memcpy(b->p, ss, n);
+  if (lenp) *lenp = (int32_t)len;
+}
+
+static napi_value Socket(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, domain); INT(1, type); INT(2, proto);
+  return result(env, socket(domain, type | SOCK_CLOEXEC, proto));
+}
+
+static napi_value Socketpair(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, domain); INT(1, type); INT(2, proto);
+  int32_t *out;
+  if (get_out(env, argv[3], &out, 2)) return NULL;
+  int sv[2];
+  long r = socketpair(domain, type | SOCK_CLOEXEC, proto, sv);
+  if (r == 0) { out[0] = sv[0]; out[1] = sv[1]; }
+  return result(env, r);
+}
+
+/* bind(fd, addr) and connect(fd, addr). */
+static napi_value addr_call(napi_env env, napi_callback_info info, int (*fn)(int, const struct sockaddr *, socklen_t)) {
+  ARGS(2); INT(0, fd); BUF(1, a, 0);
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int e = sockaddr_in(&a, &ss, &len);
+  if (e) return num(env, e);
+  return result(env, fn(fd, (struct sockaddr *)&ss, len));
+}
+static napi_value Bind(napi_env env, napi_callback_info info) { return addr_call(env, info, bind); }
+static napi_value Connect(napi_env env, napi_callback_info info) { return addr_call(env, info, connect); }
+
+static napi_value Listen(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, fd); INT(1, backlog);
+  return result(env, listen(fd, backlog));
+}
+
+static napi_value Accept4(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); BUF(1, a, 1); INT(3, flags);
+  int32_t *lenp;
+  if (get_out(env, argv[2], &lenp, 1)) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  long r = accept4(fd, (struct sockaddr *)&ss, &len, flags | SOCK_CLOEXEC);
+  if (r >= 0) sockaddr_out(&ss, len, &a, lenp);
+  return result(env, r);
+}
+
+/* getsockname(fd, addr, lenOut) and getpeername. */
+static napi_value name_call(napi_env env, napi_callback_info info, int (*fn)(int, struct sockaddr *, socklen_t *)) {
+  ARGS(3); INT(0, fd); BUF(1, a, 0);
+  int32_t *lenp;
+  if (get_out(env, argv[2], &lenp, 1)) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  long r = fn(fd, (struct sockaddr *)&ss, &len);
+  if (r == 0) sockaddr_out(&ss, len, &a, lenp);
+  return result(env, r);
+}
+static napi_value Getsockname(napi_env env, napi_callback_info info) { return name_call(env, info, getsockname); }
+static napi_value Getpeername(napi_env env, napi_callback_info info) { return name_call(env, info, getpeername); }
+
+static napi_value Sendto(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); BUF(1, b, 0); INT(2, flags); BUF(3, a, 1);
+  struct sockaddr_storage ss;
+  socklen_t len = 0;
+  if (a.p) { int e = sockaddr_in(&a, &ss, &len); if (e) return num(env, e); }
+  return result(env, sendto(fd, b.p, b.len, flags, a.p ? (struct sockaddr *)&ss : NULL, len));
+}
+
+static napi_value Recvfrom(napi_env env, napi_callback_info info) {
+  ARGS(5); INT(0, fd); BUF(1, b, 0); INT(2, flags); BUF(3, a, 1);
+  int32_t *lenp;
+  if (get_out(env, argv[4], &lenp, 1)) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  long r = recvfrom(fd, b.p, b.len, flags, (struct sockaddr *)&ss, &len);
+  if (r >= 0) { if (!a.p) len = 0; sockaddr_out(&ss, len, &a, lenp); }
+  return result(env, r);
+}
+
+/* The iovecs of a JS array of typed arrays. Returns the count, or -1 with an exception. */
+static int iovecs(napi_env env, napi_value arr, struct iovec *iov) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return bad_arg(env, "array expected");
+  if (n > MAX_IOV) return bad_arg(env, "too many buffers");
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    Buf b;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || get_buf(env, e, &b, 0)) return -1;
+    iov[i].iov_base = b.p;
+    iov[i].iov_len = b.len;
+  }
+  return (int)n;
+}
+
+/* sendmsg(fd, iovs[], name|null, control|null, flags); recvmsg(..., out[namelen, controllen,
+ * msg_flags]). Control data passes through (the caller translates SCM_RIGHTS descriptors). */
+static napi_value msg_call(napi_env env, napi_callback_info info, int recv) {
+  ARGS(recv ? 6 : 5); INT(0, fd); BUF(2, name, 1); BUF(3, control, 1); INT(4, flags);
+  static __thread struct iovec iov[MAX_IOV];
+  int n = iovecs(env, argv[1], iov);
+  if (n < 0) return NULL;
+  struct sockaddr_storage ss;
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = iov;
+  m.msg_iovlen = n;
+  m.msg_control = control.len ? control.p : NULL;
+  m.msg_controllen = control.len;
+  if (!recv) {
+    socklen_t len = 0;
+    if (name.p) { int e = sockaddr_in(&name, &ss, &len); if (e) return num(env, e); }
+    m.msg_name = name.p ? &ss : NULL;
+    m.msg_namelen = len;
+    return result(env, sendmsg(fd, &m, flags));
+  }
+  int32_t *out;
+  if (get_out(env, argv[5], &out, 3)) return NULL;
+  m.msg_name = name.p ? &ss : NULL;
+  m.msg_namelen = name.p ? sizeof ss : 0;
+  long r = recvmsg(fd, &m, flags | MSG_CMSG_CLOEXEC);
+  if (r >= 0) {
+    sockaddr_out(&ss, m.msg_namelen, &name, &out[0]);
+    out[1] = (int32_t)m.msg_controllen;
+    out[2] = m.msg_flags;
+  }
+  return result(env, r);
+}
+static napi_value Sendmsg(napi_env env, napi_callback_info info) { return msg_call(env, info, 0); }
+static napi_value Recvmsg(napi_env env, napi_callback_info info) { return msg_call(env, info, 1); }
+
+static napi_value Shutdown(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, fd); INT(1, how);
+  return result(env, shutdown(fd, how));
+}
+
+static napi_value Getsockopt(napi_env env, napi_callback_info info) {
+  ARGS(5); INT(0, fd); INT(1, level); INT(2, name); BUF(3, v, 0);
+  int32_t *lenp;
+  if (get_out(env, argv[4], &lenp, 1)) return NULL;
+  socklen_t len = v.len;
+  long r = getsockopt(fd, level, name, v.p, &len);
+  if (r == 0) *lenp = (int32_t)len;
+  return result(env, r);
+}
+
+static napi_value Setsockopt(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); INT(1, level); INT(2, name); BUF(3, v, 1);
+  return result(env, setsockopt(fd, level, name, v.p, v.len));
+}
+
+/* poll(fds: struct pollfd bytes, nfds, timeoutMs). */
+static napi_value Poll(napi_env env, napi_callback_info info) {
+  ARGS(3); BUF(0, fds, 0); INT(1, nfds); INT(2, ms);
+  if (nfds < 0 || nfds > MAX_POLLFDS || (size_t)nfds * sizeof(struct pollfd) > fds.len) return num(env, -EINVAL);
+  return result(env, poll(fds.p, nfds, ms));
+}
+
+/* Wait up to ms for `events` on a blocking fd: revents, 0 (timeout, or a host signal), or
+ * -EAGAIN at once when the fd is non-blocking (the caller then just makes its call). */
+static napi_value WaitFd(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(1, events); INT(2, ms);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return num(env, -errno);
+  if (fl & O_NONBLOCK) return num(env, -EAGAIN);
+  struct pollfd p = { .fd = fd, .events = (short)events };
+  int r = poll(&p, 1, ms);
+  if (r < 0) return num(env, errno == EINTR ? 0 : -errno);
+  return num(env, r == 0 ? 0 : p.revents);
+}
+
+static napi_value EpollCreate1(napi_env env, napi_callback_info info) {
+  ARGS(1); INT(0, flags);
+  return result(env, epoll_create1(flags | EPOLL_CLOEXEC));
+}
+
+/* epoll_ctl(epfd, op, fd, events, data: bigint). */
+static napi_value EpollCtl(napi_env env, napi_callback_info info) {
+  ARGS(5); INT(0, epfd); INT(1, op); INT(2, fd); INT(3, events);
+  uint64_t data;
+  bool lossless;
+  if (napi_get_value_bigint_uint64(env, argv[4], &data, &lossless) != napi_ok) { bad_arg(env, "bigint expected"); return NULL; }
+  struct epoll_event ev = { .events = (uint32_t)events, .data.u64 = data };
+  return result(env, epoll_ctl(epfd, op, fd, &ev));
+}
+
+/* epoll_wait(epfd, out, max, ms): out gets riscv64 epoll_events (16 bytes: u32 events, pad,
+ * u64 data). */
+static napi_value EpollWait(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, epfd); BUF(1, out, 0); INT(2, max); INT(3, ms);
+  if (max <= 0 || max > MAX_EVENTS || (size_t)max * 16 > out.len) return num(env, -EINVAL);
+  struct epoll_event ev[MAX_EVENTS];
+  int r = epoll_wait(epfd, ev, max, ms);
+  if (r < 0) return num(env, errno == EINTR ? 0 : -errno);
+  uint8_t *o = out.p;
+  for (int i = 0; i < r; i++) {
+    uint32_t e = ev[i].events;
+    uint64_t d = ev[i].data.u64;
+    memset(o + i * 16, 0, 16);
+    memcpy(o + i * 16, &e, 4);
+    memcpy(o + i * 16 + 8, &d, 8);
+  }
+  return num(env, r);
+}
+
+static napi_value Eventfd(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, initval); INT(1, flags);
+  return result(env, eventfd((unsigned)initval, flags | EFD_CLOEXEC));
+}
+
+static napi_value TimerfdCreate(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, clock); INT(1, flags);
+  return result(env, timerfd_create(clock, flags | TFD_CLOEXEC));
+}
+
+static napi_value TimerfdSettime(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); INT(1, flags); BUF(2, nv, 0); BUF(3, ov, 1);
+  if (nv.len < sizeof(struct itimerspec) || (ov.p && ov.len < sizeof(struct itimerspec))) return num(env, -EFAULT);
+  struct itimerspec n, o;
+  memcpy(&n, nv.p, sizeof n);
+  long r = timerfd_settime(fd, flags, &n, &o);
+  if (r == 0 && ov.p) memcpy(ov.p, &o, sizeof o);
+  return result(env, r);
+}
+
+static napi_value TimerfdGettime(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, fd); BUF(1, cur, 0);
+  if (cur.len < sizeof(struct itimerspec)) return num(env, -EFAULT);
+  struct itimerspec c;
+  long r = timerfd_gettime(fd, &c);
+  if (r == 0) memcpy(cur.p, &c, sizeof c);
+  return result(env, r);
+}
+
+static napi_value MemfdCreate(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(1, flags);
+  char name[256];
+  size_t n;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) != napi_ok) { bad_arg(env, "string expected"); return NULL; }
+  return result(env, memfd_create(name, (unsigned)flags | MFD_CLOEXEC));
+}
+
+static napi_value Pipe2(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, flags);
+  int32_t *out;
+  if (get_out(env, argv[1], &out, 2)) return NULL;
+  int p[2];
+  long r = pipe2(p, flags | O_CLOEXEC);
+  if (r == 0) { out[0] = p[0]; out[1] = p[1]; }
+  return result(env, r);
+}
+
+static napi_value Lseek(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(2, whence);
+  double off;
+  if (get_double(env, argv[1], &off)) return NULL;
+  return result(env, (long)lseek(fd, (off_t)off, whence));
+}
+
+/* fcntl(fd, cmd, arg) for F_GETFL and F_SETFL only. */
+static napi_value Fcntl(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
+  if (cmd != F_GETFL && cmd != F_SETFL) return num(env, -EINVAL);
+  return result(env, fcntl(fd, cmd, arg));
+}
+
+/* The mapping calls work on a view of whole host pages inside the guest memory. */
+static int page_view(const Buf *b) {
+  long ps = sysconf(_SC_PAGESIZE);
+  return b->len > 0 && ((uintptr_t)b->p % ps) == 0 && (b->len % ps) == 0;
+}
+
+/* mapShared(view, fd, offset): the file's pages replace the view's (read/write, shared). */
+static napi_value MapShared(napi_env env, napi_callback_info info) {
+  ARGS(3); BUF(0, v, 0); INT(1, fd);
+  double off;
+  if (get_double(env, argv[2], &off)) return NULL;
+  if (!page_view(&v)) return num(env, -EINVAL);
+  void *p = mmap(v.p, v.len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+  return num(env, p == MAP_FAILED ? -errno : 0);
+}
+
+/* unmapShared(view): fresh zeroed private memory in place of a shared mapping. */
+static napi_value UnmapShared(napi_env env, napi_callback_info info) {
+  ARGS(1); BUF(0, v, 0);
+  if (!page_view(&v)) return num(env, -EINVAL);
+  void *p = mmap(v.p, v.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return num(env, p == MAP_FAILED ? -errno : 0);
+}
+
+static napi_value Msync(napi_env env, napi_callback_info info) {
+  ARGS(2); BUF(0, v, 0); INT(1, flags);
+  if (!page_view(&v)) return num(env, -EINVAL);
+  return result(env, msync(v.p, v.len, flags));
+}
+
+static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
+
+#define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    FN("socket", Socket), FN("socketpair", Socketpair), FN("bind", Bind), FN("connect", Connect),
+    FN("listen", Listen), FN("accept4", Accept4), FN("getsockname", Getsockname),
+    FN("getpeername", Getpeername), FN("sendto", Sendto), FN("recvfrom", Recvfrom),
+    FN("sendmsg", Sendmsg), FN("recvmsg", Recvmsg), FN("shutdown", Shutdown),
+    FN("getsockopt", Getsockopt), FN("setsockopt", Setsockopt), FN("poll", Poll), FN("waitFd", WaitFd),
+    FN("epollCreate1", EpollCreate1), FN("epollCtl", EpollCtl), FN("epollWait", EpollWait),
+    FN("eventfd", Eventfd), FN("timerfdCreate", TimerfdCreate), FN("timerfdSettime", TimerfdSettime),
+    FN("timerfdGettime", TimerfdGettime), FN("memfdCreate", MemfdCreate), FN("pipe2", Pipe2),
+    FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
+    FN("msync", Msync), FN("pageSize", PageSize),
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

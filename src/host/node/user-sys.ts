@@ -1,0 +1,21 @@
+// Loads the optional native addon of raw host system calls (native/tsqemu_sys.c) for
+// tsqemu-riscv64. Without it (not built: no compiler or node headers at npm install, or
+// TSQEMU_NO_NATIVE / TSQEMU_NO_SYS set) sockets, eventfd and timerfd return ENOSYS and
+// readiness is approximated (src/linux-user/README.md).
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostSys } from '../../linux-user/host.js';
+
+let cached: HostSys | null | undefined;
+
+export function loadUserSys(): HostSys | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (process.env.TSQEMU_NO_SYS) return cached;
+  const path = join(dirname(fileURLToPath(import.meta.url)), '../../../native/build/Release/tsqemu_sys.node');
+  try {
+    cached = createRequire(import.meta.url)(path) as HostSys;
+  } catch { /* not built: the pure-Node fallbacks apply */ }
+  return cached;
+}
