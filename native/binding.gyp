@@ -1,15 +1,22 @@
 {
+  "variables": { "with_uring%": 1 },
   "targets": [
-    {
-      "target_name": "tsqemu_uring",
-      "sources": ["tsqemu_uring.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-      "libraries": ["-luring"]
-    },
     {
       "target_name": "tsqemu_sys",
       "sources": ["tsqemu_sys.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     }
+  ],
+  "conditions": [
+    ["with_uring==1", {
+      "targets": [
+        {
+          "target_name": "tsqemu_uring",
+          "sources": ["tsqemu_uring.c"],
+          "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+          "libraries": ["-luring"]
+        }
+      ]
+    }]
   ]
 }

@@ -1,5 +1,7 @@
-// npm install hook: build the optional io_uring addon (native/). Never fails the install: without
-// a compiler, liburing or node headers tsqemu falls back to the thread pool and says so with -d.
+// npm install hook: build the optional native addons (native/): tsqemu_uring (io_uring engine,
+// needs liburing) and tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...).
+// Never fails the install: without liburing only tsqemu_sys is built; without a compiler or node
+// headers neither is, and tsqemu falls back to the thread pool / ENOSYS (said with -d).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -7,12 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gyp = process.env.npm_config_node_gyp;
+const errors = (r) => (r.stderr || r.stdout || '').split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ');
+const rebuild = (extra) => spawnSync(process.execPath, [gyp, 'rebuild', ...extra], { cwd: join(top, 'native'), encoding: 'utf8' });
 if (process.env.TSQEMU_NO_NATIVE) {
-  console.log('tsqemu: TSQEMU_NO_NATIVE set: io_uring addon not built (thread pool only)');
+  console.log('tsqemu: TSQEMU_NO_NATIVE set: native addons not built (thread pool only, no guest sockets)');
 } else if (!gyp || !existsSync(gyp)) {
-  console.log('tsqemu: node-gyp not found: io_uring addon not built (thread pool only)');
+  console.log('tsqemu: node-gyp not found: native addons not built (thread pool only, no guest sockets)');
 } else {
-  const r = spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: join(top, 'native'), encoding: 'utf8' });
-  if (r.status === 0) console.log('tsqemu: io_uring addon built');
-  else console.log(`tsqemu: io_uring addon not built (thread pool only): ${(r.stderr || r.stdout || '').split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ')}`);
+  const r = rebuild([]);
+  if (r.status === 0) console.log('tsqemu: io_uring and sys addons built');
+  else {
+    const s = rebuild(['--', '-Dwith_uring=0']);
+    console.log(`tsqemu: io_uring addon not built (thread pool only): ${errors(r)}`);
+    console.log(s.status === 0 ? 'tsqemu: sys addon built' : `tsqemu: sys addon not built (no guest sockets): ${errors(s)}`);
+  }
 }
