@@ -58,7 +58,8 @@ export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
 export const KERNEL_END = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
-export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8 }
+/** SHARED: the page is the host's MAP_SHARED mapping of a file (the native addon put it there). */
+export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8, SHARED = 16 }
 export const enum FdFlag { CLOEXEC = 1, USED = 2 }
 
 /** Process-wide words (index into the Int32Array at KWORDS_OFFSET). */

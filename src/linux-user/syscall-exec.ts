@@ -6,10 +6,11 @@ import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
 import { AT_FDCWD, type TaskState } from './qemu.js';
 import type { HostFs } from './host.js';
 import {
-  FD_TABLE_OFFSET, GUEST_PAGES, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
+  FD_TABLE_OFFSET, GUEST_PAGES, PageFlag, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
   SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
 } from './layout.js';
 import { saveProcessImage } from './process-image.js';
+import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
 import type { GuestMM } from './mmap.js';
@@ -88,6 +89,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
+  // The parent's host-shared file pages arrived as private copies.
+  for (let p = 0; p < GUEST_PAGES; p++) mm.pages[p] &= ~PageFlag.SHARED;
 }
 
 /** Read a program for execve, following one #! line. Returns the ELF bytes and final argv. */
@@ -120,6 +123,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   ts.rpc.stopOtherThreads(ts.slot);
   const mm = ts.mm;
   mm.lock();
+  unshareRange(ts, 0, GUEST_PAGES * 4096);
   mm.pages.fill(0, 0, GUEST_PAGES);
   mm.flushAllTlbs();
   mm.unlock();

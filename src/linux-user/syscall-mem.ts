@@ -1,14 +1,53 @@
-// mmap, munmap, mprotect, mremap, madvise, brk. File mappings are private copies read at
-// mmap time (MAP_SHARED of a file is copied too; writes are not carried back to the file).
+// mmap, munmap, mprotect, mremap, madvise, msync, brk. File mappings are private copies read at
+// mmap time, except MAP_SHARED mappings of files open for writing when the native addon is
+// there: the host maps the file itself over those guest pages (PageFlag.SHARED), so writes
+// reach the file (and other processes' mappings) as on Linux; munmap/execve/MAP_FIXED put
+// private memory back. Without the addon, MAP_SHARED is a copy and writes stay private.
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
-import { KernelWord, MMAP_BASE, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_PAGES, KernelWord, MMAP_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import { pageAlignUp, protToFlags } from './mmap.js';
 
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+/** Call `fn` on each run of host-shared pages in [addr, addr+len) with a view of its memory. */
+function sharedRuns(ts: TaskState, addr: number, len: number, fn: (view: Uint8Array, first: number, end: number) => void): void {
+  const pages = ts.mm.pages;
+  const last = Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE));
+  for (let p = Math.floor(addr / TARGET_PAGE_SIZE); p < last;) {
+    if (!(pages[p] & PageFlag.SHARED)) { p++; continue; }
+    const first = p;
+    while (p < last && (pages[p] & PageFlag.SHARED)) p++;
+    const h = ts.mm.g2h(first * TARGET_PAGE_SIZE);
+    fn(ts.mm.bytes.subarray(h, h + (p - first) * TARGET_PAGE_SIZE), first, p);
+  }
+}
+
+/** Put private (zeroed) memory back under the host-shared pages of a range going away. */
+export function unshareRange(ts: TaskState, addr: number, len: number): void {
+  sharedRuns(ts, addr, len, (view, first, end) => {
+    ts.sys?.unmapShared(view);
+    for (let p = first; p < end; p++) ts.mm.pages[p] &= ~PageFlag.SHARED;
+  });
+}
+
+/** Map the file's pages over [start, start+len) when it can be shared for real: the addon,
+ * 4 KiB host pages, a file open read/write. Only whole pages inside the file (a host access
+ * past EOF would be a host SIGBUS). Returns the bytes mapped (0: copy instead). */
+function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number): number {
+  const sys = ts.sys;
+  if (!sys || sys.pageSize() !== TARGET_PAGE_SIZE) return 0;
+  const O_ACCMODE = 3, O_RDWR = 2;
+  if ((sys.fcntl(host, 3, 0) & O_ACCMODE) !== O_RDWR) return 0;
+  const size = Number(ts.fs.fstat(host).size);
+  const n = Math.min(pageAlignUp(len), Math.floor(Math.max(0, size - off) / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE);
+  if (n <= 0) return 0;
+  const h = ts.mm.g2h(start);
+  return sys.mapShared(ts.mm.bytes.subarray(h, h + n), host, off) === 0 ? n : 0;
+}
 
 function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
   const mm = ts.mm;
@@ -33,10 +72,12 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       if (start < 0) throw new SyscallError(Errno.ENOMEM);
     }
     // Zero and mark writable while filling; the final protection comes last.
+    unshareRange(ts, start, size);
     mm.setRange(start, size, protToFlags(3), true);
+    const shared = host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : 0;
     if (host >= 0) {
       const view = mm.bytes.subarray(mm.g2h(start), mm.g2h(start) + len);
-      let done = 0;
+      let done = shared;
       while (done < len) {
         const n = ts.fs.read(host, view.subarray(done), off + done);
         if (n <= 0) break;
@@ -44,6 +85,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       }
     }
     mm.setRange(start, size, protToFlags(prot), false);
+    if (shared) mm.setRange(start, shared, protToFlags(prot) | PageFlag.SHARED, false);
     mm.flushAllTlbs();
     mm.onUnmap(start, size);
     return start;
@@ -54,6 +96,7 @@ function munmap(ts: TaskState, addr: number, len: number): number {
   if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0 || len === 0 || addr + len > TASK_SIZE) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
   ts.mm.lock();
+  unshareRange(ts, addr, size);
   ts.mm.setRange(addr, size, 0, false);
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
@@ -66,7 +109,10 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   const size = pageAlignUp(len);
   if (!ts.mm.accessOk(addr, size, 0)) throw new SyscallError(Errno.ENOMEM);
   ts.mm.lock();
-  ts.mm.setRange(addr, size, protToFlags(prot), false);
+  const pages = ts.mm.pages, flags = protToFlags(prot);
+  for (let p = addr >>> TARGET_PAGE_BITS, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
+    pages[p] = flags | (pages[p] & PageFlag.SHARED);
+  }
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
   ts.mm.onUnmap(addr, size);
@@ -82,6 +128,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
   mm.lock();
   try {
     if (newSize <= oldSize && !(flags & MREMAP_FIXED)) {
+      unshareRange(ts, old + newSize, oldSize - newSize);
       mm.setRange(old + newSize, oldSize - newSize, 0, false);
       mm.flushAllTlbs();
       return old;
@@ -93,8 +140,11 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     if (!(flags & MREMAP_MAYMOVE)) throw new SyscallError(Errno.ENOMEM);
     const dest = flags & MREMAP_FIXED ? newAddr : mm.findFree(newSize);
     if (dest < 0) throw new SyscallError(Errno.ENOMEM);
-    mm.setRange(dest, newSize, flagsOfOld, true);
+    // A moved shared mapping becomes a private copy of its bytes.
+    unshareRange(ts, dest, newSize);
+    mm.setRange(dest, newSize, flagsOfOld & ~PageFlag.SHARED, true);
     mm.bytes.copyWithin(mm.g2h(dest), mm.g2h(old), mm.g2h(old) + Math.min(oldSize, newSize));
+    unshareRange(ts, old, oldSize);
     mm.setRange(old, oldSize, 0, false);
     mm.flushAllTlbs();
     return dest;
@@ -104,9 +154,21 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
 function madvise(ts: TaskState, addr: number, len: number, advice: number): number {
   const MADV_DONTNEED = 4;
   if (advice === MADV_DONTNEED && ts.mm.accessOk(addr, len, 0)) {
-    // Private anonymous memory reads back as zeros after MADV_DONTNEED.
-    ts.mm.bytes.fill(0, ts.mm.g2h(addr), ts.mm.g2h(addr) + pageAlignUp(len));
+    // Private memory reads back as zeros after MADV_DONTNEED (shared file pages: the file).
+    const pages = ts.mm.pages;
+    for (let p = addr >>> TARGET_PAGE_BITS, end = p + pageAlignUp(len) / TARGET_PAGE_SIZE; p < end; p++) {
+      if (!(pages[p] & PageFlag.SHARED)) ts.mm.bytes.fill(0, ts.mm.g2h(p * TARGET_PAGE_SIZE), ts.mm.g2h((p + 1) * TARGET_PAGE_SIZE));
+    }
   }
+  return 0;
+}
+
+function msync(ts: TaskState, addr: number, len: number, flags: number): number {
+  const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+  if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0 || flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) throw new SyscallError(Errno.EINVAL);
+  if ((flags & MS_ASYNC) && (flags & MS_SYNC)) throw new SyscallError(Errno.EINVAL);
+  if (!ts.mm.accessOk(addr, pageAlignUp(len), 0)) throw new SyscallError(Errno.ENOMEM);
+  sharedRuns(ts, addr, pageAlignUp(len), (view) => { ts.sys?.msync(view, flags); });
   return 0;
 }
 
@@ -139,7 +201,7 @@ export const MEM_SYSCALLS: SyscallTable = [
   [NR.mremap, (ts, a) => mremap(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]))],
   [NR.madvise, (ts, a) => madvise(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.brk, (ts, a) => brk(ts, ptr(a[0]))],
-  [NR.msync, () => 0],
+  [NR.msync, (ts, a) => msync(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.mlock, () => 0],
   [NR.munlock, () => 0],
   [NR.membarrier, () => 0],

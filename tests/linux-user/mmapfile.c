@@ -19,6 +19,27 @@ int main(int argc, char **argv) {
   munmap(p, 12000);
   munmap(q, 8192);
   close(fd);
+  /* MAP_SHARED: writes reach the file, two mappings of it see each other, write() shows. */
+  fd = open("s.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  ftruncate(fd, 8192);
+  char *s1 = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  char *s2 = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  strcpy(s1 + 4096, "shared write");
+  printf("second mapping sees: %s\n", s2 + 4096);
+  printf("msync: %d\n", msync(s1, 8192, MS_SYNC));
+  char buf[16] = {0};
+  pread(fd, buf, 12, 4096);
+  printf("file after msync: %s\n", buf);
+  s2[0] = 'Q';
+  munmap(s1, 8192);
+  munmap(s2, 8192);
+  pread(fd, buf, 1, 0);
+  printf("file after munmap: %c\n", buf[0]);
+  char *s3 = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  pwrite(fd, "W", 1, 1);
+  printf("mapping sees write(): %c\n", s3[1]);
+  munmap(s3, 4096);
+  close(fd);
   size_t big = 300u << 20;
   unsigned char *b = malloc(big);
   memset(b, 0xab, big);
