@@ -100,3 +100,9 @@ test('host SIGINT reaches the guest handler, SIGTERM kills like qemu-riscv64', {
   assert.equal(want.signal, 'SIGTERM');
   assert.deepEqual(got, want);
 });
+
+test('vfork suspends the parent until the child exec\'s or exits (Linux rule; qemu-riscv64 runs vfork as fork)', { skip: missing ? `${missing} not installed` : false }, () => {
+  const prog = build('vfork', [], true);
+  const got = run(process.execPath, [cli], prog, [], tmp);
+  assert.deepEqual(got, { stdout: 'child before exec\nparent resumed\nchild status 3\nsecond child status 5\n', stderr: '', status: 0, signal: null });
+});

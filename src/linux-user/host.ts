@@ -52,6 +52,8 @@ export interface SpawnRequest {
   /** Host fd to place at each guest fd number in the child (-1: closed). */
   fds: number[];
   cwd: string;
+  /** vfork: return only when the child has exec'd or exited (the parent is suspended). */
+  vfork?: boolean;
 }
 
 export interface HostProcess {

@@ -18,6 +18,8 @@ export interface UserRpc {
   /** Tell the main thread the guest's disposition of a host-deliverable signal changed; returns
    * once the host listener is in place (a signal right after sigaction must find it). */
   sigactionChanged(sig: number, kind: 'default' | 'ignore' | 'handler'): void;
+  /** A new program image replaced this process (a vfork parent may go on). */
+  execed?(): void;
 }
 
 export interface UserOptions {

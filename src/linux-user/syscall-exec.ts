@@ -15,7 +15,7 @@ import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
 import type { GuestMM } from './mmap.js';
 
-const CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
+const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
 
 export function readWholeFile(fs: HostFs, path: string): Uint8Array {
   const fd = fs.open(path, 0, 0);
@@ -54,7 +54,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
     ts.words[ThreadWord.CLEAR_TID] = savedClear;
     ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
   }
-  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: ts.fdt.cwd });
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: ts.fdt.cwd, vfork: (flags & CLONE_VFORK) !== 0 });
   if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
   return pid;
 }
@@ -148,6 +148,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   mapSigtramp(mm);
   resetRegisters(ts, BigInt(img.entry), BigInt(img.sp));
   ts.exe = exe;
+  ts.rpc.execed?.();
   return KEEP_REGS;
 }
 

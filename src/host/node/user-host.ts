@@ -115,7 +115,8 @@ export function closeHostFd(fd: number): void {
 export type UserMessage =
   | { op: 'start'; slot: number }
   | { op: 'stopOthers'; slot: number }
-  | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string }
+  | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
+  | { op: 'execed' }
   | { op: 'wait'; slot: number; pid: number; nohang: boolean }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
@@ -155,7 +156,7 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);
       fs.writeFileSync(imagePath, req.image, { mode: 0o600 });
-      const [pid] = rpc({ op: 'spawn', slot, imagePath, fds: req.fds, cwd: req.cwd });
+      const [pid] = rpc({ op: 'spawn', slot, imagePath, fds: req.fds, cwd: req.cwd, vfork: req.vfork ?? false });
       if (pid < 0) throw Object.assign(new Error('spawn failed'), { errno: pid });
       return pid;
     },

@@ -137,7 +137,8 @@ class Supervisor {
         this.mm.kw[KernelWord.THREAD_COUNT] = 1;
         answerRpc(this.words(m.slot), 0);
         break;
-      case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd); break;
+      case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
+      case 'execed': this.releaseVforkParent(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
@@ -152,9 +153,18 @@ class Supervisor {
     words.fill(0);
   }
 
-  spawn(slot: number, imagePath: string, fds: number[], cwd: string): void {
+  /** A vfork child tells its parent (over the IPC channel) that it exec'd: the parent goes on. */
+  releaseVforkParent(): void {
+    if (!process.send) return;
+    process.send('execed');
+    process.disconnect();
+  }
+
+  spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean): void {
     const stdio: StdioOptions = fds.map((h) => (h >= 0 ? h : 'ignore'));
     while (stdio.length < 3) stdio.push('ignore');
+    // vfork: an IPC channel past the guest's fds says when the child exec'd.
+    if (vfork) stdio.push('ipc');
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
@@ -165,7 +175,14 @@ class Supervisor {
     const pid = child.pid ?? -1;
     if (pid < 0) { answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
+    let suspended = vfork;
+    const release = () => { if (suspended) { suspended = false; answerRpc(this.words(slot), pid); } };
+    if (vfork) {
+      child.on('message', release);
+      child.on('disconnect', release);
+    }
     child.on('exit', (code, signal) => {
+      release();
       const sig = signal ? SIGNAL_NAMES[signal] ?? 9 : 0;
       this.zombies.push([pid, sig ? sig : (code ?? 0) << 8]);
       this.children.delete(pid);
@@ -173,7 +190,7 @@ class Supervisor {
       this.pokeThreads();
       this.serveWaits(false);
     });
-    answerRpc(this.words(slot), pid);
+    if (!vfork) answerRpc(this.words(slot), pid);
   }
 
   /** Answer waiters whose child is ready; with `nohang`, also the newest waiter with 0. */

@@ -37,6 +37,7 @@ function main(): void {
     startThread: (slot) => port.postMessage({ op: 'start', slot }),
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
     sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
+    execed: () => port.postMessage({ op: 'execed' }),
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
   setResetRegisters((t, pc, sp) => {
