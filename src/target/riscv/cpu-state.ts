@@ -14,6 +14,10 @@ interface FieldSpec { name: string; type: FieldType; count?: number }
 /** Number of soft-TLB entries per (mmu index, access kind): direct-mapped by vpn & (N-1). */
 export const TLB_ENTRIES = 256;
 export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
+/** Block-compiler tables in the state block (see the tb_* fields). */
+export const TB_HOT_MAX = 32;
+export const TB_JMP_ENTRIES = 4096;
+
 /** Access kinds, one TLB each (TinyEMU/QEMU style). */
 export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
 export const TLB_KIND_COUNT = 3;
@@ -85,6 +89,16 @@ const FIELDS: FieldSpec[] = [
   /** mip.SEIP as software wrote it (0 or 1); the PLIC's line is the SEIP bit of `mip`, and
    * reads of mip see the OR of the two (QEMU's software_seip / external_seip). */
   { name: 'software_seip', type: 'i32' },
+  // Block compiler (tb-cache.ts, interpreter.ts's dispatcher).
+  /** Executions of a block start before it is queued for compilation; 0 = compiler off. */
+  { name: 'tb_threshold', type: 'i32' },
+  /** Entries used in tb_hot. */
+  { name: 'tb_hot_n', type: 'i32' },
+  /** Block start pcs that reached the threshold, compiled in a batch when run() returns. */
+  { name: 'tb_hot', type: 'i64', count: TB_HOT_MAX },
+  /** QEMU's tb_jmp_cache: direct-mapped by pc, TB_JMP_ENTRIES of
+   * { pc tag i64, table index i32 (0 = not compiled), execution count i32 }. */
+  { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 },
 ];
 
 export interface FieldInfo { offset: number; type: FieldType; count: number }
