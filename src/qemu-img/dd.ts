@@ -30,8 +30,9 @@ export async function imgDd(env: ImgEnv, argv: string[]): Promise<number> {
   try {
     const start = skip * bsz;
     if (start > src.getLength()) throw new QemuError(`cannot skip to specified offset`);
-    let size = src.getLength() - start;
-    if (count >= 0) size = Math.min(size, count * bsz);
+    // As qemu-img dd: count limits the input blocks counted from offset 0, skipped ones included.
+    const end = count >= 0 ? Math.min(src.getLength(), count * bsz) : src.getLength();
+    const size = Math.max(0, end - start);
     await env.create(outFmt, outName, size, parseCreateOpts([]));
     dst = await imgOpen(env, { filename: outName, fmt: outFmt, readOnly: false });
     const buf = new Uint8Array(Math.max(bsz, 1 << 20) - (Math.max(bsz, 1 << 20) % bsz));

@@ -71,7 +71,7 @@ export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
       const order = Math.log2(Number(o.get('refcount_bits') ?? '16'));
       const vsize = roundUp(size, cs);
       const prealloc = o.get('preallocation') ?? 'off';
-      let data = src ? await allocatedBytes(src, cs) : vsize;
+      let data = src ? await allocatedBytes(src, cs) : 0;
       if (prealloc === 'full' || prealloc === 'falloc') data = vsize;
       full = qcow2PreallocSize(vsize, cs, order);
       required = full - vsize + data;
