@@ -106,3 +106,27 @@ test('vfork suspends the parent until the child exec\'s or exits (Linux rule; qe
   const got = run(process.execPath, [cli], prog, [], tmp);
   assert.deepEqual(got, { stdout: 'child before exec\nparent resumed\nchild status 3\nsecond child status 5\n', stderr: '', status: 0, signal: null });
 });
+
+/** -strace lines without what differs between two runs: pids, addresses, big numbers. */
+function normalizeStrace(text, work) {
+  return text.split('\n').filter((l) => l !== '').map((l) => l.split(work).join('WORK')
+    .replace(/^\d+ /, '').replace(/0x[0-9a-f]{6,}/g, 'ADDR').replace(/\b\d{6,}\b/g, 'N')
+    .replace(/si_pid=\d+/, 'si_pid=P').replace(/\) = \d{4,}$/, ') = PID').replace(/kill\(\d+(,\d+)?/, 'kill(PID'));
+}
+
+for (const name of ['strace-mix', 'fileio']) {
+  test(`-strace of ${name} matches qemu-riscv64's`, { skip: missing ? `${missing} not installed` : false }, () => {
+    const prog = build(name, [], true);
+    const side = (cmd, pre) => {
+      const work = path.join(tmp, `strace-${name}-${cmd === 'qemu-riscv64' ? 'q' : 't'}`);
+      fs.rmSync(work, { recursive: true, force: true });
+      fs.mkdirSync(work);
+      const r = spawnSync(cmd, [...pre, '-strace', prog, work], { encoding: 'utf8', cwd: work, timeout: 60000 });
+      return { out: r.stdout, status: r.status, strace: normalizeStrace(r.stderr, work) };
+    };
+    const want = side('qemu-riscv64', []);
+    const got = side(process.execPath, [cli]);
+    assert.ok(want.strace.length > 30, 'qemu printed a trace');
+    assert.deepEqual(got, want);
+  });
+}

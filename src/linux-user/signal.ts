@@ -7,13 +7,14 @@ import { int, KEEP_REGS, ptr, RestartSyscall, type SyscallTable } from './syscal
 import type { TaskState } from './qemu.js';
 import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layout.js';
 import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
+import { straceSignal } from './strace.js';
 
 export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIGTRAP = 5, TARGET_SIGABRT = 6;
 export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
 export const TARGET_SIGTERM = 15, TARGET_SIGCHLD = 17, TARGET_SIGSTOP = 19;
 const SIG_DFL = 0n, SIG_IGN = 1n;
-const SA_RESTART = 0x10000000n, SA_SIGINFO = 4n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
-const SS_ONSTACK = 1, SS_DISABLE = 2;
+const SA_RESTART = 0x10000000n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
+const SS_ONSTACK = 1, SS_DISABLE = 2, SI_TKILL = -6;
 
 /** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
 const DEFAULT_IGNORE = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
@@ -102,6 +103,8 @@ export function processPendingSignals(ts: TaskState): void {
     const info = pendingInfo.get(sig) ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
     pendingInfo.delete(sig);
     const act = getAction(ts.mm, sig);
+    const ignored = act.handler === SIG_IGN || (act.handler === SIG_DFL && DEFAULT_IGNORE.has(sig));
+    if (ts.opts.strace && !ignored) ts.proc.log(straceSignal(info));
     if (act.handler === SIG_IGN && sig !== TARGET_SIGKILL) continue;
     if (act.handler === SIG_DFL || sig === TARGET_SIGKILL) {
       if (DEFAULT_IGNORE.has(sig)) continue;
@@ -172,8 +175,9 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   env.setGpr(1, BigInt(SIGTRAMP_PAGE));
   env.setGpr(2, BigInt(frame));
   env.setGpr(10, BigInt(sig));
-  env.setGpr(11, flags & SA_SIGINFO ? BigInt(frame + FRAME_INFO) : 0n);
-  env.setGpr(12, flags & SA_SIGINFO ? BigInt(uc) : 0n);
+  // Linux (and QEMU) pass the siginfo and ucontext pointers to every handler.
+  env.setGpr(11, BigInt(frame + FRAME_INFO));
+  env.setGpr(12, BigInt(uc));
   env.pc = handler;
 }
 
@@ -308,7 +312,7 @@ function kill(ts: TaskState, pid: number, sig: number): number {
 function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
   if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
   if (sig === 0) return 0;
-  if (tid === ts.tid) { raiseSignal(ts, sig); return 0; }
+  if (tid === ts.tid) { raiseSignal(ts, sig, { signo: sig, code: SI_TKILL, pid: ts.proc.pid, uid: ts.proc.uid }); return 0; }
   return raiseInThread(ts, tid, sig);
 }
 

@@ -12,6 +12,7 @@ import { pageAlignUp, protToFlags } from './mmap.js';
 
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+const MMAP_MIN_ADDR = 0x10000;
 
 /** Call `fn` on each run of host-shared pages in [addr, addr+len) with a view of its memory. */
 function sharedRuns(ts: TaskState, addr: number, len: number, fn: (view: Uint8Array, first: number, end: number) => void): void {
@@ -63,6 +64,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     let start: number;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
       if (addr + size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
+      if (addr < MMAP_MIN_ADDR) throw new SyscallError(Errno.EPERM); // Linux's vm.mmap_min_addr
       if (flags & MAP_FIXED_NOREPLACE && !mm.rangeFree(addr, size)) throw new SyscallError(Errno.EEXIST);
       start = addr;
     } else if (addr !== 0 && addr + size <= MMAP_BASE && mm.rangeFree(addr, size)) {

@@ -177,7 +177,8 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.mincore, () => -Errno.ENOSYS],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],
-  [NR.set_robust_list, () => 0],
+  // QEMU's answer (robust futex lists need the kernel to walk them at thread death).
+  [NR.set_robust_list, () => -38],
   [NR.get_robust_list, () => -Errno.ENOSYS],
   [NR.clock_settime, () => -Errno.EPERM],
   [NR.timer_create, () => -Errno.ENOSYS],

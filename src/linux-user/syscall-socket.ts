@@ -15,7 +15,7 @@ const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1;
-const MAX_ADDR = 128, MAX_OPT = 1024, MAX_CONTROL = 65536, MAX_IOV = 1024;
+const SUN_PATH_MAX = 108, MAX_ADDR = 128, MAX_OPT = 1024, MAX_CONTROL = 65536, MAX_IOV = 1024;
 
 function sys(ts: TaskState): HostSys {
   if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
@@ -40,15 +40,45 @@ function socketpair(ts: TaskState, domain: number, type: number, proto: number, 
   return 0;
 }
 
-/** A guest sockaddr in (copied; lengths beyond any family's: EINVAL as Linux). */
+/** A guest sockaddr in (copied; lengths beyond any family's: EINVAL as Linux). A relative
+ * AF_UNIX path is made absolute against the guest's cwd (the host process has its own). */
 function addrIn(ts: TaskState, addr: number, len: number): Uint8Array {
   if (len < 0 || len > MAX_ADDR) throw new SyscallError(Errno.EINVAL);
-  return ts.mm.read(addr, len);
+  const a = ts.mm.read(addr, len);
+  if (len <= 2 || a[0] !== AF_UNIX || a[1] !== 0 || a[2] === 0 || a[2] === 0x2f) return a;
+  const end = a.indexOf(0, 2);
+  const rel = new TextDecoder().decode(a.subarray(2, end < 0 ? len : end));
+  const absPath = ts.fdt.cwd.replace(/\/$/, '') + '/' + rel;
+  relativeNames.set(absPath, rel);
+  const abs = new TextEncoder().encode(absPath);
+  if (abs.length > SUN_PATH_MAX - 1) throw new SyscallError(Errno.ENAMETOOLONG);
+  const out = new Uint8Array(2 + abs.length + 1);
+  out.set(a.subarray(0, 2));
+  out.set(abs, 2);
+  return out;
+}
+
+/** Absolute host paths addrIn made from relative guest ones (this thread's; enough for the
+ * usual bind-then-getsockname, other threads see the absolute path). */
+const relativeNames = new Map<string, string>();
+
+/** The reverse of addrIn for addresses the host reports: the guest's relative path again. */
+function unixOut(ts: TaskState, buf: Uint8Array, len: number): number {
+  if (len <= 3 || buf[0] !== AF_UNIX || buf[1] !== 0 || buf[2] !== 0x2f) return len;
+  const end = buf.indexOf(0, 2);
+  const path = new TextDecoder().decode(buf.subarray(2, end < 0 || end > len ? len : end));
+  const relPath = relativeNames.get(path);
+  if (relPath === undefined) return len;
+  const rel = new TextEncoder().encode(relPath);
+  buf.fill(0, 2);
+  buf.set(rel, 2);
+  return 2 + rel.length + 1;
 }
 
 /** Copy a host address out to the guest's (addr, *addrlen): truncated, full length reported. */
 function addrOut(ts: TaskState, addr: number, lenp: number, buf: Uint8Array, len: number): void {
   if (addr === 0) return;
+  len = unixOut(ts, buf, len);
   const room = ts.mm.i32at(lenp);
   ts.mm.write(addr, buf.subarray(0, Math.min(len, room, buf.length)));
   ts.mm.setU32(lenp, len);
@@ -166,8 +196,9 @@ function recvmsg(ts: TaskState, fd: number, msgp: number, flags: number): number
   const out = new Int32Array(3);
   const n = check(s.recvmsg(h, iov, name, control, flags & ~MSG_CMSG_CLOEXEC, out));
   if (name) {
-    ts.mm.write(m.name, name.subarray(0, Math.min(out[0], m.namelen, MAX_ADDR)));
-    ts.mm.setU32(msgp + 8, out[0]);
+    const nlen = unixOut(ts, name, out[0]);
+    ts.mm.write(m.name, name.subarray(0, Math.min(nlen, m.namelen, MAX_ADDR)));
+    ts.mm.setU32(msgp + 8, nlen);
   }
   if (control) {
     const cloexec = (flags & MSG_CMSG_CLOEXEC) !== 0;

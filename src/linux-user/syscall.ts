@@ -35,8 +35,9 @@ export function doSyscall(ts: TaskState): void {
   let line = '';
   if (ts.opts.strace) {
     line = straceEnter(ts.mm, ts.proc.pid, nr, args);
-    // Calls that may not return print their line first, as QEMU does.
-    if (nr === 93 || nr === 94 || nr === 221) { ts.proc.log(line + '\n'); line = ''; }
+    // Calls that may not return print their line first, as QEMU does (exit: no result at all).
+    if (nr === 93 || nr === 94) { ts.proc.log(line + '\n'); line = ''; }
+    if (nr === 221) { ts.proc.log(line); line = ' '; }
   }
   let ret: number | bigint | typeof KEEP_REGS;
   const fn = TABLE.get(nr);
@@ -49,18 +50,20 @@ export function doSyscall(ts: TaskState): void {
     } catch (e) {
       if (e instanceof ThreadExit) throw e;
       if (e instanceof RestartSyscall) {
-        if (line) ts.proc.log(line + ' = -1 errno=512 (ERESTARTSYS)\n');
+        if (line) ts.proc.log(line.trim() + straceExit(-512n, nr));
         return;
       }
       ret = -errnoOf(e);
     }
   }
   if (ret === KEEP_REGS) {
-    if (line) ts.proc.log(line + straceExit(env.getGpr(10)));
+    // execve succeeded; rt_sigreturn as QEMU says it; the others were interrupted (-EINTR).
+    const shown = nr === 221 ? 0n : nr === 139 ? -513n : BigInt(-Errno.EINTR);
+    if (line) ts.proc.log(line.trim() + straceExit(shown, nr));
     return;
   }
   const v = BigInt.asUintN(64, BigInt(ret));
   env.setGpr(10, v);
   env.pc = env.pc + 4n;
-  if (line) ts.proc.log(line + straceExit(v));
+  if (line) ts.proc.log(line.trim() + straceExit(v, nr));
 }
