@@ -120,6 +120,8 @@ export class FunctionBuilder {
   return_(): void { this.code.byte(0x0f); }
   unreachable(): void { this.code.byte(0x00); }
   call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
+  /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
+  callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
   drop(): void { this.code.byte(0x1a); }
   select(): void { this.code.byte(0x1b); }
 
@@ -236,7 +238,7 @@ export class FunctionBuilder {
 
 export const enum AtomicRmw { ADD = 0x1e, SUB = 0x25, AND = 0x2c, OR = 0x33, XOR = 0x3a, XCHG = 0x41 }
 
-interface FuncType { params: readonly ValType[]; results: readonly ValType[] }
+export interface FuncType { params: readonly ValType[]; results: readonly ValType[] }
 
 /** Module assembly: function imports, one imported shared memory, defined functions, exports. */
 export class ModuleBuilder {
@@ -244,8 +246,10 @@ export class ModuleBuilder {
   private readonly imports: { module: string; name: string; type: number }[] = [];
   private readonly funcs: { type: number; fb: FunctionBuilder | null; exportName?: string }[] = [];
   private memoryImport: { module: string; name: string; maxPages: number } | null = null;
+  private tableImport: { module: string; name: string } | null = null;
 
-  private typeIndex(t: FuncType): number {
+  /** Index of a function type (added when new), for call_indirect. */
+  typeIndex(t: FuncType): number {
     const key = (x: FuncType) => `${x.params.join(',')}:${x.results.join(',')}`;
     const k = key(t);
     const i = this.types.findIndex((x) => key(x) === k);
@@ -256,6 +260,11 @@ export class ModuleBuilder {
 
   importMemory(module: string, name: string, maxPages = 65536): void {
     this.memoryImport = { module, name, maxPages };
+  }
+
+  /** Import a funcref table (table 0, growable) for call_indirect. */
+  importTable(module: string, name: string): void {
+    this.tableImport = { module, name };
   }
 
   /** Import a host function; returns its function index. All imports must precede defines. */
@@ -284,8 +293,12 @@ export class ModuleBuilder {
     }
     out.section(1, types);
     const imps = new ByteSink();
-    imps.u32(this.imports.length + (this.memoryImport ? 1 : 0));
+    imps.u32(this.imports.length + (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0));
     for (const im of this.imports) { imps.name(im.module); imps.name(im.name); imps.byte(0x00); imps.u32(im.type); }
+    if (this.tableImport) {
+      imps.name(this.tableImport.module); imps.name(this.tableImport.name);
+      imps.byte(0x01); imps.byte(0x70); imps.byte(0x00); imps.u32(0); // funcref, min 0, no max
+    }
     if (this.memoryImport) {
       imps.name(this.memoryImport.module); imps.name(this.memoryImport.name);
       imps.byte(0x02); imps.byte(0x03); imps.u32(0); imps.u32(this.memoryImport.maxPages); // shared, min 0, max

@@ -6,7 +6,10 @@ import { CPU_STATE_SIZE, CPURISCVState, STATE, TlbKind } from './cpu-state.js';
 import { riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu-ldst.js';
 import { helperFp } from './fpu_helper.js';
 import { CpuExit, type RISCVHart } from './hart.js';
-import { buildInterpreter } from './interpreter.js';
+import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
+import { TBCache } from './tb-cache.js';
+import { MEMOP_RVC } from './translate.js';
+import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { riscvCsrrw } from './csr.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
@@ -31,31 +34,52 @@ export function riscvInterpreterModule(): WebAssembly.Module {
 /** Helper statuses seen by generated code. */
 const enum St { NEXT = 0, RELOAD = 1, EXIT = 2 }
 const MIP = STATE.mip.offset;
+/** A partly filled hot queue is compiled after this many run() calls. */
+const HOT_WAIT_RUNS = 8;
 
-export class RISCVCPU implements RISCVHart {
-  readonly env: CPURISCVState;
-  private readonly runFn: (env: number, budget: number) => number;
-  private readonly i32: Int32Array;
-  /** The wasm imports bound to this hart (the interpreter's; translated blocks use the same). */
+/**
+ * What the harts of one guest memory share on this thread: the wasm imports (helpers act on the
+ * hart now running, `cur`), the interpreter instance and the translated-block cache.
+ */
+class TcgRuntime {
+  cur: RISCVCPU | null = null;
+  readonly envs: CPURISCVState[] = [];
+  readonly tbs: TBCache;
   readonly imports: WebAssembly.Imports;
+  readonly runFn: (env: number, budget: number) => number;
 
-  constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
-    const env = (this.env = new CPURISCVState(as, base, hartid));
-    env.rdtime = rdtime;
-    this.i32 = new Int32Array(as.memory.buffer);
-    const helper = (fn: (e: CPURISCVState) => number) => () => this.status(fn(env));
-    const imports = (this.imports = {
+  constructor(as: AddressSpace) {
+    this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
+      tcgOptions.oneInsnPerTb ? 1 : undefined);
+    const tbs = this.tbs;
+    const cpu = (): RISCVCPU => this.cur as RISCVCPU;
+    const helper = (fn: (e: CPURISCVState) => number) => () => cpu().status(fn(cpu().env));
+    this.imports = {
       env: {
         memory: as.memory,
-        slowLoad: (lo: number, hi: number, op: number) => riscvSlowLoad(env, lo, hi, op),
-        slowStore: (lo: number, hi: number, op: number) => riscvSlowStore(env, lo, hi, op),
-        xlate: (lo: number, hi: number, kind: TlbKind, size: number) => riscvXlate(env, lo, hi, kind, size),
-        raise: (cause: number, lo: number, hi: number) =>
-          riscvRaiseException(env, cause, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)),
+        tbs: tbs.table,
+        slowLoad: (lo: number, hi: number, op: number) => riscvSlowLoad(cpu().env, lo, hi, op),
+        slowStore: (lo: number, hi: number, op: number) => {
+          const c = cpu(), env = c.env;
+          const pc = tbs.hasCode ? env.pc : 0n;
+          const s = riscvSlowStore(env, lo, hi, op);
+          // A store into translated code: drop it and leave the block after this instruction.
+          if (s === 0 && tbs.hasCode && tbs.noteStore(env, vaOf(lo, hi), 1 << (op & 3))) {
+            return c.completed(pc, op & MEMOP_RVC ? 2 : 4);
+          }
+          return s;
+        },
+        xlate: (lo: number, hi: number, kind: TlbKind, size: number) => {
+          const host = riscvXlate(cpu().env, lo, hi, kind, size);
+          if (host >= 0 && kind === TlbKind.STORE && tbs.hasCode) tbs.invalidateHostRange(host, size);
+          return host;
+        },
+        raise: (cause: number, lo: number, hi: number) => riscvRaiseException(cpu().env, cause, vaOf(lo, hi)),
         csr: (csrno: number, rd: number, op: number, writes: number, insn: number) => {
+          const c = cpu(), env = c.env;
           const pc = env.pc;
           const s = riscvCsrrw(env, csrno, rd, env.get64('scratch'), op, writes !== 0, insn);
-          return s === St.RELOAD ? this.completed(pc, 4) : this.status(s);
+          return s === St.RELOAD ? c.completed(pc, 4) : c.status(s);
         },
         mret: helper(riscvHelperMret),
         sret: helper(riscvHelperSret),
@@ -64,29 +88,70 @@ export class RISCVCPU implements RISCVHart {
         ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),
         sfence: (rs1: number, rs2: number) => {
+          const c = cpu(), env = c.env;
           const pc = env.pc;
           const s = riscvHelperSfenceVma(env, rs1, rs2);
-          return s === St.RELOAD ? this.completed(pc, 4) : this.status(s);
+          return s === St.RELOAD ? c.completed(pc, 4) : c.status(s);
         },
         fp: (op: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number) =>
-          (helperFp(env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
-        fetchSlow: () => riscvFetchSlow(env),
-        restart: (status: number) => this.onRestart(status),
+          (helperFp(cpu().env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
+        fetchSlow: () => riscvFetchSlow(cpu().env),
+        restart: (status: number) => cpu().onRestart(status),
       },
-    });
-    const inst = new WebAssembly.Instance(riscvInterpreterModule(), imports);
+    };
+    const inst = new WebAssembly.Instance(riscvInterpreterModule(), this.imports);
     this.runFn = inst.exports.run as (env: number, budget: number) => number;
+    // Translated blocks call the interpreter's M-extension runtime.
+    this.imports.rvm = inst.exports;
+    as.onRamWrite = (pa, len) => {
+      if (!tbs.hasCode) return;
+      const host = as.ramHostOffset(pa, len);
+      if (host >= 0) tbs.invalidateHostRange(host, len);
+    };
+  }
+}
+
+const runtimes = new WeakMap<AddressSpace, TcgRuntime>();
+function runtimeOf(as: AddressSpace): TcgRuntime {
+  let rt = runtimes.get(as);
+  if (!rt) runtimes.set(as, (rt = new TcgRuntime(as)));
+  return rt;
+}
+
+const vaOf = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+
+export class RISCVCPU implements RISCVHart {
+  readonly env: CPURISCVState;
+  private readonly rt: TcgRuntime;
+  private readonly i32: Int32Array;
+  private readonly threshold: number;
+  /** run() calls since the hot queue last got compiled. */
+  private hotWait = 0;
+
+  constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
+    const env = (this.env = new CPURISCVState(as, base, hartid));
+    env.rdtime = rdtime;
+    this.i32 = new Int32Array(as.memory.buffer);
+    this.rt = runtimeOf(as);
+    this.rt.envs.push(env);
+    this.threshold = tcgOptions.enabled ? tcgOptions.threshold : 0;
+    env.set32('tb_threshold', this.threshold);
   }
 
+  /** The wasm imports (bound to whichever hart runs), for tests that instantiate blocks. */
+  get imports(): WebAssembly.Imports { this.rt.cur = this; return this.rt.imports; }
+  /** The translated-block cache this hart uses (shared by the harts of its memory). */
+  get tbCache(): TBCache { return this.rt.tbs; }
+
   /** A helper's status (op_helper.ts's HelperStatus) as generated code sees it. */
-  private status(s: number): number {
+  status(s: number): number {
     if (s === HelperStatus.WFI) return St.EXIT + CpuExit.WFI;
     if (s === HelperStatus.ECALL) return St.EXIT + CpuExit.ECALL;
     return s;
   }
 
   /** Status 1 after an instruction that completed (not a trap: pc unchanged): go to next pc. */
-  private completed(pc: bigint, ilen: number): number {
+  completed(pc: bigint, ilen: number): number {
     const env = this.env;
     if (env.pc === pc) {
       env.pc = pc + BigInt(ilen);
@@ -96,7 +161,7 @@ export class RISCVCPU implements RISCVHart {
   }
 
   /** At run() entry and after every reload: leave if asked, else take a pending interrupt. */
-  private onRestart(status: number): number {
+  onRestart(status: number): number {
     const env = this.env;
     if (status >= St.EXIT) return status - St.EXIT;
     if (env.get32('exit_request')) {
@@ -117,6 +182,7 @@ export class RISCVCPU implements RISCVHart {
     env.as.bytes.fill(0, env.base, env.base + CPU_STATE_SIZE);
     env.set64('mip', mip);
     env.set64('mhartid', BigInt(this.hartid));
+    env.set32('tb_threshold', this.threshold);
     riscvCpuReset(env, resetVector);
   }
 
@@ -132,11 +198,24 @@ export class RISCVCPU implements RISCVHart {
   }
 
   run(budget: number): CpuExit {
-    const env = this.env;
+    const env = this.env, rt = this.rt;
     env.set32('exit_request', 0);
     env.set32('load_res_valid', 0);
-    const r = this.runFn(env.base, budget >>> 0 || 1);
-    return r;
+    rt.cur = this;
+    const instretLo = (env.base + STATE.instret.offset) >> 2;
+    let left = budget >>> 0 || 1;
+    for (;;) {
+      const i0 = this.i32[instretLo];
+      const r = rt.runFn(env.base, left);
+      // Batches: a full queue, or what waited a few slices (compiling costs per module).
+      if (r === EXIT_COMPILE || (env.get32('tb_hot_n') && ++this.hotWait >= HOT_WAIT_RUNS)) {
+        this.hotWait = 0;
+        rt.tbs.compileHot(env);
+      }
+      if (r !== EXIT_COMPILE) return r;
+      left -= Math.max(1, (this.i32[instretLo] - i0) | 0);
+      if (left <= 0) return CpuExit.BUDGET;
+    }
   }
 }
 

@@ -12,14 +12,17 @@
 //            dispatch(insn) -> done4 (pc += 4) | done2 (pc += 2) | jumped (pc set; exit_request?)
 //                            | illegal (raise, restart) | restart (helper status != 0)
 //            rem--; goto next
-import { ModuleBuilder, ValType, type FunctionBuilder, type Local } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
+import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
+import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, buildDecodeTree, dynArgs, emitDecodeTree } from './decode.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
 import { addRvmRuntime } from './rvm-runtime.js';
 import type { TransFn } from './trans_rvi.js';
 import { DisasContext, type Helpers, PAGE_MASK, SCRATCH } from './translate.js';
+
+/** Status of a translated block whose page mapping changed (translate-block.ts). */
+export const TB_MISS = 64;
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const TLB_KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
@@ -40,28 +43,34 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['restart', [I32], [I32]],
 ];
 
+/** run()'s return value when the hot queue is full: cpu.ts compiles it and calls run() again. */
+export const EXIT_COMPILE = 100;
+
 export function buildInterpreter(): Uint8Array {
   const mb = new ModuleBuilder();
   const imp: Record<string, number> = {};
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
   mb.importMemory('env', 'memory');
-  const rvm = addRvmRuntime(mb);
+  mb.importTable('env', 'tbs');
+  const tbType = mb.typeIndex({ params: [I32], results: [I32] });
+  const rvm = addRvmRuntime(mb, true);
   const { fb } = mb.defineFunction([I32, I32], [I32], 'run');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, fp: imp.fp, ...rvm,
   };
-  emitRun(fb, h, imp.fetchSlow, imp.restart);
+  emitRun(fb, h, imp.fetchSlow, imp.restart, tbType);
   return mb.bytes();
 }
 
-function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number): void {
+function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number, tbType: number): void {
   const env = fb.param(0), budget = fb.param(1);
   const pc = fb.local(I64), insn = fb.local(I32), rem = fb.local(I32), synced = fb.local(I32);
   const status = fb.local(I32), fpage = fb.local(I64), fbase = fb.local(I32);
   const tlbData = fb.local(I32), tlbFetch = fb.local(I32), off = fb.local(I32), e = fb.local(I32);
   const r = fb.local(I32);
+  const boundary = fb.local(I32);
 
   // +1: the entry pass through restart is charged like any other.
   fb.get(budget); fb.i32Const(1); fb.i32Add(); fb.tee(rem); fb.set(synced);
@@ -80,6 +89,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.i64Const(-1); fb.set(fpage);
   tlbBase(fb, env, 'mmu_idx_data', 0, tlbData);
   tlbBase(fb, env, 'mmu_idx_fetch', TlbKind.FETCH * TLB_KIND_BYTES, tlbFetch);
+  fb.i32Const(1); fb.set(boundary);
 
   const next = fb.loop();
   // Budget used up: leave with an exact pc.
@@ -88,6 +98,11 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   ctx0.syncInstret();
   fb.i32Const(0); fb.return_();
+  fb.end();
+  fb.get(boundary);
+  fb.if_();
+  fb.i32Const(0); fb.set(boundary);
+  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0 });
   fb.end();
   emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
 
@@ -126,6 +141,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   fb.i32Const(1); fb.set(status); fb.br(restart);
   fb.end();
+  fb.i32Const(1); fb.set(boundary);
   fb.end(); // count
   fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
   fb.br(next);
@@ -171,4 +187,83 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
   fb.call(fetchSlow); fb.tee(status); fb.brIf(restart);
   fb.get(env); fb.i32Load(SCRATCH); fb.set(insn);
   fb.end();
+}
+
+interface DispatchLocals {
+  fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: Local; status: Local; boundary: Local;
+  restart: Label; next: Label; tbType: number; ctx: DisasContext;
+}
+
+/**
+ * At a block boundary (after a jump, a restart or a translated block): QEMU's tb_jmp_cache
+ * lookup, translated blocks run back to back from here without returning to JavaScript.
+ *   if (state.tb_threshold) {
+ *     e = &tb_jmp[(pc >> 1) & (N-1)]; if (e.tag != pc) *e = { pc, idx 0, count 0 }
+ *     while (e.idx) {                       // a translated block
+ *       state.pc = pc; state.budget = rem; st = tbs[e.idx](env); rem -= retired; pc = state.pc
+ *       if (st == 0) { exit_request ? restart : next boundary }
+ *       if (st == TB_MISS) { e.idx = e.count = 0; interpret }  else restart(st)
+ *     }
+ *     if (++e.count == threshold) queue pc in tb_hot; full -> return EXIT_COMPILE
+ *   }
+ */
+function emitDispatch(d: DispatchLocals): void {
+  const { fb, env, pc, rem, synced, status } = d;
+  const jc = fb.local(I32), idx = fb.local(I32), st = fb.local(I32), n = fb.local(I32);
+  const i0 = fb.local(I64);
+  fb.get(env); fb.i32Load(STATE.tb_threshold.offset);
+  fb.if_();
+  const interp = fb.block();
+  fb.get(env); fb.get(pc); fb.i32WrapI64(); fb.i32Const(3); fb.i32Shl(); fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And();
+  fb.i32Add(); fb.tee(jc); fb.i64Load(STATE.tb_jmp.offset); fb.get(pc); fb.i64Ne();
+  fb.if_();
+  fb.get(jc); fb.get(pc); fb.i64Store(STATE.tb_jmp.offset);
+  fb.get(jc); fb.i64Const(0); fb.i64Store(STATE.tb_jmp.offset + 8);
+  fb.end();
+  fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(idx);
+  fb.if_();
+  d.ctx.syncInstret();
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  fb.get(env); fb.get(rem); fb.i32Store(STATE.budget.offset);
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(i0);
+  fb.get(env); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
+  fb.get(rem); fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
+  fb.tee(rem); fb.i32Const(0); fb.i32LtS();
+  fb.if_(); fb.i32Const(0); fb.set(rem); fb.end();
+  fb.get(rem); fb.set(synced);
+  fb.get(env); fb.i64Load(STATE.pc.offset); fb.set(pc);
+  fb.get(st); fb.i32Eqz();
+  fb.if_();
+  fb.i32Const(1); fb.set(d.boundary);
+  fb.get(env); fb.i32Load(STATE.exit_request.offset);
+  fb.if_(); fb.i32Const(1); fb.set(status); fb.br(d.restart); fb.end();
+  fb.br(d.next);
+  fb.end();
+  fb.get(st); fb.i32Const(TB_MISS); fb.i32Eq();
+  fb.if_();
+  fb.get(jc); fb.i64Const(0); fb.i64Store(STATE.tb_jmp.offset + 8);
+  fb.br(interp);
+  fb.end();
+  fb.get(st); fb.set(status); fb.br(d.restart);
+  fb.end();
+  // Cold: count, and queue the pc for compilation at the threshold.
+  fb.get(jc); fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 12); fb.i32Const(1); fb.i32Add(); fb.tee(n);
+  fb.i32Store(STATE.tb_jmp.offset + 12);
+  fb.get(n); fb.get(env); fb.i32Load(STATE.tb_threshold.offset); fb.i32Eq();
+  fb.if_();
+  fb.get(env); fb.i32Load(STATE.tb_hot_n.offset); fb.tee(n); fb.i32Const(TB_HOT_MAX); fb.i32LtU();
+  fb.if_();
+  fb.get(env); fb.get(n); fb.i32Const(3); fb.i32Shl(); fb.i32Add(); fb.get(pc); fb.i64Store(STATE.tb_hot.offset);
+  fb.get(env); fb.get(n); fb.i32Const(1); fb.i32Add(); fb.tee(n); fb.i32Store(STATE.tb_hot_n.offset);
+  fb.get(n); fb.i32Const(TB_HOT_MAX); fb.i32Eq();
+  fb.if_();
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  d.ctx.syncInstret();
+  fb.i32Const(EXIT_COMPILE); fb.return_();
+  fb.end();
+  fb.end();
+  fb.end();
+  fb.end(); // interp
+  fb.end();
+  fb.release(jc, idx, st, n, i0);
 }

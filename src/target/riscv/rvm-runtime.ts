@@ -61,8 +61,23 @@ function buildDiv(fb: FunctionBuilder, t: ValType, signed: boolean, isRem: boole
   fb.end();
 }
 
-export function addRvmRuntime(mb: ModuleBuilder): RvmRuntime {
-  const f = (t: ValType) => mb.defineFunction([t, t], [t]);
+/** Names and widths of the runtime functions (exported by the interpreter module, imported
+ * by translated-block modules so each batch does not carry its own copy). */
+export const RVM_FUNCS: readonly [keyof RvmRuntime, ValType][] = [
+  ['mulhu', I64], ['mulh', I64], ['mulhsu', I64], ['div', I64], ['divu', I64], ['rem', I64], ['remu', I64],
+  ['divw', I32], ['divuw', I32], ['remw', I32], ['remuw', I32],
+];
+
+/** Import the runtime from module "rvm" (all imports must precede definitions). */
+export function importRvmRuntime(mb: ModuleBuilder): RvmRuntime {
+  const r: Partial<RvmRuntime> = {};
+  for (const [name, t] of RVM_FUNCS) r[name] = mb.importFunction('rvm', name, [t, t], [t]);
+  return r as RvmRuntime;
+}
+
+export function addRvmRuntime(mb: ModuleBuilder, exported = false): RvmRuntime {
+  let n = 0;
+  const f = (t: ValType) => mb.defineFunction([t, t], [t], exported ? RVM_FUNCS[n++][0] : undefined);
   const mulhu = f(I64); buildMulhu(mulhu.fb);
   const mulh = f(I64); buildMulhSigned(mulh.fb, mulhu.index, true);
   const mulhsu = f(I64); buildMulhSigned(mulhsu.fb, mulhu.index, false);

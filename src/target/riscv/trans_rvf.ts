@@ -90,11 +90,13 @@ export function genFpHelper(op: number, dirties: boolean): TransFn {
   return (ctx, a) => {
     const fb: FunctionBuilder = ctx.fb;
     ctx.requireFs();
+    ctx.flushGprs();
     fb.i32Const(op);
     for (const n of ['rd', 'rs1', 'rs2', 'rs3', 'rm']) if (a[n]) ctx.i32(a[n]); else fb.i32Const(0);
     fb.call(ctx.h.fp);
     fb.i32Eqz();
     fb.brIf(ctx.illegalLabel);
+    ctx.reloadGpr(a.rd);
     if (dirties) ctx.markFsDirty();
   };
 }

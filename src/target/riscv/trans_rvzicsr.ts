@@ -18,6 +18,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     ctx.pushInsn();
     fb.call(ctx.h.csr);
     ctx.checkStatus();
+    ctx.reloadGpr(a.rd);
   };
 }
 

@@ -1,62 +1,280 @@
-// The seed of the block compiler: the same trans_* emitters driven with constant operands and a
-// constant pc per instruction, producing one wasm function for a straight-line run of guest
-// instructions. It proves the emitter API works in constant mode; the TB cache, chaining and
-// the execution-count threshold come with the block-compiler issue.
+// The block compiler's code generator (QEMU's translator_loop + tcg backend, in one): the same
+// trans_* emitters as the interpreter, driven with constant operands and a constant pc, build one
+// wasm function per translation block; many blocks go into one module (tb-cache.ts batches).
 //
-// tb(env) -> status: 0 fell through (state.pc = pc after the block), 1 jumped (state.pc =
-// target), 2 illegal instruction at state.pc, 3 a helper asked for a reload (state.pc set).
-import { ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET } from './cpu-state.js';
-import { buildDecodeTree, constArgs, decodeWith } from './decode.js';
+// A block is a run of guest instructions inside one guest page, ending after an unconditional
+// jump, a system instruction (xret, ecall, ebreak, wfi, fence.i, sfence.vma), an undecodable
+// word, the page end or TB_MAX_INSNS. Conditional branches are side exits, so one block covers
+// straight-line code across not-taken branches; a branch back to the block's start is a wasm
+// loop (budget and exit_request checked on each iteration).
+//
+// tb(env) -> status, the dispatcher's contract (interpreter.ts):
+//   prologue: if fetchTlb[idx][slot].tag != pc page || addend != compile-time addend: return MISS
+//             (the guest mapping changed: the interpreter takes over for this pc)
+//             instret0 = state.instret; tlbData = data TLB of mmu_idx_data
+//             x[r] -> local for every register an instruction names (rd/rs1/rs2/rs3)
+//   body:     registers live in locals; before any helper call the written ones are stored back
+//             (helpers and traps see exact state) and state.pc/instret are made exact
+//   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
+//             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
+import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
+import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
+import { type Operand, type Row, buildDecodeTree, constArgs, decodeWith } from './decode.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
-import { INTERP_IMPORTS } from './interpreter.js';
-import { addRvmRuntime } from './rvm-runtime.js';
+import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
+import { importRvmRuntime } from './rvm-runtime.js';
+import { trans as priv } from './trans_privileged.js';
+import { type TransFn, trans as rvi } from './trans_rvi.js';
 import { DisasContext, type Helpers } from './translate.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const tree32 = buildDecodeTree(insn32.rows, 3);
 const tree16 = buildDecodeTree(insn16.rows);
+const GPR = STATE.gpr.offset;
 
-/** Decode the instruction words (32-bit, or 16-bit for RVC) starting at guest `pc`. */
-export function buildStraightLineBlock(words: readonly number[], pc: bigint): Uint8Array {
+/** Longest block (instructions): bounds compile time per block and the loss on early exits. */
+export const TB_MAX_INSNS = 64;
+
+const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, priv.sret, priv.ecall, priv.ebreak,
+  priv.wfi, priv.fence_i, priv.sfence_vma]);
+const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
+const REG_ARGS = ['rd', 'rs1', 'rs2', 'rs3'];
+
+export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
+
+/** What the compiler needs to know about one block. */
+export interface TbSource {
+  pc: bigint;
+  insns: TbInsn[];
+  /** Low 32 bits of the fetch TLB addend the block was translated under. */
+  addendLo: number;
+}
+
+/**
+ * Decode a block at `pc` whose bytes are read by `read16(i)` (the halfword at pc + 2*i, or -1
+ * past the page). Returns [] when not even the first instruction lies wholly in the page.
+ */
+export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS): TbInsn[] {
+  const out: TbInsn[] = [];
+  let h = 0;
+  while (out.length < maxInsns) {
+    const lo = read16(h);
+    if (lo < 0) break;
+    let word = lo, len = 1;
+    if ((lo & 3) === 3) {
+      const hi = read16(h + 1);
+      if (hi < 0) break;
+      word = (lo | (hi << 16)) >>> 0;
+      len = 2;
+    }
+    const row = len === 2 ? decodeWith(tree32, word) : decodeWith(tree16, word);
+    out.push({ row, word, pc: pc + BigInt(h * 2) });
+    h += len;
+    if (!row || ENDS_BLOCK.has(row.trans)) break;
+  }
+  return out;
+}
+
+/** Instruction-list text for -d in_asm style logs is disas.ts's; this is the size estimate. */
+export function tbGuestBytes(tb: TbSource): number {
+  return tb.insns.reduce((n, i) => n + (i.row ? i.row.ilen : (i.word & 3) === 3 ? 4 : 2), 0);
+}
+
+/** DisasContext for constant operands, a constant pc and registers cached in locals. */
+class TbContext extends DisasContext {
+  /** pc of the current instruction and its index in the block. */
+  curPc = 0n;
+  k = 0;
+  /** Target of the current branch when it is a constant (pc + imm). */
+  staticTarget: bigint | null = null;
+  /** Registers stored back at exits and before helpers: every rd the block names (a superset
+   * of what it writes; the others still hold the value loaded at entry). */
+  readonly written = new Set<number>();
+  /** Registers set so far in program order (a superset of those set on any path to here). */
+  readonly dirty = new Set<number>();
+  /** The block branches back to its start: values set late in one iteration are live early in
+   * the next, so flushes store every register in `written`. */
+  loops = false;
+  constructor(fb: FunctionBuilder, env: Local, h: Helpers, dummyPc: Local, tlbData: Local, status: Local,
+    dummy: Local, restart: Label, readonly exitJump: Label, readonly loopTop: Label,
+    readonly startPc: bigint, readonly instret0: Local, readonly nextPc: Local,
+    readonly regs: ReadonlyMap<number, Local>) {
+    super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
+  }
+
+  override pushPc(): void { this.fb.i64Const(this.curPc); }
+  override pushNextPc(): void { this.fb.i64Const(this.curPc + BigInt(this.ilen)); }
+  override syncInstret(): void { this.storeInstret(this.k); }
+  override syncForHelper(): void {
+    const fb = this.fb;
+    fb.get(this.env); fb.i64Const(this.curPc); fb.i64Store(STATE.pc.offset);
+    this.storeInstret(this.k);
+    this.flushGprs();
+  }
+  /** state.instret = instret0 + n */
+  storeInstret(n: number): void {
+    const fb = this.fb;
+    fb.get(this.env); fb.get(this.instret0);
+    if (n) { fb.i64Const(n); fb.i64Add(); }
+    fb.i64Store(STATE.instret.offset);
+  }
+  override flushGprs(): void {
+    const fb = this.fb;
+    for (const r of this.loops ? this.written : this.dirty) {
+      fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8);
+    }
+  }
+  override reloadGpr(r: Operand): void {
+    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    if (!l) return;
+    this.fb.get(this.env); this.fb.i64Load(GPR + r.value * 8); this.fb.set(l);
+  }
+  override getGpr(r: Operand): void {
+    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    if (l) this.fb.get(l); else super.getGpr(r);
+  }
+  override setGpr(rd: Operand, emit: () => void): void {
+    const l = rd.isConst ? this.regs.get(rd.value) : undefined;
+    if (!l) { super.setGpr(rd, emit); return; }
+    emit();
+    this.fb.set(l);
+    this.dirty.add(rd.value);
+  }
+  override jump(emit: () => void): void {
+    const fb = this.fb;
+    if (this.staticTarget === this.startPc) {
+      emit(); fb.drop();
+      this.backEdge();
+      return;
+    }
+    emit(); fb.set(this.nextPc);
+    this.storeInstret(this.k + 1);
+    fb.br(this.exitJump);
+  }
+  /** Loop to the block start: charge the iteration, leave when the budget is spent or an exit
+   * was requested (interrupt), else go round with the registers still in locals. */
+  private backEdge(): void {
+    const fb = this.fb;
+    const n = this.k + 1;
+    fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
+    fb.get(this.env); fb.get(this.env); fb.i32Load(STATE.budget.offset); fb.i32Const(n); fb.i32Sub();
+    fb.i32Store(STATE.budget.offset);
+    fb.get(this.env); fb.i32Load(STATE.budget.offset); fb.i32Const(0); fb.i32LeS();
+    fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
+    fb.if_();
+    fb.i64Const(this.startPc); fb.set(this.nextPc);
+    this.storeInstret(0);
+    fb.br(this.exitJump);
+    fb.end();
+    fb.br(this.loopTop);
+  }
+}
+
+/** Build one module exporting tb0..tbN-1 for `tbs`. */
+export function buildTbModule(tbs: readonly TbSource[]): Uint8Array {
   const mb = new ModuleBuilder();
   const imp: Record<string, number> = {};
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
+  const rvm = importRvmRuntime(mb);
   mb.importMemory('env', 'memory');
-  const rvm = addRvmRuntime(mb);
-  const { fb } = mb.defineFunction([I32], [I32], 'tb');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, fp: imp.fp, ...rvm,
   };
-  const env = fb.param(0);
-  const pcL = fb.local(I64), tlbData = fb.local(I32), status = fb.local(I32), rem = fb.local(I32), synced = fb.local(I32);
-  const idxBytes = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(idxBytes); fb.i32Mul(); fb.i32Add();
-  fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
-  const restart = fb.block();
-  const jumped = fb.block();
-  const illegal = fb.block();
-  const ctx = new DisasContext(fb, env, h, null, pcL, tlbData, status, rem, synced, restart, jumped, illegal);
-  let at = pc;
-  for (const w of words) {
-    const row = (w & 3) === 3 ? decodeWith(tree32, w >>> 0) : decodeWith(tree16, w & 0xffff);
-    fb.i64Const(at); fb.set(pcL);
-    if (!row) { fb.br(illegal); break; }
-    ctx.ilen = row.ilen;
-    ctx.insnWord = w;
-    row.trans(ctx, constArgs(row, w));
-    at += BigInt(row.ilen);
-  }
-  fb.get(env); fb.i64Const(at); fb.i64Store(STATE.pc.offset);
-  fb.i32Const(0); fb.return_();
-  fb.end();
-  fb.get(env); fb.get(pcL); fb.i64Store(STATE.pc.offset); fb.i32Const(2); fb.return_();
-  fb.end();
-  fb.get(env); fb.get(pcL); fb.i64Store(STATE.pc.offset); fb.i32Const(1); fb.return_();
-  fb.end();
-  fb.i32Const(3);
+  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32], [I32], `tb${i}`).fb, h, tb));
   return mb.bytes();
+}
+
+const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
+
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
+  const env = fb.param(0);
+  const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
+  const instret0 = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
+  // The page mapping the block was translated under must still be the fetch TLB's.
+  const page = tb.pc & ~0xfffn;
+  const slot = Number((tb.pc >> 12n) & BigInt(TLB_ENTRIES - 1));
+  const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
+  const e = fb.local(I32);
+  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  fb.tee(e); fb.i64Load(fetchOff); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+  fb.get(e); fb.i32Load(fetchOff + 8); fb.i32Const(tb.addendLo); fb.i32Ne(); fb.i32Or();
+  fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
+  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(instret0);
+
+  // Every register an instruction names lives in a local, loaded once before the loop.
+  const regs = new Map<number, Local>();
+  const written = new Set<number>();
+  for (const ins of tb.insns) {
+    if (!ins.row) continue;
+    const a = constArgs(ins.row, ins.word);
+    for (const n of REG_ARGS) {
+      const r = a[n]?.value;
+      if (r && n === 'rd') written.add(r);
+      if (r && !regs.has(r)) {
+        const l = fb.local(I64);
+        regs.set(r, l);
+        fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l);
+      }
+    }
+  }
+
+  const exitJump = fb.block();
+  const restart = fb.block();
+  const top = fb.loop();
+  const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, tb.pc, instret0,
+    nextPc, regs);
+  for (const r of written) ctx.written.add(r);
+  ctx.loops = tb.insns.some((ins) => ins.row !== null && HAS_STATIC_TARGET.has(ins.row.trans)
+    && ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value) === tb.pc);
+  let pc = tb.pc;
+  let ended = false;
+  for (const ins of tb.insns) {
+    ctx.curPc = ins.pc;
+    if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); ended = true; break; }
+    const row = ins.row;
+    const a = constArgs(row, ins.word);
+    ctx.ilen = row.ilen;
+    ctx.insnWord = ins.word;
+    ctx.staticTarget = HAS_STATIC_TARGET.has(row.trans) ? ins.pc + BigInt(a.imm.value) : null;
+    // Each instruction gets its own illegal exit (FP guards, reserved rounding modes).
+    const done = fb.block();
+    const ill = fb.block();
+    let illUsed = false;
+    ctx.illegalLabel = { get depth() { illUsed = true; return ill.depth; } };
+    row.trans(ctx, a);
+    fb.br(done);
+    fb.end();
+    if (illUsed) emitIllegal(ctx, ins.word, row.ilen);
+    fb.end();
+    ctx.k++;
+    pc = ins.pc + BigInt(row.ilen);
+    if (row.trans === rvi.jal || row.trans === rvi.jalr) { ended = true; break; }
+  }
+  if (!ended) {
+    // Fell through (after a system instruction that went on, or at the size/page limit).
+    fb.i64Const(pc); fb.set(nextPc);
+    ctx.storeInstret(ctx.k);
+    fb.br(exitJump);
+  }
+  fb.end(); // loop
+  fb.end(); // restart: the helper left state exact
+  fb.get(status); fb.return_();
+  fb.end(); // exitJump: state.pc = nextPc, registers back
+  fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
+  ctx.flushGprs();
+  fb.i32Const(0);
+}
+
+/** Illegal instruction at ctx.curPc: tval = the instruction bits; leave with status 1. */
+function emitIllegal(ctx: TbContext, word: number, ilen: number): void {
+  const fb = ctx.fb;
+  ctx.syncForHelper();
+  fb.i32Const(2); fb.i32Const(ilen === 4 ? word | 0 : word & 0xffff); fb.i32Const(0);
+  fb.call(ctx.h.raise);
+  fb.i32Const(1); fb.return_();
 }

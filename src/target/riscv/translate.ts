@@ -39,6 +39,8 @@ export interface Helpers {
 /** Memory operation: log2 size in bits 0-1, sign-extend flag in bit 2. */
 export const enum MemOp { UB = 0, UW = 1, UL = 2, UQ = 3, SIGN = 4, SB = 4, SW = 5, SL = 6 }
 
+/** slowStore memop flag: the store is a 2-byte (RVC) instruction. */
+export const MEMOP_RVC = 16;
 export const SCRATCH = STATE.scratch.offset;
 const GPR = STATE.gpr.offset;
 const FPR = STATE.fpr.offset;
@@ -67,7 +69,8 @@ export class DisasContext {
     /** Labels: state.pc is authoritative, reload it; the pc local holds a new target; illegal. */
     readonly restart: Label,
     readonly jumped: Label,
-    readonly illegalLabel: Label,
+    /** Where illegal encodings go (the block compiler points it at the current instruction's). */
+    public illegalLabel: Label,
   ) {}
 
   // ---- operands ----
@@ -101,6 +104,11 @@ export class DisasContext {
   }
 
   // ---- registers ----
+  /** Before a helper that reads x registers from the state block (helperFp): the block
+   * compiler writes back the ones it holds in locals; the interpreter keeps none. */
+  flushGprs(): void {}
+  /** After a helper that may have written x[r] in the state block (csr, helperFp). */
+  reloadGpr(_r: Operand): void {}
   getGpr(r: Operand): void {
     if (r.isConst && r.value === 0) { this.fb.i64Const(0); return; }
     this.fb.i64Load(this.regAddr(r, GPR));
@@ -267,7 +275,8 @@ export class DisasContext {
     fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
     this.syncForHelper();
     this.pushHalves(a);
-    fb.i32Const(memop & 3); fb.call(this.h.slowStore);
+    // Bit 4: a 2-byte instruction (cpu.ts completes it when the store hit translated code).
+    fb.i32Const((memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0)); fb.call(this.h.slowStore);
     this.checkStatus();
     fb.end();
     fb.release(a, v, e);

@@ -1,0 +1,58 @@
+// The TCG accelerator's knobs (QEMU's -accel tcg,... and the switches tsqemu adds for tests).
+// The block compiler reads `tcgOptions` when a CPU is created; front ends (the CLIs, the
+// linux-user worker) fill it from the command line and the TSQEMU_TCG* environment variables.
+import { QemuError } from '../../qemu/error.js';
+
+export interface TcgOptions {
+  /** Translate hot blocks to wasm; false = interpreter only. */
+  enabled: boolean;
+  /** Executions of a block start before it is translated (1 = translate everything). */
+  threshold: number;
+  /** Code cache budget (MiB of generated wasm): past it the whole cache is flushed. */
+  tbSizeMiB: number;
+  /** -accel tcg,one-insn-per-tb=on: one guest instruction per block. */
+  oneInsnPerTb: boolean;
+}
+
+/** Process-wide settings (one per thread: workers set their own copy). */
+export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false };
+
+const onOff = (k: string, v: string): boolean => {
+  if (v === 'on' || v === 'yes' || v === 'true') return true;
+  if (v === 'off' || v === 'no' || v === 'false') return false;
+  throw new QemuError(`Parameter '${k}' expects 'on' or 'off'`);
+};
+
+/** Apply one `-accel` argument ("tcg,tb-size=64,one-insn-per-tb=on,thresh=1"). */
+export function tcgApplyAccelArg(arg: string): void {
+  const [name, ...props] = arg.split(',');
+  if (name !== 'tcg') throw new QemuError(`invalid accelerator ${name}`);
+  for (const p of props) {
+    const eq = p.indexOf('=');
+    const k = eq < 0 ? p : p.slice(0, eq);
+    const v = eq < 0 ? 'on' : p.slice(eq + 1);
+    if (k === 'tb-size') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 4096) throw new QemuError(`Parameter 'tb-size' expects a size in MiB (1-4096)`);
+      tcgOptions.tbSizeMiB = n;
+    } else if (k === 'one-insn-per-tb') tcgOptions.oneInsnPerTb = onOff(k, v);
+    // tsqemu's own: the block compiler off (interpreter only) and its hotness threshold.
+    else if (k === 'jit') tcgOptions.enabled = onOff(k, v);
+    else if (k === 'jit-threshold') tcgOptions.threshold = positive(k, v);
+    else if (k === 'thread') { /* single: the only mode */ } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
+  }
+}
+
+/** TSQEMU_TCG=off|on and TSQEMU_TCG_THRESHOLD=N (tests run every suite in each mode). */
+export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
+  const m = env.TSQEMU_TCG;
+  if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
+  const t = env.TSQEMU_TCG_THRESHOLD;
+  if (t !== undefined && t !== '') tcgOptions.threshold = positive('TSQEMU_TCG_THRESHOLD', t);
+}
+
+function positive(k: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1e9) throw new QemuError(`Parameter '${k}' expects a positive integer`);
+  return n;
+}
