@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { QemuError, optError } from '../qemu/error.js';
 import { setLogMask, setLogSink } from '../qemu/log.js';
+import { tcgApplyEnv } from '../accel/tcg/tcg-accel.js';
 import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
 import { MuxChardev } from '../chardev/char-mux.js';
@@ -109,6 +110,7 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
 }
 
 async function main(argv: string[]): Promise<number> {
+  tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(argv);
   if (cfg.action === 'version') {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);

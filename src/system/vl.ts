@@ -3,6 +3,7 @@
 import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
+import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -267,7 +268,8 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'cpu':
       if (!/^(rv64|any|max)(,|$)/.test(val)) throw new QemuError(`unable to find CPU model '${val.split(',')[0]}'`);
       return;
-    case 'name': case 'accel': case 'L': case 'rtc': case 'icount':
+    case 'accel': tcgApplyAccelArg(val); return;
+    case 'name': case 'L': case 'rtc': case 'icount':
       return; // accepted, no effect yet
   }
 }
