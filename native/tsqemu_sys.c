@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -404,6 +405,18 @@ static napi_value Msync(napi_env env, napi_callback_info info) {
   return result(env, msync(v.p, v.len, flags));
 }
 
+/* ioctlInt(fd, req, out): the int-result queries FIONREAD and TIOCOUTQ only. */
+static napi_value IoctlInt(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(1, req);
+  int32_t *out;
+  if (get_out(env, argv[2], &out, 1)) return NULL;
+  if (req != FIONREAD && req != TIOCOUTQ) return num(env, -EINVAL);
+  int v = 0;
+  long r = ioctl(fd, (unsigned long)req, &v);
+  if (r == 0) out[0] = v;
+  return result(env, r);
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -419,7 +432,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("eventfd", Eventfd), FN("timerfdCreate", TimerfdCreate), FN("timerfdSettime", TimerfdSettime),
     FN("timerfdGettime", TimerfdGettime), FN("memfdCreate", MemfdCreate), FN("pipe2", Pipe2),
     FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
-    FN("msync", Msync), FN("pageSize", PageSize),
+    FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -121,4 +121,6 @@ export interface HostSys {
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
   pageSize(): number;
+  /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
+  ioctlInt(fd: number, req: number, out: Int32Array): number;
 }

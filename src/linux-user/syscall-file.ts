@@ -160,7 +160,12 @@ function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
     const fl = check(ts.sys.fcntl(h, 3, 0)), O_NONBLOCK = 0o4000;
     return check(ts.sys.fcntl(h, 4, ts.mm.i32at(arg) ? fl | O_NONBLOCK : fl & ~O_NONBLOCK));
   }
-  if (req === FIONREAD) { ts.mm.setU32(arg, 0); return 0; }
+  if (req === FIONREAD) {
+    const n = new Int32Array(1);
+    if (ts.sys) check(ts.sys.ioctlInt(h, FIONREAD, n));
+    ts.mm.setU32(arg, n[0]);
+    return 0;
+  }
   if (!ts.fs.isatty(h)) throw new SyscallError(Errno.ENOTTY);
   switch (req) {
     case TCGETS: {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -65,8 +66,12 @@ static void unix_pair(void) {
   /* Readiness: nothing to read, then data, then the peer gone. */
   struct pollfd pf = { sv[0], POLLIN, 0 };
   printf("poll empty: %d revents %#x\n", poll(&pf, 1, 0), pf.revents);
-  CHECK(write(sv[1], "x", 1));
+  CHECK(write(sv[1], "xyz", 3));
   printf("poll data: %d revents %#x\n", poll(&pf, 1, 1000), pf.revents);
+  int avail = -1;
+  CHECK(ioctl(sv[0], FIONREAD, &avail));
+  printf("FIONREAD: %d\n", avail);
+  read(sv[0], buf, 2);
   shutdown(sv[1], SHUT_WR);
   read(sv[0], buf, 1);
   printf("after shutdown: read %zd\n", read(sv[0], buf, sizeof buf));
