@@ -285,6 +285,7 @@ export async function qcow2WriteCompressed(s: BDRVQcow2State, off: number, data:
     throw new QemuError('Compressed writes must be whole clusters');
   }
   if (s.crypto) throw new QemuError('Compression of encrypted images is not supported');
+  if (s.header.compressionType !== 0) throw new QemuError('Writing zstd-compressed clusters is not supported (zstd is read-only in tsqemu)');
   await s.lock.lock(async () => {
     await s.beforeWrite();
     const full = new Uint8Array(s.clusterSize);
