@@ -248,3 +248,30 @@ test('create output, info text and check repair match qemu-img', { skip }, () =>
   ok(ours(['check', '-r', 'leaks', a]), 'repair leaks');
   ok(real(['check', a]), 'real check after our repair');
 });
+
+test('qcow2 with encrypt.format=luks both ways (LUKS internals: luks suite)', { skip }, () => {
+  const dir = tmpdir('interop-e');
+  const img = path.join(dir, 'e.qcow2');
+  const sec = ['--object', 'secret,id=sec0,data=tsqemu-pass'];
+  const io = ['--image-opts', `driver=qcow2,file.filename=${img},encrypt.key-secret=sec0`];
+  ok(ours(['create', '-q', '-f', 'qcow2', ...sec, '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', img, '4M']), 'our create');
+  ok(real(['check', ...sec, ...io]), 'real check of our encrypted image');
+  const pat = path.join(dir, 'pat.raw');
+  const b = Buffer.alloc(4 << 20);
+  for (let i = 0; i < b.length; i += 4096) b.fill((i >> 12) & 0xff, i, i + 2048);
+  fs.writeFileSync(pat, b);
+  ok(ours(['convert', '-n', ...sec, '-f', 'raw', pat, '--target-image-opts', io[1]]), 'our encrypted writes');
+  ok(real(['check', ...sec, ...io]), 'real check after our writes');
+  const back = path.join(dir, 'back.raw');
+  ok(real(['convert', ...sec, ...io, '-O', 'raw', back]), 'real decrypts');
+  assert.ok(fs.readFileSync(back).equals(b), 'real qemu-img reads what we encrypted');
+  // Real qemu writes encrypted data; we read it.
+  ok(qemuIo([...sec, ...io, '-c', 'write -P 0x5a 1M 300k']), 'real encrypted write');
+  const mine = path.join(dir, 'mine.raw'), theirs = path.join(dir, 'theirs.raw');
+  ok(ours(['convert', ...sec, ...io, '-O', 'raw', mine]), 'our decrypt');
+  ok(real(['convert', ...sec, ...io, '-O', 'raw', theirs]), 'real decrypt');
+  assert.ok(fs.readFileSync(mine).equals(fs.readFileSync(theirs)));
+  const bad = ours(['convert', '--object', 'secret,id=sec0,data=wrong', ...io, '-O', 'raw', mine]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /^tsqemu-img: Could not open .*Invalid password/);
+});

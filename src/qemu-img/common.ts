@@ -41,7 +41,7 @@ export function getopt(argv: string[], short: string, long: Record<string, strin
       const spec = long[name] ?? long[`${name}=`];
       if (spec === undefined) throw new QemuError(`unrecognized option '${a}'`);
       const key = spec.replace(/=$/, '');
-      if (long[`${name}=`] !== undefined || takes(key)) {
+      if (long[`${name}=`] !== undefined || spec.endsWith('=') || takes(key)) {
         let v = eq < 0 ? argv[++i] : a.slice(eq + 1);
         if (v === undefined) throw new QemuError(`option '--${name}' requires an argument`);
         v = v ?? '';

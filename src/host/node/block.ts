@@ -11,6 +11,7 @@ import { bdrvFindFormat, bdrvLookupNode, bdrvOpen, bdrvRegister, pathCombine } f
 import { BlockBackendNode, DetectZeroes } from '../../block/block-backend-node.js';
 import { registerCoreFormats } from '../../block/formats.js';
 import { bdrvFile, fileCreate } from './file-posix.js';
+import { qcryptoInitNode } from './crypto-node.js';
 import { setQcow2Codec } from '../../block/qcow2-compress.js';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -49,6 +50,7 @@ export function blockInit(): void {
   bdrvRegister(bdrvFile);
   registerCoreFormats();
   registerCodec();
+  qcryptoInitNode();
 }
 
 export type WarnFn = (msg: string) => void;
