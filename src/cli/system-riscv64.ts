@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { QemuError, optError } from '../qemu/error.js';
 import { setLogMask, setLogSink } from '../qemu/log.js';
-import { tcgApplyEnv } from '../accel/tcg/tcg-accel.js';
+import { tcgApplyEnv, tcgOptions } from '../accel/tcg/tcg-accel.js';
 import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
 import { MuxChardev } from '../chardev/char-mux.js';
@@ -110,6 +110,7 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
 }
 
 async function main(argv: string[]): Promise<number> {
+  tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(argv);
   if (cfg.action === 'version') {

@@ -12,10 +12,12 @@ export interface TcgOptions {
   tbSizeMiB: number;
   /** -accel tcg,one-insn-per-tb=on: one guest instruction per block. */
   oneInsnPerTb: boolean;
+  /** Compile on background threads (needs a host event loop that runs: the system emulator). */
+  asyncCompile: boolean;
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
-export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false };
+export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;

@@ -16,7 +16,9 @@ export const TLB_ENTRIES = 256;
 export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;
-export const TB_JMP_ENTRIES = 4096;
+export const TB_JMP_ENTRIES = 16384;
+/** tb_jmp index of pc: ((pc >> 1) ^ (pc >> TB_JMP_HASH_SHIFT)) & (TB_JMP_ENTRIES - 1). */
+export const TB_JMP_HASH_SHIFT = 15;
 
 /** Access kinds, one TLB each (TinyEMU/QEMU style). */
 export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
@@ -94,6 +96,8 @@ const FIELDS: FieldSpec[] = [
   { name: 'tb_threshold', type: 'i32' },
   /** Entries used in tb_hot. */
   { name: 'tb_hot_n', type: 'i32' },
+  /** Instructions retired inside translated blocks (statistics, `info jit`). */
+  { name: 'tb_insns', type: 'i64' },
   /** Block start pcs that reached the threshold, compiled in a batch when run() returns. */
   { name: 'tb_hot', type: 'i64', count: TB_HOT_MAX },
   /** QEMU's tb_jmp_cache: direct-mapped by pc, TB_JMP_ENTRIES of

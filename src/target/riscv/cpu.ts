@@ -34,8 +34,10 @@ export function riscvInterpreterModule(): WebAssembly.Module {
 /** Helper statuses seen by generated code. */
 const enum St { NEXT = 0, RELOAD = 1, EXIT = 2 }
 const MIP = STATE.mip.offset;
-/** A partly filled hot queue is compiled after this many run() calls. */
-const HOT_WAIT_RUNS = 8;
+/** A partly filled hot queue is compiled after this many chunks of run(). */
+const HOT_WAIT_RUNS = 4;
+/** Most instructions per entry into the interpreter while the compiler is on. */
+const RUN_CHUNK = 50_000;
 
 /**
  * What the harts of one guest memory share on this thread: the wasm imports (helpers act on the
@@ -50,7 +52,7 @@ class TcgRuntime {
 
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
-      tcgOptions.oneInsnPerTb ? 1 : undefined);
+      tcgOptions.oneInsnPerTb ? 1 : undefined, tcgOptions.asyncCompile);
     const tbs = this.tbs;
     const cpu = (): RISCVCPU => this.cur as RISCVCPU;
     const helper = (fn: (e: CPURISCVState) => number) => () => cpu().status(fn(cpu().env));
@@ -205,15 +207,17 @@ export class RISCVCPU implements RISCVHart {
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {
+      // In chunks, so a partly filled hot queue gets compiled soon even in one long run().
+      const chunk = this.threshold ? Math.min(left, RUN_CHUNK) : left;
       const i0 = this.i32[instretLo];
-      const r = rt.runFn(env.base, left);
-      // Batches: a full queue, or what waited a few slices (compiling costs per module).
+      const r = rt.runFn(env.base, chunk);
+      // Batches: a full queue, or what waited a few chunks (compiling costs per module).
       if (r === EXIT_COMPILE || (env.get32('tb_hot_n') && ++this.hotWait >= HOT_WAIT_RUNS)) {
         this.hotWait = 0;
         rt.tbs.compileHot(env);
       }
-      if (r !== EXIT_COMPILE) return r;
       left -= Math.max(1, (this.i32[instretLo] - i0) | 0);
+      if (r !== EXIT_COMPILE && (r !== CpuExit.BUDGET || env.get32('exit_request'))) return r;
       if (left <= 0) return CpuExit.BUDGET;
     }
   }

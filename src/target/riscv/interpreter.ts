@@ -13,7 +13,7 @@
 //                            | illegal (raise, restart) | restart (helper status != 0)
 //            rem--; goto next
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
-import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
+import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, buildDecodeTree, dynArgs, emitDecodeTree } from './decode.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
@@ -214,7 +214,10 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(env); fb.i32Load(STATE.tb_threshold.offset);
   fb.if_();
   const interp = fb.block();
-  fb.get(env); fb.get(pc); fb.i32WrapI64(); fb.i32Const(3); fb.i32Shl(); fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And();
+  fb.get(env);
+  fb.get(pc); fb.i32WrapI64(); fb.i32Const(3); fb.i32Shl();
+  fb.get(pc); fb.i32WrapI64(); fb.i32Const(TB_JMP_HASH_SHIFT - 4); fb.i32ShrU(); fb.i32Xor();
+  fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And();
   fb.i32Add(); fb.tee(jc); fb.i64Load(STATE.tb_jmp.offset); fb.get(pc); fb.i64Ne();
   fb.if_();
   fb.get(jc); fb.get(pc); fb.i64Store(STATE.tb_jmp.offset);
@@ -227,7 +230,9 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(env); fb.get(rem); fb.i32Store(STATE.budget.offset);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(i0);
   fb.get(env); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
-  fb.get(rem); fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.set(i0);
+  fb.get(env); fb.get(env); fb.i64Load(STATE.tb_insns.offset); fb.get(i0); fb.i64Add(); fb.i64Store(STATE.tb_insns.offset);
+  fb.get(rem); fb.get(i0); fb.i32WrapI64(); fb.i32Sub();
   fb.tee(rem); fb.i32Const(0); fb.i32LtS();
   fb.if_(); fb.i32Const(0); fb.set(rem); fb.end();
   fb.get(rem); fb.set(synced);

@@ -8,11 +8,12 @@
 // page's blocks are dropped (as QEMU's TLB_NOTDIRTY pages). Device DMA comes through
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import type { AddressSpace } from '../../exec/memory.js';
-import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
+import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeTb, TB_MAX_INSNS } from './translate-block.js';
 
-interface TB { key: string; idx: number; hostPage: number }
+/** idx 0 while its module compiles (async mode); dead once invalidated or flushed. */
+interface TB { key: string; idx: number; hostPage: number; dead: boolean }
 
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
@@ -40,6 +41,8 @@ export class TBCache {
   translated = 0;
   flushes = 0;
   invalidated = 0;
+  /** Modules still compiling. */
+  pending = 0;
   log: TbLog = {};
 
   constructor(
@@ -48,6 +51,8 @@ export class TBCache {
     private readonly imports: () => WebAssembly.Imports,
     private readonly maxCodeBytes: number,
     private readonly maxInsns = TB_MAX_INSNS,
+    /** Compile modules on V8's background threads (the caller's event loop must run). */
+    private readonly asyncCompile = false,
   ) {
     this.i32 = new Int32Array(as.memory.buffer);
   }
@@ -63,13 +68,14 @@ export class TBCache {
     const seen = new Set<string>();
     for (let i = 0; i < Math.min(n, TB_HOT_MAX); i++) {
       const pc = env.get64('tb_hot', i);
-      const host = this.fetchHost(env, pc);
-      if (host < 0) continue;
+      const e = this.fetchEntry(env, pc);
+      if (e < 0) { this.recount(env, pc); continue; }
+      const host = this.entryHost(e, pc);
       const key = `${pc}:${host}`;
       const tb = this.byKey.get(key);
       if (tb) { this.install(env, pc, tb.idx); continue; }
       if (seen.has(key)) continue;
-      const src = this.decode(pc, host, this.fetchAddendLo(env, pc));
+      const src = this.decode(pc, host, this.i32[(e >> 2) + 2]);
       if (!src) continue;
       seen.add(key);
       batch.push({ src, key, hostPage: host >>> 12 });
@@ -80,13 +86,12 @@ export class TBCache {
     const bytes = buildTbModule(srcs);
     if (this.log.inAsm) for (const s of srcs) this.log.inAsm(s);
     if (this.log.outAsm) this.log.outAsm(bytes, srcs);
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports());
     this.codeBytes += bytes.length;
     this.liveModules++;
-    batch.forEach((b, i) => {
-      const idx = this.allocIdx();
-      this.table.set(idx, inst.exports[`tb${i}`] as Function);
-      const tb: TB = { key: b.key, idx, hostPage: b.hostPage };
+    // Registered (and their pages write-protected) now, so stores during an async compile
+    // still invalidate them.
+    const tbs = batch.map((b) => {
+      const tb: TB = { key: b.key, idx: 0, hostPage: b.hostPage, dead: false };
       this.byKey.set(b.key, tb);
       let set = this.pages.get(b.hostPage);
       if (!set) {
@@ -94,25 +99,46 @@ export class TBCache {
         this.protectPage(b.hostPage);
       }
       set.add(tb);
-      this.install(env, b.src.pc, idx);
-      this.translated++;
+      return tb;
     });
+    const install = (mod: WebAssembly.Module) => {
+      const inst = new WebAssembly.Instance(mod, this.imports());
+      tbs.forEach((tb, i) => {
+        if (tb.dead) return;
+        tb.idx = this.allocIdx();
+        this.table.set(tb.idx, inst.exports[`tb${i}`] as Function);
+        this.install(env, srcs[i].pc, tb.idx);
+        this.translated++;
+      });
+    };
+    if (!this.asyncCompile) { install(new WebAssembly.Module(bytes)); return; }
+    this.pending++;
+    WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
   }
 
-  /** Host offset of pc's code through env's fetch TLB (as the dispatcher saw it), or -1. */
-  private fetchHost(env: CPURISCVState, pc: bigint): number {
-    const e = this.fetchEntry(env, pc);
-    const page = Number(pc & 0xfffff000n) | 0;
-    const tagLo = this.i32[e >> 2], tagHi = this.i32[(e >> 2) + 1];
-    if (tagLo !== page || tagHi !== Number(BigInt.asIntN(32, pc >> 32n))) return -1;
-    return ((page + this.i32[(e >> 2) + 2]) >>> 0) + Number(pc & 0xfffn);
-  }
-  private fetchAddendLo(env: CPURISCVState, pc: bigint): number {
-    return this.i32[(this.fetchEntry(env, pc) >> 2) + 2];
-  }
+  /**
+   * The fetch TLB entry mapping pc: the current mmu index's, else another's (the hart may have
+   * changed privilege since it queued pc); -1 when none (flushed since: count pc again).
+   */
   private fetchEntry(env: CPURISCVState, pc: bigint): number {
     const slot = Number((pc >> 12n) & BigInt(TLB_ENTRIES - 1));
-    return env.base + TLB_OFFSET + env.get32('mmu_idx_fetch') * IDX_BYTES + TlbKind.FETCH * KIND_BYTES + slot * TLB_ENTRY_BYTES;
+    const page = Number(pc & 0xfffff000n) | 0, hi = Number(BigInt.asIntN(32, pc >> 32n));
+    const cur = env.get32('mmu_idx_fetch');
+    for (let k = 0; k < MMU_IDX_COUNT; k++) {
+      const idx = k === 0 ? cur : k - (k <= cur ? 1 : 0);
+      const e = env.base + TLB_OFFSET + idx * IDX_BYTES + TlbKind.FETCH * KIND_BYTES + slot * TLB_ENTRY_BYTES;
+      if (this.i32[e >> 2] === page && this.i32[(e >> 2) + 1] === hi) return e;
+    }
+    return -1;
+  }
+  /** Host offset of pc through TLB entry e. */
+  private entryHost(e: number, pc: bigint): number {
+    return ((this.i32[e >> 2] + this.i32[(e >> 2) + 2]) >>> 0) + Number(pc & 0xfffn);
+  }
+  /** Start pc's execution count again (it gets queued at the threshold once more). */
+  private recount(env: CPURISCVState, pc: bigint): void {
+    const i = this.jmpEntry(env, pc) >> 2;
+    if (this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 2] === 0) this.i32[i + 3] = 0;
   }
 
   private decode(pc: bigint, host: number, addendLo: number): TbSource | null {
@@ -136,7 +162,8 @@ export class TBCache {
     this.i32[i + 2] = idx;
   }
   private jmpEntry(env: CPURISCVState, pc: bigint): number {
-    return env.base + STATE.tb_jmp.offset + ((Number(pc & 0xffffffffn) << 3) & ((TB_JMP_ENTRIES - 1) << 4));
+    const lo = Number(pc & 0xffffffffn);
+    return env.base + STATE.tb_jmp.offset + (((lo << 3) ^ (lo >>> (TB_JMP_HASH_SHIFT - 4))) & ((TB_JMP_ENTRIES - 1) << 4));
   }
 
   /** Drop every STORE TLB entry (all harts, all mmu indexes) that maps host page `hp`. */
@@ -188,9 +215,11 @@ export class TBCache {
     const dead = new Set<number>();
     for (const tb of set) {
       this.byKey.delete(tb.key);
+      tb.dead = true;
+      this.invalidated++;
+      if (tb.idx === 0) continue;
       this.table.set(tb.idx, null);
       dead.add(tb.idx);
-      this.invalidated++;
     }
     this.clearJmpCaches(dead);
     for (const i of dead) this.free.push(i);
@@ -211,7 +240,10 @@ export class TBCache {
 
   /** tb_flush: drop every translated block. */
   flush(): void {
-    for (const tb of this.byKey.values()) this.table.set(tb.idx, null);
+    for (const tb of this.byKey.values()) {
+      tb.dead = true;
+      if (tb.idx) this.table.set(tb.idx, null);
+    }
     this.byKey.clear();
     this.pages.clear();
     this.free.length = 0;

@@ -20,6 +20,7 @@ export const trans = {
   fence_i: genHelper((ctx) => ctx.h.fencei),
   sfence_vma: ((ctx, a) => {
     ctx.syncForHelper();
+    ctx.flushGprs(); // the helper may read x[rs1]/x[rs2]
     ctx.i32(a.rs1); ctx.i32(a.rs2);
     ctx.fb.call(ctx.h.sfence);
     ctx.checkStatus();

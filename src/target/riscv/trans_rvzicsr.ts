@@ -17,8 +17,11 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     if (op === CsrOp.RW) fb.i32Const(1); else { ctx.i32(a.rs1); fb.i32Const(0); fb.i32Ne(); }
     ctx.pushInsn();
     fb.call(ctx.h.csr);
-    ctx.checkStatus();
+    // x[rd] was written in the state block, also when the status asks for a reload.
+    fb.set(ctx.status);
     ctx.reloadGpr(a.rd);
+    fb.get(ctx.status);
+    ctx.checkStatus();
   };
 }
 

@@ -106,11 +106,12 @@ class TbContext extends DisasContext {
   override pushPc(): void { this.fb.i64Const(this.curPc); }
   override pushNextPc(): void { this.fb.i64Const(this.curPc + BigInt(this.ilen)); }
   override syncInstret(): void { this.storeInstret(this.k); }
+  /** Helpers read no x registers (those that do call flushGprs()): a helper that traps or asks
+   * for a reload leaves through the restart exit, which stores them all back. */
   override syncForHelper(): void {
     const fb = this.fb;
     fb.get(this.env); fb.i64Const(this.curPc); fb.i64Store(STATE.pc.offset);
     this.storeInstret(this.k);
-    this.flushGprs();
   }
   /** state.instret = instret0 + n */
   storeInstret(n: number): void {
@@ -124,6 +125,11 @@ class TbContext extends DisasContext {
     for (const r of this.loops ? this.written : this.dirty) {
       fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8);
     }
+  }
+  /** Store back every register the block may have set (values not set are the loaded ones). */
+  flushAll(): void {
+    const fb = this.fb;
+    for (const r of this.written) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
   }
   override reloadGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
@@ -262,7 +268,8 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
     fb.br(exitJump);
   }
   fb.end(); // loop
-  fb.end(); // restart: the helper left state exact
+  fb.end(); // restart: the helper left pc/instret exact; registers go back
+  ctx.flushAll();
   fb.get(status); fb.return_();
   fb.end(); // exitJump: state.pc = nextPc, registers back
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
@@ -274,6 +281,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
 function emitIllegal(ctx: TbContext, word: number, ilen: number): void {
   const fb = ctx.fb;
   ctx.syncForHelper();
+  ctx.flushAll();
   fb.i32Const(2); fb.i32Const(ilen === 4 ? word | 0 : word & 0xffff); fb.i32Const(0);
   fb.call(ctx.h.raise);
   fb.i32Const(1); fb.return_();

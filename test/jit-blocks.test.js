@@ -1,0 +1,160 @@
+// The block compiler against the interpreter: the same bare-metal snippets run with the compiler
+// off and with a threshold of 1 (every block translated), and must leave the same registers,
+// memory, pc and instret. Snippets end in `j .` (label done).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble, haveToolchain, makeHart, RAM_BASE } from './cpu-helpers.js';
+import { tcgOptions } from '../dist/accel/tcg/tcg-accel.js';
+
+const DATA = RAM_BASE + 0x8000;
+
+/** Run `code` in slices until the pc sits on its final `j .`, with the given compiler mode. */
+function runMode(code, mode, slices = 20000) {
+  const saved = { ...tcgOptions };
+  Object.assign(tcgOptions, mode);
+  try {
+    const h = makeHart(code);
+    const end = BigInt(RAM_BASE + code.length - 4);
+    for (let i = 0; i < slices && h.cpu.pc !== end; i++) h.cpu.run(200);
+    return h;
+  } finally {
+    Object.assign(tcgOptions, saved);
+  }
+}
+
+function compare(src, { expectTbs = true } = {}) {
+  const code = assemble(`${src}\n.option norvc\ndone: j done\n`);
+  const a = runMode(code, { enabled: false });
+  const b = runMode(code, { enabled: true, threshold: 1 });
+  const end = BigInt(RAM_BASE + code.length - 4);
+  assert.equal(a.cpu.pc, end, 'the interpreter reached the end');
+  assert.equal(b.cpu.pc, end, 'the compiled run reached the end');
+  for (let r = 1; r < 32; r++) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+  for (let r = 0; r < 32; r++) assert.equal(b.cpu.env.get64('fpr', r), a.cpu.env.get64('fpr', r), `f${r}`);
+  for (const f of ['mcause', 'mepc', 'mtval', 'mstatus', 'fflags']) {
+    assert.equal(f === 'fflags' ? b.cpu.env.get32(f) : b.cpu.env.get64(f), f === 'fflags' ? a.cpu.env.get32(f) : a.cpu.env.get64(f), f);
+  }
+  const ha = a.as.findRam(RAM_BASE).hostOffset, hb = b.as.findRam(RAM_BASE).hostOffset;
+  assert.deepEqual(b.as.bytes.subarray(hb, hb + 0x10000), a.as.bytes.subarray(ha, ha + 0x10000), 'RAM');
+  if (expectTbs) {
+    assert.ok(b.cpu.tbCache.translated > 0, 'blocks were translated');
+    assert.ok(b.cpu.env.get64('tb_insns') > 0n, 'translated blocks ran');
+  }
+  return { a, b };
+}
+
+const skip = !haveToolchain();
+
+test('loops, branches, ALU, M extension and RVC in translated blocks', { skip }, () => {
+  const { a, b } = compare(`
+    li a0, 0
+    li a1, 1000
+    li a2, 7
+  1: add a0, a0, a1
+    mul a3, a0, a2
+    divu a4, a3, a1
+    rem a5, a3, a2
+    c.addi a1, -1
+    xor t0, a3, a4
+    sraiw t1, t0, 3
+    bnez a1, 1b
+    li t2, 0x123456789
+    mulh t3, t2, t2
+    mulhu t4, t2, a0
+    sltu t5, a0, t2
+    csrr s1, minstret
+  `);
+  assert.equal(b.cpu.getGpr(10), 500500n);
+  assert.ok(b.cpu.getGpr(9) > 8000n, 'minstret counts the loop');
+});
+
+test('loads and stores: TLB misses, misaligned and page-crossing accesses', { skip }, () => {
+  compare(`
+    li s0, ${DATA}
+    li t0, 200
+  1: sd t0, 0(s0)
+    sw t0, 9(s0)
+    ld t1, 0(s0)
+    lw t2, 9(s0)
+    lh t3, 1(s0)
+    lbu t4, 2(s0)
+    li t5, ${DATA + 4093}
+    sd t1, 0(t5)
+    ld t6, 0(t5)
+    add a0, a0, t6
+    addi s0, s0, 16
+    addi t0, t0, -1
+    bnez t0, 1b
+  `);
+});
+
+test('exceptions inside blocks leave exact state (mepc, instret, registers)', { skip }, () => {
+  compare(`
+    la t0, handler
+    csrw mtvec, t0
+    li s1, 0
+    li s2, 50
+  1: addi s1, s1, 3
+    li a0, 1
+    .word 0xffffffff
+    addi s1, s1, 5
+    ecall
+    ld a1, 3(zero)
+    addi s2, s2, -1
+    bnez s2, 1b
+    csrr s3, minstret
+    j done
+  handler:
+    csrr a2, mepc
+    addi a2, a2, 4
+    csrw mepc, a2
+    addi s4, s4, 1
+    mret
+  `);
+});
+
+test('FP: off -> illegal, then arithmetic through helpers with x registers in locals', { skip }, () => {
+  compare(`
+    la t0, handler
+    csrw mtvec, t0
+    li a0, 3
+    fcvt.d.l f1, a0
+    li t1, 0x6000
+    csrs mstatus, t1
+    li a1, 100
+  1: fcvt.d.l f2, a1
+    fmul.d f3, f2, f2
+    fadd.d f1, f1, f3
+    fcvt.l.d a2, f1
+    addi a1, a1, -1
+    bnez a1, 1b
+    li sp, ${DATA}
+    fsd f1, 0(sp)
+    j done
+  handler:
+    csrr a3, mepc
+    addi a3, a3, 4
+    csrw mepc, a3
+    mret
+  `);
+});
+
+test('self-modifying code inside a running block is seen at the next instruction', { skip }, () => {
+  const { b } = compare(`
+    li s0, 300
+  1: la t0, patch
+    li t1, 0x00150513   # addi a0, a0, 1 + s0
+    slli t2, s0, 20
+    add t1, t1, t2
+    sw t1, 0(t0)
+    .option push
+    .option norvc
+  patch:
+    nop
+    .option pop
+    addi s0, s0, -1
+    bnez s0, 1b
+  `);
+  assert.ok(b.cpu.tbCache.invalidated > 0, 'the store invalidated translated code');
+  assert.equal(b.cpu.getGpr(10), BigInt(300 + (300 * 301) / 2), 'each rewrite ran');
+});
