@@ -63,6 +63,5 @@ export const bdrvRaw: BlockDriver = {
   },
   createOptions: [
     { name: 'size', type: 'size', help: 'Virtual disk size' },
-    { name: 'preallocation', type: 'string', help: 'Preallocation mode (allowed values: off, falloc, full)' },
   ],
 };

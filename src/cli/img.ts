@@ -46,6 +46,7 @@ function env(): ImgEnv {
       return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
     },
     formats: () => bdrvFormats(),
+    createOptions: (format) => bdrvFindFormat(format)?.createOptions ?? [],
   };
 }
 

@@ -2,7 +2,7 @@
 // opening images (filename + -f, or --image-opts), size formatting, the -p progress line.
 import { QemuError } from '../qemu/error.js';
 import { parseQemuOpts } from '../qemu/option.js';
-import { BdrvOpenFlags, BlockDriverState, BlockOptions, defaultOpenFlags } from '../block/block_int.js';
+import { BdrvOpenFlags, BlockDriverState, BlockOptions, CreateOptionDesc, defaultOpenFlags } from '../block/block_int.js';
 
 /** What tsqemu-img needs from the host (given by src/cli/img.ts). */
 export interface ImgEnv {
@@ -17,6 +17,15 @@ export interface ImgEnv {
   fileExists(p: string): boolean;
   localTime(sec: number): string;
   formats(): string[];
+  /** -o names a format's create() understands (for "-o help"). */
+  createOptions(format: string): readonly CreateOptionDesc[];
+}
+
+/** "-o help" as qemu-img prints it. */
+export function createOptionsHelp(env: ImgEnv, format: string): string {
+  const type = { size: 'size', number: 'num', bool: 'bool (on/off)', string: 'str' };
+  const rows = env.createOptions(format).map((d) => `  ${`${d.name}=<${type[d.type]}>`.padEnd(22)} - ${d.help}\n`);
+  return `Supported ${format} options:\n${rows.join('')}\nThe protocol level may support further options.\nSpecify the target filename to include those options.\n`;
 }
 
 export interface ParsedArgs {

@@ -5,7 +5,7 @@ import { parseQemuOpts } from '../qemu/option.js';
 import { BlockDriverState, BlockOptions, hasSnapshots } from '../block/block_int.js';
 import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferIsZero } from '../block/io.js';
 import { pathCombine } from '../block/block.js';
-import { ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
+import { createOptionsHelp, ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 import { parseImgSize } from './create.js';
 
 const CHUNK = 2 * 1024 * 1024;
@@ -111,7 +111,7 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
       default: break; // -m, -W, -r, -C, --salvage, --bitmaps: accepted, no effect here
     }
   }
-  if (isHelpOption(olist)) { env.out('Supported options:\n'); return 0; }
+  if (isHelpOption(olist)) { env.out(createOptionsHelp(env, outFmt)); return 0; }
   if (args.length < 2) throw new QemuError('Must specify image file name');
   if (targetImageOpts && !noCreate) throw new QemuError('--target-image-opts requires use of -n flag');
   if (compress && outFmt !== 'qcow2' && !noCreate) throw new QemuError('Compression not supported for this file format');

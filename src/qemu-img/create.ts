@@ -2,7 +2,7 @@
 import { QemuError } from '../qemu/error.js';
 import { BlockOptions } from '../block/block_int.js';
 import { pathCombine } from '../block/block.js';
-import { ImgEnv, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
+import { createOptionsHelp, ImgEnv, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 
 /** qemu-img's size argument: bytes with optional k/M/G/T/P/E suffix (1024-based). */
 export function parseImgSize(text: string): number {
@@ -49,7 +49,7 @@ export async function imgCreate(env: ImgEnv, argv: string[]): Promise<number> {
     else if (k === 'object') env.addObject(v);
   }
   if (!env.formats().includes(fmt)) throw new QemuError(`Unknown file format '${fmt}'`);
-  if (isHelpOption(olist)) { env.out(`Supported options:\n`); return 0; }
+  if (isHelpOption(olist)) { env.out(createOptionsHelp(env, fmt)); return 0; }
   if (args.length < 1) throw new QemuError('Expecting image file name');
   if (args.length > 2) throw new QemuError(`Unexpected argument: ${args[2]}`);
   const filename = args[0];
