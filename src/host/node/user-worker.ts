@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU } from '../../target/riscv/cpu.js';
+import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { GuestMM } from '../../linux-user/mmap.js';
@@ -30,6 +31,7 @@ function main(): void {
   const words = new Int32Array(d.memory.buffer, THREADS_OFFSET + d.slot * THREAD_WORDS * 4, THREAD_WORDS);
   const rpc = makeRpc(port, words);
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
+  tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
   installUserMode(cpu.env, mm);
   const fdt = new FdTable(mm, closeHostFd);

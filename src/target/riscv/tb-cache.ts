@@ -11,6 +11,14 @@ import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeTb, TB_MAX_INSNS } from './translate-block.js';
+import { riscvDisasLine } from './disas.js';
+import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
+import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
+
+/** -d in_asm text of a block, in QEMU's layout. */
+function inAsmText(tb: TbSource): string {
+  return `----------------\nIN: \n${tb.insns.map((i) => riscvDisasLine(i.word, i.pc)).join('\n')}\n\n`;
+}
 
 /** idx 0 while its module compiles (async mode); dead once invalidated or flushed. */
 interface TB { key: string; idx: number; hostPage: number; dead: boolean }
@@ -19,13 +27,6 @@ interface TB { key: string; idx: number; hostPage: number; dead: boolean }
 const MAX_LIVE_MODULES = 1500;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 const KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
-
-export interface TbLog {
-  /** -d in_asm: the guest instructions of each new block. */
-  inAsm?: (tb: TbSource) => void;
-  /** -d out_asm: the module generated for a batch. */
-  outAsm?: (bytes: Uint8Array, tbs: readonly TbSource[]) => void;
-}
 
 export class TBCache {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
@@ -43,7 +44,6 @@ export class TBCache {
   invalidated = 0;
   /** Modules still compiling. */
   pending = 0;
-  log: TbLog = {};
 
   constructor(
     private readonly as: AddressSpace,
@@ -84,8 +84,11 @@ export class TBCache {
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
     const srcs = batch.map((b) => b.src);
     const bytes = buildTbModule(srcs);
-    if (this.log.inAsm) for (const s of srcs) this.log.inAsm(s);
-    if (this.log.outAsm) this.log.outAsm(bytes, srcs);
+    if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
+    if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
+      qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
+        wasmFunctionsText(bytes, (i) => `$tb_${srcs[i].pc.toString(16)}`) + '\n');
+    }
     this.codeBytes += bytes.length;
     this.liveModules++;
     // Registered (and their pages write-protected) now, so stores during an async compile
@@ -204,7 +207,12 @@ export class TBCache {
   invalidateHostRange(host: number, len: number): boolean {
     if (this.pages.size === 0 || len <= 0) return false;
     let hit = false;
-    for (let p = host >>> 12; p <= (host + len - 1) >>> 12; p++) hit = this.invalidatePage(p) || hit;
+    const first = host >>> 12, last = (host + len - 1) >>> 12;
+    if (last - first > this.pages.size) {
+      for (const p of [...this.pages.keys()]) if (p >= first && p <= last) hit = this.invalidatePage(p) || hit;
+      return hit;
+    }
+    for (let p = first; p <= last; p++) hit = this.invalidatePage(p) || hit;
     return hit;
   }
 
