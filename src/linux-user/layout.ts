@@ -21,23 +21,14 @@ export const HOST_MEMORY_PAGES = 65536; // 64 KiB wasm pages: the whole 4 GiB
 export const MAX_THREADS = 128;
 export const STATE_OFFSET = 0x10000;
 export const KERNEL_OFFSET = align(STATE_OFFSET + MAX_THREADS * CPU_STATE_SIZE, 0x100000);
-export const GUEST_BASE = 0x2000000;
-export const TASK_SIZE = 0x100000000 - GUEST_BASE;
-export const GUEST_PAGES = TASK_SIZE / TARGET_PAGE_SIZE;
-
-export const ET_DYN_BASE = 0x40000000;
-export const SIGTRAMP_PAGE = TASK_SIZE - TARGET_PAGE_SIZE;
-export const STACK_TOP = SIGTRAMP_PAGE - 0x10000;
-export const STACK_SIZE = 8 * 1024 * 1024;
-export const MMAP_BASE = STACK_TOP - STACK_SIZE - 0x1000000;
-/** Stacks of threads come from mmap (the guest's libc allocates them); nothing reserved here. */
 
 // Kernel area, laid out in order.
-/** Page protection bytes, one per guest page (PageFlag bits). */
+/** Page protection bytes, one per guest page (PageFlag bits); room for a whole 4 GiB. */
 export const PAGE_TABLE_OFFSET = KERNEL_OFFSET;
+const PAGE_TABLE_BYTES = 0x100000000 / TARGET_PAGE_SIZE;
 export const MAX_FDS = 1024;
 /** Int32 per guest fd: host fd, or -1 when free. */
-export const FD_TABLE_OFFSET = align(PAGE_TABLE_OFFSET + GUEST_PAGES, 4096);
+export const FD_TABLE_OFFSET = align(PAGE_TABLE_OFFSET + PAGE_TABLE_BYTES, 4096);
 /** Uint8 per guest fd: FdFlag bits. */
 export const FD_FLAGS_OFFSET = FD_TABLE_OFFSET + MAX_FDS * 4;
 /** Int32 words: locks and process-wide counters (KernelWord). */
@@ -57,6 +48,19 @@ export const MAX_HOST_FDS = 4096;
 export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
 export const KERNEL_END = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
+
+/** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
+ * block grows (the block compiler keeps tables there). */
+export const GUEST_BASE = align(KERNEL_END, 0x1000000);
+export const TASK_SIZE = 0x100000000 - GUEST_BASE;
+export const GUEST_PAGES = TASK_SIZE / TARGET_PAGE_SIZE;
+
+export const ET_DYN_BASE = 0x40000000;
+export const SIGTRAMP_PAGE = TASK_SIZE - TARGET_PAGE_SIZE;
+export const STACK_TOP = SIGTRAMP_PAGE - 0x10000;
+export const STACK_SIZE = 8 * 1024 * 1024;
+export const MMAP_BASE = STACK_TOP - STACK_SIZE - 0x1000000;
+/** Stacks of threads come from mmap (the guest's libc allocates them); nothing reserved here. */
 
 /** SHARED: the page is the host's MAP_SHARED mapping of a file (the native addon put it there). */
 export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8, SHARED = 16 }
@@ -88,4 +92,4 @@ export function stateOffsetOf(slot: number): number {
   return STATE_OFFSET + slot * CPU_STATE_SIZE;
 }
 
-if (KERNEL_END > GUEST_BASE) throw new Error('linux-user: kernel area overlaps the guest space');
+if (GUEST_BASE > 0x10000000) throw new Error('linux-user: CPU state blocks leave too little guest space');

@@ -6,7 +6,8 @@
 // range of the WebAssembly.Memory), so mmap zeroes them and munmap only clears the flags.
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
-  PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, stateOffsetOf,
+  PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
+  ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -119,7 +120,10 @@ export class GuestMM {
   /** Invalidate the soft TLB of every thread slot (after munmap/mprotect). */
   flushAllTlbs(): void {
     const tlbBytes = CPU_STATE_SIZE - TLB_OFFSET;
+    const threads = new Int32Array(this.memory.buffer, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
     for (let slot = 0; slot < MAX_THREADS; slot++) {
+      // A free slot gets a fresh TLB when clone takes it.
+      if (Atomics.load(threads, slot * THREAD_WORDS + ThreadWord.STATE) === ThreadState.FREE) continue;
       const start = stateOffsetOf(slot) + TLB_OFFSET;
       // tag = -1 (all ones) never matches; addends are don't-care then.
       this.bytes.fill(0xff, start, start + tlbBytes);

@@ -7,7 +7,7 @@
 // {firstPage u32, count u32, bytes}.
 import { GuestMM } from './mmap.js';
 import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, TARGET_PAGE_SIZE } from './layout.js';
-import { TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 
 const MAGIC = 'TSQFORK1';
 
@@ -49,6 +49,17 @@ export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, e
 
 /** Restore an image into fresh memory; the state block goes to `stateBase`. Returns the exe
  * and the thread slot the parent forked from. */
+/** A state block copied to another worker (new thread, forked child) must not name the old
+ * worker's translated blocks: clear the block compiler's caches (tb_*, except the threshold;
+ * table index 0 = not compiled). */
+export function forgetTranslations(bytes: Uint8Array, stateBase: number): void {
+  for (const [name, f] of Object.entries(STATE)) {
+    if (!name.startsWith('tb_') || name === 'tb_threshold') continue;
+    const start = stateBase + f.offset;
+    bytes.fill(0, start, start + f.count * (f.type === 'i64' ? 8 : 4));
+  }
+}
+
 export function loadProcessImage(mm: GuestMM, img: Uint8Array, stateBase: number): { exe: string; slot: number } {
   const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
   if (new TextDecoder().decode(img.subarray(0, 8)) !== MAGIC) throw new Error('not a tsqemu fork image');
@@ -59,6 +70,7 @@ export function loadProcessImage(mm: GuestMM, img: Uint8Array, stateBase: number
   let o = 28;
   const exe = new TextDecoder().decode(img.subarray(o, o + exeLen)); o += exeLen;
   mm.bytes.set(img.subarray(o, o + stateLen), stateBase); o += stateLen;
+  forgetTranslations(mm.bytes, stateBase);
   mm.bytes.set(img.subarray(o, o + kernelLen), KERNEL_OFFSET); o += kernelLen;
   for (let i = 0; i < nruns; i++) {
     const s = dv.getUint32(o, true), n = dv.getUint32(o + 4, true);

@@ -11,6 +11,7 @@ import {
 import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { hasDeliverable, raiseSignal, setRaiseInThread } from './signal.js';
 import { forkProcess } from './syscall-exec.js';
+import { forgetTranslations } from './process-image.js';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800;
 export const CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000;
@@ -41,6 +42,7 @@ function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, 
   const bytes = ts.mm.bytes;
   const from = ts.env.base, to = stateOffsetOf(slot);
   bytes.copyWithin(to, from, from + TLB_OFFSET);
+  forgetTranslations(bytes, to);
   bytes.fill(0xff, to + TLB_OFFSET, to + CPU_STATE_SIZE);
   const view = ts.mm.view;
   const gpr = (i: number) => to + STATE.gpr.offset + i * 8;
