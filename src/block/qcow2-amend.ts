@@ -56,8 +56,8 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   const version = o.has('compat') ? parseCompat(o.get('compat') as string) : h.version;
   const lazy = o.has('lazy_refcounts') ? parseBool('lazy_refcounts', o.get('lazy_refcounts') as string) : s.lazyRefcounts;
   if (version === 2) {
-    if (lazy) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater)');
-    if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)');
+    if (lazy) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+    if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
     if (h.compressionType !== 0) throw new QemuError('Cannot downgrade an image with a non-zlib compression type');
     if (h.version === 3) {
       await s.beforeWrite();

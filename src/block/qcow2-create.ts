@@ -39,7 +39,7 @@ export const qcow2CreateOptions: readonly CreateOptionDesc[] = [
 export function parseCompat(v: string): number {
   if (v === '0.10' || v === 'v2') return 2;
   if (v === '1.1' || v === 'v3') return 3;
-  throw new QemuError(`Invalid parameter '${v}'`);
+  throw new QemuError(`Parameter 'version' does not accept value '${v}'`);
 }
 
 export function parseRefcountBits(v: string): number {
@@ -67,14 +67,14 @@ export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
   }
   const refcountOrder = parseRefcountBits(o.get('refcount_bits') ?? '16');
   if (version === 2 && refcountOrder !== 4) {
-    throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)');
+    throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
   }
   const lazy = parseBool('lazy_refcounts', o.get('lazy_refcounts') ?? 'off');
-  if (lazy && version === 2) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater)');
+  if (lazy && version === 2) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
   const prealloc = parsePrealloc(o.get('preallocation') ?? 'off', ['off', 'metadata', 'falloc', 'full']);
   const ctype = o.get('compression_type') ?? 'zlib';
   if (ctype !== 'zlib' && ctype !== 'zstd') throw new QemuError(`Parameter 'compression-type' does not accept value '${ctype}'`);
-  if (ctype === 'zstd' && version === 2) throw new QemuError('Non-zlib compression type is only supported with compatibility level 1.1 and above (use compat=1.1 or greater)');
+  if (ctype === 'zstd' && version === 2) throw new QemuError('Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)');
   if (o.get('extended_l2') === 'on') throw new QemuError('Extended L2 entries are not supported by tsqemu');
   if (o.has('data_file')) throw new QemuError('External data files are not supported by tsqemu');
   if (o.get('encryption') === 'on' || o.get('encrypt.format') === 'aes') {
@@ -94,6 +94,9 @@ export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
   }
   if (size < 0) throw new QemuError('Image creation needs a size parameter');
   if (size % 512 !== 0) size = Math.ceil(size / 512) * 512;
+  if (Math.ceil(size / (clusterSize * (clusterSize / 8))) * 8 > 0x2000000) {
+    throw new QemuError("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
+  }
 
   const file = await ctx.createFile(ctx.filename, 'off', 0);
   try {

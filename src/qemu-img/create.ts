@@ -1,6 +1,6 @@
 // tsqemu-img create: "create [--object o] [-q] [-f fmt] [-b backing [-F fmt]] [-u] [-o opts] filename [size]".
 import { QemuError } from '../qemu/error.js';
-import { BlockOptions } from '../block/block_int.js';
+import { BlockOptions, defaultOpenFlags } from '../block/block_int.js';
 import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 
@@ -25,7 +25,7 @@ const PRINT_ORDER = ['cluster_size', 'extended_l2', 'preallocation', 'compressio
 /** The "Formatting 'x', fmt=... size=..." line, options in QEMU's order. */
 export function formattingLine(filename: string, fmt: string, size: number, o: BlockOptions): string {
   const vals = new Map(o);
-  vals.set('size', String(size));
+  vals.set('size', BigInt(size).toString());
   if (fmt === 'qcow2') {
     if (!vals.has('cluster_size')) vals.set('cluster_size', '65536');
     if (!vals.has('extended_l2')) vals.set('extended_l2', 'off');
@@ -73,12 +73,20 @@ export async function imgCreate(env: ImgEnv, argv: string[]): Promise<number> {
         throw new QemuError(`Backing file specified without backing format${detected ? `\nDetected format of ${detected}.` : ''}`);
       }
       if (!unsafe || size < 0) {
-        const b = await imgOpen(env, { filename: pathCombine(filename, bf), fmt: o.get('backing_fmt'), readOnly: true });
+        let b;
+        try {
+          b = await env.open(new Map([['file', pathCombine(filename, bf)], ['driver', o.get('backing_fmt') as string]]), { ...defaultOpenFlags(), readOnly: true }, false);
+        } catch (e) {
+          if (e instanceof QemuError) throw new QemuError(`${e.message}\nCould not open backing image.`);
+          throw e;
+        }
         if (size < 0) size = b.getLength();
         await safeClose(b);
       }
     }
     if (size < 0) throw new QemuError('Image creation needs a size parameter');
+    const known = new Set(env.createOptions(fmt).map((d) => d.name).concat(['encryption', 'extended_l2', 'data_file', 'data_file_raw', 'preallocation']));
+    for (const k of o.keys()) if (!known.has(k)) throw new QemuError(`Invalid parameter '${k}'`);
     if (!quiet) env.out(formattingLine(filename, fmt, size, o));
     await env.create(fmt, filename, size, o);
   } catch (e) {
