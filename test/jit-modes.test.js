@@ -15,7 +15,9 @@ import { ROOT, INITRD, kernelImage, hasTool } from './system-helpers.js';
 
 function runNode(args, env, timeoutMs) {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not as a child of this test runner (NODE_TEST_CONTEXT would redirect a nested --test run).
+    const { NODE_TEST_CONTEXT: _, ...base } = process.env;
+    const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
