@@ -119,11 +119,25 @@ export async function bdrvOpen(opts: BlockOptions, flags: BdrvOpenFlags, env: Bd
   } else {
     nodeName = `#block${String(anonCounter++).padStart(3, '0')}`;
   }
+  checkRuntimeOptions(drv, opts);
   const ctx = makeContext(opts, f, env, nodeName);
   const bs = await drv.open(ctx);
   bs.nodeName = nodeName;
   if (opts.has('node-name')) namedNodes.set(nodeName, bs);
   return bs;
+}
+
+const CHILD_PREFIXES = ['file.', 'backing.', 'encrypt.', 'data-file.'];
+
+function checkRuntimeOptions(drv: BlockDriver, opts: BlockOptions): void {
+  if (!drv.runtimeOptions) return;
+  for (const k of opts.keys()) {
+    if (GENERIC_KEYS.includes(k) || drv.runtimeOptions.includes(k) || k === 'x-probed') continue;
+    if (!drv.isProtocol && (k === 'file' || k === 'backing' || CHILD_PREFIXES.some((p) => k.startsWith(p)))) continue;
+    throw new QemuError(drv.isProtocol
+      ? `Block protocol '${drv.formatName}' doesn't support the option '${k}'`
+      : `Block format '${drv.formatName}' does not support the option '${k}'`);
+  }
 }
 
 function makeContext(opts: BlockOptions, flags: BdrvOpenFlags, env: BdrvOpenEnv, nodeName: string): BdrvOpenContext {

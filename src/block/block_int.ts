@@ -247,6 +247,11 @@ export interface BlockDriver {
   probe?(header: Uint8Array, filename: string): number;
   open(ctx: BdrvOpenContext): Promise<BlockDriverState>;
   create?(ctx: BdrvCreateContext): Promise<void>;
+  /**
+   * Runtime option keys this driver accepts besides the generic ones and its children's
+   * prefixed keys; when given, anything else is refused as QEMU does.
+   */
+  readonly runtimeOptions?: readonly string[];
   /** -o option names and help lines for qemu-img create -o help. */
   readonly createOptions?: readonly CreateOptionDesc[];
 }

@@ -3,6 +3,7 @@
 // consistency checks in qcow2-check.ts, snapshots in qcow2-snapshot.ts, creation in
 // qcow2-create.ts.
 import { QemuError } from '../qemu/error.js';
+import { parseSize } from '../qemu/option.js';
 import {
   BdrvCheckMode, BdrvCheckResult, BdrvOpenContext, BdrvOpenFlags, BlockDriver, BlockDriverState, BlockOptions,
   BlockStatus, FormatSpecificInfo, PreallocMode, QCryptoBlock, QEMUSnapshotInfo, getCryptoProvider,
@@ -265,7 +266,10 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   s.refcountOrder = h.refcountOrder;
   s.refblockEntries = s.clusterSize * 8 / (1 << h.refcountOrder);
   s.maxRefcount = maxRefcount(h.refcountOrder);
-  const cacheTables = Math.max(16, Math.floor(32 * 1024 * 1024 / s.clusterSize));
+  const l2CacheBytes = ctx.options.get('l2-cache-size') ?? ctx.options.get('cache-size');
+  const cacheTables = l2CacheBytes !== undefined
+    ? Math.max(2, Math.floor(parseSize('l2-cache-size', l2CacheBytes) / s.clusterSize))
+    : Math.max(16, Math.floor(32 * 1024 * 1024 / s.clusterSize));
   s.l2Cache = new Qcow2Cache(cacheTables);
   s.refblockCache = new Qcow2Cache(Math.max(16, cacheTables / 4));
   s.corrupt = (h.incompatibleFeatures & INCOMPAT_CORRUPT) !== 0n;
@@ -335,6 +339,9 @@ export const bdrvQcow2: BlockDriver = {
   },
   open: qcow2Open,
   create: qcow2Create,
+  runtimeOptions: ['l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size', 'cache-size', 'cache-clean-interval',
+    'lazy-refcounts', 'pass-discard-request', 'pass-discard-snapshot', 'pass-discard-other', 'discard-no-unref',
+    'overlap-check', 'overlap-check.template'],
   createOptions: qcow2CreateOptions,
 };
 

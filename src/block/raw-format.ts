@@ -51,6 +51,7 @@ export const bdrvRaw: BlockDriver = {
   formatName: 'raw',
   isProtocol: false,
   probe: () => 1,
+  runtimeOptions: ['offset', 'size'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const child = await ctx.openFile();
     return new BDRVRawState(bdrvRaw, ctx.flags, child, ctx.options.get('x-probed') === 'on');

@@ -184,6 +184,7 @@ async function newState(fh: FileHandle, filename: string, flags: BdrvOpenFlags):
 export const bdrvFile: BlockDriver = {
   formatName: 'file',
   isProtocol: true,
+  runtimeOptions: ['filename', 'locking', 'aio-max-batch', 'pr-manager', 'drop-cache', 'x-check-cache-dropped'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const filename = ctx.options.get('filename');
     if (filename === undefined || filename === '') throw new QemuError("Parameter 'filename' is required");
