@@ -32,8 +32,21 @@ test('raw probing warns like QEMU and guards block 0', { skip }, async () => {
   await blk2.close();
 });
 
-test('cache modes (O_DIRECT bounce buffers), aio engines, read-only, bounds', { skip }, async () => {
+/** A directory whose file system takes O_DIRECT (tmpfs does not; the checkout's disk does). */
+function directDir() {
   const dir = tmpdir('drive');
+  try {
+    const fd = fs.openSync(path.join(dir, 'probe'), fs.constants.O_CREAT | fs.constants.O_RDWR | fs.constants.O_DIRECT);
+    fs.closeSync(fd);
+    return dir;
+  } catch {
+    return fs.mkdtempSync(path.join(new URL('.', import.meta.url).pathname, '.odirect-'));
+  }
+}
+
+test('cache modes (O_DIRECT bounce buffers), aio engines, read-only, bounds', { skip }, async (t) => {
+  const dir = directDir();
+  t.after(() => { if (dir.includes('.odirect-')) fs.rmSync(dir, { recursive: true, force: true }); });
   const img = path.join(dir, 'c.qcow2');
   assert.equal(real(['create', '-q', '-f', 'qcow2', img, '4M']).status, 0);
   const data = pattern(70000, 5);

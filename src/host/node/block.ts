@@ -129,7 +129,10 @@ export function createContext(filename: string, size: number, options: BlockOpti
 export async function openDrive(opts: Map<string, string>, warn: WarnFn = defaultWarn): Promise<BlockBackend> {
   blockInit();
   const file = opts.get('file');
-  const format = opts.get('format');
+  if (opts.has('driver') && opts.has('format') && opts.get('driver') !== opts.get('format')) {
+    throw new QemuError("Cannot specify both 'driver' and 'format'");
+  }
+  const format = opts.get('format') ?? opts.get('driver');
   const cache = parseCacheMode(opts.get('cache') ?? 'writeback');
   const discard = parseDiscard(opts.get('discard'));
   const detectZeroes = parseDetectZeroes(opts.get('detect-zeroes'), discard);
