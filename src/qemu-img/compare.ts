@@ -47,6 +47,11 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
     const ba = new Uint8Array(CHUNK), bb = new Uint8Array(CHUNK);
     for (let off = 0; off < common;) {
       let n = Math.min(CHUNK, common - off);
+      if (strict) {
+        const sa = await bdrvChainStatus(a, off, n), sb = await bdrvChainStatus(b, off, n);
+        if (sa.allocated !== sb.allocated) { prog.end(); say(`Strict mode: Offset ${off} block status mismatch!\n`); return 1; }
+        n = Math.min(n, sa.pnum, sb.pnum);
+      }
       const za = await readsZero(a, off, n), zb = await readsZero(b, off, n);
       if (za > 0 && zb > 0) { off += Math.min(za, zb); prog.print(off / common); continue; }
       if (za > 0) n = Math.min(n, za); else if (zb > 0) n = Math.min(n, zb);
