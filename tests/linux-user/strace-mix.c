@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
   close(s);
   unlink("sock");
   int u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(0), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   bind(u, (struct sockaddr *)&in, sizeof in);
   close(u);
   close(socket(AF_INET, SOCK_STREAM, IPPROTO_TCP));
