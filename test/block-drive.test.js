@@ -124,3 +124,33 @@ test('-blockdev node graph: file node, format node, backing chain', { skip }, as
   assert.equal(real(['check', top]).status, 0);
   assert.equal(JSON.parse(real(['map', '--output=json', top]).stdout)[0].depth, 0);
 });
+
+test('concurrent requests with a tiny L2 cache keep every write', { skip }, async () => {
+  const dir = tmpdir('drive');
+  const img = path.join(dir, 'cc.qcow2'), ref = path.join(dir, 'cc.raw');
+  const size = 8 << 20;
+  assert.equal(real(['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=512', img, String(size)]).status, 0);
+  const blk = await drive({ file: img, format: 'qcow2', 'l2-cache-size': '1024' });
+  const mirror = Buffer.alloc(size);
+  let x = 777;
+  for (let round = 0; round < 6; round++) {
+    const used = new Set();
+    const reqs = [];
+    for (let i = 0; i < 48; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const blkno = x % (size / 4096);
+      if (used.has(blkno)) continue;
+      used.add(blkno);
+      const data = pattern(4096 - (x % 3) * 512, round * 48 + i);
+      data.forEach((v, j) => { mirror[blkno * 4096 + j] = v; });
+      reqs.push(blk.pwrite(blkno * 4096, data));
+      reqs.push(blk.pread((blkno ^ 1) * 4096, new Uint8Array(4096)));
+    }
+    await Promise.all(reqs);
+  }
+  await blk.close();
+  fs.writeFileSync(ref, mirror);
+  assert.equal(real(['check', img]).status, 0, real(['check', img]).stderr);
+  const cmp = real(['compare', '-f', 'qcow2', '-F', 'raw', img, ref]);
+  assert.equal(cmp.status, 0, cmp.stdout);
+});

@@ -83,6 +83,9 @@ export async function getL2Table(s: BDRVQcow2State, l2Off: number): Promise<Uint
   s.checkMetadataOffset(l2Off, 'L2 table');
   const t = new Uint8Array(s.clusterSize);
   await bdrvPread(s.fileChild(), l2Off, t);
+  // A concurrent request may have loaded (and a writer updated) the table meanwhile: keep theirs.
+  const raced = s.l2Cache.get(l2Off);
+  if (raced) return raced;
   s.l2Cache.set(l2Off, t);
   return t;
 }
@@ -191,6 +194,8 @@ async function setL2Entries(s: BDRVQcow2State, l2Off: number, table: Uint8Array,
   const dv = new DataView(table.buffer, table.byteOffset);
   entries.forEach(([hi, lo], i) => { dv.setUint32((l2 + i) * 8, hi); dv.setUint32((l2 + i) * 8 + 4, lo); });
   await bdrvPwrite(s.fileChild(), l2Off + l2 * 8, table.subarray(l2 * 8, (l2 + entries.length) * 8));
+  // If the table was evicted and re-read by a reader during the write, ours is the newer copy.
+  s.l2Cache.set(l2Off, table);
 }
 
 /** Drop the reference an L2 entry held (normal, preallocated zero, compressed clusters). */

@@ -53,6 +53,8 @@ async function loadRefblock(s: BDRVQcow2State, offset: number): Promise<Uint8Arr
   s.checkMetadataOffset(offset, 'Refblock');
   const b = new Uint8Array(s.clusterSize);
   await bdrvPread(s.fileChild(), offset, b);
+  const raced = s.refblockCache.get(offset);
+  if (raced) return raced;
   s.refblockCache.set(offset, b);
   return b;
 }
@@ -90,6 +92,7 @@ export async function updateRefcount(s: BDRVQcow2State, idx: number, count: numb
       if (v === 0 && i < s.freeClusterIndex) s.freeClusterIndex = i;
     }
     await bdrvPwrite(s.fileChild(), off + lo, block.subarray(lo, hi));
+    s.refblockCache.set(off, block);
   }
 }
 
