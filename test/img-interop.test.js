@@ -290,3 +290,19 @@ test('lazy refcounts: a dirty image left by a crashed real qemu-io is repaired o
   ok(real(['check', img]), 'real check after our repair-on-open');
   ok(qemuIo(['-r', '-c', 'read -P 4 2M 300k', img]), 'data written before the crash kept');
 });
+
+test('images with persistent bitmaps: checked clean; our writes clear the autoclear bit', { skip }, () => {
+  const dir = tmpdir('interop-bm');
+  const img = path.join(dir, 'bm.qcow2');
+  ok(real(['create', '-q', '-f', 'qcow2', img, '8M']), 'create');
+  ok(real(['bitmap', '--add', img, 'b0']), 'bitmap add');
+  ok(qemuIo(['-c', 'write 0 1M', '-c', 'write 5M 64k', img]), 'io with bitmap');
+  assert.equal(ours(['check', img]).status, real(['check', img]).status);
+  ok(ours(['check', img]), 'our check counts bitmap clusters');
+  ok(run('node', [helper, img, 'qcow2', '4', '5', String(8 << 20)]), 'our writes');
+  const r = real(['check', img]);
+  assert.ok(r.status === 0 || r.status === 3, `leaks at most: ${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, /a program lacking bitmap support modified this file/);
+  ok(ours(['check', '-r', 'leaks', img]), 'repair');
+  ok(real(['check', img]), 'real check clean after repair');
+});

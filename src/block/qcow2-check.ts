@@ -8,6 +8,7 @@ import { getRefcount, updateRefcount } from './qcow2-refcount.js';
 import { ClusterType, decodeL2, readL1 } from './qcow2-cluster.js';
 import { fixCopiedFlags } from './qcow2-snapshot.js';
 import { bdrvPread } from './io.js';
+import { be64, QCOW2_EXT_BITMAPS } from './qcow2-header.js';
 
 const hex = (n: number): string => n.toString(16);
 
@@ -80,6 +81,43 @@ async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size:
   }
 }
 
+/**
+ * Persistent dirty bitmaps (autoclear bit 0 with the bitmaps extension): the directory, each
+ * bitmap table and its data clusters are referenced. tsqemu does not maintain bitmaps, but
+ * checks images that carry them.
+ */
+async function countBitmaps(s: BDRVQcow2State, st: CheckState): Promise<void> {
+  if (!(s.header.autoclearFeatures & 1n)) return;
+  const ext = s.hinfo.unknown.find((e) => e.type === QCOW2_EXT_BITMAPS);
+  if (!ext || ext.data.length < 24) return;
+  const dv = new DataView(ext.data.buffer, ext.data.byteOffset);
+  const count = dv.getUint32(0), dirSize = be64(dv, 8), dirOff = be64(dv, 16);
+  if (!Number.isFinite(dirOff) || dirSize > 64 * 1024 * 1024 || dirOff + dirSize > s.fileChild().getLength()) {
+    st.res.messages.push('ERROR bitmap directory lies outside the image file');
+    st.res.corruptions++;
+    return;
+  }
+  inc(s, st, dirOff, dirSize);
+  const dir = new Uint8Array(dirSize);
+  await bdrvPread(s.fileChild(), dirOff, dir);
+  const ddv = new DataView(dir.buffer);
+  let p = 0;
+  for (let i = 0; i < count && p + 24 <= dirSize; i++) {
+    const tableOff = be64(ddv, p), tableSize = ddv.getUint32(p + 8);
+    const nameSize = ddv.getUint16(p + 14), extra = ddv.getUint32(p + 16);
+    p += (24 + extra + nameSize + 7) & ~7;
+    if (!Number.isFinite(tableOff) || tableOff + tableSize * 8 > s.fileChild().getLength()) continue;
+    inc(s, st, tableOff, tableSize * 8);
+    const table = new Uint8Array(tableSize * 8);
+    await bdrvPread(s.fileChild(), tableOff, table);
+    const tdv = new DataView(table.buffer);
+    for (let j = 0; j < tableSize; j++) {
+      const off = (tdv.getUint32(j * 8) & 0x00ffffff) * 0x100000000 + ((tdv.getUint32(j * 8 + 4) & ~0x1ff) >>> 0);
+      if (off) inc(s, st, off, s.clusterSize);
+    }
+  }
+}
+
 /** Count references, compare, repair as asked. */
 export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promise<BdrvCheckResult> {
   const res: BdrvCheckResult = {
@@ -95,6 +133,7 @@ export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promis
   inc(s, st, h.snapshotsOffset, s.snapshotsTableBytes);
   inc(s, st, h.refcountTableOffset, h.refcountTableClusters * s.clusterSize);
   if (s.hinfo.cryptoHeader) inc(s, st, s.hinfo.cryptoHeader.offset, s.hinfo.cryptoHeader.length);
+  await countBitmaps(s, st);
   for (let i = 0; i < s.refcountTable.length; i++) {
     const off = s.refcountTable[i];
     if (!off) continue;

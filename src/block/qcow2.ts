@@ -140,6 +140,13 @@ export class BDRVQcow2State extends BlockDriverState {
   async beforeWrite(): Promise<void> {
     if (this.corrupt) throw new QemuError('qcow2: Image is corrupt; cannot be written to');
     if (this.readOnly || this.snapshotView) throw new QemuError('Block node is read-only');
+    if (this.v3 && this.header.autoclearFeatures !== 0n) {
+      // Autoclear features (persistent bitmaps ...) are not maintained here: the spec says a
+      // writer that does not understand them clears the bits before changing the image.
+      this.header.autoclearFeatures = 0n;
+      const b = new Uint8Array(8);
+      await bdrvPwrite(this.fileChild(), 88, b);
+    }
     if (this.lazyRefcounts && !this.dirty) {
       this.dirty = true;
       this.header.incompatibleFeatures |= INCOMPAT_DIRTY;

@@ -151,6 +151,7 @@ export class BDRVRawPosixState extends BlockDriverState {
     const old = this.length;
     await this.fh.truncate(offset);
     this.length = offset;
+    // node:fs has no fallocate(): preallocation=falloc writes zeroes like full does.
     if ((prealloc === 'full' || prealloc === 'falloc') && offset > old) await super.pwriteZeroes(old, offset - old, 0);
   }
 
