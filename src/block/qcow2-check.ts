@@ -8,7 +8,7 @@ import { getRefcount, updateRefcount } from './qcow2-refcount.js';
 import { ClusterType, decodeL2, readL1 } from './qcow2-cluster.js';
 import { fixCopiedFlags } from './qcow2-snapshot.js';
 import { bdrvPread } from './io.js';
-import { be64, QCOW2_EXT_BITMAPS } from './qcow2-header.js';
+import { bitmapDirectory, readBitmaps } from './qcow2-bitmap.js';
 
 const hex = (n: number): string => n.toString(16);
 
@@ -81,37 +81,24 @@ async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size:
   }
 }
 
-/**
- * Persistent dirty bitmaps (autoclear bit 0 with the bitmaps extension): the directory, each
- * bitmap table and its data clusters are referenced. tsqemu does not maintain bitmaps, but
- * checks images that carry them.
- */
+/** Persistent dirty bitmaps: the directory, each bitmap table and its data clusters. */
 async function countBitmaps(s: BDRVQcow2State, st: CheckState): Promise<void> {
-  if (!(s.header.autoclearFeatures & 1n)) return;
-  const ext = s.hinfo.unknown.find((e) => e.type === QCOW2_EXT_BITMAPS);
-  if (!ext || ext.data.length < 24) return;
-  const dv = new DataView(ext.data.buffer, ext.data.byteOffset);
-  const count = dv.getUint32(0), dirSize = be64(dv, 8), dirOff = be64(dv, 16);
-  if (!Number.isFinite(dirOff) || dirSize > 64 * 1024 * 1024 || dirOff + dirSize > s.fileChild().getLength()) {
-    st.res.messages.push('ERROR bitmap directory lies outside the image file');
+  const d = bitmapDirectory(s);
+  if (!d) return;
+  let list;
+  try { list = await readBitmaps(s); } catch (e) {
+    st.res.messages.push(`ERROR ${(e as Error).message}`);
     st.res.corruptions++;
     return;
   }
-  inc(s, st, dirOff, dirSize);
-  const dir = new Uint8Array(dirSize);
-  await bdrvPread(s.fileChild(), dirOff, dir);
-  const ddv = new DataView(dir.buffer);
-  let p = 0;
-  for (let i = 0; i < count && p + 24 <= dirSize; i++) {
-    const tableOff = be64(ddv, p), tableSize = ddv.getUint32(p + 8);
-    const nameSize = ddv.getUint16(p + 14), extra = ddv.getUint32(p + 16);
-    p += (24 + extra + nameSize + 7) & ~7;
-    if (!Number.isFinite(tableOff) || tableOff + tableSize * 8 > s.fileChild().getLength()) continue;
-    inc(s, st, tableOff, tableSize * 8);
-    const table = new Uint8Array(tableSize * 8);
-    await bdrvPread(s.fileChild(), tableOff, table);
+  inc(s, st, d.offset, d.size);
+  for (const b of list) {
+    if (!Number.isFinite(b.tableOffset) || b.tableOffset + b.tableSize * 8 > s.fileChild().getLength()) continue;
+    inc(s, st, b.tableOffset, b.tableSize * 8);
+    const table = new Uint8Array(b.tableSize * 8);
+    await bdrvPread(s.fileChild(), b.tableOffset, table);
     const tdv = new DataView(table.buffer);
-    for (let j = 0; j < tableSize; j++) {
+    for (let j = 0; j < b.tableSize; j++) {
       const off = (tdv.getUint32(j * 8) & 0x00ffffff) * 0x100000000 + ((tdv.getUint32(j * 8 + 4) & ~0x1ff) >>> 0);
       if (off) inc(s, st, off, s.clusterSize);
     }

@@ -25,6 +25,7 @@ import {
   QCowSnapshot, readSnapshots, snapshotCreate, snapshotDelete, snapshotGoto, snapshotLoadTmp,
 } from './qcow2-snapshot.js';
 import { qcow2Amend } from './qcow2-amend.js';
+import { bitmapsInfo, Qcow2Bitmap, readBitmaps } from './qcow2-bitmap.js';
 
 /** A small LRU of cluster-sized tables keyed by host offset (L2 tables, refcount blocks). */
 export class Qcow2Cache {
@@ -79,6 +80,7 @@ export class BDRVQcow2State extends BlockDriverState {
   /** One past the highest cluster ever allocated in this session (may exceed EOF). */
   allocatedEnd = 0;
   snapshots: QCowSnapshot[] = [];
+  bitmaps: Qcow2Bitmap[] = [];
   snapshotsTableBytes = 0;
   crypto: QCryptoBlock | null = null;
   corrupt = false;
@@ -144,6 +146,7 @@ export class BDRVQcow2State extends BlockDriverState {
       // Autoclear features (persistent bitmaps ...) are not maintained here: the spec says a
       // writer that does not understand them clears the bits before changing the image.
       this.header.autoclearFeatures = 0n;
+      this.bitmaps = [];
       const b = new Uint8Array(8);
       await bdrvPwrite(this.fileChild(), 88, b);
     }
@@ -227,6 +230,7 @@ export class BDRVQcow2State extends BlockDriverState {
     const data: Record<string, unknown> = { compat: this.v3 ? '1.1' : '0.10' };
     data['compression-type'] = h.compressionType === 1 ? 'zstd' : 'zlib';
     if (this.v3) data['lazy-refcounts'] = this.lazyRefcounts;
+    if (this.bitmaps.length) data.bitmaps = bitmapsInfo(this.bitmaps);
     if (this.crypto) data.encrypt = this.crypto.getInfo();
     data['refcount-bits'] = 1 << this.refcountOrder;
     if (this.v3) { data.corrupt = this.corrupt; data['extended-l2'] = false; }
@@ -291,6 +295,7 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   for (let i = 0; i < h.refcountTableClusters; i++) s.metadataClusters.add(h.refcountTableOffset / s.clusterSize + i);
   await loadL1(s);
   s.snapshots = await readSnapshots(s);
+  s.bitmaps = await readBitmaps(s);
   await openCrypto(ctx, s);
   if (!ctx.flags.noBacking && hinfo.backingFile) {
     s.backing = await ctx.openBacking({ filename: hinfo.backingFile, format: hinfo.backingFormat, base: child.filename });

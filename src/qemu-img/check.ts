@@ -2,7 +2,7 @@
 // Exit status as qemu-img: 0 clean, 1 check errors, 2 corruptions, 3 leaks only, 63 unsupported.
 import { QemuError } from '../qemu/error.js';
 import { BdrvCheckMode, BdrvCheckResult, hasCheck } from '../block/block_int.js';
-import { ImgEnv, getopt, imgOpen, safeClose } from './common.js';
+import { ImgEnv, getopt, imgOpen, safeClose, qjson } from './common.js';
 
 function human(env: ImgEnv, r: BdrvCheckResult): void {
   const o: string[] = [];
@@ -35,7 +35,7 @@ function json(env: ImgEnv, r: BdrvCheckResult, filename: string, format: string)
   }
   o.filename = filename;
   o.format = format;
-  env.out(`${JSON.stringify(o, null, 4)}\n`);
+  env.out(`${qjson(o)}\n`);
 }
 
 export async function imgCheck(env: ImgEnv, argv: string[]): Promise<number> {

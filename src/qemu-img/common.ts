@@ -193,3 +193,16 @@ export function isHelpOption(list: string[]): boolean {
 export async function safeClose(bs: BlockDriverState | null | undefined): Promise<void> {
   if (bs) await bs.close().catch(() => undefined);
 }
+
+/** JSON as QEMU's pretty printer writes it (4-space indent; empty containers still open a line). */
+export function qjson(v: unknown, level = 0): string {
+  const pad = ' '.repeat(level * 4), inner = ' '.repeat((level + 1) * 4);
+  if (Array.isArray(v)) {
+    return `[\n${v.map((x) => inner + qjson(x, level + 1)).join(',\n')}${v.length ? '\n' : ''}${pad}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    const e = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    return `{\n${e.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${qjson(x, level + 1)}`).join(',\n')}${e.length ? '\n' : ''}${pad}}`;
+  }
+  return JSON.stringify(v);
+}

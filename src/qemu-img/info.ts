@@ -2,7 +2,7 @@
 import { QemuError } from '../qemu/error.js';
 import { BlockDriverState, hasSnapshots, QEMUSnapshotInfo } from '../block/block_int.js';
 import { pathCombine } from '../block/block.js';
-import { ImgEnv, getopt, imgOpen, safeClose, sizeToStr } from './common.js';
+import { ImgEnv, getopt, imgOpen, safeClose, sizeToStr, qjson } from './common.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -121,7 +121,7 @@ export async function imgInfo(env: ImgEnv, argv: string[]): Promise<number> {
       curFmt = bs.backingFormat || undefined;
     } finally { await safeClose(bs); }
   }
-  if (output === 'json') env.out(`${JSON.stringify(chain ? infos : infos[0], null, 4)}\n`);
+  if (output === 'json') env.out(`${qjson(chain ? infos : infos[0])}\n`);
   else env.out(humans.join('\n'));
   return 0;
 }

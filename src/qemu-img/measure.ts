@@ -3,7 +3,7 @@ import { QemuError } from '../qemu/error.js';
 import { parseSize } from '../qemu/option.js';
 import { BlockDriverState } from '../block/block_int.js';
 import { bdrvChainStatus } from '../block/io.js';
-import { ImgEnv, getopt, imgOpen, parseCreateOpts, safeClose } from './common.js';
+import { ImgEnv, getopt, imgOpen, parseCreateOpts, safeClose, qjson } from './common.js';
 import { parseImgSize } from './create.js';
 
 const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -86,7 +86,7 @@ export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
       const j: Record<string, number> = {};
       if (bitmaps !== undefined) j.bitmaps = bitmaps;
       j.required = required; j['fully-allocated'] = full;
-      env.out(`${JSON.stringify(j, null, 4)}\n`);
+      env.out(`${qjson(j)}\n`);
     } else {
       env.out(`required size: ${required}\nfully allocated size: ${full}\n${bitmaps !== undefined ? `bitmaps size: ${bitmaps}\n` : ''}`);
     }
