@@ -11,7 +11,7 @@ const DATA = RAM_BASE + 0x8000;
 /** Run `code` in slices until the pc sits on its final `j .`, with the given compiler mode. */
 function runMode(code, mode, slices = 20000) {
   const saved = { ...tcgOptions };
-  Object.assign(tcgOptions, mode);
+  Object.assign(tcgOptions, { batchInsns: 500 }, mode);
   try {
     const h = makeHart(code);
     const end = BigInt(RAM_BASE + code.length - 4);

@@ -122,6 +122,8 @@ export class FunctionBuilder {
   call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
   /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
   callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
+  /** Tail call through table 0 (the tail-call proposal, on by default since V8 11.2). */
+  returnCallIndirect(type: number): void { this.code.byte(0x13); this.code.u32(type); this.code.byte(0); }
   drop(): void { this.code.byte(0x1a); }
   select(): void { this.code.byte(0x1b); }
 
@@ -247,6 +249,9 @@ export class ModuleBuilder {
   private readonly funcs: { type: number; fb: FunctionBuilder | null; exportName?: string }[] = [];
   private memoryImport: { module: string; name: string; maxPages: number } | null = null;
   private tableImport: { module: string; name: string } | null = null;
+  private globalImports: { module: string; name: string; type: ValType }[] = [];
+  /** One active element segment: functions stored into table 0 from the imported i32 global. */
+  private elems: { global: number; funcs: number[] } | null = null;
 
   /** Index of a function type (added when new), for call_indirect. */
   typeIndex(t: FuncType): number {
@@ -265,6 +270,17 @@ export class ModuleBuilder {
   /** Import a funcref table (table 0, growable) for call_indirect. */
   importTable(module: string, name: string): void {
     this.tableImport = { module, name };
+  }
+
+  /** Import an immutable global; returns its global index. */
+  importGlobal(module: string, name: string, type: ValType): number {
+    this.globalImports.push({ module, name, type });
+    return this.globalImports.length - 1;
+  }
+
+  /** At instantiation, table[global + i] = funcs[i] (an active element segment). */
+  tableElements(global: number, funcs: number[]): void {
+    this.elems = { global, funcs };
   }
 
   /** Import a host function; returns its function index. All imports must precede defines. */
@@ -293,12 +309,13 @@ export class ModuleBuilder {
     }
     out.section(1, types);
     const imps = new ByteSink();
-    imps.u32(this.imports.length + (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0));
+    imps.u32(this.imports.length + (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0) + this.globalImports.length);
     for (const im of this.imports) { imps.name(im.module); imps.name(im.name); imps.byte(0x00); imps.u32(im.type); }
     if (this.tableImport) {
       imps.name(this.tableImport.module); imps.name(this.tableImport.name);
       imps.byte(0x01); imps.byte(0x70); imps.byte(0x00); imps.u32(0); // funcref, min 0, no max
     }
+    for (const g of this.globalImports) { imps.name(g.module); imps.name(g.name); imps.byte(0x03); imps.byte(g.type); imps.byte(0); }
     if (this.memoryImport) {
       imps.name(this.memoryImport.module); imps.name(this.memoryImport.name);
       imps.byte(0x02); imps.byte(0x03); imps.u32(0); imps.u32(this.memoryImport.maxPages); // shared, min 0, max
@@ -313,6 +330,15 @@ export class ModuleBuilder {
     exps.u32(exported.length);
     for (const { f, i } of exported) { exps.name(f.exportName as string); exps.byte(0x00); exps.u32(this.imports.length + i); }
     out.section(7, exps);
+    if (this.elems) {
+      const el = new ByteSink();
+      el.u32(1);
+      el.u32(0); // active, table 0, offset expression, function indexes
+      el.byte(0x23); el.u32(this.elems.global); el.byte(0x0b);
+      el.u32(this.elems.funcs.length);
+      for (const f of this.elems.funcs) el.u32(f);
+      out.section(9, el);
+    }
     const code = new ByteSink();
     code.u32(this.funcs.length);
     for (const f of this.funcs) {

@@ -90,6 +90,7 @@ function bodyText(r: Reader): string {
       case 0x0e: { const n = r.u32(); const t = []; for (let i = 0; i <= n; i++) t.push(r.u32()); emit(`br_table ${t.join(' ')}`); continue; }
       case 0x10: emit(`call ${r.u32()}`); continue;
       case 0x11: emit(`call_indirect (type ${r.u32()}) ${r.u8()}`); continue;
+      case 0x13: emit(`return_call_indirect (type ${r.u32()}) ${r.u8()}`); continue;
       case 0x20: emit(`local.get ${r.u32()}`); continue;
       case 0x21: emit(`local.set ${r.u32()}`); continue;
       case 0x22: emit(`local.tee ${r.u32()}`); continue;

@@ -14,10 +14,14 @@ export interface TcgOptions {
   oneInsnPerTb: boolean;
   /** Compile on background threads (needs a host event loop that runs: the system emulator). */
   asyncCompile: boolean;
+  /** Hot blocks wait for a batch (a module costs ~1.5 ms whatever its size): compiled once
+   * this many instructions ran since the first of them got hot, or 250 are waiting. */
+  batchInsns: number;
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
-export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false };
+export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
+  batchInsns: 2_000_000 };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;
@@ -41,16 +45,25 @@ export function tcgApplyAccelArg(arg: string): void {
     // tsqemu's own: the block compiler off (interpreter only) and its hotness threshold.
     else if (k === 'jit') tcgOptions.enabled = onOff(k, v);
     else if (k === 'jit-threshold') tcgOptions.threshold = positive(k, v);
+    else if (k === 'jit-async') tcgOptions.asyncCompile = onOff(k, v);
+    else if (k === 'jit-batch-insns') tcgOptions.batchInsns = positive(k, v);
     else if (k === 'thread') { /* single: the only mode */ } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
   }
 }
 
-/** TSQEMU_TCG=off|on and TSQEMU_TCG_THRESHOLD=N (tests run every suite in each mode). */
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N and TSQEMU_TCG_BATCH=instructions (tests run
+ * suites in each mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
   const m = env.TSQEMU_TCG;
   if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
   const t = env.TSQEMU_TCG_THRESHOLD;
-  if (t !== undefined && t !== '') tcgOptions.threshold = positive('TSQEMU_TCG_THRESHOLD', t);
+  if (t !== undefined && t !== '') {
+    tcgOptions.threshold = positive('TSQEMU_TCG_THRESHOLD', t);
+    // Threshold 1 is the "translate everything" test mode: no waiting for big batches either.
+    if (tcgOptions.threshold === 1) tcgOptions.batchInsns = 1000;
+  }
+  const b = env.TSQEMU_TCG_BATCH;
+  if (b !== undefined && b !== '') tcgOptions.batchInsns = positive('TSQEMU_TCG_BATCH', b);
 }
 
 function positive(k: string, v: string): number {

@@ -34,8 +34,8 @@ export function riscvInterpreterModule(): WebAssembly.Module {
 /** Helper statuses seen by generated code. */
 const enum St { NEXT = 0, RELOAD = 1, EXIT = 2 }
 const MIP = STATE.mip.offset;
-/** A partly filled hot queue is compiled after this many chunks of run(). */
-const HOT_WAIT_RUNS = 4;
+/** Hot blocks are compiled once this many are collected (or see tcgOptions.batchInsns). */
+const HOT_BATCH = 250;
 /** Most instructions per entry into the interpreter while the compiler is on. */
 const RUN_CHUNK = 50_000;
 
@@ -127,8 +127,9 @@ export class RISCVCPU implements RISCVHart {
   private readonly rt: TcgRuntime;
   private readonly i32: Int32Array;
   private readonly threshold: number;
-  /** run() calls since the hot queue last got compiled. */
+  /** Instructions run since a block got hot (and waits for its batch). */
   private hotWait = 0;
+  private readonly batchInsns = tcgOptions.batchInsns;
 
   constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
     const env = (this.env = new CPURISCVState(as, base, hartid));
@@ -211,12 +212,18 @@ export class RISCVCPU implements RISCVHart {
       const chunk = this.threshold ? Math.min(left, RUN_CHUNK) : left;
       const i0 = this.i32[instretLo];
       const r = rt.runFn(env.base, chunk);
-      // Batches: a full queue, or what waited a few chunks (compiling costs per module).
-      if (r === EXIT_COMPILE || (env.get32('tb_hot_n') && ++this.hotWait >= HOT_WAIT_RUNS)) {
-        this.hotWait = 0;
-        rt.tbs.compileHot(env);
+      // Big batches (a module costs ~1.5 ms whatever its size): compile once enough blocks got
+      // hot, or when the first of them has waited a while.
+      if (r === EXIT_COMPILE) rt.tbs.collect(env);
+      const retired = Math.max(1, (this.i32[instretLo] - i0) | 0);
+      if (env.get32('tb_hot_n') || rt.tbs.hotCount) {
+        this.hotWait += retired;
+        if (this.hotWait >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH) {
+          this.hotWait = 0;
+          rt.tbs.compileHot(env);
+        }
       }
-      left -= Math.max(1, (this.i32[instretLo] - i0) | 0);
+      left -= retired;
       if (r !== EXIT_COMPILE && (r !== CpuExit.BUDGET || env.get32('exit_request'))) return r;
       if (left <= 0) return CpuExit.BUDGET;
     }

@@ -54,6 +54,13 @@ export function buildInterpreter(): Uint8Array {
   mb.importTable('env', 'tbs');
   const tbType = mb.typeIndex({ params: [I32], results: [I32] });
   const rvm = addRvmRuntime(mb, true);
+  // Wasm thunks of the JS helpers, exported for translated-block modules: a module importing
+  // them from here needs no JS-call wrappers of its own (V8 builds those per module).
+  for (const [name, p, r] of INTERP_IMPORTS) {
+    const t = mb.defineFunction(p, r, name).fb;
+    for (let i = 0; i < p.length; i++) t.get(t.param(i));
+    t.call(imp[name]);
+  }
   const { fb } = mb.defineFunction([I32, I32], [I32], 'run');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,

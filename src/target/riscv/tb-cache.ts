@@ -29,8 +29,8 @@ const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 const KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
 
 export class TBCache {
-  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
-  private readonly free: number[] = [];
+  // Sized for a whole boot: growing (and setting) costs per instance that imports the table.
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 16384 });
   private nextIdx = 1;
   private readonly byKey = new Map<string, TB>();
   /** host page (offset >> 12) -> blocks translated from it. */
@@ -44,6 +44,7 @@ export class TBCache {
   invalidated = 0;
   /** Modules still compiling. */
   pending = 0;
+  private hot: bigint[] = [];
 
   constructor(
     private readonly as: AddressSpace,
@@ -59,15 +60,24 @@ export class TBCache {
 
   get hasCode(): boolean { return this.pages.size !== 0; }
 
-  /** Translate (or find) the blocks env's dispatcher queued; install them in its tb_jmp. */
-  compileHot(env: CPURISCVState): void {
-    const n = env.get32('tb_hot_n');
-    if (n === 0) return;
+  /** Move env's queue of hot pcs (filled by its dispatcher) to the batch being collected. */
+  collect(env: CPURISCVState): void {
+    const n = Math.min(env.get32('tb_hot_n'), TB_HOT_MAX);
     env.set32('tb_hot_n', 0);
+    for (let i = 0; i < n; i++) this.hot.push(env.get64('tb_hot', i));
+  }
+
+  /** Pcs collected and not compiled yet. */
+  get hotCount(): number { return this.hot.length; }
+
+  /** Translate (or find) the collected blocks as one module; install them in env's tb_jmp. */
+  compileHot(env: CPURISCVState): void {
+    this.collect(env);
+    const hot = this.hot;
+    this.hot = [];
     const batch: { src: TbSource; key: string; hostPage: number }[] = [];
     const seen = new Set<string>();
-    for (let i = 0; i < Math.min(n, TB_HOT_MAX); i++) {
-      const pc = env.get64('tb_hot', i);
+    for (const pc of hot) {
       const e = this.fetchEntry(env, pc);
       if (e < 0) { this.recount(env, pc); continue; }
       const host = this.entryHost(e, pc);
@@ -83,7 +93,7 @@ export class TBCache {
     if (batch.length === 0) return;
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
     const srcs = batch.map((b) => b.src);
-    const bytes = buildTbModule(srcs);
+    const bytes = buildTbModule(srcs, !qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
       qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
@@ -105,11 +115,12 @@ export class TBCache {
       return tb;
     });
     const install = (mod: WebAssembly.Module) => {
-      const inst = new WebAssembly.Instance(mod, this.imports());
+      const base = this.allocRange(tbs.length);
+      const imports = this.imports();
+      new WebAssembly.Instance(mod, { ...imports, env: { ...imports.env, tbBase: base } });
       tbs.forEach((tb, i) => {
-        if (tb.dead) return;
-        tb.idx = this.allocIdx();
-        this.table.set(tb.idx, inst.exports[`tb${i}`] as Function);
+        if (tb.dead) { this.table.set(base + i, null); return; }
+        tb.idx = base + i;
         this.install(env, srcs[i].pc, tb.idx);
         this.translated++;
       });
@@ -151,11 +162,12 @@ export class TBCache {
     return insns.length ? { pc, insns, addendLo } : null;
   }
 
-  private allocIdx(): number {
-    const f = this.free.pop();
-    if (f !== undefined) return f;
-    if (this.nextIdx >= this.table.length) this.table.grow(this.table.length);
-    return this.nextIdx++;
+  /** n consecutive table slots (slots of dropped blocks come back only with a flush). */
+  private allocRange(n: number): number {
+    while (this.nextIdx + n > this.table.length) this.table.grow(this.table.length);
+    const base = this.nextIdx;
+    this.nextIdx += n;
+    return base;
   }
 
   private install(env: CPURISCVState, pc: bigint, idx: number): void {
@@ -230,7 +242,6 @@ export class TBCache {
       dead.add(tb.idx);
     }
     this.clearJmpCaches(dead);
-    for (const i of dead) this.free.push(i);
     return true;
   }
 
@@ -254,7 +265,6 @@ export class TBCache {
     }
     this.byKey.clear();
     this.pages.clear();
-    this.free.length = 0;
     this.nextIdx = 1;
     this.codeBytes = 0;
     this.liveModules = 0;

@@ -18,7 +18,7 @@
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
+import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
 import { type Operand, type Row, buildDecodeTree, constArgs, decodeWith } from './decode.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
@@ -39,7 +39,9 @@ export const TB_MAX_INSNS = 64;
 const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, priv.sret, priv.ecall, priv.ebreak,
   priv.wfi, priv.fence_i, priv.sfence_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
-const REG_ARGS = ['rd', 'rs1', 'rs2', 'rs3'];
+const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
+/** F/D rows: their rd may name an f register, so it does not count as setting x[rd]. */
+const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fence')) || name.startsWith('c.f');
 
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
 
@@ -120,16 +122,22 @@ class TbContext extends DisasContext {
     if (n) { fb.i64Const(n); fb.i64Add(); }
     fb.i64Store(STATE.instret.offset);
   }
+  /** Store back the registers set so far (every one the block sets, when it loops). */
   override flushGprs(): void {
     const fb = this.fb;
     for (const r of this.loops ? this.written : this.dirty) {
       fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8);
     }
   }
-  /** Store back every register the block may have set (values not set are the loaded ones). */
-  flushAll(): void {
+  override checkStatus(): void {
     const fb = this.fb;
-    for (const r of this.written) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
+    fb.tee(this.status);
+    fb.if_(); this.exitRestart(); fb.end();
+  }
+  /** A helper trapped or asked for a reload: state.pc/instret are exact; registers go back. */
+  override exitRestart(): void {
+    this.flushGprs();
+    this.fb.get(this.status); this.fb.return_();
   }
   override reloadGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
@@ -156,6 +164,7 @@ class TbContext extends DisasContext {
     }
     emit(); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
+    this.flushGprs();
     fb.br(this.exitJump);
   }
   /** Loop to the block start: charge the iteration, leave when the budget is spent or an exit
@@ -171,31 +180,42 @@ class TbContext extends DisasContext {
     fb.if_();
     fb.i64Const(this.startPc); fb.set(this.nextPc);
     this.storeInstret(0);
+    this.flushGprs();
     fb.br(this.exitJump);
     fb.end();
     fb.br(this.loopTop);
   }
 }
 
-/** Build one module exporting tb0..tbN-1 for `tbs`. */
-export function buildTbModule(tbs: readonly TbSource[]): Uint8Array {
+/** Build one module whose instantiation stores the blocks of `tbs` at table[tbBase + i]. */
+export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Array {
   const mb = new ModuleBuilder();
   const imp: Record<string, number> = {};
-  for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
+  for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('rvm', name, p, r);
   const rvm = importRvmRuntime(mb);
   mb.importMemory('env', 'memory');
+  mb.importTable('env', 'tbs');
+  const tbType = mb.typeIndex({ params: [I32], results: [I32] });
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, fp: imp.fp, ...rvm,
   };
-  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32], [I32], `tb${i}`).fb, h, tb));
+  // No exports (JS wrappers per export are costly): the blocks land in the table at
+  // instantiation, at tbs[base + i].
+  const base = mb.importGlobal('env', 'tbBase', I32);
+  const funcs = tbs.map((tb) => {
+    const f = mb.defineFunction([I32], [I32]);
+    emitTb(f.fb, h, tb, chain ? tbType : -1);
+    return f.index;
+  });
+  mb.tableElements(base, funcs);
   return mb.bytes();
 }
 
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 
-function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
@@ -212,7 +232,11 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(instret0);
 
-  // Every register an instruction names lives in a local, loaded once before the loop.
+  // Every register an instruction names lives in a local. Loaded at entry: those read before
+  // they are set (program order: the block is straight-line code with side exits), or all of
+  // them when the block loops (an exit in the second iteration stores every `written` one).
+  const loops = tb.insns.some((ins) => ins.row !== null && HAS_STATIC_TARGET.has(ins.row.trans)
+    && ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value) === tb.pc);
   const regs = new Map<number, Local>();
   const written = new Set<number>();
   for (const ins of tb.insns) {
@@ -220,12 +244,13 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
     const a = constArgs(ins.row, ins.word);
     for (const n of REG_ARGS) {
       const r = a[n]?.value;
-      if (r && n === 'rd') written.add(r);
-      if (r && !regs.has(r)) {
+      if (!r) continue;
+      if (!regs.has(r)) {
         const l = fb.local(I64);
         regs.set(r, l);
-        fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l);
+        if (loops || n !== 'rd' || isFpRow(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
       }
+      if (n === 'rd') written.add(r);
     }
   }
 
@@ -235,8 +260,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, tb.pc, instret0,
     nextPc, regs);
   for (const r of written) ctx.written.add(r);
-  ctx.loops = tb.insns.some((ins) => ins.row !== null && HAS_STATIC_TARGET.has(ins.row.trans)
-    && ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value) === tb.pc);
+  ctx.loops = loops;
   let pc = tb.pc;
   let ended = false;
   for (const ins of tb.insns) {
@@ -265,23 +289,51 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource): void {
     // Fell through (after a system instruction that went on, or at the size/page limit).
     fb.i64Const(pc); fb.set(nextPc);
     ctx.storeInstret(ctx.k);
+    ctx.flushGprs();
     fb.br(exitJump);
   }
   fb.end(); // loop
-  fb.end(); // restart: the helper left pc/instret exact; registers go back
-  ctx.flushAll();
+  fb.end(); // restart: every exit to it stored the registers
   fb.get(status); fb.return_();
-  fb.end(); // exitJump: state.pc = nextPc, registers back
+  fb.end(); // exitJump: registers and instret stored by the jump; state.pc = nextPc
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
-  ctx.flushGprs();
+  if (tbType >= 0) emitChain(fb, env, nextPc, instret0, tbType);
   fb.i32Const(0);
+}
+
+/**
+ * Direct chaining (QEMU's goto_tb, through the tb_jmp cache): charge this block's instructions
+ * to state.budget, then, budget left and no exit request, tail-call the next block when the
+ * cache knows it; otherwise return to the dispatcher (status 0).
+ *   b = budget - (instret - instret0); if (b > 0 && !exit_request) {
+ *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call_indirect tbs[e.idx](env) }
+ */
+function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, instret0: Local, tbType: number): void {
+  const b = fb.local(I32), e = fb.local(I32);
+  fb.get(env);
+  fb.get(env); fb.i32Load(STATE.budget.offset);
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(instret0); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
+  fb.tee(b); fb.i32Store(STATE.budget.offset);
+  fb.get(b); fb.i32Const(0); fb.i32GtS();
+  fb.get(env); fb.i32Load(STATE.exit_request.offset); fb.i32Eqz(); fb.i32And();
+  fb.if_();
+  fb.get(env);
+  fb.get(nextPc); fb.i32WrapI64(); fb.i32Const(3); fb.i32Shl();
+  fb.get(nextPc); fb.i32WrapI64(); fb.i32Const(TB_JMP_HASH_SHIFT - 4); fb.i32ShrU(); fb.i32Xor();
+  fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And(); fb.i32Add(); fb.tee(e);
+  fb.i64Load(STATE.tb_jmp.offset); fb.get(nextPc); fb.i64Eq();
+  fb.if_();
+  fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(b);
+  fb.if_(); fb.get(env); fb.get(b); fb.returnCallIndirect(tbType); fb.end();
+  fb.end();
+  fb.end();
 }
 
 /** Illegal instruction at ctx.curPc: tval = the instruction bits; leave with status 1. */
 function emitIllegal(ctx: TbContext, word: number, ilen: number): void {
   const fb = ctx.fb;
   ctx.syncForHelper();
-  ctx.flushAll();
+  ctx.flushGprs();
   fb.i32Const(2); fb.i32Const(ilen === 4 ? word | 0 : word & 0xffff); fb.i32Const(0);
   fb.call(ctx.h.raise);
   fb.i32Const(1); fb.return_();

@@ -170,13 +170,15 @@ export class DisasContext {
     fb.tee(this.status);
     fb.brIf(this.restart);
   }
+  /** Leave for the restart path with `status` set (the block compiler stores registers first). */
+  exitRestart(): void { this.fb.br(this.restart); }
   /** The instruction completed but changed state: continue at the next pc after a reload. */
   completeAndRestart(): void {
     const fb = this.fb;
     fb.get(this.env); this.pushNextPc(); fb.i64Store(STATE.pc.offset);
     fb.get(this.rem); fb.i32Const(1); fb.i32Sub(); fb.set(this.rem);
     fb.i32Const(1); fb.set(this.status);
-    fb.br(this.restart);
+    this.exitRestart();
   }
   /** Raise `cause` with tval (i64 local) at this instruction. */
   raise(cause: number, tval: Local): void {
@@ -187,7 +189,7 @@ export class DisasContext {
     fb.get(tval); fb.i64Const(32); fb.i64ShrU(); fb.i32WrapI64();
     fb.call(this.h.raise);
     fb.i32Const(1); fb.set(this.status);
-    fb.br(this.restart);
+    this.exitRestart();
   }
 
   /** Guard of every F/D instruction: mstatus.FS == Off -> illegal. */
@@ -316,7 +318,7 @@ export class DisasContext {
     this.pushHalves(a);
     fb.i32Const(kind); fb.i32Const(size); fb.call(this.h.xlate);
     fb.tee(host); fb.i32Const(-1); fb.i32Eq();
-    fb.if_(); fb.i32Const(1); fb.set(this.status); fb.br(this.restart); fb.end();
+    fb.if_(); fb.i32Const(1); fb.set(this.status); this.exitRestart(); fb.end();
     fb.get(host);
     fb.end();
     fb.set(host);
