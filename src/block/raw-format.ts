@@ -2,6 +2,7 @@
 // format was probed rather than named, writes that would make sector 0 look like another
 // format are refused, so a guest cannot turn its disk into, say, a qcow2 pointing at host files.
 import { QemuError } from '../qemu/error.js';
+import { parseSize } from '../qemu/option.js';
 import { bdrvProbe } from './block.js';
 import {
   BdrvOpenContext, BdrvOpenFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode,
@@ -9,20 +10,22 @@ import {
 import { BlockIOError } from './block-backend.js';
 import { bdrvPread, bdrvPwrite } from './io.js';
 
+/** offset=/size= select a window of the file (-drive ...,offset=1M,size=64M). */
 class BDRVRawState extends BlockDriverState {
-  constructor(drv: BlockDriver, flags: BdrvOpenFlags, readonly child: BlockDriverState, readonly probed: boolean) {
+  constructor(drv: BlockDriver, flags: BdrvOpenFlags, readonly child: BlockDriverState, readonly probed: boolean,
+    readonly offset: number, readonly size: number | null) {
     super(drv, flags);
     this.file = child;
     this.filename = child.filename;
     this.requestAlignment = child.requestAlignment;
   }
 
-  getLength(): number { return this.child.getLength(); }
-  preadv(offset: number, buf: Uint8Array): Promise<void> { return bdrvPread(this.child, offset, buf); }
+  getLength(): number { return this.size ?? this.child.getLength() - this.offset; }
+  preadv(offset: number, buf: Uint8Array): Promise<void> { return bdrvPread(this.child, this.offset + offset, buf); }
 
   async pwritev(offset: number, buf: Uint8Array, flags: number): Promise<void> {
     if (this.probed && offset < 512 && buf.length > 0) await this.checkBlock0(offset, buf);
-    return bdrvPwrite(this.child, offset, buf, flags);
+    return bdrvPwrite(this.child, this.offset + offset, buf, flags);
   }
 
   private async checkBlock0(offset: number, buf: Uint8Array): Promise<void> {
@@ -34,14 +37,17 @@ class BDRVRawState extends BlockDriverState {
     }
   }
 
-  override pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> { return this.child.pwriteZeroes(offset, bytes, flags); }
-  override pdiscard(offset: number, bytes: number): Promise<void> { return this.child.pdiscard(offset, bytes); }
+  override pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
+    return this.child.pwriteZeroes(this.offset + offset, bytes, flags);
+  }
+  override pdiscard(offset: number, bytes: number): Promise<void> { return this.child.pdiscard(this.offset + offset, bytes); }
   flush(): Promise<void> { return this.child.flush(); }
   override async blockStatus(offset: number, bytes: number): Promise<BlockStatus> {
-    const st = await this.child.blockStatus(offset, bytes);
-    return { flags: st.flags | BlockStatusFlags.OFFSET_VALID | BlockStatusFlags.ALLOCATED, pnum: st.pnum, map: offset, file: this.child };
+    const st = await this.child.blockStatus(this.offset + offset, bytes);
+    return { flags: st.flags | BlockStatusFlags.OFFSET_VALID | BlockStatusFlags.ALLOCATED, pnum: st.pnum, map: this.offset + offset, file: this.child };
   }
   override truncate(offset: number, exact: boolean, prealloc: PreallocMode, shrink: boolean): Promise<void> {
+    if (this.offset || this.size !== null) throw new QemuError("Cannot resize a raw image with 'offset' or 'size' set");
     return this.child.truncate(offset, exact, prealloc, shrink);
   }
   close(): Promise<void> { return this.child.close(); }
@@ -54,7 +60,15 @@ export const bdrvRaw: BlockDriver = {
   runtimeOptions: ['offset', 'size'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const child = await ctx.openFile();
-    return new BDRVRawState(bdrvRaw, ctx.flags, child, ctx.options.get('x-probed') === 'on');
+    const o = ctx.options;
+    const offset = o.has('offset') ? parseSize('offset', o.get('offset') as string) : 0;
+    const size = o.has('size') ? parseSize('size', o.get('size') as string) : null;
+    const flen = child.getLength();
+    if (offset > flen || (size !== null && offset + size > flen)) {
+      await child.close();
+      throw new QemuError(`The sum of offset (${offset}) and size (${size ?? 0}) has to be smaller or equal to the  actual size of the containing file (${flen})`);
+    }
+    return new BDRVRawState(bdrvRaw, ctx.flags, child, o.get('x-probed') === 'on', offset, size);
   },
   async create(ctx) {
     const prealloc = (ctx.options.get('preallocation') ?? 'off') as PreallocMode;

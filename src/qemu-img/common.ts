@@ -127,8 +127,7 @@ export async function imgOpen(env: ImgEnv, spec: OpenSpec): Promise<BlockDriverS
     return await env.open(opts, flags, probe);
   } catch (e) {
     if (e instanceof QemuError) {
-      const name = spec.imageOpts ? (opts.get('file.filename') ?? opts.get('file') ?? spec.filename) : spec.filename;
-      throw new QemuError(`Could not open '${name}': ${e.message}`);
+      throw new QemuError(`Could not open '${spec.filename}': ${e.message}`);
     }
     throw e;
   }
