@@ -357,13 +357,17 @@ export async function qcow2Discard(s: BDRVQcow2State, offset: number, bytes: num
 export async function qcow2BlockStatus(s: BDRVQcow2State, offset: number, bytes: number): Promise<BlockStatus> {
   const cs = s.clusterSize;
   const e = await lookup(s, offset);
-  let n = Math.min(cs - (offset % cs), bytes);
+  const l2Span = cs * s.l2Size;
+  // A missing L2 table covers l2Size clusters at once (fast over huge sparse images).
+  const step = (at: number, x: { table: Uint8Array | null }): number =>
+    x.table === null ? l2Span - (at % l2Span) : cs - (at % cs);
+  let n = Math.min(step(offset, e), bytes);
   while (n < bytes) {
     const nx = await lookup(s, offset + n);
     if (nx.type !== e.type) break;
     if (e.type === ClusterType.COMPRESSED) break;
     if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && nx.host !== e.host + (offset % cs) + n) break;
-    n += Math.min(cs, bytes - n);
+    n += Math.min(step(offset + n, nx), bytes - n);
   }
   let flags = 0;
   let map: number | undefined;

@@ -52,7 +52,8 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
         if (sa.allocated !== sb.allocated) { prog.end(); say(`Strict mode: Offset ${off} block status mismatch!\n`); return 1; }
         n = Math.min(n, sa.pnum, sb.pnum);
       }
-      const za = await readsZero(a, off, n), zb = await readsZero(b, off, n);
+      const span = Math.min(common - off, 1 << 30);
+      const za = await readsZero(a, off, span), zb = await readsZero(b, off, span);
       if (za > 0 && zb > 0) { off += Math.min(za, zb); prog.print(off / common); continue; }
       if (za > 0) n = Math.min(n, za); else if (zb > 0) n = Math.min(n, zb);
       await bdrvPread(a, off, ba.subarray(0, n));

@@ -62,9 +62,9 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   const buf = new Uint8Array(CHUNK);
   let off = 0;
   while (off < len) {
-    const want = Math.min(CHUNK, len - off);
-    const st = await bdrvChainStatus(src, off, want);
-    const n = Math.min(st.pnum, want);
+    const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
+    const skipping = (t.hasBacking && !st.allocated) || (st.zero && !st.data && t.fresh);
+    const n = skipping ? st.pnum : Math.min(st.pnum, CHUNK);
     if (t.hasBacking && !st.allocated) {
       // The target's own backing file provides this range.
     } else if (st.zero && !st.data) {
