@@ -310,3 +310,15 @@ test('images with persistent bitmaps: checked clean; our writes clear the autocl
   ok(ours(['check', '-r', 'leaks', img]), 'repair');
   ok(real(['check', img]), 'real check clean after repair');
 });
+
+test('huge sparse images: map, convert and compare stay fast and agree with real qemu-img', { skip, timeout: 60000 }, () => {
+  const dir = tmpdir('interop-h');
+  const img = path.join(dir, 'huge.qcow2'), out = path.join(dir, 'out.qcow2');
+  ok(real(['create', '-q', '-f', 'qcow2', img, '4T']), 'create');
+  ok(qemuIo(['-c', 'write -P 1 1T 64k', '-c', 'write -P 2 3T 1M', img]), 'io');
+  assert.equal(ours(['map', '--output=json', img]).stdout, real(['map', '--output=json', img]).stdout);
+  ok(ours(['convert', '-O', 'qcow2', img, out]), 'convert');
+  ok(real(['compare', img, out]), 'real compare');
+  ok(ours(['compare', img, out]), 'our compare');
+  ok(real(['check', out]), 'real check');
+});
