@@ -272,6 +272,11 @@ test('qcow2 with encrypt.format=luks both ways (LUKS internals: luks suite)', { 
   ok(ours(['convert', ...sec, ...io, '-O', 'raw', mine]), 'our decrypt');
   ok(real(['convert', ...sec, ...io, '-O', 'raw', theirs]), 'real decrypt');
   assert.ok(fs.readFileSync(mine).equals(fs.readFileSync(theirs)));
+  // Add a keyslot with a new passphrase (amend); real qemu-img opens the image with it.
+  ok(ours(['amend', ...sec, '--object', 'secret,id=sec1,data=second-pass', '-o',
+    'encrypt.new-secret=sec1,encrypt.state=active,encrypt.keyslot=1,encrypt.iter-time=10', ...io]), 'our amend');
+  const io1 = ['--image-opts', `driver=qcow2,file.filename=${img},encrypt.key-secret=sec1`];
+  ok(real(['check', '--object', 'secret,id=sec1,data=second-pass', ...io1]), 'real opens with the new keyslot');
   const bad = ours(['convert', '--object', 'secret,id=sec0,data=wrong', ...io, '-O', 'raw', mine]);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /^tsqemu-img: Could not open .*Invalid password/);

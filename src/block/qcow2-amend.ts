@@ -2,7 +2,8 @@
 // backing file, size. Other options are refused with QEMU's wording.
 import { QemuError } from '../qemu/error.js';
 import { parseBool, parseSize } from '../qemu/option.js';
-import { BlockOptions } from './block_int.js';
+import { BlockOptions, getCryptoProvider } from './block_int.js';
+import { subOptions } from './block.js';
 import type { BDRVQcow2State } from './qcow2.js';
 import { COMPAT_LAZY_REFCOUNTS } from './qcow2-header.js';
 import { ClusterType, decodeL2, getL2Table, qcow2Discard, qcow2Pwritev, qcow2Truncate } from './qcow2-cluster.js';
@@ -51,7 +52,16 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   if (o.has('refcount_bits') && parseRefcountBits(o.get('refcount_bits') as string) !== s.refcountOrder) {
     throw new QemuError('Changing the refcount width is not supported by tsqemu');
   }
-  if ([...o.keys()].some((k) => k.startsWith('encrypt.'))) throw new QemuError('Changing the encryption parameters is not supported');
+  const enc = subOptions(o, 'encrypt.');
+  if (enc.size > 0) {
+    // LUKS keyslot changes go to the crypto layer, on the header inside the image.
+    const provider = getCryptoProvider();
+    if (!s.crypto || !s.cryptoHeaderIO) throw new QemuError('Cannot amend encryption options of an image that is not encrypted');
+    if (!provider.amend) throw new QemuError('Amending encryption options is not supported');
+    await provider.amend(s.crypto, enc, s.cryptoHeaderIO.read, s.cryptoHeaderIO.write);
+    for (const k of [...o.keys()]) if (k.startsWith('encrypt.')) o.delete(k);
+    if (o.size === 0) { progress?.(1, 1); return; }
+  }
   const h = s.header;
   const version = o.has('compat') ? parseCompat(o.get('compat') as string) : h.version;
   const lazy = o.has('lazy_refcounts') ? parseBool('lazy_refcounts', o.get('lazy_refcounts') as string) : s.lazyRefcounts;

@@ -6,7 +6,8 @@ import { QemuError } from '../qemu/error.js';
 import { parseSize } from '../qemu/option.js';
 import {
   BdrvCheckMode, BdrvCheckResult, BdrvOpenContext, BdrvOpenFlags, BlockDriver, BlockDriverState, BlockOptions,
-  BlockStatus, FormatSpecificInfo, PreallocMode, QCryptoBlock, QEMUSnapshotInfo, getCryptoProvider,
+  BlockStatus, CryptoReadFunc, CryptoWriteFunc, FormatSpecificInfo, PreallocMode, QCryptoBlock, QEMUSnapshotInfo,
+  getCryptoProvider,
 } from './block_int.js';
 import { bdrvLookupNode } from './block.js';
 import { defaultOpenFlags } from './block_int.js';
@@ -83,6 +84,8 @@ export class BDRVQcow2State extends BlockDriverState {
   bitmaps: Qcow2Bitmap[] = [];
   snapshotsTableBytes = 0;
   crypto: QCryptoBlock | null = null;
+  /** LUKS header I/O inside the image (qemu-img amend of encrypt.* options). */
+  cryptoHeaderIO: { read: CryptoReadFunc; write: CryptoWriteFunc } | null = null;
   corrupt = false;
   dirty = false;
   private pending: Promise<void>[] = [];
@@ -335,6 +338,13 @@ async function openCrypto(ctx: BdrvOpenContext, s: BDRVQcow2State): Promise<void
   const read = async (off: number, buf: Uint8Array): Promise<void> => {
     if (off + buf.length > ch.length) throw new QemuError('Request for data outside of extension header');
     await bdrvPread(s.fileChild(), ch.offset + off, buf);
+  };
+  s.cryptoHeaderIO = {
+    read,
+    write: async (off: number, buf: Uint8Array): Promise<void> => {
+      if (off + buf.length > ch.length) throw new QemuError('Request for data outside of extension header');
+      await bdrvPwrite(s.fileChild(), ch.offset + off, buf);
+    },
   };
   for (let i = 0; i < Math.ceil(ch.length / s.clusterSize); i++) s.metadataClusters.add(ch.offset / s.clusterSize + i);
   if (noIO && !ctx.flags.readOnly) throw new QemuError("Parameter 'encrypt.key-secret' is required for cipher");
