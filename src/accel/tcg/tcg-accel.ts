@@ -20,7 +20,7 @@ export interface TcgOptions {
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
-export const tcgOptions: TcgOptions = { enabled: true, threshold: 50, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
+export const tcgOptions: TcgOptions = { enabled: true, threshold: 500, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
   batchInsns: 2_000_000 };
 
 const onOff = (k: string, v: string): boolean => {

@@ -12,7 +12,7 @@ type FieldType = 'i64' | 'i32';
 interface FieldSpec { name: string; type: FieldType; count?: number }
 
 /** Number of soft-TLB entries per (mmu index, access kind): direct-mapped by vpn & (N-1). */
-export const TLB_ENTRIES = 256;
+export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;

@@ -66,7 +66,7 @@ class TcgRuntime {
           const pc = tbs.hasCode ? env.pc : 0n;
           const s = riscvSlowStore(env, lo, hi, op);
           // A store into translated code: drop it and leave the block after this instruction.
-          if (s === 0 && tbs.hasCode && tbs.noteStore(env, vaOf(lo, hi), 1 << (op & 3))) {
+          if (s === 0 && tbs.hasCode && tbs.noteStore(env, lo, hi, 1 << (op & 3))) {
             return c.completed(pc, op & MEMOP_RVC ? 2 : 4);
           }
           return s;

@@ -181,7 +181,7 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
   fb.if_();
   fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.get(fpage); fb.i64Eq();
   fb.if_(); fb.get(fbase); fb.get(off); fb.i32Add(); fb.i32Load(0, 0); fb.set(insn); fb.br(fetched); fb.end();
-  fb.get(tlbFetch); fb.get(pc); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const(0xff0); fb.i32And();
+  fb.get(tlbFetch); fb.get(pc); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
   fb.i32Add(); fb.tee(e); fb.i64Load(0);
   fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.i64Eq();
   fb.if_();

@@ -201,17 +201,17 @@ export class TBCache {
    * A store of `size` bytes at vaddr completed through the slow path: if its page holds
    * translated code, drop that code. Returns true when something was dropped.
    */
-  noteStore(env: CPURISCVState, vaddr: bigint, size: number): boolean {
-    let hit = this.noteStorePage(env, vaddr);
-    const last = vaddr + BigInt(size - 1);
-    if ((last ^ vaddr) & ~0xfffn) hit = this.noteStorePage(env, last) || hit;
+  noteStore(env: CPURISCVState, lo: number, hi: number, size: number): boolean {
+    let hit = this.noteStorePage(env, lo, hi);
+    const last = (lo + size - 1) | 0;
+    if (((last ^ lo) & ~0xfff) !== 0) hit = this.noteStorePage(env, last, (last >>> 0) < (lo >>> 0) ? hi + 1 : hi) || hit;
     return hit;
   }
-  private noteStorePage(env: CPURISCVState, va: bigint): boolean {
-    const slot = Number((va >> 12n) & BigInt(TLB_ENTRIES - 1));
+  private noteStorePage(env: CPURISCVState, lo: number, hi: number): boolean {
+    const slot = (lo >>> 12) & (TLB_ENTRIES - 1);
     const i = (env.base + TLB_OFFSET + env.get32('mmu_idx_data') * IDX_BYTES + TlbKind.STORE * KIND_BYTES + slot * TLB_ENTRY_BYTES) >> 2;
-    const page = Number(va & 0xfffff000n) | 0;
-    if (this.i32[i] !== page || this.i32[i + 1] !== Number(BigInt.asIntN(32, va >> 32n))) return false;
+    const page = lo & ~0xfff;
+    if (this.i32[i] !== page || this.i32[i + 1] !== (hi | 0)) return false;
     return this.invalidatePage((page + this.i32[i + 2]) >>> 12);
   }
 

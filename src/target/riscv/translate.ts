@@ -217,7 +217,7 @@ export class DisasContext {
   /**
    * Load: push the i64 result of a `memop` load from the vaddr pushed by `addr`.
    *   a = vaddr; e = &tlb[idx][LOAD][(a >> 12) & 255]
-   *   if (e.tag == (a & (~0xfff | (size-1))))  v = *(host)(wrap(a) + wrap(e.addend))
+   *   if (e.tag == ((a + size-1) & ~0xfff))  v = *(host)(wrap(a) + wrap(e.addend))
    *   else { state.pc = pc; status = slowLoad(a, memop); if (status) restart; v = scratch }
    */
   genLoad(addr: () => void, memop: MemOp): void {
@@ -229,7 +229,7 @@ export class DisasContext {
     this.tlbEntryAddr(a, e);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
     fb.get(e); fb.i64Load(kindOff);
-    fb.get(a); fb.i64Const(PAGE_MASK | (size - 1)); fb.i64And(); fb.i64Eq();
+    this.pushLastBytePage(a, size); fb.i64Eq();
     fb.if_(ValType.I64);
     fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
     switch (memop) {
@@ -263,7 +263,7 @@ export class DisasContext {
     this.tlbEntryAddr(a, e);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     fb.get(e); fb.i64Load(kindOff);
-    fb.get(a); fb.i64Const(PAGE_MASK | (size - 1)); fb.i64And(); fb.i64Eq();
+    this.pushLastBytePage(a, size); fb.i64Eq();
     fb.if_();
     fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
     fb.get(v);
@@ -282,6 +282,17 @@ export class DisasContext {
     this.checkStatus();
     fb.end();
     fb.release(a, v, e);
+  }
+
+  /** Push the page of the access's last byte. Compared with the tag of the entry indexed by
+   * the first byte, it matches only when the whole access lies in that page: misaligned
+   * accesses inside a page take the fast path (wasm memory access needs no alignment), page
+   * crossing ones the slow path (the next page cannot sit in the same slot). */
+  private pushLastBytePage(a: Local, size: number): void {
+    const fb = this.fb;
+    fb.get(a);
+    if (size > 1) { fb.i64Const(size - 1); fb.i64Add(); }
+    fb.i64Const(PAGE_MASK); fb.i64And();
   }
 
   /** e = &tlb entry for a in the data TLB (the kind is a static load offset). */
