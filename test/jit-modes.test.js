@@ -28,6 +28,12 @@ function runNode(args, env, timeoutMs) {
 
 const MODES = [['compiler off', { TSQEMU_TCG: 'off' }], ['threshold 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1' }]];
 
+function bootArgs(extra = []) {
+  return [join(ROOT, 'dist', 'cli', 'system-riscv64.js'), ...extra, '-M', 'virt', '-m', '256M', '-nographic',
+    '-bios', join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin'), '-kernel', kernelImage(), '-initrd', INITRD,
+    '-append', 'console=ttyS0 guest.poweroff', '-no-reboot'];
+}
+
 for (const [name, env] of MODES) {
   test(`instruction suite vs real QEMU, ${name}`, { skip: !hasTool('riscv64-linux-gnu-gcc'), timeout: 300_000 }, async () => {
     const r = await runNode(['--test', join(ROOT, 'test', 'tcg-riscv64.test.js')], env, 290_000);
@@ -37,14 +43,18 @@ for (const [name, env] of MODES) {
   });
 
   test(`Linux boots to power-off, ${name}`, { timeout: 180_000 }, async () => {
-    const r = await runNode([join(ROOT, 'dist', 'cli', 'system-riscv64.js'), '-M', 'virt', '-m', '256M', '-nographic',
-      '-bios', join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin'), '-kernel', kernelImage(), '-initrd', INITRD,
-      '-append', 'console=ttyS0 guest.poweroff', '-no-reboot'], env, 170_000);
+    const r = await runNode(bootArgs(), env, 170_000);
     assert.match(r.out, /tsqemu-guest: boot complete/, r.out.slice(-2000) + r.err);
     assert.match(r.out, /reboot: Power down/);
     assert.equal(r.code, 0);
   });
 }
+
+test('Linux boots with a 1 MiB code cache (repeated tb_flush)', { timeout: 180_000 }, async () => {
+  const r = await runNode(bootArgs(['-accel', 'tcg,tb-size=1,jit-threshold=20']), {}, 170_000);
+  assert.match(r.out, /reboot: Power down/, r.out.slice(-2000) + r.err);
+  assert.equal(r.code, 0);
+});
 
 const haveCross = hasTool('riscv64-linux-gnu-gcc');
 const haveQemuUser = hasTool('qemu-riscv64');
