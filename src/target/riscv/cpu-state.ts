@@ -16,7 +16,7 @@ export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;
-export const TB_JMP_ENTRIES = 16384;
+export const TB_JMP_ENTRIES = 4096;
 /** tb_jmp index of pc: ((pc >> 1) ^ (pc >> TB_JMP_HASH_SHIFT)) & (TB_JMP_ENTRIES - 1). */
 export const TB_JMP_HASH_SHIFT = 15;
 

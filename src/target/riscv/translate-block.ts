@@ -40,6 +40,10 @@ const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, 
   priv.wfi, priv.fence_i, priv.sfence_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
 const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
+/** Rows whose emitters may branch to the illegal-instruction label. */
+const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name);
+/** The illegal label of rows that never use it: a use is a bug in this table. */
+const NO_ILLEGAL: Label = { get depth(): number { throw new Error('translate-block: unexpected illegal exit'); } };
 /** F/D rows: their rd may name an f register, so it does not count as setting x[rd]. */
 const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fence')) || name.startsWith('c.f');
 
@@ -271,16 +275,21 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
     ctx.staticTarget = HAS_STATIC_TARGET.has(row.trans) ? ins.pc + BigInt(a.imm.value) : null;
-    // Each instruction gets its own illegal exit (FP guards, reserved rounding modes).
-    const done = fb.block();
-    const ill = fb.block();
-    let illUsed = false;
-    ctx.illegalLabel = { get depth() { illUsed = true; return ill.depth; } };
-    row.trans(ctx, a);
-    fb.br(done);
-    fb.end();
-    if (illUsed) emitIllegal(ctx, ins.word, row.ilen);
-    fb.end();
+    if (canBeIllegal(row)) {
+      // Its own illegal exit (FP guards, reserved rounding modes).
+      const done = fb.block();
+      ctx.illegalLabel = fb.block();
+      row.trans(ctx, a);
+      fb.br(done);
+      fb.end();
+      emitIllegal(ctx, ins.word, row.ilen);
+      fb.end();
+    } else {
+      // No block/end pair per instruction: every control-flow merge costs baseline-compiled code
+      // (Liftoff spills its register state there).
+      ctx.illegalLabel = NO_ILLEGAL;
+      row.trans(ctx, a);
+    }
     ctx.k++;
     pc = ins.pc + BigInt(row.ilen);
     if (row.trans === rvi.jal || row.trans === rvi.jalr) { ended = true; break; }
