@@ -18,6 +18,7 @@
 #include <liburing.h>
 #include <node_api.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -152,6 +153,7 @@ static napi_value create_ring(napi_env env, napi_callback_info info) {
   uv_poll_init(loop, &r->poll, r->efd);
   r->poll.data = r;
   uv_poll_start(&r->poll, UV_READABLE, on_poll);
+  uv_unref((uv_handle_t *)&r->poll); /* an idle ring does not keep the process alive */
   napi_value ext;
   CHECK(napi_create_external(env, r, NULL, NULL, &ext));
   return ext;
@@ -291,6 +293,34 @@ static napi_value close_ring(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setRef(ring, on): keep the JS loop alive only while requests are in flight. */
+static napi_value set_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Ring *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  bool on;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (on) uv_ref((uv_handle_t *)&r->poll); else uv_unref((uv_handle_t *)&r->poll);
+  return NULL;
+}
+
+/* addrMod(u8, m) -> (address of u8's first byte) % m: lets JS pick O_DIRECT-aligned views. */
+static napi_value addr_mod(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type t; size_t len, boff; void *data; napi_value ab;
+  uint32_t m;
+  CHECK(napi_get_typedarray_info(env, argv[0], &t, &len, &data, &ab, &boff));
+  CHECK(napi_get_value_uint32(env, argv[1], &m));
+  if (m == 0) m = 1;
+  napi_value out;
+  napi_create_uint32(env, (uint32_t)((uintptr_t)data % m), &out);
+  return out;
+}
+
 /* probe() -> true when io_uring works here (kernel support and not disabled). */
 static napi_value probe(napi_env env, napi_callback_info info) {
   struct io_uring ring;
@@ -308,6 +338,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "registerBuffers", NULL, register_buffers, NULL, NULL, NULL, napi_default, NULL },
     { "submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, close_ring, NULL, NULL, NULL, napi_default, NULL },
+    { "setRef", NULL, set_ref, NULL, NULL, NULL, napi_default, NULL },
+    { "addrMod", NULL, addr_mod, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -18,7 +18,7 @@ export interface BdrvOpenFlags {
   noFlush: boolean;
   /** Write-through: every write is followed by a flush (cache=writethrough, directsync). */
   writeThrough: boolean;
-  /** aio=threads|native|io_uring (the last two fall back to threads for now). */
+  /** aio=threads|native|io_uring; '' = the host's default engine (native runs on io_uring). */
   aio: string;
   /** Skip the format probe and similar checks qemu-img -U (force-share) asks for. */
   forceShare: boolean;
@@ -29,7 +29,7 @@ export interface BdrvOpenFlags {
 }
 
 export const defaultOpenFlags = (): BdrvOpenFlags => ({
-  readOnly: false, direct: false, noFlush: false, writeThrough: false, aio: 'threads',
+  readOnly: false, direct: false, noFlush: false, writeThrough: false, aio: '',
   forceShare: false, noBacking: false, check: false,
 });
 

@@ -1,6 +1,7 @@
-// The "file" protocol on node:fs (QEMU's block/file-posix.c). AIO engine "threads" is libuv's
-// thread pool through fs promises. aio=native and aio=io_uring are accepted and, until the
-// io_uring addon exists, run on the same thread pool (documented fallback).
+// The "file" protocol on node:fs (QEMU's block/file-posix.c). Two AIO engines: "threads" is
+// libuv's thread pool through fs promises; "io_uring" (aio=io_uring, and aio=native mapped to
+// it) submits to the main loop's ring (native/ addon), falling back to threads where io_uring
+// is unavailable (file-aio.ts says so once).
 // cache.direct=on opens with O_DIRECT: requests are aligned to 4096 bytes by the generic layer
 // and data goes through bounce buffers at memory addresses O_DIRECT accepts (found by probing
 // once, since JavaScript cannot ask for an aligned allocation).
@@ -8,7 +9,9 @@ import { constants as C, promises as fsp } from 'node:fs';
 type FileHandle = fsp.FileHandle;
 import * as path from 'node:path';
 import { QemuError } from '../../qemu/error.js';
-import { BdrvOpenContext, BdrvOpenFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
+import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
+import { IoUringContext, UringOp, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
+import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
 
 const DIRECT_ALIGN = 4096;
 const SLOT_BYTES = 1 << 20;
@@ -70,12 +73,28 @@ function errnoMessage(e: unknown): string {
 export class BDRVRawPosixState extends BlockDriverState {
   private length: number;
   private pool: DirectBouncePool | null = null;
+  /** The engine in use (aio=native and io_uring map to io_uring; threads where it is missing). */
+  readonly aioEngine: AioEngineName;
+  private readonly ring: IoUringContext | null;
+  private readonly fd: number;
+  /** Test hook (x-inject-errno=, x-inject-offset=, x-inject-op=): fail requests past an offset. */
+  inject: ErrorInjection | null = null;
 
   constructor(drv: BlockDriver, flags: BdrvOpenFlags, private fh: FileHandle, filename: string, length: number) {
     super(drv, flags);
     this.filename = filename;
     this.length = length;
     if (flags.direct) this.requestAlignment = DIRECT_ALIGN;
+    const e = aioEngineFor(flags.aio);
+    this.aioEngine = e.name;
+    this.ring = e.ring;
+    this.fd = fh.fd;
+  }
+
+  private injected(offset: number, bytes: number, write: boolean): Error | null {
+    const j = this.inject;
+    if (!j || offset + bytes <= j.offset || j.op === (write ? 'read' : 'write')) return null;
+    return errnoError(j.errno, write ? 'write' : 'read');
   }
 
   async initDirect(): Promise<void> {
@@ -86,7 +105,13 @@ export class BDRVRawPosixState extends BlockDriverState {
 
   getLength(): number { return this.length; }
 
-  async preadv(offset: number, buf: Uint8Array): Promise<void> {
+  preadv(offset: number, buf: Uint8Array): Promise<void> {
+    if (this.inject) { const e = this.injected(offset, buf.length, false); if (e) return Promise.reject(e); }
+    if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) return uringRw(this.ring, this.fd, false, buf, offset);
+    return this.threadsRead(offset, buf);
+  }
+
+  private async threadsRead(offset: number, buf: Uint8Array): Promise<void> {
     if (this.pool) return this.directIO(offset, buf, false);
     let done = 0;
     while (done < buf.length) {
@@ -97,7 +122,9 @@ export class BDRVRawPosixState extends BlockDriverState {
   }
 
   async pwritev(offset: number, buf: Uint8Array, _flags: number): Promise<void> {
-    if (this.pool) await this.directIO(offset, buf, true);
+    if (this.inject) { const e = this.injected(offset, buf.length, true); if (e) throw e; }
+    if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) await uringRw(this.ring, this.fd, true, buf, offset);
+    else if (this.pool) await this.directIO(offset, buf, true);
     else {
       let done = 0;
       while (done < buf.length) {
@@ -118,10 +145,11 @@ export class BDRVRawPosixState extends BlockDriverState {
         const view = slot.subarray(0, n);
         if (write) {
           view.set(buf.subarray(done, done + n));
-          await this.fh.write(view, 0, n, offset + done);
+          if (this.ring) await uringRw(this.ring, this.fd, true, view, offset + done);
+          else await this.fh.write(view, 0, n, offset + done);
         } else {
-          const { bytesRead } = await this.fh.read(view, 0, n, offset + done);
-          view.fill(0, bytesRead);
+          if (this.ring) await uringRw(this.ring, this.fd, false, view, offset + done);
+          else view.fill(0, (await this.fh.read(view, 0, n, offset + done)).bytesRead);
           buf.set(view, done);
         }
       }
@@ -129,6 +157,14 @@ export class BDRVRawPosixState extends BlockDriverState {
   }
 
   override async pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
+    if (this.inject) { const e = this.injected(offset, bytes, true); if (e) throw e; }
+    if (this.ring && offset + bytes <= this.length) {
+      // fallocate: punch a hole when unmapping is allowed, else zero the range in place.
+      const mode = flags & BdrvRequestFlags.MAY_UNMAP ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+      try { await uringCall(this.ring, UringOp.FALLOCATE, this.fd, offset, bytes, mode, 'fallocate'); return; } catch (e) {
+        if ((e as { code?: string }).code !== 'EOPNOTSUPP') throw e; // not supported here: write zeroes
+      }
+    }
     if (offset >= this.length && !this.pool) {
       await this.fh.truncate(offset + bytes); // extending with a hole reads as zeroes
       this.length = offset + bytes;
@@ -138,7 +174,18 @@ export class BDRVRawPosixState extends BlockDriverState {
   }
 
   async flush(): Promise<void> {
-    if (!this.flags.noFlush) await this.fh.datasync();
+    if (this.flags.noFlush) return;
+    if (this.ring) await uringCall(this.ring, UringOp.FDATASYNC, this.fd, 0, 0, 0, 'fdatasync');
+    else await this.fh.datasync();
+  }
+
+  /** discard: punch a hole (io_uring's fallocate; the thread pool has no fallocate, a no-op there). */
+  override async pdiscard(offset: number, bytes: number): Promise<void> {
+    if (!this.ring || offset >= this.length) return;
+    const n = Math.min(bytes, this.length - offset);
+    await uringCall(this.ring, UringOp.FALLOCATE, this.fd, offset, n, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 'fallocate').catch((e: { code?: string }) => {
+      if (e.code !== 'EOPNOTSUPP') throw e;
+    });
   }
 
   override async blockStatus(offset: number, bytes: number): Promise<BlockStatus> {
@@ -151,7 +198,11 @@ export class BDRVRawPosixState extends BlockDriverState {
     const old = this.length;
     await this.fh.truncate(offset);
     this.length = offset;
-    // node:fs has no fallocate(): preallocation=falloc writes zeroes like full does.
+    if (prealloc === 'falloc' && offset > old && this.ring) {
+      await uringCall(this.ring, UringOp.FALLOCATE, this.fd, old, offset - old, 0, 'fallocate');
+      return;
+    }
+    // The thread pool has no fallocate(): preallocation=falloc writes zeroes like full does.
     if ((prealloc === 'full' || prealloc === 'falloc') && offset > old) await super.pwriteZeroes(old, offset - old, 0);
   }
 
@@ -185,12 +236,20 @@ async function newState(fh: FileHandle, filename: string, flags: BdrvOpenFlags):
 export const bdrvFile: BlockDriver = {
   formatName: 'file',
   isProtocol: true,
-  runtimeOptions: ['filename', 'locking', 'aio-max-batch', 'pr-manager', 'drop-cache', 'x-check-cache-dropped'],
+  runtimeOptions: ['filename', 'locking', 'aio-max-batch', 'pr-manager', 'drop-cache', 'x-check-cache-dropped',
+    'x-inject-errno', 'x-inject-offset', 'x-inject-op'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const filename = ctx.options.get('filename');
     if (filename === undefined || filename === '') throw new QemuError("Parameter 'filename' is required");
     const fh = await openHandle(filename, ctx.flags);
-    return newState(fh, filename, ctx.flags);
+    const bs = await newState(fh, filename, ctx.flags);
+    const errno = ctx.options.get('x-inject-errno');
+    if (errno !== undefined) {
+      const op = ctx.options.get('x-inject-op') ?? 'any';
+      if (op !== 'read' && op !== 'write' && op !== 'any') throw new QemuError(`Parameter 'x-inject-op' does not accept value '${op}'`);
+      bs.inject = { errno: errnoByName(errno), offset: Number(ctx.options.get('x-inject-offset') ?? 0), op };
+    }
+    return bs;
   },
 };
 

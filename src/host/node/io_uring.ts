@@ -14,6 +14,8 @@ interface Addon {
   registerBuffers(ring: object, bufs: Uint8Array[]): void;
   submit(ring: object, reqs: Float64Array, count: number, bufs: Uint8Array[]): number;
   close(ring: object): void;
+  addrMod(buf: Uint8Array, m: number): number;
+  setRef(ring: object, on: boolean): void;
 }
 
 export const enum UringOp {
@@ -58,23 +60,38 @@ export function loadIoUring(): { addon: Addon | null; reason: string } {
 
 interface Fixed { buf: Uint8Array; index: number }
 
-/** One ring. submit() returns a promise of the result (bytes or -errno, like the syscall). */
+/** Completion callback: result in bytes, or -errno like the system call. */
+export type UringCallback = (res: number) => void;
+
+const ECANCELED = 125;
+
+/**
+ * One ring. submitCb() is the allocation-free hot path (callback per request, records reused);
+ * submit() wraps it in a promise. Requests queued in one turn of the JS loop are flushed
+ * together from setImmediate (after every promise chain of that turn has reached the ring), or
+ * at once when a batch fills the submission queue.
+ */
 export class IoUringContext {
   private readonly ring: object;
   private readonly completions: Float64Array;
-  private readonly reqs: Float64Array;
-  private queued: UringRequest[] = [];
-  private readonly pending = new Map<number, (res: number) => void>();
-  private nextId = 1;
+  private reqs: Float64Array;
+  private bufs: Uint8Array[] = [];
+  private count = 0;
+  private readonly cbs: (UringCallback | null)[] = [null];
+  private readonly freeIds: number[] = [];
+  private inflightCount = 0;
   private flushScheduled = false;
   private fixed: Fixed[] = [];
   private closed = false;
+  private readonly flushNow = (): void => this.flush();
   /** io_uring_enter calls made (for tests and bench: batching is observable). */
   enterCount = 0;
+  /** Requests submitted, for the batching statistics. */
+  submitted = 0;
 
   constructor(private readonly addon: Addon, readonly entries = 256) {
     this.completions = new Float64Array(entries * 4 * 2);
-    this.reqs = new Float64Array(entries * 4 * REQ_SLOTS);
+    this.reqs = new Float64Array(entries * REQ_SLOTS);
     this.ring = addon.createRing(entries, (n) => this.complete(n), this.completions);
   }
 
@@ -84,85 +101,142 @@ export class IoUringContext {
     this.fixed = bufs.map((buf, index) => ({ buf, index }));
   }
 
-  /** Index and offset of `view` within a registered buffer, or undefined. */
-  private locateFixed(view: Uint8Array): [number, number] | undefined {
-    for (const f of this.fixed) {
-      if (f.buf.buffer !== view.buffer) continue;
-      const off = view.byteOffset - f.buf.byteOffset;
-      if (off >= 0 && off + view.length <= f.buf.length) return [f.index, off];
+  /** Add one buffer to the registered set (re-registers the union); false if the kernel refuses. */
+  addFixedBuffer(buf: Uint8Array): boolean {
+    if (this.fixed.some((f) => f.buf === buf)) return true;
+    try {
+      this.registerBuffers([...this.fixed.map((f) => f.buf), buf]);
+      return true;
+    } catch {
+      return false;
     }
-    return undefined;
   }
 
-  /** Queue a request; all requests queued in this turn of the loop go in with one submit. */
+  /** (address of view) % m, for O_DIRECT alignment checks. */
+  addrMod(view: Uint8Array, m: number): number {
+    return this.addon.addrMod(view, m);
+  }
+
+  /** Index and offset of `view` within a registered buffer, or -1 (offset in fixedOff). */
+  private fixedOff = 0;
+  private locateFixed(view: Uint8Array): number {
+    const fx = this.fixed;
+    for (let i = 0; i < fx.length; i++) {
+      const f = fx[i];
+      if (f.buf.buffer !== view.buffer) continue;
+      const off = view.byteOffset - f.buf.byteOffset;
+      if (off >= 0 && off + view.length <= f.buf.length) { this.fixedOff = off; return f.index; }
+    }
+    return -1;
+  }
+
+  /**
+   * Queue one request; `cb` gets the result on the JS loop. buf: data (READ/WRITE: _FIXED is
+   * chosen automatically inside a registered buffer). length: FALLOCATE byte count.
+   * flags: FALLOCATE mode or POLL_ADD mask. Returns the request id (POLL_REMOVE's target).
+   */
+  submitCb(op: UringOp, fd: number, buf: Uint8Array | null, fileOffset: number, length: number, flags: number, cb: UringCallback): number {
+    if (this.closed) { queueMicrotask(() => cb(-ECANCELED)); return 0; }
+    const id = this.freeIds.length ? this.freeIds.pop() as number : this.cbs.length;
+    this.cbs[id] = cb;
+    if (this.inflightCount++ === 0) this.addon.setRef(this.ring, true);
+    if ((this.count + 1) * REQ_SLOTS > this.reqs.length) {
+      const bigger = new Float64Array(this.reqs.length * 2);
+      bigger.set(this.reqs);
+      this.reqs = bigger;
+    }
+    const q = this.reqs;
+    const o = this.count * REQ_SLOTS;
+    let bufIndex = -1, bufOff = 0;
+    if (buf && op >= UringOp.READ && op <= UringOp.WRITE_FIXED) {
+      length = buf.length;
+      const read = op === UringOp.READ || op === UringOp.READ_FIXED;
+      const fx = this.fixed.length ? this.locateFixed(buf) : -1;
+      if (fx >= 0) {
+        bufIndex = fx;
+        bufOff = this.fixedOff;
+        op = read ? UringOp.READ_FIXED : UringOp.WRITE_FIXED;
+      } else {
+        op = read ? UringOp.READ : UringOp.WRITE;
+        bufIndex = this.bufs.length;
+        this.bufs.push(buf);
+      }
+    }
+    q[o] = op; q[o + 1] = fd; q[o + 2] = bufIndex; q[o + 3] = bufOff;
+    q[o + 4] = length; q[o + 5] = fileOffset; q[o + 6] = id; q[o + 7] = flags;
+    this.count++;
+    if (this.count >= this.entries * 4) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return id;
+  }
+
+  /** Queue a request; the promise resolves with the result (bytes or -errno). */
   submit(req: UringRequest): Promise<number> {
     if (this.closed) return Promise.reject(new Error('io_uring context closed'));
-    this.queued.push(req);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-    return new Promise((resolve) => this.pending.set(this.nextId++, resolve)).then((r) => r as number);
+    return new Promise((resolve) => {
+      this.submitCb(req.op, req.fd, req.buf ?? null, req.fileOffset ?? 0, req.length ?? 0, req.flags ?? 0, resolve);
+    });
   }
 
   /** io_uring_enter for everything queued (normally automatic at the end of the JS turn). */
   flush(): void {
     this.flushScheduled = false;
-    const batch = this.queued;
-    this.queued = [];
-    if (batch.length === 0 || this.closed) return;
-    const firstId = this.nextId - batch.length;
-    const bufs: Uint8Array[] = [];
-    let reqs = this.reqs;
-    if (batch.length * REQ_SLOTS > reqs.length) reqs = new Float64Array(batch.length * REQ_SLOTS);
-    batch.forEach((r, i) => this.encode(reqs, i, r, firstId + i, bufs));
-    this.addon.submit(this.ring, reqs, batch.length, bufs);
+    const n = this.count;
+    if (n === 0 || this.closed) return;
+    this.count = 0;
+    const bufs = this.bufs;
+    this.bufs = [];
+    try {
+      this.addon.submit(this.ring, this.reqs, n, bufs);
+    } catch (e) {
+      // Nothing of the batch reached the kernel: fail every request of it.
+      const err = -((e as { errno?: number }).errno ?? 5);
+      for (let i = 0; i < n; i++) this.finish(this.reqs[i * REQ_SLOTS + 6], err);
+      return;
+    }
     this.enterCount++;
+    this.submitted += n;
   }
 
-  private encode(q: Float64Array, i: number, r: UringRequest, id: number, bufs: Uint8Array[]): void {
-    const o = i * REQ_SLOTS;
-    let op = r.op;
-    let bufIndex = -1;
-    let bufOff = 0;
-    let len = r.length ?? 0;
-    if (r.buf && (op === UringOp.READ || op === UringOp.WRITE || op === UringOp.READ_FIXED || op === UringOp.WRITE_FIXED)) {
-      len = r.buf.length;
-      const fx = this.locateFixed(r.buf);
-      if (fx) {
-        [bufIndex, bufOff] = fx;
-        op = op === UringOp.READ || op === UringOp.READ_FIXED ? UringOp.READ_FIXED : UringOp.WRITE_FIXED;
-      } else {
-        op = op === UringOp.READ || op === UringOp.READ_FIXED ? UringOp.READ : UringOp.WRITE;
-        bufIndex = bufs.length;
-        bufs.push(r.buf);
-      }
-    }
-    q[o] = op; q[o + 1] = r.fd; q[o + 2] = bufIndex; q[o + 3] = bufOff;
-    q[o + 4] = len; q[o + 5] = r.fileOffset ?? 0; q[o + 6] = id; q[o + 7] = r.flags ?? 0;
+  private finish(id: number, res: number): void {
+    const cb = this.cbs[id];
+    if (!cb) return;
+    this.cbs[id] = null;
+    this.freeIds.push(id);
+    if (--this.inflightCount === 0 && !this.closed) this.addon.setRef(this.ring, false);
+    cb(res);
   }
 
   private complete(n: number): void {
     const c = this.completions;
-    for (let i = 0; i < n; i++) {
-      const id = c[i * 2];
-      const cb = this.pending.get(id);
-      if (cb) {
-        this.pending.delete(id);
-        cb(c[i * 2 + 1]);
-      }
-    }
+    for (let i = 0; i < n; i++) this.finish(c[i * 2], c[i * 2 + 1]);
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.inflightCount;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.addon.close(this.ring);
-    for (const cb of this.pending.values()) cb(-125); // -ECANCELED
-    this.pending.clear();
+    for (let id = 1; id < this.cbs.length; id++) if (this.cbs[id]) this.finish(id, -ECANCELED);
   }
+}
+
+let mainCtx: IoUringContext | null | undefined;
+
+/** The main loop's ring (QEMU: the main AioContext's), created on first use; null if unavailable. */
+export function mainIoUring(): IoUringContext | null {
+  if (mainCtx !== undefined) return mainCtx;
+  const { addon } = loadIoUring();
+  try {
+    mainCtx = addon ? new IoUringContext(addon, 256) : null;
+  } catch {
+    mainCtx = null;
+  }
+  return mainCtx;
 }
