@@ -210,6 +210,42 @@ export class FunctionBuilder {
   i64Shl(): void { this.op(0x86); }
   i64ShrS(): void { this.op(0x87); }
   i64ShrU(): void { this.op(0x88); }
+  // Floating point (IEEE 754, round to nearest even; NaN results are not canonical).
+  f64Const(v: number): void {
+    this.code.byte(0x44);
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    this.code.bytes(b);
+  }
+  f32Eq(): void { this.op(0x5b); }
+  f32Ne(): void { this.op(0x5c); }
+  f32Lt(): void { this.op(0x5d); }
+  f32Gt(): void { this.op(0x5e); }
+  f32Le(): void { this.op(0x5f); }
+  f64Eq(): void { this.op(0x61); }
+  f64Ne(): void { this.op(0x62); }
+  f64Lt(): void { this.op(0x63); }
+  f64Gt(): void { this.op(0x64); }
+  f64Le(): void { this.op(0x65); }
+  f32Abs(): void { this.op(0x8b); }
+  f32Neg(): void { this.op(0x8c); }
+  f32Sqrt(): void { this.op(0x91); }
+  f32Add(): void { this.op(0x92); }
+  f32Sub(): void { this.op(0x93); }
+  f32Mul(): void { this.op(0x94); }
+  f32Div(): void { this.op(0x95); }
+  f64Abs(): void { this.op(0x99); }
+  f64Neg(): void { this.op(0x9a); }
+  f64Sqrt(): void { this.op(0x9f); }
+  f64Add(): void { this.op(0xa0); }
+  f64Sub(): void { this.op(0xa1); }
+  f64Mul(): void { this.op(0xa2); }
+  f64Div(): void { this.op(0xa3); }
+  f32DemoteF64(): void { this.op(0xb6); }
+  f64PromoteF32(): void { this.op(0xbb); }
+  i32ReinterpretF32(): void { this.op(0xbc); }
+  i64ReinterpretF64(): void { this.op(0xbd); }
+  f32ReinterpretI32(): void { this.op(0xbe); }
+  f64ReinterpretI64(): void { this.op(0xbf); }
   i32WrapI64(): void { this.op(0xa7); }
   i64ExtendI32S(): void { this.op(0xac); }
   i64ExtendI32U(): void { this.op(0xad); }

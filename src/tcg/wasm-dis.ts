@@ -12,6 +12,11 @@ const SIMPLE: Record<number, string> = {
   0x70: 'i32.rem_u', 0x71: 'i32.and', 0x72: 'i32.or', 0x73: 'i32.xor', 0x74: 'i32.shl', 0x75: 'i32.shr_s',
   0x76: 'i32.shr_u', 0x7c: 'i64.add', 0x7d: 'i64.sub', 0x7e: 'i64.mul', 0x7f: 'i64.div_s', 0x80: 'i64.div_u',
   0x81: 'i64.rem_s', 0x82: 'i64.rem_u', 0x83: 'i64.and', 0x84: 'i64.or', 0x85: 'i64.xor', 0x86: 'i64.shl',
+  0x5b: 'f32.eq', 0x5c: 'f32.ne', 0x5d: 'f32.lt', 0x5e: 'f32.gt', 0x5f: 'f32.le', 0x61: 'f64.eq', 0x62: 'f64.ne',
+  0x63: 'f64.lt', 0x64: 'f64.gt', 0x65: 'f64.le', 0x8b: 'f32.abs', 0x8c: 'f32.neg', 0x91: 'f32.sqrt', 0x92: 'f32.add',
+  0x93: 'f32.sub', 0x94: 'f32.mul', 0x95: 'f32.div', 0x99: 'f64.abs', 0x9a: 'f64.neg', 0x9f: 'f64.sqrt', 0xa0: 'f64.add',
+  0xa1: 'f64.sub', 0xa2: 'f64.mul', 0xa3: 'f64.div', 0xb6: 'f32.demote_f64', 0xbb: 'f64.promote_f32',
+  0xbc: 'i32.reinterpret_f32', 0xbd: 'i64.reinterpret_f64', 0xbe: 'f32.reinterpret_i32', 0xbf: 'f64.reinterpret_i64',
   0x87: 'i64.shr_s', 0x88: 'i64.shr_u', 0xa7: 'i32.wrap_i64', 0xac: 'i64.extend_i32_s', 0xad: 'i64.extend_i32_u',
 };
 const MEM: Record<number, string> = {
@@ -96,6 +101,7 @@ function bodyText(r: Reader): string {
       case 0x22: emit(`local.tee ${r.u32()}`); continue;
       case 0x41: emit(`i32.const ${Number(BigInt.asIntN(32, r.s64()))}`); continue;
       case 0x42: emit(`i64.const ${r.s64()}`); continue;
+      case 0x44: emit(`f64.const ${new DataView(r.b.buffer, r.b.byteOffset + r.pos, 8).getFloat64(0, true)}`); r.pos += 8; continue;
       case 0xfe: {
         const sub = r.u32();
         if (sub === 0x03) { r.u8(); emit('atomic.fence'); continue; }

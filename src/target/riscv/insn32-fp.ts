@@ -4,6 +4,7 @@ import { FpOp } from './fpu_helper.js';
 import { F, I, R, S, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { transInline as rvf, genFpHelper } from './trans_rvf.js';
+import { genFpArith } from './trans_rvf_fast.js';
 
 const R4: ArgSpec = { rd: F.rd, rs1: F.rs1, rs2: F.rs2, rs3: F.rs3, rm: F.rm };
 const RRM: ArgSpec = { rd: F.rd, rs1: F.rs1, rs2: F.rs2, rm: F.rm };
@@ -33,10 +34,10 @@ export function addFpRows(t: RowTable<TransFn>): void {
   for (const [sfx, fmt] of [['s', '00'], ['d', '01']] as const) {
     const D = sfx === 'd';
     const fma = [['fmadd', '1000011'], ['fmsub', '1000111'], ['fnmsub', '1001011'], ['fnmadd', '1001111']] as const;
-    for (const [n, opc] of fma) t.add(`${n}.${sfx}`, `----- ${fmt} ----- ----- --- ----- ${opc}`, R4, genFpHelper(fpOp(n, sfx), true));
+    for (const [n, opc] of fma) t.add(`${n}.${sfx}`, `----- ${fmt} ----- ----- --- ----- ${opc}`, R4, genFpArith(fpOp(n, sfx), n.slice(1) as 'madd', !D));
     const arith = [['fadd', '00000'], ['fsub', '00001'], ['fmul', '00010'], ['fdiv', '00011']] as const;
-    for (const [n, f5] of arith) t.add(`${n}.${sfx}`, `${f5} ${fmt} ----- ----- --- ----- 1010011`, RRM, genFpHelper(fpOp(n, sfx), true));
-    t.add(`fsqrt.${sfx}`, `01011 ${fmt} 00000 ----- --- ----- 1010011`, R2RM, genFpHelper(fpOp('fsqrt', sfx), true));
+    for (const [n, f5] of arith) t.add(`${n}.${sfx}`, `${f5} ${fmt} ----- ----- --- ----- 1010011`, RRM, genFpArith(fpOp(n, sfx), n.slice(1) as 'add', !D));
+    t.add(`fsqrt.${sfx}`, `01011 ${fmt} 00000 ----- --- ----- 1010011`, R2RM, genFpArith(fpOp('fsqrt', sfx), 'sqrt', !D));
     const sg = [['fsgnj', '000'], ['fsgnjn', '001'], ['fsgnjx', '010']] as const;
     for (const [n, f3] of sg) t.add(`${n}.${sfx}`, `00100 ${fmt} ----- ----- ${f3} ----- 1010011`, R, rvf[`${n}_${sfx}`]);
     t.add(`fmin.${sfx}`, `00101 ${fmt} ----- ----- 000 ----- 1010011`, R, genFpHelper(fpOp('fmin', sfx), true));

@@ -28,7 +28,7 @@ function genFpStore(memop: MemOp): TransFn {
 }
 
 /** Push f[r] as a single: its low 32 bits when NaN-boxed, else the canonical NaN (i64). */
-function getFprS(ctx: DisasContext, r: Operand): void {
+export function getFprS(ctx: DisasContext, r: Operand): void {
   const fb = ctx.fb;
   const t = fb.local(ValType.I64);
   ctx.getFpr(r); fb.tee(t); fb.i64Const(0xffffffff); fb.i64And();
