@@ -1,7 +1,7 @@
 // Shared set-up for the cpu-priv-* suites: one hart's state block plus ROM, RAM and a small
 // MMIO region in one AddressSpace, reset to M mode.
 import { AddressSpace, allocateGuestMemory } from '../../dist/exec/memory.js';
-import { CPURISCVState, riscvCpuStateBytes, tlbEntryOffset, TLB_ENTRIES } from '../../dist/target/riscv/cpu-state.js';
+import { CPURISCVState, riscvCpuStateBytes, tlbEntryOffset, tlbSlot } from '../../dist/target/riscv/cpu-state.js';
 import { riscvCpuReset } from '../../dist/target/riscv/cpu_helper.js';
 import { riscvCsrrw } from '../../dist/target/riscv/csr.js';
 
@@ -44,7 +44,7 @@ export function readPte(as, pa) {
 }
 
 export function tlbEntry(env, idx, kind, vaddr) {
-  const slot = Number((BigInt(vaddr) >> 12n) & BigInt(TLB_ENTRIES - 1));
+  const slot = tlbSlot(Number(BigInt(vaddr) & 0xffffffffn));
   const off = env.base + tlbEntryOffset(idx, kind, slot);
   return { tag: env.view.getBigInt64(off, true), addend: env.view.getBigInt64(off + 8, true) };
 }

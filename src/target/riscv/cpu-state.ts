@@ -11,9 +11,20 @@ import type { AddressSpace } from '../../exec/memory.js';
 type FieldType = 'i64' | 'i32';
 interface FieldSpec { name: string; type: FieldType; count?: number }
 
-/** Number of soft-TLB entries per (mmu index, access kind): direct-mapped by vpn & (N-1). */
-export const TLB_ENTRIES = 1024;
+/** Number of soft-TLB entries per (mmu index, access kind): direct-mapped by tlbSlot(), and for
+ * loads and stores a second chance in tlbVictimSlot() (QEMU's victim TLB role). */
+export const TLB_BITS = 10;
+export const TLB_ENTRIES = 1 << TLB_BITS;
 export const TLB_ENTRY_BYTES = 16; // tag i64 + addend i64
+/** Soft-TLB slot of a virtual address (from its low 32 bits): vpn & (N-1). */
+export function tlbSlot(lo: number): number {
+  return (lo >>> 12) & (TLB_ENTRIES - 1);
+}
+/** Where a LOAD/STORE entry evicted from its slot moves: vpn bits 0-9 xor vpn bits 10-19, so
+ * pages a multiple of 4 MiB apart (two big buffers walked together) both stay cached. */
+export function tlbVictimSlot(lo: number): number {
+  return ((lo >>> 12) ^ (lo >>> (12 + TLB_BITS))) & (TLB_ENTRIES - 1);
+}
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;
 export const TB_JMP_ENTRIES = 4096;

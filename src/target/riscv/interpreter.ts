@@ -19,7 +19,7 @@ import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
 import { addRvmRuntime } from './rvm-runtime.js';
 import type { TransFn } from './trans_rvi.js';
-import { DisasContext, type Helpers, PAGE_MASK, SCRATCH } from './translate.js';
+import { DisasContext, type Helpers, PAGE_MASK, SCRATCH, emitTlbSlotBytes } from './translate.js';
 
 /** Status of a translated block whose page mapping changed (translate-block.ts). */
 export const TB_MISS = 64;
@@ -181,7 +181,7 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
   fb.if_();
   fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.get(fpage); fb.i64Eq();
   fb.if_(); fb.get(fbase); fb.get(off); fb.i32Add(); fb.i32Load(0, 0); fb.set(insn); fb.br(fetched); fb.end();
-  fb.get(tlbFetch); fb.get(pc); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+  fb.get(tlbFetch); emitTlbSlotBytes(fb, () => { fb.get(pc); fb.i32WrapI64(); });
   fb.i32Add(); fb.tee(e); fb.i64Load(0);
   fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.i64Eq();
   fb.if_();

@@ -9,7 +9,7 @@
 // The walk works on 32-bit halves and doubles (a physical address is exact below 2^53; all of
 // tsqemu's memory lies there, anything above is reported as an access fault) so a fill does
 // not allocate BigInts except for the incoming vaddr and the TLB entry itself.
-import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, MMU_IDX_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
+import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, MMU_IDX_COUNT, TLB_OFFSET, TlbKind, TLB_INVALID_TAG, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
@@ -60,16 +60,18 @@ export function riscvTlbFlush(env: CPURISCVState): void {
   c.superpages = false;
 }
 
-/** Invalidate the entries of one virtual page (sfence.vma rs1), of every mmu index and kind;
- * a page inside the region of the superpages entered forces a full flush. */
+/** Invalidate the entries of one virtual page (sfence.vma rs1), of every mmu index and kind
+ * (slot and victim slot); a page inside the region of the superpages entered forces a full flush. */
 export function riscvTlbFlushPage(env: CPURISCVState, vaddr: bigint): void {
   const c = cacheOf(env);
   if (c.superpages && (BigInt.asUintN(64, vaddr) & c.lpMask) === c.lpAddr) { riscvTlbFlush(env); return; }
   const tag = BigInt.asIntN(64, vaddr & ~0xfffn);
-  const slot = Number((vaddr >> 12n) & BigInt(TLB_ENTRIES - 1));
-  for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
-    const i = (e * TLB_ENTRIES + slot) * 2;
-    if (c.tlb[i] === tag) { c.tlb[i] = -1n; c.tlb[i + 1] = -1n; }
+  const lo = Number(vaddr & 0xffffffffn);
+  for (const slot of [tlbSlot(lo), tlbVictimSlot(lo)]) {
+    for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
+      const i = (e * TLB_ENTRIES + slot) * 2;
+      if (c.tlb[i] === tag) { c.tlb[i] = -1n; c.tlb[i + 1] = -1n; }
+    }
   }
 }
 
@@ -85,13 +87,21 @@ function addLargePage(c: MmuCache, va: bigint, shift: number): void {
   c.superpages = true;
 }
 
-/** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0. */
+/** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0.
+ * A LOAD/STORE entry it evicts moves to the evicted page's victim slot. */
 function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): void {
   const c = cacheOf(env);
-  const slot = Number((vpage >> 12n) & BigInt(TLB_ENTRIES - 1));
-  const i = ((mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + slot) * 2;
-  c.tlb[i] = BigInt.asIntN(64, vpage);
-  c.tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
+  const tlb = c.tlb;
+  const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
+  const i = base + tlbSlot(Number(vpage & 0xffffffffn)) * 2;
+  const tag = BigInt.asIntN(64, vpage);
+  const old = tlb[i];
+  if (kind !== TlbKind.FETCH && old !== TLB_INVALID_TAG && old !== tag) {
+    const v = base + tlbVictimSlot(Number(old & 0xffffffffn)) * 2;
+    if (v !== i) { tlb[v] = old; tlb[v + 1] = tlb[i + 1]; }
+  }
+  tlb[i] = tag;
+  tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
   if (superShift) addLargePage(c, BigInt.asUintN(64, vpage), superShift);
 }
 

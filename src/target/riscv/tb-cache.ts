@@ -9,7 +9,7 @@
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
-  TLB_OFFSET, TlbKind, MMU_IDX_COUNT } from './cpu-state.js';
+  TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeTb, TB_MAX_INSNS } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
@@ -135,7 +135,7 @@ export class TBCache {
    * changed privilege since it queued pc); -1 when none (flushed since: count pc again).
    */
   private fetchEntry(env: CPURISCVState, pc: bigint): number {
-    const slot = Number((pc >> 12n) & BigInt(TLB_ENTRIES - 1));
+    const slot = tlbSlot(Number(pc & 0xffffffffn));
     const page = Number(pc & 0xfffff000n) | 0, hi = Number(BigInt.asIntN(32, pc >> 32n));
     const cur = env.get32('mmu_idx_fetch');
     for (let k = 0; k < MMU_IDX_COUNT; k++) {
@@ -208,12 +208,15 @@ export class TBCache {
     return hit;
   }
   private noteStorePage(env: CPURISCVState, lo: number, hi: number): boolean {
-    const slot = (lo >>> 12) & (TLB_ENTRIES - 1);
-    const i = (env.base + TLB_OFFSET + env.get32('mmu_idx_data') * IDX_BYTES + TlbKind.STORE * KIND_BYTES + slot * TLB_ENTRY_BYTES) >> 2;
+    const base = env.base + TLB_OFFSET + env.get32('mmu_idx_data') * IDX_BYTES + TlbKind.STORE * KIND_BYTES;
     const page = lo & ~0xfff;
-    if (this.i32[i] !== page || this.i32[i + 1] !== (hi | 0)) return false;
-    return this.invalidatePage((page + this.i32[i + 2]) >>> 12);
+    for (const slot of [tlbSlot(lo), tlbVictimSlot(lo)]) {
+      const i = (base + slot * TLB_ENTRY_BYTES) >> 2;
+      if (this.i32[i] === page && this.i32[i + 1] === (hi | 0)) return this.invalidatePage((page + this.i32[i + 2]) >>> 12);
+    }
+    return false;
   }
+
 
   /** RAM written behind the CPU's back (DMA, loader) or by an AMO: drop code on those pages. */
   invalidateHostRange(host: number, len: number): boolean {

@@ -18,7 +18,7 @@
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind } from './cpu-state.js';
+import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
 import { type Operand, type Row, buildDecodeTree, constArgs, decodeWith } from './decode.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
@@ -225,7 +225,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   const instret0 = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
   // The page mapping the block was translated under must still be the fetch TLB's.
   const page = tb.pc & ~0xfffn;
-  const slot = Number((tb.pc >> 12n) & BigInt(TLB_ENTRIES - 1));
+  const slot = tlbSlot(Number(tb.pc & 0xffffffffn));
   const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
   const e = fb.local(I32);
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();

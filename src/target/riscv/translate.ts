@@ -9,7 +9,7 @@
 //   Helper status: 0 go on, 1 state changed (reload pc from state), >= 2 leave run() with
 //         CpuExit = status - 2 (see cpu.ts).
 import { type FunctionBuilder, type Label, type Local, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
+import { STATE, TLB_BITS, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
 import { type Field, type Operand, emitField } from './decode.js';
 
 /** Function indexes (imports and module-internal runtime functions) emitters call. */
@@ -45,6 +45,19 @@ export const SCRATCH = STATE.scratch.offset;
 const GPR = STATE.gpr.offset;
 const FPR = STATE.fpr.offset;
 export const PAGE_MASK = -4096;
+
+/** Push tlbSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the address's low 32 bits. */
+export function emitTlbSlotBytes(fb: FunctionBuilder, lo: () => void): void {
+  lo(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
+  fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+}
+/** Push tlbVictimSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the low 32 bits (twice). */
+function emitTlbVictimSlotBytes(fb: FunctionBuilder, lo: () => void): void {
+  const sh = Math.log2(TLB_ENTRY_BYTES);
+  lo(); fb.i32Const(12 - sh); fb.i32ShrU();
+  lo(); fb.i32Const(12 + TLB_BITS - sh); fb.i32ShrU(); fb.i32Xor();
+  fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+}
 
 export class DisasContext {
   /** Bytes of the current instruction (2 for RVC rows). */
@@ -206,19 +219,18 @@ export class DisasContext {
   }
 
   // ---- memory ----
-  /** Push the TLB entry address for vaddr (i64 local) in the data TLB:
-   * tlbData + ((vaddr >> 12) & 255) * 16 = tlbData + ((vaddr >> 8) & 0xff0). */
+  /** Push the TLB entry address for vaddr (i64 local) in the data TLB: tlbData + tlbSlot(a) * 16. */
   private tlbEntry(a: Local): void {
-    const fb = this.fb;
-    fb.get(this.tlbData);
-    fb.get(a); fb.i32WrapI64(); fb.i32Const(8); fb.i32ShrU(); fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+    this.fb.get(this.tlbData);
+    emitTlbSlotBytes(this.fb, () => { this.fb.get(a); this.fb.i32WrapI64(); });
   }
 
   /**
    * Load: push the i64 result of a `memop` load from the vaddr pushed by `addr`.
-   *   a = vaddr; e = &tlb[idx][LOAD][(a >> 12) & 255]
-   *   if (e.tag == ((a + size-1) & ~0xfff))  v = *(host)(wrap(a) + wrap(e.addend))
-   *   else { state.pc = pc; status = slowLoad(a, memop); if (status) restart; v = scratch }
+   *   a = vaddr; e = &tlb[idx][LOAD][tlbSlot(a)]; page = (a + size-1) & ~0xfff
+   *   if (e.tag != page) { e = &tlb[idx][LOAD][tlbVictimSlot(a)]; if (e.tag != page) {
+   *     state.pc = pc; status = slowLoad(a, memop); if (status) restart; v = scratch; done } }
+   *   v = *(host)(wrap(a) + wrap(e.addend))
    */
   genLoad(addr: () => void, memop: MemOp): void {
     const fb = this.fb;
@@ -226,11 +238,16 @@ export class DisasContext {
     const e = fb.local(ValType.I32);
     const size = 1 << (memop & 3);
     addr(); fb.set(a);
-    this.tlbEntryAddr(a, e);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
-    fb.get(e); fb.i64Load(kindOff);
-    this.pushLastBytePage(a, size); fb.i64Eq();
-    fb.if_(ValType.I64);
+    const done = fb.block(ValType.I64);
+    this.tlbLookup(a, e, size, kindOff, () => {
+      this.syncForHelper();
+      this.pushHalves(a);
+      fb.i32Const(memop); fb.call(this.h.slowLoad);
+      this.checkStatus();
+      fb.get(this.env); fb.i64Load(SCRATCH);
+      fb.br(done);
+    });
     fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
     switch (memop) {
       case MemOp.UB: fb.i64Load8U(); break;
@@ -241,12 +258,6 @@ export class DisasContext {
       case MemOp.SL: fb.i64Load32S(); break;
       default: fb.i64Load(0); break;
     }
-    fb.else_();
-    this.syncForHelper();
-    this.pushHalves(a);
-    fb.i32Const(memop); fb.call(this.h.slowLoad);
-    this.checkStatus();
-    fb.get(this.env); fb.i64Load(SCRATCH);
     fb.end();
     fb.release(a, e);
   }
@@ -260,11 +271,17 @@ export class DisasContext {
     const size = 1 << (memop & 3);
     addr(); fb.set(a);
     value(); fb.set(v);
-    this.tlbEntryAddr(a, e);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
-    fb.get(e); fb.i64Load(kindOff);
-    this.pushLastBytePage(a, size); fb.i64Eq();
-    fb.if_();
+    const done = fb.block();
+    this.tlbLookup(a, e, size, kindOff, () => {
+      fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
+      this.syncForHelper();
+      this.pushHalves(a);
+      // Bit 4: a 2-byte instruction (cpu.ts completes it when the store hit translated code).
+      fb.i32Const((memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0)); fb.call(this.h.slowStore);
+      this.checkStatus();
+      fb.br(done);
+    });
     fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
     fb.get(v);
     switch (memop & 3) {
@@ -273,15 +290,26 @@ export class DisasContext {
       case 2: fb.i64Store32(); break;
       default: fb.i64Store(0); break;
     }
-    fb.else_();
-    fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
-    this.syncForHelper();
-    this.pushHalves(a);
-    // Bit 4: a 2-byte instruction (cpu.ts completes it when the store hit translated code).
-    fb.i32Const((memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0)); fb.call(this.h.slowStore);
-    this.checkStatus();
     fb.end();
     fb.release(a, v, e);
+  }
+
+  /**
+   * e = the entry of the TLB at kindOff (within the data TLB) that maps the whole access
+   * [a, a+size): its slot, else its victim slot; neither -> `miss` (which must branch away).
+   */
+  private tlbLookup(a: Local, e: Local, size: number, kindOff: number, miss: () => void): void {
+    const fb = this.fb;
+    const page = fb.local(ValType.I64);
+    this.tlbEntryAddr(a, e);
+    fb.get(e); fb.i64Load(kindOff);
+    this.pushLastBytePage(a, size); fb.tee(page); fb.i64Ne();
+    fb.if_();
+    fb.get(this.tlbData); emitTlbVictimSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
+    fb.i64Load(kindOff); fb.get(page); fb.i64Ne();
+    fb.if_(); miss(); fb.end();
+    fb.end();
+    fb.release(page);
   }
 
   /** Push the page of the access's last byte. Compared with the tag of the entry indexed by
