@@ -241,6 +241,8 @@ export class FunctionBuilder {
   f64Mul(): void { this.op(0xa2); }
   f64Div(): void { this.op(0xa3); }
   f32DemoteF64(): void { this.op(0xb6); }
+  f64ConvertI32S(): void { this.op(0xb7); }
+  f64ConvertI32U(): void { this.op(0xb8); }
   f64PromoteF32(): void { this.op(0xbb); }
   i32ReinterpretF32(): void { this.op(0xbc); }
   i64ReinterpretF64(): void { this.op(0xbd); }

@@ -15,7 +15,7 @@ const SIMPLE: Record<number, string> = {
   0x5b: 'f32.eq', 0x5c: 'f32.ne', 0x5d: 'f32.lt', 0x5e: 'f32.gt', 0x5f: 'f32.le', 0x61: 'f64.eq', 0x62: 'f64.ne',
   0x63: 'f64.lt', 0x64: 'f64.gt', 0x65: 'f64.le', 0x8b: 'f32.abs', 0x8c: 'f32.neg', 0x91: 'f32.sqrt', 0x92: 'f32.add',
   0x93: 'f32.sub', 0x94: 'f32.mul', 0x95: 'f32.div', 0x99: 'f64.abs', 0x9a: 'f64.neg', 0x9f: 'f64.sqrt', 0xa0: 'f64.add',
-  0xa1: 'f64.sub', 0xa2: 'f64.mul', 0xa3: 'f64.div', 0xb6: 'f32.demote_f64', 0xbb: 'f64.promote_f32',
+  0xa1: 'f64.sub', 0xa2: 'f64.mul', 0xa3: 'f64.div', 0xb6: 'f32.demote_f64', 0xb7: 'f64.convert_i32_s', 0xb8: 'f64.convert_i32_u', 0xbb: 'f64.promote_f32',
   0xbc: 'i32.reinterpret_f32', 0xbd: 'i64.reinterpret_f64', 0xbe: 'f32.reinterpret_i32', 0xbf: 'f64.reinterpret_i64',
   0x87: 'i64.shr_s', 0x88: 'i64.shr_u', 0xa7: 'i32.wrap_i64', 0xac: 'i64.extend_i32_s', 0xad: 'i64.extend_i32_u',
 };

@@ -4,7 +4,7 @@ import { FpOp } from './fpu_helper.js';
 import { F, I, R, S, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { transInline as rvf, genFpHelper } from './trans_rvf.js';
-import { genFpArith } from './trans_rvf_fast.js';
+import { genFcmp, genFcvtDW, genFpArith } from './trans_rvf_fast.js';
 
 const R4: ArgSpec = { rd: F.rd, rs1: F.rs1, rs2: F.rs2, rs3: F.rs3, rm: F.rm };
 const RRM: ArgSpec = { rd: F.rd, rs1: F.rs1, rs2: F.rs2, rm: F.rm };
@@ -43,12 +43,14 @@ export function addFpRows(t: RowTable<TransFn>): void {
     t.add(`fmin.${sfx}`, `00101 ${fmt} ----- ----- 000 ----- 1010011`, R, genFpHelper(fpOp('fmin', sfx), true));
     t.add(`fmax.${sfx}`, `00101 ${fmt} ----- ----- 001 ----- 1010011`, R, genFpHelper(fpOp('fmax', sfx), true));
     const cmp = [['fle', '000'], ['flt', '001'], ['feq', '010']] as const;
-    for (const [n, f3] of cmp) t.add(`${n}.${sfx}`, `10100 ${fmt} ----- ----- ${f3} ----- 1010011`, R, genFpHelper(fpOp(n, sfx), true));
+    for (const [n, f3] of cmp) t.add(`${n}.${sfx}`, `10100 ${fmt} ----- ----- ${f3} ----- 1010011`, R, genFcmp(fpOp(n, sfx), n.slice(1) as 'eq', !D));
     t.add(`fclass.${sfx}`, `11100 ${fmt} 00000 ----- 001 ----- 1010011`, R2, genFpHelper(fpOp('fclass', sfx), false));
     const ints = ['w', 'wu', 'l', 'lu'] as const;
     ints.forEach((it, i) => {
       t.add(`fcvt.${it}.${sfx}`, `11000 ${fmt} ${bits(i, 5)} ----- --- ----- 1010011`, R2RM, genFpHelper(fpOp(`fcvt_${it}`, sfx), true));
-      t.add(`fcvt.${sfx}.${it}`, `11010 ${fmt} ${bits(i, 5)} ----- --- ----- 1010011`, R2RM, genFpHelper(fpOp(`fcvt_${sfx}`, it), true));
+      const toD = D && (it === 'w' || it === 'wu');
+      t.add(`fcvt.${sfx}.${it}`, `11010 ${fmt} ${bits(i, 5)} ----- --- ----- 1010011`, R2RM,
+        toD ? genFcvtDW(fpOp(`fcvt_${sfx}`, it), it === 'wu') : genFpHelper(fpOp(`fcvt_${sfx}`, it), true));
     });
     t.add(`fmv.x.${D ? 'd' : 'w'}`, `11100 ${fmt} 00000 ----- 000 ----- 1010011`, R2, D ? rvf.fmv_x_d : rvf.fmv_x_w);
     t.add(`fmv.${D ? 'd' : 'w'}.x`, `11110 ${fmt} 00000 ----- 000 ----- 1010011`, R2, D ? rvf.fmv_d_x : rvf.fmv_w_x);

@@ -3,16 +3,23 @@
 // no fflags change:
 //   - rounding to nearest even: static rm = 0, or rm = 7 (dynamic) with frm = 0 (wasm's only mode);
 //   - fflags.NX already set (sticky; nearly always set in real programs);
-//   - the result is finite, normal and non-zero. Then the inputs were finite (a NaN or an
+//   - the result is finite, normal and non-zero (add/sub: finite; a zero or tiny sum is exact,
+//     with wasm's IEEE signs of zero). Then the inputs were finite (a NaN or an
 //     infinity operand gives a NaN or an infinity here), no division by zero, overflow (would
 //     round to infinity), underflow (tininess after rounding needs |result| <= 2^-emin) or
 //     invalid operation happened: only NX can be raised, and it is already set.
 // The fused forms need one rounding of x*y+z: the product is split exactly (Dekker's product
 // with Veltkamp's split: x*y = p + e, exact while |x|,|y| lie in (2^-400, 2^400)), p + z is
-// split exactly (Knuth's two-sum: s + t), and the fast path is taken only when t + e is itself
-// exact (w, with a zero two-sum error), so x*y+z = s + w and RN(s + w) is the fused result.
+// split exactly (Knuth's two-sum: s + t), then t + e = w + u (two-sum), so x*y+z = s + w + u
+// exactly. r = RN(s + w) with error d (two-sum): when u = 0, r is the fused result; else r is
+// when s + w + u = r + (d + u) stays strictly inside r's rounding interval, tested as
+// -down/2 < RN(d + u) < up/2 (up/down: the gaps to r's neighbours; RN is monotonic and the
+// bounds are representable, so the strict test on RN(d + u) implies it for d + u). A fused
+// result that is exact (d + u = 0) raises nothing, so NX need not be set then.
 // Singles: the product of two singles is exact in binary64, so RN32(p + z) is the fused result
-// when p + z is exact in binary64 (zero two-sum error). Anything else goes to helperFp.
+// when p + z is exact in binary64 (zero two-sum error); exact when RN32 changes nothing.
+// Also inline: fcvt.d.w/wu (always exact) and the compares with non-NaN operands (no flags).
+// Anything else goes to helperFp.
 import { type FunctionBuilder, type Local, ValType } from '../../tcg/wasm-builder.js';
 import type { Operand } from './decode.js';
 import type { TransFn } from './trans_rvi.js';
@@ -65,8 +72,22 @@ function split(fb: FunctionBuilder, x: Local, hi: Local, lo: Local): void {
   fb.release(t);
 }
 
-/** Fused x*y+z in binary64 into r (F64 local), branching to `out` when not provably exact. */
-function fusedD(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, out: ReturnType<FunctionBuilder['block']>): void {
+/** Fused x*y+z in binary64 into r (F64 local), branching to `out` when not provably exact;
+ * `nx` (i32 local) says fflags.NX is set. */
+function fusedD(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, nx: Local, out: ReturnType<FunctionBuilder['block']>): void {
+  // A zero factor times a finite one: x*y+z = z exactly (the caller's check rejects z = 0).
+  const zeroTimesFinite = (a: Local, b: Local) => {
+    fb.get(a); fb.f64Const(0); fb.f64Eq(); fb.get(b); fb.f64Abs(); fb.f64Const(Infinity); fb.f64Lt(); fb.i32And();
+  };
+  zeroTimesFinite(x, y); zeroTimesFinite(y, x); fb.i32Or();
+  fb.if_();
+  fb.get(z); fb.set(r);
+  fb.else_();
+  fusedGeneral(fb, x, y, z, r, nx, out);
+  fb.end();
+}
+
+function fusedGeneral(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, nx: Local, out: ReturnType<FunctionBuilder['block']>): void {
   requireRange(fb, x, SPLIT_MIN, SPLIT_MAX, out);
   requireRange(fb, y, SPLIT_MIN, SPLIT_MAX, out);
   const p = fb.local(F64), e = fb.local(F64), xh = fb.local(F64), xl = fb.local(F64), yh = fb.local(F64), yl = fb.local(F64);
@@ -76,31 +97,55 @@ function fusedD(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, out
   fb.get(xh); fb.get(yl); fb.f64Mul(); fb.f64Add();
   fb.get(xl); fb.get(yh); fb.f64Mul(); fb.f64Add();
   fb.get(xl); fb.get(yl); fb.f64Mul(); fb.f64Add(); fb.set(e);
-  const s = xh, t = xl, w = yh, u = yl; // reuse
+  const s = xh, t = xl, w = yh, u = yl, d = x, delta = y; // reuse
   twoSum(fb, p, z, s, t);
   twoSum(fb, t, e, w, u);
-  fb.get(u); fb.f64Const(0); fb.f64Ne(); fb.brIf(out); // also NaN
-  fb.get(s); fb.get(w); fb.f64Add(); fb.set(r);
+  twoSum(fb, s, w, r, d);
+  fb.get(d); fb.get(u); fb.f64Add(); fb.set(delta);
+  fb.get(delta); fb.f64Const(0); fb.f64Ne();
+  fb.if_(); // inexact: NX must be set, and r must be RN(s + w + u)
+  fb.get(nx); fb.i32Eqz(); fb.brIf(out);
+  fb.get(u); fb.f64Const(0); fb.f64Ne();
+  fb.if_();
+  const R = p, bits = fb.local(ValType.I64);
+  fb.get(r); fb.f64Abs(); fb.tee(R); fb.f64Const(2 ** 1023); fb.f64Lt(); fb.i32Eqz(); fb.brIf(out);
+  fb.get(R); fb.i64ReinterpretF64(); fb.set(bits);
+  // D = delta signed towards |r|
+  fb.get(delta); fb.f64Neg(); fb.get(delta); fb.get(r); fb.f64Const(0); fb.f64Lt(); fb.select(); fb.set(delta);
+  fb.get(delta);
+  fb.get(bits); fb.i64Const(1); fb.i64Add(); fb.f64ReinterpretI64(); fb.get(R); fb.f64Sub(); fb.f64Const(0.5); fb.f64Mul();
+  fb.f64Lt();
+  fb.get(delta);
+  fb.get(R); fb.get(bits); fb.i64Const(1); fb.i64Sub(); fb.f64ReinterpretI64(); fb.f64Sub(); fb.f64Const(-0.5); fb.f64Mul();
+  fb.f64Gt();
+  fb.i32And(); fb.i32Eqz(); fb.brIf(out);
+  fb.release(bits);
+  fb.end();
+  fb.end();
   fb.release(p, e, xh, xl, yh, yl);
 }
 
 /** Fused x*y+z of singles (promoted) into r (F32 local). */
-function fusedS(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, out: ReturnType<FunctionBuilder['block']>): void {
+function fusedS(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, nx: Local, out: ReturnType<FunctionBuilder['block']>): void {
   const p = fb.local(F64), s = fb.local(F64), t = fb.local(F64);
   fb.get(x); fb.get(y); fb.f64Mul(); fb.set(p);
   twoSum(fb, p, z, s, t);
   fb.get(t); fb.f64Const(0); fb.f64Ne(); fb.brIf(out);
-  fb.get(s); fb.f32DemoteF64(); fb.set(r);
+  fb.get(s); fb.f32DemoteF64(); fb.tee(r);
+  // Inexact (the demotion rounded) needs NX set.
+  fb.f64PromoteF32(); fb.get(s); fb.f64Ne(); fb.get(nx); fb.i32Eqz(); fb.i32And(); fb.brIf(out);
   fb.release(p, s, t);
 }
 
 /** Emit the operation into r (F64 or F32 local) or branch to `out`. */
-function emitOp(ctx: DisasContext, kind: FastKind, single: boolean, a: Record<string, Operand>, r: Local,
+function emitOp(ctx: DisasContext, kind: FastKind, single: boolean, a: Record<string, Operand>, r: Local, nx: Local,
   out: ReturnType<FunctionBuilder['block']>): void {
   const fb = ctx.fb;
   const push = (o: Operand) => (single ? pushS(ctx, o) : pushD(ctx, o));
-  if (kind === 'sqrt') { push(a.rs1); if (single) fb.f32Sqrt(); else fb.f64Sqrt(); fb.set(r); return; }
+  const requireNx = () => { fb.get(nx); fb.i32Eqz(); fb.brIf(out); };
+  if (kind === 'sqrt') { requireNx(); push(a.rs1); if (single) fb.f32Sqrt(); else fb.f64Sqrt(); fb.set(r); return; }
   if (kind === 'add' || kind === 'sub' || kind === 'mul' || kind === 'div') {
+    requireNx();
     push(a.rs1); push(a.rs2);
     const ops = single
       ? { add: () => fb.f32Add(), sub: () => fb.f32Sub(), mul: () => fb.f32Mul(), div: () => fb.f32Div() }
@@ -116,7 +161,7 @@ function emitOp(ctx: DisasContext, kind: FastKind, single: boolean, a: Record<st
   get(a.rs1, kind === 'nmsub' || kind === 'nmadd', x);
   get(a.rs2, false, y);
   get(a.rs3, kind === 'msub' || kind === 'nmadd', z);
-  if (single) fusedS(fb, x, y, z, r, out); else fusedD(fb, x, y, z, r, out);
+  if (single) fusedS(fb, x, y, z, r, nx, out); else fusedD(fb, x, y, z, r, nx, out);
   fb.release(x, y, z);
 }
 
@@ -132,10 +177,15 @@ export function genFpArith(op: number, kind: FastKind, single: boolean): TransFn
     const done = fb.block();
     const out = fb.block();
     if (rm.value === RM_DYN) { ctx.getState32('frm'); fb.brIf(out); }
-    ctx.getState32('fflags'); fb.i32Const(1); fb.i32And(); fb.i32Eqz(); fb.brIf(out);
+    const nx = fb.local(ValType.I32);
+    ctx.getState32('fflags'); fb.i32Const(1); fb.i32And(); fb.set(nx);
     const r = fb.local(single ? F32 : F64);
-    emitOp(ctx, kind, single, a, r, out);
-    requireRange(fb, r, single ? MIN_NORMAL_S : MIN_NORMAL_D, Infinity, out);
+    emitOp(ctx, kind, single, a, r, nx, out);
+    if (kind === 'add' || kind === 'sub') {
+      // A sum that is zero or tiny is exact (no UF, no NX); finite means finite operands.
+      fb.get(r); if (single) { fb.f32Abs(); fb.f64PromoteF32(); } else fb.f64Abs();
+      fb.f64Const(Infinity); fb.f64Lt(); fb.i32Eqz(); fb.brIf(out);
+    } else requireRange(fb, r, single ? MIN_NORMAL_S : MIN_NORMAL_D, Infinity, out);
     ctx.setFpr(a.rd, () => {
       fb.get(r);
       if (single) { fb.i32ReinterpretF32(); fb.i64ExtendI32U(); fb.i64Const(BOX); fb.i64Or(); } else fb.i64ReinterpretF64();
@@ -145,6 +195,58 @@ export function genFpArith(op: number, kind: FastKind, single: boolean): TransFn
     fb.end();
     slow(ctx, a);
     fb.end();
-    fb.release(r);
+    fb.release(r, nx);
+  };
+}
+
+/** fcvt.d.w / fcvt.d.wu: always exact, no flags; only a reserved rm (illegal) needs helperFp. */
+export function genFcvtDW(op: number, unsigned: boolean): TransFn {
+  const slow = genFpHelper(op, true);
+  return (ctx, a) => {
+    const rm = a.rm as Operand;
+    if (!rm.isConst || (rm.value > 4 && rm.value !== RM_DYN)) { slow(ctx, a); return; }
+    const fb = ctx.fb;
+    ctx.requireFs();
+    const done = fb.block();
+    const out = fb.block();
+    if (rm.value === RM_DYN) { ctx.getState32('frm'); fb.i32Const(4); fb.i32GtU(); fb.brIf(out); }
+    ctx.setFpr(a.rd, () => {
+      ctx.getGpr(a.rs1); fb.i32WrapI64();
+      if (unsigned) fb.f64ConvertI32U(); else fb.f64ConvertI32S();
+      fb.i64ReinterpretF64();
+    });
+    ctx.markFsDirty();
+    fb.br(done);
+    fb.end();
+    slow(ctx, a);
+    fb.end();
+  };
+}
+
+/** feq/flt/fle: with no NaN operand the host compare is the answer and no flag changes. */
+export function genFcmp(op: number, kind: 'eq' | 'lt' | 'le', single: boolean): TransFn {
+  const slow = genFpHelper(op, true);
+  return (ctx, a) => {
+    const fb = ctx.fb;
+    ctx.requireFs();
+    const done = fb.block();
+    const out = fb.block();
+    const x = fb.local(F64), y = fb.local(F64);
+    const push = (o: Operand, l: Local) => {
+      if (single) { pushS(ctx, o); fb.f64PromoteF32(); } else pushD(ctx, o);
+      fb.tee(l); fb.get(l); fb.f64Ne(); fb.brIf(out); // NaN
+    };
+    push(a.rs1, x); push(a.rs2, y);
+    ctx.setGpr(a.rd, () => {
+      fb.get(x); fb.get(y);
+      if (kind === 'eq') fb.f64Eq(); else if (kind === 'lt') fb.f64Lt(); else fb.f64Le();
+      fb.i64ExtendI32U();
+    });
+    ctx.markFsDirty();
+    fb.br(done);
+    fb.end();
+    slow(ctx, a);
+    fb.end();
+    fb.release(x, y);
   };
 }
