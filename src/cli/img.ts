@@ -19,6 +19,9 @@ import { imgRebase, imgCommit } from '../qemu-img/rebase.js';
 import { imgAmend } from '../qemu-img/amend.js';
 import { imgDd } from '../qemu-img/dd.js';
 import { imgMeasure } from '../qemu-img/measure.js';
+import { imgBench } from '../qemu-img/bench.js';
+import { setAioNoticeSink } from '../host/node/file-aio.js';
+import { mainIoUring } from '../host/node/io_uring.js';
 
 const PROG = 'tsqemu-img';
 
@@ -47,11 +50,24 @@ function env(): ImgEnv {
     },
     formats: () => bdrvFormats(),
     createOptions: (format) => bdrvFindFormat(format)?.createOptions ?? [],
+    ioBuffers,
   };
 }
 
+/** One 4 KiB-aligned slab cut into buffers, registered as an io_uring fixed buffer (zero copy). */
+function ioBuffers(count: number, size: number): Uint8Array[] {
+  const ALIGN = 4096;
+  const stride = Math.ceil(Math.max(size, 1) / ALIGN) * ALIGN;
+  const raw = new Uint8Array(count * stride + ALIGN);
+  const ring = mainIoUring();
+  const skew = ring ? ring.addrMod(raw, ALIGN) : 0;
+  const slab = raw.subarray(skew ? ALIGN - skew : 0, (skew ? ALIGN - skew : 0) + count * stride);
+  ring?.addFixedBuffer(slab);
+  return Array.from({ length: count }, (_, i) => slab.subarray(i * stride, i * stride + size));
+}
+
 const COMMANDS: Record<string, (e: ImgEnv, argv: string[]) => Promise<number>> = {
-  amend: imgAmend, check: imgCheck, commit: imgCommit, compare: imgCompare, convert: imgConvert, create: imgCreate,
+  amend: imgAmend, bench: imgBench, check: imgCheck, commit: imgCommit, compare: imgCompare, convert: imgConvert, create: imgCreate,
   dd: imgDd, info: imgInfo, map: imgMap, measure: imgMeasure, rebase: imgRebase, resize: imgResize, snapshot: imgSnapshot,
 };
 
@@ -64,6 +80,7 @@ function help(): string {
 async function main(argv: string[]): Promise<number> {
   blockInit();
   const e = env();
+  setAioNoticeSink((m) => e.err(`${PROG}: warning: ${m}\n`));
   if (argv.length === 0) throw new QemuError(`Not enough arguments\nTry '${PROG} --help' for more information`);
   const cmd = argv[0];
   if (cmd === '-h' || cmd === '--help') { e.out(help()); return 0; }

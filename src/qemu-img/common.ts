@@ -19,6 +19,9 @@ export interface ImgEnv {
   formats(): string[];
   /** -o names a format's create() understands (for "-o help"). */
   createOptions(format: string): readonly CreateOptionDesc[];
+  /** `count` I/O buffers of `size` bytes, aligned for O_DIRECT and registered with the io_uring
+   *  engine when it is in use (bench); absent: plain allocations. */
+  ioBuffers?(count: number, size: number): Uint8Array[];
 }
 
 /** "-o help" as qemu-img prints it. */
@@ -89,6 +92,8 @@ export interface OpenSpec {
   forceShare?: boolean;
   cache?: string;
   check?: boolean;
+  /** aio=threads|native|io_uring (bench -i). */
+  aio?: string;
 }
 
 /** cache= values for -t/-T (qemu-img default is writeback for images it writes). */
@@ -112,6 +117,7 @@ export async function imgOpen(env: ImgEnv, spec: OpenSpec): Promise<BlockDriverS
   flags.forceShare = spec.forceShare ?? false;
   flags.check = spec.check ?? false;
   cacheFlags(spec.cache, flags);
+  if (spec.aio) flags.aio = spec.aio;
   let opts: BlockOptions;
   let probe = false;
   if (spec.imageOpts) {
