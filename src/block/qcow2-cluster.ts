@@ -90,6 +90,32 @@ export async function getL2Table(s: BDRVQcow2State, l2Off: number): Promise<Uint
   return t;
 }
 
+/**
+ * The hot path (no await, no allocation): the host offset of [off, off+bytes) when it lies in
+ * one normal cluster whose L2 table is cached (for writes: owned alone, not metadata), else -1
+ * and the caller takes the general path, which also reports any corruption.
+ */
+export function fastHostOffset(s: BDRVQcow2State, off: number, bytes: number, write: boolean): number {
+  const cs = s.clusterSize;
+  const inCluster = off % cs;
+  if (inCluster + bytes > cs || s.crypto) return -1;
+  const cIdx = (off - inCluster) / cs;
+  const l2 = cIdx % s.l2Size;
+  const l1 = (cIdx - l2) / s.l2Size;
+  const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
+  if (!l2Off) return -1;
+  const t = s.l2Cache.get(l2Off);
+  if (!t) return -1;
+  const i = l2 * 8;
+  const hi = ((t[i] << 24) | (t[i + 1] << 16) | (t[i + 2] << 8) | t[i + 3]) >>> 0;
+  const lo = ((t[i + 4] << 24) | (t[i + 5] << 16) | (t[i + 6] << 8) | t[i + 7]) >>> 0;
+  if (hi & L2E_COMPRESSED || lo & 0x1ff || (write && !(hi & L2E_COPIED))) return -1;
+  const host = (hi & OFFSET_HI_MASK) * 0x100000000 + lo;
+  if (host === 0 || host % cs !== 0 || host >= s.fileChild().getLength()) return -1;
+  if (write && s.metadataClusters.has(host / cs)) return -1;
+  return host + inCluster;
+}
+
 /** The mapping of the cluster holding guest offset `off`, plus where it sits in the tables. */
 export async function lookup(s: BDRVQcow2State, off: number): Promise<L2Entry & { l1: number; l2: number; table: Uint8Array | null }> {
   const cIdx = Math.floor(off / s.clusterSize);

@@ -18,7 +18,7 @@ import {
 } from './qcow2-header.js';
 import { loadRefcountTable, maxRefcount } from './qcow2-refcount.js';
 import {
-  qcow2BlockStatus, qcow2Discard, qcow2Preadv, qcow2Pwritev, qcow2WriteZeroes, loadL1, qcow2Truncate,
+  fastHostOffset, qcow2BlockStatus, qcow2Discard, qcow2Preadv, qcow2Pwritev, qcow2WriteZeroes, loadL1, qcow2Truncate,
 } from './qcow2-cluster.js';
 import { qcow2Check } from './qcow2-check.js';
 import { qcow2Create, qcow2CreateOptions } from './qcow2-create.js';
@@ -141,6 +141,12 @@ export class BDRVQcow2State extends BlockDriverState {
     return new QemuError(`qcow2: Marking image as corrupt: ${msg}; further corruption events will be suppressed`);
   }
 
+  /** True when beforeWrite() would have nothing to do. */
+  private writeReady(): boolean {
+    return !this.corrupt && !this.readOnly && !this.snapshotView && (!this.v3 || this.header.autoclearFeatures === 0n) &&
+      (!this.lazyRefcounts || this.dirty);
+  }
+
   /** Refuse writes to a corrupt image, and set the dirty bit before the first write. */
   async beforeWrite(): Promise<void> {
     if (this.corrupt) throw new QemuError('qcow2: Image is corrupt; cannot be written to');
@@ -181,8 +187,17 @@ export class BDRVQcow2State extends BlockDriverState {
     await bdrvPwrite(this.fileChild(), this.header.l1TableOffset + i * 8, b);
   }
 
-  preadv(offset: number, buf: Uint8Array): Promise<void> { return qcow2Preadv(this, offset, buf); }
+  preadv(offset: number, buf: Uint8Array): Promise<void> {
+    const host = fastHostOffset(this, offset, buf.length, false);
+    return host >= 0 ? bdrvPread(this.fileChild(), host, buf) : qcow2Preadv(this, offset, buf);
+  }
   pwritev(offset: number, buf: Uint8Array, _flags: number): Promise<void> {
+    // In place into a cluster we own alone (its L2 entry cached): no lock, as QEMU drops s->lock
+    // around data I/O; allocation and metadata changes take the general path under the lock.
+    if (this.writeReady()) {
+      const host = fastHostOffset(this, offset, buf.length, true);
+      if (host >= 0) return bdrvPwrite(this.fileChild(), host, buf);
+    }
     return this.lock.lock(async () => { await this.beforeWrite(); await qcow2Pwritev(this, offset, buf); });
   }
   override pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
