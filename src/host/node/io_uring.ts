@@ -235,6 +235,9 @@ export function mainIoUring(): IoUringContext | null {
   const { addon } = loadIoUring();
   try {
     mainCtx = addon ? new IoUringContext(addon, 256) : null;
+    // process.exit() before the end of the loop turn (an error path): still submit what is
+    // queued, such as qcow2's corrupt-bit update; the kernel finishes it as the ring closes.
+    if (mainCtx) { const ctx = mainCtx; process.once('exit', () => ctx.flush()); }
   } catch {
     mainCtx = null;
   }

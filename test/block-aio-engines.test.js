@@ -1,0 +1,20 @@
+// Every block-layer suite again on the io_uring engine (the normal run uses the default engine,
+// aio=threads as in QEMU): TSQEMU_AIO=io_uring makes io_uring the default of every file node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadIoUring } from '../dist/host/node/io_uring.js';
+
+const SUITES = ['block-drive', 'block-crash', 'block-guest', 'img-cli', 'img-corrupt', 'img-interop', 'img-bench'];
+const { addon, reason } = loadIoUring();
+
+test('block suites on aio=io_uring', { skip: addon ? false : reason, timeout: 600000 }, () => {
+  const files = SUITES.map((s) => fileURLToPath(new URL(`./${s}.test.js`, import.meta.url)));
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+    encoding: 'utf8', env: { ...process.env, TSQEMU_AIO: 'io_uring' }, maxBuffer: 64 << 20,
+  });
+  const fails = r.stdout.split('\n').filter((l) => /^\s*not ok /.test(l));
+  assert.equal(r.status, 0, `io_uring run failed:\n${fails.join('\n')}\n${r.stderr.slice(-2000)}`);
+  assert.match(r.stdout, /^# pass [1-9]/m);
+});
