@@ -11,8 +11,11 @@ const { addon, reason } = loadIoUring();
 
 test('block suites on aio=io_uring', { skip: addon ? false : reason, timeout: 600000 }, () => {
   const files = SUITES.map((s) => fileURLToPath(new URL(`./${s}.test.js`, import.meta.url)));
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
-    encoding: 'utf8', env: { ...process.env, TSQEMU_AIO: 'io_uring' }, maxBuffer: 64 << 20,
+  // Outside the parent runner's context, so the child reports in TAP here.
+  const env = { ...process.env, TSQEMU_AIO: 'io_uring' };
+  delete env.NODE_TEST_CONTEXT;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...files], {
+    encoding: 'utf8', env, maxBuffer: 64 << 20,
   });
   const fails = r.stdout.split('\n').filter((l) => /^\s*not ok /.test(l));
   assert.equal(r.status, 0, `io_uring run failed:\n${fails.join('\n')}\n${r.stderr.slice(-2000)}`);
