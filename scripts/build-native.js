@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gyp = process.env.npm_config_node_gyp;
 const errors = (r) => (r.stderr || r.stdout || '').split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ');
-const rebuild = (extra) => spawnSync(process.execPath, [gyp, 'rebuild', ...extra], { cwd: join(top, 'native'), encoding: 'utf8' });
+// Offline hosts: use the distribution's node headers (Debian's libnode-dev / nodejs-dev) when
+// node-gyp cannot download them.
+const nodedir = existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
+const rebuild1 = (extra) => spawnSync(process.execPath, [gyp, 'rebuild', ...extra], { cwd: join(top, 'native'), encoding: 'utf8' });
+const rebuild = (extra) => {
+  const r = rebuild1(extra);
+  return r.status === 0 || nodedir.length === 0 ? r : rebuild1([...nodedir, ...extra]);
+};
 if (process.env.TSQEMU_NO_NATIVE) {
   console.log('tsqemu: TSQEMU_NO_NATIVE set: native addons not built (thread pool only, no guest sockets)');
 } else if (!gyp || !existsSync(gyp)) {
