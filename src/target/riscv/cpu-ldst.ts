@@ -30,10 +30,11 @@ const vaOf = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >
 const t0: Target = { host: 0, mmioPa: 0 };
 const t1: Target = { host: 0, mmioPa: 0 };
 
-/** Translate [va, va+size) as at most two pieces; returns bytes in the first piece, or -1. */
-function translateRange(env: CPURISCVState, va: bigint, kind: TlbKind, size: number): number {
-  const inPage = 4096 - Number(va & 0xfffn);
-  const aligned = (Number(va & 7n) & (size - 1)) === 0;
+/** Translate [va, va+size) as at most two pieces; returns bytes in the first piece, or -1.
+ * `lo` is va's low 32 bits (page offset and alignment without BigInt arithmetic). */
+function translateRange(env: CPURISCVState, va: bigint, lo: number, kind: TlbKind, size: number): number {
+  const inPage = 4096 - (lo & 0xfff);
+  const aligned = (lo & (size - 1)) === 0;
   const first = Math.min(size, inPage);
   if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
   if (first < size && !translate(env, va + BigInt(first), kind, 1, t1)) return -1;
@@ -45,25 +46,42 @@ function accessFault(env: CPURISCVState, kind: TlbKind, va: bigint): number {
   return 1;
 }
 
-/** Read `size` bytes at va into `dst` (host offset); 0 ok, 1 exception raised. */
-function readBytes(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, dst: number): number {
-  const first = translateRange(env, va, kind, size);
-  if (first < 0) return 1;
+/** Copy piece `t` ([from, from+n) of a `size`-byte access) to dst + from; 0 ok, 1 fault raised. */
+function readPiece(env: CPURISCVState, t: Target, from: number, n: number, size: number, dst: number, va: bigint, kind: TlbKind): number {
+  if (n === 0) return 0;
   const bytes = env.as.bytes;
-  for (const [t, from, n] of [[t0, 0, first], [t1, first, size - first]] as const) {
-    if (n === 0) continue;
-    if (t.host >= 0) { bytes.copyWithin(dst + from, t.host, t.host + n); continue; }
-    if (n === size && (size & (size - 1)) === 0) {
-      const v = env.as.load(t.mmioPa, size);
-      if (v === undefined) return accessFault(env, kind, va);
-      env.view.setBigUint64(dst, v, true);
-      continue;
-    }
-    for (let i = 0; i < n; i++) {
-      const v = env.as.load(t.mmioPa + i, 1);
-      if (v === undefined) return accessFault(env, kind, va);
-      bytes[dst + from + i] = Number(v);
-    }
+  if (t.host >= 0) { bytes.copyWithin(dst + from, t.host, t.host + n); return 0; }
+  if (n === size && (size & (size - 1)) === 0) {
+    const v = env.as.load(t.mmioPa, size);
+    if (v === undefined) return accessFault(env, kind, va);
+    env.view.setBigUint64(dst, v, true);
+    return 0;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = env.as.load(t.mmioPa + i, 1);
+    if (v === undefined) return accessFault(env, kind, va);
+    bytes[dst + from + i] = Number(v);
+  }
+  return 0;
+}
+
+/** Read `size` bytes at va into `dst` (host offset); 0 ok, 1 exception raised. */
+function readBytes(env: CPURISCVState, va: bigint, lo: number, kind: TlbKind, size: number, dst: number): number {
+  const first = translateRange(env, va, lo, kind, size);
+  if (first < 0) return 1;
+  return readPiece(env, t0, 0, first, size, dst, va, kind) || readPiece(env, t1, first, size - first, size, dst, va, kind);
+}
+
+/** Store piece `t` from src + from; 0 ok, 1 fault raised. */
+function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size: number, src: number, va: bigint): number {
+  if (n === 0) return 0;
+  const bytes = env.as.bytes;
+  if (t.host >= 0) { bytes.copyWithin(t.host, src + from, src + from + n); return 0; }
+  if (n === size && (size & (size - 1)) === 0) {
+    return env.as.store(t.mmioPa, size, env.view.getBigUint64(src, true)) ? 0 : accessFault(env, TlbKind.STORE, va);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!env.as.store(t.mmioPa + i, 1, BigInt(bytes[src + from + i]))) return accessFault(env, TlbKind.STORE, va);
   }
   return 0;
 }
@@ -71,8 +89,7 @@ function readBytes(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, 
 export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop: number): number {
   const size = 1 << (memop & 3);
   const dst = env.base + SCRATCH;
-  const va = vaOf(lo, hi);
-  if (readBytes(env, va, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst)) return 1;
+  if (readBytes(env, vaOf(lo, hi), lo, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst)) return 1;
   const bytes = env.as.bytes;
   const fill = (memop & 4) && (bytes[dst + size - 1] & 0x80) ? 0xff : 0;
   for (let i = size; i < 8; i++) bytes[dst + i] = fill;
@@ -83,21 +100,9 @@ export function riscvSlowStore(env: CPURISCVState, lo: number, hi: number, memop
   const size = 1 << (memop & 3);
   const src = env.base + SCRATCH;
   const va = vaOf(lo, hi);
-  const first = translateRange(env, va, TlbKind.STORE, size);
+  const first = translateRange(env, va, lo, TlbKind.STORE, size);
   if (first < 0) return 1;
-  const bytes = env.as.bytes;
-  for (const [t, from, n] of [[t0, 0, first], [t1, first, size - first]] as const) {
-    if (n === 0) continue;
-    if (t.host >= 0) { bytes.copyWithin(t.host, src + from, src + from + n); continue; }
-    if (n === size && (size & (size - 1)) === 0) {
-      if (!env.as.store(t.mmioPa, size, env.view.getBigUint64(src, true))) return accessFault(env, TlbKind.STORE, va);
-      continue;
-    }
-    for (let i = 0; i < n; i++) {
-      if (!env.as.store(t.mmioPa + i, 1, BigInt(bytes[src + from + i]))) return accessFault(env, TlbKind.STORE, va);
-    }
-  }
-  return 0;
+  return writePiece(env, t0, 0, first, size, src, va) || writePiece(env, t1, first, size - first, size, src, va);
 }
 
 /** Host offset for an aligned atomic access (AMO/LR/SC), -1 after raising the fault, or
@@ -112,12 +117,13 @@ export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: Tlb
 /** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
 export function riscvFetchSlow(env: CPURISCVState): number {
   const pc = env.pc;
+  const lo = Number(pc & 0xffffffffn);
   const dst = env.base + SCRATCH;
-  if (readBytes(env, pc, TlbKind.FETCH, 2, dst)) return 1;
+  if (readBytes(env, pc, lo, TlbKind.FETCH, 2, dst)) return 1;
   const bytes = env.as.bytes;
   if ((bytes[dst] & 3) === 3) {
     // The upper half may sit on the next page: a fault there reports that page's address.
-    if (readBytes(env, pc + 2n, TlbKind.FETCH, 2, dst + 2)) return 1;
+    if (readBytes(env, pc + 2n, (lo + 2) | 0, TlbKind.FETCH, 2, dst + 2)) return 1;
   } else {
     bytes[dst + 2] = 0; bytes[dst + 3] = 0;
   }
