@@ -16,6 +16,7 @@ import { NullChardev } from '../chardev/char-null.js';
 import { MiniMonitor } from '../system/monitor.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
 import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
@@ -74,12 +75,15 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
   const { openDrive } = await import('../host/node/block.js');
   const byId = new Map<string, BlockBackend>();
   const backends: BlockBackend[] = [];
-  const virtioDrives: Array<{ blk: BlockBackend; serial?: string }> = [];
+  const virtioDrives: Array<{ blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }> = [];
+  const errorActions = new Map<string, { werror?: BlockdevOnError; rerror?: BlockdevOnError }>();
   const used = new Set<string>();
   for (const d of cfg.drives) {
     if (byId.has(d.id)) throw optError('-drive', d.text, `Duplicate ID '${d.id}' for drive`);
     let blk: BlockBackend;
     try {
+      const w = d.opts.get('werror'), r = d.opts.get('rerror');
+      errorActions.set(d.id, { werror: w === undefined ? undefined : parseBlockErrorAction(w, false), rerror: r === undefined ? undefined : parseBlockErrorAction(r, true) });
       blk = await openDrive(new Map([...d.opts, ['id', d.id]]), (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
     } catch (e) {
       if (e instanceof QemuError) throw optError('-drive', d.text, e.message);
@@ -88,7 +92,7 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     byId.set(d.id, blk);
     backends.push(blk);
     if (d.if === 'virtio') {
-      virtioDrives.push({ blk, serial: d.opts.get('serial') });
+      virtioDrives.push({ blk, serial: d.opts.get('serial'), ...errorActions.get(d.id) });
       used.add(d.id);
     }
   }
@@ -102,7 +106,7 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
-    devices.push({ type: 'virtio-blk-device', blk, serial });
+    devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
   }
   for (const v of virtioDrives) devices.push({ type: 'virtio-blk-device', ...v });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
@@ -135,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
   let scheduler: VCPUScheduler | undefined;
   let shutdownRequested = false;
   let machine: RISCVVirtMachine | undefined;
+  /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
+  let ioError = false;
   const quit = (code: number) => {
     exitCode = code;
     shutdownRequested = true;
@@ -151,14 +157,23 @@ async function main(argv: string[]): Promise<number> {
       if (cfg.noReboot) quit(0);
       else queueMicrotask(() => machine?.reset());
     },
+    onIoErrorStop: () => {
+      if (scheduler !== undefined && !scheduler.running) return; // already stopped: keep the state
+      ioError = true;
+      scheduler?.pause();
+    },
   });
   if (monitorChr) {
     // Attached before any await, so an early Ctrl-A c already finds it.
     const m = machine;
     new MiniMonitor(monitorChr, {
-      status: () => (scheduler === undefined || !scheduler.running ? 'paused' : 'running'),
+      status: () => (scheduler !== undefined && scheduler.running ? 'running' : ioError ? 'paused (io-error)' : 'paused'),
       stop: () => scheduler?.pause(),
-      cont: () => scheduler?.cont(),
+      cont: () => {
+        ioError = false;
+        scheduler?.cont();
+        m.restartIo();
+      },
       reset: () => m.reset(),
       quit: () => quit(0),
     });

@@ -102,4 +102,8 @@ export function uringCall(ring: IoUringContext, op: UringOp, fd: number, offset:
 }
 
 /** x-inject-errno / x-inject-offset (a test hook like blkdebug): fail requests at or past an offset. */
-export interface ErrorInjection { errno: number; offset: number; op: 'read' | 'write' | 'any' }
+export interface ErrorInjection {
+  errno: number; offset: number; op: 'read' | 'write' | 'any';
+  /** x-inject-count=N: only the first N matching requests fail (then the fault is "repaired"). */
+  count?: number;
+}

@@ -77,7 +77,7 @@ export class BDRVRawPosixState extends BlockDriverState {
   readonly aioEngine: AioEngineName;
   private readonly ring: IoUringContext | null;
   private readonly fd: number;
-  /** Test hook (x-inject-errno=, x-inject-offset=, x-inject-op=): fail requests past an offset. */
+  /** Test hook (x-inject-errno=, x-inject-offset=, x-inject-op=, x-inject-count=): fail requests past an offset. */
   inject: ErrorInjection | null = null;
 
   constructor(drv: BlockDriver, flags: BdrvOpenFlags, private fh: FileHandle, filename: string, length: number) {
@@ -94,6 +94,10 @@ export class BDRVRawPosixState extends BlockDriverState {
   private injected(offset: number, bytes: number, write: boolean): Error | null {
     const j = this.inject;
     if (!j || offset + bytes <= j.offset || j.op === (write ? 'read' : 'write')) return null;
+    if (j.count !== undefined) {
+      if (j.count <= 0) return null;
+      j.count--;
+    }
     return errnoError(j.errno, write ? 'write' : 'read');
   }
 
@@ -237,7 +241,7 @@ export const bdrvFile: BlockDriver = {
   formatName: 'file',
   isProtocol: true,
   runtimeOptions: ['filename', 'locking', 'aio-max-batch', 'pr-manager', 'drop-cache', 'x-check-cache-dropped',
-    'x-inject-errno', 'x-inject-offset', 'x-inject-op'],
+    'x-inject-errno', 'x-inject-offset', 'x-inject-op', 'x-inject-count'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const filename = ctx.options.get('filename');
     if (filename === undefined || filename === '') throw new QemuError("Parameter 'filename' is required");
@@ -247,7 +251,8 @@ export const bdrvFile: BlockDriver = {
     if (errno !== undefined) {
       const op = ctx.options.get('x-inject-op') ?? 'any';
       if (op !== 'read' && op !== 'write' && op !== 'any') throw new QemuError(`Parameter 'x-inject-op' does not accept value '${op}'`);
-      bs.inject = { errno: errnoByName(errno), offset: Number(ctx.options.get('x-inject-offset') ?? 0), op };
+      const count = ctx.options.get('x-inject-count');
+      bs.inject = { errno: errnoByName(errno), offset: Number(ctx.options.get('x-inject-offset') ?? 0), op, count: count === undefined ? undefined : Number(count) };
     }
     return bs;
   },

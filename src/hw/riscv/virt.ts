@@ -16,7 +16,7 @@ import { SerialState } from '../char/serial.js';
 import { GoldfishRTC } from '../rtc/goldfish_rtc.js';
 import { SiFiveTest } from '../misc/sifive_test.js';
 import { VirtIOMMIOProxy } from '../virtio/virtio-mmio.js';
-import { VirtIOBlock } from '../virtio/virtio-blk.js';
+import { VirtIOBlock, type BlockdevOnError } from '../virtio/virtio-blk.js';
 import { type EntropySource, VirtIORNG } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
 import {
@@ -29,7 +29,7 @@ import {
 } from './virt-memmap.js';
 
 export type VirtDevice =
-  | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string }
+  | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }
   | { type: 'virtio-rng-device' };
 
 export interface VirtMachineOptions {
@@ -52,6 +52,8 @@ export interface VirtMachineOptions {
   /** sifive_test: the guest powered off (code) or asked for a reset. */
   onShutdown(code: number): void;
   onReset(): void;
+  /** A disk request failed with werror/rerror=stop: pause the VM (io-error). */
+  onIoErrorStop?(): void;
 }
 
 /** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
@@ -144,7 +146,7 @@ export class RISCVVirtMachine {
     const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
     const vdev = d.type === 'virtio-blk-device'
-      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial })
+      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop })
       : new VirtIORNG(this.as, this.opts.entropy);
     slot.plug(vdev);
     this.vdevs.push(vdev);
@@ -237,6 +239,11 @@ export class RISCVVirtMachine {
     this.uart.reset();
     for (const d of this.vdevs) d.reset();
     for (const h of this.harts) h.reset(BigInt(M.mrom.base));
+  }
+
+  /** The VM resumes (`cont`): disks retry the requests an error action stopped on. */
+  restartIo(): void {
+    for (const d of this.vdevs) if (d instanceof VirtIOBlock) d.restart();
   }
 
   /** Wait for in-flight disk requests (before closing drives at exit). */

@@ -1,9 +1,13 @@
 // virtio-blk (virtio 1.2, 5.2): read, write, flush, get-id, discard, write-zeroes on a
 // BlockBackend. Requests run asynchronously; completions fill the used ring in completion
 // order. A request from before a device reset is dropped when it completes.
+// Failed requests follow -drive rerror=/werror= (QEMU's BlockdevOnError): report (IOERR to the
+// guest), ignore (completed as success), stop (the VM pauses in io-error state and the request
+// is retried on `cont`), enospc (stop on ENOSPC, report otherwise).
 import type { AddressSpace } from '../../exec/memory.js';
 import type { BlockBackend } from '../../block/block-backend.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
+import { QemuError } from '../../qemu/error.js';
 import {
   VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
 } from './virtio.js';
@@ -25,10 +29,26 @@ const MAX_DISCARD_SECTORS = 0x3fffff;
 const MAX_DISCARD_SEG = 1;
 const WRITE_ZEROES_UNMAP = 1;
 
+export type BlockdevOnError = 'report' | 'ignore' | 'stop' | 'enospc';
+
+/** -drive werror=/rerror= values, as QEMU's parse_block_error_action (rerror has no enospc). */
+export function parseBlockErrorAction(value: string, isRead: boolean): BlockdevOnError {
+  if (value === 'report' || value === 'ignore' || value === 'stop' || (value === 'enospc' && !isRead)) return value;
+  throw new QemuError(`'${value}' invalid ${isRead ? 'read' : 'write'} error action`);
+}
+
 export interface VirtIOBlkProps {
   /** -drive serial= (the GET_ID answer, up to 20 bytes). */
   serial?: string;
+  /** Defaults: werror=enospc, rerror=report. */
+  werror?: BlockdevOnError;
+  rerror?: BlockdevOnError;
+  /** A request failed with the stop action: pause the VM (RUN_STATE_IO_ERROR). */
+  onIoErrorStop?: () => void;
 }
+
+type BlkResult = { status: number; len: number };
+interface StoppedReq { vq: VirtQueue; elem: VirtQueueElement; gen: number }
 
 export class VirtIOBlock extends VirtIODevice {
   readonly deviceId = VIRTIO_ID_BLOCK;
@@ -37,6 +57,8 @@ export class VirtIOBlock extends VirtIODevice {
   /** Requests in flight (for tests and a clean shutdown). */
   inflight = 0;
   private readonly idle: Array<() => void> = [];
+  /** Requests that failed with the stop action, retried by restart() (QEMU's s->rq). */
+  private stopped: StoppedReq[] = [];
 
   constructor(as: AddressSpace, readonly blk: BlockBackend, private readonly props: VirtIOBlkProps = {}) {
     super(as);
@@ -49,8 +71,17 @@ export class VirtIOBlock extends VirtIODevice {
 
   override reset(): void {
     this.generation++;
+    this.stopped = []; // QEMU's reset frees the requests kept for a retry
     super.reset();
   }
+
+  /** The VM runs again (`cont`): resubmit the requests a stop action kept. */
+  restart(): void {
+    for (const r of this.stopped.splice(0)) if (r.gen === this.generation) this.submit(r.vq, r.elem);
+  }
+
+  /** Requests kept for a retry (tests). */
+  get stoppedRequests(): number { return this.stopped.length; }
 
   /** virtio_blk_config, little-endian, built on each read (capacity may change). */
   private config(): DataView {
@@ -75,21 +106,42 @@ export class VirtIOBlock extends VirtIODevice {
   }
 
   private handleOutput(vq: VirtQueue): void {
-    for (let elem = vq.pop(); elem; elem = vq.pop()) {
-      const gen = this.generation;
-      this.inflight++;
-      void this.handleRequest(elem).then((r) => this.complete(vq, elem, gen, r), () => this.complete(vq, elem, gen, { status: VirtioBlkStatus.IOERR, len: 0 }));
-    }
+    for (let elem = vq.pop(); elem; elem = vq.pop()) this.submit(vq, elem);
   }
 
-  private complete(vq: VirtQueue, elem: VirtQueueElement, gen: number, r: { status: number; len: number }): void {
-    this.inflight--;
+  private submit(vq: VirtQueue, elem: VirtQueueElement): void {
+    const gen = this.generation;
+    const info = { read: false };
+    this.inflight++;
+    void this.handleRequest(elem, info).then((r) => this.complete(vq, elem, gen, r), (e: unknown) => this.failed(vq, elem, gen, info.read, e));
+  }
+
+  /** virtio_blk_handle_rw_error: the drive's error action decides what the guest sees. */
+  private failed(vq: VirtQueue, elem: VirtQueueElement, gen: number, read: boolean, e: unknown): void {
+    const policy = read ? (this.props.rerror ?? 'report') : (this.props.werror ?? 'enospc');
+    const code = (e as { code?: unknown } | null)?.code;
+    const action = policy === 'enospc' ? (code === 'ENOSPC' ? 'stop' : 'report') : policy;
+    if (action === 'stop' && gen === this.generation && this.props.onIoErrorStop) {
+      this.stopped.push({ vq, elem, gen });
+      this.finish();
+      this.props.onIoErrorStop();
+      return;
+    }
+    this.complete(vq, elem, gen, { status: action === 'ignore' ? VirtioBlkStatus.OK : VirtioBlkStatus.IOERR, len: 0 });
+  }
+
+  private complete(vq: VirtQueue, elem: VirtQueueElement, gen: number, r: BlkResult): void {
     if (gen === this.generation && !this.broken) {
       const inSize = iovSize(elem.in);
       bufToIov(this.as, elem.in, inSize - 1, Uint8Array.of(r.status));
       vq.push(elem, r.len + 1);
       vq.notify();
     }
+    this.finish();
+  }
+
+  private finish(): void {
+    this.inflight--;
     if (this.inflight === 0) this.idle.splice(0).forEach((f) => f());
   }
 
@@ -98,7 +150,8 @@ export class VirtIOBlock extends VirtIODevice {
     return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idle.push(r));
   }
 
-  private async handleRequest(elem: VirtQueueElement): Promise<{ status: number; len: number }> {
+  /** Runs one request; `info.read` tells a failure's error action which policy applies. */
+  private async handleRequest(elem: VirtQueueElement, info: { read: boolean }): Promise<BlkResult> {
     const hdr = new Uint8Array(16);
     if (iovToBuf(this.as, elem.out, 0, hdr) < 16 || iovSize(elem.in) < 1) {
       this.error('request without header or status byte');
@@ -106,6 +159,7 @@ export class VirtIOBlock extends VirtIODevice {
     }
     const h = new DataView(hdr.buffer);
     const type = h.getUint32(0, true);
+    info.read = type === VirtioBlkType.IN;
     const sector = h.getBigUint64(8, true);
     const dataIn = iovSlice(elem.in, 0, iovSize(elem.in) - 1);
     const dataOut = iovSlice(elem.out, 16, iovSize(elem.out) - 16);

@@ -1,0 +1,114 @@
+// -drive rerror=/werror= against the reference Linux guest: injected EIO/ENOSPC (file.x-inject-*)
+// reported to the guest, ignored, or stopping the VM ("paused (io-error)" in the monitor) with
+// the request retried on `cont` once the fault is gone (x-inject-count=1). Both AIO engines.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Console, INITRD, kernelImage, run, tmpdir } from './system-helpers.js';
+
+const MiB = 1024 * 1024;
+const FAULT_AT = 2 * MiB;
+const BLOCK = 768; // 4 KiB block 768 = 3 MiB: past the fault offset
+
+/** Drives told apart in the guest by their sizes (MiB). */
+const DRIVES = {
+  readReport: { mib: 4, opts: 'rerror=report,file.x-inject-errno=EIO,file.x-inject-op=read' },
+  writeEio: { mib: 5, opts: 'file.x-inject-errno=EIO,file.x-inject-op=write' }, // werror=enospc default: report
+  readStop: { mib: 6, opts: 'rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-count=1' },
+  writeEnospc: { mib: 7, opts: 'file.x-inject-errno=ENOSPC,file.x-inject-op=write,file.x-inject-count=1' },
+  readIgnore: { mib: 8, opts: 'rerror=ignore,file.x-inject-errno=EIO,file.x-inject-op=read' },
+};
+
+async function monitor(c, cmd) {
+  const from = c.out.length;
+  c.send('\x01c');
+  await c.expect(/\(qemu\) $/, 10_000, from);
+  const at = c.out.length;
+  c.send(`${cmd}\r`);
+  await c.expect(/\(qemu\) $/, 10_000, at);
+  const text = c.out.slice(at).replace(/\r/g, '');
+  c.send('\x01c');
+  return text;
+}
+
+async function waitStatus(c, re, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await monitor(c, 'info status');
+    if (re.test(s)) return s;
+    if (Date.now() > end) throw new Error(`status never matched ${re}: ${s}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+for (const engine of ['threads', 'io_uring']) {
+  test(`rerror/werror report, ignore, stop + cont retry (aio=${engine})`, { timeout: 150_000 }, async () => {
+    const dir = tmpdir();
+    const args = ['-M', 'virt', '-m', '256M', '-nographic', '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 quiet'];
+    const data = {};
+    for (const [name, d] of Object.entries(DRIVES)) {
+      const file = path.join(dir, `${name}.img`);
+      data[name] = crypto.randomBytes(d.mib * MiB);
+      fs.writeFileSync(file, data[name]);
+      d.file = file;
+      args.push('-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,file.aio=${engine},file.x-inject-offset=${FAULT_AT},${d.opts}`);
+    }
+    process.env.TSQEMU_AIO = engine; // the default engine too (inherited by the emulator)
+    const c = new Console(args);
+    try {
+      await c.expect(/tsqemu-guest: boot complete/, 100_000);
+      const dev = {};
+      for (const n of (await c.sh('ls /sys/block | grep vd')).split(/\s+/)) {
+        const mib = Number(await c.sh(`cat /sys/block/${n}/size`)) / 2048;
+        const name = Object.keys(DRIVES).find((k) => DRIVES[k].mib === mib);
+        if (name) dev[name] = `/dev/${n}`;
+      }
+      assert.equal(Object.keys(dev).length, 5, JSON.stringify(dev));
+      const blockSha = (name) => crypto.createHash('md5').update(data[name].subarray(BLOCK * 4096, (BLOCK + 1) * 4096)).digest('hex');
+      const readCmd = (name) => `dd if=${dev[name]} bs=4096 skip=${BLOCK} count=1 2>/dev/null | md5sum | cut -c1-32; echo rc=$?`;
+
+      // report: the guest sees the error; reads before the fault still work.
+      assert.match(await c.sh(`dd if=${dev.readReport} of=/dev/null bs=4096 skip=${BLOCK} count=1 2>&1; echo rc=$?`), /I\/O error[\s\S]*rc=1/);
+      assert.match(await c.sh(`dd if=${dev.readReport} of=/dev/null bs=4096 count=1 2>&1; echo rc=$?`), /rc=0/);
+      // werror=enospc (default) with EIO: reported (fsync fails).
+      assert.match(await c.sh(`echo x | dd of=${dev.writeEio} bs=4096 seek=${BLOCK} conv=sync,fsync 2>&1; echo rc=$?`), /rc=1/);
+      // ignore: completed as a success.
+      assert.match(await c.sh(`dd if=${dev.readIgnore} of=/dev/null bs=4096 skip=${BLOCK} count=1 2>&1; echo rc=$?`), /rc=0/);
+      assert.match(await monitor(c, 'info status'), /VM status: running/);
+
+      // rerror=stop: the VM pauses; after `cont` the request is retried and the data is right.
+      let from = c.out.length;
+      c.send(`${readCmd('readStop')}\n`);
+      await waitStatus(c, /VM status: paused \(io-error\)/);
+      assert.doesNotMatch(c.out.slice(from), /rc=\d/);
+      await monitor(c, 'cont');
+      await c.expect(/rc=0/, 30_000, from);
+      assert.ok(c.out.slice(from).includes(blockSha('readStop')), c.out.slice(from));
+      assert.match(await monitor(c, 'info status'), /VM status: running/);
+
+      // werror=enospc (default) with ENOSPC: stop, then the write goes through on `cont`.
+      from = c.out.length;
+      c.send(`echo tsqemu-enospc-retry | dd of=${dev.writeEnospc} bs=4096 seek=${BLOCK} conv=sync,fsync 2>&1; echo rc=$?\n`);
+      await waitStatus(c, /VM status: paused \(io-error\)/);
+      await monitor(c, 'cont');
+      await c.expect(/rc=0/, 30_000, from);
+      c.send('poweroff -f\n');
+      assert.equal(await c.exit, 0);
+      const back = fs.readFileSync(DRIVES.writeEnospc.file);
+      assert.equal(back.subarray(BLOCK * 4096, BLOCK * 4096 + 21).toString(), 'tsqemu-enospc-retry\n\0');
+    } finally {
+      c.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('werror/rerror values are checked as QEMU does', async () => {
+  for (const [opt, msg] of [['werror=foo', "'foo' invalid write error action"], ['rerror=enospc', "'enospc' invalid read error action"]]) {
+    const r = await run(['-M', 'virt', '-nographic', '-drive', `file=/dev/null,format=raw,if=virtio,${opt}`], { timeoutMs: 20_000, input: '' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`-drive file=/dev/null,format=raw,if=virtio,${opt}: ${msg}`));
+  }
+});
