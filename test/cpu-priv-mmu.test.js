@@ -6,6 +6,7 @@ import { makeEnv, csrw, pmpAllowAll, writePte, readPte, tlbEntry, RAM_BASE, MMIO
 import { riscvTlbFill, riscvTlbFlush } from '../dist/target/riscv/mmu.js';
 import { riscvCpuSetMode } from '../dist/target/riscv/cpu_helper.js';
 import { riscvHelperSfenceVma } from '../dist/target/riscv/op_helper.js';
+import { tlbEntryOffset, tlbSlot, tlbVictimSlot } from '../dist/target/riscv/cpu-state.js';
 
 const LOAD = 0, STORE = 1, FETCH = 2;
 const IDX_U = 0, IDX_S = 1, IDX_S_SUM = 2, IDX_M = 3;
@@ -258,4 +259,32 @@ test('user mode: translation comes from the hook, faults are recorded', () => {
   assert.equal(env.get64('stval'), 0x1234n);
   assert.equal(env.pc, 0x1000n);
   assert.equal(env.get32('exit_request'), 1);
+});
+
+test('victim slot: a LOAD/STORE entry evicted from its slot moves there; sfence.vma flushes it there', () => {
+  const { env, pt } = setup();
+  // Same slot (vpn & 1023), different victim slots (vpn bits 10-19 differ).
+  const a = 0x41d000n, b = 0x81d000n;
+  assert.equal(tlbSlot(Number(a)), tlbSlot(Number(b)));
+  assert.notEqual(tlbVictimSlot(Number(a)), tlbSlot(Number(a)));
+  pt.map(a, RAM_BASE + 0x730000, V | R | W | X | A | D);
+  pt.map(b, RAM_BASE + 0x731000, V | R | W | X | A | D);
+  const victim = (kind, va) => {
+    const off = env.base + tlbEntryOffset(IDX_S, kind, tlbVictimSlot(Number(va)));
+    return { tag: env.view.getBigInt64(off, true), addend: env.view.getBigInt64(off + 8, true) };
+  };
+  for (const kind of [LOAD, STORE, FETCH]) {
+    riscvTlbFill(env, a, kind, 4, IDX_S);
+    const first = tlbEntry(env, IDX_S, kind, a);
+    riscvTlbFill(env, b, kind, 4, IDX_S);
+    assert.equal(tlbEntry(env, IDX_S, kind, b).tag, b);
+    if (kind === FETCH) { assert.equal(victim(kind, a).tag, -1n, 'fetch entries are not moved'); continue; }
+    assert.deepEqual(victim(kind, a), first, 'evicted entry moved whole');
+  }
+  env.pc = 0x80000000n;
+  env.setGpr(5, a + 0x10n);
+  assert.equal(riscvHelperSfenceVma(env, 5, 0), 1);
+  assert.equal(victim(LOAD, a).tag, -1n);
+  assert.equal(victim(STORE, a).tag, -1n);
+  assert.equal(tlbEntry(env, IDX_S, LOAD, b).tag, b, 'the other page stays');
 });
