@@ -2,8 +2,8 @@
  * the block compiler's fast-path conditions (exponents near the normal/subnormal boundary, near
  * overflow, near the product-split limits, exact and inexact products, cancelling sums, zeros,
  * infinities, NaNs), each run with a static rne rounding mode and with dyn (frm = rne, then
- * rtz), with fflags.NX set before and clear before. Prints result bits and fflags, to compare
- * with qemu-riscv64 (test/jit-fp-fast.test.js). */
+ * rtz), with fflags.NX set before and clear before. Prints result bits and fflags (to the file
+ * argv[1] when given), to compare with qemu-riscv64 (test/jit-fp-fast.test.js). */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -58,7 +58,8 @@ static const ff sops[2][9] = {
   { adds_rne, subs_rne, muls_rne, divs_rne, sqrts_rne, madds_rne, msubs_rne, nmsubs_rne, nmadds_rne },
   { adds_dyn, subs_dyn, muls_dyn, divs_dyn, sqrts_dyn, madds_dyn, msubs_dyn, nmsubs_dyn, nmadds_dyn } };
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && !freopen(argv[1], "w", stdout)) return 1;
   uint64_t hd = 0, hs = 0;
   for (int i = 0; i < 600; i++) {
     double a = mkd(), b = mkd(), c = (next() & 3) == 0 ? -(a * b) : mkd();
