@@ -112,3 +112,33 @@ test('werror/rerror values are checked as QEMU does', async () => {
     assert.match(r.stderr, new RegExp(`-drive file=/dev/null,format=raw,if=virtio,${opt}: ${msg}`));
   }
 });
+
+test('system_reset with a request held by rerror=stop and with a large read in flight: the guest boots again', { timeout: 150_000 }, async () => {
+  const dir = tmpdir();
+  const file = path.join(dir, 'disk.img');
+  const data = crypto.randomBytes(32 * MiB);
+  fs.writeFileSync(file, data);
+  const c = new Console(['-M', 'virt', '-m', '256M', '-nographic', '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 quiet',
+    '-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-offset=${16 * MiB},file.x-inject-count=1`]);
+  try {
+    await c.expect(/tsqemu-guest: boot complete/, 100_000);
+    c.send(`dd if=/dev/vda bs=1M skip=16 count=1 2>/dev/null | md5sum; echo rc=$?\n`);
+    await waitStatus(c, /VM status: paused \(io-error\)/);
+    let from = c.out.length;
+    await monitor(c, 'system_reset');
+    await monitor(c, 'cont');
+    await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
+    // A reset while the guest streams the disk (readahead keeps requests in flight).
+    c.send('dd if=/dev/vda of=/dev/null bs=1M count=32 &\n');
+    await c.expect(/# $/, 10_000);
+    from = c.out.length;
+    await monitor(c, 'system_reset');
+    await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
+    assert.equal(await c.sh('sha256sum /dev/vda | cut -d" " -f1'), crypto.createHash('sha256').update(data).digest('hex'));
+    c.send('poweroff -f\n');
+    assert.equal(await c.exit, 0);
+  } finally {
+    c.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -146,6 +146,18 @@ async function main(argv: string[]): Promise<number> {
     shutdownRequested = true;
     scheduler?.stop();
   };
+  /**
+   * qemu_system_reset after the disks drained (QEMU's device reset drains synchronously): a read
+   * in flight must not land in RAM the reset just reloaded. The harts wait meanwhile.
+   */
+  const resetSystem = async (): Promise<void> => {
+    const wasRunning = scheduler?.running ?? false;
+    scheduler?.pause();
+    await machine?.drain();
+    machine?.reset();
+    scheduler?.hartsReset();
+    if (wasRunning) scheduler?.cont();
+  };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, () => quit(0));
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
@@ -155,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     },
     onReset: () => {
       if (cfg.noReboot) quit(0);
-      else queueMicrotask(() => machine?.reset());
+      else void resetSystem();
     },
     onIoErrorStop: () => {
       if (scheduler !== undefined && !scheduler.running) return; // already stopped: keep the state
@@ -174,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
         scheduler?.cont();
         m.restartIo();
       },
-      reset: () => m.reset(),
+      reset: () => void resetSystem(),
       quit: () => quit(0),
     });
   }

@@ -59,6 +59,12 @@ export class VCPUScheduler {
     this.kick();
   }
 
+  /** The harts were reset (system_reset): none waits in wfi any more. */
+  hartsReset(): void {
+    this.sleeping.fill(false);
+    this.kick();
+  }
+
   /** `stop` in the monitor / -S: the virtual clock stops too. */
   pause(): void {
     this.paused = true;
