@@ -88,6 +88,8 @@ export class IoUringContext {
   enterCount = 0;
   /** Requests submitted, for the batching statistics. */
   submitted = 0;
+  /** READ/WRITE requests that went in as READ_FIXED/WRITE_FIXED (registered buffers). */
+  fixedSubmitted = 0;
 
   constructor(private readonly addon: Addon, readonly entries = 256) {
     this.completions = new Float64Array(entries * 4 * 2);
@@ -156,6 +158,7 @@ export class IoUringContext {
         bufIndex = fx;
         bufOff = this.fixedOff;
         op = read ? UringOp.READ_FIXED : UringOp.WRITE_FIXED;
+        this.fixedSubmitted++;
       } else {
         op = read ? UringOp.READ : UringOp.WRITE;
         bufIndex = this.bufs.length;
@@ -228,6 +231,11 @@ export class IoUringContext {
 }
 
 let mainCtx: IoUringContext | null | undefined;
+
+/** The main loop's ring if something already created it (a drive with aio=io_uring), else null. */
+export function mainIoUringIfCreated(): IoUringContext | null {
+  return mainCtx ?? null;
+}
 
 /** The main loop's ring (QEMU: the main AioContext's), created on first use; null if unavailable. */
 export function mainIoUring(): IoUringContext | null {

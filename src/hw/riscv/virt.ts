@@ -246,6 +246,19 @@ export class RISCVVirtMachine {
     for (const d of this.vdevs) if (d instanceof VirtIOBlock) d.restart();
   }
 
+  /** virtio-blk notification/request counters summed over the disks (batching statistics). */
+  blockStats(): { notifies: number; requests: number } {
+    const t = { notifies: 0, requests: 0 };
+    for (const d of this.vdevs) if (d instanceof VirtIOBlock) { t.notifies += d.stats.notifies; t.requests += d.stats.requests; }
+    return t;
+  }
+
+  /** The guest RAM bytes (one view: io_uring registers it as a fixed buffer). */
+  ramView(): Uint8Array {
+    const off = this.as.ramHostOffset(M.dram.base, this.opts.ramSize);
+    return this.as.bytes.subarray(off, off + this.opts.ramSize);
+  }
+
   /** Wait for in-flight disk requests (before closing drives at exit). */
   async drain(): Promise<void> {
     for (const d of this.vdevs) if (d instanceof VirtIOBlock) await d.drain();

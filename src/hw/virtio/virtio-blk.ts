@@ -80,6 +80,9 @@ export class VirtIOBlock extends VirtIODevice {
     for (const r of this.stopped.splice(0)) if (r.gen === this.generation) this.submit(r.vq, r.elem);
   }
 
+  /** Queue notifications that produced requests, and requests (the engine's batching is per notification). */
+  readonly stats = { notifies: 0, requests: 0 };
+
   /** Requests kept for a retry (tests). */
   get stoppedRequests(): number { return this.stopped.length; }
 
@@ -106,7 +109,9 @@ export class VirtIOBlock extends VirtIODevice {
   }
 
   private handleOutput(vq: VirtQueue): void {
-    for (let elem = vq.pop(); elem; elem = vq.pop()) this.submit(vq, elem);
+    let n = 0;
+    for (let elem = vq.pop(); elem; elem = vq.pop(), n++) this.submit(vq, elem);
+    if (n > 0) { this.stats.notifies++; this.stats.requests += n; }
   }
 
   private submit(vq: VirtQueue, elem: VirtQueueElement): void {
@@ -196,18 +201,18 @@ export class VirtIOBlock extends VirtIODevice {
       return { status: VirtioBlkStatus.IOERR, len: 0 };
     }
     if (write && this.blk.readOnly) return { status: VirtioBlkStatus.IOERR, len: 0 };
+    // Every segment is submitted at once, so one notification's requests share one batch.
+    const jobs: Promise<void>[] = [];
     let off = Number(sector) * SECTOR;
     for (const s of segs) {
       const host = this.as.ramHostOffset(s.addr, s.len, !write);
       if (host < 0) return { status: VirtioBlkStatus.IOERR, len: 0 };
       const view = this.as.bytes.subarray(host, host + s.len);
-      if (write) await this.blk.pwrite(off, view);
-      else {
-        await this.blk.pread(off, view);
-        this.as.onRamWrite(s.addr, s.len); // after the data landed, so stale code is dropped
-      }
+      if (write) jobs.push(this.blk.pwrite(off, view));
+      else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(s.addr, s.len))); // after the data landed, so stale code is dropped
       off += s.len;
     }
+    await Promise.all(jobs);
     return { status: VirtioBlkStatus.OK, len: write ? 0 : bytes };
   }
 
