@@ -34,8 +34,9 @@ test('virtio-blk on io_uring: fixed buffers, one io_uring_enter per notification
     assert.ok(requests >= 200 + 16, `requests=${requests}`);
     // Every data request pointed into guest RAM: only bufferless ones (fdatasync) are not fixed.
     assert.ok(fixed >= requests - 5 && fixed <= submitted, c.err);
-    // No notification needed more than one io_uring_enter for the requests it produced.
-    assert.ok(enters <= notifies, c.err);
+    // No notification needed more than one io_uring_enter for the requests it produced (+1:
+    // the flush when the drive closes at exit, which no notification produced).
+    assert.ok(enters <= notifies + 1, c.err);
     assert.ok(submitted > enters, c.err);
   } finally {
     c.kill();
