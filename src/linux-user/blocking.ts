@@ -3,8 +3,14 @@
 // wait for readiness with the native addon in short slices, looking at the thread's pending
 // signals between slices: a signal then interrupts the call (EINTR) or restarts it after the
 // handler (SA_RESTART), as on Linux.
-import { Errno, SyscallError } from './errno.js';
+//
+// Whether a call may block is the guest's view of O_NONBLOCK (FdTable.nbState), not the host
+// descriptor's: Node makes the pipes and ttys at host fds 0-2 non-blocking, so a guest writing
+// to a slow reader of its stdout would see EAGAIN where Linux blocks. A guest-blocking call
+// that gets EAGAIN from the host waits for readiness again and retries.
+import { Errno, errnoOf, SyscallError } from './errno.js';
 import type { TaskState } from './qemu.js';
+import { NbState } from './layout.js';
 import { hasDeliverable, interrupted } from './signal.js';
 
 export const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20;
@@ -13,17 +19,72 @@ export const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAN
 /** Slice of a wait between looks at pending signals (ms). */
 export const WAIT_SLICE_MS = 50;
 
-/** Wait until host fd `h` is ready for `events`, unless it is non-blocking (returns false: the
- * call will say EAGAIN itself). Without the addon there is nothing to wait with: true. */
+/** Retry interval of a guest-blocking call without the addon (nothing to poll with). */
+const RETRY_MS = 5;
+const O_NONBLOCK = 0o4000;
+
+/** The host descriptor's open flags and position, from /proc/self/fdinfo. */
+export function fdinfo(ts: TaskState, h: number): { pos: number; flags: number } {
+  const fd = ts.fs.open(`/proc/self/fdinfo/${h}`, 0, 0);
+  try {
+    const buf = new Uint8Array(512);
+    const n = ts.fs.read(fd, buf, null);
+    const text = new TextDecoder().decode(buf.subarray(0, n));
+    const pos = /pos:\s*(\d+)/.exec(text);
+    const flags = /flags:\s*([0-7]+)/.exec(text);
+    return { pos: pos ? Number(pos[1]) : 0, flags: flags ? parseInt(flags[1], 8) : 0 };
+  } finally { ts.fs.close(fd); }
+}
+
+/** Does the guest consider host fd `h` non-blocking? First look: the host flag, which open,
+ * socket, pipe2, accept4, eventfd... set as the guest asked; host fds 0-2 were inherited and
+ * Node has made them non-blocking since, so they count as blocking. */
+export function guestNonblock(ts: TaskState, h: number): boolean {
+  const st = ts.fdt.nbState(h);
+  if (st !== NbState.UNKNOWN) return st === NbState.NONBLOCK;
+  let nb = false;
+  if (h > 2) {
+    const fl = ts.sys ? ts.sys.fcntl(h, 3 /* F_GETFL */, 0) : fdinfo(ts, h).flags;
+    nb = fl >= 0 && (fl & O_NONBLOCK) !== 0;
+  }
+  ts.fdt.setNonblock(h, nb);
+  return nb;
+}
+
+/** Wait until host fd `h` is ready for `events`, unless the guest made it non-blocking
+ * (returns false: the call will say EAGAIN itself). Without the addon there is nothing to
+ * wait with: true. */
 export function waitReady(ts: TaskState, h: number, events: number, restartable = true): boolean {
+  if (guestNonblock(ts, h)) return false;
   const sys = ts.sys;
   if (!sys) return true;
+  const pfd = new Uint8Array(8);
+  const dv = new DataView(pfd.buffer);
+  dv.setInt32(0, h, true);
+  dv.setInt16(4, events, true);
   for (;;) {
-    const r = sys.waitFd(h, events, WAIT_SLICE_MS);
-    if (r === -Errno.EAGAIN) return false;
-    if (r < 0) throw new SyscallError(-r);
+    const r = sys.poll(pfd, 1, WAIT_SLICE_MS);
+    if (r < 0 && r !== -Errno.EINTR) throw new SyscallError(-r);
     if (r > 0) return true;
     if (hasDeliverable(ts)) interrupted(ts, restartable);
+  }
+}
+
+/** Make `call` on host fd `h` with blocking semantics when the guest sees the fd blocking:
+ * wait for `events` first, and when the host says EAGAIN anyway (its descriptor is
+ * non-blocking, or another reader was first) wait again and retry. */
+export function blockingCall(ts: TaskState, h: number, events: number, call: () => number, restartable = true): number {
+  for (;;) {
+    const blocking = waitReady(ts, h, events, restartable);
+    try {
+      return call();
+    } catch (e) {
+      if (!blocking || errnoOf(e) !== Errno.EAGAIN) throw e;
+    }
+    if (!ts.sys) {
+      ts.proc.sleepMs(RETRY_MS);
+      if (hasDeliverable(ts)) interrupted(ts, restartable);
+    }
   }
 }
 

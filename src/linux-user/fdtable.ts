@@ -4,8 +4,8 @@
 // which get each host fd placed at the guest's number. Node can neither dup nor lseek a host fd,
 // so the table is the only place where these exist; a host fd is closed with its last guest fd.
 import {
-  CWD_BYTES, CWD_OFFSET, FD_FLAGS_OFFSET, FD_TABLE_OFFSET, FdFlag, HOST_OFFSETS_OFFSET, KernelWord, MAX_FDS,
-  MAX_HOST_FDS,
+  CWD_BYTES, CWD_OFFSET, FD_FLAGS_OFFSET, FD_TABLE_OFFSET, FdFlag, HOST_NONBLOCK_OFFSET, HOST_OFFSETS_OFFSET,
+  KernelWord, MAX_FDS, MAX_HOST_FDS, NbState,
 } from './layout.js';
 import { GuestMM, lockWord, unlockWord } from './mmap.js';
 import { Errno, SyscallError } from './errno.js';
@@ -15,6 +15,7 @@ export class FdTable {
   private readonly flags: Uint8Array;
   private readonly offsets: Float64Array;
   private readonly cwdBytes: Uint8Array;
+  private readonly nb: Uint8Array;
 
   constructor(readonly mm: GuestMM, private readonly closeHost: (fd: number) => void) {
     const buf = mm.memory.buffer;
@@ -22,6 +23,7 @@ export class FdTable {
     this.flags = new Uint8Array(buf, FD_FLAGS_OFFSET, MAX_FDS);
     this.offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_HOST_FDS);
     this.cwdBytes = new Uint8Array(buf, CWD_OFFSET, CWD_BYTES);
+    this.nb = new Uint8Array(buf, HOST_NONBLOCK_OFFSET, MAX_HOST_FDS);
   }
 
   private lock(): void { lockWord(this.mm.kw, KernelWord.FD_LOCK); }
@@ -75,7 +77,7 @@ export class FdTable {
   /** Close the host fd when no guest fd names it any more. */
   private releaseHost(h: number): void {
     for (let g = 0; g < MAX_FDS; g++) if (Atomics.load(this.hostOf, g) === h + 1) return;
-    if (h < MAX_HOST_FDS) this.offsets[h] = 0;
+    if (h < MAX_HOST_FDS) { this.offsets[h] = 0; Atomics.store(this.nb, h, NbState.UNKNOWN); }
     try { this.closeHost(h); } catch { /* already gone */ }
   }
 
@@ -88,6 +90,12 @@ export class FdTable {
   /** Close every close-on-exec descriptor (execve). */
   closeOnExec(): void {
     for (let g = 0; g < MAX_FDS; g++) if (this.hostOf[g] !== 0 && (this.flags[g] & FdFlag.CLOEXEC)) this.close(g);
+  }
+
+  /** The guest's O_NONBLOCK of host fd `h` (UNKNOWN past the table: looked up every time). */
+  nbState(h: number): NbState { return h < MAX_HOST_FDS ? Atomics.load(this.nb, h) as NbState : NbState.UNKNOWN; }
+  setNonblock(h: number, on: boolean): void {
+    if (h < MAX_HOST_FDS) Atomics.store(this.nb, h, on ? NbState.NONBLOCK : NbState.BLOCKING);
   }
 
   /** Explicit offset of a host fd after lseek, or null while the host offset is in use. */

@@ -46,7 +46,10 @@ export const CWD_BYTES = 4096;
  * descriptor's own offset is used; Node cannot lseek). */
 export const MAX_HOST_FDS = 4096;
 export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
-export const KERNEL_END = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
+/** Uint8 per host fd: the guest's view of O_NONBLOCK on that open file description (NbState).
+ * The host flag cannot tell: Node makes the pipes and ttys at 0-2 non-blocking at startup. */
+export const HOST_NONBLOCK_OFFSET = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
+export const KERNEL_END = HOST_NONBLOCK_OFFSET + MAX_HOST_FDS;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
@@ -65,6 +68,8 @@ export const MMAP_BASE = STACK_TOP - STACK_SIZE - 0x1000000;
 /** SHARED: the page is the host's MAP_SHARED mapping of a file (the native addon put it there). */
 export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8, SHARED = 16 }
 export const enum FdFlag { CLOEXEC = 1, USED = 2 }
+/** UNKNOWN: not looked at yet (the host flag is the guest's, except at host fds 0-2). */
+export const enum NbState { UNKNOWN = 0, BLOCKING = 1, NONBLOCK = 2 }
 
 /** Process-wide words (index into the Int32Array at KWORDS_OFFSET). */
 export const enum KernelWord {

@@ -6,8 +6,8 @@ import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
 import { AT_FDCWD, type TaskState } from './qemu.js';
 import type { HostFs } from './host.js';
 import {
-  FD_TABLE_OFFSET, GUEST_PAGES, PageFlag, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
-  SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
+  FD_TABLE_OFFSET, GUEST_PAGES, PageFlag, HOST_NONBLOCK_OFFSET, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
+  MAX_HOST_FDS, NbState, SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
 } from './layout.js';
 import { saveProcessImage } from './process-image.js';
 import { unshareRange } from './syscall-mem.js';
@@ -67,12 +67,17 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_FDS);
   const old = Float64Array.from(offsets);
   const oldHost = Int32Array.from(hostOf);
+  const nb = new Uint8Array(buf, HOST_NONBLOCK_OFFSET, MAX_HOST_FDS);
+  const oldNb = Uint8Array.from(nb);
   offsets.fill(0);
+  nb.fill(NbState.UNKNOWN);
   for (let g = 0; g < MAX_FDS; g++) {
     if (oldHost[g] === 0) continue;
     hostOf[g] = g + 1;
     const h = oldHost[g] - 1;
     if (h < old.length && old[h] !== 0) offsets[g] = old[h];
+    // The guest's O_NONBLOCK moves with the fd; the parent's inherited 0-2 were blocking.
+    if (h < oldNb.length) nb[g] = oldNb[h] !== NbState.UNKNOWN || h > 2 ? oldNb[h] : NbState.BLOCKING;
   }
   const words = new Int32Array(buf, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
   const mine = words.slice(parentSlot * THREAD_WORDS, (parentSlot + 1) * THREAD_WORDS);

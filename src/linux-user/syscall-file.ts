@@ -5,9 +5,10 @@ import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
-import { check, POLLIN, POLLOUT, waitReady } from './blocking.js';
+import { blockingCall, check, fdinfo, guestNonblock, POLLIN, POLLOUT } from './blocking.js';
 
 const O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFDIR = 0o40000n, S_IFBLK = 0o60000n;
 
@@ -15,9 +16,11 @@ const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFDIR = 0o40000n, S_IFBLK = 0o6
 export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number | null): number {
   const h = ts.fdt.host(fd);
   if (pos !== null) return ts.fs.read(h, buf, pos);
-  if (buf.length > 0) waitReady(ts, h, POLLIN); // pipes, sockets, terminals: interruptible
   const off = ts.fdt.offset(h);
-  if (off === null) return ts.fs.read(h, buf, null);
+  if (off === null) {
+    if (buf.length === 0) return ts.fs.read(h, buf, null);
+    return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null)); // pipes, sockets, terminals: interruptible
+  }
   const n = ts.fs.read(h, buf, off);
   ts.fdt.setOffset(h, off + n);
   return n;
@@ -27,9 +30,8 @@ export function fdWrite(ts: TaskState, fd: number, buf: Uint8Array, pos: number 
   const h = ts.fdt.host(fd);
   try {
     if (pos !== null) return ts.fs.write(h, buf, pos);
-    if (buf.length > 0) waitReady(ts, h, POLLOUT);
     let off = ts.fdt.offset(h);
-    if (off === null) return ts.fs.write(h, buf, null);
+    if (off === null) return writeAll(ts, h, buf);
     if (hostFlags(ts, h) & O_APPEND) off = Number(ts.fs.fstat(h).size);
     const n = ts.fs.write(h, buf, off);
     ts.fdt.setOffset(h, off + n);
@@ -40,17 +42,24 @@ export function fdWrite(ts: TaskState, fd: number, buf: Uint8Array, pos: number 
   }
 }
 
-/** The host descriptor's open flags and position, from /proc/self/fdinfo. */
-function fdinfo(ts: TaskState, h: number): { pos: number; flags: number } {
-  const fd = ts.fs.open(`/proc/self/fdinfo/${h}`, 0, 0);
-  try {
-    const buf = new Uint8Array(512);
-    const n = ts.fs.read(fd, buf, null);
-    const text = new TextDecoder().decode(buf.subarray(0, n));
-    const pos = /pos:\s*(\d+)/.exec(text);
-    const flags = /flags:\s*([0-7]+)/.exec(text);
-    return { pos: pos ? Number(pos[1]) : 0, flags: flags ? parseInt(flags[1], 8) : 0 };
-  } finally { ts.fs.close(fd); }
+/** A write at the host offset. On a guest-blocking fd it returns only when all of `buf` is
+ * written, as Linux's pipe_write does (the host fd may be non-blocking and take a part), or
+ * with the count so far when a signal or an error comes after some was written. */
+function writeAll(ts: TaskState, h: number, buf: Uint8Array): number {
+  if (buf.length === 0) return ts.fs.write(h, buf, null);
+  let done = 0;
+  while (done < buf.length) {
+    let n: number;
+    try {
+      n = blockingCall(ts, h, POLLOUT, () => ts.fs.write(h, buf.subarray(done), null));
+    } catch (e) {
+      if (done > 0) return done;
+      throw e;
+    }
+    done += n;
+    if (n <= 0 || guestNonblock(ts, h)) break;
+  }
+  return done;
 }
 
 function hostFlags(ts: TaskState, h: number): number { return fdinfo(ts, h).flags; }
@@ -113,7 +122,7 @@ function dup3(ts: TaskState, oldfd: number, newfd: number, flags: number): numbe
 
 function pipe2(ts: TaskState, fds: number, flags: number): number {
   ts.mm.check(fds, 8, true);
-  const O_NONBLOCK = 0o4000, O_DIRECT = 0o40000;
+  const O_DIRECT = 0o40000;
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new SyscallError(Errno.EINVAL);
   let r: number, w: number;
   if (ts.sys) {
@@ -122,6 +131,8 @@ function pipe2(ts: TaskState, fds: number, flags: number): number {
     [r, w] = out;
   } else [r, w] = ts.fs.pipe();
   const cloexec = (flags & O_CLOEXEC) !== 0;
+  ts.fdt.setNonblock(r, (flags & O_NONBLOCK) !== 0); // the FIFO fallback cannot set it on the host
+  ts.fdt.setNonblock(w, (flags & O_NONBLOCK) !== 0);
   const gr = ts.fdt.install(r, cloexec);
   const gw = ts.fdt.install(w, cloexec);
   ts.mm.setU32(fds, gr);
@@ -139,9 +150,17 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
     case F_DUPFD_CLOEXEC: return ts.fdt.install(h, true, int(arg));
     case F_GETFD: return ts.fdt.cloexec(fd) ? 1 : 0;
     case F_SETFD: ts.fdt.setCloexec(fd, (arg & 1n) !== 0n); return 0;
-    case F_GETFL: return (ts.sys ? check(ts.sys.fcntl(h, F_GETFL, 0)) : fdinfo(ts, h).flags) & ~O_CLOEXEC;
-    // Without the addon Node cannot change O_NONBLOCK/O_APPEND of a host descriptor.
-    case F_SETFL: return ts.sys ? check(ts.sys.fcntl(h, F_SETFL, int(arg))) : 0;
+    case F_GETFL: {
+      const nb = guestNonblock(ts, h) ? O_NONBLOCK : 0; // first: the host flag may still be the guest's
+      return ((ts.sys ? check(ts.sys.fcntl(h, F_GETFL, 0)) : fdinfo(ts, h).flags) & ~(O_CLOEXEC | O_NONBLOCK)) | nb;
+    }
+    // Without the addon Node cannot change O_NONBLOCK/O_APPEND of a host descriptor: only the
+    // guest's view of O_NONBLOCK changes (EAGAIN is then retried, not returned, or vice versa).
+    case F_SETFL: {
+      const r = ts.sys ? check(ts.sys.fcntl(h, F_SETFL, int(arg))) : 0;
+      ts.fdt.setNonblock(h, (int(arg) & O_NONBLOCK) !== 0);
+      return r;
+    }
     case F_GETLK: ts.mm.view.setInt16(ts.mm.check(ptr(arg), 2, true), 2, true); return 0; // F_UNLCK
     case F_SETLK: case F_SETLKW: ts.mm.check(ptr(arg), 32, false); return 0; // one process: always granted
     case F_GETPIPE_SZ: case F_SETPIPE_SZ: return 65536;
@@ -156,9 +175,13 @@ const TIOCSCTTY = 0x540e;
 function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
   const h = ts.fdt.host(fd);
   if (req === FIONBIO) {
-    if (!ts.sys) return 0;
-    const fl = check(ts.sys.fcntl(h, 3, 0)), O_NONBLOCK = 0o4000;
-    return check(ts.sys.fcntl(h, 4, ts.mm.i32at(arg) ? fl | O_NONBLOCK : fl & ~O_NONBLOCK));
+    const on = ts.mm.i32at(arg) !== 0;
+    if (ts.sys) {
+      const fl = check(ts.sys.fcntl(h, F_GETFL, 0));
+      check(ts.sys.fcntl(h, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK));
+    }
+    ts.fdt.setNonblock(h, on);
+    return 0;
   }
   if (req === FIONREAD) {
     const n = new Int32Array(1);

@@ -8,7 +8,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import type { HostSys } from './host.js';
-import { check, POLLIN, POLLOUT, waitReady } from './blocking.js';
+import { blockingCall, check, POLLIN, POLLOUT } from './blocking.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
 
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
@@ -98,9 +98,8 @@ function accept4(ts: TaskState, fd: number, addr: number, lenp: number, flags: n
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new SyscallError(Errno.EINVAL);
   const h = ts.fdt.host(fd);
   const buf = addrRoom(ts, addr, lenp);
-  waitReady(ts, h, POLLIN);
   const len = new Int32Array(1);
-  const nh = check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC));
+  const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)));
   if (buf) addrOut(ts, addr, lenp, buf, len[0]);
   return ts.fdt.install(nh, (flags & SOCK_CLOEXEC) !== 0);
 }
@@ -115,6 +114,11 @@ function sockName(ts: TaskState, fd: number, addr: number, lenp: number, peer: b
   return 0;
 }
 
+/** A send/recv: one try with MSG_DONTWAIT, else blocking as the fd is for the guest. */
+function maybeBlocking(ts: TaskState, h: number, events: number, flags: number, call: () => number): number {
+  return flags & MSG_DONTWAIT ? call() : blockingCall(ts, h, events, call);
+}
+
 /** EPIPE on a send raises SIGPIPE unless MSG_NOSIGNAL. */
 function sent(ts: TaskState, r: number, flags: number): number {
   if (r === -Errno.EPIPE && !(flags & MSG_NOSIGNAL)) raiseSignal(ts, TARGET_SIGPIPE);
@@ -126,8 +130,7 @@ function sendto(ts: TaskState, fd: number, buf: number, len: number, flags: numb
   const h = ts.fdt.host(fd);
   const data = ts.mm.readableView(buf, len);
   const to = addr === 0 ? null : addrIn(ts, addr, alen);
-  if (!(flags & MSG_DONTWAIT)) waitReady(ts, h, POLLOUT);
-  return sent(ts, s.sendto(h, data, flags, to), flags);
+  return maybeBlocking(ts, h, POLLOUT, flags, () => sent(ts, s.sendto(h, data, flags, to), flags));
 }
 
 function recvfrom(ts: TaskState, fd: number, buf: number, len: number, flags: number, addr: number, lenp: number): number {
@@ -135,9 +138,8 @@ function recvfrom(ts: TaskState, fd: number, buf: number, len: number, flags: nu
   const h = ts.fdt.host(fd);
   const data = ts.mm.writableView(buf, len);
   const from = addrRoom(ts, addr, lenp);
-  if (!(flags & MSG_DONTWAIT)) waitReady(ts, h, POLLIN);
   const alen = new Int32Array(1);
-  const n = check(s.recvfrom(h, data, flags, from, alen));
+  const n = maybeBlocking(ts, h, POLLIN, flags, () => check(s.recvfrom(h, data, flags, from, alen)));
   if (from) addrOut(ts, addr, lenp, from, alen[0]);
   return n;
 }
@@ -179,8 +181,7 @@ function sendmsg(ts: TaskState, fd: number, msgp: number, flags: number): number
     control = ts.mm.read(m.control, m.controllen);
     mapRights(control, m.controllen, (g) => ts.fdt.host(g));
   }
-  if (!(flags & MSG_DONTWAIT)) waitReady(ts, h, POLLOUT);
-  return sent(ts, s.sendmsg(h, iov, name, control, flags), flags);
+  return maybeBlocking(ts, h, POLLOUT, flags, () => sent(ts, s.sendmsg(h, iov, name, control, flags), flags));
 }
 
 function recvmsg(ts: TaskState, fd: number, msgp: number, flags: number): number {
@@ -192,9 +193,8 @@ function recvmsg(ts: TaskState, fd: number, msgp: number, flags: number): number
   if (m.name !== 0) ts.mm.check(m.name, Math.min(m.namelen, MAX_ADDR), true);
   const control = m.controllen > 0 ? new Uint8Array(m.controllen) : null;
   if (control) ts.mm.check(m.control, m.controllen, true);
-  if (!(flags & MSG_DONTWAIT)) waitReady(ts, h, POLLIN);
   const out = new Int32Array(3);
-  const n = check(s.recvmsg(h, iov, name, control, flags & ~MSG_CMSG_CLOEXEC, out));
+  const n = maybeBlocking(ts, h, POLLIN, flags, () => check(s.recvmsg(h, iov, name, control, flags & ~MSG_CMSG_CLOEXEC, out)));
   if (name) {
     const nlen = unixOut(ts, name, out[0]);
     ts.mm.write(m.name, name.subarray(0, Math.min(nlen, m.namelen, MAX_ADDR)));
