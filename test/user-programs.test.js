@@ -102,6 +102,34 @@ test('host SIGINT reaches the guest handler, SIGTERM kills like qemu-riscv64', {
   assert.deepEqual(got, want);
 });
 
+/** `(sleep 1; printf abc) | CMD | (sleep 3; wc -c)` through a shell: the guest reads a slow
+ * writer and writes 2 MiB to a slow reader of its stdout (Node leaves pipes at 0-2 non-blocking). */
+function slowPipe(cmd, env = process.env) {
+  return new Promise((resolve, reject) => {
+    const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+    const child = spawn(`(sleep 1; printf abc) | ${cmd.map(q).join(' ')} | (sleep 3; wc -c)`, { shell: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stderr: ${stderr}`)); }, 60000);
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (status, signal) => { clearTimeout(timer); resolve({ stdout: stdout.trim(), stderr, status, signal }); });
+  });
+}
+
+test('blocking pipes block with a slow reader and writer (guest O_NONBLOCK kept apart from the host\'s), like qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, async () => {
+  const prog = build('slowpipe', [], true);
+  const noSysEnv = { ...process.env, TSQEMU_NO_SYS: '1' };
+  const [want, got, wantPlain, gotPlain] = await Promise.all([
+    slowPipe(['qemu-riscv64', prog]), slowPipe([process.execPath, cli, prog]),
+    slowPipe(['qemu-riscv64', prog, 'plain']), slowPipe([process.execPath, cli, prog, 'plain'], noSysEnv),
+  ]);
+  assert.deepEqual(want, { stdout: '2097152', stderr: want.stderr, status: 0, signal: null });
+  assert.match(want.stderr, /nonblocking: write 65536, then -1/);
+  assert.deepEqual(got, want);
+  assert.equal(wantPlain.stdout, '2097152');
+  assert.deepEqual(gotPlain, wantPlain); // without the addon: sleep-and-retry
+});
+
 test('vfork suspends the parent until the child exec\'s or exits (Linux rule; qemu-riscv64 runs vfork as fork)', { skip: missing ? `${missing} not installed` : false }, () => {
   const prog = build('vfork', [], true);
   const got = run(process.execPath, [cli], prog, [], tmp);
