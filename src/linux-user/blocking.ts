@@ -58,16 +58,27 @@ export function waitReady(ts: TaskState, h: number, events: number, restartable 
   if (guestNonblock(ts, h)) return false;
   const sys = ts.sys;
   if (!sys) return true;
-  const pfd = new Uint8Array(8);
-  const dv = new DataView(pfd.buffer);
-  dv.setInt32(0, h, true);
-  dv.setInt16(4, events, true);
+  const pfd = pollfd(h, events);
   for (;;) {
     const r = sys.poll(pfd, 1, WAIT_SLICE_MS);
     if (r < 0 && r !== -Errno.EINTR) throw new SyscallError(-r);
     if (r > 0) return true;
     if (hasDeliverable(ts)) interrupted(ts, restartable);
   }
+}
+
+/** Is host fd `h` ready for `events` at once? (Without the addon: assumed.) */
+export function readyNow(ts: TaskState, h: number, events: number): boolean {
+  return !ts.sys || ts.sys.poll(pollfd(h, events), 1, 0) > 0;
+}
+
+/** One struct pollfd. */
+function pollfd(h: number, events: number): Uint8Array {
+  const pfd = new Uint8Array(8);
+  const dv = new DataView(pfd.buffer);
+  dv.setInt32(0, h, true);
+  dv.setInt16(4, events, true);
+  return pfd;
 }
 
 /** Make `call` on host fd `h` with blocking semantics when the guest sees the fd blocking:

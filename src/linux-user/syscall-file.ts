@@ -5,7 +5,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
-import { blockingCall, check, fdinfo, guestNonblock, POLLIN, POLLOUT } from './blocking.js';
+import { blockingCall, check, fdinfo, guestNonblock, POLLIN, POLLOUT, readyNow } from './blocking.js';
 
 const O_APPEND = 0o2000;
 const O_NONBLOCK = 0o4000;
@@ -75,7 +75,15 @@ function readv(ts: TaskState, fd: number, iov: number, cnt: number, pos: number 
   let total = 0;
   for (const [base, len] of iovecs(ts, iov, cnt)) {
     if (len === 0) continue;
-    const n = fdRead(ts, fd, ts.mm.writableView(base, len), pos === null ? null : pos + total);
+    // Past the first buffer, a stream gives what it has: no waiting for more (Linux's readv).
+    if (total > 0 && pos === null && !readyNow(ts, ts.fdt.host(fd), POLLIN)) break;
+    let n: number;
+    try {
+      n = fdRead(ts, fd, ts.mm.writableView(base, len), pos === null ? null : pos + total);
+    } catch (e) {
+      if (total > 0) break;
+      throw e;
+    }
     total += n;
     if (n < len) break;
   }
