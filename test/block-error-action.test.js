@@ -118,8 +118,10 @@ test('system_reset with a request held by rerror=stop and with a large read in f
   const file = path.join(dir, 'disk.img');
   const data = crypto.randomBytes(32 * MiB);
   fs.writeFileSync(file, data);
+  process.env.TSQEMU_URING_STATS = '1'; // prints busy-resets= at exit
   const c = new Console(['-M', 'virt', '-m', '256M', '-nographic', '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 quiet',
-    '-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-offset=${16 * MiB},file.x-inject-count=1`]);
+    '-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-offset=${16 * MiB},file.x-inject-count=1,file.x-inject-delay-ms=1500`]);
+  delete process.env.TSQEMU_URING_STATS;
   try {
     await c.expect(/tsqemu-guest: boot complete/, 100_000);
     c.send(`dd if=/dev/vda bs=1M skip=16 count=1 2>/dev/null | md5sum; echo rc=$?\n`);
@@ -128,15 +130,19 @@ test('system_reset with a request held by rerror=stop and with a large read in f
     await monitor(c, 'system_reset');
     await monitor(c, 'cont');
     await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
-    // A reset while the guest streams the disk (readahead keeps requests in flight).
-    c.send('dd if=/dev/vda of=/dev/null bs=1M count=32 &\n');
+    // A reset while a 1 MiB read is in flight (held 1.5 s by x-inject-delay-ms past 16 MiB).
+    c.send('dd if=/dev/vda of=/dev/null bs=1M skip=20 count=1 iflag=direct &\n');
     await c.expect(/# $/, 10_000);
+    await new Promise((r) => setTimeout(r, 600)); // dd starts and submits (the read is held 1.5 s)
     from = c.out.length;
     await monitor(c, 'system_reset');
     await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
-    assert.equal(await c.sh('sha256sum /dev/vda | cut -d" " -f1'), crypto.createHash('sha256').update(data).digest('hex'));
+    // The disk reads right after the reboot (the part without the delay hook).
+    assert.equal(await c.sh('dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum | cut -d" " -f1'), crypto.createHash('sha256').update(data.subarray(0, 16 * MiB)).digest('hex'));
     c.send('poweroff -f\n');
     assert.equal(await c.exit, 0);
+    // The streaming read really had requests in flight when system_reset came.
+    assert.match(c.err, /busy-resets=[1-9]/);
   } finally {
     c.kill();
     fs.rmSync(dir, { recursive: true, force: true });

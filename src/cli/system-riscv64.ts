@@ -142,6 +142,8 @@ async function main(argv: string[]): Promise<number> {
   let machine: RISCVVirtMachine | undefined;
   /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
   let ioError = false;
+  /** system_reset found disk requests in flight (and waited for them): statistics for tests. */
+  let resetsWithRequestsInFlight = 0;
   const quit = (code: number) => {
     exitCode = code;
     shutdownRequested = true;
@@ -154,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
   const resetSystem = async (): Promise<void> => {
     const wasRunning = scheduler?.running ?? false;
     scheduler?.pause();
+    if (machine && machine.blockStats().inflight > 0) resetsWithRequestsInFlight++;
     await machine?.drain();
     machine?.reset();
     scheduler?.hartsReset();
@@ -217,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
   closeConsole();
   await machine.drain();
   for (const b of backends) await b.close();
-  if (process.env.TSQEMU_URING_STATS) printUringStats(machine);
+  if (process.env.TSQEMU_URING_STATS) printUringStats(machine, resetsWithRequestsInFlight);
   return exitCode;
 }
 
@@ -233,11 +236,11 @@ function registerRamWithIoUring(machine: RISCVVirtMachine): void {
 }
 
 /** TSQEMU_URING_STATS=1 (tests, bench): the batching counters at exit. */
-function printUringStats(machine: RISCVVirtMachine): void {
+function printUringStats(machine: RISCVVirtMachine, busyResets: number): void {
   const ring = mainIoUringIfCreated();
   const b = machine.blockStats();
   process.stderr.write(`tsqemu-uring-stats: enters=${ring?.enterCount ?? 0} submitted=${ring?.submitted ?? 0} fixed=${ring?.fixedSubmitted ?? 0} ` +
-    `notifies=${b.notifies} requests=${b.requests}\n`);
+    `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets}\n`);
 }
 
 /** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */

@@ -106,4 +106,6 @@ export interface ErrorInjection {
   errno: number; offset: number; op: 'read' | 'write' | 'any';
   /** x-inject-count=N: only the first N matching requests fail (then the fault is "repaired"). */
   count?: number;
+  /** x-inject-delay-ms=D: matching requests wait D ms before running (held in flight). */
+  delayMs?: number;
 }

@@ -101,6 +101,13 @@ export class BDRVRawPosixState extends BlockDriverState {
     return errnoError(j.errno, write ? 'write' : 'read');
   }
 
+  /** x-inject-delay-ms: keep a matching request in flight a while (reset/drain tests). */
+  private delayed(offset: number, bytes: number, write: boolean): Promise<void> | null {
+    const j = this.inject;
+    if (!j?.delayMs || offset + bytes <= j.offset || j.op === (write ? 'read' : 'write')) return null;
+    return new Promise((r) => setTimeout(r, j.delayMs));
+  }
+
   async initDirect(): Promise<void> {
     if (!this.flags.direct) return;
     directPool ??= DirectBouncePool.create(path.dirname(path.resolve(this.filename)));
@@ -110,6 +117,15 @@ export class BDRVRawPosixState extends BlockDriverState {
   getLength(): number { return this.length; }
 
   preadv(offset: number, buf: Uint8Array): Promise<void> {
+    if (this.inject) {
+      const d = this.delayed(offset, buf.length, false);
+      if (d) return d.then(() => this.preadvNow(offset, buf));
+      return this.preadvNow(offset, buf);
+    }
+    return this.preadvNow(offset, buf);
+  }
+
+  private preadvNow(offset: number, buf: Uint8Array): Promise<void> {
     if (this.inject) { const e = this.injected(offset, buf.length, false); if (e) return Promise.reject(e); }
     if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) return uringRw(this.ring, this.fd, false, buf, offset);
     return this.threadsRead(offset, buf);
@@ -126,6 +142,7 @@ export class BDRVRawPosixState extends BlockDriverState {
   }
 
   async pwritev(offset: number, buf: Uint8Array, _flags: number): Promise<void> {
+    if (this.inject) await this.delayed(offset, buf.length, true);
     if (this.inject) { const e = this.injected(offset, buf.length, true); if (e) throw e; }
     if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) await uringRw(this.ring, this.fd, true, buf, offset);
     else if (this.pool) await this.directIO(offset, buf, true);
@@ -241,7 +258,7 @@ export const bdrvFile: BlockDriver = {
   formatName: 'file',
   isProtocol: true,
   runtimeOptions: ['filename', 'locking', 'aio-max-batch', 'pr-manager', 'drop-cache', 'x-check-cache-dropped',
-    'x-inject-errno', 'x-inject-offset', 'x-inject-op', 'x-inject-count'],
+    'x-inject-errno', 'x-inject-offset', 'x-inject-op', 'x-inject-count', 'x-inject-delay-ms'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const filename = ctx.options.get('filename');
     if (filename === undefined || filename === '') throw new QemuError("Parameter 'filename' is required");
@@ -252,7 +269,9 @@ export const bdrvFile: BlockDriver = {
       const op = ctx.options.get('x-inject-op') ?? 'any';
       if (op !== 'read' && op !== 'write' && op !== 'any') throw new QemuError(`Parameter 'x-inject-op' does not accept value '${op}'`);
       const count = ctx.options.get('x-inject-count');
-      bs.inject = { errno: errnoByName(errno), offset: Number(ctx.options.get('x-inject-offset') ?? 0), op, count: count === undefined ? undefined : Number(count) };
+      const delay = ctx.options.get('x-inject-delay-ms');
+      bs.inject = { errno: errnoByName(errno), offset: Number(ctx.options.get('x-inject-offset') ?? 0), op,
+        count: count === undefined ? undefined : Number(count), delayMs: delay === undefined ? undefined : Number(delay) };
     }
     return bs;
   },

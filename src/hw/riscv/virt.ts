@@ -247,9 +247,11 @@ export class RISCVVirtMachine {
   }
 
   /** virtio-blk notification/request counters summed over the disks (batching statistics). */
-  blockStats(): { notifies: number; requests: number } {
-    const t = { notifies: 0, requests: 0 };
-    for (const d of this.vdevs) if (d instanceof VirtIOBlock) { t.notifies += d.stats.notifies; t.requests += d.stats.requests; }
+  blockStats(): { notifies: number; requests: number; inflight: number } {
+    const t = { notifies: 0, requests: 0, inflight: 0 };
+    for (const d of this.vdevs) {
+      if (d instanceof VirtIOBlock) { t.notifies += d.stats.notifies; t.requests += d.stats.requests; t.inflight += d.inflight; }
+    }
     return t;
   }
 
