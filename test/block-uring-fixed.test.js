@@ -31,9 +31,13 @@ test('virtio-blk on io_uring: fixed buffers, one io_uring_enter per notification
     const m = /tsqemu-uring-stats: enters=(\d+) submitted=(\d+) fixed=(\d+) notifies=(\d+) requests=(\d+)/.exec(c.err);
     assert.ok(m, c.err);
     const [enters, submitted, fixed, notifies, requests] = m.slice(1).map(Number);
+    // Registration needs RLIMIT_MEMLOCK >= guest RAM (or CAP_IPC_LOCK); the batching still holds.
+    const ramFixed = /ram-fixed=1/.test(c.err);
+    if (!ramFixed && process.getuid() === 0) assert.fail(`guest RAM not registered as root: ${c.err}`);
     assert.ok(requests >= 200 + 16, `requests=${requests}`);
     // Every data request pointed into guest RAM: only bufferless ones (fdatasync) are not fixed.
-    assert.ok(fixed >= requests - 5 && fixed <= submitted, c.err);
+    if (ramFixed) assert.ok(fixed >= requests - 5 && fixed <= submitted, c.err);
+    else t.diagnostic(`guest RAM not registered (RLIMIT_MEMLOCK too low for 256 MiB): fixed path untested here`);
     // No notification needed more than one io_uring_enter for the requests it produced (+1:
     // the flush when the drive closes at exit, which no notification produced).
     assert.ok(enters <= notifies + 1, c.err);

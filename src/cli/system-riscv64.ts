@@ -230,17 +230,18 @@ async function main(argv: string[]): Promise<number> {
  */
 function registerRamWithIoUring(machine: RISCVVirtMachine): void {
   const ring = mainIoUringIfCreated();
-  if (ring && !ring.addFixedBuffer(machine.ramView())) {
-    qemuLogMask(LogMask.LOG_UNIMP, 'io_uring: guest RAM could not be registered (RLIMIT_MEMLOCK?); using plain reads/writes\n');
-  }
+  if (!ring) return;
+  ramRegistered = ring.addFixedBuffer(machine.ramView());
+  if (!ramRegistered) qemuLogMask(LogMask.LOG_UNIMP, 'io_uring: guest RAM could not be registered (RLIMIT_MEMLOCK?); using plain reads/writes\n');
 }
+let ramRegistered = false;
 
 /** TSQEMU_URING_STATS=1 (tests, bench): the batching counters at exit. */
 function printUringStats(machine: RISCVVirtMachine, busyResets: number): void {
   const ring = mainIoUringIfCreated();
   const b = machine.blockStats();
   process.stderr.write(`tsqemu-uring-stats: enters=${ring?.enterCount ?? 0} submitted=${ring?.submitted ?? 0} fixed=${ring?.fixedSubmitted ?? 0} ` +
-    `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets}\n`);
+    `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets} ram-fixed=${ramRegistered ? 1 : 0}\n`);
 }
 
 /** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */
