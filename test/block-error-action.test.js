@@ -57,6 +57,7 @@ for (const engine of ['threads', 'io_uring']) {
     }
     process.env.TSQEMU_AIO = engine; // the default engine too (inherited by the emulator)
     const c = new Console(args);
+    delete process.env.TSQEMU_AIO;
     try {
       await c.expect(/tsqemu-guest: boot complete/, 100_000);
       const dev = {};
