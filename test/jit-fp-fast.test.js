@@ -6,23 +6,12 @@
 // Output goes to a file: this test is about FP, not about writes to a full pipe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, hasTool } from './system-helpers.js';
+import { ROOT, hasTool, runNode } from './system-helpers.js';
 
-function runNode(args, env, timeoutMs) {
-  return new Promise((resolve) => {
-    const { NODE_TEST_CONTEXT: _, ...base } = process.env;
-    const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => { clearTimeout(t); resolve({ code, out, err }); });
-  });
-}
 
 const skip = !hasTool('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc missing' : !hasTool('qemu-riscv64') ? 'qemu-riscv64 missing' : false;
 

@@ -7,24 +7,12 @@
 //     qemu-riscv64, at threshold 1 and by default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, INITRD, kernelImage, hasTool } from './system-helpers.js';
+import { ROOT, INITRD, kernelImage, hasTool, runNode } from './system-helpers.js';
 
-function runNode(args, env, timeoutMs) {
-  return new Promise((resolve) => {
-    // Not as a child of this test runner (NODE_TEST_CONTEXT would redirect a nested --test run).
-    const { NODE_TEST_CONTEXT: _, ...base } = process.env;
-    const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => { clearTimeout(t); resolve({ code, out, err }); });
-  });
-}
 
 const MODES = [['compiler off', { TSQEMU_TCG: 'off' }], ['threshold 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1' }]];
 

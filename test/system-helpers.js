@@ -89,3 +89,17 @@ export class Console {
     this.p.kill('SIGKILL');
   }
 }
+
+/** Run `node ARGS` from the checkout with extra env, not as a child of this test runner
+ * (NODE_TEST_CONTEXT would redirect a nested --test run); resolves { code, out, err }. */
+export function runNode(args, env, timeoutMs) {
+  return new Promise((resolve) => {
+    const { NODE_TEST_CONTEXT: _, ...base } = process.env;
+    const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => { clearTimeout(t); resolve({ code, out, err }); });
+  });
+}
