@@ -417,6 +417,23 @@ static napi_value IoctlInt(napi_env env, napi_callback_info info) {
   return result(env, r);
 }
 
+/* lseekData(fd, offset, whence): SEEK_DATA (3) / SEEK_HOLE (4) only, for the file protocol's block status. */
+static napi_value LseekData(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(2, whence);
+  double off;
+  if (get_double(env, argv[1], &off)) return NULL;
+  if (whence != SEEK_DATA && whence != SEEK_HOLE) return num(env, -EINVAL);
+  return result(env, (long)lseek(fd, (off_t)off, whence));
+}
+
+/* fallocate(fd, mode, offset, len): preallocation, hole punching, zeroing (file protocol, threads engine). */
+static napi_value Fallocate(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); INT(1, mode);
+  double off, len;
+  if (get_double(env, argv[2], &off) || get_double(env, argv[3], &len)) return NULL;
+  return result(env, fallocate(fd, mode, (off_t)off, (off_t)len));
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -433,6 +450,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("timerfdGettime", TimerfdGettime), FN("memfdCreate", MemfdCreate), FN("pipe2", Pipe2),
     FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
+    FN("lseekData", LseekData), FN("fallocate", Fallocate),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -2,7 +2,7 @@
 // unaligned head and tail of a request when a node needs aligned I/O (O_DIRECT files).
 // Format drivers call these on their children instead of the child's methods directly.
 import { QemuError } from '../qemu/error.js';
-import { BlockDriverState, BlockStatusFlags } from './block_int.js';
+import { BlockDriverState, BlockStatus, BlockStatusFlags } from './block_int.js';
 
 function checkRange(bs: BlockDriverState, offset: number, bytes: number): void {
   if (offset < 0 || bytes < 0 || !Number.isSafeInteger(offset + bytes)) throw new QemuError('Invalid request range');
@@ -80,6 +80,21 @@ export interface ChainStatus {
   file?: BlockDriverState;
 }
 
+/**
+ * Data a format maps into its protocol node may still be a hole there (preallocated metadata):
+ * ask that node and add ZERO, as QEMU's bdrv_co_do_block_status does. Returns the bytes the
+ * answer covers (the protocol's run may be shorter).
+ */
+async function addProtocolZero(bs: BlockDriverState, st: BlockStatus, n: number): Promise<number> {
+  const f = st.file;
+  const want = BlockStatusFlags.DATA | BlockStatusFlags.OFFSET_VALID;
+  if (!f || f === bs || (st.flags & want) !== want || (st.flags & BlockStatusFlags.ZERO) || st.map === undefined) return n;
+  if (st.map >= f.getLength()) { st.flags |= BlockStatusFlags.ZERO; return n; } // past the file's end
+  const fs = await f.blockStatus(st.map, Math.min(n, f.getLength() - st.map));
+  st.flags |= fs.flags & BlockStatusFlags.ZERO;
+  return Math.min(n, fs.pnum);
+}
+
 export async function bdrvChainStatus(top: BlockDriverState, offset: number, bytes: number): Promise<ChainStatus> {
   let bs: BlockDriverState = top;
   let depth = 0;
@@ -91,6 +106,7 @@ export async function bdrvChainStatus(top: BlockDriverState, offset: number, byt
     }
     const st = await bs.blockStatus(offset, Math.min(n, bs.getLength() - offset));
     n = Math.min(n, st.pnum);
+    n = await addProtocolZero(bs, st, n);
     const allocated = (st.flags & (BlockStatusFlags.ALLOCATED | BlockStatusFlags.DATA | BlockStatusFlags.ZERO)) !== 0 &&
       (st.flags & BlockStatusFlags.ALLOCATED) !== 0;
     if (allocated || !bs.backing) {

@@ -54,7 +54,7 @@ export async function imgMap(env: ImgEnv, argv: string[]): Promise<number> {
     } else {
       const lines = [`${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`];
       for (const e of entries) {
-        if (!e.data || e.offset === undefined) continue;
+        if (!e.data || e.zero || e.offset === undefined) continue; // as QEMU: zeroed data is not listed
         lines.push(`${hexOrZero(e.start).padEnd(16)}${hexOrZero(e.length).padEnd(16)}${hexOrZero(e.offset).padEnd(16)}${e.filename}\n`);
       }
       env.out(lines.join(''));

@@ -12,6 +12,21 @@ import { QemuError } from '../../qemu/error.js';
 import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
 import { IoUringContext, UringOp, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
 import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
+import { loadUserSys } from './user-sys.js';
+
+/** The native addon's file calls (native/tsqemu_sys.c): results, or -errno. */
+interface FileSys {
+  lseekData(fd: number, offset: number, whence: number): number;
+  fallocate(fd: number, mode: number, offset: number, len: number): number;
+}
+const SEEK_DATA = 3, SEEK_HOLE = 4;
+const ENXIO = 6, EOPNOTSUPP = 95;
+
+/** The addon when built with the file calls (an older build lacks them: then null). */
+function fileSys(): FileSys | null {
+  const s = loadUserSys() as (Partial<FileSys> | null);
+  return s && typeof s.lseekData === 'function' && typeof s.fallocate === 'function' ? s as FileSys : null;
+}
 
 const DIRECT_ALIGN = 4096;
 const SLOT_BYTES = 1 << 20;
@@ -186,6 +201,13 @@ export class BDRVRawPosixState extends BlockDriverState {
         if ((e as { code?: string }).code !== 'EOPNOTSUPP') throw e; // not supported here: write zeroes
       }
     }
+    const sys = this.ring || this.pool ? null : fileSys();
+    if (sys && offset + bytes <= this.length) {
+      const mode = flags & BdrvRequestFlags.MAY_UNMAP ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+      const r = sys.fallocate(this.fd, mode, offset, bytes);
+      if (r === 0) return;
+      if (r !== -EOPNOTSUPP) throw errnoError(-r, 'fallocate'); // not supported here: write zeroes
+    }
     if (offset >= this.length && !this.pool) {
       await this.fh.truncate(offset + bytes); // extending with a hole reads as zeroes
       this.length = offset + bytes;
@@ -200,18 +222,40 @@ export class BDRVRawPosixState extends BlockDriverState {
     else await this.fh.datasync();
   }
 
-  /** discard: punch a hole (io_uring's fallocate; the thread pool has no fallocate, a no-op there). */
+  /** discard: punch a hole (io_uring's fallocate, or the addon's on the thread pool; else a no-op). */
   override async pdiscard(offset: number, bytes: number): Promise<void> {
-    if (!this.ring || offset >= this.length) return;
+    if (offset >= this.length) return;
     const n = Math.min(bytes, this.length - offset);
-    await uringCall(this.ring, UringOp.FALLOCATE, this.fd, offset, n, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 'fallocate').catch((e: { code?: string }) => {
+    const mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    if (!this.ring) {
+      const r = fileSys()?.fallocate(this.fd, mode, offset, n) ?? 0;
+      if (r < 0 && r !== -EOPNOTSUPP) throw errnoError(-r, 'fallocate');
+      return;
+    }
+    await uringCall(this.ring, UringOp.FALLOCATE, this.fd, offset, n, mode, 'fallocate').catch((e: { code?: string }) => {
       if (e.code !== 'EOPNOTSUPP') throw e;
     });
   }
 
+  /**
+   * Allocation from SEEK_DATA/SEEK_HOLE (as QEMU's find_allocation): data up to the next hole,
+   * or a hole (reads as zeroes) up to the next data. Without the addon, or where the file
+   * system cannot tell, everything counts as data.
+   */
   override async blockStatus(offset: number, bytes: number): Promise<BlockStatus> {
-    // Node has no SEEK_DATA/SEEK_HOLE: everything counts as data at its own offset.
-    return { flags: BlockStatusFlags.DATA | BlockStatusFlags.OFFSET_VALID, pnum: bytes, map: offset, file: this };
+    const all: BlockStatus = { flags: BlockStatusFlags.DATA | BlockStatusFlags.OFFSET_VALID, pnum: bytes, map: offset, file: this };
+    const sys = fileSys();
+    if (!sys) return all;
+    const data = sys.lseekData(this.fd, offset, SEEK_DATA);
+    if (data === -ENXIO) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID }; // trailing hole
+    if (data < 0) return all;
+    if (data > offset) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID, pnum: Math.min(bytes, data - offset) };
+    const hole = sys.lseekData(this.fd, offset, SEEK_HOLE);
+    if (hole <= offset) return all;
+    // A data run ends on the request alignment (the hole may start mid-block at EOF).
+    const align = this.requestAlignment || 1;
+    const end = Math.ceil(hole / align) * align;
+    return { ...all, pnum: Math.min(bytes, end - offset) };
   }
 
   override async truncate(offset: number, exact: boolean, prealloc: PreallocMode, _shrink: boolean): Promise<void> {
@@ -223,7 +267,8 @@ export class BDRVRawPosixState extends BlockDriverState {
       await uringCall(this.ring, UringOp.FALLOCATE, this.fd, old, offset - old, 0, 'fallocate');
       return;
     }
-    // The thread pool has no fallocate(): preallocation=falloc writes zeroes like full does.
+    if (prealloc === 'falloc' && offset > old && fileSys()?.fallocate(this.fd, 0, old, offset - old) === 0) return;
+    // Without fallocate(): preallocation=falloc writes zeroes like full does.
     if ((prealloc === 'full' || prealloc === 'falloc') && offset > old) await super.pwriteZeroes(old, offset - old, 0);
   }
 
