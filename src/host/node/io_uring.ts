@@ -218,6 +218,24 @@ export class IoUringContext {
     for (let i = 0; i < n; i++) this.finish(c[i * 2], c[i * 2 + 1]);
   }
 
+  /** POLL_ADD requests submitted (the main loop's fd monitor), for TSQEMU_URING_STATS. */
+  pollAdds = 0;
+
+  /**
+   * One-shot poll of `fd` for `mask` (POLLIN/POLLOUT, QEMU's fdmon-io_uring arms one per
+   * handler and re-arms after each completion). `cb` gets the revents, or -errno (-ECANCELED
+   * after pollRemove). Returns the id pollRemove takes.
+   */
+  pollAdd(fd: number, mask: number, cb: UringCallback): number {
+    this.pollAdds++;
+    return this.submitCb(UringOp.POLL_ADD, fd, null, 0, 0, mask, cb);
+  }
+
+  /** Cancel the poll `id` (only while its completion has not been delivered, so the id is not reused). */
+  pollRemove(id: number): void {
+    this.submitCb(UringOp.POLL_REMOVE, 0, null, id, 0, 0, () => {});
+  }
+
   get inFlight(): number {
     return this.inflightCount;
   }
