@@ -173,6 +173,8 @@ async function main(argv: string[]): Promise<number> {
       if (cfg.noReboot) quit(0);
       else void resetSystem();
     },
+    // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
+    onBlockResetInFlight: (drained) => scheduler?.holdUntil(drained),
     onIoErrorStop: () => {
       if (scheduler !== undefined && !scheduler.running) return; // already stopped: keep the state
       ioError = true;

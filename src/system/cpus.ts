@@ -24,6 +24,8 @@ export class VCPUScheduler {
   private readonly sleeping: boolean[];
   private wake: (() => void) | undefined;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Outstanding holdUntil() calls: no hart runs while > 0. */
+  private holds = 0;
   /** Wall ms the loop spent sleeping (idle), for measurements. */
   idleMs = 0;
 
@@ -42,6 +44,18 @@ export class VCPUScheduler {
 
   get running(): boolean {
     return !this.paused && !this.stopped;
+  }
+
+  /**
+   * Keep every hart from running until `done` settles (a device reset waiting for its disk
+   * requests, as QEMU's synchronous blk_drain in an MMIO write). The hart that is running
+   * leaves run() at its next block boundary, as for an interrupt. The virtual clock goes on.
+   */
+  holdUntil(done: Promise<void>): void {
+    this.holds++;
+    for (const h of this.harts) h.setMip(0, true); // no mip change: only the exit request
+    const release = (): void => { this.holds--; this.kick(); };
+    done.then(release, release);
   }
 
   /** Something happened (interrupt, timer moved, vm state): come back to the loop. */
@@ -89,7 +103,7 @@ export class VCPUScheduler {
   async run(): Promise<void> {
     let lastYield = performance.now();
     while (!this.stopped) {
-      if (this.paused) {
+      if (this.paused || this.holds > 0) {
         await this.sleep(Infinity);
         continue;
       }
@@ -116,7 +130,7 @@ export class VCPUScheduler {
   /** One round over the harts; false when every hart sleeps in wfi. */
   private runHarts(): boolean {
     let ran = false;
-    for (let i = 0; i < this.harts.length && !this.stopped && !this.paused; i++) {
+    for (let i = 0; i < this.harts.length && !this.stopped && !this.paused && this.holds === 0; i++) {
       const h = this.harts[i];
       if (this.sleeping[i] && !h.hasPendingInterrupt()) continue;
       this.sleeping[i] = false;

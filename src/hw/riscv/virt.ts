@@ -54,6 +54,8 @@ export interface VirtMachineOptions {
   onReset(): void;
   /** A disk request failed with werror/rerror=stop: pause the VM (io-error). */
   onIoErrorStop?(): void;
+  /** A virtio-blk reset found requests in flight: hold the vCPUs until `drained` resolves. */
+  onBlockResetInFlight?(drained: Promise<void>): void;
 }
 
 /** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
@@ -146,7 +148,8 @@ export class RISCVVirtMachine {
     const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
     const vdev = d.type === 'virtio-blk-device'
-      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop })
+      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop,
+        onResetInFlight: (p) => this.opts.onBlockResetInFlight?.(p) })
       : new VirtIORNG(this.as, this.opts.entropy);
     slot.plug(vdev);
     this.vdevs.push(vdev);

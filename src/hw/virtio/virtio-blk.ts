@@ -1,6 +1,9 @@
 // virtio-blk (virtio 1.2, 5.2): read, write, flush, get-id, discard, write-zeroes on a
 // BlockBackend. Requests run asynchronously; completions fill the used ring in completion
-// order. A request from before a device reset is dropped when it completes.
+// order. A request from before a device reset is dropped when it completes; a reset with
+// requests in flight hands their drain to onResetInFlight, which holds the vCPUs until the
+// data has landed (QEMU's virtio_blk_reset drains synchronously: nothing reaches guest RAM
+// after the guest saw the reset).
 // Failed requests follow -drive rerror=/werror= (QEMU's BlockdevOnError): report (IOERR to the
 // guest), ignore (completed as success), stop (the VM pauses in io-error state and the request
 // is retried on `cont`), enospc (stop on ENOSPC, report otherwise).
@@ -45,6 +48,9 @@ export interface VirtIOBlkProps {
   rerror?: BlockdevOnError;
   /** A request failed with the stop action: pause the VM (RUN_STATE_IO_ERROR). */
   onIoErrorStop?: () => void;
+  /** A reset found requests in flight: keep the guest from running until `drained` resolves
+   * (an io_uring READ_FIXED or a thread-pool read still writes into guest RAM until then). */
+  onResetInFlight?: (drained: Promise<void>) => void;
 }
 
 type BlkResult = { status: number; len: number };
@@ -73,6 +79,10 @@ export class VirtIOBlock extends VirtIODevice {
     this.generation++;
     this.stopped = []; // QEMU's reset frees the requests kept for a retry
     super.reset();
+    if (this.inflight > 0) {
+      this.stats.resetsInFlight++;
+      this.props.onResetInFlight?.(this.drain());
+    }
   }
 
   /** The VM runs again (`cont`): resubmit the requests a stop action kept. */
@@ -81,7 +91,7 @@ export class VirtIOBlock extends VirtIODevice {
   }
 
   /** Queue notifications that produced requests, and requests (the engine's batching is per notification). */
-  readonly stats = { notifies: 0, requests: 0 };
+  readonly stats = { notifies: 0, requests: 0, resetsInFlight: 0 };
 
   /** Requests kept for a retry (tests). */
   get stoppedRequests(): number { return this.stopped.length; }
@@ -201,18 +211,25 @@ export class VirtIOBlock extends VirtIODevice {
       return { status: VirtioBlkStatus.IOERR, len: 0 };
     }
     if (write && this.blk.readOnly) return { status: VirtioBlkStatus.IOERR, len: 0 };
-    // Every segment is submitted at once, so one notification's requests share one batch.
-    const jobs: Promise<void>[] = [];
-    let off = Number(sector) * SECTOR;
+    const hosts: number[] = [];
     for (const s of segs) {
       const host = this.as.ramHostOffset(s.addr, s.len, !write);
       if (host < 0) return { status: VirtioBlkStatus.IOERR, len: 0 };
-      const view = this.as.bytes.subarray(host, host + s.len);
+      hosts.push(host);
+    }
+    // Every segment is submitted at once, so one notification's requests share one batch.
+    const jobs: Promise<void>[] = [];
+    let off = Number(sector) * SECTOR;
+    segs.forEach((s, i) => {
+      const view = this.as.bytes.subarray(hosts[i], hosts[i] + s.len);
       if (write) jobs.push(this.blk.pwrite(off, view));
       else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(s.addr, s.len))); // after the data landed, so stale code is dropped
       off += s.len;
-    }
-    await Promise.all(jobs);
+    });
+    // Settle every segment before completing (or failing): a failed one must not end the
+    // request while a sibling still writes into guest RAM.
+    const failed = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return { status: VirtioBlkStatus.OK, len: write ? 0 : bytes };
   }
 
