@@ -26,6 +26,7 @@
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define MAX_ARGS 8
 #define MAX_IOV 1024
@@ -434,6 +435,81 @@ static napi_value Fallocate(napi_env env, napi_callback_info info) {
   return result(env, fallocate(fd, mode, (off_t)off, (off_t)len));
 }
 
+/* The system emulator's portable fd monitor (QEMU's fdmon-poll role, on libuv's own poll):
+ * fdWatch(fd, events, cb(status, revents)) -> handle; fdWatchSet(handle, events) changes the
+ * events (0 stops); fdWatchClose(handle) stops and frees. events/revents: 1 = readable,
+ * 2 = writable (UV_READABLE / UV_WRITABLE); status < 0 is a libuv error (-errno). */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context actx;
+  int closed;
+} FdWatch;
+
+static void fd_watch_cb(uv_poll_t *h, int status, int events) {
+  FdWatch *w = h->data;
+  if (w->closed) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, argv[2], res;
+  napi_get_reference_value(env, w->cb, &cb);
+  napi_get_global(env, &recv);
+  napi_create_int32(env, status, &argv[0]);
+  napi_create_int32(env, events, &argv[1]);
+  napi_make_callback(env, w->actx, recv, cb, 2, argv, &res);
+  napi_close_handle_scope(env, scope);
+}
+
+static void fd_watch_free(uv_handle_t *h) { free(h->data); }
+
+static FdWatch *get_watch(napi_env env, napi_value v) {
+  FdWatch *w = NULL;
+  if (napi_get_value_external(env, v, (void **)&w) != napi_ok || !w || w->closed) { bad_arg(env, "fd watch closed or invalid"); return NULL; }
+  return w;
+}
+
+static napi_value FdWatchStart(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, fd); INT(1, events);
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) { bad_arg(env, "no event loop"); return NULL; }
+  FdWatch *w = calloc(1, sizeof *w);
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r < 0) { free(w); return num(env, r); }
+  w->env = env;
+  w->poll.data = w;
+  napi_value name, res;
+  napi_create_string_utf8(env, "tsqemu:fdwatch", NAPI_AUTO_LENGTH, &name);
+  napi_create_object(env, &res);
+  napi_create_reference(env, argv[2], 1, &w->cb);
+  napi_async_init(env, res, name, &w->actx);
+  if (events) uv_poll_start(&w->poll, events & (UV_READABLE | UV_WRITABLE), fd_watch_cb);
+  napi_value ext;
+  napi_create_external(env, w, NULL, NULL, &ext);
+  return ext;
+}
+
+static napi_value FdWatchSet(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(1, events);
+  FdWatch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  int r = events ? uv_poll_start(&w->poll, events & (UV_READABLE | UV_WRITABLE), fd_watch_cb) : uv_poll_stop(&w->poll);
+  return num(env, r);
+}
+
+static napi_value FdWatchClose(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FdWatch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  w->closed = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->cb);
+  napi_async_destroy(env, w->actx);
+  uv_close((uv_handle_t *)&w->poll, fd_watch_free);
+  return num(env, 0);
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -451,6 +527,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
+    FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

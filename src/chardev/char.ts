@@ -2,10 +2,15 @@
 // A frontend (device) registers how much it can take and a receive callback; the backend
 // (stdio, file, null, mux) delivers host input and takes guest output.
 
+/** QEMU's QEMUChrEvent we deliver: a client connected to / left a socket chardev. */
+export type ChrEvent = 'opened' | 'closed';
+
 export interface CharFrontend {
   /** Bytes the device can accept now (0 = hold input until it can). */
   canReceive(): number;
   receive(data: Uint8Array): void;
+  /** Backend state changes (qemu_chr_fe_set_handlers' fd_event); optional. */
+  event?(ev: ChrEvent): void;
 }
 
 export interface Chardev {

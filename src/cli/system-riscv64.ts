@@ -21,6 +21,7 @@ import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio
 import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
+import { openChardevs } from './system-chardev.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -135,6 +136,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const images = loadImages(cfg);
   const { devices, backends } = await openDrives(cfg);
+  const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
+  const chardevs = await openChardevs(cfg);
 
   let exitCode = 0;
   let scheduler: VCPUScheduler | undefined;
@@ -162,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
     scheduler?.hartsReset();
     if (wasRunning) scheduler?.cont();
   };
-  const { serial, monitorChr, close: closeConsole } = createConsole(cfg, () => quit(0));
+  const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
     onShutdown: (code) => {
@@ -196,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
       quit: () => quit(0),
     });
   }
-  registerRamWithIoUring(machine);
+  if (driveRing) registerRamWithIoUring(machine);
   if (cfg.dumpdtb !== undefined) {
     fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
     process.stderr.write(`${PROG}: info: dtb dumped to ${cfg.dumpdtb}. Exiting.\n`);
@@ -247,8 +250,21 @@ function printUringStats(machine: RISCVVirtMachine, busyResets: number): void {
 }
 
 /** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */
-function createConsole(cfg: SystemConfig, quit: () => void): { serial: Chardev; monitorChr?: MuxChardev; close(): void } {
+function createConsole(cfg: SystemConfig, chardevs: Map<string, Chardev>, quit: () => void): { serial: Chardev; monitorChr?: Chardev; close(): void } {
+  const con = createStdioConsole(cfg, chardevs, quit);
+  const closeAll = () => { con.close(); for (const c of chardevs.values()) c.close(); };
+  // -monitor unix:/tcp:/chardev:ID, -mon chardev=ID: the monitor has a chardev of its own.
+  const mon = cfg.monitorChardev ? chardevs.get(cfg.monitorChardev.id) : undefined;
+  return { serial: con.serial, monitorChr: mon ?? con.monitorChr, close: closeAll };
+}
+
+function createStdioConsole(cfg: SystemConfig, chardevs: Map<string, Chardev>, quit: () => void): { serial: Chardev; monitorChr?: Chardev; close(): void } {
   const s = cfg.serial;
+  if (s.kind === 'chardev') {
+    const chr = chardevs.get(s.id) as Chardev; // vl.ts checked the id
+    const mon = cfg.monitorOnStdio ? new MuxChardev('mon0', new StdioChardev('stdio', new NodeTerminal(), false, quit), { quit }) : undefined;
+    return { serial: chr, monitorChr: mon, close: () => mon?.close() };
+  }
   if (s.kind === 'file') {
     let out: NodeOutputFile;
     try {

@@ -1,7 +1,7 @@
 // A minimal HMP monitor on the mux (Ctrl-A c): info status, stop, cont, system_reset, quit.
 // The full monitor (QMP/HMP) lives in src/monitor/ when it exists; this one keeps the
 // console escape useful meanwhile.
-import type { Chardev } from '../chardev/char.js';
+import type { ChrEvent, Chardev } from '../chardev/char.js';
 import type { MuxFrontend } from '../chardev/char-mux.js';
 import { QEMU_VERSION } from './vl.js';
 
@@ -34,6 +34,14 @@ export class MiniMonitor implements MuxFrontend {
       this.out(`QEMU ${QEMU_VERSION} monitor - type 'help' for more information\n`);
     }
     this.out('(qemu) ');
+  }
+
+  /** On a socket: every client that connects gets the banner and a prompt (QEMU's monitor_event). */
+  event(ev: ChrEvent): void {
+    this.line = '';
+    if (ev !== 'opened') return;
+    this.greeted = false;
+    this.focusChanged(true);
   }
 
   canReceive(): number {

@@ -4,6 +4,7 @@ import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
+import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -11,7 +12,9 @@ export const QEMU_VERSION = '10.2.0';
 export type SerialSpec =
   | { kind: 'stdio'; mux: boolean }
   | { kind: 'file'; path: string }
-  | { kind: 'null' };
+  | { kind: 'null' }
+  /** A chardev by id: -serial chardev:ID, or the one -serial unix:/tcp: made. */
+  | { kind: 'chardev'; id: string; text: string };
 
 export interface DriveSpec {
   /** The -drive text (for error messages). */
@@ -45,6 +48,10 @@ export interface SystemConfig {
   monitorOnStdio: boolean;
   drives: DriveSpec[];
   devices: DeviceSpec[];
+  /** -chardev, plus those -serial/-monitor unix:/tcp: made (ids serial0, compat_monitor0). */
+  chardevs: ChardevSpec[];
+  /** The HMP monitor on a chardev (-monitor unix:/tcp:/chardev:ID, -mon chardev=ID). */
+  monitorChardev?: { id: string; opt: string; text: string };
   noReboot: boolean;
   noShutdown: boolean;
   startPaused: boolean;
@@ -56,7 +63,7 @@ export interface SystemConfig {
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
-  'device', 'd', 'D', 'display', 'monitor', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount']);
+  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount']);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -79,8 +86,12 @@ Standard options:
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
--serial dev     stdio | mon:stdio | file:path | null | none
--monitor dev    stdio | none
+-serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
+                | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
+-monitor dev    stdio | none | chardev:id | unix:... | tcp:...
+-chardev socket,id=id,path=path|host=host,port=port[,server=on|off][,wait=on|off]
+-chardev null,id=id
+-mon [chardev=]id[,mode=readline]
 -display none   no display
 -no-reboot      exit instead of rebooting
 -no-shutdown    stop before shutdown
@@ -128,11 +139,14 @@ function parseSmp(text: string): number {
   return v;
 }
 
-function parseSerial(text: string): SerialSpec {
+function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   if (text === 'stdio') return { kind: 'stdio', mux: false };
   if (text === 'mon:stdio') return { kind: 'stdio', mux: true };
   if (text === 'null' || text === 'none') return { kind: 'null' };
   if (text.startsWith('file:')) return { kind: 'file', path: text.slice(5) };
+  if (text.startsWith('chardev:')) return { kind: 'chardev', id: text.slice(8), text };
+  const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
+  if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
   throw new QemuError(`'${name}' is not a valid char driver`);
 }
@@ -199,7 +213,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
     serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
-    noReboot: false, noShutdown: false, startPaused: false, logMask: 0,
+    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [],
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
@@ -231,7 +245,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
     try {
       applyOption(cfg, name, val);
       if (name === 'serial') serialText = val;
-      if (name === 'monitor') monitorText = val;
+      if (name === 'monitor' || name === 'mon') monitorText = val;
       if (name === 'display') display = val;
     } catch (e) {
       if (e instanceof QemuError && !/^(unsupported machine|Supported machines|Property 'virt-machine|Invalid SMP|Parameter 'smp)/.test(e.message)) {
@@ -241,7 +255,59 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
     }
   }
   resolveConsole(cfg, serialText, monitorText, display);
+  checkChardevRefs(cfg);
   return cfg;
+}
+
+function addChardev(cfg: SystemConfig, spec: ChardevSpec): void {
+  if (cfg.chardevs.some((c) => c.id === spec.id)) throw new QemuError(`Duplicate ID '${spec.id}' for chardev`);
+  cfg.chardevs.push(spec);
+}
+
+/**
+ * unix:/tcp: of -serial and -monitor: a socket chardev with a generated id; its id, or undefined
+ * for other texts. `failLine` is QEMU's second error line for -serial.
+ */
+function compatChardev(text: string, id: string, opt: string, cfg: SystemConfig, failLine?: string): string | undefined {
+  let spec;
+  try {
+    spec = parseCompatSocket(text, id);
+  } catch (e) {
+    if (failLine && e instanceof QemuError) throw new QemuError(`${e.message}\n${PROG}: ${opt} ${text}: ${failLine} '${text}'`);
+    throw e;
+  }
+  if (!spec) return undefined;
+  addChardev(cfg, { ...spec, opt, text });
+  return id;
+}
+
+function parseMonitor(val: string, cfg: SystemConfig): void {
+  if (val === 'stdio' || val === 'none' || val === 'null') return;
+  if (val.startsWith('chardev:')) { cfg.monitorChardev = { id: val.slice(8), opt: '-monitor', text: val }; return; }
+  const id = compatChardev(val, 'compat_monitor0', '-monitor', cfg);
+  if (!id) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
+  cfg.monitorChardev = { id, opt: '-monitor', text: val };
+}
+
+/** -mon [chardev=]ID[,mode=readline] (mode=control is QMP, not there yet). */
+function parseMon(val: string, cfg: SystemConfig): void {
+  const o = parseQemuOpts(val, 'chardev');
+  checkKnownKeys(o, ['chardev', 'mode', 'pretty', 'id', 'default'], '');
+  const mode = o.get('mode') ?? 'readline';
+  if (mode !== 'readline' && mode !== 'control') throw new QemuError(`Parameter 'mode' does not accept value '${mode}'`);
+  if (mode === 'control') throw new QemuError('mode=control (QMP) is not supported by tsqemu yet');
+  const id = o.get('chardev');
+  if (id === undefined) throw new QemuError(`Parameter 'chardev' is missing`);
+  cfg.monitorChardev = { id, opt: '-mon', text: val };
+}
+
+/** -serial chardev:ID and the monitor's chardev must name a -chardev (checked after all options). */
+function checkChardevRefs(cfg: SystemConfig): void {
+  const has = (id: string) => cfg.chardevs.some((c) => c.id === id);
+  const s = cfg.serial;
+  if (s.kind === 'chardev' && !has(s.id)) throw optError('-serial', s.text, `could not connect serial device to character backend '${s.text}'`);
+  const m = cfg.monitorChardev;
+  if (m && !has(m.id)) throw optError(m.opt, m.text, `chardev "${m.id}" not found`);
 }
 
 function applyOption(cfg: SystemConfig, name: string, val: string): void {
@@ -254,7 +320,9 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'initrd': cfg.initrd = val; return;
     case 'append': cfg.append = val; return;
     case 'dtb': cfg.dtb = val; return;
-    case 'serial': cfg.serial = parseSerial(val); return;
+    case 'serial': cfg.serial = parseSerial(val, cfg); return;
+    case 'chardev': addChardev(cfg, parseChardev(val)); return;
+    case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
     case 'device': cfg.devices.push(parseDevice(val)); return;
     case 'd': cfg.logMask = parseLog(val); return;
@@ -262,9 +330,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'display':
       if (val.split(',')[0] !== 'none') throw new QemuError(`Display '${val.split(',')[0]}' is not available.`);
       return;
-    case 'monitor':
-      if (val !== 'stdio' && val !== 'none' && val !== 'null') throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
-      return;
+    case 'monitor': parseMonitor(val, cfg); return;
     case 'cpu':
       if (!/^(rv64|any|max)(,|$)/.test(val)) throw new QemuError(`unable to find CPU model '${val.split(',')[0]}'`);
       return;

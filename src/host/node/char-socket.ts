@@ -1,0 +1,100 @@
+// Host side of -chardev socket: opens the unix/TCP socket with raw system calls (tsqemu_sys),
+// non-blocking, and hands its fd to the core SocketChardev, which is driven by the main loop's
+// fd monitor (io_uring POLL_ADD or libuv poll). Errors carry QEMU's wording.
+import * as fs from 'node:fs';
+import { promises as dns } from 'node:dns';
+import { getSystemErrorMap } from 'node:util';
+import { QemuError } from '../../qemu/error.js';
+import { type ChardevSocketSpec, describeSocket } from '../../chardev/char-opts.js';
+import { type HostSocketOps, SocketChardev } from '../../chardev/char-socket.js';
+import type { FdMonitor } from '../../main-loop/fd-handler.js';
+import { loadUserSys } from './user-sys.js';
+import type { HostSys } from '../../linux-user/host.js';
+
+const AF_UNIX = 1, AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800;
+const SOL_SOCKET = 1, SO_REUSEADDR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
+const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
+const EAGAIN = 11, EINTR = 4;
+const UNIX_PATH_MAX = 108;
+
+/** strerror() text, as QEMU prints it ("No such file or directory"). */
+function strerror(negErrno: number): string {
+  const msg = getSystemErrorMap().get(negErrno)?.[1] ?? `error ${-negErrno}`;
+  return msg.charAt(0).toUpperCase() + msg.slice(1);
+}
+
+function sockaddrUn(path: string): Uint8Array {
+  const p = new TextEncoder().encode(path);
+  if (p.length >= UNIX_PATH_MAX) throw new QemuError(`UNIX socket path '${path}' is too long\nPath must be less than ${UNIX_PATH_MAX} bytes`);
+  const a = new Uint8Array(2 + p.length + 1);
+  a[0] = AF_UNIX;
+  a.set(p, 2);
+  return a;
+}
+
+function sockaddrIn(ip: string, port: number): Uint8Array {
+  const a = new Uint8Array(16);
+  a[0] = AF_INET;
+  a[2] = port >> 8;
+  a[3] = port & 0xff;
+  ip.split('.').forEach((b, i) => { a[4 + i] = Number(b); });
+  return a;
+}
+
+/** host:port to an IPv4 sockaddr (IPv6 is not modelled yet). */
+async function resolveTcp(s: ChardevSocketSpec): Promise<{ addr: Uint8Array; name: string }> {
+  const host = s.host || (s.server ? '0.0.0.0' : 'localhost');
+  const port = s.port ?? '';
+  const fail = (why: string) => new QemuError(`address resolution failed for ${s.host ?? ''}:${port}: ${why}`);
+  if (!/^[0-9]+$/.test(port) || Number(port) > 65535) throw fail('Servname not supported for ai_socktype');
+  let ip: string;
+  try {
+    ip = (await dns.lookup(host, { family: 4 })).address;
+  } catch {
+    throw fail('Name or service not known');
+  }
+  return { addr: sockaddrIn(ip, Number(port)), name: `${host}:${port}` };
+}
+
+function socketOps(sys: HostSys): HostSocketOps {
+  const lenOut = new Int32Array(1);
+  const retry = (call: () => number): number => { let r; do r = call(); while (r === -EINTR); return r; };
+  return {
+    accept: (fd) => { const r = retry(() => sys.accept4(fd, null, lenOut, SOCK_NONBLOCK)); return r >= 0 ? r : null; },
+    recv: (fd, buf) => { const r = retry(() => sys.recvfrom(fd, buf, MSG_DONTWAIT, null, lenOut)); return r === -EAGAIN ? null : Math.max(r, 0); },
+    send: (fd, data) => { const r = retry(() => sys.sendto(fd, data, MSG_NOSIGNAL | MSG_DONTWAIT, null)); return r === -EAGAIN ? null : r < 0 ? -1 : r; },
+    close: (fd) => { try { fs.closeSync(fd); } catch { /* already gone */ } },
+  };
+}
+
+/** A unix path that is an old socket is removed first, as QEMU's unix_listen does. */
+function unlinkStaleSocket(path: string): void {
+  try {
+    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  } catch { /* absent */ }
+}
+
+/** Open the socket of `s` and make its chardev (a server listens; a client connects now). */
+export async function openSocketChardev(s: ChardevSocketSpec, mon: FdMonitor | null): Promise<SocketChardev> {
+  const sys = loadUserSys();
+  if (!sys || !mon) throw new QemuError('socket chardevs need the native tsqemu_sys addon (not built at npm install)');
+  const unix = s.path !== undefined;
+  const { addr, name } = unix ? { addr: sockaddrUn(s.path as string), name: s.path as string } : await resolveTcp(s);
+  const fd = sys.socket(unix ? AF_UNIX : AF_INET, SOCK_STREAM | (s.server ? SOCK_NONBLOCK : 0), 0);
+  if (fd < 0) throw new QemuError(`Failed to create socket: ${strerror(fd)}`);
+  const ops = socketOps(sys);
+  const fail = (msg: string): never => { ops.close(fd); throw new QemuError(msg); };
+  if (s.server) {
+    if (unix) unlinkStaleSocket(name);
+    else sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, new Uint8Array(new Int32Array([1]).buffer));
+    const r = sys.bind(fd, addr);
+    if (r < 0) fail(unix ? `Failed to bind socket to ${name}: ${strerror(r)}` : `Failed to find an available port: ${strerror(r)}`);
+    const l = sys.listen(fd, 1);
+    if (l < 0) fail(`Failed to listen on socket: ${strerror(l)}`);
+    return new SocketChardev(s.id, ops, mon, fd, -1, describeSocket(s));
+  }
+  const r = sys.connect(fd, addr);
+  if (r < 0) fail(`Failed to connect to '${name}': ${strerror(r)}`);
+  sys.fcntl(fd, F_SETFL, sys.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  return new SocketChardev(s.id, ops, mon, -1, fd, describeSocket(s));
+}
