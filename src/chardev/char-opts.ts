@@ -88,7 +88,7 @@ export function parseCompatSocket(text: string, id: string): ChardevSocketSpec |
   const m = /^(unix|tcp):(.*)$/.exec(text);
   if (!m) return null;
   const [addr, ...rest] = m[2].split(',');
-  const o = parseQemuOpts(rest.join(','));
+  const o: QemuOptsDict = rest.length > 0 ? parseQemuOpts(rest.join(',')) : new Map();
   // "nowait" and "nodelay" are old negated flags: wait=off.
   if (o.has('nowait')) { o.delete('nowait'); o.set('wait', 'off'); }
   checkKeys(o, SOCKET_KEYS);
