@@ -36,6 +36,8 @@ export class SocketChardev extends ChardevBase {
   private readonly onAcceptable = (): void => this.acceptOne();
   /** Connections accepted or made, for tests and -d. */
   connections = 0;
+  /** Host cleanup after close() (a unix server's socket file). */
+  onClosed: () => void = () => {};
 
   /**
    * A server passes its listening fd; a client its connected fd. `describe` is QEMU's
@@ -153,5 +155,6 @@ export class SocketChardev extends ChardevBase {
       this.mon.setFdHandler(this.listenFd, null, null);
       this.host.close(this.listenFd);
     }
+    this.onClosed();
   }
 }

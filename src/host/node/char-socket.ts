@@ -91,7 +91,9 @@ export async function openSocketChardev(s: ChardevSocketSpec, mon: FdMonitor | n
     if (r < 0) fail(unix ? `Failed to bind socket to ${name}: ${strerror(r)}` : `Failed to find an available port: ${strerror(r)}`);
     const l = sys.listen(fd, 1);
     if (l < 0) fail(`Failed to listen on socket: ${strerror(l)}`);
-    return new SocketChardev(s.id, ops, mon, fd, -1, describeSocket(s));
+    const chr = new SocketChardev(s.id, ops, mon, fd, -1, describeSocket(s));
+    if (unix) chr.onClosed = () => unlinkStaleSocket(name); // QEMU removes its socket file too
+    return chr;
   }
   const r = sys.connect(fd, addr);
   if (r < 0) fail(`Failed to connect to '${name}': ${strerror(r)}`);

@@ -25,7 +25,7 @@ function pick(): FdMonitor | null {
     if (ring) return new FdMonIoUring(ring);
     why = ` (io_uring: ${loadIoUring().reason || 'ring setup failed'})`;
   } else {
-    why = process.env.TSQEMU_FDMON ? ' (TSQEMU_FDMON=poll)' : ' (TSQEMU_AIO=threads)';
+    why = process.env.TSQEMU_FDMON ? ` (TSQEMU_FDMON=${want})` : ' (TSQEMU_AIO=threads)';
   }
   const sys = fdWatchSys();
   return sys ? new FdMonPoll(sys) : null;
