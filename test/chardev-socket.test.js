@@ -9,8 +9,11 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { BIN, hasTool, tmpdir } from './system-helpers.js';
-import { loadIoUring } from '../dist/host/node/io_uring.js';
+import { loadIoUring, mainIoUring } from '../dist/host/node/io_uring.js';
 import { fdWatchSys } from '../dist/host/node/fdmon.js';
+import { FdMonIoUring } from '../dist/host/node/fdmon-io_uring.js';
+import { FdMonPoll } from '../dist/host/node/fdmon-poll.js';
+import { loadUserSys } from '../dist/host/node/user-sys.js';
 
 const TIMEOUT = 100_000;
 const GUEST = ['-M', 'virt', '-m', '256M', '-nographic', '-d', 'unimp'];
@@ -101,6 +104,38 @@ async function freePort() {
 
 const uring = loadIoUring().addon !== null;
 const sys = fdWatchSys() !== null;
+
+const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+
+for (const fdmon of ['io_uring', 'poll']) {
+  const skip = !sys ? 'the tsqemu_sys addon is not built' : fdmon === 'io_uring' && !uring ? 'io_uring is not available here' : false;
+  test(`fd monitor ${fdmon}: readable, writable, level-triggered, removed handlers stay quiet`, { skip }, async () => {
+    const hs = loadUserSys();
+    const mon = fdmon === 'io_uring' ? new FdMonIoUring(mainIoUring()) : new FdMonPoll(fdWatchSys());
+    const pair = new Int32Array(2);
+    assert.equal(hs.socketpair(1, 1 | 0x800, 0, pair), 0); // AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK
+    const [a, b] = pair;
+    let reads = 0, writes = 0;
+    const buf = new Uint8Array(1);
+    mon.setFdHandler(a, () => { reads++; }, null);
+    await tick();
+    assert.equal(reads, 0, 'nothing to read yet');
+    hs.sendto(b, new Uint8Array([7]), 0, null);
+    await tick();
+    assert.ok(reads >= 2, `still readable while unread: called ${reads} times`); // level-triggered
+    mon.setFdHandler(a, () => { reads++; hs.recvfrom(a, buf, 0x40, null, new Int32Array(1)); }, () => { writes++; mon.setFdHandler(a, null, null); });
+    await tick();
+    assert.equal(buf[0], 7);
+    assert.equal(writes, 1, 'a socket with room is writable; the handler removed itself');
+    const before = reads;
+    hs.sendto(b, new Uint8Array([8]), 0, null);
+    await tick();
+    assert.equal(reads, before, 'no handler after removal');
+    if (mon instanceof FdMonIoUring) assert.ok(mon.pollAdds >= 3 && mon.pollRemoves >= 1, `${mon.pollAdds} ${mon.pollRemoves}`);
+    fs.closeSync(a);
+    fs.closeSync(b);
+  });
+}
 
 for (const fdmon of ['io_uring', 'poll']) {
   const skip = !sys ? 'the tsqemu_sys addon is not built' : fdmon === 'io_uring' && !uring ? 'io_uring is not available here' : false;
