@@ -10,6 +10,7 @@
  * Request record (8 doubles; offsets and lengths stay below 2^53):
  *   [0] op  [1] fd  [2] buffer index  [3] byte offset in that buffer  [4] length
  *   [5] file offset  [6] user data (returned in the completion)  [7] op flags
+ *   (FALLOCATE mode, POLL_ADD mask; READ/WRITE: 1 = IOSQE_ASYNC)
  * Completion record (2 doubles): [0] user data  [1] result (bytes or -errno)
  */
 #define _GNU_SOURCE
@@ -258,6 +259,9 @@ static napi_value submit(napi_env env, napi_callback_info info) {
       case OP_POLL_REMOVE: io_uring_prep_poll_remove(sqe, (uint64_t)d[5]); break;
       default: io_uring_prep_nop(sqe); break;
     }
+    /* READ/WRITE flag 1: straight to an io-wq worker (a buffered write, which the kernel would
+     * punt after a failed non-blocking try anyway). */
+    if (op >= OP_READ && op <= OP_WRITE_FIXED && ((unsigned)d[7] & 1)) sqe->flags |= IOSQE_ASYNC;
     io_uring_sqe_set_data64(sqe, (uint64_t)d[6]);
   }
   int ret;

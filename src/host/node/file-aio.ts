@@ -65,14 +65,15 @@ const EINTR = OS.errno.EINTR, EAGAIN = OS.errno.EAGAIN;
 /**
  * Read or write all of `buf` at `offset` through the ring: short transfers continue, EINTR and
  * EAGAIN are retried, reads past EOF fill with zeroes, other errors reject with an errno code.
+ * flags: URING_RW_ASYNC for requests the kernel would punt to io-wq anyway.
  */
-export function uringRw(ring: IoUringContext, fd: number, write: boolean, buf: Uint8Array, offset: number): Promise<void> {
+export function uringRw(ring: IoUringContext, fd: number, write: boolean, buf: Uint8Array, offset: number, flags = 0): Promise<void> {
   return new Promise((resolve, reject) => {
     const op = write ? UringOp.WRITE : UringOp.READ;
     let done = 0;
     const cb = (res: number): void => {
       if (res < 0) {
-        if (res === -EINTR || res === -EAGAIN) { ring.submitCb(op, fd, buf.subarray(done), offset + done, 0, 0, cb); return; }
+        if (res === -EINTR || res === -EAGAIN) { ring.submitCb(op, fd, buf.subarray(done), offset + done, 0, flags, cb); return; }
         reject(errnoError(-res, write ? 'write' : 'read'));
         return;
       }
@@ -84,9 +85,9 @@ export function uringRw(ring: IoUringContext, fd: number, write: boolean, buf: U
       }
       done += res;
       if (done >= buf.length) resolve();
-      else ring.submitCb(op, fd, buf.subarray(done), offset + done, 0, 0, cb);
+      else ring.submitCb(op, fd, buf.subarray(done), offset + done, 0, flags, cb);
     };
-    ring.submitCb(op, fd, buf, offset, 0, 0, cb);
+    ring.submitCb(op, fd, buf, offset, 0, flags, cb);
   });
 }
 

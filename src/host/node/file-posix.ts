@@ -10,7 +10,7 @@ type FileHandle = fsp.FileHandle;
 import * as path from 'node:path';
 import { QemuError } from '../../qemu/error.js';
 import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
-import { IoUringContext, UringOp, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
+import { IoUringContext, UringOp, URING_RW_ASYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
 import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
 import { loadUserSys } from './user-sys.js';
 
@@ -159,7 +159,9 @@ export class BDRVRawPosixState extends BlockDriverState {
   async pwritev(offset: number, buf: Uint8Array, _flags: number): Promise<void> {
     if (this.inject) await this.delayed(offset, buf.length, true);
     if (this.inject) { const e = this.injected(offset, buf.length, true); if (e) throw e; }
-    if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) await uringRw(this.ring, this.fd, true, buf, offset);
+    // Buffered writes always end in an io-wq worker (ext4 and tmpfs have no non-blocking
+    // buffered writes: every one is punted), so they skip the doomed inline attempt.
+    if (this.ring && (!this.pool || this.ring.addrMod(buf, DIRECT_ALIGN) === 0)) await uringRw(this.ring, this.fd, true, buf, offset, this.pool ? 0 : URING_RW_ASYNC);
     else if (this.pool) await this.directIO(offset, buf, true);
     else {
       let done = 0;

@@ -23,6 +23,10 @@ export const enum UringOp {
   FSYNC = 5, FDATASYNC = 6, FALLOCATE = 7, POLL_ADD = 8, POLL_REMOVE = 9,
 }
 
+/** READ/WRITE flag: hand the request straight to an io-wq worker (IOSQE_ASYNC), for buffered
+ * writes, which the kernel punts there anyway after a failed non-blocking attempt. */
+export const URING_RW_ASYNC = 1;
+
 /** fallocate(2) modes used for discard and write-zeroes. */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
@@ -135,7 +139,7 @@ export class IoUringContext {
   /**
    * Queue one request; `cb` gets the result on the JS loop. buf: data (READ/WRITE: _FIXED is
    * chosen automatically inside a registered buffer). length: FALLOCATE byte count.
-   * flags: FALLOCATE mode or POLL_ADD mask. Returns the request id (POLL_REMOVE's target).
+   * flags: FALLOCATE mode, POLL_ADD mask, or URING_RW_ASYNC. Returns the request id (POLL_REMOVE's target).
    */
   submitCb(op: UringOp, fd: number, buf: Uint8Array | null, fileOffset: number, length: number, flags: number, cb: UringCallback): number {
     if (this.closed) { queueMicrotask(() => cb(-ECANCELED)); return 0; }
