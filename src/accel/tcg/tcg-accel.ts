@@ -17,11 +17,14 @@ export interface TcgOptions {
   /** Hot blocks wait for a batch (a module costs ~1.5 ms whatever its size): compiled once
    * this many instructions ran since the first of them got hot, or 250 are waiting. */
   batchInsns: number;
+  /** Instructions one block may gather from the runs its branches reach in its page (a region;
+   * 0 = one run per block). */
+  regionInsns: number;
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
 export const tcgOptions: TcgOptions = { enabled: true, threshold: 500, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
-  batchInsns: 2_000_000 };
+  batchInsns: 2_000_000, regionInsns: 256 };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;
@@ -47,12 +50,13 @@ export function tcgApplyAccelArg(arg: string): void {
     else if (k === 'jit-threshold') tcgOptions.threshold = positive(k, v);
     else if (k === 'jit-async') tcgOptions.asyncCompile = onOff(k, v);
     else if (k === 'jit-batch-insns') tcgOptions.batchInsns = positive(k, v);
+    else if (k === 'jit-region-insns') tcgOptions.regionInsns = v === '0' ? 0 : positive(k, v);
     else if (k === 'thread') { /* single: the only mode */ } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
   }
 }
 
-/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N and TSQEMU_TCG_BATCH=instructions (tests run
- * suites in each mode). */
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions and
+ * TSQEMU_TCG_REGION=instructions (tests run suites in each mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
   const m = env.TSQEMU_TCG;
   if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
@@ -64,6 +68,8 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   }
   const b = env.TSQEMU_TCG_BATCH;
   if (b !== undefined && b !== '') tcgOptions.batchInsns = positive('TSQEMU_TCG_BATCH', b);
+  const r = env.TSQEMU_TCG_REGION;
+  if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
 }
 
 function positive(k: string, v: string): number {

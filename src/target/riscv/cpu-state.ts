@@ -112,7 +112,8 @@ const FIELDS: FieldSpec[] = [
   /** Block start pcs that reached the threshold, compiled in a batch when run() returns. */
   { name: 'tb_hot', type: 'i64', count: TB_HOT_MAX },
   /** QEMU's tb_jmp_cache: direct-mapped by pc, TB_JMP_ENTRIES of
-   * { pc tag i64, table index i32 (0 = not compiled), execution count i32 }. */
+   * { pc tag i64, table index i32 (0 = not compiled), execution count i32 while not compiled,
+   * then the entry's run index in its translated region }. */
   { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 },
 ];
 

@@ -52,7 +52,7 @@ class TcgRuntime {
 
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
-      tcgOptions.oneInsnPerTb ? 1 : undefined, tcgOptions.asyncCompile);
+      tcgOptions.oneInsnPerTb ? 1 : undefined, tcgOptions.asyncCompile, tcgOptions.regionInsns);
     const tbs = this.tbs;
     const cpu = (): RISCVCPU => this.cur as RISCVCPU;
     const helper = (fn: (e: CPURISCVState) => number) => () => cpu().status(fn(cpu().env));

@@ -52,7 +52,7 @@ export function buildInterpreter(): Uint8Array {
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
   mb.importMemory('env', 'memory');
   mb.importTable('env', 'tbs');
-  const tbType = mb.typeIndex({ params: [I32], results: [I32] });
+  const tbType = mb.typeIndex({ params: [I32, I32], results: [I32] });
   const rvm = addRvmRuntime(mb, true);
   // Wasm thunks of the JS helpers, exported for translated-block modules: a module importing
   // them from here needs no JS-call wrappers of its own (V8 builds those per module).
@@ -207,7 +207,7 @@ interface DispatchLocals {
  *   if (state.tb_threshold) {
  *     e = &tb_jmp[(pc >> 1) & (N-1)]; if (e.tag != pc) *e = { pc, idx 0, count 0 }
  *     while (e.idx) {                       // a translated block
- *       state.pc = pc; state.budget = rem; st = tbs[e.idx](env); rem -= retired; pc = state.pc
+ *       state.pc = pc; state.budget = rem; st = tbs[e.idx](env, e.entry); rem -= retired; pc = state.pc
  *       if (st == 0) { exit_request ? restart : next boundary }
  *       if (st == TB_MISS) { e.idx = e.count = 0; interpret }  else restart(st)
  *     }
@@ -236,7 +236,8 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   fb.get(env); fb.get(rem); fb.i32Store(STATE.budget.offset);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(i0);
-  fb.get(env); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
+  // A translated entry keeps its run index in the count field (counting is over for it).
+  fb.get(env); fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.set(i0);
   fb.get(env); fb.get(env); fb.i64Load(STATE.tb_insns.offset); fb.get(i0); fb.i64Add(); fb.i64Store(STATE.tb_insns.offset);
   fb.get(rem); fb.get(i0); fb.i32WrapI64(); fb.i32Sub();

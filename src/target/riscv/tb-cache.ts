@@ -10,18 +10,19 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
-import { type TbSource, buildTbModule, decodeTb, TB_MAX_INSNS } from './translate-block.js';
+import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, TB_MAX_INSNS } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
 
-/** -d in_asm text of a block, in QEMU's layout. */
+/** -d in_asm text of a block, in QEMU's layout (one IN: section per run of the region). */
 function inAsmText(tb: TbSource): string {
-  return `----------------\nIN: \n${tb.insns.map((i) => riscvDisasLine(i.word, i.pc)).join('\n')}\n\n`;
+  return tb.runs.map((r) => `----------------\nIN: \n${r.insns.map((i) => riscvDisasLine(i.word, i.pc)).join('\n')}\n\n`).join('');
 }
 
-/** idx 0 while its module compiles (async mode); dead once invalidated or flushed. */
-interface TB { key: string; idx: number; hostPage: number; dead: boolean }
+/** An entry of a translated region: table index (0 while its module compiles, async mode) and
+ * run index; dead once invalidated or flushed. */
+interface TB { key: string; pc: bigint; idx: number; entry: number; hostPage: number; dead: boolean }
 
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
@@ -54,6 +55,8 @@ export class TBCache {
     private readonly maxInsns = TB_MAX_INSNS,
     /** Compile modules on V8's background threads (the caller's event loop must run). */
     private readonly asyncCompile = false,
+    /** Instructions a region may gather (<= maxInsns, or -d nochain: one run per block). */
+    private readonly regionInsns = REGION_MAX_INSNS,
   ) {
     this.i32 = new Int32Array(as.memory.buffer);
   }
@@ -70,25 +73,28 @@ export class TBCache {
   /** Pcs collected and not compiled yet. */
   get hotCount(): number { return this.hot.length; }
 
-  /** Translate (or find) the collected blocks as one module; install them in env's tb_jmp. */
+  /** Translate (or find) the collected blocks as one module; install them in env's tb_jmp.
+   * Hot pcs of one page become one region (translate-block.ts) whose every run is an entry. */
   compileHot(env: CPURISCVState): void {
     this.collect(env);
     const hot = this.hot;
     this.hot = [];
-    const batch: { src: TbSource; key: string; hostPage: number }[] = [];
-    const seen = new Set<string>();
+    const groups = new Map<string, { seeds: bigint[]; pageHost: number; addendLo: number }>();
     for (const pc of hot) {
       const e = this.fetchEntry(env, pc);
       if (e < 0) { this.recount(env, pc); continue; }
       const host = this.entryHost(e, pc);
-      const key = `${pc}:${host}`;
-      const tb = this.byKey.get(key);
-      if (tb) { this.install(env, pc, tb.idx); continue; }
-      if (seen.has(key)) continue;
-      const src = this.decode(pc, host, this.i32[(e >> 2) + 2]);
-      if (!src) continue;
-      seen.add(key);
-      batch.push({ src, key, hostPage: host >>> 12 });
+      const tb = this.byKey.get(`${pc}:${host}`);
+      if (tb) { if (tb.idx) this.install(env, pc, tb.idx, tb.entry); continue; }
+      const gk = `${pc >> 12n}:${host >>> 12}`;
+      let g = groups.get(gk);
+      if (!g) groups.set(gk, (g = { seeds: [], pageHost: host - (host & 0xfff), addendLo: this.i32[(e >> 2) + 2] }));
+      if (!g.seeds.includes(pc)) g.seeds.push(pc);
+    }
+    const batch: { src: TbSource; pageHost: number }[] = [];
+    for (const g of groups.values()) {
+      const src = this.decode(g.seeds, g.pageHost, g.addendLo);
+      if (src) batch.push({ src, pageHost: g.pageHost });
     }
     if (batch.length === 0) return;
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
@@ -103,31 +109,38 @@ export class TBCache {
     this.liveModules++;
     // Registered (and their pages write-protected) now, so stores during an async compile
     // still invalidate them.
-    const tbs = batch.map((b) => {
-      const tb: TB = { key: b.key, idx: 0, hostPage: b.hostPage, dead: false };
-      this.byKey.set(b.key, tb);
-      let set = this.pages.get(b.hostPage);
-      if (!set) {
-        this.pages.set(b.hostPage, (set = new Set()));
-        this.protectPage(b.hostPage);
-      }
-      set.add(tb);
-      return tb;
-    });
+    const regions = batch.map((b) => b.src.runs.map((run, entry) => this.register(run.pc, b.pageHost, entry)));
     const install = (mod: WebAssembly.Module) => {
-      const base = this.allocRange(tbs.length);
+      const base = this.allocRange(regions.length);
       const imports = this.imports();
       new WebAssembly.Instance(mod, { ...imports, env: { ...imports.env, tbBase: base } });
-      tbs.forEach((tb, i) => {
-        if (tb.dead) { this.table.set(base + i, null); return; }
-        tb.idx = base + i;
-        this.install(env, srcs[i].pc, tb.idx);
+      regions.forEach((tbs, r) => {
+        if (tbs[0].dead) { this.table.set(base + r, null); return; }
+        for (const tb of tbs) {
+          tb.idx = base + r;
+          this.install(env, tb.pc, tb.idx, tb.entry);
+        }
         this.translated++;
       });
     };
     if (!this.asyncCompile) { install(new WebAssembly.Module(bytes)); return; }
     this.pending++;
     WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
+  }
+
+  /** A run of a region being compiled, as an entry: found by pc and host offset. */
+  private register(pc: bigint, pageHost: number, entry: number): TB {
+    const hostPage = pageHost >>> 12;
+    const key = `${pc}:${pageHost + Number(pc & 0xfffn)}`;
+    const tb: TB = { key, pc, idx: 0, entry, hostPage, dead: false };
+    this.byKey.set(key, tb);
+    let set = this.pages.get(hostPage);
+    if (!set) {
+      this.pages.set(hostPage, (set = new Set()));
+      this.protectPage(hostPage);
+    }
+    set.add(tb);
+    return tb;
   }
 
   /**
@@ -155,11 +168,12 @@ export class TBCache {
     if (this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 2] === 0) this.i32[i + 3] = 0;
   }
 
-  private decode(pc: bigint, host: number, addendLo: number): TbSource | null {
+  private decode(seeds: bigint[], page: number, addendLo: number): TbSource | null {
     const bytes = this.as.bytes;
-    const left = (4096 - (host & 0xfff)) >> 1;
-    const insns = decodeTb(pc, (i) => (i < left ? bytes[host + 2 * i] | (bytes[host + 2 * i + 1] << 8) : -1), this.maxInsns);
-    return insns.length ? { pc, insns, addendLo } : null;
+    const runs = decodeRegion(seeds, (h) => (h >= 0 && h < 2048 ? bytes[page + 2 * h] | (bytes[page + 2 * h + 1] << 8) : -1),
+      this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns,
+      (pc) => this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`));
+    return runs.length ? { pc: runs[0].pc, runs, addendLo } : null;
   }
 
   /** n consecutive table slots (slots of dropped blocks come back only with a flush). */
@@ -170,11 +184,13 @@ export class TBCache {
     return base;
   }
 
-  private install(env: CPURISCVState, pc: bigint, idx: number): void {
+  /** env's jump cache entry for pc (when it holds pc) runs region idx from run `entry`. */
+  private install(env: CPURISCVState, pc: bigint, idx: number, entry: number): void {
     const e = this.jmpEntry(env, pc);
     const i = e >> 2;
     if (this.i32[i] !== (Number(pc & 0xffffffffn) | 0) || this.i32[i + 1] !== Number(BigInt.asIntN(32, pc >> 32n))) return;
     this.i32[i + 2] = idx;
+    this.i32[i + 3] = entry;
   }
   private jmpEntry(env: CPURISCVState, pc: bigint): number {
     const lo = Number(pc & 0xffffffffn);

@@ -2,13 +2,18 @@
 // trans_* emitters as the interpreter, driven with constant operands and a constant pc, build one
 // wasm function per translation block; many blocks go into one module (tb-cache.ts batches).
 //
-// A block is a run of guest instructions inside one guest page, ending after an unconditional
+// A run is a sequence of guest instructions inside one guest page, ending after an unconditional
 // jump, a system instruction (xret, ecall, ebreak, wfi, fence.i, sfence.vma), an undecodable
-// word, the page end or TB_MAX_INSNS. Conditional branches are side exits, so one block covers
-// straight-line code across not-taken branches; a branch back to the block's start is a wasm
-// loop (budget and exit_request checked on each iteration).
+// word, the page end, TB_MAX_INSNS or before another run's start. Conditional branches are side
+// exits, so a run covers straight-line code across not-taken branches. A translation block is a
+// region: the run at its pc plus the runs at the static branch/jal targets reachable from it in
+// the same page (decodeRegion). Branches between its runs stay inside the wasm function with
+// the registers in locals: forward ones are a `br` to the target run's label, backward ones go
+// round a dispatch loop (br_table on the run index), checking budget and exit_request, so every
+// cycle is interruptible. Other targets leave through the jump cache (emitChain).
 //
-// tb(env) -> status, the dispatcher's contract (interpreter.ts):
+// tb(env, entry) -> status, the dispatcher's contract (interpreter.ts); entry = the run index
+// of state.pc (kept in the jump cache entry):
 //   prologue: if fetchTlb[idx][slot].tag != pc page || addend != compile-time addend: return MISS
 //             (the guest mapping changed: the interpreter takes over for this pc)
 //             instret0 = state.instret; tlbData = data TLB of mmu_idx_data
@@ -48,23 +53,31 @@ const NO_ILLEGAL: Label = { get depth(): number { throw new Error('translate-blo
 const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fence')) || name.startsWith('c.f');
 
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
+export interface TbRun { pc: bigint; insns: TbInsn[] }
 
-/** What the compiler needs to know about one block. */
+/** What the compiler needs to know about one block: its runs in pc order, each an entry. */
 export interface TbSource {
+  /** A pc in the block's page (the fetch TLB check). */
   pc: bigint;
-  insns: TbInsn[];
+  runs: TbRun[];
   /** Low 32 bits of the fetch TLB addend the block was translated under. */
   addendLo: number;
 }
+
+/** Bounds of a region: instructions decoded while collecting it, and runs (br_table size). */
+export const REGION_MAX_INSNS = 256;
+const REGION_MAX_RUNS = 48;
 
 /**
  * Decode a block at `pc` whose bytes are read by `read16(i)` (the halfword at pc + 2*i, or -1
  * past the page). Returns [] when not even the first instruction lies wholly in the page.
  */
-export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS): TbInsn[] {
+export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS,
+  stopAt?: ReadonlySet<bigint>): TbInsn[] {
   const out: TbInsn[] = [];
   let h = 0;
   while (out.length < maxInsns) {
+    if (h && stopAt?.has(pc + BigInt(h * 2))) break;
     const lo = read16(h);
     if (lo < 0) break;
     let word = lo, len = 1;
@@ -82,16 +95,77 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
   return out;
 }
 
-/** Instruction-list text for -d in_asm style logs is disas.ts's; this is the size estimate. */
-export function tbGuestBytes(tb: TbSource): number {
-  return tb.insns.reduce((n, i) => n + (i.row ? i.row.ilen : (i.word & 3) === 3 ? 4 : 2), 0);
+/** Static target of a branch or jal, else null. */
+function staticTarget(ins: TbInsn): bigint | null {
+  if (!ins.row || !HAS_STATIC_TARGET.has(ins.row.trans)) return null;
+  return ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value);
+}
+/** pc after a run when it can fall through (it did not end with a jump or system insn). */
+function fallThrough(run: TbInsn[]): bigint | null {
+  const last = run[run.length - 1];
+  if (!last.row || last.row.trans === rvi.jal || last.row.trans === rvi.jalr) return null;
+  return last.pc + BigInt(last.row.ilen);
+}
+
+/**
+ * The region of page-mates `seeds` (hot pcs of one page): their runs, then (breadth first,
+ * within `maxInsns` decoded instructions) the runs at static targets, fall-through pcs and
+ * return addresses in the same page, each a possible entry. `read16Page(h)` reads the halfword
+ * at page offset 2*h (-1 outside the page). A second pass cuts every run before the next run's
+ * start, so a loop head inside a run becomes its own run and code is not repeated. Runs are in
+ * pc order (most branches between them are then forward). maxInsns <= maxRun (one-insn-per-tb,
+ * -d nochain) gives the seeds' runs alone. Pcs for which `translated` holds (entries of regions
+ * already translated) are not translated again: runs end before them and branches to them
+ * leave through the jump cache.
+ */
+export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) => number, maxRun = TB_MAX_INSNS,
+  maxInsns = REGION_MAX_INSNS, translated: (pc: bigint) => boolean = () => false): TbRun[] {
+  const base = seeds[0] & ~0xfffn;
+  const reader = (p: bigint) => { const h0 = Number(p - base) >> 1; return (i: number) => read16Page(h0 + i); };
+  const leaders = new Set<bigint>(seeds);
+  const queue = [...leaders];
+  const grow = maxInsns > maxRun;
+  let total = 0;
+  const ends = new Set<bigint>();
+  const add = (t: bigint | null) => {
+    if (t === null || leaders.has(t) || (t & 1n) || t < base || t >= base + 4096n || leaders.size >= REGION_MAX_RUNS) return;
+    if (translated(t)) { ends.add(t); return; }
+    leaders.add(t); queue.push(t);
+  };
+  for (let q = 0; q < queue.length; q++) {
+    const p = queue[q];
+    const seed = q < seeds.length;
+    if (!seed && total >= maxInsns) { leaders.delete(p); continue; }
+    const insns = decodeTb(p, reader(p), maxRun);
+    if (!insns.length) { leaders.delete(p); continue; }
+    total += insns.length;
+    if (!grow) continue;
+    for (const ins of insns) add(staticTarget(ins));
+    add(fallThrough(insns));
+    add(returnAddress(insns));
+  }
+  for (const p of leaders) ends.add(p);
+  const runs: TbRun[] = [];
+  for (const p of [...leaders].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    runs.push({ pc: p, insns: decodeTb(p, reader(p), maxRun, grow ? ends : undefined) });
+  }
+  return runs;
+}
+
+/** Where a call (jal/jalr writing ra or t0) at the end of a run comes back. */
+function returnAddress(run: TbInsn[]): bigint | null {
+  const last = run[run.length - 1];
+  if (!last.row || (last.row.trans !== rvi.jal && last.row.trans !== rvi.jalr)) return null;
+  const rd = constArgs(last.row, last.word).rd?.value;
+  return rd === 1 || rd === 5 ? last.pc + BigInt(last.row.ilen) : null;
 }
 
 /** DisasContext for constant operands, a constant pc and registers cached in locals. */
 class TbContext extends DisasContext {
-  /** pc of the current instruction and its index in the block. */
+  /** pc of the current instruction, its index in its run, and the run's index. */
   curPc = 0n;
   k = 0;
+  run = 0;
   /** Target of the current branch when it is a constant (pc + imm). */
   staticTarget: bigint | null = null;
   /** Registers stored back at exits and before helpers: every rd the block names (a superset
@@ -99,13 +173,19 @@ class TbContext extends DisasContext {
   readonly written = new Set<number>();
   /** Registers set so far in program order (a superset of those set on any path to here). */
   readonly dirty = new Set<number>();
-  /** The block branches back to its start: values set late in one iteration are live early in
-   * the next, so flushes store every register in `written`. */
+  /** Control can reach an instruction again or from several runs: values set late may be live
+   * early, so flushes store every register in `written`. */
   loops = false;
   constructor(fb: FunctionBuilder, env: Local, h: Helpers, dummyPc: Local, tlbData: Local, status: Local,
     dummy: Local, restart: Label, readonly exitJump: Label, readonly loopTop: Label,
-    readonly startPc: bigint, readonly instret0: Local, readonly nextPc: Local,
-    readonly regs: ReadonlyMap<number, Local>) {
+    /** instret at the start of the current run, and at entry (the budget is charged from it). */
+    readonly instret0: Local, readonly entryInstret: Local, readonly nextPc: Local,
+    readonly regs: ReadonlyMap<number, Local>,
+    /** Run index by start pc; the run labels (open while a later run's code is emitted). */
+    readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
+    readonly runLabels: readonly Label[],
+    /** Run index local of the dispatch loop (null: one run, the loop top is its start). */
+    readonly cur: Local | null) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
   }
 
@@ -161,32 +241,33 @@ class TbContext extends DisasContext {
   }
   override jump(emit: () => void): void {
     const fb = this.fb;
-    if (this.staticTarget === this.startPc) {
-      emit(); fb.drop();
-      this.backEdge();
-      return;
-    }
+    const target = this.staticTarget === null ? undefined : this.runIndex.get(this.staticTarget);
+    if (target !== undefined) { this.gotoRun(target, this.k + 1); return; }
     emit(); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
     this.flushGprs();
     fb.br(this.exitJump);
   }
-  /** Loop to the block start: charge the iteration, leave when the budget is spent or an exit
-   * was requested (interrupt), else go round with the registers still in locals. */
-  private backEdge(): void {
+  /**
+   * Continue at run `j` after `n` more instructions of this run: forward, a branch to its label;
+   * backward, round the loop, leaving when the budget is spent or an exit was requested
+   * (interrupt), so every cycle in the region can be interrupted.
+   */
+  gotoRun(j: number, n: number): void {
     const fb = this.fb;
-    const n = this.k + 1;
     fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
-    fb.get(this.env); fb.get(this.env); fb.i32Load(STATE.budget.offset); fb.i32Const(n); fb.i32Sub();
-    fb.i32Store(STATE.budget.offset);
-    fb.get(this.env); fb.i32Load(STATE.budget.offset); fb.i32Const(0); fb.i32LeS();
+    if (j > this.run) { fb.br(this.runLabels[j]); return; }
+    fb.get(this.env); fb.i32Load(STATE.budget.offset);
+    fb.get(this.instret0); fb.get(this.entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
+    fb.i32Const(0); fb.i32LeS();
     fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
     fb.if_();
-    fb.i64Const(this.startPc); fb.set(this.nextPc);
+    fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
     this.storeInstret(0);
     this.flushGprs();
     fb.br(this.exitJump);
     fb.end();
+    if (this.cur) { fb.i32Const(j); fb.set(this.cur); }
     fb.br(this.loopTop);
   }
 }
@@ -199,7 +280,7 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   const rvm = importRvmRuntime(mb);
   mb.importMemory('env', 'memory');
   mb.importTable('env', 'tbs');
-  const tbType = mb.typeIndex({ params: [I32], results: [I32] });
+  const tbType = mb.typeIndex({ params: [I32, I32], results: [I32] });
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
@@ -209,7 +290,7 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   // instantiation, at tbs[base + i].
   const base = mb.importGlobal('env', 'tbBase', I32);
   const funcs = tbs.map((tb) => {
-    const f = mb.defineFunction([I32], [I32]);
+    const f = mb.defineFunction([I32, I32], [I32]);
     emitTb(f.fb, h, tb, chain ? tbType : -1);
     return f.index;
   });
@@ -222,8 +303,70 @@ const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
-  const instret0 = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
-  // The page mapping the block was translated under must still be the fetch TLB's.
+  const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
+  emitPrologue(fb, env, tb, tlbData);
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
+
+  const runs = tb.runs;
+  const runPcs = runs.map((r) => r.pc);
+  const runIndex = new Map(runPcs.map((pc, i) => [pc, i]));
+  const multi = runs.length > 1;
+  // Every register an instruction names lives in a local. Loaded at entry: those read before
+  // they are set (program order: one run is straight-line code with side exits), or all of
+  // them when control can come round again or from another run.
+  const loops = multi || runs[0].insns.some((ins) => staticTarget(ins) === runs[0].pc);
+  const regs = new Map<number, Local>();
+  const written = new Set<number>();
+  for (const run of runs) {
+    for (const ins of run.insns) {
+      if (!ins.row) continue;
+      const a = constArgs(ins.row, ins.word);
+      for (const n of REG_ARGS) {
+        const r = a[n]?.value;
+        if (!r) continue;
+        if (!regs.has(r)) {
+          const l = fb.local(I64);
+          regs.set(r, l);
+          if (loops || n !== 'rd' || isFpRow(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+        }
+        if (n === 'rd') written.add(r);
+      }
+    }
+  }
+
+  // The entry run's index (the jump cache's, see emitChain) starts the dispatch loop.
+  const cur = multi ? fb.param(1) : null;
+  const exitJump = fb.block();
+  const restart = fb.block();
+  const top = fb.loop();
+  // Run i's code follows the end of label i: label 0 innermost, so a run can branch forward to
+  // any later run's label.
+  const runLabels: Label[] = [];
+  if (cur) {
+    for (let i = runs.length - 1; i >= 0; i--) runLabels[i] = fb.block();
+    fb.get(cur); fb.brTable(runLabels, runLabels[0]);
+  }
+  const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, instret0,
+    entryInstret, nextPc, regs, runPcs, runIndex, runLabels, cur);
+  for (const r of written) ctx.written.add(r);
+  ctx.loops = loops;
+  runs.forEach((run, i) => {
+    if (cur) fb.end(); // label i
+    ctx.run = i;
+    emitRun(ctx, run);
+  });
+  fb.end(); // loop
+  fb.end(); // restart: every exit to it stored the registers
+  fb.get(status); fb.return_();
+  fb.end(); // exitJump: registers and instret stored by the jump; state.pc = nextPc
+  fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
+  if (tbType >= 0) emitChain(fb, env, nextPc, entryInstret, tbType);
+  fb.i32Const(0);
+}
+
+/** The page mapping the block was translated under must still be the fetch TLB's, else MISS
+ * (the interpreter takes over); tlbData = the data TLB of mmu_idx_data. */
+function emitPrologue(fb: FunctionBuilder, env: Local, tb: TbSource, tlbData: Local): void {
   const page = tb.pc & ~0xfffn;
   const slot = tlbSlot(Number(tb.pc & 0xffffffffn));
   const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
@@ -234,47 +377,22 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
-  fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(instret0);
+  fb.release(e);
+}
 
-  // Every register an instruction names lives in a local. Loaded at entry: those read before
-  // they are set (program order: the block is straight-line code with side exits), or all of
-  // them when the block loops (an exit in the second iteration stores every `written` one).
-  const loops = tb.insns.some((ins) => ins.row !== null && HAS_STATIC_TARGET.has(ins.row.trans)
-    && ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value) === tb.pc);
-  const regs = new Map<number, Local>();
-  const written = new Set<number>();
-  for (const ins of tb.insns) {
-    if (!ins.row) continue;
-    const a = constArgs(ins.row, ins.word);
-    for (const n of REG_ARGS) {
-      const r = a[n]?.value;
-      if (!r) continue;
-      if (!regs.has(r)) {
-        const l = fb.local(I64);
-        regs.set(r, l);
-        if (loops || n !== 'rd' || isFpRow(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
-      }
-      if (n === 'rd') written.add(r);
-    }
-  }
-
-  const exitJump = fb.block();
-  const restart = fb.block();
-  const top = fb.loop();
-  const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, tb.pc, instret0,
-    nextPc, regs);
-  for (const r of written) ctx.written.add(r);
-  ctx.loops = loops;
-  let pc = tb.pc;
-  let ended = false;
-  for (const ins of tb.insns) {
+/** One run's instructions; every path out of it branches (exit, restart or another run). */
+function emitRun(ctx: TbContext, run: TbRun): void {
+  const fb = ctx.fb;
+  ctx.k = 0;
+  let pc = run.pc;
+  for (const ins of run.insns) {
     ctx.curPc = ins.pc;
-    if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); ended = true; break; }
+    if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); return; }
     const row = ins.row;
     const a = constArgs(row, ins.word);
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
-    ctx.staticTarget = HAS_STATIC_TARGET.has(row.trans) ? ins.pc + BigInt(a.imm.value) : null;
+    ctx.staticTarget = staticTarget(ins);
     if (canBeIllegal(row)) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
@@ -292,36 +410,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
     }
     ctx.k++;
     pc = ins.pc + BigInt(row.ilen);
-    if (row.trans === rvi.jal || row.trans === rvi.jalr) { ended = true; break; }
+    if (row.trans === rvi.jal || row.trans === rvi.jalr) return;
   }
-  if (!ended) {
-    // Fell through (after a system instruction that went on, or at the size/page limit).
-    fb.i64Const(pc); fb.set(nextPc);
-    ctx.storeInstret(ctx.k);
-    ctx.flushGprs();
-    fb.br(exitJump);
-  }
-  fb.end(); // loop
-  fb.end(); // restart: every exit to it stored the registers
-  fb.get(status); fb.return_();
-  fb.end(); // exitJump: registers and instret stored by the jump; state.pc = nextPc
-  fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
-  if (tbType >= 0) emitChain(fb, env, nextPc, instret0, tbType);
-  fb.i32Const(0);
+  // Fell through (after a system instruction that went on, at the size/page limit, or into
+  // the next run).
+  const next = ctx.runIndex.get(pc);
+  if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
+  fb.i64Const(pc); fb.set(ctx.nextPc);
+  ctx.storeInstret(ctx.k);
+  ctx.flushGprs();
+  fb.br(ctx.exitJump);
 }
 
 /**
- * Direct chaining (QEMU's goto_tb, through the tb_jmp cache): charge this block's instructions
- * to state.budget, then, budget left and no exit request, tail-call the next block when the
+ * Direct chaining (QEMU's goto_tb, through the tb_jmp cache): charge the instructions retired
+ * since entry to state.budget, then, budget left and no exit request, tail-call the next block when the
  * cache knows it; otherwise return to the dispatcher (status 0).
- *   b = budget - (instret - instret0); if (b > 0 && !exit_request) {
- *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call_indirect tbs[e.idx](env) }
+ *   b = budget - (instret - entryInstret); if (b > 0 && !exit_request) {
+ *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call_indirect tbs[e.idx](env, e.entry) }
  */
-function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, instret0: Local, tbType: number): void {
+function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, tbType: number): void {
   const b = fb.local(I32), e = fb.local(I32);
   fb.get(env);
   fb.get(env); fb.i32Load(STATE.budget.offset);
-  fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(instret0); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
+  fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
   fb.tee(b); fb.i32Store(STATE.budget.offset);
   fb.get(b); fb.i32Const(0); fb.i32GtS();
   fb.get(env); fb.i32Load(STATE.exit_request.offset); fb.i32Eqz(); fb.i32And();
@@ -333,7 +445,7 @@ function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, instret0: Loc
   fb.i64Load(STATE.tb_jmp.offset); fb.get(nextPc); fb.i64Eq();
   fb.if_();
   fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(b);
-  fb.if_(); fb.get(env); fb.get(b); fb.returnCallIndirect(tbType); fb.end();
+  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCallIndirect(tbType); fb.end();
   fb.end();
   fb.end();
 }
