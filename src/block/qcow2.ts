@@ -31,19 +31,22 @@ import { bitmapsInfo, Qcow2Bitmap, readBitmaps } from './qcow2-bitmap.js';
 /** A small LRU of cluster-sized tables keyed by host offset (L2 tables, refcount blocks). */
 export class Qcow2Cache {
   private map = new Map<number, Uint8Array>();
+  /** The most recently used key: a hit on it (every request of a sequential run) needs no reordering. */
+  private mru = -1;
   constructor(private capacity: number) {}
   get(off: number): Uint8Array | undefined {
     const v = this.map.get(off);
-    if (v) { this.map.delete(off); this.map.set(off, v); }
+    if (v && off !== this.mru) { this.map.delete(off); this.map.set(off, v); this.mru = off; }
     return v;
   }
   set(off: number, v: Uint8Array): void {
     this.map.delete(off);
     this.map.set(off, v);
+    this.mru = off;
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as number);
   }
-  delete(off: number): void { this.map.delete(off); }
-  clear(): void { this.map.clear(); }
+  delete(off: number): void { this.map.delete(off); if (off === this.mru) this.mru = -1; }
+  clear(): void { this.map.clear(); this.mru = -1; }
 }
 
 /** Serialises metadata-changing requests (allocation, L2/refcount updates). */
