@@ -158,3 +158,55 @@ test('self-modifying code inside a running block is seen at the next instruction
   assert.ok(b.cpu.tbCache.invalidated > 0, 'the store invalidated translated code');
   assert.equal(b.cpu.getGpr(10), BigInt(300 + (300 * 301) / 2), 'each rewrite ran');
 });
+
+test('a region keeps a nested loop with a call and inner branches in one function', { skip }, () => {
+  const { b } = compare(`
+    li s0, 40
+    li a0, 0
+  1: li s1, 25
+  2: andi t0, s1, 3
+    beqz t0, 3f
+    addi a0, a0, 5
+    j 4f
+  3: call leaf
+  4: addi s1, s1, -1
+    bnez s1, 2b
+    addi s0, s0, -1
+    bnez s0, 1b
+    j done
+  leaf:
+    slli t1, a0, 1
+    xor a0, a0, t1
+    srli a0, a0, 3
+    ret
+  `);
+  const tbs = b.cpu.tbCache;
+  assert.ok(tbs.translatedRuns > tbs.translated, `regions gathered several runs (${tbs.translatedRuns} runs in ${tbs.translated} regions)`);
+});
+
+test('a loop across several runs of a region still ends run() on budget', { skip }, () => {
+  const code = assemble(`
+    li a0, 0
+  1: addi a0, a0, 1
+    andi t0, a0, 1
+    beqz t0, 2f
+    addi a1, a1, 1
+  2: j 1b
+  `);
+  const saved = { ...tcgOptions };
+  Object.assign(tcgOptions, { enabled: true, threshold: 1, batchInsns: 100 });
+  try {
+    const h = makeHart(code);
+    for (let i = 0; i < 20; i++) h.cpu.run(1000);
+    assert.ok(h.cpu.tbCache.translatedRuns > 1, 'the loop was translated as a region');
+    assert.ok(h.cpu.env.get64('tb_insns') > 5000n, 'most of it ran translated');
+    const before = h.cpu.env.get64('instret');
+    h.cpu.run(5000);
+    const ran = h.cpu.env.get64('instret') - before;
+    assert.ok(ran >= 5000n && ran < 5000n + 64n, `run(5000) retired ${ran}`);
+    const a0 = h.cpu.getGpr(10), a1 = h.cpu.getGpr(11);
+    assert.ok(a1 === a0 / 2n || a1 === (a0 + 1n) / 2n, `both paths of the loop ran (a0 ${a0}, a1 ${a1})`);
+  } finally {
+    Object.assign(tcgOptions, saved);
+  }
+});

@@ -10,7 +10,7 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
-import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, TB_MAX_INSNS } from './translate-block.js';
+import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, TB_MAX_INSNS } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
@@ -41,6 +41,8 @@ export class TBCache {
   readonly i32: Int32Array;
   /** Statistics (info jit). */
   translated = 0;
+  /** Runs (entries) in the translated regions. */
+  translatedRuns = 0;
   flushes = 0;
   invalidated = 0;
   /** Modules still compiling. */
@@ -93,7 +95,7 @@ export class TBCache {
     }
     const batch: { src: TbSource; pageHost: number }[] = [];
     for (const g of groups.values()) {
-      const src = this.decode(g.seeds, g.pageHost, g.addendLo);
+      const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
       if (src) batch.push({ src, pageHost: g.pageHost });
     }
     if (batch.length === 0) return;
@@ -121,6 +123,7 @@ export class TBCache {
           this.install(env, tb.pc, tb.idx, tb.entry);
         }
         this.translated++;
+        this.translatedRuns += tbs.length;
       });
     };
     if (!this.asyncCompile) { install(new WebAssembly.Module(bytes)); return; }
@@ -168,12 +171,24 @@ export class TBCache {
     if (this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 2] === 0) this.i32[i + 3] = 0;
   }
 
-  private decode(seeds: bigint[], page: number, addendLo: number): TbSource | null {
+  private decode(env: CPURISCVState, seeds: bigint[], page: number, addendLo: number): TbSource | null {
     const bytes = this.as.bytes;
+    // Warm: reached at least 1/16 as often as a block must be to get translated (the counts
+    // are env's jump cache's: block starts the interpreter reached).
+    const warm = Math.max(1, env.get32('tb_threshold') >> 4);
     const runs = decodeRegion(seeds, (h) => (h >= 0 && h < 2048 ? bytes[page + 2 * h] | (bytes[page + 2 * h + 1] << 8) : -1),
-      this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns,
-      (pc) => this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`));
+      this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns, (pc) => {
+        if (this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`)) return RegionTarget.TRANSLATED;
+        return this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
+      });
     return runs.length ? { pc: runs[0].pc, runs, addendLo } : null;
+  }
+
+  /** Times env's interpreter reached pc as a block start (0 when its jump cache forgot it). */
+  private execCount(env: CPURISCVState, pc: bigint): number {
+    const i = this.jmpEntry(env, pc) >> 2;
+    if (this.i32[i] !== (Number(pc & 0xffffffffn) | 0) || this.i32[i + 1] !== Number(BigInt.asIntN(32, pc >> 32n))) return 0;
+    return this.i32[i + 2] === 0 ? this.i32[i + 3] : 0;
   }
 
   /** n consecutive table slots (slots of dropped blocks come back only with a flush). */

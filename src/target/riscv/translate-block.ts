@@ -14,8 +14,9 @@
 //
 // tb(env, entry) -> status, the dispatcher's contract (interpreter.ts); entry = the run index
 // of state.pc (kept in the jump cache entry):
-//   prologue: if fetchTlb[idx][slot].tag != pc page || addend != compile-time addend: return MISS
-//             (the guest mapping changed: the interpreter takes over for this pc)
+//   prologue: if fetchTlb[idx][slot].tag != pc page || addend != compile-time addend: fill it
+//             (xlate); still different: return MISS (the mapping changed: the interpreter
+//             takes over for this pc)
 //             instret0 = state.instret; tlbData = data TLB of mmu_idx_data
 //             x[r] -> local for every register an instruction names (rd/rs1/rs2/rs3)
 //   body:     registers live in locals; before any helper call the written ones are stored back
@@ -63,6 +64,8 @@ export interface TbSource {
   /** Low 32 bits of the fetch TLB addend the block was translated under. */
   addendLo: number;
 }
+
+export const enum RegionTarget { WARM, COLD, TRANSLATED }
 
 /** Bounds of a region: instructions decoded while collecting it, and runs (br_table size). */
 export const REGION_MAX_INSNS = 256;
@@ -114,12 +117,13 @@ function fallThrough(run: TbInsn[]): bigint | null {
  * at page offset 2*h (-1 outside the page). A second pass cuts every run before the next run's
  * start, so a loop head inside a run becomes its own run and code is not repeated. Runs are in
  * pc order (most branches between them are then forward). maxInsns <= maxRun (one-insn-per-tb,
- * -d nochain) gives the seeds' runs alone. Pcs for which `translated` holds (entries of regions
- * already translated) are not translated again: runs end before them and branches to them
- * leave through the jump cache.
+ * -d nochain) gives the seeds' runs alone. `target(pc)` says what the profile knows of a pc:
+ * TRANSLATED (an entry of a region already translated: not translated again, runs end before
+ * it and branches to it leave through the jump cache), COLD (seldom reached: a branch to it is
+ * a side exit) or WARM (joins the region).
  */
 export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) => number, maxRun = TB_MAX_INSNS,
-  maxInsns = REGION_MAX_INSNS, translated: (pc: bigint) => boolean = () => false): TbRun[] {
+  maxInsns = REGION_MAX_INSNS, target: (pc: bigint) => RegionTarget = () => RegionTarget.WARM): TbRun[] {
   const base = seeds[0] & ~0xfffn;
   const reader = (p: bigint) => { const h0 = Number(p - base) >> 1; return (i: number) => read16Page(h0 + i); };
   const leaders = new Set<bigint>(seeds);
@@ -129,7 +133,9 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
   const ends = new Set<bigint>();
   const add = (t: bigint | null) => {
     if (t === null || leaders.has(t) || (t & 1n) || t < base || t >= base + 4096n || leaders.size >= REGION_MAX_RUNS) return;
-    if (translated(t)) { ends.add(t); return; }
+    const k = target(t);
+    if (k === RegionTarget.TRANSLATED) ends.add(t);
+    if (k !== RegionTarget.WARM) return;
     leaders.add(t); queue.push(t);
   };
   for (let q = 0; q < queue.length; q++) {
@@ -304,7 +310,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
-  emitPrologue(fb, env, tb, tlbData);
+  emitPrologue(fb, h, env, tb, tlbData);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
 
   const runs = tb.runs;
@@ -364,17 +370,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   fb.i32Const(0);
 }
 
-/** The page mapping the block was translated under must still be the fetch TLB's, else MISS
- * (the interpreter takes over); tlbData = the data TLB of mmu_idx_data. */
-function emitPrologue(fb: FunctionBuilder, env: Local, tb: TbSource, tlbData: Local): void {
+/** The page mapping the block was translated under must be the fetch TLB's. A missing entry
+ * (flushed by sfence.vma or a satp write) is filled here through the xlate helper at state.pc,
+ * as the interpreter's fetch would (a fault is raised the same way: status 1); a different
+ * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
+function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local): void {
   const page = tb.pc & ~0xfffn;
   const slot = tlbSlot(Number(tb.pc & 0xffffffffn));
   const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
   const e = fb.local(I32);
+  const mismatch = () => {
+    fb.get(e); fb.i64Load(fetchOff); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+    fb.get(e); fb.i32Load(fetchOff + 8); fb.i32Const(tb.addendLo); fb.i32Ne(); fb.i32Or();
+  };
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
-  fb.tee(e); fb.i64Load(fetchOff); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
-  fb.get(e); fb.i32Load(fetchOff + 8); fb.i32Const(tb.addendLo); fb.i32Ne(); fb.i32Or();
+  fb.set(e);
+  mismatch();
+  fb.if_();
+  fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
+  fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(h.xlate);
+  fb.i32Const(-1); fb.i32Eq();
+  fb.if_(); fb.i32Const(1); fb.return_(); fb.end();
+  mismatch();
   fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
+  fb.end();
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
   fb.release(e);
