@@ -23,8 +23,10 @@ class BDRVRawState extends BlockDriverState {
   getLength(): number { return this.size ?? this.child.getLength() - this.offset; }
   preadv(offset: number, buf: Uint8Array): Promise<void> { return bdrvPread(this.child, this.offset + offset, buf); }
 
-  async pwritev(offset: number, buf: Uint8Array, flags: number): Promise<void> {
-    if (this.probed && offset < 512 && buf.length > 0) await this.checkBlock0(offset, buf);
+  pwritev(offset: number, buf: Uint8Array, flags: number): Promise<void> {
+    if (this.probed && offset < 512 && buf.length > 0) {
+      return this.checkBlock0(offset, buf).then(() => bdrvPwrite(this.child, this.offset + offset, buf, flags));
+    }
     return bdrvPwrite(this.child, this.offset + offset, buf, flags);
   }
 
