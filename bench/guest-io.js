@@ -1,19 +1,26 @@
 // Guest-visible disk IOPS: boot the reference guest with a 256 MiB raw disk of random data on
-// tsqemu (aio=threads, aio=io_uring) and on qemu-system-riscv64 (aio=threads, aio=io_uring), run
-// a BusyBox loop of N random 4 KiB reads (dd iflag=direct, one dd per read, as the guest shell
-// allows) and time it inside the guest (/proc/uptime). Same kernel, initrd, disk and script on
-// every run, cache=writeback on the host. Usage: node bench/guest-io.js [N=1000]
-import { spawn, spawnSync } from 'node:child_process';
+// tsqemu (aio=threads, aio=io_uring) and on qemu-system-riscv64 (aio=threads, aio=io_uring), and
+// run bench/prog/randread.c in the guest: THREADS threads of random 4 KiB O_DIRECT preads on
+// /dev/vda for SECONDS, IOPS timed in the guest, RUNS runs per boot (median). The program is
+// built here (riscv64-linux-gnu-gcc -static) and appended to the initramfs as a second archive.
+// Same kernel, initrd, disk and load on every run, cache=writeback on the host.
+// Usage: node bench/guest-io.js [THREADS=8] [SECONDS=3] [RUNS=3]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureTools } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const N = Number(process.argv[2] ?? 1000);
+const THREADS = Number(process.argv[2] ?? 8);
+const SECONDS = Number(process.argv[3] ?? 3);
+const RUNS = Number(process.argv[4] ?? 3);
 const SIZE_MIB = 256;
+ensureTools({ 'qemu-system-riscv64': 'qemu-system-misc', 'riscv64-linux-gnu-gcc': 'gcc-riscv64-linux-gnu' });
 const dir = mkdtempSync(join(process.env.TSQEMU_BENCH_DIR ?? here, '.guest-io-'));
 
 /** One emulator with its console on pipes; expect() waits for a pattern in new output. */
@@ -36,24 +43,50 @@ function boot(cmd, args) {
   return { p, expect, send: (s) => p.stdin.write(s), get out() { return out; } };
 }
 
-// Offsets from the guest's $RANDOM (BusyBox ash), over the whole disk (65536 blocks of 4 KiB).
-const SCRIPT = `i=0; s=$(cut -d" " -f1 /proc/uptime); while [ $i -lt ${N} ]; do ` +
-  `dd if=/dev/vda of=/dev/null bs=4096 count=1 iflag=direct skip=$(( (RANDOM * 32768 + RANDOM) % ${SIZE_MIB * 256} )) 2>/dev/null || echo READFAIL; ` +
-  `i=$((i+1)); done; e=$(cut -d" " -f1 /proc/uptime); echo "GUESTIO $s $e"`;
+/** A newc cpio archive (what the kernel's initramfs unpacker reads) holding `files`. */
+function newcArchive(files) {
+  const parts = [];
+  const pad4 = (n) => Buffer.alloc((4 - (n % 4)) % 4);
+  let ino = 1000;
+  const entry = (name, mode, data) => {
+    const f = [ino++, mode, 0, 0, 1, Math.floor(Date.now() / 1000), data.length, 0, 0, 0, 0, name.length + 1, 0];
+    const hdr = Buffer.from('070701' + f.map((v) => v.toString(16).padStart(8, '0')).join('') + name + '\0', 'latin1');
+    parts.push(hdr, pad4(hdr.length), data, pad4(data.length));
+  };
+  for (const [name, data] of files) entry(name, 0o100755, data);
+  entry('TRAILER!!!', 0, Buffer.alloc(0));
+  return Buffer.concat(parts);
+}
 
+/** The guest load: bench/prog/randread.c, static riscv64, added to the initramfs as a second
+ * (gzip'd newc) archive, which the kernel unpacks over the first. */
+function initrdWithLoad() {
+  const exe = join(dir, 'randread');
+  execFileSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-pthread', '-o', exe, join(here, 'prog', 'randread.c')]);
+  const initrd = join(dir, 'initrd.cpio.gz');
+  writeFileSync(initrd, Buffer.concat([readFileSync(join(root, 'images', 'initramfs.cpio.gz')),
+    gzipSync(newcArchive([['randread', readFileSync(exe)]]))]));
+  return initrd;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Boot, run the load RUNS times in the guest, power off; the IOPS of each run. */
 async function measure(label, cmd, args) {
   const vm = boot(cmd, args);
   try {
     await vm.expect(/tsqemu-guest: boot complete/, 300_000, 0);
-    const from = vm.out.length;
-    vm.send(`${SCRIPT}\n`);
-    const m = await vm.expect(/\nGUESTIO ([\d.]+) ([\d.]+)/, 1_200_000, from);
-    if (/\nREADFAIL/.test(vm.out.slice(from))) throw new Error(`${label}: a read failed`);
-    const secs = Number(m[2]) - Number(m[1]);
-    const iops = N / secs;
-    console.log(`${label.padEnd(34)} ${secs.toFixed(2).padStart(8)} s ${iops.toFixed(0).padStart(8)} IOPS`);
+    const runs = [];
+    for (let i = -1; i < RUNS; i++) { // run -1: a 1 s warm-up (the emulator's JIT, the guest's caches), not counted
+      const from = vm.out.length;
+      vm.send(`/randread /dev/vda ${THREADS} ${i < 0 ? 1 : SECONDS}\n`);
+      const m = await vm.expect(/RANDREAD threads=\d+ reads=(\d+) seconds=([\d.]+) iops=(\d+)( READFAIL)?/, 120_000, from);
+      if (m[4]) throw new Error(`${label}: a read failed`);
+      if (i >= 0) runs.push(Number(m[3]));
+    }
+    console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} |`);
     vm.send('poweroff -f\n');
-    return iops;
+    return median(runs);
   } finally {
     setTimeout(() => vm.p.kill('SIGKILL'), 5000).unref();
   }
@@ -67,10 +100,13 @@ try {
   closeSync(fd);
   const kernel = join(dir, 'Image');
   writeFileSync(kernel, gunzipSync(readFileSync(join(root, 'images', 'Image.gz'))));
-  const initrd = join(root, 'images', 'initramfs.cpio.gz');
+  const initrd = initrdWithLoad();
   const common = ['-M', 'virt', '-m', '256M', '-smp', '1', '-nographic', '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0 quiet'];
   const drive = (aio) => ['-drive', `file=${disk},format=raw,if=virtio,cache=writeback,aio=${aio}`];
-  console.log(`guest random 4 KiB reads (dd iflag=direct, ${N} reads, ${SIZE_MIB} MiB disk), timed in the guest`);
+  console.log(`# guest random 4 KiB O_DIRECT reads on virtio-blk (bench/prog/randread.c: ${THREADS} threads, ${SECONDS} s, ` +
+    `median of ${RUNS} runs per boot; ${SIZE_MIB} MiB raw disk, cache=writeback, -smp 1); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log('| emulator, engine | IOPS (median) | runs |');
+  console.log('|---|---|---|');
   const r = {};
   for (const aio of ['threads', 'io_uring']) {
     r[`tsqemu ${aio}`] = await measure(`tsqemu aio=${aio}`, join(root, 'bin', 'tsqemu-system-riscv64'), [...common, ...drive(aio)]);
@@ -84,6 +120,7 @@ try {
     console.log('qemu-system-riscv64 not installed: no reference run');
   }
   console.log(`ratio tsqemu io_uring / tsqemu threads: ${(r['tsqemu io_uring'] / r['tsqemu threads']).toFixed(2)}`);
+  console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
