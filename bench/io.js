@@ -2,11 +2,12 @@
 // run. A 1 GiB file of random data (raw, and qcow2 converted from it), COUNT requests of 4 KiB at
 // depth 32, reads and writes, cache=none and cache=writeback, engines threads and io_uring.
 // Prints each time and the ratios the issue asks for (ours / qemu-img's io_uring; our threads /
-// our io_uring). Usage: node bench/io.js [count=200000] [sizeMiB=1024]
+// our io_uring). Each time is the median of RUNS runs, the four programs taking turns.
+// Usage: node bench/io.js [count=200000] [sizeMiB=1024] [runs=1] [caches=none,writeback]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const img = join(here, '../dist/cli/img.js');
 const count = Number(process.argv[2] ?? 200000);
 const sizeMiB = Number(process.argv[3] ?? 1024);
+const runs = Number(process.argv[4] ?? 1);
+const caches = (process.argv[5] ?? 'none,writeback').split(',');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Under the repository (a real disk: O_DIRECT needs one, tmpfs refuses it).
 const dir = mkdtempSync(join(process.env.TSQEMU_BENCH_DIR ?? here, '.io-'));
 
@@ -39,21 +43,29 @@ try {
   makeRandom(raw);
   const conv = spawnSync(process.execPath, [img, 'convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
   if (conv.status !== 0) throw new Error(`convert: ${conv.stderr}`);
-  console.log(`# ${count} requests of 4 KiB at depth 32 on a ${sizeMiB} MiB file of random data (seconds; lower is better)`);
+  console.log(`# ${count} requests of 4 KiB at depth 32 on a ${sizeMiB} MiB file of random data (seconds, median of ${runs}; lower is better); ` +
+    `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log('| format | cache | op | qemu-img threads | qemu-img io_uring | tsqemu threads | tsqemu io_uring | ours/qemu io_uring | our threads/io_uring |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [fmt, file] of [['raw', raw], ['qcow2', qcow2]]) {
-    for (const cache of ['none', 'writeback']) {
+    for (const cache of caches) {
       for (const op of ['read', 'write']) {
         const args = (aio) => ['bench', '-c', String(count), '-d', '32', '-s', '4096', '-t', cache, '-i', aio, '-f', fmt, ...(op === 'write' ? ['-w'] : []), file];
-        const q = haveQemuImg ? { threads: seconds('qemu-img', args('threads')), io_uring: seconds('qemu-img', args('io_uring')) } : null;
-        const t = { threads: seconds(process.execPath, [img, ...args('threads')]), io_uring: seconds(process.execPath, [img, ...args('io_uring')]) };
+        const times = { qt: [], qu: [], tt: [], tu: [] };
+        for (let i = 0; i < runs; i++) {
+          if (haveQemuImg) { times.qt.push(seconds('qemu-img', args('threads'))); times.qu.push(seconds('qemu-img', args('io_uring'))); }
+          times.tt.push(seconds(process.execPath, [img, ...args('threads')]));
+          times.tu.push(seconds(process.execPath, [img, ...args('io_uring')]));
+        }
+        const q = haveQemuImg ? { threads: median(times.qt), io_uring: median(times.qu) } : null;
+        const t = { threads: median(times.tt), io_uring: median(times.tu) };
         const f = (x) => (x === undefined ? '-' : x.toFixed(3));
         console.log(`| ${fmt} | ${cache} | ${op} | ${f(q?.threads)} | ${f(q?.io_uring)} | ${f(t.threads)} | ${f(t.io_uring)} | ` +
           `${q ? (t.io_uring / q.io_uring).toFixed(2) + 'x' : '-'} | ${(t.threads / t.io_uring).toFixed(2)}x |`);
       }
     }
   }
+  console.log(`# load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 } finally {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
