@@ -3,6 +3,7 @@
 //                  [-cpu rv64] PROGRAM [ARGS...]
 // Environment: QEMU_LD_PREFIX, QEMU_STRACE, QEMU_SET_ENV, QEMU_UNSET_ENV, QEMU_LOG,
 // QEMU_LOG_FILENAME, QEMU_CPU.
+import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';

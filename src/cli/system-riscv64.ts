@@ -1,5 +1,6 @@
 // tsqemu-system-riscv64: QEMU's system emulator command line on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
+import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
