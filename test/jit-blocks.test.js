@@ -210,3 +210,40 @@ test('a loop across several runs of a region still ends run() on budget', { skip
     Object.assign(tcgOptions, saved);
   }
 });
+
+test('an instruction straddling two pages runs inside a translated block', { skip }, () => {
+  // The loop's `add` is a 4-byte instruction at page offset 0xffe (the RVC ones before it set
+  // the alignment): its second half is on the next page.
+  const code = assemble(`
+    li a0, 0
+    li a1, 500
+    j 1f
+    .balign 4096
+    .skip 4096 - 12
+  1: c.addi a0, 3
+    c.addi a0, 1
+    c.addi a1, -1
+    c.nop
+    c.nop
+    add a2, a2, a0
+    xor a3, a3, a2
+    bnez a1, 1b
+  2: j 2b
+  `);
+  const run = (mode) => {
+    const saved = { ...tcgOptions };
+    Object.assign(tcgOptions, { batchInsns: 500 }, mode);
+    try {
+      const h = makeHart(code);
+      for (let i = 0; i < 100; i++) h.cpu.run(200);
+      return h;
+    } finally {
+      Object.assign(tcgOptions, saved);
+    }
+  };
+  const a = run({ enabled: false }), b = run({ enabled: true, threshold: 1 });
+  assert.equal(a.cpu.getGpr(11), 0n, 'the loop ended');
+  for (const r of [10, 11, 12, 13]) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+  assert.equal(b.cpu.pc, a.cpu.pc);
+  assert.ok(b.cpu.env.get64('tb_insns') > 3000n, 'the loop with the straddling add ran translated');
+});

@@ -3,7 +3,7 @@
 // (split into bytes after both pages are translated, so a fault leaves memory untouched), and
 // the instruction fetch slow path (a 4-byte instruction may straddle two pages).
 // Values cross the wasm boundary in state.scratch[0]; addresses as two i32 halves.
-import { type CPURISCVState, STATE, TlbKind } from './cpu-state.js';
+import { type CPURISCVState, STATE, TlbKind, tlbEntryOffset, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { riscvTlbFill } from './mmu.js';
 
@@ -20,10 +20,28 @@ interface Target { host: number; mmioPa: number }
 
 function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, out: Target): boolean {
   const idx = env.get32(kind === TlbKind.FETCH ? 'mmu_idx_fetch' : 'mmu_idx_data');
+  const host = tlbProbe(env, va, kind, idx);
+  if (host >= 0) { out.host = host; out.mmioPa = -1; return true; }
   const r = riscvTlbFill(env, va, kind, size, idx);
   if (!r) return false;
   if ('hostOffset' in r) { out.host = r.hostOffset; out.mmioPa = -1; } else { out.host = -1; out.mmioPa = r.mmioPa; }
   return true;
+}
+
+/**
+ * Host offset of va when the soft TLB already maps its page (the entries the inline fast path
+ * reads: RAM the access may touch), else -1. Slow-path accesses that only cross a page or an
+ * instruction straddling two pages then need no page walk each time.
+ */
+function tlbProbe(env: CPURISCVState, va: bigint, kind: TlbKind, idx: number): number {
+  const v = env.view;
+  const lo = Number(va & 0xffffffffn) | 0, hi = Number(BigInt.asIntN(32, va >> 32n));
+  const page = lo & ~0xfff;
+  for (let k = 0; k < (kind === TlbKind.FETCH ? 1 : 2); k++) {
+    const e = env.base + tlbEntryOffset(idx, kind, k === 0 ? tlbSlot(lo) : tlbVictimSlot(lo));
+    if (v.getInt32(e, true) === page && v.getInt32(e + 4, true) === hi) return (lo + v.getInt32(e + 8, true)) >>> 0;
+  }
+  return -1;
 }
 
 const vaOf = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

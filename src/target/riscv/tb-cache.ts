@@ -10,7 +10,7 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
-import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, TB_MAX_INSNS } from './translate-block.js';
+import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
@@ -112,6 +112,12 @@ export class TBCache {
     // Registered (and their pages write-protected) now, so stores during an async compile
     // still invalidate them.
     const regions = batch.map((b) => b.src.runs.map((run, entry) => this.register(run.pc, b.pageHost, entry)));
+    // A region ending in an instruction that straddles into the next page is dropped when
+    // either page is written.
+    batch.forEach((b, r) => {
+      const np = b.src.nextHostPage;
+      if (np !== undefined) for (const tb of regions[r]) this.watchPage(np, tb);
+    });
     const install = (mod: WebAssembly.Module) => {
       const base = this.allocRange(regions.length);
       const imports = this.imports();
@@ -137,13 +143,18 @@ export class TBCache {
     const key = `${pc}:${pageHost + Number(pc & 0xfffn)}`;
     const tb: TB = { key, pc, idx: 0, entry, hostPage, dead: false };
     this.byKey.set(key, tb);
-    let set = this.pages.get(hostPage);
+    this.watchPage(hostPage, tb);
+    return tb;
+  }
+
+  /** Drop tb when host page hp is written (its STORE TLB entries go: see noteStore). */
+  private watchPage(hp: number, tb: TB): void {
+    let set = this.pages.get(hp);
     if (!set) {
-      this.pages.set(hostPage, (set = new Set()));
-      this.protectPage(hostPage);
+      this.pages.set(hp, (set = new Set()));
+      this.protectPage(hp);
     }
     set.add(tb);
-    return tb;
   }
 
   /**
@@ -173,15 +184,26 @@ export class TBCache {
 
   private decode(env: CPURISCVState, seeds: bigint[], page: number, addendLo: number): TbSource | null {
     const bytes = this.as.bytes;
+    // The next page, for an instruction straddling into it: when the fetch TLB maps it now.
+    const nextPc = (seeds[0] & ~0xfffn) + 0x1000n;
+    const ne = this.fetchEntry(env, nextPc);
+    const nextHost = ne < 0 ? -1 : this.entryHost(ne, nextPc);
+    const read16 = (h: number) => {
+      if (h >= 0 && h < 2048) return bytes[page + 2 * h] | (bytes[page + 2 * h + 1] << 8);
+      return h === 2048 && nextHost >= 0 ? bytes[nextHost] | (bytes[nextHost + 1] << 8) : -1;
+    };
     // Warm: reached at least 1/16 as often as a block must be to get translated (the counts
     // are env's jump cache's: block starts the interpreter reached).
     const warm = Math.max(1, env.get32('tb_threshold') >> 4);
-    const runs = decodeRegion(seeds, (h) => (h >= 0 && h < 2048 ? bytes[page + 2 * h] | (bytes[page + 2 * h + 1] << 8) : -1),
-      this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns, (pc) => {
+    const runs = decodeRegion(seeds, read16, this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns,
+      (pc) => {
         if (this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`)) return RegionTarget.TRANSLATED;
         return this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
       });
-    return runs.length ? { pc: runs[0].pc, runs, addendLo } : null;
+    if (!runs.length) return null;
+    const straddle = runs.some((r) => r.insns.some(straddles));
+    return { pc: runs[0].pc, runs, addendLo, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+      nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 
   /** Times env's interpreter reached pc as a block start (0 when its jump cache forgot it). */
@@ -268,7 +290,8 @@ export class TBCache {
     this.pages.delete(hp);
     const dead = new Set<number>();
     for (const tb of set) {
-      this.byKey.delete(tb.key);
+      if (tb.dead) continue; // also watched through the other page of a straddling insn
+      if (this.byKey.get(tb.key) === tb) this.byKey.delete(tb.key);
       tb.dead = true;
       this.invalidated++;
       if (tb.idx === 0) continue;

@@ -63,6 +63,10 @@ export interface TbSource {
   runs: TbRun[];
   /** Low 32 bits of the fetch TLB addend the block was translated under. */
   addendLo: number;
+  /** The same for the next page, when a run ends with an instruction straddling into it, and
+   * that page's host page (tb-cache.ts watches it for writes). */
+  nextAddendLo?: number;
+  nextHostPage?: number;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -72,14 +76,16 @@ export const REGION_MAX_INSNS = 256;
 const REGION_MAX_RUNS = 48;
 
 /**
- * Decode a block at `pc` whose bytes are read by `read16(i)` (the halfword at pc + 2*i, or -1
- * past the page). Returns [] when not even the first instruction lies wholly in the page.
+ * Decode a block at `pc` whose bytes are read by `read16(i)` (the halfword at pc + 2*i; -1 past
+ * the page, except the next page's first halfword when its mapping is known: an instruction
+ * straddling the two pages then ends the run). Returns [] when there is no first instruction.
  */
 export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS,
   stopAt?: ReadonlySet<bigint>): TbInsn[] {
   const out: TbInsn[] = [];
+  const inPage = (0x1000 - Number(pc & 0xfffn)) >> 1;
   let h = 0;
-  while (out.length < maxInsns) {
+  while (out.length < maxInsns && h < inPage) {
     if (h && stopAt?.has(pc + BigInt(h * 2))) break;
     const lo = read16(h);
     if (lo < 0) break;
@@ -98,6 +104,9 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
   return out;
 }
 
+/** The instruction's last halfword is on the next page. */
+export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.word & 3) === 3;
+
 /** Static target of a branch or jal, else null. */
 function staticTarget(ins: TbInsn): bigint | null {
   if (!ins.row || !HAS_STATIC_TARGET.has(ins.row.trans)) return null;
@@ -114,7 +123,8 @@ function fallThrough(run: TbInsn[]): bigint | null {
  * The region of page-mates `seeds` (hot pcs of one page): their runs, then (breadth first,
  * within `maxInsns` decoded instructions) the runs at static targets, fall-through pcs and
  * return addresses in the same page, each a possible entry. `read16Page(h)` reads the halfword
- * at page offset 2*h (-1 outside the page). A second pass cuts every run before the next run's
+ * at page offset 2*h (-1 outside the page; h = 2048 may read the next page, see decodeTb). A
+ * second pass cuts every run before the next run's
  * start, so a loop head inside a run becomes its own run and code is not repeated. Runs are in
  * pc order (most branches between them are then forward). maxInsns <= maxRun (one-insn-per-tb,
  * -d nochain) gives the seeds' runs alone. `target(pc)` says what the profile knows of a pc:
@@ -276,6 +286,33 @@ class TbContext extends DisasContext {
     if (this.cur) { fb.i32Const(j); fb.set(this.cur); }
     fb.br(this.loopTop);
   }
+  /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
+   * instructions). */
+  fetchTlb: Local | null = null;
+  nextAddendLo: number | undefined;
+  /** Before an instruction straddling into the next page: that page must still be mapped as
+   * at translation. A missing entry is filled (xlate; a fault is the fetch's, raised at this
+   * instruction: status 1); a different mapping leaves for the interpreter (MISS, state exact). */
+  checkNextPage(): void {
+    const fb = this.fb;
+    const next = (this.curPc & ~0xfffn) + 0x1000n;
+    if (this.nextAddendLo === undefined || !this.fetchTlb) throw new Error('translate-block: straddling insn without a next page');
+    const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(next & 0xffffffffn)) * TLB_ENTRY_BYTES;
+    const mismatch = () => {
+      fb.get(this.fetchTlb as Local); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, next)); fb.i64Ne();
+      fb.get(this.fetchTlb as Local); fb.i32Load(off + 8); fb.i32Const(this.nextAddendLo as number); fb.i32Ne(); fb.i32Or();
+    };
+    mismatch();
+    fb.if_();
+    this.syncForHelper();
+    fb.i32Const(Number(next & 0xffffffffn) | 0); fb.i32Const(Number(BigInt.asIntN(32, next >> 32n)));
+    fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(this.h.xlate);
+    fb.i32Const(-1); fb.i32Eq();
+    fb.if_(); this.flushGprs(); fb.i32Const(1); fb.return_(); fb.end();
+    mismatch();
+    fb.if_(); this.flushGprs(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
+    fb.end();
+  }
 }
 
 /** Build one module whose instantiation stores the blocks of `tbs` at table[tbBase + i]. */
@@ -310,7 +347,8 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
-  emitPrologue(fb, h, env, tb, tlbData);
+  const fetchTlb = fb.local(I32);
+  emitPrologue(fb, h, env, tb, tlbData, fetchTlb);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
 
   const runs = tb.runs;
@@ -354,6 +392,8 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   }
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, instret0,
     entryInstret, nextPc, regs, runPcs, runIndex, runLabels, cur);
+  ctx.fetchTlb = fetchTlb;
+  ctx.nextAddendLo = tb.nextAddendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
   runs.forEach((run, i) => {
@@ -374,11 +414,10 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
  * (flushed by sfence.vma or a satp write) is filled here through the xlate helper at state.pc,
  * as the interpreter's fetch would (a fault is raised the same way: status 1); a different
  * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
-function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local): void {
+function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local): void {
   const page = tb.pc & ~0xfffn;
   const slot = tlbSlot(Number(tb.pc & 0xffffffffn));
   const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
-  const e = fb.local(I32);
   const mismatch = () => {
     fb.get(e); fb.i64Load(fetchOff); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
     fb.get(e); fb.i32Load(fetchOff + 8); fb.i32Const(tb.addendLo); fb.i32Ne(); fb.i32Or();
@@ -396,7 +435,6 @@ function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource,
   fb.end();
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
-  fb.release(e);
 }
 
 /** One run's instructions; every path out of it branches (exit, restart or another run). */
@@ -412,6 +450,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
     ctx.staticTarget = staticTarget(ins);
+    if (straddles(ins)) ctx.checkNextPage();
     if (canBeIllegal(row)) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
