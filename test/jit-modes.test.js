@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, INITRD, kernelImage, hasTool, runNode } from './system-helpers.js';
@@ -63,5 +64,29 @@ test('self-modifying code in user mode matches qemu-riscv64', { skip: !haveCross
     assert.equal(r.out, want.stdout, `output with ${JSON.stringify(env)}`);
     // The rewritten code itself was translated (addi a0,a0,N at the start of a block).
     assert.match(readFileSync(log, 'utf8'), /addi\s+a0,\s*a0,\s*4[0-9]\b/);
+  }
+});
+
+test('-d exec traces block starts in QEMU\'s format, from the same entry as qemu-riscv64', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-exec-'));
+  try {
+    const bb = join(dir, 'busybox');
+    writeFileSync(bb, gunzipSync(readFileSync(join(ROOT, 'images', 'busybox.gz'))), { mode: 0o755 });
+    const log = join(dir, 'exec.log');
+    const r = await runNode([join(ROOT, 'dist', 'cli', 'riscv64.js'), '-d', 'exec', '-D', log, bb, 'echo', 'traced'], {}, 60_000);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'traced\n');
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    assert.ok(lines.length > 1000, `${lines.length} trace lines`);
+    for (const l of lines) assert.match(l, /^Trace 0: 0x[0-9a-f]+ \[0{16}\/[0-9a-f]{16}\/[0-9a-f]{8}\/0{8}\] $/);
+    assert.ok(lines.some((l) => !l.startsWith('Trace 0: 0x0 ')), 'translated blocks are traced too');
+    if (hasTool('qemu-riscv64')) {
+      const qlog = join(dir, 'qemu.log');
+      spawnSync('qemu-riscv64', ['-d', 'exec,nochain', '-D', qlog, bb, 'echo', 'traced']);
+      const pcOf = (l) => l.split('/')[1];
+      assert.equal(pcOf(lines[0]), pcOf(readFileSync(qlog, 'utf8').split('\n')[0]), 'first block: the ELF entry');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -10,6 +10,7 @@ import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
 import { TBCache } from './tb-cache.js';
 import { MEMOP_RVC } from './translate.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
+import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { riscvCsrrw } from './csr.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
@@ -24,11 +25,14 @@ export interface RISCVCPUOptions {
   rdtime: () => bigint;
 }
 
-let interpModule: WebAssembly.Module | null = null;
-/** The interpreter is generated and compiled once per process (thread) and shared by harts. */
+const interpModules = new Map<boolean, WebAssembly.Module>();
+/** The interpreter is generated and compiled once per process (thread) and shared by harts;
+ * with -d exec, a variant whose dispatcher reports each translated block. */
 export function riscvInterpreterModule(): WebAssembly.Module {
-  if (!interpModule) interpModule = new WebAssembly.Module(buildInterpreter());
-  return interpModule;
+  const logExec = qemuLogEnabled(LogMask.CPU_LOG_EXEC);
+  let m = interpModules.get(logExec);
+  if (!m) interpModules.set(logExec, (m = new WebAssembly.Module(buildInterpreter(logExec))));
+  return m;
 }
 
 /** Helper statuses seen by generated code. */
@@ -99,6 +103,13 @@ class TcgRuntime {
           (helperFp(cpu().env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
         fetchSlow: () => riscvFetchSlow(cpu().env),
         restart: (status: number) => cpu().onRestart(status),
+        // QEMU's "Trace cpu: host-pointer [cs_base/pc/flags/cflags]"; ours: the block's table
+        // index (0: the interpreter runs it), flags = the privilege level.
+        logExec: (lo: number, hi: number, idx: number) => {
+          const env = cpu().env;
+          const pc = ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16).padStart(16, '0');
+          qemuLog(`Trace ${env.hartid}: 0x${idx.toString(16)} [0000000000000000/${pc}/${env.priv.toString(16).padStart(8, '0')}/00000000] \n`);
+        },
       },
     };
     const inst = new WebAssembly.Instance(riscvInterpreterModule(), this.imports);
@@ -129,7 +140,7 @@ export class RISCVCPU implements RISCVHart {
   private readonly threshold: number;
   /** Instructions run since a block got hot (and waits for its batch). */
   private hotWait = 0;
-  private readonly batchInsns = tcgOptions.batchInsns;
+  private readonly batchInsns = qemuLogEnabled(LogMask.CPU_LOG_EXEC) ? 1 : tcgOptions.batchInsns;
 
   constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
     const env = (this.env = new CPURISCVState(as, base, hartid));
@@ -137,7 +148,8 @@ export class RISCVCPU implements RISCVHart {
     this.i32 = new Int32Array(as.memory.buffer);
     this.rt = runtimeOf(as);
     this.rt.envs.push(env);
-    this.threshold = tcgOptions.enabled ? tcgOptions.threshold : 0;
+    // -d exec traces translated blocks: everything is translated then, so the trace is complete.
+    this.threshold = !tcgOptions.enabled ? 0 : qemuLogEnabled(LogMask.CPU_LOG_EXEC) ? 1 : tcgOptions.threshold;
     env.set32('tb_threshold', this.threshold);
   }
 

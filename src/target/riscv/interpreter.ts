@@ -41,12 +41,15 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['fp', [I32, I32, I32, I32, I32, I32], [I32]],
   ['fetchSlow', [], [I32]],
   ['restart', [I32], [I32]],
+  // -d exec: (pc lo, pc hi, table index; 0 = interpreted) at every block start.
+  ['logExec', [I32, I32, I32], []],
 ];
 
 /** run()'s return value when the hot queue is full: cpu.ts compiles it and calls run() again. */
 export const EXIT_COMPILE = 100;
 
-export function buildInterpreter(): Uint8Array {
+/** logExec: the dispatcher reports every block start, translated or not (-d exec). */
+export function buildInterpreter(logExec = false): Uint8Array {
   const mb = new ModuleBuilder();
   const imp: Record<string, number> = {};
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('env', name, p, r);
@@ -67,11 +70,12 @@ export function buildInterpreter(): Uint8Array {
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, fp: imp.fp, ...rvm,
   };
-  emitRun(fb, h, imp.fetchSlow, imp.restart, tbType);
+  emitRun(fb, h, imp.fetchSlow, imp.restart, tbType, logExec ? imp.logExec : -1);
   return mb.bytes();
 }
 
-function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number, tbType: number): void {
+function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number, tbType: number,
+  logExec: number): void {
   const env = fb.param(0), budget = fb.param(1);
   const pc = fb.local(I64), insn = fb.local(I32), rem = fb.local(I32), synced = fb.local(I32);
   const status = fb.local(I32), fpage = fb.local(I64), fbase = fb.local(I32);
@@ -109,7 +113,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(boundary);
   fb.if_();
   fb.i32Const(0); fb.set(boundary);
-  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0 });
+  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0, logExec });
   fb.end();
   emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
 
@@ -199,6 +203,8 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
 interface DispatchLocals {
   fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: Local; status: Local; boundary: Local;
   restart: Label; next: Label; tbType: number; ctx: DisasContext;
+  /** Import index of logExec, or -1. */
+  logExec: number;
 }
 
 /**
@@ -214,6 +220,14 @@ interface DispatchLocals {
  *     if (++e.count == threshold) queue pc in tb_hot; full -> return EXIT_COMPILE
  *   }
  */
+/** -d exec: report the block about to run at pc (table index, 0 = interpreted). */
+function logExec(d: DispatchLocals, idx: Local): void {
+  if (d.logExec < 0) return;
+  const fb = d.fb;
+  fb.get(d.pc); fb.i32WrapI64(); fb.get(d.pc); fb.i64Const(32); fb.i64ShrU(); fb.i32WrapI64(); fb.get(idx);
+  fb.call(d.logExec);
+}
+
 function emitDispatch(d: DispatchLocals): void {
   const { fb, env, pc, rem, synced, status } = d;
   const jc = fb.local(I32), idx = fb.local(I32), st = fb.local(I32), n = fb.local(I32);
@@ -236,6 +250,7 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   fb.get(env); fb.get(rem); fb.i32Store(STATE.budget.offset);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.set(i0);
+  logExec(d, idx);
   // A translated entry keeps its run index in the count field (counting is over for it).
   fb.get(env); fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.set(i0);
@@ -260,6 +275,7 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(st); fb.set(status); fb.br(d.restart);
   fb.end();
   // Cold: count, and queue the pc for compilation at the threshold.
+  logExec(d, idx);
   fb.get(jc); fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 12); fb.i32Const(1); fb.i32Add(); fb.tee(n);
   fb.i32Store(STATE.tb_jmp.offset + 12);
   fb.get(n); fb.get(env); fb.i32Load(STATE.tb_threshold.offset); fb.i32Eq();

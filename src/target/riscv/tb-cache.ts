@@ -101,7 +101,7 @@ export class TBCache {
     if (batch.length === 0) return;
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
     const srcs = batch.map((b) => b.src);
-    const bytes = buildTbModule(srcs, !qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN));
+    const bytes = buildTbModule(srcs, !this.noChain());
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
       qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
@@ -204,6 +204,11 @@ export class TBCache {
     const straddle = runs.some((r) => r.insns.some(straddles));
     return { pc: runs[0].pc, runs, addendLo, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
+  }
+
+  /** -d nochain, or exec (every block entered through the dispatcher, which logs it). */
+  private noChain(): boolean {
+    return qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) || qemuLogEnabled(LogMask.CPU_LOG_EXEC);
   }
 
   /** Times env's interpreter reached pc as a block start (0 when its jump cache forgot it). */
