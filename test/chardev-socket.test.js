@@ -158,6 +158,11 @@ for (const fdmon of ['io_uring', 'poll']) {
       let m = await Client.connect({ path: mon });
       await m.expect(/QEMU 10\.2\.0 monitor - type 'help' for more information\r?\n\(qemu\) /, 10_000);
       assert.equal(await m.hmp('info status'), 'VM status: running');
+      // The boot translated hot code: info jit reports blocks and the share they ran.
+      const jit = await m.hmp('info jit');
+      assert.match(jit, /^Translation buffer state:/, jit);
+      const tbs = /TB count\s+(\d+)/.exec(jit), ins = /translated insns\s+(\d+) of (\d+) retired/.exec(jit);
+      assert.ok(tbs && Number(tbs[1]) > 0 && ins && BigInt(ins[1]) > 0n && BigInt(ins[1]) < BigInt(ins[2]), jit);
       assert.equal(await m.hmp('stop'), '');
       await m.close();
       m = await Client.connect({ path: mon }); // a new client gets the banner again

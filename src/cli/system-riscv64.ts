@@ -198,6 +198,7 @@ async function main(argv: string[]): Promise<number> {
       },
       reset: () => void resetSystem(),
       quit: () => quit(0),
+      jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
     });
   }
   if (driveRing) registerRamWithIoUring(machine);

@@ -1,4 +1,4 @@
-// A minimal HMP monitor on the mux (Ctrl-A c): info status, stop, cont, system_reset, quit.
+// A minimal HMP monitor on the mux (Ctrl-A c): info status, info jit, stop, cont, system_reset, quit.
 // The full monitor (QMP/HMP) lives in src/monitor/ when it exists; this one keeps the
 // console escape useful meanwhile.
 import type { ChrEvent, Chardev } from '../chardev/char.js';
@@ -11,6 +11,8 @@ export interface MonitorVM {
   cont(): void;
   reset(): void;
   quit(): void;
+  /** `info jit` text (the translator's state). */
+  jitInfo?(): string;
 }
 
 const MAX_LINE = 1024;
@@ -71,15 +73,16 @@ export class MiniMonitor implements MuxFrontend {
     switch (cmd) {
       case '': return;
       case 'help': case '?':
-        this.out('cont|c -- resume emulation\ninfo status -- show the current VM status\nquit|q -- quit the emulator\n' +
-          'stop|s -- stop emulation\nsystem_reset -- reset the system\n');
+        this.out('cont|c -- resume emulation\ninfo jit -- show dynamic compiler info\ninfo status -- show the current VM status\n' +
+          'quit|q -- quit the emulator\nstop|s -- stop emulation\nsystem_reset -- reset the system\n');
         return;
       case 'info status': this.out(`VM status: ${this.vm.status()}\n`); return;
+      case 'info jit': this.out(this.vm.jitInfo?.() ?? 'no translator\n'); return;
       case 'stop': case 's': this.vm.stop(); return;
       case 'cont': case 'c': this.vm.cont(); return;
       case 'system_reset': this.vm.reset(); return;
       case 'quit': case 'q': this.vm.quit(); return;
-      case 'info': this.out('info status -- show the current VM status\n'); return;
+      case 'info': this.out('info jit -- show dynamic compiler info\ninfo status -- show the current VM status\n'); return;
     }
     this.out(`unknown command: '${cmd.split(/\s+/)[0]}'\n`);
   }

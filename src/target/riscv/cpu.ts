@@ -158,6 +158,13 @@ export class RISCVCPU implements RISCVHart {
   /** The translated-block cache this hart uses (shared by the harts of its memory). */
   get tbCache(): TBCache { return this.rt.tbs; }
 
+  jitInfo(): string {
+    const insns = this.rt.envs.reduce((n, e) => n + e.get64('instret'), 0n);
+    const inTbs = this.rt.envs.reduce((n, e) => n + e.get64('tb_insns'), 0n);
+    const pct = insns ? Number((inTbs * 1000n) / insns) / 10 : 0;
+    return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n`;
+  }
+
   /** A helper's status (op_helper.ts's HelperStatus) as generated code sees it. */
   status(s: number): number {
     if (s === HelperStatus.WFI) return St.EXIT + CpuExit.WFI;

@@ -41,4 +41,6 @@ export interface RISCVHart {
   run(budget: number): CpuExit;
   /** True when an enabled interrupt is pending (wakes a hart in WFI). */
   hasPendingInterrupt(): boolean;
+  /** HMP `info jit`: the translator's state (shared by the harts of one memory). */
+  jitInfo?(): string;
 }

@@ -65,6 +65,19 @@ export class TBCache {
 
   get hasCode(): boolean { return this.pages.size !== 0; }
 
+  /** HMP `info jit`, in the layout of QEMU's dump_exec_info. */
+  info(): string {
+    const pad = (k: string) => k.padEnd(20);
+    return 'Translation buffer state:\n' +
+      `${pad('gen code size')}${this.codeBytes}/${this.maxCodeBytes}\n` +
+      `${pad('TB count')}${this.translated} (${this.translatedRuns} entries)\n` +
+      `${pad('live modules')}${this.liveModules}\n` +
+      `${pad('code pages')}${this.pages.size}\n` +
+      '\nStatistics:\n' +
+      `${pad('TB flush count')}${this.flushes}\n` +
+      `${pad('TB invalidate count')}${this.invalidated}\n`;
+  }
+
   /** Move env's queue of hot pcs (filled by its dispatcher) to the batch being collected. */
   collect(env: CPURISCVState): void {
     const n = Math.min(env.get32('tb_hot_n'), TB_HOT_MAX);
