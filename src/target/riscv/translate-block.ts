@@ -294,24 +294,12 @@ class TbContext extends DisasContext {
    * at translation. A missing entry is filled (xlate; a fault is the fetch's, raised at this
    * instruction: status 1); a different mapping leaves for the interpreter (MISS, state exact). */
   checkNextPage(): void {
-    const fb = this.fb;
     const next = (this.curPc & ~0xfffn) + 0x1000n;
     if (this.nextAddendLo === undefined || !this.fetchTlb) throw new Error('translate-block: straddling insn without a next page');
-    const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(next & 0xffffffffn)) * TLB_ENTRY_BYTES;
-    const mismatch = () => {
-      fb.get(this.fetchTlb as Local); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, next)); fb.i64Ne();
-      fb.get(this.fetchTlb as Local); fb.i32Load(off + 8); fb.i32Const(this.nextAddendLo as number); fb.i32Ne(); fb.i32Or();
-    };
-    mismatch();
-    fb.if_();
-    this.syncForHelper();
-    fb.i32Const(Number(next & 0xffffffffn) | 0); fb.i32Const(Number(BigInt.asIntN(32, next >> 32n)));
-    fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(this.h.xlate);
-    fb.i32Const(-1); fb.i32Eq();
-    fb.if_(); this.flushGprs(); fb.i32Const(1); fb.return_(); fb.end();
-    mismatch();
-    fb.if_(); this.flushGprs(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
-    fb.end();
+    emitFetchMappingCheck(this.fb, this.h, this.fetchTlb, next, this.nextAddendLo, () => {
+      this.syncForHelper();
+      this.fb.i32Const(Number(next & 0xffffffffn) | 0); this.fb.i32Const(Number(BigInt.asIntN(32, next >> 32n)));
+    }, (status) => { this.flushGprs(); this.fb.i32Const(status); this.fb.return_(); });
   }
 }
 
@@ -415,26 +403,36 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
  * as the interpreter's fetch would (a fault is raised the same way: status 1); a different
  * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
 function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local): void {
-  const page = tb.pc & ~0xfffn;
-  const slot = tlbSlot(Number(tb.pc & 0xffffffffn));
-  const fetchOff = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + slot * TLB_ENTRY_BYTES;
-  const mismatch = () => {
-    fb.get(e); fb.i64Load(fetchOff); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
-    fb.get(e); fb.i32Load(fetchOff + 8); fb.i32Const(tb.addendLo); fb.i32Ne(); fb.i32Or();
-  };
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.set(e);
-  mismatch();
-  fb.if_();
-  fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
-  fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(h.xlate);
-  fb.i32Const(-1); fb.i32Eq();
-  fb.if_(); fb.i32Const(1); fb.return_(); fb.end();
-  mismatch();
-  fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end();
-  fb.end();
+  emitFetchMappingCheck(fb, h, e, tb.pc & ~0xfffn, tb.addendLo, () => {
+    fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
+  }, (status) => { fb.i32Const(status); fb.return_(); });
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
+}
+
+/**
+ * The fetch TLB entry of `page` (entries at fetchTlb, this mmu index's) must hold the mapping
+ * (addend) a block was translated under. A missing one is filled through xlate at the address
+ * `pushVa` pushes (as i32 halves; a fault is raised as the fetch's: leave(1)); a different one
+ * leaves with MISS.
+ */
+function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local, page: bigint, addendLo: number,
+  pushVa: () => void, leave: (status: number) => void): void {
+  const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
+  const mismatch = () => {
+    fb.get(fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+    fb.get(fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
+  };
+  mismatch();
+  fb.if_();
+  pushVa(); fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(h.xlate);
+  fb.i32Const(-1); fb.i32Eq();
+  fb.if_(); leave(1); fb.end();
+  mismatch();
+  fb.if_(); leave(TB_MISS); fb.end();
+  fb.end();
 }
 
 /** One run's instructions; every path out of it branches (exit, restart or another run). */
