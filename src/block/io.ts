@@ -20,22 +20,28 @@ async function withRmwLock<T>(bs: BlockDriverState, fn: () => Promise<T>): Promi
   try { return await fn(); } finally { release(); }
 }
 
-/** Requests that need no alignment work go straight to the driver (no async frame of ours:
- * this is every guest and bench request); errors still come back as rejections. */
-export function bdrvPread(bs: BlockDriverState, offset: number, buf: Uint8Array): Promise<void> {
+/** A non-empty, valid request the driver takes as it is (aligned): every guest and bench
+ * request. These go straight to the driver with no async frame of ours. */
+function isDirect(bs: BlockDriverState, offset: number, bytes: number): boolean {
   const align = bs.requestAlignment;
-  if (buf.length > 0 && offset >= 0 && Number.isSafeInteger(offset + buf.length) &&
-      (align <= 1 || (offset % align === 0 && buf.length % align === 0))) {
-    try { return bs.preadv(offset, buf); } catch (e) { return Promise.reject(e); }
-  }
-  return bdrvPreadSlow(bs, offset, buf);
+  return bytes > 0 && offset >= 0 && Number.isSafeInteger(offset + bytes) &&
+    (align <= 1 || (offset % align === 0 && bytes % align === 0));
 }
 
+/** Run a driver call; a synchronous throw comes back as a rejection like any other error. */
+function direct(call: () => Promise<void>): Promise<void> {
+  try { return call(); } catch (e) { return Promise.reject(e); }
+}
+
+export function bdrvPread(bs: BlockDriverState, offset: number, buf: Uint8Array): Promise<void> {
+  return isDirect(bs, offset, buf.length) ? direct(() => bs.preadv(offset, buf)) : bdrvPreadSlow(bs, offset, buf);
+}
+
+/** Empty, invalid or unaligned reads: the last go through an aligned bounce buffer. */
 async function bdrvPreadSlow(bs: BlockDriverState, offset: number, buf: Uint8Array): Promise<void> {
   checkRange(bs, offset, buf.length);
   if (buf.length === 0) return;
   const align = bs.requestAlignment;
-  if (align <= 1 || (offset % align === 0 && buf.length % align === 0)) return bs.preadv(offset, buf);
   const start = offset - (offset % align);
   const end = Math.ceil((offset + buf.length) / align) * align;
   const bounce = new Uint8Array(end - start);
@@ -44,20 +50,16 @@ async function bdrvPreadSlow(bs: BlockDriverState, offset: number, buf: Uint8Arr
 }
 
 export function bdrvPwrite(bs: BlockDriverState, offset: number, buf: Uint8Array, flags = 0): Promise<void> {
-  const align = bs.requestAlignment;
-  if (buf.length > 0 && offset >= 0 && Number.isSafeInteger(offset + buf.length) && !bs.readOnly &&
-      (align <= 1 || (offset % align === 0 && buf.length % align === 0))) {
-    try { return bs.pwritev(offset, buf, flags); } catch (e) { return Promise.reject(e); }
-  }
-  return bdrvPwriteSlow(bs, offset, buf, flags);
+  return !bs.readOnly && isDirect(bs, offset, buf.length) ? direct(() => bs.pwritev(offset, buf, flags))
+    : bdrvPwriteSlow(bs, offset, buf, flags);
 }
 
+/** Read-only nodes, empty, invalid or unaligned writes: the last as read-modify-write. */
 async function bdrvPwriteSlow(bs: BlockDriverState, offset: number, buf: Uint8Array, flags: number): Promise<void> {
   checkRange(bs, offset, buf.length);
   if (bs.readOnly) throw new QemuError('Block node is read-only');
   if (buf.length === 0) return;
   const align = bs.requestAlignment;
-  if (align <= 1 || (offset % align === 0 && buf.length % align === 0)) return bs.pwritev(offset, buf, flags);
   await withRmwLock(bs, async () => {
     const start = offset - (offset % align);
     const end = Math.ceil((offset + buf.length) / align) * align;

@@ -191,8 +191,8 @@ export class TBCache {
   }
   /** Start pc's execution count again (it gets queued at the threshold once more). */
   private recount(env: CPURISCVState, pc: bigint): void {
-    const i = this.jmpEntry(env, pc) >> 2;
-    if (this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 2] === 0) this.i32[i + 3] = 0;
+    const i = this.jmpHolding(env, pc);
+    if (i >= 0 && this.i32[i + 2] === 0) this.i32[i + 3] = 0;
   }
 
   private decode(env: CPURISCVState, seeds: bigint[], page: number, addendLo: number): TbSource | null {
@@ -226,9 +226,8 @@ export class TBCache {
 
   /** Times env's interpreter reached pc as a block start (0 when its jump cache forgot it). */
   private execCount(env: CPURISCVState, pc: bigint): number {
-    const i = this.jmpEntry(env, pc) >> 2;
-    if (this.i32[i] !== (Number(pc & 0xffffffffn) | 0) || this.i32[i + 1] !== Number(BigInt.asIntN(32, pc >> 32n))) return 0;
-    return this.i32[i + 2] === 0 ? this.i32[i + 3] : 0;
+    const i = this.jmpHolding(env, pc);
+    return i >= 0 && this.i32[i + 2] === 0 ? this.i32[i + 3] : 0;
   }
 
   /** n consecutive table slots (slots of dropped blocks come back only with a flush). */
@@ -241,11 +240,15 @@ export class TBCache {
 
   /** env's jump cache entry for pc (when it holds pc) runs region idx from run `entry`. */
   private install(env: CPURISCVState, pc: bigint, idx: number, entry: number): void {
-    const e = this.jmpEntry(env, pc);
-    const i = e >> 2;
-    if (this.i32[i] !== (Number(pc & 0xffffffffn) | 0) || this.i32[i + 1] !== Number(BigInt.asIntN(32, pc >> 32n))) return;
+    const i = this.jmpHolding(env, pc);
+    if (i < 0) return;
     this.i32[i + 2] = idx;
     this.i32[i + 3] = entry;
+  }
+  /** i32 index of env's jump cache entry for pc when it holds pc (its tag), else -1. */
+  private jmpHolding(env: CPURISCVState, pc: bigint): number {
+    const i = this.jmpEntry(env, pc) >> 2;
+    return this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 1] === Number(BigInt.asIntN(32, pc >> 32n)) ? i : -1;
   }
   private jmpEntry(env: CPURISCVState, pc: bigint): number {
     const lo = Number(pc & 0xffffffffn);
