@@ -435,6 +435,25 @@ static napi_value Fallocate(napi_env env, napi_callback_info info) {
   return result(env, fallocate(fd, mode, (off_t)off, (off_t)len));
 }
 
+/* ofdLock(fd, cmd, type, start, len): QEMU file-posix's image locking on open file description
+ * locks. cmd 0 = F_OFD_SETLK (type 0 = F_RDLCK, 1 = F_WRLCK, 2 = F_UNLCK), cmd 1 = F_OFD_GETLK
+ * (returns 1 when another description holds a conflicting lock of `type`, else 0); -errno. */
+static napi_value OfdLock(napi_env env, napi_callback_info info) {
+  ARGS(5); INT(0, fd); INT(1, cmd); INT(2, type);
+  double start, len;
+  if (get_double(env, argv[3], &start) || get_double(env, argv[4], &len)) return NULL;
+  static const short types[] = { F_RDLCK, F_WRLCK, F_UNLCK };
+  if (type < 0 || type > 2 || (cmd != 0 && cmd != 1)) return num(env, -EINVAL);
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)start;
+  fl.l_len = (off_t)len;
+  fl.l_type = types[type];
+  if (fcntl(fd, cmd == 0 ? F_OFD_SETLK : F_OFD_GETLK, &fl) < 0) return num(env, -errno);
+  return num(env, cmd == 1 && fl.l_type != F_UNLCK ? 1 : 0);
+}
+
 /* The system emulator's portable fd monitor (QEMU's fdmon-poll role, on libuv's own poll):
  * fdWatch(fd, events, cb(status, revents)) -> handle; fdWatchSet(handle, events) changes the
  * events (0 stops); fdWatchClose(handle) stops and frees. events/revents: 1 = readable,
@@ -526,7 +545,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("timerfdGettime", TimerfdGettime), FN("memfdCreate", MemfdCreate), FN("pipe2", Pipe2),
     FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
-    FN("lseekData", LseekData), FN("fallocate", Fallocate),
+    FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

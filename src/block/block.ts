@@ -91,7 +91,8 @@ export async function bdrvOpen(opts: BlockOptions, flags: BdrvOpenFlags, env: Bd
   if (driverName === undefined && probe) {
     const filename = opts.get('filename') ?? opts.get('file');
     if (filename === undefined) throw new QemuError("A block device must be specified for \"file\"");
-    const proto = await bdrvOpen(new Map([['driver', 'file'], ['filename', filename]]), { ...f, readOnly: true }, env);
+    // The probe reads block 0 sharing everything; the locks come with the real open below.
+    const proto = await bdrvOpen(new Map([['driver', 'file'], ['filename', filename]]), { ...f, readOnly: true, forceShare: true }, env);
     const header = new Uint8Array(Math.min(PROBE_BYTES, proto.getLength()));
     await proto.preadv(0, header);
     await proto.close();
@@ -147,7 +148,7 @@ function makeContext(opts: BlockOptions, flags: BdrvOpenFlags, env: BdrvOpenEnv,
     nodeName,
     warn: (m) => env.warn(m),
     subOptions: (prefix) => subOptions(opts, prefix),
-    openFile: () => openChildFile(opts, flags, env),
+    openFile: (role = 'metadata') => openChildFile(opts, { ...flags, fileRole: role }, env),
     openBacking: (rec) => openChildBacking(opts, flags, env, rec),
   };
 }
@@ -161,6 +162,8 @@ async function openChildFile(opts: BlockOptions, flags: BdrvOpenFlags, env: Bdrv
     return bdrvOpen(new Map([['driver', 'file'], ['filename', ref]]), flags, env);
   }
   if (sub.size === 0) throw new QemuError('A block device must be specified for "file"');
+  // file=NAME with file.* options (file.locking=off, file.aio=...): NAME is file.filename.
+  if (ref !== undefined && !sub.has('filename') && !namedNodes.has(ref)) sub.set('filename', ref);
   if (!sub.has('driver')) sub.set('driver', 'file');
   return bdrvOpen(sub, flags, env);
 }
@@ -169,7 +172,10 @@ async function openChildBacking(opts: BlockOptions, flags: BdrvOpenFlags, env: B
   rec: { filename: string; format: string; base?: string }): Promise<BlockDriverState | null> {
   const ref = opts.get('backing');
   const sub = subOptions(opts, 'backing.');
-  const bflags = { ...flags, readOnly: true, check: false };
+  // A backing file is only read; it is shared as far as its user shares writes (QEMU's cow perms).
+  const WRITE = 0x2, CONSISTENT_READ_AND_WRITE_UNCHANGED = 0x5, ALL = 0xf;
+  const consumerShared = flags.consumerShared === undefined || (flags.consumerShared & WRITE) ? ALL : CONSISTENT_READ_AND_WRITE_UNCHANGED;
+  const bflags: BdrvOpenFlags = { ...flags, readOnly: true, check: false, consumerShared, fileRole: undefined };
   if (ref !== undefined && sub.size === 0) {
     if (ref === '' || ref === 'null') return null;
     const node = namedNodes.get(ref);

@@ -26,6 +26,13 @@ export interface BdrvOpenFlags {
   noBacking: boolean;
   /** Image is being checked/repaired: qcow2 opens it even with the corrupt bit set. */
   check: boolean;
+  /**
+   * Image locking (QEMU's permission graph, flattened): the permissions the image's user shares
+   * with other processes (BLK_PERM_* bits; undefined = all, as a qemu-img BlockBackend), and
+   * whether the file node stores a format's metadata (then write and resize are never shared).
+   */
+  consumerShared?: number;
+  fileRole?: 'filtered' | 'metadata';
 }
 
 export const defaultOpenFlags = (): BdrvOpenFlags => ({
@@ -214,7 +221,7 @@ export interface BdrvOpenContext {
   flags: BdrvOpenFlags;
   nodeName: string;
   /** Open the `file` child from the "file" / "file.*" options. Formats store their bytes there. */
-  openFile(): Promise<BlockDriverState>;
+  openFile(role?: 'filtered' | 'metadata'): Promise<BlockDriverState>;
   /**
    * Open the backing child from "backing" / "backing.*" options, else the name recorded in
    * the image (relative to `base`, this image's file name), unless flags.noBacking; null when none.

@@ -61,7 +61,7 @@ export const bdrvRaw: BlockDriver = {
   probe: () => 1,
   runtimeOptions: ['offset', 'size'],
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
-    const child = await ctx.openFile();
+    const child = await ctx.openFile('filtered');
     const o = ctx.options;
     const offset = o.has('offset') ? parseSize('offset', o.get('offset') as string) : 0;
     const size = o.has('size') ? parseSize('size', o.get('size') as string) : null;

@@ -218,6 +218,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   let serialText: string | undefined;
   let monitorText: string | undefined;
   let display: string | undefined;
+  let snapshot = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('-')) {
@@ -233,10 +234,9 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
         case 'S': cfg.startPaused = true; break;
         case 'version': cfg.action = 'version'; return cfg;
         case 'h': case 'help': cfg.action = 'help'; return cfg;
-        case 'snapshot': break; // every drive gets snapshot=on below
+        case 'snapshot': snapshot = true; break; // every drive gets snapshot=on at the end
         case 'nodefaults': break;
       }
-      if (name === 'snapshot') cfg.drives.forEach((d) => d.opts.set('snapshot', 'on'));
       continue;
     }
     if (!WITH_ARG.has(name)) throw optError(arg, undefined, 'invalid option');
@@ -254,6 +254,8 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       throw e;
     }
   }
+  // -snapshot applies to every drive, given before or after it (a drive's own snapshot=off wins).
+  if (snapshot) cfg.drives.forEach((d) => { if (!d.opts.has('snapshot')) d.opts.set('snapshot', 'on'); });
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
   return cfg;

@@ -12,6 +12,7 @@ import { BlockBackendNode, DetectZeroes } from '../../block/block-backend-node.j
 import { registerCoreFormats } from '../../block/formats.js';
 import { bdrvFile, fileCreate } from './file-posix.js';
 import { qcryptoInitNode } from './crypto-node.js';
+import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec } from '../../block/qcow2-compress.js';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -137,7 +138,8 @@ export async function openDrive(opts: Map<string, string>, warn: WarnFn = defaul
   const discard = parseDiscard(opts.get('discard'));
   const detectZeroes = parseDetectZeroes(opts.get('detect-zeroes'), discard);
   const snapshot = parseBool('snapshot', opts.get('snapshot') ?? 'off');
-  const flags: BdrvOpenFlags = { ...defaultOpenFlags(), direct: cache.direct, noFlush: cache.noFlush, writeThrough: cache.writeThrough };
+  const flags: BdrvOpenFlags = { ...defaultOpenFlags(), direct: cache.direct, noFlush: cache.noFlush, writeThrough: cache.writeThrough,
+    consumerShared: DEVICE_SHARED };
   const ro = opts.get('readonly') ?? opts.get('read-only');
   if (ro !== undefined) flags.readOnly = parseBool('readonly', ro);
 
@@ -174,7 +176,7 @@ export async function blockdevAdd(opts: Map<string, string>, warn: WarnFn = defa
   if (!opts.has('node-name')) throw new QemuError("A -blockdev node needs node-name");
   const discard = parseDiscard(opts.get('discard'));
   blockdevFrontOpts.set(opts.get('node-name') as string, { discard, detectZeroes: parseDetectZeroes(opts.get('detect-zeroes'), discard) });
-  return bdrvOpen(new Map(opts), defaultOpenFlags(), { warn });
+  return bdrvOpen(new Map(opts), { ...defaultOpenFlags(), consumerShared: DEVICE_SHARED }, { warn });
 }
 
 const blockdevFrontOpts = new Map<string, { discard: 'ignore' | 'unmap'; detectZeroes: DetectZeroes }>();

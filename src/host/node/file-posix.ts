@@ -13,6 +13,7 @@ import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDri
 import { IoUringContext, UringOp, URING_RW_ASYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
 import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
 import { loadUserSys } from './user-sys.js';
+import { BlkPerm, filePerms, lockImage, parseLocking } from './file-lock.js';
 
 /** The native addon's file calls (native/tsqemu_sys.c): results, or -errno. */
 interface FileSys {
@@ -295,7 +296,7 @@ export class BDRVRawPosixState extends BlockDriverState {
 
 async function openHandle(filename: string, flags: BdrvOpenFlags, create = false): Promise<FileHandle> {
   let f = flags.readOnly ? C.O_RDONLY : C.O_RDWR;
-  if (create) f |= C.O_CREAT | C.O_TRUNC;
+  if (create) f |= C.O_CREAT; // truncated once the lock is ours (as QEMU's raw_co_create)
   if (flags.direct) f |= C.O_DIRECT;
   try {
     return await fsp.open(filename, f, 0o644);
@@ -320,7 +321,12 @@ export const bdrvFile: BlockDriver = {
   async open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
     const filename = ctx.options.get('filename');
     if (filename === undefined || filename === '') throw new QemuError("Parameter 'filename' is required");
+    const locking = parseLocking(ctx.options.get('locking'));
     const fh = await openHandle(filename, ctx.flags);
+    try {
+      const { perm, shared } = filePerms(ctx.flags);
+      lockImage(fh.fd, filename, perm, shared, locking, (m) => ctx.warn(m));
+    } catch (e) { await fh.close(); throw e; }
     const bs = await newState(fh, filename, ctx.flags);
     const errno = ctx.options.get('x-inject-errno');
     if (errno !== undefined) {
@@ -338,6 +344,11 @@ export const bdrvFile: BlockDriver = {
 /** Create (truncate) a file of `size` bytes and open it read-write. */
 export async function fileCreate(filename: string, prealloc: PreallocMode, size: number, flags: BdrvOpenFlags): Promise<BlockDriverState> {
   const fh = await openHandle(filename, { ...flags, readOnly: false, direct: false }, true);
+  try {
+    // Write and resize, sharing all but resize: an image in use by another process is refused.
+    lockImage(fh.fd, filename, BlkPerm.WRITE | BlkPerm.RESIZE, BlkPerm.ALL & ~BlkPerm.RESIZE, 'auto', () => undefined);
+    await fh.truncate(0);
+  } catch (e) { await fh.close(); throw e; }
   const bs = await newState(fh, filename, { ...flags, readOnly: false, direct: false });
   await bs.truncate(size, true, prealloc, false);
   return bs;
