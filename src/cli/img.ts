@@ -1,4 +1,5 @@
 // tsqemu-img: the qemu-img command line on the tsqemu block layer.
+import { internalErrorText } from '../host/node/fatal.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { QemuError } from '../qemu/error.js';
@@ -92,7 +93,6 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; }, (err: unknown) => {
   if (err instanceof QemuError) process.stderr.write(`${PROG}: ${err.message}\n`);
-  else if (process.env.TSQEMU_DEBUG) process.stderr.write(`${PROG}: ${(err as Error).stack}\n`);
-  else process.stderr.write(`${PROG}: ${err instanceof Error ? err.message : String(err)}\n`);
+  else process.stderr.write(internalErrorText(PROG, err));
   process.exitCode = 1;
 });

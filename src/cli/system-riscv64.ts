@@ -23,6 +23,8 @@ import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { openChardevs } from './system-chardev.js';
+import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
+import { strerror } from '../host/node/strerror.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -129,14 +131,22 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   setLogMask(cfg.logMask);
+  setFatalDebug(cfg.logMask !== 0);
   if (cfg.logFile !== undefined) {
-    const fd = fs.openSync(cfg.logFile, 'w');
+    let fd: number;
+    try {
+      fd = fs.openSync(cfg.logFile, 'w');
+    } catch (e) {
+      throw new QemuError(`Error opening logfile ${cfg.logFile}: ${strerror(e)}`);
+    }
     setLogSink((t) => fs.writeSync(fd, t));
   } else {
     setLogSink((t) => process.stderr.write(t));
   }
   const images = loadImages(cfg);
   const { devices, backends } = await openDrives(cfg);
+  // An internal error still flushes and closes the drives (a snapshot overlay is removed).
+  atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
 
@@ -167,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
     if (wasRunning) scheduler?.cont();
   };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
+  atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
     onShutdown: (code) => {
@@ -203,7 +214,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (driveRing) registerRamWithIoUring(machine);
   if (cfg.dumpdtb !== undefined) {
-    fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
+    try {
+      fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
+    } catch {
+      throw new QemuError(`qemu_fdt_dumpdtb: Failed dumping dtb to ${cfg.dumpdtb}`);
+    }
     process.stderr.write(`${PROG}: info: dtb dumped to ${cfg.dumpdtb}. Exiting.\n`);
     closeConsole();
     await Promise.all(backends.map((b) => b.close()));
@@ -272,7 +287,8 @@ function createStdioConsole(cfg: SystemConfig, chardevs: Map<string, Chardev>, q
     try {
       out = new NodeOutputFile(s.path);
     } catch (e) {
-      throw optError('-serial', `file:${s.path}`, `Could not open '${s.path}': ${(e as Error).message}`);
+      const text = `file:${s.path}`;
+      throw optError('-serial', text, `Could not open '${s.path}': ${strerror(e)}\n${PROG}: -serial ${text}: could not connect serial device to character backend '${text}'`);
     }
     const chr = new FileChardev('serial0', out);
     const mon = cfg.monitorOnStdio ? new MuxChardev('mon0', new StdioChardev('stdio', new NodeTerminal(), false, quit), { quit }) : undefined;
@@ -298,11 +314,9 @@ function readPackageVersion(): string {
   }
 }
 
+process.on('uncaughtException', (e) => void exitOnError(PROG, e));
+process.on('unhandledRejection', (e) => void exitOnError(PROG, e));
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof QemuError) die(e.message);
-    process.stderr.write(`${PROG}: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
-    process.exit(1);
-  },
+  (e: unknown) => exitOnError(PROG, e),
 );

@@ -2,6 +2,7 @@
 // forked image), and then only supervises: every guest thread runs on a worker; this thread
 // starts and stops workers, spawns forked children and reaps them (wait4), turns host signals
 // into guest signals, and ends the process with the guest's exit status or signal.
+import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
@@ -123,7 +124,7 @@ class Supervisor {
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {
-      process.stderr.write(`tsqemu-riscv64: internal error in guest thread: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.stderr.write(internalErrorText('tsqemu-riscv64', e));
       this.finish(134, 0);
     });
   }
