@@ -25,6 +25,7 @@ import { nodeEntropy } from '../host/node/entropy.js';
 import { openChardevs } from './system-chardev.js';
 import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
+import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -64,8 +65,10 @@ function loadImages(cfg: SystemConfig): Images {
   }
   let kernel = cfg.kernel;
   let initrd = cfg.initrd;
-  if (kernel === undefined && cfg.bios === 'default' && initrd === undefined) {
-    // No -kernel and no -bios: boot the project's default guest.
+  if (kernel === undefined && cfg.bios === 'default' && initrd === undefined && cfg.drives.length === 0 && cfg.extras.blockdevs.length === 0) {
+    // No -kernel, -bios, -initrd, -drive or -blockdev: boot the project's default guest. With
+    // a disk and no kernel, OpenSBI runs with no payload, as on QEMU (boot a disk with U-Boot
+    // or EDK2 as -bios).
     kernel = DEFAULT_KERNEL;
     initrd = DEFAULT_INITRD;
     im.append ??= 'console=ttyS0';
@@ -78,8 +81,9 @@ function loadImages(cfg: SystemConfig): Images {
 
 async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
   const { openDrive } = await import('../host/node/block.js');
-  const byId = new Map<string, BlockBackend>();
-  const backends: BlockBackend[] = [];
+  // -blockdev nodes first (QEMU creates them before the -drive list); -device drive= finds both.
+  const byId = await openBlockdevs(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+  const backends: BlockBackend[] = [...byId.values()];
   const virtioDrives: Array<{ blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }> = [];
   const errorActions = new Map<string, { werror?: BlockdevOnError; rerror?: BlockdevOnError }>();
   const used = new Set<string>();
@@ -126,6 +130,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);
     return 0;
   }
+  if (cfg.action === 'print') {
+    process.stdout.write(cfg.printText ?? '');
+    return 0;
+  }
   if (cfg.action === 'help') {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu)\n${HELP_TEXT}`);
     return 0;
@@ -143,12 +151,14 @@ async function main(argv: string[]): Promise<number> {
   } else {
     setLogSink((t) => process.stderr.write(t));
   }
+  createObjects(cfg);
   const images = loadImages(cfg);
   const { devices, backends } = await openDrives(cfg);
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
+  writePidfile(cfg);
 
   let exitCode = 0;
   let scheduler: VCPUScheduler | undefined;
@@ -180,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
+    wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     onShutdown: (code) => {
       if (cfg.noShutdown) scheduler?.pause();
       else quit(code);

@@ -5,6 +5,8 @@ import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize 
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
+import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -57,13 +59,16 @@ export interface SystemConfig {
   startPaused: boolean;
   logMask: number;
   logFile?: string;
-  /** -version / -h: print and exit. */
-  action?: 'version' | 'help';
+  /** Options of src/system/vl-extra.ts (-rtc, -uuid, -object, -blockdev, -pidfile ...). */
+  extras: CliExtras;
+  /** -version / -h: print and exit; 'print': a help text of an option (-M help ...). */
+  action?: 'version' | 'help' | 'print';
+  printText?: string;
 }
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
-  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount']);
+  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', ...EXTRA_WITH_ARG]);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -108,35 +113,26 @@ C-a C-a  sends C-a
 
 function parseMachine(text: string, cfg: SystemConfig): void {
   const o = parseQemuOpts(text, 'type');
-  for (const k of o.keys()) {
-    if (k !== 'type' && k !== 'dumpdtb') throw new QemuError(`Property 'virt-machine.${k}' not found`);
-  }
   const type = o.get('type') ?? cfg.machine;
-  if (type === 'help' || type === '?') throw new QemuError('Supported machines are:\nvirt                 RISC-V VirtIO board');
-  if (type !== 'virt') throw new QemuError('unsupported machine type\nUse -machine help to list supported machines');
+  if (type === 'help' || type === '?') throw new PrintAndExit(MACHINE_HELP);
+  if (type !== 'virt') throw new QemuErrorNoLoc('unsupported machine type\nUse -machine help to list supported machines');
+  if (o.has('help')) throw new PrintAndExit(VIRT_PROPS_HELP);
   cfg.machine = type;
-  if (o.has('dumpdtb')) cfg.dumpdtb = o.get('dumpdtb');
+  const props: { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string } = {};
+  parseMachineProps(o, props);
+  if (props.dumpdtb !== undefined) cfg.dumpdtb = props.dumpdtb;
+  if (props.kernel !== undefined) cfg.kernel = props.kernel;
+  if (props.initrd !== undefined) cfg.initrd = props.initrd;
+  if (props.append !== undefined) cfg.append = props.append;
+  if (props.dtb !== undefined) cfg.dtb = props.dtb;
 }
 
 function parseMemory(text: string): number {
-  const o = parseQemuOpts(text, 'size');
-  checkKnownKeys(o, ['size'], '');
-  const size = parseSize('size', o.get('size') ?? '128M', 'M');
-  if (size === 0) throw new QemuError(`Parameter 'size' expects a non-zero size`);
-  if (size % 4096 !== 0) throw new QemuError(`ram size must be a multiple of 4 KiB`);
-  if (size > 3 * 2 ** 30) throw new QemuError(`cannot set up guest memory 'riscv_virt_board.ram': more than 3 GiB is not supported`);
-  return size;
+  return parseMemoryOpts(text);
 }
 
 function parseSmp(text: string): number {
-  const o = parseQemuOpts(text, 'cpus');
-  checkKnownKeys(o, ['cpus', 'maxcpus', 'sockets', 'cores', 'threads', 'clusters', 'dies'], '');
-  const n = o.get('cpus') ?? '1';
-  if (!/^[0-9]+$/.test(n)) throw new QemuError(`Parameter 'smp.cpus' expects integer`);
-  const v = Number(n);
-  if (v < 1) throw new QemuError(`Invalid SMP CPUs ${v}: CPU topology parameters must be greater than zero`);
-  if (v > 512) throw new QemuError(`Invalid SMP CPUs ${v}. The max CPUs supported by machine 'virt' is 512`);
-  return v;
+  return parseSmpTopology(text, 512).cpus;
 }
 
 function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
@@ -182,7 +178,7 @@ function parseDrive(text: string, index: number): DriveSpec {
 function parseDevice(text: string): DeviceSpec {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
-  if (driver === 'help' || driver === '?') throw new QemuError('Devices: virtio-blk-device, virtio-rng-device');
+  if (driver === 'help' || driver === '?') throw new PrintAndExit(DEVICE_HELP);
   if (driver === 'virtio-blk-device' || driver === 'virtio-blk') {
     for (const k of o.keys()) {
       if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
@@ -199,8 +195,10 @@ function parseDevice(text: string): DeviceSpec {
   throw new QemuError(`'${driver}' is not a valid device model name`);
 }
 
+const DEVICE_HELP = 'Storage devices:\nname "virtio-blk-device", bus virtio-bus\n\nMisc devices:\nname "virtio-rng-device", bus virtio-bus\n';
+
 function parseLog(text: string): number {
-  if (text === 'help') throw new QemuError(`Log items (comma separated):\n${LOG_ITEMS.map(([n, , h]) => `${n.padEnd(15)} ${h}`).join('\n')}`);
+  if (text === 'help') throw new PrintAndExit(`Log items (comma separated):\n${LOG_ITEMS.map(([n, , h]) => `${n.padEnd(15)} ${h}`).join("\n")}\n`);
   try {
     return parseLogItems(text);
   } catch (e) {
@@ -213,7 +211,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
     serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
-    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [],
+    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(),
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
@@ -248,7 +246,8 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       if (name === 'monitor' || name === 'mon') monitorText = val;
       if (name === 'display') display = val;
     } catch (e) {
-      if (e instanceof QemuError && !/^(unsupported machine|Supported machines|Property 'virt-machine|Invalid SMP|Parameter 'smp)/.test(e.message)) {
+      if (e instanceof PrintAndExit) { cfg.action = 'print'; cfg.printText = e.text; return cfg; }
+      if (e instanceof QemuError && !(e instanceof QemuErrorNoLoc)) {
         throw optError(arg, val, e.message);
       }
       throw e;
@@ -258,6 +257,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   if (snapshot) cfg.drives.forEach((d) => { if (!d.opts.has('snapshot')) d.opts.set('snapshot', 'on'); });
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
+  finishExtras(cfg);
   return cfg;
 }
 
@@ -334,11 +334,18 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
       return;
     case 'monitor': parseMonitor(val, cfg); return;
     case 'cpu':
-      if (!/^(rv64|any|max)(,|$)/.test(val)) throw new QemuError(`unable to find CPU model '${val.split(',')[0]}'`);
+      if (val === 'help' || val === '?') throw new PrintAndExit(CPU_HELP);
+      parseCpu(val);
       return;
-    case 'accel': tcgApplyAccelArg(val); return;
-    case 'name': case 'L': case 'rtc': case 'icount':
+    case 'accel':
+      if (val === 'help' || val === '?') throw new PrintAndExit(ACCEL_HELP);
+      checkAccel(val);
+      tcgApplyAccelArg(val);
+      return;
+    case 'name': case 'L':
       return; // accepted, no effect yet
+    default:
+      applyExtraOption(cfg, name, val);
   }
 }
 

@@ -53,7 +53,10 @@ export function tcgApplyAccelArg(arg: string): void {
     else if (k === 'jit-async') tcgOptions.asyncCompile = onOff(k, v);
     else if (k === 'jit-batch-insns') tcgOptions.batchInsns = positive(k, v);
     else if (k === 'jit-region-insns') tcgOptions.regionInsns = v === '0' ? 0 : positive(k, v);
-    else if (k === 'thread') { /* single: the only mode */ } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
+    else if (k === 'thread') {
+      if (v === 'multi') throw new QemuError('thread=multi (MTTCG: every hart runs on the main thread) is not supported by tsqemu');
+      if (v !== 'single') throw new QemuError(`Invalid 'thread' setting ${v}`);
+    } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
   }
 }
 

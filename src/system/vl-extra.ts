@@ -1,0 +1,63 @@
+// The system emulator's options added for issue 10, kept out of vl.ts's core so option
+// handlers of parallel work merge: -rtc, -icount, -uuid, -boot, -pidfile, -action, -global,
+// -object, -blockdev, -readconfig/-writeconfig. Parsing only; src/cli/system-riscv64.ts acts.
+import { QemuError, optError } from '../qemu/error.js';
+import type { QemuOptsDict } from '../qemu/option.js';
+import type { SystemConfig } from './vl.js';
+import {
+  type ActionConfig, type ObjectSpec, type RtcConfig, parseAction, parseBlockdev, parseBoot, parseGlobal, parseIcount, parseObject,
+  parsePidfile, parseRtc, parseUuid,
+} from './vl-opts.js';
+
+export interface CliExtras {
+  rtc: RtcConfig;
+  uuid?: string;
+  pidfile?: string;
+  action: ActionConfig;
+  objects: ObjectSpec[];
+  /** -blockdev nodes, in order (opened before the -drive list). */
+  blockdevs: Array<{ text: string; opts: QemuOptsDict }>;
+}
+
+export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
+
+export function newExtras(): CliExtras {
+  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [] };
+}
+
+export function applyExtraOption(cfg: SystemConfig, name: string, val: string): void {
+  const x = cfg.extras;
+  switch (name) {
+    case 'rtc': x.rtc = parseRtc(val); return;
+    case 'icount': parseIcount(val); return;
+    case 'uuid': x.uuid = parseUuid(val); return;
+    case 'boot': parseBoot(val); return;
+    case 'pidfile': x.pidfile = parsePidfile(val); return;
+    case 'action': parseAction(val, x.action); return;
+    case 'global': parseGlobal(val); return;
+    case 'object': {
+      const o = parseObject(val);
+      if (x.objects.some((p) => p.id === o.id)) throw new QemuError(`attempt to add duplicate property '${o.id}' to object (type 'container')`);
+      x.objects.push(o);
+      return;
+    }
+    case 'blockdev': x.blockdevs.push({ text: val, opts: parseBlockdev(val) }); return;
+    case 'readconfig': case 'writeconfig':
+      throw new QemuError(`-${name} is not supported by tsqemu`);
+    default:
+      throw new QemuError(`invalid option`);
+  }
+}
+
+/** Checks needing the whole command line: -action reboot=shutdown is -no-reboot, shutdown=pause is -no-shutdown. */
+export function finishExtras(cfg: SystemConfig): void {
+  const a = cfg.extras.action;
+  if (a.reboot === 'shutdown') cfg.noReboot = true;
+  if (a.shutdown === 'pause') cfg.noShutdown = true;
+  for (const o of cfg.extras.objects) {
+    if (o.qomType === 'rng-random') {
+      const f = o.opts.get('filename') ?? '/dev/urandom';
+      if (f !== '/dev/urandom' && f !== '/dev/random') throw optError('-object', o.text, `rng-random filename '${f}' is not supported by tsqemu (the host's /dev/urandom only)`);
+    }
+  }
+}
