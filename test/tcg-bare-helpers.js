@@ -71,15 +71,15 @@ export function describeRun(who, r) {
 }
 
 /** Describes the first differing line of two outputs, or null when equal. */
-export function firstDifference(want, got, who = 'tsqemu-system-riscv64') {
+export function firstDifference(want, got, who = 'tsqemu-system-riscv64', ref = 'qemu-system-riscv64') {
   if (want === got) return null;
   const a = want.split('\n');
   const b = got.split('\n');
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const show = (l) => (l === undefined ? '<end of output>' : JSON.stringify(l));
-  return `UART output differs from real QEMU at line ${i + 1} (of ${a.length} / ${b.length}):\n` +
-    `  qemu-system-riscv64:   ${show(a[i])}\n` +
+  return `output differs from real QEMU at line ${i + 1} (of ${a.length} / ${b.length}):\n` +
+    `  ${(ref + ':').padEnd(22)} ${show(a[i])}\n` +
     `  ${(who + ':').padEnd(22)} ${show(b[i])}\n` +
     (i > 0 ? `  (previous line, equal: ${JSON.stringify(a[i - 1])})\n` : '');
 }

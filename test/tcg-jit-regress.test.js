@@ -3,13 +3,16 @@
 // at the defaults:
 //   - csr-trap-loop (bare metal): a register written just before a trapping CSR instruction
 //     survives the trap in translated code;
+//   - csr-sigill (user mode, test/jit): SIGILL from illegal CSR accesses reports the faulting
+//     instruction in the signal frame's pc and si_addr;
 // TSQEMU_TCG_TIMEOUT=seconds bounds each tsqemu run (default 60).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GCC, QEMU, TSQEMU, hasTool, build, run, machineArgs, describeRun, firstDifference } from './tcg-bare-helpers.js';
+import { ROOT, GCC, QEMU, TSQEMU, hasTool, build, run, machineArgs, describeRun, firstDifference } from './tcg-bare-helpers.js';
 
 const TSQEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
 /** The compiler modes every regression runs in. */
@@ -37,4 +40,40 @@ test('bare metal: trapping CSR instruction keeps the register written before it'
     const diff = firstDifference(want.stdout, got.stdout);
     assert.ok(!diff && got.status === 0, `${mode}: ${diff ?? ''}${describeRun('tsqemu-system-riscv64', got)}`);
   }
+});
+
+const QEMU_USER = 'qemu-riscv64';
+const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
+const haveQemuUser = hasTool(QEMU_USER);
+
+/** Build test/jit/<name>.c as a static riscv64 Linux program. */
+function buildUser(dir, name, libs = []) {
+  const exe = join(dir, name);
+  const b = spawnSync(GCC, ['-static', '-O2', '-o', exe, join(ROOT, 'test', 'jit', `${name}.c`), ...libs], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  return exe;
+}
+
+/** Run a user-mode program under qemu-riscv64, then under tsqemu-riscv64 in every mode: same
+ * stdout and exit status. */
+async function compareUser(t, name, { libs = [], args = [], timeoutMs = TSQEMU_TIMEOUT_MS, check } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-jitreg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const exe = buildUser(dir, name, libs);
+  const want = await run(QEMU_USER, [exe, ...args], 60_000);
+  assert.equal(want.status, 0, describeRun(QEMU_USER, want));
+  check?.(want.stdout);
+  for (const [mode, env] of JIT_MODES) {
+    const got = await run(process.execPath, [TSQEMU_USER, exe, ...args], timeoutMs, env);
+    const diff = firstDifference(want.stdout, got.stdout, 'tsqemu-riscv64', QEMU_USER);
+    assert.ok(!diff && got.status === 0, `${name}, ${mode}: ${diff ?? ''}${describeRun('tsqemu-riscv64', got)}`);
+  }
+}
+
+const userSkip = !haveGcc ? `${GCC} not installed` : !haveQemuUser ? `${QEMU_USER} not installed` : false;
+
+test('user mode: SIGILL of an illegal CSR access reports the faulting pc', { skip: userSkip }, async (t) => {
+  await compareUser(t, 'csr-sigill', {
+    check: (out) => assert.match(out, /^vlenb-read +signals=3000 pc-expected=0 si_addr-expected=0 si_code=1 wrong=0$/m),
+  });
 });

@@ -165,6 +165,9 @@ export class CPURISCVState {
   rdtime: () => bigint = () => 0n;
   /** Set by linux-user only. */
   userMode?: RISCVUserModeHooks;
+  /** Exceptions raised so far: a helper that both traps and completes with a reload status
+   * (csr, sfence.vma) tells the two apart by it (in user mode a trap leaves pc unchanged). */
+  exceptions = 0;
   constructor(
     readonly as: AddressSpace,
     /** Byte offset of this hart's block inside the WebAssembly.Memory. */
