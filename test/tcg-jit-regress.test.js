@@ -3,13 +3,15 @@
 // at the defaults:
 //   - csr-trap-loop (bare metal): a register written just before a trapping CSR instruction
 //     survives the trap in translated code;
+//   - -accel tcg,jit-threshold=1 translates a short program as TSQEMU_TCG_THRESHOLD=1 does
+//     (the option left hot blocks waiting for a 2M-instruction batch);
 //   - csr-sigill (user mode, test/jit): SIGILL from illegal CSR accesses reports the faulting
 //     instruction in the signal frame's pc and si_addr;
 // TSQEMU_TCG_TIMEOUT=seconds bounds each tsqemu run (default 60).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, GCC, QEMU, TSQEMU, hasTool, build, run, machineArgs, describeRun, firstDifference } from './tcg-bare-helpers.js';
@@ -76,4 +78,25 @@ test('user mode: SIGILL of an illegal CSR access reports the faulting pc', { ski
   await compareUser(t, 'csr-sigill', {
     check: (out) => assert.match(out, /^vlenb-read +signals=3000 pc-expected=0 si_addr-expected=0 si_code=1 wrong=0$/m),
   });
+});
+
+test('-accel tcg,jit-threshold=1 runs a short program translated, as TSQEMU_TCG_THRESHOLD=1 does', {
+  skip: !haveGcc ? `${GCC} not installed` : false,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-jitreg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const elf = build({ name: 'rv64m', file: 'rv64m.c' }, dir);
+  const variants = [
+    ['-accel tcg,jit-threshold=1', ['-accel', 'tcg,jit-threshold=1'], {}],
+    ['TSQEMU_TCG_THRESHOLD=1', [], { TSQEMU_TCG_THRESHOLD: '1' }],
+  ];
+  for (const [name, args, env] of variants) {
+    const log = join(dir, `${name.length}.log`);
+    // -d out_asm logs every module the compiler builds (and changes nothing else).
+    const r = await run(process.execPath, [TSQEMU, ...machineArgs(elf), ...args, '-d', 'out_asm', '-D', log], TSQEMU_TIMEOUT_MS, env);
+    assert.ok(r.status === 0, describeRun(name, r));
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    const modules = text.match(/^OUT: \[module of \d+ blocks/gm) ?? [];
+    assert.ok(modules.length > 0, `${name}: nothing was translated`);
+  }
 });
