@@ -7,6 +7,8 @@
 //     (the option left hot blocks waiting for a 2M-instruction batch);
 //   - csr-sigill (user mode, test/jit): SIGILL from illegal CSR accesses reports the faulting
 //     instruction in the signal frame's pc and si_addr;
+//   - mt-mmap-store (user mode): stores of one thread land where they were made while another
+//     maps, protects, advises and unmaps other regions; a malloc/realloc/free stress on 4 threads;
 // TSQEMU_TCG_TIMEOUT=seconds bounds each tsqemu run (default 60).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,4 +101,11 @@ test('-accel tcg,jit-threshold=1 runs a short program translated, as TSQEMU_TCG_
     const modules = text.match(/^OUT: \[module of \d+ blocks/gm) ?? [];
     assert.ok(modules.length > 0, `${name}: nothing was translated`);
   }
+});
+
+test('user mode: stores of one thread survive another thread\'s mmap/munmap/mprotect; malloc stress', { skip: userSkip }, async (t) => {
+  await compareUser(t, 'mt-mmap-store', {
+    libs: ['-pthread'],
+    check: (out) => assert.equal(out, 'store-while-mapping: wrong=0\nmalloc-stress: wrong=0\n'),
+  });
 });

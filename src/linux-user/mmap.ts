@@ -9,7 +9,7 @@ import {
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
   ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
-import { CPU_STATE_SIZE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { CPU_STATE_SIZE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -117,16 +117,25 @@ export class GuestMM {
     return -1;
   }
 
-  /** Invalidate the soft TLB of every thread slot (after munmap/mprotect). */
+  /**
+   * Invalidate the soft TLB of every thread slot (after munmap/mprotect), while those threads
+   * run: their generated code reads an entry's tag, then its addend, with plain loads. So only
+   * the low word of each tag is written, with one aligned 32-bit store (all ones: no page tag
+   * has low bits set, so the entry can never match again), and the addend is left as it is. A
+   * thread that read the tag just before still gets the addend that went with it (in user mode
+   * every page's addend is the same, GUEST_BASE): its access is one that raced with the call,
+   * as on Linux. Writing whole entries byte by byte (as this did) let an access pair a valid
+   * tag with a half-written addend and land elsewhere.
+   */
   flushAllTlbs(): void {
-    const tlbBytes = CPU_STATE_SIZE - TLB_OFFSET;
+    const tlbWords = (CPU_STATE_SIZE - TLB_OFFSET) >> 2;
     const threads = new Int32Array(this.memory.buffer, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
+    const i32 = this.i32;
     for (let slot = 0; slot < MAX_THREADS; slot++) {
       // A free slot gets a fresh TLB when clone takes it.
       if (Atomics.load(threads, slot * THREAD_WORDS + ThreadWord.STATE) === ThreadState.FREE) continue;
-      const start = stateOffsetOf(slot) + TLB_OFFSET;
-      // tag = -1 (all ones) never matches; addends are don't-care then.
-      this.bytes.fill(0xff, start, start + tlbBytes);
+      const start = (stateOffsetOf(slot) + TLB_OFFSET) >> 2;
+      for (let w = start, end = start + tlbWords; w < end; w += TLB_ENTRY_BYTES >> 2) i32[w] = -1;
     }
   }
 
