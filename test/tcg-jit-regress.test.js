@@ -9,6 +9,8 @@
 //     instruction in the signal frame's pc and si_addr;
 //   - mt-mmap-store (user mode): stores of one thread land where they were made while another
 //     maps, protects, advises and unmaps other regions; a malloc/realloc/free stress on 4 threads;
+//   - mt-codegen (user mode): code one thread writes (then riscv_flush_icache, membarrier
+//     SYNC_CORE or mprotect to executable) is run fresh by another thread's translated code;
 // TSQEMU_TCG_TIMEOUT=seconds bounds each tsqemu run (default 60).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,5 +109,12 @@ test('user mode: stores of one thread survive another thread\'s mmap/munmap/mpro
   await compareUser(t, 'mt-mmap-store', {
     libs: ['-pthread'],
     check: (out) => assert.equal(out, 'store-while-mapping: wrong=0\nmalloc-stress: wrong=0\n'),
+  });
+});
+
+test('user mode: code written by one thread is run fresh by another', { skip: userSkip }, async (t) => {
+  await compareUser(t, 'mt-codegen', {
+    libs: ['-pthread'],
+    check: (out) => assert.equal(out.match(/calls=12000 wrong=0$/gm)?.length, 3, out),
   });
 });

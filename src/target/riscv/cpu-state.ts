@@ -156,6 +156,9 @@ export function riscvCpuStateBytes(nharts: number): number {
  * exceptions are recorded (scause/stval, exit_request) instead of vectored. */
 export interface RISCVUserModeHooks {
   tlbFill(vaddr: bigint, kind: TlbKind, size: number): number;
+  /** At run() entry, after exit_request is cleared (so a kick that comes later is not lost):
+   * take changes other threads made to code this hart may have translated. */
+  onRun?(): void;
 }
 
 /** TypeScript's window onto one hart's state block. */

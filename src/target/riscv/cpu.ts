@@ -225,6 +225,7 @@ export class RISCVCPU implements RISCVHart {
     env.set32('exit_request', 0);
     env.set32('load_res_valid', 0);
     rt.cur = this;
+    env.userMode?.onRun?.();
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {
