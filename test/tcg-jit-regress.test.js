@@ -115,6 +115,6 @@ test('user mode: stores of one thread survive another thread\'s mmap/munmap/mpro
 test('user mode: code written by one thread is run fresh by another', { skip: userSkip }, async (t) => {
   await compareUser(t, 'mt-codegen', {
     libs: ['-pthread'],
-    check: (out) => assert.equal(out.match(/calls=12000 wrong=0$/gm)?.length, 3, out),
+    check: (out) => assert.equal(out.match(/calls=6000 wrong=0$/gm)?.length, 3, out),
   });
 });

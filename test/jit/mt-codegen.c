@@ -5,6 +5,7 @@
  * the new K every time, as under qemu-riscv64. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,8 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define ROUNDS 60
-#define CALLS 200
+#define ROUNDS 40
+#define CALLS 150
 
 enum how { CLEAR_CACHE, MEMBARRIER, MPROTECT, NHOW };
 static const char *names[NHOW] = { "riscv_flush_icache", "membarrier", "mprotect" };
@@ -48,7 +49,7 @@ static void emit(int32_t k) {
 static void *reader(void *arg) {
   (void)arg;
   for (int r = 0; r < ROUNDS; r++) {
-    while (atomic_load(&seq) != 2 * r + 1) ;
+    while (atomic_load(&seq) != 2 * r + 1) sched_yield();
     int32_t (*fn)(void) = (int32_t (*)(void))code;
     for (int i = 0; i < CALLS; i++) { wrong[how] += fn() != value(r); calls[how]++; }
     atomic_store(&seq, 2 * r + 2);
@@ -63,7 +64,7 @@ int main(void) {
     atomic_store(&seq, 0);
     pthread_create(&t, NULL, reader, NULL);
     for (int r = 0; r < ROUNDS; r++) {
-      while (atomic_load(&seq) != 2 * r) ;
+      while (atomic_load(&seq) != 2 * r) sched_yield();
       emit(value(r));
       atomic_store(&seq, 2 * r + 1);
     }

@@ -13,7 +13,7 @@
 
 #define BUF_WORDS 4096
 #define ROUNDS 60
-#define MAPPER_ROUNDS 400
+#define MAPPER_ROUNDS 300
 
 static atomic_int stop;
 static uint64_t *buf;
@@ -50,7 +50,7 @@ static void *mapper(void *arg) {
 }
 
 #define MALLOC_THREADS 4
-#define MALLOC_OPS 6000
+#define MALLOC_OPS 4000
 
 static void *mallocer(void *arg) {
   uint64_t x = 88172645463325252ULL + (uintptr_t)arg;
