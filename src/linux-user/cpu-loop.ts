@@ -55,6 +55,13 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
 /** Run until this thread exits (the process's exit never returns here). */
 export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
   const env = cpu.env;
+  // Code other threads changed (GuestMM.noteCodeChange): dropped before running guest code.
+  if (env.userMode) {
+    env.userMode.onRun = () => {
+      const r = ts.mm.takeCodeChange(ts.slot);
+      if (r) ts.mm.onUnmap(r[0], r[1]);
+    };
+  }
   try {
     for (;;) {
       env.set64('scause', NO_CAUSE);

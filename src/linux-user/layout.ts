@@ -85,6 +85,9 @@ export const enum ThreadWord {
   WAKE = 7, ALTSTACK_SP = 8, ALTSTACK_SIZE = 9, ALTSTACK_FLAGS = 10,
   /** Blocking requests to the main thread: state (0 idle, 1 asked, 2 answered), results. */
   RPC_STATE = 11, RPC_R0 = 12, RPC_R1 = 13,
+  /** Guest code changed under this thread's translations (GuestMM.noteCodeChange): the pages
+   * [CODE_LO_INV ? 0x7fffffff - CODE_LO_INV : 0, CODE_HI) to invalidate; 0 = none pending. */
+  CODE_LO_INV = 14, CODE_HI = 15,
 }
 
 export const enum ThreadState { FREE = 0, RUNNING = 1, EXITED = 2 }

@@ -9,7 +9,7 @@ import {
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
   ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
-import { CPU_STATE_SIZE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -41,6 +41,14 @@ export function lockWord(words: Int32Array, i: number): void {
 export function unlockWord(words: Int32Array, i: number): void {
   Atomics.store(words, i, 0);
   Atomics.notify(words, i, 1);
+}
+
+const CODE_LO_NONE = 0x7fffffff;
+
+function atomicMax(a: Int32Array, i: number, v: number): void {
+  for (let cur = Atomics.load(a, i); cur < v; cur = Atomics.load(a, i)) {
+    if (Atomics.compareExchange(a, i, cur, v) === cur) return;
+  }
 }
 
 export class GuestMM {
@@ -117,17 +125,63 @@ export class GuestMM {
     return -1;
   }
 
-  /** Invalidate the soft TLB of every thread slot (after munmap/mprotect). */
+  /**
+   * Invalidate the soft TLB of every thread slot (after munmap/mprotect), while those threads
+   * run: their generated code reads an entry's tag, then its addend, with plain loads. So only
+   * the low word of each tag is written, with one aligned 32-bit store (all ones: no page tag
+   * has low bits set, so the entry can never match again), and the addend is left as it is. A
+   * thread that read the tag just before still gets the addend that went with it (in user mode
+   * every page's addend is the same, GUEST_BASE): its access is one that raced with the call,
+   * as on Linux. Writing whole entries byte by byte (as this did) let an access pair a valid
+   * tag with a half-written addend and land elsewhere.
+   */
   flushAllTlbs(): void {
-    const tlbBytes = CPU_STATE_SIZE - TLB_OFFSET;
+    const tlbWords = (CPU_STATE_SIZE - TLB_OFFSET) >> 2;
     const threads = new Int32Array(this.memory.buffer, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
+    const i32 = this.i32;
     for (let slot = 0; slot < MAX_THREADS; slot++) {
       // A free slot gets a fresh TLB when clone takes it.
       if (Atomics.load(threads, slot * THREAD_WORDS + ThreadWord.STATE) === ThreadState.FREE) continue;
-      const start = stateOffsetOf(slot) + TLB_OFFSET;
-      // tag = -1 (all ones) never matches; addends are don't-care then.
-      this.bytes.fill(0xff, start, start + tlbBytes);
+      const start = (stateOffsetOf(slot) + TLB_OFFSET) >> 2;
+      for (let w = start, end = start + tlbWords; w < end; w += TLB_ENTRY_BYTES >> 2) i32[w] = -1;
     }
+  }
+
+  /**
+   * Code in [addr, addr+len) may have changed (mmap/munmap/mprotect/mremap/madvise,
+   * riscv_flush_icache, membarrier SYNC_CORE): every other live thread must drop its
+   * translations of those pages before it runs guest code again (each worker has its own
+   * translated-block cache; QEMU's user mode shares one). The range is merged into the
+   * thread's pending one (lock-free: min of the first page, max of the end) and the thread is
+   * kicked out of its translated code through exit_request, as an IPI would.
+   */
+  noteCodeChange(addr: number, len: number, selfSlot: number): void {
+    if (len <= 0) return;
+    const first = Math.max(0, Math.floor(addr / TARGET_PAGE_SIZE));
+    const end = Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE));
+    if (end <= first) return;
+    const threads = new Int32Array(this.memory.buffer, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      if (slot === selfSlot) continue;
+      const w = slot * THREAD_WORDS;
+      if (Atomics.load(threads, w + ThreadWord.STATE) !== ThreadState.RUNNING) continue;
+      atomicMax(threads, w + ThreadWord.CODE_LO_INV, CODE_LO_NONE - first);
+      atomicMax(threads, w + ThreadWord.CODE_HI, end);
+      Atomics.store(this.i32, (stateOffsetOf(slot) + STATE.exit_request.offset) >> 2, 1);
+    }
+  }
+
+  /** The pending code change of thread `slot` as [addr, len] (taken: cleared), or null. A
+   * range caught half-merged is widened to start at 0 (the writer kicks the thread again). */
+  takeCodeChange(slot: number): [number, number] | null {
+    const threads = new Int32Array(this.memory.buffer, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
+    const w = slot * THREAD_WORDS;
+    if (Atomics.load(threads, w + ThreadWord.CODE_HI) === 0) return null;
+    const end = Atomics.exchange(threads, w + ThreadWord.CODE_HI, 0);
+    const loInv = Atomics.exchange(threads, w + ThreadWord.CODE_LO_INV, 0);
+    let first = loInv ? CODE_LO_NONE - loInv : 0;
+    if (first >= end) first = 0;
+    return [first * TARGET_PAGE_SIZE, (end - first) * TARGET_PAGE_SIZE];
   }
 
   // ---- checked guest accesses for system calls: throw EFAULT ----

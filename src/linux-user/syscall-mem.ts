@@ -14,6 +14,13 @@ const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, M
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MMAP_MIN_ADDR = 0x10000;
 
+/** Code in [addr, addr+len) may have changed: drop this thread's translations of it now,
+ * other threads' before they run guest code again. */
+function codeChanged(ts: TaskState, addr: number, len: number): void {
+  ts.mm.onUnmap(addr, len);
+  ts.mm.noteCodeChange(addr, len || TASK_SIZE, ts.slot);
+}
+
 /** Call `fn` on each run of host-shared pages in [addr, addr+len) with a view of its memory. */
 function sharedRuns(ts: TaskState, addr: number, len: number, fn: (view: Uint8Array, first: number, end: number) => void): void {
   const pages = ts.mm.pages;
@@ -89,7 +96,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     mm.setRange(start, size, protToFlags(prot), false);
     if (shared) mm.setRange(start, shared, protToFlags(prot) | PageFlag.SHARED, false);
     mm.flushAllTlbs();
-    mm.onUnmap(start, size);
+    codeChanged(ts, start, size);
     return start;
   } finally { mm.unlock(); }
 }
@@ -102,7 +109,7 @@ function munmap(ts: TaskState, addr: number, len: number): number {
   ts.mm.setRange(addr, size, 0, false);
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
-  ts.mm.onUnmap(addr, size);
+  codeChanged(ts, addr, size);
   return 0;
 }
 
@@ -117,7 +124,7 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   }
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
-  ts.mm.onUnmap(addr, size);
+  codeChanged(ts, addr, size);
   return 0;
 }
 
@@ -133,6 +140,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
       unshareRange(ts, old + newSize, oldSize - newSize);
       mm.setRange(old + newSize, oldSize - newSize, 0, false);
       mm.flushAllTlbs();
+      codeChanged(ts, old + newSize, oldSize - newSize);
       return old;
     }
     if (!(flags & MREMAP_FIXED) && mm.rangeFree(old + oldSize, newSize - oldSize)) {
@@ -149,6 +157,8 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     unshareRange(ts, old, oldSize);
     mm.setRange(old, oldSize, 0, false);
     mm.flushAllTlbs();
+    codeChanged(ts, old, oldSize);
+    codeChanged(ts, dest, newSize);
     return dest;
   } finally { mm.unlock(); }
 }
@@ -161,6 +171,7 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
     for (let p = addr >>> TARGET_PAGE_BITS, end = p + pageAlignUp(len) / TARGET_PAGE_SIZE; p < end; p++) {
       if (!(pages[p] & PageFlag.SHARED)) ts.mm.bytes.fill(0, ts.mm.g2h(p * TARGET_PAGE_SIZE), ts.mm.g2h((p + 1) * TARGET_PAGE_SIZE));
     }
+    codeChanged(ts, addr, pageAlignUp(len));
   }
   return 0;
 }
@@ -196,6 +207,26 @@ function brk(ts: TaskState, want: number): number {
   } finally { mm.unlock(); }
 }
 
+/** riscv_flush_icache(start, end, flags): code written to [start, end) must be seen by this
+ * thread and, unless flags has SYS_RISCV_FLUSH_ICACHE_LOCAL, by every other. */
+function riscvFlushIcache(ts: TaskState, start: number, end: number, flags: number): number {
+  const LOCAL = 1;
+  if (flags & ~LOCAL) throw new SyscallError(Errno.EINVAL);
+  ts.mm.onUnmap(0, 0);
+  if (!(flags & LOCAL)) {
+    if (end > start) ts.mm.noteCodeChange(start, end - start, ts.slot);
+    else ts.mm.noteCodeChange(0, TASK_SIZE, ts.slot);
+  }
+  return 0;
+}
+
+/** membarrier: the SYNC_CORE commands also make code written before them fresh in every thread. */
+function membarrier(ts: TaskState, cmd: number): number {
+  const PRIVATE_EXPEDITED_SYNC_CORE = 32;
+  if (cmd === PRIVATE_EXPEDITED_SYNC_CORE) codeChanged(ts, 0, TASK_SIZE);
+  return 0;
+}
+
 export const MEM_SYSCALLS: SyscallTable = [
   [NR.mmap, (ts, a) => mmap(ts, ptr(a[0]), ptr(a[1]), int(a[2]), int(a[3]), int(a[4]), long(a[5]))],
   [NR.munmap, (ts, a) => munmap(ts, ptr(a[0]), ptr(a[1]))],
@@ -206,6 +237,6 @@ export const MEM_SYSCALLS: SyscallTable = [
   [NR.msync, (ts, a) => msync(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.mlock, () => 0],
   [NR.munlock, () => 0],
-  [NR.membarrier, () => 0],
-  [NR.riscv_flush_icache, (ts) => { ts.mm.onUnmap(0, 0); return 0; }],
+  [NR.membarrier, (ts, a) => membarrier(ts, int(a[0]))],
+  [NR.riscv_flush_icache, (ts, a) => riscvFlushIcache(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
 ];

@@ -49,9 +49,9 @@ export function tcgApplyAccelArg(arg: string): void {
     } else if (k === 'one-insn-per-tb') tcgOptions.oneInsnPerTb = onOff(k, v);
     // tsqemu's own: the block compiler off (interpreter only) and its hotness threshold.
     else if (k === 'jit') tcgOptions.enabled = onOff(k, v);
-    else if (k === 'jit-threshold') tcgOptions.threshold = positive(k, v);
+    else if (k === 'jit-threshold') setThreshold(positive(k, v));
     else if (k === 'jit-async') tcgOptions.asyncCompile = onOff(k, v);
-    else if (k === 'jit-batch-insns') tcgOptions.batchInsns = positive(k, v);
+    else if (k === 'jit-batch-insns') setBatch(positive(k, v));
     else if (k === 'jit-region-insns') tcgOptions.regionInsns = v === '0' ? 0 : positive(k, v);
     else if (k === 'thread') {
       if (v === 'multi') throw new QemuError('thread=multi (MTTCG: every hart runs on the main thread) is not supported by tsqemu');
@@ -66,15 +66,29 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   const m = env.TSQEMU_TCG;
   if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
   const t = env.TSQEMU_TCG_THRESHOLD;
-  if (t !== undefined && t !== '') {
-    tcgOptions.threshold = positive('TSQEMU_TCG_THRESHOLD', t);
-    // Threshold 1 is the "translate everything" test mode: no waiting for big batches either.
-    if (tcgOptions.threshold === 1) tcgOptions.batchInsns = 1000;
-  }
+  if (t !== undefined && t !== '') setThreshold(positive('TSQEMU_TCG_THRESHOLD', t));
   const b = env.TSQEMU_TCG_BATCH;
-  if (b !== undefined && b !== '') tcgOptions.batchInsns = positive('TSQEMU_TCG_BATCH', b);
+  if (b !== undefined && b !== '') setBatch(positive('TSQEMU_TCG_BATCH', b));
   const r = env.TSQEMU_TCG_REGION;
   if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
+}
+
+const DEFAULT_BATCH_INSNS = tcgOptions.batchInsns;
+/** Threshold 1 batch (instructions) when no batch size was given. */
+const THRESHOLD1_BATCH_INSNS = 1000;
+/** A batch size was given (jit-batch-insns or TSQEMU_TCG_BATCH): the threshold leaves it alone. */
+let batchGiven = false;
+
+/** The option and the environment variable mean the same: threshold 1 is the "translate
+ * everything" test mode, so it also stops hot blocks from waiting for big batches (short
+ * programs would otherwise never run translated), unless a batch size was given. */
+function setThreshold(n: number): void {
+  tcgOptions.threshold = n;
+  if (!batchGiven) tcgOptions.batchInsns = n === 1 ? THRESHOLD1_BATCH_INSNS : DEFAULT_BATCH_INSNS;
+}
+function setBatch(n: number): void {
+  tcgOptions.batchInsns = n;
+  batchGiven = true;
 }
 
 function positive(k: string, v: string): number {

@@ -156,6 +156,9 @@ export function riscvCpuStateBytes(nharts: number): number {
  * exceptions are recorded (scause/stval, exit_request) instead of vectored. */
 export interface RISCVUserModeHooks {
   tlbFill(vaddr: bigint, kind: TlbKind, size: number): number;
+  /** At run() entry, after exit_request is cleared (so a kick that comes later is not lost):
+   * take changes other threads made to code this hart may have translated. */
+  onRun?(): void;
 }
 
 /** TypeScript's window onto one hart's state block. */
@@ -165,6 +168,9 @@ export class CPURISCVState {
   rdtime: () => bigint = () => 0n;
   /** Set by linux-user only. */
   userMode?: RISCVUserModeHooks;
+  /** Exceptions raised so far: a helper that both traps and completes with a reload status
+   * (csr, sfence.vma) tells the two apart by it (in user mode a trap leaves pc unchanged). */
+  exceptions = 0;
   constructor(
     readonly as: AddressSpace,
     /** Byte offset of this hart's block inside the WebAssembly.Memory. */

@@ -83,9 +83,9 @@ class TcgRuntime {
         raise: (cause: number, lo: number, hi: number) => riscvRaiseException(cpu().env, cause, vaOf(lo, hi)),
         csr: (csrno: number, rd: number, op: number, writes: number, insn: number) => {
           const c = cpu(), env = c.env;
-          const pc = env.pc;
+          const pc = env.pc, exc0 = env.exceptions;
           const s = riscvCsrrw(env, csrno, rd, env.get64('scratch'), op, writes !== 0, insn);
-          return s === St.RELOAD ? c.completed(pc, 4) : c.status(s);
+          return s === St.RELOAD ? c.completed(pc, 4, exc0) : c.status(s);
         },
         mret: helper(riscvHelperMret),
         sret: helper(riscvHelperSret),
@@ -95,9 +95,9 @@ class TcgRuntime {
         ebreak: helper(riscvHelperEbreak),
         sfence: (rs1: number, rs2: number) => {
           const c = cpu(), env = c.env;
-          const pc = env.pc;
+          const pc = env.pc, exc0 = env.exceptions;
           const s = riscvHelperSfenceVma(env, rs1, rs2);
-          return s === St.RELOAD ? c.completed(pc, 4) : c.status(s);
+          return s === St.RELOAD ? c.completed(pc, 4, exc0) : c.status(s);
         },
         fp: (op: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number) =>
           (helperFp(cpu().env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
@@ -172,10 +172,11 @@ export class RISCVCPU implements RISCVHart {
     return s;
   }
 
-  /** Status 1 after an instruction that completed (not a trap: pc unchanged): go to next pc. */
-  completed(pc: bigint, ilen: number): number {
+  /** Status 1 after an instruction at `pc` that completed (no exception since `exc0`, the
+   * count before it; pc unchanged): go to the next pc. */
+  completed(pc: bigint, ilen: number, exc0 = this.env.exceptions): number {
     const env = this.env;
-    if (env.pc === pc) {
+    if (env.pc === pc && env.exceptions === exc0) {
       env.pc = pc + BigInt(ilen);
       env.set64('instret', env.get64('instret') + 1n);
     }
@@ -224,6 +225,7 @@ export class RISCVCPU implements RISCVHart {
     env.set32('exit_request', 0);
     env.set32('load_res_valid', 0);
     rt.cur = this;
+    env.userMode?.onRun?.();
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {

@@ -56,6 +56,7 @@ export function riscvUpdateMmuIdx(env: CPURISCVState): void {
  * CpuExit.EXCEPTION).
  */
 export function riscvRaiseException(env: CPURISCVState, cause: number, tval: bigint): void {
+  env.exceptions++;
   if (env.userMode) {
     env.set64('scause', BigInt(cause));
     env.set64('stval', tval);

@@ -12,6 +12,10 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
     fb.i64Store(SCRATCH);
     ctx.syncForHelper();
+    // The helper writes x[rd] only when the access is legal: store the current value first, so
+    // reloading it after a trap (status 1 also means a completed write that changed state) does
+    // not bring back an older one.
+    ctx.flushGpr(a.rd);
     ctx.i32(a.csr); ctx.i32(a.rd); fb.i32Const(op);
     // csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write.
     if (op === CsrOp.RW) fb.i32Const(1); else { ctx.i32(a.rs1); fb.i32Const(0); fb.i32Ne(); }

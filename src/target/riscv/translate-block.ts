@@ -52,6 +52,9 @@ const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow
 const NO_ILLEGAL: Label = { get depth(): number { throw new Error('translate-block: unexpected illegal exit'); } };
 /** F/D rows: their rd may name an f register, so it does not count as setting x[rd]. */
 const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fence')) || name.startsWith('c.f');
+/** Rows that may leave x[rd] as it was (F/D rd names an f register; a trapping CSR access
+ * writes nothing, see flushGpr): their rd local must hold the entry value. */
+const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr');
 
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
 export interface TbRun { pc: bigint; insns: TbInsn[] }
@@ -239,6 +242,11 @@ class TbContext extends DisasContext {
     this.flushGprs();
     this.fb.get(this.status); this.fb.return_();
   }
+  override flushGpr(r: Operand): void {
+    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    if (!l) return;
+    this.fb.get(this.env); this.fb.get(l); this.fb.i64Store(GPR + r.value * 8);
+  }
   override reloadGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
     if (!l) return;
@@ -359,7 +367,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
         if (!regs.has(r)) {
           const l = fb.local(I64);
           regs.set(r, l);
-          if (loops || n !== 'rd' || isFpRow(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+          if (loops || n !== 'rd' || mayKeepRd(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
         }
         if (n === 'rd') written.add(r);
       }

@@ -120,6 +120,9 @@ export class DisasContext {
   /** Before a helper that reads x registers from the state block (helperFp): the block
    * compiler writes back the ones it holds in locals; the interpreter keeps none. */
   flushGprs(): void {}
+  /** Before a helper that may or may not write x[r] in the state block (csr): the block compiler
+   * stores the local holding it, so a reload afterwards is right either way. */
+  flushGpr(_r: Operand): void {}
   /** After a helper that may have written x[r] in the state block (csr, helperFp). */
   reloadGpr(_r: Operand): void {}
   getGpr(r: Operand): void {
