@@ -121,6 +121,10 @@ export interface HostSys {
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
   pageSize(): number;
+  /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the
+   * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,
+   * blocked lo, hi]. Returns -errno only when nothing was changed (e.g. -ENOEXEC). */
+  hostExec(path: string, argv: string[], envp: string[], fdmap: Int32Array, nonblock: Int32Array, cwd: string, sigs: Uint32Array): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
   ioctlInt(fd: number, req: number, out: Int32Array): number;
 }

@@ -76,6 +76,10 @@ export const enum KernelWord {
   MM_LOCK = 0, FD_LOCK = 1, BRK_START = 2, BRK_CUR = 3, MMAP_HINT = 4,
   UMASK = 5, NEXT_TID = 6, THREAD_COUNT = 7, EXITING = 8, EXIT_STATUS = 9,
   SIG_LOCK = 10, PENDING_LO = 11, PENDING_HI = 12, SIG_SEQ = 13,
+  /** What /proc/self describes (guest addresses below 4 GiB): the argv and environment strings
+   * and the auxv table on the initial stack, the main program's span, comm (16 bytes). */
+  ARG_START = 14, ARG_END = 15, ENV_START = 16, ENV_END = 17, AUXV_START = 18, AUXV_END = 19,
+  EXE_LO = 20, EXE_HI = 21, COMM = 22, /* ..25 */
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

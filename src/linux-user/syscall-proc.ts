@@ -4,6 +4,18 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
+import { COMM_LEN, getComm, setComm } from './proc-comm.js';
+
+/** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
+function nameAt(ts: TaskState, addr: number): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < COMM_LEN - 1; i++) {
+    const c = ts.mm.read(addr + i, 1)[0];
+    if (c === 0) break;
+    out.push(c);
+  }
+  return new Uint8Array(out);
+}
 
 function uname(ts: TaskState, buf: number): number {
   const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
@@ -168,8 +180,9 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.setpriority, () => 0],
   [NR.prctl, (ts, a) => {
     const PR_SET_NAME = 15, PR_GET_NAME = 16;
-    if (int(a[0]) === PR_GET_NAME) { ts.mm.write(ptr(a[1]), new TextEncoder().encode('a.out\0')); return 0; }
-    if (int(a[0]) === PR_SET_NAME) return 0;
+    // One name per process (the main thread's, /proc/self/comm), not one per thread.
+    if (int(a[0]) === PR_GET_NAME) { const c = getComm(ts.mm); const b = new Uint8Array(COMM_LEN); b.set(c); ts.mm.write(ptr(a[1]), b); return 0; }
+    if (int(a[0]) === PR_SET_NAME) { setComm(ts.mm, nameAt(ts, ptr(a[1]))); return 0; }
     throw new SyscallError(Errno.EINVAL);
   }],
   [NR.personality, () => 0],
