@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -372,10 +373,10 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
   return result(env, (long)lseek(fd, (off_t)off, whence));
 }
 
-/* fcntl(fd, cmd, arg) for F_GETFL and F_SETFL only. */
+/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 
@@ -514,6 +515,18 @@ static napi_value FdWatchClose(napi_env env, napi_callback_info info) {
 }
 
 
+/* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
+static napi_value Prlimit(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
+  if ((nb.p && nb.len < 16) || (ob.p && ob.len < 16)) return num(env, -EINVAL);
+  struct rlimit nr, or;
+  if (nb.p) { nr.rlim_cur = ((uint64_t *)nb.p)[0]; nr.rlim_max = ((uint64_t *)nb.p)[1]; }
+  int r = prlimit(0, res, nb.p ? &nr : NULL, ob.p ? &or : NULL);
+  if (r < 0) return num(env, -errno);
+  if (ob.p) { ((uint64_t *)ob.p)[0] = or.rlim_cur; ((uint64_t *)ob.p)[1] = or.rlim_max; }
+  return num(env, 0);
+}
+
 /* ---- execve of a host program (the guest exec'd something that is not riscv64) ---- */
 
 #define MAX_EXEC_STRINGS 65536
@@ -629,7 +642,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -27,6 +27,7 @@ const PROGRAMS = [
   { name: 'forkexec', qemuEnv: ['-E', 'TSQ_NO_EXEC=1'] },
   { name: 'signals' },
   { name: 'mmapfile', workdir: true },
+  { name: 'fdlimits' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -13,7 +13,7 @@
 import { Errno, SyscallError } from './errno.js';
 import { normalizePath } from './fdtable.js';
 import {
-  GUEST_PAGES, KernelWord, MAX_FDS, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE,
+  GUEST_PAGES, KernelWord, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE,
 } from './layout.js';
 import type { TaskState } from './qemu.js';
 import { getComm } from './proc-comm.js';
@@ -71,7 +71,7 @@ export function guestFdDir(ts: TaskState, h: number): 'fd' | 'fdinfo' | null {
 /** The open guest descriptors, in order. */
 export function guestFds(ts: TaskState): number[] {
   const out: number[] = [];
-  for (let g = 0; g < MAX_FDS; g++) if (ts.fdt.isOpen(g)) out.push(g);
+  for (let g = 0, n = ts.fdt.high(); g < n; g++) if (ts.fdt.isOpen(g)) out.push(g);
   return out;
 }
 

@@ -65,7 +65,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
 export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): void {
   const buf = mm.memory.buffer;
   const hostOf = new Int32Array(buf, FD_TABLE_OFFSET, MAX_FDS);
-  const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_FDS);
+  const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_HOST_FDS);
   const old = Float64Array.from(offsets);
   const oldHost = Int32Array.from(hostOf);
   const nb = new Uint8Array(buf, HOST_NONBLOCK_OFFSET, MAX_HOST_FDS);
@@ -76,7 +76,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
     if (oldHost[g] === 0) continue;
     hostOf[g] = g + 1;
     const h = oldHost[g] - 1;
-    if (h < old.length && old[h] !== 0) offsets[g] = old[h];
+    if (h < old.length && old[h] !== 0 && g < offsets.length) offsets[g] = old[h];
     // The guest's O_NONBLOCK moves with the fd; the parent's inherited 0-2 were blocking.
     if (h < oldNb.length) nb[g] = oldNb[h] !== NbState.UNKNOWN || h > 2 ? oldNb[h] : NbState.BLOCKING;
   }

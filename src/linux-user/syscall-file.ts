@@ -154,8 +154,9 @@ const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
 function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
   const h = ts.fdt.host(fd);
   switch (cmd) {
-    case F_DUPFD: return ts.fdt.install(h, false, int(arg));
-    case F_DUPFD_CLOEXEC: return ts.fdt.install(h, true, int(arg));
+    case F_DUPFD: case F_DUPFD_CLOEXEC:
+      if (!(int(arg) >= 0 && int(arg) < ts.fdt.limit)) throw new SyscallError(Errno.EINVAL);
+      return ts.fdt.install(h, cmd === F_DUPFD_CLOEXEC, int(arg));
     case F_GETFD: return ts.fdt.cloexec(fd) ? 1 : 0;
     case F_SETFD: ts.fdt.setCloexec(fd, (arg & 1n) !== 0n); return 0;
     case F_GETFL: {
@@ -171,7 +172,7 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
     }
     case F_GETLK: ts.mm.view.setInt16(ts.mm.check(ptr(arg), 2, true), 2, true); return 0; // F_UNLCK
     case F_SETLK: case F_SETLKW: ts.mm.check(ptr(arg), 32, false); return 0; // one process: always granted
-    case F_GETPIPE_SZ: case F_SETPIPE_SZ: return 65536;
+    case F_GETPIPE_SZ: case F_SETPIPE_SZ: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : 65536;
     default: throw new SyscallError(Errno.EINVAL);
   }
 }
