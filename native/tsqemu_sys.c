@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -515,6 +516,17 @@ static napi_value FdWatchClose(napi_env env, napi_callback_info info) {
 }
 
 
+/* lock(fd, cmd, flock, op): fcntl record locks (F_GETLK, F_SETLK, F_SETLKW and the OFD ones, with
+ * a struct flock of the host's layout, 32 bytes, which is riscv64's), or flock(fd, op) when cmd
+ * is -1. Blocking forms are the caller's business (it retries the non-blocking one). */
+static napi_value Lock(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); INT(1, cmd); BUF(2, fl, 1); INT(3, op);
+  if (cmd == -1) return result(env, flock(fd, op));
+  if (cmd != F_GETLK && cmd != F_SETLK && cmd != F_SETLKW && cmd != F_OFD_GETLK && cmd != F_OFD_SETLK && cmd != F_OFD_SETLKW) return num(env, -EINVAL);
+  if (!fl.p || fl.len < sizeof(struct flock)) return num(env, -EFAULT);
+  return result(env, fcntl(fd, cmd, (struct flock *)fl.p));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -642,7 +654,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -125,6 +125,9 @@ export interface HostSys {
    * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,
    * blocked lo, hi]. Returns -errno only when nothing was changed (e.g. -ENOEXEC). */
   hostExec(path: string, argv: string[], envp: string[], fdmap: Int32Array, nonblock: Int32Array, cwd: string, sigs: Uint32Array): number;
+  /** fcntl record locks (cmd F_GETLK...: `flock` is a struct flock, host layout = riscv64's), or
+   * flock(fd, op) when cmd is -1. */
+  lock(fd: number, cmd: number, flock: Uint8Array | null, op: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
