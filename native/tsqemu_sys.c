@@ -405,6 +405,14 @@ static napi_value UnmapShared(napi_env env, napi_callback_info info) {
   return num(env, p == MAP_FAILED ? -errno : 0);
 }
 
+/* discard(view): the view's pages read as zero again and give their host memory back
+ * (madvise MADV_DONTNEED on the private anonymous memory of the guest space). */
+static napi_value Discard(napi_env env, napi_callback_info info) {
+  ARGS(1); BUF(0, v, 0);
+  if (!page_view(&v)) return num(env, -EINVAL);
+  return result(env, madvise(v.p, v.len, MADV_DONTNEED));
+}
+
 static napi_value Msync(napi_env env, napi_callback_info info) {
   ARGS(2); BUF(0, v, 0); INT(1, flags);
   if (!page_view(&v)) return num(env, -EINVAL);
@@ -654,7 +662,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

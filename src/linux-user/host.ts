@@ -120,6 +120,8 @@ export interface HostSys {
   /** Put fresh private zeroed memory back in place of a shared mapping. */
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
+  /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
+  discard(view: Uint8Array): number;
   pageSize(): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the
    * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,

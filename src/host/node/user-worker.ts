@@ -42,6 +42,8 @@ function main(): void {
     execed: () => port.postMessage({ op: 'execed' }),
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
+  const sys = ts.sys;
+  if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
   if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
