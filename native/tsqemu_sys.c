@@ -15,13 +15,18 @@
 #include <fcntl.h>
 #include <node_api.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -369,10 +374,10 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
   return result(env, (long)lseek(fd, (off_t)off, whence));
 }
 
-/* fcntl(fd, cmd, arg) for F_GETFL and F_SETFL only. */
+/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 
@@ -398,6 +403,14 @@ static napi_value UnmapShared(napi_env env, napi_callback_info info) {
   if (!page_view(&v)) return num(env, -EINVAL);
   void *p = mmap(v.p, v.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   return num(env, p == MAP_FAILED ? -errno : 0);
+}
+
+/* discard(view): the view's pages read as zero again and give their host memory back
+ * (madvise MADV_DONTNEED on the private anonymous memory of the guest space). */
+static napi_value Discard(napi_env env, napi_callback_info info) {
+  ARGS(1); BUF(0, v, 0);
+  if (!page_view(&v)) return num(env, -EINVAL);
+  return result(env, madvise(v.p, v.len, MADV_DONTNEED));
 }
 
 static napi_value Msync(napi_env env, napi_callback_info info) {
@@ -529,6 +542,127 @@ static napi_value FdWatchClose(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+
+/* lock(fd, cmd, flock, op): fcntl record locks (F_GETLK, F_SETLK, F_SETLKW and the OFD ones, with
+ * a struct flock of the host's layout, 32 bytes, which is riscv64's), or flock(fd, op) when cmd
+ * is -1. Blocking forms are the caller's business (it retries the non-blocking one). */
+static napi_value Lock(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, fd); INT(1, cmd); BUF(2, fl, 1); INT(3, op);
+  if (cmd == -1) return result(env, flock(fd, op));
+  if (cmd != F_GETLK && cmd != F_SETLK && cmd != F_SETLKW && cmd != F_OFD_GETLK && cmd != F_OFD_SETLK && cmd != F_OFD_SETLKW) return num(env, -EINVAL);
+  if (!fl.p || fl.len < sizeof(struct flock)) return num(env, -EFAULT);
+  return result(env, fcntl(fd, cmd, (struct flock *)fl.p));
+}
+
+/* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
+static napi_value Prlimit(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
+  if ((nb.p && nb.len < 16) || (ob.p && ob.len < 16)) return num(env, -EINVAL);
+  struct rlimit nr, or;
+  if (nb.p) { nr.rlim_cur = ((uint64_t *)nb.p)[0]; nr.rlim_max = ((uint64_t *)nb.p)[1]; }
+  int r = prlimit(0, res, nb.p ? &nr : NULL, ob.p ? &or : NULL);
+  if (r < 0) return num(env, -errno);
+  if (ob.p) { ((uint64_t *)ob.p)[0] = or.rlim_cur; ((uint64_t *)ob.p)[1] = or.rlim_max; }
+  return num(env, 0);
+}
+
+/* ---- execve of a host program (the guest exec'd something that is not riscv64) ---- */
+
+#define MAX_EXEC_STRINGS 65536
+
+/* A JS array of strings as a NULL-terminated char* array (malloc'd; free with free_strv). */
+static char **get_strv(napi_env env, napi_value arr) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok || n > MAX_EXEC_STRINGS) { bad_arg(env, "string array expected"); return NULL; }
+  char **v = calloc(n + 1, sizeof *v);
+  if (!v) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    size_t len;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_value_string_utf8(env, e, NULL, 0, &len) != napi_ok) {
+      bad_arg(env, "string expected");
+      goto fail;
+    }
+    if (!(v[i] = malloc(len + 1))) goto fail;
+    napi_get_value_string_utf8(env, e, v[i], len + 1, &len);
+  }
+  return v;
+fail:
+  for (uint32_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+  return NULL;
+}
+
+static void free_strv(char **v) {
+  if (!v) return;
+  for (char **p = v; *p; p++) free(*p);
+  free(v);
+}
+
+/*
+ * hostExec(path, argv, envp, fdmap, nonblock, cwd, sigs): replace this process with a host
+ * program, as QEMU's user mode passes such an execve to the host. fdmap[g] is the host fd to
+ * put at fd g (-1: closed), nonblock[g] the guest's O_NONBLOCK (1, 0, or -1: leave); sigs is
+ * [ignored lo, ignored hi, blocked lo, blocked hi] (signals 1..64, the same numbers on the host).
+ * Returns -errno when the file cannot be a host program (nothing changed then); once the
+ * descriptors are moved a failure is fatal, as past Linux's point of no return.
+ */
+static napi_value HostExec(napi_env env, napi_callback_info info) {
+  ARGS(7); BUF(3, fdmap, 0); BUF(4, nbb, 0); BUF(6, sigb, 0);
+  if (sigb.len < 16) { bad_arg(env, "sigs: 4 words"); return NULL; }
+  size_t pl, cl;
+  char path[4096], cwd[4096];
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &pl) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[5], cwd, sizeof cwd, &cl) != napi_ok) { bad_arg(env, "string expected"); return NULL; }
+  if (pl >= sizeof path - 1 || cl >= sizeof cwd - 1) return num(env, -ENAMETOOLONG);
+  /* Only what the host kernel can run: an ELF or a #! script (else ENOEXEC, nothing touched). */
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  if (f < 0) return num(env, -errno);
+  unsigned char head[4] = {0};
+  ssize_t got = read(f, head, 4);
+  close(f);
+  if (!(got >= 4 && memcmp(head, "\177ELF", 4) == 0) && !(got >= 2 && head[0] == '#' && head[1] == '!')) return num(env, -ENOEXEC);
+  if (access(path, X_OK) < 0) return num(env, -errno);
+  char **av = get_strv(env, argv[1]);
+  if (!av) return NULL;
+  char **ev = get_strv(env, argv[2]);
+  if (!ev) { free_strv(av); return NULL; }
+  const int32_t *map = fdmap.p, *nb = nbb.p;
+  const uint32_t *sigs = sigb.p;
+  int n = (int)(fdmap.len / 4);
+  /* Every source out of the way of the targets first (F_DUPFD above n), then into place. */
+  int *tmp = calloc(n > 0 ? n : 1, sizeof *tmp);
+  if (!tmp) { free_strv(av); free_strv(ev); return num(env, -ENOMEM); }
+  for (int g = 0; g < n; g++) tmp[g] = map[g] >= 0 ? fcntl(map[g], F_DUPFD, n) : -1;
+  for (int g = 0; g < n; g++) {
+    if (tmp[g] >= 0) {
+      dup2(tmp[g], g);
+      if (g < (int)(nbb.len / 4) && nb[g] >= 0) {
+        int fl = fcntl(g, F_GETFL);
+        if (fl >= 0) fcntl(g, F_SETFL, nb[g] ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+      }
+    } else close(g);
+  }
+  for (int fd = n; fd < 65536; fd++) close(fd); /* the emulator's own descriptors */
+  if (chdir(cwd) < 0) { /* a vanished cwd: the program starts where it can, as after rmdir */ }
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    int ign = (sigs[(sig - 1) / 32] >> ((sig - 1) % 32)) & 1;
+    signal(sig, ign ? SIG_IGN : SIG_DFL);
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig = 1; sig <= 64; sig++) {
+    if ((sigs[2 + (sig - 1) / 32] >> ((sig - 1) % 32)) & 1) sigaddset(&set, sig);
+  }
+  pthread_sigmask(SIG_SETMASK, &set, NULL);
+  execve(path, av, ev);
+  char msg[256];
+  int len = snprintf(msg, sizeof msg, "tsqemu-riscv64: execve %s: %s\n", path, strerror(errno));
+  if (len > 0 && write(2, msg, (size_t)len) < 0) { /* nothing left to tell */ }
+  _exit(127);
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -547,6 +681,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

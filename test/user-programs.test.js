@@ -27,6 +27,9 @@ const PROGRAMS = [
   { name: 'forkexec', qemuEnv: ['-E', 'TSQ_NO_EXEC=1'] },
   { name: 'signals' },
   { name: 'mmapfile', workdir: true },
+  { name: 'fdlimits' },
+  // Two processes: record, OFD and flock locks refused while the other holds them (the host's locks).
+  { name: 'locks', workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -4,6 +4,7 @@
 import { GuestMM, pageAlignDown, pageAlignUp, protToFlags } from './mmap.js';
 import { ET_DYN_BASE, KernelWord, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE } from './layout.js';
 import { Errno, SyscallError } from './errno.js';
+import { setComm } from './proc-comm.js';
 
 export const EM_RISCV = 243;
 const ET_EXEC = 2, ET_DYN = 3;
@@ -162,6 +163,9 @@ export function loadExec(mm: GuestMM, a: ExecArgs): ExecImage {
     [AT.EGID, a.ids.egid], [AT.SECURE, 0],
   ];
   const sp = buildStack(mm, STACK_TOP, a.argv, a.envp, a.execfn, auxv, a.random);
+  mm.kw[KernelWord.EXE_LO] = pageAlignDown(Math.min(...h.phdrs.filter((p) => p.type === PT_LOAD).map((p) => p.vaddr)) + main.bias);
+  mm.kw[KernelWord.EXE_HI] = pageAlignUp(main.end);
+  setComm(mm, a.execfn.slice(a.execfn.lastIndexOf('/') + 1));
   return { entry, sp, brk, execfn: a.execfn };
 }
 
@@ -199,6 +203,14 @@ export function buildStack(mm: GuestMM, top: number, argv: string[], envp: strin
   put(0);
   envAddrs.forEach(put);
   put(0);
+  const auxvAt = p;
   for (const [k, v] of fullAux) { put(k); put(v); }
+  const kw = mm.kw;
+  kw[KernelWord.ARG_START] = argAddrs.length ? argAddrs[0] : envAddrs.length ? envAddrs[0] : execfnAddr;
+  kw[KernelWord.ARG_END] = envAddrs.length ? envAddrs[0] : execfnAddr;
+  kw[KernelWord.ENV_START] = kw[KernelWord.ARG_END];
+  kw[KernelWord.ENV_END] = execfnAddr;
+  kw[KernelWord.AUXV_START] = auxvAt;
+  kw[KernelWord.AUXV_END] = p;
   return sp;
 }

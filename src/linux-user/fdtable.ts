@@ -39,12 +39,26 @@ export class FdTable {
 
   isOpen(fd: number): boolean { return fd >= 0 && fd < MAX_FDS && Atomics.load(this.hostOf, fd) !== 0; }
 
+  /** The guest's RLIMIT_NOFILE: fds must stay below it. */
+  get limit(): number {
+    const l = Atomics.load(this.mm.kw, KernelWord.FD_LIMIT);
+    return l > 0 && l < MAX_FDS ? l : MAX_FDS;
+  }
+  set limit(n: number) { Atomics.store(this.mm.kw, KernelWord.FD_LIMIT, Math.max(1, Math.min(n, MAX_FDS))); }
+
+  /** One past the highest guest fd that may be open. */
+  high(): number { return Math.min(MAX_FDS, Atomics.load(this.mm.kw, KernelWord.FD_HIGH) || 1024); }
+  private used(g: number): void {
+    if (g >= Atomics.load(this.mm.kw, KernelWord.FD_HIGH)) Atomics.store(this.mm.kw, KernelWord.FD_HIGH, Math.max(g + 1, 1024));
+  }
+
   /** Install host fd at the lowest free guest number >= min. */
   install(hostFd: number, cloexec: boolean, min = 0): number {
     this.lock();
     try {
-      for (let g = Math.max(0, min); g < MAX_FDS; g++) {
+      for (let g = Math.max(0, min), lim = this.limit; g < lim; g++) {
         if (this.hostOf[g] === 0) {
+          this.used(g);
           this.hostOf[g] = hostFd + 1;
           this.flags[g] = FdFlag.USED | (cloexec ? FdFlag.CLOEXEC : 0);
           return g;
@@ -56,8 +70,9 @@ export class FdTable {
 
   /** Place host fd at exactly guest fd `g` (dup2/dup3), closing what was there. */
   installAt(hostFd: number, g: number, cloexec: boolean): void {
-    if (!(g >= 0 && g < MAX_FDS)) throw new SyscallError(Errno.EBADF);
+    if (!(g >= 0 && g < this.limit)) throw new SyscallError(Errno.EBADF);
     this.lock();
+    this.used(g);
     const old = this.hostOf[g];
     this.hostOf[g] = hostFd + 1;
     this.flags[g] = FdFlag.USED | (cloexec ? FdFlag.CLOEXEC : 0);
@@ -76,7 +91,7 @@ export class FdTable {
 
   /** Close the host fd when no guest fd names it any more. */
   private releaseHost(h: number): void {
-    for (let g = 0; g < MAX_FDS; g++) if (Atomics.load(this.hostOf, g) === h + 1) return;
+    for (let g = 0, n = this.high(); g < n; g++) if (Atomics.load(this.hostOf, g) === h + 1) return;
     if (h < MAX_HOST_FDS) { this.offsets[h] = 0; Atomics.store(this.nb, h, NbState.UNKNOWN); }
     try { this.closeHost(h); } catch { /* already gone */ }
   }
@@ -89,7 +104,7 @@ export class FdTable {
 
   /** Close every close-on-exec descriptor (execve). */
   closeOnExec(): void {
-    for (let g = 0; g < MAX_FDS; g++) if (this.hostOf[g] !== 0 && (this.flags[g] & FdFlag.CLOEXEC)) this.close(g);
+    for (let g = 0, n = this.high(); g < n; g++) if (this.hostOf[g] !== 0 && (this.flags[g] & FdFlag.CLOEXEC)) this.close(g);
   }
 
   /** The guest's O_NONBLOCK of host fd `h` (UNKNOWN past the table: looked up every time). */
@@ -111,7 +126,7 @@ export class FdTable {
   /** Guest fd -> host fd for every open guest fd (-1 for a hole), up to the highest. */
   snapshot(): number[] {
     const out: number[] = [];
-    for (let g = 0; g < MAX_FDS; g++) out.push(this.hostOf[g] - 1);
+    for (let g = 0, n = this.high(); g < n; g++) out.push(this.hostOf[g] - 1);
     while (out.length && out[out.length - 1] < 0) out.pop();
     return out;
   }
@@ -119,7 +134,7 @@ export class FdTable {
   /** Explicit offsets of the open host fds, for a forked child. */
   offsetsSnapshot(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let g = 0; g < MAX_FDS; g++) {
+    for (let g = 0, n = this.high(); g < n; g++) {
       const h = this.hostOf[g] - 1;
       if (h >= 0 && h < MAX_HOST_FDS && this.offsets[h] !== 0) out.push([g, this.offsets[h] - 1]);
     }

@@ -113,14 +113,25 @@ export interface HostSys {
   memfdCreate(name: string, flags: number): number;
   pipe2(flags: number, out: Int32Array): number;
   lseek(fd: number, off: number, whence: number): number;
-  /** F_GETFL / F_SETFL only. */
+  /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ only. */
   fcntl(fd: number, cmd: number, arg: number): number;
   /** Replace the view's (page-aligned) memory with a shared read/write mapping of the file. */
   mapShared(view: Uint8Array, fd: number, offset: number): number;
   /** Put fresh private zeroed memory back in place of a shared mapping. */
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
+  /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
+  discard(view: Uint8Array): number;
   pageSize(): number;
+  /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the
+   * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,
+   * blocked lo, hi]. Returns -errno only when nothing was changed (e.g. -ENOEXEC). */
+  hostExec(path: string, argv: string[], envp: string[], fdmap: Int32Array, nonblock: Int32Array, cwd: string, sigs: Uint32Array): number;
+  /** fcntl record locks (cmd F_GETLK...: `flock` is a struct flock, host layout = riscv64's), or
+   * flock(fd, op) when cmd is -1. */
+  lock(fd: number, cmd: number, flock: Uint8Array | null, op: number): number;
+  /** This process's limits: new and old [soft, hard] (either null). */
+  prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
   ioctlInt(fd: number, req: number, out: Int32Array): number;
 }

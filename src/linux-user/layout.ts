@@ -26,7 +26,9 @@ export const KERNEL_OFFSET = align(STATE_OFFSET + MAX_THREADS * CPU_STATE_SIZE, 
 /** Page protection bytes, one per guest page (PageFlag bits); room for a whole 4 GiB. */
 export const PAGE_TABLE_OFFSET = KERNEL_OFFSET;
 const PAGE_TABLE_BYTES = 0x100000000 / TARGET_PAGE_SIZE;
-export const MAX_FDS = 1024;
+/** Room in the fd table; the guest's RLIMIT_NOFILE (the host's, KernelWord.FD_LIMIT) is the
+ * real bound, as on Linux. */
+export const MAX_FDS = 65536;
 /** Int32 per guest fd: host fd, or -1 when free. */
 export const FD_TABLE_OFFSET = align(PAGE_TABLE_OFFSET + PAGE_TABLE_BYTES, 4096);
 /** Uint8 per guest fd: FdFlag bits. */
@@ -76,6 +78,13 @@ export const enum KernelWord {
   MM_LOCK = 0, FD_LOCK = 1, BRK_START = 2, BRK_CUR = 3, MMAP_HINT = 4,
   UMASK = 5, NEXT_TID = 6, THREAD_COUNT = 7, EXITING = 8, EXIT_STATUS = 9,
   SIG_LOCK = 10, PENDING_LO = 11, PENDING_HI = 12, SIG_SEQ = 13,
+  /** What /proc/self describes (guest addresses below 4 GiB): the argv and environment strings
+   * and the auxv table on the initial stack, the main program's span, comm (16 bytes). */
+  ARG_START = 14, ARG_END = 15, ENV_START = 16, ENV_END = 17, AUXV_START = 18, AUXV_END = 19,
+  EXE_LO = 20, EXE_HI = 21, COMM = 22, /* ..25 */
+  /** The guest's RLIMIT_NOFILE soft limit (0: not set yet, MAX_FDS) and one past the highest
+   * guest fd ever used (table scans stop there). */
+  FD_LIMIT = 26, FD_HIGH = 27,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -12,6 +12,9 @@ import {
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
 
+/** Ranges from this many pages are discarded rather than filled with zeros. */
+const DISCARD_MIN_PAGES = 16;
+
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 
 export function protToFlags(prot: number): number {
@@ -57,6 +60,8 @@ export class GuestMM {
   readonly i32: Int32Array;
   readonly pages: Uint8Array;
   readonly kw: Int32Array;
+  /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
+  discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
   onUnmap: (addr: number, len: number) => void = () => {};
 
@@ -99,13 +104,27 @@ export class GuestMM {
     return true;
   }
 
-  /** Set the flags of whole pages covering [addr, addr+len); zero them first when `zero`. */
+  /** Set the flags of whole pages covering [addr, addr+len); zero them first when `zero`.
+   * Large ranges are zeroed by giving their host memory back (discard): nothing is written, so
+   * a big PROT_NONE reservation costs neither time nor memory; unmapping gives it back too. */
   setRange(addr: number, len: number, flags: number, zero: boolean): void {
     if (len <= 0) return;
     const first = addr >>> TARGET_PAGE_BITS;
     const last = (addr + len - 1) >>> TARGET_PAGE_BITS;
-    if (zero) this.bytes.fill(0, GUEST_BASE + first * TARGET_PAGE_SIZE, GUEST_BASE + (last + 1) * TARGET_PAGE_SIZE);
+    if (zero) this.zeroPages(first, last + 1);
+    else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.discard?.(this.hostPages(first, last + 1));
     this.pages.fill(flags, first, last + 1);
+  }
+
+  private hostPages(first: number, end: number): Uint8Array {
+    return this.bytes.subarray(GUEST_BASE + first * TARGET_PAGE_SIZE, GUEST_BASE + end * TARGET_PAGE_SIZE);
+  }
+
+  /** Zero guest pages [first, end): large runs by discarding them, small ones by writing. */
+  zeroPages(first: number, end: number): void {
+    const view = this.hostPages(first, end);
+    if (end - first >= DISCARD_MIN_PAGES && this.discard?.(view)) return;
+    view.fill(0);
   }
 
   /** Find `len` free bytes, top-down from MMAP_BASE (Linux's default layout). */

@@ -5,6 +5,7 @@ import type { HostFs, HostProcess, HostSys } from './host.js';
 import { FdTable, normalizePath } from './fdtable.js';
 import { GuestMM } from './mmap.js';
 import { Errno, SyscallError } from './errno.js';
+import { guestFdDir, procNode, type ProcNode } from './proc.js';
 import { THREADS_OFFSET, THREAD_WORDS, ThreadWord } from './layout.js';
 
 export const AT_FDCWD = -100;
@@ -57,12 +58,25 @@ export class TaskState {
   setReg(i: number, v: bigint): void { this.env.setGpr(i, v); }
 
   /** The host path for a guest path: absolute paths go under -L SYSROOT when the file exists
-   * there (QEMU's path()), relative ones against dirfd or the guest's cwd. */
+   * there (QEMU's path()), relative ones against dirfd or the guest's cwd; the guest's own
+   * /proc entries are rewritten (proc.ts). */
   hostPath(dirfd: number, path: string): string {
-    if (path === '') throw new SyscallError(Errno.ENOENT);
+    const node = this.procNode(dirfd, path);
+    if (node) return node.path;
     if (path.startsWith('/')) return this.sysrootPath(path);
     if (dirfd === AT_FDCWD) return this.fdt.cwd.replace(/\/$/, '') + '/' + path;
     return `/proc/self/fd/${this.fdt.host(dirfd)}/${path}`;
+  }
+
+  /** The guest's own /proc (or /dev/fd) entry a path names, null for any other path. */
+  procNode(dirfd: number, path: string): ProcNode | null {
+    if (path === '') throw new SyscallError(Errno.ENOENT);
+    if (path.startsWith('/')) return procNode(this, path);
+    if (dirfd === AT_FDCWD) return procNode(this, this.fdt.cwd.replace(/\/$/, '') + '/' + path);
+    if (!/^\d+(\/|$)/.test(path)) return null;
+    // A name inside the guest's fd/ or fdinfo/ directory opened earlier: a guest fd number.
+    const dir = guestFdDir(this, this.fdt.host(dirfd));
+    return dir ? procNode(this, `/proc/self/${dir}/${path}`) : null;
   }
 
   sysrootPath(path: string): string {
@@ -71,7 +85,6 @@ export class TaskState {
       const p = root + path;
       try { this.fs.lstat(p); return p; } catch { /* not under the sysroot */ }
     }
-    if (path === '/proc/self/exe') return this.exe;
     return path;
   }
 

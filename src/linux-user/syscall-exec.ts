@@ -10,6 +10,7 @@ import {
   MAX_HOST_FDS, NbState, SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
 } from './layout.js';
 import { saveProcessImage } from './process-image.js';
+import { guestNonblock } from './blocking.js';
 import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
@@ -64,7 +65,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
 export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): void {
   const buf = mm.memory.buffer;
   const hostOf = new Int32Array(buf, FD_TABLE_OFFSET, MAX_FDS);
-  const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_FDS);
+  const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_HOST_FDS);
   const old = Float64Array.from(offsets);
   const oldHost = Int32Array.from(hostOf);
   const nb = new Uint8Array(buf, HOST_NONBLOCK_OFFSET, MAX_HOST_FDS);
@@ -75,7 +76,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
     if (oldHost[g] === 0) continue;
     hostOf[g] = g + 1;
     const h = oldHost[g] - 1;
-    if (h < old.length && old[h] !== 0) offsets[g] = old[h];
+    if (h < old.length && old[h] !== 0 && g < offsets.length) offsets[g] = old[h];
     // The guest's O_NONBLOCK moves with the fd; the parent's inherited 0-2 were blocking.
     if (h < oldNb.length) nb[g] = oldNb[h] !== NbState.UNKNOWN || h > 2 ? oldNb[h] : NbState.BLOCKING;
   }
@@ -99,7 +100,9 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
 }
 
 /** Read a program for execve, following one #! line. Returns the ELF bytes and final argv. */
-function resolveExec(ts: TaskState, path: string, argv: string[]): { bytes: Uint8Array; argv: string[]; exe: string } {
+type Resolved = { bytes: Uint8Array; argv: string[]; exe: string } | { hostPath: string };
+
+function resolveExec(ts: TaskState, path: string, argv: string[]): Resolved {
   const host = ts.hostPath(AT_FDCWD, path);
   ts.fs.access(host, 1);
   const bytes = readWholeFile(ts.fs, host);
@@ -111,10 +114,10 @@ function resolveExec(ts: TaskState, path: string, argv: string[]): { bytes: Uint
     const arg = sp < 0 ? '' : line.slice(sp).trim();
     if (interp === '') throw new SyscallError(Errno.ENOEXEC);
     const ibytes = readWholeFile(ts.fs, ts.hostPath(AT_FDCWD, interp));
-    if (!isRiscv64Elf(ibytes)) throw new SyscallError(Errno.ENOEXEC);
+    if (!isRiscv64Elf(ibytes)) return { hostPath: host }; // a host interpreter runs it
     return { bytes: ibytes, argv: [interp, ...(arg ? [arg] : []), path, ...argv.slice(1)], exe: interp };
   }
-  if (!isRiscv64Elf(bytes)) throw new SyscallError(Errno.ENOEXEC);
+  if (!isRiscv64Elf(bytes)) return { hostPath: host };
   return { bytes, argv, exe: path };
 }
 
@@ -123,6 +126,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   const argv = ts.mm.stringArray(argvp);
   const envp = ts.mm.stringArray(envpp);
   const r = resolveExec(ts, path, argv);
+  if ('hostPath' in r) return hostExec(ts, r.hostPath, argv, envp);
   parseElf(r.bytes);
   // Point of no return: this process image goes away.
   ts.rpc.stopOtherThreads(ts.slot);
@@ -142,7 +146,8 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
   ts.words[ThreadWord.ALTSTACK_FLAGS] = 2;
   ts.words[ThreadWord.CLEAR_TID] = 0;
-  const exe = ts.absolute(r.exe);
+  const link = ts.procNode(AT_FDCWD, r.exe);
+  const exe = link?.kind === 'link' ? link.target : ts.absolute(r.exe);
   const img = loadExec(mm, {
     program: r.bytes,
     readInterp: (p) => readWholeFile(ts.fs, ts.sysrootPath(p)),
@@ -155,6 +160,29 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   ts.exe = exe;
   ts.rpc.execed?.();
   return KEEP_REGS;
+}
+
+/** execve of a host program or a script for a host interpreter: the host runs it in this
+ * process (QEMU passes such an execve to the host kernel), with the guest's descriptors at the
+ * guest's numbers, its cwd, ignored signals and blocked mask. Returns only on failure. */
+function hostExec(ts: TaskState, path: string, argv: string[], envp: string[]): never {
+  if (!ts.sys) throw new SyscallError(Errno.ENOEXEC);
+  const snap = ts.fdt.snapshot();
+  const fdmap = new Int32Array(snap.length), nb = new Int32Array(snap.length);
+  snap.forEach((h, g) => {
+    const keep = h >= 0 && !ts.fdt.cloexec(g);
+    fdmap[g] = keep ? h : -1;
+    nb[g] = keep ? (guestNonblock(ts, h) ? 1 : 0) : -1;
+  });
+  const sigs = new Uint32Array(4);
+  for (let sig = 1; sig <= 64; sig++) {
+    if (getAction(ts.mm, sig).handler === 1n) sigs[(sig - 1) >> 5] |= 1 << ((sig - 1) & 31);
+  }
+  sigs[2] = ts.words[ThreadWord.MASK_LO];
+  sigs[3] = ts.words[ThreadWord.MASK_HI];
+  // A vfork parent goes on when the host closes our IPC channel at the exec.
+  const r = ts.sys.hostExec(path, argv, envp, fdmap, nb, ts.fdt.cwd, sigs);
+  throw new SyscallError(-r);
 }
 
 /** Fresh user registers for a new image (the FPU on, as Linux starts programs). */

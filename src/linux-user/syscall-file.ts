@@ -5,6 +5,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
+import { fcntlLock, flock, isLockCmd } from './syscall-lock.js';
 import { blockingCall, check, fdinfo, guestNonblock, POLLIN, POLLOUT, readyNow } from './blocking.js';
 
 const O_APPEND = 0o2000;
@@ -148,14 +149,16 @@ function pipe2(ts: TaskState, fds: number, flags: number): number {
   return 0;
 }
 
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4;
 const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
 
 function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
   const h = ts.fdt.host(fd);
+  if (isLockCmd(cmd)) return fcntlLock(ts, h, cmd, ptr(arg));
   switch (cmd) {
-    case F_DUPFD: return ts.fdt.install(h, false, int(arg));
-    case F_DUPFD_CLOEXEC: return ts.fdt.install(h, true, int(arg));
+    case F_DUPFD: case F_DUPFD_CLOEXEC:
+      if (!(int(arg) >= 0 && int(arg) < ts.fdt.limit)) throw new SyscallError(Errno.EINVAL);
+      return ts.fdt.install(h, cmd === F_DUPFD_CLOEXEC, int(arg));
     case F_GETFD: return ts.fdt.cloexec(fd) ? 1 : 0;
     case F_SETFD: ts.fdt.setCloexec(fd, (arg & 1n) !== 0n); return 0;
     case F_GETFL: {
@@ -169,9 +172,7 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
       ts.fdt.setNonblock(h, (int(arg) & O_NONBLOCK) !== 0);
       return r;
     }
-    case F_GETLK: ts.mm.view.setInt16(ts.mm.check(ptr(arg), 2, true), 2, true); return 0; // F_UNLCK
-    case F_SETLK: case F_SETLKW: ts.mm.check(ptr(arg), 32, false); return 0; // one process: always granted
-    case F_GETPIPE_SZ: case F_SETPIPE_SZ: return 65536;
+    case F_GETPIPE_SZ: case F_SETPIPE_SZ: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : 65536;
     default: throw new SyscallError(Errno.EINVAL);
   }
 }
@@ -253,7 +254,7 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.pipe2, (ts, a) => pipe2(ts, ptr(a[0]), int(a[1]))],
   [NR.fcntl, (ts, a) => fcntl(ts, int(a[0]), int(a[1]), a[2])],
   [NR.ioctl, (ts, a) => ioctl(ts, int(a[0]), uint(a[1]), ptr(a[2]))],
-  [NR.flock, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+  [NR.flock, (ts, a) => flock(ts, ts.fdt.host(int(a[0])), int(a[1]))],
   [NR.fsync, (ts, a) => { ts.fs.fsync(ts.fdt.host(int(a[0]))); return 0; }],
   [NR.fdatasync, (ts, a) => { ts.fs.fdatasync(ts.fdt.host(int(a[0]))); return 0; }],
   [NR.sync, () => 0],

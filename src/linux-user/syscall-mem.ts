@@ -164,12 +164,18 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
 }
 
 function madvise(ts: TaskState, addr: number, len: number, advice: number): number {
-  const MADV_DONTNEED = 4;
-  if (advice === MADV_DONTNEED && ts.mm.accessOk(addr, len, 0)) {
-    // Private memory reads back as zeros after MADV_DONTNEED (shared file pages: the file).
+  const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
+  if ((advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) && ts.mm.accessOk(addr, len, 0)) {
+    // Private memory reads back as zeros after MADV_DONTNEED (shared file pages: the file), and
+    // its host memory goes back (MADV_FREE may do the same: Go's scavenger uses it).
     const pages = ts.mm.pages;
-    for (let p = addr >>> TARGET_PAGE_BITS, end = p + pageAlignUp(len) / TARGET_PAGE_SIZE; p < end; p++) {
-      if (!(pages[p] & PageFlag.SHARED)) ts.mm.bytes.fill(0, ts.mm.g2h(p * TARGET_PAGE_SIZE), ts.mm.g2h((p + 1) * TARGET_PAGE_SIZE));
+    const end = (addr >>> TARGET_PAGE_BITS) + pageAlignUp(len) / TARGET_PAGE_SIZE;
+    for (let p = addr >>> TARGET_PAGE_BITS; p < end;) {
+      if (pages[p] & PageFlag.SHARED) { p++; continue; }
+      let q = p + 1;
+      while (q < end && !(pages[q] & PageFlag.SHARED)) q++;
+      ts.mm.zeroPages(p, q);
+      p = q;
     }
     codeChanged(ts, addr, pageAlignUp(len));
   }

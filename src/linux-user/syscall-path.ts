@@ -7,6 +7,7 @@ import { AT_FDCWD, type TaskState } from './qemu.js';
 import type { HostStat } from './host.js';
 import { KernelWord } from './layout.js';
 import { S_IFDIR, S_IFMT } from './syscall-file.js';
+import { guestFdDir, guestFds, memFile } from './proc.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_CREAT = 0o100, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000;
@@ -17,7 +18,12 @@ function path(ts: TaskState, dirfd: number, p: bigint): string {
 
 function openat(ts: TaskState, dirfd: number, pathname: bigint, flags: number, mode: number): number {
   const guest = ts.mm.cstring(ptr(pathname));
-  const p = ts.hostPath(dirfd, guest);
+  const node = ts.procNode(dirfd, guest);
+  if (node?.kind === 'file') {
+    if (flags & 3) throw new SyscallError(Errno.EACCES); // made-up files are read-only
+    return ts.fdt.install(memFile(ts, node.data(ts)), (flags & O_CLOEXEC) !== 0);
+  }
+  const p = node ? node.path : ts.hostPath(dirfd, guest);
   const umask = ts.mm.kw[KernelWord.UMASK];
   const m = flags & (O_CREAT | O_TMPFILE) ? mode & ~umask & 0o7777 : 0;
   const h = ts.fs.open(p, flags & ~O_CLOEXEC, m);
@@ -79,7 +85,9 @@ function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number): 
   if (p === '' && flags & AT_EMPTY_PATH) {
     return dirfd === AT_FDCWD ? ts.fs.stat(ts.fdt.cwd) : ts.fs.fstat(ts.fdt.host(dirfd));
   }
-  const hp = ts.hostPath(dirfd, p);
+  const node = ts.procNode(dirfd, p);
+  if (node?.kind === 'link' && flags & AT_SYMLINK_NOFOLLOW) return ts.fs.lstat(node.lpath);
+  const hp = node ? node.path : ts.hostPath(dirfd, p);
   return flags & AT_SYMLINK_NOFOLLOW ? ts.fs.lstat(hp) : ts.fs.stat(hp);
 }
 
@@ -92,7 +100,10 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
   if (!stream) {
     const dir = `/proc/self/fd/${h}`;
     if ((ts.fs.fstat(h).mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
-    const list = [{ name: '.', type: DT_NAMES_DOT }, { name: '..', type: DT_NAMES_DOT }, ...ts.fs.readdir(dir)];
+    const fdDir = guestFdDir(ts, h);
+    const DT_REG = 8, DT_LNK = 10;
+    const list = [{ name: '.', type: DT_NAMES_DOT }, { name: '..', type: DT_NAMES_DOT },
+      ...(fdDir ? guestFds(ts).map((g) => ({ name: String(g), type: fdDir === 'fd' ? DT_LNK : DT_REG })) : ts.fs.readdir(dir))];
     const enc = new TextEncoder();
     const entries = list.map((e, i) => {
       let ino = 1n;
@@ -128,7 +139,8 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
 function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number, size: number): number {
   const p = ts.mm.cstring(ptr(pathname));
   if (size <= 0) throw new SyscallError(Errno.EINVAL);
-  const target = p === '/proc/self/exe' ? ts.exe : ts.fs.readlink(ts.hostPath(dirfd, p));
+  const node = ts.procNode(dirfd, p);
+  const target = node?.kind === 'link' ? node.target : ts.fs.readlink(node ? node.path : ts.hostPath(dirfd, p));
   const b = new TextEncoder().encode(target).subarray(0, size);
   ts.mm.write(buf, b);
   return b.length;

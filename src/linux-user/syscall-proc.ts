@@ -4,6 +4,19 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
+import { MAX_FDS } from './layout.js';
+import { COMM_LEN, getComm, setComm } from './proc-comm.js';
+
+/** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
+function nameAt(ts: TaskState, addr: number): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < COMM_LEN - 1; i++) {
+    const c = ts.mm.read(addr + i, 1)[0];
+    if (c === 0) break;
+    out.push(c);
+  }
+  return new Uint8Array(out);
+}
 
 function uname(ts: TaskState, buf: number): number {
   const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
@@ -24,14 +37,39 @@ const RLIMITS: Array<[bigint, bigint]> = [
   [RLIM_INFINITY, RLIM_INFINITY],
 ];
 
+const RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9;
+
+/** The host's limits (the addon), as QEMU passes them through, except: RLIMIT_NOFILE is the
+ * guest fd table's own (from the host's, at most MAX_FDS), and setting AS, DATA or STACK only
+ * pretends (they would bound the emulator, not the guest). Without the addon: a usual session's. */
 function prlimit(ts: TaskState, pid: number, res: number, newp: number, oldp: number): number {
   if (pid !== 0 && pid !== ts.proc.pid) throw new SyscallError(Errno.EPERM);
   if (res < 0 || res >= RLIMITS.length) throw new SyscallError(Errno.EINVAL);
-  if (oldp !== 0) {
-    ts.mm.setU64(oldp, RLIMITS[res][0]);
-    ts.mm.setU64(oldp + 8, RLIMITS[res][1]);
+  const cur = new BigUint64Array(2);
+  if (ts.sys) {
+    const r = ts.sys.prlimit(res, null, cur);
+    if (r < 0) throw new SyscallError(-r);
+  } else cur.set(RLIMITS[res]);
+  if (res === RLIMIT_NOFILE) {
+    if (cur[1] > BigInt(MAX_FDS)) cur[1] = BigInt(MAX_FDS);
+    cur[0] = BigInt(ts.fdt.limit);
   }
-  if (newp !== 0) RLIMITS[res] = [ts.mm.u64(newp), ts.mm.u64(newp + 8)];
+  const next = newp !== 0 ? [ts.mm.u64(newp), ts.mm.u64(newp + 8)] : null;
+  if (next && next[0] > next[1]) throw new SyscallError(Errno.EINVAL);
+  if (oldp !== 0) {
+    ts.mm.setU64(oldp, cur[0]);
+    ts.mm.setU64(oldp + 8, cur[1]);
+  }
+  if (!next) return 0;
+  if (res === RLIMIT_NOFILE) {
+    if (next[1] > cur[1]) throw new SyscallError(Errno.EPERM);
+    ts.fdt.limit = Number(next[0] > BigInt(MAX_FDS) ? BigInt(MAX_FDS) : next[0]);
+  } else if (res === RLIMIT_AS || res === RLIMIT_DATA || res === RLIMIT_STACK || !ts.sys) {
+    RLIMITS[res] = [next[0], next[1]];
+  } else {
+    const r = ts.sys.prlimit(res, BigUint64Array.from(next), null);
+    if (r < 0) throw new SyscallError(-r);
+  }
   return 0;
 }
 
@@ -168,8 +206,9 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.setpriority, () => 0],
   [NR.prctl, (ts, a) => {
     const PR_SET_NAME = 15, PR_GET_NAME = 16;
-    if (int(a[0]) === PR_GET_NAME) { ts.mm.write(ptr(a[1]), new TextEncoder().encode('a.out\0')); return 0; }
-    if (int(a[0]) === PR_SET_NAME) return 0;
+    // One name per process (the main thread's, /proc/self/comm), not one per thread.
+    if (int(a[0]) === PR_GET_NAME) { const c = getComm(ts.mm); const b = new Uint8Array(COMM_LEN); b.set(c); ts.mm.write(ptr(a[1]), b); return 0; }
+    if (int(a[0]) === PR_SET_NAME) { setComm(ts.mm, nameAt(ts, ptr(a[1]))); return 0; }
     throw new SyscallError(Errno.EINVAL);
   }],
   [NR.personality, () => 0],

@@ -13,7 +13,7 @@ import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { GUEST_BASE, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
 
@@ -42,6 +42,9 @@ function main(): void {
     execed: () => port.postMessage({ op: 'execed' }),
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
+  const sys = ts.sys;
+  if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
+  if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
     t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
@@ -51,6 +54,16 @@ function main(): void {
   });
   cpuLoop(ts, cpu);
   port.postMessage({ op: 'threadExit', slot: d.slot });
+}
+
+/** The RLIMIT_NOFILE soft limit the emulator was started with: Node raises its own to the hard
+ * limit at startup, so take the parent's (whose limit we inherited), else the current one. */
+function startNofile(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8'));
+    if (m) return m[1] === 'unlimited' ? MAX_FDS : Number(m[1]);
+  } catch { /* no /proc, or not ours to read */ }
+  return 1024;
 }
 
 main();
