@@ -9,7 +9,7 @@ import { QemuError, optError } from '../qemu/error.js';
 import { LogMask, qemuLogMask, setLogMask, setLogSink } from '../qemu/log.js';
 import { mainIoUringIfCreated } from '../host/node/io_uring.js';
 import { tcgApplyEnv, tcgOptions } from '../accel/tcg/tcg-accel.js';
-import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
+import { type DriveSpec, HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
 import { MuxChardev } from '../chardev/char-mux.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
@@ -18,6 +18,8 @@ import { NullChardev } from '../chardev/char-null.js';
 import { MiniMonitor } from '../system/monitor.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
+import type { DriveRef } from '../hw/core/qdev.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
 import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
@@ -74,11 +76,19 @@ function loadImages(cfg: SystemConfig): Images {
   return im;
 }
 
-async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
+interface OpenedDrives {
+  devices: VirtDevice[];
+  backends: BlockBackend[];
+  /** Registry devices (-device and, after them, -drive if=virtio as virtio-blk-pci). */
+  qdevs: QDevSpec[];
+  takeDrive(id: string, what: string, owner: boolean): DriveRef;
+}
+
+async function openDrives(cfg: SystemConfig): Promise<OpenedDrives> {
   const { openDrive } = await import('../host/node/block.js');
   const byId = new Map<string, BlockBackend>();
   const backends: BlockBackend[] = [];
-  const virtioDrives: Array<{ blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }> = [];
+  const virtioDrives: DriveSpec[] = [];
   const errorActions = new Map<string, { werror?: BlockdevOnError; rerror?: BlockdevOnError }>();
   const used = new Set<string>();
   for (const d of cfg.drives) {
@@ -95,13 +105,15 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     byId.set(d.id, blk);
     backends.push(blk);
     if (d.if === 'virtio') {
-      virtioDrives.push({ blk, serial: d.opts.get('serial'), ...errorActions.get(d.id) });
+      virtioDrives.push(d);
       used.add(d.id);
     }
   }
   // QEMU realizes the -device list first, then the devices -drive if=virtio added.
   const devices: VirtDevice[] = [];
+  const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
+    if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
     const id = dev.drive as string;
     const blk = byId.get(id);
@@ -111,9 +123,18 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
     devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
   }
-  for (const v of virtioDrives) devices.push({ type: 'virtio-blk-device', ...v });
+  // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
+  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: new Map([['drive', d.id]]), ownsDrive: true });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
-  return { devices, backends };
+  const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
+    const blk = byId.get(id);
+    if (!blk) throw new QemuError(`Property '${what}.drive' can't find value '${id}'`);
+    if (used.has(id) && !owner) throw new QemuError(`Drive '${id}' is already in use by another device`);
+    used.add(id);
+    const d = cfg.drives.find((x) => x.id === id);
+    return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id) };
+  };
+  return { devices, backends, qdevs, takeDrive };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -122,6 +143,10 @@ async function main(argv: string[]): Promise<number> {
   const cfg = parseSystemArgs(argv);
   if (cfg.action === 'version') {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);
+    return 0;
+  }
+  if (cfg.action === 'print') {
+    process.stdout.write(cfg.printText ?? '');
     return 0;
   }
   if (cfg.action === 'help') {
@@ -136,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     setLogSink((t) => process.stderr.write(t));
   }
   const images = loadImages(cfg);
-  const { devices, backends } = await openDrives(cfg);
+  const { devices, backends, qdevs, takeDrive } = await openDrives(cfg);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
 
@@ -184,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
       ioError = true;
       scheduler?.pause();
     },
+    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive),
   });
   if (monitorChr) {
     // Attached before any await, so an early Ctrl-A c already finds it.

@@ -5,6 +5,8 @@ import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize 
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
+import '../hw/core/qdev-devices.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -26,9 +28,11 @@ export interface DriveSpec {
 
 export interface DeviceSpec {
   text: string;
-  driver: 'virtio-blk-device' | 'virtio-rng-device';
+  /** virtio-blk-device / virtio-rng-device (virtio-mmio), or a registry type (hw/core/qdev.ts) with its props. */
+  driver: string;
   drive?: string;
   serial?: string;
+  props?: QemuOptsDict;
 }
 
 export interface SystemConfig {
@@ -57,8 +61,9 @@ export interface SystemConfig {
   startPaused: boolean;
   logMask: number;
   logFile?: string;
-  /** -version / -h: print and exit. */
-  action?: 'version' | 'help';
+  /** -version / -h: print and exit; 'print': print `printText` and exit 0 (-device help). */
+  action?: 'version' | 'help' | 'print';
+  printText?: string;
 }
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
@@ -85,6 +90,7 @@ Standard options:
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
+-device driver[,prop[=value][,...]]  a registered device (use '-device help' for a list)
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -179,18 +185,30 @@ function parseDrive(text: string, index: number): DriveSpec {
   return { text, opts, if: iface, id };
 }
 
-function parseDevice(text: string): DeviceSpec {
+/** The virtio-mmio devices parsed here (not in the registry). */
+const MMIO_DEVICES = [
+  { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
+  { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
+];
+
+function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
-  if (driver === 'help' || driver === '?') throw new QemuError('Devices: virtio-blk-device, virtio-rng-device');
-  if (driver === 'virtio-blk-device' || driver === 'virtio-blk') {
+  if (driver === 'help' || driver === '?') { cfg.action = 'print'; cfg.printText = `${deviceHelp(MMIO_DEVICES)}\n`; return undefined; }
+  const dc = findDevice(driver);
+  if (dc) {
+    if (o.has('help')) { cfg.action = 'print'; cfg.printText = `${devicePropsHelp(dc)}\n`; return undefined; }
+    checkDeviceProps(dc, o.keys());
+    return { text, driver: dc.name, props: o };
+  }
+  if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
       if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     if (!o.has('drive')) throw new QemuError('drive property not set');
     return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial') };
   }
-  if (driver === 'virtio-rng-device' || driver === 'virtio-rng') {
+  if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
       if (!['driver', 'id'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
     }
@@ -244,6 +262,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
     const val = argv[++i];
     try {
       applyOption(cfg, name, val);
+      if (cfg.action === 'print') return cfg;
       if (name === 'serial') serialText = val;
       if (name === 'monitor' || name === 'mon') monitorText = val;
       if (name === 'display') display = val;
@@ -324,7 +343,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': cfg.devices.push(parseDevice(val)); return;
+    case 'device': { const d = parseDevice(val, cfg); if (d) cfg.devices.push(d); return; }
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':
