@@ -24,6 +24,7 @@ import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio
 import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
+import { nodeSidecar } from '../host/node/sidecar.js';
 import { openChardevs } from './system-chardev.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -132,7 +133,8 @@ async function openDrives(cfg: SystemConfig): Promise<OpenedDrives> {
     if (used.has(id) && !owner) throw new QemuError(`Drive '${id}' is already in use by another device`);
     used.add(id);
     const d = cfg.drives.find((x) => x.id === id);
-    return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id) };
+    const file = d?.opts.get('file') ?? d?.opts.get('file.filename');
+    return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id), sidecar: file ? (suffix) => nodeSidecar(file + suffix) : undefined };
   };
   return { devices, backends, qdevs, takeDrive };
 }

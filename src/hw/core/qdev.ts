@@ -10,6 +10,7 @@ import type { VirtIODevice } from '../virtio/virtio.js';
 import type { GPEXHost } from '../pci-host/gpex.js';
 import type { PCIDevice } from '../pci/pci.js';
 import type { SDBus } from '../sd/sd-bus.js';
+import type { SidecarFile } from '../sd/rpmb-state.js';
 import { QemuError } from '../../qemu/error.js';
 
 export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'System';
@@ -23,6 +24,8 @@ export interface DriveRef {
   serial?: string;
   werror?: BlockdevOnError;
   rerror?: BlockdevOnError;
+  /** A small state file beside the drive's image (IMAGE + suffix), when the image is a host file. */
+  sidecar?(suffix: string): SidecarFile;
 }
 
 /** What realize() may use of the machine. */
@@ -37,7 +40,7 @@ export interface QDevContext {
   /** The device models the machine resets (PCI functions are reset through the bus). */
   addPci(dev: PCIDevice): void;
   /** SD buses by id, newest last (a card without bus= goes to the newest). */
-  sdBuses: Array<{ id: string; bus: SDBus }>;
+  sdBuses: Array<{ id: string; bus: SDBus; names: string[] }>;
   onIoErrorStop?: () => void;
   onBlockResetInFlight?: (drained: Promise<void>) => void;
 }
