@@ -25,6 +25,7 @@ import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { nodeSidecar } from '../host/node/sidecar.js';
+import { hmpInfoPci } from '../hw/pci/pci-hmp.js';
 import { openChardevs } from './system-chardev.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -227,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
       reset: () => void resetSystem(),
       quit: () => quit(0),
       jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
+      pciInfo: () => hmpInfoPci(m.pci.bus),
     });
   }
   if (driveRing) registerRamWithIoUring(machine);

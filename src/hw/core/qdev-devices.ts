@@ -14,6 +14,7 @@ export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<strin
   const bus = props.get('bus');
   if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
   const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
+  dev.id = props.get('id') ?? '';
   ctx.pci.bus.plug(dev, devfn);
   ctx.addPci(dev);
 }

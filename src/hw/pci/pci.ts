@@ -69,6 +69,8 @@ export class PCIDevice {
   private readonly used = new Uint8Array(PCIConfig.CONFIG_SPACE_SIZE);
   readonly bars: Array<PCIIORegion | undefined> = new Array(PCI_NUM_REGIONS).fill(undefined);
   devfn = -1;
+  /** The -device id= (HMP `info pci`). */
+  id = '';
   bus: PCIBusHooks | undefined;
   private intxLevel = false;
 
