@@ -170,9 +170,12 @@ export class EMMC implements SDCardIf {
 
   get partition(): EMMCPart { return (this.extCsd[ExtCsd.PARTITION_CONFIG] & 7) as EMMCPart; }
 
-  private r1(): SDResponse {
-    const v = (this.status | (this.state << 9) | (this.state === State.TRAN ? Status.READY_FOR_DATA : 0)) >>> 0;
+  /** R1 with the card status; `after` bits show in the next status read only (errors found while
+   * the command executes, as SWITCH_ERROR), `both` in this response and the next. */
+  private r1(after = 0, both = 0): SDResponse {
+    const v = (this.status | both | (this.state << 9) | (this.state === State.TRAN ? Status.READY_FOR_DATA : 0)) >>> 0;
     this.status &= ~CLEAR_ON_READ;
+    this.status |= after | both;
     return { kind: 'ok', bytes: new Uint8Array([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]) };
   }
 
@@ -235,8 +238,7 @@ export class EMMC implements SDCardIf {
       case 15: this.state = State.IDLE; this.rca = 0; return { kind: 'none' };
       case 16:
         if (s !== State.TRAN) return this.illegal(cmd);
-        if (arg !== BLOCK) this.status |= Status.BLOCK_LEN_ERROR;
-        return this.r1();
+        return this.r1(0, arg !== BLOCK ? Status.BLOCK_LEN_ERROR : 0);
       case 17: case 18: case 24: case 25: return s === State.TRAN ? this.startBlockIo(cmd, arg) : this.illegal(cmd);
       case 23:
         if (s !== State.TRAN) return this.illegal(cmd);
@@ -251,18 +253,12 @@ export class EMMC implements SDCardIf {
   private switchCmd(arg: number): SDResponse {
     const access = (arg >>> 24) & 3, index = (arg >>> 16) & 0xff, value = (arg >>> 8) & 0xff;
     if (access === 0) return this.r1(); // command set: only the standard one
-    if (!WRITABLE.has(index)) {
-      this.status |= Status.SWITCH_ERROR;
-      return this.r1();
-    }
+    if (!WRITABLE.has(index)) return this.r1(Status.SWITCH_ERROR);
     const e = this.extCsd;
     const v = access === 1 ? e[index] | value : access === 2 ? e[index] & ~value : value;
     if (index === ExtCsd.PARTITION_CONFIG) {
       const part = v & 7;
-      if (part > EMMCPart.RPMB || (part !== EMMCPart.USER && this.partSize(part) === 0)) {
-        this.status |= Status.SWITCH_ERROR;
-        return this.r1();
-      }
+      if (part > EMMCPart.RPMB || (part !== EMMCPart.USER && this.partSize(part) === 0)) return this.r1(Status.SWITCH_ERROR);
     }
     e[index] = v;
     return this.r1();
@@ -286,7 +282,7 @@ export class EMMC implements SDCardIf {
     this.reliable = false;
     if (part === EMMCPart.RPMB) {
       // RPMB: a request (CMD25) or its response (CMD18), one frame a block; CMD23 is required.
-      if (!multi || count === Infinity) { this.status |= Status.ERROR; return this.r1(); }
+      if (!multi || count === Infinity) return this.r1(0, Status.ERROR);
       const r = this.r1();
       this.xfer = { read, part, addr: 0, left: count, frames: [] };
       this.rpmbReliable = reliable;
@@ -295,9 +291,9 @@ export class EMMC implements SDCardIf {
     }
     const addr = this.highCapacity ? arg * BLOCK : arg;
     const size = this.partSize(part);
-    if (addr % BLOCK) { this.status |= Status.ADDRESS_ERROR; return this.r1(); }
-    if (addr >= size) { this.status |= Status.OUT_OF_RANGE; return this.r1(); }
-    if (!read && this.blk.readOnly) { this.status |= Status.WP_VIOLATION; return this.r1(); }
+    if (addr % BLOCK) return this.r1(0, Status.ADDRESS_ERROR);
+    if (addr >= size) return this.r1(0, Status.OUT_OF_RANGE);
+    if (!read && this.blk.readOnly) return this.r1(0, Status.WP_VIOLATION);
     const r = this.r1();
     this.xfer = { read, part, addr, left: count };
     this.state = read ? State.DATA : State.RCV;
