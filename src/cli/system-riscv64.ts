@@ -9,7 +9,7 @@ import { QemuError, optError } from '../qemu/error.js';
 import { LogMask, qemuLogMask, setLogMask, setLogSink } from '../qemu/log.js';
 import { mainIoUringIfCreated } from '../host/node/io_uring.js';
 import { tcgApplyEnv, tcgOptions } from '../accel/tcg/tcg-accel.js';
-import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
+import { type DriveSpec, HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
 import { MuxChardev } from '../chardev/char-mux.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
@@ -18,10 +18,14 @@ import { NullChardev } from '../chardev/char-null.js';
 import { MiniMonitor } from '../system/monitor.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
+import type { DriveRef } from '../hw/core/qdev.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
 import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
+import { nodeSidecar } from '../host/node/sidecar.js';
+import { hmpInfoPci } from '../hw/pci/pci-hmp.js';
 import { openChardevs } from './system-chardev.js';
 import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
@@ -79,12 +83,20 @@ function loadImages(cfg: SystemConfig): Images {
   return im;
 }
 
-async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
+interface OpenedDrives {
+  devices: VirtDevice[];
+  backends: BlockBackend[];
+  /** Registry devices (-device and, after them, -drive if=virtio as virtio-blk-pci). */
+  qdevs: QDevSpec[];
+  takeDrive(id: string, what: string, owner: boolean): DriveRef;
+}
+
+async function openDrives(cfg: SystemConfig): Promise<OpenedDrives> {
   const { openDrive } = await import('../host/node/block.js');
   // -blockdev nodes first (QEMU creates them before the -drive list); -device drive= finds both.
   const byId = await openBlockdevs(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
   const backends: BlockBackend[] = [...byId.values()];
-  const virtioDrives: Array<{ blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }> = [];
+  const virtioDrives: DriveSpec[] = [];
   const errorActions = new Map<string, { werror?: BlockdevOnError; rerror?: BlockdevOnError }>();
   const used = new Set<string>();
   for (const d of cfg.drives) {
@@ -101,13 +113,15 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     byId.set(d.id, blk);
     backends.push(blk);
     if (d.if === 'virtio') {
-      virtioDrives.push({ blk, serial: d.opts.get('serial'), ...errorActions.get(d.id) });
+      virtioDrives.push(d);
       used.add(d.id);
     }
   }
   // QEMU realizes the -device list first, then the devices -drive if=virtio added.
   const devices: VirtDevice[] = [];
+  const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
+    if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
     const id = dev.drive as string;
     const blk = byId.get(id);
@@ -117,9 +131,19 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
     devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
   }
-  for (const v of virtioDrives) devices.push({ type: 'virtio-blk-device', ...v });
+  // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
+  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: new Map([['drive', d.id]]), ownsDrive: true });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
-  return { devices, backends };
+  const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
+    const blk = byId.get(id);
+    if (!blk) throw new QemuError(`Property '${what}.drive' can't find value '${id}'`);
+    if (used.has(id) && !owner) throw new QemuError(`Drive '${id}' is already in use by another device`);
+    used.add(id);
+    const d = cfg.drives.find((x) => x.id === id);
+    const file = d?.opts.get('file') ?? d?.opts.get('file.filename');
+    return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id), sidecar: file ? (suffix) => nodeSidecar(file + suffix) : undefined };
+  };
+  return { devices, backends, qdevs, takeDrive };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -153,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
   }
   createObjects(cfg);
   const images = loadImages(cfg);
-  const { devices, backends } = await openDrives(cfg);
+  const { devices, backends, qdevs, takeDrive } = await openDrives(cfg);
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
@@ -206,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
       ioError = true;
       scheduler?.pause();
     },
+    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive),
   });
   if (monitorChr) {
     // Attached before any await, so an early Ctrl-A c already finds it.
@@ -221,6 +246,7 @@ async function main(argv: string[]): Promise<number> {
       reset: () => void resetSystem(),
       quit: () => quit(0),
       jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
+      pciInfo: () => hmpInfoPci(m.pci.bus),
     });
   }
   if (driveRing) registerRamWithIoUring(machine);

@@ -13,6 +13,8 @@ export interface MonitorVM {
   quit(): void;
   /** `info jit` text (the translator's state). */
   jitInfo?(): string;
+  /** `info pci` text (hw/pci/pci-hmp.ts). */
+  pciInfo?(): string;
 }
 
 const MAX_LINE = 1024;
@@ -78,11 +80,12 @@ export class MiniMonitor implements MuxFrontend {
         return;
       case 'info status': this.out(`VM status: ${this.vm.status()}\n`); return;
       case 'info jit': this.out(this.vm.jitInfo?.() ?? 'no translator\n'); return;
+      case 'info pci': this.out(this.vm.pciInfo?.() ?? ''); return;
       case 'stop': case 's': this.vm.stop(); return;
       case 'cont': case 'c': this.vm.cont(); return;
       case 'system_reset': this.vm.reset(); return;
       case 'quit': case 'q': this.vm.quit(); return;
-      case 'info': this.out('info jit -- show dynamic compiler info\ninfo status -- show the current VM status\n'); return;
+      case 'info': this.out('info jit -- show dynamic compiler info\ninfo pci -- show PCI info\ninfo status -- show the current VM status\n'); return;
     }
     this.out(`unknown command: '${cmd.split(/\s+/)[0]}'\n`);
   }

@@ -7,6 +7,8 @@ import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
+import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
+import '../hw/core/qdev-devices.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -28,9 +30,11 @@ export interface DriveSpec {
 
 export interface DeviceSpec {
   text: string;
-  driver: 'virtio-blk-device' | 'virtio-rng-device';
+  /** virtio-blk-device / virtio-rng-device (virtio-mmio), or a registry type (hw/core/qdev.ts) with its props. */
+  driver: string;
   drive?: string;
   serial?: string;
+  props?: QemuOptsDict;
 }
 
 export interface SystemConfig {
@@ -61,7 +65,7 @@ export interface SystemConfig {
   logFile?: string;
   /** Options of src/system/vl-extra.ts (-rtc, -uuid, -object, -blockdev, -pidfile ...). */
   extras: CliExtras;
-  /** -version / -h: print and exit; 'print': a help text of an option (-M help ...). */
+  /** -version / -h: print and exit; 'print': a help text of an option (-M help, -device help ...). */
   action?: 'version' | 'help' | 'print';
   printText?: string;
 }
@@ -90,6 +94,7 @@ Standard options:
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
+-device driver[,prop[=value][,...]]  a registered device (use '-device help' for a list)
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -175,18 +180,30 @@ function parseDrive(text: string, index: number): DriveSpec {
   return { text, opts, if: iface, id };
 }
 
-function parseDevice(text: string): DeviceSpec {
+/** The virtio-mmio devices parsed here (not in the registry). */
+const MMIO_DEVICES = [
+  { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
+  { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
+];
+
+function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
-  if (driver === 'help' || driver === '?') throw new PrintAndExit(DEVICE_HELP);
-  if (driver === 'virtio-blk-device' || driver === 'virtio-blk') {
+  if (driver === 'help' || driver === '?') throw new PrintAndExit(`${deviceHelp(MMIO_DEVICES)}\n`);
+  const dc = findDevice(driver);
+  if (dc) {
+    if (o.has('help')) throw new PrintAndExit(`${devicePropsHelp(dc)}\n`);
+    checkDeviceProps(dc, o.keys());
+    return { text, driver: dc.name, props: o };
+  }
+  if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
       if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     if (!o.has('drive')) throw new QemuError('drive property not set');
     return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial') };
   }
-  if (driver === 'virtio-rng-device' || driver === 'virtio-rng') {
+  if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
       if (!['driver', 'id'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
     }
@@ -194,8 +211,6 @@ function parseDevice(text: string): DeviceSpec {
   }
   throw new QemuError(`'${driver}' is not a valid device model name`);
 }
-
-const DEVICE_HELP = 'Storage devices:\nname "virtio-blk-device", bus virtio-bus\n\nMisc devices:\nname "virtio-rng-device", bus virtio-bus\n';
 
 function parseLog(text: string): number {
   if (text === 'help') throw new PrintAndExit(`Log items (comma separated):\n${LOG_ITEMS.map(([n, , h]) => `${n.padEnd(15)} ${h}`).join("\n")}\n`);
@@ -242,6 +257,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
     const val = argv[++i];
     try {
       applyOption(cfg, name, val);
+      if (cfg.action === 'print') return cfg;
       if (name === 'serial') serialText = val;
       if (name === 'monitor' || name === 'mon') monitorText = val;
       if (name === 'display') display = val;
@@ -326,7 +342,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': cfg.devices.push(parseDevice(val)); return;
+    case 'device': { const d = parseDevice(val, cfg); if (d) cfg.devices.push(d); return; }
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':

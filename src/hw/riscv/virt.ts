@@ -19,13 +19,14 @@ import { VirtIOMMIOProxy } from '../virtio/virtio-mmio.js';
 import { VirtIOBlock, type BlockdevOnError } from '../virtio/virtio-blk.js';
 import { type EntropySource, VirtIORNG } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
+import { GPEXHost } from '../pci-host/gpex.js';
 import {
   type BootBlob, fdtAddr, kernelStartAddr, loadFirmware, loadKernel, placeInitrd, resetVector,
 } from './boot.js';
 import { createVirtFdt } from './virt-fdt.js';
 import {
   PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
-  VirtIRQ,
+  VirtIRQ, VIRT_HIGH_PCIE_MMIO,
 } from './virt-memmap.js';
 
 export type VirtDevice =
@@ -56,6 +57,8 @@ export interface VirtMachineOptions {
   onIoErrorStop?(): void;
   /** A virtio-blk reset found requests in flight: hold the vCPUs until `drained` resolves. */
   onBlockResetInFlight?(drained: Promise<void>): void;
+  /** Realize the -device types of the registry (PCI, SD) once the buses exist. */
+  realizeDevices?(m: RISCVVirtMachine): void;
 }
 
 /** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
@@ -96,6 +99,7 @@ export class RISCVVirtMachine {
   readonly test: SiFiveTest;
   readonly virtio: VirtIOMMIOProxy[] = [];
   readonly vdevs: VirtIODevice[] = [];
+  readonly pci: GPEXHost;
   fdt!: DeviceTree;
   fdtBlob!: Uint8Array;
   harts: RISCVHart[] = [];
@@ -131,16 +135,17 @@ export class RISCVVirtMachine {
       this.as.addMmio('virtio-mmio', M.virtio.base + i * M.virtio.size, M.virtio.size, p);
     }
     this.addUnimplemented();
+    this.pci = new GPEXHost(this.as, { ecam: M.pcieEcam, pio: M.pcieRam, mmio32: M.pcieMmio, mmio64: VIRT_HIGH_PCIE_MMIO },
+      [0, 1, 2, 3].map((i) => this.plic.irqs[VirtIRQ.PCIE + i]));
     for (const d of opts.devices) this.plug(d);
+    opts.realizeDevices?.(this);
     this.loadImages();
   }
 
-  /** Regions the device tree describes but we do not model: reads 0 (ECAM: no devices). */
+  /** Regions the device tree describes but we do not model: reads 0. */
   private addUnimplemented(): void {
     this.as.addMmio('fwcfg', M.fwCfg.base, M.fwCfg.size, unimplemented('fw_cfg'));
     this.as.addMmio('virt.flash', M.flash.base, M.flash.size, unimplemented('virt.flash'));
-    // An empty PCI bus: every config read answers "no device" (all ones).
-    this.as.addMmio('pcie-ecam', M.pcieEcam.base, M.pcieEcam.size, { read: () => -1, write: () => {} });
   }
 
   /** Plug a device into the highest free virtio-mmio slot, as QEMU's bus does. */
@@ -241,6 +246,7 @@ export class RISCVVirtMachine {
     this.plic.reset();
     this.uart.reset();
     for (const d of this.vdevs) d.reset();
+    this.pci.reset();
     for (const h of this.harts) h.reset(BigInt(M.mrom.base));
   }
 

@@ -1,0 +1,59 @@
+// Every -device type realized through the registry, in one place. A new type: one
+// registerDevice() call here (or in the device's own file, imported from here).
+import { QemuError } from '../../qemu/error.js';
+import { type DeviceClass, type QDevContext, registerDevice } from './qdev.js';
+import type { PCIDevice } from '../pci/pci.js';
+import { VirtIOBlock } from '../virtio/virtio-blk.js';
+import { VirtIORNG } from '../virtio/virtio-rng.js';
+import { VirtIOPCIProxy, type VirtIOPCIOptions } from '../virtio/virtio-pci.js';
+import type { VirtIODevice } from '../virtio/virtio.js';
+import { registerSDDevices } from '../sd/sd-devices.js';
+
+/** Plug a PCI function at -device's addr= (or the first free slot) on bus pcie.0. */
+export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice): void {
+  const bus = props.get('bus');
+  if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
+  const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
+  dev.id = props.get('id') ?? '';
+  ctx.pci.bus.plug(dev, devfn);
+  ctx.addPci(dev);
+}
+
+/** A virtio device on the PCI transport: what virtio-net-pci / virtio-9p-pci need too. */
+export function plugVirtioPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, vdev: VirtIODevice,
+  o: VirtIOPCIOptions): VirtIOPCIProxy {
+  const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, o);
+  plugPci(ctx, name, props, proxy);
+  ctx.addVirtio(vdev);
+  return proxy;
+}
+
+const virtioBlkPci: DeviceClass = {
+  name: 'virtio-blk-pci', bus: 'PCI', category: 'Storage devices', alias: 'virtio-blk', desc: '',
+  props: [
+    { name: 'drive', type: 'drive', desc: 'Node name or ID of a block device to use as a backend' },
+    { name: 'serial', type: 'str', desc: '' },
+  ],
+  realize(ctx, props) {
+    const id = props.get('drive');
+    if (id === undefined) throw new QemuError('drive property not set');
+    const d = ctx.takeDrive(id, this.name);
+    const vdev = new VirtIOBlock(ctx.as, d.blk, {
+      serial: props.get('serial') ?? d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: ctx.onIoErrorStop,
+      onResetInFlight: ctx.onBlockResetInFlight,
+    });
+    plugVirtioPci(ctx, this.name, props, vdev, { classCode: 0x010000, configSize: 60, vectors: 2 });
+  },
+};
+
+const virtioRngPci: DeviceClass = {
+  name: 'virtio-rng-pci', bus: 'PCI', category: 'Misc devices', alias: 'virtio-rng', desc: '',
+  props: [],
+  realize(ctx, props) {
+    plugVirtioPci(ctx, this.name, props, new VirtIORNG(ctx.as, ctx.entropy), { classCode: 0x00ff00, configSize: 0, vectors: 2 });
+  },
+};
+
+registerDevice(virtioBlkPci);
+registerDevice(virtioRngPci);
+registerSDDevices(plugPci);

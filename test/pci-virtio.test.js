@@ -1,0 +1,115 @@
+// PCIe on the virt board: real qemu-system-riscv64 and ours boot the same kernel and initramfs
+// with virtio-blk-pci, virtio-rng-pci, sdhci-pci and -drive if=virtio; the guest's lspci, BAR
+// resources, config spaces (capabilities, MSI-X, virtio vendor caps, swizzled IRQs) must be
+// equal. Then our guest uses the devices (disk read/write seen from the host, hwrng) and the
+// command line is checked (-device help, addr=, errors), and HMP `info pci` against QEMU's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, Console, hasTool, run, tmpdir } from './system-helpers.js';
+import { PCI_DUMP, QEMU_CPU, consoleOn, guestArgs } from './pci-helpers.js';
+
+const haveQemu = hasTool('qemu-system-riscv64');
+
+function devices(dir) {
+  return ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0',
+    '-device', 'virtio-rng-pci', '-device', 'sdhci-pci', '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=virtio`];
+}
+
+async function dumpPci(c) {
+  await c.expect(/tsqemu-guest: boot complete/, 110_000);
+  return await c.sh(PCI_DUMP, 60_000);
+}
+
+test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 300_000 }, async () => {
+  const dir = tmpdir();
+  const data = crypto.randomBytes(1 << 20);
+  fs.writeFileSync(path.join(dir, 'a.img'), data);
+  fs.writeFileSync(path.join(dir, 'b.img'), Buffer.alloc(1 << 20));
+  const q = consoleOn('qemu-system-riscv64', [...guestArgs(devices(dir)), ...QEMU_CPU]);
+  let theirs;
+  try {
+    theirs = await dumpPci(q);
+  } finally {
+    q.kill();
+  }
+  const c = new Console(guestArgs(devices(dir)));
+  try {
+    const ours = await dumpPci(c);
+    assert.match(ours, /00:01\.0 Class 0100: 1af4:1001/);
+    assert.match(ours, /00:02\.0 Class 00ff: 1af4:1005/);
+    assert.match(ours, /00:03\.0 Class 0805: 1b36:0007/);
+    assert.match(ours, /00:04\.0 Class 0100: 1af4:1001/);
+    assert.equal(ours, theirs);
+    // The devices: INTx-driven virtio-pci disk (both), hwrng, sdhci without a card.
+    const sha = crypto.createHash('sha256').update(data).digest('hex');
+    assert.equal(await c.sh('sha256sum /dev/vda | cut -d" " -f1'), sha);
+    assert.equal(await c.sh('echo pci-disk-wrote-this | dd of=/dev/vdb bs=512 seek=3 conv=sync 2>/dev/null; sync; echo ok'), 'ok');
+    assert.equal(await c.sh('head -c 64 /dev/hwrng | wc -c'), '64');
+    assert.match(await c.sh('grep -E "virtio|mmc" /proc/interrupts'), /PLIC\s+33 .*virtio0[\s\S]*PLIC\s+34/);
+    c.send('poweroff -f\n');
+    assert.equal(await c.exit, 0);
+    assert.equal(fs.readFileSync(path.join(dir, 'b.img')).subarray(1536, 1556).toString(), 'pci-disk-wrote-this\n');
+  } finally {
+    c.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 60_000 }, async () => {
+  const dir = tmpdir();
+  try {
+    fs.writeFileSync(path.join(dir, 'a.img'), Buffer.alloc(1 << 20));
+    const devs = ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0,id=blk0',
+      '-device', 'virtio-rng-pci,addr=0x6', '-device', 'sdhci-pci,addr=05.0'];
+    const q = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-S', '-display', 'none', '-serial', 'none', '-monitor', 'stdio', ...devs],
+      { input: 'info pci\nquit\n', encoding: 'utf8' });
+    const theirs = q.stdout.replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');
+    const c = new Console(['-M', 'virt', '-S', '-nographic', '-bios', 'none', ...devs]);
+    try {
+      c.send('\x01c');
+      await c.expect(/\(qemu\) /, 10_000, 0);
+      const from = c.out.length;
+      c.send('info pci\r');
+      await c.expect(/id ""\r?\n[\s\S]*?\(qemu\) /, 10_000, from);
+      const ours = c.out.slice(from).replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');
+      assert.ok(theirs.includes('Bus  0, device   6'), theirs);
+      assert.equal(ours, theirs);
+      c.send('q\r');
+      await c.exit;
+    } finally {
+      c.kill();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-device help lists the PCI devices; property help; bad PCI lines are refused', { timeout: 60_000 }, async () => {
+  let r = await run(['-device', 'help']);
+  assert.equal(r.code, 0);
+  for (const d of ['virtio-blk-pci', 'virtio-rng-pci', 'sdhci-pci', 'emmc', 'virtio-blk-device']) assert.match(r.stdout, new RegExp(`name "${d}"`));
+  assert.match(r.stdout, /name "virtio-blk-pci", bus PCI, alias "virtio-blk"/);
+  r = await run(['-device', 'emmc,help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /boot-partition-size=<size>/);
+  const P = path.basename(BIN);
+  const bad = [
+    [['-device', 'virtio-rng-pci,addr=0'], /-device virtio-rng-pci,addr=0: PCI: slot 0 function 0 not available for virtio-rng-pci, in use by gpex-root/],
+    [['-device', 'virtio-rng-pci,addr=32'], /Property 'virtio-rng-pci.addr' doesn't take value '32'/],
+    [['-device', 'virtio-rng-pci,bus=pcie.1'], /Bus 'pcie.1' not found/],
+    [['-device', 'virtio-rng-pci,foo=1'], /Property 'virtio-rng-pci.foo' not found/],
+    [['-device', 'virtio-blk-pci'], /drive property not set/],
+    [['-device', 'virtio-blk-pci,drive=nope'], /Property 'virtio-blk-pci.drive' can't find value 'nope'/],
+    [['-device', 'emmc,drive=x'], /No 'sd-bus' bus found for device 'emmc'/],
+  ];
+  for (const [args, re] of bad) {
+    r = await run(['-M', 'virt', '-nographic', '-bios', 'none', ...args], { input: '' });
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^${P}: `));
+    assert.match(r.stderr, re);
+  }
+});
