@@ -23,6 +23,7 @@ import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { openChardevs } from './system-chardev.js';
+import { createNetwork } from './system-net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -139,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
   const { devices, backends } = await openDrives(cfg);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
+  const net = await createNetwork(cfg);
 
   let exitCode = 0;
   let scheduler: VCPUScheduler | undefined;
@@ -168,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     onShutdown: (code) => {
       if (cfg.noShutdown) scheduler?.pause();
       else quit(code);
@@ -199,6 +201,8 @@ async function main(argv: string[]): Promise<number> {
       reset: () => void resetSystem(),
       quit: () => quit(0),
       jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
+      networkInfo: () => net.stack.infoNetwork(),
+      usernetInfo: () => net.stack.infoUsernet(),
     });
   }
   if (driveRing) registerRamWithIoUring(machine);
@@ -224,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => onSignal('SIGHUP', 1));
   if (shutdownRequested) sched.stop();
   await sched.run();
+  net.stack.cleanup();
   closeConsole();
   await machine.drain();
   for (const b of backends) await b.close();

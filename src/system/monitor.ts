@@ -13,6 +13,9 @@ export interface MonitorVM {
   quit(): void;
   /** `info jit` text (the translator's state). */
   jitInfo?(): string;
+  /** `info network` / `info usernet` text (src/net/net-init.ts). */
+  networkInfo?(): string;
+  usernetInfo?(): string;
 }
 
 const MAX_LINE = 1024;
@@ -78,6 +81,8 @@ export class MiniMonitor implements MuxFrontend {
         return;
       case 'info status': this.out(`VM status: ${this.vm.status()}\n`); return;
       case 'info jit': this.out(this.vm.jitInfo?.() ?? 'no translator\n'); return;
+      case 'info network': this.out(this.vm.networkInfo?.() ?? ''); return;
+      case 'info usernet': this.out(this.vm.usernetInfo?.() ?? ''); return;
       case 'stop': case 's': this.vm.stop(); return;
       case 'cont': case 'c': this.vm.cont(); return;
       case 'system_reset': this.vm.reset(); return;

@@ -5,6 +5,10 @@ import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize 
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import {
+  type NetConfig, NetRefError, checkNetConfig, newNetConfig, parseNetDevice, parseNetObject, parseNetOption, parseNetdevOption,
+  parseNicOption,
+} from '../net/net-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -57,13 +61,16 @@ export interface SystemConfig {
   startPaused: boolean;
   logMask: number;
   logFile?: string;
+  /** -netdev, -nic, -net, -device virtio-net-*, -object filter-dump. */
+  net: NetConfig;
   /** -version / -h: print and exit. */
   action?: 'version' | 'help';
 }
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
-  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount']);
+  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount',
+  'netdev', 'nic', 'net', 'object']);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -85,6 +92,17 @@ Standard options:
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
+-device virtio-net-device,netdev=id[,mac=52:54:00:12:34:56]
+-netdev user,id=id[,net=addr[/mask]][,host=addr][,dhcpstart=addr][,dns=addr][,hostname=name]
+         [,restrict=on|off][,hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport]
+-netdev socket,id=id[,listen=[host]:port|connect=host:port|mcast=maddr:port[,localaddr=addr]
+         |udp=host:port,localaddr=host:port]
+-netdev stream,id=id[,server=on|off],addr.type=inet,addr.host=host,addr.port=port|addr.type=unix,addr.path=path
+-netdev dgram,id=id,remote.type=inet,remote.host=h,remote.port=p[,local.type=inet,local.host=h,local.port=p]
+-netdev hubport,id=id,hubid=n[,netdev=id]
+-nic user|socket|stream|dgram[,model=virtio][,mac=addr][,options]  a NIC and its back end
+-net nic[,model=virtio][,macaddr=addr] | -net user|socket[,options] | -net none  legacy (hub 0)
+-object filter-dump,id=id,netdev=id,file=f.pcap[,maxlen=n]  dump the netdev's frames (pcap)
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -213,7 +231,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
     serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
-    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [],
+    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], net: newNetConfig(),
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
@@ -256,6 +274,12 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   }
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
+  try {
+    checkNetConfig(cfg.net);
+  } catch (e) {
+    if (e instanceof NetRefError) throw optError(e.opt, e.text, e.message);
+    throw e;
+  }
   return cfg;
 }
 
@@ -324,7 +348,13 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': cfg.devices.push(parseDevice(val)); return;
+    case 'device': if (!parseNetDevice(cfg.net, val)) cfg.devices.push(parseDevice(val)); return;
+    case 'netdev': parseNetdevOption(cfg.net, val); return;
+    case 'nic': parseNicOption(cfg.net, val); return;
+    case 'net': parseNetOption(cfg.net, val); return;
+    case 'object':
+      if (!parseNetObject(cfg.net, val)) throw new QemuError(`invalid object type: ${parseQemuOpts(val, 'qom-type').get('qom-type') ?? ''}`);
+      return;
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':
