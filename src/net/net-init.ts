@@ -119,9 +119,9 @@ export class NetStack {
     let out = '';
     for (const c of this.clients) {
       if (!(c instanceof Slirp)) continue;
-      out += `Hub -1 (${c.name}):\n  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n`;
+      // Not QEMU's table (it lists libslirp's sockets): one line per TCP connection of ours.
+      out += `${c.name}: net=${ipToString(c.cfg.net)}, ${c.connections} TCP connections, ${c.stats.badFrames} bad frames dropped\n`;
       for (const l of c.describeConnections()) out += `  ${l}\n`;
-      out += `  (network ${ipToString(c.cfg.net)}, ${c.stats.badFrames} bad frames dropped)\n`;
     }
     return out;
   }

@@ -357,7 +357,7 @@ export function parseNetDevice(cfg: NetConfig, text: string): boolean {
   if (!['virtio-net-device', 'virtio-net', 'virtio-net-pci'].includes(driver)) return false;
   const model = nicModel(driver);
   for (const k of o.keys()) {
-    if (!['driver', 'netdev', 'mac', 'id', 'status'].includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
+    if (!['driver', 'netdev', 'mac', 'id'].includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
   }
   cfg.nicCount++;
   cfg.nics.push({ model, mac: macOpt(o.get('mac'), `${model}.mac`), netdev: o.get('netdev'), id: o.get('id'), opt: '-device', text });

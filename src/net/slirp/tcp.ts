@@ -95,6 +95,8 @@ export class TcpConn {
   private finFromGuest = false;
   private hostPaused = false;
   private ackPending = false;
+  /** Bytes taken from the guest since our last ACK. */
+  private rcvUnacked = 0;
   private ackScheduled = false;
   private dupAcks = 0;
   private rto = RTO_MIN_MS;
@@ -271,7 +273,10 @@ export class TcpConn {
     if (finHere) this.guestFin();
     else this.drainOutOfOrder();
     if (data.length > 0 || finHere) {
-      if (finHere) this.ackNow();
+      // As Linux: at least every second full-sized segment is acknowledged at once; smaller
+      // ones wait for the end of the batch (the microtask runs when the vCPU loop yields).
+      this.rcvUnacked += data.length;
+      if (finHere || this.rcvUnacked >= 2 * this.mss) this.ackNow();
       else this.ackSoon();
     }
   }
@@ -425,7 +430,7 @@ export class TcpConn {
     if (opts) f.set(opts, o + 20);
     f.set(data, o + 20 + optLen);
     writeL4Checksum(f, 16);
-    if (withAck) this.ackPending = false;
+    if (withAck) { this.ackPending = false; this.rcvUnacked = 0; }
     this.stack.emit(f);
   }
 
