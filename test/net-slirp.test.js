@@ -279,3 +279,19 @@ test('stream netdev: a frame length above the limit disconnects the peer; good f
   assert.equal(ns.badFrames, 1);
   ns.cleanup();
 });
+
+test('TCP: a zero window is probed, not given up on, and data flows when it opens', async () => {
+  const { s, nic, stream, iss } = establish(0);
+  nic.frames.length = 0;
+  stream.events.onData(Buffer.from('0123456789'));
+  assert.equal(nic.frames.filter((f) => parseOut(f).data.length > 0).length, 0, 'nothing sent into a zero window');
+  await new Promise((r) => setTimeout(r, 700));
+  const probes = nic.frames.map(parseOut).filter((x) => x.data.length === 1);
+  assert.ok(probes.length >= 1, 'a one-byte probe');
+  for (let i = 0; i < 20; i++) s.receive(tcpFrame({ seq: 1001, ack: iss + 1, flags: ACK, win: 0 })); // probe answers
+  assert.equal(s.connections, 1, 'still open');
+  nic.frames.length = 0;
+  s.receive(tcpFrame({ seq: 1001, ack: iss + 1, flags: ACK, win: 1000 }));
+  const got = Buffer.concat(nic.frames.map(parseOut).map((x) => Buffer.from(x.data))).toString();
+  assert.equal(got, '0123456789');
+});

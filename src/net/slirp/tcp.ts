@@ -237,6 +237,8 @@ export class TcpConn {
       this.clearTimer();
       if (this.sndNxt !== this.sndUna) this.armTimer();
       if (this.hostPaused && this.sndBufLen < SND_BUF / 2) { this.hostPaused = false; this.host?.resume(); }
+    } else if (wnd === 0 && ack === this.sndUna) {
+      this.retries = 0; // answers to our zero-window probes: the guest is alive, keep probing
     } else if (ack === this.sndUna && seg.data.length === 0 && wnd === this.sndWnd && this.sndNxt !== this.sndUna) {
       if (++this.dupAcks === 3) this.sendData(this.sndUna, Math.min(this.mss, this.sndBufLen), false);
     } else if (seqLt(this.sndNxt, ack)) {
