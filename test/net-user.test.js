@@ -169,6 +169,25 @@ test('info network shows the NIC and its user back end with the filter', { timeo
   await c.sh('true');
 });
 
+test('set_link off/on in the monitor: the guest sees the carrier drop and return', { timeout: 60_000 }, async () => {
+  const monitor = async (cmd) => {
+    c.send('\x01c');
+    await c.expect(/\(qemu\) /, 10_000);
+    const from = c.out.length;
+    c.send(`${cmd}\r`);
+    await c.expect(/\(qemu\) /, 10_000, from);
+    c.send('\x01c');
+    return c.out.slice(from);
+  };
+  assert.match(await monitor('set_link nosuch off'), /Device 'nosuch' not found/);
+  await monitor('set_link n0 off');
+  assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '0');
+  assert.match(await c.sh('ping -c 1 -W 2 10.0.2.2'), /0 packets received/);
+  await monitor('set_link n0 on');
+  assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '1');
+  assert.match(await c.sh('ping -c 1 -W 5 10.0.2.2'), /1 packets received/);
+});
+
 test('filter-dump: tcpdump -r reads the pcap (DHCP, ARP, ICMP, TCP)', { timeout: 60_000, skip: !hasTool('tcpdump') }, async () => {
   const r = spawnSync('tcpdump', ['-n', '-r', pcap], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -203,6 +203,7 @@ async function main(argv: string[]): Promise<number> {
       jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
       networkInfo: () => net.stack.infoNetwork(),
       usernetInfo: () => net.stack.infoUsernet(),
+      setLink: (name, up) => net.stack.setLink(name, up),
     });
   }
   if (driveRing) registerRamWithIoUring(machine);

@@ -93,6 +93,19 @@ export class NetStack {
     this.clients.push(nc);
   }
 
+  /** HMP/QMP set_link (qmp_set_link): a NIC's peer follows it, a back end's NIC follows it. */
+  setLink(name: string, up: boolean): string | undefined {
+    const nc = this.clients.find((c) => c.name === name);
+    if (!nc) return `Device '${name}' not found`;
+    nc.linkDown = !up;
+    nc.linkStatusChanged();
+    if (nc.peer) {
+      if (nc.peer.type === 'nic') nc.peer.linkDown = !up;
+      nc.peer.linkStatusChanged();
+    }
+    return undefined;
+  }
+
   /** HMP `info network`. */
   infoNetwork(): string {
     let out = '';

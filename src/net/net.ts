@@ -68,8 +68,8 @@ export abstract class NetClientState {
   /** Our queued frames were delivered: the sender may go on (a NIC resumes its tx queue). */
   onSendCompleted(): void {}
 
-  /** The peer's link state changed (set_link), or it went away. */
-  onPeerLinkChange(): void {}
+  /** set_link changed our link or our peer's (QEMU's link_status_changed). */
+  linkStatusChanged(): void {}
 
   cleanup(): void {}
 

@@ -48,7 +48,7 @@ class VirtIONetClient extends NetClientState {
   override onSendCompleted(): void { this.n.flushTx(); }
   override guestAcceptsTso(): boolean { return this.n.guestTso(); }
   infoStr(): string { return `model=${this.n.props.model},macaddr=${macToString(this.n.props.mac)}`; }
-  override onPeerLinkChange(): void { this.n.linkChanged(); }
+  override linkStatusChanged(): void { this.n.linkChanged(); }
 }
 
 export class VirtIONet extends VirtIODevice {
