@@ -6,6 +6,9 @@ import { NetClientState, connectPeers } from '../dist/net/net.js';
 import { NetSocketState } from '../dist/net/socket.js';
 import { nodeNetHost } from '../dist/host/node/net-host.js';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { freePort } from './net-helpers.js';
 
 class FakeNic extends NetClientState {
@@ -85,5 +88,35 @@ test('socket udp= / dgram: a unicast pair, frames both ways, strangers ignored',
     assert.deepEqual(na.frames.map((f) => Buffer.from(f).toString().slice(0, 6)), ['b-to-a']);
   } finally {
     a.cleanup(); b.cleanup();
+  }
+});
+
+test('stream over a unix socket: server and client exchange framed frames both ways', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-net-'));
+  const addr = { type: 'unix', path: path.join(dir, 'link.sock') };
+  const srv = new NetSocketState('srv', 'stream', { kind: 'stream', server: true, addr }, nodeNetHost);
+  const cli = new NetSocketState('cli', 'stream', { kind: 'stream', server: false, addr, reconnectMs: 100 }, nodeNetHost);
+  const ns = new FakeNic('ns'), nc = new FakeNic('nc');
+  connectPeers(ns, srv); connectPeers(nc, cli);
+  try {
+    await srv.start();
+    await cli.start();
+    for (let i = 0; i < 50 && !cli.infoStr().includes('connected to'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(cli.infoStr(), /stream: connected to .*link\.sock/);
+    const big = new Uint8Array(9000).fill(7);
+    for (let i = 0; i < 100; i++) nc.send(frame(`c${i}`));
+    ns.send(big);
+    for (let i = 0; i < 100 && (ns.frames.length < 100 || nc.frames.length < 1); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), Array.from({ length: 100 }, (_, i) => `c${i}`));
+    assert.equal(nc.frames[0].length, 9000);
+    assert.match(srv.infoStr(), /stream: connection from/);
+    // The server vanishes: the client notices, frames sent meanwhile are dropped, it retries.
+    srv.cleanup();
+    for (let i = 0; i < 50 && /connected to/.test(cli.infoStr()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(cli.infoStr(), /disconnected|connecting to|failed/);
+    assert.equal(nc.send(frame('lost')), true);
+  } finally {
+    srv.cleanup(); cli.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

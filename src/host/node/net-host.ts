@@ -39,7 +39,12 @@ class NodeStream implements HostStream {
 
   destroy(): void {
     this.gone = true;
-    if (!this.s.destroyed) this.s.resetAndDestroy();
+    if (this.s.destroyed) return;
+    try {
+      this.s.resetAndDestroy(); // an RST for TCP peers
+    } catch {
+      this.s.destroy(); // unix sockets have no RST
+    }
   }
 
   pause(): void { this.s.pause(); }
