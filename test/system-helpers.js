@@ -45,8 +45,8 @@ export function run(args, { timeoutMs = 120_000, input } = {}) {
 
 /** A running emulator with an expect-style console over stdin/stdout pipes. */
 export class Console {
-  constructor(args) {
-    this.p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(args, bin = BIN) {
+    this.p = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.out = '';
     this.err = '';
     this.waiters = [];

@@ -30,6 +30,7 @@ import { openChardevs } from './system-chardev.js';
 import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
 import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
+import { createNetwork } from './system-net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -183,6 +184,7 @@ async function main(argv: string[]): Promise<number> {
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
   writePidfile(cfg);
+  const net = await createNetwork(cfg);
 
   let exitCode = 0;
   let scheduler: VCPUScheduler | undefined;
@@ -213,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     onShutdown: (code) => {
       if (cfg.noShutdown) scheduler?.pause();
@@ -247,6 +249,9 @@ async function main(argv: string[]): Promise<number> {
       quit: () => quit(0),
       jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
       pciInfo: () => hmpInfoPci(m.pci.bus),
+      networkInfo: () => net.stack.infoNetwork(),
+      usernetInfo: () => net.stack.infoUsernet(),
+      setLink: (name, up) => net.stack.setLink(name, up),
     });
   }
   if (driveRing) registerRamWithIoUring(machine);
@@ -276,6 +281,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => onSignal('SIGHUP', 1));
   if (shutdownRequested) sched.stop();
   await sched.run();
+  net.stack.cleanup();
   closeConsole();
   await machine.drain();
   for (const b of backends) await b.close();

@@ -15,6 +15,11 @@ export interface MonitorVM {
   jitInfo?(): string;
   /** `info pci` text (hw/pci/pci-hmp.ts). */
   pciInfo?(): string;
+  /** `info network` / `info usernet` text (src/net/net-init.ts). */
+  networkInfo?(): string;
+  usernetInfo?(): string;
+  /** set_link NAME on|off: an error message, or undefined. */
+  setLink?(name: string, up: boolean): string | undefined;
 }
 
 const MAX_LINE = 1024;
@@ -72,15 +77,24 @@ export class MiniMonitor implements MuxFrontend {
   }
 
   private exec(cmd: string): void {
+    const link = /^set_link\s+(\S+)\s+(on|off)$/.exec(cmd);
+    if (link) {
+      const err = this.vm.setLink?.(link[1], link[2] === 'on') ?? `Device '${link[1]}' not found`;
+      if (err) this.out(`Error: ${err}\n`);
+      return;
+    }
     switch (cmd) {
       case '': return;
       case 'help': case '?':
         this.out('cont|c -- resume emulation\ninfo jit -- show dynamic compiler info\ninfo status -- show the current VM status\n' +
-          'quit|q -- quit the emulator\nstop|s -- stop emulation\nsystem_reset -- reset the system\n');
+          'quit|q -- quit the emulator\nstop|s -- stop emulation\nsystem_reset -- reset the system\n' +
+          'info network -- show the network state\nset_link name on|off -- change the link status of a network adapter\n');
         return;
       case 'info status': this.out(`VM status: ${this.vm.status()}\n`); return;
       case 'info jit': this.out(this.vm.jitInfo?.() ?? 'no translator\n'); return;
       case 'info pci': this.out(this.vm.pciInfo?.() ?? ''); return;
+      case 'info network': this.out(this.vm.networkInfo?.() ?? ''); return;
+      case 'info usernet': this.out(this.vm.usernetInfo?.() ?? ''); return;
       case 'stop': case 's': this.vm.stop(); return;
       case 'cont': case 'c': this.vm.cont(); return;
       case 'system_reset': this.vm.reset(); return;

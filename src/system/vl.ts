@@ -9,6 +9,10 @@ import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtr
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
 import '../hw/core/qdev-devices.js';
+import {
+  type NetConfig, NetRefError, checkNetConfig, newNetConfig, parseNetDevice, parseNetObject, parseNetOption, parseNetdevOption,
+  parseNicOption,
+} from '../net/net-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -65,6 +69,8 @@ export interface SystemConfig {
   logFile?: string;
   /** Options of src/system/vl-extra.ts (-rtc, -uuid, -object, -blockdev, -pidfile ...). */
   extras: CliExtras;
+  /** -netdev, -nic, -net, -device virtio-net-*, -object filter-dump. */
+  net: NetConfig;
   /** -version / -h: print and exit; 'print': a help text of an option (-M help, -device help ...). */
   action?: 'version' | 'help' | 'print';
   printText?: string;
@@ -72,7 +78,8 @@ export interface SystemConfig {
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
-  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', ...EXTRA_WITH_ARG]);
+  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', ...EXTRA_WITH_ARG,
+  'netdev', 'nic', 'net']);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -95,6 +102,17 @@ Standard options:
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
 -device driver[,prop[=value][,...]]  a registered device (use '-device help' for a list)
+-device virtio-net-device,netdev=id[,mac=52:54:00:12:34:56]
+-netdev user,id=id[,net=addr[/mask]][,host=addr][,dhcpstart=addr][,dns=addr][,hostname=name]
+         [,restrict=on|off][,hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport]
+-netdev socket,id=id[,listen=[host]:port|connect=host:port|mcast=maddr:port[,localaddr=addr]
+         |udp=host:port,localaddr=host:port]
+-netdev stream,id=id[,server=on|off],addr.type=inet,addr.host=host,addr.port=port|addr.type=unix,addr.path=path
+-netdev dgram,id=id,remote.type=inet,remote.host=h,remote.port=p[,local.type=inet,local.host=h,local.port=p]
+-netdev hubport,id=id,hubid=n[,netdev=id]
+-nic user|socket|stream|dgram[,model=virtio][,mac=addr][,options]  a NIC and its back end
+-net nic[,model=virtio][,macaddr=addr] | -net user|socket[,options] | -net none  legacy (hub 0)
+-object filter-dump,id=id,netdev=id,file=f.pcap[,maxlen=n]  dump the netdev's frames (pcap)
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -184,6 +202,7 @@ function parseDrive(text: string, index: number): DriveSpec {
 const MMIO_DEVICES = [
   { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
+  { name: 'virtio-net-device', bus: 'virtio-bus', category: 'Network devices' },
 ];
 
 function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
@@ -226,7 +245,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
     serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
-    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(),
+    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(), net: newNetConfig(),
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
@@ -274,6 +293,12 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
   finishExtras(cfg);
+  try {
+    checkNetConfig(cfg.net);
+  } catch (e) {
+    if (e instanceof NetRefError) throw optError(e.opt, e.text, e.message);
+    throw e;
+  }
   return cfg;
 }
 
@@ -342,7 +367,18 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': { const d = parseDevice(val, cfg); if (d) cfg.devices.push(d); return; }
+    case 'device': {
+      if (parseNetDevice(cfg.net, val)) return;
+      const d = parseDevice(val, cfg);
+      if (d) cfg.devices.push(d);
+      return;
+    }
+    case 'netdev': parseNetdevOption(cfg.net, val); return;
+    case 'nic': parseNicOption(cfg.net, val); return;
+    case 'net': parseNetOption(cfg.net, val); return;
+    case 'object':
+      if (!parseNetObject(cfg.net, val)) applyExtraOption(cfg, name, val);
+      return;
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':

@@ -31,7 +31,9 @@ import {
 
 export type VirtDevice =
   | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }
-  | { type: 'virtio-rng-device' };
+  | { type: 'virtio-rng-device' }
+  /** A device built by its owner over our address space (virtio-net: the net stack wires its peer). */
+  | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice };
 
 export interface VirtMachineOptions {
   ramSize: number;
@@ -152,7 +154,7 @@ export class RISCVVirtMachine {
   private plug(d: VirtDevice): void {
     const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
-    const vdev = d.type === 'virtio-blk-device'
+    const vdev = d.type === 'virtio-net-device' ? d.create(this.as) : d.type === 'virtio-blk-device'
       ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop,
         onResetInFlight: (p) => this.opts.onBlockResetInFlight?.(p) })
       : new VirtIORNG(this.as, this.opts.entropy);

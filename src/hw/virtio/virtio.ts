@@ -120,6 +120,18 @@ export class VirtQueue {
     }
   }
 
+  /** Chains the driver made available that pop() has not taken yet (0 when not set up). */
+  availableCount(): number {
+    if (!this.ready || this.vdev.broken || this.num === 0) return 0;
+    const availIdx = this.ld(this.availAddr + 2, 2);
+    return availIdx === undefined ? 0 : Math.min((availIdx - this.lastAvailIdx) & 0xffff, this.num);
+  }
+
+  /** virtqueue_unpop: give back the last `n` popped (not pushed) chains; pop() returns them again. */
+  unpop(n = 1): void {
+    this.lastAvailIdx = (this.lastAvailIdx - n) & 0xffff;
+  }
+
   /** Return a chain to the guest with `len` bytes written into its device-writable part. */
   push(elem: VirtQueueElement, len: number): void {
     if (this.vdev.broken || this.num === 0) return;

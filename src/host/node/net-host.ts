@@ -1,0 +1,144 @@
+// Node's side of the network back ends (src/net/net-host.ts): TCP and unix streams on node:net,
+// UDP on node:dgram, the resolver from /etc/resolv.conf (or TSQEMU_SLIRP_DNS=host:port, which
+// tests use to point the DNS relay at their own loopback server), pcap files on node:fs.
+import * as net from 'node:net';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import type { HostDatagramSocket, HostListener, HostStream, HostStreamEvents, NetHost, StreamAddress } from '../../net/net-host.js';
+
+/** Host send buffer above which write() reports "full" (the user-mode TCP window shrinks). */
+const HIGH_WATER = 64 * 1024;
+
+class NodeStream implements HostStream {
+  events: HostStreamEvents;
+  private gone = false;
+
+  constructor(private readonly s: net.Socket, events: HostStreamEvents) {
+    this.events = events;
+    s.setNoDelay(true);
+    s.on('data', (d: Buffer) => this.events.onData(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+    s.on('end', () => this.events.onEnd());
+    s.on('drain', () => this.events.onDrain());
+    s.on('error', (e) => { if (!this.gone) { this.gone = true; this.events.onError(e.message); } });
+    s.on('close', () => { if (!this.gone) { this.gone = true; this.events.onClose(); } });
+  }
+
+  get remoteAddress(): string { return this.s.remoteAddress ?? ''; }
+  get remotePort(): number { return this.s.remotePort ?? 0; }
+  get pending(): number { return this.s.writableLength; }
+
+  write(data: Uint8Array): boolean {
+    if (this.s.destroyed || this.s.writableEnded) return true;
+    this.s.write(data);
+    return this.s.writableLength < HIGH_WATER;
+  }
+
+  end(): void {
+    if (!this.s.destroyed && !this.s.writableEnded) this.s.end();
+  }
+
+  destroy(): void {
+    this.gone = true;
+    if (this.s.destroyed) return;
+    try {
+      this.s.resetAndDestroy(); // an RST for TCP peers
+    } catch {
+      this.s.destroy(); // unix sockets have no RST
+    }
+  }
+
+  pause(): void { this.s.pause(); }
+  resume(): void { this.s.resume(); }
+}
+
+function connectOpts(a: StreamAddress): net.NetConnectOpts {
+  return a.type === 'inet' ? { host: a.host, port: a.port } : { path: a.path };
+}
+
+function readResolver(): { host: string; port: number } | undefined {
+  const env = process.env.TSQEMU_SLIRP_DNS;
+  if (env) {
+    const m = /^([0-9.]+)(?::([0-9]+))?$/.exec(env);
+    if (m) return { host: m[1], port: Number(m[2] ?? 53) };
+  }
+  try {
+    const m = /^\s*nameserver\s+([0-9.]+)\s*$/m.exec(fs.readFileSync('/etc/resolv.conf', 'utf8'));
+    if (m) return { host: m[1], port: 53 };
+  } catch { /* no resolv.conf: no DNS relay */ }
+  return undefined;
+}
+
+let resolver: { r: { host: string; port: number } | undefined } | undefined;
+
+export const nodeNetHost: NetHost = {
+  connect(addr, events) {
+    const s = net.connect({ ...connectOpts(addr), allowHalfOpen: true });
+    const st = new NodeStream(s, events);
+    s.once('connect', () => st.events.onConnect?.());
+    return st;
+  },
+
+  listen(addr, onAccept) {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
+        const st = new NodeStream(s, { onData() {}, onEnd() {}, onError() {}, onClose() {}, onDrain() {} });
+        onAccept(st);
+        s.resume();
+      });
+      server.once('error', (e) => reject(new Error((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'Address already in use' : e.message)));
+      const ready = () => {
+        const a = server.address();
+        const l: HostListener = {
+          address: typeof a === 'object' && a ? a.address : String(a),
+          port: typeof a === 'object' && a ? a.port : 0,
+          close: () => server.close(),
+        };
+        resolve(l);
+      };
+      if (addr.type === 'unix') {
+        try { if (fs.statSync(addr.path).isSocket()) fs.unlinkSync(addr.path); } catch { /* none yet */ }
+        server.listen(addr.path, ready);
+      } else {
+        server.listen(addr.port, addr.host, ready);
+      }
+    });
+  },
+
+  udpBind(host, port, onMessage, opts) {
+    return new Promise((resolve, reject) => {
+      const s = dgram.createSocket({ type: 'udp4', reuseAddr: opts?.reuse ?? false });
+      s.on('message', (m, r) => onMessage(new Uint8Array(m.buffer, m.byteOffset, m.length), r.address, r.port));
+      s.once('error', (e) => reject(e));
+      s.bind(port, opts?.multicast !== undefined ? undefined : host, () => {
+        s.removeAllListeners('error');
+        s.on('error', () => { /* ICMP unreachable and the like: the datagram is lost */ });
+        if (opts?.multicast !== undefined) {
+          s.addMembership(opts.multicast, host === '0.0.0.0' ? undefined : host);
+          s.setMulticastLoopback(true);
+          if (host !== '0.0.0.0') s.setMulticastInterface(host);
+        }
+        const sock: HostDatagramSocket = {
+          port: s.address().port,
+          send: (d, a, p) => s.send(d, p, a),
+          close: () => { try { s.close(); } catch { /* already closed */ } },
+        };
+        resolve(sock);
+      });
+    });
+  },
+
+  dnsResolver() {
+    resolver ??= { r: readResolver() };
+    return resolver.r;
+  },
+
+  openOutputFile(path) {
+    const fd = fs.openSync(path, 'w');
+    return {
+      write: (d) => { fs.writeSync(fd, d); },
+      close: () => { try { fs.closeSync(fd); } catch { /* closed */ } },
+    };
+  },
+
+  now: () => Date.now(),
+};

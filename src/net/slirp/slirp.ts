@@ -1,0 +1,328 @@
+// -netdev user: QEMU's user-mode network (libslirp's semantics) in TypeScript. The guest sees
+// a network (10.0.2.0/24 by default) with a gateway that is also the host (10.0.2.2), a DNS
+// relay (10.0.2.3) and a DHCP server handing out 10.0.2.15 and up. Outbound TCP and UDP are
+// NATed onto host sockets: the gateway address means the host's 127.0.0.1. hostfwd rules
+// listen on the host and open connections into the guest. Everything the guest sends is parsed
+// with bounds checks; what does not parse is dropped (and counted).
+import { NetClientState } from '../net.js';
+import type { HostListener, NetHost } from '../net-host.js';
+import { DhcpServer } from './dhcp.js';
+import {
+  BROADCAST_MAC, ETH_HLEN, ETH_P_ARP, ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIPv4Frame, csumFinish,
+  csumPartial, ipHeaderValid, ipToString, l4ChecksumValid, parseIPv4, parseIp, rd16, rd32, wr16, wr32, writeL4Checksum,
+} from './ip.js';
+import { type TcpSegment, TcpConn, TcpFlag, type TcpStack, TcpState, parseTcp } from './tcp.js';
+import { UdpForward, UdpNat, type UdpStack } from './udp.js';
+
+/** Connections the guest may hold open at once (a flood gets RSTs beyond this). */
+const MAX_TCP_CONNS = 512;
+const MAX_ARP_ENTRIES = 64;
+
+export interface HostFwd {
+  proto: 'tcp' | 'udp';
+  hostAddr: string;
+  hostPort: number;
+  guestAddr: number;
+  guestPort: number;
+}
+
+export interface SlirpConfig {
+  net: number;
+  mask: number;
+  host: number;
+  dhcpStart: number;
+  dns: number;
+  hostname?: string;
+  restrict: boolean;
+  hostfwd: HostFwd[];
+}
+
+/** Counters for `info usernet`-like output and tests. */
+export interface SlirpStats {
+  badFrames: number;
+  tcpRefused: number;
+}
+
+export class Slirp extends NetClientState implements TcpStack, UdpStack {
+  readonly type = 'user';
+  readonly gatewayMac: Uint8Array;
+  private readonly arp = new Map<number, Uint8Array>();
+  private readonly tcp = new Map<string, TcpConn>();
+  private readonly udp: UdpNat;
+  private readonly dhcp: DhcpServer;
+  private readonly listeners: HostListener[] = [];
+  private readonly udpForwards: UdpForward[] = [];
+  readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
+
+  constructor(name: string, readonly cfg: SlirpConfig, readonly host: NetHost) {
+    super(name);
+    this.gatewayMac = specialMac(cfg.host);
+    this.udp = new UdpNat(this);
+    this.dhcp = new DhcpServer({ host: cfg.host, mask: cfg.mask, dns: cfg.dns, dhcpStart: cfg.dhcpStart, hostname: cfg.hostname });
+  }
+
+  /** Open the hostfwd listeners (QEMU fails at startup when one cannot bind). */
+  async start(): Promise<void> {
+    for (const f of this.cfg.hostfwd) {
+      if (f.proto === 'tcp') {
+        this.listeners.push(await this.host.listen({ type: 'inet', host: f.hostAddr, port: f.hostPort }, (s) => this.accept(f, s)));
+      } else {
+        const u = new UdpForward(this, f.guestAddr, f.guestPort, this.cfg.host);
+        await u.open(f.hostAddr, f.hostPort);
+        this.udpForwards.push(u);
+      }
+    }
+  }
+
+  infoStr(): string {
+    return `net=${ipToString(this.cfg.net)},restrict=${this.cfg.restrict ? 'on' : 'off'}`;
+  }
+
+  override acceptsOffloads(): boolean {
+    return true;
+  }
+
+  guestTso(): boolean {
+    return this.peer?.guestAcceptsTso() ?? false;
+  }
+
+  override cleanup(): void {
+    for (const l of this.listeners) l.close();
+    for (const c of [...this.tcp.values()]) c.abort(false);
+    for (const u of this.udpForwards) u.close();
+    this.udp.closeAll();
+  }
+
+  /** Ports the listeners got (hostfwd with port 0, for tests). */
+  listenerPorts(): number[] {
+    return this.listeners.map((l) => l.port);
+  }
+
+  get connections(): number {
+    return this.tcp.size;
+  }
+
+  // ---- input from the guest ----
+
+  receive(f: Uint8Array): boolean {
+    if (f.length < ETH_HLEN) { this.stats.badFrames++; return true; }
+    const proto = rd16(f, 12);
+    if (proto === ETH_P_ARP) this.arpInput(f);
+    else if (proto === ETH_P_IP) this.ipInput(f);
+    return true;
+  }
+
+  private inNet(ip: number): boolean {
+    return ((ip ^ this.cfg.net) & this.cfg.mask) === 0;
+  }
+
+  private learn(ip: number, mac: Uint8Array): void {
+    if (!this.inNet(ip) || ip === this.cfg.host || ip === this.cfg.dns || mac[0] & 1) return;
+    if (!this.arp.has(ip) && this.arp.size >= MAX_ARP_ENTRIES) this.arp.delete(this.arp.keys().next().value as number);
+    this.arp.set(ip, mac.slice());
+  }
+
+  guestMac(ip: number): Uint8Array | undefined {
+    const m = this.arp.get(ip);
+    if (!m) this.arpRequest(ip);
+    return m;
+  }
+
+  private arpInput(f: Uint8Array): void {
+    if (f.length < ETH_HLEN + 28 || rd16(f, 14) !== 1 || rd16(f, 16) !== ETH_P_IP || f[18] !== 6 || f[19] !== 4) {
+      this.stats.badFrames++;
+      return;
+    }
+    const op = rd16(f, 20);
+    const sha = f.subarray(22, 28);
+    const spa = rd32(f, 28);
+    const tpa = rd32(f, 38);
+    this.learn(spa, sha);
+    if (op !== 1 || (tpa !== this.cfg.host && tpa !== this.cfg.dns)) return;
+    const r = new Uint8Array(ETH_HLEN + 28);
+    r.set(sha, 0);
+    const mac = specialMac(tpa);
+    r.set(mac, 6);
+    wr16(r, 12, ETH_P_ARP);
+    wr16(r, 14, 1); wr16(r, 16, ETH_P_IP); r[18] = 6; r[19] = 4; wr16(r, 20, 2);
+    r.set(mac, 22); wr32(r, 28, tpa);
+    r.set(sha, 32); wr32(r, 38, spa);
+    this.emit(r);
+  }
+
+  private arpRequest(ip: number): void {
+    const r = new Uint8Array(ETH_HLEN + 28);
+    r.set(BROADCAST_MAC, 0);
+    r.set(this.gatewayMac, 6);
+    wr16(r, 12, ETH_P_ARP);
+    wr16(r, 14, 1); wr16(r, 16, ETH_P_IP); r[18] = 6; r[19] = 4; wr16(r, 20, 1);
+    r.set(this.gatewayMac, 22); wr32(r, 28, this.cfg.host);
+    wr32(r, 38, ip);
+    this.emit(r);
+  }
+
+  private ipInput(f: Uint8Array): void {
+    const ip = parseIPv4(f);
+    if (!ip || !ipHeaderValid(f)) { this.stats.badFrames++; return; }
+    if (ip.src !== 0) this.learn(ip.src, f.subarray(6, 12));
+    if (ip.fragment) { this.stats.badFrames++; return; } // no reassembly: Linux sends DF with PMTU
+    // Super-frames (TSO) carry checksums completed by the NIC; others are checked here.
+    const checkL4 = f.length <= ETH_HLEN + 1500;
+    switch (ip.proto) {
+      case IPPROTO_ICMP: this.icmpInput(f, ip.src, ip.dst, ip.off, ip.len); return;
+      case IPPROTO_UDP: {
+        if (ip.len < 8 || rd16(f, ip.off + 4) < 8 || rd16(f, ip.off + 4) > ip.len) { this.stats.badFrames++; return; }
+        if (checkL4 && rd16(f, ip.off + 6) !== 0 && !l4ChecksumValid(f, ip)) { this.stats.badFrames++; return; }
+        const ulen = rd16(f, ip.off + 4);
+        this.udpInput(ip.src, rd16(f, ip.off), ip.dst, rd16(f, ip.off + 2), f.subarray(ip.off + 8, ip.off + ulen));
+        return;
+      }
+      case IPPROTO_TCP: {
+        const seg = parseTcp(f, ip.off, ip.len);
+        if (!seg || (checkL4 && !l4ChecksumValid(f, ip))) { this.stats.badFrames++; return; }
+        this.tcpInput(ip.src, ip.dst, seg);
+        return;
+      }
+    }
+  }
+
+  private icmpInput(f: Uint8Array, src: number, dst: number, off: number, len: number): void {
+    // Echo requests to our own addresses are answered; others would need host ICMP sockets.
+    if (len < 8 || f[off] !== 8 || (dst !== this.cfg.host && dst !== this.cfg.dns)) return;
+    if (csumPartial(f, off, off + len) !== 0xffff) { this.stats.badFrames++; return; }
+    const mac = this.arp.get(src);
+    if (!mac) return;
+    const r = buildIPv4Frame(mac, specialMac(dst), dst, src, IPPROTO_ICMP, len);
+    const o = ETH_HLEN + 20;
+    r.set(f.subarray(off, off + len), o);
+    r[o] = 0; // echo reply
+    r[o + 2] = 0; r[o + 3] = 0;
+    wr16(r, o + 2, csumFinish(csumPartial(r, o, o + len)));
+    this.emit(r);
+  }
+
+  // ---- UDP ----
+
+  private udpInput(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void {
+    if (dport === 67 && (dst === 0xffffffff || dst === this.cfg.host)) {
+      const r = this.dhcp.handle(data);
+      if (r) this.sendUdp(this.cfg.host, 67, 0xffffffff, 68, r.reply, BROADCAST_MAC);
+      return;
+    }
+    if (dst === 0xffffffff || (dst & ~this.cfg.mask) === (~this.cfg.mask >>> 0) || src === 0) return; // broadcasts
+    for (const u of this.udpForwards) if (u.tryReply(src, sport, dst, dport, data)) return;
+    this.udp.output(src, sport, dst, dport, data);
+  }
+
+  sendToGuest(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void {
+    const mac = this.guestMac(dst);
+    if (mac) this.sendUdp(src, sport, dst, dport, data, mac);
+  }
+
+  private sendUdp(src: number, sport: number, dst: number, dport: number, data: Uint8Array, mac: Uint8Array): void {
+    if (data.length > 65507) return;
+    const f = buildIPv4Frame(mac, this.gatewayMac, src, dst, IPPROTO_UDP, 8 + data.length);
+    const o = ETH_HLEN + 20;
+    wr16(f, o, sport);
+    wr16(f, o + 2, dport);
+    wr16(f, o + 4, 8 + data.length);
+    f.set(data, o + 8);
+    writeL4Checksum(f, 6);
+    this.emit(f);
+  }
+
+  /** Where a guest's packet to dst:port goes on the host (undefined: refused). */
+  toHost(dst: number, port: number): { addr: string; port: number } | undefined {
+    if (dst === this.cfg.dns && port === 53) {
+      const r = this.host.dnsResolver();
+      return r ? { addr: r.host, port: r.port } : undefined;
+    }
+    if (this.cfg.restrict) return undefined;
+    if (dst === this.cfg.host) return { addr: '127.0.0.1', port };
+    if (this.inNet(dst) || dst >>> 24 === 127 || dst >>> 24 === 0 || dst >>> 28 >= 14) return undefined;
+    return { addr: ipToString(dst), port };
+  }
+
+  fromHost(addr: string, port: number): { ip: number; port: number } | undefined {
+    const r = this.host.dnsResolver();
+    if (r && r.host === addr && r.port === port) return { ip: this.cfg.dns, port: 53 };
+    const ip = parseIp(addr.replace(/^::ffff:/, ''));
+    if (ip === undefined) return undefined;
+    return { ip: ip >>> 24 === 127 ? this.cfg.host : ip, port };
+  }
+
+  // ---- TCP ----
+
+  private tcpInput(src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
+    const key = TcpConn.key(src, seg.sport, dst, seg.dport);
+    const c = this.tcp.get(key);
+    if (c) { c.input(seg); return; }
+    if (seg.flags & TcpFlag.RST) return;
+    if ((seg.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== TcpFlag.SYN) { this.resetUnknown(src, dst, seg); return; }
+    const to = this.toHost(dst, seg.dport);
+    if (!to || dst === this.cfg.dns || this.tcp.size >= MAX_TCP_CONNS) {
+      this.stats.tcpRefused++;
+      this.resetUnknown(src, dst, seg);
+      return;
+    }
+    const conn = new TcpConn(this, src, seg.sport, dst, seg.dport, TcpState.CONNECTING);
+    conn.guestSyn(seg);
+    this.tcp.set(key, conn);
+    const ev = conn.hostEvents();
+    conn.host = this.host.connect({ type: 'inet', host: to.addr, port: to.port }, ev);
+  }
+
+  /** RST for a segment that belongs to no connection (RFC 793's reset generation). */
+  private resetUnknown(src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
+    const mac = this.arp.get(src);
+    if (!mac) return;
+    const f = buildIPv4Frame(mac, this.gatewayMac, dst, src, IPPROTO_TCP, 20);
+    const o = ETH_HLEN + 20;
+    wr16(f, o, seg.dport);
+    wr16(f, o + 2, seg.sport);
+    if (seg.flags & TcpFlag.ACK) {
+      wr32(f, o + 4, seg.ack);
+      f[o + 13] = TcpFlag.RST;
+    } else {
+      const len = seg.data.length + (seg.flags & TcpFlag.SYN ? 1 : 0) + (seg.flags & TcpFlag.FIN ? 1 : 0);
+      wr32(f, o + 8, (seg.seq + len) >>> 0);
+      f[o + 13] = TcpFlag.RST | TcpFlag.ACK;
+    }
+    f[o + 12] = 5 << 4;
+    writeL4Checksum(f, 16);
+    this.emit(f);
+  }
+
+  /** hostfwd: a host client connected to one of our listeners. */
+  private accept(f: HostFwd, s: import('../net-host.js').HostStream): void {
+    const guestIp = f.guestAddr;
+    const rip = parseIp(s.remoteAddress.replace(/^::ffff:/, ''));
+    const remote = rip === undefined || rip >>> 24 === 127 ? this.cfg.host : rip;
+    const key = TcpConn.key(guestIp, f.guestPort, remote, s.remotePort);
+    if (this.tcp.size >= MAX_TCP_CONNS || this.tcp.has(key)) { s.destroy(); return; }
+    const conn = new TcpConn(this, guestIp, f.guestPort, remote, s.remotePort, TcpState.SYN_SENT);
+    conn.host = s;
+    s.events = conn.hostEvents();
+    this.tcp.set(key, conn);
+    conn.openToGuest();
+  }
+
+  remove(c: TcpConn): void {
+    if (this.tcp.get(c.key) === c) this.tcp.delete(c.key);
+  }
+
+  emit(frame: Uint8Array): void {
+    this.send(frame);
+  }
+
+  /** For `info usernet`. */
+  describeConnections(): string[] {
+    return [...this.tcp.values()].map((c) =>
+      `TCP ${ipToString(c.guestIp)}:${c.guestPort} <-> ${ipToString(c.remoteIp)}:${c.remotePort} ${c.describe()}`);
+  }
+}
+
+/** slirp's MAC for its own addresses: 52:55 followed by the IPv4 address. */
+export function specialMac(ip: number): Uint8Array {
+  return new Uint8Array([0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff]);
+}

@@ -1,0 +1,122 @@
+// The socket back ends in-process: stream framing (split frames, an oversized length
+// disconnects the peer) against a fake host, and multicast / UDP pairs on real loopback sockets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetClientState, connectPeers } from '../dist/net/net.js';
+import { NetSocketState } from '../dist/net/socket.js';
+import { nodeNetHost } from '../dist/host/node/net-host.js';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './net-helpers.js';
+
+class FakeNic extends NetClientState {
+  type = 'nic';
+  frames = [];
+  receive(f) { this.frames.push(f); return true; }
+  infoStr() { return 'fake'; }
+}
+
+function fakeHost() {
+  const h = {
+    streams: [],
+    connect(addr, events) {
+      const s = { addr, events, destroyed: false, pending: 0, write() { return true; }, end() {}, destroy() { this.destroyed = true; }, pause() {}, resume() {} };
+      h.streams.push(s);
+      return s;
+    },
+  };
+  return h;
+}
+
+async function pair(mode) {
+  const a = new NetSocketState('a', 'socket', mode(0), nodeNetHost);
+  const b = new NetSocketState('b', 'socket', mode(1), nodeNetHost);
+  const na = new FakeNic('na'), nb = new FakeNic('nb');
+  connectPeers(na, a); connectPeers(nb, b);
+  await a.start(); await b.start();
+  return { a, b, na, nb };
+}
+
+const frame = (tag) => new Uint8Array(Buffer.from(tag.padEnd(60, '.')));
+
+test('stream netdev: a frame length above the limit disconnects the peer; good frames pass', () => {
+  const host = fakeHost();
+  const ns = new NetSocketState('s0', 'stream', { kind: 'stream', server: false, addr: { type: 'inet', host: '127.0.0.1', port: 9 } }, host);
+  const nic = new FakeNic('nic0');
+  connectPeers(nic, ns);
+  ns.start();
+  const st = host.streams[0];
+  st.events.onConnect();
+  const frame = Buffer.alloc(60, 7);
+  const hdr = Buffer.alloc(4); hdr.writeUInt32BE(60);
+  st.events.onData(Buffer.concat([hdr, frame.subarray(0, 30)]));
+  st.events.onData(frame.subarray(30));
+  assert.equal(nic.frames.length, 1);
+  assert.ok(Buffer.from(nic.frames[0]).equals(frame));
+  const huge = Buffer.alloc(4); huge.writeUInt32BE(0x7fffffff);
+  st.events.onData(huge);
+  assert.equal(st.destroyed, true);
+  assert.equal(ns.badFrames, 1);
+  ns.cleanup();
+});
+
+
+test('socket mcast=: two back ends on one multicast group over loopback', async () => {
+  const port = await freePort();
+  const { a, b, na, nb } = await pair(() => ({ kind: 'dgram', mcast: '239.192.7.7', local: { host: '127.0.0.1', port } }));
+  try {
+    na.send(frame('from-a'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(nb.frames.some((f) => Buffer.from(f).toString().startsWith('from-a')));
+  } finally {
+    a.cleanup(); b.cleanup();
+  }
+});
+
+test('socket udp= / dgram: a unicast pair, frames both ways, strangers ignored', async () => {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const { a, b, na, nb } = await pair((i) => ({ kind: 'dgram', local: { host: '127.0.0.1', port: i ? pb : pa }, remote: { host: '127.0.0.1', port: i ? pa : pb } }));
+  try {
+    na.send(frame('a-to-b'));
+    nb.send(frame('b-to-a'));
+    const stranger = dgram.createSocket('udp4');
+    stranger.send(Buffer.from(frame('stranger')), pb, '127.0.0.1', () => stranger.close());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(nb.frames.map((f) => Buffer.from(f).toString().slice(0, 6)), ['a-to-b']);
+    assert.deepEqual(na.frames.map((f) => Buffer.from(f).toString().slice(0, 6)), ['b-to-a']);
+  } finally {
+    a.cleanup(); b.cleanup();
+  }
+});
+
+test('stream over a unix socket: server and client exchange framed frames both ways', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-net-'));
+  const addr = { type: 'unix', path: path.join(dir, 'link.sock') };
+  const srv = new NetSocketState('srv', 'stream', { kind: 'stream', server: true, addr }, nodeNetHost);
+  const cli = new NetSocketState('cli', 'stream', { kind: 'stream', server: false, addr, reconnectMs: 100 }, nodeNetHost);
+  const ns = new FakeNic('ns'), nc = new FakeNic('nc');
+  connectPeers(ns, srv); connectPeers(nc, cli);
+  try {
+    await srv.start();
+    await cli.start();
+    for (let i = 0; i < 50 && !cli.infoStr().includes('connected to'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(cli.infoStr(), /stream: connected to .*link\.sock/);
+    const big = new Uint8Array(9000).fill(7);
+    for (let i = 0; i < 100; i++) nc.send(frame(`c${i}`));
+    ns.send(big);
+    for (let i = 0; i < 100 && (ns.frames.length < 100 || nc.frames.length < 1); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), Array.from({ length: 100 }, (_, i) => `c${i}`));
+    assert.equal(nc.frames[0].length, 9000);
+    assert.match(srv.infoStr(), /stream: connection from/);
+    // The server vanishes: the client notices, frames sent meanwhile are dropped, it retries.
+    srv.cleanup();
+    for (let i = 0; i < 50 && /connected to/.test(cli.infoStr()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(cli.infoStr(), /disconnected|connecting to|failed/);
+    assert.equal(nc.send(frame('lost')), true);
+  } finally {
+    srv.cleanup(); cli.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,55 @@
+// Helpers for the network tests: a guest with a DHCP script, a tiny DNS server, free ports.
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+/** The udhcpc script the guest runs (BusyBox ships none): configure eth0 from the lease. */
+export const UDHCPC_SCRIPT = '#!/bin/sh\\n[ "$1" = bound ] && ifconfig $interface $ip netmask $subnet && ' +
+  'route add default gw $router && echo nameserver $dns > /etc/resolv.conf && echo hostname=$hostname > /tmp/lease\\nexit 0\\n';
+
+/** Bring eth0 up and take a DHCP lease; returns udhcpc's output. */
+export async function guestDhcp(c) {
+  await c.sh(`printf '${UDHCPC_SCRIPT}' > /tmp/dhcp.sh; chmod +x /tmp/dhcp.sh; ifconfig eth0 up`);
+  return c.sh('udhcpc -i eth0 -s /tmp/dhcp.sh -n -q -t 5 2>&1', 90_000);
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A DNS server on 127.0.0.1 answering A queries from `names` ({ name: 'a.b.c.d' }), NXDOMAIN otherwise. */
+export function dnsServer(names) {
+  const s = dgram.createSocket('udp4');
+  s.queries = [];
+  s.on('message', (q, r) => {
+    if (q.length < 12) return;
+    let i = 12;
+    const labels = [];
+    while (i < q.length && q[i] !== 0) { labels.push(q.subarray(i + 1, i + 1 + q[i]).toString()); i += q[i] + 1; }
+    const qend = i + 5;
+    const name = labels.join('.');
+    const qtype = q.readUInt16BE(i + 1);
+    s.queries.push(`${name}/${qtype}`);
+    const ip = names[name];
+    const ans = ip && qtype === 1;
+    const hdr = Buffer.alloc(12);
+    q.copy(hdr, 0, 0, 2);
+    hdr.writeUInt16BE(0x8180 | (ip ? 0 : 3), 2); // response, RD, RA; NXDOMAIN for unknown names
+    hdr.writeUInt16BE(1, 4);
+    hdr.writeUInt16BE(ans ? 1 : 0, 6);
+    const parts = [hdr, q.subarray(12, qend)];
+    if (ans) {
+      const rr = Buffer.alloc(16);
+      rr.writeUInt16BE(0xc00c, 0); rr.writeUInt16BE(1, 2); rr.writeUInt16BE(1, 4); rr.writeUInt32BE(60, 6); rr.writeUInt16BE(4, 10);
+      ip.split('.').forEach((b, k) => { rr[12 + k] = Number(b); });
+      parts.push(rr);
+    }
+    s.send(Buffer.concat(parts), r.port, r.address);
+  });
+  return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s)));
+}
