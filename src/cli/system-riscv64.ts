@@ -23,6 +23,7 @@ import type { BlockBackend } from '../block/block-backend.js';
 import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { openChardevs } from './system-chardev.js';
+import { openV9fsDevices } from './system-fsdev.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -137,6 +138,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const images = loadImages(cfg);
   const { devices, backends } = await openDrives(cfg);
+  const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+  devices.push(...v9fs.devices);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
 
@@ -227,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
   closeConsole();
   await machine.drain();
   for (const b of backends) await b.close();
+  await v9fs.close();
   if (process.env.TSQEMU_URING_STATS) printUringStats(machine, resetsWithRequestsInFlight);
   return exitCode;
 }

@@ -5,6 +5,7 @@ import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize 
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import { type FsdevSpec, type V9fsDeviceSpec, checkFsdevRefs, parseFsdev, parseV9fsDevice, parseVirtfs } from '../fsdev/qemu-fsdev-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -48,6 +49,9 @@ export interface SystemConfig {
   monitorOnStdio: boolean;
   drives: DriveSpec[];
   devices: DeviceSpec[];
+  /** -fsdev / -virtfs, and the virtio-9p devices (-device virtio-9p-device, -virtfs). */
+  fsdevs: FsdevSpec[];
+  v9fsDevices: V9fsDeviceSpec[];
   /** -chardev, plus those -serial/-monitor unix:/tcp: made (ids serial0, compat_monitor0). */
   chardevs: ChardevSpec[];
   /** The HMP monitor on a chardev (-monitor unix:/tcp:/chardev:ID, -mon chardev=ID). */
@@ -63,7 +67,8 @@ export interface SystemConfig {
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
-  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount']);
+  'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', 'rtc', 'icount',
+  'fsdev', 'virtfs']);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -85,6 +90,10 @@ Standard options:
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
+-device virtio-9p-device,fsdev=id,mount_tag=tag
+-fsdev local,id=id,path=path,security_model=mapped-xattr|mapped-file|passthrough|none
+       [,readonly=on][,fmode=mode][,dmode=mode][,multidevs=remap|forbid|warn]
+-virtfs local,path=path,mount_tag=tag,security_model=...[,id=id][,readonly=on][,fmode=][,dmode=][,multidevs=]
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -182,7 +191,7 @@ function parseDrive(text: string, index: number): DriveSpec {
 function parseDevice(text: string): DeviceSpec {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
-  if (driver === 'help' || driver === '?') throw new QemuError('Devices: virtio-blk-device, virtio-rng-device');
+  if (driver === 'help' || driver === '?') throw new QemuError('Devices: virtio-blk-device, virtio-rng-device, virtio-9p-device');
   if (driver === 'virtio-blk-device' || driver === 'virtio-blk') {
     for (const k of o.keys()) {
       if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
@@ -212,7 +221,7 @@ function parseLog(text: string): number {
 export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
-    serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
+    serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [], fsdevs: [], v9fsDevices: [],
     noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [],
   };
   let serialText: string | undefined;
@@ -256,6 +265,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   }
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
+  checkFsdevRefs(cfg.fsdevs, cfg.v9fsDevices);
   return cfg;
 }
 
@@ -324,7 +334,17 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': cfg.devices.push(parseDevice(val)); return;
+    case 'device':
+      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) cfg.v9fsDevices.push(parseV9fsDevice(val));
+      else cfg.devices.push(parseDevice(val));
+      return;
+    case 'fsdev': cfg.fsdevs.push(parseFsdev(val)); return;
+    case 'virtfs': {
+      const v = parseVirtfs(val, cfg.fsdevs.length);
+      cfg.fsdevs.push(v.fsdev);
+      cfg.v9fsDevices.push(v.device);
+      return;
+    }
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':
