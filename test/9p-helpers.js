@@ -45,7 +45,7 @@ export class Guest {
     await this.sh('stty -echo; export PS1="# "; alias ls="ls --color=never"');
   }
   /** Run a shell command; its output (the command line itself is not echoed: stty -echo). */
-  async sh(cmd, timeoutMs = 120_000) {
+  async sh(cmd, timeoutMs = 300_000) {
     const tag = `@@${Math.random().toString(36).slice(2, 8)}@@`;
     const from = this.out.length;
     this.p.stdin.write(`${cmd}\necho ${tag.slice(0, 3)}""${tag.slice(3)}\n`);

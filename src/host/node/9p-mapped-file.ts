@@ -1,7 +1,7 @@
 // security_model=mapped-file metadata, in QEMU's format: for an entry <name> of directory D, the
 // text file D/.virtfs_metadata/<name> holds "virtfs.uid=N\nvirtfs.gid=N\nvirtfs.mode=N\n
 // virtfs.rdev=N\n" (only the fields ever set, decimal); the export root's own is
-// .virtfs_metadata_root. The metadata directory is 0700, its files are created 0666 (less umask).
+// .virtfs_metadata_root. The metadata directory is 0700, its files 0600 (as QEMU 7.2 leaves them).
 // Links, renames and removals carry the metadata file along, as QEMU's local_link/renameat/
 // unlinkat do. Every open is descriptor-relative and refuses links.
 import { Errno, FsError } from '../../9pfs/9p-proto.js';
@@ -83,7 +83,7 @@ export class MappedFile {
     const mfd = isRoot ? dfd : await this.metaDir(dfd, true);
     if (mfd === undefined) throw new FsError(Errno.EIO);
     try {
-      const fd = await host(pOpen(at(mfd, isRoot ? META_ROOT : name), C.O_WRONLY | C.O_TRUNC | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK, 0o666));
+      const fd = await host(pOpen(at(mfd, isRoot ? META_ROOT : name), C.O_WRONLY | C.O_TRUNC | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK, 0o600));
       try {
         const b = Buffer.from(text, 'latin1');
         await host(pWrite(fd, b, 0, b.length, 0));
