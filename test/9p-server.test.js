@@ -11,6 +11,7 @@ import path from 'node:path';
 import { V9fsState } from '../dist/9pfs/9p.js';
 import { P9Reader, P9Writer } from '../dist/9pfs/9p-proto.js';
 import { LocalFsDriver } from '../dist/host/node/9p-local.js';
+import { MemFsDriver } from '../dist/9pfs/9p-memfs.js';
 
 const T = { version: 100, attach: 104, walk: 110, lopen: 12, lcreate: 14, read: 116, write: 118, clunk: 120, getattr: 24,
   setattr: 26, readdir: 40, mkdir: 72, symlink: 16, mknod: 18, link: 70, renameat: 74, unlinkat: 76, readlink: 22,
@@ -32,7 +33,7 @@ function setup(model = 'mapped-xattr', extra = {}) {
 }
 
 async function client(env) {
-  const driver = await LocalFsDriver.open({ path: env.share, securityModel: env.model, ...env.extra });
+  const driver = env.driver ?? await LocalFsDriver.open({ path: env.share, securityModel: env.model, ...env.extra });
   const s = new V9fsState({ driver });
   let tag = 1;
   const raw = async (type, build, replyMax = 1 << 20) => {
@@ -263,4 +264,39 @@ test('readonly=on: every modifying request fails with EROFS, reads work', async 
     await c.driver.close();
     fs.rmSync(env.top, { recursive: true, force: true });
   }
+});
+
+test('the in-memory back end serves the same protocol (create, write, read, rename, readdir, xattr, unlink)', async () => {
+  const c = await client({ driver: new MemFsDriver() });
+  await c.rpc(T.mkdir, (w) => w.u32(0).str('dir').u32(0o755).u32(7));
+  const d = await c.walk(['dir']);
+  await c.rpc(T.lcreate, (w) => w.u32(d.fid).str('f').u32(0o102).u32(0o640).u32(7));
+  assert.equal((await c.rpc(T.write, (w) => w.u32(d.fid).u64(3).u32(5).bytes(new TextEncoder().encode('hello')))).u32(), 5);
+  await c.rpc(T.clunk, (w) => w.u32(d.fid));
+  await c.rpc(T.renameat, (w) => w.u32(0).str('dir').u32(0).str('moved'));
+  const f = await c.walk(['moved', 'f']);
+  assert.equal(f.n, 2);
+  assert.equal(await c.readAll(f.fid), '\0\0\0hello');
+  const g = await c.rpc(T.getattr, (w) => w.u32(f.fid).u64(0x7ffn));
+  g.u64(); g.u8(); g.u32(); g.u64();
+  assert.equal(g.u32(), 0o100640);
+  g.u32();
+  assert.equal(g.u32(), 7);
+  const x = c.newFid();
+  await c.rpc(T.walk, (w) => w.u32(f.fid).u32(x).u16(0));
+  await c.rpc(T.xattrcreate, (w) => w.u32(x).str('user.k').u64(2).u32(0));
+  await c.rpc(T.write, (w) => w.u32(x).u64(0).u32(2).u8(0x6f).u8(0x6b));
+  await c.rpc(T.clunk, (w) => w.u32(x));
+  const xr = c.newFid();
+  assert.equal((await c.rpc(T.xattrwalk, (w) => w.u32(f.fid).u32(xr).str('user.k'))).u64(), 2n);
+  const m = await c.walk(['moved']);
+  await c.rpc(T.lopen, (w) => w.u32(m.fid).u32(0o200000));
+  const rd = await c.rpc(T.readdir, (w) => w.u32(m.fid).u64(0).u32(4096));
+  const names = [];
+  for (let n = rd.u32(), end = rd.pos + n; rd.pos < end;) { rd.bytes(13); rd.u64(); rd.u8(); names.push(rd.str()); }
+  assert.deepEqual(names, ['.', '..', 'f']);
+  assert.equal(await c.errno(T.unlinkat, (w) => w.u32(0).str('moved').u32(0x200)), 39); // ENOTEMPTY
+  await c.rpc(T.unlinkat, (w) => w.u32(m.fid).str('f').u32(0));
+  await c.rpc(T.unlinkat, (w) => w.u32(0).str('moved').u32(0x200));
+  assert.equal(await c.errno(T.walk, (w) => w.u32(0).u32(c.newFid()).u16(1).str('moved')), E.ENOENT);
 });

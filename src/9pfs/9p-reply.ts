@@ -37,7 +37,7 @@ export function v9fsReaddirReply(w: P9Writer, ents: readonly FsDirEntry[], off: 
   let used = 0;
   for (let i = off; i < ents.length; i++) {
     const e = ents[i];
-    const n = 24 + P9Writer.strSize(e.name);
+    const n = 22 + P9Writer.strSize(e.name); // qid[13] offset[8] type[1] name[s]
     if (used + n > room) break;
     let path: bigint;
     try {
