@@ -5,6 +5,11 @@
       "target_name": "tsqemu_sys",
       "sources": ["tsqemu_sys.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    },
+    {
+      "target_name": "tsqemu_fsdev",
+      "sources": ["tsqemu_fsdev.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     }
   ],
   "conditions": [

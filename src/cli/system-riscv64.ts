@@ -31,6 +31,7 @@ import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
 import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
 import { createNetwork } from './system-net.js';
+import { openV9fsDevices } from './system-fsdev.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -181,6 +182,8 @@ async function main(argv: string[]): Promise<number> {
   const { devices, backends, qdevs, takeDrive } = await openDrives(cfg);
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
+  const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+  devices.push(...v9fs.devices);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
   writePidfile(cfg);
@@ -285,6 +288,7 @@ async function main(argv: string[]): Promise<number> {
   closeConsole();
   await machine.drain();
   for (const b of backends) await b.close();
+  await v9fs.close();
   if (process.env.TSQEMU_URING_STATS) printUringStats(machine, resetsWithRequestsInFlight);
   return exitCode;
 }

@@ -13,6 +13,7 @@ import {
   type NetConfig, NetRefError, checkNetConfig, newNetConfig, parseNetDevice, parseNetObject, parseNetOption, parseNetdevOption,
   parseNicOption,
 } from '../net/net-opts.js';
+import { type FsdevSpec, type V9fsDeviceSpec, checkFsdevRefs, parseFsdev, parseV9fsDevice, parseVirtfs } from '../fsdev/qemu-fsdev-opts.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -58,6 +59,9 @@ export interface SystemConfig {
   monitorOnStdio: boolean;
   drives: DriveSpec[];
   devices: DeviceSpec[];
+  /** -fsdev / -virtfs, and the virtio-9p devices (-device virtio-9p-device, -virtfs). */
+  fsdevs: FsdevSpec[];
+  v9fsDevices: V9fsDeviceSpec[];
   /** -chardev, plus those -serial/-monitor unix:/tcp: made (ids serial0, compat_monitor0). */
   chardevs: ChardevSpec[];
   /** The HMP monitor on a chardev (-monitor unix:/tcp:/chardev:ID, -mon chardev=ID). */
@@ -79,7 +83,7 @@ export interface SystemConfig {
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
 const WITH_ARG = new Set(['M', 'machine', 'm', 'smp', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial', 'drive',
   'device', 'd', 'D', 'display', 'monitor', 'chardev', 'mon', 'cpu', 'name', 'accel', 'L', ...EXTRA_WITH_ARG,
-  'netdev', 'nic', 'net']);
+  'netdev', 'nic', 'net', 'fsdev', 'virtfs']);
 const FLAGS = new Set(['nographic', 'no-reboot', 'no-shutdown', 'S', 'version', 'h', 'help', 'snapshot', 'nodefaults']);
 
 export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
@@ -113,6 +117,10 @@ Standard options:
 -nic user|socket|stream|dgram[,model=virtio][,mac=addr][,options]  a NIC and its back end
 -net nic[,model=virtio][,macaddr=addr] | -net user|socket[,options] | -net none  legacy (hub 0)
 -object filter-dump,id=id,netdev=id,file=f.pcap[,maxlen=n]  dump the netdev's frames (pcap)
+-device virtio-9p-device,fsdev=id,mount_tag=tag
+-fsdev local,id=id,path=path,security_model=mapped-xattr|mapped-file|passthrough|none
+       [,readonly=on][,fmode=mode][,dmode=mode][,multidevs=remap|forbid|warn]
+-virtfs local,path=path,mount_tag=tag,security_model=...[,id=id][,readonly=on][,fmode=][,dmode=][,multidevs=]
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
@@ -203,6 +211,7 @@ const MMIO_DEVICES = [
   { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
   { name: 'virtio-net-device', bus: 'virtio-bus', category: 'Network devices' },
+  { name: 'virtio-9p-device', bus: 'virtio-bus', category: 'Storage devices' },
 ];
 
 function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
@@ -244,7 +253,7 @@ function parseLog(text: string): number {
 export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
-    serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [],
+    serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [], fsdevs: [], v9fsDevices: [],
     noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(), net: newNetConfig(),
   };
   let serialText: string | undefined;
@@ -299,6 +308,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
     if (e instanceof NetRefError) throw optError(e.opt, e.text, e.message);
     throw e;
   }
+  checkFsdevRefs(cfg.fsdevs, cfg.v9fsDevices);
   return cfg;
 }
 
@@ -369,6 +379,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
     case 'device': {
       if (parseNetDevice(cfg.net, val)) return;
+      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) { cfg.v9fsDevices.push(parseV9fsDevice(val)); return; }
       const d = parseDevice(val, cfg);
       if (d) cfg.devices.push(d);
       return;
@@ -379,6 +390,13 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'object':
       if (!parseNetObject(cfg.net, val)) applyExtraOption(cfg, name, val);
       return;
+    case 'fsdev': cfg.fsdevs.push(parseFsdev(val)); return;
+    case 'virtfs': {
+      const v = parseVirtfs(val, cfg.fsdevs.length);
+      cfg.fsdevs.push(v.fsdev);
+      cfg.v9fsDevices.push(v.device);
+      return;
+    }
     case 'd': cfg.logMask = parseLog(val); return;
     case 'D': cfg.logFile = val; return;
     case 'display':

@@ -20,6 +20,8 @@ import { VirtIOBlock, type BlockdevOnError } from '../virtio/virtio-blk.js';
 import { type EntropySource, VirtIORNG } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
 import { GPEXHost } from '../pci-host/gpex.js';
+import { VirtIO9P } from '../virtio/virtio-9p.js';
+import type { V9fsState } from '../../9pfs/9p.js';
 import {
   type BootBlob, fdtAddr, kernelStartAddr, loadFirmware, loadKernel, placeInitrd, resetVector,
 } from './boot.js';
@@ -33,7 +35,8 @@ export type VirtDevice =
   | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }
   | { type: 'virtio-rng-device' }
   /** A device built by its owner over our address space (virtio-net: the net stack wires its peer). */
-  | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice };
+  | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice }
+  | { type: 'virtio-9p-device'; server: V9fsState; mountTag: string };
 
 export interface VirtMachineOptions {
   ramSize: number;
@@ -154,7 +157,7 @@ export class RISCVVirtMachine {
   private plug(d: VirtDevice): void {
     const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
-    const vdev = d.type === 'virtio-net-device' ? d.create(this.as) : d.type === 'virtio-blk-device'
+    const vdev = d.type === 'virtio-net-device' ? d.create(this.as) : d.type === 'virtio-9p-device' ? new VirtIO9P(this.as, d.server, d.mountTag) : d.type === 'virtio-blk-device'
       ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop,
         onResetInFlight: (p) => this.opts.onBlockResetInFlight?.(p) })
       : new VirtIORNG(this.as, this.opts.entropy);

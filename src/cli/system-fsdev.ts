@@ -1,0 +1,25 @@
+// Host wiring of -fsdev/-virtfs: open each shared folder with its security model (the local back
+// end) and make the virtio-9p devices that serve them.
+import { QemuError } from '../qemu/error.js';
+import type { SystemConfig } from '../system/vl.js';
+import type { VirtDevice } from '../hw/riscv/virt.js';
+import { V9fsState } from '../9pfs/9p.js';
+import { LocalFsDriver } from '../host/node/9p-local.js';
+
+export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; close(): Promise<void> }> {
+  const drivers: LocalFsDriver[] = [];
+  const devices: VirtDevice[] = [];
+  for (const d of cfg.v9fsDevices) {
+    const f = cfg.fsdevs.find((x) => x.id === d.fsdev);
+    if (!f) continue; // vl.ts checked
+    let driver: LocalFsDriver;
+    try {
+      driver = await LocalFsDriver.open({ path: f.path, securityModel: f.securityModel, readonly: f.readonly, fmode: f.fmode, dmode: f.dmode });
+    } catch (e) {
+      throw new QemuError(`-fsdev ${f.id}: ${(e as Error).message}`);
+    }
+    drivers.push(driver);
+    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn }) });
+  }
+  return { devices, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
+}

@@ -1,0 +1,128 @@
+// Helpers for the 9pfs tests: boot the reference guest on tsqemu or on real qemu-system-riscv64
+// with shared folders, run the same file-operations script in each, and describe the result as
+// the guest sees it and as the host stores it (comparable across runs: no times, no inodes).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, INITRD, kernelImage } from './system-helpers.js';
+
+export function haveQemu() {
+  return spawnSync('sh', ['-c', 'command -v qemu-system-riscv64']).status === 0;
+}
+
+/** A guest with its console on pipes. `shares`: [{ tag, dir, opts }] ('-virtfs local,...'). */
+export class Guest {
+  constructor({ qemu = false, shares = [], extra = [], initrd = INITRD }) {
+    const virtfs = shares.flatMap((s) => ['-virtfs', `local,path=${s.dir},mount_tag=${s.tag},${s.opts}`]);
+    const args = qemu
+      ? ['-M', 'virt', '-m', '256M', '-nographic', '-kernel', kernelImage(), '-initrd', initrd, '-append', 'console=ttyS0', ...virtfs, ...extra]
+      : ['-m', '256M', '-nographic', '-initrd', initrd, '-kernel', kernelImage(), '-append', 'console=ttyS0', ...virtfs, ...extra];
+    this.p = spawn(qemu ? 'qemu-system-riscv64' : BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.out = '';
+    this.err = '';
+    this.exited = false;
+    this.exit = new Promise((resolve) => this.p.on('close', (code) => { this.exited = true; resolve(code); }));
+    this.p.stdout.on('data', (d) => { this.out += d; });
+    this.p.stderr.on('data', (d) => { this.err += d; });
+  }
+  expect(re, timeoutMs = 180_000, from = 0) {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = () => {
+        const m = re.exec(this.out.slice(from));
+        if (m) return resolve({ match: m, before: this.out.slice(from, from + m.index) });
+        if (Date.now() - t0 > timeoutMs || this.exited) {
+          return reject(new Error(`no ${re}; output tail:\n${this.out.slice(-2500)}\nstderr:\n${this.err.slice(-2000)}`));
+        }
+        setTimeout(poll, 20);
+      };
+      poll();
+    });
+  }
+  async boot() {
+    await this.expect(/tsqemu-guest: boot complete/);
+    // A quiet, narrow-free console: no colours, no line wrapping of long commands.
+    await this.sh('stty -echo; export PS1="# "; alias ls="ls --color=never"');
+  }
+  /** Run a shell command; its output (the command line itself is not echoed: stty -echo). */
+  async sh(cmd, timeoutMs = 300_000) {
+    const tag = `@@${Math.random().toString(36).slice(2, 8)}@@`;
+    const from = this.out.length;
+    this.p.stdin.write(`${cmd}\necho ${tag.slice(0, 3)}""${tag.slice(3)}\n`);
+    const { before } = await this.expect(new RegExp(tag), timeoutMs, from);
+    return before.replace(/\r/g, '').split('\n').filter((l) => !l.includes(`${tag.slice(0, 3)}""`) && !/^# ?$/.test(l))
+      .map((l) => l.replace(/^# /, '')).join('\n').trim();
+  }
+  async poweroff() {
+    this.p.stdin.write('poweroff -f\n');
+    const t = setTimeout(() => this.p.kill('SIGKILL'), 20_000);
+    await this.exit;
+    clearTimeout(t);
+  }
+  kill() { this.p.kill('SIGKILL'); }
+}
+
+export function mount(tag, dir, msize = 262144) {
+  return `mkdir -p ${dir} && mount -t 9p -o trans=virtio,version=9p2000.L,msize=${msize} ${tag} ${dir} && echo mounted`;
+}
+
+/**
+ * The file-operations script: create, append, truncate, rename over, hard and symbolic links,
+ * chmod/chown, mkfifo, mknod (char, block), xattrs, tar out and in, find, df. `special`: mknod
+ * and mkfifo too.
+ */
+export function fileOpsScript(dir) {
+  return [
+    `cd ${dir}`,
+    'echo one > a; echo two >> a; printf 0123456789 > b; truncate -s 4 b; truncate -s 70000 c',
+    'echo r1 > r1; echo r2 > r2; mv r1 r2',
+    'ln a hard; ln -s a sym; ln -s /etc/passwd abs',
+    'chmod 640 a; chmod 4755 b; chown 1000:1000 c; chown -h 1234:5678 sym',
+    'mkfifo fifo; mknod cdev c 1 3; mknod bdev b 8 1',
+    'mkdir -p d/e/f; echo deep > d/e/f/g; mkdir d2 empty; mv d d3; chmod 711 d3/e',
+    'setfattr -n user.foo -v bar a',
+    'touch -d "2020-01-02 03:04:05" b',
+    'tar cf /tmp/t.tar d3 a b && mkdir x && tar xf /tmp/t.tar -C x && tar cf - d3 | (mkdir x2 && tar xf - -C x2)',
+    'tar cf /tmp/back.tar -C x . && tar tf /tmp/back.tar | sort | tr "\\n" " "',
+    'rm hard; rmdir d2; echo fin',
+  ].join('\n');
+}
+
+/** What the guest sees: type/mode, owner, size, links of every entry (sorted), and contents. */
+export function guestViewCmd(dir) {
+  return `cd ${dir} && find . | sort | while read f; do stat -c '%n %A %u %g %h %t:%T' "$f"; ` +
+    `[ -f "$f" ] && [ ! -p "$f" ] && echo "  size=$(stat -c %s "$f") md5=$(md5sum < "$f" | cut -c1-8)"; done; ` +
+    `readlink sym; readlink abs; stat -c '%Y' b; df ${dir} | tail -1 | awk '{print NF}'`;
+}
+
+/** What the host stores: mode, uid, gid, size and user.* xattrs of every entry, and metadata files' text. */
+export function hostView(root) {
+  const lines = [];
+  const walk = (rel) => {
+    const p = path.join(root, rel);
+    const st = fs.lstatSync(p);
+    let line = `${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '-' : st.size}`;
+    const x = spawnSync('getfattr', ['-h', '-d', '-e', 'hex', '-m', '^user\\.', p], { encoding: 'utf8' });
+    if (x.status === 0) {
+      const attrs = x.stdout.split('\n').filter((l) => l.startsWith('user.')).sort();
+      if (attrs.length) line += ` [${attrs.join(' ')}]`;
+    } else {
+      line += ` ${xattrsPy(p)}`;
+    }
+    if (st.isFile() && (rel.includes('.virtfs_metadata') || st.size < 64)) line += ` "${fs.readFileSync(p, 'latin1').replace(/\n/g, '\\n')}"`;
+    lines.push(line);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(rel, e));
+  };
+  walk('');
+  return lines.join('\n');
+}
+
+function xattrsPy(p) {
+  const r = spawnSync('python3', ['-c', `import os,sys
+p=sys.argv[1]
+try:
+  ks=sorted(k for k in os.listxattr(p, follow_symlinks=False) if k.startswith('user.'))
+  print('['+' '.join(k+'=0x'+os.getxattr(p,k,follow_symlinks=False).hex() for k in ks)+']' if ks else '')
+except OSError: print('')`, p], { encoding: 'utf8' });
+  return r.stdout.trim();
+}
