@@ -167,10 +167,14 @@ class OpfsBlockState extends BlockDriverState {
     } catch {
       throw new QemuError(`Could not open 'opfs:${name}': No such file or directory`);
     }
-    try {
-      return new OpfsBlockState(drv, flags, await fh.createSyncAccessHandle(), name);
-    } catch (e) {
-      throw new QemuError(`Could not open 'opfs:${name}': ${(e as Error).message} (is it open in another tab?)`);
+    // The previous page's worker may still hold the file for a moment after a reload.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return new OpfsBlockState(drv, flags, await fh.createSyncAccessHandle(), name);
+      } catch (e) {
+        if (attempt >= 30) throw new QemuError(`Could not open 'opfs:${name}': ${(e as Error).message} (is it open in another tab?)`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
 
