@@ -29,7 +29,7 @@ export async function buildWeb({ assets = true, minify = true } = {}) {
     logLevel: 'warning',
     legalComments: 'linked',
   });
-  for (const f of ['index.html', 'example.html', 'page.css']) fs.copyFileSync(path.join(ROOT, 'web', f), path.join(OUT, f));
+  for (const f of ['index.html', 'example.html', 'page.css', 'sw.js']) fs.copyFileSync(path.join(ROOT, 'web', f), path.join(OUT, f));
   fs.copyFileSync(path.join(ROOT, 'node_modules/@xterm/xterm/css/xterm.css'), path.join(OUT, 'xterm.css'));
   if (assets) {
     for (const [dir, names] of [['images', ['Image.gz', 'initramfs.cpio.gz']], ['pc-bios', ['opensbi-riscv64-generic-fw_dynamic.bin']]]) {

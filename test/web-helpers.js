@@ -28,9 +28,12 @@ export async function openBrowser() {
   const close = async () => {
     await context.close().catch(() => {});
     server.close();
+    server.closeAllConnections();
     fs.rmSync(profile, { recursive: true, force: true });
   };
-  return { context, base, logs, close };
+  /** Stop serving (the page must then live on its service worker's cache). */
+  const stopServer = () => { server.close(); server.closeAllConnections(); };
+  return { context, base, logs, close, stopServer };
 }
 
 export async function newPage(b) {

@@ -73,3 +73,14 @@ test('power off ends the machine; a bad command line shows QEMU\'s error', { ski
     await page.waitForFunction(() => /exit 1/.test(document.getElementById('state').textContent));
   });
 });
+
+test('offline after the first load: with the server gone a reload boots from the service worker\'s cache', { skip: SKIP, timeout: 180_000 }, async () => {
+  await withScreenshot(page, 'offline', async () => {
+    await page.goto(b.base);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+    b.stopServer();
+    await page.reload();
+    await waitForConsole(page, MARKER, 150_000);
+    assert.equal(await sh(page, 'echo offline-$((7*6))'), 'offline-42');
+  });
+});

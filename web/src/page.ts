@@ -129,4 +129,6 @@ document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) document.b
 document.addEventListener('drop', (e) => { e.preventDefault(); document.body.classList.remove('dragging'); addFiles(e.dataTransfer?.files ?? null); });
 
 window.tsqemuPage = { screenText, term, boot };
+// Offline after the first load (web/sw.js keeps what the page fetched).
+if ('serviceWorker' in navigator) void navigator.serviceWorker.register('sw.js').catch(() => {});
 boot(new URL(location.href).searchParams.get('args') ?? '');
