@@ -94,3 +94,19 @@ test('guest writes go to an OPFS overlay that survives a reload; download disk i
     assert.equal(await page.evaluate(() => window.tsqemu.discardOverlays()), 0);
   });
 });
+
+test('a local file from the picker is a disk (local:NAME)', { skip: SKIP, timeout: 240_000 }, async () => {
+  await withScreenshot(page, 'local', async () => {
+    const file = path.join(dir, 'picked.img');
+    const data = crypto.randomBytes(1024 * 1024);
+    fs.writeFileSync(file, data);
+    await page.setInputFiles('#files', file);
+    await page.waitForFunction(() => document.getElementById('localfiles').textContent.includes('local:picked.img'));
+    await page.evaluate(() => window.tsqemuPage.boot('-m 256M -nographic -drive file=local:picked.img,format=raw,if=virtio,snapshot=on'));
+    await waitForConsole(page, MARKER, 150_000);
+    assert.equal(await sh(page, 'cat /sys/block/vda/size'), String(data.length / 512));
+    assert.equal(await sh(page, "sha256sum /dev/vda | cut -d' ' -f1"), sha(data));
+    // snapshot=on: writes land in memory, the guest reads them back.
+    assert.equal(lastLine(await sh(page, 'echo local-write | dd of=/dev/vda bs=512 seek=100 conv=sync 2>/dev/null; sync; dd if=/dev/vda bs=512 skip=100 count=1 2>/dev/null | head -c 11; echo')), 'local-write');
+  });
+});
