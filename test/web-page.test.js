@@ -74,6 +74,22 @@ test('power off ends the machine; a bad command line shows QEMU\'s error', { ski
   });
 });
 
+test('web/example.html: the embedding API without a terminal (startMachine, write, consoleText, hmp)', { skip: SKIP, timeout: 180_000 }, async () => {
+  const ex = await newPage(b);
+  try {
+    await withScreenshot(ex, 'example', async () => {
+      await ex.goto(`${b.base}example.html`);
+      await ex.waitForSelector('#run:not([disabled])', { timeout: 150_000 });
+      await ex.click('#run');
+      await ex.waitForFunction(() => /Linux tsqemu-guest \S+ .*riscv64/.test(document.getElementById('out').textContent));
+      await ex.click('#info');
+      await ex.waitForFunction(() => /VM status: running/.test(document.getElementById('out').textContent));
+    });
+  } finally {
+    await ex.close();
+  }
+});
+
 test('offline after the first load: with the server gone a reload boots from the service worker\'s cache', { skip: SKIP, timeout: 180_000 }, async () => {
   await withScreenshot(page, 'offline', async () => {
     await page.goto(b.base);
