@@ -62,6 +62,16 @@ test('the guest takes the terminal size with resize', { skip: SKIP, timeout: 60_
   });
 });
 
+test('reset reboots the guest to its shell', { skip: SKIP, timeout: 180_000 }, async () => {
+  await withScreenshot(page, 'reset', async () => {
+    const from = (await consoleText(page)).length;
+    await page.click('#reset');
+    await waitForConsole(page, 'OpenSBI v1.1', 60_000, from);
+    await waitForConsole(page, MARKER, 150_000, from);
+    assert.equal(await sh(page, 'echo after-reset-$((3*3))'), 'after-reset-9');
+  });
+});
+
 test('power off ends the machine; a bad command line shows QEMU\'s error', { skip: SKIP, timeout: 60_000 }, async () => {
   await withScreenshot(page, 'poweroff', async () => {
     await page.click('#poweroff');
@@ -80,6 +90,11 @@ test('web/example.html: the embedding API without a terminal (startMachine, writ
     await withScreenshot(ex, 'example', async () => {
       await ex.goto(`${b.base}example.html`);
       await ex.waitForSelector('#run:not([disabled])', { timeout: 150_000 });
+      const progress = await ex.evaluate(() => window.progress);
+      for (const what of ['kernel', 'initrd', 'firmware']) {
+        const last = progress.filter((e) => e.what === what).at(-1);
+        assert.ok(last && last.loaded > 0 && last.loaded === last.total, `${what}: ${JSON.stringify(last)}`);
+      }
       await ex.click('#run');
       await ex.waitForFunction(() => /Linux tsqemu-guest \S+ .*riscv64/.test(document.getElementById('out').textContent));
       await ex.click('#info');
