@@ -51,7 +51,7 @@ function treeMemKb(rootPid, selfOnly = false) {
   return total;
 }
 
-const server = await serveWeb({ port: 0 });
+const server = await serveWeb({ port: 0, outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-web-dist-')) });
 const base = `http://127.0.0.1:${server.address().port}/`;
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Build the browser page into web/dist: the page, the machine's worker and the embedding API
 // (tsqemu/web) bundled by esbuild, xterm's CSS, the HTML, and the default guest (images/,
-// pc-bios/) as static assets. `--no-assets` leaves the guest out (a server maps it instead).
+// pc-bios/) as static assets. `--no-assets` leaves the guest out (to serve images of your own).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,16 +10,16 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'web', 'dist');
 
-export async function buildWeb({ assets = true, minify = true } = {}) {
-  fs.rmSync(OUT, { recursive: true, force: true });
-  fs.mkdirSync(OUT, { recursive: true });
+export async function buildWeb({ assets = true, minify = true, outDir = OUT } = {}) {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
   await esbuild.build({
     entryPoints: {
       page: path.join(ROOT, 'web/src/page.ts'),
       worker: path.join(ROOT, 'src/host/browser/worker.ts'),
       'tsqemu-web': path.join(ROOT, 'web/src/api.ts'),
     },
-    outdir: OUT,
+    outdir: outDir,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -29,15 +29,15 @@ export async function buildWeb({ assets = true, minify = true } = {}) {
     logLevel: 'warning',
     legalComments: 'linked',
   });
-  for (const f of ['index.html', 'example.html', 'page.css', 'sw.js']) fs.copyFileSync(path.join(ROOT, 'web', f), path.join(OUT, f));
-  fs.copyFileSync(path.join(ROOT, 'node_modules/@xterm/xterm/css/xterm.css'), path.join(OUT, 'xterm.css'));
+  for (const f of ['index.html', 'example.html', 'page.css', 'sw.js']) fs.copyFileSync(path.join(ROOT, 'web', f), path.join(outDir, f));
+  fs.copyFileSync(path.join(ROOT, 'node_modules/@xterm/xterm/css/xterm.css'), path.join(outDir, 'xterm.css'));
   if (assets) {
     for (const [dir, names] of [['images', ['Image.gz', 'initramfs.cpio.gz']], ['pc-bios', ['opensbi-riscv64-generic-fw_dynamic.bin']]]) {
-      fs.mkdirSync(path.join(OUT, dir), { recursive: true });
-      for (const n of names) fs.copyFileSync(path.join(ROOT, dir, n), path.join(OUT, dir, n));
+      fs.mkdirSync(path.join(outDir, dir), { recursive: true });
+      for (const n of names) fs.copyFileSync(path.join(ROOT, dir, n), path.join(outDir, dir, n));
     }
   }
-  return OUT;
+  return outDir;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

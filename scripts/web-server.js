@@ -50,8 +50,8 @@ export function staticHandler(dir, { log } = {}) {
   };
 }
 
-export async function serveWeb({ port = 8080, host = '127.0.0.1', build = true, log } = {}) {
-  const dir = build ? await buildWeb() : path.join(ROOT, 'web', 'dist');
+export async function serveWeb({ port = 8080, host = '127.0.0.1', build = true, outDir, log } = {}) {
+  const dir = build ? await buildWeb({ outDir }) : outDir ?? path.join(ROOT, 'web', 'dist');
   const server = http.createServer(staticHandler(dir, { log }));
   await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve); });
   return server;

@@ -20,7 +20,9 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 export async function openBrowser() {
   const { chromium } = await import('playwright-core');
   const { serveWeb } = await import('../scripts/web-server.js');
-  const server = await serveWeb({ port: 0 });
+  // A build of its own: test files running side by side must not rebuild each other's.
+  const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-web-dist-'));
+  const server = await serveWeb({ port: 0, outDir: dist });
   const base = `http://127.0.0.1:${server.address().port}/`;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
@@ -30,6 +32,7 @@ export async function openBrowser() {
     server.close();
     server.closeAllConnections();
     fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(dist, { recursive: true, force: true });
   };
   /** Stop serving (the page must then live on its service worker's cache). */
   const stopServer = () => { server.close(); server.closeAllConnections(); };
