@@ -59,7 +59,9 @@ class HttpBlockState extends BlockDriverState {
     await r.arrayBuffer();
     const m = /\/(\d+)\s*$/.exec(r.headers.get('Content-Range') ?? '');
     if (!m) throw new QemuError(`Could not open '${url}': no Content-Range size (is it exposed to CORS?)`);
-    return new HttpBlockState(drv, flags, url, Number(m[1]));
+    const size = Number(m[1]);
+    if (!Number.isSafeInteger(size)) throw new QemuError(`Could not open '${url}': image size ${m[1]} out of range`);
+    return new HttpBlockState(drv, flags, url, size);
   }
 
   async preadv(offset: number, buf: Uint8Array): Promise<void> {
