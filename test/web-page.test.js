@@ -26,6 +26,11 @@ test('default guest boots in the page; uname -a and echo $((6*7)) typed into the
     const screen = await page.evaluate(() => window.tsqemuPage.screenText());
     assert.match(screen, /\n42\n/);
     assert.match(screen, /Linux \S+ 6\.1\.\d+ .*riscv64/);
+    // Paste (what Ctrl+Shift+V and the browser's paste do) reaches the guest; a selection copies.
+    const from = (await consoleText(page)).length;
+    await page.evaluate(() => window.tsqemuPage.term.paste('echo pasted-$((1+1))\r'));
+    await waitForConsole(page, '\npasted-2', 30_000, from);
+    assert.match(await page.evaluate(() => { window.tsqemuPage.term.selectAll(); return window.tsqemuPage.term.getSelection(); }), /\npasted-2\s/);
     const s = await page.evaluate(() => window.tsqemu.stats());
     assert.ok(s.instructions > 1e8 && s.translated > 0 && s.translated < s.instructions, JSON.stringify(s));
     assert.match(await page.textContent('#jit'), /% translated/);
