@@ -12,14 +12,23 @@ work=${1:-$(mktemp -d)}
 mkdir -p "$work"; work=$(cd "$work" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 cross=riscv64-linux-gnu-
-if ! grep -rqs '^Types: deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list; then
-  cat > /etc/apt/sources.list.d/tsqemu-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+# Source packages come from the archive this machine's own apt configuration names for its
+# release (a deb822 .sources stanza or a one-line .list entry): no host is named here.
+if ! grep -rqs -e '^Types:.*deb-src' -e '^deb-src ' /etc/apt/sources.list.d/ /etc/apt/sources.list; then
+  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  src=$(awk -v rel="$codename" '
+    /^[[:space:]]*$/ { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") { print u "\t" k; exit } t = u = s = k = ""; next }
+    /^Types:/ { t = substr($0, 8) } /^URIs:/ { u = $2 } /^Suites:/ { s = substr($0, 9) } /^Signed-By:/ { k = $2 }
+    END { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") print u "\t" k }
+  ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+  if [ -z "$src" ]; then
+    src=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk -v rel="$codename" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == rel) { print $i "\t"; exit } }')
+  fi
+  [ -n "$src" ] || { echo "build-guest.sh: no apt source for '$codename' in /etc/apt to take deb-src from" >&2; exit 1; }
+  uri=${src%%$'\t'*}; key=${src#*$'\t'}
+  { echo 'Types: deb-src'; echo "URIs: $uri"; echo "Suites: $codename"; echo 'Components: main'
+    if [ -n "$key" ]; then echo "Signed-By: $key"; fi; } > /etc/apt/sources.list.d/tsqemu-src.sources
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \

@@ -41,6 +41,9 @@ export class MuxChardev implements Chardev, CharFrontend {
   attach(fe: MuxFrontend): void {
     this.fes.push(fe);
     this.buffers.push([]);
+    // The first frontend has the focus from the start: a monitor alone on stdio
+    // (-monitor stdio with the serial elsewhere) prints its banner and prompt at once.
+    if (this.fes.length === 1) fe.focusChanged?.(true);
   }
 
   write(data: Uint8Array): void {

@@ -31,6 +31,10 @@ Argument      Env-variable      Description
 -d item[,...] QEMU_LOG          enable logging of specified items (use '-d help' for a list of items)
 -D logfile    QEMU_LOG_FILENAME write logs to 'logfile' (default stderr)
 -strace       QEMU_STRACE       log system calls
+-r uname      QEMU_UNAME        set qemu uname release string to 'uname'
+-seed number  QEMU_RAND_SEED    Seed for pseudo-random number generator
+-p pagesize   QEMU_PAGESIZE     deprecated: only the host's page size (4096)
+-s size       QEMU_STACK_SIZE   the stack size (8M only)
 -version      QEMU_VERSION      display version information and exit
 
 Supported system calls: ${supportedSyscalls().join(' ')}
@@ -89,7 +93,25 @@ function parse(args: string[]): Parsed {
         break;
       }
       case 'resume': p.resume = value(raw); continue; // internal: a forked child
-      case 's': case 'B': case 'R': case 'seed': case 'r': case 'p': value(raw); break;
+      case 'r': process.env.QEMU_UNAME = value(raw); break;
+      case 'seed': {
+        const v = value(raw);
+        if (!/^-?[0-9]+$/.test(v)) fail(`cannot initialize crypto: Invalid seed number: ${v}`);
+        process.env.QEMU_RAND_SEED = v;
+        break;
+      }
+      case 'p': {
+        const v = value(raw);
+        if (v !== '4096') process.stderr.write(`${PROG}: warning: Deprecated page size option cannot change host page size (4096)\n`);
+        break;
+      }
+      case 's': {
+        const v = value(raw);
+        if (parseStackSize(v) !== 8 * 1024 * 1024) fail(`-s ${v}: a stack size other than 8M is not supported by tsqemu`);
+        break;
+      }
+      case 'B': fail(`-B ${value(raw)}: a guest base address is not supported by tsqemu`); break;
+      case 'R': fail(`-R ${value(raw)}: reserved_va is not supported by tsqemu`); break;
       case 'one-insn-per-tb': case 'singlestep': break;
       default: fail(`invalid option '${raw}'`);
     }
@@ -97,6 +119,13 @@ function parse(args: string[]): Parsed {
   }
   p.rest = args.slice(i);
   return p;
+}
+
+/** -s SIZE as QEMU reads it: bytes with an optional k/M/G suffix. */
+function parseStackSize(v: string): number {
+  const m = /^([0-9]+)([kKmMgG]?)$/.exec(v);
+  if (!m) fail(`Invalid stack size: ${v}`);
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 2 ** 20, g: 2 ** 30 } as Record<string, number>)[m[2].toLowerCase()];
 }
 
 function parseHelp(): string {

@@ -85,11 +85,13 @@ export function parseMemoryOpts(text: string): number {
     const max = parseSize('maxmem', maxmem);
     const hex = (n: number) => `0x${n.toString(16)}`;
     if (max < size) throw new QemuErrorNoLoc(`invalid value of maxmem: maximum memory size (${hex(max)}) must be at least the initial memory size (${hex(size)})`);
+    if (max === size && Number(slots ?? '0') > 0) {
+      throw new QemuErrorNoLoc(`invalid value of maxmem: memory slots were specified but maximum memory size (${hex(max)}) is equal to the initial memory size (${hex(size)})`);
+    }
     if (max > size && Number(slots ?? '0') > 0) throw unsupported('memory hotplug (maxmem larger than the RAM size with slots)');
   }
   if (size > RAM_LIMIT) {
-    throw new QemuErrorNoLoc(`cannot set up guest memory 'riscv_virt_board.ram': ${size / 2 ** 20} MiB is more than tsqemu's limit of ` +
-      `${RAM_LIMIT / 2 ** 20} MiB (guest RAM is one 32-bit WebAssembly memory)`);
+    throw new QemuError(`more than ${RAM_LIMIT / 2 ** 20} MiB of RAM is not supported by tsqemu (guest RAM is one 32-bit WebAssembly memory)`);
   }
   return size;
 }
@@ -395,7 +397,7 @@ export function jsonToOpts(text: string): QemuOptsDict {
 export function parseBlockdev(text: string): QemuOptsDict {
   const o = text.trimStart().startsWith('{') ? jsonToOpts(text) : parseQemuOpts(text);
   if (!o.has('driver')) throw new QemuError(`Parameter 'driver' is missing`);
-  if (!o.has('node-name')) throw new QemuError('A -blockdev node needs node-name');
+  if (!o.has('node-name')) throw new QemuError("'node-name' must be specified for the root node");
   return o;
 }
 

@@ -175,6 +175,9 @@ function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
   if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
+  if (['pty', 'vc', 'pipe', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
+    throw new QemuError(`character backend '${name}' is not supported by tsqemu`);
+  }
   throw new QemuError(`'${name}' is not a valid char driver`);
 }
 

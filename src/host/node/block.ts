@@ -173,7 +173,7 @@ export async function openDrive(opts: Map<string, string>, warn: WarnFn = defaul
 export async function blockdevAdd(opts: Map<string, string>, warn: WarnFn = defaultWarn): Promise<BlockDriverState> {
   blockInit();
   if (!opts.has('driver')) throw new QemuError("Parameter 'driver' is missing");
-  if (!opts.has('node-name')) throw new QemuError("A -blockdev node needs node-name");
+  if (!opts.has('node-name')) throw new QemuError("'node-name' must be specified for the root node");
   const discard = parseDiscard(opts.get('discard'));
   blockdevFrontOpts.set(opts.get('node-name') as string, { discard, detectZeroes: parseDetectZeroes(opts.get('detect-zeroes'), discard) });
   return bdrvOpen(new Map(opts), { ...defaultOpenFlags(), consumerShared: DEVICE_SHARED }, { warn });

@@ -2,6 +2,7 @@
 // descriptors), pipes made from FIFOs (Node has no pipe()), and a HostProcess for guest threads
 // running on worker threads, whose process-level requests (fork, wait, exit) go to the main
 // thread as messages answered through the thread's words in shared memory.
+import { guestRandom, unameRelease } from './user-random.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -152,7 +153,7 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     pid: process.pid, ppid: process.ppid,
     uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0,
     gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0,
-    hostname: os.hostname(), release: os.release(),
+    hostname: os.hostname(), release: unameRelease(),
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);
       fs.writeFileSync(imagePath, req.image, { mode: 0o600 });
@@ -169,7 +170,7 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
       for (;;) Atomics.wait(sleeper, 0, 0);
     },
     kill: (pid, sig) => { process.kill(pid, sig); },
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    randomBytes: guestRandom(slot),
     realtimeNs: () => hrBase + process.hrtime.bigint(),
     monotonicNs: () => process.hrtime.bigint(),
     cpuTimeNs: () => { const u = process.cpuUsage(); return BigInt(u.user + u.system) * 1000n; },

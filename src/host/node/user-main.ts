@@ -2,6 +2,7 @@
 // forked image), and then only supervises: every guest thread runs on a worker; this thread
 // starts and stops workers, spawns forked children and reaps them (wait4), turns host signals
 // into guest signals, and ends the process with the guest's exit status or signal.
+import { guestRandom } from './user-random.js';
 import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -79,7 +80,7 @@ class Supervisor {
       },
       argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
       ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
-      random: new Uint8Array(randomBytes(16)),
+      random: guestRandom(-1)(16),
     });
     mapSigtramp(mm);
     const w = this.words(0);

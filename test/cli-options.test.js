@@ -1,0 +1,242 @@
+// The command line against real qemu-system-riscv64: every case either is accepted by both
+// (QEMU checked with -M virt,dumpdtb=, which validates everything and exits 0), refused by both,
+// or refused by tsqemu with a one-line "not supported by tsqemu" naming the option. Then the
+// effects a guest can see (-rtc date, -m size, -snapshot before and after -drive), and a fuzz
+// pass over the parser in-process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Console, ROOT, hasTool, kernelImage, tmpdir, INITRD } from './system-helpers.js';
+
+const { parseSystemArgs } = await import(path.join(ROOT, 'dist', 'system', 'vl.js'));
+const dir = tmpdir();
+const img = path.join(dir, 'disk.img');
+fs.writeFileSync(img, Buffer.alloc(1 << 20, 0x5a));
+fs.writeFileSync(path.join(dir, 'empty.cfg'), '');
+const noQemu = !hasTool('qemu-system-riscv64') && 'needs qemu-system-riscv64';
+
+/** Ours, in-process: 'ok' | 'print' | the error message. */
+function ours(args) {
+  try {
+    const cfg = parseSystemArgs(args);
+    return cfg.action === 'print' ? 'print' : 'ok';
+  } catch (e) {
+    if (e?.name !== 'QemuError') throw e; // anything else is a bug
+    return e.message;
+  }
+}
+
+function qemu(args) {
+  const r = spawnSync('qemu-system-riscv64', ['-M', `virt,dumpdtb=${path.join(dir, 'q.dtb')}`, '-display', 'none', ...args],
+    { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, err: r.stderr };
+}
+
+// [args, expectation]: 'both' = both accept; 'neither' = both refuse; 'ours-refuses' = QEMU
+// accepts, tsqemu says it is not supported; 'ours-only' = QEMU 7.2 (the reference installed)
+// lacks it but 10.2 has it.
+const CASES = [
+  [['-snapshot', '-drive', `file=${img},format=raw,if=virtio`], 'both'],
+  [['-drive', `file=${img},format=raw,if=virtio`, '-snapshot'], 'both'],
+  [['-nodefaults', '-drive', `file=${img},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], 'both'],
+  [['-machine', 'virt', '-machine', 'accel=tcg'], 'both'],
+  [['-machine', 'accel=tcg'], 'both'],
+  [['-m', '256M'], 'both'],
+  [['-m', 'size=512M'], 'both'],
+  [['-m', '1G,maxmem=1G'], 'both'],
+  [['-m', '1G,slots=2,maxmem=1G'], 'neither'],
+  [['-m', '1G,slots=2,maxmem=2G'], 'ours-refuses'],
+  [['-m', '1G,slots=2'], 'neither'],
+  [['-m', '2G,maxmem=1G'], 'neither'],
+  [['-m', '1G,foo=1'], 'neither'],
+  [['-m', '8G'], 'ours-refuses'],
+  [['-smp', '4'], 'both'],
+  [['-smp', '4,sockets=2,cores=2'], 'both'],
+  [['-smp', 'cores=2,threads=2'], 'both'],
+  [['-smp', '4,sockets=2,cores=4'], 'neither'],
+  [['-smp', '4,sockets=2,cores=2,threads=2'], 'neither'],
+  [['-smp', '4,maxcpus=2'], 'neither'],
+  [['-smp', '2,dies=2'], 'neither'],
+  [['-smp', '2,maxcpus=4'], 'ours-refuses'],
+  [['-cpu', 'rv64'], 'both'],
+  [['-cpu', 'rv64,bogus=true'], 'neither'],
+  [['-cpu', 'rv64,v=maybe'], 'neither'],
+  [['-cpu', 'foo'], 'neither'],
+  [['-cpu', 'rv64,v=true'], 'ours-refuses'],
+  [['-cpu', 'rv64,zba=true'], 'ours-refuses'],
+  [['-cpu', 'rv64,c=off'], 'ours-refuses'],
+  [['-cpu', 'rv64,mmu=on,pmp=on,i=on'], 'both'],
+  [['-accel', 'tcg'], 'both'],
+  [['-accel', 'tcg,thread=single'], 'both'],
+  [['-accel', 'tcg,thread=multi'], 'ours-refuses'],
+  [['-accel', 'tcg,thread=bogus'], 'neither'],
+  [['-accel', 'kvm'], 'neither'],
+  [['-rtc', 'base=2020-01-01'], 'both'],
+  [['-rtc', 'base=2020-01-01T10:00:00,clock=vm'], 'both'],
+  [['-rtc', 'base=localtime,clock=rt'], 'both'],
+  [['-rtc', 'base=utc,clock=host,driftfix=slew'], 'both'],
+  [['-rtc', 'base=bogus'], 'neither'],
+  [['-rtc', 'clock=foo'], 'neither'],
+  [['-icount', 'shift=3'], 'ours-refuses'],
+  [['-icount', 'shift=auto,sleep=off'], 'ours-refuses'],
+  [['-uuid', '12345678-1234-1234-1234-123456789abc'], 'both'],
+  [['-uuid', 'xyz'], 'neither'],
+  [['-boot', 'order=c'], 'both'],
+  [['-boot', 'menu=on,strict=on'], 'both'],
+  [['-pidfile', path.join(dir, 'pid')], 'both'],
+  [['-action', 'reboot=shutdown,shutdown=pause'], 'both'],
+  [['-action', 'reboot=bogus'], 'neither'],
+  [['-global', 'virtio-blk-device.num-queues=2'], 'ours-refuses'],
+  [['-object', 'secret,id=s0,data=x'], 'both'],
+  [['-object', 'rng-random,id=r0,filename=/dev/urandom'], 'both'],
+  [['-object', 'rng-builtin,id=r1'], 'both'],
+  [['-object', 'memory-backend-ram,id=m0,size=64M'], 'both'],
+  [['-object', 'iothread,id=io0'], 'both'],
+  [['-object', 'bogus,id=x'], 'neither'],
+  [['-object', 'secret,id=s0'], 'neither'],
+  [['-blockdev', `driver=file,node-name=f0,filename=${img}`], 'both'],
+  [['-blockdev', `{"driver":"raw","node-name":"r0","file":{"driver":"file","filename":"${img}"}}`, '-device', 'virtio-blk-device,drive=r0'], 'both'],
+  [['-blockdev', `driver=file,filename=${img}`], 'neither'],
+  [['-M', 'virt,bogus=1'], 'neither'],
+  [['-M', 'virt,aia=aplic'], 'ours-refuses'],
+  [['-M', 'foo'], 'neither'],
+  [['-readconfig', path.join(dir, 'empty.cfg')], 'ours-refuses'],
+];
+
+for (const [args, want] of CASES) {
+  test(`${want}: ${args.join(' ')}`, { skip: noQemu, timeout: 30_000 }, () => {
+    const o = ours(args);
+    const q = want === 'ours-only' ? null : qemu(args);
+    if (want === 'both') {
+      assert.equal(q.code, 0, `QEMU refused: ${q.err}`);
+      assert.equal(o, 'ok');
+    } else if (want === 'neither') {
+      assert.equal(q.code, 1, `QEMU accepted: ${q.err}`);
+      assert.notEqual(o, 'ok', 'tsqemu accepted');
+      assert.doesNotMatch(o, /not supported by tsqemu/, 'QEMU refuses this itself: QEMU\'s reason, not ours');
+    } else {
+      if (q) assert.equal(q.code, 0, `QEMU refused: ${q.err}`);
+      assert.notEqual(o, 'ok', 'tsqemu accepted an option it does not implement');
+      assert.match(o, /is not supported by tsqemu/);
+      const opt = args.find((a) => a.startsWith('-'));
+      assert.ok(o.startsWith(`${opt} `), `the message names ${opt}: ${o}`);
+      assert.equal(o.split('\n').length, 1, 'one line');
+    }
+  });
+}
+
+test('help answers on stdout, exit 0, in QEMU\'s shape', { timeout: 30_000 }, () => {
+  for (const [args, re] of [[['-M', 'help'], /^Supported machines are:\nvirt +RISC-V VirtIO board/], [['-machine', 'virt,help'], /^virt-machine options:\n/],
+    [['-cpu', 'help'], /^Available CPUs:\n/], [['-accel', 'help'], /^Accelerators supported in QEMU binary:\ntcg\n/],
+    [['-device', 'help'], /name "virtio-blk-device", bus virtio-bus/]]) {
+    const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, re);
+  }
+});
+
+/** One boot of ours: the guest's date, memory and a write to its disk. */
+async function bootAndWrite(args, disk) {
+  const c = new Console(['-M', 'virt', '-nographic', '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0', ...args]);
+  try {
+    await c.expect(/tsqemu-guest: boot complete/, 120_000);
+    const date = await c.sh('date -u +%Y-%m-%d');
+    const mem = await c.sh("awk '/MemTotal/ {print $2}' /proc/meminfo");
+    await c.sh('echo overwritten | dd of=/dev/vda conv=fsync 2>/dev/null; sync');
+    c.send('poweroff -f\n');
+    await c.exit;
+    return { date, memKiB: Number(mem), disk: fs.readFileSync(disk) };
+  } finally { c.kill(); }
+}
+
+test('effects in the guest: -rtc base= date, -m size, -snapshot given before and after -drive', { timeout: 300_000 }, async () => {
+  const before = fs.readFileSync(img);
+  const a = await bootAndWrite(['-rtc', 'base=2020-01-01', '-m', '300M', '-snapshot', '-drive', `file=${img},format=raw,if=virtio`], img);
+  assert.equal(a.date, '2020-01-01');
+  assert.ok(a.memKiB > 250 * 1024 && a.memKiB <= 300 * 1024, `MemTotal ${a.memKiB} kB`);
+  assert.deepEqual(a.disk, before, '-snapshot before -drive: the image is untouched');
+  const b = await bootAndWrite(['-drive', `file=${img},format=raw,if=virtio`, '-snapshot'], img);
+  assert.deepEqual(b.disk, before, '-snapshot after -drive: the image is untouched');
+  assert.notEqual(b.date, '2020-01-01');
+  // Control: without -snapshot the write lands (so the checks above can fail).
+  const c = await bootAndWrite(['-drive', `file=${img},format=raw,if=virtio`], img);
+  assert.equal(c.disk.subarray(0, 11).toString(), 'overwritten');
+  fs.writeFileSync(img, before);
+});
+
+// ---- fuzz ---------------------------------------------------------------------------------------
+
+/** mulberry32: a fixed-seed generator, so a failure repeats. */
+function rng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OPTS = {
+  '-m': ['128M', '1G', 'size=256M', '1G,slots=2,maxmem=2G', '0', '3.5G', '4095M', '17', 'x', '1G,maxmem=512M'],
+  '-smp': ['1', '4', '4,sockets=2', 'cores=2,threads=2', 'sockets=0', '8,maxcpus=4', '513', 'x', '2,dies=1,clusters=1'],
+  '-cpu': ['rv64', 'max', 'rv64,v=on', 'rv64,i=on,m=on', 'rv64,x-foo=1', 'rv64,vlen=128', 'rv64,'],
+  '-accel': ['tcg', 'tcg,thread=single', 'tcg,thread=multi', 'tcg,tb-size=64', 'kvm', 'tcg,jit=off'],
+  '-machine': ['virt', 'virt,accel=tcg', 'virt,aclint=off', 'virt,usb=off', 'virt,dumpdtb=/x', 'accel=tcg:kvm', 'virt,mem-merge=on'],
+  '-rtc': ['base=utc', 'base=localtime', 'base=2001-02-03', 'base=2001-02-03T04:05:06', 'clock=vm', 'clock=rt', 'driftfix=none', 'base=2001-13-45'],
+  '-icount': ['1', 'shift=auto', 'shift=11'],
+  '-uuid': ['12345678-1234-1234-1234-123456789abc', '1234'],
+  '-boot': ['c', 'order=cd', 'order=cc', 'menu=off', 'once=d', 'splash=x.jpg'],
+  '-action': ['reboot=reset', 'shutdown=poweroff', 'panic=pause', 'watchdog=none'],
+  '-object': ['secret,id=s1,data=x', 'iothread,id=i1', 'rng-builtin,id=r9', 'memory-backend-ram,id=m1,size=1M', 'memory-backend-file,id=f,size=1M,mem-path=/x'],
+  '-blockdev': ['driver=file,node-name=n1,filename=/x', 'driver=raw,node-name=n2,file=n1', '{"driver":"file","node-name":"j1","filename":"/x"}', '{bad json'],
+  '-drive': ['file=/x,format=raw,if=virtio', 'file=/x,if=none,id=d9', 'file=/x,if=pflash', 'file=/x,media=cdrom', 'file=/x,readonly=on,snapshot=on'],
+  '-serial': ['stdio', 'mon:stdio', 'null', 'file:/x', 'unix:/tmp/x,server,nowait'],
+  '-global': ['a.b=c', 'x'],
+  '-pidfile': ['/tmp/p'],
+  '-d': ['int', 'in_asm,exec', 'bogus'],
+};
+const FLAGS = ['-snapshot', '-nodefaults', '-nographic', '-S', '-no-reboot'];
+
+test('fuzz: 3000 random command lines never throw anything but QemuError, and bogus properties are refused', { timeout: 60_000 }, () => {
+  const r = rng(10);
+  const pick = (a) => a[Math.floor(r() * a.length)];
+  const names = Object.keys(OPTS);
+  const mangle = (s) => {
+    const k = r();
+    if (k < 0.1) return s.slice(0, Math.floor(r() * s.length));
+    if (k < 0.15) return s + ',';
+    if (k < 0.2) return s.replace(/=/, '==');
+    if (k < 0.25) return `${s},,`;
+    if (k < 0.3) return s.replace(/,/g, ',,');
+    return s;
+  };
+  let accepted = 0, refused = 0;
+  for (let n = 0; n < 3000; n++) {
+    const args = ['-display', 'none'];
+    const count = 1 + Math.floor(r() * 5);
+    for (let i = 0; i < count; i++) {
+      if (r() < 0.2) { args.push(pick(FLAGS)); continue; }
+      const o = pick(names);
+      args.push(o, mangle(pick(OPTS[o])));
+    }
+    // A property nobody has, on an option taking properties: must be refused whatever else.
+    const bogus = r() < 0.25 ? pick(['-m', '-smp', '-cpu', '-accel', '-machine', '-rtc', '-boot', '-action', '-object']) : undefined;
+    if (bogus) {
+      const base = { '-cpu': 'rv64', '-machine': 'virt', '-accel': 'tcg', '-object': 'iothread,id=zz', '-m': '128M', '-smp': '1', '-rtc': 'base=utc', '-boot': 'c', '-action': 'reboot=reset' }[bogus];
+      args.push(bogus, `${base},zzbogus${n}=1`);
+    }
+    let res;
+    try {
+      res = ours(args);
+    } catch (e) {
+      assert.fail(`${args.join(' ')}: ${e.stack}`);
+    }
+    if (bogus) assert.notEqual(res, 'ok', `accepted a bogus property: ${args.join(' ')}`);
+    if (res === 'ok') accepted++; else refused++;
+  }
+  assert.ok(accepted > 100 && refused > 100, `accepted ${accepted}, refused ${refused}`);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
