@@ -40,13 +40,14 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
 /** Turn the recorded exception into its signal (linux-user/riscv/cpu_loop.c's mapping). */
 function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
   const pc = Number(ts.env.pc);
-  const addr = Number(BigInt.asUintN(64, tval) & 0xffffffffffffn);
+  // si_addr is the whole 64-bit fault address, as qemu-riscv64 reports it.
+  const addr = BigInt.asUintN(64, tval);
   switch (cause) {
     case 2: forceSignal(ts, { signo: TARGET_SIGILL, code: 1, addr: pc }); return; // ILL_ILLOPC
     case 3: forceSignal(ts, { signo: TARGET_SIGTRAP, code: 1, addr: pc }); return; // TRAP_BRKPT
     case 0: case 4: case 6: forceSignal(ts, { signo: TARGET_SIGBUS, code: 1, addr }); return; // BUS_ADRALN
     default: {
-      const mapped = addr < TASK_SIZE && (ts.mm.pageFlags(addr) & PageFlag.VALID) !== 0;
+      const mapped = addr < BigInt(TASK_SIZE) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
       forceSignal(ts, { signo: TARGET_SIGSEGV, code: mapped ? 2 : 1, addr }); // SEGV_ACCERR : SEGV_MAPERR
     }
   }

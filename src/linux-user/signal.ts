@@ -19,7 +19,7 @@ const SS_ONSTACK = 1, SS_DISABLE = 2, SI_TKILL = -6;
 /** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
 const DEFAULT_IGNORE = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
 
-export interface SigInfo { signo: number; code: number; addr?: number; pid?: number; uid?: number; status?: number }
+export interface SigInfo { signo: number; code: number; /** si_addr (bigint: a fault address may be any 64-bit value) */ addr?: number | bigint; pid?: number; uid?: number; status?: number }
 
 function actionAddr(sig: number): number { return SIGACTION_OFFSET + (sig - 1) * 24; }
 
@@ -133,7 +133,7 @@ function encodeSiginfo(info: SigInfo): Uint8Array {
   const dv = new DataView(b.buffer);
   dv.setInt32(0, info.signo, true);
   dv.setInt32(8, info.code, true);
-  if (info.addr !== undefined) dv.setBigUint64(16, BigInt(info.addr), true);
+  if (info.addr !== undefined) dv.setBigUint64(16, BigInt.asUintN(64, BigInt(info.addr)), true);
   else {
     dv.setInt32(16, info.pid ?? 0, true);
     dv.setUint32(20, info.uid ?? 0, true);

@@ -1,0 +1,40 @@
+// The differential harness's CI subset (tests/tcg/diff, README there): random instruction
+// streams over RV64IMAFDC + Zicsr + Zifencei with traps, built bare-metal, run on real
+// qemu-system-riscv64 and on tsqemu-system-riscv64 with the compiler off, at threshold 1 with
+// the smallest batch (everything run again is translated) and at the defaults; registers,
+// fcsr, traps and memory printed after each stream must be identical.
+// The same streams in user mode (qemu-riscv64 vs tsqemu-riscv64, traps as signals).
+// The long run: node tests/tcg/diff/run.mjs --seeds 1-200 [--user] (see README.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GCC, QEMU, TSQEMU, hasTool } from './tcg-bare-helpers.js';
+import { runSeed } from '../tests/tcg/diff/run.mjs';
+
+/** Fixed seeds: 3 x 8 streams x 80 instructions (about 10 s of CPU), and one in user mode. */
+const SEEDS = [1, 2, 3];
+const USER_SEEDS = [1];
+const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool(QEMU) ? `${QEMU} not installed` : false;
+
+test('random instruction streams: tsqemu equals qemu-system-riscv64 in three compiler modes', { skip }, async (t) => {
+  assert.ok(existsSync(TSQEMU), `${TSQEMU} missing (run npx tsc -p tsconfig.json)`);
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-tcgdiff-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const seed of SEEDS) {
+    const bad = await runSeed(dir, seed, 8, 80);
+    assert.deepEqual(bad, [], `seed ${seed}:\n${bad.map((b) => `${b.mode}: ${b.diff}`).join('\n')}`);
+  }
+});
+
+test('random instruction streams in user mode (traps as signals): tsqemu-riscv64 equals qemu-riscv64', {
+  skip: skip || (!hasTool('qemu-riscv64') ? 'qemu-riscv64 not installed' : false),
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-tcgdiff-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const seed of USER_SEEDS) {
+    const bad = await runSeed(dir, seed, 8, 80, 60_000, true);
+    assert.deepEqual(bad, [], `seed ${seed}:\n${bad.map((b) => `${b.mode}: ${b.diff}`).join('\n')}`);
+  }
+});

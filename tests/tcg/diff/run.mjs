@@ -1,0 +1,72 @@
+// The differential harness's long run (README.md here): for each seed, generate streams
+// (gen.mjs), build them with driver.c, run real qemu-system-riscv64 and tsqemu-system-riscv64
+// with the compiler off, at threshold 1 with the smallest batch, and at the defaults, and
+// report the first UART line that differs.
+//   node tests/tcg/diff/run.mjs [--seeds 1-50] [--streams 8] [--insns 60] [--keep DIR] [--user]
+// --user: the user-mode flavour (driver-user.c, qemu-riscv64 against tsqemu-riscv64, traps as
+// signals: signal, si_code, si_addr and the frame's pc are compared too).
+// Exit status 1 when any run differs (the seed and the line are printed).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate } from './gen.mjs';
+import { ROOT, GCC, build, run, machineArgs, firstDifference, QEMU, TSQEMU } from '../../../test/tcg-bare-helpers.js';
+
+const QEMU_USER = 'qemu-riscv64';
+const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const DIFF_MODES = [
+  ['compiler off', { TSQEMU_TCG: 'off' }],
+  ['threshold 1, batch 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1', TSQEMU_TCG_BATCH: '1' }],
+  ['defaults', { TSQEMU_TCG: 'on' }],
+];
+
+/** Build and run one seed; returns a list of { mode, diff } (empty: all equal). */
+export async function runSeed(dir, seed, streams, insns, timeoutMs = 60_000, user = false) {
+  const asm = join(dir, `streams-${seed}${user ? '-user' : ''}.S`);
+  writeFileSync(asm, generate(seed, streams, insns, user));
+  let elf, refCmd, ref, ours;
+  if (user) {
+    elf = join(dir, `diff-user-${seed}`);
+    const b = spawnSync(GCC, ['-static', '-O2', '-Wall', '-o', elf, join(HERE, 'driver-user.c'), asm], { encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`building ${asm} failed:\n${b.stderr}`);
+    [refCmd, ref, ours] = [QEMU_USER, [elf], [TSQEMU_USER, elf]];
+  } else {
+    elf = build({ name: `diff-${seed}`, file: join(HERE, 'driver.c') }, dir, [asm]);
+    [refCmd, ref, ours] = [QEMU, machineArgs(elf), [TSQEMU, ...machineArgs(elf)]];
+  }
+  const want = await run(refCmd, ref, timeoutMs);
+  if (want.status !== 0 || !/^PASS \d+ streams$/m.test(want.stdout)) {
+    return [{ mode: 'qemu', diff: `${refCmd} failed (status ${want.status}):\n${want.stdout.slice(-500)}${want.stderr}` }];
+  }
+  const bad = [];
+  for (const [mode, env] of DIFF_MODES) {
+    const got = await run(process.execPath, ours, timeoutMs, env);
+    const diff = firstDifference(want.stdout, got.stdout, user ? 'tsqemu-riscv64' : 'tsqemu-system-riscv64', refCmd);
+    if (diff || got.status !== 0) bad.push({ mode, diff: `${diff ?? ''}exit status ${got.status}${got.timedOut ? ' (timed out)' : ''}\n${got.stderr.slice(-500)}` });
+  }
+  return bad;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const opt = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
+  const [lo, hi = lo] = opt('seeds', '1-50').split('-').map(Number);
+  const streams = Number(opt('streams', 8)), insns = Number(opt('insns', 60));
+  const keep = opt('keep', null);
+  const user = process.argv.includes('--user');
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'tsqemu-tcgdiff-'));
+  mkdirSync(dir, { recursive: true });
+  let failed = 0;
+  for (let seed = lo; seed <= hi; seed++) {
+    const bad = await runSeed(dir, seed, streams, insns, 60_000, user);
+    for (const b of bad) process.stdout.write(`seed ${seed}, ${b.mode}:\n${b.diff}\n`);
+    if (bad.length) failed++;
+    else process.stdout.write(`seed ${seed}: ${streams} streams x ${insns} insns equal in ${DIFF_MODES.length} modes\n`);
+  }
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${hi - lo + 1 - failed} of ${hi - lo + 1} seeds equal\n`);
+  process.exit(failed ? 1 : 0);
+}
