@@ -208,9 +208,9 @@ function wait4(ts: TaskState, pid: number, statusp: number, options: number): nu
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const WNOHANG = 1, P_ALL = 0, P_PID = 1;
+  const WNOHANG = 1, WNOWAIT = 0x01000000, P_ALL = 0, P_PID = 1;
   if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0);
+  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0);
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (infop !== 0) {
     const b = new Uint8Array(128);

@@ -49,7 +49,7 @@ class Supervisor {
   readonly workers = new Map<number, Worker>();
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
-  readonly waiters: Array<{ slot: number; pid: number }> = [];
+  readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean }> = [];
   readonly listening = new Map<number, () => void>();
   exe = '';
 
@@ -139,7 +139,7 @@ class Supervisor {
         break;
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
       case 'execed': this.releaseVforkParent(); break;
-      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid }); this.serveWaits(m.nohang); break;
+      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
     }
@@ -200,7 +200,8 @@ class Supervisor {
       const z = this.zombies.findIndex(([pid]) => w.pid === -1 || w.pid === 0 || pid === w.pid);
       const hasChild = w.pid <= 0 ? this.children.size > 0 : this.children.has(w.pid);
       if (z >= 0) {
-        const [pid, status] = this.zombies.splice(z, 1)[0];
+        // WNOWAIT: report the child and leave it waitable.
+        const [pid, status] = w.nowait ? this.zombies[z] : this.zombies.splice(z, 1)[0];
         answerRpc(this.words(w.slot), pid, status);
       } else if (!hasChild) answerRpc(this.words(w.slot), -10); // ECHILD
       else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
