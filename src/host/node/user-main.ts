@@ -69,17 +69,19 @@ class Supervisor {
     fdt.cwd = process.cwd();
     mm.kw[KernelWord.UMASK] = process.umask(0);
     const readFile = (p: string) => fs.readFileSync(p);
-    const img = loadExec(mm, {
+    const img = loadOrExplain(this.o.program, () => loadExec(mm, {
       program: readFile(this.o.exe),
       readInterp: (p) => {
         const root = this.o.opts.sysroot;
-        if (root && fs.existsSync(root + p)) return readFile(root + p);
-        return readFile(p);
+        try {
+          if (root && fs.existsSync(root + p)) return readFile(root + p);
+          return readFile(p);
+        } catch (e) { throw Object.assign(new Error(`interpreter ${p}`), { interp: p, cause: e }); }
       },
       argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
       ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
       random: new Uint8Array(randomBytes(16)),
-    });
+    }));
     mapSigtramp(mm);
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
@@ -266,3 +268,29 @@ export function runUserMode(o: UserMainOptions): void {
 }
 
 export const USER_CLI_PATH = fileURLToPath(new URL('../../cli/riscv64.js', import.meta.url));
+
+/** Load the first program, or say what is wrong in QEMU's words and exit as it does (no Node
+ * stack trace): a missing interpreter, another architecture's ELF, a file that is not ELF. */
+function loadOrExplain<T>(program: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    const err = e as { interp?: string; errno?: number; cause?: { code?: string } };
+    if (err.interp !== undefined) {
+      const why = err.cause?.code === 'ENOENT' ? 'No such file or directory' : err.cause?.code === 'EACCES' ? 'Permission denied' : 'Exec format error';
+      process.stderr.write(`tsqemu-riscv64: Could not open '${err.interp}': ${why}\n`);
+      process.exit(255);
+    }
+    if (err.errno === 8) {
+      let head = Buffer.alloc(0);
+      try { head = fs.readFileSync(program).subarray(0, 4); } catch { /* gone */ }
+      if (head.toString('latin1') === '\x7fELF') {
+        process.stderr.write(`tsqemu-riscv64: ${program}: Invalid ELF image for this architecture\n`);
+        process.exit(255);
+      }
+      process.stderr.write(`tsqemu-riscv64: Error while loading ${program}: Exec format error\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
