@@ -34,6 +34,8 @@ const PROGRAMS = [
   { name: 'xfer', workdir: true, needsSys: true },
   // waitid(WNOWAIT) leaves the child waitable.
   { name: 'waitnowait' },
+  // sigqueue's value, sigtimedwait/sigwaitinfo, setitimer/getitimer, alarm.
+  { name: 'sigtimers' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -117,6 +117,7 @@ export type UserMessage =
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
   | { op: 'execed' }
+  | { op: 'itimer' }
   | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }

@@ -16,6 +16,7 @@ import { FdTable } from '../../linux-user/fdtable.js';
 import { loadExec } from '../../linux-user/elfload.js';
 import { getAction, mapSigtramp, raiseProcessSignal } from '../../linux-user/signal.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
+import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
@@ -141,6 +142,7 @@ class Supervisor {
         break;
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
       case 'execed': this.releaseVforkParent(); break;
+      case 'itimer': this.armItimers(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
@@ -209,6 +211,31 @@ class Supervisor {
       else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
       else continue;
       this.waiters.splice(i--, 1);
+    }
+  }
+
+  itimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** (Re-)arm one host timer for the nearest interval timer of the guest (signal-wait.ts);
+   * when it fires, raise the expired timers' signals and reload the periodic ones. */
+  armItimers(): void {
+    if (this.itimer) clearTimeout(this.itimer);
+    this.itimer = null;
+    const c = itimerCells(this.mm);
+    const now = epochMs();
+    let next = Infinity;
+    for (let i = 0; i < 3; i++) {
+      if (c[i * 2] === 0) continue;
+      if (c[i * 2] <= now) {
+        raiseProcessSignal(this.mm, ITIMER_SIGNALS[i]);
+        this.pokeThreads();
+        c[i * 2] = c[i * 2 + 1] > 0 ? Math.max(c[i * 2] + c[i * 2 + 1], now + 0.01) : 0;
+      }
+      if (c[i * 2] !== 0) next = Math.min(next, c[i * 2]);
+    }
+    if (next !== Infinity) {
+      this.itimer = setTimeout(() => this.armItimers(), Math.max(0, Math.ceil(next - now)));
+      this.itimer.unref();
     }
   }
 
