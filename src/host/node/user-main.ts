@@ -227,9 +227,10 @@ class Supervisor {
     for (let i = 0; i < 3; i++) {
       if (c[i * 2] === 0) continue;
       if (c[i * 2] <= now) {
+        // Reload (or disarm) first: a thread woken by the signal may look at the timer at once.
+        c[i * 2] = c[i * 2 + 1] > 0 ? Math.max(c[i * 2] + c[i * 2 + 1], now + 0.01) : 0;
         raiseProcessSignal(this.mm, ITIMER_SIGNALS[i]);
         this.pokeThreads();
-        c[i * 2] = c[i * 2 + 1] > 0 ? Math.max(c[i * 2] + c[i * 2 + 1], now + 0.01) : 0;
       }
       if (c[i * 2] !== 0) next = Math.min(next, c[i * 2]);
     }
