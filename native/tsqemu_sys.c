@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
@@ -554,6 +555,41 @@ static napi_value Lock(napi_env env, napi_callback_info info) {
   return result(env, fcntl(fd, cmd, (struct flock *)fl.p));
 }
 
+/* An optional loff_t in/out parameter: a BigInt64Array(1) or null. */
+static int get_off(napi_env env, napi_value v, loff_t **out) {
+  Buf b;
+  if (get_buf(env, v, &b, 1)) return -1;
+  if (b.p && b.len < 8) return bad_arg(env, "offset array too short");
+  *out = b.p;
+  return 0;
+}
+
+/* splice(in, offIn, out, offOut, len, flags), copyFileRange(same), sendfile(out, in, off, count):
+ * the kernel moves the bytes (Go's io.Copy between files, pipes and sockets). */
+static napi_value Splice(napi_env env, napi_callback_info info) {
+  ARGS(6); INT(0, in); INT(2, out); INT(5, flags);
+  double len;
+  loff_t *oi, *oo;
+  if (get_off(env, argv[1], &oi) || get_off(env, argv[3], &oo) || get_double(env, argv[4], &len)) return NULL;
+  return result(env, (long)splice(in, oi, out, oo, (size_t)len, (unsigned)flags));
+}
+
+static napi_value CopyFileRange(napi_env env, napi_callback_info info) {
+  ARGS(6); INT(0, in); INT(2, out); INT(5, flags);
+  double len;
+  loff_t *oi, *oo;
+  if (get_off(env, argv[1], &oi) || get_off(env, argv[3], &oo) || get_double(env, argv[4], &len)) return NULL;
+  return result(env, (long)copy_file_range(in, oi, out, oo, (size_t)len, (unsigned)flags));
+}
+
+static napi_value Sendfile(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, out); INT(1, in);
+  double count;
+  loff_t *off;
+  if (get_off(env, argv[2], &off) || get_double(env, argv[3], &count)) return NULL;
+  return result(env, (long)sendfile(out, in, (off_t *)off, (size_t)count));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -681,7 +717,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -82,3 +82,19 @@ for (const [name, script, linux] of SCRIPTS) {
     assert.deepEqual(got, want);
   });
 }
+
+// A program that cannot be loaded: one line on stderr and QEMU's exit status, no Node stack trace.
+test('load errors: one line as qemu-riscv64 says it', { skip: missing ?? false }, () => {
+  const notElf = path.join(tmp, 'notelf');
+  fs.writeFileSync(notElf, 'garbage', { mode: 0o755 });
+  const dyn = path.join(tmp, 'dyn');
+  fs.writeFileSync(path.join(tmp, 'main.c'), 'int main(void) { return 0; }\n');
+  assert.equal(spawnSync('riscv64-linux-gnu-gcc', ['-o', dyn, path.join(tmp, 'main.c')]).status, 0);
+  for (const prog of [notElf, dyn, process.execPath]) {
+    const q = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
+    const t = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(t.status, q.status, `${prog}: ${t.stderr}`);
+    assert.match(t.stderr, /^tsqemu-riscv64: [^\n]+\n$/);
+    if (q.stderr) assert.equal(t.stderr.replace('tsqemu-riscv64', 'qemu-riscv64'), q.stderr);
+  }
+});

@@ -30,6 +30,12 @@ const PROGRAMS = [
   { name: 'fdlimits' },
   // Two processes: record, OFD and flock locks refused while the other holds them (the host's locks).
   { name: 'locks', workdir: true, needsSys: true },
+  // splice, sendfile, copy_file_range between files, pipes and sockets (Go's io.Copy).
+  { name: 'xfer', workdir: true, needsSys: true },
+  // waitid(WNOWAIT) leaves the child waitable.
+  { name: 'waitnowait' },
+  // sigqueue's value, sigtimedwait/sigwaitinfo, setitimer/getitimer, alarm.
+  { name: 'sigtimers' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

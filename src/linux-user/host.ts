@@ -62,8 +62,9 @@ export interface HostProcess {
   /** Start a child emulator that resumes `image`; returns its pid. */
   spawnChild(req: SpawnRequest): number;
   /** Block until a child changes state: [pid, wait status] or null when there is none
-   * (`pid` -1 any child, else that one); `nohang`: return [0, 0] when none is ready. */
-  waitChild(pid: number, nohang: boolean): [number, number] | null;
+   * (`pid` -1 any child, else that one); `nohang`: return [0, 0] when none is ready;
+   * `nowait`: leave the child waitable (WNOWAIT). */
+  waitChild(pid: number, nohang: boolean, nowait?: boolean): [number, number] | null;
   /** Finish the whole process: exit status, or death by signal. */
   exit(status: number, signal: number): never;
   kill(pid: number, sig: number): void;
@@ -130,6 +131,10 @@ export interface HostSys {
   /** fcntl record locks (cmd F_GETLK...: `flock` is a struct flock, host layout = riscv64's), or
    * flock(fd, op) when cmd is -1. */
   lock(fd: number, cmd: number, flock: Uint8Array | null, op: number): number;
+  /** splice / copy_file_range / sendfile; offsets are BigInt64Array(1) (updated) or null. */
+  splice(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
+  copyFileRange(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
+  sendfile(fdOut: number, fdIn: number, off: BigInt64Array | null, count: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */

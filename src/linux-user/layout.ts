@@ -85,6 +85,8 @@ export const enum KernelWord {
   /** The guest's RLIMIT_NOFILE soft limit (0: not set yet, MAX_FDS) and one past the highest
    * guest fd ever used (table scans stop there). */
   FD_LIMIT = 26, FD_HIGH = 27,
+  /** Interval timers (signal-wait.ts): 3 x Float64 [deadline, interval] = words 28..39. */
+  ITIMERS = 28,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -21,6 +21,8 @@ export interface UserRpc {
   sigactionChanged(sig: number, kind: 'default' | 'ignore' | 'handler'): void;
   /** A new program image replaced this process (a vfork parent may go on). */
   execed?(): void;
+  /** The interval timers in the kernel area changed: re-arm the host timer. */
+  itimerChanged?(): void;
 }
 
 export interface UserOptions {

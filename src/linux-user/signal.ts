@@ -19,7 +19,7 @@ const SS_ONSTACK = 1, SS_DISABLE = 2, SI_TKILL = -6;
 /** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
 const DEFAULT_IGNORE = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
 
-export interface SigInfo { signo: number; code: number; /** si_addr (bigint: a fault address may be any 64-bit value) */ addr?: number | bigint; pid?: number; uid?: number; status?: number }
+export interface SigInfo { signo: number; code: number; /** si_addr (bigint: a fault address may be any 64-bit value) */ addr?: number | bigint; pid?: number; uid?: number; status?: number; value?: bigint }
 
 function actionAddr(sig: number): number { return SIGACTION_OFFSET + (sig - 1) * 24; }
 
@@ -97,6 +97,27 @@ function dequeue(ts: TaskState): number {
   } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
 }
 
+/** Take the lowest pending signal of `set` (blocked or not) off the thread's or the process's
+ * pending set, with its info (rt_sigtimedwait, signalfd-like consumers); null when none. */
+export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
+  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
+  let sig = 0;
+  try {
+    for (const [w, lo] of [[ts.words, ThreadWord.PENDING_LO], [ts.mm.kw, KernelWord.PENDING_LO]] as const) {
+      const pend = get2(w, lo) & set;
+      if (pend === 0n) continue;
+      sig = 1;
+      while (!(pend & bit(sig))) sig++;
+      set2(w, lo, get2(w, lo) & ~bit(sig));
+      break;
+    }
+  } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
+  if (sig === 0) return null;
+  const info = pendingInfo.get(sig) ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+  pendingInfo.delete(sig);
+  return info;
+}
+
 /** Deliver every deliverable signal: default actions end the process; handlers get a frame. */
 export function processPendingSignals(ts: TaskState): void {
   for (let sig = dequeue(ts); sig !== 0; sig = dequeue(ts)) {
@@ -128,7 +149,7 @@ export function forceSignal(ts: TaskState, info: SigInfo): void {
 const FRAME_INFO = 0, FRAME_UC = 128, UC_STACK = 16, UC_SIGMASK = 40, UC_MCONTEXT = 176;
 const FRAME_SIZE = 128 + UC_MCONTEXT + 256 + 528;
 
-function encodeSiginfo(info: SigInfo): Uint8Array {
+export function encodeSiginfo(info: SigInfo): Uint8Array {
   const b = new Uint8Array(128);
   const dv = new DataView(b.buffer);
   dv.setInt32(0, info.signo, true);
@@ -138,6 +159,7 @@ function encodeSiginfo(info: SigInfo): Uint8Array {
     dv.setInt32(16, info.pid ?? 0, true);
     dv.setUint32(20, info.uid ?? 0, true);
     if (info.status !== undefined) dv.setInt32(24, info.status, true);
+    if (info.value !== undefined) dv.setBigUint64(24, BigInt.asUintN(64, info.value), true);
   }
   return b;
 }

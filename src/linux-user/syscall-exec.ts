@@ -94,6 +94,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
+  // Interval timers are not inherited by a child (they are across execve).
+  new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, 12).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
   // The parent's host-shared file pages arrived as private copies.
   for (let p = 0; p < GUEST_PAGES; p++) mm.pages[p] &= ~PageFlag.SHARED;
@@ -208,9 +210,9 @@ function wait4(ts: TaskState, pid: number, statusp: number, options: number): nu
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const WNOHANG = 1, P_ALL = 0, P_PID = 1;
+  const WNOHANG = 1, WNOWAIT = 0x01000000, P_ALL = 0, P_PID = 1;
   if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0);
+  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0);
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (infop !== 0) {
     const b = new Uint8Array(128);

@@ -118,7 +118,8 @@ export type UserMessage =
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
   | { op: 'execed' }
-  | { op: 'wait'; slot: number; pid: number; nohang: boolean }
+  | { op: 'itimer' }
+  | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number };
@@ -161,8 +162,8 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
       if (pid < 0) throw Object.assign(new Error('spawn failed'), { errno: pid });
       return pid;
     },
-    waitChild(pid: number, nohang: boolean): [number, number] | null {
-      const [r, status] = rpc({ op: 'wait', slot, pid, nohang });
+    waitChild(pid: number, nohang: boolean, nowait = false): [number, number] | null {
+      const [r, status] = rpc({ op: 'wait', slot, pid, nohang, nowait });
       return r < 0 ? null : [r, status];
     },
     exit(status: number, signal: number): never {

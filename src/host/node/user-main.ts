@@ -18,6 +18,7 @@ import { FdTable } from '../../linux-user/fdtable.js';
 import { loadExec } from '../../linux-user/elfload.js';
 import { getAction, mapSigtramp, raiseProcessSignal } from '../../linux-user/signal.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
+import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
@@ -51,7 +52,7 @@ class Supervisor {
   readonly workers = new Map<number, Worker>();
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
-  readonly waiters: Array<{ slot: number; pid: number }> = [];
+  readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean }> = [];
   readonly listening = new Map<number, () => void>();
   exe = '';
 
@@ -71,17 +72,19 @@ class Supervisor {
     fdt.cwd = process.cwd();
     mm.kw[KernelWord.UMASK] = process.umask(0);
     const readFile = (p: string) => fs.readFileSync(p);
-    const img = loadExec(mm, {
+    const img = loadOrExplain(this.o.program, () => loadExec(mm, {
       program: readFile(this.o.exe),
       readInterp: (p) => {
         const root = this.o.opts.sysroot;
-        if (root && fs.existsSync(root + p)) return readFile(root + p);
-        return readFile(p);
+        try {
+          if (root && fs.existsSync(root + p)) return readFile(root + p);
+          return readFile(p);
+        } catch (e) { throw Object.assign(new Error(`interpreter ${p}`), { interp: p, cause: e }); }
       },
       argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
       ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
       random: guestRandom(-1)(16),
-    });
+    }));
     mapSigtramp(mm);
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
@@ -141,7 +144,8 @@ class Supervisor {
         break;
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
       case 'execed': this.releaseVforkParent(); break;
-      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid }); this.serveWaits(m.nohang); break;
+      case 'itimer': this.armItimers(); break;
+      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
     }
@@ -202,12 +206,39 @@ class Supervisor {
       const z = this.zombies.findIndex(([pid]) => w.pid === -1 || w.pid === 0 || pid === w.pid);
       const hasChild = w.pid <= 0 ? this.children.size > 0 : this.children.has(w.pid);
       if (z >= 0) {
-        const [pid, status] = this.zombies.splice(z, 1)[0];
+        // WNOWAIT: report the child and leave it waitable.
+        const [pid, status] = w.nowait ? this.zombies[z] : this.zombies.splice(z, 1)[0];
         answerRpc(this.words(w.slot), pid, status);
       } else if (!hasChild) answerRpc(this.words(w.slot), -10); // ECHILD
       else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
       else continue;
       this.waiters.splice(i--, 1);
+    }
+  }
+
+  itimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** (Re-)arm one host timer for the nearest interval timer of the guest (signal-wait.ts);
+   * when it fires, raise the expired timers' signals and reload the periodic ones. */
+  armItimers(): void {
+    if (this.itimer) clearTimeout(this.itimer);
+    this.itimer = null;
+    const c = itimerCells(this.mm);
+    const now = epochMs();
+    let next = Infinity;
+    for (let i = 0; i < 3; i++) {
+      if (c[i * 2] === 0) continue;
+      if (c[i * 2] <= now) {
+        // Reload (or disarm) first: a thread woken by the signal may look at the timer at once.
+        c[i * 2] = c[i * 2 + 1] > 0 ? Math.max(c[i * 2] + c[i * 2 + 1], now + 0.01) : 0;
+        raiseProcessSignal(this.mm, ITIMER_SIGNALS[i]);
+        this.pokeThreads();
+      }
+      if (c[i * 2] !== 0) next = Math.min(next, c[i * 2]);
+    }
+    if (next !== Infinity) {
+      this.itimer = setTimeout(() => this.armItimers(), Math.max(0, Math.ceil(next - now)));
+      this.itimer.unref();
     }
   }
 
@@ -267,3 +298,29 @@ export function runUserMode(o: UserMainOptions): void {
 }
 
 export const USER_CLI_PATH = fileURLToPath(new URL('../../cli/riscv64.js', import.meta.url));
+
+/** Load the first program, or say what is wrong in QEMU's words and exit as it does (no Node
+ * stack trace): a missing interpreter, another architecture's ELF, a file that is not ELF. */
+function loadOrExplain<T>(program: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    const err = e as { interp?: string; errno?: number; cause?: { code?: string } };
+    if (err.interp !== undefined) {
+      const why = err.cause?.code === 'ENOENT' ? 'No such file or directory' : err.cause?.code === 'EACCES' ? 'Permission denied' : 'Exec format error';
+      process.stderr.write(`tsqemu-riscv64: Could not open '${err.interp}': ${why}\n`);
+      process.exit(255);
+    }
+    if (err.errno === 8) {
+      let head = Buffer.alloc(0);
+      try { head = fs.readFileSync(program).subarray(0, 4); } catch { /* gone */ }
+      if (head.toString('latin1') === '\x7fELF') {
+        process.stderr.write(`tsqemu-riscv64: ${program}: Invalid ELF image for this architecture\n`);
+        process.exit(255);
+      }
+      process.stderr.write(`tsqemu-riscv64: Error while loading ${program}: Exec format error\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}

@@ -40,6 +40,7 @@ function main(): void {
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
     sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
     execed: () => port.postMessage({ op: 'execed' }),
+    itimerChanged: () => port.postMessage({ op: 'itimer' }),
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
   const sys = ts.sys;
