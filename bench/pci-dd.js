@@ -1,6 +1,6 @@
 // Guest `dd` throughput on PCI storage, tsqemu against qemu-system-riscv64 on the same command
-// line: a virtio-blk-pci disk (/dev/vda) and the SDHCI card (/dev/mmcblk0; ours an emmc, Debian's
-// QEMU 7.2 has no emmc model so its side is an sd-card on the same sdhci-pci). Sequential reads
+// line: a virtio-blk-pci disk (/dev/vda) and an sd-card on sdhci-pci (/dev/mmcblk0), plus our
+// emmc (Debian's QEMU 7.2 has no emmc model). Sequential reads
 // (page cache dropped before each run) and writes with conv=fsync, 1 MiB blocks, MIB MiB each,
 // RUNS runs per boot (median), timed by the guest's BusyBox dd. Benchmarks are never run as tests.
 // Usage: node bench/pci-dd.js [MIB=32] [RUNS=3]
@@ -77,7 +77,8 @@ try {
   console.log('| emulator | device | read MiB/s | write MiB/s | runs (read / write) |');
   console.log('|---|---|---|---|---|');
   const ts = join(root, 'bin', 'tsqemu-system-riscv64');
-  const ours = { blk: await measure('tsqemu', ts, [...common, ...blk], '/dev/vda'), mmc: await measure('tsqemu (emmc)', ts, [...common, ...sd('emmc')], '/dev/mmcblk0') };
+  const ours = { blk: await measure('tsqemu', ts, [...common, ...blk], '/dev/vda'), mmc: await measure('tsqemu (sd-card)', ts, [...common, ...sd('sd-card')], '/dev/mmcblk0') };
+  await measure('tsqemu (emmc)', ts, [...common, ...sd('emmc')], '/dev/mmcblk0');
   // The same disk on the virtio-mmio transport: what the PCI transport itself costs.
   await measure('tsqemu (virtio-blk-device, mmio)', ts, [...common, blk[0], blk[1], '-device', 'virtio-blk-device,drive=d0'], '/dev/vda');
   if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {

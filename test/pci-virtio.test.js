@@ -1,7 +1,7 @@
 // PCIe on the virt board: real qemu-system-riscv64 and ours boot the same kernel and initramfs
-// with virtio-blk-pci, virtio-rng-pci, sdhci-pci and -drive if=virtio; the guest's lspci, BAR
-// resources, config spaces (capabilities, MSI-X, virtio vendor caps, swizzled IRQs) must be
-// equal. Then our guest uses the devices (disk read/write seen from the host, hwrng) and the
+// with virtio-blk-pci, virtio-rng-pci, sdhci-pci with an sd-card and -drive if=virtio; the
+// guest's lspci, BAR resources, config spaces (capabilities, MSI-X, virtio vendor caps, swizzled
+// IRQs) and the card's type, name, CID, SCR, size and contents must be equal. Then our guest uses the devices (disk read/write seen from the host, hwrng) and the
 // command line is checked (-device help, addr=, errors), and HMP `info pci` against QEMU's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +16,16 @@ const haveQemu = hasTool('qemu-system-riscv64');
 
 function devices(dir) {
   return ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0',
-    '-device', 'virtio-rng-pci', '-device', 'sdhci-pci', '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=virtio`];
+    '-device', 'virtio-rng-pci', '-device', 'sdhci-pci', '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=virtio`,
+    '-drive', `file=${path.join(dir, 'c.img')},format=raw,if=none,id=s0`, '-device', 'sd-card,drive=s0'];
 }
 
+/** The guest's PCI view, and the SD card's identity as Linux decoded it (CSD aside: ours has no erase class). */
 async function dumpPci(c) {
   await c.expect(/tsqemu-guest: boot complete/, 110_000);
-  return await c.sh(PCI_DUMP, 60_000);
+  await c.sh('dmesg -n 1');
+  const sd = 'cd /sys/block/mmcblk0/device && cat type name cid scr /sys/block/mmcblk0/size && sha256sum /dev/mmcblk0 | cut -d" " -f1; cd /';
+  return `${await c.sh(PCI_DUMP, 60_000)}\n${await c.sh(sd, 60_000)}`;
 }
 
 test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 300_000 }, async () => {
@@ -29,6 +33,7 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
   const data = crypto.randomBytes(1 << 20);
   fs.writeFileSync(path.join(dir, 'a.img'), data);
   fs.writeFileSync(path.join(dir, 'b.img'), Buffer.alloc(1 << 20));
+  fs.writeFileSync(path.join(dir, 'c.img'), crypto.randomBytes(4 << 20));
   const q = consoleOn('qemu-system-riscv64', [...guestArgs(devices(dir)), ...QEMU_CPU]);
   let theirs;
   try {
@@ -43,6 +48,7 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
     assert.match(ours, /00:02\.0 Class 00ff: 1af4:1005/);
     assert.match(ours, /00:03\.0 Class 0805: 1b36:0007/);
     assert.match(ours, /00:04\.0 Class 0100: 1af4:1001/);
+    assert.match(ours, /\nSD\nQEMU!\naa585951454d552101deadbeef0062/);
     assert.equal(ours, theirs);
     // The devices: INTx-driven virtio-pci disk (both), hwrng, sdhci without a card.
     const sha = crypto.createHash('sha256').update(data).digest('hex');
@@ -91,7 +97,7 @@ test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv
 test('-device help lists the PCI devices; property help; bad PCI lines are refused', { timeout: 60_000 }, async () => {
   let r = await run(['-device', 'help']);
   assert.equal(r.code, 0);
-  for (const d of ['virtio-blk-pci', 'virtio-rng-pci', 'sdhci-pci', 'emmc', 'virtio-blk-device']) assert.match(r.stdout, new RegExp(`name "${d}"`));
+  for (const d of ['virtio-blk-pci', 'virtio-rng-pci', 'sdhci-pci', 'sd-card', 'emmc', 'virtio-blk-device']) assert.match(r.stdout, new RegExp(`name "${d}"`));
   assert.match(r.stdout, /name "virtio-blk-pci", bus PCI, alias "virtio-blk"/);
   r = await run(['-device', 'emmc,help']);
   assert.equal(r.code, 0);

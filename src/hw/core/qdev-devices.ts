@@ -15,8 +15,7 @@ export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<strin
   if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
   const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
   dev.id = props.get('id') ?? '';
-  ctx.pci.bus.plug(dev, devfn);
-  ctx.addPci(dev);
+  ctx.pci.bus.plug(dev, devfn); // reset with the bus
 }
 
 /** A virtio device on the PCI transport: what virtio-net-pci / virtio-9p-pci need too. */

@@ -8,7 +8,6 @@ import type { BlockdevOnError } from '../virtio/virtio-blk.js';
 import type { EntropySource } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
 import type { GPEXHost } from '../pci-host/gpex.js';
-import type { PCIDevice } from '../pci/pci.js';
 import type { SDBus } from '../sd/sd-bus.js';
 import type { SidecarFile } from '../sd/rpmb-state.js';
 import { QemuError } from '../../qemu/error.js';
@@ -37,8 +36,6 @@ export interface QDevContext {
   takeDrive(id: string, what: string): DriveRef;
   /** A virtio device model the machine resets, drains and counts with the others. */
   addVirtio(vdev: VirtIODevice): void;
-  /** The device models the machine resets (PCI functions are reset through the bus). */
-  addPci(dev: PCIDevice): void;
   /** SD buses by id, newest last (a card without bus= goes to the newest). */
   sdBuses: Array<{ id: string; bus: SDBus; names: string[] }>;
   onIoErrorStop?: () => void;

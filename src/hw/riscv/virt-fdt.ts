@@ -200,7 +200,7 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number)
   t.setString(clint, 'compatible', 'sifive,clint0', 'riscv,clint0');
 }
 
-/** The generic PCIe host node (ECAM); no PCI devices are modelled yet, so the bus is empty. */
+/** The generic PCIe host node (ECAM; hw/pci-host/gpex.ts); PCI devices need no nodes of their own. */
 function addPcie(t: DeviceTree, plicPh: number): void {
   const n = `/soc/pci@${hex(M.pcieEcam.base)}`;
   t.addNode(n);

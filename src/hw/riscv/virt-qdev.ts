@@ -22,7 +22,6 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     entropy: m.opts.entropy,
     takeDrive: () => { throw new Error('unreachable'); },
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
-    addPci: () => {},
     sdBuses: [],
     onIoErrorStop: m.opts.onIoErrorStop,
     onBlockResetInFlight: (p) => m.opts.onBlockResetInFlight?.(p),

@@ -8,7 +8,7 @@
 import type { BlockBackend } from '../../block/block-backend.js';
 import { QemuError } from '../../qemu/error.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
-import type { SDCardIf, SDResponse } from './sd-bus.js';
+import { type SDCardIf, type SDResponse, packBits } from './sd-bus.js';
 import { RPMB, RPMB_FRAME, type RPMBStateStore } from './rpmb.js';
 
 const BLOCK = 512;
@@ -115,12 +115,7 @@ export class EMMC implements SDCardIf {
       [127, 2, 3], [125, 4, 4], [119, 8, 0x27], [111, 8, 0x01], [103, 8, 0x32], [95, 12, 0x0f5], [83, 4, blLen],
       [73, 12, cSize], [49, 3, cSizeMult], [46, 5, 0x1f], [41, 5, 0x1f], [28, 3, 2], [25, 4, 9], [7, 7, 0], [0, 1, 1],
     ];
-    for (const [msb, width, value] of bits) {
-      for (let i = 0; i < width; i++) {
-        const bit = msb - width + 1 + i;
-        if ((value >> i) & 1) this.csd[15 - (bit >> 3)] |= 1 << (bit & 7);
-      }
-    }
+    packBits(this.csd, bits);
     const e = this.extCsd;
     e[ExtCsd.S_CMD_SET] = 1;
     e[ExtCsd.BOOT_INFO] = 0x7;

@@ -37,3 +37,15 @@ export class SDBus {
   get inserted(): boolean { return this.card?.inserted ?? false; }
   get readOnly(): boolean { return this.card?.readOnly ?? false; }
 }
+
+/** Set register fields, given as [most significant bit, width, value], in a big-endian register
+ * (CID, CSD, SCR: bit 0 is the last byte's lowest bit). */
+export function packBits(reg: Uint8Array, fields: ReadonlyArray<readonly [number, number, number]>): void {
+  const top = reg.length * 8 - 1;
+  for (const [msb, width, value] of fields) {
+    for (let i = 0; i < width; i++) {
+      const bit = msb - width + 1 + i;
+      if (Math.floor(value / 2 ** i) % 2) reg[(top - bit) >> 3] |= 1 << (bit & 7);
+    }
+  }
+}

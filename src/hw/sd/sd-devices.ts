@@ -4,6 +4,8 @@ import { type QDevContext, parseSizeProp, registerDevice } from '../core/qdev.js
 import type { PCIDevice } from '../pci/pci.js';
 import { SDHCIPCIState } from './sdhci-pci.js';
 import { EMMC } from './emmc.js';
+import { SDCard } from './sd.js';
+import type { SDBus } from './sd-bus.js';
 import { rpmbStateStore } from './rpmb-state.js';
 
 type PlugPci = (ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice) => void;
@@ -30,6 +32,15 @@ export function registerSDDevices(plugPci: PlugPci): void {
     },
   });
   registerDevice({
+    name: 'sd-card', bus: 'sd-bus', category: 'Storage devices', desc: '',
+    props: [{ name: 'drive', type: 'drive', desc: 'Node name or ID of a block device to use as a backend (none: empty slot)' }],
+    realize(ctx, props) {
+      const bus = sdBusFor(ctx, props.get('bus'), this.name);
+      const id = props.get('drive');
+      bus.attach(new SDCard(id === undefined ? undefined : ctx.takeDrive(id, this.name).blk));
+    },
+  });
+  registerDevice({
     name: 'emmc', bus: 'sd-bus', category: 'Storage devices', desc: '',
     props: [
       { name: 'drive', type: 'drive', desc: 'Node name or ID of a block device to use as a backend' },
@@ -38,10 +49,7 @@ export function registerSDDevices(plugPci: PlugPci): void {
       { name: 'boot-config', type: 'uint32', desc: 'EXT_CSD PARTITION_CONFIG at power-on (default 0)' },
     ],
     realize(ctx, props) {
-      const want = props.get('bus');
-      const slot = want === undefined ? ctx.sdBuses[ctx.sdBuses.length - 1] : ctx.sdBuses.find((b) => b.names.includes(want));
-      if (!slot) throw new QemuError(want === undefined ? `No 'sd-bus' bus found for device 'emmc'` : `Bus '${want}' not found`);
-      if (slot.bus.card) throw new QemuError(`Bus '${slot.id}' does not support hotplugging`);
+      const bus = sdBusFor(ctx, props.get('bus'), this.name);
       const id = props.get('drive');
       if (id === undefined) throw new QemuError('drive property not set');
       const d = ctx.takeDrive(id, this.name);
@@ -50,10 +58,18 @@ export function registerSDDevices(plugPci: PlugPci): void {
       if (bc !== undefined && !/^(0x[0-9a-fA-F]{1,2}|[0-9]{1,3})$/.test(bc)) throw new QemuError(`Property 'emmc.boot-config' doesn't take value '${bc}'`);
       const rpmbSize = size('rpmb-partition-size');
       const store = rpmbSize > 0 && d.sidecar ? rpmbStateStore(d.sidecar('.rpmb')) : undefined;
-      slot.bus.attach(new EMMC(d.blk, {
+      bus.attach(new EMMC(d.blk, {
         bootPartitionSize: size('boot-partition-size'), rpmbPartitionSize: rpmbSize,
         bootConfig: bc === undefined ? 0 : Number(bc) & 0xff, rpmbStore: store,
       }));
     },
   });
+}
+
+/** The sd-bus a card plugs into: bus=ID, or the newest controller's. One card per bus. */
+function sdBusFor(ctx: QDevContext, want: string | undefined, what: string): SDBus {
+  const slot = want === undefined ? ctx.sdBuses[ctx.sdBuses.length - 1] : ctx.sdBuses.find((b) => b.names.includes(want));
+  if (!slot) throw new QemuError(want === undefined ? `No 'sd-bus' bus found for device '${what}'` : `Bus '${want}' not found`);
+  if (slot.bus.card) throw new QemuError(`Bus '${slot.id}' does not support hotplugging`);
+  return slot.bus;
 }
