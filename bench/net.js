@@ -3,6 +3,8 @@
 // qemu-system-riscv64 (libslirp) in the same run, same kernel/initrd, virtio-net-device on
 // virtio-mmio for both. The guest load is bench/prog/netperf.c (static riscv64, appended to the
 // initramfs); it times itself in the guest. The host peers are Node servers on 127.0.0.1.
+// Beside wall-clock rates, the emulator's CPU time per run (/proc/PID/stat, all threads) gives
+// MiB per CPU second and CPU us per round trip, which a loaded host disturbs much less.
 // Usage: node bench/net.js [MIB=32] [RR=2000] [RUNS=3]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -81,6 +83,12 @@ function servers() {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** CPU seconds (user + system, all threads) the process used so far: robust to a loaded host. */
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime (fields 14, 15) in clock ticks
+}
+
 async function measure(label, cmd, args, ports) {
   const vm = boot(cmd, args);
   try {
@@ -90,18 +98,26 @@ async function measure(label, cmd, args, ports) {
     const res = {};
     const run = async (key, line, field) => {
       const xs = [];
+      const cpu = [];
       for (let i = -1; i < RUNS; i++) { // run -1 warms up (JIT, TCP windows), not counted
         const from = vm.len;
+        const c0 = cpuSeconds(vm.p.pid);
         vm.send(`${line}\n`);
-        const m = await vm.expect(/NETPERF mode=\S+ bytes=\d+ seconds=[\d.]+ mibps=([\d.]+) us_per_rr=([\d.]+)/, 300_000, from);
-        if (i >= 0) xs.push(Number(m[field]));
+        const m = await vm.expect(/NETPERF mode=\S+ bytes=(\d+) seconds=[\d.]+ mibps=([\d.]+) us_per_rr=([\d.]+)/, 300_000, from);
+        const c = cpuSeconds(vm.p.pid) - c0;
+        if (i >= 0) {
+          xs.push(Number(m[field + 1]));
+          cpu.push(field === 1 ? Number(m[1]) / 1048576 / c : c * 1e6 / RR); // MiB per CPU second, or CPU us per round trip
+        }
       }
       res[key] = median(xs);
+      res[`${key}Cpu`] = median(cpu);
     };
     await run('g2h', `/netperf send 10.0.2.2 ${ports[0]} ${MIB}`, 1);
     await run('h2g', `/netperf recv 10.0.2.2 ${ports[1]}`, 1);
     await run('rr', `/netperf rr 10.0.2.2 ${ports[2]} ${RR}`, 2);
-    console.log(`| ${label} | ${res.g2h.toFixed(1)} | ${res.h2g.toFixed(1)} | ${res.rr.toFixed(0)} |`);
+    console.log(`| ${label} | ${res.g2h.toFixed(1)} (${res.g2hCpu.toFixed(1)}) | ${res.h2g.toFixed(1)} (${res.h2gCpu.toFixed(1)}) | ` +
+      `${res.rr.toFixed(0)} (${res.rrCpu.toFixed(0)}) |`);
     vm.send('poweroff -f\n');
     return res;
   } finally {
@@ -119,13 +135,15 @@ try {
     '-append', 'console=ttyS0 quiet', '-netdev', 'user,id=n0', '-device', 'virtio-net-device,netdev=n0'];
   console.log(`# -netdev user TCP: ${MIB} MiB each way, ${RR} 1-byte round trips, median of ${RUNS} runs (bench/prog/netperf.c, timed in the guest); ` +
     `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log('| emulator | guest->host MiB/s | host->guest MiB/s | round trip us |');
+  console.log('| emulator | guest->host MiB/s (per CPU s) | host->guest MiB/s (per CPU s) | round trip us (CPU us) |');
   console.log('|---|---|---|---|');
   const t = await measure('tsqemu', join(root, 'bin', 'tsqemu-system-riscv64'), common, ports);
   if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {
     const q = await measure('qemu-system-riscv64 (libslirp)', 'qemu-system-riscv64', ['-bios', 'default', ...common], ports);
     console.log(`ratios tsqemu/qemu: guest->host ${(t.g2h / q.g2h).toFixed(2)}, host->guest ${(t.h2g / q.h2g).toFixed(2)}, ` +
       `round-trip time ${(t.rr / q.rr).toFixed(2)} (lower is better)`);
+    console.log(`ratios per emulator CPU second (less sensitive to a loaded host): guest->host ${(t.g2hCpu / q.g2hCpu).toFixed(2)}, ` +
+      `host->guest ${(t.h2gCpu / q.h2gCpu).toFixed(2)}, CPU per round trip ${(t.rrCpu / q.rrCpu).toFixed(2)} (lower is better)`);
   }
 } finally {
   for (const s of srv) s.close();

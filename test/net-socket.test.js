@@ -32,11 +32,11 @@ async function checkLink(a, ipA, b, ipB, port) {
   }
 }
 
-test('two tsqemu guests on -netdev stream (server and client): ping and TCP both ways', { timeout: 300_000 }, async () => {
+test('two tsqemu guests on -netdev stream (server) and -nic stream (client): ping and TCP both ways', { timeout: 300_000 }, async () => {
   const port = await freePort();
   const a = tsqemu(['-netdev', `stream,id=s0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=${port}`, '-device', 'virtio-net-device,netdev=s0']);
-  const b = tsqemu(['-netdev', `stream,id=s0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=${port},reconnect-ms=500`,
-    '-device', 'virtio-net-device,netdev=s0,mac=52:54:00:12:34:57']);
+  // The client side uses the -nic shorthand (NIC and back end in one option).
+  const b = tsqemu(['-nic', `stream,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=${port},reconnect-ms=500,mac=52:54:00:12:34:57`]);
   try {
     await Promise.all([a.expect(/boot complete/, 180_000), b.expect(/boot complete/, 180_000)]);
     await a.sh('ifconfig eth0 192.168.77.1 netmask 255.255.255.0 up');

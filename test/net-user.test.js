@@ -144,6 +144,44 @@ test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeo
   assert.equal(await c.sh("wc -c < /tmp/in; sha256sum /tmp/in | cut -d' ' -f1"), `${data.length}\n${sha(data)}`);
 });
 
+test('back-pressure: a guest that does not read stalls the host writer; our buffer stays bounded; nothing is lost', { timeout: 120_000 }, async () => {
+  await c.sh('rm -f /tmp/bp.sum; (nc -l -p 9000 < /dev/null | (sleep 8; sha256sum > /tmp/bp.sum)) & sleep 1');
+  const data = crypto.randomBytes(16 * 1024 * 1024);
+  const closed = new Promise((resolve, reject) => {
+    const s = net.connect({ port: fwdNc, host: '127.0.0.1', allowHalfOpen: true }, () => {
+      let off = 0;
+      const pump = () => {
+        while (off < data.length) {
+          const ok = s.write(data.subarray(off, off + 65536));
+          off += 65536;
+          if (!ok) { s.once('drain', pump); return; }
+        }
+        s.end();
+      };
+      pump();
+    });
+    s.on('close', resolve);
+    s.on('error', reject);
+  });
+  // While the guest sleeps, ask the monitor what the connection holds (the kernel's own
+  // socket buffers may take the rest: tcp_rmem can reach 32 MiB here).
+  await new Promise((r) => setTimeout(r, 4000));
+  c.send('\x01c');
+  await c.expect(/\(qemu\) /, 10_000);
+  const from = c.out.length;
+  c.send('info usernet\r');
+  await c.expect(/\(qemu\) /, 10_000, from);
+  const usernet = c.out.slice(from);
+  c.send('\x01c');
+  await closed;
+  const m = /TCP 10\.0\.2\.15:9000 <-> 10\.0\.2\.2:\d+ ESTABLISHED snd_buf=(\d+)/.exec(usernet);
+  assert.ok(m, usernet);
+  assert.ok(Number(m[1]) <= 320 * 1024, `send buffer ${m[1]} bytes`);
+  let sum = '';
+  for (let i = 0; i < 60 && !/^[0-9a-f]{64}/.test(sum); i++) sum = await c.sh('sleep 0.5; cat /tmp/bp.sum 2>/dev/null');
+  assert.equal(sum.split(' ')[0], sha(data));
+});
+
 test('hostfwd udp: a host datagram reaches nc -u -l in the guest', { timeout: 60_000 }, async () => {
   c.send('nc -u -l -p 7000 -w 5 < /dev/null > /tmp/udpin &\n');
   await new Promise((r) => setTimeout(r, 800));

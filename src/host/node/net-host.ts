@@ -82,8 +82,8 @@ export const nodeNetHost: NetHost = {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => {
         const st = new NodeStream(s, { onData() {}, onEnd() {}, onError() {}, onClose() {}, onDrain() {} });
+        s.resume(); // before onAccept: a consumer that pauses at once (hostfwd) must win
         onAccept(st);
-        s.resume();
       });
       server.once('error', (e) => reject(new Error((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'Address already in use' : e.message)));
       const ready = () => {

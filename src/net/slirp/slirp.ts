@@ -5,7 +5,7 @@
 // listen on the host and open connections into the guest. Everything the guest sends is parsed
 // with bounds checks; what does not parse is dropped (and counted).
 import { NetClientState } from '../net.js';
-import type { HostListener, NetHost } from '../net-host.js';
+import type { HostListener, HostStream, NetHost } from '../net-host.js';
 import { DhcpServer } from './dhcp.js';
 import {
   BROADCAST_MAC, ETH_HLEN, ETH_P_ARP, ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIPv4Frame, csumFinish,
@@ -294,7 +294,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
   }
 
   /** hostfwd: a host client connected to one of our listeners. */
-  private accept(f: HostFwd, s: import('../net-host.js').HostStream): void {
+  private accept(f: HostFwd, s: HostStream): void {
     const guestIp = f.guestAddr;
     const rip = parseIp(s.remoteAddress.replace(/^::ffff:/, ''));
     const remote = rip === undefined || rip >>> 24 === 127 ? this.cfg.host : rip;

@@ -333,7 +333,7 @@ export class TcpConn {
     if (this.state === TcpState.CLOSED || this.finFromHost) return;
     this.sndBuf.push(d);
     this.sndBufLen += d.length;
-    if (this.sndBufLen >= SND_BUF && !this.hostPaused) { this.hostPaused = true; this.host?.pause(); }
+    if (this.sndBufLen >= SND_BUF) { this.hostPaused = true; this.host?.pause(); }
     this.output();
   }
 
