@@ -51,13 +51,7 @@ export class LocalFsDriver implements FsDriver {
   /** Open the export's root (a host path the user gave: trusted) and check the model can work here. */
   static async open(opts: LocalFsOptions): Promise<LocalFsDriver> {
     if (opts.securityModel === 'mapped-xattr' && !fsdevAddon()) throw new Error(`security_model=mapped-xattr: ${NO_ADDON}`);
-    let fd: number;
-    try {
-      fd = await pOpen(opts.path, DIR_FLAGS);
-    } catch (e) {
-      throw new Error(`cannot initialize fsdev: ${(e as Error).message}`);
-    }
-    return new LocalFsDriver(fd, opts);
+    return new LocalFsDriver(await pOpen(opts.path, DIR_FLAGS), opts);
   }
 
   async close(): Promise<void> {
