@@ -32,6 +32,7 @@ export class Guest {
         const m = re.exec(this.out.slice(from));
         if (m) return resolve({ match: m, before: this.out.slice(from, from + m.index) });
         if (Date.now() - t0 > timeoutMs || this.exited) {
+          if (process.env.TSQEMU_9P_TRACE) fs.writeFileSync(`/tmp/i15dbg/hang-${this.p.pid}.log`, this.err);
           return reject(new Error(`no ${re}; output tail:\n${this.out.slice(-2500)}\nstderr:\n${this.err.slice(-2000)}`));
         }
         setTimeout(poll, 20);

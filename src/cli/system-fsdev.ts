@@ -8,6 +8,7 @@ import { LocalFsDriver } from '../host/node/9p-local.js';
 
 export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; close(): Promise<void> }> {
   const drivers: LocalFsDriver[] = [];
+  const trace = process.env.TSQEMU_9P_TRACE ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
   const devices: VirtDevice[] = [];
   for (const d of cfg.v9fsDevices) {
     const f = cfg.fsdevs.find((x) => x.id === d.fsdev);
@@ -20,7 +21,7 @@ export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => vo
       throw optError(f.opt, f.text, `cannot initialize fsdev '${f.id}': failed to open '${f.path}': ${why}`);
     }
     drivers.push(driver);
-    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn }) });
+    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn, trace }) });
   }
   return { devices, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
 }
