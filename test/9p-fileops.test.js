@@ -25,7 +25,7 @@ function shares(base) {
   const ro = path.join(base, 'ro');
   fs.mkdirSync(ro);
   fs.writeFileSync(path.join(ro, 'file'), 'ro-content');
-  fs.symlinkSync(path.join(base, 'secret'), path.join(ro, 'out'));
+  fs.symlinkSync('../secret', path.join(ro, 'out')); // outside the share (same text for both runs)
   if (root) spawnSync('mknod', [path.join(ro, 'zero'), 'c', '1', '5']);
   list.push({ tag: 'ro', dir: ro, opts: 'security_model=mapped-xattr,readonly=on', model: 'ro' });
   return list;
@@ -100,7 +100,9 @@ test('file operations over virtio-9p in every security model, compared with qemu
     assert.match(ro, /^ro-content$/m);
     assert.equal((ro.match(/Read-only file system/g) ?? []).length, 7, ro);
     assert.doesNotMatch(ro, /SECRET/);
-    assert.match(ro, /^secret$/m);
+    // A host symlink in a mapped share: QEMU reads a mapped link's target from file content,
+    // so a real host link reads as ELOOP (QEMU 7.2 does the same; compared below).
+    assert.match(ro, /out\/canary': Too many levels of symbolic links/);
     assert.match(ro, /zero-done/);
     assert.equal(fs.readFileSync(path.join(base, 'tsqemu', 'ro', 'file'), 'utf8'), 'ro-content');
     assert.deepEqual(fs.readdirSync(path.join(base, 'tsqemu', 'secret')), ['canary']);
@@ -111,6 +113,7 @@ test('file operations over virtio-9p in every security model, compared with qemu
       }
     }
     assert.equal(ours.ro.host, theirs.ro.host, 'readonly share changed differently from qemu-system-riscv64');
+    assert.equal(ours.ro.out, theirs.ro.out, 'the guest saw the readonly share differently from qemu-system-riscv64');
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }
