@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Guest, fileOpsScript, guestViewCmd, haveQemu, hostView, mount } from './9p-helpers.js';
 
-const MODELS = ['mapped-xattr', 'mapped-file', 'none', 'passthrough'];
 const root = process.getuid?.() === 0;
+// passthrough chowns every new file to the guest's uid (0): only root can (QEMU alike).
+const MODELS = ['mapped-xattr', 'mapped-file', 'none', ...(root ? ['passthrough'] : [])];
 
 function shares(base) {
   const list = MODELS.map((m, i) => {
