@@ -1,5 +1,6 @@
 // npm install hook: build the optional native addons (native/): tsqemu_uring (io_uring engine,
-// needs liburing) and tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...).
+// needs liburing), tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...) and
+// tsqemu_fsdev (the 9p local back end's xattrs, mknod, utimensat: without it mapped-xattr is refused).
 // Never fails the install: without liburing only tsqemu_sys is built; without a compiler or node
 // headers neither is, and tsqemu falls back to the thread pool / ENOSYS (said with -d).
 import { spawnSync } from 'node:child_process';

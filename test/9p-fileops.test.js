@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Guest, fileOpsScript, guestViewCmd, haveQemu, hostView, mount } from './9p-helpers.js';
 
-const MODELS = ['mapped-xattr', 'mapped-file', 'none', 'passthrough'];
 const root = process.getuid?.() === 0;
+// passthrough chowns every new file to the guest's uid (0): only root can (QEMU alike).
+const MODELS = ['mapped-xattr', 'mapped-file', 'none', ...(root ? ['passthrough'] : [])];
 
 function shares(base) {
   const list = MODELS.map((m, i) => {
@@ -25,7 +26,7 @@ function shares(base) {
   const ro = path.join(base, 'ro');
   fs.mkdirSync(ro);
   fs.writeFileSync(path.join(ro, 'file'), 'ro-content');
-  fs.symlinkSync(path.join(base, 'secret'), path.join(ro, 'out'));
+  fs.symlinkSync('../secret', path.join(ro, 'out')); // outside the share (same text for both runs)
   if (root) spawnSync('mknod', [path.join(ro, 'zero'), 'c', '1', '5']);
   list.push({ tag: 'ro', dir: ro, opts: 'security_model=mapped-xattr,readonly=on', model: 'ro' });
   return list;
@@ -90,8 +91,8 @@ test('file operations over virtio-9p in every security model, compared with qemu
     // What each model stores on the host.
     assert.match(ours['mapped-xattr'].host, /^cdev 100600 \d+:\d+ 0 \[user\.virtfs\.gid=0x00000000 user\.virtfs\.mode=0xa4210000 user\.virtfs\.rdev=0x0301000000000000 user\.virtfs\.uid=0x00000000\]/m);
     assert.match(ours['mapped-xattr'].host, /^a 100600 \d+:\d+ 8 \[user\.foo=0x626172 user\.virtfs\.gid=0x00000000 user\.virtfs\.mode=0xa0810000 user\.virtfs\.uid=0x00000000\]/m);
-    assert.match(ours['mapped-file'].host, /^\.virtfs_metadata\/c 100600 \d+:\d+ 50 {2}"virtfs\.uid=1000\\nvirtfs\.gid=1000\\nvirtfs\.mode=33188\\n"$/m);
-    assert.match(ours['mapped-file'].host, /^sym 100600 \d+:\d+ 1 {2}"a"$/m);
+    assert.match(ours['mapped-file'].host, /^\.virtfs_metadata\/c 100600 \d+:\d+ 50 "virtfs\.uid=1000\\nvirtfs\.gid=1000\\nvirtfs\.mode=33188\\n"$/m);
+    assert.match(ours['mapped-file'].host, /^sym 100600 \d+:\d+ 1 "a"$/m);
     assert.doesNotMatch(ours['mapped-file'].guest, /virtfs_metadata/);
     if (root) assert.match(ours.passthrough.host, /^c 100644 1000:1000 70000/m);
     // readonly=on, a host symlink to outside, a host device node.
@@ -100,7 +101,9 @@ test('file operations over virtio-9p in every security model, compared with qemu
     assert.match(ro, /^ro-content$/m);
     assert.equal((ro.match(/Read-only file system/g) ?? []).length, 7, ro);
     assert.doesNotMatch(ro, /SECRET/);
-    assert.match(ro, /^secret$/m);
+    // A host symlink in a mapped share: QEMU reads a mapped link's target from file content,
+    // so a real host link reads as ELOOP (QEMU 7.2 does the same; compared below).
+    assert.match(ro, /out\/canary': Too many levels of symbolic links/);
     assert.match(ro, /zero-done/);
     assert.equal(fs.readFileSync(path.join(base, 'tsqemu', 'ro', 'file'), 'utf8'), 'ro-content');
     assert.deepEqual(fs.readdirSync(path.join(base, 'tsqemu', 'secret')), ['canary']);
@@ -111,6 +114,7 @@ test('file operations over virtio-9p in every security model, compared with qemu
       }
     }
     assert.equal(ours.ro.host, theirs.ro.host, 'readonly share changed differently from qemu-system-riscv64');
+    assert.equal(ours.ro.out, theirs.ro.out, 'the guest saw the readonly share differently from qemu-system-riscv64');
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }

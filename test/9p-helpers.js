@@ -32,6 +32,7 @@ export class Guest {
         const m = re.exec(this.out.slice(from));
         if (m) return resolve({ match: m, before: this.out.slice(from, from + m.index) });
         if (Date.now() - t0 > timeoutMs || this.exited) {
+          if (process.env.TSQEMU_9P_TRACE) fs.writeFileSync(`/tmp/i15dbg/hang-${this.p.pid}.log`, this.err);
           return reject(new Error(`no ${re}; output tail:\n${this.out.slice(-2500)}\nstderr:\n${this.err.slice(-2000)}`));
         }
         setTimeout(poll, 20);
@@ -95,34 +96,26 @@ export function guestViewCmd(dir) {
     `readlink sym; readlink abs; stat -c '%Y' b; df ${dir} | tail -1 | awk '{print NF}'`;
 }
 
-/** What the host stores: mode, uid, gid, size and user.* xattrs of every entry, and metadata files' text. */
+/** What the host stores: mode, uid, gid, size and user.* xattrs of every entry, and small files' text
+ * (all .virtfs_metadata files). One python3 run for the whole tree (Node has no xattr API). */
 export function hostView(root) {
-  const lines = [];
-  const walk = (rel) => {
-    const p = path.join(root, rel);
-    const st = fs.lstatSync(p);
-    let line = `${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '-' : st.size}`;
-    const x = spawnSync('getfattr', ['-h', '-d', '-e', 'hex', '-m', '^user\\.', p], { encoding: 'utf8' });
-    if (x.status === 0) {
-      const attrs = x.stdout.split('\n').filter((l) => l.startsWith('user.')).sort();
-      if (attrs.length) line += ` [${attrs.join(' ')}]`;
-    } else {
-      line += ` ${xattrsPy(p)}`;
-    }
-    if (st.isFile() && (rel.includes('.virtfs_metadata') || st.size < 64)) line += ` "${fs.readFileSync(p, 'latin1').replace(/\n/g, '\\n')}"`;
-    lines.push(line);
-    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(rel, e));
-  };
-  walk('');
-  return lines.join('\n');
-}
-
-function xattrsPy(p) {
-  const r = spawnSync('python3', ['-c', `import os,sys
-p=sys.argv[1]
-try:
-  ks=sorted(k for k in os.listxattr(p, follow_symlinks=False) if k.startswith('user.'))
-  print('['+' '.join(k+'=0x'+os.getxattr(p,k,follow_symlinks=False).hex() for k in ks)+']' if ks else '')
-except OSError: print('')`, p], { encoding: 'utf8' });
-  return r.stdout.trim();
+  const r = spawnSync('python3', ['-c', `import os,sys,stat
+root=sys.argv[1]; out=[]
+def walk(rel):
+  p=os.path.join(root,rel) if rel else root
+  st=os.lstat(p); isdir=stat.S_ISDIR(st.st_mode)
+  line='%s %o %d:%d %s' % (rel or '.', st.st_mode, st.st_uid, st.st_gid, '-' if isdir else st.st_size)
+  try:
+    ks=sorted(k for k in os.listxattr(p, follow_symlinks=False) if k.startswith('user.'))
+  except OSError: ks=[]
+  if ks: line+=' ['+' '.join(k+'=0x'+os.getxattr(p,k,follow_symlinks=False).hex() for k in ks)+']'
+  if stat.S_ISREG(st.st_mode) and ('.virtfs_metadata' in rel or st.st_size<64):
+    line+=' "'+open(p,'rb').read().decode('latin1').replace(chr(10),'\\\\n')+'"'
+  out.append(line)
+  if isdir:
+    for e in sorted(os.listdir(p)): walk(os.path.join(rel,e) if rel else e)
+walk('')
+print(chr(10).join(out))`, root], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`hostView: ${r.stderr}`);
+  return r.stdout.trimEnd();
 }

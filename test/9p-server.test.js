@@ -62,7 +62,8 @@ async function client(env) {
     return 0;
   };
   await rpc(T.version, (w) => w.u32(65536).str('9P2000.L'));
-  await rpc(T.attach, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(0));
+  // As the user running the test: passthrough can chown new files to it without privilege.
+  await rpc(T.attach, (w) => w.u32(0).u32(0xffffffff).str('root').str('').u32(env.model === 'passthrough' ? process.getuid() : 0));
   let next = 100;
   const walk = async (names, from = 0) => {
     const fid = next++;
@@ -299,4 +300,26 @@ test('the in-memory back end serves the same protocol (create, write, read, rena
   await c.rpc(T.unlinkat, (w) => w.u32(m.fid).str('f').u32(0));
   await c.rpc(T.unlinkat, (w) => w.u32(0).str('moved').u32(0x200));
   assert.equal(await c.errno(T.walk, (w) => w.u32(0).u32(c.newFid()).u16(1).str('moved')), E.ENOENT);
+});
+
+test('-virtfs / -fsdev / -device virtio-9p-device: QEMU\'s errors, exit status 1', async () => {
+  const { run } = await import('./system-helpers.js');
+  const cases = [
+    [['-virtfs', 'local,path=/tmp'], 'Usage: -virtfs fsdriver,mount_tag=tag'],
+    [['-virtfs', 'local,path=/tmp,mount_tag=x'], 'security_model property not set\nValid options are: security_model=[passthrough|mapped-xattr|mapped-file|none]'],
+    [['-virtfs', 'local,path=/tmp,mount_tag=x,security_model=bogus'], 'invalid security_model property \'bogus\''],
+    [['-virtfs', 'local,mount_tag=x,security_model=none'], 'path property not set'],
+    [['-virtfs', 'local,path=/tmp,mount_tag=x,security_model=none,multidevs=foo'], 'invalid multidevs property \'foo\''],
+    [['-virtfs', 'local,path=/tmp,mount_tag=x,security_model=none,fmode=0644'], 'fmode is only valid for mapped security modes'],
+    [['-virtfs', 'local,path=/nonexistent-9p,mount_tag=x,security_model=none'], 'cannot initialize fsdev \'x\': failed to open \'/nonexistent-9p\': No such file or directory'],
+    [['-fsdev', 'local,id=a,path=/tmp,security_model=none', '-device', 'virtio-9p-device,fsdev=b,mount_tag=t'], '-device virtio-9p-device,fsdev=b,mount_tag=t: 9pfs device couldn\'t find fsdev with the id = b'],
+    [['-fsdev', 'local,id=a,path=/tmp,security_model=none', '-device', 'virtio-9p-device,fsdev=a'], 'fsdev with id a needs mount_tag arguments'],
+    [['-device', 'virtio-9p-pci,fsdev=a,mount_tag=t'], 'not supported'],
+    [['-virtfs', 'proxy,sock_fd=3,mount_tag=x,security_model=none'], 'not supported'],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await run([...args, '-display', 'none', '-S'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, args.join(' '));
+    assert.ok(r.stderr.startsWith('tsqemu-system-riscv64: ') && r.stderr.includes(msg), `${args.join(' ')}: ${r.stderr}`);
+  }
 });

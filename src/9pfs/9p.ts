@@ -23,6 +23,8 @@ export interface V9fsConf {
   multidevs?: Multidevs;
   /** Warnings (multidevs=warn), QEMU's error_report_once. */
   warn?: (msg: string) => void;
+  /** A line per request and per reply (debugging: TSQEMU_9P_TRACE=1). */
+  trace?: (line: string) => void;
 }
 
 /** QEMU's default and largest msize we accept (the Linux virtio client stops below 512 KiB). */
@@ -84,8 +86,11 @@ export class V9fsState {
     body.pos = P9_HDR;
     const p = this.dispatch(type, tag, body, Math.min(replyMax, this.msize)).catch((e: unknown) => this.fail(tag, e, replyMax));
     this.inflight.set(tag, p);
+    const trace = this.conf.trace;
+    trace?.(`9p> tag ${tag} type ${type} size ${size}`);
     try {
       const reply = await p;
+      trace?.(`9p< tag ${tag} type ${reply?.[4]} size ${reply?.length}${reply?.[4] === P9.RLERROR ? ` errno ${reply[7]}` : ''}`);
       return reply && reply.length <= replyMax ? reply : this.lerror(tag, Errno.ENOSPC, replyMax);
     } finally {
       if (this.inflight.get(tag) === p) this.inflight.delete(tag);

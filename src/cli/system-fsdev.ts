@@ -1,6 +1,6 @@
 // Host wiring of -fsdev/-virtfs: open each shared folder with its security model (the local back
 // end) and make the virtio-9p devices that serve them.
-import { QemuError } from '../qemu/error.js';
+import { optError } from '../qemu/error.js';
 import type { SystemConfig } from '../system/vl.js';
 import type { VirtDevice } from '../hw/riscv/virt.js';
 import { V9fsState } from '../9pfs/9p.js';
@@ -8,6 +8,7 @@ import { LocalFsDriver } from '../host/node/9p-local.js';
 
 export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; close(): Promise<void> }> {
   const drivers: LocalFsDriver[] = [];
+  const trace = process.env.TSQEMU_9P_TRACE ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
   const devices: VirtDevice[] = [];
   for (const d of cfg.v9fsDevices) {
     const f = cfg.fsdevs.find((x) => x.id === d.fsdev);
@@ -16,10 +17,11 @@ export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => vo
     try {
       driver = await LocalFsDriver.open({ path: f.path, securityModel: f.securityModel, readonly: f.readonly, fmode: f.fmode, dmode: f.dmode });
     } catch (e) {
-      throw new QemuError(`-fsdev ${f.id}: ${(e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+      throw optError(f.opt, f.text, `cannot initialize fsdev '${f.id}': failed to open '${f.path}': ${why}`);
     }
     drivers.push(driver);
-    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn }) });
+    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn, trace }) });
   }
   return { devices, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
 }

@@ -1,13 +1,16 @@
 // -fsdev and -virtfs (QEMU's fsdev/qemu-fsdev-opts.c, 9p-local.c local_parse_opts, vl.c's
 // -virtfs expansion), and the fsdev/mount_tag properties of -device virtio-9p-*. Parsing only;
 // src/cli/system-fsdev.ts opens the host folders.
-import { QemuError } from '../qemu/error.js';
+import { QemuError, optError } from '../qemu/error.js';
 import { parseBool, parseQemuOpts } from '../qemu/option.js';
 
 export type SecurityModelName = 'passthrough' | 'mapped-xattr' | 'mapped-file' | 'none';
 export type MultidevsName = 'remap' | 'forbid' | 'warn';
 
 export interface FsdevSpec {
+  /** The option and its text, for errors found when the folder is opened. */
+  opt: '-fsdev' | '-virtfs';
+  text: string;
   id: string;
   path: string;
   securityModel: SecurityModelName;
@@ -40,7 +43,7 @@ function parseMode(key: string, v: string): number {
   return n & 0o777;
 }
 
-function fsdevFrom(o: Map<string, string>, id: string): FsdevSpec {
+function fsdevFrom(o: Map<string, string>, id: string, opt: '-fsdev' | '-virtfs', text: string): FsdevSpec {
   for (const k of o.keys()) {
     const refused = Object.keys(REFUSED).find((r) => k === r || k.startsWith(`${r}.`));
     if (refused) throw new QemuError(`${REFUSED[refused]} is not supported by tsqemu`);
@@ -57,7 +60,7 @@ function fsdevFrom(o: Map<string, string>, id: string): FsdevSpec {
   }
   const securityModel = (sm === 'mapped' ? 'mapped-xattr' : sm) as SecurityModelName;
   const md = o.get('multidevs') ?? 'warn';
-  if (md !== 'remap' && md !== 'forbid' && md !== 'warn') throw new QemuError(`invalid multidevs property '${md}'`);
+  if (md !== 'remap' && md !== 'forbid' && md !== 'warn') throw new QemuError(`invalid multidevs property '${md}'\nValid options are: multidevs=[remap|forbid|warn]`);
   const path = o.get('path');
   if (path === undefined) throw new QemuError('path property not set');
   const mapped = securityModel.startsWith('mapped');
@@ -66,7 +69,7 @@ function fsdevFrom(o: Map<string, string>, id: string): FsdevSpec {
   }
   const ro = o.get('readonly');
   return {
-    id, path, securityModel, multidevs: md, readonly: ro === undefined ? false : parseBool('readonly', ro),
+    opt, text, id, path, securityModel, multidevs: md, readonly: ro === undefined ? false : parseBool('readonly', ro),
     fmode: mapped && o.has('fmode') ? parseMode('fmode', o.get('fmode') as string) : undefined,
     dmode: mapped && o.has('dmode') ? parseMode('dmode', o.get('dmode') as string) : undefined,
   };
@@ -78,7 +81,7 @@ export function parseFsdev(text: string): FsdevSpec {
   const id = o.get('id');
   if (id === undefined) throw new QemuError('fsdev: No id specified');
   if (o.has('mount_tag')) throw new QemuError(`Invalid parameter 'mount_tag'`);
-  return fsdevFrom(o, id);
+  return fsdevFrom(o, id, '-fsdev', text);
 }
 
 /** -virtfs local,path=P,mount_tag=T,security_model=M[,id=ID]...: an fsdev plus its device. */
@@ -89,7 +92,7 @@ export function parseVirtfs(text: string, index: number): { fsdev: FsdevSpec; de
   const id = o.get('id') ?? tag;
   void index;
   o.delete('mount_tag');
-  const fsdev = fsdevFrom(o, id);
+  const fsdev = fsdevFrom(o, id, '-virtfs', text);
   return { fsdev, device: { text, fsdev: id, mountTag: tag } };
 }
 
@@ -117,8 +120,8 @@ export function checkFsdevRefs(fsdevs: readonly FsdevSpec[], devices: readonly V
   }
   const used = new Set<string>();
   for (const d of devices) {
-    if (!seen.has(d.fsdev)) throw new QemuError(`9pfs device couldn't find fsdev with the id = ${d.fsdev}`);
-    if (used.has(d.fsdev)) throw new QemuError(`fsdev '${d.fsdev}' is already in use by another device`);
+    if (!seen.has(d.fsdev)) throw optError('-device', d.text, `9pfs device couldn't find fsdev with the id = ${d.fsdev}`);
+    if (used.has(d.fsdev)) throw optError('-device', d.text, `fsdev '${d.fsdev}' is already in use by another device`);
     used.add(d.fsdev);
   }
 }

@@ -64,7 +64,7 @@ export function hostOpenFlags(f: number): number {
 // ---- the native addon ----
 
 export const enum FsOp { LGETXATTR = 1, LSETXATTR = 2, LLISTXATTR = 3, LREMOVEXATTR = 4, MKNOD = 5, UTIMENSAT = 6,
-  LSTAT = 7, FSTAT = 8 }
+  LSTAT = 7, FSTAT = 8, WALKDIR = 11 }
 interface FsdevAddon {
   fsCall(op: number, path: Uint8Array | null, name: Uint8Array | null, buf: ArrayBufferView | null,
     a: number, b: number, c: number, d: number): Promise<number>;

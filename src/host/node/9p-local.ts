@@ -51,13 +51,7 @@ export class LocalFsDriver implements FsDriver {
   /** Open the export's root (a host path the user gave: trusted) and check the model can work here. */
   static async open(opts: LocalFsOptions): Promise<LocalFsDriver> {
     if (opts.securityModel === 'mapped-xattr' && !fsdevAddon()) throw new Error(`security_model=mapped-xattr: ${NO_ADDON}`);
-    let fd: number;
-    try {
-      fd = await pOpen(opts.path, DIR_FLAGS);
-    } catch (e) {
-      throw new Error(`cannot initialize fsdev: ${(e as Error).message}`);
-    }
-    return new LocalFsDriver(fd, opts);
+    return new LocalFsDriver(await pOpen(opts.path, DIR_FLAGS), opts);
   }
 
   async close(): Promise<void> {
@@ -70,16 +64,19 @@ export class LocalFsDriver implements FsDriver {
 
   // ---- descriptor-relative resolution ----
 
-  /** A descriptor of directory `p` (O_PATH), opened one component at a time without following links. */
+  /** A descriptor of directory `p` (O_PATH), opened one component at a time without following
+   * links: in one thread-pool trip with the native addon, else one trip per component. */
   private async openDir(p: V9fsPath): Promise<number> {
+    if (p.length === 0) return this.rootFd;
+    if (fsdevAddon()) return call(FsOp.WALKDIR, Buffer.from(p.join('/'), 'latin1'), null, null, this.rootFd);
     let fd = this.rootFd;
     for (const c of p) {
       try {
         const next = await pOpen(at(fd, c), DIR_FLAGS);
-        if (fd !== this.rootFd) await pClose(fd);
+        if (fd !== this.rootFd) void pClose(fd).catch(() => undefined);
         fd = next;
       } catch (e) {
-        if (fd !== this.rootFd) await pClose(fd);
+        if (fd !== this.rootFd) void pClose(fd).catch(() => undefined);
         throw fsErrNode(e);
       }
     }
@@ -91,7 +88,7 @@ export class LocalFsDriver implements FsDriver {
     try {
       return await fn(fd);
     } finally {
-      if (fd !== this.rootFd) await pClose(fd).catch(() => undefined);
+      if (fd !== this.rootFd) void pClose(fd).catch(() => undefined); // nobody waits for a close
     }
   }
 
