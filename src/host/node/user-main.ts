@@ -9,7 +9,6 @@ import * as os from 'node:os';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
 import { AddressSpace } from '../../exec/memory.js';
 import { CPURISCVState, STATE } from '../../target/riscv/cpu-state.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
