@@ -200,8 +200,14 @@ test('SDHCI ADMA2: descriptors outside RAM, buffers past its end, link loops: AD
   assert.equal(r.eis, 0);
   assert.ok(r.nis & 2, 'transfer complete');
   assert.ok(ram.subarray(0x4000, 0x4200).every((b) => b === 0xab));
-  // The data port with nothing to read, a command to a removed card's absent data.
-  assert.equal(s.read(0x20, 4), 0);
+  // PIO with a block size the card does not take: data timeout, the port never offers data.
+  s.write(0x30, 4, 0xffffffff);
+  s.write(0x04, 4, (1 << 16) | 1024);
+  cmd(17, 0, 0x3a, 0x10); // data, PIO, read
+  await settle();
+  assert.equal(s.read(0x32, 2) & 0x10, 0x10, 'data timeout');
+  assert.equal(s.read(0x24, 4) & 0x802, 0, 'no data available, data lines free');
+  assert.equal(s.read(0x20, 4), 0, 'the data port with nothing to read');
 });
 
 test('SDHCI: a command the card refuses is a command timeout; a card-less bus too', async () => {

@@ -318,7 +318,7 @@ export class EMMC implements SDCardIf {
       return f;
     }
     if (len !== BLOCK || t.addr + len > this.partSize(t.part)) {
-      this.status |= Status.OUT_OF_RANGE;
+      this.status |= len !== BLOCK ? Status.BLOCK_LEN_ERROR : Status.OUT_OF_RANGE;
       this.xfer = null;
       this.state = State.TRAN;
       return null;
@@ -351,7 +351,7 @@ export class EMMC implements SDCardIf {
       return true;
     }
     if (data.length !== BLOCK || t.addr + BLOCK > this.partSize(t.part)) {
-      this.status |= Status.OUT_OF_RANGE;
+      this.status |= data.length !== BLOCK ? Status.BLOCK_LEN_ERROR : Status.OUT_OF_RANGE;
       this.xfer = null;
       this.state = State.TRAN;
       return false;

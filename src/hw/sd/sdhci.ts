@@ -323,6 +323,9 @@ export class SDHCIState {
     this.prnsts &= ~(Prnsts.DATINHIBIT | Prnsts.DAT_LINE_ACTIVE | Prnsts.READ_ACTIVE | Prnsts.WRITE_ACTIVE |
       Prnsts.DATA_AVAIL | Prnsts.SPACE_AVAIL);
     if (ok) this.raise(Nis.TRSCMP);
+    // The card stopped sending or refused a block (bad length, range, drive error): the host sees
+    // the data lines time out, unless the transfer already ended with its own error.
+    else if (!this.errintsts) this.raise(0, Eis.DATATIMEOUT);
   }
 
   /** PIO read: offer the block through the data port; resolves when the guest has read it all. */
