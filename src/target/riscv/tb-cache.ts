@@ -307,6 +307,13 @@ export class TBCache {
     return hit;
   }
 
+  /** Drop the code of every host page for which `pred` holds (user-mode fence.i). */
+  invalidatePagesWhere(pred: (hostPage: number) => boolean): boolean {
+    let hit = false;
+    for (const p of [...this.pages.keys()]) if (pred(p)) hit = this.invalidatePage(p) || hit;
+    return hit;
+  }
+
   private invalidatePage(hp: number): boolean {
     const set = this.pages.get(hp);
     if (!set) return false;
