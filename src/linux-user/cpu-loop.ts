@@ -8,7 +8,7 @@ import { ThreadExit } from './syscall-types.js';
 import {
   forceSignal, hasDeliverable, processPendingSignals, TARGET_SIGBUS, TARGET_SIGILL, TARGET_SIGSEGV, TARGET_SIGTRAP,
 } from './signal.js';
-import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TASK_SIZE } from './layout.js';
+import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 
 export interface UserCpu {
@@ -62,6 +62,8 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
       const r = ts.mm.takeCodeChange(ts.slot);
       if (r) ts.mm.onUnmap(r[0], r[1]);
     };
+    // fence.i sees code other threads stored (their stores bypass this thread's code tracking).
+    env.userMode.pageWritable = (hp) => (ts.mm.pageFlags(hp * TARGET_PAGE_SIZE - GUEST_BASE) & PageFlag.WRITE) !== 0;
   }
   try {
     for (;;) {

@@ -159,6 +159,10 @@ export interface RISCVUserModeHooks {
   /** At run() entry, after exit_request is cleared (so a kick that comes later is not lost):
    * take changes other threads made to code this hart may have translated. */
   onRun?(): void;
+  /** fence.i: may another thread have written guest code at host page `hostPage` (offset >>
+   * 12) behind this hart's translations? (Those writes never reach this hart's slow store
+   * path, so its translations of writable pages are dropped.) */
+  pageWritable?(hostPage: number): boolean;
 }
 
 /** TypeScript's window onto one hart's state block. */

@@ -90,7 +90,12 @@ class TcgRuntime {
         mret: helper(riscvHelperMret),
         sret: helper(riscvHelperSret),
         wfi: helper(riscvHelperWfi),
-        fencei: helper(riscvHelperFenceI),
+        fencei: () => {
+          const env = cpu().env;
+          const writable = env.userMode?.pageWritable;
+          if (writable) tbs.invalidatePagesWhere(writable);
+          return cpu().status(riscvHelperFenceI(env));
+        },
         ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),
         sfence: (rs1: number, rs2: number) => {

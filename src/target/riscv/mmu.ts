@@ -89,20 +89,22 @@ function addLargePage(c: MmuCache, va: bigint, shift: number): void {
 
 /** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0.
  * A LOAD/STORE entry it evicts moves to the evicted page's victim slot. */
-function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): void {
+function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
   const c = cacheOf(env);
   const tlb = c.tlb;
   const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
   const i = base + tlbSlot(Number(vpage & 0xffffffffn)) * 2;
   const tag = BigInt.asIntN(64, vpage);
   const old = tlb[i];
+  let moved = -1;
   if (kind !== TlbKind.FETCH && old !== TLB_INVALID_TAG && old !== tag) {
     const v = base + tlbVictimSlot(Number(old & 0xffffffffn)) * 2;
-    if (v !== i) { tlb[v] = old; tlb[v + 1] = tlb[i + 1]; }
+    if (v !== i) { tlb[v] = old; tlb[v + 1] = tlb[i + 1]; moved = v; }
   }
   tlb[i] = tag;
   tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
   if (superShift) addLargePage(c, BigInt.asUintN(64, vpage), superShift);
+  return moved;
 }
 
 const hostResult = { hostOffset: 0 };
@@ -163,7 +165,17 @@ function userTlbFill(env: CPURISCVState, va: bigint, kind: TlbKind, size: number
     return null;
   }
   const pageOff = Number(va & 0xfffn);
-  tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, 0);
+  const moved = tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, 0);
+  // Another thread may have changed a page's protection and flushed this TLB (GuestMM: page
+  // table first, then the TLBs) after the check above and before these entries were written
+  // (the new one, and an old one moved to its victim slot): a full fence, then both are
+  // checked again, so either this sees the new protection or the flush comes after the writes.
+  const c = cacheOf(env);
+  const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
+  const i = base + tlbSlot(Number(va & 0xffffffffn)) * 2;
+  Atomics.or(c.mem32, (env.base + TLB_OFFSET + i * 8) >> 2, 0);
+  if (env.userMode!.tlbFill(va, kind, size) < 0) c.tlb[i] = TLB_INVALID_TAG;
+  if (moved >= 0 && env.userMode!.tlbFill(BigInt.asUintN(64, c.tlb[moved]), kind, 1) < 0) c.tlb[moved] = TLB_INVALID_TAG;
   hostResult.hostOffset = host;
   return hostResult;
 }

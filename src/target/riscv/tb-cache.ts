@@ -185,9 +185,11 @@ export class TBCache {
     }
     return -1;
   }
-  /** Host offset of pc through TLB entry e. */
+  /** Host offset of pc through TLB entry e (found by fetchEntry). From pc's page, not the tag
+   * read again: in user mode another thread may invalidate the tag meanwhile (GuestMM's
+   * flushAllTlbs), and tag -1 plus the addend made a region decoded from the wrong page. */
   private entryHost(e: number, pc: bigint): number {
-    return ((this.i32[e >> 2] + this.i32[(e >> 2) + 2]) >>> 0) + Number(pc & 0xfffn);
+    return (((Number(pc & 0xfffff000n) | 0) + this.i32[(e >> 2) + 2]) >>> 0) + Number(pc & 0xfffn);
   }
   /** Start pc's execution count again (it gets queued at the threshold once more). */
   private recount(env: CPURISCVState, pc: bigint): void {
@@ -302,6 +304,13 @@ export class TBCache {
       return hit;
     }
     for (let p = first; p <= last; p++) hit = this.invalidatePage(p) || hit;
+    return hit;
+  }
+
+  /** Drop the code of every host page for which `pred` holds (user-mode fence.i). */
+  invalidatePagesWhere(pred: (hostPage: number) => boolean): boolean {
+    let hit = false;
+    for (const p of [...this.pages.keys()]) if (pred(p)) hit = this.invalidatePage(p) || hit;
     return hit;
   }
 
