@@ -64,7 +64,7 @@ export function hostOpenFlags(f: number): number {
 // ---- the native addon ----
 
 export const enum FsOp { LGETXATTR = 1, LSETXATTR = 2, LLISTXATTR = 3, LREMOVEXATTR = 4, MKNOD = 5, UTIMENSAT = 6,
-  LSTAT = 7, FSTAT = 8, WALKDIR = 11 }
+  LSTAT = 7, FSTAT = 8, WALKDIR = 11, LSTATAT = 12 }
 interface FsdevAddon {
   fsCall(op: number, path: Uint8Array | null, name: Uint8Array | null, buf: ArrayBufferView | null,
     a: number, b: number, c: number, d: number): Promise<number>;
@@ -115,6 +115,13 @@ export async function lstatPath(path: Buffer, mapped: boolean): Promise<FsStat> 
   }
   const o = new BigInt64Array(ST_COUNT);
   await call(FsOp.LSTAT, path, null, o, mapped ? 1 : 0);
+  return statFrom(o);
+}
+
+/** lstat of the relative path `rel` ("a/b/c") below `dirfd` in one thread-pool trip (needs the addon). */
+export async function lstatBelow(dirfd: number, rel: string, mapped: boolean): Promise<FsStat> {
+  const o = new BigInt64Array(ST_COUNT);
+  await call(FsOp.LSTATAT, Buffer.from(rel, 'latin1'), null, o, mapped ? 1 : 0, dirfd);
   return statFrom(o);
 }
 
