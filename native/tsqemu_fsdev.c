@@ -29,7 +29,7 @@
 
 enum {
   OP_LGETXATTR = 1, OP_LSETXATTR = 2, OP_LLISTXATTR = 3, OP_LREMOVEXATTR = 4,
-  OP_MKNOD = 5, OP_UTIMENSAT = 6, OP_LSTAT = 7, OP_FSTAT = 8, OP_FGETXATTR = 9, OP_FSETXATTR = 10, OP_WALKDIR = 11, OP_LSTATAT = 12,
+  OP_MKNOD = 5, OP_UTIMENSAT = 6, OP_LSTAT = 7, OP_FSTAT = 8, OP_FGETXATTR = 9, OP_FSETXATTR = 10, OP_WALKDIR = 11, OP_LSTATAT = 12, OP_SETMAPPED = 13,
 };
 
 typedef struct {
@@ -123,6 +123,17 @@ static long lstat_at(FsReq *r) {
   return ret;
 }
 
+/* QEMU's local_set_xattrat: user.virtfs.uid/gid/mode (LE u32) and rdev (LE u64), each unless -1. */
+static long set_mapped(FsReq *r) {
+  uint32_t v;
+  uint64_t d;
+  if (r->a != -1 && (v = htole32((uint32_t)r->a), lsetxattr(r->path, "user.virtfs.uid", &v, 4, 0) < 0)) return -1;
+  if (r->b != -1 && (v = htole32((uint32_t)r->b), lsetxattr(r->path, "user.virtfs.gid", &v, 4, 0) < 0)) return -1;
+  if (r->c != -1 && (v = htole32((uint32_t)r->c), lsetxattr(r->path, "user.virtfs.mode", &v, 4, 0) < 0)) return -1;
+  if (r->d != -1 && (d = htole64((uint64_t)r->d), lsetxattr(r->path, "user.virtfs.rdev", &d, 8, 0) < 0)) return -1;
+  return 0;
+}
+
 static void fs_execute(napi_env env, void *data) {
   FsReq *r = data;
   long ret;
@@ -142,6 +153,7 @@ static void fs_execute(napi_env env, void *data) {
     }
     case OP_LSTAT: case OP_FSTAT: ret = do_stat(r); break;
     case OP_LSTATAT: ret = r->path ? lstat_at(r) : (errno = EINVAL, -1); break;
+    case OP_SETMAPPED: ret = r->path ? set_mapped(r) : (errno = EINVAL, -1); break;
     case OP_WALKDIR: ret = r->path ? walk_dir((int)r->a, r->path) : (errno = EINVAL, -1); break;
     default: errno = ENOSYS; ret = -1;
   }
