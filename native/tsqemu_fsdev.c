@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,7 +29,7 @@
 
 enum {
   OP_LGETXATTR = 1, OP_LSETXATTR = 2, OP_LLISTXATTR = 3, OP_LREMOVEXATTR = 4,
-  OP_MKNOD = 5, OP_UTIMENSAT = 6, OP_LSTAT = 7, OP_FSTAT = 8, OP_FGETXATTR = 9, OP_FSETXATTR = 10, OP_WALKDIR = 11,
+  OP_MKNOD = 5, OP_UTIMENSAT = 6, OP_LSTAT = 7, OP_FSTAT = 8, OP_FGETXATTR = 9, OP_FSETXATTR = 10, OP_WALKDIR = 11, OP_LSTATAT = 12, OP_SETMAPPED = 13,
 };
 
 typedef struct {
@@ -94,6 +95,45 @@ static long walk_dir(int dirfd, char *path) {
   return fd == dirfd ? fcntl(dirfd, F_DUPFD_CLOEXEC, 0) : fd;
 }
 
+/* lstat of "a/b/c" below descriptor `b`: walk to "a/b" as walk_dir does, then the last name,
+ * not followed (with the mapped xattrs when `a`). One trip instead of two. */
+static long lstat_at(FsReq *r) {
+  char *slash = strrchr(r->path, '/');
+  int dfd = (int)r->b;
+  if (slash) {
+    *slash = 0;
+    long fd = walk_dir(dfd, r->path);
+    if (fd < 0) return -1;
+    dfd = (int)fd;
+  }
+  const char *name = slash ? slash + 1 : r->path;
+  char buf[64 + 4096];
+  if (strlen(name) > 4096) { if (slash) close(dfd); errno = ENAMETOOLONG; return -1; }
+  snprintf(buf, sizeof buf, "/proc/self/fd/%d/%s", dfd, name);
+  char *saved = r->path;
+  r->path = buf;
+  int op = r->op;
+  r->op = OP_LSTAT;
+  long ret = do_stat(r);
+  int e = errno;
+  r->op = op;
+  r->path = saved;
+  if (slash) close(dfd);
+  errno = e;
+  return ret;
+}
+
+/* QEMU's local_set_xattrat: user.virtfs.uid/gid/mode (LE u32) and rdev (LE u64), each unless -1. */
+static long set_mapped(FsReq *r) {
+  uint32_t v;
+  uint64_t d;
+  if (r->a != -1 && (v = htole32((uint32_t)r->a), lsetxattr(r->path, "user.virtfs.uid", &v, 4, 0) < 0)) return -1;
+  if (r->b != -1 && (v = htole32((uint32_t)r->b), lsetxattr(r->path, "user.virtfs.gid", &v, 4, 0) < 0)) return -1;
+  if (r->c != -1 && (v = htole32((uint32_t)r->c), lsetxattr(r->path, "user.virtfs.mode", &v, 4, 0) < 0)) return -1;
+  if (r->d != -1 && (d = htole64((uint64_t)r->d), lsetxattr(r->path, "user.virtfs.rdev", &d, 8, 0) < 0)) return -1;
+  return 0;
+}
+
 static void fs_execute(napi_env env, void *data) {
   FsReq *r = data;
   long ret;
@@ -112,6 +152,8 @@ static void fs_execute(napi_env env, void *data) {
       break;
     }
     case OP_LSTAT: case OP_FSTAT: ret = do_stat(r); break;
+    case OP_LSTATAT: ret = r->path ? lstat_at(r) : (errno = EINVAL, -1); break;
+    case OP_SETMAPPED: ret = r->path ? set_mapped(r) : (errno = EINVAL, -1); break;
     case OP_WALKDIR: ret = r->path ? walk_dir((int)r->a, r->path) : (errno = EINVAL, -1); break;
     default: errno = ENOSYS; ret = -1;
   }

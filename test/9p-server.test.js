@@ -323,3 +323,30 @@ test('-virtfs / -fsdev / -device virtio-9p-device: QEMU\'s errors, exit status 1
     assert.ok(r.stderr.startsWith('tsqemu-system-riscv64: ') && r.stderr.includes(msg), `${args.join(' ')}: ${r.stderr}`);
   }
 });
+
+test('a clunk while reads are in flight waits for them; a flush waits for its request', async () => {
+  const env = setup('mapped-xattr');
+  fs.writeFileSync(path.join(env.share, 'big'), Buffer.alloc(1 << 20, 7));
+  const c = await client(env);
+  try {
+    const f = await c.walk(['big']);
+    await c.rpc(T.lopen, (w) => w.u32(f.fid).u32(0));
+    const reads = [];
+    for (let i = 0; i < 64; i++) reads.push(c.raw(T.read, (w) => w.u32(f.fid).u64(i * 16384).u32(16384)));
+    const clunk = c.rpc(T.clunk, (w) => w.u32(f.fid));
+    const flush = c.rpc(T.flush, (w) => w.u16(5));
+    const rs = await Promise.all(reads);
+    await clunk;
+    await flush;
+    for (const r of rs) {
+      if (r.t === 117) assert.equal(r.r.u32(), 16384);
+      else assert.equal(r.r.u32(), E.EBADF);
+    }
+    assert.ok(rs.some((r) => r.t === 117));
+    assert.equal(await c.errno(T.read, (w) => w.u32(f.fid).u64(0).u32(10)), E.EBADF);
+  } finally {
+    await c.s.resetSession();
+    await c.driver.close();
+    fs.rmSync(env.top, { recursive: true, force: true });
+  }
+});

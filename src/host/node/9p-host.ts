@@ -64,7 +64,7 @@ export function hostOpenFlags(f: number): number {
 // ---- the native addon ----
 
 export const enum FsOp { LGETXATTR = 1, LSETXATTR = 2, LLISTXATTR = 3, LREMOVEXATTR = 4, MKNOD = 5, UTIMENSAT = 6,
-  LSTAT = 7, FSTAT = 8, WALKDIR = 11 }
+  LSTAT = 7, FSTAT = 8, WALKDIR = 11, LSTATAT = 12, SETMAPPED = 13 }
 interface FsdevAddon {
   fsCall(op: number, path: Uint8Array | null, name: Uint8Array | null, buf: ArrayBufferView | null,
     a: number, b: number, c: number, d: number): Promise<number>;
@@ -118,6 +118,13 @@ export async function lstatPath(path: Buffer, mapped: boolean): Promise<FsStat> 
   return statFrom(o);
 }
 
+/** lstat of the relative path `rel` ("a/b/c") below `dirfd` in one thread-pool trip (needs the addon). */
+export async function lstatBelow(dirfd: number, rel: string, mapped: boolean): Promise<FsStat> {
+  const o = new BigInt64Array(ST_COUNT);
+  await call(FsOp.LSTATAT, Buffer.from(rel, 'latin1'), null, o, mapped ? 1 : 0, dirfd);
+  return statFrom(o);
+}
+
 export async function fstatFd(fd: number, mapped: boolean): Promise<FsStat> {
   if (!fsdevAddon()) {
     if (mapped) throw new FsError(Errno.EOPNOTSUPP, NO_ADDON);
@@ -128,15 +135,8 @@ export async function fstatFd(fd: number, mapped: boolean): Promise<FsStat> {
   return statFrom(o);
 }
 
-/** user.virtfs.<key> as QEMU stores it: little-endian u32 (uid, gid, mode) or u64 (rdev). */
+/** user.virtfs.<key> as QEMU stores it: little-endian u32 (uid, gid, mode) or u64 (rdev), in one trip. */
 export async function setMappedXattrs(path: Buffer, cred: { uid: number; gid: number; mode: number; rdev: number }): Promise<void> {
-  const u32 = (v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0, true); return b; };
-  if (cred.uid !== -1) await call(FsOp.LSETXATTR, path, 'user.virtfs.uid', u32(cred.uid));
-  if (cred.gid !== -1) await call(FsOp.LSETXATTR, path, 'user.virtfs.gid', u32(cred.gid));
-  if (cred.mode !== -1) await call(FsOp.LSETXATTR, path, 'user.virtfs.mode', u32(cred.mode));
-  if (cred.rdev !== -1) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(cred.rdev), true);
-    await call(FsOp.LSETXATTR, path, 'user.virtfs.rdev', b);
-  }
+  const v = (x: number) => (x === -1 ? -1 : x >>> 0);
+  await call(FsOp.SETMAPPED, path, null, null, v(cred.uid), v(cred.gid), v(cred.mode), cred.rdev === -1 ? -1 : cred.rdev);
 }

@@ -14,7 +14,7 @@ import {
   DT, type FsCred, type FsDirEntry, type FsDriver, type FsFile, type FsStat, type FsStatfs, type FsTime, type V9fsPath,
 } from '../../9pfs/fsdriver.js';
 import {
-  C, FsOp, NO_ADDON, O_PATH, at, call, fsdevAddon, fsp, fstatFd, host, hostOpenFlags, lstatPath, pClose, pOpen, pRead,
+  C, FsOp, NO_ADDON, O_PATH, at, call, fsdevAddon, fsp, fstatFd, host, hostOpenFlags, lstatBelow, lstatPath, pClose, pOpen, pRead,
   pWrite, self, setMappedXattrs,
 } from './9p-host.js';
 import { MappedFile, META_DIR, META_ROOT } from './9p-mapped-file.js';
@@ -105,6 +105,7 @@ export class LocalFsDriver implements FsDriver {
   // ---- attributes ----
 
   lstat(p: V9fsPath): Promise<FsStat> {
+    if (p.length > 0 && !this.meta && fsdevAddon()) return lstatBelow(this.rootFd, p.join('/'), this.mappedXattr);
     return this.onPath(p, (dfd, name) => this.statAt(dfd, name));
   }
 
