@@ -5,11 +5,18 @@ import type { SystemConfig } from '../system/vl.js';
 import type { VirtDevice } from '../hw/riscv/virt.js';
 import { V9fsState } from '../9pfs/9p.js';
 import { LocalFsDriver } from '../host/node/9p-local.js';
+import type { QDevContext } from '../hw/core/qdev.js';
+import { plugVirtioPci } from '../hw/core/qdev-devices.js';
+import { VirtIO9P } from '../hw/virtio/virtio-9p.js';
 
-export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; close(): Promise<void> }> {
+/** A device the board realizes with the -device ones (a PCI function). */
+export type QDevRealizer = (ctx: QDevContext) => void;
+
+export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; pci: QDevRealizer[]; close(): Promise<void> }> {
   const drivers: LocalFsDriver[] = [];
   const trace = process.env.TSQEMU_9P_TRACE ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
   const devices: VirtDevice[] = [];
+  const pci: QDevRealizer[] = [];
   for (const d of cfg.v9fsDevices) {
     const f = cfg.fsdevs.find((x) => x.id === d.fsdev);
     if (!f) continue; // vl.ts checked
@@ -21,7 +28,11 @@ export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => vo
       throw optError(f.opt, f.text, `cannot initialize fsdev '${f.id}': failed to open '${f.path}': ${why}`);
     }
     drivers.push(driver);
-    devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server: new V9fsState({ driver, multidevs: f.multidevs, warn, trace }) });
+    const server = new V9fsState({ driver, multidevs: f.multidevs, warn, trace });
+    if (d.transport === 'mmio') { devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server }); continue; }
+    // QEMU's virtio-9p-pci: class 0x0002 (unclassified), 2 MSI-X vectors.
+    pci.push((ctx) => plugVirtioPci(ctx, 'virtio-9p-pci', d.props, new VirtIO9P(ctx.as, server, d.mountTag),
+      { classCode: 0x000200, configSize: 2 + new TextEncoder().encode(d.mountTag).length, vectors: 2 }));
   }
-  return { devices, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
+  return { devices, pci, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
 }

@@ -24,6 +24,10 @@ export interface V9fsDeviceSpec {
   text: string;
   fsdev: string;
   mountTag: string;
+  /** virtio-9p-pci (-virtfs's device on this board, as QEMU's) or virtio-9p-device (virtio-mmio). */
+  transport: 'pci' | 'mmio';
+  /** -device's own properties (id, bus, addr) for the PCI function. */
+  props: ReadonlyMap<string, string>;
 }
 
 const FSDEV_KEYS = ['fsdriver', 'id', 'path', 'security_model', 'readonly', 'fmode', 'dmode', 'multidevs'];
@@ -93,22 +97,25 @@ export function parseVirtfs(text: string, index: number): { fsdev: FsdevSpec; de
   void index;
   o.delete('mount_tag');
   const fsdev = fsdevFrom(o, id, '-virtfs', text);
-  return { fsdev, device: { text, fsdev: id, mountTag: tag } };
+  return { fsdev, device: { text, fsdev: id, mountTag: tag, transport: 'pci', props: new Map() } };
 }
 
-/** -device virtio-9p-device,fsdev=ID,mount_tag=T */
+/** -device virtio-9p-device|virtio-9p-pci,fsdev=ID,mount_tag=T[,id=][,bus=][,addr=] */
 export function parseV9fsDevice(text: string): V9fsDeviceSpec {
   const o = parseQemuOpts(text, 'driver');
-  if (o.get('driver') === 'virtio-9p-pci') throw new QemuError(`'virtio-9p-pci' is not supported by tsqemu yet (no virtio-pci transport): use virtio-9p-device`);
+  const driver = o.get('driver') ?? '';
+  const pci = driver === 'virtio-9p-pci';
+  const keys = pci ? ['driver', 'fsdev', 'mount_tag', 'id', 'bus', 'addr'] : ['driver', 'fsdev', 'mount_tag', 'id'];
   for (const k of o.keys()) {
-    if (!['driver', 'fsdev', 'mount_tag', 'id'].includes(k)) throw new QemuError(`Property 'virtio-9p-device.${k}' not found`);
+    if (!keys.includes(k)) throw new QemuError(`Property '${driver}.${k}' not found`);
   }
   const fsdev = o.get('fsdev');
   if (fsdev === undefined) throw new QemuError('9pfs device couldn\'t find fsdev with the id = NULL');
   const tag = o.get('mount_tag');
   if (tag === undefined) throw new QemuError(`fsdev with id ${fsdev} needs mount_tag arguments`);
   if (tag.length > 65535) throw new QemuError(`mount tag '${tag.slice(0, 16)}...' (${tag.length} bytes) is longer than maximum (65535 bytes)`);
-  return { text, fsdev, mountTag: tag };
+  const props = new Map([...o].filter(([k]) => ['id', 'bus', 'addr'].includes(k)));
+  return { text, fsdev, mountTag: tag, transport: pci ? 'pci' : 'mmio', props };
 }
 
 /** Each device names an existing fsdev, used once; fsdev ids are unique. */

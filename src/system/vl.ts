@@ -215,6 +215,7 @@ const MMIO_DEVICES = [
   { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
   { name: 'virtio-net-device', bus: 'virtio-bus', category: 'Network devices' },
   { name: 'virtio-9p-device', bus: 'virtio-bus', category: 'Storage devices' },
+  { name: 'virtio-9p-pci', bus: 'PCI', category: 'Storage devices' },
 ];
 
 function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {

@@ -15,7 +15,12 @@ export interface QDevSpec {
   ownsDrive?: boolean;
 }
 
-export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef): void {
+/**
+ * Realize the -device list, then `extra`: devices whose back ends the front end built from other
+ * options (-virtfs's and -nic's PCI functions), in that order as QEMU's default devices.
+ */
+export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef,
+  extra: ReadonlyArray<(ctx: QDevContext) => void> = []): void {
   const ctx: QDevContext = {
     as: m.as,
     pci: m.pci,
@@ -37,4 +42,5 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
       throw e;
     }
   }
+  for (const realize of extra) realize(ctx);
 }
