@@ -6,6 +6,7 @@ import { NetClientState, connectPeers } from '../dist/net/net.js';
 import { NetSocketState } from '../dist/net/socket.js';
 import { nodeNetHost } from '../dist/host/node/net-host.js';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,5 +119,31 @@ test('stream over a unix socket: server and client exchange framed frames both w
   } finally {
     srv.cleanup(); cli.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stream server: a second client waits until the first leaves, then takes over', async () => {
+  const port = await freePort();
+  const addr = { type: 'inet', host: '127.0.0.1', port };
+  const srv = new NetSocketState('srv', 'stream', { kind: 'stream', server: true, addr }, nodeNetHost);
+  const ns = new FakeNic('ns');
+  connectPeers(ns, srv);
+  await srv.start();
+  const hdr = (f) => { const h = Buffer.alloc(4); h.writeUInt32BE(f.length); return Buffer.concat([h, f]); };
+  const connect = () => new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => r(c)); });
+  try {
+    const first = await connect();
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await connect();
+    second.write(hdr(Buffer.from(frame('second'))));
+    first.write(hdr(Buffer.from(frame('first'))));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), ['first']);
+    first.destroy();
+    for (let i = 0; i < 50 && ns.frames.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), ['first', 'second']);
+    second.destroy();
+  } finally {
+    srv.cleanup();
   }
 });

@@ -53,3 +53,12 @@ export function dnsServer(names) {
   });
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s)));
 }
+
+/** Wait until a TCP (or UDP with proto 'u') listener on `port` exists in the guest. */
+export async function waitListen(c, port, proto = 't') {
+  for (let i = 0; i < 40; i++) {
+    if ((await c.sh(`netstat -ln${proto} | grep -c ':${port} '`)) !== '0') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`nothing listens on port ${port} in the guest`);
+}

@@ -192,7 +192,7 @@ test('TCP: unacknowledged data is retransmitted after the RTO', async () => {
   nic.frames.length = 0;
   stream.events.onData(Buffer.from('hello'));
   assert.equal(nic.frames.length, 1);
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1300));
   const again = nic.frames.map(parseOut).filter((x) => Buffer.from(x.data).toString() === 'hello');
   assert.ok(again.length >= 2, 'sent again');
   s.cleanup();
@@ -263,7 +263,7 @@ test('TCP: a zero window is probed, not given up on, and data flows when it open
   nic.frames.length = 0;
   stream.events.onData(Buffer.from('0123456789'));
   assert.equal(nic.frames.filter((f) => parseOut(f).data.length > 0).length, 0, 'nothing sent into a zero window');
-  await new Promise((r) => setTimeout(r, 700));
+  await new Promise((r) => setTimeout(r, 1300));
   const probes = nic.frames.map(parseOut).filter((x) => x.data.length === 1);
   assert.ok(probes.length >= 1, 'a one-byte probe');
   for (let i = 0; i < 20; i++) s.receive(tcpFrame({ seq: 1001, ack: iss + 1, flags: ACK, win: 0 })); // probe answers

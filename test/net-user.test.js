@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Console, hasTool, tmpdir } from './system-helpers.js';
-import { dnsServer, freePort, guestDhcp } from './net-helpers.js';
+import { dnsServer, freePort, guestDhcp, waitListen } from './net-helpers.js';
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const BIG = crypto.randomBytes(6 * 1024 * 1024 + 12345);
@@ -131,7 +131,7 @@ test('hostfwd tcp: the host fetches from BusyBox httpd in the guest', { timeout:
 
 test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeout: 60_000 }, async () => {
   await c.sh('(nc -l -p 9000 < /dev/null > /tmp/in; echo nc-done > /tmp/in.done) & sleep 0');
-  await new Promise((r) => setTimeout(r, 500));
+  await waitListen(c, 9000);
   const data = crypto.randomBytes(1024 * 1024 + 7);
   await new Promise((resolve, reject) => {
     const s = net.connect(fwdNc, '127.0.0.1', () => s.end(data));
@@ -145,7 +145,8 @@ test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeo
 });
 
 test('back-pressure: a guest that does not read stalls the host writer; our buffer stays bounded; nothing is lost', { timeout: 120_000 }, async () => {
-  await c.sh('rm -f /tmp/bp.sum; (nc -l -p 9000 < /dev/null | (sleep 8; sha256sum > /tmp/bp.sum)) & sleep 1');
+  await c.sh('rm -f /tmp/bp.sum; (nc -l -p 9000 < /dev/null | (sleep 8; sha256sum > /tmp/bp.sum)) & sleep 0');
+  await waitListen(c, 9000);
   const data = crypto.randomBytes(16 * 1024 * 1024);
   const closed = new Promise((resolve, reject) => {
     const s = net.connect({ port: fwdNc, host: '127.0.0.1', allowHalfOpen: true }, () => {
@@ -184,7 +185,7 @@ test('back-pressure: a guest that does not read stalls the host writer; our buff
 
 test('hostfwd udp: a host datagram reaches nc -u -l in the guest', { timeout: 60_000 }, async () => {
   c.send('nc -u -l -p 7000 -w 5 < /dev/null > /tmp/udpin &\n');
-  await new Promise((r) => setTimeout(r, 800));
+  await waitListen(c, 7000, 'u');
   const s = dgram.createSocket('udp4');
   await new Promise((r) => s.bind(0, '127.0.0.1', r));
   s.send('to-guest\n', fwdUdp, '127.0.0.1');

@@ -1,13 +1,15 @@
 // -netdev socket / stream / dgram (QEMU's net/socket.c, net/stream.c, net/dgram.c): frames over
 // host sockets, so that two emulators (ours or real QEMU) share a link.
 //  - stream (and socket listen=/connect=): each frame is a 4-byte big-endian length then the
-//    frame. A server serves one client at a time; frames sent while nobody is connected are
-//    dropped, as on an unplugged cable. A length above NET_BUFSIZE is a broken peer: disconnect.
+//    frame. A server serves one client at a time (the next ones wait until it leaves); frames
+//    sent while nobody is connected are dropped, as on an unplugged cable. A length above NET_BUFSIZE is a broken peer: disconnect.
 //  - dgram (and socket udp=/mcast=): one frame per datagram.
 // Flow control: while the host socket's buffer is full we cannot receive (the NIC's frames
 // queue, then its tx queue stops); while our NIC's queue is full we pause reading the socket.
 import { NET_BUFSIZE, NetClientState } from './net.js';
 import type { HostDatagramSocket, HostListener, HostStream, NetHost, StreamAddress } from './net-host.js';
+
+const MAX_WAITING_CLIENTS = 4;
 
 export type NetSocketMode =
   | { kind: 'stream'; server: boolean; addr: StreamAddress; reconnectMs?: number }
@@ -25,6 +27,8 @@ export class NetSocketState extends NetClientState {
   private info = '';
   private closed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Clients accepted while another is connected (server mode). */
+  private waiting: HostStream[] = [];
   /** Frames that arrived with a bad length (stream) or oversized (dgram). */
   badFrames = 0;
 
@@ -79,8 +83,17 @@ export class NetSocketState extends NetClientState {
     this.reconnectTimer = setTimeout(() => this.connect(), m.reconnectMs);
   }
 
+  /** One client at a time, as QEMU (which stops accepting while connected): later ones wait,
+   * paused, until the current one leaves; a few at most, the rest are closed. */
   private accepted(s: HostStream): void {
-    if (this.stream) { s.destroy(); return; } // one client at a time
+    if (this.stream) {
+      if (this.waiting.length >= MAX_WAITING_CLIENTS) { s.destroy(); return; }
+      s.pause();
+      const gone = () => { this.waiting = this.waiting.filter((w) => w !== s); };
+      s.events = { onData() {}, onEnd: gone, onError: gone, onClose: gone, onDrain() {} };
+      this.waiting.push(s);
+      return;
+    }
     this.attach(s);
     this.info = `${this.type}: connection from ${s.remoteAddress}:${s.remotePort}`;
   }
@@ -106,6 +119,12 @@ export class NetSocketState extends NetClientState {
     s.destroy();
     const m = this.mode;
     if (m.kind === 'stream') this.info = m.server ? `${this.type}: listening on ${describe(m.addr)}` : `${this.type}: disconnected`;
+    const next = this.waiting.shift();
+    if (next && !this.closed) {
+      this.accepted(next);
+      next.resume();
+      return;
+    }
     this.scheduleReconnect();
   }
 
@@ -170,6 +189,8 @@ export class NetSocketState extends NetClientState {
     this.closed = true;
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     this.stream?.destroy();
+    for (const w of this.waiting) w.destroy();
+    this.waiting = [];
     this.listener?.close();
     this.dgram?.close();
   }

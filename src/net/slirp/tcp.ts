@@ -18,7 +18,9 @@ const RCV_BUF = 256 * 1024;
 const RCV_WSCALE = 3; // 65535 << 3 covers RCV_BUF
 const DEFAULT_MSS = 536;
 const OUR_MSS = 1460;
-const RTO_MIN_MS = 200;
+/** No RTT estimate: a guest on a loaded host can take long to answer, and a spurious go-back
+ * costs more than a late one (fast retransmit covers real losses). */
+const RTO_MIN_MS = 1000;
 const RTO_MAX_MS = 8000;
 const MAX_RETRIES = 12;
 /** Longest a half-open or closing connection may linger without progress. */
@@ -78,6 +80,10 @@ export class TcpConn {
   private iss = (Math.random() * 2 ** 32) >>> 0;
   private sndUna = this.iss;
   private sndNxt = this.iss;
+  /** Highest sequence sent so far: ACKs up to it are valid even after a go-back (snd_max). */
+  private sndMax = this.iss;
+  /** Sequence number of our FIN once sent. */
+  private finSeq: number | undefined;
   private sndWnd = 0;
   private sndWscale = 0;
   private rcvWscale = 0;
@@ -168,6 +174,7 @@ export class TcpConn {
     opts[0] = 2; opts[1] = 4; wr16(opts, 2, OUR_MSS);
     if (opts.length === 8) { opts[4] = 1; opts[5] = 3; opts[6] = 3; opts[7] = RCV_WSCALE; }
     this.sndNxt = (this.iss + 1) >>> 0;
+    this.sndMax = this.sndNxt;
     this.segment(this.iss, TcpFlag.SYN | (withAck ? TcpFlag.ACK : 0), new Uint8Array(0), opts);
     this.armTimer();
   }
@@ -226,9 +233,10 @@ export class TcpConn {
   private processAck(seg: TcpSegment): void {
     const ack = seg.ack;
     const wnd = seg.win << this.sndWscale;
-    if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndNxt)) {
+    if (seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax)) {
+      if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // it had what we sent before a go-back
       let acked = seqDiff(ack, this.sndUna);
-      if (this.finSent && ack === this.sndNxt) { this.finAcked = true; acked--; }
+      if (this.finSeq !== undefined && seqLt(this.finSeq, ack)) { this.finAcked = true; this.finSent = true; acked--; }
       this.consume(Math.min(acked, this.sndBufLen));
       this.sndUna = ack;
       this.dupAcks = 0;
@@ -241,9 +249,14 @@ export class TcpConn {
       this.retries = 0; // answers to our zero-window probes: the guest is alive, keep probing
     } else if (ack === this.sndUna && seg.data.length === 0 && wnd === this.sndWnd && this.sndNxt !== this.sndUna) {
       if (++this.dupAcks === 3) this.sendData(this.sndUna, Math.min(this.mss, this.sndBufLen), false);
-    } else if (seqLt(this.sndNxt, ack)) {
+    } else if (seqLt(this.sndMax, ack)) {
       this.ackNow(); // acknowledges what we never sent
       return;
+    }
+    if (this.sndWnd === 0 && wnd > 0 && ack === this.sndUna && this.sndNxt !== this.sndUna) {
+      // The window reopened: what we sent into it (a probe) was dropped; send it again now.
+      this.sndNxt = this.sndUna;
+      this.finSent = false;
     }
     this.sndWnd = wnd;
   }
@@ -378,8 +391,10 @@ export class TcpConn {
     }
     if (this.finFromHost && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndBufLen) {
       this.finSent = true;
+      this.finSeq = this.sndNxt;
       this.segment(this.sndNxt, TcpFlag.FIN | TcpFlag.ACK, new Uint8Array(0));
       this.sndNxt = (this.sndNxt + 1) >>> 0;
+      if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
       if (this.timer === undefined) this.armTimer();
     }
     if (this.ackPending) this.ackNow();
@@ -392,7 +407,10 @@ export class TcpConn {
     const data = this.peek(seqDiff(seq, this.sndUna), len);
     this.segment(seq, TcpFlag.ACK | TcpFlag.PSH, data);
     this.bytesToGuest += advance ? len : 0;
-    if (advance) this.sndNxt = (seq + len) >>> 0;
+    if (advance) {
+      this.sndNxt = (seq + len) >>> 0;
+      if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
+    }
     if (this.timer === undefined) this.armTimer();
   }
 
