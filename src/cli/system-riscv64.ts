@@ -235,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
       ioError = true;
       scheduler?.pause();
     },
-    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...v9fs.pci]),
+    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
   if (monitorChr) {
     // Attached before any await, so an early Ctrl-A c already finds it.

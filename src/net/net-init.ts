@@ -16,6 +16,8 @@ export interface NicPlan {
   model: string;
   mac: Uint8Array;
   peer?: NetClientState;
+  /** virtio-net-pci's -device properties (id, bus, addr). */
+  pciProps?: ReadonlyMap<string, string>;
 }
 
 export class NetStack {
@@ -85,7 +87,7 @@ export class NetStack {
     let peer: NetClientState | undefined;
     if (n.netdev !== undefined) peer = this.byId.get(n.netdev);
     else if (n.hub !== undefined) peer = this.hubPort(n.hub);
-    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer });
+    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer, pciProps: n.pciProps });
   }
 
   /** A NIC was created for a plan: it joins the client list (info network order). */

@@ -24,9 +24,14 @@ export interface NetdevSpec {
   legacyHub?: number;
 }
 
+export type NicModel = 'virtio-net-device' | 'virtio-net-pci';
+
 export interface NicSpec {
   id?: string;
-  model: 'virtio-net-device';
+  /** virtio-net-pci: QEMU's NIC on this board (-nic/-net nic default); virtio-net-device: virtio-mmio. */
+  model: NicModel;
+  /** -device virtio-net-pci's bus= and addr=. */
+  pciProps?: ReadonlyMap<string, string>;
   mac?: Uint8Array;
   netdev?: string;
   /** Legacy -net nic: on hub 0. */
@@ -60,7 +65,7 @@ export function newNetConfig(): NetConfig {
 
 const NETDEV_TYPES = ['user', 'socket', 'stream', 'dgram', 'hubport'];
 const UNSUPPORTED_TYPES = ['tap', 'bridge', 'l2tpv3', 'vde', 'netmap', 'af-xdp', 'vhost-user', 'vhost-vdpa', 'passt'];
-const NIC_MODELS = 'Supported NIC models:\nvirtio-net-device\n';
+const NIC_MODELS = 'Supported NIC models:\nvirtio-net-device\nvirtio-net-pci\n';
 
 /** Split at single commas, keeping every occurrence (hostfwd= may repeat). */
 function allValues(text: string, key: string): string[] {
@@ -284,10 +289,11 @@ function addNetdev(cfg: NetConfig, spec: NetdevSpec): void {
   cfg.netdevs.push(spec);
 }
 
-function nicModel(model: string | undefined): 'virtio-net-device' {
-  if (model === undefined || model === 'virtio' || model === 'virtio-net-device' || model === 'virtio-net') return 'virtio-net-device';
+/** QEMU 10.2's virt: the default NIC model and the `virtio` alias are virtio-net-pci. */
+function nicModel(model: string | undefined): NicModel {
+  if (model === undefined || model === 'virtio' || model === 'virtio-net-pci' || model === 'virtio-net') return 'virtio-net-pci';
+  if (model === 'virtio-net-device') return 'virtio-net-device';
   if (model === 'help' || model === '?') throw new QemuError(NIC_MODELS.trimEnd());
-  if (model === 'virtio-net-pci') throw new QemuError(`model 'virtio-net-pci' is not supported by tsqemu yet (no PCI bus): use virtio-net-device`);
   throw new QemuError(`unsupported NIC model '${model}'\n${NIC_MODELS.trimEnd()}`);
 }
 
@@ -315,7 +321,7 @@ export function parseNicOption(cfg: NetConfig, text: string): void {
   const o = parseQemuOpts(text, 'type');
   if (o.get('type') === 'none') { cfg.none = true; return; }
   const model = nicModel(o.get('model'));
-  const mac = macOpt(o.get('mac'), 'virtio-net-device.mac');
+  const mac = macOpt(o.get('mac'), `${model}.mac`);
   o.delete('model');
   o.delete('mac');
   const idx = cfg.nicCount++;
@@ -333,7 +339,7 @@ export function parseNetOption(cfg: NetConfig, text: string): void {
   if (type === 'nic') {
     checkKeys(o, ['type', 'model', 'macaddr', 'netdev', 'id', 'name', 'vectors'], '');
     const model = nicModel(o.get('model'));
-    const mac = macOpt(o.get('macaddr'), 'virtio-net-device.mac');
+    const mac = macOpt(o.get('macaddr'), `${model}.mac`);
     cfg.nicCount++;
     const netdev = o.get('netdev');
     cfg.nics.push({ model, mac, netdev, hub: netdev === undefined ? 0 : undefined, id: o.get('id') ?? o.get('name'), opt: '-net', text });
@@ -356,11 +362,13 @@ export function parseNetDevice(cfg: NetConfig, text: string): boolean {
   const driver = o.get('driver') ?? '';
   if (!['virtio-net-device', 'virtio-net', 'virtio-net-pci'].includes(driver)) return false;
   const model = nicModel(driver);
+  const keys = model === 'virtio-net-pci' ? ['driver', 'netdev', 'mac', 'id', 'bus', 'addr'] : ['driver', 'netdev', 'mac', 'id'];
   for (const k of o.keys()) {
-    if (!['driver', 'netdev', 'mac', 'id'].includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
+    if (!keys.includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
   }
   cfg.nicCount++;
-  cfg.nics.push({ model, mac: macOpt(o.get('mac'), `${model}.mac`), netdev: o.get('netdev'), id: o.get('id'), opt: '-device', text });
+  const pciProps = new Map([...o].filter(([k]) => ['id', 'bus', 'addr'].includes(k)));
+  cfg.nics.push({ model, mac: macOpt(o.get('mac'), `${model}.mac`), netdev: o.get('netdev'), id: o.get('id'), opt: '-device', text, pciProps });
   return true;
 }
 

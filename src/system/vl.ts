@@ -214,6 +214,7 @@ const MMIO_DEVICES = [
   { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
   { name: 'virtio-net-device', bus: 'virtio-bus', category: 'Network devices' },
+  { name: 'virtio-net-pci', bus: 'PCI', category: 'Network devices', alias: 'virtio-net' },
   { name: 'virtio-9p-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-9p-pci', bus: 'PCI', category: 'Storage devices' },
 ];
