@@ -36,6 +36,8 @@ const PROGRAMS = [
   { name: 'waitnowait' },
   // sigqueue's value, sigtimedwait/sigwaitinfo, setitimer/getitimer, alarm.
   { name: 'sigtimers' },
+  // The directory read position is the open file description's (threads, dup, fork, rewind).
+  { name: 'dirpos', libs: ['-pthread'], workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

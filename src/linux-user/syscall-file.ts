@@ -105,7 +105,8 @@ function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
   const h = ts.fdt.host(fd);
   const st = ts.fs.fstat(h);
   const type = st.mode & S_IFMT;
-  if (ts.sys && type !== S_IFDIR) return check(ts.sys.lseek(h, off, whence)); // the real offset, shared
+  // The real offset, shared (for a directory: the entry index getdents64 keeps there).
+  if (ts.sys) return check(ts.sys.lseek(h, off, whence));
   if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFBLK) throw new SyscallError(Errno.ESPIPE);
   const cur = ts.fdt.offset(h) ?? fdinfo(ts, h).pos;
   let n: number;

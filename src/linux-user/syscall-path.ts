@@ -97,6 +97,15 @@ const DT_NAMES_DOT = 4; // DT_DIR for "." and ".."
 function getdents64(ts: TaskState, fd: number, buf: number, count: number): number {
   const h = ts.fdt.host(fd);
   let stream = ts.dirStreams.get(h);
+  // With the addon the read position is the host descriptor's offset (an entry index), so it
+  // belongs to the open file description: shared by dup()s, threads and forked children, reset
+  // by lseek (rewinddir re-reads the directory), as on Linux.
+  const sys = ts.sys;
+  const hostPos = sys ? sys.lseek(h, 0, 1 /* SEEK_CUR */) : -1;
+  if (stream && hostPos >= 0) {
+    if (hostPos === 0) stream = undefined;
+    else stream.pos = hostPos;
+  }
   if (!stream) {
     const dir = `/proc/self/fd/${h}`;
     if ((ts.fs.fstat(h).mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
@@ -119,7 +128,7 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
       r.set(name, 19);
       return r;
     });
-    stream = { entries, pos: 0 };
+    stream = { entries, pos: Math.max(0, hostPos) };
     ts.dirStreams.set(h, stream);
   }
   let used = 0;
@@ -133,6 +142,7 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
     used += r.length;
     stream.pos++;
   }
+  if (sys && hostPos >= 0) sys.lseek(h, stream.pos, 0 /* SEEK_SET */);
   return used;
 }
 
