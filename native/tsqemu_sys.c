@@ -571,6 +571,12 @@ static napi_value Sendfile(napi_env env, napi_callback_info info) {
   return result(env, (long)sendfile(out, in, (off_t *)off, (size_t)count));
 }
 
+/* dup(fd): a second host descriptor (close-on-exec, from 3 up) for the same open file. */
+static napi_value Dup(napi_env env, napi_callback_info info) {
+  ARGS(1); INT(0, fd);
+  return result(env, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -698,7 +704,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -38,6 +38,8 @@ const PROGRAMS = [
   { name: 'sigtimers' },
   // The directory read position is the open file description's (threads, dup, fork, rewind).
   { name: 'dirpos', libs: ['-pthread'], workdir: true, needsSys: true },
+  // A dup()ed descriptor joins the epoll set of its original.
+  { name: 'epolldup', needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

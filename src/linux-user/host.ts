@@ -135,6 +135,8 @@ export interface HostSys {
   splice(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   copyFileRange(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   sendfile(fdOut: number, fdIn: number, off: BigInt64Array | null, count: number): number;
+  /** A second host descriptor for the same open file (close-on-exec). */
+  dup(fd: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
