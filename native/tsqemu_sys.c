@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -577,6 +578,30 @@ static napi_value Dup(napi_env env, napi_callback_info info) {
   return result(env, fcntl(fd, F_DUPFD_CLOEXEC, 3));
 }
 
+/* procIds(op, a, b): process groups and sessions, which are the host's (guest pids are host
+ * pids): 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
+static napi_value ProcIds(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, op); INT(1, a); INT(2, b);
+  switch (op) {
+    case 0: return result(env, getpgid(a));
+    case 1: return result(env, setpgid(a, b));
+    case 2: return result(env, getsid(a));
+    case 3: return result(env, setsid());
+    default: return num(env, -EINVAL);
+  }
+}
+
+/* mknodat(dirfd, path, mode, dev): FIFOs, sockets, regular files (devices need privileges). */
+static napi_value Mknodat(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, dirfd); INT(2, mode);
+  double dev;
+  char path[4096];
+  size_t pl;
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &pl) != napi_ok || get_double(env, argv[3], &dev)) { bad_arg(env, "bad arguments"); return NULL; }
+  if (pl >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  return result(env, mknodat(dirfd, path, (mode_t)mode, (dev_t)dev));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -704,7 +729,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -40,6 +40,8 @@ const PROGRAMS = [
   { name: 'dirpos', libs: ['-pthread'], workdir: true, needsSys: true },
   // A dup()ed descriptor joins the epoll set of its original.
   { name: 'epolldup', needsSys: true },
+  // Real process groups and sessions, close_range, mknodat (FIFO).
+  { name: 'pgrp', workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -135,6 +135,9 @@ export interface HostSys {
   splice(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   copyFileRange(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   sendfile(fdOut: number, fdIn: number, off: BigInt64Array | null, count: number): number;
+  /** Process groups and sessions: op 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
+  procIds(op: number, a: number, b: number): number;
+  mknodat(dirfd: number, path: string, mode: number, dev: number): number;
   /** A second host descriptor for the same open file (close-on-exec). */
   dup(fd: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */

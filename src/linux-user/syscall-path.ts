@@ -8,6 +8,7 @@ import type { HostStat } from './host.js';
 import { KernelWord } from './layout.js';
 import { S_IFDIR, S_IFMT } from './syscall-file.js';
 import { guestFdDir, guestFds, memFile } from './proc.js';
+import { check } from './blocking.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_CREAT = 0o100, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000;
@@ -232,7 +233,15 @@ function fchownat(ts: TaskState, dirfd: number, pathname: bigint, uid: number, g
   return 0;
 }
 
+function mknodat(ts: TaskState, dirfd: number, pathname: bigint, mode: number, dev: bigint): number {
+  if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
+  const m = (mode & S_IFMT_N) | (mode & ~ts.mm.kw[KernelWord.UMASK] & 0o7777);
+  return check(ts.sys.mknodat(AT_FDCWD, path(ts, dirfd, pathname), m, Number(dev)));
+}
+const S_IFMT_N = 0o170000;
+
 export const PATH_SYSCALLS: SyscallTable = [
+  [NR.mknodat, (ts, a) => mknodat(ts, int(a[0]), a[1], uint(a[2]), a[3])],
   [NR.openat, (ts, a) => openat(ts, int(a[0]), a[1], int(a[2]), uint(a[3]))],
   [NR.newfstatat, (ts, a) => { ts.mm.write(ptr(a[2]), encodeStat(statAt(ts, int(a[0]), a[1], int(a[3])))); return 0; }],
   [NR.fstat, (ts, a) => { ts.mm.write(ptr(a[1]), encodeStat(ts.fs.fstat(ts.fdt.host(int(a[0]))))); return 0; }],
