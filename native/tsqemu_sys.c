@@ -24,6 +24,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/xattr.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -602,6 +604,40 @@ static napi_value Mknodat(napi_env env, napi_callback_info info) {
   return result(env, mknodat(dirfd, path, (mode_t)mode, (dev_t)dev));
 }
 
+/* xattr(op, how, fd, path, name, buf, flags): op 0 get, 1 set, 2 list, 3 remove; how 0 path
+ * (following links), 1 path (not following), 2 fd. buf may be null (size queries). */
+static napi_value Xattr(napi_env env, napi_callback_info info) {
+  ARGS(7); INT(0, op); INT(1, how); INT(2, fd); BUF(5, b, 1); INT(6, flags);
+  char path[4096] = "", name[256] = "";
+  size_t l;
+  napi_valuetype t;
+  if (how != 2 && (napi_get_value_string_utf8(env, argv[3], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1)) return num(env, -ENAMETOOLONG);
+  if (op != 2) {
+    if (napi_typeof(env, argv[4], &t) != napi_ok || t != napi_string) { bad_arg(env, "name expected"); return NULL; }
+    if (napi_get_value_string_utf8(env, argv[4], name, sizeof name, &l) != napi_ok || l >= sizeof name - 1) return num(env, -ERANGE);
+  }
+  long r;
+  switch (op) {
+    case 0: r = how == 2 ? fgetxattr(fd, name, b.p, b.len) : how == 1 ? lgetxattr(path, name, b.p, b.len) : getxattr(path, name, b.p, b.len); break;
+    case 1: r = how == 2 ? fsetxattr(fd, name, b.p, b.len, flags) : how == 1 ? lsetxattr(path, name, b.p, b.len, flags) : setxattr(path, name, b.p, b.len, flags); break;
+    case 2: r = how == 2 ? flistxattr(fd, b.p, b.len) : how == 1 ? llistxattr(path, b.p, b.len) : listxattr(path, b.p, b.len); break;
+    case 3: r = how == 2 ? fremovexattr(fd, name) : how == 1 ? lremovexattr(path, name) : removexattr(path, name); break;
+    default: return num(env, -EINVAL);
+  }
+  return result(env, r);
+}
+
+/* inotify(op, a, path, mask): op 0 init1(flags a), 1 add_watch(fd a, path, mask), 2 rm_watch(fd a, wd mask). */
+static napi_value Inotify(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, op); INT(1, a); INT(3, mask);
+  if (op == 0) return result(env, inotify_init1(a));
+  if (op == 2) return result(env, inotify_rm_watch(a, mask));
+  char path[4096];
+  size_t l;
+  if (napi_get_value_string_utf8(env, argv[2], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  return result(env, inotify_add_watch(a, path, (uint32_t)mask));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -729,7 +765,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -42,6 +42,8 @@ const PROGRAMS = [
   { name: 'epolldup', needsSys: true },
   // Real process groups and sessions, close_range, mknodat (FIFO).
   { name: 'pgrp', workdir: true, needsSys: true },
+  // The *xattr calls and inotify (create/modify events, poll, non-blocking read).
+  { name: 'xattr-inotify', workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];
