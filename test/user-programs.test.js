@@ -44,6 +44,8 @@ const PROGRAMS = [
   { name: 'pgrp', workdir: true, needsSys: true },
   // The *xattr calls and inotify (create/modify events, poll, non-blocking read).
   { name: 'xattr-inotify', workdir: true, needsSys: true },
+  // sendmmsg/recvmmsg (unix datagrams, UDP on 127.0.0.1).
+  { name: 'mmsg', needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];
