@@ -24,11 +24,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/xattr.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -590,6 +593,70 @@ static napi_value Sendfile(napi_env env, napi_callback_info info) {
   return result(env, (long)sendfile(out, in, (off_t *)off, (size_t)count));
 }
 
+/* dup(fd): a second host descriptor (close-on-exec, from 3 up) for the same open file. */
+static napi_value Dup(napi_env env, napi_callback_info info) {
+  ARGS(1); INT(0, fd);
+  return result(env, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+}
+
+/* procIds(op, a, b): process groups and sessions, which are the host's (guest pids are host
+ * pids): 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
+static napi_value ProcIds(napi_env env, napi_callback_info info) {
+  ARGS(3); INT(0, op); INT(1, a); INT(2, b);
+  switch (op) {
+    case 0: return result(env, getpgid(a));
+    case 1: return result(env, setpgid(a, b));
+    case 2: return result(env, getsid(a));
+    case 3: return result(env, setsid());
+    default: return num(env, -EINVAL);
+  }
+}
+
+/* mknodat(dirfd, path, mode, dev): FIFOs, sockets, regular files (devices need privileges). */
+static napi_value Mknodat(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, dirfd); INT(2, mode);
+  double dev;
+  char path[4096];
+  size_t pl;
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &pl) != napi_ok || get_double(env, argv[3], &dev)) { bad_arg(env, "bad arguments"); return NULL; }
+  if (pl >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  return result(env, mknodat(dirfd, path, (mode_t)mode, (dev_t)dev));
+}
+
+/* xattr(op, how, fd, path, name, buf, flags): op 0 get, 1 set, 2 list, 3 remove; how 0 path
+ * (following links), 1 path (not following), 2 fd. buf may be null (size queries). */
+static napi_value Xattr(napi_env env, napi_callback_info info) {
+  ARGS(7); INT(0, op); INT(1, how); INT(2, fd); BUF(5, b, 1); INT(6, flags);
+  char path[4096] = "", name[256] = "";
+  size_t l;
+  napi_valuetype t;
+  if (how != 2 && (napi_get_value_string_utf8(env, argv[3], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1)) return num(env, -ENAMETOOLONG);
+  if (op != 2) {
+    if (napi_typeof(env, argv[4], &t) != napi_ok || t != napi_string) { bad_arg(env, "name expected"); return NULL; }
+    if (napi_get_value_string_utf8(env, argv[4], name, sizeof name, &l) != napi_ok || l >= sizeof name - 1) return num(env, -ERANGE);
+  }
+  long r;
+  switch (op) {
+    case 0: r = how == 2 ? fgetxattr(fd, name, b.p, b.len) : how == 1 ? lgetxattr(path, name, b.p, b.len) : getxattr(path, name, b.p, b.len); break;
+    case 1: r = how == 2 ? fsetxattr(fd, name, b.p, b.len, flags) : how == 1 ? lsetxattr(path, name, b.p, b.len, flags) : setxattr(path, name, b.p, b.len, flags); break;
+    case 2: r = how == 2 ? flistxattr(fd, b.p, b.len) : how == 1 ? llistxattr(path, b.p, b.len) : listxattr(path, b.p, b.len); break;
+    case 3: r = how == 2 ? fremovexattr(fd, name) : how == 1 ? lremovexattr(path, name) : removexattr(path, name); break;
+    default: return num(env, -EINVAL);
+  }
+  return result(env, r);
+}
+
+/* inotify(op, a, path, mask): op 0 init1(flags a), 1 add_watch(fd a, path, mask), 2 rm_watch(fd a, wd mask). */
+static napi_value Inotify(napi_env env, napi_callback_info info) {
+  ARGS(4); INT(0, op); INT(1, a); INT(3, mask);
+  if (op == 0) return result(env, inotify_init1(a));
+  if (op == 2) return result(env, inotify_rm_watch(a, mask));
+  char path[4096];
+  size_t l;
+  if (napi_get_value_string_utf8(env, argv[2], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  return result(env, inotify_add_watch(a, path, (uint32_t)mask));
+}
+
 /* prlimit(resource, new, old): this process's limits; new and old are BigUint64Array(2) or null. */
 static napi_value Prlimit(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, res); BUF(1, nb, 1); BUF(2, ob, 1);
@@ -717,7 +784,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

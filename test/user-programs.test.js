@@ -36,6 +36,16 @@ const PROGRAMS = [
   { name: 'waitnowait' },
   // sigqueue's value, sigtimedwait/sigwaitinfo, setitimer/getitimer, alarm.
   { name: 'sigtimers' },
+  // The directory read position is the open file description's (threads, dup, fork, rewind).
+  { name: 'dirpos', libs: ['-pthread'], workdir: true, needsSys: true },
+  // A dup()ed descriptor joins the epoll set of its original.
+  { name: 'epolldup', needsSys: true },
+  // Real process groups and sessions, close_range, mknodat (FIFO).
+  { name: 'pgrp', workdir: true, needsSys: true },
+  // The *xattr calls and inotify (create/modify events, poll, non-blocking read).
+  { name: 'xattr-inotify', workdir: true, needsSys: true },
+  // sendmmsg/recvmmsg (unix datagrams, UDP on 127.0.0.1).
+  { name: 'mmsg', needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -96,6 +96,13 @@ export class FdTable {
     try { this.closeHost(h); } catch { /* already gone */ }
   }
 
+  /** Does another guest fd than `fd` name the same host fd? */
+  hasTwin(fd: number): boolean {
+    const h = this.host(fd) + 1;
+    for (let g = 0, n = this.high(); g < n; g++) if (g !== fd && Atomics.load(this.hostOf, g) === h) return true;
+    return false;
+  }
+
   cloexec(fd: number): boolean { this.host(fd); return (this.flags[fd] & FdFlag.CLOEXEC) !== 0; }
   setCloexec(fd: number, on: boolean): void {
     this.host(fd);

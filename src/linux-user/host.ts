@@ -135,6 +135,15 @@ export interface HostSys {
   splice(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   copyFileRange(fdIn: number, offIn: BigInt64Array | null, fdOut: number, offOut: BigInt64Array | null, len: number, flags: number): number;
   sendfile(fdOut: number, fdIn: number, off: BigInt64Array | null, count: number): number;
+  /** Process groups and sessions: op 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
+  procIds(op: number, a: number, b: number): number;
+  mknodat(dirfd: number, path: string, mode: number, dev: number): number;
+  /** Extended attributes: op 0 get, 1 set, 2 list, 3 remove; how 0 path, 1 lpath, 2 fd. */
+  xattr(op: number, how: number, fd: number, path: string | null, name: string | null, buf: Uint8Array | null, flags: number): number;
+  /** op 0 inotify_init1(a), 1 inotify_add_watch(a, path, mask), 2 inotify_rm_watch(a, mask). */
+  inotify(op: number, a: number, path: string | null, mask: number): number;
+  /** A second host descriptor for the same open file (close-on-exec). */
+  dup(fd: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */

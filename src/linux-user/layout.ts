@@ -87,6 +87,8 @@ export const enum KernelWord {
   FD_LIMIT = 26, FD_HIGH = 27,
   /** Interval timers (signal-wait.ts): 3 x Float64 [deadline, interval] = words 28..39. */
   ITIMERS = 28,
+  /** The last child state change (SIGCHLD's siginfo): pid, si_code, si_status. */
+  CHLD_PID = 40, CHLD_CODE = 41, CHLD_STATUS = 42,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

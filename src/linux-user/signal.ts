@@ -97,6 +97,16 @@ function dequeue(ts: TaskState): number {
   } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
 }
 
+/** The siginfo of a signal raised without one: SIGCHLD tells the last child's change (the
+ * supervisor notes it in the kernel words), others look sent by ourselves (SI_USER). */
+function defaultInfo(ts: TaskState, sig: number): SigInfo {
+  const kw = ts.mm.kw;
+  if (sig === TARGET_SIGCHLD && kw[KernelWord.CHLD_PID] !== 0) {
+    return { signo: sig, code: kw[KernelWord.CHLD_CODE], pid: kw[KernelWord.CHLD_PID], uid: ts.proc.uid, status: kw[KernelWord.CHLD_STATUS] };
+  }
+  return { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+}
+
 /** Take the lowest pending signal of `set` (blocked or not) off the thread's or the process's
  * pending set, with its info (rt_sigtimedwait, signalfd-like consumers); null when none. */
 export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
@@ -113,7 +123,7 @@ export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
     }
   } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
   if (sig === 0) return null;
-  const info = pendingInfo.get(sig) ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+  const info = pendingInfo.get(sig) ?? defaultInfo(ts, sig);
   pendingInfo.delete(sig);
   return info;
 }
@@ -121,7 +131,7 @@ export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
 /** Deliver every deliverable signal: default actions end the process; handlers get a frame. */
 export function processPendingSignals(ts: TaskState): void {
   for (let sig = dequeue(ts); sig !== 0; sig = dequeue(ts)) {
-    const info = pendingInfo.get(sig) ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+    const info = pendingInfo.get(sig) ?? defaultInfo(ts, sig);
     pendingInfo.delete(sig);
     const act = getAction(ts.mm, sig);
     const ignored = act.handler === SIG_IGN || (act.handler === SIG_DFL && DEFAULT_IGNORE.has(sig));

@@ -95,7 +95,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
   // Interval timers are not inherited by a child (they are across execve).
-  new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, 12).fill(0);
+  new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
   // The parent's host-shared file pages arrived as private copies.
   for (let p = 0; p < GUEST_PAGES; p++) mm.pages[p] &= ~PageFlag.SHARED;

@@ -105,7 +105,8 @@ function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
   const h = ts.fdt.host(fd);
   const st = ts.fs.fstat(h);
   const type = st.mode & S_IFMT;
-  if (ts.sys && type !== S_IFDIR) return check(ts.sys.lseek(h, off, whence)); // the real offset, shared
+  // The real offset, shared (for a directory: the entry index getdents64 keeps there).
+  if (ts.sys) return check(ts.sys.lseek(h, off, whence));
   if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFBLK) throw new SyscallError(Errno.ESPIPE);
   const cur = ts.fdt.offset(h) ?? fdinfo(ts, h).pos;
   let n: number;
@@ -120,6 +121,19 @@ function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
   if (type === S_IFDIR) ts.dirStreams.delete(h);
   ts.fdt.setOffset(h, n);
   return n;
+}
+
+/** close_range(first, last, flags): close, or mark close-on-exec (CLOSE_RANGE_CLOEXEC), every
+ * open guest fd in [first, last]; UNSHARE is a no-op (one table per process). */
+function closeRange(ts: TaskState, first: number, last: number, flags: number): number {
+  const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+  if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last) throw new SyscallError(Errno.EINVAL);
+  for (let g = first, end = Math.min(last, ts.fdt.high() - 1); g <= end; g++) {
+    if (!ts.fdt.isOpen(g)) continue;
+    if (flags & CLOSE_RANGE_CLOEXEC) ts.fdt.setCloexec(g, true);
+    else ts.fdt.close(g);
+  }
+  return 0;
 }
 
 function dup3(ts: TaskState, oldfd: number, newfd: number, flags: number): number {
@@ -254,6 +268,7 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.pipe2, (ts, a) => pipe2(ts, ptr(a[0]), int(a[1]))],
   [NR.fcntl, (ts, a) => fcntl(ts, int(a[0]), int(a[1]), a[2])],
   [NR.ioctl, (ts, a) => ioctl(ts, int(a[0]), uint(a[1]), ptr(a[2]))],
+  [NR.close_range, (ts, a) => closeRange(ts, uint(a[0]), uint(a[1]), uint(a[2]))],
   [NR.flock, (ts, a) => flock(ts, ts.fdt.host(int(a[0])), int(a[1]))],
   [NR.fsync, (ts, a) => { ts.fs.fsync(ts.fdt.host(int(a[0]))); return 0; }],
   [NR.fdatasync, (ts, a) => { ts.fs.fdatasync(ts.fdt.host(int(a[0]))); return 0; }],

@@ -8,6 +8,7 @@ import type { HostStat } from './host.js';
 import { KernelWord } from './layout.js';
 import { S_IFDIR, S_IFMT } from './syscall-file.js';
 import { guestFdDir, guestFds, memFile } from './proc.js';
+import { check } from './blocking.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_CREAT = 0o100, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000;
@@ -97,6 +98,15 @@ const DT_NAMES_DOT = 4; // DT_DIR for "." and ".."
 function getdents64(ts: TaskState, fd: number, buf: number, count: number): number {
   const h = ts.fdt.host(fd);
   let stream = ts.dirStreams.get(h);
+  // With the addon the read position is the host descriptor's offset (an entry index), so it
+  // belongs to the open file description: shared by dup()s, threads and forked children, reset
+  // by lseek (rewinddir re-reads the directory), as on Linux.
+  const sys = ts.sys;
+  const hostPos = sys ? sys.lseek(h, 0, 1 /* SEEK_CUR */) : -1;
+  if (stream && hostPos >= 0) {
+    if (hostPos === 0) stream = undefined;
+    else stream.pos = hostPos;
+  }
   if (!stream) {
     const dir = `/proc/self/fd/${h}`;
     if ((ts.fs.fstat(h).mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
@@ -119,7 +129,7 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
       r.set(name, 19);
       return r;
     });
-    stream = { entries, pos: 0 };
+    stream = { entries, pos: Math.max(0, hostPos) };
     ts.dirStreams.set(h, stream);
   }
   let used = 0;
@@ -133,6 +143,7 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
     used += r.length;
     stream.pos++;
   }
+  if (sys && hostPos >= 0) sys.lseek(h, stream.pos, 0 /* SEEK_SET */);
   return used;
 }
 
@@ -222,7 +233,15 @@ function fchownat(ts: TaskState, dirfd: number, pathname: bigint, uid: number, g
   return 0;
 }
 
+function mknodat(ts: TaskState, dirfd: number, pathname: bigint, mode: number, dev: bigint): number {
+  if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
+  const m = (mode & S_IFMT_N) | (mode & ~ts.mm.kw[KernelWord.UMASK] & 0o7777);
+  return check(ts.sys.mknodat(AT_FDCWD, path(ts, dirfd, pathname), m, Number(dev)));
+}
+const S_IFMT_N = 0o170000;
+
 export const PATH_SYSCALLS: SyscallTable = [
+  [NR.mknodat, (ts, a) => mknodat(ts, int(a[0]), a[1], uint(a[2]), a[3])],
   [NR.openat, (ts, a) => openat(ts, int(a[0]), a[1], int(a[2]), uint(a[3]))],
   [NR.newfstatat, (ts, a) => { ts.mm.write(ptr(a[2]), encodeStat(statAt(ts, int(a[0]), a[1], int(a[3])))); return 0; }],
   [NR.fstat, (ts, a) => { ts.mm.write(ptr(a[1]), encodeStat(ts.fs.fstat(ts.fdt.host(int(a[0]))))); return 0; }],

@@ -10,7 +10,7 @@ import type { TaskState } from './qemu.js';
 import type { HostSys } from './host.js';
 import { returnInterrupted, swapMask, waitForSignal } from './signal.js';
 import {
-  check, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
+  check, guestNonblock, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM,
   setTimespecMs, timespecMs, waitSliced,
 } from './blocking.js';
 
@@ -157,12 +157,22 @@ function epollCreate(ts: TaskState, flags: number): number {
 }
 
 function epollCtl(ts: TaskState, epfd: number, op: number, fd: number, evp: number): number {
-  const EPOLL_CTL_DEL = 2;
+  const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
   const hep = ts.fdt.host(epfd), h = ts.fdt.host(fd);
   if (!ts.sys) return 0;
   const events = op === EPOLL_CTL_DEL ? 0 : ts.mm.u32(evp);
   const data = op === EPOLL_CTL_DEL ? 0n : ts.mm.u64(evp + 8);
-  return check(ts.sys.epollCtl(hep, op, h, events, data));
+  const r = ts.sys.epollCtl(hep, op, h, events, data);
+  if (r === -Errno.EEXIST && op === EPOLL_CTL_ADD && ts.fdt.hasTwin(fd)) {
+    // A dup()ed guest fd shares its twin's host fd, which the set may already hold: Linux tells
+    // them apart (by fd number), so give this one a host descriptor of its own and add that.
+    const h2 = check(ts.sys.dup(h));
+    const nb = guestNonblock(ts, h);
+    ts.fdt.installAt(h2, fd, ts.fdt.cloexec(fd));
+    ts.fdt.setNonblock(h2, nb);
+    return check(ts.sys.epollCtl(hep, op, h2, events, data));
+  }
+  return check(r);
 }
 
 function epollWait(ts: TaskState, epfd: number, events: number, max: number, ms: number, maskp: number, size: number): number | typeof KEEP_REGS {

@@ -5,6 +5,7 @@ import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
 import { MAX_FDS } from './layout.js';
+import { check } from './blocking.js';
 import { COMM_LEN, getComm, setComm } from './proc-comm.js';
 
 /** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
@@ -167,10 +168,11 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.getgroups, (ts, a) => { if (int(a[0]) > 0) ts.mm.setU32(ptr(a[1]), ts.proc.gid); return 1; }],
   [NR.setuid, (ts, a) => { if (int(a[0]) !== ts.proc.uid) throw new SyscallError(Errno.EPERM); return 0; }],
   [NR.setgid, (ts, a) => { if (int(a[0]) !== ts.proc.gid) throw new SyscallError(Errno.EPERM); return 0; }],
-  [NR.setsid, id((ts) => ts.proc.pid)],
-  [NR.getsid, id((ts) => ts.proc.pid)],
-  [NR.getpgid, id((ts) => ts.proc.pid)],
-  [NR.setpgid, () => 0],
+  // The host's process groups and sessions (guest pids are host pids); without the addon: the pid.
+  [NR.setsid, (ts) => ts.sys ? check(ts.sys.procIds(3, 0, 0)) : ts.proc.pid],
+  [NR.getsid, (ts, a) => ts.sys ? check(ts.sys.procIds(2, int(a[0]), 0)) : ts.proc.pid],
+  [NR.getpgid, (ts, a) => ts.sys ? check(ts.sys.procIds(0, int(a[0]), 0)) : ts.proc.pid],
+  [NR.setpgid, (ts, a) => ts.sys ? check(ts.sys.procIds(1, int(a[0]), int(a[1]))) : 0],
   [NR.uname, (ts, a) => uname(ts, ptr(a[0]))],
   [NR.sysinfo, (ts, a) => sysinfo(ts, ptr(a[0]))],
   [NR.prlimit64, (ts, a) => prlimit(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],

@@ -210,6 +210,29 @@ function recvmsg(ts: TaskState, fd: number, msgp: number, flags: number): number
   return n;
 }
 
+const MMSGHDR = 64, MSG_WAITFORONE = 0x10000, UIO_MAXIOV = 1024;
+
+/** sendmmsg/recvmmsg: one sendmsg/recvmsg per struct mmsghdr (msghdr + msg_len), as many as go;
+ * an error after the first message ends the batch with the count so far, as on Linux.
+ * recvmmsg's timeout is not implemented (MSG_WAITFORONE is). */
+function mmsg(ts: TaskState, fd: number, vec: number, vlen: number, flags: number, recv: boolean): number {
+  let done = 0;
+  let f = flags & ~MSG_WAITFORONE;
+  for (; done < Math.min(vlen, UIO_MAXIOV); done++) {
+    const at = vec + done * MMSGHDR;
+    let n: number;
+    try {
+      n = recv ? recvmsg(ts, fd, at, f) : sendmsg(ts, fd, at, f);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    ts.mm.setU32(at + 56, n);
+    if (recv && flags & MSG_WAITFORONE) f |= MSG_DONTWAIT;
+  }
+  return done;
+}
+
 function getsockopt(ts: TaskState, fd: number, level: number, name: number, val: number, lenp: number): number {
   const s = sys(ts);
   const room = ts.mm.i32at(lenp);
@@ -241,6 +264,8 @@ export const SOCKET_SYSCALLS: SyscallTable = [
   [NR.sendto, (ts, a) => sendto(ts, int(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]), int(a[5]))],
   [NR.recvfrom, (ts, a) => recvfrom(ts, int(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]), ptr(a[5]))],
   [NR.sendmsg, (ts, a) => sendmsg(ts, int(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.sendmmsg, (ts, a) => mmsg(ts, int(a[0]), ptr(a[1]), uint(a[2]), int(a[3]), false)],
+  [NR.recvmmsg, (ts, a) => mmsg(ts, int(a[0]), ptr(a[1]), uint(a[2]), int(a[3]), true)],
   [NR.recvmsg, (ts, a) => recvmsg(ts, int(a[0]), ptr(a[1]), int(a[2]))],
   [NR.shutdown, (ts, a) => check(sys(ts).shutdown(ts.fdt.host(int(a[0])), int(a[1])))],
   [NR.getsockopt, (ts, a) => getsockopt(ts, int(a[0]), int(a[1]), int(a[2]), ptr(a[3]), ptr(a[4]))],

@@ -6,7 +6,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static volatile int chld_pid, chld_code, chld_status;
+
+static void on_chld(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)uc;
+  chld_pid = si->si_pid;
+  chld_code = si->si_code;
+  chld_status = si->si_status;
+}
+
 int main(void) {
+  /* SIGCHLD says which child and how it ended. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_chld;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGCHLD, &sa, NULL);
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  pid_t c = fork();
+  if (c == 0) _exit(5);
+  while (chld_pid == 0) sigsuspend(&old);
+  printf("SIGCHLD: si_pid ok %d, si_code CLD_EXITED %d, si_status %d\n", chld_pid == c, chld_code == CLD_EXITED, chld_status);
+  waitpid(c, NULL, 0);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  signal(SIGCHLD, SIG_DFL);
+
   pid_t pid = fork();
   if (pid == 0) _exit(3);
   siginfo_t si;

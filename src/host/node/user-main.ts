@@ -191,6 +191,10 @@ class Supervisor {
       const sig = signal ? SIGNAL_NAMES[signal] ?? 9 : 0;
       this.zombies.push([pid, sig ? sig : (code ?? 0) << 8]);
       this.children.delete(pid);
+      const kw = this.mm.kw; // SIGCHLD's siginfo: CLD_KILLED or CLD_EXITED
+      kw[KernelWord.CHLD_PID] = pid;
+      kw[KernelWord.CHLD_CODE] = sig ? 2 : 1;
+      kw[KernelWord.CHLD_STATUS] = sig ? sig : code ?? 0;
       raiseProcessSignal(this.mm, 17);
       this.pokeThreads();
       this.serveWaits(false);
