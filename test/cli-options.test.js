@@ -179,6 +179,19 @@ test('-m 4094M (the most one wasm32 memory holds): the guest sees it, RSS grows 
   } finally { c.kill(); }
 });
 
+test('-chardev file and ringbuf carry the serial; a bad path is refused in QEMU\'s words', { timeout: 200_000 }, () => {
+  const out = path.join(dir, 'serial.txt');
+  const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-M', 'virt', '-display', 'none', '-chardev', `file,id=c0,path=${out}`,
+    '-serial', 'chardev:c0', '-monitor', 'none', '-append', 'console=ttyS0 guest.poweroff'], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(fs.readFileSync(out, 'utf8'), /tsqemu-guest: boot complete/);
+  const bad = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-display', 'none', '-chardev', 'file,id=c0,path=/nonexistent/x', '-serial', 'chardev:c0'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, "tsqemu-system-riscv64: -chardev file,id=c0,path=/nonexistent/x: Could not open '/nonexistent/x': No such file or directory\n");
+  assert.equal(ours(['-chardev', 'ringbuf,id=r0,size=1024', '-serial', 'chardev:r0']), 'ok');
+  assert.match(ours(['-chardev', 'ringbuf,id=r0,size=1000']), /power of two/);
+});
+
 // ---- fuzz ---------------------------------------------------------------------------------------
 
 /** mulberry32: a fixed-seed generator, so a failure repeats. */

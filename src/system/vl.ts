@@ -109,6 +109,8 @@ Standard options:
 -monitor dev    stdio | none | chardev:id | unix:... | tcp:...
 -chardev socket,id=id,path=path|host=host,port=port[,server=on|off][,wait=on|off]
 -chardev null,id=id
+-chardev file,id=id,path=path[,append=on]
+-chardev ringbuf,id=id[,size=n]
 -mon [chardev=]id[,mode=readline]
 -display none   no display
 -no-reboot      exit instead of rebooting
