@@ -166,6 +166,32 @@ test('effects in the guest: -rtc base= date, -m size, -snapshot given before and
   fs.writeFileSync(img, before);
 });
 
+test('-m 4094M (the most one wasm32 memory holds): the guest sees it, RSS grows only with what it touches', { timeout: 200_000 }, async () => {
+  const c = new Console(['-M', 'virt', '-m', '4094M', '-nographic']);
+  try {
+    await c.expect(/tsqemu-guest: boot complete/, 150_000);
+    const kib = Number(await c.sh("awk '/MemTotal/ {print $2}' /proc/meminfo"));
+    assert.ok(kib > 3900 * 1024, `MemTotal ${kib} kB`);
+    // Touch 64 MiB and read it back (the allocator hands out pages from the top of RAM first).
+    assert.match(await c.sh('dd if=/dev/zero of=/t bs=1M count=64 2>/dev/null; wc -c </t; rm /t'), /(^|\n)67108864$/);
+    const rss = Number(fs.readFileSync(`/proc/${c.p.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
+    assert.ok(rss < 1024 * 2 ** 20, `RSS ${rss >> 20} MiB`);
+  } finally { c.kill(); }
+});
+
+test('-chardev file and ringbuf carry the serial; a bad path is refused in QEMU\'s words', { timeout: 200_000 }, () => {
+  const out = path.join(dir, 'serial.txt');
+  const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-M', 'virt', '-display', 'none', '-chardev', `file,id=c0,path=${out}`,
+    '-serial', 'chardev:c0', '-monitor', 'none', '-append', 'console=ttyS0 guest.poweroff'], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(fs.readFileSync(out, 'utf8'), /tsqemu-guest: boot complete/);
+  const bad = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-display', 'none', '-chardev', 'file,id=c0,path=/nonexistent/x', '-serial', 'chardev:c0'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, "tsqemu-system-riscv64: -chardev file,id=c0,path=/nonexistent/x: Could not open '/nonexistent/x': No such file or directory\n");
+  assert.equal(ours(['-chardev', 'ringbuf,id=r0,size=1024', '-serial', 'chardev:r0']), 'ok');
+  assert.match(ours(['-chardev', 'ringbuf,id=r0,size=1000']), /power of two/);
+});
+
 // ---- fuzz ---------------------------------------------------------------------------------------
 
 /** mulberry32: a fixed-seed generator, so a failure repeats. */

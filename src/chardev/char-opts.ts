@@ -18,8 +18,12 @@ export interface ChardevSocketSpec {
 }
 
 export interface ChardevNullSpec { backend: 'null'; id: string }
+/** -chardev file,id=ID,path=P[,append=on]: output to a host file. */
+export interface ChardevFileSpec { backend: 'file'; id: string; path: string; append: boolean }
+/** -chardev ringbuf,id=ID[,size=N]: output kept in memory. */
+export interface ChardevRingbufSpec { backend: 'ringbuf'; id: string; size: number }
 
-export type ChardevBackendSpec = ChardevSocketSpec | ChardevNullSpec;
+export type ChardevBackendSpec = ChardevSocketSpec | ChardevNullSpec | ChardevFileSpec | ChardevRingbufSpec;
 
 /** A chardev and the option that made it (errors name it: "-serial unix:...: ..."). */
 export type ChardevSpec = ChardevBackendSpec & { opt: string; text: string };
@@ -70,12 +74,25 @@ export function parseChardev(text: string): ChardevSpec {
   const o = parseQemuOpts(text, 'backend');
   const backend = o.get('backend') ?? '';
   const id = o.get('id');
-  if (backend === 'help') throw new QemuError('Available chardev backend types:\n  null\n  socket');
+  if (backend === 'help') throw new QemuError('Available chardev backend types:\n  file\n  null\n  ringbuf\n  socket');
   const known = backend === 'socket' || backend === 'null' || OTHER_BACKENDS.includes(backend);
   if (!known) throw new QemuError(`'${backend}' is not a valid char driver name`);
   if (id === undefined) throw new QemuError('chardev: no id specified');
   const spec = { opt: '-chardev', text };
   if (backend === 'null') { checkKeys(o, ['backend', 'id', 'logfile', 'logappend']); return { ...spec, backend: 'null', id }; }
+  if (backend === 'file') {
+    checkKeys(o, ['backend', 'id', 'path', 'append', 'logfile', 'logappend', 'mux']);
+    const path = o.get('path');
+    if (path === undefined) throw new QemuError('chardev: file: no filename given');
+    return { ...spec, backend: 'file', id, path, append: bool(o, 'append', false) };
+  }
+  if (backend === 'ringbuf' || backend === 'memory') {
+    checkKeys(o, ['backend', 'id', 'size', 'logfile', 'logappend', 'mux']);
+    const sz = o.get('size') ?? '65536';
+    const size = /^[0-9]+$/.test(sz) ? Number(sz) : NaN;
+    if (!(size > 0 && size <= 2 ** 30 && (size & (size - 1)) === 0)) throw new QemuError('size of ringbuf chardev must be power of two');
+    return { ...spec, backend: 'ringbuf', id, size };
+  }
   if (backend !== 'socket') throw new QemuError(`chardev backend '${backend}' is not supported by tsqemu`);
   return { ...spec, ...parseSocket(o, id) };
 }

@@ -5,6 +5,10 @@ import { QemuError, optError } from '../qemu/error.js';
 import { PROG, type SystemConfig } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
 import { NullChardev } from '../chardev/char-null.js';
+import { FileChardev } from '../chardev/char-file.js';
+import { RingbufChardev } from '../chardev/char-ringbuf.js';
+import { NodeOutputFile } from '../host/node/terminal.js';
+import { strerror } from '../host/node/strerror.js';
 import { mainFdMonitor, fdMonStats } from '../host/node/fdmon.js';
 import { openSocketChardev } from '../host/node/char-socket.js';
 
@@ -13,6 +17,15 @@ export async function openChardevs(cfg: SystemConfig): Promise<Map<string, Chard
   const map = new Map<string, Chardev>();
   for (const spec of cfg.chardevs) {
     if (spec.backend === 'null') { map.set(spec.id, new NullChardev(spec.id)); continue; }
+    if (spec.backend === 'ringbuf') { map.set(spec.id, new RingbufChardev(spec.id, spec.size)); continue; }
+    if (spec.backend === 'file') {
+      try {
+        map.set(spec.id, new FileChardev(spec.id, new NodeOutputFile(spec.path, spec.append)));
+      } catch (e) {
+        throw optError(spec.opt, spec.text, `Could not open '${spec.path}': ${strerror(e)}`);
+      }
+      continue;
+    }
     try {
       const chr = await openSocketChardev(spec, mainFdMonitor());
       map.set(spec.id, chr);

@@ -91,18 +91,25 @@ export const HELP_TEXT = `usage: ${PROG} [options] [disk_image]
 Standard options:
 -h or -help     display this help and exit
 -version        display version information and exit
--machine [type=]virt[,dumpdtb=file]
+-machine [type=]virt[,accel=tcg][,dumpdtb=file][,kernel=,initrd=,append=,dtb=]
+                (-machine help, -machine virt,help: the list)
 -M              as -machine
--cpu rv64       the RISC-V CPU (only rv64 is modelled)
--smp [cpus=]n   set the number of harts (1-${512})
--m [size=]megs[M|G]  set the RAM size (default 128M)
+-cpu rv64[,prop=on...]  the RISC-V CPU (rv64imafdc_zicsr_zifencei_zihintpause; -cpu help)
+-accel tcg[,thread=single][,tb-size=n][,one-insn-per-tb=on]  (-accel help)
+-smp [cpus=]n[,maxcpus=n][,sockets=n][,cores=n][,threads=n]
+                set the number of harts (1-512) and their topology
+-m [size=]megs[M|G][,slots=n,maxmem=size]  set the RAM size (default 128M, at most 4094M)
 -bios file|none|default  firmware (default: OpenSBI fw_dynamic)
 -kernel bzImage  use 'bzImage' as kernel image (ELF or raw Image)
 -append cmdline  use 'cmdline' as kernel command line
 -initrd file    use 'file' as initial ram disk
 -dtb file       use 'file' as device tree image
+                Without -kernel, -bios, -initrd, -drive and -blockdev the built-in guest boots.
 -drive [file=file][,if=virtio|none][,format=raw|qcow2|luks][,id=name][,readonly=on|off]
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
+       [,aio=threads|native|io_uring][,discard=][,detect-zeroes=][,file.locking=on|off|auto]
+-blockdev driver=...,node-name=...[,...]  or a JSON object: a block node (-device drive=node)
+-snapshot       write to temporary files instead of disk image files
 -device virtio-blk-device,drive=id[,serial=s]
 -device virtio-rng-device
 -device driver[,prop[=value][,...]]  a registered device (use '-device help' for a list)
@@ -121,12 +128,20 @@ Standard options:
 -fsdev local,id=id,path=path,security_model=mapped-xattr|mapped-file|passthrough|none
        [,readonly=on][,fmode=mode][,dmode=mode][,multidevs=remap|forbid|warn]
 -virtfs local,path=path,mount_tag=tag,security_model=...[,id=id][,readonly=on][,fmode=][,dmode=][,multidevs=]
+-object secret|rng-random|rng-builtin|memory-backend-ram|iothread,id=id[,...]
+-rtc [base=utc|localtime|date][,clock=host|rt|vm][,driftfix=none|slew]
+-uuid %08x-%04x-%04x-%04x-%012x  specify machine UUID
+-boot [order=drives][,menu=on|off][,strict=on|off][,reboot-timeout=ms]
+-pidfile file   write PID to 'file'
+-action reboot=reset|shutdown,shutdown=poweroff|pause,panic=none|shutdown
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
 -serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
 -monitor dev    stdio | none | chardev:id | unix:... | tcp:...
 -chardev socket,id=id,path=path|host=host,port=port[,server=on|off][,wait=on|off]
 -chardev null,id=id
+-chardev file,id=id,path=path[,append=on]
+-chardev ringbuf,id=id[,size=n]
 -mon [chardev=]id[,mode=readline]
 -display none   no display
 -no-reboot      exit instead of rebooting
@@ -134,6 +149,10 @@ Standard options:
 -S              freeze the CPUs at startup (use 'c' in the monitor to start)
 -d item1,...    enable logging of specified items (use '-d help' for a list)
 -D logfile      output log to logfile (default stderr)
+-nodefaults     don't create default devices (serial, monitor)
+
+Not supported (refused): -icount, -global, -readconfig, -writeconfig, -drive if=pflash,
+-accel tcg,thread=multi, CPU extensions beyond RV64GC.
 
 During emulation, with the mux (-nographic or -serial mon:stdio):
 C-a h    print help
@@ -191,7 +210,8 @@ function parseDrive(text: string, index: number): DriveSpec {
   }
   const iface = opts.get('if') ?? 'none';
   if (iface !== 'none' && iface !== 'virtio') {
-    if (['ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'xen'].includes(iface)) {
+    if (iface === 'pflash') throw new QemuError('if=pflash (the virt board\'s CFI flash banks) is not supported by tsqemu');
+    if (['ide', 'scsi', 'floppy', 'mtd', 'sd', 'xen'].includes(iface)) {
       throw new QemuError(`machine type does not support if=${iface},bus=0,unit=0`);
     }
     throw new QemuError(`unsupported bus type '${iface}'`);
@@ -265,6 +285,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   let monitorText: string | undefined;
   let display: string | undefined;
   let snapshot = false;
+  let nodefaults = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('-')) {
@@ -281,7 +302,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
         case 'version': cfg.action = 'version'; return cfg;
         case 'h': case 'help': cfg.action = 'help'; return cfg;
         case 'snapshot': snapshot = true; break; // every drive gets snapshot=on at the end
-        case 'nodefaults': break;
+        case 'nodefaults': nodefaults = true; break;
       }
       continue;
     }
@@ -304,6 +325,9 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   }
   // -snapshot applies to every drive, given before or after it (a drive's own snapshot=off wins).
   if (snapshot) cfg.drives.forEach((d) => { if (!d.opts.has('snapshot')) d.opts.set('snapshot', 'on'); });
+  // -nodefaults (anywhere): no default serial and no default monitor, as QEMU's.
+  if (nodefaults && serialText === undefined) { serialText = 'none'; cfg.serial = { kind: 'null' }; }
+  if (nodefaults && monitorText === undefined) monitorText = 'none';
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
   finishExtras(cfg);

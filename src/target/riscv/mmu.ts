@@ -259,7 +259,7 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         const wh = as.ramHostOffset(pteAddr, 8, true);
         if (wh < 0) return -1;
         const c = cacheOf(env);
-        if (Atomics.compareExchange(c.mem32, wh >> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
+        if (Atomics.compareExchange(c.mem32, wh >>> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
         as.onRamWrite(pteAddr, 8);
       }
       walkSuperShift = level > 0 ? shift : 0;
