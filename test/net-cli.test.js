@@ -26,7 +26,7 @@ async function infoNetwork(args) {
 
 test('-nic user: a virtio-net NIC with its own user back end', async () => {
   assert.equal(await infoNetwork(['-nic', 'user,mac=52:54:00:aa:bb:cc']),
-    'virtio-net-device.0: index=0,type=nic,model=virtio-net-device,macaddr=52:54:00:aa:bb:cc\n' +
+    'virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:aa:bb:cc\n' +
     ' \\ __org.qemu.nic0: index=0,type=user,net=10.0.2.0,restrict=off\n');
 });
 
@@ -34,7 +34,7 @@ test('-net nic -net user: both on hub 0; a second NIC gets the next MAC', async 
   const t = await infoNetwork(['-net', 'nic', '-net', 'user,net=192.168.76.0/24,restrict=on', '-netdev', 'user,id=u1', '-device', 'virtio-net-device,netdev=u1,id=nic1']);
   assert.match(t, /^hub 0\n/);
   assert.match(t, / \\ hub0port0: user\.0: index=0,type=user,net=192\.168\.76\.0,restrict=on\n/);
-  assert.match(t, / \\ hub0port1: virtio-net-device\.0: index=0,type=nic,model=virtio-net-device,macaddr=52:54:00:12:34:56\n/);
+  assert.match(t, / \\ hub0port1: virtio-net-pci\.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:56\n/);
   assert.match(t, /nic1: index=0,type=nic,model=virtio-net-device,macaddr=52:54:00:12:34:57\n \\ u1: index=0,type=user/);
 });
 
@@ -57,12 +57,13 @@ const bad = [
   [['-netdev', 'user,id=u', '-device', 'virtio-net-device,netdev=u', '-device', 'virtio-net-device,netdev=u'], /can't take value 'u', it's in use/],
   [['-device', 'virtio-net-device,mac=01:00:00:00:00:01'], /Property 'virtio-net-device.mac' doesn't take value/],
   [['-nic', 'user,model=e1000'], /unsupported NIC model 'e1000'/],
-  [['-nic', 'user,model=virtio-net-pci'], /not supported by tsqemu yet \(no PCI bus\)/],
+  [['-device', 'virtio-net-pci,netdev=nope'], /-device virtio-net-pci,netdev=nope: Property 'virtio-net-pci.netdev' can't find value 'nope'/],
+  [['-device', 'virtio-net-pci,bogus=1'], /Property 'virtio-net-pci.bogus' not found/],
   [['-netdev', 'socket,id=s'], /exactly one of listen=, connect=, mcast= or udp= is required/],
   [['-netdev', 'stream,id=s,addr.type=inet,addr.host=127.0.0.1'], /Parameter 'addr.port' is missing/],
   [['-netdev', 'dgram,id=d,local.type=unix,local.path=/tmp/x'], /unix sockets is not supported/],
   [['-object', 'filter-dump,id=f,netdev=x,file=/tmp/x.pcap'], /Property 'filter-dump.netdev' can't find value 'x'/],
-  [['-object', 'filter-redirector,id=f'], /-object filter-redirector,id=f: invalid object type: filter-redirector/],
+  [['-object', 'filter-redirector,id=f'], /-object filter-redirector,id=f: object type 'filter-redirector' is not supported by tsqemu/],
   [['-netdev', 'user,id=u,ipv6=on'], /IPv6 in user-mode networking is not supported/],
 ];
 

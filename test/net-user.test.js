@@ -32,7 +32,7 @@ before(async () => {
   [fwdHttp, fwdNc, fwdUdp] = [await freePort(), await freePort(), await freePort()];
   c = new Console(['-M', 'virt', '-m', '256M', '-nographic',
     '-netdev', `user,id=n0,hostname=tsguest,hostfwd=tcp:127.0.0.1:${fwdHttp}-:8080,hostfwd=tcp:127.0.0.1:${fwdNc}-:9000,hostfwd=udp:127.0.0.1:${fwdUdp}-:7000`,
-    '-device', 'virtio-net-device,netdev=n0', '-object', `filter-dump,id=f0,netdev=n0,file=${pcap}`]);
+    '-device', 'virtio-net-pci,netdev=n0', '-object', `filter-dump,id=f0,netdev=n0,file=${pcap}`]);
   await c.expect(/tsqemu-guest: boot complete/, 120_000);
 });
 
@@ -47,6 +47,8 @@ test('udhcpc gets 10.0.2.15 with the gateway, DNS and hostname', { timeout: 120_
   const out = await guestDhcp(c);
   assert.match(out, /lease of 10\.0\.2\.15 obtained from 10\.0\.2\.2/);
   assert.match(await c.sh('ifconfig eth0'), /inet addr:10\.0\.2\.15 +Bcast:10\.0\.2\.255 +Mask:255\.255\.255\.0/);
+  // The NIC is QEMU's default on this board: a virtio-net-pci function (transitional ID 1af4:1000).
+  assert.match(await c.sh('lspci'), /Class 0200: 1af4:1000/);
   assert.match(await c.sh('route -n'), /0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG/);
   assert.equal(await c.sh('cat /etc/resolv.conf'), 'nameserver 10.0.2.3');
   assert.equal(await c.sh('cat /tmp/lease'), 'hostname=tsguest');
@@ -202,7 +204,7 @@ test('info network shows the NIC and its user back end with the filter', { timeo
   await c.expect(/\(qemu\) /, 10_000, from);
   const text = c.out.slice(from).replace(/\r/g, '');
   c.send('\x01c');
-  assert.match(text, /virtio-net-device\.0: index=0,type=nic,model=virtio-net-device,macaddr=52:54:00:12:34:56/);
+  assert.match(text, /virtio-net-pci\.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:56/);
   assert.match(text, / \\ n0: index=0,type=user,net=10\.0\.2\.0,restrict=off/);
   assert.match(text, /filters:\n  - f0: type=filter-dump/);
   await c.sh('true');
