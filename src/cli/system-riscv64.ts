@@ -15,7 +15,7 @@ import { MuxChardev } from '../chardev/char-mux.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
 import { FileChardev } from '../chardev/char-file.js';
 import { NullChardev } from '../chardev/char-null.js';
-import { MiniMonitor } from '../system/monitor.js';
+import { SystemMonitors, startMonitors } from './system-monitor.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
@@ -74,7 +74,7 @@ function loadImages(cfg: SystemConfig): Images {
   return im;
 }
 
-async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
+async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBackend, opts: Map<string, string>) => BlockBackend): Promise<{ devices: VirtDevice[]; backends: BlockBackend[] }> {
   const { openDrive } = await import('../host/node/block.js');
   const byId = new Map<string, BlockBackend>();
   const backends: BlockBackend[] = [];
@@ -88,6 +88,7 @@ async function openDrives(cfg: SystemConfig): Promise<{ devices: VirtDevice[]; b
       const w = d.opts.get('werror'), r = d.opts.get('rerror');
       errorActions.set(d.id, { werror: w === undefined ? undefined : parseBlockErrorAction(w, false), rerror: r === undefined ? undefined : parseBlockErrorAction(r, true) });
       blk = await openDrive(new Map([...d.opts, ['id', d.id]]), (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+      blk = account(d.id, blk, d.opts);
     } catch (e) {
       if (e instanceof QemuError) throw optError('-drive', d.text, e.message);
       throw e;
@@ -136,16 +137,20 @@ async function main(argv: string[]): Promise<number> {
     setLogSink((t) => process.stderr.write(t));
   }
   const images = loadImages(cfg);
-  const { devices, backends } = await openDrives(cfg);
+  let scheduler: VCPUScheduler | undefined;
+  let machine: RISCVVirtMachine | undefined;
+  /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
+  let ioError = false;
+  const mon = new SystemMonitors(cfg, {
+    scheduler: () => scheduler, machine: () => machine, quit: (code) => quit(code), reset: () => void resetSystem(),
+    restartIo: () => { ioError = false; machine?.restartIo(); },
+  });
+  const { devices, backends } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
   const chardevs = await openChardevs(cfg);
 
   let exitCode = 0;
-  let scheduler: VCPUScheduler | undefined;
   let shutdownRequested = false;
-  let machine: RISCVVirtMachine | undefined;
-  /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
-  let ioError = false;
   /** system_reset found disk requests in flight (and waited for them): statistics for tests. */
   let resetsWithRequestsInFlight = 0;
   const quit = (code: number) => {
@@ -169,38 +174,21 @@ async function main(argv: string[]): Promise<number> {
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices, entropy: nodeEntropy,
-    onShutdown: (code) => {
-      if (cfg.noShutdown) scheduler?.pause();
-      else quit(code);
-    },
-    onReset: () => {
-      if (cfg.noReboot) quit(0);
-      else void resetSystem();
-    },
+    onShutdown: (code) => mon.guestShutdown(code),
+    onReset: () => mon.guestReset(),
     // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
     onBlockResetInFlight: (drained) => scheduler?.holdUntil(drained),
     onIoErrorStop: () => {
       if (scheduler !== undefined && !scheduler.running) return; // already stopped: keep the state
       ioError = true;
-      scheduler?.pause();
+      mon.ioErrorStop();
     },
   });
-  if (monitorChr) {
-    // Attached before any await, so an early Ctrl-A c already finds it.
-    const m = machine;
-    new MiniMonitor(monitorChr, {
-      status: () => (scheduler !== undefined && scheduler.running ? 'running' : ioError ? 'paused (io-error)' : 'paused'),
-      stop: () => scheduler?.pause(),
-      cont: () => {
-        ioError = false;
-        scheduler?.cont();
-        m.restartIo();
-      },
-      reset: () => void resetSystem(),
-      quit: () => quit(0),
-      jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
-    });
-  }
+  void ioError;
+  mon.attachDevices();
+  startMonitors(cfg, chardevs, mon);
+  // Attached before any await, so an early Ctrl-A c already finds it.
+  if (monitorChr) mon.startHmp(monitorChr);
   if (driveRing) registerRamWithIoUring(machine);
   if (cfg.dumpdtb !== undefined) {
     fs.writeFileSync(cfg.dumpdtb, machine.fdtBlob);
@@ -210,14 +198,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
-  machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();
   const onSignal = (sig: string, num: number) => {
     process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
     void sig;
-    quit(0);
+    mon.hostSignal();
   };
   process.on('SIGINT', () => onSignal('SIGINT', 2));
   process.on('SIGTERM', () => onSignal('SIGTERM', 15));
