@@ -170,7 +170,8 @@ export class SystemMonitors implements MonitorVM {
 
   quit(): void {
     this.events.emit('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
-    this.hooks.quit(0);
+    // After the command's reply went out (QEMU answers `quit` before its main loop ends).
+    setTimeout(() => this.hooks.quit(0), 10);
   }
 
   /** The guest powered off (sifive_test): SHUTDOWN, then with -no-shutdown STOP and stay. */

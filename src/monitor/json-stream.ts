@@ -23,6 +23,9 @@ export class JsonStreamer {
   private escape = false;
   /** A scalar (keyword, number) at top level is being read. */
   private scalar = false;
+  /** After a limit error, the rest of the line is dropped (its remaining brackets would
+   * otherwise swallow the next messages). */
+  private skipLine = false;
 
   constructor(private readonly emit: (m: JsonMessage) => void) {}
 
@@ -48,8 +51,9 @@ export class JsonStreamer {
 
   feed(text: string): void {
     for (const ch of text) {
+      if (this.skipLine) { if (ch === '\n') this.skipLine = false; continue; }
       if (this.scalar && !/[A-Za-z0-9.+\-_]/.test(ch)) this.flush();
-      if (this.len >= JSON_MAX_MESSAGE) { this.fail('JSON token size limit exceeded'); continue; }
+      if (this.len >= JSON_MAX_MESSAGE) { this.fail('JSON token size limit exceeded'); this.skipLine = ch !== '\n'; continue; }
       if (this.quote) {
         this.push(ch);
         if (this.escape) this.escape = false;
@@ -66,7 +70,7 @@ export class JsonStreamer {
       }
       if (ch === '"' || ch === "'") { this.quote = ch; this.push(ch); continue; }
       if (ch === '{' || ch === '[') {
-        if (++this.depth > JSON_MAX_NESTING) { this.fail('JSON nesting depth limit exceeded'); continue; }
+        if (++this.depth > JSON_MAX_NESTING) { this.fail('JSON nesting depth limit exceeded'); this.skipLine = true; continue; }
         this.push(ch);
         continue;
       }

@@ -108,7 +108,7 @@ def({
 def({
   name: 'query-cpus-fast', returns: 'any',
   run: (_a, { vm }) => Array.from({ length: vm.machineType === 'none' ? 0 : vm.smp }, (_, i) => ({
-    'thread-id': vm.threadId, props: { 'core-id': 0, 'socket-id': 0, 'node-id': 0, 'thread-id': i }, 'qom-path': `/machine/soc0/harts[${i}]`,
+    'thread-id': vm.threadId, props: { 'core-id': i }, 'qom-path': `/machine/soc0/harts[${i}]`,
     'cpu-index': i, target: 'riscv64',
   })),
 });
@@ -198,7 +198,8 @@ def({
   run: (a, { vm }) => {
     const now = vm.nowNs();
     return vm.blockDevices().map((d) => {
-      const parentStats = { stats: blockStats(d, now, true), 'node-name': `${d.nodeName}-file` };
+      const parentStats = { 'driver-specific': { 'discard-bytes-ok': 0, 'discard-nb-failed': 0, 'discard-nb-ok': 0, driver: 'file' },
+        stats: blockStats(d, now, true), 'node-name': `${d.nodeName}-file` };
       const e: JsonObject = a['query-nodes'] === true
         ? { parent: parentStats, stats: blockStats(d, now), 'node-name': d.nodeName }
         : { device: d.device, parent: parentStats, stats: blockStats(d, now), 'node-name': d.nodeName, qdev: d.qdev };

@@ -77,7 +77,8 @@ export class QmpMonitor implements CharFrontend {
     this.busy = true;
     while (this.queue.length > 0) {
       const m = this.queue.shift() as JsonMessage;
-      const reply = await this.handle(m);
+      const h = this.handle(m);
+      const reply = h instanceof Promise ? await h : h;
       if (reply) this.send(reply);
       this.handled++;
     }
@@ -86,7 +87,7 @@ export class QmpMonitor implements CharFrontend {
   }
 
   /** One request to its reply (QEMU's qmp_dispatch). */
-  private async handle(m: JsonMessage): Promise<JsonObject | null> {
+  private handle(m: JsonMessage): JsonObject | null | Promise<JsonObject | null> {
     if (!m.ok) return errorReply('GenericError', m.error);
     const req = m.value;
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return errorReply('GenericError', 'QMP input must be a JSON object');
@@ -118,14 +119,19 @@ export class QmpMonitor implements CharFrontend {
     if (!this.caps) return withId(errorReply('CommandNotFound', "Expecting capabilities negotiation with 'qmp_capabilities'"));
     const cmd = this.table.qmp(name);
     if (!cmd) return withId(errorReply('CommandNotFound', `The command ${name} has not been found`));
-    try {
-      checkArgs(cmd.args ?? [], args);
-      const ret = await cmd.run(args, this.context());
-      return withId({ return: ret === undefined ? {} : ret });
-    } catch (e) {
+    const fail2 = (e: unknown): JsonObject => {
       if (e instanceof QmpError) return withId(errorReply(e.cls, e.message));
       // A bug in a command must not take the monitor (or the VM) down: report it.
       return withId(errorReply('GenericError', `internal error: ${e instanceof Error ? e.message : String(e)}`));
+    };
+    try {
+      checkArgs(cmd.args ?? [], args);
+      // A synchronous command's reply leaves before anything it woke (the vCPUs after `cont`) runs.
+      const r = cmd.run(args, this.context());
+      if (r instanceof Promise) return r.then((ret) => withId({ return: ret === undefined ? {} : ret }), fail2);
+      return withId({ return: r === undefined ? {} : r });
+    } catch (e) {
+      return fail2(e);
     }
   }
 
