@@ -18,7 +18,8 @@ const DIFFERENCES = {
   'qom-list-types': 'tsqemu implements far fewer types: each one listed must exist in QEMU with the same parent',
   'device-list-properties virtio-blk-device': 'tsqemu models a few properties: each must exist in QEMU with the same type',
   'qom-list-properties virt-machine': 'as above, for the machine',
-  'query-migrate-capabilities': 'QEMU 7.2 has fewer capabilities than 10.2: same entry shape, ours a superset of names',
+  'query-migrate-capabilities': 'QEMU 7.2 and 10.2 have different capability lists (compress went away): same entry shape, and the ones libvirt uses',
+  'qom-list-properties memory-backend-file': 'not modelled: tsqemu answers [] (libvirt 9.0 crashes on DeviceNotFound there), QEMU lists its properties',
   'query-command-line-options': 'tsqemu describes only the options libvirt probes: each entry must exist in QEMU',
 };
 
@@ -136,12 +137,15 @@ test('QMP conversation: tsqemu replies and events have real QEMU\'s shapes', { s
         for (const n of ['tcg-accel', 'virtio-mmio', 'virt-machine', 'none-machine', 'virtio-blk-device']) assert.ok(ours.return.some((x) => x.name === n), n);
       } else if (label === 'query-migrate-capabilities') {
         assert.deepEqual(shape(ours.return), shape(theirs.return), msg);
-        isSubsetByName(theirs.return, ours.return, label, 'capability', []);
+        for (const n of ['events', 'rdma-pin-all', 'xbzrle']) assert.ok(ours.return.some((x) => x.capability === n), n);
+      } else if (label === 'qom-list-properties memory-backend-file') {
+        assert.deepEqual(ours.return, []);
       } else if (label === 'query-command-line-options') {
         isSubsetByName(ours.return, theirs.return, label, 'option', []);
       } else if (label === 'query-machines') {
         const o = ours.return.find((m) => m.name === 'virt'), th = theirs.return.find((m) => m.name === 'virt');
-        for (const k of Object.keys(o)) assert.ok(k in th, `query-machines virt: ${k} not in QEMU's`);
+        // 'acpi' is newer than QEMU 7.2 (MachineInfo gained it in 8.0).
+        for (const k of Object.keys(o)) assert.ok(k in th || k === 'acpi', `query-machines virt: ${k} not in QEMU's`);
       } else {
         assert.equal(rule, undefined);
         assert.deepEqual(shape(ours.return), shape(theirs.return), msg);

@@ -131,8 +131,11 @@ function typeName(t: ArgType): string {
   return 'object';
 }
 
+/** QEMU 7.2 names only the member itself in these messages ("capability", not "a[0].capability"). */
+const leaf = (path: string): string => path.replace(/^.*[.\]]/, '');
+
 function checkValue(path: string, t: ArgType, v: JsonValue): void {
-  const bad = () => new QmpError('GenericError', `Invalid parameter type for '${path}', expected: ${typeName(t)}`);
+  const bad = () => new QmpError('GenericError', `Invalid parameter type for '${leaf(path)}', expected: ${typeName(t)}`);
   if (typeof t === 'string') {
     switch (t) {
       case 'any': return;
@@ -147,7 +150,7 @@ function checkValue(path: string, t: ArgType, v: JsonValue): void {
   }
   if ('enum' in t) {
     if (typeof v !== 'string') throw bad();
-    if (!t.enum.includes(v)) throw new QmpError('GenericError', `Parameter '${path}' does not accept value '${v}'`);
+    if (!t.enum.includes(v)) throw new QmpError('GenericError', `Parameter '${leaf(path)}' does not accept value '${v}'`);
     return;
   }
   if ('array' in t) {
@@ -164,12 +167,12 @@ export function checkArgs(spec: readonly ArgSpec[], args: Record<string, JsonVal
   for (const a of spec) {
     const v = args[a.name];
     if (v === undefined) {
-      if (!a.optional) throw new QmpError('GenericError', `Parameter '${prefix}${a.name}' is missing`);
+      if (!a.optional) throw new QmpError('GenericError', `Parameter '${a.name}' is missing`);
       continue;
     }
     checkValue(`${prefix}${a.name}`, a.type, v);
   }
   for (const k of Object.keys(args)) {
-    if (!spec.some((a) => a.name === k)) throw new QmpError('GenericError', `Parameter '${prefix}${k}' is unexpected`);
+    if (!spec.some((a) => a.name === k)) throw new QmpError('GenericError', `Parameter '${k}' is unexpected`);
   }
 }

@@ -95,7 +95,7 @@ const INFOS: InfoCommand[] = [
   { name: 'block', params: '[-n] [-v] [device]', help: 'show info of one block device or all block devices (-n: show named nodes; -v: show details)',
     run: (w, { vm }) => vm.blockDevices().filter((d) => w.length === 0 || w.includes(d.device)).map((d) =>
       `${d.device || d.nodeName}${d.device ? ` (${d.nodeName})` : ''}: ${d.filename} (${d.drv}${d.readOnly ? ', read-only' : ''})\n` +
-      (d.qdev ? `    Attached to:      ${d.qdev}\n` : '') +
+      (d.qdev ? `    Attached to:      ${d.qdev.startsWith('/machine/peripheral/') ? d.qdev.split('/')[3] : d.qdev}\n` : '') +
       `    Cache mode:       ${d.cache.writeback ? 'writeback' : 'writethrough'}${d.cache.direct ? ', direct' : ''}${d.cache.noFlush ? ', ignore flushes' : ''}\n`).join('\n') },
   { name: 'blockstats', help: 'show block device statistics', run: (_w, { vm }) => {
     const now = Number(vm.nowNs());

@@ -159,8 +159,13 @@ def({ name: 'query-jobs', returns: 'any', run: () => [] });
 function blockInfo(d: MonitorBlockDevice): JsonObject {
   return {
     'io-status': d.ioStatus, device: d.device, locked: false, removable: false,
-    inserted: inserted(d), qdev: d.qdev, type: 'unknown',
+    // A device with an id is named by it (blockstats always gives the path).
+    inserted: inserted(d), qdev: qdevName(d.qdev), type: 'unknown',
   };
+}
+
+export function qdevName(qdev: string): string {
+  return qdev.startsWith('/machine/peripheral/') ? qdev.split('/')[3] : qdev;
 }
 
 function inserted(d: MonitorBlockDevice): JsonObject {
@@ -197,14 +202,15 @@ def({
   name: 'query-blockstats', args: [bool('query-nodes', true)], returns: 'any',
   run: (a, { vm }) => {
     const now = vm.nowNs();
-    return vm.blockDevices().map((d) => {
-      const parentStats = { 'driver-specific': { 'discard-bytes-ok': 0, 'discard-nb-failed': 0, 'discard-nb-ok': 0, driver: 'file' },
-        stats: blockStats(d, now, true), 'node-name': `${d.nodeName}-file` };
-      const e: JsonObject = a['query-nodes'] === true
-        ? { parent: parentStats, stats: blockStats(d, now), 'node-name': d.nodeName }
-        : { device: d.device, parent: parentStats, stats: blockStats(d, now), 'node-name': d.nodeName, qdev: d.qdev };
-      return e;
-    });
+    const out: JsonObject[] = [];
+    for (const d of vm.blockDevices()) {
+      const ds = { 'discard-bytes-ok': 0, 'discard-nb-ok': 0, driver: 'file', 'discard-nb-failed': 0 };
+      const fileNode = { stats: blockStats(d, now, true), 'node-name': `${d.nodeName}-file`, 'driver-specific': ds };
+      // query-nodes: every node, the protocol (file) node first, as QEMU lists them.
+      if (a['query-nodes'] === true) out.push(fileNode, { parent: fileNode, stats: blockStats(d, now), 'node-name': d.nodeName });
+      else out.push({ device: d.device, parent: fileNode, stats: blockStats(d, now), 'node-name': d.nodeName, qdev: d.qdev });
+    }
+    return out;
   },
 });
 
@@ -262,6 +268,7 @@ def({
   run: async (a, ctx: MonitorContext): Promise<JsonValue> => {
     const idx = a['cpu-index'];
     if (typeof idx === 'number' && (idx < 0 || idx >= ctx.vm.smp)) throw new QmpError('GenericError', `CPU ${idx} is not present`);
-    return ctx.hmp(a['command-line'] as string, typeof idx === 'number' ? idx : undefined);
+    // The output as a terminal would get it: CRLF line ends, as QEMU's.
+    return (await ctx.hmp(a['command-line'] as string, typeof idx === 'number' ? idx : undefined)).replace(/\r?\n/g, '\r\n');
   },
 });
