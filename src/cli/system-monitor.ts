@@ -46,6 +46,9 @@ export class SystemMonitors implements MonitorVM {
   private readonly drives: DriveRecord[] = [];
   private readonly chardevMap = new Map<string, { chr: Chardev; filename: () => string; open: () => boolean }>();
   private readonly qmps: QmpMonitor[] = [];
+  private markReady: () => void = () => {};
+  /** Resolved once the harts exist: monitors answer commands from then on. */
+  readonly ready = new Promise<void>((r) => { this.markReady = r; });
 
   constructor(private readonly cfg: SystemConfig, private readonly hooks: MonitorHooks) {
     const mg: MgmtConfig = cfg.mgmt;
@@ -217,8 +220,11 @@ export class SystemMonitors implements MonitorVM {
     new HmpMonitor(chr, this, this.events, monitorCommands);
   }
 
+  /** main() calls this once the machine and its harts are built. */
+  machineReady(): void { this.markReady(); }
+
   startQmp(chr: Chardev, greetNow: boolean): QmpMonitor {
-    const q = new QmpMonitor(chr, this, this.events, monitorCommands, greetNow);
+    const q = new QmpMonitor(chr, this, this.events, monitorCommands, greetNow, this.ready);
     this.qmps.push(q);
     return q;
   }

@@ -199,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  mon.machineReady();
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();

@@ -20,7 +20,7 @@ const DUMP_CSRS: [string, number][] = [['mhartid', 0xf14], ['mstatus', 0x300], [
 
 /** QEMU's riscv_cpu_dump_state with CPU_DUMP_FPU. */
 export function riscvDumpState(env: CPURISCVState, index: number): string {
-  let s = `CPU#${index}\n pc       ${hex16(env.pc)}\n`;
+  let s = `\nCPU#${index}\n pc       ${hex16(env.pc)}\n`;
   for (const [name, no] of DUMP_CSRS) s += ` ${name.padEnd(8)} ${hex16(riscvCsrReadDebug(env, no) ?? 0n)}\n`;
   const regs = (names: string[], prefix: string, get: (i: number) => bigint): string => {
     let out = '';
@@ -88,7 +88,7 @@ const INFOS: InfoCommand[] = [
       const idx = !all && w[0] !== undefined ? Number(w[0]) : ctx.cpuIndex;
       if (!all && !ctx.vm.hartEnv(idx)) return `CPU#${w[0]} not available\n`;
       const list = all ? Array.from({ length: ctx.vm.smp }, (_, i) => i) : [idx];
-      return list.map((i) => riscvDumpState(ctx.vm.hartEnv(i) as CPURISCVState, i)).join('\n') + (all ? '' : '');
+      return list.map((i) => riscvDumpState(ctx.vm.hartEnv(i) as CPURISCVState, i)).join('');
     } },
   { name: 'cpus', help: 'show infos for each CPU', run: (_w, ctx) => Array.from({ length: ctx.vm.smp },
     (_, i) => `${i === ctx.cpuIndex ? '*' : ' '} CPU #${i}: thread_id=${ctx.vm.threadId}\n`).join('') },

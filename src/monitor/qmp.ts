@@ -27,7 +27,7 @@ export class QmpMonitor implements CharFrontend {
    * `greetNow`: the chardev is already open (stdio); a socket greets each client that connects.
    */
   constructor(private readonly chr: Chardev, readonly vm: MonitorVM, readonly events: MonitorEvents,
-    private readonly table: CommandTable, greetNow: boolean) {
+    private readonly table: CommandTable, greetNow: boolean, private readonly ready: Promise<void> = Promise.resolve()) {
     this.streamer = new JsonStreamer((m) => this.enqueue(m));
     this.unsubscribe = events.subscribe((ev, data, ts) => {
       if (!this.caps) return;
@@ -75,6 +75,7 @@ export class QmpMonitor implements CharFrontend {
 
   private async drain(): Promise<void> {
     this.busy = true;
+    await this.ready; // commands wait until the machine is built (its harts exist)
     while (this.queue.length > 0) {
       const m = this.queue.shift() as JsonMessage;
       const h = this.handle(m);
