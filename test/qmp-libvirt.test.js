@@ -113,3 +113,35 @@ test('libvirt domain monitor: inherited listening fd, start sequence, reconnect,
     rmrf(dir);
   }
 });
+
+test('-daemonize returns 0 once the QMP socket listens; start-up errors still reach stderr', { timeout: 60_000 }, async () => {
+  const dir = tmpdir();
+  const sock = path.join(dir, 'qmp.monitor');
+  try {
+    const emu = startEmu(BIN, ['-S', '-no-user-config', '-nodefaults', '-nographic', '-machine', 'none,accel=kvm:tcg',
+      '-qmp', `unix:${sock},server=on,wait=off`, '-daemonize']);
+    assert.equal((await emu.exit).code, 0, emu.err);
+    // libvirt connects once, with no retry: the socket must be there already.
+    const c = await new Promise((resolve, reject) => {
+      const s = net.connect(sock);
+      s.once('connect', () => resolve(new QmpClient(s)));
+      s.once('error', reject);
+    });
+    await c.greeting();
+    await c.cmd('qmp_capabilities');
+    assert.equal((await c.cmd('query-status')).return.status, 'prelaunch');
+    c.close();
+    // The daemon keeps accepting clients; this one ends it.
+    const c2 = await QmpClient.connect(sock);
+    await c2.greeting();
+    await c2.cmd('qmp_capabilities');
+    await c2.cmd('quit');
+    await c2.closed;
+    const bad = startEmu(BIN, ['-S', '-nodefaults', '-machine', 'none', '-qmp', `unix:${path.join(dir, 'no', 'such', 'dir')},server=on,wait=off`, '-daemonize']);
+    const r = await bad.exit;
+    assert.notEqual(r.code, 0);
+    assert.match(bad.err, /Failed to bind socket/);
+  } finally {
+    rmrf(dir);
+  }
+});

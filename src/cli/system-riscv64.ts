@@ -16,6 +16,7 @@ import { StdioChardev } from '../chardev/char-stdio.js';
 import { FileChardev } from '../chardev/char-file.js';
 import { NullChardev } from '../chardev/char-null.js';
 import { SystemMonitors, startMonitors } from './system-monitor.js';
+import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
@@ -129,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu)\n${HELP_TEXT}`);
     return 0;
   }
+  await maybeDaemonize(cfg.mgmt.daemonize);
   setLogMask(cfg.logMask);
   if (cfg.logFile !== undefined) {
     const fd = fs.openSync(cfg.logFile, 'w');
@@ -200,6 +202,7 @@ async function main(argv: string[]): Promise<number> {
   const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   mon.machineReady();
+  daemonReady();
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();
