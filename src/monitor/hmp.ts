@@ -5,7 +5,6 @@
 import type { ChrEvent, Chardev } from '../chardev/char.js';
 import type { MuxFrontend } from '../chardev/char-mux.js';
 import { type CommandTable, QmpError } from './commands.js';
-import type { JsonValue } from './json-stream.js';
 import type { MonitorContext, MonitorEvents, MonitorVM } from './vm.js';
 import { QEMU_VERSION } from './qom.js';
 import { riscvMemoryDebug } from '../target/riscv/mmu-debug.js';
@@ -289,5 +288,3 @@ export class HmpMonitor implements MuxFrontend {
 
 /** The HMP spellings of table commands and the info subcommands (hmp-info.ts). */
 hmpRegister();
-
-export type { JsonValue };

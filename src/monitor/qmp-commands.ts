@@ -116,8 +116,8 @@ def({
 def({
   name: 'query-command-line-options', args: [str('option', true)], returns: 'any',
   run: (a) => {
+    // No 'sandbox': libvirt would then pass -sandbox on, and we have no seccomp filter.
     const all = [
-      { option: 'sandbox', parameters: ['enable', 'obsolete', 'elevateprivileges', 'spawn', 'resourcecontrol'].map((n) => ({ name: n, type: n === 'enable' ? 'boolean' : 'string' })) },
       { option: 'machine', parameters: [{ name: 'type', type: 'string' }, { name: 'accel', type: 'string' }, { name: 'usb', type: 'boolean' }, { name: 'dump-guest-core', type: 'boolean' }] },
       { option: 'name', parameters: [{ name: 'guest', type: 'string' }, { name: 'debug-threads', type: 'boolean' }, { name: 'process', type: 'string' }] },
       { option: 'msg', parameters: [{ name: 'timestamp', type: 'boolean' }, { name: 'guest-name', type: 'boolean' }] },
