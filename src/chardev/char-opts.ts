@@ -15,6 +15,8 @@ export interface ChardevSocketSpec {
   server: boolean;
   /** Server: block startup until the first client connects (wait=on, QEMU's default). */
   wait: boolean;
+  /** fd=N: an inherited socket (libvirt passes its bound, listening monitor socket). */
+  fd?: number;
 }
 
 export interface ChardevNullSpec { backend: 'null'; id: string }
@@ -66,7 +68,7 @@ function parseSocket(o: QemuOptsDict, id: string): ChardevSocketSpec {
     return { backend: 'socket', id, host: host ?? '', port: o.get('port'), server, wait };
   }
   if (fd === undefined || !/^[0-9]+$/.test(fd)) throw new QemuError(`Unable to parse FD number ${fd ?? ''}`);
-  throw new QemuError(`socket option 'fd' is not supported by tsqemu`);
+  return { backend: 'socket', id, fd: Number(fd), server, wait };
 }
 
 /** -chardev BACKEND,id=ID,... */
@@ -123,6 +125,6 @@ export function parseCompatSocket(text: string, id: string): ChardevSocketSpec |
 
 /** QEMU's describe string: "disconnected:unix:/tmp/s,server=on", "disconnected:tcp:0.0.0.0:4444,server=on". */
 export function describeSocket(s: ChardevSocketSpec): string {
-  const where = s.path !== undefined ? `unix:${s.path}` : `tcp:${s.host || '0.0.0.0'}:${s.port ?? ''}`;
+  const where = s.fd !== undefined ? `fd:${s.fd}` : s.path !== undefined ? `unix:${s.path}` : `tcp:${s.host || '0.0.0.0'}:${s.port ?? ''}`;
   return `disconnected:${where}${s.server ? ',server=on' : ''}`;
 }

@@ -15,7 +15,8 @@ import { MuxChardev } from '../chardev/char-mux.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
 import { FileChardev } from '../chardev/char-file.js';
 import { NullChardev } from '../chardev/char-null.js';
-import { MiniMonitor } from '../system/monitor.js';
+import { SystemMonitors, startMonitors } from './system-monitor.js';
+import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
@@ -26,6 +27,8 @@ import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { nodeSidecar } from '../host/node/sidecar.js';
 import { hmpInfoPci } from '../hw/pci/pci-hmp.js';
+import { QmpError, registerCommand, registerInfo } from '../monitor/commands.js';
+import type { NetStack } from '../net/net-init.js';
 import { openChardevs } from './system-chardev.js';
 import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
@@ -93,7 +96,7 @@ interface OpenedDrives {
   takeDrive(id: string, what: string, owner: boolean): DriveRef;
 }
 
-async function openDrives(cfg: SystemConfig): Promise<OpenedDrives> {
+async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBackend, opts: Map<string, string>) => BlockBackend): Promise<OpenedDrives> {
   const { openDrive } = await import('../host/node/block.js');
   // -blockdev nodes first (QEMU creates them before the -drive list); -device drive= finds both.
   const byId = await openBlockdevs(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
@@ -108,6 +111,7 @@ async function openDrives(cfg: SystemConfig): Promise<OpenedDrives> {
       const w = d.opts.get('werror'), r = d.opts.get('rerror');
       errorActions.set(d.id, { werror: w === undefined ? undefined : parseBlockErrorAction(w, false), rerror: r === undefined ? undefined : parseBlockErrorAction(r, true) });
       blk = await openDrive(new Map([...d.opts, ['id', d.id]]), (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
+      blk = account(d.id, blk, d.opts);
     } catch (e) {
       if (e instanceof QemuError) throw optError('-drive', d.text, e.message);
       throw e;
@@ -164,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu)\n${HELP_TEXT}`);
     return 0;
   }
+  await maybeDaemonize(cfg.mgmt.daemonize);
   setLogMask(cfg.logMask);
   setFatalDebug(cfg.logMask !== 0);
   if (cfg.logFile !== undefined) {
@@ -179,7 +184,15 @@ async function main(argv: string[]): Promise<number> {
   }
   createObjects(cfg);
   const images = loadImages(cfg);
-  const { devices, backends, qdevs, takeDrive } = await openDrives(cfg);
+  let scheduler: VCPUScheduler | undefined;
+  let machine: RISCVVirtMachine | undefined;
+  /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
+  let ioError = false;
+  const mon = new SystemMonitors(cfg, {
+    scheduler: () => scheduler, machine: () => machine, quit: (code) => quit(code), reset: () => void resetSystem(),
+    restartIo: () => { ioError = false; machine?.restartIo(); },
+  });
+  const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
   const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
@@ -190,11 +203,7 @@ async function main(argv: string[]): Promise<number> {
   const net = await createNetwork(cfg);
 
   let exitCode = 0;
-  let scheduler: VCPUScheduler | undefined;
   let shutdownRequested = false;
-  let machine: RISCVVirtMachine | undefined;
-  /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
-  let ioError = false;
   /** system_reset found disk requests in flight (and waited for them): statistics for tests. */
   let resetsWithRequestsInFlight = 0;
   const quit = (code: number) => {
@@ -220,43 +229,23 @@ async function main(argv: string[]): Promise<number> {
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
-    onShutdown: (code) => {
-      if (cfg.noShutdown) scheduler?.pause();
-      else quit(code);
-    },
-    onReset: () => {
-      if (cfg.noReboot) quit(0);
-      else void resetSystem();
-    },
+    onShutdown: (code) => mon.guestShutdown(code),
+    onReset: () => mon.guestReset(),
     // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
     onBlockResetInFlight: (drained) => scheduler?.holdUntil(drained),
     onIoErrorStop: () => {
       if (scheduler !== undefined && !scheduler.running) return; // already stopped: keep the state
       ioError = true;
-      scheduler?.pause();
+      mon.ioErrorStop();
     },
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
-  if (monitorChr) {
-    // Attached before any await, so an early Ctrl-A c already finds it.
-    const m = machine;
-    new MiniMonitor(monitorChr, {
-      status: () => (scheduler !== undefined && scheduler.running ? 'running' : ioError ? 'paused (io-error)' : 'paused'),
-      stop: () => scheduler?.pause(),
-      cont: () => {
-        ioError = false;
-        scheduler?.cont();
-        m.restartIo();
-      },
-      reset: () => void resetSystem(),
-      quit: () => quit(0),
-      jitInfo: () => m.harts[0]?.jitInfo?.() ?? 'no translator\n',
-      pciInfo: () => hmpInfoPci(m.pci.bus),
-      networkInfo: () => net.stack.infoNetwork(),
-      usernetInfo: () => net.stack.infoUsernet(),
-      setLink: (name, up) => net.stack.setLink(name, up),
-    });
-  }
+  void ioError;
+  mon.attachDevices();
+  registerMachineInfo(machine, net.stack);
+  startMonitors(cfg, chardevs, mon);
+  // Attached before any await, so an early Ctrl-A c already finds it.
+  if (monitorChr) mon.startHmp(monitorChr);
   if (driveRing) registerRamWithIoUring(machine);
   if (cfg.dumpdtb !== undefined) {
     try {
@@ -270,14 +259,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
-  machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  mon.machineReady();
+  daemonReady();
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();
   const onSignal = (sig: string, num: number) => {
     process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
     void sig;
-    quit(0);
+    mon.hostSignal();
   };
   process.on('SIGINT', () => onSignal('SIGINT', 2));
   process.on('SIGTERM', () => onSignal('SIGTERM', 15));
@@ -367,3 +358,35 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => exitOnError(PROG, e),
 );
+
+/** HMP `info pci`, `info network`, `info usernet` and `set_link` on the monitor's command table. */
+function registerMachineInfo(m: RISCVVirtMachine, net: NetStack): void {
+  registerInfo({ name: 'pci', help: 'show PCI info', run: () => hmpInfoPci(m.pci.bus) });
+  registerInfo({ name: 'network', help: 'show the network state', run: () => net.infoNetwork() });
+  registerInfo({ name: 'usernet', help: 'show user network stack connection states', run: () => net.infoUsernet() });
+  registerLinkCommand(net);
+}
+
+let linkNet: NetStack | undefined;
+/** set_link (QMP and HMP): a NIC or back end's link up or down; registered once per process. */
+function registerLinkCommand(net: NetStack): void {
+  const first = linkNet === undefined;
+  linkNet = net;
+  if (!first) return;
+  registerCommand({
+    name: 'set_link',
+    args: [{ name: 'name', type: 'str' }, { name: 'up', type: 'bool' }],
+    hmp: {
+      names: 'set_link', params: 'name on|off', help: 'change the link status of a network adapter',
+      parse: (words) => {
+        if (words.length !== 2 || (words[1] !== 'on' && words[1] !== 'off')) throw new QmpError('GenericError', 'Usage: set_link name on|off');
+        return { name: words[0], up: words[1] === 'on' };
+      },
+    },
+    run: (args) => {
+      const err = linkNet?.setLink(String(args.name), args.up === true);
+      if (err) throw new QmpError('DeviceNotFound', err);
+      return undefined;
+    },
+  });
+}

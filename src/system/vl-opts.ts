@@ -155,7 +155,7 @@ export function checkAccel(text: string): void {
 
 // ---- -machine ---------------------------------------------------------------------------------
 
-export const MACHINE_HELP = `Supported machines are:\nvirt                 RISC-V VirtIO board (default)\n`;
+export const MACHINE_HELP = `Supported machines are:\nnone                 empty machine\nvirt                 RISC-V VirtIO board (default)\n`;
 
 /** `-machine virt,help`: QEMU's property list for the board, with what tsqemu does with each. */
 export const VIRT_PROPS_HELP = `virt-machine options:

@@ -14,6 +14,7 @@ import {
   parseNicOption,
 } from '../net/net-opts.js';
 import { type FsdevSpec, type V9fsDeviceSpec, checkFsdevRefs, parseFsdev, parseV9fsDevice, parseVirtfs } from '../fsdev/qemu-fsdev-opts.js';
+import { MGMT_FLAGS, MGMT_WITH_ARG, type MgmtConfig, applyMgmtFlag, applyMgmtOption, defaultMgmtConfig } from './vl-mgmt.js';
 
 export const PROG = 'tsqemu-system-riscv64';
 export const QEMU_VERSION = '10.2.0';
@@ -78,6 +79,8 @@ export interface SystemConfig {
   /** -version / -h: print and exit; 'print': a help text of an option (-M help, -device help ...). */
   action?: 'version' | 'help' | 'print';
   printText?: string;
+  /** Management options: QMP monitors, -name, -daemonize, -gdb ... (vl-mgmt.ts). */
+  mgmt: MgmtConfig;
 }
 
 /** Options taking an argument, and flags (QEMU's qemu-options.def subset we accept). */
@@ -164,6 +167,7 @@ C-a C-a  sends C-a
 function parseMachine(text: string, cfg: SystemConfig): void {
   const o = parseQemuOpts(text, 'type');
   const type = o.get('type') ?? cfg.machine;
+  if (type === 'none') { cfg.mgmt.machineNone = true; cfg.bios = 'none'; return; }
   if (type === 'help' || type === '?') throw new PrintAndExit(MACHINE_HELP);
   if (type !== 'virt') throw new QemuErrorNoLoc('unsupported machine type\nUse -machine help to list supported machines');
   if (o.has('help')) throw new PrintAndExit(VIRT_PROPS_HELP);
@@ -279,7 +283,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   const cfg: SystemConfig = {
     machine: 'virt', ramSize: 128 * 2 ** 20, smp: 1, bios: 'default', nographic: false,
     serial: { kind: 'stdio', mux: true }, monitorOnStdio: true, drives: [], devices: [], fsdevs: [], v9fsDevices: [],
-    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(), net: newNetConfig(),
+    noReboot: false, noShutdown: false, startPaused: false, logMask: 0, chardevs: [], extras: newExtras(), net: newNetConfig(), mgmt: defaultMgmtConfig(),
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
@@ -293,6 +297,17 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       throw new QemuError(`${arg}: machine type does not support if=ide,bus=0,unit=0`);
     }
     const name = arg.replace(/^--?/, '');
+    if (MGMT_FLAGS.has(name) && applyMgmtFlag(cfg.mgmt, name)) continue;
+    if (MGMT_WITH_ARG.has(name)) {
+      if (i + 1 >= argv.length) throw optError(arg, undefined, 'requires an argument');
+      const val = argv[++i];
+      try {
+        applyMgmtOption(cfg.mgmt, name, val, (spec) => addChardev(cfg, spec));
+      } catch (e) {
+        throw e instanceof QemuError ? optError(arg, val, e.message) : e;
+      }
+      continue;
+    }
     if (FLAGS.has(name)) {
       switch (name) {
         case 'nographic': cfg.nographic = true; break;
@@ -377,9 +392,9 @@ function parseMon(val: string, cfg: SystemConfig): void {
   checkKnownKeys(o, ['chardev', 'mode', 'pretty', 'id', 'default'], '');
   const mode = o.get('mode') ?? 'readline';
   if (mode !== 'readline' && mode !== 'control') throw new QemuError(`Parameter 'mode' does not accept value '${mode}'`);
-  if (mode === 'control') throw new QemuError('mode=control (QMP) is not supported by tsqemu yet');
   const id = o.get('chardev');
   if (id === undefined) throw new QemuError(`Parameter 'chardev' is missing`);
+  if (mode === 'control') { cfg.mgmt.qmpChardevs.push(id); return; }
   cfg.monitorChardev = { id, opt: '-mon', text: val };
 }
 
@@ -390,6 +405,7 @@ function checkChardevRefs(cfg: SystemConfig): void {
   if (s.kind === 'chardev' && !has(s.id)) throw optError('-serial', s.text, `could not connect serial device to character backend '${s.text}'`);
   const m = cfg.monitorChardev;
   if (m && !has(m.id)) throw optError(m.opt, m.text, `chardev "${m.id}" not found`);
+  for (const id of cfg.mgmt.qmpChardevs) if (!has(id)) throw optError('-mon', `chardev=${id}`, `chardev "${id}" not found`);
 }
 
 function applyOption(cfg: SystemConfig, name: string, val: string): void {
@@ -454,7 +470,8 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
  */
 function resolveConsole(cfg: SystemConfig, serial: string | undefined, monitor: string | undefined, display: string | undefined): void {
   void display;
-  if (serial === undefined) cfg.serial = { kind: 'stdio', mux: true };
+  if (serial === undefined) cfg.serial = cfg.mgmt.nodefaults ? { kind: 'null' } : { kind: 'stdio', mux: true };
+  if (cfg.mgmt.nodefaults && monitor === undefined) monitor = 'none';
   cfg.monitorOnStdio = monitor === 'stdio' || (monitor === undefined && (cfg.serial.kind === 'stdio' ? cfg.serial.mux : cfg.nographic));
   if (cfg.serial.kind === 'stdio' && !cfg.serial.mux && (cfg.monitorOnStdio || cfg.nographic)) {
     throw new QemuError('-serial stdio: cannot use stdio by multiple character devices');

@@ -10,7 +10,8 @@ import type { CharFrontend, Chardev } from '../../chardev/char.js';
 import { MuxChardev } from '../../chardev/char-mux.js';
 import { StdioChardev } from '../../chardev/char-stdio.js';
 import { NullChardev } from '../../chardev/char-null.js';
-import { MiniMonitor } from '../../system/monitor.js';
+import { HmpMonitor, monitorCommands } from '../../monitor/monitor.js';
+import { BrowserMonitorVM } from './monitor-vm.js';
 import { VCPUScheduler } from '../../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../../hw/riscv/virt.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../../hw/virtio/virtio-blk.js';
@@ -164,6 +165,13 @@ function refuseUnsupported(cfg: SystemConfig): void {
   if (cfg.serial.kind === 'file') throw optError('-serial', `file:${cfg.serial.path}`, 'not supported in the browser');
   if (cfg.logFile !== undefined) throw optError('-D', cfg.logFile, 'not supported in the browser (the log goes to the browser console)');
   if (cfg.dumpdtb !== undefined) throw optError('-machine', `dumpdtb=${cfg.dumpdtb}`, 'not supported in the browser');
+  const dev = cfg.devices.find((d) => d.props !== undefined);
+  if (dev) throw optError('-device', dev.text, `'${dev.driver}' is not supported in the browser yet (virtio-mmio devices only)`);
+  const nic = cfg.net.nics[0] ?? cfg.net.netdevs[0];
+  if (nic) throw optError('-netdev', nic.text, 'networking is not supported in the browser yet');
+  const fs = cfg.fsdevs[0];
+  if (fs) throw optError('-fsdev', fs.text, 'shared folders are not supported in the browser yet');
+  if (cfg.mgmt.qmpChardevs.length > 0 || cfg.mgmt.qmpStdio || cfg.mgmt.machineNone) throw optError('-qmp', undefined, 'QMP and -machine none are not supported in the browser yet');
 }
 
 /** The machine of one worker: started once by a 'start' message. */
@@ -309,25 +317,16 @@ export class BrowserSystem {
         this.postState();
       },
     }));
-    if (monitorChr) {
-      new MiniMonitor(monitorChr, {
-        status: () => (this.scheduler?.running ? 'running' : this.ioError ? 'paused (io-error)' : 'paused'),
-        stop: () => { this.scheduler?.pause(); this.postState(); },
-        cont: () => this.cont(),
-        reset: () => void this.resetSystem(),
-        quit: () => quit(0),
-        jitInfo: () => machine.harts[0]?.jitInfo?.() ?? 'no translator\n',
-      });
-    }
-    this.apiMonitor = new CaptureChardev();
-    new MiniMonitor(this.apiMonitor, {
-      status: () => (this.scheduler?.running ? 'running' : this.ioError ? 'paused (io-error)' : 'paused'),
+    const vm = new BrowserMonitorVM(cfg.smp, {
+      machine: () => this.machine, scheduler: () => this.scheduler, ioError: () => this.ioError,
       stop: () => { this.scheduler?.pause(); this.postState(); },
       cont: () => this.cont(),
       reset: () => void this.resetSystem(),
       quit: () => quit(0),
-      jitInfo: () => machine.harts[0]?.jitInfo?.() ?? 'no translator\n',
     });
+    if (monitorChr) new HmpMonitor(monitorChr, vm, vm.events, monitorCommands);
+    this.apiMonitor = new CaptureChardev();
+    new HmpMonitor(this.apiMonitor, vm, vm.events, monitorCommands);
     machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
     const sched = (this.scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock, { yieldToHost: makeYield() }, cfg.startPaused));
     machine.onIrq = () => sched.kick();

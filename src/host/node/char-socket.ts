@@ -78,6 +78,13 @@ function unlinkStaleSocket(path: string): void {
 export async function openSocketChardev(s: ChardevSocketSpec, mon: FdMonitor | null): Promise<SocketChardev> {
   const sys = loadUserSys();
   if (!sys || !mon) throw new QemuError('socket chardevs need the native tsqemu_sys addon (not built at npm install)');
+  if (s.fd !== undefined) {
+    // An inherited descriptor: a server's is already bound and listening (libvirt made it).
+    const flags = sys.fcntl(s.fd, F_GETFL, 0);
+    if (flags < 0) throw new QemuError(`Unable to parse FD number ${s.fd}: ${strerror(flags)}`);
+    sys.fcntl(s.fd, F_SETFL, flags | O_NONBLOCK);
+    return new SocketChardev(s.id, socketOps(sys), mon, s.server ? s.fd : -1, s.server ? -1 : s.fd, describeSocket(s));
+  }
   const unix = s.path !== undefined;
   const { addr, name } = unix ? { addr: sockaddrUn(s.path as string), name: s.path as string } : await resolveTcp(s);
   const fd = sys.socket(unix ? AF_UNIX : AF_INET, SOCK_STREAM | (s.server ? SOCK_NONBLOCK : 0), 0);

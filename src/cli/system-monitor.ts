@@ -1,0 +1,247 @@
+// The system emulator's monitors: the run state machine (QEMU's runstate.c: prelaunch, running,
+// paused, io-error, shutdown) with its QMP events, the MonitorVM the commands see, and the HMP
+// and QMP front ends on their chardevs. system-riscv64.ts calls in at the guest's and host's
+// state changes (power-off, reset, signals).
+import type { Chardev } from '../chardev/char.js';
+import type { SystemConfig } from '../system/vl.js';
+import { parseQemuOpts } from '../qemu/option.js';
+import type { VCPUScheduler } from '../system/cpus.js';
+import type { RISCVVirtMachine } from '../hw/riscv/virt.js';
+import type { RISCVCPU } from '../target/riscv/cpu.js';
+import { AccountedBlockBackend } from '../block/accounting.js';
+import type { BlockBackend } from '../block/block-backend.js';
+import { HmpMonitor, MonitorEvents, type MonitorBlockDevice, type MonitorVM, QmpMonitor, QmpError, type RunState, monitorCommands } from '../monitor/monitor.js';
+import type { MgmtConfig } from '../system/vl-mgmt.js';
+import { SocketChardev } from '../chardev/char-socket.js';
+import { StdioChardev } from '../chardev/char-stdio.js';
+import { NodeTerminal } from '../host/node/terminal.js';
+import { QemuError } from '../qemu/error.js';
+
+/** Host wall clock in ns (event timestamps, idle times). */
+const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+
+interface DriveRecord { blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string> }
+
+/** What the monitor needs from main(): the machine's parts and its actions. */
+export interface MonitorHooks {
+  scheduler(): VCPUScheduler | undefined;
+  machine(): RISCVVirtMachine | undefined;
+  /** End the process with this exit code after the main loop stops. */
+  quit(code: number): void;
+  /** qemu_system_reset (disks drained first). */
+  reset(): void;
+  restartIo(): void;
+  gdbserver?(dev: string): string;
+  setLog?(items: string): string;
+}
+
+export class SystemMonitors implements MonitorVM {
+  readonly events = new MonitorEvents(wallNs);
+  readonly machineType: string;
+  readonly name?: string;
+  readonly uuid: string;
+  readonly smp: number;
+  readonly threadId = process.pid;
+  private state: RunState;
+  private readonly drives: DriveRecord[] = [];
+  private readonly chardevMap = new Map<string, { chr: Chardev; filename: () => string; open: () => boolean }>();
+  private readonly qmps: QmpMonitor[] = [];
+  private markReady: () => void = () => {};
+  /** Resolved once the harts exist: monitors answer commands from then on. */
+  readonly ready = new Promise<void>((r) => { this.markReady = r; });
+
+  constructor(private readonly cfg: SystemConfig, private readonly hooks: MonitorHooks) {
+    const mg: MgmtConfig = cfg.mgmt;
+    this.machineType = mg.machineNone ? 'none' : 'virt';
+    this.name = mg.name;
+    this.uuid = mg.uuid ?? '00000000-0000-0000-0000-000000000000';
+    this.smp = cfg.smp;
+    this.state = cfg.startPaused ? 'prelaunch' : 'running';
+  }
+
+  get as() { return this.hooks.machine()?.as; }
+
+  // ---- drives ----
+
+  /** Wrap a drive's backend for accounting; main() gives the device the returned one. */
+  accountDrive(id: string, blk: BlockBackend, opts: Map<string, string>): BlockBackend {
+    const a = new AccountedBlockBackend(blk, () => Number(wallNs()));
+    const file = opts.get('file') ?? '';
+    this.drives.push({ blk: a, device: id, qdev: '', drv: opts.get('format') ?? opts.get('driver') ?? 'raw', filename: file, opts });
+    return a;
+  }
+
+  /** After the devices were made: which drive each device uses (qdev paths, slots). */
+  attachDevices(): void {
+    let anon = 0;
+    const m = this.hooks.machine();
+    for (const d of this.cfg.devices) {
+      const o = parseQemuOpts(d.text, 'driver');
+      const id = o.get('id');
+      const path = id !== undefined ? `/machine/peripheral/${id}` : `/machine/peripheral-anon/device[${anon++}]`;
+      const rec = this.drives.find((r) => r.device === d.drive);
+      if (rec) rec.qdev = `${path}/virtio-backend`;
+    }
+    for (const r of this.drives) {
+      if (r.qdev === '' && this.cfg.drives.find((d) => d.id === r.device)?.if === 'virtio') r.qdev = `/machine/peripheral-anon/device[${anon++}]/virtio-backend`;
+      if (m) {
+        const i = m.virtio.findIndex((p) => (p.vdev as { blk?: unknown } | undefined)?.blk === r.blk);
+        if (i >= 0) r.slot = i;
+      }
+    }
+  }
+
+  blockDevices(): MonitorBlockDevice[] {
+    return this.drives.map((r) => {
+      const cache = r.opts.get('cache') ?? 'writeback';
+      return {
+        device: r.device, nodeName: r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`, drv: r.drv, filename: r.filename,
+        readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
+        cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
+        detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: 'ok', virtioSlot: r.slot,
+      };
+    });
+  }
+
+  virtioSlot(i: number): string | undefined {
+    const v = this.hooks.machine()?.virtio[i]?.vdev;
+    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : 'virtio-rng-device') : undefined;
+  }
+
+  // ---- chardevs ----
+
+  addChardev(label: string, chr: Chardev, filename: () => string, open: () => boolean): void {
+    this.chardevMap.set(label, { chr, filename, open });
+  }
+
+  chardevs() {
+    return [...this.chardevMap].map(([label, c]) => ({ label, filename: c.filename(), frontendOpen: c.open() }));
+  }
+
+  // ---- run state ----
+
+  runState(): RunState { return this.state; }
+
+  hartEnv(i: number) {
+    const h = this.hooks.machine()?.harts[i] as RISCVCPU | undefined;
+    return h?.env;
+  }
+
+  jitInfo(): string {
+    return this.hooks.machine()?.harts[0]?.jitInfo?.() ?? 'no translator\n';
+  }
+
+  gdbserver(dev: string): string {
+    return this.hooks.gdbserver ? this.hooks.gdbserver(dev) : 'gdbserver is not supported by tsqemu yet';
+  }
+
+  setLog(items: string): string {
+    return this.hooks.setLog ? this.hooks.setLog(items) : '';
+  }
+
+  nowNs(): bigint { return wallNs(); }
+
+  stop(): void {
+    if (this.state === 'running') {
+      this.hooks.scheduler()?.pause();
+      this.state = 'paused';
+      this.events.emit('STOP');
+    } else if (this.state === 'prelaunch') {
+      // QEMU: qmp_stop before the first cont only clears autostart; no event.
+    }
+  }
+
+  cont(): void {
+    if (this.state === 'shutdown') throw new QmpError('GenericError', 'Resetting the Virtual Machine is required');
+    if (this.state === 'running') return;
+    this.state = 'running';
+    this.events.emit('RESUME');
+    this.hooks.scheduler()?.cont();
+    this.hooks.restartIo();
+  }
+
+  systemReset(): void {
+    this.events.emit('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    this.hooks.reset();
+    if (this.state === 'shutdown') this.state = 'paused';
+  }
+
+  systemPowerdown(): void {
+    // The virt board has no ACPI power button: QEMU only reports the request.
+    this.events.emit('POWERDOWN');
+  }
+
+  quit(): void {
+    this.events.emit('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
+    // After the command's reply went out (QEMU answers `quit` before its main loop ends).
+    setTimeout(() => this.hooks.quit(0), 10);
+  }
+
+  /** The guest powered off (sifive_test): SHUTDOWN, then with -no-shutdown STOP and stay. */
+  guestShutdown(code: number): void {
+    this.events.emit('SHUTDOWN', { guest: true, reason: 'guest-shutdown' });
+    if (this.cfg.noShutdown) {
+      this.hooks.scheduler()?.pause();
+      this.state = 'shutdown';
+      this.events.emit('STOP');
+    } else {
+      this.hooks.quit(code);
+    }
+  }
+
+  /** The guest reset itself: RESET (guest), or with -no-reboot a shutdown. */
+  guestReset(): void {
+    if (this.cfg.noReboot) {
+      this.events.emit('SHUTDOWN', { guest: true, reason: 'guest-reset' });
+      this.hooks.quit(0);
+      return;
+    }
+    this.events.emit('RESET', { guest: true, reason: 'guest-reset' });
+    this.hooks.reset();
+  }
+
+  /** A disk error action stopped the VM (werror/rerror=stop). */
+  ioErrorStop(): void {
+    if (this.state !== 'running') return;
+    this.hooks.scheduler()?.pause();
+    this.state = 'io-error';
+    this.events.emit('STOP');
+  }
+
+  /** SIGTERM/SIGINT/SIGHUP: SHUTDOWN (host-signal), then exit. */
+  hostSignal(): void {
+    this.events.emit('SHUTDOWN', { guest: false, reason: 'host-signal' });
+    this.hooks.quit(0);
+  }
+
+  // ---- front ends ----
+
+  startHmp(chr: Chardev): void {
+    new HmpMonitor(chr, this, this.events, monitorCommands);
+  }
+
+  /** main() calls this once the machine and its harts are built. */
+  machineReady(): void { this.markReady(); }
+
+  startQmp(chr: Chardev, greetNow: boolean): QmpMonitor {
+    const q = new QmpMonitor(chr, this, this.events, monitorCommands, greetNow, this.ready);
+    this.qmps.push(q);
+    return q;
+  }
+}
+
+/** QMP on its chardevs (and stdio), and every chardev listed for query-chardev. */
+export function startMonitors(cfg: SystemConfig, chardevs: Map<string, Chardev>, mon: SystemMonitors): void {
+  for (const [id, chr] of chardevs) {
+    const sock = chr instanceof SocketChardev ? chr : undefined;
+    mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : 'null'),
+      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || cfg.serial.kind === 'chardev');
+  }
+  for (const id of cfg.mgmt.qmpChardevs) mon.startQmp(chardevs.get(id) as Chardev, false);
+  if (cfg.mgmt.qmpStdio) {
+    if (cfg.serial.kind === 'stdio' || cfg.monitorOnStdio) throw new QemuError('-qmp stdio: cannot use stdio by multiple character devices');
+    const chr = new StdioChardev('compat_monitor0', new NodeTerminal(), false, () => mon.hostSignal());
+    mon.addChardev('compat_monitor0', chr, () => 'stdio', () => true);
+    mon.startQmp(chr, true);
+  }
+}

@@ -1,0 +1,99 @@
+// What the monitor sees of the emulator: run state and its transitions, the machine's parts
+// for queries, and the event channel. The binary (src/cli) implements MonitorVM over the real
+// machine; the monitor core stays free of host access.
+import type { JsonValue } from './json-stream.js';
+import type { CommandTable } from './commands.js';
+import type { AddressSpace } from '../exec/memory.js';
+import type { CPURISCVState } from '../target/riscv/cpu-state.js';
+import type { BlockAcctStats } from '../block/accounting.js';
+
+export type { BlockAcctStats };
+
+/** QEMU's RunState names (qapi/run-state.json) that we reach. */
+export type RunState = 'prelaunch' | 'running' | 'paused' | 'io-error' | 'shutdown' | 'debug' | 'internal-error' | 'guest-panicked';
+
+/** SHUTDOWN/RESET reasons (ShutdownCause). */
+export type ShutdownCause = 'host-qmp-quit' | 'host-qmp-system-reset' | 'host-signal' | 'host-ui' | 'guest-shutdown' | 'guest-reset' | 'guest-panic';
+
+/** One drive as query-block/-blockstats report it. */
+export interface MonitorBlockDevice {
+  device: string;
+  nodeName: string;
+  /** The format node's driver ('raw', 'qcow2', 'luks') and the protocol node's filename. */
+  drv: string;
+  filename: string;
+  readOnly: boolean;
+  encrypted: boolean;
+  size: number;
+  /** The device the drive is attached to (qdev path), '' if none. */
+  qdev: string;
+  cache: { writeback: boolean; direct: boolean; noFlush: boolean };
+  detectZeroes: string;
+  backingFileDepth: number;
+  stats: BlockAcctStats;
+  ioStatus: 'ok' | 'failed' | 'nospace';
+  /** The virtio-mmio slot of its device (info qtree), if any. */
+  virtioSlot?: number;
+}
+
+export interface MonitorChardev { label: string; filename: string; frontendOpen: boolean }
+
+export interface MonitorVM {
+  readonly machineType: string;
+  readonly name?: string;
+  readonly uuid: string;
+  runState(): RunState;
+  /** `stop`: RUNNING -> PAUSED (STOP event). */
+  stop(): void;
+  /** `cont`: throws QmpError when it cannot (e.g. after shutdown without -no-shutdown). */
+  cont(): void;
+  systemReset(): void;
+  systemPowerdown(): void;
+  quit(): void;
+  /** Number of harts, and each one's state (registers, privilege). */
+  readonly smp: number;
+  hartEnv(i: number): CPURISCVState | undefined;
+  /** Host thread id shown by query-cpus-fast / info cpus (we run harts on one thread). */
+  readonly threadId: number;
+  readonly as?: AddressSpace;
+  blockDevices(): MonitorBlockDevice[];
+  chardevs(): MonitorChardev[];
+  jitInfo?(): string;
+  /** HMP `gdbserver DEV`: start the GDB stub; the message QEMU prints. */
+  gdbserver?(dev: string): string;
+  /** HMP `log ITEMS`: the text to print (errors, `log help`). */
+  setLog?(items: string): string;
+  /** The device type plugged in virtio-mmio slot i (info qtree), undefined when empty. */
+  virtioSlot?(i: number): string | undefined;
+  /** Host wall clock (events' timestamps, idle_time_ns). */
+  nowNs(): bigint;
+}
+
+/** QMP events go to every QMP monitor that negotiated capabilities. */
+export class MonitorEvents {
+  private readonly sinks = new Set<(ev: string, data: JsonValue | undefined, ts: { seconds: number; microseconds: number }) => void>();
+
+  constructor(private readonly now: () => bigint) {}
+
+  subscribe(fn: (ev: string, data: JsonValue | undefined, ts: { seconds: number; microseconds: number }) => void): () => void {
+    this.sinks.add(fn);
+    return () => this.sinks.delete(fn);
+  }
+
+  emit(ev: string, data?: JsonValue): void {
+    const us = this.now() / 1000n;
+    const ts = { seconds: Number(us / 1_000_000n), microseconds: Number(us % 1_000_000n) };
+    for (const s of [...this.sinks]) s(ev, data, ts);
+  }
+}
+
+/** What a command runs with: the VM, the event channel, the table, and who asked. */
+export interface MonitorContext {
+  vm: MonitorVM;
+  events: MonitorEvents;
+  table: CommandTable;
+  /** human-monitor-command: run an HMP line and return its output. */
+  hmp(line: string, cpuIndex?: number): Promise<string>;
+  /** The hart HMP commands use (`cpu N`), 0 by default. */
+  cpuIndex: number;
+}
