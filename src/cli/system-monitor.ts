@@ -54,7 +54,7 @@ export class SystemMonitors implements MonitorVM {
     const mg: MgmtConfig = cfg.mgmt;
     this.machineType = mg.machineNone ? 'none' : 'virt';
     this.name = mg.name;
-    this.uuid = mg.uuid ?? '00000000-0000-0000-0000-000000000000';
+    this.uuid = mg.uuid ?? cfg.extras.uuid ?? '00000000-0000-0000-0000-000000000000';
     this.smp = cfg.smp;
     this.state = cfg.startPaused ? 'prelaunch' : 'running';
   }

@@ -95,7 +95,9 @@ export class VCPUScheduler {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wake = resolve;
-      this.wakeTimer = ms === Infinity ? undefined : setTimeout(() => this.kick(), ms);
+      // Paused with nothing else pending (-S, `stop`): a long timer keeps the process alive, as
+      // QEMU's main loop waits for a monitor's `cont` (or a signal) however long it takes.
+      this.wakeTimer = setTimeout(() => this.kick(), ms === Infinity ? 2 ** 31 - 1 : ms);
     });
   }
 
