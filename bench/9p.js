@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Guest, mount } from '../test/9p-helpers.js';
+import { Guest, mount } from '../tests/9p-helpers.js';
 
 const FILES = Number(process.argv[2] ?? 2000);
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-bench9p-'));

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from './gen.mjs';
-import { ROOT, GCC, build, run, machineArgs, firstDifference, QEMU, TSQEMU } from '../../../test/tcg-bare-helpers.js';
+import { ROOT, GCC, build, run, machineArgs, firstDifference, QEMU, TSQEMU } from '../../tcg-bare-helpers.js';
 
 const QEMU_USER = 'qemu-riscv64';
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');

@@ -1,5 +1,5 @@
 // The block compiler in each mode, on real workloads (issue 3's "done" list):
-//   - the bare-metal instruction suite (test/tcg-riscv64.test.js, compared with real QEMU)
+//   - the bare-metal instruction suite (tests/tcg-riscv64.test.js, compared with real QEMU)
 //     with the compiler off and with a threshold of 1 (everything translated); the default
 //     mode is the suite's own run;
 //   - the reference Linux boot to power-off, compiler off and threshold 1;
@@ -25,7 +25,7 @@ function bootArgs(extra = []) {
 
 for (const [name, env] of MODES) {
   test(`instruction suite vs real QEMU, ${name}`, { skip: !hasTool('riscv64-linux-gnu-gcc'), timeout: 300_000 }, async () => {
-    const r = await runNode(['--test', join(ROOT, 'test', 'tcg-riscv64.test.js')], env, 290_000);
+    const r = await runNode(['--test', join(ROOT, 'tests', 'tcg-riscv64.test.js')], env, 290_000);
     assert.equal(r.code, 0, `tcg-riscv64 suite failed with ${JSON.stringify(env)}:\n${r.out.slice(-4000)}`);
     assert.match(r.out, /# pass [1-9]/);
     assert.match(r.out, /# fail 0/);
@@ -52,7 +52,7 @@ test('self-modifying code in user mode matches qemu-riscv64', { skip: !haveCross
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-jit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'smc-user');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'test', 'jit', 'smc-user.c')], { encoding: 'utf8' });
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', 'smc-user.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [exe], { encoding: 'utf8' });
   assert.equal(want.status, 0);

@@ -1,5 +1,5 @@
 // The block compiler's inline F/D fast paths (src/target/riscv/trans_rvf_fast.ts) give what
-// helperFp gives: test/jit/fp-fast.c runs add/sub/mul/div/sqrt and the fused multiply-adds on
+// helperFp gives: tests/jit/fp-fast.c runs add/sub/mul/div/sqrt and the fused multiply-adds on
 // operands around the fast-path conditions, with static and dynamic rounding modes and fflags.NX
 // set or clear, printing result bits and fflags; compared line by line with qemu-riscv64 with
 // the compiler off (helperFp only), at threshold 1 (everything translated) and by default.
@@ -19,7 +19,7 @@ test('F/D fast paths match qemu-riscv64 bit for bit, flags included, in every co
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-fpfast-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'fp-fast');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O1', '-o', exe, join(ROOT, 'test', 'jit', 'fp-fast.c')], { encoding: 'utf8' });
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O1', '-o', exe, join(ROOT, 'tests', 'jit', 'fp-fast.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const wantFile = join(dir, 'qemu.txt');
   const want = spawnSync('qemu-riscv64', [exe, wantFile], { encoding: 'utf8' });

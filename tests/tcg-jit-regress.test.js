@@ -5,7 +5,7 @@
 //     survives the trap in translated code;
 //   - -accel tcg,jit-threshold=1 translates a short program as TSQEMU_TCG_THRESHOLD=1 does
 //     (the option left hot blocks waiting for a 2M-instruction batch);
-//   - csr-sigill (user mode, test/jit): SIGILL from illegal CSR accesses reports the faulting
+//   - csr-sigill (user mode, tests/jit): SIGILL from illegal CSR accesses reports the faulting
 //     instruction in the signal frame's pc and si_addr;
 //   - mt-mmap-store (user mode): stores of one thread land where they were made while another
 //     maps, protects, advises and unmaps other regions; a malloc/realloc/free stress on 4 threads;
@@ -53,10 +53,10 @@ const QEMU_USER = 'qemu-riscv64';
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const haveQemuUser = hasTool(QEMU_USER);
 
-/** Build test/jit/<name>.c as a static riscv64 Linux program. */
+/** Build tests/jit/<name>.c as a static riscv64 Linux program. */
 function buildUser(dir, name, libs = []) {
   const exe = join(dir, name);
-  const b = spawnSync(GCC, ['-static', '-O2', '-o', exe, join(ROOT, 'test', 'jit', `${name}.c`), ...libs], { encoding: 'utf8' });
+  const b = spawnSync(GCC, ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', `${name}.c`), ...libs], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   return exe;
 }
