@@ -314,7 +314,8 @@ test('-virtfs / -fsdev / -device virtio-9p-device: QEMU\'s errors, exit status 1
     [['-virtfs', 'local,path=/nonexistent-9p,mount_tag=x,security_model=none'], 'cannot initialize fsdev \'x\': failed to open \'/nonexistent-9p\': No such file or directory'],
     [['-fsdev', 'local,id=a,path=/tmp,security_model=none', '-device', 'virtio-9p-device,fsdev=b,mount_tag=t'], '-device virtio-9p-device,fsdev=b,mount_tag=t: 9pfs device couldn\'t find fsdev with the id = b'],
     [['-fsdev', 'local,id=a,path=/tmp,security_model=none', '-device', 'virtio-9p-device,fsdev=a'], 'fsdev with id a needs mount_tag arguments'],
-    [['-device', 'virtio-9p-pci,fsdev=a,mount_tag=t'], 'not supported'],
+    [['-device', 'virtio-9p-pci,fsdev=a,mount_tag=t'], '-device virtio-9p-pci,fsdev=a,mount_tag=t: 9pfs device couldn\'t find fsdev with the id = a'],
+    [['-fsdev', 'local,id=a,path=/tmp,security_model=none', '-device', 'virtio-9p-pci,fsdev=a,mount_tag=t,bogus=1'], 'Property \'virtio-9p-pci.bogus\' not found'],
     [['-virtfs', 'proxy,sock_fd=3,mount_tag=x,security_model=none'], 'not supported'],
   ];
   for (const [args, msg] of cases) {

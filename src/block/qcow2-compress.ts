@@ -1,7 +1,24 @@
 // Compressed-cluster codecs, injected by the host (node:zlib on Node, CompressionStream in a
 // browser) so the core stays free of host modules. qcow2 stores raw deflate streams (zlib
 // without header, 4 KiB window) and, with compression_type=zstd, zstd frames.
+import { Decompress as ZstdDecompress } from 'fzstd';
 import { QemuError } from '../qemu/error.js';
+
+/**
+ * zstd clusters (compression_type=zstd) through fzstd, a pure-JS decoder both hosts use. The
+ * payload runs to a sector end, so bytes after the frame are ignored once the cluster is complete.
+ */
+export async function zstdDecompressCluster(data: Uint8Array, outLen: number): Promise<Uint8Array> {
+  const out = new Uint8Array(outLen);
+  let got = 0;
+  const d = new ZstdDecompress((chunk) => {
+    out.set(chunk.subarray(0, Math.max(0, Math.min(chunk.length, outLen - got))), got);
+    got += chunk.length;
+  });
+  try { d.push(data, true); } catch (e) { if (got < outLen) throw e; }
+  if (got < outLen) throw new Error('short zstd cluster');
+  return out;
+}
 
 export interface Qcow2Codec {
   /** Raw deflate, window bits 12, as QEMU writes it. */

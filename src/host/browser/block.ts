@@ -3,7 +3,6 @@
 // read-only storage (an http(s) URL, a picked local file) that the guest may write gets a qcow2
 // overlay: in the Origin Private File System by default, so a reload keeps the guest's writes,
 // or in memory with snapshot=on.
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { QemuError } from '../../qemu/error.js';
 import { parseBool } from '../../qemu/option.js';
 import type { BlockBackend } from '../../block/block-backend.js';
@@ -11,7 +10,7 @@ import { type BdrvCreateContext, type BdrvOpenFlags, type BlockDriverState, type
 import { bdrvFindFormat, bdrvOpen, bdrvRegister } from '../../block/block.js';
 import { BlockBackendNode, type DetectZeroes } from '../../block/block-backend-node.js';
 import { registerCoreFormats } from '../../block/formats.js';
-import { setQcow2Codec } from '../../block/qcow2-compress.js';
+import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
 import { bdrvBrowserFile, bdrvHttp, browserFileCreate, isReadOnlyProtocol, opfsExists, opfsRoot } from './block-protocols.js';
 
 async function streamThrough(data: Uint8Array, t: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }, limit: number): Promise<Uint8Array> {
@@ -50,17 +49,7 @@ function registerCodec(): void {
       const out = await streamThrough(data, new DecompressionStream('deflate-raw') as unknown as TransformStream<Uint8Array, Uint8Array>, outLen);
       return out.subarray(0, Math.min(out.length, outLen));
     },
-    zstdDecompress: async (data, outLen) => {
-      const out = new Uint8Array(outLen);
-      let got = 0;
-      const d = new ZstdDecompress((chunk) => {
-        out.set(chunk.subarray(0, Math.max(0, Math.min(chunk.length, outLen - got))), got);
-        got += chunk.length;
-      });
-      try { d.push(data, true); } catch (e) { if (got < outLen) throw e; }
-      if (got < outLen) throw new Error('short zstd cluster');
-      return out;
-    },
+    zstdDecompress: zstdDecompressCluster,
   });
 }
 

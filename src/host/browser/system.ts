@@ -6,11 +6,11 @@ import { QemuError, optError } from '../../qemu/error.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { HELP_TEXT, PROG, QEMU_VERSION, type SystemConfig, parseSystemArgs } from '../../system/vl.js';
-import type { CharFrontend, Chardev } from '../../chardev/char.js';
+import type { Chardev } from '../../chardev/char.js';
 import { MuxChardev } from '../../chardev/char-mux.js';
 import { StdioChardev } from '../../chardev/char-stdio.js';
 import { NullChardev } from '../../chardev/char-null.js';
-import { HmpMonitor, monitorCommands } from '../../monitor/monitor.js';
+import { HmpMonitor, type MonitorContext, hmpExecute, monitorCommands } from '../../monitor/monitor.js';
 import { BrowserMonitorVM } from './monitor-vm.js';
 import { VCPUScheduler } from '../../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../../hw/riscv/virt.js';
@@ -144,18 +144,6 @@ async function openDrives(cfg: SystemConfig, o: StartOptions, warn: (m: string) 
   return { devices, backends };
 }
 
-/** The embedding API's monitor: commands in, the text they print out. */
-class CaptureChardev implements Chardev {
-  readonly id = 'api-monitor';
-  fe: CharFrontend | undefined;
-  text = '';
-  private readonly dec = new TextDecoder();
-  write(data: Uint8Array): void { this.text += this.dec.decode(data); }
-  attach(fe: CharFrontend): void { this.fe = fe; }
-  acceptInput(): void { /* commands are delivered whole */ }
-  close(): void { this.fe = undefined; }
-}
-
 /** What needs a host the page does not have: refused, never ignored. */
 function refuseUnsupported(cfg: SystemConfig): void {
   if (cfg.chardevs.length > 0) {
@@ -182,7 +170,7 @@ export class BrowserSystem {
   private readonly term: WorkerTerminal;
   private readonly t0 = performance.now();
   private ioError = false;
-  private apiMonitor: CaptureChardev | undefined;
+  private apiMonitor: MonitorContext | undefined;
 
   constructor(private readonly post: Post) {
     this.term = new WorkerTerminal((data) => post({ type: 'output', data }, [data.buffer as ArrayBuffer]));
@@ -224,13 +212,11 @@ export class BrowserSystem {
   }
 
   /** Run one monitor command on a private monitor; its output. */
-  private hmp(command: string): string {
-    const mon = this.apiMonitor;
-    if (!mon) throw new Error('the machine is not running');
+  private async hmp(command: string): Promise<string> {
+    const ctx = this.apiMonitor;
+    if (!ctx) throw new Error('the machine is not running');
     if (!/^[\x20-\x7e]*$/.test(command)) throw new Error('monitor commands are printable ASCII');
-    mon.text = '';
-    mon.fe?.receive(new TextEncoder().encode(`${command}\r`));
-    return mon.text.slice(command.length + 2).replace(/\(qemu\) $/, '').replace(/\r\n/g, '\n');
+    return (await hmpExecute(command, ctx)).replace(/\r\n/g, '\n');
   }
 
   private postState(): void { this.post({ type: 'state', running: this.scheduler?.running ?? false }); }
@@ -325,8 +311,11 @@ export class BrowserSystem {
       quit: () => quit(0),
     });
     if (monitorChr) new HmpMonitor(monitorChr, vm, vm.events, monitorCommands);
-    this.apiMonitor = new CaptureChardev();
-    new HmpMonitor(this.apiMonitor, vm, vm.events, monitorCommands);
+    const api: MonitorContext = {
+      vm, events: vm.events, table: monitorCommands, cpuIndex: 0,
+      hmp: (line, cpu) => hmpExecute(line, { ...api, cpuIndex: cpu ?? api.cpuIndex }),
+    };
+    this.apiMonitor = api;
     machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
     const sched = (this.scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock, { yieldToHost: makeYield() }, cfg.startPaused));
     machine.onIrq = () => sched.kick();

@@ -13,9 +13,8 @@ import { registerCoreFormats } from '../../block/formats.js';
 import { bdrvFile, fileCreate } from './file-posix.js';
 import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
-import { setQcow2Codec } from '../../block/qcow2-compress.js';
+import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
 import * as zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
@@ -25,20 +24,7 @@ function registerCodec(): void {
       const out = zlib.inflateRawSync(data, { windowBits: 15, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
       return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
     },
-    // zstd clusters (compression_type=zstd) are read with fzstd, a pure-JS decoder.
-    // The payload runs to a sector end, so bytes after the frame are ignored once the
-    // cluster is complete.
-    zstdDecompress: async (data, outLen) => {
-      const out = new Uint8Array(outLen);
-      let got = 0;
-      const d = new ZstdDecompress((chunk) => {
-        out.set(chunk.subarray(0, Math.max(0, Math.min(chunk.length, outLen - got))), got);
-        got += chunk.length;
-      });
-      try { d.push(data, true); } catch (e) { if (got < outLen) throw e; }
-      if (got < outLen) throw new Error('short zstd cluster');
-      return out;
-    },
+    zstdDecompress: zstdDecompressCluster,
   });
 }
 
