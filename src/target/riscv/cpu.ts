@@ -225,6 +225,22 @@ export class RISCVCPU implements RISCVHart {
     return (env.get64('mip') & env.get64('mie')) !== 0n;
   }
 
+  /**
+   * Execute exactly one instruction in the interpreter (the GDB stub's stepi and breakpoint
+   * checks): translated blocks are bypassed so no instruction runs unchecked. `first` is true
+   * at the start of a scheduler turn (as run(), the LR reservation does not survive a turn).
+   */
+  stepOne(first: boolean): CpuExit {
+    const env = this.env, rt = this.rt;
+    env.set32('exit_request', 0);
+    if (first) env.set32('load_res_valid', 0);
+    rt.cur = this;
+    env.set32('tb_threshold', 0);
+    const r = rt.runFn(env.base, 1);
+    env.set32('tb_threshold', this.threshold);
+    return r === EXIT_COMPILE ? CpuExit.BUDGET : r;
+  }
+
   run(budget: number): CpuExit {
     const env = this.env, rt = this.rt;
     env.set32('exit_request', 0);

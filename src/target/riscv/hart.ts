@@ -41,6 +41,8 @@ export interface RISCVHart {
   run(budget: number): CpuExit;
   /** True when an enabled interrupt is pending (wakes a hart in WFI). */
   hasPendingInterrupt(): boolean;
+  /** Execute one instruction, interpreted (GDB stub); `first` at a scheduler turn's start. */
+  stepOne?(first: boolean): CpuExit;
   /** HMP `info jit`: the translator's state (shared by the harts of one memory). */
   jitInfo?(): string;
 }
