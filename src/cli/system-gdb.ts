@@ -26,7 +26,7 @@ export async function openGdbChardev(dev: string): Promise<Chardev> {
 /** Start the stub on `dev` (replacing one that runs); `none` stops it. */
 export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sched: VCPUScheduler, mon: SystemMonitors,
   kill: () => void): Promise<string> {
-  if (current) { sched.debugRun = undefined; current.chr.close(); current = undefined; }
+  if (current) { sched.debugRun = undefined; sched.debugRoundEnd = undefined; current.chr.close(); current = undefined; }
   if (dev === 'none') return 'Disabled gdbserver\n';
   const chr = await openGdbChardev(dev);
   const xml = riscvTargetXml();
@@ -51,6 +51,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
   });
   const s = stub;
   sched.debugRun = (i, h, budget) => s.debug.run(i, h, budget);
+  sched.debugRoundEnd = () => s.debug.roundEnd();
   current = { stub: s, chr };
   return `Waiting for gdb connection on device '${dev}'\n`;
 }

@@ -15,6 +15,10 @@ export class GdbDebugState {
   /** The hart that ran last (Ctrl-C reports it). */
   lastHart = 0;
 
+  /** A hart that hit a breakpoint this round: the VM stops when the round ends (the other
+   * harts have their turn first, as in QEMU's round-robin loop). */
+  private hit = -1;
+
   /** `stop(hart)` is called at a breakpoint hit or after a step, with the VM still running. */
   constructor(private readonly onStop: (hart: number) => void) {}
 
@@ -22,8 +26,17 @@ export class GdbDebugState {
 
   /** Before resuming: every hart may leave the breakpoint it stopped at. */
   resuming(nharts: number): void {
+    this.hit = -1;
     this.skipOnce.clear();
     for (let i = 0; i < nharts; i++) this.skipOnce.add(i);
+  }
+
+  /** The scheduler's end of a round: report the breakpoint hit, if any. */
+  roundEnd(): void {
+    if (this.hit < 0) return;
+    const h = this.hit;
+    this.hit = -1;
+    this.onStop(h);
   }
 
   /** The scheduler's runner (VCPUScheduler.debugRun). */
@@ -41,7 +54,7 @@ export class GdbDebugState {
     const skip = this.skipOnce.delete(index);
     for (let n = 0; n < budget; n++) {
       if (!(skip && n === 0) && this.breakpoints.has(hart.pc)) {
-        this.onStop(index);
+        if (this.hit < 0) this.hit = index;
         return CpuExit.BUDGET;
       }
       const r = hart.stepOne(n === 0);

@@ -28,6 +28,8 @@ export class VCPUScheduler {
   private holds = 0;
   /** The GDB stub's runner while breakpoints or a step are active (gdbstub/debug.ts). */
   debugRun: ((index: number, hart: RISCVHart, budget: number) => CpuExit) | undefined;
+  /** Called after each round over the harts (the stub stops the VM there, all-stop). */
+  debugRoundEnd: (() => void) | undefined;
   /** Wall ms the loop spent sleeping (idle), for measurements. */
   idleMs = 0;
 
@@ -147,6 +149,7 @@ export class VCPUScheduler {
       if (r === CpuExit.WFI || r === CpuExit.HALTED) this.sleeping[i] = true;
       ran = true;
     }
+    this.debugRoundEnd?.();
     return ran;
   }
 }
