@@ -196,7 +196,8 @@ async function main(argv: string[]): Promise<number> {
     gdbserver: (dev) => gdbserver(dev),
   });
   const gdbserver = (dev: string): string => {
-    if (!machine || !scheduler) return 'gdbserver: no machine\n';
+    // A monitor that listens before the machine exists: the stub starts with the scheduler.
+    if (!machine || !scheduler) { cfg.mgmt.gdb = dev === 'none' ? undefined : dev; return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`; }
     startGdbServer(dev, machine.harts as RISCVCPU[], scheduler, mon, () => quit(0)).catch((e: Error) => process.stderr.write(`${PROG}: ${e.message}\n`));
     return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`;
   };

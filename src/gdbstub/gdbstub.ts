@@ -297,7 +297,8 @@ export class GdbStub {
       const cmd = unhex(p.slice(6));
       if (!cmd) return 'E01';
       const out = await t.hmp(new TextDecoder().decode(cmd));
-      if (out) this.send('O' + strHex(out));
+      // QEMU's monitor ends lines with CRLF on gdb's console too.
+      if (out) this.send('O' + strHex(out.replace(/\r?\n/g, '\r\n')));
       return 'OK';
     }
     if (p.startsWith('qSymbol')) return 'OK';
