@@ -2,7 +2,7 @@
 // reference: the same bare-metal program (tests/gdbstub/gdb-target.c, built with -g) under
 // -S -gdb tcp::PORT on both; the same gdb batch script must print the same transcript
 // (registers, x/8i, a breakpoint at a symbol hit twice, stepi pcs, variables, CSRs, `info
-// threads` with -smp 4, `monitor info status`). A raw-protocol client checks Ctrl-C, no-ack
+// threads` with -smp 4, `monitor info status`; watch/rwatch/awatch). A raw-protocol client checks Ctrl-C, no-ack
 // mode and physical memory mode on both. -s, -gdb unix: and HMP gdbserver start the stub.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,20 +73,35 @@ test.before(() => {
 });
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('gdb-multiarch prints the same on tsqemu as on QEMU (-smp 4)', { skip }, async () => {
+/** Run the gdb script on QEMU and on tsqemu (-smp N); both transcripts. */
+async function bothTranscripts(script, smp) {
   const outs = {};
   for (const cmd of [QEMU, TSQEMU]) {
     const port = await freePort();
-    const child = await startEmu(cmd, ['-smp', '4', '-gdb', `tcp::${port}`], port);
+    const child = await startEmu(cmd, ['-smp', String(smp), '-gdb', `tcp::${port}`], port);
     try {
-      outs[cmd] = gdb(`:${port}`, SCRIPT);
+      outs[cmd] = gdb(`:${port}`, script);
     } finally {
       await stopEmu(child);
     }
   }
-  const want = outs[QEMU], got = outs[TSQEMU];
+  return { want: outs[QEMU], got: outs[TSQEMU] };
+}
+
+test('gdb-multiarch prints the same on tsqemu as on QEMU (-smp 4)', { skip }, async () => {
+  const { want, got } = await bothTranscripts(SCRIPT, 4);
   assert.match(want, /Breakpoint 1, work \(i=i@entry=1\)/, `QEMU transcript:\n${want}`);
   assert.match(got, /Thread 1\.4 \(CPU#3 \[halted \]\)/);
+  const d = firstDifference(want, got);
+  assert.equal(d, null, `${d}\n--- tsqemu:\n${got}`);
+});
+
+test('watch, rwatch, awatch stop where QEMU stops, with the same values', { skip }, async () => {
+  const { want, got } = await bothTranscripts(['break work', 'continue', 'delete', 'watch total', 'continue', 'print $pc',
+    'continue', 'print $pc', 'delete', 'rwatch counter', 'continue', 'print $pc', 'delete', 'awatch total', 'continue',
+    'continue', 'print $pc', 'delete', 'info threads'], 2);
+  assert.match(want, /Old value = 21\nNew value = 64/, `QEMU transcript:\n${want}`);
+  assert.match(want, /Hardware read watchpoint 3: counter\n\nValue = 1/);
   const d = firstDifference(want, got);
   assert.equal(d, null, `${d}\n--- tsqemu:\n${got}`);
 });

@@ -6,7 +6,7 @@ import { parseCompatSocket } from '../chardev/char-opts.js';
 import { openSocketChardev } from '../host/node/char-socket.js';
 import { mainFdMonitor } from '../host/node/fdmon.js';
 import { GdbStub } from '../gdbstub/gdbstub.js';
-import { G_REGS, riscvReadReg, riscvTargetXml, riscvWriteReg } from '../gdbstub/riscv.js';
+import { G_REGS, riscvInsnAccess, riscvReadReg, riscvTargetXml, riscvWriteReg } from '../gdbstub/riscv.js';
 import { riscvMemoryDebug, riscvMemoryWriteDebug } from '../target/riscv/mmu-debug.js';
 import type { RISCVCPU } from '../target/riscv/cpu.js';
 import type { VCPUScheduler } from '../system/cpus.js';
@@ -50,6 +50,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
     kill,
   });
   const s = stub;
+  s.debug.insnAccess = (h) => riscvInsnAccess(env(h), (a, l) => riscvMemoryDebug(env(h), a, l, false));
   sched.debugRun = (i, h, budget) => s.debug.run(i, h, budget);
   sched.debugRoundEnd = () => s.debug.roundEnd();
   current = { stub: s, chr };

@@ -1,7 +1,7 @@
 // The GDB remote serial protocol (QEMU's gdbstub/gdbstub.c), over any chardev: packet framing
 // and acks (no-ack mode after QStartNoAckMode), qSupported with PacketSize, the target
 // description through qXfer:features:read, g/G p/P m/M (virtual through the hart's MMU, or
-// physical after Qqemu.PhyMemMode:1), Z0/Z1 breakpoints, c/s/vCont, Ctrl-C, one thread per hart
+// physical after Qqemu.PhyMemMode:1), Z0/Z1 breakpoints, Z2-Z4 watchpoints, c/s/vCont, Ctrl-C, one thread per hart
 // (multiprocess ids p1.N when gdb offers them), qRcmd (HMP), D and k. Attaching stops the VM,
 // as QEMU does. No host API here: the chardev and the VM come in through GdbTarget.
 import type { Chardev } from '../chardev/char.js';
@@ -84,6 +84,7 @@ export class GdbStub {
     if (!this.connected) return;
     this.connected = false;
     this.debug.breakpoints.clear();
+    this.debug.watchpoints.length = 0;
     this.debug.stepHart = -1;
     this.waiting = false;
   }
@@ -134,8 +135,8 @@ export class GdbStub {
     return t <= this.t.nharts ? t - 1 : undefined;
   }
 
-  private stopReply(h: number, sig: number): string {
-    return `T${sig.toString(16).padStart(2, '0')}thread:${this.tid(h)};`;
+  private stopReply(h: number, sig: number, extra = ''): string {
+    return `T${sig.toString(16).padStart(2, '0')}thread:${this.tid(h)};${extra}`;
   }
 
   private stopped(h: number, sig: number): void {
@@ -143,7 +144,7 @@ export class GdbStub {
     this.gHart = h;
     if (this.waiting) {
       this.waiting = false;
-      this.send(this.stopReply(h, sig));
+      this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
     }
   }
 
@@ -207,9 +208,15 @@ export class GdbStub {
       case 'Z': case 'z': {
         const m = /^[Zz]([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
         if (!m) return 'E22';
-        if (m[1] !== '0' && m[1] !== '1') return ''; // watchpoints: not supported
         const a = BigInt('0x' + m[2]);
-        if (p[0] === 'Z') this.debug.breakpoints.add(a); else this.debug.breakpoints.delete(a);
+        if (m[1] === '0' || m[1] === '1') {
+          if (p[0] === 'Z') this.debug.breakpoints.add(a); else this.debug.breakpoints.delete(a);
+          return 'OK';
+        }
+        const type = Number(m[1]) as 2 | 3 | 4, len = BigInt('0x' + m[3]);
+        const ws = this.debug.watchpoints;
+        const i = ws.findIndex((w) => w.type === type && w.addr === a && w.len === len);
+        if (p[0] === 'Z') { if (i < 0) { if (ws.length >= 64) return 'E22'; ws.push({ type, addr: a, len }); } } else if (i >= 0) ws.splice(i, 1);
         return 'OK';
       }
       case 'c': case 's': case 'C': case 'S': {
@@ -227,6 +234,7 @@ export class GdbStub {
       case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
       case 'D': {
         this.debug.breakpoints.clear();
+        this.debug.watchpoints.length = 0;
         this.debug.stepHart = -1;
         this.waiting = false;
         t.resume();

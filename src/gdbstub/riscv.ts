@@ -80,3 +80,60 @@ export function riscvWriteReg(env: CPURISCVState, n: number, data: Uint8Array): 
   else return riscvCsrWriteDebug(env, n - CSR_BASE, v);
   return true;
 }
+
+/** The memory access the instruction at the hart's pc is about to make (watchpoints). */
+export interface InsnAccess { addr: bigint; len: number; read: boolean; write: boolean; ilen: number }
+
+const sext = (v: number, bits: number): bigint => BigInt.asIntN(bits, BigInt(v));
+
+/** Decode the load, store or AMO at pc (RV64GC); null for any other instruction. */
+export function riscvInsnAccess(env: CPURISCVState, fetch: (addr: bigint, len: number) => Uint8Array | null): InsnAccess | null {
+  const lo = fetch(env.pc, 2);
+  if (!lo) return null;
+  let insn = lo[0] | (lo[1] << 8);
+  const at = (rs1: number, off: bigint, len: number, read: boolean, write: boolean, ilen: number): InsnAccess =>
+    ({ addr: BigInt.asUintN(64, env.getGpr(rs1) + off), len, read, write, ilen });
+  if ((insn & 3) === 3) {
+    const hi = fetch(env.pc + 2n, 2);
+    if (!hi) return null;
+    insn = (insn | (hi[0] << 16) | (hi[1] << 24)) >>> 0;
+    const op = insn & 0x7f, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31;
+    const immI = sext(insn >>> 20, 12), immS = sext(((insn >>> 25) << 5) | ((insn >>> 7) & 31), 12);
+    switch (op) {
+      case 0x03: return f3 === 7 ? null : at(rs1, immI, 1 << (f3 & 3), true, false, 4);
+      case 0x07: return f3 === 2 || f3 === 3 ? at(rs1, immI, f3 === 2 ? 4 : 8, true, false, 4) : null;
+      case 0x23: return f3 > 3 ? null : at(rs1, immS, 1 << f3, false, true, 4);
+      case 0x27: return f3 === 2 || f3 === 3 ? at(rs1, immS, f3 === 2 ? 4 : 8, false, true, 4) : null;
+      case 0x2f: {
+        if (f3 !== 2 && f3 !== 3) return null;
+        const f5 = insn >>> 27;
+        return at(rs1, 0n, f3 === 2 ? 4 : 8, f5 !== 3, f5 !== 2, 4);
+      }
+    }
+    return null;
+  }
+  const q = insn & 3, f3 = (insn >>> 13) & 7;
+  if (q === 0) {
+    const rs1 = 8 + ((insn >>> 7) & 7);
+    const offD = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 5) & 3) << 6));
+    const offW = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 6) & 1) << 2) | (((insn >>> 5) & 1) << 6));
+    switch (f3) {
+      case 1: case 3: return at(rs1, offD, 8, true, false, 2);
+      case 2: return at(rs1, offW, 4, true, false, 2);
+      case 5: case 7: return at(rs1, offD, 8, false, true, 2);
+      case 6: return at(rs1, offW, 4, false, true, 2);
+    }
+  } else if (q === 2) {
+    const ldD = BigInt((((insn >>> 12) & 1) << 5) | (((insn >>> 5) & 3) << 3) | (((insn >>> 2) & 7) << 6));
+    const ldW = BigInt((((insn >>> 12) & 1) << 5) | (((insn >>> 4) & 7) << 2) | (((insn >>> 2) & 3) << 6));
+    const stD = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 7) & 7) << 6));
+    const stW = BigInt((((insn >>> 9) & 0xf) << 2) | (((insn >>> 7) & 3) << 6));
+    switch (f3) {
+      case 1: case 3: return at(2, ldD, 8, true, false, 2);
+      case 2: return at(2, ldW, 4, true, false, 2);
+      case 5: case 7: return at(2, stD, 8, false, true, 2);
+      case 6: return at(2, stW, 4, false, true, 2);
+    }
+  }
+  return null;
+}
