@@ -181,6 +181,37 @@ test('raw protocol: Ctrl-C, no-ack mode, physical memory, registers, errors (QEM
   assert.deepEqual(results[TSQEMU], results[QEMU]);
 });
 
+test('a breakpoint in code the block compiler already translated is hit, pc exact', { skip }, async () => {
+  const nm = spawnSync('riscv64-linux-gnu-nm', [elf], { encoding: 'utf8' }).stdout;
+  const work = /^([0-9a-f]+) T work$/m.exec(nm)[1].replace(/^0+/, '');
+  const port = await freePort();
+  const child = await startEmu(TSQEMU, ['-gdb', `tcp::${port}`], port);
+  const g = await RawGdb.open(port);
+  try {
+    await g.ask('qSupported');
+    g.send('c');
+    await new Promise((res) => setTimeout(res, 1500));
+    g.sock.write(Buffer.from([3]));
+    assert.match(await g.reply(), /^T02/);
+    const jit = Buffer.from((await g.ask(`qRcmd,${Buffer.from('info jit').toString('hex')}`)).slice(1), 'hex').toString();
+    await g.reply(); // OK after the O packet
+    const inTbs = BigInt(/translated insns\s+(\d+)/.exec(jit)[1]);
+    assert.ok(inTbs > 0n, jit);
+    assert.equal(await g.ask(`Z0,${work},4`), 'OK');
+    for (let i = 0; i < 3; i++) {
+      g.send('c');
+      assert.match(await g.reply(), /^T05thread:01;$/);
+      const pc = await g.ask('p20');
+      assert.equal(BigInt('0x' + pc.match(/../g).reverse().join('')).toString(16), work);
+    }
+    assert.equal(await g.ask(`z0,${work},4`), 'OK');
+    assert.equal(await g.ask('D'), 'OK');
+  } finally {
+    g.close();
+    await stopEmu(child);
+  }
+});
+
 test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, async () => {
   // -s listens on tcp::1234: only where that port is free (another test may hold it).
   const sockPath = join(dir, 'gdb.sock');

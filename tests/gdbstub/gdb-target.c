@@ -1,8 +1,9 @@
 /* The program tests/gdbstub.test.js debugs with gdb-multiarch, on QEMU and on tsqemu. */
 #include "common.h"
 
-volatile u64 counter;
-u64 total = 7;
+/* Data on pages of their own: stores next to code would invalidate its translated blocks. */
+volatile u64 counter __attribute__((aligned(4096)));
+u64 total __attribute__((aligned(4096))) = 7;
 
 __attribute__((noinline)) u64 work(u64 i)
 {
@@ -13,9 +14,7 @@ __attribute__((noinline)) u64 work(u64 i)
 
 int main(void)
 {
-    for (u64 i = 0; i < 100000; i++)
+    for (u64 i = 0;; i++)
         work(i);
-    for (;;)
-        counter++;
     return 0;
 }
