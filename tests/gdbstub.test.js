@@ -213,7 +213,6 @@ test('a breakpoint in code the block compiler already translated is hit, pc exac
 });
 
 test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, async () => {
-  // -s listens on tcp::1234: only where that port is free (another test may hold it).
   const sockPath = join(dir, 'gdb.sock');
   const c1 = await startEmu(TSQEMU, ['-gdb', `unix:${sockPath},server=on`]);
   try {
@@ -239,6 +238,18 @@ test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, 
     m.destroy();
   } finally {
     await stopEmu(c2);
+  }
+  // -s = -gdb tcp::1234, only where that port is free (other tests may hold it).
+  const free1234 = await new Promise((resolve) => {
+    const srv = createServer().once('error', () => resolve(false)).listen(1234, () => srv.close(() => resolve(true)));
+  });
+  if (free1234) {
+    const c3 = await startEmu(TSQEMU, ['-s'], 1234);
+    try {
+      assert.match(gdb(':1234', ['print $pc']), /\$1 = \(void \(\*\)\(\)\) 0x1000/);
+    } finally {
+      await stopEmu(c3);
+    }
   }
   const r = spawnSync(process.execPath, [TSQEMU, '-M', 'virt', '-gdb', 'serial:foo', '-nographic'], { encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(r.status, 0);

@@ -55,7 +55,7 @@ export class GdbDebugState {
     if (this.stepHart >= 0) {
       if (index !== this.stepHart) return CpuExit.BUDGET; // held while another hart steps
       this.lastHart = index;
-      const r = hart.stepOne(true);
+      const r = hart.stepOne(true, true);
       this.stepHart = -1;
       this.onStop(index);
       return r;
