@@ -255,3 +255,32 @@ test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, 
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /-gdb serial:foo: .*unsupported device/);
 });
+
+test('the Linux guest: attach, registers through the kernel MMU, stepi, detach (TSQEMU_SLOW=1)',
+  { skip: skip || (!process.env.TSQEMU_SLOW && 'opt-in: TSQEMU_SLOW=1') }, async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const kernel = join(dir, 'Image');
+    writeFileSync(kernel, gunzipSync(readFileSync(join(ROOT, 'images', 'Image.gz'))));
+    const port = await freePort();
+    const child = spawn(process.execPath, [TSQEMU, '-M', 'virt', '-m', '256', '-kernel', kernel, '-initrd',
+      join(ROOT, 'images', 'initramfs.cpio.gz'), '-append', 'console=ttyS0', '-nographic', '-gdb', `tcp::${port}`],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    try {
+      for (let i = 0; i < 1200 && !out.includes('boot complete'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /boot complete/);
+      const t = gdb(`:${port}`, ['info registers pc satp', 'x/2i $pc', 'stepi', 'monitor info status', 'info threads']);
+      assert.match(t, /pc\s+0xffffffff8/, t); // a kernel address, read through Sv39
+      assert.match(t, /satp\s+0x[89a]/, t);
+      assert.match(t, /=> 0xffffffff8[0-9a-f]+:\t\S/, t);
+      assert.match(t, /VM status: paused \(debug\)/, t);
+      // Detached: the guest runs again and its shell answers.
+      child.stdin.write('echo gdb-$((40+2))\n');
+      for (let i = 0; i < 100 && !out.includes('gdb-42'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /gdb-42/);
+    } finally {
+      await stopEmu(child);
+    }
+  });
