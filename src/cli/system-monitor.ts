@@ -151,6 +151,14 @@ export class SystemMonitors implements MonitorVM {
     }
   }
 
+  /** The GDB stub stopped the VM (attach, breakpoint, step, Ctrl-C): RUN_STATE_DEBUG. */
+  debugStop(): void {
+    if (this.state !== 'running') return;
+    this.hooks.scheduler()?.pause();
+    this.state = 'debug';
+    this.events.emit('STOP');
+  }
+
   cont(): void {
     if (this.state === 'shutdown') throw new QmpError('GenericError', 'Resetting the Virtual Machine is required');
     if (this.state === 'running') return;

@@ -16,6 +16,8 @@ import { StdioChardev } from '../chardev/char-stdio.js';
 import { FileChardev } from '../chardev/char-file.js';
 import { NullChardev } from '../chardev/char-null.js';
 import { SystemMonitors, startMonitors } from './system-monitor.js';
+import { startGdbServer } from './system-gdb.js';
+import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
@@ -191,7 +193,14 @@ async function main(argv: string[]): Promise<number> {
   const mon = new SystemMonitors(cfg, {
     scheduler: () => scheduler, machine: () => machine, quit: (code) => quit(code), reset: () => void resetSystem(),
     restartIo: () => { ioError = false; machine?.restartIo(); },
+    gdbserver: (dev) => gdbserver(dev),
   });
+  const gdbserver = (dev: string): string => {
+    // A monitor that listens before the machine exists: the stub starts with the scheduler.
+    if (!machine || !scheduler) { cfg.mgmt.gdb = dev === 'none' ? undefined : dev; return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`; }
+    startGdbServer(dev, machine.harts as RISCVCPU[], scheduler, mon, () => quit(0)).catch((e: Error) => process.stderr.write(`${PROG}: ${e.message}\n`));
+    return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`;
+  };
   const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
@@ -265,6 +274,7 @@ async function main(argv: string[]): Promise<number> {
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
     { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
   machine.onIrq = () => sched.kick();
+  if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => quit(0)).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
   const onSignal = (sig: string, num: number) => {
     process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
     void sig;

@@ -26,6 +26,10 @@ export class VCPUScheduler {
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Outstanding holdUntil() calls: no hart runs while > 0. */
   private holds = 0;
+  /** The GDB stub's runner while breakpoints or a step are active (gdbstub/debug.ts). */
+  debugRun: ((index: number, hart: RISCVHart, budget: number) => CpuExit) | undefined;
+  /** Called after each round over the harts (the stub stops the VM there, all-stop). */
+  debugRoundEnd: (() => void) | undefined;
   /** Wall ms the loop spent sleeping (idle), for measurements. */
   idleMs = 0;
 
@@ -77,6 +81,11 @@ export class VCPUScheduler {
   hartsReset(): void {
     this.sleeping.fill(false);
     this.kick();
+  }
+
+  /** Hart i waits in wfi (the GDB stub's "halted"). */
+  isSleeping(i: number): boolean {
+    return this.sleeping[i] === true;
   }
 
   /** `stop` in the monitor / -S: the virtual clock stops too. */
@@ -136,10 +145,11 @@ export class VCPUScheduler {
       const h = this.harts[i];
       if (this.sleeping[i] && !h.hasPendingInterrupt()) continue;
       this.sleeping[i] = false;
-      const r = h.run(SLICE);
+      const r = this.debugRun ? this.debugRun(i, h, SLICE) : h.run(SLICE);
       if (r === CpuExit.WFI || r === CpuExit.HALTED) this.sleeping[i] = true;
       ran = true;
     }
+    this.debugRoundEnd?.();
     return ran;
   }
 }

@@ -1,6 +1,6 @@
 // Command-line options of management tools (what libvirt passes): QMP monitors (-qmp, -mon
 // mode=control), -name, -msg, -overcommit, -sandbox, -audiodev none, -add-fd, -daemonize,
-// -no-user-config, -machine none; -gdb / -s are refused (no GDB stub yet). vl.ts hands these
+// -no-user-config, -machine none, -gdb / -s (the GDB stub's device). vl.ts hands these
 // options here.
 import { QemuError } from '../qemu/error.js';
 import { checkKnownKeys, parseBool, parseQemuOpts } from '../qemu/option.js';
@@ -37,7 +37,7 @@ export function applyMgmtFlag(m: MgmtConfig, name: string): boolean {
   switch (name) {
     case 'no-user-config': m.noUserConfig = true; return true;
     case 'daemonize': m.daemonize = true; return true;
-    case 's': throw new QemuError('-s: the GDB stub is not supported by tsqemu yet');
+    case 's': m.gdb = 'tcp::1234'; return true;
     case 'nodefaults': m.nodefaults = true; return true;
   }
   return false;
@@ -122,6 +122,11 @@ export function applyMgmtOption(m: MgmtConfig, name: string, val: string, addCha
       m.fdsets.push({ set: Number(set), fd: Number(fd), opaque: o.get('opaque') });
       return;
     }
-    case 'gdb': throw new QemuError('the GDB stub is not supported by tsqemu yet');
+    case 'gdb': {
+      if (val === 'none') { m.gdb = undefined; return; }
+      if (!/^[0-9]+$/.test(val) && !parseCompatSocket(val, 'gdb')) throw new QemuError(`gdbstub: unsupported device '${val}' (tcp:[HOST]:PORT or unix:PATH)`);
+      m.gdb = val;
+      return;
+    }
   }
 }

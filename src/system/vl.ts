@@ -150,6 +150,8 @@ Standard options:
 -no-reboot      exit instead of rebooting
 -no-shutdown    stop before shutdown
 -S              freeze the CPUs at startup (use 'c' in the monitor to start)
+-gdb dev        accept a gdb connection on dev (tcp:[HOST]:PORT, unix:PATH,server=on)
+-s              shorthand for -gdb tcp::1234
 -d item1,...    enable logging of specified items (use '-d help' for a list)
 -D logfile      output log to logfile (default stderr)
 -nodefaults     don't create default devices (serial, monitor)

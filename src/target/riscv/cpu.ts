@@ -145,6 +145,8 @@ export class RISCVCPU implements RISCVHart {
   private readonly threshold: number;
   /** Instructions run since a block got hot (and waits for its batch). */
   private hotWait = 0;
+  /** gdb's stepi: pending interrupts wait (QEMU's SSTEP_NOIRQ default). */
+  private noIrq = false;
   private readonly batchInsns = qemuLogEnabled(LogMask.CPU_LOG_EXEC) ? 1 : tcgOptions.batchInsns;
 
   constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
@@ -195,7 +197,7 @@ export class RISCVCPU implements RISCVHart {
     if (env.get32('exit_request')) {
       return env.userMode ? CpuExit.EXCEPTION : CpuExit.BUDGET;
     }
-    riscvCpuExecInterrupt(env);
+    if (!this.noIrq) riscvCpuExecInterrupt(env);
     return -1;
   }
 
@@ -223,6 +225,24 @@ export class RISCVCPU implements RISCVHart {
   hasPendingInterrupt(): boolean {
     const env = this.env;
     return (env.get64('mip') & env.get64('mie')) !== 0n;
+  }
+
+  /**
+   * Execute exactly one instruction in the interpreter (the GDB stub's stepi and breakpoint
+   * checks): translated blocks are bypassed so no instruction runs unchecked. `first` is true
+   * at the start of a scheduler turn (as run(), the LR reservation does not survive a turn).
+   */
+  stepOne(first: boolean, noIrq = false): CpuExit {
+    const env = this.env, rt = this.rt;
+    this.noIrq = noIrq;
+    env.set32('exit_request', 0);
+    if (first) env.set32('load_res_valid', 0);
+    rt.cur = this;
+    env.set32('tb_threshold', 0);
+    const r = rt.runFn(env.base, 1);
+    env.set32('tb_threshold', this.threshold);
+    this.noIrq = false;
+    return r === EXIT_COMPILE ? CpuExit.BUDGET : r;
   }
 
   run(budget: number): CpuExit {

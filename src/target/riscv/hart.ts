@@ -41,6 +41,9 @@ export interface RISCVHart {
   run(budget: number): CpuExit;
   /** True when an enabled interrupt is pending (wakes a hart in WFI). */
   hasPendingInterrupt(): boolean;
+  /** Execute one instruction, interpreted (GDB stub); `first` at a scheduler turn's start;
+   * `noIrq`: no interrupt is taken (gdb's stepi, as QEMU's SSTEP_NOIRQ). */
+  stepOne?(first: boolean, noIrq?: boolean): CpuExit;
   /** HMP `info jit`: the translator's state (shared by the harts of one memory). */
   jitInfo?(): string;
 }

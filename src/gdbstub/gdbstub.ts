@@ -1,0 +1,321 @@
+// The GDB remote serial protocol (QEMU's gdbstub/gdbstub.c), over any chardev: packet framing
+// and acks (no-ack mode after QStartNoAckMode), qSupported with PacketSize, the target
+// description through qXfer:features:read, g/G p/P m/M (virtual through the hart's MMU, or
+// physical after Qqemu.PhyMemMode:1), Z0/Z1 breakpoints, Z2-Z4 watchpoints, c/s/vCont, Ctrl-C, one thread per hart
+// (multiprocess ids p1.N when gdb offers them), qRcmd (HMP), D and k. Attaching stops the VM,
+// as QEMU does. No host API here: the chardev and the VM come in through GdbTarget.
+import type { Chardev } from '../chardev/char.js';
+import { GdbDebugState } from './debug.js';
+
+/** What the stub needs of the machine (cli/system-gdb.ts gives it). */
+export interface GdbTarget {
+  nharts: number;
+  targetXml: string;
+  /** Registers in the g packet (0 .. n-1). */
+  gRegs: number;
+  readReg(hart: number, n: number): Uint8Array | null;
+  writeReg(hart: number, n: number, data: Uint8Array): boolean;
+  readMem(hart: number, addr: bigint, len: number, phys: boolean): Uint8Array | null;
+  writeMem(hart: number, addr: bigint, data: Uint8Array, phys: boolean): boolean;
+  running(): boolean;
+  /** Hart h waits for an interrupt (wfi). */
+  halted(hart: number): boolean;
+  /** Stop every hart (vm_stop). */
+  stop(): void;
+  /** Resume the VM (harts run under `debug` while it is active). */
+  resume(): void;
+  hmp(line: string): Promise<string>;
+  /** `k`: end the emulator. */
+  kill(): void;
+}
+
+/** Our PacketSize (hex digits of a packet body we accept). */
+const PACKET_SIZE = 0x4000;
+const SIGINT = 2, SIGTRAP = 5;
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const strHex = (s: string): string => hex(new TextEncoder().encode(s));
+function unhex(s: string): Uint8Array | null {
+  if (s.length % 2 || !/^[0-9a-fA-F]*$/.test(s)) return null;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+const parseHex = (s: string): bigint | null => (/^[0-9a-fA-F]{1,16}$/.test(s) ? BigInt('0x' + s) : null);
+
+export class GdbStub {
+  readonly debug: GdbDebugState;
+  private buf = '';
+  private inPacket = false;
+  private noAck = false;
+  private multiprocess = false;
+  private physMode = false;
+  /** Hg (registers, memory) and the hart a stop reports. */
+  private gHart = 0;
+  /** We reported running to gdb (a c/s is outstanding). */
+  private waiting = false;
+  private connected = false;
+
+  constructor(private readonly chr: Chardev, private readonly t: GdbTarget) {
+    this.debug = new GdbDebugState((h) => this.stopped(h, SIGTRAP));
+    chr.attach({
+      canReceive: () => 4096,
+      receive: (d) => this.receive(d),
+      event: (ev) => {
+        if (ev === 'opened') this.open();
+        else if (ev === 'closed') this.close();
+      },
+    });
+  }
+
+  private open(): void {
+    this.connected = true;
+    this.noAck = false;
+    this.multiprocess = false;
+    this.physMode = false;
+    this.buf = '';
+    this.inPacket = false;
+    this.waiting = false;
+    this.t.stop();
+  }
+
+  /** gdb went away: breakpoints are gone and the guest goes on (as after D). */
+  private close(): void {
+    if (!this.connected) return;
+    this.connected = false;
+    this.debug.breakpoints.clear();
+    this.debug.watchpoints.length = 0;
+    this.debug.stepHart = -1;
+    this.waiting = false;
+  }
+
+  private receive(d: Uint8Array): void {
+    for (const c of d) {
+      if (!this.inPacket) {
+        if (c === 0x03) { if (this.t.running()) this.interrupt(); continue; }
+        if (c === 0x24) { this.inPacket = true; this.buf = ''; }
+        continue; // '+', '-' and noise between packets
+      }
+      this.buf += String.fromCharCode(c);
+      const n = this.buf.length;
+      if (n >= 3 && this.buf[n - 3] === '#') {
+        const body = this.buf.slice(0, n - 3);
+        this.inPacket = false;
+        let sum = 0;
+        for (let i = 0; i < body.length; i++) sum = (sum + body.charCodeAt(i)) & 0xff;
+        if (!this.noAck) {
+          if (sum !== parseInt(this.buf.slice(n - 2), 16)) { this.chr.write(new Uint8Array([0x2d])); continue; }
+          this.chr.write(new Uint8Array([0x2b]));
+        }
+        void this.handle(body);
+      } else if (n > PACKET_SIZE + 3) {
+        this.inPacket = false; // oversized: dropped
+      }
+    }
+  }
+
+  private send(body: string): void {
+    let sum = 0;
+    for (let i = 0; i < body.length; i++) sum = (sum + body.charCodeAt(i)) & 0xff;
+    this.chr.write(new TextEncoder().encode(`$${body}#${sum.toString(16).padStart(2, '0')}`));
+  }
+
+  private tid(h: number): string {
+    const t = (h + 1).toString(16).padStart(2, '0');
+    return this.multiprocess ? `p01.${t}` : t;
+  }
+
+  /** A thread id of gdb's ("p1.2", "2", "-1", "0"): the hart, -1 for all, or undefined if bad. */
+  private hartOf(s: string): number | undefined {
+    const m = /^(?:p-?[0-9a-fA-F]+\.)?(-1|[0-9a-fA-F]+)$/.exec(s);
+    if (!m) return undefined;
+    if (m[1] === '-1') return -1;
+    const t = parseInt(m[1], 16);
+    if (t === 0) return this.gHart;
+    return t <= this.t.nharts ? t - 1 : undefined;
+  }
+
+  private stopReply(h: number, sig: number, extra = ''): string {
+    return `T${sig.toString(16).padStart(2, '0')}thread:${this.tid(h)};${extra}`;
+  }
+
+  private stopped(h: number, sig: number): void {
+    this.t.stop();
+    this.gHart = h;
+    if (this.waiting) {
+      this.waiting = false;
+      this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
+    }
+  }
+
+  private interrupt(): void {
+    this.debug.stepHart = -1;
+    this.stopped(this.debug.lastHart, SIGINT);
+  }
+
+  private resume(stepHart: number): void {
+    this.debug.resuming(this.t.nharts);
+    this.debug.stepHart = stepHart;
+    this.waiting = true;
+    this.t.resume();
+  }
+
+  private async handle(p: string): Promise<void> {
+    const reply = await this.dispatch(p);
+    if (reply !== null) this.send(reply);
+  }
+
+  /** The reply body, or null when the reply comes later (c, s) or not at all (k). */
+  private async dispatch(p: string): Promise<string | null> {
+    const t = this.t;
+    switch (p[0]) {
+      case '?': return this.stopReply(this.gHart, SIGTRAP);
+      case 'g': {
+        let s = '';
+        for (let i = 0; i < t.gRegs; i++) s += hex(t.readReg(this.gHart, i) ?? new Uint8Array(8));
+        return s;
+      }
+      case 'G': {
+        const d = unhex(p.slice(1));
+        if (!d || d.length < t.gRegs * 8) return 'E22';
+        for (let i = 0; i < t.gRegs; i++) t.writeReg(this.gHart, i, d.subarray(i * 8, i * 8 + 8));
+        return 'OK';
+      }
+      case 'p': {
+        const n = parseHex(p.slice(1));
+        const v = n === null ? null : t.readReg(this.gHart, Number(n));
+        return v ? hex(v) : 'E14';
+      }
+      case 'P': {
+        const [ns, vs] = p.slice(1).split('=');
+        const n = parseHex(ns), d = unhex(vs ?? '');
+        return n !== null && d && t.writeReg(this.gHart, Number(n), d) ? 'OK' : 'E14';
+      }
+      case 'm': {
+        const [as, ls] = p.slice(1).split(',');
+        const a = parseHex(as), l = parseHex(ls ?? '');
+        if (a === null || l === null) return 'E22';
+        if (l > BigInt(PACKET_SIZE / 2)) return 'E22';
+        const d = t.readMem(this.gHart, a, Number(l), this.physMode);
+        return d ? hex(d) : 'E14';
+      }
+      case 'M': {
+        const m = /^M([0-9a-fA-F]+),([0-9a-fA-F]+):(.*)$/.exec(p);
+        const d = m ? unhex(m[3]) : null;
+        if (!m || !d || BigInt('0x' + m[2]) !== BigInt(d.length)) return 'E22';
+        return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
+      }
+      case 'Z': case 'z': {
+        const m = /^[Zz]([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
+        if (!m) return 'E22';
+        const a = BigInt('0x' + m[2]);
+        if (m[1] === '0' || m[1] === '1') {
+          if (p[0] === 'Z') this.debug.breakpoints.add(a); else this.debug.breakpoints.delete(a);
+          return 'OK';
+        }
+        const type = Number(m[1]) as 2 | 3 | 4, len = BigInt('0x' + m[3]);
+        const ws = this.debug.watchpoints;
+        const i = ws.findIndex((w) => w.type === type && w.addr === a && w.len === len);
+        if (p[0] === 'Z') { if (i < 0) { if (ws.length >= 64) return 'E22'; ws.push({ type, addr: a, len }); } } else if (i >= 0) ws.splice(i, 1);
+        return 'OK';
+      }
+      case 'c': case 's': case 'C': case 'S': {
+        const addr = /^[cs]([0-9a-fA-F]+)$/.exec(p);
+        if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
+        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1);
+        return null;
+      }
+      case 'H': {
+        const h = this.hartOf(p.slice(2));
+        if (h === undefined) return 'E22';
+        if (p[1] === 'g' && h >= 0) this.gHart = h;
+        return 'OK';
+      }
+      case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
+      case 'D': {
+        this.debug.breakpoints.clear();
+        this.debug.watchpoints.length = 0;
+        this.debug.stepHart = -1;
+        this.waiting = false;
+        t.resume();
+        return 'OK';
+      }
+      case 'k': t.kill(); return null;
+      case 'v': return this.vPacket(p);
+      case 'q': case 'Q': return this.query(p);
+    }
+    return '';
+  }
+
+  private vPacket(p: string): string | null {
+    if (p === 'vCont?') return 'vCont;c;C;s;S';
+    if (p.startsWith('vCont;')) {
+      let step = -1;
+      for (const action of p.slice(6).split(';')) {
+        const [a, th] = action.split(':');
+        if (a[0] === 's' || a[0] === 'S') {
+          const h = th === undefined ? this.gHart : this.hartOf(th);
+          if (h === undefined) return 'E22';
+          step = h < 0 ? this.gHart : h;
+        } else if (a[0] !== 'c' && a[0] !== 'C') {
+          return 'E22';
+        }
+      }
+      if (step >= 0) this.gHart = step;
+      this.resume(step);
+      return null;
+    }
+    return ''; // vMustReplyEmpty, vKill, vFile...: not supported
+  }
+
+  private async query(p: string): Promise<string> {
+    const t = this.t;
+    if (p.startsWith('qSupported')) {
+      this.multiprocess = /multiprocess\+/.test(p);
+      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+;vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
+    }
+    if (p === 'QStartNoAckMode') { this.noAck = true; return 'OK'; }
+    if (p.startsWith('qXfer:features:read:')) {
+      const m = /^qXfer:features:read:([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
+      if (!m) return 'E00';
+      if (m[1] !== 'target.xml') return 'E00';
+      const off = parseInt(m[2], 16), len = Math.min(parseInt(m[3], 16), PACKET_SIZE - 1);
+      const xml = t.targetXml;
+      if (off > xml.length) return 'E00';
+      const chunk = xml.slice(off, off + len);
+      return (off + len < xml.length ? 'm' : 'l') + chunk.replace(/[#$}*]/g, (c) => '}' + String.fromCharCode(c.charCodeAt(0) ^ 0x20));
+    }
+    if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
+    if (p === 'qsThreadInfo') return 'l';
+    if (p === 'qC') return `QC${this.tid(this.gHart)}`;
+    if (p === 'qAttached' || p.startsWith('qAttached:')) return '1';
+    if (p.startsWith('qThreadExtraInfo,')) {
+      const h = this.hartOf(p.slice(17));
+      if (h === undefined || h < 0) return 'E22';
+      return strHex(`CPU#${h} [${t.halted(h) ? 'halted ' : 'running'}]`);
+    }
+    if (p === 'qqemu.PhyMemMode') return this.physMode ? '1' : '0';
+    if (p.startsWith('Qqemu.PhyMemMode:')) {
+      const v = p.slice(17);
+      if (v !== '0' && v !== '1') return 'E22';
+      this.physMode = v === '1';
+      return 'OK';
+    }
+    if (p.startsWith('qRcmd,')) {
+      const cmd = unhex(p.slice(6));
+      if (!cmd) return 'E01';
+      const out = await t.hmp(new TextDecoder().decode(cmd));
+      // QEMU's monitor ends lines with CRLF on gdb's console too.
+      if (out) this.send('O' + strHex(out.replace(/\r?\n/g, '\r\n')));
+      return 'OK';
+    }
+    if (p.startsWith('qSymbol')) return 'OK';
+    return '';
+  }
+}
+
+function u64le(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  for (let i = 0; i < 8; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  return b;
+}

@@ -1,0 +1,139 @@
+// What the GDB stub publishes for a riscv64 hart: the target description (QEMU's
+// riscv-64bit-cpu.xml and riscv-64bit-fpu.xml, plus a CSR feature with the CSRs listed below)
+// and register access by gdb's register numbers: 0-31 x0-x31, 32 pc, 33-64 f0-f31,
+// 65 + csrno for a CSR (fflags 66, frm 67, fcsr 68, as gdb's riscv numbering).
+import type { CPURISCVState } from '../target/riscv/cpu-state.js';
+import { riscvCsrReadDebug, riscvCsrWriteDebug } from '../target/riscv/csr.js';
+
+const GPR_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
+  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
+const FPR_NAMES = ['ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
+  'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11'];
+const CSR_BASE = 65;
+/** The CSRs in the csr feature (fflags/frm/fcsr are in the fpu feature). */
+export const GDB_CSRS: readonly [string, number][] = [
+  ['sstatus', 0x100], ['sie', 0x104], ['stvec', 0x105], ['scounteren', 0x106], ['sscratch', 0x140], ['sepc', 0x141],
+  ['scause', 0x142], ['stval', 0x143], ['sip', 0x144], ['satp', 0x180],
+  ['mstatus', 0x300], ['misa', 0x301], ['medeleg', 0x302], ['mideleg', 0x303], ['mie', 0x304], ['mtvec', 0x305],
+  ['mcounteren', 0x306], ['mscratch', 0x340], ['mepc', 0x341], ['mcause', 0x342], ['mtval', 0x343], ['mip', 0x344],
+  ['cycle', 0xc00], ['time', 0xc01], ['instret', 0xc02],
+  ['mvendorid', 0xf11], ['marchid', 0xf12], ['mimpid', 0xf13], ['mhartid', 0xf14],
+];
+/** Registers in the g packet: x0-x31 and pc (the others go through p/P, as QEMU). */
+export const G_REGS = 33;
+
+export function riscvTargetXml(): string {
+  let x = '<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n<architecture>riscv:rv64</architecture>\n';
+  x += '<feature name="org.gnu.gdb.riscv.cpu">\n';
+  GPR_NAMES.forEach((n, i) => { x += `<reg name="${n}" bitsize="64" type="${i === 1 ? 'code_ptr' : i === 2 || i === 8 ? 'data_ptr' : 'int'}" regnum="${i}"/>\n`; });
+  x += '<reg name="pc" bitsize="64" type="code_ptr" regnum="32"/>\n</feature>\n';
+  x += '<feature name="org.gnu.gdb.riscv.fpu">\n<union id="riscv_double"><field name="float" type="ieee_single"/><field name="double" type="ieee_double"/></union>\n';
+  FPR_NAMES.forEach((n, i) => { x += `<reg name="${n}" bitsize="64" type="riscv_double" regnum="${33 + i}"/>\n`; });
+  x += '<reg name="fflags" bitsize="32" type="int" regnum="66"/>\n<reg name="frm" bitsize="32" type="int" regnum="67"/>\n<reg name="fcsr" bitsize="32" type="int" regnum="68"/>\n</feature>\n';
+  x += '<feature name="org.gnu.gdb.riscv.csr">\n';
+  for (const [n, c] of GDB_CSRS) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}" group="csr"/>\n`;
+  x += '</feature>\n</target>\n';
+  return x;
+}
+
+const PUBLISHED = new Set<number>([1, 2, 3, ...GDB_CSRS.map(([, c]) => c)]);
+
+function le(v: bigint, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let x = BigInt.asUintN(bytes * 8, v);
+  for (let i = 0; i < bytes; i++) { out[i] = Number(x & 0xffn); x >>= 8n; }
+  return out;
+}
+
+function fromLe(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  return v;
+}
+
+/** Size in bytes of register n, 0 when we do not publish it. */
+function regSize(n: number): number {
+  if (n >= 0 && n <= 64) return 8;
+  const c = n - CSR_BASE;
+  if (!PUBLISHED.has(c)) return 0;
+  return c <= 3 ? 4 : 8;
+}
+
+/** Register n as target bytes (little-endian), or null for a register we do not publish. */
+export function riscvReadReg(env: CPURISCVState, n: number): Uint8Array | null {
+  const size = regSize(n);
+  if (size === 0) return null;
+  if (n < 32) return le(env.getGpr(n), 8);
+  if (n === 32) return le(env.pc, 8);
+  if (n <= 64) return le(env.get64('fpr', n - 33), 8);
+  const v = riscvCsrReadDebug(env, n - CSR_BASE);
+  return v === undefined ? null : le(v, size);
+}
+
+export function riscvWriteReg(env: CPURISCVState, n: number, data: Uint8Array): boolean {
+  const size = regSize(n);
+  if (size === 0 || data.length !== size) return false;
+  const v = fromLe(data);
+  if (n < 32) env.setGpr(n, v);
+  else if (n === 32) env.pc = v;
+  else if (n <= 64) env.set64('fpr', v, n - 33);
+  else return riscvCsrWriteDebug(env, n - CSR_BASE, v);
+  return true;
+}
+
+/** The memory access the instruction at the hart's pc is about to make (watchpoints). */
+export interface InsnAccess { addr: bigint; len: number; read: boolean; write: boolean; ilen: number }
+
+const sext = (v: number, bits: number): bigint => BigInt.asIntN(bits, BigInt(v));
+
+/** Decode the load, store or AMO at pc (RV64GC); null for any other instruction. */
+export function riscvInsnAccess(env: CPURISCVState, fetch: (addr: bigint, len: number) => Uint8Array | null): InsnAccess | null {
+  const lo = fetch(env.pc, 2);
+  if (!lo) return null;
+  let insn = lo[0] | (lo[1] << 8);
+  const at = (rs1: number, off: bigint, len: number, read: boolean, write: boolean, ilen: number): InsnAccess =>
+    ({ addr: BigInt.asUintN(64, env.getGpr(rs1) + off), len, read, write, ilen });
+  if ((insn & 3) === 3) {
+    const hi = fetch(env.pc + 2n, 2);
+    if (!hi) return null;
+    insn = (insn | (hi[0] << 16) | (hi[1] << 24)) >>> 0;
+    const op = insn & 0x7f, f3 = (insn >>> 12) & 7, rs1 = (insn >>> 15) & 31;
+    const immI = sext(insn >>> 20, 12), immS = sext(((insn >>> 25) << 5) | ((insn >>> 7) & 31), 12);
+    switch (op) {
+      case 0x03: return f3 === 7 ? null : at(rs1, immI, 1 << (f3 & 3), true, false, 4);
+      case 0x07: return f3 === 2 || f3 === 3 ? at(rs1, immI, f3 === 2 ? 4 : 8, true, false, 4) : null;
+      case 0x23: return f3 > 3 ? null : at(rs1, immS, 1 << f3, false, true, 4);
+      case 0x27: return f3 === 2 || f3 === 3 ? at(rs1, immS, f3 === 2 ? 4 : 8, false, true, 4) : null;
+      case 0x2f: {
+        if (f3 !== 2 && f3 !== 3) return null;
+        const f5 = insn >>> 27;
+        return at(rs1, 0n, f3 === 2 ? 4 : 8, f5 !== 3, f5 !== 2, 4);
+      }
+    }
+    return null;
+  }
+  const q = insn & 3, f3 = (insn >>> 13) & 7;
+  if (q === 0) {
+    const rs1 = 8 + ((insn >>> 7) & 7);
+    const offD = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 5) & 3) << 6));
+    const offW = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 6) & 1) << 2) | (((insn >>> 5) & 1) << 6));
+    switch (f3) {
+      case 1: case 3: return at(rs1, offD, 8, true, false, 2);
+      case 2: return at(rs1, offW, 4, true, false, 2);
+      case 5: case 7: return at(rs1, offD, 8, false, true, 2);
+      case 6: return at(rs1, offW, 4, false, true, 2);
+    }
+  } else if (q === 2) {
+    const ldD = BigInt((((insn >>> 12) & 1) << 5) | (((insn >>> 5) & 3) << 3) | (((insn >>> 2) & 7) << 6));
+    const ldW = BigInt((((insn >>> 12) & 1) << 5) | (((insn >>> 4) & 7) << 2) | (((insn >>> 2) & 3) << 6));
+    const stD = BigInt((((insn >>> 10) & 7) << 3) | (((insn >>> 7) & 7) << 6));
+    const stW = BigInt((((insn >>> 9) & 0xf) << 2) | (((insn >>> 7) & 3) << 6));
+    switch (f3) {
+      case 1: case 3: return at(2, ldD, 8, true, false, 2);
+      case 2: return at(2, ldW, 4, true, false, 2);
+      case 5: case 7: return at(2, stD, 8, false, true, 2);
+      case 6: return at(2, stW, 4, false, true, 2);
+    }
+  }
+  return null;
+}
