@@ -170,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu)\n${HELP_TEXT}`);
     return 0;
   }
+  if (cfg.mgmt.msgTimestamp) timestampMessages();
   await maybeDaemonize(cfg.mgmt.daemonize);
   setLogMask(cfg.logMask);
   setFatalDebug(cfg.logMask !== 0);
@@ -399,4 +400,20 @@ function registerLinkCommand(net: NetStack): void {
       return undefined;
     },
   });
+}
+
+/**
+ * -msg timestamp=on: our error and warning lines on stderr (those starting with the program's
+ * name, as QEMU's error_report) get QEMU's ISO 8601 UTC prefix with microseconds.
+ */
+function timestampMessages(): void {
+  const write = process.stderr.write.bind(process.stderr) as (chunk: string | Uint8Array, ...rest: unknown[]) => boolean;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith(`${PROG}: `)) {
+      const now = new Date();
+      const us = String(now.getUTCMilliseconds() * 1000 + Math.floor((performance.now() % 1) * 1000)).padStart(6, '0');
+      chunk = `${now.toISOString().slice(0, 19)}.${us}Z ${chunk}`;
+    }
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
 }
