@@ -736,7 +736,11 @@ static napi_value HostExec(napi_env env, napi_callback_info info) {
   /* Every source out of the way of the targets first (F_DUPFD above n), then into place. */
   int *tmp = calloc(n > 0 ? n : 1, sizeof *tmp);
   if (!tmp) { free_strv(av); free_strv(ev); return num(env, -ENOMEM); }
-  for (int g = 0; g < n; g++) tmp[g] = map[g] >= 0 ? fcntl(map[g], F_DUPFD, n) : -1;
+  /* Other threads of this process (libuv, V8) keep running until execve: the emulator's own
+   * descriptors are never closed under them, only marked close-on-exec, so the kernel drops them
+   * atomically at the exec. The temporary copies are close-on-exec too; dup2 clears the flag on
+   * the guest's descriptors it puts in place. */
+  for (int g = 0; g < n; g++) tmp[g] = map[g] >= 0 ? fcntl(map[g], F_DUPFD_CLOEXEC, n) : -1;
   for (int g = 0; g < n; g++) {
     if (tmp[g] >= 0) {
       dup2(tmp[g], g);
@@ -744,9 +748,9 @@ static napi_value HostExec(napi_env env, napi_callback_info info) {
         int fl = fcntl(g, F_GETFL);
         if (fl >= 0) fcntl(g, F_SETFL, nb[g] ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
       }
-    } else close(g);
+    } else fcntl(g, F_SETFD, FD_CLOEXEC);
   }
-  for (int fd = n; fd < 65536; fd++) close(fd); /* the emulator's own descriptors */
+  for (int fd = n; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC); /* the emulator's own descriptors */
   if (chdir(cwd) < 0) { /* a vanished cwd: the program starts where it can, as after rmdir */ }
   for (int sig = 1; sig <= 64; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
