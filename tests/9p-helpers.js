@@ -51,8 +51,10 @@ export class Guest {
     const from = this.out.length;
     this.p.stdin.write(`${cmd}\necho ${tag.slice(0, 3)}""${tag.slice(3)}\n`);
     const { before } = await this.expect(new RegExp(tag), timeoutMs, from);
-    return before.replace(/\r/g, '').split('\n').filter((l) => !l.includes(`${tag.slice(0, 3)}""`) && !/^# ?$/.test(l))
-      .map((l) => l.replace(/^# /, '')).join('\n').trim();
+    // The prompt that follows the previous command's tag may arrive after `from` or before it:
+    // every leading run of prompts is dropped so the count never depends on timing.
+    return before.replace(/\r/g, '').split('\n').filter((l) => !l.includes(`${tag.slice(0, 3)}""`) && !/^(# ?)+$/.test(l))
+      .map((l) => l.replace(/^(# )+/, '')).join('\n').trim();
   }
   async poweroff() {
     this.p.stdin.write('poweroff -f\n');
