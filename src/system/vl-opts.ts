@@ -4,6 +4,7 @@
 // with "... is not supported by tsqemu", never accepted and ignored. No host access here.
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
+import { type RISCVCPUConfig, riscvDefaultCpuCfg, riscvExtensionInfo, setRiscvCpuCfg } from '../target/riscv/cpu-cfg.js';
 
 /** An error QEMU reports without the option's location ("prog: message"). */
 export class QemuErrorNoLoc extends QemuError {}
@@ -118,22 +119,46 @@ const BOOL_PROPS = (k: string) => k.length === 1 || /^(z|s[hms]|sv|sd|x)/.test(k
 
 export const CPU_MODELS = ['rv64', 'max', 'any'];
 
-/** -cpu MODEL[,prop=value...]: properties this model has (set on) pass, the others are refused. */
+/** -cpu MODEL[,prop=value...]: the base properties (on), registered extensions (on or off) and,
+ * with V, vlen/elen; every other QEMU property is refused. Sets the process's RISCVCPUConfig. */
 export function parseCpu(text: string): void {
   const o = parseQemuOpts(text, 'model');
   const model = o.get('model') ?? '';
   if (!CPU_MODELS.includes(model)) throw new QemuErrorNoLoc(`unable to find CPU model '${model}'`);
+  const cfg = riscvDefaultCpuCfg(model);
+  const cls = `${model}-riscv-cpu`;
   for (const [k, v] of o) {
     if (k === 'model') continue;
-    const cls = `${model}-riscv-cpu`;
-    const known = CPU_HAS.has(k) || CPU_QEMU_PROPS.has(k) || k.startsWith('x-');
+    const ext = riscvExtensionInfo(k);
+    const known = CPU_HAS.has(k) || CPU_QEMU_PROPS.has(k) || k.startsWith('x-') || ext !== undefined;
     if (!known) throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Property '${cls}.${k}' not found`);
+    if ((k === 'vlen' || k === 'elen') && riscvExtensionInfo('v')) { setVectorLength(cfg, k, v, cls); continue; }
     let on: boolean | undefined;
-    if (BOOL_PROPS(k)) {
+    if (BOOL_PROPS(k) || ext) {
       try { on = parseBool(k, v); } catch { throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Parameter '${k}' expects 'on' or 'off'`); }
     }
+    if (ext) { if (on) cfg.ext.add(k); else cfg.ext.delete(k); continue; }
     if (CPU_HAS.has(k) && on === true) continue;
     throw new QemuError(`CPU property '${k}=${v}' is not supported by tsqemu (its rv64 is rv64imafdc_zicsr_zifencei_zihintpause with MMU and PMP)`);
+  }
+  for (const e of cfg.ext) {
+    for (const r of riscvExtensionInfo(e)?.requires ?? []) {
+      if (!cfg.ext.has(r)) throw new QemuErrorNoLoc(`${e.charAt(0).toUpperCase()}${e.slice(1)} extension requires ${r.charAt(0).toUpperCase()}${r.slice(1)} extension`);
+    }
+  }
+  setRiscvCpuCfg(cfg);
+}
+
+/** vlen (a power of 2, 128..1024 here) and elen (32 or 64): QEMU's checks and texts. */
+function setVectorLength(cfg: RISCVCPUConfig, k: string, v: string, cls: string): void {
+  const n = Number(v);
+  if (!/^\d+$/.test(v)) throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Parameter '${k}' expects uint16`);
+  if (k === 'vlen') {
+    if ((n & (n - 1)) !== 0 || n < 128 || n > 1024) throw new QemuErrorNoLoc(`Vector extension VLEN must be power of 2 between 128 and 1024 (tsqemu), got ${n}`);
+    cfg.vlen = n;
+  } else {
+    if (n !== 32 && n !== 64) throw new QemuErrorNoLoc(`Vector extension ELEN must be 32 or 64, got ${n}`);
+    cfg.elen = n;
   }
 }
 
