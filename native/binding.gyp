@@ -18,8 +18,7 @@
         {
           "target_name": "tsqemu_uring",
           "sources": ["tsqemu_uring.c"],
-          "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-          "libraries": ["-luring"]
+          "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
         }
       ]
     }]

@@ -1,5 +1,6 @@
 /*
- * tsqemu_uring: the io_uring engine of tsqemu's main loop and block layer (N-API, liburing).
+ * tsqemu_uring: the io_uring engine of tsqemu's main loop and block layer (N-API, raw io_uring
+ * system calls: uring_raw.h; no liburing).
  *
  * One ring per AioContext. JavaScript batches requests into a Float64Array (one 8-slot record
  * per request) and submits them all with one io_uring_enter. The ring's eventfd is watched by
@@ -16,7 +17,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <liburing.h>
 #include <node_api.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <uv.h>
+#include "uring_raw.h"
 
 enum {
   OP_NOP = 0, OP_READ = 1, OP_WRITE = 2, OP_READ_FIXED = 3, OP_WRITE_FIXED = 4,
@@ -36,7 +37,7 @@ enum {
 #define CQE_SLOTS 2
 
 typedef struct {
-  struct io_uring ring;
+  tsq_ring ring;
   int efd;
   int closed;
   uv_poll_t poll;
@@ -79,20 +80,18 @@ static void drain(Ring *r) {
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   for (;;) {
-    struct io_uring_cqe *cqe;
-    unsigned head, n = 0;
-    io_uring_for_each_cqe(&r->ring, head, cqe) {
-      if (n == r->cq_cap) break;
+    unsigned ready = tsq_cq_ready(&r->ring), n = 0;
+    for (; n < ready && n < r->cq_cap; n++) {
+      struct io_uring_cqe *cqe = tsq_cqe_at(&r->ring, n);
       r->cq_out[n * CQE_SLOTS] = (double)cqe->user_data;
       r->cq_out[n * CQE_SLOTS + 1] = (double)cqe->res;
-      n++;
     }
     if (n == 0) {
       /* CQEs that did not fit the CQ ring wait in the kernel's overflow list: flush them in. */
-      if (io_uring_cq_has_overflow(&r->ring) && io_uring_get_events(&r->ring) == 0 && io_uring_cq_ready(&r->ring)) continue;
+      if (tsq_cq_has_overflow(&r->ring) && tsq_get_events(&r->ring) == 0 && tsq_cq_ready(&r->ring)) continue;
       break;
     }
-    io_uring_cq_advance(&r->ring, n);
+    tsq_cq_advance(&r->ring, n);
     napi_value cb, recv, argv[1], result;
     napi_get_reference_value(env, r->on_complete, &cb);
     napi_get_global(env, &recv);
@@ -132,11 +131,12 @@ static napi_value create_ring(napi_env env, napi_callback_info info) {
   /* A CQ four times the SQ: a batch larger than the SQ still completes without overflow. */
   p.flags = IORING_SETUP_CQSIZE;
   p.cq_entries = entries * 4;
-  int err = io_uring_queue_init_params(entries, &r->ring, &p);
+  int err = tsq_ring_init(entries, &r->ring, &p);
   if (err < 0) { free(r); return throw_errno(env, "io_uring_queue_init", -err); }
   r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (r->efd < 0 || io_uring_register_eventfd(&r->ring, r->efd) < 0) {
-    int e = errno; io_uring_queue_exit(&r->ring); free(r);
+  int rerr = r->efd < 0 ? -errno : tsq_register(r->ring.fd, IORING_REGISTER_EVENTFD, &r->efd, 1);
+  if (rerr < 0) {
+    int e = -rerr; if (r->efd >= 0) close(r->efd); tsq_ring_exit(&r->ring); free(r);
     return throw_errno(env, "io_uring_register_eventfd", e);
   }
   r->env = env;
@@ -182,8 +182,8 @@ static napi_value register_buffers(napi_env env, napi_callback_info info) {
     iov[i].iov_base = data;
     iov[i].iov_len = len;
   }
-  if (r->fixed) { io_uring_unregister_buffers(&r->ring); free(r->fixed); r->fixed = NULL; r->nfixed = 0; }
-  int err = io_uring_register_buffers(&r->ring, iov, n);
+  if (r->fixed) { tsq_register(r->ring.fd, IORING_UNREGISTER_BUFFERS, NULL, 0); free(r->fixed); r->fixed = NULL; r->nfixed = 0; }
+  int err = tsq_register(r->ring.fd, IORING_REGISTER_BUFFERS, iov, n);
   if (err < 0) { free(iov); return throw_errno(env, "io_uring_register_buffers", -err); }
   r->fixed = iov;
   r->nfixed = n;
@@ -191,13 +191,13 @@ static napi_value register_buffers(napi_env env, napi_callback_info info) {
 }
 
 static struct io_uring_sqe *next_sqe(Ring *r) {
-  struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+  struct io_uring_sqe *sqe = tsq_get_sqe(&r->ring);
   while (!sqe) {
     /* SQ full: push what we have to the kernel and retry. */
-    int ret = io_uring_submit(&r->ring);
+    int ret = tsq_submit(&r->ring);
     if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) return NULL;
     if (ret == -EBUSY) drain(r);
-    sqe = io_uring_get_sqe(&r->ring);
+    sqe = tsq_get_sqe(&r->ring);
   }
   return sqe;
 }
@@ -248,24 +248,24 @@ static napi_value submit(napi_env env, napi_callback_info info) {
     char *p = NULL;
     if (op >= OP_READ && op <= OP_WRITE_FIXED) p = buf_range(env, argv[3], r, op >= OP_READ_FIXED, d[2], d[3], d[4]);
     switch (op) {
-      case OP_READ: io_uring_prep_read(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
-      case OP_WRITE: io_uring_prep_write(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
-      case OP_READ_FIXED: io_uring_prep_read_fixed(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
-      case OP_WRITE_FIXED: io_uring_prep_write_fixed(sqe, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
-      case OP_FSYNC: io_uring_prep_fsync(sqe, fd, 0); break;
-      case OP_FDATASYNC: io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); break;
-      case OP_FALLOCATE: io_uring_prep_fallocate(sqe, fd, (int)d[7], (uint64_t)d[5], (uint64_t)d[4]); break;
-      case OP_POLL_ADD: io_uring_prep_poll_add(sqe, fd, (unsigned)d[7]); break;
-      case OP_POLL_REMOVE: io_uring_prep_poll_remove(sqe, (uint64_t)d[5]); break;
-      default: io_uring_prep_nop(sqe); break;
+      case OP_READ: tsq_prep_rw(sqe, IORING_OP_READ, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
+      case OP_WRITE: tsq_prep_rw(sqe, IORING_OP_WRITE, fd, p, (unsigned)d[4], (uint64_t)d[5]); break;
+      case OP_READ_FIXED: tsq_prep_fixed(sqe, IORING_OP_READ_FIXED, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
+      case OP_WRITE_FIXED: tsq_prep_fixed(sqe, IORING_OP_WRITE_FIXED, fd, p, (unsigned)d[4], (uint64_t)d[5], (int)d[2]); break;
+      case OP_FSYNC: tsq_prep_fsync(sqe, fd, 0); break;
+      case OP_FDATASYNC: tsq_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); break;
+      case OP_FALLOCATE: tsq_prep_fallocate(sqe, fd, (int)d[7], (uint64_t)d[5], (uint64_t)d[4]); break;
+      case OP_POLL_ADD: tsq_prep_poll_add(sqe, fd, (unsigned)d[7]); break;
+      case OP_POLL_REMOVE: tsq_prep_poll_remove(sqe, (uint64_t)d[5]); break;
+      default: tsq_prep_rw(sqe, IORING_OP_NOP, -1, NULL, 0, 0); break;
     }
     /* READ/WRITE flag 1: straight to an io-wq worker (a buffered write, which the kernel would
      * punt after a failed non-blocking try anyway). */
     if (op >= OP_READ && op <= OP_WRITE_FIXED && ((unsigned)d[7] & 1)) sqe->flags |= IOSQE_ASYNC;
-    io_uring_sqe_set_data64(sqe, (uint64_t)d[6]);
+    sqe->user_data = (uint64_t)d[6];
   }
   int ret;
-  do { ret = io_uring_submit(&r->ring); if (ret == -EBUSY) drain(r); } while (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY);
+  do { ret = tsq_submit(&r->ring); if (ret == -EBUSY) drain(r); } while (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY);
   if (ret < 0) return throw_errno(env, "io_uring_submit", -ret);
   napi_value out;
   napi_create_uint32(env, count, &out);
@@ -288,7 +288,7 @@ static napi_value close_ring(napi_env env, napi_callback_info info) {
   if (!r) return NULL;
   r->closed = 1;
   uv_poll_stop(&r->poll);
-  io_uring_queue_exit(&r->ring); /* waits for nothing, but the kernel cancels/finishes in-flight I/O */
+  tsq_ring_exit(&r->ring); /* the kernel cancels or finishes in-flight I/O when the ring's fd closes */
   close(r->efd);
   napi_delete_reference(env, r->on_complete);
   napi_delete_reference(env, r->cq_array);
@@ -327,9 +327,11 @@ static napi_value addr_mod(napi_env env, napi_callback_info info) {
 
 /* probe() -> true when io_uring works here (kernel support and not disabled). */
 static napi_value probe(napi_env env, napi_callback_info info) {
-  struct io_uring ring;
-  int ok = io_uring_queue_init(2, &ring, 0) == 0;
-  if (ok) io_uring_queue_exit(&ring);
+  tsq_ring ring;
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  int ok = tsq_ring_init(2, &ring, &p) == 0;
+  if (ok) tsq_ring_exit(&ring);
   napi_value out;
   napi_get_boolean(env, ok, &out);
   return out;

@@ -1,7 +1,7 @@
 // npm install hook: build the optional native addons (native/): tsqemu_uring (io_uring engine,
-// needs liburing), tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...) and
+// on the raw system calls), tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...) and
 // tsqemu_fsdev (the 9p local back end's xattrs, mknod, utimensat: without it mapped-xattr is refused).
-// Never fails the install: without liburing only tsqemu_sys is built; without a compiler or node
+// Never fails the install: if the io_uring addon fails (an old kernel header) only the others are built; without a compiler or node
 // headers neither is, and tsqemu falls back to the thread pool / ENOSYS (said with -d).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
