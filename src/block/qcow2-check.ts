@@ -107,6 +107,9 @@ async function countBitmaps(s: BDRVQcow2State, st: CheckState): Promise<void> {
 
 /** Count references, compare, repair as asked. */
 export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promise<BdrvCheckResult> {
+  // The checker reads tables from disk: write back what a writeback cache holds first.
+  await s.refblockCache.flush();
+  await s.l2Cache.flush();
   const res: BdrvCheckResult = {
     corruptions: 0, leaks: 0, checkErrors: 0, corruptionsFixed: 0, leaksFixed: 0, imageEndOffset: 0,
     allocatedClusters: 0, totalClusters: Math.ceil(s.header.size / s.clusterSize), fragmentedClusters: 0,

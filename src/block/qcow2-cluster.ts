@@ -219,6 +219,12 @@ async function l2ForWrite(s: BDRVQcow2State, l1: number): Promise<{ off: number;
 async function setL2Entries(s: BDRVQcow2State, l2Off: number, table: Uint8Array, l2: number, entries: [number, number][]): Promise<void> {
   const dv = new DataView(table.buffer, table.byteOffset);
   entries.forEach(([hi, lo], i) => { dv.setUint32((l2 + i) * 8, hi); dv.setUint32((l2 + i) * 8 + 4, lo); });
+  if (s.l2Cache.writeback) {
+    s.l2Cache.set(l2Off, table);
+    s.l2Cache.markDirty(l2Off);
+    await s.l2Cache.writeBack();
+    return;
+  }
   await bdrvPwrite(s.fileChild(), l2Off + l2 * 8, table.subarray(l2 * 8, (l2 + entries.length) * 8));
   // If the table was evicted and re-read by a reader during the write, ours is the newer copy.
   s.l2Cache.set(l2Off, table);

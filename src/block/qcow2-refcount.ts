@@ -91,8 +91,9 @@ export async function updateRefcount(s: BDRVQcow2State, idx: number, count: numb
       lo = Math.min(lo, a); hi = Math.max(hi, b);
       if (v === 0 && i < s.freeClusterIndex) s.freeClusterIndex = i;
     }
-    await bdrvPwrite(s.fileChild(), off + lo, block.subarray(lo, hi));
     s.refblockCache.set(off, block);
+    if (s.refblockCache.writeback) { s.refblockCache.markDirty(off); await s.refblockCache.writeBack(); }
+    else await bdrvPwrite(s.fileChild(), off + lo, block.subarray(lo, hi));
   }
 }
 

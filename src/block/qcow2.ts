@@ -28,12 +28,23 @@ import {
 import { qcow2Amend } from './qcow2-amend.js';
 import { bitmapsInfo, Qcow2Bitmap, readBitmaps } from './qcow2-bitmap.js';
 
-/** A small LRU of cluster-sized tables keyed by host offset (L2 tables, refcount blocks). */
+/**
+ * A small LRU of cluster-sized tables keyed by host offset (L2 tables, refcount blocks).
+ * Write-through by default. In writeback mode (tsqemu-img convert's new target, opened
+ * cache=unsafe as qemu-img does) changed tables stay dirty in the cache and are written by
+ * writeBack()/flush(), always awaited by the request that made them so, under the image's
+ * lock: a dirty table is never evicted, so the disk is never read for it, and no metadata
+ * write can land after the cluster it belongs to is freed and reused.
+ */
 export class Qcow2Cache {
   private map = new Map<number, Uint8Array>();
   /** The most recently used key: a hit on it (every request of a sequential run) needs no reordering. */
   private mru = -1;
+  private readonly dirty = new Set<number>();
+  /** Writes one table back (writeback mode only). */
+  writer: ((off: number, table: Uint8Array) => Promise<void>) | null = null;
   constructor(private capacity: number) {}
+  get writeback(): boolean { return this.writer !== null; }
   get(off: number): Uint8Array | undefined {
     const v = this.map.get(off);
     if (v && off !== this.mru) { this.map.delete(off); this.map.set(off, v); this.mru = off; }
@@ -43,10 +54,31 @@ export class Qcow2Cache {
     this.map.delete(off);
     this.map.set(off, v);
     this.mru = off;
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as number);
+    if (this.map.size <= this.capacity) return;
+    for (const k of this.map.keys()) {
+      if (!this.dirty.has(k)) { this.map.delete(k); return; }
+    }
   }
-  delete(off: number): void { this.map.delete(off); if (off === this.mru) this.mru = -1; }
-  clear(): void { this.map.clear(); this.mru = -1; }
+  /** Writeback mode: `off` changed in the cache; the caller awaits writeBack() afterwards. */
+  markDirty(off: number): void { this.dirty.add(off); }
+  /** Write the oldest dirty tables until no more than `capacity` are dirty. */
+  async writeBack(): Promise<void> {
+    while (this.dirty.size > this.capacity) await this.writeOne(this.dirty.values().next().value as number);
+  }
+  async flush(): Promise<void> {
+    while (this.dirty.size) await this.writeOne(this.dirty.values().next().value as number);
+  }
+  private async writeOne(off: number): Promise<void> {
+    const t = this.map.get(off);
+    this.dirty.delete(off);
+    if (t) await this.writer!(off, t);
+  }
+  /** The table at `off` was freed: forget it (dirty or not). */
+  delete(off: number): void { this.map.delete(off); this.dirty.delete(off); if (off === this.mru) this.mru = -1; }
+  clear(): void {
+    if (this.dirty.size) throw new Error('qcow2: metadata cache cleared with unwritten tables');
+    this.map.clear(); this.mru = -1;
+  }
 }
 
 /** Serialises metadata-changing requests (allocation, L2/refcount updates). */
@@ -216,7 +248,23 @@ export class BDRVQcow2State extends BlockDriverState {
 
   async flush(): Promise<void> {
     await Promise.all(this.pending);
+    await this.flushMetadataCache();
     if (!this.readOnly) await this.fileChild().flush();
+  }
+
+  /** Writeback metadata (convert's target): refcount blocks first, then the L2 tables. */
+  async flushMetadataCache(): Promise<void> {
+    if (!this.refblockCache.writeback && !this.l2Cache.writeback) return;
+    await this.lock.lock(async () => { await this.refblockCache.flush(); await this.l2Cache.flush(); });
+  }
+
+  /** Keep changed L2 tables and refcount blocks in the cache until flush or close (QEMU's
+   * qcow2 caches are writeback): for a new image written with cache=unsafe by tsqemu-img
+   * convert, which is garbage after a crash either way. */
+  enableMetadataWriteback(): void {
+    const w = (off: number, t: Uint8Array): Promise<void> => bdrvPwrite(this.fileChild(), off, t);
+    this.l2Cache.writer = w;
+    this.refblockCache.writer = w;
   }
 
   check(mode: BdrvCheckMode): Promise<BdrvCheckResult> { return this.lock.lock(() => qcow2Check(this, mode)); }
@@ -261,6 +309,7 @@ export class BDRVQcow2State extends BlockDriverState {
   async close(): Promise<void> {
     try {
       await Promise.all(this.pending);
+      if (!this.corrupt) await this.flushMetadataCache();
       if (!this.readOnly && this.dirty && !this.corrupt) {
         await this.fileChild().flush();
         this.header.incompatibleFeatures &= ~INCOMPAT_DIRTY;

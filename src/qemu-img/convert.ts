@@ -57,25 +57,39 @@ async function copyData(t: ConvertTarget, off: number, buf: Uint8Array, sparse: 
   if (runStart >= 0) await bdrvPwrite(t.bs, off + runStart, buf.subarray(runStart));
 }
 
+/**
+ * Copy `src` to the target at `base`. Two buffers: the next chunk is read from the source while
+ * the previous one is written (writes stay in order, as qemu-img's default without -W).
+ */
 async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget, sparse: number, prog: (d: number) => void): Promise<void> {
   const len = src.getLength();
-  const buf = new Uint8Array(CHUNK);
+  const bufs = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  let which = 0;
+  let writing: Promise<void> = Promise.resolve();
   let off = 0;
-  while (off < len) {
-    const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
-    const skipping = (t.hasBacking && !st.allocated) || (st.zero && !st.data && t.fresh);
-    const n = skipping ? st.pnum : Math.min(st.pnum, CHUNK);
-    if (t.hasBacking && !st.allocated) {
-      // The target's own backing file provides this range.
-    } else if (st.zero && !st.data) {
-      if (!t.fresh) await t.bs.pwriteZeroes(base + off, n, 0);
-    } else {
-      const b = buf.subarray(0, n);
-      await bdrvPread(src, off, b);
-      await copyData(t, base + off, b, sparse);
+  try {
+    while (off < len) {
+      const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
+      const skipping = (t.hasBacking && !st.allocated) || (st.zero && !st.data && t.fresh);
+      const n = skipping ? st.pnum : Math.min(st.pnum, CHUNK);
+      if (t.hasBacking && !st.allocated) {
+        // The target's own backing file provides this range.
+      } else if (st.zero && !st.data) {
+        await writing;
+        if (!t.fresh) await t.bs.pwriteZeroes(base + off, n, 0);
+      } else {
+        const b = bufs[which].subarray(0, n);
+        which ^= 1;
+        await bdrvPread(src, off, b);
+        await writing;
+        writing = copyData(t, base + off, b, sparse);
+        writing.catch(() => undefined); // awaited below or at the next chunk
+      }
+      off += n;
+      prog(off);
     }
-    off += n;
-    prog(off);
+  } finally {
+    await writing;
   }
 }
 
@@ -147,6 +161,8 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     });
     if (noCreate && target.getLength() < total) throw new QemuError('output file is smaller than input file');
     const t: ConvertTarget = { bs: target, fresh: !noCreate || targetIsZero, compress, hasBacking: !!backing };
+    // A new qcow2 target written with cache=unsafe keeps its metadata in the cache until the end.
+    if (!noCreate && cache === 'unsafe' && 'enableMetadataWriteback' in target) (target as { enableMetadataWriteback(): void }).enableMetadataWriteback();
     const prog = new Progress(env, progress && !quiet);
     let base = 0;
     for (const src of srcs) {

@@ -57,7 +57,7 @@ export function loadIoUring(): { addon: Addon | null; reason: string } {
     const addon = createRequire(import.meta.url)(path) as Addon;
     cached = addon.probe() ? { addon, reason: '' } : { addon: null, reason: 'io_uring is not available in this kernel (or disabled)' };
   } catch {
-    cached = { addon: null, reason: 'the io_uring addon is not built (needs a C compiler and node's headers at npm install)' };
+    cached = { addon: null, reason: 'the io_uring addon is not built (needs a C compiler and node headers at npm install)' };
   }
   return cached;
 }
