@@ -298,6 +298,15 @@ async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array)
   }
   const n = olds.length;
   const clusterStart = off - inCluster;
+  if (inCluster === 0 && bytes === n * cs) {
+    // Whole clusters: nothing to copy on write, the request's own buffer goes to disk.
+    const { off: l2Off, table } = await l2ForWrite(s, first.l1);
+    const host = await allocClusters(s, n);
+    await writeData(s, host, data.subarray(0, bytes));
+    await setL2Entries(s, l2Off, table, first.l2, olds.map((_, i) => encodeStd(host + i * cs, true, false)));
+    for (const o of olds) await freeEntry(s, o);
+    return bytes;
+  }
   const whole = new Uint8Array(n * cs);
   const size = s.getLength();
   // Copy-on-write of the untouched head and tail of the first and last cluster.
