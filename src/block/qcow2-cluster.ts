@@ -116,22 +116,40 @@ export function fastHostOffset(s: BDRVQcow2State, off: number, bytes: number, wr
   return host + inCluster;
 }
 
+type Lookup = L2Entry & { l1: number; l2: number; table: Uint8Array | null };
+
 /** The mapping of the cluster holding guest offset `off`, plus where it sits in the tables. */
-export async function lookup(s: BDRVQcow2State, off: number): Promise<L2Entry & { l1: number; l2: number; table: Uint8Array | null }> {
+export async function lookup(s: BDRVQcow2State, off: number): Promise<Lookup> {
   const cIdx = Math.floor(off / s.clusterSize);
   const l1 = Math.floor(cIdx / s.l2Size), l2 = cIdx % s.l2Size;
   const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
   if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null };
-  const table = await getL2Table(s, l2Off);
-  const dv = new DataView(table.buffer, table.byteOffset);
-  const e = decodeL2(s, dv.getUint32(l2 * 8), dv.getUint32(l2 * 8 + 4));
+  return lookupIn(s, l1, l2, l2Off, await getL2Table(s, l2Off));
+}
+
+/** lookup() without waiting: null when the L2 table is not in the cache (block status scans). */
+function lookupCached(s: BDRVQcow2State, off: number): Lookup | null {
+  const cIdx = Math.floor(off / s.clusterSize);
+  const l1 = Math.floor(cIdx / s.l2Size), l2 = cIdx % s.l2Size;
+  const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
+  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null };
+  const table = s.l2Cache.get(l2Off);
+  return table ? lookupIn(s, l1, l2, l2Off, table) : null;
+}
+
+function lookupIn(s: BDRVQcow2State, l1: number, l2: number, l2Off: number, table: Uint8Array): Lookup {
+  const i = l2 * 8;
+  const hi = ((table[i] << 24) | (table[i + 1] << 16) | (table[i + 2] << 8) | table[i + 3]) >>> 0;
+  const lo = ((table[i + 4] << 24) | (table[i + 5] << 16) | (table[i + 6] << 8) | table[i + 7]) >>> 0;
+  const e = decodeL2(s, hi, lo);
   if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && e.host % s.clusterSize !== 0) {
     throw s.markCorrupt(`Cluster allocation offset 0x${e.host.toString(16)} unaligned (L2 offset: 0x${l2Off.toString(16)}, L2 index: 0x${l2.toString(16)})`);
   }
   if (e.type === ClusterType.NORMAL && e.host >= s.fileChild().getLength() && e.host / s.clusterSize >= s.allocatedEnd) {
     throw s.markCorrupt(`Data cluster offset 0x${e.host.toString(16)} past the end of the image file`);
   }
-  return { ...e, l1, l2, table };
+  // Spelled out (not a spread): one object shape, which keeps block status scans fast.
+  return { type: e.type, host: e.host, copied: e.copied, csize: e.csize, l1, l2, table };
 }
 
 let lastCompressed: { s: BDRVQcow2State; host: number; data: Uint8Array } | null = null;
@@ -404,7 +422,7 @@ export async function qcow2BlockStatus(s: BDRVQcow2State, offset: number, bytes:
     x.table === null ? l2Span - (at % l2Span) : cs - (at % cs);
   let n = Math.min(step(offset, e), bytes);
   while (n < bytes) {
-    const nx = await lookup(s, offset + n);
+    const nx = lookupCached(s, offset + n) ?? await lookup(s, offset + n);
     if (nx.type !== e.type) break;
     if (e.type === ClusterType.COMPRESSED) break;
     if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && nx.host !== e.host + (offset % cs) + n) break;
