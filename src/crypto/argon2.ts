@@ -1,7 +1,6 @@
 // Argon2 (RFC 9106) for LUKS2 keyslots, from hash-wasm (WebAssembly: runs in Node and in
 // browsers alike). Parameters are checked against RFC 9106's ranges and LUKS2's own limits
 // before the (possibly gigabyte-sized) memory is allocated.
-import { argon2i, argon2id } from 'hash-wasm';
 import { QemuError } from '../qemu/error.js';
 
 export type Argon2Type = 'argon2i' | 'argon2id';
@@ -34,6 +33,8 @@ export async function qcryptoArgon2(p: Argon2Params, password: Uint8Array, salt:
   qcryptoArgon2Validate(p);
   if (salt.length < 8) throw new QemuError(`Argon2 salt of ${salt.length} bytes is too short (8 at least)`);
   if (!Number.isInteger(outLen) || outLen < 4 || outLen > 1024) throw new QemuError(`Argon2 output length ${outLen} is out of range (4..1024)`);
+  // Loaded on first use: a 280 KB module every tsqemu-img and emulator start would parse.
+  const { argon2i, argon2id } = await import('hash-wasm');
   const fn = p.type === 'argon2id' ? argon2id : argon2i;
   return fn({
     password, salt, iterations: p.time, memorySize: p.memory, parallelism: p.cpus,
