@@ -63,3 +63,12 @@ test('io_uring: errors come back as -errno; fallocate punches holes', { skip: ad
   closeSync(fd2);
   await assert.rejects(ctx.submit({ op: 0, fd: 0 }), /closed/);
 });
+
+// The addon makes the io_uring system calls itself (native/uring_raw.h): CI, which has a C
+// compiler but no liburing, must build it, and it must not link liburing.
+test('io_uring: the addon is built on a plain Linux + compiler and needs no liburing', { skip: process.env.CI ? false : 'CI only (a developer machine may lack a compiler)' }, async () => {
+  assert.ok(addon, `io_uring addon missing: ${reason}`);
+  const { execFileSync } = await import('node:child_process');
+  const so = new URL('../native/build/Release/tsqemu_uring.node', import.meta.url).pathname;
+  assert.doesNotMatch(execFileSync('ldd', [so], { encoding: 'utf8' }), /liburing/);
+});
