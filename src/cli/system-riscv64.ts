@@ -37,6 +37,7 @@ import { strerror } from '../host/node/strerror.js';
 import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
 import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
+import { createPflash } from './system-pflash.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -120,6 +121,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     }
     byId.set(d.id, blk);
     backends.push(blk);
+    if (d.if === 'pflash') used.add(d.id); // connected to a flash bank (system-pflash.ts)
     if (d.if === 'virtio') {
       virtioDrives.push(d);
       used.add(d.id);
@@ -205,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
   const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
+  const flash = await createPflash(cfg, takeDrive, (m) => process.stderr.write(`${PROG}: ${m}\n`));
   const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
   devices.push(...v9fs.devices);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
@@ -248,6 +251,7 @@ async function main(argv: string[]): Promise<number> {
       ioError = true;
       mon.ioErrorStop();
     },
+    flash,
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
   void ioError;

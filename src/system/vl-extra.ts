@@ -8,6 +8,7 @@ import {
   type ActionConfig, type ObjectSpec, type RtcConfig, parseAction, parseBlockdev, parseBoot, parseGlobal, parseIcount, parseObject,
   parsePidfile, parseRtc, parseUuid,
 } from './vl-opts.js';
+import { assignPflashUnits } from './vl-pflash.js';
 
 export interface CliExtras {
   rtc: RtcConfig;
@@ -17,12 +18,14 @@ export interface CliExtras {
   objects: ObjectSpec[];
   /** -blockdev nodes, in order (opened before the -drive list). */
   blockdevs: Array<{ text: string; opts: QemuOptsDict }>;
+  /** -machine pflash0=/pflash1=: -blockdev node names of the flash banks. */
+  pflashNodes: Array<string | undefined>;
 }
 
 export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
 
 export function newExtras(): CliExtras {
-  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [] };
+  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [] };
 }
 
 export function applyExtraOption(cfg: SystemConfig, name: string, val: string): void {
@@ -51,6 +54,7 @@ export function applyExtraOption(cfg: SystemConfig, name: string, val: string): 
 
 /** Checks needing the whole command line: -action reboot=shutdown is -no-reboot, shutdown=pause is -no-shutdown. */
 export function finishExtras(cfg: SystemConfig): void {
+  assignPflashUnits(cfg);
   const a = cfg.extras.action;
   if (a.reboot === 'shutdown') cfg.noReboot = true;
   if (a.shutdown === 'pause') cfg.noShutdown = true;

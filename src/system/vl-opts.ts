@@ -197,14 +197,16 @@ export const VIRT_PROPS_HELP = `virt-machine options:
   usb=<bool>             - Set on/off to enable/disable usb (off only)
   graphics=<bool>        - Set on/off to enable/disable graphics emulation
   suppress-vmdesc=<bool> - Set on to disable self-describing migration
+  pflash0=<str>          - Node name or ID of a block device to use as a backend
+  pflash1=<str>          - Node name or ID of a block device to use as a backend
 `;
 
 /** virt-machine properties QEMU has that tsqemu does not model. */
 const MACHINE_UNSUPPORTED = ['aia-guests', 'boot', 'confidential-guest-support', 'dt-compatible', 'firmware', 'memory-backend',
-  'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'pflash0', 'pflash1', 'hmat', 'nvdimm',
+  'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'hmat', 'nvdimm',
   'spcr', 'x-remote', 'audiodev'];
 
-export interface MachineProps { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string }
+export interface MachineProps { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string; pflash0?: string; pflash1?: string }
 
 /** One -machine's properties besides type (several -machine options add up, as QEMU's). */
 export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
@@ -216,6 +218,8 @@ export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
       case 'initrd': out.initrd = v; break;
       case 'append': out.append = v; break;
       case 'dtb': out.dtb = v; break;
+      case 'pflash0': out.pflash0 = v; break;
+      case 'pflash1': out.pflash1 = v; break;
       case 'accel':
         for (const a of v.split(':')) if (a !== 'tcg') throw new QemuError(a === 'kvm' || a === 'xen' || a === 'qtest' ? `accel=${a} is not supported by tsqemu` : `invalid accelerator ${a}`);
         break;
