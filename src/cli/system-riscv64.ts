@@ -38,6 +38,7 @@ import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-
 import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
+import { IcountClock } from '../system/icount.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -160,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(argv);
+  const icount = cfg.extras.icount ? new IcountClock(cfg.extras.icount) : undefined;
+  if (icount) tcgOptions.asyncCompile = false; // which code is translated must not depend on host timing
   if (cfg.action === 'version') {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);
     return 0;
@@ -242,6 +245,7 @@ async function main(argv: string[]): Promise<number> {
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
+    hostClock: icount,
     onShutdown: (code) => mon.guestShutdown(code),
     onReset: () => mon.guestReset(),
     // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
@@ -276,8 +280,9 @@ async function main(argv: string[]): Promise<number> {
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   mon.machineReady();
   daemonReady();
+  if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
-    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
+    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
   machine.onIrq = () => sched.kick();
   if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => quit(0)).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
   const onSignal = (sig: string, num: number) => {

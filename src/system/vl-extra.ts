@@ -9,6 +9,7 @@ import {
   parsePidfile, parseRtc, parseUuid,
 } from './vl-opts.js';
 import { assignPflashUnits } from './vl-pflash.js';
+import type { IcountConfig } from './icount.js';
 
 export interface CliExtras {
   rtc: RtcConfig;
@@ -20,6 +21,8 @@ export interface CliExtras {
   blockdevs: Array<{ text: string; opts: QemuOptsDict }>;
   /** -machine pflash0=/pflash1=: -blockdev node names of the flash banks. */
   pflashNodes: Array<string | undefined>;
+  /** -icount shift=...: the instruction-counting virtual clock (icount.ts). */
+  icount?: IcountConfig;
 }
 
 export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
@@ -32,7 +35,7 @@ export function applyExtraOption(cfg: SystemConfig, name: string, val: string): 
   const x = cfg.extras;
   switch (name) {
     case 'rtc': x.rtc = parseRtc(val); return;
-    case 'icount': parseIcount(val); return;
+    case 'icount': x.icount = parseIcount(val); return;
     case 'uuid': x.uuid = parseUuid(val); return;
     case 'boot': parseBoot(val); return;
     case 'pidfile': x.pidfile = parsePidfile(val); return;

@@ -2,6 +2,7 @@
 // topology, -m size/slots/maxmem, -cpu properties, -accel, -machine properties, -rtc, -icount,
 // -uuid, -boot, -pidfile, -action, -global, -object. What tsqemu does not model is refused
 // with "... is not supported by tsqemu", never accepted and ignored. No host access here.
+import type { IcountConfig } from './icount.js';
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { type RISCVCPUConfig, riscvDefaultCpuCfg, riscvExtensionInfo, setRiscvCpuCfg } from '../target/riscv/cpu-cfg.js';
@@ -288,14 +289,22 @@ export function rtcWallClock(cfg: RtcConfig, hostNowMs: () => number, monoNs: ()
 
 // ---- -icount ----------------------------------------------------------------------------------
 
-/** -icount [shift=]N|auto[,align=on|off][,sleep=on|off][,rr=...]: checked, then refused (no deterministic clock yet). */
-export function parseIcount(text: string): never {
+/** -icount [shift=]N|auto[,align=on|off][,sleep=on|off]: QEMU's icount_configure checks; no
+ * shift= means no instruction counting at all (QEMU's too). rr= (record/replay) is refused. */
+export function parseIcount(text: string): IcountConfig | undefined {
   const o = parseQemuOpts(text, 'shift');
   for (const k of o.keys()) if (!['shift', 'align', 'sleep', 'rr', 'rrfile', 'rrsnapshot'].includes(k)) throw new QemuError(`Invalid parameter '${k}'`);
   const s = o.get('shift');
-  if (s !== undefined && s !== 'auto' && !(/^[0-9]+$/.test(s) && Number(s) <= 10)) throw new QemuErrorNoLoc('icount: Invalid shift value');
-  for (const k of ['align', 'sleep']) { const v = o.get(k); if (v !== undefined) parseBool(k, v); }
-  throw unsupported('-icount (an instruction-counting virtual clock)');
+  const b = (k: string, d: boolean) => { const v = o.get(k); return v === undefined ? d : parseBool(k, v); };
+  const align = b('align', false), sleep = b('sleep', true);
+  if (o.has('rr') || o.has('rrfile') || o.has('rrsnapshot')) throw unsupported('-icount rr= (record/replay)');
+  if (s === undefined) {
+    if (o.has('align')) throw new QemuError('Please specify shift option when using align');
+    return undefined;
+  }
+  if (s !== 'auto' && !(/^[0-9]+$/.test(s) && Number(s) <= 10)) throw new QemuErrorNoLoc('icount: Invalid shift value');
+  if (align && !sleep) throw new QemuError('align=on and sleep=off are incompatible');
+  return { shift: s === 'auto' ? 'auto' : Number(s), sleep, align };
 }
 
 // ---- -uuid, -boot, -pidfile, -action, -global, -object ----------------------------------------

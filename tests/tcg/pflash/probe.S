@@ -82,6 +82,9 @@ _start:
 puts:                          # a0: NUL-terminated string
   lbu t0, 0(a0)
   beqz t0, 2f
+7: lbu t3, 5(s0)               # wait for THRE (QEMU drops bytes written while busy)
+  andi t3, t3, 0x20
+  beqz t3, 7b
   sb t0, 0(s0)
   addi a0, a0, 1
   j puts
@@ -95,10 +98,16 @@ hex:                           # a0: value printed as 16 hex digits and a newlin
   li t2, 58
   blt t0, t2, 4f
   addi t0, t0, 39
-4: sb t0, 0(s0)
+4: lbu t3, 5(s0)
+  andi t3, t3, 0x20
+  beqz t3, 4b
+  sb t0, 0(s0)
   addi t1, t1, -4
   bgez t1, 3b
   li t0, 10
+8: lbu t3, 5(s0)
+  andi t3, t3, 0x20
+  beqz t3, 8b
   sb t0, 0(s0)
   ret
 
