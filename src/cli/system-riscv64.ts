@@ -39,6 +39,7 @@ import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
 import { IcountClock } from '../system/icount.js';
+import { driveDeviceProps } from './system-global.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -143,7 +144,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
   }
   // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
-  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: new Map([['drive', d.id]]), ownsDrive: true });
+  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
   const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
     const blk = byId.get(id);
@@ -161,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(argv);
+  for (const w of cfg.extras.warnings) process.stderr.write(`${PROG}: warning: ${w}\n`);
   const icount = cfg.extras.icount ? new IcountClock(cfg.extras.icount) : undefined;
   if (icount) tcgOptions.asyncCompile = false; // which code is translated must not depend on host timing
   if (cfg.action === 'version') {

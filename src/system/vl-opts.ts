@@ -355,16 +355,6 @@ export function parseAction(text: string, out: ActionConfig): void {
   }
 }
 
-/** -global DRIVER.PROP=VALUE: checked; none of the board's devices takes a global here yet. */
-export function parseGlobal(text: string): never {
-  const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(text);
-  if (!m) {
-    if (!text.includes('=')) throw new QemuError(`Invalid parameter '${text}'`);
-    throw new QemuError(`Invalid parameter '${text.split('=')[0]}'`);
-  }
-  throw unsupported(`-global ${m[1]}.${m[2]}`);
-}
-
 export interface ObjectSpec { qomType: string; id: string; opts: QemuOptsDict; text: string }
 
 /** User-creatable object types QEMU has; the ones accepted here are handled, the rest refused. */

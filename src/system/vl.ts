@@ -7,6 +7,7 @@ import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
 import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
+import { scanGlobals, withGlobals } from './vl-global.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
 import '../hw/core/qdev-devices.js';
@@ -158,7 +159,9 @@ Standard options:
 -nodefaults     don't create default devices (serial, monitor)
 
 -drive if=pflash,[unit=0|1,]file=...  a CFI flash bank (32 MiB image); -machine pflash0=,pflash1= a -blockdev node
-Not supported (refused): -icount, -global, -readconfig, -writeconfig,
+-icount [shift=]N|auto[,sleep=on|off][,align=on|off]  guest time from the instruction count (2^N ns each)
+-global driver.prop=value | driver=d,property=p,value=v  default property of every such device
+Not supported (refused): -readconfig, -writeconfig, -icount rr=,
 -accel tcg,thread=multi, CPU extensions beyond RV64GC.
 
 During emulation, with the mux (-nographic or -serial mon:stdio):
@@ -295,6 +298,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   let display: string | undefined;
   let snapshot = false;
   let nodefaults = false;
+  cfg.extras.globals = scanGlobals(argv, (m) => cfg.extras.warnings.push(m));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('-')) {
@@ -427,13 +431,12 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': {
+    case 'device': withGlobals(cfg.extras.globals, val, (val) => {
       if (parseNetDevice(cfg.net, val)) return;
       if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) { cfg.v9fsDevices.push(parseV9fsDevice(val)); return; }
       const d = parseDevice(val, cfg);
       if (d) cfg.devices.push(d);
-      return;
-    }
+    }); return;
     case 'netdev': parseNetdevOption(cfg.net, val); return;
     case 'nic': parseNicOption(cfg.net, val); return;
     case 'net': parseNetOption(cfg.net, val); return;
