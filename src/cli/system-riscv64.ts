@@ -37,6 +37,9 @@ import { strerror } from '../host/node/strerror.js';
 import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
 import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
+import { createPflash } from './system-pflash.js';
+import { IcountClock } from '../system/icount.js';
+import { driveDeviceProps } from './system-global.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -120,6 +123,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     }
     byId.set(d.id, blk);
     backends.push(blk);
+    if (d.if === 'pflash') used.add(d.id); // connected to a flash bank (system-pflash.ts)
     if (d.if === 'virtio') {
       virtioDrives.push(d);
       used.add(d.id);
@@ -140,7 +144,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
   }
   // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
-  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: new Map([['drive', d.id]]), ownsDrive: true });
+  for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
   const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
     const blk = byId.get(id);
@@ -158,6 +162,9 @@ async function main(argv: string[]): Promise<number> {
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(argv);
+  for (const w of cfg.extras.warnings) process.stderr.write(`${PROG}: warning: ${w}\n`);
+  const icount = cfg.extras.icount ? new IcountClock(cfg.extras.icount) : undefined;
+  if (icount) tcgOptions.asyncCompile = false; // which code is translated must not depend on host timing
   if (cfg.action === 'version') {
     process.stdout.write(`QEMU emulator version ${QEMU_VERSION} (tsqemu ${readPackageVersion()})\nCopyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n`);
     return 0;
@@ -205,6 +212,7 @@ async function main(argv: string[]): Promise<number> {
   const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
+  const flash = await createPflash(cfg, takeDrive, (m) => process.stderr.write(`${PROG}: ${m}\n`));
   const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
   devices.push(...v9fs.devices);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
@@ -239,6 +247,7 @@ async function main(argv: string[]): Promise<number> {
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
+    hostClock: icount,
     onShutdown: (code) => mon.guestShutdown(code),
     onReset: () => mon.guestReset(),
     // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
@@ -248,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
       ioError = true;
       mon.ioErrorStop();
     },
+    flash,
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
   void ioError;
@@ -272,8 +282,9 @@ async function main(argv: string[]): Promise<number> {
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   mon.machineReady();
   daemonReady();
+  if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
   const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
-    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused));
+    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
   machine.onIrq = () => sched.kick();
   if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => quit(0)).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
   const onSignal = (sig: string, num: number) => {

@@ -5,6 +5,7 @@
 // console input and disk completions get in.
 import { CpuExit, type RISCVHart } from '../target/riscv/hart.js';
 import type { TimerList, VirtualClock } from '../main-loop/timer.js';
+import type { IcountClock } from './icount.js';
 
 /** Instructions per hart per turn: small enough for snappy IPIs, large enough to amortise. */
 const SLICE = 20_000;
@@ -39,6 +40,8 @@ export class VCPUScheduler {
     private readonly clock: VirtualClock,
     private readonly host: SchedulerHost,
     startPaused: boolean,
+    /** -icount: the instruction counter under the virtual clock (icount.ts). */
+    private readonly icount?: IcountClock,
   ) {
     this.paused = startPaused;
     this.sleeping = harts.map(() => false);
@@ -113,6 +116,7 @@ export class VCPUScheduler {
   /** Run until stop(). */
   async run(): Promise<void> {
     let lastYield = performance.now();
+    let lastAdjust = lastYield;
     while (!this.stopped) {
       if (this.paused || this.holds > 0) {
         await this.sleep(Infinity);
@@ -121,12 +125,22 @@ export class VCPUScheduler {
       this.timers.runExpired();
       const ran = this.runHarts();
       const now = performance.now();
+      const ic = this.icount;
+      if (ic && now - lastAdjust >= 100) { ic.adjust(); lastAdjust = now; }
+      if (ic && ran && ic.aheadMs() > 0) { await this.sleep(ic.aheadMs()); lastYield = performance.now(); continue; }
       if (!ran && !this.stopped) {
         const deadline = this.timers.deadline();
+        if (ic && !ic.cfg.sleep && deadline !== Infinity) {
+          // sleep=off: idle time costs nothing, the clock jumps to the next deadline.
+          ic.warp(deadline - this.clock.now());
+          if (now - lastYield >= YIELD_MS) { await this.host.yieldToHost(); lastYield = performance.now(); }
+          continue;
+        }
         const ms = deadline === Infinity ? MAX_SLEEP_MS : (deadline - this.clock.now()) / 1e6;
         if (ms > 0) {
           await this.sleep(Math.min(ms, MAX_SLEEP_MS));
           this.idleMs += performance.now() - now;
+          if (deadline !== Infinity) ic?.warp((performance.now() - now) * 1e6); // sleep=on: idle guest time follows the host's
         } else {
           await this.host.yieldToHost();
         }
@@ -145,8 +159,13 @@ export class VCPUScheduler {
       const h = this.harts[i];
       if (this.sleeping[i] && !h.hasPendingInterrupt()) continue;
       this.sleeping[i] = false;
-      const r = this.debugRun ? this.debugRun(i, h, SLICE) : h.run(SLICE);
+      const ic = this.icount;
+      const budget = ic ? ic.budget(SLICE, this.timers.deadline(), this.clock.now()) : SLICE;
+      ic?.beginRun(h);
+      const r = this.debugRun ? this.debugRun(i, h, budget) : h.run(budget);
+      ic?.endRun();
       if (r === CpuExit.WFI || r === CpuExit.HALTED) this.sleeping[i] = true;
+      if (ic) this.timers.runExpired(); // deadlines fall between two harts' turns, as counted
       ran = true;
     }
     this.debugRoundEnd?.();

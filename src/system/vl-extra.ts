@@ -5,9 +5,12 @@ import { QemuError, optError } from '../qemu/error.js';
 import type { QemuOptsDict } from '../qemu/option.js';
 import type { SystemConfig } from './vl.js';
 import {
-  type ActionConfig, type ObjectSpec, type RtcConfig, parseAction, parseBlockdev, parseBoot, parseGlobal, parseIcount, parseObject,
+  type ActionConfig, type ObjectSpec, type RtcConfig, parseAction, parseBlockdev, parseBoot, parseIcount, parseObject,
   parsePidfile, parseRtc, parseUuid,
 } from './vl-opts.js';
+import { assignPflashUnits } from './vl-pflash.js';
+import type { IcountConfig } from './icount.js';
+import { type GlobalProp, checkNicGlobals } from './vl-global.js';
 
 export interface CliExtras {
   rtc: RtcConfig;
@@ -17,24 +20,32 @@ export interface CliExtras {
   objects: ObjectSpec[];
   /** -blockdev nodes, in order (opened before the -drive list). */
   blockdevs: Array<{ text: string; opts: QemuOptsDict }>;
+  /** -machine pflash0=/pflash1=: -blockdev node names of the flash banks. */
+  pflashNodes: Array<string | undefined>;
+  /** -global DRIVER.PROP=VALUE, all of them (vl-global.ts). */
+  globals: GlobalProp[];
+  /** Warnings of option parsing, printed by the binary (QEMU's warn_report). */
+  warnings: string[];
+  /** -icount shift=...: the instruction-counting virtual clock (icount.ts). */
+  icount?: IcountConfig;
 }
 
 export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
 
 export function newExtras(): CliExtras {
-  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [] };
+  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [] };
 }
 
 export function applyExtraOption(cfg: SystemConfig, name: string, val: string): void {
   const x = cfg.extras;
   switch (name) {
     case 'rtc': x.rtc = parseRtc(val); return;
-    case 'icount': parseIcount(val); return;
+    case 'icount': x.icount = parseIcount(val); return;
     case 'uuid': x.uuid = parseUuid(val); return;
     case 'boot': parseBoot(val); return;
     case 'pidfile': x.pidfile = parsePidfile(val); return;
     case 'action': parseAction(val, x.action); return;
-    case 'global': parseGlobal(val); return;
+    case 'global': return; // collected before the other options (vl-global.ts scanGlobals)
     case 'object': {
       const o = parseObject(val);
       if (x.objects.some((p) => p.id === o.id)) throw new QemuError(`attempt to add duplicate property '${o.id}' to object (type 'container')`);
@@ -51,6 +62,8 @@ export function applyExtraOption(cfg: SystemConfig, name: string, val: string): 
 
 /** Checks needing the whole command line: -action reboot=shutdown is -no-reboot, shutdown=pause is -no-shutdown. */
 export function finishExtras(cfg: SystemConfig): void {
+  assignPflashUnits(cfg);
+  checkNicGlobals(cfg.extras.globals, cfg.net.nics);
   const a = cfg.extras.action;
   if (a.reboot === 'shutdown') cfg.noReboot = true;
   if (a.shutdown === 'pause') cfg.noShutdown = true;

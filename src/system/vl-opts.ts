@@ -2,6 +2,7 @@
 // topology, -m size/slots/maxmem, -cpu properties, -accel, -machine properties, -rtc, -icount,
 // -uuid, -boot, -pidfile, -action, -global, -object. What tsqemu does not model is refused
 // with "... is not supported by tsqemu", never accepted and ignored. No host access here.
+import type { IcountConfig } from './icount.js';
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { type RISCVCPUConfig, riscvDefaultCpuCfg, riscvExtensionInfo, setRiscvCpuCfg } from '../target/riscv/cpu-cfg.js';
@@ -197,14 +198,16 @@ export const VIRT_PROPS_HELP = `virt-machine options:
   usb=<bool>             - Set on/off to enable/disable usb (off only)
   graphics=<bool>        - Set on/off to enable/disable graphics emulation
   suppress-vmdesc=<bool> - Set on to disable self-describing migration
+  pflash0=<str>          - Node name or ID of a block device to use as a backend
+  pflash1=<str>          - Node name or ID of a block device to use as a backend
 `;
 
 /** virt-machine properties QEMU has that tsqemu does not model. */
 const MACHINE_UNSUPPORTED = ['aia-guests', 'boot', 'confidential-guest-support', 'dt-compatible', 'firmware', 'memory-backend',
-  'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'pflash0', 'pflash1', 'hmat', 'nvdimm',
+  'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'hmat', 'nvdimm',
   'spcr', 'x-remote', 'audiodev'];
 
-export interface MachineProps { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string }
+export interface MachineProps { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string; pflash0?: string; pflash1?: string }
 
 /** One -machine's properties besides type (several -machine options add up, as QEMU's). */
 export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
@@ -216,6 +219,8 @@ export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
       case 'initrd': out.initrd = v; break;
       case 'append': out.append = v; break;
       case 'dtb': out.dtb = v; break;
+      case 'pflash0': out.pflash0 = v; break;
+      case 'pflash1': out.pflash1 = v; break;
       case 'accel':
         for (const a of v.split(':')) if (a !== 'tcg') throw new QemuError(a === 'kvm' || a === 'xen' || a === 'qtest' ? `accel=${a} is not supported by tsqemu` : `invalid accelerator ${a}`);
         break;
@@ -284,14 +289,22 @@ export function rtcWallClock(cfg: RtcConfig, hostNowMs: () => number, monoNs: ()
 
 // ---- -icount ----------------------------------------------------------------------------------
 
-/** -icount [shift=]N|auto[,align=on|off][,sleep=on|off][,rr=...]: checked, then refused (no deterministic clock yet). */
-export function parseIcount(text: string): never {
+/** -icount [shift=]N|auto[,align=on|off][,sleep=on|off]: QEMU's icount_configure checks; no
+ * shift= means no instruction counting at all (QEMU's too). rr= (record/replay) is refused. */
+export function parseIcount(text: string): IcountConfig | undefined {
   const o = parseQemuOpts(text, 'shift');
   for (const k of o.keys()) if (!['shift', 'align', 'sleep', 'rr', 'rrfile', 'rrsnapshot'].includes(k)) throw new QemuError(`Invalid parameter '${k}'`);
   const s = o.get('shift');
-  if (s !== undefined && s !== 'auto' && !(/^[0-9]+$/.test(s) && Number(s) <= 10)) throw new QemuErrorNoLoc('icount: Invalid shift value');
-  for (const k of ['align', 'sleep']) { const v = o.get(k); if (v !== undefined) parseBool(k, v); }
-  throw unsupported('-icount (an instruction-counting virtual clock)');
+  const b = (k: string, d: boolean) => { const v = o.get(k); return v === undefined ? d : parseBool(k, v); };
+  const align = b('align', false), sleep = b('sleep', true);
+  if (o.has('rr') || o.has('rrfile') || o.has('rrsnapshot')) throw unsupported('-icount rr= (record/replay)');
+  if (s === undefined) {
+    if (o.has('align')) throw new QemuError('Please specify shift option when using align');
+    return undefined;
+  }
+  if (s !== 'auto' && !(/^[0-9]+$/.test(s) && Number(s) <= 10)) throw new QemuErrorNoLoc('icount: Invalid shift value');
+  if (align && !sleep) throw new QemuError('align=on and sleep=off are incompatible');
+  return { shift: s === 'auto' ? 'auto' : Number(s), sleep, align };
 }
 
 // ---- -uuid, -boot, -pidfile, -action, -global, -object ----------------------------------------
@@ -340,16 +353,6 @@ export function parseAction(text: string, out: ActionConfig): void {
     if (k === 'panic' && v !== 'none' && v !== 'shutdown') throw unsupported(`-action panic=${v} (no pvpanic device)`);
     (out as unknown as Record<string, string>)[k] = v;
   }
-}
-
-/** -global DRIVER.PROP=VALUE: checked; none of the board's devices takes a global here yet. */
-export function parseGlobal(text: string): never {
-  const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(text);
-  if (!m) {
-    if (!text.includes('=')) throw new QemuError(`Invalid parameter '${text}'`);
-    throw new QemuError(`Invalid parameter '${text.split('=')[0]}'`);
-  }
-  throw unsupported(`-global ${m[1]}.${m[2]}`);
 }
 
 export interface ObjectSpec { qomType: string; id: string; opts: QemuOptsDict; text: string }

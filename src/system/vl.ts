@@ -6,7 +6,9 @@ import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
-import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
+import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
+import { scanGlobals, withGlobals } from './vl-global.js';
+import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
 import '../hw/core/qdev-devices.js';
 import {
@@ -30,7 +32,7 @@ export interface DriveSpec {
   /** The -drive text (for error messages). */
   text: string;
   opts: QemuOptsDict;
-  if: 'none' | 'virtio';
+  if: 'none' | 'virtio' | 'pflash';
   id: string;
 }
 
@@ -108,7 +110,7 @@ Standard options:
 -initrd file    use 'file' as initial ram disk
 -dtb file       use 'file' as device tree image
                 Without -kernel, -bios, -initrd, -drive and -blockdev the built-in guest boots.
--drive [file=file][,if=virtio|none][,format=raw|qcow2|luks][,id=name][,readonly=on|off]
+-drive [file=file][,if=virtio|none|pflash][,format=raw|qcow2|luks][,id=name][,readonly=on|off]
        [,snapshot=on|off][,cache=writeback|none|writethrough|directsync|unsafe][,serial=s]
        [,aio=threads|native|io_uring][,discard=][,detect-zeroes=][,file.locking=on|off|auto]
 -blockdev driver=...,node-name=...[,...]  or a JSON object: a block node (-device drive=node)
@@ -156,7 +158,10 @@ Standard options:
 -D logfile      output log to logfile (default stderr)
 -nodefaults     don't create default devices (serial, monitor)
 
-Not supported (refused): -icount, -global, -readconfig, -writeconfig, -drive if=pflash,
+-drive if=pflash,[unit=0|1,]file=...  a CFI flash bank (32 MiB image); -machine pflash0=,pflash1= a -blockdev node
+-icount [shift=]N|auto[,sleep=on|off][,align=on|off]  guest time from the instruction count (2^N ns each)
+-global driver.prop=value | driver=d,property=p,value=v  default property of every such device
+Not supported (refused): -readconfig, -writeconfig, -icount rr=,
 -accel tcg,thread=multi, CPU extensions beyond RV64GC.
 
 During emulation, with the mux (-nographic or -serial mon:stdio):
@@ -174,13 +179,15 @@ function parseMachine(text: string, cfg: SystemConfig): void {
   if (type !== 'virt') throw new QemuErrorNoLoc('unsupported machine type\nUse -machine help to list supported machines');
   if (o.has('help')) throw new PrintAndExit(VIRT_PROPS_HELP);
   cfg.machine = type;
-  const props: { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string } = {};
+  const props: MachineProps = {};
   parseMachineProps(o, props);
   if (props.dumpdtb !== undefined) cfg.dumpdtb = props.dumpdtb;
   if (props.kernel !== undefined) cfg.kernel = props.kernel;
   if (props.initrd !== undefined) cfg.initrd = props.initrd;
   if (props.append !== undefined) cfg.append = props.append;
   if (props.dtb !== undefined) cfg.dtb = props.dtb;
+  if (props.pflash0 !== undefined) cfg.extras.pflashNodes[0] = props.pflash0;
+  if (props.pflash1 !== undefined) cfg.extras.pflashNodes[1] = props.pflash1;
 }
 
 function parseMemory(text: string): number {
@@ -211,12 +218,11 @@ const DRIVE_KEYS = ['file', 'format', 'if', 'id', 'index', 'media', 'readonly', 
 
 function parseDrive(text: string, index: number): DriveSpec {
   const opts = parseQemuOpts(text);
-  for (const k of opts.keys()) {
-    if (!DRIVE_KEYS.includes(k) && !/^(file|encrypt|backing)\./.test(k)) throw new QemuError(`Invalid parameter '${k}'`);
-  }
   const iface = opts.get('if') ?? 'none';
-  if (iface !== 'none' && iface !== 'virtio') {
-    if (iface === 'pflash') throw new QemuError('if=pflash (the virt board\'s CFI flash banks) is not supported by tsqemu');
+  for (const k of opts.keys()) {
+    if (!DRIVE_KEYS.includes(k) && !/^(file|encrypt|backing)\./.test(k) && !(iface === 'pflash' && PFLASH_DRIVE_KEYS.includes(k))) throw new QemuError(`Invalid parameter '${k}'`);
+  }
+  if (iface !== 'none' && iface !== 'virtio' && iface !== 'pflash') {
     if (['ide', 'scsi', 'floppy', 'mtd', 'sd', 'xen'].includes(iface)) {
       throw new QemuError(`machine type does not support if=${iface},bus=0,unit=0`);
     }
@@ -292,6 +298,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   let display: string | undefined;
   let snapshot = false;
   let nodefaults = false;
+  cfg.extras.globals = scanGlobals(argv, (m) => cfg.extras.warnings.push(m));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('-')) {
@@ -424,13 +431,12 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'chardev': addChardev(cfg, parseChardev(val)); return;
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
-    case 'device': {
+    case 'device': withGlobals(cfg.extras.globals, val, (val) => {
       if (parseNetDevice(cfg.net, val)) return;
       if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) { cfg.v9fsDevices.push(parseV9fsDevice(val)); return; }
       const d = parseDevice(val, cfg);
       if (d) cfg.devices.push(d);
-      return;
-    }
+    }); return;
     case 'netdev': parseNetdevOption(cfg.net, val); return;
     case 'nic': parseNicOption(cfg.net, val); return;
     case 'net': parseNetOption(cfg.net, val); return;

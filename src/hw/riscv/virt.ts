@@ -26,6 +26,8 @@ import {
   type BootBlob, fdtAddr, kernelStartAddr, loadFirmware, loadKernel, placeInitrd, resetVector,
 } from './boot.js';
 import { createVirtFdt } from './virt-fdt.js';
+import type { PFlashCFI01 } from '../block/pflash_cfi01.js';
+import { createVirtFlash, flashBoot, mapVirtFlash } from './virt-flash.js';
 import {
   PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
   VirtIRQ, VIRT_HIGH_PCIE_MMIO,
@@ -64,6 +66,8 @@ export interface VirtMachineOptions {
   onBlockResetInFlight?(drained: Promise<void>): void;
   /** Realize the -device types of the registry (PCI, SD) once the buses exist. */
   realizeDevices?(m: RISCVVirtMachine): void;
+  /** The two flash banks (virt-flash.ts), drives attached; blank ones when absent. */
+  flash?: PFlashCFI01[];
 }
 
 /** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
@@ -105,6 +109,7 @@ export class RISCVVirtMachine {
   readonly virtio: VirtIOMMIOProxy[] = [];
   readonly vdevs: VirtIODevice[] = [];
   readonly pci: GPEXHost;
+  readonly flash: PFlashCFI01[];
   fdt!: DeviceTree;
   fdtBlob!: Uint8Array;
   harts: RISCVHart[] = [];
@@ -140,6 +145,8 @@ export class RISCVVirtMachine {
       this.as.addMmio('virtio-mmio', M.virtio.base + i * M.virtio.size, M.virtio.size, p);
     }
     this.addUnimplemented();
+    this.flash = opts.flash ?? createVirtFlash();
+    mapVirtFlash(this.as, this.flash);
     this.pci = new GPEXHost(this.as, { ecam: M.pcieEcam, pio: M.pcieRam, mmio32: M.pcieMmio, mmio64: VIRT_HIGH_PCIE_MMIO },
       [0, 1, 2, 3].map((i) => this.plic.irqs[VirtIRQ.PCIE + i]));
     for (const d of opts.devices) this.plug(d);
@@ -150,7 +157,6 @@ export class RISCVVirtMachine {
   /** Regions the device tree describes but we do not model: reads 0. */
   private addUnimplemented(): void {
     this.as.addMmio('fwcfg', M.fwCfg.base, M.fwCfg.size, unimplemented('fw_cfg'));
-    this.as.addMmio('virt.flash', M.flash.base, M.flash.size, unimplemented('virt.flash'));
   }
 
   /** Plug a device into the highest free virtio-mmio slot, as QEMU's bus does. */
@@ -178,7 +184,10 @@ export class RISCVVirtMachine {
     }
     let kernelEntry = 0;
     let initrd: { start: number; end: number } | undefined;
-    if (o.kernel) {
+    const fb = flashBoot(this.flash, o.bios !== undefined);
+    if (fb.startAddr !== undefined) startAddr = fb.startAddr;
+    if (fb.kernelEntry !== undefined) kernelEntry = fb.kernelEntry;
+    if (o.kernel && !kernelEntry) {
       const k = loadKernel(o.kernel, kernelStartAddr(firmwareEnd, dram));
       kernelEntry = k.entry;
       this.blobs.push(...k.blobs);
@@ -252,6 +261,7 @@ export class RISCVVirtMachine {
     this.uart.reset();
     for (const d of this.vdevs) d.reset();
     this.pci.reset();
+    for (const f of this.flash) f.reset();
     for (const h of this.harts) h.reset(BigInt(M.mrom.base));
   }
 
@@ -278,5 +288,6 @@ export class RISCVVirtMachine {
   /** Wait for in-flight disk requests (before closing drives at exit). */
   async drain(): Promise<void> {
     for (const d of this.vdevs) if (d instanceof VirtIOBlock) await d.drain();
+    for (const f of this.flash) await f.drain();
   }
 }

@@ -170,6 +170,8 @@ export class CPURISCVState {
   readonly view: DataView;
   /** Source of the `time` CSR (the machine's mtime, or the host clock in user mode). */
   rdtime: () => bigint = () => 0n;
+  /** -icount: cycle and instret read the virtual clock in ns, as QEMU's get_ticks. */
+  icount: (() => bigint) | undefined = undefined;
   /** Set by linux-user only. */
   userMode?: RISCVUserModeHooks;
   /** Exceptions raised so far: a helper that both traps and completes with a reload status

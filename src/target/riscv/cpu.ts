@@ -202,6 +202,7 @@ export class RISCVCPU implements RISCVHart {
   }
 
   get pc(): bigint { return this.env.pc; }
+  retired(): bigint { return this.env.get64('instret'); }
   getGpr(i: number): bigint { return this.env.getGpr(i); }
   setGpr(i: number, v: bigint): void { this.env.setGpr(i, v); }
 

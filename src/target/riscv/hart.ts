@@ -39,6 +39,8 @@ export interface RISCVHart {
   setMip(mask: number, level: boolean): void;
   /** Execute at most `budget` instructions. */
   run(budget: number): CpuExit;
+  /** Instructions retired since reset (-icount counts them). */
+  retired?(): bigint;
   /** True when an enabled interrupt is pending (wakes a hart in WFI). */
   hasPendingInterrupt(): boolean;
   /** Execute one instruction, interpreted (GDB stub); `first` at a scheduler turn's start;
