@@ -63,8 +63,9 @@ export interface HostProcess {
   spawnChild(req: SpawnRequest): number;
   /** Block until a child changes state: [pid, wait status] or null when there is none
    * (`pid` -1 any child, else that one); `nohang`: return [0, 0] when none is ready;
-   * `nowait`: leave the child waitable (WNOWAIT). */
-  waitChild(pid: number, nohang: boolean, nowait?: boolean): [number, number] | null;
+   * `nowait`: leave the child waitable (WNOWAIT); `states`: which changes count, Linux's
+   * WEXITED (4, the default), WSTOPPED (2) and WCONTINUED (8) bits. */
+  waitChild(pid: number, nohang: boolean, nowait?: boolean, states?: number): [number, number] | null;
   /** Finish the whole process: exit status, or death by signal. */
   exit(status: number, signal: number): never;
   kill(pid: number, sig: number): void;

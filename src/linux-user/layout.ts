@@ -51,7 +51,11 @@ export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
 /** Uint8 per host fd: the guest's view of O_NONBLOCK on that open file description (NbState).
  * The host flag cannot tell: Node makes the pipes and ttys at 0-2 non-blocking at startup. */
 export const HOST_NONBLOCK_OFFSET = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
-export const KERNEL_END = HOST_NONBLOCK_OFFSET + MAX_HOST_FDS;
+/** Queued real-time signals (sigqueue.ts): RTQ_ENTRIES x RTQ_ENTRY_BYTES, under SIG_LOCK. */
+export const RTQ_OFFSET = align(HOST_NONBLOCK_OFFSET + MAX_HOST_FDS, 64);
+export const RTQ_ENTRIES = 1024;
+export const RTQ_ENTRY_BYTES = 32;
+export const KERNEL_END = RTQ_OFFSET + RTQ_ENTRIES * RTQ_ENTRY_BYTES;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
@@ -89,6 +93,8 @@ export const enum KernelWord {
   ITIMERS = 28,
   /** The last child state change (SIGCHLD's siginfo): pid, si_code, si_status. */
   CHLD_PID = 40, CHLD_CODE = 41, CHLD_STATUS = 42,
+  /** Sequence number of the last queued real-time signal (FIFO order within one signal). */
+  RTQ_SEQ = 43,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

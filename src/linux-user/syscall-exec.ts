@@ -14,6 +14,7 @@ import { guestNonblock } from './blocking.js';
 import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
+import { rtClear } from './sigqueue.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -94,6 +95,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
+  rtClear(mm); // a child starts with no pending signals
   // Interval timers are not inherited by a child (they are across execve).
   new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
@@ -200,29 +202,36 @@ function STATE_SIGACTION(sig: number): number {
   return SIGACTION_OFFSET + (sig - 1) * 24;
 }
 
+const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+
 function wait4(ts: TaskState, pid: number, statusp: number, options: number): number {
-  const WNOHANG = 1;
   if (statusp !== 0) ts.mm.check(statusp, 4, true);
-  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0);
+  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0, false, WEXITED | (options & (WUNTRACED | WCONTINUED)));
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (r[0] > 0 && statusp !== 0) ts.mm.setU32(statusp, r[1]);
   return r[0];
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const WNOHANG = 1, WNOWAIT = 0x01000000, P_ALL = 0, P_PID = 1;
+  const P_ALL = 0, P_PID = 1;
   if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0);
+  const states = options & (WUNTRACED | WEXITED | WCONTINUED);
+  if (states === 0) throw new SyscallError(Errno.EINVAL);
+  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (infop !== 0) {
     const b = new Uint8Array(128);
     const dv = new DataView(b.buffer);
     if (r[0] > 0) {
-      const sig = r[1] & 0x7f;
+      const st = r[1], sig = st & 0x7f;
+      // si_code: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3, CLD_STOPPED 5, CLD_CONTINUED 6.
+      const [code, status] = st === 0xffff ? [6, 18] : (st & 0xff) === 0x7f ? [5, (st >> 8) & 0xff]
+        : sig ? [st & 0x80 ? 3 : 2, sig] : [1, (st >> 8) & 0xff];
       dv.setInt32(0, 17, true); // SIGCHLD
-      dv.setInt32(8, sig ? 2 : 1, true); // CLD_KILLED : CLD_EXITED
+      dv.setInt32(8, code, true);
       dv.setInt32(16, r[0], true);
-      dv.setInt32(24, sig ? sig : (r[1] >> 8) & 0xff, true);
+      dv.setUint32(20, ts.proc.uid, true);
+      dv.setInt32(24, status, true);
     }
     ts.mm.write(infop, b);
   }
