@@ -59,3 +59,11 @@ test('stopped and continued children: wait4/waitid and SIGCHLD siginfo as Linux'
   const upTo = (s) => s.slice(0, s.indexOf('SIGCHLD for the stop'));
   assert.equal(upTo(ours.stdout), upTo(qemu.stdout));
 });
+
+test('POSIX timers (SIGEV_SIGNAL, NONE, THREAD_ID, glibc SIGEV_THREAD, overruns) and tee as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('posixtimers', { libs: ['-pthread'] });
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /one-shot: sig RTMIN\+1 code=SI_TIMER value=77/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});

@@ -55,7 +55,11 @@ export const HOST_NONBLOCK_OFFSET = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
 export const RTQ_OFFSET = align(HOST_NONBLOCK_OFFSET + MAX_HOST_FDS, 64);
 export const RTQ_ENTRIES = 1024;
 export const RTQ_ENTRY_BYTES = 32;
-export const KERNEL_END = RTQ_OFFSET + RTQ_ENTRIES * RTQ_ENTRY_BYTES;
+/** POSIX timers (posix-timers.ts): POSIX_TIMERS x POSIX_TIMER_BYTES. */
+export const POSIX_TIMERS_OFFSET = RTQ_OFFSET + RTQ_ENTRIES * RTQ_ENTRY_BYTES;
+export const POSIX_TIMERS = 64;
+export const POSIX_TIMER_BYTES = 64;
+export const KERNEL_END = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state

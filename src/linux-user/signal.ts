@@ -63,23 +63,29 @@ function setThreadMask(ts: TaskState, m: bigint): void {
 const pendingInfo = new Map<number, SigInfo>();
 
 /** Make `sig` pending on this thread. A real-time signal is queued with its info (false: the
- * queue is full, Linux's EAGAIN). */
+ * queue is full, Linux's EAGAIN); a standard one keeps the info of its first instance. */
 export function raiseSignal(ts: TaskState, sig: number, info?: SigInfo): boolean {
-  const ok = raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig, info ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid });
-  if (ok && info && sig < TARGET_SIGRTMIN) pendingInfo.set(sig, info);
-  return ok;
+  if (sig >= TARGET_SIGRTMIN) {
+    return raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig, info ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid });
+  }
+  // Only this thread takes it: the info (a fault's address too) stays in this worker.
+  if (info && (get2(ts.words, ThreadWord.PENDING_LO) & bit(sig)) === 0n) pendingInfo.set(sig, info);
+  return raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig);
 }
 
 /** Make `sig` pending on the process (kill to ourselves, host signals, timers). */
 export function raiseProcessSignal(mm: GuestMM, sig: number, info?: SigInfo): boolean {
-  return raiseOn(mm, mm.kw, KernelWord.PENDING_LO, RTQ_PROCESS, sig, info ?? { signo: sig, code: 0 });
+  return raiseOn(mm, mm.kw, KernelWord.PENDING_LO, RTQ_PROCESS, sig, info);
 }
 
-/** Make `sig` pending in the set at `w[lo]` (thread slot or RTQ_PROCESS `target`). */
-export function raiseOn(mm: GuestMM, w: Int32Array, lo: number, target: number, sig: number, info: SigInfo): boolean {
+/** Make `sig` pending in the set at `w[lo]` (thread slot or RTQ_PROCESS `target`), its info
+ * queued: every real-time instance, the first instance of a standard signal. */
+export function raiseOn(mm: GuestMM, w: Int32Array, lo: number, target: number, sig: number, info?: SigInfo): boolean {
   lockWord(mm.kw, KernelWord.SIG_LOCK);
   try {
-    if (sig >= TARGET_SIGRTMIN && !rtEnqueue(mm, target, { ...info, signo: sig })) return false;
+    if (sig >= TARGET_SIGRTMIN) {
+      if (!rtEnqueue(mm, target, { ...(info ?? { code: 0 }), signo: sig })) return false;
+    } else if (info && (get2(w, lo) & bit(sig)) === 0n) rtEnqueue(mm, target, { ...info, signo: sig });
     set2(w, lo, get2(w, lo) | bit(sig));
   } finally { unlockWord(mm.kw, KernelWord.SIG_LOCK); }
   return true;
@@ -101,9 +107,8 @@ function dequeueSet(ts: TaskState, set: bigint): { sig: number; info: SigInfo | 
     let sig = 1;
     while (!((mine | shared) & bit(sig))) sig++;
     const [w, lo, target] = mine & bit(sig) ? [ts.words, ThreadWord.PENDING_LO, ts.slot] : [ts.mm.kw, KernelWord.PENDING_LO, RTQ_PROCESS];
-    let info: SigInfo | null = null, more = false;
-    if (sig >= TARGET_SIGRTMIN) ({ info, more } = rtDequeue(ts.mm, target, sig));
-    if (!more) set2(w, lo, get2(w, lo) & ~bit(sig));
+    const { info, more } = rtDequeue(ts.mm, target, sig);
+    if (!more || sig < TARGET_SIGRTMIN) set2(w, lo, get2(w, lo) & ~bit(sig));
     return { sig, info };
   } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
 }

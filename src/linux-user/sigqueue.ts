@@ -5,11 +5,13 @@
 import { KernelWord, RTQ_ENTRIES, RTQ_ENTRY_BYTES, RTQ_OFFSET } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import type { SigInfo } from './signal.js';
+import { posixTimerDelivered, SI_TIMER } from './posix-timers.js';
 
 export const TARGET_SIGRTMIN = 32;
 /** Queue target: the process (kill, sigqueue to the pid) or one thread slot (tgkill). */
 export const RTQ_PROCESS = -1;
 
+// A POSIX timer's signal carries the timer id in si_tid and si_overrun where pid and uid go.
 // Entry: Int32 [target + 2 (0: free), signo, code, pid, uid, seq], BigUint64 value at 24.
 const W = RTQ_ENTRY_BYTES / 4;
 
@@ -46,6 +48,7 @@ export function rtDequeue(mm: GuestMM, target: number, sig: number): { info: Sig
   const info: SigInfo = { signo: sig, code: q[o + 2], pid: q[o + 3], uid: q[o + 4] >>> 0 };
   const value = mm.view.getBigUint64(RTQ_OFFSET + best * RTQ_ENTRY_BYTES + 24, true);
   if (info.code !== 0) info.value = value; // SI_USER (kill) carries no value
+  if (info.code === SI_TIMER) info.uid = posixTimerDelivered(mm, info.pid ?? -1); // si_overrun
   q[o] = 0;
   return { info, more: count > 1 };
 }

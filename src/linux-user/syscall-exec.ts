@@ -15,6 +15,7 @@ import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
 import { rtClear } from './sigqueue.js';
+import { clearPosixTimers } from './posix-timers.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -95,7 +96,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
-  rtClear(mm); // a child starts with no pending signals
+  rtClear(mm); // a child starts with no pending signals, and no POSIX timers
+  clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).
   new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
@@ -147,6 +149,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
     const act = getAction(mm, sig);
     if (act.handler > 1n) mm.view.setBigUint64(STATE_SIGACTION(sig), 0n, true);
   }
+  clearPosixTimers(mm);
   ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
   ts.words[ThreadWord.ALTSTACK_FLAGS] = 2;
   ts.words[ThreadWord.CLEAR_TID] = 0;

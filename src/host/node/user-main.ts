@@ -15,7 +15,8 @@ import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { loadExec } from '../../linux-user/elfload.js';
-import { getAction, mapSigtramp, raiseProcessSignal } from '../../linux-user/signal.js';
+import { getAction, mapSigtramp, raiseOn, raiseProcessSignal } from '../../linux-user/signal.js';
+import { expirePosixTimers, SI_TIMER } from '../../linux-user/posix-timers.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
@@ -260,8 +261,9 @@ class Supervisor {
 
   itimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** (Re-)arm one host timer for the nearest interval timer of the guest (signal-wait.ts);
-   * when it fires, raise the expired timers' signals and reload the periodic ones. */
+  /** (Re-)arm one host timer for the nearest interval or POSIX timer of the guest
+   * (signal-wait.ts, posix-timers.ts); when it fires, raise the expired timers' signals and
+   * reload the periodic ones. */
   armItimers(): void {
     if (this.itimer) clearTimeout(this.itimer);
     this.itimer = null;
@@ -278,6 +280,19 @@ class Supervisor {
       }
       if (c[i * 2] !== 0) next = Math.min(next, c[i * 2]);
     }
+    next = Math.min(next, expirePosixTimers(this.mm, now, (id, signo, tid, value) => {
+      const info = { signo, code: SI_TIMER, pid: id, uid: 0, value };
+      let ok = false;
+      if (tid === 0) ok = raiseProcessSignal(this.mm, signo, info);
+      else {
+        for (let slot = 0; slot < MAX_THREADS; slot++) {
+          const w = this.words(slot);
+          if (w[ThreadWord.STATE] === ThreadState.RUNNING && w[ThreadWord.TID] === tid) ok = raiseOn(this.mm, w, ThreadWord.PENDING_LO, slot, signo, info);
+        }
+      }
+      this.pokeThreads();
+      return ok;
+    }));
     if (next !== Infinity) {
       this.itimer = setTimeout(() => this.armItimers(), Math.max(0, Math.ceil(next - now)));
       this.itimer.unref();
