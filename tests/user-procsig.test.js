@@ -67,3 +67,11 @@ test('POSIX timers (SIGEV_SIGNAL, NONE, THREAD_ID, glibc SIGEV_THREAD, overruns)
   assert.deepEqual(ours, linux);
   assert.deepEqual(ours, qemu);
 });
+
+test('System V shared memory (shared with a forked child), semaphores and message queues as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('sysvipc');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /parent sees: child was here/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});

@@ -59,7 +59,10 @@ export const RTQ_ENTRY_BYTES = 32;
 export const POSIX_TIMERS_OFFSET = RTQ_OFFSET + RTQ_ENTRIES * RTQ_ENTRY_BYTES;
 export const POSIX_TIMERS = 64;
 export const POSIX_TIMER_BYTES = 64;
-export const KERNEL_END = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
+/** SysV shared memory attachments (syscall-sysv.ts): Int32 [first page, pages, shmid, flags]. */
+export const SHM_ATTACH_OFFSET = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
+export const SHM_ATTACHES = 256;
+export const KERNEL_END = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state

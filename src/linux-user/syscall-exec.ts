@@ -16,6 +16,7 @@ import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
 import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
+import { forgetShm } from './syscall-sysv.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -150,6 +151,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
     if (act.handler > 1n) mm.view.setBigUint64(STATE_SIGACTION(sig), 0n, true);
   }
   clearPosixTimers(mm);
+  forgetShm(mm);
   ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
   ts.words[ThreadWord.ALTSTACK_FLAGS] = 2;
   ts.words[ThreadWord.CLEAR_TID] = 0;

@@ -21,6 +21,7 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { liveShmAttachments, reattachShm } from '../../linux-user/syscall-sysv.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
 import {
@@ -107,7 +108,9 @@ class Supervisor {
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
+    const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid);
+    reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     this.mm.flushAllTlbs();
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
