@@ -75,3 +75,12 @@ test('System V shared memory (shared with a forked child), semaphores and messag
   assert.deepEqual(ours, linux);
   assert.deepEqual(ours, qemu);
 });
+
+test('the working directory is a directory: renamed, removed, deeper than PATH_MAX, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : false }, () => {
+  const dirs = ['linux', 'qemu', 'ours'].map((w) => { const d = path.join(tmp, `cwd-${w}`); fs.mkdirSync(d); return d; });
+  const rv = build('cwd', 'riscv64-linux-gnu-gcc'), host = build('cwd', 'gcc');
+  const linux = run([host, dirs[0]]), qemu = run(['qemu-riscv64', rv, dirs[1]]), ours = run([process.execPath, cli, rv, dirs[2]]);
+  assert.match(linux.stdout, /after rename: \/new Success\n[^]*after rmdir: NULL No such file or directory\n[^]*deep getcwd: ok length 8040/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});

@@ -102,6 +102,10 @@ export const enum KernelWord {
   CHLD_PID = 40, CHLD_CODE = 41, CHLD_STATUS = 42,
   /** Sequence number of the last queued real-time signal (FIFO order within one signal). */
   RTQ_SEQ = 43,
+  /** The current directory as an open host directory (host fd + 1; 0: only the path string,
+   * CWD_OFFSET): relative paths resolve through it, so a renamed, removed or very deep cwd
+   * behaves as on Linux (syscall-path.ts). */
+  CWD_FD = 44,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -17,6 +17,7 @@ import { getAction, mapSigtramp } from './signal.js';
 import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
+import { currentCwd } from './syscall-path.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -58,9 +59,15 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
     ts.words[ThreadWord.CLEAR_TID] = savedClear;
     ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
   }
-  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: ts.fdt.cwd, vfork: (flags & CLONE_VFORK) !== 0 });
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0 });
   if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
   return pid;
+}
+
+/** The cwd a child or host program starts in (the directory's current name; its old one, or /,
+ * when it is gone). */
+function cwdForChild(ts: TaskState): string {
+  try { return currentCwd(ts); } catch { return ts.fdt.cwd || '/'; }
 }
 
 /** In a forked child, after the image is loaded: one thread (slot 0 = tid pid), fds at their
@@ -97,6 +104,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
+  new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).
@@ -133,7 +141,12 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   const argv = ts.mm.stringArray(argvp);
   const envp = ts.mm.stringArray(envpp);
   const r = resolveExec(ts, path, argv);
-  if ('hostPath' in r) return hostExec(ts, r.hostPath, argv, envp);
+  if ('hostPath' in r) {
+    // The cwd's descriptor is closed by the exec: a host #! interpreter needs a real path.
+    const h = ts.mm.kw[KernelWord.CWD_FD] - 1, viaCwd = `/proc/self/fd/${h}/`;
+    const hp = h >= 0 && r.hostPath.startsWith(viaCwd) ? cwdForChild(ts).replace(/\/$/, '') + '/' + r.hostPath.slice(viaCwd.length) : r.hostPath;
+    return hostExec(ts, hp, argv, envp);
+  }
   parseElf(r.bytes);
   // Point of no return: this process image goes away.
   ts.rpc.stopOtherThreads(ts.slot);
@@ -190,7 +203,7 @@ function hostExec(ts: TaskState, path: string, argv: string[], envp: string[]): 
   sigs[2] = ts.words[ThreadWord.MASK_LO];
   sigs[3] = ts.words[ThreadWord.MASK_HI];
   // A vfork parent goes on when the host closes our IPC channel at the exec.
-  const r = ts.sys.hostExec(path, argv, envp, fdmap, nb, ts.fdt.cwd, sigs);
+  const r = ts.sys.hostExec(path, argv, envp, fdmap, nb, cwdForChild(ts), sigs);
   throw new SyscallError(-r);
 }
 

@@ -75,6 +75,7 @@ class Supervisor {
       try { fs.fstatSync(fd); fdt.installAt(fd, fd, false); } catch { /* closed on the host too */ }
     }
     fdt.cwd = process.cwd();
+    openCwd(mm);
     mm.kw[KernelWord.UMASK] = process.umask(0);
     const readFile = (p: string) => fs.readFileSync(p);
     const img = loadOrExplain(this.o.program, () => loadExec(mm, {
@@ -111,6 +112,7 @@ class Supervisor {
     const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid);
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
+    openCwd(this.mm);
     this.mm.flushAllTlbs();
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
@@ -351,6 +353,11 @@ class Supervisor {
     else this.boot();
     this.startThread(0);
   }
+}
+
+/** The guest's cwd as an open directory (KernelWord.CWD_FD): the host process's own. */
+function openCwd(mm: GuestMM): void {
+  try { mm.kw[KernelWord.CWD_FD] = fs.openSync('.', 'r') + 1; } catch { /* unreadable: the path alone */ }
 }
 
 export function runUserMode(o: UserMainOptions): void {
