@@ -34,6 +34,11 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
+#include <sys/msg.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -574,6 +579,8 @@ static napi_value Splice(napi_env env, napi_callback_info info) {
   double len;
   loff_t *oi, *oo;
   if (get_off(env, argv[1], &oi) || get_off(env, argv[3], &oo) || get_double(env, argv[4], &len)) return NULL;
+  /* SPLICE_TEE (a bit Linux does not use) asks for tee(in, out, len, flags) instead. */
+  if (flags & 0x40000000) return result(env, (long)tee(in, out, (size_t)len, (unsigned)flags & ~0x40000000u));
   return result(env, (long)splice(in, oi, out, oo, (size_t)len, (unsigned)flags));
 }
 
@@ -600,7 +607,8 @@ static napi_value Dup(napi_env env, napi_callback_info info) {
 }
 
 /* procIds(op, a, b): process groups and sessions, which are the host's (guest pids are host
- * pids): 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
+ * pids): 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(); 4: a stop or continue of
+ * child a not yet reported, as si_code << 8 | si_status (0: none; exits are left to libuv). */
 static napi_value ProcIds(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, op); INT(1, a); INT(2, b);
   switch (op) {
@@ -608,6 +616,52 @@ static napi_value ProcIds(napi_env env, napi_callback_info info) {
     case 1: return result(env, setpgid(a, b));
     case 2: return result(env, getsid(a));
     case 3: return result(env, setsid());
+    case 4: {
+      siginfo_t si;
+      memset(&si, 0, sizeof si);
+      if (waitid(P_PID, (id_t)a, &si, WSTOPPED | WCONTINUED | WNOHANG) < 0) return num(env, -errno);
+      return num(env, si.si_pid == 0 ? 0 : (si.si_code << 8) | (si.si_status & 0xff));
+    }
+    default: return num(env, -EINVAL);
+  }
+}
+
+/* sysv(op, a, b, c, d, buf): the host's System V IPC (guest ids are host ids, so processes
+ * share segments, semaphores and queues for real). ops: 0 shmget(a, d, b), 1 shmat(a, view=buf,
+ * b) at exactly the view (SHM_REMAP), 2 shmctl(a, b, buf), 3 semget(a, b, c), 4 semop(a, buf, b),
+ * 5 semctl(a, b, c, buf or d), 6 msgget(a, b), 7 msgsnd(a, buf, d, b), 8 msgrcv(a, buf, d, c, b).
+ * 9 msgctl(a, b, buf). Buffers are the caller's, bounded by their own length; callers make
+ * every blocking operation IPC_NOWAIT. */
+static napi_value Sysv(napi_env env, napi_callback_info info) {
+  ARGS(6); INT(0, op); INT(1, a); INT(2, b); INT(3, c); BUF(5, v, 1);
+  double d;
+  if (get_double(env, argv[4], &d)) return NULL;
+  switch (op) {
+    case 0: return result(env, shmget((key_t)a, (size_t)d, b));
+    case 1: {
+      if (!page_view(&v)) return num(env, -EINVAL);
+      struct shmid_ds ds;
+      if (shmctl(a, IPC_STAT, &ds) < 0) return num(env, -errno);
+      if (ds.shm_segsz > v.len) return num(env, -EINVAL);
+      void *p = shmat(a, v.p, (b & SHM_RDONLY) | SHM_REMAP);
+      return num(env, p == (void *)-1 ? -errno : (double)ds.shm_segsz);
+    }
+    case 2: if (v.p && v.len < sizeof(struct shmid_ds)) return num(env, -EFAULT);
+      return result(env, shmctl(a, b, v.p));
+    case 3: return result(env, semget((key_t)a, b, c));
+    case 4: return result(env, semop(a, v.p, v.len / sizeof(struct sembuf) < (size_t)b ? v.len / sizeof(struct sembuf) : (size_t)b));
+    case 5: {
+      union { int val; void *p; } arg;
+      if (v.p) arg.p = v.p; else arg.val = (int)d;
+      return result(env, semctl(a, b, c, arg));
+    }
+    case 6: return result(env, msgget((key_t)a, b));
+    case 7: if ((size_t)d + sizeof(long) > v.len) return num(env, -EFAULT);
+      return result(env, msgsnd(a, v.p, (size_t)d, b));
+    case 8: if ((size_t)d + sizeof(long) > v.len) return num(env, -EFAULT);
+      return result(env, (long)msgrcv(a, v.p, (size_t)d, (long)c, b));
+    case 9: if (v.p && v.len < sizeof(struct msqid_ds)) return num(env, -EFAULT);
+      return result(env, msgctl(a, b, v.p));
     default: return num(env, -EINVAL);
   }
 }
@@ -788,7 +842,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -63,8 +63,9 @@ export interface HostProcess {
   spawnChild(req: SpawnRequest): number;
   /** Block until a child changes state: [pid, wait status] or null when there is none
    * (`pid` -1 any child, else that one); `nohang`: return [0, 0] when none is ready;
-   * `nowait`: leave the child waitable (WNOWAIT). */
-  waitChild(pid: number, nohang: boolean, nowait?: boolean): [number, number] | null;
+   * `nowait`: leave the child waitable (WNOWAIT); `states`: which changes count, Linux's
+   * WEXITED (4, the default), WSTOPPED (2) and WCONTINUED (8) bits. */
+  waitChild(pid: number, nohang: boolean, nowait?: boolean, states?: number): [number, number] | null;
   /** Finish the whole process: exit status, or death by signal. */
   exit(status: number, signal: number): never;
   kill(pid: number, sig: number): void;
@@ -138,6 +139,8 @@ export interface HostSys {
   /** Process groups and sessions: op 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(). */
   procIds(op: number, a: number, b: number): number;
   mknodat(dirfd: number, path: string, mode: number, dev: number): number;
+  /** The host's System V IPC (syscall-sysv.ts lists the ops). */
+  sysv(op: number, a: number, b: number, c: number, d: number, buf: Uint8Array | null): number;
   /** Extended attributes: op 0 get, 1 set, 2 list, 3 remove; how 0 path, 1 lpath, 2 fd. */
   xattr(op: number, how: number, fd: number, path: string | null, name: string | null, buf: Uint8Array | null, flags: number): number;
   /** op 0 inotify_init1(a), 1 inotify_add_watch(a, path, mask), 2 inotify_rm_watch(a, mask). */

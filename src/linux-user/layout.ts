@@ -51,7 +51,18 @@ export const HOST_OFFSETS_OFFSET = align(CWD_OFFSET + CWD_BYTES, 8);
 /** Uint8 per host fd: the guest's view of O_NONBLOCK on that open file description (NbState).
  * The host flag cannot tell: Node makes the pipes and ttys at 0-2 non-blocking at startup. */
 export const HOST_NONBLOCK_OFFSET = HOST_OFFSETS_OFFSET + MAX_HOST_FDS * 8;
-export const KERNEL_END = HOST_NONBLOCK_OFFSET + MAX_HOST_FDS;
+/** Queued real-time signals (sigqueue.ts): RTQ_ENTRIES x RTQ_ENTRY_BYTES, under SIG_LOCK. */
+export const RTQ_OFFSET = align(HOST_NONBLOCK_OFFSET + MAX_HOST_FDS, 64);
+export const RTQ_ENTRIES = 1024;
+export const RTQ_ENTRY_BYTES = 32;
+/** POSIX timers (posix-timers.ts): POSIX_TIMERS x POSIX_TIMER_BYTES. */
+export const POSIX_TIMERS_OFFSET = RTQ_OFFSET + RTQ_ENTRIES * RTQ_ENTRY_BYTES;
+export const POSIX_TIMERS = 64;
+export const POSIX_TIMER_BYTES = 64;
+/** SysV shared memory attachments (syscall-sysv.ts): Int32 [first page, pages, shmid, flags]. */
+export const SHM_ATTACH_OFFSET = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
+export const SHM_ATTACHES = 256;
+export const KERNEL_END = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
@@ -89,6 +100,12 @@ export const enum KernelWord {
   ITIMERS = 28,
   /** The last child state change (SIGCHLD's siginfo): pid, si_code, si_status. */
   CHLD_PID = 40, CHLD_CODE = 41, CHLD_STATUS = 42,
+  /** Sequence number of the last queued real-time signal (FIFO order within one signal). */
+  RTQ_SEQ = 43,
+  /** The current directory as an open host directory (host fd + 1; 0: only the path string,
+   * CWD_OFFSET): relative paths resolve through it, so a renamed, removed or very deep cwd
+   * behaves as on Linux (syscall-path.ts). */
+  CWD_FD = 44,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -47,7 +47,7 @@ export function procNode(ts: TaskState, guestAbs: string): ProcNode | null {
   const rest = m[2] ?? '';
   const host = `/proc/self${rest ? '/' + rest : ''}`;
   if (rest === 'exe') return { kind: 'link', path: ts.sysrootPath(ts.exe), target: ts.exe, lpath: host };
-  if (rest === 'cwd') return { kind: 'link', path: ts.fdt.cwd, target: ts.fdt.cwd, lpath: host };
+  if (rest === 'cwd') return { kind: 'link', path: ts.cwdHost(), target: ts.fdt.cwd, lpath: host };
   const fd = /^(fd|fdinfo)\/(\d+)(\/.*)?$/.exec(rest);
   if (fd) {
     const g = Number(fd[2]);

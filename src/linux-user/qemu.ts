@@ -6,7 +6,7 @@ import { FdTable, normalizePath } from './fdtable.js';
 import { GuestMM } from './mmap.js';
 import { Errno, SyscallError } from './errno.js';
 import { guestFdDir, procNode, type ProcNode } from './proc.js';
-import { THREADS_OFFSET, THREAD_WORDS, ThreadWord } from './layout.js';
+import { KernelWord, THREADS_OFFSET, THREAD_WORDS, ThreadWord } from './layout.js';
 
 export const AT_FDCWD = -100;
 
@@ -66,8 +66,15 @@ export class TaskState {
     const node = this.procNode(dirfd, path);
     if (node) return node.path;
     if (path.startsWith('/')) return this.sysrootPath(path);
-    if (dirfd === AT_FDCWD) return this.fdt.cwd.replace(/\/$/, '') + '/' + path;
+    if (dirfd === AT_FDCWD) return this.cwdHost().replace(/\/$/, '') + '/' + path;
     return `/proc/self/fd/${this.fdt.host(dirfd)}/${path}`;
+  }
+
+  /** The guest's cwd for host calls: its open directory (KernelWord.CWD_FD) when there is one
+   * (it follows renames; a removed one gives ENOENT), else the path. */
+  cwdHost(): string {
+    const h = this.mm.kw[KernelWord.CWD_FD] - 1;
+    return h >= 0 ? `/proc/self/fd/${h}` : this.fdt.cwd;
   }
 
   /** The guest's own /proc (or /dev/fd) entry a path names, null for any other path. */

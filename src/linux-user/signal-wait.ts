@@ -10,7 +10,8 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { KernelWord, ThreadWord } from './layout.js';
-import { encodeSiginfo, hasDeliverable, raiseSignal, takeSignal } from './signal.js';
+import { encodeSiginfo, hasDeliverable, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
+import { TARGET_SIGRTMIN } from './sigqueue.js';
 import { timespecMs } from './blocking.js';
 import type { GuestMM } from './mmap.js';
 
@@ -49,7 +50,11 @@ function sigqueue(ts: TaskState, pid: number, tid: number, sig: number, infop: n
   if (pid !== ts.proc.pid) { ts.proc.kill(pid, sig); return 0; }
   if (sig === 0) return 0;
   if (tid !== -1 && tid !== ts.tid) throw new SyscallError(Errno.ESRCH);
-  raiseSignal(ts, sig, { signo: sig, code, pid: ts.proc.pid, uid: ts.proc.uid, value: ts.mm.u64(infop + 24) });
+  const info = { signo: sig, code, pid: ts.proc.pid, uid: ts.proc.uid, value: ts.mm.u64(infop + 24) };
+  // A real-time signal to the process is queued there (any thread may take it); the others
+  // keep their info on this thread.
+  const ok = tid === -1 && sig >= TARGET_SIGRTMIN ? raiseProcessSignal(ts.mm, sig, info) : raiseSignal(ts, sig, info);
+  if (!ok) throw new SyscallError(Errno.EAGAIN);
   return 0;
 }
 

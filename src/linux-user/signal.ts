@@ -8,6 +8,7 @@ import type { TaskState } from './qemu.js';
 import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layout.js';
 import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
 import { straceSignal } from './strace.js';
+import { rtDequeue, rtEnqueue, RTQ_PROCESS, TARGET_SIGRTMIN } from './sigqueue.js';
 
 export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIGTRAP = 5, TARGET_SIGABRT = 6;
 export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
@@ -16,8 +17,9 @@ const SIG_DFL = 0n, SIG_IGN = 1n;
 const SA_RESTART = 0x10000000n, SA_ONSTACK = 0x08000000n, SA_RESETHAND = 0x80000000n, SA_NODEFER = 0x40000000n;
 const SS_ONSTACK = 1, SS_DISABLE = 2, SI_TKILL = -6;
 
-/** Signals whose default action is to do nothing (stop signals too: we cannot stop). */
-const DEFAULT_IGNORE = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
+/** Signals whose default action is to do nothing, and the stop signals. */
+const DEFAULT_IGNORE = new Set([17, 18, 23, 28]);
+const STOP_SIGNALS = new Set([19, 20, 21, 22]);
 
 export interface SigInfo { signo: number; code: number; /** si_addr (bigint: a fault address may be any 64-bit value) */ addr?: number | bigint; pid?: number; uid?: number; status?: number; value?: bigint }
 
@@ -60,19 +62,33 @@ function setThreadMask(ts: TaskState, m: bigint): void {
 /** Pending info of synchronous signals (faults), by signal number, for the siginfo. */
 const pendingInfo = new Map<number, SigInfo>();
 
-/** Make `sig` pending on this thread. */
-export function raiseSignal(ts: TaskState, sig: number, info?: SigInfo): void {
-  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
-  set2(ts.words, ThreadWord.PENDING_LO, get2(ts.words, ThreadWord.PENDING_LO) | bit(sig));
-  unlockWord(ts.mm.kw, KernelWord.SIG_LOCK);
-  if (info) pendingInfo.set(sig, info);
+/** Make `sig` pending on this thread. A real-time signal is queued with its info (false: the
+ * queue is full, Linux's EAGAIN); a standard one keeps the info of its first instance. */
+export function raiseSignal(ts: TaskState, sig: number, info?: SigInfo): boolean {
+  if (sig >= TARGET_SIGRTMIN) {
+    return raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig, info ?? { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid });
+  }
+  // Only this thread takes it: the info (a fault's address too) stays in this worker.
+  if (info && (get2(ts.words, ThreadWord.PENDING_LO) & bit(sig)) === 0n) pendingInfo.set(sig, info);
+  return raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig);
 }
 
-/** Make `sig` pending on the process (kill to ourselves, host signals). */
-export function raiseProcessSignal(mm: GuestMM, sig: number): void {
+/** Make `sig` pending on the process (kill to ourselves, host signals, timers). */
+export function raiseProcessSignal(mm: GuestMM, sig: number, info?: SigInfo): boolean {
+  return raiseOn(mm, mm.kw, KernelWord.PENDING_LO, RTQ_PROCESS, sig, info);
+}
+
+/** Make `sig` pending in the set at `w[lo]` (thread slot or RTQ_PROCESS `target`), its info
+ * queued: every real-time instance, the first instance of a standard signal. */
+export function raiseOn(mm: GuestMM, w: Int32Array, lo: number, target: number, sig: number, info?: SigInfo): boolean {
   lockWord(mm.kw, KernelWord.SIG_LOCK);
-  set2(mm.kw, KernelWord.PENDING_LO, get2(mm.kw, KernelWord.PENDING_LO) | bit(sig));
-  unlockWord(mm.kw, KernelWord.SIG_LOCK);
+  try {
+    if (sig >= TARGET_SIGRTMIN) {
+      if (!rtEnqueue(mm, target, { ...(info ?? { code: 0 }), signo: sig })) return false;
+    } else if (info && (get2(w, lo) & bit(sig)) === 0n) rtEnqueue(mm, target, { ...info, signo: sig });
+    set2(w, lo, get2(w, lo) | bit(sig));
+  } finally { unlockWord(mm.kw, KernelWord.SIG_LOCK); }
+  return true;
 }
 
 export function hasDeliverable(ts: TaskState): boolean {
@@ -80,21 +96,27 @@ export function hasDeliverable(ts: TaskState): boolean {
   return (pend & ~threadMask(ts)) !== 0n;
 }
 
-/** Take the lowest deliverable signal off the pending sets, or 0. */
-function dequeue(ts: TaskState): number {
-  const mask = threadMask(ts);
+/** Take the lowest signal of `set` pending on the thread or the process (the thread's instance
+ * first, as Linux's handlers see them), with the info of a queued real-time instance (its bit
+ * stays while more are queued); sig 0: none. */
+function dequeueSet(ts: TaskState, set: bigint): { sig: number; info: SigInfo | null } {
   lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
   try {
-    for (const [w, lo] of [[ts.words, ThreadWord.PENDING_LO], [ts.mm.kw, KernelWord.PENDING_LO]] as const) {
-      const pend = get2(w, lo) & ~mask;
-      if (pend === 0n) continue;
-      let sig = 1;
-      while (!(pend & bit(sig))) sig++;
-      set2(w, lo, get2(w, lo) & ~bit(sig));
-      return sig;
-    }
-    return 0;
+    const mine = get2(ts.words, ThreadWord.PENDING_LO) & set, shared = get2(ts.mm.kw, KernelWord.PENDING_LO) & set;
+    if ((mine | shared) === 0n) return { sig: 0, info: null };
+    let sig = 1;
+    while (!((mine | shared) & bit(sig))) sig++;
+    const [w, lo, target] = mine & bit(sig) ? [ts.words, ThreadWord.PENDING_LO, ts.slot] : [ts.mm.kw, KernelWord.PENDING_LO, RTQ_PROCESS];
+    const { info, more } = rtDequeue(ts.mm, target, sig);
+    if (!more || sig < TARGET_SIGRTMIN) set2(w, lo, get2(w, lo) & ~bit(sig));
+    return { sig, info };
   } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
+}
+
+function infoOf(ts: TaskState, sig: number, queued: SigInfo | null): SigInfo {
+  const info = queued ?? pendingInfo.get(sig) ?? defaultInfo(ts, sig);
+  if (!queued) pendingInfo.delete(sig);
+  return info;
 }
 
 /** The siginfo of a signal raised without one: SIGCHLD tells the last child's change (the
@@ -110,34 +132,25 @@ function defaultInfo(ts: TaskState, sig: number): SigInfo {
 /** Take the lowest pending signal of `set` (blocked or not) off the thread's or the process's
  * pending set, with its info (rt_sigtimedwait, signalfd-like consumers); null when none. */
 export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
-  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
-  let sig = 0;
-  try {
-    for (const [w, lo] of [[ts.words, ThreadWord.PENDING_LO], [ts.mm.kw, KernelWord.PENDING_LO]] as const) {
-      const pend = get2(w, lo) & set;
-      if (pend === 0n) continue;
-      sig = 1;
-      while (!(pend & bit(sig))) sig++;
-      set2(w, lo, get2(w, lo) & ~bit(sig));
-      break;
-    }
-  } finally { unlockWord(ts.mm.kw, KernelWord.SIG_LOCK); }
-  if (sig === 0) return null;
-  const info = pendingInfo.get(sig) ?? defaultInfo(ts, sig);
-  pendingInfo.delete(sig);
-  return info;
+  const { sig, info } = dequeueSet(ts, set);
+  return sig === 0 ? null : infoOf(ts, sig, info);
 }
 
 /** Deliver every deliverable signal: default actions end the process; handlers get a frame. */
 export function processPendingSignals(ts: TaskState): void {
-  for (let sig = dequeue(ts); sig !== 0; sig = dequeue(ts)) {
-    const info = pendingInfo.get(sig) ?? defaultInfo(ts, sig);
-    pendingInfo.delete(sig);
+  for (;;) {
+    const d = dequeueSet(ts, ~threadMask(ts));
+    const sig = d.sig;
+    if (sig === 0) return;
+    const info = infoOf(ts, sig, d.info);
     const act = getAction(ts.mm, sig);
     const ignored = act.handler === SIG_IGN || (act.handler === SIG_DFL && DEFAULT_IGNORE.has(sig));
     if (ts.opts.strace && !ignored) ts.proc.log(straceSignal(info));
     if (act.handler === SIG_IGN && sig !== TARGET_SIGKILL) continue;
     if (act.handler === SIG_DFL || sig === TARGET_SIGKILL) {
+      // Stop signals stop the whole emulator for real (the host's default action), so the
+      // parent's wait sees it stopped and SIGCONT from anyone resumes it.
+      if (STOP_SIGNALS.has(sig)) { ts.proc.kill(ts.proc.pid, sig); continue; }
       if (DEFAULT_IGNORE.has(sig)) continue;
       ts.proc.exit(0, sig);
     }
@@ -334,7 +347,7 @@ function sigaltstack(ts: TaskState, ss: number, oss: number): number {
 function kill(ts: TaskState, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
   if (pid === ts.proc.pid || pid === 0 || pid === -ts.proc.pid) {
-    if (sig !== 0) raiseProcessSignal(ts.mm, sig);
+    if (sig !== 0 && !raiseProcessSignal(ts.mm, sig, { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid })) throw new SyscallError(Errno.EAGAIN);
     return 0;
   }
   ts.proc.kill(pid, sig);
@@ -344,12 +357,15 @@ function kill(ts: TaskState, pid: number, sig: number): number {
 function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
   if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
   if (sig === 0) return 0;
-  if (tid === ts.tid) { raiseSignal(ts, sig, { signo: sig, code: SI_TKILL, pid: ts.proc.pid, uid: ts.proc.uid }); return 0; }
-  return raiseInThread(ts, tid, sig);
+  if (tid === ts.tid) {
+    if (!raiseSignal(ts, sig, { signo: sig, code: SI_TKILL, pid: ts.proc.pid, uid: ts.proc.uid })) throw new SyscallError(Errno.EAGAIN);
+    return 0;
+  }
+  return raiseInThread(ts, tid, sig, { signo: sig, code: SI_TKILL, pid: ts.proc.pid, uid: ts.proc.uid });
 }
 
 /** Set by the thread runtime: make `sig` pending on the thread `tid` of this process. */
-export let raiseInThread: (ts: TaskState, tid: number, sig: number) => number = () => -Errno.ESRCH;
+export let raiseInThread: (ts: TaskState, tid: number, sig: number, info: SigInfo) => number = () => -Errno.ESRCH;
 export function setRaiseInThread(fn: typeof raiseInThread): void { raiseInThread = fn; }
 
 export const SIGNAL_SYSCALLS: SyscallTable = [

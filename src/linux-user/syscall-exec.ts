@@ -14,6 +14,10 @@ import { guestNonblock } from './blocking.js';
 import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
 import { getAction, mapSigtramp } from './signal.js';
+import { rtClear } from './sigqueue.js';
+import { clearPosixTimers } from './posix-timers.js';
+import { forgetShm } from './syscall-sysv.js';
+import { currentCwd } from './syscall-path.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -55,9 +59,15 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
     ts.words[ThreadWord.CLEAR_TID] = savedClear;
     ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
   }
-  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: ts.fdt.cwd, vfork: (flags & CLONE_VFORK) !== 0 });
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0 });
   if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
   return pid;
+}
+
+/** The cwd a child or host program starts in (the directory's current name; its old one, or /,
+ * when it is gone). */
+function cwdForChild(ts: TaskState): string {
+  try { return currentCwd(ts); } catch { return ts.fdt.cwd || '/'; }
 }
 
 /** In a forked child, after the image is loaded: one thread (slot 0 = tid pid), fds at their
@@ -94,6 +104,9 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   for (const w of [KernelWord.MM_LOCK, KernelWord.FD_LOCK, KernelWord.SIG_LOCK, KernelWord.PENDING_LO,
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
+  new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
+  rtClear(mm); // a child starts with no pending signals, and no POSIX timers
+  clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).
   new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
@@ -128,7 +141,12 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   const argv = ts.mm.stringArray(argvp);
   const envp = ts.mm.stringArray(envpp);
   const r = resolveExec(ts, path, argv);
-  if ('hostPath' in r) return hostExec(ts, r.hostPath, argv, envp);
+  if ('hostPath' in r) {
+    // The cwd's descriptor is closed by the exec: a host #! interpreter needs a real path.
+    const h = ts.mm.kw[KernelWord.CWD_FD] - 1, viaCwd = `/proc/self/fd/${h}/`;
+    const hp = h >= 0 && r.hostPath.startsWith(viaCwd) ? cwdForChild(ts).replace(/\/$/, '') + '/' + r.hostPath.slice(viaCwd.length) : r.hostPath;
+    return hostExec(ts, hp, argv, envp);
+  }
   parseElf(r.bytes);
   // Point of no return: this process image goes away.
   ts.rpc.stopOtherThreads(ts.slot);
@@ -145,6 +163,8 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
     const act = getAction(mm, sig);
     if (act.handler > 1n) mm.view.setBigUint64(STATE_SIGACTION(sig), 0n, true);
   }
+  clearPosixTimers(mm);
+  forgetShm(mm);
   ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
   ts.words[ThreadWord.ALTSTACK_FLAGS] = 2;
   ts.words[ThreadWord.CLEAR_TID] = 0;
@@ -183,7 +203,7 @@ function hostExec(ts: TaskState, path: string, argv: string[], envp: string[]): 
   sigs[2] = ts.words[ThreadWord.MASK_LO];
   sigs[3] = ts.words[ThreadWord.MASK_HI];
   // A vfork parent goes on when the host closes our IPC channel at the exec.
-  const r = ts.sys.hostExec(path, argv, envp, fdmap, nb, ts.fdt.cwd, sigs);
+  const r = ts.sys.hostExec(path, argv, envp, fdmap, nb, cwdForChild(ts), sigs);
   throw new SyscallError(-r);
 }
 
@@ -200,29 +220,36 @@ function STATE_SIGACTION(sig: number): number {
   return SIGACTION_OFFSET + (sig - 1) * 24;
 }
 
+const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+
 function wait4(ts: TaskState, pid: number, statusp: number, options: number): number {
-  const WNOHANG = 1;
   if (statusp !== 0) ts.mm.check(statusp, 4, true);
-  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0);
+  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0, false, WEXITED | (options & (WUNTRACED | WCONTINUED)));
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (r[0] > 0 && statusp !== 0) ts.mm.setU32(statusp, r[1]);
   return r[0];
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const WNOHANG = 1, WNOWAIT = 0x01000000, P_ALL = 0, P_PID = 1;
+  const P_ALL = 0, P_PID = 1;
   if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0);
+  const states = options & (WUNTRACED | WEXITED | WCONTINUED);
+  if (states === 0) throw new SyscallError(Errno.EINVAL);
+  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (infop !== 0) {
     const b = new Uint8Array(128);
     const dv = new DataView(b.buffer);
     if (r[0] > 0) {
-      const sig = r[1] & 0x7f;
+      const st = r[1], sig = st & 0x7f;
+      // si_code: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3, CLD_STOPPED 5, CLD_CONTINUED 6.
+      const [code, status] = st === 0xffff ? [6, 18] : (st & 0xff) === 0x7f ? [5, (st >> 8) & 0xff]
+        : sig ? [st & 0x80 ? 3 : 2, sig] : [1, (st >> 8) & 0xff];
       dv.setInt32(0, 17, true); // SIGCHLD
-      dv.setInt32(8, sig ? 2 : 1, true); // CLD_KILLED : CLD_EXITED
+      dv.setInt32(8, code, true);
       dv.setInt32(16, r[0], true);
-      dv.setInt32(24, sig ? sig : (r[1] >> 8) & 0xff, true);
+      dv.setUint32(20, ts.proc.uid, true);
+      dv.setInt32(24, status, true);
     }
     ts.mm.write(infop, b);
   }

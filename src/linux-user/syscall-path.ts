@@ -84,7 +84,7 @@ function encodeStatx(st: HostStat): Uint8Array {
 function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number): HostStat {
   const p = ts.mm.cstring(ptr(pathname));
   if (p === '' && flags & AT_EMPTY_PATH) {
-    return dirfd === AT_FDCWD ? ts.fs.stat(ts.fdt.cwd) : ts.fs.fstat(ts.fdt.host(dirfd));
+    return dirfd === AT_FDCWD ? ts.fs.stat(ts.cwdHost()) : ts.fs.fstat(ts.fdt.host(dirfd));
   }
   const node = ts.procNode(dirfd, p);
   if (node?.kind === 'link' && flags & AT_SYMLINK_NOFOLLOW) return ts.fs.lstat(node.lpath);
@@ -193,16 +193,37 @@ function utimensat(ts: TaskState, dirfd: number, pathname: bigint, times: number
   return 0;
 }
 
+/** chdir/fchdir: the guest's cwd becomes an open host directory (KernelWord.CWD_FD) plus its
+ * path as far as it is known (a path past CWD_BYTES is left empty: getcwd asks the host). */
 function chdir(ts: TaskState, target: string): number {
   const st = ts.fs.stat(target);
   if ((st.mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
   ts.fs.access(target, 1);
-  ts.fdt.cwd = target.startsWith('/proc/self/fd/') ? ts.fs.readlink(target) : ts.absolute(target);
+  let h = -1;
+  try { h = ts.fs.open(target, 0, 0); } catch { /* no read permission: keep only the path */ }
+  let path = '';
+  try { path = h >= 0 || target.startsWith('/proc/self/fd/') ? ts.fs.readlink(h >= 0 ? `/proc/self/fd/${h}` : target) : ts.absolute(target); } catch { /* too long */ }
+  if (h < 0 && !path) throw new SyscallError(Errno.ENAMETOOLONG);
+  // The guest's own /proc stays a path (procNode rewrites it).
+  if (path.startsWith('/proc/') || path === '/proc') { if (h >= 0) ts.fs.close(h); h = -1; path = ts.absolute(target); }
+  const old = Atomics.exchange(ts.mm.kw, KernelWord.CWD_FD, h + 1) - 1;
+  if (old >= 0) ts.fs.close(old);
+  try { ts.fdt.cwd = path; } catch { ts.fdt.cwd = ''; }
   return 0;
 }
 
+/** The cwd's current path: a renamed directory gives its new name, a removed one ENOENT. */
+export function currentCwd(ts: TaskState): string {
+  const h = ts.mm.kw[KernelWord.CWD_FD] - 1;
+  if (h < 0) return ts.fdt.cwd;
+  if (ts.fs.fstat(h).nlink === 0n) throw new SyscallError(Errno.ENOENT);
+  const p = ts.fs.readlink(`/proc/self/fd/${h}`); // ENAMETOOLONG past a page, as Linux's getcwd
+  try { ts.fdt.cwd = p; } catch { /* longer than the stored copy */ }
+  return p;
+}
+
 function getcwd(ts: TaskState, buf: number, size: number): number {
-  const b = new TextEncoder().encode(ts.fdt.cwd + '\0');
+  const b = new TextEncoder().encode(currentCwd(ts) + '\0');
   if (b.length > size) throw new SyscallError(Errno.ERANGE);
   ts.mm.write(buf, b);
   return b.length;

@@ -222,5 +222,4 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.set_robust_list, () => -38],
   [NR.get_robust_list, () => -Errno.ENOSYS],
   [NR.clock_settime, () => -Errno.EPERM],
-  [NR.timer_create, () => -Errno.ENOSYS],
 ];

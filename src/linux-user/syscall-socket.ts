@@ -4,6 +4,7 @@
 // that may block wait for readiness first, in slices, so signals interrupt or restart them.
 // Without the addon every call is ENOSYS.
 import { NR } from './syscall-nr.js';
+import { currentCwd } from './syscall-path.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
@@ -48,7 +49,7 @@ function addrIn(ts: TaskState, addr: number, len: number): Uint8Array {
   if (len <= 2 || a[0] !== AF_UNIX || a[1] !== 0 || a[2] === 0 || a[2] === 0x2f) return a;
   const end = a.indexOf(0, 2);
   const rel = new TextDecoder().decode(a.subarray(2, end < 0 ? len : end));
-  const absPath = ts.fdt.cwd.replace(/\/$/, '') + '/' + rel;
+  const absPath = currentCwd(ts).replace(/\/$/, '') + '/' + rel;
   relativeNames.set(absPath, rel);
   const abs = new TextEncoder().encode(absPath);
   if (abs.length > SUN_PATH_MAX - 1) throw new SyscallError(Errno.ENAMETOOLONG);

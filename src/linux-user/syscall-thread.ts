@@ -9,7 +9,9 @@ import {
   GUEST_BASE, KernelWord, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
-import { hasDeliverable, raiseSignal, setRaiseInThread } from './signal.js';
+import { rtClear } from './sigqueue.js';
+import { lockWord, unlockWord } from './mmap.js';
+import { hasDeliverable, raiseOn, raiseSignal, setRaiseInThread } from './signal.js';
 import { forkProcess } from './syscall-exec.js';
 import { forgetTranslations } from './process-image.js';
 
@@ -50,6 +52,9 @@ function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, 
   if (newsp !== 0) view.setBigUint64(gpr(2), BigInt(newsp), true);
   if (flags & CLONE_SETTLS) view.setBigUint64(gpr(4), tls, true);
   const w = threadWords(ts, slot);
+  lockWord(ts.mm.kw, KernelWord.SIG_LOCK);
+  rtClear(ts.mm, slot); // real-time signals left queued for the slot's previous thread
+  unlockWord(ts.mm.kw, KernelWord.SIG_LOCK);
   w.fill(0);
   w[ThreadWord.STATE] = ThreadState.RUNNING;
   w[ThreadWord.TID] = tid;
@@ -163,15 +168,14 @@ function exitThread(ts: TaskState, status: number): never {
   throw new ThreadExit();
 }
 
-setRaiseInThread((ts, tid, sig) => {
+setRaiseInThread((ts, tid, sig, info) => {
   for (let s = 0; s < MAX_THREADS; s++) {
     const w = threadWords(ts, s);
     if (w[ThreadWord.STATE] === ThreadState.RUNNING && w[ThreadWord.TID] === tid) {
-      if (s === ts.slot) raiseSignal(ts, sig);
+      if (s === ts.slot) { if (!raiseSignal(ts, sig, info)) return -Errno.EAGAIN; }
       else {
-        const bitv = 1n << BigInt(sig - 1);
-        if (bitv & 0xffffffffn) Atomics.or(w, ThreadWord.PENDING_LO, Number(bitv & 0xffffffffn) | 0);
-        else Atomics.or(w, ThreadWord.PENDING_HI, Number(bitv >> 32n) | 0);
+        // A real-time signal is queued for that thread slot (the info goes with it).
+        if (!raiseOn(ts.mm, w, ThreadWord.PENDING_LO, s, sig, info)) return -Errno.EAGAIN;
         Atomics.store(ts.mm.i32, (stateOffsetOf(s) + STATE.exit_request.offset) >>> 2, 1);
         Atomics.notify(w, ThreadWord.WAKE);
       }

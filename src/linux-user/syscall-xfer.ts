@@ -12,7 +12,7 @@ import type { HostSys } from './host.js';
 import { guestNonblock, POLLIN, POLLOUT, waitReady } from './blocking.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
 
-const SPLICE_F_NONBLOCK = 2;
+const SPLICE_F_NONBLOCK = 2, SPLICE_TEE = 0x40000000;
 const XFER_MAX = 1 << 20;
 const S_IFMT = 0o170000n, S_IFREG = 0o100000n;
 
@@ -59,6 +59,14 @@ function splice(ts: TaskState, fdIn: number, pIn: number, fdOut: number, pOut: n
   return r;
 }
 
+/** tee(in, out, len, flags): duplicate pipe data without consuming it (addon: SPLICE_TEE asks
+ * its splice() for the host's tee). */
+function tee(ts: TaskState, fdIn: number, fdOut: number, len: number, flags: number): number {
+  const sys = need(ts);
+  const hIn = ts.fdt.host(fdIn), hOut = ts.fdt.host(fdOut);
+  return xfer(ts, hIn, hOut, (max) => sys.splice(hIn, null, hOut, null, max, flags | SPLICE_F_NONBLOCK | SPLICE_TEE), len);
+}
+
 function copyFileRange(ts: TaskState, fdIn: number, pIn: number, fdOut: number, pOut: number, len: number, flags: number): number {
   const sys = need(ts);
   const hIn = ts.fdt.host(fdIn), hOut = ts.fdt.host(fdOut);
@@ -84,6 +92,7 @@ const size = (v: bigint) => Number(v > 0x7ffff000n ? 0x7ffff000n : v);
 
 export const XFER_SYSCALLS: SyscallTable = [
   [NR.splice, (ts, a) => splice(ts, int(a[0]), ptr(a[1]), int(a[2]), ptr(a[3]), size(a[4]), int(a[5]))],
+  [NR.tee, (ts, a) => tee(ts, int(a[0]), int(a[1]), size(a[2]), int(a[3]))],
   [NR.copy_file_range, (ts, a) => copyFileRange(ts, int(a[0]), ptr(a[1]), int(a[2]), ptr(a[3]), size(a[4]), int(a[5]))],
   [NR.sendfile, (ts, a) => sendfile(ts, int(a[0]), int(a[1]), ptr(a[2]), size(a[3]))],
 ];

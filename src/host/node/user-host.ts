@@ -119,7 +119,7 @@ export type UserMessage =
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
   | { op: 'execed' }
   | { op: 'itimer' }
-  | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean }
+  | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean; states?: number }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number };
@@ -162,8 +162,8 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
       if (pid < 0) throw Object.assign(new Error('spawn failed'), { errno: pid });
       return pid;
     },
-    waitChild(pid: number, nohang: boolean, nowait = false): [number, number] | null {
-      const [r, status] = rpc({ op: 'wait', slot, pid, nohang, nowait });
+    waitChild(pid: number, nohang: boolean, nowait = false, states = 4): [number, number] | null {
+      const [r, status] = rpc({ op: 'wait', slot, pid, nohang, nowait, states });
       return r < 0 ? null : [r, status];
     },
     exit(status: number, signal: number): never {

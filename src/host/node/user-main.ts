@@ -15,10 +15,13 @@ import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { loadExec } from '../../linux-user/elfload.js';
-import { getAction, mapSigtramp, raiseProcessSignal } from '../../linux-user/signal.js';
+import { getAction, mapSigtramp, raiseOn, raiseProcessSignal } from '../../linux-user/signal.js';
+import { expirePosixTimers, SI_TIMER } from '../../linux-user/posix-timers.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
+import { loadUserSys } from './user-sys.js';
+import { liveShmAttachments, reattachShm } from '../../linux-user/syscall-sysv.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
 import {
@@ -51,7 +54,10 @@ class Supervisor {
   readonly workers = new Map<number, Worker>();
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
-  readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean }> = [];
+  readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
+  /** Stops and continues of children not reported yet: pid -> si_code << 8 | si_status. */
+  readonly stops = new Map<number, number>();
+  stopWatch = false;
   readonly listening = new Map<number, () => void>();
   exe = '';
 
@@ -69,6 +75,7 @@ class Supervisor {
       try { fs.fstatSync(fd); fdt.installAt(fd, fd, false); } catch { /* closed on the host too */ }
     }
     fdt.cwd = process.cwd();
+    openCwd(mm);
     mm.kw[KernelWord.UMASK] = process.umask(0);
     const readFile = (p: string) => fs.readFileSync(p);
     const img = loadOrExplain(this.o.program, () => loadExec(mm, {
@@ -102,7 +109,10 @@ class Supervisor {
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
+    const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid);
+    reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
+    openCwd(this.mm);
     this.mm.flushAllTlbs();
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
@@ -144,7 +154,7 @@ class Supervisor {
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
       case 'execed': this.releaseVforkParent(); break;
       case 'itimer': this.armItimers(); break;
-      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait }); this.serveWaits(m.nohang); break;
+      case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
     }
@@ -180,6 +190,7 @@ class Supervisor {
     const pid = child.pid ?? -1;
     if (pid < 0) { answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
+    this.watchStops();
     let suspended = vfork;
     const release = () => { if (suspended) { suspended = false; answerRpc(this.words(slot), pid); } };
     if (vfork) {
@@ -191,6 +202,7 @@ class Supervisor {
       const sig = signal ? SIGNAL_NAMES[signal] ?? 9 : 0;
       this.zombies.push([pid, sig ? sig : (code ?? 0) << 8]);
       this.children.delete(pid);
+      this.stops.delete(pid);
       const kw = this.mm.kw; // SIGCHLD's siginfo: CLD_KILLED or CLD_EXITED
       kw[KernelWord.CHLD_PID] = pid;
       kw[KernelWord.CHLD_CODE] = sig ? 2 : 1;
@@ -202,17 +214,50 @@ class Supervisor {
     if (!vfork) answerRpc(this.words(slot), pid);
   }
 
+  /** Children stopped or continued by a signal (libuv reports only exits): on each host SIGCHLD,
+   * ask the host which children changed (addon waitid WSTOPPED|WCONTINUED, never an exit),
+   * note it for wait4/waitid and raise SIGCHLD (CLD_STOPPED/CLD_CONTINUED) unless the guest's
+   * SIGCHLD action has SA_NOCLDSTOP. */
+  watchStops(): void {
+    const sys = loadUserSys();
+    if (this.stopWatch || !sys) return;
+    this.stopWatch = true;
+    process.on('SIGCHLD', () => {
+      for (const pid of this.children.keys()) {
+        const r = sys.procIds(4, pid, 0);
+        if (r <= 0) continue;
+        this.stops.set(pid, r);
+        const kw = this.mm.kw;
+        kw[KernelWord.CHLD_PID] = pid;
+        kw[KernelWord.CHLD_CODE] = r >> 8;
+        kw[KernelWord.CHLD_STATUS] = r & 0xff;
+        if (!(getAction(this.mm, 17).flags & 1n)) raiseProcessSignal(this.mm, 17); // SA_NOCLDSTOP
+        this.pokeThreads();
+      }
+      this.serveWaits(false);
+    });
+  }
+
   /** Answer waiters whose child is ready; with `nohang`, also the newest waiter with 0. */
   serveWaits(nohang: boolean): void {
+    const CLD_STOPPED = 5, CLD_CONTINUED = 6, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8;
+    const matches = (w: { pid: number }, pid: number) => w.pid === -1 || w.pid === 0 || pid === w.pid;
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
-      const z = this.zombies.findIndex(([pid]) => w.pid === -1 || w.pid === 0 || pid === w.pid);
+      const states = w.states ?? WEXITED;
+      const z = states & WEXITED ? this.zombies.findIndex(([pid]) => matches(w, pid)) : -1;
       const hasChild = w.pid <= 0 ? this.children.size > 0 : this.children.has(w.pid);
+      const stop = [...this.stops].find(([pid, r]) => matches(w, pid) &&
+        ((r >> 8 === CLD_STOPPED && (states & WSTOPPED)) || (r >> 8 === CLD_CONTINUED && (states & WCONTINUED))));
       if (z >= 0) {
         // WNOWAIT: report the child and leave it waitable.
         const [pid, status] = w.nowait ? this.zombies[z] : this.zombies.splice(z, 1)[0];
         answerRpc(this.words(w.slot), pid, status);
-      } else if (!hasChild) answerRpc(this.words(w.slot), -10); // ECHILD
+      } else if (stop) {
+        // Wait statuses: stopped (sig << 8 | 0x7f), continued (0xffff).
+        if (!w.nowait) this.stops.delete(stop[0]);
+        answerRpc(this.words(w.slot), stop[0], stop[1] >> 8 === CLD_STOPPED ? ((stop[1] & 0xff) << 8) | 0x7f : 0xffff);
+      } else if (!hasChild && z < 0 && !this.zombies.some(([pid]) => matches(w, pid))) answerRpc(this.words(w.slot), -10); // ECHILD
       else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
       else continue;
       this.waiters.splice(i--, 1);
@@ -221,8 +266,9 @@ class Supervisor {
 
   itimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** (Re-)arm one host timer for the nearest interval timer of the guest (signal-wait.ts);
-   * when it fires, raise the expired timers' signals and reload the periodic ones. */
+  /** (Re-)arm one host timer for the nearest interval or POSIX timer of the guest
+   * (signal-wait.ts, posix-timers.ts); when it fires, raise the expired timers' signals and
+   * reload the periodic ones. */
   armItimers(): void {
     if (this.itimer) clearTimeout(this.itimer);
     this.itimer = null;
@@ -239,6 +285,19 @@ class Supervisor {
       }
       if (c[i * 2] !== 0) next = Math.min(next, c[i * 2]);
     }
+    next = Math.min(next, expirePosixTimers(this.mm, now, (id, signo, tid, value) => {
+      const info = { signo, code: SI_TIMER, pid: id, uid: 0, value };
+      let ok = false;
+      if (tid === 0) ok = raiseProcessSignal(this.mm, signo, info);
+      else {
+        for (let slot = 0; slot < MAX_THREADS; slot++) {
+          const w = this.words(slot);
+          if (w[ThreadWord.STATE] === ThreadState.RUNNING && w[ThreadWord.TID] === tid) ok = raiseOn(this.mm, w, ThreadWord.PENDING_LO, slot, signo, info);
+        }
+      }
+      this.pokeThreads();
+      return ok;
+    }));
     if (next !== Infinity) {
       this.itimer = setTimeout(() => this.armItimers(), Math.max(0, Math.ceil(next - now)));
       this.itimer.unref();
@@ -294,6 +353,11 @@ class Supervisor {
     else this.boot();
     this.startThread(0);
   }
+}
+
+/** The guest's cwd as an open directory (KernelWord.CWD_FD): the host process's own. */
+function openCwd(mm: GuestMM): void {
+  try { mm.kw[KernelWord.CWD_FD] = fs.openSync('.', 'r') + 1; } catch { /* unreadable: the path alone */ }
 }
 
 export function runUserMode(o: UserMainOptions): void {

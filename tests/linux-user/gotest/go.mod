@@ -1,0 +1,3 @@
+module tsqemu.test/gotest
+
+go 1.19

@@ -1,0 +1,86 @@
+// Processes and signals in tsqemu-riscv64 compared with real Linux (the same C program built for
+// the host with gcc) and with Debian's qemu-riscv64 7.2: queued real-time signals, what execve
+// keeps, stopped and continued children (wait4/waitid, SIGCHLD's siginfo), new system calls.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const srcDir = path.join(root, 'tests/linux-user');
+const cli = path.join(root, 'dist/cli/riscv64.js');
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const missing = ['riscv64-linux-gnu-gcc', 'qemu-riscv64', 'gcc'].find((c) => !have(c)) ?? null;
+const noSys = fs.existsSync(path.join(root, 'native/build/Release/tsqemu_sys.node')) ? null : 'native addon tsqemu_sys not built';
+const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-procsig-'));
+process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
+
+function build(name, cc, libs = []) {
+  const out = path.join(tmp, `${name}-${cc}`);
+  const r = spawnSync(cc, ['-O1', '-o', out, path.join(srcDir, `${name}.c`), ...(cc === 'gcc' ? [] : ['-static']), ...libs], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+function run(argv, cwd = tmp) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd, timeout: 120000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}
+
+/** Build `name` for riscv64 and the host; returns the three outcomes. */
+function threeWays(name, { libs = [], args = [], qemuArgs = args, cwd } = {}) {
+  const rv = build(name, 'riscv64-linux-gnu-gcc', libs), host = build(name, 'gcc', libs);
+  return {
+    linux: run([host, ...args], cwd),
+    qemu: run(['qemu-riscv64', rv, ...qemuArgs], cwd),
+    ours: run([process.execPath, cli, rv, ...args], cwd),
+  };
+}
+
+test('real-time signals are queued with their values; execve keeps ignored, blocked and pending signals', { skip: missing ? `${missing} not installed` : false }, () => {
+  // qemu-riscv64 cannot exec a riscv64 program (no binfmt_misc): it stops before the execve.
+  const { linux, qemu, ours } = threeWays('rtqueue', { libs: ['-pthread'], qemuArgs: ['noexec'] });
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /after exec: took RTMIN\+4 value=42/);
+  assert.deepEqual(ours, linux);
+  assert.equal(qemu.status, 0);
+  assert.ok(ours.stdout.startsWith(qemu.stdout), `qemu-riscv64:\n${qemu.stdout}\nours:\n${ours.stdout}`);
+});
+
+test('stopped and continued children: wait4/waitid and SIGCHLD siginfo as Linux', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('stopcont');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /waitpid WUNTRACED: stopped by 19\nstop: SIGCHLD CLD_STOPPED pid=child status=19/);
+  assert.deepEqual(ours, linux);
+  // qemu-riscv64 7.2 sends SIGCHLD for a stop despite SA_NOCLDSTOP; everything before agrees.
+  const upTo = (s) => s.slice(0, s.indexOf('SIGCHLD for the stop'));
+  assert.equal(upTo(ours.stdout), upTo(qemu.stdout));
+});
+
+test('POSIX timers (SIGEV_SIGNAL, NONE, THREAD_ID, glibc SIGEV_THREAD, overruns) and tee as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('posixtimers', { libs: ['-pthread'] });
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /one-shot: sig RTMIN\+1 code=SI_TIMER value=77/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});
+
+test('System V shared memory (shared with a forked child), semaphores and message queues as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('sysvipc');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /parent sees: child was here/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});
+
+test('the working directory is a directory: renamed, removed, deeper than PATH_MAX, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : false }, () => {
+  const dirs = ['linux', 'qemu', 'ours'].map((w) => { const d = path.join(tmp, `cwd-${w}`); fs.mkdirSync(d); return d; });
+  const rv = build('cwd', 'riscv64-linux-gnu-gcc'), host = build('cwd', 'gcc');
+  const linux = run([host, dirs[0]]), qemu = run(['qemu-riscv64', rv, dirs[1]]), ours = run([process.execPath, cli, rv, dirs[2]]);
+  assert.match(linux.stdout, /after rename: \/new Success\n[^]*after rmdir: NULL No such file or directory\n[^]*deep getcwd: ok length 8040/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});
