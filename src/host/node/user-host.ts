@@ -24,7 +24,8 @@ export interface UserWorkerData {
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
-export const MSTATUS_FS_DIRTY = 0x6000n;
+/** FS and VS dirty: a Linux process may use the FPU and, when configured, the vector unit. */
+export const MSTATUS_FS_DIRTY = 0x6600n;
 
 
 const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
