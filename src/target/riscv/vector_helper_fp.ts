@@ -79,6 +79,8 @@ function binop(f: FloatFmt, f6: number, a: bigint, b: bigint): bigint | null {
   }
 }
 
+const BINOPS = new Set([0x00, 0x02, 0x04, 0x06, 0x08, 0x09, 0x0a, 0x20, 0x21, 0x24, 0x27]);
+
 /** The vector FP instruction, with st set up (rounding mode, flags cleared). */
 function opfInner(c: VCtx): void {
   const { f6, vd, vs1, vs2, f3 } = fields(c.insn);
@@ -90,8 +92,7 @@ function opfInner(c: VCtx): void {
   const loop = (fn: (i: number) => void) => { for (let i = c.vstart; i < c.vl; i++) if (c.active(i)) fn(i); };
   if (vf && (f6 === 0x01 || f6 === 0x03 || f6 === 0x05 || f6 === 0x07 || f6 === 0x12 || f6 === 0x13 || f6 === 0x31 || f6 === 0x33)) illegal();
   if (!vf && (f6 === 0x0e || f6 === 0x0f || f6 === 0x1d || f6 === 0x1f || f6 === 0x21 || f6 === 0x27)) illegal();
-  const b = binop(f, f6, 0n, 0n) !== null || f6 === 0x00 ? true : false;
-  if (b && [0x00, 0x02, 0x04, 0x06, 0x08, 0x09, 0x0a, 0x20, 0x21, 0x24, 0x27].includes(f6)) {
+  if (BINOPS.has(f6)) {
     checkSss(c, vd, vs2, vs1, !vf);
     if (c.vl === 0) return;
     loop((i) => c.set(vd, i, binop(f, f6, c.get(vs2, i), s1(i)) as bigint));

@@ -44,7 +44,11 @@ export async function runRvvSeed(dir, { seed, vlen = 128, cases = 40, blocks = 3
   const bad = [];
   for (const [mode, env] of modes) {
     const got = await run(process.execPath, [TSQEMU, ...machineArgs(elf), '-cpu', `rv64,v=true,vlen=${vlen}`], timeoutMs, env);
-    const diff = firstDifference(want.stdout, got.stdout);
+    let diff = firstDifference(want.stdout, got.stdout);
+    if (diff && process.env.RVV_ALL_DIFFS) {
+      const a = want.stdout.split('\n'), b = got.stdout.split('\n');
+      diff = a.map((l, i) => (l !== b[i] ? `  qemu:   ${l}\n  tsqemu: ${b[i]}\n` : '')).filter(Boolean).slice(0, 12).join('');
+    }
     if (diff || got.status !== 0) bad.push({ mode, diff: `${diff ?? ''}exit status ${got.status}${got.timedOut ? ' (timed out)' : ''}\n${got.stderr.slice(-800)}` });
   }
   return bad;
