@@ -2,6 +2,7 @@
 // descriptors), pipes made from FIFOs (Node has no pipe()), and a HostProcess for guest threads
 // running on worker threads, whose process-level requests (fork, wait, exit) go to the main
 // thread as messages answered through the thread's words in shared memory.
+import type { RISCVCPUConfig } from '../../target/riscv/cpu-cfg.js';
 import { guestRandom, unameRelease } from './user-random.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,6 +22,8 @@ export interface UserWorkerData {
   exe: string;
   logMask: number;
   logFile?: string;
+  /** The -cpu configuration (extensions, vlen) the main thread parsed. */
+  cpuCfg?: RISCVCPUConfig;
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
