@@ -94,7 +94,7 @@ export class VIllegal extends Error {}
 export class VTrapped extends Error {}
 
 export function illegal(): never { throw new VIllegal(); }
-export function require(cond: boolean): void { if (!cond) throw new VIllegal(); }
+export function need(cond: boolean): void { if (!cond) throw new VIllegal(); }
 /** Register `r` aligned to a group of LMUL 2^l and inside the file. */
 export function requireAlign(r: number, l: number): void {
   if (l > 0 && (r & ((1 << l) - 1)) !== 0) throw new VIllegal();

@@ -13,7 +13,7 @@ import {
 } from '../../fpu/softfloat-compare.js';
 import { STATE } from './cpu-state.js';
 import {
-  type VCtx, fields, illegal, overlap, require, requireAlign, vecCaps, vRegisterClass, zx,
+  type VCtx, fields, illegal, overlap, need, requireAlign, vecCaps, vRegisterClass, zx,
 } from './vector_helper.js';
 import { checkNarrow, checkSss } from './vector_helper_int.js';
 import { slide1 } from './vector_helper_perm.js';
@@ -135,20 +135,20 @@ function opfInner(c: VCtx): void {
     }
     case 0x17: // vfmerge.vfm / vfmv.v.f
       if (!vf) illegal();
-      if (c.vm) require(vs2 === 0); else require(vd !== 0);
+      if (c.vm) need(vs2 === 0); else need(vd !== 0);
       requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
       if (c.vl === 0) return;
       for (let i = c.vstart; i < c.vl; i++) c.set(vd, i, c.vm || c.maskBit(0, i) ? s1(i) : c.get(vs2, i));
       return;
     case 0x10:
       if (!vf) { // vfmv.f.s
-        require(vs1 === 0 && c.vm);
+        need(vs1 === 0 && c.vm);
         const v = c.get(vs2, 0);
         c.view.setBigUint64(c.env.base + FPR + vd * 8, esz === 4 ? v | 0xffffffff00000000n : v, true);
         c.env.set32('mstatus', c.env.get32('mstatus') | 0x6000);
         return;
       }
-      require(vs2 === 0 && c.vm); // vfmv.s.f
+      need(vs2 === 0 && c.vm); // vfmv.s.f
       if (c.vl > 0 && c.vstart < c.vl) c.set(vd, 0, s1(0));
       return;
     case 0x0e: case 0x0f:
@@ -182,7 +182,7 @@ function opfInner(c: VCtx): void {
     }
     case 0x31: case 0x33: { // vfwredusum, vfwredosum
       const wf = requireF(c, esz * 2);
-      require(c.lmul < 3);
+      need(c.lmul < 3);
       requireAlign(vs2, c.lmul);
       if (c.vl === 0) return;
       let acc = c.get(vs1, 0, esz * 2);
@@ -201,7 +201,7 @@ function widen(c: VCtx, f: FloatFmt, f6: number, vd: number, vs2: number, vs1: n
   if (![0x30, 0x32, 0x34, 0x36, 0x38, 0x3c, 0x3d, 0x3e, 0x3f].includes(f6)) illegal();
   const esz = c.esz, we = esz * 2;
   const wf = requireF(c, we);
-  require(c.lmul < 3);
+  need(c.lmul < 3);
   const wideVs2 = f6 === 0x34 || f6 === 0x36;
   requireAlign(vd, c.lmul + 1); requireAlign(vs2, wideVs2 ? c.lmul + 1 : c.lmul);
   if (!vf) requireAlign(vs1, c.lmul);
@@ -209,7 +209,7 @@ function widen(c: VCtx, f: FloatFmt, f6: number, vd: number, vs2: number, vs1: n
   const hiOk = (s: number) => !overlap(vd, dn, s, n) || (c.lmul >= 0 && s === vd + dn - n);
   if (!wideVs2 && !hiOk(vs2)) illegal();
   if (!vf && !hiOk(vs1)) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
   if (c.vl === 0) return;
   const up = (v: bigint) => exactConvert(wf, f, v, st);
   for (let i = c.vstart; i < c.vl; i++) {
@@ -252,11 +252,11 @@ function convert(c: VCtx, f: FloatFmt | null, vd: number, vs2: number, code: num
   if (cls === 0) checkSss(c, vd, vs2, 0, false);
   else if (cls === 2) checkNarrow(c, vd, vs2, 0, false);
   else {
-    require(c.lmul < 3);
+    need(c.lmul < 3);
     requireAlign(vd, c.lmul + 1); requireAlign(vs2, c.lmul);
     const dn = c.regs(c.lmul + 1), n = c.regs();
     if (overlap(vd, dn, vs2, n) && !(c.lmul >= 0 && vs2 === vd + dn - n)) illegal();
-    if (!c.vm) require(vd !== 0);
+    if (!c.vm) need(vd !== 0);
   }
   if (c.vl === 0) { st.roundingMode = saved; return; }
   for (let i = c.vstart; i < c.vl; i++) {

@@ -3,7 +3,7 @@
 // view is taken where the operation needs it. Reductions, mask and permutation instructions
 // are in vector_helper_perm.ts.
 import {
-  Src, type VCtx, fields, illegal, overlap, require, requireAlign, roundBit, setVxsat, sx, vecCaps, vRegisterClass, zx,
+  Src, type VCtx, fields, illegal, overlap, need, requireAlign, roundBit, setVxsat, sx, vecCaps, vRegisterClass, zx,
 } from './vector_helper.js';
 import { opiPerm, opmPerm } from './vector_helper_perm.js';
 
@@ -22,7 +22,7 @@ export function srcKind(f3: number): Src {
 export function checkSss(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean): void {
   requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
   if (vv) requireAlign(vs1, c.lmul);
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
 }
 /** Mask-producing ops (compares, vmadc, vmsbc): vd is one register, and overlaps a source
  * group only as its first register. */
@@ -35,13 +35,13 @@ function checkMss(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean): v
 }
 /** Widening: vd is 2*LMUL, sources LMUL (or vs2 2*LMUL for the .w forms). */
 function checkWide(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean, wideVs2: boolean): void {
-  require(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
+  need(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
   requireAlign(vd, c.lmul + 1); requireAlign(vs2, wideVs2 ? c.lmul + 1 : c.lmul);
   if (vv) requireAlign(vs1, c.lmul);
   const dn = c.regs(c.lmul + 1), n = c.regs();
   if (!wideVs2 && !noOverWide(vd, dn, vs2, n)) illegal();
   if (vv && !noOverWide(vd, dn, vs1, n)) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
 }
 /** A wider destination may overlap a narrower source only in its highest part. */
 function noOverWide(d: number, dn: number, s: number, sn: number): boolean {
@@ -50,13 +50,13 @@ function noOverWide(d: number, dn: number, s: number, sn: number): boolean {
 const c0lmulNonNeg = (sn: number, dn: number) => dn >= 2 && sn * 2 === dn;
 /** Narrowing: vs2 is 2*LMUL, vd LMUL (may overlap vs2's lowest part). */
 export function checkNarrow(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean): void {
-  require(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
+  need(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
   requireAlign(vs2, c.lmul + 1); requireAlign(vd, c.lmul);
   if (vv) requireAlign(vs1, c.lmul);
   const n = c.regs(), wn = c.regs(c.lmul + 1);
   if (vd !== vs2 && overlap(vd, n, vs2, wn)) illegal();
   if (vv && overlap(vd, n, vs1, n) && vd !== vs1) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
 }
 
 type Bin = (a: bigint, b: bigint, sew: number, c: VCtx) => bigint;
@@ -182,7 +182,7 @@ function opi(c: VCtx): void {
     case 0x10: case 0x12: { // vadc, vsbc (always use v0 as carry/borrow)
       if (c.vm || (f6 === 0x12 && kind === Src.VI)) illegal();
       requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul); if (kind === Src.VV) requireAlign(vs1, c.lmul);
-      require(vd !== 0);
+      need(vd !== 0);
       for (let i = c.vstart; i < c.vl; i++) {
         const cin = c.maskBit(0, i) ? 1n : 0n;
         const a = c.get(vs2, i), b = src1(c, kind, vs1, i);
@@ -201,7 +201,7 @@ function opi(c: VCtx): void {
       return;
     }
     case 0x17: { // vmerge / vmv.v.*
-      if (c.vm) require(vs2 === 0); else require(vd !== 0);
+      if (c.vm) need(vs2 === 0); else need(vd !== 0);
       requireAlign(vd, c.lmul); if (!c.vm) requireAlign(vs2, c.lmul); if (kind === Src.VV) requireAlign(vs1, c.lmul);
       for (let i = c.vstart; i < c.vl; i++) {
         c.set(vd, i, c.vm || c.maskBit(0, i) ? src1(c, kind, vs1, i) : c.get(vs2, i));
@@ -295,10 +295,10 @@ function opm(c: VCtx): void {
     const signed = (code & 1) === 1;
     const seesz = c.esz / frac;
     const sl = c.lmul - Math.log2(frac);
-    require(seesz >= 1 && sl >= -3);
+    need(seesz >= 1 && sl >= -3);
     requireAlign(vd, c.lmul); requireAlign(vs2, sl);
     if (overlap(vd, c.regs(), vs2, c.regs(sl)) && !(sl >= 0 && vs2 + c.regs(sl) === vd + c.regs())) illegal();
-    if (!c.vm) require(vd !== 0);
+    if (!c.vm) need(vd !== 0);
     for (let i = c.vstart; i < c.vl; i++) {
       if (!c.active(i)) continue;
       const v = c.get(vs2, i, seesz);

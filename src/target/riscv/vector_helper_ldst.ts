@@ -5,7 +5,7 @@
 import { STATE } from './cpu-state.js';
 import { riscvUpdateMmuIdx } from './cpu_helper.js';
 import {
-  type VCtx, VTrapped, illegal, overlap, require, requireAlign, vecCaps, vRegisterClass,
+  type VCtx, VTrapped, illegal, overlap, need, requireAlign, vecCaps, vRegisterClass,
 } from './vector_helper.js';
 
 const SCRATCH = STATE.scratch.offset;
@@ -54,8 +54,8 @@ function ldst(c: VCtx): void {
   const esz = c.esz;
 
   if (mop === 0 && rs2 === 8) { // whole registers: vl<nf>re<eew>.v / vs<nf>r.v
-    require(nf === 1 || nf === 2 || nf === 4 || nf === 8);
-    if (store) require(width === 0);
+    need(nf === 1 || nf === 2 || nf === 4 || nf === 8);
+    if (store) need(width === 0);
     requireAlign(vd, Math.log2(nf));
     const per = c.vlenb / eew;
     const evl = per * nf;
@@ -67,7 +67,7 @@ function ldst(c: VCtx): void {
   }
   if (c.vill) illegal();
   if (mop === 0 && rs2 === 11) { // vlm.v / vsm.v: ceil(vl/8) bytes, unmasked
-    require(eew === 1 && nf === 1 && c.vm);
+    need(eew === 1 && nf === 1 && c.vm);
     const evl = Math.ceil(c.vl / 8);
     for (let i = c.vstart; i < evl; i++) {
       const ok = store ? stElem(c, base, BigInt(i), vd, i, 1) : ldElem(c, base, BigInt(i), vd, i, 1);
@@ -79,11 +79,11 @@ function ldst(c: VCtx): void {
   // Data EMUL: SEW/LMUL for indexed, EEW/SEW*LMUL otherwise; the index vector uses EEW.
   const dl = indexed ? c.lmul : Math.log2(eew) - Math.log2(esz) + c.lmul;
   const il = Math.log2(eew) - Math.log2(esz) + c.lmul;
-  require(dl >= -3 && dl <= 3 && (!indexed || (il >= -3 && il <= 3)));
+  need(dl >= -3 && dl <= 3 && (!indexed || (il >= -3 && il <= 3)));
   const dregs = dl > 0 ? 1 << dl : 1;
-  require(dregs * nf <= 8 && vd + dregs * nf <= 32);
+  need(dregs * nf <= 8 && vd + dregs * nf <= 32);
   requireAlign(vd, dl);
-  if (!c.vm && !store) require(vd !== 0);
+  if (!c.vm && !store) need(vd !== 0);
   const desz = indexed ? esz : eew;
   if (indexed) {
     requireAlign(rs2, il);

@@ -2,7 +2,7 @@
 // vm* mask logic, vcpop/vfirst/vmsbf/vmsif/vmsof/viota/vid, scalar moves, slides, gathers,
 // vcompress and whole-register moves. QEMU 7.2 skips an instruction with vl = 0 entirely
 // (no write, vstart kept); the moves that ignore vl (vmv.x.s, vmv<nr>r) do not.
-import { Src, type VCtx, fields, illegal, overlap, require, requireAlign, sx, vecCaps, zx } from './vector_helper.js';
+import { Src, type VCtx, fields, illegal, overlap, need, requireAlign, sx, vecCaps, zx } from './vector_helper.js';
 
 /** Reduction of SEW elements (OPM funct6 0..7) into vd[0], starting from vs1[0]. */
 function reduce(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void {
@@ -29,7 +29,7 @@ function reduce(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void
 
 /** vwredsumu / vwredsum: 2*SEW sum of the SEW elements. */
 function wreduce(c: VCtx, signed: boolean, vd: number, vs2: number, vs1: number): void {
-  require(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
+  need(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
   requireAlign(vs2, c.lmul);
   if (c.vl === 0) return;
   const w = c.sew * 2, we = c.esz * 2;
@@ -46,7 +46,7 @@ function wreduce(c: VCtx, signed: boolean, vd: number, vs2: number, vs1: number)
 function slideUp(c: VCtx, vd: number, vs2: number, off: bigint): void {
   requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
   if (overlap(vd, c.regs(), vs2, c.regs())) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
   if (c.vl === 0) return;
   const start = off > BigInt(c.vstart) ? off : BigInt(c.vstart);
   for (let i = Number(start < BigInt(c.vl) ? start : BigInt(c.vl)); i < c.vl; i++) {
@@ -55,7 +55,7 @@ function slideUp(c: VCtx, vd: number, vs2: number, off: bigint): void {
 }
 function slideDown(c: VCtx, vd: number, vs2: number, off: bigint): void {
   requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
   if (c.vl === 0) return;
   const vals: bigint[] = [];
   for (let i = c.vstart; i < c.vl; i++) {
@@ -68,7 +68,7 @@ function slideDown(c: VCtx, vd: number, vs2: number, off: bigint): void {
 export function slide1(c: VCtx, up: boolean, vd: number, vs2: number, x: bigint): void {
   requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
   if (up && overlap(vd, c.regs(), vs2, c.regs())) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
   if (c.vl === 0) return;
   const vals: bigint[] = [];
   for (let i = c.vstart; i < c.vl; i++) {
@@ -81,7 +81,7 @@ function gather(c: VCtx, vd: number, vs2: number, idx: (i: number) => bigint, id
   requireAlign(vd, c.lmul); requireAlign(vs2, c.lmul);
   if (overlap(vd, c.regs(), vs2, c.regs())) illegal();
   if (vs1 !== null && overlap(vd, c.regs(), vs1, idxRegs)) illegal();
-  if (!c.vm) require(vd !== 0);
+  if (!c.vm) need(vd !== 0);
   if (c.vl === 0) return;
   for (let i = c.vstart; i < c.vl; i++) {
     if (!c.active(i)) continue;
@@ -100,7 +100,7 @@ export function opiPerm(c: VCtx, f6: number, kind: Src): void {
     case 0x0e:
       if (kind === Src.VV) { // vrgatherei16.vv
         const il = 4 - Math.log2(c.sew) + c.lmul;
-        require(il >= -3 && il <= 3);
+        need(il >= -3 && il <= 3);
         requireAlign(vs1, il);
         gather(c, vd, vs2, (i) => c.get(vs1, i, 2), il > 0 ? 1 << il : 1, vs1);
       } else slideUp(c, vd, vs2, scalar);
@@ -116,7 +116,7 @@ export function opiPerm(c: VCtx, f6: number, kind: Src): void {
     case 0x27: { // vmv<nr>r.v
       if (kind !== Src.VI || !c.vm) illegal();
       const nr = vs1 + 1;
-      require(nr === 1 || nr === 2 || nr === 4 || nr === 8);
+      need(nr === 1 || nr === 2 || nr === 4 || nr === 8);
       requireAlign(vd, Math.log2(nr)); requireAlign(vs2, Math.log2(nr));
       const evl = (nr * c.vlenb) / c.esz;
       if (vd === vs2) return;
@@ -140,7 +140,7 @@ export function opmPerm(c: VCtx, f6: number, kind: Src): void {
     case 0x10:
       if (vv) {
         if (vs1 === 0) { // vmv.x.s
-          require(c.vm);
+          need(c.vm);
           c.setGprv(vd, sx(c.get(vs2, 0), c.sew));
           return;
         }
@@ -162,7 +162,7 @@ export function opmPerm(c: VCtx, f6: number, kind: Src): void {
     case 0x14: { // vmsbf, vmsof, vmsif, viota, vid
       if (!vv) illegal();
       if (vs1 === 0x11) { // vid.v
-        require(vs2 === 0); requireAlign(vd, c.lmul); if (!c.vm) require(vd !== 0);
+        need(vs2 === 0); requireAlign(vd, c.lmul); if (!c.vm) need(vd !== 0);
         for (let i = c.vstart; i < c.vl; i++) if (c.active(i)) c.set(vd, i, zx(BigInt(i), c.sew));
         return;
       }
