@@ -73,6 +73,12 @@ class TcgRuntime {
         if (s === 0 && tbs.hasCode) tbs.noteStore(env, lo, hi, 1 << (op & 3));
         return s;
       },
+      // A page's host offset (whole-page runs of elements); `len` bytes will be written.
+      xlate: (lo: number, hi: number, kind: TlbKind, size: number, len: number) => {
+        const host = riscvXlate(cpu().env, lo, hi, kind, size);
+        if (host >= 0 && kind === TlbKind.STORE && tbs.hasCode) tbs.invalidateHostRange(host, len);
+        return host;
+      },
     };
     this.imports = {
       env: {

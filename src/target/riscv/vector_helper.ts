@@ -21,6 +21,9 @@ export interface VMemHooks {
   /** (lo, hi, memop) -> 0 ok (value in scratch[0]), 1 exception raised. */
   load(lo: number, hi: number, memop: number): number;
   store(lo: number, hi: number, memop: number): number;
+  /** Host offset of RAM at (lo, hi) for an access of `kind` (TlbKind), -1 after raising the
+   * fault, < -1 for a device page; a store will write `len` bytes from there (same page). */
+  xlate(lo: number, hi: number, kind: number, size: number, len: number): number;
 }
 
 /** What one vector instruction works with (decoded vtype and the register file). */

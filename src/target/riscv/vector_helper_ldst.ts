@@ -9,6 +9,7 @@ import {
 } from './vector_helper.js';
 
 const SCRATCH = STATE.scratch.offset;
+const TLB_LOAD = 0, TLB_STORE = 1;
 const WIDTH_EEW: Readonly<Record<number, number>> = { 0: 1, 5: 2, 6: 4, 7: 8 };
 
 /** Trap state a fault-only-first load restores when element k > 0 faults (no trap then). */
@@ -57,22 +58,13 @@ function ldst(c: VCtx): void {
     need(nf === 1 || nf === 2 || nf === 4 || nf === 8);
     if (store) need(width === 0);
     requireAlign(vd, Math.log2(nf));
-    const per = c.vlenb / eew;
-    const evl = per * nf;
-    for (let i = c.vstart; i < evl; i++) {
-      const ok = store ? stElem(c, base, BigInt(i * eew), vd, i, eew) : ldElem(c, base, BigInt(i * eew), vd, i, eew);
-      if (!ok) fault(c, i);
-    }
+    unitStride(c, base, vd, eew, (c.vlenb / eew) * nf, store, true);
     return;
   }
   if (c.vill) illegal();
   if (mop === 0 && rs2 === 11) { // vlm.v / vsm.v: ceil(vl/8) bytes, unmasked
     need(eew === 1 && nf === 1 && c.vm);
-    const evl = Math.ceil(c.vl / 8);
-    for (let i = c.vstart; i < evl; i++) {
-      const ok = store ? stElem(c, base, BigInt(i), vd, i, 1) : ldElem(c, base, BigInt(i), vd, i, 1);
-      if (!ok) fault(c, i);
-    }
+    unitStride(c, base, vd, 1, Math.ceil(c.vl / 8), store, true);
     return;
   }
   const indexed = mop === 1 || mop === 3;
@@ -98,6 +90,7 @@ function ldst(c: VCtx): void {
   if (mop === 0 && rs2 !== 0 && rs2 !== 16) illegal();
   if (store && mop === 0 && rs2 === 16) illegal();
   const ff = !store && mop === 0 && rs2 === 16;
+  if (mop === 0 && nf === 1 && !ff) { unitStride(c, base, vd, eew, c.vl, store, c.vm); return; }
   const stride = mop === 2 ? BigInt.asIntN(64, c.gpr(rs2)) : 0n;
   for (let i = c.vstart; i < c.vl; i++) {
     if (!c.active(i)) continue;
@@ -113,6 +106,58 @@ function ldst(c: VCtx): void {
         if (!probeLoad(c, base, o, reg, i, desz)) { c.env.set64('vl', BigInt(i)); return; }
       } else if (!ldElem(c, base, o, reg, i, desz)) fault(c, i);
     }
+  }
+}
+
+/**
+ * Unit-stride elements vstart..evl-1 of `esz` bytes at base: a page at a time, translated once
+ * and copied directly when it is RAM (the first active element of a page that faults gets
+ * vstart); elements straddling pages and device pages go element by element.
+ */
+function unitStride(c: VCtx, base: bigint, vd: number, esz: number, evl: number, store: boolean, vm: boolean): void {
+  const kind = store ? TLB_STORE : TLB_LOAD;
+  const bytes = c.bytes;
+  let i = c.vstart;
+  const baseLo = Number(base & 0xfffn);
+  while (i < evl) {
+    const pageLeft = 4096 - ((baseLo + i * esz) & 0xfff);
+    const n = Math.min(evl - i, Math.floor(pageLeft / esz));
+    if (n === 0) { // straddles two pages
+      if (vm || c.maskBit(0, i)) {
+        const ok = store ? stElem(c, base, BigInt(i * esz), vd, i, esz) : ldElem(c, base, BigInt(i * esz), vd, i, esz);
+        if (!ok) fault(c, i);
+      }
+      i++;
+      continue;
+    }
+    let first = i;
+    if (!vm) while (first < i + n && !c.maskBit(0, first)) first++;
+    if (first < i + n) {
+      const [lo, hi] = addrAt(base, BigInt(first * esz));
+      const host = c.mem.xlate(lo, hi, kind, esz, (i + n - first) * esz);
+      if (host === -1) fault(c, first);
+      if (host < 0) {
+        for (let k = first; k < i + n; k++) {
+          if (!vm && !c.maskBit(0, k)) continue;
+          const ok = store ? stElem(c, base, BigInt(k * esz), vd, k, esz) : ldElem(c, base, BigInt(k * esz), vd, k, esz);
+          if (!ok) fault(c, k);
+        }
+      } else {
+        const reg = c.vr + vd * c.vlenb;
+        for (let k = first; k < i + n;) {
+          // a run of active elements
+          let e = k;
+          while (e < i + n && (vm || c.maskBit(0, e))) e++;
+          if (e > k) {
+            const h = host + (k - first) * esz, r = reg + k * esz, len = (e - k) * esz;
+            if (store) bytes.copyWithin(h, r, r + len); else bytes.copyWithin(r, h, h + len);
+          }
+          k = e;
+          while (k < i + n && !vm && !c.maskBit(0, k)) k++;
+        }
+      }
+    }
+    i += n;
   }
 }
 
