@@ -10,7 +10,7 @@
 import { type CPURISCVState, STATE } from './cpu-state.js';
 import { RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException } from './cpu_helper.js';
-import { riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
+import { type RISCVCPUConfig, riscvCpuCfg, riscvCpuCfgKey, riscvCpuHas } from './cpu-cfg.js';
 
 export const VREG = STATE.vreg.offset;
 const MSTATUS_VS = 0x600;
@@ -108,7 +108,23 @@ export function overlap(a: number, na: number, b: number, nb: number): boolean {
 }
 
 /** Largest ELEN the configured extensions give, and whether FP of SEW 32/64 exists. */
-export function vecCaps(): { elen: number; f32: boolean; f64: boolean } {
+interface VCaps { elen: number; f32: boolean; f64: boolean; on: boolean; vlen: number }
+let capsCfg: RISCVCPUConfig | null = null;
+let capsKey = '';
+let caps: VCaps = { elen: 64, f32: false, f64: false, on: false, vlen: 128 };
+/** The configuration's vector capabilities (computed again when -cpu changed it). */
+function capsNow(): VCaps {
+  const cfg = riscvCpuCfg();
+  const key = riscvCpuCfgKey(cfg);
+  if (cfg !== capsCfg || key !== capsKey) {
+    capsCfg = cfg; capsKey = key;
+    const on = riscvCpuHas('v') || ['zve32x', 'zve32f', 'zve64x', 'zve64f', 'zve64d'].some((n) => riscvCpuHas(n));
+    caps = { ...computeCaps(), on, vlen: riscvCpuHas('v') ? cfg.vlen : Math.max(cfg.vlen, 128) };
+  }
+  return caps;
+}
+export function vecCaps(): { elen: number; f32: boolean; f64: boolean } { return capsNow(); }
+function computeCaps(): { elen: number; f32: boolean; f64: boolean } {
   const v = riscvCpuHas('v');
   const c = riscvCpuCfg();
   const has = (n: string) => riscvCpuHas(n);
@@ -119,12 +135,8 @@ export function vecCaps(): { elen: number; f32: boolean; f64: boolean } {
     f64: v || has('zve64d'),
   };
 }
-export function vecEnabled(): boolean {
-  return riscvCpuHas('v') || ['zve32x', 'zve32f', 'zve64x', 'zve64f', 'zve64d'].some((n) => riscvCpuHas(n));
-}
-export function vlenOf(): number {
-  return riscvCpuHas('v') ? riscvCpuCfg().vlen : Math.max(riscvCpuCfg().vlen, 128);
-}
+export function vecEnabled(): boolean { return capsNow().on; }
+export function vlenOf(): number { return capsNow().vlen; }
 
 type ClassFn = (c: VCtx) => void;
 const classes: { ldst?: ClassFn; opi?: ClassFn; opm?: ClassFn; opf?: ClassFn } = {};
@@ -139,14 +151,14 @@ function load(c: VCtx, env: CPURISCVState, insn: number, mem: VMemHooks): void {
   c.vlenb = vlenOf() >> 3;
   c.insn = insn;
   c.mem = mem;
-  c.vl = Number(env.get64('vl'));
+  c.vl = env.get32('vl'); // at most VLEN
   c.vstart = env.get32('vstart');
-  const vt = env.get64('vtype');
-  c.vill = (vt & VILL) !== 0n;
-  const vsew = Number((vt >> 3n) & 7n);
+  const vt = env.get32('vtype');
+  c.vill = env.get32('vtype', 1) >>> 31 === 1;
+  const vsew = (vt >> 3) & 7;
   c.sew = 8 << vsew;
   c.esz = 1 << vsew;
-  const lm = Number(vt & 7n);
+  const lm = vt & 7;
   c.lmul = lm & 4 ? lm - 8 : lm;
   c.vlmax = c.vill ? 0 : c.vlmaxOf(c.esz, c.lmul);
   c.vm = ((insn >>> 25) & 1) === 1;

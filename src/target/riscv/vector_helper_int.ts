@@ -151,6 +151,37 @@ const OPI_FORMS: Record<number, number> = {
 /** Unsigned immediates: shifts and the narrowing shifts (slides/gathers are in perm). */
 const UIMM = new Set([0x25, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f]);
 
+/** Number versions of the simple ops for SEW <= 32 (results are stored modulo 2^SEW by the
+ * typed array): the hot cases of real vector code, without BigInt per element. */
+type NBin = (a: number, b: number, sew: number) => number;
+const sext = (v: number, sew: number) => (v << (32 - sew)) >> (32 - sew);
+const FAST_OPI: Record<number, NBin> = {
+  0x00: (a, b) => a + b, 0x02: (a, b) => a - b, 0x03: (a, b) => b - a,
+  0x04: (a, b) => (a < b ? a : b), 0x05: (a, b, s) => (sext(a, s) < sext(b, s) ? a : b),
+  0x06: (a, b) => (a > b ? a : b), 0x07: (a, b, s) => (sext(a, s) > sext(b, s) ? a : b),
+  0x09: (a, b) => a & b, 0x0a: (a, b) => a | b, 0x0b: (a, b) => a ^ b,
+  0x25: (a, b, s) => a << (b & (s - 1)), 0x28: (a, b, s) => a >>> (b & (s - 1)),
+  0x29: (a, b, s) => sext(a, s) >> (b & (s - 1)),
+};
+const FAST_OPM: Record<number, NBin> = { 0x25: (a, b) => Math.imul(a, b) };
+
+/** Element array of SEW (<= 32) over the register file, indexed from v0. */
+export function elems(c: VCtx, esz: number): Uint8Array | Uint16Array | Uint32Array {
+  const buf = c.bytes.buffer, off = c.vr, n = (32 * c.vlenb) / esz;
+  return esz === 1 ? new Uint8Array(buf, off, n) : esz === 2 ? new Uint16Array(buf, off, n) : new Uint32Array(buf, off, n);
+}
+
+function fastLoop(c: VCtx, f: NBin, vd: number, vs2: number, vs1: number, kind: Src, uimm: boolean): void {
+  const sew = c.sew, per = c.vlenb / c.esz;
+  const e = elems(c, c.esz);
+  const d0 = vd * per, a0 = vs2 * per, b0 = vs1 * per;
+  const scalar = kind === Src.VV ? 0 : Number(kind === Src.VI && uimm ? BigInt(vs1) : src1(c, kind, vs1, 0));
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.vm && !c.maskBit(0, i)) continue;
+    e[d0 + i] = f(e[a0 + i], kind === Src.VV ? e[b0 + i] : scalar, sew);
+  }
+}
+
 function binLoop(c: VCtx, f: Bin, vd: number, vs2: number, vs1: number, kind: Src, uimm: boolean): void {
   const sew = c.sew;
   for (let i = c.vstart; i < c.vl; i++) {
@@ -167,7 +198,8 @@ function opi(c: VCtx): void {
   const sew = c.sew;
   if (OPI[f6] && (OPI_FORMS[f6] & form)) {
     checkSss(c, vd, vs2, vs1, kind === Src.VV);
-    binLoop(c, OPI[f6], vd, vs2, vs1, kind, UIMM.has(f6));
+    if (sew <= 32 && FAST_OPI[f6]) fastLoop(c, FAST_OPI[f6], vd, vs2, vs1, kind, UIMM.has(f6));
+    else binLoop(c, OPI[f6], vd, vs2, vs1, kind, UIMM.has(f6));
     return;
   }
   if (CMP[f6] && (OPI_FORMS[f6] & form)) {
@@ -229,6 +261,37 @@ function opi(c: VCtx): void {
   }
 }
 
+/** vwaddu, vwadd, vwmulu, vwmul, vwmaccu, vwmacc without BigInt (SEW <= 16) or with one
+ * BigInt product per element (SEW 32). */
+const FAST_WIDE = new Set([0x30, 0x31, 0x38, 0x3b, 0x3c, 0x3d]);
+function fastWiden(c: VCtx, f6: number, vd: number, vs2: number, vs1: number, kind: Src): boolean {
+  const sew = c.sew, per = c.vlenb / c.esz;
+  if (sew > 32) return false;
+  const e = elems(c, c.esz);
+  const signed = (f6 & 1) === 1;
+  const a0 = vs2 * per, b0 = vs1 * per, d0 = vd * (per >> 1);
+  const get = (v: number) => (signed ? sext(v, sew) : v);
+  const scalar = kind === Src.VV ? 0 : get(Number(src1(c, kind, vs1, 0)));
+  if (sew <= 16) {
+    const w = elems(c, c.esz * 2);
+    for (let i = c.vstart; i < c.vl; i++) {
+      if (!c.vm && !c.maskBit(0, i)) continue;
+      const a = get(e[a0 + i]), b = kind === Src.VV ? get(e[b0 + i]) : scalar;
+      const r = f6 <= 0x31 ? a + b : a * b;
+      w[d0 + i] = f6 >= 0x3c ? w[d0 + i] + r : r;
+    }
+    return true;
+  }
+  const w = new BigUint64Array(c.bytes.buffer, c.vr, (32 * c.vlenb) / 8);
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.vm && !c.maskBit(0, i)) continue;
+    const a = get(e[a0 + i]), b = kind === Src.VV ? get(e[b0 + i]) : scalar;
+    const r = f6 <= 0x31 ? BigInt(a + b) : BigInt(a) * BigInt(b);
+    w[d0 + i] = BigInt.asUintN(64, f6 >= 0x3c ? w[d0 + i] + r : r);
+  }
+  return true;
+}
+
 /** Widening ops (OPM funct6 0x30..0x3f). */
 function widen(c: VCtx, f6: number, vd: number, vs2: number, vs1: number, kind: Src): void {
   const sew = c.sew, w = sew * 2, wesz = c.esz * 2;
@@ -236,6 +299,7 @@ function widen(c: VCtx, f6: number, vd: number, vs2: number, vs1: number, kind: 
   const mac = f6 >= 0x3c;
   if (f6 === 0x39 || (f6 === 0x3e && kind === Src.VV)) illegal();
   checkWide(c, vd, vs2, vs1, kind === Src.VV, wideVs2);
+  if (FAST_WIDE.has(f6) && fastWiden(c, f6, vd, vs2, vs1, kind)) return;
   for (let i = c.vstart; i < c.vl; i++) {
     if (!c.active(i)) continue;
     const a = wideVs2 ? c.get(vs2, i, wesz) : c.get(vs2, i);
@@ -270,7 +334,8 @@ function opm(c: VCtx): void {
   const sew = c.sew;
   if (OPM[f6]) {
     checkSss(c, vd, vs2, vs1, kind === Src.VV);
-    binLoop(c, OPM[f6], vd, vs2, vs1, kind, false);
+    if (sew <= 32 && FAST_OPM[f6]) fastLoop(c, FAST_OPM[f6], vd, vs2, vs1, kind, false);
+    else binLoop(c, OPM[f6], vd, vs2, vs1, kind, false);
     return;
   }
   if (f6 === 0x29 || f6 === 0x2b || f6 === 0x2d || f6 === 0x2f) { // vmadd, vnmsub, vmacc, vnmsac
