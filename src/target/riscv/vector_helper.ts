@@ -10,7 +10,7 @@
 import { type CPURISCVState, STATE } from './cpu-state.js';
 import { RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException } from './cpu_helper.js';
-import { type RISCVCPUConfig, riscvCpuCfg, riscvCpuCfgKey, riscvCpuHas } from './cpu-cfg.js';
+import { type RISCVCPUConfig, riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
 
 export const VREG = STATE.vreg.offset;
 const MSTATUS_VS = 0x600;
@@ -45,6 +45,24 @@ export class VCtx {
   insn = 0;
   mem!: VMemHooks;
   vm = true;
+  /** Typed views of the register file from v0 by element width (rebuilt when it moves). */
+  private views: (Uint8Array | Uint16Array | Uint32Array | BigUint64Array)[] = [];
+  private viewsAt = -1;
+  private viewsLen = 0;
+  elems(esz: 1): Uint8Array;
+  elems(esz: 2): Uint16Array;
+  elems(esz: 4): Uint32Array;
+  elems(esz: 8): BigUint64Array;
+  elems(esz: number): Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+  elems(esz: number): Uint8Array | Uint16Array | Uint32Array | BigUint64Array {
+    if (this.viewsAt !== this.vr || this.viewsLen !== this.vlenb || this.views[0]?.buffer !== this.bytes.buffer) {
+      const buf = this.bytes.buffer, n = 32 * this.vlenb;
+      this.views = [new Uint8Array(buf, this.vr, n), new Uint16Array(buf, this.vr, n / 2),
+        new Uint32Array(buf, this.vr, n / 4), new BigUint64Array(buf, this.vr, n / 8)];
+      this.viewsAt = this.vr; this.viewsLen = this.vlenb;
+    }
+    return this.views[esz === 1 ? 0 : esz === 2 ? 1 : esz === 4 ? 2 : 3];
+  }
 
   /** Unsigned element i of the group at register `reg`, `esz` bytes wide. */
   get(reg: number, i: number, esz = this.esz): bigint {
@@ -110,12 +128,12 @@ export function overlap(a: number, na: number, b: number, nb: number): boolean {
 /** Largest ELEN the configured extensions give, and whether FP of SEW 32/64 exists. */
 interface VCaps { elen: number; f32: boolean; f64: boolean; on: boolean; vlen: number }
 let capsCfg: RISCVCPUConfig | null = null;
-let capsKey = '';
+let capsKey = -1;
 let caps: VCaps = { elen: 64, f32: false, f64: false, on: false, vlen: 128 };
 /** The configuration's vector capabilities (computed again when -cpu changed it). */
 function capsNow(): VCaps {
   const cfg = riscvCpuCfg();
-  const key = riscvCpuCfgKey(cfg);
+  const key = cfg.ext.size * 1e8 + cfg.vlen * 1e3 + cfg.elen;
   if (cfg !== capsCfg || key !== capsKey) {
     capsCfg = cfg; capsKey = key;
     const on = riscvCpuHas('v') || ['zve32x', 'zve32f', 'zve64x', 'zve64f', 'zve64d'].some((n) => riscvCpuHas(n));

@@ -167,8 +167,7 @@ const FAST_OPM: Record<number, NBin> = { 0x25: (a, b) => Math.imul(a, b) };
 
 /** Element array of SEW (<= 32) over the register file, indexed from v0. */
 export function elems(c: VCtx, esz: number): Uint8Array | Uint16Array | Uint32Array {
-  const buf = c.bytes.buffer, off = c.vr, n = (32 * c.vlenb) / esz;
-  return esz === 1 ? new Uint8Array(buf, off, n) : esz === 2 ? new Uint16Array(buf, off, n) : new Uint32Array(buf, off, n);
+  return c.elems(esz) as Uint8Array | Uint16Array | Uint32Array;
 }
 
 function fastLoop(c: VCtx, f: NBin, vd: number, vs2: number, vs1: number, kind: Src, uimm: boolean): void {
@@ -282,7 +281,7 @@ function fastWiden(c: VCtx, f6: number, vd: number, vs2: number, vs1: number, ki
     }
     return true;
   }
-  const w = new BigUint64Array(c.bytes.buffer, c.vr, (32 * c.vlenb) / 8);
+  const w = c.elems(8);
   for (let i = c.vstart; i < c.vl; i++) {
     if (!c.vm && !c.maskBit(0, i)) continue;
     const a = get(e[a0 + i]), b = kind === Src.VV ? get(e[b0 + i]) : scalar;
