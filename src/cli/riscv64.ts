@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
+import { parseCpu } from '../system/vl-opts.js';
+import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
 
 const PROG = 'tsqemu-riscv64';
@@ -89,7 +91,9 @@ function parse(args: string[]): Parsed {
       case 'cpu': {
         const model = value(raw);
         if (model === 'help') { process.stdout.write('Available CPUs:\n  rv64\n  max\n'); process.exit(0); }
-        if (!['rv64', 'max', 'any', 'rv64gc'].includes(model)) fail(`unable to find CPU model '${model}'`);
+        if (model === 'rv64gc') break;
+        // Properties as the system emulator takes them (v=true,vlen=256...).
+        try { parseCpu(model); } catch (err) { fail((err as Error).message); }
         break;
       }
       case 'resume': p.resume = value(raw); continue; // internal: a forked child

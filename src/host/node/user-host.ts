@@ -2,6 +2,7 @@
 // descriptors), pipes made from FIFOs (Node has no pipe()), and a HostProcess for guest threads
 // running on worker threads, whose process-level requests (fork, wait, exit) go to the main
 // thread as messages answered through the thread's words in shared memory.
+import type { RISCVCPUConfig } from '../../target/riscv/cpu-cfg.js';
 import { guestRandom, unameRelease } from './user-random.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,10 +22,13 @@ export interface UserWorkerData {
   exe: string;
   logMask: number;
   logFile?: string;
+  /** The -cpu configuration (extensions, vlen) the main thread parsed. */
+  cpuCfg?: RISCVCPUConfig;
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
-export const MSTATUS_FS_DIRTY = 0x6000n;
+/** FS and VS dirty: a Linux process may use the FPU and, when configured, the vector unit. */
+export const MSTATUS_FS_DIRTY = 0x6600n;
 
 
 const DT: Array<[(d: fs.Dirent) => boolean, number]> = [

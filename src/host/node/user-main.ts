@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { CPURISCVState, STATE } from '../../target/riscv/cpu-state.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
+import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { loadExec } from '../../linux-user/elfload.js';
@@ -130,7 +131,7 @@ class Supervisor {
   }
 
   startThread(slot: number): void {
-    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile };
+    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg() };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU } from '../../target/riscv/cpu.js';
+import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
@@ -21,6 +22,7 @@ import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, 
 function main(): void {
   const port = parentPort!;
   const d = workerData as UserWorkerData;
+  if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);
   setLogSink((t) => fs.writeSync(logFd, t));

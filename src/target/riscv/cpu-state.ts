@@ -115,6 +115,14 @@ const FIELDS: FieldSpec[] = [
    * { pc tag i64, table index i32 (0 = not compiled), execution count i32 while not compiled,
    * then the entry's run index in its translated region }. */
   { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 },
+  // V (vector_helper.ts): vl, vtype (vill in bit 63, as the CSR reads), vstart, vxrm, vxsat,
+  // then 32 registers of VLENB bytes each, packed at the configured VLEN (room for 1024).
+  { name: 'vl', type: 'i64' },
+  { name: 'vtype', type: 'i64' },
+  { name: 'vstart', type: 'i32' },
+  { name: 'vxrm', type: 'i32' },
+  { name: 'vxsat', type: 'i32' },
+  { name: 'vreg', type: 'i64', count: 32 * 1024 / 64 },
 ];
 
 export interface FieldInfo { offset: number; type: FieldType; count: number }

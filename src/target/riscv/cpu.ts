@@ -5,6 +5,9 @@ import type { AddressSpace } from '../../exec/memory.js';
 import { CPU_STATE_SIZE, CPURISCVState, STATE, TlbKind } from './cpu-state.js';
 import { riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu-ldst.js';
 import { helperFp } from './fpu_helper.js';
+import { helperVector } from './vector_helper.js';
+import { vectorCsrInit } from './vector_csr.js';
+import { riscvCpuCfgKey } from './cpu-cfg.js';
 import { CpuExit, type RISCVHart } from './hart.js';
 import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
 import { TBCache } from './tb-cache.js';
@@ -25,13 +28,14 @@ export interface RISCVCPUOptions {
   rdtime: () => bigint;
 }
 
-const interpModules = new Map<boolean, WebAssembly.Module>();
+const interpModules = new Map<string, WebAssembly.Module>();
 /** The interpreter is generated and compiled once per process (thread) and shared by harts;
  * with -d exec, a variant whose dispatcher reports each translated block. */
 export function riscvInterpreterModule(): WebAssembly.Module {
   const logExec = qemuLogEnabled(LogMask.CPU_LOG_EXEC);
-  let m = interpModules.get(logExec);
-  if (!m) interpModules.set(logExec, (m = new WebAssembly.Module(buildInterpreter(logExec))));
+  const key = `${logExec}/${riscvCpuCfgKey()}`;
+  let m = interpModules.get(key);
+  if (!m) interpModules.set(key, (m = new WebAssembly.Module(buildInterpreter(logExec))));
   return m;
 }
 
@@ -60,6 +64,22 @@ class TcgRuntime {
     const tbs = this.tbs;
     const cpu = (): RISCVCPU => this.cur as RISCVCPU;
     const helper = (fn: (e: CPURISCVState) => number) => () => cpu().status(fn(cpu().env));
+    // Vector elements go through the slow paths; a store into translated code drops it.
+    const vmem = {
+      load: (lo: number, hi: number, op: number) => riscvSlowLoad(cpu().env, lo, hi, op),
+      store: (lo: number, hi: number, op: number) => {
+        const env = cpu().env;
+        const s = riscvSlowStore(env, lo, hi, op);
+        if (s === 0 && tbs.hasCode) tbs.noteStore(env, lo, hi, 1 << (op & 3));
+        return s;
+      },
+      // A page's host offset (whole-page runs of elements); `len` bytes will be written.
+      xlate: (lo: number, hi: number, kind: TlbKind, size: number, len: number) => {
+        const host = riscvXlate(cpu().env, lo, hi, kind, size);
+        if (host >= 0 && kind === TlbKind.STORE && tbs.hasCode) tbs.invalidateHostRange(host, len);
+        return host;
+      },
+    };
     this.imports = {
       env: {
         memory: as.memory,
@@ -107,6 +127,7 @@ class TcgRuntime {
         fp: (op: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number) =>
           (helperFp(cpu().env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
         fetchSlow: () => riscvFetchSlow(cpu().env),
+        vec: (insn: number) => helperVector(cpu().env, insn, vmem),
         restart: (status: number) => cpu().onRestart(status),
         // QEMU's "Trace cpu: host-pointer [cs_base/pc/flags/cflags]"; ours: the block's table
         // index (0: the interpreter runs it), flags = the privilege level.
@@ -150,6 +171,7 @@ export class RISCVCPU implements RISCVHart {
   private readonly batchInsns = qemuLogEnabled(LogMask.CPU_LOG_EXEC) ? 1 : tcgOptions.batchInsns;
 
   constructor(as: AddressSpace, base: number, readonly hartid: number, rdtime: () => bigint) {
+    vectorCsrInit();
     const env = (this.env = new CPURISCVState(as, base, hartid));
     env.rdtime = rdtime;
     this.i32 = new Int32Array(as.memory.buffer);

@@ -1,5 +1,6 @@
 // Traps, interrupts, privilege changes and reset (QEMU's riscv_cpu_do_interrupt,
 // riscv_cpu_exec_interrupt, riscv_cpu_set_mode and riscv_cpu_reset_hold).
+import { riscvCpuHas } from './cpu-cfg.js';
 import { type CPURISCVState, MmuIdx } from './cpu-state.js';
 import { MISA_RV64GC_SU, MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
 import { riscvTlbFlush } from './mmu.js';
@@ -153,7 +154,8 @@ export function riscvCpuHasWork(env: CPURISCVState): boolean {
  * Hardware-driven mip bits (timer, software, external lines) are left to their devices. */
 export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   env.set64('mstatus', MSTATUS_XL_FIXED);
-  env.set64('misa', MISA_RV64GC_SU);
+  env.set64('misa', MISA_RV64GC_SU | (riscvCpuHas('v') ? 1n << 21n : 0n));
+  env.set64('vtype', 1n << 63n); // vill until the first vsetvl
   env.set64('mhartid', BigInt(env.hartid));
   for (const f of ['medeleg', 'mideleg', 'mie', 'mtvec', 'mepc', 'mcause', 'mtval', 'mscratch', 'stvec', 'sepc',
     'scause', 'stval', 'sscratch', 'satp', 'menvcfg', 'senvcfg', 'mcycle_offset', 'minstret_offset']) env.set64(f, 0n);

@@ -26,6 +26,12 @@ interface CsrDef {
 
 const csrTable: (CsrDef | undefined)[] = new Array(4096);
 function def(csrno: number, d: CsrDef): void { csrTable[csrno] = d; }
+/** Extensions define their CSRs from their own modules (vector_csr.ts). */
+export { type CsrDef as RiscvCsrDef };
+export function riscvCsrDefine(csrno: number, d: CsrDef | undefined): void { csrTable[csrno] = d; }
+/** mstatus.VS (bits 10:9): writable when the V extension is on (vector_csr.ts sets it). */
+export const csrExt = { vsMask: 0n };
+const VS_BITS = 0x600n;
 
 // --- WARL masks -------------------------------------------------------------------------------
 /** mstatus: SIE MIE SPIE MPIE SPP MPP FS MPRV SUM MXR TVM TW TSR. */
@@ -75,13 +81,14 @@ function markFsDirty(env: CPURISCVState): void {
 
 export function riscvReadMstatus(env: CPURISCVState): bigint {
   const v = env.get64('mstatus');
-  return (v & BigInt(Mstatus.FS)) === BigInt(Mstatus.FS) ? v | MSTATUS_SD : v;
+  return (v & BigInt(Mstatus.FS)) === BigInt(Mstatus.FS) || (v & VS_BITS) === VS_BITS ? v | MSTATUS_SD : v;
 }
 
 /** WARL write of mstatus: MPP keeps its old value for the reserved 2, SXL/UXL stay 64-bit, SD
  * and XS are computed. A change of MXR flushes the TLB; MPRV/MPP/SUM move the mmu indexes. */
 function writeMstatus(env: CPURISCVState, value: bigint, mask: bigint): number {
   const old = env.get64('mstatus');
+  mask |= csrExt.vsMask;
   let v = (old & ~mask) | (value & mask);
   if (((value >> 11n) & 3n) === 2n) v = (v & ~BigInt(Mstatus.MPP)) | (old & BigInt(Mstatus.MPP));
   v = (v & ~0x18000n) | MSTATUS_XL_FIXED;
@@ -158,7 +165,7 @@ def(0xc02, { pred: ctr, read: minstret });
 for (let n = 3; n < 32; n++) def(0xc00 + n, { pred: ctr, read: () => 0n });
 
 // Supervisor.
-def(0x100, { read: (env) => riscvReadMstatus(env) & SSTATUS_RMASK, write: (env, _n, v) => writeMstatus(env, v, SSTATUS_WMASK) });
+def(0x100, { read: (env) => riscvReadMstatus(env) & (SSTATUS_RMASK | csrExt.vsMask), write: (env, _n, v) => writeMstatus(env, v, SSTATUS_WMASK) });
 def(0x104, { read: (env) => BigInt(env.get32('mie') & env.get32('mideleg')),
   write: (env, _n, v) => {
     const mask = env.get32('mideleg') & S_INTS;

@@ -40,6 +40,8 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['sfence', [I32, I32], [I32]],
   ['fp', [I32, I32, I32, I32, I32, I32], [I32]],
   ['fetchSlow', [], [I32]],
+  // V: (insn) -> status (vector_helper.ts)
+  ['vec', [I32], [I32]],
   ['restart', [I32], [I32]],
   // -d exec: (pc lo, pc hi, table index; 0 = interpreted) at every block start.
   ['logExec', [I32, I32, I32], []],
@@ -68,7 +70,7 @@ export function buildInterpreter(logExec = false): Uint8Array {
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
-    sfence: imp.sfence, fp: imp.fp, ...rvm,
+    sfence: imp.sfence, fp: imp.fp, vec: imp.vec, ...rvm,
   };
   emitRun(fb, h, imp.fetchSlow, imp.restart, tbType, logExec ? imp.logExec : -1);
   return mb.bytes();

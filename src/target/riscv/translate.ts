@@ -30,6 +30,8 @@ export interface Helpers {
   sfence: number;
   /** (op, rd, rs1, rs2, rs3, rm) -> 1 ok / 0 illegal rm */
   fp: number;
+  /** (insn) -> status: every V instruction (trans_rvv.ts, vector_helper.ts) */
+  vec: number;
   // Internal wasm functions (i64,i64)->i64 and (i32,i32)->i32.
   mulh: number; mulhsu: number; mulhu: number;
   div: number; divu: number; rem: number; remu: number;

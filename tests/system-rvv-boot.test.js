@@ -1,0 +1,17 @@
+// The default guest (Linux 6.1, no vector support of its own) boots and powers off with the
+// vector unit on: -cpu rv64,v=true,vlen=256. (OpenSBI and Linux leave mstatus.VS off; a V
+// instruction there would be illegal, so the boot shows V is invisible until enabled.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INITRD, kernelImage, run } from './system-helpers.js';
+
+const TIMEOUT = 150_000;
+
+test('reference guest boots and powers off with -cpu rv64,v=true,vlen=256', { timeout: TIMEOUT }, async () => {
+  const r = await run(['-M', 'virt', '-m', '256M', '-cpu', 'rv64,v=true,vlen=256', '-nographic', '-bios', 'default',
+    '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 guest.poweroff', '-no-reboot'],
+  { timeoutMs: TIMEOUT - 5000, input: '' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /tsqemu-guest: boot complete/);
+  assert.match(r.stdout, /reboot: Power down/);
+});
