@@ -9,14 +9,15 @@ import { type CPURISCVState } from './cpu-state.js';
 import { MSTATUS_SD, MSTATUS_XL_FIXED, Mstatus, Priv, QEMU_MARCHID, RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException, riscvReadMip, riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
+import { riscvCpuCfg } from './cpu-cfg.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
 /** write() result: state changed that needs generated code to reload (and recheck IRQs). */
-const CSR_RELOAD = 1;
+export const CSR_RELOAD = 1;
 
-interface CsrDef {
+export interface CsrDef {
   pred?: (env: CPURISCVState, csrno: number) => boolean;
   read: (env: CPURISCVState, csrno: number) => bigint;
   /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
@@ -26,6 +27,9 @@ interface CsrDef {
 
 const csrTable: (CsrDef | undefined)[] = new Array(4096);
 function def(csrno: number, d: CsrDef): void { csrTable[csrno] = d; }
+/** Extensions' CSRs (their own modules define them, and may wrap a base row). */
+export function riscvCsrDefine(csrno: number, d: CsrDef): void { def(csrno, d); }
+export function riscvCsrLookup(csrno: number): CsrDef | undefined { return csrTable[csrno]; }
 
 // --- WARL masks -------------------------------------------------------------------------------
 /** mstatus: SIE MIE SPIE MPIE SPP MPP FS MPRV SUM MXR TVM TW TSR. */
@@ -179,7 +183,7 @@ def(0x180, { pred: notTvm, read: (env) => env.get64('satp'), write: writeSatp })
  * unchanged (WARL, as QEMU). Every accepted write flushes the TLB. */
 function writeSatp(env: CPURISCVState, _n: number, v: bigint): number {
   const mode = Number(v >> 60n);
-  if (mode !== 0 && (mode < 8 || mode > 10)) return 0;
+  if (mode !== 0 && (mode < 8 || mode > (riscvCpuCfg().satpMax ?? 10))) return 0;
   env.set64('satp', v);
   riscvTlbFlush(env);
   return CSR_RELOAD;
