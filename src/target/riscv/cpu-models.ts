@@ -228,7 +228,9 @@ function validate(cfg: RISCVCPUConfig, userSet: Map<string, boolean>): void {
 
 /** vlen/elen/cb*_blocksize: uint16 properties with QEMU's set-time checks. */
 function setNumber(cfg: RISCVCPUConfig, k: string, v: string, cantApply: (k: string, v: string, why: string) => Error): void {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) throw cantApply(k, v, `Parameter '${k}' expects uint16`);
+  // QEMU's string input visitor reads a uint64, the property then wants a uint16.
+  if (!/^\d+$/.test(v)) throw cantApply(k, v, `Parameter '${k}' expects uint64`);
+  if (Number(v) > 65535) throw cantApply(k, v, `Parameter '${k}' expects uint16`);
   const n = Number(v);
   const pow2 = n > 0 && (n & (n - 1)) === 0;
   if (k === 'vlen') {
