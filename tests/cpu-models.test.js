@@ -165,6 +165,7 @@ test('CSRs: Svadu (menvcfg.ADUE), Svade, Smstateen, Sscofpmf, Zicntr/Zihpm, misa
     h.csrw(env, 0x30c, 0n);
     riscvCpuSetMode(env, 1);
     out.sstateen0NoSe0 = hex(h.csrr(env, 0x10c));
+    riscvCpuSetMode(env, 1); // the trap went to M
     out.senvcfgNoEnvcfg = hex(h.csrr(env, 0x10a));
     riscvCpuSetMode(env, 3);
     // A page whose PTE has A clear, with ADUE off: a page fault, the PTE untouched.
