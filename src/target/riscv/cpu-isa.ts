@@ -63,7 +63,9 @@ export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
 /** Privileged-spec version per extension (isa_edata_arr's min_version): QEMU turns off the ones
  * newer than the CPU's priv_spec (sifive-u54 is 1.10.0). */
 const MIN_PRIV_1_12 = new Set(ISA_EDATA_ORDER.filter((e) => !['zicsr', 'zifencei', 'zihintntl', 'zihintpause', 'zve32f',
-  'zve32x', 'zve64f', 'zve64d', 'zve64x', 'zfh', 'zfhmin', 'svade', ...NAMED_PRIV_1_11].includes(e)));
+  'zve32x', 'zve64f', 'zve64d', 'zve64x', 'zfh', 'zfhmin', 'svade', ...NAMED_PRIV_1_11,
+  // riscv_cpu_disable_priv_spec_isa_exts keeps these two: QEMU had the counters before the ISA named them.
+  'zicntr', 'zihpm'].includes(e)));
 
 /** The misa letters of a configuration: the base (imafdc, and s/u), plus h, v, b when on. */
 export function misaLetters(cfg: RISCVCPUConfig): string {

@@ -102,6 +102,8 @@ export function riscvModelCpuCfg(model: string): RISCVCPUConfig {
     for (const e of regs) if (!conflicts.has(e.name)) cfg.ext.add(e.name);
     if (cfg.ext.has('zba') && cfg.ext.has('zbb') && cfg.ext.has('zbs')) cfg.ext.add('b');
   } else if (model === 'sifive-u54') {
+    // riscv_cpu_init gives every non-bare CPU the counters (Zicntr, Zihpm).
+    for (const e of ['zicntr', 'zihpm']) if (riscvExtensionInfo(e)) cfg.ext.add(e);
     cfg.privSpec = '1.10.0';
     cfg.satpMax = 8;
     cfg.noZihintpause = true;
