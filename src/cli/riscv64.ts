@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
-import { parseCpu } from '../system/vl-opts.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
+import { CpuModelError, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
 
 const PROG = 'tsqemu-riscv64';
 const VERSION = '10.2.0';
@@ -50,7 +50,7 @@ function fail(msg: string): never {
 
 interface Parsed {
   sysroot?: string; setEnv: string[]; unsetEnv: string[]; argv0?: string; strace: boolean;
-  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[];
+  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[]; cpu?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -58,7 +58,7 @@ function parse(args: string[]): Parsed {
   const p: Parsed = {
     sysroot: e.QEMU_LD_PREFIX, setEnv: e.QEMU_SET_ENV ? e.QEMU_SET_ENV.split(',') : [],
     unsetEnv: e.QEMU_UNSET_ENV ? e.QEMU_UNSET_ENV.split(',') : [], argv0: e.QEMU_ARGV0,
-    strace: e.QEMU_STRACE !== undefined, logMask: 0, logFile: e.QEMU_LOG_FILENAME, optionArgs: [], rest: [],
+    strace: e.QEMU_STRACE !== undefined, logMask: 0, logFile: e.QEMU_LOG_FILENAME, optionArgs: [], rest: [], cpu: e.QEMU_CPU,
   };
   try {
     if (e.QEMU_LOG) p.logMask = parseLogItems(e.QEMU_LOG);
@@ -90,10 +90,8 @@ function parse(args: string[]): Parsed {
       }
       case 'cpu': {
         const model = value(raw);
-        if (model === 'help') { process.stdout.write('Available CPUs:\n  rv64\n  max\n'); process.exit(0); }
-        if (model === 'rv64gc') break;
-        // Properties as the system emulator takes them (v=true,vlen=256...).
-        try { parseCpu(model); } catch (err) { fail((err as Error).message); }
+        if (model === 'help') { process.stdout.write(riscvCpuHelp()); process.exit(0); }
+        p.cpu = model;
         break;
       }
       case 'resume': p.resume = value(raw); continue; // internal: a forked child
@@ -141,7 +139,13 @@ function main(): void {
   const p = parse(process.argv.slice(2));
   const selfArgs = [fileURLToPath(import.meta.url), ...p.optionArgs];
   const logMask = p.logMask | (p.strace ? LogMask.LOG_STRACE : 0);
-  const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0 };
+  const cpu = p.cpu ?? 'max';
+  try {
+    riscvParseCpu(cpu);
+  } catch (err) {
+    fail(err instanceof CpuModelError ? (err as Error).message : `-cpu ${cpu}: ${(err as Error).message}`);
+  }
+  const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0, cpu };
   if (p.resume) {
     runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, selfArgs });
     return;

@@ -5,6 +5,7 @@ import { GuestMM, pageAlignDown, pageAlignUp, protToFlags } from './mmap.js';
 import { ET_DYN_BASE, KernelWord, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE } from './layout.js';
 import { Errno, SyscallError } from './errno.js';
 import { setComm } from './proc-comm.js';
+import { riscvHwcap } from './syscall-hwprobe.js';
 
 export const EM_RISCV = 243;
 const ET_EXEC = 2, ET_DYN = 3;
@@ -157,7 +158,7 @@ export function loadExec(mm: GuestMM, a: ExecArgs): ExecImage {
   mm.kw[KernelWord.BRK_CUR] = brk;
   mm.setRange(STACK_TOP - STACK_SIZE, STACK_SIZE, protToFlags(3), true);
   const auxv: Array<[number, number]> = [
-    [AT.HWCAP, RISCV_HWCAP], [AT.PAGESZ, TARGET_PAGE_SIZE], [AT.CLKTCK, 100],
+    [AT.HWCAP, riscvHwcap()], [AT.PAGESZ, TARGET_PAGE_SIZE], [AT.CLKTCK, 100],
     [AT.PHDR, main.phdr], [AT.PHENT, 56], [AT.PHNUM, h.phnum], [AT.BASE, interpBase], [AT.FLAGS, 0],
     [AT.ENTRY, main.entry], [AT.UID, a.ids.uid], [AT.EUID, a.ids.euid], [AT.GID, a.ids.gid],
     [AT.EGID, a.ids.egid], [AT.SECURE, 0],

@@ -29,6 +29,8 @@ export interface UserOptions {
   sysroot?: string;
   strace: boolean;
   unimp: boolean;
+  /** -cpu / QEMU_CPU (cpu-models.ts syntax); max when absent, as qemu-riscv64. */
+  cpu?: string;
 }
 
 export class TaskState {

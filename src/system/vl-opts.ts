@@ -5,7 +5,7 @@
 import type { IcountConfig } from './icount.js';
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
-import { type RISCVCPUConfig, riscvDefaultCpuCfg, riscvExtensionInfo, setRiscvCpuCfg } from '../target/riscv/cpu-cfg.js';
+import { CpuModelError, RISCV_CPU_MODELS, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
 
 /** An error QEMU reports without the option's location ("prog: message"). */
 export class QemuErrorNoLoc extends QemuError {}
@@ -100,70 +100,19 @@ export function parseMemoryOpts(text: string): number {
 
 // ---- -cpu -------------------------------------------------------------------------------------
 
-/** The rv64 model here: rv64imafdc_zicsr_zifencei_zihintpause, Sv39/48/57 MMU, PMP. */
-const CPU_HAS = new Set(['i', 'm', 'a', 'f', 'd', 'c', 's', 'u', 'g', 'zicsr', 'zifencei', 'zihintpause', 'mmu', 'pmp']);
-/** Properties QEMU's riscv CPUs have that this model does not (set either way: refused). */
-const CPU_QEMU_PROPS = new Set([
-  'e', 'h', 'v', 'b', 'zba', 'zbb', 'zbc', 'zbs', 'zbkb', 'zbkc', 'zbkx', 'zca', 'zcb', 'zcd', 'zce', 'zcf', 'zcmp', 'zcmt', 'zcmop',
-  'zacas', 'zabha', 'zama16b', 'zawrs', 'zaamo', 'zalrsc', 'zfa', 'zfh', 'zfhmin', 'zfinx', 'zdinx', 'zhinx', 'zhinxmin', 'zfbfmin',
-  'zvfbfmin', 'zvfbfwma', 'zicbom', 'zicbop', 'zicboz', 'zicfilp', 'zicfiss', 'zicntr', 'zicond', 'zihintntl', 'zihpm', 'zimop',
-  'zmmul', 'zk', 'zkn', 'zknd', 'zkne', 'zknh', 'zkr', 'zks', 'zksed', 'zksh', 'zkt', 'ztso', 'zve32f', 'zve32x', 'zve64f', 'zve64d',
-  'zve64x', 'zvfh', 'zvfhmin', 'zvkb', 'zvkg', 'zvkn', 'zvknc', 'zvkned', 'zvkng', 'zvknha', 'zvknhb', 'zvks', 'zvksc', 'zvksed',
-  'zvksg', 'zvksh', 'zvkt', 'zvbb', 'zvbc', 'smaia', 'ssaia', 'smepmp', 'smstateen', 'sscofpmf', 'sstc', 'svadu', 'svade', 'svinval',
-  'svnapot', 'svpbmt', 'svvptc', 'ssnpm', 'smnpm', 'smmpm', 'sha', 'smcntrpmf', 'smcsrind', 'sscsrind', 'smdbltrp', 'ssdbltrp',
-  'smrnmi', 'ssctr', 'smctr', 'sdtrig', 'sdext', 'svukte', 'debug', 'priv_spec', 'vext_spec', 'vlen', 'elen', 'cbom_blocksize',
-  'cbop_blocksize', 'cboz_blocksize', 'mvendorid', 'marchid', 'mimpid', 'pmu-mask', 'pmu-num', 'rvv_ta_all_1s', 'rvv_ma_all_1s',
-  'rvv_vl_half_avl', 'resetvec', 'start-powered-off', 'hartid', 'xtheadba', 'xtheadbb', 'xtheadbs', 'xtheadcmo', 'xtheadcondmov',
-  'xtheadfmemidx', 'xtheadfmv', 'xtheadmac', 'xtheadmemidx', 'xtheadmempair', 'xtheadsync', 'xventanacondops',
-]);
-const BOOL_PROPS = (k: string) => k.length === 1 || /^(z|s[hms]|sv|sd|x)/.test(k) || ['mmu', 'pmp', 'debug', 'rvv_ta_all_1s', 'rvv_ma_all_1s', 'rvv_vl_half_avl', 'start-powered-off'].includes(k);
-
-export const CPU_MODELS = ['rv64', 'max', 'any'];
-
-/** -cpu MODEL[,prop=value...]: the base properties (on), registered extensions (on or off) and,
- * with V, vlen/elen; every other QEMU property is refused. Sets the process's RISCVCPUConfig. */
+/** -cpu MODEL[,prop=value...]: the models and properties of src/target/riscv/cpu-models.ts.
+ * Sets the process's RISCVCPUConfig. */
 export function parseCpu(text: string): void {
-  const o = parseQemuOpts(text, 'model');
-  const model = o.get('model') ?? '';
-  if (!CPU_MODELS.includes(model)) throw new QemuErrorNoLoc(`unable to find CPU model '${model}'`);
-  const cfg = riscvDefaultCpuCfg(model);
-  const cls = `${model}-riscv-cpu`;
-  for (const [k, v] of o) {
-    if (k === 'model') continue;
-    const ext = riscvExtensionInfo(k);
-    const known = CPU_HAS.has(k) || CPU_QEMU_PROPS.has(k) || k.startsWith('x-') || ext !== undefined;
-    if (!known) throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Property '${cls}.${k}' not found`);
-    if ((k === 'vlen' || k === 'elen') && riscvExtensionInfo('v')) { setVectorLength(cfg, k, v, cls); continue; }
-    let on: boolean | undefined;
-    if (BOOL_PROPS(k) || ext) {
-      try { on = parseBool(k, v); } catch { throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Parameter '${k}' expects 'on' or 'off'`); }
-    }
-    if (ext) { if (on) cfg.ext.add(k); else cfg.ext.delete(k); continue; }
-    if (CPU_HAS.has(k) && on === true) continue;
-    throw new QemuError(`CPU property '${k}=${v}' is not supported by tsqemu (its rv64 is rv64imafdc_zicsr_zifencei_zihintpause with MMU and PMP)`);
-  }
-  for (const e of cfg.ext) {
-    for (const r of riscvExtensionInfo(e)?.requires ?? []) {
-      if (!cfg.ext.has(r)) throw new QemuErrorNoLoc(`${e.charAt(0).toUpperCase()}${e.slice(1)} extension requires ${r.charAt(0).toUpperCase()}${r.slice(1)} extension`);
-    }
-  }
-  setRiscvCpuCfg(cfg);
-}
-
-/** vlen (a power of 2, 128..1024 here) and elen (32 or 64): QEMU's checks and texts. */
-function setVectorLength(cfg: RISCVCPUConfig, k: string, v: string, cls: string): void {
-  const n = Number(v);
-  if (!/^\d+$/.test(v)) throw new QemuErrorNoLoc(`can't apply global ${cls}.${k}=${v}: Parameter '${k}' expects uint16`);
-  if (k === 'vlen') {
-    if ((n & (n - 1)) !== 0 || n < 128 || n > 1024) throw new QemuErrorNoLoc(`Vector extension VLEN must be power of 2 between 128 and 1024 (tsqemu), got ${n}`);
-    cfg.vlen = n;
-  } else {
-    if (n !== 32 && n !== 64) throw new QemuErrorNoLoc(`Vector extension ELEN must be 32 or 64, got ${n}`);
-    cfg.elen = n;
+  try {
+    riscvParseCpu(text);
+  } catch (e) {
+    if (e instanceof CpuModelError) throw new QemuErrorNoLoc(e.message);
+    throw e;
   }
 }
 
-export const CPU_HELP = 'Available CPUs:\n  any\n  max\n  rv64\n';
+export const CPU_MODELS = Object.keys(RISCV_CPU_MODELS);
+export const CPU_HELP = riscvCpuHelp();
 
 // ---- -accel / -machine accel= -------------------------------------------------------------------
 

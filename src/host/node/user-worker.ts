@@ -17,6 +17,7 @@ import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
+import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
 function main(): void {
@@ -34,6 +35,7 @@ function main(): void {
   const rpc = makeRpc(port, words);
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
+  riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
   installUserMode(cpu.env, mm);
   const fdt = new FdTable(mm, closeHostFd);

@@ -8,6 +8,8 @@ import {
   VirtIRQ,
 } from './virt-memmap.js';
 import { IRQ_BIT } from '../../target/riscv/hart.js';
+import { riscvFdtCpuIsa } from './riscv-isa-fdt.js';
+import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 
 export interface VirtFdtConfig {
   smp: number;
@@ -123,8 +125,7 @@ function addCpus(t: DeviceTree, c: VirtFdtConfig, cpuPh: number[], intcPh: numbe
     t.setCells(cpu, 'reg', h);
     t.setString(cpu, 'status', 'okay');
     t.setString(cpu, 'compatible', 'riscv');
-    t.setString(cpu, 'riscv,isa', c.isa);
-    t.setString(cpu, 'mmu-type', 'riscv,sv48');
+    riscvFdtCpuIsa(t, cpu, riscvCpuCfg());
     const intc = `${cpu}/interrupt-controller`;
     t.addNode(intc);
     t.setCells(intc, '#interrupt-cells', 1);

@@ -11,6 +11,7 @@ import { QemuError } from '../../qemu/error.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { DeviceTree } from '../../system/device_tree.js';
 import { RISCVAclint } from '../intc/riscv_aclint.js';
+import { riscvStimerService } from './riscv-stimer.js';
 import { SiFivePLIC } from '../intc/sifive_plic.js';
 import { SerialState } from '../char/serial.js';
 import { GoldfishRTC } from '../rtc/goldfish_rtc.js';
@@ -248,6 +249,7 @@ export class RISCVVirtMachine {
     this.harts = create(this.as, this.cpuStateOffset, this.opts.smp, () => this.aclint.mtime());
     this.harts.forEach((h, i) => {
       this.irqs[i].hart = h;
+      h.setTimerService?.(riscvStimerService(this, i, TIMEBASE_FREQ));
       h.reset(BigInt(M.mrom.base));
       h.setMip(this.irqs[i].mip, true);
     });

@@ -29,6 +29,12 @@ export interface RISCVCPUConfig {
   cbomBlocksize: number;
   cbozBlocksize: number;
   cbopBlocksize: number;
+  /** priv_spec ('1.13.0' unless the model says otherwise; sifive-u54 is '1.10.0'). */
+  privSpec?: string;
+  /** The largest satp mode accepted (8 Sv39, 9 Sv48, 10 Sv57; default 10). */
+  satpMax?: number;
+  /** A vendor model without Zihintpause in its ISA string (pause still executes as a hint). */
+  noZihintpause?: boolean;
 }
 
 const registry = new Map<string, RISCVExtensionInfo>();
@@ -55,7 +61,13 @@ let current: RISCVCPUConfig | null = null;
 /** The process's configuration: the one -cpu set, else the rv64 defaults (taken on first use,
  * after every extension module has registered). */
 export function riscvCpuCfg(): RISCVCPUConfig {
-  return (current ??= riscvDefaultCpuCfg());
+  return (current ??= defaultFactory ? defaultFactory() : riscvDefaultCpuCfg());
+}
+
+let defaultFactory: (() => RISCVCPUConfig) | null = null;
+/** The model layer (cpu-models.ts) supplies the configuration used when no -cpu was given. */
+export function setRiscvDefaultCpuCfgFactory(f: () => RISCVCPUConfig): void {
+  defaultFactory = f;
 }
 
 /** Replace the configuration: only before any hart or generated module exists. */

@@ -77,6 +77,11 @@ const FIELDS: FieldSpec[] = [
   { name: 'mcycle_offset', type: 'i64' },
   /** minstret = instret + minstret_offset (written by csrw minstret; priv owns it). */
   { name: 'minstret_offset', type: 'i64' },
+  // Privileged extensions (priv-ext.ts): Sstc's stimecmp, Smstateen, Sscofpmf's mhpmevent3..31.
+  { name: 'stimecmp', type: 'i64' },
+  { name: 'mstateen', type: 'i64', count: 4 },
+  { name: 'sstateen', type: 'i64', count: 4 },
+  { name: 'mhpmevent', type: 'i64', count: 32 },
   { name: 'pmpaddr', type: 'i64', count: 16 },
   { name: 'pmpcfg', type: 'i32', count: 4 }, // 16 one-byte entries, packed 4 per i32
   { name: 'mcounteren', type: 'i32' },

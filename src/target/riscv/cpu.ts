@@ -15,6 +15,8 @@ import { MEMOP_RVC } from './translate.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { riscvCsrrw } from './csr.js';
+import { type RISCVTimerService, riscvSetTimerService } from './priv-ext.js';
+import './cpu-models.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
   HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
@@ -237,6 +239,11 @@ export class RISCVCPU implements RISCVHart {
     env.set64('mhartid', BigInt(this.hartid));
     env.set32('tb_threshold', this.threshold);
     riscvCpuReset(env, resetVector);
+  }
+
+  /** The board's timer for Sstc's stimecmp (priv-ext.ts). */
+  setTimerService(svc: RISCVTimerService): void {
+    riscvSetTimerService(this.env, svc);
   }
 
   setMip(mask: number, level: boolean): void {

@@ -1,8 +1,9 @@
 // Traps, interrupts, privilege changes and reset (QEMU's riscv_cpu_do_interrupt,
 // riscv_cpu_exec_interrupt, riscv_cpu_set_mode and riscv_cpu_reset_hold).
-import { riscvCpuHas } from './cpu-cfg.js';
 import { type CPURISCVState, MmuIdx } from './cpu-state.js';
-import { MISA_RV64GC_SU, MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
+import { MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
+import { riscvCpuCfg } from './cpu-cfg.js';
+import { misaValue } from './cpu-isa.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
@@ -149,12 +150,15 @@ export function riscvCpuHasWork(env: CPURISCVState): boolean {
   return (riscvReadMip(env) & env.get32('mie')) !== 0;
 }
 
+/** Extensions' own reset steps (priv-ext.ts and the like register theirs). */
+export const riscvResetHooks: ((env: CPURISCVState) => void)[] = [];
+
 /** Architectural reset (QEMU's riscv_cpu_reset_hold for this CPU): M mode, mstatus with only
  * SXL/UXL = 64-bit, delegation/enables/counters/satp/PMP cleared, pc = resetVector.
  * Hardware-driven mip bits (timer, software, external lines) are left to their devices. */
 export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   env.set64('mstatus', MSTATUS_XL_FIXED);
-  env.set64('misa', MISA_RV64GC_SU | (riscvCpuHas('v') ? 1n << 21n : 0n));
+  env.set64('misa', misaValue(riscvCpuCfg()));
   env.set64('vtype', 1n << 63n); // vill until the first vsetvl
   env.set64('mhartid', BigInt(env.hartid));
   for (const f of ['medeleg', 'mideleg', 'mie', 'mtvec', 'mepc', 'mcause', 'mtval', 'mscratch', 'stvec', 'sepc',
@@ -163,6 +167,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request',
     'software_seip']) env.set32(f, 0);
   pmpReset(env);
+  for (const h of riscvResetHooks) h(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;
   riscvUpdateMmuIdx(env);

@@ -9,14 +9,15 @@ import { type CPURISCVState } from './cpu-state.js';
 import { MSTATUS_SD, MSTATUS_XL_FIXED, Mstatus, Priv, QEMU_MARCHID, RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException, riscvReadMip, riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
+import { riscvCpuCfg } from './cpu-cfg.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
 /** write() result: state changed that needs generated code to reload (and recheck IRQs). */
-const CSR_RELOAD = 1;
+export const CSR_RELOAD = 1;
 
-interface CsrDef {
+export interface CsrDef {
   pred?: (env: CPURISCVState, csrno: number) => boolean;
   read: (env: CPURISCVState, csrno: number) => bigint;
   /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
@@ -26,9 +27,10 @@ interface CsrDef {
 
 const csrTable: (CsrDef | undefined)[] = new Array(4096);
 function def(csrno: number, d: CsrDef): void { csrTable[csrno] = d; }
-/** Extensions define their CSRs from their own modules (vector_csr.ts). */
+/** Extensions define their CSRs from their own modules (vector_csr.ts), and may wrap a base row. */
 export { type CsrDef as RiscvCsrDef };
 export function riscvCsrDefine(csrno: number, d: CsrDef | undefined): void { csrTable[csrno] = d; }
+export function riscvCsrLookup(csrno: number): CsrDef | undefined { return csrTable[csrno]; }
 /** mstatus.VS (bits 10:9): writable when the V extension is on (vector_csr.ts sets it). */
 export const csrExt = { vsMask: 0n };
 const VS_BITS = 0x600n;
@@ -187,7 +189,7 @@ def(0x180, { pred: notTvm, read: (env) => env.get64('satp'), write: writeSatp })
  * unchanged (WARL, as QEMU). Every accepted write flushes the TLB. */
 function writeSatp(env: CPURISCVState, _n: number, v: bigint): number {
   const mode = Number(v >> 60n);
-  if (mode !== 0 && (mode < 8 || mode > 10)) return 0;
+  if (mode !== 0 && (mode < 8 || mode > (riscvCpuCfg().satpMax ?? 10))) return 0;
   env.set64('satp', v);
   riscvTlbFlush(env);
   return CSR_RELOAD;

@@ -37,6 +37,8 @@ export interface RISCVHart {
   /** Raise or lower hardware interrupt pending bits (1 << IRQ_BIT.*). Callable from any device
    * callback, also while the hart runs (it takes effect at the next block boundary). */
   setMip(mask: number, level: boolean): void;
+  /** Sstc: the board's mtime, timer and STIP line for stimecmp (target/riscv/priv-ext.ts). */
+  setTimerService?(svc: import('./priv-ext.js').RISCVTimerService): void;
   /** Execute at most `budget` instructions. */
   run(budget: number): CpuExit;
   /** Instructions retired since reset (-icount counts them). */

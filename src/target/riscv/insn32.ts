@@ -7,6 +7,7 @@ import { trans as rvm } from './trans_rvm.js';
 import { transW as rvaW, transD as rvaD } from './trans_rva.js';
 import { trans as zicsr } from './trans_rvzicsr.js';
 import { trans as priv } from './trans_privileged.js';
+import { trans as svinval } from './trans_svinval.js';
 import { addFpRows } from './insn32-fp.js';
 import { addVectorRows } from './trans_rvv.js';
 
@@ -46,6 +47,9 @@ t.add('sret', '0001000 00010 00000 000 00000 1110011', NONE, priv.sret);
 t.add('mret', '0011000 00010 00000 000 00000 1110011', NONE, priv.mret);
 t.add('wfi', '0001000 00101 00000 000 00000 1110011', NONE, priv.wfi);
 t.add('sfence.vma', '0001001 ----- ----- 000 00000 1110011', { rs1: F.rs1, rs2: F.rs2 }, priv.sfence_vma);
+t.add('sinval.vma', '0001011 ----- ----- 000 00000 1110011', { rs1: F.rs1, rs2: F.rs2 }, svinval.sinval_vma);
+t.add('sfence.w.inval', '0001100 00000 00000 000 00000 1110011', NONE, svinval.sfence_w_inval);
+t.add('sfence.inval.ir', '0001100 00001 00000 000 00000 1110011', NONE, svinval.sfence_inval_ir);
 // Zicsr
 const csr = ['', 'csrrw', 'csrrs', 'csrrc', '', 'csrrwi', 'csrrsi', 'csrrci'] as const;
 csr.forEach((n, f3) => { if (n) t.add(n, `------------ ----- ${bits(f3, 3)} ----- 1110011`, CSR, zicsr[n]); });

@@ -13,6 +13,7 @@ import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUN
 import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
+import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, WalkExt, riscvWalkExt } from './walk-ext.js';
 
 /** Result of riscvTlbFill. The returned objects are reused by the next call: read, don't keep. */
 export type TlbFillResult = { hostOffset: number } | { mmioPa: number };
@@ -199,7 +200,7 @@ function pageOffset(lo: number, hi: number, shift: number): number {
 /**
  * The page walk. Returns the physical address, -1 for a page fault, -2 for an access fault.
  * QEMU order of checks: canonical vaddr, then per level: PMP on the PTE address, the read,
- * reserved bits (63:54: no Svnapot/Svpbmt here), V, leaf or pointer.
+ * reserved bits (63:54; N with Svnapot, PBMT with Svpbmt and menvcfg.PBMTE), V, leaf or pointer.
  */
 function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: number, sum: boolean, mode: number): number {
   if (mode < SatpMode.SV39 || mode > SatpMode.SV57) return -1;
@@ -210,6 +211,11 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
   const top = (hi & topMask) >>> 0;
   if (top !== 0 && top !== topMask) return -1;
   const mxr = (env.get32('mstatus') & Mstatus.MXR) !== 0;
+  // Svnapot, Svpbmt (with menvcfg.PBMTE), Svadu/Svade (menvcfg.ADUE): QEMU's pbmte/adue.
+  const ext = riscvWalkExt();
+  const envHi = env.get32('menvcfg', 1);
+  const attrOk = (ext & WalkExt.SVNAPOT ? 0x80000000 : 0) | (ext & WalkExt.SVPBMT && envHi & MENVCFG_HI_PBMTE ? 0x60000000 : 0);
+  const adue = ext & WalkExt.SVADU ? (envHi & MENVCFG_HI_ADUE) !== 0 : !(ext & WalkExt.SVADE);
   const as = env.as;
   const view = as.view;
   const satpPpn = Number(env.get64('satp') & 0xfffffffffffn);
@@ -232,11 +238,11 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         plo = Number(v & 0xffffffffn);
         phi = Number(v >> 32n);
       }
-      if (phi & 0xffc00000) return -1; // N, PBMT, reserved
+      if (phi & 0xffc00000 & ~attrOk) return -1; // reserved, or N/PBMT without their extension
       if (!(plo & Pte.V)) return -1;
-      const ppn = (phi & 0x3fffff) * 0x400000 + (plo >>> 10);
+      let ppn = (phi & 0x3fffff) * 0x400000 + (plo >>> 10);
       if (!(plo & (Pte.R | Pte.W | Pte.X))) {
-        if (plo & (Pte.D | Pte.A | Pte.U)) return -1; // reserved in a pointer
+        if (plo & (Pte.D | Pte.A | Pte.U) || phi & 0xe0000000) return -1; // reserved in a pointer
         base = ppn * 4096;
         continue;
       }
@@ -255,6 +261,7 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
       if (!ok) return -1;
       const want = (plo | Pte.A | (kind === TlbKind.STORE ? Pte.D : 0)) >>> 0;
       if (want !== plo) {
+        if (!adue) return -1; // Svade: software manages A and D
         // Hardware A/D update, atomic against other harts (QEMU: cmpxchg, retry on change).
         const wh = as.ramHostOffset(pteAddr, 8, true);
         if (wh < 0) return -1;
@@ -263,6 +270,12 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         as.onRamWrite(pteAddr, 8);
       }
       walkSuperShift = level > 0 ? shift : 0;
+      if (phi & 0x80000000) {
+        // Svnapot: a 64 KiB range at the last level, ppn[3:0] = 1000b; vpn[3:0] picks the page.
+        if (level !== 0 || (ppn & 0xf) !== 8) return -1;
+        ppn = ppn - 8 + ((lo >>> 12) & 0xf);
+        walkSuperShift = 16;
+      }
       const pa = ppn * 4096 + pageOffset(lo, hi, shift);
       return pa > MAX_SAFE_PA ? -2 : pa;
     }

@@ -33,6 +33,7 @@ import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
 import { DisasContext, type Helpers } from './translate.js';
+import { trans as svinval } from './trans_svinval.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const tree32 = buildDecodeTree(insn32.rows, 3);
@@ -43,7 +44,7 @@ const GPR = STATE.gpr.offset;
 export const TB_MAX_INSNS = 64;
 
 const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, priv.sret, priv.ecall, priv.ebreak,
-  priv.wfi, priv.fence_i, priv.sfence_vma]);
+  priv.wfi, priv.fence_i, priv.sfence_vma, svinval.sinval_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
 const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
 /** Rows whose emitters may branch to the illegal-instruction label. */
