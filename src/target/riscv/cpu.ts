@@ -7,6 +7,7 @@ import { riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu
 import { helperFp } from './fpu_helper.js';
 import { CpuExit, type RISCVHart } from './hart.js';
 import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
+import { riscvCpuCfgKey } from './cpu-cfg.js';
 import { TBCache } from './tb-cache.js';
 import { MEMOP_RVC } from './translate.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
@@ -25,13 +26,14 @@ export interface RISCVCPUOptions {
   rdtime: () => bigint;
 }
 
-const interpModules = new Map<boolean, WebAssembly.Module>();
+const interpModules = new Map<string, WebAssembly.Module>();
 /** The interpreter is generated and compiled once per process (thread) and shared by harts;
  * with -d exec, a variant whose dispatcher reports each translated block. */
 export function riscvInterpreterModule(): WebAssembly.Module {
   const logExec = qemuLogEnabled(LogMask.CPU_LOG_EXEC);
-  let m = interpModules.get(logExec);
-  if (!m) interpModules.set(logExec, (m = new WebAssembly.Module(buildInterpreter(logExec))));
+  const key = `${logExec}/${riscvCpuCfgKey()}`;
+  let m = interpModules.get(key);
+  if (!m) interpModules.set(key, (m = new WebAssembly.Module(buildInterpreter(logExec))));
   return m;
 }
 
