@@ -1,5 +1,5 @@
 // Differential streams of the unprivileged extensions QEMU 7.2 has (tests/tcg/diff/gen-ext.mjs):
-// RV64GC streams with half of their instructions from Zba/Zbb/Zbc/Zbs/Zbkb/Zbkc/Zbkx (random
+// RV64GC streams with half of their instructions from Zba/Zbb/Zbc/Zbs/Zbkb/Zbkc/Zbkx/Zfh (random
 // registers, every instruction), run bare-metal on real qemu-system-riscv64 and on
 // tsqemu-system-riscv64 (compiler off, threshold 1 with the smallest batch, defaults): the
 // register, trap and memory dumps must be equal. With the extensions off, both must trap every
@@ -17,7 +17,10 @@ import { runSeed } from '../tests/tcg/diff/run.mjs';
 const SLOW = process.env.TSQEMU_SLOW === '1';
 const B = ['zba', 'zbb', 'zbc', 'zbs'];
 const BK = ['zbkb', 'zbkc', 'zbkx'];
-const cpu = (exts, v, t = 'true') => `rv64,${exts.map((e) => `${e}=${t === 'true' ? v : (v === 'true' ? 'on' : 'off')}`).join(',')}`;
+/** QEMU 7.2 spells some properties with a capital. */
+const QEMU_NAME = { zfh: 'Zfh', zfhmin: 'Zfhmin' };
+const cpu = (exts, v, t = 'true') =>
+  `rv64,${exts.map((e) => (t === 'true' ? `${QEMU_NAME[e] ?? e}=${v}` : `${e}=${v === 'true' ? 'on' : 'off'}`)).join(',')}`;
 const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool(QEMU) ? `${QEMU} not installed` : false;
 
 async function check(t, seeds, exts, on, user = false) {
@@ -37,8 +40,13 @@ test('Zba/Zbb/Zbc/Zbs/Zbkb/Zbkc/Zbkx streams: tsqemu equals qemu-system-riscv64 
   await check(t, SLOW ? Array.from({ length: 40 }, (_, i) => 100 + i) : [101, 102], [...B, ...BK], true);
 });
 
+test('Zfh and Zfhmin streams (NaN-boxing, every rounding mode, flags): tsqemu equals qemu-system-riscv64', { skip }, async (t) => {
+  await check(t, SLOW ? Array.from({ length: 40 }, (_, i) => 400 + i) : [401, 402], ['zfh'], true);
+  await check(t, [411], ['zfhmin'], true);
+});
+
 test('the same instructions with the extensions off are illegal on both', { skip }, async (t) => {
-  await check(t, [201], [...B, ...BK], false);
+  await check(t, [201], [...B, ...BK, 'zfh'], false);
 });
 
 test('user mode: Zba/Zbb/Zbc/Zbs on by default equal qemu-riscv64 with them enabled', {

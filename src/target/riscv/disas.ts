@@ -19,9 +19,9 @@ export function riscvDecode(insn: number): Row<TransFn> | null {
 function fpRegs(name: string): { rd: boolean; rs1: boolean; rs2: boolean } {
   const base = name.replace(/^c\./, '');
   if (!base.startsWith('f') || base.startsWith('fence')) return { rd: false, rs1: false, rs2: false };
-  if (/^f(l[wd]|s[wd])(sp)?$/.test(base)) return { rd: base.startsWith('fl'), rs1: false, rs2: base.startsWith('fs') };
-  if (/^fmv\.x\.|^fclass|^f(eq|lt|le)\.|^fcvt\.(w|wu|l|lu)\./.test(base)) return { rd: false, rs1: true, rs2: true };
-  if (/^fmv\.[wd]\.x|^fcvt\.[sd]\.(w|wu|l|lu)$/.test(base)) return { rd: true, rs1: false, rs2: false };
+  if (/^f(l[wdh]|s[wdh])(sp)?$/.test(base)) return { rd: base.startsWith('fl'), rs1: false, rs2: base.startsWith('fs') };
+  if (/^fmv\.x\.|^fclass|^f(eq|lt|le|leq|ltq)\.|^fcvt(mod)?\.(w|wu|l|lu)\./.test(base)) return { rd: false, rs1: true, rs2: true };
+  if (/^fmv\.[wdh]\.x|^fcvt\.[sdh]\.(w|wu|l|lu)$/.test(base)) return { rd: true, rs1: false, rs2: false };
   return { rd: true, rs1: true, rs2: true };
 }
 

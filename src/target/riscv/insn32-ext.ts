@@ -5,6 +5,7 @@ import type { ArgSpec, RowTable } from './decode.js';
 import { F, R, SH, SHW, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { trans as rvb } from './trans_rvb.js';
+import { addZfhRows } from './trans_rvzfh.js';
 
 /** Emitters that may branch to the illegal-instruction label (the block compiler gives their
  * rows an illegal exit of their own). */
@@ -77,4 +78,5 @@ export function addExtRows32(t: RowTable<TransFn>): void {
   // Zicond
   r('czero.eqz', 0x07, 5, OP, rvb.czero_eqz, 'zicond');
   r('czero.nez', 0x07, 7, OP, rvb.czero_nez, 'zicond');
+  addZfhRows(t);
 }

@@ -7,7 +7,40 @@ const sh = (r, n) => r.int(n);
 
 const RR = (ops) => (r, rd, rs) => `${r.pick(ops)} ${rd()}, ${rs()}, ${rs()}`;
 
+const RM = ['', ', rne', ', rtz', ', rdn', ', rup', ', rmm', ', dyn'];
+const F = Array.from({ length: 32 }, (_, i) => `f${i}`);
+/** binary16 patterns worth having: zeros, infinities, quiet and signalling NaNs, one, the
+ * smallest subnormal, the largest subnormal, the smallest normal, the largest finite. */
+const HSPECIAL = [0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7d00, 0x3c00, 0xbc00, 0x0001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x3555];
+
+/** Zfh/Zfhmin: `min` limits to the Zfhmin subset (loads, stores, moves, conversions). */
+function zfhInsn(r, rd, rs, min) {
+  const f = () => r.pick(F);
+  const off = () => (r.int(512) * 2 - 512);
+  const k = r.int(min ? 4 : 10);
+  if (k === 0) {
+    // A properly NaN-boxed half in a register (random f registers rarely hold one).
+    const t = rd();
+    const v = r.chance(0.5) ? r.pick(HSPECIAL) : r.int(0x10000);
+    return `li ${t}, ${v}; fmv.h.x ${f()}, ${t}`;
+  }
+  if (k === 1) return r.chance(0.5) ? `flh ${f()}, ${off()}(s1)` : `fsh ${f()}, ${off()}(s1)`;
+  if (k === 2) return r.chance(0.5) ? `fmv.x.h ${rd()}, ${f()}` : `fmv.h.x ${f()}, ${rs()}`;
+  if (k === 3) {
+    return r.pick([`fcvt.s.h ${f()}, ${f()}`, `fcvt.d.h ${f()}, ${f()}`, `fcvt.h.s ${f()}, ${f()}${r.pick(RM)}`,
+      `fcvt.h.d ${f()}, ${f()}${r.pick(RM)}`]);
+  }
+  if (k === 4) return `${r.pick(['fadd', 'fsub', 'fmul', 'fdiv'])}.h ${f()}, ${f()}, ${f()}${r.pick(RM)}`;
+  if (k === 5) return `${r.pick(['fmadd', 'fmsub', 'fnmsub', 'fnmadd'])}.h ${f()}, ${f()}, ${f()}, ${f()}${r.pick(RM)}`;
+  if (k === 6) return r.chance(0.3) ? `fsqrt.h ${f()}, ${f()}${r.pick(RM)}` : `${r.pick(['fsgnj', 'fsgnjn', 'fsgnjx', 'fmin', 'fmax'])}.h ${f()}, ${f()}, ${f()}`;
+  if (k === 7) return r.chance(0.8) ? `${r.pick(['feq', 'flt', 'fle'])}.h ${rd()}, ${f()}, ${f()}` : `fclass.h ${rd()}, ${f()}`;
+  if (k === 8) return `fcvt.${r.pick(['w', 'wu', 'l', 'lu'])}.h ${rd()}, ${f()}${r.pick(RM)}`;
+  return `fcvt.h.${r.pick(['w', 'wu', 'l', 'lu'])} ${f()}, ${rs()}${r.pick(RM)}`;
+}
+
 export const EXT_GROUPS = {
+  zfh: { arch: ['zfh'], insn: (r, rd, rs) => zfhInsn(r, rd, rs, false) },
+  zfhmin: { arch: ['zfhmin'], insn: (r, rd, rs) => zfhInsn(r, rd, rs, true) },
   zba: {
     arch: ['zba'],
     insn: (r, rd, rs) => (r.chance(0.2)
