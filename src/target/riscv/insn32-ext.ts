@@ -6,10 +6,12 @@ import { F, R, SH, SHW, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { trans as rvb } from './trans_rvb.js';
 import { addZfhRows } from './trans_rvzfh.js';
+import './csr-zkr.js'; // the seed CSR (Zkr)
+import { addZcbRows, addZmiscRows32, zmiscMayRaiseIllegal } from './trans_rvzmisc.js';
 
 /** Emitters that may branch to the illegal-instruction label (the block compiler gives their
  * rows an illegal exit of their own). */
-export const mayRaiseIllegal = new Set<TransFn>();
+export const mayRaiseIllegal = new Set<TransFn>(zmiscMayRaiseIllegal);
 
 const R2: ArgSpec = { rd: F.rd, rs1: F.rs1 };
 const OP = '0110011', OPW = '0111011', OPIMM = '0010011', OPIMMW = '0011011';
@@ -79,4 +81,10 @@ export function addExtRows32(t: RowTable<TransFn>): void {
   r('czero.eqz', 0x07, 5, OP, rvb.czero_eqz, 'zicond');
   r('czero.nez', 0x07, 7, OP, rvb.czero_nez, 'zicond');
   addZfhRows(t);
+  addZmiscRows32(t);
+}
+
+/** The 16-bit rows (Zcb; Zcmop's go into insn16.ts's 'lui' group, see addZcmopRows). */
+export function addExtRows16(t: RowTable<TransFn>): void {
+  addZcbRows(t);
 }
