@@ -5,6 +5,7 @@
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { type RISCVCPUConfig, riscvDefaultCpuCfg, riscvExtensionInfo, setRiscvCpuCfg } from '../target/riscv/cpu-cfg.js';
+import '../target/riscv/cpu-ext-unpriv.js'; // registers Zba, Zbb, ... for -cpu
 
 /** An error QEMU reports without the option's location ("prog: message"). */
 export class QemuErrorNoLoc extends QemuError {}

@@ -6,9 +6,7 @@
 import type { CPURISCVState } from './cpu-state.js';
 import { Priv } from './cpu_bits.js';
 import { riscvDefineCsr } from './csr.js';
-import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
-
-registerRiscvExtension({ name: 'zkr' });
+import { riscvCpuHas } from './cpu-cfg.js';
 
 const CSR_SEED = 0x015;
 const CSR_MSECCFG = 0x747;

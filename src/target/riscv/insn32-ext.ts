@@ -6,6 +6,7 @@ import { F, R, SH, SHW, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { trans as rvb } from './trans_rvb.js';
 import { addZfhRows } from './trans_rvzfh.js';
+import './cpu-ext-unpriv.js';
 import './csr-zkr.js'; // the seed CSR (Zkr)
 import { addZcbRows, addZmiscRows32, zmiscMayRaiseIllegal } from './trans_rvzmisc.js';
 

@@ -4,17 +4,6 @@
 // permutations are short loops over the operand bits.
 import { type FunctionBuilder, ValType } from '../../tcg/wasm-builder.js';
 import { type TransFn, genArith, genArithW } from './trans_rvi.js';
-import { registerRiscvExtension } from './cpu-cfg.js';
-
-// QEMU 10.2's rv64 defaults (target/riscv/cpu.c riscv_cpu_extensions).
-registerRiscvExtension({ name: 'zba', defaultOn: true });
-registerRiscvExtension({ name: 'zbb', defaultOn: true });
-registerRiscvExtension({ name: 'zbc', defaultOn: true });
-registerRiscvExtension({ name: 'zbs', defaultOn: true });
-registerRiscvExtension({ name: 'zbkb' });
-registerRiscvExtension({ name: 'zbkc' });
-registerRiscvExtension({ name: 'zbkx' });
-registerRiscvExtension({ name: 'zicond' });
 
 type Op = (fb: FunctionBuilder) => void;
 const M32 = 0xffffffffn;

@@ -9,11 +9,6 @@ import { type TransFn, genAddr } from './trans_rvi.js';
 import { genFpHelper } from './trans_rvf.js';
 import { type DisasContext, MemOp } from './translate.js';
 import { FpExtOp, Fmt } from './fpu_helper_ext.js';
-import { registerRiscvExtension } from './cpu-cfg.js';
-
-registerRiscvExtension({ name: 'zfh' });
-registerRiscvExtension({ name: 'zfhmin' });
-registerRiscvExtension({ name: 'zfa', defaultOn: true });
 
 const BOX_H = -0x10000n; // 0xffffffffffff0000
 const CANONICAL_NAN_H = 0x7e00;

@@ -15,19 +15,6 @@ import { trans as rvm } from './trans_rvm.js';
 import { trans as rvb } from './trans_rvb.js';
 import { mmioLoad, mmioStore } from './trans_rva.js';
 import { type DisasContext, MemOp } from './translate.js';
-import { registerRiscvExtension } from './cpu-cfg.js';
-
-// QEMU 10.2's rv64 defaults.
-registerRiscvExtension({ name: 'zacas' });
-registerRiscvExtension({ name: 'zimop' });
-registerRiscvExtension({ name: 'zcmop' });
-registerRiscvExtension({ name: 'zawrs', defaultOn: true });
-registerRiscvExtension({ name: 'zicbom', defaultOn: true });
-registerRiscvExtension({ name: 'zicboz', defaultOn: true });
-registerRiscvExtension({ name: 'zicbop', defaultOn: true });
-registerRiscvExtension({ name: 'zihintntl', defaultOn: true });
-registerRiscvExtension({ name: 'zcb' });
-registerRiscvExtension({ name: 'zkt' });
 
 const I64 = ValType.I64, I32 = ValType.I32;
 const STORE_MISALIGNED = 6;
