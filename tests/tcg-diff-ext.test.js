@@ -1,5 +1,5 @@
 // Differential streams of the unprivileged extensions QEMU 7.2 has (tests/tcg/diff/gen-ext.mjs):
-// RV64GC streams with half of their instructions from Zba/Zbb/Zbc/Zbs/Zbkb/Zbkc/Zbkx/Zfh (random
+// RV64GC streams with half of their instructions from Zba/Zbb/Zbc/Zbs/Zbkb/Zbkc/Zbkx/Zfh/Zk* (random
 // registers, every instruction), run bare-metal on real qemu-system-riscv64 and on
 // tsqemu-system-riscv64 (compiler off, threshold 1 with the smallest batch, defaults): the
 // register, trap and memory dumps must be equal. With the extensions off, both must trap every
@@ -17,6 +17,7 @@ import { runSeed } from '../tests/tcg/diff/run.mjs';
 const SLOW = process.env.TSQEMU_SLOW === '1';
 const B = ['zba', 'zbb', 'zbc', 'zbs'];
 const BK = ['zbkb', 'zbkc', 'zbkx'];
+const K = ['zknh', 'zksh', 'zkne', 'zknd'];
 /** QEMU 7.2 spells some properties with a capital. */
 const QEMU_NAME = { zfh: 'Zfh', zfhmin: 'Zfhmin' };
 const cpu = (exts, v, t = 'true') =>
@@ -45,8 +46,12 @@ test('Zfh and Zfhmin streams (NaN-boxing, every rounding mode, flags): tsqemu eq
   await check(t, [411], ['zfhmin'], true);
 });
 
+test('scalar crypto (Zknh, Zksh, Zkne, Zknd) streams: tsqemu equals qemu-system-riscv64', { skip }, async (t) => {
+  await check(t, SLOW ? Array.from({ length: 40 }, (_, i) => 500 + i) : [501], K, true);
+});
+
 test('the same instructions with the extensions off are illegal on both', { skip }, async (t) => {
-  await check(t, [201], [...B, ...BK, 'zfh'], false);
+  await check(t, [201], [...B, ...BK, ...K, 'zfh'], false);
 });
 
 test('user mode: Zba/Zbb/Zbc/Zbs on by default equal qemu-riscv64 with them enabled', {

@@ -4,6 +4,7 @@
 // rounding, subnormals and flags follow the same code as F and D. Halves and singles are
 // NaN-boxed in the 64-bit f registers: an improperly boxed operand reads as the canonical NaN.
 import { CPURISCVState, STATE } from './cpu-state.js';
+import { CRYPTO_BASE, helperCrypto } from './trans_rvk.js';
 import { FMT32, FMT64, type FloatFmt, FloatFlag, FloatRound, FloatStatus } from '../../fpu/softfloat-types.js';
 import {
   FloatClass, exactAdd, exactConvert, exactDiv, exactFromInt, exactMul, exactMulAdd, exactSqrt, exactToInt, unpack,
@@ -174,6 +175,7 @@ function hasNoRm(op: number): boolean {
 /** helperFp for op >= FP_EXT_BASE: false (nothing changed) for a reserved rounding mode. */
 export function helperFpExt(env: CPURISCVState, op: number, rd: number, rs1: number, rs2: number, rs3: number,
   rm: number): boolean {
+  if (op >= CRYPTO_BASE) return helperCrypto(env, op, rd, rs1, rs2, rs3); // Zkne/Zknd (trans_rvk.ts)
   if (rm === 7) rm = env.view.getUint32(env.base + FRM, true);
   if (rm > 4 && !hasNoRm(op)) return false;
   const s = status;

@@ -6,6 +6,7 @@ import { F, R, SH, SHW, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
 import { trans as rvb } from './trans_rvb.js';
 import { addZfhRows } from './trans_rvzfh.js';
+import { addCryptoRows } from './trans_rvk.js';
 import './cpu-ext-unpriv.js';
 import './csr-zkr.js'; // the seed CSR (Zkr)
 import { addZcbRows, addZmiscRows32, zmiscMayRaiseIllegal } from './trans_rvzmisc.js';
@@ -83,6 +84,7 @@ export function addExtRows32(t: RowTable<TransFn>): void {
   r('czero.nez', 0x07, 7, OP, rvb.czero_nez, 'zicond');
   addZfhRows(t);
   addZmiscRows32(t);
+  addCryptoRows(t);
 }
 
 /** The 16-bit rows (Zcb; Zcmop's go into insn16.ts's 'lui' group, see addZcmopRows). */

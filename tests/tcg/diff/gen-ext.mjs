@@ -39,6 +39,20 @@ function zfhInsn(r, rd, rs, min) {
 }
 
 export const EXT_GROUPS = {
+  zknh: {
+    arch: ['zknh'],
+    insn: (r, rd, rs) => `${r.pick(['sha256sig0', 'sha256sig1', 'sha256sum0', 'sha256sum1', 'sha512sig0', 'sha512sig1', 'sha512sum0', 'sha512sum1'])} ${rd()}, ${rs()}`,
+  },
+  zksh: { arch: ['zksh'], insn: (r, rd, rs) => `${r.pick(['sm3p0', 'sm3p1'])} ${rd()}, ${rs()}` },
+  zkne: {
+    arch: ['zkne'],
+    insn: (r, rd, rs) => (r.chance(0.6) ? RR(['aes64es', 'aes64esm', 'aes64ks2'])(r, rd, rs)
+      : r.chance(0.8) ? `aes64ks1i ${rd()}, ${rs()}, ${r.int(11)}` : `.insn i 0x13, 1, ${rd()}, ${rs()}, ${0x310 + 11 + r.int(5)}`),
+  },
+  zknd: {
+    arch: ['zknd'],
+    insn: (r, rd, rs) => (r.chance(0.7) ? RR(['aes64ds', 'aes64dsm', 'aes64ks2'])(r, rd, rs) : `aes64im ${rd()}, ${rs()}`),
+  },
   zfh: { arch: ['zfh'], insn: (r, rd, rs) => zfhInsn(r, rd, rs, false) },
   zfhmin: { arch: ['zfhmin'], insn: (r, rd, rs) => zfhInsn(r, rd, rs, true) },
   zba: {
