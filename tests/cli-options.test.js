@@ -72,7 +72,7 @@ const CASES = [
   [['-cpu', 'rv64,v=maybe'], 'neither'],
   [['-cpu', 'foo'], 'neither'],
   [['-cpu', 'rv64,v=true'], 'ours-refuses'],
-  [['-cpu', 'rv64,zba=true'], 'ours-refuses'],
+  [['-cpu', 'rv64,zba=true'], 'both'],
   [['-cpu', 'rv64,c=off'], 'ours-refuses'],
   [['-cpu', 'rv64,mmu=on,pmp=on,i=on'], 'both'],
   [['-accel', 'tcg'], 'both'],

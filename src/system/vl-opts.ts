@@ -6,6 +6,7 @@ import type { IcountConfig } from './icount.js';
 import { QemuError } from '../qemu/error.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { CpuModelError, RISCV_CPU_MODELS, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
+import '../target/riscv/cpu-ext-unpriv.js'; // registers Zba, Zbb, ... for -cpu
 
 /** An error QEMU reports without the option's location ("prog: message"). */
 export class QemuErrorNoLoc extends QemuError {}

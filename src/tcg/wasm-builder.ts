@@ -210,6 +210,19 @@ export class FunctionBuilder {
   i64Shl(): void { this.op(0x86); }
   i64ShrS(): void { this.op(0x87); }
   i64ShrU(): void { this.op(0x88); }
+  // Bit manipulation (Zbb/Zbkb).
+  i64Rotl(): void { this.op(0x89); }
+  i64Rotr(): void { this.op(0x8a); }
+  i64Clz(): void { this.op(0x79); }
+  i64Ctz(): void { this.op(0x7a); }
+  i64Popcnt(): void { this.op(0x7b); }
+  i32Clz(): void { this.op(0x67); }
+  i32Ctz(): void { this.op(0x68); }
+  i32Popcnt(): void { this.op(0x69); }
+  i32Rotl(): void { this.op(0x77); }
+  i32Rotr(): void { this.op(0x78); }
+  i64Extend8S(): void { this.op(0xc2); }
+  i64Extend16S(): void { this.op(0xc3); }
   // Floating point (IEEE 754, round to nearest even; NaN results are not canonical).
   f64Const(v: number): void {
     this.code.byte(0x44);

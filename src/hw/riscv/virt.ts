@@ -29,6 +29,7 @@ import {
 import { createVirtFdt } from './virt-fdt.js';
 import type { PFlashCFI01 } from '../block/pflash_cfi01.js';
 import { createVirtFlash, flashBoot, mapVirtFlash } from './virt-flash.js';
+import { riscvSetEntropySource } from '../../target/riscv/csr-zkr.js';
 import {
   PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
   VirtIRQ, VIRT_HIGH_PCIE_MMIO,
@@ -119,6 +120,7 @@ export class RISCVVirtMachine {
   private readonly blobs: BootBlob[] = [];
 
   constructor(readonly opts: VirtMachineOptions) {
+    riscvSetEntropySource(opts.entropy); // Zkr's seed CSR
     if (opts.smp < 1 || opts.smp > VIRT_CPUS_MAX) throw new QemuError(`Invalid SMP CPUs ${opts.smp}. The max CPUs supported by machine 'virt' is ${VIRT_CPUS_MAX}`);
     const layout = allocateGuestMemory(riscvCpuStateBytes(opts.smp), M.mrom.size, opts.ramSize);
     this.as = new AddressSpace(layout.memory);

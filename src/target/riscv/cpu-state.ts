@@ -73,6 +73,7 @@ const FIELDS: FieldSpec[] = [
   { name: 'satp', type: 'i64' },
   { name: 'menvcfg', type: 'i64' },
   { name: 'senvcfg', type: 'i64' },
+  { name: 'mseccfg', type: 'i64' },
   { name: 'mhartid', type: 'i64' },
   { name: 'mcycle_offset', type: 'i64' },
   /** minstret = instret + minstret_offset (written by csrw minstret; priv owns it). */

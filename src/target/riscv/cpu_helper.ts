@@ -162,7 +162,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   env.set64('vtype', 1n << 63n); // vill until the first vsetvl
   env.set64('mhartid', BigInt(env.hartid));
   for (const f of ['medeleg', 'mideleg', 'mie', 'mtvec', 'mepc', 'mcause', 'mtval', 'mscratch', 'stvec', 'sepc',
-    'scause', 'stval', 'sscratch', 'satp', 'menvcfg', 'senvcfg', 'mcycle_offset', 'minstret_offset']) env.set64(f, 0n);
+    'scause', 'stval', 'sscratch', 'satp', 'menvcfg', 'senvcfg', 'mseccfg', 'mcycle_offset', 'minstret_offset']) env.set64(f, 0n);
   env.set64('mip', env.get64('mip') & ~0x22n); // SSIP, STIP: software-only bits
   for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request',
     'software_seip']) env.set32(f, 0);

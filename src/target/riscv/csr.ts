@@ -18,7 +18,8 @@ export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 export const CSR_RELOAD = 1;
 
 export interface CsrDef {
-  pred?: (env: CPURISCVState, csrno: number) => boolean;
+  /** `writes`: the instruction writes the CSR (csrrw, or csrrs/csrrc with a source). */
+  pred?: (env: CPURISCVState, csrno: number, writes: boolean) => boolean;
   read: (env: CPURISCVState, csrno: number) => bigint;
   /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
    * (all for csrrw, rs1's bits for csrrs/csrrc); `value` is the whole new value. */
@@ -34,6 +35,8 @@ export function riscvCsrLookup(csrno: number): CsrDef | undefined { return csrTa
 /** mstatus.VS (bits 10:9): writable when the V extension is on (vector_csr.ts sets it). */
 export const csrExt = { vsMask: 0n };
 const VS_BITS = 0x600n;
+/** CSRs of an extension, defined from its own module (csr-zkr.ts). */
+export const riscvDefineCsr = def;
 
 // --- WARL masks -------------------------------------------------------------------------------
 /** mstatus: SIE MIE SPIE MPIE SPP MPP FS MPRV SUM MXR TVM TW TSR. */
@@ -47,8 +50,9 @@ const MEDELEG_WMASK = 0xf0bfffn;
 const S_INTS = 0x222;
 const SEIP = 1 << 9;
 const ALL_INTS = 0xaaa;
-/** The menvcfg/senvcfg bits this CPU has: FIOM only (no Zicbo*, Svpbmt, Sstc). */
-const ENVCFG_WMASK = 1n;
+/** The menvcfg/senvcfg bits this CPU has: FIOM, and Zicbom/Zicboz's CBIE, CBCFE, CBZE (QEMU
+ * keeps those writable whatever the extensions). */
+const ENVCFG_WMASK = 0xf1n;
 
 // --- predicates -------------------------------------------------------------------------------
 const fs = (env: CPURISCVState) => (env.get32('mstatus') & Mstatus.FS) !== 0;
@@ -258,7 +262,7 @@ def(0x7a4, { read: () => 0x44n }); // tinfo
  */
 export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: bigint, op: CsrOp, writes: boolean, insn = 0): number {
   const d = csrTable[csrno & 0xfff];
-  if (!d || (writes && (csrno >> 10) === 3) || env.priv < ((csrno >> 8) & 3) || (d.pred && !d.pred(env, csrno))) {
+  if (!d || (writes && (csrno >> 10) === 3) || env.priv < ((csrno >> 8) & 3) || (d.pred && !d.pred(env, csrno, writes))) {
     riscvRaiseException(env, RiscvExcp.ILLEGAL_INST, BigInt(insn >>> 0));
     return 1;
   }

@@ -95,6 +95,20 @@ export interface Row<T> {
   /** Rows in the same group may overlap; the earlier row wins. */
   readonly group?: string;
   readonly index: number;
+  /** The extensions the row needs (cpu-cfg.ts names): '|' separates alternatives, '&' joins
+   * requirements ('zbb|zbkb', 'zfa&zfh'). Absent: the base ISA. */
+  readonly ext?: string;
+}
+
+/** Whether a row's extensions are on (`has` answers for one extension name). */
+export function rowEnabled<T>(row: Row<T>, has: (ext: string) => boolean): boolean {
+  if (row.ext === undefined) return true;
+  return row.ext.split('|').some((alt) => alt.split('&').every(has));
+}
+
+/** The rows of a table that exist under `has`: the others decode as illegal instructions. */
+export function enabledRows<T>(rows: readonly Row<T>[], has: (ext: string) => boolean): Row<T>[] {
+  return rows.filter((r) => rowEnabled(r, has));
 }
 
 /** Parse "0000000 ----- ----- 000 ----- 0110011" (msb first, spaces ignored). */
@@ -222,8 +236,8 @@ function isIllegal<T>(n: DecodeNode<T>): boolean {
 export class RowTable<T> {
   readonly rows: Row<T>[] = [];
   constructor(private readonly ilen: 2 | 4, private readonly start = 0) {}
-  add(name: string, pattern: string, args: ArgSpec, trans: T, group?: string): void {
+  add(name: string, pattern: string, args: ArgSpec, trans: T, group?: string, ext?: string): void {
     const { mask, match } = parsePattern(pattern);
-    this.rows.push({ name, mask, match, args, trans, ilen: this.ilen, group, index: this.start + this.rows.length });
+    this.rows.push({ name, mask, match, args, trans, ilen: this.ilen, group, index: this.start + this.rows.length, ext });
   }
 }

@@ -1,8 +1,7 @@
 // A disassembler over the same decode tables (for -d in_asm): mnemonic from the row, operands
 // from its fields, ABI register names. Format after QEMU's riscv disassembler output.
-import { type Row, buildDecodeTree, constArgs, decodeWith } from './decode.js';
-import { insn16 } from './insn16.js';
-import { insn32 } from './insn32.js';
+import { type Row, constArgs, decodeWith } from './decode.js';
+import { riscvDecodeTrees } from './decode-trees.js';
 import type { TransFn } from './trans_rvi.js';
 
 const XREG = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
@@ -10,11 +9,9 @@ const XREG = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0'
 const FREG = ['ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4',
   'fa5', 'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11'];
 
-let trees: { t32: ReturnType<typeof buildDecodeTree<TransFn>>; t16: ReturnType<typeof buildDecodeTree<TransFn>> } | null = null;
-
 /** Decode one instruction word (the low 16 bits are used for RVC). */
 export function riscvDecode(insn: number): Row<TransFn> | null {
-  trees ??= { t32: buildDecodeTree(insn32.rows, 3), t16: buildDecodeTree(insn16.rows) };
+  const trees = riscvDecodeTrees();
   return (insn & 3) === 3 ? decodeWith(trees.t32, insn >>> 0) : decodeWith(trees.t16, insn & 0xffff);
 }
 
@@ -22,9 +19,9 @@ export function riscvDecode(insn: number): Row<TransFn> | null {
 function fpRegs(name: string): { rd: boolean; rs1: boolean; rs2: boolean } {
   const base = name.replace(/^c\./, '');
   if (!base.startsWith('f') || base.startsWith('fence')) return { rd: false, rs1: false, rs2: false };
-  if (/^f(l[wd]|s[wd])(sp)?$/.test(base)) return { rd: base.startsWith('fl'), rs1: false, rs2: base.startsWith('fs') };
-  if (/^fmv\.x\.|^fclass|^f(eq|lt|le)\.|^fcvt\.(w|wu|l|lu)\./.test(base)) return { rd: false, rs1: true, rs2: true };
-  if (/^fmv\.[wd]\.x|^fcvt\.[sd]\.(w|wu|l|lu)$/.test(base)) return { rd: true, rs1: false, rs2: false };
+  if (/^f(l[wdh]|s[wdh])(sp)?$/.test(base)) return { rd: base.startsWith('fl'), rs1: false, rs2: base.startsWith('fs') };
+  if (/^fmv\.x\.|^fclass|^f(eq|lt|le|leq|ltq)\.|^fcvt(mod)?\.(w|wu|l|lu)\./.test(base)) return { rd: false, rs1: true, rs2: true };
+  if (/^fmv\.[wdh]\.x|^fcvt\.[sdh]\.(w|wu|l|lu)$/.test(base)) return { rd: true, rs1: false, rs2: false };
   return { rd: true, rs1: true, rs2: true };
 }
 

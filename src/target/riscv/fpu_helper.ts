@@ -5,6 +5,7 @@
 // sign-extended, x0 never) and accrues fflags. Loads/stores, fmv.* and fsgnj* are inlined by
 // the translator and never come here.
 import { CPURISCVState, STATE } from './cpu-state.js';
+import { FP_EXT_BASE, helperFpExt } from './fpu_helper_ext.js';
 import {
   FloatStatus, F32_DEFAULT_NAN, float32Add, float32Div, float32MulAdd, float32Mul, float32Sqrt, float32Sub,
   float64Add, float64Div, float64MulAdd, float64Mul, float64Sqrt, float64Sub,
@@ -108,6 +109,7 @@ function gprHi(env: CPURISCVState, r: number): number {
  */
 export function helperFp(env: CPURISCVState, op: FpOp, rd: number, rs1: number, rs2: number, rs3: number,
   rm: number): boolean {
+  if (op >= FP_EXT_BASE) return helperFpExt(env, op, rd, rs1, rs2, rs3, rm); // Zfh, Zfa
   if (rm === RM_DYN) rm = env.view.getUint32(env.base + FRM, true);
   if (rm > 4 && !hasNoRm(op)) return false;
   const s = status;

@@ -5,6 +5,8 @@ import { type ArgSpec, RowTable, field } from './decode.js';
 import { trans as rvi, type TransFn } from './trans_rvi.js';
 import { trans as priv } from './trans_privileged.js';
 import { transInline as rvf } from './trans_rvf.js';
+import { addExtRows16 } from './insn32-ext.js';
+import { addZcmopRows } from './trans_rvzmisc.js';
 
 const C = {
   rd: field('7:5'), rs2: field('2:5'),
@@ -46,6 +48,7 @@ t.add('c.addi', '000 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.
 t.add('illegal', '001 - 00000 ----- 01', NONE, ill, 'addiw');
 t.add('c.addiw', '001 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.addiw, 'addiw');
 t.add('c.li', '010 - ----- ----- 01', { rd: C.rd, rs1: 0, imm: C.ci }, rvi.addi);
+addZcmopRows(t); // c.mop.n (Zcmop) before the reserved nzimm = 0 row
 t.add('illegal', '011 0 ----- 00000 01', NONE, ill, 'lui'); // nzimm = 0 reserved
 t.add('c.addi16sp', '011 - 00010 ----- 01', { rd: SP, rs1: SP, imm: C.addi16sp }, rvi.addi, 'lui');
 t.add('c.lui', '011 - ----- ----- 01', { rd: C.rd, imm: C.lui }, rvi.lui, 'lui');
@@ -80,3 +83,4 @@ t.add('c.add', '100 1 ----- ----- 10', { rd: C.rd, rs1: C.rd, rs2: C.rs2 }, rvi.
 t.add('c.fsdsp', '101 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvf.fsd);
 t.add('c.swsp', '110 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.swsp }, rvi.sw);
 t.add('c.sdsp', '111 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvi.sd);
+addExtRows16(t);

@@ -14,9 +14,8 @@
 //            rem--; goto next
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
 import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
-import { type Row, buildDecodeTree, dynArgs, emitDecodeTree } from './decode.js';
-import { insn16 } from './insn16.js';
-import { insn32 } from './insn32.js';
+import { type Row, dynArgs, emitDecodeTree } from './decode.js';
+import { riscvDecodeTrees } from './decode-trees.js';
 import { addRvmRuntime } from './rvm-runtime.js';
 import type { TransFn } from './trans_rvi.js';
 import { DisasContext, type Helpers, PAGE_MASK, SCRATCH, emitTlbSlotBytes } from './translate.js';
@@ -132,9 +131,10 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   };
   fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq();
   fb.if_();
-  emitDecodeTree(fb, insn, buildDecodeTree(insn32.rows, 3), illegal, leaf);
+  const trees = riscvDecodeTrees();
+  emitDecodeTree(fb, insn, trees.t32, illegal, leaf);
   fb.else_();
-  emitDecodeTree(fb, insn, buildDecodeTree(insn16.rows), illegal, leaf);
+  emitDecodeTree(fb, insn, trees.t16, illegal, leaf);
   fb.end();
   fb.end(); // illegal: tval = the instruction bits (16 of them for RVC)
   fb.get(env); fb.get(insn); fb.i32Const(-1); fb.i32Const(0xffff);

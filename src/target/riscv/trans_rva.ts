@@ -22,7 +22,7 @@ function isMmio(fb: FunctionBuilder, host: Local): void {
 }
 
 /** old = load(addr) through the slow path (faults reported as `amo` ones); restart on a fault. */
-function mmioLoad(ctx: DisasContext, addr: Local, is64: boolean, amo: boolean, old: Local): void {
+export function mmioLoad(ctx: DisasContext, addr: Local, is64: boolean, amo: boolean, old: Local): void {
   const fb = ctx.fb;
   ctx.syncForHelper();
   ctx.pushHalves(addr);
@@ -33,7 +33,7 @@ function mmioLoad(ctx: DisasContext, addr: Local, is64: boolean, amo: boolean, o
 }
 
 /** store(addr) = the i64 pushed by `value`, through the slow path; restart on a fault. */
-function mmioStore(ctx: DisasContext, addr: Local, is64: boolean, value: () => void): void {
+export function mmioStore(ctx: DisasContext, addr: Local, is64: boolean, value: () => void): void {
   const fb = ctx.fb;
   fb.get(ctx.env); value(); fb.i64Store(SCRATCH);
   ctx.pushHalves(addr);

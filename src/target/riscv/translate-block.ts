@@ -25,9 +25,9 @@
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
 import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
-import { type Operand, type Row, buildDecodeTree, constArgs, decodeWith } from './decode.js';
-import { insn16 } from './insn16.js';
-import { insn32 } from './insn32.js';
+import { type Operand, type Row, constArgs, decodeWith } from './decode.js';
+import { riscvDecodeTrees } from './decode-trees.js';
+import { mayRaiseIllegal } from './insn32-ext.js';
 import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
@@ -36,8 +36,6 @@ import { DisasContext, type Helpers } from './translate.js';
 import { trans as svinval } from './trans_svinval.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
-const tree32 = buildDecodeTree(insn32.rows, 3);
-const tree16 = buildDecodeTree(insn16.rows);
 const GPR = STATE.gpr.offset;
 
 /** Longest block (instructions): bounds compile time per block and the loss on early exits. */
@@ -48,7 +46,7 @@ const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, 
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
 const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
 /** Rows whose emitters may branch to the illegal-instruction label. */
-const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name);
+const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name) || mayRaiseIllegal.has(row.trans);
 /** The illegal label of rows that never use it: a use is a bug in this table. */
 const NO_ILLEGAL: Label = { get depth(): number { throw new Error('translate-block: unexpected illegal exit'); } };
 /** F/D rows: their rd may name an f register, so it does not count as setting x[rd]. */
@@ -87,6 +85,7 @@ const REGION_MAX_RUNS = 48;
 export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS,
   stopAt?: ReadonlySet<bigint>): TbInsn[] {
   const out: TbInsn[] = [];
+  const { t32: tree32, t16: tree16 } = riscvDecodeTrees();
   const inPage = (0x1000 - Number(pc & 0xfffn)) >> 1;
   let h = 0;
   while (out.length < maxInsns && h < inPage) {

@@ -24,19 +24,23 @@ export const DIFF_MODES = [
   ['defaults', { TSQEMU_TCG: 'on' }],
 ];
 
-/** Build and run one seed; returns a list of { mode, diff } (empty: all equal). */
-export async function runSeed(dir, seed, streams, insns, timeoutMs = 60_000, user = false) {
-  const asm = join(dir, `streams-${seed}${user ? '-user' : ''}.S`);
-  writeFileSync(asm, generate(seed, streams, insns, user));
+/** Build and run one seed; returns a list of { mode, diff } (empty: all equal).
+ * ext: { exts: extension groups of gen-ext.mjs mixed into the streams, qemuCpu / tsqemuCpu:
+ * -cpu values for each side (none: the default model) }. */
+export async function runSeed(dir, seed, streams, insns, timeoutMs = 60_000, user = false, ext = {}) {
+  const { exts = [], qemuCpu, tsqemuCpu } = ext;
+  const cpu = (v) => (v ? ['-cpu', v] : []);
+  const asm = join(dir, `streams-${seed}${user ? '-user' : ''}${exts.length ? `-${exts.join('-')}` : ''}.S`);
+  writeFileSync(asm, generate(seed, streams, insns, user, exts));
   let elf, refCmd, ref, ours;
   if (user) {
     elf = join(dir, `diff-user-${seed}`);
     const b = spawnSync(GCC, ['-static', '-O2', '-Wall', '-o', elf, join(HERE, 'driver-user.c'), asm], { encoding: 'utf8' });
     if (b.status !== 0) throw new Error(`building ${asm} failed:\n${b.stderr}`);
-    [refCmd, ref, ours] = [QEMU_USER, [elf], [TSQEMU_USER, elf]];
+    [refCmd, ref, ours] = [QEMU_USER, [...cpu(qemuCpu), elf], [TSQEMU_USER, ...cpu(tsqemuCpu), elf]];
   } else {
     elf = build({ name: `diff-${seed}`, file: join(HERE, 'driver.c') }, dir, [asm]);
-    [refCmd, ref, ours] = [QEMU, machineArgs(elf), [TSQEMU, ...machineArgs(elf)]];
+    [refCmd, ref, ours] = [QEMU, [...machineArgs(elf), ...cpu(qemuCpu)], [TSQEMU, ...machineArgs(elf), ...cpu(tsqemuCpu)]];
   }
   const want = await run(refCmd, ref, timeoutMs);
   if (want.status !== 0 || !/^PASS \d+ streams$/m.test(want.stdout)) {

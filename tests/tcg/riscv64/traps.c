@@ -48,8 +48,8 @@ static void test_illegal(void) {
   expect("illegal-slliw-shamt5", CAUSE_ILLEGAL, 0x0200101b, at, PRV_M);
   at = RUN_WORD(0x00200073); /* uret (no N extension) */
   expect("illegal-uret", CAUSE_ILLEGAL, 0x00200073, at, PRV_M);
-  at = RUN_WORD(0x0000200f); /* MISC-MEM funct3 = 2 */
-  expect("illegal-miscmem-funct3-2", CAUSE_ILLEGAL, 0x0000200f, at, PRV_M);
+  at = RUN_WORD(0x0000700f); /* MISC-MEM funct3 = 7 (funct3 = 2 is Zicbom/Zicboz's cbo.*) */
+  expect("illegal-miscmem-funct3-7", CAUSE_ILLEGAL, 0x0000700f, at, PRV_M);
   at = RUN_WORD(0x0000102f); /* AMO funct3 = 1 */
   expect("illegal-amo-funct3-1", CAUSE_ILLEGAL, 0x0000102f, at, PRV_M);
   at = RUN_WORD(0x1000302f); /* lr.d with rs2 != 0 is reserved; QEMU ignores rs2 */
