@@ -10,7 +10,6 @@ import { vectorCsrInit } from './vector_csr.js';
 import { riscvCpuCfgKey } from './cpu-cfg.js';
 import { CpuExit, type RISCVHart } from './hart.js';
 import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
-import { riscvCpuCfgKey } from './cpu-cfg.js';
 import { TBCache } from './tb-cache.js';
 import { MEMOP_RVC } from './translate.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';

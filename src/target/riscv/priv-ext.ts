@@ -169,7 +169,7 @@ for (let n = 0; n < 32; n++) {
   const base = riscvCsrLookup(0xc00 + n);
   if (!base) continue;
   const ext = n < 3 ? 'zicntr' : 'zihpm';
-  riscvCsrDefine(0xc00 + n, { ...base, pred: (env, c) => riscvCpuHas(ext) && (base.pred ? base.pred(env, c) : true) });
+  riscvCsrDefine(0xc00 + n, { ...base, pred: (env, c, w) => riscvCpuHas(ext) && (base.pred ? base.pred(env, c, w) : true) });
 }
 
 // Sscofpmf: mhpmevent3..31 keep their value (OF and the mode-inhibit bits included), and
