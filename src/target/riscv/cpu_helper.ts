@@ -4,6 +4,8 @@ import { type CPURISCVState, MmuIdx } from './cpu-state.js';
 import { MISA_RV64GC_SU, MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
+import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypMmuIdx, hypReset, MISA_H } from './cpu-h.js';
+import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 
 const EXCP_NAMES = [
@@ -36,6 +38,12 @@ export function riscvUpdateMmuIdx(env: CPURISCVState): void {
   if (env.userMode) {
     env.set32('mmu_idx_data', MmuIdx.U);
     env.set32('mmu_idx_fetch', MmuIdx.U);
+    return;
+  }
+  if (hypEnabled(env)) {
+    const [d, f] = hypMmuIdx(env);
+    env.set32('mmu_idx_data', d);
+    env.set32('mmu_idx_fetch', f);
     return;
   }
   const priv = env.priv;
@@ -73,6 +81,7 @@ export function riscvCpuDoInterrupt(env: CPURISCVState, async: boolean, cause: n
     qemuLog(`riscv_cpu_do_interrupt: hart:${env.hartid}, async:${async ? 1 : 0}, cause:${hex16(BigInt(cause))}, ` +
       `epc:0x${hex16(pc)}, tval:0x${hex16(tval)}, desc=${trapName(cause, async)}\n`);
   }
+  if (hypEnabled(env)) { hypDoInterrupt(env, async, cause, tval, riscvCpuSetMode, trapVector); return; }
   const priv = env.priv;
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   const xcause = BigInt(cause) | (async ? 1n << 63n : 0n);
@@ -123,6 +132,7 @@ function highestPriority(pending: number): number {
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const pending = riscvReadMip(env) & env.get32('mie');
   if (pending === 0) return -1;
+  if (hypEnabled(env)) return hypLocalIrqPending(env, pending);
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const mideleg = env.get32('mideleg');
@@ -153,7 +163,7 @@ export function riscvCpuHasWork(env: CPURISCVState): boolean {
  * Hardware-driven mip bits (timer, software, external lines) are left to their devices. */
 export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   env.set64('mstatus', MSTATUS_XL_FIXED);
-  env.set64('misa', MISA_RV64GC_SU);
+  env.set64('misa', MISA_RV64GC_SU | (riscvCpuHas('h') ? BigInt(MISA_H) : 0n));
   env.set64('mhartid', BigInt(env.hartid));
   for (const f of ['medeleg', 'mideleg', 'mie', 'mtvec', 'mepc', 'mcause', 'mtval', 'mscratch', 'stvec', 'sepc',
     'scause', 'stval', 'sscratch', 'satp', 'menvcfg', 'senvcfg', 'mcycle_offset', 'minstret_offset']) env.set64(f, 0n);
@@ -161,6 +171,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request',
     'software_seip']) env.set32(f, 0);
   pmpReset(env);
+  hypReset(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;
   riscvUpdateMmuIdx(env);

@@ -8,6 +8,7 @@ import { transW as rvaW, transD as rvaD } from './trans_rva.js';
 import { trans as zicsr } from './trans_rvzicsr.js';
 import { trans as priv } from './trans_privileged.js';
 import { addFpRows } from './insn32-fp.js';
+import { addHypRows } from './trans_rvh.js';
 
 export const insn32 = new RowTable<TransFn>(4);
 const t = insn32;
@@ -63,3 +64,4 @@ for (const [n, f5] of amo) {
 }
 
 addFpRows(insn32);
+addHypRows(insn32);

@@ -89,7 +89,7 @@ function addLargePage(c: MmuCache, va: bigint, shift: number): void {
 
 /** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0.
  * A LOAD/STORE entry it evicts moves to the evicted page's victim slot. */
-function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
+export function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
   const c = cacheOf(env);
   const tlb = c.tlb;
   const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
@@ -107,8 +107,11 @@ function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint
   return moved;
 }
 
-const hostResult = { hostOffset: 0 };
-const mmioResult = { mmioPa: 0 };
+export const hostResult = { hostOffset: 0 };
+export const mmioResult = { mmioPa: 0 };
+
+/** H: the fill of a two-stage mmu index (mmu-h.ts installs it). */
+export const riscvHypTlb: { fill?: (env: CPURISCVState, va: bigint, kind: TlbKind, size: number, mmuIdx: number) => TlbFillResult | null } = {};
 
 /** Privilege an mmu index translates for. */
 function idxPriv(mmuIdx: number): number {
@@ -123,6 +126,7 @@ function idxPriv(mmuIdx: number): number {
 export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, size: number, mmuIdx: number): TlbFillResult | null {
   const va = BigInt.asUintN(64, vaddr);
   if (env.userMode) return userTlbFill(env, va, kind, size, mmuIdx);
+  if (mmuIdx >= MmuIdx.VU) return riscvHypTlb.fill!(env, va, kind, size, mmuIdx);
   const lo = Number(va & 0xffffffffn);
   const hi = Number(va >> 32n);
   const priv = idxPriv(mmuIdx);
