@@ -5,6 +5,9 @@
 // tsqemu-system-riscv64 (-cpu rv64,h=on) with the block compiler off, forced on, and at its
 // defaults: the UART outputs (CSR masks, every trap record) must be equal.
 // With the extension off both emulators must refuse the first hypervisor CSR the same way.
+// tests/tcg/riscv64-h/csr-rand.c: 800 pseudo-random csrrw/csrrs/csrrc on the S, H, VS, M,
+// counter and FP CSRs from HS and from a guest in VS mode (values read, illegal and
+// virtual-instruction traps with tval), compared the same way.
 //
 // TSQEMU_TCG_TIMEOUT=seconds bounds each tsqemu run (default 60).
 import { test } from 'node:test';
@@ -46,6 +49,19 @@ test('H extension: bare-metal hypervisor equal to qemu-system-riscv64', {
     assert.match(want.stdout, /^done$/m);
     for (const [mode, env] of JIT_MODES) {
       const got = await run(process.execPath, [TSQEMU, ...args(elf, 'rv64,h=on')], TSQEMU_TIMEOUT_MS, env);
+      const diff = firstDifference(want.stdout, got.stdout);
+      assert.ok(!diff && got.status === 0, `${mode}: ${diff ?? ''}${describeRun('tsqemu-system-riscv64', got)}`);
+    }
+  });
+
+  await t.test('random CSR accesses in HS and VS', async () => {
+    const rand = build({ name: 'csr-rand', file: join(ROOT, 'tests', 'tcg', 'riscv64-h', 'csr-rand.c') }, dir);
+    const want = await run(QEMU, args(rand, 'rv64,h=true'), 20_000);
+    assert.ok(want.status === 0, describeRun(QEMU, want));
+    assert.match(want.stdout, /^VS \d+ 600 \d \w+: trap 16 tval=/m); // a virtual-instruction exception
+    assert.equal(want.stdout.split('\n').filter((l) => /^(HS|VS) \d+ /.test(l)).length, 800);
+    for (const [mode, env] of JIT_MODES.slice(0, 2)) {
+      const got = await run(process.execPath, [TSQEMU, ...args(rand, 'rv64,h=on')], TSQEMU_TIMEOUT_MS, env);
       const diff = firstDifference(want.stdout, got.stdout);
       assert.ok(!diff && got.status === 0, `${mode}: ${diff ?? ''}${describeRun('tsqemu-system-riscv64', got)}`);
     }

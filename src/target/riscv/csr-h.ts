@@ -179,7 +179,7 @@ hdef(0x205, {
   write: (env, _n, v) => { if ((v & 3n) < 2n) env.set64('vstvec', v); return 0; },
 });
 hdef(0x240, field('vsscratch'));
-hdef(0x241, field('vsepc', ~1n));
+hdef(0x241, field('vsepc')); // bit 0 kept, as QEMU
 hdef(0x242, field('vscause'));
 hdef(0x243, field('vstval'));
 hdef(0x244, vsip);
