@@ -60,9 +60,19 @@ export function hypVirt(env: CPURISCVState): boolean {
 /** Exchange the S-level state with the vs* copies (QEMU's riscv_cpu_swap_hypervisor_regs). An
  * FS that the guest made dirty also marks HS's FS dirty (generated code sets only the live one). */
 export function riscvCpuSwapHypervisorRegs(env: CPURISCVState): void {
-  const ms = env.get32('mstatus');
+  let ms = env.get32('mstatus');
+  const hidden = env.get32('vs_fs_hidden');
+  if (hidden) {
+    ms = (ms & ~Mstatus.FS) | ((hidden - 1) << Mstatus.FS_SHIFT);
+    env.set32('vs_fs_hidden', 0);
+  }
   let other = Number(env.get64('vsstatus') & 0xffffffffn) & SWAP_MSTATUS;
-  if (env.get32('virt') && (ms & Mstatus.FS) === Mstatus.FS) other |= Mstatus.FS;
+  if (env.get32('virt') && (ms & Mstatus.FS) === Mstatus.FS && (other & Mstatus.FS)) other |= Mstatus.FS;
+  if (!env.get32('virt') && !(ms & Mstatus.FS) && (other & Mstatus.FS)) {
+    // Entering V=1 with HS's FS Off: the guest's FS waits aside, the live one reads Off.
+    env.set32('vs_fs_hidden', 1 + ((other & Mstatus.FS) >> Mstatus.FS_SHIFT));
+    other &= ~Mstatus.FS;
+  }
   // Leaving V=1, vsstatus becomes the guest's bits with UXL = 64-bit (as QEMU's swap leaves it).
   env.set64('vsstatus', BigInt(ms & SWAP_MSTATUS) | 0x200000000n);
   env.set32('mstatus', (ms & ~SWAP_MSTATUS) | other);
@@ -237,6 +247,7 @@ export function hypMret(env: CPURISCVState, prevPriv: number): void {
 /** Reset with H: V = 0, every hypervisor CSR 0. */
 export function hypReset(env: CPURISCVState): void {
   env.set32('virt', 0);
+  env.set32('vs_fs_hidden', 0);
   for (const f of ['hcounteren', 'hstatus', 'hedeleg', 'hideleg', 'hgeie', 'htval', 'htinst', 'hgatp', 'htimedelta', 'henvcfg', 'vsstatus',
     'vstvec', 'vsscratch', 'vsepc', 'vscause', 'vstval', 'vsatp', 'mtval2', 'mtinst']) env.set64(f, 0n);
   env.set64('hstatus', 0x200000000n); // VSXL = 64-bit

@@ -109,6 +109,9 @@ const FIELDS: FieldSpec[] = [
   // them at every change of V (QEMU's riscv_cpu_swap_hypervisor_regs).
   /** The virtualization mode V (0 or 1). */
   { name: 'virt', type: 'i32' },
+  /** While V=1 with HS's FS Off: 1 + the guest's FS (the live mstatus.FS reads Off, so F/D
+   * instructions and CSRs are illegal as the spec wants); 0 otherwise. */
+  { name: 'vs_fs_hidden', type: 'i32' },
   { name: 'hstatus', type: 'i64' },
   { name: 'hcounteren', type: 'i64' },
   { name: 'hedeleg', type: 'i64' },

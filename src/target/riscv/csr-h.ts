@@ -92,6 +92,24 @@ const vsip: CsrDef = {
 };
 
 // --- base rows that change with H -----------------------------------------------------------
+// sstatus while V=1 with HS's FS Off: the guest sees and sets its own FS (cpu-h.ts keeps it
+// aside), F/D stay illegal.
+const FS = 0x6000n;
+const sstatusRow = riscvCsrLookup(0x100)!;
+wrap(0x100, {
+  read: (env, n) => {
+    const hidden = env.get32('vs_fs_hidden');
+    const v = sstatusRow.read(env, n);
+    if (!hidden) return v;
+    const w = (v & ~FS & ~(1n << 63n)) | (BigInt(hidden - 1) << 13n);
+    return hidden === 4 ? w | (1n << 63n) : w;
+  },
+  write: (env, n, v, m) => {
+    const hidden = env.get32('vs_fs_hidden');
+    if (hidden) env.set32('vs_fs_hidden', 1 + Number((v >> 13n) & 3n));
+    return sstatusRow.write!(env, n, hidden ? v & ~FS : v, m);
+  },
+});
 wrap(0x300, { write: (env, _n, v) => writeMstatus(env, v, MSTATUS_WMASK_H) });
 // mideleg: QEMU sets the VS interrupts and SGEI (read-only one) at the first write.
 wrap(0x303, {

@@ -13,6 +13,10 @@ import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUN
 import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
+import { hypEnabled } from './cpu-h.js';
+
+/** TLB words of the V=0 mmu indexes (U, S, S_SUM, M): without H only these are ever filled. */
+const BASE_TLB_WORDS = (MmuIdx.M + 1) * TLB_KIND_COUNT * TLB_ENTRIES * 2;
 
 /** Result of riscvTlbFill. The returned objects are reused by the next call: read, don't keep. */
 export type TlbFillResult = { hostOffset: number } | { mmioPa: number };
@@ -56,7 +60,8 @@ function cacheOf(env: CPURISCVState): MmuCache {
 /** Invalidate every TLB entry of every mmu index and kind. */
 export function riscvTlbFlush(env: CPURISCVState): void {
   const c = cacheOf(env);
-  c.tlb.fill(-1n);
+  if (hypEnabled(env) || env.userMode) c.tlb.fill(-1n);
+  else c.tlb.fill(-1n, 0, BASE_TLB_WORDS);
   c.superpages = false;
 }
 

@@ -188,6 +188,15 @@ static void guest_to_m(void) {
   tprintf("G: back from M\n");
 }
 
+static void guest_fp(void) {
+  tprintf("G: FP with HS's FS off: sstatus.FS=%lx\n", (rcsr(sstatus) >> 13) & 3);
+  G_INSN("csrr t0, fcsr");
+  G_INSN("fmv.x.d t0, f0");
+  scsr(sstatus, MSTATUS_FS);
+  tprintf("G: sstatus.FS=%lx\n", (rcsr(sstatus) >> 13) & 3);
+  G_INSN("csrr t0, fcsr");
+}
+
 static void guest_hs_irq(void) {
   tprintf("G: running\n");
 }
@@ -287,6 +296,14 @@ static u64 hs_main(u64 arg) {
   asm volatile(".insn r 0x73, 0, 0x11, x0, x0, x0" ::: "memory");
   tprintf("HS: after remap hlv.d=%lx\n", hlv_d(GVA_DATA));
   run_guest(guest_to_m);
+  {
+    u64 fs = rcsr(sstatus) & MSTATUS_FS;
+    wcsr(0x200, (rcsr(0x200) & ~MSTATUS_FS) | (1UL << 13));
+    ccsr(sstatus, MSTATUS_FS);
+    run_guest(guest_fp);
+    tprintf("HS: vsstatus.FS=%lx sstatus.FS=%lx\n", (rcsr(0x200) >> 13) & 3, (rcsr(sstatus) >> 13) & 3);
+    scsr(sstatus, fs);
+  }
   tprintf("HS: traps=%d guest traps=%d\n", hs_traps, vs_traps);
   return 0;
 }
