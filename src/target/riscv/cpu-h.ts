@@ -105,9 +105,8 @@ export function hypMmuIdx(env: CPURISCVState): [number, number] {
   let data: number;
   if (dataPriv === Priv.M) data = MmuIdx.M;
   else if (dataVirt) {
-    // From V=0 (MPRV with MPV) the guest's SUM is in vsstatus: QEMU 7.2 treats such a
-    // "background" access as SUM=1; the live mstatus.SUM otherwise.
-    const sum = virt ? (ms & Mstatus.SUM) !== 0 : true;
+    // From V=0 (MPRV with MPV) the guest's SUM is in vsstatus (QEMU 10.2; 7.2 took SUM=1).
+    const sum = ((virt ? ms : Number(env.get64('vsstatus') & 0xffffffffn)) & Mstatus.SUM) !== 0;
     data = dataPriv === Priv.S ? (sum ? MmuIdx.VS_SUM : MmuIdx.VS) : MmuIdx.VU;
   } else if (dataPriv === Priv.S) data = ms & Mstatus.SUM ? MmuIdx.S_SUM : MmuIdx.S;
   else data = MmuIdx.U;
@@ -135,7 +134,9 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
   const virt = env.get32('virt');
   let cause = causeIn;
   if (!async && cause === 9 && virt) cause = HypExcp.VS_ECALL;
-  let writeGva = !async && cause < 32 && ((ADDR_CAUSES >>> cause) & 1) !== 0 && hypFault.twoStage;
+  // tval holds a guest virtual address: any address exception from V=1, or a two-stage
+  // access from V=0 (HLV/HSV, MPRV with MPV).
+  let writeGva = !async && cause < 32 && ((ADDR_CAUSES >>> cause) & 1) !== 0 && (hypFault.twoStage || virt !== 0);
   const gpa = hypFault.gpa;
   hypFault.gpa = 0n;
   hypFault.twoStage = false;

@@ -7,9 +7,16 @@ import { Mstatus, Priv, RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
 import { hypTranslate } from './mmu-h.js';
-import { HypExcp, Hstatus } from './cpu-h.js';
+import { HypExcp, Hstatus, hypFault } from './cpu-h.js';
 
 const NEXT = 0, RELOAD = 1;
+
+/** An access fault on a device page after translation: tval is a guest virtual address. */
+function accessFault(env: CPURISCVState, cause: number, va: bigint): number {
+  hypFault.twoStage = true;
+  riscvRaiseException(env, cause, va);
+  return RELOAD;
+}
 
 function raise(env: CPURISCVState, cause: number, insn: number): number {
   riscvRaiseException(env, cause, BigInt(insn >>> 0));
@@ -51,7 +58,8 @@ export function riscvHelperHyp(env: CPURISCVState, insn: number): number {
   const hlvx = !store && rs2 === 3;
   const spvp = (env.get32('hstatus') & Hstatus.SPVP) !== 0;
   const vsSum = (Number(env.get64('vsstatus') & 0xffffffffn) & Mstatus.SUM) !== 0;
-  const idx = spvp ? (vsSum ? MmuIdx.VS_SUM : MmuIdx.VS) : MmuIdx.VU;
+  // HLVX ignores SUM (QEMU 10.2's check_access_hlsv).
+  const idx = spvp ? (vsSum && !hlvx ? MmuIdx.VS_SUM : MmuIdx.VS) : MmuIdx.VU;
   const kind = store ? TlbKind.STORE : TlbKind.LOAD;
   const va = BigInt.asUintN(64, env.getGpr(rs1));
   const lo = Number(va & 0xfffn);
@@ -72,13 +80,13 @@ export function riscvHelperHyp(env: CPURISCVState, insn: number): number {
     if (p0.host >= 0 && first === size) {
       for (let i = 0; i < size; i++) as.bytes[p0.host + i] = Number((v >> BigInt(8 * i)) & 0xffn);
     } else if (p0.mmio >= 0 && first === size && aligned) {
-      if (!as.store(p0.mmio, size, BigInt.asUintN(8 * size, v))) { riscvRaiseException(env, RiscvExcp.STORE_AMO_ACCESS_FAULT, va); return RELOAD; }
+      if (!as.store(p0.mmio, size, BigInt.asUintN(8 * size, v))) return accessFault(env, RiscvExcp.STORE_AMO_ACCESS_FAULT, va);
     } else {
       for (let i = 0; i < size; i++) {
         const [p, off] = at(i);
         const b = (v >> BigInt(8 * i)) & 0xffn;
         if (p.host >= 0) as.bytes[p.host + off] = Number(b);
-        else if (!as.store(p.mmio + off, 1, b)) { riscvRaiseException(env, RiscvExcp.STORE_AMO_ACCESS_FAULT, va); return RELOAD; }
+        else if (!as.store(p.mmio + off, 1, b)) return accessFault(env, RiscvExcp.STORE_AMO_ACCESS_FAULT, va);
       }
     }
     return NEXT;
@@ -86,7 +94,7 @@ export function riscvHelperHyp(env: CPURISCVState, insn: number): number {
   let v = 0n;
   if (p0.mmio >= 0 && first === size && aligned) {
     const r = as.load(p0.mmio, size);
-    if (r === undefined) { riscvRaiseException(env, RiscvExcp.LOAD_ACCESS_FAULT, va); return RELOAD; }
+    if (r === undefined) return accessFault(env, RiscvExcp.LOAD_ACCESS_FAULT, va);
     v = r;
   } else {
     for (let i = size - 1; i >= 0; i--) {
@@ -95,7 +103,7 @@ export function riscvHelperHyp(env: CPURISCVState, insn: number): number {
       if (p.host >= 0) b = BigInt(as.bytes[p.host + off]);
       else {
         const r = as.load(p.mmio + off, 1);
-        if (r === undefined) { riscvRaiseException(env, RiscvExcp.LOAD_ACCESS_FAULT, va); return RELOAD; }
+        if (r === undefined) return accessFault(env, RiscvExcp.LOAD_ACCESS_FAULT, va);
         b = r;
       }
       v = (v << 8n) | b;
