@@ -90,7 +90,7 @@ export function riscvCpuSetVirt(env: CPURISCVState, v: number): void {
 
 /** The mmu indexes with H (see cpu_helper.ts riscvUpdateMmuIdx): V=1, or M-mode data accesses
  * under MPRV with MPV=1, use the two-stage indexes. */
-export function hypMmuIdx(env: CPURISCVState): [number, number] {
+export function hypUpdateMmuIdx(env: CPURISCVState): void {
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const virt = env.get32('virt') !== 0;
@@ -110,7 +110,8 @@ export function hypMmuIdx(env: CPURISCVState): [number, number] {
     data = dataPriv === Priv.S ? (sum ? MmuIdx.VS_SUM : MmuIdx.VS) : MmuIdx.VU;
   } else if (dataPriv === Priv.S) data = ms & Mstatus.SUM ? MmuIdx.S_SUM : MmuIdx.S;
   else data = MmuIdx.U;
-  return [data, fetch];
+  env.set32('mmu_idx_data', data);
+  env.set32('mmu_idx_fetch', fetch);
 }
 
 /** What the last failed translation left for the trap entry: the guest physical address of

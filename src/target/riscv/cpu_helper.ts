@@ -4,7 +4,7 @@ import { type CPURISCVState, MmuIdx } from './cpu-state.js';
 import { MISA_RV64GC_SU, MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
-import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypMmuIdx, hypReset, MISA_H } from './cpu-h.js';
+import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 
@@ -40,12 +40,7 @@ export function riscvUpdateMmuIdx(env: CPURISCVState): void {
     env.set32('mmu_idx_fetch', MmuIdx.U);
     return;
   }
-  if (hypEnabled(env)) {
-    const [d, f] = hypMmuIdx(env);
-    env.set32('mmu_idx_data', d);
-    env.set32('mmu_idx_fetch', f);
-    return;
-  }
+  if (hypEnabled(env)) { hypUpdateMmuIdx(env); return; }
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const fetch = priv === Priv.M ? MmuIdx.M : priv === Priv.S ? MmuIdx.S : MmuIdx.U;

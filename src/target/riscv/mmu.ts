@@ -13,9 +13,7 @@ import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUN
 import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
-import { hypEnabled } from './cpu-h.js';
-
-/** TLB words of the V=0 mmu indexes (U, S, S_SUM, M): without H only these are ever filled. */
+/** TLB words of the V=0 mmu indexes (U, S, S_SUM, M); the others are flushed only after use. */
 const BASE_TLB_WORDS = (MmuIdx.M + 1) * TLB_KIND_COUNT * TLB_ENTRIES * 2;
 
 /** Result of riscvTlbFill. The returned objects are reused by the next call: read, don't keep. */
@@ -36,6 +34,8 @@ interface MmuCache {
    * superpage entered (QEMU's large_page_addr/mask): a page flush inside that region flushes
    * everything, because the superpage's other 4 KiB pieces sit in other slots. */
   superpages: boolean;
+  /** An entry of a two-stage (V=1) mmu index may be valid: the next full flush clears them. */
+  virtUsed: boolean;
   lpAddr: bigint;
   lpMask: bigint;
 }
@@ -49,6 +49,7 @@ function cacheOf(env: CPURISCVState): MmuCache {
       tlb: new BigInt64Array(buf, env.base + TLB_OFFSET, (MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES) / 8),
       mem32: new Int32Array(buf),
       superpages: false,
+      virtUsed: true,
       lpAddr: 0n,
       lpMask: 0n,
     };
@@ -60,8 +61,9 @@ function cacheOf(env: CPURISCVState): MmuCache {
 /** Invalidate every TLB entry of every mmu index and kind. */
 export function riscvTlbFlush(env: CPURISCVState): void {
   const c = cacheOf(env);
-  if (hypEnabled(env) || env.userMode) c.tlb.fill(-1n);
+  if (c.virtUsed) c.tlb.fill(-1n);
   else c.tlb.fill(-1n, 0, BASE_TLB_WORDS);
+  c.virtUsed = false;
   c.superpages = false;
 }
 
@@ -97,6 +99,7 @@ function addLargePage(c: MmuCache, va: bigint, shift: number): void {
 export function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
   const c = cacheOf(env);
   const tlb = c.tlb;
+  if (mmuIdx > MmuIdx.M) c.virtUsed = true;
   const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
   const i = base + tlbSlot(Number(vpage & 0xffffffffn)) * 2;
   const tag = BigInt.asIntN(64, vpage);
