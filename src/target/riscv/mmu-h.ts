@@ -214,4 +214,42 @@ function fail(env: CPURISCVState, va: bigint, kind: TlbKind): null {
   return null;
 }
 
+
+/** A side-effect-free walk for the debugger (no A/D, no PMP, no permission checks): the
+ * physical address of va, or -1. `g`: G stage (wider root index, zero-extended address). */
+function debugWalk(env: CPURISCVState, va: bigint, mode: number, rootPpn: bigint, g: boolean,
+  gstage: ((gpa: bigint) => bigint) | null): bigint {
+  if (mode === 0) return va;
+  if (mode < 8 || mode > 10) return -1n;
+  const levels = mode - 5;
+  const vaBits = 12 + 9 * levels + (g ? 2 : 0);
+  if (g && va >> BigInt(vaBits)) return -1n;
+  let base = rootPpn << 12n;
+  for (let level = levels - 1; level >= 0; level--) {
+    const shift = 12 + 9 * level;
+    const idxBits = level === levels - 1 && g ? 11 : 9;
+    let pteAddr = base + ((va >> BigInt(shift)) & BigInt((1 << idxBits) - 1)) * 8n;
+    if (gstage) pteAddr = gstage(pteAddr);
+    if (pteAddr < 0n || pteAddr > MAX_PA) return -1n;
+    const pte = readPte(env, Number(pteAddr));
+    if (pte === undefined || !(pte & 1n)) return -1n;
+    const ppn = (pte >> 10n) & 0xfffffffffffn;
+    if (!(pte & 0xen)) { base = ppn << 12n; continue; }
+    const mask = (1n << BigInt(shift)) - 1n;
+    return ((ppn << 12n) & ~mask) | (va & mask);
+  }
+  return -1n;
+}
+
+/** The debugger's translation while V=1 (mmu-debug.ts): both stages, -1 if unmapped. */
+export function hypPhysDebug(env: CPURISCVState, va: bigint): number {
+  const hgatp = env.get64('hgatp');
+  const g = (gpa: bigint) => debugWalk(env, gpa, Number(hgatp >> 60n), hgatp & 0xfffffffffffn, true, null);
+  const vsatp = env.get64('satp'); // V=1: the live satp is the guest's
+  const gpa = debugWalk(env, va, Number(vsatp >> 60n), vsatp & 0xfffffffffffn, false, g);
+  const pa = gpa < 0n ? -1n : g(gpa);
+  return pa < 0n || pa > MAX_PA ? -1 : Number(pa);
+}
+
 riscvHypTlb.fill = (env, va, kind, size, mmuIdx) => hypTranslate(env, va, kind, size, mmuIdx);
+riscvHypTlb.physDebug = hypPhysDebug;

@@ -119,7 +119,11 @@ export const hostResult = { hostOffset: 0 };
 export const mmioResult = { mmioPa: 0 };
 
 /** H: the fill of a two-stage mmu index (mmu-h.ts installs it). */
-export const riscvHypTlb: { fill?: (env: CPURISCVState, va: bigint, kind: TlbKind, size: number, mmuIdx: number) => TlbFillResult | null } = {};
+export const riscvHypTlb: {
+  fill?: (env: CPURISCVState, va: bigint, kind: TlbKind, size: number, mmuIdx: number) => TlbFillResult | null;
+  /** The debugger's translation while V=1 (mmu-debug.ts). */
+  physDebug?: (env: CPURISCVState, va: bigint) => number;
+} = {};
 
 /** Privilege an mmu index translates for. */
 function idxPriv(mmuIdx: number): number {
