@@ -36,9 +36,11 @@ export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
 export const TLB_KIND_COUNT = 3;
 /** MMU indexes: which translation regime an access uses (QEMU's mmu_idx).
  * U: user; S: supervisor; S_SUM: supervisor with sstatus.SUM=1 (may touch U pages);
- * M: machine (bare, PMP only). MXR changes flush all. */
-export const enum MmuIdx { U = 0, S = 1, S_SUM = 2, M = 3 }
-export const MMU_IDX_COUNT = 4;
+ * M: machine (bare, PMP only). MXR changes flush all. With the H extension, VU/VS/VS_SUM are
+ * the same with V=1 (two-stage translation, guest virtual -> host physical), so V=0 and V=1
+ * never share a TLB entry. */
+export const enum MmuIdx { U = 0, S = 1, S_SUM = 2, M = 3, VU = 4, VS = 5, VS_SUM = 6 }
+export const MMU_IDX_COUNT = 7;
 /** A tag that never matches: page-aligned tags have their low 12 bits clear. */
 export const TLB_INVALID_TAG = -1n;
 
@@ -108,6 +110,33 @@ const FIELDS: FieldSpec[] = [
   /** mip.SEIP as software wrote it (0 or 1); the PLIC's line is the SEIP bit of `mip`, and
    * reads of mip see the OR of the two (QEMU's software_seip / external_seip). */
   { name: 'software_seip', type: 'i32' },
+  // H extension (cpu-h.ts, csr-h.ts, mmu-h.ts). While V=1 the S-level CSRs above hold the
+  // guest's (VS) values and the vs* fields below hold HS's: riscvCpuSwapHypervisorRegs swaps
+  // them at every change of V (QEMU's riscv_cpu_swap_hypervisor_regs).
+  /** The virtualization mode V (0 or 1). */
+  { name: 'virt', type: 'i32' },
+  /** While V=1 with HS's FS Off: 1 + the guest's FS (the live mstatus.FS reads Off, so F/D
+   * instructions and CSRs are illegal as the spec wants); 0 otherwise. */
+  { name: 'vs_fs_hidden', type: 'i32' },
+  { name: 'hstatus', type: 'i64' },
+  { name: 'hcounteren', type: 'i64' },
+  { name: 'hedeleg', type: 'i64' },
+  { name: 'hideleg', type: 'i64' },
+  { name: 'hgeie', type: 'i64' },
+  { name: 'htval', type: 'i64' },
+  { name: 'htinst', type: 'i64' },
+  { name: 'hgatp', type: 'i64' },
+  { name: 'htimedelta', type: 'i64' },
+  { name: 'henvcfg', type: 'i64' },
+  { name: 'vsstatus', type: 'i64' },
+  { name: 'vstvec', type: 'i64' },
+  { name: 'vsscratch', type: 'i64' },
+  { name: 'vsepc', type: 'i64' },
+  { name: 'vscause', type: 'i64' },
+  { name: 'vstval', type: 'i64' },
+  { name: 'vsatp', type: 'i64' },
+  { name: 'mtval2', type: 'i64' },
+  { name: 'mtinst', type: 'i64' },
   // Block compiler (tb-cache.ts, interpreter.ts's dispatcher).
   /** Executions of a block start before it is queued for compilation; 0 = compiler off. */
   { name: 'tb_threshold', type: 'i32' },

@@ -17,6 +17,7 @@ import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { riscvCsrrw } from './csr.js';
 import { type RISCVTimerService, riscvSetTimerService } from './priv-ext.js';
 import './cpu-models.js';
+import { riscvHelperHyp } from './hyp_helper.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
   HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
@@ -124,6 +125,12 @@ class TcgRuntime {
           const c = cpu(), env = c.env;
           const pc = env.pc, exc0 = env.exceptions;
           const s = riscvHelperSfenceVma(env, rs1, rs2);
+          return s === St.RELOAD ? c.completed(pc, 4, exc0) : c.status(s);
+        },
+        hyp: (insn: number) => {
+          const c = cpu(), env = c.env;
+          const pc = env.pc, exc0 = env.exceptions;
+          const s = riscvHelperHyp(env, insn);
           return s === St.RELOAD ? c.completed(pc, 4, exc0) : c.status(s);
         },
         fp: (op: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number) =>

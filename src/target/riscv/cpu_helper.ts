@@ -6,6 +6,8 @@ import { riscvCpuCfg } from './cpu-cfg.js';
 import { misaValue } from './cpu-isa.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
+import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
+import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 
 const EXCP_NAMES = [
@@ -40,6 +42,7 @@ export function riscvUpdateMmuIdx(env: CPURISCVState): void {
     env.set32('mmu_idx_fetch', MmuIdx.U);
     return;
   }
+  if (hypEnabled(env)) { hypUpdateMmuIdx(env); return; }
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const fetch = priv === Priv.M ? MmuIdx.M : priv === Priv.S ? MmuIdx.S : MmuIdx.U;
@@ -75,6 +78,7 @@ export function riscvCpuDoInterrupt(env: CPURISCVState, async: boolean, cause: n
     qemuLog(`riscv_cpu_do_interrupt: hart:${env.hartid}, async:${async ? 1 : 0}, cause:${hex16(BigInt(cause))}, ` +
       `epc:0x${hex16(pc)}, tval:0x${hex16(tval)}, desc=${trapName(cause, async)}\n`);
   }
+  if (hypEnabled(env)) { hypDoInterrupt(env, async, cause, tval, riscvCpuSetMode, trapVector); return; }
   const priv = env.priv;
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   const xcause = BigInt(cause) | (async ? 1n << 63n : 0n);
@@ -125,6 +129,7 @@ function highestPriority(pending: number): number {
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const pending = riscvReadMip(env) & env.get32('mie');
   if (pending === 0) return -1;
+  if (hypEnabled(env)) return hypLocalIrqPending(env, pending);
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const mideleg = env.get32('mideleg');
@@ -168,6 +173,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
     'software_seip']) env.set32(f, 0);
   pmpReset(env);
   for (const h of riscvResetHooks) h(env);
+  hypReset(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;
   riscvUpdateMmuIdx(env);

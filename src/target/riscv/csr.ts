@@ -11,6 +11,7 @@ import { riscvRaiseException, riscvReadMip, riscvUpdateMmuIdx } from './cpu_help
 import { riscvTlbFlush } from './mmu.js';
 import { riscvCpuCfg } from './cpu-cfg.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
+import { HypExcp, hypEnabled } from './cpu-h.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
@@ -20,6 +21,10 @@ export const CSR_RELOAD = 1;
 export interface CsrDef {
   /** `writes`: the instruction writes the CSR (csrrw, or csrrs/csrrc with a source). */
   pred?: (env: CPURISCVState, csrno: number, writes: boolean) => boolean;
+  /** The CSR exists only when this holds (an extension's CSRs: csr-h.ts). */
+  exists?: (env: CPURISCVState) => boolean;
+  /** With H: 0, or the exception a V=1 access raises (virtual instruction: csr-h.ts). */
+  hpred?: (env: CPURISCVState, csrno: number) => number;
   read: (env: CPURISCVState, csrno: number) => bigint;
   /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
    * (all for csrrw, rs1's bits for csrrs/csrrc); `value` is the whole new value. */
@@ -92,7 +97,7 @@ export function riscvReadMstatus(env: CPURISCVState): bigint {
 
 /** WARL write of mstatus: MPP keeps its old value for the reserved 2, SXL/UXL stay 64-bit, SD
  * and XS are computed. A change of MXR flushes the TLB; MPRV/MPP/SUM move the mmu indexes. */
-function writeMstatus(env: CPURISCVState, value: bigint, mask: bigint): number {
+export function writeMstatus(env: CPURISCVState, value: bigint, mask: bigint): number {
   const old = env.get64('mstatus');
   mask |= csrExt.vsMask;
   let v = (old & ~mask) | (value & mask);
@@ -106,7 +111,7 @@ function writeMstatus(env: CPURISCVState, value: bigint, mask: bigint): number {
 
 /** Write the software-writable bits `mask` of mip. SEIP goes to software_seip, apart from the
  * PLIC's line in mip (so a csrrs that does not name SEIP cannot latch the line's level). */
-function writeMip(env: CPURISCVState, mask: number, value: bigint, wmask: bigint): number {
+export function writeMip(env: CPURISCVState, mask: number, value: bigint, wmask: bigint): number {
   const v = Number(value & 0xffffn);
   if (mask & SEIP & Number(wmask & 0xffffn)) env.set32('software_seip', v & SEIP ? 1 : 0);
   const bits = mask & ~SEIP;
@@ -262,10 +267,15 @@ def(0x7a4, { read: () => 0x44n }); // tinfo
  */
 export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: bigint, op: CsrOp, writes: boolean, insn = 0): number {
   const d = csrTable[csrno & 0xfff];
-  if (!d || (writes && (csrno >> 10) === 3) || env.priv < ((csrno >> 8) & 3) || (d.pred && !d.pred(env, csrno, writes))) {
+  if (hypEnabled(env)) {
+    const excp = hypCsrCheck(env, d, csrno & 0xfff, writes);
+    if (excp) { riscvRaiseException(env, excp, BigInt(insn >>> 0)); return 1; }
+  } else if (!d || (d.exists && !d.exists(env)) || (writes && (csrno >> 10) === 3) || env.priv < ((csrno >> 8) & 3) ||
+    (d.pred && !d.pred(env, csrno, writes))) {
     riscvRaiseException(env, RiscvExcp.ILLEGAL_INST, BigInt(insn >>> 0));
     return 1;
   }
+  if (!d) return 1; // (hypCsrCheck refused it)
   const old = d.read(env, csrno);
   let status = 0;
   if (writes && d.write) {
@@ -277,17 +287,36 @@ export function riscvCsrrw(env: CPURISCVState, csrno: number, rd: number, src: b
   return status & CSR_RELOAD ? 1 : 0;
 }
 
+/** riscv_csrrw_check with H: HS may use the hypervisor-level CSRs (an effective privilege one
+ * above S); a V=1 access to a CSR of HS or VS level is a virtual-instruction exception, as are
+ * the hpred cases (hcounteren, VTVM). */
+function hypCsrCheck(env: CPURISCVState, d: CsrDef | undefined, csrno: number, writes: boolean): number {
+  if (!d || (d.exists && !d.exists(env))) return RiscvExcp.ILLEGAL_INST;
+  if (writes && (csrno >> 10) === 3) return RiscvExcp.ILLEGAL_INST;
+  if (d.pred && !d.pred(env, csrno, writes)) return RiscvExcp.ILLEGAL_INST;
+  const virt = env.get32('virt') !== 0;
+  if (d.hpred) {
+    const e = d.hpred(env, csrno);
+    if (e) return e;
+  }
+  const priv = env.priv;
+  const eff = priv === Priv.S && !virt ? priv + 1 : priv;
+  const csrPriv = (csrno >> 8) & 3;
+  if (eff < csrPriv) return csrPriv <= 2 && virt ? HypExcp.VIRT_INSTRUCTION : RiscvExcp.ILLEGAL_INST;
+  return 0;
+}
+
 /** Debugger access (gdbstub, monitor): no privilege checks, no side effects; undefined for a
  * CSR this hart does not have. */
 export function riscvCsrReadDebug(env: CPURISCVState, csrno: number): bigint | undefined {
   const d = csrTable[csrno & 0xfff];
-  return d ? d.read(env, csrno) : undefined;
+  return d && (!d.exists || d.exists(env)) ? d.read(env, csrno) : undefined;
 }
 
 /** Debugger write through the CSR's WARL rules; false for a CSR this hart does not have. */
 export function riscvCsrWriteDebug(env: CPURISCVState, csrno: number, value: bigint): boolean {
   const d = csrTable[csrno & 0xfff];
-  if (!d) return false;
+  if (!d || (d.exists && !d.exists(env))) return false;
   d.write?.(env, csrno, BigInt.asUintN(64, value), 0xffffffffffffffffn);
   return true;
 }

@@ -11,6 +11,7 @@ import { trans as svinval } from './trans_svinval.js';
 import { addFpRows } from './insn32-fp.js';
 import { addVectorRows } from './trans_rvv.js';
 import { addExtRows32 } from './insn32-ext.js';
+import { addHypRows } from './trans_rvh.js';
 
 export const insn32 = new RowTable<TransFn>(4);
 const t = insn32;
@@ -71,3 +72,4 @@ for (const [n, f5] of amo) {
 addFpRows(insn32);
 addVectorRows(insn32);
 addExtRows32(insn32);
+addHypRows(insn32);

@@ -37,6 +37,7 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['mret', [], [I32]], ['sret', [], [I32]], ['wfi', [], [I32]], ['fencei', [], [I32]],
   ['ecall', [], [I32]], ['ebreak', [], [I32]],
   ['sfence', [I32, I32], [I32]],
+  ['hyp', [I32], [I32]],
   ['fp', [I32, I32, I32, I32, I32, I32], [I32]],
   ['fetchSlow', [], [I32]],
   // V: (insn) -> status (vector_helper.ts)
@@ -69,7 +70,7 @@ export function buildInterpreter(logExec = false): Uint8Array {
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
-    sfence: imp.sfence, fp: imp.fp, vec: imp.vec, ...rvm,
+    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
   emitRun(fb, h, imp.fetchSlow, imp.restart, tbType, logExec ? imp.logExec : -1);
   return mb.bytes();

@@ -3,10 +3,12 @@
 // no faults raised, no A/D bits set and no TLB filled.
 import type { CPURISCVState } from './cpu-state.js';
 import { Priv, Pte, SatpMode } from './cpu_bits.js';
+import { riscvHypTlb } from './mmu.js';
 
 /** The physical address of vaddr as the hart's data accesses see it now, or -1 if unmapped. */
 export function riscvPhysDebug(env: CPURISCVState, vaddr: bigint): number {
   const va = BigInt.asUintN(64, vaddr);
+  if (env.get32('virt') && env.priv !== Priv.M && riscvHypTlb.physDebug) return riscvHypTlb.physDebug(env, va);
   const satp = env.get64('satp');
   const mode = Number(satp >> 60n);
   if (env.priv === Priv.M || mode === SatpMode.BARE) return va < 1n << 53n ? Number(va) : -1;

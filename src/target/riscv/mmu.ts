@@ -14,6 +14,8 @@ import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, WalkExt, riscvWalkExt } from './walk-ext.js';
+/** TLB words of the V=0 mmu indexes (U, S, S_SUM, M); the others are flushed only after use. */
+const BASE_TLB_WORDS = (MmuIdx.M + 1) * TLB_KIND_COUNT * TLB_ENTRIES * 2;
 
 /** Result of riscvTlbFill. The returned objects are reused by the next call: read, don't keep. */
 export type TlbFillResult = { hostOffset: number } | { mmioPa: number };
@@ -33,6 +35,8 @@ interface MmuCache {
    * superpage entered (QEMU's large_page_addr/mask): a page flush inside that region flushes
    * everything, because the superpage's other 4 KiB pieces sit in other slots. */
   superpages: boolean;
+  /** An entry of a two-stage (V=1) mmu index may be valid: the next full flush clears them. */
+  virtUsed: boolean;
   lpAddr: bigint;
   lpMask: bigint;
 }
@@ -46,6 +50,7 @@ function cacheOf(env: CPURISCVState): MmuCache {
       tlb: new BigInt64Array(buf, env.base + TLB_OFFSET, (MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES) / 8),
       mem32: new Int32Array(buf),
       superpages: false,
+      virtUsed: true,
       lpAddr: 0n,
       lpMask: 0n,
     };
@@ -57,7 +62,9 @@ function cacheOf(env: CPURISCVState): MmuCache {
 /** Invalidate every TLB entry of every mmu index and kind. */
 export function riscvTlbFlush(env: CPURISCVState): void {
   const c = cacheOf(env);
-  c.tlb.fill(-1n);
+  if (c.virtUsed) c.tlb.fill(-1n);
+  else c.tlb.fill(-1n, 0, BASE_TLB_WORDS);
+  c.virtUsed = false;
   c.superpages = false;
 }
 
@@ -90,9 +97,10 @@ function addLargePage(c: MmuCache, va: bigint, shift: number): void {
 
 /** Enter a TLB entry; `superShift` is log2 of the leaf's size when it is a superpage, else 0.
  * A LOAD/STORE entry it evicts moves to the evicted page's victim slot. */
-function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
+export function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint, hostPage: number, superShift: number): number {
   const c = cacheOf(env);
   const tlb = c.tlb;
+  if (mmuIdx > MmuIdx.M) c.virtUsed = true;
   const base = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES * 2;
   const i = base + tlbSlot(Number(vpage & 0xffffffffn)) * 2;
   const tag = BigInt.asIntN(64, vpage);
@@ -108,8 +116,15 @@ function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage: bigint
   return moved;
 }
 
-const hostResult = { hostOffset: 0 };
-const mmioResult = { mmioPa: 0 };
+export const hostResult = { hostOffset: 0 };
+export const mmioResult = { mmioPa: 0 };
+
+/** H: the fill of a two-stage mmu index (mmu-h.ts installs it). */
+export const riscvHypTlb: {
+  fill?: (env: CPURISCVState, va: bigint, kind: TlbKind, size: number, mmuIdx: number) => TlbFillResult | null;
+  /** The debugger's translation while V=1 (mmu-debug.ts). */
+  physDebug?: (env: CPURISCVState, va: bigint) => number;
+} = {};
 
 /** Privilege an mmu index translates for. */
 function idxPriv(mmuIdx: number): number {
@@ -124,6 +139,7 @@ function idxPriv(mmuIdx: number): number {
 export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, size: number, mmuIdx: number): TlbFillResult | null {
   const va = BigInt.asUintN(64, vaddr);
   if (env.userMode) return userTlbFill(env, va, kind, size, mmuIdx);
+  if (mmuIdx >= MmuIdx.VU) return riscvHypTlb.fill!(env, va, kind, size, mmuIdx);
   const lo = Number(va & 0xffffffffn);
   const hi = Number(va >> 32n);
   const priv = idxPriv(mmuIdx);

@@ -21,6 +21,7 @@ import { Mstatus, Priv, RiscvExcp } from './cpu_bits.js';
 import { riscvCpuHasWork, riscvCpuSetMode, riscvRaiseException } from './cpu_helper.js';
 import { riscvTlbFlush, riscvTlbFlushPage } from './mmu.js';
 import { pmpGetNumRules } from './pmp.js';
+import { HypExcp, Hstatus, hypEnabled, hypMret, hypSret } from './cpu-h.js';
 
 export const enum HelperStatus { NEXT = 0, RELOAD = 1, WFI = 2, ECALL = 3 }
 
@@ -37,6 +38,17 @@ function retire(env: CPURISCVState): void {
 function illegal(env: CPURISCVState, insn: number): number {
   riscvRaiseException(env, RiscvExcp.ILLEGAL_INST, BigInt(insn >>> 0));
   return HelperStatus.RELOAD;
+}
+
+/** H: the virtual-instruction exception (22), tval = the instruction as for illegal ones. */
+function virtualInsn(env: CPURISCVState, insn: number): number {
+  riscvRaiseException(env, HypExcp.VIRT_INSTRUCTION, BigInt(insn >>> 0));
+  return HelperStatus.RELOAD;
+}
+
+/** V=1 and the hstatus bit set (VTSR, VTW, VTVM). */
+function virtTrap(env: CPURISCVState, bit: number): boolean {
+  return env.get32('virt') !== 0 && (env.get32('hstatus') & bit) !== 0;
 }
 
 /** mret: MIE = MPIE, MPIE = 1, MPP = U, MPRV cleared when returning below M, pc = mepc. QEMU
@@ -56,6 +68,7 @@ export function riscvHelperMret(env: CPURISCVState): number {
   env.set32('mstatus', ms);
   retire(env);
   env.pc = env.get64('mepc');
+  if (hypEnabled(env)) hypMret(env, prev);
   riscvCpuSetMode(env, prev);
   return HelperStatus.RELOAD;
 }
@@ -65,6 +78,7 @@ export function riscvHelperSret(env: CPURISCVState): number {
   const priv = env.priv;
   let ms = env.get32('mstatus');
   if (priv < Priv.S || (priv === Priv.S && (ms & Mstatus.TSR))) return illegal(env, INSN_SRET);
+  if (virtTrap(env, Hstatus.VTSR)) return virtualInsn(env, INSN_SRET);
   const prev = ms & Mstatus.SPP ? Priv.S : Priv.U;
   ms = ms & Mstatus.SPIE ? ms | Mstatus.SIE : ms & ~Mstatus.SIE;
   ms |= Mstatus.SPIE;
@@ -72,6 +86,7 @@ export function riscvHelperSret(env: CPURISCVState): number {
   env.set32('mstatus', ms);
   retire(env);
   env.pc = env.get64('sepc');
+  if (hypEnabled(env)) hypSret(env);
   riscvCpuSetMode(env, prev);
   return HelperStatus.RELOAD;
 }
@@ -80,7 +95,9 @@ export function riscvHelperSret(env: CPURISCVState): number {
  * pending in mip & mie. */
 export function riscvHelperWfi(env: CPURISCVState): number {
   const priv = env.priv;
-  if (priv === Priv.U || (priv === Priv.S && (env.get32('mstatus') & Mstatus.TW))) return illegal(env, INSN_WFI);
+  const virt = env.get32('virt') !== 0;
+  if ((priv === Priv.U && !virt) || (priv === Priv.S && (env.get32('mstatus') & Mstatus.TW))) return illegal(env, INSN_WFI);
+  if (virt && (priv === Priv.U || (env.get32('hstatus') & Hstatus.VTW))) return virtualInsn(env, INSN_WFI);
   if (riscvCpuHasWork(env)) return HelperStatus.NEXT;
   env.pc = env.pc + 4n;
   retire(env);
@@ -94,7 +111,9 @@ export function riscvHelperSfenceVma(env: CPURISCVState, rs1: number, rs2: numbe
   if (priv === Priv.U || (priv === Priv.S && (env.get32('mstatus') & Mstatus.TVM))) {
     return illegal(env, INSN_SFENCE_VMA | ((rs2 & 31) << 20) | ((rs1 & 31) << 15));
   }
-  if (rs1 !== 0) riscvTlbFlushPage(env, env.getGpr(rs1));
+  if (virtTrap(env, Hstatus.VTVM)) return virtualInsn(env, INSN_SFENCE_VMA | ((rs2 & 31) << 20) | ((rs1 & 31) << 15));
+  // V=1: its entries do not record superpages (mmu-h.ts), so a page flush flushes all.
+  if (rs1 !== 0 && !env.get32('virt')) riscvTlbFlushPage(env, env.getGpr(rs1));
   else riscvTlbFlush(env);
   return HelperStatus.RELOAD;
 }

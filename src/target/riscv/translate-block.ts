@@ -323,7 +323,7 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
-    sfence: imp.sfence, fp: imp.fp, vec: imp.vec, ...rvm,
+    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
   // No exports (JS wrappers per export are costly): the blocks land in the table at
   // instantiation, at tbs[base + i].

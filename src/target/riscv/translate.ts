@@ -28,6 +28,8 @@ export interface Helpers {
   mret: number; sret: number; wfi: number; fencei: number; ecall: number; ebreak: number;
   /** (rs1, rs2) -> status */
   sfence: number;
+  /** H instructions: (insn) -> status (hyp_helper.ts). */
+  hyp: number;
   /** (op, rd, rs1, rs2, rs3, rm) -> 1 ok / 0 illegal rm */
   fp: number;
   /** (insn) -> status: every V instruction (trans_rvv.ts, vector_helper.ts) */
