@@ -238,6 +238,7 @@ async function main(argv: string[]): Promise<number> {
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
+    irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     onShutdown: (code) => mon.guestShutdown(code),
     onReset: () => mon.guestReset(),

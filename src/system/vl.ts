@@ -6,7 +6,8 @@ import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
 import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
-import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
+import type { VirtIrqchipConfig } from '../hw/riscv/virt-aia.js';
+import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
 import '../hw/core/qdev-devices.js';
 import {
@@ -46,6 +47,8 @@ export interface DeviceSpec {
 export interface SystemConfig {
   machine: string;
   dumpdtb?: string;
+  /** -M virt,aia=,aia-guests=,aclint= */
+  irqchip?: VirtIrqchipConfig;
   ramSize: number;
   smp: number;
   /** 'default' | 'none' | a path. */
@@ -174,13 +177,19 @@ function parseMachine(text: string, cfg: SystemConfig): void {
   if (type !== 'virt') throw new QemuErrorNoLoc('unsupported machine type\nUse -machine help to list supported machines');
   if (o.has('help')) throw new PrintAndExit(VIRT_PROPS_HELP);
   cfg.machine = type;
-  const props: { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string } = {};
+  const props: MachineProps = {};
   parseMachineProps(o, props);
   if (props.dumpdtb !== undefined) cfg.dumpdtb = props.dumpdtb;
   if (props.kernel !== undefined) cfg.kernel = props.kernel;
   if (props.initrd !== undefined) cfg.initrd = props.initrd;
   if (props.append !== undefined) cfg.append = props.append;
   if (props.dtb !== undefined) cfg.dtb = props.dtb;
+  if (props.aia !== undefined || props.aiaGuests !== undefined || props.aclint !== undefined) {
+    const ic = (cfg.irqchip ??= { aia: 'none', aiaGuests: 0, aclint: false });
+    ic.aia = props.aia ?? ic.aia;
+    ic.aiaGuests = props.aiaGuests ?? ic.aiaGuests;
+    ic.aclint = props.aclint ?? ic.aclint;
+  }
 }
 
 function parseMemory(text: string): number {

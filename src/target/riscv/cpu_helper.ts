@@ -5,6 +5,8 @@ import { MISA_RV64GC_SU, MSTATUS_XL_FIXED, Mstatus, Priv } from './cpu_bits.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
+import { riscvCpuHas } from './cpu-cfg.js';
+import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaState } from './aia_helper.js';
 
 const EXCP_NAMES = [
   'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
@@ -128,10 +130,11 @@ export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const mideleg = env.get32('mideleg');
   const mEnabled = priv < Priv.M || (ms & Mstatus.MIE) !== 0;
   const mIrqs = mEnabled ? pending & ~mideleg : 0;
-  if (mIrqs) return highestPriority(mIrqs);
+  if (mIrqs) return riscvCpuHas('smaia') ? aiaPendingToIrq(mIrqs, 11, IPRIO_DEFAULT_M, aiaState(env).miprio) : highestPriority(mIrqs);
   const sEnabled = priv < Priv.S || (priv === Priv.S && (ms & Mstatus.SIE) !== 0);
   const sIrqs = sEnabled ? pending & mideleg : 0;
-  return sIrqs ? highestPriority(sIrqs) : -1;
+  if (!sIrqs) return -1;
+  return riscvCpuHas('ssaia') ? aiaPendingToIrq(sIrqs, 9, IPRIO_DEFAULT_S, aiaState(env).siprio) : highestPriority(sIrqs);
 }
 
 /** Take a pending enabled interrupt (EPC = env.pc); true when one was taken. */
@@ -161,6 +164,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   for (const f of ['mcounteren', 'scounteren', 'mcountinhibit', 'fflags', 'frm', 'load_res_valid', 'wfi', 'exit_request',
     'software_seip']) env.set32(f, 0);
   pmpReset(env);
+  aiaCpuReset(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;
   riscvUpdateMmuIdx(env);

@@ -10,6 +10,7 @@ import { MSTATUS_SD, MSTATUS_XL_FIXED, Mstatus, Priv, QEMU_MARCHID, RiscvExcp } 
 import { riscvRaiseException, riscvReadMip, riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
+import { registerAiaCsrs } from './csr-aia.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
@@ -235,6 +236,9 @@ def(0x7a1, counter(() => 0x2000000000000000n)); // tdata1: type 2 (mcontrol), di
 def(0x7a2, counter(() => 0n));
 def(0x7a3, counter(() => 0n));
 def(0x7a4, { read: () => 0x44n }); // tinfo
+
+// Smaia/Ssaia (their own predicates keep them illegal while the extensions are off).
+registerAiaCsrs(def);
 
 // --- the instruction --------------------------------------------------------------------------
 
