@@ -155,6 +155,15 @@ export class RISCVAPLICState implements MemoryRegionOps {
     this.setEnabledRaw(irq, enabled);
   }
 
+  /** The source's input after the mode's inversion (falling edge / low level count as 1 at 0). */
+  private rectified(irq: number): boolean {
+    const cfg = this.sourcecfg[irq];
+    const sm = cfg & SOURCECFG_SM_MASK;
+    if (cfg & SOURCECFG_D || sm === SM.INACTIVE) return false;
+    const input = (this.state[irq] & ISTATE_INPUT) !== 0;
+    return input !== (sm === SM.LEVEL_LOW || sm === SM.EDGE_FALL);
+  }
+
   private wordOp(word: number, value: number, op: (irq: number) => void): void {
     for (let i = 0; i < 32; i++) {
       const irq = word * 32 + i;
@@ -168,7 +177,7 @@ export class RISCVAPLICState implements MemoryRegionOps {
     for (let i = 0; i < 32; i++) {
       const irq = word * 32 + i;
       if (irq === 0 || irq >= this.numIrqs) continue;
-      if (this.state[irq] & bit) r |= 1 << i;
+      if (bit === ISTATE_INPUT ? this.rectified(irq) : this.state[irq] & bit) r |= 1 << i;
     }
     return r >>> 0;
   }
@@ -321,6 +330,8 @@ export class RISCVAPLICState implements MemoryRegionOps {
       if (v & SOURCECFG_D || v === 0) {
         this.setPendingRaw(irq, false);
         this.setEnabledRaw(irq, false);
+      } else if (this.rectified(irq)) {
+        this.setPendingRaw(irq, true); // an asserted input is pending in its new mode
       }
     } else if (this.o.mmode && this.o.msimode && offset >= MMSICFGADDR && offset <= SMSICFGADDRH) {
       if (this.mmsicfgaddrH & MSICFGADDRH_L) { /* locked */ }
