@@ -26,7 +26,10 @@ const states = new WeakMap<CPURISCVState, AiaCpuState>();
 
 export function aiaState(env: CPURISCVState): AiaCpuState {
   let s = states.get(env);
-  if (!s) states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64) }));
+  if (!s) {
+    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64) }));
+    defaultIprio(s);
+  }
   return s;
 }
 
@@ -37,21 +40,33 @@ export function riscvSetAiaIreg(env: CPURISCVState, files: { m?: AiaIregRmw; s?:
   s.s = files.s;
 }
 
-/** Reset: selects and priorities to zero (the IMSIC link stays). */
+/** Reset (riscv_cpu_reset_hold): selects to zero, the priority arrays to the default order (the
+ * external interrupt's own byte 0); the IMSIC link stays. */
 export function aiaCpuReset(env: CPURISCVState): void {
   const s = states.get(env);
   if (!s) return;
   s.miselect = s.siselect = 0;
-  s.miprio.fill(0);
-  s.siprio.fill(0);
+  defaultIprio(s);
+}
+
+function defaultIprio(s: AiaCpuState): void {
+  for (let i = 0; i < 64; i++) {
+    const p = riscvDefaultPriority(i);
+    s.miprio[i] = i === 11 ? 0 : p;
+    s.siprio[i] = i === 9 ? 0 : p;
+  }
 }
 
 export const IPRIO_MMAXIPRIO = 255;
-export const IPRIO_DEFAULT_M = 28;
-export const IPRIO_DEFAULT_S = 31;
-/** The AIA spec's default priority of the standard interrupts (QEMU's default_iprio; the rest
- * count as lowest). */
-const DEFAULT_IPRIO: Record<number, number> = { 11: 28, 3: 29, 7: 30, 9: 31, 1: 32, 5: 33, 12: 34, 10: 35, 2: 36, 6: 37 };
+export const IPRIO_DEFAULT_M = 16;
+export const IPRIO_DEFAULT_S = 19;
+/** The AIA spec's default priority order of the major interrupts, as numbers (QEMU's
+ * default_iprio): 47, 23, 46, 45, 22, 44, 43, 21, 42, 41, 20, 40, then 11, 3, 7, 9, 1, 5, 12, 10,
+ * 2, 6, then 39, 19, 38, 37, 18, 36, 35, 17, 34, 33, 16, 32; the custom ones (24-31, 48-63)
+ * and the rest count as lowest. */
+const DEFAULT_IPRIO: Record<number, number> = {};
+[47, 23, 46, 45, 22, 44, 43, 21, 42, 41, 20, 40, 11, 3, 7, 9, 1, 5, 12, 10, 2, 6, 39, 19, 38, 37, 18, 36, 35, 17, 34, 33, 16, 32]
+  .forEach((irq, i) => { DEFAULT_IPRIO[irq] = 4 + i; });
 
 export function riscvDefaultPriority(irq: number): number {
   return DEFAULT_IPRIO[irq] ?? IPRIO_MMAXIPRIO;

@@ -32,7 +32,11 @@ static volatile u64 nirq;
 static volatile u64 got[8];
 
 static void hook(struct trap_frame *f) {
-  u64 top = CSRRW(CSR_MTOPEI, 0); /* read and claim */
+  u64 code = f->cause & 0xff;
+  u64 top = 0;
+  if (code == 3) mmio_write32(CLINT_MSIP, 0);
+  else if (code == 7) mmio_write64(CLINT_MTIMECMP, ~0UL);
+  else top = CSRRW(CSR_MTOPEI, 0); /* read and claim */
   if (nirq < 8) got[nirq] = ((f->cause & 0xff) << 32) | top;
   nirq++;
   if ((top >> 16) == UART_IRQ) uart_irq(0);
@@ -48,6 +52,9 @@ static void take(u64 n) {
 }
 
 static void csrs(void) {
+  /* the reset priorities: the default order, the external interrupt's byte 0 */
+  for (u64 i = 0x30; i < 0x40; i += 2) tprintf("miprio %lx = %lx\n", i, mireg_r(i));
+  for (u64 i = 0x30; i < 0x40; i += 2) { CSRW(CSR_SISELECT, i); tprintf("siprio %lx = %lx\n", i, CSRR(CSR_SIREG)); }
   CSRW(CSR_MISELECT, ~0UL);
   show("miselect.mask", CSRR(CSR_MISELECT));
   show("eidelivery", mireg_r(EIDELIVERY));
@@ -202,6 +209,40 @@ static void s_domain(void) {
   csr_write(mideleg, 0);
 }
 
+/* Several M interrupts pending: the AIA order (MEI first by default, then the highest number
+ * among the rest), then iprio bytes reordering them; mtopi follows. */
+static void priorities(void) {
+  csr_clear(mstatus, MSTATUS_MIE); /* run_in_mode's return left it set */
+  CSRW(CSR_MISELECT, 0x70);
+  CSRW(CSR_MIREG, 1);
+  csr_write(mie, MIP_MSIP | MIP_MTIP | MIP_MEIP);
+  for (int round = 0; round < 3; round++) {
+    if (round == 1) { CSRW(CSR_MISELECT, 0x30); CSRW(CSR_MIREG, (2UL << 24) | (1UL << 56)); }
+    if (round == 2) { CSRW(CSR_MISELECT, 0x30); CSRW(CSR_MIREG, (9UL << 24) | (40UL << 56)); }
+    mmio_write32(CLINT_MSIP, 1);
+    mmio_write64(CLINT_MTIMECMP, 0);
+    mmio_write32(IMSIC_M, 5);
+    tprintf("round %d mtopi=%lx\n", round, CSRR(CSR_MTOPI));
+    take(3);
+    tprintf("round %d irqs=%lu: %lx %lx %lx\n", round, nirq, got[0], got[1], got[2]);
+  }
+  CSRW(CSR_MISELECT, 0x30);
+  CSRW(CSR_MIREG, 0);
+  /* S level: SSIP and STIP delegated, stopi and siprio */
+  csr_write(mideleg, MIP_SSIP | (1UL << 5));
+  csr_write(mie, MIP_SSIP | (1UL << 5));
+  csr_set(mip, MIP_SSIP | (1UL << 5));
+  show("stopi.ss+st", CSRR(CSR_STOPI));
+  CSRW(CSR_SISELECT, 0x30);
+  CSRW(CSR_SIREG, 7UL << 8);
+  show("siprio0", CSRR(CSR_SIREG));
+  show("stopi.ssprio", CSRR(CSR_STOPI));
+  CSRW(CSR_SIREG, 0);
+  csr_clear(mip, MIP_SSIP | (1UL << 5));
+  csr_write(mie, 0);
+  csr_write(mideleg, 0);
+}
+
 int main(void) {
   m_irq_hook = hook;
   aplic_sanitize();
@@ -209,5 +250,6 @@ int main(void) {
   direct_msi();
   aplic_msi();
   s_domain();
+  priorities();
   finish();
 }
