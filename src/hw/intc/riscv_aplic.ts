@@ -334,11 +334,13 @@ export class RISCVAPLICState implements MemoryRegionOps {
         this.setPendingRaw(irq, true); // an asserted input is pending in its new mode
       }
     } else if (this.o.mmode && this.o.msimode && offset >= MMSICFGADDR && offset <= SMSICFGADDRH) {
-      if (this.mmsicfgaddrH & MSICFGADDRH_L) { /* locked */ }
-      else if (offset === MMSICFGADDR) this.mmsicfgaddr = value;
-      else if (offset === MMSICFGADDRH) this.mmsicfgaddrH = (value & MSICFGADDRH_VALID_MASK) >>> 0;
-      else if (this.children.length && offset === SMSICFGADDR) this.smsicfgaddr = value;
-      else if (this.children.length && offset === SMSICFGADDRH) this.smsicfgaddrH = value & MSICFGADDRH_VALID_MASK & ~MSICFGADDRH_L;
+      // Each pair is locked by the L bit of its own high register (as QEMU).
+      const mLocked = (this.mmsicfgaddrH & MSICFGADDRH_L) !== 0;
+      const sLocked = (this.smsicfgaddrH & MSICFGADDRH_L) !== 0 || !this.children.length;
+      if (offset === MMSICFGADDR && !mLocked) this.mmsicfgaddr = value;
+      else if (offset === MMSICFGADDRH && !mLocked) this.mmsicfgaddrH = (value & MSICFGADDRH_VALID_MASK) >>> 0;
+      else if (offset === SMSICFGADDR && !sLocked) this.smsicfgaddr = value;
+      else if (offset === SMSICFGADDRH && !sLocked) this.smsicfgaddrH = (value & MSICFGADDRH_VALID_MASK) >>> 0;
     } else if (this.inRange(offset, SETIP_BASE, this.bitfieldWords)) {
       this.wordOp((offset - SETIP_BASE) >> 2, value, (i) => this.setPending(i, true));
     } else if (offset === SETIPNUM || offset === SETIPNUM_LE) {

@@ -166,8 +166,21 @@ static void aplic_msi(void) {
   show("genmsi", rd(APLIC_M, GENMSI));
   take(1);
   show("genmsi.got0", got[0]);
-  /* the M IMSIC of hart 0 ignores the MSIs the S address gets */
   csr_clear(mie, MIP_MEIP);
+  /* a non-delegated source in the S domain, the M view of a delegated one */
+  wr(APLIC_S, SOURCECFG(20), SM_EDGE_RISE);
+  show("s.sourcecfg.nodeleg", rd(APLIC_S, SOURCECFG(20)));
+  wr(APLIC_S, SOURCECFG(20), 0);
+  wr(APLIC_M, SOURCECFG(21), SOURCECFG_D | 5);
+  show("m.sourcecfg.child5", rd(APLIC_M, SOURCECFG(21)));
+  wr(APLIC_M, TARGET(21), 0x1234);
+  show("m.target.deleg", rd(APLIC_M, TARGET(21)));
+  wr(APLIC_M, SOURCECFG(21), 0);
+  show("m.target.inactive", rd(APLIC_M, TARGET(21)));
+  wr(APLIC_M, TARGET(22), 0xffffffff);
+  show("m.target.msi.all", rd(APLIC_M, TARGET(22)));
+  show("s.mmsicfgaddr", rd(APLIC_S, MMSICFGADDR));
+  show("idc.msimode", rd(APLIC_M, IDC(0, IDELIVERY)));
 }
 
 static u64 s_side(u64 arg) {
@@ -243,6 +256,22 @@ static void priorities(void) {
   csr_write(mideleg, 0);
 }
 
+/* Last (nothing but a reset unlocks): each xmsicfgaddrH's L bit locks its pair. */
+static void lock(void) {
+  wr(APLIC_M, MMSICFGADDRH, 0xffffffff);
+  show("mmsicfgaddrh.all", rd(APLIC_M, MMSICFGADDRH));
+  wr(APLIC_M, MMSICFGADDR, 0x1234);
+  wr(APLIC_M, MMSICFGADDRH, 0);
+  show("mmsicfgaddr.locked", rd(APLIC_M, MMSICFGADDR));
+  show("mmsicfgaddrh.locked", rd(APLIC_M, MMSICFGADDRH));
+  wr(APLIC_M, SMSICFGADDR, 0x5678);
+  show("smsicfgaddr.m-locked", rd(APLIC_M, SMSICFGADDR));
+  wr(APLIC_M, SMSICFGADDRH, 0xffffffff);
+  show("smsicfgaddrh.all", rd(APLIC_M, SMSICFGADDRH));
+  wr(APLIC_M, SMSICFGADDR, 0x9abc);
+  show("smsicfgaddr.locked", rd(APLIC_M, SMSICFGADDR));
+}
+
 int main(void) {
   m_irq_hook = hook;
   aplic_sanitize();
@@ -251,5 +280,6 @@ int main(void) {
   aplic_msi();
   s_domain();
   priorities();
+  lock();
   finish();
 }
