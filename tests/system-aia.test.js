@@ -10,6 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, GCC, QEMU, TSQEMU, hasTool, build, run, describeRun, firstDifference } from './tcg-bare-helpers.js';
 
+import { AddressSpace, allocateGuestMemory } from '../dist/exec/memory.js';
+import { TimerList } from '../dist/main-loop/timer.js';
+import { VirtIrqchip } from '../dist/hw/riscv/virt-aia.js';
+import { setLogMask, setLogSink } from '../dist/qemu/log.js';
+
+const LOG_GUEST_ERROR = 1 << 11;
+
 const haveQemu = hasTool(QEMU) && hasTool('dtc');
 const haveGcc = hasTool(GCC);
 const QEMU_CPU = ['-cpu', 'rv64,h=off,zba=off,zbb=off,zbc=off,zbs=off,sstc=off'];
@@ -83,4 +90,52 @@ test('AIA/ACLINT bare-metal programs: same trace as QEMU 7.2', { skip: !haveGcc 
       }
     });
   }
+});
+
+class FakeHart { mip = 0; setMip(m, l) { this.mip = l ? this.mip | m : this.mip & ~m; } }
+
+test('an APLIC MSI aimed back at the APLIC is dropped, not re-entered without end', () => {
+  const layout = allocateGuestMemory(4096, 4096, 1 << 20);
+  const as = new AddressSpace(layout.memory);
+  const harts = [new FakeHart()];
+  const ic = new VirtIrqchip(as, harts, { now: () => 0 }, new TimerList({ now: () => 0 }), { aia: 'aplic-imsic', aiaGuests: 0, aclint: false });
+  const M = 0x0c000000;
+  as.store(M + 0x1bc0, 4, BigInt((M + 0x2000) >>> 12)); // mmsicfgaddr: the APLIC's own setipnum_le
+  as.store(M + 0x0004 + 2 * 4, 4, 4n); // sourcecfg[3] = edge rise
+  as.store(M + 0x3004 + 2 * 4, 4, 3n); // target[3]: hart 0, eiid 3
+  as.store(M + 0x1edc, 4, 3n); // setienum 3
+  as.store(M + 0x0000, 4, 0x100n); // domaincfg.IE
+  let logged = '';
+  setLogMask(LOG_GUEST_ERROR);
+  setLogSink((s) => { logged += s; });
+  try {
+    as.store(M + 0x1cdc, 4, 3n); // setipnum 3: MSI to setipnum_le 3, which would send it again
+  } finally {
+    setLogMask(0);
+    setLogSink((t) => process.stderr.write(t));
+  }
+  assert.match(logged, /re-entrant MSI to 0xc002000 dropped/);
+  assert.equal(Number(as.load(M + 0x1c00, 4)) & 8, 0, 'sent once, not pending');
+  assert.equal(harts[0].mip, 0);
+  assert.ok(ic.aplicM);
+});
+
+test('an MSI store to the IMSIC raises MEIP through eidelivery/eie (CSR side via rmw)', () => {
+  const layout = allocateGuestMemory(4096, 4096, 1 << 20);
+  const as = new AddressSpace(layout.memory);
+  const harts = [new FakeHart(), new FakeHart()];
+  const ic = new VirtIrqchip(as, harts, { now: () => 0 }, new TimerList({ now: () => 0 }), { aia: 'aplic-imsic', aiaGuests: 2, aclint: false });
+  const m1 = ic.imsicM[1];
+  m1.rmw(0, 0x70, 1n, 1n); // eidelivery
+  m1.rmw(0, 0xc0, 1n << 7n, -1n); // eie0: identity 7
+  as.store(0x24001000, 4, 7n); // hart 1's M file
+  assert.equal(harts[1].mip, 1 << 11);
+  assert.equal(harts[0].mip, 0);
+  assert.equal(m1.rmw(0, 0x200, 0n, -1n), 0x70007n); // mtopei claim
+  assert.equal(harts[1].mip, 0);
+  as.store(0x28000000 + 2 * 0x4000 + 0x2000, 4, 9n); // hart 2? no: hart 0 stride 0x4000 with 2 guests -> page 2 of hart 0
+  assert.equal(ic.imsicS[0].rmw(2, 0x80, 0n, 0n), 0n, 'beyond the S harts: nothing');
+  as.store(0x28000000 + 0x2000, 4, 9n); // hart 0, guest file 2
+  assert.equal(ic.imsicS[0].rmw(2, 0x80, 0n, 0n), 1n << 9n);
+  assert.equal(ic.imsicS[0].rmw(3, 0x80, 0n, 0n), undefined, 'no guest file 3');
 });

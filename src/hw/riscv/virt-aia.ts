@@ -12,6 +12,7 @@ import { IRQ_BIT } from '../../target/riscv/hart.js';
 import { riscvSetAiaIreg } from '../../target/riscv/csr-aia.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import type { IRQ } from '../core/irq.js';
+import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { ACLINT_MTIMER_SIZE, ACLINT_SSWI_SIZE, RISCVAclint, RISCVAclintSswi, SIFIVE_CLINT_LAYOUT, type AclintHart } from '../intc/riscv_aclint.js';
 import { RISCVAPLICState } from '../intc/riscv_aplic.js';
 import { IMSIC_MMIO_PAGE_SZ, RISCVIMSICState } from '../intc/riscv_imsic.js';
@@ -91,7 +92,17 @@ export class VirtIrqchip {
       riscvCpuCfg().ext.add('smaia');
       riscvCpuCfg().ext.add('ssaia');
     }
-    const store = (addr: number, value: number) => as.store(addr, 4, BigInt(value >>> 0));
+    // An MSI aimed back at an APLIC could re-enter it without end: like QEMU's memory
+    // re-entrancy guard, a message sent while one is being delivered is dropped.
+    let delivering = false;
+    const store = (addr: number, value: number) => {
+      if (delivering) {
+        qemuLogMask(LogMask.LOG_GUEST_ERROR, `riscv_aplic: re-entrant MSI to 0x${addr.toString(16)} dropped\n`);
+        return;
+      }
+      delivering = true;
+      try { as.store(addr, 4, BigInt(value >>> 0)); } finally { delivering = false; }
+    };
     const common = { numSources: PLIC_NUM_SOURCES, iprioBits: APLIC_NUM_PRIO_BITS, msimode, msiStore: store };
     const aplicM = new RISCVAPLICState({ ...common, mmode: true, lines: msimode ? [] : harts.map((_, h) => line(h, IRQ_BIT.M_EXT)) });
     const aplicS = new RISCVAPLICState({ ...common, mmode: false, lines: msimode ? [] : harts.map((_, h) => line(h, IRQ_BIT.S_EXT)) });
