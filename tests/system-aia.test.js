@@ -1,7 +1,7 @@
 // -M virt,aia=aplic|aplic-imsic[,aia-guests=N] and aclint=on against real qemu-system-riscv64
 // (Debian's 7.2): the dumpdtb decoded by dtc must be equal (rng-seed aside), and the bare-metal
 // programs of tests/tcg/aia (APLIC direct and MSI mode, IMSIC and the Smaia/Ssaia CSRs, ACLINT,
-// a PCI device's MSI-X into the IMSIC) must print the same trace on both emulators.
+// a PCI device's MSI-X into the IMSIC, its INTx through the APLIC) must print the same trace on both emulators.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,6 +68,7 @@ const PROGRAMS = [
   ['aclint', ['-M', 'virt,aclint=on']],
   ['aclint', ['-M', 'virt,aia=aplic-imsic,aclint=on']],
   ['pci-msix', ['-M', 'virt,aia=aplic-imsic', '-device', 'virtio-rng-pci']],
+  ['pci-intx', ['-M', 'virt,aia=aplic', '-device', 'virtio-rng-pci']],
 ];
 
 test('AIA/ACLINT bare-metal programs: same trace as QEMU 7.2', { skip: !haveGcc && `${GCC} missing`, timeout: 240_000 }, async (t) => {
