@@ -39,9 +39,10 @@ export function irqCells(cfg: VirtIrqchipConfig | undefined, irq: number): numbe
   return cfg && cfg.aia !== 'none' ? [irq, LEVEL_HIGH] : [irq];
 }
 
-/** The riscv,isa suffix the IMSICs add (they turn Smaia/Ssaia on). */
-export function aiaIsaSuffix(cfg: VirtIrqchipConfig | undefined): string {
-  return cfg?.aia === 'aplic-imsic' ? '_smaia_ssaia' : '';
+/** The riscv,isa suffix the IMSICs add (they turn Smaia/Ssaia on), unless `isa` (built from the
+ * CPU configuration) names them already. */
+export function aiaIsaSuffix(cfg: VirtIrqchipConfig | undefined, isa: string): string {
+  return cfg?.aia === 'aplic-imsic' && !/_smaia(_|$)/.test(isa) ? '_smaia_ssaia' : '';
 }
 
 /** The APLIC and IMSIC nodes, where the PLIC's would be. */

@@ -128,7 +128,7 @@ function addCpus(t: DeviceTree, c: VirtFdtConfig, cpuPh: number[], intcPh: numbe
     t.setCells(cpu, 'reg', h);
     t.setString(cpu, 'status', 'okay');
     t.setString(cpu, 'compatible', 'riscv');
-    t.setString(cpu, 'riscv,isa', c.isa + aiaIsaSuffix(c.irqchip));
+    t.setString(cpu, 'riscv,isa', c.isa + aiaIsaSuffix(c.irqchip, c.isa));
     t.setString(cpu, 'mmu-type', 'riscv,sv48');
     const intc = `${cpu}/interrupt-controller`;
     t.addNode(intc);
