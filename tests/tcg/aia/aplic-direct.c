@@ -144,6 +144,30 @@ static void delegated(void) {
   show("hart1.claimi", rd(APLIC_M, IDC(1, CLAIMI)));
 }
 
+/* The goldfish RTC's alarm (source 11), level-high, through the M domain. */
+#define RTC 0x101000UL
+static void rtc_alarm(void) {
+  wr(APLIC_S, SOURCECFG(UART_IRQ), SM_INACTIVE);
+  wr(APLIC_M, SOURCECFG(11), SM_LEVEL_HIGH);
+  wr(APLIC_M, TARGET(11), 4);
+  wr(APLIC_M, SETIENUM, 11);
+  mmio_write32(RTC + 0x10, 1); /* IRQ_ENABLED */
+  u32 lo = mmio_read32(RTC + 0x00);
+  u32 hi = mmio_read32(RTC + 0x04);
+  u64 now = ((u64)hi << 32) | lo;
+  u64 alarm = now + 1000000; /* 1 ms */
+  mmio_write32(RTC + 0x0c, alarm >> 32);
+  mmio_write32(RTC + 0x08, (u32)alarm);
+  for (int i = 0; i < 10000000 && !(csr_read(mip) & MIP_MEIP); i++) asm volatile("" ::: "memory");
+  check("rtc.meip", (csr_read(mip) & MIP_MEIP) != 0, 1);
+  show("rtc.topi", rd(APLIC_M, IDC(0, TOPI)));
+  show("rtc.input", rd(APLIC_M, CLRIP(0)) & (1u << 11));
+  mmio_write32(RTC + 0x1c, 1); /* CLEAR_INTERRUPT */
+  show("rtc.input.cleared", rd(APLIC_M, CLRIP(0)) & (1u << 11));
+  show("rtc.claimi", rd(APLIC_M, IDC(0, CLAIMI)));
+  check("rtc.meip.claimed", (csr_read(mip) & MIP_MEIP) != 0, 0);
+}
+
 int main(void) {
   m_irq_hook = hook;
   aplic_sanitize();
@@ -151,5 +175,6 @@ int main(void) {
   edge_source();
   uart_level();
   delegated();
+  rtc_alarm();
   finish();
 }
