@@ -13,7 +13,7 @@ import { riscvSetAiaIreg } from '../../target/riscv/csr-aia.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import type { IRQ } from '../core/irq.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
-import { ACLINT_MTIMER_SIZE, ACLINT_SSWI_SIZE, RISCVAclint, RISCVAclintSswi, SIFIVE_CLINT_LAYOUT, type AclintHart } from '../intc/riscv_aclint.js';
+import { ACLINT_MSWI_SIZE, ACLINT_MTIMER_SIZE, ACLINT_SSWI_SIZE, RISCVAclint, RISCVAclintSswi, SIFIVE_CLINT_LAYOUT, type AclintHart } from '../intc/riscv_aclint.js';
 import { RISCVAPLICState } from '../intc/riscv_aplic.js';
 import { IMSIC_MMIO_PAGE_SZ, RISCVIMSICState } from '../intc/riscv_imsic.js';
 import { SiFivePLIC } from '../intc/sifive_plic.js';
@@ -67,9 +67,17 @@ export class VirtIrqchip {
       this.aclint = new RISCVAclint(harts, clock, timers, TIMEBASE_FREQ, { mswi: false, mtimecmp: 0, mtime: ACLINT_MTIMER_SIZE - 8 });
       as.addMmio('riscv.aclint.mtimer', M.clint.base, ACLINT_MTIMER_SIZE, this.aclint);
     } else {
-      this.aclint = new RISCVAclint(harts, clock, timers, TIMEBASE_FREQ, SIFIVE_CLINT_LAYOUT);
-      as.addMmio('riscv.aclint.swi+mtimer', M.clint.base, M.clint.size, this.aclint);
-      if (cfg.aclint) as.addMmio('riscv.aclint.sswi', AIA_MEMMAP.aclintSswi.base, ACLINT_SSWI_SIZE, new RISCVAclintSswi(harts));
+      // QEMU's two regions (MSWI, then the MTIMER), one device behind both.
+      const a = (this.aclint = new RISCVAclint(harts, clock, timers, TIMEBASE_FREQ, SIFIVE_CLINT_LAYOUT));
+      as.addMmio('riscv.aclint.swi', M.clint.base, ACLINT_MSWI_SIZE, a);
+      const at = (o: number) => o + ACLINT_MSWI_SIZE;
+      as.addMmio('riscv.aclint.mtimer', M.clint.base + ACLINT_MSWI_SIZE, ACLINT_MTIMER_SIZE, {
+        read: (o, size) => a.read(at(o), size),
+        write: (o, size, v) => a.write(at(o), size, v),
+        read64: (o) => a.read64(at(o)),
+        write64: (o, v) => a.write64(at(o), v),
+      });
+      if (cfg.aclint) as.addMmio('riscv.aclint.swi', AIA_MEMMAP.aclintSswi.base, ACLINT_SSWI_SIZE, new RISCVAclintSswi(harts));
     }
     if (cfg.aia === 'none') {
       this.plic = new SiFivePLIC(harts, PLIC_NUM_SOURCES, PLIC_NUM_PRIORITIES);
