@@ -58,6 +58,9 @@ export class VirtIrqchip {
   readonly aplicS?: RISCVAPLICState;
   readonly imsicM: RISCVIMSICState[] = [];
   readonly imsicS: RISCVIMSICState[] = [];
+  /** Guest interrupt file `guest` (1..aia-guests) of hart `hart` has a deliverable identity:
+   * the hart's hgeip bit (QEMU's SGEIP lines). Only an H implementation listens. */
+  onGuestExternal: ((hart: number, guest: number, level: boolean) => void) | undefined;
   /** The wired inputs the platform devices connect to (index = source number). */
   readonly irqs: IRQ[];
 
@@ -91,7 +94,8 @@ export class VirtIrqchip {
       harts.forEach((_, h) => {
         const m = new RISCVIMSICState(true, 1, [line(h, IRQ_BIT.M_EXT)]);
         as.addMmio('riscv.imsic', AIA_MEMMAP.imsicM.base + h * imsicHartSize(0), IMSIC_MMIO_PAGE_SZ, m);
-        const s = new RISCVIMSICState(false, 1 + cfg.aiaGuests, [line(h, IRQ_BIT.S_EXT)]);
+        const guests = Array.from({ length: cfg.aiaGuests }, (_, g): IRQ => ({ set: (l) => this.onGuestExternal?.(h, g + 1, l) }));
+        const s = new RISCVIMSICState(false, 1 + cfg.aiaGuests, [line(h, IRQ_BIT.S_EXT), ...guests]);
         as.addMmio('riscv.imsic', AIA_MEMMAP.imsicS.base + h * imsicHartSize(guestBits), IMSIC_MMIO_PAGE_SZ * (1 + cfg.aiaGuests), s);
         this.imsicM.push(m);
         this.imsicS.push(s);
