@@ -136,7 +136,13 @@ test('an MSI store to the IMSIC raises MEIP through eidelivery/eie (CSR side via
   assert.equal(harts[1].mip, 0);
   as.store(0x28000000 + 2 * 0x4000 + 0x2000, 4, 9n); // hart 2? no: hart 0 stride 0x4000 with 2 guests -> page 2 of hart 0
   assert.equal(ic.imsicS[0].rmw(2, 0x80, 0n, 0n), 0n, 'beyond the S harts: nothing');
+  const guestLines = [];
+  ic.onGuestExternal = (hart, guest, level) => guestLines.push([hart, guest, level]);
+  ic.imsicS[0].rmw(2, 0x70, 1n, 1n); // guest file 2: eidelivery
+  ic.imsicS[0].rmw(2, 0xc0, 1n << 9n, -1n);
   as.store(0x28000000 + 0x2000, 4, 9n); // hart 0, guest file 2
   assert.equal(ic.imsicS[0].rmw(2, 0x80, 0n, 0n), 1n << 9n);
+  assert.deepEqual(guestLines.at(-1), [0, 2, true]);
+  assert.equal(harts[0].mip, 0, 'a guest file is not SEIP');
   assert.equal(ic.imsicS[0].rmw(3, 0x80, 0n, 0n), undefined, 'no guest file 3');
 });
