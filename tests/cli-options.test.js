@@ -120,7 +120,9 @@ const CASES = [
   [['-blockdev', `{"driver":"raw","node-name":"r0","file":{"driver":"file","filename":"${img}"}}`, '-device', 'virtio-blk-device,drive=r0'], 'both'],
   [['-blockdev', `driver=file,filename=${img}`], 'neither'],
   [['-M', 'virt,bogus=1'], 'neither'],
-  [['-M', 'virt,aia=aplic'], 'ours-refuses'],
+  [['-M', 'virt,aia=aplic'], 'both'],
+  [['-M', 'virt,aia=aplic-imsic,aclint=on'], 'both'],
+  [['-M', 'virt,aia=bogus'], 'neither'],
   [['-M', 'foo'], 'neither'],
   [['-readconfig', path.join(dir, 'empty.cfg')], 'ours-refuses'],
 ];

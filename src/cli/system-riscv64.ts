@@ -246,6 +246,7 @@ async function main(argv: string[]): Promise<number> {
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
+    irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,
     onShutdown: (code) => mon.guestShutdown(code),

@@ -136,8 +136,9 @@ export const MACHINE_HELP = `Supported machines are:\nnone                 empty
 /** `-machine virt,help`: QEMU's property list for the board, with what tsqemu does with each. */
 export const VIRT_PROPS_HELP = `virt-machine options:
   accel=<string>         - Accelerator list (tcg only)
-  aclint=<bool>          - Set on/off to enable/disable emulating ACLINT devices (off only)
-  aia=<string>           - Set type of AIA interrupt conttoller. Valid values are none, aplic, and aplic-imsic. (none only)
+  aclint=<bool>          - Set on/off to enable/disable emulating ACLINT devices
+  aia-guests=<string>    - Set number of guest MMIO pages for AIA IMSIC. Valid value should be between 0 and 7.
+  aia=<string>           - Set type of AIA interrupt conttoller. Valid values are none, aplic, and aplic-imsic.
   append=<string>        - Linux kernel command line
   dtb=<string>           - Linux kernel device tree file
   dump-guest-core=<bool> - Include guest memory in a core dump
@@ -153,11 +154,15 @@ export const VIRT_PROPS_HELP = `virt-machine options:
 `;
 
 /** virt-machine properties QEMU has that tsqemu does not model. */
-const MACHINE_UNSUPPORTED = ['aia-guests', 'boot', 'confidential-guest-support', 'dt-compatible', 'firmware', 'memory-backend',
+const MACHINE_UNSUPPORTED = ['boot', 'confidential-guest-support', 'dt-compatible', 'firmware', 'memory-backend',
   'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'hmat', 'nvdimm',
   'spcr', 'x-remote', 'audiodev'];
 
-export interface MachineProps { dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string; pflash0?: string; pflash1?: string }
+export interface MachineProps {
+  dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string; pflash0?: string; pflash1?: string;
+  /** The interrupt controllers (hw/riscv/virt-aia.ts). */
+  aia?: 'none' | 'aplic' | 'aplic-imsic'; aiaGuests?: number; aclint?: boolean;
+}
 
 /** One -machine's properties besides type (several -machine options add up, as QEMU's). */
 export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
@@ -176,13 +181,20 @@ export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
         break;
       case 'dump-guest-core': case 'mem-merge': case 'graphics': case 'suppress-vmdesc':
         parseBool(k, v); break; // host-side hints with nothing to do here (no core dumps, KSM, display or migration)
-      case 'aclint': case 'usb':
+      case 'usb':
         if (parseBool(k, v)) throw unsupported(`virt-machine.${k}=on`);
         break;
+      case 'aclint': out.aclint = parseBool(k, v); break;
       case 'aia':
-        if (!['none', 'aplic', 'aplic-imsic'].includes(v)) throw new QemuError(`Invalid AIA mode ${v}`);
-        if (v !== 'none') throw unsupported(`virt-machine.aia=${v}`);
+        if (v !== 'none' && v !== 'aplic' && v !== 'aplic-imsic') throw new QemuErrorNoLoc('Invalid AIA interrupt controller type\nValid values are none, aplic, and aplic-imsic.');
+        out.aia = v;
         break;
+      case 'aia-guests': { // atoi, as QEMU's
+        const n = Number.parseInt(v, 10) || 0;
+        if (n < 0 || n > 7) throw new QemuErrorNoLoc('Invalid number of AIA IMSIC guests\nValid values be between 0 and 7.');
+        out.aiaGuests = n;
+        break;
+      }
       default:
         if (MACHINE_UNSUPPORTED.includes(k)) throw unsupported(`virt-machine.${k}`);
         throw new QemuErrorNoLoc(`Property 'virt-machine.${k}' not found`);

@@ -8,6 +8,7 @@ import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/ch
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
 import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
 import { scanGlobals, withGlobals } from './vl-global.js';
+import type { VirtIrqchipConfig } from '../hw/riscv/virt-aia.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
 import '../hw/core/qdev-devices.js';
@@ -48,6 +49,8 @@ export interface DeviceSpec {
 export interface SystemConfig {
   machine: string;
   dumpdtb?: string;
+  /** -M virt,aia=,aia-guests=,aclint= */
+  irqchip?: VirtIrqchipConfig;
   ramSize: number;
   smp: number;
   /** 'default' | 'none' | a path. */
@@ -188,6 +191,12 @@ function parseMachine(text: string, cfg: SystemConfig): void {
   if (props.dtb !== undefined) cfg.dtb = props.dtb;
   if (props.pflash0 !== undefined) cfg.extras.pflashNodes[0] = props.pflash0;
   if (props.pflash1 !== undefined) cfg.extras.pflashNodes[1] = props.pflash1;
+  if (props.aia !== undefined || props.aiaGuests !== undefined || props.aclint !== undefined) {
+    const ic = (cfg.irqchip ??= { aia: 'none', aiaGuests: 0, aclint: false });
+    ic.aia = props.aia ?? ic.aia;
+    ic.aiaGuests = props.aiaGuests ?? ic.aiaGuests;
+    ic.aclint = props.aclint ?? ic.aclint;
+  }
 }
 
 function parseMemory(text: string): number {

@@ -11,6 +11,14 @@ export const ACLINT_MTIMECMP = 0x4000;
 export const ACLINT_MTIME = 0xbff8;
 export const CLINT_SIZE = 0x10000;
 
+export interface AclintLayout { mswi: boolean; mtimecmp: number; mtime: number }
+/** MSWI at 0 and MTIMER at 0x4000 (mtime at 0xbff8): the SiFive CLINT, and QEMU's ACLINT MSWI +
+ * MTIMER pair at the same addresses (aclint=on without an IMSIC). */
+export const SIFIVE_CLINT_LAYOUT: AclintLayout = { mswi: true, mtimecmp: ACLINT_MTIMECMP, mtime: ACLINT_MTIME };
+/** RISCV_ACLINT_DEFAULT_MTIMER_SIZE: an MTIMER region on its own. */
+export const ACLINT_MTIMER_SIZE = 0x8000;
+export const ACLINT_SSWI_SIZE = 0x4000;
+
 const U64_MAX = (1n << 64n) - 1n;
 
 /** What the ACLINT drives on each hart: the MSIP/MTIP bits of mip. */
@@ -22,6 +30,9 @@ export class RISCVAclint implements MemoryRegionOps {
   private readonly mtimecmp: bigint[];
   private readonly msip: number[];
   private readonly timers: QEMUTimer[];
+  private readonly hasMswi: boolean;
+  private readonly cmpBase: number;
+  private readonly timeOff: number;
   /** mtime = ticks(clock) + offset (guest writes to mtime move the offset). */
   private offset = 0n;
 
@@ -30,7 +41,13 @@ export class RISCVAclint implements MemoryRegionOps {
     private readonly clock: QEMUClock,
     timerList: TimerList,
     private readonly timebaseFreq: number,
+    /** Where mtimecmp and mtime sit; without MSWI (aia=aplic-imsic,aclint=on) the region is
+     * QEMU's bare ACLINT MTIMER: mtimecmp at 0, mtime at 0x7ff8. */
+    layout: AclintLayout = SIFIVE_CLINT_LAYOUT,
   ) {
+    this.hasMswi = layout.mswi;
+    this.cmpBase = layout.mtimecmp;
+    this.timeOff = layout.mtime;
     this.mtimecmp = harts.map(() => U64_MAX);
     this.msip = harts.map(() => 0);
     this.timers = harts.map((_, h) => timerList.newTimer(() => this.updateTimer(h)));
@@ -67,19 +84,19 @@ export class RISCVAclint implements MemoryRegionOps {
   }
 
   read64(offset: number): bigint {
-    if (offset >= ACLINT_MTIMECMP && offset < ACLINT_MTIMECMP + 8 * this.harts.length && offset % 8 === 0) {
-      return this.mtimecmp[(offset - ACLINT_MTIMECMP) / 8];
+    if (offset >= this.cmpBase && offset < this.cmpBase + 8 * this.harts.length && offset % 8 === 0) {
+      return this.mtimecmp[(offset - this.cmpBase) / 8];
     }
-    if (offset === ACLINT_MTIME) return this.mtime();
+    if (offset === this.timeOff) return this.mtime();
     return BigInt(this.read(offset, 4) >>> 0) | (BigInt(this.read(offset + 4, 4) >>> 0) << 32n);
   }
 
   write64(offset: number, value: bigint): void {
-    if (offset >= ACLINT_MTIMECMP && offset < ACLINT_MTIMECMP + 8 * this.harts.length && offset % 8 === 0) {
-      const h = (offset - ACLINT_MTIMECMP) / 8;
+    if (offset >= this.cmpBase && offset < this.cmpBase + 8 * this.harts.length && offset % 8 === 0) {
+      const h = (offset - this.cmpBase) / 8;
       this.mtimecmp[h] = value;
       this.updateTimer(h);
-    } else if (offset === ACLINT_MTIME) {
+    } else if (offset === this.timeOff) {
       this.setMtime(value);
     } else {
       this.write(offset, 4, Number(value & 0xffffffffn));
@@ -93,13 +110,13 @@ export class RISCVAclint implements MemoryRegionOps {
   }
 
   read(offset: number, size: number): number {
-    if (offset < ACLINT_MSWI_SIZE) {
+    if (this.hasMswi && offset < ACLINT_MSWI_SIZE) {
       const h = offset >> 2;
       if (size === 4 && offset % 4 === 0 && h < this.harts.length) return this.msip[h];
-    } else if (offset >= ACLINT_MTIMECMP && offset < ACLINT_MTIMECMP + 8 * this.harts.length && size === 4) {
-      const v = this.mtimecmp[(offset - ACLINT_MTIMECMP) >> 3];
+    } else if (offset >= this.cmpBase && offset < this.cmpBase + 8 * this.harts.length && size === 4) {
+      const v = this.mtimecmp[(offset - this.cmpBase) >> 3];
       return Number((offset & 4 ? v >> 32n : v) & 0xffffffffn);
-    } else if ((offset === ACLINT_MTIME || offset === ACLINT_MTIME + 4) && size === 4) {
+    } else if ((offset === this.timeOff || offset === this.timeOff + 4) && size === 4) {
       const v = this.mtime();
       return Number((offset & 4 ? v >> 32n : v) & 0xffffffffn);
     }
@@ -108,26 +125,47 @@ export class RISCVAclint implements MemoryRegionOps {
   }
 
   write(offset: number, size: number, value: number): void {
-    if (offset < ACLINT_MSWI_SIZE) {
+    if (this.hasMswi && offset < ACLINT_MSWI_SIZE) {
       const h = offset >> 2;
       if (size === 4 && offset % 4 === 0 && h < this.harts.length) {
         this.msip[h] = value & 1;
         this.harts[h].setMip(1 << IRQ_BIT.M_SOFT, (value & 1) !== 0);
         return;
       }
-    } else if (offset >= ACLINT_MTIMECMP && offset < ACLINT_MTIMECMP + 8 * this.harts.length && size === 4) {
-      const h = (offset - ACLINT_MTIMECMP) >> 3;
+    } else if (offset >= this.cmpBase && offset < this.cmpBase + 8 * this.harts.length && size === 4) {
+      const h = (offset - this.cmpBase) >> 3;
       const v = BigInt(value >>> 0);
       const old = this.mtimecmp[h];
       this.mtimecmp[h] = offset & 4 ? (old & 0xffffffffn) | (v << 32n) : (old & ~0xffffffffn & U64_MAX) | v;
       this.updateTimer(h);
       return;
-    } else if ((offset === ACLINT_MTIME || offset === ACLINT_MTIME + 4) && size === 4) {
+    } else if ((offset === this.timeOff || offset === this.timeOff + 4) && size === 4) {
       const v = BigInt(value >>> 0);
       const old = this.mtime();
       this.setMtime(offset & 4 ? (old & 0xffffffffn) | (v << 32n) : (old & ~0xffffffffn & U64_MAX) | v);
       return;
     }
     qemuLogMask(LogMask.LOG_GUEST_ERROR, `aclint: invalid write: 0x${offset.toString(16)} (size ${size})\n`);
+  }
+}
+
+/** ACLINT SSWI (riscv,aclint-sswi): a write of 1 to hart N's word sets its SSIP (software clears
+ * it through sip); reads are 0. */
+export class RISCVAclintSswi implements MemoryRegionOps {
+  constructor(private readonly harts: readonly AclintHart[]) {}
+
+  read(offset: number, size: number): number {
+    if (!(size === 4 && offset % 4 === 0 && offset >> 2 < this.harts.length)) {
+      qemuLogMask(LogMask.LOG_GUEST_ERROR, `aclint-sswi: invalid read: 0x${offset.toString(16)} (size ${size})\n`);
+    }
+    return 0;
+  }
+
+  write(offset: number, size: number, value: number): void {
+    if (size === 4 && offset % 4 === 0 && offset >> 2 < this.harts.length) {
+      if (value & 1) this.harts[offset >> 2].setMip(1 << IRQ_BIT.S_SOFT, true);
+      return;
+    }
+    qemuLogMask(LogMask.LOG_GUEST_ERROR, `aclint-sswi: invalid write: 0x${offset.toString(16)} (size ${size})\n`);
   }
 }

@@ -10,6 +10,8 @@ import {
 import { IRQ_BIT } from '../../target/riscv/hart.js';
 import { riscvFdtCpuIsa } from './riscv-isa-fdt.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
+import type { VirtIrqchipConfig } from './virt-aia.js';
+import { type IrqchipPhandles, addAclintNodes, addAiaNodes, allocIrqchipPhandles, irqCells } from './virt-aia-fdt.js';
 
 export interface VirtFdtConfig {
   smp: number;
@@ -21,6 +23,8 @@ export interface VirtFdtConfig {
   initrd?: { start: number; end: number };
   /** 32 random bytes for /chosen/rng-seed. */
   rngSeed: Uint8Array;
+  /** aia=/aclint= (absent: PLIC and CLINT). */
+  irqchip?: VirtIrqchipConfig;
 }
 
 const reg64 = (base: number, size: number) => cells(...hiLo(base), ...hiLo(size));
@@ -48,7 +52,8 @@ export function createVirtFdt(c: VirtFdtConfig): DeviceTree {
     cpuPh[h] = t.allocPhandle();
     intcPh[h] = t.allocPhandle();
   }
-  const plicPh = t.allocPhandle();
+  const ic = allocIrqchipPhandles(t, c.irqchip);
+  const plicPh = ic.parent;
   const testPh = t.allocPhandle();
 
   t.setCells('/', '#address-cells', 2);
@@ -97,7 +102,7 @@ export function createVirtFdt(c: VirtFdtConfig): DeviceTree {
   t.setProp(mem, 'reg', reg64(M.dram.base, c.ramSize));
 
   addCpus(t, c, cpuPh, intcPh);
-  addSoc(t, intcPh, plicPh, testPh);
+  addSoc(t, intcPh, plicPh, testPh, c.irqchip, ic);
   return t;
 }
 
@@ -141,7 +146,7 @@ function addCpus(t: DeviceTree, c: VirtFdtConfig, cpuPh: number[], intcPh: numbe
   }
 }
 
-function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number): void {
+function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles): void {
   t.addNode('/soc');
   t.setCells('/soc', '#address-cells', 2);
   t.setCells('/soc', '#size-cells', 2);
@@ -150,14 +155,14 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number)
 
   const rtc = `/soc/rtc@${hex(M.rtc.base)}`;
   t.addNode(rtc);
-  t.setCells(rtc, 'interrupts', VirtIRQ.RTC);
+  t.setCells(rtc, 'interrupts', ...irqCells(irqchip, VirtIRQ.RTC));
   t.setCells(rtc, 'interrupt-parent', plicPh);
   t.setProp(rtc, 'reg', reg64(M.rtc.base, M.rtc.size));
   t.setString(rtc, 'compatible', 'google,goldfish-rtc');
 
   const uart = `/soc/serial@${hex(M.uart0.base)}`;
   t.addNode(uart);
-  t.setCells(uart, 'interrupts', VirtIRQ.UART0);
+  t.setCells(uart, 'interrupts', ...irqCells(irqchip, VirtIRQ.UART0));
   t.setCells(uart, 'interrupt-parent', plicPh);
   t.setCells(uart, 'clock-frequency', UART_CLOCK);
   t.setProp(uart, 'reg', reg64(M.uart0.base, M.uart0.size));
@@ -169,7 +174,7 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number)
   t.setProp(test, 'reg', reg64(M.test.base, M.test.size));
   t.setString(test, 'compatible', 'sifive,test1', 'sifive,test0', 'syscon');
 
-  addPcie(t, plicPh);
+  addPcie(t, plicPh, irqchip, ic);
 
   // Written from the highest slot down: Linux probes in tree order, so the first device QEMU
   // plugs (into the highest slot) becomes vda.
@@ -177,12 +182,23 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number)
     const base = M.virtio.base + i * M.virtio.size;
     const n = `/soc/virtio_mmio@${hex(base)}`;
     t.addNode(n);
-    t.setCells(n, 'interrupts', VirtIRQ.VIRTIO + i);
+    t.setCells(n, 'interrupts', ...irqCells(irqchip, VirtIRQ.VIRTIO + i));
     t.setCells(n, 'interrupt-parent', plicPh);
     t.setProp(n, 'reg', reg64(base, M.virtio.size));
     t.setString(n, 'compatible', 'virtio,mmio');
   }
 
+  if (irqchip && irqchip.aia !== 'none') addAiaNodes(t, irqchip, intcPh, ic);
+  else addPlic(t, intcPh, plicPh);
+  if (irqchip?.aclint) { addAclintNodes(t, irqchip, intcPh); return; }
+  const clint = `/soc/clint@${hex(M.clint.base)}`;
+  t.addNode(clint);
+  t.setCells(clint, 'interrupts-extended', ...intcPh.flatMap((p) => [p, IRQ_BIT.M_SOFT, p, IRQ_BIT.M_TIMER]));
+  t.setProp(clint, 'reg', reg64(M.clint.base, M.clint.size));
+  t.setString(clint, 'compatible', 'sifive,clint0', 'riscv,clint0');
+}
+
+function addPlic(t: DeviceTree, intcPh: number[], plicPh: number): void {
   const plic = `/soc/plic@${hex(M.plic.base)}`;
   t.addNode(plic);
   t.setCells(plic, 'phandle', plicPh);
@@ -193,23 +209,17 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number)
   t.setString(plic, 'compatible', 'sifive,plic-1.0.0', 'riscv,plic0');
   t.setCells(plic, '#address-cells', 0);
   t.setCells(plic, '#interrupt-cells', 1);
-
-  const clint = `/soc/clint@${hex(M.clint.base)}`;
-  t.addNode(clint);
-  t.setCells(clint, 'interrupts-extended', ...intcPh.flatMap((p) => [p, IRQ_BIT.M_SOFT, p, IRQ_BIT.M_TIMER]));
-  t.setProp(clint, 'reg', reg64(M.clint.base, M.clint.size));
-  t.setString(clint, 'compatible', 'sifive,clint0', 'riscv,clint0');
 }
 
 /** The generic PCIe host node (ECAM; hw/pci-host/gpex.ts); PCI devices need no nodes of their own. */
-function addPcie(t: DeviceTree, plicPh: number): void {
+function addPcie(t: DeviceTree, plicPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles): void {
   const n = `/soc/pci@${hex(M.pcieEcam.base)}`;
   t.addNode(n);
   t.setCells(n, 'interrupt-map-mask', 0x1800, 0, 0, 7);
   const map: number[] = [];
   for (let slot = 0; slot < 4; slot++) {
     for (let pin = 0; pin < 4; pin++) {
-      map.push(slot << 11, 0, 0, pin + 1, plicPh, VirtIRQ.PCIE + ((pin + slot) % 4));
+      map.push(slot << 11, 0, 0, pin + 1, plicPh, ...irqCells(irqchip, VirtIRQ.PCIE + ((pin + slot) % 4)));
     }
   }
   t.setCells(n, 'interrupt-map', ...map);
@@ -218,6 +228,7 @@ function addPcie(t: DeviceTree, plicPh: number): void {
     0x2000000, ...hiLo(M.pcieMmio.base), ...hiLo(M.pcieMmio.base), ...hiLo(M.pcieMmio.size),
     0x3000000, ...hiLo(VIRT_HIGH_PCIE_MMIO.base), ...hiLo(VIRT_HIGH_PCIE_MMIO.base), ...hiLo(VIRT_HIGH_PCIE_MMIO.size));
   t.setProp(n, 'reg', reg64(M.pcieEcam.base, M.pcieEcam.size));
+  if (ic.imsicS !== undefined) t.setCells(n, 'msi-parent', ic.imsicS); // MSIs go to the S-level IMSICs
   t.setProp(n, 'dma-coherent');
   t.setCells(n, 'bus-range', 0, M.pcieEcam.size / 0x100000 - 1);
   t.setCells(n, 'linux,pci-domain', 0);

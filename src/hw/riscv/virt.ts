@@ -30,8 +30,9 @@ import { createVirtFdt } from './virt-fdt.js';
 import type { PFlashCFI01 } from '../block/pflash_cfi01.js';
 import { createVirtFlash, flashBoot, mapVirtFlash } from './virt-flash.js';
 import { riscvSetEntropySource } from '../../target/riscv/csr-zkr.js';
+import { DEFAULT_IRQCHIP, VirtIrqchip, type VirtIrqchipConfig } from './virt-aia.js';
 import {
-  PLIC_NUM_PRIORITIES, PLIC_NUM_SOURCES, TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
+  TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
   VirtIRQ, VIRT_HIGH_PCIE_MMIO,
 } from './virt-memmap.js';
 
@@ -66,6 +67,8 @@ export interface VirtMachineOptions {
   onIoErrorStop?(): void;
   /** A virtio-blk reset found requests in flight: hold the vCPUs until `drained` resolves. */
   onBlockResetInFlight?(drained: Promise<void>): void;
+  /** -M virt,aia=,aia-guests=,aclint= (default: PLIC + CLINT). */
+  irqchip?: VirtIrqchipConfig;
   /** Realize the -device types of the registry (PCI, SD) once the buses exist. */
   realizeDevices?(m: RISCVVirtMachine): void;
   /** The two flash banks (virt-flash.ts), drives attached; blank ones when absent. */
@@ -104,7 +107,8 @@ export class RISCVVirtMachine {
   readonly timers: TimerList;
   readonly irqs: HartIrqProxy[];
   readonly aclint: RISCVAclint;
-  readonly plic: SiFivePLIC;
+  readonly plic?: SiFivePLIC;
+  readonly irqchip: VirtIrqchip;
   readonly uart: SerialState;
   readonly rtc: GoldfishRTC;
   readonly test: SiFiveTest;
@@ -131,19 +135,18 @@ export class RISCVVirtMachine {
     this.timers = new TimerList(this.clock);
     this.irqs = Array.from({ length: opts.smp }, () => new HartIrqProxy(() => this.onIrq()));
 
-    this.aclint = new RISCVAclint(this.irqs, this.clock, this.timers, TIMEBASE_FREQ);
-    this.as.addMmio('riscv.aclint.swi+mtimer', M.clint.base, M.clint.size, this.aclint);
-    this.plic = new SiFivePLIC(this.irqs, PLIC_NUM_SOURCES, PLIC_NUM_PRIORITIES);
-    this.as.addMmio('riscv.sifive.plic', M.plic.base, M.plic.size, this.plic);
-    this.uart = new SerialState(opts.serial, this.plic.irqs[VirtIRQ.UART0]);
+    const ic = (this.irqchip = new VirtIrqchip(this.as, this.irqs, this.clock, this.timers, opts.irqchip ?? DEFAULT_IRQCHIP));
+    this.aclint = ic.aclint;
+    this.plic = ic.plic;
+    this.uart = new SerialState(opts.serial, ic.irqs[VirtIRQ.UART0]);
     this.as.addMmio('serial', M.uart0.base, M.uart0.size, this.uart);
     const wallNs = opts.wallNs ?? (() => BigInt(Date.now()) * 1_000_000n);
-    this.rtc = new GoldfishRTC(this.plic.irqs[VirtIRQ.RTC], wallNs, this.clock, this.timers);
+    this.rtc = new GoldfishRTC(ic.irqs[VirtIRQ.RTC], wallNs, this.clock, this.timers);
     this.as.addMmio('goldfish_rtc', M.rtc.base, M.rtc.size, this.rtc);
     this.test = new SiFiveTest({ shutdown: (c) => opts.onShutdown(c), reset: () => opts.onReset() });
     this.as.addMmio('riscv.sifive.test', M.test.base, M.test.size, this.test);
     for (let i = 0; i < VIRTIO_COUNT; i++) {
-      const p = new VirtIOMMIOProxy(`virtio-mmio@${(M.virtio.base + i * M.virtio.size).toString(16)}`, this.plic.irqs[VirtIRQ.VIRTIO + i]);
+      const p = new VirtIOMMIOProxy(`virtio-mmio@${(M.virtio.base + i * M.virtio.size).toString(16)}`, ic.irqs[VirtIRQ.VIRTIO + i]);
       this.virtio.push(p);
       this.as.addMmio('virtio-mmio', M.virtio.base + i * M.virtio.size, M.virtio.size, p);
     }
@@ -151,7 +154,7 @@ export class RISCVVirtMachine {
     this.flash = opts.flash ?? createVirtFlash();
     mapVirtFlash(this.as, this.flash);
     this.pci = new GPEXHost(this.as, { ecam: M.pcieEcam, pio: M.pcieRam, mmio32: M.pcieMmio, mmio64: VIRT_HIGH_PCIE_MMIO },
-      [0, 1, 2, 3].map((i) => this.plic.irqs[VirtIRQ.PCIE + i]));
+      [0, 1, 2, 3].map((i) => ic.irqs[VirtIRQ.PCIE + i]));
     for (const d of opts.devices) this.plug(d);
     opts.realizeDevices?.(this);
     this.loadImages();
@@ -203,7 +206,7 @@ export class RISCVVirtMachine {
       throw new QemuError('-initrd: initrd requires a kernel (-kernel)');
     }
     this.fdt = o.dtb ? DeviceTree.fromBlob(o.dtb) : createVirtFdt({
-      smp: o.smp, ramSize: o.ramSize, isa: VIRT_DEFAULT_ISA, bootargs: o.append, initrd, rngSeed: this.rngSeed(),
+      smp: o.smp, ramSize: o.ramSize, isa: VIRT_DEFAULT_ISA, irqchip: o.irqchip, bootargs: o.append, initrd, rngSeed: this.rngSeed(),
     });
     if (o.dtb) this.patchUserDtb(initrd);
     this.fdtBlob = this.fdt.toBlob();
@@ -255,13 +258,13 @@ export class RISCVVirtMachine {
       h.reset(BigInt(M.mrom.base));
       h.setMip(this.irqs[i].mip, true);
     });
+    this.irqchip.attachHarts(this.harts);
   }
 
   /** qemu_system_reset: devices, boot images and harts back to power-on state. */
   reset(): void {
     this.copyBlobs();
-    this.aclint.reset();
-    this.plic.reset();
+    this.irqchip.reset();
     this.uart.reset();
     for (const d of this.vdevs) d.reset();
     this.pci.reset();

@@ -9,6 +9,7 @@ import { pmpReset } from './pmp.js';
 import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
+import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaState } from './aia_helper.js';
 
 const EXCP_NAMES = [
   'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
@@ -135,10 +136,11 @@ export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const mideleg = env.get32('mideleg');
   const mEnabled = priv < Priv.M || (ms & Mstatus.MIE) !== 0;
   const mIrqs = mEnabled ? pending & ~mideleg : 0;
-  if (mIrqs) return highestPriority(mIrqs);
+  if (mIrqs) return riscvCpuHas('smaia') ? aiaPendingToIrq(mIrqs, 11, IPRIO_DEFAULT_M, aiaState(env).miprio) : highestPriority(mIrqs);
   const sEnabled = priv < Priv.S || (priv === Priv.S && (ms & Mstatus.SIE) !== 0);
   const sIrqs = sEnabled ? pending & mideleg : 0;
-  return sIrqs ? highestPriority(sIrqs) : -1;
+  if (!sIrqs) return -1;
+  return riscvCpuHas('ssaia') ? aiaPendingToIrq(sIrqs, 9, IPRIO_DEFAULT_S, aiaState(env).siprio) : highestPriority(sIrqs);
 }
 
 /** Take a pending enabled interrupt (EPC = env.pc); true when one was taken. */
@@ -174,6 +176,7 @@ export function riscvCpuReset(env: CPURISCVState, resetVector: bigint): void {
   pmpReset(env);
   for (const h of riscvResetHooks) h(env);
   hypReset(env);
+  aiaCpuReset(env);
   env.pc = resetVector;
   env.priv = env.userMode ? Priv.U : Priv.M;
   riscvUpdateMmuIdx(env);

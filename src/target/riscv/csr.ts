@@ -12,6 +12,7 @@ import { riscvTlbFlush } from './mmu.js';
 import { riscvCpuCfg } from './cpu-cfg.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
 import { HypExcp, hypEnabled } from './cpu-h.js';
+import { registerAiaCsrs } from './csr-aia.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
@@ -254,6 +255,9 @@ def(0x7a1, counter(() => 0x2000000000000000n)); // tdata1: type 2 (mcontrol), di
 def(0x7a2, counter(() => 0n));
 def(0x7a3, counter(() => 0n));
 def(0x7a4, { read: () => 0x44n }); // tinfo
+
+// Smaia/Ssaia (their own predicates keep them illegal while the extensions are off).
+registerAiaCsrs(def);
 
 // --- the instruction --------------------------------------------------------------------------
 

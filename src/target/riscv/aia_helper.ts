@@ -1,0 +1,94 @@
+// The hart's side of AIA (Smaia/Ssaia; QEMU's target/riscv AIA code in cpu_helper.c): the
+// per-hart state the AIA CSRs keep (miselect/siselect, the major-interrupt priority arrays) and
+// the link to the hart's IMSIC files, plus interrupt selection by priority, which replaces the
+// plain lowest-number order once the extension is on.
+import type { CPURISCVState } from './cpu-state.js';
+import { registerRiscvExtension } from './cpu-cfg.js';
+
+registerRiscvExtension({ name: 'smaia' });
+registerRiscvExtension({ name: 'ssaia' });
+
+/** An IMSIC's indirect registers: the old value, or undefined when isel does not exist. */
+export type AiaIregRmw = (isel: number, newVal: bigint, wrMask: bigint, vgein: number) => bigint | undefined;
+
+export interface AiaCpuState {
+  miselect: number;
+  siselect: number;
+  /** iprio bytes per major interrupt (0: default order). */
+  readonly miprio: Uint8Array;
+  readonly siprio: Uint8Array;
+  /** The machine's IMSIC files for M and S (absent: no IMSIC, xtopei and its registers trap). */
+  m?: AiaIregRmw;
+  s?: AiaIregRmw;
+}
+
+const states = new WeakMap<CPURISCVState, AiaCpuState>();
+
+export function aiaState(env: CPURISCVState): AiaCpuState {
+  let s = states.get(env);
+  if (!s) {
+    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64) }));
+    defaultIprio(s);
+  }
+  return s;
+}
+
+/** The machine connects a hart's IMSICs (QEMU's riscv_cpu_set_aia_ireg_rmw_fn). */
+export function riscvSetAiaIreg(env: CPURISCVState, files: { m?: AiaIregRmw; s?: AiaIregRmw }): void {
+  const s = aiaState(env);
+  s.m = files.m;
+  s.s = files.s;
+}
+
+/** Reset (riscv_cpu_reset_hold): selects to zero, the priority arrays to the default order (the
+ * external interrupt's own byte 0); the IMSIC link stays. */
+export function aiaCpuReset(env: CPURISCVState): void {
+  const s = states.get(env);
+  if (!s) return;
+  s.miselect = s.siselect = 0;
+  defaultIprio(s);
+}
+
+function defaultIprio(s: AiaCpuState): void {
+  for (let i = 0; i < 64; i++) {
+    const p = riscvDefaultPriority(i);
+    s.miprio[i] = i === 11 ? 0 : p;
+    s.siprio[i] = i === 9 ? 0 : p;
+  }
+}
+
+export const IPRIO_MMAXIPRIO = 255;
+export const IPRIO_DEFAULT_M = 16;
+export const IPRIO_DEFAULT_S = 19;
+/** The AIA spec's default priority order of the major interrupts, as numbers (QEMU's
+ * default_iprio): 47, 23, 46, 45, 22, 44, 43, 21, 42, 41, 20, 40, then 11, 3, 7, 9, 1, 5, 12, 10,
+ * 2, 6, then 39, 19, 38, 37, 18, 36, 35, 17, 34, 33, 16, 32; the custom ones (24-31, 48-63)
+ * and the rest count as lowest. */
+const DEFAULT_IPRIO: Record<number, number> = {};
+[47, 23, 46, 45, 22, 44, 43, 21, 42, 41, 20, 40, 11, 3, 7, 9, 1, 5, 12, 10, 2, 6, 39, 19, 38, 37, 18, 36, 35, 17, 34, 33, 16, 32]
+  .forEach((irq, i) => { DEFAULT_IPRIO[irq] = 4 + i; });
+
+export function riscvDefaultPriority(irq: number): number {
+  return DEFAULT_IPRIO[irq] ?? IPRIO_MMAXIPRIO;
+}
+
+/**
+ * The interrupt to take among `pending` (QEMU's riscv_cpu_pending_to_irq with AIA): each one's
+ * iprio, or for a zero iprio the external interrupt's default, 1 when the default order puts it
+ * above the external interrupt, else 255; the lowest priority value wins, ties go to the higher
+ * number (as QEMU's scan does).
+ */
+export function aiaPendingToIrq(pending: number, extirq: number, extDefPrio: number, iprio: Uint8Array): number {
+  let best = -1;
+  let bestPrio = Infinity;
+  for (let irq = 0; irq < 32; irq++) {
+    if (!((pending >>> irq) & 1)) continue;
+    let prio = iprio[irq];
+    if (!prio) {
+      if (irq === extirq) prio = extDefPrio;
+      else prio = riscvDefaultPriority(irq) < extDefPrio ? 1 : IPRIO_MMAXIPRIO;
+    }
+    if (prio <= bestPrio) { best = irq; bestPrio = prio; }
+  }
+  return best;
+}
