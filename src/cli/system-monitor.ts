@@ -110,6 +110,10 @@ export class SystemMonitors implements MonitorVM {
 
   // ---- chardevs ----
 
+  chardevBackend(label: string): Chardev | undefined {
+    return this.chardevMap.get(label)?.chr;
+  }
+
   addChardev(label: string, chr: Chardev, filename: () => string, open: () => boolean): void {
     this.chardevMap.set(label, { chr, filename, open });
   }
@@ -242,8 +246,8 @@ export class SystemMonitors implements MonitorVM {
 export function startMonitors(cfg: SystemConfig, chardevs: Map<string, Chardev>, mon: SystemMonitors): void {
   for (const [id, chr] of chardevs) {
     const sock = chr instanceof SocketChardev ? chr : undefined;
-    mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : 'null'),
-      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || cfg.serial.kind === 'chardev');
+    mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : chr.filename ?? 'null'),
+      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id));
   }
   for (const id of cfg.mgmt.qmpChardevs) mon.startQmp(chardevs.get(id) as Chardev, false);
   if (cfg.mgmt.qmpStdio) {

@@ -4,7 +4,7 @@ import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
-import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import { type ChardevSpec, parseChardev, parseCompatBackend, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
@@ -200,7 +200,7 @@ function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
   if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
-  if (['pty', 'vc', 'pipe', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
+  if (['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
     throw new QemuError(`character backend '${name}' is not supported by tsqemu`);
   }
   throw new QemuError(`'${name}' is not a valid char driver`);
@@ -370,7 +370,7 @@ function addChardev(cfg: SystemConfig, spec: ChardevSpec): void {
 function compatChardev(text: string, id: string, opt: string, cfg: SystemConfig, failLine?: string): string | undefined {
   let spec;
   try {
-    spec = parseCompatSocket(text, id);
+    spec = parseCompatSocket(text, id) ?? parseCompatBackend(text, id);
   } catch (e) {
     if (failLine && e instanceof QemuError) throw new QemuError(`${e.message}\n${PROG}: ${opt} ${text}: ${failLine} '${text}'`);
     throw e;
