@@ -139,6 +139,7 @@ export class PtyChardev extends FdChardev {
   /** `path` is the slave's (/dev/pts/N). */
   constructor(id: string, ops: HostFdOps, mon: FdMonitor, fd: number, readonly path: string) {
     super(id, ops, mon, fd, fd, `pty:${path}`);
+    this.alwaysOpen = false;
     this.checkState();
   }
 

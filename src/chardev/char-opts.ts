@@ -107,7 +107,7 @@ export function parseChardev(text: string): ChardevSpec {
   if (backend === 'pipe') {
     checkKeys(o, [...COMMON_KEYS, 'path']);
     const path = o.get('path');
-    if (path === undefined) throw new QemuError('chardev: pipe: no filename given');
+    if (path === undefined) throw new QemuError('chardev: pipe: no device path given');
     return { ...spec, backend: 'pipe', id, path };
   }
   if (backend === 'stdio') {
@@ -163,7 +163,7 @@ export function parseCompatSocket(text: string, id: string): ChardevSocketSpec |
 export function parseCompatBackend(text: string, id: string): ChardevPtySpec | ChardevPipeSpec | null {
   if (text === 'pty') return { backend: 'pty', id };
   if (text.startsWith('pipe:')) {
-    if (text.length === 5) throw new QemuError('chardev: pipe: no filename given');
+    if (text.length === 5) throw new QemuError('chardev: pipe: no device path given');
     return { backend: 'pipe', id, path: text.slice(5) };
   }
   return null;

@@ -23,14 +23,15 @@ function checkStdio(cfg: SystemConfig): void {
   const stdio = cfg.chardevs.filter((c) => c.backend === 'stdio');
   if (stdio.length > 1) throw optError(stdio[1].opt, stdio[1].text, STDIO_TWICE);
   if (stdio.length === 0) return;
+  if (cfg.mgmt.qmpStdio) throw optError('-qmp', 'stdio', STDIO_TWICE);
+  if (cfg.monitorText === 'stdio') throw optError('-monitor', 'stdio', STDIO_TWICE);
   const s = cfg.serial;
   if (s.kind === 'stdio') {
     const text = s.mux ? 'mon:stdio' : 'stdio';
     const loc = s.mux ? '' : '-serial stdio: ';
-    throw new QemuError(`${STDIO_TWICE}\n${PROG}: ${loc}could not connect serial device to character backend '${text}'`);
+    throw new QemuError(`${loc}${STDIO_TWICE}\n${PROG}: ${loc}could not connect serial device to character backend '${text}'`);
   }
-  if (cfg.monitorOnStdio) throw optError('-monitor', 'stdio', STDIO_TWICE);
-  if (cfg.mgmt.qmpStdio) throw optError('-qmp', 'stdio', STDIO_TWICE);
+  if (cfg.monitorOnStdio) throw new QemuError(STDIO_TWICE);
 }
 
 async function openOne(spec: ChardevSpec, quit: () => void): Promise<Chardev> {
@@ -70,7 +71,7 @@ function withLog(chr: Chardev, spec: ChardevSpec): Chardev {
     log = new NodeOutputFile(spec.logfile, spec.logappend);
   } catch (e) {
     chr.close();
-    throw new QemuError(`Unable to open logfile ${spec.logfile}: ${strerror(e)}`);
+    throw new QemuError(`Could not create '${spec.logfile}': ${strerror(e)}`);
   }
   const write = chr.write.bind(chr), close = chr.close.bind(chr);
   chr.write = (data) => { log.write(data); write(data); };

@@ -247,13 +247,14 @@ export function startMonitors(cfg: SystemConfig, chardevs: Map<string, Chardev>,
   for (const [id, chr] of chardevs) {
     const sock = chr instanceof SocketChardev ? chr : undefined;
     mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : chr.filename ?? 'null'),
-      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id));
+      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id && !cfg.mgmt.machineNone));
   }
   for (const id of cfg.mgmt.qmpChardevs) mon.startQmp(chardevs.get(id) as Chardev, false);
   if (cfg.mgmt.qmpStdio) {
     if (cfg.serial.kind === 'stdio' || cfg.monitorOnStdio) throw new QemuError('-qmp stdio: cannot use stdio by multiple character devices');
-    const chr = new StdioChardev('compat_monitor0', new NodeTerminal(), false, () => mon.hostSignal());
-    mon.addChardev('compat_monitor0', chr, () => 'stdio', () => true);
-    mon.startQmp(chr, true);
+    const label = cfg.mgmt.qmpStdioId ?? 'compat_monitor0';
+    const chr = new StdioChardev(label, new NodeTerminal(), false, () => mon.hostSignal());
+    mon.addChardev(label, chr, () => 'stdio', () => true);
+    mon.startQmp(chr, false); // stdio is open: the greeting comes as the monitor attaches
   }
 }

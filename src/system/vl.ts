@@ -58,6 +58,8 @@ export interface SystemConfig {
   serial: SerialSpec;
   /** The HMP monitor shares stdio through the mux. */
   monitorOnStdio: boolean;
+  /** -monitor's text when given (errors name it). */
+  monitorText?: string;
   drives: DriveSpec[];
   devices: DeviceSpec[];
   /** -fsdev / -virtfs, and the virtio-9p devices (-device virtio-9p-device, -virtfs). */
@@ -381,9 +383,11 @@ function compatChardev(text: string, id: string, opt: string, cfg: SystemConfig,
 }
 
 function parseMonitor(val: string, cfg: SystemConfig): void {
-  if (val === 'stdio' || val === 'none' || val === 'null') return;
+  if (val === 'none') return;
+  const label = `compat_monitor${cfg.mgmt.monitorCount++}`;
+  if (val === 'stdio' || val === 'null') return;
   if (val.startsWith('chardev:')) { cfg.monitorChardev = { id: val.slice(8), opt: '-monitor', text: val }; return; }
-  const id = compatChardev(val, 'compat_monitor0', '-monitor', cfg);
+  const id = compatChardev(val, label, '-monitor', cfg);
   if (!id) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
   cfg.monitorChardev = { id, opt: '-monitor', text: val };
 }
@@ -472,6 +476,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
  */
 function resolveConsole(cfg: SystemConfig, serial: string | undefined, monitor: string | undefined, display: string | undefined): void {
   void display;
+  if (monitor !== undefined) cfg.monitorText = monitor;
   if (serial === undefined) cfg.serial = cfg.mgmt.nodefaults ? { kind: 'null' } : { kind: 'stdio', mux: true };
   if (cfg.mgmt.nodefaults && monitor === undefined) monitor = 'none';
   cfg.monitorOnStdio = monitor === 'stdio' || (monitor === undefined && (cfg.serial.kind === 'stdio' ? cfg.serial.mux : cfg.nographic));
