@@ -16,11 +16,15 @@ import { SocketChardev } from '../chardev/char-socket.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
 import { NodeTerminal } from '../host/node/terminal.js';
 import { QemuError } from '../qemu/error.js';
+import { strerror } from '../host/node/strerror.js';
 
 /** Host wall clock in ns (event timestamps, idle times). */
 const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 
-interface DriveRecord { blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string> }
+interface DriveRecord {
+  blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string>;
+  ioStatus: 'ok' | 'failed' | 'nospace';
+}
 
 /** What the monitor needs from main(): the machine's parts and its actions. */
 export interface MonitorHooks {
@@ -67,7 +71,9 @@ export class SystemMonitors implements MonitorVM {
   accountDrive(id: string, blk: BlockBackend, opts: Map<string, string>): BlockBackend {
     const a = new AccountedBlockBackend(blk, () => Number(wallNs()));
     const file = opts.get('file') ?? '';
-    this.drives.push({ blk: a, device: id, qdev: '', drv: opts.get('format') ?? opts.get('driver') ?? 'raw', filename: file, opts });
+    const rec: DriveRecord = { blk: a, device: id, qdev: '', drv: opts.get('format') ?? opts.get('driver') ?? 'raw', filename: file, opts, ioStatus: 'ok' };
+    this.drives.push(rec);
+    a.onError = (kind, e) => this.blockIoError(rec, kind === 'rd', e);
     return a;
   }
 
@@ -98,9 +104,47 @@ export class SystemMonitors implements MonitorVM {
         device: r.device, nodeName: r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`, drv: r.drv, filename: r.filename,
         readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
         cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
-        detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: 'ok', virtioSlot: r.slot,
+        detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: r.ioStatus, virtioSlot: r.slot,
       };
     });
+  }
+
+  /**
+   * blk_error_action's report: the drive's werror/rerror policy (as virtio-blk applies it) gives
+   * the action; BLOCK_IO_ERROR goes out before the STOP a stop action causes.
+   */
+  private blockIoError(r: DriveRecord, read: boolean, e: unknown): void {
+    const code = String((e as { code?: unknown } | null)?.code ?? 'EIO');
+    const policy = read ? (r.opts.get('rerror') ?? 'report') : (r.opts.get('werror') ?? 'enospc');
+    const action = policy === 'enospc' ? (code === 'ENOSPC' ? 'stop' : 'report') : policy;
+    const nospace = code === 'ENOSPC';
+    if (action === 'stop') r.ioStatus = nospace ? 'nospace' : 'failed';
+    this.events.emit('BLOCK_IO_ERROR', {
+      device: r.device, 'node-name': r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`,
+      operation: read ? 'read' : 'write', action, nospace, reason: strerror({ code, message: code }),
+    });
+  }
+
+  /** A drive by its -drive id or its device's qdev id/path (qmp_eject, block_resize). */
+  private findDrive(id: string): DriveRecord | undefined {
+    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
+  }
+
+  blockExists(id: string): boolean {
+    return this.findDrive(id) !== undefined;
+  }
+
+  async blockResize(device: string | undefined, nodeName: string | undefined, size: number): Promise<void> {
+    const r = device !== undefined ? this.drives.find((d) => d.device === device)
+      : this.drives.find((d) => (d.opts.get('node-name') ?? `#block${this.drives.indexOf(d) * 2 + 1}`) === nodeName);
+    if (!r) throw new QmpError('GenericError', `Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
+    if (size < 0) throw new QmpError('GenericError', `Parameter 'size' expects a >0 size`);
+    if (size === r.blk.getLength()) return;
+    try {
+      await r.blk.truncate(size);
+    } catch (e) {
+      throw new QmpError('GenericError', e instanceof Error ? e.message : String(e));
+    }
   }
 
   virtioSlot(i: number): string | undefined {
@@ -169,6 +213,7 @@ export class SystemMonitors implements MonitorVM {
     this.state = 'running';
     this.events.emit('RESUME');
     this.hooks.scheduler()?.cont();
+    for (const r of this.drives) r.ioStatus = 'ok';
     this.hooks.restartIo();
   }
 

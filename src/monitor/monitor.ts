@@ -2,6 +2,7 @@
 // front ends, and the registration functions other subsystems use.
 import './qmp-commands.js';
 import './qmp-chardev.js';
+import './qmp-block.js';
 import { hmpRegister } from './hmp-info.js';
 
 hmpRegister();

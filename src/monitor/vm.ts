@@ -59,6 +59,10 @@ export interface MonitorVM {
   readonly as?: AddressSpace;
   blockDevices(): MonitorBlockDevice[];
   chardevs(): MonitorChardev[];
+  /** A drive by -drive id or its device's id (eject, change). */
+  blockExists?(id: string): boolean;
+  /** block_resize; throws QmpError with QEMU's text. */
+  blockResize?(device: string | undefined, nodeName: string | undefined, size: number): Promise<void>;
   /** The chardev of that label (ringbuf-read/-write). */
   chardevBackend?(label: string): Chardev | undefined;
   jitInfo?(): string;
