@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { BIN, Console, INITRD, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 import { QmpClient, startEmu, rmrf } from './qmp-helpers.js';
 
@@ -113,6 +114,65 @@ test('the default guest: block_resize grows vda live; BLOCK_IO_ERROR with werror
     assert.equal(await c.exit, 0);
   } finally {
     c.kill();
+    rmrf(dir);
+  }
+});
+
+async function blockdevConversation(bin, dir) {
+  const qsock = path.join(dir, 'qmp.sock');
+  const f = (n) => path.join(dir, n);
+  const r = startEmu(bin, ['-M', 'virt', '-bios', 'none', '-S', '-display', 'none', '-nodefaults',
+    '-object', 'secret,id=sec0,data=abc',
+    '-blockdev', `driver=file,node-name=disk0-file,filename=${f('disk0.img')}`, '-blockdev', 'driver=raw,node-name=disk0,file=disk0-file',
+    '-device', 'virtio-blk-device,drive=disk0,id=vd0', '-qmp', `unix:${qsock},server=on,wait=off`]);
+  try {
+    const q = await QmpClient.connect(qsock);
+    await q.greeting();
+    await q.cmd('qmp_capabilities');
+    const out = [];
+    for (const [cmd, args] of [
+      ['blockdev-add', { driver: 'file', 'node-name': 'f1', filename: f('raw.img') }],
+      ['blockdev-add', { driver: 'raw', 'node-name': 'r1', file: 'f1' }],
+      ['blockdev-add', { driver: 'raw', 'node-name': 'r1', file: 'f1' }],
+      ['blockdev-add', { driver: 'qcow2', 'node-name': 'q1', file: { driver: 'file', filename: f('q.qcow2') } }],
+      ['blockdev-add', { driver: 'luks', 'node-name': 'l1', 'key-secret': 'sec0', file: { driver: 'file', filename: f('l.luks') } }],
+      ['blockdev-add', { driver: 'luks', 'node-name': 'l2', 'key-secret': 'nosuch', file: { driver: 'file', filename: f('l2.luks') } }],
+      ['blockdev-add', { driver: 'file', 'node-name': 'bad', filename: f('nonexistent') }],
+      ['blockdev-add', { driver: 'raw', 'node-name': 'bad2', file: 'nosuchnode' }],
+      ['blockdev-del', { 'node-name': 'f1' }],
+      ['blockdev-del', { 'node-name': 'r1' }],
+      ['blockdev-del', { 'node-name': 'f1' }],
+      ['blockdev-del', { 'node-name': 'f1' }],
+      ['blockdev-del', { 'node-name': 'q1' }],
+      ['blockdev-del', { 'node-name': 'l1' }],
+      ['blockdev-del', { 'node-name': 'disk0' }],
+      ['blockdev-del', { 'node-name': 'disk0-file' }],
+      ['blockdev-add', { driver: 'raw', 'node-name': 'r1', file: { driver: 'file', filename: f('raw.img') } }],
+      ['blockdev-del', { 'node-name': 'r1' }],
+    ]) out.push([cmd, args, await q.cmd(cmd, args)]);
+    await q.cmd('quit');
+    await r.exit;
+    return JSON.parse(JSON.stringify(out).replaceAll(dir, 'DIR'));
+  } finally {
+    r.p.kill('SIGKILL');
+  }
+}
+
+test('blockdev-add / blockdev-del (file, raw, qcow2, luks with a secret; in-use and unknown nodes): replies equal to qemu-system-riscv64', { skip: (!hasTool(QEMU) || !hasTool('qemu-img')) && 'qemu not installed', timeout: 60_000 }, async () => {
+  const dir = tmpdir();
+  try {
+    fs.writeFileSync(path.join(dir, 'disk0.img'), Buffer.alloc(MiB));
+    fs.writeFileSync(path.join(dir, 'raw.img'), Buffer.alloc(MiB));
+    for (const a of [['create', '-f', 'qcow2', path.join(dir, 'q.qcow2'), '1M'],
+      ['create', '--object', 'secret,id=sec0,data=abc', '-f', 'luks', '-o', 'key-secret=sec0,iter-time=10', path.join(dir, 'l.luks'), '1M']]) {
+      assert.equal(spawnSync('qemu-img', a).status, 0, a.join(' '));
+    }
+    fs.copyFileSync(path.join(dir, 'l.luks'), path.join(dir, 'l2.luks'));
+    const ours = await blockdevConversation(BIN, dir);
+    const theirs = await blockdevConversation(QEMU, dir);
+    if (process.env.TSQEMU_TEST_DUMP) fs.writeFileSync(process.env.TSQEMU_TEST_DUMP, JSON.stringify({ ours, theirs }, null, 1));
+    assert.deepEqual(ours, theirs);
+  } finally {
     rmrf(dir);
   }
 });

@@ -17,6 +17,8 @@ import { StdioChardev } from '../chardev/char-stdio.js';
 import { NodeTerminal } from '../host/node/terminal.js';
 import { QemuError } from '../qemu/error.js';
 import { strerror } from '../host/node/strerror.js';
+import { MonitorBlockdevs } from './system-blockdev.js';
+import type { JsonValue } from '../monitor/json-stream.js';
 
 /** Host wall clock in ns (event timestamps, idle times). */
 const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
@@ -132,6 +134,18 @@ export class SystemMonitors implements MonitorVM {
 
   blockExists(id: string): boolean {
     return this.findDrive(id) !== undefined;
+  }
+
+  private blockdevs?: MonitorBlockdevs;
+
+  blockdevAdd(args: Record<string, JsonValue>): Promise<void> {
+    this.blockdevs ??= new MonitorBlockdevs(this.cfg);
+    return this.blockdevs.add(args, (m) => process.stderr.write(`tsqemu-system-riscv64: warning: ${m}\n`));
+  }
+
+  blockdevDel(nodeName: string): Promise<void> {
+    this.blockdevs ??= new MonitorBlockdevs(this.cfg);
+    return this.blockdevs.del(nodeName);
   }
 
   async blockResize(device: string | undefined, nodeName: string | undefined, size: number): Promise<void> {

@@ -74,3 +74,24 @@ registerCommand({
     refuseMedium(ctx, id);
   },
 });
+
+registerCommand({
+  name: 'blockdev-add',
+  args: [{ name: 'driver', type: 'str' }, { name: 'node-name', type: 'str', optional: true }],
+  openArgs: true,
+  run: async (a, ctx) => {
+    if (!ctx.vm.blockdevAdd) throw new QmpError('GenericError', 'blockdev-add is not supported here');
+    await ctx.vm.blockdevAdd(a);
+    return undefined;
+  },
+});
+
+registerCommand({
+  name: 'blockdev-del',
+  args: [{ name: 'node-name', type: 'str' }],
+  run: async (a, ctx) => {
+    if (!ctx.vm.blockdevDel) throw new QmpError('GenericError', 'blockdev-del is not supported here');
+    await ctx.vm.blockdevDel(String(a['node-name']));
+    return undefined;
+  },
+});

@@ -61,6 +61,9 @@ export interface MonitorVM {
   chardevs(): MonitorChardev[];
   /** A drive by -drive id or its device's id (eject, change). */
   blockExists?(id: string): boolean;
+  /** blockdev-add (the QMP arguments as given) and blockdev-del; throw QmpError with QEMU's text. */
+  blockdevAdd?(args: Record<string, JsonValue>): Promise<void>;
+  blockdevDel?(nodeName: string): Promise<void>;
   /** block_resize; throws QmpError with QEMU's text. */
   blockResize?(device: string | undefined, nodeName: string | undefined, size: number): Promise<void>;
   /** The chardev of that label (ringbuf-read/-write). */
