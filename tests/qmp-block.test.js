@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BIN, Console, INITRD, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 import { QmpClient, startEmu, rmrf } from './qmp-helpers.js';
 
@@ -172,6 +172,64 @@ test('blockdev-add / blockdev-del (file, raw, qcow2, luks with a secret; in-use 
     const theirs = await blockdevConversation(QEMU, dir);
     if (process.env.TSQEMU_TEST_DUMP) fs.writeFileSync(process.env.TSQEMU_TEST_DUMP, JSON.stringify({ ours, theirs }, null, 1));
     assert.deepEqual(ours, theirs);
+  } finally {
+    rmrf(dir);
+  }
+});
+
+/** An emulator with two inherited image descriptors (fd 3 read-write, fd 4 read-only), as libvirt passes them. */
+async function fdsetConversation(bin, dir, img) {
+  const qsock = path.join(dir, 'qmp.sock');
+  const rw = fs.openSync(img, 'r+'), ro = fs.openSync(img, 'r');
+  const p = spawn(bin, ['-M', 'virt', '-bios', 'none', '-S', '-display', 'none', '-nodefaults',
+    '-add-fd', 'fd=3,set=2,opaque=rw', '-add-fd', 'fd=4,set=2,opaque=ro',
+    // file.locking=off: QEMU 7.2 locks through a second (read-only) fd of the set and then refuses the resize.
+    '-drive', 'file=/dev/fdset/2,format=raw,if=none,id=d0,file.locking=off', '-device', 'virtio-blk-device,drive=d0,id=vd0',
+    '-qmp', `unix:${qsock},server=on,wait=off`], { stdio: ['ignore', 'pipe', 'pipe', rw, ro] });
+  fs.closeSync(rw);
+  fs.closeSync(ro);
+  let err = '';
+  p.stderr.on('data', (d) => { err += d; });
+  const exit = new Promise((res) => p.on('close', res));
+  try {
+    const q = await QmpClient.connect(qsock);
+    await q.greeting();
+    await q.cmd('qmp_capabilities');
+    const out = [];
+    const fdsets = (await q.cmd('query-fdsets')).return;
+    out.push(fdsets.map((s) => ({ ...s, fds: s.fds.map((f) => ({ ...f, fd: typeof f.fd })) })));
+    out.push((await q.cmd('query-block')).return.map((b) => [b.device, b.inserted?.file, b.inserted?.ro]));
+    out.push(await q.cmd('block_resize', { device: 'd0', size: 2 * MiB })); // written through the passed descriptor
+    out.push(await q.cmd('remove-fd', { 'fdset-id': 7 }));
+    out.push(await q.cmd('remove-fd', { 'fdset-id': 2, fd: 12345 }));
+    const ro4 = fdsets[0].fds.find((f) => f.opaque === 'ro').fd;
+    out.push(await q.cmd('remove-fd', { 'fdset-id': 2, fd: ro4 }));
+    out.push((await q.cmd('query-fdsets')).return.map((s) => s.fds.map((f) => f.opaque)));
+    await q.cmd('quit');
+    await exit;
+    return { out, size: fs.statSync(img).size, err };
+  } finally {
+    p.kill('SIGKILL');
+  }
+}
+
+test('-add-fd and /dev/fdset/N image paths; query-fdsets, remove-fd: as qemu-system-riscv64', { skip: !hasTool(QEMU) && `${QEMU} not installed`, timeout: 60_000 }, async () => {
+  const dir = tmpdir();
+  try {
+    const results = [];
+    for (const bin of [BIN, QEMU]) {
+      const img = path.join(dir, 'fd.img');
+      fs.writeFileSync(img, Buffer.alloc(MiB));
+      results.push(await fdsetConversation(bin, dir, img));
+    }
+    assert.deepEqual(results[0].out, results[1].out);
+    assert.equal(results[0].size, 2 * MiB);
+    assert.equal(results[1].size, 2 * MiB);
+    // A set that does not exist, and a closed descriptor: the same errors.
+    for (const args of [['-drive', 'file=/dev/fdset/9,format=raw,if=none,id=d0,readonly=on'], ['-add-fd', 'fd=77,set=1']]) {
+      const run = (bin) => spawnSync(bin, ['-machine', 'none', '-display', 'none', '-nodefaults', ...args], { encoding: 'utf8', timeout: 10_000 }).stderr.replace(/^(tsqemu|qemu)-system-riscv64: /gm, '');
+      assert.equal(run(BIN), run(QEMU), args.join(' '));
+    }
   } finally {
     rmrf(dir);
   }

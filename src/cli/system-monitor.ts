@@ -18,6 +18,7 @@ import { NodeTerminal } from '../host/node/terminal.js';
 import { QemuError } from '../qemu/error.js';
 import { strerror } from '../host/node/strerror.js';
 import { MonitorBlockdevs } from './system-blockdev.js';
+import { addInheritedFds, registerFdsetCommands } from './system-fdset.js';
 import type { JsonValue } from '../monitor/json-stream.js';
 
 /** Host wall clock in ns (event timestamps, idle times). */
@@ -63,6 +64,8 @@ export class SystemMonitors implements MonitorVM {
     this.uuid = mg.uuid ?? cfg.extras.uuid ?? '00000000-0000-0000-0000-000000000000';
     this.smp = cfg.smp;
     this.state = cfg.startPaused ? 'prelaunch' : 'running';
+    registerFdsetCommands();
+    addInheritedFds(mg); // before the drives open: /dev/fdset/N names them
   }
 
   get as() { return this.hooks.machine()?.as; }
