@@ -140,13 +140,17 @@ Standard options:
 -pidfile file   write PID to 'file'
 -action reboot=reset|shutdown,shutdown=poweroff|pause,panic=none|shutdown
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
--serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
+-serial dev     stdio | mon:stdio | file:path | null | none | pty | pipe:path | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
 -monitor dev    stdio | none | chardev:id | unix:... | tcp:...
 -chardev socket,id=id,path=path|host=host,port=port[,server=on|off][,wait=on|off]
 -chardev null,id=id
 -chardev file,id=id,path=path[,append=on]
 -chardev ringbuf,id=id[,size=n]
+-chardev stdio,id=id[,signal=on|off]
+-chardev pty,id=id[,path=link]
+-chardev pipe,id=id,path=path
+                (every -chardev also takes logfile=path[,logappend=on] and mux=on)
 -mon [chardev=]id[,mode=readline]
 -display none   no display
 -no-reboot      exit instead of rebooting
