@@ -39,6 +39,7 @@
 #include <sys/shm.h>
 #include <sys/sem.h>
 #include <sys/msg.h>
+#include <termios.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -824,6 +825,25 @@ static napi_value HostExec(napi_env env, napi_callback_info info) {
   _exit(127);
 }
 
+/* openPty(nameOut): a new pseudo-terminal master (non-blocking, close-on-exec) whose slave is in
+ * raw mode, as QEMU's qemu_openpty_raw; the slave's path goes to nameOut (NUL-terminated). */
+static napi_value OpenPty(napi_env env, napi_callback_info info) {
+  ARGS(1); BUF(0, name, 0);
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (m < 0) return num(env, -errno);
+  char path[128];
+  if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, path, sizeof path) != 0) { int e = errno; close(m); return num(env, -e); }
+  int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) { int e = errno; close(m); return num(env, -e); }
+  struct termios t;
+  if (tcgetattr(s, &t) == 0) { cfmakeraw(&t); tcsetattr(s, TCSAFLUSH, &t); }
+  close(s);
+  size_t n = strlen(path);
+  if (n + 1 > name.len) { close(m); return num(env, -ENAMETOOLONG); }
+  memcpy(name.p, path, n + 1);
+  return num(env, m);
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -839,7 +859,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("eventfd", Eventfd), FN("timerfdCreate", TimerfdCreate), FN("timerfdSettime", TimerfdSettime),
     FN("timerfdGettime", TimerfdGettime), FN("memfdCreate", MemfdCreate), FN("pipe2", Pipe2),
     FN("lseek", Lseek), FN("fcntl", Fcntl), FN("mapShared", MapShared), FN("unmapShared", UnmapShared),
-    FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt),
+    FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt), FN("openPty", OpenPty),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
     FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),

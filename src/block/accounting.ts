@@ -19,8 +19,20 @@ export class AccountedBlockBackend implements BlockBackend {
     rdTimeNs: 0, wrTimeNs: 0, flushTimeNs: 0, unmapTimeNs: 0, wrHighestOffset: 0, lastAccessNs: -1,
   };
 
+  /** A failed request (the drive's BLOCK_IO_ERROR reporting). */
+  onError: (kind: 'rd' | 'wr' | 'flush' | 'unmap', e: unknown) => void = () => {};
+  private resizeCb: () => void = () => {};
+
   /** `now` in host ns (injected: the core has no clock of its own). */
   constructor(readonly inner: BlockBackend, private readonly now: () => number) {}
+
+  setResizeCallback(cb: () => void): void { this.resizeCb = cb; }
+
+  async truncate(size: number): Promise<void> {
+    if (!this.inner.truncate) throw new Error('this drive cannot be resized');
+    await this.inner.truncate(size);
+    this.resizeCb();
+  }
 
   get id(): string { return this.inner.id; }
   get readOnly(): boolean { return this.inner.readOnly; }
@@ -34,6 +46,7 @@ export class AccountedBlockBackend implements BlockBackend {
       await op();
     } catch (e) {
       if (kind === 'rd') s.failedRdOps++; else if (kind === 'wr') s.failedWrOps++; else if (kind === 'flush') s.failedFlushOps++; else s.failedUnmapOps++;
+      this.onError(kind, e);
       throw e;
     }
     const t = this.now();

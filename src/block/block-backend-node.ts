@@ -33,6 +33,11 @@ export class BlockBackendNode implements BlockBackend {
   }
 
   get readOnly(): boolean { return this.root.readOnly; }
+
+  async truncate(size: number): Promise<void> {
+    if (this.readOnly) throw new QemuError('Image is read-only');
+    await this.root.truncate(size, false, 'off', true);
+  }
   getLength(): number { return this.root.getLength(); }
 
   private check(offset: number, bytes: number, write: boolean): void {

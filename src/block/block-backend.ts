@@ -16,6 +16,10 @@ export interface BlockBackend {
   /** Make a range read as zeroes; `unmap` allows deallocating it. */
   pwriteZeroes(offset: number, bytes: number, unmap: boolean): Promise<void>;
   close(): Promise<void>;
+  /** block_resize: grow or shrink the disk (formats that cannot say so). */
+  truncate?(size: number): Promise<void>;
+  /** The device's resize_cb (QEMU's BlockDevOps): called after the disk changed size. */
+  setResizeCallback?(cb: () => void): void;
 }
 
 /** An I/O error from the host (errno name such as 'EIO', 'ENOSPC') to report to the guest. */

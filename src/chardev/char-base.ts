@@ -11,6 +11,11 @@ export abstract class ChardevBase implements Chardev {
   private heldBytes = 0;
   /** Host-side flow control hooks (stdin pause/resume). */
   protected onThrottle: (paused: boolean) => void = () => {};
+  /**
+   * Open from the start (QEMU's be_opened: stdio, file, null, ringbuf, pipe): a frontend hears
+   * 'opened' when it attaches (a monitor prints its banner). Sockets and ptys open on a peer.
+   */
+  protected alwaysOpen = true;
 
   constructor(readonly id: string) {}
 
@@ -18,6 +23,7 @@ export abstract class ChardevBase implements Chardev {
 
   attach(fe: CharFrontend): void {
     this.fe = fe;
+    if (this.alwaysOpen) fe.event?.('opened');
     this.acceptInput();
   }
 

@@ -8,6 +8,7 @@ export interface HostOutputFile {
 }
 
 export class FileChardev extends ChardevBase {
+  readonly filename = 'file';
   constructor(id: string, private readonly out: HostOutputFile) {
     super(id);
   }

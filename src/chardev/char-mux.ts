@@ -38,6 +38,10 @@ export class MuxChardev implements Chardev, CharFrontend {
     be.attach(this);
   }
 
+  get filename(): string | undefined {
+    return this.be.filename;
+  }
+
   attach(fe: MuxFrontend): void {
     this.fes.push(fe);
     this.buffers.push([]);

@@ -2,5 +2,6 @@
 import { ChardevBase } from './char-base.js';
 
 export class NullChardev extends ChardevBase {
+  readonly filename = 'null';
   write(): void {}
 }

@@ -25,10 +25,24 @@ export interface ChardevFileSpec { backend: 'file'; id: string; path: string; ap
 /** -chardev ringbuf,id=ID[,size=N]: output kept in memory. */
 export interface ChardevRingbufSpec { backend: 'ringbuf'; id: string; size: number }
 
-export type ChardevBackendSpec = ChardevSocketSpec | ChardevNullSpec | ChardevFileSpec | ChardevRingbufSpec;
+/** -chardev pty,id=ID[,path=LINK]: a host pseudo-terminal (LINK: a symlink to its slave). */
+export interface ChardevPtySpec { backend: 'pty'; id: string; path?: string }
+/** -chardev pipe,id=ID,path=P: P.in and P.out, or P alone (FIFOs). */
+export interface ChardevPipeSpec { backend: 'pipe'; id: string; path: string }
+/** -chardev stdio,id=ID[,signal=on|off]. */
+export interface ChardevStdioSpec { backend: 'stdio'; id: string; signal: boolean }
 
-/** A chardev and the option that made it (errors name it: "-serial unix:...: ..."). */
-export type ChardevSpec = ChardevBackendSpec & { opt: string; text: string };
+export type ChardevBackendSpec = ChardevSocketSpec | ChardevNullSpec | ChardevFileSpec | ChardevRingbufSpec | ChardevPtySpec
+  | ChardevPipeSpec | ChardevStdioSpec;
+
+/**
+ * A chardev and the option that made it (errors name it: "-serial unix:...: ..."); logfile= copies
+ * its output; mux=on lets several frontends share it (the serial port and a monitor: C-a c).
+ */
+export type ChardevSpec = ChardevBackendSpec & { opt: string; text: string; logfile?: string; logappend?: boolean; mux?: boolean };
+
+/** The options every backend takes (QEMU's ChardevCommon). */
+const COMMON_KEYS = ['backend', 'id', 'logfile', 'logappend', 'mux'];
 
 const SOCKET_KEYS = ['id', 'path', 'host', 'port', 'to', 'ipv4', 'ipv6', 'nodelay', 'server', 'wait', 'reconnect',
   'reconnect-ms', 'telnet', 'tn3270', 'websocket', 'fd', 'abstract', 'tight', 'mux', 'logfile', 'logappend',
@@ -59,7 +73,7 @@ function parseSocket(o: QemuOptsDict, id: string): ChardevSocketSpec {
     throw new QemuError(`'reconnect' option is incompatible with socket in server listen mode`);
   }
   if (!server && o.has('wait')) throw new QemuError(`'wait' option is incompatible with socket in client connect mode`);
-  for (const k of ['telnet', 'tn3270', 'websocket', 'tls-creds', 'tls-authz', 'reconnect', 'reconnect-ms', 'abstract', 'logfile']) {
+  for (const k of ['telnet', 'tn3270', 'websocket', 'tls-creds', 'tls-authz', 'reconnect', 'reconnect-ms', 'abstract']) {
     if (o.has(k) && o.get(k) !== 'off') throw new QemuError(`socket option '${k}' is not supported by tsqemu`);
   }
   if (path !== undefined) return { backend: 'socket', id, path, server, wait };
@@ -76,20 +90,39 @@ export function parseChardev(text: string): ChardevSpec {
   const o = parseQemuOpts(text, 'backend');
   const backend = o.get('backend') ?? '';
   const id = o.get('id');
-  if (backend === 'help') throw new QemuError('Available chardev backend types:\n  file\n  null\n  ringbuf\n  socket');
+  if (backend === 'help') throw new QemuError('Available chardev backend types:\n  file\n  memory\n  null\n  pipe\n  pty\n  ringbuf\n  socket\n  stdio');
   const known = backend === 'socket' || backend === 'null' || OTHER_BACKENDS.includes(backend);
   if (!known) throw new QemuError(`'${backend}' is not a valid char driver name`);
   if (id === undefined) throw new QemuError('chardev: no id specified');
-  const spec = { opt: '-chardev', text };
-  if (backend === 'null') { checkKeys(o, ['backend', 'id', 'logfile', 'logappend']); return { ...spec, backend: 'null', id }; }
+  const logfile = o.get('logfile');
+  const spec = {
+    opt: '-chardev', text, ...(logfile !== undefined ? { logfile, logappend: bool(o, 'logappend', false) } : {}),
+    ...(bool(o, 'mux', false) ? { mux: true } : {}),
+  };
+  if (backend === 'null') { checkKeys(o, COMMON_KEYS); return { ...spec, backend: 'null', id }; }
+  if (backend === 'pty') {
+    checkKeys(o, [...COMMON_KEYS, 'path']);
+    return { ...spec, backend: 'pty', id, ...(o.has('path') ? { path: o.get('path') } : {}) };
+  }
+  if (backend === 'pipe') {
+    checkKeys(o, [...COMMON_KEYS, 'path']);
+    const path = o.get('path');
+    if (path === undefined) throw new QemuError('chardev: pipe: no device path given');
+    return { ...spec, backend: 'pipe', id, path };
+  }
+  if (backend === 'stdio') {
+    checkKeys(o, [...COMMON_KEYS, 'signal']);
+    return { ...spec, backend: 'stdio', id, signal: bool(o, 'signal', true) };
+  }
   if (backend === 'file') {
-    checkKeys(o, ['backend', 'id', 'path', 'append', 'logfile', 'logappend', 'mux']);
+    checkKeys(o, [...COMMON_KEYS, 'path', 'append', 'in']);
+    if (o.has('in')) throw new QemuError(`chardev file option 'in' is not supported by tsqemu`);
     const path = o.get('path');
     if (path === undefined) throw new QemuError('chardev: file: no filename given');
     return { ...spec, backend: 'file', id, path, append: bool(o, 'append', false) };
   }
   if (backend === 'ringbuf' || backend === 'memory') {
-    checkKeys(o, ['backend', 'id', 'size', 'logfile', 'logappend', 'mux']);
+    checkKeys(o, [...COMMON_KEYS, 'size']);
     const sz = o.get('size') ?? '65536';
     const size = /^[0-9]+$/.test(sz) ? Number(sz) : NaN;
     if (!(size > 0 && size <= 2 ** 30 && (size & (size - 1)) === 0)) throw new QemuError('size of ringbuf chardev must be power of two');
@@ -121,6 +154,19 @@ export function parseCompatSocket(text: string, id: string): ChardevSocketSpec |
     o.set('port', addr.slice(colon + 1));
   }
   return parseSocket(o, id);
+}
+
+/**
+ * The other legacy forms of -serial and -monitor that name a backend: "pty", "pipe:PATH",
+ * "stdio"-less ones only (stdio is the console's); null when `text` is none of them.
+ */
+export function parseCompatBackend(text: string, id: string): ChardevPtySpec | ChardevPipeSpec | null {
+  if (text === 'pty') return { backend: 'pty', id };
+  if (text.startsWith('pipe:')) {
+    if (text.length === 5) throw new QemuError('chardev: pipe: no device path given');
+    return { backend: 'pipe', id, path: text.slice(5) };
+  }
+  return null;
 }
 
 /** QEMU's describe string: "disconnected:unix:/tmp/s,server=on", "disconnected:tcp:0.0.0.0:4444,server=on". */

@@ -46,6 +46,7 @@ export class SocketChardev extends ChardevBase {
   constructor(id: string, private readonly host: HostSocketOps, private readonly mon: FdMonitor,
     private readonly listenFd: number, connectedFd: number, readonly describe: string) {
     super(id);
+    this.alwaysOpen = false;
     this.onThrottle = (paused) => {
       if (paused === this.readPaused) return;
       this.readPaused = paused;

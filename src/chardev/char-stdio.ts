@@ -15,6 +15,7 @@ export interface HostTerminal {
 }
 
 export class StdioChardev extends ChardevBase {
+  readonly filename = 'stdio';
   constructor(id: string, private readonly term: HostTerminal, signal: boolean, onInterrupt: () => void) {
     super(id);
     this.onThrottle = (p) => term.pause(p);

@@ -15,6 +15,8 @@ export interface CharFrontend {
 
 export interface Chardev {
   readonly id: string;
+  /** What query-chardev / info chardev show ("stdio", "pty:/dev/pts/3"); a socket describes its state. */
+  readonly filename?: string;
   write(data: Uint8Array): void;
   /** Attach the device that reads host input (one frontend per chardev; mux adds more). */
   attach(fe: CharFrontend): void;

@@ -60,6 +60,7 @@ function parse(args: string[]): Parsed {
     unsetEnv: e.QEMU_UNSET_ENV ? e.QEMU_UNSET_ENV.split(',') : [], argv0: e.QEMU_ARGV0,
     strace: e.QEMU_STRACE !== undefined, logMask: 0, logFile: e.QEMU_LOG_FILENAME, optionArgs: [], rest: [], cpu: e.QEMU_CPU,
   };
+  if (e.QEMU_GDB) fail(`QEMU_GDB=${e.QEMU_GDB}: the GDB stub is not supported by tsqemu-riscv64 yet (tsqemu-system-riscv64 -gdb has one)`);
   try {
     if (e.QEMU_LOG) p.logMask = parseLogItems(e.QEMU_LOG);
   } catch (err) { fail((err as Error).message); }
@@ -114,6 +115,8 @@ function parse(args: string[]): Parsed {
       }
       case 'B': fail(`-B ${value(raw)}: a guest base address is not supported by tsqemu`); break;
       case 'R': fail(`-R ${value(raw)}: reserved_va is not supported by tsqemu`); break;
+      // QEMU's user-mode gdbserver: not there yet (the system emulator's -gdb is); refused, never ignored.
+      case 'g': fail(`-g ${value(raw)}: the GDB stub is not supported by tsqemu-riscv64 yet (tsqemu-system-riscv64 -gdb has one)`); break;
       case 'one-insn-per-tb': case 'singlestep': break;
       default: fail(`invalid option '${raw}'`);
     }

@@ -16,11 +16,18 @@ import { SocketChardev } from '../chardev/char-socket.js';
 import { StdioChardev } from '../chardev/char-stdio.js';
 import { NodeTerminal } from '../host/node/terminal.js';
 import { QemuError } from '../qemu/error.js';
+import { strerror } from '../host/node/strerror.js';
+import { MonitorBlockdevs } from './system-blockdev.js';
+import { addInheritedFds, registerFdsetCommands } from './system-fdset.js';
+import type { JsonValue } from '../monitor/json-stream.js';
 
 /** Host wall clock in ns (event timestamps, idle times). */
 const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 
-interface DriveRecord { blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string> }
+interface DriveRecord {
+  blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string>;
+  ioStatus: 'ok' | 'failed' | 'nospace';
+}
 
 /** What the monitor needs from main(): the machine's parts and its actions. */
 export interface MonitorHooks {
@@ -57,6 +64,8 @@ export class SystemMonitors implements MonitorVM {
     this.uuid = mg.uuid ?? cfg.extras.uuid ?? '00000000-0000-0000-0000-000000000000';
     this.smp = cfg.smp;
     this.state = cfg.startPaused ? 'prelaunch' : 'running';
+    registerFdsetCommands();
+    addInheritedFds(mg); // before the drives open: /dev/fdset/N names them
   }
 
   get as() { return this.hooks.machine()?.as; }
@@ -67,7 +76,9 @@ export class SystemMonitors implements MonitorVM {
   accountDrive(id: string, blk: BlockBackend, opts: Map<string, string>): BlockBackend {
     const a = new AccountedBlockBackend(blk, () => Number(wallNs()));
     const file = opts.get('file') ?? '';
-    this.drives.push({ blk: a, device: id, qdev: '', drv: opts.get('format') ?? opts.get('driver') ?? 'raw', filename: file, opts });
+    const rec: DriveRecord = { blk: a, device: id, qdev: '', drv: opts.get('format') ?? opts.get('driver') ?? 'raw', filename: file, opts, ioStatus: 'ok' };
+    this.drives.push(rec);
+    a.onError = (kind, e) => this.blockIoError(rec, kind === 'rd', e);
     return a;
   }
 
@@ -98,9 +109,59 @@ export class SystemMonitors implements MonitorVM {
         device: r.device, nodeName: r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`, drv: r.drv, filename: r.filename,
         readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
         cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
-        detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: 'ok', virtioSlot: r.slot,
+        detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: r.ioStatus, virtioSlot: r.slot,
       };
     });
+  }
+
+  /**
+   * blk_error_action's report: the drive's werror/rerror policy (as virtio-blk applies it) gives
+   * the action; BLOCK_IO_ERROR goes out before the STOP a stop action causes.
+   */
+  private blockIoError(r: DriveRecord, read: boolean, e: unknown): void {
+    const code = String((e as { code?: unknown } | null)?.code ?? 'EIO');
+    const policy = read ? (r.opts.get('rerror') ?? 'report') : (r.opts.get('werror') ?? 'enospc');
+    const action = policy === 'enospc' ? (code === 'ENOSPC' ? 'stop' : 'report') : policy;
+    const nospace = code === 'ENOSPC';
+    if (action === 'stop') r.ioStatus = nospace ? 'nospace' : 'failed';
+    this.events.emit('BLOCK_IO_ERROR', {
+      device: r.device, 'node-name': r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`,
+      operation: read ? 'read' : 'write', action, nospace, reason: strerror({ code, message: code }),
+    });
+  }
+
+  /** A drive by its -drive id or its device's qdev id/path (qmp_eject, block_resize). */
+  private findDrive(id: string): DriveRecord | undefined {
+    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
+  }
+
+  blockExists(id: string): boolean {
+    return this.findDrive(id) !== undefined;
+  }
+
+  private blockdevs?: MonitorBlockdevs;
+
+  blockdevAdd(args: Record<string, JsonValue>): Promise<void> {
+    this.blockdevs ??= new MonitorBlockdevs(this.cfg);
+    return this.blockdevs.add(args, (m) => process.stderr.write(`tsqemu-system-riscv64: warning: ${m}\n`));
+  }
+
+  blockdevDel(nodeName: string): Promise<void> {
+    this.blockdevs ??= new MonitorBlockdevs(this.cfg);
+    return this.blockdevs.del(nodeName);
+  }
+
+  async blockResize(device: string | undefined, nodeName: string | undefined, size: number): Promise<void> {
+    const r = device !== undefined ? this.drives.find((d) => d.device === device)
+      : this.drives.find((d) => (d.opts.get('node-name') ?? `#block${this.drives.indexOf(d) * 2 + 1}`) === nodeName);
+    if (!r) throw new QmpError('GenericError', `Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
+    if (size < 0) throw new QmpError('GenericError', `Parameter 'size' expects a >0 size`);
+    if (size === r.blk.getLength()) return;
+    try {
+      await r.blk.truncate(size);
+    } catch (e) {
+      throw new QmpError('GenericError', e instanceof Error ? e.message : String(e));
+    }
   }
 
   virtioSlot(i: number): string | undefined {
@@ -109,6 +170,10 @@ export class SystemMonitors implements MonitorVM {
   }
 
   // ---- chardevs ----
+
+  chardevBackend(label: string): Chardev | undefined {
+    return this.chardevMap.get(label)?.chr;
+  }
 
   addChardev(label: string, chr: Chardev, filename: () => string, open: () => boolean): void {
     this.chardevMap.set(label, { chr, filename, open });
@@ -165,6 +230,7 @@ export class SystemMonitors implements MonitorVM {
     this.state = 'running';
     this.events.emit('RESUME');
     this.hooks.scheduler()?.cont();
+    for (const r of this.drives) r.ioStatus = 'ok';
     this.hooks.restartIo();
   }
 
@@ -242,14 +308,15 @@ export class SystemMonitors implements MonitorVM {
 export function startMonitors(cfg: SystemConfig, chardevs: Map<string, Chardev>, mon: SystemMonitors): void {
   for (const [id, chr] of chardevs) {
     const sock = chr instanceof SocketChardev ? chr : undefined;
-    mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : 'null'),
-      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || cfg.serial.kind === 'chardev');
+    mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : chr.filename ?? 'null'),
+      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id && !cfg.mgmt.machineNone));
   }
   for (const id of cfg.mgmt.qmpChardevs) mon.startQmp(chardevs.get(id) as Chardev, false);
   if (cfg.mgmt.qmpStdio) {
     if (cfg.serial.kind === 'stdio' || cfg.monitorOnStdio) throw new QemuError('-qmp stdio: cannot use stdio by multiple character devices');
-    const chr = new StdioChardev('compat_monitor0', new NodeTerminal(), false, () => mon.hostSignal());
-    mon.addChardev('compat_monitor0', chr, () => 'stdio', () => true);
-    mon.startQmp(chr, true);
+    const label = cfg.mgmt.qmpStdioId ?? 'compat_monitor0';
+    const chr = new StdioChardev(label, new NodeTerminal(), false, () => mon.hostSignal());
+    mon.addChardev(label, chr, () => 'stdio', () => true);
+    mon.startQmp(chr, false); // stdio is open: the greeting comes as the monitor attaches
   }
 }

@@ -216,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
   const v9fs = await openV9fsDevices(cfg, (m) => process.stderr.write(`${PROG}: warning: ${m}\n`));
   devices.push(...v9fs.devices);
   const driveRing = mainIoUringIfCreated(); // before the fd monitor may create the ring
-  const chardevs = await openChardevs(cfg);
+  const chardevs = await openChardevs(cfg, () => quit(0));
   writePidfile(cfg);
   const net = await createNetwork(cfg);
 

@@ -151,4 +151,6 @@ export interface HostSys {
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
   ioctlInt(fd: number, req: number, out: Int32Array): number;
+  /** A pty master (non-blocking) with its slave in raw mode; the slave's path to nameOut (NUL-terminated). */
+  openPty?(nameOut: Uint8Array): number;
 }

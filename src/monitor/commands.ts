@@ -47,6 +47,8 @@ export interface MonitorCommand {
   returns?: ArgType;
   /** Schema features (e.g. json-cli). */
   features?: readonly string[];
+  /** Members beyond `args` are the driver's (blockdev-add's union): checked by the command itself. */
+  openArgs?: boolean;
   /** Allowed before qmp_capabilities. */
   preCaps?: boolean;
   hmpOnly?: boolean;

@@ -1,6 +1,8 @@
 // The monitor's entry points for the binaries: the built-in command table, the QMP and HMP
 // front ends, and the registration functions other subsystems use.
 import './qmp-commands.js';
+import './qmp-chardev.js';
+import './qmp-block.js';
 import { hmpRegister } from './hmp-info.js';
 
 hmpRegister();

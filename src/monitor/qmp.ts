@@ -126,7 +126,7 @@ export class QmpMonitor implements CharFrontend {
       return withId(errorReply('GenericError', `internal error: ${e instanceof Error ? e.message : String(e)}`));
     };
     try {
-      checkArgs(cmd.args ?? [], args);
+      checkArgs(cmd.args ?? [], cmd.openArgs ? Object.fromEntries(Object.entries(args).filter(([k]) => (cmd.args ?? []).some((a) => a.name === k))) : args);
       // A synchronous command's reply leaves before anything it woke (the vCPUs after `cont`) runs.
       const r = cmd.run(args, this.context());
       if (r instanceof Promise) return r.then((ret) => withId({ return: ret === undefined ? {} : ret }), fail2);

@@ -4,6 +4,7 @@
 import type { JsonValue } from './json-stream.js';
 import type { CommandTable } from './commands.js';
 import type { AddressSpace } from '../exec/memory.js';
+import type { Chardev } from '../chardev/char.js';
 import type { CPURISCVState } from '../target/riscv/cpu-state.js';
 import type { BlockAcctStats } from '../block/accounting.js';
 
@@ -58,6 +59,15 @@ export interface MonitorVM {
   readonly as?: AddressSpace;
   blockDevices(): MonitorBlockDevice[];
   chardevs(): MonitorChardev[];
+  /** A drive by -drive id or its device's id (eject, change). */
+  blockExists?(id: string): boolean;
+  /** blockdev-add (the QMP arguments as given) and blockdev-del; throw QmpError with QEMU's text. */
+  blockdevAdd?(args: Record<string, JsonValue>): Promise<void>;
+  blockdevDel?(nodeName: string): Promise<void>;
+  /** block_resize; throws QmpError with QEMU's text. */
+  blockResize?(device: string | undefined, nodeName: string | undefined, size: number): Promise<void>;
+  /** The chardev of that label (ringbuf-read/-write). */
+  chardevBackend?(label: string): Chardev | undefined;
   jitInfo?(): string;
   /** HMP `gdbserver DEV`: start the GDB stub; the message QEMU prints. */
   gdbserver?(dev: string): string;

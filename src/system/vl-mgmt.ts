@@ -11,6 +11,10 @@ export interface MgmtConfig {
   qmpChardevs: string[];
   /** -qmp stdio. */
   qmpStdio: boolean;
+  /** -qmp stdio's chardev label. */
+  qmpStdioId?: string;
+  /** Monitors named so far: QEMU labels each -monitor/-qmp chardev compat_monitorN in command-line order. */
+  monitorCount: number;
   /** -machine none: no harts, no devices (libvirt's probe). */
   machineNone: boolean;
   name?: string;
@@ -26,7 +30,7 @@ export interface MgmtConfig {
 }
 
 export function defaultMgmtConfig(): MgmtConfig {
-  return { qmpChardevs: [], qmpStdio: false, machineNone: false, daemonize: false, msgTimestamp: false, fdsets: [], noUserConfig: false, nodefaults: false };
+  return { qmpChardevs: [], qmpStdio: false, machineNone: false, daemonize: false, msgTimestamp: false, fdsets: [], noUserConfig: false, nodefaults: false, monitorCount: 0 };
 }
 
 export const MGMT_FLAGS = new Set(['no-user-config', 'daemonize', 's', 'nodefaults']);
@@ -47,9 +51,9 @@ export function applyMgmtFlag(m: MgmtConfig, name: string): boolean {
 export function applyMgmtOption(m: MgmtConfig, name: string, val: string, addChardev: (spec: ChardevSpec) => void): void {
   switch (name) {
     case 'qmp': case 'qmp-pretty': {
-      if (val === 'stdio') { m.qmpStdio = true; return; }
       if (val === 'none') return;
-      const id = `compat_monitor${m.qmpChardevs.length + 1}`;
+      const id = `compat_monitor${m.monitorCount++}`;
+      if (val === 'stdio') { m.qmpStdio = true; m.qmpStdioId = id; return; }
       const spec = parseCompatSocket(val, id);
       if (!spec) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
       addChardev({ ...spec, opt: `-${name}`, text: val });

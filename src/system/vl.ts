@@ -4,7 +4,7 @@ import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
 import { tcgApplyAccelArg } from '../accel/tcg/tcg-accel.js';
-import { type ChardevSpec, parseChardev, parseCompatSocket } from '../chardev/char-opts.js';
+import { type ChardevSpec, parseChardev, parseCompatBackend, parseCompatSocket } from '../chardev/char-opts.js';
 import { type CliExtras, EXTRA_WITH_ARG, applyExtraOption, finishExtras, newExtras } from './vl-extra.js';
 import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
 import { scanGlobals, withGlobals } from './vl-global.js';
@@ -63,6 +63,8 @@ export interface SystemConfig {
   serial: SerialSpec;
   /** The HMP monitor shares stdio through the mux. */
   monitorOnStdio: boolean;
+  /** -monitor's text when given (errors name it). */
+  monitorText?: string;
   drives: DriveSpec[];
   devices: DeviceSpec[];
   /** -fsdev / -virtfs, and the virtio-9p devices (-device virtio-9p-device, -virtfs). */
@@ -143,13 +145,17 @@ Standard options:
 -pidfile file   write PID to 'file'
 -action reboot=reset|shutdown,shutdown=poweroff|pause,panic=none|shutdown
 -nographic      no graphical output: serial and monitor on stdio (Ctrl-A h for help)
--serial dev     stdio | mon:stdio | file:path | null | none | chardev:id
+-serial dev     stdio | mon:stdio | file:path | null | none | pty | pipe:path | chardev:id
                 | unix:path[,server][,nowait] | tcp:[host]:port[,server][,nowait]
 -monitor dev    stdio | none | chardev:id | unix:... | tcp:...
 -chardev socket,id=id,path=path|host=host,port=port[,server=on|off][,wait=on|off]
 -chardev null,id=id
 -chardev file,id=id,path=path[,append=on]
 -chardev ringbuf,id=id[,size=n]
+-chardev stdio,id=id[,signal=on|off]
+-chardev pty,id=id[,path=link]
+-chardev pipe,id=id,path=path
+                (every -chardev also takes logfile=path[,logappend=on] and mux=on)
 -mon [chardev=]id[,mode=readline]
 -display none   no display
 -no-reboot      exit instead of rebooting
@@ -216,7 +222,7 @@ function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
   if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
-  if (['pty', 'vc', 'pipe', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
+  if (['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
     throw new QemuError(`character backend '${name}' is not supported by tsqemu`);
   }
   throw new QemuError(`'${name}' is not a valid char driver`);
@@ -386,7 +392,7 @@ function addChardev(cfg: SystemConfig, spec: ChardevSpec): void {
 function compatChardev(text: string, id: string, opt: string, cfg: SystemConfig, failLine?: string): string | undefined {
   let spec;
   try {
-    spec = parseCompatSocket(text, id);
+    spec = parseCompatSocket(text, id) ?? parseCompatBackend(text, id);
   } catch (e) {
     if (failLine && e instanceof QemuError) throw new QemuError(`${e.message}\n${PROG}: ${opt} ${text}: ${failLine} '${text}'`);
     throw e;
@@ -397,9 +403,11 @@ function compatChardev(text: string, id: string, opt: string, cfg: SystemConfig,
 }
 
 function parseMonitor(val: string, cfg: SystemConfig): void {
-  if (val === 'stdio' || val === 'none' || val === 'null') return;
+  if (val === 'none') return;
+  const label = `compat_monitor${cfg.mgmt.monitorCount++}`;
+  if (val === 'stdio' || val === 'null') return;
   if (val.startsWith('chardev:')) { cfg.monitorChardev = { id: val.slice(8), opt: '-monitor', text: val }; return; }
-  const id = compatChardev(val, 'compat_monitor0', '-monitor', cfg);
+  const id = compatChardev(val, label, '-monitor', cfg);
   if (!id) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
   cfg.monitorChardev = { id, opt: '-monitor', text: val };
 }
@@ -487,6 +495,7 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
  */
 function resolveConsole(cfg: SystemConfig, serial: string | undefined, monitor: string | undefined, display: string | undefined): void {
   void display;
+  if (monitor !== undefined) cfg.monitorText = monitor;
   if (serial === undefined) cfg.serial = cfg.mgmt.nodefaults ? { kind: 'null' } : { kind: 'stdio', mux: true };
   if (cfg.mgmt.nodefaults && monitor === undefined) monitor = 'none';
   cfg.monitorOnStdio = monitor === 'stdio' || (monitor === undefined && (cfg.serial.kind === 'stdio' ? cfg.serial.mux : cfg.nographic));

@@ -14,6 +14,7 @@ import { IoUringContext, UringOp, URING_RW_ASYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL
 import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
 import { loadUserSys } from './user-sys.js';
 import { BlkPerm, filePerms, lockImage, parseLocking } from './file-lock.js';
+import { fdsetResolve } from './fdset.js';
 
 /** The native addon's file calls (native/tsqemu_sys.c): results, or -errno. */
 interface FileSys {
@@ -298,8 +299,11 @@ async function openHandle(filename: string, flags: BdrvOpenFlags, create = false
   let f = flags.readOnly ? C.O_RDONLY : C.O_RDWR;
   if (create) f |= C.O_CREAT; // truncated once the lock is ours (as QEMU's raw_co_create)
   if (flags.direct) f |= C.O_DIRECT;
+  // /dev/fdset/N: a descriptor -add-fd / add-fd handed over (qemu_open's fd sets).
+  const where = create ? filename : fdsetResolve(filename, flags.readOnly);
+  if (typeof where !== 'string') throw new QemuError(`Could not dup FD for ${filename} flags ${(f & 3).toString(16)}: ${errnoMessage(where)}`);
   try {
-    return await fsp.open(filename, f, 0o644);
+    return await fsp.open(where, f, 0o644);
   } catch (e) {
     throw new QemuError(`Could not open '${filename}': ${errnoMessage(e)}`);
   }

@@ -73,6 +73,7 @@ export class VirtIOBlock extends VirtIODevice {
       f(VirtioBlkFeature.TOPOLOGY) | f(VirtioBlkFeature.DISCARD) | f(VirtioBlkFeature.WRITE_ZEROES);
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
     this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
+    blk.setResizeCallback?.(() => this.notifyConfig()); // virtio_blk_resize: the capacity changed
   }
 
   override reset(): void {

@@ -191,6 +191,12 @@ export abstract class VirtIODevice {
     this.bus.notifyIsr();
   }
 
+  /** virtio_notify_config: the config space changed (a new generation, the config interrupt). */
+  notifyConfig(): void {
+    this.configGeneration = (this.configGeneration + 1) >>> 0;
+    if (this.driverOk) this.raiseIsr(VirtioIsr.CONFIG);
+  }
+
   raiseIsr(bit: VirtioIsr): void {
     this.isr |= bit;
     this.bus.notifyIsr();
