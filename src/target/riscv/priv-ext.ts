@@ -5,7 +5,7 @@
 // Svadu/Svade, Svinval and Svvptc (the page walk in mmu.ts and the instructions in
 // trans_svinval.ts ask riscvCpuHas). The H-related CSRs (hstateen, vstimecmp, henvcfg) are
 // i17-h's: riscvMstateen and riscvSstcVirtualHook are their hooks.
-import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
+import { registerRiscvExtension, riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
 import type { CPURISCVState } from './cpu-state.js';
 import { Priv } from './cpu_bits.js';
 import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, MENVCFG_HI_STCE } from './walk-ext.js';
@@ -239,6 +239,15 @@ export function riscvPrivExtReset(env: CPURISCVState): void {
   for (let i = 0; i < 32; i++) env.set64('mhpmevent', 0n, i);
   services.get(env)?.arm(null, () => {});
 }
+
+/** csr_ops' min_priv_ver: CSRs a priv 1.10 model (sifive-u54) does not have. */
+function minPriv(csrno: number, version: string): void {
+  const base = riscvCsrLookup(csrno);
+  if (!base) return;
+  riscvCsrDefine(csrno, { ...base, pred: (env, c) => (riscvCpuCfg().privSpec ?? '1.13.0') >= version && (base.pred ? base.pred(env, c) : true) });
+}
+for (const c of [0x30a, 0x10a]) minPriv(c, '1.12.0');
+minPriv(0x320, '1.11.0'); // mcountinhibit
 
 riscvResetHooks.push(riscvPrivExtReset);
 
