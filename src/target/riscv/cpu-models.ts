@@ -175,6 +175,9 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
     for (const e of [...cfg.ext]) {
       for (const i of IMPLIED[e] ?? []) {
         if (BASE_LETTERS.has(i) || BASE_MULTI.has(i) || cfg.ext.has(i) || userSet.get(i) === false) continue;
+        // One an implementation covers without registering it (V's Zve*) stays implicit: the
+        // ISA strings (cpu-isa.ts) still name it, as QEMU does.
+        if (!riscvExtensionInfo(i)) continue;
         cfg.ext.add(i);
         changed = true;
       }
