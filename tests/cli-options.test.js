@@ -123,6 +123,9 @@ const CASES = [
   [['-M', 'virt,aia=aplic'], 'both'],
   [['-M', 'virt,aia=aplic-imsic,aclint=on'], 'both'],
   [['-M', 'virt,aia=bogus'], 'neither'],
+  [['-M', 'virt,aia=aplic-imsic,aia-guests=2'], 'both'],
+  [['-M', 'virt,aia-guests=8'], 'neither'],
+  [['-M', 'virt,aclint=maybe'], 'neither'],
   [['-M', 'foo'], 'neither'],
   [['-readconfig', path.join(dir, 'empty.cfg')], 'ours-refuses'],
 ];

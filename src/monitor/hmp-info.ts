@@ -13,15 +13,23 @@ const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0',
   's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
 const FABI = ['ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
   'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11'];
-/** CSRs riscv_cpu_dump_state prints, in its order (the H-extension ones are absent: no H here). */
-const DUMP_CSRS: [string, number][] = [['mhartid', 0xf14], ['mstatus', 0x300], ['mip', 0x344], ['mie', 0x304], ['mideleg', 0x303],
-  ['medeleg', 0x302], ['mtvec', 0x305], ['stvec', 0x105], ['mepc', 0x341], ['sepc', 0x141], ['mcause', 0x342], ['scause', 0x142],
-  ['mtval', 0x343], ['stval', 0x143], ['mscratch', 0x340], ['sscratch', 0x140], ['satp', 0x180]];
+/** CSRs riscv_cpu_dump_state prints, in its order; those the hart lacks (H's without H) are
+ * left out, as QEMU does. */
+const DUMP_CSRS: [string, number][] = [['mhartid', 0xf14], ['mstatus', 0x300], ['hstatus', 0x600], ['vsstatus', 0x200],
+  ['mip', 0x344], ['mie', 0x304], ['mideleg', 0x303], ['hideleg', 0x603], ['medeleg', 0x302], ['hedeleg', 0x602],
+  ['mtvec', 0x305], ['stvec', 0x105], ['vstvec', 0x205], ['mepc', 0x341], ['sepc', 0x141], ['vsepc', 0x241],
+  ['mcause', 0x342], ['scause', 0x142], ['vscause', 0x242], ['mtval', 0x343], ['stval', 0x143], ['htval', 0x643],
+  ['mtval2', 0x34b], ['mscratch', 0x340], ['sscratch', 0x140], ['satp', 0x180]];
 
 /** QEMU's riscv_cpu_dump_state with CPU_DUMP_FPU. */
 export function riscvDumpState(env: CPURISCVState, index: number): string {
-  let s = `\nCPU#${index}\n pc       ${hex16(env.pc)}\n`;
-  for (const [name, no] of DUMP_CSRS) s += ` ${name.padEnd(8)} ${hex16(riscvCsrReadDebug(env, no) ?? 0n)}\n`;
+  let s = `\nCPU#${index}\n`;
+  if (riscvCsrReadDebug(env, 0x600) !== undefined) s += ` V      =   ${env.get32('virt')}\n`;
+  s += ` pc       ${hex16(env.pc)}\n`;
+  for (const [name, no] of DUMP_CSRS) {
+    const v = riscvCsrReadDebug(env, no);
+    if (v !== undefined) s += ` ${name.padEnd(8)} ${hex16(v)}\n`;
+  }
   const regs = (names: string[], prefix: string, get: (i: number) => bigint): string => {
     let out = '';
     for (let i = 0; i < 32; i++) {

@@ -1,9 +1,9 @@
-// The board side of Sstc (QEMU's env->stimer with the ACLINT's rdtime): each hart's stimecmp
-// compares against the ACLINT's mtime, a QEMUTimer on the virtual clock fires at the crossing,
-// and STIP is driven through the hart's interrupt proxy so the scheduler wakes a hart in wfi.
-import type { QEMUClock, QEMUTimer, TimerList } from '../../main-loop/timer.js';
+// The board side of Sstc (QEMU's env->stimer with the ACLINT's rdtime): a hart's stimecmp
+// (and H's vstimecmp) compares against the ACLINT's mtime, QEMUTimers on the virtual clock fire
+// at the crossing, and the timer lines are driven through the hart's interrupt proxy so the
+// scheduler wakes a hart in wfi.
+import type { QEMUClock, TimerList } from '../../main-loop/timer.js';
 import type { RISCVTimerService } from '../../target/riscv/priv-ext.js';
-import { IRQ_BIT } from '../../target/riscv/hart.js';
 
 export interface StimerBoard {
   readonly clock: QEMUClock;
@@ -13,17 +13,19 @@ export interface StimerBoard {
 }
 
 export function riscvStimerService(board: StimerBoard, hart: number, timebaseFreq: number): RISCVTimerService {
-  let fire: () => void = () => {};
-  const timer: QEMUTimer = board.timers.newTimer(() => fire());
   return {
     now: () => board.aclint.mtime(),
-    arm(tick, cb) {
-      if (tick === null) { timer.del(); return; }
-      fire = cb;
-      const deltaNs = (Number(tick - board.aclint.mtime()) * 1e9) / timebaseFreq;
-      if (deltaNs > 2 ** 52) timer.del(); // effectively never
-      else timer.mod(board.clock.now() + Math.ceil(Math.max(0, deltaNs)));
+    newTimer(fire) {
+      const timer = board.timers.newTimer(fire);
+      return {
+        arm(tick) {
+          if (tick === null) { timer.del(); return; }
+          const deltaNs = (Number(tick - board.aclint.mtime()) * 1e9) / timebaseFreq;
+          if (deltaNs > 2 ** 52) timer.del(); // effectively never
+          else timer.mod(board.clock.now() + Math.ceil(Math.max(0, deltaNs)));
+        },
+      };
     },
-    setStip: (level) => board.irqs[hart].setMip(1 << IRQ_BIT.S_TIMER, level),
+    setMip: (mask, level) => board.irqs[hart].setMip(mask, level),
   };
 }

@@ -52,7 +52,7 @@ export function riscvCpuHelp(): string {
 const implemented = (e: string): boolean => BASE_LETTERS.has(e) || BASE_MULTI.has(e) || riscvExtensionInfo(e) !== undefined ||
   (e === 'b' && ['zba', 'zbb', 'zbs'].every((x) => riscvExtensionInfo(x) !== undefined));
 
-/** A profile's mandatory extensions (parents included, implied rules applied). */
+/** A profile's mandatory extensions, its parents' included. */
 function profileExtensions(name: string): Set<string> {
   const out = new Set<string>();
   const add = (n: string | undefined): void => {
@@ -64,10 +64,6 @@ function profileExtensions(name: string): Set<string> {
     for (const e of p.ext) out.add(e);
   };
   add(name);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const e of [...out]) for (const i of IMPLIED[e] ?? []) if (!out.has(i)) { out.add(i); changed = true; }
-  }
   return out;
 }
 
@@ -78,6 +74,7 @@ function enableProfile(cfg: RISCVCPUConfig, name: string): void {
   if (missing.length) {
     throw new QemuError(`CPU profile '${name}' needs ${missing.length > 1 ? 'the extensions' : 'the extension'} ${missing.join(', ')}, not implemented by tsqemu`);
   }
+  // The implied ones follow in riscvParseCpu (riscv_cpu_enable_implied_rules).
   for (const e of want) if (!BASE_LETTERS.has(e) && !BASE_MULTI.has(e)) cfg.ext.add(e);
   if (PROFILES[name].satpMax !== undefined || PROFILES[name].sParent) cfg.satpMax = 8;
 }
@@ -112,6 +109,7 @@ export function riscvModelCpuCfg(model: string): RISCVCPUConfig {
   } else {
     enableProfile(cfg, model);
   }
+  applyImplied(cfg, new Map());
   return cfg;
 }
 
@@ -169,17 +167,7 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
     }
     if (on) cfg.ext.add(k); else cfg.ext.delete(k);
   }
-  // Implied extensions (riscv_cpu_enable_implied_rules), not over a user's explicit off.
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const e of [...cfg.ext]) {
-      for (const i of IMPLIED[e] ?? []) {
-        if (BASE_LETTERS.has(i) || BASE_MULTI.has(i) || cfg.ext.has(i) || userSet.get(i) === false) continue;
-        cfg.ext.add(i);
-        changed = true;
-      }
-    }
-  }
+  applyImplied(cfg, userSet);
   validate(cfg, userSet);
   // What QEMU would accept but tsqemu cannot give: a base letter off, an extension it lacks.
   if (refused.length) throw new QemuError(`CPU property '${refused[0]}=off' is not supported by tsqemu (its harts always have rv64imafdc_zicsr_zifencei with S and U modes)`);
@@ -189,6 +177,23 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
   }
   setRiscvCpuCfg(cfg);
   return cfg;
+}
+
+/** Implied extensions (riscv_cpu_enable_implied_rules), not over a user's explicit off. */
+function applyImplied(cfg: RISCVCPUConfig, userSet: ReadonlyMap<string, boolean>): void {
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const e of [...cfg.ext]) {
+      for (const i of IMPLIED[e] ?? []) {
+        if (BASE_LETTERS.has(i) || BASE_MULTI.has(i) || cfg.ext.has(i) || userSet.get(i) === false) continue;
+        // One an implementation covers without registering it (V's Zve*) stays implicit: the
+        // ISA strings (cpu-isa.ts) still name it, as QEMU does.
+        if (!riscvExtensionInfo(i)) continue;
+        cfg.ext.add(i);
+        changed = true;
+      }
+    }
+  }
 }
 
 /** QEMU's realize-time checks (riscv_cpu_validate_misa_priv, riscv_cpu_validate_set_extensions)

@@ -5,7 +5,7 @@
 // Svadu/Svade, Svinval and Svvptc (the page walk in mmu.ts and the instructions in
 // trans_svinval.ts ask riscvCpuHas). The H-related CSRs (hstateen, vstimecmp, henvcfg) are
 // i17-h's: riscvMstateen and riscvSstcVirtualHook are their hooks.
-import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
+import { registerRiscvExtension, riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
 import type { CPURISCVState } from './cpu-state.js';
 import { Priv } from './cpu_bits.js';
 import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, MENVCFG_HI_STCE } from './walk-ext.js';
@@ -32,23 +32,30 @@ export const MIP_LCOFIP = 1 << 13;
 
 // ---- the machine's timer, for Sstc -------------------------------------------------------------
 
-/** What a hart needs from the board for stimecmp: mtime, a timer that fires at a tick, and the
- * STIP line (through the board, so a hart in wfi wakes). */
+/** What a hart needs from the board for stimecmp (and, for H, vstimecmp): mtime, timers that
+ * fire at a tick, and its mip lines driven through the board so a hart in wfi wakes. */
 export interface RISCVTimerService {
   now(): bigint;
-  /** Call back when mtime reaches `tick` (null: disarm). */
-  arm(tick: bigint | null, fire: () => void): void;
-  setStip(level: boolean): void;
+  /** A timer calling `fire` when mtime reaches the tick given to arm (null: disarm). */
+  newTimer(fire: () => void): { arm(tick: bigint | null): void };
+  /** Raise or lower mip bits (STIP here; VSTIP for H) as a device would. */
+  setMip(mask: number, level: boolean): void;
 }
-const services = new WeakMap<CPURISCVState, RISCVTimerService>();
+interface Stimer { svc: RISCVTimerService; timer: { arm(tick: bigint | null): void } }
+const stimers = new WeakMap<CPURISCVState, Stimer>();
 
 export function riscvSetTimerService(env: CPURISCVState, svc: RISCVTimerService): void {
-  services.set(env, svc);
+  stimers.set(env, { svc, timer: svc.newTimer(() => riscvSstcUpdate(env)) });
+}
+
+/** The board's timer service of a hart (i17-h's vstimecmp takes its own timer from it). */
+export function riscvTimerService(env: CPURISCVState): RISCVTimerService | undefined {
+  return stimers.get(env)?.svc;
 }
 
 function setStip(env: CPURISCVState, level: boolean): void {
-  const svc = services.get(env);
-  if (svc) { svc.setStip(level); return; }
+  const st = stimers.get(env);
+  if (st) { st.svc.setMip(MIP_STIP, level); return; }
   const mip = env.get32('mip');
   env.set32('mip', level ? mip | MIP_STIP : mip & ~MIP_STIP);
 }
@@ -59,22 +66,22 @@ const stce = (env: CPURISCVState): boolean => (env.get32('menvcfg', 1) & MENVCFG
  * Nothing happens while menvcfg.STCE is 0 (as QEMU). */
 export function riscvSstcUpdate(env: CPURISCVState): void {
   if (!riscvCpuHas('sstc') || !stce(env)) return;
-  const svc = services.get(env);
+  const st = stimers.get(env);
   const cmp = env.get64('stimecmp');
-  const now = svc ? svc.now() : BigInt.asUintN(64, env.rdtime());
+  const now = st ? st.svc.now() : BigInt.asUintN(64, env.rdtime());
   if (cmp <= now) {
-    svc?.arm(null, () => {});
+    st?.timer.arm(null);
     setStip(env, true);
     return;
   }
   setStip(env, false);
-  svc?.arm(cmp, () => riscvSstcUpdate(env));
+  st?.timer.arm(cmp);
 }
 
 /** STCE changed (riscv_timer_stce_changed): on, the compare takes over STIP; off, STIP drops. */
 function stceChanged(env: CPURISCVState, on: boolean): void {
   if (on) { riscvSstcUpdate(env); return; }
-  services.get(env)?.arm(null, () => {});
+  stimers.get(env)?.timer.arm(null);
   setStip(env, false);
 }
 
@@ -237,8 +244,17 @@ export function riscvPrivExtReset(env: CPURISCVState): void {
   env.set64('stimecmp', 0n);
   for (let i = 0; i < 4; i++) { env.set64('mstateen', 0n, i); env.set64('sstateen', 0n, i); }
   for (let i = 0; i < 32; i++) env.set64('mhpmevent', 0n, i);
-  services.get(env)?.arm(null, () => {});
+  stimers.get(env)?.timer.arm(null);
 }
+
+/** csr_ops' min_priv_ver: CSRs a priv 1.10 model (sifive-u54) does not have. */
+function minPriv(csrno: number, version: string): void {
+  const base = riscvCsrLookup(csrno);
+  if (!base) return;
+  riscvCsrDefine(csrno, { ...base, pred: (env, c) => (riscvCpuCfg().privSpec ?? '1.13.0') >= version && (base.pred ? base.pred(env, c) : true) });
+}
+for (const c of [0x30a, 0x10a]) minPriv(c, '1.12.0');
+minPriv(0x320, '1.11.0'); // mcountinhibit
 
 riscvResetHooks.push(riscvPrivExtReset);
 
