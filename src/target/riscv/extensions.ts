@@ -1,3 +1,7 @@
 // Every module that implements (and registers) a RISC-V extension, imported before -cpu is
 // parsed so the registry is complete. One line per extension module.
 import './priv-ext.js';
+import './cpu-ext-unpriv.js';
+import './trans_rvv.js';
+import './cpu-h.js';
+import './aia_helper.js';
