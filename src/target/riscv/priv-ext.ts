@@ -251,7 +251,7 @@ export function riscvPrivExtReset(env: CPURISCVState): void {
 function minPriv(csrno: number, version: string): void {
   const base = riscvCsrLookup(csrno);
   if (!base) return;
-  riscvCsrDefine(csrno, { ...base, pred: (env, c) => (riscvCpuCfg().privSpec ?? '1.13.0') >= version && (base.pred ? base.pred(env, c) : true) });
+  riscvCsrDefine(csrno, { ...base, pred: (env, c, w) => (riscvCpuCfg().privSpec ?? '1.13.0') >= version && (base.pred ? base.pred(env, c, w) : true) });
 }
 for (const c of [0x30a, 0x10a]) minPriv(c, '1.12.0');
 minPriv(0x320, '1.11.0'); // mcountinhibit
