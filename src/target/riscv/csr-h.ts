@@ -116,7 +116,16 @@ wrap(0x303, {
   write: (env, _n, v) => { env.set64('mideleg', (v & BigInt(S_INTS)) | BigInt(HS_INTS)); return RELOAD; },
 });
 wrap(0x304, { write: (env, _n, v) => { env.set64('mie', v & BigInt(0xaaa | HS_INTS)); return RELOAD; } });
-wrap(0x344, { write: (env, _n, v, m) => writeMipH(env, S_INTS | VS_INTS, v, m) });
+// mip: the base row (with whatever Sstc/Sscofpmf wrapped around it) writes the S bits; H adds
+// the VS ones, so the wrappers compose in either module order.
+const mipRow = riscvCsrLookup(0x344)!;
+riscvCsrDefine(0x344, {
+  ...mipRow,
+  write: (env, n, v, m) => {
+    const r = mipRow.write!(env, n, v, m);
+    return hypEnabled(env) ? r | writeMipH(env, VS_INTS, v, m) : r;
+  },
+});
 // sie / sip: the S bits only (mideleg now holds the VS ones too); vsie / vsip while V=1.
 wrap(0x104, {
   read: (env) => (virt(env) ? vsie.read(env, 0x204) : BigInt(env.get32('mie') & env.get32('mideleg') & S_INTS)),
