@@ -44,7 +44,7 @@ test('WARL masks: delegation, enables, pending, tvec modes, epc alignment, satp 
   csrw(env, SATP, 0xb000000000000001n); assert.equal(csrr(env, SATP), 0x9ffff00000012345n, 'Sv64 refused');
   csrw(env, SATP, 0x1000000000000001n); assert.equal(csrr(env, SATP), 0x9ffff00000012345n, 'mode 1 refused');
   csrw(env, SATP, 0xa000000000000007n); assert.equal(csrr(env, SATP), 0xa000000000000007n, 'Sv57 accepted');
-  csrw(env, 0x30a, -1n); assert.equal(csrr(env, 0x30a), 1n, 'menvcfg: FIOM only');
+  csrw(env, 0x30a, -1n); assert.equal(csrr(env, 0x30a), 0xf1n, 'menvcfg: FIOM, and CBIE CBCFE CBZE (Zicbom/Zicboz are on by default)');
   csrw(env, 0x320, -1n); assert.equal(csrr(env, 0x320), 0xfffffffdn, 'mcountinhibit bit 1 is zero');
   csrw(env, 0xb03, 5n); assert.equal(csrr(env, 0xb03), 0n, 'hpm counters read 0');
   csrw(env, 0x323, 5n); assert.equal(csrr(env, 0x323), 0n);
