@@ -122,7 +122,7 @@ const CASES = [
   [['-M', 'virt,bogus=1'], 'neither'],
   [['-M', 'virt,aia=aplic'], 'ours-refuses'],
   [['-M', 'foo'], 'neither'],
-  [['-readconfig', path.join(dir, 'empty.cfg')], 'ours-refuses'],
+  [['-writeconfig', '-'], 'neither'],
 ];
 
 for (const [args, want] of CASES) {
@@ -150,6 +150,28 @@ for (const [args, want] of CASES) {
     }
   });
 }
+
+test('-readconfig: the sections are the options they name (same device tree as QEMU\'s); QEMU\'s errors', { skip: noQemu || !hasTool('dtc'), timeout: 60_000 }, () => {
+  const cfg = path.join(dir, 'vm.cfg');
+  fs.writeFileSync(cfg, `# a comment\n[drive "d0"]\n  file = "${img}"\n  format = "raw"\n  if = "none"\n\n[device "v0"]\n  driver = "virtio-blk-device"\n  drive = "d0"\n[memory]\n  size = "256M"\n[smp-opts]\n  cpus = "2"\n`);
+  const dts = (f) => spawnSync('dtc', ['-I', 'dtb', '-O', 'dts', f], { encoding: 'utf8' }).stdout.replace(/rng-seed = <[^>]*>;/, '').replace(/riscv,isa = "[^"]*"/g, '');
+  const o = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-M', `virt,dumpdtb=${path.join(dir, 'rc-o.dtb')}`, '-bios', 'none', '-display', 'none', '-readconfig', cfg], { encoding: 'utf8' });
+  assert.equal(o.status, 0, o.stderr);
+  const q = spawnSync('qemu-system-riscv64', ['-M', `virt,dumpdtb=${path.join(dir, 'rc-q.dtb')}`, '-bios', 'none', '-display', 'none', '-readconfig', cfg], { encoding: 'utf8' });
+  assert.equal(q.status, 0, q.stderr);
+  const ours = dts(path.join(dir, 'rc-o.dtb'));
+  assert.match(ours, /cpu@1/);
+  assert.match(ours, /reg = <0x00 0x80000000 0x00 0x10000000>/);
+  assert.equal(ours, dts(path.join(dir, 'rc-q.dtb')));
+  const bad = path.join(dir, 'bad.cfg');
+  fs.writeFileSync(bad, '[foo]\n  a = "b"\n');
+  for (const [file, re] of [[bad, /bad\.cfg:2: There is no option group 'foo'/], ['/nonexistent.cfg', /-readconfig \/nonexistent.cfg: Could not open '\/nonexistent.cfg': No such file or directory/]]) {
+    const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-display', 'none', '-readconfig', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, re);
+    assert.match(spawnSync('qemu-system-riscv64', ['-display', 'none', '-readconfig', file], { encoding: 'utf8' }).stderr, re);
+  }
+});
 
 test('help answers on stdout, exit 0, in QEMU\'s shape', { timeout: 30_000 }, () => {
   for (const [args, re] of [[['-M', 'help'], /^Supported machines are:\n(none +empty machine\n)?virt +RISC-V VirtIO board/], [['-machine', 'virt,help'], /^virt-machine options:\n/],

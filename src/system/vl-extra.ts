@@ -30,7 +30,7 @@ export interface CliExtras {
   icount?: IcountConfig;
 }
 
-export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
+export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig'];
 
 export function newExtras(): CliExtras {
   return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [] };
@@ -53,8 +53,8 @@ export function applyExtraOption(cfg: SystemConfig, name: string, val: string): 
       return;
     }
     case 'blockdev': x.blockdevs.push({ text: val, opts: parseBlockdev(val) }); return;
-    case 'readconfig': case 'writeconfig':
-      throw new QemuError(`-${name} is not supported by tsqemu`);
+    case 'readconfig': // the binary expands it before parsing (vl-readconfig.ts); not in-process
+      throw new QemuError(`-${name} needs the file read by tsqemu-system-riscv64 (expandReadconfig)`);
     default:
       throw new QemuError(`invalid option`);
   }
