@@ -173,6 +173,19 @@ test('-readconfig: the sections are the options they name (same device tree as Q
   }
 });
 
+test('-L DIR: -bios NAME is found there, as by QEMU (and not without it)', { skip: noQemu, timeout: 60_000 }, () => {
+  const L = path.join(dir, 'L');
+  fs.mkdirSync(L, { recursive: true });
+  fs.writeFileSync(path.join(L, 'fw-test.bin'), Buffer.alloc(4096, 0x13)); // nops
+  for (const bin of [path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), 'qemu-system-riscv64']) {
+    const run = (extra) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 'l.dtb')}`, '-display', 'none', ...extra, '-bios', 'fw-test.bin'], { encoding: 'utf8' });
+    assert.equal(run(['-L', L]).status, 0, bin);
+    const r = run([]);
+    assert.equal(r.status, 1, bin);
+    assert.match(r.stderr, /Unable to load the RISC-V firmware "fw-test.bin"/);
+  }
+});
+
 test('help answers on stdout, exit 0, in QEMU\'s shape', { timeout: 30_000 }, () => {
   for (const [args, re] of [[['-M', 'help'], /^Supported machines are:\n(none +empty machine\n)?virt +RISC-V VirtIO board/], [['-machine', 'virt,help'], /^virt-machine options:\n/],
     [['-cpu', 'help'], /^Available CPUs:\n/], [['-accel', 'help'], /^Accelerators supported in QEMU binary:\ntcg\n/],

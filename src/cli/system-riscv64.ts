@@ -73,7 +73,9 @@ function loadImages(cfg: SystemConfig): Images {
   if (cfg.bios !== 'none') {
     const file = cfg.bios === 'default' ? DEFAULT_BIOS : cfg.bios;
     try {
-      im.bios = new Uint8Array(fs.readFileSync(fs.existsSync(file) ? file : path.join(ROOT, 'pc-bios', file)));
+      const dirs = [...cfg.extras.dataDirs, path.join(ROOT, 'pc-bios')]; // QEMU's qemu_find_file: a path, else -L dirs, else the data dir
+      const found = fs.existsSync(file) ? file : dirs.map((d) => path.join(d, file)).find((f) => fs.existsSync(f)) ?? path.join(ROOT, 'pc-bios', file);
+      im.bios = new Uint8Array(fs.readFileSync(found));
     } catch {
       throw new QemuError(`Unable to load the RISC-V firmware "${file}"`);
     }

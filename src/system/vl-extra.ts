@@ -24,6 +24,8 @@ export interface CliExtras {
   pflashNodes: Array<string | undefined>;
   /** -global DRIVER.PROP=VALUE, all of them (vl-global.ts). */
   globals: GlobalProp[];
+  /** -L DIR: where -bios NAME is looked for before the built-in pc-bios/. */
+  dataDirs: string[];
   /** Warnings of option parsing, printed by the binary (QEMU's warn_report). */
   warnings: string[];
   /** -icount shift=...: the instruction-counting virtual clock (icount.ts). */
@@ -33,7 +35,7 @@ export interface CliExtras {
 export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig'];
 
 export function newExtras(): CliExtras {
-  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [] };
+  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [], dataDirs: [] };
 }
 
 export function applyExtraOption(cfg: SystemConfig, name: string, val: string): void {

@@ -466,8 +466,9 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
       checkAccel(val);
       tcgApplyAccelArg(val);
       return;
-    case 'name': case 'L':
-      return; // accepted, no effect yet
+    case 'L': cfg.extras.dataDirs.push(val); return; // firmware search path (-bios NAME)
+    case 'name':
+      return; // handled by vl-mgmt.ts
     default:
       applyExtraOption(cfg, name, val);
   }
