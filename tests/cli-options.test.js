@@ -108,7 +108,7 @@ const CASES = [
   [['-global', 'virtio-net-pci.mac=zz', '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'], 'neither'],
   [['-global', 'noeq'], 'neither'],
   [['-global', 'virtio-pci.disable-legacy=on'], 'ours-refuses'],
-  [['-global', 'cfi.pflash01.secure=on'], 'ours-refuses'],
+  [['-global', 'driver=cfi.pflash01,property=secure,value=on'], 'ours-refuses'],
   [['-drive', `file=${img},format=raw,if=pflash`], 'neither'],
   [['-drive', `file=${img},format=raw,if=pflash,unit=2`], 'neither'],
   [['-object', 'secret,id=s0,data=x'], 'both'],
