@@ -107,6 +107,8 @@ const CASES = [
   [['-device', 'virtio-rng-pci', '-global', 'virtio-rng-pci.bogus=1'], 'neither'],
   [['-global', 'virtio-net-pci.mac=zz', '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'], 'neither'],
   [['-global', 'noeq'], 'neither'],
+  [['-global', 'virtio-pci.disable-legacy=on'], 'ours-refuses'],
+  [['-global', 'driver=cfi.pflash01,property=secure,value=on'], 'ours-refuses'],
   [['-drive', `file=${img},format=raw,if=pflash`], 'neither'],
   [['-drive', `file=${img},format=raw,if=pflash,unit=2`], 'neither'],
   [['-object', 'secret,id=s0,data=x'], 'both'],
@@ -127,7 +129,7 @@ const CASES = [
   [['-M', 'virt,aia-guests=8'], 'neither'],
   [['-M', 'virt,aclint=maybe'], 'neither'],
   [['-M', 'foo'], 'neither'],
-  [['-readconfig', path.join(dir, 'empty.cfg')], 'ours-refuses'],
+  [['-writeconfig', '-'], 'neither'],
 ];
 
 for (const [args, want] of CASES) {
@@ -155,6 +157,41 @@ for (const [args, want] of CASES) {
     }
   });
 }
+
+test('-readconfig: the sections are the options they name (same device tree as QEMU\'s); QEMU\'s errors', { skip: noQemu || !hasTool('dtc'), timeout: 60_000 }, () => {
+  const cfg = path.join(dir, 'vm.cfg');
+  fs.writeFileSync(cfg, `# a comment\n[drive "d0"]\n  file = "${img}"\n  format = "raw"\n  if = "none"\n\n[device "v0"]\n  driver = "virtio-blk-device"\n  drive = "d0"\n[memory]\n  size = "256M"\n[smp-opts]\n  cpus = "2"\n`);
+  const dts = (f) => spawnSync('dtc', ['-I', 'dtb', '-O', 'dts', f], { encoding: 'utf8' }).stdout.replace(/rng-seed = <[^>]*>;/, '').replace(/riscv,isa = "[^"]*"/g, '');
+  const o = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-M', `virt,dumpdtb=${path.join(dir, 'rc-o.dtb')}`, '-bios', 'none', '-display', 'none', '-readconfig', cfg], { encoding: 'utf8' });
+  assert.equal(o.status, 0, o.stderr);
+  const q = spawnSync('qemu-system-riscv64', ['-M', `virt,dumpdtb=${path.join(dir, 'rc-q.dtb')}`, '-bios', 'none', '-display', 'none', '-readconfig', cfg], { encoding: 'utf8' });
+  assert.equal(q.status, 0, q.stderr);
+  const ours = dts(path.join(dir, 'rc-o.dtb'));
+  assert.match(ours, /cpu@1/);
+  assert.match(ours, /reg = <0x00 0x80000000 0x00 0x10000000>/);
+  assert.equal(ours, dts(path.join(dir, 'rc-q.dtb')));
+  const bad = path.join(dir, 'bad.cfg');
+  fs.writeFileSync(bad, '[foo]\n  a = "b"\n');
+  for (const [file, re] of [[bad, /bad\.cfg:2: There is no option group 'foo'/], ['/nonexistent.cfg', /-readconfig \/nonexistent.cfg: Could not open '\/nonexistent.cfg': No such file or directory/]]) {
+    const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-display', 'none', '-readconfig', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, re);
+    assert.match(spawnSync('qemu-system-riscv64', ['-display', 'none', '-readconfig', file], { encoding: 'utf8' }).stderr, re);
+  }
+});
+
+test('-L DIR: -bios NAME is found there, as by QEMU (and not without it)', { skip: noQemu, timeout: 60_000 }, () => {
+  const L = path.join(dir, 'L');
+  fs.mkdirSync(L, { recursive: true });
+  fs.writeFileSync(path.join(L, 'fw-test.bin'), Buffer.alloc(4096, 0x13)); // nops
+  for (const bin of [path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), 'qemu-system-riscv64']) {
+    const run = (extra) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 'l.dtb')}`, '-display', 'none', ...extra, '-bios', 'fw-test.bin'], { encoding: 'utf8' });
+    assert.equal(run(['-L', L]).status, 0, bin);
+    const r = run([]);
+    assert.equal(r.status, 1, bin);
+    assert.match(r.stderr, /Unable to load the RISC-V firmware "fw-test.bin"/);
+  }
+});
 
 test('help answers on stdout, exit 0, in QEMU\'s shape', { timeout: 30_000 }, () => {
   for (const [args, re] of [[['-M', 'help'], /^Supported machines are:\n(none +empty machine\n)?virt +RISC-V VirtIO board/], [['-machine', 'virt,help'], /^virt-machine options:\n/],

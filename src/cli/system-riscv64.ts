@@ -40,6 +40,7 @@ import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
 import { IcountClock } from '../system/icount.js';
 import { driveDeviceProps } from './system-global.js';
+import { expandReadconfig } from '../system/vl-readconfig.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -72,7 +73,9 @@ function loadImages(cfg: SystemConfig): Images {
   if (cfg.bios !== 'none') {
     const file = cfg.bios === 'default' ? DEFAULT_BIOS : cfg.bios;
     try {
-      im.bios = new Uint8Array(fs.readFileSync(fs.existsSync(file) ? file : path.join(ROOT, 'pc-bios', file)));
+      const dirs = [...cfg.extras.dataDirs, path.join(ROOT, 'pc-bios')]; // QEMU's qemu_find_file: a path, else -L dirs, else the data dir
+      const found = fs.existsSync(file) ? file : dirs.map((d) => path.join(d, file)).find((f) => fs.existsSync(f)) ?? path.join(ROOT, 'pc-bios', file);
+      im.bios = new Uint8Array(fs.readFileSync(found));
     } catch {
       throw new QemuError(`Unable to load the RISC-V firmware "${file}"`);
     }
@@ -161,7 +164,9 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
 async function main(argv: string[]): Promise<number> {
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
-  const cfg = parseSystemArgs(argv);
+  const cfg = parseSystemArgs(expandReadconfig(argv, (f) => {
+    try { return fs.readFileSync(f, 'utf8'); } catch (e) { throw new Error(`Could not open '${f}': ${strerror(e)}`); }
+  }));
   for (const w of cfg.extras.warnings) process.stderr.write(`${PROG}: warning: ${w}\n`);
   const icount = cfg.extras.icount ? new IcountClock(cfg.extras.icount) : undefined;
   if (icount) tcgOptions.asyncCompile = false; // which code is translated must not depend on host timing

@@ -24,16 +24,18 @@ export interface CliExtras {
   pflashNodes: Array<string | undefined>;
   /** -global DRIVER.PROP=VALUE, all of them (vl-global.ts). */
   globals: GlobalProp[];
+  /** -L DIR: where -bios NAME is looked for before the built-in pc-bios/. */
+  dataDirs: string[];
   /** Warnings of option parsing, printed by the binary (QEMU's warn_report). */
   warnings: string[];
   /** -icount shift=...: the instruction-counting virtual clock (icount.ts). */
   icount?: IcountConfig;
 }
 
-export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig', 'writeconfig'];
+export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig'];
 
 export function newExtras(): CliExtras {
-  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [] };
+  return { rtc: { base: 'utc', clock: 'host' }, action: { reboot: 'reset', shutdown: 'poweroff', panic: 'shutdown', watchdog: 'reset' }, objects: [], blockdevs: [], pflashNodes: [], globals: [], warnings: [], dataDirs: [] };
 }
 
 export function applyExtraOption(cfg: SystemConfig, name: string, val: string): void {
@@ -53,8 +55,8 @@ export function applyExtraOption(cfg: SystemConfig, name: string, val: string): 
       return;
     }
     case 'blockdev': x.blockdevs.push({ text: val, opts: parseBlockdev(val) }); return;
-    case 'readconfig': case 'writeconfig':
-      throw new QemuError(`-${name} is not supported by tsqemu`);
+    case 'readconfig': // the binary expands it before parsing (vl-readconfig.ts); not in-process
+      throw new QemuError(`-${name} needs the file read by tsqemu-system-riscv64 (expandReadconfig)`);
     default:
       throw new QemuError(`invalid option`);
   }

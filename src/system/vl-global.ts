@@ -10,8 +10,10 @@ import { findDevice } from '../hw/core/qdev.js';
 export interface GlobalProp { driver: string; prop: string; value: string; text: string }
 
 /** Device types of this machine (registry ones are looked up in hw/core/qdev.ts). */
-const OTHER_TYPES = ['virtio-blk-device', 'virtio-rng-device', 'virtio-net-device', 'virtio-net-pci', 'virtio-net', 'virtio-9p-device', 'virtio-9p-pci',
-  'virtio-pci', 'virtio-device', 'cfi.pflash01'];
+const OTHER_TYPES = ['virtio-blk-device', 'virtio-rng-device', 'virtio-net-device', 'virtio-net-pci', 'virtio-net', 'virtio-9p-device', 'virtio-9p-pci'];
+/** Types whose globals QEMU applies (parent classes, the board's flash) but this machine does not. */
+const UNAPPLIED_TYPES = ['virtio-pci', 'virtio-device', 'virtio-pci-base', 'pci-device', 'device', 'cfi.pflash01', 'virtio-mmio', 'gpex-pcihost',
+  'ns16550a', 'serial', 'goldfish_rtc', 'riscv.aclint.swi', 'riscv.aclint.mtimer', 'riscv.sifive.plic', 'riscv.sifive.test'];
 
 /** One -global's text: either form. */
 export function parseGlobalText(text: string): GlobalProp {
@@ -37,6 +39,7 @@ export function scanGlobals(argv: readonly string[], warn: (m: string) => void):
       if (e instanceof QemuError) throw optError('-global', text, e.message);
       throw e;
     }
+    if (UNAPPLIED_TYPES.includes(g.driver)) throw optError('-global', text, `a global property of '${g.driver}' is not supported by tsqemu`);
     if (!findDevice(g.driver) && !OTHER_TYPES.includes(g.driver)) warn(`global ${g.driver}.${g.prop} has invalid class name`);
     out.push(g);
   }

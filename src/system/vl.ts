@@ -170,7 +170,8 @@ Standard options:
 -drive if=pflash,[unit=0|1,]file=...  a CFI flash bank (32 MiB image); -machine pflash0=,pflash1= a -blockdev node
 -icount [shift=]N|auto[,sleep=on|off][,align=on|off]  guest time from the instruction count (2^N ns each)
 -global driver.prop=value | driver=d,property=p,value=v  default property of every such device
-Not supported (refused): -readconfig, -writeconfig, -icount rr=,
+-readconfig file  options from an ini-style file ([drive "id"], [device "id"], [netdev "id"], [machine] ...)
+Not supported (refused): -icount rr=,
 -accel tcg,thread=multi, CPU extensions beyond RV64GC.
 
 During emulation, with the mux (-nographic or -serial mon:stdio):
@@ -482,8 +483,9 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
       checkAccel(val);
       tcgApplyAccelArg(val);
       return;
-    case 'name': case 'L':
-      return; // accepted, no effect yet
+    case 'L': cfg.extras.dataDirs.push(val); return; // firmware search path (-bios NAME)
+    case 'name':
+      return; // handled by vl-mgmt.ts
     default:
       applyExtraOption(cfg, name, val);
   }
