@@ -336,7 +336,7 @@ function fpInsn(r, e, st, m, x, f, emitM) {
     emitM(form === 'v' ? `${nm}.vv v${vd}, v${vs2}, v${vs1}` : `${nm}.vf v${vd}, v${vs2}, ${f()}`);
   } else if (k === 6) {
     const vd = vreg(r, lmul, [], m), vs2 = vreg(r, lmul);
-    emitM(`${r.pick(['vfsqrt.v', 'vfclass.v', ...FCVT].filter(FIXED_RM))} v${vd}, v${vs2}`);
+    emitM(`${r.pick(['vfsqrt.v', 'vfclass.v', 'vfrec7.v', 'vfrsqrt7.v', 'vfrec7.v', ...FCVT].filter(FIXED_RM))} v${vd}, v${vs2}`);
   } else if (k === 7) {
     const kk = r.int(5);
     if (kk === 0) e(`vfmv.f.s ${f()}, v${r.int(32)}`);
