@@ -1,5 +1,6 @@
 // A vector program in user mode (tests/linux-user/rvv.c: memcpy, dot products, strlen with
-// fault-only-first up to an unmapped page, segment load, gather, saturation, compress) prints
+// fault-only-first up to an unmapped page, segment load, gather, saturation, compress; and
+// rvv-estimate.c: vfrec7/vfrsqrt7 edge cases) prints
 // the same under tsqemu-riscv64 and qemu-riscv64 with -cpu rv64,v=true at VLEN 128 and 256,
 // with the block compiler off and on; without v=true its first vector instruction is SIGILL.
 import { test } from 'node:test';
@@ -32,7 +33,17 @@ test('rvv.c: tsqemu-riscv64 prints what qemu-riscv64 prints', { skip }, (t) => {
       assert.equal(got.status, 0);
     }
   }
-  const off = spawnSync(process.execPath, [TSQEMU, prog], { encoding: 'utf8' });
-  assert.notEqual(off.status, 0, 'vector code without v=true must fail');
-  assert.doesNotMatch(off.stdout, /memcpy/);
+  // vfrec7/vfrsqrt7 edge cases in every rounding mode.
+  const est = path.join(dir, 'rvv-estimate');
+  const be = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', est, path.join(root, 'tests', 'linux-user', 'rvv-estimate.c')], { encoding: 'utf8' });
+  assert.equal(be.status, 0, be.stderr);
+  const ew = spawnSync('qemu-riscv64', ['-cpu', 'rv64,v=true,vext_spec=v1.0', est], { encoding: 'utf8' });
+  const eg = spawnSync(process.execPath, [TSQEMU, '-cpu', 'rv64,v=true', est], { encoding: 'utf8' });
+  assert.equal(ew.status, 0);
+  assert.equal(eg.stdout, ew.stdout);
+  for (const tcg of [{ TSQEMU_TCG: 'off' }, { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1' }]) {
+    const off = spawnSync(process.execPath, [TSQEMU, prog], { encoding: 'utf8', env: { ...process.env, ...tcg } });
+    assert.equal(off.signal, 'SIGILL', `vector code without v=true dies of SIGILL (${JSON.stringify(tcg)}): ${off.stderr}`);
+    assert.doesNotMatch(off.stdout + off.stderr, /memcpy|internal error/);
+  }
 });

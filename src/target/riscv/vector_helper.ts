@@ -179,6 +179,9 @@ function load(c: VCtx, env: CPURISCVState, insn: number, mem: VMemHooks): void {
   const lm = vt & 7;
   c.lmul = lm & 4 ? lm - 8 : lm;
   c.vlmax = c.vill ? 0 : c.vlmaxOf(c.esz, c.lmul);
+  // vsetvl keeps vl <= VLMAX; a state from elsewhere (a debugger, a snapshot) must not make
+  // an element index leave the register group.
+  if (c.vl > c.vlmax) c.vl = c.vlmax;
   c.vm = ((insn >>> 25) & 1) === 1;
 }
 

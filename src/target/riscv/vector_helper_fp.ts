@@ -79,6 +79,55 @@ function binop(f: FloatFmt, f6: number, a: bigint, b: bigint): bigint | null {
   }
 }
 
+// The specification's 7-bit estimate tables (RVV 13.9 vfrsqrt7: index = exponent parity and
+// 6 significand bits; 13.10 vfrec7: 7 significand bits).
+const REC7 = '127 125 123 121 119 117 116 114 112 110 109 107 105 104 102 100 99 97 96 94 93 91 90 88 87 85 84 83 81 80 79 77 76 75 74 72 71 70 69 68 66 65 64 63 62 61 60 59 58 57 56 55 54 53 52 51 50 49 48 47 46 45 44 43 42 41 40 40 39 38 37 36 35 35 34 33 32 31 31 30 29 28 28 27 26 25 25 24 23 23 22 21 21 20 19 19 18 17 17 16 15 15 14 14 13 12 12 11 11 10 9 9 8 8 7 7 6 5 5 4 4 3 3 2 2 1 1 0'.split(' ').map(Number);
+const RSQRT7 = '52 51 50 48 47 46 44 43 42 41 40 39 38 36 35 34 33 32 31 30 30 29 28 27 26 25 24 23 23 22 21 20 19 19 18 17 16 16 15 14 14 13 12 12 11 10 10 9 9 8 7 7 6 6 5 4 4 3 3 2 2 1 1 0 127 125 123 121 119 118 116 114 113 111 109 108 106 105 103 102 100 99 97 96 95 93 92 91 90 88 87 86 85 84 83 82 80 79 78 77 76 75 74 73 72 71 70 70 69 68 67 66 65 64 63 63 62 61 60 59 59 58 57 56 56 55 54 53'.split(' ').map(Number);
+
+/** vfrsqrt7.v / vfrec7.v on one element (RVV 13.9, 13.10). */
+function estimate(f: FloatFmt, a: bigint, rsqrt: boolean): bigint {
+  const mb = BigInt(f.p - 1), w = BigInt(f.width - 1), emax = BigInt(f.expMask);
+  const sign = a >> w, e0 = (a >> mb) & emax, m0 = a & ((1n << mb) - 1n);
+  const signBit = sign << w;
+  const inf = (s: bigint) => (s << w) | (emax << mb);
+  if (e0 === emax) {
+    if (m0 !== 0n) { // NaN
+      if (!(m0 >> (mb - 1n))) st.flags |= 16;
+      return f.defaultNaN;
+    }
+    if (rsqrt) { if (sign) { st.flags |= 16; return f.defaultNaN; } return 0n; }
+    return signBit; // 1/inf = 0
+  }
+  if (e0 === 0n && m0 === 0n) { st.flags |= 8; return inf(sign); }
+  if (rsqrt && sign) { st.flags |= 16; return f.defaultNaN; }
+  // Normalise a subnormal: exponent = -(leading zeros of the significand field).
+  let e = e0, m = m0;
+  if (e === 0n) {
+    e = 1n;
+    while (!(m & (1n << mb))) { m <<= 1n; e--; }
+    m &= (1n << mb) - 1n;
+  }
+  const bias = BigInt(f.bias);
+  if (rsqrt) {
+    const idx = Number(((e & 1n) << 6n) | (m >> (mb - 6n)));
+    const oe = (3n * bias - 1n - e) / 2n;
+    return (oe << mb) | (BigInt(RSQRT7[idx]) << (mb - 7n));
+  }
+  if (e < -1n) { // the reciprocal overflows
+    st.flags |= 4 | 1;
+    const rm = st.roundingMode;
+    const toMax = rm === FloatRound.ToZero || (rm === FloatRound.Down && !sign) || (rm === FloatRound.Up && sign === 1n);
+    return toMax ? signBit | (((emax - 1n) << mb) | ((1n << mb) - 1n)) : inf(sign);
+  }
+  let oe = 2n * bias - 1n - e;
+  let sig = BigInt(REC7[Number(m >> (mb - 7n))]) << (mb - 7n);
+  if (oe <= 0n) { // subnormal result
+    sig = ((1n << mb) | sig) >> (1n - oe);
+    oe = 0n;
+  }
+  return signBit | (oe << mb) | sig;
+}
+
 const BINOPS = new Set([0x00, 0x02, 0x04, 0x06, 0x08, 0x09, 0x0a, 0x20, 0x21, 0x24, 0x27]);
 
 /** The vector FP instruction, with st set up (rounding mode, flags cleared). */
@@ -154,13 +203,13 @@ function opfInner(c: VCtx): void {
     case 0x0e: case 0x0f:
       slide1(c, f6 === 0x0e, vd, vs2, s1(0));
       return;
-    case 0x13: { // vfsqrt, vfclass (vfrsqrt7 / vfrec7 are not implemented)
+    case 0x13: { // vfsqrt, vfrsqrt7, vfrec7, vfclass
       checkSss(c, vd, vs2, 0, false);
-      if (vs1 !== 0 && vs1 !== 0x10) illegal();
+      if (vs1 !== 0 && vs1 !== 4 && vs1 !== 5 && vs1 !== 0x10) illegal();
       if (c.vl === 0) return;
       loop((i) => {
         const a = c.get(vs2, i);
-        c.set(vd, i, vs1 === 0 ? exactSqrt(f, a, st)
+        c.set(vd, i, vs1 === 0 ? exactSqrt(f, a, st) : vs1 !== 0x10 ? estimate(f, a, vs1 === 4)
           : BigInt(f === FMT32 ? float32Class(Number(a)) : float64Class(f64FromBigBits(a))));
       });
       return;

@@ -54,7 +54,10 @@ const FIXED_RM = (s) => process.env.RVV_RTZ || !/rtz|rod/.test(s);
 const FWIDE = [['vfwadd', 'vf'], ['vfwsub', 'vf'], ['vfwmul', 'vf'], ['vfwmacc', 'vf'], ['vfwnmacc', 'vf'],
   ['vfwmsac', 'vf'], ['vfwnmsac', 'vf']];
 
-export const CLASSES = ['config', 'ldst', 'int', 'fixed', 'red', 'mask', 'perm', 'fp', 'widen'];
+export const CLASSES = ['config', 'ldst', 'int', 'fixed', 'red', 'mask', 'perm', 'fp', 'widen', 'raw'];
+/** 'raw': the other classes' instructions with unconstrained registers (misaligned groups,
+ * overlaps, masked writes to v0): the legality checks must trap exactly where QEMU's do. */
+let raw = false;
 
 export function generate({ seed, cases, blocks = 3, vlen = 128, classes = CLASSES }) {
   const r = rng(seed);
@@ -94,7 +97,9 @@ export function generate({ seed, cases, blocks = 3, vlen = 128, classes = CLASSE
 
 /** One block: a vsetvl* and up to 6 instructions. */
 function block(r, e, vlenb, classes) {
-  const cls = r.pick(classes);
+  let cls = r.pick(classes);
+  raw = cls === 'raw';
+  if (raw) cls = r.pick(['int', 'fixed', 'widen', 'red', 'mask', 'perm', 'fp', 'ldst'].filter((c) => c !== 'ldst' || r.chance(0.3)));
   const fp = cls === 'fp';
   const wide = cls === 'widen' || (cls === 'fp' && r.chance(0.3));
   let sew = fp ? r.pick(wide ? [32] : [32, 64]) : r.pick(wide ? [8, 16, 32] : [8, 16, 32, 64]);
@@ -122,6 +127,7 @@ function block(r, e, vlenb, classes) {
 const grp = (l) => (l > 0 ? 1 << l : 1);
 /** A register aligned to 2^l, not v0 when `notV0`, and not overlapping `avoid` ranges. */
 function vreg(r, l, avoid = [], notV0 = false) {
+  if (raw && r.chance(0.5)) return r.int(32);
   const n = grp(l);
   const ok = [];
   for (let v = 0; v < 32; v += n) {
@@ -330,7 +336,7 @@ function fpInsn(r, e, st, m, x, f, emitM) {
     emitM(form === 'v' ? `${nm}.vv v${vd}, v${vs2}, v${vs1}` : `${nm}.vf v${vd}, v${vs2}, ${f()}`);
   } else if (k === 6) {
     const vd = vreg(r, lmul, [], m), vs2 = vreg(r, lmul);
-    emitM(`${r.pick(['vfsqrt.v', 'vfclass.v', ...FCVT].filter(FIXED_RM))} v${vd}, v${vs2}`);
+    emitM(`${r.pick(['vfsqrt.v', 'vfclass.v', 'vfrec7.v', 'vfrsqrt7.v', 'vfrec7.v', ...FCVT].filter(FIXED_RM))} v${vd}, v${vs2}`);
   } else if (k === 7) {
     const kk = r.int(5);
     if (kk === 0) e(`vfmv.f.s ${f()}, v${r.int(32)}`);
@@ -388,7 +394,9 @@ function ldst(r, e, st, m, emitM) {
     }
     return;
   }
-  // indexed: index EEW = eew, EMUL el; data EMUL = LMUL
+  // indexed: index EEW = eew, EMUL el; data EMUL = LMUL (not with unconstrained registers: an
+  // index vector the masking vand could not reach would address anything)
+  if (raw) return;
   if (el < -3 || el > 3 || vl === 0 || (el < 0 && 64 >> -el < eew)) return;
   const gi = grp(el), gd = grp(lmul);
   const nf = r.chance(0.25) ? r.pick([2, 3, 4].filter((q) => q * gd <= 8)) : 1;
