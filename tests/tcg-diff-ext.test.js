@@ -17,7 +17,7 @@ import { runSeed } from '../tests/tcg/diff/run.mjs';
 const SLOW = process.env.TSQEMU_SLOW === '1';
 const B = ['zba', 'zbb', 'zbc', 'zbs'];
 const BK = ['zbkb', 'zbkc', 'zbkx'];
-const K = ['zknh', 'zksh', 'zkne', 'zknd'];
+const K = ['zknh', 'zksh', 'zkne', 'zknd', 'zksed'];
 /** QEMU 7.2 spells some properties with a capital. */
 const QEMU_NAME = { zfh: 'Zfh', zfhmin: 'Zfhmin' };
 const cpu = (exts, v, t = 'true') =>
@@ -46,7 +46,7 @@ test('Zfh and Zfhmin streams (NaN-boxing, every rounding mode, flags): tsqemu eq
   await check(t, [411], ['zfhmin'], true);
 });
 
-test('scalar crypto (Zknh, Zksh, Zkne, Zknd) streams: tsqemu equals qemu-system-riscv64', { skip }, async (t) => {
+test('scalar crypto (Zknh, Zksh, Zkne, Zknd, Zksed) streams: tsqemu equals qemu-system-riscv64', { skip }, async (t) => {
   await check(t, SLOW ? Array.from({ length: 40 }, (_, i) => 500 + i) : [501], K, true);
 });
 

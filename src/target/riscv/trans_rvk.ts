@@ -1,5 +1,5 @@
 // Scalar cryptography (RV64): Zknh (SHA-256/SHA-512 sigma and sum) and Zksh (SM3 P0/P1) as
-// straight wasm rotations; Zkne/Zknd (AES rounds, key schedule) in TypeScript (crypto_helper
+// straight wasm rotations; Zkne/Zknd (AES rounds, key schedule) and Zksed (SM4) in TypeScript (crypto_helper
 // below), reached through the generated code's helperFp import with operations >= CRYPTO_BASE
 // (no FS check: they only read and write x registers).
 import { type FunctionBuilder, ValType } from '../../tcg/wasm-builder.js';
@@ -10,7 +10,7 @@ import { type TransFn, trans as rvi } from './trans_rvi.js';
 
 /** First helperFp operation of this module. */
 export const CRYPTO_BASE = 200;
-export const enum CryptoOp { AES64ES = 200, AES64ESM, AES64DS, AES64DSM, AES64IM, AES64KS1I, AES64KS2 }
+export const enum CryptoOp { AES64ES = 200, AES64ESM, AES64DS, AES64DSM, AES64IM, AES64KS1I, AES64KS2, SM4ED, SM4KS }
 
 // ---- Zknh / Zksh ------------------------------------------------------------------------------
 
@@ -54,6 +54,31 @@ for (let x = 0; x < 256; x++) {
   s ^= 0x63;
   SBOX[x] = s;
   INV_SBOX[s] = x;
+}
+/** The SM4 S-box, computed (its algebraic form): inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5
+ * + x^4 + x^2 + 1 between two applications of the affine map of row 0xa7 and constant 0xd3. */
+const SM4_SBOX = new Uint8Array(256);
+{
+  const mul = (a: number, b: number) => {
+    let p = 0;
+    for (let i = 0; i < 8; i++) { if (b & 1) p ^= a; const hi = a & 0x80; a = (a << 1) & 0xff; if (hi) a ^= 0xf5; b >>= 1; }
+    return p;
+  };
+  const affine = (x: number) => {
+    let y = 0;
+    for (let i = 0; i < 8; i++) {
+      let v = ((0xa7 << i) | (0xa7 >> (8 - i))) & 0xff & x, bit = 0;
+      while (v) { bit ^= v & 1; v >>= 1; }
+      y |= bit << i;
+    }
+    return y ^ 0xd3;
+  };
+  for (let x = 0; x < 256; x++) {
+    const a = affine(x);
+    let inv = 0;
+    if (a) for (let y = 1; y < 256; y++) if (mul(a, y) === 1) { inv = y; break; }
+    SM4_SBOX[x] = affine(inv);
+  }
 }
 const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
 
@@ -120,6 +145,16 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
       r = word64(w0, w1);
       break;
     }
+    case CryptoOp.SM4ED: case CryptoOp.SM4KS: {
+      const x = SM4_SBOX[Number((x2 >> BigInt(imm * 8)) & 0xffn)];
+      const y = op === CryptoOp.SM4ED
+        ? x ^ (x << 8) ^ (x << 2) ^ (x << 18) ^ ((x & 0x3f) << 26) ^ ((x & 0xc0) << 10)
+        : x ^ ((x & 0x07) << 29) ^ ((x & 0xfe) << 7) ^ ((x & 0x01) << 23) ^ ((x & 0xf8) << 13);
+      const sh = imm * 8;
+      const z = sh ? (y << sh) | (y >>> (32 - sh)) : y;
+      r = BigInt.asUintN(64, BigInt((z ^ Number(x1 & 0xffffffffn)) | 0));
+      break;
+    }
     default: return false;
   }
   if (rd !== 0) v.setBigUint64(base + rd * 8, r, true);
@@ -163,6 +198,8 @@ export function addCryptoRows(t: RowTable<TransFn>): void {
   r('aes64dsm', 0x1f, genCrypto(CryptoOp.AES64DSM), 'zknd');
   r('aes64ks2', 0x3f, genCrypto(CryptoOp.AES64KS2), 'zkne|zknd');
   un('aes64im', 0x300, genCrypto(CryptoOp.AES64IM), 'zknd');
+  t.add('sm4ed', '-- 11000 ----- ----- 000 ----- 0110011', { ...R, imm: field('30:2') }, genCrypto(CryptoOp.SM4ED), undefined, 'zksed');
+  t.add('sm4ks', '-- 11010 ----- ----- 000 ----- 0110011', { ...R, imm: field('30:2') }, genCrypto(CryptoOp.SM4KS), undefined, 'zksed');
   // aes64ks1i: rnum 0xB-0xF reserved.
   t.add('illegal', '0011000 1 1011 ----- 001 ----- 0010011', {}, rvi.illegal, 'ks1i', 'zkne|zknd');
   t.add('illegal', '0011000 1 11-- ----- 001 ----- 0010011', {}, rvi.illegal, 'ks1i', 'zkne|zknd');

@@ -63,6 +63,7 @@ function genAmocas(is64: boolean): TransFn {
 const amocasQ: TransFn = (ctx, a) => {
   const fb = ctx.fb;
   const addr = fb.local(I64), host = fb.local(I32), lo = fb.local(I64), hi = fb.local(I64);
+  ctx.flushGprs();
   ctx.getGpr(a.rs1); fb.set(addr);
   ctx.genAtomicHost(addr, 16, TlbKind.STORE, STORE_MISALIGNED, host);
   fb.get(host); fb.i32Const(MMIO_HOST); fb.i32Eq();
@@ -96,9 +97,14 @@ const amocasQ: TransFn = (ctx, a) => {
 function pairHi(r: Operand): Operand {
   return r.isConst ? Operand.const(r.value + 1) : Operand.dyn({ ...(r.field as Field), add: 1 });
 }
+/** Read from the state block (amocas.q flushed the block compiler's locals first: a local of
+ * a register no instruction reads may not hold its value). */
 function getPairHi(ctx: DisasContext, r: Operand): void {
   const fb = ctx.fb;
-  if (r.isConst) { if (r.value === 0) fb.i64Const(0); else ctx.getGpr(pairHi(r)); return; }
+  if (r.isConst) {
+    if (r.value === 0) fb.i64Const(0); else { fb.get(ctx.env); fb.i64Load(STATE.gpr.offset + (r.value + 1) * 8); }
+    return;
+  }
   ctx.getGpr(pairHi(r)); fb.i64Const(0); ctx.i32(r); fb.select();
 }
 /** x[r+1] = v unless r is x0. Written to the state block (the block compiler keeps only the

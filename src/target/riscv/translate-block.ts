@@ -52,8 +52,8 @@ const NO_ILLEGAL: Label = { get depth(): number { throw new Error('translate-blo
 /** F/D rows: their rd may name an f register, so it does not count as setting x[rd]. */
 const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fence')) || name.startsWith('c.f');
 /** Rows that may leave x[rd] as it was (F/D rd names an f register; a trapping CSR access
- * writes nothing, see flushGpr): their rd local must hold the entry value. */
-const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr');
+ * writes nothing, see flushGpr) or read it (amocas): their rd local must hold the entry value. */
+const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr') || name.startsWith('amocas'); // amocas reads rd
 
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
 export interface TbRun { pc: bigint; insns: TbInsn[] }

@@ -43,6 +43,7 @@ export const EXT_GROUPS = {
     arch: ['zknh'],
     insn: (r, rd, rs) => `${r.pick(['sha256sig0', 'sha256sig1', 'sha256sum0', 'sha256sum1', 'sha512sig0', 'sha512sig1', 'sha512sum0', 'sha512sum1'])} ${rd()}, ${rs()}`,
   },
+  zksed: { arch: ['zksed'], insn: (r, rd, rs) => `${r.pick(['sm4ed', 'sm4ks'])} ${rd()}, ${rs()}, ${rs()}, ${r.int(4)}` },
   zksh: { arch: ['zksh'], insn: (r, rd, rs) => `${r.pick(['sm3p0', 'sm3p1'])} ${rd()}, ${rs()}` },
   zkne: {
     arch: ['zkne'],

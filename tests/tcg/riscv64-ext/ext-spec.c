@@ -89,6 +89,22 @@ static void test_zfa(void) {
 /* ---- Zacas ---- */
 static volatile u64 amo_mem[4] __attribute__((aligned(16)));
 
+/* rd (and the pairs' odd halves) set in an earlier block (an indirect jump ends it), run twenty
+ * times so the block compiler translates it: the compare values are read from the registers. */
+__attribute__((noinline)) static void zacas_fresh_block(int k) {
+  u64 rd;
+  amo_mem[0] = 42;
+  asm volatile("li a4, 42\n li a5, 43\n la t5, 1f\n jr t5\n1: .insn r 0x2f, 3, 0x14, a4, %1, a5\n mv %0, a4"
+               : "=r"(rd) : "r"(&amo_mem[0]) : "a4", "a5", "t5", "memory");
+  checkf(amo_mem[0], 43, "amocas.d-rd-from-earlier-block-%d", k);
+  amo_mem[2] = 7; amo_mem[3] = 8;
+  u64 lo, hi;
+  asm volatile("li a6, 7\n li a7, 8\n li t3, 9\n li t4, 10\n la t5, 1f\n jr t5\n"
+               "1: .insn r 0x2f, 4, 0x14, a6, %2, t3\n mv %0, a6\n mv %1, a7\n li a7, 0\n li t4, 0"
+               : "=r"(lo), "=r"(hi) : "r"(&amo_mem[2]) : "a6", "a7", "t3", "t4", "t5", "memory");
+  checkf(amo_mem[2] == 9 && amo_mem[3] == 10 && lo == 7 && hi == 8, 1, "amocas.q-pair-from-earlier-block-%d", k);
+}
+
 static void test_zacas(void) {
   u64 rd;
   amo_mem[0] = 5;
@@ -125,6 +141,7 @@ static void test_zacas(void) {
     check("amocas.q-differ-lo", lo, 3); check("amocas.q-differ-hi", hi, 4);
     check("amocas.q-differ-mem-lo", amo_mem[2], 3); check("amocas.q-differ-mem-hi", amo_mem[3], 4);
   }
+  for (int k = 0; k < 20; k++) zacas_fresh_block(k);
   /* odd rd: reserved */
   trap_arm();
   asm volatile(".insn r 0x2f, 4, 0x14, a1, %0, a2" : : "r"(&amo_mem[2]) : "a1", "memory");
