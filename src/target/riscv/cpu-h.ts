@@ -203,7 +203,8 @@ function lowest(pending: number): number {
 
 /** riscv_cpu_local_irq_pending with H: M level, then HS (mideleg & ~hideleg; always enabled
  * while V=1), then VS (mideleg & hideleg; only while V=1, by the guest's SIE). */
-export function hypLocalIrqPending(env: CPURISCVState, pending: number): number {
+export function hypLocalIrqPending(env: CPURISCVState, pending: number,
+  pick: (irqs: number, mLevel: boolean) => number = lowest): number {
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const virt = env.get32('virt') !== 0;
@@ -214,9 +215,9 @@ export function hypLocalIrqPending(env: CPURISCVState, pending: number): number 
   const hsie = virt || sEnabled;
   const vsie = virt && sEnabled;
   let irqs = mie ? pending & ~mideleg : 0;
-  if (irqs) return lowest(irqs);
+  if (irqs) return pick(irqs, true);
   irqs = hsie ? pending & mideleg & ~hideleg : 0;
-  if (irqs) return lowest(irqs);
+  if (irqs) return pick(irqs, false);
   irqs = vsie ? pending & mideleg & hideleg : 0;
   if (irqs) return lowest(irqs);
   return -1;

@@ -130,17 +130,23 @@ function highestPriority(pending: number): number {
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const pending = riscvReadMip(env) & env.get32('mie');
   if (pending === 0) return -1;
-  if (hypEnabled(env)) return hypLocalIrqPending(env, pending);
+  if (hypEnabled(env)) return hypLocalIrqPending(env, pending, (irqs, m) => pickIrq(env, irqs, m));
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const mideleg = env.get32('mideleg');
   const mEnabled = priv < Priv.M || (ms & Mstatus.MIE) !== 0;
   const mIrqs = mEnabled ? pending & ~mideleg : 0;
-  if (mIrqs) return riscvCpuHas('smaia') ? aiaPendingToIrq(mIrqs, 11, IPRIO_DEFAULT_M, aiaState(env).miprio) : highestPriority(mIrqs);
+  if (mIrqs) return pickIrq(env, mIrqs, true);
   const sEnabled = priv < Priv.S || (priv === Priv.S && (ms & Mstatus.SIE) !== 0);
   const sIrqs = sEnabled ? pending & mideleg : 0;
   if (!sIrqs) return -1;
-  return riscvCpuHas('ssaia') ? aiaPendingToIrq(sIrqs, 9, IPRIO_DEFAULT_S, aiaState(env).siprio) : highestPriority(sIrqs);
+  return pickIrq(env, sIrqs, false);
+}
+
+/** One of an M-level or S-level set: by the AIA priorities with Smaia/Ssaia, else the lowest. */
+function pickIrq(env: CPURISCVState, irqs: number, mLevel: boolean): number {
+  if (mLevel) return riscvCpuHas('smaia') ? aiaPendingToIrq(irqs, 11, IPRIO_DEFAULT_M, aiaState(env).miprio) : highestPriority(irqs);
+  return riscvCpuHas('ssaia') ? aiaPendingToIrq(irqs, 9, IPRIO_DEFAULT_S, aiaState(env).siprio) : highestPriority(irqs);
 }
 
 /** Take a pending enabled interrupt (EPC = env.pc); true when one was taken. */
