@@ -67,11 +67,12 @@ async function compareUser(t, name, { libs = [], args = [], timeoutMs = TSQEMU_T
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-jitreg-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = buildUser(dir, name, libs);
-  const want = await run(QEMU_USER, [exe, ...args], 60_000);
+  // rv64 on both: QEMU 7.2's default user CPU has no V; ours (10.2's max) has it.
+  const want = await run(QEMU_USER, ['-cpu', 'rv64', exe, ...args], 60_000);
   assert.equal(want.status, 0, describeRun(QEMU_USER, want));
   check?.(want.stdout);
   for (const [mode, env] of JIT_MODES) {
-    const got = await run(process.execPath, [TSQEMU_USER, exe, ...args], timeoutMs, env);
+    const got = await run(process.execPath, [TSQEMU_USER, '-cpu', 'rv64', exe, ...args], timeoutMs, env);
     const diff = firstDifference(want.stdout, got.stdout, 'tsqemu-riscv64', QEMU_USER);
     assert.ok(!diff && got.status === 0, `${name}, ${mode}: ${diff ?? ''}${describeRun('tsqemu-riscv64', got)}`);
   }

@@ -64,7 +64,8 @@ function build(name, libs, isStatic) {
 
 function run(cmd, pre, prog, args, cwd, extra = []) {
   const env = { ...process.env, TSQ_UNSET_ME: 'x' };
-  const r = spawnSync(cmd, [...pre, '-L', SYSROOT, '-E', 'TSQ_TEST_VAR=hello world', '-U', 'TSQ_UNSET_ME', ...extra, prog, ...args],
+  // -cpu rv64 on both: QEMU 7.2's default user CPU has no V, ours (as 10.2's, max) has (AT_HWCAP).
+  const r = spawnSync(cmd, [...pre, '-cpu', 'rv64', '-L', SYSROOT, '-E', 'TSQ_TEST_VAR=hello world', '-U', 'TSQ_UNSET_ME', ...extra, prog, ...args],
     { encoding: 'utf8', env, cwd, timeout: 120000 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
