@@ -62,7 +62,10 @@ export const POSIX_TIMER_BYTES = 64;
 /** SysV shared memory attachments (syscall-sysv.ts): Int32 [first page, pages, shmid, flags]. */
 export const SHM_ATTACH_OFFSET = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
 export const SHM_ATTACHES = 256;
-export const KERNEL_END = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
+/** Int32 per host fd: the pid a pidfd was opened for (its fdinfo says -1 once the emulator's
+ * event loop has reaped the child, but waitid(P_PIDFD) still names that child). */
+export const PIDFD_PIDS_OFFSET = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
+export const KERNEL_END = PIDFD_PIDS_OFFSET + MAX_HOST_FDS * 4;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
