@@ -92,3 +92,11 @@ test('pidfd_open, poll on a pidfd, pidfd_send_signal and waitid(P_PIDFD) as Linu
   assert.deepEqual(ours, linux);
   assert.deepEqual(ours, qemu);
 });
+
+test('signalfd: records, queued real-time values, poll/epoll readiness, blocking read, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('signalfd');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /signo RTMIN code -1 pid self value 6/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});

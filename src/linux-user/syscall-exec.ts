@@ -18,6 +18,7 @@ import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
 import { currentCwd } from './syscall-path.js';
+import { remapSignalfds } from './signalfd.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -106,6 +107,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   kw[KernelWord.THREAD_COUNT] = 1;
   new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
   pidfdPids(mm).fill(0); // host fd numbers change in the child
+  remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS);
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).

@@ -21,6 +21,14 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { setSignalfdHost } from '../../linux-user/signalfd.js';
+
+// signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
+const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+setSignalfdHost({
+  wake: (h) => { try { fs.writeSync(h, SIGNALFD_ONE); } catch { /* counter full */ } },
+  ino: (h) => fs.fstatSync(h).ino,
+});
 import { liveShmAttachments, reattachShm } from '../../linux-user/syscall-sysv.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
