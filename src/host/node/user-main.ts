@@ -215,7 +215,8 @@ class Supervisor {
       kw[KernelWord.CHLD_PID] = pid;
       kw[KernelWord.CHLD_CODE] = sig ? 2 : 1;
       kw[KernelWord.CHLD_STATUS] = sig ? sig : code ?? 0;
-      raiseProcessSignal(this.mm, 17);
+      // The first of several changes keeps its siginfo while SIGCHLD is pending (Linux coalesces).
+      raiseProcessSignal(this.mm, 17, { signo: 17, code: kw[KernelWord.CHLD_CODE], pid, uid: process.getuid?.() ?? 0, status: kw[KernelWord.CHLD_STATUS] });
       this.pokeThreads();
       this.serveWaits(false);
     });
@@ -239,7 +240,9 @@ class Supervisor {
         kw[KernelWord.CHLD_PID] = pid;
         kw[KernelWord.CHLD_CODE] = r >> 8;
         kw[KernelWord.CHLD_STATUS] = r & 0xff;
-        if (!(getAction(this.mm, 17).flags & 1n)) raiseProcessSignal(this.mm, 17); // SA_NOCLDSTOP
+        if (!(getAction(this.mm, 17).flags & 1n)) { // SA_NOCLDSTOP
+          raiseProcessSignal(this.mm, 17, { signo: 17, code: r >> 8, pid, uid: process.getuid?.() ?? 0, status: r & 0xff });
+        }
         this.pokeThreads();
       }
       this.serveWaits(false);
