@@ -35,6 +35,7 @@
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/sem.h>
@@ -609,7 +610,8 @@ static napi_value Dup(napi_env env, napi_callback_info info) {
 
 /* procIds(op, a, b): process groups and sessions, which are the host's (guest pids are host
  * pids): 0 getpgid(a), 1 setpgid(a, b), 2 getsid(a), 3 setsid(); 4: a stop or continue of
- * child a not yet reported, as si_code << 8 | si_status (0: none; exits are left to libuv). */
+ * child a not yet reported, as si_code << 8 | si_status (0: none; exits are left to libuv);
+ * 5 pidfd_open(a, b); 6 pidfd_send_signal(a, b, NULL, 0). */
 static napi_value ProcIds(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, op); INT(1, a); INT(2, b);
   switch (op) {
@@ -623,6 +625,8 @@ static napi_value ProcIds(napi_env env, napi_callback_info info) {
       if (waitid(P_PID, (id_t)a, &si, WSTOPPED | WCONTINUED | WNOHANG) < 0) return num(env, -errno);
       return num(env, si.si_pid == 0 ? 0 : (si.si_code << 8) | (si.si_status & 0xff));
     }
+    case 5: return result(env, syscall(SYS_pidfd_open, a, b));
+    case 6: return result(env, syscall(SYS_pidfd_send_signal, a, b, NULL, 0));
     default: return num(env, -EINVAL);
   }
 }

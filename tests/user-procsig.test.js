@@ -84,3 +84,19 @@ test('the working directory is a directory: renamed, removed, deeper than PATH_M
   assert.deepEqual(ours, linux);
   assert.deepEqual(ours, qemu);
 });
+
+test('pidfd_open, poll on a pidfd, pidfd_send_signal and waitid(P_PIDFD) as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('pidfd');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /waitid\(P_PIDFD\): 0 code 1 status 3 pid child/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});
+
+test('signalfd: records, queued real-time values, poll/epoll readiness, blocking read, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('signalfd');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /signo RTMIN code -1 pid self value 6/);
+  assert.deepEqual(ours, linux);
+  assert.deepEqual(ours, qemu);
+});

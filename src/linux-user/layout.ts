@@ -62,7 +62,14 @@ export const POSIX_TIMER_BYTES = 64;
 /** SysV shared memory attachments (syscall-sysv.ts): Int32 [first page, pages, shmid, flags]. */
 export const SHM_ATTACH_OFFSET = POSIX_TIMERS_OFFSET + POSIX_TIMERS * POSIX_TIMER_BYTES;
 export const SHM_ATTACHES = 256;
-export const KERNEL_END = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
+/** Int32 per host fd: the pid a pidfd was opened for (its fdinfo says -1 once the emulator's
+ * event loop has reaped the child, but waitid(P_PIDFD) still names that child). */
+export const PIDFD_PIDS_OFFSET = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
+/** Per host fd: BigUint64 signal mask of a signalfd (0: not one), Float64 its inode (a closed
+ * one's number may be reused by another file: signalfd.ts checks). */
+export const SIGNALFD_MASKS_OFFSET = align(PIDFD_PIDS_OFFSET + MAX_HOST_FDS * 4, 8);
+export const SIGNALFD_INOS_OFFSET = SIGNALFD_MASKS_OFFSET + MAX_HOST_FDS * 8;
+export const KERNEL_END = SIGNALFD_INOS_OFFSET + MAX_HOST_FDS * 8;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
@@ -106,6 +113,8 @@ export const enum KernelWord {
    * CWD_OFFSET): relative paths resolve through it, so a renamed, removed or very deep cwd
    * behaves as on Linux (syscall-path.ts). */
   CWD_FD = 44,
+  /** How many signalfds were made (0: raising a signal need not look for any). */
+  SIGNALFDS = 45,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -13,12 +13,22 @@ const MAGIC = 'TSQFORK1';
 
 export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, exe: string): Uint8Array {
   const enc = new TextEncoder().encode(exe);
+  // Mapped pages that hold data: all-zero ones read as zero in the child's fresh memory anyway
+  // (their protections travel in the page table), so a Go program's large reservations are not
+  // copied (reading untouched pages costs no host memory).
   const runs: Array<[number, number]> = [];
+  const words = mm.i32;
+  const zero = (page: number): boolean => {
+    const w = (GUEST_BASE + page * TARGET_PAGE_SIZE) >> 2;
+    for (let i = w; i < w + TARGET_PAGE_SIZE / 4; i++) if (words[i] !== 0) return false;
+    return true;
+  };
+  const keep = (page: number): boolean => mm.pages[page] !== 0 && !zero(page);
   let p = 0;
   while (p < GUEST_PAGES) {
-    if (mm.pages[p] === 0) { p++; continue; }
+    if (!keep(p)) { p++; continue; }
     const s = p;
-    while (p < GUEST_PAGES && mm.pages[p] !== 0) p++;
+    while (p < GUEST_PAGES && keep(p)) p++;
     runs.push([s, p - s]);
   }
   const kernelLen = KERNEL_END - KERNEL_OFFSET;

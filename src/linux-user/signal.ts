@@ -9,6 +9,7 @@ import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layou
 import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
 import { straceSignal } from './strace.js';
 import { rtDequeue, rtEnqueue, RTQ_PROCESS, TARGET_SIGRTMIN } from './sigqueue.js';
+import { notifySignalfds } from './signalfd.js';
 
 export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIGTRAP = 5, TARGET_SIGABRT = 6;
 export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
@@ -88,6 +89,7 @@ export function raiseOn(mm: GuestMM, w: Int32Array, lo: number, target: number, 
     } else if (info && (get2(w, lo) & bit(sig)) === 0n) rtEnqueue(mm, target, { ...info, signo: sig });
     set2(w, lo, get2(w, lo) | bit(sig));
   } finally { unlockWord(mm.kw, KernelWord.SIG_LOCK); }
+  notifySignalfds(mm, sig);
   return true;
 }
 

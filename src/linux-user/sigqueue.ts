@@ -27,7 +27,9 @@ export function rtEnqueue(mm: GuestMM, target: number, info: SigInfo): boolean {
     mm.kw[KernelWord.RTQ_SEQ] = seq;
     q[o] = target + 2; q[o + 1] = info.signo; q[o + 2] = info.code; q[o + 3] = info.pid ?? 0;
     q[o + 4] = info.uid ?? 0; q[o + 5] = seq;
-    mm.view.setBigUint64(RTQ_OFFSET + i * RTQ_ENTRY_BYTES + 24, BigInt.asUintN(64, info.value ?? 0n), true);
+    // SIGCHLD's si_status goes where other signals' si_value goes (the same siginfo offset).
+    const v = info.value ?? (info.status !== undefined ? BigInt(info.status) : 0n);
+    mm.view.setBigUint64(RTQ_OFFSET + i * RTQ_ENTRY_BYTES + 24, BigInt.asUintN(64, v), true);
     return true;
   }
   return false;
@@ -47,7 +49,8 @@ export function rtDequeue(mm: GuestMM, target: number, sig: number): { info: Sig
   const o = best * W;
   const info: SigInfo = { signo: sig, code: q[o + 2], pid: q[o + 3], uid: q[o + 4] >>> 0 };
   const value = mm.view.getBigUint64(RTQ_OFFSET + best * RTQ_ENTRY_BYTES + 24, true);
-  if (info.code !== 0) info.value = value; // SI_USER (kill) carries no value
+  if (sig === 17 && info.code > 0) info.status = Number(BigInt.asIntN(32, value)); // CLD_*
+  else if (info.code !== 0) info.value = value; // SI_USER (kill) carries no value
   if (info.code === SI_TIMER) info.uid = posixTimerDelivered(mm, info.pid ?? -1); // si_overrun
   q[o] = 0;
   return { info, more: count > 1 };

@@ -6,18 +6,19 @@ import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
 import { AT_FDCWD, type TaskState } from './qemu.js';
 import type { HostFs } from './host.js';
 import {
-  FD_TABLE_OFFSET, GUEST_PAGES, PageFlag, HOST_NONBLOCK_OFFSET, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS,
+  FD_TABLE_OFFSET, GUEST_PAGES, PageFlag, HOST_NONBLOCK_OFFSET, HOST_OFFSETS_OFFSET, KernelWord, KWORDS_OFFSET, MAX_FDS, MAX_THREADS, PIDFD_PIDS_OFFSET,
   MAX_HOST_FDS, NbState, SIGACTION_OFFSET, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord,
 } from './layout.js';
 import { saveProcessImage } from './process-image.js';
 import { guestNonblock } from './blocking.js';
 import { unshareRange } from './syscall-mem.js';
 import { isRiscv64Elf, loadExec, parseElf } from './elfload.js';
-import { getAction, mapSigtramp } from './signal.js';
+import { getAction, mapSigtramp, raiseProcessSignal } from './signal.js';
 import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
 import { currentCwd } from './syscall-path.js';
+import { remapSignalfds } from './signalfd.js';
 import type { GuestMM } from './mmap.js';
 
 const CLONE_VFORK = 0x4000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT_SETTID = 0x100000;
@@ -105,6 +106,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
     KernelWord.PENDING_HI, KernelWord.EXIT_STATUS, KernelWord.EXITING]) kw[w] = 0;
   kw[KernelWord.THREAD_COUNT] = 1;
   new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
+  pidfdPids(mm).fill(0); // host fd numbers change in the child
+  remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS);
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).
@@ -231,7 +234,8 @@ function wait4(ts: TaskState, pid: number, statusp: number, options: number): nu
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const P_ALL = 0, P_PID = 1;
+  const P_ALL = 0, P_PID = 1, P_PIDFD = 3;
+  if (idtype === P_PIDFD) { id = pidOfPidfd(ts, id); idtype = P_PID; }
   if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
   const states = options & (WUNTRACED | WEXITED | WCONTINUED);
   if (states === 0) throw new SyscallError(Errno.EINVAL);
@@ -256,7 +260,48 @@ function waitid(ts: TaskState, idtype: number, id: number, infop: number, option
   return 0;
 }
 
+function pidfdPids(mm: GuestMM): Int32Array { return new Int32Array(mm.memory.buffer, PIDFD_PIDS_OFFSET, MAX_HOST_FDS); }
+
+/** The process a pidfd refers to (guest pids are host pids): its fdinfo's "Pid:" line. */
+function pidOfPidfd(ts: TaskState, fd: number): number {
+  const h = ts.fdt.host(fd);
+  let info = '';
+  try {
+    const f = ts.fs.open(`/proc/self/fdinfo/${h}`, 0, 0), buf = new Uint8Array(4096);
+    try { info = new TextDecoder().decode(buf.subarray(0, ts.fs.read(f, buf, 0))); } finally { ts.fs.close(f); }
+  } catch { /* gone */ }
+  const m = /^Pid:\s*(-?\d+)/m.exec(info);
+  if (!m) throw new SyscallError(Errno.EINVAL); // not a pidfd
+  const opened = h < MAX_HOST_FDS ? pidfdPids(ts.mm)[h] : 0;
+  const pid = opened > 0 ? opened : Number(m[1]);
+  if (pid <= 0) throw new SyscallError(Errno.ECHILD); // the process is gone
+  return pid;
+}
+
+function pidfdOpen(ts: TaskState, pid: number, flags: number): number {
+  if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
+  const h = ts.sys.procIds(5, pid, flags);
+  if (h < 0) throw new SyscallError(-h);
+  if (h < MAX_HOST_FDS) pidfdPids(ts.mm)[h] = pid;
+  return ts.fdt.install(h, true); // pidfds are always close-on-exec
+}
+
+function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, flags: number): number {
+  if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
+  if (info !== 0 || flags !== 0) throw new SyscallError(Errno.EINVAL);
+  const pid = pidOfPidfd(ts, fd);
+  if (pid === ts.proc.pid) {
+    if (sig !== 0) raiseProcessSignal(ts.mm, sig, { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid });
+    return 0;
+  }
+  const r = ts.sys.procIds(6, ts.fdt.host(fd), sig);
+  if (r < 0) throw new SyscallError(-r);
+  return 0;
+}
+
 export const EXEC_SYSCALLS: SyscallTable = [
+  [NR.pidfd_open, (ts, a) => pidfdOpen(ts, int(a[0]), int(a[1]))],
+  [NR.pidfd_send_signal, (ts, a) => pidfdSendSignal(ts, int(a[0]), int(a[1]), ptr(a[2]), int(a[3]))],
   [NR.execve, (ts, a) => execve(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.wait4, (ts, a) => wait4(ts, int(a[0]), ptr(a[1]), int(a[2]))],
   [NR.waitid, (ts, a) => waitid(ts, int(a[0]), int(a[1]), ptr(a[2]), int(a[3]))],

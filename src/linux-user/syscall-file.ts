@@ -1,6 +1,7 @@
 // System calls on open descriptors: read/write and their vector and positional forms, lseek,
 // dup, pipe2, fcntl, ioctl (terminals), flock, fsync, ftruncate, fallocate, close.
 import { NR } from './syscall-nr.js';
+import { signalfdRead } from './signalfd.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
@@ -19,6 +20,8 @@ export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number |
   if (pos !== null) return ts.fs.read(h, buf, pos);
   const off = ts.fdt.offset(h);
   if (off === null) {
+    const sfd = signalfdRead(ts, h, buf);
+    if (sfd !== null) return sfd;
     if (buf.length === 0) return ts.fs.read(h, buf, null);
     return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null)); // pipes, sockets, terminals: interruptible
   }

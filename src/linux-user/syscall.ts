@@ -14,6 +14,7 @@ import { SIGNAL_WAIT_SYSCALLS } from './signal-wait.js';
 import { XATTR_SYSCALLS } from './syscall-xattr.js';
 import { TIMER_SYSCALLS } from './posix-timers.js';
 import { SYSV_SYSCALLS } from './syscall-sysv.js';
+import { SIGNALFD_SYSCALLS } from './signalfd.js';
 import { MEM_SYSCALLS } from './syscall-mem.js';
 import { PROC_SYSCALLS } from './syscall-proc.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
@@ -24,7 +25,7 @@ import { SOCKET_SYSCALLS } from './syscall-socket.js';
 import { HWPROBE_SYSCALLS } from './syscall-hwprobe.js';
 
 const TABLE = new Map<number, SyscallFn>();
-for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, XFER_SYSCALLS, SIGNAL_WAIT_SYSCALLS, TIMER_SYSCALLS, SYSV_SYSCALLS, XATTR_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
+for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, XFER_SYSCALLS, SIGNAL_WAIT_SYSCALLS, TIMER_SYSCALLS, SYSV_SYSCALLS, SIGNALFD_SYSCALLS, XATTR_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
   EXEC_SYSCALLS, POLL_SYSCALLS, SOCKET_SYSCALLS, HWPROBE_SYSCALLS]) {
   for (const [nr, fn] of t) TABLE.set(nr, fn);
 }

@@ -22,6 +22,14 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { setSignalfdHost } from '../../linux-user/signalfd.js';
+
+// signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
+const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+setSignalfdHost({
+  wake: (h) => { try { fs.writeSync(h, SIGNALFD_ONE); } catch { /* counter full */ } },
+  ino: (h) => fs.fstatSync(h).ino,
+});
 import { liveShmAttachments, reattachShm } from '../../linux-user/syscall-sysv.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
@@ -208,7 +216,8 @@ class Supervisor {
       kw[KernelWord.CHLD_PID] = pid;
       kw[KernelWord.CHLD_CODE] = sig ? 2 : 1;
       kw[KernelWord.CHLD_STATUS] = sig ? sig : code ?? 0;
-      raiseProcessSignal(this.mm, 17);
+      // The first of several changes keeps its siginfo while SIGCHLD is pending (Linux coalesces).
+      raiseProcessSignal(this.mm, 17, { signo: 17, code: kw[KernelWord.CHLD_CODE], pid, uid: process.getuid?.() ?? 0, status: kw[KernelWord.CHLD_STATUS] });
       this.pokeThreads();
       this.serveWaits(false);
     });
@@ -232,7 +241,9 @@ class Supervisor {
         kw[KernelWord.CHLD_PID] = pid;
         kw[KernelWord.CHLD_CODE] = r >> 8;
         kw[KernelWord.CHLD_STATUS] = r & 0xff;
-        if (!(getAction(this.mm, 17).flags & 1n)) raiseProcessSignal(this.mm, 17); // SA_NOCLDSTOP
+        if (!(getAction(this.mm, 17).flags & 1n)) { // SA_NOCLDSTOP
+          raiseProcessSignal(this.mm, 17, { signo: 17, code: r >> 8, pid, uid: process.getuid?.() ?? 0, status: r & 0xff });
+        }
         this.pokeThreads();
       }
       this.serveWaits(false);

@@ -16,6 +16,14 @@ import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
+import { setSignalfdHost } from '../../linux-user/signalfd.js';
+
+// signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
+const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+setSignalfdHost({
+  wake: (h) => { try { fs.writeSync(h, SIGNALFD_ONE); } catch { /* counter full */ } },
+  ino: (h) => fs.fstatSync(h).ino,
+});
 import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
