@@ -43,7 +43,8 @@ export class Guest {
   async boot() {
     await this.expect(/tsqemu-guest: boot complete/);
     // A quiet, narrow-free console: no colours, no line wrapping of long commands.
-    await this.sh('stty -echo; export PS1="# "; alias ls="ls --color=never"');
+    // dmesg -n 1: kernel messages (an "hrtimer: interrupt took" under load) stay off the console.
+    await this.sh('stty -echo; dmesg -n 1; export PS1="# "; alias ls="ls --color=never"');
   }
   /** Run a shell command; its output (the command line itself is not echoed: stty -echo). */
   async sh(cmd, timeoutMs = 300_000) {
@@ -53,7 +54,8 @@ export class Guest {
     const { before } = await this.expect(new RegExp(tag), timeoutMs, from);
     // The prompt that follows the previous command's tag may arrive after `from` or before it:
     // every leading run of prompts is dropped so the count never depends on timing.
-    return before.replace(/\r/g, '').split('\n').filter((l) => !l.includes(`${tag.slice(0, 3)}""`) && !/^(# ?)+$/.test(l))
+    return before.replace(/\r/g, '').split('\n')
+      .filter((l) => !l.includes(`${tag.slice(0, 3)}""`) && !/^(# ?)+$/.test(l) && !/^\[ *\d+\.\d+\] /.test(l))
       .map((l) => l.replace(/^(# )+/, '')).join('\n').trim();
   }
   async poweroff() {
