@@ -120,8 +120,10 @@ test('tsqemu-img vs qemu-img / qemu-io, both directions', { skip: skip || (!hasT
     assert.match(r.err, SHARED_WRITE_LOCK);
     assert.equal(sh('qemu-img', ['info', '-U', qcow]).code, 0);
   } finally { await h.stop(); }
+  // A writer killed mid-allocation may leak clusters (refcount raised before the L2 entry
+  // points at it; QEMU's order too): qemu-img check exits 3 for leaks only, 2 for corruption.
   const c = sh('qemu-img', ['check', qcow]);
-  assert.equal(c.code, 0, `released when the holder exits: ${c.err}`);
+  assert.ok(c.code === 0 || (c.code === 3 && !/ERROR/.test(c.out + c.err)), `released when the holder exits: ${c.code} ${c.out}${c.err}`);
 });
 
 test('read-only users share: tsqemu and real QEMU both open readonly=on', { skip, timeout: 60_000 }, async () => {
