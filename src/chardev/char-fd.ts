@@ -4,6 +4,7 @@
 // process holds its slave open, the master hangs up; QEMU then drops the guest's output and
 // looks again every second (pty_chr_state / pty_chr_timer), and so do we.
 import { ChardevBase } from './char-base.js';
+import { CharOutQueue } from './char-outq.js';
 import type { FdMonitor } from '../main-loop/fd-handler.js';
 import type { CharFrontend } from './char.js';
 
@@ -18,13 +19,11 @@ export interface HostFdOps {
   close(fd: number): void;
 }
 
-/** Guest output held while the fd is full; past it, output is dropped (never blocking). */
-const OUT_LIMIT = 1 << 20;
 const READS_PER_WAKEUP = 16;
 
 export class FdChardev extends ChardevBase {
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
+  private readonly out = new CharOutQueue();
+  private readonly send = (d: Uint8Array): number | null => this.ops.write(this.fdOut, d);
   private readPaused = false;
   private eof = false;
   protected closed = false;
@@ -55,25 +54,17 @@ export class FdChardev extends ChardevBase {
 
   write(data: Uint8Array): void {
     if (!this.active || data.length === 0) return; // nobody there: dropped, as QEMU
-    let done = 0;
-    if (this.out.length === 0) {
-      const n = this.ops.write(this.fdOut, data);
-      if (n !== null && n < 0) { this.hangUp(); return; }
-      done = n ?? 0;
-    }
-    if (done < data.length && this.outBytes < OUT_LIMIT) {
-      const rest = data.slice(done, done + Math.min(data.length - done, OUT_LIMIT - this.outBytes));
-      this.out.push(rest);
-      this.outBytes += rest.length;
-      this.updateHandlers();
-    }
+    const r = this.out.write(data, this.send);
+    if (r === 'hangup') this.hangUp();
+    else if (r === 'queued') this.updateHandlers();
   }
+
 
   protected updateHandlers(): void {
     if (this.closed) return;
     const on = this.active;
     const rd = on && !this.readPaused && !this.eof ? this.onReadable : null;
-    const wr = on && this.out.length > 0 ? this.onWritable : null;
+    const wr = on && this.out.pending ? this.onWritable : null;
     if (this.fdIn === this.fdOut) this.mon.setFdHandler(this.fdIn, rd, wr);
     else {
       this.mon.setFdHandler(this.fdIn, rd, null);
@@ -91,17 +82,12 @@ export class FdChardev extends ChardevBase {
   }
 
   private flushOut(): void {
-    while (this.active && this.out.length > 0) {
-      const head = this.out[0];
-      const n = this.ops.write(this.fdOut, head);
-      if (n === null) return;
-      if (n < 0) { this.hangUp(); return; }
-      this.outBytes -= n;
-      if (n === head.length) this.out.shift();
-      else { this.out[0] = head.subarray(n); return; }
-    }
-    this.updateHandlers();
+    if (!this.active) return;
+    const r = this.out.flush(this.send);
+    if (r === 'hangup') this.hangUp();
+    else if (r === 'done') this.updateHandlers();
   }
+
 
   /** End of input (a pipe's writer is gone for good): stop reading; output still goes out. */
   protected hangUp(): void {
@@ -111,8 +97,7 @@ export class FdChardev extends ChardevBase {
 
   /** Output not yet written goes away (a pty's reader left). */
   protected dropOutput(): void {
-    this.out = [];
-    this.outBytes = 0;
+    this.out.clear();
   }
 
   protected set inputEnded(v: boolean) {

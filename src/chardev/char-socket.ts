@@ -4,6 +4,7 @@
 // ready (qemu_set_fd_handler): readable listener -> accept, readable connection -> read,
 // writable connection -> send what the guest wrote while the socket was full.
 import { ChardevBase } from './char-base.js';
+import { CharOutQueue } from './char-outq.js';
 import type { FdMonitor } from '../main-loop/fd-handler.js';
 import type { CharFrontend } from './char.js';
 
@@ -18,15 +19,13 @@ export interface HostSocketOps {
   close(fd: number): void;
 }
 
-/** Guest output held while the socket is full; past it, output is dropped (no blocking). */
-const OUT_LIMIT = 1 << 20;
 /** Reads per readiness callback before going back to the loop. */
 const READS_PER_WAKEUP = 16;
 
 export class SocketChardev extends ChardevBase {
   private fd = -1;
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
+  private readonly out = new CharOutQueue();
+  private readonly send = (d: Uint8Array): number | null => this.host.send(this.fd, d);
   private readPaused = false;
   private closed = false;
   private waiters: (() => void)[] = [];
@@ -74,19 +73,11 @@ export class SocketChardev extends ChardevBase {
 
   write(data: Uint8Array): void {
     if (this.fd < 0 || data.length === 0) return; // nobody connected: dropped, as QEMU
-    let done = 0;
-    if (this.out.length === 0) {
-      const n = this.host.send(this.fd, data);
-      if (n !== null && n < 0) { this.disconnect(); return; }
-      done = n ?? 0;
-    }
-    if (done < data.length && this.outBytes < OUT_LIMIT) {
-      const rest = data.slice(done, done + Math.min(data.length - done, OUT_LIMIT - this.outBytes));
-      this.out.push(rest);
-      this.outBytes += rest.length;
-      this.updateHandlers();
-    }
+    const r = this.out.write(data, this.send);
+    if (r === 'hangup') this.disconnect();
+    else if (r === 'queued') this.updateHandlers();
   }
+
 
   private listen(): void {
     if (!this.closed) this.mon.setFdHandler(this.listenFd, this.onAcceptable, null);
@@ -111,7 +102,7 @@ export class SocketChardev extends ChardevBase {
 
   private updateHandlers(): void {
     if (this.fd < 0) return;
-    this.mon.setFdHandler(this.fd, this.readPaused ? null : this.onReadable, this.out.length > 0 ? this.onWritable : null);
+    this.mon.setFdHandler(this.fd, this.readPaused ? null : this.onReadable, this.out.pending ? this.onWritable : null);
   }
 
   private readSome(): void {
@@ -124,17 +115,12 @@ export class SocketChardev extends ChardevBase {
   }
 
   private flushOut(): void {
-    while (this.fd >= 0 && this.out.length > 0) {
-      const head = this.out[0];
-      const n = this.host.send(this.fd, head);
-      if (n === null) return;
-      if (n < 0) { this.disconnect(); return; }
-      this.outBytes -= n;
-      if (n === head.length) this.out.shift();
-      else { this.out[0] = head.subarray(n); return; }
-    }
-    this.updateHandlers();
+    if (this.fd < 0) return;
+    const r = this.out.flush(this.send);
+    if (r === 'hangup') this.disconnect();
+    else if (r === 'done') this.updateHandlers();
   }
+
 
   /** The client left (or a send failed): forget it and, as a server, accept the next one. */
   private disconnect(): void {
@@ -142,8 +128,7 @@ export class SocketChardev extends ChardevBase {
     this.mon.setFdHandler(this.fd, null, null);
     this.host.close(this.fd);
     this.fd = -1;
-    this.out = [];
-    this.outBytes = 0;
+    this.out.clear();
     this.fe?.event?.('closed');
     if (this.listenFd >= 0) this.listen();
   }
