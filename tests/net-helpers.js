@@ -1,6 +1,7 @@
 // Helpers for the network tests: a guest with a DHCP script, a tiny DNS server, free ports.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import assert from 'node:assert/strict';
 
 /** The udhcpc script the guest runs (BusyBox ships none): configure eth0 from the lease. */
 export const UDHCPC_SCRIPT = '#!/bin/sh\\n[ "$1" = bound ] && ifconfig $interface $ip netmask $subnet && ' +
@@ -61,4 +62,19 @@ export async function waitListen(c, port, proto = 't') {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`nothing listens on port ${port} in the guest`);
+}
+
+/** Ping and a TCP transfer (nc) in both directions between a (ipA) and b (ipB). */
+export async function checkLink(a, ipA, b, ipB, port) {
+  assert.match(await a.sh(`ping -c 2 -W 10 ${ipB}`, 60_000), /2 packets transmitted, 2 packets received/);
+  assert.match(await b.sh(`ping -c 2 -W 10 ${ipA}`, 60_000), /2 packets transmitted, 2 packets received/);
+  for (const [src, dst, dstIp] of [[a, b, ipB], [b, a, ipA]]) {
+    await dst.sh(`rm -f /tmp/r /tmp/r.done; (nc -l -p ${port} < /dev/null > /tmp/r; echo done > /tmp/r.done) & sleep 0`);
+    await waitListen(dst, port);
+    const sent = await src.sh(`dd if=/dev/urandom of=/tmp/x bs=1024 count=768 2>/dev/null; nc ${dstIp} ${port} < /tmp/x; sha256sum /tmp/x | cut -d' ' -f1`, 120_000);
+    let done = '';
+    for (let i = 0; i < 60 && done !== 'done'; i++) done = await dst.sh('sleep 0.5; cat /tmp/r.done 2>/dev/null');
+    const got = await dst.sh("sha256sum /tmp/r | cut -d' ' -f1");
+    assert.equal(got, /^[0-9a-f]{64}$/m.exec(sent)?.[0]);
+  }
 }
