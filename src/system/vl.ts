@@ -198,6 +198,7 @@ function parseMachine(text: string, cfg: SystemConfig): void {
   if (props.dtb !== undefined) cfg.dtb = props.dtb;
   if (props.pflash0 !== undefined) cfg.extras.pflashNodes[0] = props.pflash0;
   if (props.pflash1 !== undefined) cfg.extras.pflashNodes[1] = props.pflash1;
+  if (props.memoryBackend !== undefined) cfg.extras.memoryBackend = props.memoryBackend;
   if (props.aia !== undefined || props.aiaGuests !== undefined || props.aclint !== undefined) {
     const ic = (cfg.irqchip ??= { aia: 'none', aiaGuests: 0, aclint: false });
     ic.aia = props.aia ?? ic.aia;
@@ -279,8 +280,11 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   }
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
+    // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
+    const bi = o.get('bootindex');
+    if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
     return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial') };
   }
