@@ -166,8 +166,8 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     assert.match(virsh('dumpxml', 'tsqemu-lv'), new RegExp(`<console type='pty' tty='${pts}'>`));
     peer = new PtyPeer(pts);
     await peer.until('\n', /\/ # $/m);
-    const m = await peer.until(`head -c ${MARKER.length} /dev/vda | od -An -c | tr -d ' \\n'; echo\n`, /^([a-z-]+)$/m);
-    assert.equal(m[1], MARKER, 'the guest reads the disk libvirt gave it');
+    // The marker is not in the command line the shell echoes: seeing it means vda was read.
+    await peer.until(`head -c ${MARKER.length} /dev/vda; echo\n`, new RegExp(`^${MARKER}$`, 'm'));
 
     const stats = virsh('domblkstat', 'tsqemu-lv', 'vda');
     const rdReq = Number(/vda rd_req (\d+)/.exec(stats)?.[1]);
