@@ -91,7 +91,7 @@ function resolveMemoryBackend(cfg: SystemConfig): void {
   const size = parseSize('size', o.opts.get('size') ?? '0');
   // -m is not told apart from its default here: a size other than the default must match.
   if (cfg.ramSize !== DEFAULT_RAM_SIZE && cfg.ramSize !== size) {
-    throw new QemuError("Size specified by -m option must match size of explicitly specified 'memory-backend' property");
+    throw new QemuError('Machine memory size does not match the size of the memory backend');
   }
   cfg.ramSize = size;
 }
