@@ -17,9 +17,11 @@ export function fdsetAdd(set: number, fd: number, opaque?: string): void {
   sets.set(set, list);
 }
 
-/** The next free set id (QMP add-fd without fdset-id): one past the largest in use. */
+/** The set id QMP add-fd without fdset-id takes: the lowest not in use (as QEMU's). */
 export function fdsetNextId(): number {
-  return sets.size === 0 ? 0 : Math.max(...sets.keys()) + 1;
+  let id = 0;
+  while (sets.has(id)) id++;
+  return id;
 }
 
 export function fdsetHas(set: number): boolean {
