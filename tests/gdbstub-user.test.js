@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, firstDifference } from './tcg-bare-helpers.js';
@@ -83,6 +83,56 @@ test('tsqemu-riscv64 -g: gdb breaks, steps, reads and writes like on qemu-riscv6
     assert.equal(ours.code, 3);
     assert.equal(theirs.code, 3);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tsqemu-riscv64 -g: Ctrl-C stops the running program, k ends it (raw protocol)', { skip, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-'));
+  const port = await freePort();
+  let child;
+  try {
+    const elf = join(dir, 'user-loop');
+    const cc = spawnSync(GCC, ['-static', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-loop.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    child = spawn(process.execPath, [TSQEMU, '-g', String(port), elf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+    await waitListen(port);
+    const sock = connect(port, '127.0.0.1');
+    let buf = '';
+    sock.on('data', (d) => { buf += d.toString('latin1'); });
+    const sum = (b) => [...b].reduce((a, c) => (a + c.charCodeAt(0)) & 0xff, 0).toString(16).padStart(2, '0');
+    const reply = async () => {
+      for (let i = 0; i < 200; i++) {
+        const m = /\$([^#]*)#[0-9a-f]{2}/.exec(buf);
+        if (m) { buf = buf.slice(m.index + m[0].length); return m[1]; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no reply; got ${JSON.stringify(buf)}`);
+    };
+    const send = (b) => sock.write(`$${b}#${sum(b)}`);
+    send('QStartNoAckMode');
+    assert.equal(await reply(), 'OK');
+    send('?');
+    assert.match(await reply(), /^T05/, 'stopped at the first instruction');
+    const nm = spawnSync('riscv64-linux-gnu-nm', [elf], { encoding: 'utf8' }).stdout;
+    const main = BigInt('0x' + /^([0-9a-f]+) T main$/m.exec(nm)[1]);
+    // Interrupted until the program is in its endless loop (start-up takes a while on a busy host).
+    let pc = 0n;
+    for (let i = 0; i < 20 && !(pc >= main && pc < main + 0x40n); i++) {
+      send('c');
+      await new Promise((r) => setTimeout(r, 300));
+      sock.write('\x03');
+      assert.match(await reply(), /^T02thread:/, 'Ctrl-C: SIGINT stop');
+      send('p20');
+      pc = Buffer.from(await reply(), 'hex').readBigUInt64LE(0);
+    }
+    assert.ok(pc >= main && pc < main + 0x40n, `stopped in main's loop: pc ${pc.toString(16)}`);
+    send('k');
+    assert.equal(await exited, 0);
+    sock.destroy();
+  } finally {
+    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

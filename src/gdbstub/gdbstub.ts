@@ -29,6 +29,8 @@ export interface GdbTarget {
   kill(): void;
   /** Z2-Z4 are not offered (gdb falls back to software watchpoints): tsqemu-riscv64. */
   noWatchpoints?: boolean;
+  /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
+  asyncStop?: boolean;
 }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
@@ -164,6 +166,7 @@ export class GdbStub {
 
   private interrupt(): void {
     this.debug.stepHart = -1;
+    if (this.t.asyncStop) { this.t.stop(); return; }
     this.stopped(this.debug.lastHart, SIGINT);
   }
 
