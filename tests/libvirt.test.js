@@ -56,6 +56,7 @@ function domainXml(dir) {
       <target dev='vda' bus='virtio'/>
     </disk>
     <serial type='pty'>
+      <log file='${dir}/serial.log'/>
       <target port='0'/>
     </serial>
     <console type='pty'>
@@ -158,6 +159,9 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     const cmdline = fs.readFileSync(path.join(dir, 'cache/libvirt/qemu/log/tsqemu-lv.log'), 'utf8');
     assert.match(cmdline, /-chardev socket,id=charmonitor,fd=\d+,server=on,wait=off/, 'the monitor is an inherited listening socket');
     assert.match(cmdline, /-device virtio-blk-device,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
+    // <log> on the serial: virtlogd's pipe comes in as an fd set, the chardev's logfile= names it.
+    assert.match(cmdline, /-add-fd set=0,fd=\d+,opaque=serial0-log/);
+    assert.match(cmdline, /-chardev pty,id=charserial0,logfile=\/dev\/fdset\/0,logappend=on/);
     assert.match(virsh('domstate', '--reason', 'tsqemu-lv'), /running \(booted\)/);
 
     // The console: the pty tsqemu reported in query-chardev, as libvirt shows it.
@@ -166,6 +170,7 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     assert.match(virsh('dumpxml', 'tsqemu-lv'), new RegExp(`<console type='pty' tty='${pts}'>`));
     peer = new PtyPeer(pts);
     await peer.until('\n', /\/ # $/m);
+    assert.match(fs.readFileSync(path.join(dir, 'serial.log'), 'latin1'), /Linux version/, 'the serial log (virtlogd) has the boot');
     // The marker is not in the command line the shell echoes: seeing it means vda was read.
     await peer.until(`head -c ${MARKER.length} /dev/vda; echo\n`, new RegExp(`^${MARKER}$`, 'm'));
 

@@ -56,7 +56,7 @@ export function fdsetQuery(): { fds: FdsetFd[]; 'fdset-id': number }[] {
  * descriptor), or an errno code: ENOENT (no such set), EACCES (no fd of the right access mode).
  * Other paths come back unchanged.
  */
-export function fdsetResolve(path: string, readOnly: boolean): string | { code: string } {
+export function fdsetResolve(path: string, readOnly: boolean, accmode = readOnly ? 0 : 2): string | { code: string } {
   const m = /^\/dev\/fdset\/([0-9]+)$/.exec(path);
   if (!m) return path;
   const list = sets.get(Number(m[1]));
@@ -66,7 +66,7 @@ export function fdsetResolve(path: string, readOnly: boolean): string | { code: 
     const fl = sys ? sys.fcntl(f.fd, F_GETFL, 0) : -1;
     if (fl < 0) continue;
     const mode = fl & O_ACCMODE;
-    if (mode === (readOnly ? 0 : 2)) {
+    if (mode === accmode) {
       inUse.add(Number(m[1]));
       return `/proc/self/fd/${f.fd}`;
     }
