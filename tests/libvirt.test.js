@@ -3,7 +3,9 @@
 // with <emulator> = bin/tsqemu-system-riscv64, runs virsh domcapabilities, define, start (the
 // default guest boots; its shell is reached on the pty libvirt reports and reads a marker from
 // /dev/vda), domblkstat, suspend, resume, dominfo, reset, a libvirtd restart with the domain
-// running (it reconnects through monitor.sock and its status XML), destroy and undefine.
+// running (it reconnects through monitor.sock and its status XML), virsh console (through
+// libvirtd, on a pty: tests/helpers/virsh-console.py), destroy and undefine. The serial has a
+// <log>: virtlogd's pipe reaches tsqemu as an fd set (-add-fd, logfile=/dev/fdset/0).
 // libvirt's session mode refuses to run as root, so as root the daemons run as `nobody`
 // (setpriv) when the checkout is readable by it, else in a user namespace (unshare -U).
 import { test } from 'node:test';
@@ -205,6 +207,16 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     virsh('resume', 'tsqemu-lv');
     assert.match(virsh('domblkstat', 'tsqemu-lv', 'vda'), /vda rd_req [1-9]/, 'the counters survive the reconnect');
     await peer.until('echo alive-$((6*7))\n', /^alive-42$/m);
+    peer.close();
+    peer = undefined;
+
+    // virsh console itself (libvirtd opens the pty and relays it), on a pty of its own.
+    // The system's python3 (a per-user shim in PATH may not be readable by the daemon's user).
+    const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const con = runAs([python, path.join(ROOT, 'tests', 'helpers', 'virsh-console.py'), 'echo via-virsh-$((6*7))', '\nvia-virsh-42', '90',
+      'virsh', '-c', 'qemu:///session', 'console', '--force', 'tsqemu-lv'], 120_000);
+    assert.equal(con.code, 0, `virsh console: ${con.out}${con.err}`);
+    assert.match(con.out, /Connected to domain 'tsqemu-lv'/);
 
     virsh('destroy', 'tsqemu-lv');
     assert.match(virsh('domstate', '--reason', 'tsqemu-lv'), /shut off \(destroyed\)/);
