@@ -64,7 +64,6 @@ function domainXml(dir) {
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='none'/>
   </devices>
 </domain>
 `;
@@ -162,6 +161,8 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     const cmdline = fs.readFileSync(path.join(dir, 'cache/libvirt/qemu/log/tsqemu-lv.log'), 'utf8');
     assert.match(cmdline, /-chardev socket,id=charmonitor,fd=\d+,server=on,wait=off/, 'the monitor is an inherited listening socket');
     assert.match(cmdline, /-device virtio-blk-device,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
+    // libvirt adds a balloon by itself: its `balloon` at start and query-balloon (dominfo's used memory).
+    assert.match(cmdline, /-device virtio-balloon-device,id=balloon0/);
     // <log> on the serial: virtlogd's pipe comes in as an fd set, the chardev's logfile= names it.
     assert.match(cmdline, /-add-fd set=0,fd=\d+,opaque=serial0-log/);
     assert.match(cmdline, /-chardev pty,id=charserial0,logfile=\/dev\/fdset\/0,logappend=on/);
@@ -189,6 +190,7 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     const info = virsh('dominfo', 'tsqemu-lv');
     assert.match(info, /State:\s+running/);
     assert.match(info, /Max memory:\s+262144 KiB/);
+    assert.match(info, /Used memory:\s+262144 KiB/);
     assert.match(info, /CPU\(s\):\s+1/);
 
     // reset: the guest boots again (its banner comes back on the console).

@@ -167,7 +167,7 @@ export class SystemMonitors implements MonitorVM {
 
   virtioSlot(i: number): string | undefined {
     const v = this.hooks.machine()?.virtio[i]?.vdev;
-    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : 'virtio-rng-device') : undefined;
+    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : v.name === 'virtio-balloon' ? 'virtio-balloon-device' : 'virtio-rng-device') : undefined;
   }
 
   // ---- chardevs ----

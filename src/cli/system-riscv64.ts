@@ -1,5 +1,6 @@
 // tsqemu-system-riscv64: QEMU's system emulator command line on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
+import { balloonDevice } from './system-balloon.js';
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -148,6 +149,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push(balloonDevice(cfg.ramSize)); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
