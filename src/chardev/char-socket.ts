@@ -14,6 +14,8 @@ export interface HostSocketOps {
   accept(listenFd: number): number | null;
   /** Bytes read into buf; 0 at end of stream or on an error; null when nothing is there. */
   recv(fd: number, buf: Uint8Array): number | null;
+  /** recv that also takes descriptors passed with SCM_RIGHTS (pushed onto `fds`). */
+  recvFds?(fd: number, buf: Uint8Array, fds: number[]): number | null;
   /** Bytes sent; null when the socket is full; -1 on an error (the peer went away). */
   send(fd: number, data: Uint8Array): number | null;
   close(fd: number): void;
@@ -33,6 +35,8 @@ export class SocketChardev extends ChardevBase {
   private readonly onReadable = (): void => this.readSome();
   private readonly onWritable = (): void => this.flushOut();
   private readonly onAcceptable = (): void => this.acceptOne();
+  /** Descriptors the client passed (SCM_RIGHTS) that nobody took yet (QEMU's read_msgfds). */
+  private msgFds: number[] = [];
   /** Connections accepted or made, for tests and -d. */
   connections = 0;
   /** Host cleanup after close() (a unix server's socket file). */
@@ -107,7 +111,10 @@ export class SocketChardev extends ChardevBase {
 
   private readSome(): void {
     for (let i = 0; i < READS_PER_WAKEUP && this.fd >= 0 && !this.readPaused; i++) {
-      const n = this.host.recv(this.fd, this.rbuf);
+      const fds: number[] = [];
+      const n = this.host.recvFds ? this.host.recvFds(this.fd, this.rbuf, fds) : this.host.recv(this.fd, this.rbuf);
+      // New descriptors replace unclaimed older ones (as tcp_chr_recv); they come with their bytes.
+      if (fds.length > 0) { this.dropMsgFds(); this.msgFds = fds; }
       if (n === null) return;
       if (n <= 0) { this.disconnect(); return; }
       this.deliver(this.rbuf.slice(0, n));
@@ -121,10 +128,18 @@ export class SocketChardev extends ChardevBase {
     else if (r === 'done') this.updateHandlers();
   }
 
+  getMsgFd(): number {
+    return this.msgFds.pop() ?? -1;
+  }
+
+  private dropMsgFds(): void {
+    for (const f of this.msgFds.splice(0)) this.host.close(f);
+  }
 
   /** The client left (or a send failed): forget it and, as a server, accept the next one. */
   private disconnect(): void {
     if (this.fd < 0) return;
+    this.dropMsgFds();
     this.mon.setFdHandler(this.fd, null, null);
     this.host.close(this.fd);
     this.fd = -1;

@@ -23,4 +23,6 @@ export interface Chardev {
   /** Re-offer held input after the frontend's canReceive() grew (qemu_chr_fe_accept_input). */
   acceptInput(): void;
   close(): void;
+  /** A descriptor the peer passed with SCM_RIGHTS, now the caller's (qemu_chr_fe_get_msgfd); -1 if none. */
+  getMsgFd?(): number;
 }

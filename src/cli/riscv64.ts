@@ -25,6 +25,7 @@ Options and associated environment variables:
 Argument      Env-variable      Description
 -h                              print this help
 -help
+-g port       QEMU_GDB          wait gdb connection to 'port'
 -L path       QEMU_LD_PREFIX    set the elf interpreter prefix to 'path'
 -cpu model    QEMU_CPU          select CPU (-cpu help for list)
 -E var=value  QEMU_SET_ENV      sets targets environment variable (see below)
@@ -50,7 +51,7 @@ function fail(msg: string): never {
 
 interface Parsed {
   sysroot?: string; setEnv: string[]; unsetEnv: string[]; argv0?: string; strace: boolean;
-  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[]; cpu?: string;
+  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[]; cpu?: string; gdb?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -60,7 +61,7 @@ function parse(args: string[]): Parsed {
     unsetEnv: e.QEMU_UNSET_ENV ? e.QEMU_UNSET_ENV.split(',') : [], argv0: e.QEMU_ARGV0,
     strace: e.QEMU_STRACE !== undefined, logMask: 0, logFile: e.QEMU_LOG_FILENAME, optionArgs: [], rest: [], cpu: e.QEMU_CPU,
   };
-  if (e.QEMU_GDB) fail(`QEMU_GDB=${e.QEMU_GDB}: the GDB stub is not supported by tsqemu-riscv64 yet (tsqemu-system-riscv64 -gdb has one)`);
+  if (e.QEMU_GDB) p.gdb = e.QEMU_GDB;
   try {
     if (e.QEMU_LOG) p.logMask = parseLogItems(e.QEMU_LOG);
   } catch (err) { fail((err as Error).message); }
@@ -115,8 +116,8 @@ function parse(args: string[]): Parsed {
       }
       case 'B': fail(`-B ${value(raw)}: a guest base address is not supported by tsqemu`); break;
       case 'R': fail(`-R ${value(raw)}: reserved_va is not supported by tsqemu`); break;
-      // QEMU's user-mode gdbserver: not there yet (the system emulator's -gdb is); refused, never ignored.
-      case 'g': fail(`-g ${value(raw)}: the GDB stub is not supported by tsqemu-riscv64 yet (tsqemu-system-riscv64 -gdb has one)`); break;
+      // QEMU's user-mode gdbserver; not passed on to forked children (they are not debugged).
+      case 'g': p.gdb = value(raw); continue;
       case 'one-insn-per-tb': case 'singlestep': break;
       default: fail(`invalid option '${raw}'`);
     }
@@ -169,7 +170,7 @@ function main(): void {
   for (const k of p.unsetEnv) env.delete(k);
   const argv = [p.argv0 ?? program, ...p.rest.slice(1)];
   runUserMode({
-    program, exe, argv, envp: [...env].map(([k, v]) => `${k}=${v}`), opts, logMask, logFile: p.logFile, selfArgs,
+    program, exe, argv, envp: [...env].map(([k, v]) => `${k}=${v}`), opts, logMask, logFile: p.logFile, selfArgs, gdb: p.gdb,
   });
 }
 

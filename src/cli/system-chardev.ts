@@ -1,6 +1,7 @@
 // The system emulator's -chardev backends (socket, null, file, ringbuf, pty, pipe, stdio):
 // opened before the machine is built, on the main loop's fd monitor; a server with wait=on
 // holds startup until a client connects, as QEMU does. logfile= and mux=on wrap any of them.
+import { fdsetResolve } from '../host/node/fdset.js';
 import { QemuError, optError } from '../qemu/error.js';
 import { PROG, type SystemConfig } from '../system/vl.js';
 import type { Chardev } from '../chardev/char.js';
@@ -68,7 +69,10 @@ function withLog(chr: Chardev, spec: ChardevSpec): Chardev {
   if (spec.logfile === undefined) return chr;
   let log: NodeOutputFile;
   try {
-    log = new NodeOutputFile(spec.logfile, spec.logappend);
+    // /dev/fdset/N: a descriptor of -add-fd (libvirt passes virtlogd's pipe so for <log>).
+    const path = fdsetResolve(spec.logfile, false, 1); // O_WRONLY, as qemu_chr_open_log
+    if (typeof path !== 'string') throw Object.assign(new Error(path.code), { code: path.code });
+    log = new NodeOutputFile(path, spec.logappend);
   } catch (e) {
     chr.close();
     throw new QemuError(`Could not create '${spec.logfile}': ${strerror(e)}`);

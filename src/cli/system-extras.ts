@@ -44,6 +44,25 @@ export async function openBlockdevs(cfg: SystemConfig, warn: (m: string) => void
   return out;
 }
 
+/**
+ * A -blockdev node a device uses, described as -drive options for the monitor's accounting
+ * (query-block/-blockstats show it with device "" and its node name, as QEMU's): the format
+ * node's driver, and the file name of the protocol node under it.
+ */
+export function blockdevDriveOpts(cfg: SystemConfig, node: string): Map<string, string> {
+  const find = (n: string) => cfg.extras.blockdevs.find((b) => b.opts.get('node-name') === n)?.opts;
+  const top = find(node);
+  const out = new Map<string, string>([['node-name', node], ['driver', top?.get('driver') ?? 'raw']]);
+  let o = top;
+  for (let depth = 0; o && depth < 8; depth++) {
+    const f = o.get('filename') ?? o.get('file.filename');
+    if (f !== undefined) { out.set('file', f); break; }
+    const child = o.get('file');
+    o = child === undefined ? undefined : find(child);
+  }
+  return out;
+}
+
 /** -pidfile FILE: this process's pid, removed again at exit (as QEMU). */
 export function writePidfile(cfg: SystemConfig): void {
   const f = cfg.extras.pidfile;

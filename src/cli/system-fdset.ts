@@ -1,12 +1,25 @@
-// The fd-set monitor commands (QEMU's monitor/fds.c): query-fdsets and remove-fd, on the host's
-// fd sets (src/host/node/fdset.ts), and -add-fd's descriptors taken in at start-up. QMP add-fd
-// needs a descriptor passed with SCM_RIGHTS, which our QMP socket does not receive yet: it is not
-// registered, so query-commands does not list it.
+// The fd monitor commands (QEMU's monitor/fds.c): query-fdsets, remove-fd, add-fd, getfd and
+// closefd on the host's fd sets (src/host/node/fdset.ts), and -add-fd's descriptors taken in at
+// start-up. add-fd and getfd take the descriptor the QMP client passed with SCM_RIGHTS on a
+// unix socket (the chardev's getMsgFd).
 import { QemuError } from '../qemu/error.js';
 import { QmpError, registerCommand } from '../monitor/monitor.js';
 import type { JsonValue } from '../monitor/json-stream.js';
 import type { MgmtConfig } from '../system/vl-mgmt.js';
-import { fdsetAddInherited, fdsetQuery, fdsetRemove } from '../host/node/fdset.js';
+import * as fs from 'node:fs';
+import { fdsetAdd, fdsetAddInherited, fdsetNextId, fdsetQuery, fdsetRemove } from '../host/node/fdset.js';
+import type { MonitorContext } from '../monitor/vm.js';
+
+/** getfd's named descriptors (QEMU keeps them per monitor; one table here). */
+const named = new Map<string, number>();
+
+function takeMsgFd(ctx: MonitorContext): number {
+  const fd = ctx.getMsgFd?.() ?? -1;
+  if (fd < 0) throw new QmpError('GenericError', 'No file descriptor supplied via SCM_RIGHTS');
+  return fd;
+}
+
+const closeFd = (fd: number): void => { try { fs.closeSync(fd); } catch { /* gone */ } };
 
 /** Take in the -add-fd descriptors (before any /dev/fdset/N path is opened). */
 export function addInheritedFds(m: MgmtConfig): void {
@@ -26,6 +39,42 @@ export function registerFdsetCommands(): void {
   registerCommand({
     name: 'query-fdsets', returns: 'any',
     run: () => fdsetQuery() as unknown as JsonValue,
+  });
+  registerCommand({
+    name: 'add-fd', args: [{ name: 'fdset-id', type: 'int', optional: true }, { name: 'opaque', type: 'str', optional: true }],
+    returns: 'any',
+    run: (a, ctx) => {
+      const fd = takeMsgFd(ctx);
+      const set = a['fdset-id'] === undefined ? fdsetNextId() : Number(a['fdset-id']);
+      fdsetAdd(set, fd, a.opaque === undefined ? undefined : String(a.opaque));
+      return { fd, 'fdset-id': set };
+    },
+  });
+  registerCommand({
+    name: 'getfd', args: [{ name: 'fdname', type: 'str' }],
+    run: (a, ctx) => {
+      const fd = takeMsgFd(ctx);
+      const name = String(a.fdname);
+      if (/^[0-9]/.test(name)) {
+        closeFd(fd);
+        throw new QmpError('GenericError', "Parameter 'fdname' expects a name not starting with a digit");
+      }
+      const old = named.get(name);
+      if (old !== undefined) closeFd(old);
+      named.set(name, fd);
+      return undefined;
+    },
+  });
+  registerCommand({
+    name: 'closefd', args: [{ name: 'fdname', type: 'str' }],
+    run: (a) => {
+      const name = String(a.fdname);
+      const fd = named.get(name);
+      if (fd === undefined) throw new QmpError('GenericError', `File descriptor named '${name}' not found`);
+      named.delete(name);
+      closeFd(fd);
+      return undefined;
+    },
   });
   registerCommand({
     name: 'remove-fd', args: [{ name: 'fdset-id', type: 'int' }, { name: 'fd', type: 'int', optional: true }],

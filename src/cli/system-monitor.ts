@@ -90,7 +90,8 @@ export class SystemMonitors implements MonitorVM {
       const o = parseQemuOpts(d.text, 'driver');
       const id = o.get('id');
       const path = id !== undefined ? `/machine/peripheral/${id}` : `/machine/peripheral-anon/device[${anon++}]`;
-      const rec = this.drives.find((r) => r.device === d.drive);
+      const drv = d.drive ?? o.get('drive');
+      const rec = drv === undefined ? undefined : this.drives.find((r) => r.device === drv || (r.device === '' && r.opts.get('node-name') === drv));
       if (rec) rec.qdev = `${path}/virtio-backend`;
     }
     for (const r of this.drives) {
@@ -166,7 +167,7 @@ export class SystemMonitors implements MonitorVM {
 
   virtioSlot(i: number): string | undefined {
     const v = this.hooks.machine()?.virtio[i]?.vdev;
-    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : 'virtio-rng-device') : undefined;
+    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : v.name === 'virtio-balloon' ? 'virtio-balloon-device' : 'virtio-rng-device') : undefined;
   }
 
   // ---- chardevs ----

@@ -1,5 +1,6 @@
 // tsqemu-system-riscv64: QEMU's system emulator command line on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
+import { balloonDevice } from './system-balloon.js';
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,7 +35,7 @@ import type { NetStack } from '../net/net-init.js';
 import { openChardevs } from './system-chardev.js';
 import { atFatal, exitOnError, setFatalDebug } from '../host/node/fatal.js';
 import { strerror } from '../host/node/strerror.js';
-import { createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
+import { blockdevDriveOpts, createObjects, openBlockdevs, rtcWallNs, writePidfile } from './system-extras.js';
 import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
@@ -132,14 +133,25 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
       used.add(d.id);
     }
   }
+  // A -blockdev node a device uses is accounted once (query-block/-blockstats list it).
+  const accountNode = (id: string): BlockBackend | undefined => {
+    const blk = byId.get(id);
+    if (!blk || cfg.drives.some((d) => d.id === id) || accountedNodes.has(id)) return blk;
+    accountedNodes.add(id);
+    const a = account('', blk, blockdevDriveOpts(cfg, id));
+    byId.set(id, a);
+    return a;
+  };
+  const accountedNodes = new Set<string>();
   // QEMU realizes the -device list first, then the devices -drive if=virtio added.
   const devices: VirtDevice[] = [];
   const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push(balloonDevice(cfg.ramSize)); continue; }
     const id = dev.drive as string;
-    const blk = byId.get(id);
+    const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
@@ -150,7 +162,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });
   if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
   const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
-    const blk = byId.get(id);
+    const blk = accountNode(id);
     if (!blk) throw new QemuError(`Property '${what}.drive' can't find value '${id}'`);
     if (used.has(id) && !owner) throw new QemuError(`Drive '${id}' is already in use by another device`);
     used.add(id);

@@ -27,6 +27,10 @@ export interface GdbTarget {
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
+  /** Z2-Z4 are not offered (gdb falls back to software watchpoints): tsqemu-riscv64. */
+  noWatchpoints?: boolean;
+  /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
+  asyncStop?: boolean;
 }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
@@ -148,8 +152,21 @@ export class GdbStub {
     }
   }
 
+  /** A stop the target noticed itself (tsqemu-riscv64's thread at a breakpoint or after a step). */
+  reportStop(h: number, sig = SIGTRAP): void {
+    this.stopped(h, sig);
+  }
+
+  /** The debugged process ended (QEMU's gdb_exit / gdb_signalled): W or X, if gdb listens. */
+  reportExit(status: number, signal: number): void {
+    if (!this.connected) return;
+    this.waiting = false;
+    this.send(signal ? `X${(signal & 0xff).toString(16).padStart(2, '0')}` : `W${(status & 0xff).toString(16).padStart(2, '0')}`);
+  }
+
   private interrupt(): void {
     this.debug.stepHart = -1;
+    if (this.t.asyncStop) { this.t.stop(); return; }
     this.stopped(this.debug.lastHart, SIGINT);
   }
 
@@ -213,6 +230,7 @@ export class GdbStub {
           if (p[0] === 'Z') this.debug.breakpoints.add(a); else this.debug.breakpoints.delete(a);
           return 'OK';
         }
+        if (t.noWatchpoints) return '';
         const type = Number(m[1]) as 2 | 3 | 4, len = BigInt('0x' + m[3]);
         const ws = this.debug.watchpoints;
         const i = ws.findIndex((w) => w.type === type && w.addr === a && w.len === len);

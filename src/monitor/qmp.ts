@@ -140,6 +140,7 @@ export class QmpMonitor implements CharFrontend {
     const ctx: MonitorContext = {
       vm: this.vm, events: this.events, table: this.table, cpuIndex: 0,
       hmp: (line, cpu) => hmpExecute(line, { ...ctx, cpuIndex: cpu ?? 0 }),
+      getMsgFd: () => this.chr.getMsgFd?.() ?? -1,
     };
     return ctx;
   }

@@ -37,6 +37,7 @@ const TYPES: Record<string, QomType> = {
     p('rerror', 'BlockdevOnError', 'Error handling policy, report/ignore/enospc/stop/auto'),
   ] },
   'virtio-rng-device': { parent: 'virtio-device', device: true, props: [] },
+  'virtio-balloon-device': { parent: 'virtio-device', device: true, props: [] },
   'riscv-cpu': { parent: 'device', abstract: true, props: [] },
   'rv64-riscv-cpu': { parent: 'riscv-cpu', device: true, props: [] },
   'memory-backend': { parent: 'object', abstract: true, props: [] },

@@ -106,4 +106,6 @@ export interface MonitorContext {
   hmp(line: string, cpuIndex?: number): Promise<string>;
   /** The hart HMP commands use (`cpu N`), 0 by default. */
   cpuIndex: number;
+  /** The descriptor this monitor's client passed with SCM_RIGHTS (getfd, add-fd); -1 if none. */
+  getMsgFd?(): number;
 }

@@ -2,12 +2,14 @@
 // handlers of parallel work merge: -rtc, -icount, -uuid, -boot, -pidfile, -action, -global,
 // -object, -blockdev, -readconfig/-writeconfig. Parsing only; src/cli/system-riscv64.ts acts.
 import { QemuError, optError } from '../qemu/error.js';
-import type { QemuOptsDict } from '../qemu/option.js';
+import { type QemuOptsDict, parseSize } from '../qemu/option.js';
 import type { SystemConfig } from './vl.js';
 import {
   type ActionConfig, type ObjectSpec, type RtcConfig, parseAction, parseBlockdev, parseBoot, parseIcount, parseObject,
   parsePidfile, parseRtc, parseUuid,
 } from './vl-opts.js';
+
+const DEFAULT_RAM_SIZE = 128 * 2 ** 20;
 import { assignPflashUnits } from './vl-pflash.js';
 import type { IcountConfig } from './icount.js';
 import { type GlobalProp, checkNicGlobals } from './vl-global.js';
@@ -30,6 +32,8 @@ export interface CliExtras {
   warnings: string[];
   /** -icount shift=...: the instruction-counting virtual clock (icount.ts). */
   icount?: IcountConfig;
+  /** -machine memory-backend=ID (resolved against -object memory-backend-ram in finishExtras). */
+  memoryBackend?: string;
 }
 
 export const EXTRA_WITH_ARG = ['rtc', 'icount', 'uuid', 'boot', 'pidfile', 'action', 'global', 'object', 'blockdev', 'readconfig'];
@@ -69,10 +73,25 @@ export function finishExtras(cfg: SystemConfig): void {
   const a = cfg.extras.action;
   if (a.reboot === 'shutdown') cfg.noReboot = true;
   if (a.shutdown === 'pause') cfg.noShutdown = true;
+  resolveMemoryBackend(cfg);
   for (const o of cfg.extras.objects) {
     if (o.qomType === 'rng-random') {
       const f = o.opts.get('filename') ?? '/dev/urandom';
       if (f !== '/dev/urandom' && f !== '/dev/random') throw optError('-object', o.text, `rng-random filename '${f}' is not supported by tsqemu (the host's /dev/urandom only)`);
     }
   }
+}
+
+/** QEMU's qemu_resolve_machine_memdev: the named backend is the RAM; its size is the RAM size. */
+function resolveMemoryBackend(cfg: SystemConfig): void {
+  const id = cfg.extras.memoryBackend;
+  if (id === undefined) return;
+  const o = cfg.extras.objects.find((x) => x.id === id && x.qomType === 'memory-backend-ram');
+  if (!o) throw new QemuError(`Memory backend '${id}' not found`);
+  const size = parseSize('size', o.opts.get('size') ?? '0');
+  // -m is not told apart from its default here: a size other than the default must match.
+  if (cfg.ramSize !== DEFAULT_RAM_SIZE && cfg.ramSize !== size) {
+    throw new QemuError('Machine memory size does not match the size of the memory backend');
+  }
+  cfg.ramSize = size;
 }

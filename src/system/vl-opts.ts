@@ -154,7 +154,7 @@ export const VIRT_PROPS_HELP = `virt-machine options:
 `;
 
 /** virt-machine properties QEMU has that tsqemu does not model. */
-const MACHINE_UNSUPPORTED = ['boot', 'confidential-guest-support', 'dt-compatible', 'firmware', 'memory-backend',
+const MACHINE_UNSUPPORTED = ['boot', 'confidential-guest-support', 'dt-compatible', 'firmware',
   'memory-encryption', 'memory', 'phandle-start', 'smp', 'acpi', 'iommu-sys', 'hmat', 'nvdimm',
   'spcr', 'x-remote', 'audiodev'];
 
@@ -162,6 +162,8 @@ export interface MachineProps {
   dumpdtb?: string; kernel?: string; initrd?: string; append?: string; dtb?: string; pflash0?: string; pflash1?: string;
   /** The interrupt controllers (hw/riscv/virt-aia.ts). */
   aia?: 'none' | 'aplic' | 'aplic-imsic'; aiaGuests?: number; aclint?: boolean;
+  /** memory-backend=ID: the -object memory-backend-ram that is the board's RAM (libvirt uses it). */
+  memoryBackend?: string;
 }
 
 /** One -machine's properties besides type (several -machine options add up, as QEMU's). */
@@ -176,6 +178,7 @@ export function parseMachineProps(o: QemuOptsDict, out: MachineProps): void {
       case 'dtb': out.dtb = v; break;
       case 'pflash0': out.pflash0 = v; break;
       case 'pflash1': out.pflash1 = v; break;
+      case 'memory-backend': out.memoryBackend = v; break;
       case 'accel':
         for (const a of v.split(':')) if (a !== 'tcg') throw new QemuError(a === 'kvm' || a === 'xen' || a === 'qtest' ? `accel=${a} is not supported by tsqemu` : `invalid accelerator ${a}`);
         break;

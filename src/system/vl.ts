@@ -1,5 +1,6 @@
 // The system emulator's command line (QEMU's softmmu/vl.c): option table, parsing into a
 // SystemConfig, and QEMU's error wording. No host access here: the binary reads the files.
+import { parseBalloonDevice } from './vl-balloon.js';
 import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
@@ -198,6 +199,7 @@ function parseMachine(text: string, cfg: SystemConfig): void {
   if (props.dtb !== undefined) cfg.dtb = props.dtb;
   if (props.pflash0 !== undefined) cfg.extras.pflashNodes[0] = props.pflash0;
   if (props.pflash1 !== undefined) cfg.extras.pflashNodes[1] = props.pflash1;
+  if (props.memoryBackend !== undefined) cfg.extras.memoryBackend = props.memoryBackend;
   if (props.aia !== undefined || props.aiaGuests !== undefined || props.aclint !== undefined) {
     const ic = (cfg.irqchip ??= { aia: 'none', aiaGuests: 0, aclint: false });
     ic.aia = props.aia ?? ic.aia;
@@ -261,6 +263,7 @@ function parseDrive(text: string, index: number): DriveSpec {
 const MMIO_DEVICES = [
   { name: 'virtio-blk-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-rng-device', bus: 'virtio-bus', category: 'Misc devices' },
+  { name: 'virtio-balloon-device', bus: 'virtio-bus', category: 'Misc devices' },
   { name: 'virtio-net-device', bus: 'virtio-bus', category: 'Network devices' },
   { name: 'virtio-net-pci', bus: 'PCI', category: 'Network devices', alias: 'virtio-net' },
   { name: 'virtio-9p-device', bus: 'virtio-bus', category: 'Storage devices' },
@@ -279,11 +282,15 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   }
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
+    // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
+    const bi = o.get('bootindex');
+    if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
     return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial') };
   }
+  if (driver === 'virtio-balloon-device') return parseBalloonDevice(text, o);
   if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
       if (!['driver', 'id'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);

@@ -12,7 +12,7 @@ import { loadUserSys } from './user-sys.js';
 import type { HostSys } from '../../linux-user/host.js';
 
 const AF_UNIX = 1, AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800;
-const SOL_SOCKET = 1, SO_REUSEADDR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1, SO_REUSEADDR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
 const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
 const EAGAIN = 11, EINTR = 4;
 const UNIX_PATH_MAX = 108;
@@ -56,12 +56,33 @@ async function resolveTcp(s: ChardevSocketSpec): Promise<{ addr: Uint8Array; nam
   return { addr: sockaddrIn(ip, Number(port)), name: `${host}:${port}` };
 }
 
+/** The descriptors of the SCM_RIGHTS messages in a recvmsg control buffer (struct cmsghdr: a
+ * 64-bit length, level, type, then the ints); they arrive close-on-exec (MSG_CMSG_CLOEXEC). */
+function takeScmRights(control: Uint8Array, len: number, fds: number[]): void {
+  const dv = new DataView(control.buffer, control.byteOffset, Math.min(len, control.length));
+  for (let off = 0; off + 16 <= dv.byteLength;) {
+    const clen = Number(dv.getBigUint64(off, true));
+    if (clen < 16 || off + clen > dv.byteLength) break;
+    if (dv.getInt32(off + 8, true) === SOL_SOCKET && dv.getInt32(off + 12, true) === SCM_RIGHTS) {
+      for (let p = off + 16; p + 4 <= off + clen; p += 4) fds.push(dv.getInt32(p, true));
+    }
+    off += (clen + 7) & ~7;
+  }
+}
+
 function socketOps(sys: HostSys): HostSocketOps {
   const lenOut = new Int32Array(1);
+  // Room for QEMU's limit of descriptors per message (TCP_MAX_FDS 16).
+  const control = new Uint8Array(16 + 4 * 16 + 8), msgOut = new Int32Array(3);
   const retry = (call: () => number): number => { let r; do r = call(); while (r === -EINTR); return r; };
   return {
     accept: (fd) => { const r = retry(() => sys.accept4(fd, null, lenOut, SOCK_NONBLOCK)); return r >= 0 ? r : null; },
     recv: (fd, buf) => { const r = retry(() => sys.recvfrom(fd, buf, MSG_DONTWAIT, null, lenOut)); return r === -EAGAIN ? null : Math.max(r, 0); },
+    recvFds: (fd, buf, fds) => {
+      const r = retry(() => sys.recvmsg(fd, [buf], null, control, MSG_DONTWAIT, msgOut));
+      if (r >= 0) takeScmRights(control, msgOut[1], fds);
+      return r === -EAGAIN ? null : Math.max(r, 0);
+    },
     send: (fd, data) => { const r = retry(() => sys.sendto(fd, data, MSG_NOSIGNAL | MSG_DONTWAIT, null)); return r === -EAGAIN ? null : r < 0 ? -1 : r; },
     close: (fd) => { try { fs.closeSync(fd); } catch { /* already gone */ } },
   };

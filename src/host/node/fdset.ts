@@ -17,9 +17,11 @@ export function fdsetAdd(set: number, fd: number, opaque?: string): void {
   sets.set(set, list);
 }
 
-/** The next free set id (QMP add-fd without fdset-id): one past the largest in use. */
+/** The set id QMP add-fd without fdset-id takes: the lowest not in use (as QEMU's). */
 export function fdsetNextId(): number {
-  return sets.size === 0 ? 0 : Math.max(...sets.keys()) + 1;
+  let id = 0;
+  while (sets.has(id)) id++;
+  return id;
 }
 
 export function fdsetHas(set: number): boolean {
@@ -54,7 +56,7 @@ export function fdsetQuery(): { fds: FdsetFd[]; 'fdset-id': number }[] {
  * descriptor), or an errno code: ENOENT (no such set), EACCES (no fd of the right access mode).
  * Other paths come back unchanged.
  */
-export function fdsetResolve(path: string, readOnly: boolean): string | { code: string } {
+export function fdsetResolve(path: string, readOnly: boolean, accmode = readOnly ? 0 : 2): string | { code: string } {
   const m = /^\/dev\/fdset\/([0-9]+)$/.exec(path);
   if (!m) return path;
   const list = sets.get(Number(m[1]));
@@ -64,7 +66,7 @@ export function fdsetResolve(path: string, readOnly: boolean): string | { code: 
     const fl = sys ? sys.fcntl(f.fd, F_GETFL, 0) : -1;
     if (fl < 0) continue;
     const mode = fl & O_ACCMODE;
-    if (mode === (readOnly ? 0 : 2)) {
+    if (mode === accmode) {
       inUse.add(Number(m[1]));
       return `/proc/self/fd/${f.fd}`;
     }

@@ -22,6 +22,7 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { UserGdb } from './user-gdb.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -48,6 +49,8 @@ export interface UserMainOptions {
   opts: UserOptions;
   logMask: number;
   logFile?: string;
+  /** -g PORT|PATH: wait for gdb before the program runs (host/node/user-gdb.ts). */
+  gdb?: string;
   /** Resume a forked child from this image file (internal). */
   resume?: string;
   /** argv for re-running this binary for a forked child (before --resume). */
@@ -69,6 +72,7 @@ class Supervisor {
   stopWatch = false;
   readonly listening = new Map<number, () => void>();
   exe = '';
+  gdb?: UserGdb;
 
   constructor(readonly o: UserMainOptions) {}
 
@@ -139,7 +143,8 @@ class Supervisor {
   }
 
   startThread(slot: number): void {
-    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg() };
+    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
+      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
@@ -166,6 +171,7 @@ class Supervisor {
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
+      case 'gdbStop': this.gdb?.onStop(m.sig); break;
     }
   }
 
@@ -342,6 +348,7 @@ class Supervisor {
 
   /** End the emulator as the guest ended: exit status, or the same signal. */
   finish(status: number, signal: number): void {
+    this.gdb?.onExit(status, signal);
     fifoPool.dispose();
     for (const w of this.workers.values()) void w.terminate();
     if (signal) {
@@ -363,7 +370,24 @@ class Supervisor {
   run(): void {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
+    if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
     this.startThread(0);
+  }
+
+  /** -g: the first thread starts when gdb first resumes it. */
+  async debug(dev: string): Promise<void> {
+    const i32 = new Int32Array(this.memory.buffer);
+    try {
+      this.gdb = await UserGdb.listen(dev, {
+        memory: this.memory, mm: this.mm, env: this.stateOf(0),
+        start: () => this.startThread(0),
+        poke: () => Atomics.store(i32, (stateOffsetOf(0) + STATE.exit_request.offset) >> 2, 1),
+        kill: () => this.finish(0, 0),
+      });
+    } catch (e) {
+      process.stderr.write(`tsqemu-riscv64: -g ${dev}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
 }
 

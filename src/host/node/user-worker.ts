@@ -13,6 +13,7 @@ import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
+import { gdbUserRunner } from '../../linux-user/gdb-user.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
@@ -65,7 +66,9 @@ function main(): void {
     for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
     t.env.setGpr(2, sp);
   });
-  cpuLoop(ts, cpu);
+  // -g: the debugged thread runs under the stub's control (breakpoints, steps, stops).
+  const ctl = d.gdbCtl;
+  cpuLoop(ts, ctl ? gdbUserRunner(cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : cpu);
   port.postMessage({ op: 'threadExit', slot: d.slot });
 }
 
