@@ -5,3 +5,4 @@ import './cpu-ext-unpriv.js';
 import './trans_rvv.js';
 import './cpu-h.js';
 import './aia_helper.js';
+import './trans_rvzabha.js';
