@@ -60,7 +60,7 @@ function value(f: FloatFmt, bits: bigint): number {
 }
 
 /** Compare: quiet (invalid for sNaN only) or signalling (invalid for any NaN). */
-function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', quiet: boolean, s: FloatStatus): boolean {
+export function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', quiet: boolean, s: FloatStatus): boolean {
   const pa = unpack(f, a), pb = unpack(f, b);
   if (isNaN(pa) || isNaN(pb)) {
     if (!quiet || pa.cls === FloatClass.SNaN || pb.cls === FloatClass.SNaN) s.flags |= FloatFlag.Invalid;
@@ -72,7 +72,7 @@ function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', qu
 
 /** fmin/fmax (minimumNumber: a NaN yields the other operand) and Zfa's fminm/fmaxm (any NaN
  * yields the canonical NaN); -0 < +0. */
-function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates: boolean, s: FloatStatus): bigint {
+export function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates: boolean, s: FloatStatus): bigint {
   const pa = unpack(f, a), pb = unpack(f, b);
   if (isNaN(pa) || isNaN(pb)) {
     if (pa.cls === FloatClass.SNaN || pb.cls === FloatClass.SNaN) s.flags |= FloatFlag.Invalid;
@@ -84,7 +84,7 @@ function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates
   return (x < y) !== isMax ? a : b;
 }
 
-function fclass(f: FloatFmt, a: bigint): number {
+export function fclass(f: FloatFmt, a: bigint): number {
   const p = unpack(f, a);
   const neg = p.sign === 1;
   switch (p.cls) {

@@ -1,7 +1,7 @@
 // Vector floating point (RVV 13, 14.3, 16.2): OPFVV/OPFVF arithmetic, fused multiply-add,
 // min/max, sign injection, compares, classification, conversions (widening and narrowing
-// too), FP reductions, scalar moves and slides. SEW 32 and 64 (no Zvfh: SEW 16 is illegal, as
-// in QEMU 7.2 without zvfh). Computation goes through the exact BigInt soft-float (src/fpu),
+// too), FP reductions, scalar moves and slides. SEW 32 and 64, and SEW 16 with Zvfh (Zvfhmin:
+// only the widening/narrowing conversions between half and single, as QEMU's require_rvfmin). Computation goes through the exact BigInt soft-float (src/fpu),
 // so results and fflags are IEEE-exact with RISC-V's NaN rules; a reserved frm is illegal.
 import { FloatRound, FloatStatus, FMT32, FMT64, type FloatFmt, f64FromBigBits } from '../../fpu/softfloat-types.js';
 import {
@@ -17,32 +17,36 @@ import {
 } from './vector_helper.js';
 import { checkNarrow, checkSss } from './vector_helper_int.js';
 import { slide1 } from './vector_helper_perm.js';
+import { FMT16, compare as cmpGeneric, fclass, minMax as minMaxGeneric } from './fpu_helper_ext.js';
+import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
+
+// Zvfh implies Zvfhmin and Zfhmin, Zvfhmin implies Zve32f (cpu-isa.ts IMPLIED, QEMU's rules).
+registerRiscvExtension({ name: 'zvfhmin' });
+registerRiscvExtension({ name: 'zvfh' });
 
 const st = new FloatStatus();
 const FPR = STATE.fpr.offset;
 
-function fmtOf(esz: number): FloatFmt {
-  if (esz === 4) return FMT32;
-  if (esz === 8) return FMT64;
-  return illegal();
-}
-/** SEW must be an FP width the configuration has. */
-function requireF(c: VCtx, esz: number): FloatFmt {
+/** SEW must be an FP width the configuration has (`min`: Zvfhmin's conversions accept 16). */
+function requireF(c: VCtx, esz: number, min = false): FloatFmt {
   const caps = vecCaps();
   if (!(c.env.get32('mstatus') & 0x6000)) illegal(); // mstatus.FS off
+  if (esz === 2 && (riscvCpuHas('zvfh') || (min && riscvCpuHas('zvfhmin')))) return FMT16;
   if (esz === 4 && caps.f32) return FMT32;
   if (esz === 8 && caps.f64) return FMT64;
   return illegal();
 }
 
-/** f[rs1] as an SEW-wide value (singles must be NaN-boxed, else the canonical NaN). */
+/** f[rs1] as an SEW-wide value (halves and singles must be NaN-boxed, else the canonical NaN). */
 function fscalar(c: VCtx, r: number, esz: number): bigint {
   const v = c.view.getBigUint64(c.env.base + FPR + r * 8, true);
   if (esz === 8) return v;
+  if (esz === 2) return v >> 16n === 0xffffffffffffn ? v & 0xffffn : FMT16.defaultNaN;
   return v >> 32n === 0xffffffffn ? v & 0xffffffffn : 0x7fc00000n;
 }
 
 function minmax(f: FloatFmt, a: bigint, b: bigint, max: boolean): bigint {
+  if (f === FMT16) return minMaxGeneric(f, a, b, max, false, st);
   if (f === FMT32) return BigInt(float32MinMax(Number(a), Number(b), max, st) >>> 0);
   const r = float64MinMax(f64FromBigBits(a), f64FromBigBits(b), max, st);
   return r !== r ? FMT64.defaultNaN : toBits64(r);
@@ -50,6 +54,7 @@ function minmax(f: FloatFmt, a: bigint, b: bigint, max: boolean): bigint {
 const dv = new DataView(new ArrayBuffer(8));
 function toBits64(x: number): bigint { dv.setFloat64(0, x, true); return dv.getBigUint64(0, true); }
 function cmp(f: FloatFmt, op: 'eq' | 'lt' | 'le', a: bigint, b: bigint): boolean {
+  if (f === FMT16) return cmpGeneric(f, a, b, op, op === 'eq', st);
   if (f === FMT32) {
     const x = Number(a), y = Number(b);
     return op === 'eq' ? float32Eq(x, y, st) : op === 'lt' ? float32Lt(x, y, st) : float32Le(x, y, st);
@@ -193,7 +198,7 @@ function opfInner(c: VCtx): void {
       if (!vf) { // vfmv.f.s
         need(vs1 === 0 && c.vm);
         const v = c.get(vs2, 0);
-        c.view.setBigUint64(c.env.base + FPR + vd * 8, esz === 4 ? v | 0xffffffff00000000n : v, true);
+        c.view.setBigUint64(c.env.base + FPR + vd * 8, esz === 4 ? v | 0xffffffff00000000n : esz === 2 ? v | 0xffffffffffff0000n : v, true);
         c.env.set32('mstatus', c.env.get32('mstatus') | 0x6000);
         return;
       }
@@ -210,7 +215,7 @@ function opfInner(c: VCtx): void {
       loop((i) => {
         const a = c.get(vs2, i);
         c.set(vd, i, vs1 === 0 ? exactSqrt(f, a, st) : vs1 !== 0x10 ? estimate(f, a, vs1 === 4)
-          : BigInt(f === FMT32 ? float32Class(Number(a)) : float64Class(f64FromBigBits(a))));
+          : BigInt(f === FMT16 ? fclass(f, a) : f === FMT32 ? float32Class(Number(a)) : float64Class(f64FromBigBits(a))));
       });
       return;
     }
@@ -295,8 +300,9 @@ function convert(c: VCtx, f: FloatFmt | null, vd: number, vs2: number, code: num
   const dEsz = cls === 1 ? esz * 2 : esz;
   const sEsz = cls === 2 ? esz * 2 : esz;
   // The float side of the conversion must be an available FP width.
-  const srcF = toInt || kind >= 4 ? requireF(c, sEsz) : null;
-  const dstF = !toInt ? requireF(c, dEsz) : null;
+  const min = kind === 4 && cls !== 0; // vfwcvt.f.f.v / vfncvt.f.f.w: Zvfhmin is enough
+  const srcF = toInt || kind >= 4 ? requireF(c, sEsz, min) : null;
+  const dstF = !toInt ? requireF(c, dEsz, min) : null;
   void f;
   if (cls === 0) checkSss(c, vd, vs2, 0, false);
   else if (cls === 2) checkNarrow(c, vd, vs2, 0, false);
