@@ -6,3 +6,4 @@ import './trans_rvv.js';
 import './cpu-h.js';
 import './aia_helper.js';
 import './trans_rvzabha.js';
+import './vector_helper_crypto.js';
