@@ -13,6 +13,7 @@ import { type CPURISCVState, MmuIdx } from './cpu-state.js';
 import { Mstatus, Priv } from './cpu_bits.js';
 import { registerRiscvExtension } from './cpu-cfg.js';
 import { riscvTrapTinst } from './hyp-tinst.js';
+import { aiaSInjected } from './aia_helper.js';
 
 registerRiscvExtension({ name: 'h' });
 
@@ -148,7 +149,7 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
   hypFault.indirect = false;
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   let ms: number;
-  if (priv <= Priv.S && cause < 32 && ((deleg >>> cause) & 1) !== 0) {
+  if (priv <= Priv.S && cause < 32 && (((deleg >>> cause) & 1) !== 0 || (async && aiaSInjected(env, cause)))) {
     const hdeleg = async ? env.get32('hideleg') : Number(env.get64('hedeleg') & 0xffffffffn);
     let htval = 0n;
     let hs = env.get32('hstatus');
@@ -209,7 +210,7 @@ function lowest(pending: number): number {
 /** riscv_cpu_local_irq_pending with H: M level, then HS (mideleg & ~hideleg; always enabled
  * while V=1), then VS (mideleg & hideleg; only while V=1, by the guest's SIE). */
 export function hypLocalIrqPending(env: CPURISCVState, pending: number,
-  pick: (irqs: number, mLevel: boolean) => number = lowest): number {
+  pick: (irqs: number, mLevel: boolean) => number = lowest, virtS = 0): number {
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const virt = env.get32('virt') !== 0;
@@ -221,7 +222,7 @@ export function hypLocalIrqPending(env: CPURISCVState, pending: number,
   const vsie = virt && sEnabled;
   let irqs = mie ? pending & ~mideleg : 0;
   if (irqs) return pick(irqs, true);
-  irqs = hsie ? pending & mideleg & ~hideleg : 0;
+  irqs = hsie ? (pending & mideleg & ~hideleg) | virtS : 0; // virtS: Smaia's mvip interrupts
   if (irqs) return pick(irqs, false);
   irqs = vsie ? pending & mideleg & hideleg : 0;
   if (irqs) return lowest(irqs);
