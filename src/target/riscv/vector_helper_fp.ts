@@ -17,12 +17,15 @@ import {
 } from './vector_helper.js';
 import { checkNarrow, checkSss } from './vector_helper_int.js';
 import { slide1 } from './vector_helper_perm.js';
-import { FMT16, compare as cmpGeneric, fclass, minMax as minMaxGeneric } from './fpu_helper_ext.js';
+import { FMT16, FMTBF16, compare as cmpGeneric, fclass, minMax as minMaxGeneric } from './fpu_helper_ext.js';
 import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
 
 // Zvfh implies Zvfhmin and Zfhmin, Zvfhmin implies Zve32f (cpu-isa.ts IMPLIED, QEMU's rules).
 registerRiscvExtension({ name: 'zvfhmin' });
 registerRiscvExtension({ name: 'zvfh' });
+// Zvfbfmin (vfwcvtbf16.f.f.v, vfncvtbf16.f.f.w) and Zvfbfwma (vfwmaccbf16), SEW 16 only.
+registerRiscvExtension({ name: 'zvfbfmin' });
+registerRiscvExtension({ name: 'zvfbfwma' });
 
 const st = new FloatStatus();
 const FPR = STATE.fpr.offset;
@@ -141,6 +144,8 @@ function opfInner(c: VCtx): void {
   const vf = f3 === 5;
   const esz = c.esz;
   // Conversions check their own widths (an integer side may be narrower than any FP format).
+  if (f6 === 0x12 && (vs1 === 13 || vs1 === 29) && riscvCpuHas('zvfbfmin')) { bf16Convert(c, vd, vs2, vs1 === 13); return; }
+  if (f6 === 0x3b && riscvCpuHas('zvfbfwma')) { bf16Wmacc(c, vd, vs2, vs1, vf); return; }
   const f = f6 === 0x12 ? FMT32 : requireF(c, esz);
   const s1 = (i: number, e = esz) => (vf ? fscalar(c, vs1, e) : c.get(vs1, i, e));
   const loop = (fn: (i: number) => void) => { for (let i = c.vstart; i < c.vl; i++) if (c.active(i)) fn(i); };
@@ -283,6 +288,43 @@ function widen(c: VCtx, f: FloatFmt, f6: number, vd: number, vs2: number, vs1: n
       }
     }
     c.set(vd, i, r, we);
+  }
+}
+
+/** Widening at SEW 16 into single (vfwcvtbf16, vfwmaccbf16): QEMU's widening checks. */
+function checkWideBf16(c: VCtx, vd: number, vs2: number, vs1: number | null): void {
+  need(c.esz === 2);
+  requireF(c, 4);
+  need(c.lmul < 3);
+  requireAlign(vd, c.lmul + 1); requireAlign(vs2, c.lmul);
+  if (vs1 !== null) requireAlign(vs1, c.lmul);
+  const dn = c.regs(c.lmul + 1), n = c.regs();
+  const hiOk = (s: number) => !overlap(vd, dn, s, n) || (c.lmul >= 0 && s === vd + dn - n);
+  if (!hiOk(vs2) || (vs1 !== null && !hiOk(vs1))) illegal();
+  if (!c.vm) need(vd !== 0);
+}
+
+/** vfwcvtbf16.f.f.v (BF16 -> single, exact) and vfncvtbf16.f.f.w (single -> BF16, rounded). */
+function bf16Convert(c: VCtx, vd: number, vs2: number, widen: boolean): void {
+  if (widen) checkWideBf16(c, vd, vs2, null);
+  else { need(c.esz === 2); requireF(c, 4); checkNarrow(c, vd, vs2, 0, false); }
+  if (c.vl === 0) return;
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.active(i)) continue;
+    if (widen) c.set(vd, i, exactConvert(FMT32, FMTBF16, c.get(vs2, i, 2), st), 4);
+    else c.set(vd, i, exactConvert(FMTBF16, FMT32, c.get(vs2, i, 4), st), 2);
+  }
+}
+
+/** vfwmaccbf16.vv/.vf: vd (single) += widen(vs1 or f[rs1]) * widen(vs2), one rounding. */
+function bf16Wmacc(c: VCtx, vd: number, vs2: number, vs1: number, vf: boolean): void {
+  checkWideBf16(c, vd, vs2, vf ? null : vs1);
+  if (c.vl === 0) return;
+  const up = (v: bigint) => exactConvert(FMT32, FMTBF16, v, st);
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.active(i)) continue;
+    const a = up(c.get(vs2, i, 2)), b = up(vf ? fscalar(c, vs1, 2) : c.get(vs1, i, 2));
+    c.set(vd, i, exactMulAdd(FMT32, b, a, c.get(vd, i, 4), false, false, st), 4);
   }
 }
 
