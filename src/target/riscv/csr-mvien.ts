@@ -2,15 +2,16 @@
 // their effect on sie/sip): mvien bit i set with mideleg bit i clear makes mvip bit i (SSIP 1, SEIP
 // 9, the local interrupts 13-63) a separate pending bit, enabled by a separate sie bit, that traps
 // to S (aia_helper.ts aiaVirtSIrqs/aiaSInjected); otherwise mvip aliases mip (STIP too, unless
-// Sstc's menvcfg.STCE owns it). Installed last, around the sie/sip rows the other modules built:
-// with mvien 0 (its reset value) every row behaves as before.
+// Sstc's menvcfg.STCE owns it). The sie/sip wrappers go around whatever rows the other modules
+// built (H's csr-h.ts may load later, with the translator): they are (re)installed outermost
+// whenever mvien is written, which comes before any of its bits can matter; with mvien 0 (its
+// reset value) every row behaves as before.
 import type { CPURISCVState } from './cpu-state.js';
 import { riscvCpuHas } from './cpu-cfg.js';
-import { riscvCsrDefine, riscvCsrLookup } from './csr.js';
+import { type RiscvCsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
 import { aiaState } from './aia_helper.js';
 import { MENVCFG_HI_STCE } from './walk-ext.js';
 import { riscvReadMip } from './cpu_helper.js';
-import './csr-h.js'; // first: H wraps sie/sip too, and these wrappers go around it
 
 const CSR_RELOAD = 1;
 const SSIP = 1n << 1n, STIP = 1n << 5n, SEIP = 1n << 9n;
@@ -35,7 +36,7 @@ function aliasMask(env: CPURISCVState): bigint {
 riscvCsrDefine(0x308, { // mvien
   pred: smaia,
   read: (env) => aiaState(env).mvien,
-  write: (env, _n, v) => { aiaState(env).mvien = v & MVIEN_WMASK; return CSR_RELOAD; },
+  write: (env, _n, v) => { ensureWrapped(); aiaState(env).mvien = v & MVIEN_WMASK; return CSR_RELOAD; },
 });
 
 const mipRow = riscvCsrLookup(0x344)!;
@@ -57,9 +58,11 @@ riscvCsrDefine(0x309, { // mvip
 });
 
 /** sie / sip (V=0): the bits mvien gives S are sie's own and mvip's. */
+const installed = new Map<number, RiscvCsrDef>();
 function withVirtual(csrno: number, own: (env: CPURISCVState) => bigint, setOwn: (env: CPURISCVState, v: bigint) => void, wmask: bigint): void {
   const base = riscvCsrLookup(csrno)!;
-  riscvCsrDefine(csrno, {
+  if (installed.get(csrno) === base) return; // still outermost
+  const row: RiscvCsrDef = {
     ...base,
     read: (env, n) => {
       const r = base.read(env, n);
@@ -72,7 +75,11 @@ function withVirtual(csrno: number, own: (env: CPURISCVState) => bigint, setOwn:
       if (w) setOwn(env, (own(env) & ~w) | (v & w));
       return r | (w ? CSR_RELOAD : 0);
     },
-  });
+  };
+  installed.set(csrno, row);
+  riscvCsrDefine(csrno, row);
 }
-withVirtual(0x104, (env) => aiaState(env).sie, (env, v) => { aiaState(env).sie = v; }, S_INTS | LOCAL);
-withVirtual(0x144, (env) => aiaState(env).mvip, (env, v) => { aiaState(env).mvip = v; }, SIP_WMASK);
+function ensureWrapped(): void {
+  withVirtual(0x104, (env) => aiaState(env).sie, (env, v) => { aiaState(env).sie = v; }, S_INTS | LOCAL);
+  withVirtual(0x144, (env) => aiaState(env).mvip, (env, v) => { aiaState(env).mvip = v; }, SIP_WMASK);
+}
