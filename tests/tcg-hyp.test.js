@@ -24,6 +24,7 @@ const JIT_MODES = [
   ['defaults', { TSQEMU_TCG: 'on' }],
 ];
 
+const noTinst = (s) => s.replace(/\b([hm]tinst=)[0-9a-f]+/g, '$1*');
 const TSQEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
 const haveGcc = hasTool(GCC);
 const haveQemu = hasTool(QEMU);
@@ -49,7 +50,13 @@ test('H extension: bare-metal hypervisor equal to qemu-system-riscv64', {
     assert.match(want.stdout, /^done$/m);
     for (const [mode, env] of JIT_MODES) {
       const got = await run(process.execPath, [TSQEMU, ...args(elf, 'rv64,h=on')], TSQEMU_TIMEOUT_MS, env);
-      const diff = firstDifference(want.stdout, got.stdout);
+      // htinst/mtinst: QEMU 7.2 writes 0, QEMU 10.2 (and tsqemu) the transformed instruction
+      // (src/target/riscv/hyp-tinst.ts): compared apart, with the values written from the spec.
+      const diff = firstDifference(noTinst(want.stdout), noTinst(got.stdout));
+      assert.match(got.stdout, /^HS trap cause=15 epc=\w+ tval=40001008 htval=40000402 htinst=3583 /m, `${mode}: ld a1 -> ld a1, 0(offset 0)`);
+      assert.match(got.stdout, /^HS trap cause=17 .* htinst=e03023 /m, `${mode}: sd a4: the S-immediate cleared`);
+      assert.match(got.stdout, /^HS trap cause=14 .* htinst=0 /m, `${mode}: a fetch guest-page fault has no transformed instruction`);
+      assert.match(got.stdout, /^HS trap cause=15 .* tval=40001000 .* htinst=6c0045f3 /m, `${mode}: hlv.d a1, (a0) with rs1 = offset 0`);
       assert.ok(!diff && got.status === 0, `${mode}: ${diff ?? ''}${describeRun('tsqemu-system-riscv64', got)}`);
     }
   });

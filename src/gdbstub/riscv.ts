@@ -1,8 +1,11 @@
 // What the GDB stub publishes for a riscv64 hart: the target description (QEMU's
 // riscv-64bit-cpu.xml and riscv-64bit-fpu.xml, plus a CSR feature with the CSRs listed below)
 // and register access by gdb's register numbers: 0-31 x0-x31, 32 pc, 33-64 f0-f31,
-// 65 + csrno for a CSR (fflags 66, frm 67, fcsr 68, as gdb's riscv numbering).
-import type { CPURISCVState } from '../target/riscv/cpu-state.js';
+// 65 + csrno for a CSR (fflags 66, frm 67, fcsr 68, as gdb's riscv numbering); with a vector
+// extension, QEMU's org.gnu.gdb.riscv.vector feature (v0-v31 of VLEN bits, a union of uint128 /
+// 64 / 32 / 16 / 8 lanes) at VREG_BASE + n, and the vector CSRs in the csr feature.
+import { STATE, type CPURISCVState } from '../target/riscv/cpu-state.js';
+import { vecEnabled, vlenOf } from '../target/riscv/vector_helper.js';
 import { riscvCsrReadDebug, riscvCsrWriteDebug } from '../target/riscv/csr.js';
 
 const GPR_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
@@ -19,6 +22,12 @@ export const GDB_CSRS: readonly [string, number][] = [
   ['cycle', 0xc00], ['time', 0xc01], ['instret', 0xc02],
   ['mvendorid', 0xf11], ['marchid', 0xf12], ['mimpid', 0xf13], ['mhartid', 0xf14],
 ];
+/** The vector CSRs (in the csr feature when a vector extension is on). */
+const GDB_VCSRS: readonly [string, number][] = [['vstart', 0x8], ['vxsat', 0x9], ['vxrm', 0xa], ['vcsr', 0xf],
+  ['vl', 0xc20], ['vtype', 0xc21], ['vlenb', 0xc22]];
+/** gdb register number of v0 (past every CSR number). */
+export const VREG_BASE = CSR_BASE + 4096;
+const csrList = (): readonly [string, number][] => (vecEnabled() ? [...GDB_CSRS, ...GDB_VCSRS] : GDB_CSRS);
 /** Registers in the g packet: x0-x31 and pc (the others go through p/P, as QEMU). */
 export const G_REGS = 33;
 
@@ -30,13 +39,24 @@ export function riscvTargetXml(): string {
   x += '<feature name="org.gnu.gdb.riscv.fpu">\n<union id="riscv_double"><field name="float" type="ieee_single"/><field name="double" type="ieee_double"/></union>\n';
   FPR_NAMES.forEach((n, i) => { x += `<reg name="${n}" bitsize="64" type="riscv_double" regnum="${33 + i}"/>\n`; });
   x += '<reg name="fflags" bitsize="32" type="int" regnum="66"/>\n<reg name="frm" bitsize="32" type="int" regnum="67"/>\n<reg name="fcsr" bitsize="32" type="int" regnum="68"/>\n</feature>\n';
+  if (vecEnabled()) {
+    const bits = vlenOf();
+    x += '<feature name="org.gnu.gdb.riscv.vector">\n';
+    for (const [type, id, size] of [['uint128', 'quads', 128], ['uint64', 'longs', 64], ['uint32', 'words', 32], ['uint16', 'shorts', 16], ['uint8', 'bytes', 8]] as const) {
+      x += `<vector id="${id}" type="${type}" count="${bits / size}"/>\n`;
+    }
+    x += '<union id="riscv_vector">\n<field name="q" type="quads"/>\n<field name="l" type="longs"/>\n<field name="w" type="words"/>\n<field name="s" type="shorts"/>\n<field name="b" type="bytes"/>\n</union>\n';
+    for (let i = 0; i < 32; i++) x += `<reg name="v${i}" bitsize="${bits}" regnum="${VREG_BASE + i}" type="riscv_vector" group="vector"/>\n`;
+    x += '</feature>\n';
+  }
   x += '<feature name="org.gnu.gdb.riscv.csr">\n';
-  for (const [n, c] of GDB_CSRS) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}" group="csr"/>\n`;
+  for (const [n, c] of csrList()) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}" group="csr"/>\n`;
   x += '</feature>\n</target>\n';
   return x;
 }
 
 const PUBLISHED = new Set<number>([1, 2, 3, ...GDB_CSRS.map(([, c]) => c)]);
+const PUBLISHED_V = new Set<number>(GDB_VCSRS.map(([, c]) => c));
 
 function le(v: bigint, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -54,8 +74,9 @@ function fromLe(b: Uint8Array): bigint {
 /** Size in bytes of register n, 0 when we do not publish it. */
 function regSize(n: number): number {
   if (n >= 0 && n <= 64) return 8;
+  if (n >= VREG_BASE && n < VREG_BASE + 32) return vecEnabled() ? vlenOf() >> 3 : 0;
   const c = n - CSR_BASE;
-  if (!PUBLISHED.has(c)) return 0;
+  if (!PUBLISHED.has(c) && !(PUBLISHED_V.has(c) && vecEnabled())) return 0;
   return c <= 3 ? 4 : 8;
 }
 
@@ -66,6 +87,7 @@ export function riscvReadReg(env: CPURISCVState, n: number): Uint8Array | null {
   if (n < 32) return le(env.getGpr(n), 8);
   if (n === 32) return le(env.pc, 8);
   if (n <= 64) return le(env.get64('fpr', n - 33), 8);
+  if (n >= VREG_BASE) return vregBytes(env, n - VREG_BASE, size).slice();
   const v = riscvCsrReadDebug(env, n - CSR_BASE);
   return v === undefined ? null : le(v, size);
 }
@@ -77,8 +99,14 @@ export function riscvWriteReg(env: CPURISCVState, n: number, data: Uint8Array): 
   if (n < 32) env.setGpr(n, v);
   else if (n === 32) env.pc = v;
   else if (n <= 64) env.set64('fpr', v, n - 33);
+  else if (n >= VREG_BASE) vregBytes(env, n - VREG_BASE, size).set(data);
   else return riscvCsrWriteDebug(env, n - CSR_BASE, v);
   return true;
+}
+
+/** Vector register r in the state block (VLENB bytes, element 0 first). */
+function vregBytes(env: CPURISCVState, r: number, vlenb: number): Uint8Array {
+  return new Uint8Array(env.view.buffer, env.base + STATE.vreg.offset + r * vlenb, vlenb);
 }
 
 /** The memory access the instruction at the hart's pc is about to make (watchpoints). */

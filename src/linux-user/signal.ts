@@ -10,6 +10,7 @@ import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
 import { straceSignal } from './strace.js';
 import { rtDequeue, rtEnqueue, RTQ_PROCESS, TARGET_SIGRTMIN } from './sigqueue.js';
 import { notifySignalfds } from './signalfd.js';
+import { restoreExtState, saveExtState, sigframeExtraSize } from './signal-v.js';
 
 export const TARGET_SIGHUP = 1, TARGET_SIGINT = 2, TARGET_SIGILL = 4, TARGET_SIGTRAP = 5, TARGET_SIGABRT = 6;
 export const TARGET_SIGBUS = 7, TARGET_SIGFPE = 8, TARGET_SIGKILL = 9, TARGET_SIGSEGV = 11, TARGET_SIGPIPE = 13;
@@ -196,14 +197,16 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   const altOn = ts.words[ThreadWord.ALTSTACK_FLAGS] !== SS_DISABLE && altSize !== 0;
   const onAlt = altOn && sp > altSp && sp <= altSp + altSize;
   if ((flags & SA_ONSTACK) && altOn && !onAlt) sp = altSp + altSize;
-  const frame = sp - FRAME_SIZE - ((sp - FRAME_SIZE) % 16);
+  // The extension contexts (V) follow the sigcontext (signal-v.ts).
+  const size = FRAME_SIZE + sigframeExtraSize(env);
+  const frame = sp - size - ((sp - size) % 16);
   const mm = ts.mm;
   try {
-    mm.check(frame, FRAME_SIZE, true);
+    mm.check(frame, size, true);
   } catch {
     ts.proc.exit(0, TARGET_SIGSEGV); // no room for the frame: Linux forces SIGSEGV
   }
-  mm.bytes.fill(0, mm.g2h(frame), mm.g2h(frame + FRAME_SIZE));
+  mm.bytes.fill(0, mm.g2h(frame), mm.g2h(frame + size));
   mm.write(frame + FRAME_INFO, encodeSiginfo(info));
   const uc = frame + FRAME_UC;
   mm.setU64(uc + UC_STACK, altSp);
@@ -215,6 +218,7 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   for (let i = 1; i < 32; i++) mm.setU64(mc + i * 8, env.getGpr(i));
   for (let i = 0; i < 32; i++) mm.setU64(mc + 256 + i * 8, env.get64('fpr', i));
   mm.setU32(mc + 256 + 256, (env.get32('frm') << 5) | env.get32('fflags'));
+  saveExtState(mm, env, mc);
   let newMask = threadMask(ts) | mask;
   if (!(flags & SA_NODEFER)) newMask |= bit(sig);
   setThreadMask(ts, newMask);
@@ -240,6 +244,7 @@ function rtSigreturn(ts: TaskState): typeof KEEP_REGS {
     const fcsr = ts.mm.u32(mc + 512);
     env.set32('fflags', fcsr & 0x1f);
     env.set32('frm', (fcsr >> 5) & 7);
+    restoreExtState(ts.mm, env, mc);
   } catch {
     ts.proc.exit(0, TARGET_SIGSEGV);
   }

@@ -275,6 +275,10 @@ export class FunctionBuilder {
   /** RMW ops: base 0x1e add, 0x25 sub, 0x2c and, 0x33 or, 0x3a xor, 0x41 xchg; +0 i32, +1 i64. */
   atomicRmw(base: AtomicRmw, is64: boolean, offset = 0): void { this.atomic(base + (is64 ? 1 : 0), is64 ? 3 : 2, offset); }
   i32AtomicCmpxchg(offset = 0): void { this.atomic(0x48, 2, offset); }
+  /** Narrow (1- or 2-byte) i32 atomics (Zabha): results zero-extended, operands wrapped. */
+  i32AtomicLoadNarrow(bytes: 1 | 2, offset = 0): void { this.atomic(bytes === 1 ? 0x12 : 0x13, bytes - 1, offset); }
+  i32AtomicRmwNarrow(base: AtomicRmw, bytes: 1 | 2, offset = 0): void { this.atomic(base + bytes + 1, bytes - 1, offset); }
+  i32AtomicCmpxchgNarrow(bytes: 1 | 2, offset = 0): void { this.atomic(0x48 + bytes + 1, bytes - 1, offset); }
   i64AtomicCmpxchg(offset = 0): void { this.atomic(0x49, 3, offset); }
 
   /** The encoded body: local declarations then code. */

@@ -3,7 +3,7 @@
 // the link to the hart's IMSIC files, plus interrupt selection by priority, which replaces the
 // plain lowest-number order once the extension is on.
 import type { CPURISCVState } from './cpu-state.js';
-import { registerRiscvExtension } from './cpu-cfg.js';
+import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
 
 registerRiscvExtension({ name: 'smaia' });
 registerRiscvExtension({ name: 'ssaia' });
@@ -17,6 +17,10 @@ export interface AiaCpuState {
   /** iprio bytes per major interrupt (0: default order). */
   readonly miprio: Uint8Array;
   readonly siprio: Uint8Array;
+  /** Smaia's virtual S-level interrupts (mvien, mvip's own bits, and sie's bits for them). */
+  mvien: bigint;
+  mvip: bigint;
+  sie: bigint;
   /** The machine's IMSIC files for M and S (absent: no IMSIC, xtopei and its registers trap). */
   m?: AiaIregRmw;
   s?: AiaIregRmw;
@@ -27,7 +31,7 @@ const states = new WeakMap<CPURISCVState, AiaCpuState>();
 export function aiaState(env: CPURISCVState): AiaCpuState {
   let s = states.get(env);
   if (!s) {
-    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64) }));
+    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64), mvien: 0n, mvip: 0n, sie: 0n }));
     defaultIprio(s);
   }
   return s;
@@ -46,6 +50,7 @@ export function aiaCpuReset(env: CPURISCVState): void {
   const s = states.get(env);
   if (!s) return;
   s.miselect = s.siselect = 0;
+  s.mvien = s.mvip = s.sie = 0n;
   defaultIprio(s);
 }
 
@@ -91,4 +96,19 @@ export function aiaPendingToIrq(pending: number, extirq: number, extDefPrio: num
     if (prio <= bestPrio) { best = irq; bestPrio = prio; }
   }
   return best;
+}
+
+/** The virtual S-level interrupts pending and enabled (QEMU's irqs_f: mvip & mvien & ~mideleg &
+ * sie): taken in S although mideleg does not delegate them. 0 without Smaia. */
+export function aiaVirtSIrqs(env: CPURISCVState): number {
+  const s = states.get(env);
+  if (!s || !riscvCpuHas('smaia')) return 0;
+  return Number(s.mvip & s.mvien & s.sie & 0xffffffffn) & ~env.get32('mideleg');
+}
+
+/** QEMU's s_injected: interrupt `cause` comes from mvip (mvien set, mideleg clear). */
+export function aiaSInjected(env: CPURISCVState, cause: number): boolean {
+  const s = states.get(env);
+  if (!s || !riscvCpuHas('smaia') || cause >= 32) return false;
+  return ((Number(s.mvip & s.mvien & 0xffffffffn) & ~env.get32('mideleg')) >>> cause & 1) !== 0;
 }

@@ -8,6 +8,6 @@ import { registerRiscvExtension } from './cpu-cfg.js';
 for (const name of ['zba', 'zbb', 'zbc', 'zbs', 'zfa', 'zawrs', 'zicbom', 'zicboz', 'zicbop', 'zihintntl']) {
   registerRiscvExtension({ name, defaultOn: true });
 }
-for (const name of ['zbkb', 'zbkc', 'zbkx', 'zicond', 'zfh', 'zfhmin', 'zacas', 'zimop', 'zcmop', 'zcb', 'zkt', 'zkr', 'zknd', 'zkne', 'zknh', 'zksed', 'zksh']) {
+for (const name of ['zbkb', 'zbkc', 'zbkx', 'zicond', 'zfh', 'zfhmin', 'zacas', 'zimop', 'zcmop', 'zcb', 'zkt', 'zkr', 'zknd', 'zkne', 'zknh', 'zksed', 'zksh', 'zfbfmin']) {
   registerRiscvExtension({ name });
 }

@@ -12,6 +12,8 @@
 import { type CPURISCVState, MmuIdx } from './cpu-state.js';
 import { Mstatus, Priv } from './cpu_bits.js';
 import { registerRiscvExtension } from './cpu-cfg.js';
+import { riscvTrapTinst } from './hyp-tinst.js';
+import { aiaSInjected } from './aia_helper.js';
 
 registerRiscvExtension({ name: 'h' });
 
@@ -117,7 +119,8 @@ export function hypUpdateMmuIdx(env: CPURISCVState): void {
 /** What the last failed translation left for the trap entry: the guest physical address of
  * a guest-page fault (>> 2 goes to htval/mtval2; 0 otherwise) and whether the access was
  * two-stage (hstatus.GVA / mstatus.GVA for an address exception). */
-export const hypFault = { gpa: 0n, twoStage: false };
+/** `indirect`: the fault is the G stage's, for a page-table read of the VS-stage walk. */
+export const hypFault = { gpa: 0n, twoStage: false, indirect: false };
 
 const ADDR_CAUSES = (1 << 0) | (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 12) | (1 << 13) | (1 << 15) |
   (1 << 20) | (1 << 21) | (1 << 23);
@@ -126,7 +129,8 @@ const ADDR_CAUSES = (1 << 0) | (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 <<
  * Trap entry with H (QEMU's riscv_cpu_do_interrupt, RVH parts): delegation to HS by
  * medeleg/mideleg and from there to VS by hedeleg/hideleg (V=1 only), VS interrupt causes
  * shifted to their S numbers for the guest, hstatus.SPV/SPVP/GVA, mstatus.MPV/GVA,
- * htval/mtval2 = guest physical address >> 2 of a guest-page fault, htinst/mtinst = 0.
+ * htval/mtval2 = guest physical address >> 2 of a guest-page fault, htinst/mtinst as QEMU 10.2
+ * (the transformed instruction, hyp-tinst.ts).
  */
 export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: number, tval: bigint,
   setMode: (env: CPURISCVState, priv: number) => void, vector: (tvec: bigint, async: boolean, cause: number) => bigint): void {
@@ -139,11 +143,13 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
   // access from V=0 (HLV/HSV, MPRV with MPV).
   let writeGva = !async && cause < 32 && ((ADDR_CAUSES >>> cause) & 1) !== 0 && (hypFault.twoStage || virt !== 0);
   const gpa = hypFault.gpa;
+  const tinst = async ? 0n : riscvTrapTinst(env, causeIn, tval, hypFault.indirect);
   hypFault.gpa = 0n;
   hypFault.twoStage = false;
+  hypFault.indirect = false;
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   let ms: number;
-  if (priv <= Priv.S && cause < 32 && ((deleg >>> cause) & 1) !== 0) {
+  if (priv <= Priv.S && cause < 32 && (((deleg >>> cause) & 1) !== 0 || (async && aiaSInjected(env, cause)))) {
     const hdeleg = async ? env.get32('hideleg') : Number(env.get64('hedeleg') & 0xffffffffn);
     let htval = 0n;
     let hs = env.get32('hstatus');
@@ -171,7 +177,7 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
     env.set64('sepc', pc);
     env.set64('stval', tval);
     env.set64('htval', htval);
-    env.set64('htinst', 0n);
+    env.set64('htinst', tinst);
     env.pc = vector(env.get64('stvec'), async, cause);
     setMode(env, Priv.S);
   } else {
@@ -190,7 +196,7 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
     env.set64('mepc', pc);
     env.set64('mtval', tval);
     env.set64('mtval2', gpa);
-    env.set64('mtinst', 0n);
+    env.set64('mtinst', tinst);
     env.pc = vector(env.get64('mtvec'), async, cause);
     setMode(env, Priv.M);
   }
@@ -204,7 +210,7 @@ function lowest(pending: number): number {
 /** riscv_cpu_local_irq_pending with H: M level, then HS (mideleg & ~hideleg; always enabled
  * while V=1), then VS (mideleg & hideleg; only while V=1, by the guest's SIE). */
 export function hypLocalIrqPending(env: CPURISCVState, pending: number,
-  pick: (irqs: number, mLevel: boolean) => number = lowest): number {
+  pick: (irqs: number, mLevel: boolean) => number = lowest, virtS = 0): number {
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const virt = env.get32('virt') !== 0;
@@ -216,7 +222,7 @@ export function hypLocalIrqPending(env: CPURISCVState, pending: number,
   const vsie = virt && sEnabled;
   let irqs = mie ? pending & ~mideleg : 0;
   if (irqs) return pick(irqs, true);
-  irqs = hsie ? pending & mideleg & ~hideleg : 0;
+  irqs = hsie ? (pending & mideleg & ~hideleg) | virtS : 0; // virtS: Smaia's mvip interrupts
   if (irqs) return pick(irqs, false);
   irqs = vsie ? pending & mideleg & hideleg : 0;
   if (irqs) return lowest(irqs);

@@ -213,7 +213,9 @@ function validate(cfg: RISCVCPUConfig, userSet: Map<string, boolean>): void {
   if (has('zawrs') && !has('a')) fail('Zawrs extension requires A extension');
   if ((has('zve32f') || has('zve64f')) && !has('f')) fail('Zve32f/Zve64f extensions require F extension');
   if (has('zve64d') && !has('d')) fail('Zve64d/V extensions require D extension');
-  if (has('zvfh') && !has('zvfhmin')) fail('Zvfh extensions requires Zvfhmin extension');
+  if (has('zvfhmin') && !has('zve32f')) fail('Zvfh/Zvfhmin extensions require Zve32f extension');
+  if (has('zvfbfmin') && !has('zve32f')) fail('Zvfbfmin extension depends on Zve32f extension');
+  if (has('zvfbfwma') && !has('zvfbfmin')) fail('Zvfbfwma extension depends on Zvfbfmin extension');
   if (has('zvfh') && !has('zfhmin')) fail('Zvfh extensions requires Zfhmin extension');
   if (has('zcf')) fail('Zcf extension is only relevant to RV32');
   if ((has('zcmp') || has('zcmt')) && has('c') && has('d')) fail('Zcmp/Zcmt extensions are incompatible with Zcd extension');

@@ -9,7 +9,7 @@ import { pmpReset } from './pmp.js';
 import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
-import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaState } from './aia_helper.js';
+import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaSInjected, aiaState, aiaVirtSIrqs } from './aia_helper.js';
 
 const EXCP_NAMES = [
   'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
@@ -84,7 +84,7 @@ export function riscvCpuDoInterrupt(env: CPURISCVState, async: boolean, cause: n
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   const xcause = BigInt(cause) | (async ? 1n << 63n : 0n);
   let ms = env.get32('mstatus');
-  if (priv <= Priv.S && cause < 32 && ((deleg >>> cause) & 1) !== 0) {
+  if (priv <= Priv.S && cause < 32 && (((deleg >>> cause) & 1) !== 0 || (async && aiaSInjected(env, cause)))) {
     ms = ms & Mstatus.SIE ? ms | Mstatus.SPIE : ms & ~Mstatus.SPIE;
     ms = priv === Priv.S ? ms | Mstatus.SPP : ms & ~Mstatus.SPP;
     ms &= ~Mstatus.SIE;
@@ -129,8 +129,9 @@ function highestPriority(pending: number): number {
  * enabled when below that level or at it with xIE set. */
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const pending = riscvReadMip(env) & env.get32('mie');
-  if (pending === 0) return -1;
-  if (hypEnabled(env)) return hypLocalIrqPending(env, pending, (irqs, m) => pickIrq(env, irqs, m));
+  const virtS = aiaVirtSIrqs(env); // Smaia's mvien/mvip interrupts for S
+  if (pending === 0 && virtS === 0) return -1;
+  if (hypEnabled(env)) return hypLocalIrqPending(env, pending, (irqs, m) => pickIrq(env, irqs, m), virtS);
   const priv = env.priv;
   const ms = env.get32('mstatus');
   const mideleg = env.get32('mideleg');
@@ -138,7 +139,7 @@ export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const mIrqs = mEnabled ? pending & ~mideleg : 0;
   if (mIrqs) return pickIrq(env, mIrqs, true);
   const sEnabled = priv < Priv.S || (priv === Priv.S && (ms & Mstatus.SIE) !== 0);
-  const sIrqs = sEnabled ? pending & mideleg : 0;
+  const sIrqs = sEnabled ? (pending & mideleg) | virtS : 0;
   if (!sIrqs) return -1;
   return pickIrq(env, sIrqs, false);
 }
@@ -160,7 +161,7 @@ export function riscvCpuExecInterrupt(env: CPURISCVState): boolean {
 
 /** wfi wakes when any interrupt is pending and enabled in mie, whatever the global enables. */
 export function riscvCpuHasWork(env: CPURISCVState): boolean {
-  return (riscvReadMip(env) & env.get32('mie')) !== 0;
+  return (riscvReadMip(env) & env.get32('mie')) !== 0 || aiaVirtSIrqs(env) !== 0;
 }
 
 /** Extensions' own reset steps (priv-ext.ts and the like register theirs). */

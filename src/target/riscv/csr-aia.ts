@@ -7,7 +7,7 @@ import { Priv } from './cpu_bits.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvReadMip } from './cpu_helper.js';
 import {
-  type AiaIregRmw, IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, IPRIO_MMAXIPRIO, aiaPendingToIrq, aiaState, riscvDefaultPriority,
+  type AiaIregRmw, IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, IPRIO_MMAXIPRIO, aiaPendingToIrq, aiaState, aiaVirtSIrqs, riscvDefaultPriority,
 } from './aia_helper.js';
 
 export { riscvSetAiaIreg } from './aia_helper.js';
@@ -66,7 +66,7 @@ function xtopi(env: CPURISCVState, priv: number): bigint {
   const all = riscvReadMip(env) & env.get32('mie') & ~MIP_VIRT;
   const m = priv === Priv.M;
   const irq = m ? aiaPendingToIrq(all & ~mideleg, IRQ_M_EXT, IPRIO_DEFAULT_M, s.miprio)
-    : aiaPendingToIrq(all & mideleg, IRQ_S_EXT, IPRIO_DEFAULT_S, s.siprio);
+    : aiaPendingToIrq((all & mideleg) | aiaVirtSIrqs(env), IRQ_S_EXT, IPRIO_DEFAULT_S, s.siprio);
   if (irq <= 0) return 0n;
   let prio = (m ? s.miprio : s.siprio)[irq];
   if (!prio && riscvDefaultPriority(irq) > (m ? IPRIO_DEFAULT_M : IPRIO_DEFAULT_S)) prio = IPRIO_MMAXIPRIO;
@@ -97,10 +97,12 @@ function xireg(priv: number): CsrDef {
 
 function xtopei(priv: number): CsrDef {
   const fn = (env: CPURISCVState) => (priv === Priv.M ? aiaState(env).m : aiaState(env).s);
+  // stopei from S while mvien.SEIP is set reads 0 and claims nothing (QEMU's rmw_xtopei).
+  const hidden = (env: CPURISCVState) => priv === Priv.S && env.priv === Priv.S && (aiaState(env).mvien & BigInt(1 << IRQ_S_EXT)) !== 0n;
   return {
     pred: (env) => (priv === Priv.M ? smaia() : ssaia()) && fn(env) !== undefined,
-    read: (env) => fn(env)?.(ISELECT_IMSIC_TOPEI, 0n, 0n, 0) ?? 0n,
-    write: (env, _n, v, mask) => { fn(env)?.(ISELECT_IMSIC_TOPEI, v, mask, 0); return CSR_RELOAD; },
+    read: (env) => (hidden(env) ? 0n : fn(env)?.(ISELECT_IMSIC_TOPEI, 0n, 0n, 0) ?? 0n),
+    write: (env, _n, v, mask) => { if (!hidden(env)) fn(env)?.(ISELECT_IMSIC_TOPEI, v, mask, 0); return CSR_RELOAD; },
   };
 }
 

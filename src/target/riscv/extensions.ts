@@ -5,3 +5,6 @@ import './cpu-ext-unpriv.js';
 import './trans_rvv.js';
 import './cpu-h.js';
 import './aia_helper.js';
+import './trans_rvzabha.js';
+import './vector_helper_crypto.js';
+import './csr-mvien.js'; // last: it wraps the sie/sip rows the modules above built

@@ -11,6 +11,8 @@ import {
 } from '../../fpu/softfloat-exact.js';
 
 export const FMT16: FloatFmt = { p: 11, emin: -14, emax: 15, bias: 15, width: 16, expMask: 0x1f, defaultNaN: 0x7e00n };
+/** BFloat16 (Zfbfmin, Zvfbf*): single's exponent, 8 significand bits. */
+export const FMTBF16: FloatFmt = { p: 8, emin: -126, emax: 127, bias: 127, width: 16, expMask: 0xff, defaultNaN: 0x7fc0n };
 
 /** First helperFp operation number of this module (below it: F and D, fpu_helper.ts). */
 export const FP_EXT_BASE = 128;
@@ -23,6 +25,8 @@ export const enum FpExtOp {
   FCVT_H_W, FCVT_H_WU, FCVT_H_L, FCVT_H_LU, FCVT_S_H, FCVT_H_S, FCVT_D_H, FCVT_H_D,
   // Zfa, three formats each (H = +0, S = +1, D = +2)
   FLI = 160, FMINM = 163, FMAXM = 166, FROUND = 169, FROUNDNX = 172, FLEQ = 175, FLTQ = 178, FCVTMOD_W_D = 181,
+  // Zfbfmin: BF16 <-> single
+  FCVT_BF16_S = 190, FCVT_S_BF16 = 191,
 }
 
 export const enum Fmt { H = 0, S = 1, D = 2 }
@@ -60,7 +64,7 @@ function value(f: FloatFmt, bits: bigint): number {
 }
 
 /** Compare: quiet (invalid for sNaN only) or signalling (invalid for any NaN). */
-function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', quiet: boolean, s: FloatStatus): boolean {
+export function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', quiet: boolean, s: FloatStatus): boolean {
   const pa = unpack(f, a), pb = unpack(f, b);
   if (isNaN(pa) || isNaN(pb)) {
     if (!quiet || pa.cls === FloatClass.SNaN || pb.cls === FloatClass.SNaN) s.flags |= FloatFlag.Invalid;
@@ -72,7 +76,7 @@ function compare(f: FloatFmt, a: bigint, b: bigint, kind: 'eq' | 'lt' | 'le', qu
 
 /** fmin/fmax (minimumNumber: a NaN yields the other operand) and Zfa's fminm/fmaxm (any NaN
  * yields the canonical NaN); -0 < +0. */
-function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates: boolean, s: FloatStatus): bigint {
+export function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates: boolean, s: FloatStatus): bigint {
   const pa = unpack(f, a), pb = unpack(f, b);
   if (isNaN(pa) || isNaN(pb)) {
     if (pa.cls === FloatClass.SNaN || pb.cls === FloatClass.SNaN) s.flags |= FloatFlag.Invalid;
@@ -84,7 +88,7 @@ function minMax(f: FloatFmt, a: bigint, b: bigint, isMax: boolean, nanPropagates
   return (x < y) !== isMax ? a : b;
 }
 
-function fclass(f: FloatFmt, a: bigint): number {
+export function fclass(f: FloatFmt, a: bigint): number {
   const p = unpack(f, a);
   const neg = p.sign === 1;
   switch (p.cls) {
@@ -181,7 +185,9 @@ export function helperFpExt(env: CPURISCVState, op: number, rd: number, rs1: num
   const s = status;
   s.roundingMode = rm;
   s.flags = 0;
-  if (op >= FpExtOp.FLI) zfa(env, op, rd, rs1, rs2, s);
+  if (op === FpExtOp.FCVT_BF16_S) writeF(env, Fmt.H, rd, exactConvert(FMTBF16, FMT32, readF(env, Fmt.S, rs1), s));
+  else if (op === FpExtOp.FCVT_S_BF16) writeF(env, Fmt.S, rd, exactConvert(FMT32, FMTBF16, readF(env, Fmt.H, rs1), s));
+  else if (op >= FpExtOp.FLI) zfa(env, op, rd, rs1, rs2, s);
   else zfh(env, op, rd, rs1, rs2, rs3, s);
   if (s.flags !== 0) {
     const o = env.base + FFLAGS;

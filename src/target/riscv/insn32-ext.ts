@@ -7,6 +7,8 @@ import type { TransFn } from './trans_rvi.js';
 import { trans as rvb } from './trans_rvb.js';
 import { addZfhRows } from './trans_rvzfh.js';
 import { addCryptoRows } from './trans_rvk.js';
+import { addZabhaRows } from './trans_rvzabha.js';
+import { addVectorCryptoRows } from './vector_helper_crypto.js';
 import './cpu-ext-unpriv.js';
 import './csr-zkr.js'; // the seed CSR (Zkr)
 import { addZcbRows, addZmiscRows32, zmiscMayRaiseIllegal } from './trans_rvzmisc.js';
@@ -85,6 +87,8 @@ export function addExtRows32(t: RowTable<TransFn>): void {
   addZfhRows(t);
   addZmiscRows32(t);
   addCryptoRows(t);
+  addZabhaRows(t);
+  addVectorCryptoRows(t);
 }
 
 /** The 16-bit rows (Zcb; Zcmop's go into insn16.ts's 'lui' group, see addZcmopRows). */

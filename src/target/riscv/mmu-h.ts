@@ -166,6 +166,7 @@ export function hypTranslate(env: CPURISCVState, va: bigint, kind: TlbKind, size
   const priv = mmuIdx === MmuIdx.VU ? Priv.U : Priv.S;
   hypFault.twoStage = true;
   hypFault.gpa = 0n;
+  hypFault.indirect = false;
   let gpa: bigint;
   if (mode === 0) {
     gpa = va;
@@ -175,7 +176,11 @@ export function hypTranslate(env: CPURISCVState, va: bigint, kind: TlbKind, size
     vsOpts.mxr = vsMxr(env) || hsMxr(env);
     vsOpts.hlvx = hlvx;
     // Page-table reads are implicit loads for the G stage.
-    walkStage(env, va, mode, vsatp & 0xfffffffffffn, kind, vsOpts, (pteGpa) => gStage(env, pteGpa, TlbKind.LOAD, false));
+    walkStage(env, va, mode, vsatp & 0xfffffffffffn, kind, vsOpts, (pteGpa) => {
+      const ok = gStage(env, pteGpa, TlbKind.LOAD, false);
+      if (!ok) hypFault.indirect = true;
+      return ok;
+    });
     if (res.fault !== Fault.NONE) return fail(env, va, kind);
     gpa = res.pa;
   }

@@ -45,7 +45,7 @@ function gmul(a: number, b: number): number {
   return p;
 }
 /** The AES S-box and its inverse, computed: multiplicative inverse in GF(2^8), then the affine map. */
-const SBOX = new Uint8Array(256), INV_SBOX = new Uint8Array(256);
+export const SBOX = new Uint8Array(256), INV_SBOX = new Uint8Array(256);
 for (let x = 0; x < 256; x++) {
   let inv = 0;
   if (x) for (let y = 1; y < 256; y++) if (gmul(x, y) === 1) { inv = y; break; }
@@ -57,7 +57,7 @@ for (let x = 0; x < 256; x++) {
 }
 /** The SM4 S-box, computed (its algebraic form): inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5
  * + x^4 + x^2 + 1 between two applications of the affine map of row 0xa7 and constant 0xd3. */
-const SM4_SBOX = new Uint8Array(256);
+export const SM4_SBOX = new Uint8Array(256);
 {
   const mul = (a: number, b: number) => {
     let p = 0;
@@ -80,9 +80,9 @@ const SM4_SBOX = new Uint8Array(256);
     SM4_SBOX[x] = affine(inv);
   }
 }
-const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
+export const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
 
-function mixColumn(c: number, inv: boolean): number {
+export function mixColumn(c: number, inv: boolean): number {
   const b = [c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24];
   const m = inv ? [14, 11, 13, 9] : [2, 3, 1, 1];
   let out = 0;
@@ -93,7 +93,7 @@ function mixColumn(c: number, inv: boolean): number {
   }
   return out >>> 0;
 }
-function subWord(w: number, box: Uint8Array): number {
+export function subWord(w: number, box: Uint8Array): number {
   return (box[w & 0xff] | (box[(w >>> 8) & 0xff] << 8) | (box[(w >>> 16) & 0xff] << 16) | (box[w >>> 24] << 24)) >>> 0;
 }
 /** The low 64 bits (two columns) of (Inv)ShiftRows of the state {rs2:rs1}, as two words. */

@@ -71,7 +71,7 @@ function callHelper(ctx: DisasContext, rd: Operand): void {
   ctx.reloadGpr(rd);
 }
 
-const transV: TransFn = (ctx, a) => {
+export const transV: TransFn = (ctx, a) => {
   if (vecEnabled() && inlineVset(ctx, a.rd)) return;
   callHelper(ctx, a.rd);
 };

@@ -66,17 +66,21 @@ const R2: ArgSpec = { rd: F.rd, rs1: F.rs1 };
 const OPFP = '1010011';
 
 export function addZfhRows(t: RowTable<TransFn>): void {
-  const MIN = 'zfh|zfhmin', ZFH = 'zfh';
+  const MIN = 'zfh|zfhmin|zfbfmin', ZFH = 'zfh'; // flh/fsh/fmv.x.h/fmv.h.x: Zfbfmin has them too
   const h = (op: number, dirties = true) => genFpHelper(op, dirties);
   // Zfhmin
   t.add('flh', '------------ ----- 001 ----- 0000111', I, flh, undefined, MIN);
   t.add('fsh', '------- ----- ----- 001 ----- 0100111', S, fsh, undefined, MIN);
   t.add('fmv.x.h', `11100 10 00000 ----- 000 ----- ${OPFP}`, R2, fmvXH, undefined, MIN);
   t.add('fmv.h.x', `11110 10 00000 ----- 000 ----- ${OPFP}`, R2, fmvHX, undefined, MIN);
-  t.add('fcvt.s.h', `01000 00 00010 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_S_H), undefined, MIN);
-  t.add('fcvt.h.s', `01000 10 00000 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_H_S), undefined, MIN);
-  t.add('fcvt.d.h', `01000 01 00010 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_D_H), undefined, MIN);
-  t.add('fcvt.h.d', `01000 10 00001 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_H_D), undefined, MIN);
+  const HMIN = 'zfh|zfhmin';
+  t.add('fcvt.s.h', `01000 00 00010 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_S_H), undefined, HMIN);
+  t.add('fcvt.h.s', `01000 10 00000 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_H_S), undefined, HMIN);
+  t.add('fcvt.d.h', `01000 01 00010 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_D_H), undefined, HMIN);
+  t.add('fcvt.h.d', `01000 10 00001 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_H_D), undefined, HMIN);
+  // Zfbfmin (BF16 <-> single)
+  t.add('fcvt.bf16.s', `01000 10 01000 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_BF16_S), undefined, 'zfbfmin');
+  t.add('fcvt.s.bf16', `01000 00 00110 ----- --- ----- ${OPFP}`, R2RM, h(FpExtOp.FCVT_S_BF16), undefined, 'zfbfmin');
   // Zfh
   const fma = [['fmadd', '1000011', FpExtOp.FMADD_H], ['fmsub', '1000111', FpExtOp.FMSUB_H],
     ['fnmsub', '1001011', FpExtOp.FNMSUB_H], ['fnmadd', '1001111', FpExtOp.FNMADD_H]] as const;

@@ -160,6 +160,10 @@ type ClassFn = (c: VCtx) => void;
 const classes: { ldst?: ClassFn; opi?: ClassFn; opm?: ClassFn; opf?: ClassFn } = {};
 /** The instruction classes register themselves (vector_helper_*.ts). */
 export function vRegisterClass(name: keyof typeof classes, fn: ClassFn): void { classes[name] = fn; }
+/** Vector crypto (Zvbb, Zvbc, Zvk*): answers whether it took the instruction (OP-VE always goes
+ * there; an OP-V word only when it is one of its encodings and the extension is on). */
+let cryptoClass: ((c: VCtx) => boolean) | null = null;
+export function vRegisterCrypto(fn: (c: VCtx) => boolean): void { cryptoClass = fn; }
 
 function load(c: VCtx, env: CPURISCVState, insn: number, mem: VMemHooks): void {
   c.env = env;
@@ -197,10 +201,11 @@ export function helperVector(env: CPURISCVState, insn: number, mem: VMemHooks): 
     const opc = insn & 0x7f;
     const f3 = (insn >>> 12) & 7;
     if (opc === 0x07 || opc === 0x27) (classes.ldst as ClassFn)(c);
-    else if (f3 === 7) vset(c);
+    else if (f3 === 7 && opc === 0x57) vset(c);
     else {
       if (c.vill) illegal();
-      if (f3 === 0 || f3 === 3 || f3 === 4) (classes.opi as ClassFn)(c);
+      // Vector crypto (vector_helper_crypto.ts): OP-VE, and the OP-V encodings it claims.
+      if (opc === 0x77) { if (!cryptoClass?.(c)) illegal(); } else if (cryptoClass?.(c)) { /* done */ } else if (f3 === 0 || f3 === 3 || f3 === 4) (classes.opi as ClassFn)(c);
       else if (f3 === 2 || f3 === 6) (classes.opm as ClassFn)(c);
       else (classes.opf as ClassFn)(c);
     }

@@ -1,7 +1,7 @@
 // Vector floating point (RVV 13, 14.3, 16.2): OPFVV/OPFVF arithmetic, fused multiply-add,
 // min/max, sign injection, compares, classification, conversions (widening and narrowing
-// too), FP reductions, scalar moves and slides. SEW 32 and 64 (no Zvfh: SEW 16 is illegal, as
-// in QEMU 7.2 without zvfh). Computation goes through the exact BigInt soft-float (src/fpu),
+// too), FP reductions, scalar moves and slides. SEW 32 and 64, and SEW 16 with Zvfh (Zvfhmin:
+// only the widening/narrowing conversions between half and single, as QEMU's require_rvfmin). Computation goes through the exact BigInt soft-float (src/fpu),
 // so results and fflags are IEEE-exact with RISC-V's NaN rules; a reserved frm is illegal.
 import { FloatRound, FloatStatus, FMT32, FMT64, type FloatFmt, f64FromBigBits } from '../../fpu/softfloat-types.js';
 import {
@@ -17,32 +17,39 @@ import {
 } from './vector_helper.js';
 import { checkNarrow, checkSss } from './vector_helper_int.js';
 import { slide1 } from './vector_helper_perm.js';
+import { FMT16, FMTBF16, compare as cmpGeneric, fclass, minMax as minMaxGeneric } from './fpu_helper_ext.js';
+import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
+
+// Zvfh implies Zvfhmin and Zfhmin, Zvfhmin implies Zve32f (cpu-isa.ts IMPLIED, QEMU's rules).
+registerRiscvExtension({ name: 'zvfhmin' });
+registerRiscvExtension({ name: 'zvfh' });
+// Zvfbfmin (vfwcvtbf16.f.f.v, vfncvtbf16.f.f.w) and Zvfbfwma (vfwmaccbf16), SEW 16 only.
+registerRiscvExtension({ name: 'zvfbfmin' });
+registerRiscvExtension({ name: 'zvfbfwma' });
 
 const st = new FloatStatus();
 const FPR = STATE.fpr.offset;
 
-function fmtOf(esz: number): FloatFmt {
-  if (esz === 4) return FMT32;
-  if (esz === 8) return FMT64;
-  return illegal();
-}
-/** SEW must be an FP width the configuration has. */
-function requireF(c: VCtx, esz: number): FloatFmt {
+/** SEW must be an FP width the configuration has (`min`: Zvfhmin's conversions accept 16). */
+function requireF(c: VCtx, esz: number, min = false): FloatFmt {
   const caps = vecCaps();
   if (!(c.env.get32('mstatus') & 0x6000)) illegal(); // mstatus.FS off
+  if (esz === 2 && (riscvCpuHas('zvfh') || (min && riscvCpuHas('zvfhmin')))) return FMT16;
   if (esz === 4 && caps.f32) return FMT32;
   if (esz === 8 && caps.f64) return FMT64;
   return illegal();
 }
 
-/** f[rs1] as an SEW-wide value (singles must be NaN-boxed, else the canonical NaN). */
+/** f[rs1] as an SEW-wide value (halves and singles must be NaN-boxed, else the canonical NaN). */
 function fscalar(c: VCtx, r: number, esz: number): bigint {
   const v = c.view.getBigUint64(c.env.base + FPR + r * 8, true);
   if (esz === 8) return v;
+  if (esz === 2) return v >> 16n === 0xffffffffffffn ? v & 0xffffn : FMT16.defaultNaN;
   return v >> 32n === 0xffffffffn ? v & 0xffffffffn : 0x7fc00000n;
 }
 
 function minmax(f: FloatFmt, a: bigint, b: bigint, max: boolean): bigint {
+  if (f === FMT16) return minMaxGeneric(f, a, b, max, false, st);
   if (f === FMT32) return BigInt(float32MinMax(Number(a), Number(b), max, st) >>> 0);
   const r = float64MinMax(f64FromBigBits(a), f64FromBigBits(b), max, st);
   return r !== r ? FMT64.defaultNaN : toBits64(r);
@@ -50,6 +57,7 @@ function minmax(f: FloatFmt, a: bigint, b: bigint, max: boolean): bigint {
 const dv = new DataView(new ArrayBuffer(8));
 function toBits64(x: number): bigint { dv.setFloat64(0, x, true); return dv.getBigUint64(0, true); }
 function cmp(f: FloatFmt, op: 'eq' | 'lt' | 'le', a: bigint, b: bigint): boolean {
+  if (f === FMT16) return cmpGeneric(f, a, b, op, op === 'eq', st);
   if (f === FMT32) {
     const x = Number(a), y = Number(b);
     return op === 'eq' ? float32Eq(x, y, st) : op === 'lt' ? float32Lt(x, y, st) : float32Le(x, y, st);
@@ -136,6 +144,8 @@ function opfInner(c: VCtx): void {
   const vf = f3 === 5;
   const esz = c.esz;
   // Conversions check their own widths (an integer side may be narrower than any FP format).
+  if (f6 === 0x12 && (vs1 === 13 || vs1 === 29) && riscvCpuHas('zvfbfmin')) { bf16Convert(c, vd, vs2, vs1 === 13); return; }
+  if (f6 === 0x3b && riscvCpuHas('zvfbfwma')) { bf16Wmacc(c, vd, vs2, vs1, vf); return; }
   const f = f6 === 0x12 ? FMT32 : requireF(c, esz);
   const s1 = (i: number, e = esz) => (vf ? fscalar(c, vs1, e) : c.get(vs1, i, e));
   const loop = (fn: (i: number) => void) => { for (let i = c.vstart; i < c.vl; i++) if (c.active(i)) fn(i); };
@@ -193,7 +203,7 @@ function opfInner(c: VCtx): void {
       if (!vf) { // vfmv.f.s
         need(vs1 === 0 && c.vm);
         const v = c.get(vs2, 0);
-        c.view.setBigUint64(c.env.base + FPR + vd * 8, esz === 4 ? v | 0xffffffff00000000n : v, true);
+        c.view.setBigUint64(c.env.base + FPR + vd * 8, esz === 4 ? v | 0xffffffff00000000n : esz === 2 ? v | 0xffffffffffff0000n : v, true);
         c.env.set32('mstatus', c.env.get32('mstatus') | 0x6000);
         return;
       }
@@ -210,7 +220,7 @@ function opfInner(c: VCtx): void {
       loop((i) => {
         const a = c.get(vs2, i);
         c.set(vd, i, vs1 === 0 ? exactSqrt(f, a, st) : vs1 !== 0x10 ? estimate(f, a, vs1 === 4)
-          : BigInt(f === FMT32 ? float32Class(Number(a)) : float64Class(f64FromBigBits(a))));
+          : BigInt(f === FMT16 ? fclass(f, a) : f === FMT32 ? float32Class(Number(a)) : float64Class(f64FromBigBits(a))));
       });
       return;
     }
@@ -281,6 +291,43 @@ function widen(c: VCtx, f: FloatFmt, f6: number, vd: number, vs2: number, vs1: n
   }
 }
 
+/** Widening at SEW 16 into single (vfwcvtbf16, vfwmaccbf16): QEMU's widening checks. */
+function checkWideBf16(c: VCtx, vd: number, vs2: number, vs1: number | null): void {
+  need(c.esz === 2);
+  requireF(c, 4);
+  need(c.lmul < 3);
+  requireAlign(vd, c.lmul + 1); requireAlign(vs2, c.lmul);
+  if (vs1 !== null) requireAlign(vs1, c.lmul);
+  const dn = c.regs(c.lmul + 1), n = c.regs();
+  const hiOk = (s: number) => !overlap(vd, dn, s, n) || (c.lmul >= 0 && s === vd + dn - n);
+  if (!hiOk(vs2) || (vs1 !== null && !hiOk(vs1))) illegal();
+  if (!c.vm) need(vd !== 0);
+}
+
+/** vfwcvtbf16.f.f.v (BF16 -> single, exact) and vfncvtbf16.f.f.w (single -> BF16, rounded). */
+function bf16Convert(c: VCtx, vd: number, vs2: number, widen: boolean): void {
+  if (widen) checkWideBf16(c, vd, vs2, null);
+  else { need(c.esz === 2); requireF(c, 4); checkNarrow(c, vd, vs2, 0, false); }
+  if (c.vl === 0) return;
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.active(i)) continue;
+    if (widen) c.set(vd, i, exactConvert(FMT32, FMTBF16, c.get(vs2, i, 2), st), 4);
+    else c.set(vd, i, exactConvert(FMTBF16, FMT32, c.get(vs2, i, 4), st), 2);
+  }
+}
+
+/** vfwmaccbf16.vv/.vf: vd (single) += widen(vs1 or f[rs1]) * widen(vs2), one rounding. */
+function bf16Wmacc(c: VCtx, vd: number, vs2: number, vs1: number, vf: boolean): void {
+  checkWideBf16(c, vd, vs2, vf ? null : vs1);
+  if (c.vl === 0) return;
+  const up = (v: bigint) => exactConvert(FMT32, FMTBF16, v, st);
+  for (let i = c.vstart; i < c.vl; i++) {
+    if (!c.active(i)) continue;
+    const a = up(c.get(vs2, i, 2)), b = up(vf ? fscalar(c, vs1, 2) : c.get(vs1, i, 2));
+    c.set(vd, i, exactMulAdd(FMT32, b, a, c.get(vd, i, 4), false, false, st), 4);
+  }
+}
+
 /** VFUNARY0: vfcvt, vfwcvt, vfncvt (rs1 field selects). */
 function convert(c: VCtx, f: FloatFmt | null, vd: number, vs2: number, code: number): void {
   const esz = c.esz;
@@ -295,8 +342,9 @@ function convert(c: VCtx, f: FloatFmt | null, vd: number, vs2: number, code: num
   const dEsz = cls === 1 ? esz * 2 : esz;
   const sEsz = cls === 2 ? esz * 2 : esz;
   // The float side of the conversion must be an available FP width.
-  const srcF = toInt || kind >= 4 ? requireF(c, sEsz) : null;
-  const dstF = !toInt ? requireF(c, dEsz) : null;
+  const min = kind === 4 && cls !== 0; // vfwcvt.f.f.v / vfncvt.f.f.w: Zvfhmin is enough
+  const srcF = toInt || kind >= 4 ? requireF(c, sEsz, min) : null;
+  const dstF = !toInt ? requireF(c, dEsz, min) : null;
   void f;
   if (cls === 0) checkSss(c, vd, vs2, 0, false);
   else if (cls === 2) checkNarrow(c, vd, vs2, 0, false);

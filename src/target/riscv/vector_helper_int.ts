@@ -34,7 +34,7 @@ function checkMss(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean): v
   if (vv && vd !== vs1 && overlap(vd, 1, vs1, n)) illegal();
 }
 /** Widening: vd is 2*LMUL, sources LMUL (or vs2 2*LMUL for the .w forms). */
-function checkWide(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean, wideVs2: boolean): void {
+export function checkWide(c: VCtx, vd: number, vs2: number, vs1: number, vv: boolean, wideVs2: boolean): void {
   need(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
   requireAlign(vd, c.lmul + 1); requireAlign(vs2, wideVs2 ? c.lmul + 1 : c.lmul);
   if (vv) requireAlign(vs1, c.lmul);
