@@ -5,6 +5,7 @@
 import { guestRandom } from './user-random.js';
 import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
+import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -146,7 +147,7 @@ class Supervisor {
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {
-      process.stderr.write(internalErrorText('tsqemu-riscv64', e));
+      writeAllSync(2, internalErrorText('tsqemu-riscv64', e)); // process.stderr.write may still be queued at exit
       this.finish(134, 0);
     });
   }
