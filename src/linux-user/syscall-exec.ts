@@ -52,7 +52,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
   ts.mm.kw[KernelWord.EXIT_STATUS] = flags & CLONE_CHILD_SETTID ? ctid : 0;
   let image: Uint8Array;
   try {
-    image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe);
+    image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe, ts.sys?.residentPages);
   } finally {
     env.pc = savedPc;
     env.setGpr(10, savedA0);
