@@ -56,6 +56,10 @@ export interface UserMainOptions {
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
+/** Signals whose default action ends the process and that the host may send us: a listener
+ * keeps them pending while the guest blocks them. (Not SIGPIPE: the emulator's own writes to a
+ * closed pipe raise it, Node ignores it; not SIGABRT/SIGTRAP/SIGSYS: the runtime's own.) */
+const DEFAULT_TERMINATE = new Set([1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30]);
 const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
 
 class Supervisor {
@@ -102,6 +106,7 @@ class Supervisor {
       random: guestRandom(-1)(16),
     }));
     mapSigtramp(mm);
+    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
     w[ThreadWord.STATE] = ThreadState.RUNNING;
@@ -127,7 +132,7 @@ class Supervisor {
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
       const h = getAction(this.mm, sig).handler;
-      if (h !== 0n) this.setListener(sig, h === 1n ? 'ignore' : 'handler');
+      this.setListener(sig, h === 0n ? 'default' : h === 1n ? 'ignore' : 'handler');
     }
   }
 
@@ -329,16 +334,34 @@ class Supervisor {
     }
   }
 
-  /** Host signal dispositions follow the guest's: default = no listener (the host default). */
+  /** Host signal dispositions follow the guest's: default = no listener (the host default),
+   * except for the signals that terminate (below). */
   setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
     const name = nameOfSignal(sig);
     if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
     const old = this.listening.get(sig);
     if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
-    if (kind === 'default') return;
-    const fn = kind === 'ignore' ? () => {} : () => { raiseProcessSignal(this.mm, sig); this.pokeThreads(); };
+    if (kind === 'default' && !DEFAULT_TERMINATE.has(sig)) return;
+    const fn = kind === 'default' ? () => this.defaultSignal(sig) : kind === 'ignore' ? () => {} : () => { raiseProcessSignal(this.mm, sig); this.pokeThreads(); };
     process.on(name as NodeJS.Signals, fn);
     this.listening.set(sig, fn);
+  }
+
+  /** A terminating signal with the default action came from another process: as Linux, it
+   * ends the process at once unless every thread blocks it; then it stays pending until a
+   * thread unblocks it (that thread's processPendingSignals ends the process then). */
+  defaultSignal(sig: number): void {
+    const bit = 1 << ((sig - 1) & 31), hi = sig > 32;
+    let blocked = false;
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      const w = this.words(slot);
+      if (w[ThreadWord.STATE] !== ThreadState.RUNNING) continue;
+      blocked = (Atomics.load(w, hi ? ThreadWord.MASK_HI : ThreadWord.MASK_LO) & bit) !== 0;
+      if (!blocked) break;
+    }
+    if (!blocked) { this.finish(0, sig); return; }
+    raiseProcessSignal(this.mm, sig);
+    this.pokeThreads();
   }
 
   /** End the emulator as the guest ended: exit status, or the same signal. */
@@ -348,7 +371,8 @@ class Supervisor {
     if (signal) {
       const name = nameOfSignal(signal);
       if (name) {
-        for (const l of this.listening.keys()) this.setListener(l, 'default');
+        for (const [l, fn] of this.listening) process.off(nameOfSignal(l) as NodeJS.Signals, fn);
+        this.listening.clear();
         // Node ignores SIGPIPE; a listener added and removed puts back SIG_DFL.
         const noop = () => {};
         process.on(name as NodeJS.Signals, noop);
