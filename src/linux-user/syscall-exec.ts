@@ -299,7 +299,21 @@ function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, f
   return 0;
 }
 
+/** pidfd_getfd: the host's, on the host fd behind the target's descriptor: ours through our
+ * table; another process's is its own number (a forked child has the descriptors it inherited
+ * at the same numbers on the host; one it opened since has another host number: not found). */
+function pidfdGetfd(ts: TaskState, fd: number, target: number, flags: number): number {
+  const sys = ts.sys;
+  if (!sys?.pidfdGetfd) throw new SyscallError(Errno.ENOSYS);
+  const pid = pidOfPidfd(ts, fd);
+  const h = pid === ts.proc.pid ? ts.fdt.host(target) : target;
+  const r = sys.pidfdGetfd(ts.fdt.host(fd), h, flags);
+  if (r < 0) throw new SyscallError(-r);
+  return ts.fdt.install(r, true); // always close-on-exec
+}
+
 export const EXEC_SYSCALLS: SyscallTable = [
+  [NR.pidfd_getfd, (ts, a) => pidfdGetfd(ts, int(a[0]), int(a[1]), int(a[2]))],
   [NR.pidfd_open, (ts, a) => pidfdOpen(ts, int(a[0]), int(a[1]))],
   [NR.pidfd_send_signal, (ts, a) => pidfdSendSignal(ts, int(a[0]), int(a[1]), ptr(a[2]), int(a[3]))],
   [NR.execve, (ts, a) => execve(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
