@@ -127,7 +127,7 @@ test('a blocked terminating signal from another process stays pending until unbl
   assert.deepEqual(ours, linux);
 });
 
-test('pidfd_getfd: a child's descriptor, our own, EBADF and EINVAL, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+test('pidfd_getfd: a child\'s descriptor, our own, EBADF and EINVAL, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
   const { linux, qemu, ours } = threeWays('pidgetfd');
   assert.equal(linux.status, 0, linux.stderr);
   assert.match(linux.stdout, /getfd of child's 40: ok\nread 17: the child's file\ncloexec: 1\ngetfd of child's 41: -1 Bad file descriptor\nflags 1: -1 Invalid argument\n/);
