@@ -134,3 +134,12 @@ test('pidfd_getfd: a child\'s descriptor, our own, EBADF and EINVAL, as Linux an
   assert.deepEqual(qemu, linux);
   assert.deepEqual(ours, linux);
 });
+
+test('setpgid on a child that has exec\'d fails with EACCES, as Linux', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const rv = build('pgidexec', 'riscv64-linux-gnu-gcc'), host = build('pgidexec', 'gcc');
+  const linux = run([host]);
+  assert.deepEqual(linux, { stdout: 'before exec: setpgid 0\nchild\'s group is its pid: 1\nafter exec: setpgid -1 Permission denied\n' +
+    'after exec, back to ours: setpgid -1 Permission denied\nchild status 0\n', stderr: '', status: 0, signal: null });
+  assert.deepEqual(run([process.execPath, cli, rv]), linux);
+  // qemu-riscv64 cannot exec a riscv64 program without binfmt_misc: not compared.
+});

@@ -107,6 +107,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   kw[KernelWord.THREAD_COUNT] = 1;
   new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
   pidfdPids(mm).fill(0); // host fd numbers change in the child
+  mm.kw[KernelWord.EXECED] = 0; // a new child has not exec'd (its parent may have)
   remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS);
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
@@ -183,6 +184,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   mapSigtramp(mm);
   resetRegisters(ts, BigInt(img.entry), BigInt(img.sp));
   ts.exe = exe;
+  Atomics.store(mm.kw, KernelWord.EXECED, 1);
   ts.rpc.execed?.();
   return KEEP_REGS;
 }

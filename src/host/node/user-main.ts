@@ -23,6 +23,8 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
+import type { FdWatchSys } from './fdmon-poll.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -119,8 +121,28 @@ class Supervisor {
     this.exe = this.o.exe;
   }
 
+  /** A forked child before its exec answers its parent's setpgid (pgid-request.ts). */
+  pgidServer: { fd: number; watch: object } | null = null;
+  servePgid(): void {
+    const sys = loadUserSys();
+    if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
+    const fd = pgidServerSocket(sys, process.pid);
+    if (fd < 0) return;
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => pgidServe(sys, fd, () => Atomics.load(this.mm.kw, KernelWord.EXECED) !== 0));
+    if (typeof w === 'number') { closeHostFd(fd); return; }
+    this.pgidServer = { fd, watch: w };
+  }
+  stopPgidServer(): void {
+    const s = this.pgidServer;
+    if (!s) return;
+    this.pgidServer = null;
+    (loadUserSys() as unknown as FdWatchSys).fdWatchClose(s.watch);
+    closeHostFd(s.fd);
+  }
+
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
   resume(file: string): void {
+    this.servePgid();
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
@@ -167,7 +189,7 @@ class Supervisor {
         answerRpc(this.words(m.slot), 0);
         break;
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
-      case 'execed': this.releaseVforkParent(); break;
+      case 'execed': this.stopPgidServer(); this.releaseVforkParent(); break;
       case 'itimer': this.armItimers(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
