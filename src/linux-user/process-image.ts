@@ -6,7 +6,7 @@
 // the thread's state block (up to the TLB), the kernel area, then runs of mapped pages:
 // {firstPage u32, count u32, bytes}.
 import { GuestMM } from './mmap.js';
-import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, TARGET_PAGE_SIZE } from './layout.js';
+import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, PageFlag, TARGET_PAGE_SIZE } from './layout.js';
 import { STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 
 const MAGIC = 'TSQFORK1';
@@ -28,7 +28,10 @@ export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, e
     return true;
   };
   const used = residentMap(mm, resident);
-  const keep = (page: number): boolean => mm.pages[page] !== 0 && (used === null || used[page] !== 0) && !zero(page);
+  // A host-shared file mapping (PageFlag.SHARED) is read through: its pages not touched yet are
+  // the file's, not zeros, and the child gets a copy.
+  const keep = (page: number): boolean => mm.pages[page] !== 0 &&
+    (used === null || used[page] !== 0 || (mm.pages[page] & PageFlag.SHARED) !== 0) && !zero(page);
   let p = 0;
   while (p < GUEST_PAGES) {
     if (!keep(p)) { p++; continue; }
