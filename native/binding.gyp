@@ -7,6 +7,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     },
     {
+      "target_name": "tsqemu_proc",
+      "sources": ["tsqemu_proc.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    },
+    {
       "target_name": "tsqemu_fsdev",
       "sources": ["tsqemu_fsdev.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]

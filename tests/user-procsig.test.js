@@ -3,7 +3,7 @@
 // keeps, stopped and continued children (wait4/waitid, SIGCHLD's siginfo), new system calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -99,4 +99,47 @@ test('signalfd: records, queued real-time values, poll/epoll readiness, blocking
   assert.match(linux.stdout, /signo RTMIN code -1 pid self value 6/);
   assert.deepEqual(ours, linux);
   assert.deepEqual(ours, qemu);
+});
+
+/** Run `argv`; when it prints "ready", send it SIGHUP, SIGTERM and SIGUSR1 from this process. */
+function killWhenReady(argv) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', sent = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && stdout.includes('ready\n')) {
+        sent = true;
+        for (const s of ['SIGHUP', 'SIGTERM', 'SIGUSR1']) child.kill(s);
+      }
+    });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+  });
+}
+
+test('a blocked terminating signal from another process stays pending until unblocked (Linux, qemu-riscv64)', { skip: missing ? `${missing} not installed` : false }, async () => {
+  const rv = build('blockedkill', 'riscv64-linux-gnu-gcc'), host = build('blockedkill', 'gcc');
+  const [linux, qemu, ours] = await Promise.all([killWhenReady([host]), killWhenReady(['qemu-riscv64', rv]), killWhenReady([process.execPath, cli, rv])]);
+  assert.deepEqual(linux, { stdout: 'ready\npending: TERM 1 USR1 1 HUP 0\n', stderr: '', status: null, signal: 'SIGUSR1' });
+  assert.deepEqual(qemu, linux);
+  assert.deepEqual(ours, linux);
+});
+
+test('pidfd_getfd: a child\'s descriptor, our own, EBADF and EINVAL, as Linux and qemu-riscv64', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const { linux, qemu, ours } = threeWays('pidgetfd');
+  assert.equal(linux.status, 0, linux.stderr);
+  assert.match(linux.stdout, /getfd of child's 40: ok\nread 17: the child's file\ncloexec: 1\ngetfd of child's 41: -1 Bad file descriptor\nflags 1: -1 Invalid argument\n/);
+  assert.deepEqual(qemu, linux);
+  assert.deepEqual(ours, linux);
+});
+
+test('setpgid on a child that has exec\'d fails with EACCES, as Linux', { skip: missing ? `${missing} not installed` : noSys ?? false }, () => {
+  const rv = build('pgidexec', 'riscv64-linux-gnu-gcc'), host = build('pgidexec', 'gcc');
+  const linux = run([host]);
+  assert.deepEqual(linux, { stdout: 'before exec: setpgid 0\nchild\'s group is its pid: 1\nafter exec: setpgid -1 Permission denied\n' +
+    'after exec, back to ours: setpgid -1 Permission denied\nchild status 0\n', stderr: '', status: 0, signal: null });
+  assert.deepEqual(run([process.execPath, cli, rv]), linux);
+  // qemu-riscv64 cannot exec a riscv64 program without binfmt_misc: not compared.
 });

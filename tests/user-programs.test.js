@@ -156,6 +156,22 @@ test('vfork suspends the parent until the child exec\'s or exits (Linux rule; qe
   assert.deepEqual(got, { stdout: 'child before exec\nparent resumed\nchild status 3\nsecond child status 5\n', stderr: '', status: 0, signal: null });
 });
 
+/** `CMD 2>&1 >/dev/null | (sleep 3; grep -c PATTERN)`: the -strace log goes to a pipe nobody reads
+ * for 3 s (Node makes the emulator's fd 2 non-blocking: a full pipe says EAGAIN). */
+function slowStderr(cmd, pattern) {
+  const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  const r = spawnSync('sh', ['-c', `{ ${cmd.map(q).join(' ')} 2>&1 >/dev/null; echo "status $?"; } | (sleep 3; awk -v p=${q(pattern)} 'index($0, p) { n++ } /^status / { s = $0 } END { print n + 0; print s }')`],
+    { encoding: 'utf8', timeout: 120000 });
+  return r.stdout;
+}
+
+test('-strace to a full non-blocking stderr pipe waits for the reader (was: EAGAIN killed the guest mid-call, status 134), like qemu-riscv64', { skip: missing ? `${missing} not installed` : false }, () => {
+  const prog = build('manycalls', [], true);
+  const want = slowStderr(['qemu-riscv64', '-strace', prog], 'getppid() = ');
+  assert.equal(want, '4000\nstatus 0\n');
+  assert.equal(slowStderr([process.execPath, cli, '-strace', prog], 'getppid() = '), want);
+});
+
 /** -strace lines without what differs between two runs: pids, addresses, big numbers. */
 function normalizeStrace(text, work) {
   return text.split('\n').filter((l) => l !== '').map((l) => l.split(work).join('WORK')

@@ -125,6 +125,11 @@ export interface HostSys {
   /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
   discard(view: Uint8Array): number;
   pageSize(): number;
+  /** native/tsqemu_proc (optional): out[i] = 1 for each page of `mem` ever written (present or
+   * swapped: /proc/self/pagemap); the count, or -errno. */
+  residentPages?(mem: Uint8Array, out: Uint8Array): number;
+  /** native/tsqemu_proc (optional): pidfd_getfd(2); the new host fd or -errno. */
+  pidfdGetfd?(pidfd: number, fd: number, flags: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the
    * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,
    * blocked lo, hi]. Returns -errno only when nothing was changed (e.g. -ENOEXEC). */

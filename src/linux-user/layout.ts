@@ -115,6 +115,8 @@ export const enum KernelWord {
   CWD_FD = 44,
   /** How many signalfds were made (0: raising a signal need not look for any). */
   SIGNALFDS = 45,
+  /** 1 once a guest execve replaced the forked image (pgid-request.ts: setpgid is EACCES then). */
+  EXECED = 46,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

@@ -6,24 +6,32 @@
 // the thread's state block (up to the TLB), the kernel area, then runs of mapped pages:
 // {firstPage u32, count u32, bytes}.
 import { GuestMM } from './mmap.js';
-import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, TARGET_PAGE_SIZE } from './layout.js';
+import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, PageFlag, TARGET_PAGE_SIZE } from './layout.js';
 import { STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 
 const MAGIC = 'TSQFORK1';
 
-export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, exe: string): Uint8Array {
+export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, exe: string,
+  resident?: (mem: Uint8Array, out: Uint8Array) => number): Uint8Array {
   const enc = new TextEncoder().encode(exe);
   // Mapped pages that hold data: all-zero ones read as zero in the child's fresh memory anyway
   // (their protections travel in the page table), so a Go program's large reservations are not
-  // copied (reading untouched pages costs no host memory).
+  // copied. With the host's page map (`resident`), pages never written are not even read
+  // (reading them would cost a fault each and map them).
   const runs: Array<[number, number]> = [];
+  // Host offsets pass 2 GiB: `>>> 2`, never `>>` (a negative index read undefined, every page
+  // above 2 GiB was "not zero", and a fork with a 512 MiB reservation copied all of it: 30 s).
   const words = mm.i32;
   const zero = (page: number): boolean => {
-    const w = (GUEST_BASE + page * TARGET_PAGE_SIZE) >> 2;
-    for (let i = w; i < w + TARGET_PAGE_SIZE / 4; i++) if (words[i] !== 0) return false;
+    const w = (GUEST_BASE + page * TARGET_PAGE_SIZE) >>> 2;
+    for (let i = w, end = w + TARGET_PAGE_SIZE / 4; i < end; i++) if (words[i] !== 0) return false;
     return true;
   };
-  const keep = (page: number): boolean => mm.pages[page] !== 0 && !zero(page);
+  const used = residentMap(mm, resident);
+  // A host-shared file mapping (PageFlag.SHARED) is read through: its pages not touched yet are
+  // the file's, not zeros, and the child gets a copy.
+  const keep = (page: number): boolean => mm.pages[page] !== 0 &&
+    (used === null || used[page] !== 0 || (mm.pages[page] & PageFlag.SHARED) !== 0) && !zero(page);
   let p = 0;
   while (p < GUEST_PAGES) {
     if (!keep(p)) { p++; continue; }
@@ -55,6 +63,21 @@ export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, e
     o += n * TARGET_PAGE_SIZE;
   }
   return out;
+}
+
+/** Pages (of the mapped ones) the host ever backed: 1 each, or null when the host cannot say. */
+function residentMap(mm: GuestMM, resident?: (mem: Uint8Array, out: Uint8Array) => number): Uint8Array | null {
+  if (!resident) return null;
+  const used = new Uint8Array(GUEST_PAGES);
+  let p = 0;
+  while (p < GUEST_PAGES) {
+    if (mm.pages[p] === 0) { p++; continue; }
+    const s = p;
+    while (p < GUEST_PAGES && mm.pages[p] !== 0) p++;
+    const h = GUEST_BASE + s * TARGET_PAGE_SIZE;
+    if (resident(mm.bytes.subarray(h, h + (p - s) * TARGET_PAGE_SIZE), used.subarray(s, p)) < 0) return null;
+  }
+  return used;
 }
 
 /** Restore an image into fresh memory; the state block goes to `stateBase`. Returns the exe

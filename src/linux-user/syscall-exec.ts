@@ -52,7 +52,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
   ts.mm.kw[KernelWord.EXIT_STATUS] = flags & CLONE_CHILD_SETTID ? ctid : 0;
   let image: Uint8Array;
   try {
-    image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe);
+    image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe, ts.sys?.residentPages);
   } finally {
     env.pc = savedPc;
     env.setGpr(10, savedA0);
@@ -107,6 +107,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   kw[KernelWord.THREAD_COUNT] = 1;
   new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
   pidfdPids(mm).fill(0); // host fd numbers change in the child
+  mm.kw[KernelWord.EXECED] = 0; // a new child has not exec'd (its parent may have)
   remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS);
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
@@ -183,6 +184,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   mapSigtramp(mm);
   resetRegisters(ts, BigInt(img.entry), BigInt(img.sp));
   ts.exe = exe;
+  Atomics.store(mm.kw, KernelWord.EXECED, 1);
   ts.rpc.execed?.();
   return KEEP_REGS;
 }
@@ -299,7 +301,21 @@ function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, f
   return 0;
 }
 
+/** pidfd_getfd: the host's, on the host fd behind the target's descriptor: ours through our
+ * table; another process's is its own number (a forked child has the descriptors it inherited
+ * at the same numbers on the host; one it opened since has another host number: not found). */
+function pidfdGetfd(ts: TaskState, fd: number, target: number, flags: number): number {
+  const sys = ts.sys;
+  if (!sys?.pidfdGetfd) throw new SyscallError(Errno.ENOSYS);
+  const pid = pidOfPidfd(ts, fd);
+  const h = pid === ts.proc.pid ? ts.fdt.host(target) : target;
+  const r = sys.pidfdGetfd(ts.fdt.host(fd), h, flags);
+  if (r < 0) throw new SyscallError(-r);
+  return ts.fdt.install(r, true); // always close-on-exec
+}
+
 export const EXEC_SYSCALLS: SyscallTable = [
+  [NR.pidfd_getfd, (ts, a) => pidfdGetfd(ts, int(a[0]), int(a[1]), int(a[2]))],
   [NR.pidfd_open, (ts, a) => pidfdOpen(ts, int(a[0]), int(a[1]))],
   [NR.pidfd_send_signal, (ts, a) => pidfdSendSignal(ts, int(a[0]), int(a[1]), ptr(a[2]), int(a[3]))],
   [NR.execve, (ts, a) => execve(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],

@@ -6,6 +6,16 @@ import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
 import { MAX_FDS } from './layout.js';
 import { check } from './blocking.js';
+import { EACCES, pgidAskChild } from './pgid-request.js';
+
+/** setpgid on the host's groups; a forked child before its exec is asked to do it itself
+ * (pgid-request.ts: the host sees an exec'd Node and says EACCES). */
+function setpgid(ts: TaskState, pid: number, pgid: number): number {
+  if (!ts.sys) return 0;
+  const r = ts.sys.procIds(1, pid, pgid);
+  if (r !== EACCES || pid <= 0 || pid === ts.proc.pid) return check(r);
+  return check(pgidAskChild(ts, ts.sys, pid, pgid) ?? r);
+}
 import { COMM_LEN, getComm, setComm } from './proc-comm.js';
 
 /** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
@@ -172,7 +182,7 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.setsid, (ts) => ts.sys ? check(ts.sys.procIds(3, 0, 0)) : ts.proc.pid],
   [NR.getsid, (ts, a) => ts.sys ? check(ts.sys.procIds(2, int(a[0]), 0)) : ts.proc.pid],
   [NR.getpgid, (ts, a) => ts.sys ? check(ts.sys.procIds(0, int(a[0]), 0)) : ts.proc.pid],
-  [NR.setpgid, (ts, a) => ts.sys ? check(ts.sys.procIds(1, int(a[0]), int(a[1]))) : 0],
+  [NR.setpgid, (ts, a) => setpgid(ts, int(a[0]), int(a[1]))],
   [NR.uname, (ts, a) => uname(ts, ptr(a[0]))],
   [NR.sysinfo, (ts, a) => sysinfo(ts, ptr(a[0]))],
   [NR.prlimit64, (ts, a) => prlimit(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],

@@ -5,6 +5,7 @@
 import type { RISCVCPUConfig } from '../../target/riscv/cpu-cfg.js';
 import { guestRandom, unameRelease } from './user-random.js';
 import * as fs from 'node:fs';
+import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
@@ -183,6 +184,6 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     monotonicNs: () => process.hrtime.bigint(),
     cpuTimeNs: () => { const u = process.cpuUsage(); return BigInt(u.user + u.system) * 1000n; },
     sleepMs: (ms) => { Atomics.wait(sleeper, 0, 0, ms); },
-    log: (text) => { fs.writeSync(logFd, text); },
+    log: (text) => { writeAllSync(logFd, text); },
   };
 }

@@ -5,6 +5,7 @@
 import { guestRandom } from './user-random.js';
 import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
+import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wa
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
 import { UserGdb } from './user-gdb.js';
+import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
+import type { FdWatchSys } from './fdmon-poll.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -58,6 +61,10 @@ export interface UserMainOptions {
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
+/** Signals whose default action ends the process and that the host may send us: a listener
+ * keeps them pending while the guest blocks them. (Not SIGPIPE: the emulator's own writes to a
+ * closed pipe raise it, Node ignores it; not SIGABRT/SIGTRAP/SIGSYS: the runtime's own.) */
+const DEFAULT_TERMINATE = new Set([1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30]);
 const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
 
 class Supervisor {
@@ -105,6 +112,7 @@ class Supervisor {
       random: guestRandom(-1)(16),
     }));
     mapSigtramp(mm);
+    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
     w[ThreadWord.STATE] = ThreadState.RUNNING;
@@ -117,8 +125,28 @@ class Supervisor {
     this.exe = this.o.exe;
   }
 
+  /** A forked child before its exec answers its parent's setpgid (pgid-request.ts). */
+  pgidServer: { fd: number; watch: object } | null = null;
+  servePgid(): void {
+    const sys = loadUserSys();
+    if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
+    const fd = pgidServerSocket(sys, process.pid);
+    if (fd < 0) return;
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => pgidServe(sys, fd, () => Atomics.load(this.mm.kw, KernelWord.EXECED) !== 0));
+    if (typeof w === 'number') { closeHostFd(fd); return; }
+    this.pgidServer = { fd, watch: w };
+  }
+  stopPgidServer(): void {
+    const s = this.pgidServer;
+    if (!s) return;
+    this.pgidServer = null;
+    (loadUserSys() as unknown as FdWatchSys).fdWatchClose(s.watch);
+    closeHostFd(s.fd);
+  }
+
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
   resume(file: string): void {
+    this.servePgid();
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
@@ -130,7 +158,7 @@ class Supervisor {
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
       const h = getAction(this.mm, sig).handler;
-      if (h !== 0n) this.setListener(sig, h === 1n ? 'ignore' : 'handler');
+      this.setListener(sig, h === 0n ? 'default' : h === 1n ? 'ignore' : 'handler');
     }
   }
 
@@ -151,7 +179,7 @@ class Supervisor {
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {
-      process.stderr.write(internalErrorText('tsqemu-riscv64', e));
+      writeAllSync(2, internalErrorText('tsqemu-riscv64', e)); // process.stderr.write may still be queued at exit
       this.finish(134, 0);
     });
   }
@@ -166,7 +194,7 @@ class Supervisor {
         answerRpc(this.words(m.slot), 0);
         break;
       case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
-      case 'execed': this.releaseVforkParent(); break;
+      case 'execed': this.stopPgidServer(); this.releaseVforkParent(); break;
       case 'itimer': this.armItimers(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
@@ -334,16 +362,34 @@ class Supervisor {
     }
   }
 
-  /** Host signal dispositions follow the guest's: default = no listener (the host default). */
+  /** Host signal dispositions follow the guest's: default = no listener (the host default),
+   * except for the signals that terminate (below). */
   setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
     const name = nameOfSignal(sig);
     if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
     const old = this.listening.get(sig);
     if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
-    if (kind === 'default') return;
-    const fn = kind === 'ignore' ? () => {} : () => { raiseProcessSignal(this.mm, sig); this.pokeThreads(); };
+    if (kind === 'default' && !DEFAULT_TERMINATE.has(sig)) return;
+    const fn = kind === 'default' ? () => this.defaultSignal(sig) : kind === 'ignore' ? () => {} : () => { raiseProcessSignal(this.mm, sig); this.pokeThreads(); };
     process.on(name as NodeJS.Signals, fn);
     this.listening.set(sig, fn);
+  }
+
+  /** A terminating signal with the default action came from another process: as Linux, it
+   * ends the process at once unless every thread blocks it; then it stays pending until a
+   * thread unblocks it (that thread's processPendingSignals ends the process then). */
+  defaultSignal(sig: number): void {
+    const bit = 1 << ((sig - 1) & 31), hi = sig > 32;
+    let blocked = false;
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      const w = this.words(slot);
+      if (w[ThreadWord.STATE] !== ThreadState.RUNNING) continue;
+      blocked = (Atomics.load(w, hi ? ThreadWord.MASK_HI : ThreadWord.MASK_LO) & bit) !== 0;
+      if (!blocked) break;
+    }
+    if (!blocked) { this.finish(0, sig); return; }
+    raiseProcessSignal(this.mm, sig);
+    this.pokeThreads();
   }
 
   /** End the emulator as the guest ended: exit status, or the same signal. */
@@ -354,7 +400,8 @@ class Supervisor {
     if (signal) {
       const name = nameOfSignal(signal);
       if (name) {
-        for (const l of this.listening.keys()) this.setListener(l, 'default');
+        for (const [l, fn] of this.listening) process.off(nameOfSignal(l) as NodeJS.Signals, fn);
+        this.listening.clear();
         // Node ignores SIGPIPE; a listener added and removed puts back SIG_DFL.
         const noop = () => {};
         process.on(name as NodeJS.Signals, noop);

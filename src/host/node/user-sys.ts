@@ -17,5 +17,10 @@ export function loadUserSys(): HostSys | null {
   try {
     cached = createRequire(import.meta.url)(path) as HostSys;
   } catch { /* not built: the pure-Node fallbacks apply */ }
+  // The process-level calls (fork's page scan, pidfd_getfd) live in a second addon.
+  try {
+    const proc = createRequire(import.meta.url)(path.replace('tsqemu_sys.node', 'tsqemu_proc.node')) as Pick<HostSys, 'residentPages' | 'pidfdGetfd'>;
+    if (cached) Object.assign(cached, { residentPages: proc.residentPages, pidfdGetfd: proc.pidfdGetfd });
+  } catch { /* older build: fork scans every mapped page, pidfd_getfd is ENOSYS */ }
   return cached;
 }

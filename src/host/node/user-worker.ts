@@ -2,6 +2,7 @@
 // the shared memory, its hart's state block is slot `slot`, and it runs cpu_loop until the
 // thread exits (the process's exit is done by the main thread).
 import * as fs from 'node:fs';
+import { writeAllSync } from './write-all.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU } from '../../target/riscv/cpu.js';
@@ -35,7 +36,7 @@ function main(): void {
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);
-  setLogSink((t) => fs.writeSync(logFd, t));
+  setLogSink((t) => writeAllSync(logFd, t));
   const as = new AddressSpace(d.memory);
   as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
   const mm = new GuestMM(d.memory);
