@@ -24,6 +24,8 @@ export interface UserWorkerData {
   logFile?: string;
   /** The -cpu configuration (extensions, vlen) the main thread parsed. */
   cpuCfg?: RISCVCPUConfig;
+  /** Interpreter modules another thread compiled (shared, not generated again). */
+  interp?: Array<[string, WebAssembly.Module]>;
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
@@ -126,7 +128,8 @@ export type UserMessage =
   | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean; states?: number }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
-  | { op: 'threadExit'; slot: number };
+  | { op: 'threadExit'; slot: number }
+  | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 

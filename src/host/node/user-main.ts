@@ -69,6 +69,8 @@ class Supervisor {
   stopWatch = false;
   readonly listening = new Map<number, () => void>();
   exe = '';
+  /** The interpreter modules the first thread compiled: later threads start with them. */
+  interp: Array<[string, WebAssembly.Module]> = [];
 
   constructor(readonly o: UserMainOptions) {}
 
@@ -139,7 +141,7 @@ class Supervisor {
   }
 
   startThread(slot: number): void {
-    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg() };
+    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(), interp: this.interp };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
@@ -166,6 +168,7 @@ class Supervisor {
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
+      case 'interp': if (this.interp.length === 0) this.interp = m.mods; break;
     }
   }
 

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
-import { RISCVCPU } from '../../target/riscv/cpu.js';
+import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
+import { diskWasmCache } from './wasm-cache.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
@@ -44,7 +45,10 @@ function main(): void {
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
+  if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
+  else setRiscvInterpreterCache(diskWasmCache());
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
+  if (!d.interp?.length) port.postMessage({ op: 'interp', mods: riscvInterpreterModules() });
   installUserMode(cpu.env, mm);
   const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
