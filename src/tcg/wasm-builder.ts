@@ -17,15 +17,27 @@ export interface Label { readonly depth: number }
 class ByteSink {
   buf = new Uint8Array(256);
   len = 0;
+  /** Room for n more bytes (doubling). */
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+  }
   byte(b: number): void {
-    if (this.len === this.buf.length) {
-      const n = new Uint8Array(this.buf.length * 2);
-      n.set(this.buf);
-      this.buf = n;
-    }
+    if (this.len === this.buf.length) this.reserve(1);
     this.buf[this.len++] = b;
   }
-  bytes(bs: ArrayLike<number>): void { for (let i = 0; i < bs.length; i++) this.byte(bs[i]); }
+  /** Bulk copies: function bodies and sections are copied whole (translation cost). */
+  bytes(bs: ArrayLike<number>): void {
+    const n = bs.length;
+    this.reserve(n);
+    if (bs instanceof Uint8Array) this.buf.set(bs, this.len);
+    else for (let i = 0; i < n; i++) this.buf[this.len + i] = bs[i];
+    this.len += n;
+  }
   u32(v: number): void {
     v >>>= 0;
     do {

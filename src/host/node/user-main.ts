@@ -22,6 +22,7 @@ import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
+import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -58,7 +59,7 @@ const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
 const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
 
 class Supervisor {
-  readonly memory = new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
+  readonly memory = prewarmedMemory() ?? new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
   readonly mm = new GuestMM(this.memory);
   readonly workers = new Map<number, Worker>();
   readonly children = new Map<number, ChildProcess>();
@@ -144,7 +145,11 @@ class Supervisor {
     const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(), interp: this.interp };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
-    const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    // The worker cli/riscv64.ts started early (same memory) takes the first thread.
+    const pre = takePrewarmedWorker();
+    if (pre && pre.memory !== this.memory) void pre.worker.terminate();
+    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {

@@ -29,9 +29,8 @@ import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, 
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
-function main(): void {
+function main(d: UserWorkerData): void {
   const port = parentPort!;
-  const d = workerData as UserWorkerData;
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);
@@ -50,6 +49,12 @@ function main(): void {
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
   if (!d.interp?.length) port.postMessage({ op: 'interp', mods: riscvInterpreterModules() });
   installUserMode(cpu.env, mm);
+  // TSQEMU_JIT_INFO=1: this thread's `info jit` (translation statistics and cost) on stderr when
+  // the process exits (bench/user-rss.js reads it).
+  if (process.env.TSQEMU_JIT_INFO === '1') {
+    const exit = proc.exit.bind(proc);
+    proc.exit = (status, signal) => { fs.writeSync(2, cpu.jitInfo()); return exit(status, signal); };
+  }
   const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
     startThread: (slot) => port.postMessage({ op: 'start', slot }),
@@ -83,4 +88,7 @@ function startNofile(): number {
   return 1024;
 }
 
-main();
+// Started early (user-prewarm.ts): the thread's data comes in one message.
+const wd = workerData as UserWorkerData | { prewarmed: true };
+if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
+else main(wd);
