@@ -4,7 +4,8 @@
 //  - a Go program (bench/prog/gomem.go, GOARCH=riscv64 CGO_ENABLED=0): peak RSS (target: <= 2x);
 //  - translation cost per guest instruction (target: <= 5 us), from `info jit` of a BusyBox awk
 //    loop with the block compiler translating early (TSQEMU_JIT_INFO=1, threshold 20).
-// Medians of N runs (default 5); ratios are ours / qemu's. Usage: node bench/user-rss.js [runs]
+// Medians of N runs (default 5); ratios are ours / qemu's; CPU = user + system seconds (steadier
+// than wall time on a loaded host). Usage: node bench/user-rss.js [runs]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -50,9 +51,10 @@ for (let i = 0; i < runs; i++) {
 
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`\nuser-mode start-up, memory and translation, median of ${runs} (${new Date().toISOString().slice(0, 10)}, load ${load})`);
-console.log(`${'benchmark'.padEnd(26)} ${'tsqemu s'.padStart(9)} ${'qemu s'.padStart(9)} ${'time x'.padStart(7)} ${'ts RSS MiB'.padStart(11)} ${'qemu RSS MiB'.padStart(13)} ${'RSS x'.padStart(7)}`);
+console.log(`${'benchmark'.padEnd(26)} ${'tsqemu s'.padStart(9)} ${'qemu s'.padStart(9)} ${'time x'.padStart(7)} ${'ts RSS MiB'.padStart(11)} ${'qemu RSS MiB'.padStart(13)} ${'RSS x'.padStart(7)} ${'ts CPU s'.padStart(9)} ${'qemu CPU s'.padStart(11)}`);
 for (const { name, ours, theirs } of rows) {
   console.log(`${name.padEnd(26)} ${fmt(ours.seconds).padStart(9)} ${fmt(theirs.seconds).padStart(9)} ${(fmt(ours.seconds / theirs.seconds) + 'x').padStart(7)} ` +
-    `${fmt(ours.maxRssMiB, 0).padStart(11)} ${fmt(theirs.maxRssMiB, 0).padStart(13)} ${(fmt(ours.maxRssMiB / theirs.maxRssMiB) + 'x').padStart(7)}`);
+    `${fmt(ours.maxRssMiB, 0).padStart(11)} ${fmt(theirs.maxRssMiB, 0).padStart(13)} ${(fmt(ours.maxRssMiB / theirs.maxRssMiB) + 'x').padStart(7)} ` +
+    `${fmt(ours.cpuSeconds).padStart(9)} ${fmt(theirs.cpuSeconds).padStart(11)}`);
 }
 console.log(`${'translation cost'.padEnd(26)} ${fmt(median(costs))} us per guest insn (target <= 5; ${insns} insns translated, awk loop, threshold 20)`);
