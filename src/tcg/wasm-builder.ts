@@ -14,6 +14,9 @@ export interface Local { readonly index: number; readonly type: ValType }
 /** A branch target. Loops are targeted at their start, blocks/ifs at their end. */
 export interface Label { readonly depth: number }
 
+/** Import and export names, encoded once (every translated module imports the same ~60). */
+const encodedNames = new Map<string, Uint8Array>();
+
 class ByteSink {
   buf = new Uint8Array(256);
   len = 0;
@@ -71,7 +74,8 @@ class ByteSink {
     this.s64(BigInt(v));
   }
   name(s: string): void {
-    const enc = new TextEncoder().encode(s);
+    let enc = encodedNames.get(s);
+    if (!enc) encodedNames.set(s, (enc = new TextEncoder().encode(s)));
     this.u32(enc.length);
     this.bytes(enc);
   }

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
+import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
@@ -31,6 +32,7 @@ import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 function main(d: UserWorkerData): void {
   const port = parentPort!;
+  setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);

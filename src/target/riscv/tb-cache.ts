@@ -24,6 +24,11 @@ function inAsmText(tb: TbSource): string {
  * run index; dead once invalidated or flushed. */
 interface TB { key: string; pc: bigint; idx: number; entry: number; hostPage: number; dead: boolean }
 
+/** Milliseconds for the translation cost (info jit). The host may give a cheaper clock: in a
+ * Node worker the first use of `performance` loads Node's user-timing code (~20 ms). */
+let nowMs: () => number = () => performance.now();
+export function setTbClock(fn: () => number): void { nowMs = fn; }
+
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
@@ -105,7 +110,7 @@ export class TBCache {
   /** Translate (or find) the collected blocks as one module; install them in env's tb_jmp.
    * Hot pcs of one page become one region (translate-block.ts) whose every run is an entry. */
   compileHot(env: CPURISCVState): void {
-    const t0 = performance.now();
+    const t0 = nowMs();
     this.collect(env);
     const hot = this.hot;
     this.hot = [];
@@ -127,14 +132,14 @@ export class TBCache {
       if (src) batch.push({ src, pageHost: g.pageHost });
     }
     const cost = this.cost;
-    const t1 = performance.now();
+    const t1 = nowMs();
     cost.decodeMs += t1 - t0;
     if (batch.length === 0) return;
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
     const srcs = batch.map((b) => b.src);
     for (const s of srcs) for (const r of s.runs) cost.insns += r.insns.length;
     const bytes = buildTbModule(srcs, !this.noChain());
-    const t2 = performance.now();
+    const t2 = nowMs();
     cost.emitMs += t2 - t1;
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
@@ -153,11 +158,11 @@ export class TBCache {
       if (np !== undefined) for (const tb of regions[r]) this.watchPage(np, tb);
     });
     const install = (mod: WebAssembly.Module) => {
-      const t3 = performance.now();
+      const t3 = nowMs();
       const base = this.allocRange(regions.length);
       const imports = this.imports();
       new WebAssembly.Instance(mod, { ...imports, env: { ...imports.env, tbBase: base } });
-      cost.instantiateMs += performance.now() - t3;
+      cost.instantiateMs += nowMs() - t3;
       regions.forEach((tbs, r) => {
         if (tbs[0].dead) { this.table.set(base + r, null); return; }
         for (const tb of tbs) {
@@ -170,7 +175,7 @@ export class TBCache {
     };
     if (!this.asyncCompile) {
       const mod = new WebAssembly.Module(bytes);
-      cost.compileMs += performance.now() - t2;
+      cost.compileMs += nowMs() - t2;
       install(mod);
       return;
     }
