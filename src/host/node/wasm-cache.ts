@@ -13,7 +13,7 @@ import type { WasmModuleCache } from '../../target/riscv/cpu.js';
 
 const MAGIC = 'TSQWASM1';
 /** The directories of dist/ whose code generates the cached modules. */
-const GENERATOR_DIRS = ['../../target/riscv', '../../tcg', '../../accel/tcg'];
+const GENERATOR_DIRS = ['../../target/riscv', '../../tcg', '../../accel/tcg', '../../qemu', '../../fpu'];
 
 function cacheDir(env: NodeJS.ProcessEnv): string | null {
   const d = env.TSQEMU_CACHE_DIR;
