@@ -32,14 +32,14 @@ export function guestFiles() {
   };
 }
 
-/** Run argv under /usr/bin/time; returns { ok, seconds, maxRssMiB, stdout }. */
+/** Run argv under /usr/bin/time; returns { ok, seconds, maxRssMiB, cpuSeconds (user + sys), stdout }. */
 export function timed(argv, opts = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TSQEMU_TIME %e %M', ...argv], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TSQEMU_TIME %e %M %U %S', ...argv], {
     encoding: 'latin1', maxBuffer: 1 << 28, timeout: (opts.timeoutSec ?? 600) * 1000, input: opts.input ?? '',
   });
-  const m = /TSQEMU_TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr ?? '');
+  const m = /TSQEMU_TIME ([0-9.]+) ([0-9]+)(?: ([0-9.]+) ([0-9.]+))?/.exec(r.stderr ?? '');
   const ok = r.status === 0 && !!m && (!opts.expect || opts.expect.test(r.stdout));
-  return { ok, status: r.status, seconds: m ? Number(m[1]) : NaN, maxRssMiB: m ? Number(m[2]) / 1024 : NaN, stdout: r.stdout, stderr: r.stderr };
+  return { ok, status: r.status, seconds: m ? Number(m[1]) : NaN, maxRssMiB: m ? Number(m[2]) / 1024 : NaN, cpuSeconds: m && m[3] ? Number(m[3]) + Number(m[4]) : NaN, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function median(xs) {
@@ -54,7 +54,7 @@ export function measure(name, argv, n, opts = {}) {
   const runs = [];
   for (let i = 0; i < n; i++) runs.push(timed(argv, opts));
   const good = runs.filter((r) => r.ok);
-  const res = { name, seconds: median(good.map((r) => r.seconds)), maxRssMiB: median(good.map((r) => r.maxRssMiB)), failed: n - good.length };
+  const res = { name, seconds: median(good.map((r) => r.seconds)), maxRssMiB: median(good.map((r) => r.maxRssMiB)), cpuSeconds: median(good.map((r) => r.cpuSeconds)), failed: n - good.length };
   if (res.failed) {
     const bad = runs.find((r) => !r.ok);
     console.error(`bench: ${name}: ${res.failed}/${n} runs failed (status ${bad.status}): ${(bad.stderr ?? '').slice(-400)}`);

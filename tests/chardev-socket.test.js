@@ -163,6 +163,8 @@ for (const fdmon of ['io_uring', 'poll']) {
       assert.match(jit, /^Translation buffer state:/, jit);
       const tbs = /TB count\s+(\d+)/.exec(jit), ins = /translated insns\s+(\d+) of (\d+) retired/.exec(jit);
       assert.ok(tbs && Number(tbs[1]) > 0 && ins && BigInt(ins[1]) > 0n && BigInt(ins[1]) < BigInt(ins[2]), jit);
+      // ... and what translating cost per guest instruction (bench/user-rss.js reads the same line).
+      assert.match(jit, /translation cost\s+[0-9.]+ us\/insn \(decode [0-9.]+, emit [0-9.]+, compile [0-9.]+, instantiate [0-9.]+\)/, jit);
       assert.equal(await m.hmp('stop'), '');
       await m.close();
       m = await Client.connect({ path: mon }); // a new client gets the banner again

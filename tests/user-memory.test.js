@@ -67,3 +67,62 @@ test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB
     if (!env.TSQEMU_NO_SYS) assert.ok(got.rssMiB < 400, `peak RSS ${got.rssMiB} MiB`);
   }
 });
+
+// Pages are zeroed only when they may hold data (mmap.ts TOUCHED bitmap): small and large
+// reuse, MAP_FIXED, mprotect, and fork after reservations, against qemu-riscv64; also without
+// the addon (every zeroing is a write then).
+test('mmaplazy: lazily zeroed memory reads as zeros, fork after reservations', { skip: missing ?? false }, () => {
+  const prog = path.join(tmp, 'mmaplazy');
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmaplazy.c')], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
+  assert.match(want.stdout, /remapped reservation: zeros 1 1/);
+  for (const env of [{}, { TSQEMU_NO_SYS: '1' }]) {
+    const got = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120000 });
+    assert.equal(got.stdout, want.stdout, JSON.stringify(env));
+    assert.equal(got.status, want.status);
+  }
+});
+
+// The interpreter module's bytes are cached on disk (host/node/wasm-cache.ts): a second run
+// uses them, and a damaged entry is ignored (generated again), never run.
+test('interpreter cache: written once, reused, damaged entries ignored', { skip: missing ?? false }, () => {
+  const prog = path.join(tmp, 'hello-cache');
+  fs.writeFileSync(prog + '.c', '#include <stdio.h>\nint main(void){puts("cached");return 0;}\n');
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const dir = path.join(tmp, 'cache');
+  const run = () => spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_CACHE_DIR: dir } });
+  let r = run();
+  assert.equal(r.stdout, 'cached\n', r.stderr);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+  assert.equal(files.length, 1);
+  const f = path.join(dir, files[0]);
+  const mtime = fs.statSync(f).mtimeMs;
+  r = run();
+  assert.equal(r.stdout, 'cached\n', r.stderr);
+  assert.equal(fs.statSync(f).mtimeMs, mtime, 'a valid entry is not written again');
+  // Flip a byte of the module: the checksum no longer matches, the entry is regenerated.
+  const buf = fs.readFileSync(f);
+  buf[buf.length - 10] ^= 0xff;
+  fs.writeFileSync(f, buf);
+  r = run();
+  assert.equal(r.stdout, 'cached\n', r.stderr);
+  assert.notDeepEqual(fs.readFileSync(f), buf);
+  r = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_CACHE_DIR: 'off' } });
+  assert.equal(r.stdout, 'cached\n', r.stderr);
+});
+
+// TSQEMU_JIT_INFO=1: `info jit` at exit, with the translation cost per guest instruction.
+test('TSQEMU_JIT_INFO prints the translation cost', { skip: missing ?? false }, () => {
+  const prog = path.join(tmp, 'loop');
+  fs.writeFileSync(prog + '.c', '#include <stdio.h>\nint main(void){unsigned long x=1;for(long i=0;i<300000;i++)x=x*31+i;printf("%lu\\n",x);return 0;}\n');
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_TCG_THRESHOLD: '20', TSQEMU_TCG_BATCH: '1000' } });
+  assert.equal(r.stdout, want.stdout);
+  const n = /translated code\s+(\d+) guest insns/.exec(r.stderr);
+  assert.ok(n && Number(n[1]) > 0, r.stderr);
+  assert.match(r.stderr, /translation cost\s+[0-9.]+ us\/insn \(decode [0-9.]+, emit [0-9.]+, compile [0-9.]+, instantiate [0-9.]+\)/);
+});

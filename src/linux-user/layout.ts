@@ -69,7 +69,11 @@ export const PIDFD_PIDS_OFFSET = SHM_ATTACH_OFFSET + SHM_ATTACHES * 16;
  * one's number may be reused by another file: signalfd.ts checks). */
 export const SIGNALFD_MASKS_OFFSET = align(PIDFD_PIDS_OFFSET + MAX_HOST_FDS * 4, 8);
 export const SIGNALFD_INOS_OFFSET = SIGNALFD_MASKS_OFFSET + MAX_HOST_FDS * 8;
-export const KERNEL_END = SIGNALFD_INOS_OFFSET + MAX_HOST_FDS * 8;
+/** One bit per guest page: set while the page may hold non-zero bytes (it was mapped since it was
+ * last zeroed). Fresh memory reads as zeros, so mmap zeroes only pages with the bit set and a
+ * reservation the guest never touches costs no host memory (mmap.ts). */
+export const TOUCHED_OFFSET = align(SIGNALFD_INOS_OFFSET + MAX_HOST_FDS * 8, 4096);
+export const KERNEL_END = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state

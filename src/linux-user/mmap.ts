@@ -4,10 +4,13 @@
 //
 // A mapping is only flags in the table: the bytes are always there (the guest space is a flat
 // range of the WebAssembly.Memory), so mmap zeroes them and munmap only clears the flags.
+// Zeroing touches only pages that may hold data (the TOUCHED bitmap): the host memory of a page
+// the guest never mapped, or that was given back, is still the kernel's zero page, and writing
+// zeros to it would make it resident (Go reserves gigabytes it never touches).
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
-  ThreadState, ThreadWord, stateOffsetOf,
+  ThreadState, ThreadWord, TOUCHED_OFFSET, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -60,6 +63,10 @@ export class GuestMM {
   readonly i32: Int32Array;
   readonly pages: Uint8Array;
   readonly kw: Int32Array;
+  /** TOUCHED bitmap (layout.ts), 32 pages per word; changed with atomics (madvise runs unlocked).
+   * A clear bit means the page is unmapped and all zeros: every mapping (setRange with flags)
+   * sets the bits, and only zeroing a page that is unmapped clears its bit. */
+  readonly touched: Int32Array;
   /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
   discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
@@ -73,6 +80,7 @@ export class GuestMM {
     this.i32 = new Int32Array(buf);
     this.pages = new Uint8Array(buf, PAGE_TABLE_OFFSET, GUEST_PAGES);
     this.kw = new Int32Array(buf, KWORDS_OFFSET, KWORDS_COUNT);
+    this.touched = new Int32Array(buf, TOUCHED_OFFSET, Math.ceil(GUEST_PAGES / 32));
   }
 
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
@@ -105,26 +113,87 @@ export class GuestMM {
   }
 
   /** Set the flags of whole pages covering [addr, addr+len); zero them first when `zero`.
-   * Large ranges are zeroed by giving their host memory back (discard): nothing is written, so
-   * a big PROT_NONE reservation costs neither time nor memory; unmapping gives it back too. */
+   * Only pages that may hold data are zeroed (TOUCHED), large runs by giving their host memory
+   * back (discard): a big PROT_NONE reservation costs neither time nor memory; unmapping gives
+   * large ranges back too. */
   setRange(addr: number, len: number, flags: number, zero: boolean): void {
     if (len <= 0) return;
     const first = addr >>> TARGET_PAGE_BITS;
     const last = (addr + len - 1) >>> TARGET_PAGE_BITS;
     if (zero) this.zeroPages(first, last + 1);
-    else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.discard?.(this.hostPages(first, last + 1));
+    else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.releasePages(first, last + 1);
     this.pages.fill(flags, first, last + 1);
+    if (flags !== 0) this.markTouched(first, last + 1);
   }
 
   private hostPages(first: number, end: number): Uint8Array {
     return this.bytes.subarray(GUEST_BASE + first * TARGET_PAGE_SIZE, GUEST_BASE + end * TARGET_PAGE_SIZE);
   }
 
-  /** Zero guest pages [first, end): large runs by discarding them, small ones by writing. */
+  /** Pages [first, end) may hold data from now on. */
+  markTouched(first: number, end: number): void {
+    this.updateBits(first, end, true);
+  }
+
+  /** Whether guest page `page` may hold non-zero bytes. */
+  isTouched(page: number): boolean {
+    return (Atomics.load(this.touched, page >>> 5) & (1 << (page & 31))) !== 0;
+  }
+
+  private updateBits(first: number, end: number, set: boolean): void {
+    const t = this.touched;
+    for (let p = first; p < end;) {
+      const w = p >>> 5, lo = p & 31, hi = Math.min(32, lo + end - p);
+      const mask = hi - lo === 32 ? -1 : ((1 << (hi - lo)) - 1) << lo;
+      if (set) Atomics.or(t, w, mask); else Atomics.and(t, w, ~mask);
+      p += hi - lo;
+    }
+  }
+
+  /** The runs of touched pages within [first, end), in order. */
+  private touchedRuns(first: number, end: number, fn: (s: number, e: number) => void): void {
+    const t = this.touched;
+    let p = first;
+    while (p < end) {
+      // Skip untouched pages, a whole word at a time where possible.
+      if ((p & 31) === 0 && Atomics.load(t, p >>> 5) === 0) { p += 32; continue; }
+      if (!this.isTouched(p)) { p++; continue; }
+      let q = p + 1;
+      while (q < end) {
+        if ((q & 31) === 0 && q + 32 <= end && Atomics.load(t, q >>> 5) === -1) { q += 32; continue; }
+        if (!this.isTouched(q)) break;
+        q++;
+      }
+      fn(p, q);
+      p = q;
+    }
+  }
+
+  /** Zero guest pages [first, end): the touched ones only, large runs by discarding them,
+   * small ones by writing. A page still mapped keeps its TOUCHED bit (the guest may write it
+   * again with no system call); an unmapped one is known to be zero now. */
   zeroPages(first: number, end: number): void {
-    const view = this.hostPages(first, end);
-    if (end - first >= DISCARD_MIN_PAGES && this.discard?.(view)) return;
-    view.fill(0);
+    this.touchedRuns(first, end, (s, e) => {
+      const view = this.hostPages(s, e);
+      if (!(e - s >= DISCARD_MIN_PAGES && this.discard?.(view))) view.fill(0);
+      for (let p = s; p < e;) {
+        if (this.pages[p] !== 0) { p++; continue; }
+        let q = p + 1;
+        while (q < e && this.pages[q] === 0) q++;
+        this.updateBits(p, q, false);
+        p = q;
+      }
+    });
+  }
+
+  /** Give the host memory of the touched pages in [first, end) back where the host can (their
+   * bytes no longer matter: they are being unmapped). The bits stay: another thread may still
+   * store through a TLB entry until the caller flushes them, so the next mapping zeroes again. */
+  private releasePages(first: number, end: number): void {
+    if (!this.discard) return;
+    this.touchedRuns(first, end, (s, e) => {
+      if (e - s >= DISCARD_MIN_PAGES) this.discard?.(this.hostPages(s, e));
+    });
   }
 
   /** Find `len` free bytes, top-down from MMAP_BASE (Linux's default layout). */

@@ -14,18 +14,33 @@ export interface Local { readonly index: number; readonly type: ValType }
 /** A branch target. Loops are targeted at their start, blocks/ifs at their end. */
 export interface Label { readonly depth: number }
 
+/** Import and export names, encoded once (every translated module imports the same ~60). */
+const encodedNames = new Map<string, Uint8Array>();
+
 class ByteSink {
   buf = new Uint8Array(256);
   len = 0;
+  /** Room for n more bytes (doubling). */
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+  }
   byte(b: number): void {
-    if (this.len === this.buf.length) {
-      const n = new Uint8Array(this.buf.length * 2);
-      n.set(this.buf);
-      this.buf = n;
-    }
+    if (this.len === this.buf.length) this.reserve(1);
     this.buf[this.len++] = b;
   }
-  bytes(bs: ArrayLike<number>): void { for (let i = 0; i < bs.length; i++) this.byte(bs[i]); }
+  /** Bulk copies: function bodies and sections are copied whole (translation cost). */
+  bytes(bs: ArrayLike<number>): void {
+    const n = bs.length;
+    this.reserve(n);
+    if (bs instanceof Uint8Array) this.buf.set(bs, this.len);
+    else for (let i = 0; i < n; i++) this.buf[this.len + i] = bs[i];
+    this.len += n;
+  }
   u32(v: number): void {
     v >>>= 0;
     do {
@@ -59,7 +74,8 @@ class ByteSink {
     this.s64(BigInt(v));
   }
   name(s: string): void {
-    const enc = new TextEncoder().encode(s);
+    let enc = encodedNames.get(s);
+    if (!enc) encodedNames.set(s, (enc = new TextEncoder().encode(s)));
     this.u32(enc.length);
     this.bytes(enc);
   }

@@ -27,6 +27,8 @@ export interface UserWorkerData {
   cpuCfg?: RISCVCPUConfig;
   /** -g: the GDB stub's control block (linux-user/gdb-user.ts), for the debugged thread only. */
   gdbCtl?: Int32Array;
+  /** Interpreter modules another thread compiled (shared, not generated again). */
+  interp?: Array<[string, WebAssembly.Module]>;
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
@@ -130,7 +132,8 @@ export type UserMessage =
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number }
-  | { op: 'gdbStop'; slot: number; sig: number };
+  | { op: 'gdbStop'; slot: number; sig: number }
+  | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 

@@ -26,6 +26,7 @@ import { loadUserSys } from './user-sys.js';
 import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
+import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -68,7 +69,7 @@ const DEFAULT_TERMINATE = new Set([1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 
 const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
 
 class Supervisor {
-  readonly memory = new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
+  readonly memory = prewarmedMemory() ?? new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
   readonly mm = new GuestMM(this.memory);
   readonly workers = new Map<number, Worker>();
   readonly children = new Map<number, ChildProcess>();
@@ -80,6 +81,8 @@ class Supervisor {
   readonly listening = new Map<number, () => void>();
   exe = '';
   gdb?: UserGdb;
+  /** The interpreter modules the first thread compiled: later threads start with them. */
+  interp: Array<[string, WebAssembly.Module]> = [];
 
   constructor(readonly o: UserMainOptions) {}
 
@@ -172,10 +175,14 @@ class Supervisor {
 
   startThread(slot: number): void {
     const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
-      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined };
+      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
-    const w = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    // The worker cli/riscv64.ts started early (same memory) takes the first thread.
+    const pre = takePrewarmedWorker();
+    if (pre && pre.memory !== this.memory) void pre.worker.terminate();
+    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
     w.on('error', (e) => {
@@ -200,6 +207,7 @@ class Supervisor {
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
       case 'gdbStop': this.gdb?.onStop(m.sig); break;
+      case 'interp': if (this.interp.length === 0) this.interp = m.mods; break;
     }
   }
 

@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
-import { RISCVCPU } from '../../target/riscv/cpu.js';
+import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
+import { diskWasmCache } from './wasm-cache.js';
+import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
@@ -30,9 +32,9 @@ import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, 
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
-function main(): void {
+function main(d: UserWorkerData): void {
   const port = parentPort!;
-  const d = workerData as UserWorkerData;
+  setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);
@@ -46,8 +48,17 @@ function main(): void {
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
+  if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
+  else setRiscvInterpreterCache(diskWasmCache());
   const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
+  if (!d.interp?.length) port.postMessage({ op: 'interp', mods: riscvInterpreterModules() });
   installUserMode(cpu.env, mm);
+  // TSQEMU_JIT_INFO=1: this thread's `info jit` (translation statistics and cost) on stderr when
+  // the process exits (bench/user-rss.js reads it).
+  if (process.env.TSQEMU_JIT_INFO === '1') {
+    const exit = proc.exit.bind(proc);
+    proc.exit = (status, signal) => { fs.writeSync(2, cpu.jitInfo()); return exit(status, signal); };
+  }
   const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
     startThread: (slot) => port.postMessage({ op: 'start', slot }),
@@ -83,4 +94,7 @@ function startNofile(): number {
   return 1024;
 }
 
-main();
+// Started early (user-prewarm.ts): the thread's data comes in one message.
+const wd = workerData as UserWorkerData | { prewarmed: true };
+if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
+else main(wd);

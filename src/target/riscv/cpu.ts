@@ -32,14 +32,43 @@ export interface RISCVCPUOptions {
 }
 
 const interpModules = new Map<string, WebAssembly.Module>();
+
+/** Where generated interpreter bytes may be kept between runs (the host's: a disk cache); the
+ * bytes depend only on the key (the -cpu configuration, -d exec) and the emulator's own code. */
+export interface WasmModuleCache {
+  load(key: string): Uint8Array | null;
+  store(key: string, bytes: Uint8Array): void;
+}
+let interpCache: WasmModuleCache | null = null;
+export function setRiscvInterpreterCache(c: WasmModuleCache | null): void { interpCache = c; }
+
 /** The interpreter is generated and compiled once per process (thread) and shared by harts;
- * with -d exec, a variant whose dispatcher reports each translated block. */
+ * with -d exec, a variant whose dispatcher reports each translated block. Another thread's
+ * compiled module can be adopted (riscvAdoptInterpreterModules): generating it costs far more
+ * than running a short program. */
 export function riscvInterpreterModule(): WebAssembly.Module {
   const logExec = qemuLogEnabled(LogMask.CPU_LOG_EXEC);
-  const key = `${logExec}/${riscvCpuCfgKey()}`;
+  const key = `${logExec ? 'exec' : 'run'}-${riscvCpuCfgKey()}`;
   let m = interpModules.get(key);
-  if (!m) interpModules.set(key, (m = new WebAssembly.Module(buildInterpreter(logExec))));
+  if (!m) interpModules.set(key, (m = compileInterpreter(key, logExec)));
   return m;
+}
+
+function compileInterpreter(key: string, logExec: boolean): WebAssembly.Module {
+  const cached = interpCache?.load(key);
+  if (cached) {
+    try { return new WebAssembly.Module(cached); } catch { /* stale or damaged: generate */ }
+  }
+  const bytes = buildInterpreter(logExec);
+  interpCache?.store(key, bytes);
+  return new WebAssembly.Module(bytes);
+}
+
+/** The interpreter modules this thread compiled (for other threads: WebAssembly.Module is
+ * shareable between workers, the compiled code too). */
+export function riscvInterpreterModules(): Array<[string, WebAssembly.Module]> { return [...interpModules]; }
+export function riscvAdoptInterpreterModules(mods: Array<[string, WebAssembly.Module]>): void {
+  for (const [k, m] of mods) if (!interpModules.has(k)) interpModules.set(k, m);
 }
 
 /** Helper statuses seen by generated code. */

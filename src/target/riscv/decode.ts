@@ -182,10 +182,21 @@ export function decodeWith<T>(tree: DecodeNode<T>, insn: number): Row<T> | null 
   return null;
 }
 
-/** Operands of a row as constants for a concrete word. */
-export function constArgs<T>(row: Row<T>, insn: number): Record<string, Operand> {
-  const a: Record<string, Operand> = {};
-  for (const [k, f] of Object.entries(row.args)) a[k] = Operand.const(typeof f === 'number' ? f : extractField(f, insn));
+/** constArgs results per row and word: the block compiler asks for the same instruction's
+ * operands several times per translation, and the same instructions recur across batches. */
+const constArgsCache = new WeakMap<object, Map<number, Args>>();
+const CONST_ARGS_PER_ROW = 4096;
+
+/** Operands of a row as constants for a concrete word (shared: read-only). */
+export function constArgs<T>(row: Row<T>, insn: number): Args {
+  let byWord = constArgsCache.get(row);
+  if (!byWord) constArgsCache.set(row, (byWord = new Map()));
+  let a = byWord.get(insn);
+  if (a) return a;
+  const r: Record<string, Operand> = {};
+  for (const [k, f] of Object.entries(row.args)) r[k] = Operand.const(typeof f === 'number' ? f : extractField(f, insn));
+  if (byWord.size >= CONST_ARGS_PER_ROW) byWord.clear();
+  byWord.set(insn, (a = Object.freeze(r)));
   return a;
 }
 

@@ -24,6 +24,11 @@ function inAsmText(tb: TbSource): string {
  * run index; dead once invalidated or flushed. */
 interface TB { key: string; pc: bigint; idx: number; entry: number; hostPage: number; dead: boolean }
 
+/** Milliseconds for the translation cost (info jit). The host may give a cheaper clock: in a
+ * Node worker the first use of `performance` loads Node's user-timing code (~20 ms). */
+let nowMs: () => number = () => performance.now();
+export function setTbClock(fn: () => number): void { nowMs = fn; }
+
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
@@ -47,6 +52,9 @@ export class TBCache {
   invalidated = 0;
   /** Modules still compiling. */
   pending = 0;
+  /** Translation cost (info jit): guest instructions translated, and milliseconds spent
+   * decoding regions, emitting wasm, compiling and instantiating modules (synchronous mode). */
+  readonly cost = { insns: 0, decodeMs: 0, emitMs: 0, compileMs: 0, instantiateMs: 0 };
   private hot: bigint[] = [];
 
   constructor(
@@ -75,7 +83,18 @@ export class TBCache {
       `${pad('code pages')}${this.pages.size}\n` +
       '\nStatistics:\n' +
       `${pad('TB flush count')}${this.flushes}\n` +
-      `${pad('TB invalidate count')}${this.invalidated}\n`;
+      `${pad('TB invalidate count')}${this.invalidated}\n` + this.costInfo(pad);
+  }
+
+  /** The time translation took per guest instruction (QEMU's TCG: ~1-2 us), by stage. */
+  private costInfo(pad: (k: string) => string): string {
+    const c = this.cost;
+    if (c.insns === 0) return '';
+    const us = (ms: number) => (ms * 1000 / c.insns).toFixed(2);
+    const total = c.decodeMs + c.emitMs + c.compileMs + c.instantiateMs;
+    return `${pad('translated code')}${c.insns} guest insns\n` +
+      `${pad('translation cost')}${us(total)} us/insn (decode ${us(c.decodeMs)}, emit ${us(c.emitMs)}, ` +
+      `compile ${us(c.compileMs)}, instantiate ${us(c.instantiateMs)})${this.asyncCompile ? ' [async: compile off-thread]' : ''}\n`;
   }
 
   /** Move env's queue of hot pcs (filled by its dispatcher) to the batch being collected. */
@@ -91,6 +110,7 @@ export class TBCache {
   /** Translate (or find) the collected blocks as one module; install them in env's tb_jmp.
    * Hot pcs of one page become one region (translate-block.ts) whose every run is an entry. */
   compileHot(env: CPURISCVState): void {
+    const t0 = nowMs();
     this.collect(env);
     const hot = this.hot;
     this.hot = [];
@@ -111,10 +131,16 @@ export class TBCache {
       const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
       if (src) batch.push({ src, pageHost: g.pageHost });
     }
+    const cost = this.cost;
+    const t1 = nowMs();
+    cost.decodeMs += t1 - t0;
     if (batch.length === 0) return;
     if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes >= this.maxCodeBytes) this.flush();
     const srcs = batch.map((b) => b.src);
+    for (const s of srcs) for (const r of s.runs) cost.insns += r.insns.length;
     const bytes = buildTbModule(srcs, !this.noChain());
+    const t2 = nowMs();
+    cost.emitMs += t2 - t1;
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
       qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
@@ -132,9 +158,11 @@ export class TBCache {
       if (np !== undefined) for (const tb of regions[r]) this.watchPage(np, tb);
     });
     const install = (mod: WebAssembly.Module) => {
+      const t3 = nowMs();
       const base = this.allocRange(regions.length);
       const imports = this.imports();
       new WebAssembly.Instance(mod, { ...imports, env: { ...imports.env, tbBase: base } });
+      cost.instantiateMs += nowMs() - t3;
       regions.forEach((tbs, r) => {
         if (tbs[0].dead) { this.table.set(base + r, null); return; }
         for (const tb of tbs) {
@@ -145,7 +173,12 @@ export class TBCache {
         this.translatedRuns += tbs.length;
       });
     };
-    if (!this.asyncCompile) { install(new WebAssembly.Module(bytes)); return; }
+    if (!this.asyncCompile) {
+      const mod = new WebAssembly.Module(bytes);
+      cost.compileMs += nowMs() - t2;
+      install(mod);
+      return;
+    }
     this.pending++;
     WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
   }

@@ -1,0 +1,40 @@
+// The first guest thread's worker, started before the main thread has loaded anything else
+// (cli/riscv64.ts): loading the emulator's modules costs a worker as much as the main thread,
+// and both can load at once. It gets its guest memory now and the rest of its UserWorkerData
+// in one message when the supervisor starts thread 0 (user-main.ts); until then it does not
+// keep the process alive.
+import { Worker } from 'node:worker_threads';
+
+/** The whole 4 GiB (layout.ts HOST_MEMORY_PAGES; GuestMM checks the size). */
+const PAGES = 65536;
+
+export interface PrewarmedWorker { memory: WebAssembly.Memory; worker: Worker }
+let pre: PrewarmedWorker | null = null;
+let failed = false;
+const onError = () => { failed = true; };
+
+export function prewarmUserWorker(): void {
+  const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
+  const worker = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false });
+  worker.unref();
+  // Until taken, an error only means it is not used (the supervisor starts a fresh one and
+  // reports that one's errors).
+  worker.once('error', onError);
+  pre = { memory, worker };
+}
+
+/** The prewarmed worker (once), or null. */
+export function takePrewarmedWorker(): PrewarmedWorker | null {
+  const p = pre;
+  pre = null;
+  if (!p) return null;
+  p.worker.off('error', onError);
+  if (failed) { void p.worker.terminate(); return null; }
+  p.worker.ref();
+  return { memory: p.memory, worker: p.worker };
+}
+
+/** Its memory, for the supervisor (null: none prewarmed). */
+export function prewarmedMemory(): WebAssembly.Memory | null {
+  return pre?.memory ?? null;
+}
