@@ -280,10 +280,16 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         if (!adue) return -1; // Svade: software manages A and D
         // Hardware A/D update, atomic against other harts (QEMU: cmpxchg, retry on change).
         const wh = as.ramHostOffset(pteAddr, 8, true);
-        if (wh < 0) return -1;
-        const c = cacheOf(env);
-        if (Atomics.compareExchange(c.mem32, wh >>> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
-        as.onRamWrite(pteAddr, 8);
+        if (wh < 0) {
+          // RAM beyond the wasm memory (or none: then a page fault, as before).
+          const old = as.ramCmpxchg32(pteAddr, plo | 0, want | 0);
+          if (old === undefined) return -1;
+          if (old !== (plo | 0)) continue restart;
+        } else {
+          const c = cacheOf(env);
+          if (Atomics.compareExchange(c.mem32, wh >>> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
+          as.onRamWrite(pteAddr, 8);
+        }
       }
       walkSuperShift = level > 0 ? shift : 0;
       if (phi & 0x80000000) {
