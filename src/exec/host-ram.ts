@@ -73,6 +73,28 @@ export class HostRAMBlock {
     return Atomics.compareExchange(this.words[c], o >>> 2, expected | 0, desired | 0);
   }
 
+  /** Copy n bytes at off out to dst[at...] (the CPU slow path's small accesses). */
+  read(off: number, n: number, dst: Uint8Array, at: number): void {
+    const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
+    if (o + n <= HOST_RAM_CHUNK) {
+      const ch = this.chunks[c];
+      for (let i = 0; i < n; i++) dst[at + i] = ch[o + i];
+    } else {
+      for (let i = 0; i < n; i++) dst[at + i] = this.byteAt(off + i);
+    }
+  }
+
+  /** Copy n bytes from src[at...] in at off. */
+  write(off: number, n: number, src: Uint8Array, at: number): void {
+    const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
+    if (o + n <= HOST_RAM_CHUNK) {
+      const ch = this.chunks[c];
+      for (let i = 0; i < n; i++) ch[o + i] = src[at + i];
+    } else {
+      for (let i = 0; i < n; i++) this.setByte(off + i, src[at + i]);
+    }
+  }
+
   /** Zero-copy views covering [off, off+len): one per chunk it touches. */
   spans(off: number, len: number): Uint8Array[] {
     const out: Uint8Array[] = [];

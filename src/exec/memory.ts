@@ -136,6 +136,30 @@ export class AddressSpace {
     return r;
   }
 
+  /** The CPU slow path's copy between host-buffer RAM at pa and the wasm memory at host offset
+   * `at` (n bytes, within one region); false when pa is not host-buffer RAM (MMIO, nothing). */
+  copyHostRam(pa: number, n: number, at: number, toRam: boolean): boolean {
+    let r = this.lastHostRam;
+    if (!r || pa < r.base || pa + n > r.base + r.size) {
+      r = this.ramRange(pa, n, toRam);
+      if (!r?.block) return false;
+      this.lastHostRam = r;
+    }
+    if (toRam) {
+      this.onRamWrite(pa, n);
+      r.block!.write(pa - r.base, n, this.bytes, at);
+    } else {
+      r.block!.read(pa - r.base, n, this.bytes, at);
+    }
+    return true;
+  }
+  private lastHostRam: RAMRegion | undefined;
+
+  /** Does [pa, pa+len) lie wholly in one region of host-buffer RAM? */
+  isHostBufferRam(pa: number, len: number, forWrite = false): boolean {
+    return this.ramRange(pa, len, forWrite)?.block !== undefined;
+  }
+
   /** Does [pa, pa+len) lie wholly in RAM (writable RAM when forWrite)? */
   isRam(pa: number, len: number, forWrite = false): boolean {
     if (this.ramRange(pa, len, forWrite)) return true;
