@@ -89,11 +89,15 @@ export class AddressSpace {
     return r;
   }
 
+  /** Some RAM lives in host buffers (the CPU's slow path looks for it only then). */
+  hasHostRam = false;
+
   /** RAM in host buffers (beyond the WebAssembly.Memory). */
   addHostRam(name: string, base: number, block: HostRAMBlock): RAMRegion {
     const r: RAMRegion = { name, base, size: block.size, hostOffset: -1, readonly: false, block };
     this.checkOverlap(base, block.size, name);
     this.ram.push(r);
+    this.hasHostRam = true;
     return r;
   }
 
@@ -139,6 +143,7 @@ export class AddressSpace {
   /** The CPU slow path's copy between host-buffer RAM at pa and the wasm memory at host offset
    * `at` (n bytes, within one region); false when pa is not host-buffer RAM (MMIO, nothing). */
   copyHostRam(pa: number, n: number, at: number, toRam: boolean): boolean {
+    if (!this.hasHostRam) return false;
     let r = this.lastHostRam;
     if (!r || pa < r.base || pa + n > r.base + r.size) {
       r = this.ramRange(pa, n, toRam);
@@ -243,7 +248,7 @@ export class AddressSpace {
   load(pa: number, size: number): bigint | undefined {
     const off = this.ramHostOffset(pa, size);
     if (off < 0) {
-      const h = this.ramRange(pa, size, false);
+      const h = this.hasHostRam ? this.ramRange(pa, size, false) : undefined;
       if (h?.block) return h.block.load(pa - h.base, size);
     } else {
       switch (size) {
@@ -269,7 +274,7 @@ export class AddressSpace {
   store(pa: number, size: number, value: bigint): boolean {
     const off = this.ramHostOffset(pa, size, true);
     if (off < 0) {
-      const h = this.ramRange(pa, size, true);
+      const h = this.hasHostRam ? this.ramRange(pa, size, true) : undefined;
       if (h?.block) {
         this.onRamWrite(pa, size);
         h.block.store(pa - h.base, size, value);

@@ -22,8 +22,10 @@ function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, 
   const idx = env.get32(kind === TlbKind.FETCH ? 'mmu_idx_fetch' : 'mmu_idx_data');
   const host = tlbProbe(env, va, kind, idx);
   if (host >= 0) { out.host = host; out.mmioPa = -1; return true; }
-  const pa = riscvHighTlbProbe(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
-  if (pa >= 0) { out.host = -1; out.mmioPa = pa; return true; }
+  if (env.as.hasHostRam) {
+    const pa = riscvHighTlbProbe(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
+    if (pa >= 0) { out.host = -1; out.mmioPa = pa; return true; }
+  }
   const r = riscvTlbFill(env, va, kind, size, idx);
   if (!r) return false;
   if ('hostOffset' in r) { out.host = r.hostOffset; out.mmioPa = -1; } else { out.host = -1; out.mmioPa = r.mmioPa; }
@@ -111,7 +113,7 @@ function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size
 /** An aligned access to a page of RAM beyond the wasm memory that the slow path's TLB already
  * maps: copied without BigInts or a walk (those pages take every access through here). */
 function highRamFast(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number, at: number, toRam: boolean): boolean {
-  if (lo & (size - 1)) return false;
+  if (!env.as.hasHostRam || (lo & (size - 1))) return false;
   const pa = riscvHighTlbProbe(env, lo, hi, kind, env.get32('mmu_idx_data'));
   return pa >= 0 && env.as.copyHostRam(pa, size, at, toRam);
 }

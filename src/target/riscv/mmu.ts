@@ -190,7 +190,7 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   const write = kind === TlbKind.STORE;
   const host = env.as.ramHostOffset(pa, size, write);
   if (host < 0) {
-    if ((pmp & PmpResult.PAGE_UNIFORM) && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
+    if (env.as.hasHostRam && (pmp & PmpResult.PAGE_UNIFORM) && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
       // RAM beyond the wasm memory: the slow path remembers the page (no walk next time).
       const c = cacheOf(env);
       const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
