@@ -307,16 +307,10 @@ export class AddressSpace {
 
   /** Copy a blob into RAM/ROM at pa (loaders). Throws when it does not fit. */
   loadBlob(pa: number, data: Uint8Array, what: string): void {
-    const r = this.findRam(pa);
-    if (!r || pa + data.length > r.base + r.size) {
-      throw new RangeError(`${what} (${data.length} bytes at 0x${pa.toString(16)}) does not fit in memory`);
-    }
-    if (r.block) {
-      let o = 0;
-      for (const v of r.block.spans(pa - r.base, data.length)) { v.set(data.subarray(o, o + v.length)); o += v.length; }
-    } else {
-      this.bytes.set(data, pa - r.base + r.hostOffset);
-    }
+    const spans = this.ramSpans(pa, data.length); // ROM too: loaders fill it
+    if (!spans) throw new RangeError(`${what} (${data.length} bytes at 0x${pa.toString(16)}) does not fit in memory`);
+    let o = 0;
+    for (const v of spans) { v.set(data.subarray(o, o + v.length)); o += v.length; }
     this.onRamWrite(pa, data.length);
   }
 }

@@ -234,8 +234,7 @@ export class RISCVVirtMachine {
   }
 
   private checkBlob(b: BootBlob): void {
-    const r = this.as.findRam(b.addr);
-    if (!r || b.addr + b.data.length > r.base + r.size) {
+    if (!this.as.isRam(b.addr, b.data.length)) {
       throw new QemuError(`could not load ${b.what}: ${b.data.length} bytes at 0x${b.addr.toString(16)} do not fit in memory`);
     }
   }
