@@ -40,6 +40,7 @@ import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
 import { IcountClock } from '../system/icount.js';
+import '../host/node/host-ram-limit.js'; // -m beyond what the host has is refused as QEMU does
 import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
 

@@ -4,8 +4,14 @@
 // Layout of the WebAssembly.Memory ("host memory"):
 //   [0, cpuStateBytes)                CPU state of every hart (target/riscv/cpu-state.ts owns it)
 //   [romHostOffset, +romBytes)        ROM regions (MROM with the reset vector)
-//   [ramHostOffset, +ramSize)         guest DRAM
+//   [ramHostOffset, +lowRamBytes)     guest DRAM (as much of it as fits: all of it up to ~4 GiB)
 // Physical address -> host offset is `pa - base + hostOffset` for every RAM-like region.
+// DRAM beyond what the wasm memory holds lives in host buffers (host-ram.ts: a RAMRegion with a
+// `block` and hostOffset -1); ramHostOffset() answers -1 there, so the TLB never maps those
+// pages and generated code reaches them only through the slow path, and every other user (DMA,
+// loaders, debuggers, page walks) goes through the accessors below, which know both kinds.
+import { HostRAMBlock } from './host-ram.js';
+import { QemuError } from '../qemu/error.js';
 
 /** Device register callbacks. `size` is 1, 2 or 4; 8-byte accesses use read64/write64 when the
  * device has them and otherwise are split into two 4-byte accesses (low half first). Offsets are
@@ -28,9 +34,11 @@ export interface RAMRegion {
   readonly name: string;
   readonly base: number;
   readonly size: number;
-  /** Byte offset of this region inside the WebAssembly.Memory. */
+  /** Byte offset of this region inside the WebAssembly.Memory; -1 for host-buffer RAM. */
   readonly hostOffset: number;
   readonly readonly: boolean;
+  /** RAM outside the WebAssembly.Memory (never directly addressable by generated code). */
+  readonly block?: HostRAMBlock;
 }
 
 export const PAGE_SIZE = 64 * 1024; // WebAssembly page
@@ -40,20 +48,23 @@ export interface GuestMemoryLayout {
   cpuStateOffset: number;
   romHostOffset: number;
   ramHostOffset: number;
+  /** Bytes of RAM inside the WebAssembly.Memory (the first ones); the rest goes to host buffers. */
+  lowRamBytes: number;
 }
 
-/** Allocate the one WebAssembly.Memory holding CPU state, ROM and RAM. Shared, so harts on
- * worker threads can map the same bytes. */
+/** Allocate the one WebAssembly.Memory holding CPU state, ROM and as much RAM as its 4 GiB
+ * hold. Shared, so harts on worker threads can map the same bytes. */
 export function allocateGuestMemory(cpuStateBytes: number, romBytes: number, ramBytes: number): GuestMemoryLayout {
   const align = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
   const cpuStateOffset = PAGE_SIZE; // page 0 stays unused so a zero host offset is never valid
   const romHostOffset = align(cpuStateOffset + cpuStateBytes);
   const ramHostOffset = align(romHostOffset + romBytes);
-  const total = align(ramHostOffset + ramBytes);
+  const lowRamBytes = Math.max(0, Math.min(ramBytes, 65536 * PAGE_SIZE - ramHostOffset));
+  const total = align(ramHostOffset + lowRamBytes);
   const pages = total / PAGE_SIZE;
   if (pages > 65536) throw new RangeError('guest memory does not fit the 4 GiB of a WebAssembly memory');
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  return { memory, cpuStateOffset, romHostOffset, ramHostOffset };
+  return { memory, cpuStateOffset, romHostOffset, ramHostOffset, lowRamBytes };
 }
 
 export class AddressSpace {
@@ -75,6 +86,18 @@ export class AddressSpace {
     const r: RAMRegion = { name, base, size, hostOffset, readonly };
     this.checkOverlap(base, size, name);
     this.ram.push(r);
+    return r;
+  }
+
+  /** Some RAM lives in host buffers (the CPU's slow path looks for it only then). */
+  hasHostRam = false;
+
+  /** RAM in host buffers (beyond the WebAssembly.Memory). */
+  addHostRam(name: string, base: number, block: HostRAMBlock): RAMRegion {
+    const r: RAMRegion = { name, base, size: block.size, hostOffset: -1, readonly: false, block };
+    this.checkOverlap(base, block.size, name);
+    this.ram.push(r);
+    this.hasHostRam = true;
     return r;
   }
 
@@ -102,40 +125,132 @@ export class AddressSpace {
     return undefined;
   }
 
-  /** Host offset of [pa, pa+len) when it lies wholly in one RAM-like region, else -1. */
+  /** Host offset of [pa, pa+len) when it lies wholly in one RAM-like region of the
+   * WebAssembly.Memory, else -1 (also for host-buffer RAM: see ramSpans). */
   ramHostOffset(pa: number, len: number, forWrite = false): number {
     const r = this.findRam(pa);
-    if (!r || pa + len > r.base + r.size || len < 0 || (forWrite && r.readonly)) return -1;
+    if (!r || pa + len > r.base + r.size || len < 0 || (forWrite && r.readonly) || r.hostOffset < 0) return -1;
     return pa - r.base + r.hostOffset;
   }
 
-  /** A bounds-checked view of guest RAM for device DMA; null when any byte is outside RAM. */
+  /** The RAM region holding all of [pa, pa+len) (either kind), or undefined. */
+  private ramRange(pa: number, len: number, forWrite: boolean): RAMRegion | undefined {
+    const r = this.findRam(pa);
+    if (!r || len < 0 || pa + len > r.base + r.size || (forWrite && r.readonly)) return undefined;
+    return r;
+  }
+
+  /** The CPU slow path's copy between host-buffer RAM at pa and the wasm memory at host offset
+   * `at` (n bytes, within one region); false when pa is not host-buffer RAM (MMIO, nothing). */
+  copyHostRam(pa: number, n: number, at: number, toRam: boolean): boolean {
+    if (!this.hasHostRam) return false;
+    let r = this.lastHostRam;
+    if (!r || pa < r.base || pa + n > r.base + r.size) {
+      r = this.ramRange(pa, n, toRam);
+      if (!r?.block) return false;
+      this.lastHostRam = r;
+    }
+    if (toRam) {
+      this.onRamWrite(pa, n);
+      r.block!.write(pa - r.base, n, this.bytes, at);
+    } else {
+      r.block!.read(pa - r.base, n, this.bytes, at);
+    }
+    return true;
+  }
+  private lastHostRam: RAMRegion | undefined;
+
+  /** Does [pa, pa+len) lie wholly in one region of host-buffer RAM? */
+  isHostBufferRam(pa: number, len: number, forWrite = false): boolean {
+    return this.ramRange(pa, len, forWrite)?.block !== undefined;
+  }
+
+  /** Does [pa, pa+len) lie wholly in RAM (writable RAM when forWrite)? */
+  isRam(pa: number, len: number, forWrite = false): boolean {
+    if (this.ramRange(pa, len, forWrite)) return true;
+    if (len <= 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len)) return false;
+    for (let end = pa + len; pa < end;) {
+      const r = this.findRam(pa);
+      if (!r || (forWrite && r.readonly)) return false;
+      pa = r.base + r.size;
+    }
+    return true;
+  }
+
+  /** Zero-copy views covering [pa, pa+len) of RAM: one, or one per region / host buffer it
+   * crosses (DRAM's wasm part and its host-buffer part are adjacent); null when any byte is
+   * outside RAM. Writers must call onRamWrite themselves. */
+  ramSpans(pa: number, len: number, forWrite = false): Uint8Array[] | null {
+    if (len < 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len)) return null;
+    const out: Uint8Array[] = [];
+    while (len > 0 || out.length === 0) {
+      const r = this.findRam(pa);
+      if (!r || (forWrite && r.readonly)) return null;
+      const n = Math.min(len, r.base + r.size - pa);
+      if (r.block) out.push(...r.block.spans(pa - r.base, n));
+      else {
+        const off = pa - r.base + r.hostOffset;
+        out.push(this.bytes.subarray(off, off + n));
+      }
+      pa += n;
+      len -= n;
+    }
+    return out;
+  }
+
+  /** A bounds-checked view of guest RAM for device DMA; null when any byte is outside RAM (or
+   * the range crosses between host buffers: use dmaRead/dmaWrite/ramSpans for any range). */
   dmaView(pa: number, len: number, forWrite: boolean): Uint8Array | null {
-    const off = this.ramHostOffset(pa, len, forWrite);
-    if (off < 0) return null;
+    const s = this.ramSpans(pa, len, forWrite);
+    if (!s || s.length !== 1) return null;
     if (forWrite) this.onRamWrite(pa, len);
-    return this.bytes.subarray(off, off + len);
+    return s[0];
+  }
+
+  /** Device DMA read into dst; false (nothing read) when any byte is outside RAM. */
+  dmaReadInto(pa: number, dst: Uint8Array): boolean {
+    const s = this.ramSpans(pa, dst.length, false);
+    if (!s) return false;
+    let o = 0;
+    for (const v of s) { dst.set(v, o); o += v.length; }
+    return true;
   }
 
   /** Device DMA read into a fresh copy; null when outside RAM. */
   dmaRead(pa: number, len: number): Uint8Array | null {
-    const v = this.dmaView(pa, len, false);
-    return v ? v.slice() : null;
+    const out = new Uint8Array(Math.max(0, len));
+    return this.dmaReadInto(pa, out) ? out : null;
   }
 
   /** Device DMA write; false (nothing written) when any byte is outside RAM. */
   dmaWrite(pa: number, data: Uint8Array): boolean {
-    const v = this.dmaView(pa, data.length, true);
-    if (!v) return false;
-    v.set(data);
+    const s = this.ramSpans(pa, data.length, true);
+    if (!s) return false;
+    this.onRamWrite(pa, data.length);
+    let o = 0;
+    for (const v of s) { v.set(data.subarray(o, o + v.length)); o += v.length; }
     return true;
+  }
+
+  /** Atomic compare-exchange of the aligned 32-bit RAM word at pa (page-table A/D updates);
+   * the old value, or undefined when pa is not writable RAM. */
+  ramCmpxchg32(pa: number, expected: number, desired: number): number | undefined {
+    const r = this.ramRange(pa, 4, true);
+    if (!r || pa % 4) return undefined;
+    const old = r.block ? r.block.cmpxchg32(pa - r.base, expected, desired)
+      : Atomics.compareExchange(new Int32Array(this.memory.buffer, pa - r.base + r.hostOffset, 1), 0, expected | 0, desired | 0);
+    if (old === (expected | 0)) this.onRamWrite(pa, 4);
+    return old;
   }
 
   /** Little-endian physical load of 1, 2, 4 or 8 bytes as a bigint (slow path, any region).
    * Returns undefined for an access to unmapped space (an access fault). */
   load(pa: number, size: number): bigint | undefined {
     const off = this.ramHostOffset(pa, size);
-    if (off >= 0) {
+    if (off < 0) {
+      const h = this.hasHostRam ? this.ramRange(pa, size, false) : undefined;
+      if (h?.block) return h.block.load(pa - h.base, size);
+    } else {
       switch (size) {
         case 1: return BigInt(this.bytes[off]);
         case 2: return BigInt(this.view.getUint16(off, true));
@@ -158,7 +273,14 @@ export class AddressSpace {
   /** Little-endian physical store; false for unmapped space or read-only memory. */
   store(pa: number, size: number, value: bigint): boolean {
     const off = this.ramHostOffset(pa, size, true);
-    if (off >= 0) {
+    if (off < 0) {
+      const h = this.hasHostRam ? this.ramRange(pa, size, true) : undefined;
+      if (h?.block) {
+        this.onRamWrite(pa, size);
+        h.block.store(pa - h.base, size, value);
+        return true;
+      }
+    } else {
       this.onRamWrite(pa, size);
       switch (size) {
         case 1: this.bytes[off] = Number(value & 0xffn); break;
@@ -185,12 +307,36 @@ export class AddressSpace {
 
   /** Copy a blob into RAM/ROM at pa (loaders). Throws when it does not fit. */
   loadBlob(pa: number, data: Uint8Array, what: string): void {
-    const r = this.findRam(pa);
-    if (!r || pa + data.length > r.base + r.size) {
-      throw new RangeError(`${what} (${data.length} bytes at 0x${pa.toString(16)}) does not fit in memory`);
-    }
-    const off = pa - r.base + r.hostOffset;
-    this.bytes.set(data, off);
+    const spans = this.ramSpans(pa, data.length); // ROM too: loaders fill it
+    if (!spans) throw new RangeError(`${what} (${data.length} bytes at 0x${pa.toString(16)}) does not fit in memory`);
+    let o = 0;
+    for (const v of spans) { v.set(data.subarray(o, o + v.length)); o += v.length; }
     this.onRamWrite(pa, data.length);
   }
+}
+
+/** What the host can give guest RAM (the kernel's overcommit heuristic refuses one mapping
+ * larger than RAM + swap, which is where QEMU's allocation fails); the host back end sets it. */
+let hostRamLimit = Number.MAX_SAFE_INTEGER;
+export function setHostRamLimit(bytes: number): void {
+  if (bytes > 0) hostRamLimit = bytes;
+}
+
+/**
+ * Guest DRAM of `size` bytes at `base`: the first layout.lowRamBytes inside the WebAssembly.Memory,
+ * the rest in zero-filled host buffers right above it (one guest-visible region either way).
+ * Refused as QEMU refuses RAM the host cannot allocate.
+ */
+export function addSplitRam(as: AddressSpace, name: string, base: number, size: number, layout: GuestMemoryLayout): void {
+  const fail = () => new QemuError(`cannot set up guest memory '${name}': Cannot allocate memory`);
+  if (size > hostRamLimit) throw fail();
+  as.addRam(name, base, layout.lowRamBytes, layout.ramHostOffset);
+  if (size <= layout.lowRamBytes) return;
+  let block: HostRAMBlock;
+  try {
+    block = new HostRAMBlock(size - layout.lowRamBytes);
+  } catch {
+    throw fail();
+  }
+  as.addHostRam(name, base + layout.lowRamBytes, block);
 }

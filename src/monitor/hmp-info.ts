@@ -46,8 +46,13 @@ export function riscvDumpState(env: CPURISCVState, index: number): string {
 function mtree(ctx: MonitorContext): string {
   const as = ctx.vm.as;
   if (!as) return '';
+  const ram = as.ram.filter((r) => !r.block).map((r) => ({ base: r.base, size: r.size, kind: r.readonly ? 'rom' : 'ram', name: r.name }));
+  for (const r of as.ram.filter((x) => x.block)) { // DRAM beyond the wasm memory: still one region to the guest
+    const low = ram.find((x) => x.name === r.name && x.base + x.size === r.base);
+    if (low) low.size += r.size; else ram.push({ base: r.base, size: r.size, kind: 'ram', name: r.name });
+  }
   const rows = [
-    ...as.ram.map((r) => ({ base: r.base, size: r.size, kind: r.readonly ? 'rom' : 'ram', name: r.name })),
+    ...ram,
     ...as.mmio.map((r) => ({ base: r.base, size: r.size, kind: 'i/o', name: r.name })),
   ].sort((a, b) => a.base - b.base);
   const h = (n: number) => n.toString(16).padStart(16, '0');

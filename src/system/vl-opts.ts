@@ -67,12 +67,6 @@ export function parseSmpTopology(text: string, maxCpus: number): SmpConfig {
 
 // ---- -m ---------------------------------------------------------------------------------------
 
-/**
- * The largest RAM one WebAssembly.Memory holds next to the harts' state and the boot ROM: wasm32
- * addresses 4 GiB in all (Node 20 has no memory64 for generated code).
- */
-export const RAM_LIMIT = 4 * 2 ** 30 - 2 * 2 ** 20;
-
 /** -m [size=]N[,slots=N,maxmem=N] as QEMU's parse_memory_options; the RAM size in bytes. */
 export function parseMemoryOpts(text: string): number {
   const o = parseQemuOpts(text, 'size');
@@ -92,9 +86,6 @@ export function parseMemoryOpts(text: string): number {
       throw new QemuErrorNoLoc(`invalid value of maxmem: memory slots were specified but maximum memory size (${hex(max)}) is equal to the initial memory size (${hex(size)})`);
     }
     if (max > size && Number(slots ?? '0') > 0) throw unsupported('memory hotplug (maxmem larger than the RAM size with slots)');
-  }
-  if (size > RAM_LIMIT) {
-    throw new QemuError(`more than ${RAM_LIMIT / 2 ** 20} MiB of RAM is not supported by tsqemu (guest RAM is one 32-bit WebAssembly memory)`);
   }
   return size;
 }

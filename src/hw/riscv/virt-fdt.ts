@@ -4,7 +4,7 @@
 // the decoded trees are identical apart from the random rng-seed.
 import { DeviceTree, cells, hiLo } from '../../system/device_tree.js';
 import {
-  PLIC_NUM_SOURCES, TIMEBASE_FREQ, UART_CLOCK, VIRTIO_COUNT, VIRT_HIGH_PCIE_MMIO, VIRT_MEMMAP as M,
+  PLIC_NUM_SOURCES, TIMEBASE_FREQ, UART_CLOCK, VIRTIO_COUNT, VIRT_MEMMAP as M, virtHighPcieMmio,
   VirtIRQ,
 } from './virt-memmap.js';
 import { IRQ_BIT } from '../../target/riscv/hart.js';
@@ -102,7 +102,7 @@ export function createVirtFdt(c: VirtFdtConfig): DeviceTree {
   t.setProp(mem, 'reg', reg64(M.dram.base, c.ramSize));
 
   addCpus(t, c, cpuPh, intcPh);
-  addSoc(t, intcPh, plicPh, testPh, c.irqchip, ic);
+  addSoc(t, intcPh, plicPh, testPh, c.irqchip, ic, c.ramSize);
   return t;
 }
 
@@ -146,7 +146,7 @@ function addCpus(t: DeviceTree, c: VirtFdtConfig, cpuPh: number[], intcPh: numbe
   }
 }
 
-function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles): void {
+function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles, ramSize: number): void {
   t.addNode('/soc');
   t.setCells('/soc', '#address-cells', 2);
   t.setCells('/soc', '#size-cells', 2);
@@ -174,7 +174,7 @@ function addSoc(t: DeviceTree, intcPh: number[], plicPh: number, testPh: number,
   t.setProp(test, 'reg', reg64(M.test.base, M.test.size));
   t.setString(test, 'compatible', 'sifive,test1', 'sifive,test0', 'syscon');
 
-  addPcie(t, plicPh, irqchip, ic);
+  addPcie(t, plicPh, irqchip, ic, ramSize);
 
   // Written from the highest slot down: Linux probes in tree order, so the first device QEMU
   // plugs (into the highest slot) becomes vda.
@@ -212,7 +212,8 @@ function addPlic(t: DeviceTree, intcPh: number[], plicPh: number): void {
 }
 
 /** The generic PCIe host node (ECAM; hw/pci-host/gpex.ts); PCI devices need no nodes of their own. */
-function addPcie(t: DeviceTree, plicPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles): void {
+function addPcie(t: DeviceTree, plicPh: number, irqchip: VirtIrqchipConfig | undefined, ic: IrqchipPhandles, ramSize: number): void {
+  const VIRT_HIGH_PCIE_MMIO = virtHighPcieMmio(ramSize);
   const n = `/soc/pci@${hex(M.pcieEcam.base)}`;
   t.addNode(n);
   t.setCells(n, 'interrupt-map-mask', 0x1800, 0, 0, 7);

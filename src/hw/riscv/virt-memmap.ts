@@ -38,5 +38,11 @@ export const VIRT_MEMMAP = {
 /** The 64-bit PCIe MMIO window above RAM (virt_high_pcie_memmap for RAM below 16 GiB). */
 export const VIRT_HIGH_PCIE_MMIO = { base: 0x4_0000_0000, size: 0x4_0000_0000 };
 
+/** virt_high_pcie_memmap for any RAM size: 16 GiB, at the first 16 GiB boundary above DRAM. */
+export function virtHighPcieMmio(ramSize: number): { base: number; size: number } {
+  const size = VIRT_HIGH_PCIE_MMIO.size;
+  return { base: Math.ceil((VIRT_MEMMAP.dram.base + ramSize) / size) * size, size };
+}
+
 /** The ISA string our CPU model advertises (the extensions target/riscv implements). */
 export const VIRT_DEFAULT_ISA = 'rv64imafdc_zicsr_zifencei_zihintpause';

@@ -1,7 +1,7 @@
 // QEMU's RISC-V "virt" board (hw/riscv/virt.c): memory map, devices, boot images and the
 // device tree. Harts are attached after construction (realizeHarts), so the board (and its
 // dumpdtb) can be built and tested without a CPU.
-import { AddressSpace, type MemoryRegionOps, allocateGuestMemory } from '../../exec/memory.js';
+import { AddressSpace, type MemoryRegionOps, addSplitRam, allocateGuestMemory } from '../../exec/memory.js';
 import type { Chardev } from '../../chardev/char.js';
 import type { BlockBackend } from '../../block/block-backend.js';
 import { HostClock, type QEMUClock, TimerList, VirtualClock } from '../../main-loop/timer.js';
@@ -33,7 +33,7 @@ import { riscvSetEntropySource } from '../../target/riscv/csr-zkr.js';
 import { DEFAULT_IRQCHIP, VirtIrqchip, type VirtIrqchipConfig } from './virt-aia.js';
 import {
   TIMEBASE_FREQ, VIRTIO_COUNT, VIRT_CPUS_MAX, VIRT_DEFAULT_ISA, VIRT_MEMMAP as M,
-  VirtIRQ, VIRT_HIGH_PCIE_MMIO,
+  VirtIRQ, virtHighPcieMmio,
 } from './virt-memmap.js';
 
 export type VirtDevice =
@@ -131,7 +131,7 @@ export class RISCVVirtMachine {
     this.as = new AddressSpace(layout.memory);
     this.cpuStateOffset = layout.cpuStateOffset;
     this.as.addRam('riscv.spike.mrom', M.mrom.base, M.mrom.size, layout.romHostOffset, true);
-    this.as.addRam('riscv_virt_board.ram', M.dram.base, opts.ramSize, layout.ramHostOffset);
+    addSplitRam(this.as, 'riscv_virt_board.ram', M.dram.base, opts.ramSize, layout);
     this.clock = new VirtualClock(opts.hostClock ?? new HostClock());
     this.timers = new TimerList(this.clock);
     this.irqs = Array.from({ length: opts.smp }, () => new HartIrqProxy(() => this.onIrq()));
@@ -154,7 +154,7 @@ export class RISCVVirtMachine {
     this.addUnimplemented();
     this.flash = opts.flash ?? createVirtFlash();
     mapVirtFlash(this.as, this.flash);
-    this.pci = new GPEXHost(this.as, { ecam: M.pcieEcam, pio: M.pcieRam, mmio32: M.pcieMmio, mmio64: VIRT_HIGH_PCIE_MMIO },
+    this.pci = new GPEXHost(this.as, { ecam: M.pcieEcam, pio: M.pcieRam, mmio32: M.pcieMmio, mmio64: virtHighPcieMmio(opts.ramSize) },
       [0, 1, 2, 3].map((i) => ic.irqs[VirtIRQ.PCIE + i]));
     for (const d of opts.devices) this.plug(d);
     opts.realizeDevices?.(this);
@@ -235,8 +235,7 @@ export class RISCVVirtMachine {
   }
 
   private checkBlob(b: BootBlob): void {
-    const r = this.as.findRam(b.addr);
-    if (!r || b.addr + b.data.length > r.base + r.size) {
+    if (!this.as.isRam(b.addr, b.data.length)) {
       throw new QemuError(`could not load ${b.what}: ${b.data.length} bytes at 0x${b.addr.toString(16)} do not fit in memory`);
     }
   }
@@ -244,8 +243,7 @@ export class RISCVVirtMachine {
   /** Write every boot image into memory (at start and on each system reset, like QEMU's ROMs). */
   private copyBlobs(): void {
     for (const b of this.blobs) {
-      const r = this.as.findRam(b.addr);
-      if (r) this.as.bytes.set(b.data, b.addr - r.base + r.hostOffset);
+      if (this.as.findRam(b.addr)) this.as.loadBlob(b.addr, b.data, b.what);
     }
     this.as.onRamWrite(M.dram.base, this.opts.ramSize);
   }
@@ -287,10 +285,11 @@ export class RISCVVirtMachine {
     return t;
   }
 
-  /** The guest RAM bytes (one view: io_uring registers it as a fixed buffer). */
+  /** The guest RAM bytes inside the WebAssembly.Memory (one view: io_uring registers it as a
+   * fixed buffer; RAM in host buffers beyond it takes plain reads/writes). */
   ramView(): Uint8Array {
-    const off = this.as.ramHostOffset(M.dram.base, this.opts.ramSize);
-    return this.as.bytes.subarray(off, off + this.opts.ramSize);
+    const r = this.as.findRam(M.dram.base)!;
+    return this.as.bytes.subarray(r.hostOffset, r.hostOffset + r.size);
   }
 
   /** Wait for in-flight disk requests (before closing drives at exit). */

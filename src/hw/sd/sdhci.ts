@@ -402,10 +402,7 @@ export class SDHCIState {
   private dma(addr: number, buf: Uint8Array, toRam: boolean): boolean {
     if (!this.o.canDma()) return false;
     if (toRam) return this.as.dmaWrite(addr, buf);
-    const v = this.as.dmaView(addr, buf.length, false);
-    if (!v) return false;
-    buf.set(v);
-    return true;
+    return this.as.dmaReadInto(addr, buf);
   }
 
   private admaError(state: number, why: string): false {

@@ -212,20 +212,24 @@ export class VirtIOBlock extends VirtIODevice {
       return { status: VirtioBlkStatus.IOERR, len: 0 };
     }
     if (write && this.blk.readOnly) return { status: VirtioBlkStatus.IOERR, len: 0 };
-    const hosts: number[] = [];
+    const spans: Uint8Array[][] = [];
     for (const s of segs) {
-      const host = this.as.ramHostOffset(s.addr, s.len, !write);
-      if (host < 0) return { status: VirtioBlkStatus.IOERR, len: 0 };
-      hosts.push(host);
+      const v = this.as.ramSpans(s.addr, s.len, !write); // one view, or one per host buffer of RAM crossed
+      if (!v) return { status: VirtioBlkStatus.IOERR, len: 0 };
+      spans.push(v);
     }
     // Every segment is submitted at once, so one notification's requests share one batch.
     const jobs: Promise<void>[] = [];
     let off = Number(sector) * SECTOR;
     segs.forEach((s, i) => {
-      const view = this.as.bytes.subarray(hosts[i], hosts[i] + s.len);
-      if (write) jobs.push(this.blk.pwrite(off, view));
-      else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(s.addr, s.len))); // after the data landed, so stale code is dropped
-      off += s.len;
+      let pa = s.addr;
+      for (const view of spans[i]) {
+        const at = pa;
+        if (write) jobs.push(this.blk.pwrite(off, view));
+        else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(at, view.length))); // after the data landed, so stale code is dropped
+        off += view.length;
+        pa += view.length;
+      }
     });
     // Settle every segment before completing (or failing): a failed one must not end the
     // request while a sibling still writes into guest RAM.

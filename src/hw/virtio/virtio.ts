@@ -52,14 +52,14 @@ export class VirtQueue {
   /** Read `size` bytes (2, 4 or 8) of guest RAM; undefined when outside RAM. */
   private ld(pa: number, size: 2 | 4 | 8): number | undefined {
     const off = this.as.ramHostOffset(pa, size);
-    if (off < 0) return undefined;
+    if (off < 0) return this.as.isRam(pa, size) ? Number(this.as.load(pa, size)) : undefined; // RAM beyond the wasm memory
     const v = this.as.view;
     return size === 2 ? v.getUint16(off, true) : size === 4 ? v.getUint32(off, true) : Number(v.getBigUint64(off, true));
   }
 
   private st(pa: number, size: 2 | 4, value: number): boolean {
     const off = this.as.ramHostOffset(pa, size, true);
-    if (off < 0) return false;
+    if (off < 0) return this.as.isRam(pa, size, true) && this.as.store(pa, size, BigInt(value));
     this.as.onRamWrite(pa, size);
     if (size === 2) this.as.view.setUint16(off, value, true);
     else this.as.view.setUint32(off, value, true);
@@ -102,7 +102,7 @@ export class VirtQueue {
       if (flags & VRingDesc.F_INDIRECT) {
         if (indirect) return this.fail('nested indirect descriptor table');
         if (len === 0 || len % VRingDesc.SIZE !== 0) return this.fail(`bad indirect table length ${len}`);
-        if (this.as.ramHostOffset(addr, len) < 0) return this.fail('indirect table outside RAM');
+        if (!this.as.isRam(addr, len)) return this.fail('indirect table outside RAM');
         indirect = true;
         table = addr;
         tableSize = len / VRingDesc.SIZE;
@@ -111,7 +111,7 @@ export class VirtQueue {
         continue;
       }
       const write = (flags & VRingDesc.F_WRITE) !== 0;
-      if (this.as.ramHostOffset(addr, len, write) < 0) return this.fail(`buffer 0x${addr.toString(16)}+${len} outside RAM`);
+      if (!this.as.isRam(addr, len, write)) return this.fail(`buffer 0x${addr.toString(16)}+${len} outside RAM`);
       if (!write && elem.in.length > 0) return this.fail('device-readable descriptor after a writable one');
       (write ? elem.in : elem.out).push({ addr, len });
       if (!(flags & VRingDesc.F_NEXT)) return elem;
@@ -223,9 +223,7 @@ export function iovToBuf(as: AddressSpace, segs: readonly VirtIOSeg[], skip: num
   for (const s of segs) {
     if (skip >= s.len) { skip -= s.len; continue; }
     const n = Math.min(s.len - skip, dst.length - done);
-    const v = as.dmaView(s.addr + skip, n, false);
-    if (!v) break;
-    dst.set(v, done);
+    if (!as.dmaReadInto(s.addr + skip, dst.subarray(done, done + n))) break;
     done += n;
     skip = 0;
     if (done === dst.length) break;

@@ -5,7 +5,7 @@
 // Values cross the wasm boundary in state.scratch[0]; addresses as two i32 halves.
 import { type CPURISCVState, STATE, TlbKind, tlbEntryOffset, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { riscvRaiseException } from './cpu_helper.js';
-import { riscvTlbFill } from './mmu.js';
+import { riscvHighTlbProbe, riscvTlbFill } from './mmu.js';
 
 const SCRATCH = STATE.scratch.offset;
 /** riscvXlate's answer for a device page: the caller does the access through slowLoad/slowStore. */
@@ -22,6 +22,10 @@ function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, 
   const idx = env.get32(kind === TlbKind.FETCH ? 'mmu_idx_fetch' : 'mmu_idx_data');
   const host = tlbProbe(env, va, kind, idx);
   if (host >= 0) { out.host = host; out.mmioPa = -1; return true; }
+  if (env.as.hasHostRam) {
+    const pa = riscvHighTlbProbe(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
+    if (pa >= 0) { out.host = -1; out.mmioPa = pa; return true; }
+  }
   const r = riscvTlbFill(env, va, kind, size, idx);
   if (!r) return false;
   if ('hostOffset' in r) { out.host = r.hostOffset; out.mmioPa = -1; } else { out.host = -1; out.mmioPa = r.mmioPa; }
@@ -69,6 +73,7 @@ function readPiece(env: CPURISCVState, t: Target, from: number, n: number, size:
   if (n === 0) return 0;
   const bytes = env.as.bytes;
   if (t.host >= 0) { bytes.copyWithin(dst + from, t.host, t.host + n); return 0; }
+  if (env.as.copyHostRam(t.mmioPa, n, dst + from, false)) return 0; // RAM beyond the wasm memory
   if (n === size && (size & (size - 1)) === 0) {
     const v = env.as.load(t.mmioPa, size);
     if (v === undefined) return accessFault(env, kind, va);
@@ -95,6 +100,7 @@ function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size
   if (n === 0) return 0;
   const bytes = env.as.bytes;
   if (t.host >= 0) { bytes.copyWithin(t.host, src + from, src + from + n); return 0; }
+  if (env.as.copyHostRam(t.mmioPa, n, src + from, true)) return 0; // RAM beyond the wasm memory
   if (n === size && (size & (size - 1)) === 0) {
     return env.as.store(t.mmioPa, size, env.view.getBigUint64(src, true)) ? 0 : accessFault(env, TlbKind.STORE, va);
   }
@@ -104,10 +110,20 @@ function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size
   return 0;
 }
 
+/** An aligned access to a page of RAM beyond the wasm memory that the slow path's TLB already
+ * maps: copied without BigInts or a walk (those pages take every access through here). */
+function highRamFast(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number, at: number, toRam: boolean): boolean {
+  if (!env.as.hasHostRam || (lo & (size - 1))) return false;
+  const pa = riscvHighTlbProbe(env, lo, hi, kind, env.get32('mmu_idx_data'));
+  return pa >= 0 && env.as.copyHostRam(pa, size, at, toRam);
+}
+
 export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop: number): number {
   const size = 1 << (memop & 3);
   const dst = env.base + SCRATCH;
-  if (readBytes(env, vaOf(lo, hi), lo, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst)) return 1;
+  if (highRamFast(env, lo, hi, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst, false)) {
+    // read: extend below
+  } else if (readBytes(env, vaOf(lo, hi), lo, memop & MEMOP_AMO ? TlbKind.STORE : TlbKind.LOAD, size, dst)) return 1;
   const bytes = env.as.bytes;
   const fill = (memop & 4) && (bytes[dst + size - 1] & 0x80) ? 0xff : 0;
   for (let i = size; i < 8; i++) bytes[dst + i] = fill;
@@ -117,6 +133,7 @@ export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop:
 export function riscvSlowStore(env: CPURISCVState, lo: number, hi: number, memop: number): number {
   const size = 1 << (memop & 3);
   const src = env.base + SCRATCH;
+  if (highRamFast(env, lo, hi, TlbKind.STORE, size, src, true)) return 0;
   const va = vaOf(lo, hi);
   const first = translateRange(env, va, lo, TlbKind.STORE, size);
   if (first < 0) return 1;

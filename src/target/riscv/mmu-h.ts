@@ -45,7 +45,10 @@ function readPte(env: CPURISCVState, pa: number): bigint | undefined {
  * the word changed under us (walk again) or the PTE is not in RAM. */
 function setAd(env: CPURISCVState, pa: number, old: number, want: number): boolean | 'retry' {
   const wh = env.as.ramHostOffset(pa, 8, true);
-  if (wh < 0) return false;
+  if (wh < 0) {
+    const o = env.as.ramCmpxchg32(pa, old | 0, want | 0); // RAM beyond the wasm memory
+    return o === undefined ? false : o === (old | 0) ? true : 'retry';
+  }
   const mem32 = new Int32Array(env.as.memory.buffer);
   if (Atomics.compareExchange(mem32, wh >>> 2, old | 0, want | 0) !== (old | 0)) return 'retry';
   env.as.onRamWrite(pa, 8);

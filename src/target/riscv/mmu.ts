@@ -39,7 +39,13 @@ interface MmuCache {
   virtUsed: boolean;
   lpAddr: bigint;
   lpMask: bigint;
+  /** The slow path's TLB for pages of RAM beyond the wasm memory (never in the inline TLB):
+   * per (mmu index, kind, slot) the vpage's halves and the physical page; flushed with it. */
+  hiTag: Int32Array;
+  hiPa: Float64Array;
+  hiUsed: boolean;
 }
+const HI_TLB_SIZE = MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES;
 const caches = new WeakMap<CPURISCVState, MmuCache>();
 
 function cacheOf(env: CPURISCVState): MmuCache {
@@ -53,6 +59,9 @@ function cacheOf(env: CPURISCVState): MmuCache {
       virtUsed: true,
       lpAddr: 0n,
       lpMask: 0n,
+      hiTag: new Int32Array(HI_TLB_SIZE * 2).fill(-1),
+      hiPa: new Float64Array(HI_TLB_SIZE),
+      hiUsed: false,
     };
     caches.set(env, c);
   }
@@ -66,6 +75,17 @@ export function riscvTlbFlush(env: CPURISCVState): void {
   else c.tlb.fill(-1n, 0, BASE_TLB_WORDS);
   c.virtUsed = false;
   c.superpages = false;
+  if (c.hiUsed) { c.hiTag.fill(-1); c.hiUsed = false; }
+}
+
+/** Physical address of va (lo/hi halves) when the high-RAM TLB maps its page for this mmu index
+ * and kind, else -1. */
+export function riscvHighTlbProbe(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, mmuIdx: number): number {
+  const c = cacheOf(env);
+  if (!c.hiUsed) return -1;
+  const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
+  if (c.hiTag[2 * i] !== (lo & ~0xfff) || c.hiTag[2 * i + 1] !== (hi | 0)) return -1;
+  return c.hiPa[i] + (lo & 0xfff);
 }
 
 /** Invalidate the entries of one virtual page (sfence.vma rs1), of every mmu index and kind
@@ -79,6 +99,12 @@ export function riscvTlbFlushPage(env: CPURISCVState, vaddr: bigint): void {
     for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
       const i = (e * TLB_ENTRIES + slot) * 2;
       if (c.tlb[i] === tag) { c.tlb[i] = -1n; c.tlb[i + 1] = -1n; }
+    }
+  }
+  if (c.hiUsed) {
+    for (let e = 0; e < MMU_IDX_COUNT * TLB_KIND_COUNT; e++) {
+      const i = e * TLB_ENTRIES + tlbSlot(lo);
+      if (c.hiTag[2 * i] === (lo & ~0xfff)) c.hiTag[2 * i] = -1;
     }
   }
 }
@@ -164,6 +190,15 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   const write = kind === TlbKind.STORE;
   const host = env.as.ramHostOffset(pa, size, write);
   if (host < 0) {
+    if (env.as.hasHostRam && (pmp & PmpResult.PAGE_UNIFORM) && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
+      // RAM beyond the wasm memory: the slow path remembers the page (no walk next time).
+      const c = cacheOf(env);
+      const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
+      c.hiTag[2 * i] = lo & ~0xfff;
+      c.hiTag[2 * i + 1] = hi | 0;
+      c.hiPa[i] = pa - (lo & 0xfff);
+      c.hiUsed = true;
+    }
     mmioResult.mmioPa = pa;
     return mmioResult;
   }
@@ -280,10 +315,16 @@ function walk(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, priv: n
         if (!adue) return -1; // Svade: software manages A and D
         // Hardware A/D update, atomic against other harts (QEMU: cmpxchg, retry on change).
         const wh = as.ramHostOffset(pteAddr, 8, true);
-        if (wh < 0) return -1;
-        const c = cacheOf(env);
-        if (Atomics.compareExchange(c.mem32, wh >>> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
-        as.onRamWrite(pteAddr, 8);
+        if (wh < 0) {
+          // RAM beyond the wasm memory (or none: then a page fault, as before).
+          const old = as.ramCmpxchg32(pteAddr, plo | 0, want | 0);
+          if (old === undefined) return -1;
+          if (old !== (plo | 0)) continue restart;
+        } else {
+          const c = cacheOf(env);
+          if (Atomics.compareExchange(c.mem32, wh >>> 2, plo | 0, want | 0) !== (plo | 0)) continue restart;
+          as.onRamWrite(pteAddr, 8);
+        }
       }
       walkSuperShift = level > 0 ? shift : 0;
       if (phi & 0x80000000) {
