@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds tsqemu's default riscv64 guest from Debian's packages alone and writes it, compressed,
 # to images/ (and OpenSBI to pc-bios/):
-#   images/Image.gz            Linux 6.1 (Debian linux-source-6.1): tinyconfig + scripts/guest-kernel.config
+#   images/Image.gz            Linux 6.12 (Debian linux-source-6.12, bookworm-security): tinyconfig + scripts/guest-kernel.config
 #   images/initramfs.cpio.gz   static BusyBox (Debian's source) + static mmc-utils + scripts/guest-init
 #   images/busybox.gz          the same static riscv64 BusyBox, for user-mode tests
 #   pc-bios/opensbi-riscv64-generic-fw_dynamic.bin   Debian's opensbi generic fw_dynamic
@@ -32,17 +32,17 @@ if ! grep -rqs -e '^Types:.*deb-src' -e '^deb-src ' /etc/apt/sources.list.d/ /et
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
-  linux-source-6.1 opensbi bc flex bison libssl-dev cpio xz-utils make dpkg-dev >/dev/null
+  linux-source-6.12 opensbi bc flex bison libssl-dev cpio xz-utils make dpkg-dev >/dev/null
 cd "$work"
 
 # Linux
-[ -d linux-source-6.1 ] || tar xf /usr/src/linux-source-6.1.tar.xz
-( cd linux-source-6.1
+[ -d linux-source-6.12 ] || tar xf /usr/src/linux-source-6.12.tar.xz
+( cd linux-source-6.12
   make ARCH=riscv CROSS_COMPILE=$cross tinyconfig >/dev/null
   scripts/kconfig/merge_config.sh -m -O . .config "$top/scripts/guest-kernel.config" >/dev/null
   make ARCH=riscv CROSS_COMPILE=$cross olddefconfig >/dev/null
   make ARCH=riscv CROSS_COMPILE=$cross -j"$(nproc)" Image >/dev/null )
-gzip -9n -c linux-source-6.1/arch/riscv/boot/Image > "$top/images/Image.gz"
+gzip -9n -c linux-source-6.12/arch/riscv/boot/Image > "$top/images/Image.gz"
 
 # BusyBox, static
 [ -d busybox-1.35.0 ] || apt-get source -qq busybox >/dev/null
