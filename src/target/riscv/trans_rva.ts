@@ -14,7 +14,7 @@ const LOAD_MISALIGNED = 4, STORE_MISALIGNED = 6;
 const I64 = ValType.I64, I32 = ValType.I32;
 
 /** Push the new value (i64; low bytes count) from the old value and rs2. */
-type PlainOp = (fb: FunctionBuilder, old: Local, src: Local) => void;
+export type PlainOp = (fb: FunctionBuilder, old: Local, src: Local) => void;
 
 /** Push (i32) whether the access hit a device page (host holds MMIO_HOST). */
 function isMmio(fb: FunctionBuilder, host: Local): void {
@@ -65,7 +65,8 @@ function genAmo(is64: boolean, rmw: (fb: FunctionBuilder) => void, plain: PlainO
   };
 }
 
-const PLAIN: Record<AtomicRmw, PlainOp> = {
+/** The read-modify-write of each AMO on plain values (device memory; narrow AMOs share it). */
+export const PLAIN: Record<AtomicRmw, PlainOp> = {
   [AtomicRmw.ADD]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Add(); },
   [AtomicRmw.SUB]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Sub(); },
   [AtomicRmw.AND]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64And(); },

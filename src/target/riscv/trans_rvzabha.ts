@@ -9,6 +9,7 @@ import { TlbKind } from './cpu-state.js';
 import { MEMOP_AMO, MMIO_HOST } from './cpu-ldst.js';
 import { R, bits } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
+import { PLAIN, type PlainOp } from './trans_rva.js';
 import { type DisasContext, MemOp, SCRATCH } from './translate.js';
 
 // QEMU: "Zabha extension requires Zaamo" (Zaamo is always on with A here).
@@ -43,8 +44,6 @@ function mmioStoreNarrow(ctx: DisasContext, addr: Local, w: Width, value: () => 
   ctx.checkStatus();
 }
 
-/** Plain form of the operation on i64s (old sign-extended, src = x[rs2]), for device pages. */
-type PlainOp = (fb: FunctionBuilder, old: Local, src: Local) => void;
 /** The RAM form: consumes (host i32, src i32) and leaves the old value zero-extended (i32). */
 type RamOp = (fb: FunctionBuilder) => void;
 
@@ -70,14 +69,6 @@ function genAmoNarrow(w: Width, ram: RamOp, plain: PlainOp): TransFn {
   };
 }
 
-const PLAIN: Record<AtomicRmw, PlainOp> = {
-  [AtomicRmw.ADD]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Add(); },
-  [AtomicRmw.SUB]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Sub(); },
-  [AtomicRmw.AND]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64And(); },
-  [AtomicRmw.OR]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Or(); },
-  [AtomicRmw.XOR]: (fb, o, s) => { fb.get(o); fb.get(s); fb.i64Xor(); },
-  [AtomicRmw.XCHG]: (fb, _o, s) => { fb.get(s); },
-};
 
 const rmw = (op: AtomicRmw, w: Width): TransFn => genAmoNarrow(w, (fb) => fb.i32AtomicRmwNarrow(op, w), PLAIN[op]);
 
