@@ -7,10 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TSQEMU, QEMU, GCC, build, hasTool, firstDifference } from './tcg-bare-helpers.js';
+import { waitPort, stopEmu } from './helpers/emu-proc.js';
 
 const GDB = 'gdb-multiarch';
 const skip = !hasTool(GDB) || !hasTool(GCC) || !hasTool(QEMU) ? 'needs gdb-multiarch, riscv64-linux-gnu-gcc and qemu-system-riscv64' : false;
@@ -25,23 +26,8 @@ async function startEmu(cmd, elf, port, vlen) {
   const args = ['-M', 'virt', '-bios', 'none', '-kernel', elf, '-nographic', '-S', '-cpu', `rv64,v=true,vlen=${vlen}`, '-gdb', `tcp::${port}`];
   const child = cmd === QEMU ? spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'ignore'] })
     : spawn(process.execPath, [TSQEMU, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitPort(port);
   return child;
-}
-
-function stopEmu(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) { resolve(); return; }
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 const SCRIPT = [

@@ -12,6 +12,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TSQEMU, QEMU, GCC, build, hasTool, firstDifference } from './tcg-bare-helpers.js';
+import { waitPort, stopEmu } from './helpers/emu-proc.js';
 
 const GDB = 'gdb-multiarch';
 const skip = !hasTool(GDB) || !hasTool(GCC) || !hasTool(QEMU) ? 'needs gdb-multiarch, riscv64-linux-gnu-gcc and qemu-system-riscv64' : false;
@@ -33,24 +34,9 @@ async function startEmu(cmd, extra, port) {
   child.stderr.on('data', (d) => { err += d; });
   child.errText = () => err;
   if (port !== undefined) {
-    for (let i = 0; i < 200; i++) {
-      const ok = await new Promise((resolve) => {
-        const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitPort(port);
   }
   return child;
-}
-
-function stopEmu(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) { resolve(); return; }
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 function gdb(target, exs) {
