@@ -3,7 +3,7 @@
 // and both can load at once. It gets its guest memory now and the rest of its UserWorkerData
 // in one message when the supervisor starts thread 0 (user-main.ts); until then it does not
 // keep the process alive.
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 
 /** The whole 4 GiB (layout.ts HOST_MEMORY_PAGES; GuestMM checks the size). */
 const PAGES = 65536;
@@ -13,9 +13,11 @@ let pre: PrewarmedWorker | null = null;
 let failed = false;
 const onError = () => { failed = true; };
 
+/** It shares the main thread's environment: the command line (-r, -seed) sets QEMU_UNAME and
+ * QEMU_RAND_SEED there after this worker started, and a copy taken now would miss them. */
 export function prewarmUserWorker(): void {
   const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
-  const worker = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false });
+  const worker = new Worker(new URL('./user-worker.js', import.meta.url), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV });
   worker.unref();
   // Until taken, an error only means it is not used (the supervisor starts a fresh one and
   // reports that one's errors).
