@@ -1,6 +1,7 @@
 // -device virtio-balloon-device (libvirt adds one to every domain): QMP balloon and query-balloon,
 // with and without the device, give qemu-system-riscv64's replies (no guest driver runs here, so
-// `actual` stays the whole RAM on both), and the device's options are checked.
+// `actual` stays the whole RAM on both), and the device's options are checked. The conversation
+// ends with `quit`: neither emulator exits at the end of QMP's stdin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import { BIN, hasTool } from './system-helpers.js';
 
 const QEMU = 'qemu-system-riscv64';
 const skip = !hasTool(QEMU) ? 'needs qemu-system-riscv64' : false;
-const CONVERSATION = ['qmp_capabilities', 'query-balloon', ['balloon', { value: 64 << 20 }], 'query-balloon', ['balloon', { value: 0 }]]
+const CONVERSATION = ['qmp_capabilities', 'query-balloon', ['balloon', { value: 64 << 20 }], 'query-balloon', ['balloon', { value: 0 }], 'quit']
   .map((c) => JSON.stringify(Array.isArray(c) ? { execute: c[0], arguments: c[1] } : { execute: c })).join('\n') + '\n';
 
 function replies(bin, extra) {
@@ -20,7 +21,7 @@ function replies(bin, extra) {
 test('QMP balloon/query-balloon as qemu-system-riscv64, with and without virtio-balloon-device', { skip, timeout: 120_000 }, () => {
   for (const extra of [['-device', 'virtio-balloon-device,id=balloon0'], []]) {
     const ours = replies(BIN, extra);
-    assert.equal(ours.length, 5, JSON.stringify(ours));
+    assert.equal(ours.length, 6, JSON.stringify(ours));
     assert.deepEqual(ours, replies(QEMU, extra), extra.join(' '));
   }
   assert.deepEqual(replies(BIN, ['-device', 'virtio-balloon-device'])[1], { return: { actual: 256 << 20 } });
