@@ -138,6 +138,8 @@ export class FunctionBuilder {
   call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
   /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
   callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
+  /** Tail call of function `fn` (the tail-call proposal, on by default since V8 11.2). */
+  returnCall(fn: number): void { this.code.byte(0x12); this.code.u32(fn); }
   /** Tail call through table 0 (the tail-call proposal, on by default since V8 11.2). */
   returnCallIndirect(type: number): void { this.code.byte(0x13); this.code.u32(type); this.code.byte(0); }
   drop(): void { this.code.byte(0x1a); }

@@ -317,29 +317,27 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   const imp: Record<string, number> = {};
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('rvm', name, p, r);
   const rvm = importRvmRuntime(mb);
+  const chainFn = mb.importFunction('rvm', 'chain', [I32, I32, I32], [I32]);
   mb.importMemory('env', 'memory');
-  mb.importTable('env', 'tbs');
-  const tbType = mb.typeIndex({ params: [I32, I32], results: [I32] });
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
-  // No exports (JS wrappers per export are costly): the blocks land in the table at
-  // instantiation, at tbs[base + i].
-  const base = mb.importGlobal('env', 'tbBase', I32);
-  const funcs = tbs.map((tb) => {
-    const f = mb.defineFunction([I32, I32], [I32]);
-    emitTb(f.fb, h, tb, chain ? tbType : -1);
-    return f.index;
-  });
-  mb.tableElements(base, funcs);
+  // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
+  // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
+  // per module at 16k entries) and updates every importer on each later table.set.
+  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32, I32], [I32], tbExportName(i)).fb, h, tb, chain ? chainFn : -1));
   return mb.bytes();
 }
 
+/** Export name of the i-th block of a module built by buildTbModule. */
+const exportNames: string[] = [];
+export function tbExportName(i: number): string { return exportNames[i] ?? (exportNames[i] = `t${i}`); }
+
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 
-function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): void {
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
@@ -402,7 +400,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   fb.get(status); fb.return_();
   fb.end(); // exitJump: registers and instret stored by the jump; state.pc = nextPc
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
-  if (tbType >= 0) emitChain(fb, env, nextPc, entryInstret, tbType);
+  if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
 }
 
@@ -491,9 +489,9 @@ function emitRun(ctx: TbContext, run: TbRun): void {
  * since entry to state.budget, then, budget left and no exit request, tail-call the next block when the
  * cache knows it; otherwise return to the dispatcher (status 0).
  *   b = budget - (instret - entryInstret); if (b > 0 && !exit_request) {
- *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call_indirect tbs[e.idx](env, e.entry) }
+ *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call chain(env, e.entry, e.idx) }
  */
-function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, tbType: number): void {
+function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, chainFn: number): void {
   const b = fb.local(I32), e = fb.local(I32);
   fb.get(env);
   fb.get(env); fb.i32Load(STATE.budget.offset);
@@ -509,7 +507,7 @@ function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret:
   fb.i64Load(STATE.tb_jmp.offset); fb.get(nextPc); fb.i64Eq();
   fb.if_();
   fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(b);
-  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCallIndirect(tbType); fb.end();
+  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCall(chainFn); fb.end();
   fb.end();
   fb.end();
 }
