@@ -51,6 +51,9 @@ export class TBCache {
   translatedRuns = 0;
   flushes = 0;
   invalidated = 0;
+  /** Hot pcs already translated: their jump cache entry had been reused by another pc, so
+   * they ran in the interpreter until hot again. */
+  reinstalled = 0;
   /** Modules still compiling. */
   pending = 0;
   /** Translation cost (info jit): guest instructions translated, and milliseconds spent
@@ -84,7 +87,8 @@ export class TBCache {
       `${pad('code pages')}${this.pages.size}\n` +
       '\nStatistics:\n' +
       `${pad('TB flush count')}${this.flushes}\n` +
-      `${pad('TB invalidate count')}${this.invalidated}\n` + this.costInfo(pad);
+      `${pad('TB invalidate count')}${this.invalidated}\n` +
+      `${pad('TB reinstall count')}${this.reinstalled}\n` + this.costInfo(pad);
   }
 
   /** The time translation took per guest instruction (QEMU's TCG: ~1-2 us), by stage. */
@@ -121,7 +125,7 @@ export class TBCache {
       if (e < 0) { this.recount(env, pc); continue; }
       const host = this.entryHost(e, pc);
       const tb = this.byKey.get(`${pc}:${host}`);
-      if (tb) { if (tb.idx) this.install(env, pc, tb.idx, tb.entry); continue; }
+      if (tb) { if (tb.idx) { this.install(env, pc, tb.idx, tb.entry); this.reinstalled++; } continue; }
       const gk = `${pc >> 12n}:${host >>> 12}`;
       let g = groups.get(gk);
       if (!g) groups.set(gk, (g = { seeds: [], pageHost: host - (host & 0xfff), addendLo: this.i32[(e >> 2) + 2] }));
