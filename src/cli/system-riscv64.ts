@@ -322,6 +322,7 @@ async function main(argv: string[]): Promise<number> {
   for (const b of backends) await b.close();
   await v9fs.close();
   if (process.env.TSQEMU_URING_STATS) printUringStats(machine, resetsWithRequestsInFlight);
+  if (process.env.TSQEMU_JIT_INFO === '1') process.stderr.write(machine.harts[0]?.jitInfo?.() ?? ''); // info jit at exit (bench)
   return exitCode;
 }
 

@@ -18,8 +18,9 @@ export interface Label { readonly depth: number }
 const encodedNames = new Map<string, Uint8Array>();
 
 class ByteSink {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   len = 0;
+  constructor(cap = 256) { this.buf = new Uint8Array(Math.max(16, cap)); }
   /** Room for n more bytes (doubling). */
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -60,11 +61,15 @@ class ByteSink {
     }
   }
   s64(v: bigint): void {
-    v = BigInt.asIntN(64, v);
+    // Small values (most constants) without BigInt arithmetic; the rest as two 32-bit halves
+    // (translated blocks hold many 64-bit pcs: BigInt shifts allocate).
+    if (v >= -0x80000000n && v <= 0x7fffffffn) { this.s32(Number(v)); return; }
+    let lo = Number(BigInt.asUintN(32, v)), hi = Number(BigInt.asIntN(32, v >> 32n));
     for (;;) {
-      const b = Number(v & 0x7fn);
-      v >>= 7n;
-      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { this.byte(b); return; }
+      const b = lo & 0x7f;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi >>= 7;
+      if ((hi === 0 && lo === 0 && (b & 0x40) === 0) || (hi === -1 && lo === 0xffffffff && (b & 0x40) !== 0)) { this.byte(b); return; }
       this.byte(b | 0x80);
     }
   }
@@ -87,9 +92,24 @@ class ByteSink {
   result(): Uint8Array { return this.buf.slice(0, this.len); }
 }
 
+/** Reused sinks (translation cost: a block compiler builds thousands of functions; fresh
+ * buffers growing by doubling cost more than the emission itself). */
+const sinkPool: ByteSink[] = [];
+function takeSink(): ByteSink {
+  const s = sinkPool.pop();
+  if (!s) return new ByteSink(4096);
+  s.len = 0;
+  return s;
+}
+function giveSink(s: ByteSink): void {
+  if (sinkPool.length < 32 && s.buf.length <= 1 << 20) sinkPool.push(s);
+}
+
 /** One function body under construction. */
 export class FunctionBuilder {
-  private readonly code = new ByteSink();
+  private code = takeSink();
+  /** Its body went into a module (ModuleBuilder.bytes) and its sink back to the pool. */
+  private disposed = false;
   private readonly localTypes: ValType[] = [];
   private readonly free = new Map<ValType, Local[]>();
   /** Open control constructs; a label's depth is its index here. */
@@ -138,6 +158,8 @@ export class FunctionBuilder {
   call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
   /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
   callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
+  /** Tail call of function `fn` (the tail-call proposal, on by default since V8 11.2). */
+  returnCall(fn: number): void { this.code.byte(0x12); this.code.u32(fn); }
   /** Tail call through table 0 (the tail-call proposal, on by default since V8 11.2). */
   returnCallIndirect(type: number): void { this.code.byte(0x13); this.code.u32(type); this.code.byte(0); }
   drop(): void { this.code.byte(0x1a); }
@@ -299,13 +321,38 @@ export class FunctionBuilder {
 
   /** The encoded body: local declarations then code. */
   body(): Uint8Array {
-    if (this.ctl !== 0) throw new Error(`unbalanced control flow (${this.ctl} open)`);
     const s = new ByteSink();
-    s.u32(this.localTypes.length);
-    for (const t of this.localTypes) { s.u32(1); s.byte(t); }
+    this.writeLocals(s);
     s.bytes(this.code.buf.subarray(0, this.code.len));
     s.byte(0x0b);
     return s.result();
+  }
+  private writeLocals(s: ByteSink): void {
+    if (this.disposed) throw new Error('function body already emitted');
+    if (this.ctl !== 0) throw new Error(`unbalanced control flow (${this.ctl} open)`);
+    // Runs of one type share a declaration.
+    let runs = 0;
+    for (let i = 0; i < this.localTypes.length; i++) if (i === 0 || this.localTypes[i] !== this.localTypes[i - 1]) runs++;
+    s.u32(runs);
+    for (let i = 0; i < this.localTypes.length;) {
+      let j = i + 1;
+      while (j < this.localTypes.length && this.localTypes[j] === this.localTypes[i]) j++;
+      s.u32(j - i); s.byte(this.localTypes[i]);
+      i = j;
+    }
+  }
+  /** Append the size-prefixed body to a code section, then recycle this builder's buffer. */
+  emitInto(out: ByteSink): void {
+    const decl = takeSink();
+    this.writeLocals(decl);
+    out.u32(decl.len + this.code.len + 1);
+    out.bytes(decl.buf.subarray(0, decl.len));
+    out.bytes(this.code.buf.subarray(0, this.code.len));
+    out.byte(0x0b);
+    giveSink(decl);
+    giveSink(this.code);
+    this.code = new ByteSink(16);
+    this.disposed = true;
   }
 }
 
@@ -369,9 +416,9 @@ export class ModuleBuilder {
   }
 
   bytes(): Uint8Array {
-    const out = new ByteSink();
+    const out = takeSink();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-    const types = new ByteSink();
+    const types = takeSink();
     types.u32(this.types.length);
     for (const t of this.types) {
       types.byte(0x60);
@@ -379,7 +426,7 @@ export class ModuleBuilder {
       types.u32(t.results.length); for (const r of t.results) types.byte(r);
     }
     out.section(1, types);
-    const imps = new ByteSink();
+    const imps = takeSink();
     imps.u32(this.imports.length + (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0) + this.globalImports.length);
     for (const im of this.imports) { imps.name(im.module); imps.name(im.name); imps.byte(0x00); imps.u32(im.type); }
     if (this.tableImport) {
@@ -392,32 +439,32 @@ export class ModuleBuilder {
       imps.byte(0x02); imps.byte(0x03); imps.u32(0); imps.u32(this.memoryImport.maxPages); // shared, min 0, max
     }
     out.section(2, imps);
-    const fns = new ByteSink();
+    const fns = takeSink();
     fns.u32(this.funcs.length);
     for (const f of this.funcs) fns.u32(f.type);
     out.section(3, fns);
-    const exps = new ByteSink();
+    const exps = takeSink();
     const exported = this.funcs.map((f, i) => ({ f, i })).filter((x) => x.f.exportName !== undefined);
     exps.u32(exported.length);
     for (const { f, i } of exported) { exps.name(f.exportName as string); exps.byte(0x00); exps.u32(this.imports.length + i); }
     out.section(7, exps);
     if (this.elems) {
-      const el = new ByteSink();
+      const el = takeSink();
       el.u32(1);
       el.u32(0); // active, table 0, offset expression, function indexes
       el.byte(0x23); el.u32(this.elems.global); el.byte(0x0b);
       el.u32(this.elems.funcs.length);
       for (const f of this.elems.funcs) el.u32(f);
       out.section(9, el);
+      giveSink(el);
     }
-    const code = new ByteSink();
+    const code = takeSink();
     code.u32(this.funcs.length);
-    for (const f of this.funcs) {
-      const body = (f.fb as FunctionBuilder).body();
-      code.u32(body.length);
-      code.bytes(body);
-    }
+    for (const f of this.funcs) (f.fb as FunctionBuilder).emitInto(code);
     out.section(10, code);
-    return out.result();
+    for (const t of [types, imps, fns, exps, code]) giveSink(t);
+    const bytes = out.result();
+    giveSink(out);
+    return bytes;
   }
 }

@@ -7,8 +7,10 @@ export interface TcgOptions {
   /** Translate hot blocks to wasm; false = interpreter only. */
   enabled: boolean;
   /** Executions of a block start before it is translated (1 = translate everything). A block
-   * costs ~25 us per instruction to translate and saves ~6 ns per executed instruction over the
-   * interpreter: 5000 is about break-even (boot to power-off is fastest there). */
+   * costs ~9 us per instruction to translate once V8 has warmed the translator up, 60-200 us
+   * before (a boot translates only a few thousand instructions, so mostly the latter; see
+   * bench/xlate.js), and saves ~6 ns per executed instruction over the interpreter: 5000 is
+   * about break-even (boot CPU time was no lower at 2000 or 200). */
   threshold: number;
   /** Code cache budget (MiB of generated wasm): past it the whole cache is flushed. */
   tbSizeMiB: number;
@@ -16,7 +18,9 @@ export interface TcgOptions {
   oneInsnPerTb: boolean;
   /** Compile on background threads (needs a host event loop that runs: the system emulator). */
   asyncCompile: boolean;
-  /** Hot blocks wait for a batch (a module costs ~1.5 ms whatever its size): compiled once
+  /** Hot blocks wait for a batch (a module had a fixed cost of ~1.5 ms, mostly instantiation,
+   * now ~0.1 ms; 200k showed more of a boot run translated, ~42% vs ~38%, but no measurable
+   * CPU change, so the default stays): compiled once
    * this many instructions ran since the first of them got hot, or 250 are waiting. */
   batchInsns: number;
   /** Instructions one block may gather from the runs its branches reach in its page (a region;

@@ -324,7 +324,7 @@ export class RISCVCPU implements RISCVHart {
       const chunk = this.threshold ? Math.min(left, RUN_CHUNK) : left;
       const i0 = this.i32[instretLo];
       const r = rt.runFn(env.base, chunk);
-      // Big batches (a module costs ~1.5 ms whatever its size): compile once enough blocks got
+      // Batches (see tcgOptions.batchInsns): compile once enough blocks got
       // hot, or when the first of them has waited a while.
       if (r === EXIT_COMPILE) rt.tbs.collect(env);
       const retired = Math.max(1, (this.i32[instretLo] - i0) | 0);

@@ -66,6 +66,13 @@ export function buildInterpreter(logExec = false): Uint8Array {
     for (let i = 0; i < p.length; i++) t.get(t.param(i));
     t.call(imp[name]);
   }
+  // Chaining for translated blocks: chain(env, entry, idx) tail-calls tbs[idx](env, entry). A
+  // block module importing this instead of the table stays cheap to instantiate (V8 copies an
+  // imported table into every instance that imports it, and updates them all on each set).
+  {
+    const t = mb.defineFunction([I32, I32, I32], [I32], 'chain').fb;
+    t.get(t.param(0)); t.get(t.param(1)); t.get(t.param(2)); t.returnCallIndirect(tbType);
+  }
   const { fb } = mb.defineFunction([I32, I32], [I32], 'run');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,

@@ -10,7 +10,7 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
-import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './translate-block.js';
+import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
@@ -35,8 +35,9 @@ const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 const KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
 
 export class TBCache {
-  // Sized for a whole boot: growing (and setting) costs per instance that imports the table.
-  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 16384 });
+  // Only the interpreter imports it (block modules chain through its `chain`), so growing and
+  // setting it cost little.
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
   private nextIdx = 1;
   private readonly byKey = new Map<string, TB>();
   /** host page (offset >> 12) -> blocks translated from it. */
@@ -50,6 +51,9 @@ export class TBCache {
   translatedRuns = 0;
   flushes = 0;
   invalidated = 0;
+  /** Hot pcs already translated: their jump cache entry had been reused by another pc, so
+   * they ran in the interpreter until hot again. */
+  reinstalled = 0;
   /** Modules still compiling. */
   pending = 0;
   /** Translation cost (info jit): guest instructions translated, and milliseconds spent
@@ -83,7 +87,8 @@ export class TBCache {
       `${pad('code pages')}${this.pages.size}\n` +
       '\nStatistics:\n' +
       `${pad('TB flush count')}${this.flushes}\n` +
-      `${pad('TB invalidate count')}${this.invalidated}\n` + this.costInfo(pad);
+      `${pad('TB invalidate count')}${this.invalidated}\n` +
+      `${pad('TB reinstall count')}${this.reinstalled}\n` + this.costInfo(pad);
   }
 
   /** The time translation took per guest instruction (QEMU's TCG: ~1-2 us), by stage. */
@@ -120,7 +125,7 @@ export class TBCache {
       if (e < 0) { this.recount(env, pc); continue; }
       const host = this.entryHost(e, pc);
       const tb = this.byKey.get(`${pc}:${host}`);
-      if (tb) { if (tb.idx) this.install(env, pc, tb.idx, tb.entry); continue; }
+      if (tb) { if (tb.idx) { this.install(env, pc, tb.idx, tb.entry); this.reinstalled++; } continue; }
       const gk = `${pc >> 12n}:${host >>> 12}`;
       let g = groups.get(gk);
       if (!g) groups.set(gk, (g = { seeds: [], pageHost: host - (host & 0xfff), addendLo: this.i32[(e >> 2) + 2] }));
@@ -161,10 +166,10 @@ export class TBCache {
       const t3 = nowMs();
       const base = this.allocRange(regions.length);
       const imports = this.imports();
-      new WebAssembly.Instance(mod, { ...imports, env: { ...imports.env, tbBase: base } });
-      cost.instantiateMs += nowMs() - t3;
+      const fns = new WebAssembly.Instance(mod, { env: { memory: imports.env.memory }, rvm: imports.rvm }).exports;
       regions.forEach((tbs, r) => {
-        if (tbs[0].dead) { this.table.set(base + r, null); return; }
+        if (tbs[0].dead) return;
+        this.table.set(base + r, fns[tbExportName(r)] as Function);
         for (const tb of tbs) {
           tb.idx = base + r;
           this.install(env, tb.pc, tb.idx, tb.entry);
@@ -172,6 +177,7 @@ export class TBCache {
         this.translated++;
         this.translatedRuns += tbs.length;
       });
+      cost.instantiateMs += nowMs() - t3;
     };
     if (!this.asyncCompile) {
       const mod = new WebAssembly.Module(bytes);

@@ -25,8 +25,8 @@
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
 import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
-import { type Operand, type Row, constArgs, decodeWith } from './decode.js';
-import { riscvDecodeTrees } from './decode-trees.js';
+import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
+import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
 import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
 import { importRvmRuntime } from './rvm-runtime.js';
@@ -55,7 +55,9 @@ const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fen
  * writes nothing, see flushGpr) or read it (amocas): their rd local must hold the entry value. */
 const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr') || name.startsWith('amocas'); // amocas reads rd
 
-export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint }
+/** A decoded instruction: its operands as constants are decoded once (args; empty when illegal). */
+export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args }
+const NO_ARGS: Args = Object.freeze({});
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
 /** What the compiler needs to know about one block: its runs in pc order, each an entry. */
@@ -83,9 +85,9 @@ const REGION_MAX_RUNS = 48;
  * straddling the two pages then ends the run). Returns [] when there is no first instruction.
  */
 export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS,
-  stopAt?: ReadonlySet<bigint>): TbInsn[] {
+  stopAt?: ReadonlySet<bigint>, trees: RiscvDecodeTrees = riscvDecodeTrees()): TbInsn[] {
   const out: TbInsn[] = [];
-  const { t32: tree32, t16: tree16 } = riscvDecodeTrees();
+  const { t32: tree32, t16: tree16 } = trees;
   const inPage = (0x1000 - Number(pc & 0xfffn)) >> 1;
   let h = 0;
   while (out.length < maxInsns && h < inPage) {
@@ -100,7 +102,7 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
       len = 2;
     }
     const row = len === 2 ? decodeWith(tree32, word) : decodeWith(tree16, word);
-    out.push({ row, word, pc: pc + BigInt(h * 2) });
+    out.push({ row, word, pc: pc + BigInt(h * 2), args: row ? constArgs(row, word) : NO_ARGS });
     h += len;
     if (!row || ENDS_BLOCK.has(row.trans)) break;
   }
@@ -113,7 +115,7 @@ export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.w
 /** Static target of a branch or jal, else null. */
 function staticTarget(ins: TbInsn): bigint | null {
   if (!ins.row || !HAS_STATIC_TARGET.has(ins.row.trans)) return null;
-  return ins.pc + BigInt(constArgs(ins.row, ins.word).imm.value);
+  return ins.pc + BigInt(ins.args.imm.value);
 }
 /** pc after a run when it can fall through (it did not end with a jump or system insn). */
 function fallThrough(run: TbInsn[]): bigint | null {
@@ -144,6 +146,9 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
   const grow = maxInsns > maxRun;
   let total = 0;
   const ends = new Set<bigint>();
+  const trees = riscvDecodeTrees();
+  /** First-pass decodes: the final runs are their prefixes (cut before another run's start). */
+  const decoded = new Map<bigint, TbInsn[]>();
   const add = (t: bigint | null) => {
     if (t === null || leaders.has(t) || (t & 1n) || t < base || t >= base + 4096n || leaders.size >= REGION_MAX_RUNS) return;
     const k = target(t);
@@ -155,8 +160,9 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
     const p = queue[q];
     const seed = q < seeds.length;
     if (!seed && total >= maxInsns) { leaders.delete(p); continue; }
-    const insns = decodeTb(p, reader(p), maxRun);
+    const insns = decodeTb(p, reader(p), maxRun, undefined, trees);
     if (!insns.length) { leaders.delete(p); continue; }
+    decoded.set(p, insns);
     total += insns.length;
     if (!grow) continue;
     for (const ins of insns) add(staticTarget(ins));
@@ -166,7 +172,11 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
   for (const p of leaders) ends.add(p);
   const runs: TbRun[] = [];
   for (const p of [...leaders].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    runs.push({ pc: p, insns: decodeTb(p, reader(p), maxRun, grow ? ends : undefined) });
+    const first = decoded.get(p) as TbInsn[];
+    let n = 1;
+    if (grow) while (n < first.length && !ends.has(first[n].pc)) n++;
+    else n = first.length;
+    runs.push({ pc: p, insns: n === first.length ? first : first.slice(0, n) });
   }
   return runs;
 }
@@ -175,7 +185,7 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
 function returnAddress(run: TbInsn[]): bigint | null {
   const last = run[run.length - 1];
   if (!last.row || (last.row.trans !== rvi.jal && last.row.trans !== rvi.jalr)) return null;
-  const rd = constArgs(last.row, last.word).rd?.value;
+  const rd = last.args.rd?.value;
   return rd === 1 || rd === 5 ? last.pc + BigInt(last.row.ilen) : null;
 }
 
@@ -237,11 +247,15 @@ class TbContext extends DisasContext {
     fb.tee(this.status);
     fb.if_(); this.exitRestart(); fb.end();
   }
-  /** A helper trapped or asked for a reload: state.pc/instret are exact; registers go back. */
+  /** A helper trapped or asked for a reload: state.pc/instret are exact; registers go back
+   * (when the block loops, in the restart epilogue: one copy of the stores per function). */
   override exitRestart(): void {
+    if (this.loops) { this.fb.br(this.restart); return; }
     this.flushGprs();
     this.fb.get(this.status); this.fb.return_();
   }
+  /** Before leaving through exitJump: registers go back (the epilogue does it when looping). */
+  flushForExit(): void { if (!this.loops) this.flushGprs(); }
   override flushGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
     if (!l) return;
@@ -269,7 +283,7 @@ class TbContext extends DisasContext {
     if (target !== undefined) { this.gotoRun(target, this.k + 1); return; }
     emit(); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
-    this.flushGprs();
+    this.flushForExit();
     fb.br(this.exitJump);
   }
   /**
@@ -288,7 +302,7 @@ class TbContext extends DisasContext {
     fb.if_();
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
     this.storeInstret(0);
-    this.flushGprs();
+    this.flushForExit();
     fb.br(this.exitJump);
     fb.end();
     if (this.cur) { fb.i32Const(j); fb.set(this.cur); }
@@ -317,29 +331,27 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   const imp: Record<string, number> = {};
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('rvm', name, p, r);
   const rvm = importRvmRuntime(mb);
+  const chainFn = mb.importFunction('rvm', 'chain', [I32, I32, I32], [I32]);
   mb.importMemory('env', 'memory');
-  mb.importTable('env', 'tbs');
-  const tbType = mb.typeIndex({ params: [I32, I32], results: [I32] });
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
-  // No exports (JS wrappers per export are costly): the blocks land in the table at
-  // instantiation, at tbs[base + i].
-  const base = mb.importGlobal('env', 'tbBase', I32);
-  const funcs = tbs.map((tb) => {
-    const f = mb.defineFunction([I32, I32], [I32]);
-    emitTb(f.fb, h, tb, chain ? tbType : -1);
-    return f.index;
-  });
-  mb.tableElements(base, funcs);
+  // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
+  // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
+  // per module at 16k entries) and updates every importer on each later table.set.
+  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32, I32], [I32], tbExportName(i)).fb, h, tb, chain ? chainFn : -1));
   return mb.bytes();
 }
 
+/** Export name of the i-th block of a module built by buildTbModule. */
+const exportNames: string[] = [];
+export function tbExportName(i: number): string { return exportNames[i] ?? (exportNames[i] = `t${i}`); }
+
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 
-function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): void {
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
@@ -360,7 +372,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
   for (const run of runs) {
     for (const ins of run.insns) {
       if (!ins.row) continue;
-      const a = constArgs(ins.row, ins.word);
+      const a = ins.args;
       for (const n of REG_ARGS) {
         const r = a[n]?.value;
         if (!r) continue;
@@ -398,11 +410,13 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, tbType: number): 
     emitRun(ctx, run);
   });
   fb.end(); // loop
-  fb.end(); // restart: every exit to it stored the registers
+  fb.end(); // restart: a looping block stores its registers here, others before branching
+  if (loops) ctx.flushGprs();
   fb.get(status); fb.return_();
-  fb.end(); // exitJump: registers and instret stored by the jump; state.pc = nextPc
+  fb.end(); // exitJump: instret stored by the jump (and registers, unless looping); state.pc = nextPc
+  if (loops) ctx.flushGprs();
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
-  if (tbType >= 0) emitChain(fb, env, nextPc, entryInstret, tbType);
+  if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
 }
 
@@ -452,7 +466,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.curPc = ins.pc;
     if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); return; }
     const row = ins.row;
-    const a = constArgs(row, ins.word);
+    const a = ins.args;
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
     ctx.staticTarget = staticTarget(ins);
@@ -482,7 +496,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
   fb.i64Const(pc); fb.set(ctx.nextPc);
   ctx.storeInstret(ctx.k);
-  ctx.flushGprs();
+  ctx.flushForExit();
   fb.br(ctx.exitJump);
 }
 
@@ -491,9 +505,9 @@ function emitRun(ctx: TbContext, run: TbRun): void {
  * since entry to state.budget, then, budget left and no exit request, tail-call the next block when the
  * cache knows it; otherwise return to the dispatcher (status 0).
  *   b = budget - (instret - entryInstret); if (b > 0 && !exit_request) {
- *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call_indirect tbs[e.idx](env, e.entry) }
+ *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call chain(env, e.entry, e.idx) }
  */
-function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, tbType: number): void {
+function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, chainFn: number): void {
   const b = fb.local(I32), e = fb.local(I32);
   fb.get(env);
   fb.get(env); fb.i32Load(STATE.budget.offset);
@@ -509,7 +523,7 @@ function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret:
   fb.i64Load(STATE.tb_jmp.offset); fb.get(nextPc); fb.i64Eq();
   fb.if_();
   fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(b);
-  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCallIndirect(tbType); fb.end();
+  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCall(chainFn); fb.end();
   fb.end();
   fb.end();
 }

@@ -1,0 +1,84 @@
+// The wasm builder under the block compiler: 64-bit constants (encoded from 32-bit halves, not
+// BigInt shifts), reused byte buffers (one module's bytes never change when the next is built),
+// and translated-block modules that do not import the block table (V8 copies an imported table
+// into every instance: that made each module cost milliseconds to instantiate).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FunctionBuilder, ModuleBuilder } from '../dist/tcg/wasm-builder.js';
+import { buildTbModule, decodeRegion } from '../dist/target/riscv/translate-block.js';
+
+const I64 = 0x7e;
+
+/** Signed LEB128 of a 64-bit value, the plain BigInt way. */
+function sleb64(v) {
+  const out = [];
+  v = BigInt.asIntN(64, v);
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+
+test('i64.const encodes every 64-bit value as signed LEB128, and runs', () => {
+  const vals = [0n, 1n, -1n, 63n, 64n, -64n, -65n, 0x7fffffffn, 0x80000000n, -0x80000000n, -0x80000001n, 0xffffffffn,
+    0x100000000n, -(1n << 63n), (1n << 63n) - 1n, 0xffffffff80000000n, 0xffffffff80200000n, 0xfffffffffffff000n,
+    0x123456789abcdefn, 1n << 40n, -(1n << 40n), 1n << 62n, -(1n << 62n)];
+  let x = 0x9e3779b97f4a7c15n;
+  for (let i = 0; i < 500; i++) {
+    x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+    vals.push(BigInt.asIntN(64, x >> BigInt(i % 64)));
+  }
+  for (const v of vals) {
+    const fb = new FunctionBuilder([], [I64]);
+    fb.i64Const(v);
+    const body = fb.body();
+    // body: local declaration count (0), i64.const, LEB128, end
+    assert.deepEqual([...body.subarray(2, body.length - 1)], sleb64(v), `encoding of ${v}`);
+  }
+  // And they execute: one function per value, each returning its constant.
+  const mb = new ModuleBuilder();
+  const some = vals.slice(0, 40);
+  some.forEach((v, i) => mb.defineFunction([], [I64], `c${i}`).fb.i64Const(v));
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(mb.bytes())).exports;
+  some.forEach((v, i) => assert.equal(ex[`c${i}`](), BigInt.asIntN(64, v)));
+});
+
+test('reused buffers: a module\'s bytes stay as they were when later modules are built', () => {
+  const build = (k) => {
+    const mb = new ModuleBuilder();
+    for (let i = 0; i < 3; i++) {
+      const fb = mb.defineFunction([], [I64], `f${i}`).fb;
+      const l = fb.local(I64);
+      fb.i64Const(BigInt(k * 100 + i)); fb.set(l); fb.get(l);
+    }
+    return mb.bytes();
+  };
+  const a = build(1);
+  const copy = Uint8Array.from(a);
+  for (let k = 2; k < 50; k++) build(k);
+  assert.deepEqual(a, copy);
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(a)).exports;
+  assert.equal(ex.f2(), 102n);
+  // A function body goes into one module only.
+  const mb = new ModuleBuilder();
+  mb.defineFunction([], [I64], 'g').fb.i64Const(7n);
+  mb.bytes();
+  assert.throws(() => mb.bytes(), /already emitted/);
+});
+
+test('translated-block modules import memory and wasm functions, not the block table', () => {
+  // addi a0,a0,1 ; bne a0,a1,-4 ; jalr x0,0(ra): a loop region that chains out through jalr.
+  const words = [0x00150513, 0xfeb51ee3, 0x00008067];
+  const page = new Uint8Array(4096);
+  words.forEach((w, i) => new DataView(page.buffer).setUint32(0x100 + 4 * i, w, true));
+  const read16 = (h) => (h >= 0 && h < 2048 ? page[2 * h] | (page[2 * h + 1] << 8) : -1);
+  const runs = decodeRegion([0x80000100n], read16);
+  assert.equal(runs.reduce((n, r) => n + r.insns.length, 0), 3);
+  const mod = new WebAssembly.Module(buildTbModule([{ pc: 0x80000100n, runs, addendLo: 0 }], true));
+  const imports = WebAssembly.Module.imports(mod);
+  assert.ok(!imports.some((i) => i.kind === 'table'), 'no table import');
+  assert.ok(imports.some((i) => i.module === 'rvm' && i.name === 'chain' && i.kind === 'function'), 'chains through rvm.chain');
+  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name), ['t0']);
+});
