@@ -4,35 +4,67 @@
 #   images/Image.gz            Linux 6.12 (Debian linux-source-6.12, bookworm-security): tinyconfig + scripts/guest-kernel.config
 #   images/initramfs.cpio.gz   static BusyBox (Debian's source) + static mmc-utils + scripts/guest-init
 #   images/busybox.gz          the same static riscv64 BusyBox, for user-mode tests
-#   pc-bios/opensbi-riscv64-generic-fw_dynamic.bin   Debian's opensbi generic fw_dynamic
-# Needs root (apt-get) and about 30 minutes on 2 cores. Usage: scripts/build-guest.sh [WORKDIR]
+#   pc-bios/opensbi-riscv64-generic-fw_dynamic.bin   OpenSBI 1.6 generic fw_dynamic, from Debian
+#                              trixie's opensbi package (bookworm's 1.1 cannot boot Linux with
+#                              aia=aplic-imsic and never grants the seed CSR to S-mode)
+# Needs root (apt-get) and about 30 minutes on 2 cores.
+# Usage: scripts/build-guest.sh [--firmware-only] [WORKDIR]   (--firmware-only: OpenSBI alone, seconds)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+firmware_only=
+if [ "${1:-}" = --firmware-only ]; then firmware_only=1; shift; fi
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"; work=$(cd "$work" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 cross=riscv64-linux-gnu-
-# Source packages come from the archive this machine's own apt configuration names for its
-# release (a deb822 .sources stanza or a one-line .list entry): no host is named here.
+# Packages come from the archive this machine's own apt configuration names for its release
+# (a deb822 .sources stanza or a one-line .list entry): no host is named here.
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+src=$(awk -v rel="$codename" '
+  /^[[:space:]]*$/ { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") { print u "\t" k; exit } t = u = s = k = ""; next }
+  /^Types:/ { t = substr($0, 8) } /^URIs:/ { u = $2 } /^Suites:/ { s = substr($0, 9) } /^Signed-By:/ { k = $2 }
+  END { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") print u "\t" k }
+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+if [ -z "$src" ]; then
+  src=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk -v rel="$codename" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == rel) { print $i "\t"; exit } }')
+fi
+[ -n "$src" ] || { echo "build-guest.sh: no apt source for '$codename' in /etc/apt" >&2; exit 1; }
+uri=${src%%$'\t'*}; key=${src#*$'\t'}
+
+# OpenSBI: Debian trixie's opensbi (1.6), fetched by apt from the same archive with a private
+# apt state under $work (the machine's own sources and package lists stay as they are). apt
+# checks the trixie Release signature (debian-archive-keyring has the trixie keys) and the .deb's
+# SHA256 from the signed Packages index; the version is checked before anything is extracted.
+opensbi_firmware() {
+  local a=$work/apt-trixie
+  rm -rf "$a"; mkdir -p "$a/parts" "$a/lists/partial" "$a/cache/archives/partial"
+  { echo 'Types: deb'; echo "URIs: $uri"; echo 'Suites: trixie'; echo 'Components: main'
+    if [ -n "$key" ]; then echo "Signed-By: $key"; fi; } > "$a/parts/trixie.sources"
+  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$a/parts" -o "Dir::State::Lists=$a/lists"
+    -o "Dir::Cache=$a/cache" -o Dir::State::status=/dev/null -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq
+  ( cd "$a" && apt-get "${opts[@]}" download -qq opensbi )
+  local deb; deb=$(ls "$a"/opensbi_*_all.deb)
+  local ver; ver=$(dpkg-deb -f "$deb" Version)
+  case $ver in 1.6*) ;; *) echo "build-guest.sh: trixie's opensbi is $ver, expected 1.6" >&2; exit 1 ;; esac
+  rm -rf "$a/x"; dpkg-deb -x "$deb" "$a/x"
+  cp "$a/x/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin" "$top/pc-bios/opensbi-riscv64-generic-fw_dynamic.bin"
+  echo "OpenSBI: $(basename "$deb") (sha256 $(sha256sum "$deb" | cut -d' ' -f1))"
+}
+sums() {
+  ( cd "$top" && sha256sum images/Image.gz images/initramfs.cpio.gz images/busybox.gz \
+      pc-bios/opensbi-riscv64-generic-fw_dynamic.bin > images/SHA256SUMS )
+}
+if [ -n "$firmware_only" ]; then opensbi_firmware; sums; exit 0; fi
+
 if ! grep -rqs -e '^Types:.*deb-src' -e '^deb-src ' /etc/apt/sources.list.d/ /etc/apt/sources.list; then
-  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  src=$(awk -v rel="$codename" '
-    /^[[:space:]]*$/ { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") { print u "\t" k; exit } t = u = s = k = ""; next }
-    /^Types:/ { t = substr($0, 8) } /^URIs:/ { u = $2 } /^Suites:/ { s = substr($0, 9) } /^Signed-By:/ { k = $2 }
-    END { if (t ~ /(^| )deb( |$)/ && (" " s " ") ~ (" " rel " ") && u != "") print u "\t" k }
-  ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-  if [ -z "$src" ]; then
-    src=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-      awk -v rel="$codename" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == rel) { print $i "\t"; exit } }')
-  fi
-  [ -n "$src" ] || { echo "build-guest.sh: no apt source for '$codename' in /etc/apt to take deb-src from" >&2; exit 1; }
-  uri=${src%%$'\t'*}; key=${src#*$'\t'}
   { echo 'Types: deb-src'; echo "URIs: $uri"; echo "Suites: $codename"; echo 'Components: main'
     if [ -n "$key" ]; then echo "Signed-By: $key"; fi; } > /etc/apt/sources.list.d/tsqemu-src.sources
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
-  linux-source-6.12 opensbi bc flex bison libssl-dev cpio xz-utils make dpkg-dev >/dev/null
+  linux-source-6.12 bc flex bison libssl-dev cpio xz-utils make dpkg-dev >/dev/null
 cd "$work"
 
 # Linux
@@ -66,7 +98,6 @@ ln -s busybox "$root/bin/sh"
 cp "$top/scripts/guest-init" "$root/init"; chmod 755 "$root/init"
 ( cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 2>/dev/null | gzip -9n ) > "$top/images/initramfs.cpio.gz"
 
-cp /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin "$top/pc-bios/opensbi-riscv64-generic-fw_dynamic.bin"
-( cd "$top" && sha256sum images/Image.gz images/initramfs.cpio.gz images/busybox.gz \
-    pc-bios/opensbi-riscv64-generic-fw_dynamic.bin > images/SHA256SUMS )
+opensbi_firmware
+sums
 echo "built in $work"

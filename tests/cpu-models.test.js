@@ -260,9 +260,9 @@ test('user mode: AT_HWCAP as qemu-riscv64, riscv_hwprobe as Linux 6.12, -cpu / Q
 });
 
 test('the default guest boots with -cpu max and reports the extensions', { timeout: 180_000 }, async () => {
-  // zkr=false: Debian's OpenSBI 1.1 leaves mseccfg.SSEED clear, so Linux 6.12's boot-time read of
-  // the Zkr seed CSR would be an illegal instruction (as on QEMU with that firmware).
-  const c = new Console(['-M', 'virt', '-m', '256M', '-cpu', 'max,zkr=false', '-kernel', kernelImage(), '-initrd', INITRD,
+  // Zkr included: OpenSBI 1.6 sets mseccfg.SSEED, so Linux 6.12's boot-time read of the seed CSR
+  // from S-mode works (OpenSBI 1.1 left it clear, and the read was an illegal instruction).
+  const c = new Console(['-M', 'virt', '-m', '256M', '-cpu', 'max', '-kernel', kernelImage(), '-initrd', INITRD,
     '-append', 'console=ttyS0', '-nographic']);
   try {
     await c.expect(/boot complete/, 150_000);
@@ -270,7 +270,7 @@ test('the default guest boots with -cpu max and reports the extensions', { timeo
     const isa = await c.sh('grep ^isa /proc/cpuinfo');
     // Linux 6.12 prints the letters and the multi-letter extensions it knows.
     assert.match(isa, /^isa\s*: rv64imafdc[a-z]*_.*sstc/);
-    for (const e of ['sscofpmf', 'svinval', 'svpbmt']) assert.match(isa, new RegExp(e));
+    for (const e of ['sscofpmf', 'svinval', 'svpbmt', 'zkr']) assert.match(isa, new RegExp(e));
     const dmesg = await c.sh('dmesg | grep -c "Timer interrupt in S-mode is available via sstc extension"');
     assert.equal(dmesg.trim(), '1', 'the kernel takes its timer from stimecmp');
     // The timer works: sleep returns.

@@ -156,3 +156,41 @@ test('an MSI store to the IMSIC raises MEIP through eidelivery/eie (CSR side via
   assert.equal(harts[0].mip, 0, 'a guest file is not SEIP');
   assert.equal(ic.imsicS[0].rmw(3, 0x80, 0n, 0n), undefined, 'no guest file 3');
 });
+
+test('MSI mode: setipnum re-raises a level source only while its input is asserted (QEMU 10.2; Linux EOI)', () => {
+  // QEMU 7.2 set the pending bit unconditionally: Linux 6.12's MSI-mode APLIC writes setipnum at
+  // each level source's EOI, so the UART's interrupt stormed there and the guest never reached init.
+  const layout = allocateGuestMemory(4096, 4096, 1 << 20);
+  const as = new AddressSpace(layout.memory);
+  const harts = [new FakeHart()];
+  const ic = new VirtIrqchip(as, harts, { now: () => 0 }, new TimerList({ now: () => 0 }), { aia: 'aplic-imsic', aiaGuests: 0, aclint: false });
+  const M = 0x0c000000;
+  const m0 = ic.imsicM[0];
+  m0.rmw(0, 0x70, 1n, 1n); // eidelivery
+  m0.rmw(0, 0xc0, 1n << 10n, -1n); // eie0: identity 10
+  const claim = () => m0.rmw(0, 0x200, 0n, -1n); // mtopei
+  as.store(M + 0x1bc0, 4, BigInt(0x24000000 >>> 12)); // mmsicfgaddr: hart 0's M file
+  as.store(M + 0x0004 + 9 * 4, 4, 6n); // sourcecfg[10] = level high
+  as.store(M + 0x3004 + 9 * 4, 4, 10n); // target[10]: hart 0, eiid 10
+  as.store(M + 0x1edc, 4, 10n); // setienum 10
+  as.store(M + 0x0000, 4, 0x100n); // domaincfg.IE
+  as.store(M + 0x1cdc, 4, 10n); // setipnum with the input low: nothing
+  assert.equal(harts[0].mip, 0);
+  assert.equal(Number(as.load(M + 0x1c00, 4)) & (1 << 10), 0);
+  ic.irqs[10].set(true); // asserted: forwarded once
+  assert.equal(harts[0].mip, 1 << 11);
+  assert.equal(claim(), 0xa000an);
+  assert.equal(harts[0].mip, 0, 'a level source is forwarded once per assertion');
+  as.store(M + 0x2000, 4, 10n); // setipnum_le while still asserted (Linux's EOI): again
+  assert.equal(claim(), 0xa000an);
+  ic.irqs[10].set(false);
+  as.store(M + 0x2000, 4, 10n); // deasserted: EOI re-raises nothing
+  assert.equal(harts[0].mip, 0);
+  assert.equal(claim(), 0n);
+  // clripnum clears a level source's pending bit in MSI mode (domain IE off so it stays pending).
+  as.store(M + 0x0000, 4, 0n);
+  ic.irqs[10].set(true);
+  assert.equal(Number(as.load(M + 0x1c00, 4)) & (1 << 10), 1 << 10);
+  as.store(M + 0x1ddc, 4, 10n);
+  assert.equal(Number(as.load(M + 0x1c00, 4)) & (1 << 10), 0);
+});

@@ -1,4 +1,4 @@
-// The reference guest (OpenSBI 1.1 + Linux 6.1) with the H extension on: OpenSBI sees it
+// The reference guest (OpenSBI 1.6 + Linux 6.12) with the H extension on: OpenSBI sees it
 // (misa.H: "rv64imafdch") and sets up its hypervisor state, Linux boots and powers off as
 // without it. (The kernel has no CONFIG_KVM, so nothing runs in V=1 here: tests/tcg-hyp.test.js
 // covers the guest side on bare metal.)

@@ -71,7 +71,7 @@ test('reset reboots the guest to its shell', { skip: SKIP, timeout: 180_000 }, a
   await withScreenshot(page, 'reset', async () => {
     const from = (await consoleText(page)).length;
     await page.click('#reset');
-    await waitForConsole(page, 'OpenSBI v1.1', 60_000, from);
+    await waitForConsole(page, 'OpenSBI v1.6', 60_000, from);
     await waitForConsole(page, MARKER, 150_000, from);
     assert.equal(await sh(page, 'echo after-reset-$((3*3))'), 'after-reset-9');
   });

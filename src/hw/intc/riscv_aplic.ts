@@ -137,14 +137,21 @@ export class RISCVAPLICState implements MemoryRegionOps {
     if (enabled) this.state[irq] |= ISTATE_ENABLED; else this.state[irq] &= ~ISTATE_ENABLED;
   }
 
-  /** setip/clrip: level-triggered sources take it only in MSI mode, and only to set. */
+  /**
+   * setip/clrip (QEMU 10.2's riscv_aplic_set_pending): level-triggered sources take it only in
+   * MSI mode, and setting only while the input is asserted (AIA 4.9.2: Linux writes setipnum at
+   * EOI to re-raise a level source that is still asserted, so an unconditional set would storm).
+   */
   private setPending(irq: number, pending: boolean): void {
     if (irq <= 0 || irq >= this.numIrqs) return;
     const cfg = this.sourcecfg[irq];
     if (cfg & SOURCECFG_D) return;
     const sm = cfg & SOURCECFG_SM_MASK;
-    const level = sm === SM.LEVEL_HIGH || sm === SM.LEVEL_LOW;
-    if (sm === SM.INACTIVE || ((!this.o.msimode || !pending) && level)) return;
+    if (sm === SM.INACTIVE) return;
+    if (sm === SM.LEVEL_HIGH || sm === SM.LEVEL_LOW) {
+      if (!this.o.msimode) return;
+      if (pending && !this.rectified(irq)) return;
+    }
     this.setPendingRaw(irq, pending);
   }
 
