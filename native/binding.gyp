@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "tsqemu_sys",
-      "sources": ["tsqemu_sys.c"],
+      "sources": ["tsqemu_sys.c", "tsqemu_sock.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     },
     {
