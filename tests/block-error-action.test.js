@@ -121,7 +121,7 @@ test('system_reset with a request held by rerror=stop and with a large read in f
   fs.writeFileSync(file, data);
   process.env.TSQEMU_URING_STATS = '1'; // prints busy-resets= at exit
   const c = new Console(['-M', 'virt', '-m', '256M', '-nographic', '-kernel', kernelImage(), '-initrd', INITRD, '-append', 'console=ttyS0 quiet',
-    '-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-offset=${16 * MiB},file.x-inject-count=1,file.x-inject-delay-ms=1500`]);
+    '-drive', `file.driver=file,file.filename=${file},format=raw,if=virtio,rerror=stop,file.x-inject-errno=EIO,file.x-inject-op=read,file.x-inject-offset=${16 * MiB},file.x-inject-count=1,file.x-inject-delay-ms=4000`]);
   delete process.env.TSQEMU_URING_STATS;
   try {
     await c.expect(/tsqemu-guest: boot complete/, 100_000);
@@ -131,10 +131,12 @@ test('system_reset with a request held by rerror=stop and with a large read in f
     await monitor(c, 'system_reset');
     await monitor(c, 'cont');
     await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
-    // A reset while a 1 MiB read is in flight (held 1.5 s by x-inject-delay-ms past 16 MiB).
-    c.send('dd if=/dev/vda of=/dev/null bs=1M skip=20 count=1 iflag=direct &\n');
-    await c.expect(/# $/, 10_000);
-    await new Promise((r) => setTimeout(r, 600)); // dd starts and submits (the read is held 1.5 s)
+    // A reset while a 1 MiB read is in flight (held 4 s by x-inject-delay-ms past 16 MiB).
+    // The guest says when the read is in flight (/proc/diskstats' in-progress count), not a
+    // fixed sleep: on a loaded host dd may take longer than the hold to submit.
+    c.send('dd if=/dev/vda of=/dev/null bs=1M skip=20 count=1 iflag=direct & ' +
+      'while ! awk \'$3 == "vda" && $12 > 0 { f = 1 } END { exit !f }\' /proc/diskstats; do :; done; echo in-""flight\n');
+    await c.expect(/in-flight/, 30_000);
     from = c.out.length;
     await monitor(c, 'system_reset');
     await c.expect(/tsqemu-guest: boot complete/, 100_000, from);
