@@ -49,7 +49,8 @@ export function pgidAskChild(ts: TaskState, sys: HostSys, pid: number, pgid: num
   const forked = (): boolean => {
     const t = readProc(ts, `/proc/${pid}/stat`);
     const ppid = Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === ts.proc.pid && readProc(ts, `/proc/${pid}/cmdline`).split('\0').includes('--resume');
+    const argv = readProc(ts, `/proc/${pid}/cmdline`).split('\0');
+    return ppid === ts.proc.pid && (argv.includes('--resume') || argv.includes('--fork-server'));
   };
   if (!forked()) return null;
   const s = sys.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -28,6 +28,7 @@ import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
 import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
+import { ForkServer } from './user-forkserver.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
 const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -59,6 +60,8 @@ export interface UserMainOptions {
   resume?: string;
   /** argv for re-running this binary for a forked child (before --resume). */
   selfArgs: string[];
+  /** A child made by a fork server: the host fd now behind each guest fd (user-forkserver.ts). */
+  hostFds?: Int32Array;
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
@@ -83,8 +86,12 @@ class Supervisor {
   gdb?: UserGdb;
   /** The interpreter modules the first thread compiled: later threads start with them. */
   interp: Array<[string, WebAssembly.Module]> = [];
+  /** The spare emulator the next fork becomes (started after the first fork). */
+  readonly forkServer: ForkServer;
 
-  constructor(readonly o: UserMainOptions) {}
+  constructor(readonly o: UserMainOptions) {
+    this.forkServer = new ForkServer(loadUserSys(), o.selfArgs);
+  }
 
   words(slot: number): Int32Array {
     return new Int32Array(this.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
@@ -154,7 +161,7 @@ class Supervisor {
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
     const shm = liveShmAttachments(this.mm);
-    fixupForkedChild(this.mm, slot, process.pid);
+    fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     openCwd(this.mm);
     this.mm.flushAllTlbs();
@@ -221,7 +228,7 @@ class Supervisor {
 
   /** A vfork child tells its parent (over the IPC channel) that it exec'd: the parent goes on. */
   releaseVforkParent(): void {
-    if (!process.send) return;
+    if (!process.send || !process.connected) return;
     process.send('execed');
     process.disconnect();
   }
@@ -233,11 +240,13 @@ class Supervisor {
     if (vfork) stdio.push('ipc');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
+      child = this.forkServer.take({ imagePath, cwd, vfork }, fds) ??
+        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
     }
+    this.forkServer.prestart(); // for the next fork
     const pid = child.pid ?? -1;
     if (pid < 0) { answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
