@@ -10,7 +10,8 @@
  *   cred(op, a, b, c, buf): the credential calls, passed to the host as qemu-riscv64 does
  *     (glibc's set*id change every host thread: the process-wide semantics the guest's own
  *     setxid broadcast asks for); see Cred below.
- *   prctl(option, a2, a3, a4, a5): the prctl options without pointer arguments.
+ *   prctl(option, a2, a3, a4, a5): the prctl options without pointer arguments
+ *     (PR_GET_PDEATHSIG: the signal as the result).
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
  */
 #define _GNU_SOURCE
@@ -246,6 +247,11 @@ static napi_value Prctl(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return NULL;
   for (int i = 0; i < 5; i++) {
     if (napi_get_value_int64(env, argv[i], &a[i]) != napi_ok) { napi_throw_type_error(env, NULL, "number expected"); return NULL; }
+  }
+  if (a[0] == PR_GET_PDEATHSIG) { /* the one with a pointer: the signal is the result */
+    int sig = 0;
+    long r = prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
+    return num(env, r < 0 ? -errno : sig);
   }
   long r = prctl((int)a[0], (unsigned long)a[1], (unsigned long)a[2], (unsigned long)a[3], (unsigned long)a[4]);
   return num(env, r < 0 ? -errno : (double)r);

@@ -154,11 +154,13 @@ function main(): void {
   }
   const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0, cpu };
   if (p.forkServer) {
-    serveForkJob(loadUserSys(), (job, hostFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, selfArgs }));
+    serveForkJob(loadUserSys(), (job, hostFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs }));
     return;
   }
   if (p.resume) {
-    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, selfArgs });
+    const ids = process.env.TSQEMU_FORK_IDS; // the parent's ids at the fork (not the guest's to see)
+    delete process.env.TSQEMU_FORK_IDS;
+    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs });
     return;
   }
   if (p.rest.length === 0) fail('no user program specified');

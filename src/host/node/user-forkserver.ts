@@ -3,9 +3,11 @@
 // first fork a process keeps one spare emulator started ahead (`--fork-server`, a child of this
 // process, like a fresh one) that has done all that and waits on its IPC channel; the next fork
 // hands it the process image, the descriptors (SCM_RIGHTS over a socketpair) and the cwd, and it
-// resumes the image as the fresh child would. Host state a child inherits at its start (ids,
-// groups, process group, session, limits) is compared with the state at the fork: a spare that
-// started under other state is dropped and a fresh child started instead.
+// resumes the image as the fresh child would. The ids and groups at the fork travel with it (a
+// child started by execve would have lost the saved ids; a spare may predate a setresuid), and
+// are taken on after the child has its cwd. Other host state a child inherits at its start
+// (process group, session, limits) is compared with the state at the fork: a spare that started
+// under other state is dropped and a fresh child started instead.
 // TSQEMU_FORK_SERVER=0: every fork starts a fresh emulator.
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,16 +26,39 @@ export interface ForkJob {
   guest: number[];
   cwd: string;
   vfork: boolean;
+  /** forkIds() of the parent at the fork. */
+  ids: string;
 }
 
+/** The real, effective and saved uids and gids and the groups: "r,e,s;r,e,s;g,g,...". */
+export function forkIds(sys: HostSys | null): string {
+  if (!sys?.cred) return '';
+  const ids = new Int32Array(3), gids = new Int32Array(3);
+  if (sys.cred(2, 0, 0, 0, ids) < 0 || sys.cred(3, 0, 0, 0, gids) < 0) return '';
+  const groups = new Int32Array(65536); // NGROUPS_MAX (Node's getgroups adds the egid)
+  const n = sys.cred(5, groups.length, 0, 0, groups);
+  if (n < 0) return '';
+  const list = (a: Int32Array) => [...a].map((v) => v >>> 0).join();
+  return [list(ids), list(gids), list(groups.subarray(0, n))].join(';');
+}
+
+/** Take on forkIds() of the parent: groups and gids first (they need the privileges the uids
+ * may give up); with a real uid 0 the effective one can become 0 again for that. */
+export function adoptIds(sys: HostSys | null, ids: string): void {
+  const cred = sys?.cred;
+  if (!cred || !ids || ids === forkIds(sys)) return;
+  const [u, g, groups] = ids.split(';').map((part) => (part ? part.split(',').map(Number) : []));
+  if (u.length !== 3 || g.length !== 3) return;
+  cred(0, -1, 0, -1, null);
+  cred(4, groups.length, 0, 0, Int32Array.from(groups));
+  cred(1, g[0], g[1], g[2], null);
+  cred(0, u[0], u[1], u[2], null);
+}
 /** What a child inherits from this process at its start and may have changed since. */
 function hostFingerprint(sys: HostSys): string {
-  const ids = new Int32Array(3), gids = new Int32Array(3);
-  sys.cred?.(2, 0, 0, 0, ids);
-  sys.cred?.(3, 0, 0, 0, gids);
   const lim = new BigUint64Array(2), lims: string[] = [];
   for (let r = 0; r < 16; r++) lims.push(sys.prlimit(r, null, lim) < 0 ? '-' : `${lim[0]}/${lim[1]}`);
-  return [ids.join(), gids.join(), (process.getgroups?.() ?? []).join(), sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join()].join(' ');
+  return [sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join()].join(' ');
 }
 
 interface Spare { child: ChildProcess; sock: number; fp: string }
@@ -83,7 +108,8 @@ export class ForkServer {
     if (s.child.connected) s.child.disconnect();
   }
 
-  /** Hand a fork to the spare: the child process, or null (start a fresh one). */
+  /** Hand a fork to the spare: the child process, or null (start a fresh one). A spare only
+   * holds our IPC channel and its socket until then (no guest fd). */
   take(job: Omit<ForkJob, 'op' | 'guest'>, fds: number[]): ChildProcess | null {
     const s = this.spare, sys = this.sys;
     if (!s || !sys?.sendFds) return null;

@@ -163,8 +163,9 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   return {
     pid: process.pid, ppid: process.ppid,
-    uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0,
+    // The host's ids now: setresuid and friends change them (syscall-cred.ts).
+    get uid() { return process.getuid?.() ?? 0; }, get euid() { return process.geteuid?.() ?? 0; },
+    get gid() { return process.getgid?.() ?? 0; }, get egid() { return process.getegid?.() ?? 0; },
     hostname: os.hostname(), release: unameRelease(),
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);

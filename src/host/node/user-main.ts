@@ -28,7 +28,7 @@ import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
 import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
-import { ForkServer } from './user-forkserver.js';
+import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
 const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -62,6 +62,8 @@ export interface UserMainOptions {
   selfArgs: string[];
   /** A child made by a fork server: the host fd now behind each guest fd (user-forkserver.ts). */
   hostFds?: Int32Array;
+  /** A forked child: its parent's ids and groups at the fork (user-forkserver.ts forkIds). */
+  ids?: string;
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
@@ -164,6 +166,7 @@ class Supervisor {
     fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     openCwd(this.mm);
+    adoptIds(loadUserSys(), this.o.ids ?? ''); // after the cwd: it may not be theirs to open
     this.mm.flushAllTlbs();
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
@@ -240,15 +243,16 @@ class Supervisor {
     if (vfork) stdio.push('ipc');
     let child: ChildProcess;
     try {
-      child = this.forkServer.take({ imagePath, cwd, vfork }, fds) ??
-        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
+      const ids = forkIds(loadUserSys());
+      child = this.forkServer.take({ imagePath, cwd, vfork, ids }, fds) ??
+        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
     }
     this.forkServer.prestart(); // for the next fork
     const pid = child.pid ?? -1;
-    if (pid < 0) { answerRpc(this.words(slot), -11); return; }
+    if (pid < 0) { child.on('error', () => {}); answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
     this.watchStops();
     let suspended = vfork;
