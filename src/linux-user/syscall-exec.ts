@@ -18,6 +18,7 @@ import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
 import { currentCwd } from './syscall-path.js';
+import { askHostFd } from './fd-request.js';
 import { remapSignalfds } from './signalfd.js';
 import type { GuestMM } from './mmap.js';
 
@@ -306,13 +307,13 @@ function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, f
 }
 
 /** pidfd_getfd: the host's, on the host fd behind the target's descriptor: ours through our
- * table; another process's is its own number (a forked child has the descriptors it inherited
- * at the same numbers on the host; one it opened since has another host number: not found). */
+ * table, another emulator's as it says (fd-request.ts), another program's is its number. */
 function pidfdGetfd(ts: TaskState, fd: number, target: number, flags: number): number {
   const sys = ts.sys;
   if (!sys?.pidfdGetfd) throw new SyscallError(Errno.ENOSYS);
   const pid = pidOfPidfd(ts, fd);
-  const h = pid === ts.proc.pid ? ts.fdt.host(target) : target;
+  const h = pid === ts.proc.pid ? ts.fdt.host(target) : askHostFd(ts, sys, pid, target);
+  if (h < 0) throw new SyscallError(-h);
   const r = sys.pidfdGetfd(ts.fdt.host(fd), h, flags);
   if (r < 0) throw new SyscallError(-r);
   return ts.fdt.install(r, true); // always close-on-exec

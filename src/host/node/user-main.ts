@@ -25,6 +25,7 @@ import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
 import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
+import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
 import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
@@ -109,6 +110,7 @@ class Supervisor {
     fdt.cwd = process.cwd();
     openCwd(mm);
     mm.kw[KernelWord.UMASK] = process.umask(0);
+    this.serveFds();
     const readFile = (p: string) => fs.readFileSync(p);
     const img = loadOrExplain(this.o.program, () => loadExec(mm, {
       program: readFile(this.o.exe),
@@ -148,6 +150,15 @@ class Supervisor {
     if (typeof w === 'number') { closeHostFd(fd); return; }
     this.pgidServer = { fd, watch: w };
   }
+  /** Other emulators' pidfd_getfd ask which host fd is our guest fd N (fd-request.ts). */
+  serveFds(): void {
+    const sys = loadUserSys();
+    if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
+    const fd = fdServerSocket(sys, process.pid);
+    if (fd < 0) return;
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => fdServe(sys, fd, this.memory));
+    if (typeof w === 'number') closeHostFd(fd); // (the process ends by finish(), never idle)
+  }
   stopPgidServer(): void {
     const s = this.pgidServer;
     if (!s) return;
@@ -159,6 +170,7 @@ class Supervisor {
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
   resume(file: string): void {
     this.servePgid();
+    this.serveFds();
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
