@@ -10,6 +10,8 @@
  *   cred(op, a, b, c, buf): the credential calls, passed to the host as qemu-riscv64 does
  *     (glibc's set*id change every host thread: the process-wide semantics the guest's own
  *     setxid broadcast asks for); see Cred below.
+ *   ioctlIfreq(fd, req, buf): the SIOCGIF* queries on a struct ifreq (40 bytes on riscv64 and
+ *     the host alike); only those that read.
  *   prctl(option, a2, a3, a4, a5): the prctl options without pointer arguments
  *     (PR_GET_PDEATHSIG: the signal as the result).
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
@@ -22,6 +24,8 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -257,6 +261,27 @@ static napi_value Prctl(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t a[3];
+  if (ints(env, info, argv, 3, a)) return NULL;
+  uint8_t *p;
+  size_t len;
+  if (view(env, argv[2], &p, &len)) return NULL;
+  switch ((unsigned)a[1]) {
+    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFADDR: case SIOCGIFDSTADDR: case SIOCGIFBRDADDR:
+    case SIOCGIFNETMASK: case SIOCGIFMTU: case SIOCGIFHWADDR: case SIOCGIFINDEX: case SIOCGIFTXQLEN: break;
+    default: return num(env, -ENOTTY);
+  }
+  struct ifreq r;
+  if (len < sizeof r) return num(env, -EFAULT);
+  memcpy(&r, p, sizeof r);
+  int rc = ioctl(a[0], (unsigned long)(unsigned)a[1], &r);
+  if (rc < 0) return num(env, -errno);
+  memcpy(p, &r, sizeof r);
+  return num(env, rc);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "residentPages", NULL, ResidentPages, NULL, NULL, NULL, napi_default, NULL },
@@ -267,6 +292,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "fdFlags", NULL, FdFlags, NULL, NULL, NULL, napi_default, NULL },
     { "cred", NULL, Cred, NULL, NULL, NULL, napi_default, NULL },
     { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
+    { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -197,6 +197,7 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
 const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
 const TIOCSCTTY = 0x540e;
+const IFREQ_SIZE = 40;
 
 function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
   const h = ts.fdt.host(fd);
@@ -214,6 +215,12 @@ function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
     if (ts.sys) check(ts.sys.ioctlInt(h, FIONREAD, n));
     ts.mm.setU32(arg, n[0]);
     return 0;
+  }
+  // SIOCGIFNAME..SIOCGIFTXQLEN (if_nametoindex, interface flags/addresses): the host's.
+  if (req >= 0x8910 && req <= 0x8942 && ts.sys?.ioctlIfreq) {
+    const ifr = ts.mm.read(arg, IFREQ_SIZE);
+    const r = ts.sys.ioctlIfreq(h, req, ifr);
+    if (r !== -Errno.ENOTTY) { check(r); ts.mm.write(arg, ifr); return r; }
   }
   if (!ts.fs.isatty(h)) throw new SyscallError(Errno.ENOTTY);
   switch (req) {
