@@ -54,13 +54,16 @@ export function guestNonblock(ts: TaskState, h: number): boolean {
 /** Wait until host fd `h` is ready for `events`, unless the guest made it non-blocking
  * (returns false: the call will say EAGAIN itself). Without the addon there is nothing to
  * wait with: true. */
-export function waitReady(ts: TaskState, h: number, events: number, restartable = true): boolean {
+export function waitReady(ts: TaskState, h: number, events: number, restartable = true, deadline = Infinity): boolean {
   if (guestNonblock(ts, h)) return false;
   const sys = ts.sys;
   if (!sys) return true;
   const pfd = pollfd(h, events);
   for (;;) {
-    const r = sys.poll(pfd, 1, WAIT_SLICE_MS);
+    const left = deadline - Date.now();
+    // A socket's SO_RCVTIMEO/SO_SNDTIMEO ran out: EAGAIN, as Linux.
+    if (left <= 0) throw new SyscallError(Errno.EAGAIN);
+    const r = sys.poll(pfd, 1, Math.min(WAIT_SLICE_MS, Math.ceil(left)));
     if (r < 0 && r !== -Errno.EINTR) throw new SyscallError(-r);
     if (r > 0) return true;
     if (hasDeliverable(ts)) interrupted(ts, restartable);
@@ -83,10 +86,11 @@ function pollfd(h: number, events: number): Uint8Array {
 
 /** Make `call` on host fd `h` with blocking semantics when the guest sees the fd blocking:
  * wait for `events` first, and when the host says EAGAIN anyway (its descriptor is
- * non-blocking, or another reader was first) wait again and retry. */
-export function blockingCall(ts: TaskState, h: number, events: number, call: () => number, restartable = true): number {
+ * non-blocking, or another reader was first) wait again and retry; EAGAIN after `timeoutMs`. */
+export function blockingCall(ts: TaskState, h: number, events: number, call: () => number, restartable = true, timeoutMs = Infinity): number {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const blocking = waitReady(ts, h, events, restartable);
+    const blocking = waitReady(ts, h, events, restartable, deadline);
     try {
       return call();
     } catch (e) {
