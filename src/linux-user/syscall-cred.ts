@@ -127,3 +127,35 @@ export const CRED_SYSCALLS: SyscallTable = [
   [NR.capset, viaHost(ENOSYS, (ts, s, a) => cap(ts, s, true, ptr(a[0]), ptr(a[1])))],
   [NR.prctl, prctl],
 ];
+
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+/** What Linux keeps per thread and a new thread copies from the one that cloned it: keepcaps,
+ * timer slack, no_new_privs, securebits and the capability sets. A guest thread's worker is
+ * started by the emulator's main thread, so it would have the main thread's: the clone passes
+ * the cloning thread's along (adoptThreadAttrs in the new worker). */
+export function threadAttrsOf(sys: HostSys | null): number[] | undefined {
+  if (!sys?.prctl || !sys.cred) return undefined;
+  const caps = new Int32Array(8);
+  caps[0] = LINUX_CAPABILITY_VERSION_3;
+  if (sys.cred(8, 1, 0, 0, caps) < 0) return undefined;
+  return [sys.prctl(7, 0, 0, 0, 0), sys.prctl(30, 0, 0, 0, 0), sys.prctl(39, 0, 0, 0, 0), sys.prctl(27, 0, 0, 0, 0), ...caps.subarray(2)];
+}
+
+export function adoptThreadAttrs(sys: HostSys | null, attrs: number[] | undefined): void {
+  if (!attrs || attrs.length !== 10 || !sys?.prctl || !sys.cred) return;
+  const now = threadAttrsOf(sys);
+  if (!now || now.every((v, i) => v === attrs[i])) return;
+  const [keepcaps, slack, nnp, securebits] = attrs;
+  if (securebits >= 0 && securebits !== now[3]) sys.prctl(28, securebits, 0, 0, 0); // needs the caps still held
+  if (keepcaps >= 0 && keepcaps !== now[0]) sys.prctl(8, keepcaps, 0, 0, 0);
+  if (slack > 0 && slack !== now[1]) sys.prctl(29, slack, 0, 0, 0);
+  if (nnp === 1 && now[2] !== 1) sys.prctl(38, 1, 0, 0, 0);
+  if (attrs.slice(4).some((v, i) => v !== now[4 + i])) {
+    const caps = new Int32Array(8);
+    caps[0] = LINUX_CAPABILITY_VERSION_3;
+    caps.set(attrs.slice(4), 2);
+    sys.cred(9, 1, 0, 0, caps);
+  }
+}
+

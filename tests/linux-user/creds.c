@@ -1,6 +1,6 @@
 /* Credentials, capabilities and prctl passed to the host (as root): ids, groups, set*id with a
  * second thread (glibc's setxid broadcast), setfsuid, capget/capset, prctl KEEPCAPS, DUMPABLE,
- * NO_NEW_PRIVS, PDEATHSIG, TIMERSLACK, CAPBSET_READ; a forked child (the second fork comes
+ * NO_NEW_PRIVS, PDEATHSIG, TIMERSLACK, CAPBSET_READ, all inherited by a new thread; a forked child (the second fork comes
  * from tsqemu's fork server) sees ids and groups changed after the first fork. */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -29,6 +29,15 @@ static void *other(void *arg) {
   pthread_barrier_wait(&bar);
   ids("thread");
   return NULL;
+}
+
+static void *later(void *arg) {
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct d[2];
+  syscall(SYS_capget, &h, d);
+  int k = prctl(PR_GET_KEEPCAPS), n = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), t = prctl(PR_GET_TIMERSLACK);
+  printf("new thread: keepcaps %d nnp %d timerslack %d chown %d\n", k, n, t, (d[0].effective >> CAP_CHOWN) & 1);
+  return arg;
 }
 
 static void child(const char *what) {
@@ -88,5 +97,9 @@ int main(void) {
   printf("timerslack set %d now %d\n", t0, t1);
   int c0 = prctl(PR_CAPBSET_READ, CAP_CHOWN), c1 = prctl(PR_CAPBSET_READ, 999);
   printf("capbset chown %d bogus %d\n", c0, c1);
+  /* A thread created now has its creator's per-thread keepcaps, no_new_privs, slack and caps. */
+  pthread_t t2;
+  pthread_create(&t2, NULL, later, NULL);
+  pthread_join(t2, NULL);
   return 0;
 }

@@ -29,6 +29,8 @@ export interface UserWorkerData {
   gdbCtl?: Int32Array;
   /** Interpreter modules another thread compiled (shared, not generated again). */
   interp?: Array<[string, WebAssembly.Module]>;
+  /** The cloning thread's per-thread host attributes (syscall-cred.ts threadAttrsOf). */
+  attrs?: number[];
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
@@ -123,7 +125,7 @@ export function closeHostFd(fd: number): void {
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =
-  | { op: 'start'; slot: number }
+  | { op: 'start'; slot: number; attrs?: number[] }
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
   | { op: 'execed' }

@@ -195,8 +195,8 @@ class Supervisor {
     return env;
   }
 
-  startThread(slot: number): void {
-    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
+  startThread(slot: number, attrs?: number[]): void {
+    const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
       gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
@@ -215,7 +215,7 @@ class Supervisor {
 
   onMessage(m: UserMessage): void {
     switch (m.op) {
-      case 'start': this.startThread(m.slot); break;
+      case 'start': this.startThread(m.slot, m.attrs); break;
       case 'threadExit': this.stopThread(m.slot); break;
       case 'stopOthers':
         for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot);
