@@ -23,7 +23,8 @@ export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number |
     const sfd = signalfdRead(ts, h, buf);
     if (sfd !== null) return sfd;
     if (buf.length === 0) return ts.fs.read(h, buf, null);
-    return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null)); // pipes, sockets, terminals: interruptible
+    // Pipes, sockets, terminals: interruptible; a socket's SO_RCVTIMEO bounds the wait.
+    return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null), true, true);
   }
   const n = ts.fs.read(h, buf, off);
   ts.fdt.setOffset(h, off + n);
@@ -55,7 +56,7 @@ function writeAll(ts: TaskState, h: number, buf: Uint8Array): number {
   while (done < buf.length) {
     let n: number;
     try {
-      n = blockingCall(ts, h, POLLOUT, () => ts.fs.write(h, buf.subarray(done), null));
+      n = blockingCall(ts, h, POLLOUT, () => ts.fs.write(h, buf.subarray(done), null), true, true);
     } catch (e) {
       if (done > 0) return done;
       throw e;

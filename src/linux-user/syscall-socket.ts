@@ -101,8 +101,7 @@ function accept4(ts: TaskState, fd: number, addr: number, lenp: number, flags: n
   const h = ts.fdt.host(fd);
   const buf = addrRoom(ts, addr, lenp);
   const len = new Int32Array(1);
-  const timeout = sockTimeoutMs(ts, h, SO_RCVTIMEO);
-  const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)), timeout === Infinity, timeout);
+  const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)), true, true);
   if (buf) addrOut(ts, addr, lenp, buf, len[0]);
   return ts.fdt.install(nh, (flags & SOCK_CLOEXEC) !== 0);
 }
@@ -119,21 +118,8 @@ function sockName(ts: TaskState, fd: number, addr: number, lenp: number, peer: b
 
 /** A send/recv: one try with MSG_DONTWAIT, else blocking as the fd is for the guest. */
 function maybeBlocking(ts: TaskState, h: number, events: number, flags: number, call: () => number): number {
-  if (flags & MSG_DONTWAIT) return call();
-  const timeout = sockTimeoutMs(ts, h, events === POLLIN ? SO_RCVTIMEO : SO_SNDTIMEO);
-  // A timed socket call is not restarted after a handler: EINTR (socket(7)).
-  return blockingCall(ts, h, events, call, timeout === Infinity, timeout);
-}
-
-const SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
-
-/** The socket's SO_RCVTIMEO or SO_SNDTIMEO in ms (Infinity: none; not a socket: none). */
-function sockTimeoutMs(ts: TaskState, h: number, opt: number): number {
-  const tv = new Uint8Array(16), len = new Int32Array([16]);
-  if (!ts.sys || ts.sys.getsockopt(h, SOL_SOCKET, opt, tv, len) < 0 || len[0] < 16) return Infinity;
-  const dv = new DataView(tv.buffer);
-  const ms = Number(dv.getBigInt64(0, true)) * 1000 + Number(dv.getBigInt64(8, true)) / 1000;
-  return ms > 0 ? ms : Infinity;
+  // SO_RCVTIMEO/SO_SNDTIMEO bound the wait (blocking.ts sockDeadline).
+  return flags & MSG_DONTWAIT ? call() : blockingCall(ts, h, events, call, true, true);
 }
 
 /** EPIPE on a send raises SIGPIPE unless MSG_NOSIGNAL. */

@@ -1,4 +1,4 @@
-/* SO_RCVTIMEO and SO_SNDTIMEO: a blocking recv, accept and a send into a full socket buffer end
+/* SO_RCVTIMEO and SO_SNDTIMEO: a blocking recv, read, accept and a send or write into a full socket buffer end
  * with EAGAIN once the timeout passes; a handler (SA_RESTART) interrupting a timed recv gives
  * EINTR, not a restart (socket(7)); data arriving before the timeout is received. */
 #include <errno.h>
@@ -59,6 +59,13 @@ int main(void) {
   t0 = now();
   while ((r = send(sv[1], chunk, sizeof chunk, 0)) > 0) sent += r;
   report("send when full", r, t0, 0.25);
+  t0 = now();
+  report("write when full", write(sv[1], chunk, sizeof chunk), t0, 0.25);
+  timeo(sv[0], SO_RCVTIMEO, 300);
+  char drain[65536];
+  while (recv(sv[0], drain, sizeof drain, MSG_DONTWAIT) > 0) {}
+  t0 = now();
+  report("read", read(sv[0], buf, sizeof buf), t0, 0.25);
   int l = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
   bind(l, (struct sockaddr *)&a, sizeof a);
