@@ -4,6 +4,16 @@
  *     /proc/self/pagemap (present or swapped): fork copies those and skips the never-touched
  *     rest of a large reservation without reading it (reading would map it).
  *   pidfdGetfd(pidfd, fd, flags): pidfd_getfd(2).
+ *   sendFds(sock, fds), recvFds(sock, out), dup2(old, new), fdFlags(fd): the fork server's
+ *     descriptor transfer (host/node/user-forkserver.ts): SCM_RIGHTS of up to 250 fds with one
+ *     byte of data; received fds are close-on-exec.
+ *   cred(op, a, b, c, buf): the credential calls, passed to the host as qemu-riscv64 does
+ *     (glibc's set*id change every host thread: the process-wide semantics the guest's own
+ *     setxid broadcast asks for); see Cred below.
+ *   ioctlIfreq(fd, req, buf): the SIOCGIF* queries on a struct ifreq (40 bytes on riscv64 and
+ *     the host alike); only those that read.
+ *   prctl(option, a2, a3, a4, a5): the prctl options without pointer arguments
+ *     (PR_GET_PDEATHSIG: the signal as the result).
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
  */
 #define _GNU_SOURCE
@@ -11,6 +21,13 @@
 #include <fcntl.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,10 +98,201 @@ static napi_value PidfdGetfd(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+static int ints(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int32_t *a) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) { napi_throw_type_error(env, NULL, "arguments expected"); return -1; }
+  for (size_t i = 0; i < n; i++) {
+    if (napi_get_value_int32(env, argv[i], &a[i]) != napi_ok) a[i] = 0; /* typed arrays: read by the caller */
+  }
+  return 0;
+}
+
+static int i32view(napi_env env, napi_value v, int32_t **p, size_t *len) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t n, off;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &n, &data, &ab, &off) != napi_ok || (type != napi_int32_array && type != napi_uint32_array)) {
+    napi_throw_type_error(env, NULL, "Int32Array expected");
+    return -1;
+  }
+  *p = data;
+  *len = n;
+  return 0;
+}
+
+#define MAX_XFER_FDS 250
+
+/* sendFds(sock, fds): one byte of data carrying fds.length (<= 250) descriptors. */
+static napi_value SendFds(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t a[2];
+  int32_t *fds;
+  size_t n;
+  if (ints(env, info, argv, 2, a) || i32view(env, argv[1], &fds, &n)) return NULL;
+  if (n > MAX_XFER_FDS) return num(env, -EINVAL);
+  char byte = (char)n;
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * MAX_XFER_FDS)]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr m = { 0 };
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (n > 0) {
+    m.msg_control = u.buf;
+    m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  }
+  ssize_t r;
+  do r = sendmsg(a[0], &m, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* recvFds(sock, out): the next message's descriptors into out (close-on-exec); their count, or
+ * -errno (-EPIPE at end of stream, -EMSGSIZE when out was too small: the extra ones are closed). */
+static napi_value RecvFds(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t a[2];
+  int32_t *out;
+  size_t n;
+  if (ints(env, info, argv, 2, a) || i32view(env, argv[1], &out, &n)) return NULL;
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * MAX_XFER_FDS)]; } u;
+  struct msghdr m = { 0 };
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = u.buf;
+  m.msg_controllen = sizeof u.buf;
+  ssize_t r;
+  do r = recvmsg(a[0], &m, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  if (r < 0) return num(env, -errno);
+  if (r == 0) return num(env, -EPIPE);
+  size_t got = 0;
+  int over = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *p = (int *)CMSG_DATA(c);
+    for (size_t i = 0; i < k; i++) {
+      int fd;
+      memcpy(&fd, p + i, sizeof fd);
+      if (got < n) out[got++] = fd; else { close(fd); over = 1; }
+    }
+  }
+  if (over || (m.msg_flags & MSG_CTRUNC)) return num(env, -EMSGSIZE);
+  return num(env, (double)got);
+}
+
+static napi_value Dup2(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t a[2];
+  if (ints(env, info, argv, 2, a)) return NULL;
+  int r = dup2(a[0], a[1]);
+  return num(env, r < 0 ? -errno : r);
+}
+
+static napi_value FdFlags(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t a[1];
+  if (ints(env, info, argv, 1, a)) return NULL;
+  int r = fcntl(a[0], F_GETFD);
+  return num(env, r < 0 ? -errno : r);
+}
+
+/* cred(op, a, b, c, buf): 0 setresuid(a, b, c), 1 setresgid, 2 getresuid -> buf[0..2],
+ * 3 getresgid, 4 setgroups(a, buf), 5 getgroups(a, buf), 6 setfsuid(a) (the old id),
+ * 7 setfsgid(a), 8 capget(buf[0..1] header, buf[2..7] data or none when a == 0), 9 capset,
+ * 10 setreuid(a, b), 11 setregid(a, b), 12 setuid(a), 13 setgid(a). -1 ids are "unchanged"
+ * as for the kernel. buf (Uint32Array) bounds every count. */
+static napi_value Cred(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t a[5];
+  if (ints(env, info, argv, 5, a)) return NULL;
+  int32_t *buf = NULL;
+  size_t blen = 0;
+  if (a[0] >= 2 && a[0] <= 9 && a[0] != 6 && a[0] != 7 && i32view(env, argv[4], &buf, &blen)) return NULL;
+  long r;
+  switch (a[0]) {
+    case 0: r = setresuid((uid_t)a[1], (uid_t)a[2], (uid_t)a[3]); break;
+    case 1: r = setresgid((gid_t)a[1], (gid_t)a[2], (gid_t)a[3]); break;
+    case 2: case 3: {
+      if (blen < 3) return num(env, -EINVAL);
+      unsigned x, y, z;
+      r = a[0] == 2 ? getresuid(&x, &y, &z) : getresgid(&x, &y, &z);
+      if (r == 0) { buf[0] = (int32_t)x; buf[1] = (int32_t)y; buf[2] = (int32_t)z; }
+      break;
+    }
+    case 4: if (a[1] < 0 || (size_t)a[1] > blen) return num(env, -EINVAL);
+      r = setgroups((size_t)a[1], (const gid_t *)buf); break;
+    case 5: if (a[1] < 0) return num(env, -EINVAL);
+      r = getgroups((size_t)a[1] > blen ? (int)blen : a[1], (gid_t *)buf); break;
+    case 6: return num(env, setfsuid((uid_t)a[1]));
+    case 7: return num(env, setfsgid((gid_t)a[1]));
+    case 8: case 9: if (blen < (a[1] ? 8u : 2u)) return num(env, -EINVAL);
+      r = syscall(a[0] == 8 ? SYS_capget : SYS_capset, buf, a[1] ? buf + 2 : NULL); break;
+    case 10: r = setreuid((uid_t)a[1], (uid_t)a[2]); break;
+    case 11: r = setregid((gid_t)a[1], (gid_t)a[2]); break;
+    case 12: r = setuid((uid_t)a[1]); break;
+    case 13: r = setgid((gid_t)a[1]); break;
+    default: return num(env, -EINVAL);
+  }
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+static napi_value Prctl(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int64_t a[5] = { 0, 0, 0, 0, 0 };
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return NULL;
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_int64(env, argv[i], &a[i]) != napi_ok) { napi_throw_type_error(env, NULL, "number expected"); return NULL; }
+  }
+  if (a[0] == PR_GET_PDEATHSIG) { /* the one with a pointer: the signal is the result */
+    int sig = 0;
+    long r = prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
+    return num(env, r < 0 ? -errno : sig);
+  }
+  long r = prctl((int)a[0], (unsigned long)a[1], (unsigned long)a[2], (unsigned long)a[3], (unsigned long)a[4]);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t a[3];
+  if (ints(env, info, argv, 3, a)) return NULL;
+  uint8_t *p;
+  size_t len;
+  if (view(env, argv[2], &p, &len)) return NULL;
+  switch ((unsigned)a[1]) {
+    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFADDR: case SIOCGIFDSTADDR: case SIOCGIFBRDADDR:
+    case SIOCGIFNETMASK: case SIOCGIFMTU: case SIOCGIFHWADDR: case SIOCGIFINDEX: case SIOCGIFTXQLEN: break;
+    default: return num(env, -ENOTTY);
+  }
+  struct ifreq r;
+  if (len < sizeof r) return num(env, -EFAULT);
+  memcpy(&r, p, sizeof r);
+  int rc = ioctl(a[0], (unsigned long)(unsigned)a[1], &r);
+  if (rc < 0) return num(env, -errno);
+  memcpy(p, &r, sizeof r);
+  return num(env, rc);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "residentPages", NULL, ResidentPages, NULL, NULL, NULL, napi_default, NULL },
     { "pidfdGetfd", NULL, PidfdGetfd, NULL, NULL, NULL, napi_default, NULL },
+    { "sendFds", NULL, SendFds, NULL, NULL, NULL, napi_default, NULL },
+    { "recvFds", NULL, RecvFds, NULL, NULL, NULL, napi_default, NULL },
+    { "dup2", NULL, Dup2, NULL, NULL, NULL, napi_default, NULL },
+    { "fdFlags", NULL, FdFlags, NULL, NULL, NULL, napi_default, NULL },
+    { "cred", NULL, Cred, NULL, NULL, NULL, napi_default, NULL },
+    { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
+    { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -4,7 +4,7 @@
 # Long (minutes per package under tsqemu). Usage: scripts/go-stdlib-tests.sh [PKG...]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-pkgs=${*:-"strings bytes sort strconv math math/big encoding/json regexp compress/flate crypto/sha256 sync sync/atomic time os os/exec bufio fmt context"}
+pkgs=${*:-"strings bytes sort strconv math math/big encoding/json regexp compress/flate crypto/sha256 sync sync/atomic time os os/exec bufio fmt context net/http"}
 work=${TMPDIR:-/tmp}/tsqemu-go-stdlib
 mkdir -p "$work"
 printf '%-16s %-28s %-28s %s\n' package qemu-riscv64 tsqemu-riscv64 same

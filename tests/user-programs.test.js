@@ -46,6 +46,8 @@ const PROGRAMS = [
   { name: 'xattr-inotify', workdir: true, needsSys: true },
   // sendmmsg/recvmmsg (unix datagrams, UDP on 127.0.0.1).
   { name: 'mmsg', needsSys: true },
+  // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN when they run out, EINTR (no restart) under a handler.
+  { name: 'sotimeo', libs: ['-pthread'], needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

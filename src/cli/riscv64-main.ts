@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
+import { serveForkJob } from '../host/node/user-forkserver.js';
+import { loadUserSys } from '../host/node/user-sys.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
 import { CpuModelError, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
@@ -51,7 +53,7 @@ function fail(msg: string): never {
 
 interface Parsed {
   sysroot?: string; setEnv: string[]; unsetEnv: string[]; argv0?: string; strace: boolean;
-  logMask: number; logFile?: string; resume?: string; optionArgs: string[]; rest: string[]; cpu?: string; gdb?: string;
+  logMask: number; logFile?: string; resume?: string; forkServer?: boolean; optionArgs: string[]; rest: string[]; cpu?: string; gdb?: string;
 }
 
 function parse(args: string[]): Parsed {
@@ -97,6 +99,7 @@ function parse(args: string[]): Parsed {
         break;
       }
       case 'resume': p.resume = value(raw); continue; // internal: a forked child
+      case 'fork-server': p.forkServer = true; continue; // internal: a spare for the next fork
       case 'r': process.env.QEMU_UNAME = value(raw); break;
       case 'seed': {
         const v = value(raw);
@@ -150,8 +153,14 @@ function main(): void {
     fail(err instanceof CpuModelError ? (err as Error).message : `-cpu ${cpu}: ${(err as Error).message}`);
   }
   const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0, cpu };
+  if (p.forkServer) {
+    serveForkJob(loadUserSys(), (job, hostFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs }));
+    return;
+  }
   if (p.resume) {
-    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, selfArgs });
+    const ids = process.env.TSQEMU_FORK_IDS; // the parent's ids at the fork (not the guest's to see)
+    delete process.env.TSQEMU_FORK_IDS;
+    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs });
     return;
   }
   if (p.rest.length === 0) fail('no user program specified');

@@ -54,17 +54,39 @@ export function guestNonblock(ts: TaskState, h: number): boolean {
 /** Wait until host fd `h` is ready for `events`, unless the guest made it non-blocking
  * (returns false: the call will say EAGAIN itself). Without the addon there is nothing to
  * wait with: true. */
-export function waitReady(ts: TaskState, h: number, events: number, restartable = true): boolean {
+export function waitReady(ts: TaskState, h: number, events: number, restartable = true, deadline: number | (() => number) = Infinity): boolean {
   if (guestNonblock(ts, h)) return false;
   const sys = ts.sys;
   if (!sys) return true;
   const pfd = pollfd(h, events);
+  if (typeof deadline === 'function') {
+    // Asked only when the call would block (a getsockopt each time is not free).
+    if (sys.poll(pfd, 1, 0) > 0) return true;
+    deadline = deadline();
+    // A timed socket call is not restarted after a handler: EINTR (socket(7)).
+    if (deadline !== Infinity) restartable = false;
+  }
   for (;;) {
-    const r = sys.poll(pfd, 1, WAIT_SLICE_MS);
+    const left = deadline - Date.now();
+    // A socket's SO_RCVTIMEO/SO_SNDTIMEO ran out: EAGAIN, as Linux.
+    if (left <= 0) throw new SyscallError(Errno.EAGAIN);
+    const r = sys.poll(pfd, 1, Math.min(WAIT_SLICE_MS, Math.ceil(left)));
     if (r < 0 && r !== -Errno.EINTR) throw new SyscallError(-r);
     if (r > 0) return true;
     if (hasDeliverable(ts)) interrupted(ts, restartable);
   }
+}
+
+const SOL_SOCKET = 1, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
+
+/** The deadline of host fd `h`'s SO_RCVTIMEO (POLLIN) or SO_SNDTIMEO from now (Infinity: none,
+ * or not a socket). */
+export function sockDeadline(ts: TaskState, h: number, events: number): number {
+  const tv = new Uint8Array(16), len = new Int32Array([16]);
+  if (!ts.sys || ts.sys.getsockopt(h, SOL_SOCKET, events === POLLIN ? SO_RCVTIMEO : SO_SNDTIMEO, tv, len) < 0 || len[0] < 16) return Infinity;
+  const dv = new DataView(tv.buffer);
+  const ms = Number(dv.getBigInt64(0, true)) * 1000 + Number(dv.getBigInt64(8, true)) / 1000;
+  return ms > 0 ? Date.now() + ms : Infinity;
 }
 
 /** Is host fd `h` ready for `events` at once? (Without the addon: assumed.) */
@@ -84,9 +106,11 @@ function pollfd(h: number, events: number): Uint8Array {
 /** Make `call` on host fd `h` with blocking semantics when the guest sees the fd blocking:
  * wait for `events` first, and when the host says EAGAIN anyway (its descriptor is
  * non-blocking, or another reader was first) wait again and retry. */
-export function blockingCall(ts: TaskState, h: number, events: number, call: () => number, restartable = true): number {
+export function blockingCall(ts: TaskState, h: number, events: number, call: () => number, restartable = true, timed = false): number {
+  // timed: a socket's SO_RCVTIMEO/SO_SNDTIMEO bound the wait, from the first time it blocks.
+  let deadline: number | (() => number) = timed ? () => (deadline = sockDeadline(ts, h, events)) : Infinity;
   for (;;) {
-    const blocking = waitReady(ts, h, events, restartable);
+    const blocking = waitReady(ts, h, events, restartable && (typeof deadline === 'function' || deadline === Infinity), deadline);
     try {
       return call();
     } catch (e) {

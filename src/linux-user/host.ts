@@ -130,6 +130,19 @@ export interface HostSys {
   residentPages?(mem: Uint8Array, out: Uint8Array): number;
   /** native/tsqemu_proc (optional): pidfd_getfd(2); the new host fd or -errno. */
   pidfdGetfd?(pidfd: number, fd: number, flags: number): number;
+  /** native/tsqemu_proc (optional): SCM_RIGHTS of up to 250 fds; the bytes sent or -errno. */
+  sendFds?(sock: number, fds: Int32Array): number;
+  /** native/tsqemu_proc (optional): the next message's fds (close-on-exec) into out; count or -errno. */
+  recvFds?(sock: number, out: Int32Array): number;
+  dup2?(oldFd: number, newFd: number): number;
+  /** fcntl(F_GETFD) or -errno. */
+  fdFlags?(fd: number): number;
+  /** native/tsqemu_proc (optional): the host's credential calls (op: see tsqemu_proc.c Cred). */
+  cred?(op: number, a: number, b: number, c: number, buf: Int32Array | null): number;
+  /** native/tsqemu_proc (optional): a SIOCGIF* query on a 40-byte struct ifreq (updated). */
+  ioctlIfreq?(fd: number, req: number, ifreq: Uint8Array): number;
+  /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */
+  prctl?(option: number, a2: number, a3: number, a4: number, a5: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the
    * host fd for fd g (-1 closed), nonblock[g] its O_NONBLOCK (-1 leave), sigs [ignored lo, hi,
    * blocked lo, hi]. Returns -errno only when nothing was changed (e.g. -ENOEXEC). */

@@ -46,11 +46,7 @@ export function pgidServe(sys: HostSys, fd: number, execed: () => boolean): void
 /** The parent's side, after the host said EACCES: is `pid` our forked child still before its
  * exec (its emulator's command line has --resume)? Then ask it; its answer, or null. */
 export function pgidAskChild(ts: TaskState, sys: HostSys, pid: number, pgid: number): number | null {
-  const forked = (): boolean => {
-    const t = readProc(ts, `/proc/${pid}/stat`);
-    const ppid = Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === ts.proc.pid && readProc(ts, `/proc/${pid}/cmdline`).split('\0').includes('--resume');
-  };
+  const forked = () => isForkedChild(ts, pid);
   if (!forked()) return null;
   const s = sys.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return null;
@@ -73,6 +69,14 @@ export function pgidAskChild(ts: TaskState, sys: HostSys, pid: number, pgid: num
     if (sys.recvfrom(s, ans, 0, null, new Int32Array(1)) !== 4) return null;
     return new DataView(ans.buffer).getInt32(0, true);
   } finally { ts.fs.close(s); }
+}
+
+/** Is `pid` our child emulator (a fresh one resuming a fork, or a fork server's)? */
+export function isForkedChild(ts: TaskState, pid: number): boolean {
+  const t = readProc(ts, `/proc/${pid}/stat`);
+  const ppid = Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[1]);
+  const argv = readProc(ts, `/proc/${pid}/cmdline`).split('\0');
+  return ppid === ts.proc.pid && (argv.includes('--resume') || argv.includes('--fork-server'));
 }
 
 function readProc(ts: TaskState, path: string): string {

@@ -114,14 +114,15 @@ export function signalfdRead(ts: TaskState, h: number, buf: Uint8Array): number 
 }
 
 /** A forked child's host fds are its guest fd numbers: move the signalfd entries with them. */
-export function remapSignalfds(mm: GuestMM, hostOfOld: (g: number) => number, maxFds: number): void {
+export function remapSignalfds(mm: GuestMM, hostOfOld: (g: number) => number, maxFds: number, hostOfNew: (g: number) => number = (g) => g): void {
   if (mm.kw[KernelWord.SIGNALFDS] === 0) return;
   const m = masks(mm), ino = inos(mm);
   const om = BigUint64Array.from(m), oi = Float64Array.from(ino);
   m.fill(0n); ino.fill(0);
   for (let g = 0; g < Math.min(maxFds, MAX_HOST_FDS); g++) {
     const h = hostOfOld(g);
-    if (h >= 0 && h < MAX_HOST_FDS && om[h] !== 0n) { m[g] = om[h]; ino[g] = oi[h]; }
+    const n = hostOfNew(g);
+    if (h >= 0 && h < MAX_HOST_FDS && om[h] !== 0n && n >= 0 && n < MAX_HOST_FDS) { m[n] = om[h]; ino[n] = oi[h]; }
   }
 }
 

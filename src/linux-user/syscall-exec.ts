@@ -18,6 +18,7 @@ import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
 import { currentCwd } from './syscall-path.js';
+import { askHostFd } from './fd-request.js';
 import { remapSignalfds } from './signalfd.js';
 import type { GuestMM } from './mmap.js';
 
@@ -72,8 +73,9 @@ function cwdForChild(ts: TaskState): string {
 }
 
 /** In a forked child, after the image is loaded: one thread (slot 0 = tid pid), fds at their
- * guest numbers, no pending signals. `parentSlot` is the slot the parent forked from. */
-export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): void {
+ * guest numbers (or where `hostFds` says: a fork server's child), no pending signals.
+ * `parentSlot` is the slot the parent forked from. */
+export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number, hostFds?: Int32Array): void {
   const buf = mm.memory.buffer;
   const hostOf = new Int32Array(buf, FD_TABLE_OFFSET, MAX_FDS);
   const offsets = new Float64Array(buf, HOST_OFFSETS_OFFSET, MAX_HOST_FDS);
@@ -83,13 +85,16 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   const oldNb = Uint8Array.from(nb);
   offsets.fill(0);
   nb.fill(NbState.UNKNOWN);
+  const newHost = (g: number) => (hostFds ? (g < hostFds.length ? hostFds[g] : -1) : g);
   for (let g = 0; g < MAX_FDS; g++) {
     if (oldHost[g] === 0) continue;
-    hostOf[g] = g + 1;
+    const n = newHost(g);
+    hostOf[g] = n + 1; // 0 (closed) if the fork server lost it
+    if (n < 0) continue;
     const h = oldHost[g] - 1;
-    if (h < old.length && old[h] !== 0 && g < offsets.length) offsets[g] = old[h];
+    if (h < old.length && old[h] !== 0 && n < offsets.length) offsets[n] = old[h];
     // The guest's O_NONBLOCK moves with the fd; the parent's inherited 0-2 were blocking.
-    if (h < oldNb.length) nb[g] = oldNb[h] !== NbState.UNKNOWN || h > 2 ? oldNb[h] : NbState.BLOCKING;
+    if (h < oldNb.length && n < nb.length) nb[n] = oldNb[h] !== NbState.UNKNOWN || h > 2 ? oldNb[h] : NbState.BLOCKING;
   }
   const words = new Int32Array(buf, THREADS_OFFSET, MAX_THREADS * THREAD_WORDS);
   const mine = words.slice(parentSlot * THREAD_WORDS, (parentSlot + 1) * THREAD_WORDS);
@@ -108,7 +113,7 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number): 
   new Int32Array(buf, KWORDS_OFFSET, KernelWord.CWD_FD + 1)[KernelWord.CWD_FD] = 0; // the parent's host fd
   pidfdPids(mm).fill(0); // host fd numbers change in the child
   mm.kw[KernelWord.EXECED] = 0; // a new child has not exec'd (its parent may have)
-  remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS);
+  remapSignalfds(mm, (g) => oldHost[g] - 1, MAX_FDS, hostFds ? newHost : undefined);
   rtClear(mm); // a child starts with no pending signals, and no POSIX timers
   clearPosixTimers(mm);
   // Interval timers are not inherited by a child (they are across execve).
@@ -302,13 +307,13 @@ function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, f
 }
 
 /** pidfd_getfd: the host's, on the host fd behind the target's descriptor: ours through our
- * table; another process's is its own number (a forked child has the descriptors it inherited
- * at the same numbers on the host; one it opened since has another host number: not found). */
+ * table, another emulator's as it says (fd-request.ts), another program's is its number. */
 function pidfdGetfd(ts: TaskState, fd: number, target: number, flags: number): number {
   const sys = ts.sys;
   if (!sys?.pidfdGetfd) throw new SyscallError(Errno.ENOSYS);
   const pid = pidOfPidfd(ts, fd);
-  const h = pid === ts.proc.pid ? ts.fdt.host(target) : target;
+  const h = pid === ts.proc.pid ? ts.fdt.host(target) : askHostFd(ts, sys, pid, target);
+  if (h < 0) throw new SyscallError(-h);
   const r = sys.pidfdGetfd(ts.fdt.host(fd), h, flags);
   if (r < 0) throw new SyscallError(-r);
   return ts.fdt.install(r, true); // always close-on-exec

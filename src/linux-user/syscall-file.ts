@@ -23,7 +23,8 @@ export function fdRead(ts: TaskState, fd: number, buf: Uint8Array, pos: number |
     const sfd = signalfdRead(ts, h, buf);
     if (sfd !== null) return sfd;
     if (buf.length === 0) return ts.fs.read(h, buf, null);
-    return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null)); // pipes, sockets, terminals: interruptible
+    // Pipes, sockets, terminals: interruptible; a socket's SO_RCVTIMEO bounds the wait.
+    return blockingCall(ts, h, POLLIN, () => ts.fs.read(h, buf, null), true, true);
   }
   const n = ts.fs.read(h, buf, off);
   ts.fdt.setOffset(h, off + n);
@@ -55,7 +56,7 @@ function writeAll(ts: TaskState, h: number, buf: Uint8Array): number {
   while (done < buf.length) {
     let n: number;
     try {
-      n = blockingCall(ts, h, POLLOUT, () => ts.fs.write(h, buf.subarray(done), null));
+      n = blockingCall(ts, h, POLLOUT, () => ts.fs.write(h, buf.subarray(done), null), true, true);
     } catch (e) {
       if (done > 0) return done;
       throw e;
@@ -197,6 +198,7 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f;
 const TIOCSPGRP = 0x5410, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, FIONBIO = 0x5421;
 const TIOCSCTTY = 0x540e;
+const IFREQ_SIZE = 40;
 
 function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
   const h = ts.fdt.host(fd);
@@ -214,6 +216,12 @@ function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
     if (ts.sys) check(ts.sys.ioctlInt(h, FIONREAD, n));
     ts.mm.setU32(arg, n[0]);
     return 0;
+  }
+  // SIOCGIFNAME..SIOCGIFTXQLEN (if_nametoindex, interface flags/addresses): the host's.
+  if (req >= 0x8910 && req <= 0x8942 && ts.sys?.ioctlIfreq) {
+    const ifr = ts.mm.read(arg, IFREQ_SIZE);
+    const r = ts.sys.ioctlIfreq(h, req, ifr);
+    if (r !== -Errno.ENOTTY) { check(r); ts.mm.write(arg, ifr); return r; }
   }
   if (!ts.fs.isatty(h)) throw new SyscallError(Errno.ENOTTY);
   switch (req) {

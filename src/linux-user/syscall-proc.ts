@@ -16,18 +16,6 @@ function setpgid(ts: TaskState, pid: number, pgid: number): number {
   if (r !== EACCES || pid <= 0 || pid === ts.proc.pid) return check(r);
   return check(pgidAskChild(ts, ts.sys, pid, pgid) ?? r);
 }
-import { COMM_LEN, getComm, setComm } from './proc-comm.js';
-
-/** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
-function nameAt(ts: TaskState, addr: number): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < COMM_LEN - 1; i++) {
-    const c = ts.mm.read(addr + i, 1)[0];
-    if (c === 0) break;
-    out.push(c);
-  }
-  return new Uint8Array(out);
-}
 
 function uname(ts: TaskState, buf: number): number {
   const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
@@ -173,11 +161,7 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.geteuid, id((ts) => ts.proc.euid)],
   [NR.getgid, id((ts) => ts.proc.gid)],
   [NR.getegid, id((ts) => ts.proc.egid)],
-  [NR.getresuid, (ts, a) => { [0, 1, 2].forEach((i) => ts.mm.setU32(ptr(a[i]), i === 0 ? ts.proc.uid : ts.proc.euid)); return 0; }],
-  [NR.getresgid, (ts, a) => { [0, 1, 2].forEach((i) => ts.mm.setU32(ptr(a[i]), i === 0 ? ts.proc.gid : ts.proc.egid)); return 0; }],
-  [NR.getgroups, (ts, a) => { if (int(a[0]) > 0) ts.mm.setU32(ptr(a[1]), ts.proc.gid); return 1; }],
-  [NR.setuid, (ts, a) => { if (int(a[0]) !== ts.proc.uid) throw new SyscallError(Errno.EPERM); return 0; }],
-  [NR.setgid, (ts, a) => { if (int(a[0]) !== ts.proc.gid) throw new SyscallError(Errno.EPERM); return 0; }],
+  // getresuid, getgroups, set*id, capget/capset and prctl: syscall-cred.ts.
   // The host's process groups and sessions (guest pids are host pids); without the addon: the pid.
   [NR.setsid, (ts) => ts.sys ? check(ts.sys.procIds(3, 0, 0)) : ts.proc.pid],
   [NR.getsid, (ts, a) => ts.sys ? check(ts.sys.procIds(2, int(a[0]), 0)) : ts.proc.pid],
@@ -216,15 +200,7 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.sched_getscheduler, () => 0],
   [NR.getpriority, () => 20],
   [NR.setpriority, () => 0],
-  [NR.prctl, (ts, a) => {
-    const PR_SET_NAME = 15, PR_GET_NAME = 16;
-    // One name per process (the main thread's, /proc/self/comm), not one per thread.
-    if (int(a[0]) === PR_GET_NAME) { const c = getComm(ts.mm); const b = new Uint8Array(COMM_LEN); b.set(c); ts.mm.write(ptr(a[1]), b); return 0; }
-    if (int(a[0]) === PR_SET_NAME) { setComm(ts.mm, nameAt(ts, ptr(a[1]))); return 0; }
-    throw new SyscallError(Errno.EINVAL);
-  }],
   [NR.personality, () => 0],
-  [NR.capget, () => 0],
   [NR.mincore, () => -Errno.ENOSYS],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],

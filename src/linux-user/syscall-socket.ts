@@ -1,4 +1,4 @@
-// BSD sockets on the host's (native addon): AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK. The guest's
+// BSD sockets on the host's (native addon): AF_UNIX, AF_INET, AF_INET6, AF_NETLINK and AF_PACKET. The guest's
 // sockaddr, option and cmsg layouts are the host's (64-bit little-endian Linux), so they pass
 // through; only descriptors are translated (guest fd <-> host fd, SCM_RIGHTS included). Calls
 // that may block wait for readiness first, in slices, so signals interrupt or restart them.
@@ -12,7 +12,7 @@ import type { HostSys } from './host.js';
 import { blockingCall, check, POLLIN, POLLOUT } from './blocking.js';
 import { raiseSignal, TARGET_SIGPIPE } from './signal.js';
 
-const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
+const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17;
 const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1;
@@ -25,7 +25,8 @@ function sys(ts: TaskState): HostSys {
 
 function socket(ts: TaskState, domain: number, type: number, proto: number): number {
   const s = sys(ts);
-  if (![AF_UNIX, AF_INET, AF_INET6, AF_NETLINK].includes(domain)) throw new SyscallError(Errno.EAFNOSUPPORT);
+  // AF_PACKET's sockaddr_ll and packet_mreq have the same layout on riscv64 as on the host.
+  if (![AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET].includes(domain)) throw new SyscallError(Errno.EAFNOSUPPORT);
   const h = check(s.socket(domain, type & ~SOCK_CLOEXEC, proto));
   return ts.fdt.install(h, (type & SOCK_CLOEXEC) !== 0);
 }
@@ -100,7 +101,7 @@ function accept4(ts: TaskState, fd: number, addr: number, lenp: number, flags: n
   const h = ts.fdt.host(fd);
   const buf = addrRoom(ts, addr, lenp);
   const len = new Int32Array(1);
-  const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)));
+  const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)), true, true);
   if (buf) addrOut(ts, addr, lenp, buf, len[0]);
   return ts.fdt.install(nh, (flags & SOCK_CLOEXEC) !== 0);
 }
@@ -117,7 +118,8 @@ function sockName(ts: TaskState, fd: number, addr: number, lenp: number, peer: b
 
 /** A send/recv: one try with MSG_DONTWAIT, else blocking as the fd is for the guest. */
 function maybeBlocking(ts: TaskState, h: number, events: number, flags: number, call: () => number): number {
-  return flags & MSG_DONTWAIT ? call() : blockingCall(ts, h, events, call);
+  // SO_RCVTIMEO/SO_SNDTIMEO bound the wait (blocking.ts sockDeadline).
+  return flags & MSG_DONTWAIT ? call() : blockingCall(ts, h, events, call, true, true);
 }
 
 /** EPIPE on a send raises SIGPIPE unless MSG_NOSIGNAL. */

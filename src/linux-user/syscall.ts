@@ -23,10 +23,11 @@ import { EXEC_SYSCALLS } from './syscall-exec.js';
 import { POLL_SYSCALLS } from './syscall-poll.js';
 import { SOCKET_SYSCALLS } from './syscall-socket.js';
 import { HWPROBE_SYSCALLS } from './syscall-hwprobe.js';
+import { CRED_SYSCALLS } from './syscall-cred.js';
 
 const TABLE = new Map<number, SyscallFn>();
 for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, XFER_SYSCALLS, SIGNAL_WAIT_SYSCALLS, TIMER_SYSCALLS, SYSV_SYSCALLS, SIGNALFD_SYSCALLS, XATTR_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
-  EXEC_SYSCALLS, POLL_SYSCALLS, SOCKET_SYSCALLS, HWPROBE_SYSCALLS]) {
+  EXEC_SYSCALLS, POLL_SYSCALLS, SOCKET_SYSCALLS, HWPROBE_SYSCALLS, CRED_SYSCALLS]) {
   for (const [nr, fn] of t) TABLE.set(nr, fn);
 }
 

@@ -29,6 +29,8 @@ export interface UserWorkerData {
   gdbCtl?: Int32Array;
   /** Interpreter modules another thread compiled (shared, not generated again). */
   interp?: Array<[string, WebAssembly.Module]>;
+  /** The cloning thread's per-thread host attributes (syscall-cred.ts threadAttrsOf). */
+  attrs?: number[];
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
@@ -123,7 +125,7 @@ export function closeHostFd(fd: number): void {
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =
-  | { op: 'start'; slot: number }
+  | { op: 'start'; slot: number; attrs?: number[] }
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
   | { op: 'execed' }
@@ -163,8 +165,9 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   return {
     pid: process.pid, ppid: process.ppid,
-    uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0,
+    // The host's ids now: setresuid and friends change them (syscall-cred.ts).
+    get uid() { return process.getuid?.() ?? 0; }, get euid() { return process.geteuid?.() ?? 0; },
+    get gid() { return process.getgid?.() ?? 0; }, get egid() { return process.getegid?.() ?? 0; },
     hostname: os.hostname(), release: unameRelease(),
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);

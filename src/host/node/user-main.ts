@@ -25,9 +25,11 @@ import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { loadUserSys } from './user-sys.js';
 import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
+import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
 import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
+import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
 const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -59,6 +61,10 @@ export interface UserMainOptions {
   resume?: string;
   /** argv for re-running this binary for a forked child (before --resume). */
   selfArgs: string[];
+  /** A child made by a fork server: the host fd now behind each guest fd (user-forkserver.ts). */
+  hostFds?: Int32Array;
+  /** A forked child: its parent's ids and groups at the fork (user-forkserver.ts forkIds). */
+  ids?: string;
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
@@ -83,8 +89,12 @@ class Supervisor {
   gdb?: UserGdb;
   /** The interpreter modules the first thread compiled: later threads start with them. */
   interp: Array<[string, WebAssembly.Module]> = [];
+  /** The spare emulator the next fork becomes (started after the first fork). */
+  readonly forkServer: ForkServer;
 
-  constructor(readonly o: UserMainOptions) {}
+  constructor(readonly o: UserMainOptions) {
+    this.forkServer = new ForkServer(loadUserSys(), o.selfArgs);
+  }
 
   words(slot: number): Int32Array {
     return new Int32Array(this.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
@@ -100,6 +110,7 @@ class Supervisor {
     fdt.cwd = process.cwd();
     openCwd(mm);
     mm.kw[KernelWord.UMASK] = process.umask(0);
+    this.serveFds();
     const readFile = (p: string) => fs.readFileSync(p);
     const img = loadOrExplain(this.o.program, () => loadExec(mm, {
       program: readFile(this.o.exe),
@@ -139,6 +150,15 @@ class Supervisor {
     if (typeof w === 'number') { closeHostFd(fd); return; }
     this.pgidServer = { fd, watch: w };
   }
+  /** Other emulators' pidfd_getfd ask which host fd is our guest fd N (fd-request.ts). */
+  serveFds(): void {
+    const sys = loadUserSys();
+    if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
+    const fd = fdServerSocket(sys, process.pid);
+    if (fd < 0) return;
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => fdServe(sys, fd, this.memory));
+    if (typeof w === 'number') closeHostFd(fd); // (the process ends by finish(), never idle)
+  }
   stopPgidServer(): void {
     const s = this.pgidServer;
     if (!s) return;
@@ -150,13 +170,15 @@ class Supervisor {
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
   resume(file: string): void {
     this.servePgid();
+    this.serveFds();
     const img = fs.readFileSync(file);
     fs.unlinkSync(file);
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
     const shm = liveShmAttachments(this.mm);
-    fixupForkedChild(this.mm, slot, process.pid);
+    fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     openCwd(this.mm);
+    adoptIds(loadUserSys(), this.o.ids ?? ''); // after the cwd: it may not be theirs to open
     this.mm.flushAllTlbs();
     this.exe = exe;
     for (let sig = 1; sig <= 64; sig++) {
@@ -173,8 +195,8 @@ class Supervisor {
     return env;
   }
 
-  startThread(slot: number): void {
-    const data: UserWorkerData = { memory: this.memory, slot, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
+  startThread(slot: number, attrs?: number[]): void {
+    const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
       gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
@@ -193,7 +215,7 @@ class Supervisor {
 
   onMessage(m: UserMessage): void {
     switch (m.op) {
-      case 'start': this.startThread(m.slot); break;
+      case 'start': this.startThread(m.slot, m.attrs); break;
       case 'threadExit': this.stopThread(m.slot); break;
       case 'stopOthers':
         for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot);
@@ -221,7 +243,7 @@ class Supervisor {
 
   /** A vfork child tells its parent (over the IPC channel) that it exec'd: the parent goes on. */
   releaseVforkParent(): void {
-    if (!process.send) return;
+    if (!process.send || !process.connected) return;
     process.send('execed');
     process.disconnect();
   }
@@ -233,13 +255,16 @@ class Supervisor {
     if (vfork) stdio.push('ipc');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd });
+      const ids = forkIds(loadUserSys());
+      child = this.forkServer.take({ imagePath, cwd, vfork, ids }, fds) ??
+        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
     }
+    this.forkServer.prestart(); // for the next fork
     const pid = child.pid ?? -1;
-    if (pid < 0) { answerRpc(this.words(slot), -11); return; }
+    if (pid < 0) { child.on('error', () => {}); answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
     this.watchStops();
     let suspended = vfork;

@@ -20,6 +20,7 @@ import { gdbUserRunner } from '../../linux-user/gdb-user.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
+import { adoptThreadAttrs, threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
@@ -61,7 +62,7 @@ function main(d: UserWorkerData): void {
   }
   const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
-    startThread: (slot) => port.postMessage({ op: 'start', slot }),
+    startThread: (slot) => port.postMessage({ op: 'start', slot, attrs: threadAttrsOf(ts.sys) }),
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
     sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
     execed: () => port.postMessage({ op: 'execed' }),
@@ -69,6 +70,7 @@ function main(d: UserWorkerData): void {
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
   const sys = ts.sys;
+  adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
   if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   setResetRegisters((t, pc, sp) => {
