@@ -84,9 +84,16 @@ function dataPm(env: CPURISCVState): { len: number; virtual: boolean } {
   return { len: pmLen(pmm), virtual: translates(env.get64('satp')) };
 }
 
-/** Recompute pm_shift/pm_zshift (with the mmu indexes, and after the CSR writes below). */
+let csrInstaller: (() => void) | null = null;
+/** csr-pm.ts hands over the wrapping of the CSR rows, done at the first update (a hart's reset). */
+export function riscvPmSetCsrInstaller(f: () => void): void {
+  csrInstaller = f;
+}
+
+/** Recompute pm_shift/pm_zshift (with the mmu indexes, and after the CSR writes of csr-pm.ts). */
 export function riscvPmUpdate(env: CPURISCVState): void {
   if (!riscvPmConfigured()) return;
+  if (csrInstaller) { const f = csrInstaller; csrInstaller = null; f(); }
   const { len, virtual } = dataPm(env);
   env.set64('pm_shift', BigInt(virtual ? len : 0));
   env.set64('pm_zshift', BigInt(virtual ? 0 : len));
