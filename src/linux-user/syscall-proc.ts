@@ -17,6 +17,7 @@ function setpgid(ts: TaskState, pid: number, pgid: number): number {
   return check(pgidAskChild(ts, ts.sys, pid, pgid) ?? r);
 }
 import { COMM_LEN, getComm, setComm } from './proc-comm.js';
+import { PR_GET_TAGGED_ADDR_CTRL, PR_SET_TAGGED_ADDR_CTRL, taggedAddrPrctl } from './tagged-addr.js';
 
 /** PR_SET_NAME's argument: up to 15 bytes, NUL-terminated or not. */
 function nameAt(ts: TaskState, addr: number): Uint8Array {
@@ -221,6 +222,7 @@ export const PROC_SYSCALLS: SyscallTable = [
     // One name per process (the main thread's, /proc/self/comm), not one per thread.
     if (int(a[0]) === PR_GET_NAME) { const c = getComm(ts.mm); const b = new Uint8Array(COMM_LEN); b.set(c); ts.mm.write(ptr(a[1]), b); return 0; }
     if (int(a[0]) === PR_SET_NAME) { setComm(ts.mm, nameAt(ts, ptr(a[1]))); return 0; }
+    if (int(a[0]) === PR_SET_TAGGED_ADDR_CTRL || int(a[0]) === PR_GET_TAGGED_ADDR_CTRL) return taggedAddrPrctl(ts.env, int(a[0]), a.slice(1, 5));
     throw new SyscallError(Errno.EINVAL);
   }],
   [NR.personality, () => 0],
