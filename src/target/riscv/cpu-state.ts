@@ -142,6 +142,8 @@ const FIELDS: FieldSpec[] = [
   // a virtual address, shr(shl(va, pm_zshift), pm_zshift) for a physical one (0 = no masking).
   { name: 'pm_shift', type: 'i64' },
   { name: 'pm_zshift', type: 'i64' },
+  /** Zcmt's jump vector table CSR (trans_rvzce.ts). */
+  { name: 'jvt', type: 'i64' },
   // Block compiler (tb-cache.ts, interpreter.ts's dispatcher).
   /** Executions of a block start before it is queued for compilation; 0 = compiler off. */
   { name: 'tb_threshold', type: 'i32' },
