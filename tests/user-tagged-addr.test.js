@@ -22,10 +22,13 @@ set-enable-without-pmlen -22
 set-extra-arg -22
 set-pmlen-3 0
 get-rounded-to-7 0x7000001
+tagged-write ok
+tagged-write-abi-on 16
 tag7-load ok 0x1234
 bit56-not-masked-by-pmlen7 segv
 set-pmlen-9 0
 get-16-abi-off 0x10000000
+tagged-write-abi-off -14
 tag16-load ok 0x1234
 tag16-store 0x777
 set-off 0

@@ -4,13 +4,14 @@
 // both here), written to the task's senvcfg.PMM, so U-mode loads and stores ignore the top
 // PMLEN bits (target/riscv/pointer-masking.ts); PR_TAGGED_ADDR_ENABLE turns on the tagged
 // address ABI (refused with PMLEN 0). GET reports the PMLEN in effect and the ABI bit.
-// Not done: the ABI's untagging of pointers passed to system calls (they are taken as given),
-// and Linux's -EBUSY once the process has threads that would disagree on PMLEN; a new thread
-// starts with PMLEN 0.
+// With the ABI on, pointer arguments of system calls lose their tag (syscall-types.ts ptr, as
+// Linux's untagged_addr; also mmap's hint, which Linux leaves). Not done: Linux's -EBUSY once
+// the process has threads that would disagree on PMLEN; a new thread starts with PMLEN 0.
 import { riscvCpuHas } from '../target/riscv/cpu-cfg.js';
 import type { CPURISCVState } from '../target/riscv/cpu-state.js';
 import { riscvPmUpdate } from '../target/riscv/pointer-masking.js';
 import { Errno, SyscallError } from './errno.js';
+import { setPointerUntagBits } from './syscall-types.js';
 
 export const PR_SET_TAGGED_ADDR_CTRL = 55;
 export const PR_GET_TAGGED_ADDR_CTRL = 56;
@@ -44,6 +45,7 @@ export function taggedAddrPrctl(env: CPURISCVState, op: number, args: readonly b
   if (enable && pmlen === 0) throw new SyscallError(Errno.EINVAL);
   env.set64('senvcfg', (env.get64('senvcfg') & ~ENVCFG_PMM) | (pmm << 32n));
   abiOn.set(env, enable);
+  setPointerUntagBits(enable ? pmlen : 0);
   riscvPmUpdate(env);
   return 0;
 }

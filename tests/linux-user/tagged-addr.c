@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #ifndef PR_SET_TAGGED_ADDR_CTRL
 #define PR_SET_TAGGED_ADDR_CTRL 55
@@ -44,6 +45,10 @@ int main(void) {
   printf("set-pmlen-3 %ld\n", set(PMLEN(3) | PR_TAGGED_ADDR_ENABLE));
   printf("get-rounded-to-7 %#lx\n", get());
   uintptr_t a = (uintptr_t)&cell;
+  static const char msg[] = "tagged-write ok\n";
+  fflush(stdout);
+  long w = write(1, (const void *)((uintptr_t)msg | (0x2aUL << 57)), sizeof msg - 1);
+  printf("tagged-write-abi-on %ld\n", w);
   const char *r = load((volatile long *)(a | (0x55UL << 57)), &v);
   printf("tag7-load %s %#lx\n", r, v);
   v = 0;
@@ -51,6 +56,9 @@ int main(void) {
   printf("bit56-not-masked-by-pmlen7 %s\n", r);
   printf("set-pmlen-9 %ld\n", set(PMLEN(9)));
   printf("get-16-abi-off %#lx\n", get());
+  fflush(stdout);
+  w = write(1, (const void *)((uintptr_t)msg | (0x2aUL << 57)), sizeof msg - 1);
+  printf("tagged-write-abi-off %ld\n", w < 0 ? -errno : w);
   r = load((volatile long *)(a | (0xbeefUL << 48)), &v);
   printf("tag16-load %s %#lx\n", r, v);
   if (!sigsetjmp(jb, 1)) {
