@@ -235,8 +235,10 @@ export class DisasContext {
   pmMask(): void {
     if (!riscvPmConfigured()) return;
     const fb = this.fb;
-    this.getState64('pm_shift'); fb.i64Shl(); this.getState64('pm_shift'); fb.i64ShrS();
-    this.getState64('pm_zshift'); fb.i64Shl(); this.getState64('pm_zshift'); fb.i64ShrU();
+    const n = fb.local(ValType.I64);
+    this.getState64('pm_shift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrS();
+    this.getState64('pm_zshift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrU();
+    fb.release(n);
   }
   /** pmMask on an i64 local. */
   pmMaskLocal(a: Local): void {
