@@ -10,6 +10,7 @@ import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import type { HostSys } from './host.js';
 import { COMM_LEN, getComm, setComm } from './proc-comm.js';
+import { PR_GET_TAGGED_ADDR_CTRL, PR_SET_TAGGED_ADDR_CTRL, taggedAddrPrctl } from './tagged-addr.js';
 
 const NGROUPS_MAX = 65536;
 const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
@@ -92,6 +93,7 @@ function prctl(ts: TaskState, a: bigint[]): number {
     setComm(ts.mm, new Uint8Array(out));
     return 0;
   }
+  if (option === PR_SET_TAGGED_ADDR_CTRL || option === PR_GET_TAGGED_ADDR_CTRL) return taggedAddrPrctl(ts.env, option, a.slice(1, 5));
   const s = credSys(ts);
   if (!s) throw new SyscallError(Errno.EINVAL);
   if (option === PR_GET_PDEATHSIG) {

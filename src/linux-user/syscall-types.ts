@@ -24,7 +24,11 @@ export function int(v: bigint): number { return Number(BigInt.asIntN(32, v)); }
 /** An unsigned int argument. */
 export function uint(v: bigint): number { return Number(v & 0xffffffffn); }
 /** A pointer or size_t argument (the guest space is below 4 GiB; larger values stay large). */
-export function ptr(v: bigint): number { return Number(v); }
+export function ptr(v: bigint): number { return Number(untagBits ? BigInt.asUintN(64, BigInt.asIntN(64 - untagBits, v)) : v); }
+/** The tagged address ABI (tagged-addr.ts): pointer arguments lose their top PMLEN bits, as
+ * Linux's untagged_addr (per thread here: each guest thread has its own worker). */
+let untagBits = 0;
+export function setPointerUntagBits(n: number): void { untagBits = n; }
 /** A signed 64-bit argument (off_t, long). */
 export function long(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
 

@@ -35,6 +35,8 @@ export interface RISCVCPUConfig {
   satpMax?: number;
   /** A vendor model without Zihintpause in its ISA string (pause still executes as a hint). */
   noZihintpause?: boolean;
+  /** misa.C off (`c=false`; only with Zca, whose 16-bit encodings stay: trans_rvzce.ts). */
+  noC?: boolean;
 }
 
 const registry = new Map<string, RISCVExtensionInfo>();
@@ -89,5 +91,5 @@ export function riscvCpuHas(ext: string): boolean {
 
 /** A key that changes whenever generated code would differ (caches of generated modules). */
 export function riscvCpuCfgKey(c: RISCVCPUConfig = riscvCpuCfg()): string {
-  return `${[...c.ext].sort().join('_')}/${c.vlen}/${c.elen}`;
+  return `${[...c.ext].sort().join('_')}/${c.vlen}/${c.elen}${c.noC ? '/noc' : ''}`;
 }

@@ -69,7 +69,7 @@ const MIN_PRIV_1_12 = new Set(ISA_EDATA_ORDER.filter((e) => !['zicsr', 'zifencei
 
 /** The misa letters of a configuration: the base (imafdc, and s/u), plus h, v, b when on. */
 export function misaLetters(cfg: RISCVCPUConfig): string {
-  let s = 'imafdc';
+  let s = cfg.noC ? 'imafd' : 'imafdc';
   for (const l of ['b', 'v', 'h']) if (cfg.ext.has(l)) s += l;
   return s + 'su';
 }

@@ -15,7 +15,7 @@ export class CpuModelError extends QemuError {}
 /** The base every model here has: rv64imafdc + s/u (misa letters, always on). */
 const BASE_LETTERS = new Set(['i', 'm', 'a', 'f', 'd', 'c', 's', 'u']);
 /** Multi-letter extensions the core always implements (not registered: they cannot be off). */
-const BASE_MULTI = new Set(['zicsr', 'zifencei', 'zihintpause', 'zmmul', 'zaamo', 'zalrsc', 'zca', 'zcd']);
+const BASE_MULTI = new Set(['zicsr', 'zifencei', 'zihintpause', 'zmmul', 'zaamo', 'zalrsc']);
 /** Other QEMU properties (set either way: refused unless it is what the model already is). */
 const OTHER_PROPS = new Set(['debug', 'priv_spec', 'vext_spec', 'mvendorid', 'marchid', 'mimpid', 'pmu-mask', 'pmu-num',
   'rvv_ta_all_1s', 'rvv_ma_all_1s', 'rvv_vl_half_avl', 'resetvec', 'rnmi-interrupt-vector', 'rnmi-exception-vector',
@@ -109,6 +109,8 @@ export function riscvModelCpuCfg(model: string): RISCVCPUConfig {
   } else {
     enableProfile(cfg, model);
   }
+  // C and D give Zca and Zcd (their 16-bit encodings; riscv_cpu_validate_set_extensions).
+  for (const e of ['zca', 'zcd']) if (riscvExtensionInfo(e)) cfg.ext.add(e);
   applyImplied(cfg, new Map());
   return cfg;
 }
@@ -159,6 +161,7 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
     const wasOn = BASE_LETTERS.has(k) || BASE_MULTI.has(k) || cfg.ext.has(k);
     if (on && !wasOn && kind === 'vendor') throw cantApply(k, v, `'${model}' CPU does not allow enabling extensions`);
     userSet.set(k, on);
+    if (k === 'c' && !on) { cfg.noC = true; continue; } // kept only with Zca (below)
     if (BASE_LETTERS.has(k) || BASE_MULTI.has(k)) { if (!on) refused.push(k); continue; }
     if (k === 'b') {
       if (on) for (const e of ['zba', 'zbb', 'zbs']) if (!userSet.has(e)) cfg.ext.add(e);
@@ -167,10 +170,22 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
     }
     if (on) cfg.ext.add(k); else cfg.ext.delete(k);
   }
+  if (cfg.noC) {
+    // Without C, Zca and Zcd only as set (or implied: Zcmp, Zcmt, Zcb give Zca).
+    for (const e of ['zca', 'zcd']) if (userSet.get(e) !== true) cfg.ext.delete(e);
+  } else {
+    for (const e of ['zca', 'zcd']) if (userSet.get(e) === false) refused.push(e);
+  }
   applyImplied(cfg, userSet);
   validate(cfg, userSet);
+  // tsqemu's harts always decode Zca's encodings (IALIGN 16).
+  if (cfg.noC && !cfg.ext.has('zca')) refused.push('c');
   // What QEMU would accept but tsqemu cannot give: a base letter off, an extension it lacks.
-  if (refused.length) throw new QemuError(`CPU property '${refused[0]}=off' is not supported by tsqemu (its harts always have rv64imafdc_zicsr_zifencei with S and U modes)`);
+  if (refused.length) {
+    throw new QemuError(refused[0] === 'c'
+      ? "CPU property 'c=off' is not supported by tsqemu without zca=on (its harts always decode Zca's 16-bit encodings)"
+      : `CPU property '${refused[0]}=off' is not supported by tsqemu (its harts always have rv64imafdc_zicsr_zifencei with S and U modes)`);
+  }
   for (const e of [...cfg.ext].sort()) {
     if (e === 'b') continue;
     if (!riscvExtensionInfo(e)) throw new QemuError(`CPU extension '${e}' is not supported by tsqemu`);
@@ -218,7 +233,8 @@ function validate(cfg: RISCVCPUConfig, userSet: Map<string, boolean>): void {
   if (has('zvfbfwma') && !has('zvfbfmin')) fail('Zvfbfwma extension depends on Zvfbfmin extension');
   if (has('zvfh') && !has('zfhmin')) fail('Zvfh extensions requires Zfhmin extension');
   if (has('zcf')) fail('Zcf extension is only relevant to RV32');
-  if ((has('zcmp') || has('zcmt')) && has('c') && has('d')) fail('Zcmp/Zcmt extensions are incompatible with Zcd extension');
+  if (['zcf', 'zcd', 'zcb', 'zcmp', 'zcmt'].some(has) && !has('zca')) fail('Zcf/Zcd/Zcb/Zcmp/Zcmt extensions require Zca extension');
+  if ((has('zcmp') || has('zcmt')) && has('zcd')) fail('Zcmp/Zcmt extensions are incompatible with Zcd extension');
   if ((has('zfinx') || has('zdinx') || has('zhinx') || has('zhinxmin')) && has('f')) fail('Zfinx cannot be supported together with F extension');
   const zve32x = has('zve32x') || has('v');
   if ((has('zvbc') || has('zvknhb') || has('zvksc') || has('zvknc')) && !(has('zve64x') || has('v'))) fail('Zvbc and Zvknhb extensions require V or Zve64x extensions');

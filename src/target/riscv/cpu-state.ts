@@ -137,6 +137,13 @@ const FIELDS: FieldSpec[] = [
   { name: 'vsatp', type: 'i64' },
   { name: 'mtval2', type: 'i64' },
   { name: 'mtinst', type: 'i64' },
+  // Pointer masking (pointer-masking.ts): the data accesses' "ignore" transformation as two
+  // shift counts, kept current like mmu_idx_data: va = sar(shl(va, pm_shift), pm_shift) for
+  // a virtual address, shr(shl(va, pm_zshift), pm_zshift) for a physical one (0 = no masking).
+  { name: 'pm_shift', type: 'i64' },
+  { name: 'pm_zshift', type: 'i64' },
+  /** Zcmt's jump vector table CSR (trans_rvzce.ts). */
+  { name: 'jvt', type: 'i64' },
   // Block compiler (tb-cache.ts, interpreter.ts's dispatcher).
   /** Executions of a block start before it is queued for compilation; 0 = compiler off. */
   { name: 'tb_threshold', type: 'i32' },

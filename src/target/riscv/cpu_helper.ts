@@ -9,6 +9,7 @@ import { pmpReset } from './pmp.js';
 import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
+import { riscvPmUpdate } from './pointer-masking.js';
 import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaSInjected, aiaState, aiaVirtSIrqs } from './aia_helper.js';
 
 const EXCP_NAMES = [
@@ -36,8 +37,10 @@ export function riscvCpuSetMode(env: CPURISCVState, newPriv: number): void {
   riscvUpdateMmuIdx(env);
 }
 
-/** Recompute mmu_idx_data (priv, or MPP under MPRV in M; SUM selects S_SUM) and mmu_idx_fetch. */
+/** Recompute mmu_idx_data (priv, or MPP under MPRV in M; SUM selects S_SUM) and mmu_idx_fetch,
+ * and the pointer masking that follows the same effective mode. */
 export function riscvUpdateMmuIdx(env: CPURISCVState): void {
+  riscvPmUpdate(env);
   if (env.userMode) {
     env.set32('mmu_idx_data', MmuIdx.U);
     env.set32('mmu_idx_fetch', MmuIdx.U);

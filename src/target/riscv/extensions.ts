@@ -6,5 +6,8 @@ import './trans_rvv.js';
 import './cpu-h.js';
 import './aia_helper.js';
 import './trans_rvzabha.js';
+import './trans_rvzce.js'; // Zca/Zcd as properties, Zcmp, Zcmt
 import './vector_helper_crypto.js';
+import './csr-hvi.js'; // hvien, hvictl, hviprio1/2, vstopi (AIA with H)
+import './csr-pm.js'; // after the rows it wraps (envcfg, hstatus, satp, vsatp, vsstatus, mseccfg)
 import './csr-mvien.js'; // last: it wraps the sie/sip rows the modules above built

@@ -1,6 +1,7 @@
 // The H instructions' helper (QEMU's helper_hyp_tlb_flush, helper_hyp_gvma_tlb_flush and the
 // hyp_load/hyp_store helpers of op_helper.c), called by trans_rvh.ts with the instruction word.
 // Statuses as op_helper.ts: 0 next, 1 trap taken or TLB flushed (pc left at the instruction).
+import { riscvPmAdjustHlsv } from './pointer-masking.js';
 import type { CPURISCVState } from './cpu-state.js';
 import { MmuIdx, TlbKind } from './cpu-state.js';
 import { Mstatus, Priv, RiscvExcp } from './cpu_bits.js';
@@ -61,7 +62,7 @@ export function riscvHelperHyp(env: CPURISCVState, insn: number): number {
   // HLVX ignores SUM (QEMU 10.2's check_access_hlsv).
   const idx = spvp ? (vsSum && !hlvx ? MmuIdx.VS_SUM : MmuIdx.VS) : MmuIdx.VU;
   const kind = store ? TlbKind.STORE : TlbKind.LOAD;
-  const va = BigInt.asUintN(64, env.getGpr(rs1));
+  const va = riscvPmAdjustHlsv(env, BigInt.asUintN(64, env.getGpr(rs1)), hlvx);
   const lo = Number(va & 0xfffn);
   const first = Math.min(size, 4096 - lo);
   const as = env.as;

@@ -1,12 +1,14 @@
 // RVC (the 16-bit encodings, RV64): every row aliases a base instruction's emitter with its own
 // field extraction (c.li decodes as addi rd, x0, imm). Reserved encodings are explicit
-// `illegal` rows placed first in their overlap group.
+// `illegal` rows placed first in their overlap group. c.fld/c.fsd/c.fldsp/c.fsdsp are Zcd's
+// (on with C and D; -cpu rv64,c=false,zca=true leaves them to Zcmp/Zcmt).
 import { type ArgSpec, RowTable, field } from './decode.js';
 import { trans as rvi, type TransFn } from './trans_rvi.js';
 import { trans as priv } from './trans_privileged.js';
 import { transInline as rvf } from './trans_rvf.js';
 import { addExtRows16 } from './insn32-ext.js';
 import { addZcmopRows } from './trans_rvzmisc.js';
+import { addZceRows } from './trans_rvzce.js';
 
 const C = {
   rd: field('7:5'), rs2: field('2:5'),
@@ -36,10 +38,10 @@ const NONE: ArgSpec = {};
 t.add('illegal', '000 00000000 000 00', NONE, ill, 'q0');
 t.add('illegal', '000 00000000 --- 00', NONE, ill, 'q0'); // c.addi4spn with nzuimm = 0
 t.add('c.addi4spn', '000 -------- --- 00', { rd: C.rdp, rs1: SP, imm: C.addi4spn }, rvi.addi, 'q0');
-t.add('c.fld', '001 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fld);
+t.add('c.fld', '001 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fld, undefined, 'zcd');
 t.add('c.lw', '010 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.lw);
 t.add('c.ld', '011 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.ld);
-t.add('c.fsd', '101 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fsd);
+t.add('c.fsd', '101 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fsd, undefined, 'zcd');
 t.add('c.sw', '110 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.sw);
 t.add('c.sd', '111 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.sd);
 
@@ -69,7 +71,7 @@ t.add('c.bnez', '111 --- --- ----- 01', { rs1: C.rs1p, rs2: 0, imm: C.b }, rvi.b
 
 // Quadrant 2
 t.add('c.slli', '000 - ----- ----- 10', { rd: C.rd, rs1: C.rd, shamt: C.shamt }, rvi.slli);
-t.add('c.fldsp', '001 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvf.fld);
+t.add('c.fldsp', '001 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvf.fld, undefined, 'zcd');
 t.add('illegal', '010 - 00000 ----- 10', NONE, ill, 'lwsp');
 t.add('c.lwsp', '010 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.lwsp }, rvi.lw, 'lwsp');
 t.add('illegal', '011 - 00000 ----- 10', NONE, ill, 'ldsp');
@@ -80,7 +82,8 @@ t.add('c.mv', '100 0 ----- ----- 10', { rd: C.rd, rs1: 0, rs2: C.rs2 }, rvi.add,
 t.add('c.ebreak', '100 1 00000 00000 10', NONE, priv.ebreak, 'cr');
 t.add('c.jalr', '100 1 ----- 00000 10', { rd: 1, rs1: C.rd, imm: 0 }, rvi.jalr, 'cr');
 t.add('c.add', '100 1 ----- ----- 10', { rd: C.rd, rs1: C.rd, rs2: C.rs2 }, rvi.add, 'cr');
-t.add('c.fsdsp', '101 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvf.fsd);
+t.add('c.fsdsp', '101 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvf.fsd, undefined, 'zcd');
 t.add('c.swsp', '110 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.swsp }, rvi.sw);
 t.add('c.sdsp', '111 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvi.sd);
 addExtRows16(t);
+addZceRows(t); // Zcmp/Zcmt in c.fsdsp's space: only without Zcd

@@ -132,7 +132,7 @@ function genSc(is64: boolean): TransFn {
     const fb = ctx.fb;
     const addr = fb.local(I64), host = fb.local(I32), src = fb.local(I64);
     const res = fb.local(I64), cur = fb.local(I64);
-    ctx.getGpr(a.rs1); fb.set(addr);
+    ctx.getGpr(a.rs1); ctx.pmMask(); fb.set(addr); // compared with LR's (masked) reservation
     ctx.getGpr(a.rs2); fb.set(src);
     fb.i64Const(1); fb.set(res);
     ctx.getState32('load_res_valid');

@@ -156,7 +156,7 @@ function cboCheck(ctx: DisasContext, bits: number): void {
 
 /** Push the block address: rs1 & ~(block - 1). */
 function blockAddr(ctx: DisasContext, rs1: Operand): () => void {
-  return () => { ctx.getGpr(rs1); ctx.fb.i64Const(-CBO_BLOCK); ctx.fb.i64And(); };
+  return () => { ctx.getGpr(rs1); ctx.pmMask(); ctx.fb.i64Const(-CBO_BLOCK); ctx.fb.i64And(); };
 }
 
 /** cbo.clean/flush/inval: no cache to act on; the block must translate for a load (faults are

@@ -11,6 +11,7 @@
 import { type FunctionBuilder, type Label, type Local, ValType } from '../../tcg/wasm-builder.js';
 import { STATE, TLB_BITS, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
 import { type Field, type Operand, emitField } from './decode.js';
+import { riscvPmConfigured } from './pointer-masking.js';
 
 /** Function indexes (imports and module-internal runtime functions) emitters call. */
 export interface Helpers {
@@ -226,6 +227,25 @@ export class DisasContext {
   }
 
   // ---- memory ----
+  /**
+   * Pointer masking of the i64 effective address on the stack (pointer-masking.ts), emitted
+   * only in a configuration with Smmpm/Smnpm/Ssnpm:
+   *   a = sar(shl(a, pm_shift), pm_shift); a = shr(shl(a, pm_zshift), pm_zshift)
+   */
+  pmMask(): void {
+    if (!riscvPmConfigured()) return;
+    const fb = this.fb;
+    const n = fb.local(ValType.I64);
+    this.getState64('pm_shift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrS();
+    this.getState64('pm_zshift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrU();
+    fb.release(n);
+  }
+  /** pmMask on an i64 local. */
+  pmMaskLocal(a: Local): void {
+    if (!riscvPmConfigured()) return;
+    this.fb.get(a); this.pmMask(); this.fb.set(a);
+  }
+
   /** Push the TLB entry address for vaddr (i64 local) in the data TLB: tlbData + tlbSlot(a) * 16. */
   private tlbEntry(a: Local): void {
     this.fb.get(this.tlbData);
@@ -244,7 +264,7 @@ export class DisasContext {
     const a = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
     const size = 1 << (memop & 3);
-    addr(); fb.set(a);
+    addr(); this.pmMask(); fb.set(a);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
@@ -276,7 +296,7 @@ export class DisasContext {
     const v = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
     const size = 1 << (memop & 3);
-    addr(); fb.set(a);
+    addr(); this.pmMask(); fb.set(a);
     value(); fb.set(v);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const done = fb.block();
@@ -350,6 +370,7 @@ export class DisasContext {
    */
   genAtomicHost(a: Local, size: number, kind: TlbKind, misCause: number, host: Local): void {
     const fb = this.fb;
+    this.pmMaskLocal(a); // the caller's later uses of `a` (device pages, LR's reservation) see it
     fb.get(a); fb.i32WrapI64(); fb.i32Const(size - 1); fb.i32And();
     fb.if_(); this.raise(misCause, a); fb.end();
     const e = fb.local(ValType.I32);

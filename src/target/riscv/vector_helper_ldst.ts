@@ -4,6 +4,7 @@
 // a fault on element k leaves vstart = k, so the instruction resumes there after the trap.
 import { STATE } from './cpu-state.js';
 import { riscvUpdateMmuIdx } from './cpu_helper.js';
+import { riscvPmAdjust } from './pointer-masking.js';
 import {
   type VCtx, VTrapped, illegal, overlap, need, requireAlign, vecCaps, vRegisterClass,
 } from './vector_helper.js';
@@ -15,21 +16,21 @@ const WIDTH_EEW: Readonly<Record<number, number>> = { 0: 1, 5: 2, 6: 4, 7: 8 };
 /** Trap state a fault-only-first load restores when element k > 0 faults (no trap then). */
 const TRAP_FIELDS64 = ['pc', 'mstatus', 'mcause', 'mepc', 'mtval', 'scause', 'sepc', 'stval'] as const;
 
-function addrAt(base: bigint, off: bigint): [number, number] {
-  const a = BigInt.asUintN(64, base + off);
+function addrAt(c: VCtx, base: bigint, off: bigint): [number, number] {
+  const a = riscvPmAdjust(c.env, BigInt.asUintN(64, base + off));
   return [Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0];
 }
 
 /** Load esz bytes at base+off into element i of register group `reg`; false after a fault. */
 function ldElem(c: VCtx, base: bigint, off: bigint, reg: number, i: number, esz: number): boolean {
-  const [lo, hi] = addrAt(base, off);
+  const [lo, hi] = addrAt(c, base, off);
   if (c.mem.load(lo, hi, Math.log2(esz)) !== 0) return false;
   const o = c.vr + reg * c.vlenb + i * esz;
   c.bytes.copyWithin(o, c.env.base + SCRATCH, c.env.base + SCRATCH + esz);
   return true;
 }
 function stElem(c: VCtx, base: bigint, off: bigint, reg: number, i: number, esz: number): boolean {
-  const [lo, hi] = addrAt(base, off);
+  const [lo, hi] = addrAt(c, base, off);
   const o = c.vr + reg * c.vlenb + i * esz;
   c.bytes.copyWithin(c.env.base + SCRATCH, o, o + esz);
   return c.mem.store(lo, hi, Math.log2(esz)) === 0;
@@ -133,7 +134,7 @@ function unitStride(c: VCtx, base: bigint, vd: number, esz: number, evl: number,
     let first = i;
     if (!vm) while (first < i + n && !c.maskBit(0, first)) first++;
     if (first < i + n) {
-      const [lo, hi] = addrAt(base, BigInt(first * esz));
+      const [lo, hi] = addrAt(c, base, BigInt(first * esz));
       const host = c.mem.xlate(lo, hi, kind, esz, (i + n - first) * esz);
       if (host === -1) fault(c, first);
       if (host < 0) {

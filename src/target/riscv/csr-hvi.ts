@@ -1,0 +1,122 @@
+// AIA's hypervisor CSRs for virtual interrupts (AIA 1.0 chapter 6.3, as QEMU 10.2's csr.c):
+// hvien (0x608: bits 13-63 writable), hvictl (0x609: VTI, IID, IPRIOM, IPRIO), hviprio1/2
+// (0x646/0x647: the priorities of VS interrupts 1, 5, 13-23, byte-packed as QEMU's
+// hviprio_index2irq), and vstopi (0xeb0), the top VS-level interrupt: the hvictl injection
+// (IID with IPRIO; IID 9 only with a nonzero IPRIO) or, without VTI, the top pending-and-enabled
+// VS interrupt with its hviprio priority; IPRIOM 0 reports priority 1. While hvictl.VTI is set, a
+// V=1 access to sip/sie is a virtual-instruction exception (the hypervisor emulates them). They
+// exist with H and Ssaia. Not done: hvien/hvip bits 13-63 as interrupts delivered to VS (hvip
+// keeps its three VS bits), the VTI check on stimecmp writes, guest external interrupt files.
+import type { CPURISCVState } from './cpu-state.js';
+import { riscvCpuHas } from './cpu-cfg.js';
+import { riscvReadMip, riscvResetHooks } from './cpu_helper.js';
+import { type CsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
+import { HypExcp, hypEnabled } from './cpu-h.js';
+import { IPRIO_DEFAULT_S, aiaPendingToIrq, riscvDefaultPriority } from './aia_helper.js';
+
+const HVICTL_VTI = 0x40000000;
+const HVICTL_IPRIOM = 0x100;
+const HVICTL_VALID_MASK = 0x4fff01ff;
+/** hvien: the local interrupts 13-63 (QEMU's LOCAL_INTERRUPTS). */
+const HVIEN_WMASK = ~0x1fffn & 0xffffffffffffffffn;
+/** hviprio1 bytes 0-7 then hviprio2 bytes 0-5 hold these interrupts' priorities (byte 0: none). */
+const INDEX2IRQ = [0, 1, 5, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+const IRQ_S_EXT = 9;
+/** VSSIP, VSTIP, VSEIP in mip. */
+const VS_INTS = 0x444;
+
+interface HviState { hvien: bigint; hvictl: number; readonly hviprio: Uint8Array }
+const states = new WeakMap<CPURISCVState, HviState>();
+function hvi(env: CPURISCVState): HviState {
+  let s = states.get(env);
+  if (!s) states.set(env, (s = { hvien: 0n, hvictl: 0, hviprio: new Uint8Array(64) }));
+  return s;
+}
+
+const exists = (env: CPURISCVState): boolean => hypEnabled(env) && riscvCpuHas('ssaia');
+
+function hviprioRead(env: CPURISCVState, second: boolean): bigint {
+  const p = hvi(env).hviprio;
+  let v = 0n;
+  for (let b = 0; b < 8; b++) {
+    const i = (second ? 8 : 0) + b;
+    if (i === 0 || i >= INDEX2IRQ.length) continue;
+    v |= BigInt(p[INDEX2IRQ[i]]) << BigInt(8 * b);
+  }
+  return v;
+}
+function hviprioWrite(env: CPURISCVState, second: boolean, v: bigint): void {
+  const p = hvi(env).hviprio;
+  for (let b = 0; b < 8; b++) {
+    const i = (second ? 8 : 0) + b;
+    if (i === 0 || i >= INDEX2IRQ.length) continue;
+    p[INDEX2IRQ[i]] = Number((v >> BigInt(8 * b)) & 0xffn);
+  }
+}
+
+/** riscv_cpu_vsirq_pending: the top VS interrupt pending and enabled (S numbering), by hviprio. */
+function vsirqPending(env: CPURISCVState): number {
+  // (mideleg's VS bits are read-only ones with H: not tested.)
+  const irqs = riscvReadMip(env) & env.get32('mie') & env.get32('hideleg') & VS_INTS;
+  if (!irqs) return 0;
+  return Math.max(0, aiaPendingToIrq(irqs >>> 1, IRQ_S_EXT, IPRIO_DEFAULT_S, hvi(env).hviprio));
+}
+
+/** read_vstopi. */
+export function riscvReadVstopi(env: CPURISCVState): bigint {
+  const s = hvi(env);
+  const hviid = (s.hvictl >>> 16) & 0xfff;
+  const hviprio = s.hvictl & 0xff;
+  const cand: [number, number][] = [];
+  // hstatus.VGEIN is always 0 here (no guest external interrupt files).
+  if (hviid === IRQ_S_EXT && hviprio) cand.push([IRQ_S_EXT, hviprio]);
+  if (s.hvictl & HVICTL_VTI) {
+    if (hviid !== IRQ_S_EXT) cand.push([hviid, hviprio]);
+  } else {
+    const irq = vsirqPending(env);
+    if (irq !== IRQ_S_EXT && irq > 0 && irq <= 63) cand.push([irq, s.hviprio[irq]]);
+  }
+  let iid = 0, iprio = Infinity;
+  for (const [i, p] of cand) if (p < iprio) { iid = i; iprio = p; }
+  if (!iid) return 0n;
+  if (s.hvictl & HVICTL_IPRIOM) {
+    if (iprio > 255) iprio = 255;
+    if (!iprio && riscvDefaultPriority(iid) > IPRIO_DEFAULT_S) iprio = 255;
+  } else {
+    iprio = 1;
+  }
+  return (BigInt(iid & 0xfff) << 16n) | BigInt(iprio);
+}
+
+const hdef = (csrno: number, d: CsrDef): void => riscvCsrDefine(csrno, { ...d, exists });
+hdef(0x608, {
+  read: (env) => hvi(env).hvien,
+  write: (env, _n, v) => { hvi(env).hvien = v & HVIEN_WMASK; return 1; },
+});
+hdef(0x609, {
+  read: (env) => BigInt(hvi(env).hvictl),
+  write: (env, _n, v) => { hvi(env).hvictl = Number(v & BigInt(HVICTL_VALID_MASK)); return 1; },
+});
+hdef(0x646, { read: (env) => hviprioRead(env, false), write: (env, _n, v) => { hviprioWrite(env, false, v); return 1; } });
+hdef(0x647, { read: (env) => hviprioRead(env, true), write: (env, _n, v) => { hviprioWrite(env, true, v); return 1; } });
+hdef(0xeb0, { read: riscvReadVstopi });
+
+/** sip/sie while V=1 with hvictl.VTI: a virtual-instruction exception. The rows are wrapped at
+ * the first reset, after every module (csr-h.ts, csr-mvien.ts) has put its own around them. */
+let wrapped = false;
+function wrapVti(csrno: number): void {
+  const base = riscvCsrLookup(csrno);
+  if (!base) return;
+  riscvCsrDefine(csrno, {
+    ...base,
+    hpred: (env, n) => {
+      if (exists(env) && env.get32('virt') && hvi(env).hvictl & HVICTL_VTI) return HypExcp.VIRT_INSTRUCTION;
+      return base.hpred ? base.hpred(env, n) : 0;
+    },
+  });
+}
+riscvResetHooks.push((env) => {
+  if (!wrapped) { wrapped = true; wrapVti(0x104); wrapVti(0x144); }
+  const s = states.get(env);
+  if (s) { s.hvien = 0n; s.hvictl = 0; s.hviprio.fill(0); }
+});
