@@ -226,7 +226,7 @@ export class VirtIOBlock extends VirtIODevice {
       for (const view of spans[i]) {
         const at = pa;
         if (write) jobs.push(this.blk.pwrite(off, view));
-        else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(at, view.length))); // after the data landed, so stale code is dropped
+        else jobs.push(this.blk.pread(off, view).then(() => this.as.dmaLanded(at, view.length))); // after the data landed, so stale code (and resident copies) follow
         off += view.length;
         pa += view.length;
       }

@@ -6,6 +6,7 @@
 import { type CPURISCVState, STATE, TlbKind, tlbEntryOffset, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { riscvHighTlbProbe, riscvTlbFill } from './mmu.js';
+import { riscvHighRamWindow } from './hiram-window.js';
 
 const SCRATCH = STATE.scratch.offset;
 /** riscvXlate's answer for a device page: the caller does the access through slowLoad/slowStore. */
@@ -59,7 +60,16 @@ function translateRange(env: CPURISCVState, va: bigint, lo: number, kind: TlbKin
   const aligned = (lo & (size - 1)) === 0;
   const first = Math.min(size, inPage);
   if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
-  if (first < size && !translate(env, va + BigInt(first), kind, 1, t1)) return -1;
+  if (first < size) {
+    // Bringing the second page into the high-RAM window may have evicted the first one's slot.
+    const w = env.as.highRamWindow ? riscvHighRamWindow(env) : undefined;
+    for (let n = w ? w.evictions : 0; ;) {
+      if (!translate(env, va + BigInt(first), kind, 1, t1)) return -1;
+      if (!w || w.evictions === n) break;
+      n = w.evictions;
+      if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
+    }
+  }
   return first;
 }
 
