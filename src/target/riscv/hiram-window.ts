@@ -29,6 +29,9 @@ export class HighRamWindow implements ResidentPages {
   private readonly pageOf: Float64Array;
   /** Slot -> code was fetched from it since the hand last passed (second chance). */
   private readonly code: Uint8Array;
+  /** Slot -> i32 indexes of the TLB entries that were set to map it (tlbSet reports them; they
+   * may have been replaced since); null after too many: a full scan then. */
+  private readonly entries: (number[] | null)[];
   private readonly slots: number;
   /** The clock hand: next slot considered for filling. */
   private hand = 0;
@@ -48,6 +51,7 @@ export class HighRamWindow implements ResidentPages {
     this.slots = Math.floor(window.bytes / 4096);
     this.pageOf = new Float64Array(this.slots).fill(-1);
     this.code = new Uint8Array(this.slots);
+    this.entries = Array.from({ length: this.slots }, () => []);
     this.i32 = new Int32Array(as.memory.buffer);
   }
 
@@ -159,9 +163,34 @@ export class HighRamWindow implements ResidentPages {
     this.evictions++;
   }
 
+  /** tlbSet made the TLB entry at i32 index `at` map host page `hostPage` (any page). */
+  noteEntry(hostPage: number, at: number): void {
+    const s = (hostPage - this.window.offset) / 4096;
+    if (s < 0 || s >= this.slots) return;
+    const list = this.entries[s];
+    if (!list) return;
+    if (list.length < 64) { list.push(at); return; }
+    // Mostly replaced entries by now: keep the live ones, or give up on the list.
+    const hp = hostPage >>> 12;
+    const live = list.filter((k) => this.maps(k, hp));
+    this.entries[s] = live.length < 48 ? [...live, at] : null;
+  }
+
+  private maps(k: number, hp: number): boolean {
+    const tagLo = this.i32[k];
+    return (tagLo & 0xfff) === 0 && ((tagLo + this.i32[k + 2]) >>> 12) === hp;
+  }
+
   /** Drop every TLB entry (all harts, mmu indexes and kinds) that maps host page `hp`. */
   private unmap(hp: number): void {
     const i32 = this.i32;
+    const slot = (hp * 4096 - this.window.offset) / 4096;
+    const list = this.entries[slot];
+    this.entries[slot] = [];
+    if (list) {
+      for (const k of list) if (this.maps(k, hp)) { i32[k] = -1; i32[k + 1] = -1; }
+      return;
+    }
     for (const env of this.envs) {
       const base = (env.base + TLB_OFFSET) >> 2;
       for (let i = base, end = base + MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES * 4; i < end; i += 4) {

@@ -139,6 +139,14 @@ export function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage:
   }
   tlb[i] = tag;
   tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
+  // Entries of pages in the high-RAM window are found again when the page leaves it.
+  const w = env.as.highRamWindow;
+  if (w && (hostPage >= w.offset || moved >= 0)) {
+    const hw = riscvHighRamWindow(env);
+    const at = (env.base + TLB_OFFSET) >> 2;
+    if (hw && hostPage >= w.offset) hw.noteEntry(hostPage, at + i * 2);
+    if (hw && moved >= 0) hw.noteEntry(Number((old + tlb[moved + 1]) & 0xfffff000n), at + moved * 2);
+  }
   if (superShift) addLargePage(c, BigInt.asUintN(64, vpage), superShift);
   return moved;
 }
