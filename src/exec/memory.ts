@@ -225,9 +225,11 @@ export class AddressSpace {
 
   /** Zero-copy views covering [pa, pa+len) of RAM: one, or one per region / host buffer it
    * crosses (DRAM's wasm part and its host-buffer part are adjacent); null when any byte is
-   * outside RAM. Writers must call onRamWrite themselves. */
-  ramSpans(pa: number, len: number, forWrite = false): Uint8Array[] | null {
+   * outside RAM. Writers must call onRamWrite themselves, or dmaLanded once the bytes landed:
+   * until then (`pin`, forWrite) host-buffer pages of the range stay out of the CPU's window. */
+  ramSpans(pa: number, len: number, forWrite = false, pin = forWrite): Uint8Array[] | null {
     if (len < 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len)) return null;
+    const pa0 = pa, len0 = len;
     const out: Uint8Array[] = [];
     while (len > 0 || out.length === 0) {
       const r = this.findRam(pa);
@@ -244,14 +246,27 @@ export class AddressSpace {
       pa += n;
       len -= n;
     }
+    if (pin && this.hasHostRam && len0 > 0) this.pinPages(pa0, len0, 1);
     return out;
+  }
+
+  /** Host-buffer RAM pages (pa / 4096) with DMA in flight -> requests: not brought into the window. */
+  private readonly pinned = new Map<number, number>();
+  isPinned(pn: number): boolean { return this.pinned.size !== 0 && this.pinned.has(pn); }
+  private pinPages(pa: number, len: number, d: number): void {
+    const h = this.findRam(Math.max(pa, pa + len - 1)); // only the host-buffer region's pages
+    if (!h?.block) return;
+    for (let pn = Math.floor(Math.max(pa, h.base) / 4096), last = Math.floor((pa + len - 1) / 4096); pn <= last; pn++) {
+      const n = (this.pinned.get(pn) ?? 0) + d;
+      if (n > 0) this.pinned.set(pn, n); else this.pinned.delete(pn);
+    }
   }
 
   /** As ramSpans, for a copy made before the caller returns: resident pages of host-buffer RAM
    * give their window bytes (one view per page) instead of going back to their buffers. */
   private syncSpans(pa: number, len: number, forWrite: boolean): Uint8Array[] | null {
     const w = this.resident;
-    if (!w || w.size === 0 || !this.hasHostRam) return this.ramSpans(pa, len, forWrite);
+    if (!w || w.size === 0 || !this.hasHostRam) return this.ramSpans(pa, len, forWrite, false);
     if (len < 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len) || !this.isRam(pa, Math.max(len, 1), forWrite)) return null;
     const out: Uint8Array[] = [];
     while (len > 0) {
@@ -268,12 +283,13 @@ export class AddressSpace {
       pa += n;
       len -= n;
     }
-    return out.length ? out : this.ramSpans(pa, 0, forWrite);
+    return out.length ? out : this.ramSpans(pa, 0, forWrite, false);
   }
 
   /** DMA through views from ramSpans landed in [pa, pa+len): resident copies of those pages take
    * the new bytes, and translated code over them goes. */
   dmaLanded(pa: number, len: number): void {
+    if (this.hasHostRam && len > 0) this.pinPages(pa, len, -1);
     if (this.resident?.size) this.resident.refresh(pa, len);
     this.onRamWrite(pa, len);
   }
@@ -281,7 +297,7 @@ export class AddressSpace {
   /** A bounds-checked view of guest RAM for device DMA; null when any byte is outside RAM (or
    * the range crosses between host buffers: use dmaRead/dmaWrite/ramSpans for any range). */
   dmaView(pa: number, len: number, forWrite: boolean): Uint8Array | null {
-    const s = this.ramSpans(pa, len, forWrite);
+    const s = this.ramSpans(pa, len, forWrite, false);
     if (!s || s.length !== 1) return null;
     if (forWrite) this.onRamWrite(pa, len);
     return s[0];

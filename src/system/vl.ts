@@ -1,6 +1,7 @@
 // The system emulator's command line (QEMU's softmmu/vl.c): option table, parsing into a
 // SystemConfig, and QEMU's error wording. No host access here: the binary reads the files.
 import { parseBalloonDevice } from './vl-balloon.js';
+import { qemuOnlyOption } from './vl-unsupported.js';
 import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
@@ -353,7 +354,11 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       }
       continue;
     }
-    if (!WITH_ARG.has(name)) throw optError(arg, undefined, 'invalid option');
+    if (!WITH_ARG.has(name)) {
+      const q = qemuOnlyOption(name); // QEMU has it: not supported rather than invalid
+      if (q === 'arg' && i + 1 < argv.length) throw optError(arg, argv[i + 1], 'this option is not supported by tsqemu');
+      throw optError(arg, undefined, q ? 'this option is not supported by tsqemu' : 'invalid option');
+    }
     if (i + 1 >= argv.length) throw optError(arg, undefined, 'requires an argument');
     const val = argv[++i];
     try {

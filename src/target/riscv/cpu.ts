@@ -257,7 +257,9 @@ export class RISCVCPU implements RISCVHart {
     const insns = this.rt.envs.reduce((n, e) => n + e.get64('instret'), 0n);
     const inTbs = this.rt.envs.reduce((n, e) => n + e.get64('tb_insns'), 0n);
     const pct = insns ? Number((inTbs * 1000n) / insns) / 10 : 0;
-    return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n`;
+    const w = this.rt.hiRam;
+    return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n` +
+      (w ? `${'high RAM window'.padEnd(20)}${w.size} of ${w.capacity} pages resident (${w.fills} brought in, ${w.evictions} sent back)\n` : '');
   }
 
   /** A helper's status (op_helper.ts's HelperStatus) as generated code sees it. */

@@ -56,6 +56,7 @@ export class HighRamWindow implements ResidentPages {
   }
 
   get size(): number { return this.slotOf.size; }
+  get capacity(): number { return this.slots; }
 
   hostOf(pn: number): number {
     const s = this.slotOf.get(pn);
@@ -75,7 +76,7 @@ export class HighRamWindow implements ResidentPages {
       return this.window.offset + have * 4096;
     }
     const r = this.as.findRam(pagePa);
-    if (!r?.block || pagePa + 4096 > r.base + r.size) return -1;
+    if (!r?.block || pagePa + 4096 > r.base + r.size || this.as.isPinned(pn)) return -1; // DMA in flight: stays
     const slot = this.victim(env);
     const host = this.window.offset + slot * 4096;
     this.as.bytes.set(r.block.spans(pagePa - r.base, 4096)[0], host);
