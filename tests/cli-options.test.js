@@ -131,6 +131,12 @@ const CASES = [
   [['-M', 'virt,aclint=maybe'], 'neither'],
   [['-M', 'foo'], 'neither'],
   [['-writeconfig', '-'], 'neither'],
+  // QEMU options tsqemu lacks: not supported, never "invalid option".
+  [['-k', 'en-us'], 'ours-refuses'],
+  [['-vga', 'none'], 'ours-refuses'],
+  [['-trace', 'enable=foo'], 'ours-refuses'],
+  [['-watchdog-action', 'pause'], 'ours-refuses'],
+  [['-incoming', 'defer'], 'ours-refuses'],
 ];
 
 for (const [args, want] of CASES) {
