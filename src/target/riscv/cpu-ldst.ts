@@ -121,7 +121,8 @@ function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size
 }
 
 /** An aligned access to a page of RAM beyond the wasm memory that the slow path's TLB already
- * maps: copied without BigInts or a walk (those pages take every access through here). */
+ * maps: copied without BigInts or a walk (pages the high-RAM window cannot take: a PMP region
+ * boundary inside the page, DMA in flight; the others have ordinary TLB entries). */
 function highRamFast(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number, at: number, toRam: boolean): boolean {
   if (!env.as.hasHostRam || (lo & (size - 1))) return false;
   const pa = riscvHighTlbProbe(env, lo, hi, kind, env.get32('mmu_idx_data'));
@@ -161,9 +162,8 @@ export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: Tlb
 
 /** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
 export function riscvFetchSlow(env: CPURISCVState): number {
-  // Code in RAM beyond the wasm memory (user programs there run in the interpreter, which
-  // fetches every instruction through here): a page the slow path's TLB maps is read at once,
-  // without BigInts or a walk (4 bytes, never past the page): ~2.7x faster than readBytes.
+  // Code in RAM beyond the wasm memory on a page the high-RAM window could not take (see
+  // highRamFast): a page the slow path's TLB maps is read at once, without BigInts or a walk.
   if (env.as.hasHostRam) {
     const lo = env.get32('pc') | 0;
     if ((lo & 0xfff) <= 0xffc) {

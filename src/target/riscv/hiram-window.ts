@@ -79,7 +79,7 @@ export class HighRamWindow implements ResidentPages {
     if (!r?.block || pagePa + 4096 > r.base + r.size || this.as.isPinned(pn)) return -1; // DMA in flight: stays
     const slot = this.victim(env);
     const host = this.window.offset + slot * 4096;
-    this.as.bytes.set(r.block.spans(pagePa - r.base, 4096)[0], host);
+    r.block.pageOut(pagePa - r.base, this.as.bytes, host);
     this.pageOf[slot] = pn;
     this.code[slot] = kind === TlbKind.FETCH ? 1 : 0;
     this.slotOf.set(pn, slot);
@@ -157,7 +157,7 @@ export class HighRamWindow implements ResidentPages {
     this.invalidateHost(host, 4096);
     const pagePa = this.pageOf[slot] * 4096;
     const r = this.as.findRam(pagePa)!;
-    r.block!.spans(pagePa - r.base, 4096)[0].set(this.as.bytes.subarray(host, host + 4096));
+    r.block!.pageIn(pagePa - r.base, this.as.bytes, host);
     this.slotOf.delete(this.pageOf[slot]);
     this.pageOf[slot] = -1;
     this.code[slot] = 0;
