@@ -369,6 +369,8 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       if (name === 'display') display = val;
     } catch (e) {
       if (e instanceof PrintAndExit) { cfg.action = 'print'; cfg.printText = e.text; return cfg; }
+      // -chardev help, -netdev help: a list on stdout, exit 0 (as QEMU's)
+      if (e instanceof QemuError && /^Available \w+ backend types:/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
       if (e instanceof QemuError && !(e instanceof QemuErrorNoLoc)) {
         throw optError(arg, val, e.message);
       }
