@@ -125,8 +125,10 @@ class TcgRuntime {
       env: {
         memory: as.memory,
         tbs: tbs.table,
-        // Status 1 with no exception after an eviction: the instruction runs again.
+        // Status 1 with no exception after an eviction: the instruction runs again. An eviction
+        // seen before the access restarts first, so a device read is never done twice.
         slowLoad: (lo: number, vhi: number, op: number) => {
+          if (evicted()) return 1;
           const s = riscvSlowLoad(cpu().env, lo, vhi, op);
           return s === 0 && evicted() ? 1 : s;
         },
