@@ -137,6 +137,8 @@ const CASES = [
   [['-trace', 'enable=foo'], 'ours-refuses'],
   [['-watchdog-action', 'pause'], 'ours-refuses'],
   [['-incoming', 'defer'], 'ours-refuses'],
+  [['-device', 'virtio-gpu-device'], 'ours-refuses'],
+  [['-device', 'qemu-xhci'], 'ours-refuses'],
 ];
 
 for (const [args, want] of CASES) {

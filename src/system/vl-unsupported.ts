@@ -18,3 +18,12 @@ const QEMU_FLAGS = new Set(['portrait', 'full-screen', 'win2k-hack', 'no-fd-boot
 export function qemuOnlyOption(name: string): 'arg' | 'flag' | undefined {
   return QEMU_WITH_ARG.has(name) ? 'arg' : QEMU_FLAGS.has(name) ? 'flag' : undefined;
 }
+
+/** Device models QEMU 10.2's qemu-system-riscv64 has and tsqemu does not (display, input, USB,
+ * SCSI, NICs other than virtio, sound, ...): refused as not supported, not as unknown. */
+const QEMU_DEVICES = /^(virtio-(gpu|vga|keyboard|mouse|tablet|multitouch|input-host|scsi|serial|iommu|mem|pmem|crypto|sound)(-.*)?|vhost-.*|vfio-.*|usb-.*|(qemu|nec-usb)-xhci|pci-ohci|ich9-usb-.*|ramfb|VGA|secondary-vga|bochs-display|ati-vga|cirrus-vga|e1000e?|rtl8139|i82559er|i8255[0-9].*|pcnet|ne2k_pci|vmxnet3|tulip|igb|ich9-ahci|ide-(hd|cd)|nvme(-ns|-subsys)?|megasas(-gen2)?|lsi53c895a|am53c974|dc390|mptsas1068|pvscsi|scsi-(hd|cd|generic|block)|virtconsole|virtserialport|intel-hda|ich9-intel-hda|hda-(duplex|micro|output)|AC97|ES1370|pvpanic-pci|i6300esb|ivshmem-(plain|doorbell)|pci-bridge|pci-bridge-seat|pcie-root-port|pcie-pci-bridge|x3130-upstream|xio3130-downstream|ioh3420|i82801b11-bridge|pxb(-pcie)?|pci-testdev|edu|pci-serial(-2x|-4x)?|tpm-tis-device|nvdimm|pc-dimm|riscv-iommu-pci|guest-loader|loader|vmcoreinfo|ccid-card-.*|u2f-.*|virtio-net-device-.*)$/;
+
+/** Whether QEMU has device model `driver` (so tsqemu says it is not supported). */
+export function qemuOnlyDevice(driver: string): boolean {
+  return QEMU_DEVICES.test(driver);
+}

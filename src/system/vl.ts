@@ -1,7 +1,7 @@
 // The system emulator's command line (QEMU's softmmu/vl.c): option table, parsing into a
 // SystemConfig, and QEMU's error wording. No host access here: the binary reads the files.
 import { parseBalloonDevice } from './vl-balloon.js';
-import { qemuOnlyOption } from './vl-unsupported.js';
+import { qemuOnlyDevice, qemuOnlyOption } from './vl-unsupported.js';
 import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
@@ -298,7 +298,7 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
     }
     return { text, driver: 'virtio-rng-device' };
   }
-  throw new QemuError(`'${driver}' is not a valid device model name`);
+  throw new QemuError(qemuOnlyDevice(driver) ? `device '${driver}' is not supported by tsqemu` : `'${driver}' is not a valid device model name`);
 }
 
 function parseLog(text: string): number {
