@@ -70,7 +70,7 @@ export function writePidfile(cfg: SystemConfig): void {
   try {
     fs.writeFileSync(f, `${process.pid}\n`);
   } catch (e) {
-    throw new QemuError(`cannot create PID file: ${strerror(e)}`);
+    throw new QemuError(`cannot create PID file: Could not create '${f}': ${strerror(e)}`);
   }
   process.once('exit', () => { try { fs.unlinkSync(f); } catch { /* gone already */ } });
 }

@@ -2,8 +2,8 @@
 // the ROM): zero-filled host buffers of CHUNK bytes each (Node 20 caps one typed array at 4 GiB,
 // and a chunk never straddles a small access except at its edges). The OS gives their pages
 // lazily, so a guest that touches little of its RAM costs little. Generated code never reaches
-// these bytes directly: the TLB never maps such pages, so every access takes the slow path
-// (QEMU's TLB_MMIO-style "not directly addressable" pages) and lands in AddressSpace's
+// these bytes directly: the pages the CPU uses move into a window of the wasm memory while it
+// uses them (target/riscv/hiram-window.ts); the rest is reached through AddressSpace's
 // accessors, which call this block.
 
 /** Bytes per host buffer (1 GiB). */
@@ -13,6 +13,10 @@ export class HostRAMBlock {
   readonly chunks: Uint8Array[] = [];
   private readonly views: DataView[] = [];
   private readonly words: Int32Array[] = [];
+  /** Per 4 KiB page: ever written (or handed out as a writable view). A page never written is
+   * read as zeros without touching it: the first touch of a host page costs a page fault, and
+   * reading a shared buffer's page makes the OS give it. */
+  private readonly touched: Uint8Array;
 
   /** Throws RangeError when the host cannot give the buffers. */
   constructor(readonly size: number, shared = typeof SharedArrayBuffer === 'function') {
@@ -23,6 +27,31 @@ export class HostRAMBlock {
       this.views.push(new DataView(buf));
       this.words.push(new Int32Array(buf, 0, n >>> 2));
     }
+    this.touched = new Uint8Array(Math.ceil(size / 4096));
+  }
+
+  private mark(off: number, n: number): void {
+    for (let p = Math.floor(off / 4096), last = Math.floor((off + Math.max(n, 1) - 1) / 4096); p <= last; p++) this.touched[p] = 1;
+  }
+
+  /** Copy the 4 KiB page at off (4 KiB aligned) to dst[at...]: zeros for a page never written. */
+  pageOut(off: number, dst: Uint8Array, at: number): void {
+    if (!this.touched[off / 4096]) { dst.fill(0, at, at + 4096); return; }
+    const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
+    dst.set(this.chunks[c].subarray(o, o + 4096), at);
+  }
+
+  /** Copy src[at, at+4096) in as the page at off (4 KiB aligned); an all-zero page that was
+   * never written stays untouched. */
+  pageIn(off: number, src: Uint8Array, at: number): void {
+    if (!this.touched[off / 4096]) {
+      let nz = false;
+      for (let i = at; i < at + 4096; i++) if (src[i] !== 0) { nz = true; break; }
+      if (!nz) return;
+      this.touched[off / 4096] = 1;
+    }
+    const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
+    this.chunks[c].set(src.subarray(at, at + 4096), o);
   }
 
   /** Little-endian load of 1, 2, 4 or 8 bytes at off (inside the block). */
@@ -43,6 +72,7 @@ export class HostRAMBlock {
   }
 
   store(off: number, size: number, value: bigint): void {
+    this.mark(off, size);
     const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
     if (o + size > HOST_RAM_CHUNK) {
       for (let i = 0; i < size; i++) this.setByte(off + i, Number((value >> BigInt(8 * i)) & 0xffn));
@@ -63,12 +93,14 @@ export class HostRAMBlock {
   }
 
   setByte(off: number, b: number): void {
+    this.touched[Math.floor(off / 4096)] = 1;
     const c = Math.floor(off / HOST_RAM_CHUNK);
     this.chunks[c][off - c * HOST_RAM_CHUNK] = b;
   }
 
   /** Atomic compare-exchange of the aligned 32-bit word at off; returns the old value. */
   cmpxchg32(off: number, expected: number, desired: number): number {
+    this.mark(off, 4);
     const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
     return Atomics.compareExchange(this.words[c], o >>> 2, expected | 0, desired | 0);
   }
@@ -86,6 +118,7 @@ export class HostRAMBlock {
 
   /** Copy n bytes from src[at...] in at off. */
   write(off: number, n: number, src: Uint8Array, at: number): void {
+    this.mark(off, n);
     const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;
     if (o + n <= HOST_RAM_CHUNK) {
       const ch = this.chunks[c];
@@ -97,6 +130,7 @@ export class HostRAMBlock {
 
   /** Zero-copy views covering [off, off+len): one per chunk it touches. */
   spans(off: number, len: number): Uint8Array[] {
+    if (len > 0) this.mark(off, len); // the caller may write them
     const out: Uint8Array[] = [];
     while (len > 0) {
       const c = Math.floor(off / HOST_RAM_CHUNK), o = off - c * HOST_RAM_CHUNK;

@@ -5,11 +5,15 @@
 //   [0, cpuStateBytes)                CPU state of every hart (target/riscv/cpu-state.ts owns it)
 //   [romHostOffset, +romBytes)        ROM regions (MROM with the reset vector)
 //   [ramHostOffset, +lowRamBytes)     guest DRAM (as much of it as fits: all of it up to ~4 GiB)
+//   [windowOffset, +windowBytes)      only when DRAM does not fit: pages of the DRAM beyond it
+//                                     that the CPU uses (resident pages, the CPU manages them)
 // Physical address -> host offset is `pa - base + hostOffset` for every RAM-like region.
 // DRAM beyond what the wasm memory holds lives in host buffers (host-ram.ts: a RAMRegion with a
-// `block` and hostOffset -1); ramHostOffset() answers -1 there, so the TLB never maps those
-// pages and generated code reaches them only through the slow path, and every other user (DMA,
-// loaders, debuggers, page walks) goes through the accessors below, which know both kinds.
+// `block` and hostOffset -1). The CPU brings the pages of it that it uses into a window of the
+// wasm memory (`resident`, target/riscv/hiram-window.ts): while a page is there, its copy in the
+// window is the only one that counts, ramHostOffset() answers it (so the TLB maps it and
+// generated code reaches it with plain loads), and the accessors below read and write it there;
+// views that may outlive the call (ramSpans: async DMA) first send the page back to its buffer.
 import { HostRAMBlock } from './host-ram.js';
 import { QemuError } from '../qemu/error.js';
 
@@ -50,6 +54,26 @@ export interface GuestMemoryLayout {
   ramHostOffset: number;
   /** Bytes of RAM inside the WebAssembly.Memory (the first ones); the rest goes to host buffers. */
   lowRamBytes: number;
+  /** Where resident pages of host-buffer RAM go (0 bytes when all RAM fits). */
+  windowOffset: number;
+  windowBytes: number;
+}
+
+/** Bytes of the wasm memory kept for resident pages of host-buffer RAM (32768 pages) when RAM
+ * does not fit (the RAM they take from the wasm memory goes to host buffers instead). */
+export const HIGH_RAM_WINDOW_BYTES = 128 << 20;
+
+/** The pages of host-buffer RAM held in the wasm memory (see the header). */
+export interface ResidentPages {
+  /** Pages held now (the accessors skip all checks at 0). */
+  readonly size: number;
+  /** Host offset of page number pn (pa / 4096) when it is held, else -1. */
+  hostOf(pn: number): number;
+  /** Send the held pages of [pa, pa+len) back to their buffers (before views of them escape). */
+  release(pa: number, len: number): void;
+  /** [pa, pa+len) of the buffers changed behind the window (DMA that landed in views handed out
+   * earlier): copy it into the held pages. */
+  refresh(pa: number, len: number): void;
 }
 
 /** Allocate the one WebAssembly.Memory holding CPU state, ROM and as much RAM as its 4 GiB
@@ -59,12 +83,15 @@ export function allocateGuestMemory(cpuStateBytes: number, romBytes: number, ram
   const cpuStateOffset = PAGE_SIZE; // page 0 stays unused so a zero host offset is never valid
   const romHostOffset = align(cpuStateOffset + cpuStateBytes);
   const ramHostOffset = align(romHostOffset + romBytes);
-  const lowRamBytes = Math.max(0, Math.min(ramBytes, 65536 * PAGE_SIZE - ramHostOffset));
-  const total = align(ramHostOffset + lowRamBytes);
+  const room = 65536 * PAGE_SIZE - ramHostOffset;
+  const windowBytes = ramBytes > room ? HIGH_RAM_WINDOW_BYTES : 0;
+  const lowRamBytes = Math.max(0, Math.min(ramBytes, room - windowBytes));
+  const windowOffset = ramHostOffset + lowRamBytes;
+  const total = align(windowOffset + windowBytes);
   const pages = total / PAGE_SIZE;
   if (pages > 65536) throw new RangeError('guest memory does not fit the 4 GiB of a WebAssembly memory');
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  return { memory, cpuStateOffset, romHostOffset, ramHostOffset, lowRamBytes };
+  return { memory, cpuStateOffset, romHostOffset, ramHostOffset, lowRamBytes, windowOffset, windowBytes };
 }
 
 export class AddressSpace {
@@ -91,6 +118,10 @@ export class AddressSpace {
 
   /** Some RAM lives in host buffers (the CPU's slow path looks for it only then). */
   hasHostRam = false;
+  /** Host offset and bytes of the wasm memory kept for resident pages of host-buffer RAM. */
+  highRamWindow: { offset: number; bytes: number } | null = null;
+  /** Its manager (the CPU's), once there is one. */
+  resident: ResidentPages | null = null;
 
   /** RAM in host buffers (beyond the WebAssembly.Memory). */
   addHostRam(name: string, base: number, block: HostRAMBlock): RAMRegion {
@@ -129,8 +160,17 @@ export class AddressSpace {
    * WebAssembly.Memory, else -1 (also for host-buffer RAM: see ramSpans). */
   ramHostOffset(pa: number, len: number, forWrite = false): number {
     const r = this.findRam(pa);
-    if (!r || pa + len > r.base + r.size || len < 0 || (forWrite && r.readonly) || r.hostOffset < 0) return -1;
+    if (!r || pa + len > r.base + r.size || len < 0 || (forWrite && r.readonly)) return -1;
+    if (r.hostOffset < 0) return this.residentHost(pa, len);
     return pa - r.base + r.hostOffset;
+  }
+
+  /** Host offset of host-buffer RAM [pa, pa+len) when its page is resident (within one page). */
+  private residentHost(pa: number, len: number): number {
+    const w = this.resident;
+    if (!w || w.size === 0 || (pa & 0xfff) + len > 4096) return -1;
+    const h = w.hostOf(Math.floor(pa / 4096));
+    return h < 0 ? -1 : h + (pa & 0xfff);
   }
 
   /** The RAM region holding all of [pa, pa+len) (either kind), or undefined. */
@@ -150,6 +190,12 @@ export class AddressSpace {
       if (!r?.block) return false;
       this.lastHostRam = r;
     }
+    const h = this.residentHost(pa, n);
+    if (h >= 0) {
+      if (toRam) { this.onRamWrite(pa, n); this.bytes.copyWithin(h, at, at + n); } else this.bytes.copyWithin(at, h, h + n);
+      return true;
+    }
+    if (n > 0 && this.resident?.size) this.resident.release(pa, n); // crosses pages
     if (toRam) {
       this.onRamWrite(pa, n);
       r.block!.write(pa - r.base, n, this.bytes, at);
@@ -179,15 +225,20 @@ export class AddressSpace {
 
   /** Zero-copy views covering [pa, pa+len) of RAM: one, or one per region / host buffer it
    * crosses (DRAM's wasm part and its host-buffer part are adjacent); null when any byte is
-   * outside RAM. Writers must call onRamWrite themselves. */
-  ramSpans(pa: number, len: number, forWrite = false): Uint8Array[] | null {
+   * outside RAM. Writers must call onRamWrite themselves, or dmaLanded once the bytes landed:
+   * until then (`pin`, forWrite) host-buffer pages of the range stay out of the CPU's window. */
+  ramSpans(pa: number, len: number, forWrite = false, pin = forWrite): Uint8Array[] | null {
     if (len < 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len)) return null;
+    const pa0 = pa, len0 = len;
     const out: Uint8Array[] = [];
     while (len > 0 || out.length === 0) {
       const r = this.findRam(pa);
       if (!r || (forWrite && r.readonly)) return null;
       const n = Math.min(len, r.base + r.size - pa);
-      if (r.block) out.push(...r.block.spans(pa - r.base, n));
+      if (r.block) {
+        if (n > 0 && this.resident?.size) this.resident.release(pa, n);
+        out.push(...r.block.spans(pa - r.base, n));
+      }
       else {
         const off = pa - r.base + r.hostOffset;
         out.push(this.bytes.subarray(off, off + n));
@@ -195,13 +246,58 @@ export class AddressSpace {
       pa += n;
       len -= n;
     }
+    if (pin && this.hasHostRam && len0 > 0) this.pinPages(pa0, len0, 1);
     return out;
+  }
+
+  /** Host-buffer RAM pages (pa / 4096) with DMA in flight -> requests: not brought into the window. */
+  private readonly pinned = new Map<number, number>();
+  isPinned(pn: number): boolean { return this.pinned.size !== 0 && this.pinned.has(pn); }
+  private pinPages(pa: number, len: number, d: number): void {
+    const h = this.findRam(Math.max(pa, pa + len - 1)); // only the host-buffer region's pages
+    if (!h?.block) return;
+    for (let pn = Math.floor(Math.max(pa, h.base) / 4096), last = Math.floor((pa + len - 1) / 4096); pn <= last; pn++) {
+      const n = (this.pinned.get(pn) ?? 0) + d;
+      if (n > 0) this.pinned.set(pn, n); else this.pinned.delete(pn);
+    }
+  }
+
+  /** As ramSpans, for a copy made before the caller returns: resident pages of host-buffer RAM
+   * give their window bytes (one view per page) instead of going back to their buffers. */
+  private syncSpans(pa: number, len: number, forWrite: boolean): Uint8Array[] | null {
+    const w = this.resident;
+    if (!w || w.size === 0 || !this.hasHostRam) return this.ramSpans(pa, len, forWrite, false);
+    if (len < 0 || !Number.isSafeInteger(pa) || !Number.isSafeInteger(len) || !this.isRam(pa, Math.max(len, 1), forWrite)) return null;
+    const out: Uint8Array[] = [];
+    while (len > 0) {
+      const r = this.findRam(pa)!;
+      let n = Math.min(len, r.base + r.size - pa);
+      if (r.block) {
+        n = Math.min(n, 4096 - (pa & 0xfff));
+        const h = w.hostOf(Math.floor(pa / 4096));
+        out.push(h >= 0 ? this.bytes.subarray(h + (pa & 0xfff), h + (pa & 0xfff) + n) : r.block.spans(pa - r.base, n)[0]);
+      } else {
+        const off = pa - r.base + r.hostOffset;
+        out.push(this.bytes.subarray(off, off + n));
+      }
+      pa += n;
+      len -= n;
+    }
+    return out.length ? out : this.ramSpans(pa, 0, forWrite, false);
+  }
+
+  /** DMA through views from ramSpans landed in [pa, pa+len): resident copies of those pages take
+   * the new bytes, and translated code over them goes. */
+  dmaLanded(pa: number, len: number): void {
+    if (this.hasHostRam && len > 0) this.pinPages(pa, len, -1);
+    if (this.resident?.size) this.resident.refresh(pa, len);
+    this.onRamWrite(pa, len);
   }
 
   /** A bounds-checked view of guest RAM for device DMA; null when any byte is outside RAM (or
    * the range crosses between host buffers: use dmaRead/dmaWrite/ramSpans for any range). */
   dmaView(pa: number, len: number, forWrite: boolean): Uint8Array | null {
-    const s = this.ramSpans(pa, len, forWrite);
+    const s = this.ramSpans(pa, len, forWrite, false);
     if (!s || s.length !== 1) return null;
     if (forWrite) this.onRamWrite(pa, len);
     return s[0];
@@ -209,7 +305,7 @@ export class AddressSpace {
 
   /** Device DMA read into dst; false (nothing read) when any byte is outside RAM. */
   dmaReadInto(pa: number, dst: Uint8Array): boolean {
-    const s = this.ramSpans(pa, dst.length, false);
+    const s = this.syncSpans(pa, dst.length, false);
     if (!s) return false;
     let o = 0;
     for (const v of s) { dst.set(v, o); o += v.length; }
@@ -224,7 +320,7 @@ export class AddressSpace {
 
   /** Device DMA write; false (nothing written) when any byte is outside RAM. */
   dmaWrite(pa: number, data: Uint8Array): boolean {
-    const s = this.ramSpans(pa, data.length, true);
+    const s = this.syncSpans(pa, data.length, true);
     if (!s) return false;
     this.onRamWrite(pa, data.length);
     let o = 0;
@@ -237,8 +333,9 @@ export class AddressSpace {
   ramCmpxchg32(pa: number, expected: number, desired: number): number | undefined {
     const r = this.ramRange(pa, 4, true);
     if (!r || pa % 4) return undefined;
-    const old = r.block ? r.block.cmpxchg32(pa - r.base, expected, desired)
-      : Atomics.compareExchange(new Int32Array(this.memory.buffer, pa - r.base + r.hostOffset, 1), 0, expected | 0, desired | 0);
+    const host = r.block ? this.residentHost(pa, 4) : pa - r.base + r.hostOffset;
+    const old = host < 0 ? r.block!.cmpxchg32(pa - r.base, expected, desired)
+      : Atomics.compareExchange(new Int32Array(this.memory.buffer, host, 1), 0, expected | 0, desired | 0);
     if (old === (expected | 0)) this.onRamWrite(pa, 4);
     return old;
   }
@@ -249,7 +346,10 @@ export class AddressSpace {
     const off = this.ramHostOffset(pa, size);
     if (off < 0) {
       const h = this.hasHostRam ? this.ramRange(pa, size, false) : undefined;
-      if (h?.block) return h.block.load(pa - h.base, size);
+      if (h?.block) {
+        if (this.resident?.size) this.resident.release(pa, size); // crosses pages
+        return h.block.load(pa - h.base, size);
+      }
     } else {
       switch (size) {
         case 1: return BigInt(this.bytes[off]);
@@ -276,6 +376,7 @@ export class AddressSpace {
     if (off < 0) {
       const h = this.hasHostRam ? this.ramRange(pa, size, true) : undefined;
       if (h?.block) {
+        if (this.resident?.size) this.resident.release(pa, size); // crosses pages
         this.onRamWrite(pa, size);
         h.block.store(pa - h.base, size, value);
         return true;
@@ -307,7 +408,7 @@ export class AddressSpace {
 
   /** Copy a blob into RAM/ROM at pa (loaders). Throws when it does not fit. */
   loadBlob(pa: number, data: Uint8Array, what: string): void {
-    const spans = this.ramSpans(pa, data.length); // ROM too: loaders fill it
+    const spans = this.syncSpans(pa, data.length, false); // ROM too: loaders fill it
     if (!spans) throw new RangeError(`${what} (${data.length} bytes at 0x${pa.toString(16)}) does not fit in memory`);
     let o = 0;
     for (const v of spans) { v.set(data.subarray(o, o + v.length)); o += v.length; }
@@ -339,4 +440,5 @@ export function addSplitRam(as: AddressSpace, name: string, base: number, size: 
     throw fail();
   }
   as.addHostRam(name, base + layout.lowRamBytes, block);
+  if (layout.windowBytes) as.highRamWindow = { offset: layout.windowOffset, bytes: layout.windowBytes };
 }

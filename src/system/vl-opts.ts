@@ -266,7 +266,7 @@ export function parseIcount(text: string): IcountConfig | undefined {
 // ---- -uuid, -boot, -pidfile, -action, -global, -object ----------------------------------------
 
 export function parseUuid(text: string): string {
-  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text)) throw new QemuErrorNoLoc('Fail to parse UUID string. Wrong format.');
+  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text)) throw new QemuError('failed to parse UUID string: wrong format'); // QEMU's words
   return text.toLowerCase();
 }
 
@@ -337,7 +337,7 @@ export function parseObject(text: string): ObjectSpec {
   if (t === 'help' || t === '?') throw new PrintAndExit(OBJECT_HELP);
   if (!OBJECT_TYPES_OK.includes(t)) {
     if (OBJECT_TYPES_OTHER.includes(t) || t.startsWith('filter-')) throw unsupported(`object type '${t}'`);
-    throw new QemuError(`invalid object type: ${t}`);
+    throw new QemuError(`Parameter 'qom-type' does not accept value '${t}'`);
   }
   const id = o.get('id');
   if (id === undefined) throw new QemuError(`Parameter 'id' is missing`);

@@ -1,6 +1,7 @@
 // The system emulator's command line (QEMU's softmmu/vl.c): option table, parsing into a
 // SystemConfig, and QEMU's error wording. No host access here: the binary reads the files.
 import { parseBalloonDevice } from './vl-balloon.js';
+import { qemuOnlyDevice, qemuOnlyOption } from './vl-unsupported.js';
 import { QemuError, optError } from '../qemu/error.js';
 import { type QemuOptsDict, checkKnownKeys, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { LOG_ITEMS, parseLogItems } from '../qemu/log.js';
@@ -297,7 +298,7 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
     }
     return { text, driver: 'virtio-rng-device' };
   }
-  throw new QemuError(`'${driver}' is not a valid device model name`);
+  throw new QemuError(qemuOnlyDevice(driver) ? `device '${driver}' is not supported by tsqemu` : `'${driver}' is not a valid device model name`);
 }
 
 function parseLog(text: string): number {
@@ -353,7 +354,11 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       }
       continue;
     }
-    if (!WITH_ARG.has(name)) throw optError(arg, undefined, 'invalid option');
+    if (!WITH_ARG.has(name)) {
+      const q = qemuOnlyOption(name); // QEMU has it: not supported rather than invalid
+      if (q === 'arg' && i + 1 < argv.length) throw optError(arg, argv[i + 1], 'this option is not supported by tsqemu');
+      throw optError(arg, undefined, q ? 'this option is not supported by tsqemu' : 'invalid option');
+    }
     if (i + 1 >= argv.length) throw optError(arg, undefined, 'requires an argument');
     const val = argv[++i];
     try {
@@ -364,6 +369,8 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       if (name === 'display') display = val;
     } catch (e) {
       if (e instanceof PrintAndExit) { cfg.action = 'print'; cfg.printText = e.text; return cfg; }
+      // -chardev help, -netdev help: a list on stdout, exit 0 (as QEMU's)
+      if (e instanceof QemuError && /^Available \w+ backend types:/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
       if (e instanceof QemuError && !(e instanceof QemuErrorNoLoc)) {
         throw optError(arg, val, e.message);
       }

@@ -2,6 +2,7 @@
 // context a device's realize() gets (address space, PCI host, drives, entropy, SD buses), and
 // QEMU's "-device TEXT: what is wrong" errors.
 import { QemuError, optError } from '../../qemu/error.js';
+import { qemuOnlyDevice } from '../../system/vl-unsupported.js';
 import { type DriveRef, type QDevContext, findDevice } from '../core/qdev.js';
 import '../core/qdev-devices.js';
 import type { RISCVVirtMachine } from './virt.js';
@@ -33,7 +34,7 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
   };
   for (const s of specs) {
     const dc = findDevice(s.driver);
-    if (!dc) throw optError('-device', s.text, `'${s.driver}' is not a valid device model name`);
+    if (!dc) throw optError('-device', s.text, qemuOnlyDevice(s.driver) ? `device '${s.driver}' is not supported by tsqemu` : `'${s.driver}' is not a valid device model name`);
     ctx.takeDrive = (id, what) => takeDrive(id, what, s.ownsDrive === true);
     try {
       dc.realize(ctx, s.props, s.props.get('id'));

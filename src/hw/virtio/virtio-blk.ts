@@ -215,7 +215,10 @@ export class VirtIOBlock extends VirtIODevice {
     const spans: Uint8Array[][] = [];
     for (const s of segs) {
       const v = this.as.ramSpans(s.addr, s.len, !write); // one view, or one per host buffer of RAM crossed
-      if (!v) return { status: VirtioBlkStatus.IOERR, len: 0 };
+      if (!v) {
+        if (!write) spans.forEach((_, i) => this.as.dmaLanded(segs[i].addr, segs[i].len)); // unpin: nothing comes
+        return { status: VirtioBlkStatus.IOERR, len: 0 };
+      }
       spans.push(v);
     }
     // Every segment is submitted at once, so one notification's requests share one batch.
@@ -226,7 +229,7 @@ export class VirtIOBlock extends VirtIODevice {
       for (const view of spans[i]) {
         const at = pa;
         if (write) jobs.push(this.blk.pwrite(off, view));
-        else jobs.push(this.blk.pread(off, view).then(() => this.as.onRamWrite(at, view.length))); // after the data landed, so stale code is dropped
+        else jobs.push(this.blk.pread(off, view).finally(() => this.as.dmaLanded(at, view.length))); // after the data landed, so stale code (and resident copies) follow
         off += view.length;
         pa += view.length;
       }

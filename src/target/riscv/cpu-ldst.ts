@@ -6,6 +6,7 @@
 import { type CPURISCVState, STATE, TlbKind, tlbEntryOffset, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { riscvHighTlbProbe, riscvTlbFill } from './mmu.js';
+import { riscvHighRamWindow } from './hiram-window.js';
 
 const SCRATCH = STATE.scratch.offset;
 /** riscvXlate's answer for a device page: the caller does the access through slowLoad/slowStore. */
@@ -59,7 +60,16 @@ function translateRange(env: CPURISCVState, va: bigint, lo: number, kind: TlbKin
   const aligned = (lo & (size - 1)) === 0;
   const first = Math.min(size, inPage);
   if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
-  if (first < size && !translate(env, va + BigInt(first), kind, 1, t1)) return -1;
+  if (first < size) {
+    // Bringing the second page into the high-RAM window may have evicted the first one's slot.
+    const w = env.as.highRamWindow ? riscvHighRamWindow(env) : undefined;
+    for (let n = w ? w.evictions : 0; ;) {
+      if (!translate(env, va + BigInt(first), kind, 1, t1)) return -1;
+      if (!w || w.evictions === n) break;
+      n = w.evictions;
+      if (!translate(env, va, kind, aligned ? size : 1, t0)) return -1;
+    }
+  }
   return first;
 }
 
@@ -111,7 +121,8 @@ function writePiece(env: CPURISCVState, t: Target, from: number, n: number, size
 }
 
 /** An aligned access to a page of RAM beyond the wasm memory that the slow path's TLB already
- * maps: copied without BigInts or a walk (those pages take every access through here). */
+ * maps: copied without BigInts or a walk (pages the high-RAM window cannot take: a PMP region
+ * boundary inside the page, DMA in flight; the others have ordinary TLB entries). */
 function highRamFast(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, size: number, at: number, toRam: boolean): boolean {
   if (!env.as.hasHostRam || (lo & (size - 1))) return false;
   const pa = riscvHighTlbProbe(env, lo, hi, kind, env.get32('mmu_idx_data'));
@@ -151,9 +162,8 @@ export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: Tlb
 
 /** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
 export function riscvFetchSlow(env: CPURISCVState): number {
-  // Code in RAM beyond the wasm memory (user programs there run in the interpreter, which
-  // fetches every instruction through here): a page the slow path's TLB maps is read at once,
-  // without BigInts or a walk (4 bytes, never past the page): ~2.7x faster than readBytes.
+  // Code in RAM beyond the wasm memory on a page the high-RAM window could not take (see
+  // highRamFast): a page the slow path's TLB maps is read at once, without BigInts or a walk.
   if (env.as.hasHostRam) {
     const lo = env.get32('pc') | 0;
     if ((lo & 0xfff) <= 0xffc) {

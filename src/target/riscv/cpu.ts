@@ -3,7 +3,7 @@
 // priv's statuses into the generated code's (0 next, 1 reload pc, >= 2 leave with CpuExit).
 import type { AddressSpace } from '../../exec/memory.js';
 import { CPU_STATE_SIZE, CPURISCVState, STATE, TlbKind } from './cpu-state.js';
-import { riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu-ldst.js';
+import { MMIO_HOST, riscvFetchSlow, riscvSlowLoad, riscvSlowStore, riscvXlate } from './cpu-ldst.js';
 import { helperFp } from './fpu_helper.js';
 import { helperVector } from './vector_helper.js';
 import { vectorCsrInit } from './vector_csr.js';
@@ -11,6 +11,7 @@ import { riscvCpuCfgKey } from './cpu-cfg.js';
 import { CpuExit, type RISCVHart } from './hart.js';
 import { buildInterpreter, EXIT_COMPILE } from './interpreter.js';
 import { TBCache } from './tb-cache.js';
+import { HighRamWindow, riscvSetHighRamWindow } from './hiram-window.js';
 import { MEMOP_RVC } from './translate.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
@@ -89,11 +90,19 @@ class TcgRuntime {
   readonly tbs: TBCache;
   readonly imports: WebAssembly.Imports;
   readonly runFn: (env: number, budget: number) => number;
+  /** Pages of RAM beyond the wasm memory held in it (hiram-window.ts), when there is such RAM. */
+  readonly hiRam: HighRamWindow | null = null;
+  /** The window evicted a page since the interpreter last restarted (it may cache that slot as
+   * its fetch page): helpers then return a status that restarts it. */
+  private evictions = 0;
 
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
       tcgOptions.oneInsnPerTb ? 1 : undefined, tcgOptions.asyncCompile, tcgOptions.regionInsns);
     const tbs = this.tbs;
+    const hi = as.highRamWindow ? new HighRamWindow(as, as.highRamWindow, this.envs, (h, n) => { tbs.invalidateHostRange(h, n); }) : null;
+    if (hi) riscvSetHighRamWindow(as, (this.hiRam = hi));
+    const evicted = () => hi !== null && hi.evictions !== this.evictions;
     const cpu = (): RISCVCPU => this.cur as RISCVCPU;
     const helper = (fn: (e: CPURISCVState) => number) => () => cpu().status(fn(cpu().env));
     // Vector elements go through the slow paths; a store into translated code drops it.
@@ -116,19 +125,28 @@ class TcgRuntime {
       env: {
         memory: as.memory,
         tbs: tbs.table,
-        slowLoad: (lo: number, hi: number, op: number) => riscvSlowLoad(cpu().env, lo, hi, op),
-        slowStore: (lo: number, hi: number, op: number) => {
+        // Status 1 with no exception after an eviction: the instruction runs again. An eviction
+        // seen before the access restarts first, so a device read is never done twice.
+        slowLoad: (lo: number, vhi: number, op: number) => {
+          if (evicted()) return 1;
+          const s = riscvSlowLoad(cpu().env, lo, vhi, op);
+          return s === 0 && evicted() ? 1 : s;
+        },
+        slowStore: (lo: number, vhi: number, op: number) => {
           const c = cpu(), env = c.env;
-          const pc = tbs.hasCode ? env.pc : 0n;
-          const s = riscvSlowStore(env, lo, hi, op);
+          const pc = tbs.hasCode || hi ? env.pc : 0n;
+          const s = riscvSlowStore(env, lo, vhi, op);
           // A store into translated code: drop it and leave the block after this instruction.
-          if (s === 0 && tbs.hasCode && tbs.noteStore(env, lo, hi, 1 << (op & 3))) {
+          if (s === 0 && ((tbs.hasCode && tbs.noteStore(env, lo, vhi, 1 << (op & 3))) || evicted())) {
             return c.completed(pc, op & MEMOP_RVC ? 2 : 4);
           }
           return s;
         },
-        xlate: (lo: number, hi: number, kind: TlbKind, size: number) => {
-          const host = riscvXlate(cpu().env, lo, hi, kind, size);
+        xlate: (lo: number, vhi: number, kind: TlbKind, size: number) => {
+          const host = riscvXlate(cpu().env, lo, vhi, kind, size);
+          // After an eviction an atomic takes the slow path, which restarts (a fetch's check,
+          // from a translated block, needs no restart: the dispatcher forgets its fetch page).
+          if (host >= 0 && kind !== TlbKind.FETCH && evicted()) return MMIO_HOST;
           if (host >= 0 && kind === TlbKind.STORE && tbs.hasCode) tbs.invalidateHostRange(host, size);
           return host;
         },
@@ -164,9 +182,20 @@ class TcgRuntime {
         },
         fp: (op: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number) =>
           (helperFp(cpu().env, op, rd, rs1, rs2, rs3, rm) ? 1 : 0),
-        fetchSlow: () => riscvFetchSlow(cpu().env),
-        vec: (insn: number) => helperVector(cpu().env, insn, vmem),
-        restart: (status: number) => cpu().onRestart(status),
+        fetchSlow: () => {
+          const s = riscvFetchSlow(cpu().env);
+          return s === 0 && evicted() ? 1 : s;
+        },
+        vec: (insn: number) => {
+          const c = cpu(), env = c.env;
+          const pc = hi ? env.pc : 0n;
+          const s = helperVector(env, insn, vmem);
+          return s === 0 && evicted() ? c.completed(pc, 4) : s;
+        },
+        restart: (status: number) => {
+          if (hi) this.evictions = hi.evictions;
+          return cpu().onRestart(status);
+        },
         // QEMU's "Trace cpu: host-pointer [cs_base/pc/flags/cflags]"; ours: the block's table
         // index (0: the interpreter runs it), flags = the privilege level.
         logExec: (lo: number, hi: number, idx: number) => {
@@ -184,6 +213,7 @@ class TcgRuntime {
       if (!tbs.hasCode) return;
       const host = as.ramHostOffset(pa, len);
       if (host >= 0) tbs.invalidateHostRange(host, len);
+      else if (hi?.size) hi.forResident(pa, len, (h) => { tbs.invalidateHostRange(h, 4096); });
     };
   }
 }
@@ -229,7 +259,9 @@ export class RISCVCPU implements RISCVHart {
     const insns = this.rt.envs.reduce((n, e) => n + e.get64('instret'), 0n);
     const inTbs = this.rt.envs.reduce((n, e) => n + e.get64('tb_insns'), 0n);
     const pct = insns ? Number((inTbs * 1000n) / insns) / 10 : 0;
-    return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n`;
+    const w = this.rt.hiRam;
+    return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n` +
+      (w ? `${'high RAM window'.padEnd(20)}${w.size} of ${w.capacity} pages resident (${w.fills} brought in, ${w.evictions} sent back)\n` : '');
   }
 
   /** A helper's status (op_helper.ts's HelperStatus) as generated code sees it. */

@@ -122,7 +122,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(boundary);
   fb.if_();
   fb.i32Const(0); fb.set(boundary);
-  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0, logExec });
+  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0, logExec, fpage });
   fb.end();
   emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
 
@@ -215,6 +215,9 @@ interface DispatchLocals {
   restart: Label; next: Label; tbType: number; ctx: DisasContext;
   /** Import index of logExec, or -1. */
   logExec: number;
+  /** The fetch page cache, forgotten after a translated block (hiram-code.ts: the copy of a
+   * high-RAM code page it points at may have been dropped meanwhile). */
+  fpage: Local;
 }
 
 /**
@@ -263,6 +266,7 @@ function emitDispatch(d: DispatchLocals): void {
   logExec(d, idx);
   // A translated entry keeps its run index in the count field (counting is over for it).
   fb.get(env); fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(idx); fb.callIndirect(d.tbType); fb.set(st);
+  fb.i64Const(-1); fb.set(d.fpage);
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(i0); fb.i64Sub(); fb.set(i0);
   fb.get(env); fb.get(env); fb.i64Load(STATE.tb_insns.offset); fb.get(i0); fb.i64Add(); fb.i64Store(STATE.tb_insns.offset);
   fb.get(rem); fb.get(i0); fb.i32WrapI64(); fb.i32Sub();

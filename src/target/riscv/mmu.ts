@@ -13,6 +13,7 @@ import { type CPURISCVState, MmuIdx, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUN
 import { Mstatus, Priv, Pte, RiscvExcp, SatpMode } from './cpu_bits.js';
 import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
+import { riscvHighRamWindow } from './hiram-window.js';
 import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, WalkExt, riscvWalkExt } from './walk-ext.js';
 /** TLB words of the V=0 mmu indexes (U, S, S_SUM, M); the others are flushed only after use. */
 const BASE_TLB_WORDS = (MmuIdx.M + 1) * TLB_KIND_COUNT * TLB_ENTRIES * 2;
@@ -138,6 +139,14 @@ export function tlbSet(env: CPURISCVState, mmuIdx: number, kind: TlbKind, vpage:
   }
   tlb[i] = tag;
   tlb[i + 1] = BigInt.asIntN(64, BigInt(hostPage) - vpage);
+  // Entries of pages in the high-RAM window are found again when the page leaves it.
+  const w = env.as.highRamWindow;
+  if (w && (hostPage >= w.offset || moved >= 0)) {
+    const hw = riscvHighRamWindow(env);
+    const at = (env.base + TLB_OFFSET) >> 2;
+    if (hw && hostPage >= w.offset) hw.noteEntry(hostPage, at + i * 2);
+    if (hw && moved >= 0) hw.noteEntry(Number((old + tlb[moved + 1]) & 0xfffff000n), at + moved * 2);
+  }
   if (superShift) addLargePage(c, BigInt.asUintN(64, vpage), superShift);
   return moved;
 }
@@ -191,6 +200,14 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   const host = env.as.ramHostOffset(pa, size, write);
   if (host < 0) {
     if (env.as.hasHostRam && (pmp & PmpResult.PAGE_UNIFORM) && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
+      // The page moves into the window of the wasm memory (hiram-window.ts): an ordinary entry.
+      const w = riscvHighRamWindow(env);
+      const page = w ? w.map(env, pa - (lo & 0xfff), kind) : -1;
+      if (page >= 0) {
+        tlbSet(env, mmuIdx, kind, va - BigInt(lo & 0xfff), page, superShift);
+        hostResult.hostOffset = page + (lo & 0xfff);
+        return hostResult;
+      }
       // RAM beyond the wasm memory: the slow path remembers the page (no walk next time).
       const c = cacheOf(env);
       const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
