@@ -35,6 +35,10 @@ export interface RISCVCPUConfig {
   satpMax?: number;
   /** A vendor model without Zihintpause in its ISA string (pause still executes as a hint). */
   noZihintpause?: boolean;
+  /** pmu-mask: the programmable counters mhpmcounter3..31 present (absent: QEMU's 0x7fff8). */
+  pmuMask?: number;
+  /** debug=false: no Sdtrig trigger module (absent: on, as QEMU's). */
+  debug?: boolean;
 }
 
 const registry = new Map<string, RISCVExtensionInfo>();

@@ -18,6 +18,7 @@ import { riscvCsrrw } from './csr.js';
 import { type RISCVTimerService, riscvSetTimerService } from './priv-ext.js';
 import './cpu-models.js';
 import { riscvHelperHyp } from './hyp_helper.js';
+import { riscvCheckTriggers, riscvTriggersArmed } from './debug.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
   HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
@@ -311,12 +312,26 @@ export class RISCVCPU implements RISCVHart {
     return r === EXIT_COMPILE ? CpuExit.BUDGET : r;
   }
 
+  /** Sdtrig armed (debug.ts): one interpreted instruction at a time, each checked first. */
+  private runChecked(budget: number): CpuExit {
+    const env = this.env;
+    for (let n = 0; n < (budget >>> 0 || 1); n++) {
+      if (!riscvTriggersArmed(env)) return CpuExit.BUDGET;
+      riscvCpuExecInterrupt(env); // a pending interrupt is taken before the trigger looks
+      if (riscvCheckTriggers(env)) continue;
+      const r = this.stepOne(n === 0);
+      if (r !== CpuExit.BUDGET) return r;
+    }
+    return CpuExit.BUDGET;
+  }
+
   run(budget: number): CpuExit {
     const env = this.env, rt = this.rt;
     env.set32('exit_request', 0);
     env.set32('load_res_valid', 0);
     rt.cur = this;
     env.userMode?.onRun?.();
+    if (riscvTriggersArmed(env)) return this.runChecked(budget);
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {
