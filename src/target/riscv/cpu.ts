@@ -19,6 +19,7 @@ import { type RISCVTimerService, riscvSetTimerService } from './priv-ext.js';
 import './cpu-models.js';
 import { riscvHelperHyp } from './hyp_helper.js';
 import { riscvCheckTriggers, riscvTriggersArmed } from './debug.js';
+import { riscvPmuCheckOverflow } from './pmu.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
   HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
@@ -331,6 +332,7 @@ export class RISCVCPU implements RISCVHart {
     env.set32('load_res_valid', 0);
     rt.cur = this;
     env.userMode?.onRun?.();
+    riscvPmuCheckOverflow(env);
     if (riscvTriggersArmed(env)) return this.runChecked(budget);
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;

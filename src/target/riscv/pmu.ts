@@ -54,7 +54,41 @@ export function riscvPmuReadCounter(env: CPURISCVState, n: number): bigint {
 
 function writeCounter(env: CPURISCVState, n: number, v: bigint): void {
   env.set64('hpm_val', v, n);
-  env.set64('hpm_prev', !inhibited(env, n) && counting(env, n) ? fixedBase(env) : v, n);
+  const runs = !inhibited(env, n) && counting(env, n);
+  env.set64('hpm_prev', runs ? fixedBase(env) : v, n);
+  if (runs) setupOverflow(env, n, v);
+}
+
+// ---- Sscofpmf: the overflow of a counting counter (riscv_pmu_setup_timer) ----------------------
+// QEMU arms a timer for when the counter passes 2^64; here the hart notes the clock value at
+// which that happens, and run() looks at it (riscvPmuCheckOverflow): then OF is set in mhpmevent
+// and LCOFIP raised, once, as riscv_pmu_timer_trigger_irq. Counters that do not count never
+// overflow (as QEMU's: no timer for them).
+const overflowAt = new WeakMap<CPURISCVState, Map<number, bigint>>();
+const OF_BIT = 1n << 63n;
+const MIP_LCOFIP = 1 << 13;
+
+function setupOverflow(env: CPURISCVState, n: number, value: bigint): void {
+  let m = overflowAt.get(env);
+  if (!riscvCpuHas('sscofpmf')) { m?.delete(n); return; }
+  if (!m) overflowAt.set(env, (m = new Map()));
+  m.set(n, fixedBase(env) + ((1n << 64n) - value));
+}
+
+/** At run() entry: a counting counter that passed 2^64 sets its OF bit and LCOFIP. */
+export function riscvPmuCheckOverflow(env: CPURISCVState): void {
+  const m = overflowAt.get(env);
+  if (!m || m.size === 0) return;
+  const now = fixedBase(env);
+  for (const [n, at] of m) {
+    if (inhibited(env, n) || !counting(env, n)) { m.delete(n); continue; }
+    if (now < at) continue;
+    m.delete(n);
+    const ev = env.get64('mhpmevent', n);
+    if (ev & OF_BIT) continue;
+    env.set64('mhpmevent', ev | OF_BIT, n);
+    env.set32('mip', env.get32('mip') | MIP_LCOFIP);
+  }
 }
 
 /** riscv_pmu_update_event_map. */
@@ -108,7 +142,7 @@ riscvCsrDefine(0x320, {
     for (let n = 3; n < 32; n++) {
       if (!(((old ^ nv) >>> n) & 1) || !counting(env, n)) continue;
       if ((nv >>> n) & 1) env.set64('hpm_val', riscvPmuReadCounter(env, n), n);
-      else env.set64('hpm_prev', fixedBase(env), n);
+      else { env.set64('hpm_prev', fixedBase(env), n); setupOverflow(env, n, env.get64('hpm_val', n)); }
     }
     inhibitBase.write?.(env, c, BigInt(nv & 5), m);
     env.set32('mcountinhibit', nv >>> 0);
@@ -118,5 +152,6 @@ riscvCsrDefine(0x320, {
 
 riscvResetHooks.push((env) => {
   eventMap(env).clear();
+  overflowAt.get(env)?.clear();
   for (let n = 0; n < 32; n++) { env.set64('hpm_val', 0n, n); env.set64('hpm_prev', 0n, n); }
 });

@@ -80,6 +80,35 @@ static void test_counters(void) {
   csr_write(scounteren, 0);
 }
 
+/* Sscofpmf (run with -cpu rv64,sscofpmf=true): a counting counter written near 2^64 wraps,
+ * sets OF in its mhpmevent and raises LCOFIP (13); one that does not count never does. */
+static void test_overflow(void) {
+  trap_arm();
+  asm volatile("csrr t0, 0xda0" ::: "t0"); /* scountovf exists with Sscofpmf */
+  trap_disarm();
+  int have = mtrap.count == 0;
+  show("sscofpmf", have);
+  if (!have) return;
+  csr_write(mhpmevent5, 0x12345); /* not counting */
+  csr_write(mhpmcounter5, ~0UL - 3);
+  csr_write(mhpmevent3, 2);
+  csr_write(mhpmcounter3, ~0UL - 100);
+  for (int i = 0; i < 200 && !((csr_read(mip) >> 13) & 1); i++) spin(1000);
+  check("of-lcofip", (csr_read(mip) >> 13) & 1, 1);
+  check("of-bit", csr_read(mhpmevent3) >> 63, 1);
+  check("of-wrapped", csr_read(mhpmcounter3) < 0x8000000000000000UL, 1);
+  check("of-other-counter", csr_read(mhpmevent5) >> 63, 0);
+  check("of-other-value", csr_read(mhpmcounter5), ~0UL - 3);
+  csr_write(mcounteren, 1 << 3);
+  check("scountovf", csr_read(0xda0), 1 << 3);
+  csr_write(mcounteren, 0);
+  /* OF and LCOFIP stay until software clears them */
+  csr_write(mhpmevent3, 0);
+  csr_clear(mip, 1UL << 13);
+  check("of-cleared", (csr_read(mip) >> 13) & 1, 0);
+  csr_write(mhpmevent5, 0);
+}
+
 static u64 s_read_hpm3(u64 arg) { (void)arg; return csr_read(hpmcounter3); }
 
 static void test_counteren(void) {
@@ -221,6 +250,7 @@ static void test_triggers(void) {
 int main(void) {
   test_counters();
   test_counteren();
+  test_overflow();
   test_triggers();
   finish();
 }
