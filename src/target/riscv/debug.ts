@@ -8,8 +8,8 @@
 // mode's bit is set (type 2 never fires with V=1; type 6 uses VS/VU then).
 // While a trigger is armed the hart runs one interpreted instruction at a time, each checked
 // first (cpu.ts): translated blocks never run unchecked code.
-// Not done: icount triggers are accepted and read back but never fire (QEMU counts them only
-// under -icount or through a per-instruction helper this port does not have).
+// icount triggers (type 3) are kept and read back but never fire: QEMU 10.2's do_trigger_action
+// finds no action for type 3 (get_trigger_action: "not supported"), so QEMU's never fire either.
 import { riscvCpuCfg } from './cpu-cfg.js';
 import type { CPURISCVState } from './cpu-state.js';
 import { RiscvExcp } from './cpu_bits.js';
