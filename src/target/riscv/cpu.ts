@@ -306,6 +306,11 @@ export class RISCVCPU implements RISCVHart {
     env.set32('exit_request', 0);
     if (first) env.set32('load_res_valid', 0);
     rt.cur = this;
+    // Sdtrig (gdb's steps too): a pending interrupt first, then the triggers look at the pc.
+    if (riscvTriggersArmed(env)) {
+      if (!noIrq) riscvCpuExecInterrupt(env);
+      if (riscvCheckTriggers(env)) { this.noIrq = false; return CpuExit.BUDGET; }
+    }
     env.set32('tb_threshold', 0);
     const r = rt.runFn(env.base, 1);
     env.set32('tb_threshold', this.threshold);
@@ -318,8 +323,6 @@ export class RISCVCPU implements RISCVHart {
     const env = this.env;
     for (let n = 0; n < (budget >>> 0 || 1); n++) {
       if (!riscvTriggersArmed(env)) return CpuExit.BUDGET;
-      riscvCpuExecInterrupt(env); // a pending interrupt is taken before the trigger looks
-      if (riscvCheckTriggers(env)) continue;
       const r = this.stepOne(n === 0);
       if (r !== CpuExit.BUDGET) return r;
     }
