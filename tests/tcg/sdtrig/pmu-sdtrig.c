@@ -138,7 +138,7 @@ static void disarm(int i) {
   csr_write(tdata2, 0);
 }
 
-static u64 u_load(u64 addr) { return *(volatile u64 *)addr; }
+static u64 __attribute__((noinline)) u_load(u64 addr) { return *(volatile u64 *)addr; }
 
 static void test_triggers(void) {
   check("tselect-reset", csr_read(tselect), 0);
@@ -160,8 +160,11 @@ static void test_triggers(void) {
   check("tdata2", csr_read(tdata2), 0x1234);
   disarm(0);
 
-  /* execute, M mode: the breakpoint comes before bp_insn runs (it is then skipped) */
+  /* execute, M mode: the breakpoint comes before bp_insn runs (it is then skipped); the code
+   * ran (and may be translated) before the trigger was armed */
   volatile u64 out = 0;
+  for (int i = 0; i < 50; i++) exec_target(&out);
+  check("exec-warm", out, 3);
   csr_write(tdata2, (u64)bp_insn);
   csr_write(tdata1, T2 | TM | TX);
   ARM();
@@ -182,10 +185,17 @@ static void test_triggers(void) {
   disarm(0);
 
   /* load, trigger 1, type 6: loads of watched[1] stop before the access, stores do not */
+  u64 sum = 0;
+  for (int i = 0; i < 50; i++) sum += u_load((u64)&watched[1]);
+  check("load-warm", sum, 50 * 22);
   csr_write(tselect, 1);
   csr_write(tdata2, (u64)&watched[1]);
   csr_write(tdata1, T6 | TM | TLD);
   u64 v = 0x55;
+  ARM();
+  sum = u_load((u64)&watched[1]);
+  trap_disarm();
+  check("load-warm-cause", mtrap.cause, CAUSE_BREAKPOINT);
   ARM();
   asm volatile("ld %0, 0(%1)" : "+r"(v) : "r"(&watched[1]) : "memory");
   trap_disarm();
