@@ -12,6 +12,7 @@ import { riscvFdtCpuIsa } from './riscv-isa-fdt.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import type { VirtIrqchipConfig } from './virt-aia.js';
 import { type IrqchipPhandles, addAclintNodes, addAiaNodes, allocIrqchipPhandles, irqCells } from './virt-aia-fdt.js';
+import { riscvPmuMask } from '../../target/riscv/pmu.js';
 
 export interface VirtFdtConfig {
   smp: number;
@@ -32,7 +33,7 @@ const hex = (n: number) => n.toString(16);
 
 /** QEMU's riscv,event-to-mhpmcounters table for its default 16 programmable counters. */
 function pmuEventMap(): number[] {
-  const cmask = 0x7fff8; // counters 3..18
+  const cmask = riscvPmuMask(); // -cpu pmu-mask (default counters 3..18)
   return [
     0x00001, 0x00001, cmask | 1, // HW_CPU_CYCLES: mcycle or programmable
     0x00002, 0x00002, cmask | 4, // HW_INSTRUCTIONS: minstret or programmable
@@ -61,9 +62,11 @@ export function createVirtFdt(c: VirtFdtConfig): DeviceTree {
   t.setString('/', 'compatible', 'riscv-virtio');
   t.setString('/', 'model', 'riscv-virtio,qemu');
 
-  t.addNode('/pmu');
-  t.setCells('/pmu', 'riscv,event-to-mhpmcounters', ...pmuEventMap());
-  t.setString('/pmu', 'compatible', 'riscv,pmu');
+  if (riscvPmuMask()) { // QEMU's virt makes the node only with counters
+    t.addNode('/pmu');
+    t.setCells('/pmu', 'riscv,event-to-mhpmcounters', ...pmuEventMap());
+    t.setString('/pmu', 'compatible', 'riscv,pmu');
+  }
 
   const fwcfg = `/fw-cfg@${hex(M.fwCfg.base)}`;
   t.addNode(fwcfg);

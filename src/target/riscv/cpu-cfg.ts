@@ -37,6 +37,10 @@ export interface RISCVCPUConfig {
   noZihintpause?: boolean;
   /** misa.C off (`c=false`; only with Zca, whose 16-bit encodings stay: trans_rvzce.ts). */
   noC?: boolean;
+  /** pmu-mask: the programmable counters mhpmcounter3..31 present (absent: QEMU's 0x7fff8). */
+  pmuMask?: number;
+  /** debug=false: no Sdtrig trigger module (absent: on, as QEMU's). */
+  debug?: boolean;
 }
 
 const registry = new Map<string, RISCVExtensionInfo>();

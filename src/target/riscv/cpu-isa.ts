@@ -30,7 +30,7 @@ export const ISA_EDATA_ORDER: readonly string[] = [
   'zcd', 'zce', 'zcmop', 'zcmp', 'zcmt', 'zba', 'zbb', 'zbc', 'zbkb', 'zbkc', 'zbkx', 'zbs', 'zk', 'zkn', 'zknd',
   'zkne', 'zknh', 'zkr', 'zks', 'zksed', 'zksh', 'zkt', 'ztso', 'zvbb', 'zvbc', 'zve32f', 'zve32x', 'zve64f', 'zve64d',
   'zve64x', 'zvfbfmin', 'zvfbfwma', 'zvfh', 'zvfhmin', 'zvkb', 'zvkg', 'zvkn', 'zvknc', 'zvkned', 'zvkng', 'zvknha',
-  'zvknhb', 'zvks', 'zvksc', 'zvksed', 'zvksg', 'zvksh', 'zvkt', 'zhinx', 'zhinxmin', 'shcounterenw', 'sha', 'shgatpa',
+  'zvknhb', 'zvks', 'zvksc', 'zvksed', 'zvksg', 'zvksh', 'zvkt', 'zhinx', 'zhinxmin', 'sdtrig', 'shcounterenw', 'sha', 'shgatpa',
   'shtvala', 'shvsatpa', 'shvstvala', 'shvstvecd', 'smaia', 'smcdeleg', 'smcntrpmf', 'smcsrind', 'smdbltrp', 'smepmp',
   'smrnmi', 'smmpm', 'smnpm', 'smstateen', 'ssaia', 'ssccfg', 'ssccptr', 'sscofpmf', 'sscounterenw', 'sscsrind',
   'ssdbltrp', 'ssnpm', 'sspm', 'ssstateen', 'sstc', 'sstvala', 'sstvecd', 'ssu64xl', 'supm', 'svade', 'smctr', 'ssctr',
@@ -109,6 +109,7 @@ export function isaExtensions(cfg: RISCVCPUConfig): string[] {
     if (on.has('h')) for (const n of NAMED_PRIV_1_12_H) on.add(n);
   }
   if (cfg.cbomBlocksize === 64 && cfg.cbopBlocksize === 64 && cfg.cbozBlocksize === 64 && priv !== '1.10.0') on.add('zic64b');
+  if (cfg.debug !== false) on.add('sdtrig'); // ISA_EXT_DATA_ENTRY(sdtrig, ..., debug)
   if (on.has('smstateen')) on.add('ssstateen');
   if (on.has('h') && on.has('ssstateen')) on.add('sha');
   return ISA_EDATA_ORDER.filter((e) => on.has(e) && (priv !== '1.10.0' || !MIN_PRIV_1_12.has(e)));

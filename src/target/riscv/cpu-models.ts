@@ -142,6 +142,7 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
       throw cantApply(k, v, `Property '${cls}.${k}' not found`);
     }
     if (['vlen', 'elen', 'cbom_blocksize', 'cbop_blocksize', 'cboz_blocksize'].includes(k)) { setNumber(cfg, k, v, cantApply); continue; }
+    if (k === 'pmu-mask') { cfg.pmuMask = parsePmuMask(v, cantApply); continue; }
     let on = false;
     if (isExt || isProfile || OTHER_BOOL.has(k)) {
       try { on = parseBool(k, v); } catch { throw cantApply(k, v, `Parameter '${k}' expects 'on' or 'off'`); }
@@ -153,7 +154,8 @@ export function riscvParseCpu(text: string): RISCVCPUConfig {
     }
     if (!isExt) {
       // mmu/pmp/debug are on here (and g= is only a shorthand for what is always on).
-      if (['mmu', 'pmp', 'debug', 'g'].includes(k) && on) continue;
+      if (k === 'debug') { cfg.debug = on; continue; }
+      if (['mmu', 'pmp', 'g'].includes(k) && on) continue;
       if (['e', 'x-misa-w', 'x-svukte', 'short-isa-string', 'rvv_ta_all_1s', 'rvv_ma_all_1s', 'rvv_vl_half_avl', 'start-powered-off', 'g'].includes(k) && !on) continue;
       if (k === 'e' && on) { userSet.set('e', true); continue; } // QEMU's check below reports it
       throw new QemuError(`CPU property '${k}=${v}' is not supported by tsqemu`);
@@ -251,6 +253,16 @@ function validate(cfg: RISCVCPUConfig, userSet: Map<string, boolean>): void {
       if (!has(r)) fail(`${upper(e)} extension requires ${upper(r)} extension`);
     }
   }
+}
+
+/** pmu-mask: a uint32 (decimal or 0x hex, as QEMU's string visitor), checked as riscv_pmu_init. */
+function parsePmuMask(v: string, cantApply: (k: string, v: string, why: string) => Error): number {
+  const ok = /^(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)$/i.test(v);
+  const n = ok ? Number(/^0[0-7]+$/.test(v) ? Number.parseInt(v, 8) : v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw cantApply('pmu-mask', v, "Parameter 'pmu-mask' expects uint64");
+  if (n > 0xffffffff) throw cantApply('pmu-mask', v, "Parameter 'pmu-mask' expects uint32");
+  if (n & 7) throw new CpuModelError('"pmu-mask" contains invalid bits (0-2) set');
+  return n;
 }
 
 /** vlen/elen/cb*_blocksize: uint16 properties with QEMU's set-time checks. */

@@ -85,6 +85,15 @@ const FIELDS: FieldSpec[] = [
   { name: 'mstateen', type: 'i64', count: 4 },
   { name: 'sstateen', type: 'i64', count: 4 },
   { name: 'mhpmevent', type: 'i64', count: 32 },
+  // PMU (pmu.ts): mhpmcounter3..31's value and, while one counts, the base it started from.
+  { name: 'hpm_val', type: 'i64', count: 32 },
+  { name: 'hpm_prev', type: 'i64', count: 32 },
+  // Sdtrig (debug.ts): the two triggers, tselect and mcontext.
+  { name: 'tdata1', type: 'i64', count: 2 },
+  { name: 'tdata2', type: 'i64', count: 2 },
+  { name: 'tdata3', type: 'i64', count: 2 },
+  { name: 'mcontext', type: 'i64' },
+  { name: 'trigger_cur', type: 'i32' },
   { name: 'pmpaddr', type: 'i64', count: 16 },
   { name: 'pmpcfg', type: 'i32', count: 4 }, // 16 one-byte entries, packed 4 per i32
   { name: 'mcounteren', type: 'i32' },

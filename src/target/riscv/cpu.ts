@@ -19,6 +19,8 @@ import { riscvCsrrw } from './csr.js';
 import { type RISCVTimerService, riscvSetTimerService } from './priv-ext.js';
 import './cpu-models.js';
 import { riscvHelperHyp } from './hyp_helper.js';
+import { riscvCheckTriggers, riscvTriggersArmed } from './debug.js';
+import { riscvPmuCheckOverflow } from './pmu.js';
 import { riscvCpuExecInterrupt, riscvCpuReset, riscvRaiseException } from './cpu_helper.js';
 import {
   HelperStatus, riscvHelperEbreak, riscvHelperEcall, riscvHelperFenceI, riscvHelperMret, riscvHelperSfenceVma,
@@ -336,11 +338,27 @@ export class RISCVCPU implements RISCVHart {
     env.set32('exit_request', 0);
     if (first) env.set32('load_res_valid', 0);
     rt.cur = this;
+    // Sdtrig (gdb's steps too): a pending interrupt first, then the triggers look at the pc.
+    if (riscvTriggersArmed(env)) {
+      if (!noIrq) riscvCpuExecInterrupt(env);
+      if (riscvCheckTriggers(env)) { this.noIrq = false; return CpuExit.BUDGET; }
+    }
     env.set32('tb_threshold', 0);
     const r = rt.runFn(env.base, 1);
     env.set32('tb_threshold', this.threshold);
     this.noIrq = false;
     return r === EXIT_COMPILE ? CpuExit.BUDGET : r;
+  }
+
+  /** Sdtrig armed (debug.ts): one interpreted instruction at a time, each checked first. */
+  private runChecked(budget: number): CpuExit {
+    const env = this.env;
+    for (let n = 0; n < (budget >>> 0 || 1); n++) {
+      if (!riscvTriggersArmed(env)) return CpuExit.BUDGET;
+      const r = this.stepOne(n === 0);
+      if (r !== CpuExit.BUDGET) return r;
+    }
+    return CpuExit.BUDGET;
   }
 
   run(budget: number): CpuExit {
@@ -349,6 +367,8 @@ export class RISCVCPU implements RISCVHart {
     env.set32('load_res_valid', 0);
     rt.cur = this;
     env.userMode?.onRun?.();
+    riscvPmuCheckOverflow(env);
+    if (riscvTriggersArmed(env)) return this.runChecked(budget);
     const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {

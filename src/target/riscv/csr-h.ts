@@ -11,6 +11,7 @@ import type { CPURISCVState } from './cpu-state.js';
 import { Priv } from './cpu_bits.js';
 import { type CsrDef, riscvCsrDefine, riscvCsrLookup, writeMip, writeMstatus } from './csr.js';
 import { HypExcp, hypEnabled, SGEIP, VS_INTS } from './cpu-h.js';
+import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvReadMip } from './cpu_helper.js';
 import { riscvTlbFlush } from './mmu.js';
 
@@ -111,11 +112,13 @@ wrap(0x100, {
   },
 });
 wrap(0x300, { write: (env, _n, v) => writeMstatus(env, v, MSTATUS_WMASK_H) });
+/** Sscofpmf's LCOFI (13) stays writable in mie/mideleg with H too. */
+const lcofi = (): number => (riscvCpuHas('sscofpmf') ? 1 << 13 : 0);
 // mideleg: QEMU sets the VS interrupts and SGEI (read-only one) at the first write.
 wrap(0x303, {
-  write: (env, _n, v) => { env.set64('mideleg', (v & BigInt(S_INTS)) | BigInt(HS_INTS)); return RELOAD; },
+  write: (env, _n, v) => { env.set64('mideleg', (v & BigInt(S_INTS | lcofi())) | BigInt(HS_INTS)); return RELOAD; },
 });
-wrap(0x304, { write: (env, _n, v) => { env.set64('mie', v & BigInt(0xaaa | HS_INTS)); return RELOAD; } });
+wrap(0x304, { write: (env, _n, v) => { env.set64('mie', v & BigInt(0xaaa | HS_INTS | lcofi())); return RELOAD; } });
 // mip: the base row (with whatever Sstc/Sscofpmf wrapped around it) writes the S bits; H adds
 // the VS ones, so the wrappers compose in either module order.
 const mipRow = riscvCsrLookup(0x344)!;

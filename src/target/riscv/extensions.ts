@@ -1,6 +1,8 @@
 // Every module that implements (and registers) a RISC-V extension, imported before -cpu is
 // parsed so the registry is complete. One line per extension module.
 import './priv-ext.js';
+import './pmu.js'; // after priv-ext: it replaces the counter and mhpmevent rows
+import './debug.js';
 import './cpu-ext-unpriv.js';
 import './trans_rvv.js';
 import './cpu-h.js';

@@ -201,7 +201,7 @@ riscvCsrDefine(0xda0, {
   pred: (env) => riscvCpuHas('sscofpmf') && (env.priv === Priv.M || env.priv === Priv.S),
   read: (env) => {
     let v = 0n;
-    const en = env.priv === Priv.M ? 0xffffffff : env.get32('mcounteren');
+    const en = env.get32('mcounteren'); // in M too (read_scountovf)
     for (let n = 3; n < 32; n++) {
       if ((en >>> n) & 1 && env.get64('mhpmevent', n) >> 63n) v |= 1n << BigInt(n);
     }
