@@ -7,6 +7,7 @@
  * VS-mode sip/sie accesses virtual-instruction exceptions (cause 22). Expected values are
  * written from those rules. Run by tests/tcg-ext-hvi.test.js with -cpu max. */
 #include "common.h"
+#include "vs-mode.h"
 
 #define rcsr(n) ({ u64 v_; asm volatile("csrr %0, " STR(n) : "=r"(v_)); v_; })
 #define wcsr(n, v) asm volatile("csrw " STR(n) ", %0" : : "r"((u64)(v)) : "memory")
@@ -29,21 +30,6 @@
 FN(x_read_sie, "csrr a0, sie")
 FN(x_read_sip, "csrr a0, sip")
 
-static int vs_exit_hook(struct trap_frame *f) {
-  extern char return_to_m[];
-  if (f->cause == 10 && f->regs[17] == MAGIC_RETURN_TO_M) {
-    f->epc = (u64)return_to_m;
-    csr_set(mstatus, MSTATUS_MPP);
-    return 1;
-  }
-  return 0;
-}
-static u64 run_vs(u64 (*fn)(u64), u64 arg) {
-  scsr(mstatus, MPV);
-  u64 r = run_in_mode(PRV_S, fn, arg);
-  ccsr(mstatus, MPV);
-  return r;
-}
 
 int main(void) {
   wcsr(HVIEN, ~0UL);

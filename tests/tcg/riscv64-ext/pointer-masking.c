@@ -11,6 +11,7 @@
  * Run by tests/tcg-ext-pointer-masking.test.js with -cpu max (H, V, Zicboz) in every compiler
  * mode. */
 #include "common.h"
+#include "vs-mode.h"
 
 #define rcsr(n) ({ u64 v_; asm volatile("csrr %0, " #n : "=r"(v_)); v_; })
 #define wcsr(n, v) asm volatile("csrw " #n ", %0" : : "r"((u64)(v)) : "memory")
@@ -88,22 +89,6 @@ static u64 m_fault_of(u64 (*fn)(u64), u64 addr, u64 *tval) {
   return mtrap.count == 1 ? mtrap.cause : 0x100 + mtrap.count;
 }
 
-/* VS entry through run_in_mode with MPV set: its closing ecall is cause 10 (from VS). */
-static int vs_exit_hook(struct trap_frame *f) {
-  extern char return_to_m[];
-  if (f->cause == 10 && f->regs[17] == MAGIC_RETURN_TO_M) {
-    f->epc = (u64)return_to_m;
-    csr_set(mstatus, MSTATUS_MPP);
-    return 1;
-  }
-  return 0;
-}
-static u64 run_vs(u64 (*fn)(u64), u64 arg) {
-  scsr(mstatus, MPV);
-  u64 r = run_in_mode(PRV_S, fn, arg);
-  ccsr(mstatus, MPV);
-  return r;
-}
 static u64 vs_fault_of(u64 (*fn)(u64), u64 addr, u64 *tval) {
   trap_arm();
   run_vs(fn, addr);
