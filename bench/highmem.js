@@ -2,9 +2,8 @@
 // in host buffers) vs -m 1G on tsqemu, and -m 8G on qemu-system-riscv64: host wall time of each
 // shell command (minus an empty command's), same kernel, initramfs and firmware.
 // Usage: node bench/highmem.js [ours-1G,ours-8G,qemu-8G]   (a comma list of runs; default all)
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { TOP, ensureTools } from './lib.js';
+import { TOP, bootConsole, ensureTools } from './lib.js';
 import { kernelImage } from '../tests/system-helpers.js';
 
 ensureTools({ 'qemu-system-riscv64': 'qemu-system-misc' });
@@ -23,28 +22,17 @@ const CMDS = [
 ];
 
 function boot(cmd, args) {
-  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  const expect = (re, ms, from) => new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      if (re.test(out.slice(from))) return resolve();
-      if (Date.now() - t0 > ms || p.exitCode !== null) return reject(new Error(`${cmd}: no ${re}\n${out.slice(-800)}`));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
+  const vm = bootConsole(cmd, args);
   let n = 0;
   const sh = async (c, ms = 600_000) => {
     const tag = `@@${++n}@@`;
-    const from = out.length;
+    const from = vm.out.length;
     const t0 = process.hrtime.bigint();
-    p.stdin.write(`${c}; echo @@""${n}@@\n`);
-    await expect(new RegExp(`\\n${tag}`), ms, from);
+    vm.send(`${c}; echo @@""${n}@@\n`);
+    await vm.expect(new RegExp(`\\n${tag}`), ms, from);
     return Number(process.hrtime.bigint() - t0) / 1e9;
   };
-  return { p, expect, sh };
+  return { p: vm.p, expect: vm.expect, sh };
 }
 
 const results = {};

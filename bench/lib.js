@@ -1,6 +1,6 @@
 // Shared helpers of the benchmarks: install the real peers when missing, run a command under
 // GNU time for wall time and peak RSS, medians. Benchmarks are never run as tests.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,25 @@ export function printTable(title, rows) {
   for (const { name, ours, theirs } of rows) {
     console.log(`${name.padEnd(28)} ${fmt(ours.seconds).padStart(9)} ${fmt(theirs.seconds).padStart(9)} ${(fmt(ours.seconds / theirs.seconds) + 'x').padStart(7)} ${fmt(ours.maxRssMiB, 0).padStart(11)} ${fmt(theirs.maxRssMiB, 0).padStart(13)}`);
   }
+}
+
+/** A guest on a pipe console: expect(re, ms, from) resolves with the match in the output after
+ * offset `from` (rejects on timeout or exit), send writes to its stdin. */
+export function bootConsole(cmd, args) {
+  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  const expect = (re, ms, from) => new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () => {
+      const m = re.exec(out.slice(from));
+      if (m) return resolve(m);
+      if (Date.now() - t0 > ms || p.exitCode !== null) return reject(new Error(`${cmd}: no ${re}\n${out.slice(-1500)}`));
+      setTimeout(poll, 5);
+    };
+    poll();
+  });
+  return { p, expect, send: (s) => p.stdin.write(s), get out() { return out; } };
 }
 
 export { existsSync };

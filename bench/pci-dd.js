@@ -4,7 +4,8 @@
 // (page cache dropped before each run) and writes with conv=fsync, 1 MiB blocks, MIB MiB each,
 // RUNS runs per boot (median), timed by the guest's BusyBox dd. Benchmarks are never run as tests.
 // Usage: node bench/pci-dd.js [MIB=32] [RUNS=3]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { bootConsole } from './lib.js';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,22 +17,7 @@ const MIB = Number(process.argv[2] ?? 32);
 const RUNS = Number(process.argv[3] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'tsqemu-pci-dd-'));
 
-function boot(cmd, args) {
-  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  const expect = (re, ms, from) => new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      const m = re.exec(out.slice(from));
-      if (m) return resolve(m);
-      if (Date.now() - t0 > ms || p.exitCode !== null) return reject(new Error(`${cmd}: no ${re}\n${out.slice(-1500)}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-  return { p, expect, send: (s) => p.stdin.write(s), get out() { return out; } };
-}
+const boot = bootConsole;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
