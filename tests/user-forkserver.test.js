@@ -4,36 +4,17 @@
 // child must see what a fresh fork sees. set*id/setgroups/capset/prctl go to the host.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { build as buildIn, cli, missing, noAddon, run as runIn, userTmp } from './helpers/linux-user.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const srcDir = path.join(root, 'tests/linux-user');
-const cli = path.join(root, 'dist/cli/riscv64.js');
-const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['riscv64-linux-gnu-gcc', 'qemu-riscv64', 'gcc'].find((c) => !have(c)) ?? null;
-const noProc = fs.existsSync(path.join(root, 'native/build/Release/tsqemu_proc.node')) ? null : 'native addon tsqemu_proc not built';
+const noProc = noAddon('tsqemu_proc');
 const notRoot = process.getuid?.() === 0 ? null : 'needs root (set*id to other ids)';
-const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-forkserver-'));
+const tmp = userTmp('tsqemu-forkserver-');
 // A fresh child emulator (TSQEMU_FORK_SERVER=0) is started by execve as euid 1000: it must be
 // allowed to enter the cwd.
 if (tmp) fs.chmodSync(tmp, 0o755);
-process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
-
-function build(name, cc, libs = []) {
-  const out = path.join(tmp, `${name}-${cc}`);
-  const r = spawnSync(cc, ['-O1', '-o', out, path.join(srcDir, `${name}.c`), ...(cc === 'gcc' ? [] : ['-static']), ...libs], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return out;
-}
-
-function run(argv, env = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: tmp, timeout: 120000, env: { ...process.env, ...env } });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
-}
+const build = (name, cc, libs = []) => buildIn(tmp, name, cc, libs);
+const run = (argv, env = {}) => runIn(argv, tmp, env);
 
 function threeWays(name, libs = []) {
   const rv = build(name, 'riscv64-linux-gnu-gcc', libs), host = build(name, 'gcc', libs);

@@ -3,32 +3,15 @@
 // keeps, stopped and continued children (wait4/waitid, SIGCHLD's siginfo), new system calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { build as buildIn, cli, missing, noAddon, run as runIn, userTmp } from './helpers/linux-user.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const srcDir = path.join(root, 'tests/linux-user');
-const cli = path.join(root, 'dist/cli/riscv64.js');
-const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['riscv64-linux-gnu-gcc', 'qemu-riscv64', 'gcc'].find((c) => !have(c)) ?? null;
-const noSys = fs.existsSync(path.join(root, 'native/build/Release/tsqemu_sys.node')) ? null : 'native addon tsqemu_sys not built';
-const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-procsig-'));
-process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
-
-function build(name, cc, libs = []) {
-  const out = path.join(tmp, `${name}-${cc}`);
-  const r = spawnSync(cc, ['-O1', '-o', out, path.join(srcDir, `${name}.c`), ...(cc === 'gcc' ? [] : ['-static']), ...libs], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return out;
-}
-
-function run(argv, cwd = tmp) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd, timeout: 120000 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
-}
+const noSys = noAddon('tsqemu_sys');
+const tmp = userTmp('tsqemu-procsig-');
+const build = (name, cc, libs = []) => buildIn(tmp, name, cc, libs);
+const run = (argv, cwd = tmp) => runIn(argv, cwd);
 
 /** Build `name` for riscv64 and the host; returns the three outcomes. */
 function threeWays(name, { libs = [], args = [], qemuArgs = args, cwd } = {}) {
