@@ -3,7 +3,7 @@
 // A device signals identity N by a 32-bit store of N to seteipnum_le (page offset 0); the hart
 // reads and claims through the AIA CSRs (eidelivery, eithreshold, eip*, eie*, xtopei), which
 // reach us via rmw(). The top pending-and-enabled identity drives the hart's external
-// interrupt line (MEIP/SEIP) for page 0; guest pages would drive hgeip (no H here).
+// interrupt line (MEIP/SEIP) for page 0; guest page g drives the hart's hgeip bit g (H).
 import type { MemoryRegionOps } from '../../exec/memory.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 

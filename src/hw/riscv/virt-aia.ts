@@ -10,6 +10,7 @@ import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { RISCVHart } from '../../target/riscv/hart.js';
 import { IRQ_BIT } from '../../target/riscv/hart.js';
 import { riscvSetAiaIreg } from '../../target/riscv/csr-aia.js';
+import { MIP_SGEIP, aiaSetGuestExternal, aiaSgeip } from '../../target/riscv/aia_helper.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import type { IRQ } from '../core/irq.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
@@ -136,8 +137,16 @@ export class VirtIrqchip {
       riscvSetAiaIreg(env, {
         m: (isel, v, mask) => m.rmw(0, isel, v, mask),
         s: (isel, v, mask, vgein) => s.rmw(vgein, isel, v, mask),
+        geilen: this.cfg.aiaGuests,
       });
     });
+    // Guest file lines drive hgeip, and SGEIP from hgeip & hgeie (QEMU's SGEIP GPIOs).
+    this.onGuestExternal = (hart, guest, level) => {
+      const h = harts[hart] as Partial<{ env: CPURISCVState; setMip(mask: number, level: boolean): void }>;
+      if (!h.env) return;
+      aiaSetGuestExternal(h.env, guest, level);
+      h.setMip?.(MIP_SGEIP, aiaSgeip(h.env));
+    };
   }
 
   reset(): void {

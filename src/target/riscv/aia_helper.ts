@@ -24,6 +24,11 @@ export interface AiaCpuState {
   /** The machine's IMSIC files for M and S (absent: no IMSIC, xtopei and its registers trap). */
   m?: AiaIregRmw;
   s?: AiaIregRmw;
+  /** With H: vsiselect, the number of guest interrupt files (GEILEN, 0: none) and hgeip, bit g
+   * set while guest file g has a deliverable identity (kept by the IMSIC's guest lines). */
+  vsiselect: number;
+  geilen: number;
+  hgeip: number;
 }
 
 const states = new WeakMap<CPURISCVState, AiaCpuState>();
@@ -31,25 +36,60 @@ const states = new WeakMap<CPURISCVState, AiaCpuState>();
 export function aiaState(env: CPURISCVState): AiaCpuState {
   let s = states.get(env);
   if (!s) {
-    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64), mvien: 0n, mvip: 0n, sie: 0n }));
+    states.set(env, (s = { miselect: 0, siselect: 0, miprio: new Uint8Array(64), siprio: new Uint8Array(64), mvien: 0n, mvip: 0n, sie: 0n, vsiselect: 0, geilen: 0, hgeip: 0 }));
     defaultIprio(s);
   }
   return s;
 }
 
 /** The machine connects a hart's IMSICs (QEMU's riscv_cpu_set_aia_ireg_rmw_fn). */
-export function riscvSetAiaIreg(env: CPURISCVState, files: { m?: AiaIregRmw; s?: AiaIregRmw }): void {
+export function riscvSetAiaIreg(env: CPURISCVState, files: { m?: AiaIregRmw; s?: AiaIregRmw; geilen?: number }): void {
   const s = aiaState(env);
   s.m = files.m;
   s.s = files.s;
+  s.geilen = files.geilen ?? 0;
 }
+
+const MIP_VSEIP = 1 << 10;
+const MIP_SGEIP = 1 << 12;
+
+/** hstatus.VGEIN: the guest interrupt file VS-level accesses reach. */
+export function aiaVgein(env: CPURISCVState): number {
+  return Number((env.get64('hstatus') >> 12n) & 0x3fn);
+}
+
+/** mip.VSEIP as the VGEIN guest file drives it (QEMU ORs hgeip's VGEIN bit into mip reads). */
+export function aiaGuestVseip(env: CPURISCVState): number {
+  const s = states.get(env);
+  if (!s || !s.hgeip) return 0;
+  const g = aiaVgein(env);
+  return g < 32 && (s.hgeip >>> g) & 1 ? MIP_VSEIP : 0;
+}
+
+/** mip.SGEIP: some guest file both deliverable (hgeip) and enabled (hgeie). */
+export function aiaSgeip(env: CPURISCVState): boolean {
+  const s = states.get(env);
+  return !!s && (BigInt(s.hgeip) & env.get64('hgeie')) !== 0n;
+}
+
+/** A guest interrupt file's line (QEMU's riscv_cpu_set_irq for IRQ_LOCAL_MAX + g - 1): hgeip
+ * bit g follows it; the caller then sets mip.SGEIP from aiaSgeip(). */
+export function aiaSetGuestExternal(env: CPURISCVState, guest: number, level: boolean): void {
+  const s = aiaState(env);
+  if (guest < 1 || guest > s.geilen || guest > 31) return;
+  if (level) s.hgeip |= 1 << guest; else s.hgeip &= ~(1 << guest);
+}
+
+export { MIP_SGEIP };
 
 /** Reset (riscv_cpu_reset_hold): selects to zero, the priority arrays to the default order (the
  * external interrupt's own byte 0); the IMSIC link stays. */
 export function aiaCpuReset(env: CPURISCVState): void {
   const s = states.get(env);
   if (!s) return;
-  s.miselect = s.siselect = 0;
+  s.miselect = s.siselect = s.vsiselect = 0;
+  // hgeie is 0 after reset, so SGEIP is too (hgeip is the IMSIC's and stays).
+  if (s.geilen) env.set32('mip', env.get32('mip') & ~MIP_SGEIP);
   s.mvien = s.mvip = s.sie = 0n;
   defaultIprio(s);
 }

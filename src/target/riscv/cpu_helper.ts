@@ -10,7 +10,7 @@ import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypRes
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 import { riscvPmUpdate } from './pointer-masking.js';
-import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaPendingToIrq, aiaSInjected, aiaState, aiaVirtSIrqs } from './aia_helper.js';
+import { IPRIO_DEFAULT_M, IPRIO_DEFAULT_S, aiaCpuReset, aiaGuestVseip, aiaPendingToIrq, aiaSInjected, aiaState, aiaVirtSIrqs } from './aia_helper.js';
 
 const EXCP_NAMES = [
   'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
@@ -118,7 +118,7 @@ function trapVector(tvec: bigint, async: boolean, cause: number): bigint {
 /** mip as software sees it: the device-driven bits and SSIP/STIP in the state field, plus the
  * software-written SEIP kept apart from the PLIC's line (QEMU ORs them the same way). */
 export function riscvReadMip(env: CPURISCVState): number {
-  return env.get32('mip') | (env.get32('software_seip') ? 1 << 9 : 0);
+  return env.get32('mip') | (env.get32('software_seip') ? 1 << 9 : 0) | aiaGuestVseip(env);
 }
 
 /** Which of several pending interrupts of one level goes first. Without Smaia/Ssaia (QEMU's

@@ -13,6 +13,7 @@ import { type CsrDef, riscvCsrDefine, riscvCsrLookup, writeMip, writeMstatus } f
 import { HypExcp, hypEnabled, SGEIP, VS_INTS } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvReadMip } from './cpu_helper.js';
+import { aiaSgeip, aiaState } from './aia_helper.js';
 import { riscvTlbFlush } from './mmu.js';
 
 const RELOAD = 1;
@@ -164,7 +165,7 @@ for (let n = 0; n < 32; n++) {
 // --- hypervisor CSRs ----------------------------------------------------------------------------
 hdef(0x600, {
   read: (env) => (env.get64('hstatus') & HSTATUS_RMASK) | HSTATUS_FIXED,
-  write: (env, _n, v) => { env.set64('hstatus', v); return 0; },
+  write: (env, _n, v) => { env.set64('hstatus', v); return RELOAD; }, // VGEIN picks VSEIP's file
 });
 hdef(0x602, field('hedeleg', HEDELEG_WMASK));
 hdef(0x603, field('hideleg', BigInt(VS_INTS), () => RELOAD));
@@ -174,7 +175,16 @@ hdef(0x604, {
 });
 hdef(0x605, field('htimedelta'));
 hdef(0x606, field('hcounteren'));
-hdef(0x607, field('hgeie', 0n));
+// hgeie: bits 1..GEILEN (QEMU's write_hgeie), then SGEIP follows hgeip & hgeie.
+hdef(0x607, {
+  read: (env) => env.get64('hgeie'),
+  write: (env, _n, v) => {
+    const g = aiaState(env).geilen;
+    env.set64('hgeie', v & (((1n << BigInt(g)) - 1n) << 1n));
+    env.set32('mip', aiaSgeip(env) ? env.get32('mip') | SGEIP : env.get32('mip') & ~SGEIP);
+    return RELOAD;
+  },
+});
 hdef(0x60a, field('henvcfg', 1n));
 hdef(0x643, field('htval'));
 hdef(0x644, {
@@ -182,12 +192,12 @@ hdef(0x644, {
   write: (env, _n, v, m) => writeMipH(env, VSSIP, v, m),
 });
 hdef(0x645, {
-  read: (env) => BigInt(riscvReadMip(env) & VS_INTS),
+  read: (env) => BigInt(env.get32('mip') & VS_INTS), // hvip: not the VGEIN file's VSEIP
   write: (env, _n, v, m) => writeMipH(env, VS_INTS, v, m),
 });
 hdef(0x64a, { read: (env) => env.get64('htinst') }); // writes ignored, as QEMU
 hdef(0x680, xatp('hgatp'));
-hdef(0xe12, { read: () => 0n }); // hgeip: no guest external interrupt lines
+hdef(0xe12, { read: (env) => BigInt(aiaState(env).hgeip) }); // the IMSIC's guest files' lines
 
 // --- VS CSRs (V=0 only: V=1 makes them virtual-instruction exceptions by their level) ---------
 // vsstatus keeps what is written (as QEMU; only the sstatus bits reach the guest at entry),

@@ -12,7 +12,7 @@ import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvReadMip, riscvResetHooks } from './cpu_helper.js';
 import { type CsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
 import { HypExcp, hypEnabled } from './cpu-h.js';
-import { IPRIO_DEFAULT_S, aiaPendingToIrq, riscvDefaultPriority } from './aia_helper.js';
+import { IPRIO_DEFAULT_S, aiaPendingToIrq, aiaState, aiaVgein, riscvDefaultPriority } from './aia_helper.js';
 
 const HVICTL_VTI = 0x40000000;
 const HVICTL_IPRIOM = 0x100;
@@ -68,8 +68,15 @@ export function riscvReadVstopi(env: CPURISCVState): bigint {
   const hviid = (s.hvictl >>> 16) & 0xfff;
   const hviprio = s.hvictl & 0xff;
   const cand: [number, number][] = [];
-  // hstatus.VGEIN is always 0 here (no guest external interrupt files).
-  if (hviid === IRQ_S_EXT && hviprio) cand.push([IRQ_S_EXT, hviprio]);
+  const gein = aiaVgein(env);
+  if (gein) {
+    // The VGEIN guest file's interrupt, at its top identity's priority (QEMU's read_vstopi).
+    const a = aiaState(env);
+    if (gein <= a.geilen && env.get32('mie') & riscvReadMip(env) & (1 << 10)) {
+      const topei = a.s?.(0x200, 0n, 0n, gein);
+      cand.push([IRQ_S_EXT, topei ? Number(topei & 0x7ffn) : 256]);
+    }
+  } else if (hviid === IRQ_S_EXT && hviprio) cand.push([IRQ_S_EXT, hviprio]);
   if (s.hvictl & HVICTL_VTI) {
     if (hviid !== IRQ_S_EXT) cand.push([hviid, hviprio]);
   } else {
