@@ -3,17 +3,8 @@
  * hgeip & hgeie, VSEIP the file hstatus.VGEIN selects; vsiselect/vsireg/vstopei/vstopi reach
  * that file from M, and VS mode claims through siselect/sireg/stopei (which are the VS ones);
  * an SGEI interrupt is taken in HS while the guest runs. */
-#include "aia.h"
+#include "imsic-csr.h"
 
-#define CSRR(n) csr_read_(n)
-#define csr_read_(n) csr_read(n)
-#define CSRW(n, v) csr_write_(n, v)
-#define csr_write_(n, v) csr_write(n, v)
-#define CSRRW(n, v) csr_swap_(n, v)
-#define csr_swap_(n, v) csr_swap(n, v)
-#define CSR_SISELECT 0x150
-#define CSR_SIREG 0x151
-#define CSR_STOPEI 0x15c
 #define CSR_HSTATUS 0x600
 #define CSR_HIDELEG 0x603
 #define CSR_HIE 0x604
@@ -25,10 +16,6 @@
 #define CSR_VSIREG 0x251
 #define CSR_VSTOPEI 0x25c
 #define CSR_VSTOPI 0xeb0
-#define EIDELIVERY 0x70
-#define EITHRESHOLD 0x72
-#define EIP0 0x80
-#define EIE0 0xc0
 #define MIP_VSEIP (1UL << 10)
 #define MIP_SGEIP (1UL << 12)
 #define MSTATUS_MPV (1UL << 39)
