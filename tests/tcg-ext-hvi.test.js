@@ -29,3 +29,19 @@ test('hvien, hvictl, hviprio1/2 and vstopi in every compiler mode', { skip }, as
   assert.ok(m, `hvien should not exist without Ssaia:\n${off.stdout.slice(-300)}`);
   assert.equal(Number.parseInt(m[1], 16) >>> 20, 0x608, 'the trapping instruction writes hvien');
 });
+
+// hvien/hvip's VS-level local interrupts 13-63 delivered to VS-mode, and vsiselect on the
+// priority array (tests/tcg/riscv64-ext/hvi-local.c: expectations from AIA 1.0 and QEMU 10.2).
+test('VS-level interrupts 13-63 from hvien/hvip, vsireg and the priority array', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-hvi-local-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const elf = build({ name: 'hvi-local', file: join(ROOT, 'tests', 'tcg', 'riscv64-ext', 'hvi-local.c') }, dir);
+  for (const [mode, env] of DIFF_MODES) {
+    const r = await run(process.execPath, [TSQEMU, ...machineArgs(elf), '-cpu', 'max'], 60_000, env);
+    assert.ok(r.status === 0 && !r.timedOut, `${mode}: ${describeRun('tsqemu-system-riscv64', r)}`);
+    for (const n of ['vs-takes-14', 'vs-takes-35', 'vs-sip-clear-reaches-hvip', 'vs-sireg-iprio-virtual', 'vs-sireg-reserved-illegal']) {
+      assert.match(r.stdout, new RegExp(`^ok ${n}$`, 'm'), `${mode}: ${n}`);
+    }
+    assert.match(r.stdout, /^PASS \d+ checks$/m, mode);
+  }
+});

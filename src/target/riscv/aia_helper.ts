@@ -121,13 +121,13 @@ export function riscvDefaultPriority(irq: number): number {
  * The interrupt to take among `pending` (QEMU's riscv_cpu_pending_to_irq with AIA): each one's
  * iprio, or for a zero iprio the external interrupt's default, 1 when the default order puts it
  * above the external interrupt, else 255; the lowest priority value wins, ties go to the higher
- * number (as QEMU's scan does).
+ * number (as QEMU's scan does). `pendingHi`: interrupts 32-63 (hvip's, csr-hvi.ts).
  */
-export function aiaPendingToIrq(pending: number, extirq: number, extDefPrio: number, iprio: Uint8Array): number {
+export function aiaPendingToIrq(pending: number, extirq: number, extDefPrio: number, iprio: Uint8Array, pendingHi = 0): number {
   let best = -1;
   let bestPrio = Infinity;
-  for (let irq = 0; irq < 32; irq++) {
-    if (!((pending >>> irq) & 1)) continue;
+  for (let irq = 0; irq < (pendingHi ? 64 : 32); irq++) {
+    if (!(((irq < 32 ? pending : pendingHi) >>> (irq & 31)) & 1)) continue;
     let prio = iprio[irq];
     if (!prio) {
       if (irq === extirq) prio = extDefPrio;

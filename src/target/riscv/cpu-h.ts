@@ -149,11 +149,12 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
   hypFault.indirect = false;
   const deleg = async ? env.get32('mideleg') : Number(env.get64('medeleg') & 0xffffffffn);
   let ms: number;
-  if (priv <= Priv.S && cause < 32 && (((deleg >>> cause) & 1) !== 0 || (async && aiaSInjected(env, cause)))) {
+  const vsInjected = async && cause > 12 && hypVsLocal.injected !== null && hypVsLocal.injected(env, cause);
+  if (priv <= Priv.S && (vsInjected || (cause < 32 && (((deleg >>> cause) & 1) !== 0 || (async && aiaSInjected(env, cause)))))) {
     const hdeleg = async ? env.get32('hideleg') : Number(env.get64('hedeleg') & 0xffffffffn);
     let htval = 0n;
     let hs = env.get32('hstatus');
-    if (virt && ((hdeleg >>> cause) & 1) !== 0) {
+    if (virt && (vsInjected || ((hdeleg >>> cause) & 1) !== 0)) {
       if (async && (cause === 2 || cause === 6 || cause === 10)) cause -= 1;
       writeGva = false;
     } else if (virt) {
@@ -202,6 +203,17 @@ export function hypDoInterrupt(env: CPURISCVState, async: boolean, causeIn: numb
   }
 }
 
+/** AIA's VS-level interrupts 13-63 that hvien/hvip inject (csr-hvi.ts installs these once a
+ * hypervisor writes hvien): `pending`, the injected ones pending and enabled in vsie (QEMU's
+ * irqs_f_vs); `pick`, the VS-level interrupt to take among the delegated VS bits (mip numbering)
+ * and those (hviprio order, QEMU's riscv_cpu_local_irq_pending); `injected`, whether interrupt
+ * `cause` comes from hvip (QEMU's vs_injected). */
+export const hypVsLocal: {
+  pending: ((env: CPURISCVState) => bigint) | null;
+  pick: ((env: CPURISCVState, delegated: number) => number) | null;
+  injected: ((env: CPURISCVState, cause: number) => boolean) | null;
+} = { pending: null, pick: null, injected: null };
+
 /** QEMU without AIA takes the lowest-numbered pending interrupt of a level. */
 function lowest(pending: number): number {
   return 31 - Math.clz32(pending & -pending);
@@ -225,6 +237,7 @@ export function hypLocalIrqPending(env: CPURISCVState, pending: number,
   irqs = hsie ? (pending & mideleg & ~hideleg) | virtS : 0; // virtS: Smaia's mvip interrupts
   if (irqs) return pick(irqs, false);
   irqs = vsie ? pending & mideleg & hideleg : 0;
+  if (vsie && hypVsLocal.pick) return hypVsLocal.pick(env, irqs);
   if (irqs) return lowest(irqs);
   return -1;
 }

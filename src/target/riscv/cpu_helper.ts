@@ -6,7 +6,7 @@ import { riscvCpuCfg } from './cpu-cfg.js';
 import { misaValue } from './cpu-isa.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
-import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, MISA_H } from './cpu-h.js';
+import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, hypVsLocal, MISA_H } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 import { riscvPmUpdate } from './pointer-masking.js';
@@ -133,7 +133,7 @@ function highestPriority(pending: number): number {
 export function riscvCpuLocalIrqPending(env: CPURISCVState): number {
   const pending = riscvReadMip(env) & env.get32('mie');
   const virtS = aiaVirtSIrqs(env); // Smaia's mvien/mvip interrupts for S
-  if (pending === 0 && virtS === 0) return -1;
+  if (pending === 0 && virtS === 0 && (hypVsLocal.pending === null || hypVsLocal.pending(env) === 0n)) return -1;
   if (hypEnabled(env)) return hypLocalIrqPending(env, pending, (irqs, m) => pickIrq(env, irqs, m), virtS);
   const priv = env.priv;
   const ms = env.get32('mstatus');
@@ -164,7 +164,8 @@ export function riscvCpuExecInterrupt(env: CPURISCVState): boolean {
 
 /** wfi wakes when any interrupt is pending and enabled in mie, whatever the global enables. */
 export function riscvCpuHasWork(env: CPURISCVState): boolean {
-  return (riscvReadMip(env) & env.get32('mie')) !== 0 || aiaVirtSIrqs(env) !== 0;
+  return (riscvReadMip(env) & env.get32('mie')) !== 0 || aiaVirtSIrqs(env) !== 0 ||
+    (hypVsLocal.pending !== null && hypVsLocal.pending(env) !== 0n);
 }
 
 /** Extensions' own reset steps (priv-ext.ts and the like register theirs). */

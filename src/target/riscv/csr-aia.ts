@@ -52,6 +52,10 @@ function rmwIprio(isel: number, iprio: Uint8Array, newVal: bigint, wrMask: bigin
   return old;
 }
 
+/** QEMU's xiselect_aia_range: the priority array and the IMSIC's registers. */
+const aiaRange = (isel: number): boolean =>
+  (isel >= ISELECT_IPRIO0 && isel <= ISELECT_IPRIO15) || (isel >= ISELECT_IMSIC_FIRST && isel <= ISELECT_IMSIC_LAST);
+
 /** The S-level rows while V=1 are the VS ones (QEMU's aia_xlate_vs_csrno). */
 const virtOn = (env: CPURISCVState) => env.get32('virt') !== 0;
 
@@ -62,8 +66,9 @@ function guestFile(env: CPURISCVState): number | undefined {
   return g && g <= aiaState(env).geilen ? g : undefined;
 }
 
-/** xireg (vs: vsireg): the register xiselect selects, or undefined (the access traps). VS-level
- * priority registers are not implemented (QEMU maps them onto hviprio). */
+/** xireg (vs: vsireg): the register xiselect selects, or undefined (the access traps). VS level
+ * has no priority registers: vsiselect 0x30-0x3f traps, as the AIA spec and QEMU 10.2's
+ * rmw_xireg_aia have it (its VS priorities are hviprio1/2, csr-hvi.ts). */
 function rmwIreg(env: CPURISCVState, priv: number, newVal: bigint, wrMask: bigint, vs = false): bigint | undefined {
   const s = aiaState(env);
   const isel = priv === Priv.M ? s.miselect : vs ? s.vsiselect : s.siselect;
@@ -115,9 +120,11 @@ function xiselect(priv: number): CsrDef {
 function xireg(priv: number): CsrDef {
   const vs = (env: CPURISCVState) => priv === Priv.S && virtOn(env);
   return {
-    // A selection with no register behind it is an illegal instruction, read or write (from
-    // VS, where sireg is vsireg, a virtual-instruction exception).
-    pred: (env) => (priv === Priv.M ? smaia() : ssaia()) && (vs(env) || rmwIreg(env, priv, 0n, 0n) !== undefined),
+    // A selection with no register behind it is an illegal instruction, read or write; from VS
+    // (sireg is vsireg) a selection in the AIA ranges without a register is a virtual-instruction
+    // exception, a reserved one stays illegal (QEMU 10.2's isel_reserved / rmw_xireg).
+    pred: (env) => (priv === Priv.M ? smaia() : ssaia()) &&
+      (vs(env) ? aiaRange(aiaState(env).vsiselect) : rmwIreg(env, priv, 0n, 0n) !== undefined),
     hpred: (env) => (vs(env) && rmwIreg(env, priv, 0n, 0n, true) === undefined ? VIRT_INSTRUCTION : 0),
     read: (env) => rmwIreg(env, priv, 0n, 0n, vs(env)) ?? 0n,
     write: (env, _n, v, mask) => { rmwIreg(env, priv, v, mask, vs(env)); return CSR_RELOAD; },
