@@ -129,3 +129,22 @@ test('-cpu pmu-mask= and debug=', () => {
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /"pmu-mask" contains invalid bits \(0-2\) set/);
 });
+
+// Counting by privilege mode (tests/tcg/riscv64-ext/pmu-filter.c: mhpmevent's inhibit bits and
+// Smcntrpmf's mcyclecfg/minstretcfg, exact per-mode counts through traps and xRETs; QEMU 7.2 has
+// neither), in every compiler mode; without Smcntrpmf mcyclecfg is an illegal instruction.
+test('mode-inhibit bits and Smcntrpmf count only the modes they allow', { skip: hasTool(GCC) ? false : `${GCC} not installed` }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-pmu-filter-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const elf = build({ name: 'pmu-filter', file: join(ROOT, 'tests', 'tcg', 'riscv64-ext', 'pmu-filter.c') }, dir);
+  for (const [mode, env] of DIFF_MODES) {
+    const r = await run(process.execPath, [TSQEMU, ...machineArgs(elf), '-cpu', 'max'], 60_000, env);
+    assert.ok(r.status === 0 && !r.timedOut, `${mode}: ${describeRun('tsqemu-system-riscv64', r)}`);
+    for (const n of ['u-mcycle-minh', 'vs-hpm4-v-only', 'vu-hpm4-v-only', 'm-hpm3-m-only', 's-a-is-b-plus-c', 'm-loop-mcycle-still']) {
+      assert.match(r.stdout, new RegExp(`^ok ${n}$`, 'm'), `${mode}: ${n}`);
+    }
+    assert.match(r.stdout, /^PASS \d+ checks$/m, mode);
+  }
+  const off = await run(process.execPath, [TSQEMU, ...machineArgs(elf), '-cpu', 'rv64,h=on,sscofpmf=on'], 60_000);
+  assert.match(off.stdout, /^smcntrpmf absent \(mcyclecfg cause 2\)$/m, describeRun('tsqemu-system-riscv64', off));
+});

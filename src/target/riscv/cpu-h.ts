@@ -85,8 +85,12 @@ export function riscvCpuSwapHypervisorRegs(env: CPURISCVState): void {
   }
 }
 
+/** Called before every change of privilege or V once set (pmu-modes.ts's accounting). */
+export const riscvModeHooks: { beforeSwitch: ((env: CPURISCVState) => void) | null } = { beforeSwitch: null };
+
 /** Enter (1) or leave (0) the virtualization mode; the caller swapped the registers. */
 export function riscvCpuSetVirt(env: CPURISCVState, v: number): void {
+  if (riscvModeHooks.beforeSwitch && v !== env.get32('virt')) riscvModeHooks.beforeSwitch(env);
   env.set32('virt', v);
 }
 

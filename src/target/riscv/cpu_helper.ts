@@ -6,7 +6,7 @@ import { riscvCpuCfg } from './cpu-cfg.js';
 import { misaValue } from './cpu-isa.js';
 import { riscvTlbFlush } from './mmu.js';
 import { pmpReset } from './pmp.js';
-import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, hypVsLocal, MISA_H } from './cpu-h.js';
+import { hypDoInterrupt, hypEnabled, hypLocalIrqPending, hypUpdateMmuIdx, hypReset, hypVsLocal, MISA_H, riscvModeHooks } from './cpu-h.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { LogMask, qemuLogEnabled, qemuLog } from '../../qemu/log.js';
 import { riscvPmUpdate } from './pointer-masking.js';
@@ -32,7 +32,10 @@ const hex16 = (v: bigint) => BigInt.asUintN(64, v).toString(16).padStart(16, '0'
 /** Enter privilege `newPriv` (riscv_cpu_set_mode): a mode change drops the LR reservation
  * (as QEMU) and the mmu indexes follow. */
 export function riscvCpuSetMode(env: CPURISCVState, newPriv: number): void {
-  if (newPriv !== env.priv) env.set32('load_res_valid', 0);
+  if (newPriv !== env.priv) {
+    env.set32('load_res_valid', 0);
+    if (riscvModeHooks.beforeSwitch) riscvModeHooks.beforeSwitch(env);
+  }
   env.priv = newPriv;
   riscvUpdateMmuIdx(env);
 }

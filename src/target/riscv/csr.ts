@@ -134,13 +134,16 @@ const INHIBIT_CY = 1, INHIBIT_IR = 4;
 
 // mcycle/minstret are the instruction count plus an offset; while mcountinhibit stops one, its
 // offset field holds the frozen value itself (no extra state, nothing to do per instruction).
-const counterBase = (env: CPURISCVState) => (env.icount ? env.icount() : env.get64('instret'));
+/** The count mcycle (bit 1) / minstret (bit 4) follow; Smcntrpmf's filter replaces it (pmu-modes.ts). */
+export const riscvCounterSource = {
+  base: (env: CPURISCVState, _bit: number): bigint => (env.icount ? env.icount() : env.get64('instret')),
+};
 function counterRead(env: CPURISCVState, offField: string, bit: number): bigint {
   const off = env.get64(offField);
-  return env.get32('mcountinhibit') & bit ? off : BigInt.asUintN(64, counterBase(env) + off);
+  return env.get32('mcountinhibit') & bit ? off : BigInt.asUintN(64, riscvCounterSource.base(env, bit) + off);
 }
 function counterWrite(env: CPURISCVState, offField: string, bit: number, v: bigint): void {
-  env.set64(offField, env.get32('mcountinhibit') & bit ? v : v - counterBase(env));
+  env.set64(offField, env.get32('mcountinhibit') & bit ? v : v - riscvCounterSource.base(env, bit));
 }
 const mcycle = (env: CPURISCVState) => counterRead(env, 'mcycle_offset', INHIBIT_CY);
 const minstret = (env: CPURISCVState) => counterRead(env, 'minstret_offset', INHIBIT_IR);

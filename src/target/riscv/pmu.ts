@@ -8,10 +8,13 @@
 // - mcountinhibit freezes a counting counter and resumes it from its value.
 // Here both events count what mcycle/minstret count (retired instructions, or -icount's clock);
 // QEMU's count host ticks. The other mapped events (TLB misses) never count in QEMU either.
+// mhpmevent's inhibit bits (MINH SINH UINH VSINH VUINH) stop the count in those modes
+// (pmu-modes.ts), overflow included.
 import { riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
 import type { CPURISCVState } from './cpu-state.js';
 import { riscvResetHooks } from './cpu_helper.js';
 import { type CsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
+import { riscvPmuFilterUsed, riscvPmuFilteredBase } from './pmu-modes.js';
 
 /** QEMU's default pmu-mask (MAKE_64BIT_MASK(3, 16)). */
 export const PMU_MASK_DEFAULT = 0x7fff8;
@@ -36,8 +39,8 @@ function eventMap(env: CPURISCVState): Map<number, number> {
 
 const present = (n: number): boolean => ((riscvPmuMask() >>> n) & 1) !== 0;
 const inhibited = (env: CPURISCVState, n: number): boolean => ((env.get32('mcountinhibit') >>> n) & 1) !== 0;
-/** The clock a counting counter follows (the same as mcycle/minstret's). */
-const fixedBase = (env: CPURISCVState): bigint => (env.icount ? env.icount() : env.get64('instret'));
+/** The count counter n follows: mcycle/minstret's, less the modes its mhpmevent inhibits. */
+const fixedBase = (env: CPURISCVState, n: number): bigint => riscvPmuFilteredBase(env, env.get64('mhpmevent', n) & FILTER_MASK);
 
 /** riscv_pmu_ctr_monitor_cycles || _instructions for counter n (3..31). */
 function counting(env: CPURISCVState, n: number): boolean {
@@ -49,13 +52,13 @@ function counting(env: CPURISCVState, n: number): boolean {
 export function riscvPmuReadCounter(env: CPURISCVState, n: number): bigint {
   const val = env.get64('hpm_val', n);
   if (inhibited(env, n) || !counting(env, n)) return val;
-  return BigInt.asUintN(64, fixedBase(env) - env.get64('hpm_prev', n) + val);
+  return BigInt.asUintN(64, fixedBase(env, n) - env.get64('hpm_prev', n) + val);
 }
 
 function writeCounter(env: CPURISCVState, n: number, v: bigint): void {
   env.set64('hpm_val', v, n);
   const runs = !inhibited(env, n) && counting(env, n);
-  env.set64('hpm_prev', runs ? fixedBase(env) : v, n);
+  env.set64('hpm_prev', runs ? fixedBase(env, n) : v, n);
   if (runs) setupOverflow(env, n, v);
 }
 
@@ -72,17 +75,16 @@ function setupOverflow(env: CPURISCVState, n: number, value: bigint): void {
   let m = overflowAt.get(env);
   if (!riscvCpuHas('sscofpmf')) { m?.delete(n); return; }
   if (!m) overflowAt.set(env, (m = new Map()));
-  m.set(n, fixedBase(env) + ((1n << 64n) - value));
+  m.set(n, fixedBase(env, n) + ((1n << 64n) - value));
 }
 
 /** At run() entry: a counting counter that passed 2^64 sets its OF bit and LCOFIP. */
 export function riscvPmuCheckOverflow(env: CPURISCVState): void {
   const m = overflowAt.get(env);
   if (!m || m.size === 0) return;
-  const now = fixedBase(env);
   for (const [n, at] of m) {
     if (inhibited(env, n) || !counting(env, n)) { m.delete(n); continue; }
-    if (now < at) continue;
+    if (fixedBase(env, n) < at) continue;
     m.delete(n);
     const ev = env.get64('mhpmevent', n);
     if (ev & OF_BIT) continue;
@@ -125,6 +127,7 @@ for (let n = 3; n < 32; n++) {
       const mask = ~FILTER_MASK | (FILTER_MASK & ~VINH) | (riscvCpuHas('h') ? VINH : 0n);
       const nv = BigInt.asUintN(64, v & mask);
       env.set64('mhpmevent', nv, n);
+      riscvPmuFilterUsed(env, nv);
       updateEventMap(env, nv, n);
       return 0;
     },
@@ -142,7 +145,7 @@ riscvCsrDefine(0x320, {
     for (let n = 3; n < 32; n++) {
       if (!(((old ^ nv) >>> n) & 1) || !counting(env, n)) continue;
       if ((nv >>> n) & 1) env.set64('hpm_val', riscvPmuReadCounter(env, n), n);
-      else { env.set64('hpm_prev', fixedBase(env), n); setupOverflow(env, n, env.get64('hpm_val', n)); }
+      else { env.set64('hpm_prev', fixedBase(env, n), n); setupOverflow(env, n, env.get64('hpm_val', n)); }
     }
     inhibitBase.write?.(env, c, BigInt(nv & 5), m);
     env.set32('mcountinhibit', nv >>> 0);
