@@ -5,14 +5,17 @@
 // An armed address trigger raises a breakpoint exception (cause 3) before the instruction at
 // tdata2 executes (tval = pc), or before a load/store that overlaps [tdata2, tdata2 + len)
 // (tval = the higher of the two start addresses, QEMU's watchpoint hitaddr), when the current
-// mode's bit is set (type 2 never fires with V=1; type 6 uses VS/VU then).
+// mode's bit is set (type 2 never fires with V=1; type 6 uses VS/VU then). The accesses are
+// those QEMU's watchpoints see: scalar loads/stores/AMOs, cbo.zero's block, HLV/HSV, and each
+// active element of a vector load/store (there the elements before the matching one are done
+// and vstart names it, as QEMU's element loop leaves them).
 // While a trigger is armed the hart runs one interpreted instruction at a time, each checked
 // first (cpu.ts): translated blocks never run unchecked code.
 // icount triggers (type 3) are kept and read back but never fire: QEMU 10.2's do_trigger_action
 // finds no action for type 3 (get_trigger_action: "not supported"), so QEMU's never fire either.
-import { riscvCpuCfg } from './cpu-cfg.js';
+import { riscvCpuCfg, riscvCpuHas } from './cpu-cfg.js';
 import type { CPURISCVState } from './cpu-state.js';
-import { RiscvExcp } from './cpu_bits.js';
+import { Priv, RiscvExcp } from './cpu_bits.js';
 import { riscvRaiseException, riscvResetHooks } from './cpu_helper.js';
 import { type CsrDef, riscvCsrDefine } from './csr.js';
 import { riscvMemoryDebug } from './mmu-debug.js';
@@ -171,10 +174,41 @@ export function riscvCheckMemTrigger(env: CPURISCVState, addr: bigint, len: numb
   return false;
 }
 
+const ENVCFG_CBZE = 0x80n;
+const CBO_BLOCK = 64n;
+
+/** The accesses QEMU's watchpoints see that riscvInsnAccess (the scalar loads, stores and AMOs)
+ * does not decode: cbo.zero, a store of its whole block (probe_write) when the envcfg bits let
+ * it run; HLV (a load) and HSV (a store) of 1-8 bytes at rs1 where they are legal (HS/M, or U
+ * with hstatus.HU). Not cbo.clean/flush/inval (QEMU probes them without checking watchpoints)
+ * nor HLVX (read through the instruction-fetch path, which watchpoints do not see). Vector
+ * loads and stores check each element in vector_helper_ldst.ts. */
+function extraAccess(env: CPURISCVState): { addr: bigint; len: number; read: boolean; write: boolean } | null {
+  const b = riscvMemoryDebug(env, env.pc, 4, false);
+  if (!b || (b[0] & 3) !== 3) return null;
+  const insn = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  const op = insn & 0x7f, f3 = (insn >>> 12) & 7, rd = (insn >>> 7) & 31, rs1 = (insn >>> 15) & 31, rs2 = (insn >>> 20) & 31;
+  const f7 = insn >>> 25;
+  const priv = env.priv;
+  if (op === 0x0f && f3 === 2 && rd === 0 && insn >>> 20 === 4 && riscvCpuHas('zicboz')) {
+    const allowed = priv === Priv.M || ((env.get64('menvcfg') & ENVCFG_CBZE) !== 0n &&
+      (priv !== Priv.U || (env.get64('senvcfg') & ENVCFG_CBZE) !== 0n));
+    return allowed ? { addr: env.getGpr(rs1) & ~(CBO_BLOCK - 1n), len: Number(CBO_BLOCK), read: false, write: true } : null;
+  }
+  if (op === 0x73 && f3 === 4 && f7 >= 0x30 && f7 <= 0x37 && (env.get32('misa') & (1 << 7)) !== 0) {
+    if (env.get32('virt') || (priv === Priv.U && !(env.get32('hstatus') & (1 << 9)))) return null;
+    const len = 1 << ((f7 >>> 1) & 3);
+    if (f7 & 1) return rd === 0 ? { addr: env.getGpr(rs1), len, read: false, write: true } : null;
+    const ok = rs2 === 0 || (rs2 === 1 && len < 8);
+    return ok ? { addr: env.getGpr(rs1), len, read: true, write: false } : null;
+  }
+  return null;
+}
+
 /** Before the instruction at env.pc (debug.ts's checked run): an execute trigger on it, or a
  * load/store trigger on the access it is about to make, raises the breakpoint. */
 export function riscvCheckTriggers(env: CPURISCVState): boolean {
   if (riscvCheckExecTrigger(env)) return true;
-  const acc = riscvInsnAccess(env, (a, l) => riscvMemoryDebug(env, a, l, false));
+  const acc = riscvInsnAccess(env, (a, l) => riscvMemoryDebug(env, a, l, false)) ?? extraAccess(env);
   return acc !== null && riscvCheckMemTrigger(env, acc.addr, acc.len, acc.read, acc.write);
 }

@@ -2,9 +2,13 @@
 // segments (nf fields), whole registers, mask (vlm/vsm) and fault-only-first. Every element
 // goes through the scalar slow path (cpu-ldst.ts: TLB, page walk, PMP, MMIO, page crossing);
 // a fault on element k leaves vstart = k, so the instruction resumes there after the trap.
+// While an Sdtrig trigger is armed each active element is checked against the load/store
+// triggers before its access (QEMU's watchpoints on its element loop): a match raises the
+// breakpoint with vstart = that element, the ones before it done.
 import { STATE } from './cpu-state.js';
 import { riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvPmAdjust } from './pointer-masking.js';
+import { riscvCheckMemTrigger, riscvTriggersArmed } from './debug.js';
 import {
   type VCtx, VTrapped, illegal, overlap, need, requireAlign, vecCaps, vRegisterClass,
 } from './vector_helper.js';
@@ -41,6 +45,13 @@ function fault(c: VCtx, i: number): never {
   throw new VTrapped();
 }
 
+/** Triggers armed for the instruction being run (ldst() sets it). */
+let trig = false;
+/** Element i's access of esz bytes at base+off: a matching trigger raises its breakpoint. */
+function trigAt(c: VCtx, base: bigint, off: bigint, esz: number, store: boolean, i: number): void {
+  if (riscvCheckMemTrigger(c.env, riscvPmAdjust(c.env, BigInt.asUintN(64, base + off)), esz, !store, store)) fault(c, i);
+}
+
 function ldst(c: VCtx): void {
   const insn = c.insn;
   const store = (insn & 0x7f) === 0x27;
@@ -54,6 +65,7 @@ function ldst(c: VCtx): void {
   if (eew * 8 > vecCaps().elen) illegal();
   const base = c.gpr(rs1);
   const esz = c.esz;
+  trig = riscvTriggersArmed(c.env);
 
   if (mop === 0 && rs2 === 8) { // whole registers: vl<nf>re<eew>.v / vs<nf>r.v
     need(nf === 1 || nf === 2 || nf === 4 || nf === 8);
@@ -102,6 +114,7 @@ function ldst(c: VCtx): void {
     for (let f = 0; f < nf; f++) {
       const o = off + BigInt(f * desz);
       const reg = vd + f * dregs;
+      if (trig) trigAt(c, base, o, desz, store, i);
       if (store) { if (!stElem(c, base, o, reg, i, desz)) fault(c, i); continue; }
       if (ff && i > 0) {
         if (!probeLoad(c, base, o, reg, i, desz)) { c.env.set64('vl', BigInt(i)); return; }
@@ -119,6 +132,15 @@ function unitStride(c: VCtx, base: bigint, vd: number, esz: number, evl: number,
   const kind = store ? TLB_STORE : TLB_LOAD;
   const bytes = c.bytes;
   let i = c.vstart;
+  if (trig) { // element by element, each checked first
+    for (; i < evl; i++) {
+      if (!vm && !c.maskBit(0, i)) continue;
+      trigAt(c, base, BigInt(i * esz), esz, store, i);
+      const ok = store ? stElem(c, base, BigInt(i * esz), vd, i, esz) : ldElem(c, base, BigInt(i * esz), vd, i, esz);
+      if (!ok) fault(c, i);
+    }
+    return;
+  }
   const baseLo = Number(base & 0xfffn);
   while (i < evl) {
     const pageLeft = 4096 - ((baseLo + i * esz) & 0xfff);
