@@ -119,10 +119,14 @@ function addrArmed(t: bigint): boolean {
   return (t & modes) !== 0n && (t & (T_LOAD | T_STORE | T_EXEC)) !== 0n;
 }
 
+/** Set once some trigger has been armed (on any hart): a cheap test before riscvTriggersArmed
+ * on paths that run often (each vector load/store). */
+export const riscvTriggersUsed = { any: false };
+
 /** True while some trigger may fire: the hart then runs checked, one instruction at a time. */
 export function riscvTriggersArmed(env: CPURISCVState): boolean {
   if (!debugOn()) return false;
-  for (let i = 0; i < RV_MAX_TRIGGERS; i++) if (addrArmed(env.get64('tdata1', i))) return true;
+  for (let i = 0; i < RV_MAX_TRIGGERS; i++) if (addrArmed(env.get64('tdata1', i))) return (riscvTriggersUsed.any = true);
   return false;
 }
 

@@ -8,7 +8,7 @@
 import { STATE } from './cpu-state.js';
 import { riscvUpdateMmuIdx } from './cpu_helper.js';
 import { riscvPmAdjust } from './pointer-masking.js';
-import { riscvCheckMemTrigger, riscvTriggersArmed } from './debug.js';
+import { riscvCheckMemTrigger, riscvTriggersArmed, riscvTriggersUsed } from './debug.js';
 import {
   type VCtx, VTrapped, illegal, overlap, need, requireAlign, vecCaps, vRegisterClass,
 } from './vector_helper.js';
@@ -65,7 +65,7 @@ function ldst(c: VCtx): void {
   if (eew * 8 > vecCaps().elen) illegal();
   const base = c.gpr(rs1);
   const esz = c.esz;
-  trig = riscvTriggersArmed(c.env);
+  trig = riscvTriggersUsed.any && riscvTriggersArmed(c.env);
 
   if (mop === 0 && rs2 === 8) { // whole registers: vl<nf>re<eew>.v / vs<nf>r.v
     need(nf === 1 || nf === 2 || nf === 4 || nf === 8);
