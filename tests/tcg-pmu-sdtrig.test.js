@@ -149,18 +149,17 @@ test('mode-inhibit bits and Smcntrpmf count only the modes they allow', { skip: 
   assert.match(off.stdout, /^smcntrpmf absent \(mcyclecfg cause 2\)$/m, describeRun('tsqemu-system-riscv64', off));
 });
 
-// Triggers on vector element accesses, cbo.zero and HLV/HSV (tests/tcg/sdtrig/sdtrig-ext.c) on
-// QEMU 7.2 and tsqemu in every compiler mode; 7.2 fails only where it predates 10.2: the hit
-// address in tval, Zicbo* (7.2 has none), and HLVX (7.2 reads it as data, watchpoints and all;
-// 10.2 through the fetch path, which they do not see).
+// Triggers on vector element accesses, cbo.zero, HLV/HSV, flh/fsh, Zabha and amocas.q
+// (tests/tcg/sdtrig/sdtrig-ext.c) on QEMU 7.2 and tsqemu in every compiler mode; 7.2 fails only
+// where it predates 10.2: the hit address in tval, Zicbo*/Zabha/Zacas (7.2 has none), and HLVX
+// (7.2 reads it as data, watchpoints and all; 10.2 through the fetch path, which they do not see).
 const KNOWN_7_2_EXT = ['vle-tval', 'cbo-zero-cause', 'cbo-zero-tval', 'cbo-zero-other-block', 'cbo-zero-done',
-  'cbo-clean-flush-free', 'hlv-tval', 'hlvx-free', 'hlvx-value'];
-test('triggers on vector elements, cbo.zero and HLV/HSV: tsqemu equals QEMU apart from 10.2 changes', { skip }, async (t) => {
+  'cbo-clean-flush-free', 'hlv-tval', 'hlvx-free', 'hlvx-value', 'amoadd-h-cause', 'amocas-q-cause'];
+test('triggers on vector elements, cbo.zero, HLV/HSV, flh/fsh, Zabha, amocas.q: tsqemu equals QEMU apart from 10.2 changes', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-sdtrig-ext-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const elf = build({ name: 'sdtrig-ext', file: join(ROOT, 'tests', 'tcg', 'sdtrig', 'sdtrig-ext.c') }, dir);
-  const cpu = ['-cpu', 'rv64,v=true,h=true'];
-  const q = await run(QEMU, [...machineArgs(elf), ...cpu], 60_000);
+  const q = await run(QEMU, [...machineArgs(elf), '-cpu', 'rv64,v=true,h=true,Zfh=true'], 60_000);
   assert.ok(!q.timedOut && /checks$/m.test(q.stdout), describeRun(QEMU, q));
   const qFails = q.stdout.split('\n').filter((l) => l.startsWith('FAIL ')).map((l) => l.split(' ')[1]);
   assert.deepEqual(qFails, KNOWN_7_2_EXT, 'QEMU 7.2 fails only the checks where it predates 10.2');
@@ -170,7 +169,7 @@ test('triggers on vector elements, cbo.zero and HLV/HSV: tsqemu equals QEMU apar
     return /^(FAILED \d+ of|PASS) \d+ checks/.test(l) ? 'END' : l;
   }).join('\n');
   for (const [mode, env] of DIFF_MODES) {
-    const r = await run(process.execPath, [TSQEMU, ...machineArgs(elf), ...cpu], 60_000, env);
+    const r = await run(process.execPath, [TSQEMU, ...machineArgs(elf), '-cpu', 'rv64,v=true,h=true,zfh=true,zabha=true,zacas=true'], 60_000, env);
     assert.ok(r.status === 0 && !r.timedOut, `${mode}: ${describeRun('tsqemu-system-riscv64', r)}`);
     assert.match(r.stdout, /^PASS \d+ checks$/m, mode);
     assert.equal(norm(r.stdout), norm(q.stdout), `${mode}: output differs from QEMU's`);

@@ -181,8 +181,8 @@ export function riscvCheckMemTrigger(env: CPURISCVState, addr: bigint, len: numb
 const ENVCFG_CBZE = 0x80n;
 const CBO_BLOCK = 64n;
 
-/** The accesses QEMU's watchpoints see that riscvInsnAccess (the scalar loads, stores and AMOs)
- * does not decode: cbo.zero, a store of its whole block (probe_write) when the envcfg bits let
+/** The accesses QEMU's watchpoints see that riscvInsnAccess (the RV64GC loads, stores and AMOs)
+ * does not decode: flh/fsh, Zabha's AMOs and amocas.q, cbo.zero, a store of its whole block (probe_write) when the envcfg bits let
  * it run; HLV (a load) and HSV (a store) of 1-8 bytes at rs1 where they are legal (HS/M, or U
  * with hstatus.HU). Not cbo.clean/flush/inval (QEMU probes them without checking watchpoints)
  * nor HLVX (read through the instruction-fetch path, which watchpoints do not see). Vector
@@ -198,6 +198,19 @@ function extraAccess(env: CPURISCVState): { addr: bigint; len: number; read: boo
     const allowed = priv === Priv.M || ((env.get64('menvcfg') & ENVCFG_CBZE) !== 0n &&
       (priv !== Priv.U || (env.get64('senvcfg') & ENVCFG_CBZE) !== 0n));
     return allowed ? { addr: env.getGpr(rs1) & ~(CBO_BLOCK - 1n), len: Number(CBO_BLOCK), read: false, write: true } : null;
+  }
+  // flh/fsh (Zfhmin, Zfbfmin) while FS is on; the byte/halfword AMOs (Zabha), amocas.q (Zacas).
+  if ((op === 0x07 || op === 0x27) && f3 === 1 && (riscvCpuHas('zfhmin') || riscvCpuHas('zfbfmin')) &&
+    (env.get32('mstatus') & (3 << 13)) !== 0) {
+    const imm = op === 0x07 ? insn >> 20 : ((insn >> 25) << 5) | rd;
+    const addr = BigInt.asUintN(64, env.getGpr(rs1) + BigInt(imm));
+    return { addr, len: 2, read: op === 0x07, write: op === 0x27 };
+  }
+  if (op === 0x2f && (f3 <= 1 || f3 === 4)) {
+    const f5 = insn >>> 27;
+    const cas = f5 === 5 && riscvCpuHas('zacas');
+    const ok = f3 === 4 ? cas && ((rd | rs2) & 1) === 0 : riscvCpuHas('zabha') && (cas || (f5 & 3) === 0 || f5 === 1);
+    return ok ? { addr: env.getGpr(rs1), len: f3 === 4 ? 16 : 1 << f3, read: true, write: true } : null;
   }
   if (op === 0x73 && f3 === 4 && f7 >= 0x30 && f7 <= 0x37 && (env.get32('misa') & (1 << 7)) !== 0) {
     if (env.get32('virt') || (priv === Priv.U && !(env.get32('hstatus') & (1 << 9)))) return null;

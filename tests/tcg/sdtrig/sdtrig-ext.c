@@ -1,7 +1,7 @@
 /* Sdtrig load/store triggers on the accesses beyond the scalar loads and stores, as QEMU's
  * watchpoints see them: every active element of a vector load/store (unit-stride, masked,
  * strided, whole-register; the elements before the matching one are done and vstart names it),
- * cbo.zero (a store of its whole block), HLV/HSV; not cbo.clean (QEMU probes it without
+ * cbo.zero (a store of its whole block), HLV/HSV, flh/fsh, Zabha's AMOs, amocas.q; not cbo.clean (QEMU probes it without
  * watchpoints) nor HLVX (read through the fetch path). Triggers for M (the program runs in M).
  * Run by tests/tcg-pmu-sdtrig.test.js on qemu-system-riscv64 (-cpu rv64,v=true,h=true) and on
  * tsqemu in every compiler mode: the outputs must be equal apart from the *-tval checks, where
@@ -182,6 +182,38 @@ int main(void) {
   trap_disarm();
   check("hsv-other-free", mtrap.count, 0);
   check("hsv-done", buf[6], 0x7777777700000099UL);
+  disarm();
+
+  /* flh/fsh (Zfh) */
+  static u16 h16[4];
+  u64 f = 0;
+  for (int i = 0; i < 4; i++) h16[i] = 0x3c00 + i;
+  arm((u64)&h16[1], TLD | TST | (2UL << 16)); /* size 2 */
+  TARM();
+  asm volatile(".option push\n.option arch, +zfh\nflh ft0, 2(%1)\nfmv.x.h %0, ft0\n.option pop" : "+r"(f) : "r"(h16) : "ft0", "memory");
+  trap_disarm();
+  check("flh-cause", mtrap.cause, CAUSE_BREAKPOINT);
+  TARM();
+  asm volatile(".option push\n.option arch, +zfh\nflh ft0, 4(%0)\nfsh ft0, 2(%0)\n.option pop" : : "r"(h16) : "ft0", "memory");
+  trap_disarm();
+  check("fsh-cause", mtrap.cause, CAUSE_BREAKPOINT);
+  check("fsh-one-trap", mtrap.count, 1);
+  disarm();
+  check("fsh-not-done", h16[1], 0x3c01);
+
+  /* Zabha's amoadd.h, Zacas's amocas.q (QEMU 7.2 has neither: illegal there) */
+  static u64 q[2] __attribute__((aligned(16)));
+  arm((u64)&h16[2], TST | (2UL << 16));
+  TARM();
+  asm volatile(".insn r 0x2f, 1, 0, zero, %1, %0 /* amoadd.h zero, %0, (%1) */" : : "r"(1UL), "r"(&h16[2]) : "memory");
+  trap_disarm();
+  check("amoadd-h-cause", mtrap.cause, CAUSE_BREAKPOINT);
+  arm((u64)&q[1], TLD);
+  TARM();
+  asm volatile("li t1, 0\nli t2, 0\nli t3, 0\nli t4, 0\n"
+               ".insn r 0x2f, 4, 20, t1, %0, t3 /* amocas.q t1, t3, (%0): even pairs */" : : "r"(q) : "t1", "t2", "t3", "t4", "memory");
+  trap_disarm();
+  check("amocas-q-cause", mtrap.cause, CAUSE_BREAKPOINT);
   disarm();
   finish();
 }
