@@ -5,8 +5,9 @@
 // xRETs and the swaps of V: the only places the mode changes, all TypeScript, where instret is
 // exact), and a counter with inhibit bits follows the count minus what the inhibited modes
 // ran. With no inhibit bit the count is the plain one, as before (bit-exact with the filter
-// unused). The accounting starts the first time an inhibit bit is written (until then a mode
-// change costs one flag test), so, unlike QEMU's, time before that never counts as inhibited.
+// unused). The accounting starts the first time a counting counter or mcycle/minstret gets an
+// inhibit bit (until then a mode change costs one flag test; OpenSBI's MINH on its idle counters
+// does not start it), so, unlike QEMU's, time before that never counts as inhibited.
 // Like QEMU, a counter keeps the base it was written at: changing its filter later adds or
 // removes what the newly inhibited modes ran since the accounting started.
 import type { CPURISCVState } from './cpu-state.js';

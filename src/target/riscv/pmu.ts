@@ -127,8 +127,9 @@ for (let n = 3; n < 32; n++) {
       const mask = ~FILTER_MASK | (FILTER_MASK & ~VINH) | (riscvCpuHas('h') ? VINH : 0n);
       const nv = BigInt.asUintN(64, v & mask);
       env.set64('mhpmevent', nv, n);
-      riscvPmuFilterUsed(env, nv);
       updateEventMap(env, nv, n);
+      // Only a counting counter needs the modes accounted (OpenSBI writes MINH to idle ones).
+      if (counting(env, n)) riscvPmuFilterUsed(env, nv);
       return 0;
     },
   });
