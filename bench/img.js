@@ -12,7 +12,8 @@ const runs = Number(process.argv[2] ?? 5);
 ensureTools({ 'qemu-img': 'qemu-utils', 'qemu-io': 'qemu-utils' });
 const g = guestFiles();
 const dir = g.dir;
-const ours = join(TOP, 'bin/tsqemu-img');
+// TSQEMU_IMG_BIN: another build's tsqemu-img (before/after comparisons).
+const ours = process.env.TSQEMU_IMG_BIN ?? join(TOP, 'bin/tsqemu-img');
 
 /** A raw image of `mib` MiB: 60% of its MiBs hold 256 KiB noise, 256 KiB zeroes, 512 KiB text. */
 function makeRaw(path, mib) {
