@@ -4,6 +4,7 @@
 // do /bin/true; done'` (back-to-back forks + exec of a host program). Medians of N runs.
 // Usage: node bench/fork.js [runs=3]   (TSQEMU_USER_BIN: another build's tsqemu-riscv64)
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { ensureTools, fmt, guestFiles, measure, median, timed, TOP } from './lib.js';
@@ -34,3 +35,4 @@ console.log(`\nfork latency, median of ${runs} (${new Date().toISOString().slice
 console.log(`forklat first fork ms:   tsqemu ${fmt(t.first, 0)}  qemu ${fmt(q.first, 0)}`);
 console.log(`forklat later forks ms:  tsqemu ${fmt(t.later, 0)}  qemu ${fmt(q.later, 0)}`);
 console.log(`sh loop of 5 /bin/true:  tsqemu ${fmt(tl.seconds)} s (${fmt(tl.cpuSeconds)} CPU s, ${fmt(tl.maxRssMiB, 0)} MiB)  qemu ${fmt(ql.seconds)} s (${fmt(ql.cpuSeconds)} CPU s)`);
+rmSync(g.dir, { recursive: true, force: true });
