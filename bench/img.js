@@ -12,7 +12,8 @@ const runs = Number(process.argv[2] ?? 5);
 ensureTools({ 'qemu-img': 'qemu-utils', 'qemu-io': 'qemu-utils' });
 const g = guestFiles();
 const dir = g.dir;
-const ours = join(TOP, 'bin/tsqemu-img');
+// TSQEMU_IMG_BIN: another build's tsqemu-img (before/after comparisons).
+const ours = process.env.TSQEMU_IMG_BIN ?? join(TOP, 'bin/tsqemu-img');
 
 /** A raw image of `mib` MiB: 60% of its MiBs hold 256 KiB noise, 256 KiB zeroes, 512 KiB text. */
 function makeRaw(path, mib) {
@@ -65,8 +66,10 @@ for (const [name, argv] of cases) {
       else res[who].push(r);
     }
   }
-  const m = (xs) => ({ seconds: median(xs.map((r) => r.seconds)), maxRssMiB: median(xs.map((r) => r.maxRssMiB)) });
+  const m = (xs) => ({ seconds: median(xs.map((r) => r.seconds)), maxRssMiB: median(xs.map((r) => r.maxRssMiB)), cpuSeconds: median(xs.map((r) => r.cpuSeconds)) });
   rows.push({ name, ours: m(res.ours), theirs: m(res.theirs) });
 }
 printTable(`tsqemu-img vs qemu-img, median of ${runs} (${new Date().toISOString().slice(0, 16)}Z, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`, rows);
+// CPU time (user + system): steadier than wall time on a loaded host.
+console.log(`\nCPU s (tsqemu-img / qemu-img): ${rows.map((r) => `${r.name} ${r.ours.cpuSeconds.toFixed(2)} / ${r.theirs.cpuSeconds.toFixed(2)}`).join('; ')}`);
 rmSync(dir, { recursive: true, force: true });

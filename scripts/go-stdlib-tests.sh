@@ -12,7 +12,7 @@ for p in $pkgs; do
   n=$(echo "$p" | tr / _)
   GOARCH=riscv64 CGO_ENABLED=0 go test -c -o "$work/$n.test" "$p" >"$work/$n.build" 2>&1 || { echo "$p: build failed"; continue; }
   for e in qemu ts; do
-    if [ $e = qemu ]; then set -- qemu-riscv64; else set -- node "$root/dist/cli/riscv64.js"; fi
+    if [ $e = qemu ]; then set -- qemu-riscv64; else set -- "${TSQEMU_USER_BIN:-$root/bin/tsqemu-riscv64}"; fi
     (cd "$work" && /usr/bin/time -f '%e %M' -o "$n.$e.time" timeout 1800 "$@" "./$n.test" -test.short >"$n.$e.out" 2>&1)
     echo $? >"$work/$n.$e.rc"
     grep -- '^--- FAIL' "$work/$n.$e.out" | sed 's/ (.*//' | sort >"$work/$n.$e.fails"

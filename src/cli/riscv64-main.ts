@@ -176,6 +176,8 @@ function main(): void {
     const eq = kv.indexOf('=');
     if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
+  // bin/tsqemu-riscv64's malloc setting is the emulator's (its children inherit it), not the guest's.
+  if (env.get('TSQEMU_MALLOC_ARENA') === 'set') { env.delete('MALLOC_ARENA_MAX'); env.delete('TSQEMU_MALLOC_ARENA'); }
   for (const k of p.unsetEnv) env.delete(k);
   const argv = [p.argv0 ?? program, ...p.rest.slice(1)];
   runUserMode({

@@ -8,9 +8,8 @@
 // symlink swapped in between two requests leads outside: the walk never follows a link.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { nativeAddonPath } from './dist-path.js';
 import { Errno, FsError, LFlag } from '../../9pfs/9p-proto.js';
 import type { FsStat } from '../../9pfs/fsdriver.js';
 
@@ -75,7 +74,7 @@ export function fsdevAddon(): FsdevAddon | null {
   addon = null;
   if (process.env.TSQEMU_NO_NATIVE || process.env.TSQEMU_NO_FSDEV) return addon;
   try {
-    addon = createRequire(import.meta.url)(join(dirname(fileURLToPath(import.meta.url)), '../../../native/build/Release/tsqemu_fsdev.node')) as FsdevAddon;
+    addon = createRequire(import.meta.url)(nativeAddonPath('tsqemu_fsdev')) as FsdevAddon;
   } catch { /* not built */ }
   return addon;
 }

@@ -5,8 +5,7 @@
 // batch. Without the addon (not built, or io_uring disabled by the kernel) `loadIoUring()`
 // returns null with the reason, and callers use the thread pool.
 import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddonPath } from './dist-path.js';
 
 interface Addon {
   probe(): boolean;
@@ -51,8 +50,7 @@ let cached: { addon: Addon | null; reason: string } | undefined;
 /** Load the addon once; null with a reason when io_uring cannot be used here. */
 export function loadIoUring(): { addon: Addon | null; reason: string } {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '../../../native/build/Release/tsqemu_uring.node');
+  const path = nativeAddonPath('tsqemu_uring');
   try {
     const addon = createRequire(import.meta.url)(path) as Addon;
     cached = addon.probe() ? { addon, reason: '' } : { addon: null, reason: 'io_uring is not available in this kernel (or disabled)' };

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { distFile } from './dist-path.js';
 import { AddressSpace } from '../../exec/memory.js';
 import { CPURISCVState, STATE } from '../../target/riscv/cpu-state.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
@@ -203,7 +203,7 @@ class Supervisor {
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
-    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(new URL('./user-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(distFile('host/node/user-worker.js'), { workerData: data, trackUnmanagedFds: false });
     if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
@@ -480,7 +480,7 @@ export function runUserMode(o: UserMainOptions): void {
   new Supervisor(o).run();
 }
 
-export const USER_CLI_PATH = fileURLToPath(new URL('../../cli/riscv64.js', import.meta.url));
+export const USER_CLI_PATH = distFile('cli/riscv64.js');
 
 /** Load the first program, or say what is wrong in QEMU's words and exit as it does (no Node
  * stack trace): a missing interpreter, another architecture's ELF, a file that is not ELF. */

@@ -3,8 +3,7 @@
 // TSQEMU_NO_NATIVE / TSQEMU_NO_SYS set) sockets, eventfd and timerfd return ENOSYS and
 // readiness is approximated (src/linux-user/README.md).
 import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddonPath } from './dist-path.js';
 import type { HostSys } from '../../linux-user/host.js';
 
 let cached: HostSys | null | undefined;
@@ -13,7 +12,7 @@ export function loadUserSys(): HostSys | null {
   if (cached !== undefined) return cached;
   cached = null;
   if (process.env.TSQEMU_NO_SYS) return cached;
-  const path = join(dirname(fileURLToPath(import.meta.url)), '../../../native/build/Release/tsqemu_sys.node');
+  const path = nativeAddonPath('tsqemu_sys');
   try {
     cached = createRequire(import.meta.url)(path) as HostSys;
   } catch { /* not built: the pure-Node fallbacks apply */ }

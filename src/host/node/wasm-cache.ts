@@ -9,11 +9,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { distFile } from './dist-path.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
 
 const MAGIC = 'TSQWASM1';
 /** The directories of dist/ whose code generates the cached modules. */
-const GENERATOR_DIRS = ['../../target/riscv', '../../tcg', '../../accel/tcg', '../../qemu', '../../fpu'];
+const GENERATOR_DIRS = ['target/riscv', 'tcg', 'accel/tcg', 'qemu', 'fpu'];
 
 function cacheDir(env: NodeJS.ProcessEnv): string | null {
   const d = env.TSQEMU_CACHE_DIR;
@@ -26,8 +27,13 @@ function cacheDir(env: NodeJS.ProcessEnv): string | null {
 /** What identifies this build of the generators (cheap: one stat per file). */
 function buildStamp(): string {
   const h = createHash('sha256');
+  // The running file too: in the bundled build the generators are inside it.
+  try {
+    const st = fs.statSync(fileURLToPath(import.meta.url));
+    h.update(`self:${st.size}:${st.mtimeMs}\n`);
+  } catch { /* not a file */ }
   for (const rel of GENERATOR_DIRS) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    const dir = distFile(rel);
     let names: string[];
     try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.js')).sort(); } catch { continue; }
     for (const n of names) {

@@ -1,0 +1,73 @@
+// The bundled build (scripts/build-bundle.js): each Node entry point is one file that imports
+// only Node's built-ins, and the bundles find what lives beside dist/ (native addons, the user
+// worker, the CLI a fork spawns). bin/tsqemu-riscv64's malloc setting stays out of the guest.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { BUNDLE_ENTRIES } = await import(path.join(ROOT, 'scripts/build-bundle.js'));
+const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+const skipUser = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc missing' : false;
+
+test('every entry point is a single file importing only node: built-ins', () => {
+  for (const out of Object.keys(BUNDLE_ENTRIES)) {
+    const js = fs.readFileSync(path.join(ROOT, 'dist', `${out}.js`), 'utf8');
+    const specs = [...js.matchAll(/(?:^|[;\s])(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/gm)].map((m) => m[1] ?? m[2]);
+    assert.ok(specs.length > 0, `${out}: no imports found (not an ES module?)`);
+    assert.deepEqual(specs.filter((s) => !s.startsWith('node:')), [], `${out} imports other files`);
+  }
+});
+
+test('tsqemu-img (bundled) finds the native addon beside dist/', { skip: fs.existsSync(path.join(ROOT, 'native/build/Release/tsqemu_sys.node')) ? false : 'addon not built' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-bundle-'));
+  try {
+    const img = path.join(dir, 'a.qcow2');
+    const r = spawnSync(path.join(ROOT, 'bin/tsqemu-img'), ['create', '-f', 'qcow2', img, '1M'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const info = spawnSync(path.join(ROOT, 'bin/tsqemu-img'), ['info', img], { encoding: 'utf8' });
+    assert.equal(info.status, 0, info.stderr);
+    assert.doesNotMatch(info.stderr, /not built/); // image locking needs tsqemu_sys
+    assert.match(info.stdout, /file format: qcow2/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('bin/tsqemu-riscv64: worker, fork and malloc setting from the bundle', { skip: skipUser }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-bundle-'));
+  try {
+    const c = path.join(dir, 'envfork.c');
+    // Prints its environment, then forks: the child (another emulator, started from the
+    // bundle's own path) exits 7 and the parent reports it.
+    fs.writeFileSync(c, `#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv, char **envp) {
+  for (char **e = envp; *e; e++) puts(*e);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) _exit(7);
+  int st; waitpid(p, &st, 0);
+  printf("child status %d\\n", WEXITSTATUS(st));
+  return 0;
+}
+`);
+    const exe = path.join(dir, 'envfork');
+    execFileSync('riscv64-linux-gnu-gcc', ['-O1', '-o', exe, c]);
+    const bin = path.join(ROOT, 'bin/tsqemu-riscv64');
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    const r = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, TSQEMU_BUNDLE_TEST: 'x1' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^TSQEMU_BUNDLE_TEST=x1$/m);
+    assert.doesNotMatch(r.stdout, /MALLOC_ARENA_MAX|TSQEMU_MALLOC_ARENA/);
+    assert.match(r.stdout, /^child status 7$/m);
+    // The user's own setting is the guest's too.
+    const u = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '3' } });
+    assert.equal(u.status, 0, u.stderr);
+    assert.match(u.stdout, /^MALLOC_ARENA_MAX=3$/m);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
