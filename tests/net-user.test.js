@@ -191,9 +191,10 @@ test('hostfwd udp: a host datagram reaches nc -u -l in the guest', { timeout: 60
   const s = dgram.createSocket('udp4');
   await new Promise((r) => s.bind(0, '127.0.0.1', r));
   s.send('to-guest\n', fwdUdp, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, 3000));
+  // Poll for the datagram in the guest (up to 10 s) instead of sleeping 3 s on each side.
+  const got = await c.sh('for i in $(seq 100); do [ -s /tmp/udpin ] && break; sleep 0.1; done; cat /tmp/udpin');
   s.close();
-  assert.equal(await c.sh('sleep 3; cat /tmp/udpin'), 'to-guest');
+  assert.equal(got, 'to-guest');
 });
 
 test('info network shows the NIC and its user back end with the filter', { timeout: 30_000 }, async () => {
@@ -221,11 +222,13 @@ test('set_link off/on in the monitor: the guest sees the carrier drop and return
     return c.out.slice(from);
   };
   assert.match(await monitor('set_link nosuch off'), /Device 'nosuch' not found/);
+  // Poll the carrier (up to 10 s) rather than sleep a fixed second.
+  const carrier = (v) => c.sh(`for i in $(seq 100); do [ "$(cat /sys/class/net/eth0/carrier)" = ${v} ] && break; sleep 0.1; done; cat /sys/class/net/eth0/carrier`);
   await monitor('set_link n0 off');
-  assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '0');
+  assert.equal(await carrier(0), '0');
   assert.match(await c.sh('ping -c 1 -W 2 10.0.2.2'), /0 packets received/);
   await monitor('set_link n0 on');
-  assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '1');
+  assert.equal(await carrier(1), '1');
   assert.match(await c.sh('ping -c 1 -W 5 10.0.2.2'), /1 packets received/);
 });
 
