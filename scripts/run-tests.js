@@ -2,7 +2,8 @@
 // known-slow files started first. `node --test DIR` sorts its files by name, so with two parallel
 // slots a long file that happens to sort last runs alone at the end; starting the longest files
 // first (tests/slow-first.txt, measured) lets the short ones fill the other slot.
-// Usage: node scripts/run-tests.js [-j N] [FILE...]   (TSQEMU_TEST_JOBS=N also sets the slots)
+// Usage: node scripts/run-tests.js [-j N] [--list] [FILE...]   (TSQEMU_TEST_JOBS=N also sets the
+// slots; --list prints the files in the order they would start)
 import { run } from 'node:test';
 import { spec, tap } from 'node:test/reporters';
 import fs from 'node:fs';
@@ -13,12 +14,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TESTS = path.join(ROOT, 'tests');
 
 let jobs = Number(process.env.TSQEMU_TEST_JOBS || 2);
+let list = false;
 const picked = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '-j') jobs = Number(argv[++i]);
   else if (/^-j\d+$/.test(argv[i])) jobs = Number(argv[i].slice(2));
-  else picked.push(path.resolve(argv[i]));
+  else if (argv[i] === '--list') list = true;
+  else if (argv[i].startsWith('-')) {
+    console.error(`run-tests: unknown option ${argv[i]}\nusage: node scripts/run-tests.js [-j N] [--list] [FILE...]`);
+    process.exit(2);
+  } else picked.push(path.resolve(argv[i]));
 }
 if (!Number.isInteger(jobs) || jobs < 1) {
   console.error('run-tests: -j wants a positive integer');
@@ -46,6 +52,10 @@ function ordered(files) {
 }
 
 const files = picked.length ? picked : ordered(discover(TESTS));
+if (list) {
+  for (const f of files) console.log(path.relative(ROOT, f));
+  process.exit(0);
+}
 const stream = run({ files, concurrency: jobs });
 stream.on('test:fail', () => { process.exitCode = 1; });
 stream.compose(process.stdout.isTTY || process.env.TSQEMU_TEST_SPEC ? spec : tap).pipe(process.stdout);
