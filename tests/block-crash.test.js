@@ -34,9 +34,12 @@ for (const opts of ['cluster_size=65536', 'cluster_size=4096,refcount_bits=1', '
     const dir = tmpdir('crash');
     const rand = prng(opts.length * 7919);
     let killedMidway = 0;
+    // One fresh image per configuration, copied for each kill (a tsqemu-img start per copy saved).
+    const fresh = path.join(dir, 'fresh.qcow2');
+    assert.equal(ours(['create', '-q', '-f', 'qcow2', '-o', opts, fresh, String(SIZE)]).status, 0);
     for (let i = 0; i < KILLS; i++) {
       const img = path.join(dir, `c${i}.qcow2`);
-      assert.equal(ours(['create', '-q', '-f', 'qcow2', '-o', opts, img, String(SIZE)]).status, 0);
+      fs.copyFileSync(fresh, img);
       const r = await runAndKill(img, 100 + i, rand() % 120, rand() % 4);
       if (r.signal === 'SIGKILL') killedMidway++;
       const chk = real(['check', img]);

@@ -191,9 +191,10 @@ test('hostfwd udp: a host datagram reaches nc -u -l in the guest', { timeout: 60
   const s = dgram.createSocket('udp4');
   await new Promise((r) => s.bind(0, '127.0.0.1', r));
   s.send('to-guest\n', fwdUdp, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, 3000));
+  // Poll for the datagram in the guest (up to 10 s) instead of sleeping 3 s on each side.
+  const got = await c.sh('for i in $(seq 100); do [ -s /tmp/udpin ] && break; sleep 0.1; done; cat /tmp/udpin');
   s.close();
-  assert.equal(await c.sh('sleep 3; cat /tmp/udpin'), 'to-guest');
+  assert.equal(got, 'to-guest');
 });
 
 test('info network shows the NIC and its user back end with the filter', { timeout: 30_000 }, async () => {
