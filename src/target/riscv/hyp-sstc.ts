@@ -4,7 +4,8 @@
 //   and the VSTIP software wrote to hvip (QEMU's vstime_irq | mip); hvip reads the latter only.
 //   henvcfg.STCE reads 0 (and is not writable) while menvcfg.STCE is 0; a change of either
 //   STCE, a write of htimedelta or vstimecmp re-evaluates the timer. stimecmp from VS needs
-//   hcounteren.TM and henvcfg.STCE, else a virtual-instruction exception (QEMU's sstc()).
+//   hcounteren.TM and henvcfg.STCE, else a virtual-instruction exception (QEMU's sstc()), as
+//   is a write while hvictl.VTI is set.
 // - hstateen0-3 (0x60c-0x60f) and their upper halves (0x61c-0x61f, which QEMU gives rv64 too):
 //   only the bits mstateen has, read and written masked by it; reachable below M only with
 //   mstateenN.SE0. sstateenN from V=1 needs hstateenN.SE0 (else virtual instruction).
@@ -16,7 +17,7 @@
 import type { CPURISCVState } from './cpu-state.js';
 import { Priv } from './cpu_bits.js';
 import { riscvCpuHas } from './cpu-cfg.js';
-import { CSR_RELOAD, type CsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
+import { CSR_RELOAD, type CsrDef, riscvCsrDefine, riscvCsrLookup, riscvCsrReadDebug } from './csr.js';
 import { HypExcp, hypEnabled } from './cpu-h.js';
 import { riscvResetHooks } from './cpu_helper.js';
 import { riscvSstcVirtualHook, riscvTimerService } from './priv-ext.js';
@@ -142,6 +143,10 @@ riscvCsrDefine(0x24d, {
   write: (env, _n, v) => { env.set64('vstimecmp', v); riscvVstimerUpdate(env); return CSR_RELOAD; },
 });
 
+/** hvictl.VTI (Ssaia's csr-hvi.ts): a VS write of stimecmp is a virtual-instruction exception. */
+const HVICTL_VTI = 0x40000000n;
+const hvictlVti = (env: CPURISCVState): boolean => ((riscvCsrReadDebug(env, 0x609) ?? 0n) & HVICTL_VTI) !== 0n;
+
 // ---- wrapping the base rows ---------------------------------------------------------------------
 function wrapRows(): void {
   // stimecmp: vstimecmp while V=1, with hcounteren.TM and henvcfg.STCE.
@@ -149,7 +154,8 @@ function wrapRows(): void {
   const vst = riscvCsrLookup(0x24d)!;
   riscvCsrDefine(0x14d, {
     ...stimecmp,
-    hpred: (env, n) => vst.hpred!(env, n) || (stimecmp.hpred ? stimecmp.hpred(env, n) : 0),
+    hpred: (env, n, writes) => vst.hpred!(env, n) || (writes && virt(env) && hvictlVti(env) ? HypExcp.VIRT_INSTRUCTION : 0) ||
+      (stimecmp.hpred ? stimecmp.hpred(env, n, writes) : 0),
     read: (env, n) => (hypEnabled(env) && virt(env) ? env.get64('vstimecmp') : stimecmp.read(env, n)),
     write: (env, n, v, m) => (hypEnabled(env) && virt(env) ? vst.write!(env, 0x24d, v, m) : stimecmp.write!(env, n, v, m)),
   });

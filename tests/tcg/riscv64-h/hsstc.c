@@ -240,6 +240,13 @@ static u64 hs_stateen(u64 arg) {
   check("hstateen0 set: VS senvcfg", g_cause[1], NO_TRAP);
   if (arg) check("hstateen0 set: VS stopi", g_cause[2], NO_TRAP);
   check("HS hstateen1 read", TRY_READ(CSR_HSTATEEN1), NO_TRAP);
+  if (arg) { /* hvictl.VTI: a VS write of stimecmp is a virtual instruction, a read is not */
+    wcsr(0x609, 1UL << 30);
+    enter(guest_stimecmp);
+    wcsr(0x609, 0);
+    check("hvictl.VTI: VS stimecmp read", g_cause[0], NO_TRAP);
+    check("hvictl.VTI: VS stimecmp write traps", g_cause[1], 22);
+  }
   return 0;
 }
 
