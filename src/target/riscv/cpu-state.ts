@@ -84,6 +84,12 @@ const FIELDS: FieldSpec[] = [
   { name: 'stimecmp', type: 'i64' },
   { name: 'mstateen', type: 'i64', count: 4 },
   { name: 'sstateen', type: 'i64', count: 4 },
+  // H with Sstc/Smstateen (hyp-sstc.ts): hstateen0-3, vstimecmp, the VS timer's line and the
+  // VSTIP that software wrote to hvip (mip.VSTIP is the OR of the two).
+  { name: 'hstateen', type: 'i64', count: 4 },
+  { name: 'vstimecmp', type: 'i64' },
+  { name: 'vstime_irq', type: 'i32' },
+  { name: 'hvip_vstip', type: 'i32' },
   { name: 'mhpmevent', type: 'i64', count: 32 },
   // PMU (pmu.ts): mhpmcounter3..31's value and, while one counts, the base it started from.
   { name: 'hpm_val', type: 'i64', count: 32 },

@@ -25,7 +25,7 @@ export interface CsrDef {
   /** The CSR exists only when this holds (an extension's CSRs: csr-h.ts). */
   exists?: (env: CPURISCVState) => boolean;
   /** With H: 0, or the exception a V=1 access raises (virtual instruction: csr-h.ts). */
-  hpred?: (env: CPURISCVState, csrno: number) => number;
+  hpred?: (env: CPURISCVState, csrno: number, writes?: boolean) => number;
   read: (env: CPURISCVState, csrno: number) => bigint;
   /** Absent: writes are accepted and ignored. `wmask`: the bits the instruction meant to write
    * (all for csrrw, rs1's bits for csrrs/csrrc); `value` is the whole new value. */
@@ -303,7 +303,7 @@ function hypCsrCheck(env: CPURISCVState, d: CsrDef | undefined, csrno: number, w
   if (d.pred && !d.pred(env, csrno, writes)) return RiscvExcp.ILLEGAL_INST;
   const virt = env.get32('virt') !== 0;
   if (d.hpred) {
-    const e = d.hpred(env, csrno);
+    const e = d.hpred(env, csrno, writes);
     if (e) return e;
   }
   const priv = env.priv;

@@ -12,4 +12,5 @@ import './trans_rvzce.js'; // Zca/Zcd as properties, Zcmp, Zcmt
 import './vector_helper_crypto.js';
 import './csr-hvi.js'; // hvien, hvictl, hviprio1/2, vstopi (AIA with H)
 import './csr-pm.js'; // after the rows it wraps (envcfg, hstatus, satp, vsatp, vsstatus, mseccfg)
+import './hyp-sstc.js'; // vstimecmp, hstateen0-3 and the stateen checks for VS (wraps at first reset)
 import './csr-mvien.js'; // last: it wraps the sie/sip rows the modules above built

@@ -78,8 +78,12 @@ export function riscvSstcUpdate(env: CPURISCVState): void {
   st?.timer.arm(cmp);
 }
 
+/** H's VS timer (hyp-sstc.ts) follows menvcfg.STCE too. */
+export const riscvSstcVirtualHook: { stceChanged?: (env: CPURISCVState, on: boolean) => void } = {};
+
 /** STCE changed (riscv_timer_stce_changed): on, the compare takes over STIP; off, STIP drops. */
 function stceChanged(env: CPURISCVState, on: boolean): void {
+  riscvSstcVirtualHook.stceChanged?.(env, on);
   if (on) { riscvSstcUpdate(env); return; }
   stimers.get(env)?.timer.arm(null);
   setStip(env, false);
