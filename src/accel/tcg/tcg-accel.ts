@@ -26,6 +26,8 @@ export interface TcgOptions {
   /** Instructions one block may gather from the runs its branches reach in its page (a region;
    * 0 = one run per block). */
   regionInsns: number;
+  /** -accel tcg,thread=multi: each hart on its own thread (system/mttcg.ts). */
+  mttcg?: boolean;
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
@@ -58,8 +60,8 @@ export function tcgApplyAccelArg(arg: string): void {
     else if (k === 'jit-batch-insns') setBatch(positive(k, v));
     else if (k === 'jit-region-insns') tcgOptions.regionInsns = v === '0' ? 0 : positive(k, v);
     else if (k === 'thread') {
-      if (v === 'multi') throw new QemuError('thread=multi (MTTCG: every hart runs on the main thread) is not supported by tsqemu');
-      if (v !== 'single') throw new QemuError(`Invalid 'thread' setting ${v}`);
+      if (v !== 'single' && v !== 'multi') throw new QemuError(`Invalid 'thread' setting ${v}`);
+      tcgOptions.mttcg = v === 'multi';
     } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
   }
 }

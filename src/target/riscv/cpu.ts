@@ -166,6 +166,7 @@ class TcgRuntime {
           const env = cpu().env;
           const writable = env.userMode?.pageWritable;
           if (writable) tbs.invalidatePagesWhere(writable);
+          tbs.drainShared(); // thread=multi: other harts' stores into code this thread translated
           return cpu().status(riscvHelperFenceI(env));
         },
         ecall: helper(riscvHelperEcall),

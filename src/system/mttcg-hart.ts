@@ -1,0 +1,155 @@
+// The hart side of -accel tcg,thread=multi (QEMU's mttcg_cpu_thread_fn): one hart runs its CPU
+// loop on its own thread, over the shared guest memory, with its own soft TLB and translated
+// code. Device accesses go to the main thread, which owns every device (QEMU's BQL): the
+// request sits in this hart's mailbox and the hart waits on it (Atomics.wait). The main thread
+// drives the hart's interrupt lines (mip, atomically, in the shared state block) and wakes it
+// from wfi with Atomics.notify on its exit_request word.
+import { AddressSpace } from '../exec/memory.js';
+import { STATE } from '../target/riscv/cpu-state.js';
+import { CpuExit } from '../target/riscv/hart.js';
+import type { RISCVCPU } from '../target/riscv/cpu.js';
+import type { RISCVTimerService } from '../target/riscv/priv-ext.js';
+
+/** Words of one hart's control block (Int32Array over the control SharedArrayBuffer). */
+export const enum Ctl {
+  /** Mailbox: 0 idle, 1 request posted, 2 answered. */
+  MB_STATE = 0, MB_OP = 1, MB_SIZE = 2, MB_PA_LO = 3, MB_PA_HI = 4, MB_V_LO = 5, MB_V_HI = 6, MB_OK = 7,
+  /** 0 run, 1 park, 2 exit (set by the main thread). */
+  RUN = 8,
+  /** 1 while parked (or gone). */
+  PARKED = 9,
+  /** Sstc timers of this hart that fired (bit per timer), taken by the hart. */
+  FIRED = 10,
+  /** 1 while the hart waits in wfi (the monitor's "halted"). */
+  SLEEPING = 11,
+  /** Instructions this hart's thread ran (statistics). */
+  RAN_LO = 12, RAN_HI = 13,
+  WORDS = 16,
+}
+export const MB_LOAD = 1, MB_STORE = 2;
+/** The last word of the control buffer: a counter bumped (and notified) at every request and
+ * park, which the main thread waits on while it pauses the harts. */
+export const ctlBytes = (nharts: number): number => (nharts * Ctl.WORDS + 1) * 4;
+export const doorbellIndex = (nharts: number): number => nharts * Ctl.WORDS;
+
+/** The clock block (BigInt64Array): mtime = MTIME0 + (hostNs - HOST0) * freq / 1e9 while
+ * RUNNING, else MTIME0. The main thread rewrites it only while every hart is parked. */
+export const enum Clk { HOST0 = 0, MTIME0 = 1, RUNNING = 2, FREQ = 3, WORDS = 4 }
+
+/** Instructions per run() call between checks of the control block. */
+const SLICE = 50_000;
+/** Longest wfi sleep before looking again (ms): bounds a lost wake-up. */
+const WFI_WAIT_MS = 50;
+
+/** Post "a request is waiting" to the main thread's event loop. */
+export type Doorbell = () => void;
+
+/** The physical address space as a hart thread sees it: RAM is the shared memory, everything
+ * else (device registers, PCI BARs wherever the guest put them) goes to the main thread. */
+export class RemoteAddressSpace extends AddressSpace {
+  constructor(memory: WebAssembly.Memory, private readonly ctl: Int32Array, private readonly at: number,
+    private readonly bell: Doorbell) {
+    super(memory);
+  }
+
+  private call(op: number, pa: number, size: number, value: bigint): boolean {
+    const c = this.ctl, o = this.at;
+    c[o + Ctl.MB_OP] = op;
+    c[o + Ctl.MB_SIZE] = size;
+    c[o + Ctl.MB_PA_LO] = pa % 2 ** 32;
+    c[o + Ctl.MB_PA_HI] = Math.floor(pa / 2 ** 32);
+    c[o + Ctl.MB_V_LO] = Number(value & 0xffffffffn);
+    c[o + Ctl.MB_V_HI] = Number((value >> 32n) & 0xffffffffn);
+    Atomics.store(c, o + Ctl.MB_STATE, 1);
+    this.bell();
+    while (Atomics.load(c, o + Ctl.MB_STATE) === 1) Atomics.wait(c, o + Ctl.MB_STATE, 1);
+    const ok = c[o + Ctl.MB_OK] !== 0;
+    Atomics.store(c, o + Ctl.MB_STATE, 0);
+    return ok;
+  }
+
+  override load(pa: number, size: number): bigint | undefined {
+    if (this.ramHostOffset(pa, size) >= 0) return super.load(pa, size);
+    if (!this.call(MB_LOAD, pa, size, 0n)) return undefined;
+    const c = this.ctl, o = this.at;
+    return (BigInt(c[o + Ctl.MB_V_HI] >>> 0) << 32n) | BigInt(c[o + Ctl.MB_V_LO] >>> 0);
+  }
+
+  override store(pa: number, size: number, value: bigint): boolean {
+    if (this.ramHostOffset(pa, size, true) >= 0) return super.store(pa, size, value);
+    return this.call(MB_STORE, pa, size, value);
+  }
+}
+
+/** The hart's mtime (its `time` CSR), from the clock block: never goes back on this thread. */
+export function hartMtime(clk: BigInt64Array, hostNs: () => bigint): () => bigint {
+  let last = 0n;
+  return () => {
+    const t = clk[Clk.RUNNING] ? clk[Clk.MTIME0] + ((hostNs() - clk[Clk.HOST0]) * clk[Clk.FREQ]) / 1_000_000_000n : clk[Clk.MTIME0];
+    if (t > last) last = t;
+    return last;
+  };
+}
+
+/** Sstc on a hart thread: the timers are the main thread's (it posts `arm`); a timer firing
+ * sets its bit in FIRED and kicks the hart, which runs the callback at its next boundary. */
+export class HartTimerProxy {
+  readonly fires: Array<() => void> = [];
+  constructor(private readonly mtime: () => bigint, private readonly post: (timer: number, tick: bigint | null) => void,
+    private readonly cpu: () => RISCVCPU) {}
+
+  service(): RISCVTimerService {
+    return {
+      now: this.mtime,
+      newTimer: (fire) => {
+        const idx = this.fires.push(fire) - 1;
+        return { arm: (tick) => this.post(idx, tick) };
+      },
+      setMip: (mask, level) => this.cpu().setMip(mask, level),
+    };
+  }
+}
+
+/** Run hart `cpu` until told to exit. */
+export function hartThreadLoop(cpu: RISCVCPU, ctl: Int32Array, at: number, bell: Doorbell, timers: HartTimerProxy): void {
+  const env = cpu.env;
+  const mem32 = new Int32Array(env.as.memory.buffer);
+  const exitIdx = (env.base + STATE.exit_request.offset) >> 2;
+  const tbs = cpu.tbCache;
+  let ran = 0;
+  for (;;) {
+    const run = Atomics.load(ctl, at + Ctl.RUN);
+    if (run !== 0) {
+      if (run === 2) break;
+      Atomics.store(ctl, at + Ctl.PARKED, 1);
+      bell();
+      while (Atomics.load(ctl, at + Ctl.RUN) === 1) Atomics.wait(ctl, at + Ctl.RUN, 1);
+      Atomics.store(ctl, at + Ctl.PARKED, 0);
+      continue;
+    }
+    tbs.drainShared();
+    const fired = Atomics.exchange(ctl, at + Ctl.FIRED, 0);
+    if (fired) for (let i = 0; i < timers.fires.length; i++) if (fired & (1 << i)) timers.fires[i]();
+    if (Atomics.load(ctl, at + Ctl.SLEEPING)) {
+      // wfi: exit_request is the wake-up word (a device's mip change, a timer, a queue push,
+      // a pause all raise it and notify).
+      Atomics.store(mem32, exitIdx, 0);
+      if (!cpu.hasPendingInterrupt() && Atomics.load(ctl, at + Ctl.RUN) === 0 && Atomics.load(ctl, at + Ctl.FIRED) === 0) {
+        Atomics.wait(mem32, exitIdx, 0, WFI_WAIT_MS);
+        continue;
+      }
+      Atomics.store(ctl, at + Ctl.SLEEPING, 0);
+    }
+    const i0 = cpu.retired();
+    const r = cpu.run(SLICE);
+    ran += Number(cpu.retired() - i0);
+    if (ran > 1e6) {
+      const t = (BigInt(ctl[at + Ctl.RAN_HI] >>> 0) << 32n | BigInt(ctl[at + Ctl.RAN_LO] >>> 0)) + BigInt(ran);
+      ctl[at + Ctl.RAN_LO] = Number(t & 0xffffffffn); ctl[at + Ctl.RAN_HI] = Number(t >> 32n);
+      ran = 0;
+    }
+    if (r === CpuExit.WFI || r === CpuExit.HALTED) Atomics.store(ctl, at + Ctl.SLEEPING, 1);
+  }
+  Atomics.store(ctl, at + Ctl.PARKED, 1);
+  bell();
+}
