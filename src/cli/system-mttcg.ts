@@ -17,7 +17,7 @@ const refuse = (what: string): QemuError => new QemuError(`-accel tcg,thread=mul
 /** Options thread=multi does not handle yet (checked before the machine is built). */
 export function checkMttcgConfig(cfg: SystemConfig): void {
   if (!tcgOptions.mttcg) return;
-  if (cfg.extras.icount) throw new QemuError('-accel tcg,thread=multi: -icount is not compatible with MTTCG'); // as QEMU
+  if (cfg.extras.icount) throw new QemuError('-accel tcg,thread=multi: No MTTCG when icount is enabled'); // QEMU's words
   if (cfg.mgmt.gdb !== undefined) throw refuse('the GDB stub (-s/-gdb)');
   if (cfg.irqchip && cfg.irqchip.aia !== 'none') throw refuse(`aia=${cfg.irqchip.aia}`);
   if (cfg.smp > MTTCG_MAX_HARTS) throw refuse(`more than ${MTTCG_MAX_HARTS} harts`);
