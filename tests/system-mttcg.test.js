@@ -1,7 +1,8 @@
 // -accel tcg,thread=multi (MTTCG: a host thread per hart). Bare metal: harts increment shared
 // counters at once with amoadd, lr/sc and a spinlock (tests/tcg/mttcg/counter.S); every count
 // must be exact, in the interpreter, with the default compiler and with everything translated,
-// and the output equal to real QEMU's. The reference guest with -smp 2: boots to a shell, two
+// and the output equal to real QEMU's; code one hart rewrites (xmodify.S) runs rewritten on the
+// other after its fence.i. The reference guest with -smp 2: boots to a shell, two
 // processes compute at once with correct results, both harts took timer interrupts and ran
 // tasks (/proc/interrupts, /proc/stat), stop/cont through the monitor, and a guest reboot
 // (every hart parked while the machine resets) boots again. Refusals: -icount (QEMU's words),
@@ -17,11 +18,11 @@ const TIMEOUT = 240_000;
 const noGcc = !hasTool('riscv64-linux-gnu-gcc') && 'needs riscv64-linux-gnu-gcc';
 const dir = tmpdir();
 
-function buildCounter(harts) {
-  const elf = path.join(dir, `counter${harts}.elf`);
+function build(name, harts) {
+  const elf = path.join(dir, `${name}${harts}.elf`);
   const r = spawnSync('riscv64-linux-gnu-gcc', ['-nostdlib', '-nostartfiles', '-static', '-no-pie', '-march=rv64gc', '-mabi=lp64d',
     '-Wl,--no-warn-rwx-segments', '-T', path.join(ROOT, 'tests/tcg/riscv64/link.ld'), `-DHARTS=${harts}`,
-    path.join(ROOT, 'tests/tcg/mttcg/counter.S'), '-o', elf], { encoding: 'utf8' });
+    path.join(ROOT, `tests/tcg/mttcg/${name}.S`), '-o', elf], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return elf;
 }
@@ -30,7 +31,7 @@ const hex8 = (n) => n.toString(16).padStart(8, '0');
 
 for (const harts of [2, 4]) {
   test(`bare metal: ${harts} harts on threads count exactly with amoadd, lr/sc and a spinlock`, { skip: noGcc, timeout: TIMEOUT }, async () => {
-    const elf = buildCounter(harts);
+    const elf = build('counter', harts);
     const want = `amoadd ${hex8(harts * 100000)} lr/sc ${hex8(harts * 100000)} lock ${hex8(harts * 100000)}\n`;
     const args = ['-M', 'virt', '-smp', String(harts), '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
     for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
@@ -45,6 +46,22 @@ for (const harts of [2, 4]) {
     }
   });
 }
+
+test('bare metal: code one hart rewrites runs rewritten on the other after its fence.i (translated there)', { skip: noGcc, timeout: TIMEOUT }, async () => {
+  const elf = build('xmodify', 2);
+  const args = ['-M', 'virt', '-smp', '2', '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
+  // jit-threshold=1: hart 1's loop over func is translated at once (without the cross-thread
+  // invalidation it then returns a stale round).
+  for (const accel of ['tcg,thread=multi,jit-threshold=1', 'tcg,thread=multi', 'tcg,thread=multi,jit=off']) {
+    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
+    assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, 'xmodify ok\n', accel);
+  }
+  if (hasTool('qemu-system-riscv64')) {
+    const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    assert.equal(q.stdout, 'xmodify ok\n', 'real QEMU');
+  }
+});
 
 test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA', async () => {
   const refuse = async (args, re) => {

@@ -7,7 +7,7 @@ import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { riscvInterpreterModules } from '../target/riscv/cpu.js';
 import { riscvCpuCfg } from '../target/riscv/cpu-cfg.js';
 import { tcgOptions } from '../accel/tcg/tcg-accel.js';
-import { TIMEBASE_FREQ } from '../hw/riscv/virt-memmap.js';
+import { TIMEBASE_FREQ, VIRT_MEMMAP } from '../hw/riscv/virt-memmap.js';
 import { MttcgScheduler } from '../system/mttcg.js';
 import { MTTCG_MAX_HARTS } from '../target/riscv/tb-share.js';
 import { nodeHartThreads } from '../host/node/mttcg-host.js';
@@ -30,5 +30,6 @@ export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boo
   return new MttcgScheduler(harts, machine.timers, machine.clock, { yieldToHost: () => new Promise((r) => setImmediate(r)) }, startPaused, {
     as: machine.as, cpuStateOffset: harts[0].env.base, mtime: () => machine.aclint.mtime(), timebaseFreq: TIMEBASE_FREQ,
     cpuCfg: riscvCpuCfg(), tcg: { ...tcgOptions }, interp: riscvInterpreterModules(), logMask, fatal,
+    mswi: { base: VIRT_MEMMAP.clint.base, size: 0x4000 }, // aia=none: the CLINT's MSWI words
   }, nodeHartThreads);
 }

@@ -4,7 +4,7 @@
 // request sits in this hart's mailbox and the hart waits on it (Atomics.wait). The main thread
 // drives the hart's interrupt lines (mip, atomically, in the shared state block) and wakes it
 // from wfi with Atomics.notify on its exit_request word.
-import { AddressSpace } from '../exec/memory.js';
+import { AddressSpace, type MemoryRegionOps } from '../exec/memory.js';
 import { STATE } from '../target/riscv/cpu-state.js';
 import { CpuExit } from '../target/riscv/hart.js';
 import type { RISCVCPU } from '../target/riscv/cpu.js';
@@ -68,8 +68,18 @@ export class RemoteAddressSpace extends AddressSpace {
     return ok;
   }
 
+  /** Device registers this thread handles itself (the CLINT's msip words: mttcgMswi). */
+  readonly local: Array<{ base: number; size: number; ops: MemoryRegionOps }> = [];
+
+  private localOps(pa: number, size: number): MemoryRegionOps | undefined {
+    for (const r of this.local) if (pa >= r.base && pa + size <= r.base + r.size && size === 4 && (pa & 3) === 0) return r.ops;
+    return undefined;
+  }
+
   override load(pa: number, size: number): bigint | undefined {
     if (this.ramHostOffset(pa, size) >= 0) return super.load(pa, size);
+    const l = this.local.length ? this.localOps(pa, size) : undefined;
+    if (l) return BigInt(l.read(pa - this.local[0].base, size) >>> 0);
     if (!this.call(MB_LOAD, pa, size, 0n)) return undefined;
     const c = this.ctl, o = this.at;
     return (BigInt(c[o + Ctl.MB_V_HI] >>> 0) << 32n) | BigInt(c[o + Ctl.MB_V_LO] >>> 0);
@@ -77,8 +87,35 @@ export class RemoteAddressSpace extends AddressSpace {
 
   override store(pa: number, size: number, value: bigint): boolean {
     if (this.ramHostOffset(pa, size, true) >= 0) return super.store(pa, size, value);
+    const l = this.local.length ? this.localOps(pa, size) : undefined;
+    if (l) { l.write(pa - this.local[0].base, size, Number(value & 0xffffffffn)); return true; }
     return this.call(MB_STORE, pa, size, value);
   }
+}
+
+/**
+ * The CLINT's MSWI (one msip word per hart, its MSIP bit) straight from a hart thread: an IPI is
+ * an atomic change of the target's mip plus a wake-up, which needs nothing of the main thread
+ * (each round trip there costs a wake-up of its event loop; OpenSBI sends and clears an IPI
+ * with four of them). Words past the harts read 0 and ignore writes, as the device.
+ */
+export function mttcgMswi(mem32: Int32Array, stateBases: readonly number[]): MemoryRegionOps {
+  const MSIP = 1 << 3;
+  const mip = (h: number) => (stateBases[h] + STATE.mip.offset) >> 2;
+  return {
+    read: (offset) => {
+      const h = offset >> 2;
+      return h < stateBases.length ? (Atomics.load(mem32, mip(h)) & MSIP ? 1 : 0) : 0;
+    },
+    write: (offset, _size, value) => {
+      const h = offset >> 2;
+      if (h >= stateBases.length) return;
+      if (value & 1) Atomics.or(mem32, mip(h), MSIP); else Atomics.and(mem32, mip(h), ~MSIP);
+      const ex = (stateBases[h] + STATE.exit_request.offset) >> 2;
+      Atomics.store(mem32, ex, 1);
+      Atomics.notify(mem32, ex);
+    },
+  };
 }
 
 /** The hart's mtime (its `time` CSR), from the clock block: never goes back on this thread. */

@@ -29,6 +29,8 @@ export interface MttcgWorkerData {
   tcg: TcgOptions;
   interp: Array<[string, WebAssembly.Module]>;
   logMask: number;
+  /** The CLINT's msip words (base, bytes), served on the hart threads (mttcgMswi). */
+  mswi?: { base: number; size: number };
 }
 
 /** Messages from a hart thread: a request or park is waiting (bell), arm an Sstc timer, or the
@@ -51,6 +53,7 @@ export interface MttcgBoard {
   tcg: TcgOptions;
   interp: Array<[string, WebAssembly.Module]>;
   logMask: number;
+  mswi?: { base: number; size: number };
   /** A hart thread failed (an internal error): report and stop. */
   fatal(message: string): void;
 }
@@ -105,6 +108,20 @@ export class MttcgScheduler extends VCPUScheduler {
     c[Clk.RUNNING] = this.vclock.running ? 1n : 0n;
   }
 
+  /** Serve device accesses whenever a hart rings (Atomics.waitAsync on the doorbell: no
+   * message per access). */
+  private listen(): void {
+    const bell = doorbellIndex(this.cpus.length);
+    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+    for (;;) {
+      if (this.done) return;
+      const v = Atomics.load(this.ctl, bell);
+      this.serveAll();
+      const r = waitAsync(this.ctl, bell, v);
+      if (r.async) { (r.value as Promise<string>).then(() => this.listen(), () => {}); return; }
+    }
+  }
+
   private startThreads(): void {
     const b = this.board;
     const ram = b.as.ram.map((r) => ({ name: r.name, base: r.base, size: r.size, hostOffset: r.hostOffset, readonly: r.readonly }));
@@ -112,14 +129,14 @@ export class MttcgScheduler extends VCPUScheduler {
       const data: MttcgWorkerData = {
         memory: b.as.memory, ctl: this.ctl.buffer as SharedArrayBuffer, clk: this.clk.buffer as SharedArrayBuffer,
         share: this.shareBuf, hart: h, nharts: this.cpus.length, cpuStateOffset: b.cpuStateOffset, ram,
-        cpuCfg: b.cpuCfg, tcg: { ...b.tcg, asyncCompile: false }, interp: b.interp, logMask: b.logMask,
+        cpuCfg: b.cpuCfg, tcg: { ...b.tcg, asyncCompile: false }, interp: b.interp, logMask: b.logMask, mswi: b.mswi,
       };
       this.threads.push(this.threadHost.start(data, (m) => this.onMessage(h, m)));
     }
   }
 
   private onMessage(h: number, m: MttcgMessage): void {
-    if (m.op === 'bell') this.serveAll();
+    if (m.op === 'bell') this.serveAll(); // (the doorbell does it; kept for hosts without waitAsync)
     else if (m.op === 'arm') this.arm(h, m.timer, m.tick);
     else this.board.fatal(`hart ${h} thread: ${m.message}`);
   }
@@ -264,7 +281,7 @@ export class MttcgScheduler extends VCPUScheduler {
 
   /** The main loop: timers and host events; the harts run on their threads. */
   override async run(): Promise<void> {
-    if (!this.done) this.startThreads();
+    if (!this.done) { this.startThreads(); this.listen(); }
     try {
       while (!this.done) {
         this.tl.runExpired();
@@ -277,6 +294,9 @@ export class MttcgScheduler extends VCPUScheduler {
         });
       }
     } finally {
+      const bell = doorbellIndex(this.cpus.length);
+      Atomics.add(this.ctl, bell, 1); // the doorbell's listener sees done
+      Atomics.notify(this.ctl, bell);
       for (const t of this.threads) t.terminate();
     }
   }

@@ -14,7 +14,7 @@ import { TbShare } from '../../target/riscv/tb-share.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop } from '../../system/mttcg-hart.js';
+import { Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi } from '../../system/mttcg-hart.js';
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
@@ -30,8 +30,7 @@ function main(d: MttcgWorkerData): void {
   const bellIdx = doorbellIndex(d.nharts);
   const bell = () => {
     Atomics.add(ctl, bellIdx, 1);
-    Atomics.notify(ctl, bellIdx);
-    port.postMessage({ op: 'bell' });
+    Atomics.notify(ctl, bellIdx); // the main thread listens with Atomics.waitAsync
   };
   const as = new RemoteAddressSpace(d.memory, ctl, at, bell);
   for (const r of d.ram) as.addRam(r.name, r.base, r.size, r.hostOffset, r.readonly);
@@ -39,6 +38,7 @@ function main(d: MttcgWorkerData): void {
   const cpu = new RISCVCPU(as, d.cpuStateOffset + d.hart * CPU_STATE_SIZE, d.hart, mtime);
   const bases = Array.from({ length: d.nharts }, (_, i) => d.cpuStateOffset + i * CPU_STATE_SIZE);
   cpu.tbCache.share = new TbShare(d.share, d.memory, d.hart, bases);
+  if (d.mswi) as.local.push({ base: d.mswi.base, size: d.mswi.size, ops: mttcgMswi(new Int32Array(d.memory.buffer), bases) });
   const timers = new HartTimerProxy(mtime, (timer, tick) => port.postMessage({ op: 'arm', timer, tick }), () => cpu);
   cpu.setTimerService(timers.service());
   hartThreadLoop(cpu, ctl, at, bell, timers);

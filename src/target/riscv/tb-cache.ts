@@ -82,13 +82,15 @@ export class TBCache {
   get hasCode(): boolean { return this.pages.size !== 0 || this.share !== null; }
 
   /** thread=multi: drop the code other threads' stores (or DMA) hit; at block boundaries and
-   * fence.i. */
-  drainShared(): void {
+   * fence.i. True when some was dropped. */
+  drainShared(): boolean {
     const s = this.share;
-    if (!s) return;
+    if (!s) return false;
     const pages = s.take();
-    if (pages === null) this.flush();
-    else for (const hp of pages) this.invalidatePage(hp);
+    if (pages === null) { this.flush(); return true; }
+    let hit = false;
+    for (const hp of pages) hit = this.invalidatePage(hp) || hit;
+    return hit;
   }
 
 
