@@ -63,7 +63,7 @@ test('bare metal: code one hart rewrites runs rewritten on the other after its f
   }
 });
 
-test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA', async () => {
+test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA, Zacas', async () => {
   const refuse = async (args, re) => {
     const r = await run(['-M', 'virt', '-smp', '2', '-accel', 'tcg,thread=multi', '-display', 'none', ...args], { timeoutMs: 30_000, input: '' });
     assert.notEqual(r.code, 0);
@@ -72,6 +72,7 @@ test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA', async () => 
   await refuse(['-icount', 'shift=3'], /^tsqemu-system-riscv64: -accel tcg,thread=multi: No MTTCG when icount is enabled\n$/);
   await refuse(['-s', '-S'], /the GDB stub .* is not supported with MTTCG by tsqemu/);
   await refuse(['-M', 'virt,aia=aplic-imsic'], /aia=aplic-imsic is not supported with MTTCG by tsqemu/);
+  await refuse(['-cpu', 'rv64,zacas=on', '-bios', 'none'], /Zacas \(zacas=on\) is not supported with MTTCG by tsqemu/);
 });
 
 test('reference guest, -smp 2 thread=multi: shell, two processes at once, both harts busy, stop/cont, reboot', { timeout: TIMEOUT }, async () => {

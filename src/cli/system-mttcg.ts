@@ -5,7 +5,7 @@ import type { SystemConfig } from '../system/vl.js';
 import type { RISCVVirtMachine } from '../hw/riscv/virt.js';
 import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { riscvInterpreterModules } from '../target/riscv/cpu.js';
-import { riscvCpuCfg } from '../target/riscv/cpu-cfg.js';
+import { riscvCpuCfg, riscvCpuHas } from '../target/riscv/cpu-cfg.js';
 import { tcgOptions } from '../accel/tcg/tcg-accel.js';
 import { TIMEBASE_FREQ, VIRT_MEMMAP } from '../hw/riscv/virt-memmap.js';
 import { MttcgScheduler } from '../system/mttcg.js';
@@ -26,6 +26,8 @@ export function checkMttcgConfig(cfg: SystemConfig): void {
 export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boolean, logMask: number,
   fatal: (message: string) => void): MttcgScheduler {
   if (machine.as.hasHostRam) throw refuse('RAM beyond what one WebAssembly memory holds');
+  // amocas.q's two halves are not one host atomic (README: Zacas).
+  if (riscvCpuHas('zacas')) throw refuse('Zacas (zacas=on)');
   const harts = machine.harts as RISCVCPU[];
   return new MttcgScheduler(harts, machine.timers, machine.clock, { yieldToHost: () => new Promise((r) => setImmediate(r)) }, startPaused, {
     as: machine.as, cpuStateOffset: harts[0].env.base, mtime: () => machine.aclint.mtime(), timebaseFreq: TIMEBASE_FREQ,
