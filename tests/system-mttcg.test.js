@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { Console, ROOT, hasTool, run, tmpdir } from './system-helpers.js';
 
 const TIMEOUT = 240_000;
@@ -75,8 +76,46 @@ test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA, Zacas', async
   await refuse(['-cpu', 'rv64,zacas=on', '-bios', 'none'], /Zacas \(zacas=on\) is not supported with MTTCG by tsqemu/);
 });
 
+/** HMP on a unix socket: cmd() sends one command and resolves with its output (up to the next
+ * prompt), one command at a time. */
+async function hmpClient(sock) {
+  let conn;
+  for (let i = 0; i < 100 && !conn; i++) {
+    conn = await new Promise((resolve) => {
+      const s = net.createConnection(sock, () => resolve(s));
+      s.on('error', () => resolve(undefined));
+    });
+    if (!conn) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(conn, 'monitor socket');
+  let buf = '';
+  let waiter;
+  conn.on('data', (d) => { buf += d; waiter?.(); });
+  const prompt = () => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no (qemu) prompt: ${buf}`)), 30_000);
+    const check = () => {
+      const i = buf.indexOf('(qemu) ');
+      if (i < 0) return;
+      const out = buf.slice(0, i);
+      buf = buf.slice(i + 7);
+      waiter = undefined;
+      clearTimeout(t);
+      resolve(out);
+    };
+    waiter = check;
+    check();
+  });
+  await prompt();
+  return {
+    cmd: async (c) => { conn.write(`${c}\n`); return (await prompt()).replace(/\r/g, ''); },
+    close: () => conn.destroy(),
+  };
+}
+
 test('reference guest, -smp 2 thread=multi: shell, two processes at once, both harts busy, stop/cont, reboot', { timeout: TIMEOUT }, async () => {
-  const c = new Console(['-M', 'virt', '-m', '256M', '-smp', '2', '-accel', 'tcg,thread=multi', '-nographic']);
+  const sock = path.join(dir, 'hmp.sock');
+  const c = new Console(['-M', 'virt', '-m', '256M', '-smp', '2', '-accel', 'tcg,thread=multi', '-nographic',
+    '-monitor', `unix:${sock},server=on,wait=off`]);
   try {
     await c.expect(/smp: Brought up 1 node, 2 CPUs/, 120_000, 0);
     await c.expect(/tsqemu-guest: boot complete/, 120_000, 0);
@@ -96,15 +135,12 @@ test('reference guest, -smp 2 thread=multi: shell, two processes at once, both h
       assert.ok(f && f[1] + f[3] > 0, `${cpu} ran tasks: ${stat}`);
     }
     // The monitor's stop parks both harts (the guest clock stops); cont resumes them.
-    c.send('\x01c');
-    await c.expect(/\(qemu\) $/, 30_000);
-    c.send('stop\n');
-    await c.expect(/\(qemu\) $/, 30_000);
-    c.send('info status\n');
-    await c.expect(/VM status: paused/, 30_000);
-    c.send('cont\n');
-    await c.expect(/\(qemu\) $/, 30_000);
-    c.send('\x01c');
+    const hmp = await hmpClient(sock);
+    await hmp.cmd('stop');
+    assert.match(await hmp.cmd('info status'), /VM status: paused/);
+    await hmp.cmd('cont');
+    assert.match(await hmp.cmd('info status'), /VM status: running/);
+    hmp.close();
     assert.equal(await c.sh('echo resumed'), 'resumed');
     // A guest reboot: the machine resets with every hart parked, and boots again.
     const from = c.out.length;

@@ -31,6 +31,7 @@ export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boo
   const harts = machine.harts as RISCVCPU[];
   return new MttcgScheduler(harts, machine.timers, machine.clock, { yieldToHost: () => new Promise((r) => setImmediate(r)) }, startPaused, {
     as: machine.as, cpuStateOffset: harts[0].env.base, mtime: () => machine.aclint.mtime(), timebaseFreq: TIMEBASE_FREQ,
+    setTimeSource: (src) => { machine.aclint.timeSource = src; },
     cpuCfg: riscvCpuCfg(), tcg: { ...tcgOptions }, interp: riscvInterpreterModules(), logMask, fatal,
     mswi: { base: VIRT_MEMMAP.clint.base, size: 0x4000 }, // aia=none: the CLINT's MSWI words
   }, nodeHartThreads);

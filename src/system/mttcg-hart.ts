@@ -22,8 +22,6 @@ export const enum Ctl {
   FIRED = 10,
   /** 1 while the hart waits in wfi (the monitor's "halted"). */
   SLEEPING = 11,
-  /** Instructions this hart's thread ran (statistics). */
-  RAN_LO = 12, RAN_HI = 13,
   WORDS = 16,
 }
 export const MB_LOAD = 1, MB_STORE = 2;
@@ -33,8 +31,28 @@ export const ctlBytes = (nharts: number): number => (nharts * Ctl.WORDS + 1) * 4
 export const doorbellIndex = (nharts: number): number => nharts * Ctl.WORDS;
 
 /** The clock block (BigInt64Array): mtime = MTIME0 + (hostNs - HOST0) * freq / 1e9 while
- * RUNNING, else MTIME0. The main thread rewrites it only while every hart is parked. */
-export const enum Clk { HOST0 = 0, MTIME0 = 1, RUNNING = 2, FREQ = 3, WORDS = 4 }
+ * RUNNING, else MTIME0, for the harts' `time` CSR and the CLINT's mtime register alike. The
+ * main thread rewrites it under a sequence count (SEQ odd while writing). */
+export const enum Clk { HOST0 = 0, MTIME0 = 1, RUNNING = 2, FREQ = 3, SEQ = 4, WORDS = 5 }
+
+/** mtime now, from the clock block. */
+export function readMtime(clk: BigInt64Array, hostNs: () => bigint): bigint {
+  for (;;) {
+    const seq = Atomics.load(clk, Clk.SEQ);
+    if (seq & 1n) continue;
+    const t = clk[Clk.RUNNING] ? clk[Clk.MTIME0] + ((hostNs() - clk[Clk.HOST0]) * clk[Clk.FREQ]) / 1_000_000_000n : clk[Clk.MTIME0];
+    if (Atomics.load(clk, Clk.SEQ) === seq) return BigInt.asUintN(64, t);
+  }
+}
+
+/** Rewrite the clock block: mtime is `mtime0` now, and counts on while `running`. */
+export function writeMtime(clk: BigInt64Array, hostNs: bigint, mtime0: bigint, running: boolean): void {
+  Atomics.add(clk, Clk.SEQ, 1n);
+  clk[Clk.HOST0] = hostNs;
+  clk[Clk.MTIME0] = mtime0;
+  clk[Clk.RUNNING] = running ? 1n : 0n;
+  Atomics.add(clk, Clk.SEQ, 1n);
+}
 
 /** Instructions per run() call between checks of the control block. */
 const SLICE = 50_000;
@@ -122,7 +140,7 @@ export function mttcgMswi(mem32: Int32Array, stateBases: readonly number[]): Mem
 export function hartMtime(clk: BigInt64Array, hostNs: () => bigint): () => bigint {
   let last = 0n;
   return () => {
-    const t = clk[Clk.RUNNING] ? clk[Clk.MTIME0] + ((hostNs() - clk[Clk.HOST0]) * clk[Clk.FREQ]) / 1_000_000_000n : clk[Clk.MTIME0];
+    const t = readMtime(clk, hostNs);
     if (t > last) last = t;
     return last;
   };
@@ -153,7 +171,6 @@ export function hartThreadLoop(cpu: RISCVCPU, ctl: Int32Array, at: number, bell:
   const mem32 = new Int32Array(env.as.memory.buffer);
   const exitIdx = (env.base + STATE.exit_request.offset) >> 2;
   const tbs = cpu.tbCache;
-  let ran = 0;
   for (;;) {
     const run = Atomics.load(ctl, at + Ctl.RUN);
     if (run !== 0) {
@@ -177,14 +194,7 @@ export function hartThreadLoop(cpu: RISCVCPU, ctl: Int32Array, at: number, bell:
       }
       Atomics.store(ctl, at + Ctl.SLEEPING, 0);
     }
-    const i0 = cpu.retired();
     const r = cpu.run(SLICE);
-    ran += Number(cpu.retired() - i0);
-    if (ran > 1e6) {
-      const t = (BigInt(ctl[at + Ctl.RAN_HI] >>> 0) << 32n | BigInt(ctl[at + Ctl.RAN_LO] >>> 0)) + BigInt(ran);
-      ctl[at + Ctl.RAN_LO] = Number(t & 0xffffffffn); ctl[at + Ctl.RAN_HI] = Number(t >> 32n);
-      ran = 0;
-    }
     if (r === CpuExit.WFI || r === CpuExit.HALTED) Atomics.store(ctl, at + Ctl.SLEEPING, 1);
   }
   Atomics.store(ctl, at + Ctl.PARKED, 1);

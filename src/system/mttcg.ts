@@ -13,7 +13,7 @@ import { STATE } from '../target/riscv/cpu-state.js';
 import type { RISCVCPUConfig } from '../target/riscv/cpu-cfg.js';
 import type { TcgOptions } from '../accel/tcg/tcg-accel.js';
 import { TbShare, tbShareBytes } from '../target/riscv/tb-share.js';
-import { Clk, Ctl, ctlBytes, doorbellIndex, MB_LOAD } from './mttcg-hart.js';
+import { Clk, Ctl, ctlBytes, doorbellIndex, MB_LOAD, readMtime, writeMtime } from './mttcg-hart.js';
 
 /** What a hart thread is started with (structured-clonable). */
 export interface MttcgWorkerData {
@@ -48,6 +48,8 @@ export interface MttcgBoard {
   as: AddressSpace;
   cpuStateOffset: number;
   mtime(): bigint;
+  /** Make the CLINT's mtime this clock (RISCVAclint.timeSource). */
+  setTimeSource(src: { get(): bigint; set(value: bigint): void }): void;
   timebaseFreq: number;
   cpuCfg: RISCVCPUConfig;
   tcg: TcgOptions;
@@ -86,6 +88,12 @@ export class MttcgScheduler extends VCPUScheduler {
     this.ctl = new Int32Array(new SharedArrayBuffer(ctlBytes(n)));
     this.clk = new BigInt64Array(new SharedArrayBuffer(Clk.WORDS * 8));
     this.clk[Clk.FREQ] = BigInt(board.timebaseFreq);
+    // From now on the CLINT's mtime and the harts' `time` CSR are this one clock.
+    writeMtime(this.clk, threadHost.nowNs(), board.mtime(), this.vclock.running);
+    board.setTimeSource({
+      get: () => readMtime(this.clk, threadHost.nowNs),
+      set: (v) => writeMtime(this.clk, threadHost.nowNs(), v, this.vclock.running),
+    });
     this.mem32 = new Int32Array(board.as.memory.buffer);
     this.shareBuf = new SharedArrayBuffer(tbShareBytes(board.as.memory.buffer.byteLength, n));
     // This thread's writes into RAM (DMA, loaders) reach the harts' translations.
@@ -93,19 +101,15 @@ export class MttcgScheduler extends VCPUScheduler {
     cpus[0].tbCache.share = new TbShare(this.shareBuf, board.as.memory, -1, bases);
     this.stimers = cpus.map(() => []);
     for (let h = 0; h < n; h++) this.ctl[h * Ctl.WORDS + Ctl.RUN] = startPaused ? 1 : 0;
-    this.publishClock();
   }
 
-  /** Instructions each hart's thread ran (statistics). */
-  hartInsns(): number[] {
-    return this.cpus.map((_, h) => Number((BigInt(this.ctl[h * Ctl.WORDS + Ctl.RAN_HI] >>> 0) << 32n) | BigInt(this.ctl[h * Ctl.WORDS + Ctl.RAN_LO] >>> 0)));
-  }
-
+  /** The clock block follows the virtual clock's running state (stop/cont), continuing from
+   * the mtime it shows now. */
   private publishClock(): void {
-    const c = this.clk;
-    c[Clk.HOST0] = this.threadHost.nowNs();
-    c[Clk.MTIME0] = this.board.mtime();
-    c[Clk.RUNNING] = this.vclock.running ? 1n : 0n;
+    const now = this.threadHost.nowNs();
+    const running = this.vclock.running;
+    if ((this.clk[Clk.RUNNING] !== 0n) === running) return;
+    writeMtime(this.clk, now, readMtime(this.clk, () => now), running);
   }
 
   /** Serve device accesses whenever a hart rings (Atomics.waitAsync on the doorbell: no

@@ -66,8 +66,9 @@ export function tcgApplyAccelArg(arg: string): void {
   }
 }
 
-/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions and
- * TSQEMU_TCG_REGION=instructions (tests run suites in each mode). */
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions,
+ * TSQEMU_TCG_REGION=instructions and TSQEMU_TCG_THREAD=single|multi (tests run suites in each
+ * mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
   const m = env.TSQEMU_TCG;
   if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
@@ -75,6 +76,9 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   if (t !== undefined && t !== '') setThreshold(positive('TSQEMU_TCG_THRESHOLD', t));
   const b = env.TSQEMU_TCG_BATCH;
   if (b !== undefined && b !== '') setBatch(positive('TSQEMU_TCG_BATCH', b));
+  const th = env.TSQEMU_TCG_THREAD; // the system emulator's thread=single|multi (the diff harness)
+  if (th === 'multi' || th === 'single') tcgOptions.mttcg = th === 'multi';
+  else if (th !== undefined && th !== '') throw new QemuError(`Invalid 'thread' setting ${th}`);
   const r = env.TSQEMU_TCG_REGION;
   if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
 }
