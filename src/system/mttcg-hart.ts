@@ -59,7 +59,7 @@ const SLICE = 50_000;
 /** Longest wfi sleep before looking again (ms): bounds a lost wake-up. */
 const WFI_WAIT_MS = 50;
 
-/** Post "a request is waiting" to the main thread's event loop. */
+/** Ring the main thread's doorbell: a device access or a park is waiting. */
 export type Doorbell = () => void;
 
 /** The physical address space as a hart thread sees it: RAM is the shared memory, everything

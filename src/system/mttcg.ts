@@ -33,9 +33,9 @@ export interface MttcgWorkerData {
   mswi?: { base: number; size: number };
 }
 
-/** Messages from a hart thread: a request or park is waiting (bell), arm an Sstc timer, or the
- * thread failed. */
-export type MttcgMessage = { op: 'bell' } | { op: 'arm'; timer: number; tick: bigint | null } | { op: 'error'; message: string };
+/** Messages from a hart thread: arm an Sstc timer, or the thread failed. (Device accesses and
+ * parks ring the doorbell word instead.) */
+export type MttcgMessage = { op: 'arm'; timer: number; tick: bigint | null } | { op: 'error'; message: string };
 
 /** The host's threads (host/node/mttcg-host.ts: worker_threads). */
 export interface HartThreadHost {
@@ -140,8 +140,7 @@ export class MttcgScheduler extends VCPUScheduler {
   }
 
   private onMessage(h: number, m: MttcgMessage): void {
-    if (m.op === 'bell') this.serveAll(); // (the doorbell does it; kept for hosts without waitAsync)
-    else if (m.op === 'arm') this.arm(h, m.timer, m.tick);
+    if (m.op === 'arm') this.arm(h, m.timer, m.tick);
     else this.board.fatal(`hart ${h} thread: ${m.message}`);
   }
 
