@@ -23,7 +23,7 @@ export function checkMttcgConfig(cfg: SystemConfig): void {
   if (cfg.smp > MTTCG_MAX_HARTS) throw refuse(`more than ${MTTCG_MAX_HARTS} harts`);
 }
 
-export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boolean, logMask: number,
+export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boolean, logMask: number, logFile: string | undefined,
   fatal: (message: string) => void): MttcgScheduler {
   if (machine.as.hasHostRam) throw refuse('RAM beyond what one WebAssembly memory holds');
   // amocas.q's two halves are not one host atomic (README: Zacas).
@@ -32,7 +32,7 @@ export function createMttcgScheduler(machine: RISCVVirtMachine, startPaused: boo
   return new MttcgScheduler(harts, machine.timers, machine.clock, { yieldToHost: () => new Promise((r) => setImmediate(r)) }, startPaused, {
     as: machine.as, cpuStateOffset: harts[0].env.base, mtime: () => machine.aclint.mtime(), timebaseFreq: TIMEBASE_FREQ,
     setTimeSource: (src) => { machine.aclint.timeSource = src; },
-    cpuCfg: riscvCpuCfg(), tcg: { ...tcgOptions }, interp: riscvInterpreterModules(), logMask, fatal,
+    cpuCfg: riscvCpuCfg(), tcg: { ...tcgOptions }, interp: riscvInterpreterModules(), logMask, logFile, fatal,
     mswi: { base: VIRT_MEMMAP.clint.base, size: 0x4000 }, // aia=none: the CLINT's MSWI words
   }, nodeHartThreads);
 }

@@ -305,7 +305,7 @@ async function main(argv: string[]): Promise<number> {
   daemonReady();
   if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
   const sched = (scheduler = tcgOptions.mttcg
-    ? createMttcgScheduler(machine, cfg.startPaused, cfg.logMask, (m) => { process.stderr.write(`${PROG}: ${m}\n`); quit(1); })
+    ? createMttcgScheduler(machine, cfg.startPaused, cfg.logMask, cfg.logFile, (m) => { process.stderr.write(`${PROG}: ${m}\n`); quit(1); })
     : new VCPUScheduler(machine.harts, machine.timers, machine.clock,
       { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
   machine.onIrq = () => sched.kick();

@@ -29,6 +29,8 @@ export interface MttcgWorkerData {
   tcg: TcgOptions;
   interp: Array<[string, WebAssembly.Module]>;
   logMask: number;
+  /** -D: the log file hart threads append to (else stderr). */
+  logFile?: string;
   /** The CLINT's msip words (base, bytes), served on the hart threads (mttcgMswi). */
   mswi?: { base: number; size: number };
 }
@@ -55,6 +57,7 @@ export interface MttcgBoard {
   tcg: TcgOptions;
   interp: Array<[string, WebAssembly.Module]>;
   logMask: number;
+  logFile?: string;
   mswi?: { base: number; size: number };
   /** A hart thread failed (an internal error): report and stop. */
   fatal(message: string): void;
@@ -133,7 +136,7 @@ export class MttcgScheduler extends VCPUScheduler {
       const data: MttcgWorkerData = {
         memory: b.as.memory, ctl: this.ctl.buffer as SharedArrayBuffer, clk: this.clk.buffer as SharedArrayBuffer,
         share: this.shareBuf, hart: h, nharts: this.cpus.length, cpuStateOffset: b.cpuStateOffset, ram,
-        cpuCfg: b.cpuCfg, tcg: { ...b.tcg, asyncCompile: false }, interp: b.interp, logMask: b.logMask, mswi: b.mswi,
+        cpuCfg: b.cpuCfg, tcg: { ...b.tcg, asyncCompile: false }, interp: b.interp, logMask: b.logMask, logFile: b.logFile, mswi: b.mswi,
       };
       this.threads.push(this.threadHost.start(data, (m) => this.onMessage(h, m)));
     }

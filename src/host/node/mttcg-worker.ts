@@ -1,7 +1,9 @@
 // Worker entry of one hart under -accel tcg,thread=multi (system/mttcg-hart.ts runs it): the
 // same CPU configuration, TCG options and interpreter module as the main thread, the guest's
 // RAM regions over the shared memory, devices reached through the main thread.
+import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { writeAllSync } from './write-all.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import '../../target/riscv/cpu-ext-unpriv.js'; // the extensions -cpu may name, as vl-opts.ts
 import '../../target/riscv/cpu-models.js';
@@ -24,7 +26,8 @@ function main(d: MttcgWorkerData): void {
   Object.assign(tcgOptions, d.tcg);
   riscvAdoptInterpreterModules(d.interp);
   setLogMask(d.logMask);
-  setLogSink((t) => process.stderr.write(t));
+  const logFd = d.logFile !== undefined ? fs.openSync(d.logFile, 'a') : 2; // -D: the main thread created it
+  setLogSink((t) => writeAllSync(logFd, t));
   const ctl = new Int32Array(d.ctl);
   const at = d.hart * Ctl.WORDS;
   const bellIdx = doorbellIndex(d.nharts);
