@@ -304,7 +304,7 @@ async function main(argv: string[]): Promise<number> {
   mon.machineReady();
   daemonReady();
   if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
-  const sched = (scheduler = tcgOptions.mttcg
+  const sched = (scheduler = tcgOptions.mttcg && machine.harts.length > 0 // -M none: no harts to put on threads
     ? createMttcgScheduler(machine, cfg.startPaused, cfg.logMask, cfg.logFile, (m) => { process.stderr.write(`${PROG}: ${m}\n`); quit(1); })
     : new VCPUScheduler(machine.harts, machine.timers, machine.clock,
       { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
