@@ -21,6 +21,8 @@ import { SRC, GCC, QEMU, TSQEMU, SHARED, hasTool, build, run, machineArgs, descr
 // The reference gets the same clock as ours: on a loaded 2-core machine QEMU too can take 20 s.
 const QEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
 const TSQEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
+/** TSQEMU_TCG_ACCEL=tcg,thread=multi,jit-threshold=1: the suite under another -accel (ours only). */
+const ACCEL = process.env.TSQEMU_TCG_ACCEL ? ['-accel', process.env.TSQEMU_TCG_ACCEL] : [];
 
 function listPrograms() {
   const only = process.env.TSQEMU_TCG_ONLY?.split(',').filter(Boolean);
@@ -57,7 +59,7 @@ test('tcg riscv64 instruction tests', { skip: haveGcc ? false : `${GCC} not inst
       let last = null;
       const tsqemuRuns = MODES.map(([, env]) => {
         if (!existsSync(TSQEMU)) return null;
-        const go = () => run(process.execPath, [TSQEMU, ...machineArgs(elf)], TSQEMU_TIMEOUT_MS, env);
+        const go = () => run(process.execPath, [TSQEMU, ...machineArgs(elf), ...ACCEL], TSQEMU_TIMEOUT_MS, env);
         last = last ? last.then(go) : go();
         return last;
       });

@@ -40,6 +40,7 @@ import { createNetwork } from './system-net.js';
 import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
 import { IcountClock } from '../system/icount.js';
+import { checkMttcgConfig, createMttcgScheduler } from './system-mttcg.js';
 import '../host/node/host-ram-limit.js'; // -m beyond what the host has is refused as QEMU does
 import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
@@ -181,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
     try { return fs.readFileSync(f, 'utf8'); } catch (e) { throw new Error(`Could not open '${f}': ${strerror(e)}`); }
   }));
   for (const w of cfg.extras.warnings) process.stderr.write(`${PROG}: warning: ${w}\n`);
+  checkMttcgConfig(cfg); // -accel tcg,thread=multi's refusals
   const icount = cfg.extras.icount ? new IcountClock(cfg.extras.icount) : undefined;
   if (icount) tcgOptions.asyncCompile = false; // which code is translated must not depend on host timing
   if (cfg.action === 'version') {
@@ -302,8 +304,10 @@ async function main(argv: string[]): Promise<number> {
   mon.machineReady();
   daemonReady();
   if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
-  const sched = (scheduler = new VCPUScheduler(machine.harts, machine.timers, machine.clock,
-    { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
+  const sched = (scheduler = tcgOptions.mttcg && machine.harts.length > 0 // -M none: no harts to put on threads
+    ? createMttcgScheduler(machine, cfg.startPaused, cfg.logMask, cfg.logFile, (m) => { process.stderr.write(`${PROG}: ${m}\n`); quit(1); })
+    : new VCPUScheduler(machine.harts, machine.timers, machine.clock,
+      { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
   machine.onIrq = () => sched.kick();
   if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => quit(0)).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
   const onSignal = (sig: string, num: number) => {

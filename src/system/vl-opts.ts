@@ -110,14 +110,14 @@ export const CPU_HELP = riscvCpuHelp();
 
 export const ACCEL_HELP = 'Accelerators supported in QEMU binary:\ntcg\n';
 
-/** tcg only; thread=single (the scheduler runs every hart on the main thread). */
+/** tcg only; thread=single (the scheduler runs every hart on the main thread) or thread=multi
+ * (system/mttcg.ts: a thread per hart). */
 export function checkAccel(text: string): void {
   const o = parseQemuOpts(text, 'accel');
   const a = o.get('accel') ?? '';
   if (a !== 'tcg') throw new QemuError(`invalid accelerator ${a}`);
   const t = o.get('thread');
   if (t !== undefined && t !== 'single' && t !== 'multi') throw new QemuError(`Invalid 'thread' setting ${t}`);
-  if (t === 'multi') throw unsupported('thread=multi (MTTCG: every hart runs on the main thread)');
 }
 
 // ---- -machine ---------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ Standard options:
                 (-machine help, -machine virt,help: the list)
 -M              as -machine
 -cpu rv64[,prop=on...]  the RISC-V CPU (rv64imafdc_zicsr_zifencei_zihintpause; -cpu help)
--accel tcg[,thread=single][,tb-size=n][,one-insn-per-tb=on]  (-accel help)
+-accel tcg[,thread=single|multi][,tb-size=n][,one-insn-per-tb=on]  (-accel help)
 -smp [cpus=]n[,maxcpus=n][,sockets=n][,cores=n][,threads=n]
                 set the number of harts (1-512) and their topology
 -m [size=]megs[M|G][,slots=n,maxmem=size]  set the RAM size (default 128M, at most 4094M)
@@ -174,7 +174,7 @@ Standard options:
 -global driver.prop=value | driver=d,property=p,value=v  default property of every such device
 -readconfig file  options from an ini-style file ([drive "id"], [device "id"], [netdev "id"], [machine] ...)
 Not supported (refused): -icount rr=,
--accel tcg,thread=multi, CPU extensions beyond RV64GC.
+CPU extensions beyond RV64GC.
 
 During emulation, with the mux (-nographic or -serial mon:stdio):
 C-a h    print help

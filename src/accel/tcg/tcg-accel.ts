@@ -26,6 +26,8 @@ export interface TcgOptions {
   /** Instructions one block may gather from the runs its branches reach in its page (a region;
    * 0 = one run per block). */
   regionInsns: number;
+  /** -accel tcg,thread=multi: each hart on its own thread (system/mttcg.ts). */
+  mttcg?: boolean;
 }
 
 /** Process-wide settings (one per thread: workers set their own copy). */
@@ -58,14 +60,15 @@ export function tcgApplyAccelArg(arg: string): void {
     else if (k === 'jit-batch-insns') setBatch(positive(k, v));
     else if (k === 'jit-region-insns') tcgOptions.regionInsns = v === '0' ? 0 : positive(k, v);
     else if (k === 'thread') {
-      if (v === 'multi') throw new QemuError('thread=multi (MTTCG: every hart runs on the main thread) is not supported by tsqemu');
-      if (v !== 'single') throw new QemuError(`Invalid 'thread' setting ${v}`);
+      if (v !== 'single' && v !== 'multi') throw new QemuError(`Invalid 'thread' setting ${v}`);
+      tcgOptions.mttcg = v === 'multi';
     } else throw new QemuError(`Property 'tcg-accel.${k}' not found`);
   }
 }
 
-/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions and
- * TSQEMU_TCG_REGION=instructions (tests run suites in each mode). */
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions,
+ * TSQEMU_TCG_REGION=instructions and TSQEMU_TCG_THREAD=single|multi (tests run suites in each
+ * mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
   const m = env.TSQEMU_TCG;
   if (m !== undefined && m !== '') tcgOptions.enabled = onOff('TSQEMU_TCG', m);
@@ -73,6 +76,9 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   if (t !== undefined && t !== '') setThreshold(positive('TSQEMU_TCG_THRESHOLD', t));
   const b = env.TSQEMU_TCG_BATCH;
   if (b !== undefined && b !== '') setBatch(positive('TSQEMU_TCG_BATCH', b));
+  const th = env.TSQEMU_TCG_THREAD; // the system emulator's thread=single|multi (the diff harness)
+  if (th === 'multi' || th === 'single') tcgOptions.mttcg = th === 'multi';
+  else if (th !== undefined && th !== '') throw new QemuError(`Invalid 'thread' setting ${th}`);
   const r = env.TSQEMU_TCG_REGION;
   if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
 }

@@ -62,8 +62,12 @@ export class RISCVAclint implements MemoryRegionOps {
     });
   }
 
+  /** thread=multi (system/mttcg.ts): mtime is the clock the hart threads read for `time`. */
+  timeSource: { get(): bigint; set(value: bigint): void } | undefined;
+
   /** The mtime register (also what the `time` CSR reads). */
   mtime(): bigint {
+    if (this.timeSource) return this.timeSource.get();
     const ticks = BigInt(Math.floor((this.clock.now() * this.timebaseFreq) / 1e9));
     return BigInt.asUintN(64, ticks + this.offset);
   }
@@ -105,7 +109,8 @@ export class RISCVAclint implements MemoryRegionOps {
   }
 
   private setMtime(value: bigint): void {
-    this.offset += value - this.mtime();
+    if (this.timeSource) this.timeSource.set(value);
+    else this.offset += value - this.mtime();
     this.harts.forEach((_, h) => this.updateTimer(h));
   }
 

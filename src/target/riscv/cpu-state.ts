@@ -264,6 +264,21 @@ export class CPURISCVState {
     this.view.setUint32(this.base + STATE[field].offset + index * 4, value >>> 0, true);
   }
 
+  private mem32?: Int32Array;
+  /** A CSR write's change of mip's low word from `before` (as it read it) to `after`: only the
+   * bits that differ are written, atomically, so a device's concurrent change of the others
+   * (another thread with thread=multi) is not lost. */
+  updateMip(before: number, after: number): void {
+    const diff = (before ^ after) | 0;
+    if (diff === 0) return;
+    const m = (this.mem32 ??= new Int32Array(this.as.memory.buffer));
+    const i = (this.base + STATE.mip.offset) >> 2;
+    for (;;) {
+      const cur = Atomics.load(m, i);
+      if (Atomics.compareExchange(m, i, cur, (cur & ~diff) | (after & diff)) === cur) return;
+    }
+  }
+
   getGpr(i: number): bigint { return this.get64('gpr', i); }
   setGpr(i: number, v: bigint): void { if (i !== 0) this.set64('gpr', v, i); }
   get pc(): bigint { return this.get64('pc'); }

@@ -166,7 +166,11 @@ class TcgRuntime {
           const env = cpu().env;
           const writable = env.userMode?.pageWritable;
           if (writable) tbs.invalidatePagesWhere(writable);
-          return cpu().status(riscvHelperFenceI(env));
+          const c = cpu(), pc = env.pc;
+          const s = c.status(riscvHelperFenceI(env));
+          // thread=multi: other harts' stores into code this thread translated are dropped now,
+          // and the block (maybe among them) is left after the fence.i.
+          return s === 0 && tbs.drainShared() ? c.completed(pc, 4) : s;
         },
         ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),

@@ -116,7 +116,8 @@ export function writeMip(env: CPURISCVState, mask: number, value: bigint, wmask:
   const v = Number(value & 0xffffn);
   if (mask & SEIP & Number(wmask & 0xffffn)) env.set32('software_seip', v & SEIP ? 1 : 0);
   const bits = mask & ~SEIP;
-  env.set32('mip', (env.get32('mip') & ~bits) | (v & bits));
+  const mip = env.get32('mip');
+  env.updateMip(mip, (mip & ~bits) | (v & bits));
   return CSR_RELOAD;
 }
 

@@ -89,7 +89,8 @@ export function riscvPmuCheckOverflow(env: CPURISCVState): void {
     const ev = env.get64('mhpmevent', n);
     if (ev & OF_BIT) continue;
     env.set64('mhpmevent', ev | OF_BIT, n);
-    env.set32('mip', env.get32('mip') | MIP_LCOFIP);
+    const mip = env.get32('mip');
+    env.updateMip(mip, mip | MIP_LCOFIP);
   }
 }
 

@@ -57,7 +57,7 @@ function setStip(env: CPURISCVState, level: boolean): void {
   const st = stimers.get(env);
   if (st) { st.svc.setMip(MIP_STIP, level); return; }
   const mip = env.get32('mip');
-  env.set32('mip', level ? mip | MIP_STIP : mip & ~MIP_STIP);
+  env.updateMip(mip, level ? mip | MIP_STIP : mip & ~MIP_STIP);
 }
 
 const stce = (env: CPURISCVState): boolean => (env.get32('menvcfg', 1) & MENVCFG_HI_STCE) !== 0;
@@ -146,10 +146,11 @@ riscvCsrDefine(0x344, {
   write: (env, n, v, m) => {
     const before = env.get32('mip');
     const r = mipBase.write!(env, n, v, m);
-    let mip = env.get32('mip');
+    const after = env.get32('mip');
+    let mip = after;
     if (riscvCpuHas('sstc') && stce(env)) mip = (mip & ~MIP_STIP) | (before & MIP_STIP);
     mip = (mip & ~MIP_LCOFIP) | (riscvCpuHas('sscofpmf') ? Number(v & 0xffffn) & MIP_LCOFIP : before & MIP_LCOFIP);
-    env.set32('mip', mip);
+    env.updateMip(after, mip);
     return r;
   },
 });

@@ -14,6 +14,7 @@ import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTar
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
+import type { TbShare } from './tb-share.js';
 
 /** -d in_asm text of a block, in QEMU's layout (one IN: section per run of the region). */
 function inAsmText(tb: TbSource): string {
@@ -75,7 +76,23 @@ export class TBCache {
     this.i32 = new Int32Array(as.memory.buffer);
   }
 
-  get hasCode(): boolean { return this.pages.size !== 0; }
+  /** thread=multi (tb-share.ts): other threads translate and write guest code too. */
+  share: TbShare | null = null;
+
+  get hasCode(): boolean { return this.pages.size !== 0 || this.share !== null; }
+
+  /** thread=multi: drop the code other threads' stores (or DMA) hit; at block boundaries and
+   * fence.i. True when some was dropped. */
+  drainShared(): boolean {
+    const s = this.share;
+    if (!s) return false;
+    const pages = s.take();
+    if (pages === null) { this.flush(); return true; }
+    let hit = false;
+    for (const hp of pages) hit = this.invalidatePage(hp) || hit;
+    return hit;
+  }
+
 
   /** HMP `info jit`, in the layout of QEMU's dump_exec_info. */
   info(): string {
@@ -132,6 +149,8 @@ export class TBCache {
       if (!g.seeds.includes(pc)) g.seeds.push(pc);
     }
     const batch: { src: TbSource; pageHost: number }[] = [];
+    // thread=multi: the pages are marked (and out of every STORE TLB) before they are read.
+    if (this.share) for (const g of groups.values()) this.share.claim(g.pageHost >>> 12);
     for (const g of groups.values()) {
       const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
       if (src) batch.push({ src, pageHost: g.pageHost });
@@ -204,7 +223,8 @@ export class TBCache {
     let set = this.pages.get(hp);
     if (!set) {
       this.pages.set(hp, (set = new Set()));
-      this.protectPage(hp);
+      if (this.share) this.share.claim(hp);
+      else this.protectPage(hp);
     }
     set.add(tb);
   }
@@ -327,7 +347,11 @@ export class TBCache {
     const page = lo & ~0xfff;
     for (const slot of [tlbSlot(lo), tlbVictimSlot(lo)]) {
       const i = (base + slot * TLB_ENTRY_BYTES) >> 2;
-      if (this.i32[i] === page && this.i32[i + 1] === (hi | 0)) return this.invalidatePage((page + this.i32[i + 2]) >>> 12);
+      if (this.i32[i] === page && this.i32[i + 1] === (hi | 0)) {
+        const hp = (page + this.i32[i + 2]) >>> 12;
+        this.share?.stored(hp);
+        return this.invalidatePage(hp);
+      }
     }
     return false;
   }
@@ -335,9 +359,10 @@ export class TBCache {
 
   /** RAM written behind the CPU's back (DMA, loader) or by an AMO: drop code on those pages. */
   invalidateHostRange(host: number, len: number): boolean {
-    if (this.pages.size === 0 || len <= 0) return false;
+    if ((this.pages.size === 0 && !this.share) || len <= 0) return false;
     let hit = false;
     const first = host >>> 12, last = (host + len - 1) >>> 12;
+    if (this.share) for (let p = first; p <= last; p++) this.share.stored(p);
     if (last - first > this.pages.size) {
       for (const p of [...this.pages.keys()]) if (p >= first && p <= last) hit = this.invalidatePage(p) || hit;
       return hit;
@@ -357,6 +382,7 @@ export class TBCache {
     const set = this.pages.get(hp);
     if (!set) return false;
     this.pages.delete(hp);
+    this.share?.release(hp);
     const dead = new Set<number>();
     for (const tb of set) {
       if (tb.dead) continue; // also watched through the other page of a straddling insn
@@ -390,6 +416,7 @@ export class TBCache {
       if (tb.idx) this.table.set(tb.idx, null);
     }
     this.byKey.clear();
+    if (this.share) for (const hp of this.pages.keys()) this.share.release(hp);
     this.pages.clear();
     this.nextIdx = 1;
     this.codeBytes = 0;

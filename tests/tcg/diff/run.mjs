@@ -23,6 +23,8 @@ export const DIFF_MODES = [
   ['threshold 1, batch 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1', TSQEMU_TCG_BATCH: '1' }],
   ['defaults', { TSQEMU_TCG: 'on' }],
 ];
+/** The system emulator also with the hart on its own thread (-accel tcg,thread=multi). */
+export const MTTCG_DIFF_MODE = ['thread=multi, threshold 1, batch 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1', TSQEMU_TCG_BATCH: '1', TSQEMU_TCG_THREAD: 'multi' }];
 
 /** Build and run one seed; returns a list of { mode, diff } (empty: all equal).
  * ext: { exts: extension groups of gen-ext.mjs mixed into the streams, qemuCpu / tsqemuCpu:
@@ -47,7 +49,7 @@ export async function runSeed(dir, seed, streams, insns, timeoutMs = 60_000, use
     return [{ mode: 'qemu', diff: `${refCmd} failed (status ${want.status}):\n${want.stdout.slice(-500)}${want.stderr}` }];
   }
   const bad = [];
-  for (const [mode, env] of DIFF_MODES) {
+  for (const [mode, env] of user ? DIFF_MODES : [...DIFF_MODES, MTTCG_DIFF_MODE]) {
     const got = await run(process.execPath, ours, timeoutMs, env);
     const diff = firstDifference(want.stdout, got.stdout, user ? 'tsqemu-riscv64' : 'tsqemu-system-riscv64', refCmd);
     if (diff || got.status !== 0) bad.push({ mode, diff: `${diff ?? ''}exit status ${got.status}${got.timedOut ? ' (timed out)' : ''}\n${got.stderr.slice(-500)}` });
@@ -68,7 +70,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const bad = await runSeed(dir, seed, streams, insns, 60_000, user);
     for (const b of bad) process.stdout.write(`seed ${seed}, ${b.mode}:\n${b.diff}\n`);
     if (bad.length) failed++;
-    else process.stdout.write(`seed ${seed}: ${streams} streams x ${insns} insns equal in ${DIFF_MODES.length} modes\n`);
+    else process.stdout.write(`seed ${seed}: ${streams} streams x ${insns} insns equal in ${DIFF_MODES.length + (user ? 0 : 1)} modes\n`);
   }
   if (!keep) rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`${hi - lo + 1 - failed} of ${hi - lo + 1} seeds equal\n`);
