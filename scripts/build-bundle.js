@@ -20,6 +20,7 @@ export const BUNDLE_ENTRIES = {
   'cli/riscv64': 'src/cli/riscv64.ts',
   'cli/img': 'src/cli/img.ts',
   'host/node/user-worker': 'src/host/node/user-worker.ts',
+  'host/node/mttcg-worker': 'src/host/node/mttcg-worker.ts',
 };
 
 export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
