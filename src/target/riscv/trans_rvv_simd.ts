@@ -146,7 +146,10 @@ function planFor(insn: number, t: VT): Plan | null {
   }
   // Operand groups aligned; a masked op's destination is not v0; vmv.v.* has vs2 = 0.
   if (!aligned(vd, lmul) || !aligned(vs2, lmul) || (src === Src.VV && !aligned(vs1, lmul))) return null;
-  if (!vm && vd === 0) return null;
+  // Masked element-wise ops (and vmerge) stay helper calls for now: simd seed 10 at VLEN 128
+  // (node tests/tcg/diff/run-rvv.mjs --classes simd --seeds 10) differed with them, not yet
+  // understood. Masked loads/stores, vwmacc and vredsum keep their fast paths.
+  if (!vm) return null;
   if (op === Op.MV && vs2 !== 0) return null;
   const imm = op === Op.SLL || op === Op.SRL || op === Op.SRA ? vs1 : (vs1 << 27) >> 27;
   return (ctx, tt, _slow) => emitElementwise(ctx, tt, op as Op, src, vd, vs1, vs2, vm, imm);
