@@ -3,7 +3,7 @@
 // and module assembly with the shared guest memory imported. Encodings follow the WebAssembly
 // core spec (binary format, section 5) plus the threads proposal's atomic opcodes (0xfe prefix).
 
-export const enum ValType { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c }
+export const enum ValType { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b }
 /** Block type: no result, or one value. */
 export type BlockType = ValType | 0x40;
 export const VOID = 0x40;
@@ -319,6 +319,21 @@ export class FunctionBuilder {
   i32AtomicCmpxchgNarrow(bytes: 1 | 2, offset = 0): void { this.atomic(0x48 + bytes + 1, bytes - 1, offset); }
   i64AtomicCmpxchg(offset = 0): void { this.atomic(0x49, 3, offset); }
 
+  // Bulk memory: memory.copy (memory 0 to memory 0; overlapping ranges as memmove).
+  memoryCopy(): void { this.code.byte(0xfc); this.code.u32(10); this.code.byte(0); this.code.byte(0); }
+
+  // Fixed-width SIMD (0xfd prefix; `simd(op)` for lane arithmetic, see SimdOp).
+  simd(op: number): void { this.code.byte(0xfd); this.code.u32(op); }
+  v128Load(offset = 0): void { this.code.byte(0xfd); this.code.u32(0x00); this.code.u32(0); this.code.u32(offset); }
+  v128Store(offset = 0): void { this.code.byte(0xfd); this.code.u32(0x0b); this.code.u32(0); this.code.u32(offset); }
+  /** v128.const from 16 little-endian bytes. */
+  v128Const(bytes: ArrayLike<number>): void {
+    this.code.byte(0xfd); this.code.u32(0x0c);
+    for (let i = 0; i < 16; i++) this.code.byte(bytes[i] & 0xff);
+  }
+  /** extract_lane (op 0x15-0x1e) of lane `lane`. */
+  extractLane(op: number, lane: number): void { this.code.byte(0xfd); this.code.u32(op); this.code.byte(lane); }
+
   /** The encoded body: local declarations then code. */
   body(): Uint8Array {
     const s = new ByteSink();
@@ -354,6 +369,24 @@ export class FunctionBuilder {
     this.code = new ByteSink(16);
     this.disposed = true;
   }
+}
+
+/** SIMD opcodes (after 0xfd) FunctionBuilder.simd takes. */
+export const enum SimdOp {
+  I8x16Swizzle = 0x0e, I8x16Splat = 0x0f, I16x8Splat = 0x10, I32x4Splat = 0x11, I64x2Splat = 0x12,
+  I8x16ExtractU = 0x16, I16x8ExtractU = 0x19, I32x4Extract = 0x1b, I64x2Extract = 0x1d,
+  I8x16Eq = 0x23, I8x16GtS = 0x27, I16x8Eq = 0x2d, I32x4Eq = 0x37, I64x2Eq = 0xd6,
+  V128Not = 0x4d, V128And = 0x4e, V128AndNot = 0x4f, V128Or = 0x50, V128Xor = 0x51, V128Bitselect = 0x52,
+  I8x16Shl = 0x6b, I8x16ShrS = 0x6c, I8x16ShrU = 0x6d, I8x16Add = 0x6e, I8x16Sub = 0x71,
+  I8x16MinS = 0x76, I8x16MinU = 0x77, I8x16MaxS = 0x78, I8x16MaxU = 0x79,
+  I16x8Shl = 0x8b, I16x8ShrS = 0x8c, I16x8ShrU = 0x8d, I16x8Add = 0x8e, I16x8Sub = 0x91, I16x8Mul = 0x95,
+  I16x8MinS = 0x96, I16x8MinU = 0x97, I16x8MaxS = 0x98, I16x8MaxU = 0x99,
+  I16x8ExtMulLowS = 0x9c, I16x8ExtMulHighS = 0x9d, I16x8ExtMulLowU = 0x9e, I16x8ExtMulHighU = 0x9f,
+  I32x4Shl = 0xab, I32x4ShrS = 0xac, I32x4ShrU = 0xad, I32x4Add = 0xae, I32x4Sub = 0xb1, I32x4Mul = 0xb5,
+  I32x4MinS = 0xb6, I32x4MinU = 0xb7, I32x4MaxS = 0xb8, I32x4MaxU = 0xb9,
+  I32x4ExtMulLowS = 0xbc, I32x4ExtMulHighS = 0xbd, I32x4ExtMulLowU = 0xbe, I32x4ExtMulHighU = 0xbf,
+  I64x2Shl = 0xcb, I64x2ShrS = 0xcc, I64x2ShrU = 0xcd, I64x2Add = 0xce, I64x2Sub = 0xd1, I64x2Mul = 0xd5,
+  I64x2ExtMulLowS = 0xdc, I64x2ExtMulHighS = 0xdd, I64x2ExtMulLowU = 0xde, I64x2ExtMulHighU = 0xdf,
 }
 
 export const enum AtomicRmw { ADD = 0x1e, SUB = 0x25, AND = 0x2c, OR = 0x33, XOR = 0x3a, XCHG = 0x41 }

@@ -81,6 +81,10 @@ const MIP = STATE.mip.offset;
 const HOT_BATCH = 250;
 /** Most instructions per entry into the interpreter while the compiler is on. */
 const RUN_CHUNK = 50_000;
+/** What one vector helper call counts for in a hot batch's wait (interpreted instructions of
+ * the same time, roughly): vector loops in the interpreter are helper calls of microseconds, so
+ * their blocks are compiled (wasm SIMD, trans_rvv_simd.ts) sooner. */
+const VEC_CALL_WEIGHT = 200;
 
 /**
  * What the harts of one guest memory share on this thread: the wasm imports (helpers act on the
@@ -97,6 +101,8 @@ class TcgRuntime {
   /** The window evicted a page since the interpreter last restarted (it may cache that slot as
    * its fetch page): helpers then return a status that restarts it. */
   private evictions = 0;
+  /** Vector helper calls so far (the batch wait weighs them, see VEC_CALL_WEIGHT). */
+  vecCalls = 0;
 
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
@@ -195,6 +201,7 @@ class TcgRuntime {
         vec: (insn: number) => {
           const c = cpu(), env = c.env;
           const pc = hi ? env.pc : 0n;
+          this.vecCalls++;
           const s = helperVector(env, insn, vmem);
           return s === 0 && evicted() ? c.completed(pc, 4) : s;
         },
@@ -240,6 +247,9 @@ export class RISCVCPU implements RISCVHart {
   private readonly threshold: number;
   /** Instructions run since a block got hot (and waits for its batch). */
   private hotWait = 0;
+  /** Instructions of the next interpreter chunk while blocks wait: fewer after a chunk of
+   * vector helper calls, so the wait is checked about as often in time. */
+  private chunkInsns = RUN_CHUNK;
   /** gdb's stepi: pending interrupts wait (QEMU's SSTEP_NOIRQ default). */
   private noIrq = false;
   private readonly batchInsns = qemuLogEnabled(LogMask.CPU_LOG_EXEC) ? 1 : tcgOptions.batchInsns;
@@ -377,20 +387,22 @@ export class RISCVCPU implements RISCVHart {
     let left = budget >>> 0 || 1;
     for (;;) {
       // In chunks, so a partly filled hot queue gets compiled soon even in one long run().
-      const chunk = this.threshold ? Math.min(left, RUN_CHUNK) : left;
-      const i0 = this.i32[instretLo];
+      const chunk = this.threshold ? Math.min(left, this.chunkInsns) : left;
+      const i0 = this.i32[instretLo], v0 = rt.vecCalls;
       const r = rt.runFn(env.base, chunk);
       // Batches (see tcgOptions.batchInsns): compile once enough blocks got
       // hot, or when the first of them has waited a while.
       if (r === EXIT_COMPILE) rt.tbs.collect(env);
       const retired = Math.max(1, (this.i32[instretLo] - i0) | 0);
       if (env.get32('tb_hot_n') || rt.tbs.hotCount) {
-        this.hotWait += retired;
+        const weighed = retired + (rt.vecCalls - v0) * VEC_CALL_WEIGHT;
+        this.hotWait += weighed;
+        this.chunkInsns = Math.max(1000, Math.floor(RUN_CHUNK * retired / weighed));
         if (this.hotWait >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH) {
           this.hotWait = 0;
           rt.tbs.compileHot(env);
         }
-      }
+      } else this.chunkInsns = RUN_CHUNK;
       left -= retired;
       if (r !== EXIT_COMPILE && (r !== CpuExit.BUDGET || env.get32('exit_request'))) return r;
       if (left <= 0) return CpuExit.BUDGET;

@@ -11,6 +11,7 @@ import { vecCaps, vecEnabled, vlenOf } from './vector_helper.js';
 import { Operand } from './decode.js';
 import type { DisasContext } from './translate.js';
 import { ValType } from '../../tcg/wasm-builder.js';
+import { rvvEmitFast, rvvNoteVtype } from './trans_rvv_simd.js';
 import './vector_helper_ldst.js';
 import './vector_helper_int.js';
 import './vector_helper_perm.js';
@@ -57,6 +58,7 @@ function inlineVset(ctx: DisasContext, rd: Operand): boolean {
   ctx.setGpr(rd, () => fb.get(t));
   fb.release(t);
   fb.end();
+  rvvNoteVtype(ctx, vtype);
   return true;
 }
 
@@ -73,6 +75,8 @@ function callHelper(ctx: DisasContext, rd: Operand): void {
 
 export const transV: TransFn = (ctx, a) => {
   if (vecEnabled() && inlineVset(ctx, a.rd)) return;
+  // Wasm SIMD for the hot cases in translated blocks, the helper as their fallback.
+  if (vecEnabled() && rvvEmitFast(ctx, ctx.insnWord, () => callHelper(ctx, a.rd))) return;
   callHelper(ctx, a.rd);
 };
 

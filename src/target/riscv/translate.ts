@@ -57,7 +57,7 @@ export function emitTlbSlotBytes(fb: FunctionBuilder, lo: () => void): void {
   fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
 }
 /** Push tlbVictimSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the low 32 bits (twice). */
-function emitTlbVictimSlotBytes(fb: FunctionBuilder, lo: () => void): void {
+export function emitTlbVictimSlotBytes(fb: FunctionBuilder, lo: () => void): void {
   const sh = Math.log2(TLB_ENTRY_BYTES);
   lo(); fb.i32Const(12 - sh); fb.i32ShrU();
   lo(); fb.i32Const(12 + TLB_BITS - sh); fb.i32ShrU(); fb.i32Xor();

@@ -230,6 +230,7 @@ function opfInner(c: VCtx): void {
       return;
     case 0x01: case 0x03: case 0x05: case 0x07: { // vfredusum, vfredosum, vfredmin, vfredmax
       requireAlign(vs2, c.lmul);
+      need(c.vstart === 0); // as every reduction (QEMU's vext_check_reduction)
       if (c.vl === 0) return;
       let acc = c.get(vs1, 0);
       loop((i) => {
@@ -243,6 +244,7 @@ function opfInner(c: VCtx): void {
       const wf = requireF(c, esz * 2);
       need(c.lmul < 3);
       requireAlign(vs2, c.lmul);
+      need(c.vstart === 0);
       if (c.vl === 0) return;
       let acc = c.get(vs1, 0, esz * 2);
       loop((i) => { acc = exactAdd(wf, acc, exactConvert(wf, f, c.get(vs2, i), st), false, st); });

@@ -7,6 +7,7 @@ import { Src, type VCtx, fields, illegal, overlap, need, requireAlign, sx, vecCa
 /** Reduction of SEW elements (OPM funct6 0..7) into vd[0], starting from vs1[0]. */
 function reduce(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void {
   requireAlign(vs2, c.lmul);
+  need(c.vstart === 0); // reductions with vstart != 0 are illegal (QEMU's vext_check_reduction)
   if (c.vl === 0) return;
   const s = c.sew;
   let acc = c.get(vs1, 0);
@@ -31,6 +32,7 @@ function reduce(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void
 function wreduce(c: VCtx, signed: boolean, vd: number, vs2: number, vs1: number): void {
   need(c.sew * 2 <= vecCaps().elen && c.lmul < 3);
   requireAlign(vs2, c.lmul);
+  need(c.vstart === 0);
   if (c.vl === 0) return;
   const w = c.sew * 2, we = c.esz * 2;
   let acc = c.get(vs1, 0, we);

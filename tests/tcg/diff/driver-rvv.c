@@ -6,6 +6,12 @@
  * UART output of real QEMU and tsqemu must be identical. */
 #include "common.h"
 
+/* Runs of each case: translated blocks cover at most 64 instructions, so with threshold 1 run
+ * n is translated up to about 64*(n-1) instructions into the case (the 'simd' class uses 4). */
+#ifndef RVV_RUNS
+#define RVV_RUNS 2
+#endif
+
 struct rvv_case { void (*fn)(void); u64 seed; };
 extern const struct rvv_case rvv_cases[];
 extern const u64 rvv_ncases;
@@ -48,7 +54,7 @@ int main(void) {
   for (u64 s = 0; s < rvv_ncases; s++) {
     cur = &rvv_cases[s];
     u64 first = 0;
-    for (int iter = 0; iter < 2; iter++) {
+    for (int iter = 0; iter < RVV_RUNS; iter++) {
       rnd = cur->seed | 1;
       for (int i = 0; i < 16 + 8 + 8 + 512; i++) rvv_init[i] = xorshift();
       /* f values: some NaN-boxed singles, some doubles of modest range */
@@ -83,7 +89,7 @@ int main(void) {
         tprintf("\n");
 #endif
       } else if (h != first) {
-        tprintf(" run 2 differs from run 1 (hash %lx vs %lx)\n", h, first);
+        tprintf(" run %d differs from run 1 (hash %lx vs %lx)\n", iter + 1, h, first);
       }
     }
   }

@@ -55,6 +55,12 @@ const FWIDE = [['vfwadd', 'vf'], ['vfwsub', 'vf'], ['vfwmul', 'vf'], ['vfwmacc',
   ['vfwmsac', 'vf'], ['vfwnmsac', 'vf']];
 
 export const CLASSES = ['config', 'ldst', 'int', 'fixed', 'red', 'mask', 'perm', 'fp', 'widen', 'raw'];
+/** 'simd' (not in the default mix): blocks of the instructions translated blocks run as wasm
+ * SIMD (trans_rvv_simd.ts) right after their vsetvli, with vl = 0, tails, masks, unit-stride
+ * accesses across the buffer's page boundary and off the end of RAM (a fault mid-vector), vstart
+ * written != 0 and vtype changed by vsetvl behind the translator's back (the guards' helper
+ * fallbacks). */
+export const SIMD_CLASS = 'simd';
 /** 'raw': the other classes' instructions with unconstrained registers (misaligned groups,
  * overlaps, masked writes to v0): the legality checks must trap exactly where QEMU's do. */
 let raw = false;
@@ -98,6 +104,7 @@ export function generate({ seed, cases, blocks = 3, vlen = 128, classes = CLASSE
 /** One block: a vsetvl* and up to 6 instructions. */
 function block(r, e, vlenb, classes) {
   let cls = r.pick(classes);
+  if (cls === SIMD_CLASS) { simdBlock(r, e, vlenb); return; }
   raw = cls === 'raw';
   if (raw) cls = r.pick(['int', 'fixed', 'widen', 'red', 'mask', 'perm', 'fp', 'ldst'].filter((c) => c !== 'ldst' || r.chance(0.3)));
   const fp = cls === 'fp';
@@ -413,4 +420,90 @@ function ldst(r, e, st, m, emitM) {
   e(`addi a7, s1, -2048`);
   const seg = nf > 1 ? `seg${nf}` : '';
   emitM(`${store ? r.pick(['vsux', 'vsox']) : r.pick(['vlux', 'vlox'])}${seg}ei${eew}.v v${vd}, (a7), v${vi}`);
+}
+
+const SIMD_OPI = [['vadd', 'vxi'], ['vsub', 'vx'], ['vrsub', 'xi'], ['vand', 'vxi'], ['vor', 'vxi'], ['vxor', 'vxi'],
+  ['vminu', 'vx'], ['vmin', 'vx'], ['vmaxu', 'vx'], ['vmax', 'vx'], ['vsll', 'vxi'], ['vsrl', 'vxi'], ['vsra', 'vxi'],
+  ['vmul', 'vx'], ['vmacc', 'vx'], ['vnmsac', 'vx'], ['vmadd', 'vx'], ['vnmsub', 'vx']];
+
+/** A 'simd' block: vsetvli (any SEW/LMUL, AVL 0 / below / at / above VLMAX), then fast-path
+ * instructions, now and then something their guards must notice. */
+function simdBlock(r, e, vlenb) {
+  const sew = r.pick([8, 16, 32, 64]);
+  const [lmul, lname] = r.pick(LMULS.filter(([l]) => (l < 0 ? 64 >> -l >= sew : true)));
+  const vlmax = Math.floor((vlenb * 8 * 2 ** lmul) / sew);
+  const avl = r.chance(0.1) ? 0 : r.chance(0.45) ? vlmax : r.chance(0.1) ? vlmax + 1 + r.int(20) : r.int(vlmax + 1);
+  const pol = `${r.pick(['ta', 'tu'])}, ${r.pick(['ma', 'mu'])}`;
+  e(`li a7, ${avl}`); e(`vsetvli a6, a7, e${sew}, ${lname}, ${pol}`);
+  const vl = Math.min(avl, vlmax);
+  const n = grp(lmul);
+  const x = () => r.pick(XS);
+  const count = 2 + r.int(5);
+  // vstart != 0 (a csrw, or a fault mid-vector): one more instruction, a masked op or an
+  // access (QEMU 7.2 runs unmasked ops with vl = VLMAX as whole-register gvec code that ignores
+  // vstart, and checks a reduction's vstart = 0 at translation), then the block ends.
+  let after = false;
+  for (let k = 0; k < count; k++) {
+    const last = after;
+    const m = last ? true : r.chance(0.35);
+    const emitM = (s) => e(s + mask(m));
+    const pick = last ? r.pick([0, 7]) : r.int(20);
+    if (pick < 7) { // unit-stride load/store
+      const eew = r.pick([8, 16, 32, 64]);
+      const el = Math.log2(eew / sew) + lmul;
+      if (el < -3 || el > 3) { if (last) return; continue; }
+      const store = r.chance(0.4);
+      const vd = vreg(r, el, [], m && !store);
+      if (vd === null) { if (last) return; continue; }
+      const bytes = vl * (eew / 8);
+      if (!last && r.chance(0.08) && vl > 1) {
+        // off the end of RAM (0x88000000) after element k: the fault leaves vstart = k
+        e(`li a6, ${0x88000000 - (1 + r.int(vl - 1)) * (eew / 8)}`);
+        emitM(`${store ? 'vs' : 'vl'}e${eew}.v v${vd}, (a6)`);
+        after = true;
+        continue;
+      }
+      // around s1, the buffer's page boundary: before it, across it or after it
+      const off = r.pick([-bytes - r.int(64), -r.int(bytes + 1), r.int(64)]) & ~(r.chance(0.7) ? eew / 8 - 1 : 0);
+      e(`addi a6, s1, ${off}`);
+      emitM(`${store ? 'vs' : 'vl'}e${eew}.v v${vd}, (a6)`);
+    } else if (pick < 14) {
+      const [nm, fm] = r.pick(SIMD_OPI);
+      const form = r.pick(fm.split(''));
+      const vd = vreg(r, lmul, [], m), vs2 = vreg(r, lmul), vs1 = vreg(r, lmul);
+      const imm = /^v(sll|srl|sra)$/.test(nm) ? r.int(32) : r.int(32) - 16;
+      const mac = /^v(n?m(acc|add|sub|sac))$/.test(nm);
+      if (form === 'v') emitM(mac ? `${nm}.vv v${vd}, v${vs1}, v${vs2}` : `${nm}.vv v${vd}, v${vs2}, v${vs1}`);
+      else if (form === 'x') emitM(mac ? `${nm}.vx v${vd}, ${x()}, v${vs2}` : `${nm}.vx v${vd}, v${vs2}, ${x()}`);
+      else emitM(`${nm}.vi v${vd}, v${vs2}, ${imm}`);
+    } else if (pick < 16) {
+      const form = r.pick(['v', 'x', 'i']);
+      const vd = vreg(r, lmul, [], true), vs2 = vreg(r, lmul), vs1 = vreg(r, lmul);
+      const src = form === 'v' ? `v${vs1}` : form === 'x' ? x() : r.int(32) - 16;
+      if (r.chance(0.4)) e(`vmerge.v${form === 'v' ? 'v' : form}m v${vd}, v${vs2}, ${src}, v0`);
+      else e(`vmv.v.${form} v${vd}, ${src}`);
+    } else if (pick < 17) {
+      if (sew === 64 || lmul === 3) continue;
+      const dl = lmul + 1;
+      const vd = vreg(r, dl, [], m);
+      const vs2 = vreg(r, lmul, [[vd, grp(dl)]]), vs1 = vreg(r, lmul, [[vd, grp(dl)]]);
+      if (vd === null || vs2 === null || vs1 === null) continue;
+      const nm = r.pick(['vwmacc', 'vwmaccu']);
+      emitM(r.chance(0.5) ? `${nm}.vv v${vd}, v${vs1}, v${vs2}` : `${nm}.vx v${vd}, ${x()}, v${vs2}`);
+    } else if (pick < 18) {
+      emitM(`vredsum.vs v${r.int(32)}, v${vreg(r, lmul)}, v${r.int(32)}`);
+    } else if (pick < 19) {
+      // vstart != 0 (below vl): the next instruction must take the helper
+      if (vl > 1) { e(`li a6, ${1 + r.int(vl - 1)}`); e('csrw vstart, a6'); after = true; }
+    } else {
+      // vtype changed by a register vsetvl: the fast paths specialised on the vsetvli must not
+      // run (the instructions after it were chosen for the old vtype: some are illegal now)
+      const sew2 = r.pick([8, 16, 32, 64]);
+      const [l2] = r.pick(LMULS.filter(([l]) => (l < 0 ? 64 >> -l >= sew2 : true)));
+      e(`li a6, ${((Math.log2(sew2) - 3) << 3) | (l2 & 7)}`); e('vsetvl a6, a7, a6');
+      const vlmax2 = Math.floor((vlenb * 8 * 2 ** l2) / sew2);
+      if (Math.min(avl, vlmax2) !== vl) return; // the generator's vl no longer holds
+    }
+    if (last) return;
+  }
 }

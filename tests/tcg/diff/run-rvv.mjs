@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { generate, CLASSES } from './gen-rvv.mjs';
+import { generate, CLASSES, SIMD_CLASS } from './gen-rvv.mjs';
 import { GCC, SRC, run, machineArgs, firstDifference, QEMU, TSQEMU } from '../../tcg-bare-helpers.js';
 import { DIFF_MODES } from './run.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-function build(dir, name, asm, verbose) {
+function build(dir, name, asm, verbose, runs = 2) {
   const elf = join(dir, `${name}.elf`);
   const args = [
     '-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2',
     '-march=rv64gcv', '-mabi=lp64d', '-mcmodel=medany', '-Wall', '-Werror', '-fno-strict-aliasing',
-    '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments', ...(verbose ? ['-DVERBOSE'] : []),
+    '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments', ...(verbose ? ['-DVERBOSE'] : []), `-DRVV_RUNS=${runs}`,
     '-T', join(SRC, 'link.ld'), '-I', SRC,
     join(SRC, 'crt0.S'), join(SRC, 'common.c'), join(HERE, 'driver-rvv.c'), asm, '-lgcc', '-o', elf,
   ];
@@ -32,11 +32,11 @@ function build(dir, name, asm, verbose) {
 
 /** Build and run one seed at one VLEN; returns [{ mode, diff }] (empty: all equal). */
 export async function runRvvSeed(dir, { seed, vlen = 128, cases = 40, blocks = 3, classes = CLASSES, verbose = false,
-  modes = DIFF_MODES, timeoutMs = 120_000 }) {
+  modes = DIFF_MODES, timeoutMs = 120_000, runs = classes.includes(SIMD_CLASS) ? 4 : 2 }) {
   const name = `rvv-${seed}-${vlen}`;
   const asm = join(dir, `${name}.S`);
   writeFileSync(asm, generate({ seed, cases, blocks, vlen, classes }));
-  const elf = build(dir, name, asm, verbose);
+  const elf = build(dir, name, asm, verbose, runs);
   const want = await run(QEMU, [...machineArgs(elf), '-cpu', `rv64,v=true,vlen=${vlen},elen=64,vext_spec=v1.0`], timeoutMs);
   if (want.status !== 0 || !/^PASS \d+ cases$/m.test(want.stdout)) {
     return [{ mode: 'qemu', diff: `${QEMU} failed (status ${want.status}):\n${want.stdout.slice(-500)}${want.stderr}` }];
