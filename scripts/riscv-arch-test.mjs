@@ -144,6 +144,10 @@ function parseIsa(src) {
         else if (/^Z[a-z0-9]+$/.test(tok) && !z.includes(tok.toLowerCase())) z.push(tok.toLowerCase());
       }
     }
+    // Group names stand for their members (QEMU 7.2 has properties for the members only).
+    const GROUPS = { zk: ['zkn', 'zkr', 'zkt'], zkn: ['zbkb', 'zbkc', 'zbkx', 'zkne', 'zknd', 'zknh'],
+      zks: ['zbkb', 'zbkc', 'zbkx', 'zksed', 'zksh'] };
+    for (const g of ['zk', 'zkn', 'zks']) if (z.includes(g)) for (const e of GROUPS[g]) if (!z.includes(e)) z.push(e);
     const cand = { xlen: Number(mm[1]), letters, z, text: s };
     if (!best || letters.length + z.length > best.letters.length + best.z.length) best = cand;
   }
