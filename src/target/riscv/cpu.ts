@@ -393,7 +393,9 @@ export class RISCVCPU implements RISCVHart {
       // Batches (see tcgOptions.batchInsns): compile once enough blocks got
       // hot, or when the first of them has waited a while.
       if (r === EXIT_COMPILE) rt.tbs.collect(env);
-      const retired = Math.max(1, (this.i32[instretLo] - i0) | 0);
+      // A run that used its whole budget counts as the chunk even when it retired less: restarts
+      // (traps) cost budget but no instret, and a trap loop must still end run() (QMP, signals).
+      const retired = Math.max(r === CpuExit.BUDGET ? chunk : 1, (this.i32[instretLo] - i0) | 0);
       if (env.get32('tb_hot_n') || rt.tbs.hotCount) {
         const weighed = retired + (rt.vecCalls - v0) * VEC_CALL_WEIGHT;
         this.hotWait += weighed;
