@@ -151,9 +151,13 @@ export class TBCache {
     const batch: { src: TbSource; pageHost: number }[] = [];
     // thread=multi: the pages are marked (and out of every STORE TLB) before they are read.
     if (this.share) for (const g of groups.values()) this.share.claim(g.pageHost >>> 12);
+    const snaps: Uint8Array[] = [];
     for (const g of groups.values()) {
+      // thread=multi: another hart's store that passed its TLB check just before claim() lands
+      // without the slow path; the page as decoded is compared again before install.
+      const snap = this.share ? new Uint8Array(this.i32.buffer, g.pageHost, 4096).slice() : null;
       const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
-      if (src) batch.push({ src, pageHost: g.pageHost });
+      if (src) { batch.push({ src, pageHost: g.pageHost }); if (snap) snaps.push(snap); }
     }
     const cost = this.cost;
     const t1 = nowMs();
@@ -187,6 +191,7 @@ export class TBCache {
       const imports = this.imports();
       const fns = new WebAssembly.Instance(mod, { env: { memory: imports.env.memory }, rvm: imports.rvm }).exports;
       regions.forEach((tbs, r) => {
+        if (!tbs[0].dead && snaps.length && !this.samePage(batch[r].pageHost, snaps[r])) this.invalidatePage(batch[r].pageHost >>> 12);
         if (tbs[0].dead) return;
         this.table.set(base + r, fns[tbExportName(r)] as Function);
         for (const tb of tbs) {
@@ -206,6 +211,13 @@ export class TBCache {
     }
     this.pending++;
     WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
+  }
+
+  /** thread=multi: page `host` still holds what was decoded (see compileHot). */
+  private samePage(host: number, snap: Uint8Array): boolean {
+    const now = new Int32Array(this.i32.buffer, host, 1024), was = new Int32Array(snap.buffer, 0, 1024);
+    for (let i = 0; i < 1024; i++) if (now[i] !== was[i]) return false;
+    return true;
   }
 
   /** A run of a region being compiled, as an entry: found by pc and host offset. */

@@ -51,6 +51,10 @@ static u64 vs_trap(u64 (*fn)(u64)) {
 
 int main(void) {
   m_exc_hook = vs_exit_hook;
+  /* -cpu max has Smstateen: as firmware does, M opens the AIA/IMSIC/ENVCFG CSRs to HS and VS
+   * (mstateen0, hstateen0 = all ones), else stopi from HS is an illegal instruction (QEMU 10.2). */
+  wcsr(0x30c, ~0UL);
+  wcsr(0x60c, ~0UL);
   wcsr(HVIEN, B(14) | B(35) | B(50));
   check("hvien", rcsr(HVIEN), B(14) | B(35) | B(50));
   wcsr(HVIP, B(14) | B(20) | B(35));
