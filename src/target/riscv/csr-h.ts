@@ -185,7 +185,25 @@ hdef(0x607, {
     return RELOAD;
   },
 });
-hdef(0x60a, field('henvcfg', 1n));
+// henvcfg: FIOM, the Zicbo* enables with those extensions, and PBMTE/ADUE (62/61) only while
+// menvcfg has them: a write keeps them only then, a read shows them ANDed with menvcfg's (QEMU
+// 10.2's write_henvcfg/read_henvcfg; STCE is hyp-sstc.ts's, PMM csr-pm.ts's). A change of
+// PBMTE/ADUE changes what the VS-stage walk accepts: flush.
+const HENVCFG_MENV = (1n << 62n) | (1n << 61n);
+function henvcfgMask(env: CPURISCVState): bigint {
+  let m = 1n;
+  if (riscvCpuHas('zicbom')) m |= 0x70n;
+  if (riscvCpuHas('zicboz')) m |= 0x80n;
+  return m | (env.get64('menvcfg') & HENVCFG_MENV);
+}
+hdef(0x60a, {
+  read: (env) => env.get64('henvcfg') & (~HENVCFG_MENV | env.get64('menvcfg')),
+  write: (env, _n, v) => {
+    const old = env.get64('henvcfg');
+    env.set64('henvcfg', v & henvcfgMask(env));
+    return (old ^ env.get64('henvcfg')) & HENVCFG_MENV ? flushAll(env) : 0;
+  },
+});
 hdef(0x643, field('htval'));
 hdef(0x644, {
   read: (env) => BigInt(riscvReadMip(env) & HS_INTS),

@@ -13,6 +13,7 @@ import { PmpResult, pmpCheck } from './pmp.js';
 import { riscvRaiseException } from './cpu_helper.js';
 import { type TlbFillResult, hostResult, mmioResult, riscvHypTlb, tlbSet } from './mmu.js';
 import { HypExcp, hypFault } from './cpu-h.js';
+import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, WalkExt, riscvWalkExt } from './walk-ext.js';
 
 const PAGE_FAULT = [RiscvExcp.LOAD_PAGE_FAULT, RiscvExcp.STORE_PAGE_FAULT, RiscvExcp.INST_PAGE_FAULT];
 const ACCESS_FAULT = [RiscvExcp.LOAD_ACCESS_FAULT, RiscvExcp.STORE_AMO_ACCESS_FAULT, RiscvExcp.INST_ACCESS_FAULT];
@@ -33,6 +34,10 @@ interface StageOpts {
   mxr: boolean;
   /** HLVX: execute permission instead of read. */
   hlvx: boolean;
+  /** PTE bits 63:54 (>> 54) a leaf may have: N with Svnapot, PBMT with Svpbmt and PBMTE. */
+  attr: bigint;
+  /** Hardware A/D update (Svadu with ADUE, or neither Svadu nor Svade); else a page fault. */
+  adue: boolean;
 }
 
 function readPte(env: CPURISCVState, pa: number): bigint | undefined {
@@ -88,11 +93,11 @@ function walkStage(env: CPURISCVState, va: bigint, mode: number, rootPpn: bigint
       const pte = readPte(env, pa);
       if (pte === undefined) { res.fault = Fault.ACCESS; return; }
       const lo = Number(pte & 0xffffffffn);
-      if (pte >> 54n) return; // N, PBMT, reserved
+      if ((pte >> 54n) & ~o.attr) return; // reserved, or N/PBMT not enabled
       if (!(lo & Pte.V)) return;
       const ppn = (pte >> 10n) & 0xfffffffffffn;
       if (!(lo & (Pte.R | Pte.W | Pte.X))) {
-        if (lo & (Pte.D | Pte.A | Pte.U)) return;
+        if (lo & (Pte.D | Pte.A | Pte.U) || pte >> 61n) return; // reserved in a pointer
         base = ppn << 12n;
         continue;
       }
@@ -112,11 +117,19 @@ function walkStage(env: CPURISCVState, va: bigint, mode: number, rootPpn: bigint
       if (!ok) return;
       const want = (lo | Pte.A | (kind === TlbKind.STORE ? Pte.D : 0)) >>> 0;
       if (want !== lo) {
+        if (!o.adue) return;
         const r = setAd(env, pa, lo, want);
         if (r === 'retry') continue restart;
         if (!r) return;
       }
       res.fault = Fault.NONE;
+      if (pte >> 63n) {
+        // Svnapot: a 64 KiB range at the last level, ppn[3:0] = 1000b; vpn[3:0] picks the page.
+        if (level !== 0 || (ppn & 0xfn) !== 8n) return;
+        res.fault = Fault.NONE;
+        res.pa = ((ppn - 8n + ((va >> 12n) & 0xfn)) << 12n) | (va & 0xfffn);
+        return;
+      }
       res.pa = (ppn << 12n) | (va & ((1n << BigInt(shift)) - 1n));
       return;
     }
@@ -136,8 +149,18 @@ function vsMxr(env: CPURISCVState): boolean {
   return (f & Mstatus.MXR) !== 0;
 }
 
-const gOpts: StageOpts = { g: true, priv: Priv.U, sum: false, mxr: false, hlvx: false };
-const vsOpts: StageOpts = { g: false, priv: Priv.S, sum: false, mxr: false, hlvx: false };
+const gOpts: StageOpts = { g: true, priv: Priv.U, sum: false, mxr: false, hlvx: false, attr: 0n, adue: true };
+const vsOpts: StageOpts = { g: false, priv: Priv.S, sum: false, mxr: false, hlvx: false, attr: 0n, adue: true };
+
+/** QEMU's pbmte/adue for a stage: menvcfg's, and for the VS stage while V=1 also henvcfg's
+ * (an HLV/HSV from V=0 walks the VS stage under menvcfg alone, as QEMU's virt_enabled test). */
+function stageEnv(env: CPURISCVState, o: StageOpts, vsStage: boolean): void {
+  const ext = riscvWalkExt();
+  let cfg = env.get32('menvcfg', 1);
+  if (vsStage && env.get32('virt')) cfg &= env.get32('henvcfg', 1);
+  o.attr = (ext & WalkExt.SVNAPOT ? 0x200n : 0n) | (ext & WalkExt.SVPBMT && cfg & MENVCFG_HI_PBMTE ? 0x180n : 0n);
+  o.adue = ext & WalkExt.SVADU ? (cfg & MENVCFG_HI_ADUE) !== 0 : !(ext & WalkExt.SVADE);
+}
 
 /** G stage of gpa for an access of `kind`: sets res (fault GUEST with res.gpa on failure). */
 function gStage(env: CPURISCVState, gpa: bigint, kind: TlbKind, hlvx: boolean): boolean {
@@ -150,6 +173,7 @@ function gStage(env: CPURISCVState, gpa: bigint, kind: TlbKind, hlvx: boolean): 
   }
   gOpts.mxr = hsMxr(env);
   gOpts.hlvx = hlvx;
+  stageEnv(env, gOpts, false);
   walkStage(env, gpa, mode, hgatp & 0xfffffffffffn, kind, gOpts, null);
   if (res.fault === Fault.NONE) return true;
   if (res.fault === Fault.PAGE) res.fault = Fault.GUEST;
@@ -178,6 +202,7 @@ export function hypTranslate(env: CPURISCVState, va: bigint, kind: TlbKind, size
     vsOpts.sum = mmuIdx === MmuIdx.VS_SUM;
     vsOpts.mxr = vsMxr(env) || hsMxr(env);
     vsOpts.hlvx = hlvx;
+    stageEnv(env, vsOpts, true);
     // Page-table reads are implicit loads for the G stage.
     walkStage(env, va, mode, vsatp & 0xfffffffffffn, kind, vsOpts, (pteGpa) => {
       const ok = gStage(env, pteGpa, TlbKind.LOAD, false);

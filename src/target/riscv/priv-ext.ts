@@ -126,7 +126,11 @@ riscvCsrDefine(0x30a, {
     const nv = v & menvcfgMask();
     env.set64('menvcfg', nv);
     // PBMTE/ADUE change what the page walk accepts: the TLB's entries were made under the old.
-    if ((old ^ nv) & (3n << 61n)) riscvTlbFlush(env);
+    if ((old ^ nv) & (3n << 61n)) {
+      riscvTlbFlush(env);
+      // QEMU 10.2 rewrites henvcfg after menvcfg: its PBMTE/ADUE go with menvcfg's.
+      env.set64('henvcfg', env.get64('henvcfg') & (~(3n << 61n) | nv));
+    }
     if ((old ^ nv) & (1n << 63n)) stceChanged(env, (nv >> 63n) !== 0n);
     return CSR_RELOAD;
   },

@@ -15,8 +15,11 @@ import { trans as rvm } from './trans_rvm.js';
 import { trans as rvb } from './trans_rvb.js';
 import { mmioLoad, mmioStore } from './trans_rva.js';
 import { type DisasContext, MemOp } from './translate.js';
+import { riscvCpuHas } from './cpu-cfg.js';
 
 const I64 = ValType.I64, I32 = ValType.I32;
+/** H's virtual-instruction exception (cpu-h.ts HypExcp, not imported: module order). */
+const VIRT_INSTRUCTION = 22;
 const STORE_MISALIGNED = 6;
 /** menvcfg/senvcfg enables: CBIE (2 bits), CBCFE, CBZE. */
 export const ENVCFG_CBIE = 0x30, ENVCFG_CBCFE = 0x40, ENVCFG_CBZE = 0x80;
@@ -142,15 +145,32 @@ function genWrs(nto: boolean): TransFn {
 
 // ---- Zicbom / Zicboz ------------------------------------------------------------------------
 
-/** The envcfg enable checks of a cache-block operation: below M it needs menvcfg's bits, in U
- * also senvcfg's (QEMU's check_zicbo_envcfg without H). */
+/** The envcfg enable checks of a cache-block operation (QEMU's check_zicbo_envcfg): below M it
+ * needs menvcfg's bits (else illegal); with V=1, henvcfg's in VS/VU and senvcfg's in VU (else a
+ * virtual-instruction exception, tval the instruction); in U also senvcfg's (else illegal). */
 function cboCheck(ctx: DisasContext, bits: number): void {
   const fb = ctx.fb;
   ctx.getState32('priv'); fb.i32Const(Priv.M); fb.i32Ne();
   ctx.getState64('menvcfg'); fb.i64Const(bits); fb.i64And(); fb.i64Eqz(); fb.i32And();
+  fb.brIf(ctx.illegalLabel);
+  if (riscvCpuHas('h')) {
+    // V=1 (so priv is S or U): henvcfg's bits, and in VU senvcfg's.
+    ctx.getState32('virt');
+    fb.if_();
+    ctx.getState64('henvcfg'); fb.i64Const(bits); fb.i64And(); fb.i64Eqz();
+    ctx.getState32('priv'); fb.i32Const(Priv.U); fb.i32Eq();
+    ctx.getState64('senvcfg'); fb.i64Const(bits); fb.i64And(); fb.i64Eqz(); fb.i32And();
+    fb.i32Or();
+    fb.if_();
+    const tval = fb.local(I64);
+    ctx.pushInsn(); fb.i64ExtendI32U(); fb.set(tval);
+    ctx.raise(VIRT_INSTRUCTION, tval);
+    fb.release(tval);
+    fb.end();
+    fb.end();
+  }
   ctx.getState32('priv'); fb.i32Const(Priv.U); fb.i32Eq();
   ctx.getState64('senvcfg'); fb.i64Const(bits); fb.i64And(); fb.i64Eqz(); fb.i32And();
-  fb.i32Or();
   fb.brIf(ctx.illegalLabel);
 }
 

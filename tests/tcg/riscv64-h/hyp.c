@@ -371,6 +371,9 @@ int main(void) {
   csr_write(mideleg, 0x222);
   tprintf("medeleg=%lx mideleg=%lx\n", csr_read(medeleg), csr_read(mideleg));
   m_exc_hook = m_hook;
+  /* henvcfg.ADUE (61): hardware A/D updates in the VS stage with Svadu (10.2; 7.2, without
+   * Svadu, always updates and ignores the bit) */
+  asm volatile("csrs 0x60a, %0" : : "r"(1UL << 61));
   run_in_mode(PRV_S, hs_main, 0);
 
   /* MPRV with MPV: M loads and stores as the guest. */
