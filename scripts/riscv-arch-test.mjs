@@ -241,9 +241,9 @@ function tsqemuCpu(o, isa) {
 }
 
 function build(test, isa, env, out, equivalents = false) {
-  // The first Zfh tests (commit 1924a435) hold their operands as .hword and load them with
-  // FLREG: their references were made with FLEN=16 (flh/fsh).
-  const halfData = isa.z.includes('zfh') && /^test_fp:\s*\n\s*\.hword/m.test(test.src);
+  // The first Zfh tests (commit 1924a435, RVTEST_ISA "RV64IFZfh", operands as .hword) load and
+  // store through FLREG/FSREG: their references were made with FLEN=16 (flh/fsh).
+  const halfData = isa.z.includes('zfh') && !isa.letters.includes('d') && !/zicsr/i.test(isa.text);
   const defs = ['-DXLEN=64', ...(isa.letters.includes('d') ? ['-DFLEN=64'] : halfData ? ['-DFLEN=16'] : isa.letters.includes('f') || isa.z.includes('zfa') ? ['-DFLEN=32'] : []),
     ...caseDefines(test.src, isa.text)];
   const cpp = spawnSync(GCC, ['-E', '-P', '-x', 'assembler-with-cpp', ...defs, '-I', TARGET, '-I', env, test.file],
