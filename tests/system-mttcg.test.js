@@ -58,10 +58,8 @@ test('bare metal: code one hart rewrites runs rewritten on the other after its f
     assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, 'xmodify ok\n', accel);
   }
-  if (hasTool('qemu-system-riscv64')) {
-    const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
-    assert.equal(q.stdout, 'xmodify ok\n', 'real QEMU');
-  }
+  // Not compared with qemu-system-riscv64 7.2: under host load its MTTCG itself sometimes runs the
+  // stale func after the fence.i ("xmodify FAIL round 10 got f", seen in CI), so it is no reference here.
 });
 
 test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA, Zacas', async () => {

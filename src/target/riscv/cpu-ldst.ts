@@ -141,13 +141,21 @@ export function riscvSlowLoad(env: CPURISCVState, lo: number, hi: number, memop:
   return 0;
 }
 
+/** Host offsets of the last riscvSlowStore's pieces (-1: none, a device, high RAM): MTTCG's code
+ * invalidation takes the page from here, not from the STORE TLB entry, which another thread's
+ * claim() (tb-share.ts) may drop between the fill and the write. */
+export const riscvLastStore = { host0: -1, host1: -1 };
+
 export function riscvSlowStore(env: CPURISCVState, lo: number, hi: number, memop: number): number {
   const size = 1 << (memop & 3);
   const src = env.base + SCRATCH;
+  riscvLastStore.host0 = riscvLastStore.host1 = -1;
   if (highRamFast(env, lo, hi, TlbKind.STORE, size, src, true)) return 0;
   const va = vaOf(lo, hi);
   const first = translateRange(env, va, lo, TlbKind.STORE, size);
   if (first < 0) return 1;
+  riscvLastStore.host0 = t0.host;
+  if (first < size) riscvLastStore.host1 = t1.host;
   return writePiece(env, t0, 0, first, size, src, va) || writePiece(env, t1, first, size - first, size, src, va);
 }
 

@@ -176,7 +176,9 @@ class TcgRuntime {
           const s = c.status(riscvHelperFenceI(env));
           // thread=multi: other harts' stores into code this thread translated are dropped now,
           // and the block (maybe among them) is left after the fence.i.
-          return s === 0 && tbs.drainShared() ? c.completed(pc, 4) : s;
+          if (s !== 0 || !tbs.share) return s;
+          const drained = tbs.drainShared(), stale = tbs.verifyShared();
+          return drained || stale ? c.completed(pc, 4) : s;
         },
         ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),

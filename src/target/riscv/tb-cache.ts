@@ -7,6 +7,7 @@
 // the first guest store to it takes the slow path, where cpu.ts calls noteStore() and the
 // page's blocks are dropped (as QEMU's TLB_NOTDIRTY pages). Device DMA comes through
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
+import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
@@ -78,6 +79,8 @@ export class TBCache {
 
   /** thread=multi (tb-share.ts): other threads translate and write guest code too. */
   share: TbShare | null = null;
+  /** thread=multi: each code page as it was when first decoded (checked again at fence.i). */
+  private readonly codeSnaps = new Map<number, Uint8Array>();
 
   get hasCode(): boolean { return this.pages.size !== 0 || this.share !== null; }
 
@@ -91,6 +94,23 @@ export class TBCache {
     let hit = false;
     for (const hp of pages) hit = this.invalidatePage(hp) || hit;
     return hit;
+  }
+
+  /** thread=multi, at fence.i: drop the code of every page whose bytes differ from those decoded.
+   * A store another hart made while this one claimed the page can land without the slow path
+   * (its TLB check passed just before claim()); fence.i is where RISC-V requires it be seen. */
+  verifyShared(): boolean {
+    let hit = false;
+    for (const [hp, snap] of [...this.codeSnaps]) {
+      if (!this.samePage(hp * 4096, snap)) hit = this.invalidatePage(hp) || hit;
+    }
+    return hit;
+  }
+
+  private snapPage(hp: number): void {
+    if (this.codeSnaps.has(hp)) return;
+    const mem = this.i32.buffer;
+    if ((hp + 1) * 4096 <= mem.byteLength) this.codeSnaps.set(hp, new Uint8Array(mem, hp * 4096, 4096).slice());
   }
 
 
@@ -156,6 +176,11 @@ export class TBCache {
       // thread=multi: another hart's store that passed its TLB check just before claim() lands
       // without the slow path; the page as decoded is compared again before install.
       const snap = this.share ? new Uint8Array(this.i32.buffer, g.pageHost, 4096).slice() : null;
+      if (this.share) {
+        const hp = g.pageHost >>> 12, old = this.codeSnaps.get(hp);
+        if (old && !this.samePage(g.pageHost, old)) this.invalidatePage(hp);
+        if (!this.codeSnaps.has(hp) && snap) this.codeSnaps.set(hp, snap);
+      }
       const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
       if (src) { batch.push({ src, pageHost: g.pageHost }); if (snap) snaps.push(snap); }
     }
@@ -235,7 +260,7 @@ export class TBCache {
     let set = this.pages.get(hp);
     if (!set) {
       this.pages.set(hp, (set = new Set()));
-      if (this.share) this.share.claim(hp);
+      if (this.share) { this.share.claim(hp); this.snapPage(hp); }
       else this.protectPage(hp);
     }
     set.add(tb);
@@ -349,9 +374,21 @@ export class TBCache {
    * translated code, drop that code. Returns true when something was dropped.
    */
   noteStore(env: CPURISCVState, lo: number, hi: number, size: number): boolean {
+    if (this.share) return this.noteStoreShared();
     let hit = this.noteStorePage(env, lo, hi);
     const last = (lo + size - 1) | 0;
     if (((last ^ lo) & ~0xfff) !== 0) hit = this.noteStorePage(env, last, (last >>> 0) < (lo >>> 0) ? hi + 1 : hi) || hit;
+    return hit;
+  }
+  /** thread=multi: the pages riscvSlowStore just wrote (after the write, so a thread that claims
+   * one later reads the new bytes, and one that claimed it earlier is queued here). */
+  private noteStoreShared(): boolean {
+    let hit = false;
+    for (const h of [riscvLastStore.host0, riscvLastStore.host1]) {
+      if (h < 0) continue;
+      this.share?.stored(h >>> 12);
+      hit = this.invalidatePage(h >>> 12) || hit;
+    }
     return hit;
   }
   private noteStorePage(env: CPURISCVState, lo: number, hi: number): boolean {
@@ -394,6 +431,7 @@ export class TBCache {
     const set = this.pages.get(hp);
     if (!set) return false;
     this.pages.delete(hp);
+    this.codeSnaps.delete(hp);
     this.share?.release(hp);
     const dead = new Set<number>();
     for (const tb of set) {
@@ -430,6 +468,7 @@ export class TBCache {
     this.byKey.clear();
     if (this.share) for (const hp of this.pages.keys()) this.share.release(hp);
     this.pages.clear();
+    this.codeSnaps.clear();
     this.nextIdx = 1;
     this.codeBytes = 0;
     this.liveModules = 0;
