@@ -3,10 +3,11 @@
 // core count and the load average at start and end. Every script gets RUNS (medians of RUNS
 // runs each) and --json FILE for its rows; its own human output goes to a log (shown with -v).
 // A script that fails gets its error in its row; the table is always printed. Never a test.
-// Usage: node bench/run.js [RUNS=3] [--only boot,user,...] [--md] [-v] [--json FILE]
+// Usage: node bench/run.js [RUNS=3] [--only boot,user,...] [--md] [-v] [--json FILE] [--from FILE]
 //   --only: a subset by name (see BENCHES; 'io', tsqemu-img bench vs qemu-img bench, runs only
 //   when named); --md: the table as Markdown (for README); TSQEMU_COREMARK=/path/to/coremark
-//   adds CoreMark (its source is never part of this repository).
+//   adds CoreMark (its source is never part of this repository); --json FILE saves the whole
+//   run, --from FILE prints a saved run again (e.g. with --md) without running anything.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -48,15 +49,14 @@ if (unknown.length) {
 const chosen = BENCHES.filter(([name, , , , extra]) => (only ? only.includes(name) : !extra));
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-const started = new Date();
-const loadStart = load();
-const logDir = mkdtempSync(join(tmpdir(), 'tsqemu-bench-run-'));
+let logDir_;
+const logDirOf = () => (logDir_ ??= mkdtempSync(join(tmpdir(), 'tsqemu-bench-run-')));
 
 /** Run one script; resolves with its rows, or one row holding its error. */
 function runBench([name, script, sargs, skip]) {
   if (skip) return Promise.resolve([{ bench: name, name, error: skip }]);
-  const json = join(logDir, `${name}.json`);
-  const log = join(logDir, `${name}.log`);
+  const json = join(logDirOf(), `${name}.json`);
+  const log = join(logDirOf(), `${name}.log`);
   const out = createWriteStream(log);
   const t0 = Date.now();
   process.stderr.write(`bench: ${name} (node bench/${script} ${sargs.join(' ')}) ... `);
@@ -79,33 +79,42 @@ function runBench([name, script, sargs, skip]) {
   });
 }
 
+const from = opt('--from');
+if (from) {
+  printTable(JSON.parse(readFileSync(from, 'utf8')));
+  process.exit(0);
+}
+const started = new Date();
+const loadStart = load();
 const rows = [];
 for (const b of chosen) rows.push(...await runBench(b));
-const loadEnd = load();
-
-const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 const qemuVer = spawnSync('qemu-system-riscv64', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.replace(/^QEMU emulator version /, '') ?? 'not installed';
-const val = (v, unit) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${fmt(v, Math.abs(v) >= 100 ? 0 : 2)}${unit === 'x' ? 'x' : ` ${unit}`}`.trim());
-const table = rows.map((r) => r.error
-  ? [r.name, r.error, '', '', '', '']
-  : [r.name + (r.note ? ` (${r.note})` : ''), val(r.ours, r.unit), r.theirs === null ? '-' : val(r.theirs, r.unit),
-    r.ratio === null ? '-' : `${fmt(r.ratio)}x`, goalText(r.goal), r.met === null ? '?' : r.met ? 'yes' : 'NO']);
-const head = ['target', 'tsqemu', 'QEMU', 'ratio', 'goal', 'met?'];
-const met = rows.filter((r) => r.met === true).length, judged = rows.filter((r) => r.met !== null && r.met !== undefined).length;
+const result = { date: started.toISOString(), cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, node: process.version, loadStart, loadEnd: load(), runs: Number(RUNS), qemu: qemuVer, logs: logDir_ ?? '-', rows };
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(result, null, 1));
+printTable(result);
 
-console.log(`\ntsqemu benchmarks vs Debian's QEMU ${qemuVer}, medians of ${RUNS} runs, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-console.log(`host: ${cpuModel}, ${cpus().length} cores, Node ${process.version}; load average at start ${loadStart}, at end ${loadEnd}`);
-if (md) {
-  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
-  for (const r of table) console.log(`| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
-} else {
-  const w = head.map((h, i) => Math.max(h.length, ...table.filter((r) => r[1] && (r[2] || i < 2)).map((r) => r[i].length)));
-  const line = (r) => (r[2] === '' && r[3] === '' ? `${r[0].padEnd(w[0])}  ${r[1]}` : r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
-  console.log(`\n${line(head)}`);
-  for (const r of table) console.log(line(r));
+/** The one table (plain text, or Markdown with --md); also re-printed from a saved run with --from FILE. */
+function printTable({ date, cpu, cores, node, loadStart, loadEnd, runs, qemu, logs, rows }) {
+  const val = (v, unit) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${fmt(v, Math.abs(v) >= 100 ? 0 : 2)}${unit === 'x' ? 'x' : ` ${unit}`}`.trim());
+  const table = rows.map((r) => r.error
+    ? [r.name, r.error, '', '', '', '']
+    : [r.name + (r.note ? ` (${r.note})` : ''), val(r.ours, r.unit), r.theirs === null ? '-' : val(r.theirs, r.unit),
+      r.ratio === null ? '-' : `${fmt(r.ratio)}x`, goalText(r.goal), r.met === null ? '?' : r.met ? 'yes' : 'NO']);
+  const head = ['target', 'tsqemu', 'QEMU', 'ratio', 'goal', 'met?'];
+  const met = rows.filter((r) => r.met === true).length, judged = rows.filter((r) => r.met === true || r.met === false).length;
+  console.log(`\ntsqemu benchmarks vs Debian's QEMU ${qemu}, medians of ${runs} runs, ${date.slice(0, 16).replace('T', ' ')} UTC`);
+  console.log(`host: ${cpu}, ${cores} cores, Node ${node ?? "?"}; load average (1/5/15 min) at start ${loadStart}, at end ${loadEnd}`);
+  if (md) {
+    console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+    for (const r of table) console.log(`| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+  } else {
+    const w = head.map((h, i) => Math.max(h.length, ...table.filter((r) => r[2] !== '' || i < 1).map((r) => r[i].length)));
+    const line = (r) => (r[2] === '' && r[3] === '' ? `${r[0].padEnd(w[0])}  ${r[1]}` : r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+    console.log(`\n${line(head)}`);
+    for (const r of table) console.log(line(r));
+  }
+  console.log(`\n${met} of ${judged} goals met. Ratios: tsqemu / QEMU (times, RSS: lower is better; it/s, IOPS, speed-ups: higher is better); ` +
+    `'ts' goals apply to tsqemu's own value. Logs: ${logs}`);
+  console.log('Not measured here: the io_uring addon building without liburing headers (a build property, see README io_uring); ' +
+    '`npm test` under 10 minutes (the full suite is not run on this shared machine).');
 }
-console.log(`\n${met} of ${judged} goals met. Ratios: tsqemu / QEMU (times, RSS: lower is better; it/s, IOPS, speed-ups: higher is better); ` +
-  `'ts <= 5' goals apply to tsqemu's own value. Logs: ${logDir}`);
-console.log('Not measured here: the io_uring addon building without liburing headers (a build property, see README io_uring); ' +
-  '`npm test` under 10 minutes (the full suite is not run on this shared machine).');
-if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ date: started.toISOString(), cpu: cpuModel, cores: cpus().length, loadStart, loadEnd, runs: Number(RUNS), qemu: qemuVer, rows }, null, 1));
