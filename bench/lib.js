@@ -112,8 +112,8 @@ export function goalMet(goal, row) {
   return goal.op === '<=' ? v <= goal.value : v >= goal.value;
 }
 
-/** Record rows { name, ours, theirs, unit, goal?, ratio? (default ours/theirs), note? } for
- * run.js; a no-op unless --json / TSQEMU_BENCH_JSON is given. */
+/** Record rows { name, ours, theirs, unit, goal?, ratio? (default ours/theirs), note?, error? } for
+ * run.js (error: the row says why it was not measured); a no-op unless --json / TSQEMU_BENCH_JSON is given. */
 export function emitRows(bench, rows) {
   if (!JSON_OUT) return;
   let prev = [];
@@ -122,6 +122,7 @@ export function emitRows(bench, rows) {
     const ratio = r.ratio ?? (Number.isFinite(r.ours) && Number.isFinite(r.theirs) && r.theirs ? r.ours / r.theirs : NaN);
     const row = { bench, name: r.name, ours: r.ours ?? null, theirs: r.theirs ?? null, unit: r.unit ?? '', ratio: Number.isFinite(ratio) ? ratio : null, goal: r.goal ?? null, note: r.note ?? '' };
     row.met = goalMet(row.goal, { ratio: row.ratio ?? NaN, ours: row.ours ?? NaN });
+    if (r.error) row.error = r.error;
     prev.push(row);
   }
   writeFileSync(JSON_OUT, JSON.stringify(prev, null, 1));
