@@ -21,6 +21,7 @@ const flag = (f) => { const i = args.indexOf(f); if (i < 0) return false; args.s
 const opt = (f) => { const i = args.indexOf(f); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
 const md = flag('--md');
 const verbose = flag('-v') || flag('--verbose');
+const from = opt('--from');
 const only = opt('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
 const RUNS = String(args[0] ?? process.env.RUNS ?? 3);
 const coremark = process.env.TSQEMU_COREMARK;
@@ -69,7 +70,7 @@ function runBench([name, script, sargs, skip]) {
     p.on('close', (code, signal) => {
       clearTimeout(timer);
       out.end();
-      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(0)} s${code ? `, exit ${code ?? signal}` : ''}\n`);
+      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(0)} s${code !== 0 ? `, exit ${code ?? signal}` : ''}\n`);
       let rows = [];
       try { rows = JSON.parse(readFileSync(json, 'utf8')); } catch { /* none written */ }
       const lastErr = err.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-1)[0] ?? '';
@@ -79,7 +80,6 @@ function runBench([name, script, sargs, skip]) {
   });
 }
 
-const from = opt('--from');
 if (from) {
   printTable(JSON.parse(readFileSync(from, 'utf8')));
   process.exit(0);
