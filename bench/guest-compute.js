@@ -8,7 +8,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { bootConsole, emitRows, ensureTools, fmt, guestFiles, guestSh, guestTime, median, newcArchive, TOP } from './lib.js';
+import { bootConsole, emitRows, ensureTools, fmt, guestFiles, guestSh, guestTime, median, newcArchive, stopGuest, TOP } from './lib.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const MIB = Number(process.argv[3] ?? 16);
@@ -45,7 +45,7 @@ async function measure(cmd, args) {
     c.send('poweroff -f\n');
     return res;
   } finally {
-    setTimeout(() => c.p.kill('SIGKILL'), 5000).unref();
+    await stopGuest(c);
   }
 }
 

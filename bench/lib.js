@@ -144,6 +144,15 @@ export function newcArchive(files) {
   return Buffer.concat(parts);
 }
 
+/** Wait up to `ms` for the guest process to exit (after a poweroff), then SIGKILL it: a bench
+ * that fails half-way leaves no emulator behind. */
+export async function stopGuest(c, ms = 5000) {
+  if (c.p.exitCode === null && c.p.signalCode === null) {
+    await new Promise((resolve) => { const t = setTimeout(resolve, ms); c.p.once('exit', () => { clearTimeout(t); resolve(); }); });
+  }
+  if (c.p.exitCode === null && c.p.signalCode === null) c.p.kill('SIGKILL');
+}
+
 /** Run `cmd` in a guest shell on console `c` (bootConsole) and return its output. */
 let shTag = 0;
 export async function guestSh(c, cmd, ms = 600_000) {
