@@ -2,7 +2,7 @@
 // tsqemu-system-riscv64 vs qemu-system-riscv64 with the same options, median of N runs.
 // Usage: node bench/boot.js [runs=5] [smp=1] [mem=256M]
 import { join } from 'node:path';
-import { ensureTools, guestFiles, measure, printTable, TOP } from './lib.js';
+import { emitRows, ensureTools, guestFiles, measure, printTable, TOP } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const smp = String(process.argv[3] ?? 1);
@@ -15,3 +15,4 @@ const expect = /tsqemu-guest: boot complete/;
 const theirs = measure('qemu boot', ['qemu-system-riscv64', ...args], runs, { expect });
 const ours = measure('tsqemu boot', [join(TOP, 'bin/tsqemu-system-riscv64'), ...args], runs, { expect });
 printTable(`boot to power-off, -smp ${smp} -m ${mem}, median of ${runs} (${new Date().toISOString().slice(0, 10)})`, [{ name: `boot -smp ${smp}`, ours, theirs }]);
+emitRows('boot', [{ name: `boot to power-off, -smp ${smp}`, ours: ours.seconds, theirs: theirs.seconds, unit: 's', goal: { of: 'ratio', op: '<=', value: 1.5 } }]);

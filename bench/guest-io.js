@@ -12,7 +12,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTools } from './lib.js';
+import { emitRows, ensureTools } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -116,6 +116,7 @@ try {
       r[`qemu ${aio}`] = await measure(`qemu-system-riscv64 aio=${aio}`, 'qemu-system-riscv64', ['-bios', 'default', ...common, ...drive(aio)]);
     }
     console.log(`ratio tsqemu io_uring / qemu io_uring: ${(r['tsqemu io_uring'] / r['qemu io_uring']).toFixed(2)}`);
+    emitRows('guest-io', ['io_uring', 'threads'].map((aio) => ({ name: `guest 4K random-read IOPS, aio=${aio}`, ours: r[`tsqemu ${aio}`], theirs: r[`qemu ${aio}`], unit: 'IOPS', goal: { of: 'ratio', op: '>=', value: 0.7 } })));
   } else {
     console.log('qemu-system-riscv64 not installed: no reference run');
   }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { openSync, writeSync, closeSync, ftruncateSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ensureTools, guestFiles, median, timed, printTable, TOP } from './lib.js';
+import { emitRows, ensureTools, guestFiles, median, timed, printTable, TOP } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
 ensureTools({ 'qemu-img': 'qemu-utils', 'qemu-io': 'qemu-utils' });
@@ -72,4 +72,9 @@ for (const [name, argv] of cases) {
 printTable(`tsqemu-img vs qemu-img, median of ${runs} (${new Date().toISOString().slice(0, 16)}Z, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`, rows);
 // CPU time (user + system): steadier than wall time on a loaded host.
 console.log(`\nCPU s (tsqemu-img / qemu-img): ${rows.map((r) => `${r.name} ${r.ours.cpuSeconds.toFixed(2)} / ${r.theirs.cpuSeconds.toFixed(2)}`).join('; ')}`);
+emitRows('img', rows.flatMap(({ name, ours, theirs }) => {
+  const conv = name.startsWith('convert');
+  const time = { name: `img: ${name}`, ours: ours.seconds, theirs: theirs.seconds, unit: 's', goal: { of: 'ratio', op: '<=', value: conv ? 1.2 : 1.5 } };
+  return conv ? [time, { name: `img: ${name} peak RSS`, ours: ours.maxRssMiB, theirs: theirs.maxRssMiB, unit: 'MiB', goal: { of: 'ratio', op: '<=', value: 2 } }] : [time];
+}));
 rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { randomFillSync } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { emitRows } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const img = join(here, '../dist/cli/img.js');
@@ -62,6 +63,7 @@ try {
         const f = (x) => (x === undefined ? '-' : x.toFixed(3));
         console.log(`| ${fmt} | ${cache} | ${op} | ${f(q?.threads)} | ${f(q?.io_uring)} | ${f(t.threads)} | ${f(t.io_uring)} | ` +
           `${q ? (t.io_uring / q.io_uring).toFixed(2) + 'x' : '-'} | ${(t.threads / t.io_uring).toFixed(2)}x |`);
+        emitRows('io', [{ name: `img bench ${fmt} ${cache} ${op}, io_uring`, ours: t.io_uring, theirs: q?.io_uring ?? null, unit: 's' }]);
       }
     }
   }

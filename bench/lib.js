@@ -94,3 +94,78 @@ export function bootConsole(cmd, args) {
 }
 
 export { existsSync };
+
+// Machine-readable summaries for bench/run.js: `--json FILE` (taken out of argv here, before a
+// script reads its positional arguments) or TSQEMU_BENCH_JSON=FILE. Each script appends its
+// rows; its human output stays as it was.
+const jsonAt = process.argv.indexOf('--json');
+export const JSON_OUT = jsonAt > 1 ? process.argv.splice(jsonAt, 2)[1] : process.env.TSQEMU_BENCH_JSON;
+
+/** A goal such as { of: 'ratio', op: '<=', value: 1.5 }: its text and whether `row` meets it. */
+export function goalText(goal) {
+  return goal ? `${goal.of === 'ratio' ? '' : 'ts '}${goal.op} ${goal.value}${goal.of === 'ratio' ? 'x' : ''}` : '-';
+}
+export function goalMet(goal, row) {
+  if (!goal) return null;
+  const v = goal.of === 'ratio' ? row.ratio : row.ours;
+  if (!Number.isFinite(v)) return null;
+  return goal.op === '<=' ? v <= goal.value : v >= goal.value;
+}
+
+/** Record rows { name, ours, theirs, unit, goal?, ratio? (default ours/theirs), note?, error? } for
+ * run.js (error: the row says why it was not measured); a no-op unless --json / TSQEMU_BENCH_JSON is given. */
+export function emitRows(bench, rows) {
+  if (!JSON_OUT) return;
+  let prev = [];
+  try { prev = JSON.parse(readFileSync(JSON_OUT, 'utf8')); } catch { /* first rows */ }
+  for (const r of rows) {
+    const ratio = r.ratio ?? (Number.isFinite(r.ours) && Number.isFinite(r.theirs) && r.theirs ? r.ours / r.theirs : NaN);
+    const row = { bench, name: r.name, ours: r.ours ?? null, theirs: r.theirs ?? null, unit: r.unit ?? '', ratio: Number.isFinite(ratio) ? ratio : null, goal: r.goal ?? null, note: r.note ?? '' };
+    row.met = goalMet(row.goal, { ratio: row.ratio ?? NaN, ours: row.ours ?? NaN });
+    if (r.error) row.error = r.error;
+    prev.push(row);
+  }
+  writeFileSync(JSON_OUT, JSON.stringify(prev, null, 1));
+}
+
+/** A newc cpio archive (what the kernel's initramfs unpacker reads) holding `files` [name, data]:
+ * gzip it and append it to the initramfs to add files to the guest. */
+export function newcArchive(files) {
+  const parts = [];
+  const pad4 = (n) => Buffer.alloc((4 - (n % 4)) % 4);
+  let ino = 2000;
+  const entry = (name, mode, data) => {
+    const f = [ino++, mode, 0, 0, 1, Math.floor(Date.now() / 1000), data.length, 0, 0, 0, 0, name.length + 1, 0];
+    const hdr = Buffer.from('070701' + f.map((v) => v.toString(16).padStart(8, '0')).join('') + name + '\0', 'latin1');
+    parts.push(hdr, pad4(hdr.length), data, pad4(data.length));
+  };
+  for (const [name, data] of files) entry(name, 0o100755, data);
+  entry('TRAILER!!!', 0, Buffer.alloc(0));
+  return Buffer.concat(parts);
+}
+
+/** Wait up to `ms` for the guest process to exit (after a poweroff), then SIGKILL it: a bench
+ * that fails half-way leaves no emulator behind. */
+export async function stopGuest(c, ms = 5000) {
+  if (c.p.exitCode === null && c.p.signalCode === null) {
+    await new Promise((resolve) => { const t = setTimeout(resolve, ms); c.p.once('exit', () => { clearTimeout(t); resolve(); }); });
+  }
+  if (c.p.exitCode === null && c.p.signalCode === null) c.p.kill('SIGKILL');
+}
+
+/** Run `cmd` in a guest shell on console `c` (bootConsole) and return its output. */
+let shTag = 0;
+export async function guestSh(c, cmd, ms = 600_000) {
+  const tag = `@@B${shTag++}@@`;
+  const from = c.out.length;
+  c.send(`${cmd}; echo '${tag.slice(0, 3)}''${tag.slice(3)}'\n`);
+  await c.expect(new RegExp(tag), ms, from);
+  return c.out.slice(from, c.out.indexOf(tag, from));
+}
+
+/** Guest seconds of `job` timed in the guest from /proc/uptime (the guest clock follows the host's). */
+export async function guestTime(c, job, ms) {
+  const out = await guestSh(c, `a=$(cut -d' ' -f1 /proc/uptime); ${job}; b=$(cut -d' ' -f1 /proc/uptime); echo "T=$a $b"`, ms);
+  const m = /T=([0-9.]+) ([0-9.]+)/.exec(out);
+  return m ? Number(m[2]) - Number(m[1]) : NaN;
+}

@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { ensureTools, fmt, guestFiles, measure, median, TOP } from './lib.js';
+import { emitRows, ensureTools, fmt, guestFiles, measure, median, TOP } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
 ensureTools({ 'qemu-riscv64': 'qemu-user', 'riscv64-linux-gnu-gcc': 'gcc-riscv64-linux-gnu', go: 'golang-go' });
@@ -57,4 +57,10 @@ for (const { name, ours, theirs } of rows) {
     `${fmt(ours.maxRssMiB, 0).padStart(11)} ${fmt(theirs.maxRssMiB, 0).padStart(13)} ${(fmt(ours.maxRssMiB / theirs.maxRssMiB) + 'x').padStart(7)} ` +
     `${fmt(ours.cpuSeconds).padStart(9)} ${fmt(theirs.cpuSeconds).padStart(11)}`);
 }
+const [startup, go] = rows;
+emitRows('user-rss', [
+  { name: 'user: glibc start-up (true)', ours: startup.ours.seconds, theirs: startup.theirs.seconds, unit: 's', goal: { of: 'ratio', op: '<=', value: 2 } },
+  { name: 'user: Go program peak RSS', ours: go.ours.maxRssMiB, theirs: go.theirs.maxRssMiB, unit: 'MiB', goal: { of: 'ratio', op: '<=', value: 2 } },
+  { name: 'user: translation cost (awk)', ours: median(costs), theirs: null, unit: 'us/insn', goal: { of: 'ours', op: '<=', value: 5 } },
+]);
 console.log(`${'translation cost'.padEnd(26)} ${fmt(median(costs))} us per guest insn (target <= 5; ${insns} insns translated, awk loop, threshold 20)`);

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTools, guestFiles, measure, printTable, TOP } from './lib.js';
+import { emitRows, ensureTools, guestFiles, measure, printTable, TOP } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 5);
 ensureTools({ 'qemu-riscv64': 'qemu-user', 'riscv64-linux-gnu-gcc': 'gcc-riscv64-linux-gnu' });
@@ -36,3 +36,4 @@ for (const [name, argv] of progs) {
   rows.push({ name, ours, theirs });
 }
 printTable(`user-mode compute, median of ${runs} (${new Date().toISOString().slice(0, 10)})`, rows);
+emitRows('user', rows.map(({ name, ours, theirs }) => ({ name: `user: ${name}`, ours: ours.seconds, theirs: theirs.seconds, unit: 's', goal: { of: 'ratio', op: '<=', value: 1.5 } })));

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fmt, guestFiles, median, TOP } from './lib.js';
+import { emitRows, fmt, guestFiles, median, TOP } from './lib.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const low = String(process.argv[3] ?? 200);
@@ -69,6 +69,7 @@ console.log(`${'benchmark'.padEnd(30)} ${'total'.padStart(7)} ${'decode'.padStar
 for (const r of table) {
   console.log(`${r.name.padEnd(30)} ${fmt(r.total).padStart(7)} ${fmt(r.decode).padStart(7)} ${fmt(r.emit).padStart(7)} ${fmt(r.compile).padStart(8)} ${fmt(r.instantiate).padStart(7)}  ${r.note}`);
 }
+emitRows('xlate', table.map((r) => ({ name: `translation: ${r.name}`, ours: r.total, theirs: null, unit: 'us/insn', goal: { of: 'ours', op: '<=', value: 5 } })));
 
 /** Translate `modules` modules of `per` regions each from BusyBox's text; print the costs. */
 async function inProcess(modules, per) {
