@@ -32,7 +32,7 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
       if (vaddr >= BigInt(TASK_SIZE)) return -1;
       const a = Number(vaddr);
       const need = NEED[kind];
-      return (pages[a >>> TARGET_PAGE_BITS] & need) === need ? GUEST_BASE + a : -1;
+      return (pages[a >>> TARGET_PAGE_BITS] & (need | PageFlag.LOST)) === need ? GUEST_BASE + a : -1;
     },
   };
 }
@@ -47,6 +47,12 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
     case 3: forceSignal(ts, { signo: TARGET_SIGTRAP, code: 1, addr: pc }); return; // TRAP_BRKPT
     case 0: case 4: case 6: forceSignal(ts, { signo: TARGET_SIGBUS, code: 1, addr }); return; // BUS_ADRALN
     default: {
+      if (addr < BigInt(TASK_SIZE) && ts.mm.pageFlags(Number(addr)) & PageFlag.LOST) {
+        // MAP_SHARED memory this forked child cannot share with its parent (shared-map.ts).
+        ts.proc.log(`tsqemu-riscv64: MAP_SHARED memory at 0x${addr.toString(16)} is not shared with this forked child (no host object for it: see src/linux-user/README.md)\n`);
+        forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr }); // BUS_ADRERR
+        return;
+      }
       const mapped = addr < BigInt(TASK_SIZE) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
       forceSignal(ts, { signo: TARGET_SIGSEGV, code: mapped ? 2 : 1, addr }); // SEGV_ACCERR : SEGV_MAPERR
     }

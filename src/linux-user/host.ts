@@ -54,6 +54,10 @@ export interface SpawnRequest {
   cwd: string;
   /** vfork: return only when the child has exec'd or exited (the parent is suspended). */
   vfork?: boolean;
+  /** Shared objects (shared-map.ts): the fds the image's table names, and a descriptor for
+   * each to hand to the child (closed by the spawner; -1: none). */
+  maps?: number[];
+  mapFds?: number[];
 }
 
 export interface HostProcess {
