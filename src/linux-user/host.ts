@@ -145,6 +145,9 @@ export interface HostSys {
   cred?(op: number, a: number, b: number, c: number, buf: Int32Array | null): number;
   /** native/tsqemu_proc (optional): a SIOCGIF* query on a 40-byte struct ifreq (updated). */
   ioctlIfreq?(fd: number, req: number, ifreq: Uint8Array): number;
+  /** native/tsqemu_proc (optional): catch host SIGBUS in the guest space for this thread
+   * (slot): its fault word and exit_request are byte offsets in `mem` (tsqemu_proc.c). */
+  busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */
   prctl?(option: number, a2: number, a3: number, a4: number, a5: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the

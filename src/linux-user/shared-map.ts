@@ -11,10 +11,12 @@
 // share it, so there its pages become PageFlag.LOST: any access ends in SIGBUS with a message
 // on stderr, rather than parent and child silently diverging (fork + exec still works).
 import {
-  GUEST_PAGES, PageFlag, SHMAP_OFFSET, SHMAP_WORDS, SHMAPS, TARGET_PAGE_SIZE,
+  BUS_FAULTS_OFFSET, GUEST_PAGES, MAX_THREADS, PageFlag, SHMAP_OFFSET, SHMAP_WORDS, SHMAPS, TARGET_PAGE_SIZE,
 } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import type { HostSys } from './host.js';
+import type { TaskState } from './qemu.js';
+import { forceSignal, TARGET_SIGBUS } from './signal.js';
 
 export const enum ShmapKind { ANON = 1, FILE = 2 }
 
@@ -135,14 +137,12 @@ export function mapExtentsInChild(mm: GuestMM, sys: HostSys | null, parentFds: n
     let ok = fd >= 0 && canShare(sys);
     if (ok && sys) {
       if (!sizes.has(fd)) sizes.set(fd, size(fd));
-      const r = mapObject(mm, sys, fd, e.off, e.first, e.pages, sizes.get(fd) ?? 0);
+      const r = mapObject(mm, sys, fd, e.off, e.first, e.pages, pageAlignUp(sizes.get(fd) ?? 0));
       ok = r >= 0;
       if (ok) {
         for (let p = e.first; p < e.first + r; p++) mm.pages[p] |= PageFlag.SHARED;
-        // Pages past the object's end now (a file truncated since): a private copy here.
-        if (r < e.pages) markCopy(mm, e.first + r, e.first + e.pages);
-        if (r === 0) { t.fill(0, w, w + SHMAP_WORDS); continue; }
-        t[w + 1] = r;
+        // Pages past the file's end now (truncated since): SIGBUS, as in the parent.
+        for (let p = e.first + r; p < e.first + e.pages; p++) if (mm.pages[p]) mm.pages[p] |= PageFlag.EOF;
         t[w + 2] = fd;
       }
     }
@@ -156,6 +156,8 @@ export function mapExtentsInChild(mm: GuestMM, sys: HostSys | null, parentFds: n
   return failed;
 }
 
+function pageAlignUp(n: number): number { return Math.ceil(n / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE; }
+
 function markCopy(mm: GuestMM, first: number, end: number): void {
   for (let p = first; p < end; p++) if (mm.pages[p]) mm.pages[p] |= PageFlag.SHCOPY | PageFlag.LOST;
 }
@@ -167,4 +169,59 @@ export function loseCopies(mm: GuestMM): boolean {
     if (mm.pages[p] & PageFlag.SHCOPY) { mm.pages[p] |= PageFlag.LOST; any = true; }
   }
   return any;
+}
+
+// ---- a shared file shrinking under its mapping ----
+
+/** The per-slot words the native SIGBUS handler writes (guest address + 1). */
+export function busFaults(mm: GuestMM): Int32Array {
+  return new Int32Array(mm.memory.buffer, BUS_FAULTS_OFFSET, MAX_THREADS);
+}
+
+function fileSize(ts: TaskState, fd: number): number {
+  try { return Number(ts.fs.fstat(fd).size); } catch { return 0; }
+}
+
+/**
+ * The native handler took a host SIGBUS at guest address `v - 1` for this thread: a file mapped
+ * shared shrank (another process, or this one, truncated it) and the page is private zeros now.
+ * The extent's pages past the file's end become EOF pages (every later access faults in the
+ * page table: a precise SIGBUS, or the file's page again if it grew back) and the guest gets
+ * SIGBUS BUS_ADRERR at the address, after the access that faulted (it read zeros or stored into
+ * the private page: the host cannot undo it).
+ */
+export function takeBusFault(ts: TaskState, v: number): void {
+  const addr = v - 1, page = Math.floor(addr / TARGET_PAGE_SIZE), mm = ts.mm;
+  mm.lock();
+  try {
+    const e = extentAt(mm, page);
+    if (e && ts.sys) {
+      const end = Math.ceil(fileSize(ts, e.fd) / TARGET_PAGE_SIZE) - e.off; // pages the file has
+      for (let p = Math.max(e.first, e.first + end); p < e.first + e.pages; p++) {
+        if (mm.pages[p] & PageFlag.SHARED) {
+          const h = mm.g2h(p * TARGET_PAGE_SIZE);
+          ts.sys.unmapShared(mm.bytes.subarray(h, h + TARGET_PAGE_SIZE));
+        }
+        if (mm.pages[p]) mm.pages[p] = (mm.pages[p] & ~PageFlag.SHARED) | PageFlag.EOF;
+      }
+      mm.flushAllTlbs();
+    }
+  } finally { mm.unlock(); }
+  forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr: BigInt(addr) }); // BUS_ADRERR
+}
+
+/** An access faulted on an EOF page: true when the page is still past the file's end (SIGBUS);
+ * false when the file grew back over it (the file's page is mapped again: retry the access). */
+export function pastEof(ts: TaskState, addr: number): boolean {
+  const mm = ts.mm, page = Math.floor(addr / TARGET_PAGE_SIZE);
+  mm.lock();
+  try {
+    const e = extentAt(mm, page), sys = ts.sys;
+    if (!e || !canShare(sys) || !(mm.pages[page] & PageFlag.EOF)) return (mm.pages[page] & PageFlag.EOF) !== 0;
+    const objPage = e.off + page - e.first;
+    if (mapObject(mm, sys, e.fd, objPage, page, 1, pageAlignUp(fileSize(ts, e.fd))) !== 1) return true;
+    mm.pages[page] = (mm.pages[page] & ~PageFlag.EOF) | PageFlag.SHARED;
+    mm.flushAllTlbs();
+    return false;
+  } finally { mm.unlock(); }
 }

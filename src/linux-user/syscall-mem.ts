@@ -46,25 +46,26 @@ export function unshareRange(ts: TaskState, addr: number, len: number): void {
   const first = Math.floor(addr / TARGET_PAGE_SIZE);
   dropExtents(ts.mm, first, Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE)), (fd) => ts.fs.close(fd));
   for (let p = first, end = Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE)); p < end; p++) {
-    ts.mm.pages[p] &= ~(PageFlag.SHCOPY | PageFlag.LOST);
+    ts.mm.pages[p] &= ~(PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF);
   }
 }
 
-/** Map the file's pages over [start, start+len) when it can be shared for real: the addon,
- * 4 KiB host pages, a file open read/write. Only whole pages inside the file (a host access
- * past EOF would be a host SIGBUS). The mapping keeps a descriptor of its own (the guest may
- * close its fd; a forked child gets it). Returns the bytes mapped (0: copy instead). */
+/** Map the file over [start, start+len) when it can be shared for real: the addon, 4 KiB host
+ * pages, a file open read/write. The pages the file has are the host's mapping of it; those
+ * past its end are EOF pages (SIGBUS, as on Linux, until the file grows over them). The mapping
+ * keeps a descriptor of its own (the guest may close its fd; a forked child gets it). Returns
+ * the pages mapped, or -1: not shared (a copy instead). */
 function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number): number {
   const sys = ts.sys;
-  if (!canShare(sys) || !fileWritable(ts, host)) return 0;
+  if (!canShare(sys) || !fileWritable(ts, host)) return -1;
   const own = sys.dup(host);
-  if (own < 0) return 0;
+  if (own < 0) return -1;
   const pages = pageAlignUp(len) / TARGET_PAGE_SIZE, first = start / TARGET_PAGE_SIZE;
-  const n = mapObject(ts.mm, sys, own, off / TARGET_PAGE_SIZE, first, pages, Number(ts.fs.fstat(own).size));
-  if (n > 0 && addExtent(ts.mm, first, n, own, off / TARGET_PAGE_SIZE, ShmapKind.FILE)) return n * TARGET_PAGE_SIZE;
+  const n = mapObject(ts.mm, sys, own, off / TARGET_PAGE_SIZE, first, pages, pageAlignUp(Number(ts.fs.fstat(own).size)));
+  if (n >= 0 && addExtent(ts.mm, first, pages, own, off / TARGET_PAGE_SIZE, ShmapKind.FILE)) return n;
   if (n > 0) sys.unmapShared(ts.mm.bytes.subarray(ts.mm.g2h(start), ts.mm.g2h(start) + n * TARGET_PAGE_SIZE));
   ts.fs.close(own);
-  return 0;
+  return -1;
 }
 
 function fileWritable(ts: TaskState, host: number): boolean {
@@ -110,22 +111,25 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     // Zero and mark writable while filling; the final protection comes last.
     unshareRange(ts, start, size);
     mm.setRange(start, size, protToFlags(3), true);
-    const shared = anonShared
-      ? (mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f)) ? size : 0)
-      : host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : 0;
+    const anon = anonShared && mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f));
+    const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : -1;
     // MAP_SHARED memory without a host object: a copy no forked child can share (shared-map.ts).
-    const copy = (anonShared || (host >= 0 && flags & MAP_SHARED && fileWritable(ts, host))) ? PageFlag.SHCOPY : 0;
-    if (host >= 0) {
+    const copy = (anonShared && !anon) || (filePages < 0 && host >= 0 && flags & MAP_SHARED && fileWritable(ts, host)) ? PageFlag.SHCOPY : 0;
+    if (host >= 0 && filePages < 0) {
       const view = mm.bytes.subarray(mm.g2h(start), mm.g2h(start) + len);
-      let done = shared;
+      let done = 0;
       while (done < len) {
         const n = ts.fs.read(host, view.subarray(done), off + done);
         if (n <= 0) break;
         done += n;
       }
     }
-    mm.setRange(start, size, protToFlags(prot) | copy, false);
-    if (shared) mm.setRange(start, shared, protToFlags(prot) | PageFlag.SHARED, false);
+    const pf = protToFlags(prot);
+    if (anon) mm.setRange(start, size, pf | PageFlag.SHARED, false);
+    else if (filePages >= 0) {
+      mm.setRange(start, size, pf | PageFlag.EOF, false);
+      mm.setRange(start, filePages * TARGET_PAGE_SIZE, pf | PageFlag.SHARED, false);
+    } else mm.setRange(start, size, pf | copy, false);
     mm.flushAllTlbs();
     codeChanged(ts, start, size);
     return start;
@@ -151,7 +155,7 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   ts.mm.lock();
   const pages = ts.mm.pages, flags = protToFlags(prot);
   for (let p = addr >>> TARGET_PAGE_BITS, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
-    pages[p] = flags | (pages[p] & (PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST));
+    pages[p] = flags | (pages[p] & (PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF));
   }
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
@@ -161,20 +165,22 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
 
 /** Map pages of extent `e`'s object from object page `off` at [dest, dest+pages) (mremap: both
  * processes keep sharing it, as on Linux). Pages the object does not have (an anonymous one
- * grown: Linux's SIGBUS; past a file's end) stay private memory. */
+ * grown, a file's past its end) are EOF pages: SIGBUS, as on Linux. */
 function mapExtentPart(ts: TaskState, e: Extent, off: number, dest: number, pages: number): boolean {
   const mm = ts.mm, sys = ts.sys;
   if (!canShare(sys)) return false;
   const first = dest / TARGET_PAGE_SIZE;
   let size = 0;
   try { size = Number(ts.fs.fstat(e.fd).size); } catch { return false; }
-  const n = mapObject(mm, sys, e.fd, off, first, pages, size);
-  if (n <= 0) return false;
-  if (!addExtent(mm, first, n, e.fd, off, e.kind)) {
-    sys.unmapShared(mm.bytes.subarray(mm.g2h(dest), mm.g2h(dest) + n * TARGET_PAGE_SIZE));
+  const n = mapObject(mm, sys, e.fd, off, first, pages, pageAlignUp(size));
+  if (n < 0) return false;
+  if (!addExtent(mm, first, pages, e.fd, off, e.kind)) {
+    if (n > 0) sys.unmapShared(mm.bytes.subarray(mm.g2h(dest), mm.g2h(dest) + n * TARGET_PAGE_SIZE));
     return false;
   }
-  for (let p = first; p < first + n; p++) mm.pages[p] = (mm.pages[p] & ~PageFlag.SHCOPY) | PageFlag.SHARED;
+  for (let p = first; p < first + pages; p++) {
+    mm.pages[p] = (mm.pages[p] & ~PageFlag.SHCOPY) | (p < first + n ? PageFlag.SHARED : PageFlag.EOF);
+  }
   return true;
 }
 
@@ -184,7 +190,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
   const oldSize = pageAlignUp(oldLen), newSize = pageAlignUp(newLen);
   if (!mm.accessOk(old, oldSize, 0)) throw new SyscallError(Errno.EFAULT);
   const flagsOfOld = mm.pageFlags(old);
-  const prot = flagsOfOld & ~(PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST);
+  const prot = flagsOfOld & ~(PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF);
   mm.lock();
   try {
     if (newSize <= oldSize && !(flags & MREMAP_FIXED)) {
