@@ -8,8 +8,8 @@
 //
 // MAP_SHARED memory that could not be given a host object (no native addon, host pages other
 // than 4 KiB, the table full) is a private copy marked PageFlag.SHCOPY. A forked child cannot
-// share it, so there its pages become PageFlag.LOST: any access ends in SIGBUS with a message
-// on stderr, rather than parent and child silently diverging (fork + exec still works).
+// share it, so there its writable pages become PageFlag.LOST: any access ends in SIGBUS with a
+// message on stderr, rather than parent and child silently diverging (fork + exec still works).
 import {
   BUS_FAULTS_OFFSET, GUEST_PAGES, MAX_THREADS, PageFlag, SHMAP_OFFSET, SHMAP_WORDS, SHMAPS, TARGET_PAGE_SIZE,
 } from './layout.js';
@@ -162,11 +162,13 @@ function markCopy(mm: GuestMM, first: number, end: number): void {
   for (let p = first; p < end; p++) if (mm.pages[p]) mm.pages[p] |= PageFlag.SHCOPY | PageFlag.LOST;
 }
 
-/** A forked child: MAP_SHARED memory the parent had only as a private copy cannot be shared. */
+/** A forked child: writable MAP_SHARED memory the parent had only as a private copy cannot be
+ * shared. (A read-only copy stays readable: the parent's snapshot, as the parent sees it.) */
 export function loseCopies(mm: GuestMM): boolean {
   let any = false;
+  const both = PageFlag.SHCOPY | PageFlag.WRITE;
   for (let p = 0; p < GUEST_PAGES; p++) {
-    if (mm.pages[p] & PageFlag.SHCOPY) { mm.pages[p] |= PageFlag.LOST; any = true; }
+    if ((mm.pages[p] & both) === both) { mm.pages[p] |= PageFlag.LOST; any = true; }
   }
   return any;
 }
