@@ -127,7 +127,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number, h
   // Interval timers are not inherited by a child (they are across execve).
   new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
-  // The parent's host-shared file pages arrived as private copies.
+  // Host-shared pages are not the parent's objects here until the caller maps them again
+  // (SysV: reattachShm; MAP_SHARED: shared-map.ts mapExtentsInChild).
   for (let p = 0; p < GUEST_PAGES; p++) mm.pages[p] &= ~PageFlag.SHARED;
 }
 
