@@ -154,7 +154,7 @@ function main(): void {
   }
   const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0, cpu };
   if (p.forkServer) {
-    serveForkJob(loadUserSys(), (job, hostFds, mapFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs, maps: { parent: job.maps, fds: mapFds } }));
+    serveForkJob(loadUserSys(), (job, hostFds, mapFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs, maps: { parent: job.maps, fds: mapFds }, attrs: job.attrs }));
     return;
   }
   if (p.resume) {
@@ -162,7 +162,9 @@ function main(): void {
     delete process.env.TSQEMU_FORK_IDS;
     const maps = forkMaps(process.env.TSQEMU_FORK_MAPS);
     delete process.env.TSQEMU_FORK_MAPS;
-    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs, maps });
+    const attrs = process.env.TSQEMU_FORK_ATTRS;
+    delete process.env.TSQEMU_FORK_ATTRS;
+    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs, maps, attrs });
     return;
   }
   if (p.rest.length === 0) fail('no user program specified');

@@ -58,6 +58,9 @@ export interface SpawnRequest {
    * each to hand to the child (closed by the spawner; -1: none). */
   maps?: number[];
   mapFds?: number[];
+  /** The forking thread's per-thread host attributes (syscall-cred.ts threadAttrsOf): caps,
+   * keepcaps, no_new_privs, timer slack, securebits, which a fork keeps. */
+  attrs?: number[];
 }
 
 export interface HostProcess {

@@ -18,6 +18,7 @@ import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
 import { extentFds } from './shared-map.js';
+import { threadAttrsOf } from './syscall-cred.js';
 import { currentCwd } from './syscall-path.js';
 import { askHostFd } from './fd-request.js';
 import { remapSignalfds } from './signalfd.js';
@@ -69,7 +70,7 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
     ts.words[ThreadWord.CLEAR_TID] = savedClear;
     ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
   }
-  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0, maps, mapFds });
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0, maps, mapFds, attrs: threadAttrsOf(ts.sys) });
   if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
   return pid;
 }

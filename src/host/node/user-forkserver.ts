@@ -31,6 +31,8 @@ export interface ForkJob {
   ids: string;
   /** The shared objects' fds in the image (shared-map.ts): theirs follow the guest's. */
   maps: number[];
+  /** The forking thread's attributes (syscall-cred.ts threadAttrsOf), "a,b,...". */
+  attrs: string;
 }
 
 /** The real, effective and saved uids and gids and the groups: "r,e,s;r,e,s;g,g,...". */
@@ -57,11 +59,12 @@ export function adoptIds(sys: HostSys | null, ids: string): void {
   cred(1, g[0], g[1], g[2], null);
   cred(0, u[0], u[1], u[2], null);
 }
-/** What a child inherits from this process at its start and may have changed since. */
+/** What a child inherits from this process at its start and may have changed since. The ids
+ * too: a spare started while the process ran as another euid could not read the image. */
 function hostFingerprint(sys: HostSys): string {
   const lim = new BigUint64Array(2), lims: string[] = [];
   for (let r = 0; r < 16; r++) lims.push(sys.prlimit(r, null, lim) < 0 ? '-' : `${lim[0]}/${lim[1]}`);
-  return [sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join()].join(' ');
+  return [sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join(), forkIds(sys)].join(' ');
 }
 
 interface Spare { child: ChildProcess; sock: number; fp: string }

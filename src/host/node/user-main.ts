@@ -69,6 +69,8 @@ export interface UserMainOptions {
   /** A forked child: the shared objects the image's table names (`parent`) and our fds for
    * them (`fds`, -1: lost), shared-map.ts. */
   maps?: { parent: number[]; fds: number[] };
+  /** A forked child: the forking thread's caps, keepcaps... ("a,b,..."; syscall-cred.ts). */
+  attrs?: string;
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
@@ -237,7 +239,7 @@ class Supervisor {
         answerRpc(this.words(m.slot), 0);
         break;
       case 'spawn':
-        try { this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork, m.maps ?? [], m.mapFds ?? []); } finally {
+        try { this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork, m.maps ?? [], m.mapFds ?? [], m.attrs); } finally {
           for (const fd of m.mapFds ?? []) if (fd >= 0) fs.closeSync(fd); // the child has its own now
         }
         break;
@@ -266,7 +268,7 @@ class Supervisor {
     process.disconnect();
   }
 
-  spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean, maps: number[], mapFds: number[]): void {
+  spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean, maps: number[], mapFds: number[], attrs?: number[]): void {
     const stdio: StdioOptions = fds.map((h) => (h >= 0 ? h : 'ignore'));
     while (stdio.length < 3) stdio.push('ignore');
     // vfork: an IPC channel past the guest's fds says when the child exec'd.
@@ -276,8 +278,9 @@ class Supervisor {
     let child: ChildProcess;
     try {
       const ids = forkIds(loadUserSys());
-      child = this.forkServer.take({ imagePath, cwd, vfork, ids, maps }, fds, mapFds) ??
-        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt } });
+      const attrList = (attrs ?? []).join();
+      child = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds) ??
+        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
@@ -471,7 +474,8 @@ class Supervisor {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
-    this.startThread(0);
+    // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
+    this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
   }
 
   /** -g: the first thread starts when gdb first resumes it. */
