@@ -111,6 +111,7 @@ int main(void) {
     syscall(SYS_capget, &h2, d2);
     int kc = prctl(PR_GET_KEEPCAPS), nn = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), sl = prctl(PR_GET_TIMERSLACK);
     printf("forked child: keepcaps %d nnp %d timerslack %d chown %d\n", kc, nn, sl, (d2[0].effective >> CAP_CHOWN) & 1);
+    fflush(stdout);
     _exit(0);
   }
   waitpid(pc, NULL, 0);
