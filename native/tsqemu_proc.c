@@ -14,6 +14,12 @@
  *     the host alike); only those that read.
  *   prctl(option, a2, a3, a4, a5): the prctl options without pointer arguments
  *     (PR_GET_PDEATHSIG: the signal as the result).
+ *   busGuard(mem, guestBase, slot, faultOff, kickOff): a host SIGBUS in the guest space (a
+ *     shared file mapping whose file shrank under it) must not kill the emulator: the faulting
+ *     page becomes private zeros, the access goes on, and the faulting guest thread (registered
+ *     by its host tid) finds the guest address + 1 in its fault word and its exit_request set,
+ *     so it raises the guest's SIGBUS (linux-user/shared-map.ts). Other SIGBUSes keep the
+ *     previous disposition. Each guest thread's worker calls it once.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
  */
 #define _GNU_SOURCE
@@ -29,6 +35,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
+#include <signal.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_getfd
@@ -282,6 +290,75 @@ static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
   return num(env, rc);
 }
 
+/* ---- busGuard ---- */
+#define BUS_THREADS 128
+static uint8_t *bus_lo, *bus_hi;
+static long bus_page;
+static struct sigaction bus_old;
+static struct { pid_t tid; int32_t *fault; int32_t *kick; } bus_threads[BUS_THREADS];
+
+static void on_bus(int sig, siginfo_t *si, void *uc) {
+  uint8_t *a = si->si_addr;
+  if (si->si_code == BUS_ADRERR && a >= bus_lo && a < bus_hi) {
+    void *pg = (void *)((uintptr_t)a & ~(uintptr_t)(bus_page - 1));
+    if (mmap(pg, bus_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+      pid_t tid = (pid_t)syscall(SYS_gettid);
+      for (int i = 0; i < BUS_THREADS; i++) {
+        if (__atomic_load_n(&bus_threads[i].tid, __ATOMIC_ACQUIRE) != tid) continue;
+        __atomic_store_n(bus_threads[i].fault, (int32_t)(uint32_t)(a - bus_lo + 1), __ATOMIC_SEQ_CST);
+        __atomic_store_n(bus_threads[i].kick, 1, __ATOMIC_SEQ_CST);
+        break;
+      }
+      return;
+    }
+  }
+  if ((bus_old.sa_flags & SA_SIGINFO) && bus_old.sa_sigaction) { bus_old.sa_sigaction(sig, si, uc); return; }
+  if (!(bus_old.sa_flags & SA_SIGINFO) && bus_old.sa_handler != SIG_DFL && bus_old.sa_handler != SIG_IGN) {
+    bus_old.sa_handler(sig);
+    return;
+  }
+  /* The default action: returning re-runs the access, which now kills the process as before. */
+  signal(SIGBUS, SIG_DFL);
+}
+
+static napi_value BusGuard(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  uint8_t *p;
+  size_t len;
+  int32_t n[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return num(env, -EINVAL);
+  if (view(env, argv[0], &p, &len)) return NULL;
+  for (int i = 0; i < 4; i++) if (napi_get_value_int32(env, argv[i + 1], &n[i]) != napi_ok) return num(env, -EINVAL);
+  int32_t base = n[0], slot = n[1], fault = n[2], kick = n[3];
+  if (base < 0 || (size_t)base >= len || slot < 0 || slot >= BUS_THREADS || fault < 0 || kick < 0 ||
+      (size_t)fault + 4 > len || (size_t)kick + 4 > len || (fault & 3) || (kick & 3)) return num(env, -EINVAL);
+  static int installed;
+  if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE)) {
+    static int lock;
+    while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) {}
+    if (!installed) {
+      bus_page = sysconf(_SC_PAGESIZE);
+      bus_lo = p + base;
+      bus_hi = p + len;
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_sigaction = on_bus;
+      sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(SIGBUS, &sa, &bus_old) == 0) __atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+    if (!installed) return num(env, -errno);
+  }
+  if (p + base != bus_lo) return num(env, -EINVAL); /* one guest memory per process */
+  __atomic_store_n(&bus_threads[slot].tid, 0, __ATOMIC_RELEASE);
+  bus_threads[slot].fault = (int32_t *)(p + fault);
+  bus_threads[slot].kick = (int32_t *)(p + kick);
+  __atomic_store_n(&bus_threads[slot].tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+  return num(env, 0);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "residentPages", NULL, ResidentPages, NULL, NULL, NULL, napi_default, NULL },
@@ -293,6 +370,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "cred", NULL, Cred, NULL, NULL, NULL, napi_default, NULL },
     { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
+    { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
-import { serveForkJob } from '../host/node/user-forkserver.js';
+import { forkMaps, serveForkJob } from '../host/node/user-forkserver.js';
 import { loadUserSys } from '../host/node/user-sys.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
@@ -154,13 +154,17 @@ function main(): void {
   }
   const opts = { sysroot: p.sysroot, strace: p.strace, unimp: (logMask & LogMask.LOG_UNIMP) !== 0, cpu };
   if (p.forkServer) {
-    serveForkJob(loadUserSys(), (job, hostFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs }));
+    serveForkJob(loadUserSys(), (job, hostFds, mapFds) => runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: job.imagePath, hostFds, ids: job.ids, selfArgs, maps: { parent: job.maps, fds: mapFds }, attrs: job.attrs }));
     return;
   }
   if (p.resume) {
     const ids = process.env.TSQEMU_FORK_IDS; // the parent's ids at the fork (not the guest's to see)
     delete process.env.TSQEMU_FORK_IDS;
-    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs });
+    const maps = forkMaps(process.env.TSQEMU_FORK_MAPS);
+    delete process.env.TSQEMU_FORK_MAPS;
+    const attrs = process.env.TSQEMU_FORK_ATTRS;
+    delete process.env.TSQEMU_FORK_ATTRS;
+    runUserMode({ program: '', exe: '', argv: [], envp: [], opts, logMask, logFile: p.logFile, resume: p.resume, ids, selfArgs, maps, attrs });
     return;
   }
   if (p.rest.length === 0) fail('no user program specified');

@@ -10,6 +10,7 @@ import {
 } from './signal.js';
 import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
+import { busFaults, pastEof, takeBusFault } from './shared-map.js';
 
 export interface UserCpu {
   readonly env: CPURISCVState;
@@ -32,7 +33,7 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
       if (vaddr >= BigInt(TASK_SIZE)) return -1;
       const a = Number(vaddr);
       const need = NEED[kind];
-      return (pages[a >>> TARGET_PAGE_BITS] & need) === need ? GUEST_BASE + a : -1;
+      return (pages[a >>> TARGET_PAGE_BITS] & (need | PageFlag.LOST | PageFlag.EOF)) === need ? GUEST_BASE + a : -1;
     },
   };
 }
@@ -47,6 +48,17 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
     case 3: forceSignal(ts, { signo: TARGET_SIGTRAP, code: 1, addr: pc }); return; // TRAP_BRKPT
     case 0: case 4: case 6: forceSignal(ts, { signo: TARGET_SIGBUS, code: 1, addr }); return; // BUS_ADRALN
     default: {
+      // A shared file's page past its end: SIGBUS, unless the file grew back (shared-map.ts).
+      if (addr < BigInt(TASK_SIZE) && ts.mm.pageFlags(Number(addr)) & PageFlag.EOF) {
+        if (pastEof(ts, Number(addr))) forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr }); // BUS_ADRERR
+        return;
+      }
+      if (addr < BigInt(TASK_SIZE) && ts.mm.pageFlags(Number(addr)) & PageFlag.LOST) {
+        // MAP_SHARED memory this forked child cannot share with its parent (shared-map.ts).
+        ts.proc.log(`tsqemu-riscv64: MAP_SHARED memory at 0x${addr.toString(16)} is not shared with this forked child (no host object for it: see src/linux-user/README.md)\n`);
+        forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr }); // BUS_ADRERR
+        return;
+      }
       const mapped = addr < BigInt(TASK_SIZE) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
       forceSignal(ts, { signo: TARGET_SIGSEGV, code: mapped ? 2 : 1, addr }); // SEGV_ACCERR : SEGV_MAPERR
     }
@@ -65,6 +77,7 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
     // fence.i sees code other threads stored (their stores bypass this thread's code tracking).
     env.userMode.pageWritable = (hp) => (ts.mm.pageFlags(hp * TARGET_PAGE_SIZE - GUEST_BASE) & PageFlag.WRITE) !== 0;
   }
+  const bus = busFaults(ts.mm);
   try {
     for (;;) {
       env.set64('scause', NO_CAUSE);
@@ -74,6 +87,8 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
         const cause = env.get64('scause');
         if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));
       }
+      // A host SIGBUS the native handler took for this thread (a shared file shrank).
+      if (bus[ts.slot] !== 0) takeBusFault(ts, Atomics.exchange(bus, ts.slot, 0) >>> 0);
       if (hasDeliverable(ts)) processPendingSignals(ts);
     }
   } catch (e) {

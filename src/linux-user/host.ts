@@ -54,6 +54,13 @@ export interface SpawnRequest {
   cwd: string;
   /** vfork: return only when the child has exec'd or exited (the parent is suspended). */
   vfork?: boolean;
+  /** Shared objects (shared-map.ts): the fds the image's table names, and a descriptor for
+   * each to hand to the child (closed by the spawner; -1: none). */
+  maps?: number[];
+  mapFds?: number[];
+  /** The forking thread's per-thread host attributes (syscall-cred.ts threadAttrsOf): caps,
+   * keepcaps, no_new_privs, timer slack, securebits, which a fork keeps. */
+  attrs?: number[];
 }
 
 export interface HostProcess {
@@ -141,6 +148,9 @@ export interface HostSys {
   cred?(op: number, a: number, b: number, c: number, buf: Int32Array | null): number;
   /** native/tsqemu_proc (optional): a SIOCGIF* query on a 40-byte struct ifreq (updated). */
   ioctlIfreq?(fd: number, req: number, ifreq: Uint8Array): number;
+  /** native/tsqemu_proc (optional): catch host SIGBUS in the guest space for this thread
+   * (slot): its fault word and exit_request are byte offsets in `mem` (tsqemu_proc.c). */
+  busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */
   prctl?(option: number, a2: number, a3: number, a4: number, a5: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the

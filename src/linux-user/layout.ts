@@ -72,7 +72,16 @@ export const SIGNALFD_INOS_OFFSET = SIGNALFD_MASKS_OFFSET + MAX_HOST_FDS * 8;
 /** One bit per guest page: set while the page may hold non-zero bytes (it was mapped since it was
  * last zeroed). Fresh memory reads as zeros, so mmap zeroes only pages with the bit set and a
  * reservation the guest never touches costs no host memory (mmap.ts). */
-export const TOUCHED_OFFSET = align(SIGNALFD_INOS_OFFSET + MAX_HOST_FDS * 8, 4096);
+/** MAP_SHARED mappings backed by a host object (shared-map.ts): Int32 [first page, pages, host
+ * fd, object offset in pages, kind, 0, 0, 0] each (pages 0: free). A forked child maps the same
+ * objects at the same addresses. */
+export const SHMAP_OFFSET = align(SIGNALFD_INOS_OFFSET + MAX_HOST_FDS * 8, 64);
+export const SHMAPS = 1024;
+export const SHMAP_WORDS = 8;
+/** Int32 per thread slot: guest address + 1 of a host SIGBUS the native handler took for that
+ * thread (a shared file shrank under its mapping), 0: none (shared-map.ts takeBusFault). */
+export const BUS_FAULTS_OFFSET = SHMAP_OFFSET + SHMAPS * SHMAP_WORDS * 4;
+export const TOUCHED_OFFSET = align(BUS_FAULTS_OFFSET + MAX_THREADS * 4, 4096);
 export const KERNEL_END = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
@@ -89,8 +98,12 @@ export const STACK_SIZE = 8 * 1024 * 1024;
 export const MMAP_BASE = STACK_TOP - STACK_SIZE - 0x1000000;
 /** Stacks of threads come from mmap (the guest's libc allocates them); nothing reserved here. */
 
-/** SHARED: the page is the host's MAP_SHARED mapping of a file (the native addon put it there). */
-export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8, SHARED = 16 }
+/** SHARED: the page is the host's MAP_SHARED mapping of a file, memfd or SysV segment (the native
+ * addon put it there). SHCOPY: MAP_SHARED memory that is a private copy (no host object). LOST:
+ * in a forked child, SHCOPY memory that cannot be shared with the parent: every access faults
+ * (SIGBUS, shared-map.ts). EOF: a shared file's page past the file's end now: an access is
+ * SIGBUS unless the file grew again (private zeros underneath). */
+export const enum PageFlag { READ = 1, WRITE = 2, EXEC = 4, VALID = 8, SHARED = 16, SHCOPY = 32, LOST = 64, EOF = 128 }
 export const enum FdFlag { CLOEXEC = 1, USED = 2 }
 /** UNKNOWN: not looked at yet (the host flag is the guest's, except at host fds 0-2). */
 export const enum NbState { UNKNOWN = 0, BLOCKING = 1, NONBLOCK = 2 }

@@ -97,9 +97,9 @@ export class GuestMM {
   accessOk(addr: number, len: number, need: number): boolean {
     if (len === 0) return true;
     if (!(addr >= 0 && len > 0 && addr + len <= TASK_SIZE)) return false;
-    const need1 = need | PageFlag.VALID;
+    const need1 = need | PageFlag.VALID, mask = need1 | PageFlag.LOST | PageFlag.EOF;
     for (let p = addr >>> TARGET_PAGE_BITS, last = (addr + len - 1) >>> TARGET_PAGE_BITS; p <= last; p++) {
-      if ((this.pages[p] & need1) !== need1) return false;
+      if ((this.pages[p] & mask) !== need1) return false;
     }
     return true;
   }

@@ -127,7 +127,7 @@ function procMaps(ts: TaskState): string {
     while (q < GUEST_PAGES && pages[q] === f && !cuts.has(q)) q++;
     const start = p * TARGET_PAGE_SIZE, end = q * TARGET_PAGE_SIZE;
     const perms = (f & PageFlag.READ ? 'r' : '-') + (f & PageFlag.WRITE ? 'w' : '-') +
-      (f & PageFlag.EXEC ? 'x' : '-') + (f & PageFlag.SHARED ? 's' : 'p');
+      (f & PageFlag.EXEC ? 'x' : '-') + (f & (PageFlag.SHARED | PageFlag.SHCOPY) ? 's' : 'p');
     const [name, id, off] = nameOf(start);
     const head = `${hex(start)}-${hex(end)} ${perms} ${hex(off).padStart(8, '0')} ${id}`;
     lines.push(name ? head + ' '.repeat(Math.max(1, 73 - head.length)) + name : head);

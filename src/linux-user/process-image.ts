@@ -8,6 +8,7 @@
 import { GuestMM } from './mmap.js';
 import { GUEST_BASE, GUEST_PAGES, KERNEL_END, KERNEL_OFFSET, PageFlag, TARGET_PAGE_SIZE } from './layout.js';
 import { STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
+import { extents } from './shared-map.js';
 
 const MAGIC = 'TSQFORK1';
 
@@ -28,9 +29,12 @@ export function saveProcessImage(mm: GuestMM, stateBase: number, slot: number, e
     return true;
   };
   const used = residentMap(mm, resident);
-  // A host-shared file mapping (PageFlag.SHARED) is read through: its pages not touched yet are
-  // the file's, not zeros, and the child gets a copy.
-  const keep = (page: number): boolean => mm.pages[page] !== 0 &&
+  // Other host-shared pages (PageFlag.SHARED: SysV segments, a file's pages past the table) are
+  // read through: their pages not touched yet are the object's, not zeros.
+  // Host objects the child maps again itself (shared-map.ts) are not copied.
+  const mapped = new Uint8Array(GUEST_PAGES);
+  for (const e of extents(mm)) mapped.fill(1, e.first, e.first + e.pages);
+  const keep = (page: number): boolean => mm.pages[page] !== 0 && mapped[page] === 0 &&
     (used === null || used[page] !== 0 || (mm.pages[page] & PageFlag.SHARED) !== 0) && !zero(page);
   let p = 0;
   while (p < GUEST_PAGES) {

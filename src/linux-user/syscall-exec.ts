@@ -17,6 +17,8 @@ import { getAction, mapSigtramp, raiseProcessSignal } from './signal.js';
 import { rtClear } from './sigqueue.js';
 import { clearPosixTimers } from './posix-timers.js';
 import { forgetShm } from './syscall-sysv.js';
+import { extentFds } from './shared-map.js';
+import { threadAttrsOf } from './syscall-cred.js';
 import { currentCwd } from './syscall-path.js';
 import { askHostFd } from './fd-request.js';
 import { remapSignalfds } from './signalfd.js';
@@ -52,16 +54,23 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
   // CLONE_CHILD_SETTID: the child's own tid (its pid) goes to ctid; the child does it at resume.
   ts.mm.kw[KernelWord.EXIT_STATUS] = flags & CLONE_CHILD_SETTID ? ctid : 0;
   let image: Uint8Array;
+  // Shared objects (shared-map.ts) go to the child as descriptors of their own, taken with the
+  // image under the mm lock (another thread's munmap may close the mapping's own at once).
+  let maps: number[] = [], mapFds: number[] = [];
+  ts.mm.lock();
   try {
     image = saveProcessImage(ts.mm, env.base, ts.slot, ts.exe, ts.sys?.residentPages);
+    maps = extentFds(ts.mm);
+    mapFds = maps.map((fd) => ts.sys?.dup(fd) ?? -1);
   } finally {
+    ts.mm.unlock();
     env.pc = savedPc;
     env.setGpr(10, savedA0);
     env.setGpr(2, savedSp);
     ts.words[ThreadWord.CLEAR_TID] = savedClear;
     ts.mm.kw[KernelWord.EXIT_STATUS] = 0;
   }
-  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0 });
+  const pid = ts.proc.spawnChild({ image, fds: ts.fdt.snapshot(), cwd: cwdForChild(ts), vfork: (flags & CLONE_VFORK) !== 0, maps, mapFds, attrs: threadAttrsOf(ts.sys) });
   if (flags & CLONE_PARENT_SETTID) ts.mm.setU32(ptid, pid);
   return pid;
 }
@@ -119,7 +128,8 @@ export function fixupForkedChild(mm: GuestMM, parentSlot: number, pid: number, h
   // Interval timers are not inherited by a child (they are across execve).
   new Int32Array(buf, KWORDS_OFFSET + KernelWord.ITIMERS * 4, KernelWord.CHLD_STATUS - KernelWord.ITIMERS + 1).fill(0);
   if (setTid !== 0 && mm.accessOk(setTid, 4, 2)) mm.setU32(setTid, pid);
-  // The parent's host-shared file pages arrived as private copies.
+  // Host-shared pages are not the parent's objects here until the caller maps them again
+  // (SysV: reattachShm; MAP_SHARED: shared-map.ts mapExtentsInChild).
   for (let p = 0; p < GUEST_PAGES; p++) mm.pages[p] &= ~PageFlag.SHARED;
 }
 

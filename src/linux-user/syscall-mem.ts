@@ -1,14 +1,17 @@
-// mmap, munmap, mprotect, mremap, madvise, msync, brk. File mappings are private copies read at
-// mmap time, except MAP_SHARED mappings of files open for writing when the native addon is
-// there: the host maps the file itself over those guest pages (PageFlag.SHARED), so writes
-// reach the file (and other processes' mappings) as on Linux; munmap/execve/MAP_FIXED put
-// private memory back. Without the addon, MAP_SHARED is a copy and writes stay private.
+// mmap, munmap, mprotect, mremap, madvise, msync, brk. Private file mappings are copies read at
+// mmap time. MAP_SHARED memory is a host object mapped over the guest pages when the native addon
+// is there (PageFlag.SHARED): the file itself for files open read/write, a memfd for anonymous
+// memory and /dev/zero; writes reach the object at once, and a forked child maps the same object
+// at the same address (shared-map.ts). munmap/execve/MAP_FIXED put private memory back. Without
+// the addon MAP_SHARED is a private copy (PageFlag.SHCOPY): a forked child cannot touch it.
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { GUEST_PAGES, KernelWord, MMAP_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import { pageAlignUp, protToFlags } from './mmap.js';
+import { fdinfo } from './blocking.js';
+import { addExtent, canShare, dropExtents, extentAt, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
 
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
@@ -40,21 +43,44 @@ export function unshareRange(ts: TaskState, addr: number, len: number): void {
     ts.sys?.unmapShared(view);
     for (let p = first; p < end; p++) ts.mm.pages[p] &= ~PageFlag.SHARED;
   });
+  const first = Math.floor(addr / TARGET_PAGE_SIZE);
+  dropExtents(ts.mm, first, Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE)), (fd) => ts.fs.close(fd));
+  for (let p = first, end = Math.min(GUEST_PAGES, Math.ceil((addr + len) / TARGET_PAGE_SIZE)); p < end; p++) {
+    ts.mm.pages[p] &= ~(PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF);
+  }
 }
 
-/** Map the file's pages over [start, start+len) when it can be shared for real: the addon,
- * 4 KiB host pages, a file open read/write. Only whole pages inside the file (a host access
- * past EOF would be a host SIGBUS). Returns the bytes mapped (0: copy instead). */
+/** Map the file over [start, start+len) when it can be shared for real: the addon, 4 KiB host
+ * pages, a file open read/write. The pages the file has are the host's mapping of it; those
+ * past its end are EOF pages (SIGBUS, as on Linux, until the file grows over them). The mapping
+ * keeps a descriptor of its own (the guest may close its fd; a forked child gets it). Returns
+ * the pages mapped, or -1: not shared (a copy instead). */
 function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number): number {
   const sys = ts.sys;
-  if (!sys || sys.pageSize() !== TARGET_PAGE_SIZE) return 0;
+  if (!canShare(sys) || !fileWritable(ts, host)) return -1;
+  const own = sys.dup(host);
+  if (own < 0) return -1;
+  const pages = pageAlignUp(len) / TARGET_PAGE_SIZE, first = start / TARGET_PAGE_SIZE;
+  const n = mapObject(ts.mm, sys, own, off / TARGET_PAGE_SIZE, first, pages, pageAlignUp(Number(ts.fs.fstat(own).size)));
+  if (n >= 0 && addExtent(ts.mm, first, pages, own, off / TARGET_PAGE_SIZE, ShmapKind.FILE)) return n;
+  if (n > 0) sys.unmapShared(ts.mm.bytes.subarray(ts.mm.g2h(start), ts.mm.g2h(start) + n * TARGET_PAGE_SIZE));
+  ts.fs.close(own);
+  return -1;
+}
+
+function fileWritable(ts: TaskState, host: number): boolean {
   const O_ACCMODE = 3, O_RDWR = 2;
-  if ((sys.fcntl(host, 3, 0) & O_ACCMODE) !== O_RDWR) return 0;
-  const size = Number(ts.fs.fstat(host).size);
-  const n = Math.min(pageAlignUp(len), Math.floor(Math.max(0, size - off) / TARGET_PAGE_SIZE) * TARGET_PAGE_SIZE);
-  if (n <= 0) return 0;
-  const h = ts.mm.g2h(start);
-  return sys.mapShared(ts.mm.bytes.subarray(h, h + n), host, off) === 0 ? n : 0;
+  try {
+    return ((ts.sys ? ts.sys.fcntl(host, 3, 0) : fdinfo(ts, host).flags) & O_ACCMODE) === O_RDWR;
+  } catch { return false; }
+}
+
+/** /dev/zero: MAP_SHARED of it is shared anonymous memory, as on Linux. */
+function isDevZero(ts: TaskState, host: number): boolean {
+  try {
+    const st = ts.fs.fstat(host);
+    return (st.mode & 0o170000n) === 0o020000n && st.rdev === 0x105n; // char 1:5
+  } catch { return false; }
 }
 
 function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
@@ -65,7 +91,9 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
   if (!(flags & (MAP_SHARED | MAP_PRIVATE))) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
   if (size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
-  const host = flags & MAP_ANONYMOUS ? -1 : ts.fdt.host(fd);
+  let host = flags & MAP_ANONYMOUS ? -1 : ts.fdt.host(fd);
+  const anonShared = (flags & MAP_SHARED) !== 0 && (host < 0 || isDevZero(ts, host));
+  if (anonShared) host = -1;
   mm.lock();
   try {
     let start: number;
@@ -83,18 +111,25 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     // Zero and mark writable while filling; the final protection comes last.
     unshareRange(ts, start, size);
     mm.setRange(start, size, protToFlags(3), true);
-    const shared = host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : 0;
-    if (host >= 0) {
+    const anon = anonShared && mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f));
+    const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : -1;
+    // MAP_SHARED memory without a host object: a copy no forked child can share (shared-map.ts).
+    const copy = (anonShared && !anon) || (filePages < 0 && host >= 0 && flags & MAP_SHARED && fileWritable(ts, host)) ? PageFlag.SHCOPY : 0;
+    if (host >= 0 && filePages < 0) {
       const view = mm.bytes.subarray(mm.g2h(start), mm.g2h(start) + len);
-      let done = shared;
+      let done = 0;
       while (done < len) {
         const n = ts.fs.read(host, view.subarray(done), off + done);
         if (n <= 0) break;
         done += n;
       }
     }
-    mm.setRange(start, size, protToFlags(prot), false);
-    if (shared) mm.setRange(start, shared, protToFlags(prot) | PageFlag.SHARED, false);
+    const pf = protToFlags(prot);
+    if (anon) mm.setRange(start, size, pf | PageFlag.SHARED, false);
+    else if (filePages >= 0) {
+      mm.setRange(start, size, pf | PageFlag.EOF, false);
+      mm.setRange(start, filePages * TARGET_PAGE_SIZE, pf | PageFlag.SHARED, false);
+    } else mm.setRange(start, size, pf | copy, false);
     mm.flushAllTlbs();
     codeChanged(ts, start, size);
     return start;
@@ -120,12 +155,33 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   ts.mm.lock();
   const pages = ts.mm.pages, flags = protToFlags(prot);
   for (let p = addr >>> TARGET_PAGE_BITS, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
-    pages[p] = flags | (pages[p] & PageFlag.SHARED);
+    pages[p] = flags | (pages[p] & (PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF));
   }
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
   codeChanged(ts, addr, size);
   return 0;
+}
+
+/** Map pages of extent `e`'s object from object page `off` at [dest, dest+pages) (mremap: both
+ * processes keep sharing it, as on Linux). Pages the object does not have (an anonymous one
+ * grown, a file's past its end) are EOF pages: SIGBUS, as on Linux. */
+function mapExtentPart(ts: TaskState, e: Extent, off: number, dest: number, pages: number): boolean {
+  const mm = ts.mm, sys = ts.sys;
+  if (!canShare(sys)) return false;
+  const first = dest / TARGET_PAGE_SIZE;
+  let size = 0;
+  try { size = Number(ts.fs.fstat(e.fd).size); } catch { return false; }
+  const n = mapObject(mm, sys, e.fd, off, first, pages, pageAlignUp(size));
+  if (n < 0) return false;
+  if (!addExtent(mm, first, pages, e.fd, off, e.kind)) {
+    if (n > 0) sys.unmapShared(mm.bytes.subarray(mm.g2h(dest), mm.g2h(dest) + n * TARGET_PAGE_SIZE));
+    return false;
+  }
+  for (let p = first; p < first + pages; p++) {
+    mm.pages[p] = (mm.pages[p] & ~PageFlag.SHCOPY) | (p < first + n ? PageFlag.SHARED : PageFlag.EOF);
+  }
+  return true;
 }
 
 function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
@@ -134,6 +190,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
   const oldSize = pageAlignUp(oldLen), newSize = pageAlignUp(newLen);
   if (!mm.accessOk(old, oldSize, 0)) throw new SyscallError(Errno.EFAULT);
   const flagsOfOld = mm.pageFlags(old);
+  const prot = flagsOfOld & ~(PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF);
   mm.lock();
   try {
     if (newSize <= oldSize && !(flags & MREMAP_FIXED)) {
@@ -144,18 +201,27 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
       return old;
     }
     if (!(flags & MREMAP_FIXED) && mm.rangeFree(old + oldSize, newSize - oldSize)) {
-      mm.setRange(old + oldSize, newSize - oldSize, flagsOfOld, true);
+      mm.setRange(old + oldSize, newSize - oldSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
+      // A shared object grows into the new pages it has (a file's further pages).
+      const lastPage = (old + oldSize) / TARGET_PAGE_SIZE - 1, e = extentAt(mm, lastPage);
+      if (e) mapExtentPart(ts, e, e.off + lastPage - e.first + 1, old + oldSize, (newSize - oldSize) / TARGET_PAGE_SIZE);
+      mm.flushAllTlbs();
       return old;
     }
     if (!(flags & MREMAP_MAYMOVE)) throw new SyscallError(Errno.ENOMEM);
     const dest = flags & MREMAP_FIXED ? newAddr : mm.findFree(newSize);
     if (dest < 0) throw new SyscallError(Errno.ENOMEM);
-    // A moved shared mapping becomes a private copy of its bytes.
     unshareRange(ts, dest, newSize);
-    mm.setRange(dest, newSize, flagsOfOld & ~PageFlag.SHARED, true);
-    mm.bytes.copyWithin(mm.g2h(dest), mm.g2h(old), mm.g2h(old) + Math.min(oldSize, newSize));
-    unshareRange(ts, old, oldSize);
-    mm.setRange(old, oldSize, 0, false);
+    mm.setRange(dest, newSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
+    // A moved shared mapping maps the same object at its new place; other memory is copied.
+    const e = extentAt(mm, old / TARGET_PAGE_SIZE);
+    if (!(e && mapExtentPart(ts, e, e.off + old / TARGET_PAGE_SIZE - e.first, dest, newSize / TARGET_PAGE_SIZE))) {
+      mm.bytes.copyWithin(mm.g2h(dest), mm.g2h(old), mm.g2h(old) + Math.min(oldSize, newSize));
+    }
+    if (oldSize > 0) {
+      unshareRange(ts, old, oldSize);
+      mm.setRange(old, oldSize, 0, false);
+    }
     mm.flushAllTlbs();
     codeChanged(ts, old, oldSize);
     codeChanged(ts, dest, newSize);
@@ -166,14 +232,15 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
 function madvise(ts: TaskState, addr: number, len: number, advice: number): number {
   const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
   if ((advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) && ts.mm.accessOk(addr, len, 0)) {
-    // Private memory reads back as zeros after MADV_DONTNEED (shared file pages: the file), and
-    // its host memory goes back (MADV_FREE may do the same: Go's scavenger uses it).
-    const pages = ts.mm.pages;
+    // Private memory reads back as zeros after MADV_DONTNEED, and its host memory goes back
+    // (MADV_FREE may do the same: Go's scavenger uses it). Shared memory (a file, shared
+    // anonymous memory) keeps its contents, in this process and the others, as on Linux.
+    const pages = ts.mm.pages, keep = PageFlag.SHARED | PageFlag.SHCOPY;
     const end = (addr >>> TARGET_PAGE_BITS) + pageAlignUp(len) / TARGET_PAGE_SIZE;
     for (let p = addr >>> TARGET_PAGE_BITS; p < end;) {
-      if (pages[p] & PageFlag.SHARED) { p++; continue; }
+      if (pages[p] & keep) { p++; continue; }
       let q = p + 1;
-      while (q < end && !(pages[q] & PageFlag.SHARED)) q++;
+      while (q < end && !(pages[q] & keep)) q++;
       ts.mm.zeroPages(p, q);
       p = q;
     }

@@ -217,10 +217,17 @@ const MMSGHDR = 64, MSG_WAITFORONE = 0x10000, UIO_MAXIOV = 1024;
 
 /** sendmmsg/recvmmsg: one sendmsg/recvmsg per struct mmsghdr (msghdr + msg_len), as many as go;
  * an error after the first message ends the batch with the count so far, as on Linux.
- * recvmmsg's timeout is not implemented (MSG_WAITFORONE is). */
-function mmsg(ts: TaskState, fd: number, vec: number, vlen: number, flags: number, recv: boolean): number {
+ * recvmmsg's timeout is Linux's: looked at after each datagram (an expired one ends the batch;
+ * a receive still blocks for its datagram), the time left written back when any came. */
+function mmsg(ts: TaskState, fd: number, vec: number, vlen: number, flags: number, recv: boolean, tsp = 0): number {
   let done = 0;
   let f = flags & ~MSG_WAITFORONE;
+  let end = -1n;
+  if (tsp !== 0) {
+    const sec = BigInt.asIntN(64, ts.mm.u64(tsp)), nsec = BigInt.asIntN(64, ts.mm.u64(tsp + 8));
+    if (sec < 0n || nsec < 0n || nsec >= 1000000000n) throw new SyscallError(Errno.EINVAL);
+    end = ts.proc.monotonicNs() + sec * 1000000000n + nsec;
+  }
   for (; done < Math.min(vlen, UIO_MAXIOV); done++) {
     const at = vec + done * MMSGHDR;
     let n: number;
@@ -232,6 +239,12 @@ function mmsg(ts: TaskState, fd: number, vec: number, vlen: number, flags: numbe
     }
     ts.mm.setU32(at + 56, n);
     if (recv && flags & MSG_WAITFORONE) f |= MSG_DONTWAIT;
+    if (end >= 0n) {
+      const left = end - ts.proc.monotonicNs();
+      ts.mm.setU64(tsp, left > 0n ? left / 1000000000n : 0n);
+      ts.mm.setU64(tsp + 8, left > 0n ? left % 1000000000n : 0n);
+      if (left <= 0n) { done++; break; }
+    }
   }
   return done;
 }
@@ -268,7 +281,7 @@ export const SOCKET_SYSCALLS: SyscallTable = [
   [NR.recvfrom, (ts, a) => recvfrom(ts, int(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]), ptr(a[5]))],
   [NR.sendmsg, (ts, a) => sendmsg(ts, int(a[0]), ptr(a[1]), int(a[2]))],
   [NR.sendmmsg, (ts, a) => mmsg(ts, int(a[0]), ptr(a[1]), uint(a[2]), int(a[3]), false)],
-  [NR.recvmmsg, (ts, a) => mmsg(ts, int(a[0]), ptr(a[1]), uint(a[2]), int(a[3]), true)],
+  [NR.recvmmsg, (ts, a) => mmsg(ts, int(a[0]), ptr(a[1]), uint(a[2]), int(a[3]), true, ptr(a[4]))],
   [NR.recvmsg, (ts, a) => recvmsg(ts, int(a[0]), ptr(a[1]), int(a[2]))],
   [NR.shutdown, (ts, a) => check(sys(ts).shutdown(ts.fdt.host(int(a[0])), int(a[1])))],
   [NR.getsockopt, (ts, a) => getsockopt(ts, int(a[0]), int(a[1]), int(a[2]), ptr(a[3]), ptr(a[4]))],

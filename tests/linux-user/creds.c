@@ -101,5 +101,19 @@ int main(void) {
   pthread_t t2;
   pthread_create(&t2, NULL, later, NULL);
   pthread_join(t2, NULL);
+  /* A forked child keeps the forking thread's caps, keepcaps, no_new_privs and slack (a fresh
+   * child emulator is an execve, which would give root its caps back and clear keepcaps). */
+  fflush(stdout);
+  pid_t pc = fork();
+  if (pc == 0) {
+    struct __user_cap_header_struct h2 = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d2[2];
+    syscall(SYS_capget, &h2, d2);
+    int kc = prctl(PR_GET_KEEPCAPS), nn = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), sl = prctl(PR_GET_TIMERSLACK);
+    printf("forked child: keepcaps %d nnp %d timerslack %d chown %d\n", kc, nn, sl, (d2[0].effective >> CAP_CHOWN) & 1);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pc, NULL, 0);
   return 0;
 }

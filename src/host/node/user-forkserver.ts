@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { HostSys } from '../../linux-user/host.js';
+import { loadUserSys } from './user-sys.js';
 
 const AF_UNIX = 1, SOCK_SEQPACKET = 5;
 /** Descriptors per SCM_RIGHTS message (tsqemu_proc.c MAX_XFER_FDS). */
@@ -28,6 +29,10 @@ export interface ForkJob {
   vfork: boolean;
   /** forkIds() of the parent at the fork. */
   ids: string;
+  /** The shared objects' fds in the image (shared-map.ts): theirs follow the guest's. */
+  maps: number[];
+  /** The forking thread's attributes (syscall-cred.ts threadAttrsOf), "a,b,...". */
+  attrs: string;
 }
 
 /** The real, effective and saved uids and gids and the groups: "r,e,s;r,e,s;g,g,...". */
@@ -54,11 +59,12 @@ export function adoptIds(sys: HostSys | null, ids: string): void {
   cred(1, g[0], g[1], g[2], null);
   cred(0, u[0], u[1], u[2], null);
 }
-/** What a child inherits from this process at its start and may have changed since. */
+/** What a child inherits from this process at its start and may have changed since. The ids
+ * too: a spare started while the process ran as another euid could not read the image. */
 function hostFingerprint(sys: HostSys): string {
   const lim = new BigUint64Array(2), lims: string[] = [];
   for (let r = 0; r < 16; r++) lims.push(sys.prlimit(r, null, lim) < 0 ? '-' : `${lim[0]}/${lim[1]}`);
-  return [sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join()].join(' ');
+  return [sys.procIds(0, 0, 0), sys.procIds(2, 0, 0), lims.join(), forkIds(sys)].join(' ');
 }
 
 interface Spare { child: ChildProcess; sock: number; fp: string }
@@ -110,7 +116,7 @@ export class ForkServer {
 
   /** Hand a fork to the spare: the child process, or null (start a fresh one). A spare only
    * holds our IPC channel and its socket until then (no guest fd). */
-  take(job: Omit<ForkJob, 'op' | 'guest'>, fds: number[]): ChildProcess | null {
+  take(job: Omit<ForkJob, 'op' | 'guest'>, fds: number[], mapFds: number[]): ChildProcess | null {
     const s = this.spare, sys = this.sys;
     if (!s || !sys?.sendFds) return null;
     this.spare = null;
@@ -120,6 +126,8 @@ export class ForkServer {
     if (ok) {
       const guest: number[] = [], host: number[] = [];
       fds.forEach((h, g) => { if (h >= 0) { guest.push(g); host.push(h); } });
+      if (mapFds.some((fd) => fd < 0)) { this.spare = s; this.discard(); return null; }
+      host.push(...mapFds);
       let sent = true;
       for (let i = 0; i < host.length && sent; i += BATCH) sent = sys.sendFds(s.sock, Int32Array.from(host.slice(i, i + BATCH))) > 0;
       if (sent && (host.length > 0 || sys.sendFds(s.sock, new Int32Array(0)) > 0)) {
@@ -139,7 +147,7 @@ export class ForkServer {
 /** The spare's side (cli `--fork-server`): drop descriptors inherited by accident, wait for
  * the job, put the guest's descriptors in place (0-2 at their numbers, the others wherever they
  * land: the child's fd table says where) and go to the cwd. `run` resumes the image. */
-export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: Int32Array) => void): void {
+export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: Int32Array, mapFds: number[]) => void): void {
   // Host fds the parent had without close-on-exec came along: not ours to keep open (a pipe's
   // write end held here would keep its reader from seeing EOF).
   if (sys?.fdFlags) {
@@ -158,7 +166,7 @@ export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: I
       const n = sys.recvFds(SPARE_SOCK_FD, buf);
       if (n < 0) { process.stderr.write(`fork server: recvFds ${n}\n`); process.exit(1); }
       got.push(...buf.subarray(0, n));
-    } while (got.length < job.guest.length);
+    } while (got.length < job.guest.length + job.maps.length);
     fs.closeSync(SPARE_SOCK_FD);
     job.guest.forEach((g, i) => {
       if (g <= 2) { sys.dup2!(got[i], g); fs.closeSync(got[i]); hostFds[g] = g; } else hostFds[g] = got[i];
@@ -168,6 +176,22 @@ export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: I
     // A fork's parent goes on at once; a vfork's waits for our exec (user-main.ts).
     if (!job.vfork) setImmediate(() => process.disconnect()); // not inside the channel's own handler
     else (process as unknown as { channel?: { unref(): void } }).channel?.unref();
-    run(job, hostFds);
+    run(job, hostFds, got.slice(job.guest.length));
   });
+}
+
+/** A fresh child (`--resume`): TSQEMU_FORK_MAPS "parentFd:ourFd,..." names the shared objects
+ * spawn() placed in our stdio; each becomes a close-on-exec descriptor of ours (a host program
+ * the guest execs must not inherit it). */
+export function forkMaps(spec: string | undefined): { parent: number[]; fds: number[] } {
+  const sys = loadUserSys(), parent: number[] = [], fds: number[] = [];
+  for (const item of (spec ?? '').split(',')) {
+    const [p, at] = item.split(':').map(Number);
+    if (!Number.isInteger(p) || !Number.isInteger(at)) continue;
+    parent.push(p);
+    if (at < 3 || !sys) { fds.push(-1); continue; }
+    fds.push(sys.dup(at));
+    try { fs.closeSync(at); } catch { /* not there */ }
+  }
+  return { parent, fds };
 }

@@ -127,7 +127,7 @@ export function closeHostFd(fd: number): void {
 export type UserMessage =
   | { op: 'start'; slot: number; attrs?: number[] }
   | { op: 'stopOthers'; slot: number }
-  | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean }
+  | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean; maps?: number[]; mapFds?: number[]; attrs?: number[] }
   | { op: 'execed' }
   | { op: 'itimer' }
   | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean; states?: number }
@@ -172,7 +172,7 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);
       fs.writeFileSync(imagePath, req.image, { mode: 0o600 });
-      const [pid] = rpc({ op: 'spawn', slot, imagePath, fds: req.fds, cwd: req.cwd, vfork: req.vfork ?? false });
+      const [pid] = rpc({ op: 'spawn', slot, imagePath, fds: req.fds, cwd: req.cwd, vfork: req.vfork ?? false, maps: req.maps, mapFds: req.mapFds, attrs: req.attrs });
       if (pid < 0) throw Object.assign(new Error('spawn failed'), { errno: pid });
       return pid;
     },

@@ -38,6 +38,7 @@ setSignalfdHost({
   ino: (h) => fs.fstatSync(h).ino,
 });
 import { liveShmAttachments, reattachShm } from '../../linux-user/syscall-sysv.js';
+import { loseCopies, mapExtentsInChild } from '../../linux-user/shared-map.js';
 import { installUserMode } from '../../linux-user/cpu-loop.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
 import {
@@ -65,6 +66,11 @@ export interface UserMainOptions {
   hostFds?: Int32Array;
   /** A forked child: its parent's ids and groups at the fork (user-forkserver.ts forkIds). */
   ids?: string;
+  /** A forked child: the shared objects the image's table names (`parent`) and our fds for
+   * them (`fds`, -1: lost), shared-map.ts. */
+  maps?: { parent: number[]; fds: number[] };
+  /** A forked child: the forking thread's caps, keepcaps... ("a,b,..."; syscall-cred.ts). */
+  attrs?: string;
 }
 
 const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
@@ -177,6 +183,7 @@ class Supervisor {
     const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
+    this.shareMappings();
     openCwd(this.mm);
     adoptIds(loadUserSys(), this.o.ids ?? ''); // after the cwd: it may not be theirs to open
     this.mm.flushAllTlbs();
@@ -185,6 +192,15 @@ class Supervisor {
       const h = getAction(this.mm, sig).handler;
       this.setListener(sig, h === 0n ? 'default' : h === 1n ? 'ignore' : 'handler');
     }
+  }
+
+  /** A forked child maps its parent's MAP_SHARED objects at the same addresses (shared-map.ts);
+   * memory the parent had only as a private copy cannot be shared (LOST pages). */
+  shareMappings(): void {
+    const sys = loadUserSys(), m = this.o.maps ?? { parent: [], fds: [] };
+    loseCopies(this.mm);
+    const failed = mapExtentsInChild(this.mm, sys, m.parent, m.fds, (fd) => fs.fstatSync(fd).size, (fd) => fs.closeSync(fd));
+    for (const a of failed) process.stderr.write(`tsqemu-riscv64: fork: MAP_SHARED memory at 0x${a.toString(16)} cannot be shared with the child\n`);
   }
 
   stateOf(slot: number): CPURISCVState {
@@ -222,7 +238,11 @@ class Supervisor {
         this.mm.kw[KernelWord.THREAD_COUNT] = 1;
         answerRpc(this.words(m.slot), 0);
         break;
-      case 'spawn': this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork); break;
+      case 'spawn':
+        try { this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork, m.maps ?? [], m.mapFds ?? [], m.attrs); } finally {
+          for (const fd of m.mapFds ?? []) if (fd >= 0) fs.closeSync(fd); // the child has its own now
+        }
+        break;
       case 'execed': this.stopPgidServer(); this.releaseVforkParent(); break;
       case 'itimer': this.armItimers(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
@@ -248,16 +268,19 @@ class Supervisor {
     process.disconnect();
   }
 
-  spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean): void {
+  spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean, maps: number[], mapFds: number[], attrs?: number[]): void {
     const stdio: StdioOptions = fds.map((h) => (h >= 0 ? h : 'ignore'));
     while (stdio.length < 3) stdio.push('ignore');
     // vfork: an IPC channel past the guest's fds says when the child exec'd.
     if (vfork) stdio.push('ipc');
+    // Shared objects (shared-map.ts) after those: TSQEMU_FORK_MAPS says which is which.
+    const mapAt = maps.map((fd, i) => `${fd}:${mapFds[i] >= 0 ? stdio.push(mapFds[i]) - 1 : -1}`).join();
     let child: ChildProcess;
     try {
       const ids = forkIds(loadUserSys());
-      child = this.forkServer.take({ imagePath, cwd, vfork, ids }, fds) ??
-        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids } });
+      const attrList = (attrs ?? []).join();
+      child = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds) ??
+        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
@@ -451,7 +474,8 @@ class Supervisor {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
-    this.startThread(0);
+    // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
+    this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
   }
 
   /** -g: the first thread starts when gdb first resumes it. */

@@ -18,7 +18,8 @@ import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { BUS_FAULTS_OFFSET, GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { STATE } from '../../target/riscv/cpu-state.js';
 import { loadUserSys } from './user-sys.js';
 import { adoptThreadAttrs, threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
@@ -72,6 +73,8 @@ function main(d: UserWorkerData): void {
   const sys = ts.sys;
   adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
+  // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
+  sys?.busGuard?.(mm.bytes, GUEST_BASE, d.slot, BUS_FAULTS_OFFSET + d.slot * 4, stateOffsetOf(d.slot) + STATE.exit_request.offset);
   if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
