@@ -1,13 +1,81 @@
 // Zicsr: the whole instruction (permission, read into rd, write) is riscvCsrrw in csr.ts;
-// generated code passes the source value in scratch[0].
+// generated code passes the source value in scratch[0]. The kernel's interrupt masking
+// (csrrc/csrrs/csrw sstatus changing only SIE, ~120k times in a boot) is done inline: the
+// helper call, its BigInt work and the restart after it cost ~3 us each (csr-inline.ts).
 import type { TransFn } from './trans_rvi.js';
+import type { DisasContext } from './translate.js';
+import type { Operand } from './decode.js';
 import { SCRATCH } from './translate.js';
+import { type Label, ValType } from '../../tcg/wasm-builder.js';
+import { STATE } from './cpu-state.js';
+import { riscvCpuHas } from './cpu-cfg.js';
+import { riscvCsrInlineOk, SSTATUS_RBITS, SSTATUS_WBITS } from './csr-inline.js';
 
 const enum CsrOp { RW = 0, RS = 1, RC = 2 }
+
+const SSTATUS = 0x100;
+const SIE = 2n;
+const SD = 1n << 63n;
+
+type CsrArgs = Readonly<Record<string, Operand>>;
+
+/**
+ * sstatus inline, when the access is legal at once (S-mode, V=0, no hidden VS FS) and the write
+ * changes no bit but SIE; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the software
+ * SEIP) takes the helper, whose restart delivers it. Anything else branches to `slow`. Without
+ * AIA no other source can make an S interrupt pending (riscvCpuLocalIrqPending).
+ */
+function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label): boolean {
+  if (a.csr.isConst && a.csr.value !== SSTATUS) return false;
+  if (!riscvCsrInlineOk(SSTATUS) || riscvCpuHas('smaia') || riscvCpuHas('ssaia')) return false;
+  const fb = ctx.fb;
+  if (!a.csr.isConst) { ctx.i32(a.csr); fb.i32Const(SSTATUS); fb.i32Ne(); fb.brIf(label); }
+  ctx.getState32('priv'); fb.i32Const(1); fb.i32Ne(); fb.brIf(label);
+  ctx.getState32('virt'); ctx.getState32('vs_fs_hidden'); fb.i32Or(); fb.brIf(label);
+  const src = fb.local(ValType.I64), old = fb.local(ValType.I64), nv = fb.local(ValType.I64);
+  if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
+  fb.set(src);
+  ctx.getState64('mstatus'); fb.set(old);
+  // The bits the write would change, SIE aside (bits outside the write mask change nothing;
+  // the test is on a superset, so a VS write without V only goes the slow way).
+  fb.get(src);
+  if (op === CsrOp.RS) { fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+  else if (op === CsrOp.RC) { fb.get(old); fb.i64And(); }
+  else { fb.get(old); fb.i64Xor(); }
+  fb.i64Const(SSTATUS_WBITS & ~SIE); fb.i64And(); fb.i64Const(0); fb.i64Ne(); fb.brIf(label);
+  // new = old with SIE from the write
+  fb.get(old);
+  if (op === CsrOp.RS) { fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Or(); }
+  else if (op === CsrOp.RC) { fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+  else { fb.i64Const(~SIE); fb.i64And(); fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Or(); }
+  fb.set(nv);
+  // SIE 0 -> 1 with something pending: the helper (and its restart) takes the interrupt.
+  fb.get(nv); fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); fb.i32WrapI64(); fb.i32Const(2); fb.i32And();
+  fb.if_();
+  ctx.getState64('mip'); ctx.getState64('mie'); fb.i64And(); fb.i64Const(0); fb.i64Ne();
+  ctx.getState32('software_seip'); fb.i32Or(); fb.brIf(label);
+  fb.end();
+  ctx.setState('mstatus', () => fb.get(nv));
+  // x[rd] = the old sstatus: SD when FS or VS is dirty, then the read mask.
+  ctx.setGpr(a.rd, () => {
+    fb.get(old); fb.i64Const(SD); fb.i64Or();
+    fb.get(old);
+    fb.get(old); fb.i64Const(0x6000); fb.i64And(); fb.i64Const(0x6000); fb.i64Eq();
+    fb.get(old); fb.i64Const(0x600); fb.i64And(); fb.i64Const(0x600); fb.i64Eq(); fb.i32Or();
+    fb.select();
+    fb.i64Const(SSTATUS_RBITS); fb.i64And();
+  });
+  fb.release(src, old, nv);
+  return true;
+}
 
 function genCsr(op: CsrOp, imm: boolean): TransFn {
   return (ctx, a) => {
     const fb = ctx.fb;
+    const done = fb.block();
+    const slow = fb.block();
+    if (inlineSstatus(ctx, a, op, imm, slow)) fb.br(done);
+    fb.end();
     fb.get(ctx.env);
     if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
     fb.i64Store(SCRATCH);
@@ -26,6 +94,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     ctx.reloadGpr(a.rd);
     fb.get(ctx.status);
     ctx.checkStatus();
+    fb.end();
   };
 }
 
