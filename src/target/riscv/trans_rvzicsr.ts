@@ -7,23 +7,30 @@ import type { DisasContext } from './translate.js';
 import type { Operand } from './decode.js';
 import { SCRATCH } from './translate.js';
 import { type Label, ValType } from '../../tcg/wasm-builder.js';
-import { STATE } from './cpu-state.js';
+import { TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET } from './cpu-state.js';
 import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvCsrInlineOk, SSTATUS_RBITS, SSTATUS_WBITS } from './csr-inline.js';
+import { riscvPmConfigured } from './pointer-masking.js';
 
 const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
 const SSTATUS = 0x100;
 const SIE = 2n;
+const SUM = 0x40000n;
+const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
+/** MmuIdx.S; S_SUM is S + 1 (cpu-state.ts). */
+const MMU_IDX_S = 1;
 const SD = 1n << 63n;
 
 type CsrArgs = Readonly<Record<string, Operand>>;
 
 /**
  * sstatus inline, when the access is legal at once (S-mode, V=0, no hidden VS FS) and the write
- * changes no bit but SIE; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the software
- * SEIP) takes the helper, whose restart delivers it. Anything else branches to `slow`. Without
- * AIA no other source can make an S interrupt pending (riscvCpuLocalIrqPending).
+ * changes no bit but SIE and SUM; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the
+ * software SEIP) takes the helper, whose restart delivers it. Anything else branches to `slow`.
+ * Without AIA no other source can make an S interrupt pending (riscvCpuLocalIrqPending). SUM
+ * moves the data mmu index between S and S_SUM (riscvUpdateMmuIdx in S with V=0) and the data
+ * TLB base with it; with pointer masking configured SUM stays with the helper (riscvPmUpdate).
  */
 function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label): boolean {
   if (a.csr.isConst && a.csr.value !== SSTATUS) return false;
@@ -42,12 +49,13 @@ function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, l
   if (op === CsrOp.RS) { fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
   else if (op === CsrOp.RC) { fb.get(old); fb.i64And(); }
   else { fb.get(old); fb.i64Xor(); }
-  fb.i64Const(SSTATUS_WBITS & ~SIE); fb.i64And(); fb.i64Const(0); fb.i64Ne(); fb.brIf(label);
-  // new = old with SIE from the write
+  const bits = riscvPmConfigured() ? SIE : SIE | SUM;
+  fb.i64Const(SSTATUS_WBITS & ~bits); fb.i64And(); fb.i64Const(0); fb.i64Ne(); fb.brIf(label);
+  // new = old with SIE (and SUM) from the write
   fb.get(old);
-  if (op === CsrOp.RS) { fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Or(); }
-  else if (op === CsrOp.RC) { fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
-  else { fb.i64Const(~SIE); fb.i64And(); fb.get(src); fb.i64Const(SIE); fb.i64And(); fb.i64Or(); }
+  if (op === CsrOp.RS) { fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Or(); }
+  else if (op === CsrOp.RC) { fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+  else { fb.i64Const(~bits); fb.i64And(); fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Or(); }
   fb.set(nv);
   // SIE 0 -> 1 with something pending: the helper (and its restart) takes the interrupt.
   fb.get(nv); fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); fb.i32WrapI64(); fb.i32Const(2); fb.i32And();
@@ -56,6 +64,16 @@ function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, l
   ctx.getState32('software_seip'); fb.i32Or(); fb.brIf(label);
   fb.end();
   ctx.setState('mstatus', () => fb.get(nv));
+  if (bits & SUM) {
+    // mmu_idx_data = S + SUM; tlbData = env + TLB_OFFSET + mmu_idx_data * IDX_BYTES
+    const idx = fb.local(ValType.I32);
+    fb.get(nv); fb.i64Const(18); fb.i64ShrU(); fb.i32WrapI64(); fb.i32Const(1); fb.i32And();
+    fb.i32Const(MMU_IDX_S); fb.i32Add(); fb.set(idx);
+    ctx.setState32('mmu_idx_data', () => fb.get(idx));
+    fb.get(ctx.env); fb.get(idx); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+    fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(ctx.tlbData);
+    fb.release(idx);
+  }
   // x[rd] = the old sstatus: SD when FS or VS is dirty, then the read mask.
   ctx.setGpr(a.rd, () => {
     fb.get(old); fb.i64Const(SD); fb.i64Or();
