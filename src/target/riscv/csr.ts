@@ -198,6 +198,7 @@ def(0x140, plain('sscratch'));
 def(0x141, plain('sepc', ~1n));
 def(0x142, plain('scause'));
 def(0x143, plain('stval'));
+for (const n of [0x140, 0x141, 0x142, 0x143]) csrInline.rows.set(n, csrTable[n]); // inline (trans_rvzicsr.ts)
 def(0x144, { read: (env) => BigInt(riscvReadMip(env) & env.get32('mideleg')),
   write: (env, _n, v, m) => writeMip(env, env.get32('mideleg') & (1 << 1), v, m) });
 def(0x180, { pred: notTvm, read: (env) => env.get64('satp'), write: writeSatp });

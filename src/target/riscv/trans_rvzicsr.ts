@@ -33,10 +33,8 @@ type CsrArgs = Readonly<Record<string, Operand>>;
  * TLB base with it; with pointer masking configured SUM stays with the helper (riscvPmUpdate).
  */
 function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label): boolean {
-  if (a.csr.isConst && a.csr.value !== SSTATUS) return false;
-  if (!riscvCsrInlineOk(SSTATUS) || riscvCpuHas('smaia') || riscvCpuHas('ssaia')) return false;
+  if (riscvCpuHas('smaia') || riscvCpuHas('ssaia')) return false;
   const fb = ctx.fb;
-  if (!a.csr.isConst) { ctx.i32(a.csr); fb.i32Const(SSTATUS); fb.i32Ne(); fb.brIf(label); }
   ctx.getState32('priv'); fb.i32Const(1); fb.i32Ne(); fb.brIf(label);
   ctx.getState32('virt'); ctx.getState32('vs_fs_hidden'); fb.i32Or(); fb.brIf(label);
   const src = fb.local(ValType.I64), old = fb.local(ValType.I64), nv = fb.local(ValType.I64);
@@ -87,13 +85,51 @@ function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, l
   return true;
 }
 
+/** sscratch, sepc, scause, stval: plain fields (csr.ts's plain rows), inline in S and M with V=0
+ * (with H the active copies are in these fields, cpu-h.ts swaps them; V=1 takes the helper). */
+const PLAIN: Record<number, [field: string, wmask: bigint]> = {
+  0x140: ['sscratch', -1n], 0x141: ['sepc', ~1n], 0x142: ['scause', -1n], 0x143: ['stval', -1n],
+};
+
+function inlinePlain(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label, field: string, wmask: bigint): boolean {
+  const fb = ctx.fb;
+  ctx.getState32('priv'); fb.i32Eqz(); fb.brIf(label);
+  ctx.getState32('virt'); fb.brIf(label);
+  const src = fb.local(ValType.I64), old = fb.local(ValType.I64);
+  if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
+  fb.set(src);
+  ctx.getState64(field); fb.set(old);
+  ctx.setState(field, () => {
+    if (op === CsrOp.RW) fb.get(src);
+    else if (op === CsrOp.RS) { fb.get(old); fb.get(src); fb.i64Or(); }
+    else { fb.get(old); fb.get(src); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+    if (wmask !== -1n) { fb.i64Const(wmask); fb.i64And(); }
+  });
+  ctx.setGpr(a.rd, () => fb.get(old));
+  fb.release(src, old);
+  return true;
+}
+
+/** The CSRs with an inline path, tried in this order when the number is not constant. */
+const INLINE: number[] = [SSTATUS, ...Object.keys(PLAIN).map(Number)];
+
+function emitInline(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, csrno: number, next: Label): boolean {
+  if (csrno === SSTATUS) return inlineSstatus(ctx, a, op, imm, next);
+  const [field, wmask] = PLAIN[csrno];
+  return inlinePlain(ctx, a, op, imm, next, field, wmask);
+}
+
 function genCsr(op: CsrOp, imm: boolean): TransFn {
   return (ctx, a) => {
     const fb = ctx.fb;
     const done = fb.block();
-    const slow = fb.block();
-    if (inlineSstatus(ctx, a, op, imm, slow)) fb.br(done);
-    fb.end();
+    for (const csrno of INLINE) {
+      if ((a.csr.isConst && a.csr.value !== csrno) || !riscvCsrInlineOk(csrno)) continue;
+      const next = fb.block();
+      if (!a.csr.isConst) { ctx.i32(a.csr); fb.i32Const(csrno); fb.i32Ne(); fb.brIf(next); }
+      if (emitInline(ctx, a, op, imm, csrno, next)) fb.br(done);
+      fb.end();
+    }
     fb.get(ctx.env);
     if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
     fb.i64Store(SCRATCH);
