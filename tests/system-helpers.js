@@ -83,7 +83,9 @@ export class Console {
     const { before } = await this.expect(new RegExp(`\\n${tag.replace(/[@]/g, '@')}`), timeoutMs, from);
     const lines = before.replace(/\r/g, '').split('\n');
     const echoed = lines.findLastIndex((l) => l.includes(`${tag.slice(0, 3)}""`));
-    return lines.slice(echoed + 1).join('\n').trim(); // drop the echoed command line
+    // Drop the echoed command line, and kernel messages the console interleaved (under load:
+    // `[   18.24] hrtimer: interrupt took 70504600 ns`).
+    return lines.slice(echoed + 1).filter((l) => !/^\[\s*\d+\.\d+\] /.test(l)).join('\n').trim();
   }
   kill() {
     this.p.kill('SIGKILL');

@@ -15,6 +15,7 @@ import { riscvCpuHas } from './cpu-cfg.js';
 import { riscvReadMip } from './cpu_helper.js';
 import { aiaSgeip, aiaState } from './aia_helper.js';
 import { riscvTlbFlush } from './mmu.js';
+import { csrInline } from './csr-inline.js';
 
 const RELOAD = 1;
 const S_INTS = 0x222;
@@ -112,6 +113,8 @@ wrap(0x100, {
     return sstatusRow.write!(env, n, hidden ? v & ~FS : v, m);
   },
 });
+// The inline sstatus path (trans_rvzicsr.ts) runs only while V=0 and vs_fs_hidden is 0.
+csrInline.rows.set(0x100, riscvCsrLookup(0x100));
 wrap(0x300, { write: (env, _n, v) => writeMstatus(env, v, MSTATUS_WMASK_H) });
 /** Sscofpmf's LCOFI (13) stays writable in mie/mideleg with H too. */
 const lcofi = (): number => (riscvCpuHas('sscofpmf') ? 1 << 13 : 0);

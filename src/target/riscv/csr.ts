@@ -13,6 +13,7 @@ import { riscvCpuCfg } from './cpu-cfg.js';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp.js';
 import { HypExcp, hypEnabled } from './cpu-h.js';
 import { registerAiaCsrs } from './csr-aia.js';
+import { csrInline } from './csr-inline.js';
 
 export const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
@@ -182,6 +183,8 @@ for (let n = 3; n < 32; n++) def(0xc00 + n, { pred: ctr, read: () => 0n });
 
 // Supervisor.
 def(0x100, { read: (env) => riscvReadMstatus(env) & (SSTATUS_RMASK | csrExt.vsMask), write: (env, _n, v) => writeMstatus(env, v, SSTATUS_WMASK) });
+csrInline.lookup = riscvCsrLookup;
+csrInline.rows.set(0x100, csrTable[0x100]); // SIE-only writes are inline (trans_rvzicsr.ts)
 def(0x104, { read: (env) => BigInt(env.get32('mie') & env.get32('mideleg')),
   write: (env, _n, v) => {
     const mask = env.get32('mideleg') & S_INTS;
@@ -195,6 +198,7 @@ def(0x140, plain('sscratch'));
 def(0x141, plain('sepc', ~1n));
 def(0x142, plain('scause'));
 def(0x143, plain('stval'));
+for (const n of [0x140, 0x141, 0x142, 0x143]) csrInline.rows.set(n, csrTable[n]); // inline (trans_rvzicsr.ts)
 def(0x144, { read: (env) => BigInt(riscvReadMip(env) & env.get32('mideleg')),
   write: (env, _n, v, m) => writeMip(env, env.get32('mideleg') & (1 << 1), v, m) });
 def(0x180, { pred: notTvm, read: (env) => env.get64('satp'), write: writeSatp });

@@ -1,13 +1,135 @@
 // Zicsr: the whole instruction (permission, read into rd, write) is riscvCsrrw in csr.ts;
-// generated code passes the source value in scratch[0].
+// generated code passes the source value in scratch[0]. The kernel's interrupt masking
+// (csrrc/csrrs/csrw sstatus changing only SIE, ~120k times in a boot) is done inline: the
+// helper call, its BigInt work and the restart after it cost ~3 us each (csr-inline.ts).
 import type { TransFn } from './trans_rvi.js';
+import type { DisasContext } from './translate.js';
+import type { Operand } from './decode.js';
 import { SCRATCH } from './translate.js';
+import { type Label, ValType } from '../../tcg/wasm-builder.js';
+import { TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET } from './cpu-state.js';
+import { riscvCpuHas } from './cpu-cfg.js';
+import { riscvCsrInlineOk, SSTATUS_RBITS, SSTATUS_WBITS } from './csr-inline.js';
+import { riscvPmConfigured } from './pointer-masking.js';
 
 const enum CsrOp { RW = 0, RS = 1, RC = 2 }
+
+const SSTATUS = 0x100;
+const SIE = 2n;
+const SUM = 0x40000n;
+const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
+/** MmuIdx.S; S_SUM is S + 1 (cpu-state.ts). */
+const MMU_IDX_S = 1;
+const SD = 1n << 63n;
+
+type CsrArgs = Readonly<Record<string, Operand>>;
+
+/**
+ * sstatus inline, when the access is legal at once (S-mode, V=0, no hidden VS FS) and the write
+ * changes no bit but SIE and SUM; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the
+ * software SEIP) takes the helper, whose restart delivers it. Anything else branches to `slow`.
+ * Without AIA no other source can make an S interrupt pending (riscvCpuLocalIrqPending). SUM
+ * moves the data mmu index between S and S_SUM (riscvUpdateMmuIdx in S with V=0) and the data
+ * TLB base with it; with pointer masking configured SUM stays with the helper (riscvPmUpdate).
+ */
+function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label): boolean {
+  if (riscvCpuHas('smaia') || riscvCpuHas('ssaia')) return false;
+  const fb = ctx.fb;
+  ctx.getState32('priv'); fb.i32Const(1); fb.i32Ne(); fb.brIf(label);
+  ctx.getState32('virt'); ctx.getState32('vs_fs_hidden'); fb.i32Or(); fb.brIf(label);
+  const src = fb.local(ValType.I64), old = fb.local(ValType.I64), nv = fb.local(ValType.I64);
+  if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
+  fb.set(src);
+  ctx.getState64('mstatus'); fb.set(old);
+  // The bits the write would change, SIE aside (bits outside the write mask change nothing;
+  // the test is on a superset, so a VS write without V only goes the slow way).
+  fb.get(src);
+  if (op === CsrOp.RS) { fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+  else if (op === CsrOp.RC) { fb.get(old); fb.i64And(); }
+  else { fb.get(old); fb.i64Xor(); }
+  const bits = riscvPmConfigured() ? SIE : SIE | SUM;
+  fb.i64Const(SSTATUS_WBITS & ~bits); fb.i64And(); fb.i64Const(0); fb.i64Ne(); fb.brIf(label);
+  // new = old with SIE (and SUM) from the write
+  fb.get(old);
+  if (op === CsrOp.RS) { fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Or(); }
+  else if (op === CsrOp.RC) { fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+  else { fb.i64Const(~bits); fb.i64And(); fb.get(src); fb.i64Const(bits); fb.i64And(); fb.i64Or(); }
+  fb.set(nv);
+  // SIE 0 -> 1 with something pending: the helper (and its restart) takes the interrupt.
+  fb.get(nv); fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); fb.i32WrapI64(); fb.i32Const(2); fb.i32And();
+  fb.if_();
+  ctx.getState64('mip'); ctx.getState64('mie'); fb.i64And(); fb.i64Const(0); fb.i64Ne();
+  ctx.getState32('software_seip'); fb.i32Or(); fb.brIf(label);
+  fb.end();
+  ctx.setState('mstatus', () => fb.get(nv));
+  if (bits & SUM) {
+    // mmu_idx_data = S + SUM; tlbData = env + TLB_OFFSET + mmu_idx_data * IDX_BYTES
+    const idx = fb.local(ValType.I32);
+    fb.get(nv); fb.i64Const(18); fb.i64ShrU(); fb.i32WrapI64(); fb.i32Const(1); fb.i32And();
+    fb.i32Const(MMU_IDX_S); fb.i32Add(); fb.set(idx);
+    ctx.setState32('mmu_idx_data', () => fb.get(idx));
+    fb.get(ctx.env); fb.get(idx); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+    fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(ctx.tlbData);
+    fb.release(idx);
+  }
+  // x[rd] = the old sstatus: SD when FS or VS is dirty, then the read mask.
+  ctx.setGpr(a.rd, () => {
+    fb.get(old); fb.i64Const(SD); fb.i64Or();
+    fb.get(old);
+    fb.get(old); fb.i64Const(0x6000); fb.i64And(); fb.i64Const(0x6000); fb.i64Eq();
+    fb.get(old); fb.i64Const(0x600); fb.i64And(); fb.i64Const(0x600); fb.i64Eq(); fb.i32Or();
+    fb.select();
+    fb.i64Const(SSTATUS_RBITS); fb.i64And();
+  });
+  fb.release(src, old, nv);
+  return true;
+}
+
+/** sscratch, sepc, scause, stval: plain fields (csr.ts's plain rows), inline in S and M with V=0
+ * (with H the active copies are in these fields, cpu-h.ts swaps them; V=1 takes the helper). */
+const PLAIN: Record<number, [field: string, wmask: bigint]> = {
+  0x140: ['sscratch', -1n], 0x141: ['sepc', ~1n], 0x142: ['scause', -1n], 0x143: ['stval', -1n],
+};
+
+function inlinePlain(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label, field: string, wmask: bigint): boolean {
+  const fb = ctx.fb;
+  ctx.getState32('priv'); fb.i32Eqz(); fb.brIf(label);
+  ctx.getState32('virt'); fb.brIf(label);
+  const src = fb.local(ValType.I64), old = fb.local(ValType.I64);
+  if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
+  fb.set(src);
+  ctx.getState64(field); fb.set(old);
+  ctx.setState(field, () => {
+    if (op === CsrOp.RW) fb.get(src);
+    else if (op === CsrOp.RS) { fb.get(old); fb.get(src); fb.i64Or(); }
+    else { fb.get(old); fb.get(src); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
+    if (wmask !== -1n) { fb.i64Const(wmask); fb.i64And(); }
+  });
+  ctx.setGpr(a.rd, () => fb.get(old));
+  fb.release(src, old);
+  return true;
+}
+
+/** The CSRs with an inline path, tried in this order when the number is not constant. */
+const INLINE: number[] = [SSTATUS, ...Object.keys(PLAIN).map(Number)];
+
+function emitInline(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, csrno: number, next: Label): boolean {
+  if (csrno === SSTATUS) return inlineSstatus(ctx, a, op, imm, next);
+  const [field, wmask] = PLAIN[csrno];
+  return inlinePlain(ctx, a, op, imm, next, field, wmask);
+}
 
 function genCsr(op: CsrOp, imm: boolean): TransFn {
   return (ctx, a) => {
     const fb = ctx.fb;
+    const done = fb.block();
+    for (const csrno of INLINE) {
+      if ((a.csr.isConst && a.csr.value !== csrno) || !riscvCsrInlineOk(csrno)) continue;
+      const next = fb.block();
+      if (!a.csr.isConst) { ctx.i32(a.csr); fb.i32Const(csrno); fb.i32Ne(); fb.brIf(next); }
+      if (emitInline(ctx, a, op, imm, csrno, next)) fb.br(done);
+      fb.end();
+    }
     fb.get(ctx.env);
     if (imm) { ctx.i32(a.rs1); fb.i64ExtendI32U(); } else ctx.getGpr(a.rs1);
     fb.i64Store(SCRATCH);
@@ -26,6 +148,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     ctx.reloadGpr(a.rd);
     fb.get(ctx.status);
     ctx.checkStatus();
+    fb.end();
   };
 }
 
