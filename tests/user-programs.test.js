@@ -124,12 +124,20 @@ test('host SIGINT reaches the guest handler, SIGTERM kills like qemu-riscv64', {
   assert.deepEqual(got, want);
 });
 
-/** `(sleep 1; printf abc) | CMD | (sleep 3; wc -c)` through a shell: the guest reads a slow
- * writer and writes 2 MiB to a slow reader of its stdout (Node leaves pipes at 0-2 non-blocking). */
+/** `(sleep 1; printf abc) | CMD | (wait; sleep 1; wc -c)` through a shell: the guest reads a slow
+ * writer and writes 2 MiB to a slow reader of its stdout (Node leaves pipes at 0-2 non-blocking).
+ * The reader waits for CMD's stderr (a file, shown afterwards) to say its non-blocking write is
+ * done (plain: its stdin is read), not a fixed 3 s from the start: under load the emulator took
+ * longer to get there, the reader had begun to drain the pipe, and the counts differed. */
+let slowPipes = 0;
 function slowPipe(cmd, env = process.env) {
   return new Promise((resolve, reject) => {
     const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
-    const child = spawn(`(sleep 1; printf abc) | ${cmd.map(q).join(' ')} | (sleep 3; wc -c)`, { shell: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const err = path.join(tmp, `slowpipe-${slowPipes++}.err`);
+    const ready = cmd.at(-1) === 'plain' ? '^stdin ' : '^nonblocking:';
+    const child = spawn(`(sleep 1; printf abc) | ${cmd.map(q).join(' ')} 2>${q(err)} | ` +
+      `(i=0; until grep -q ${q(ready)} ${q(err)} || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; wc -c); cat ${q(err)} >&2`,
+    { shell: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stderr: ${stderr}`)); }, 60000);
     child.stdout.on('data', (d) => { stdout += d; });
