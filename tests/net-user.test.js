@@ -34,6 +34,9 @@ before(async () => {
     '-netdev', `user,id=n0,hostname=tsguest,hostfwd=tcp:127.0.0.1:${fwdHttp}-:8080,hostfwd=tcp:127.0.0.1:${fwdNc}-:9000,hostfwd=udp:127.0.0.1:${fwdUdp}-:7000`,
     '-device', 'virtio-net-pci,netdev=n0', '-object', `filter-dump,id=f0,netdev=n0,file=${pcap}`]);
   await c.expect(/tsqemu-guest: boot complete/, 120_000);
+  // Kernel warnings on the console would land in commands' output (under load: "hrtimer:
+  // interrupt took ... ns" inside the wget test's checksum lines).
+  await c.sh('dmesg -n 1');
 });
 
 after(() => {

@@ -3,7 +3,7 @@
 // strides, indexes, whole registers, masks, fault-only-first and faults mid-instruction;
 // integer, fixed-point, reductions, mask, permutation, FP, widening/narrowing) under random
 // vtype/vl/masks, run bare-metal on real qemu-system-riscv64 7.2 (-cpu rv64,v=true,vlen=N) and
-// on tsqemu-system-riscv64 with the compiler off, at threshold 1 and at the defaults: every
+// on tsqemu-system-riscv64 at threshold 1 and at the defaults (compiler off: TSQEMU_SLOW=1): every
 // vector register, vl, vtype, vstart, vcsr, fflags, the x/f operands and the buffer equal.
 // The larger run: TSQEMU_SLOW=1, or node tests/tcg/diff/run-rvv.mjs --seeds 1-50.
 import { test } from 'node:test';
@@ -20,7 +20,7 @@ const SEEDS = SLOW ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [1, 2];
 const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool(QEMU) ? `${QEMU} not installed` : false;
 
 for (const vlen of [128, 256]) {
-  test(`vector instruction blocks at VLEN ${vlen}: tsqemu equals qemu-system-riscv64 in three compiler modes`, { skip }, async (t) => {
+  test(`vector instruction blocks at VLEN ${vlen}: tsqemu equals qemu-system-riscv64 in each compiler mode`, { skip }, async (t) => {
     assert.ok(existsSync(TSQEMU), `${TSQEMU} missing (run npx tsc -p tsconfig.json)`);
     const dir = mkdtempSync(join(tmpdir(), 'tsqemu-rvvdiff-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

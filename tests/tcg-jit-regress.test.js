@@ -1,6 +1,6 @@
 // Issue 11's CPU/translator regressions, each compared with real QEMU and run with the block
-// compiler off, really on (threshold 1, smallest batch: every block translated at once) and
-// at the defaults:
+// compiler really on (threshold 1, smallest batch: every block translated at once) and at the
+// defaults (and with it off when TSQEMU_SLOW=1):
 //   - csr-trap-loop (bare metal): a register written just before a trapping CSR instruction
 //     survives the trap in translated code;
 //   - -accel tcg,jit-threshold=1 translates a short program as TSQEMU_TCG_THRESHOLD=1 does
@@ -20,14 +20,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, GCC, QEMU, TSQEMU, hasTool, build, run, machineArgs, describeRun, firstDifference } from './tcg-bare-helpers.js';
+import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
 
 const TSQEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
-/** The compiler modes every regression runs in. */
-export const JIT_MODES = [
-  ['compiler off', { TSQEMU_TCG: 'off' }],
-  ['threshold 1, batch 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1', TSQEMU_TCG_BATCH: '1' }],
-  ['defaults', { TSQEMU_TCG: 'on' }],
-];
+/** The compiler modes every regression runs in (the compiler off only with TSQEMU_SLOW=1: the
+ * defaults interpret each block's first 5000 runs; tests/tcg/diff/run.mjs COMPILER_OFF_MODE). */
+export const JIT_MODES = DIFF_MODES;
 
 const haveGcc = hasTool(GCC);
 const haveQemu = hasTool(QEMU);

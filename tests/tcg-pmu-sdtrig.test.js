@@ -1,6 +1,6 @@
 // PMU counters and Sdtrig triggers (src/target/riscv/pmu.ts, debug.ts).
 // 1. tests/tcg/sdtrig/pmu-sdtrig.c bare-metal on real qemu-system-riscv64 and on tsqemu with the
-//    compiler off, at threshold 1 / batch 1 and at the defaults: outputs equal, apart from the
+//    compiler off (TSQEMU_SLOW=1), at threshold 1 / batch 1 and at the defaults: outputs equal, apart from the
 //    checks where Debian's QEMU 7.2 is older than the 10.2 tsqemu follows (KNOWN_7_2 below:
 //    there tsqemu must pass the check, which states QEMU 10.2's behaviour).
 //    With -cpu rv64,sscofpmf=true (tsqemu only): a counting counter's overflow sets OF and LCOFIP.
@@ -29,7 +29,7 @@ function normalise(out) {
   }).join('\n');
 }
 
-test('pmu-sdtrig bare-metal: tsqemu equals qemu-system-riscv64 in three compiler modes', { skip }, async (t) => {
+test('pmu-sdtrig bare-metal: tsqemu equals qemu-system-riscv64 in each compiler mode', { skip }, async (t) => {
   assert.ok(existsSync(TSQEMU), `${TSQEMU} missing (run npx tsc -p tsconfig.json)`);
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-pmu-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,9 @@
 // new emulator the host started with fork+exec of Node, so the host kernel says EACCES to the
 // parent (Linux's rule for a child that has exec'd); the guest child has not. Such a child
 // serves the request itself (setpgid(0, pgid) is always its own to make) on an abstract unix
-// datagram socket named after its pid, until its guest execve closes it (then EACCES is right).
+// datagram socket named after its pid; once its guest has exec'd it answers EACCES (Linux's
+// answer). The socket stays open after the exec: a refused send means "still starting" to the
+// parent, which retries for 10 s.
 import type { HostSys } from './host.js';
 import type { TaskState } from './qemu.js';
 import { Errno } from './errno.js';

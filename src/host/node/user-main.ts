@@ -145,7 +145,8 @@ class Supervisor {
     this.exe = this.o.exe;
   }
 
-  /** A forked child before its exec answers its parent's setpgid (pgid-request.ts). */
+  /** A forked child answers its parent's setpgid (pgid-request.ts): done before its exec, EACCES
+   * after (a closed socket would leave the parent retrying a child it thinks still starting). */
   pgidServer: { fd: number; watch: object } | null = null;
   servePgid(): void {
     const sys = loadUserSys();
@@ -164,13 +165,6 @@ class Supervisor {
     if (fd < 0) return;
     const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => fdServe(sys, fd, this.memory));
     if (typeof w === 'number') closeHostFd(fd); // (the process ends by finish(), never idle)
-  }
-  stopPgidServer(): void {
-    const s = this.pgidServer;
-    if (!s) return;
-    this.pgidServer = null;
-    (loadUserSys() as unknown as FdWatchSys).fdWatchClose(s.watch);
-    closeHostFd(s.fd);
   }
 
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
@@ -243,7 +237,7 @@ class Supervisor {
           for (const fd of m.mapFds ?? []) if (fd >= 0) fs.closeSync(fd); // the child has its own now
         }
         break;
-      case 'execed': this.stopPgidServer(); this.releaseVforkParent(); break;
+      case 'execed': this.releaseVforkParent(); break; // the pgid server stays: it says EACCES now
       case 'itimer': this.armItimers(); break;
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;

@@ -44,11 +44,17 @@ function gmul(a: number, b: number): number {
   for (let i = 0; i < 8; i++) { if (b & 1) p ^= a; a = xtime(a); b >>= 1; }
   return p;
 }
+/** a^254: the multiplicative inverse of a in GF(2^8) under `mul` (0 for 0), by square and
+ * multiply (14 products: every emulator and guest thread builds these tables at start-up). */
+function gfInverse(a: number, mul: (a: number, b: number) => number): number {
+  let r = 1;
+  for (let e = 254, p = a; e; e >>= 1, p = mul(p, p)) if (e & 1) r = mul(r, p);
+  return r;
+}
 /** The AES S-box and its inverse, computed: multiplicative inverse in GF(2^8), then the affine map. */
 export const SBOX = new Uint8Array(256), INV_SBOX = new Uint8Array(256);
 for (let x = 0; x < 256; x++) {
-  let inv = 0;
-  if (x) for (let y = 1; y < 256; y++) if (gmul(x, y) === 1) { inv = y; break; }
+  const inv = gfInverse(x, gmul);
   let s = inv;
   for (let i = 1; i <= 4; i++) s ^= ((inv << i) | (inv >> (8 - i))) & 0xff;
   s ^= 0x63;
@@ -74,10 +80,7 @@ export const SM4_SBOX = new Uint8Array(256);
     return y ^ 0xd3;
   };
   for (let x = 0; x < 256; x++) {
-    const a = affine(x);
-    let inv = 0;
-    if (a) for (let y = 1; y < 256; y++) if (mul(a, y) === 1) { inv = y; break; }
-    SM4_SBOX[x] = affine(inv);
+    SM4_SBOX[x] = affine(gfInverse(affine(x), mul));
   }
 }
 export const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
