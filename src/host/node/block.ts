@@ -14,14 +14,18 @@ import { bdrvFile, fileCreate } from './file-posix.js';
 import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
+  // node:zlib on first use: only compressed clusters need it.
+  let z: typeof Zlib | null = null;
+  const zlibModule = (): typeof Zlib => z ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
   setQcow2Codec({
-    deflate: async (data) => new Uint8Array(zlib.deflateRawSync(data, { windowBits: 12, level: zlib.constants.Z_DEFAULT_COMPRESSION })),
+    deflate: async (data) => new Uint8Array(zlibModule().deflateRawSync(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION })),
     inflate: async (data, outLen) => {
-      const out = zlib.inflateRawSync(data, { windowBits: 15, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
+      const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
       return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
     },
     zstdDecompress: zstdDecompressCluster,
