@@ -14,6 +14,7 @@ import { bdrvFile, fileCreate } from './file-posix.js';
 import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
+import { setHostBufferIsZero } from '../../block/io.js';
 import type * as Zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 
@@ -42,6 +43,21 @@ export function blockInit(): void {
   registerCoreFormats();
   registerCodec();
   qcryptoInitNode();
+  setHostBufferIsZero(nodeBufferIsZero);
+}
+
+const ZERO_STEP = 64 * 1024;
+let zeroes: Buffer | null = null;
+
+/** memcmp against a shared zero buffer, ZERO_STEP bytes at a time. */
+function nodeBufferIsZero(buf: Uint8Array): boolean {
+  const z = zeroes ??= Buffer.alloc(ZERO_STEP);
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  for (let p = 0; p < b.length; p += ZERO_STEP) {
+    const n = Math.min(ZERO_STEP, b.length - p);
+    if (b.compare(z, 0, n, p, p + n) !== 0) return false;
+  }
+  return true;
 }
 
 export type WarnFn = (msg: string) => void;
