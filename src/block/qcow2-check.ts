@@ -4,8 +4,8 @@
 // never trusted.
 import { BdrvCheckMode, BdrvCheckResult } from './block_int.js';
 import type { BDRVQcow2State } from './qcow2.js';
-import { getRefcount, updateRefcount } from './qcow2-refcount.js';
-import { ClusterType, decodeL2, readL1 } from './qcow2-cluster.js';
+import { getRefcount, getRefcountCached, updateRefcount } from './qcow2-refcount.js';
+import { ClusterType, decodeL2, l2ZeroRunEnd, readL1 } from './qcow2-cluster.js';
 import { fixCopiedFlags } from './qcow2-snapshot.js';
 import { bdrvPread } from './io.js';
 import { bitmapDirectory, readBitmaps } from './qcow2-bitmap.js';
@@ -34,7 +34,7 @@ async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active:
   await bdrvPread(s.fileChild(), l2Off, table);
   const dv = new DataView(table.buffer);
   let next = 0;
-  for (let i = 0; i < s.l2Size; i++) {
+  for (let i = l2ZeroRunEnd(table, 0, s.l2Size); i < s.l2Size; i = l2ZeroRunEnd(table, i + 1, s.l2Size)) {
     const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
     if (e.type === ClusterType.COMPRESSED) {
       if (active) { st.res.allocatedClusters++; st.res.compressedClusters++; }
@@ -143,7 +143,8 @@ export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promis
     yield* beyond;
   };
   for (const c of clusters()) {
-    const stored = await storedRefcount(s, c, res);
+    const cached = getRefcountCached(s, c);
+    const stored = cached >= 0 ? cached : await storedRefcount(s, c, res);
     const refs = st.refs.get(c) ?? 0;
     if (stored > 0 || refs > 0) highest = c;
     if (stored === refs) continue;
@@ -186,11 +187,12 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
     const table = new Uint8Array(s.clusterSize);
     await bdrvPread(s.fileChild(), l2, table);
     const dv = new DataView(table.buffer);
-    for (let j = 0; j < s.l2Size; j++) {
+    for (let j = l2ZeroRunEnd(table, 0, s.l2Size); j < s.l2Size; j = l2ZeroRunEnd(table, j + 1, s.l2Size)) {
       const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
       if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
       if (e.host % s.clusterSize !== 0) continue;
-      const r = await getRefcount(s, e.host / s.clusterSize);
+      const cached = getRefcountCached(s, e.host / s.clusterSize);
+      const r = cached >= 0 ? cached : await getRefcount(s, e.host / s.clusterSize);
       if ((r === 1) !== e.copied) {
         const entry = (BigInt(dv.getUint32(j * 8)) << 32n) | BigInt(dv.getUint32(j * 8 + 4));
         res.messages.push(`ERROR OFLAG_COPIED data cluster: l2_entry=${entry.toString(16)} refcount=${r}`);

@@ -1,7 +1,6 @@
 // Compressed-cluster codecs, injected by the host (node:zlib on Node, CompressionStream in a
 // browser) so the core stays free of host modules. qcow2 stores raw deflate streams (zlib
 // without header, 4 KiB window) and, with compression_type=zstd, zstd frames.
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { QemuError } from '../qemu/error.js';
 
 /**
@@ -9,6 +8,8 @@ import { QemuError } from '../qemu/error.js';
  * payload runs to a sector end, so bytes after the frame are ignored once the cluster is complete.
  */
 export async function zstdDecompressCluster(data: Uint8Array, outLen: number): Promise<Uint8Array> {
+  // Loaded on first use: its tables cost every start-up of every tool otherwise.
+  const { Decompress: ZstdDecompress } = await import('fzstd');
   const out = new Uint8Array(outLen);
   let got = 0;
   const d = new ZstdDecompress((chunk) => {

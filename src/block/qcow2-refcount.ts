@@ -59,6 +59,16 @@ async function loadRefblock(s: BDRVQcow2State, offset: number): Promise<Uint8Arr
   return b;
 }
 
+/** getRefcount() without waiting: -1 when the refcount block is not in the cache (check's scans). */
+export function getRefcountCached(s: BDRVQcow2State, idx: number): number {
+  const t = Math.floor(idx / s.refblockEntries);
+  if (t >= s.refcountTable.length) return 0;
+  const off = s.refcountTable[t];
+  if (off === 0) return 0;
+  const block = s.refblockCache.get(off);
+  return block ? getRefcountEntry(block, s.refcountOrder, idx % s.refblockEntries) : -1;
+}
+
 /** Refcount of cluster `idx` (0 for clusters no refcount block covers). */
 export async function getRefcount(s: BDRVQcow2State, idx: number): Promise<number> {
   const t = Math.floor(idx / s.refblockEntries);

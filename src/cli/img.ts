@@ -52,6 +52,7 @@ function env(): ImgEnv {
     formats: () => bdrvFormats(),
     createOptions: (format) => bdrvFindFormat(format)?.createOptions ?? [],
     ioBuffers,
+    memEqual: (a, b) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0,
   };
 }
 

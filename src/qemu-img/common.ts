@@ -22,6 +22,8 @@ export interface ImgEnv {
   /** `count` I/O buffers of `size` bytes, aligned for O_DIRECT and registered with the io_uring
    *  engine when it is in use (bench); absent: plain allocations. */
   ioBuffers?(count: number, size: number): Uint8Array[];
+  /** Byte-equality of two equal-length buffers in native code (memcmp); absent: a JS loop. */
+  memEqual?(a: Uint8Array, b: Uint8Array): boolean;
 }
 
 /** "-o help" as qemu-img prints it. */

@@ -14,14 +14,19 @@ import { bdrvFile, fileCreate } from './file-posix.js';
 import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
-import * as zlib from 'node:zlib';
+import { setHostBufferIsZero } from '../../block/io.js';
+import type * as Zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
+  // node:zlib on first use: only compressed clusters need it.
+  let z: typeof Zlib | null = null;
+  const zlibModule = (): typeof Zlib => z ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
   setQcow2Codec({
-    deflate: async (data) => new Uint8Array(zlib.deflateRawSync(data, { windowBits: 12, level: zlib.constants.Z_DEFAULT_COMPRESSION })),
+    deflate: async (data) => new Uint8Array(zlibModule().deflateRawSync(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION })),
     inflate: async (data, outLen) => {
-      const out = zlib.inflateRawSync(data, { windowBits: 15, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
+      const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
       return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
     },
     zstdDecompress: zstdDecompressCluster,
@@ -38,6 +43,21 @@ export function blockInit(): void {
   registerCoreFormats();
   registerCodec();
   qcryptoInitNode();
+  setHostBufferIsZero(nodeBufferIsZero);
+}
+
+const ZERO_STEP = 64 * 1024;
+let zeroes: Buffer | null = null;
+
+/** memcmp against a shared zero buffer, ZERO_STEP bytes at a time. */
+function nodeBufferIsZero(buf: Uint8Array): boolean {
+  const z = zeroes ??= Buffer.alloc(ZERO_STEP);
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  for (let p = 0; p < b.length; p += ZERO_STEP) {
+    const n = Math.min(ZERO_STEP, b.length - p);
+    if (b.compare(z, 0, n, p, p + n) !== 0) return false;
+  }
+  return true;
 }
 
 export type WarnFn = (msg: string) => void;

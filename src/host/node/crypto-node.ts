@@ -1,14 +1,21 @@
 // The crypto backend on node:crypto (OpenSSL). Parameter checks happen in src/crypto/ before
 // anything reaches here; this file only maps our algorithm names onto OpenSSL's.
-import * as nodeCrypto from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type {
   QCryptoBackend, QCryptoCipherAlgo, QCryptoCipherImpl, QCryptoCipherMode, QCryptoHashAlgo,
 } from '../../crypto/backend.js';
 import { qcryptoSetBackend } from '../../crypto/backend.js';
 
-const HASHES = new Set(nodeCrypto.getHashes());
-const CIPHERS = new Set(nodeCrypto.getCiphers());
+// node:crypto and OpenSSL's algorithm lists are loaded on first use: most runs of the tools and
+// the emulator never encrypt, and listing every algorithm costs each start-up otherwise.
+let cryptoModule: typeof NodeCrypto | null = null;
+let hashes: Set<string> | null = null;
+let ciphers: Set<string> | null = null;
+function nc(): typeof NodeCrypto {
+  return cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto;
+}
 
 function opensslCipher(alg: QCryptoCipherAlgo, mode: QCryptoCipherMode): string {
   // XTS names the size of one half: aes-256-xts takes a 64-byte key.
@@ -16,18 +23,18 @@ function opensslCipher(alg: QCryptoCipherAlgo, mode: QCryptoCipherMode): string 
 }
 
 class NodeCipher implements QCryptoCipherImpl {
-  private readonly key: nodeCrypto.KeyObject;
-  private ecb: nodeCrypto.Cipher | nodeCrypto.Decipher | null = null;
+  private readonly key: NodeCrypto.KeyObject;
+  private ecb: NodeCrypto.Cipher | NodeCrypto.Decipher | null = null;
 
   constructor(private readonly name: string, key: Uint8Array, private readonly encrypt: boolean, mode: QCryptoCipherMode) {
-    this.key = nodeCrypto.createSecretKey(key);
+    this.key = nc().createSecretKey(key);
     if (mode === 'ecb') this.ecb = this.make(null);
   }
 
-  private make(iv: Uint8Array | null): nodeCrypto.Cipher | nodeCrypto.Decipher {
+  private make(iv: Uint8Array | null): NodeCrypto.Cipher | NodeCrypto.Decipher {
     const c = this.encrypt
-      ? nodeCrypto.createCipheriv(this.name, this.key, iv)
-      : nodeCrypto.createDecipheriv(this.name, this.key, iv);
+      ? nc().createCipheriv(this.name, this.key, iv)
+      : nc().createDecipheriv(this.name, this.key, iv);
     c.setAutoPadding(false);
     return c;
   }
@@ -42,25 +49,25 @@ class NodeCipher implements QCryptoCipherImpl {
 
 export const nodeCryptoBackend: QCryptoBackend = {
   name: 'node',
-  cipherSupports: (alg, mode) => CIPHERS.has(opensslCipher(alg, mode)),
+  cipherSupports: (alg, mode) => (ciphers ??= new Set(nc().getCiphers())).has(opensslCipher(alg, mode)),
   newCipher: (alg, mode, key, encrypt) => new NodeCipher(opensslCipher(alg, mode), key, encrypt, mode),
-  hashSupports: (alg: QCryptoHashAlgo) => HASHES.has(alg),
+  hashSupports: (alg: QCryptoHashAlgo) => (hashes ??= new Set(nc().getHashes())).has(alg),
   hash(alg, parts) {
-    const h = nodeCrypto.createHash(alg);
+    const h = nc().createHash(alg);
     for (const p of parts) h.update(p);
     return new Uint8Array(h.digest());
   },
   hmac(alg, key, parts) {
-    const h = nodeCrypto.createHmac(alg, key);
+    const h = nc().createHmac(alg, key);
     for (const p of parts) h.update(p);
     return new Uint8Array(h.digest());
   },
   pbkdf2: (alg, password, salt, iterations, outLen) => new Promise((resolve, reject) => {
-    nodeCrypto.pbkdf2(password, salt, iterations, outLen, alg, (err, key) => {
+    nc().pbkdf2(password, salt, iterations, outLen, alg, (err, key) => {
       if (err) reject(err); else resolve(new Uint8Array(key));
     });
   }),
-  randomBytes: (out) => { nodeCrypto.randomFillSync(out); },
+  randomBytes: (out) => { nc().randomFillSync(out); },
   nowMs: () => performance.now(),
 };
 
