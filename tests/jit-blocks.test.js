@@ -247,3 +247,43 @@ test('an instruction straddling two pages runs inside a translated block', { ski
   assert.equal(b.cpu.pc, a.cpu.pc);
   assert.ok(b.cpu.env.get64('tb_insns') > 3000n, 'the loop with the straddling add ran translated');
 });
+
+test('a hot loop sharing its jump-cache set with a pc run once per 64 iterations gets translated', { skip }, () => {
+  // The loop head (page 1) and `far` (page 3) fall in the same tb_jmp set; `far` runs after
+  // every 64 iterations, fewer than the threshold. Direct-mapped, each visit of `far` restarted
+  // the loop head's count, and the loop ran interpreted for ever (a syscall path against
+  // busybox sha256's round loop did that in the guest).
+  const code = assemble(`
+    .option norvc
+    li s0, 0
+    li s1, 300
+    li a0, 0
+  outer:
+    li t0, 64
+    j inner
+    .org 0x1000
+  inner:
+    addi a0, a0, 1
+    xori a2, a0, 5
+    add a3, a3, a2
+    slli a4, a3, 3
+    xor a5, a5, a4
+    addi t0, t0, -1
+    bnez t0, inner
+    call far
+    addi s0, s0, 1
+    bne s0, s1, outer
+    j done
+    .org 0x3000
+  far:
+    addi a1, a1, 1
+    ret
+  done: j done
+  `);
+  const a = runMode(code, { enabled: false }), b = runMode(code, { enabled: true, threshold: 100 });
+  const end = BigInt(RAM_BASE + code.length - 4);
+  assert.equal(b.cpu.pc, end, 'the compiled run reached the end');
+  for (const r of [10, 11, 12, 13, 14, 15]) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+  const insns = b.cpu.env.get64('instret'), inTbs = b.cpu.env.get64('tb_insns');
+  assert.ok(inTbs * 10n > insns * 9n, `the loop ran translated (${inTbs} of ${insns} instructions)`);
+});

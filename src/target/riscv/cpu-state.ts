@@ -28,8 +28,10 @@ export function tlbVictimSlot(lo: number): number {
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;
 export const TB_JMP_ENTRIES = 4096;
-/** tb_jmp index of pc: ((pc >> 1) ^ (pc >> TB_JMP_HASH_SHIFT)) & (TB_JMP_ENTRIES - 1). */
+/** tb_jmp set of pc: ((pc >> 1) ^ (pc >> TB_JMP_HASH_SHIFT)) & (TB_JMP_ENTRIES - 1). */
 export const TB_JMP_HASH_SHIFT = 15;
+/** Byte distance from a set's way 0 entry to its way 1 entry (tb_jmp is 2-way: see the field). */
+export const TB_JMP_WAY1 = TB_JMP_ENTRIES * 16;
 
 /** Access kinds, one TLB each (TinyEMU/QEMU style). */
 export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
@@ -168,10 +170,14 @@ const FIELDS: FieldSpec[] = [
   { name: 'tb_insns', type: 'i64' },
   /** Block start pcs that reached the threshold, compiled in a batch when run() returns. */
   { name: 'tb_hot', type: 'i64', count: TB_HOT_MAX },
-  /** QEMU's tb_jmp_cache: direct-mapped by pc, TB_JMP_ENTRIES of
-   * { pc tag i64, table index i32 (0 = not compiled), execution count i32 while not compiled,
-   * then the entry's run index in its translated region }. */
-  { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 },
+  /** QEMU's tb_jmp_cache, 2-way set associative: TB_JMP_ENTRIES sets, way 0 (most recently
+   * used) then, TB_JMP_WAY1 bytes on, way 1; each entry { pc tag i64, table index i32 (0 = not
+   * compiled), execution count i32 while not compiled, then the entry's run index in its
+   * translated region }. Two ways, because the count is the hotness counter: direct-mapped, a
+   * pc that runs once per a few thousand executions of a hot loop's pc in the same slot (a
+   * syscall path against a user loop) reset its count for ever, and the loop stayed
+   * interpreted. */
+  { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 * 2 },
   // V (vector_helper.ts): vl, vtype (vill in bit 63, as the CSR reads), vstart, vxrm, vxsat,
   // then 32 registers of VLENB bytes each, packed at the configured VLEN (room for 1024).
   { name: 'vl', type: 'i64' },

@@ -13,7 +13,7 @@
 //                            | illegal (raise, restart) | restart (helper status != 0)
 //            rem--; goto next
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
-import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
+import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
 import { riscvDecodeTrees } from './decode-trees.js';
 import { addRvmRuntime } from './rvm-runtime.js';
@@ -224,7 +224,8 @@ interface DispatchLocals {
  * At a block boundary (after a jump, a restart or a translated block): QEMU's tb_jmp_cache
  * lookup, translated blocks run back to back from here without returning to JavaScript.
  *   if (state.tb_threshold) {
- *     e = &tb_jmp[(pc >> 1) & (N-1)]; if (e.tag != pc) *e = { pc, idx 0, count 0 }
+ *     e = &tb_jmp[set(pc)].way0; if (e.tag != pc) {    // way 0 holds the set's most recent pc
+ *       if (way1.tag == pc) swap(way0, way1) else { way1 = way0; *e = { pc, idx 0, count 0 } } }
  *     while (e.idx) {                       // a translated block
  *       state.pc = pc; state.budget = rem; st = tbs[e.idx](env, e.entry); rem -= retired; pc = state.pc
  *       if (st == 0) { exit_request ? restart : next boundary }
@@ -244,7 +245,7 @@ function logExec(d: DispatchLocals, idx: Local): void {
 function emitDispatch(d: DispatchLocals): void {
   const { fb, env, pc, rem, synced, status } = d;
   const jc = fb.local(I32), idx = fb.local(I32), st = fb.local(I32), n = fb.local(I32);
-  const i0 = fb.local(I64);
+  const i0 = fb.local(I64), t0 = fb.local(I64), t1 = fb.local(I64);
   fb.get(env); fb.i32Load(STATE.tb_threshold.offset);
   fb.if_();
   const interp = fb.block();
@@ -254,8 +255,19 @@ function emitDispatch(d: DispatchLocals): void {
   fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And();
   fb.i32Add(); fb.tee(jc); fb.i64Load(STATE.tb_jmp.offset); fb.get(pc); fb.i64Ne();
   fb.if_();
-  fb.get(jc); fb.get(pc); fb.i64Store(STATE.tb_jmp.offset);
-  fb.get(jc); fb.i64Const(0); fb.i64Store(STATE.tb_jmp.offset + 8);
+  const j0 = STATE.tb_jmp.offset, j1 = j0 + TB_JMP_WAY1;
+  // Way 0 goes to way 1 either way; way 0 gets way 1's entry when that is pc, else a new one.
+  fb.get(jc); fb.i64Load(j0); fb.set(t0);
+  fb.get(jc); fb.i64Load(j0 + 8); fb.set(t1);
+  fb.get(jc); fb.i64Load(j1); fb.get(pc); fb.i64Eq();
+  fb.if_();
+  fb.get(jc); fb.get(jc); fb.i64Load(j1 + 8); fb.i64Store(j0 + 8);
+  fb.else_();
+  fb.get(jc); fb.i64Const(0); fb.i64Store(j0 + 8);
+  fb.end();
+  fb.get(jc); fb.get(pc); fb.i64Store(j0);
+  fb.get(jc); fb.get(t0); fb.i64Store(j1);
+  fb.get(jc); fb.get(t1); fb.i64Store(j1 + 8);
   fb.end();
   fb.get(jc); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(idx);
   fb.if_();

@@ -9,7 +9,7 @@
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
-import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
+import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
@@ -343,11 +343,15 @@ export class TBCache {
     this.i32[i + 2] = idx;
     this.i32[i + 3] = entry;
   }
-  /** i32 index of env's jump cache entry for pc when it holds pc (its tag), else -1. */
+  /** i32 index of env's jump cache entry (either way of pc's set) holding pc, else -1. */
   private jmpHolding(env: CPURISCVState, pc: bigint): number {
+    const lo = Number(pc & 0xffffffffn) | 0, hi = Number(BigInt.asIntN(32, pc >> 32n));
     const i = this.jmpEntry(env, pc) >> 2;
-    return this.i32[i] === (Number(pc & 0xffffffffn) | 0) && this.i32[i + 1] === Number(BigInt.asIntN(32, pc >> 32n)) ? i : -1;
+    if (this.i32[i] === lo && this.i32[i + 1] === hi) return i;
+    const j = i + (TB_JMP_WAY1 >> 2);
+    return this.i32[j] === lo && this.i32[j + 1] === hi ? j : -1;
   }
+  /** Way 0 of pc's set (way 1 is TB_JMP_WAY1 bytes on). */
   private jmpEntry(env: CPURISCVState, pc: bigint): number {
     const lo = Number(pc & 0xffffffffn);
     return env.base + STATE.tb_jmp.offset + (((lo << 3) ^ (lo >>> (TB_JMP_HASH_SHIFT - 4))) & ((TB_JMP_ENTRIES - 1) << 4));
@@ -452,7 +456,7 @@ export class TBCache {
     const i32 = this.i32;
     for (const env of this.envs) {
       const base = (env.base + STATE.tb_jmp.offset) >> 2;
-      for (let e = 0; e < TB_JMP_ENTRIES; e++) {
+      for (let e = 0; e < 2 * TB_JMP_ENTRIES; e++) {
         const i = base + e * 4 + 2;
         if (i32[i] !== 0 && (dead === null || dead.has(i32[i]))) { i32[i] = 0; i32[i + 1] = 0; }
       }
