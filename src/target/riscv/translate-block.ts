@@ -29,6 +29,7 @@ import { type Args, type Operand, type Row, constArgs, decodeWith } from './deco
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
 import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
+import { riscvPmConfigured } from './pointer-masking.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
@@ -71,6 +72,10 @@ export interface TbSource {
    * that page's host page (tb-cache.ts watches it for writes). */
   nextAddendLo?: number;
   nextHostPage?: number;
+  /** Pointer masking was in effect for some hart when it was translated (tb-cache.ts): loads
+   * and stores mask their address. Otherwise they do not, and the block leaves for the
+   * interpreter (MISS) when it is entered, or a CSR write finds, masking in effect. */
+  pm?: boolean;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -205,6 +210,8 @@ class TbContext extends DisasContext {
   /** Control can reach an instruction again or from several runs: values set late may be live
    * early, so flushes store every register in `written`. */
   loops = false;
+  /** Loads and stores mask their address (TbSource.pm). */
+  pm = true;
   constructor(fb: FunctionBuilder, env: Local, h: Helpers, dummyPc: Local, tlbData: Local, status: Local,
     dummy: Local, restart: Label, readonly exitJump: Label, readonly loopTop: Label,
     /** instret at the start of the current run, and at entry (the budget is charged from it). */
@@ -219,6 +226,20 @@ class TbContext extends DisasContext {
   }
 
   override pushPc(): void { this.fb.i64Const(this.curPc); }
+  protected override pmEmitted(): boolean { return this.pm && riscvPmConfigured(); }
+  /** A block translated without masking stops after a CSR write that turned it on: the write
+   * completed (state.pc = the next insn, status 1 reloads it). */
+  override afterPmChange(): void {
+    if (this.pm || !riscvPmConfigured()) return;
+    const fb = this.fb;
+    emitPmInEffect(fb, this.env);
+    fb.if_();
+    fb.get(this.env); this.pushNextPc(); fb.i64Store(STATE.pc.offset);
+    this.storeInstret(this.k + 1);
+    fb.i32Const(1); fb.set(this.status);
+    this.exitRestart();
+    fb.end();
+  }
   override pushNextPc(): void { this.fb.i64Const(this.curPc + BigInt(this.ilen)); }
   override syncInstret(): void { this.storeInstret(this.k); }
   /** Helpers read no x registers (those that do call flushGprs()): a helper that traps or asks
@@ -357,6 +378,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
   const fetchTlb = fb.local(I32);
   emitPrologue(fb, h, env, tb, tlbData, fetchTlb);
+  if (!tb.pm && riscvPmConfigured()) { emitPmInEffect(fb, env); fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end(); }
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
 
   const runs = tb.runs;
@@ -404,6 +426,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.nextAddendLo = tb.nextAddendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
+  ctx.pm = tb.pm ?? true;
   runs.forEach((run, i) => {
     if (cur) fb.end(); // label i
     ctx.run = i;
@@ -418,6 +441,12 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
   if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
+}
+
+/** Push i32: pointer masking is in effect for data accesses (pm_shift | pm_zshift != 0). */
+function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
+  fb.get(env); fb.i64Load(STATE.pm_shift.offset); fb.get(env); fb.i64Load(STATE.pm_zshift.offset); fb.i64Or();
+  fb.i64Const(0); fb.i64Ne();
 }
 
 /** The page mapping the block was translated under must be the fetch TLB's. A missing entry

@@ -233,16 +233,21 @@ export class DisasContext {
    *   a = sar(shl(a, pm_shift), pm_shift); a = shr(shl(a, pm_zshift), pm_zshift)
    */
   pmMask(): void {
-    if (!riscvPmConfigured()) return;
+    if (!this.pmEmitted()) return;
     const fb = this.fb;
     const n = fb.local(ValType.I64);
     this.getState64('pm_shift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrS();
     this.getState64('pm_zshift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrU();
     fb.release(n);
   }
+  /** Whether accesses are masked in this code: the configuration has pointer masking (the
+   * block compiler also leaves it out of blocks translated while no masking was in effect). */
+  protected pmEmitted(): boolean { return riscvPmConfigured(); }
+  /** After a helper that may have changed the masking in effect (a CSR write). */
+  afterPmChange(): void {}
   /** pmMask on an i64 local. */
   pmMaskLocal(a: Local): void {
-    if (!riscvPmConfigured()) return;
+    if (!this.pmEmitted()) return;
     this.fb.get(a); this.pmMask(); this.fb.set(a);
   }
 
