@@ -321,7 +321,7 @@ export class TBCache {
       });
     if (!runs.length) return null;
     const straddle = runs.some((r) => r.insns.some(straddles));
-    return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+    return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 

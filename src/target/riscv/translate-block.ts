@@ -28,7 +28,7 @@ import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES,
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
-import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
+import { INTERP_IMPORTS, TB_MISS, TB_STEP } from './interpreter.js';
 import { riscvPmConfigured } from './pointer-masking.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
@@ -76,6 +76,10 @@ export interface TbSource {
    * and stores mask their address. Otherwise they do not, and the block leaves for the
    * interpreter (MISS) when it is entered, or a CSR write finds, masking in effect. */
   pm?: boolean;
+  /** User mode: a TLB miss leaves for the interpreter (TB_STEP) instead of calling the slow
+   * path, so the block's hot paths hold no call (V8 keeps no register across a call: every
+   * value live across one is spilled, and the slow path's call is in every load and store). */
+  missExits?: boolean;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -212,6 +216,13 @@ class TbContext extends DisasContext {
   loops = false;
   /** Loads and stores mask their address (TbSource.pm). */
   pm = true;
+  /** TbSource.missExits */
+  missStep = false;
+  protected override missExits(): boolean { return this.missStep; }
+  override exitStep(): void {
+    this.fb.i32Const(TB_STEP); this.fb.set(this.status);
+    this.exitRestart();
+  }
   constructor(fb: FunctionBuilder, env: Local, h: Helpers, dummyPc: Local, tlbData: Local, status: Local,
     dummy: Local, restart: Label, readonly exitJump: Label,
     /** instret at the start of the current run, and at entry (the budget is charged from it). */
@@ -432,6 +443,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
+  ctx.missStep = tb.missExits ?? false;
   const emitNode = (node: RegionNode) => {
     if (node.run >= 0) { ctx.run = node.run; emitRun(ctx, runs[node.run]); return; }
     if (node.loop) node.loopLabel = fb.loop();

@@ -243,6 +243,11 @@ export class DisasContext {
   /** Whether accesses are masked in this code: the configuration has pointer masking (the
    * block compiler also leaves it out of blocks translated while no masking was in effect). */
   protected pmEmitted(): boolean { return riscvPmConfigured(); }
+  /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
+   * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
+  protected missExits(): boolean { return false; }
+  /** Leave for the interpreter, which runs this instruction (state.pc and instret exact). */
+  exitStep(): void { throw new Error('exitStep outside translated code'); }
   /** After a helper that may have changed the masking in effect (a CSR write). */
   afterPmChange(): void {}
   /** pmMask on an i64 local. */
@@ -274,6 +279,7 @@ export class DisasContext {
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
       this.syncForHelper();
+      if (this.missExits()) { this.exitStep(); return; }
       this.pushHalves(a);
       fb.i32Const(memop); fb.call(this.h.slowLoad);
       this.checkStatus();
@@ -306,6 +312,7 @@ export class DisasContext {
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const done = fb.block();
     this.tlbLookup(a, e, size, kindOff, () => {
+      if (this.missExits()) { this.syncForHelper(); this.exitStep(); return; }
       fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
       this.syncForHelper();
       this.pushHalves(a);
