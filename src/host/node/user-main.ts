@@ -45,6 +45,9 @@ import {
   GUEST_BASE, HOST_MEMORY_PAGES, KernelWord, MAX_THREADS, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET, ThreadState,
   ThreadWord, stateOffsetOf,
 } from '../../linux-user/layout.js';
+
+/** node --cpu-prof / --prof: leave SIGPROF to V8 (a listener removed puts back SIG_DFL, which kills the profiled process). */
+const PROFILING = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
 import { answerRpc, closeHostFd, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
 
 export interface UserMainOptions {
@@ -417,6 +420,7 @@ class Supervisor {
   setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
     const name = nameOfSignal(sig);
     if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
+    if (sig === 27 && PROFILING) return; // V8's sampling profiler owns SIGPROF (node --cpu-prof / --prof)
     const old = this.listening.get(sig);
     if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
     if (kind === 'default' && !DEFAULT_TERMINATE.has(sig)) return;

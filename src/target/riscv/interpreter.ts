@@ -22,6 +22,9 @@ import { DisasContext, type Helpers, PAGE_MASK, SCRATCH, emitTlbSlotBytes } from
 
 /** Status of a translated block whose page mapping changed (translate-block.ts). */
 export const TB_MISS = 64;
+/** A translated block's status: run the instruction at state.pc in the interpreter (a load or
+ * store that missed the TLB, left from user-mode translated code without a helper call). */
+export const TB_STEP = 65;
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const TLB_KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
@@ -293,6 +296,8 @@ function emitDispatch(d: DispatchLocals): void {
   fb.if_(); fb.i32Const(1); fb.set(status); fb.br(d.restart); fb.end();
   fb.br(d.next);
   fb.end();
+  fb.get(st); fb.i32Const(TB_STEP); fb.i32Eq();
+  fb.brIf(interp);
   fb.get(st); fb.i32Const(TB_MISS); fb.i32Eq();
   fb.if_();
   fb.get(jc); fb.i64Const(0); fb.i64Store(STATE.tb_jmp.offset + 8);

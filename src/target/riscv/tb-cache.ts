@@ -56,6 +56,8 @@ export class TBCache {
   /** Hot pcs already translated: their jump cache entry had been reused by another pc, so
    * they ran in the interpreter until hot again. */
   reinstalled = 0;
+  /** Pointer masking was in effect at some translation (TbSource.pm). */
+  private pmSeen = false;
   /** Modules still compiling. */
   pending = 0;
   /** Translation cost (info jit): guest instructions translated, and milliseconds spent
@@ -153,6 +155,12 @@ export class TBCache {
    * Hot pcs of one page become one region (translate-block.ts) whose every run is an entry. */
   compileHot(env: CPURISCVState): void {
     const t0 = nowMs();
+    // Blocks leave masking out until a hart is seen with it in effect; then every block gets it
+    // (those without it would keep leaving for the interpreter).
+    if (!this.pmSeen && (env.get64('pm_shift') !== 0n || env.get64('pm_zshift') !== 0n)) {
+      this.pmSeen = true;
+      if (this.byKey.size) this.flush();
+    }
     this.collect(env);
     const hot = this.hot;
     this.hot = [];
@@ -313,7 +321,7 @@ export class TBCache {
       });
     if (!runs.length) return null;
     const straddle = runs.some((r) => r.insns.some(straddles));
-    return { pc: runs[0].pc, runs, addendLo, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+    return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 

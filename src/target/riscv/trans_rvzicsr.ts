@@ -148,6 +148,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
     ctx.reloadGpr(a.rd);
     fb.get(ctx.status);
     ctx.checkStatus();
+    ctx.afterPmChange();
     fb.end();
   };
 }

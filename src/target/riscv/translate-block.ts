@@ -9,8 +9,8 @@
 // region: the run at its pc plus the runs at the static branch/jal targets reachable from it in
 // the same page (decodeRegion). Branches between its runs stay inside the wasm function with
 // the registers in locals: forward ones are a `br` to the target run's label, backward ones go
-// round a dispatch loop (br_table on the run index), checking budget and exit_request, so every
-// cycle is interruptible. Other targets leave through the jump cache (emitChain).
+// round the innermost loop group holding both runs (a wasm loop per guest loop, see emitTb),
+// checking budget and exit_request, so every cycle is interruptible. Other targets leave through the jump cache (emitChain).
 //
 // tb(env, entry) -> status, the dispatcher's contract (interpreter.ts); entry = the run index
 // of state.pc (kept in the jump cache entry):
@@ -28,7 +28,8 @@ import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES,
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
-import { INTERP_IMPORTS, TB_MISS } from './interpreter.js';
+import { INTERP_IMPORTS, TB_MISS, TB_STEP } from './interpreter.js';
+import { riscvPmConfigured } from './pointer-masking.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
@@ -71,6 +72,14 @@ export interface TbSource {
    * that page's host page (tb-cache.ts watches it for writes). */
   nextAddendLo?: number;
   nextHostPage?: number;
+  /** Pointer masking was in effect for some hart when it was translated (tb-cache.ts): loads
+   * and stores mask their address. Otherwise they do not, and the block leaves for the
+   * interpreter (MISS) when it is entered, or a CSR write finds, masking in effect. */
+  pm?: boolean;
+  /** User mode: a TLB miss leaves for the interpreter (TB_STEP) instead of calling the slow
+   * path, so the block's hot paths hold no call (V8 keeps no register across a call: every
+   * value live across one is spilled, and the slow path's call is in every load and store). */
+  missExits?: boolean;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -205,20 +214,41 @@ class TbContext extends DisasContext {
   /** Control can reach an instruction again or from several runs: values set late may be live
    * early, so flushes store every register in `written`. */
   loops = false;
+  /** Loads and stores mask their address (TbSource.pm). */
+  pm = true;
+  /** TbSource.missExits */
+  missStep = false;
+  protected override missExits(): boolean { return this.missStep; }
+  override exitStep(): void {
+    this.fb.i32Const(TB_STEP); this.fb.set(this.status);
+    this.exitRestart();
+  }
   constructor(fb: FunctionBuilder, env: Local, h: Helpers, dummyPc: Local, tlbData: Local, status: Local,
-    dummy: Local, restart: Label, readonly exitJump: Label, readonly loopTop: Label,
+    dummy: Local, restart: Label, readonly exitJump: Label,
     /** instret at the start of the current run, and at entry (the budget is charged from it). */
     readonly instret0: Local, readonly entryInstret: Local, readonly nextPc: Local,
     readonly regs: ReadonlyMap<number, Local>,
-    /** Run index by start pc; the run labels (open while a later run's code is emitted). */
+    /** Run index by start pc, and where each run's code sits (see RegionLayout). */
     readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
-    readonly runLabels: readonly Label[],
-    /** Run index local of the dispatch loop (null: one run, the loop top is its start). */
-    readonly cur: Local | null) {
+    readonly layout: RegionLayout) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
   }
 
   override pushPc(): void { this.fb.i64Const(this.curPc); }
+  protected override pmEmitted(): boolean { return this.pm && riscvPmConfigured(); }
+  /** A block translated without masking stops after a CSR write that turned it on: the write
+   * completed (state.pc = the next insn, status 1 reloads it). */
+  override afterPmChange(): void {
+    if (this.pm || !riscvPmConfigured()) return;
+    const fb = this.fb;
+    emitPmInEffect(fb, this.env);
+    fb.if_();
+    fb.get(this.env); this.pushNextPc(); fb.i64Store(STATE.pc.offset);
+    this.storeInstret(this.k + 1);
+    fb.i32Const(1); fb.set(this.status);
+    this.exitRestart();
+    fb.end();
+  }
   override pushNextPc(): void { this.fb.i64Const(this.curPc + BigInt(this.ilen)); }
   override syncInstret(): void { this.storeInstret(this.k); }
   /** Helpers read no x registers (those that do call flushGprs()): a helper that traps or asks
@@ -287,14 +317,23 @@ class TbContext extends DisasContext {
     fb.br(this.exitJump);
   }
   /**
-   * Continue at run `j` after `n` more instructions of this run: forward, a branch to its label;
-   * backward, round the loop, leaving when the budget is spent or an exit was requested
+   * Continue at run `j` after `n` more instructions of this run. Forward: a branch to the label
+   * before the unit holding j in the innermost group holding both runs (a loop group: cur names
+   * the run its header dispatches to). Backward (always inside a loop group): round the
+   * innermost loop holding both, leaving when the budget is spent or an exit was requested
    * (interrupt), so every cycle in the region can be interrupted.
    */
   gotoRun(j: number, n: number): void {
-    const fb = this.fb;
+    const fb = this.fb, L = this.layout;
     fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
-    if (j > this.run) { fb.br(this.runLabels[j]); return; }
+    const [a, u] = commonGroup(L.leaves[this.run], L.leaves[j]);
+    if (j > this.run) {
+      const unit = a.children[u];
+      if (unit.loop) { fb.i32Const(j === unit.first ? -1 : j); fb.set(L.cur); }
+      fb.br(a.labels[u]);
+      return;
+    }
+    if (!a.loopLabel) throw new Error('translate-block: backward branch outside a loop group');
     fb.get(this.env); fb.i32Load(STATE.budget.offset);
     fb.get(this.instret0); fb.get(this.entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
     fb.i32Const(0); fb.i32LeS();
@@ -305,8 +344,8 @@ class TbContext extends DisasContext {
     this.flushForExit();
     fb.br(this.exitJump);
     fb.end();
-    if (this.cur) { fb.i32Const(j); fb.set(this.cur); }
-    fb.br(this.loopTop);
+    fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
+    fb.br(a.loopLabel);
   }
   /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
    * instructions). */
@@ -357,6 +396,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
   const fetchTlb = fb.local(I32);
   emitPrologue(fb, h, env, tb, tlbData, fetchTlb);
+  if (!tb.pm && riscvPmConfigured()) { emitPmInEffect(fb, env); fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end(); }
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
 
   const runs = tb.runs;
@@ -386,30 +426,42 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
     }
   }
 
-  // The entry run's index (the jump cache's, see emitChain) starts the dispatch loop.
-  const cur = multi ? fb.param(1) : null;
+  // Layout: runs in pc order; every backward branch (target run <= source run) lies inside a
+  // loop group, the interval of runs [target, source] (partly overlapping intervals merged, so
+  // groups nest). A group is a wasm loop whose header dispatches on `cur` (-1: its first run,
+  // else the run an entry or a branch named); forward branches are branches to enclosing block
+  // labels. TurboFan then sees the guest's loops as loops, and only the registers a loop uses
+  // are live round it (one dispatch loop over the whole region kept all of them live).
+  const cur = fb.param(1);
+  const layout = regionLayout(runs, runIndex, cur);
   const exitJump = fb.block();
   const restart = fb.block();
-  const top = fb.loop();
-  // Run i's code follows the end of label i: label 0 innermost, so a run can branch forward to
-  // any later run's label.
-  const runLabels: Label[] = [];
-  if (cur) {
-    for (let i = runs.length - 1; i >= 0; i--) runLabels[i] = fb.block();
-    fb.get(cur); fb.brTable(runLabels, runLabels[0]);
-  }
-  const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, top, instret0,
-    entryInstret, nextPc, regs, runPcs, runIndex, runLabels, cur);
+  const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, instret0,
+    entryInstret, nextPc, regs, runPcs, runIndex, layout);
   ctx.fetchTlb = fetchTlb;
   ctx.nextAddendLo = tb.nextAddendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
-  runs.forEach((run, i) => {
-    if (cur) fb.end(); // label i
-    ctx.run = i;
-    emitRun(ctx, run);
-  });
-  fb.end(); // loop
+  ctx.pm = tb.pm ?? true;
+  ctx.missStep = tb.missExits ?? false;
+  const emitNode = (node: RegionNode) => {
+    if (node.run >= 0) { ctx.run = node.run; emitRun(ctx, runs[node.run]); return; }
+    if (node.loop) node.loopLabel = fb.loop();
+    const kids = node.children;
+    // Unit m's code follows the end of label m (label 0 innermost): a unit can branch forward
+    // to any later unit's label.
+    if (kids.length > 1) {
+      for (let m = kids.length - 1; m >= 0; m--) node.labels[m] = fb.block();
+      const targets: Label[] = [];
+      kids.forEach((k, m) => { for (let r = k.first; r <= k.last; r++) targets.push(node.labels[m]); });
+      fb.get(cur);
+      if (node.first) { fb.i32Const(node.first); fb.i32Sub(); }
+      fb.brTable(targets, node.labels[0]);
+    }
+    kids.forEach((k, m) => { if (kids.length > 1) fb.end(); emitNode(k); });
+    if (node.loop) { fb.end(); node.loopLabel = undefined; }
+  };
+  emitNode(layout.top);
   fb.end(); // restart: a looping block stores its registers here, others before branching
   if (loops) ctx.flushGprs();
   fb.get(status); fb.return_();
@@ -418,6 +470,88 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
   if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
+}
+
+/** A region's layout (emitTb): the runs as leaves, loop groups and the top as inner nodes. */
+interface RegionNode {
+  first: number; last: number;
+  /** The run of a leaf, -1 for a group. */
+  run: number;
+  loop: boolean;
+  parent: RegionNode | null;
+  children: RegionNode[];
+  /** While the node's code is emitted: the label before each child, the loop's label. */
+  labels: Label[];
+  loopLabel?: Label;
+}
+interface RegionLayout {
+  top: RegionNode;
+  leaves: RegionNode[];
+  /** The entry run index, then the run a group's header dispatches to (-1: its first). */
+  cur: Local;
+}
+
+/** The innermost group holding leaves x and y, and the index of its child holding y. */
+function commonGroup(x: RegionNode, y: RegionNode): [RegionNode, number] {
+  for (let g = x.parent; g; g = g.parent) {
+    if (y.first < g.first || y.last > g.last) continue;
+    let c = y;
+    while (c.parent !== g) c = c.parent as RegionNode;
+    return [g, g.children.indexOf(c)];
+  }
+  throw new Error('translate-block: run outside the region');
+}
+
+function regionLayout(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, cur: Local): RegionLayout {
+  // Backward edges as run intervals [target, source].
+  let spans: [number, number][] = [];
+  runs.forEach((run, i) => {
+    for (const ins of run.insns) {
+      const t = staticTarget(ins);
+      const j = t === null ? undefined : runIndex.get(t);
+      if (j !== undefined && j <= i) spans.push([j, i]);
+    }
+  });
+  // Merge partly overlapping intervals until they nest or are disjoint.
+  for (let changed = true; changed;) {
+    changed = false;
+    spans.sort((p, q) => p[0] - q[0] || q[1] - p[1]);
+    const out: [number, number][] = [];
+    for (const sp of spans) {
+      const o = out.find((g) => (g[0] < sp[0] && sp[0] <= g[1] && g[1] < sp[1]) || (g[0] === sp[0] && g[1] === sp[1]));
+      if (!o) { out.push([sp[0], sp[1]]); continue; }
+      if (o[1] !== sp[1]) changed = true;
+      o[1] = Math.max(o[1], sp[1]);
+    }
+    spans = out;
+  }
+  const node = (first: number, last: number, run: number, loop: boolean, parent: RegionNode | null): RegionNode =>
+    ({ first, last, run, loop, parent, children: [], labels: [] });
+  const top = node(0, runs.length - 1, -1, false, null);
+  // Sorted by start, outer first: each span's parent is the innermost open group holding it.
+  const stack: RegionNode[] = [top];
+  const groups: RegionNode[] = [];
+  for (const [a, b] of spans) {
+    while (stack[stack.length - 1].last < b) stack.pop();
+    const g = node(a, b, -1, true, stack[stack.length - 1]);
+    groups.push(g);
+    stack.push(g);
+  }
+  const leaves = runs.map((_, i) => {
+    let p = top;
+    for (const g of groups) if (g.first <= i && i <= g.last && g.last - g.first <= p.last - p.first) p = g;
+    return node(i, i, i, false, p);
+  });
+  // Children in run order: groups under their parent, leaves under their innermost group.
+  for (const n of [...groups, ...leaves]) (n.parent as RegionNode).children.push(n);
+  for (const n of [top, ...groups]) n.children.sort((p, q) => p.first - q.first);
+  return { top, leaves, cur };
+}
+
+/** Push i32: pointer masking is in effect for data accesses (pm_shift | pm_zshift != 0). */
+function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
+  fb.get(env); fb.i64Load(STATE.pm_shift.offset); fb.get(env); fb.i64Load(STATE.pm_zshift.offset); fb.i64Or();
+  fb.i64Const(0); fb.i64Ne();
 }
 
 /** The page mapping the block was translated under must be the fetch TLB's. A missing entry

@@ -233,16 +233,26 @@ export class DisasContext {
    *   a = sar(shl(a, pm_shift), pm_shift); a = shr(shl(a, pm_zshift), pm_zshift)
    */
   pmMask(): void {
-    if (!riscvPmConfigured()) return;
+    if (!this.pmEmitted()) return;
     const fb = this.fb;
     const n = fb.local(ValType.I64);
     this.getState64('pm_shift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrS();
     this.getState64('pm_zshift'); fb.tee(n); fb.i64Shl(); fb.get(n); fb.i64ShrU();
     fb.release(n);
   }
+  /** Whether accesses are masked in this code: the configuration has pointer masking (the
+   * block compiler also leaves it out of blocks translated while no masking was in effect). */
+  protected pmEmitted(): boolean { return riscvPmConfigured(); }
+  /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
+   * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
+  protected missExits(): boolean { return false; }
+  /** Leave for the interpreter, which runs this instruction (state.pc and instret exact). */
+  exitStep(): void { throw new Error('exitStep outside translated code'); }
+  /** After a helper that may have changed the masking in effect (a CSR write). */
+  afterPmChange(): void {}
   /** pmMask on an i64 local. */
   pmMaskLocal(a: Local): void {
-    if (!riscvPmConfigured()) return;
+    if (!this.pmEmitted()) return;
     this.fb.get(a); this.pmMask(); this.fb.set(a);
   }
 
@@ -269,6 +279,7 @@ export class DisasContext {
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
       this.syncForHelper();
+      if (this.missExits()) { this.exitStep(); return; }
       this.pushHalves(a);
       fb.i32Const(memop); fb.call(this.h.slowLoad);
       this.checkStatus();
@@ -301,6 +312,7 @@ export class DisasContext {
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const done = fb.block();
     this.tlbLookup(a, e, size, kindOff, () => {
+      if (this.missExits()) { this.syncForHelper(); this.exitStep(); return; }
       fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
       this.syncForHelper();
       this.pushHalves(a);
