@@ -71,7 +71,7 @@ for (const engine of ['threads', 'io_uring']) {
       const readCmd = (name) => `dd if=${dev[name]} bs=4096 skip=${BLOCK} count=1 2>/dev/null | md5sum | cut -c1-32; echo rc=$?`;
 
       // report: the guest sees the error; reads before the fault still work.
-      assert.match(await c.sh(`dd if=${dev.readReport} of=/dev/null bs=4096 skip=${BLOCK} count=1 2>&1; echo rc=$?`), /I\/O error[\s\S]*rc=1/);
+      assert.match(await c.sh(`dd if=${dev.readReport} of=/dev/null bs=4096 skip=${BLOCK} count=1 2>&1; echo rc=$?`), /Input\/output error[\s\S]*rc=1/);
       assert.match(await c.sh(`dd if=${dev.readReport} of=/dev/null bs=4096 count=1 2>&1; echo rc=$?`), /rc=0/);
       // werror=enospc (default) with EIO: reported (fsync fails).
       assert.match(await c.sh(`echo x | dd of=${dev.writeEio} bs=4096 seek=${BLOCK} conv=sync,fsync 2>&1; echo rc=$?`), /rc=1/);

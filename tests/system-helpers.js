@@ -84,8 +84,10 @@ export class Console {
     const lines = before.replace(/\r/g, '').split('\n');
     const echoed = lines.findLastIndex((l) => l.includes(`${tag.slice(0, 3)}""`));
     // Drop the echoed command line, and kernel messages the console interleaved (under load:
-    // `[   18.24] hrtimer: interrupt took 70504600 ns`).
-    return lines.slice(echoed + 1).filter((l) => !/^\[\s*\d+\.\d+\] /.test(l)).join('\n').trim();
+    // `[   18.24] hrtimer: interrupt took 70504600 ns`), unless the command prints the kernel
+    // log itself (dmesg's lines look the same).
+    const kernelLine = /dmesg/.test(cmd) ? () => false : (l) => /^\[\s*\d+\.\d+\] /.test(l);
+    return lines.slice(echoed + 1).filter((l) => !kernelLine(l)).join('\n').trim();
   }
   kill() {
     this.p.kill('SIGKILL');
