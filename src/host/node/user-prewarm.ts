@@ -18,7 +18,7 @@ const onError = () => { failed = true; };
  * QEMU_RAND_SEED there after this worker started, and a copy taken now would miss them. */
 export function prewarmUserWorker(): void {
   const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
-  const worker = new Worker(distFile('host/node/user-worker.js'), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV });
+  const worker = new Worker(distFile('host/node/user-thread.js'), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV });
   worker.unref();
   // Until taken, an error only means it is not used (the supervisor starts a fresh one and
   // reports that one's errors).

@@ -1,0 +1,46 @@
+// Entry of a guest thread's worker (user-main.ts, user-prewarm.ts): it loads user-worker's
+// code, from the CommonJS bundle scripts/build-bundle.js writes (dist/host/node/user-worker.cjs)
+// when there is one, else as the ES module. Why: every guest thread is a new V8 isolate that
+// parses and compiles the whole emulator again (~30-50 ms of CPU per thread, more under load:
+// issue 18's 8 threads spent 7 x ~170 ms starting). A script (unlike an ES module on Node 20)
+// takes a V8 code cache: the first thread that clones another one makes it (with the functions
+// it has compiled so far) and the supervisor hands it to every later thread (workerData
+// codeCache). V8 checks the cache against the source and its own version and flags, and
+// compiles normally when it does not fit.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { workerData } from 'node:worker_threads';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const cjs = join(dir, 'user-worker.cjs');
+let source: string | null = null;
+try { source = fs.readFileSync(cjs, 'latin1'); } catch { /* tsc's output only: the module */ }
+// (latin1: esbuild writes ASCII, non-ASCII escaped; and V8 hashes the string it compiles.)
+
+type CacheGlobal = { tsqemuCodeCache?: () => Uint8Array | undefined; tsqemuCodeCacheUse?: string };
+if (source === null || /[^\x00-\x7f]/.test(source)) {
+  (globalThis as CacheGlobal).tsqemuCodeCacheUse = 'module';
+  await import('./user-worker.js');
+} else {
+  const cachedData = (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: cjs, cachedData });
+  // TSQEMU_JIT_INFO=1 says per thread whether it was used (tests/user-threads-start.test.js).
+  (globalThis as CacheGlobal).tsqemuCodeCacheUse = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+  // A thread that was given a cache that fit makes none (the supervisor keeps the first).
+  if (!cachedData || script.cachedDataRejected) setUserWorkerCodeCache(() => script.createCachedData());
+  const mod = { exports: {} };
+  (script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void)(mod.exports, createRequire(cjs), mod, cjs, dir);
+}
+
+/** The code cache of this thread's script (for the threads it starts), once. */
+function setUserWorkerCodeCache(make: () => Buffer): void {
+  let done = false;
+  (globalThis as CacheGlobal).tsqemuCodeCache = () => {
+    if (done) return undefined;
+    done = true;
+    return make();
+  };
+}
