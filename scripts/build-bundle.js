@@ -36,6 +36,24 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     logLevel: 'warning',
     allowOverwrite: true,
   });
+  // The guest thread's worker again as a script (user-thread.ts loads it with a V8 code cache),
+  // and its loader as the CommonJS entry of the workers.
+  for (const name of ['user-worker', 'user-thread']) {
+    await esbuild.build({
+      entryPoints: [path.join(ROOT, `src/host/node/${name}.ts`)],
+      outfile: path.join(outDir, `host/node/${name}.cjs`),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      charset: 'ascii',
+      external: ['./user-worker.js'], // user-thread's fallback when there is no user-worker.cjs
+      define: { 'import.meta.url': '__tsqemuModuleUrl' },
+      banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+      logLevel: 'warning',
+      allowOverwrite: true,
+    });
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -23,6 +23,8 @@ export interface UserRpc {
   execed?(): void;
   /** The interval timers in the kernel area changed: re-arm the host timer. */
   itimerChanged?(): void;
+  /** This thread is ending (exit), before a joiner can see it gone (CLONE_CHILD_CLEARTID). */
+  threadExiting?(): void;
 }
 
 export interface UserOptions {

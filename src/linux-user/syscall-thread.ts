@@ -155,6 +155,7 @@ function futex(ts: TaskState, a: bigint[]): number {
 
 /** End this thread: CLONE_CHILD_CLEARTID handling, and the process with the last thread. */
 function exitThread(ts: TaskState, status: number): never {
+  ts.rpc.threadExiting?.();
   const left = Atomics.sub(ts.mm.kw, KernelWord.THREAD_COUNT, 1) - 1;
   if (left <= 0) ts.proc.exit(status & 0xff, 0);
   const ctid = ts.words[ThreadWord.CLEAR_TID] >>> 0;

@@ -31,6 +31,8 @@ export interface UserWorkerData {
   interp?: Array<[string, WebAssembly.Module]>;
   /** The cloning thread's per-thread host attributes (syscall-cred.ts threadAttrsOf). */
   attrs?: number[];
+  /** V8 code cache of the worker's script, made by the first thread that started one (user-thread.ts). */
+  codeCache?: Uint8Array;
 }
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
@@ -125,7 +127,7 @@ export function closeHostFd(fd: number): void {
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =
-  | { op: 'start'; slot: number; attrs?: number[] }
+  | { op: 'start'; slot: number; attrs?: number[]; codeCache?: Uint8Array }
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean; maps?: number[]; mapFds?: number[]; attrs?: number[] }
   | { op: 'execed' }

@@ -27,7 +27,7 @@ import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
-import { prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
+import { prewarmedMemory, takePrewarmedWorker, userThreadEntry } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
 
@@ -98,6 +98,8 @@ class Supervisor {
   gdb?: UserGdb;
   /** The interpreter modules the first thread compiled: later threads start with them. */
   interp: Array<[string, WebAssembly.Module]> = [];
+  /** The V8 code cache of the workers' script (user-thread.ts): later threads start with it. */
+  codeCache?: Uint8Array;
   /** The spare emulator the next fork becomes (started after the first fork). */
   readonly forkServer: ForkServer;
 
@@ -210,13 +212,13 @@ class Supervisor {
 
   startThread(slot: number, attrs?: number[]): void {
     const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
-      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp };
+      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
-    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(distFile('host/node/user-worker.js'), { workerData: data, trackUnmanagedFds: false });
+    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false });
     if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));
@@ -228,7 +230,7 @@ class Supervisor {
 
   onMessage(m: UserMessage): void {
     switch (m.op) {
-      case 'start': this.startThread(m.slot, m.attrs); break;
+      case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs); break;
       case 'threadExit': this.stopThread(m.slot); break;
       case 'stopOthers':
         for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot);

@@ -4,7 +4,14 @@
 // in one message when the supervisor starts thread 0 (user-main.ts); until then it does not
 // keep the process alive.
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { distFile } from './dist-path.js';
+
+/** A guest thread's worker entry (user-thread.ts): its CommonJS build when there is one. */
+export function userThreadEntry(): string {
+  const cjs = distFile('host/node/user-thread.cjs');
+  return existsSync(cjs) ? cjs : distFile('host/node/user-thread.js');
+}
 
 /** The whole 4 GiB (layout.ts HOST_MEMORY_PAGES; GuestMM checks the size). */
 const PAGES = 65536;
@@ -18,7 +25,7 @@ const onError = () => { failed = true; };
  * QEMU_RAND_SEED there after this worker started, and a copy taken now would miss them. */
 export function prewarmUserWorker(): void {
   const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
-  const worker = new Worker(distFile('host/node/user-worker.js'), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV });
+  const worker = new Worker(userThreadEntry(), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV });
   worker.unref();
   // Until taken, an error only means it is not used (the supervisor starts a fresh one and
   // reports that one's errors).

@@ -34,8 +34,15 @@ import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, 
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
+/** This host thread's CPU time in ms (/proc/thread-self/schedstat; 0 where there is none). */
+function threadCpuMs(): number {
+  try { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6; } catch { return 0; }
+}
+const T_LOADED = { wall: performance.now(), cpu: threadCpuMs() };
+
 function main(d: UserWorkerData): void {
   const port = parentPort!;
+  const tMain = { wall: performance.now(), cpu: threadCpuMs() };
   setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
@@ -48,6 +55,10 @@ function main(d: UserWorkerData): void {
   const words = new Int32Array(d.memory.buffer, THREADS_OFFSET + d.slot * THREAD_WORDS * 4, THREAD_WORDS);
   const rpc = makeRpc(port, words);
   const proc = workerHostProcess(port, rpc, d.slot, logFd);
+  // A process that never cloned a thread has not made the code cache yet: make it on the way
+  // out, for the next process's threads (user-thread.ts writes it to disk; once per build).
+  const exitProcess = proc.exit.bind(proc);
+  proc.exit = (status, signal) => { takeCodeCache(); return exitProcess(status, signal); };
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
   if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
@@ -63,11 +74,12 @@ function main(d: UserWorkerData): void {
   }
   const fdt = new FdTable(mm, closeHostFd);
   const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
-    startThread: (slot) => port.postMessage({ op: 'start', slot, attrs: threadAttrsOf(ts.sys) }),
+    startThread: (slot) => port.postMessage({ op: 'start', slot, attrs: threadAttrsOf(ts.sys), codeCache: takeCodeCache() }),
     stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
     sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
     execed: () => port.postMessage({ op: 'execed' }),
     itimerChanged: () => port.postMessage({ op: 'itimer' }),
+    threadExiting: () => { if (process.env.TSQEMU_JIT_INFO === '1') printThreadInfo(); },
   }, cpu.env, d.slot, d.opts, d.exe);
   ts.sys = loadUserSys();
   const sys = ts.sys;
@@ -85,8 +97,22 @@ function main(d: UserWorkerData): void {
   });
   // -g: the debugged thread runs under the stub's control (breakpoints, steps, stops).
   const ctl = d.gdbCtl;
+  const tRun = { wall: performance.now(), cpu: threadCpuMs() };
   cpuLoop(ts, ctl ? gdbUserRunner(cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : cpu);
   port.postMessage({ op: 'threadExit', slot: d.slot });
+  // TSQEMU_JIT_INFO=1: each thread's start-up and run CPU and its `info jit` when it exits
+  // (before a joiner can see it gone: the process may end right after).
+  function printThreadInfo(): void {
+    const f = (x: number) => x.toFixed(0);
+    fs.writeSync(2, `thread ${d.slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
+      `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
+      `code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
+  }
+}
+
+/** This thread's V8 code cache for the threads it starts (user-thread.ts), the first time. */
+function takeCodeCache(): Uint8Array | undefined {
+  return (globalThis as { tsqemuCodeCache?: () => Uint8Array | undefined }).tsqemuCodeCache?.();
 }
 
 /** The RLIMIT_NOFILE soft limit the emulator was started with: Node raises its own to the hard

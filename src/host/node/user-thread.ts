@@ -1,0 +1,85 @@
+// Entry of a guest thread's worker (user-main.ts, user-prewarm.ts): it loads user-worker's
+// code, from the CommonJS bundle scripts/build-bundle.js writes (dist/host/node/user-worker.cjs)
+// when there is one, else as the ES module. Why: every guest thread is a new V8 isolate that
+// parses and compiles the whole emulator again (~30-50 ms of CPU per thread, more under load:
+// issue 18's 8 threads spent 7 x ~170 ms starting). A script (unlike an ES module on Node 20)
+// takes a V8 code cache: the first thread that clones another one makes it (with the functions
+// it has compiled so far) and the supervisor hands it to every later thread (workerData
+// codeCache). V8 checks the cache against the source and its own version and flags, and
+// compiles normally when it does not fit. The cache is also kept on disk (diskCacheFile), so
+// the first thread of the next process starts from it too. scripts/build-bundle.js also builds this file as
+// CommonJS (user-thread.cjs, the workers' entry when present: Node starts a CommonJS worker
+// ~10 ms faster than an ES module one).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { workerData } from 'node:worker_threads';
+
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const cjs = path.join(dir, 'user-worker.cjs');
+let source: string | null = null;
+try { source = fs.readFileSync(cjs, 'latin1'); } catch { /* tsc's output only: the module */ }
+// (latin1: esbuild writes ASCII, non-ASCII escaped; and V8 hashes the string it compiles.)
+
+type CacheGlobal = { tsqemuCodeCache?: () => Uint8Array | undefined; tsqemuCodeCacheUse?: string };
+if (source === null || /[^\x00-\x7f]/.test(source)) {
+  (globalThis as CacheGlobal).tsqemuCodeCacheUse = 'module';
+  void import('./user-worker.js'); // (no top-level await: this file is also built as CommonJS)
+} else {
+  const disk = diskCacheFile(cjs);
+  let cachedData = (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
+  let fromDisk = false;
+  if (!cachedData && disk) {
+    try { cachedData = fs.readFileSync(disk); fromDisk = true; } catch { /* none yet */ }
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: cjs, cachedData });
+  const rejected = script.cachedDataRejected === true;
+  // TSQEMU_JIT_INFO=1 says per thread whether it was used (tests/user-threads-start.test.js).
+  (globalThis as CacheGlobal).tsqemuCodeCacheUse = !cachedData ? 'none' : rejected ? 'rejected' : fromDisk ? 'disk' : 'used';
+  // A thread that was given a cache that fit makes none (the supervisor keeps the first); the
+  // one made is also written to the disk cache for the next processes.
+  if (!cachedData || rejected) {
+    setUserWorkerCodeCache(() => {
+      const c = script.createCachedData();
+      if (disk) writeAtomically(disk, c);
+      return c;
+    });
+  }
+  const mod = { exports: {} };
+  (script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void)(mod.exports, createRequire(cjs), mod, cjs, dir);
+}
+
+/** The disk cache entry for this build of `file` and this Node (the wasm cache's directory,
+ * host/node/wasm-cache.ts: TSQEMU_CACHE_DIR=off turns it off). V8 itself rejects a cache made
+ * by another V8, other flags or other source. */
+function diskCacheFile(file: string): string | null {
+  const env = process.env;
+  if (env.TSQEMU_CACHE_DIR === 'off') return null;
+  const base = env.TSQEMU_CACHE_DIR || path.join(env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : os.tmpdir()), 'tsqemu');
+  try {
+    const st = fs.statSync(file);
+    return path.join(base, `v8-user-worker-${st.size}-${Math.floor(st.mtimeMs)}-${process.version}-${process.arch}.bin`);
+  } catch { return null; }
+}
+
+function writeAtomically(file: string, data: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch { try { fs.unlinkSync(tmp); } catch { /* not written */ } }
+}
+
+/** The code cache of this thread's script (for the threads it starts), once. */
+function setUserWorkerCodeCache(make: () => Buffer): void {
+  let done = false;
+  (globalThis as CacheGlobal).tsqemuCodeCache = () => {
+    if (done) return undefined;
+    done = true;
+    return make();
+  };
+}
