@@ -145,7 +145,7 @@ function slowPipe(cmd, env = process.env) {
     const err = path.join(tmp, `slowpipe-${slowPipes++}.err`);
     const ready = cmd.at(-1) === 'plain' ? '^stdin ' : '^nonblocking:';
     const child = spawn(`(sleep 1; printf abc) | ${cmd.map(q).join(' ')} 2>${q(err)} | ` +
-      `(i=0; until grep -q ${q(ready)} ${q(err)} || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; wc -c); cat ${q(err)} >&2`,
+      `(i=0; until grep -qs ${q(ready)} ${q(err)} || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; wc -c); cat ${q(err)} >&2`,
     { shell: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stderr: ${stderr}`)); }, 60000);
