@@ -81,12 +81,15 @@ export class Console {
     const from = this.out.length;
     this.send(`${cmd}; echo ${tag.slice(0, 3)}""${tag.slice(3)}\n`);
     const { before } = await this.expect(new RegExp(`\\n${tag.replace(/[@]/g, '@')}`), timeoutMs, from);
-    const lines = before.replace(/\r/g, '').split('\n');
+    // Kernel messages the console interleaves (under load: `[   18.24] hrtimer: interrupt took
+    // 70504600 ns`), also in the middle of the echoed command line, are dropped, unless the
+    // command prints the kernel log itself (dmesg's lines look the same).
+    const dmesg = /dmesg/.test(cmd);
+    const text = before.replace(/\r/g, '');
+    const lines = (dmesg ? text : text.replace(/\[\s*\d+\.\d+\] [^\n]*\n/g, '')).split('\n');
     const echoed = lines.findLastIndex((l) => l.includes(`${tag.slice(0, 3)}""`));
-    // Drop the echoed command line, and kernel messages the console interleaved (under load:
-    // `[   18.24] hrtimer: interrupt took 70504600 ns`), unless the command prints the kernel
-    // log itself (dmesg's lines look the same).
-    const kernelLine = /dmesg/.test(cmd) ? () => false : (l) => /^\[\s*\d+\.\d+\] /.test(l);
+    // Drop the echoed command line.
+    const kernelLine = dmesg ? () => false : (l) => /^\[\s*\d+\.\d+\] /.test(l);
     return lines.slice(echoed + 1).filter((l) => !kernelLine(l)).join('\n').trim();
   }
   kill() {
