@@ -7,15 +7,19 @@
 //   restart: sync instret; r = restart(status); if r >= 0 return r     // interrupts, exits
 //            if rem == 0 return BUDGET; rem-- (not counted in instret)
 //            pc = state.pc; invalidate fetch page; tlbData/tlbFetch from mmu_idx_*
+//            boundary (translated blocks run from here, see emitBoundary)
 //   next:    if rem == 0 { state.pc = pc; sync; return BUDGET }
 //            insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
-//            dispatch(insn) -> done4 (pc += 4) | done2 (pc += 2) | jumped (pc set; exit_request?)
-//                            | illegal (raise, restart) | restart (helper status != 0)
+//            dispatch(insn)     // one br_table on bits 0-6 and 12-15 (decode-flat.ts), then
+//                               // the rest of the decision tree
+//              -> done4 (pc += 4) | done2 (pc += 2) | illegal (raise, restart)
+//               | jumped (pc set; exit_request? restart; rem--; boundary) | restart (status != 0)
 //            rem--; goto next
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
 import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
 import { riscvDecodeTrees } from './decode-trees.js';
+import { emitFlatDecode, flatDecodeApplies } from './decode-flat.js';
 import { addRvmRuntime } from './rvm-runtime.js';
 import type { TransFn } from './trans_rvi.js';
 import { DisasContext, type Helpers, PAGE_MASK, SCRATCH, emitTlbSlotBytes } from './translate.js';
@@ -93,7 +97,6 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   const status = fb.local(I32), fpage = fb.local(I64), fbase = fb.local(I32);
   const tlbData = fb.local(I32), tlbFetch = fb.local(I32), off = fb.local(I32), e = fb.local(I32);
   const r = fb.local(I32);
-  const boundary = fb.local(I32);
 
   // +1: the entry pass through restart is charged like any other.
   fb.get(budget); fb.i32Const(1); fb.i32Add(); fb.tee(rem); fb.set(synced);
@@ -112,47 +115,47 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.i64Const(-1); fb.set(fpage);
   tlbBase(fb, env, 'mmu_idx_data', 0, tlbData);
   tlbBase(fb, env, 'mmu_idx_fetch', TlbKind.FETCH * TLB_KIND_BYTES, tlbFetch);
-  fb.i32Const(1); fb.set(boundary);
+  // Block boundaries (here and after taken jumps) are handled where they happen, not by a flag
+  // tested before every instruction: one less value live round the hot loop.
+  const d = { fb, env, pc, rem, synced, status, restart, tbType, ctx: ctx0, logExec, fpage };
+  emitBoundary(d);
 
   const next = fb.loop();
   // Budget used up: leave with an exact pc.
-  fb.get(rem); fb.i32Eqz();
-  fb.if_();
-  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
-  ctx0.syncInstret();
-  fb.i32Const(0); fb.return_();
-  fb.end();
-  fb.get(boundary);
-  fb.if_();
-  fb.i32Const(0); fb.set(boundary);
-  emitDispatch({ fb, env, pc, rem, synced, status, boundary, restart, next, tbType, ctx: ctx0, logExec, fpage });
-  fb.end();
+  budgetExit(fb, env, pc, rem, ctx0);
   emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
 
   const count = fb.block();
   const jumped = fb.block();
   const done2 = fb.block();
   const done4 = fb.block();
-  const illegal = fb.block();
-  const ctx = new DisasContext(fb, env, h, insn, pc, tlbData, status, rem, synced, restart, jumped, illegal);
+  const illegal16 = fb.block();
+  const illegal32 = fb.block();
+  const ctx = new DisasContext(fb, env, h, insn, pc, tlbData, status, rem, synced, restart, jumped, illegal32);
   const leaf = (row: Row<TransFn>) => {
     ctx.ilen = row.ilen;
+    // Guards inside the emitters (requireFs...) branch to the row's own length's label.
+    ctx.illegalLabel = row.ilen === 4 ? illegal32 : illegal16;
     row.trans(ctx, dynArgs(row));
     fb.br(row.ilen === 4 ? done4 : done2);
   };
-  fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq();
-  fb.if_();
   const trees = riscvDecodeTrees();
-  emitDecodeTree(fb, insn, trees.t32, illegal, leaf);
-  fb.else_();
-  emitDecodeTree(fb, insn, trees.t16, illegal, leaf);
-  fb.end();
-  fb.end(); // illegal: tval = the instruction bits (16 of them for RVC)
-  fb.get(env); fb.get(insn); fb.i32Const(-1); fb.i32Const(0xffff);
-  fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq(); fb.select(); fb.i32And();
-  fb.i64ExtendI32U(); fb.i64Store(SCRATCH);
+  if (flatDecodeApplies(trees.t32, trees.t16)) {
+    emitFlatDecode(fb, insn, trees.t32, trees.t16, illegal32, illegal16, leaf);
+  } else {
+    fb.get(insn); fb.i32Const(3); fb.i32And(); fb.i32Const(3); fb.i32Eq();
+    fb.if_();
+    emitDecodeTree(fb, insn, trees.t32, illegal32, leaf);
+    fb.else_();
+    emitDecodeTree(fb, insn, trees.t16, illegal16, leaf);
+    fb.end();
+  }
   const tv = fb.local(I64);
-  fb.get(env); fb.i64Load(SCRATCH); fb.set(tv);
+  fb.end(); // illegal32: tval = the instruction bits
+  fb.get(insn); fb.i64ExtendI32U(); fb.set(tv);
+  ctx.raise(2, tv);
+  fb.end(); // illegal16: tval = the 16 instruction bits
+  fb.get(insn); fb.i32Const(0xffff); fb.i32And(); fb.i64ExtendI32U(); fb.set(tv);
   ctx.raise(2, tv);
   fb.end(); // done4
   fb.get(pc); fb.i64Const(4); fb.i64Add(); fb.set(pc); fb.br(count);
@@ -165,13 +168,25 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   fb.i32Const(1); fb.set(status); fb.br(restart);
   fb.end();
-  fb.i32Const(1); fb.set(boundary);
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
+  emitBoundary(d);
+  fb.br(next);
   fb.end(); // count
   fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
   fb.br(next);
   fb.end(); // next
   fb.end(); // restart
   fb.unreachable();
+}
+
+/** if (rem == 0) { state.pc = pc; sync instret; return 0 } */
+function budgetExit(fb: FunctionBuilder, env: Local, pc: Local, rem: Local, ctx: DisasContext): void {
+  fb.get(rem); fb.i32Eqz();
+  fb.if_();
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  ctx.syncInstret();
+  fb.i32Const(0); fb.return_();
+  fb.end();
 }
 
 /** dst = env + TLB_OFFSET + state[field] * (bytes per mmu idx) + extra. */
@@ -214,8 +229,8 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
 }
 
 interface DispatchLocals {
-  fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: Local; status: Local; boundary: Local;
-  restart: Label; next: Label; tbType: number; ctx: DisasContext;
+  fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: Local; status: Local;
+  restart: Label; tbType: number; ctx: DisasContext;
   /** Import index of logExec, or -1. */
   logExec: number;
   /** The fetch page cache, forgotten after a translated block (hiram-code.ts: the copy of a
@@ -245,7 +260,16 @@ function logExec(d: DispatchLocals, idx: Local): void {
   fb.call(d.logExec);
 }
 
-function emitDispatch(d: DispatchLocals): void {
+/** A block boundary: translated blocks run back to back (emitDispatch) until one leaves the pc
+ * in code to interpret, which falls out of this loop. The budget is checked before each. */
+function emitBoundary(d: DispatchLocals): void {
+  const again = d.fb.loop();
+  budgetExit(d.fb, d.env, d.pc, d.rem, d.ctx);
+  emitDispatch(d, again);
+  d.fb.end();
+}
+
+function emitDispatch(d: DispatchLocals, again: Label): void {
   const { fb, env, pc, rem, synced, status } = d;
   const jc = fb.local(I32), idx = fb.local(I32), st = fb.local(I32), n = fb.local(I32);
   const i0 = fb.local(I64), t0 = fb.local(I64), t1 = fb.local(I64);
@@ -291,10 +315,9 @@ function emitDispatch(d: DispatchLocals): void {
   fb.get(env); fb.i64Load(STATE.pc.offset); fb.set(pc);
   fb.get(st); fb.i32Eqz();
   fb.if_();
-  fb.i32Const(1); fb.set(d.boundary);
   fb.get(env); fb.i32Load(STATE.exit_request.offset);
   fb.if_(); fb.i32Const(1); fb.set(status); fb.br(d.restart); fb.end();
-  fb.br(d.next);
+  fb.br(again);
   fb.end();
   fb.get(st); fb.i32Const(TB_STEP); fb.i32Eq();
   fb.brIf(interp);
