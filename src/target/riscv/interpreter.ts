@@ -8,13 +8,12 @@
 //            if rem == 0 return BUDGET; rem-- (not counted in instret)
 //            pc = state.pc; invalidate fetch page; tlbData/tlbFetch from mmu_idx_*
 //            boundary (translated blocks run from here, see emitBoundary)
-//   next:    if rem == 0 { state.pc = pc; sync; return BUDGET }
-//            insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
+//   next:    insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
 //            dispatch(insn)     // one br_table on bits 0-6 and 12-15 (decode-flat.ts), then
 //                               // the rest of the decision tree
 //              -> done4 (pc += 4) | done2 (pc += 2) | illegal (raise, restart)
 //               | jumped (pc set; exit_request? restart; rem--; boundary) | restart (status != 0)
-//            rem--; goto next
+//            if (--rem) goto next; state.pc = pc; sync; return BUDGET
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
 import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
@@ -120,9 +119,8 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   const d = { fb, env, pc, rem, synced, status, restart, tbType, ctx: ctx0, logExec, fpage };
   emitBoundary(d);
 
+  // rem > 0 at every entry to `next` (emitBoundary and the count path check it).
   const next = fb.loop();
-  // Budget used up: leave with an exact pc.
-  budgetExit(fb, env, pc, rem, ctx0);
   emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
 
   const count = fb.block();
@@ -171,9 +169,13 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
   emitBoundary(d);
   fb.br(next);
-  fb.end(); // count
-  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
-  fb.br(next);
+  fb.end(); // count: the budget is checked here, not at the top of every instruction
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.tee(rem);
+  fb.brIf(next);
+  // Budget used up: leave with an exact pc.
+  fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
+  ctx0.syncInstret();
+  fb.i32Const(0); fb.return_();
   fb.end(); // next
   fb.end(); // restart
   fb.unreachable();
