@@ -47,9 +47,10 @@ async function compressTarget(t: ConvertTarget): Promise<{ bs: import('../block/
 }
 
 /**
- * Deflate a chunk's clusters, all at once (on the thread pool: both cores work); zero clusters
- * of a fresh target are left out (null). Runs as soon as the chunk is read, while earlier
- * chunks are still being written.
+ * Deflate a chunk's clusters; zero clusters of a fresh target are left out (null). Runs as soon
+ * as the chunk is read, while earlier chunks are still being written. (Node 20's async
+ * deflateRaw on libuv's pool would use both cores, but costs ~1.8x the CPU of deflateRawSync
+ * per 64 KiB cluster: measured 0.57 vs 0.31 s for 468 clusters, so the codec stays synchronous.)
  */
 async function compressChunk(t: ConvertTarget, buf: Uint8Array): Promise<(Uint8Array | null)[]> {
   const { bs, cs } = await compressTarget(t);

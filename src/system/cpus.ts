@@ -6,6 +6,7 @@
 import { CpuExit, type RISCVHart } from '../target/riscv/hart.js';
 import type { TimerList, VirtualClock } from '../main-loop/timer.js';
 import type { IcountClock } from './icount.js';
+import { ioRequestsInFlight, setIoSubmitHook } from '../main-loop/io-inflight.js';
 
 /** Instructions per hart per turn: small enough for snappy IPIs, large enough to amortise. */
 const SLICE = 20_000;
@@ -47,6 +48,9 @@ export class VCPUScheduler {
     this.sleeping = harts.map(() => false);
     if (startPaused) clock.stop();
     timers.onChange = () => this.kick();
+    // A device started a request: end the slice at the next block boundary, so the request
+    // reaches the host now rather than after the rest of the slice (io-inflight.ts).
+    setIoSubmitHook(() => { for (const h of this.harts) h.setMip(0, true); });
   }
 
   get running(): boolean {
@@ -144,6 +148,12 @@ export class VCPUScheduler {
         } else {
           await this.host.yieldToHost();
         }
+        lastYield = performance.now();
+      } else if (ioRequestsInFlight() > 0) {
+        // Guest I/O in flight: one turn for the request chains to reach the host (their
+        // submission is itself deferred to the turn's end) and one to take completions.
+        await this.host.yieldToHost();
+        await this.host.yieldToHost();
         lastYield = performance.now();
       } else if (now - lastYield >= YIELD_MS) {
         await this.host.yieldToHost();

@@ -24,13 +24,7 @@ function registerCodec(): void {
   let z: typeof Zlib | null = null;
   const zlibModule = (): typeof Zlib => z ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
   setQcow2Codec({
-    // On libuv's thread pool (as QEMU's qcow2_co_compress on its thread pool): clusters
-    // deflated concurrently use every core.
-    deflate: (data) => new Promise((resolve, reject) => {
-      zlibModule().deflateRaw(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION }, (err, out) => {
-        if (err) reject(err); else resolve(new Uint8Array(out.buffer, out.byteOffset, out.length));
-      });
-    }),
+    deflate: async (data) => new Uint8Array(zlibModule().deflateRawSync(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION })),
     inflate: async (data, outLen) => {
       const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
       return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));

@@ -14,6 +14,7 @@ import { QemuError } from '../../qemu/error.js';
 import {
   VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
 } from './virtio.js';
+import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 
 export const VIRTIO_ID_BLOCK = 2;
 
@@ -129,6 +130,7 @@ export class VirtIOBlock extends VirtIODevice {
     const gen = this.generation;
     const info = { read: false };
     this.inflight++;
+    ioRequestBegin();
     void this.handleRequest(elem, info).then((r) => this.complete(vq, elem, gen, r), (e: unknown) => this.failed(vq, elem, gen, info.read, e));
   }
 
@@ -158,6 +160,7 @@ export class VirtIOBlock extends VirtIODevice {
 
   private finish(): void {
     this.inflight--;
+    ioRequestEnd();
     if (this.inflight === 0) this.idle.splice(0).forEach((f) => f());
   }
 
