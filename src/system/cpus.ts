@@ -48,9 +48,6 @@ export class VCPUScheduler {
     this.sleeping = harts.map(() => false);
     if (startPaused) clock.stop();
     timers.onChange = () => this.kick();
-    // A device started a request: end the slice at the next block boundary, so the request
-    // reaches the host now rather than after the rest of the slice (io-inflight.ts).
-    setIoSubmitHook(() => { for (const h of this.harts) h.setMip(0, true); });
   }
 
   get running(): boolean {
@@ -119,6 +116,19 @@ export class VCPUScheduler {
 
   /** Run until stop(). */
   async run(): Promise<void> {
+    // A device started a request: end the slice at the next block boundary, so the request
+    // reaches the host now rather than after the rest of the slice (io-inflight.ts).
+    // (MTTCG's run() has its own loop: its harts are on other threads.)
+    const endSlice = (): void => { for (const h of this.harts) h.setMip(0, true); };
+    setIoSubmitHook(endSlice);
+    try {
+      await this.runLoop();
+    } finally {
+      setIoSubmitHook(null);
+    }
+  }
+
+  private async runLoop(): Promise<void> {
     let lastYield = performance.now();
     let lastAdjust = lastYield;
     while (!this.stopped) {
