@@ -12,6 +12,8 @@ import { ioRequestsInFlight, setIoSubmitHook } from '../main-loop/io-inflight.js
 const SLICE = 20_000;
 /** Longest we run guest code before letting host events in (ms). */
 const YIELD_MS = 8;
+/** With guest I/O in flight: longest we run guest code before taking completions (ms). */
+const IO_YIELD_MS = 0.25;
 /** Longest single idle sleep (ms): bounds latency if a wake-up were missed. */
 const MAX_SLEEP_MS = 100;
 
@@ -119,7 +121,7 @@ export class VCPUScheduler {
     // A device started a request: end the slice at the next block boundary, so the request
     // reaches the host now rather than after the rest of the slice (io-inflight.ts).
     // (MTTCG's run() has its own loop: its harts are on other threads.)
-    const endSlice = (): void => { for (const h of this.harts) h.setMip(0, true); };
+    const endSlice = (): void => { this.ioStarted = true; for (const h of this.harts) h.setMip(0, true); };
     setIoSubmitHook(endSlice);
     try {
       await this.runLoop();
@@ -127,6 +129,9 @@ export class VCPUScheduler {
       setIoSubmitHook(null);
     }
   }
+
+  /** A device started a request since the loop last yielded. */
+  private ioStarted = false;
 
   private async runLoop(): Promise<void> {
     let lastYield = performance.now();
@@ -159,11 +164,15 @@ export class VCPUScheduler {
           await this.host.yieldToHost();
         }
         lastYield = performance.now();
-      } else if (ioRequestsInFlight() > 0) {
-        // Guest I/O in flight: one turn for the request chains to reach the host (their
-        // submission is itself deferred to the turn's end) and one to take completions.
+      } else if (this.ioStarted) {
+        // A new request: one turn for its promise chain to reach the host (the submission
+        // itself is deferred to the end of that turn) and one to take early completions.
+        this.ioStarted = false;
         await this.host.yieldToHost();
         await this.host.yieldToHost();
+        lastYield = performance.now();
+      } else if (ioRequestsInFlight() > 0 && now - lastYield >= IO_YIELD_MS) {
+        await this.host.yieldToHost(); // completions in, at most IO_YIELD_MS late
         lastYield = performance.now();
       } else if (now - lastYield >= YIELD_MS) {
         await this.host.yieldToHost();
