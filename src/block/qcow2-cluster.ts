@@ -363,17 +363,26 @@ async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array)
 }
 
 /** Write one cluster compressed (convert -c). Falls back to a normal write if it does not shrink. */
-export async function qcow2WriteCompressed(s: BDRVQcow2State, off: number, data: Uint8Array): Promise<void> {
+/** Deflate one cluster's data (zero-padded to the cluster size) for qcow2WriteCompressed. */
+export function qcow2CompressCluster(s: BDRVQcow2State, data: Uint8Array): Promise<Uint8Array> {
+  let full = data;
+  if (data.length !== s.clusterSize) { full = new Uint8Array(s.clusterSize); full.set(data); }
+  return getQcow2Codec().deflate(full);
+}
+
+/**
+ * Write one whole cluster compressed. `compressed`: its qcow2CompressCluster output, done
+ * beforehand (convert deflates several clusters in parallel, then writes them in order).
+ */
+export async function qcow2WriteCompressed(s: BDRVQcow2State, off: number, data: Uint8Array, compressed?: Uint8Array): Promise<void> {
   if (off % s.clusterSize !== 0 || (data.length !== s.clusterSize && off + data.length !== s.getLength())) {
     throw new QemuError('Compressed writes must be whole clusters');
   }
   if (s.crypto) throw new QemuError('Compression of encrypted images is not supported');
   if (s.header.compressionType !== 0) throw new QemuError('Writing zstd-compressed clusters is not supported (zstd is read-only in tsqemu)');
+  const comp = compressed ?? await qcow2CompressCluster(s, data);
   await s.lock.lock(async () => {
     await s.beforeWrite();
-    const full = new Uint8Array(s.clusterSize);
-    full.set(data);
-    const comp = await getQcow2Codec().deflate(full);
     if (comp.length >= s.clusterSize - 512) { await qcow2Pwritev(s, off, data); return; }
     const e = await lookup(s, off);
     const { off: l2Off, table } = await l2ForWrite(s, e.l1);

@@ -8,7 +8,9 @@ import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 import { parseImgSize } from './create.js';
 
-const CHUNK = 2 * 1024 * 1024;
+/** Bytes per request, and requests in flight (qemu-img's IO_BUF_SIZE and -m: 2 MiB, 8). */
+const CHUNK = 1024 * 1024;
+const IN_FLIGHT = 4;
 
 interface ConvertTarget {
   bs: BlockDriverState;
@@ -30,65 +32,126 @@ async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
   }
 }
 
-async function writeCompressed(t: ConvertTarget, off: number, buf: Uint8Array): Promise<void> {
-  const { qcow2WriteCompressed } = await import('../block/qcow2-cluster.js');
+/** buf[a, b) is all zero; data usually shows in its first bytes, checked before any view is made. */
+function zeroRange(buf: Uint8Array, a: number, b: number): boolean {
+  const head = Math.min(b, a + 16);
+  for (let i = a; i < head; i++) if (buf[i] !== 0) return false;
+  return head === b || bufferIsZero(buf.subarray(a, b));
+}
+
+/** The qcow2 target of -c (refused for other formats) and its cluster size. */
+async function compressTarget(t: ConvertTarget): Promise<{ bs: import('../block/qcow2.js').BDRVQcow2State; cs: number }> {
   const { BDRVQcow2State } = await import('../block/qcow2.js');
   if (!(t.bs instanceof BDRVQcow2State)) throw new QemuError('Compression not supported for this file format');
-  const cs = t.bs.clusterSize;
+  return { bs: t.bs, cs: t.bs.clusterSize };
+}
+
+/**
+ * Deflate a chunk's clusters; zero clusters of a fresh target are left out (null). Runs as soon
+ * as the chunk is read, while earlier chunks are still being written. (Node 20's async
+ * deflateRaw on libuv's pool would use both cores, but costs ~1.8x the CPU of deflateRawSync
+ * per 64 KiB cluster: measured 0.57 vs 0.31 s for 468 clusters, so the codec stays synchronous.)
+ */
+async function compressChunk(t: ConvertTarget, buf: Uint8Array): Promise<(Uint8Array | null)[]> {
+  const { bs, cs } = await compressTarget(t);
+  const { qcow2CompressCluster } = await import('../block/qcow2-cluster.js');
+  const out: Promise<Uint8Array | null>[] = [];
   for (let p = 0; p < buf.length; p += cs) {
-    const piece = buf.subarray(p, Math.min(p + cs, buf.length));
-    if (bufferIsZero(piece) && t.fresh) continue;
-    await qcow2WriteCompressed(t.bs, off + p, piece);
+    const end = Math.min(p + cs, buf.length);
+    out.push(t.fresh && zeroRange(buf, p, end) ? Promise.resolve(null) : qcow2CompressCluster(bs, buf.subarray(p, end)));
+  }
+  return Promise.all(out);
+}
+
+async function writeCompressed(t: ConvertTarget, off: number, buf: Uint8Array, comp: (Uint8Array | null)[]): Promise<void> {
+  const { bs, cs } = await compressTarget(t);
+  const { qcow2WriteCompressed } = await import('../block/qcow2-cluster.js');
+  for (let i = 0, p = 0; p < buf.length; i++, p += cs) {
+    const c = comp[i];
+    if (!c) continue;
+    let piece = buf.subarray(p, Math.min(p + cs, buf.length));
+    const want = Math.min(cs, bs.getLength() - (off + p)); // the target's last cluster may be longer (512-byte rounding)
+    if (piece.length < want) { const padded = new Uint8Array(want); padded.set(piece); piece = padded; }
+    await qcow2WriteCompressed(bs, off + p, piece, c);
   }
 }
 
 /** Copy one range of source data, writing only non-zero `sparse`-sized pieces to a fresh target. */
-async function copyData(t: ConvertTarget, off: number, buf: Uint8Array, sparse: number): Promise<void> {
-  if (t.compress) return writeCompressed(t, off, buf);
+async function copyData(t: ConvertTarget, off: number, buf: Uint8Array, sparse: number, comp: (Uint8Array | null)[] | null): Promise<void> {
+  if (comp) return writeCompressed(t, off, buf, comp);
   if (sparse === 0) return bdrvPwrite(t.bs, off, buf);
   let runStart = -1;
   for (let p = 0; p < buf.length; p += sparse) {
-    const piece = buf.subarray(p, Math.min(p + sparse, buf.length));
-    const zero = bufferIsZero(piece);
+    const end = Math.min(p + sparse, buf.length);
+    const zero = zeroRange(buf, p, end);
     if (!zero && runStart < 0) runStart = p;
     if (zero && runStart >= 0) { await bdrvPwrite(t.bs, off + runStart, buf.subarray(runStart, p)); runStart = -1; }
-    if (zero && !t.fresh) await t.bs.pwriteZeroes(off + p, piece.length, 0);
+    if (zero && !t.fresh) await t.bs.pwriteZeroes(off + p, end - p, 0);
   }
   if (runStart >= 0) await bdrvPwrite(t.bs, off + runStart, buf.subarray(runStart));
 }
 
 /**
- * Copy `src` to the target at `base`. Two buffers: the next chunk is read from the source while
- * the previous one is written (writes stay in order, as qemu-img's default without -W).
+ * Copy `src` to the target at `base`: up to IN_FLIGHT chunks are read (and, with -c,
+ * deflated) concurrently, while the writes stay in order (qemu-img's default without -W).
  */
 async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget, sparse: number, prog: (d: number) => void): Promise<void> {
   const len = src.getLength();
-  const bufs = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
-  let which = 0;
+  // -c writes whole clusters: ranges are widened or narrowed to cluster boundaries (a short
+  // hole inside a cluster is read as data), as qemu-img's convert does for compressed targets.
+  const align = t.compress ? (await compressTarget(t)).cs : 0;
+  const chunk = align ? Math.ceil(CHUNK / align) * align : CHUNK;
+  const free: Uint8Array[] = [];
+  let made = 0;
+  let bufferFreed: (() => void) | null = null;
+  let failed = false;
   let writing: Promise<void> = Promise.resolve();
+  const queue = (fn: () => Promise<void>): void => {
+    writing = writing.then(fn);
+    writing.catch(() => { failed = true; const wake = bufferFreed; bufferFreed = null; wake?.(); }); // thrown at the end
+  };
+  const reading = new Set<Promise<unknown>>();
   let off = 0;
   try {
-    while (off < len) {
+    while (off < len && !failed) {
       const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
-      const skipping = (t.hasBacking && !st.allocated) || (st.zero && !st.data && t.fresh);
-      const n = skipping ? st.pnum : Math.min(st.pnum, CHUNK);
-      if (t.hasBacking && !st.allocated) {
+      let backed = t.hasBacking && !st.allocated;
+      let zero = !backed && st.zero && !st.data;
+      let n = st.pnum;
+      if (align && (backed || zero)) {
+        n = Math.floor((off + n) / align) * align - off;
+        if (n <= 0 && off + st.pnum < len) { backed = zero = false; n = st.pnum; }
+        else if (n <= 0) n = st.pnum; // the image's last, partial cluster
+      }
+      if (!backed && !zero) n = (align ? Math.min(len, Math.ceil((off + n) / align) * align, off + chunk) : Math.min(off + n, off + chunk)) - off;
+      const at = base + off;
+      if (backed) {
         // The target's own backing file provides this range.
-      } else if (st.zero && !st.data) {
-        await writing;
-        if (!t.fresh) await t.bs.pwriteZeroes(base + off, n, 0);
+      } else if (zero) {
+        if (!t.fresh) queue(() => t.bs.pwriteZeroes(at, n, 0));
       } else {
-        const b = bufs[which].subarray(0, n);
-        which ^= 1;
-        await bdrvPread(src, off, b);
-        await writing;
-        writing = copyData(t, base + off, b, sparse);
-        writing.catch(() => undefined); // awaited below or at the next chunk
+        // Buffers are made on demand (a small or sparse image needs one) and reused.
+        if (free.length === 0 && made < IN_FLIGHT) { free.push(new Uint8Array(chunk)); made++; }
+        while (free.length === 0 && !failed) await new Promise<void>((r) => { bufferFreed = r; });
+        if (failed) break;
+        const whole = free.pop() as Uint8Array;
+        const b = whole.subarray(0, n);
+        const from = off;
+        const ready = bdrvPread(src, from, b).then(() => (t.compress ? compressChunk(t, b) : null));
+        reading.add(ready);
+        ready.then(() => reading.delete(ready), () => reading.delete(ready)); // an error is the write's to report
+        queue(async () => {
+          try { await copyData(t, at, b, sparse, await ready); } finally {
+            free.push(whole);
+            const wake = bufferFreed; bufferFreed = null; wake?.();
+          }
+        });
       }
       off += n;
       prog(off);
     }
   } finally {
+    await Promise.allSettled([...reading]); // no read outlives the convert (the source closes next)
     await writing;
   }
 }

@@ -6,11 +6,14 @@
 import { CpuExit, type RISCVHart } from '../target/riscv/hart.js';
 import type { TimerList, VirtualClock } from '../main-loop/timer.js';
 import type { IcountClock } from './icount.js';
+import { ioRequestsInFlight, setIoSubmitHook } from '../main-loop/io-inflight.js';
 
 /** Instructions per hart per turn: small enough for snappy IPIs, large enough to amortise. */
 const SLICE = 20_000;
 /** Longest we run guest code before letting host events in (ms). */
 const YIELD_MS = 8;
+/** With guest I/O in flight: longest we run guest code before taking completions (ms). */
+const IO_YIELD_MS = 0.25;
 /** Longest single idle sleep (ms): bounds latency if a wake-up were missed. */
 const MAX_SLEEP_MS = 100;
 
@@ -115,6 +118,22 @@ export class VCPUScheduler {
 
   /** Run until stop(). */
   async run(): Promise<void> {
+    // A device started a request: end the slice at the next block boundary, so the request
+    // reaches the host now rather than after the rest of the slice (io-inflight.ts).
+    // (MTTCG's run() has its own loop: its harts are on other threads.)
+    const endSlice = (): void => { this.ioStarted = true; for (const h of this.harts) h.setMip(0, true); };
+    setIoSubmitHook(endSlice);
+    try {
+      await this.runLoop();
+    } finally {
+      setIoSubmitHook(null);
+    }
+  }
+
+  /** A device started a request since the loop last yielded. */
+  private ioStarted = false;
+
+  private async runLoop(): Promise<void> {
     let lastYield = performance.now();
     let lastAdjust = lastYield;
     while (!this.stopped) {
@@ -144,6 +163,16 @@ export class VCPUScheduler {
         } else {
           await this.host.yieldToHost();
         }
+        lastYield = performance.now();
+      } else if (this.ioStarted) {
+        // A new request: one turn for its promise chain to reach the host (the submission
+        // itself is deferred to the end of that turn) and one to take early completions.
+        this.ioStarted = false;
+        await this.host.yieldToHost();
+        await this.host.yieldToHost();
+        lastYield = performance.now();
+      } else if (ioRequestsInFlight() > 0 && now - lastYield >= IO_YIELD_MS) {
+        await this.host.yieldToHost(); // completions in, at most IO_YIELD_MS late
         lastYield = performance.now();
       } else if (now - lastYield >= YIELD_MS) {
         await this.host.yieldToHost();

@@ -14,6 +14,7 @@ import { QemuError } from '../../qemu/error.js';
 import {
   VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
 } from './virtio.js';
+import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 
 export const VIRTIO_ID_BLOCK = 2;
 
@@ -94,6 +95,12 @@ export class VirtIOBlock extends VirtIODevice {
   /** Queue notifications that produced requests, and requests (the engine's batching is per notification). */
   readonly stats = { notifies: 0, requests: 0, resetsInFlight: 0 };
 
+  /** Scratch for the request header and the status byte (read or written at once, never
+   * across an await): no per-request ArrayBuffer. */
+  private readonly hdr = new Uint8Array(16);
+  private readonly hdrView = new DataView(this.hdr.buffer);
+  private readonly statusByte = new Uint8Array(1);
+
   /** Requests kept for a retry (tests). */
   get stoppedRequests(): number { return this.stopped.length; }
 
@@ -129,6 +136,7 @@ export class VirtIOBlock extends VirtIODevice {
     const gen = this.generation;
     const info = { read: false };
     this.inflight++;
+    ioRequestBegin();
     void this.handleRequest(elem, info).then((r) => this.complete(vq, elem, gen, r), (e: unknown) => this.failed(vq, elem, gen, info.read, e));
   }
 
@@ -149,7 +157,8 @@ export class VirtIOBlock extends VirtIODevice {
   private complete(vq: VirtQueue, elem: VirtQueueElement, gen: number, r: BlkResult): void {
     if (gen === this.generation && !this.broken) {
       const inSize = iovSize(elem.in);
-      bufToIov(this.as, elem.in, inSize - 1, Uint8Array.of(r.status));
+      this.statusByte[0] = r.status;
+      bufToIov(this.as, elem.in, inSize - 1, this.statusByte);
       vq.push(elem, r.len + 1);
       vq.notify();
     }
@@ -158,6 +167,7 @@ export class VirtIOBlock extends VirtIODevice {
 
   private finish(): void {
     this.inflight--;
+    ioRequestEnd();
     if (this.inflight === 0) this.idle.splice(0).forEach((f) => f());
   }
 
@@ -168,15 +178,13 @@ export class VirtIOBlock extends VirtIODevice {
 
   /** Runs one request; `info.read` tells a failure's error action which policy applies. */
   private async handleRequest(elem: VirtQueueElement, info: { read: boolean }): Promise<BlkResult> {
-    const hdr = new Uint8Array(16);
-    if (iovToBuf(this.as, elem.out, 0, hdr) < 16 || iovSize(elem.in) < 1) {
+    if (iovToBuf(this.as, elem.out, 0, this.hdr) < 16 || iovSize(elem.in) < 1) {
       this.error('request without header or status byte');
       return { status: VirtioBlkStatus.IOERR, len: 0 };
     }
-    const h = new DataView(hdr.buffer);
-    const type = h.getUint32(0, true);
+    const type = this.hdrView.getUint32(0, true);
     info.read = type === VirtioBlkType.IN;
-    const sector = h.getBigUint64(8, true);
+    const sector = this.hdrView.getBigUint64(8, true);
     const dataIn = iovSlice(elem.in, 0, iovSize(elem.in) - 1);
     const dataOut = iovSlice(elem.out, 16, iovSize(elem.out) - 16);
     switch (type) {
@@ -234,6 +242,7 @@ export class VirtIOBlock extends VirtIODevice {
         pa += view.length;
       }
     });
+    if (jobs.length === 1) { await jobs[0]; return { status: VirtioBlkStatus.OK, len: write ? 0 : bytes }; }
     // Settle every segment before completing (or failing): a failed one must not end the
     // request while a sibling still writes into guest RAM.
     const failed = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');

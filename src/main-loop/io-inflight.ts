@@ -1,0 +1,29 @@
+// Guest I/O requests in flight between a device and the host (QEMU needs no such count: its
+// vCPU threads and the main loop's io_uring/thread-pool completions run on different host
+// threads). Here the vCPUs, the devices and the host's event loop share one thread: a request
+// a device started reaches the kernel, and its completion reaches the guest, only when the vCPU
+// loop lets the event loop turn. A new request ends the running hart's slice early and the
+// loop yields right after it (the request chain runs, the ring submits); while requests are in
+// flight the loop yields every IO_YIELD_MS (0.25 ms) instead of every YIELD_MS (8 ms) (cpus.ts).
+let inflight = 0;
+let onSubmit: (() => void) | null = null;
+
+/** A device started a request (the vCPU scheduler is told, so its slice ends soon). */
+export function ioRequestBegin(): void {
+  inflight++;
+  onSubmit?.();
+}
+
+/** The request completed (or was dropped). */
+export function ioRequestEnd(): void {
+  if (inflight > 0) inflight--;
+}
+
+export function ioRequestsInFlight(): number {
+  return inflight;
+}
+
+/** The vCPU scheduler's hook: end the running slice (null: none). */
+export function setIoSubmitHook(fn: (() => void) | null): void {
+  onSubmit = fn;
+}
