@@ -180,7 +180,6 @@ test('back-pressure: a guest that does not read stalls the host writer; our buff
     still = off === last ? still + 1 : 0;
     last = off;
   }
-  assert.ok(off < data.length || ended);
   c.send('\x01c');
   await c.expect(/\(qemu\) /, 10_000);
   const from = c.out.length;
