@@ -150,12 +150,14 @@ test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeo
 });
 
 test('back-pressure: a guest that does not read stalls the host writer; our buffer stays bounded; nothing is lost', { timeout: 120_000 }, async () => {
-  await c.sh('rm -f /tmp/bp.sum; (nc -l -p 9000 < /dev/null | (sleep 8; sha256sum > /tmp/bp.sum)) & sleep 0');
+  // The guest's reader waits for /tmp/bp.go (the test creates it once the host writer has
+  // stalled and the monitor has been asked), not a fixed sleep.
+  await c.sh('rm -f /tmp/bp.sum /tmp/bp.go; (nc -l -p 9000 < /dev/null | (while [ ! -e /tmp/bp.go ]; do sleep 0.2; done; sha256sum > /tmp/bp.sum)) & sleep 0');
   await waitListen(c, 9000);
   const data = crypto.randomBytes(16 * 1024 * 1024);
+  let off = 0, ended = false;
   const closed = new Promise((resolve, reject) => {
     const s = net.connect({ port: fwdNc, host: '127.0.0.1', allowHalfOpen: true }, () => {
-      let off = 0;
       const pump = () => {
         while (off < data.length) {
           const ok = s.write(data.subarray(off, off + 65536));
@@ -163,15 +165,21 @@ test('back-pressure: a guest that does not read stalls the host writer; our buff
           if (!ok) { s.once('drain', pump); return; }
         }
         s.end();
+        ended = true;
       };
       pump();
     });
     s.on('close', resolve);
     s.on('error', reject);
   });
-  // While the guest sleeps, ask the monitor what the connection holds (the kernel's own
-  // socket buffers may take the rest: tcp_rmem can reach 32 MiB here).
-  await new Promise((r) => setTimeout(r, 4000));
+  // While the guest does not read, wait until the writer makes no progress for a second (the
+  // kernel's own socket buffers may take the rest: tcp_rmem can reach 32 MiB here), then ask the
+  // monitor what the connection holds.
+  for (let last = -1, still = 0; still < 5 && !ended;) {
+    await new Promise((r) => setTimeout(r, 200));
+    still = off === last ? still + 1 : 0;
+    last = off;
+  }
   c.send('\x01c');
   await c.expect(/\(qemu\) /, 10_000);
   const from = c.out.length;
@@ -179,6 +187,7 @@ test('back-pressure: a guest that does not read stalls the host writer; our buff
   await c.expect(/\(qemu\) /, 10_000, from);
   const usernet = c.out.slice(from);
   c.send('\x01c');
+  await c.sh('touch /tmp/bp.go');
   await closed;
   const m = /TCP 10\.0\.2\.15:9000 <-> 10\.0\.2\.2:\d+ ESTABLISHED snd_buf=(\d+)/.exec(usernet);
   assert.ok(m, usernet);
@@ -225,10 +234,13 @@ test('set_link off/on in the monitor: the guest sees the carrier drop and return
     return c.out.slice(from);
   };
   assert.match(await monitor('set_link nosuch off'), /Device 'nosuch' not found/);
+  // The carrier is polled (up to 5 s) rather than read after a fixed second.
   await monitor('set_link n0 off');
-  assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '0');
+  assert.equal(await c.sh('for i in $(seq 50); do [ "$(cat /sys/class/net/eth0/carrier)" = 0 ] && break; sleep 0.1; done; cat /sys/class/net/eth0/carrier'), '0');
   assert.match(await c.sh('ping -c 1 -W 2 10.0.2.2'), /0 packets received/);
   await monitor('set_link n0 on');
+  // A second, not a poll: the kernel's link watch activates the queue up to a second after the
+  // carrier returns (a ping sent at once can be dropped).
   assert.equal(await c.sh('sleep 1; cat /sys/class/net/eth0/carrier'), '1');
   assert.match(await c.sh('ping -c 1 -W 5 10.0.2.2'), /1 packets received/);
 });

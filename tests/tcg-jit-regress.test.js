@@ -40,7 +40,9 @@ test('bare metal: trapping CSR instruction keeps the register written before it'
   const want = await run(QEMU, machineArgs(elf), 20_000);
   assert.ok(want.status === 0, describeRun(QEMU, want));
   assert.match(want.stdout, /^PASS \d+ checks$/m);
-  for (const [mode, env] of JIT_MODES) {
+  // At the defaults tcg-riscv64 runs this same program against the same QEMU output: here only
+  // the other modes.
+  for (const [mode, env] of JIT_MODES.filter(([m]) => m !== 'defaults')) {
     const got = await run(process.execPath, [TSQEMU, ...machineArgs(elf)], TSQEMU_TIMEOUT_MS, env);
     const diff = firstDifference(want.stdout, got.stdout);
     assert.ok(!diff && got.status === 0, `${mode}: ${diff ?? ''}${describeRun('tsqemu-system-riscv64', got)}`);
