@@ -106,8 +106,14 @@ function main(d: UserWorkerData): void {
     const f = (x: number) => x.toFixed(0);
     fs.writeSync(2, `thread ${d.slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
       `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
-      `code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
+      `code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}, ${heapText()}\n` + cpu.jitInfo());
   }
+}
+
+/** This isolate's JS heap and external memory (what a guest thread costs beyond Node's own). */
+function heapText(): string {
+  const m = process.memoryUsage(), mb = (x: number) => (x / 1048576).toFixed(1);
+  return `heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB`;
 }
 
 /** This thread's V8 code cache for the threads it starts (user-thread.ts), the first time. */
