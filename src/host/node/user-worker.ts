@@ -106,7 +106,7 @@ function main(d: UserWorkerData): void {
     const f = (x: number) => x.toFixed(0);
     fs.writeSync(2, `thread ${d.slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
       `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
-      `code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}, ${heapText()}\n` + cpu.jitInfo());
+      `${heapText()}, code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
   }
 }
 
