@@ -15,3 +15,4 @@ export function lazyBuiltin<T>(name: string): () => T {
 export const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 export const nodeCrypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 export const nodeTty = lazyBuiltin<typeof import('node:tty')>('node:tty');
+export const nodeV8 = lazyBuiltin<typeof import('node:v8')>('node:v8');

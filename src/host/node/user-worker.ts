@@ -3,6 +3,7 @@
 // thread exits (the process's exit is done by the main thread).
 import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
+import { nodeV8 } from './lazy-builtin.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
@@ -113,7 +114,8 @@ function main(d: UserWorkerData): void {
 /** This isolate's JS heap and external memory (what a guest thread costs beyond Node's own). */
 function heapText(): string {
   const m = process.memoryUsage(), mb = (x: number) => (x / 1048576).toFixed(1);
-  return `heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB`;
+  const young = nodeV8().getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return `heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB (young ${mb(young)}), external ${mb(m.external)} MiB`;
 }
 
 /** This thread's V8 code cache for the threads it starts (user-thread.ts), the first time. */
