@@ -193,8 +193,12 @@ static napi_value UnmapShared(napi_env env, napi_callback_info info) {
  * (madvise MADV_DONTNEED on the private anonymous memory of the guest space). */
 static napi_value Discard(napi_env env, napi_callback_info info) {
   ARGS(1); BUF(0, v, 0);
+  /* discard(view, 1): MADV_REMOVE instead, on a shared mapping (the guest's MADV_REMOVE: the
+   * object's backing store is freed, a file gets a hole). */
+  int remove = 0;
+  if (argc > 1 && get_int(env, argv[1], &remove)) return NULL;
   if (!page_view(&v)) return num(env, -EINVAL);
-  return result(env, madvise(v.p, v.len, MADV_DONTNEED));
+  return result(env, madvise(v.p, v.len, remove ? MADV_REMOVE : MADV_DONTNEED));
 }
 
 static napi_value Msync(napi_env env, napi_callback_info info) {

@@ -130,7 +130,7 @@ export interface HostSys {
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
   /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
-  discard(view: Uint8Array): number;
+  discard(view: Uint8Array, remove?: number): number;
   pageSize(): number;
   /** native/tsqemu_proc (optional): out[i] = 1 for each page of `mem` ever written (present or
    * swapped: /proc/self/pagemap); the count, or -errno. */

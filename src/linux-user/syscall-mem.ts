@@ -257,6 +257,14 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
       ts.mm.zeroPages(p, q);
       p = q;
     }
+    // MADV_REMOVE on shared memory frees the object's pages (a file or memfd gets a hole: its
+    // pages read as zeros everywhere), as Linux does; a private host mapping (a read-only file)
+    // is refused by the host, as Linux refuses it.
+    if (advice === MADV_REMOVE && ts.sys) {
+      let err = 0;
+      sharedRuns(ts, addr, pageAlignUp(len), (view) => { const r = ts.sys!.discard(view, 1); if (r < 0 && !err) err = r; });
+      if (err) return err;
+    }
     codeChanged(ts, addr, pageAlignUp(len));
   }
   return 0;
