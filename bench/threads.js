@@ -14,7 +14,8 @@ ensureTools({ 'qemu-riscv64': 'qemu-user', 'riscv64-linux-gnu-gcc': 'gcc-riscv64
 const g = guestFiles();
 const exe = join(g.dir, 'threads');
 execFileSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-pthread', '-o', exe, join(TOP, 'bench/prog/threads.c')]);
-const ts = join(TOP, 'bin/tsqemu-riscv64');
+// TSQEMU_USER_BIN: another build's tsqemu-riscv64 (before/after comparisons).
+const ts = process.env.TSQEMU_USER_BIN ?? join(TOP, 'bin/tsqemu-riscv64');
 const r = {};
 for (const n of [1, 8]) {
   const expect = new RegExp(`threads=${n} done`);

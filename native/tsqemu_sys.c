@@ -165,13 +165,19 @@ static int page_view(const Buf *b) {
   return b->len > 0 && ((uintptr_t)b->p % ps) == 0 && (b->len % ps) == 0;
 }
 
-/* mapShared(view, fd, offset): the file's pages replace the view's (read/write, shared). */
+/* mapShared(view, fd, offset[, private]): the file's pages replace the view's (read/write,
+ * shared). private = 1: a private mapping of the file instead, for a descriptor open read-only
+ * (the guest maps it MAP_SHARED without PROT_WRITE): it reads the file's current pages, so it
+ * sees later writes by others, and a stray write by the emulator only copies a page, never
+ * faults (a PROT_READ host mapping would kill the process). */
 static napi_value MapShared(napi_env env, napi_callback_info info) {
   ARGS(3); BUF(0, v, 0); INT(1, fd);
   double off;
   if (get_double(env, argv[2], &off)) return NULL;
+  int priv = 0;
+  if (argc > 3 && get_int(env, argv[3], &priv)) return NULL;
   if (!page_view(&v)) return num(env, -EINVAL);
-  void *p = mmap(v.p, v.len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+  void *p = mmap(v.p, v.len, PROT_READ | PROT_WRITE, (priv ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, fd, (off_t)off);
   return num(env, p == MAP_FAILED ? -errno : 0);
 }
 
@@ -187,8 +193,12 @@ static napi_value UnmapShared(napi_env env, napi_callback_info info) {
  * (madvise MADV_DONTNEED on the private anonymous memory of the guest space). */
 static napi_value Discard(napi_env env, napi_callback_info info) {
   ARGS(1); BUF(0, v, 0);
+  /* discard(view, 1): MADV_REMOVE instead, on a shared mapping (the guest's MADV_REMOVE: the
+   * object's backing store is freed, a file gets a hole). */
+  int remove = 0;
+  if (argc > 1 && get_int(env, argv[1], &remove)) return NULL;
   if (!page_view(&v)) return num(env, -EINVAL);
-  return result(env, madvise(v.p, v.len, MADV_DONTNEED));
+  return result(env, madvise(v.p, v.len, remove ? MADV_REMOVE : MADV_DONTNEED));
 }
 
 static napi_value Msync(napi_env env, napi_callback_info info) {

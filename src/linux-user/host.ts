@@ -125,12 +125,12 @@ export interface HostSys {
   /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ only. */
   fcntl(fd: number, cmd: number, arg: number): number;
   /** Replace the view's (page-aligned) memory with a shared read/write mapping of the file. */
-  mapShared(view: Uint8Array, fd: number, offset: number): number;
+  mapShared(view: Uint8Array, fd: number, offset: number, priv?: number): number;
   /** Put fresh private zeroed memory back in place of a shared mapping. */
   unmapShared(view: Uint8Array): number;
   msync(view: Uint8Array, flags: number): number;
   /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
-  discard(view: Uint8Array): number;
+  discard(view: Uint8Array, remove?: number): number;
   pageSize(): number;
   /** native/tsqemu_proc (optional): out[i] = 1 for each page of `mem` ever written (present or
    * swapped: /proc/self/pagemap); the count, or -errno. */

@@ -18,7 +18,9 @@ import type { HostSys } from './host.js';
 import type { TaskState } from './qemu.js';
 import { forceSignal, TARGET_SIGBUS } from './signal.js';
 
-export const enum ShmapKind { ANON = 1, FILE = 2 }
+/** FILE_RO: a file open read-only, mapped MAP_SHARED without PROT_WRITE: the host maps it
+ * privately (HostSys.mapShared's `priv`), which reads the file's current pages. */
+export const enum ShmapKind { ANON = 1, FILE = 2, FILE_RO = 3 }
 
 export interface Extent { index: number; first: number; pages: number; fd: number; off: number; kind: number }
 
@@ -85,11 +87,12 @@ export function dropExtents(mm: GuestMM, first: number, end: number, close: (fd:
 
 /** Map `pages` of object `fd` from page `off` over guest page `first` (whole pages the object
  * has: a host access past its end would be a host SIGBUS). The pages mapped, or -errno. */
-export function mapObject(mm: GuestMM, sys: HostSys, fd: number, off: number, first: number, pages: number, size: number): number {
+export function mapObject(mm: GuestMM, sys: HostSys, fd: number, off: number, first: number, pages: number, size: number, kind = ShmapKind.FILE): number {
   const have = Math.min(pages, Math.floor(size / TARGET_PAGE_SIZE) - off);
   if (have <= 0) return 0;
   const h = mm.g2h(first * TARGET_PAGE_SIZE);
-  const r = sys.mapShared(mm.bytes.subarray(h, h + have * TARGET_PAGE_SIZE), fd, off * TARGET_PAGE_SIZE);
+  const view = mm.bytes.subarray(h, h + have * TARGET_PAGE_SIZE);
+  const r = kind === ShmapKind.FILE_RO ? sys.mapShared(view, fd, off * TARGET_PAGE_SIZE, 1) : sys.mapShared(view, fd, off * TARGET_PAGE_SIZE);
   return r < 0 ? r : have;
 }
 
@@ -137,7 +140,7 @@ export function mapExtentsInChild(mm: GuestMM, sys: HostSys | null, parentFds: n
     let ok = fd >= 0 && canShare(sys);
     if (ok && sys) {
       if (!sizes.has(fd)) sizes.set(fd, size(fd));
-      const r = mapObject(mm, sys, fd, e.off, e.first, e.pages, pageAlignUp(sizes.get(fd) ?? 0));
+      const r = mapObject(mm, sys, fd, e.off, e.first, e.pages, pageAlignUp(sizes.get(fd) ?? 0), e.kind);
       ok = r >= 0;
       if (ok) {
         for (let p = e.first; p < e.first + r; p++) mm.pages[p] |= PageFlag.SHARED;
@@ -221,7 +224,7 @@ export function pastEof(ts: TaskState, addr: number): boolean {
     const e = extentAt(mm, page), sys = ts.sys;
     if (!e || !canShare(sys) || !(mm.pages[page] & PageFlag.EOF)) return (mm.pages[page] & PageFlag.EOF) !== 0;
     const objPage = e.off + page - e.first;
-    if (mapObject(mm, sys, e.fd, objPage, page, 1, pageAlignUp(fileSize(ts, e.fd))) !== 1) return true;
+    if (mapObject(mm, sys, e.fd, objPage, page, 1, pageAlignUp(fileSize(ts, e.fd)), e.kind) !== 1) return true;
     mm.pages[page] = (mm.pages[page] & ~PageFlag.EOF) | PageFlag.SHARED;
     mm.flushAllTlbs();
     return false;

@@ -13,6 +13,7 @@ import { pageAlignUp, protToFlags } from './mmap.js';
 import { fdinfo } from './blocking.js';
 import { addExtent, canShare, dropExtents, extentAt, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
 
+const PROT_WRITE = 2;
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MMAP_MIN_ADDR = 0x10000;
@@ -55,17 +56,29 @@ export function unshareRange(ts: TaskState, addr: number, len: number): void {
  * past its end are EOF pages (SIGBUS, as on Linux, until the file grows over them). The mapping
  * keeps a descriptor of its own (the guest may close its fd; a forked child gets it). Returns
  * the pages mapped, or -1: not shared (a copy instead). */
-function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number): number {
+function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number, prot: number): number {
   const sys = ts.sys;
-  if (!canShare(sys) || !fileWritable(ts, host)) return -1;
+  if (!canShare(sys)) return -1;
+  // A file open read-only, mapped without PROT_WRITE: a private host mapping of it still reads
+  // the file's pages as they are now (writes by others show), where a copy was a snapshot.
+  // (With PROT_WRITE Linux says EACCES; that case stays a private copy here.)
+  const kind = fileWritable(ts, host) ? ShmapKind.FILE : !(prot & PROT_WRITE) && fileReadable(ts, host) ? ShmapKind.FILE_RO : 0;
+  if (!kind) return -1;
   const own = sys.dup(host);
   if (own < 0) return -1;
   const pages = pageAlignUp(len) / TARGET_PAGE_SIZE, first = start / TARGET_PAGE_SIZE;
-  const n = mapObject(ts.mm, sys, own, off / TARGET_PAGE_SIZE, first, pages, pageAlignUp(Number(ts.fs.fstat(own).size)));
-  if (n >= 0 && addExtent(ts.mm, first, pages, own, off / TARGET_PAGE_SIZE, ShmapKind.FILE)) return n;
+  const n = mapObject(ts.mm, sys, own, off / TARGET_PAGE_SIZE, first, pages, pageAlignUp(Number(ts.fs.fstat(own).size)), kind);
+  if (n >= 0 && addExtent(ts.mm, first, pages, own, off / TARGET_PAGE_SIZE, kind)) return n;
   if (n > 0) sys.unmapShared(ts.mm.bytes.subarray(ts.mm.g2h(start), ts.mm.g2h(start) + n * TARGET_PAGE_SIZE));
   ts.fs.close(own);
   return -1;
+}
+
+function fileReadable(ts: TaskState, host: number): boolean {
+  const O_ACCMODE = 3, O_WRONLY = 1;
+  try {
+    return ((ts.sys ? ts.sys.fcntl(host, 3, 0) : fdinfo(ts, host).flags) & O_ACCMODE) !== O_WRONLY;
+  } catch { return false; }
 }
 
 function fileWritable(ts: TaskState, host: number): boolean {
@@ -112,7 +125,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     unshareRange(ts, start, size);
     mm.setRange(start, size, protToFlags(3), true);
     const anon = anonShared && mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f));
-    const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off) : -1;
+    const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off, prot) : -1;
     // MAP_SHARED memory without a host object: a copy no forked child can share (shared-map.ts).
     const copy = (anonShared && !anon) || (filePages < 0 && host >= 0 && flags & MAP_SHARED && fileWritable(ts, host)) ? PageFlag.SHCOPY : 0;
     if (host >= 0 && filePages < 0) {
@@ -172,7 +185,7 @@ function mapExtentPart(ts: TaskState, e: Extent, off: number, dest: number, page
   const first = dest / TARGET_PAGE_SIZE;
   let size = 0;
   try { size = Number(ts.fs.fstat(e.fd).size); } catch { return false; }
-  const n = mapObject(mm, sys, e.fd, off, first, pages, pageAlignUp(size));
+  const n = mapObject(mm, sys, e.fd, off, first, pages, pageAlignUp(size), e.kind);
   if (n < 0) return false;
   if (!addExtent(mm, first, pages, e.fd, off, e.kind)) {
     if (n > 0) sys.unmapShared(mm.bytes.subarray(mm.g2h(dest), mm.g2h(dest) + n * TARGET_PAGE_SIZE));
@@ -243,6 +256,14 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
       while (q < end && !(pages[q] & keep)) q++;
       ts.mm.zeroPages(p, q);
       p = q;
+    }
+    // MADV_REMOVE on shared memory frees the object's pages (a file or memfd gets a hole: its
+    // pages read as zeros everywhere), as Linux does; a private host mapping (a read-only file)
+    // is refused by the host, as Linux refuses it.
+    if (advice === MADV_REMOVE && ts.sys) {
+      let err = 0;
+      sharedRuns(ts, addr, pageAlignUp(len), (view) => { const r = ts.sys!.discard(view, 1); if (r < 0 && !err) err = r; });
+      if (err) return err;
     }
     codeChanged(ts, addr, pageAlignUp(len));
   }

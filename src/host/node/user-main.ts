@@ -27,7 +27,7 @@ import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
-import { prewarmedMemory, takePrewarmedWorker, userThreadEntry } from './user-prewarm.js';
+import { prewarmedMemory, takePrewarmedWorker, USER_WORKER_LIMITS, userThreadEntry } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
 
@@ -218,7 +218,7 @@ class Supervisor {
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
-    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false });
+    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS });
     if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
     w.on('message', (m: UserMessage) => this.onMessage(m));

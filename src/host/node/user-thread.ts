@@ -36,6 +36,10 @@ if (source === null || /[^\x00-\x7f]/.test(source)) {
     try { cachedData = fs.readFileSync(disk); fromDisk = true; } catch { /* none yet */ }
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: cjs, cachedData });
+  // The script keeps its own (flattened) copy of the source and needs neither the file's text
+  // nor the cache any more: ~0.75 MiB each, per guest thread, for the worker's lifetime.
+  source = null;
+  delete (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
   const rejected = script.cachedDataRejected === true;
   // TSQEMU_JIT_INFO=1 says per thread whether it was used (tests/user-threads-start.test.js).
   (globalThis as CacheGlobal).tsqemuCodeCacheUse = !cachedData ? 'none' : rejected ? 'rejected' : fromDisk ? 'disk' : 'used';

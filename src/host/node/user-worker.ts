@@ -3,6 +3,7 @@
 // thread exits (the process's exit is done by the main thread).
 import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
+import { nodeV8 } from './lazy-builtin.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
@@ -106,8 +107,15 @@ function main(d: UserWorkerData): void {
     const f = (x: number) => x.toFixed(0);
     fs.writeSync(2, `thread ${d.slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
       `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
-      `code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
+      `${heapText()}, code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
   }
+}
+
+/** This isolate's JS heap and external memory (what a guest thread costs beyond Node's own). */
+function heapText(): string {
+  const m = process.memoryUsage(), mb = (x: number) => (x / 1048576).toFixed(1);
+  const young = nodeV8().getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return `heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB (young ${mb(young)}), external ${mb(m.external)} MiB`;
 }
 
 /** This thread's V8 code cache for the threads it starts (user-thread.ts), the first time. */

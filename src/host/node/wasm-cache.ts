@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './lazy-builtin.js';
 import { fileURLToPath } from 'node:url';
 import { distFile } from './dist-path.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
@@ -26,7 +26,7 @@ function cacheDir(env: NodeJS.ProcessEnv): string | null {
 
 /** What identifies this build of the generators (cheap: one stat per file). */
 function buildStamp(): string {
-  const h = createHash('sha256');
+  const h = nodeCrypto().createHash('sha256');
   // The running file too: in the bundled build the generators are inside it.
   try {
     const st = fs.statSync(fileURLToPath(import.meta.url));
@@ -56,7 +56,7 @@ export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleC
   let stamp: string | null = null;
   const file = (key: string) => {
     stamp ??= buildStamp();
-    return path.join(dir, createHash('sha256').update(stamp).update('\0').update(key).digest('hex').slice(0, 32) + '.wasm');
+    return path.join(dir, nodeCrypto().createHash('sha256').update(stamp).update('\0').update(key).digest('hex').slice(0, 32) + '.wasm');
   };
   return {
     load(key) {

@@ -44,45 +44,34 @@ function gmul(a: number, b: number): number {
   for (let i = 0; i < 8; i++) { if (b & 1) p ^= a; a = xtime(a); b >>= 1; }
   return p;
 }
-/** a^254: the multiplicative inverse of a in GF(2^8) under `mul` (0 for 0), by square and
- * multiply (14 products: every emulator and guest thread builds these tables at start-up). */
-function gfInverse(a: number, mul: (a: number, b: number) => number): number {
-  let r = 1;
-  for (let e = 254, p = a; e; e >>= 1, p = mul(p, p)) if (e & 1) r = mul(r, p);
-  return r;
+/** 256 bytes from 512 hex digits. */
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
-/** The AES S-box and its inverse, computed: multiplicative inverse in GF(2^8), then the affine map. */
-export const SBOX = new Uint8Array(256), INV_SBOX = new Uint8Array(256);
-for (let x = 0; x < 256; x++) {
-  const inv = gfInverse(x, gmul);
-  let s = inv;
-  for (let i = 1; i <= 4; i++) s ^= ((inv << i) | (inv >> (8 - i))) & 0xff;
-  s ^= 0x63;
-  SBOX[x] = s;
-  INV_SBOX[s] = x;
-}
-/** The SM4 S-box, computed (its algebraic form): inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5
- * + x^4 + x^2 + 1 between two applications of the affine map of row 0xa7 and constant 0xd3. */
-export const SM4_SBOX = new Uint8Array(256);
-{
-  const mul = (a: number, b: number) => {
-    let p = 0;
-    for (let i = 0; i < 8; i++) { if (b & 1) p ^= a; const hi = a & 0x80; a = (a << 1) & 0xff; if (hi) a ^= 0xf5; b >>= 1; }
-    return p;
-  };
-  const affine = (x: number) => {
-    let y = 0;
-    for (let i = 0; i < 8; i++) {
-      let v = ((0xa7 << i) | (0xa7 >> (8 - i))) & 0xff & x, bit = 0;
-      while (v) { bit ^= v & 1; v >>= 1; }
-      y |= bit << i;
-    }
-    return y ^ 0xd3;
-  };
-  for (let x = 0; x < 256; x++) {
-    SM4_SBOX[x] = affine(gfInverse(affine(x), mul));
-  }
-}
+// The S-boxes as constants: computing them (inversion in GF(2^8), 512 inversions) cost ~7 ms of
+// CPU in every isolate, the main thread's and each guest thread's worker's (issue 18).
+// tests/target-riscv-sbox.test.js derives them again from their algebraic definitions.
+/** The AES S-box (multiplicative inverse in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1, then the
+ * affine map with constant 0x63) and its inverse. */
+export const SBOX = hexBytes(
+  '637c777bf26b6fc53001672bfed7ab76ca82c97dfa5947f0add4a2af9ca472c0b7fd9326363ff7cc34a5e5f171d8311504c723c31896059a071280e2eb27b275' +
+  '09832c1a1b6e5aa0523bd6b329e32f8453d100ed20fcb15b6acbbe394a4c58cfd0efaafb434d338545f9027f503c9fa851a3408f929d38f5bcb6da2110fff3d2' +
+  'cd0c13ec5f974417c4a77e3d645d197360814fdc222a908846eeb814de5e0bdbe0323a0a4906245cc2d3ac629195e479e7c8376d8dd54ea96c56f4ea657aae08' +
+  'ba78252e1ca6b4c6e8dd741f4bbd8b8a703eb5664803f60e613557b986c11d9ee1f8981169d98e949b1e87e9ce5528df8ca1890dbfe6426841992d0fb054bb16');
+export const INV_SBOX = hexBytes(
+  '52096ad53036a538bf40a39e81f3d7fb7ce339829b2fff87348e4344c4dee9cb547b9432a6c2233dee4c950b42fac34e082ea16628d924b2765ba2496d8bd125' +
+  '72f8f66486689816d4a45ccc5d65b6926c704850fdedb9da5e154657a78d9d8490d8ab008cbcd30af7e45805b8b34506d02c1e8fca3f0f02c1afbd0301138a6b' +
+  '3a9111414f67dcea97f2cfcef0b4e67396ac7422e7ad3585e2f937e81c75df6e47f11a711d29c5896fb7620eaa18be1bfc563e4bc6d279209adbc0fe78cd5af4' +
+  '1fdda8338807c731b11210592780ec5f60517fa919b54a0d2de57a9f93c99cefa0e03b4dae2af5b0c8ebbb3c83539961172b047eba77d626e169146355210c7d');
+/** The SM4 S-box (its algebraic form: inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5 + x^4
+ * + x^2 + 1 between two applications of the affine map of row 0xa7 and constant 0xd3). */
+export const SM4_SBOX = hexBytes(
+  'd690e9fecce13db716b614c228fb2c052b679a762abe04c3aa441326498606999c4250f491ef987a33540b43edcfac62e4b31ca9c908e89580df94fa758f3fa6' +
+  '4707a7fcf37317ba83593c19e6854fa8686b81b27164da8bf8eb0f4b70569d351e240e5e6358d1a225227c3b01217887d40046579fd327524c3602e7a0c4c89e' +
+  'eabf8ad240c738b5a3f7f2cef96115a1e0ae5da49b341a55ad933230f58cb1e31df6e22e8266ca60c02923ab0d534e6fd5db3745defd8e2f03ff6a726d6c5b51' +
+  '8d1baf92bbddbc7f11d95c411f105ad80ac13188a5cd7bbd2d74d012b8e5b4b08969974a0c96777e65b9f109c56ec68418f07dec3adc4d2079ee5f3ed7cb3948');
 export const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
 
 export function mixColumn(c: number, inv: boolean): number {
