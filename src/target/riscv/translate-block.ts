@@ -380,7 +380,12 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
   // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
   // per module at 16k entries) and updates every importer on each later table.set.
-  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32, I32], [I32], tbExportName(i)).fb, h, tb, chain ? chainFn : -1));
+  tbs.forEach((tb, i) => {
+    const f = mb.defineFunction([I32, I32], [I32], tbExportName(i));
+    // Named in the name section: node --cpu-prof and --print-wasm-code show tb_<pc> (a few bytes).
+    mb.funcNames.set(f.index, `tb_${tb.pc.toString(16)}`);
+    emitTb(f.fb, h, tb, chain ? chainFn : -1);
+  });
   return mb.bytes();
 }
 
