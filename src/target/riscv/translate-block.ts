@@ -351,9 +351,10 @@ class TbContext extends DisasContext {
       return;
     }
     if (!a.loopLabel) throw new Error('translate-block: backward branch outside a loop group');
-    fb.get(this.env); fb.i32Load(STATE.budget.offset);
-    fb.get(this.instret0); fb.get(this.entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
-    fb.i32Const(0); fb.i32LeS();
+    // budget - (instret0 - entryInstret) <= 0, with entryInstret + budget in a local (no helper
+    // writes state.budget while a block runs: only the dispatcher and emitChain at exits).
+    if (!this.limit) throw new Error('translate-block: backward branch without a budget limit');
+    fb.get(this.instret0); fb.get(this.limit); fb.i64GeS();
     fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
     fb.if_();
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
@@ -364,6 +365,8 @@ class TbContext extends DisasContext {
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
   }
+  /** entryInstret + state.budget at entry (regions with a loop). */
+  limit: Local | null = null;
   /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
    * instructions). */
   fetchTlb: Local | null = null;
@@ -456,11 +459,17 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   // are live round it (one dispatch loop over the whole region kept all of them live).
   const cur = fb.param(1);
   const layout = regionLayout(runs, runIndex, cur);
+  let limit: Local | null = null;
+  if (layout.top.children.some(function hasLoop(n: RegionNode): boolean { return n.loop || n.children.some(hasLoop); })) {
+    limit = fb.local(I64);
+    fb.get(entryInstret); fb.get(env); fb.i32Load(STATE.budget.offset); fb.i64ExtendI32S(); fb.i64Add(); fb.set(limit);
+  }
   const exitJump = fb.block();
   const restart = fb.block();
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, instret0,
     entryInstret, nextPc, regs, runPcs, runIndex, layout);
   ctx.fetchTlb = fetchTlb;
+  ctx.limit = limit;
   ctx.nextAddendLo = tb.nextAddendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
