@@ -448,6 +448,8 @@ export class ModuleBuilder {
     return { index: this.imports.length + this.funcs.length - 1, fb };
   }
 
+  /** Names of functions (the name section: profilers show them). */
+  readonly funcNames = new Map<number, string>();
   bytes(): Uint8Array {
     const out = takeSink();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -495,6 +497,16 @@ export class ModuleBuilder {
     code.u32(this.funcs.length);
     for (const f of this.funcs) (f.fb as FunctionBuilder).emitInto(code);
     out.section(10, code);
+    if (this.funcNames.size) {
+      const ns = takeSink();
+      ns.name('name');
+      const sub = takeSink();
+      sub.u32(this.funcNames.size);
+      for (const [i, n] of [...this.funcNames].sort((a, b) => a[0] - b[0])) { sub.u32(i); sub.name(n); }
+      ns.section(1, sub);
+      out.section(0, ns);
+      giveSink(sub); giveSink(ns);
+    }
     for (const t of [types, imps, fns, exps, code]) giveSink(t);
     const bytes = out.result();
     giveSink(out);

@@ -1,6 +1,6 @@
 // Wasm runtime functions for RV64M that have no single wasm opcode: the 128-bit product's high
 // half, and division with RISC-V's results for division by zero and overflow (wasm traps).
-import { type FunctionBuilder, type ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
+import { type FunctionBuilder, type Local, type ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
 
 export interface RvmRuntime {
   mulh: number; mulhsu: number; mulhu: number;
@@ -10,13 +10,13 @@ export interface RvmRuntime {
 
 const I64 = ValType.I64, I32 = ValType.I32;
 
-/** High 64 bits of the unsigned 128-bit product, from 32-bit partial products. */
-function buildMulhu(fb: FunctionBuilder): void {
-  const a = fb.param(0), b = fb.param(1);
+/** Push the high 64 bits of the unsigned 128-bit product of i64 locals a and b, from 32-bit
+ * partial products (temporaries from fb.local, released). trans_rvm.ts inlines it. */
+export function emitMulhu(fb: FunctionBuilder, a: Local, b: Local): void {
   const al = fb.local(I64), ah = fb.local(I64), bl = fb.local(I64), bh = fb.local(I64);
   const lh = fb.local(I64), hl = fb.local(I64), mid = fb.local(I64);
-  const lo32 = (x: typeof a, out: typeof a) => { fb.get(x); fb.i64Const(0xffffffff); fb.i64And(); fb.set(out); };
-  const hi32 = (x: typeof a, out: typeof a) => { fb.get(x); fb.i64Const(32); fb.i64ShrU(); fb.set(out); };
+  const lo32 = (x: Local, out: Local) => { fb.get(x); fb.i64Const(0xffffffff); fb.i64And(); fb.set(out); };
+  const hi32 = (x: Local, out: Local) => { fb.get(x); fb.i64Const(32); fb.i64ShrU(); fb.set(out); };
   lo32(a, al); hi32(a, ah); lo32(b, bl); hi32(b, bh);
   fb.get(al); fb.get(bh); fb.i64Mul(); fb.set(lh);
   fb.get(ah); fb.get(bl); fb.i64Mul(); fb.set(hl);
@@ -29,7 +29,9 @@ function buildMulhu(fb: FunctionBuilder): void {
   fb.get(lh); fb.i64Const(32); fb.i64ShrU(); fb.i64Add();
   fb.get(hl); fb.i64Const(32); fb.i64ShrU(); fb.i64Add();
   fb.get(mid); fb.i64Const(32); fb.i64ShrU(); fb.i64Add();
+  fb.release(al, ah, bl, bh, lh, hl, mid);
 }
+function buildMulhu(fb: FunctionBuilder): void { emitMulhu(fb, fb.param(0), fb.param(1)); }
 
 /** mulhu(a,b) - (a<0 ? b : 0) [- (b<0 ? a : 0) when both signed]. */
 function buildMulhSigned(fb: FunctionBuilder, mulhu: number, bothSigned: boolean): void {

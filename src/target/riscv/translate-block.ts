@@ -33,8 +33,10 @@ import { riscvPmConfigured } from './pointer-masking.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
-import { DisasContext, type Helpers } from './translate.js';
+import { DisasContext, type Helpers, type TlbReuse } from './translate.js';
 import { trans as svinval } from './trans_svinval.js';
+import { trans as rvm } from './trans_rvm.js';
+
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const GPR = STATE.gpr.offset;
@@ -46,6 +48,9 @@ const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, 
   priv.wfi, priv.fence_i, priv.sfence_vma, svinval.sinval_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
 const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
+/** Emitters that call no helper (a load or store's miss leaves the block in user mode): a TLB
+ * entry kept for reuse (TbContext.tlbReuse) stays right across them. */
+const NO_HELPER = new Set<TransFn>([...Object.values(rvi), ...Object.values(rvm)]);
 /** Rows whose emitters may branch to the illegal-instruction label. */
 const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name) || mayRaiseIllegal.has(row.trans);
 /** The illegal label of rows that never use it: a use is a bug in this table. */
@@ -219,6 +224,18 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
+  /** TLB entries kept in locals by base register and kind, within a run (straight-line code:
+   * set on every path that continues), forgotten at the run's start and after an instruction
+   * that may call a helper. Only where misses leave the block (user mode). */
+  private readonly reuse = new Map<number, TlbReuse>();
+  protected override tlbReuse(kind: TlbKind, base: number | undefined): TlbReuse | null {
+    if (!this.missStep || base === undefined) return null;
+    const key = base * 8 + kind;
+    let r = this.reuse.get(key);
+    if (!r) this.reuse.set(key, (r = { page: this.fb.local(I64), addend: this.fb.local(I32), valid: false }));
+    return r;
+  }
+  forgetTlbReuse(): void { for (const r of this.reuse.values()) r.valid = false; }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
     this.exitRestart();
@@ -334,9 +351,10 @@ class TbContext extends DisasContext {
       return;
     }
     if (!a.loopLabel) throw new Error('translate-block: backward branch outside a loop group');
-    fb.get(this.env); fb.i32Load(STATE.budget.offset);
-    fb.get(this.instret0); fb.get(this.entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
-    fb.i32Const(0); fb.i32LeS();
+    // budget - (instret0 - entryInstret) <= 0, with entryInstret + budget in a local (no helper
+    // writes state.budget while a block runs: only the dispatcher and emitChain at exits).
+    if (!this.limit) throw new Error('translate-block: backward branch without a budget limit');
+    fb.get(this.instret0); fb.get(this.limit); fb.i64GeS();
     fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
     fb.if_();
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
@@ -347,6 +365,8 @@ class TbContext extends DisasContext {
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
   }
+  /** entryInstret + state.budget at entry (regions with a loop). */
+  limit: Local | null = null;
   /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
    * instructions). */
   fetchTlb: Local | null = null;
@@ -380,7 +400,12 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
   // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
   // per module at 16k entries) and updates every importer on each later table.set.
-  tbs.forEach((tb, i) => emitTb(mb.defineFunction([I32, I32], [I32], tbExportName(i)).fb, h, tb, chain ? chainFn : -1));
+  tbs.forEach((tb, i) => {
+    const f = mb.defineFunction([I32, I32], [I32], tbExportName(i));
+    // Named in the name section: node --cpu-prof and --print-wasm-code show tb_<pc> (a few bytes).
+    mb.funcNames.set(f.index, `tb_${tb.pc.toString(16)}`);
+    emitTb(f.fb, h, tb, chain ? chainFn : -1);
+  });
   return mb.bytes();
 }
 
@@ -434,11 +459,17 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   // are live round it (one dispatch loop over the whole region kept all of them live).
   const cur = fb.param(1);
   const layout = regionLayout(runs, runIndex, cur);
+  let limit: Local | null = null;
+  if (layout.top.children.some(function hasLoop(n: RegionNode): boolean { return n.loop || n.children.some(hasLoop); })) {
+    limit = fb.local(I64);
+    fb.get(entryInstret); fb.get(env); fb.i32Load(STATE.budget.offset); fb.i64ExtendI32S(); fb.i64Add(); fb.set(limit);
+  }
   const exitJump = fb.block();
   const restart = fb.block();
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, instret0,
     entryInstret, nextPc, regs, runPcs, runIndex, layout);
   ctx.fetchTlb = fetchTlb;
+  ctx.limit = limit;
   ctx.nextAddendLo = tb.nextAddendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
@@ -595,6 +626,7 @@ function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local,
 function emitRun(ctx: TbContext, run: TbRun): void {
   const fb = ctx.fb;
   ctx.k = 0;
+  ctx.forgetTlbReuse();
   let pc = run.pc;
   for (const ins of run.insns) {
     ctx.curPc = ins.pc;
@@ -620,6 +652,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
       ctx.illegalLabel = NO_ILLEGAL;
       row.trans(ctx, a);
     }
+    if (!NO_HELPER.has(row.trans)) ctx.forgetTlbReuse();
     ctx.k++;
     pc = ins.pc + BigInt(row.ilen);
     if (row.trans === rvi.jal || row.trans === rvi.jalr) return;

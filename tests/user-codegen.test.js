@@ -1,0 +1,38 @@
+// Code the block compiler emits for hot guest code (trans_rvm.ts inline division and high
+// multiplies, translate.ts reuse of a TLB entry by accesses off one base register in a run):
+// guest programs under tsqemu-riscv64 in every compiler mode
+// (threshold 1 with batch 1, so the compiler really runs; the defaults) print what they print
+// under qemu-riscv64.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GCC, ROOT, hasTool, run } from './tcg-bare-helpers.js';
+import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+
+const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
+const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool('qemu-riscv64') ? 'qemu-riscv64 not installed' : false;
+
+async function sameAsQemu(t, prog, firstLine) {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-codegen-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const exe = join(dir, prog);
+  const b = spawnSync(GCC, ['-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', `${prog}.c`)], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const want = spawnSync('qemu-riscv64', [exe], { encoding: 'utf8' });
+  assert.equal(want.status, 0, want.stderr);
+  assert.match(want.stdout, firstLine);
+  for (const [mode, env] of DIFF_MODES) {
+    const got = await run(process.execPath, [TSQEMU_USER, exe], 120_000, env);
+    assert.equal(got.status, 0, `${mode}: ${got.stderr}`);
+    assert.equal(got.stdout, want.stdout, mode);
+  }
+}
+
+test('inline RV64M: division by zero, MIN / -1 and high multiplies as qemu-riscv64', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'muldiv', /^mul {5}[0-9a-f]{16}\n/));
+
+test('TLB entry reuse by one base register: page boundaries, PROT_NONE/read-only pages, munmap in a loop', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'tlbreuse', /^walk [0-9a-f]{16} faults \d+\nremap [0-9a-f]{16} faults \d+\n$/));
