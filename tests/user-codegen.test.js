@@ -1,6 +1,5 @@
-// Code the block compiler emits for hot guest code (trans_rvm.ts inline division and high
-// multiplies, translate.ts reuse of a TLB entry by accesses off one base register in a run):
-// guest programs under tsqemu-riscv64 in every compiler mode
+// Code the block compiler emits for hot guest code (src/target/riscv/trans_rvm.ts inline
+// division and high multiplies): guest programs under tsqemu-riscv64 in every compiler mode
 // (threshold 1 with batch 1, so the compiler really runs; the defaults) print what they print
 // under qemu-riscv64.
 import { test } from 'node:test';
@@ -33,6 +32,3 @@ async function sameAsQemu(t, prog, firstLine) {
 
 test('inline RV64M: division by zero, MIN / -1 and high multiplies as qemu-riscv64', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'muldiv', /^mul {5}[0-9a-f]{16}\n/));
-
-test('TLB entry reuse by one base register: page boundaries, PROT_NONE/read-only pages, munmap in a loop', { skip, timeout: 300_000 },
-  (t) => sameAsQemu(t, 'tlbreuse', /^walk [0-9a-f]{16} faults \d+\nremap [0-9a-f]{16} faults \d+\n$/));

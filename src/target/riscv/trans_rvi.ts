@@ -46,10 +46,10 @@ export function genAddr(ctx: DisasContext, a: Args): () => void {
   return () => { ctx.getGpr(a.rs1); ctx.i64(a.imm); ctx.fb.i64Add(); };
 }
 function genLoadInsn(memop: MemOp): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => ctx.genLoad(genAddr(ctx, a), memop, a.rs1.isConst ? a.rs1.value : undefined));
+  return (ctx, a) => ctx.setGpr(a.rd, () => ctx.genLoad(genAddr(ctx, a), memop));
 }
 function genStoreInsn(memop: MemOp): TransFn {
-  return (ctx, a) => ctx.genStore(genAddr(ctx, a), memop, () => ctx.getGpr(a.rs2), a.rs1.isConst ? a.rs1.value : undefined);
+  return (ctx, a) => ctx.genStore(genAddr(ctx, a), memop, () => ctx.getGpr(a.rs2));
 }
 
 export const trans = {

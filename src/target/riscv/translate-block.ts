@@ -33,10 +33,8 @@ import { riscvPmConfigured } from './pointer-masking.js';
 import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
-import { DisasContext, type Helpers, type TlbReuse } from './translate.js';
+import { DisasContext, type Helpers } from './translate.js';
 import { trans as svinval } from './trans_svinval.js';
-import { trans as rvm } from './trans_rvm.js';
-
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const GPR = STATE.gpr.offset;
@@ -48,9 +46,6 @@ const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, 
   priv.wfi, priv.fence_i, priv.sfence_vma, svinval.sinval_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
 const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
-/** Emitters that call no helper (a load or store's miss leaves the block in user mode): a TLB
- * entry kept for reuse (TbContext.tlbReuse) stays right across them. */
-const NO_HELPER = new Set<TransFn>([...Object.values(rvi), ...Object.values(rvm)]);
 /** Rows whose emitters may branch to the illegal-instruction label. */
 const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name) || mayRaiseIllegal.has(row.trans);
 /** The illegal label of rows that never use it: a use is a bug in this table. */
@@ -224,18 +219,6 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
-  /** TLB entries kept in locals by base register and kind, within a run (straight-line code:
-   * set on every path that continues), forgotten at the run's start and after an instruction
-   * that may call a helper. Only where misses leave the block (user mode). */
-  private readonly reuse = new Map<number, TlbReuse>();
-  protected override tlbReuse(kind: TlbKind, base: number | undefined): TlbReuse | null {
-    if (!this.missStep || base === undefined) return null;
-    const key = base * 8 + kind;
-    let r = this.reuse.get(key);
-    if (!r) this.reuse.set(key, (r = { page: this.fb.local(I64), addend: this.fb.local(I32), valid: false }));
-    return r;
-  }
-  forgetTlbReuse(): void { for (const r of this.reuse.values()) r.valid = false; }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
     this.exitRestart();
@@ -626,7 +609,6 @@ function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local,
 function emitRun(ctx: TbContext, run: TbRun): void {
   const fb = ctx.fb;
   ctx.k = 0;
-  ctx.forgetTlbReuse();
   let pc = run.pc;
   for (const ins of run.insns) {
     ctx.curPc = ins.pc;
@@ -652,7 +634,6 @@ function emitRun(ctx: TbContext, run: TbRun): void {
       ctx.illegalLabel = NO_ILLEGAL;
       row.trans(ctx, a);
     }
-    if (!NO_HELPER.has(row.trans)) ctx.forgetTlbReuse();
     ctx.k++;
     pc = ins.pc + BigInt(row.ilen);
     if (row.trans === rvi.jal || row.trans === rvi.jalr) return;

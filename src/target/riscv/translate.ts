@@ -64,11 +64,6 @@ export function emitTlbVictimSlotBytes(fb: FunctionBuilder, lo: () => void): voi
   fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
 }
 
-/** A TLB entry kept in locals for the next access with the same base register (see
- * DisasContext.tlbReuse): the page of the last access and its addend; `valid` says whether the
- * code being emitted is reached only after such an access set them. */
-export interface TlbReuse { page: Local; addend: Local; valid: boolean }
-
 export class DisasContext {
   /** Bytes of the current instruction (2 for RVC rows). */
   ilen: 2 | 4 = 4;
@@ -251,9 +246,6 @@ export class DisasContext {
   /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
    * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
   protected missExits(): boolean { return false; }
-  /** The reuse slot for accesses of `kind` based on x[base], or null (no reuse: the
-   * interpreter, and code whose miss path continues after a helper call). */
-  protected tlbReuse(_kind: TlbKind, _base: number | undefined): TlbReuse | null { return null; }
   /** Leave for the interpreter, which runs this instruction (state.pc and instret exact). */
   exitStep(): void { throw new Error('exitStep outside translated code'); }
   /** After a helper that may have changed the masking in effect (a CSR write). */
@@ -277,27 +269,14 @@ export class DisasContext {
    *     state.pc = pc; status = slowLoad(a, memop); if (status) restart; v = scratch; done } }
    *   v = *(host)(wrap(a) + wrap(e.addend))
    */
-  genLoad(addr: () => void, memop: MemOp, base?: number): void {
+  genLoad(addr: () => void, memop: MemOp): void {
     const fb = this.fb;
     const a = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
     const size = 1 << (memop & 3);
     addr(); this.pmMask(); fb.set(a);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
-    const reuse = this.tlbReuse(TlbKind.LOAD, base);
-    const access = () => {
-      switch (memop) {
-        case MemOp.UB: fb.i64Load8U(); break;
-        case MemOp.SB: fb.i64Load8S(); break;
-        case MemOp.UW: fb.i64Load16U(); break;
-        case MemOp.SW: fb.i64Load16S(); break;
-        case MemOp.UL: fb.i64Load32U(); break;
-        case MemOp.SL: fb.i64Load32S(); break;
-        default: fb.i64Load(0); break;
-      }
-    };
     const done = fb.block(ValType.I64);
-    if (reuse?.valid) this.reusedAccess(reuse, a, size, () => { access(); fb.br(done); });
     this.tlbLookup(a, e, size, kindOff, () => {
       this.syncForHelper();
       if (this.missExits()) { this.exitStep(); return; }
@@ -307,36 +286,22 @@ export class DisasContext {
       fb.get(this.env); fb.i64Load(SCRATCH);
       fb.br(done);
     });
-    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8);
-    if (reuse) this.keepForReuse(reuse, a);
-    fb.i32Add();
-    access();
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    switch (memop) {
+      case MemOp.UB: fb.i64Load8U(); break;
+      case MemOp.SB: fb.i64Load8S(); break;
+      case MemOp.UW: fb.i64Load16U(); break;
+      case MemOp.SW: fb.i64Load16S(); break;
+      case MemOp.UL: fb.i64Load32U(); break;
+      case MemOp.SL: fb.i64Load32S(); break;
+      default: fb.i64Load(0); break;
+    }
     fb.end();
     fb.release(a, e);
   }
 
-  /** Same page as the access that set `reuse` (the whole access in it): push the host address
-   * and run `access`, which branches past the lookup. Reuse is sound where a miss leaves the
-   * block (no slow path continues without setting the locals) and between instructions that
-   * call no helper (the TLB does not change in between: the block compiler's tlbReuse). */
-  private reusedAccess(reuse: TlbReuse, a: Local, size: number, access: () => void): void {
-    const fb = this.fb;
-    fb.get(a); fb.get(reuse.page); fb.i64Sub(); fb.i64Const(4097 - size); fb.i64LtU();
-    fb.if_();
-    fb.get(a); fb.i32WrapI64(); fb.get(reuse.addend); fb.i32Add();
-    access();
-    fb.end();
-  }
-  /** With the entry's addend on the stack (kept there): remember it and a's page. */
-  private keepForReuse(reuse: TlbReuse, a: Local): void {
-    const fb = this.fb;
-    fb.tee(reuse.addend);
-    fb.get(a); fb.i64Const(PAGE_MASK); fb.i64And(); fb.set(reuse.page);
-    reuse.valid = true;
-  }
-
   /** Store the value pushed by `value` (i64; low bytes used) to the vaddr pushed by `addr`. */
-  genStore(addr: () => void, memop: MemOp, value: () => void, base?: number): void {
+  genStore(addr: () => void, memop: MemOp, value: () => void): void {
     const fb = this.fb;
     const a = fb.local(ValType.I64);
     const v = fb.local(ValType.I64);
@@ -345,18 +310,7 @@ export class DisasContext {
     addr(); this.pmMask(); fb.set(a);
     value(); fb.set(v);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
-    const reuse = this.tlbReuse(TlbKind.STORE, base);
-    const access = () => {
-      fb.get(v);
-      switch (memop & 3) {
-        case 0: fb.i64Store8(); break;
-        case 1: fb.i64Store16(); break;
-        case 2: fb.i64Store32(); break;
-        default: fb.i64Store(0); break;
-      }
-    };
     const done = fb.block();
-    if (reuse?.valid) this.reusedAccess(reuse, a, size, () => { access(); fb.br(done); });
     this.tlbLookup(a, e, size, kindOff, () => {
       if (this.missExits()) { this.syncForHelper(); this.exitStep(); return; }
       fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
@@ -367,10 +321,14 @@ export class DisasContext {
       this.checkStatus();
       fb.br(done);
     });
-    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8);
-    if (reuse) this.keepForReuse(reuse, a);
-    fb.i32Add();
-    access();
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    fb.get(v);
+    switch (memop & 3) {
+      case 0: fb.i64Store8(); break;
+      case 1: fb.i64Store16(); break;
+      case 2: fb.i64Store32(); break;
+      default: fb.i64Store(0); break;
+    }
     fb.end();
     fb.release(a, v, e);
   }
