@@ -32,3 +32,8 @@ async function sameAsQemu(t, prog, firstLine) {
 
 test('inline RV64M: division by zero, MIN / -1 and high multiplies as qemu-riscv64', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'muldiv', /^mul {5}[0-9a-f]{16}\n/));
+
+// The TLB behaviour the block compiler must keep (accesses walking into PROT_NONE and read-only
+// neighbours, straddling a page, munmap/mmap inside a hot loop), compared with qemu-riscv64.
+test('hot loads/stores across page boundaries, PROT_NONE/read-only pages, munmap in a loop', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'tlbreuse', /^walk [0-9a-f]{16} faults \d+\nremap [0-9a-f]{16} faults \d+\n$/));
