@@ -287,3 +287,50 @@ test('a hot loop sharing its jump-cache set with a pc run once per 64 iterations
   const insns = b.cpu.env.get64('instret'), inTbs = b.cpu.env.get64('tb_insns');
   assert.ok(inTbs * 10n > insns * 9n, `the loop ran translated (${inTbs} of ${insns} instructions)`);
 });
+
+test('a hot loop evicted from its jump-cache set by two other pcs keeps its count and its translation (tb_l2)', { skip }, () => {
+  // `inner` (page 1), `far` (page 3) and `far2` (page 5) share one 2-way tb_jmp set, and the
+  // loop head is evicted after every 64 iterations (far, then far2, take both ways), fewer
+  // than the threshold: without the second level its count restarted at each eviction and
+  // the loop ran interpreted for ever (thread=single's erratic sha256sum times in the guest),
+  // and a translated block was entered again only after the threshold's interpreted runs.
+  const code = assemble(`
+    .option norvc
+    li s0, 0
+    li s1, 300
+    li a0, 0
+  outer:
+    li t0, 64
+    j inner
+    .org 0x1000
+  inner:
+    addi a0, a0, 1
+    xori a2, a0, 5
+    add a3, a3, a2
+    slli a4, a3, 3
+    xor a5, a5, a4
+    addi t0, t0, -1
+    bnez t0, inner
+    call far
+    call far2
+    addi s0, s0, 1
+    bne s0, s1, outer
+    j done
+    .org 0x3000
+  far:
+    addi a1, a1, 1
+    ret
+    .org 0x5000
+  far2:
+    addi a6, a6, 1
+    ret
+  done: j done
+  `);
+  const a = runMode(code, { enabled: false }), b = runMode(code, { enabled: true, threshold: 100 });
+  const end = BigInt(RAM_BASE + code.length - 4);
+  assert.equal(b.cpu.pc, end, 'the compiled run reached the end');
+  for (const r of [10, 11, 12, 13, 14, 15, 16]) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+  const insns = b.cpu.env.get64('instret'), inTbs = b.cpu.env.get64('tb_insns');
+  assert.ok(inTbs * 10n > insns * 9n, `the loop ran translated (${inTbs} of ${insns} instructions)`);
+  assert.equal(b.cpu.tbCache.reinstalled, 0, 'no translated block had to get hot again after an eviction');
+});
