@@ -230,6 +230,7 @@ export class TBCache {
         for (const tb of tbs) {
           tb.idx = base + r;
           this.install(env, tb.pc, tb.idx, tb.entry);
+          for (const other of this.envs) if (other !== env) this.offer(other, tb.pc, tb.idx, tb.entry);
         }
         this.translated++;
         this.translatedRuns += tbs.length;
@@ -356,6 +357,21 @@ export class TBCache {
     this.i32[i + 2] = idx;
     this.i32[i + 3] = entry;
   }
+  /** The other harts of this thread (thread=single, -smp N) get a new block at once: the entry
+   * counting pc, else pc's tb_l2 slot unless that holds a translated pc. Without it each
+   * hart ran the kernel's hot code interpreted until hot on that hart too. */
+  private offer(env: CPURISCVState, pc: bigint, idx: number, entry: number): void {
+    let i = this.jmpHolding(env, pc);
+    if (i >= 0 && this.i32[i + 2] !== 0) return; // a translation of its own (maybe another mapping)
+    if (i < 0) {
+      i = this.l2Slot(env, pc) >> 2;
+      if (this.i32[i + 2] !== 0) return;
+      this.i32[i] = Number(pc & 0xffffffffn) | 0;
+      this.i32[i + 1] = Number(BigInt.asIntN(32, pc >> 32n));
+    }
+    this.i32[i + 2] = idx;
+    this.i32[i + 3] = entry;
+  }
   /** i32 index of env's entry holding pc: a jump cache way of pc's set, else its tb_l2 slot;
    * -1 when none does. */
   private jmpHolding(env: CPURISCVState, pc: bigint): number {
@@ -474,6 +490,7 @@ export class TBCache {
 
   /** Forget table indexes `dead` (all when null) in every hart's tb_jmp and tb_l2. */
   private clearJmpCaches(dead: Set<number> | null): void {
+    if (dead !== null && dead.size === 0) return;
     const i32 = this.i32;
     for (const env of this.envs) {
       for (const [f, n] of [[STATE.tb_jmp, 2 * TB_JMP_ENTRIES], [STATE.tb_l2, TB_L2_ENTRIES]] as const) {
