@@ -47,6 +47,9 @@ async function measure(name, cmd, args) {
   try {
     await c.expect(/tsqemu-guest: boot complete|Run \/init/, 300_000, 0);
     await c.expect(/# $/, 120_000, 0);
+    // Kernel messages on the console (an "hrtimer: interrupt took" under host load) can split
+    // the echoed tag: keep them off the console.
+    await sh(c, 'dmesg -n 1');
     await sh(c, `dd if=/dev/zero of=/tmp/z bs=1M count=${MIB} 2>/dev/null`);
     const one = 'sha256sum /tmp/z >/dev/null';
     const two = 'sha256sum /tmp/z >/dev/null & sha256sum /tmp/z >/dev/null & wait';
