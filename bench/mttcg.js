@@ -71,6 +71,12 @@ async function measure(name, cmd, args) {
       cpus.push(cpuSeconds(c.p.pid) - c0);
     }
     c.send('poweroff -f\n');
+    if (process.env.TSQEMU_JIT_INFO === '1') { // info jit at exit: how much ran translated
+      let err = '';
+      c.p.stderr.on('data', (d) => { err += d; });
+      await new Promise((r) => { c.p.once('exit', r); setTimeout(r, 20_000).unref(); });
+      console.log(`${name}: ${err.split('\n').filter((l) => /translated insns|reinstall|TB count|invalidate/.test(l)).join('; ')}`);
+    }
     return { name, one: t1, two: median(t2s), cpu: median(cpus) };
   } finally {
     setTimeout(() => c.p.kill('SIGKILL'), 5000).unref();

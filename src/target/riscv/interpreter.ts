@@ -253,7 +253,7 @@ function logExec(d: DispatchLocals, idx: Local): void {
  *   s = &tb_l2[slot(pc)]; way0.data = s.tag == pc ? take(s.data) : 0
  *   v = way1; if (v.data) { s = &tb_l2[slot(v.tag)]; if (v.idx || (!s.idx && v.count >= s.count)) *s = v }
  */
-function emitL2Miss(d: DispatchLocals, jc: Local, t0: Local, t1: Local): void {
+function emitL2Miss(d: DispatchLocals, jc: Local): void {
   const { fb, env, pc } = d;
   const j0 = STATE.tb_jmp.offset, j1 = j0 + TB_JMP_WAY1, l2 = STATE.tb_l2.offset;
   const s = fb.local(I32), v = fb.local(I64);
@@ -305,7 +305,7 @@ function emitDispatch(d: DispatchLocals): void {
   fb.if_();
   fb.get(jc); fb.get(jc); fb.i64Load(j1 + 8); fb.i64Store(j0 + 8);
   fb.else_();
-  emitL2Miss(d, jc, t0, t1);
+  emitL2Miss(d, jc);
   fb.end();
   fb.get(jc); fb.get(pc); fb.i64Store(j0);
   fb.get(jc); fb.get(t0); fb.i64Store(j1);
