@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, haveToolchain, makeHart, RAM_BASE } from './cpu-helpers.js';
 import { tcgOptions } from '../dist/accel/tcg/tcg-accel.js';
+import { AddressSpace, allocateGuestMemory } from '../dist/exec/memory.js';
+import { riscvCpuStateBytes } from '../dist/target/riscv/cpu-state.js';
+import { createRISCVCPUs } from '../dist/target/riscv/cpu.js';
 
 const DATA = RAM_BASE + 0x8000;
 
@@ -286,4 +289,88 @@ test('a hot loop sharing its jump-cache set with a pc run once per 64 iterations
   for (const r of [10, 11, 12, 13, 14, 15]) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
   const insns = b.cpu.env.get64('instret'), inTbs = b.cpu.env.get64('tb_insns');
   assert.ok(inTbs * 10n > insns * 9n, `the loop ran translated (${inTbs} of ${insns} instructions)`);
+});
+
+test('a hot loop evicted from its jump-cache set by two other pcs keeps its count and its translation (tb_l2)', { skip }, () => {
+  // `inner` (page 1), `far` (page 3) and `far2` (page 5) share one 2-way tb_jmp set, and the
+  // loop head is evicted after every 64 iterations (far, then far2, take both ways), fewer
+  // than the threshold: without the second level its count restarted at each eviction and
+  // the loop ran interpreted for ever (thread=single's erratic sha256sum times in the guest),
+  // and a translated block was entered again only after the threshold's interpreted runs.
+  const code = assemble(`
+    .option norvc
+    li s0, 0
+    li s1, 300
+    li a0, 0
+  outer:
+    li t0, 64
+    j inner
+    .org 0x1000
+  inner:
+    addi a0, a0, 1
+    xori a2, a0, 5
+    add a3, a3, a2
+    slli a4, a3, 3
+    xor a5, a5, a4
+    addi t0, t0, -1
+    bnez t0, inner
+    call far
+    call far2
+    addi s0, s0, 1
+    bne s0, s1, outer
+    j done
+    .org 0x3000
+  far:
+    addi a1, a1, 1
+    ret
+    .org 0x5000
+  far2:
+    addi a6, a6, 1
+    ret
+  done: j done
+  `);
+  const a = runMode(code, { enabled: false }), b = runMode(code, { enabled: true, threshold: 100 });
+  const end = BigInt(RAM_BASE + code.length - 4);
+  assert.equal(b.cpu.pc, end, 'the compiled run reached the end');
+  for (const r of [10, 11, 12, 13, 14, 15, 16]) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+  const insns = b.cpu.env.get64('instret'), inTbs = b.cpu.env.get64('tb_insns');
+  assert.ok(inTbs * 10n > insns * 9n, `the loop ran translated (${inTbs} of ${insns} instructions)`);
+  assert.equal(b.cpu.tbCache.reinstalled, 0, 'no translated block had to get hot again after an eviction');
+});
+
+test('a block one hart translated is entered by the other harts of the thread at once (thread=single, -smp 2)', { skip }, () => {
+  // Hart 0 runs the loop until it is translated; hart 1 then runs the same code: it finds the
+  // translation in its tables from its first iteration (it used to run the loop interpreted
+  // until hot on hart 1 too, then reinstall it).
+  const code = assemble(`
+    .option norvc
+    li a0, 0
+    li t0, 3000
+  1: addi a0, a0, 3
+    xori a1, a0, 5
+    add a2, a2, a1
+    addi t0, t0, -1
+    bnez t0, 1b
+  done: j done
+  `);
+  const saved = { ...tcgOptions };
+  Object.assign(tcgOptions, { enabled: true, threshold: 100, batchInsns: 500 });
+  try {
+    const ram = 1 << 20, layout = allocateGuestMemory(riscvCpuStateBytes(2), 0, ram);
+    const as = new AddressSpace(layout.memory);
+    as.addRam('ram', RAM_BASE, ram, layout.ramHostOffset);
+    const cpus = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 2, rdtime: () => 0n });
+    for (const c of cpus) c.reset(BigInt(RAM_BASE));
+    as.loadBlob(RAM_BASE, code, 'test code');
+    const end = BigInt(RAM_BASE + code.length - 4);
+    for (const c of cpus) for (let i = 0; i < 2000 && c.pc !== end; i++) c.run(200);
+    for (const c of cpus) assert.equal(c.pc, end, `hart ${c.hartid} reached the end`);
+    assert.equal(cpus[1].getGpr(12), cpus[0].getGpr(12), 'same result on both harts');
+    assert.ok(cpus[0].env.get64('tb_insns') > 0n, 'hart 0 ran the loop translated');
+    const insns = cpus[1].env.get64('instret'), inTbs = cpus[1].env.get64('tb_insns');
+    assert.ok(inTbs * 100n > insns * 99n, `hart 1 ran it translated from the start (${inTbs} of ${insns} instructions)`);
+    assert.equal(cpus[0].tbCache.reinstalled, 0, 'hart 1 did not have to get the loop hot again');
+  } finally {
+    Object.assign(tcgOptions, saved);
+  }
 });

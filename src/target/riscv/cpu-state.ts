@@ -32,6 +32,8 @@ export const TB_JMP_ENTRIES = 4096;
 export const TB_JMP_HASH_SHIFT = 15;
 /** Byte distance from a set's way 0 entry to its way 1 entry (tb_jmp is 2-way: see the field). */
 export const TB_JMP_WAY1 = TB_JMP_ENTRIES * 16;
+/** tb_l2 entries (a power of two, >= TB_JMP_ENTRIES: its slot of pc is tb_jmp's hash with more bits). */
+export const TB_L2_ENTRIES = 16384;
 
 /** Access kinds, one TLB each (TinyEMU/QEMU style). */
 export const enum TlbKind { LOAD = 0, STORE = 1, FETCH = 2 }
@@ -178,6 +180,13 @@ const FIELDS: FieldSpec[] = [
    * syscall path against a user loop) reset its count for ever, and the loop stayed
    * interpreted. */
   { name: 'tb_jmp', type: 'i64', count: TB_JMP_ENTRIES * 2 * 2 },
+  /** The second level behind tb_jmp (QEMU's tb_htable keeps every TB; this keeps what tb_jmp
+   * evicts): direct-mapped, entries as tb_jmp's, slot ((pc >> 1) ^ (pc >> 15)) &
+   * (TB_L2_ENTRIES - 1). An entry way 1 loses goes here, and a pc missing from both ways takes
+   * its entry back, so a translated block is entered again at once and a cold block's count
+   * survives: without it a hot block whose set was contended lost its count on every eviction
+   * and ran interpreted until it reached the threshold again (thread=single's erratic times). */
+  { name: 'tb_l2', type: 'i64', count: TB_L2_ENTRIES * 2 },
   // V (vector_helper.ts): vl, vtype (vill in bit 63, as the CSR reads), vstart, vxrm, vxsat,
   // then 32 registers of VLENB bytes each, packed at the configured VLEN (room for 1024).
   { name: 'vl', type: 'i64' },

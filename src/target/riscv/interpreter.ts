@@ -15,7 +15,7 @@
 //               | jumped (pc set; exit_request? restart; rem--; boundary) | restart (status != 0)
 //            if (--rem) goto next; state.pc = pc; sync; return BUDGET
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
-import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
+import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
 import { riscvDecodeTrees } from './decode-trees.js';
 import { emitFlatDecode, flatDecodeApplies } from './decode-flat.js';
@@ -271,6 +271,45 @@ function emitBoundary(d: DispatchLocals): void {
   d.fb.end();
 }
 
+/**
+ * pc is in neither way of its tb_jmp set (at jc): way 0 takes pc's tb_l2 entry (moved out: the
+ * slot is left empty) or a new one, and way 1's entry (about to be dropped) moves to its tb_l2
+ * slot unless that holds something worth more: a translated entry beats a cold one, and of two
+ * cold ones the higher count stays.
+ *   s = &tb_l2[slot(pc)]; way0.data = s.tag == pc ? take(s.data) : 0
+ *   v = way1; if (v.data) { s = &tb_l2[slot(v.tag)]; if (v.idx || (!s.idx && v.count >= s.count)) *s = v }
+ */
+function emitL2Miss(d: DispatchLocals, jc: Local): void {
+  const { fb, env, pc } = d;
+  const j0 = STATE.tb_jmp.offset, j1 = j0 + TB_JMP_WAY1, l2 = STATE.tb_l2.offset;
+  const s = fb.local(I32), v = fb.local(I64);
+  const slotOf = (lo: () => void) => {
+    fb.get(env); lo(); fb.i32Const(3); fb.i32Shl(); lo(); fb.i32Const(TB_JMP_HASH_SHIFT - 4); fb.i32ShrU(); fb.i32Xor();
+    fb.i32Const((TB_L2_ENTRIES - 1) << 4); fb.i32And(); fb.i32Add(); fb.set(s);
+  };
+  slotOf(() => { fb.get(pc); fb.i32WrapI64(); });
+  fb.get(s); fb.i64Load(l2); fb.get(pc); fb.i64Eq();
+  fb.if_();
+  fb.get(jc); fb.get(s); fb.i64Load(l2 + 8); fb.i64Store(j0 + 8);
+  fb.get(s); fb.i64Const(0); fb.i64Store(l2 + 8);
+  fb.else_();
+  fb.get(jc); fb.i64Const(0); fb.i64Store(j0 + 8);
+  fb.end();
+  fb.get(jc); fb.i64Load(j1 + 8); fb.tee(v); fb.i64Eqz(); fb.i32Eqz();
+  fb.if_();
+  slotOf(() => { fb.get(jc); fb.i32Load(j1); });
+  fb.get(v); fb.i32WrapI64();
+  fb.get(s); fb.i32Load(l2 + 8); fb.i32Eqz();
+  fb.get(v); fb.i64Const(32); fb.i64ShrU(); fb.i32WrapI64(); fb.get(s); fb.i32Load(l2 + 12); fb.i32GeU(); fb.i32And();
+  fb.i32Or();
+  fb.if_();
+  fb.get(s); fb.get(jc); fb.i64Load(j1); fb.i64Store(l2);
+  fb.get(s); fb.get(v); fb.i64Store(l2 + 8);
+  fb.end();
+  fb.end();
+  fb.release(s, v);
+}
+
 function emitDispatch(d: DispatchLocals, again: Label): void {
   const { fb, env, pc, rem, synced, status } = d;
   const jc = fb.local(I32), idx = fb.local(I32), st = fb.local(I32), n = fb.local(I32);
@@ -292,7 +331,7 @@ function emitDispatch(d: DispatchLocals, again: Label): void {
   fb.if_();
   fb.get(jc); fb.get(jc); fb.i64Load(j1 + 8); fb.i64Store(j0 + 8);
   fb.else_();
-  fb.get(jc); fb.i64Const(0); fb.i64Store(j0 + 8);
+  emitL2Miss(d, jc);
   fb.end();
   fb.get(jc); fb.get(pc); fb.i64Store(j0);
   fb.get(jc); fb.get(t0); fb.i64Store(j1);

@@ -9,7 +9,7 @@
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
-import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
+import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
@@ -230,6 +230,7 @@ export class TBCache {
         for (const tb of tbs) {
           tb.idx = base + r;
           this.install(env, tb.pc, tb.idx, tb.entry);
+          for (const other of this.envs) if (other !== env) this.offer(other, tb.pc, tb.idx, tb.entry);
         }
         this.translated++;
         this.translatedRuns += tbs.length;
@@ -344,20 +345,48 @@ export class TBCache {
     return base;
   }
 
-  /** env's jump cache entry for pc (when it holds pc) runs region idx from run `entry`. */
+  /** env's entry for pc runs region idx from run `entry`: the jump cache's (either way) or else
+   * pc's tb_l2 slot (taken over: pc was evicted while its batch waited, and finds it there). */
   private install(env: CPURISCVState, pc: bigint, idx: number, entry: number): void {
-    const i = this.jmpHolding(env, pc);
-    if (i < 0) return;
+    let i = this.jmpHolding(env, pc);
+    if (i < 0) {
+      i = this.l2Slot(env, pc) >> 2;
+      this.i32[i] = Number(pc & 0xffffffffn) | 0;
+      this.i32[i + 1] = Number(BigInt.asIntN(32, pc >> 32n));
+    }
     this.i32[i + 2] = idx;
     this.i32[i + 3] = entry;
   }
-  /** i32 index of env's jump cache entry (either way of pc's set) holding pc, else -1. */
+  /** The other harts of this thread (thread=single, -smp N) get a new block at once: the entry
+   * counting pc, else pc's tb_l2 slot unless that holds a translated pc. Without it each
+   * hart ran the kernel's hot code interpreted until hot on that hart too. */
+  private offer(env: CPURISCVState, pc: bigint, idx: number, entry: number): void {
+    let i = this.jmpHolding(env, pc);
+    if (i >= 0 && this.i32[i + 2] !== 0) return; // a translation of its own (maybe another mapping)
+    if (i < 0) {
+      i = this.l2Slot(env, pc) >> 2;
+      if (this.i32[i + 2] !== 0) return;
+      this.i32[i] = Number(pc & 0xffffffffn) | 0;
+      this.i32[i + 1] = Number(BigInt.asIntN(32, pc >> 32n));
+    }
+    this.i32[i + 2] = idx;
+    this.i32[i + 3] = entry;
+  }
+  /** i32 index of env's entry holding pc: a jump cache way of pc's set, else its tb_l2 slot;
+   * -1 when none does. */
   private jmpHolding(env: CPURISCVState, pc: bigint): number {
     const lo = Number(pc & 0xffffffffn) | 0, hi = Number(BigInt.asIntN(32, pc >> 32n));
     const i = this.jmpEntry(env, pc) >> 2;
     if (this.i32[i] === lo && this.i32[i + 1] === hi) return i;
     const j = i + (TB_JMP_WAY1 >> 2);
-    return this.i32[j] === lo && this.i32[j + 1] === hi ? j : -1;
+    if (this.i32[j] === lo && this.i32[j + 1] === hi) return j;
+    const k = this.l2Slot(env, pc) >> 2;
+    return this.i32[k] === lo && this.i32[k + 1] === hi ? k : -1;
+  }
+  /** pc's tb_l2 slot (the jump cache's hash with more bits: see the field). */
+  private l2Slot(env: CPURISCVState, pc: bigint): number {
+    const lo = Number(pc & 0xffffffffn);
+    return env.base + STATE.tb_l2.offset + (((lo << 3) ^ (lo >>> (TB_JMP_HASH_SHIFT - 4))) & ((TB_L2_ENTRIES - 1) << 4));
   }
   /** Way 0 of pc's set (way 1 is TB_JMP_WAY1 bytes on). */
   private jmpEntry(env: CPURISCVState, pc: bigint): number {
@@ -459,14 +488,17 @@ export class TBCache {
     return true;
   }
 
-  /** Forget table indexes `dead` (all when null) in every hart's tb_jmp. */
+  /** Forget table indexes `dead` (all when null) in every hart's tb_jmp and tb_l2. */
   private clearJmpCaches(dead: Set<number> | null): void {
+    if (dead !== null && dead.size === 0) return;
     const i32 = this.i32;
     for (const env of this.envs) {
-      const base = (env.base + STATE.tb_jmp.offset) >> 2;
-      for (let e = 0; e < 2 * TB_JMP_ENTRIES; e++) {
-        const i = base + e * 4 + 2;
-        if (i32[i] !== 0 && (dead === null || dead.has(i32[i]))) { i32[i] = 0; i32[i + 1] = 0; }
+      for (const [f, n] of [[STATE.tb_jmp, 2 * TB_JMP_ENTRIES], [STATE.tb_l2, TB_L2_ENTRIES]] as const) {
+        const base = (env.base + f.offset) >> 2;
+        for (let e = 0; e < n; e++) {
+          const i = base + e * 4 + 2;
+          if (i32[i] !== 0 && (dead === null || dead.has(i32[i]))) { i32[i] = 0; i32[i + 1] = 0; }
+        }
       }
     }
   }
