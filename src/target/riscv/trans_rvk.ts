@@ -45,26 +45,29 @@ function gmul(a: number, b: number): number {
   return p;
 }
 /** a^254: the multiplicative inverse of a in GF(2^8) under `mul` (0 for 0), by square and
- * multiply (14 products: every emulator and guest thread builds these tables at start-up). */
+ * multiply (14 products). */
 function gfInverse(a: number, mul: (a: number, b: number) => number): number {
   let r = 1;
   for (let e = 254, p = a; e; e >>= 1, p = mul(p, p)) if (e & 1) r = mul(r, p);
   return r;
 }
-/** The AES S-box and its inverse, computed: multiplicative inverse in GF(2^8), then the affine map. */
-export const SBOX = new Uint8Array(256), INV_SBOX = new Uint8Array(256);
-for (let x = 0; x < 256; x++) {
-  const inv = gfInverse(x, gmul);
-  let s = inv;
-  for (let i = 1; i <= 4; i++) s ^= ((inv << i) | (inv >> (8 - i))) & 0xff;
-  s ^= 0x63;
-  SBOX[x] = s;
-  INV_SBOX[s] = x;
-}
-/** The SM4 S-box, computed (its algebraic form): inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5
- * + x^4 + x^2 + 1 between two applications of the affine map of row 0xa7 and constant 0xd3. */
-export const SM4_SBOX = new Uint8Array(256);
-{
+/** The AES S-box, its inverse and the SM4 S-box, computed on first use (not at start-up: every
+ * emulator and guest thread loads this module, few run a crypto instruction). */
+let sboxes: { aes: Uint8Array; aesInv: Uint8Array; sm4: Uint8Array } | null = null;
+function buildSboxes(): { aes: Uint8Array; aesInv: Uint8Array; sm4: Uint8Array } {
+  // AES: multiplicative inverse in GF(2^8), then the affine map.
+  const aes = new Uint8Array(256), aesInv = new Uint8Array(256);
+  for (let x = 0; x < 256; x++) {
+    const inv = gfInverse(x, gmul);
+    let s = inv;
+    for (let i = 1; i <= 4; i++) s ^= ((inv << i) | (inv >> (8 - i))) & 0xff;
+    s ^= 0x63;
+    aes[x] = s;
+    aesInv[s] = x;
+  }
+  // SM4 (its algebraic form): inversion in GF(2^8) modulo x^8 + x^7 + x^6 + x^5 + x^4 + x^2 + 1
+  // between two applications of the affine map of row 0xa7 and constant 0xd3.
+  const sm4 = new Uint8Array(256);
   const mul = (a: number, b: number) => {
     let p = 0;
     for (let i = 0; i < 8; i++) { if (b & 1) p ^= a; const hi = a & 0x80; a = (a << 1) & 0xff; if (hi) a ^= 0xf5; b >>= 1; }
@@ -79,10 +82,12 @@ export const SM4_SBOX = new Uint8Array(256);
     }
     return y ^ 0xd3;
   };
-  for (let x = 0; x < 256; x++) {
-    SM4_SBOX[x] = affine(gfInverse(affine(x), mul));
-  }
+  for (let x = 0; x < 256; x++) sm4[x] = affine(gfInverse(affine(x), mul));
+  return { aes, aesInv, sm4 };
 }
+export function aesSbox(): Uint8Array { return (sboxes ??= buildSboxes()).aes; }
+export function aesInvSbox(): Uint8Array { return (sboxes ??= buildSboxes()).aesInv; }
+export function sm4Sbox(): Uint8Array { return (sboxes ??= buildSboxes()).sm4; }
 export const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
 
 export function mixColumn(c: number, inv: boolean): number {
@@ -127,7 +132,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
       const dec = op === CryptoOp.AES64DS || op === CryptoOp.AES64DSM;
       const mix = op === CryptoOp.AES64ESM || op === CryptoOp.AES64DSM;
       let [c0, c1] = shiftRows(x1, x2, dec);
-      c0 = subWord(c0, dec ? INV_SBOX : SBOX); c1 = subWord(c1, dec ? INV_SBOX : SBOX);
+      c0 = subWord(c0, dec ? aesInvSbox() : aesSbox()); c1 = subWord(c1, dec ? aesInvSbox() : aesSbox());
       if (mix) { c0 = mixColumn(c0, dec); c1 = mixColumn(c1, dec); }
       r = word64(c0, c1);
       break;
@@ -138,7 +143,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
     case CryptoOp.AES64KS1I: {
       let t = Number(x1 >> 32n);
       if (imm !== 0xa) t = ((t >>> 8) | (t << 24)) >>> 0;
-      t = (subWord(t, SBOX) ^ (imm === 0xa ? 0 : RCON[imm])) >>> 0;
+      t = (subWord(t, aesSbox()) ^ (imm === 0xa ? 0 : RCON[imm])) >>> 0;
       r = word64(t, t);
       break;
     }
@@ -149,7 +154,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
       break;
     }
     case CryptoOp.SM4ED: case CryptoOp.SM4KS: {
-      const x = SM4_SBOX[Number((x2 >> BigInt(imm * 8)) & 0xffn)];
+      const x = sm4Sbox()[Number((x2 >> BigInt(imm * 8)) & 0xffn)];
       const y = op === CryptoOp.SM4ED
         ? x ^ (x << 8) ^ (x << 2) ^ (x << 18) ^ ((x & 0x3f) << 26) ^ ((x & 0xc0) << 10)
         : x ^ ((x & 0x07) << 29) ^ ((x & 0xfe) << 7) ^ ((x & 0x01) << 23) ^ ((x & 0xf8) << 13);
