@@ -1,7 +1,7 @@
 // Running a bundled CommonJS script (scripts/build-bundle.js) with a V8 code cache kept on disk:
 // Node 20 takes no code cache for ES modules, and parsing and compiling the emulator's ~500 KB
 // again costs every process (and every guest thread's worker) tens of ms of CPU at start-up.
-// The cache entry is named by a hash of the script's contents and of the Node version and
+// The cache entry is named by the length and CRC-32 of the script's contents, the Node version and
 // architecture (V8 also rejects a cache made by another V8 or with other flags), and holds the
 // length and a CRC-32 of its data: a truncated or damaged file is ignored and made again.
 // Writes go to a temporary file renamed into place (a concurrent reader sees all or nothing).
@@ -9,7 +9,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
@@ -30,7 +29,8 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | nul
 export function codeCacheFile(name: string, source: string, env: NodeJS.ProcessEnv = process.env): string | null {
   const dir = codeCacheDir(env);
   if (!dir) return null;
-  const h = createHash('sha256').update(source, 'latin1').digest('hex').slice(0, 24);
+  // Length and CRC-32 of the contents (a fraction of a ms; a cryptographic hash costs several).
+  const h = `${source.length.toString(36)}-${crc32(source).toString(16).padStart(8, '0')}`;
   return path.join(dir, `v8-${name}-${h}-${process.version}-${process.arch}.bin`);
 }
 

@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tty from 'node:tty';
-import { execFileSync } from 'node:child_process';
+import { childProcess, nodeTty } from './lazy-node.js';
 import { randomBytes } from 'node:crypto';
 import { threadId, type MessagePort } from 'node:worker_threads';
 import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
@@ -59,7 +58,7 @@ class FifoPool {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const names: string[] = [];
       for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${threadId}-${this.n++}`));
-      execFileSync(MKFIFO, ['-m', '600', ...names]);
+      childProcess().execFileSync(MKFIFO, ['-m', '600', ...names]);
       this.free.push(...names);
     }
     return this.free.pop()!;
@@ -103,7 +102,7 @@ export const nodeHostFs: HostFs = {
     const s = fs.statfsSync(p, { bigint: true });
     return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
   },
-  isatty: (fd) => tty.isatty(fd),
+  isatty: (fd) => nodeTty().isatty(fd),
   pipe: () => {
     const p = fifoPool.take();
     const keep = fs.openSync(p, fs.constants.O_RDWR);

@@ -51,6 +51,7 @@ interface MmuCache {
 }
 const HI_TLB_SIZE = MMU_IDX_COUNT * TLB_KIND_COUNT * TLB_ENTRIES;
 const caches = new WeakMap<CPURISCVState, MmuCache>();
+const NO_HI_TAG = new Int32Array(0), NO_HI_PA = new Float64Array(0);
 
 function cacheOf(env: CPURISCVState): MmuCache {
   let c = caches.get(env);
@@ -65,8 +66,8 @@ function cacheOf(env: CPURISCVState): MmuCache {
       virtUsed: true,
       lpAddr: 0n,
       lpMask: 0n,
-      hiTag: new Int32Array(HI_TLB_SIZE * 2).fill(-1),
-      hiPa: new Float64Array(HI_TLB_SIZE),
+      hiTag: NO_HI_TAG, // allocated when first used (most machines have no such RAM)
+      hiPa: NO_HI_PA,
       hiUsed: false,
     };
     caches.set(env, c);
@@ -216,6 +217,7 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
       // RAM beyond the wasm memory: the slow path remembers the page (no walk next time).
       const c = cacheOf(env);
       const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
+      if (c.hiTag === NO_HI_TAG) { c.hiTag = new Int32Array(HI_TLB_SIZE * 2).fill(-1); c.hiPa = new Float64Array(HI_TLB_SIZE); }
       c.hiTag[2 * i] = lo & ~0xfff;
       c.hiTag[2 * i + 1] = hi | 0;
       c.hiPa[i] = pa - (lo & 0xfff);
