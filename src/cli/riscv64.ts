@@ -8,7 +8,7 @@
 // compiles an ES module from scratch every time.
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import { prewarmUserWorker } from '../host/node/user-prewarm.js';
-import { runCachedScript } from '../host/node/code-cache.js';
+import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
 import { distFile } from '../host/node/dist-path.js';
 
 /** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no riscv64-main.cjs
@@ -17,6 +17,8 @@ declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
 const args = process.argv.slice(2);
 if (args.length && !args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help')) prewarmUserWorker();
+// TSQEMU_JIT_INFO=1 says how the code cache was used (tests/user-startup-cache.test.js).
+if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
 if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/riscv64-main.cjs'), 'riscv64-main') === null) {
   await import('./riscv64-main.js');
 }

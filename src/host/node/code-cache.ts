@@ -62,6 +62,10 @@ export function writeCodeCache(file: string, data: Uint8Array): void {
  * is written when the process exits), 'rejected' (V8 refused the entry: written again), 'off'. */
 export type CodeCacheUse = 'disk' | 'none' | 'rejected' | 'off';
 
+let lastUse: CodeCacheUse | null = null;
+/** How the last script run by runCachedScript was compiled (null: none was). */
+export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
+
 /**
  * Run the CommonJS file `file` (ASCII, as esbuild writes with charset=ascii) like require() would,
  * compiled from the disk cache when there is a usable entry. When there was none, the entry is
@@ -79,6 +83,7 @@ export function runCachedScript(file: string, name: string): CodeCacheUse | null
   const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';
+  lastUse = use;
   if (cacheFile && use !== 'disk') process.once('exit', () => { writeCodeCache(cacheFile, script.createCachedData()); });
   const mod = { exports: {} };
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
