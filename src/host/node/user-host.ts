@@ -9,7 +9,6 @@ import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { childProcess, nodeTty } from './lazy-node.js';
-import { randomBytes } from 'node:crypto';
 import { threadId, type MessagePort } from 'node:worker_threads';
 import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
 import { ThreadWord } from '../../linux-user/layout.js';

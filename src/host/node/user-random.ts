@@ -2,13 +2,13 @@
 // come from a generator seeded with N, so a run can be repeated; else from the host's CSPRNG.
 // -r RELEASE (QEMU_UNAME): the release uname() reports. Both travel in the environment so
 // worker threads and forked children see them.
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './lazy-node.js';
 import * as os from 'node:os';
 
 /** splitmix64 from the seed and the thread slot (each thread its own stream, as QEMU's). */
 export function guestRandom(slot: number): (n: number) => Uint8Array {
   const seed = process.env.QEMU_RAND_SEED;
-  if (seed === undefined || !/^-?[0-9]+$/.test(seed)) return (n) => new Uint8Array(randomBytes(n));
+  if (seed === undefined || !/^-?[0-9]+$/.test(seed)) return (n) => new Uint8Array(nodeCrypto().randomBytes(n));
   let x = BigInt.asUintN(64, BigInt(seed) ^ (BigInt(slot) * 0x9e3779b97f4a7c15n));
   return (n) => {
     const out = new Uint8Array(n);
