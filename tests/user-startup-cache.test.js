@@ -77,6 +77,12 @@ test('tsqemu-riscv64 makes, uses and remakes its code cache; the program runs as
     fs.writeFileSync(entry(), bad);
     run('none');
     run('disk');
+    // A cache directory that cannot be made (mkdir fails with ENOENT under /proc): no cache,
+    // and no hang (Node's recursive mkdir retried forever there).
+    const p = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: '/proc/tsqemu-no-such-dir/x' } });
+    assert.equal(p.status, want.status, p.stderr);
+    assert.equal(p.stdout, want.stdout);
+    assert.match(p.stderr, /^main code cache none$/m);
     // TSQEMU_CACHE_DIR=off: no cache.
     const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: 'off' } });
     assert.equal(r.stdout, want.stdout);

@@ -44,11 +44,24 @@ export function readCodeCache(file: string): Buffer | undefined {
   return data;
 }
 
+/** Make `dir` and its missing parents. Not mkdirSync's `recursive`: where mkdir fails with
+ * ENOENT under an existing parent (/proc) Node 20's retries loop forever. */
+export function ensureCacheDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; missing.length < 64 && !fs.existsSync(d); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try { fs.mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+}
+
 /** Write an entry (best effort: a read-only or full disk means no cache). */
 export function writeCodeCache(file: string, data: Uint8Array): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    ensureCacheDir(path.dirname(file));
     const head = Buffer.alloc(HEAD);
     head.write(MAGIC, 0, 'latin1');
     head.writeUInt32LE(data.length, 8);

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { distFile } from './dist-path.js';
+import { ensureCacheDir } from './code-cache.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
 
 const MAGIC = 'TSQWASM2';
@@ -76,7 +77,7 @@ export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleC
     store(key, bytes) {
       try {
         const { id, file } = entry(key);
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        ensureCacheDir(dir);
         const head = Buffer.alloc(20);
         head.write(MAGIC, 0, 'latin1');
         head.writeUInt32LE(bytes.length, 8);
