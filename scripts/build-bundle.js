@@ -23,9 +23,18 @@ export const BUNDLE_ENTRIES = {
   'host/node/mttcg-worker': 'src/host/node/mttcg-worker.ts',
 };
 
+/** Scripts also built as CommonJS (dist path without .cjs -> source), each run with a V8 code
+ * cache: the workers' (user-thread.ts loads user-worker.cjs; user-thread.cjs is the workers'
+ * entry) and tsqemu-riscv64's command line (cli/riscv64.ts runs riscv64-main.cjs through
+ * host/node/code-cache.ts). */
+export const SCRIPT_ENTRIES = {
+  'host/node/user-worker': 'src/host/node/user-worker.ts',
+  'host/node/user-thread': 'src/host/node/user-thread.ts',
+  'cli/riscv64-main': 'src/cli/riscv64-main.ts',
+};
+
 export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
-  await esbuild.build({
-    entryPoints: Object.fromEntries(Object.entries(BUNDLE_ENTRIES).map(([out, src]) => [out, path.join(ROOT, src)])),
+  const esm = {
     outdir: outDir,
     bundle: true,
     format: 'esm',
@@ -35,13 +44,24 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     sourcemap: true,
     logLevel: 'warning',
     allowOverwrite: true,
+  };
+  const { 'cli/riscv64': userCli, ...others } = BUNDLE_ENTRIES;
+  await esbuild.build({
+    ...esm,
+    entryPoints: Object.fromEntries(Object.entries(others).map(([out, src]) => [out, path.join(ROOT, src)])),
   });
-  // The guest thread's worker again as a script (user-thread.ts loads it with a V8 code cache),
-  // and its loader as the CommonJS entry of the workers.
-  for (const name of ['user-worker', 'user-thread']) {
+  // tsqemu-riscv64's entry stays small: it runs riscv64-main.cjs (tsc's riscv64-main.js only
+  // when that cannot be read).
+  await esbuild.build({
+    ...esm,
+    entryPoints: { 'cli/riscv64': path.join(ROOT, userCli) },
+    external: ['./riscv64-main.js'],
+    define: { __TSQEMU_BUNDLE__: 'true' },
+  });
+  for (const [out, src] of Object.entries(SCRIPT_ENTRIES)) {
     await esbuild.build({
-      entryPoints: [path.join(ROOT, `src/host/node/${name}.ts`)],
-      outfile: path.join(outDir, `host/node/${name}.cjs`),
+      entryPoints: [path.join(ROOT, src)],
+      outfile: path.join(outDir, `${out}.cjs`),
       bundle: true,
       format: 'cjs',
       platform: 'node',

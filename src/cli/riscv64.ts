@@ -3,9 +3,22 @@
 //                  [-cpu rv64] PROGRAM [ARGS...]
 // Start-up: the first guest thread's worker starts loading now, while this thread loads the
 // command line, the program and the ELF loader (riscv64-main.ts): two cores share the start-up.
+// In the bundled build (scripts/build-bundle.js) this file is small and riscv64-main is a
+// CommonJS script run with a V8 code cache kept on disk (host/node/code-cache.ts): Node 20
+// compiles an ES module from scratch every time.
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import { prewarmUserWorker } from '../host/node/user-prewarm.js';
+import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
+import { distFile } from '../host/node/dist-path.js';
+
+/** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no riscv64-main.cjs
+ * of its own build, so it never runs one (it may be a stale one from an earlier bundle). */
+declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
 const args = process.argv.slice(2);
 if (args.length && !args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help')) prewarmUserWorker();
-await import('./riscv64-main.js');
+// TSQEMU_JIT_INFO=1 says how the code cache was used (tests/user-startup-cache.test.js).
+if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
+if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/riscv64-main.cjs'), 'riscv64-main') === null) {
+  await import('./riscv64-main.js');
+}

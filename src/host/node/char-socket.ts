@@ -2,7 +2,6 @@
 // non-blocking, and hands its fd to the core SocketChardev, which is driven by the main loop's
 // fd monitor (io_uring POLL_ADD or libuv poll). Errors carry QEMU's wording.
 import * as fs from 'node:fs';
-import { promises as dns } from 'node:dns';
 import { getSystemErrorMap } from 'node:util';
 import { QemuError } from '../../qemu/error.js';
 import { type ChardevSocketSpec, describeSocket } from '../../chardev/char-opts.js';
@@ -49,7 +48,7 @@ async function resolveTcp(s: ChardevSocketSpec): Promise<{ addr: Uint8Array; nam
   if (!/^[0-9]+$/.test(port) || Number(port) > 65535) throw fail('Servname not supported for ai_socktype');
   let ip: string;
   try {
-    ip = (await dns.lookup(host, { family: 4 })).address;
+    ip = (await (await import('node:dns')).promises.lookup(host, { family: 4 })).address; // (loaded when needed)
   } catch {
     throw fail('Name or service not known');
   }

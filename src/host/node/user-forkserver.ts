@@ -10,7 +10,8 @@
 // under other state is dropped and a fresh child started instead.
 // TSQEMU_FORK_SERVER=0: every fork starts a fresh emulator.
 import * as fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy-builtin.js';
 import type { HostSys } from '../../linux-user/host.js';
 import { loadUserSys } from './user-sys.js';
 
@@ -86,7 +87,7 @@ export class ForkServer {
     if (sys.socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) < 0) return;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...process.execArgv, ...this.args, '--fork-server'],
+      child = childProcess().spawn(process.execPath, [...process.execArgv, ...this.args, '--fork-server'],
         { stdio: ['ignore', 'ignore', process.env.TSQEMU_FORK_SERVER === 'debug' ? 'inherit' : 'ignore', 'ipc', pair[1]] });
     } catch {
       fs.closeSync(pair[0]);

@@ -7,7 +7,8 @@ import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { childProcess } from './lazy-builtin.js';
 import { Worker } from 'node:worker_threads';
 import { distFile } from './dist-path.js';
 import { AddressSpace } from '../../exec/memory.js';
@@ -279,7 +280,7 @@ class Supervisor {
       const ids = forkIds(loadUserSys());
       const attrList = (attrs ?? []).join();
       child = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds) ??
-        spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList } });
+        childProcess().spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;

@@ -23,9 +23,12 @@ export const USER_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 } as const;
 const PAGES = 65536;
 
 export interface PrewarmedWorker { memory: WebAssembly.Memory; worker: Worker }
-let pre: PrewarmedWorker | null = null;
-let failed = false;
-const onError = () => { failed = true; };
+/** Kept on globalThis: in the bundled build the entry (cli/riscv64.js) and the script it runs
+ * (cli/riscv64-main.cjs, with user-main) each hold a copy of this module. */
+interface PrewarmState { pre: PrewarmedWorker | null; failed: boolean; onError: () => void }
+const KEY = Symbol.for('tsqemu.userPrewarm');
+const g = globalThis as { [KEY]?: PrewarmState };
+const st: PrewarmState = g[KEY] ??= { pre: null, failed: false, onError: () => { st.failed = true; } };
 
 /** It shares the main thread's environment: the command line (-r, -seed) sets QEMU_UNAME and
  * QEMU_RAND_SEED there after this worker started, and a copy taken now would miss them. */
@@ -35,22 +38,22 @@ export function prewarmUserWorker(): void {
   worker.unref();
   // Until taken, an error only means it is not used (the supervisor starts a fresh one and
   // reports that one's errors).
-  worker.once('error', onError);
-  pre = { memory, worker };
+  worker.once('error', st.onError);
+  st.pre = { memory, worker };
 }
 
 /** The prewarmed worker (once), or null. */
 export function takePrewarmedWorker(): PrewarmedWorker | null {
-  const p = pre;
-  pre = null;
+  const p = st.pre;
+  st.pre = null;
   if (!p) return null;
-  p.worker.off('error', onError);
-  if (failed) { void p.worker.terminate(); return null; }
+  p.worker.off('error', st.onError);
+  if (st.failed) { void p.worker.terminate(); return null; }
   p.worker.ref();
   return { memory: p.memory, worker: p.worker };
 }
 
 /** Its memory, for the supervisor (null: none prewarmed). */
 export function prewarmedMemory(): WebAssembly.Memory | null {
-  return pre?.memory ?? null;
+  return st.pre?.memory ?? null;
 }

@@ -6,17 +6,17 @@
 // takes a V8 code cache: the first thread that clones another one makes it (with the functions
 // it has compiled so far) and the supervisor hands it to every later thread (workerData
 // codeCache). V8 checks the cache against the source and its own version and flags, and
-// compiles normally when it does not fit. The cache is also kept on disk (diskCacheFile), so
-// the first thread of the next process starts from it too. scripts/build-bundle.js also builds this file as
-// CommonJS (user-thread.cjs, the workers' entry when present: Node starts a CommonJS worker
-// ~10 ms faster than an ES module one).
+// compiles normally when it does not fit. The cache is also kept on disk (code-cache.ts: named
+// by the contents, checked), so the first thread of the next process starts from it too.
+// scripts/build-bundle.js also builds this file as CommonJS (user-thread.cjs, the workers'
+// entry when present: Node starts a CommonJS worker ~10 ms faster than an ES module one).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { workerData } from 'node:worker_threads';
+import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const cjs = path.join(dir, 'user-worker.cjs');
@@ -29,11 +29,13 @@ if (source === null || /[^\x00-\x7f]/.test(source)) {
   (globalThis as CacheGlobal).tsqemuCodeCacheUse = 'module';
   void import('./user-worker.js'); // (no top-level await: this file is also built as CommonJS)
 } else {
-  const disk = diskCacheFile(cjs);
+  // The disk entry: named by the script's contents and Node's version, checked (code-cache.ts).
+  const disk = codeCacheFile('user-worker', source);
   let cachedData = (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
   let fromDisk = false;
   if (!cachedData && disk) {
-    try { cachedData = fs.readFileSync(disk); fromDisk = true; } catch { /* none yet */ }
+    cachedData = readCodeCache(disk);
+    fromDisk = cachedData !== undefined;
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: cjs, cachedData });
   // The script keeps its own (flattened) copy of the source and needs neither the file's text
@@ -48,34 +50,12 @@ if (source === null || /[^\x00-\x7f]/.test(source)) {
   if (!cachedData || rejected) {
     setUserWorkerCodeCache(() => {
       const c = script.createCachedData();
-      if (disk) writeAtomically(disk, c);
+      if (disk) writeCodeCache(disk, c);
       return c;
     });
   }
   const mod = { exports: {} };
   (script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void)(mod.exports, createRequire(cjs), mod, cjs, dir);
-}
-
-/** The disk cache entry for this build of `file` and this Node (the wasm cache's directory,
- * host/node/wasm-cache.ts: TSQEMU_CACHE_DIR=off turns it off). V8 itself rejects a cache made
- * by another V8, other flags or other source. */
-function diskCacheFile(file: string): string | null {
-  const env = process.env;
-  if (env.TSQEMU_CACHE_DIR === 'off') return null;
-  const base = env.TSQEMU_CACHE_DIR || path.join(env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : os.tmpdir()), 'tsqemu');
-  try {
-    const st = fs.statSync(file);
-    return path.join(base, `v8-user-worker-${st.size}-${Math.floor(st.mtimeMs)}-${process.version}-${process.arch}.bin`);
-  } catch { return null; }
-}
-
-function writeAtomically(file: string, data: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(tmp, data, { mode: 0o600 });
-    fs.renameSync(tmp, file);
-  } catch { try { fs.unlinkSync(tmp); } catch { /* not written */ } }
 }
 
 /** The code cache of this thread's script (for the threads it starts), once. */

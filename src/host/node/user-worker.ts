@@ -39,11 +39,15 @@ import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 function threadCpuMs(): number {
   try { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6; } catch { return 0; }
 }
-const T_LOADED = { wall: performance.now(), cpu: threadCpuMs() };
+/** Start-up timestamps, only for TSQEMU_JIT_INFO=1 (the global `performance` loads
+ * node:perf_hooks, and schedstat is a file read: a few ms of each thread's start-up). */
+const JIT_INFO = process.env.TSQEMU_JIT_INFO === '1';
+const stamp = () => (JIT_INFO ? { wall: performance.now(), cpu: threadCpuMs() } : { wall: 0, cpu: 0 });
+const T_LOADED = stamp();
 
 function main(d: UserWorkerData): void {
   const port = parentPort!;
-  const tMain = { wall: performance.now(), cpu: threadCpuMs() };
+  const tMain = stamp();
   setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
@@ -98,7 +102,7 @@ function main(d: UserWorkerData): void {
   });
   // -g: the debugged thread runs under the stub's control (breakpoints, steps, stops).
   const ctl = d.gdbCtl;
-  const tRun = { wall: performance.now(), cpu: threadCpuMs() };
+  const tRun = stamp();
   cpuLoop(ts, ctl ? gdbUserRunner(cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : cpu);
   port.postMessage({ op: 'threadExit', slot: d.slot });
   // TSQEMU_JIT_INFO=1: each thread's start-up and run CPU and its `info jit` when it exits

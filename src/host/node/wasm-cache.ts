@@ -1,18 +1,20 @@
 // A disk cache of generated wasm bytes (the RISC-V interpreter module: generating it takes
 // longer than running a small program; compiling the bytes is a tenth of that). An entry is
-// named by a hash of its key and of the emulator's build (sizes and mtimes of the compiled
-// code generators), and holds a checksum of its bytes; anything that does not match is
-// ignored and generated again. TSQEMU_CACHE_DIR=dir puts it elsewhere, TSQEMU_CACHE_DIR=off
+// named by CRC-32s of its key and of the emulator's build (sizes and mtimes of the compiled
+// code generators), and holds both in full and a checksum of its bytes; anything that does
+// not match is ignored and generated again. (No node:crypto: loading it costs each guest
+// thread's worker several ms.) TSQEMU_CACHE_DIR=dir puts it elsewhere, TSQEMU_CACHE_DIR=off
 // turns it off; default: $XDG_CACHE_HOME/tsqemu or ~/.cache/tsqemu (else the temp dir).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { nodeCrypto } from './lazy-builtin.js';
+import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { distFile } from './dist-path.js';
+import { ensureCacheDir } from './code-cache.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
 
-const MAGIC = 'TSQWASM1';
+const MAGIC = 'TSQWASM2';
 /** The directories of dist/ whose code generates the cached modules. */
 const GENERATOR_DIRS = ['target/riscv', 'tcg', 'accel/tcg', 'qemu', 'fpu'];
 
@@ -26,11 +28,14 @@ function cacheDir(env: NodeJS.ProcessEnv): string | null {
 
 /** What identifies this build of the generators (cheap: one stat per file). */
 function buildStamp(): string {
-  const h = nodeCrypto().createHash('sha256');
-  // The running file too: in the bundled build the generators are inside it.
+  let stamp = '';
+  // The running file too: in the bundled build the generators are inside it, and it alone
+  // names the build (scripts/build-bundle.js: no need to stat tsc's ~150 files).
+  const self = fileURLToPath(import.meta.url);
   try {
-    const st = fs.statSync(fileURLToPath(import.meta.url));
-    h.update(`self:${st.size}:${st.mtimeMs}\n`);
+    const st = fs.statSync(self);
+    stamp += `self:${st.size}:${st.mtimeMs}\n`;
+    if (path.basename(self) !== 'wasm-cache.js') return stamp;
   } catch { /* not a file */ }
   for (const rel of GENERATOR_DIRS) {
     const dir = distFile(rel);
@@ -38,48 +43,50 @@ function buildStamp(): string {
     try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.js')).sort(); } catch { continue; }
     for (const n of names) {
       const st = fs.statSync(path.join(dir, n));
-      h.update(`${rel}/${n}:${st.size}:${st.mtimeMs}\n`);
+      stamp += `${rel}/${n}:${st.size}:${st.mtimeMs}\n`;
     }
   }
-  return h.digest('hex');
+  return stamp;
 }
 
-function fnv1a(b: Uint8Array): number {
-  let x = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) x = Math.imul(x ^ b[i], 0x01000193);
-  return x >>> 0;
-}
+const hex8 = (x: number) => x.toString(16).padStart(8, '0');
 
+/** Entry: MAGIC, u32 byte count, u32 CRC-32 of the bytes, u32 id length, the id (build stamp and key,
+ * latin1), the module's bytes. */
 export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleCache | null {
   const dir = cacheDir(env);
   if (!dir) return null;
   let stamp: string | null = null;
-  const file = (key: string) => {
+  const entry = (key: string) => {
     stamp ??= buildStamp();
-    return path.join(dir, nodeCrypto().createHash('sha256').update(stamp).update('\0').update(key).digest('hex').slice(0, 32) + '.wasm');
+    const id = Buffer.from(`${stamp}\0${key}`, 'latin1');
+    return { id, file: path.join(dir, `${hex8(crc32(id))}-${hex8(crc32(key))}-${id.length.toString(36)}.wasm`) };
   };
   return {
     load(key) {
       try {
-        const buf = fs.readFileSync(file(key));
-        if (buf.length < 16 || buf.toString('latin1', 0, 8) !== MAGIC) return null;
-        const bytes = buf.subarray(16);
-        if (buf.readUInt32LE(8) !== bytes.length || buf.readUInt32LE(12) !== fnv1a(bytes)) return null;
+        const { id, file } = entry(key);
+        const buf = fs.readFileSync(file);
+        if (buf.length < 20 || buf.toString('latin1', 0, 8) !== MAGIC || buf.readUInt32LE(16) !== id.length) return null;
+        if (buf.length < 20 + id.length || !buf.subarray(20, 20 + id.length).equals(id)) return null;
+        const bytes = buf.subarray(20 + id.length);
+        if (buf.readUInt32LE(8) !== bytes.length || buf.readUInt32LE(12) !== crc32(bytes)) return null;
         return bytes;
       } catch { return null; }
     },
     store(key, bytes) {
       try {
-        const f = file(key);
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const head = Buffer.alloc(16);
+        const { id, file } = entry(key);
+        ensureCacheDir(dir);
+        const head = Buffer.alloc(20);
         head.write(MAGIC, 0, 'latin1');
         head.writeUInt32LE(bytes.length, 8);
-        head.writeUInt32LE(fnv1a(bytes), 12);
+        head.writeUInt32LE(crc32(bytes), 12);
+        head.writeUInt32LE(id.length, 16);
         // Written aside, then renamed: a concurrent reader sees all of it or nothing.
-        const tmp = `${f}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-        fs.writeFileSync(tmp, Buffer.concat([head, bytes]), { mode: 0o600 });
-        fs.renameSync(tmp, f);
+        const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+        fs.writeFileSync(tmp, Buffer.concat([head, id, bytes]), { mode: 0o600 });
+        fs.renameSync(tmp, file);
       } catch { /* read-only or full: no cache */ }
     },
   };

@@ -72,6 +72,10 @@ export const SM4_SBOX = hexBytes(
   '4707a7fcf37317ba83593c19e6854fa8686b81b27164da8bf8eb0f4b70569d351e240e5e6358d1a225227c3b01217887d40046579fd327524c3602e7a0c4c89e' +
   'eabf8ad240c738b5a3f7f2cef96115a1e0ae5da49b341a55ad933230f58cb1e31df6e22e8266ca60c02923ab0d534e6fd5db3745defd8e2f03ff6a726d6c5b51' +
   '8d1baf92bbddbc7f11d95c411f105ad80ac13188a5cd7bbd2d74d012b8e5b4b08969974a0c96777e65b9f109c56ec68418f07dec3adc4d2079ee5f3ed7cb3948');
+/** The S-boxes by accessor (the vector crypto helpers' interface). */
+export function aesSbox(): Uint8Array { return SBOX; }
+export function aesInvSbox(): Uint8Array { return INV_SBOX; }
+export function sm4Sbox(): Uint8Array { return SM4_SBOX; }
 export const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
 
 export function mixColumn(c: number, inv: boolean): number {
@@ -116,7 +120,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
       const dec = op === CryptoOp.AES64DS || op === CryptoOp.AES64DSM;
       const mix = op === CryptoOp.AES64ESM || op === CryptoOp.AES64DSM;
       let [c0, c1] = shiftRows(x1, x2, dec);
-      c0 = subWord(c0, dec ? INV_SBOX : SBOX); c1 = subWord(c1, dec ? INV_SBOX : SBOX);
+      c0 = subWord(c0, dec ? aesInvSbox() : aesSbox()); c1 = subWord(c1, dec ? aesInvSbox() : aesSbox());
       if (mix) { c0 = mixColumn(c0, dec); c1 = mixColumn(c1, dec); }
       r = word64(c0, c1);
       break;
@@ -127,7 +131,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
     case CryptoOp.AES64KS1I: {
       let t = Number(x1 >> 32n);
       if (imm !== 0xa) t = ((t >>> 8) | (t << 24)) >>> 0;
-      t = (subWord(t, SBOX) ^ (imm === 0xa ? 0 : RCON[imm])) >>> 0;
+      t = (subWord(t, aesSbox()) ^ (imm === 0xa ? 0 : RCON[imm])) >>> 0;
       r = word64(t, t);
       break;
     }
@@ -138,7 +142,7 @@ export function helperCrypto(env: CPURISCVState, op: number, rd: number, rs1: nu
       break;
     }
     case CryptoOp.SM4ED: case CryptoOp.SM4KS: {
-      const x = SM4_SBOX[Number((x2 >> BigInt(imm * 8)) & 0xffn)];
+      const x = sm4Sbox()[Number((x2 >> BigInt(imm * 8)) & 0xffn)];
       const y = op === CryptoOp.SM4ED
         ? x ^ (x << 8) ^ (x << 2) ^ (x << 18) ^ ((x & 0x3f) << 26) ^ ((x & 0xc0) << 10)
         : x ^ ((x & 0x07) << 29) ^ ((x & 0xfe) << 7) ^ ((x & 0x01) << 23) ^ ((x & 0xf8) << 13);

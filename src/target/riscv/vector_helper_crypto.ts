@@ -7,7 +7,7 @@
 import { registerRiscvExtension, riscvCpuHas } from './cpu-cfg.js';
 import { type VCtx, fields, illegal, need, overlap, requireAlign, vRegisterCrypto, zx } from './vector_helper.js';
 import { checkSss, checkWide } from './vector_helper_int.js';
-import { INV_SBOX, RCON, SBOX, SM4_SBOX, mixColumn, subWord } from './trans_rvk.js';
+import { aesInvSbox, aesSbox, RCON, sm4Sbox, mixColumn, subWord } from './trans_rvk.js';
 import type { RowTable } from './decode.js';
 import { F } from './insn32-fields.js';
 import type { TransFn } from './trans_rvi.js';
@@ -164,10 +164,10 @@ const xorW = (a: readonly number[], b: readonly number[]): number[] => a.map((x,
 /** vaesef/vaesem/vaesdf/vaesdm/vaesz on state s with round key k (vs1 field selects). */
 function aesRound(op: number, s: number[], k: readonly number[]): number[] {
   switch (op) {
-    case 0x00: return [0, 1, 2, 3].map((i) => mixColumn(xorW(shiftRows(s, true).map((w) => subWord(w, INV_SBOX)), k)[i], true)); // vaesdm
-    case 0x01: return xorW(shiftRows(s, true).map((w) => subWord(w, INV_SBOX)), k); // vaesdf
-    case 0x02: return xorW(shiftRows(s.map((w) => subWord(w, SBOX)), false).map((w) => mixColumn(w, false)), k); // vaesem
-    case 0x03: return xorW(shiftRows(s.map((w) => subWord(w, SBOX)), false), k); // vaesef
+    case 0x00: return [0, 1, 2, 3].map((i) => mixColumn(xorW(shiftRows(s, true).map((w) => subWord(w, aesInvSbox())), k)[i], true)); // vaesdm
+    case 0x01: return xorW(shiftRows(s, true).map((w) => subWord(w, aesInvSbox())), k); // vaesdf
+    case 0x02: return xorW(shiftRows(s.map((w) => subWord(w, aesSbox())), false).map((w) => mixColumn(w, false)), k); // vaesem
+    case 0x03: return xorW(shiftRows(s.map((w) => subWord(w, aesSbox())), false), k); // vaesef
     default: return xorW(s, k); // vaesz
   }
 }
@@ -180,12 +180,12 @@ function aes(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void {
       const w = new Array<number>(4);
       if (f6 === 0x22) {
         const rnd = vs1 > 10 || vs1 === 0 ? vs1 ^ 8 : vs1;
-        w[0] = (subWord(ror32(cur[3], 8), SBOX) ^ RCON[rnd - 1] ^ cur[0]) >>> 0;
+        w[0] = (subWord(ror32(cur[3], 8), aesSbox()) ^ RCON[rnd - 1] ^ cur[0]) >>> 0;
         for (let k = 1; k < 4; k++) w[k] = (w[k - 1] ^ cur[k]) >>> 0;
       } else {
         const rnd = vs1 < 2 || vs1 > 14 ? vs1 ^ 8 : vs1;
         const prev = eg(c, vd, g, 4);
-        w[0] = (rnd & 1 ? prev[0] ^ subWord(cur[3], SBOX) : prev[0] ^ subWord(ror32(cur[3], 8), SBOX) ^ RCON[(rnd >> 1) - 1]) >>> 0;
+        w[0] = (rnd & 1 ? prev[0] ^ subWord(cur[3], aesSbox()) : prev[0] ^ subWord(ror32(cur[3], 8), aesSbox()) ^ RCON[(rnd >> 1) - 1]) >>> 0;
         for (let k = 1; k < 4; k++) w[k] = (w[k - 1] ^ prev[k]) >>> 0;
       }
       setEg(c, vd, g, w);
@@ -267,7 +267,7 @@ function ghash(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void 
 
 // SM4 (Zvksed).
 const SM4_CK = Array.from({ length: 32 }, (_, i) => [0, 1, 2, 3].reduce((w, j) => w | ((((4 * i + j) * 7) & 0xff) << (24 - 8 * j)), 0) >>> 0);
-const sm4Sub = (x: number): number => subWord(x, SM4_SBOX);
+const sm4Sub = (x: number): number => subWord(x, sm4Sbox());
 function sm4(c: VCtx, f6: number, vd: number, vs2: number, vs1: number): void {
   if (f6 === 0x21) { // vsm4k.vi
     egCheck(c, 4, [32]);

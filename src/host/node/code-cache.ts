@@ -1,0 +1,105 @@
+// Running a bundled CommonJS script (scripts/build-bundle.js) with a V8 code cache kept on disk:
+// Node 20 takes no code cache for ES modules, and parsing and compiling the emulator's ~500 KB
+// again costs every process (and every guest thread's worker) tens of ms of CPU at start-up.
+// The cache entry is named by the length and CRC-32 of the script's contents, the Node version and
+// architecture (V8 also rejects a cache made by another V8 or with other flags), and holds the
+// length and a CRC-32 of its data: a truncated or damaged file is ignored and made again.
+// Writes go to a temporary file renamed into place (a concurrent reader sees all or nothing).
+// TSQEMU_CACHE_DIR=dir puts it elsewhere, TSQEMU_CACHE_DIR=off turns it off (as wasm-cache.ts).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
+
+const MAGIC = 'TSQV8CC1';
+const HEAD = 16;
+
+/** The cache directory (TSQEMU_CACHE_DIR, else $XDG_CACHE_HOME/tsqemu or ~/.cache/tsqemu), or
+ * null when turned off. */
+export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const d = env.TSQEMU_CACHE_DIR;
+  if (d === 'off') return null;
+  if (d) return d;
+  return path.join(env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : os.tmpdir()), 'tsqemu');
+}
+
+/** The entry for this source of `name` under this Node (null: caching is off). */
+export function codeCacheFile(name: string, source: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const dir = codeCacheDir(env);
+  if (!dir) return null;
+  // Length and CRC-32 of the contents (a fraction of a ms; a cryptographic hash costs several).
+  const h = `${source.length.toString(36)}-${crc32(source).toString(16).padStart(8, '0')}`;
+  return path.join(dir, `v8-${name}-${h}-${process.version}-${process.arch}.bin`);
+}
+
+/** A cache entry's data, or undefined when there is none or it is not whole. */
+export function readCodeCache(file: string): Buffer | undefined {
+  let buf: Buffer;
+  try { buf = fs.readFileSync(file); } catch { return undefined; }
+  if (buf.length < HEAD || buf.toString('latin1', 0, 8) !== MAGIC) return undefined;
+  const data = buf.subarray(HEAD);
+  if (buf.readUInt32LE(8) !== data.length || buf.readUInt32LE(12) !== crc32(data)) return undefined;
+  return data;
+}
+
+/** Make `dir` and its missing parents. Not mkdirSync's `recursive`: where mkdir fails with
+ * ENOENT under an existing parent (/proc) Node 20's retries loop forever. */
+export function ensureCacheDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; missing.length < 64 && !fs.existsSync(d); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try { fs.mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+}
+
+/** Write an entry (best effort: a read-only or full disk means no cache). */
+export function writeCodeCache(file: string, data: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    ensureCacheDir(path.dirname(file));
+    const head = Buffer.alloc(HEAD);
+    head.write(MAGIC, 0, 'latin1');
+    head.writeUInt32LE(data.length, 8);
+    head.writeUInt32LE(crc32(data), 12);
+    fs.writeFileSync(tmp, Buffer.concat([head, data]), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch { try { fs.unlinkSync(tmp); } catch { /* not written */ } }
+}
+
+/** How the last runCachedScript compiled: 'disk' (from the cache), 'none' (no entry yet: one
+ * is written when the process exits), 'rejected' (V8 refused the entry: written again), 'off'. */
+export type CodeCacheUse = 'disk' | 'none' | 'rejected' | 'off';
+
+let lastUse: CodeCacheUse | null = null;
+/** How the last script run by runCachedScript was compiled (null: none was). */
+export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
+
+/**
+ * Run the CommonJS file `file` (ASCII, as esbuild writes with charset=ascii) like require() would,
+ * compiled from the disk cache when there is a usable entry. When there was none, the entry is
+ * made as the process exits: by then V8 has compiled the functions the run needed, and the
+ * cache holds them too. Returns how the cache was used, or null when the file cannot be read
+ * (the caller falls back to the ES module).
+ */
+export function runCachedScript(file: string, name: string): CodeCacheUse | null {
+  let source: string;
+  try { source = fs.readFileSync(file, 'latin1'); } catch { return null; }
+  // (latin1 reads bytes as they are: V8 then compiles the same string each time; a non-ASCII
+  // byte would be read differently from what Node's require reads, so such a file is refused.)
+  if (/[^\x00-\x7f]/.test(source)) return null;
+  const cacheFile = codeCacheFile(name, source);
+  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';
+  lastUse = use;
+  if (cacheFile && use !== 'disk') process.once('exit', () => { writeCodeCache(cacheFile, script.createCachedData()); });
+  const mod = { exports: {} };
+  const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+  fn(mod.exports, createRequire(file), mod, file, path.dirname(file));
+  return use;
+}

@@ -1,0 +1,91 @@
+// tsqemu-riscv64's start-up code cache (src/host/node/code-cache.ts, issue 18): the command line
+// runs as a CommonJS script compiled from a V8 code cache kept on disk. The first process makes
+// the entry, the next ones use it; a truncated, damaged or foreign entry is ignored (the program
+// still runs as under qemu-riscv64) and made again; the entry checks are also tested directly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+const missing = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc' : !have('qemu-riscv64') ? 'qemu-riscv64' : null;
+const bundled = fs.existsSync(path.join(root, 'dist/cli/riscv64-main.cjs')) ? null : 'no bundle (npm run build)';
+const { readCodeCache, writeCodeCache, codeCacheFile } = await import(path.join(root, 'dist/host/node/code-cache.js'));
+
+test('cache entries: a whole entry reads back; truncated, damaged or foreign ones are ignored', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const env = { TSQEMU_CACHE_DIR: tmp };
+    const f = codeCacheFile('t', 'var a = 1;', env);
+    assert.ok(f.startsWith(tmp + path.sep));
+    assert.notEqual(codeCacheFile('t', 'var a = 2;', env), f, 'named by the contents');
+    assert.equal(codeCacheFile('t', 'x', { TSQEMU_CACHE_DIR: 'off' }), null);
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff));
+    writeCodeCache(f, data);
+    assert.deepEqual(readCodeCache(f), data);
+    assert.deepEqual(fs.readdirSync(tmp), [path.basename(f)], 'no temporary file left');
+    const whole = fs.readFileSync(f);
+    for (const bad of [whole.subarray(0, whole.length - 1), whole.subarray(0, 10), Buffer.alloc(0), Buffer.from('garbage that is long enough')]) {
+      fs.writeFileSync(f, bad);
+      assert.equal(readCodeCache(f), undefined, `${bad.length} bytes`);
+    }
+    const flipped = Buffer.from(whole);
+    flipped[3000] ^= 0x10;
+    fs.writeFileSync(f, flipped);
+    assert.equal(readCodeCache(f), undefined, 'one byte changed');
+    assert.equal(readCodeCache(path.join(tmp, 'none')), undefined);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+test('tsqemu-riscv64 makes, uses and remakes its code cache; the program runs as under qemu-riscv64', { skip: missing ?? bundled ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const prog = path.join(tmp, 'hello');
+    fs.writeFileSync(path.join(tmp, 'hello.c'), '#include <stdio.h>\nint main(int c, char **v) { printf("hello %d %s\\n", c, v[c - 1]); return 3; }\n');
+    const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-o', prog, path.join(tmp, 'hello.c')], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const args = ['-L', '/usr/riscv64-linux-gnu', prog, 'x'];
+    const want = spawnSync('qemu-riscv64', args, { encoding: 'utf8' });
+    assert.equal(want.status, 3);
+    const cacheDir = path.join(tmp, 'cache');
+    const run = (expect) => {
+      const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: cacheDir } });
+      assert.equal(r.status, want.status, r.stderr);
+      assert.equal(r.stdout, want.stdout);
+      assert.match(r.stderr, new RegExp(`^main code cache ${expect}$`, 'm'));
+    };
+    const entry = () => {
+      const names = fs.readdirSync(cacheDir).filter((n) => n.startsWith('v8-riscv64-main-'));
+      assert.equal(names.length, 1, names.join(' '));
+      return path.join(cacheDir, names[0]);
+    };
+    run('none'); // the entry is written as the first process exits
+    const whole = fs.readFileSync(entry());
+    run('disk');
+    // Truncated: ignored, written again whole.
+    fs.writeFileSync(entry(), whole.subarray(0, whole.length >> 1));
+    run('none');
+    assert.equal(fs.readFileSync(entry()).length > 16, true);
+    run('disk');
+    // Damaged in its data (the header's CRC-32 no longer fits): ignored.
+    const bad = fs.readFileSync(entry());
+    bad[bad.length >> 1] ^= 0xff;
+    fs.writeFileSync(entry(), bad);
+    run('none');
+    run('disk');
+    // A cache directory that cannot be made (mkdir fails with ENOENT under /proc): no cache,
+    // and no hang (Node's recursive mkdir retried forever there).
+    const p = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: '/proc/tsqemu-no-such-dir/x' } });
+    assert.equal(p.status, want.status, p.stderr);
+    assert.equal(p.stdout, want.stdout);
+    assert.match(p.stderr, /^main code cache none$/m);
+    // TSQEMU_CACHE_DIR=off: no cache.
+    const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: 'off' } });
+    assert.equal(r.stdout, want.stdout);
+    assert.match(r.stderr, /^main code cache off$/m);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
