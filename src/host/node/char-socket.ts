@@ -3,6 +3,7 @@
 // fd monitor (io_uring POLL_ADD or libuv poll). Errors carry QEMU's wording.
 import * as fs from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
+import { lazyBuiltin } from './lazy-builtin.js';
 import { QemuError } from '../../qemu/error.js';
 import { type ChardevSocketSpec, describeSocket } from '../../chardev/char-opts.js';
 import { type HostSocketOps, SocketChardev } from '../../chardev/char-socket.js';
@@ -40,6 +41,8 @@ function sockaddrIn(ip: string, port: number): Uint8Array {
   return a;
 }
 
+const nodeDns = lazyBuiltin<typeof import('node:dns')>('node:dns');
+
 /** host:port to an IPv4 sockaddr (IPv6 is not modelled yet). */
 async function resolveTcp(s: ChardevSocketSpec): Promise<{ addr: Uint8Array; name: string }> {
   const host = s.host || (s.server ? '0.0.0.0' : 'localhost');
@@ -48,7 +51,9 @@ async function resolveTcp(s: ChardevSocketSpec): Promise<{ addr: Uint8Array; nam
   if (!/^[0-9]+$/.test(port) || Number(port) > 65535) throw fail('Servname not supported for ai_socktype');
   let ip: string;
   try {
-    ip = (await (await import('node:dns')).promises.lookup(host, { family: 4 })).address; // (loaded when needed)
+    // node:dns loaded when needed, by require: the user-mode CLI runs as a vm.Script (code cache),
+    // where import() is not available.
+    ip = (await nodeDns().promises.lookup(host, { family: 4 })).address;
   } catch {
     throw fail('Name or service not known');
   }
