@@ -11,7 +11,7 @@ import type { TaskState } from './qemu.js';
 import { GUEST_PAGES, KernelWord, MMAP_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import { pageAlignUp, protToFlags } from './mmap.js';
 import { fdinfo } from './blocking.js';
-import { addExtent, canShare, dropExtents, extentAt, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
+import { addExtent, canShare, dropExtents, extentAt, extents, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
 
 const PROT_WRITE = 2;
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
@@ -59,10 +59,9 @@ export function unshareRange(ts: TaskState, addr: number, len: number): void {
 function mapSharedFile(ts: TaskState, start: number, len: number, host: number, off: number, prot: number): number {
   const sys = ts.sys;
   if (!canShare(sys)) return -1;
-  // A file open read-only, mapped without PROT_WRITE: a private host mapping of it still reads
+  // A file open read-only (mmap refused PROT_WRITE): a private host mapping of it still reads
   // the file's pages as they are now (writes by others show), where a copy was a snapshot.
-  // (With PROT_WRITE Linux says EACCES; that case stays a private copy here.)
-  const kind = fileWritable(ts, host) ? ShmapKind.FILE : !(prot & PROT_WRITE) && fileReadable(ts, host) ? ShmapKind.FILE_RO : 0;
+  const kind = fileWritable(ts, host) ? ShmapKind.FILE : ShmapKind.FILE_RO;
   if (!kind) return -1;
   const own = sys.dup(host);
   if (own < 0) return -1;
@@ -107,6 +106,11 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
   let host = flags & MAP_ANONYMOUS ? -1 : ts.fdt.host(fd);
   const anonShared = (flags & MAP_SHARED) !== 0 && (host < 0 || isDevZero(ts, host));
   if (anonShared) host = -1;
+  // The file's access mode bounds its mappings, as Linux's do_mmap checks it: any mapping needs
+  // it readable, a shared writable one writable (mprotect checks the same later).
+  if (host >= 0 && (!fileReadable(ts, host) || (flags & MAP_SHARED && prot & PROT_WRITE && !fileWritable(ts, host)))) {
+    throw new SyscallError(Errno.EACCES);
+  }
   mm.lock();
   try {
     let start: number;
@@ -167,6 +171,7 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   if (!ts.mm.accessOk(addr, size, 0)) throw new SyscallError(Errno.ENOMEM);
   ts.mm.lock();
   const pages = ts.mm.pages, flags = protToFlags(prot);
+  if (prot & PROT_WRITE && readOnlyShared(ts, addr, size)) { ts.mm.unlock(); throw new SyscallError(Errno.EACCES); }
   for (let p = addr >>> TARGET_PAGE_BITS, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
     pages[p] = flags | (pages[p] & (PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF));
   }
@@ -174,6 +179,13 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   ts.mm.unlock();
   codeChanged(ts, addr, size);
   return 0;
+}
+
+/** Some page of [addr, addr+size) maps a file open read-only with MAP_SHARED: Linux clears
+ * VM_MAYWRITE there, so PROT_WRITE is refused (EACCES). Caller holds the mm lock. */
+function readOnlyShared(ts: TaskState, addr: number, size: number): boolean {
+  const first = addr / TARGET_PAGE_SIZE, end = first + size / TARGET_PAGE_SIZE;
+  return extents(ts.mm).some((e) => e.kind === ShmapKind.FILE_RO && e.first < end && e.first + e.pages > first);
 }
 
 /** Map pages of extent `e`'s object from object page `off` at [dest, dest+pages) (mremap: both
@@ -242,15 +254,36 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
   } finally { mm.unlock(); }
 }
 
+/** Advice Linux knows (MADV_NORMAL..MADV_COLLAPSE but 5-7); anything else is EINVAL. */
+const madviseKnown = (advice: number) => advice >= 0 && advice <= 25 && (advice < 5 || advice > 7);
+
 function madvise(ts: TaskState, addr: number, len: number, advice: number): number {
-  const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
-  if ((advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) && ts.mm.accessOk(addr, len, 0)) {
+  const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_HWPOISON = 100, MADV_SOFT_OFFLINE = 101;
+  if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0) throw new SyscallError(Errno.EINVAL);
+  if (advice === MADV_HWPOISON || advice === MADV_SOFT_OFFLINE) throw new SyscallError(Errno.EPERM); // CAP_SYS_ADMIN
+  if (!madviseKnown(advice)) throw new SyscallError(Errno.EINVAL);
+  const size = pageAlignUp(len);
+  if (size === 0) return 0;
+  if (addr + size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
+  const pages = ts.mm.pages, first = addr >>> TARGET_PAGE_BITS, end = first + size / TARGET_PAGE_SIZE;
+  // A hole in the range: ENOMEM (with no effect: a 6.18 kernel leaves the mapped part alone).
+  for (let p = first; p < end; p++) if (!(pages[p] & PageFlag.VALID)) throw new SyscallError(Errno.ENOMEM);
+  const keep = PageFlag.SHARED | PageFlag.SHCOPY;
+  if (advice === MADV_REMOVE) {
+    // Only shared writable memory can give its object's pages back: private anonymous memory
+    // is EINVAL, a read-only file's shared mapping EACCES (a private file mapping is EACCES on
+    // Linux: private mappings do not record their file here, so that one says EINVAL).
+    for (let p = first; p < end; p++) if (!(pages[p] & keep)) throw new SyscallError(Errno.EINVAL);
+    ts.mm.lock();
+    const ro = readOnlyShared(ts, addr, size);
+    ts.mm.unlock();
+    if (ro) throw new SyscallError(Errno.EACCES);
+  }
+  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
     // Private memory reads back as zeros after MADV_DONTNEED, and its host memory goes back
     // (MADV_FREE may do the same: Go's scavenger uses it). Shared memory (a file, shared
     // anonymous memory) keeps its contents, in this process and the others, as on Linux.
-    const pages = ts.mm.pages, keep = PageFlag.SHARED | PageFlag.SHCOPY;
-    const end = (addr >>> TARGET_PAGE_BITS) + pageAlignUp(len) / TARGET_PAGE_SIZE;
-    for (let p = addr >>> TARGET_PAGE_BITS; p < end;) {
+    for (let p = first; p < end;) {
       if (pages[p] & keep) { p++; continue; }
       let q = p + 1;
       while (q < end && !(pages[q] & keep)) q++;
@@ -258,14 +291,13 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
       p = q;
     }
     // MADV_REMOVE on shared memory frees the object's pages (a file or memfd gets a hole: its
-    // pages read as zeros everywhere), as Linux does; a private host mapping (a read-only file)
-    // is refused by the host, as Linux refuses it.
+    // pages read as zeros everywhere), as Linux does.
     if (advice === MADV_REMOVE && ts.sys) {
       let err = 0;
-      sharedRuns(ts, addr, pageAlignUp(len), (view) => { const r = ts.sys!.discard(view, 1); if (r < 0 && !err) err = r; });
+      sharedRuns(ts, addr, size, (view) => { const r = ts.sys!.discard(view, 1); if (r < 0 && !err) err = r; });
       if (err) return err;
     }
-    codeChanged(ts, addr, pageAlignUp(len));
+    codeChanged(ts, addr, size);
   }
   return 0;
 }
