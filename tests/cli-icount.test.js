@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, hasTool, run, tmpdir } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const GCC = 'riscv64-linux-gnu-gcc';
 const skip = !hasTool('qemu-system-riscv64') || !hasTool(GCC) ? 'needs qemu-system-riscv64 and riscv64-linux-gnu-gcc' : false;
@@ -17,7 +18,7 @@ test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 if (!skip) {
   const src = path.join(ROOT, 'tests', 'tcg', 'icount');
-  const r = spawnSync(GCC, ['-nostdlib', '-nostartfiles', '-static', '-no-pie', '-march=rv64gc', '-mabi=lp64d', '-T', path.join(src, 'link.ld'),
+  const r = ccSpawnSync(GCC, ['-nostdlib', '-nostartfiles', '-static', '-no-pie', '-march=rv64gc', '-mabi=lp64d', '-T', path.join(src, 'link.ld'),
     '-Wl,--build-id=none', '-o', elf, path.join(src, 'probe.S')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 }
