@@ -9,9 +9,11 @@
 //
 // Files default to every test file under tests/ (node --test's own patterns). The reporter is
 // TAP as `node --test` prints it when stdout is not a terminal (spec on a terminal); the exit
-// status is 1 when a test failed. --record writes the measured seconds per file (the sum of its
-// top-level tests' durations) for scripts/test-times.json. TSQEMU_TEST_CONCURRENCY overrides the
-// default concurrency (2).
+// status is 1 when a test failed. Any other option (--test-name-pattern=..., --test-reporter=...)
+// hands the command line to `node --test` (which runs the files in name order). --record writes
+// the measured seconds per file (the sum of its top-level tests' durations) for
+// scripts/test-times.json. TSQEMU_TEST_CONCURRENCY overrides the default concurrency (2).
+import { spawnSync } from 'node:child_process';
 import { run } from 'node:test';
 import { tap, spec } from 'node:test/reporters';
 import fs from 'node:fs';
@@ -38,13 +40,13 @@ function listTests(dir, underTestDir = false) {
 }
 
 function parseArgs(argv) {
-  const o = { concurrency: Number(process.env.TSQEMU_TEST_CONCURRENCY ?? 2), record: null, files: [] };
+  const o = { concurrency: Number(process.env.TSQEMU_TEST_CONCURRENCY ?? 2), record: null, files: [], passThrough: false, nodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--concurrency' || a === '--test-concurrency') o.concurrency = Number(argv[++i]);
     else if (a.startsWith('--test-concurrency=')) o.concurrency = Number(a.slice(19));
     else if (a === '--record') o.record = argv[++i];
-    else if (a.startsWith('-')) throw new Error(`run-tests: unknown option ${a}`);
+    else if (a.startsWith('-')) { o.passThrough = true; o.nodeArgs.push(a); }
     else o.files.push(path.resolve(a));
   }
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new Error('run-tests: the concurrency must be a positive integer');
@@ -52,18 +54,24 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// No test makes a TLS connection: with NODE_EXTRA_CA_CERTS set (as on this VM), every node
+// process (each test file and each of the several hundred emulator processes the tests start)
+// parses the extra root certificates at start-up, ~30 ms of CPU each (bin/tsqemu-img drops it
+// for the same reason). TSQEMU_TEST_KEEP_CA_CERTS=1 keeps it.
+if (process.env.TSQEMU_TEST_KEEP_CA_CERTS !== '1') delete process.env.NODE_EXTRA_CA_CERTS;
+if (opts.passThrough) {
+  // Another node --test option (--test-name-pattern, --test-reporter, --test-only...): node --test
+  // itself runs, in its own (name) order.
+  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${opts.concurrency}`, ...opts.nodeArgs,
+    ...(opts.files.length ? opts.files : [path.join(ROOT, 'tests')])], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const files = opts.files.length ? opts.files : listTests(path.join(ROOT, 'tests'));
 let times = {};
 try { times = JSON.parse(fs.readFileSync(TIMES, 'utf8')); } catch { /* no table: name order */ }
 const weight = (f) => times[path.relative(path.join(ROOT, 'tests'), f)] ?? DEFAULT_SECONDS;
 // Longest first; equal weights by name, so that the order is stable.
 files.sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
-
-// No test makes a TLS connection: with NODE_EXTRA_CA_CERTS set (as on this VM), every node
-// process (each test file and each of the several hundred emulator processes the tests start)
-// parses the extra root certificates at start-up, ~30 ms of CPU each (bin/tsqemu-img drops it
-// for the same reason). TSQEMU_TEST_KEEP_CA_CERTS=1 keeps it.
-if (process.env.TSQEMU_TEST_KEEP_CA_CERTS !== '1') delete process.env.NODE_EXTRA_CA_CERTS;
 
 let failed = false;
 const seconds = {};
