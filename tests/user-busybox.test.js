@@ -60,17 +60,12 @@ function setup() {
 }
 process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
 
-// The emulator's code and wasm caches (src/host/node/code-cache.ts) stay where the runner's are:
-// under HOME=work every one of the script's commands (a process each) started cold and wrote
-// them anew. The scripts do not look at their environment.
-const CACHE_DIR = process.env.TSQEMU_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tsqemu');
-
-function run(argv, pathDir, work, extraEnv = {}) {
+function run(argv, pathDir, work) {
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work);
   const r = spawnSync(argv[0], argv.slice(1), {
     encoding: 'utf8', cwd: work, timeout: 300000,
-    env: { PATH: pathDir, HOME: work, LC_ALL: 'C', ...extraEnv },
+    env: { PATH: pathDir, HOME: work, LC_ALL: 'C' },
   });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
@@ -80,7 +75,7 @@ for (const [name, script] of Object.entries(SCRIPTS)) {
     const bb = tmp ? path.join(tmp, 'busybox') : setup();
     const work = path.join(tmp, 'work');
     const want = run([qemu, bb, 'sh', '-c', script], path.join(tmp, 'wrappers'), work);
-    const got = run([process.execPath, cli, bb, 'sh', '-c', script], path.join(tmp, 'links'), work, { TSQEMU_CACHE_DIR: CACHE_DIR });
+    const got = run([process.execPath, cli, bb, 'sh', '-c', script], path.join(tmp, 'links'), work);
     assert.equal(want.status, 0, `real qemu failed: ${want.stderr}`);
     assert.deepEqual(got, want);
   });
