@@ -65,7 +65,12 @@ test('shift=0 vs shift=3: guest time per instruction grows 8 times; cycle and in
 test('shift=auto runs the program (the shift adapts to host speed)', { skip, timeout: 120_000 }, async () => {
   const v = values(await ours('auto'));
   assert.equal(v.length, 8);
-  assert.ok(v[1] > 0n && v[1] === v[2], 'cycle and instret read the same clock');
+  // Both deltas span the loop's instructions, one instruction apart (rdcycle, then rdinstret):
+  // when the adapting shift changes inside the loop they differ by what one instruction counts at
+  // the two ends, at most 2^10 ns (QEMU's MAX_ICOUNT_SHIFT). Under load it does change (seen:
+  // 0x2bf298 and 0x2bf2a0); equality was a race with the host's speed.
+  const d = v[1] > v[2] ? v[1] - v[2] : v[2] - v[1];
+  assert.ok(v[1] > 0n && d <= 1024n, `cycle and instret read the same clock: ${v[1]} vs ${v[2]}`);
 });
 
 test('-icount errors as QEMU\'s', { skip, timeout: 60_000 }, async () => {
