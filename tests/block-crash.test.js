@@ -9,6 +9,10 @@ const skip = !haveQemuImg() ? 'qemu-img not installed' : false;
 const helper = new URL('./block-write-helper.js', import.meta.url).pathname;
 const SIZE = 16 * 1024 * 1024;
 const KILLS = Number(process.env.TSQEMU_CRASH_KILLS ?? 8);
+const CONFIGS = ['cluster_size=65536', 'cluster_size=4096,refcount_bits=1', 'lazy_refcounts=on,cluster_size=16384'];
+/** TSQEMU_CRASH_CONFIGS=a;b: only those qcow2 -o configurations (block-aio-engines' rerun). */
+const only = process.env.TSQEMU_CRASH_CONFIGS?.split(';').filter(Boolean);
+for (const c of only ?? []) if (!CONFIGS.includes(c)) throw new Error(`TSQEMU_CRASH_CONFIGS: no configuration ${c}`);
 
 /** Run the writer and SIGKILL it after `afterOps` completed writes plus `delayMs`. */
 function runAndKill(img, seed, afterOps, delayMs) {
@@ -29,7 +33,7 @@ function runAndKill(img, seed, afterOps, delayMs) {
   });
 }
 
-for (const opts of ['cluster_size=65536', 'cluster_size=4096,refcount_bits=1', 'lazy_refcounts=on,cluster_size=16384']) {
+for (const opts of only ? CONFIGS.filter((c) => only.includes(c)) : CONFIGS) {
   test(`SIGKILL during writes leaves no corruption (${opts})`, { skip }, async () => {
     const dir = tmpdir('crash');
     const rand = prng(opts.length * 7919);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, hasTool, run, tmpdir } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const GCC = 'riscv64-linux-gnu-gcc';
 const skip = !hasTool('qemu-system-riscv64') || !hasTool(GCC) ? 'needs qemu-system-riscv64 and riscv64-linux-gnu-gcc' : false;
@@ -21,7 +22,7 @@ test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 if (!skip) {
   const elf = path.join(dir, 'probe.elf');
   const bin = path.join(dir, 'probe.bin');
-  let r = spawnSync(GCC, ['-nostdlib', '-nostartfiles', '-march=rv64gc', '-mabi=lp64d', '-Wl,-Ttext=0x20000000', '-Wl,--build-id=none',
+  let r = ccSpawnSync(GCC, ['-nostdlib', '-nostartfiles', '-march=rv64gc', '-mabi=lp64d', '-Wl,-Ttext=0x20000000', '-Wl,--build-id=none',
     '-o', elf, path.join(ROOT, 'tests', 'tcg', 'pflash', 'probe.S')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   r = spawnSync('riscv64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', elf, bin], { encoding: 'utf8' });

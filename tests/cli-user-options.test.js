@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, hasTool, tmpdir } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const BIN = path.join(ROOT, 'bin', 'tsqemu-riscv64');
 const skip = !hasTool('riscv64-linux-gnu-gcc') || !hasTool('qemu-riscv64') ? 'needs riscv64-linux-gnu-gcc and qemu-riscv64' : false;
@@ -18,7 +19,7 @@ if (!skip) {
 int main(void) { struct utsname u; uname(&u); unsigned char *r = (unsigned char *)getauxval(AT_RANDOM);
   printf("%s %02x%02x%02x%02x\\n", u.release, r[0], r[1], r[2], r[3]); return 0; }
 `);
-  spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', prog, `${prog}.c`]);
+  ccSpawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', prog, `${prog}.c`]);
 }
 const run = (cmd, args) => spawnSync(cmd, [...args, prog], { encoding: 'utf8', timeout: 60_000 });
 

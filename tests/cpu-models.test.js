@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Console, INITRD, hasTool, kernelImage, run, tmpdir, ROOT } from './system-helpers.js';
 import { build, machineArgs, run as runProc, firstDifference, hasTool as hasBareTool } from './tcg-bare-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const haveQemu = hasTool('qemu-system-riscv64');
 const haveGcc = hasBareTool('riscv64-linux-gnu-gcc');
@@ -126,7 +127,7 @@ test('profile CPUs in user mode: tsqemu-riscv64 -cpu rva23u64 runs a program', {
   try {
     const src = path.join(dir, 'p.c'), exe = path.join(dir, 'p');
     fs.writeFileSync(src, '#include <stdio.h>\nint main(void) { puts("profile ok"); return 3; }\n');
-    assert.equal(spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, src]).status, 0);
+    assert.equal(ccSpawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, src]).status, 0);
     for (const cpu of ['rva22u64', 'rva23u64']) {
       const r = spawnSync(process.execPath, [USER, '-cpu', cpu, exe], { encoding: 'utf8' });
       assert.equal(r.status, 3, `${cpu}: ${r.stderr}`);
@@ -268,7 +269,7 @@ test('user mode: AT_HWCAP as qemu-riscv64, riscv_hwprobe as Linux 6.12, -cpu / Q
   const dir = tmpdir();
   try {
     const prog = path.join(dir, 'hwprobe');
-    const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(ROOT, 'tests/linux-user/hwprobe.c')], { encoding: 'utf8' });
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(ROOT, 'tests/linux-user/hwprobe.c')], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const t = (args, env = {}) => spawnSync(process.execPath, [USER, ...args, prog], { encoding: 'utf8', env: { ...process.env, ...env } });
     const def = t([]);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { allocateGuestMemory, AddressSpace } from '../dist/exec/memory.js';
 import { CPURISCVState, STATE, riscvCpuStateBytes } from '../dist/target/riscv/cpu-state.js';
 import { helperFp, FP_OP_NAMES } from '../dist/target/riscv/fpu_helper.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = ['riscv64-linux-gnu-gcc', 'qemu-riscv64'].filter((c) => !have(c));
@@ -242,7 +243,7 @@ test('helperFp matches qemu-riscv64 bit for bit (results and fflags)', { skip },
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-fpu-'));
   try {
     writeFileSync(join(dir, 'fpvec.c'), cProgram());
-    const cc = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-march=rv64gc', '-o', join(dir, 'fpvec'),
+    const cc = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-march=rv64gc', '-o', join(dir, 'fpvec'),
       join(dir, 'fpvec.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, cc.stderr);
 

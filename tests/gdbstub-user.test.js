@@ -13,6 +13,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, firstDifference } from './tcg-bare-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const GDB = 'gdb-multiarch', GCC = 'riscv64-linux-gnu-gcc', QEMU = 'qemu-riscv64';
 const TSQEMU = join(ROOT, 'dist', 'cli', 'riscv64.js');
@@ -70,7 +71,7 @@ test('tsqemu-riscv64 -g: gdb breaks, steps, reads and writes like on qemu-riscv6
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-'));
   try {
     const elf = join(dir, 'user-target');
-    const cc = spawnSync(GCC, ['-static', '-g', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-target.c')], { encoding: 'utf8' });
+    const cc = ccSpawnSync(GCC, ['-static', '-g', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-target.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, cc.stderr);
     const theirs = await session(QEMU, elf);
     const ours = await session('tsqemu', elf);
@@ -93,7 +94,7 @@ test('tsqemu-riscv64 -g: Ctrl-C stops the running program, k ends it (raw protoc
   let child;
   try {
     const elf = join(dir, 'user-loop');
-    const cc = spawnSync(GCC, ['-static', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-loop.c')], { encoding: 'utf8' });
+    const cc = ccSpawnSync(GCC, ['-static', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-loop.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, cc.stderr);
     child = spawn(process.execPath, [TSQEMU, '-g', String(port), elf], { stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));

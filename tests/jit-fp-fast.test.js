@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, runNode } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 
 const skip = !hasTool('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc missing' : !hasTool('qemu-riscv64') ? 'qemu-riscv64 missing' : false;
@@ -19,7 +20,7 @@ test('F/D fast paths match qemu-riscv64 bit for bit, flags included, in every co
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-fpfast-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'fp-fast');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O1', '-o', exe, join(ROOT, 'tests', 'jit', 'fp-fast.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-static', '-O1', '-o', exe, join(ROOT, 'tests', 'jit', 'fp-fast.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const wantFile = join(dir, 'qemu.txt');
   const want = spawnSync('qemu-riscv64', [exe, wantFile], { encoding: 'utf8' });

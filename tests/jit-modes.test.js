@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, INITRD, kernelImage, hasTool, runNode } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 
 const MODES = [['compiler off', { TSQEMU_TCG: 'off' }], ['threshold 1', { TSQEMU_TCG: 'on', TSQEMU_TCG_THRESHOLD: '1' }]];
@@ -45,7 +46,7 @@ test('self-modifying code in user mode matches qemu-riscv64', { skip: !haveCross
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-jit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'smc-user');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', 'smc-user.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', 'smc-user.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [exe], { encoding: 'utf8' });
   assert.equal(want.status, 0);

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Console, INITRD, ROOT, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 import { initrdWith } from './helpers/initrd.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const QEMU = 'qemu-system-riscv64';
 const BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -29,7 +30,7 @@ function setup() {
   dir = tmpdir();
   if (!haveGcc) return (initrd = INITRD);
   const prog = path.join(dir, 'rvv');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(ROOT, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(ROOT, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   return (initrd = initrdWith(INITRD, [['rvv', fs.readFileSync(prog)]], path.join(dir, 'initrd.cpio.gz')));
 }

@@ -14,6 +14,7 @@ import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { Console, ROOT, hasTool, run, tmpdir } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TIMEOUT = 240_000;
 const noGcc = !hasTool('riscv64-linux-gnu-gcc') && 'needs riscv64-linux-gnu-gcc';
@@ -21,7 +22,7 @@ const dir = tmpdir();
 
 function build(name, harts) {
   const elf = path.join(dir, `${name}${harts}.elf`);
-  const r = spawnSync('riscv64-linux-gnu-gcc', ['-nostdlib', '-nostartfiles', '-static', '-no-pie', '-march=rv64gc', '-mabi=lp64d',
+  const r = ccSpawnSync('riscv64-linux-gnu-gcc', ['-nostdlib', '-nostartfiles', '-static', '-no-pie', '-march=rv64gc', '-mabi=lp64d',
     '-Wl,--no-warn-rwx-segments', '-T', path.join(ROOT, 'tests/tcg/riscv64/link.ld'), `-DHARTS=${harts}`,
     path.join(ROOT, `tests/tcg/mttcg/${name}.S`), '-o', elf], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Console, INITRD, ROOT, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 import { initrdWith } from './helpers/initrd.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TSQEMU_USER = path.join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool('riscv64-linux-gnu-gcc') || !hasTool('qemu-riscv64') ? 'riscv64 gcc or qemu-riscv64 missing' : false;
@@ -21,7 +22,7 @@ function setup() {
   if (initrd) return;
   dir = tmpdir();
   prog = path.join(dir, 'rvv');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(ROOT, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(ROOT, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   initrd = initrdWith(INITRD, [['rvv', fs.readFileSync(prog)]], path.join(dir, 'initrd.cpio.gz'));
 }

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SRC = join(ROOT, 'tests', 'tcg', 'riscv64');
@@ -27,7 +28,7 @@ export function build(prog, outDir, extraSources = []) {
     '-T', join(SRC, 'link.ld'), '-I', SRC,
     join(SRC, 'crt0.S'), join(SRC, 'common.c'), file, ...extraSources, '-lgcc', '-o', elf,
   ];
-  const r = spawnSync(GCC, args, { encoding: 'utf8' });
+  const r = ccSpawnSync(GCC, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new Error(`building ${prog.file} failed:\n${r.error ?? ''}${r.stderr}`);
   }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GCC, QEMU, TSQEMU, SRC, hasTool, machineArgs, run } from './tcg-bare-helpers.js';
 import { runRvvSeed } from './tcg/diff/run-rvv.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const SLOW = !!process.env.TSQEMU_SLOW;
 // Without TSQEMU_SLOW one program of 60 cases per VLEN (as many as two seeds of 30: one build and
@@ -54,7 +55,7 @@ int main(void) {
 }
 `);
   const elf = join(dir, 'probe.elf');
-  const b = spawnSync(GCC, ['-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2',
+  const b = ccSpawnSync(GCC, ['-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2',
     '-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany', '-Wl,--no-warn-rwx-segments', '-T', join(SRC, 'link.ld'), '-I', SRC,
     join(SRC, 'crt0.S'), join(SRC, 'common.c'), src, '-lgcc', '-o', elf], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC, ROOT, SRC, TSQEMU, describeRun, hasTool, machineArgs, run } from './tcg-bare-helpers.js';
 import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const skip = !hasTool(GCC) ? `${GCC} not installed` : false;
 const CPU = 'rv64,c=false,zca=true,zcmp=true,zcmt=true';
@@ -19,7 +20,7 @@ test('Zcmp/Zcmt without C: push/pop/popret(z)/moves/table jumps in every compile
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // No compressed code of the program's own: its c.fsdsp space belongs to Zcmp here.
   const elf = join(dir, 'zcmp.elf');
-  const b = spawnSync(GCC, ['-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2',
+  const b = ccSpawnSync(GCC, ['-nostdlib', '-nostartfiles', '-ffreestanding', '-fno-pie', '-no-pie', '-static', '-O2',
     '-march=rv64g', '-mabi=lp64d', '-mcmodel=medany', '-Wall', '-Werror', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
     '-T', join(SRC, 'link.ld'), '-I', SRC, join(SRC, 'crt0.S'), join(SRC, 'common.c'),
     join(ROOT, 'tests', 'tcg', 'riscv64-ext', 'zcmp.c'), '-lgcc', '-o', elf], { encoding: 'utf8' });

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, runNode } from './system-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const MODES = [
   ['compiler off', { TSQEMU_TCG: 'off' }],
@@ -25,7 +26,7 @@ test('rewritten and remapped code matches qemu-riscv64 in every compiler mode', 
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-interp-smc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'smc-remap');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', 'smc-remap.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', 'smc-remap.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [exe], { encoding: 'utf8' });
   assert.equal(want.status, 0, want.stderr);

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, GCC, QEMU, TSQEMU, hasTool, build, run, machineArgs, describeRun, firstDifference } from './tcg-bare-helpers.js';
 import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TSQEMU_TIMEOUT_MS = Number(process.env.TSQEMU_TCG_TIMEOUT ?? 60) * 1000;
 /** The compiler modes every regression runs in (the compiler off only with TSQEMU_SLOW=1: the
@@ -56,7 +57,7 @@ const haveQemuUser = hasTool(QEMU_USER);
 /** Build tests/jit/<name>.c as a static riscv64 Linux program. */
 function buildUser(dir, name, libs = []) {
   const exe = join(dir, name);
-  const b = spawnSync(GCC, ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', `${name}.c`), ...libs], { encoding: 'utf8' });
+  const b = ccSpawnSync(GCC, ['-static', '-O2', '-o', exe, join(ROOT, 'tests', 'jit', `${name}.c`), ...libs], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   return exe;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC, ROOT, hasTool, run } from './tcg-bare-helpers.js';
 import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool('qemu-riscv64') ? 'qemu-riscv64 not installed' : false;
@@ -18,7 +19,7 @@ test('Zba/Zbb/Zbs code from gcc: tsqemu-riscv64 equals qemu-riscv64', { skip }, 
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-bitmanip-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'bitmanip');
-  const b = spawnSync(GCC, ['-march=rv64gc_zba_zbb_zbs', '-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'bitmanip.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync(GCC, ['-march=rv64gc_zba_zbb_zbs', '-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'bitmanip.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   // The build really uses the extensions.
   const dis = spawnSync('riscv64-linux-gnu-objdump', ['-d', exe], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;

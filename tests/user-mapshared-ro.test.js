@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
@@ -23,9 +24,9 @@ test('MAP_SHARED of a read-only file sees later writes to the file, as Linux and
   try {
     const src = path.join(root, 'tests/linux-user/mapro.c');
     const rv = path.join(tmp, 'mapro-rv'), native = path.join(tmp, 'mapro-host');
-    let b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', rv, src], { encoding: 'utf8' });
+    let b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', rv, src], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
-    b = spawnSync('gcc', ['-O2', '-o', native, src], { encoding: 'utf8' });
+    b = ccSpawnSync('gcc', ['-O2', '-o', native, src], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const env = { ...process.env, TMPDIR: tmp };
     const linux = spawnSync(native, [], { encoding: 'utf8', env });
@@ -47,9 +48,9 @@ test('madvise(MADV_REMOVE) of MAP_SHARED memory frees the object\'s pages, as Li
   try {
     const src = path.join(root, 'tests/linux-user/mapremove.c');
     const rv = path.join(tmp, 'maprm-rv'), native = path.join(tmp, 'maprm-host');
-    let b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', rv, src], { encoding: 'utf8' });
+    let b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', rv, src], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
-    b = spawnSync('gcc', ['-O2', '-o', native, src], { encoding: 'utf8' });
+    b = ccSpawnSync('gcc', ['-O2', '-o', native, src], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const env = { ...process.env, TMPDIR: tmp };
     const linux = spawnSync(native, [], { encoding: 'utf8', env });

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/cli/riscv64.js');
@@ -28,7 +29,7 @@ function measured(cmd, args) {
 
 test('mmapzero: zeros after mmap/MAP_FIXED/madvise/mremap/munmap, cheap reservations', { skip: missing ?? noTime ?? noSys ?? false }, () => {
   const prog = path.join(tmp, 'mmapzero');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmapzero.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmapzero.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
   const got = measured(process.execPath, [cli, prog]);
@@ -41,7 +42,7 @@ test('mmapzero: zeros after mmap/MAP_FIXED/madvise/mremap/munmap, cheap reservat
 const noGccgo = missing ?? noTime ?? noSys ?? (have('riscv64-linux-gnu-gccgo') ? null : 'riscv64-linux-gnu-gccgo');
 test('gccgo program: peak RSS far below the arenas Go reserves', { skip: noGccgo ?? false }, () => {
   const prog = path.join(tmp, 'goroutines');
-  const b = spawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(root, 'tests/linux-user/goroutines.go')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(root, 'tests/linux-user/goroutines.go')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = measured('qemu-riscv64', [prog]);
   const got = measured(process.execPath, [cli, prog]);
@@ -52,7 +53,7 @@ test('gccgo program: peak RSS far below the arenas Go reserves', { skip: noGccgo
 
 test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB through the image, 30 s a fork)', { skip: missing ?? noTime ?? noSys ?? false }, () => {
   const prog = path.join(tmp, 'forkbig');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/forkbig.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/forkbig.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
   assert.match(want.stdout, /child 2: same memory\nparent after: unchanged\n$/);
@@ -73,7 +74,7 @@ test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB
 // the addon (every zeroing is a write then).
 test('mmaplazy: lazily zeroed memory reads as zeros, fork after reservations', { skip: missing ?? false }, () => {
   const prog = path.join(tmp, 'mmaplazy');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmaplazy.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmaplazy.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
   assert.match(want.stdout, /remapped reservation: zeros 1 1/);
@@ -89,7 +90,7 @@ test('mmaplazy: lazily zeroed memory reads as zeros, fork after reservations', {
 test('interpreter cache: written once, reused, damaged entries ignored', { skip: missing ?? false }, () => {
   const prog = path.join(tmp, 'hello-cache');
   fs.writeFileSync(prog + '.c', '#include <stdio.h>\nint main(void){puts("cached");return 0;}\n');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const dir = path.join(tmp, 'cache');
   const run = () => spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_CACHE_DIR: dir } });
@@ -117,7 +118,7 @@ test('interpreter cache: written once, reused, damaged entries ignored', { skip:
 test('TSQEMU_JIT_INFO prints the translation cost', { skip: missing ?? false }, () => {
   const prog = path.join(tmp, 'loop');
   fs.writeFileSync(prog + '.c', '#include <stdio.h>\nint main(void){unsigned long x=1;for(long i=0;i<300000;i++)x=x*31+i;printf("%lu\\n",x);return 0;}\n');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, prog + '.c'], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
   const r = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_TCG_THRESHOLD: '20', TSQEMU_TCG_BATCH: '1000' } });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/cli/riscv64.js');
@@ -21,8 +22,8 @@ test('AF_PACKET raw and dgram sockets on lo, sockaddr_ll and if_nametoindex as L
   try {
     const src = path.join(root, 'tests/linux-user/packet.c');
     const rv = path.join(tmp, 'packet-rv'), host = path.join(tmp, 'packet-host');
-    assert.equal(spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', rv, src]).status, 0);
-    assert.equal(spawnSync('gcc', ['-O1', '-o', host, src]).status, 0);
+    assert.equal(ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', rv, src]).status, 0);
+    assert.equal(ccSpawnSync('gcc', ['-O1', '-o', host, src]).status, 0);
     const run = (argv) => {
       const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60000 });
       return { stdout: r.stdout, stderr: r.stderr, status: r.status };

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/cli/riscv64.js');
@@ -29,7 +30,7 @@ const checks = (out) => Object.fromEntries(out.trim().split('\n').filter((l) => 
 for (const isStatic of [true, false]) {
   test(`procfs (${isStatic ? 'static' : 'dynamic'}): the guest's /proc/self`, { skip: missing ?? false }, () => {
     const prog = path.join(tmp, `procfs-${isStatic}`);
-    const b = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-o', prog, path.join(root, 'tests/linux-user/procfs.c'),
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-o', prog, path.join(root, 'tests/linux-user/procfs.c'),
       ...(isStatic ? ['-static'] : []), '-pthread'], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const data = path.join(tmp, 'data.txt');
@@ -89,7 +90,7 @@ test('load errors: one line as qemu-riscv64 says it', { skip: missing ?? false }
   fs.writeFileSync(notElf, 'garbage', { mode: 0o755 });
   const dyn = path.join(tmp, 'dyn');
   fs.writeFileSync(path.join(tmp, 'main.c'), 'int main(void) { return 0; }\n');
-  assert.equal(spawnSync('riscv64-linux-gnu-gcc', ['-o', dyn, path.join(tmp, 'main.c')]).status, 0);
+  assert.equal(ccSpawnSync('riscv64-linux-gnu-gcc', ['-o', dyn, path.join(tmp, 'main.c')]).status, 0);
   for (const prog of [notElf, dyn, process.execPath]) {
     const q = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
     const t = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', timeout: 60000 });

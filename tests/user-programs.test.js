@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = path.join(root, 'tests/linux-user');
@@ -58,7 +59,7 @@ process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: tru
 
 function build(name, libs, isStatic) {
   const out = path.join(tmp, `${name}-${isStatic ? 'static' : 'dynamic'}`);
-  const r = spawnSync('riscv64-linux-gnu-gcc', ['-O1', '-o', out, path.join(srcDir, `${name}.c`),
+  const r = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-o', out, path.join(srcDir, `${name}.c`),
     ...(isStatic ? ['-static'] : []), ...(libs ?? [])], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return out;
@@ -101,7 +102,7 @@ for (const p of PROGRAMS) {
 const noGccgo = missing ?? (have('riscv64-linux-gnu-gccgo') ? null : 'riscv64-linux-gnu-gccgo');
 test('Go goroutines and channels (gccgo, static) match qemu-riscv64', { skip: noGccgo ? `${noGccgo} not installed` : false }, () => {
   const prog = path.join(tmp, 'goroutines');
-  const b = spawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(srcDir, 'goroutines.go')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(srcDir, 'goroutines.go')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = run('qemu-riscv64', [], prog, [], tmp);
   const got = run(process.execPath, [cli], prog, [], tmp);

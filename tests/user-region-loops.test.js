@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC, ROOT, hasTool, run } from './tcg-bare-helpers.js';
 import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool('qemu-riscv64') ? 'qemu-riscv64 not installed' : false;
@@ -18,7 +19,7 @@ test('region loops: same output as qemu-riscv64 in every compiler mode', { skip,
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-region-loops-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'region-loops');
-  const b = spawnSync(GCC, ['-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'region-loops.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync(GCC, ['-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'region-loops.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const want = spawnSync('qemu-riscv64', [exe], { encoding: 'utf8' });
   assert.equal(want.status, 0, want.stderr);

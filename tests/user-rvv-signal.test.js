@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSQEMU = path.join(root, 'dist', 'cli', 'riscv64.js');
@@ -22,7 +23,7 @@ test('rvv-signal.c: the handler sees and changes the vector state of the frame',
   const dir = mkdtempSync(path.join(tmpdir(), 'tsqemu-rvv-sig-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const prog = path.join(dir, 'rvv-signal');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(root, 'tests', 'linux-user', 'rvv-signal.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(root, 'tests', 'linux-user', 'rvv-signal.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   for (const vlen of [128, 256]) {
     const vlenb = vlen / 8;

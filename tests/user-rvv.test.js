@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSQEMU = path.join(root, 'dist', 'cli', 'riscv64.js');
@@ -20,7 +21,7 @@ test('rvv.c: tsqemu-riscv64 prints what qemu-riscv64 prints', { skip }, (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsqemu-rvv-user-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const prog = path.join(dir, 'rvv');
-  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(root, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(root, 'tests', 'linux-user', 'rvv.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   for (const vlen of [128, 256]) {
     const want = spawnSync('qemu-riscv64', ['-cpu', `rv64,v=true,vlen=${vlen},vext_spec=v1.0`, prog], { encoding: 'utf8' });
@@ -35,7 +36,7 @@ test('rvv.c: tsqemu-riscv64 prints what qemu-riscv64 prints', { skip }, (t) => {
   }
   // vfrec7/vfrsqrt7 edge cases in every rounding mode.
   const est = path.join(dir, 'rvv-estimate');
-  const be = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', est, path.join(root, 'tests', 'linux-user', 'rvv-estimate.c')], { encoding: 'utf8' });
+  const be = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', est, path.join(root, 'tests', 'linux-user', 'rvv-estimate.c')], { encoding: 'utf8' });
   assert.equal(be.status, 0, be.stderr);
   const ew = spawnSync('qemu-riscv64', ['-cpu', 'rv64,v=true,vext_spec=v1.0', est], { encoding: 'utf8' });
   const eg = spawnSync(process.execPath, [TSQEMU, '-cpu', 'rv64,v=true', est], { encoding: 'utf8' });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
@@ -46,7 +47,7 @@ test('tsqemu-riscv64 makes, uses and remakes its code cache; the program runs as
   try {
     const prog = path.join(tmp, 'hello');
     fs.writeFileSync(path.join(tmp, 'hello.c'), '#include <stdio.h>\nint main(int c, char **v) { printf("hello %d %s\\n", c, v[c - 1]); return 3; }\n');
-    const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-o', prog, path.join(tmp, 'hello.c')], { encoding: 'utf8' });
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-o', prog, path.join(tmp, 'hello.c')], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const args = ['-L', '/usr/riscv64-linux-gnu', prog, 'x'];
     const want = spawnSync('qemu-riscv64', args, { encoding: 'utf8' });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GCC, ROOT, hasTool, run } from './tcg-bare-helpers.js';
 import { DIFF_MODES } from '../tests/tcg/diff/run.mjs';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GCC) ? `${GCC} not installed` : false;
@@ -40,7 +41,7 @@ test('tagged address prctl and user-mode pointer masking', { skip }, async (t) =
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-tagged-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, 'tagged-addr');
-  const b = spawnSync(GCC, ['-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'tagged-addr.c')], { encoding: 'utf8' });
+  const b = ccSpawnSync(GCC, ['-O2', '-static', '-o', exe, join(ROOT, 'tests', 'linux-user', 'tagged-addr.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   for (const [mode, env] of DIFF_MODES) {
     const got = await run(process.execPath, [TSQEMU_USER, '-cpu', 'rva23u64', exe], 60_000, env);

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './helpers/cc-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
@@ -22,7 +23,7 @@ test('8 guest threads: each worker\'s V8 heap stays small (young generation capp
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-thrmem-'));
   try {
     const prog = path.join(tmp, 'threads');
-    const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-pthread', '-o', prog, path.join(root, 'tests/linux-user/threads.c')], { encoding: 'utf8' });
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-pthread', '-o', prog, path.join(root, 'tests/linux-user/threads.c')], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
     const r = spawnSync(process.execPath, [path.join(root, 'dist/cli/riscv64.js'), prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1' } });

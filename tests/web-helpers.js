@@ -1,6 +1,7 @@
 // Helpers for the browser tests: Debian's chromium driven by playwright-core (never a
 // downloaded browser), the project's page served by scripts/web-server.js on a free port,
 // a Range-capable HTTP server of the test's own with a request log, screenshots on failure.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +17,46 @@ export const SKIP = fs.existsSync(CHROMIUM) ? false : `chromium is not installed
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
+/** Every file under `dir` (sorted), for the build's key. */
+function treeFiles(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) { if (e.name !== 'dist' && e.name !== 'node_modules') out.push(...treeFiles(p)); } else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The page built once per content of what goes into it (web/, src/, the guest, the lock file,
+ * the build script), shared by the browser test files of a run and later runs: each file built
+ * its own copy (1.4 s of CPU each). Built into a temp dir, renamed into place whole (a file that
+ * loses the race uses the winner's); never written to afterwards. */
+async function webBuild() {
+  const { buildWeb } = await import('../scripts/build-web.js');
+  const inputs = [...treeFiles(path.join(ROOT, 'web')), ...treeFiles(path.join(ROOT, 'src')),
+    ...['package-lock.json', 'scripts/build-web.js', 'images/Image.gz', 'images/initramfs.cpio.gz',
+      'pc-bios/opensbi-riscv64-generic-fw_dynamic.bin'].map((f) => path.join(ROOT, f))];
+  const h = crypto.createHash('sha256');
+  for (const f of inputs) h.update(`\0${path.relative(ROOT, f)}\0`).update(fs.readFileSync(f));
+  const dir = path.join(os.tmpdir(), `tsqemu-web-dist-${h.digest('hex').slice(0, 20)}`);
+  if (fs.existsSync(path.join(dir, '.built'))) return dir;
+  // Builds of other trees older than a day go (5 MB each, one per change of the sources).
+  for (const n of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('tsqemu-web-dist-'))) {
+    const p = path.join(os.tmpdir(), n);
+    try { if (Date.now() - fs.statSync(p).mtimeMs > 24 * 3600 * 1000) fs.rmSync(p, { recursive: true, force: true }); } catch { /* gone */ }
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-web-build-'));
+  await buildWeb({ outDir: tmp });
+  fs.writeFileSync(path.join(tmp, '.built'), '');
+  try { fs.renameSync(tmp, dir); } catch { fs.rmSync(tmp, { recursive: true, force: true }); }
+  return dir;
+}
+
 /** Build web/dist, serve it, and open a persistent chromium profile (OPFS survives reloads). */
 export async function openBrowser() {
   const { chromium } = await import('playwright-core');
   const { serveWeb } = await import('../scripts/web-server.js');
-  // A build of its own: test files running side by side must not rebuild each other's.
-  const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-web-dist-'));
-  const server = await serveWeb({ port: 0, outDir: dist });
+  const server = await serveWeb({ port: 0, build: false, outDir: await webBuild() });
   const base = `http://127.0.0.1:${server.address().port}/`;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
@@ -32,7 +66,6 @@ export async function openBrowser() {
     server.close();
     server.closeAllConnections();
     fs.rmSync(profile, { recursive: true, force: true });
-    fs.rmSync(dist, { recursive: true, force: true });
   };
   /** Stop serving (the page must then live on its service worker's cache). */
   const stopServer = () => { server.close(); server.closeAllConnections(); };

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccSpawnSync } from './cc-cache.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const srcDir = path.join(root, 'tests/linux-user');
@@ -26,7 +27,7 @@ export function userTmp(prefix) {
 /** Build tests/linux-user/NAME.c with cc (riscv64 builds static) into tmp. */
 export function build(tmp, name, cc, libs = []) {
   const out = path.join(tmp, `${name}-${cc}`);
-  const r = spawnSync(cc, ['-O1', '-o', out, path.join(srcDir, `${name}.c`), ...(cc === 'gcc' ? [] : ['-static']), ...libs], { encoding: 'utf8' });
+  const r = ccSpawnSync(cc, ['-O1', '-o', out, path.join(srcDir, `${name}.c`), ...(cc === 'gcc' ? [] : ['-static']), ...libs], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return out;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { ccSpawnSync } from '../../helpers/cc-cache.js';
 import { generate, CLASSES, SIMD_CLASS } from './gen-rvv.mjs';
 import { GCC, SRC, run, machineArgs, firstDifference, QEMU, TSQEMU } from '../../tcg-bare-helpers.js';
 import { COMPILER_OFF_MODE, DIFF_MODES } from './run.mjs';
@@ -25,7 +26,7 @@ function build(dir, name, asm, verbose, runs = 2) {
     '-T', join(SRC, 'link.ld'), '-I', SRC,
     join(SRC, 'crt0.S'), join(SRC, 'common.c'), join(HERE, 'driver-rvv.c'), asm, '-lgcc', '-o', elf,
   ];
-  const r = spawnSync(GCC, args, { encoding: 'utf8' });
+  const r = ccSpawnSync(GCC, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new Error(`building ${asm} failed:\n${r.error ?? ''}${r.stderr}`);
   return elf;
 }

@@ -7,6 +7,7 @@
 // signals: signal, si_code, si_addr and the frame's pc are compared too).
 // Exit status 1 when any run differs (the seed and the line are printed).
 import { spawnSync } from 'node:child_process';
+import { ccSpawnSync } from '../../helpers/cc-cache.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -45,7 +46,7 @@ export async function runSeed(dir, seed, streams, insns, timeoutMs = 60_000, use
   let elf, refCmd, ref, ours;
   if (user) {
     elf = join(dir, `diff-user-${seed}`);
-    const b = spawnSync(GCC, ['-static', '-O2', '-Wall', '-o', elf, join(HERE, 'driver-user.c'), asm], { encoding: 'utf8' });
+    const b = ccSpawnSync(GCC, ['-static', '-O2', '-Wall', '-o', elf, join(HERE, 'driver-user.c'), asm], { encoding: 'utf8' });
     if (b.status !== 0) throw new Error(`building ${asm} failed:\n${b.stderr}`);
     [refCmd, ref, ours] = [QEMU_USER, [...cpu(qemuCpu), elf], [TSQEMU_USER, ...cpu(tsqemuCpu), elf]];
   } else {
