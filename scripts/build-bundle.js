@@ -26,11 +26,18 @@ export const BUNDLE_ENTRIES = {
 /** Scripts also built as CommonJS (dist path without .cjs -> source), each run with a V8 code
  * cache: the workers' (user-thread.ts loads user-worker.cjs; user-thread.cjs is the workers'
  * entry) and tsqemu-riscv64's command line (cli/riscv64.ts runs riscv64-main.cjs through
- * host/node/code-cache.ts). */
+ * host/node/code-cache.ts), and tsqemu-img's (cli/img.ts runs img-main.cjs). */
 export const SCRIPT_ENTRIES = {
   'host/node/user-worker': 'src/host/node/user-worker.ts',
   'host/node/user-thread': 'src/host/node/user-thread.ts',
   'cli/riscv64-main': 'src/cli/riscv64-main.ts',
+  'cli/img-main': 'src/cli/img-main.ts',
+};
+
+/** CommonJS entries run directly by node (bin/*), not code-cached: dist path -> source.
+ * tsqemu-img's: node starts a CommonJS entry without its ES module loader. */
+export const CJS_ENTRIES = {
+  'cli/img': 'src/cli/img.ts',
 };
 
 export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
@@ -45,7 +52,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     logLevel: 'warning',
     allowOverwrite: true,
   };
-  const { 'cli/riscv64': userCli, ...others } = BUNDLE_ENTRIES;
+  const { 'cli/riscv64': userCli, 'cli/img': imgCli, ...others } = BUNDLE_ENTRIES;
   await esbuild.build({
     ...esm,
     entryPoints: Object.fromEntries(Object.entries(others).map(([out, src]) => [out, path.join(ROOT, src)])),
@@ -58,7 +65,15 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     external: ['./riscv64-main.js'],
     define: { __TSQEMU_BUNDLE__: 'true' },
   });
-  for (const [out, src] of Object.entries(SCRIPT_ENTRIES)) {
+  // tsqemu-img's likewise runs img-main.cjs.
+  await esbuild.build({
+    ...esm,
+    entryPoints: { 'cli/img': path.join(ROOT, imgCli) },
+    external: ['./img-main.js'],
+    define: { __TSQEMU_BUNDLE__: 'true' },
+  });
+  for (const [out, src] of [...Object.entries(SCRIPT_ENTRIES), ...Object.entries(CJS_ENTRIES)]) {
+    const entry = out in CJS_ENTRIES;
     await esbuild.build({
       entryPoints: [path.join(ROOT, src)],
       outfile: path.join(outDir, `${out}.cjs`),
@@ -67,8 +82,8 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       platform: 'node',
       target: 'node20',
       charset: 'ascii',
-      external: ['./user-worker.js'], // user-thread's fallback when there is no user-worker.cjs
-      define: { 'import.meta.url': '__tsqemuModuleUrl' },
+      external: ['./user-worker.js', './img-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
+      define: { 'import.meta.url': '__tsqemuModuleUrl', ...(entry ? { __TSQEMU_BUNDLE__: 'true' } : {}) },
       banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: 'warning',
       allowOverwrite: true,
