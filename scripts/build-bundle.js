@@ -40,6 +40,25 @@ export const CJS_ENTRIES = {
   'cli/img': 'src/cli/img.ts',
 };
 
+/** Packages a code-cached script leaves out of its file, required from node_modules on first use
+ * (their dynamic import() becomes a require: vm.Script has no import()). tsqemu-img: hash-wasm
+ * (argon2, LUKS2 keyslots only) is 268 KB of its 568 KB, read and hashed by every run. */
+export const SCRIPT_LAZY_PACKAGES = {
+  'cli/img-main': ['hash-wasm'],
+};
+
+/** esbuild plugin: each of `names` becomes a stub module requiring the real package at run time. */
+function lazyPackages(names) {
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'lazy-packages',
+    setup(b) {
+      b.onResolve({ filter }, (a) => (a.namespace === 'lazy-package' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-package' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
+    },
+  };
+}
+
 export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
   const esm = {
     outdir: outDir,
@@ -87,6 +106,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: 'warning',
       allowOverwrite: true,
+      plugins: SCRIPT_LAZY_PACKAGES[out] ? [lazyPackages(SCRIPT_LAZY_PACKAGES[out])] : [],
     });
   }
 }

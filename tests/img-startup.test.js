@@ -58,3 +58,30 @@ test('tsqemu-img errors keep their wording and exit status through the entry', {
   assert.equal(n.status, 1);
   assert.match(n.stderr, /^tsqemu-img: Could not open '.*none-\d+\.qcow2': No such file or directory\n$/);
 });
+
+// hash-wasm (argon2) stays out of img-main.cjs (scripts/build-bundle.js SCRIPT_LAZY_PACKAGES):
+// a LUKS2 argon2id image made by tsqemu-img must still open, with cryptsetup as the peer.
+const noCryptsetup = spawnSync('sh', ['-c', 'command -v cryptsetup']).status === 0 ? false : 'cryptsetup missing';
+test('tsqemu-img creates a LUKS2 argon2id image cryptsetup opens, and reads it back', { skip: bundled || noCryptsetup }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-img-a2-'));
+  try {
+    const img = path.join(tmp, 'l2.img');
+    const env = { ...process.env, TSQEMU_CACHE_DIR: path.join(tmp, 'cache') };
+    const c = spawnSync(path.join(root, 'bin/tsqemu-img'), ['create', '-q', '-f', 'luks', '--object', 'secret,id=s0,data=pw',
+      '-o', 'key-secret=s0,luks-version=2,pbkdf=argon2id,pbkdf-memory=1024,pbkdf-parallel=1,iter-time=10', img, '1M'], { encoding: 'utf8', env });
+    assert.equal(c.status, 0, c.stderr);
+    const dump = spawnSync('cryptsetup', ['luksDump', img], { encoding: 'utf8' });
+    assert.match(dump.stdout, /PBKDF:\s+argon2id/);
+    const ok = spawnSync('cryptsetup', ['luksOpen', '--test-passphrase', '--key-file', '-', img], { input: 'pw' });
+    assert.equal(ok.status, 0, String(ok.stderr));
+    const bad = spawnSync('cryptsetup', ['luksOpen', '--test-passphrase', '--key-file', '-', img], { input: 'no' });
+    assert.notEqual(bad.status, 0);
+    const opts = `driver=luks,key-secret=s0,file.filename=${img}`;
+    const r = spawnSync(path.join(root, 'bin/tsqemu-img'), ['compare', '--object', 'secret,id=s0,data=pw', '--image-opts', opts, opts], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'Images are identical.\n');
+    const w = spawnSync(path.join(root, 'bin/tsqemu-img'), ['info', '--object', 'secret,id=s0,data=wrong', '--image-opts', opts], { encoding: 'utf8', env });
+    assert.equal(w.status, 1);
+    assert.match(w.stderr, /Invalid password|password/i);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
