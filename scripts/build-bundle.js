@@ -26,12 +26,38 @@ export const BUNDLE_ENTRIES = {
 /** Scripts also built as CommonJS (dist path without .cjs -> source), each run with a V8 code
  * cache: the workers' (user-thread.ts loads user-worker.cjs; user-thread.cjs is the workers'
  * entry) and tsqemu-riscv64's command line (cli/riscv64.ts runs riscv64-main.cjs through
- * host/node/code-cache.ts). */
+ * host/node/code-cache.ts), and tsqemu-img's (cli/img.ts runs img-main.cjs). */
 export const SCRIPT_ENTRIES = {
   'host/node/user-worker': 'src/host/node/user-worker.ts',
   'host/node/user-thread': 'src/host/node/user-thread.ts',
   'cli/riscv64-main': 'src/cli/riscv64-main.ts',
+  'cli/img-main': 'src/cli/img-main.ts',
 };
+
+/** CommonJS entries run directly by node (bin/*), not code-cached: dist path -> source.
+ * tsqemu-img's: node starts a CommonJS entry without its ES module loader. */
+export const CJS_ENTRIES = {
+  'cli/img': 'src/cli/img.ts',
+};
+
+/** Packages a code-cached script leaves out of its file, required from node_modules on first use
+ * (their dynamic import() becomes a require: vm.Script has no import()). tsqemu-img: hash-wasm
+ * (argon2, LUKS2 keyslots only) is 268 KB of its 568 KB, read and hashed by every run. */
+export const SCRIPT_LAZY_PACKAGES = {
+  'cli/img-main': ['hash-wasm'],
+};
+
+/** esbuild plugin: each of `names` becomes a stub module requiring the real package at run time. */
+function lazyPackages(names) {
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'lazy-packages',
+    setup(b) {
+      b.onResolve({ filter }, (a) => (a.namespace === 'lazy-package' ? { path: a.path, external: true } : { path: a.path, namespace: 'lazy-package' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
+    },
+  };
+}
 
 export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
   const esm = {
@@ -45,7 +71,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     logLevel: 'warning',
     allowOverwrite: true,
   };
-  const { 'cli/riscv64': userCli, ...others } = BUNDLE_ENTRIES;
+  const { 'cli/riscv64': userCli, 'cli/img': imgCli, ...others } = BUNDLE_ENTRIES;
   await esbuild.build({
     ...esm,
     entryPoints: Object.fromEntries(Object.entries(others).map(([out, src]) => [out, path.join(ROOT, src)])),
@@ -58,7 +84,15 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     external: ['./riscv64-main.js'],
     define: { __TSQEMU_BUNDLE__: 'true' },
   });
-  for (const [out, src] of Object.entries(SCRIPT_ENTRIES)) {
+  // tsqemu-img's likewise runs img-main.cjs.
+  await esbuild.build({
+    ...esm,
+    entryPoints: { 'cli/img': path.join(ROOT, imgCli) },
+    external: ['./img-main.js'],
+    define: { __TSQEMU_BUNDLE__: 'true' },
+  });
+  for (const [out, src] of [...Object.entries(SCRIPT_ENTRIES), ...Object.entries(CJS_ENTRIES)]) {
+    const entry = out in CJS_ENTRIES;
     await esbuild.build({
       entryPoints: [path.join(ROOT, src)],
       outfile: path.join(outDir, `${out}.cjs`),
@@ -67,11 +101,12 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       platform: 'node',
       target: 'node20',
       charset: 'ascii',
-      external: ['./user-worker.js'], // user-thread's fallback when there is no user-worker.cjs
-      define: { 'import.meta.url': '__tsqemuModuleUrl' },
+      external: ['./user-worker.js', './img-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
+      define: { 'import.meta.url': '__tsqemuModuleUrl', ...(entry ? { __TSQEMU_BUNDLE__: 'true' } : {}) },
       banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: 'warning',
       allowOverwrite: true,
+      plugins: SCRIPT_LAZY_PACKAGES[out] ? [lazyPackages(SCRIPT_LAZY_PACKAGES[out])] : [],
     });
   }
 }

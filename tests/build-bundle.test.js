@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { BUNDLE_ENTRIES, SCRIPT_ENTRIES } = await import(path.join(ROOT, 'scripts/build-bundle.js'));
+const { BUNDLE_ENTRIES, SCRIPT_ENTRIES, SCRIPT_LAZY_PACKAGES } = await import(path.join(ROOT, 'scripts/build-bundle.js'));
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 const skipUser = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc missing' : false;
 
@@ -20,7 +20,7 @@ test('every entry point is a single file importing only node: built-ins', () => 
     const specs = [...js.matchAll(/(?:^|[;\s])(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|import\(["']([^"']+)["']\)/gm)].map((m) => m[1] ?? m[2]);
     assert.ok(specs.length > 0, `${out}: no imports found (not an ES module?)`);
     // tsqemu-riscv64's entry runs cli/riscv64-main.cjs (code-cache.ts); tsc's module only if that is missing.
-    const allowed = out === 'cli/riscv64' ? ['./riscv64-main.js'] : [];
+    const allowed = out === 'cli/riscv64' ? ['./riscv64-main.js'] : out === 'cli/img' ? ['./img-main.js'] : [];
     assert.deepEqual(specs.filter((s) => !s.startsWith('node:')), allowed, `${out} imports other files`);
   }
   // The CommonJS scripts: one file each, requiring only built-ins (user-thread: its fallback).
@@ -29,7 +29,7 @@ test('every entry point is a single file importing only node: built-ins', () => 
     assert.doesNotMatch(js, /[^\x00-\x7f]/, `${out}.cjs is not ASCII`);
     const reqs = [...js.matchAll(/\b(?:require|import)\(["']([^"']+)["']\)/g)].map((m) => m[1]);
     assert.ok(reqs.length > 0, `${out}.cjs: no require found`);
-    const allowed = out === 'host/node/user-thread' ? ['./user-worker.js'] : [];
+    const allowed = out === 'host/node/user-thread' ? ['./user-worker.js'] : (SCRIPT_LAZY_PACKAGES?.[out] ?? []);
     assert.deepEqual([...new Set(reqs.filter((s) => !s.startsWith('node:')))], allowed, `${out}.cjs requires other files`);
     // Scripts run as a vm.Script with a V8 code cache (code-cache.ts), where import() throws
     // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: built-ins must come by require (lazy-builtin.ts).

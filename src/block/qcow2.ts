@@ -14,7 +14,7 @@ import { defaultOpenFlags } from './block_int.js';
 import { bdrvPread, bdrvPwrite } from './io.js';
 import {
   buildHeader, COMPAT_LAZY_REFCOUNTS, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, QCOW_CRYPT_AES, QCOW_CRYPT_LUKS, QCOW_MAGIC,
-  QCowHeader, QCowHeaderInfo, parseHeader, be64, setBe64,
+  QCowHeader, QCowHeaderInfo, parseHeader, be64, setBe64, MIN_CLUSTER_BITS, MAX_CLUSTER_BITS,
 } from './qcow2-header.js';
 import { loadRefcountTable, maxRefcount } from './qcow2-refcount.js';
 import {
@@ -336,8 +336,21 @@ async function qcow2Open(ctx: BdrvOpenContext): Promise<BlockDriverState> {
 
 async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promise<BDRVQcow2State> {
   const flen = child.getLength();
-  const first = new Uint8Array(Math.min(flen, 2 * 1024 * 1024));
-  await bdrvPread(child, 0, first);
+  // Cluster 0 holds the header, its extensions and the backing file name (as QEMU, nothing past
+  // it is read): its size is known from the first bytes. A bad cluster_bits is parseHeader's.
+  const peek = new Uint8Array(Math.min(flen, 4096));
+  await bdrvPread(child, 0, peek);
+  const bits = peek.length >= 24 ? new DataView(peek.buffer, peek.byteOffset).getUint32(20) : 0;
+  let first = peek;
+  if (bits >= MIN_CLUSTER_BITS && bits <= MAX_CLUSTER_BITS) {
+    const want = Math.min(flen, 2 ** bits);
+    if (want <= peek.length) first = peek.subarray(0, want);
+    else {
+      first = new Uint8Array(want);
+      first.set(peek);
+      await bdrvPread(child, peek.length, first.subarray(peek.length));
+    }
+  }
   const hinfo = parseHeader(first, flen);
   const h = hinfo.header;
   const s = new BDRVQcow2State(bdrvQcow2, ctx.flags, child);

@@ -1,99 +1,26 @@
-// tsqemu-img: the qemu-img command line on the tsqemu block layer.
-import { internalErrorText } from '../host/node/fatal.js';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { QemuError } from '../qemu/error.js';
-import { qcryptoSecretAddOpts } from '../crypto/secret.js';
-import { bdrvFindFormat, bdrvFormats, bdrvOpen } from '../block/block.js';
-import { BlockOptions } from '../block/block_int.js';
-import { blockInit, createContext } from '../host/node/block.js';
-import { ImgEnv } from '../qemu-img/common.js';
-import { imgCreate } from '../qemu-img/create.js';
-import { imgInfo } from '../qemu-img/info.js';
-import { imgCheck } from '../qemu-img/check.js';
-import { imgConvert } from '../qemu-img/convert.js';
-import { imgCompare } from '../qemu-img/compare.js';
-import { imgMap } from '../qemu-img/map.js';
-import { imgSnapshot } from '../qemu-img/snapshot.js';
-import { imgResize } from '../qemu-img/resize.js';
-import { imgRebase, imgCommit } from '../qemu-img/rebase.js';
-import { imgAmend } from '../qemu-img/amend.js';
-import { imgDd } from '../qemu-img/dd.js';
-import { imgMeasure } from '../qemu-img/measure.js';
-import { imgBench } from '../qemu-img/bench.js';
-import { setAioNoticeSink } from '../host/node/file-aio.js';
-import { mainIoUring } from '../host/node/io_uring.js';
+// tsqemu-img's entry. In the bundled build (scripts/build-bundle.js) this file is small and
+// img-main is a CommonJS script run with a V8 code cache kept on disk (host/node/code-cache.ts),
+// as tsqemu-riscv64's: Node 20 compiles an ES module from scratch every time (~0.5 MB here),
+// and CommonJS loads node:fs's promises (and the streams they pull in) only when used.
+// bin/tsqemu-img runs this file's CommonJS build (dist/cli/img.cjs): an ES module entry costs
+// Node's ES module loader and node:fs's ES facade, which loads every stream class (~10-20 ms).
+import { setFlagsFromString } from 'node:v8';
+import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
+import { distFile } from '../host/node/dist-path.js';
 
-const PROG = 'tsqemu-img';
+/** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no img-main.cjs
+ * of its own build, so it never runs one (it may be a stale one from an earlier bundle). */
+declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
-function env(): ImgEnv {
-  const warn = (m: string): void => { process.stderr.write(`${PROG}: warning: ${m}\n`); };
-  return {
-    out: (t) => { process.stdout.write(t); },
-    err: (t) => { process.stderr.write(t); },
-    open: (opts, flags, probe) => bdrvOpen(opts, flags, { warn }, probe),
-    create: async (format: string, filename: string, size: number, options: BlockOptions) => {
-      const drv = bdrvFindFormat(format);
-      if (!drv || !drv.create) throw new QemuError(`Format driver '${format}' does not support image creation`);
-      await drv.create(createContext(filename, size, options, warn));
-    },
-    addObject: (text) => {
-      const type = text.split(',')[0].replace(/^qom-type=/, '');
-      if (type !== 'secret') throw new QemuError(`Invalid object type '${type}'`);
-      qcryptoSecretAddOpts(text, (p) => new Uint8Array(fs.readFileSync(p)));
-    },
-    realPath: (p) => { try { return fs.realpathSync(p); } catch { return path.resolve(p); } },
-    fileExists: (p) => fs.existsSync(p),
-    localTime: (sec) => {
-      const d = new Date(sec * 1000);
-      const two = (n: number): string => String(n).padStart(2, '0');
-      return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-    },
-    formats: () => bdrvFormats(),
-    createOptions: (format) => bdrvFindFormat(format)?.createOptions ?? [],
-    ioBuffers,
-    memEqual: (a, b) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0,
-  };
+// A run of tsqemu-img is short and its JavaScript light (the data goes through the kernel and
+// native code): at V8's default budget TurboFan compiles dozens of functions for nothing, which
+// cost ~10 MB of peak RSS (convert 512 MiB raw->qcow2: 60 -> 51 MiB) and CPU. 128x the budget
+// (set before the script runs, so the code cache is made and used under it) still optimises
+// really hot code, such as the pure-JS zstd decoder of compression_type=zstd images.
+setFlagsFromString('--interrupt-budget=8650752');
+
+// TSQEMU_JIT_INFO=1 says how the code cache was used (tests/img-startup.test.js).
+if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
+if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/img-main.cjs'), 'img-main') === null) {
+  void import('./img-main.js');
 }
-
-/** One 4 KiB-aligned slab cut into buffers, registered as an io_uring fixed buffer (zero copy). */
-function ioBuffers(count: number, size: number): Uint8Array[] {
-  const ALIGN = 4096;
-  const stride = Math.ceil(Math.max(size, 1) / ALIGN) * ALIGN;
-  const raw = new Uint8Array(count * stride + ALIGN);
-  const ring = mainIoUring();
-  const skew = ring ? ring.addrMod(raw, ALIGN) : 0;
-  const slab = raw.subarray(skew ? ALIGN - skew : 0, (skew ? ALIGN - skew : 0) + count * stride);
-  ring?.addFixedBuffer(slab);
-  return Array.from({ length: count }, (_, i) => slab.subarray(i * stride, i * stride + size));
-}
-
-const COMMANDS: Record<string, (e: ImgEnv, argv: string[]) => Promise<number>> = {
-  amend: imgAmend, bench: imgBench, check: imgCheck, commit: imgCommit, compare: imgCompare, convert: imgConvert, create: imgCreate,
-  dd: imgDd, info: imgInfo, map: imgMap, measure: imgMeasure, rebase: imgRebase, resize: imgResize, snapshot: imgSnapshot,
-};
-
-function help(): string {
-  return `${PROG} version 10.2.0 (tsqemu)\nusage: ${PROG} [standard options] command [command options]\n` +
-    'QEMU disk image utility\n\nCommand syntax:\n' + Object.keys(COMMANDS).map((c) => `  ${c}\n`).join('') +
-    `\nSupported formats: ${bdrvFormats().join(' ')}\n`;
-}
-
-async function main(argv: string[]): Promise<number> {
-  blockInit();
-  const e = env();
-  setAioNoticeSink((m) => e.err(`${PROG}: warning: ${m}\n`));
-  if (argv.length === 0) throw new QemuError(`Not enough arguments\nTry '${PROG} --help' for more information`);
-  const cmd = argv[0];
-  if (cmd === '-h' || cmd === '--help') { e.out(help()); return 0; }
-  if (cmd === '-V' || cmd === '--version') { e.out(`${PROG} version 10.2.0 (tsqemu)\n`); return 0; }
-  const fn = COMMANDS[cmd];
-  if (!fn) throw new QemuError(`Command not found: ${cmd}`);
-  return fn(e, argv.slice(1));
-}
-
-main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; }, (err: unknown) => {
-  if (err instanceof QemuError) process.stderr.write(`${PROG}: ${err.message}\n`);
-  else process.stderr.write(internalErrorText(PROG, err));
-  process.exitCode = 1;
-});

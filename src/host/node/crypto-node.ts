@@ -2,7 +2,6 @@
 // anything reaches here; this file only maps our algorithm names onto OpenSSL's.
 import type * as NodeCrypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import type {
   QCryptoBackend, QCryptoCipherAlgo, QCryptoCipherImpl, QCryptoCipherMode, QCryptoHashAlgo,
 } from '../../crypto/backend.js';
@@ -68,7 +67,7 @@ export const nodeCryptoBackend: QCryptoBackend = {
     });
   }),
   randomBytes: (out) => { nc().randomFillSync(out); },
-  nowMs: () => performance.now(),
+  nowMs: () => globalThis.performance.now(), // Node's global: loads node:perf_hooks on first use, not at start-up
 };
 
 /** Install the node:crypto backend (the binaries and tests call this once). */

@@ -5,8 +5,8 @@
 // cache.direct=on opens with O_DIRECT: requests are aligned to 4096 bytes by the generic layer
 // and data goes through bounce buffers at memory addresses O_DIRECT accepts (found by probing
 // once, since JavaScript cannot ask for an aligned allocation).
-import { constants as C, promises as fsp } from 'node:fs';
-type FileHandle = fsp.FileHandle;
+import { constants as C, unlink } from 'node:fs';
+import { FdHandle as FileHandle } from './fd-handle.js';
 import * as path from 'node:path';
 import { QemuError } from '../../qemu/error.js';
 import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
@@ -45,7 +45,7 @@ class DirectBouncePool {
     const probe = path.join(dir, `.tsqemu-odirect-${process.pid}-${Date.now()}`);
     let fh: FileHandle;
     try {
-      fh = await fsp.open(probe, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_DIRECT, 0o600);
+      fh = await FileHandle.open(probe, C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_DIRECT, 0o600);
     } catch (e) {
       throw new QemuError(`Could not open with O_DIRECT in '${dir}': ${(e as Error).message}`);
     }
@@ -61,7 +61,7 @@ class DirectBouncePool {
       throw new QemuError('Could not find an O_DIRECT-aligned buffer');
     } finally {
       await fh.close();
-      await fsp.unlink(probe).catch(() => undefined);
+      await new Promise<void>((r) => unlink(probe, () => r()));
     }
   }
 
@@ -303,7 +303,7 @@ async function openHandle(filename: string, flags: BdrvOpenFlags, create = false
   const where = create ? filename : fdsetResolve(filename, flags.readOnly);
   if (typeof where !== 'string') throw new QemuError(`Could not dup FD for ${filename} flags ${(f & 3).toString(16)}: ${errnoMessage(where)}`);
   try {
-    return await fsp.open(where, f, 0o644);
+    return await FileHandle.open(where, f, 0o644);
   } catch (e) {
     throw new QemuError(`Could not open '${filename}': ${errnoMessage(e)}`);
   }
