@@ -16,6 +16,16 @@ export const VIRTIO_F_VERSION_1 = 32n;
  * (after the rings) replace the flags for suppressing interrupts and notifications. */
 export const VIRTIO_RING_F_EVENT_IDX = 29n;
 
+/** QEMU's smp_mb() between the device's ring stores and its next loads (avail_event then the
+ * avail index; the used index then used_event): with -accel tcg,thread=multi the driver runs on
+ * other threads, and a store may otherwise pass a later load (x86-64's store buffer), losing a
+ * notification or an interrupt. A sequentially consistent read-modify-write is a full barrier
+ * (a locked instruction on x86-64). */
+const fenceCell = new Int32Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+function smpMb(): void {
+  Atomics.add(fenceCell, 0, 0);
+}
+
 const enum VRingDesc { F_NEXT = 1, F_WRITE = 2, F_INDIRECT = 4, SIZE = 16 }
 
 /** One guest buffer segment (guest-physical), already checked to lie inside RAM. */
@@ -92,7 +102,10 @@ export class VirtQueue {
       this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
       // avail_event: the driver notifies again once it makes entry lastAvailIdx available
       // (QEMU's vring_set_avail_event in virtqueue_split_pop).
-      if (this.vdev.eventIdx && !this.st(this.usedAddr + 4 + 8 * this.num, 2, this.lastAvailIdx)) return this.fail('used ring outside RAM');
+      if (this.vdev.eventIdx) {
+        if (!this.st(this.usedAddr + 4 + 8 * this.num, 2, this.lastAvailIdx)) return this.fail('used ring outside RAM');
+        smpMb(); // visible before the next pop() reads the avail index
+      }
     }
     return elem;
   }
@@ -168,6 +181,7 @@ export class VirtQueue {
       const valid = this.signalledUsedValid;
       this.signalledUsed = now;
       this.signalledUsedValid = true;
+      smpMb(); // the used index out before used_event is read (virtio_split_should_notify)
       const usedEvent = this.ld(this.availAddr + 4 + 2 * this.num, 2);
       // vring_need_event: did the used index step over used_event since the last interrupt?
       raise = usedEvent !== undefined && (!valid || ((now - usedEvent - 1) & 0xffff) < ((now - old) & 0xffff));
