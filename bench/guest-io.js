@@ -8,7 +8,7 @@
 // GUEST_IO_BASE=<dir of another tsqemu checkout, built>: also measure that build ("tsqemu base")
 // in the same run, for before/after ratios on a loaded machine.
 // Debian's qemu-system-riscv64 7.2 sometimes hangs in this load (its guest stops answering):
-// each QEMU boot has a time limit (QEMU_TIMEOUT_S, 60 s for the boot, SECONDS + 60 s per run),
+// each QEMU boot has a time limit (QEMU_TIMEOUT_S, 120 s for the boot, SECONDS + 120 s per run),
 // then it is killed and retried (up to 3 attempts), and the table says so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
@@ -86,7 +86,7 @@ function cpuSeconds(pid) {
   } catch { return NaN; }
 }
 
-const QEMU_TIMEOUT_MS = Number(process.env.QEMU_TIMEOUT_S ?? 60) * 1000;
+const QEMU_TIMEOUT_MS = Number(process.env.QEMU_TIMEOUT_S ?? 120) * 1000;
 const ATTEMPTS = 3;
 
 /** measureOnce, retried when a run times out (`limitMs`: boot and per-run limit; 0: the defaults). */
@@ -95,9 +95,13 @@ async function measure(label, cmd, args, limitMs = 0) {
     try {
       return await measureOnce(label, cmd, args, limitMs);
     } catch (e) {
-      if (!limitMs || !(e instanceof TimeoutError) || attempt >= ATTEMPTS) throw e;
-      console.log(`# ${label}: no answer within its time limit (attempt ${attempt} of ${ATTEMPTS}: ${e.message.split('\n')[0]}); killed, retrying`);
+      if (!limitMs || !(e instanceof TimeoutError)) throw e;
       hangs.push(label);
+      if (attempt >= ATTEMPTS) {
+        console.log(`# ${label}: no answer within its time limit in ${ATTEMPTS} attempts: no reference numbers for it`);
+        return null;
+      }
+      console.log(`# ${label}: no answer within its time limit (attempt ${attempt} of ${ATTEMPTS}: ${e.message.split('\n')[0]}); killed, retrying`);
     }
   }
 }
@@ -162,13 +166,15 @@ try {
     }
     for (const aio of AIOS) {
       const q = r[`qemu ${aio}`];
+      if (!q) continue;
       console.log(`ratio aio=${aio}: tsqemu/qemu IOPS ${(r[`tsqemu ${aio}`].iops / q.iops).toFixed(2)}, reads per CPU s ${(r[`tsqemu ${aio}`].perCpu / q.perCpu).toFixed(2)}` +
         (r[`base ${aio}`] ? `; base/qemu IOPS ${(r[`base ${aio}`].iops / q.iops).toFixed(2)}, reads per CPU s ${(r[`base ${aio}`].perCpu / q.perCpu).toFixed(2)}` : ''));
     }
     if (hangs.length) console.log(`# QEMU runs killed after their time limit and retried: ${hangs.join(', ')}`);
-    console.log(`ratio tsqemu io_uring / qemu io_uring: IOPS ${(r['tsqemu io_uring'].iops / r['qemu io_uring'].iops).toFixed(2)}, ` +
+    const complete = AIOS.every((aio) => r[`qemu ${aio}`]);
+    if (r['qemu io_uring']) console.log(`ratio tsqemu io_uring / qemu io_uring: IOPS ${(r['tsqemu io_uring'].iops / r['qemu io_uring'].iops).toFixed(2)}, ` +
       `reads per CPU second ${(r['tsqemu io_uring'].perCpu / r['qemu io_uring'].perCpu).toFixed(2)}`);
-    if (AIOS.length === 2) emitRows('guest-io', ['io_uring', 'threads'].flatMap((aio) => [
+    if (AIOS.length === 2 && complete) emitRows('guest-io', ['io_uring', 'threads'].flatMap((aio) => [
       { name: `guest 4K random-read IOPS, aio=${aio}`, ours: r[`tsqemu ${aio}`].iops, theirs: r[`qemu ${aio}`].iops, unit: 'IOPS', goal: { of: 'ratio', op: '>=', value: 0.7 } },
       { name: `guest 4K random reads per host CPU second, aio=${aio}`, ours: r[`tsqemu ${aio}`].perCpu, theirs: r[`qemu ${aio}`].perCpu, unit: 'reads/CPU s' },
     ]));
