@@ -5,6 +5,11 @@
 // built here (riscv64-linux-gnu-gcc -static) and appended to the initramfs as a second archive.
 // Same kernel, initrd, disk and load on every run, cache=writeback on the host.
 // Usage: node bench/guest-io.js [THREADS=8] [SECONDS=3] [RUNS=3]
+// GUEST_IO_BASE=<dir of another tsqemu checkout, built>: also measure that build ("tsqemu base")
+// in the same run, for before/after ratios on a loaded machine.
+// Debian's qemu-system-riscv64 7.2 sometimes hangs in this load (its guest stops answering):
+// each QEMU boot has a time limit (QEMU_TIMEOUT_S, 120 s for the boot, SECONDS + 120 s per run),
+// then it is killed and retried (up to 3 attempts), and the table says so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
@@ -81,18 +86,41 @@ function cpuSeconds(pid) {
   } catch { return NaN; }
 }
 
+const QEMU_TIMEOUT_MS = Number(process.env.QEMU_TIMEOUT_S ?? 120) * 1000;
+const ATTEMPTS = 3;
+
+/** measureOnce, retried when a run times out (`limitMs`: boot and per-run limit; 0: the defaults). */
+async function measure(label, cmd, args, limitMs = 0) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await measureOnce(label, cmd, args, limitMs);
+    } catch (e) {
+      if (!limitMs || !(e instanceof TimeoutError)) throw e;
+      hangs.push(label);
+      if (attempt >= ATTEMPTS) {
+        console.log(`# ${label}: no answer within its time limit in ${ATTEMPTS} attempts: no reference numbers for it`);
+        return null;
+      }
+      console.log(`# ${label}: no answer within its time limit (attempt ${attempt} of ${ATTEMPTS}: ${e.message.split('\n')[0]}); killed, retrying`);
+    }
+  }
+}
+class TimeoutError extends Error {}
+const hangs = [];
+
 /** Boot, run the load RUNS times in the guest, power off; the IOPS of each run. */
-async function measure(label, cmd, args) {
+async function measureOnce(label, cmd, args, limitMs) {
   const vm = boot(cmd, args);
+  let killed = false;
   try {
-    await vm.expect(/tsqemu-guest: boot complete/, 300_000, 0);
+    await vm.expect(/tsqemu-guest: boot complete/, limitMs || 300_000, 0);
     const runs = [];
     const perCpu = [];
     for (let i = -1; i < RUNS; i++) { // run -1: a 1 s warm-up (the emulator's JIT, the guest's caches), not counted
       const from = vm.out.length;
       const cpu0 = cpuSeconds(vm.p.pid);
       vm.send(`/randread /dev/vda ${THREADS} ${i < 0 ? 1 : SECONDS}\n`);
-      const m = await vm.expect(/RANDREAD threads=\d+ reads=(\d+) seconds=([\d.]+) iops=(\d+)( READFAIL)?/, 120_000, from);
+      const m = await vm.expect(/RANDREAD threads=\d+ reads=(\d+) seconds=([\d.]+) iops=(\d+)( READFAIL)?/, limitMs ? SECONDS * 1000 + limitMs : 120_000, from);
       if (m[4]) throw new Error(`${label}: a read failed`);
       // Reads per CPU second of the emulator (all its threads): the guest times its IOPS on a
       // clock that follows the host's, so a CPU-bound emulator that gets a smaller share of a
@@ -102,8 +130,11 @@ async function measure(label, cmd, args) {
     console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} |`);
     vm.send('poweroff -f\n');
     return { iops: median(runs), perCpu: median(perCpu) };
+  } catch (e) {
+    if (vm.p.exitCode === null && /: no \//.test(e.message)) { killed = true; vm.p.kill('SIGKILL'); throw new TimeoutError(e.message); }
+    throw e;
   } finally {
-    setTimeout(() => vm.p.kill('SIGKILL'), 5000).unref();
+    if (!killed) setTimeout(() => vm.p.kill('SIGKILL'), 5000).unref();
   }
 }
 
@@ -125,14 +156,25 @@ try {
   const r = {};
   for (const aio of AIOS) {
     r[`tsqemu ${aio}`] = await measure(`tsqemu aio=${aio}`, join(root, 'bin', 'tsqemu-system-riscv64'), [...common, ...drive(aio)]);
+    if (process.env.GUEST_IO_BASE) {
+      r[`base ${aio}`] = await measure(`tsqemu base aio=${aio}`, join(process.env.GUEST_IO_BASE, 'bin', 'tsqemu-system-riscv64'), [...common, ...drive(aio)]);
+    }
   }
   if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {
     for (const aio of AIOS) {
-      r[`qemu ${aio}`] = await measure(`qemu-system-riscv64 aio=${aio}`, 'qemu-system-riscv64', ['-bios', 'default', ...common, ...drive(aio)]);
+      r[`qemu ${aio}`] = await measure(`qemu-system-riscv64 aio=${aio}`, 'qemu-system-riscv64', ['-bios', 'default', ...common, ...drive(aio)], QEMU_TIMEOUT_MS);
     }
-    console.log(`ratio tsqemu io_uring / qemu io_uring: IOPS ${(r['tsqemu io_uring'].iops / r['qemu io_uring'].iops).toFixed(2)}, ` +
+    for (const aio of AIOS) {
+      const q = r[`qemu ${aio}`];
+      if (!q) continue;
+      console.log(`ratio aio=${aio}: tsqemu/qemu IOPS ${(r[`tsqemu ${aio}`].iops / q.iops).toFixed(2)}, reads per CPU s ${(r[`tsqemu ${aio}`].perCpu / q.perCpu).toFixed(2)}` +
+        (r[`base ${aio}`] ? `; base/qemu IOPS ${(r[`base ${aio}`].iops / q.iops).toFixed(2)}, reads per CPU s ${(r[`base ${aio}`].perCpu / q.perCpu).toFixed(2)}` : ''));
+    }
+    if (hangs.length) console.log(`# QEMU runs killed after their time limit and retried: ${hangs.join(', ')}`);
+    const complete = AIOS.every((aio) => r[`qemu ${aio}`]);
+    if (r['qemu io_uring']) console.log(`ratio tsqemu io_uring / qemu io_uring: IOPS ${(r['tsqemu io_uring'].iops / r['qemu io_uring'].iops).toFixed(2)}, ` +
       `reads per CPU second ${(r['tsqemu io_uring'].perCpu / r['qemu io_uring'].perCpu).toFixed(2)}`);
-    if (AIOS.length === 2) emitRows('guest-io', ['io_uring', 'threads'].flatMap((aio) => [
+    if (AIOS.length === 2 && complete) emitRows('guest-io', ['io_uring', 'threads'].flatMap((aio) => [
       { name: `guest 4K random-read IOPS, aio=${aio}`, ours: r[`tsqemu ${aio}`].iops, theirs: r[`qemu ${aio}`].iops, unit: 'IOPS', goal: { of: 'ratio', op: '>=', value: 0.7 } },
       { name: `guest 4K random reads per host CPU second, aio=${aio}`, ours: r[`tsqemu ${aio}`].perCpu, theirs: r[`qemu ${aio}`].perCpu, unit: 'reads/CPU s' },
     ]));

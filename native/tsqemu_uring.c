@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
 #include "uring_raw.h"
@@ -337,6 +338,34 @@ static napi_value probe(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* preadNowait(fd, Uint8Array, offset) -> bytes read, or -errno: preadv2(RWF_NOWAIT), a read that
+ * only copies from the page cache and never blocks (-EAGAIN when the data is not all there).
+ * aio=threads tries it on the JS thread before handing a read to the thread pool, as io_uring
+ * does inline for cached data. The length is the array's own. */
+static napi_value pread_nowait(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  double off;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  napi_typedarray_type t; size_t len; void *data; napi_value ab; size_t boff;
+  CHECK(napi_get_typedarray_info(env, argv[1], &t, &len, &data, &ab, &boff));
+  if (t != napi_uint8_array) { napi_throw_type_error(env, NULL, "preadNowait: buffer must be a Uint8Array"); return NULL; }
+  CHECK(napi_get_value_double(env, argv[2], &off));
+  double res;
+  if (!(off >= 0 && off <= 9007199254740991.0)) res = -EINVAL;
+  else {
+    struct iovec iov = { data, len };
+    ssize_t n;
+    do n = preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT); while (n < 0 && errno == EINTR);
+    res = n < 0 ? -errno : (double)n;
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, res, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "probe", NULL, probe, NULL, NULL, NULL, napi_default, NULL },
@@ -346,6 +375,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "close", NULL, close_ring, NULL, NULL, NULL, napi_default, NULL },
     { "setRef", NULL, set_ref, NULL, NULL, NULL, napi_default, NULL },
     { "addrMod", NULL, addr_mod, NULL, NULL, NULL, napi_default, NULL },
+    { "preadNowait", NULL, pread_nowait, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -158,7 +158,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
-    devices.push({ type: 'virtio-blk-device', blk, serial, ...errorActions.get(id) });
+    devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id) });
   }
   // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
   for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });

@@ -45,6 +45,8 @@ export interface DeviceSpec {
   driver: string;
   drive?: string;
   serial?: string;
+  /** virtio-blk-device event_idx=off (VIRTIO_RING_F_EVENT_IDX not offered). */
+  eventIdx?: boolean;
   props?: QemuOptsDict;
 }
 
@@ -122,7 +124,7 @@ Standard options:
        [,aio=threads|native|io_uring][,discard=][,detect-zeroes=][,file.locking=on|off|auto]
 -blockdev driver=...,node-name=...[,...]  or a JSON object: a block node (-device drive=node)
 -snapshot       write to temporary files instead of disk image files
--device virtio-blk-device,drive=id[,serial=s]
+-device virtio-blk-device,drive=id[,serial=s][,event_idx=on|off]
 -device virtio-rng-device
 -device driver[,prop[=value][,...]]  a registered device (use '-device help' for a list)
 -device virtio-net-device,netdev=id[,mac=52:54:00:12:34:56]
@@ -283,13 +285,14 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   }
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id', 'bootindex'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
     const bi = o.get('bootindex');
     if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
-    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial') };
+    const ev = o.get('event_idx');
+    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}) };
   }
   if (driver === 'virtio-balloon-device') return parseBalloonDevice(text, o);
   if (driver === 'virtio-rng-device') {

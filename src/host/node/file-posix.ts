@@ -10,7 +10,7 @@ import { FdHandle as FileHandle } from './fd-handle.js';
 import * as path from 'node:path';
 import { QemuError } from '../../qemu/error.js';
 import { BdrvOpenContext, BdrvOpenFlags, BdrvRequestFlags, BlockDriver, BlockDriverState, BlockStatus, BlockStatusFlags, PreallocMode } from '../../block/block_int.js';
-import { IoUringContext, UringOp, URING_RW_ASYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
+import { IoUringContext, type PreadNowait, loadPreadNowait, UringOp, URING_RW_ASYNC, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from './io_uring.js';
 import { AioEngineName, ErrorInjection, aioEngineFor, errnoByName, errnoError, uringCall, uringRw } from './file-aio.js';
 import { loadUserSys } from './user-sys.js';
 import { BlkPerm, filePerms, lockImage, parseLocking } from './file-lock.js';
@@ -87,6 +87,9 @@ function errnoMessage(e: unknown): string {
   return (err.code && names[err.code]) || err.message;
 }
 
+/** aio=threads reads served from the page cache on the JS thread, and ones left to the pool (tests). */
+export const aioNowaitStats = { hits: 0, toPool: 0 };
+
 export class BDRVRawPosixState extends BlockDriverState {
   private length: number;
   private pool: DirectBouncePool | null = null;
@@ -148,9 +151,21 @@ export class BDRVRawPosixState extends BlockDriverState {
     return this.threadsRead(offset, buf);
   }
 
+  /** aio=threads: a buffered read whose data is all in the page cache is copied at once on this
+   * thread (preadv2 RWF_NOWAIT, what io_uring does inline) instead of a round trip through the
+   * thread pool; anything else (-EAGAIN, a short read) goes to the pool. TSQEMU_AIO_NOWAIT=off: never. */
+  private nowait: PreadNowait | null = process.env.TSQEMU_AIO_NOWAIT === 'off' ? null : loadPreadNowait();
+
   private async threadsRead(offset: number, buf: Uint8Array): Promise<void> {
     if (this.pool) return this.directIO(offset, buf, false);
     let done = 0;
+    if (this.nowait) {
+      const n = this.nowait(this.fd, buf, offset);
+      if (n === buf.length) { aioNowaitStats.hits++; return; }
+      aioNowaitStats.toPool++;
+      if (n > 0) done = n;
+      else if (n === -95 || n === -22 || n === -38) this.nowait = null; // EOPNOTSUPP, EINVAL, ENOSYS: no RWF_NOWAIT here
+    }
     while (done < buf.length) {
       const { bytesRead } = await this.fh.read(buf, done, buf.length - done, offset + done);
       if (bytesRead === 0) { buf.fill(0, done); return; } // past EOF reads as zeroes

@@ -15,6 +15,7 @@ interface Addon {
   close(ring: object): void;
   addrMod(buf: Uint8Array, m: number): number;
   setRef(ring: object, on: boolean): void;
+  preadNowait?(fd: number, buf: Uint8Array, offset: number): number;
 }
 
 export const enum UringOp {
@@ -58,6 +59,23 @@ export function loadIoUring(): { addon: Addon | null; reason: string } {
     cached = { addon: null, reason: 'the io_uring addon is not built (needs a C compiler and node headers at npm install)' };
   }
   return cached;
+}
+
+/** preadv2(RWF_NOWAIT) on the JS thread: bytes read, or -errno (-EAGAIN: not all in the page cache). */
+export type PreadNowait = (fd: number, buf: Uint8Array, offset: number) => number;
+let nowait: PreadNowait | null | undefined;
+
+/** The addon's preadNowait whatever io_uring's own state (the thread-pool engine uses it), or null. */
+export function loadPreadNowait(): PreadNowait | null {
+  if (nowait !== undefined) return nowait;
+  try {
+    const addon = createRequire(import.meta.url)(nativeAddonPath('tsqemu_uring')) as Partial<Addon>;
+    const f = addon.preadNowait;
+    nowait = typeof f === 'function' ? f : null;
+  } catch {
+    nowait = null;
+  }
+  return nowait;
 }
 
 interface Fixed { buf: Uint8Array; index: number }

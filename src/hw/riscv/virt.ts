@@ -37,7 +37,7 @@ import {
 } from './virt-memmap.js';
 
 export type VirtDevice =
-  | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError }
+  | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError; eventIdx?: boolean }
   | { type: 'virtio-rng-device' }
   /** A device built by its owner over our address space (virtio-net: the net stack wires its peer). */
   | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice }
@@ -171,7 +171,7 @@ export class RISCVVirtMachine {
     const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
     const vdev = d.type === 'virtio-net-device' || d.type === 'virtio-balloon-device' ? d.create(this.as) : d.type === 'virtio-9p-device' ? new VirtIO9P(this.as, d.server, d.mountTag) : d.type === 'virtio-blk-device'
-      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: this.opts.onIoErrorStop,
+      ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, eventIdx: d.eventIdx, onIoErrorStop: this.opts.onIoErrorStop,
         onResetInFlight: (p) => this.opts.onBlockResetInFlight?.(p) })
       : new VirtIORNG(this.as, this.opts.entropy);
     slot.plug(vdev);

@@ -12,7 +12,7 @@ import type { BlockBackend } from '../../block/block-backend.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { QemuError } from '../../qemu/error.js';
 import {
-  VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
+  VIRTIO_RING_F_EVENT_IDX, VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
 } from './virtio.js';
 import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 
@@ -52,6 +52,8 @@ export interface VirtIOBlkProps {
   /** A reset found requests in flight: keep the guest from running until `drained` resolves
    * (an io_uring READ_FIXED or a thread-pool read still writes into guest RAM until then). */
   onResetInFlight?: (drained: Promise<void>) => void;
+  /** -device ...,event_idx=off: don't offer VIRTIO_RING_F_EVENT_IDX (QEMU's default: on). */
+  eventIdx?: boolean;
 }
 
 type BlkResult = { status: number; len: number };
@@ -73,6 +75,7 @@ export class VirtIOBlock extends VirtIODevice {
     this.hostFeatures |= f(VirtioBlkFeature.SEG_MAX) | f(VirtioBlkFeature.BLK_SIZE) | f(VirtioBlkFeature.FLUSH) |
       f(VirtioBlkFeature.TOPOLOGY) | f(VirtioBlkFeature.DISCARD) | f(VirtioBlkFeature.WRITE_ZEROES);
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
+    if (props.eventIdx !== false) this.hostFeatures |= 1n << VIRTIO_RING_F_EVENT_IDX;
     this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
     blk.setResizeCallback?.(() => this.notifyConfig()); // virtio_blk_resize: the capacity changed
   }
@@ -80,6 +83,7 @@ export class VirtIOBlock extends VirtIODevice {
   override reset(): void {
     this.generation++;
     this.stopped = []; // QEMU's reset frees the requests kept for a retry
+    this.toNotify.clear();
     super.reset();
     if (this.inflight > 0) {
       this.stats.resetsInFlight++;
@@ -160,9 +164,23 @@ export class VirtIOBlock extends VirtIODevice {
       this.statusByte[0] = r.status;
       bufToIov(this.as, elem.in, inSize - 1, this.statusByte);
       vq.push(elem, r.len + 1);
-      vq.notify();
+      this.notifyLater(vq);
     }
     this.finish();
+  }
+
+  /** Queues with chains pushed since their last notify(). */
+  private readonly toNotify = new Set<VirtQueue>();
+  private readonly notifyPending = (): void => {
+    for (const vq of this.toNotify) vq.notify();
+    this.toNotify.clear();
+  };
+
+  /** One interrupt decision for the completions of one host event (an io_uring batch, a
+   * thread-pool wake-up): they all complete in the same run of microtasks, this runs after. */
+  private notifyLater(vq: VirtQueue): void {
+    if (this.toNotify.size === 0) queueMicrotask(this.notifyPending);
+    this.toNotify.add(vq);
   }
 
   private finish(): void {

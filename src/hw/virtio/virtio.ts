@@ -12,6 +12,19 @@ export const enum VirtioStatus {
 export const enum VirtioIsr { QUEUE = 1, CONFIG = 2 }
 export const VIRTIO_F_RING_INDIRECT_DESC = 28n;
 export const VIRTIO_F_VERSION_1 = 32n;
+/** virtio 1.2, 2.7.7/2.7.10: the driver's used_event and the device's avail_event words
+ * (after the rings) replace the flags for suppressing interrupts and notifications. */
+export const VIRTIO_RING_F_EVENT_IDX = 29n;
+
+/** QEMU's smp_mb() between the device's ring stores and its next loads (avail_event then the
+ * avail index; the used index then used_event): with -accel tcg,thread=multi the driver runs on
+ * other threads, and a store may otherwise pass a later load (x86-64's store buffer), losing a
+ * notification or an interrupt. A sequentially consistent read-modify-write is a full barrier
+ * (a locked instruction on x86-64). */
+const fenceCell = new Int32Array(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+function smpMb(): void {
+  Atomics.add(fenceCell, 0, 0);
+}
 
 const enum VRingDesc { F_NEXT = 1, F_WRITE = 2, F_INDIRECT = 4, SIZE = 16 }
 
@@ -33,6 +46,11 @@ export class VirtQueue {
   usedAddr = 0;
   private lastAvailIdx = 0;
   private usedIdx = 0;
+  /** EVENT_IDX: the used index at the last interrupt (QEMU's signalled_used), valid after the first. */
+  private signalledUsed = 0;
+  private signalledUsedValid = false;
+  /** Interrupts raised and ones suppressed (flags or used_event), for tests and bench. */
+  readonly irqStats = { raised: 0, suppressed: 0 };
 
   constructor(readonly vdev: VirtIODevice, readonly numMax: number, readonly handleOutput: (vq: VirtQueue) => void) {
     this.num = numMax;
@@ -43,6 +61,8 @@ export class VirtQueue {
     this.ready = false;
     this.descAddr = this.availAddr = this.usedAddr = 0;
     this.lastAvailIdx = this.usedIdx = 0;
+    this.signalledUsed = 0;
+    this.signalledUsedValid = false;
   }
 
   private get as(): AddressSpace {
@@ -78,7 +98,15 @@ export class VirtQueue {
     if (head === undefined) return this.fail('avail ring outside RAM');
     if (head >= this.num) return this.fail(`head descriptor ${head} >= queue size ${this.num}`);
     const elem = this.walk(head);
-    if (elem) this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
+    if (elem) {
+      this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
+      // avail_event: the driver notifies again once it makes entry lastAvailIdx available
+      // (QEMU's vring_set_avail_event in virtqueue_split_pop).
+      if (this.vdev.eventIdx) {
+        if (!this.st(this.usedAddr + 4 + 8 * this.num, 2, this.lastAvailIdx)) return this.fail('used ring outside RAM');
+        smpMb(); // visible before the next pop() reads the avail index
+      }
+    }
     return elem;
   }
 
@@ -141,10 +169,27 @@ export class VirtQueue {
     if (!this.st(this.usedAddr + 2, 2, this.usedIdx)) this.fail('used ring outside RAM');
   }
 
-  /** Interrupt the guest unless it asked for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). */
+  /** Interrupt the guest for the chains pushed since the last call, unless it asked for none:
+   * VIRTQ_AVAIL_F_NO_INTERRUPT, or with EVENT_IDX when used_event lies outside them
+   * (QEMU's virtio_split_should_notify). */
   notify(): void {
-    const flags = this.ld(this.availAddr, 2);
-    if (flags !== undefined && (flags & 1) === 0) this.vdev.raiseIsr(VirtioIsr.QUEUE);
+    if (this.num === 0) return;
+    let raise: boolean;
+    if (this.vdev.eventIdx) {
+      const old = this.signalledUsed;
+      const now = this.usedIdx;
+      const valid = this.signalledUsedValid;
+      this.signalledUsed = now;
+      this.signalledUsedValid = true;
+      smpMb(); // the used index out before used_event is read (virtio_split_should_notify)
+      const usedEvent = this.ld(this.availAddr + 4 + 2 * this.num, 2);
+      // vring_need_event: did the used index step over used_event since the last interrupt?
+      raise = usedEvent !== undefined && (!valid || ((now - usedEvent - 1) & 0xffff) < ((now - old) & 0xffff));
+    } else {
+      const flags = this.ld(this.availAddr, 2);
+      raise = flags !== undefined && (flags & 1) === 0;
+    }
+    if (raise) { this.irqStats.raised++; this.vdev.raiseIsr(VirtioIsr.QUEUE); } else this.irqStats.suppressed++;
   }
 
   private fail(why: string): null {
@@ -169,6 +214,17 @@ export abstract class VirtIODevice {
   broken = false;
   readonly vqs: VirtQueue[] = [];
   bus: VirtioBusHooks = { notifyIsr() {} };
+
+  /** VIRTIO_RING_F_EVENT_IDX negotiated (checked per request: a boolean, not a bigint test). */
+  get eventIdx(): boolean {
+    if (this.featuresSeen !== this.guestFeatures) {
+      this.featuresSeen = this.guestFeatures;
+      this.eventIdxOn = (this.guestFeatures & (1n << VIRTIO_RING_F_EVENT_IDX)) !== 0n;
+    }
+    return this.eventIdxOn;
+  }
+  private featuresSeen = 0n;
+  private eventIdxOn = false;
 
   constructor(readonly as: AddressSpace) {}
 
