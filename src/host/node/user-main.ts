@@ -50,6 +50,7 @@ import {
 /** node --cpu-prof / --prof: leave SIGPROF to V8 (a listener removed puts back SIG_DFL, which kills the profiled process). */
 const PROFILING = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
 import { answerRpc, closeHostFd, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
+import { exitProcess } from './fast-exit.js';
 
 export interface UserMainOptions {
   /** Path of the program as given (execfn), absolute path (for /proc/self/exe). */
@@ -468,7 +469,7 @@ class Supervisor {
         return;
       }
     }
-    process.exit(status);
+    exitProcess(status);
   }
 
   run(): void {

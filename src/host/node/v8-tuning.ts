@@ -3,6 +3,8 @@
 // run a few thousand times during a boot; at V8's default tier-up budget most of them are also
 // recompiled by TurboFan in the background, which on a 2-core host cost more than it gained
 // (boot to power-off: ~17% less CPU with a budget 100x the default; hot loops still tier up).
+// A budget given on node's own command line (`node --wasm-tiering-budget=N ...`, for
+// measurements) is kept.
 import { setFlagsFromString } from 'node:v8';
 
-setFlagsFromString('--wasm-tiering-budget=200000000');
+if (!process.execArgv.some((a) => a.startsWith('--wasm-tiering-budget'))) setFlagsFromString('--wasm-tiering-budget=200000000');

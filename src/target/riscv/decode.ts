@@ -182,21 +182,72 @@ export function decodeWith<T>(tree: DecodeNode<T>, insn: number): Row<T> | null 
   return null;
 }
 
-/** constArgs results per row and word: the block compiler asks for the same instruction's
- * operands several times per translation, and the same instructions recur across batches. */
-const constArgsCache = new WeakMap<object, Map<number, Args>>();
+/** A row's operands, compiled once: names, and per name a fixed value or a field's segments
+ * (translation cost: constArgs runs for every decoded instruction). */
+interface RowArgPlan {
+  readonly keys: readonly string[];
+  /** Per key: a number (fixed value) or [pos0, len0, pos1, len1, ...], then signed (0/1),
+   * width, shl, add. */
+  readonly specs: readonly (number | Int32Array)[];
+  /** Operands by word (the block compiler asks for the same instruction's operands several
+   * times per translation, and the same instructions recur across batches). */
+  readonly byWord: Map<number, Args>;
+}
+const argPlans = new Map<object, RowArgPlan>();
 const CONST_ARGS_PER_ROW = 4096;
+
+function argPlan<T>(row: Row<T>): RowArgPlan {
+  let p = argPlans.get(row);
+  if (p) return p;
+  const keys: string[] = [], specs: (number | Int32Array)[] = [];
+  for (const [k, f] of Object.entries(row.args)) {
+    keys.push(k);
+    if (typeof f === 'number') { specs.push(f); continue; }
+    const v = new Int32Array(f.segs.length * 2 + 4);
+    f.segs.forEach(([pos, len], i) => { v[2 * i] = pos; v[2 * i + 1] = len; });
+    const n = f.segs.length * 2;
+    v[n] = f.signed ? 1 : 0; v[n + 1] = fieldWidth(f); v[n + 2] = f.shl ?? 0; v[n + 3] = f.add ?? 0;
+    specs.push(v);
+  }
+  argPlans.set(row, (p = { keys, specs, byWord: new Map() }));
+  return p;
+}
+
+/** extractField over a compiled spec (same arithmetic). */
+function extractPlanned(v: Int32Array, insn: number): number {
+  const n = v.length - 4;
+  let x = 0;
+  for (let i = 0; i < n; i += 2) x = x * (1 << v[i + 1]) + ((insn >>> v[i]) & ((1 << v[i + 1]) - 1));
+  const w = v[n + 1];
+  if (v[n] && x >= 2 ** (w - 1)) x -= 2 ** w;
+  return x * 2 ** v[n + 2] + v[n + 3];
+}
+
+/** Constant operands are immutable: small values (registers, most immediates) are shared. */
+const SMALL_CONST_MIN = -2048, SMALL_CONST_MAX = 4095;
+const smallConsts: (Operand | undefined)[] = [];
+function constOperand(v: number): Operand {
+  if (v >= SMALL_CONST_MIN && v <= SMALL_CONST_MAX && Number.isInteger(v)) {
+    const i = v - SMALL_CONST_MIN;
+    return smallConsts[i] ??= Operand.const(v);
+  }
+  return Operand.const(v);
+}
 
 /** Operands of a row as constants for a concrete word (shared: read-only). */
 export function constArgs<T>(row: Row<T>, insn: number): Args {
-  let byWord = constArgsCache.get(row);
-  if (!byWord) constArgsCache.set(row, (byWord = new Map()));
+  const p = argPlan(row);
+  const byWord = p.byWord;
   let a = byWord.get(insn);
   if (a) return a;
   const r: Record<string, Operand> = {};
-  for (const [k, f] of Object.entries(row.args)) r[k] = Operand.const(typeof f === 'number' ? f : extractField(f, insn));
+  const { keys, specs } = p;
+  for (let i = 0; i < keys.length; i++) {
+    const f = specs[i];
+    r[keys[i]] = constOperand(typeof f === 'number' ? f : extractPlanned(f, insn));
+  }
   if (byWord.size >= CONST_ARGS_PER_ROW) byWord.clear();
-  byWord.set(insn, (a = Object.freeze(r)));
+  byWord.set(insn, (a = r));
   return a;
 }
 
