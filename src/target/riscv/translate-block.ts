@@ -34,6 +34,7 @@ import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
 import { DisasContext, type Helpers } from './translate.js';
+import { trans as rvm } from './trans_rvm.js';
 import { trans as svinval } from './trans_svinval.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -55,6 +56,15 @@ const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fen
 /** Rows that may leave x[rd] as it was (F/D rd names an f register; a trapping CSR access
  * writes nothing, see flushGpr) or read it (amocas): their rd local must hold the entry value. */
 const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr') || name.startsWith('amocas'); // amocas reads rd
+
+/** Rows that only compute x[rd] from their register and constant operands: no helper, no
+ * memory access, no exit (regionFlow: not an exit site). */
+const PURE = new Set<TransFn>([rvi.lui, rvi.auipc, rvi.addi, rvi.slti, rvi.sltiu, rvi.xori, rvi.ori, rvi.andi,
+  rvi.slli, rvi.srli, rvi.srai, rvi.add, rvi.sub, rvi.sll, rvi.slt, rvi.sltu, rvi.xor, rvi.srl, rvi.sra, rvi.or,
+  rvi.and, rvi.addiw, rvi.slliw, rvi.srliw, rvi.sraiw, rvi.addw, rvi.subw, rvi.sllw, rvi.srlw, rvi.sraw, rvi.fence,
+  ...Object.values(rvm)]);
+/** Loads: x[rd] is set unless the access leaves the block first. */
+const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu, rvi.lwu]);
 
 /** A decoded instruction: its operands as constants are decoded once (args; empty when illegal). */
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args }
@@ -232,6 +242,9 @@ class TbContext extends DisasContext {
     readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
     readonly layout: RegionLayout) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
+    this.stores = this.written;
+    this.runExit = exitJump;
+    this.runRestart = restart;
   }
 
   override pushPc(): void { this.fb.i64Const(this.curPc); }
@@ -265,13 +278,18 @@ class TbContext extends DisasContext {
     if (n) { fb.i64Const(n); fb.i64Add(); }
     fb.i64Store(STATE.instret.offset);
   }
-  /** Store back the registers set so far (every one the block sets, when it loops). */
-  override flushGprs(): void {
+  /** Store back the registers set so far (when the block loops: those the current run's
+   * exits store, see regionFlow). */
+  override flushGprs(): void { this.storeRegs(this.loops ? this.stores : this.dirty); }
+  storeRegs(regs: Iterable<number>): void {
     const fb = this.fb;
-    for (const r of this.loops ? this.written : this.dirty) {
-      fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8);
-    }
+    for (const r of regs) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
   }
+  /** Looping blocks: what the current run's exits store, and where they go (its own epilogues,
+   * or the shared ones storing `written`). */
+  stores: Iterable<number>;
+  runExit: Label;
+  runRestart: Label;
   override checkStatus(): void {
     const fb = this.fb;
     fb.tee(this.status);
@@ -280,7 +298,7 @@ class TbContext extends DisasContext {
   /** A helper trapped or asked for a reload: state.pc/instret are exact; registers go back
    * (when the block loops, in the restart epilogue: one copy of the stores per function). */
   override exitRestart(): void {
-    if (this.loops) { this.fb.br(this.restart); return; }
+    if (this.loops) { this.fb.br(this.runRestart); return; }
     this.flushGprs();
     this.fb.get(this.status); this.fb.return_();
   }
@@ -314,7 +332,7 @@ class TbContext extends DisasContext {
     emit(); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
     this.flushForExit();
-    fb.br(this.exitJump);
+    fb.br(this.runExit);
   }
   /**
    * Continue at run `j` after `n` more instructions of this run. Forward: a branch to the label
@@ -343,7 +361,7 @@ class TbContext extends DisasContext {
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
     this.storeInstret(0);
     this.flushForExit();
-    fb.br(this.exitJump);
+    fb.br(this.runExit);
     fb.end();
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
@@ -427,7 +445,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
         if (!regs.has(r)) {
           const l = fb.local(I64);
           regs.set(r, l);
-          if (loops || n !== 'rd' || mayKeepRd(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+          if (!loops && (n !== 'rd' || mayKeepRd(ins.row.name))) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
         }
         if (n === 'rd') written.add(r);
       }
@@ -441,12 +459,16 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   // labels. TurboFan then sees the guest's loops as loops, and only the registers a loop uses
   // are live round it (one dispatch loop over the whole region kept all of them live).
   const cur = fb.param(1);
+  const flow = loops ? regionFlow(runs, runIndex) : null;
+  if (flow) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
   const layout = regionLayout(runs, runIndex, cur);
   let limit: Local | null = null;
   if (layout.top.children.some(function hasLoop(n: RegionNode): boolean { return n.loop || n.children.some(hasLoop); })) {
     limit = fb.local(I64);
     fb.get(entryInstret); fb.get(env); fb.i32Load(STATE.budget.offset); fb.i64ExtendI32S(); fb.i64Add(); fb.set(limit);
   }
+  // exitStored: a run's own exit epilogue has stored its registers (see emitNode).
+  const exitStored = fb.block();
   const exitJump = fb.block();
   const restart = fb.block();
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, instret0,
@@ -458,8 +480,26 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
+  let writtenMask = 0;
+  for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
-    if (node.run >= 0) { ctx.run = node.run; emitRun(ctx, runs[node.run]); return; }
+    if (node.run >= 0) {
+      ctx.run = node.run;
+      const mask = flow ? flow.store[node.run] : writtenMask;
+      if (mask === writtenMask) { emitRun(ctx, runs[node.run]); return; }
+      // The run's own epilogues store what may be set when it is left (regionFlow); the
+      // shared ones after the region store every register the block writes.
+      ctx.stores = maskRegs(mask);
+      ctx.runExit = fb.block();
+      ctx.runRestart = fb.block();
+      emitRun(ctx, runs[node.run]);
+      fb.end();
+      ctx.storeRegs(ctx.stores); fb.get(status); fb.return_();
+      fb.end();
+      ctx.storeRegs(ctx.stores); fb.br(exitStored);
+      ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
+      return;
+    }
     if (node.loop) node.loopLabel = fb.loop();
     const kids = node.children;
     // Unit m's code follows the end of label m (label 0 innermost): a unit can branch forward
@@ -481,9 +521,97 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   fb.get(status); fb.return_();
   fb.end(); // exitJump: instret stored by the jump (and registers, unless looping); state.pc = nextPc
   if (loops) ctx.flushGprs();
+  fb.end(); // exitStored
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
   if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
+}
+
+/**
+ * Register flow of a looping region, as bit masks over x1-x31 (bit r = x[r]):
+ *   store[R]  registers that may hold a value set in the block at any point of run R (set in R
+ *             or in a run with a path to R); every exit from R stores exactly these back
+ *   liveIn[R] registers to load when the block is entered at run R: read, or stored at an
+ *             exit, on some path from R's start before the block sets them
+ * An exit may store a register set on no path to it only if it was loaded at entry: liveness
+ * counts every exit of R as a use of store[R], so that holds on every path. A small entry
+ * (a return into a loop body) then loads what it needs, not every register the region names.
+ */
+function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>): { liveIn: number[]; store: number[] } {
+  const n = runs.length;
+  const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
+  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd), 0));
+  const succ = runs.map((run) => {
+    const out: number[] = [];
+    for (const ins of run.insns) {
+      const t = staticTarget(ins);
+      const j = t === null ? undefined : runIndex.get(t);
+      if (j !== undefined) out.push(j);
+    }
+    const ft = fallThrough(run.insns);
+    const j = ft === null ? undefined : runIndex.get(ft);
+    if (j !== undefined) out.push(j);
+    return out;
+  });
+  const store = rdAll.slice();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let p = 0; p < n; p++) {
+      for (const j of succ[p]) {
+        const m = store[j] | store[p];
+        if (m !== store[j]) { store[j] = m; changed = true; }
+      }
+    }
+  }
+  const liveIn = new Array<number>(n).fill(0);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let r = n - 1; r >= 0; r--) {
+      const run = runs[r].insns;
+      const last = run[run.length - 1];
+      const ft = fallThrough(run);
+      const next = ft === null ? undefined : runIndex.get(ft);
+      // After the last instruction: the next run, or an exit (a jump's exit is its own).
+      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) ? 0 : store[r];
+      for (let k = run.length - 1; k >= 0; k--) {
+        const ins = run[k], row = ins.row;
+        if (!row) { live = store[r]; continue; }
+        const a = ins.args;
+        const t = staticTarget(ins);
+        const j = t === null ? undefined : runIndex.get(t);
+        if (j !== undefined) live |= liveIn[j];
+        const rd = bit(a.rd);
+        const keep = mayKeepRd(row.name);
+        if (!keep && (PURE.has(row.trans) || LOADS.has(row.trans))) live &= ~rd;
+        live |= bit(a.rs1) | bit(a.rs2) | bit(a.rs3) | (keep ? rd : 0);
+        if (!PURE.has(row.trans) || canBeIllegal(row) || straddles(ins)) live |= store[r];
+      }
+      if (live !== liveIn[r]) { liveIn[r] = live; changed = true; }
+    }
+  }
+  return { liveIn, store };
+}
+
+const maskRegs = (m: number) => { const out: number[] = []; for (let r = 1; r < 32; r++) if (m & (1 << r)) out.push(r); return out; };
+
+/** Load the registers live at the entry run `cur` (regionFlow): those live at every entry
+ * first, the others per entry (an unknown entry loads them all). */
+function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: ReadonlyMap<number, Local>, liveIn: readonly number[]): void {
+  const all = liveIn.reduce((a, m) => a | m, 0);
+  const common = liveIn.reduce((a, m) => a & m, all);
+  const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
+  load(common);
+  if (all === common) return;
+  const join = fb.block();
+  const labels: Label[] = [];
+  for (let i = liveIn.length; i >= 0; i--) labels[i] = fb.block();
+  fb.get(cur); fb.brTable(labels.slice(0, liveIn.length), labels[liveIn.length]);
+  for (let i = 0; i <= liveIn.length; i++) {
+    fb.end();
+    load((i < liveIn.length ? liveIn[i] : all) & ~common);
+    fb.br(join);
+  }
+  fb.end();
 }
 
 /** A region's layout (emitTb): the runs as leaves, loop groups and the top as inner nodes. */
@@ -645,7 +773,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   fb.i64Const(pc); fb.set(ctx.nextPc);
   ctx.storeInstret(ctx.k);
   ctx.flushForExit();
-  fb.br(ctx.exitJump);
+  fb.br(ctx.runExit);
 }
 
 /**
