@@ -487,16 +487,22 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
       ctx.run = node.run;
       const mask = flow ? flow.store[node.run] : writtenMask;
       if (mask === writtenMask) { emitRun(ctx, runs[node.run]); return; }
-      // The run's own epilogues store what may be set when it is left (regionFlow); the
-      // shared ones after the region store every register the block writes.
+      // The run's own epilogue stores what may be set when it is left (regionFlow), then
+      // returns the status (restart) or goes on to the chain (status 0); the shared ones
+      // after the region store every register the block writes.
       ctx.stores = maskRegs(mask);
+      const stores = fb.block();
       ctx.runExit = fb.block();
       ctx.runRestart = fb.block();
       emitRun(ctx, runs[node.run]);
       fb.end();
-      ctx.storeRegs(ctx.stores); fb.get(status); fb.return_();
+      fb.br(stores);
       fb.end();
-      ctx.storeRegs(ctx.stores); fb.br(exitStored);
+      fb.i32Const(0); fb.set(status);
+      fb.end();
+      ctx.storeRegs(ctx.stores);
+      fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
+      fb.br(exitStored);
       ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
       return;
     }
@@ -563,6 +569,10 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       }
     }
   }
+  // A run whose exits would leave out fewer than two of the registers the block writes uses
+  // the shared epilogues (all of them): its own would cost more code than it saves.
+  const written = rdAll.reduce((a, m) => a | m, 0);
+  for (let r = 0; r < n; r++) if (popcount(written & ~store[r]) < 2) store[r] = written;
   const liveIn = new Array<number>(n).fill(0);
   for (let changed = true; changed;) {
     changed = false;
@@ -592,6 +602,7 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
   return { liveIn, store };
 }
 
+const popcount = (m: number) => { let c = 0; for (; m; m &= m - 1) c++; return c; };
 const maskRegs = (m: number) => { const out: number[] = []; for (let r = 1; r < 32; r++) if (m & (1 << r)) out.push(r); return out; };
 
 /** Load the registers live at the entry run `cur` (regionFlow): those live at every entry
@@ -602,13 +613,22 @@ function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: Reado
   const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
   load(common);
   if (all === common) return;
+  // One load sequence per distinct set; an entry needing all but one or two of the registers
+  // loads them all (the default, also for an unknown entry).
+  const sets = [all];
+  const which = liveIn.map((m) => {
+    if (popcount(all & ~m) < 3) return 0;
+    const k = sets.indexOf(m);
+    return k >= 0 ? k : sets.push(m) - 1;
+  });
+  if (sets.length === 1) { load(all & ~common); return; }
   const join = fb.block();
   const labels: Label[] = [];
-  for (let i = liveIn.length; i >= 0; i--) labels[i] = fb.block();
-  fb.get(cur); fb.brTable(labels.slice(0, liveIn.length), labels[liveIn.length]);
-  for (let i = 0; i <= liveIn.length; i++) {
+  for (let k = sets.length - 1; k >= 0; k--) labels[k] = fb.block();
+  fb.get(cur); fb.brTable(which.map((k) => labels[k]), labels[0]);
+  for (let k = 0; k < sets.length; k++) {
     fb.end();
-    load((i < liveIn.length ? liveIn[i] : all) & ~common);
+    load(sets[k] & ~common);
     fb.br(join);
   }
   fb.end();
