@@ -18,7 +18,8 @@
 //             (xlate); still different: return MISS (the mapping changed: the interpreter
 //             takes over for this pc)
 //             instret0 = state.instret; tlbData = data TLB of mmu_idx_data
-//             x[r] -> local for every register an instruction names (rd/rs1/rs2/rs3)
+//             x[r] -> local for the registers an instruction names (rd/rs1/rs2/rs3) that are
+//             live at the entry run (regionFlow, looping blocks; read before set otherwise)
 //   body:     registers live in locals; before any helper call the written ones are stored back
 //             (helpers and traps see exact state) and state.pc/instret are made exact
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
@@ -222,7 +223,7 @@ class TbContext extends DisasContext {
   /** Registers set so far in program order (a superset of those set on any path to here). */
   readonly dirty = new Set<number>();
   /** Control can reach an instruction again or from several runs: values set late may be live
-   * early, so flushes store every register in `written`. */
+   * early, so flushes store the current run's `stores` (regionFlow), not `dirty`. */
   loops = false;
   /** Loads and stores mask their address (TbSource.pm). */
   pm = true;
@@ -302,7 +303,7 @@ class TbContext extends DisasContext {
     this.flushGprs();
     this.fb.get(this.status); this.fb.return_();
   }
-  /** Before leaving through exitJump: registers go back (the epilogue does it when looping). */
+  /** Before leaving through exitJump: registers go back (the epilogues do it when looping). */
   flushForExit(): void { if (!this.loops) this.flushGprs(); }
   override flushGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
