@@ -36,6 +36,8 @@ import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
 import { DisasContext, type Helpers } from './translate.js';
 import { trans as rvm } from './trans_rvm.js';
+import { trans as rvb } from './trans_rvb.js';
+import { transD as rvaD, transW as rvaW } from './trans_rva.js';
 import { trans as svinval } from './trans_svinval.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -64,6 +66,12 @@ const PURE = new Set<TransFn>([rvi.lui, rvi.auipc, rvi.addi, rvi.slti, rvi.sltiu
   rvi.slli, rvi.srli, rvi.srai, rvi.add, rvi.sub, rvi.sll, rvi.slt, rvi.sltu, rvi.xor, rvi.srl, rvi.sra, rvi.or,
   rvi.and, rvi.addiw, rvi.slliw, rvi.srliw, rvi.sraiw, rvi.addw, rvi.subw, rvi.sllw, rvi.srlw, rvi.sraw, rvi.fence,
   ...Object.values(rvm)]);
+/** Rows that touch no x register but the ones their operands name (regionFlow). Others (V,
+ * Zcmp/Zcmt, amocas' register pairs, ...) may read or write any: an entry reaching one loads
+ * every register the block holds, and its run's exits store them all. */
+const NAMED_ONLY = new Set<TransFn>([...Object.values(rvi), ...Object.values(rvm), ...Object.values(rvb),
+  ...Object.values(rvaW), ...Object.values(rvaD)]);
+const namedOnly = (row: Row<TransFn>) => NAMED_ONLY.has(row.trans) || isFpRow(row.name) || row.name.startsWith('csr');
 /** Loads: x[rd] is set unless the access leaves the block first. */
 const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu, rvi.lwu]);
 
@@ -460,7 +468,11 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   // labels. TurboFan then sees the guest's loops as loops, and only the registers a loop uses
   // are live round it (one dispatch loop over the whole region kept all of them live).
   const cur = fb.param(1);
-  const flow = loops ? regionFlow(runs, runIndex) : null;
+  let held = 0;
+  for (const r of regs.keys()) held |= 1 << r;
+  const flow = loops ? regionFlow(runs, runIndex, held) : null;
+  // Rows writing registers they do not name (namedOnly) count as writing all the block holds.
+  if (flow) for (const r of maskRegs(flow.written)) written.add(r);
   if (flow) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
   const layout = regionLayout(runs, runIndex, cur);
   let limit: Local | null = null;
@@ -544,10 +556,11 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
  * counts every exit of R as a use of store[R], so that holds on every path. A small entry
  * (a return into a loop body) then loads what it needs, not every register the region names.
  */
-function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>): { liveIn: number[]; store: number[] } {
+function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number):
+  { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
   const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
-  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd), 0));
+  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd) | (ins.row && !namedOnly(ins.row) ? held : 0), 0));
   const succ = runs.map((run) => {
     const out: number[] = [];
     for (const ins of run.insns) {
@@ -591,6 +604,7 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
         const t = staticTarget(ins);
         const j = t === null ? undefined : runIndex.get(t);
         if (j !== undefined) live |= liveIn[j];
+        if (!namedOnly(row)) { live |= held | store[r]; continue; }
         const rd = bit(a.rd);
         const keep = mayKeepRd(row.name);
         if (!keep && (PURE.has(row.trans) || LOADS.has(row.trans))) live &= ~rd;
@@ -600,7 +614,7 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       if (live !== liveIn[r]) { liveIn[r] = live; changed = true; }
     }
   }
-  return { liveIn, store };
+  return { liveIn, store, written };
 }
 
 const popcount = (m: number) => { let c = 0; for (; m; m &= m - 1) c++; return c; };
