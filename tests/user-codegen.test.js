@@ -38,3 +38,9 @@ test('inline RV64M: division by zero, MIN / -1 and high multiplies as qemu-riscv
 // neighbours, straddling a page, munmap/mmap inside a hot loop), compared with qemu-riscv64.
 test('hot loads/stores across page boundaries, PROT_NONE/read-only pages, munmap in a loop', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'tlbreuse', /^walk [0-9a-f]{16} faults \d+\nremap [0-9a-f]{16} faults \d+\n$/));
+
+// Looping regions load at entry only the registers live there and store at each exit only those
+// that may be set (translate-block.ts regionFlow): a hot loop left at a call and re-entered at
+// the return address, and faults inside a multi-run loop whose handler reads every register.
+test('region register flow: re-entry after calls, exact registers at faults in a loop', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'regionflow', /^calls( [0-9a-f]{16}){8}\nhot [0-9a-f]{16} [0-9a-f]{16}\n(fault \d( [0-9a-f]+){12}\n){6}$/));

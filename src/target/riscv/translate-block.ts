@@ -18,7 +18,8 @@
 //             (xlate); still different: return MISS (the mapping changed: the interpreter
 //             takes over for this pc)
 //             instret0 = state.instret; tlbData = data TLB of mmu_idx_data
-//             x[r] -> local for every register an instruction names (rd/rs1/rs2/rs3)
+//             x[r] -> local for the registers an instruction names (rd/rs1/rs2/rs3) that are
+//             live at the entry run (regionFlow, looping blocks; read before set otherwise)
 //   body:     registers live in locals; before any helper call the written ones are stored back
 //             (helpers and traps see exact state) and state.pc/instret are made exact
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
@@ -34,6 +35,9 @@ import { importRvmRuntime } from './rvm-runtime.js';
 import { trans as priv } from './trans_privileged.js';
 import { type TransFn, trans as rvi } from './trans_rvi.js';
 import { DisasContext, type Helpers } from './translate.js';
+import { trans as rvm } from './trans_rvm.js';
+import { trans as rvb } from './trans_rvb.js';
+import { transD as rvaD, transW as rvaW } from './trans_rva.js';
 import { trans as svinval } from './trans_svinval.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -55,6 +59,21 @@ const isFpRow = (name: string) => (name.startsWith('f') && !name.startsWith('fen
 /** Rows that may leave x[rd] as it was (F/D rd names an f register; a trapping CSR access
  * writes nothing, see flushGpr) or read it (amocas): their rd local must hold the entry value. */
 const mayKeepRd = (name: string) => isFpRow(name) || name.startsWith('csr') || name.startsWith('amocas'); // amocas reads rd
+
+/** Rows that only compute x[rd] from their register and constant operands: no helper, no
+ * memory access, no exit (regionFlow: not an exit site). */
+const PURE = new Set<TransFn>([rvi.lui, rvi.auipc, rvi.addi, rvi.slti, rvi.sltiu, rvi.xori, rvi.ori, rvi.andi,
+  rvi.slli, rvi.srli, rvi.srai, rvi.add, rvi.sub, rvi.sll, rvi.slt, rvi.sltu, rvi.xor, rvi.srl, rvi.sra, rvi.or,
+  rvi.and, rvi.addiw, rvi.slliw, rvi.srliw, rvi.sraiw, rvi.addw, rvi.subw, rvi.sllw, rvi.srlw, rvi.sraw, rvi.fence,
+  ...Object.values(rvm)]);
+/** Rows that touch no x register but the ones their operands name (regionFlow). Others (V,
+ * Zcmp/Zcmt, amocas' register pairs, ...) may read or write any: an entry reaching one loads
+ * every register the block holds, and its run's exits store them all. */
+const NAMED_ONLY = new Set<TransFn>([...Object.values(rvi), ...Object.values(rvm), ...Object.values(rvb),
+  ...Object.values(rvaW), ...Object.values(rvaD)]);
+const namedOnly = (row: Row<TransFn>) => NAMED_ONLY.has(row.trans) || isFpRow(row.name) || row.name.startsWith('csr');
+/** Loads: x[rd] is set unless the access leaves the block first. */
+const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu, rvi.lwu]);
 
 /** A decoded instruction: its operands as constants are decoded once (args; empty when illegal). */
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args }
@@ -212,7 +231,7 @@ class TbContext extends DisasContext {
   /** Registers set so far in program order (a superset of those set on any path to here). */
   readonly dirty = new Set<number>();
   /** Control can reach an instruction again or from several runs: values set late may be live
-   * early, so flushes store every register in `written`. */
+   * early, so flushes store the current run's `stores` (regionFlow), not `dirty`. */
   loops = false;
   /** Loads and stores mask their address (TbSource.pm). */
   pm = true;
@@ -232,6 +251,9 @@ class TbContext extends DisasContext {
     readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
     readonly layout: RegionLayout) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
+    this.stores = this.written;
+    this.runExit = exitJump;
+    this.runRestart = restart;
   }
 
   override pushPc(): void { this.fb.i64Const(this.curPc); }
@@ -265,13 +287,18 @@ class TbContext extends DisasContext {
     if (n) { fb.i64Const(n); fb.i64Add(); }
     fb.i64Store(STATE.instret.offset);
   }
-  /** Store back the registers set so far (every one the block sets, when it loops). */
-  override flushGprs(): void {
+  /** Store back the registers set so far (when the block loops: those the current run's
+   * exits store, see regionFlow). */
+  override flushGprs(): void { this.storeRegs(this.loops ? this.stores : this.dirty); }
+  storeRegs(regs: Iterable<number>): void {
     const fb = this.fb;
-    for (const r of this.loops ? this.written : this.dirty) {
-      fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8);
-    }
+    for (const r of regs) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
   }
+  /** Looping blocks: what the current run's exits store, and where they go (its own epilogues,
+   * or the shared ones storing `written`). */
+  stores: Iterable<number>;
+  runExit: Label;
+  runRestart: Label;
   override checkStatus(): void {
     const fb = this.fb;
     fb.tee(this.status);
@@ -280,11 +307,11 @@ class TbContext extends DisasContext {
   /** A helper trapped or asked for a reload: state.pc/instret are exact; registers go back
    * (when the block loops, in the restart epilogue: one copy of the stores per function). */
   override exitRestart(): void {
-    if (this.loops) { this.fb.br(this.restart); return; }
+    if (this.loops) { this.fb.br(this.runRestart); return; }
     this.flushGprs();
     this.fb.get(this.status); this.fb.return_();
   }
-  /** Before leaving through exitJump: registers go back (the epilogue does it when looping). */
+  /** Before leaving through exitJump: registers go back (the epilogues do it when looping). */
   flushForExit(): void { if (!this.loops) this.flushGprs(); }
   override flushGpr(r: Operand): void {
     const l = r.isConst ? this.regs.get(r.value) : undefined;
@@ -314,7 +341,7 @@ class TbContext extends DisasContext {
     emit(); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
     this.flushForExit();
-    fb.br(this.exitJump);
+    fb.br(this.runExit);
   }
   /**
    * Continue at run `j` after `n` more instructions of this run. Forward: a branch to the label
@@ -343,7 +370,7 @@ class TbContext extends DisasContext {
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
     this.storeInstret(0);
     this.flushForExit();
-    fb.br(this.exitJump);
+    fb.br(this.runExit);
     fb.end();
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
@@ -427,7 +454,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
         if (!regs.has(r)) {
           const l = fb.local(I64);
           regs.set(r, l);
-          if (loops || n !== 'rd' || mayKeepRd(ins.row.name)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+          if (!loops && (n !== 'rd' || mayKeepRd(ins.row.name))) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
         }
         if (n === 'rd') written.add(r);
       }
@@ -441,12 +468,20 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   // labels. TurboFan then sees the guest's loops as loops, and only the registers a loop uses
   // are live round it (one dispatch loop over the whole region kept all of them live).
   const cur = fb.param(1);
+  let held = 0;
+  for (const r of regs.keys()) held |= 1 << r;
+  const flow = loops ? regionFlow(runs, runIndex, held) : null;
+  // Rows writing registers they do not name (namedOnly) count as writing all the block holds.
+  if (flow) for (const r of maskRegs(flow.written)) written.add(r);
+  if (flow) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
   const layout = regionLayout(runs, runIndex, cur);
   let limit: Local | null = null;
   if (layout.top.children.some(function hasLoop(n: RegionNode): boolean { return n.loop || n.children.some(hasLoop); })) {
     limit = fb.local(I64);
     fb.get(entryInstret); fb.get(env); fb.i32Load(STATE.budget.offset); fb.i64ExtendI32S(); fb.i64Add(); fb.set(limit);
   }
+  // exitStored: a run's own exit epilogue has stored its registers (see emitNode).
+  const exitStored = fb.block();
   const exitJump = fb.block();
   const restart = fb.block();
   const ctx = new TbContext(fb, env, h, dummyPc, tlbData, status, dummy, restart, exitJump, instret0,
@@ -458,8 +493,32 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
+  let writtenMask = 0;
+  for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
-    if (node.run >= 0) { ctx.run = node.run; emitRun(ctx, runs[node.run]); return; }
+    if (node.run >= 0) {
+      ctx.run = node.run;
+      const mask = flow ? flow.store[node.run] : writtenMask;
+      if (mask === writtenMask) { emitRun(ctx, runs[node.run]); return; }
+      // The run's own epilogue stores what may be set when it is left (regionFlow), then
+      // returns the status (restart) or goes on to the chain (status 0); the shared ones
+      // after the region store every register the block writes.
+      ctx.stores = maskRegs(mask);
+      const stores = fb.block();
+      ctx.runExit = fb.block();
+      ctx.runRestart = fb.block();
+      emitRun(ctx, runs[node.run]);
+      fb.end();
+      fb.br(stores);
+      fb.end();
+      fb.i32Const(0); fb.set(status);
+      fb.end();
+      ctx.storeRegs(ctx.stores);
+      fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
+      fb.br(exitStored);
+      ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
+      return;
+    }
     if (node.loop) node.loopLabel = fb.loop();
     const kids = node.children;
     // Unit m's code follows the end of label m (label 0 innermost): a unit can branch forward
@@ -481,9 +540,113 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   fb.get(status); fb.return_();
   fb.end(); // exitJump: instret stored by the jump (and registers, unless looping); state.pc = nextPc
   if (loops) ctx.flushGprs();
+  fb.end(); // exitStored
   fb.get(env); fb.get(nextPc); fb.i64Store(STATE.pc.offset);
   if (chainFn >= 0) emitChain(fb, env, nextPc, entryInstret, chainFn);
   fb.i32Const(0);
+}
+
+/**
+ * Register flow of a looping region, as bit masks over x1-x31 (bit r = x[r]):
+ *   store[R]  registers that may hold a value set in the block at any point of run R (set in R
+ *             or in a run with a path to R); every exit from R stores exactly these back
+ *   liveIn[R] registers to load when the block is entered at run R: read, or stored at an
+ *             exit, on some path from R's start before the block sets them
+ * An exit may store a register set on no path to it only if it was loaded at entry: liveness
+ * counts every exit of R as a use of store[R], so that holds on every path. A small entry
+ * (a return into a loop body) then loads what it needs, not every register the region names.
+ */
+function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number):
+  { liveIn: number[]; store: number[]; written: number } {
+  const n = runs.length;
+  const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
+  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd) | (ins.row && !namedOnly(ins.row) ? held : 0), 0));
+  const succ = runs.map((run) => {
+    const out: number[] = [];
+    for (const ins of run.insns) {
+      const t = staticTarget(ins);
+      const j = t === null ? undefined : runIndex.get(t);
+      if (j !== undefined) out.push(j);
+    }
+    const ft = fallThrough(run.insns);
+    const j = ft === null ? undefined : runIndex.get(ft);
+    if (j !== undefined) out.push(j);
+    return out;
+  });
+  const store = rdAll.slice();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let p = 0; p < n; p++) {
+      for (const j of succ[p]) {
+        const m = store[j] | store[p];
+        if (m !== store[j]) { store[j] = m; changed = true; }
+      }
+    }
+  }
+  // A run whose exits would leave out fewer than two of the registers the block writes uses
+  // the shared epilogues (all of them): its own would cost more code than it saves.
+  const written = rdAll.reduce((a, m) => a | m, 0);
+  for (let r = 0; r < n; r++) if (popcount(written & ~store[r]) < 2) store[r] = written;
+  const liveIn = new Array<number>(n).fill(0);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let r = n - 1; r >= 0; r--) {
+      const run = runs[r].insns;
+      const last = run[run.length - 1];
+      const ft = fallThrough(run);
+      const next = ft === null ? undefined : runIndex.get(ft);
+      // After the last instruction: the next run, or an exit (a jump's exit is its own).
+      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) ? 0 : store[r];
+      for (let k = run.length - 1; k >= 0; k--) {
+        const ins = run[k], row = ins.row;
+        if (!row) { live = store[r]; continue; }
+        const a = ins.args;
+        const t = staticTarget(ins);
+        const j = t === null ? undefined : runIndex.get(t);
+        if (j !== undefined) live |= liveIn[j];
+        if (!namedOnly(row)) { live |= held | store[r]; continue; }
+        const rd = bit(a.rd);
+        const keep = mayKeepRd(row.name);
+        if (!keep && (PURE.has(row.trans) || LOADS.has(row.trans))) live &= ~rd;
+        live |= bit(a.rs1) | bit(a.rs2) | bit(a.rs3) | (keep ? rd : 0);
+        if (!PURE.has(row.trans) || canBeIllegal(row) || straddles(ins)) live |= store[r];
+      }
+      if (live !== liveIn[r]) { liveIn[r] = live; changed = true; }
+    }
+  }
+  return { liveIn, store, written };
+}
+
+const popcount = (m: number) => { let c = 0; for (; m; m &= m - 1) c++; return c; };
+const maskRegs = (m: number) => { const out: number[] = []; for (let r = 1; r < 32; r++) if (m & (1 << r)) out.push(r); return out; };
+
+/** Load the registers live at the entry run `cur` (regionFlow): those live at every entry
+ * first, the others per entry (an unknown entry loads them all). */
+function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: ReadonlyMap<number, Local>, liveIn: readonly number[]): void {
+  const all = liveIn.reduce((a, m) => a | m, 0);
+  const common = liveIn.reduce((a, m) => a & m, all);
+  const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
+  load(common);
+  if (all === common) return;
+  // One load sequence per distinct set; an entry needing all but one or two of the registers
+  // loads them all (the default, also for an unknown entry).
+  const sets = [all];
+  const which = liveIn.map((m) => {
+    if (popcount(all & ~m) < 3) return 0;
+    const k = sets.indexOf(m);
+    return k >= 0 ? k : sets.push(m) - 1;
+  });
+  if (sets.length === 1) { load(all & ~common); return; }
+  const join = fb.block();
+  const labels: Label[] = [];
+  for (let k = sets.length - 1; k >= 0; k--) labels[k] = fb.block();
+  fb.get(cur); fb.brTable(which.map((k) => labels[k]), labels[0]);
+  for (let k = 0; k < sets.length; k++) {
+    fb.end();
+    load(sets[k] & ~common);
+    fb.br(join);
+  }
+  fb.end();
 }
 
 /** A region's layout (emitTb): the runs as leaves, loop groups and the top as inner nodes. */
@@ -645,7 +808,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   fb.i64Const(pc); fb.set(ctx.nextPc);
   ctx.storeInstret(ctx.k);
   ctx.flushForExit();
-  fb.br(ctx.exitJump);
+  fb.br(ctx.runExit);
 }
 
 /**
