@@ -11,6 +11,7 @@ import {
 import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
+import { mayBlock, onCpuAdd, onCpuCount, REBALANCE_MS } from './thread-host.js';
 
 export interface UserCpu {
   readonly env: CPURISCVState;
@@ -65,9 +66,8 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
   }
 }
 
-/** Run until this thread exits (the process's exit never returns here). */
-export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
-  const env = cpu.env;
+/** Hooks a thread needs before it runs guest code on this worker. */
+function prepareThread(ts: TaskState, env: CPURISCVState): void {
   // Code other threads changed (GuestMM.noteCodeChange): dropped before running guest code.
   if (env.userMode) {
     env.userMode.onRun = () => {
@@ -77,6 +77,12 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
     // fence.i sees code other threads stored (their stores bypass this thread's code tracking).
     env.userMode.pageWritable = (hp) => (ts.mm.pageFlags(hp * TARGET_PAGE_SIZE - GUEST_BASE) & PageFlag.WRITE) !== 0;
   }
+}
+
+/** Run until this thread exits (the process's exit never returns here). */
+export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
+  const env = cpu.env;
+  prepareThread(ts, env);
   const bus = busFaults(ts.mm);
   try {
     for (;;) {
@@ -94,5 +100,81 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
   } catch (e) {
     if (e instanceof ThreadExit) return;
     throw e;
+  }
+}
+
+/** A guest thread a worker runs (thread-host.ts). */
+export interface HostedThread { readonly ts: TaskState; readonly cpu: UserCpu }
+
+/** What the worker does for cpuLoopHosted. */
+export interface ThreadHost {
+  /** The guest threads this worker runs; cpuLoopHosted takes them in turn (clone adds). */
+  readonly threads: HostedThread[];
+  /** The slot whose bus-fault word the host thread's SIGBUS lands in (its first thread's). */
+  readonly busSlot: number;
+  /** Host cores: the most workers worth keeping busy. */
+  readonly cores: number;
+  /** Hand these threads (out of `threads` already) to a new worker of their own. */
+  move(threads: HostedThread[]): void;
+  /** This thread ended (exit): out of `threads` already. */
+  exited(t: HostedThread): void;
+  /** Milliseconds, monotonic. */
+  now(): number;
+}
+
+/** Run this worker's guest threads in turn until none is left (thread-host.ts). One thread
+ * alone runs as cpuLoop runs it. */
+export function cpuLoopHosted(host: ThreadHost): void {
+  const threads = host.threads;
+  const prepared = new WeakSet<HostedThread>();
+  const bus = threads.length ? busFaults(threads[0].ts.mm) : new Int32Array(0);
+  let i = 0, since = 0;
+  while (threads.length) {
+    if (i >= threads.length) i = 0;
+    const t = threads[i];
+    if (!prepared.has(t)) { prepareThread(t.ts, t.cpu.env); prepared.add(t); }
+    const { ts, cpu } = t, env = cpu.env;
+    try {
+      env.set64('scause', NO_CAUSE);
+      const r = cpu.run(RUN_BUDGET);
+      if (r === CpuExit.ECALL) {
+        if (threads.length > 1 && mayBlock(ts)) {
+          // It would block the others: to a worker of its own, at the ecall still.
+          threads.splice(i, 1);
+          onCpuAdd(ts, 1); // the new worker counts from now (it starts in this call)
+          host.move([t]);
+          continue;
+        }
+        onCpuAdd(ts, -1);
+        let back = 1;
+        try { doSyscall(ts); } catch (e) { if (e instanceof ThreadExit && threads.length === 1) back = 0; throw e; } finally { onCpuAdd(ts, back); }
+      } else if (r === CpuExit.EXCEPTION) {
+        const cause = env.get64('scause');
+        if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));
+      }
+      // A host SIGBUS the native handler took on this host thread: the thread that just ran.
+      if (bus[ts.slot] !== 0) takeBusFault(ts, Atomics.exchange(bus, ts.slot, 0) >>> 0);
+      if (host.busSlot !== ts.slot && bus[host.busSlot] !== 0) takeBusFault(ts, Atomics.exchange(bus, host.busSlot, 0) >>> 0);
+      if (hasDeliverable(ts)) processPendingSignals(ts);
+    } catch (e) {
+      if (!(e instanceof ThreadExit)) throw e;
+      threads.splice(threads.indexOf(t), 1);
+      host.exited(t);
+      continue;
+    }
+    if (threads.length < 2) { since = 0; continue; }
+    i++;
+    // A host core idle while these wait their turn: half of them to a new worker, once the
+    // imbalance has lasted (a program starting its threads has started them all by then).
+    if (onCpuCount(ts) < host.cores) {
+      const now = host.now();
+      if (since === 0) since = now;
+      else if (now - since >= REBALANCE_MS) {
+        since = 0;
+        const give = threads.splice(threads.length - (threads.length >> 1));
+        onCpuAdd(ts, 1); // the new worker counts from now: no second split before it starts
+        host.move(give);
+      }
+    } else since = 0;
   }
 }
