@@ -2,9 +2,13 @@
 // (a V8 isolate: ~100 ms of CPU and ~14 MiB to start), so 8 compute threads on 2 host cores
 // spent most of their time starting. Now a thread a worker clones stays on that worker, which
 // runs its threads in turn (each cpu.run is one slice, as -smp N with thread=single), and:
-//   - a thread about to make a system call that may block (futex wait, read, wait4, anything
-//     not in the list below) while it shares its worker leaves it first: the worker hands it,
-//     still at its ecall, to a new worker of its own (it blocks there alone, as before);
+//   - a futex wait or a nanosleep of a thread that shares its worker is parked there
+//     (cpu-loop.ts cpuLoopHosted): the worker runs the others and looks at the wait between
+//     their turns, and sleeps on KernelWord.FUTEX_GEN (moved by every futex wake) when all of
+//     its threads are parked;
+//   - a thread about to make another system call that may block (read, wait4, anything not in
+//     the list below) while it shares its worker leaves it first: the worker hands it, still
+//     at its ecall, to a new worker of its own (it blocks there alone, as before);
 //   - a worker whose threads stayed runnable for REBALANCE_MS while fewer workers than host
 //     cores run guest code gives half of them to a new worker.
 // So each host core gets a worker, and only threads that block cost one of their own.
@@ -30,6 +34,8 @@ const NEVER_BLOCK = new Set<number>([
   NR.tgkill, NR.tkill, NR.getrandom, NR.exit, NR.exit_group,
 ]);
 const FUTEX_NEVER_BLOCK = new Set([FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP, FUTEX_WAKE_BITSET]);
+/** fcntl F_GETFD, F_SETFD, F_GETFL, F_SETFL (not the lock commands: they wait). */
+const FCNTL_NEVER_BLOCK = new Set([1, 2, 3, 4]);
 
 /** The system call at this thread's ecall (a7, a0...) may block, or changes what its host
  * thread is: it must be made by a worker running no other guest thread. */
@@ -37,6 +43,7 @@ export function mayBlock(ts: TaskState): boolean {
   const nr = Number(ts.reg(17));
   if (NEVER_BLOCK.has(nr)) return false;
   if (nr === NR.futex) return !FUTEX_NEVER_BLOCK.has(Number(ts.reg(11) & 0x7fn));
+  if (nr === NR.fcntl) return !FCNTL_NEVER_BLOCK.has(Number(ts.reg(11) & 0xffffffffn));
   if (nr === NR.clone) return (Number(ts.reg(10) & 0xffffffffn) & (CLONE_VM | CLONE_THREAD)) !== (CLONE_VM | CLONE_THREAD);
   if (nr === NR.clone3) {
     try {
@@ -57,7 +64,15 @@ export function onCpuCount(ts: TaskState): number {
   return Atomics.load(ts.mm.kw, KernelWord.ONCPU);
 }
 
-/** How long a worker's threads must all stay runnable with a host core idle before it gives
- * half of them to a new worker (long enough for a program that starts its threads in a loop
- * to have started them all: the split is then even). */
-export const REBALANCE_MS = 10;
+/** How much CPU (ms) a worker spends running several threads while a host core idles before
+ * it gives half of them to a new worker: about what starting one costs, so a split that was
+ * not worth it (the threads were about to end) wastes at most as much again; and a program that
+ * starts its threads in a loop has started them all by then (an even split). */
+export const REBALANCE_MS = 100;
+
+/** System calls a thread makes in one turn before the next thread's (a slice ends a turn). */
+export const TURN_CALLS = 256;
+
+/** A worker whose threads are all parked in futex waits wakes this often (at most) to look at
+ * their deadlines and signals (a wake ends its sleep at once). */
+export const PARK_SLICE_MS = 20;

@@ -135,7 +135,7 @@ function main(d: UserWorkerData): void {
   if (!d.counted) Atomics.add(mm.kw, KernelWord.ONCPU, 1);
   cpuLoopHosted({
     threads, busSlot: d.slot, cores: hostCores(),
-    now: () => { const [sec, ns] = process.hrtime(); return sec * 1e3 + ns / 1e6; },
+    now: threadCpuMs,
     move: (give) => {
       for (const t of give) {
         // Its jump cache holds this worker's table indices; its TLB is refilled there.
