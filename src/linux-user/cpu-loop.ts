@@ -11,7 +11,7 @@ import {
 import { GUEST_BASE, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
-import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, TURN_CALLS } from './thread-host.js';
+import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
 import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
 
 export interface UserCpu {
@@ -132,7 +132,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
   const parked = new Map<HostedThread, FutexPark>();
   const bus = threads.length ? busFaults(threads[0].ts.mm) : new Int32Array(0);
   const kw = threads.length ? threads[0].ts.mm.kw : new Int32Array(1);
-  let i = 0, since = 0, calls = 0;
+  let i = 0, since = 0, calls = 0, turnStart = 0;
   while (threads.length) {
     if (i >= threads.length) {
       i = 0;
@@ -156,8 +156,10 @@ export function cpuLoopHosted(host: ThreadHost): void {
     if (!prepared.has(t)) { prepareThread(t.ts, t.cpu.env); prepared.add(t); }
     const { ts, cpu } = t, env = cpu.env;
     // A turn goes on after a system call made here (a program starting threads in a loop
-    // starts them all in one turn), for up to TURN_CALLS calls; a used-up slice ends it.
+    // starts them all in one turn), for up to TURN_CALLS calls or TURN_MS; a used-up slice
+    // ends it.
     let turnEnds = true;
+    if (calls === 0) turnStart = Date.now();
     try {
       const park = parked.get(t);
       if (park) {
@@ -189,7 +191,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
           let back = 1;
           try { doSyscall(ts); } catch (e) { if (e instanceof ThreadExit && threads.length === 1) back = 0; throw e; } finally { onCpuAdd(ts, back); }
         }
-        turnEnds = ++calls >= TURN_CALLS;
+        turnEnds = ++calls >= TURN_CALLS || Date.now() - turnStart >= TURN_MS;
       } else if (r === CpuExit.EXCEPTION) {
         const cause = env.get64('scause');
         if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));

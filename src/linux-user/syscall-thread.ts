@@ -127,7 +127,7 @@ export function futexWoke(ts: TaskState): void {
 /** A FUTEX_WAIT parked instead of blocking its host thread: done when the word is no longer
  * `val` or FUTEX_GEN is no longer `gen` (a wake), at `deadline` (ETIMEDOUT) or on a signal.
  * idx -1: a nanosleep, done at `deadline` (0) or on a signal (EINTR, the time left at `rem`). */
-export interface FutexPark { idx: number; val: number; gen: number; deadline: number; rem?: number }
+export interface FutexPark { idx: number; val: number; gen: number; deadline: number; rem?: number; reqNs?: bigint }
 
 /** The futex wait at this thread's ecall as a park, or its result now (-errno: EAGAIN when the
  * word differs); null when the call is not a futex wait. */
@@ -158,7 +158,7 @@ export function sleepPark(ts: TaskState): FutexPark | number | null {
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -Errno.EINVAL;
     const ms = Number(sec * 1000000000n + nsec) / 1e6;
     if (ms <= 0) return 0;
-    return { idx: -1, val: 0, gen: 0, deadline: Date.now() + ms, rem };
+    return { idx: -1, val: 0, gen: 0, deadline: Date.now() + ms, rem, reqNs: sec * 1000000000n + nsec };
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
     throw e;
@@ -172,7 +172,9 @@ export function futexParkDone(ts: TaskState, p: FutexPark): number | null {
   if (left <= 0) return p.idx >= 0 ? -Errno.ETIMEDOUT : 0;
   if (!hasDeliverable(ts)) return null;
   if (p.rem) {
-    const ns = BigInt(Math.round(left * 1e6));
+    // (Date.now() counts whole ms: some time has passed, less is left than was asked.)
+    let ns = BigInt(Math.round(left * 1e6));
+    if (p.reqNs !== undefined && ns >= p.reqNs) ns = p.reqNs - 1n;
     try { ts.mm.setU64(p.rem, ns / 1000000000n); ts.mm.setU64(p.rem + 8, ns % 1000000000n); } catch (e) { if (e instanceof SyscallError) return -e.errno; throw e; }
   }
   return -Errno.EINTR;

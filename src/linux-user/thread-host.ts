@@ -72,6 +72,9 @@ export const REBALANCE_MS = 100;
 
 /** System calls a thread makes in one turn before the next thread's (a slice ends a turn). */
 export const TURN_CALLS = 256;
+/** ... or for this long (ms): a thread making costly calls (mmap, munmap of large ranges)
+ * leaves the others their share. */
+export const TURN_MS = 2;
 
 /** A worker whose threads are all parked in futex waits wakes this often (at most) to look at
  * their deadlines and signals (a wake ends its sleep at once). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import { nodeV8 } from './lazy-builtin.js';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
@@ -159,7 +159,7 @@ function main(d: UserWorkerData): void {
   // (before a joiner can see it gone: the process may end right after).
   function printThreadInfo(slot: number, cpu: RISCVCPU): void {
     const f = (x: number) => x.toFixed(0);
-    fs.writeSync(2, `thread ${slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
+    fs.writeSync(2, `thread ${slot}: worker ${threadId}, loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
       `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
       `${heapText()}, code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
   }
