@@ -28,7 +28,9 @@ test('8 guest threads: threads after the first start from the code cache, output
     // (made by the main thread at its first clone), the next process's from the disk.
     const cacheDir = path.join(tmp, 'cache');
     for (const expect of ['used', 'disk']) {
-      const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), [prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: cacheDir } });
+      // One worker per thread (TSQEMU_THREAD_HOSTING=0): threads sharing a worker share its
+      // script (thread-host.ts); a moved thread's new worker takes the cache as these do.
+      const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), [prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: cacheDir, TSQEMU_THREAD_HOSTING: '0' } });
       assert.equal(r.status, want.status, r.stderr);
       assert.equal(r.stdout, want.stdout);
       const uses = [...r.stderr.matchAll(/^thread (\d+): .* code cache (\w+)$/gm)].map((m) => [Number(m[1]), m[2]]);

@@ -8,9 +8,11 @@ import { ThreadExit } from './syscall-types.js';
 import {
   forceSignal, hasDeliverable, processPendingSignals, TARGET_SIGBUS, TARGET_SIGILL, TARGET_SIGSEGV, TARGET_SIGTRAP,
 } from './signal.js';
-import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_BASE, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
+import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
+import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
 
 export interface UserCpu {
   readonly env: CPURISCVState;
@@ -65,9 +67,8 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
   }
 }
 
-/** Run until this thread exits (the process's exit never returns here). */
-export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
-  const env = cpu.env;
+/** Hooks a thread needs before it runs guest code on this worker. */
+function prepareThread(ts: TaskState, env: CPURISCVState): void {
   // Code other threads changed (GuestMM.noteCodeChange): dropped before running guest code.
   if (env.userMode) {
     env.userMode.onRun = () => {
@@ -77,6 +78,12 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
     // fence.i sees code other threads stored (their stores bypass this thread's code tracking).
     env.userMode.pageWritable = (hp) => (ts.mm.pageFlags(hp * TARGET_PAGE_SIZE - GUEST_BASE) & PageFlag.WRITE) !== 0;
   }
+}
+
+/** Run until this thread exits (the process's exit never returns here). */
+export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
+  const env = cpu.env;
+  prepareThread(ts, env);
   const bus = busFaults(ts.mm);
   try {
     for (;;) {
@@ -95,4 +102,136 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
     if (e instanceof ThreadExit) return;
     throw e;
   }
+}
+
+/** A guest thread a worker runs (thread-host.ts). */
+export interface HostedThread { readonly ts: TaskState; readonly cpu: UserCpu }
+
+/** What the worker does for cpuLoopHosted. */
+export interface ThreadHost {
+  /** The guest threads this worker runs; cpuLoopHosted takes them in turn (clone adds). */
+  readonly threads: HostedThread[];
+  /** The slot whose bus-fault word the host thread's SIGBUS lands in (its first thread's). */
+  readonly busSlot: number;
+  /** Host cores: the most workers worth keeping busy. */
+  readonly cores: number;
+  /** Hand these threads (out of `threads` already) to a new worker of their own. */
+  move(threads: HostedThread[]): void;
+  /** This thread ended (exit): out of `threads` already. */
+  exited(t: HostedThread): void;
+  /** This worker's CPU time in ms (what a split waits for: REBALANCE_MS). */
+  now(): number;
+}
+
+/** Run this worker's guest threads in turn until none is left (thread-host.ts). One thread
+ * alone runs as cpuLoop runs it; a futex wait of one of several is parked (the worker runs the
+ * others and looks at the wait between their turns; it sleeps when all are parked). */
+export function cpuLoopHosted(host: ThreadHost): void {
+  const threads = host.threads;
+  const prepared = new WeakSet<HostedThread>();
+  const parked = new Map<HostedThread, FutexPark>();
+  const bus = threads.length ? busFaults(threads[0].ts.mm) : new Int32Array(0);
+  const kw = threads.length ? threads[0].ts.mm.kw : new Int32Array(1);
+  let i = 0, since = 0, calls = 0, turnStart = 0;
+  while (threads.length) {
+    if (i >= threads.length) {
+      i = 0;
+      // Every thread parked: sleep until a futex wake (or a slice passes: deadlines and
+      // signals are looked at then).
+      if (parked.size === threads.length) {
+        const gen = Atomics.load(kw, KernelWord.FUTEX_GEN);
+        let soonest = PARK_SLICE_MS;
+        for (const [t, p] of parked) {
+          if (futexParkDone(t.ts, p) !== null) { soonest = 0; break; }
+          soonest = Math.min(soonest, Math.max(0, p.deadline - Date.now()));
+        }
+        if (soonest > 0) {
+          Atomics.sub(kw, KernelWord.ONCPU, 1);
+          Atomics.wait(kw, KernelWord.FUTEX_GEN, gen, soonest);
+          Atomics.add(kw, KernelWord.ONCPU, 1);
+        }
+      }
+    }
+    const t = threads[i];
+    if (!prepared.has(t)) { prepareThread(t.ts, t.cpu.env); prepared.add(t); }
+    const { ts, cpu } = t, env = cpu.env;
+    // A turn goes on after a system call made here (a program starting threads in a loop
+    // starts them all in one turn), for up to TURN_CALLS calls or TURN_MS; a used-up slice
+    // ends it.
+    let turnEnds = true;
+    if (calls === 0) turnStart = Date.now();
+    try {
+      const park = parked.get(t);
+      if (park) {
+        const r = futexParkDone(ts, park);
+        if (r === null) { i++; continue; }
+        parked.delete(t);
+        finishSyscall(env, r);
+        if (hasDeliverable(ts)) processPendingSignals(ts);
+      }
+      env.set64('scause', NO_CAUSE);
+      const r = cpu.run(RUN_BUDGET);
+      if (r === CpuExit.ECALL) {
+        let done = false;
+        if (threads.length > 1 && !ts.opts.strace) {
+          const p = futexWaitPark(ts) ?? sleepPark(ts);
+          if (typeof p === 'number') { finishSyscall(env, p); done = true; }
+          else if (p) { parked.set(t, p); calls = 0; i++; continue; }
+        }
+        if (!done && threads.length > 1 && mayBlock(ts)) {
+          // It would block the others: to a worker of its own, at the ecall still.
+          threads.splice(i, 1); // (i is the next thread's now)
+          onCpuAdd(ts, 1); // the new worker counts from now (it starts in this call)
+          host.move([t]);
+          calls = 0;
+          continue;
+        }
+        if (!done) {
+          onCpuAdd(ts, -1);
+          let back = 1;
+          try { doSyscall(ts); } catch (e) { if (e instanceof ThreadExit && threads.length === 1) back = 0; throw e; } finally { onCpuAdd(ts, back); }
+        }
+        turnEnds = ++calls >= TURN_CALLS || Date.now() - turnStart >= TURN_MS;
+      } else if (r === CpuExit.EXCEPTION) {
+        const cause = env.get64('scause');
+        if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));
+      }
+      // A host SIGBUS the native handler took on this host thread: the thread that just ran.
+      if (bus[ts.slot] !== 0) takeBusFault(ts, Atomics.exchange(bus, ts.slot, 0) >>> 0);
+      if (host.busSlot !== ts.slot && bus[host.busSlot] !== 0) takeBusFault(ts, Atomics.exchange(bus, host.busSlot, 0) >>> 0);
+      if (hasDeliverable(ts)) processPendingSignals(ts);
+    } catch (e) {
+      if (!(e instanceof ThreadExit)) throw e;
+      i = threads.indexOf(t); // (the next thread's index once it is out)
+      threads.splice(i, 1);
+      host.exited(t);
+      calls = 0;
+      continue;
+    }
+    if (!turnEnds) continue;
+    calls = 0;
+    i++;
+    const runnable = threads.length - parked.size;
+    if (runnable < 2) { since = 0; continue; }
+    // A host core idle while these wait their turn: half of the runnable ones to a new worker,
+    // once the imbalance has lasted (a program starting its threads has started them all by then).
+    if (onCpuCount(ts) < host.cores) {
+      const now = host.now();
+      if (since === 0) since = now;
+      else if (now - since >= REBALANCE_MS) {
+        since = 0;
+        const free = threads.filter((x) => !parked.has(x));
+        const give = free.slice(free.length - (free.length >> 1));
+        for (const g of give) threads.splice(threads.indexOf(g), 1);
+        onCpuAdd(ts, 1); // the new worker counts from now: no second split before it starts
+        host.move(give);
+      }
+    } else since = 0;
+  }
+}
+
+/** A system call answered here (a parked futex wait): a0 = result, past the ecall. */
+function finishSyscall(env: CPURISCVState, result: number): void {
+  env.setGpr(10, BigInt.asUintN(64, BigInt(result)));
+  env.pc = env.pc + 4n;
 }

@@ -134,6 +134,10 @@ export const enum KernelWord {
   SIGNALFDS = 45,
   /** 1 once a guest execve replaced the forked image (pgid-request.ts: setpgid is EACCES then). */
   EXECED = 46,
+  /** Workers running guest code now (thread-host.ts: several guest threads per worker). */
+  ONCPU = 47,
+  /** Futex wakes so far (syscall-thread.ts futexWoke: waits parked by such workers watch it). */
+  FUTEX_GEN = 48,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

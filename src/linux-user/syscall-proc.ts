@@ -92,7 +92,8 @@ function sleepNs(ts: TaskState, ns: bigint, rem: number): number {
   const ms = Number(ns) / 1e6;
   const start = Date.now();
   if (waitForSignal(ts, ms)) {
-    const left = BigInt(Math.max(0, Math.round((ms - (Date.now() - start)) * 1e6)));
+    let left = BigInt(Math.max(0, Math.round((ms - (Date.now() - start)) * 1e6)));
+    if (left >= ns) left = ns - 1n; // (Date.now() counts whole ms: some time has passed)
     if (rem !== 0) writeTimespec(ts, rem, left);
     throw new SyscallError(Errno.EINTR);
   }

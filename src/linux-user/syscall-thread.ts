@@ -107,23 +107,93 @@ function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number):
   }
 }
 
+/** A wait's deadline in ms (Date.now()), Infinity without a timeout. */
+function futexDeadline(ts: TaskState, a: bigint[], op: number): number {
+  if (a[3] === 0n) return Infinity;
+  const t = Number(ts.mm.u64(ptr(a[3]))) * 1000 + Number(ts.mm.u64(ptr(a[3]) + 8)) / 1e6;
+  if (op === FUTEX_WAIT) return Date.now() + t;
+  if (int(a[1]) & 256) return t; // FUTEX_CLOCK_REALTIME: absolute wall time
+  return Date.now() + (t - Number(ts.proc.monotonicNs()) / 1e6);
+}
+
+/** Waiters parked by a worker that runs other threads (thread-host.ts) are not in the Atomics
+ * queue of their word: every wake also moves this process-wide count, which they watch (a
+ * wake they were not meant for is a spurious wakeup, which futex users allow). */
+export function futexWoke(ts: TaskState): void {
+  Atomics.add(ts.mm.kw, KernelWord.FUTEX_GEN, 1);
+  Atomics.notify(ts.mm.kw, KernelWord.FUTEX_GEN);
+}
+
+/** A FUTEX_WAIT parked instead of blocking its host thread: done when the word is no longer
+ * `val` or FUTEX_GEN is no longer `gen` (a wake), at `deadline` (ETIMEDOUT) or on a signal.
+ * idx -1: a nanosleep, done at `deadline` (0) or on a signal (EINTR, the time left at `rem`). */
+export interface FutexPark { idx: number; val: number; gen: number; deadline: number; rem?: number; reqNs?: bigint }
+
+/** The futex wait at this thread's ecall as a park, or its result now (-errno: EAGAIN when the
+ * word differs); null when the call is not a futex wait. */
+export function futexWaitPark(ts: TaskState): FutexPark | number | null {
+  if (Number(ts.reg(17)) !== NR.futex) return null;
+  const a = [ts.reg(10), ts.reg(11), ts.reg(12), ts.reg(13)];
+  const op = int(a[1]) & 0x7f;
+  if (op !== FUTEX_WAIT && op !== FUTEX_WAIT_BITSET) return null;
+  try {
+    const deadline = futexDeadline(ts, a, op);
+    const idx = futexIndex(ts, ptr(a[0])), val = int(a[2]);
+    const gen = Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN); // before the word: see FutexPark
+    if (Atomics.load(ts.mm.i32, idx) !== val) return -Errno.EAGAIN;
+    if (deadline - Date.now() <= 0) return -Errno.ETIMEDOUT;
+    return { idx, val, gen, deadline };
+  } catch (e) {
+    if (e instanceof SyscallError) return -e.errno;
+    throw e;
+  }
+}
+
+/** The nanosleep at this thread's ecall as a park, or its result now; null: not a nanosleep. */
+export function sleepPark(ts: TaskState): FutexPark | number | null {
+  if (Number(ts.reg(17)) !== NR.nanosleep) return null;
+  try {
+    const req = ptr(ts.reg(10)), rem = ptr(ts.reg(11));
+    const sec = BigInt.asIntN(64, ts.mm.u64(req)), nsec = BigInt.asIntN(64, ts.mm.u64(req + 8));
+    if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -Errno.EINVAL;
+    const ms = Number(sec * 1000000000n + nsec) / 1e6;
+    if (ms <= 0) return 0;
+    return { idx: -1, val: 0, gen: 0, deadline: Date.now() + ms, rem, reqNs: sec * 1000000000n + nsec };
+  } catch (e) {
+    if (e instanceof SyscallError) return -e.errno;
+    throw e;
+  }
+}
+
+/** A parked wait's result once it is over (0, -ETIMEDOUT, -EINTR), else null. */
+export function futexParkDone(ts: TaskState, p: FutexPark): number | null {
+  if (p.idx >= 0 && (Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN) !== p.gen || Atomics.load(ts.mm.i32, p.idx) !== p.val)) return 0;
+  const left = p.deadline - Date.now();
+  if (left <= 0) return p.idx >= 0 ? -Errno.ETIMEDOUT : 0;
+  if (!hasDeliverable(ts)) return null;
+  if (p.rem) {
+    // (Date.now() counts whole ms: some time has passed, less is left than was asked.)
+    let ns = BigInt(Math.round(left * 1e6));
+    if (p.reqNs !== undefined && ns >= p.reqNs) ns = p.reqNs - 1n;
+    try { ts.mm.setU64(p.rem, ns / 1000000000n); ts.mm.setU64(p.rem + 8, ns % 1000000000n); } catch (e) { if (e instanceof SyscallError) return -e.errno; throw e; }
+  }
+  return -Errno.EINTR;
+}
+
 function futex(ts: TaskState, a: bigint[]): number {
   const uaddr = ptr(a[0]), op = int(a[1]) & 0x7f, val = int(a[2]);
   const i32 = ts.mm.i32;
   switch (op) {
     case FUTEX_WAIT: case FUTEX_WAIT_BITSET: {
-      let deadline = Infinity;
-      if (a[3] !== 0n) {
-        const t = Number(ts.mm.u64(ptr(a[3]))) * 1000 + Number(ts.mm.u64(ptr(a[3]) + 8)) / 1e6;
-        if (op === FUTEX_WAIT) deadline = Date.now() + t;
-        else if (int(a[1]) & 256) deadline = t; // FUTEX_CLOCK_REALTIME: absolute wall time
-        else deadline = Date.now() + (t - Number(ts.proc.monotonicNs()) / 1e6);
-      }
+      const deadline = futexDeadline(ts, a, op);
       if (Atomics.load(i32, futexIndex(ts, uaddr)) !== val) throw new SyscallError(Errno.EAGAIN);
       return futexWait(ts, uaddr, val, deadline);
     }
-    case FUTEX_WAKE: case FUTEX_WAKE_BITSET:
-      return Atomics.notify(i32, futexIndex(ts, uaddr), Math.max(0, Math.min(val, 0x7fffffff)));
+    case FUTEX_WAKE: case FUTEX_WAKE_BITSET: {
+      const n = Atomics.notify(i32, futexIndex(ts, uaddr), Math.max(0, Math.min(val, 0x7fffffff)));
+      futexWoke(ts);
+      return n;
+    }
     case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: {
       if (op === FUTEX_CMP_REQUEUE && Atomics.load(i32, futexIndex(ts, uaddr)) !== int(a[5])) {
         throw new SyscallError(Errno.EAGAIN);
@@ -131,7 +201,9 @@ function futex(ts: TaskState, a: bigint[]): number {
       // Waiters cannot be moved between Atomics queues: wake them all (spurious wakeups are
       // allowed; every futex user rechecks its condition).
       const woken = Atomics.notify(i32, futexIndex(ts, uaddr));
-      return woken + Atomics.notify(i32, futexIndex(ts, ptr(a[4])));
+      const n = woken + Atomics.notify(i32, futexIndex(ts, ptr(a[4])));
+      futexWoke(ts);
+      return n;
     }
     case FUTEX_WAKE_OP: {
       const uaddr2 = ptr(a[4]), encoded = uint(a[5]);
@@ -146,6 +218,7 @@ function futex(ts: TaskState, a: bigint[]): number {
       let n = Atomics.notify(i32, futexIndex(ts, uaddr), val);
       const c = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
       if (c) n += Atomics.notify(i32, idx2, int(a[3]));
+      futexWoke(ts);
       return n;
     }
     default:
@@ -163,6 +236,7 @@ function exitThread(ts: TaskState, status: number): never {
     try {
       ts.mm.setU32(ctid, 0);
       Atomics.notify(ts.mm.i32, (GUEST_BASE + ctid) >>> 2, 1);
+      futexWoke(ts);
     } catch { /* unmapped: nothing to clear */ }
   }
   Atomics.store(ts.words, ThreadWord.STATE, ThreadState.EXITED);

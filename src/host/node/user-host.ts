@@ -31,7 +31,18 @@ export interface UserWorkerData {
   attrs?: number[];
   /** V8 code cache of the worker's script, made by the first thread that started one (user-thread.ts). */
   codeCache?: Uint8Array;
+  /** More guest threads this worker runs (moved here: thread-host.ts), their state blocks ready. */
+  more?: number[];
+  /** Already counted in KernelWord.ONCPU by the worker that moved the threads. */
+  counted?: boolean;
+  /** false: one guest thread on this worker (-g). */
+  hosting?: boolean;
+  /** Moved threads' directory streams (TaskState.dirStreams), by slot. */
+  dirs?: Array<[number, DirStreams]>;
 }
+
+/** A thread's directory streams read ahead (TaskState.dirStreams), as a message carries them. */
+export type DirStreams = Array<[number, { entries: Uint8Array[]; pos: number }]>;
 
 /** FS = Dirty in mstatus: Linux starts every program with the FPU usable. */
 /** FS and VS dirty: a Linux process may use the FPU and, when configured, the vector unit. */
@@ -125,7 +136,8 @@ export function closeHostFd(fd: number): void {
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =
-  | { op: 'start'; slot: number; attrs?: number[]; codeCache?: Uint8Array }
+  | { op: 'start'; slot: number; attrs?: number[]; codeCache?: Uint8Array; more?: number[]; counted?: boolean; exe?: string; dirs?: Array<[number, DirStreams]> }
+  | { op: 'hosted'; slot: number }
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean; maps?: number[]; mapFds?: number[]; attrs?: number[] }
   | { op: 'execed' }

@@ -183,6 +183,7 @@ class Supervisor {
     const { exe, slot } = loadProcessImage(this.mm, img, stateOffsetOf(0));
     const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
+    this.mm.kw[KernelWord.ONCPU] = 0; // the parent's workers (thread-host.ts): ours start from none
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     this.shareMappings();
     openCwd(this.mm);
@@ -212,9 +213,12 @@ class Supervisor {
     return env;
   }
 
-  startThread(slot: number, attrs?: number[]): void {
-    const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
-      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache };
+  /** A worker for guest thread `slot` (and `more`, threads another worker gives it: their
+   * state blocks are ready; thread-host.ts). */
+  startThread(slot: number, attrs?: number[], moved?: { more?: number[]; counted?: boolean; exe?: string; dirs?: UserWorkerData['dirs'] }): void {
+    const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: moved?.exe ?? this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
+      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache,
+      more: moved?.more, counted: moved?.counted, dirs: moved?.dirs, hosting: this.gdb ? false : undefined };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
@@ -223,22 +227,28 @@ class Supervisor {
     const w = pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS });
     if (w === pre?.worker) w.postMessage(data);
     this.workers.set(slot, w);
-    w.on('message', (m: UserMessage) => this.onMessage(m));
+    for (const s of moved?.more ?? []) this.workers.set(s, w);
+    w.on('message', (m: UserMessage) => this.onMessage(m, w));
     w.on('error', (e) => {
       writeAllSync(2, internalErrorText('tsqemu-riscv64', e)); // process.stderr.write may still be queued at exit
       this.finish(134, 0);
     });
   }
 
-  onMessage(m: UserMessage): void {
+  onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
-      case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs); break;
+      case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
+      case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
       case 'threadExit': this.stopThread(m.slot); break;
-      case 'stopOthers':
-        for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot);
+      case 'stopOthers': {
+        // (The asking thread is alone on its worker: execve is made on a worker of its own.)
+        const keep = this.workers.get(m.slot);
+        for (const slot of [...this.workers.keys()]) if (slot !== m.slot) this.stopThread(slot, keep);
         this.mm.kw[KernelWord.THREAD_COUNT] = 1;
+        this.mm.kw[KernelWord.ONCPU] = 0; // the asking worker counts itself again after the call
         answerRpc(this.words(m.slot), 0);
         break;
+      }
       case 'spawn':
         try { this.spawn(m.slot, m.imagePath, m.fds, m.cwd, m.vfork, m.maps ?? [], m.mapFds ?? [], m.attrs); } finally {
           for (const fd of m.mapFds ?? []) if (fd >= 0) fs.closeSync(fd); // the child has its own now
@@ -254,10 +264,11 @@ class Supervisor {
     }
   }
 
-  stopThread(slot: number): void {
+  /** Thread `slot` ended (or is ended): its worker too once it runs no other thread (never `keep`). */
+  stopThread(slot: number, keep?: Worker): void {
     const w = this.workers.get(slot);
     this.workers.delete(slot);
-    void w?.terminate();
+    if (w && w !== keep && ![...this.workers.values()].includes(w)) void w.terminate();
     const words = this.words(slot);
     words.fill(0);
   }
@@ -454,7 +465,7 @@ class Supervisor {
   finish(status: number, signal: number): void {
     this.gdb?.onExit(status, signal);
     fifoPool.dispose();
-    for (const w of this.workers.values()) void w.terminate();
+    for (const w of new Set(this.workers.values())) void w.terminate();
     if (signal) {
       const name = nameOfSignal(signal);
       if (name) {

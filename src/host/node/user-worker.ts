@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import { nodeV8 } from './lazy-builtin.js';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
@@ -16,7 +16,10 @@ import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState } from '../../linux-user/qemu.js';
-import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
+import { cpuLoop, cpuLoopHosted, installUserMode, type HostedThread } from '../../linux-user/cpu-loop.js';
+import { forgetTranslations } from '../../linux-user/process-image.js';
+import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
+import * as os from 'node:os';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
 import { BUS_FAULTS_OFFSET, GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
@@ -31,7 +34,7 @@ setSignalfdHost({
   wake: (h) => { try { fs.writeSync(h, SIGNALFD_ONE); } catch { /* counter full */ } },
   ino: (h) => fs.fstatSync(h).ino,
 });
-import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type UserWorkerData } from './user-host.js';
+import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type DirStreams, type UserWorkerData } from './user-host.js';
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
@@ -57,42 +60,61 @@ function main(d: UserWorkerData): void {
   as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
   const mm = new GuestMM(d.memory);
   mm.onUnmap = (a, len) => as.onRamWrite(a, len || TASK_SIZE);
-  const words = new Int32Array(d.memory.buffer, THREADS_OFFSET + d.slot * THREAD_WORDS * 4, THREAD_WORDS);
-  const rpc = makeRpc(port, words);
-  const proc = workerHostProcess(port, rpc, d.slot, logFd);
-  // A process that never cloned a thread has not made the code cache yet: make it on the way
-  // out, for the next process's threads (user-thread.ts writes it to disk; once per build).
-  const exitProcess = proc.exit.bind(proc);
-  proc.exit = (status, signal) => { takeCodeCache(); return exitProcess(status, signal); };
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
   if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
   else setRiscvInterpreterCache(diskWasmCache());
-  const cpu = new RISCVCPU(as, stateOffsetOf(d.slot), d.slot, () => proc.monotonicNs() / 100n);
-  if (!d.interp?.length) port.postMessage({ op: 'interp', mods: riscvInterpreterModules() });
-  installUserMode(cpu.env, mm);
-  // TSQEMU_JIT_INFO=1: this thread's `info jit` (translation statistics and cost) on stderr when
-  // the process exits (bench/user-rss.js reads it).
-  if (process.env.TSQEMU_JIT_INFO === '1') {
-    const exit = proc.exit.bind(proc);
-    proc.exit = (status, signal) => { fs.writeSync(2, cpu.jitInfo()); return exit(status, signal); };
+  const sys = loadUserSys();
+  // Several guest threads on this worker (thread-host.ts), unless -g debugs the process or
+  // TSQEMU_THREAD_HOSTING=0 asks for one worker per thread.
+  const hosting = !d.gdbCtl && d.hosting !== false && process.env.TSQEMU_THREAD_HOSTING !== '0';
+  const threads: HostedThread[] = [];
+  let interpSent = !!d.interp?.length;
+
+  /** Guest thread `slot` (its state block is ready) as this worker runs it. */
+  function makeThread(slot: number, exe: string, dirs?: DirStreams): HostedThread & { ts: TaskState; cpu: RISCVCPU } {
+    const words = new Int32Array(d.memory.buffer, THREADS_OFFSET + slot * THREAD_WORDS * 4, THREAD_WORDS);
+    const rpc = makeRpc(port, words);
+    const proc = workerHostProcess(port, rpc, slot, logFd);
+    // A process that never cloned a thread has not made the code cache yet: make it on the way
+    // out, for the next process's threads (user-thread.ts writes it to disk; once per build).
+    const exitProcess = proc.exit.bind(proc);
+    proc.exit = (status, signal) => { takeCodeCache(); return exitProcess(status, signal); };
+    const cpu = new RISCVCPU(as, stateOffsetOf(slot), slot, () => proc.monotonicNs() / 100n);
+    if (!interpSent) { interpSent = true; port.postMessage({ op: 'interp', mods: riscvInterpreterModules() }); }
+    installUserMode(cpu.env, mm);
+    // TSQEMU_JIT_INFO=1: this thread's `info jit` (translation statistics and cost) on stderr when
+    // the process exits (bench/user-rss.js reads it).
+    if (JIT_INFO) {
+      const exit = proc.exit.bind(proc);
+      proc.exit = (status, signal) => { fs.writeSync(2, cpu.jitInfo()); return exit(status, signal); };
+    }
+    const fdt = new FdTable(mm, closeHostFd);
+    const ts: TaskState = new TaskState(mm, fdt, nodeHostFs, proc, {
+      startThread: (s) => {
+        if (!hosting) { port.postMessage({ op: 'start', slot: s, attrs: threadAttrsOf(ts.sys), codeCache: takeCodeCache() }); return; }
+        // The new thread stays here (thread-host.ts); the supervisor learns where it is.
+        threads.push(makeThread(s, ts.exe));
+        port.postMessage({ op: 'hosted', slot: s });
+      },
+      stopOtherThreads: (s) => { rpc({ op: 'stopOthers', slot: s }); },
+      sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot, sig, kind }); },
+      execed: () => port.postMessage({ op: 'execed' }),
+      itimerChanged: () => port.postMessage({ op: 'itimer' }),
+      threadExiting: () => { if (JIT_INFO) printThreadInfo(slot, cpu); },
+    }, cpu.env, slot, d.opts, exe);
+    ts.sys = sys;
+    for (const [fd, st] of dirs ?? []) ts.dirStreams.set(fd, st);
+    if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
+    return { ts, cpu };
   }
-  const fdt = new FdTable(mm, closeHostFd);
-  const ts = new TaskState(mm, fdt, nodeHostFs, proc, {
-    startThread: (slot) => port.postMessage({ op: 'start', slot, attrs: threadAttrsOf(ts.sys), codeCache: takeCodeCache() }),
-    stopOtherThreads: (slot) => { rpc({ op: 'stopOthers', slot }); },
-    sigactionChanged: (sig, kind) => { rpc({ op: 'sigaction', slot: d.slot, sig, kind }); },
-    execed: () => port.postMessage({ op: 'execed' }),
-    itimerChanged: () => port.postMessage({ op: 'itimer' }),
-    threadExiting: () => { if (process.env.TSQEMU_JIT_INFO === '1') printThreadInfo(); },
-  }, cpu.env, d.slot, d.opts, d.exe);
-  ts.sys = loadUserSys();
-  const sys = ts.sys;
+
+  const dirsOf = new Map(d.dirs ?? []);
+  const first = makeThread(d.slot, d.exe, dirsOf.get(d.slot));
   adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
   // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
   sys?.busGuard?.(mm.bytes, GUEST_BASE, d.slot, BUS_FAULTS_OFFSET + d.slot * 4, stateOffsetOf(d.slot) + STATE.exit_request.offset);
-  if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   setResetRegisters((t, pc, sp) => {
     riscvCpuReset(t.env, pc);
     t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
@@ -103,16 +125,49 @@ function main(d: UserWorkerData): void {
   // -g: the debugged thread runs under the stub's control (breakpoints, steps, stops).
   const ctl = d.gdbCtl;
   const tRun = stamp();
-  cpuLoop(ts, ctl ? gdbUserRunner(cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : cpu);
-  port.postMessage({ op: 'threadExit', slot: d.slot });
+  if (!hosting) {
+    cpuLoop(first.ts, ctl ? gdbUserRunner(first.cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : first.cpu);
+    port.postMessage({ op: 'threadExit', slot: d.slot });
+    return;
+  }
+  threads.push(first);
+  for (const s of d.more ?? []) threads.push(makeThread(s, d.exe, dirsOf.get(s)));
+  if (!d.counted) Atomics.add(mm.kw, KernelWord.ONCPU, 1);
+  cpuLoopHosted({
+    threads, busSlot: d.slot, cores: hostCores(),
+    now: threadCpuMs,
+    move: (give) => {
+      for (const t of give) {
+        // Its jump cache holds this worker's table indices; its TLB is refilled there.
+        const base = stateOffsetOf(t.ts.slot);
+        (t.cpu as RISCVCPU).detach();
+        forgetTranslations(mm.bytes, base);
+        mm.bytes.fill(0xff, base + TLB_OFFSET, base + CPU_STATE_SIZE);
+      }
+      const [s, ...more] = give.map((t) => t.ts.slot);
+      // (Directory streams read ahead go with their threads; exe is the process's, one for all.)
+      const dirs = give.filter((t) => t.ts.dirStreams.size).map((t): [number, DirStreams] => [t.ts.slot, [...t.ts.dirStreams]]);
+      port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs });
+    },
+    exited: (t) => {
+      (t.cpu as RISCVCPU).detach();
+      port.postMessage({ op: 'threadExit', slot: t.ts.slot });
+    },
+  });
+
   // TSQEMU_JIT_INFO=1: each thread's start-up and run CPU and its `info jit` when it exits
   // (before a joiner can see it gone: the process may end right after).
-  function printThreadInfo(): void {
+  function printThreadInfo(slot: number, cpu: RISCVCPU): void {
     const f = (x: number) => x.toFixed(0);
-    fs.writeSync(2, `thread ${d.slot}: loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
+    fs.writeSync(2, `thread ${slot}: worker ${threadId}, loaded at ${f(T_LOADED.wall)} ms (cpu ${f(T_LOADED.cpu)}), main at ${f(tMain.wall)} (cpu ${f(tMain.cpu)}), ` +
       `running at ${f(tRun.wall)} (cpu ${f(tRun.cpu)}), exit at ${f(performance.now())} (cpu ${f(threadCpuMs())}), ` +
       `${heapText()}, code cache ${(globalThis as { tsqemuCodeCacheUse?: string }).tsqemuCodeCacheUse ?? 'module'}\n` + cpu.jitInfo());
   }
+}
+
+/** Host cores the guest's threads may keep busy (one worker each at most when none blocks). */
+function hostCores(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
 /** This isolate's JS heap and external memory (what a guest thread costs beyond Node's own). */

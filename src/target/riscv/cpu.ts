@@ -268,6 +268,13 @@ export class RISCVCPU implements RISCVHart {
     env.set32('tb_threshold', this.threshold);
   }
 
+  /** This hart leaves its memory's runtime (a user-mode thread moved to another worker, or
+   * gone): translations are no longer offered to its state block, which may be another's now. */
+  detach(): void {
+    const i = this.rt.envs.indexOf(this.env);
+    if (i >= 0) this.rt.envs.splice(i, 1);
+  }
+
   /** The wasm imports (bound to whichever hart runs), for tests that instantiate blocks. */
   get imports(): WebAssembly.Imports { this.rt.cur = this; return this.rt.imports; }
   /** The translated-block cache this hart uses (shared by the harts of its memory). */

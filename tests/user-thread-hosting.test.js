@@ -1,0 +1,64 @@
+// Several guest threads per worker (src/linux-user/thread-host.ts, issue 18): a clone stays on
+// its worker, futex waits and nanosleeps of threads sharing a worker are parked there, other
+// blocking calls move the thread to a worker of its own, a busy worker gives half its threads
+// to a new one. tests/linux-user/threadhost.c (contended mutexes, condition variables, timed
+// lock, a signal interrupting another thread's nanosleep, AMOs and LR/SC, mmap/munmap while
+// others store, joins) prints the same as under qemu-riscv64, with hosting and without
+// (TSQEMU_THREAD_HOSTING=0); and compute threads really share workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+const missing = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc' : !have('qemu-riscv64') ? 'qemu-riscv64' : null;
+const cli = path.join(root, 'bin/tsqemu-riscv64');
+
+function build(tmp, name, src) {
+  const prog = path.join(tmp, name);
+  const b = spawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-pthread', '-o', prog, src], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  return prog;
+}
+
+test('threads sharing workers: locks, condvars, signals, sleeps, atomics, mmap as qemu-riscv64', { skip: missing ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-thost-'));
+  try {
+    const prog = build(tmp, 'threadhost', path.join(root, 'tests/linux-user/threadhost.c'));
+    const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(want.status, 0, want.stderr);
+    assert.match(want.stdout, /mutex 120000 amo 120000 lr\/sc 120000/);
+    for (const hosting of ['1', '0']) {
+      const r = spawnSync(cli, [prog], { encoding: 'utf8', timeout: 240000, env: { ...process.env, TSQEMU_THREAD_HOSTING: hosting } });
+      assert.equal(r.status, 0, `hosting=${hosting}: ${r.stderr}`);
+      assert.equal(r.stdout, want.stdout, `hosting=${hosting}`);
+    }
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+test('8 compute threads run on fewer workers than threads, same result as qemu-riscv64', { skip: missing ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-thost-'));
+  try {
+    // bench/prog/threads.c with a smaller total: each thread's worker is on stderr
+    // (TSQEMU_JIT_INFO=1: "thread N: worker W, ...").
+    const src = path.join(tmp, 'threads.c');
+    fs.writeFileSync(src, fs.readFileSync(path.join(root, 'bench/prog/threads.c'), 'utf8').replace('(1u << 27)', '(1u << 24)'));
+    const prog = build(tmp, 'threads', src);
+    const want = spawnSync('qemu-riscv64', [prog, '8'], { encoding: 'utf8' });
+    const r = spawnSync(cli, [prog, '8'], { encoding: 'utf8', timeout: 240000, env: { ...process.env, TSQEMU_JIT_INFO: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, want.stdout);
+    const starts = [...r.stderr.matchAll(/^thread (\d+): worker (\d+),/gm)];
+    assert.equal(starts.length, 8, r.stderr);
+    const workers = new Set(starts.map((m) => m[2]));
+    assert.ok(workers.size < 8, `8 threads on ${workers.size} workers`);
+    // One worker per thread when asked.
+    const one = spawnSync(cli, [prog, '8'], { encoding: 'utf8', timeout: 240000, env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_THREAD_HOSTING: '0' } });
+    assert.equal(one.stdout, want.stdout);
+    assert.equal(new Set([...one.stderr.matchAll(/^thread (\d+): worker (\d+),/gm)].map((m) => m[2])).size, 8, one.stderr);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
