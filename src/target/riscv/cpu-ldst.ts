@@ -39,8 +39,11 @@ function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, 
  * instruction straddling two pages then need no page walk each time.
  */
 function tlbProbe(env: CPURISCVState, va: bigint, kind: TlbKind, idx: number): number {
+  return tlbProbeHalves(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
+}
+
+function tlbProbeHalves(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, idx: number): number {
   const v = env.view;
-  const lo = Number(va & 0xffffffffn) | 0, hi = Number(BigInt.asIntN(32, va >> 32n));
   const page = lo & ~0xfff;
   for (let k = 0; k < (kind === TlbKind.FETCH ? 1 : 2); k++) {
     const e = env.base + tlbEntryOffset(idx, kind, k === 0 ? tlbSlot(lo) : tlbVictimSlot(lo));
@@ -188,6 +191,19 @@ export function riscvXlate(env: CPURISCVState, lo: number, hi: number, kind: Tlb
 
 /** Fetch the instruction at state.pc into scratch (low 32 bits): 0 ok, 1 exception raised. */
 export function riscvFetchSlow(env: CPURISCVState): number {
+  // A page's last halfword (two thirds of a boot's slow fetches: the inline fetch reads whole
+  // words): a compressed instruction there is read from the page the FETCH TLB maps, as the
+  // inline path would, without BigInts.
+  const pcLo = env.get32('pc') | 0;
+  if ((pcLo & 0xfff) === 0xffe) {
+    const host = tlbProbeHalves(env, pcLo, env.get32('pc', 1) | 0, TlbKind.FETCH, env.get32('mmu_idx_fetch'));
+    const b = env.as.bytes;
+    if (host >= 0 && (b[host] & 3) !== 3) {
+      const at = env.base + SCRATCH;
+      b[at] = b[host]; b[at + 1] = b[host + 1]; b[at + 2] = 0; b[at + 3] = 0;
+      return 0;
+    }
+  }
   // Code in RAM beyond the wasm memory on a page the high-RAM window could not take (see
   // highRamFast): a page the slow path's TLB maps is read at once, without BigInts or a walk.
   if (env.as.hasHostRam) {
