@@ -2,6 +2,7 @@
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
 import { balloonDevice } from './system-balloon.js';
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
+import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -44,6 +45,7 @@ import { checkMttcgConfig, createMttcgScheduler } from './system-mttcg.js';
 import '../host/node/host-ram-limit.js'; // -m beyond what the host has is refused as QEMU does
 import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
+import { diskWasmCache } from '../host/node/wasm-cache.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -57,7 +59,10 @@ function die(msg: string): never {
 
 function readImage(file: string, what: string): Uint8Array {
   try {
-    return new Uint8Array(fs.readFileSync(file));
+    // The file's own buffer, not a copy (a 5 MiB copy costs ~20 ms of page faults on this VM);
+    // a small file's Buffer may share Node's pool, so that one is still copied.
+    const b = fs.readFileSync(file);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
   } catch (e) {
     throw new QemuError(`could not load ${what} '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
   }
@@ -299,7 +304,8 @@ async function main(argv: string[]): Promise<number> {
     await Promise.all(backends.map((b) => b.close()));
     return 0;
   }
-  const { createRISCVCPUs } = await import('../target/riscv/cpu.js');
+  const { createRISCVCPUs, setRiscvInterpreterCache } = await import('../target/riscv/cpu.js');
+  setRiscvInterpreterCache(diskWasmCache()); // the interpreter's wasm bytes from disk, as user mode (~50 ms of start-up)
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   mon.machineReady();
   daemonReady();
