@@ -2,6 +2,7 @@
 // descriptors), pipes made from FIFOs (Node has no pipe()), and a HostProcess for guest threads
 // running on worker threads, whose process-level requests (fork, wait, exit) go to the main
 // thread as messages answered through the thread's words in shared memory.
+import type { TbExport } from '../../target/riscv/tb-cache.js';
 import type { RISCVCPUConfig } from '../../target/riscv/cpu-cfg.js';
 import { guestRandom, unameRelease } from './user-random.js';
 import * as fs from 'node:fs';
@@ -35,6 +36,8 @@ export interface UserWorkerData {
   more?: number[];
   /** Already counted in KernelWord.ONCPU by the worker that moved the threads. */
   counted?: boolean;
+  /** The moving worker's translations (tb-cache.ts exportLive): installed before they run. */
+  tbs?: TbExport[];
   /** false: one guest thread on this worker (-g). */
   hosting?: boolean;
   /** Moved threads' directory streams (TaskState.dirStreams), by slot. */
@@ -136,7 +139,7 @@ export function closeHostFd(fd: number): void {
 
 /** Messages a worker sends to the main thread. */
 export type UserMessage =
-  | { op: 'start'; slot: number; attrs?: number[]; codeCache?: Uint8Array; more?: number[]; counted?: boolean; exe?: string; dirs?: Array<[number, DirStreams]> }
+  | { op: 'start'; slot: number; attrs?: number[]; codeCache?: Uint8Array; more?: number[]; counted?: boolean; exe?: string; dirs?: Array<[number, DirStreams]>; tbs?: TbExport[] }
   | { op: 'hosted'; slot: number }
   | { op: 'stopOthers'; slot: number }
   | { op: 'spawn'; slot: number; imagePath: string; fds: number[]; cwd: string; vfork: boolean; maps?: number[]; mapFds?: number[]; attrs?: number[] }

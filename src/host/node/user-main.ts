@@ -215,10 +215,10 @@ class Supervisor {
 
   /** A worker for guest thread `slot` (and `more`, threads another worker gives it: their
    * state blocks are ready; thread-host.ts). */
-  startThread(slot: number, attrs?: number[], moved?: { more?: number[]; counted?: boolean; exe?: string; dirs?: UserWorkerData['dirs'] }): void {
+  startThread(slot: number, attrs?: number[], moved?: { more?: number[]; counted?: boolean; exe?: string; dirs?: UserWorkerData['dirs']; tbs?: UserWorkerData['tbs'] }): void {
     const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: moved?.exe ?? this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
       gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache,
-      more: moved?.more, counted: moved?.counted, dirs: moved?.dirs, hosting: this.gdb ? false : undefined };
+      more: moved?.more, counted: moved?.counted, dirs: moved?.dirs, tbs: moved?.tbs, hosting: this.gdb ? false : undefined };
     // Guest fds belong to the process: a worker must neither close them when its thread ends nor
     // warn when another thread closes them (trackUnmanagedFds).
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.

@@ -111,6 +111,9 @@ function main(d: UserWorkerData): void {
 
   const dirsOf = new Map(d.dirs ?? []);
   const first = makeThread(d.slot, d.exe, dirsOf.get(d.slot));
+  // Threads moved here bring their worker's translations (TSQEMU_THREAD_TBS=0: they do not).
+  const shareTbs = hosting && process.env.TSQEMU_THREAD_TBS !== '0';
+  first.cpu.tbCache.exportable = shareTbs;
   adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
   // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
@@ -133,6 +136,7 @@ function main(d: UserWorkerData): void {
   threads.push(first);
   for (const s of d.more ?? []) threads.push(makeThread(s, d.exe, dirsOf.get(s)));
   if (!d.counted) Atomics.add(mm.kw, KernelWord.ONCPU, 1);
+  if (shareTbs && d.tbs?.length) first.cpu.tbCache.adopt(d.tbs);
   cpuLoopHosted({
     threads, busSlot: d.slot, cores: hostCores(),
     now: threadCpuMs,
@@ -147,7 +151,8 @@ function main(d: UserWorkerData): void {
       const [s, ...more] = give.map((t) => t.ts.slot);
       // (Directory streams read ahead go with their threads; exe is the process's, one for all.)
       const dirs = give.filter((t) => t.ts.dirStreams.size).map((t): [number, DirStreams] => [t.ts.slot, [...t.ts.dirStreams]]);
-      port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs });
+      port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs,
+        tbs: shareTbs ? first.cpu.tbCache.exportLive() : undefined });
     },
     exited: (t) => {
       (t.cpu as RISCVCPU).detach();

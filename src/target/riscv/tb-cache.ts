@@ -26,6 +26,21 @@ function inAsmText(tb: TbSource): string {
  * run index; dead once invalidated or flushed. */
 interface TB { key: string; pc: bigint; idx: number; entry: number; hostPage: number; dead: boolean }
 
+/** A compiled module's live regions as another worker's cache takes them (user mode: threads
+ * moved to a new worker bring their worker's translations, thread-host.ts). V8 shares the
+ * compiled code of a WebAssembly.Module posted between workers: no decode, emit or compile. */
+export interface TbExport {
+  mod: WebAssembly.Module;
+  /** Wasm bytes (the code budget). */
+  size: number;
+  /** Compiled with pointer masking (TbSource.pm). */
+  pm: boolean;
+  /** Each region: its export (tbExportName), page, the page's bytes as decoded, its entries. */
+  regions: { r: number; pageHost: number; snap: Uint8Array; runs: { pc: bigint; entry: number }[] }[];
+}
+/** A module this cache may give away: its regions' entries (dead once dropped here). */
+interface Exportable { mod: WebAssembly.Module; size: number; pm: boolean; regions: { r: number; pageHost: number; snap: Uint8Array; tbs: TB[] }[] }
+
 /** Milliseconds for the translation cost (info jit). The host may give a cheaper clock: in a
  * Node worker the first use of `performance` loads Node's user-timing code (~20 ms). */
 let nowMs: () => number = () => performance.now();
@@ -64,6 +79,9 @@ export class TBCache {
    * decoding regions, emitting wasm, compiling and instantiating modules (synchronous mode). */
   readonly cost = { insns: 0, decodeMs: 0, emitMs: 0, compileMs: 0, instantiateMs: 0 };
   private hot: bigint[] = [];
+  /** User mode: keep what exportLive() gives another worker (each region's page as decoded). */
+  exportable = false;
+  private readonly exports: Exportable[] = [];
 
   constructor(
     private readonly as: AddressSpace,
@@ -127,7 +145,8 @@ export class TBCache {
       '\nStatistics:\n' +
       `${pad('TB flush count')}${this.flushes}\n` +
       `${pad('TB invalidate count')}${this.invalidated}\n` +
-      `${pad('TB reinstall count')}${this.reinstalled}\n` + this.costInfo(pad);
+      `${pad('TB reinstall count')}${this.reinstalled}\n` +
+      (this.adopted ? `${pad('TB adopted count')}${this.adopted}\n` : '') + this.costInfo(pad);
   }
 
   /** The time translation took per guest instruction (QEMU's TCG: ~1-2 us), by stage. */
@@ -176,7 +195,7 @@ export class TBCache {
       if (!g) groups.set(gk, (g = { seeds: [], pageHost: host - (host & 0xfff), addendLo: this.i32[(e >> 2) + 2] }));
       if (!g.seeds.includes(pc)) g.seeds.push(pc);
     }
-    const batch: { src: TbSource; pageHost: number }[] = [];
+    const batch: { src: TbSource; pageHost: number; snap: Uint8Array | null }[] = [];
     // thread=multi: the pages are marked (and out of every STORE TLB) before they are read.
     if (this.share) for (const g of groups.values()) this.share.claim(g.pageHost >>> 12);
     const snaps: Uint8Array[] = [];
@@ -190,7 +209,7 @@ export class TBCache {
         if (!this.codeSnaps.has(hp) && snap) this.codeSnaps.set(hp, snap);
       }
       const src = this.decode(env, g.seeds, g.pageHost, g.addendLo);
-      if (src) { batch.push({ src, pageHost: g.pageHost }); if (snap) snaps.push(snap); }
+      if (src) { batch.push({ src, pageHost: g.pageHost, snap: this.exportable ? this.pageSnap(g.pageHost) : null }); if (snap) snaps.push(snap); }
     }
     const cost = this.cost;
     const t1 = nowMs();
@@ -235,6 +254,8 @@ export class TBCache {
         this.translated++;
         this.translatedRuns += tbs.length;
       });
+      if (this.exportable) this.keepExport(mod, bytes.length, batch.some((b) => b.src.pm), 
+        regions.flatMap((tbs, r) => (batch[r].src.nextHostPage === undefined ? [{ r, pageHost: batch[r].pageHost, snap: batch[r].snap!, tbs }] : [])));
       cost.instantiateMs += nowMs() - t3;
     };
     if (!this.asyncCompile) {
@@ -246,6 +267,81 @@ export class TBCache {
     this.pending++;
     WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
   }
+
+  /** Page `host` as decoded now (the last copy again when the page still holds it). */
+  private pageSnap(host: number): Uint8Array {
+    const hp = host >>> 12, last = this.lastSnaps.get(hp);
+    if (last && this.samePage(host, last)) return last;
+    const s = new Uint8Array(this.i32.buffer, host, 4096).slice();
+    this.lastSnaps.set(hp, s);
+    return s;
+  }
+  private readonly lastSnaps = new Map<number, Uint8Array>();
+
+  private keepExport(mod: WebAssembly.Module, size: number, pm: boolean, regions: Exportable['regions']): void {
+    // (Regions straddling into a second page are not given away.)
+    const live = regions.filter((g) => !g.tbs[0].dead);
+    if (live.length) this.exports.push({ mod, size, pm, regions: live });
+    if (this.exports.length % 64 === 0) this.exportLive(); // (forgets modules whose code is all dropped)
+  }
+
+  /** The live translations, for a worker that takes some of this one's threads. */
+  exportLive(): TbExport[] {
+    const out: TbExport[] = [];
+    let j = 0;
+    for (const m of this.exports) {
+      const regions = m.regions.filter((g) => !g.tbs.some((tb) => tb.dead));
+      if (regions.length === 0) continue; // all dropped: forgotten here too
+      this.exports[j++] = m;
+      m.regions = regions;
+      out.push({ mod: m.mod, size: m.size, pm: m.pm, regions: regions.map((g) => ({ r: g.r, pageHost: g.pageHost, snap: g.snap, runs: g.tbs.map((tb) => ({ pc: tb.pc, entry: tb.entry })) })) });
+    }
+    this.exports.length = j;
+    return out;
+  }
+
+  /**
+   * Install another worker's translations (exportLive) as if translated here: each region's page
+   * is watched first (out of every STORE TLB, so a later store drops it), then compared with the
+   * bytes it was decoded from; a page that changed since is dropped, never run. Returns the
+   * regions installed.
+   */
+  adopt(list: readonly TbExport[]): number {
+    const t0 = nowMs();
+    let n = 0;
+    const imports = this.imports();
+    for (const m of list) {
+      if (m.pm !== this.pmSeen) continue; // (this cache's blocks all have masking once it is seen, or none)
+      if (this.liveModules >= MAX_LIVE_MODULES || this.codeBytes + m.size >= this.maxCodeBytes) break;
+      const regions = m.regions.filter((g) => g.runs.every((r) => !this.byKey.has(`${r.pc}:${g.pageHost + Number(r.pc & 0xfffn)}`)));
+      if (regions.length === 0) continue;
+      const fns = new WebAssembly.Instance(m.mod, { env: { memory: imports.env.memory }, rvm: imports.rvm }).exports;
+      const kept: Exportable['regions'] = [];
+      for (const g of regions) {
+        const tbs = g.runs.map((r) => this.register(r.pc, g.pageHost, r.entry));
+        if (!this.samePage(g.pageHost, g.snap)) { this.invalidatePage(g.pageHost >>> 12); continue; }
+        const idx = this.allocRange(1);
+        this.table.set(idx, fns[tbExportName(g.r)] as Function);
+        for (const tb of tbs) {
+          tb.idx = idx;
+          for (const env of this.envs) this.offer(env, tb.pc, idx, tb.entry);
+        }
+        this.translated++;
+        this.translatedRuns += tbs.length;
+        this.adopted++;
+        n++;
+        kept.push({ r: g.r, pageHost: g.pageHost, snap: g.snap, tbs });
+      }
+      if (kept.length === 0) continue;
+      this.codeBytes += m.size;
+      this.liveModules++;
+      if (this.exportable) this.exports.push({ mod: m.mod, size: m.size, pm: m.pm, regions: kept });
+    }
+    this.cost.instantiateMs += nowMs() - t0;
+    return n;
+  }
+  /** Regions installed from another worker's translations (adopt). */
+  adopted = 0;
 
   /** thread=multi: page `host` still holds what was decoded (see compileHot). */
   private samePage(host: number, snap: Uint8Array): boolean {
@@ -473,6 +569,7 @@ export class TBCache {
     if (!set) return false;
     this.pages.delete(hp);
     this.codeSnaps.delete(hp);
+    this.lastSnaps.delete(hp);
     this.share?.release(hp);
     const dead = new Set<number>();
     for (const tb of set) {
@@ -513,6 +610,8 @@ export class TBCache {
     if (this.share) for (const hp of this.pages.keys()) this.share.release(hp);
     this.pages.clear();
     this.codeSnaps.clear();
+    this.lastSnaps.clear();
+    this.exports.length = 0;
     this.nextIdx = 1;
     this.codeBytes = 0;
     this.liveModules = 0;
