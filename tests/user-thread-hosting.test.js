@@ -62,3 +62,22 @@ test('8 compute threads run on fewer workers than threads, same result as qemu-r
     assert.equal(new Set([...one.stderr.matchAll(/^thread (\d+): worker (\d+),/gm)].map((m) => m[2])).size, 8, one.stderr);
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
+
+test('a thread moved to a new worker takes its translations; code rewritten later runs fresh there', { skip: missing ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-thost-'));
+  try {
+    const prog = build(tmp, 'threadtbs', path.join(root, 'tests/linux-user/threadtbs.c'));
+    const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(want.status, 0, want.stderr);
+    assert.match(want.stdout, /^fence\.i: calls=100000 wrong=0$/m);
+    for (const tbs of ['1', '0']) {
+      const r = spawnSync(cli, [prog], { encoding: 'utf8', timeout: 240000, env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_THREAD_TBS: tbs } });
+      assert.equal(r.status, 0, `TSQEMU_THREAD_TBS=${tbs}: ${r.stderr}`);
+      assert.equal(r.stdout, want.stdout, `TSQEMU_THREAD_TBS=${tbs}`);
+      // The reader's new worker installed the old worker's translations (the loop, the code page).
+      const adopted = /^TB adopted count\s+(\d+)$/m.exec(r.stderr);
+      if (tbs === '1') assert.ok(adopted && Number(adopted[1]) >= 1, r.stderr);
+      else assert.equal(adopted, null, r.stderr);
+    }
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
