@@ -11,7 +11,7 @@ import {
 import { GUEST_BASE, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
-import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
+import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
 import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
 
 export interface UserCpu {
@@ -121,6 +121,9 @@ export interface ThreadHost {
   exited(t: HostedThread): void;
   /** This worker's CPU time in ms (what a split waits for: REBALANCE_MS). */
   now(): number;
+  /** Set once one of its threads made a call that may block or change the host thread
+   * (thread-host.ts mayBlock): the worker is not reused for other threads then. */
+  tainted: boolean;
 }
 
 /** Run this worker's guest threads in turn until none is left (thread-host.ts). One thread
@@ -187,6 +190,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
           continue;
         }
         if (!done) {
+          if (!host.tainted && mayBlock(ts)) host.tainted = true;
           onCpuAdd(ts, -1);
           let back = 1;
           try { doSyscall(ts); } catch (e) { if (e instanceof ThreadExit && threads.length === 1) back = 0; throw e; } finally { onCpuAdd(ts, back); }
@@ -218,7 +222,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
     if (onCpuCount(ts) < host.cores) {
       const now = host.now();
       if (since === 0) since = now;
-      else if (now - since >= REBALANCE_MS) {
+      else if (now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
         since = 0;
         const free = threads.filter((x) => !parked.has(x));
         const give = free.slice(free.length - (free.length >> 1));

@@ -138,6 +138,8 @@ export const enum KernelWord {
   ONCPU = 47,
   /** Futex wakes so far (syscall-thread.ts futexWoke: waits parked by such workers watch it). */
   FUTEX_GEN = 48,
+  /** Spare workers loaded and waiting for threads (user-main.ts): a split costs no start-up. */
+  SPARES = 49,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */

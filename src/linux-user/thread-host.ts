@@ -69,6 +69,9 @@ export function onCpuCount(ts: TaskState): number {
  * not worth it (the threads were about to end) wastes at most as much again; and a program that
  * starts its threads in a loop has started them all by then (an even split). */
 export const REBALANCE_MS = 100;
+/** ... when a spare worker waits, loaded (KernelWord.SPARES): the split costs a few ms then
+ * (the threads' state blocks and the translations move), so it comes sooner. */
+export const SPARE_REBALANCE_MS = 10;
 
 /** System calls a thread makes in one turn before the next thread's (a slice ends a turn). */
 export const TURN_CALLS = 256;

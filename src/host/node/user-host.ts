@@ -148,7 +148,8 @@ export type UserMessage =
   | { op: 'wait'; slot: number; pid: number; nohang: boolean; nowait?: boolean; states?: number }
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
-  | { op: 'threadExit'; slot: number }
+  | { op: 'threadExit'; slot: number; spare?: boolean }
+  | { op: 'ready' }
   | { op: 'gdbStop'; slot: number; sig: number }
   | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> };
 

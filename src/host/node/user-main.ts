@@ -84,11 +84,15 @@ const SIGNAL_NAMES = os.constants.signals as Record<string, number>;
  * closed pipe raise it, Node ignores it; not SIGABRT/SIGTRAP/SIGSYS: the runtime's own.) */
 const DEFAULT_TERMINATE = new Set([1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30]);
 const nameOfSignal = (n: number) => Object.keys(SIGNAL_NAMES).find((k) => SIGNAL_NAMES[k] === n);
+/** Spare workers kept (a worker whose threads ended waits for the next: thread-host.ts). */
+const MAX_SPARES = 2;
 
 class Supervisor {
   readonly memory = prewarmedMemory() ?? new WebAssembly.Memory({ initial: HOST_MEMORY_PAGES, maximum: HOST_MEMORY_PAGES, shared: true });
   readonly mm = new GuestMM(this.memory);
   readonly workers = new Map<number, Worker>();
+  /** Workers whose threads all ended, waiting for new ones (thread-host.ts). */
+  readonly spares: Worker[] = [];
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
@@ -184,6 +188,7 @@ class Supervisor {
     const shm = liveShmAttachments(this.mm);
     fixupForkedChild(this.mm, slot, process.pid, this.o.hostFds);
     this.mm.kw[KernelWord.ONCPU] = 0; // the parent's workers (thread-host.ts): ours start from none
+    this.mm.kw[KernelWord.SPARES] = 0;
     reattachShm(this.mm, loadUserSys(), shm); // SysV segments are inherited, shared
     this.shareMappings();
     openCwd(this.mm);
@@ -224,10 +229,15 @@ class Supervisor {
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
-    const w = pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS });
-    if (w === pre?.worker) w.postMessage(data);
+    // A spare (a worker whose threads ended: thread-host.ts) takes threads without starting.
+    const spare = this.gdb ? undefined : this.spares.pop();
+    if (spare) this.readySpare(spare, false);
+    const w = spare ?? (pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS }));
+    if (w === pre?.worker || w === spare) w.postMessage(data);
+    if (spare) spare.ref();
     this.workers.set(slot, w);
     for (const s of moved?.more ?? []) this.workers.set(s, w);
+    if (spare) return; // (its listeners are on)
     w.on('message', (m: UserMessage) => this.onMessage(m, w));
     w.on('error', (e) => {
       writeAllSync(2, internalErrorText('tsqemu-riscv64', e)); // process.stderr.write may still be queued at exit
@@ -235,11 +245,40 @@ class Supervisor {
     });
   }
 
+  /** The first clone of a process: a worker starts loading on an idle core meanwhile, for the
+   * first split or the first thread that moves to block (thread-host.ts): the split then costs
+   * no wait for a start-up. Once per process. */
+  prestartSpare(): void {
+    if (this.prestarted || this.gdb || os.availableParallelism() < 2 || process.env.TSQEMU_THREAD_HOSTING === '0') return;
+    this.prestarted = true;
+    const w = new Worker(userThreadEntry(), { workerData: { prewarmed: true, memory: this.memory, codeCache: this.codeCache }, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS });
+    w.unref();
+    this.spares.push(w);
+    w.on('message', (m: UserMessage) => this.onMessage(m, w));
+    w.on('error', (e) => {
+      const i = this.spares.indexOf(w);
+      if (i >= 0) { this.spares.splice(i, 1); this.readySpare(w, false); return; } // not used: the next start makes its own
+      writeAllSync(2, internalErrorText('tsqemu-riscv64', e));
+      this.finish(134, 0);
+    });
+  }
+  private prestarted = false;
+  /** Spares loaded (KernelWord.SPARES: workers split sooner while one waits). */
+  private readonly ready = new Set<Worker>();
+  readySpare(w: Worker, ready: boolean): void {
+    if (ready && this.spares.includes(w)) this.ready.add(w); else this.ready.delete(w);
+    Atomics.store(this.mm.kw, KernelWord.SPARES, this.ready.size);
+  }
+
   onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
-      case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
-      case 'threadExit': this.stopThread(m.slot); break;
+      case 'ready': if (from) this.readySpare(from, true); break; // (a spare loaded)
+      case 'hosted': // a clone its worker runs
+        if (from) this.workers.set(m.slot, from);
+        this.prestartSpare();
+        break;
+      case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)
         const keep = this.workers.get(m.slot);
@@ -265,10 +304,14 @@ class Supervisor {
   }
 
   /** Thread `slot` ended (or is ended): its worker too once it runs no other thread (never `keep`). */
-  stopThread(slot: number, keep?: Worker): void {
+  stopThread(slot: number, keep?: Worker, spare?: boolean): void {
     const w = this.workers.get(slot);
     this.workers.delete(slot);
-    if (w && w !== keep && ![...this.workers.values()].includes(w)) void w.terminate();
+    if (w && w !== keep && ![...this.workers.values()].includes(w)) {
+      // Kept for the next threads (it waits for them), a few at most; idle, it keeps the
+      // process from nothing.
+      if (spare && this.spares.length < MAX_SPARES) { w.unref(); this.spares.push(w); this.readySpare(w, true); } else void w.terminate();
+    }
     const words = this.words(slot);
     words.fill(0);
   }
@@ -465,7 +508,7 @@ class Supervisor {
   finish(status: number, signal: number): void {
     this.gdb?.onExit(status, signal);
     fifoPool.dispose();
-    for (const w of new Set(this.workers.values())) void w.terminate();
+    for (const w of new Set([...this.workers.values(), ...this.spares])) void w.terminate();
     if (signal) {
       const name = nameOfSignal(signal);
       if (name) {

@@ -137,10 +137,10 @@ function main(d: UserWorkerData): void {
   for (const s of d.more ?? []) threads.push(makeThread(s, d.exe, dirsOf.get(s)));
   if (!d.counted) Atomics.add(mm.kw, KernelWord.ONCPU, 1);
   if (shareTbs && d.tbs?.length) first.cpu.tbCache.adopt(d.tbs);
-  cpuLoopHosted({
-    threads, busSlot: d.slot, cores: hostCores(),
+  const host = {
+    threads, busSlot: d.slot, cores: hostCores(), tainted: false,
     now: threadCpuMs,
-    move: (give) => {
+    move: (give: HostedThread[]) => {
       for (const t of give) {
         // Its jump cache holds this worker's table indices; its TLB is refilled there.
         const base = stateOffsetOf(t.ts.slot);
@@ -154,11 +154,15 @@ function main(d: UserWorkerData): void {
       port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs,
         tbs: shareTbs ? first.cpu.tbCache.exportLive() : undefined });
     },
-    exited: (t) => {
+    exited: (t: HostedThread) => {
       (t.cpu as RISCVCPU).detach();
-      port.postMessage({ op: 'threadExit', slot: t.ts.slot });
+      // Its last thread gone: a worker whose threads only computed (no call that may block or
+      // change the host thread) waits for the supervisor's next threads (a spare: no start-up).
+      port.postMessage({ op: 'threadExit', slot: t.ts.slot, spare: threads.length === 0 && !host.tainted });
     },
-  });
+  };
+  cpuLoopHosted(host);
+  if (!host.tainted) port.once('message', (next: UserWorkerData) => main(next));
 
   // TSQEMU_JIT_INFO=1: each thread's start-up and run CPU and its `info jit` when it exits
   // (before a joiner can see it gone: the process may end right after).
@@ -199,5 +203,8 @@ function startNofile(): number {
 
 // Started early (user-prewarm.ts): the thread's data comes in one message.
 const wd = workerData as UserWorkerData | { prewarmed: true };
-if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
+if ('prewarmed' in wd) {
+  parentPort!.once('message', (d: UserWorkerData) => main(d));
+  parentPort!.postMessage({ op: 'ready' }); // (loaded: a spare, user-main.ts)
+}
 else main(wd);
