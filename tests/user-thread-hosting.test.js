@@ -81,3 +81,18 @@ test('a thread moved to a new worker takes its translations; code rewritten late
     }
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
+
+test('a worker whose threads ended takes the next split (a spare), same sums as qemu-riscv64', { skip: missing ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-thost-'));
+  try {
+    const prog = build(tmp, 'threadspare', path.join(root, 'tests/linux-user/threadspare.c'));
+    const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(want.status, 0, want.stderr);
+    const r = spawnSync(cli, [prog], { encoding: 'utf8', timeout: 240000, env: { ...process.env, TSQEMU_JIT_INFO: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, want.stdout);
+    // Each phase splits once (a host core idles); both splits go to the same second worker.
+    const workers = new Set([...r.stderr.matchAll(/^thread (\d+): worker (\d+),/gm)].map((m) => m[2]));
+    assert.equal(workers.size, os.availableParallelism() >= 2 ? 2 : 1, r.stderr);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
