@@ -70,6 +70,8 @@ function main(d: UserWorkerData): void {
   const hosting = !d.gdbCtl && d.hosting !== false && process.env.TSQEMU_THREAD_HOSTING !== '0';
   const threads: HostedThread[] = [];
   let interpSent = !!d.interp?.length;
+  // Threads moved here bring their worker's translations (TSQEMU_THREAD_TBS=0: they do not).
+  const shareTbs = hosting && process.env.TSQEMU_THREAD_TBS !== '0';
 
   /** Guest thread `slot` (its state block is ready) as this worker runs it. */
   function makeThread(slot: number, exe: string, dirs?: DirStreams): HostedThread & { ts: TaskState; cpu: RISCVCPU } {
@@ -94,6 +96,9 @@ function main(d: UserWorkerData): void {
       startThread: (s) => {
         if (!hosting) { port.postMessage({ op: 'start', slot: s, attrs: threadAttrsOf(ts.sys), codeCache: takeCodeCache() }); return; }
         // The new thread stays here (thread-host.ts); the supervisor learns where it is.
+        // From now on this worker's translations may go to another with moved threads (the
+        // pages as decoded are kept for that: none in a process that never clones).
+        cpu.tbCache.exportable = shareTbs;
         threads.push(makeThread(s, ts.exe));
         port.postMessage({ op: 'hosted', slot: s });
       },
@@ -111,9 +116,7 @@ function main(d: UserWorkerData): void {
 
   const dirsOf = new Map(d.dirs ?? []);
   const first = makeThread(d.slot, d.exe, dirsOf.get(d.slot));
-  // Threads moved here bring their worker's translations (TSQEMU_THREAD_TBS=0: they do not).
-  const shareTbs = hosting && process.env.TSQEMU_THREAD_TBS !== '0';
-  first.cpu.tbCache.exportable = shareTbs;
+  first.cpu.tbCache.exportable = shareTbs && (d.tbs !== undefined || mm.kw[KernelWord.THREAD_COUNT] > 1);
   adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
   // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
