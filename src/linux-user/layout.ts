@@ -138,7 +138,7 @@ export const enum KernelWord {
   ONCPU = 47,
   /** Futex wakes so far (syscall-thread.ts futexWoke: waits parked by such workers watch it). */
   FUTEX_GEN = 48,
-  /** Spare workers loaded and waiting for threads (user-main.ts): a split costs no start-up. */
+  /** Spare workers waiting for threads (user-main.ts): a split costs no start-up. */
   SPARES = 49,
 }
 

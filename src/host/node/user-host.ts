@@ -149,7 +149,6 @@ export type UserMessage =
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number; spare?: boolean }
-  | { op: 'ready' }
   | { op: 'gdbStop'; slot: number; sig: number }
   | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> };
 

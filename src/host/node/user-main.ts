@@ -231,7 +231,7 @@ class Supervisor {
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
     // A spare (a worker whose threads ended: thread-host.ts) takes threads without starting.
     const spare = this.gdb ? undefined : this.spares.pop();
-    if (spare) this.readySpare(spare, false);
+    if (spare) this.countSpares();
     const w = spare ?? (pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS }));
     if (w === pre?.worker || w === spare) w.postMessage(data);
     if (spare) spare.ref();
@@ -245,39 +245,13 @@ class Supervisor {
     });
   }
 
-  /** The first clone of a process: a worker starts loading on an idle core meanwhile, for the
-   * first split or the first thread that moves to block (thread-host.ts): the split then costs
-   * no wait for a start-up. Once per process. */
-  prestartSpare(): void {
-    if (this.prestarted || this.gdb || os.availableParallelism() < 2 || process.env.TSQEMU_THREAD_HOSTING === '0') return;
-    this.prestarted = true;
-    const w = new Worker(userThreadEntry(), { workerData: { prewarmed: true, memory: this.memory, codeCache: this.codeCache }, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS });
-    w.unref();
-    this.spares.push(w);
-    w.on('message', (m: UserMessage) => this.onMessage(m, w));
-    w.on('error', (e) => {
-      const i = this.spares.indexOf(w);
-      if (i >= 0) { this.spares.splice(i, 1); this.readySpare(w, false); return; } // not used: the next start makes its own
-      writeAllSync(2, internalErrorText('tsqemu-riscv64', e));
-      this.finish(134, 0);
-    });
-  }
-  private prestarted = false;
-  /** Spares loaded (KernelWord.SPARES: workers split sooner while one waits). */
-  private readonly ready = new Set<Worker>();
-  readySpare(w: Worker, ready: boolean): void {
-    if (ready && this.spares.includes(w)) this.ready.add(w); else this.ready.delete(w);
-    Atomics.store(this.mm.kw, KernelWord.SPARES, this.ready.size);
-  }
+  /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
+  private countSpares(): void { Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.length); }
 
   onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
-      case 'ready': if (from) this.readySpare(from, true); break; // (a spare loaded)
-      case 'hosted': // a clone its worker runs
-        if (from) this.workers.set(m.slot, from);
-        this.prestartSpare();
-        break;
+      case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
       case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)
@@ -310,7 +284,7 @@ class Supervisor {
     if (w && w !== keep && ![...this.workers.values()].includes(w)) {
       // Kept for the next threads (it waits for them), a few at most; idle, it keeps the
       // process from nothing.
-      if (spare && this.spares.length < MAX_SPARES) { w.unref(); this.spares.push(w); this.readySpare(w, true); } else void w.terminate();
+      if (spare && this.spares.length < MAX_SPARES) { w.unref(); this.spares.push(w); this.countSpares(); } else void w.terminate();
     }
     const words = this.words(slot);
     words.fill(0);

@@ -206,8 +206,5 @@ function startNofile(): number {
 
 // Started early (user-prewarm.ts): the thread's data comes in one message.
 const wd = workerData as UserWorkerData | { prewarmed: true };
-if ('prewarmed' in wd) {
-  parentPort!.once('message', (d: UserWorkerData) => main(d));
-  parentPort!.postMessage({ op: 'ready' }); // (loaded: a spare, user-main.ts)
-}
+if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
 else main(wd);
