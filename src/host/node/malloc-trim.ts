@@ -26,7 +26,7 @@ function nativeTrim(): Trim | null {
 export function startMallocTrim(): void {
   const trim = nativeTrim();
   if (!trim) return;
-  let high = 0;
+  let high = 0, ticks = 0;
   const t = setInterval(() => {
     // The main isolate's compile zones (the interpreter's tier-up is counted here) went back:
     // trim then; otherwise every ~2 s for the workers' (their isolates are not visible here).
@@ -34,6 +34,5 @@ export function startMallocTrim(): void {
     high = Math.max(high, now);
     if (high - now >= 2 << 20 || ++ticks % 20 === 0) { trim(); high = now; }
   }, PERIOD_MS);
-  let ticks = 0;
   t.unref();
 }
