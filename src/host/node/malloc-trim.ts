@@ -4,7 +4,7 @@
 // they were freed (its heaps only shrink from the top, and the zones lie under longer-lived
 // blocks), so they stayed in the process's RSS, and in its peak, to the end. The supervisor asks
 // native/tsqemu_proc.c mallocTrim (malloc_trim(0): every arena's free pages) now and then while
-// the guest runs; without the addon nothing happens.
+// the guest runs; without the addon nothing happens. TSQEMU_MALLOC_TRIM=0 turns it off.
 import { createRequire } from 'node:module';
 import { getHeapStatistics } from 'node:v8';
 import { nativeAddonPath } from './dist-path.js';
@@ -29,10 +29,12 @@ export function startMallocTrim(): void {
   let high = 0, ticks = 0;
   const t = setInterval(() => {
     // The main isolate's compile zones (the interpreter's tier-up is counted here) went back:
-    // trim then; otherwise every ~2 s for the workers' (their isolates are not visible here).
+    // trim then; otherwise every ~10 s for the workers' (their isolates are not visible here).
+    // Trimming every ~2 s as well cost more CPU (pages given back fault in again: gomem 1.62 ->
+    // 1.70 s, medians of 10) for no less RSS.
     const now = getHeapStatistics().malloced_memory;
     high = Math.max(high, now);
-    if (high - now >= 2 << 20 || ++ticks % 20 === 0) { trim(); high = now; }
+    if (high - now >= 2 << 20 || ++ticks % 100 === 0) { trim(); high = now; }
   }, PERIOD_MS);
   t.unref();
 }
