@@ -109,6 +109,8 @@ export function loadElfImage(mm: GuestMM, b: Uint8Array, h: ElfHeader, dynBase?:
       mm.pages[a / TARGET_PAGE_SIZE] |= flags;
     }
     mm.bytes.set(b.subarray(p.offset, p.offset + p.filesz), mm.g2h(p.vaddr + bias));
+    // The pages holding file bytes map the file privately on Linux (MADV_REMOVE: EACCES).
+    if (p.filesz > 0) mm.markFilePages(start / TARGET_PAGE_SIZE, pageAlignUp(p.vaddr + bias + p.filesz) / TARGET_PAGE_SIZE);
   }
   let phdr = 0;
   const phdrSeg = h.phdrs.find((p) => p.type === PT_PHDR);

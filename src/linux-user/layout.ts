@@ -82,7 +82,12 @@ export const SHMAP_WORDS = 8;
  * thread (a shared file shrank under its mapping), 0: none (shared-map.ts takeBusFault). */
 export const BUS_FAULTS_OFFSET = SHMAP_OFFSET + SHMAPS * SHMAP_WORDS * 4;
 export const TOUCHED_OFFSET = align(BUS_FAULTS_OFFSET + MAX_THREADS * 4, 4096);
-export const KERNEL_END = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+/** One bit per guest page: the page maps a file privately (or, without the native addon, is
+ * the copy of a read-only file's MAP_SHARED mapping): Linux's VMA has a file but no
+ * VM_SHARED|VM_MAYWRITE, so MADV_REMOVE is EACCES there (syscall-mem.ts). Cleared by
+ * GuestMM.setRange (every new mapping and every unmap). */
+export const FILE_PAGES_OFFSET = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+export const KERNEL_END = FILE_PAGES_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state

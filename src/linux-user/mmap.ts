@@ -10,7 +10,7 @@
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
-  ThreadState, ThreadWord, TOUCHED_OFFSET, stateOffsetOf,
+  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -67,6 +67,8 @@ export class GuestMM {
    * A clear bit means the page is unmapped and all zeros: every mapping (setRange with flags)
    * sets the bits, and only zeroing a page that is unmapped clears its bit. */
   readonly touched: Int32Array;
+  /** FILE_PAGES bitmap (layout.ts): pages mapping a file with no way to write it back. */
+  readonly filePages: Int32Array;
   /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
   discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
@@ -81,6 +83,7 @@ export class GuestMM {
     this.pages = new Uint8Array(buf, PAGE_TABLE_OFFSET, GUEST_PAGES);
     this.kw = new Int32Array(buf, KWORDS_OFFSET, KWORDS_COUNT);
     this.touched = new Int32Array(buf, TOUCHED_OFFSET, Math.ceil(GUEST_PAGES / 32));
+    this.filePages = new Int32Array(buf, FILE_PAGES_OFFSET, Math.ceil(GUEST_PAGES / 32));
   }
 
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
@@ -124,6 +127,18 @@ export class GuestMM {
     else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.releasePages(first, last + 1);
     this.pages.fill(flags, first, last + 1);
     if (flags !== 0) this.markTouched(first, last + 1);
+    this.updateBits(first, last + 1, false, this.filePages); // a new mapping, or none
+  }
+
+  /** Pages [first, end) map a file privately (after setRange made the mapping). */
+  markFilePages(first: number, end: number): void {
+    this.updateBits(first, end, true, this.filePages);
+  }
+
+  /** Whether some page of [first, end) maps a file privately. */
+  anyFilePage(first: number, end: number): boolean {
+    for (let p = first; p < end; p++) if (Atomics.load(this.filePages, p >>> 5) & (1 << (p & 31))) return true;
+    return false;
   }
 
   private hostPages(first: number, end: number): Uint8Array {
@@ -140,12 +155,13 @@ export class GuestMM {
     return (Atomics.load(this.touched, page >>> 5) & (1 << (page & 31))) !== 0;
   }
 
-  private updateBits(first: number, end: number, set: boolean): void {
-    const t = this.touched;
+  private updateBits(first: number, end: number, set: boolean, t = this.touched): void {
     for (let p = first; p < end;) {
       const w = p >>> 5, lo = p & 31, hi = Math.min(32, lo + end - p);
       const mask = hi - lo === 32 ? -1 : ((1 << (hi - lo)) - 1) << lo;
-      if (set) Atomics.or(t, w, mask); else Atomics.and(t, w, ~mask);
+      // Words already right are only read: a bitmap page never written stays unallocated.
+      const cur = Atomics.load(t, w);
+      if (set) { if ((cur & mask) !== mask) Atomics.or(t, w, mask); } else if (cur & mask) Atomics.and(t, w, ~mask);
       p += hi - lo;
     }
   }

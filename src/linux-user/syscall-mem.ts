@@ -1,5 +1,5 @@
 // mmap, munmap, mprotect, mremap, madvise, msync, brk. Private file mappings are copies read at
-// mmap time. MAP_SHARED memory is a host object mapped over the guest pages when the native addon
+// mmap time (their pages marked in GuestMM's file-page bitmap). MAP_SHARED memory is a host object mapped over the guest pages when the native addon
 // is there (PageFlag.SHARED): the file itself for files open read/write, a memfd for anonymous
 // memory and /dev/zero; writes reach the object at once, and a forked child maps the same object
 // at the same address (shared-map.ts). munmap/execve/MAP_FIXED put private memory back. Without
@@ -131,7 +131,9 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     const anon = anonShared && mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f));
     const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off, prot) : -1;
     // MAP_SHARED memory without a host object: a copy no forked child can share (shared-map.ts).
-    const copy = (anonShared && !anon) || (filePages < 0 && host >= 0 && flags & MAP_SHARED && fileWritable(ts, host)) ? PageFlag.SHCOPY : 0;
+    // A read-only file's copy is one too: mprotect must refuse PROT_WRITE there, as Linux does
+    // (no VM_MAYWRITE), with or without the addon.
+    const copy = (anonShared && !anon) || (filePages < 0 && host >= 0 && flags & MAP_SHARED) ? PageFlag.SHCOPY : 0;
     if (host >= 0 && filePages < 0) {
       const view = mm.bytes.subarray(mm.g2h(start), mm.g2h(start) + len);
       let done = 0;
@@ -147,6 +149,11 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       mm.setRange(start, size, pf | PageFlag.EOF, false);
       mm.setRange(start, filePages * TARGET_PAGE_SIZE, pf | PageFlag.SHARED, false);
     } else mm.setRange(start, size, pf | copy, false);
+    // A file no write can reach (a private mapping, a read-only file's copy): MADV_REMOVE is
+    // EACCES there, as on Linux.
+    if (host >= 0 && filePages < 0 && !(flags & MAP_SHARED && fileWritable(ts, host))) {
+      mm.markFilePages(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE);
+    }
     mm.flushAllTlbs();
     codeChanged(ts, start, size);
     return start;
@@ -182,9 +189,11 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
 }
 
 /** Some page of [addr, addr+size) maps a file open read-only with MAP_SHARED: Linux clears
- * VM_MAYWRITE there, so PROT_WRITE is refused (EACCES). Caller holds the mm lock. */
+ * VM_MAYWRITE there, so PROT_WRITE is refused (EACCES). That is a FILE_RO extent with the addon,
+ * a copy (SHCOPY) of a file without it. Caller holds the mm lock. */
 function readOnlyShared(ts: TaskState, addr: number, size: number): boolean {
-  const first = addr / TARGET_PAGE_SIZE, end = first + size / TARGET_PAGE_SIZE;
+  const first = addr / TARGET_PAGE_SIZE, end = first + size / TARGET_PAGE_SIZE, pages = ts.mm.pages;
+  for (let p = first; p < end; p++) if (pages[p] & PageFlag.SHCOPY && ts.mm.anyFilePage(p, p + 1)) return true;
   return extents(ts.mm).some((e) => e.kind === ShmapKind.FILE_RO && e.first < end && e.first + e.pages > first);
 }
 
@@ -225,8 +234,11 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
       codeChanged(ts, old + newSize, oldSize - newSize);
       return old;
     }
+    // A private file mapping stays one where it grows or moves (MADV_REMOVE: EACCES).
+    const fileOld = mm.anyFilePage(old / TARGET_PAGE_SIZE, old / TARGET_PAGE_SIZE + 1);
     if (!(flags & MREMAP_FIXED) && mm.rangeFree(old + oldSize, newSize - oldSize)) {
       mm.setRange(old + oldSize, newSize - oldSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
+      if (fileOld) mm.markFilePages((old + oldSize) / TARGET_PAGE_SIZE, (old + newSize) / TARGET_PAGE_SIZE);
       // A shared object grows into the new pages it has (a file's further pages).
       const lastPage = (old + oldSize) / TARGET_PAGE_SIZE - 1, e = extentAt(mm, lastPage);
       if (e) mapExtentPart(ts, e, e.off + lastPage - e.first + 1, old + oldSize, (newSize - oldSize) / TARGET_PAGE_SIZE);
@@ -238,6 +250,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     if (dest < 0) throw new SyscallError(Errno.ENOMEM);
     unshareRange(ts, dest, newSize);
     mm.setRange(dest, newSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
+    if (fileOld) mm.markFilePages(dest / TARGET_PAGE_SIZE, (dest + newSize) / TARGET_PAGE_SIZE);
     // A moved shared mapping maps the same object at its new place; other memory is copied.
     const e = extentAt(mm, old / TARGET_PAGE_SIZE);
     if (!(e && mapExtentPart(ts, e, e.off + old / TARGET_PAGE_SIZE - e.first, dest, newSize / TARGET_PAGE_SIZE))) {
@@ -270,10 +283,13 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
   for (let p = first; p < end; p++) if (!(pages[p] & PageFlag.VALID)) throw new SyscallError(Errno.ENOMEM);
   const keep = PageFlag.SHARED | PageFlag.SHCOPY;
   if (advice === MADV_REMOVE) {
-    // Only shared writable memory can give its object's pages back: private anonymous memory
-    // is EINVAL, a read-only file's shared mapping EACCES (a private file mapping is EACCES on
-    // Linux: private mappings do not record their file here, so that one says EINVAL).
-    for (let p = first; p < end; p++) if (!(pages[p] & keep)) throw new SyscallError(Errno.EINVAL);
+    // Only shared writable memory can give its object's pages back (Linux's madvise_remove):
+    // private anonymous memory is EINVAL, a file mapped privately or a read-only file's shared
+    // mapping EACCES (the first such page in the range decides).
+    for (let p = first; p < end; p++) {
+      if (ts.mm.anyFilePage(p, p + 1)) throw new SyscallError(Errno.EACCES);
+      if (!(pages[p] & keep)) throw new SyscallError(Errno.EINVAL);
+    }
     ts.mm.lock();
     const ro = readOnlyShared(ts, addr, size);
     ts.mm.unlock();
@@ -283,10 +299,13 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
     // Private memory reads back as zeros after MADV_DONTNEED, and its host memory goes back
     // (MADV_FREE may do the same: Go's scavenger uses it). Shared memory (a file, shared
     // anonymous memory) keeps its contents, in this process and the others, as on Linux.
+    // MADV_REMOVE of a shared mapping that is only a copy (no addon): the copy reads zeros,
+    // as the object's pages would.
+    const kept = advice === MADV_REMOVE ? PageFlag.SHARED : keep;
     for (let p = first; p < end;) {
-      if (pages[p] & keep) { p++; continue; }
+      if (pages[p] & kept) { p++; continue; }
       let q = p + 1;
-      while (q < end && !(pages[q] & keep)) q++;
+      while (q < end && !(pages[q] & kept)) q++;
       ts.mm.zeroPages(p, q);
       p = q;
     }

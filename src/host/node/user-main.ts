@@ -51,6 +51,7 @@ import {
 const PROFILING = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
 import { answerRpc, closeHostFd, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
 import { exitProcess } from './fast-exit.js';
+import { startMallocTrim } from './malloc-trim.js';
 
 export interface UserMainOptions {
   /** Path of the program as given (execfn), absolute path (for /proc/self/exe). */
@@ -506,6 +507,7 @@ class Supervisor {
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
     // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
     this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
+    startMallocTrim();
   }
 
   /** -g: the first thread starts when gdb first resumes it. */
