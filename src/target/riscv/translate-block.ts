@@ -101,6 +101,8 @@ export interface TbSource {
    * path, so the block's hot paths hold no call (V8 keeps no register across a call: every
    * value live across one is spilled, and the slow path's call is in every load and store). */
   missExits?: boolean;
+  /** User mode: the constant data addend (RISCVUserModeHooks.guestBase). */
+  guestBase?: number;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -244,6 +246,12 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
+  /** TbSource.guestBase */
+  guestBase: number | undefined;
+  override pushHost(a: Local, e: Local, kindOff: number): void {
+    if (this.guestBase === undefined) { super.pushHost(a, e, kindOff); return; }
+    this.fb.get(a); this.fb.i32WrapI64(); this.fb.i32Const(this.guestBase); this.fb.i32Add();
+  }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
     this.exitRestart();
@@ -527,6 +535,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
+  ctx.guestBase = tb.guestBase;
   let writtenMask = 0;
   for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
