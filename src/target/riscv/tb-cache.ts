@@ -213,10 +213,12 @@ export class TBCache {
     // still invalidate them.
     const regions = batch.map((b) => b.src.runs.map((run, entry) => this.register(run.pc, b.pageHost, entry, b.src)));
     // A region ending in an instruction that straddles into the next page, or holding runs on
-    // it, is dropped when either page is written (or unmapped, mprotected: codeChanged).
+    // it, is dropped when either page is written (or unmapped, mprotected: codeChanged): every
+    // entry on both pages (an entry left alive on one page would keep the dead region's table
+    // index, and be installed again from byKey).
     batch.forEach((b, r) => {
       const np = b.src.nextHostPage;
-      if (np !== undefined) for (const tb of regions[r]) this.watchPage(np, tb);
+      if (np !== undefined) for (const tb of regions[r]) { this.watchPage(np, tb); this.watchPage(b.pageHost >>> 12, tb); }
     });
     const install = (mod: WebAssembly.Module) => {
       const t3 = nowMs();
