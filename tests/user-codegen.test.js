@@ -44,3 +44,11 @@ test('hot loads/stores across page boundaries, PROT_NONE/read-only pages, munmap
 // the return address, and faults inside a multi-run loop whose handler reads every register.
 test('region register flow: re-entry after calls, exact registers at faults in a loop', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'regionflow', /^calls( [0-9a-f]{16}){8}\nhot [0-9a-f]{16} [0-9a-f]{16}\n(fault \d( [0-9a-f]+){12}\n){6}$/));
+
+// Regions spanning two pages (user mode: tb-cache.ts decode, translate-block.ts checkRunPage): a
+// hot loop across a page boundary (also with an instruction straddling it, and entered on the
+// second page), then either page rewritten (with and without a flush), made non-executable,
+// unmapped and mapped again, or rewritten by another thread: each change takes effect, and the
+// faults' si_addr, pc and registers are qemu-riscv64's.
+test('hot code spanning two pages: rewrite, mprotect, munmap of either page take effect', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'pagespan', /^-- span\nhot = 6400000\n/));

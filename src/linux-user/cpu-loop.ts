@@ -31,6 +31,7 @@ const NEED: Record<TlbKind, number> = {
 export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
   const pages = mm.pages;
   env.userMode = {
+    guestBase: GUEST_BASE,
     tlbFill(vaddr: bigint, kind: TlbKind): number {
       if (vaddr >= BigInt(TASK_SIZE)) return -1;
       const a = Number(vaddr);

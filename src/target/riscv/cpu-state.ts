@@ -243,6 +243,10 @@ export interface RISCVUserModeHooks {
    * 12) behind this hart's translations? (Those writes never reach this hart's slow store
    * path, so its translations of writable pages are dropped.) */
   pageWritable?(hostPage: number): boolean;
+  /** Every mapped page's host offset is vaddr + guestBase (QEMU's guest_base): translated
+   * loads and stores add it as a constant after the TLB check instead of loading the entry's
+   * addend (one dependent load less per access). */
+  guestBase?: number;
 }
 
 /** TypeScript's window onto one hart's state block. */

@@ -230,12 +230,14 @@ export class TBCache {
     this.liveModules++;
     // Registered (and their pages write-protected) now, so stores during an async compile
     // still invalidate them.
-    const regions = batch.map((b) => b.src.runs.map((run, entry) => this.register(run.pc, b.pageHost, entry)));
-    // A region ending in an instruction that straddles into the next page is dropped when
-    // either page is written.
+    const regions = batch.map((b) => b.src.runs.map((run, entry) => this.register(run.pc, b.pageHost, entry, b.src)));
+    // A region ending in an instruction that straddles into the next page, or holding runs on
+    // it, is dropped when either page is written (or unmapped, mprotected: codeChanged): every
+    // entry on both pages (an entry left alive on one page would keep the dead region's table
+    // index, and be installed again from byKey).
     batch.forEach((b, r) => {
       const np = b.src.nextHostPage;
-      if (np !== undefined) for (const tb of regions[r]) this.watchPage(np, tb);
+      if (np !== undefined) for (const tb of regions[r]) { this.watchPage(np, tb); this.watchPage(b.pageHost >>> 12, tb); }
     });
     const install = (mod: WebAssembly.Module) => {
       const t3 = nowMs();
@@ -351,7 +353,9 @@ export class TBCache {
   }
 
   /** A run of a region being compiled, as an entry: found by pc and host offset. */
-  private register(pc: bigint, pageHost: number, entry: number): TB {
+  private register(pc: bigint, pageHost: number, entry: number, src: TbSource): TB {
+    // A run on the next page (TbSource.nextHostPage) is found by its own host address.
+    if (pc - (src.pc & ~0xfffn) >= 0x1000n) pageHost = (src.nextHostPage as number) * 4096;
     const hostPage = pageHost >>> 12;
     const key = `${pc}:${pageHost + Number(pc & 0xfffn)}`;
     const tb: TB = { key, pc, idx: 0, entry, hostPage, dead: false };
@@ -404,21 +408,32 @@ export class TBCache {
     const nextPc = (seeds[0] & ~0xfffn) + 0x1000n;
     const ne = this.fetchEntry(env, nextPc);
     const nextHost = ne < 0 ? -1 : this.entryHost(ne, nextPc);
+    // User mode: a region may hold runs on the next page too (a loop across the boundary).
+    // System mode keeps to one page (its mappings change with satp/sfence.vma, not just munmap).
+    const regionInsns = qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns;
+    const span = nextHost >= 0 && env.userMode !== undefined && regionInsns > this.maxInsns;
+    const nextBase = Number(nextHost) - 4096;
     const read16 = (h: number) => {
       if (h >= 0 && h < 2048) return bytes[page + 2 * h] | (bytes[page + 2 * h + 1] << 8);
-      return h === 2048 && nextHost >= 0 ? bytes[nextHost] | (bytes[nextHost + 1] << 8) : -1;
+      if (h === 2048 && nextHost >= 0) return bytes[nextHost] | (bytes[nextHost + 1] << 8);
+      return span && h > 2048 && h < 4096 ? bytes[nextBase + 2 * h] | (bytes[nextBase + 2 * h + 1] << 8) : -1;
     };
+    const nextPage = (seeds[0] & ~0xfffn) + 0x1000n;
     // Warm: reached at least 1/16 as often as a block must be to get translated (the counts
     // are env's jump cache's: block starts the interpreter reached).
     const warm = Math.max(1, env.get32('tb_threshold') >> 4);
-    const runs = decodeRegion(seeds, read16, this.maxInsns, qemuLogEnabled(LogMask.CPU_LOG_TB_NOCHAIN) ? 0 : this.regionInsns,
+    const runs = decodeRegion(seeds, read16, this.maxInsns, regionInsns,
       (pc) => {
+        // On the next page, code another region holds joins this one as well: a loop across
+        // the boundary then stays inside one region.
+        if (pc >= nextPage) return this.byKey.has(`${pc}:${nextHost + Number(pc & 0xfffn)}`) || this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
         if (this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`)) return RegionTarget.TRANSLATED;
         return this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
-      });
+      }, span ? 2 : 1);
     if (!runs.length) return null;
-    const straddle = runs.some((r) => r.insns.some(straddles));
-    return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+    const straddle = runs.some((r) => r.pc >= nextPage || r.insns.some(straddles));
+    return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined,
+      guestBase: env.userMode?.guestBase, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 

@@ -87,8 +87,10 @@ export interface TbSource {
   runs: TbRun[];
   /** Low 32 bits of the fetch TLB addend the block was translated under. */
   addendLo: number;
-  /** The same for the next page, when a run ends with an instruction straddling into it, and
-   * that page's host page (tb-cache.ts watches it for writes). */
+  /** The same for the next page, when a run ends with an instruction straddling into it or
+   * (user mode) runs lie on it (pc >= page + 4096: a loop across the page boundary stays in
+   * one region, as QEMU's TBs span two pages), and that page's host page (tb-cache.ts watches
+   * it for writes: the region is dropped when either page is written, unmapped or mprotected). */
   nextAddendLo?: number;
   nextHostPage?: number;
   /** Pointer masking was in effect for some hart when it was translated (tb-cache.ts): loads
@@ -99,6 +101,8 @@ export interface TbSource {
    * path, so the block's hot paths hold no call (V8 keeps no register across a call: every
    * value live across one is spilled, and the slow path's call is in every load and store). */
   missExits?: boolean;
+  /** User mode: the constant data addend (RISCVUserModeHooks.guestBase). */
+  guestBase?: number;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }
@@ -156,7 +160,8 @@ function fallThrough(run: TbInsn[]): bigint | null {
  * The region of page-mates `seeds` (hot pcs of one page): their runs, then (breadth first,
  * within `maxInsns` decoded instructions) the runs at static targets, fall-through pcs and
  * return addresses in the same page, each a possible entry. `read16Page(h)` reads the halfword
- * at page offset 2*h (-1 outside the page; h = 2048 may read the next page, see decodeTb). A
+ * at page offset 2*h (-1 outside the page; h = 2048 may read the next page, see decodeTb).
+ * pages = 2: runs may also start on the next page (h up to 4095). A
  * second pass cuts every run before the next run's
  * start, so a loop head inside a run becomes its own run and code is not repeated. Runs are in
  * pc order (most branches between them are then forward). maxInsns <= maxRun (one-insn-per-tb,
@@ -166,8 +171,8 @@ function fallThrough(run: TbInsn[]): bigint | null {
  * a side exit) or WARM (joins the region).
  */
 export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) => number, maxRun = TB_MAX_INSNS,
-  maxInsns = REGION_MAX_INSNS, target: (pc: bigint) => RegionTarget = () => RegionTarget.WARM): TbRun[] {
-  const base = seeds[0] & ~0xfffn;
+  maxInsns = REGION_MAX_INSNS, target: (pc: bigint) => RegionTarget = () => RegionTarget.WARM, pages = 1): TbRun[] {
+  const base = seeds[0] & ~0xfffn, end = base + BigInt(pages * 4096);
   const reader = (p: bigint) => { const h0 = Number(p - base) >> 1; return (i: number) => read16Page(h0 + i); };
   const leaders = new Set<bigint>(seeds);
   const queue = [...leaders];
@@ -177,9 +182,11 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
   const trees = riscvDecodeTrees();
   /** First-pass decodes: the final runs are their prefixes (cut before another run's start). */
   const decoded = new Map<bigint, TbInsn[]>();
-  const add = (t: bigint | null) => {
-    if (t === null || leaders.has(t) || (t & 1n) || t < base || t >= base + 4096n || leaders.size >= REGION_MAX_RUNS) return;
-    const k = target(t);
+  const add = (t: bigint | null, onward = false) => {
+    if (t === null || leaders.has(t) || (t & 1n) || t < base || t >= end || leaders.size >= REGION_MAX_RUNS) return;
+    // Falling through onto the next page: the interpreter does not count that pc as a block
+    // start (its profile says COLD), but it runs as often as the run before it.
+    const k = onward ? RegionTarget.WARM : target(t);
     if (k === RegionTarget.TRANSLATED) ends.add(t);
     if (k !== RegionTarget.WARM) return;
     leaders.add(t); queue.push(t);
@@ -194,7 +201,8 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
     total += insns.length;
     if (!grow) continue;
     for (const ins of insns) add(staticTarget(ins));
-    add(fallThrough(insns));
+    const ft = fallThrough(insns);
+    add(ft, ft !== null && ft >= base + 4096n && insns[0].pc < base + 4096n);
     add(returnAddress(insns));
   }
   for (const p of leaders) ends.add(p);
@@ -238,6 +246,12 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
+  /** TbSource.guestBase */
+  guestBase: number | undefined;
+  override pushHost(a: Local, e: Local, kindOff: number): void {
+    if (this.guestBase === undefined) { super.pushHost(a, e, kindOff); return; }
+    this.fb.get(a); this.fb.i32WrapI64(); this.fb.i32Const(this.guestBase); this.fb.i32Add();
+  }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
     this.exitRestart();
@@ -353,6 +367,7 @@ class TbContext extends DisasContext {
   gotoRun(j: number, n: number): void {
     const fb = this.fb, L = this.layout;
     fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
+    if ((j >= this.split) !== (this.run >= this.split)) this.checkRunPage(j);
     const [a, u] = commonGroup(L.leaves[this.run], L.leaves[j]);
     if (j > this.run) {
       const unit = a.children[u];
@@ -377,6 +392,30 @@ class TbContext extends DisasContext {
   }
   /** entryInstret + state.budget at entry (regions with a loop). */
   limit: Local | null = null;
+  /** First run on the next page (runs.length: none), and the block page's addend. */
+  split = Infinity;
+  addendLo = 0;
+  /**
+   * Control crosses onto run j's page: the fetch TLB must map it as at translation (no call
+   * here: a call would spill what is live). Otherwise leave for run j's pc, state exact (after
+   * n instructions, as gotoRun's budget exit): the region entered there fills the entry (or
+   * raises the fetch fault at that pc) in its prologue, or the interpreter takes over (MISS).
+   */
+  checkRunPage(j: number): void {
+    const fb = this.fb;
+    const page = (this.runPcs[0] & ~0xfffn) + (j >= this.split ? 0x1000n : 0n);
+    const addendLo = j >= this.split ? this.nextAddendLo : this.addendLo;
+    if (addendLo === undefined || !this.fetchTlb) throw new Error('translate-block: run on the next page without its mapping');
+    const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
+    fb.get(this.fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+    fb.get(this.fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
+    fb.if_();
+    fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
+    this.storeInstret(0);
+    this.flushForExit();
+    fb.br(this.runExit);
+    fb.end();
+  }
   /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
    * instructions). */
   fetchTlb: Local | null = null;
@@ -430,11 +469,12 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
   const fetchTlb = fb.local(I32);
-  emitPrologue(fb, h, env, tb, tlbData, fetchTlb);
+  const runs = tb.runs;
+  const split = nextPageRun(tb);
+  emitPrologue(fb, h, env, tb, tlbData, fetchTlb, fb.param(1), split);
   if (!tb.pm && riscvPmConfigured()) { emitPmInEffect(fb, env); fb.if_(); fb.i32Const(TB_MISS); fb.return_(); fb.end(); }
   fb.get(env); fb.i64Load(STATE.instret.offset); fb.tee(instret0); fb.set(entryInstret);
 
-  const runs = tb.runs;
   const runPcs = runs.map((r) => r.pc);
   const runIndex = new Map(runPcs.map((pc, i) => [pc, i]));
   const multi = runs.length > 1;
@@ -470,7 +510,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   const cur = fb.param(1);
   let held = 0;
   for (const r of regs.keys()) held |= 1 << r;
-  const flow = loops ? regionFlow(runs, runIndex, held) : null;
+  const flow = loops ? regionFlow(runs, runIndex, held, split) : null;
   // Rows writing registers they do not name (namedOnly) count as writing all the block holds.
   if (flow) for (const r of maskRegs(flow.written)) written.add(r);
   if (flow) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
@@ -489,10 +529,13 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.fetchTlb = fetchTlb;
   ctx.limit = limit;
   ctx.nextAddendLo = tb.nextAddendLo;
+  ctx.split = split;
+  ctx.addendLo = tb.addendLo;
   for (const r of written) ctx.written.add(r);
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
+  ctx.guestBase = tb.guestBase;
   let writtenMask = 0;
   for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
@@ -556,7 +599,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
  * counts every exit of R as a use of store[R], so that holds on every path. A small entry
  * (a return into a loop body) then loads what it needs, not every register the region names.
  */
-function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number):
+function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number, split: number):
   { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
   const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
@@ -597,6 +640,8 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       const next = ft === null ? undefined : runIndex.get(ft);
       // After the last instruction: the next run, or an exit (a jump's exit is its own).
       let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) ? 0 : store[r];
+      // Falling through onto the other page checks its mapping first, an exit (gotoRun).
+      if (next !== undefined && (next >= split) !== (r >= split)) live |= store[r];
       for (let k = run.length - 1; k >= 0; k--) {
         const ins = run[k], row = ins.row;
         if (!row) { live = store[r]; continue; }
@@ -725,6 +770,14 @@ function regionLayout(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, numb
   return { top, leaves, cur };
 }
 
+/** Index of the region's first run on the next page (runs.length: none). */
+function nextPageRun(tb: TbSource): number {
+  if (tb.nextAddendLo === undefined) return tb.runs.length;
+  const next = (tb.pc & ~0xfffn) + 0x1000n;
+  const i = tb.runs.findIndex((r) => r.pc >= next);
+  return i < 0 ? tb.runs.length : i;
+}
+
 /** Push i32: pointer masking is in effect for data accesses (pm_shift | pm_zshift != 0). */
 function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
   fb.get(env); fb.i64Load(STATE.pm_shift.offset); fb.get(env); fb.i64Load(STATE.pm_zshift.offset); fb.i64Or();
@@ -735,12 +788,21 @@ function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
  * (flushed by sfence.vma or a satp write) is filled here through the xlate helper at state.pc,
  * as the interpreter's fetch would (a fault is raised the same way: status 1); a different
  * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
-function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local): void {
+function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local,
+  entry: Local, split: number): void {
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.set(e);
-  emitFetchMappingCheck(fb, h, e, tb.pc & ~0xfffn, tb.addendLo, () => {
+  const check = (page: bigint, addendLo: number) => emitFetchMappingCheck(fb, h, e, page, addendLo, () => {
     fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
   }, (status) => { fb.i32Const(status); fb.return_(); });
+  const page = tb.pc & ~0xfffn;
+  if (split < tb.runs.length) {
+    // Entered on the next page: that page's mapping (the other is checked when control crosses).
+    fb.get(entry); fb.i32Const(split); fb.i32GeS();
+    fb.if_(); check(page + 0x1000n, tb.nextAddendLo as number);
+    fb.else_(); check(page, tb.addendLo);
+    fb.end();
+  } else check(page, tb.addendLo);
   fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
 }

@@ -246,6 +246,11 @@ export class DisasContext {
   /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
    * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
   protected missExits(): boolean { return false; }
+  /** Push the host address of a TLB hit: wrap(a) + the entry's addend (e: the entry). */
+  pushHost(a: Local, e: Local, kindOff: number): void {
+    const fb = this.fb;
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+  }
   /** Leave for the interpreter, which runs this instruction (state.pc and instret exact). */
   exitStep(): void { throw new Error('exitStep outside translated code'); }
   /** After a helper that may have changed the masking in effect (a CSR write). */
@@ -286,7 +291,7 @@ export class DisasContext {
       fb.get(this.env); fb.i64Load(SCRATCH);
       fb.br(done);
     });
-    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    this.pushHost(a, e, kindOff);
     switch (memop) {
       case MemOp.UB: fb.i64Load8U(); break;
       case MemOp.SB: fb.i64Load8S(); break;
@@ -321,7 +326,7 @@ export class DisasContext {
       this.checkStatus();
       fb.br(done);
     });
-    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    this.pushHost(a, e, kindOff);
     fb.get(v);
     switch (memop & 3) {
       case 0: fb.i64Store8(); break;
