@@ -3,7 +3,7 @@
 import { QemuError } from '../qemu/error.js';
 import { parseQemuOpts } from '../qemu/option.js';
 import { BlockDriverState, BlockOptions, hasSnapshots } from '../block/block_int.js';
-import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferZeroPieces } from '../block/io.js';
+import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferZeroPieces, ChainStatus } from '../block/io.js';
 import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 import { parseImgSize } from './create.js';
@@ -109,16 +109,20 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   };
   const reading = new Set<Promise<unknown>>();
   let off = 0;
+  // The last status and where it ends: a data extent of many chunks is looked up once (as
+  // qemu-img's sector_next_status), not again at every chunk (two lseeks each for a raw file).
+  let st: ChainStatus | null = null;
+  let stEnd = 0;
   try {
     while (off < len && !failed) {
-      const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
+      if (!st || off >= stEnd) { st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30)); stEnd = off + st.pnum; }
       let backed = t.hasBacking && !st.allocated;
       let zero = !backed && st.zero && !st.data;
-      let n = st.pnum;
+      let n = stEnd - off;
       if (align && (backed || zero)) {
         n = Math.floor((off + n) / align) * align - off;
-        if (n <= 0 && off + st.pnum < len) { backed = zero = false; n = st.pnum; }
-        else if (n <= 0) n = st.pnum; // the image's last, partial cluster
+        if (n <= 0 && stEnd < len) { backed = zero = false; n = stEnd - off; }
+        else if (n <= 0) n = stEnd - off; // the image's last, partial cluster
       }
       if (!backed && !zero) n = (align ? Math.min(len, Math.ceil((off + n) / align) * align, off + chunk) : Math.min(off + n, off + chunk)) - off;
       const at = base + off;
