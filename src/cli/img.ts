@@ -30,8 +30,12 @@ tiering.unref();
 // loaded under (this handler runs before code-cache.ts's, registered later).
 process.once('exit', () => { setFlagsFromString('--no-turbofan'); });
 
+// V8 refuses a code cache made under other flags: bin/tsqemu-img's node options (and any others)
+// get their own entry, so `node dist/cli/img.cjs` and bin/tsqemu-img do not rewrite each other's.
+const cacheName = process.execArgv.length ? `img-main-${process.execArgv.join('').replace(/[^a-z0-9]+/gi, '_').slice(0, 40)}` : 'img-main';
+
 // TSQEMU_JIT_INFO=1 says how the code cache was used (tests/img-startup.test.js).
 if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
-if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/img-main.cjs'), 'img-main') === null) {
+if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/img-main.cjs'), cacheName) === null) {
   void import('./img-main.js');
 }
