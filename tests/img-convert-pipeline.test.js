@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { haveQemuImg, real, ours, tmpdir, prng, randomBytes } from './img-helpers.js';
+import { bufferZeroPieces } from '../dist/block/io.js';
+import { blockInit } from '../dist/host/node/block.js';
 
 const skip = !haveQemuImg() && 'qemu-img not installed';
 
@@ -38,7 +40,32 @@ const CASES = [
   ['dense-unaligned', 7 * MiB + 65536 + 513, [[0, 7 * MiB + 65536 + 513, 'rand']]],
   // Nothing but a hole.
   ['empty', 3 * MiB, []],
+  // Written zeroes (SEEK_DATA reports data) with single data bytes past a 4 KiB piece's first 16
+  // bytes, at a piece's last byte, in a long zero run and in the short last piece: convert tests
+  // runs of zero-headed pieces at once and must still find these.
+  ['zero-runs', 2 * MiB + 3000, [[0, 2 * MiB + 3000, 'zero'], [5 * 4096 + 100, 1, 'text'], [41 * 4096 - 1, 1, 'text'],
+    [700001, 1, 'text'], [MiB + 17, 2, 'text'], [2 * MiB + 2999, 1, 'text']]],
 ];
+
+test('bufferZeroPieces marks exactly the all-zero pieces (runs tested whole, halved on data)', () => {
+  for (const native of [false, true]) {
+    if (native) blockInit(); // the host's memcmp zero test
+    const next = prng(native ? 7 : 3);
+    const rand = () => next() / 2 ** 32;
+    for (let round = 0; round < 300; round++) {
+      const gran = [512, 4096, 65536][round % 3];
+      const buf = new Uint8Array(1 + Math.floor(rand() * 40 * gran));
+      for (let k = Math.floor(rand() * 6); k > 0; k--) buf[Math.floor(rand() * buf.length)] = 1 + Math.floor(rand() * 255);
+      if (round % 5 === 0) buf.fill(9, 0, Math.floor(rand() * buf.length));
+      const got = bufferZeroPieces(buf, gran);
+      assert.equal(got.length, Math.ceil(buf.length / gran));
+      for (let i = 0; i < got.length; i++) {
+        const want = buf.subarray(i * gran, (i + 1) * gran).every((b) => b === 0) ? 1 : 0;
+        assert.equal(got[i], want, `round ${round} piece ${i} of ${got.length} (${gran})`);
+      }
+    }
+  }
+});
 
 test('convert raw <-> qcow2 (with and without -c) of sparse, unaligned sources: valid, equal to the source and to real qemu-img', { skip, timeout: 120000 }, () => {
   const dir = tmpdir('convpipe');

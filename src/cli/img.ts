@@ -15,12 +15,27 @@ declare const __TSQEMU_BUNDLE__: boolean | undefined;
 // A run of tsqemu-img is short and its JavaScript light (the data goes through the kernel and
 // native code): at V8's default budget TurboFan compiles dozens of functions for nothing, which
 // cost ~10 MB of peak RSS (convert 512 MiB raw->qcow2: 60 -> 51 MiB) and CPU. 128x the budget
-// (set before the script runs, so the code cache is made and used under it) still optimises
-// really hot code, such as the pure-JS zstd decoder of compression_type=zstd images.
-setFlagsFromString('--interrupt-budget=8650752');
+// (set before the script runs, so the code cache is made and used under it) leaves really hot
+// code to TurboFan, and TurboFan itself waits until the run has used TURBOFAN_AFTER_US of user
+// CPU: its first compile alone (of Node's own argument validators, under convert's fs.write
+// calls) cost 3.5 MiB of peak RSS for nothing in a 0.3 s convert. Long runs, and the JS-heavy
+// paths that switch it on at once (the pure-JS zstd decoder, `bench`), still get it.
+const TURBOFAN_AFTER_US = 500_000;
+setFlagsFromString('--interrupt-budget=8650752 --no-turbofan');
+const tiering = setInterval(() => {
+  if (process.cpuUsage().user >= TURBOFAN_AFTER_US) { setFlagsFromString('--turbofan'); clearInterval(tiering); }
+}, 50);
+tiering.unref();
+// V8 stamps a code cache with its flags: the entry written at exit must carry the ones it is
+// loaded under (this handler runs before code-cache.ts's, registered later).
+process.once('exit', () => { setFlagsFromString('--no-turbofan'); });
+
+// V8 refuses a code cache made under other flags: bin/tsqemu-img's node options (and any others)
+// get their own entry, so `node dist/cli/img.cjs` and bin/tsqemu-img do not rewrite each other's.
+const cacheName = process.execArgv.length ? `img-main-${process.execArgv.join('').replace(/[^a-z0-9]+/gi, '_').slice(0, 40)}` : 'img-main';
 
 // TSQEMU_JIT_INFO=1 says how the code cache was used (tests/img-startup.test.js).
 if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
-if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/img-main.cjs'), 'img-main') === null) {
+if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/img-main.cjs'), cacheName) === null) {
   void import('./img-main.js');
 }

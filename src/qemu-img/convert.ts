@@ -3,14 +3,16 @@
 import { QemuError } from '../qemu/error.js';
 import { parseQemuOpts } from '../qemu/option.js';
 import { BlockDriverState, BlockOptions, hasSnapshots } from '../block/block_int.js';
-import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferIsZero } from '../block/io.js';
+import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferZeroPieces, ChainStatus } from '../block/io.js';
 import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 import { parseImgSize } from './create.js';
 
-/** Bytes per request, and requests in flight (qemu-img's IO_BUF_SIZE and -m: 2 MiB, 8). */
+/** Bytes per request, and requests in flight (qemu-img's IO_BUF_SIZE and -m: 2 MiB, 8). Two
+ * are enough to read one chunk while the previous one is written (reads in the page cache are
+ * copied at once, file-posix.ts); each more costs 1 MiB of peak RSS. */
 const CHUNK = 1024 * 1024;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 2;
 
 interface ConvertTarget {
   bs: BlockDriverState;
@@ -32,13 +34,6 @@ async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
   }
 }
 
-/** buf[a, b) is all zero; data usually shows in its first bytes, checked before any view is made. */
-function zeroRange(buf: Uint8Array, a: number, b: number): boolean {
-  const head = Math.min(b, a + 16);
-  for (let i = a; i < head; i++) if (buf[i] !== 0) return false;
-  return head === b || bufferIsZero(buf.subarray(a, b));
-}
-
 /** The qcow2 target of -c (refused for other formats) and its cluster size. */
 async function compressTarget(t: ConvertTarget): Promise<{ bs: import('../block/qcow2.js').BDRVQcow2State; cs: number }> {
   const { BDRVQcow2State } = await import('../block/qcow2.js');
@@ -56,9 +51,9 @@ async function compressChunk(t: ConvertTarget, buf: Uint8Array): Promise<(Uint8A
   const { bs, cs } = await compressTarget(t);
   const { qcow2CompressCluster } = await import('../block/qcow2-cluster.js');
   const out: Promise<Uint8Array | null>[] = [];
-  for (let p = 0; p < buf.length; p += cs) {
-    const end = Math.min(p + cs, buf.length);
-    out.push(t.fresh && zeroRange(buf, p, end) ? Promise.resolve(null) : qcow2CompressCluster(bs, buf.subarray(p, end)));
+  const zero = t.fresh ? bufferZeroPieces(buf, cs) : null;
+  for (let i = 0, p = 0; p < buf.length; i++, p += cs) {
+    out.push(zero?.[i] ? Promise.resolve(null) : qcow2CompressCluster(bs, buf.subarray(p, Math.min(p + cs, buf.length))));
   }
   return Promise.all(out);
 }
@@ -80,15 +75,17 @@ async function writeCompressed(t: ConvertTarget, off: number, buf: Uint8Array, c
 async function copyData(t: ConvertTarget, off: number, buf: Uint8Array, sparse: number, comp: (Uint8Array | null)[] | null): Promise<void> {
   if (comp) return writeCompressed(t, off, buf, comp);
   if (sparse === 0) return bdrvPwrite(t.bs, off, buf);
-  let runStart = -1;
-  for (let p = 0; p < buf.length; p += sparse) {
-    const end = Math.min(p + sparse, buf.length);
-    const zero = zeroRange(buf, p, end);
-    if (!zero && runStart < 0) runStart = p;
-    if (zero && runStart >= 0) { await bdrvPwrite(t.bs, off + runStart, buf.subarray(runStart, p)); runStart = -1; }
-    if (zero && !t.fresh) await t.bs.pwriteZeroes(off + p, end - p, 0);
+  const zero = bufferZeroPieces(buf, sparse);
+  // Runs of data pieces are written whole; zero runs are skipped on a fresh target.
+  for (let i = 0; i < zero.length;) {
+    let j = i + 1;
+    while (j < zero.length && zero[j] === zero[i]) j++;
+    const p = i * sparse;
+    const end = Math.min(j * sparse, buf.length);
+    if (!zero[i]) await bdrvPwrite(t.bs, off + p, buf.subarray(p, end));
+    else if (!t.fresh) await t.bs.pwriteZeroes(off + p, end - p, 0);
+    i = j;
   }
-  if (runStart >= 0) await bdrvPwrite(t.bs, off + runStart, buf.subarray(runStart));
 }
 
 /**
@@ -112,16 +109,20 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   };
   const reading = new Set<Promise<unknown>>();
   let off = 0;
+  // The last status and where it ends: a data extent of many chunks is looked up once (as
+  // qemu-img's sector_next_status), not again at every chunk (two lseeks each for a raw file).
+  let st: ChainStatus | null = null;
+  let stEnd = 0;
   try {
     while (off < len && !failed) {
-      const st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30));
+      if (!st || off >= stEnd) { st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30)); stEnd = off + st.pnum; }
       let backed = t.hasBacking && !st.allocated;
       let zero = !backed && st.zero && !st.data;
-      let n = st.pnum;
+      let n = stEnd - off;
       if (align && (backed || zero)) {
         n = Math.floor((off + n) / align) * align - off;
-        if (n <= 0 && off + st.pnum < len) { backed = zero = false; n = st.pnum; }
-        else if (n <= 0) n = st.pnum; // the image's last, partial cluster
+        if (n <= 0 && stEnd < len) { backed = zero = false; n = stEnd - off; }
+        else if (n <= 0) n = stEnd - off; // the image's last, partial cluster
       }
       if (!backed && !zero) n = (align ? Math.min(len, Math.ceil((off + n) / align) * align, off + chunk) : Math.min(off + n, off + chunk)) - off;
       const at = base + off;
