@@ -202,10 +202,14 @@ test('hostfwd udp: a host datagram reaches nc -u -l in the guest', { timeout: 60
   await waitListen(c, 7000, 'u');
   const s = dgram.createSocket('udp4');
   await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  s.send('to-guest\n', fwdUdp, '127.0.0.1');
-  // Poll for the datagram in the guest (up to 10 s) instead of sleeping 3 s on each side.
-  const got = await c.sh('for i in $(seq 100); do [ -s /tmp/udpin ] && break; sleep 0.1; done; cat /tmp/udpin');
-  s.close();
+  let got;
+  try {
+    s.send('to-guest\n', fwdUdp, '127.0.0.1');
+    // Poll for the datagram in the guest (up to 10 s) instead of sleeping 3 s on each side.
+    got = await c.sh('for i in $(seq 100); do [ -s /tmp/udpin ] && break; sleep 0.1; done; cat /tmp/udpin');
+  } finally {
+    s.close(); // also when the guest timed out: an open socket keeps the file's process from ending
+  }
   assert.equal(got, 'to-guest');
 });
 

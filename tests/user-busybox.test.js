@@ -5,7 +5,7 @@
 // run `qemu-riscv64 busybox APPLET`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -60,22 +60,26 @@ function setup() {
 }
 process.on('exit', () => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
 
+/** Run argv in a fresh `work` (no script prints its name); both emulators run at the same time. */
 function run(argv, pathDir, work) {
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work);
-  const r = spawnSync(argv[0], argv.slice(1), {
-    encoding: 'utf8', cwd: work, timeout: 300000,
-    env: { PATH: pathDir, HOME: work, LC_ALL: 'C' },
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: work, env: { PATH: pathDir, HOME: work, LC_ALL: 'C' } });
+    child.stdin.end(); // an empty pipe, as spawnSync gave it
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300000);
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
   });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
 for (const [name, script] of Object.entries(SCRIPTS)) {
-  test(`busybox sh: ${name} matches qemu-riscv64`, { skip: qemu ? false : 'qemu-riscv64 not installed', timeout: 600000 }, () => {
+  test(`busybox sh: ${name} matches qemu-riscv64`, { skip: qemu ? false : 'qemu-riscv64 not installed', timeout: 600000 }, async () => {
     const bb = tmp ? path.join(tmp, 'busybox') : setup();
-    const work = path.join(tmp, 'work');
-    const want = run([qemu, bb, 'sh', '-c', script], path.join(tmp, 'wrappers'), work);
-    const got = run([process.execPath, cli, bb, 'sh', '-c', script], path.join(tmp, 'links'), work);
+    const [want, got] = await Promise.all([run([qemu, bb, 'sh', '-c', script], path.join(tmp, 'wrappers'), path.join(tmp, 'work-q')),
+      run([process.execPath, cli, bb, 'sh', '-c', script], path.join(tmp, 'links'), path.join(tmp, 'work-t'))]);
     assert.equal(want.status, 0, `real qemu failed: ${want.stderr}`);
     assert.deepEqual(got, want);
   });

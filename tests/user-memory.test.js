@@ -4,7 +4,7 @@
 // guest touches (before: mmapzero 1.6 GB, a gccgo program 870 MB). Peak RSS from /usr/bin/time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,19 +20,32 @@ const noSys = fs.existsSync(path.join(root, 'native/build/Release/tsqemu_sys.nod
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-mem-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Run argv without blocking (qemu-riscv64 and ours run at the same time): stdout, stderr, status. */
+function runAsync(argv, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { env });
+    child.stdin.end(); // an empty pipe, as spawnSync's
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180000);
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+  });
+}
+
 /** Run under /usr/bin/time: stdout, status and peak RSS in MiB. */
-function measured(cmd, args) {
-  const rss = path.join(tmp, 'rss');
-  const r = spawnSync('/usr/bin/time', ['-o', rss, '-f', '%M', cmd, ...args], { encoding: 'utf8', timeout: 180000 });
+let measures = 0;
+async function measured(cmd, args, env = process.env) {
+  const rss = path.join(tmp, `rss-${measures++}`);
+  const r = await runAsync(['/usr/bin/time', '-o', rss, '-f', '%M', cmd, ...args], env);
   return { stdout: r.stdout, status: r.status, rssMiB: Number(fs.readFileSync(rss, 'utf8').trim().split('\n').pop()) / 1024 };
 }
 
-test('mmapzero: zeros after mmap/MAP_FIXED/madvise/mremap/munmap, cheap reservations', { skip: missing ?? noTime ?? noSys ?? false }, () => {
+test('mmapzero: zeros after mmap/MAP_FIXED/madvise/mremap/munmap, cheap reservations', { skip: missing ?? noTime ?? noSys ?? false }, async () => {
   const prog = path.join(tmp, 'mmapzero');
   const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmapzero.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
-  const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
-  const got = measured(process.execPath, [cli, prog]);
+  const [want, got] = await Promise.all([runAsync(['qemu-riscv64', prog]), measured(process.execPath, [cli, prog])]);
   assert.equal(got.stdout, want.stdout);
   assert.equal(got.status, want.status);
   // 2 GiB reserved, 8 MiB x 4 and 2 MiB x 4 touched: nowhere near the 1.6 GB of writing zeros.
@@ -40,27 +53,26 @@ test('mmapzero: zeros after mmap/MAP_FIXED/madvise/mremap/munmap, cheap reservat
 });
 
 const noGccgo = missing ?? noTime ?? noSys ?? (have('riscv64-linux-gnu-gccgo') ? null : 'riscv64-linux-gnu-gccgo');
-test('gccgo program: peak RSS far below the arenas Go reserves', { skip: noGccgo ?? false }, () => {
+test('gccgo program: peak RSS far below the arenas Go reserves', { skip: noGccgo ?? false }, async () => {
   const prog = path.join(tmp, 'goroutines');
   const b = ccSpawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(root, 'tests/linux-user/goroutines.go')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
-  const want = measured('qemu-riscv64', [prog]);
-  const got = measured(process.execPath, [cli, prog]);
+  const [want, got] = await Promise.all([measured('qemu-riscv64', [prog]), measured(process.execPath, [cli, prog])]);
   assert.equal(got.stdout, want.stdout);
   // Node itself needs ~90 MiB; before, this program peaked at 850 MiB.
   assert.ok(got.rssMiB < 400, `peak RSS ${got.rssMiB} MiB (qemu-riscv64: ${want.rssMiB} MiB)`);
 });
 
-test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB through the image, 30 s a fork)', { skip: missing ?? noTime ?? noSys ?? false }, () => {
+test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB through the image, 30 s a fork)', { skip: missing ?? noTime ?? noSys ?? false }, async () => {
   const prog = path.join(tmp, 'forkbig');
   const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/forkbig.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
-  const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
+  const envs = [{}, { TSQEMU_NO_SYS: '1' }]; // with the host's page map, and scanning for zeros
+  const [want, ...gots] = await Promise.all([runAsync(['qemu-riscv64', prog]),
+    ...envs.map((env) => measured(process.execPath, [cli, prog], { ...process.env, ...env }))]);
   assert.match(want.stdout, /child 2: same memory\nparent after: unchanged\n$/);
-  for (const env of [{}, { TSQEMU_NO_SYS: '1' }]) { // with the host's page map, and scanning for zeros
-    Object.assign(process.env, env);
-    const got = measured(process.execPath, [cli, prog]);
-    for (const k of Object.keys(env)) delete process.env[k];
+  for (const [i, env] of envs.entries()) {
+    const got = gots[i];
     assert.equal(got.stdout, want.stdout);
     assert.equal(got.status, 0);
     // The parent held the image of every page of the mapping: 547 MB. (Without the addon mmap
@@ -72,14 +84,15 @@ test('fork with a 512 MiB mapping copies only the written pages (was: all 547 MB
 // Pages are zeroed only when they may hold data (mmap.ts TOUCHED bitmap): small and large
 // reuse, MAP_FIXED, mprotect, and fork after reservations, against qemu-riscv64; also without
 // the addon (every zeroing is a write then).
-test('mmaplazy: lazily zeroed memory reads as zeros, fork after reservations', { skip: missing ?? false }, () => {
+test('mmaplazy: lazily zeroed memory reads as zeros, fork after reservations', { skip: missing ?? false }, async () => {
   const prog = path.join(tmp, 'mmaplazy');
   const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(root, 'tests/linux-user/mmaplazy.c')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
-  const want = spawnSync('qemu-riscv64', [prog], { encoding: 'utf8' });
+  const envs = [{}, { TSQEMU_NO_SYS: '1' }];
+  const [want, ...gots] = await Promise.all([runAsync(['qemu-riscv64', prog]), ...envs.map((env) => runAsync([process.execPath, cli, prog], { ...process.env, ...env }))]);
   assert.match(want.stdout, /remapped reservation: zeros 1 1/);
-  for (const env of [{}, { TSQEMU_NO_SYS: '1' }]) {
-    const got = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120000 });
+  for (const [i, env] of envs.entries()) {
+    const got = gots[i];
     assert.equal(got.stdout, want.stdout, JSON.stringify(env));
     assert.equal(got.status, want.status);
   }

@@ -65,12 +65,28 @@ function build(name, libs, isStatic) {
   return out;
 }
 
+const runArgv = (pre, prog, args, extra) =>
+  // -cpu rv64 on both: QEMU 7.2's default user CPU has no V, ours (as 10.2's, max) has (AT_HWCAP).
+  [...pre, '-cpu', 'rv64', '-L', SYSROOT, '-E', 'TSQ_TEST_VAR=hello world', '-U', 'TSQ_UNSET_ME', ...extra, prog, ...args];
+
 function run(cmd, pre, prog, args, cwd, extra = []) {
   const env = { ...process.env, TSQ_UNSET_ME: 'x' };
-  // -cpu rv64 on both: QEMU 7.2's default user CPU has no V, ours (as 10.2's, max) has (AT_HWCAP).
-  const r = spawnSync(cmd, [...pre, '-cpu', 'rv64', '-L', SYSROOT, '-E', 'TSQ_TEST_VAR=hello world', '-U', 'TSQ_UNSET_ME', ...extra, prog, ...args],
-    { encoding: 'utf8', env, cwd, timeout: 120000 });
+  const r = spawnSync(cmd, runArgv(pre, prog, args, extra), { encoding: 'utf8', env, cwd, timeout: 120000 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}
+
+/** run() without blocking the test process: qemu-riscv64 and ours run at the same time (several
+ * programs mostly wait: sotimeo's and sigtimers' timeouts, locks' holder, mmapfile's msync). */
+function runAsync(cmd, pre, prog, args, cwd, extra = []) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, runArgv(pre, prog, args, extra), { env: { ...process.env, TSQ_UNSET_ME: 'x' }, cwd });
+    child.stdin.end(); // as spawnSync gives it: an empty pipe
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+  });
 }
 
 // A program's static and dynamic builds run the same code of its own; they differ in start-up
@@ -84,28 +100,27 @@ const SLOW = process.env.TSQEMU_SLOW === '1';
 
 for (const p of PROGRAMS) {
   for (const isStatic of SLOW || STATIC_ALWAYS.has(p.name) ? [true, false] : [false]) {
-    test(`${p.name} (${isStatic ? 'static' : 'dynamic'}) matches qemu-riscv64`, { skip: missing ? `${missing} not installed` : p.needsSys ? noSys ?? false : false }, () => {
+    test(`${p.name} (${isStatic ? 'static' : 'dynamic'}) matches qemu-riscv64`, { skip: missing ? `${missing} not installed` : p.needsSys ? noSys ?? false : false }, async () => {
       const prog = build(p.name, p.libs, isStatic);
-      const work = path.join(tmp, `work-${p.name}`);
-      const side = (cmd, pre, extra) => {
+      // Both at once, each in a directory of its own (no program prints its directory's name).
+      const side = (tag, cmd, pre, extra) => {
+        const work = path.join(tmp, `work-${p.name}-${tag}`);
         fs.rmSync(work, { recursive: true, force: true });
         fs.mkdirSync(work);
-        return run(cmd, pre, prog, p.workdir ? [work] : (p.args ?? []), work, extra);
+        return runAsync(cmd, pre, prog, p.workdir ? [work] : (p.args ?? []), work, extra);
       };
-      const want = side('qemu-riscv64', [], p.qemuEnv);
-      const got = side(process.execPath, [cli]);
+      const [want, got] = await Promise.all([side('q', 'qemu-riscv64', [], p.qemuEnv), side('t', process.execPath, [cli])]);
       assert.deepEqual(got, want);
     });
   }
 }
 
 const noGccgo = missing ?? (have('riscv64-linux-gnu-gccgo') ? null : 'riscv64-linux-gnu-gccgo');
-test('Go goroutines and channels (gccgo, static) match qemu-riscv64', { skip: noGccgo ? `${noGccgo} not installed` : false }, () => {
+test('Go goroutines and channels (gccgo, static) match qemu-riscv64', { skip: noGccgo ? `${noGccgo} not installed` : false }, async () => {
   const prog = path.join(tmp, 'goroutines');
   const b = ccSpawnSync('riscv64-linux-gnu-gccgo', ['-static', '-o', prog, path.join(srcDir, 'goroutines.go')], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
-  const want = run('qemu-riscv64', [], prog, [], tmp);
-  const got = run(process.execPath, [cli], prog, [], tmp);
+  const [want, got] = await Promise.all([runAsync('qemu-riscv64', [], prog, [], tmp), runAsync(process.execPath, [cli], prog, [], tmp)]);
   assert.equal(want.status, 0);
   assert.deepEqual(got, want);
 });
@@ -128,8 +143,7 @@ function hostSignals(argv) {
 
 test('host SIGINT reaches the guest handler, SIGTERM kills like qemu-riscv64', { skip: missing ? `${missing} not installed` : false }, async () => {
   const prog = build('hostsig', [], true);
-  const want = await hostSignals(['qemu-riscv64', prog]);
-  const got = await hostSignals([process.execPath, cli, prog]);
+  const [want, got] = await Promise.all([hostSignals(['qemu-riscv64', prog]), hostSignals([process.execPath, cli, prog])]);
   assert.equal(want.signal, 'SIGTERM');
   assert.deepEqual(got, want);
 });
@@ -209,17 +223,24 @@ function normalizeStrace(text, work) {
 }
 
 for (const name of ['strace-mix', 'fileio']) {
-  test(`-strace of ${name} matches qemu-riscv64's`, { skip: missing ? `${missing} not installed` : false }, () => {
+  test(`-strace of ${name} matches qemu-riscv64's`, { skip: missing ? `${missing} not installed` : false }, async () => {
     const prog = build(name, [], true);
-    const side = (cmd, pre) => {
+    const side = async (cmd, pre) => {
       const work = path.join(tmp, `strace-${name}-${cmd === 'qemu-riscv64' ? 'q' : 't'}`);
       fs.rmSync(work, { recursive: true, force: true });
       fs.mkdirSync(work);
-      const r = spawnSync(cmd, [...pre, '-strace', prog, work], { encoding: 'utf8', cwd: work, timeout: 60000 });
+      const r = await new Promise((resolve) => {
+        const child = spawn(cmd, [...pre, '-strace', prog, work], { cwd: work });
+        child.stdin.end();
+        let out = '', err = '';
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+        child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
+        child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+        child.on('close', (status) => { clearTimeout(timer); resolve({ stdout: out, stderr: err, status }); });
+      });
       return { out: r.stdout, status: r.status, strace: normalizeStrace(r.stderr, work) };
     };
-    const want = side('qemu-riscv64', []);
-    const got = side(process.execPath, [cli]);
+    const [want, got] = await Promise.all([side('qemu-riscv64', []), side(process.execPath, [cli])]);
     assert.ok(want.strace.length > 30, 'qemu printed a trace');
     assert.deepEqual(got, want);
   });

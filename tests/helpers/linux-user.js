@@ -1,7 +1,7 @@
 // The C programs of tests/linux-user, built for riscv64 (static) and for the host, and run as
 // real Linux, qemu-riscv64 and tsqemu-riscv64 see them. One temp dir per test file.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,4 +36,18 @@ export function build(tmp, name, cc, libs = []) {
 export function run(argv, cwd, env = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd, timeout: 120000, env: { ...process.env, ...env } });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}
+
+/** run() without blocking: Linux, qemu-riscv64 and ours can run at the same time (the programs
+ * wait on timers and children much of their time). stdin is an empty pipe, as spawnSync's. */
+export function runAsync(argv, cwd, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...env } });
+    child.stdin.end();
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), 120000);
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+  });
 }
