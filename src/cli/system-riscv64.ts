@@ -46,6 +46,7 @@ import '../host/node/host-ram-limit.js'; // -m beyond what the host has is refus
 import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
 import { diskWasmCache } from '../host/node/wasm-cache.js';
+import { exitProcess } from '../host/node/fast-exit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -406,8 +407,10 @@ function readPackageVersion(): string {
 
 process.on('uncaughtException', (e) => void exitOnError(PROG, e));
 process.on('unhandledRejection', (e) => void exitOnError(PROG, e));
+// exitProcess: after the 'exit' listeners, _exit() (native addon) rather than waiting for V8's
+// background compile jobs still running at power-off (fast-exit.ts).
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitProcess(code),
   (e: unknown) => exitOnError(PROG, e),
 );
 
