@@ -117,6 +117,8 @@ export class FunctionBuilder {
 
   constructor(readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
 
+  /** Code bytes emitted so far. */
+  get size(): number { return this.code.len; }
   param(i: number): Local { return { index: i, type: this.params[i] }; }
 
   /** A fresh or recycled local of type t. Return it with release() when done. */

@@ -205,7 +205,7 @@ export class TBCache {
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
       qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
-        wasmFunctionsText(bytes, (i) => `$tb_${srcs[i].pc.toString(16)}`) + '\n');
+        wasmFunctionsText(bytes, (i) => (i < srcs.length ? `$tb_${srcs[i].pc.toString(16)}` : `$tb_miss_${i - srcs.length}`)) + '\n');
     }
     this.codeBytes += bytes.length;
     this.liveModules++;

@@ -39,6 +39,7 @@ import { trans as rvm } from './trans_rvm.js';
 import { trans as rvb } from './trans_rvb.js';
 import { transD as rvaD, transW as rvaW } from './trans_rva.js';
 import { trans as svinval } from './trans_svinval.js';
+import { TbMissFns } from './tb-ldst.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const GPR = STATE.gpr.offset;
@@ -238,6 +239,15 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
+  /** The module's shared TLB miss paths (tb-ldst.ts); null: inline. */
+  missFns: TbMissFns | null = null;
+  protected override missFn(store: boolean, code: number): number {
+    return this.missFns ? this.missFns.get(store, code, this.missStep) : -1;
+  }
+  protected override pushMissSync(): void {
+    const fb = this.fb;
+    fb.i64Const(this.curPc); fb.get(this.instret0); fb.i32Const(this.k);
+  }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
     this.exitRestart();
@@ -407,15 +417,19 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
+  const missFns = new TbMissFns(mb, h);
   // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
   // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
   // per module at 16k entries) and updates every importer on each later table.set.
-  tbs.forEach((tb, i) => {
+  // Blocks first (defined functions 0..n-1, as -d out_asm names them), then the miss paths
+  // their loads and stores use.
+  const fns = tbs.map((tb, i) => {
     const f = mb.defineFunction([I32, I32], [I32], tbExportName(i));
     // Named in the name section: node --cpu-prof and --print-wasm-code show tb_<pc> (a few bytes).
     mb.funcNames.set(f.index, `tb_${tb.pc.toString(16)}`);
-    emitTb(f.fb, h, tb, chain ? chainFn : -1);
+    return f.fb;
   });
+  tbs.forEach((tb, i) => emitTb(fns[i], h, tb, chain ? chainFn : -1, missFns));
   return mb.bytes();
 }
 
@@ -425,7 +439,7 @@ export function tbExportName(i: number): string { return exportNames[i] ?? (expo
 
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 
-function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number): void {
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, missFns: TbMissFns | null): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
@@ -493,6 +507,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.loops = loops;
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
+  ctx.missFns = missFns;
   let writtenMask = 0;
   for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
