@@ -50,7 +50,6 @@ export const TB_MAX_INSNS = 64;
 const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, priv.sret, priv.ecall, priv.ebreak,
   priv.wfi, priv.fence_i, priv.sfence_vma, svinval.sinval_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
-const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
 /** Rows whose emitters may branch to the illegal-instruction label. */
 const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name) || mayRaiseIllegal.has(row.trans);
 /** The illegal label of rows that never use it: a use is a bug in this table. */
@@ -76,8 +75,24 @@ const namedOnly = (row: Row<TransFn>) => NAMED_ONLY.has(row.trans) || isFpRow(ro
 /** Loads: x[rd] is set unless the access leaves the block first. */
 const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu, rvi.lwu]);
 
-/** A decoded instruction: its operands as constants are decoded once (args; empty when illegal). */
-export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args }
+/** What the compiler asks of a row at every instruction, computed once per row (translation
+ * cost: string tests and Set lookups per instruction and pass added up). */
+const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32 }
+const rowFlagCache = new Map<Row<TransFn>, number>();
+function rowFlags(row: Row<TransFn>): number {
+  let f = rowFlagCache.get(row);
+  if (f !== undefined) return f;
+  f = (isFpRow(row.name) ? RF.FP : 0) | (mayKeepRd(row.name) ? RF.KEEP_RD : 0) | (namedOnly(row) ? RF.NAMED_ONLY : 0) |
+    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0);
+  rowFlagCache.set(row, f);
+  return f;
+}
+
+/** A decoded instruction: its operands as constants are decoded once (args; empty when
+ * illegal), with what the region passes ask of it: its row's flags (RF), the registers its
+ * rs1/rs2/rs3 name (bit r = x[r]; f registers of F/D rows too: a superset), its rd (0: none)
+ * and its static target (branch or jal: pc + imm; else null). */
+export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null }
 const NO_ARGS: Args = Object.freeze({});
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
@@ -131,7 +146,15 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
       len = 2;
     }
     const row = len === 2 ? decodeWith(tree32, word) : decodeWith(tree16, word);
-    out.push({ row, word, pc: pc + BigInt(h * 2), args: row ? constArgs(row, word) : NO_ARGS });
+    const at = pc + BigInt(h * 2);
+    if (row) {
+      const args = constArgs(row, word);
+      const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
+      const target = HAS_STATIC_TARGET.has(row.trans) ? at + BigInt(args.imm.value) : null;
+      out.push({ row, word, pc: at, args, flags: rowFlags(row), srcs, rd: args.rd?.value ?? 0, target });
+    } else {
+      out.push({ row, word, pc: at, args: NO_ARGS, flags: 0, srcs: 0, rd: 0, target: null });
+    }
     h += len;
     if (!row || ENDS_BLOCK.has(row.trans)) break;
   }
@@ -142,10 +165,9 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
 export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.word & 3) === 3;
 
 /** Static target of a branch or jal, else null. */
-function staticTarget(ins: TbInsn): bigint | null {
-  if (!ins.row || !HAS_STATIC_TARGET.has(ins.row.trans)) return null;
-  return ins.pc + BigInt(ins.args.imm.value);
-}
+const staticTarget = (ins: TbInsn): bigint | null => ins.target;
+/** Bit r for x[r] named by an operand (0 for none and x0). */
+const regBit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
 /** pc after a run when it can fall through (it did not end with a jump or system insn). */
 function fallThrough(run: TbInsn[]): bigint | null {
   const last = run[run.length - 1];
@@ -239,10 +261,12 @@ class TbContext extends DisasContext {
   /** TbSource.missExits */
   missStep = false;
   protected override missExits(): boolean { return this.missStep; }
-  /** The module's shared TLB miss paths (tb-ldst.ts); null: inline. */
+  /** The module's shared TLB miss paths (tb-ldst.ts); null: inline. Not with missExits (user
+   * mode): its blocks hold no call on their load/store paths (see TbSource.missExits), and a
+   * call there cost busybox sha256sum ~15% more CPU. */
   missFns: TbMissFns | null = null;
   protected override missFn(store: boolean, code: number): number {
-    return this.missFns ? this.missFns.get(store, code, this.missStep) : -1;
+    return this.missFns && !this.missStep ? this.missFns.get(store, code) : -1;
   }
   protected override pushMissSync(): void {
     const fb = this.fb;
@@ -458,20 +482,22 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
   const loops = multi || runs[0].insns.some((ins) => staticTarget(ins) === runs[0].pc);
   const regs = new Map<number, Local>();
   const written = new Set<number>();
+  let named = 0;
+  const hold = (r: number, load: boolean) => {
+    const l = fb.local(I64);
+    regs.set(r, l);
+    named |= 1 << r;
+    if (load) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+  };
   for (const run of runs) {
     for (const ins of run.insns) {
       if (!ins.row) continue;
-      const a = ins.args;
-      for (const n of REG_ARGS) {
-        const r = a[n]?.value;
-        if (!r) continue;
-        if (!regs.has(r)) {
-          const l = fb.local(I64);
-          regs.set(r, l);
-          if (!loops && (n !== 'rd' || mayKeepRd(ins.row.name))) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
-        }
-        if (n === 'rd') written.add(r);
-      }
+      const fresh = ins.srcs & ~named;
+      if (fresh) for (let r = 1; r < 32; r++) if (fresh & (1 << r)) hold(r, !loops);
+      const rd = ins.rd;
+      if (!rd) continue;
+      if (!(named & (1 << rd))) hold(rd, !loops && (ins.flags & RF.KEEP_RD) !== 0);
+      written.add(rd);
     }
   }
 
@@ -574,8 +600,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
 function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number):
   { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
-  const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
-  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd) | (ins.row && !namedOnly(ins.row) ? held : 0), 0));
+  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0), 0));
   const succ = runs.map((run) => {
     const out: number[] = [];
     for (const ins of run.insns) {
@@ -615,16 +640,16 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       for (let k = run.length - 1; k >= 0; k--) {
         const ins = run[k], row = ins.row;
         if (!row) { live = store[r]; continue; }
-        const a = ins.args;
         const t = staticTarget(ins);
         const j = t === null ? undefined : runIndex.get(t);
         if (j !== undefined) live |= liveIn[j];
-        if (!namedOnly(row)) { live |= held | store[r]; continue; }
-        const rd = bit(a.rd);
-        const keep = mayKeepRd(row.name);
-        if (!keep && (PURE.has(row.trans) || LOADS.has(row.trans))) live &= ~rd;
-        live |= bit(a.rs1) | bit(a.rs2) | bit(a.rs3) | (keep ? rd : 0);
-        if (!PURE.has(row.trans) || canBeIllegal(row) || straddles(ins)) live |= store[r];
+        const fl = ins.flags;
+        if (!(fl & RF.NAMED_ONLY)) { live |= held | store[r]; continue; }
+        const rd = ins.rd ? 1 << ins.rd : 0;
+        const keep = (fl & RF.KEEP_RD) !== 0;
+        if (!keep && (fl & (RF.PURE | RF.LOAD))) live &= ~rd;
+        live |= ins.srcs | (keep ? rd : 0);
+        if (!(fl & RF.PURE) || (fl & RF.CAN_ILLEGAL) || straddles(ins)) live |= store[r];
       }
       if (live !== liveIn[r]) { liveIn[r] = live; changed = true; }
     }
@@ -797,7 +822,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.insnWord = ins.word;
     ctx.staticTarget = staticTarget(ins);
     if (straddles(ins)) ctx.checkNextPage();
-    if (canBeIllegal(row)) {
+    if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
       ctx.illegalLabel = fb.block();
