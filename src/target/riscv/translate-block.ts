@@ -541,22 +541,10 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
       ctx.run = node.run;
       const mask = flow ? flow.store[node.run] : writtenMask;
       if (mask === writtenMask) { emitRun(ctx, runs[node.run]); return; }
-      // The run's own epilogue stores what may be set when it is left (regionFlow), then
-      // returns the status (restart) or goes on to the chain (status 0); the shared ones
-      // after the region store every register the block writes.
-      ctx.stores = maskRegs(mask);
-      const stores = fb.block();
-      ctx.runExit = fb.block();
-      ctx.runRestart = fb.block();
+      // The run's exits go to the epilogue of its store set (regionFlow; see epilogues).
+      const epi = epilogues.get(mask) as Epilogue;
+      ctx.stores = epi.regs; ctx.runExit = epi.exit; ctx.runRestart = epi.restart;
       emitRun(ctx, runs[node.run]);
-      fb.end();
-      fb.br(stores);
-      fb.end();
-      fb.i32Const(0); fb.set(status);
-      fb.end();
-      ctx.storeRegs(ctx.stores);
-      fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
-      fb.br(exitStored);
       ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
       return;
     }
@@ -575,7 +563,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
     kids.forEach((k, m) => { if (kids.length > 1) fb.end(); emitNode(k); });
     if (node.loop) { fb.end(); node.loopLabel = undefined; }
   };
+  // One epilogue per distinct store set of the runs whose set is not every register the block
+  // writes (those use the shared exits below): it stores the set, then returns the status
+  // (restart) or goes on to the chain (status 0). Runs of one region often share a set (a
+  // third of the epilogues were copies). Labels for all of them enclose the region.
+  interface Epilogue { regs: number[]; stores: Label; exit: Label; restart: Label }
+  const epilogues = new Map<number, Epilogue>();
+  if (flow) {
+    for (const m of flow.store) {
+      if (m === writtenMask || epilogues.has(m)) continue;
+      const stores = fb.block(), exit = fb.block(), restart = fb.block();
+      epilogues.set(m, { regs: maskRegs(m), stores, exit, restart });
+    }
+  }
   emitNode(layout.top);
+  for (const epi of [...epilogues.values()].reverse()) {
+    fb.end(); // epi.restart: status set
+    fb.br(epi.stores);
+    fb.end(); // epi.exit: state.pc in nextPc, instret stored
+    fb.i32Const(0); fb.set(status);
+    fb.end(); // epi.stores
+    ctx.storeRegs(epi.regs);
+    fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
+    fb.br(exitStored);
+  }
   fb.end(); // restart: a looping block stores its registers here, others before branching
   if (loops) ctx.flushGprs();
   fb.get(status); fb.return_();
