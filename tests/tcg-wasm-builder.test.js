@@ -1,11 +1,13 @@
 // The wasm builder under the block compiler: 64-bit constants (encoded from 32-bit halves, not
 // BigInt shifts), reused byte buffers (one module's bytes never change when the next is built),
 // and translated-block modules that do not import the block table (V8 copies an imported table
-// into every instance: that made each module cost milliseconds to instantiate).
+// into every instance: that made each module cost milliseconds to instantiate), whose loads and
+// stores share one TLB miss path per kind (tb-ldst.ts) in system mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FunctionBuilder, ModuleBuilder } from '../dist/tcg/wasm-builder.js';
 import { buildTbModule, decodeRegion } from '../dist/target/riscv/translate-block.js';
+import { wasmFunctionsText } from '../dist/tcg/wasm-dis.js';
 
 const I64 = 0x7e;
 
@@ -81,4 +83,22 @@ test('translated-block modules import memory and wasm functions, not the block t
   assert.ok(!imports.some((i) => i.kind === 'table'), 'no table import');
   assert.ok(imports.some((i) => i.module === 'rvm' && i.name === 'chain' && i.kind === 'function'), 'chains through rvm.chain');
   assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name), ['t0']);
+});
+
+test('loads and stores of a module share one miss path per kind (system mode), none in user mode', () => {
+  // ld a1,0(a0) ; ld a2,8(a0) ; sd a1,16(a0) ; sd a2,24(a0) ; lbu a3,0(a0) ; jalr x0,0(ra)
+  const words = [0x00053583, 0x00853603, 0x00b53823, 0x00c53c23, 0x00054683, 0x00008067];
+  const page = new Uint8Array(4096);
+  words.forEach((w, i) => new DataView(page.buffer).setUint32(0x100 + 4 * i, w, true));
+  const read16 = (h) => (h >= 0 && h < 2048 ? page[2 * h] | (page[2 * h + 1] << 8) : -1);
+  const runs = decodeRegion([0x80000100n], read16);
+  assert.equal(runs.reduce((n, r) => n + r.insns.length, 0), 6);
+  const funcs = (missExits) => {
+    const bytes = buildTbModule([{ pc: 0x80000100n, runs, addendLo: 0, missExits }, { pc: 0x80000100n, runs, addendLo: 0, missExits }], true);
+    new WebAssembly.Module(bytes); // valid
+    return wasmFunctionsText(bytes, (i) => `f${i}`).split('\n').filter((l) => l.startsWith('(func')).length;
+  };
+  // Two blocks; the miss paths of ld, sd and lbu once each.
+  assert.equal(funcs(false), 2 + 3);
+  assert.equal(funcs(true), 2);
 });

@@ -104,6 +104,10 @@ function takeSink(): ByteSink {
 function giveSink(s: ByteSink): void {
   if (sinkPool.length < 32 && s.buf.length <= 1 << 20) sinkPool.push(s);
 }
+/** The code section and the whole module of ModuleBuilder.bytes: kept at their largest size
+ * across modules (growing pooled sinks to a module's ~100-300 KB again at every module cost
+ * fresh zeroed backing stores, and their external memory drove extra GCs). */
+const asmCode = new ByteSink(1 << 16), asmOut = new ByteSink(1 << 16);
 
 /** One function body under construction. */
 export class FunctionBuilder {
@@ -117,6 +121,8 @@ export class FunctionBuilder {
 
   constructor(readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
 
+  /** Code bytes emitted so far. */
+  get size(): number { return this.code.len; }
   param(i: number): Local { return { index: i, type: this.params[i] }; }
 
   /** A fresh or recycled local of type t. Return it with release() when done. */
@@ -451,7 +457,8 @@ export class ModuleBuilder {
   /** Names of functions (the name section: profilers show them). */
   readonly funcNames = new Map<number, string>();
   bytes(): Uint8Array {
-    const out = takeSink();
+    const out = asmOut;
+    out.len = 0;
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const types = takeSink();
     types.u32(this.types.length);
@@ -493,7 +500,8 @@ export class ModuleBuilder {
       out.section(9, el);
       giveSink(el);
     }
-    const code = takeSink();
+    const code = asmCode;
+    code.len = 0;
     code.u32(this.funcs.length);
     for (const f of this.funcs) (f.fb as FunctionBuilder).emitInto(code);
     out.section(10, code);
@@ -507,9 +515,7 @@ export class ModuleBuilder {
       out.section(0, ns);
       giveSink(sub); giveSink(ns);
     }
-    for (const t of [types, imps, fns, exps, code]) giveSink(t);
-    const bytes = out.result();
-    giveSink(out);
-    return bytes;
+    for (const t of [types, imps, fns, exps]) giveSink(t);
+    return out.result();
   }
 }

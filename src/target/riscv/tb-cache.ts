@@ -224,7 +224,7 @@ export class TBCache {
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_IN_ASM)) for (const s of srcs) qemuLog(inAsmText(s));
     if (qemuLogEnabled(LogMask.CPU_LOG_TB_OUT_ASM)) {
       qemuLog(`OUT: [module of ${srcs.length} blocks, ${bytes.length} bytes]\n` +
-        wasmFunctionsText(bytes, (i) => `$tb_${srcs[i].pc.toString(16)}`) + '\n');
+        wasmFunctionsText(bytes, (i) => (i < srcs.length ? `$tb_${srcs[i].pc.toString(16)}` : `$tb_miss_${i - srcs.length}`)) + '\n');
     }
     this.codeBytes += bytes.length;
     this.liveModules++;
@@ -353,9 +353,10 @@ export class TBCache {
   }
 
   /** A run of a region being compiled, as an entry: found by pc and host offset. */
-  private register(pc: bigint, pageHost: number, entry: number, src: TbSource): TB {
+  private register(pc: bigint, pageHost: number, entry: number, src?: TbSource): TB {
     // A run on the next page (TbSource.nextHostPage) is found by its own host address.
-    if (pc - (src.pc & ~0xfffn) >= 0x1000n) pageHost = (src.nextHostPage as number) * 4096;
+    // (Adopted regions never span two pages: keepExport leaves those out.)
+    if (src && pc - (src.pc & ~0xfffn) >= 0x1000n) pageHost = (src.nextHostPage as number) * 4096;
     const hostPage = pageHost >>> 12;
     const key = `${pc}:${pageHost + Number(pc & 0xfffn)}`;
     const tb: TB = { key, pc, idx: 0, entry, hostPage, dead: false };

@@ -25,7 +25,7 @@
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
+import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
@@ -39,6 +39,9 @@ import { trans as rvm } from './trans_rvm.js';
 import { trans as rvb } from './trans_rvb.js';
 import { transD as rvaD, transW as rvaW } from './trans_rva.js';
 import { trans as svinval } from './trans_svinval.js';
+import { TbMissFns } from './tb-ldst.js';
+import { type RegionLayout, type RegionNode, commonGroup, regionLayout } from './tb-layout.js';
+import { emitChain, emitEntryLoads, emitFetchMappingCheck, emitPmInEffect, emitPrologue, maskRegs, popcount } from './tb-frame.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const GPR = STATE.gpr.offset;
@@ -49,7 +52,6 @@ export const TB_MAX_INSNS = 64;
 const ENDS_BLOCK = new Set<TransFn>([rvi.jal, rvi.jalr, rvi.illegal, priv.mret, priv.sret, priv.ecall, priv.ebreak,
   priv.wfi, priv.fence_i, priv.sfence_vma, svinval.sinval_vma]);
 const HAS_STATIC_TARGET = new Set<TransFn>([rvi.jal, rvi.beq, rvi.bne, rvi.blt, rvi.bge, rvi.bltu, rvi.bgeu]);
-const REG_ARGS = ['rs1', 'rs2', 'rs3', 'rd'];
 /** Rows whose emitters may branch to the illegal-instruction label. */
 const canBeIllegal = (row: Row<TransFn>) => row.trans === rvi.illegal || isFpRow(row.name) || mayRaiseIllegal.has(row.trans);
 /** The illegal label of rows that never use it: a use is a bug in this table. */
@@ -75,8 +77,24 @@ const namedOnly = (row: Row<TransFn>) => NAMED_ONLY.has(row.trans) || isFpRow(ro
 /** Loads: x[rd] is set unless the access leaves the block first. */
 const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu, rvi.lwu]);
 
-/** A decoded instruction: its operands as constants are decoded once (args; empty when illegal). */
-export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args }
+/** What the compiler asks of a row at every instruction, computed once per row (translation
+ * cost: string tests and Set lookups per instruction and pass added up). */
+const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32 }
+const rowFlagCache = new Map<Row<TransFn>, number>();
+function rowFlags(row: Row<TransFn>): number {
+  let f = rowFlagCache.get(row);
+  if (f !== undefined) return f;
+  f = (isFpRow(row.name) ? RF.FP : 0) | (mayKeepRd(row.name) ? RF.KEEP_RD : 0) | (namedOnly(row) ? RF.NAMED_ONLY : 0) |
+    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0);
+  rowFlagCache.set(row, f);
+  return f;
+}
+
+/** A decoded instruction: its operands as constants are decoded once (args; empty when
+ * illegal), with what the region passes ask of it: its row's flags (RF), the registers its
+ * rs1/rs2/rs3 name (bit r = x[r]; f registers of F/D rows too: a superset), its rd (0: none)
+ * and its static target (branch or jal: pc + imm; else null). */
+export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null }
 const NO_ARGS: Args = Object.freeze({});
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
@@ -134,7 +152,15 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
       len = 2;
     }
     const row = len === 2 ? decodeWith(tree32, word) : decodeWith(tree16, word);
-    out.push({ row, word, pc: pc + BigInt(h * 2), args: row ? constArgs(row, word) : NO_ARGS });
+    const at = pc + BigInt(h * 2);
+    if (row) {
+      const args = constArgs(row, word);
+      const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
+      const target = HAS_STATIC_TARGET.has(row.trans) ? at + BigInt(args.imm.value) : null;
+      out.push({ row, word, pc: at, args, flags: rowFlags(row), srcs, rd: args.rd?.value ?? 0, target });
+    } else {
+      out.push({ row, word, pc: at, args: NO_ARGS, flags: 0, srcs: 0, rd: 0, target: null });
+    }
     h += len;
     if (!row || ENDS_BLOCK.has(row.trans)) break;
   }
@@ -145,10 +171,9 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
 export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.word & 3) === 3;
 
 /** Static target of a branch or jal, else null. */
-function staticTarget(ins: TbInsn): bigint | null {
-  if (!ins.row || !HAS_STATIC_TARGET.has(ins.row.trans)) return null;
-  return ins.pc + BigInt(ins.args.imm.value);
-}
+const staticTarget = (ins: TbInsn): bigint | null => ins.target;
+/** Bit r for x[r] named by an operand (0 for none and x0). */
+const regBit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
 /** pc after a run when it can fall through (it did not end with a jump or system insn). */
 function fallThrough(run: TbInsn[]): bigint | null {
   const last = run[run.length - 1];
@@ -251,6 +276,17 @@ class TbContext extends DisasContext {
   override pushHost(a: Local, e: Local, kindOff: number): void {
     if (this.guestBase === undefined) { super.pushHost(a, e, kindOff); return; }
     this.fb.get(a); this.fb.i32WrapI64(); this.fb.i32Const(this.guestBase); this.fb.i32Add();
+  }
+  /** The module's shared TLB miss paths (tb-ldst.ts); null: inline. Not with missExits (user
+   * mode): its blocks hold no call on their load/store paths (see TbSource.missExits), and a
+   * call there cost busybox sha256sum ~15% more CPU. */
+  missFns: TbMissFns | null = null;
+  protected override missFn(store: boolean, code: number): number {
+    return this.missFns && !this.missStep ? this.missFns.get(store, code) : -1;
+  }
+  protected override pushMissSync(): void {
+    const fb = this.fb;
+    fb.i64Const(this.curPc); fb.get(this.instret0); fb.i32Const(this.k);
   }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
@@ -446,15 +482,19 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
+  const missFns = new TbMissFns(mb, h);
   // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an
   // imported table: V8 copies an imported table into every instance that imports it (~1.5-8 ms
   // per module at 16k entries) and updates every importer on each later table.set.
-  tbs.forEach((tb, i) => {
+  // Blocks first (defined functions 0..n-1, as -d out_asm names them), then the miss paths
+  // their loads and stores use.
+  const fns = tbs.map((tb, i) => {
     const f = mb.defineFunction([I32, I32], [I32], tbExportName(i));
     // Named in the name section: node --cpu-prof and --print-wasm-code show tb_<pc> (a few bytes).
     mb.funcNames.set(f.index, `tb_${tb.pc.toString(16)}`);
-    emitTb(f.fb, h, tb, chain ? chainFn : -1);
+    return f.fb;
   });
+  tbs.forEach((tb, i) => emitTb(fns[i], h, tb, chain ? chainFn : -1, missFns));
   return mb.bytes();
 }
 
@@ -462,9 +502,8 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
 const exportNames: string[] = [];
 export function tbExportName(i: number): string { return exportNames[i] ?? (exportNames[i] = `t${i}`); }
 
-const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 
-function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number): void {
+function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, missFns: TbMissFns | null): void {
   const env = fb.param(0);
   const tlbData = fb.local(I32), status = fb.local(I32), dummy = fb.local(I32);
   const instret0 = fb.local(I64), entryInstret = fb.local(I64), nextPc = fb.local(I64), dummyPc = fb.local(I64);
@@ -484,20 +523,22 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   const loops = multi || runs[0].insns.some((ins) => staticTarget(ins) === runs[0].pc);
   const regs = new Map<number, Local>();
   const written = new Set<number>();
+  let named = 0;
+  const hold = (r: number, load: boolean) => {
+    const l = fb.local(I64);
+    regs.set(r, l);
+    named |= 1 << r;
+    if (load) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
+  };
   for (const run of runs) {
     for (const ins of run.insns) {
       if (!ins.row) continue;
-      const a = ins.args;
-      for (const n of REG_ARGS) {
-        const r = a[n]?.value;
-        if (!r) continue;
-        if (!regs.has(r)) {
-          const l = fb.local(I64);
-          regs.set(r, l);
-          if (!loops && (n !== 'rd' || mayKeepRd(ins.row.name))) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
-        }
-        if (n === 'rd') written.add(r);
-      }
+      const fresh = ins.srcs & ~named;
+      if (fresh) for (let r = 1; r < 32; r++) if (fresh & (1 << r)) hold(r, !loops);
+      const rd = ins.rd;
+      if (!rd) continue;
+      if (!(named & (1 << rd))) hold(rd, !loops && (ins.flags & RF.KEEP_RD) !== 0);
+      written.add(rd);
     }
   }
 
@@ -536,6 +577,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
   ctx.guestBase = tb.guestBase;
+  ctx.missFns = missFns;
   let writtenMask = 0;
   for (const r of written) writtenMask |= 1 << r;
   const emitNode = (node: RegionNode) => {
@@ -543,22 +585,10 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
       ctx.run = node.run;
       const mask = flow ? flow.store[node.run] : writtenMask;
       if (mask === writtenMask) { emitRun(ctx, runs[node.run]); return; }
-      // The run's own epilogue stores what may be set when it is left (regionFlow), then
-      // returns the status (restart) or goes on to the chain (status 0); the shared ones
-      // after the region store every register the block writes.
-      ctx.stores = maskRegs(mask);
-      const stores = fb.block();
-      ctx.runExit = fb.block();
-      ctx.runRestart = fb.block();
+      // The run's exits go to the epilogue of its store set (regionFlow; see epilogues).
+      const epi = epilogues.get(mask) as Epilogue;
+      ctx.stores = epi.regs; ctx.runExit = epi.exit; ctx.runRestart = epi.restart;
       emitRun(ctx, runs[node.run]);
-      fb.end();
-      fb.br(stores);
-      fb.end();
-      fb.i32Const(0); fb.set(status);
-      fb.end();
-      ctx.storeRegs(ctx.stores);
-      fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
-      fb.br(exitStored);
       ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
       return;
     }
@@ -577,7 +607,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
     kids.forEach((k, m) => { if (kids.length > 1) fb.end(); emitNode(k); });
     if (node.loop) { fb.end(); node.loopLabel = undefined; }
   };
+  // One epilogue per distinct store set of the runs whose set is not every register the block
+  // writes (those use the shared exits below): it stores the set, then returns the status
+  // (restart) or goes on to the chain (status 0). Runs of one region often share a set (a
+  // third of the epilogues were copies). Labels for all of them enclose the region.
+  interface Epilogue { regs: number[]; stores: Label; exit: Label; restart: Label }
+  const epilogues = new Map<number, Epilogue>();
+  if (flow) {
+    for (const m of flow.store) {
+      if (m === writtenMask || epilogues.has(m)) continue;
+      const stores = fb.block(), exit = fb.block(), restart = fb.block();
+      epilogues.set(m, { regs: maskRegs(m), stores, exit, restart });
+    }
+  }
   emitNode(layout.top);
+  for (const epi of [...epilogues.values()].reverse()) {
+    fb.end(); // epi.restart: status set
+    fb.br(epi.stores);
+    fb.end(); // epi.exit: state.pc in nextPc, instret stored
+    fb.i32Const(0); fb.set(status);
+    fb.end(); // epi.stores
+    ctx.storeRegs(epi.regs);
+    fb.get(status); fb.if_(); fb.get(status); fb.return_(); fb.end();
+    fb.br(exitStored);
+  }
   fb.end(); // restart: a looping block stores its registers here, others before branching
   if (loops) ctx.flushGprs();
   fb.get(status); fb.return_();
@@ -602,8 +655,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number):
 function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number, split: number):
   { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
-  const bit = (op: Operand | undefined) => (op && op.value ? 1 << op.value : 0);
-  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | bit(ins.args.rd) | (ins.row && !namedOnly(ins.row) ? held : 0), 0));
+  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0), 0));
   const succ = runs.map((run) => {
     const out: number[] = [];
     for (const ins of run.insns) {
@@ -645,129 +697,21 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       for (let k = run.length - 1; k >= 0; k--) {
         const ins = run[k], row = ins.row;
         if (!row) { live = store[r]; continue; }
-        const a = ins.args;
         const t = staticTarget(ins);
         const j = t === null ? undefined : runIndex.get(t);
         if (j !== undefined) live |= liveIn[j];
-        if (!namedOnly(row)) { live |= held | store[r]; continue; }
-        const rd = bit(a.rd);
-        const keep = mayKeepRd(row.name);
-        if (!keep && (PURE.has(row.trans) || LOADS.has(row.trans))) live &= ~rd;
-        live |= bit(a.rs1) | bit(a.rs2) | bit(a.rs3) | (keep ? rd : 0);
-        if (!PURE.has(row.trans) || canBeIllegal(row) || straddles(ins)) live |= store[r];
+        const fl = ins.flags;
+        if (!(fl & RF.NAMED_ONLY)) { live |= held | store[r]; continue; }
+        const rd = ins.rd ? 1 << ins.rd : 0;
+        const keep = (fl & RF.KEEP_RD) !== 0;
+        if (!keep && (fl & (RF.PURE | RF.LOAD))) live &= ~rd;
+        live |= ins.srcs | (keep ? rd : 0);
+        if (!(fl & RF.PURE) || (fl & RF.CAN_ILLEGAL) || straddles(ins)) live |= store[r];
       }
       if (live !== liveIn[r]) { liveIn[r] = live; changed = true; }
     }
   }
   return { liveIn, store, written };
-}
-
-const popcount = (m: number) => { let c = 0; for (; m; m &= m - 1) c++; return c; };
-const maskRegs = (m: number) => { const out: number[] = []; for (let r = 1; r < 32; r++) if (m & (1 << r)) out.push(r); return out; };
-
-/** Load the registers live at the entry run `cur` (regionFlow): those live at every entry
- * first, the others per entry (an unknown entry loads them all). */
-function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: ReadonlyMap<number, Local>, liveIn: readonly number[]): void {
-  const all = liveIn.reduce((a, m) => a | m, 0);
-  const common = liveIn.reduce((a, m) => a & m, all);
-  const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
-  load(common);
-  if (all === common) return;
-  // One load sequence per distinct set; an entry needing all but one or two of the registers
-  // loads them all (the default, also for an unknown entry).
-  const sets = [all];
-  const which = liveIn.map((m) => {
-    if (popcount(all & ~m) < 3) return 0;
-    const k = sets.indexOf(m);
-    return k >= 0 ? k : sets.push(m) - 1;
-  });
-  if (sets.length === 1) { load(all & ~common); return; }
-  const join = fb.block();
-  const labels: Label[] = [];
-  for (let k = sets.length - 1; k >= 0; k--) labels[k] = fb.block();
-  fb.get(cur); fb.brTable(which.map((k) => labels[k]), labels[0]);
-  for (let k = 0; k < sets.length; k++) {
-    fb.end();
-    load(sets[k] & ~common);
-    fb.br(join);
-  }
-  fb.end();
-}
-
-/** A region's layout (emitTb): the runs as leaves, loop groups and the top as inner nodes. */
-interface RegionNode {
-  first: number; last: number;
-  /** The run of a leaf, -1 for a group. */
-  run: number;
-  loop: boolean;
-  parent: RegionNode | null;
-  children: RegionNode[];
-  /** While the node's code is emitted: the label before each child, the loop's label. */
-  labels: Label[];
-  loopLabel?: Label;
-}
-interface RegionLayout {
-  top: RegionNode;
-  leaves: RegionNode[];
-  /** The entry run index, then the run a group's header dispatches to (-1: its first). */
-  cur: Local;
-}
-
-/** The innermost group holding leaves x and y, and the index of its child holding y. */
-function commonGroup(x: RegionNode, y: RegionNode): [RegionNode, number] {
-  for (let g = x.parent; g; g = g.parent) {
-    if (y.first < g.first || y.last > g.last) continue;
-    let c = y;
-    while (c.parent !== g) c = c.parent as RegionNode;
-    return [g, g.children.indexOf(c)];
-  }
-  throw new Error('translate-block: run outside the region');
-}
-
-function regionLayout(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, cur: Local): RegionLayout {
-  // Backward edges as run intervals [target, source].
-  let spans: [number, number][] = [];
-  runs.forEach((run, i) => {
-    for (const ins of run.insns) {
-      const t = staticTarget(ins);
-      const j = t === null ? undefined : runIndex.get(t);
-      if (j !== undefined && j <= i) spans.push([j, i]);
-    }
-  });
-  // Merge partly overlapping intervals until they nest or are disjoint.
-  for (let changed = true; changed;) {
-    changed = false;
-    spans.sort((p, q) => p[0] - q[0] || q[1] - p[1]);
-    const out: [number, number][] = [];
-    for (const sp of spans) {
-      const o = out.find((g) => (g[0] < sp[0] && sp[0] <= g[1] && g[1] < sp[1]) || (g[0] === sp[0] && g[1] === sp[1]));
-      if (!o) { out.push([sp[0], sp[1]]); continue; }
-      if (o[1] !== sp[1]) changed = true;
-      o[1] = Math.max(o[1], sp[1]);
-    }
-    spans = out;
-  }
-  const node = (first: number, last: number, run: number, loop: boolean, parent: RegionNode | null): RegionNode =>
-    ({ first, last, run, loop, parent, children: [], labels: [] });
-  const top = node(0, runs.length - 1, -1, false, null);
-  // Sorted by start, outer first: each span's parent is the innermost open group holding it.
-  const stack: RegionNode[] = [top];
-  const groups: RegionNode[] = [];
-  for (const [a, b] of spans) {
-    while (stack[stack.length - 1].last < b) stack.pop();
-    const g = node(a, b, -1, true, stack[stack.length - 1]);
-    groups.push(g);
-    stack.push(g);
-  }
-  const leaves = runs.map((_, i) => {
-    let p = top;
-    for (const g of groups) if (g.first <= i && i <= g.last && g.last - g.first <= p.last - p.first) p = g;
-    return node(i, i, i, false, p);
-  });
-  // Children in run order: groups under their parent, leaves under their innermost group.
-  for (const n of [...groups, ...leaves]) (n.parent as RegionNode).children.push(n);
-  for (const n of [top, ...groups]) n.children.sort((p, q) => p.first - q.first);
-  return { top, leaves, cur };
 }
 
 /** Index of the region's first run on the next page (runs.length: none). */
@@ -776,58 +720,6 @@ function nextPageRun(tb: TbSource): number {
   const next = (tb.pc & ~0xfffn) + 0x1000n;
   const i = tb.runs.findIndex((r) => r.pc >= next);
   return i < 0 ? tb.runs.length : i;
-}
-
-/** Push i32: pointer masking is in effect for data accesses (pm_shift | pm_zshift != 0). */
-function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
-  fb.get(env); fb.i64Load(STATE.pm_shift.offset); fb.get(env); fb.i64Load(STATE.pm_zshift.offset); fb.i64Or();
-  fb.i64Const(0); fb.i64Ne();
-}
-
-/** The page mapping the block was translated under must be the fetch TLB's. A missing entry
- * (flushed by sfence.vma or a satp write) is filled here through the xlate helper at state.pc,
- * as the interpreter's fetch would (a fault is raised the same way: status 1); a different
- * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
-function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local,
-  entry: Local, split: number): void {
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
-  fb.set(e);
-  const check = (page: bigint, addendLo: number) => emitFetchMappingCheck(fb, h, e, page, addendLo, () => {
-    fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
-  }, (status) => { fb.i32Const(status); fb.return_(); });
-  const page = tb.pc & ~0xfffn;
-  if (split < tb.runs.length) {
-    // Entered on the next page: that page's mapping (the other is checked when control crosses).
-    fb.get(entry); fb.i32Const(split); fb.i32GeS();
-    fb.if_(); check(page + 0x1000n, tb.nextAddendLo as number);
-    fb.else_(); check(page, tb.addendLo);
-    fb.end();
-  } else check(page, tb.addendLo);
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
-  fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
-}
-
-/**
- * The fetch TLB entry of `page` (entries at fetchTlb, this mmu index's) must hold the mapping
- * (addend) a block was translated under. A missing one is filled through xlate at the address
- * `pushVa` pushes (as i32 halves; a fault is raised as the fetch's: leave(1)); a different one
- * leaves with MISS.
- */
-function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local, page: bigint, addendLo: number,
-  pushVa: () => void, leave: (status: number) => void): void {
-  const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
-  const mismatch = () => {
-    fb.get(fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
-    fb.get(fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
-  };
-  mismatch();
-  fb.if_();
-  pushVa(); fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(h.xlate);
-  fb.i32Const(-1); fb.i32Eq();
-  fb.if_(); leave(1); fb.end();
-  mismatch();
-  fb.if_(); leave(TB_MISS); fb.end();
-  fb.end();
 }
 
 /** One run's instructions; every path out of it branches (exit, restart or another run). */
@@ -844,7 +736,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.insnWord = ins.word;
     ctx.staticTarget = staticTarget(ins);
     if (straddles(ins)) ctx.checkNextPage();
-    if (canBeIllegal(row)) {
+    if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
       ctx.illegalLabel = fb.block();
@@ -871,34 +763,6 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   ctx.storeInstret(ctx.k);
   ctx.flushForExit();
   fb.br(ctx.runExit);
-}
-
-/**
- * Direct chaining (QEMU's goto_tb, through the tb_jmp cache): charge the instructions retired
- * since entry to state.budget, then, budget left and no exit request, tail-call the next block when the
- * cache knows it; otherwise return to the dispatcher (status 0).
- *   b = budget - (instret - entryInstret); if (b > 0 && !exit_request) {
- *     e = &tb_jmp[hash(pc)]; if (e.tag == pc && e.idx) return_call chain(env, e.entry, e.idx) }
- */
-function emitChain(fb: FunctionBuilder, env: Local, nextPc: Local, entryInstret: Local, chainFn: number): void {
-  const b = fb.local(I32), e = fb.local(I32);
-  fb.get(env);
-  fb.get(env); fb.i32Load(STATE.budget.offset);
-  fb.get(env); fb.i64Load(STATE.instret.offset); fb.get(entryInstret); fb.i64Sub(); fb.i32WrapI64(); fb.i32Sub();
-  fb.tee(b); fb.i32Store(STATE.budget.offset);
-  fb.get(b); fb.i32Const(0); fb.i32GtS();
-  fb.get(env); fb.i32Load(STATE.exit_request.offset); fb.i32Eqz(); fb.i32And();
-  fb.if_();
-  fb.get(env);
-  fb.get(nextPc); fb.i32WrapI64(); fb.i32Const(3); fb.i32Shl();
-  fb.get(nextPc); fb.i32WrapI64(); fb.i32Const(TB_JMP_HASH_SHIFT - 4); fb.i32ShrU(); fb.i32Xor();
-  fb.i32Const((TB_JMP_ENTRIES - 1) << 4); fb.i32And(); fb.i32Add(); fb.tee(e);
-  fb.i64Load(STATE.tb_jmp.offset); fb.get(nextPc); fb.i64Eq();
-  fb.if_();
-  fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 8); fb.tee(b);
-  fb.if_(); fb.get(env); fb.get(e); fb.i32Load(STATE.tb_jmp.offset + 12); fb.get(b); fb.returnCall(chainFn); fb.end();
-  fb.end();
-  fb.end();
 }
 
 /** Illegal instruction at ctx.curPc: tval = the instruction bits; leave with status 1. */

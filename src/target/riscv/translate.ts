@@ -51,6 +51,38 @@ const GPR = STATE.gpr.offset;
 const FPR = STATE.fpr.offset;
 export const PAGE_MASK = -4096;
 
+/** Statuses a miss path returns are below this; host addresses are not (the CPU state sits
+ * below guest RAM in the wasm memory and is larger). */
+export const MISS_STATUS_LIMIT = 256;
+
+/** Push the page of the access's last byte (see DisasContext.pushLastBytePage). */
+export function emitLastBytePage(fb: FunctionBuilder, a: Local, size: number): void {
+  fb.get(a);
+  if (size > 1) { fb.i64Const(size - 1); fb.i64Add(); }
+  fb.i64Const(PAGE_MASK); fb.i64And();
+}
+/** The load of `memop` from the host address on the stack (i64 result). */
+export function emitLoadOp(fb: FunctionBuilder, memop: MemOp): void {
+  switch (memop) {
+    case MemOp.UB: fb.i64Load8U(); break;
+    case MemOp.SB: fb.i64Load8S(); break;
+    case MemOp.UW: fb.i64Load16U(); break;
+    case MemOp.SW: fb.i64Load16S(); break;
+    case MemOp.UL: fb.i64Load32U(); break;
+    case MemOp.SL: fb.i64Load32S(); break;
+    default: fb.i64Load(0); break;
+  }
+}
+/** The store of the low bytes of `memop`'s size (host address, value on the stack). */
+export function emitStoreOp(fb: FunctionBuilder, memop: MemOp): void {
+  switch (memop & 3) {
+    case 0: fb.i64Store8(); break;
+    case 1: fb.i64Store16(); break;
+    case 2: fb.i64Store32(); break;
+    default: fb.i64Store(0); break;
+  }
+}
+
 /** Push tlbSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the address's low 32 bits. */
 export function emitTlbSlotBytes(fb: FunctionBuilder, lo: () => void): void {
   lo(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
@@ -281,6 +313,13 @@ export class DisasContext {
     const size = 1 << (memop & 3);
     addr(); this.pmMask(); fb.set(a);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
+    const fn = this.missFn(false, memop);
+    if (fn >= 0) {
+      this.hostOrMissCall(a, e, size, kindOff, fn, null);
+      emitLoadOp(fb, memop);
+      fb.release(a, e);
+      return;
+    }
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
       this.syncForHelper();
@@ -292,15 +331,7 @@ export class DisasContext {
       fb.br(done);
     });
     this.pushHost(a, e, kindOff);
-    switch (memop) {
-      case MemOp.UB: fb.i64Load8U(); break;
-      case MemOp.SB: fb.i64Load8S(); break;
-      case MemOp.UW: fb.i64Load16U(); break;
-      case MemOp.SW: fb.i64Load16S(); break;
-      case MemOp.UL: fb.i64Load32U(); break;
-      case MemOp.SL: fb.i64Load32S(); break;
-      default: fb.i64Load(0); break;
-    }
+    emitLoadOp(fb, memop);
     fb.end();
     fb.release(a, e);
   }
@@ -315,6 +346,14 @@ export class DisasContext {
     addr(); this.pmMask(); fb.set(a);
     value(); fb.set(v);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
+    const fn = this.missFn(true, (memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0));
+    if (fn >= 0) {
+      this.hostOrMissCall(a, e, size, kindOff, fn, v);
+      fb.get(v);
+      emitStoreOp(fb, memop);
+      fb.release(a, v, e);
+      return;
+    }
     const done = fb.block();
     this.tlbLookup(a, e, size, kindOff, () => {
       if (this.missExits()) { this.syncForHelper(); this.exitStep(); return; }
@@ -328,14 +367,38 @@ export class DisasContext {
     });
     this.pushHost(a, e, kindOff);
     fb.get(v);
-    switch (memop & 3) {
-      case 0: fb.i64Store8(); break;
-      case 1: fb.i64Store16(); break;
-      case 2: fb.i64Store32(); break;
-      default: fb.i64Store(0); break;
-    }
+    emitStoreOp(fb, memop);
     fb.end();
     fb.release(a, v, e);
+  }
+
+  /** Block compiler: a load's or store's TLB miss path as a call of a function of the module
+   * (tb-ldst.ts: the victim slot, then the slow path), shared by the module's accesses of one
+   * kind, instead of inline code at every access (half of a block's wasm). -1: inline. */
+  protected missFn(_store: boolean, _code: number): number { return -1; }
+  /** Push missFn's arguments after env, a (and v): what syncForHelper would store. */
+  protected pushMissSync(): void { throw new Error('pushMissSync outside translated code'); }
+  /**
+   * Push the host address of the access at `a` (i32): the slot's entry, else missFn's call
+   * (the victim slot's host address, or after the slow path scratch[0], which holds the value
+   * loaded or takes the value stored again; a status < 256 restarts).
+   */
+  private hostOrMissCall(a: Local, e: Local, size: number, kindOff: number, fn: number, v: Local | null): void {
+    const fb = this.fb;
+    fb.get(this.tlbData); emitTlbSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
+    fb.i64Load(kindOff); this.pushLastBytePage(a, size); fb.i64Ne();
+    fb.if_(ValType.I32);
+    fb.get(this.env); fb.get(a); if (v) fb.get(v);
+    this.pushMissSync();
+    fb.call(fn);
+    const host = fb.local(ValType.I32);
+    fb.tee(host); fb.i32Const(MISS_STATUS_LIMIT); fb.i32LtU();
+    fb.if_(); fb.get(host); fb.set(this.status); this.exitRestart(); fb.end();
+    fb.get(host);
+    fb.release(host);
+    fb.else_();
+    fb.get(a); fb.i32WrapI64(); fb.get(e); fb.i32Load(kindOff + 8); fb.i32Add();
+    fb.end();
   }
 
   /**
@@ -360,12 +423,7 @@ export class DisasContext {
    * the first byte, it matches only when the whole access lies in that page: misaligned
    * accesses inside a page take the fast path (wasm memory access needs no alignment), page
    * crossing ones the slow path (the next page cannot sit in the same slot). */
-  private pushLastBytePage(a: Local, size: number): void {
-    const fb = this.fb;
-    fb.get(a);
-    if (size > 1) { fb.i64Const(size - 1); fb.i64Add(); }
-    fb.i64Const(PAGE_MASK); fb.i64And();
-  }
+  private pushLastBytePage(a: Local, size: number): void { emitLastBytePage(this.fb, a, size); }
 
   /** e = &tlb entry for a in the data TLB (the kind is a static load offset). */
   tlbEntryAddr(a: Local, e: Local): void {
