@@ -72,6 +72,14 @@ export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: Tb
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
 }
 
+/** Push i32: the fetch TLB entry of `page` (entries at fetchTlb) is not the mapping (addend)
+ * a block was translated under. */
+export function emitFetchMismatch(fb: FunctionBuilder, fetchTlb: Local, page: bigint, addendLo: number): void {
+  const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
+  fb.get(fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+  fb.get(fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
+}
+
 /**
  * The fetch TLB entry of `page` (entries at fetchTlb, this mmu index's) must hold the mapping
  * (addend) a block was translated under. A missing one is filled through xlate at the address
@@ -80,11 +88,7 @@ export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: Tb
  */
 export function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local, page: bigint, addendLo: number,
   pushVa: () => void, leave: (status: number) => void): void {
-  const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
-  const mismatch = () => {
-    fb.get(fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
-    fb.get(fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
-  };
+  const mismatch = () => emitFetchMismatch(fb, fetchTlb, page, addendLo);
   mismatch();
   fb.if_();
   pushVa(); fb.i32Const(TlbKind.FETCH); fb.i32Const(2); fb.call(h.xlate);

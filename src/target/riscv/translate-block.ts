@@ -25,7 +25,7 @@
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
+import { STATE } from './cpu-state.js';
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
@@ -41,7 +41,7 @@ import { transD as rvaD, transW as rvaW } from './trans_rva.js';
 import { trans as svinval } from './trans_svinval.js';
 import { TbMissFns } from './tb-ldst.js';
 import { type RegionLayout, type RegionNode, commonGroup, regionLayout } from './tb-layout.js';
-import { emitChain, emitEntryLoads, emitFetchMappingCheck, emitPmInEffect, emitPrologue, maskRegs, popcount } from './tb-frame.js';
+import { emitChain, emitEntryLoads, emitFetchMappingCheck, emitFetchMismatch, emitPmInEffect, emitPrologue, maskRegs, popcount } from './tb-frame.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
 const GPR = STATE.gpr.offset;
@@ -417,12 +417,7 @@ class TbContext extends DisasContext {
     if (!this.limit) throw new Error('translate-block: backward branch without a budget limit');
     fb.get(this.instret0); fb.get(this.limit); fb.i64GeS();
     fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
-    fb.if_();
-    fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
-    this.storeInstret(0);
-    this.flushForExit();
-    fb.br(this.runExit);
-    fb.end();
+    fb.if_(); this.exitToRun(j); fb.end();
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
   }
@@ -442,15 +437,16 @@ class TbContext extends DisasContext {
     const page = (this.runPcs[0] & ~0xfffn) + (j >= this.split ? 0x1000n : 0n);
     const addendLo = j >= this.split ? this.nextAddendLo : this.addendLo;
     if (addendLo === undefined || !this.fetchTlb) throw new Error('translate-block: run on the next page without its mapping');
-    const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
-    fb.get(this.fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
-    fb.get(this.fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
-    fb.if_();
+    emitFetchMismatch(fb, this.fetchTlb, page, addendLo);
+    fb.if_(); this.exitToRun(j); fb.end();
+  }
+  /** Leave for run j's pc with the state exact (no instruction of run j retired). */
+  private exitToRun(j: number): void {
+    const fb = this.fb;
     fb.i64Const(this.runPcs[j]); fb.set(this.nextPc);
     this.storeInstret(0);
     this.flushForExit();
     fb.br(this.runExit);
-    fb.end();
   }
   /** env + mmu_idx_fetch's TLB offset (the prologue's), and the next page's addend (straddling
    * instructions). */
