@@ -13,6 +13,7 @@ import { qcryptoSecretAddOpts } from '../dist/crypto/secret.js';
 import { openDrive, createContext, blockInit } from '../dist/host/node/block.js';
 import { bdrvCrypto } from '../dist/block/crypto.js';
 import { bdrvOpen, defaultOpenFlags } from '../dist/block/block.js';
+import { runReal } from './helpers/qemu-img.js';
 
 qcryptoInitNode();
 blockInit();
@@ -25,16 +26,10 @@ const HAVE_QEMU_IMG = have('qemu-img');
 const HAVE_CRYPTSETUP = have('cryptsetup');
 const warn = () => {};
 
-function run(cmd, args, input) {
-  const r = spawnSync(cmd, args, { input });
-  return { status: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
-}
 function must(cmd, args, input) {
-  let r = run(cmd, args, input);
-  // qemu-img's PBKDF2 benchmark gives up when the host is too busy to time it; ask again.
-  for (let i = 0; i < 5 && r.status !== 0 && /Unable to get accurate CPU usage/.test(r.err); i++) r = run(cmd, args, input);
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.err}`);
-  return r.out;
+  const r = runReal(cmd, args, { input });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
 }
 const pattern = (n, seed) => new Uint8Array(n).map((_, i) => (i * 31 + seed + (i >> 9)) & 255);
 const file = (name) => path.join(dir, name);
@@ -77,7 +72,7 @@ function volumeKey(name, pass) {
   return Buffer.from(m[1].replace(/\s+/g, ''), 'hex');
 }
 function testPassphrase(name, pass) {
-  return run('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', file(name)], pass).status;
+  return runReal('cryptsetup', ['open', '--test-passphrase', '--key-file', '-', file(name)], { input: pass }).status;
 }
 /** Independent aes-xts-plain64 over `sectorSize` sectors (IV = sector index, as dm-crypt's iv_large_sectors). */
 function xts(encrypt, key, sectorSize, firstSector, data) {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { BIN, Console, INITRD, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 import { QmpClient, startEmu, rmrf } from './qmp-helpers.js';
+import { runReal } from './helpers/qemu-img.js';
 
 const QEMU = 'qemu-system-riscv64';
 const MiB = 1024 * 1024;
@@ -165,7 +166,8 @@ test('blockdev-add / blockdev-del (file, raw, qcow2, luks with a secret; in-use 
     fs.writeFileSync(path.join(dir, 'raw.img'), Buffer.alloc(MiB));
     for (const a of [['create', '-f', 'qcow2', path.join(dir, 'q.qcow2'), '1M'],
       ['create', '--object', 'secret,id=sec0,data=abc', '-f', 'luks', '-o', 'key-secret=sec0,iter-time=10', path.join(dir, 'l.luks'), '1M']]) {
-      assert.equal(spawnSync('qemu-img', a).status, 0, a.join(' '));
+      const r = runReal('qemu-img', a);
+      assert.equal(r.status, 0, `qemu-img ${a.join(' ')}: ${r.stderr}`);
     }
     fs.copyFileSync(path.join(dir, 'l.luks'), path.join(dir, 'l2.luks'));
     const ours = await blockdevConversation(BIN, dir);
