@@ -27,13 +27,23 @@ for (const [smp, mem] of [[1, '256M'], [4, '1G'], ...(SLOW ? [[4, '256M'], [1, '
   });
 }
 
-test('default guest (no -kernel/-bios) boots to a shell and poweroff -f exits 0', { timeout: TIMEOUT }, async () => {
+test('default guest (no -kernel/-bios, the README quick start) boots to a shell; Ctrl-C and plain poweroff work', { timeout: TIMEOUT }, async () => {
   const c = new Console(['-M', 'virt', '-m', '256M', '-nographic']);
   try {
     await c.expect(/tsqemu-guest: boot complete/, 90_000);
     assert.equal(await c.sh('cat /proc/cmdline'), 'console=ttyS0');
-    c.send('poweroff -f\n');
+    // BusyBox init is PID 1 and the shell owns the console's tty (job control).
+    assert.equal(await c.sh('cat /proc/1/comm; tty; echo $HOME'), 'init\n/dev/ttyS0\n/root');
+    // The child says when it runs: a ^C typed before that would reach the shell, not it.
+    c.send('sh -c "echo sleep""ing; exec sleep 600"; echo sleep-was-not-inter""rupted\n');
+    await c.expect(/\nsleeping/);
+    c.send('\x03');
+    assert.equal(await c.sh('echo $?'), '130');
+    assert.doesNotMatch(c.out, /sleep-was-not-interrupted/);
+    // poweroff signals PID 1, which stops everything and powers off (not only poweroff -f).
+    c.send('poweroff\n');
     assert.equal(await c.exit, 0);
+    assert.match(c.out, /Requesting system poweroff/);
   } finally {
     c.kill();
   }
