@@ -225,7 +225,7 @@ async function bootAndWrite(args, disk, cmds = []) {
     const mem = await c.sh("awk '/MemTotal/ {print $2}' /proc/meminfo");
     const extra = [];
     for (const cmd of cmds) extra.push(await c.sh(cmd));
-    await c.sh('echo overwritten | dd of=/dev/vda conv=fsync 2>/dev/null; sync');
+    await c.sh('echo overwritten | dd of=/dev/vda conv=fsync 2>/dev/null; sync', 120_000);
     c.send('poweroff -f\n');
     await c.exit;
     return { date, memKiB: Number(mem), disk: fs.readFileSync(disk), extra };
@@ -251,14 +251,15 @@ test('effects in the guest: -rtc base= date, -m size, -snapshot given before and
   fs.writeFileSync(img, before);
 });
 
-test('-m 4094M (almost all of it inside the wasm memory): the guest sees it, RSS grows only with what it touches', { timeout: 200_000 }, async () => {
+test('-m 4094M (almost all of it inside the wasm memory): the guest sees it, RSS grows only with what it touches', { timeout: 300_000 }, async () => {
   const c = new Console(['-M', 'virt', '-m', '4094M', '-nographic']);
   try {
     await c.expect(/tsqemu-guest: boot complete/, 150_000);
     const kib = Number(await c.sh("awk '/MemTotal/ {print $2}' /proc/meminfo"));
     assert.ok(kib > 3900 * 1024, `MemTotal ${kib} kB`);
     // Touch 64 MiB and read it back (the allocator hands out pages from the top of RAM first).
-    assert.match(await c.sh('dd if=/dev/zero of=/t bs=1M count=64 2>/dev/null; wc -c </t; rm /t'), /(^|\n)67108864$/);
+    // (A generous timeout: on a loaded 2-core machine this dd has taken over a minute.)
+    assert.match(await c.sh('dd if=/dev/zero of=/t bs=1M count=64 2>/dev/null; wc -c </t; rm /t', 150_000), /(^|\n)67108864$/);
     const rss = Number(fs.readFileSync(`/proc/${c.p.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
     assert.ok(rss < 1024 * 2 ** 20, `RSS ${rss >> 20} MiB`);
   } finally { c.kill(); }
