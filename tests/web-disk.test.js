@@ -72,8 +72,8 @@ test('guest writes go to an OPFS overlay that survives a reload; download disk i
     const putsBefore = disks.log.filter((e) => e.method !== 'GET' && e.method !== 'OPTIONS').length;
     assert.equal(putsBefore, 0, 'nothing is written to the server');
 
-    // The bytes come back as base64: as an Array of numbers (several million of them) playwright's
-    // serializer took minutes of the test process's CPU and ~1 GB of its memory.
+    // The bytes come back as base64: as an Array of numbers (millions of them) playwright's
+    // serializer cost ~24 s of CPU and ~1 GB of the test process's memory.
     const b64 = await page.evaluate(async () => {
       const u8 = await window.tsqemu.exportDisk('virtio2');
       let bin = '';
