@@ -109,9 +109,15 @@ export async function sh(page, cmd, timeout = 60_000) {
   await waitForConsole(page, `\n${tag}`, timeout, from);
   const out = (await consoleText(page)).slice(from);
   const end = out.indexOf(`\n${tag}`);
-  const lines = out.slice(0, end).replace(/\r/g, '').split('\n');
+  // Kernel messages the console interleaves on a busy host (`[   13.07] hrtimer: interrupt took
+  // 89390000 ns`, before a sha256sum's answer) are dropped, as Console.sh does (system-helpers.js),
+  // unless the command prints the kernel log itself.
+  const dmesg = /dmesg/.test(cmd);
+  const text = out.slice(0, end).replace(/\r/g, '');
+  const lines = (dmesg ? text : text.replace(/\[\s*\d+\.\d+\] [^\n]*\n/g, '')).split('\n');
   const echoed = lines.findLastIndex((l) => l.includes(`${tag.slice(0, 3)}""`));
-  return lines.slice(echoed + 1).join('\n').trim();
+  const kernelLine = dmesg ? () => false : (l) => /^\[\s*\d+\.\d+\] /.test(l);
+  return lines.slice(echoed + 1).filter((l) => !kernelLine(l)).join('\n').trim();
 }
 
 /** An HTTP server for disk images with Range support and CORS, logging every request. */

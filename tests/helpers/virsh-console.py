@@ -1,6 +1,6 @@
 # Drive `virsh console` on a pseudo-terminal (it needs a tty) for tests/libvirt.test.js:
 #   python3 virsh-console.py SEND EXPECT TIMEOUT_S virsh ARGS...
-# types SEND (with a newline) every 2 s until EXPECT appears in what comes back, then leaves
+# types SEND (with a newline) at once and every 2 s until EXPECT appears in what comes back, then leaves
 # the console with Ctrl-] and prints what it saw; exit status 1 on a timeout.
 import os, pty, select, sys, time
 
@@ -9,7 +9,9 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
 seen = b''
-start = last = time.time()
+# The first SEND goes at once (typed before virsh is attached, it waits in the pty), then every 2 s.
+start = time.time()
+last = start - 3
 ok = False
 while time.time() - start < timeout:
     if time.time() - last > 2:
