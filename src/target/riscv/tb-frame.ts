@@ -55,7 +55,11 @@ export function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
  * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
 export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local,
   entry: Local, split: number): void {
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  // User mode's harts are always in U (riscvUpdateMmuIdx; MmuIdx.U = 0): no mmu_idx loads at
+  // each entry.
+  const user = tb.guestBase !== undefined;
+  fb.get(env);
+  if (!user) { fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add(); }
   fb.set(e);
   const tagOnly = tb.guestBase !== undefined;
   const check = (page: bigint, addendLo: number) => emitFetchMappingCheck(fb, h, e, page, tagOnly ? null : addendLo, () => {
@@ -69,7 +73,8 @@ export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: Tb
     fb.else_(); check(page, tb.addendLo);
     fb.end();
   } else check(page, tb.addendLo);
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  fb.get(env);
+  if (!user) { fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add(); }
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
 }
 
