@@ -102,3 +102,52 @@ test('loads and stores of a module share one miss path per kind (system mode), n
   assert.equal(funcs(false), 2 + 3);
   assert.equal(funcs(true), 2);
 });
+
+/** Sections of a module: [{ id, name?, body }] (body after the name for custom sections). */
+function sections(bytes) {
+  const out = [];
+  let p = 8;
+  const leb = () => { let v = 0, s = 0, b; do { b = bytes[p++]; v |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return v >>> 0; };
+  while (p < bytes.length) {
+    const id = bytes[p++];
+    const len = leb();
+    const end = p + len;
+    let name;
+    if (id === 0) { const n = leb(); name = new TextDecoder().decode(bytes.subarray(p, p + n)); p += n; }
+    out.push({ id, name, body: bytes.subarray(p, end) });
+    p = end;
+  }
+  return out;
+}
+
+test('branch hints: a metadata.code.branch_hint section before the code, offsets at the hinted if / br_if', () => {
+  const mb = new ModuleBuilder();
+  const { fb } = mb.defineFunction([0x7f], [0x7f], 'f');
+  const t = fb.local(0x7f), u = fb.local(I64); // local declarations before the code: offsets count them
+  fb.get(fb.param(0)); fb.set(t);
+  fb.i64Const(5n); fb.set(u);
+  const out = fb.block();
+  fb.get(t); fb.brIf(out, false);
+  fb.get(t); fb.i32Const(1); fb.i32Add(); fb.set(t);
+  fb.end();
+  fb.get(t); fb.i32Const(10); fb.i32GtS();
+  fb.if_(0x40, true); fb.get(t); fb.i32Const(100); fb.i32Add(); fb.set(t); fb.end();
+  fb.get(t);
+  const bytes = mb.bytes().slice();
+  const secs = sections(bytes);
+  const hi = secs.findIndex((s) => s.name === 'metadata.code.branch_hint');
+  const ci = secs.findIndex((s) => s.id === 10);
+  assert.ok(hi >= 0 && hi < ci, 'the hint section precedes the code section');
+  // One function (index 0), two hints: br_if not taken, if taken, each naming its opcode.
+  const h = secs[hi].body, code = secs[ci].body;
+  assert.equal(h[0], 1); assert.equal(h[1], 0); assert.equal(h[2], 2);
+  const bodyStart = 2; // code: count (1), body size (1 byte here)
+  assert.equal(code[0], 1);
+  const hints = [[h[3], h[4], h[5]], [h[6], h[7], h[8]]];
+  assert.deepEqual(hints.map(([, size, v]) => [size, v]), [[1, 0], [1, 1]]);
+  assert.equal(code[bodyStart + hints[0][0]], 0x0d, 'first hint names the br_if');
+  assert.equal(code[bodyStart + hints[1][0]], 0x04, 'second hint names the if');
+  // Valid and the same results whether or not V8 reads the hints.
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  assert.deepEqual([0, 1, 9, 10, 11].map((x) => instance.exports.f(x)), [1, 1, 9, 10, 111]);
+});

@@ -109,6 +109,11 @@ function giveSink(s: ByteSink): void {
  * fresh zeroed backing stores, and their external memory drove extra GCs). */
 const asmCode = new ByteSink(1 << 16), asmOut = new ByteSink(1 << 16);
 
+/** Emit the branch hints functions carry (a custom section V8 reads only with
+ * --experimental-wasm-branch-hinting, which host/node/v8-tuning.ts sets; others skip it). */
+let branchHints = true;
+export function setBranchHints(on: boolean): void { branchHints = on; }
+
 /** One function body under construction. */
 export class FunctionBuilder {
   private code = takeSink();
@@ -143,7 +148,11 @@ export class FunctionBuilder {
   // Control flow.
   block(t: BlockType = VOID): Label { this.code.byte(0x02); this.code.byte(t); return { depth: this.ctl++ }; }
   loop(t: BlockType = VOID): Label { this.code.byte(0x03); this.code.byte(t); return { depth: this.ctl++ }; }
-  if_(t: BlockType = VOID): Label { this.code.byte(0x04); this.code.byte(t); return { depth: this.ctl++ }; }
+  /** `likely`: a branch hint for the condition (the metadata.code.branch_hint section). */
+  if_(t: BlockType = VOID, likely?: boolean): Label {
+    if (likely !== undefined) this.hint(likely);
+    this.code.byte(0x04); this.code.byte(t); return { depth: this.ctl++ };
+  }
   else_(): void { this.code.byte(0x05); }
   end(): void { this.code.byte(0x0b); this.ctl--; }
   private rel(l: Label): number {
@@ -152,7 +161,24 @@ export class FunctionBuilder {
     return d;
   }
   br(l: Label): void { this.code.byte(0x0c); this.code.u32(this.rel(l)); }
-  brIf(l: Label): void { this.code.byte(0x0d); this.code.u32(this.rel(l)); }
+  brIf(l: Label, likely?: boolean): void {
+    if (likely !== undefined) this.hint(likely);
+    this.code.byte(0x0d); this.code.u32(this.rel(l));
+  }
+  /** Branch hints: code offset and taken (1) / not taken (0), in code order. */
+  private hints: number[] = [];
+  private hint(likely: boolean): void { this.hints.push(this.code.len, likely ? 1 : 0); }
+  /** Append this function's hints (offsets from its body's start: the local declarations
+   * count) as one entry of a branch hint section; false: it has none. */
+  hintEntry(out: ByteSink, index: number): boolean {
+    if (!this.hints.length) return false;
+    const decl = takeSink();
+    this.writeLocals(decl);
+    out.u32(index); out.u32(this.hints.length / 2);
+    for (let i = 0; i < this.hints.length; i += 2) { out.u32(decl.len + this.hints[i]); out.u32(1); out.byte(this.hints[i + 1]); }
+    giveSink(decl);
+    return true;
+  }
   brTable(targets: readonly Label[], dflt: Label): void {
     this.code.byte(0x0e);
     this.code.u32(targets.length);
@@ -499,6 +525,19 @@ export class ModuleBuilder {
       for (const f of this.elems.funcs) el.u32(f);
       out.section(9, el);
       giveSink(el);
+    }
+    if (branchHints) {
+      // metadata.code.branch_hint (before the code section): functions in index order.
+      const hs = takeSink();
+      let n = 0;
+      this.funcs.forEach((f, i) => { if ((f.fb as FunctionBuilder).hintEntry(hs, this.imports.length + i)) n++; });
+      if (n) {
+        const sec = takeSink();
+        sec.name('metadata.code.branch_hint'); sec.u32(n); sec.bytes(hs.buf.subarray(0, hs.len));
+        out.section(0, sec);
+        giveSink(sec);
+      }
+      giveSink(hs);
     }
     const code = asmCode;
     code.len = 0;

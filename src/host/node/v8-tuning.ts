@@ -8,3 +8,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 if (!process.execArgv.some((a) => a.startsWith('--wasm-tiering-budget'))) setFlagsFromString('--wasm-tiering-budget=200000000');
+// Branch hints (wasm-builder.ts: translated code marks TLB misses, exits and budget checks
+// unlikely): TurboFan then lays those paths out of line (deferred blocks) and keeps its spills
+// there. TSQEMU_BRANCH_HINTS=0 leaves them unread (for A/B measurements).
+if (process.env.TSQEMU_BRANCH_HINTS !== '0') setFlagsFromString('--experimental-wasm-branch-hinting');

@@ -55,9 +55,14 @@ export function emitPmInEffect(fb: FunctionBuilder, env: Local): void {
  * mapping returns MISS (the interpreter takes over). tlbData = the data TLB of mmu_idx_data. */
 export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: TbSource, tlbData: Local, e: Local,
   entry: Local, split: number): void {
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  // User mode's harts are always in U (riscvUpdateMmuIdx; MmuIdx.U = 0): no mmu_idx loads at
+  // each entry.
+  const user = tb.guestBase !== undefined;
+  fb.get(env);
+  if (!user) { fb.get(env); fb.i32Load(STATE.mmu_idx_fetch.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add(); }
   fb.set(e);
-  const check = (page: bigint, addendLo: number) => emitFetchMappingCheck(fb, h, e, page, addendLo, () => {
+  const tagOnly = tb.guestBase !== undefined;
+  const check = (page: bigint, addendLo: number) => emitFetchMappingCheck(fb, h, e, page, tagOnly ? null : addendLo, () => {
     fb.get(env); fb.i32Load(STATE.pc.offset); fb.get(env); fb.i32Load(STATE.pc.offset + 4);
   }, (status) => { fb.i32Const(status); fb.return_(); });
   const page = tb.pc & ~0xfffn;
@@ -68,15 +73,18 @@ export function emitPrologue(fb: FunctionBuilder, h: Helpers, env: Local, tb: Tb
     fb.else_(); check(page, tb.addendLo);
     fb.end();
   } else check(page, tb.addendLo);
-  fb.get(env); fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add();
+  fb.get(env);
+  if (!user) { fb.get(env); fb.i32Load(STATE.mmu_idx_data.offset); fb.i32Const(IDX_BYTES); fb.i32Mul(); fb.i32Add(); }
   fb.i32Const(TLB_OFFSET); fb.i32Add(); fb.set(tlbData);
 }
 
 /** Push i32: the fetch TLB entry of `page` (entries at fetchTlb) is not the mapping (addend)
- * a block was translated under. */
-export function emitFetchMismatch(fb: FunctionBuilder, fetchTlb: Local, page: bigint, addendLo: number): void {
+ * a block was translated under. addendLo null (user mode): the tag alone, as every page's
+ * addend there is GUEST_BASE (an entry is only ever filled with it; a flush writes the tag). */
+export function emitFetchMismatch(fb: FunctionBuilder, fetchTlb: Local, page: bigint, addendLo: number | null): void {
   const off = TLB_OFFSET + TlbKind.FETCH * TLB_ENTRIES * TLB_ENTRY_BYTES + tlbSlot(Number(page & 0xffffffffn)) * TLB_ENTRY_BYTES;
   fb.get(fetchTlb); fb.i64Load(off); fb.i64Const(BigInt.asIntN(64, page)); fb.i64Ne();
+  if (addendLo === null) return;
   fb.get(fetchTlb); fb.i32Load(off + 8); fb.i32Const(addendLo); fb.i32Ne(); fb.i32Or();
 }
 
@@ -86,7 +94,7 @@ export function emitFetchMismatch(fb: FunctionBuilder, fetchTlb: Local, page: bi
  * `pushVa` pushes (as i32 halves; a fault is raised as the fetch's: leave(1)); a different one
  * leaves with MISS.
  */
-export function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local, page: bigint, addendLo: number,
+export function emitFetchMappingCheck(fb: FunctionBuilder, h: Helpers, fetchTlb: Local, page: bigint, addendLo: number | null,
   pushVa: () => void, leave: (status: number) => void): void {
   const mismatch = () => emitFetchMismatch(fb, fetchTlb, page, addendLo);
   mismatch();

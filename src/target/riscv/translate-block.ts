@@ -24,7 +24,7 @@
 //             (helpers and traps see exact state) and state.pc/instret are made exact
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
-import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType } from '../../tcg/wasm-builder.js';
+import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType, VOID } from '../../tcg/wasm-builder.js';
 import { STATE } from './cpu-state.js';
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
@@ -415,9 +415,13 @@ class TbContext extends DisasContext {
     // budget - (instret0 - entryInstret) <= 0, with entryInstret + budget in a local (no helper
     // writes state.budget while a block runs: only the dispatcher and emitChain at exits).
     if (!this.limit) throw new Error('translate-block: backward branch without a budget limit');
-    fb.get(this.instret0); fb.get(this.limit); fb.i64GeS();
-    fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
-    fb.if_(); this.exitToRun(j); fb.end();
+    // Two branches, not one on (budget spent | exit_request): no flag arithmetic in the loop.
+    const ok = fb.block(), out = fb.block();
+    fb.get(this.instret0); fb.get(this.limit); fb.i64GeS(); fb.brIf(out, false);
+    fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Eqz(); fb.brIf(ok, true);
+    fb.end();
+    this.exitToRun(j);
+    fb.end();
     fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
     fb.br(a.loopLabel);
   }
@@ -437,8 +441,8 @@ class TbContext extends DisasContext {
     const page = (this.runPcs[0] & ~0xfffn) + (j >= this.split ? 0x1000n : 0n);
     const addendLo = j >= this.split ? this.nextAddendLo : this.addendLo;
     if (addendLo === undefined || !this.fetchTlb) throw new Error('translate-block: run on the next page without its mapping');
-    emitFetchMismatch(fb, this.fetchTlb, page, addendLo);
-    fb.if_(); this.exitToRun(j); fb.end();
+    emitFetchMismatch(fb, this.fetchTlb, page, this.guestBase === undefined ? addendLo : null);
+    fb.if_(VOID, false); this.exitToRun(j); fb.end();
   }
   /** Leave for run j's pc with the state exact (no instruction of run j retired). */
   private exitToRun(j: number): void {
@@ -458,7 +462,7 @@ class TbContext extends DisasContext {
   checkNextPage(): void {
     const next = (this.curPc & ~0xfffn) + 0x1000n;
     if (this.nextAddendLo === undefined || !this.fetchTlb) throw new Error('translate-block: straddling insn without a next page');
-    emitFetchMappingCheck(this.fb, this.h, this.fetchTlb, next, this.nextAddendLo, () => {
+    emitFetchMappingCheck(this.fb, this.h, this.fetchTlb, next, this.guestBase === undefined ? this.nextAddendLo : null, () => {
       this.syncForHelper();
       this.fb.i32Const(Number(next & 0xffffffffn) | 0); this.fb.i32Const(Number(BigInt.asIntN(32, next >> 32n)));
     }, (status) => { this.flushGprs(); this.fb.i32Const(status); this.fb.return_(); });
@@ -596,9 +600,13 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
       for (let m = kids.length - 1; m >= 0; m--) node.labels[m] = fb.block();
       const targets: Label[] = [];
       kids.forEach((k, m) => { for (let r = k.first; r <= k.last; r++) targets.push(node.labels[m]); });
+      // A loop's back edges set cur = -1 (its first run): test that before the br_table, which
+      // TurboFan lowers to a compare chain or an indirect jump run at every iteration.
+      if (node.loop) { fb.get(cur); fb.i32Const(-1); fb.i32Ne(); fb.if_(VOID, false); }
       fb.get(cur);
       if (node.first) { fb.i32Const(node.first); fb.i32Sub(); }
       fb.brTable(targets, node.labels[0]);
+      if (node.loop) fb.end();
     }
     kids.forEach((k, m) => { if (kids.length > 1) fb.end(); emitNode(k); });
     if (node.loop) { fb.end(); node.loopLabel = undefined; }

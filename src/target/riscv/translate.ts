@@ -8,7 +8,7 @@
 //         that may trap (so traps see the exact pc) and at exits
 //   Helper status: 0 go on, 1 state changed (reload pc from state), >= 2 leave run() with
 //         CpuExit = status - 2 (see cpu.ts).
-import { type FunctionBuilder, type Label, type Local, ValType } from '../../tcg/wasm-builder.js';
+import { type FunctionBuilder, type Label, type Local, ValType, VOID } from '../../tcg/wasm-builder.js';
 import { STATE, TLB_BITS, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
 import { type Field, type Operand, emitField } from './decode.js';
 import { riscvPmConfigured } from './pointer-masking.js';
@@ -387,7 +387,7 @@ export class DisasContext {
     const fb = this.fb;
     fb.get(this.tlbData); emitTlbSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
     fb.i64Load(kindOff); this.pushLastBytePage(a, size); fb.i64Ne();
-    fb.if_(ValType.I32);
+    fb.if_(ValType.I32, false);
     fb.get(this.env); fb.get(a); if (v) fb.get(v);
     this.pushMissSync();
     fb.call(fn);
@@ -411,10 +411,10 @@ export class DisasContext {
     this.tlbEntryAddr(a, e);
     fb.get(e); fb.i64Load(kindOff);
     this.pushLastBytePage(a, size); fb.tee(page); fb.i64Ne();
-    fb.if_();
+    fb.if_(VOID, false);
     fb.get(this.tlbData); emitTlbVictimSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
     fb.i64Load(kindOff); fb.get(page); fb.i64Ne();
-    fb.if_(); miss(); fb.end();
+    fb.if_(VOID, false); miss(); fb.end();
     fb.end();
     fb.release(page);
   }
