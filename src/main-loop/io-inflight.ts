@@ -27,3 +27,17 @@ export function ioRequestsInFlight(): number {
 export function setIoSubmitHook(fn: (() => void) | null): void {
   onSubmit = fn;
 }
+
+// Host I/O engines that can take completions without a turn of the event loop (the io_uring
+// ring: submit now, reap what the kernel finished inline). Called by the vCPU loop right
+// after a slice that started requests.
+const pollers: (() => void)[] = [];
+
+export function addIoPoller(fn: () => void): void {
+  pollers.push(fn);
+}
+
+/** Submit queued requests and take finished ones now (their promise chains then run as microtasks). */
+export function ioPollNow(): void {
+  for (const p of pollers) p();
+}
