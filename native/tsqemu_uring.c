@@ -116,7 +116,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 /* reap(ring): hand the completions already in the CQ ring to JS now (a read the kernel
  * finished inline during submit), without waiting for the loop turn that polls the eventfd.
- * The eventfd is read first: a CQE posted after that read signals it again. */
+ * The eventfd is left as it is (no system call here): its next poll reads it and finds the
+ * CQ ring empty, or holding CQEs posted since, which it then drains. */
 static napi_value reap(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -124,8 +125,6 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   Ring *r = get_ring(env, argv[0]);
   if (!r) return NULL;
   if (tsq_cq_ready(&r->ring) == 0 && !tsq_cq_has_overflow(&r->ring)) return NULL;
-  uint64_t v;
-  while (read(r->efd, &v, sizeof v) < 0 && errno == EINTR) {}
   drain(r);
   return NULL;
 }
