@@ -2,9 +2,11 @@
 // vCPU threads and the main loop's io_uring/thread-pool completions run on different host
 // threads). Here the vCPUs, the devices and the host's event loop share one thread: a request
 // a device started reaches the kernel, and its completion reaches the guest, only when the vCPU
-// loop lets the event loop turn. A new request ends the running hart's slice early and the
-// loop yields right after it (the request chain runs, the ring submits); while requests are in
-// flight the loop yields every IO_YIELD_MS (0.25 ms) instead of every YIELD_MS (8 ms) (cpus.ts).
+// loop lets its promise chains run. A new request ends the running hart's slice early; right
+// after that round the loop runs the chains as microtasks and polls the engines (ioPollNow: the
+// ring submits and reaps what the kernel finished inline), with no event-loop turn; a request
+// still in flight then makes the loop yield every IO_YIELD_MS (0.25 ms) instead of every
+// YIELD_MS (8 ms) (cpus.ts).
 let inflight = 0;
 let onSubmit: (() => void) | null = null;
 
