@@ -114,6 +114,21 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if (!r->closed) drain(r);
 }
 
+/* reap(ring): hand the completions already in the CQ ring to JS now (a read the kernel
+ * finished inline during submit), without waiting for the loop turn that polls the eventfd.
+ * The eventfd is left as it is (no system call here): its next poll reads it and finds the
+ * CQ ring empty, or holding CQEs posted since, which it then drains. */
+static napi_value reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Ring *r = get_ring(env, argv[0]);
+  if (!r) return NULL;
+  if (tsq_cq_ready(&r->ring) == 0 && !tsq_cq_has_overflow(&r->ring)) return NULL;
+  drain(r);
+  return NULL;
+}
+
 /* createRing(entries, onComplete(count), completions: Float64Array) -> ring */
 static napi_value create_ring(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -372,6 +387,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "createRing", NULL, create_ring, NULL, NULL, NULL, napi_default, NULL },
     { "registerBuffers", NULL, register_buffers, NULL, NULL, NULL, napi_default, NULL },
     { "submit", NULL, submit, NULL, NULL, NULL, napi_default, NULL },
+    { "reap", NULL, reap, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, close_ring, NULL, NULL, NULL, napi_default, NULL },
     { "setRef", NULL, set_ref, NULL, NULL, NULL, napi_default, NULL },
     { "addrMod", NULL, addr_mod, NULL, NULL, NULL, napi_default, NULL },

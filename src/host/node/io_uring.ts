@@ -6,6 +6,7 @@
 // returns null with the reason, and callers use the thread pool.
 import { createRequire } from 'node:module';
 import { nativeAddonPath } from './dist-path.js';
+import { addIoPoller } from '../../main-loop/io-inflight.js';
 
 interface Addon {
   probe(): boolean;
@@ -15,6 +16,7 @@ interface Addon {
   close(ring: object): void;
   addrMod(buf: Uint8Array, m: number): number;
   setRef(ring: object, on: boolean): void;
+  reap?(ring: object): void;
   preadNowait?(fd: number, buf: Uint8Array, offset: number): number;
 }
 
@@ -224,6 +226,13 @@ export class IoUringContext {
     this.submitted += n;
   }
 
+  /** Submit what is queued and take the completions the kernel already posted (reads of
+   * cached pages finish inline in io_uring_enter), without a turn of the event loop. */
+  flushAndReap(): void {
+    this.flush();
+    if (this.inflightCount > 0 && !this.closed) this.addon.reap?.(this.ring);
+  }
+
   private finish(id: number, res: number): void {
     const cb = this.cbs[id];
     if (!cb) return;
@@ -283,7 +292,7 @@ export function mainIoUring(): IoUringContext | null {
     mainCtx = addon ? new IoUringContext(addon, 256) : null;
     // process.exit() before the end of the loop turn (an error path): still submit what is
     // queued, such as qcow2's corrupt-bit update; the kernel finishes it as the ring closes.
-    if (mainCtx) { const ctx = mainCtx; process.once('exit', () => ctx.flush()); }
+    if (mainCtx) { const ctx = mainCtx; process.once('exit', () => ctx.flush()); addIoPoller(() => ctx.flushAndReap()); }
   } catch {
     mainCtx = null;
   }
