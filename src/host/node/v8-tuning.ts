@@ -11,4 +11,6 @@ if (!process.execArgv.some((a) => a.startsWith('--wasm-tiering-budget'))) setFla
 // Branch hints (wasm-builder.ts: translated code marks TLB misses, exits and budget checks
 // unlikely): TurboFan then lays those paths out of line (deferred blocks) and keeps its spills
 // there. TSQEMU_BRANCH_HINTS=0 leaves them unread (for A/B measurements).
-if (process.env.TSQEMU_BRANCH_HINTS !== '0') setFlagsFromString('--experimental-wasm-branch-hinting');
+// The flag is V8 11-12's (node 20-23); a V8 that does not know it would print an error on stderr.
+const v8Major = Number(process.versions.v8.split('.')[0]);
+if (process.env.TSQEMU_BRANCH_HINTS !== '0' && v8Major >= 11 && v8Major <= 12) setFlagsFromString('--experimental-wasm-branch-hinting');
