@@ -420,7 +420,9 @@ export class RISCVCPU implements RISCVHart {
           rt.tbs.compileHot(env);
         }
       } else {
+        // Nothing waits (another hart may have compiled this one's blocks in its batch).
         this.chunkInsns = RUN_CHUNK;
+        this.hotSince = -1;
         rt.hotClock += retired;
       }
       left -= retired;
