@@ -374,3 +374,40 @@ test('a block one hart translated is entered by the other harts of the thread at
     Object.assign(tcgOptions, saved);
   }
 });
+
+test('a hart that runs little gets its hot block compiled after the batch\'s instructions on all harts (-smp 2)', { skip }, () => {
+  // Hart 1 spins on a flag in short turns while hart 0 runs long ones (OpenSBI's secondary
+  // harts waiting for the boot hart under round-robin): the spin gets hot, and its batch waits
+  // for batchInsns instructions of the whole thread, not of hart 1 alone (which used to leave
+  // it interpreted for -smp N times as long, here for good).
+  const code = assemble(`
+    .option norvc
+    csrr t1, mhartid
+    bnez t1, 2f
+    li t0, 0
+  1: addi t0, t0, 1
+    xori a1, t0, 5
+    j 1b
+  2: li a3, ${RAM_BASE + 0x8000}
+  3: ld t2, 0(a3)
+    beqz t2, 3b
+  done: j done
+  `);
+  const saved = { ...tcgOptions };
+  Object.assign(tcgOptions, { enabled: true, threshold: 50, batchInsns: 5000 });
+  try {
+    const ram = 1 << 20, layout = allocateGuestMemory(riscvCpuStateBytes(2), 0, ram);
+    const as = new AddressSpace(layout.memory);
+    as.addRam('ram', RAM_BASE, ram, layout.ramHostOffset);
+    const cpus = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 2, rdtime: () => 0n });
+    for (const c of cpus) c.reset(BigInt(RAM_BASE));
+    as.loadBlob(RAM_BASE, code, 'test code');
+    for (let i = 0; i < 20; i++) { cpus[0].run(1000); cpus[1].run(100); }
+    const insns = cpus[1].env.get64('instret'), inTbs = cpus[1].env.get64('tb_insns');
+    assert.ok(insns < 5000n, `hart 1 ran less than one batch itself (${insns} instructions)`);
+    assert.ok(inTbs > 0n, `hart 1's spin ran translated (${inTbs} of ${insns} instructions)`);
+    assert.equal(cpus[1].pc >= BigInt(RAM_BASE) && cpus[1].pc < BigInt(RAM_BASE + code.length), true);
+  } finally {
+    Object.assign(tcgOptions, saved);
+  }
+});

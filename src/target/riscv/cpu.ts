@@ -103,6 +103,11 @@ class TcgRuntime {
   private evictions = 0;
   /** Vector helper calls so far (the batch wait weighs them, see VEC_CALL_WEIGHT). */
   vecCalls = 0;
+  /** Instructions (weighed) run by all harts of this runtime while some had hot blocks
+   * waiting: a hart's batch waits for the others' instructions too, so a block that got hot on
+   * a hart that then runs little (a secondary hart spinning on a flag, 20k-instruction slices
+   * among -smp N harts) is not left to the interpreter for N times as long. */
+  hotClock = 0;
 
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
@@ -247,8 +252,8 @@ export class RISCVCPU implements RISCVHart {
   private readonly rt: TcgRuntime;
   private readonly i32: Int32Array;
   private readonly threshold: number;
-  /** Instructions run since a block got hot (and waits for its batch). */
-  private hotWait = 0;
+  /** rt.hotClock when this hart's first waiting block got hot, or -1 (none waits). */
+  private hotSince = -1;
   /** Instructions of the next interpreter chunk while blocks wait: fewer after a chunk of
    * vector helper calls, so the wait is checked about as often in time. */
   private chunkInsns = RUN_CHUNK;
@@ -407,13 +412,19 @@ export class RISCVCPU implements RISCVHart {
       const retired = Math.max(r === CpuExit.BUDGET ? chunk : 1, (this.i32[instretLo] - i0) | 0);
       if (env.get32('tb_hot_n') || rt.tbs.hotCount) {
         const weighed = retired + (rt.vecCalls - v0) * VEC_CALL_WEIGHT;
-        this.hotWait += weighed;
+        if (this.hotSince < 0) this.hotSince = rt.hotClock;
+        rt.hotClock += weighed;
         this.chunkInsns = Math.max(1000, Math.floor(RUN_CHUNK * retired / weighed));
-        if (this.hotWait >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH) {
-          this.hotWait = 0;
+        if (rt.hotClock - this.hotSince >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH) {
+          this.hotSince = -1;
           rt.tbs.compileHot(env);
         }
-      } else this.chunkInsns = RUN_CHUNK;
+      } else {
+        // Nothing waits (another hart may have compiled this one's blocks in its batch).
+        this.chunkInsns = RUN_CHUNK;
+        this.hotSince = -1;
+        rt.hotClock += retired;
+      }
       left -= retired;
       if (r !== EXIT_COMPILE && (r !== CpuExit.BUDGET || env.get32('exit_request'))) return r;
       if (left <= 0) return CpuExit.BUDGET;
