@@ -206,7 +206,7 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   } catch {
     ts.proc.exit(0, TARGET_SIGSEGV); // no room for the frame: Linux forces SIGSEGV
   }
-  mm.bytes.fill(0, mm.g2h(frame), mm.g2h(frame + size));
+  mm.write(frame, new Uint8Array(size)); // high memory may be in pieces
   mm.write(frame + FRAME_INFO, encodeSiginfo(info));
   const uc = frame + FRAME_UC;
   mm.setU64(uc + UC_STACK, altSp);

@@ -90,8 +90,7 @@ const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
 
 function futexIndex(ts: TaskState, uaddr: number): number {
   if (uaddr & 3) throw new SyscallError(Errno.EINVAL);
-  ts.mm.check(uaddr, 4, false);
-  return (GUEST_BASE + uaddr) >>> 2;
+  return ts.mm.check(uaddr, 4, false) >>> 2; // high memory: where its page lives
 }
 
 /** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
