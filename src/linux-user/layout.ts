@@ -13,6 +13,8 @@
 //   ... mmap area, allocated top-down from MMAP_BASE (the interpreter goes here too)
 //   [STACK_TOP - STACK_SIZE, STACK_TOP)   the main thread's stack
 //   [SIGTRAMP_PAGE, +4K)            the signal return trampoline (Linux puts it in the vDSO)
+//   [HIGH_BASE, HIGH_END)           private anonymous mappings that do not fit below (high-map.ts):
+//                                   their committed pages borrow free pages of the space above
 import { CPU_STATE_SIZE } from '../target/riscv/cpu-state.js';
 
 export const TARGET_PAGE_SIZE = 4096;
@@ -165,7 +167,7 @@ export const enum KernelWord {
 /** Per-thread words (index = slot * THREAD_WORDS + word). */
 export const enum ThreadWord {
   TID = 0, STATE = 1, MASK_LO = 2, MASK_HI = 3, PENDING_LO = 4, PENDING_HI = 5,
-  CLEAR_TID = 6, /* guest address (low 32 bits; the guest space is below 4 GiB) */
+  CLEAR_TID = 6, /* guest address below 4 GiB (clone/set_tid_address refuse one above) */
   WAKE = 7, ALTSTACK_SP = 8, ALTSTACK_SIZE = 9, ALTSTACK_FLAGS = 10,
   /** Blocking requests to the main thread: state (0 idle, 1 asked, 2 answered), results. */
   RPC_STATE = 11, RPC_R0 = 12, RPC_R1 = 13,

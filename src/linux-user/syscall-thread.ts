@@ -72,6 +72,8 @@ function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, 
 }
 
 function clone(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
+  // The clear-tid word is kept in 32 bits: one in high memory (above 4 GiB) is refused.
+  if (flags & CLONE_CHILD_CLEARTID && ctid >= 2 ** 32) throw new SyscallError(Errno.ENOMEM);
   if (flags & CLONE_VM && !(flags & CLONE_VFORK)) return cloneThread(ts, flags, newsp, ptid, tls, ctid);
   return forkProcess(ts, flags, newsp, ptid, tls, ctid);
 }
@@ -264,7 +266,11 @@ export const THREAD_SYSCALLS: SyscallTable = [
   [NR.clone, (ts, a) => clone(ts, int(a[0]), ptr(a[1]), ptr(a[2]), a[3], ptr(a[4]))],
   [NR.clone3, (ts, a) => clone3(ts, ptr(a[0]), ptr(a[1]))],
   [NR.futex, (ts, a) => futex(ts, a)],
-  [NR.set_tid_address, (ts, a) => { ts.words[ThreadWord.CLEAR_TID] = ptr(a[0]); return ts.tid; }],
+  [NR.set_tid_address, (ts, a) => {
+    if (ptr(a[0]) >= 2 ** 32) throw new SyscallError(Errno.EINVAL); // kept in 32 bits (clone above)
+    ts.words[ThreadWord.CLEAR_TID] = ptr(a[0]);
+    return ts.tid;
+  }],
   [NR.exit, (ts, a) => exitThread(ts, int(a[0]))],
   [NR.exit_group, (ts, a) => ts.proc.exit(int(a[0]) & 0xff, 0)],
 ];
