@@ -304,13 +304,13 @@ export class GuestMM {
 
   // ---- checked guest accesses for system calls: throw EFAULT ----
 
-  /** Host offset of [addr, addr+len), checked. A high range whose memory is not one host range
-   * (it crosses separately committed mappings) is EFAULT here: read/write/the views copy. */
+  /** Check [addr, addr+len) (EFAULT) and return its host offset; -1 for a high range whose
+   * memory is not one host range (it crosses separately committed mappings): only a check
+   * then, read/write/the views copy such ranges. */
   check(addr: number, len: number, write: boolean): number {
     if (addr >= TASK_SIZE) {
-      const pieces = highPieces(this, addr, len, (write ? PageFlag.WRITE : PageFlag.READ) | PageFlag.VALID);
-      if (pieces === null || pieces.length > 1) throw new SyscallError(Errno.EFAULT);
-      return pieces.length ? pieces[0][0] : 0;
+      const pieces = this.pieces(addr, len, write);
+      return pieces.length === 1 ? pieces[0][0] : -1;
     }
     if (!this.accessOk(addr, len, write ? PageFlag.WRITE : PageFlag.READ)) throw new SyscallError(Errno.EFAULT);
     return GUEST_BASE + addr;
@@ -378,11 +378,6 @@ export class GuestMM {
     this.bytes.set(data, h);
   }
 
-  /** Host offset of a small value at `addr` (a high one crossing mappings goes through a copy). */
-  private small(addr: number, len: number, write: boolean): number {
-    return addr < TASK_SIZE ? this.check(addr, len, write) : this.pieces(addr, len, write).length === 1 ? this.check(addr, len, write) : -1;
-  }
-
   u32(addr: number): number {
     return addr < TASK_SIZE ? this.view.getUint32(this.check(addr, 4, false), true) : this.highVal(addr, 4).getUint32(0, true);
   }
@@ -395,12 +390,12 @@ export class GuestMM {
   /** A 64-bit guest value as a number (pointers and sizes below 2^53). */
   u64n(addr: number): number { return Number(this.u64(addr)); }
   setU32(addr: number, v: number): void {
-    const h = this.small(addr, 4, true);
+    const h = this.check(addr, 4, true);
     if (h >= 0) this.view.setUint32(h, v >>> 0, true);
     else { const b = new DataView(new ArrayBuffer(4)); b.setUint32(0, v >>> 0, true); this.write(addr, new Uint8Array(b.buffer)); }
   }
   setU64(addr: number, v: bigint | number): void {
-    const h = this.small(addr, 8, true), x = BigInt.asUintN(64, BigInt(v));
+    const h = this.check(addr, 8, true), x = BigInt.asUintN(64, BigInt(v));
     if (h >= 0) this.view.setBigUint64(h, x, true);
     else { const b = new DataView(new ArrayBuffer(8)); b.setBigUint64(0, x, true); this.write(addr, new Uint8Array(b.buffer)); }
   }

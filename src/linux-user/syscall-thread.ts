@@ -72,8 +72,9 @@ function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, 
 }
 
 function clone(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
-  // The clear-tid word is kept in 32 bits: one in high memory (above 4 GiB) is refused.
-  if (flags & CLONE_CHILD_CLEARTID && ctid >= 2 ** 32) throw new SyscallError(Errno.ENOMEM);
+  // The clear-tid word (and a forked child's set-tid one) is kept in 32 bits: one in high
+  // memory (above 4 GiB, high-map.ts) is refused.
+  if (ctid >= 2 ** 32 && flags & (CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID)) throw new SyscallError(Errno.ENOMEM);
   if (flags & CLONE_VM && !(flags & CLONE_VFORK)) return cloneThread(ts, flags, newsp, ptid, tls, ctid);
   return forkProcess(ts, flags, newsp, ptid, tls, ctid);
 }
