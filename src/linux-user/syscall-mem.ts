@@ -135,7 +135,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       if (start < 0) {
         if (!highOk) throw new SyscallError(Errno.ENOMEM);
         mm.unlock();
-        try { return mmapHigh(ts, addr, size, prot, flags, highOk); } finally { mm.lock(); }
+        try { return mmapHigh(ts, addr, size, prot, flags, highOk, true); } finally { mm.lock(); }
       }
     }
     // Zero and mark writable while filling; the final protection comes last.
@@ -176,9 +176,9 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
 /**
  * mmap in high memory (high-map.ts): private anonymous memory only, no PROT_EXEC (translated
  * code never runs there); anything else there is ENOMEM. -1: the mapping belongs in the low
- * space after all (a hint that is not free, a size that fits).
+ * space after all (a hint that is not free, a size that fits); `full`: the low space has no room.
  */
-function mmapHigh(ts: TaskState, addr: number, size: number, prot: number, flags: number, highOk: boolean): number {
+function mmapHigh(ts: TaskState, addr: number, size: number, prot: number, flags: number, highOk: boolean, full = false): number {
   const mm = ts.mm;
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   if (fixed && (addr < HIGH_BASE || addr + size > HIGH_END)) throw new SyscallError(Errno.ENOMEM);
@@ -189,7 +189,7 @@ function mmapHigh(ts: TaskState, addr: number, size: number, prot: number, flags
     if (fixed) {
       if (flags & MAP_FIXED_NOREPLACE && !highRangeFree(mm, addr, size)) throw new SyscallError(Errno.EEXIST);
       start = addr;
-    } else if (size <= TASK_SIZE && !highRangeFree(mm, addr, size)) {
+    } else if (!full && size <= TASK_SIZE && !highRangeFree(mm, addr, size)) {
       return -1; // a high hint that is taken: the low space, as for any other hint
     } else {
       start = highFindFree(mm, size, addr);

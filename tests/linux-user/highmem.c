@@ -189,5 +189,19 @@ int main(void) {
   base = a;
   printf("munmap 6 GiB %d\n", munmap(base, size));
   probe("6 GiB after munmap", a, 0);
+
+  // Reservations that together fill more than the low 4 GiB, then memory that is used: whatever
+  // no longer fits low goes above it.
+  char *r[17];
+  for (int i = 0; i < 17; i++) {
+    r[i] = mmap(NULL, 256 * (1ul << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r[i] == MAP_FAILED) { printf("reservation %d: %s\n", i, strerror(errno)); return 1; }
+  }
+  char *q = mmap(NULL, 1ul << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (q == MAP_FAILED) { printf("after 17 reservations: %s\n", strerror(errno)); return 1; }
+  q[0] = 5; q[(1 << 20) - 1] = 6;
+  printf("after 17 reservations: %d %d\n", q[0], q[(1 << 20) - 1]);
+  for (int i = 0; i < 17; i++) munmap(r[i], 256 * (1ul << 20));
+  munmap(q, 1ul << 20);
   return 0;
 }
