@@ -8,8 +8,9 @@ import { ThreadExit } from './syscall-types.js';
 import {
   forceSignal, hasDeliverable, processPendingSignals, TARGET_SIGBUS, TARGET_SIGILL, TARGET_SIGSEGV, TARGET_SIGTRAP,
 } from './signal.js';
-import { GUEST_BASE, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_BASE, HIGH_END, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
+import { highHostOf } from './high-map.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
 import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
 import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
@@ -33,7 +34,11 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
   env.userMode = {
     guestBase: GUEST_BASE,
     tlbFill(vaddr: bigint, kind: TlbKind): number {
-      if (vaddr >= BigInt(TASK_SIZE)) return -1;
+      if (vaddr >= BigInt(TASK_SIZE)) {
+        // High memory (high-map.ts): no code there (mmap/mprotect refuse PROT_EXEC).
+        if (vaddr >= BigInt(HIGH_END) || kind === TlbKind.FETCH) return -1;
+        return highHostOf(mm, Number(vaddr), NEED[kind]);
+      }
       const a = Number(vaddr);
       const need = NEED[kind];
       return (pages[a >>> TARGET_PAGE_BITS] & (need | PageFlag.LOST | PageFlag.EOF)) === need ? GUEST_BASE + a : -1;
@@ -52,17 +57,18 @@ function raiseFault(ts: TaskState, cause: number, tval: bigint): void {
     case 0: case 4: case 6: forceSignal(ts, { signo: TARGET_SIGBUS, code: 1, addr }); return; // BUS_ADRALN
     default: {
       // A shared file's page past its end: SIGBUS, unless the file grew back (shared-map.ts).
-      if (addr < BigInt(TASK_SIZE) && ts.mm.pageFlags(Number(addr)) & PageFlag.EOF) {
+      const valid = addr < BigInt(TASK_SIZE) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
+      if (valid && ts.mm.pageFlags(Number(addr)) & PageFlag.EOF) {
         if (pastEof(ts, Number(addr))) forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr }); // BUS_ADRERR
         return;
       }
-      if (addr < BigInt(TASK_SIZE) && ts.mm.pageFlags(Number(addr)) & PageFlag.LOST) {
+      if (valid && ts.mm.pageFlags(Number(addr)) & PageFlag.LOST) {
         // MAP_SHARED memory this forked child cannot share with its parent (shared-map.ts).
         ts.proc.log(`tsqemu-riscv64: MAP_SHARED memory at 0x${addr.toString(16)} is not shared with this forked child (no host object for it: see src/linux-user/README.md)\n`);
         forceSignal(ts, { signo: TARGET_SIGBUS, code: 2, addr }); // BUS_ADRERR
         return;
       }
-      const mapped = addr < BigInt(TASK_SIZE) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
+      const mapped = addr < BigInt(HIGH_END) && (ts.mm.pageFlags(Number(addr)) & PageFlag.VALID) !== 0;
       forceSignal(ts, { signo: TARGET_SIGSEGV, code: mapped ? 2 : 1, addr }); // SEGV_ACCERR : SEGV_MAPERR
     }
   }

@@ -13,6 +13,8 @@
 //   ... mmap area, allocated top-down from MMAP_BASE (the interpreter goes here too)
 //   [STACK_TOP - STACK_SIZE, STACK_TOP)   the main thread's stack
 //   [SIGTRAMP_PAGE, +4K)            the signal return trampoline (Linux puts it in the vDSO)
+//   [HIGH_BASE, HIGH_END)           private anonymous mappings that do not fit below (high-map.ts):
+//                                   their committed pages borrow free pages of the space above
 import { CPU_STATE_SIZE } from '../target/riscv/cpu-state.js';
 
 export const TARGET_PAGE_SIZE = 4096;
@@ -87,7 +89,12 @@ export const TOUCHED_OFFSET = align(BUS_FAULTS_OFFSET + MAX_THREADS * 4, 4096);
  * VM_SHARED|VM_MAYWRITE, so MADV_REMOVE is EACCES there (syscall-mem.ts). Cleared by
  * GuestMM.setRange (every new mapping and every unmap). */
 export const FILE_PAGES_OFFSET = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
-export const KERNEL_END = FILE_PAGES_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+/** Guest memory above the low space (high-map.ts): HIGH_RUNS x Int32 [first page, pages, PageFlag
+ * bits, backing low page or -1]; pages 0: a free entry. Rewritten under MM_LOCK with
+ * KernelWord.HIGH_GEN odd while it changes (a seqlock: readers in other workers retry). */
+export const HIGH_OFFSET = FILE_PAGES_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+export const HIGH_RUNS = 4096;
+export const KERNEL_END = HIGH_OFFSET + HIGH_RUNS * 16;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 
 /** The guest space starts after the kernel area (16 MiB aligned): it moves when the CPU state
@@ -95,6 +102,14 @@ export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;
 export const GUEST_BASE = align(KERNEL_END, 0x1000000);
 export const TASK_SIZE = 0x100000000 - GUEST_BASE;
 export const GUEST_PAGES = TASK_SIZE / TARGET_PAGE_SIZE;
+
+/** Guest VA [HIGH_BASE, HIGH_END) holds "high" mappings: their pages live in free pages of the
+ * low space (high-map.ts), PROT_NONE ones take none. HIGH_END: Sv39's user half (2^38). */
+export const HIGH_BASE = 0x100000000;
+export const HIGH_END = 2 ** 38;
+/** A low page lent to a high page (its memory): no VALID bit, so the guest cannot reach it at
+ * its low address and nothing else is placed there. */
+export const PAGE_BACKING = 64 | 128; // PageFlag.LOST | PageFlag.EOF without VALID
 
 export const ET_DYN_BASE = 0x40000000;
 export const SIGTRAMP_PAGE = TASK_SIZE - TARGET_PAGE_SIZE;
@@ -145,12 +160,14 @@ export const enum KernelWord {
   FUTEX_GEN = 48,
   /** Spare workers waiting for threads (user-main.ts): a split costs no start-up. */
   SPARES = 49,
+  /** Seqlock generation of the high-mapping table (HIGH_OFFSET): odd while it is rewritten. */
+  HIGH_GEN = 50,
 }
 
 /** Per-thread words (index = slot * THREAD_WORDS + word). */
 export const enum ThreadWord {
   TID = 0, STATE = 1, MASK_LO = 2, MASK_HI = 3, PENDING_LO = 4, PENDING_HI = 5,
-  CLEAR_TID = 6, /* guest address (low 32 bits; the guest space is below 4 GiB) */
+  CLEAR_TID = 6, /* guest address below 4 GiB (clone/set_tid_address refuse one above) */
   WAKE = 7, ALTSTACK_SP = 8, ALTSTACK_SIZE = 9, ALTSTACK_FLAGS = 10,
   /** Blocking requests to the main thread: state (0 idle, 1 asked, 2 answered), results. */
   RPC_STATE = 11, RPC_R0 = 12, RPC_R1 = 13,

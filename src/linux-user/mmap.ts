@@ -14,6 +14,7 @@ import {
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
+import { highFlags, highHostOf, highMapped, highPieces } from './high-map.js';
 
 /** Ranges from this many pages are discarded rather than filled with zeros. */
 const DISCARD_MIN_PAGES = 16;
@@ -89,16 +90,29 @@ export class GuestMM {
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
   unlock(): void { unlockWord(this.kw, KernelWord.MM_LOCK); }
 
-  /** Host offset of guest address `addr` (no check). */
-  g2h(addr: number): number { return GUEST_BASE + addr; }
-
-  pageFlags(addr: number): number {
-    return addr >= 0 && addr < TASK_SIZE ? this.pages[addr >>> TARGET_PAGE_BITS] : 0;
+  /** Host offset of guest address `addr` (no check below TASK_SIZE; a high address must be
+   * committed: EFAULT otherwise). Only for ranges within one page or one high mapping. */
+  g2h(addr: number): number {
+    if (addr < TASK_SIZE) return GUEST_BASE + addr;
+    const h = highHostOf(this, addr, PageFlag.VALID);
+    if (h < 0) throw new SyscallError(Errno.EFAULT);
+    return h;
   }
 
-  /** True when every page of [addr, addr+len) has all of `need`. */
+  /** Host offset of low guest address `addr`. */
+  g2hLow(addr: number): number { return GUEST_BASE + addr; }
+
+  pageFlags(addr: number): number {
+    if (addr >= TASK_SIZE) return highFlags(this, addr);
+    return addr >= 0 ? this.pages[addr >>> TARGET_PAGE_BITS] : 0;
+  }
+
+  /** True when every page of [addr, addr+len) has all of `need` (need 0: is mapped). */
   accessOk(addr: number, len: number, need: number): boolean {
     if (len === 0) return true;
+    if (addr >= TASK_SIZE && len > 0) {
+      return need === 0 ? highMapped(this, addr, len) : highPieces(this, addr, len, need | PageFlag.VALID) !== null;
+    }
     if (!(addr >= 0 && len > 0 && addr + len <= TASK_SIZE)) return false;
     const need1 = need | PageFlag.VALID, mask = need1 | PageFlag.LOST | PageFlag.EOF;
     for (let p = addr >>> TARGET_PAGE_BITS, last = (addr + len - 1) >>> TARGET_PAGE_BITS; p <= last; p++) {
@@ -290,40 +304,106 @@ export class GuestMM {
 
   // ---- checked guest accesses for system calls: throw EFAULT ----
 
+  /** Check [addr, addr+len) (EFAULT) and return its host offset; -1 for a high range whose
+   * memory is not one host range (it crosses separately committed mappings): only a check
+   * then, read/write/the views copy such ranges. */
   check(addr: number, len: number, write: boolean): number {
+    if (addr >= TASK_SIZE) {
+      const pieces = this.pieces(addr, len, write);
+      return pieces.length === 1 ? pieces[0][0] : -1;
+    }
     if (!this.accessOk(addr, len, write ? PageFlag.WRITE : PageFlag.READ)) throw new SyscallError(Errno.EFAULT);
     return GUEST_BASE + addr;
   }
 
+  /** The host pieces of a checked high range (EFAULT unless every page allows the access). */
+  private pieces(addr: number, len: number, write: boolean): Array<[number, number]> {
+    const pieces = highPieces(this, addr, len, (write ? PageFlag.WRITE : PageFlag.READ) | PageFlag.VALID);
+    if (pieces === null) throw new SyscallError(Errno.EFAULT);
+    return pieces;
+  }
+
+  /** Bounce buffers handed out by writableView for high ranges in several pieces, copied to
+   * guest memory by flushBounces (after the system call, syscall.ts). */
+  private bounces: Array<[number, Uint8Array]> = [];
+
   read(addr: number, len: number): Uint8Array {
+    if (addr >= TASK_SIZE) {
+      const out = new Uint8Array(len);
+      let o = 0;
+      for (const [h, n] of this.pieces(addr, len, false)) { out.set(this.bytes.subarray(h, h + n), o); o += n; }
+      return out;
+    }
     const h = this.check(addr, len, false);
     return this.bytes.slice(h, h + len);
   }
 
   /** A live view (no copy) for host reads straight into guest memory. */
   writableView(addr: number, len: number): Uint8Array {
+    if (addr >= TASK_SIZE) {
+      const p = this.pieces(addr, len, true);
+      if (p.length > 1) {
+        const b = new Uint8Array(len);
+        this.bounces.push([addr, b]);
+        return b;
+      }
+    }
     const h = this.check(addr, len, true);
     return this.bytes.subarray(h, h + len);
   }
 
+  /** Copy what system calls put into bounce buffers to the guest's high memory. */
+  flushBounces(): void {
+    if (this.bounces.length === 0) return;
+    const list = this.bounces;
+    this.bounces = [];
+    for (const [addr, b] of list) {
+      try { this.write(addr, b); } catch { /* unmapped meanwhile: the guest raced its own call */ }
+    }
+  }
+
   readableView(addr: number, len: number): Uint8Array {
+    if (addr >= TASK_SIZE) return this.read(addr, len);
     const h = this.check(addr, len, false);
     return this.bytes.subarray(h, h + len);
   }
 
   write(addr: number, data: Uint8Array): void {
+    if (addr >= TASK_SIZE) {
+      let o = 0;
+      for (const [h, n] of this.pieces(addr, data.length, true)) { this.bytes.set(data.subarray(o, o + n), h); o += n; }
+      return;
+    }
     const h = this.check(addr, data.length, true);
     this.bytes.set(data, h);
   }
 
-  u32(addr: number): number { return this.view.getUint32(this.check(addr, 4, false), true); }
-  i32at(addr: number): number { return this.view.getInt32(this.check(addr, 4, false), true); }
-  u64(addr: number): bigint { return this.view.getBigUint64(this.check(addr, 8, false), true); }
+  u32(addr: number): number {
+    return addr < TASK_SIZE ? this.view.getUint32(this.check(addr, 4, false), true) : this.highVal(addr, 4).getUint32(0, true);
+  }
+  i32at(addr: number): number {
+    return addr < TASK_SIZE ? this.view.getInt32(this.check(addr, 4, false), true) : this.highVal(addr, 4).getInt32(0, true);
+  }
+  u64(addr: number): bigint {
+    return addr < TASK_SIZE ? this.view.getBigUint64(this.check(addr, 8, false), true) : this.highVal(addr, 8).getBigUint64(0, true);
+  }
   /** A 64-bit guest value as a number (pointers and sizes below 2^53). */
   u64n(addr: number): number { return Number(this.u64(addr)); }
-  setU32(addr: number, v: number): void { this.view.setUint32(this.check(addr, 4, true), v >>> 0, true); }
+  setU32(addr: number, v: number): void {
+    const h = this.check(addr, 4, true);
+    if (h >= 0) this.view.setUint32(h, v >>> 0, true);
+    else { const b = new DataView(new ArrayBuffer(4)); b.setUint32(0, v >>> 0, true); this.write(addr, new Uint8Array(b.buffer)); }
+  }
   setU64(addr: number, v: bigint | number): void {
-    this.view.setBigUint64(this.check(addr, 8, true), BigInt.asUintN(64, BigInt(v)), true);
+    const h = this.check(addr, 8, true), x = BigInt.asUintN(64, BigInt(v));
+    if (h >= 0) this.view.setBigUint64(h, x, true);
+    else { const b = new DataView(new ArrayBuffer(8)); b.setBigUint64(0, x, true); this.write(addr, new Uint8Array(b.buffer)); }
+  }
+
+  /** A copy of the value at high `addr`. */
+  private highVal(addr: number, len: number): DataView {
+    const b = this.read(addr, len);
+    return new DataView(b.buffer, b.byteOffset, len);
   }
 
   /** A NUL-terminated string (at most `max` bytes). */
@@ -331,10 +411,10 @@ export class GuestMM {
     const out: number[] = [];
     for (let i = 0; i < max; i++) {
       const a = addr + i;
-      if ((i === 0 || (a & (TARGET_PAGE_SIZE - 1)) === 0) && !this.accessOk(a, 1, PageFlag.READ)) {
+      if ((i === 0 || a % TARGET_PAGE_SIZE === 0) && !this.accessOk(a, 1, PageFlag.READ)) {
         throw new SyscallError(Errno.EFAULT);
       }
-      const b = this.bytes[GUEST_BASE + a];
+      const b = a < TASK_SIZE ? this.bytes[GUEST_BASE + a] : this.bytes[highHostOf(this, a, PageFlag.READ)];
       if (b === 0) return new TextDecoder().decode(new Uint8Array(out));
       out.push(b);
     }

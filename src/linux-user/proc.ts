@@ -13,10 +13,11 @@
 import { Errno, SyscallError } from './errno.js';
 import { normalizePath } from './fdtable.js';
 import {
-  GUEST_PAGES, KernelWord, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE,
+  GUEST_PAGES, KernelWord, PAGE_BACKING, PageFlag, STACK_SIZE, STACK_TOP, TARGET_PAGE_SIZE,
 } from './layout.js';
 import type { TaskState } from './qemu.js';
 import { getComm } from './proc-comm.js';
+import { highRuns } from './high-map.js';
 
 /** What a guest path under /proc or /dev names: a host path (`link`: readlink gives `target`),
  * or a file whose contents are made up when it is opened. */
@@ -122,7 +123,7 @@ function procMaps(ts: TaskState): string {
   const pages = mm.pages;
   for (let p = 0; p < GUEST_PAGES;) {
     const f = pages[p];
-    if (f === 0) { p++; continue; }
+    if (f === 0 || f === PAGE_BACKING) { p++; continue; } // PAGE_BACKING: high memory's
     let q = p + 1;
     while (q < GUEST_PAGES && pages[q] === f && !cuts.has(q)) q++;
     const start = p * TARGET_PAGE_SIZE, end = q * TARGET_PAGE_SIZE;
@@ -132,6 +133,15 @@ function procMaps(ts: TaskState): string {
     const head = `${hex(start)}-${hex(end)} ${perms} ${hex(off).padStart(8, '0')} ${id}`;
     lines.push(name ? head + ' '.repeat(Math.max(1, 73 - head.length)) + name : head);
     p = q;
+  }
+  // High memory: one line per run of pages with the same protection (as Linux merges VMAs).
+  const runs = highRuns(mm);
+  for (let i = 0; i < runs.length;) {
+    const f = runs[i].flags, start = runs[i].first;
+    let end = start + runs[i].pages;
+    for (i++; i < runs.length && runs[i].first === end && runs[i].flags === f; i++) end += runs[i].pages;
+    const perms = (f & PageFlag.READ ? 'r' : '-') + (f & PageFlag.WRITE ? 'w' : '-') + (f & PageFlag.EXEC ? 'x' : '-') + 'p';
+    lines.push(`${hex(start * TARGET_PAGE_SIZE)}-${hex(end * TARGET_PAGE_SIZE)} ${perms} 00000000 00:00 0`);
   }
   return lines.map((l) => l + '\n').join('');
 }
@@ -154,8 +164,9 @@ function procStat(ts: TaskState): string {
   let mapped = 0, resident = 0;
   for (let p = 0; p < GUEST_PAGES; p++) {
     const fl = ts.mm.pages[p];
-    if (fl) { mapped++; if (fl & PageFlag.READ) resident++; }
+    if (fl && fl !== PAGE_BACKING) { mapped++; if (fl & PageFlag.READ) resident++; }
   }
+  for (const r of highRuns(ts.mm)) { mapped += r.pages; if (r.flags & PageFlag.READ) resident += r.pages; }
   const set = (field: number, v: number | string) => { f[field - 3] = String(v); };
   set(3, 'R');
   set(20, Math.max(1, kw[KernelWord.THREAD_COUNT]));

@@ -206,7 +206,7 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   } catch {
     ts.proc.exit(0, TARGET_SIGSEGV); // no room for the frame: Linux forces SIGSEGV
   }
-  mm.bytes.fill(0, mm.g2h(frame), mm.g2h(frame + size));
+  mm.write(frame, new Uint8Array(size)); // high memory may be in pieces
   mm.write(frame + FRAME_INFO, encodeSiginfo(info));
   const uc = frame + FRAME_UC;
   mm.setU64(uc + UC_STACK, altSp);
@@ -344,6 +344,8 @@ function sigaltstack(ts: TaskState, ss: number, oss: number): number {
     const sp = ts.mm.u64n(ss), fl = ts.mm.i32at(ss + 8), size = ts.mm.u64n(ss + 16);
     if (fl & SS_DISABLE) { ts.words[ThreadWord.ALTSTACK_SIZE] = 0; ts.words[ThreadWord.ALTSTACK_FLAGS] = SS_DISABLE; return 0; }
     if (size < 2048) throw new SyscallError(Errno.ENOMEM);
+    // The stack's words are kept in 32 bits: one in high memory (high-map.ts) is refused.
+    if (sp + size > 2 ** 32) throw new SyscallError(Errno.EINVAL);
     ts.words[ThreadWord.ALTSTACK_SP] = sp;
     ts.words[ThreadWord.ALTSTACK_SIZE] = size;
     ts.words[ThreadWord.ALTSTACK_FLAGS] = 0;

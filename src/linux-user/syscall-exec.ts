@@ -1,5 +1,6 @@
 // Processes: fork/vfork (a real host child emulator resuming a copy of this process), execve
 // of riscv64 programs and #! scripts (inside this emulator: no binfmt_misc), wait4, waitid.
+import { highReset } from './high-map.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, KEEP_REGS, ptr, type SyscallTable } from './syscall-types.js';
@@ -173,6 +174,7 @@ function execve(ts: TaskState, pathp: number, argvp: number, envpp: number): typ
   mm.lock();
   unshareRange(ts, 0, GUEST_PAGES * 4096);
   mm.pages.fill(0, 0, GUEST_PAGES);
+  highReset(mm); // its memory was in the low pages just cleared
   mm.flushAllTlbs();
   mm.unlock();
   mm.onUnmap(0, 0);

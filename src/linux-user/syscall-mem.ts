@@ -8,12 +8,13 @@ import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, long, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
-import { GUEST_PAGES, KernelWord, MMAP_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_PAGES, HIGH_BASE, HIGH_END, KernelWord, MMAP_BASE, PAGE_BACKING, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { anyBacking, highFindFree, highMap, highMapped, highProtect, highRangeFree, highUnmap, highZero } from './high-map.js';
 import { pageAlignUp, protToFlags } from './mmap.js';
 import { fdinfo } from './blocking.js';
 import { addExtent, canShare, dropExtents, extentAt, extents, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
 
-const PROT_WRITE = 2;
+const PROT_WRITE = 2, PROT_EXEC = 4;
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MMAP_MIN_ADDR = 0x10000;
@@ -102,7 +103,13 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
   }
   if (!(flags & (MAP_SHARED | MAP_PRIVATE))) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
-  if (size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
+  if (size > HIGH_END - HIGH_BASE) throw new SyscallError(Errno.ENOMEM);
+  // High memory (high-map.ts): a fixed address or a free hint there, or what does not fit low.
+  const highOk = (flags & (MAP_SHARED | MAP_PRIVATE)) === MAP_PRIVATE && (flags & MAP_ANONYMOUS) !== 0 && !(prot & PROT_EXEC);
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) ? addr + size > TASK_SIZE : size > TASK_SIZE || (addr >= HIGH_BASE && highOk)) {
+    const high = mmapHigh(ts, addr, size, prot, flags, highOk);
+    if (high >= 0) return high;
+  }
   let host = flags & MAP_ANONYMOUS ? -1 : ts.fdt.host(fd);
   const anonShared = (flags & MAP_SHARED) !== 0 && (host < 0 || isDevZero(ts, host));
   if (anonShared) host = -1;
@@ -117,13 +124,19 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
       if (addr + size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
       if (addr < MMAP_MIN_ADDR) throw new SyscallError(Errno.EPERM); // Linux's vm.mmap_min_addr
+      // Free to the guest, but lent to high memory: refused rather than taken from it.
+      if (anyBacking(mm, addr / TARGET_PAGE_SIZE, (addr + size) / TARGET_PAGE_SIZE)) throw new SyscallError(Errno.ENOMEM);
       if (flags & MAP_FIXED_NOREPLACE && !mm.rangeFree(addr, size)) throw new SyscallError(Errno.EEXIST);
       start = addr;
     } else if (addr !== 0 && addr + size <= MMAP_BASE && mm.rangeFree(addr, size)) {
       start = addr;
     } else {
       start = mm.findFree(size);
-      if (start < 0) throw new SyscallError(Errno.ENOMEM);
+      if (start < 0) {
+        if (!highOk) throw new SyscallError(Errno.ENOMEM);
+        mm.unlock();
+        try { return mmapHigh(ts, addr, size, prot, flags, highOk, true); } finally { mm.lock(); }
+      }
     }
     // Zero and mark writable while filling; the final protection comes last.
     unshareRange(ts, start, size);
@@ -160,15 +173,56 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
   } finally { mm.unlock(); }
 }
 
+/**
+ * mmap in high memory (high-map.ts): private anonymous memory only, no PROT_EXEC (translated
+ * code never runs there); anything else there is ENOMEM. -1: the mapping belongs in the low
+ * space after all (a hint that is not free, a size that fits); `full`: the low space has no room.
+ */
+function mmapHigh(ts: TaskState, addr: number, size: number, prot: number, flags: number, highOk: boolean, full = false): number {
+  const mm = ts.mm;
+  const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+  if (fixed && (addr < HIGH_BASE || addr + size > HIGH_END)) throw new SyscallError(Errno.ENOMEM);
+  if (!highOk) throw new SyscallError(Errno.ENOMEM);
+  mm.lock();
+  try {
+    let start: number;
+    if (fixed) {
+      if (flags & MAP_FIXED_NOREPLACE && !highRangeFree(mm, addr, size)) throw new SyscallError(Errno.EEXIST);
+      start = addr;
+    } else if (!full && size <= TASK_SIZE && !highRangeFree(mm, addr, size)) {
+      return -1; // a high hint that is taken: the low space, as for any other hint
+    } else {
+      start = highFindFree(mm, size, addr);
+      if (start < 0) throw new SyscallError(Errno.ENOMEM);
+    }
+    if (!highMap(mm, start, size, protToFlags(prot))) throw new SyscallError(Errno.ENOMEM);
+    return start;
+  } finally { mm.unlock(); }
+}
+
 function munmap(ts: TaskState, addr: number, len: number): number {
-  if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0 || len === 0 || addr + len > TASK_SIZE) throw new SyscallError(Errno.EINVAL);
-  const size = pageAlignUp(len);
+  if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0 || len === 0 || addr + len > HIGH_END) throw new SyscallError(Errno.EINVAL);
+  const size = pageAlignUp(len), end = addr + size;
   ts.mm.lock();
-  unshareRange(ts, addr, size);
-  ts.mm.setRange(addr, size, 0, false);
-  ts.mm.flushAllTlbs();
+  if (end > HIGH_BASE && !highUnmap(ts.mm, Math.max(addr, HIGH_BASE), end - Math.max(addr, HIGH_BASE))) {
+    ts.mm.unlock();
+    throw new SyscallError(Errno.ENOMEM); // splitting would need more high runs than the table has
+  }
+  if (addr < TASK_SIZE) {
+    // The low part, around pages lent to high memory (those stay).
+    const first = addr / TARGET_PAGE_SIZE, last = Math.min(end, TASK_SIZE) / TARGET_PAGE_SIZE;
+    for (let p = first; p < last;) {
+      if (ts.mm.pages[p] === PAGE_BACKING) { p++; continue; }
+      let q = p + 1;
+      while (q < last && ts.mm.pages[q] !== PAGE_BACKING) q++;
+      unshareRange(ts, p * TARGET_PAGE_SIZE, (q - p) * TARGET_PAGE_SIZE);
+      ts.mm.setRange(p * TARGET_PAGE_SIZE, (q - p) * TARGET_PAGE_SIZE, 0, false);
+      p = q;
+    }
+    ts.mm.flushAllTlbs();
+  }
   ts.mm.unlock();
-  codeChanged(ts, addr, size);
+  if (addr < TASK_SIZE) codeChanged(ts, addr, Math.min(end, TASK_SIZE) - addr);
   return 0;
 }
 
@@ -176,6 +230,14 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
   if (!ts.mm.accessOk(addr, size, 0)) throw new SyscallError(Errno.ENOMEM);
+  if (addr >= HIGH_BASE) {
+    if (prot & PROT_EXEC) throw new SyscallError(Errno.ENOMEM); // no translated code in high memory
+    ts.mm.lock();
+    try {
+      if (!highProtect(ts.mm, addr, size, protToFlags(prot))) throw new SyscallError(Errno.ENOMEM);
+    } finally { ts.mm.unlock(); }
+    return 0;
+  }
   ts.mm.lock();
   const pages = ts.mm.pages, flags = protToFlags(prot);
   if (prot & PROT_WRITE && readOnlyShared(ts, addr, size)) { ts.mm.unlock(); throw new SyscallError(Errno.EACCES); }
@@ -223,6 +285,13 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
   if ((old & (TARGET_PAGE_SIZE - 1)) !== 0 || newLen === 0) throw new SyscallError(Errno.EINVAL);
   const oldSize = pageAlignUp(oldLen), newSize = pageAlignUp(newLen);
   if (!mm.accessOk(old, oldSize, 0)) throw new SyscallError(Errno.EFAULT);
+  if (old >= HIGH_BASE || (flags & MREMAP_FIXED && newAddr + newSize > TASK_SIZE)) {
+    // High memory: shrinking in place only (growing or moving it is not implemented).
+    if (flags & MREMAP_FIXED || newSize > oldSize || old < HIGH_BASE) throw new SyscallError(Errno.ENOMEM);
+    mm.lock();
+    try { if (!highUnmap(mm, old + newSize, oldSize - newSize)) throw new SyscallError(Errno.ENOMEM); } finally { mm.unlock(); }
+    return old;
+  }
   const flagsOfOld = mm.pageFlags(old);
   const prot = flagsOfOld & ~(PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF);
   mm.lock();
@@ -248,6 +317,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     if (!(flags & MREMAP_MAYMOVE)) throw new SyscallError(Errno.ENOMEM);
     const dest = flags & MREMAP_FIXED ? newAddr : mm.findFree(newSize);
     if (dest < 0) throw new SyscallError(Errno.ENOMEM);
+    if (anyBacking(mm, dest / TARGET_PAGE_SIZE, (dest + newSize) / TARGET_PAGE_SIZE)) throw new SyscallError(Errno.ENOMEM);
     unshareRange(ts, dest, newSize);
     mm.setRange(dest, newSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
     if (fileOld) mm.markFilePages(dest / TARGET_PAGE_SIZE, (dest + newSize) / TARGET_PAGE_SIZE);
@@ -277,6 +347,16 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
   if (!madviseKnown(advice)) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
   if (size === 0) return 0;
+  if (addr >= HIGH_BASE) {
+    // High memory is private anonymous memory.
+    if (!highMapped(ts.mm, addr, size)) throw new SyscallError(Errno.ENOMEM);
+    if (advice === MADV_REMOVE) throw new SyscallError(Errno.EINVAL);
+    if (advice === MADV_DONTNEED || advice === MADV_FREE) {
+      ts.mm.lock();
+      try { highZero(ts.mm, addr, size); } finally { ts.mm.unlock(); }
+    }
+    return 0;
+  }
   if (addr + size > TASK_SIZE) throw new SyscallError(Errno.ENOMEM);
   const pages = ts.mm.pages, first = addr >>> TARGET_PAGE_BITS, end = first + size / TARGET_PAGE_SIZE;
   // A hole in the range: ENOMEM (with no effect: a 6.18 kernel leaves the mapped part alone).

@@ -72,6 +72,9 @@ function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, 
 }
 
 function clone(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
+  // The clear-tid word (and a forked child's set-tid one) is kept in 32 bits: one in high
+  // memory (above 4 GiB, high-map.ts) is refused.
+  if (ctid >= 2 ** 32 && flags & (CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID)) throw new SyscallError(Errno.ENOMEM);
   if (flags & CLONE_VM && !(flags & CLONE_VFORK)) return cloneThread(ts, flags, newsp, ptid, tls, ctid);
   return forkProcess(ts, flags, newsp, ptid, tls, ctid);
 }
@@ -90,8 +93,7 @@ const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
 
 function futexIndex(ts: TaskState, uaddr: number): number {
   if (uaddr & 3) throw new SyscallError(Errno.EINVAL);
-  ts.mm.check(uaddr, 4, false);
-  return (GUEST_BASE + uaddr) >>> 2;
+  return ts.mm.check(uaddr, 4, false) >>> 2; // high memory: where its page lives
 }
 
 /** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
@@ -265,7 +267,11 @@ export const THREAD_SYSCALLS: SyscallTable = [
   [NR.clone, (ts, a) => clone(ts, int(a[0]), ptr(a[1]), ptr(a[2]), a[3], ptr(a[4]))],
   [NR.clone3, (ts, a) => clone3(ts, ptr(a[0]), ptr(a[1]))],
   [NR.futex, (ts, a) => futex(ts, a)],
-  [NR.set_tid_address, (ts, a) => { ts.words[ThreadWord.CLEAR_TID] = ptr(a[0]); return ts.tid; }],
+  [NR.set_tid_address, (ts, a) => {
+    if (ptr(a[0]) >= 2 ** 32) throw new SyscallError(Errno.EINVAL); // kept in 32 bits (clone above)
+    ts.words[ThreadWord.CLEAR_TID] = ptr(a[0]);
+    return ts.tid;
+  }],
   [NR.exit, (ts, a) => exitThread(ts, int(a[0]))],
   [NR.exit_group, (ts, a) => ts.proc.exit(int(a[0]) & 0xff, 0)],
 ];

@@ -62,6 +62,8 @@ export function doSyscall(ts: TaskState): void {
         return;
       }
       ret = -errnoOf(e);
+    } finally {
+      ts.mm.flushBounces(); // high memory in pieces the call wrote through a copy (mmap.ts)
     }
   }
   if (ret === KEEP_REGS) {

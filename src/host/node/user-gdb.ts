@@ -11,7 +11,8 @@ import { riscvReadReg, riscvTargetXml, riscvWriteReg, G_REGS } from '../../gdbst
 import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { GuestMM } from '../../linux-user/mmap.js';
 import { GDB_CTL_WORDS, GdbCtl, gdbUserResume } from '../../linux-user/gdb-user.js';
-import { GUEST_BASE, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
+import { highPieces } from '../../linux-user/high-map.js';
+import { GUEST_BASE, HIGH_BASE, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
 
 export interface UserGdbHost {
   memory: WebAssembly.Memory;
@@ -84,6 +85,11 @@ export class UserGdb {
   /** Guest memory where the process has a mapping (gdb reads unmapped pages as errors). */
   private span(addr: bigint, len: number): number | null {
     if (len === 0) return 0;
+    if (addr >= BigInt(HIGH_BASE) && addr + BigInt(len) <= BigInt(HIGH_END)) {
+      // High memory (high-map.ts): where its pages live, when that is one host range.
+      const pieces = highPieces(this.h.mm, Number(addr), len, PageFlag.VALID);
+      return pieces && pieces.length === 1 ? pieces[0][0] : null;
+    }
     if (addr < 0n || addr + BigInt(len) > BigInt(TASK_SIZE)) return null;
     const a = Number(addr);
     for (let p = a >>> TARGET_PAGE_BITS; p <= (a + len - 1) >>> TARGET_PAGE_BITS; p++) {

@@ -240,6 +240,13 @@ function userTlbFill(env: CPURISCVState, va: bigint, kind: TlbKind, size: number
     riscvRaiseException(env, PAGE_FAULT[kind], va);
     return null;
   }
+  // A page whose memory is elsewhere than vaddr + guestBase (linux-user's high memory) gets no
+  // entry: translated code adds the constant guestBase after a TLB hit.
+  const gb = env.userMode!.guestBase;
+  if (gb !== undefined && host !== gb + Number(va)) {
+    hostResult.hostOffset = host;
+    return hostResult;
+  }
   const pageOff = Number(va & 0xfffn);
   const moved = tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, 0);
   // Another thread may have changed a page's protection and flushed this TLB (GuestMM: page
