@@ -22,6 +22,9 @@ export const enum Ctl {
   FIRED = 10,
   /** 1 while the hart waits in wfi (the monitor's "halted"). */
   SLEEPING = 11,
+  /** Times the hart gave its host thread up in a spin (pauseYield), and the microseconds it
+   * slept there (statistics: TSQEMU_JIT_INFO=1). */
+  PAUSE_YIELDS = 12, PAUSE_US = 13,
   WORDS = 16,
 }
 export const MB_LOAD = 1, MB_STORE = 2;
@@ -58,6 +61,29 @@ export function writeMtime(clk: BigInt64Array, hostNs: bigint, mtime0: bigint, r
 const SLICE = 50_000;
 /** Longest wfi sleep before looking again (ms): bounds a lost wake-up. */
 const WFI_WAIT_MS = 50;
+
+/** A hart that kept executing `pause` this long (ms) is spinning on something another thread
+ * holds (a lock; Linux's cpu_relax() is div + pause): it gives its host core up for PAUSE_SLEEP_MS
+ * (or until woken: an interrupt, a kick), so on a busy host the holder's thread gets to run. */
+const PAUSE_SPIN_MS = 0.05;
+const PAUSE_SLEEP_MS = 0.1;
+/** Pauses further apart than this (ms) are not one spin. */
+const PAUSE_GAP_MS = 0.02;
+
+/** The hart's `pause` helper under thread=multi (KVM's pause-loop exiting, in spirit). */
+export function pauseYield(mem32: Int32Array, exitIdx: number, ctl: Int32Array, at: number, nowMs: () => number): () => void {
+  let first = 0, last = -Infinity;
+  return () => {
+    const t = nowMs();
+    if (t - last > PAUSE_GAP_MS) first = t;
+    last = t;
+    if (t - first < PAUSE_SPIN_MS) return;
+    Atomics.wait(mem32, exitIdx, 0, PAUSE_SLEEP_MS);
+    last = nowMs();
+    ctl[at + Ctl.PAUSE_YIELDS]++;
+    ctl[at + Ctl.PAUSE_US] += Math.round((last - t) * 1000);
+  };
+}
 
 /** Ring the main thread's doorbell: a device access or a park is waiting. */
 export type Doorbell = () => void;
