@@ -18,8 +18,6 @@ export const enum Ctl {
   RUN = 8,
   /** 1 while parked (or gone). */
   PARKED = 9,
-  /** Sstc timers of this hart that fired (bit per timer), taken by the hart. */
-  FIRED = 10,
   /** 1 while the hart waits in wfi (the monitor's "halted"). */
   SLEEPING = 11,
   /** Times the hart gave its host thread up in a spin (pauseYield), and the microseconds it
@@ -79,6 +77,10 @@ export function pauseYield(mem32: Int32Array, exitIdx: number, ctl: Int32Array, 
     last = t;
     if (t - first < PAUSE_SPIN_MS) return;
     Atomics.wait(mem32, exitIdx, 0, PAUSE_SLEEP_MS);
+    // Leave the block at its next boundary: the hart loop then fires this hart's own timers
+    // (HartTimerProxy.poll), which a spin of sleeping pauses would otherwise hold off for its
+    // whole slice (the spin may be waiting for this very tick: jiffies).
+    Atomics.store(mem32, exitIdx, 1);
     last = nowMs();
     ctl[at + Ctl.PAUSE_YIELDS]++;
     ctl[at + Ctl.PAUSE_US] += Math.round((last - t) * 1000);
@@ -172,22 +174,43 @@ export function hartMtime(clk: BigInt64Array, hostNs: () => bigint): () => bigin
   };
 }
 
-/** Sstc on a hart thread: the timers are the main thread's (it posts `arm`); a timer firing
- * sets its bit in FIRED and kicks the hart, which runs the callback at its next boundary. */
+/** Sstc on a hart thread: its timers (stimecmp, vstimecmp) are deadlines in mtime ticks that the
+ * hart checks itself at every slice boundary and sleeps in wfi until, so a timer tick costs no
+ * message to the main thread and no wake-up of its event loop (two per tick before: the arm
+ * message, then the main loop's timer). */
 export class HartTimerProxy {
   readonly fires: Array<() => void> = [];
-  constructor(private readonly mtime: () => bigint, private readonly post: (timer: number, tick: bigint | null) => void,
-    private readonly cpu: () => RISCVCPU) {}
+  /** Each timer's deadline (mtime ticks), -1n while disarmed. */
+  private readonly due: bigint[] = [];
+  constructor(private readonly mtime: () => bigint, private readonly freq: number, private readonly cpu: () => RISCVCPU) {}
 
   service(): RISCVTimerService {
     return {
       now: this.mtime,
       newTimer: (fire) => {
         const idx = this.fires.push(fire) - 1;
-        return { arm: (tick) => this.post(idx, tick) };
+        this.due.push(-1n);
+        return { arm: (tick) => { this.due[idx] = tick === null ? -1n : tick; } };
       },
       setMip: (mask, level) => this.cpu().setMip(mask, level),
     };
+  }
+
+  /** Fire the timers that are due; milliseconds until the next one (Infinity: none armed). */
+  poll(): number {
+    let next = Infinity;
+    let now = -1n;
+    for (let i = 0; i < this.due.length; i++) {
+      if (this.due[i] < 0n) continue;
+      if (now < 0n) now = this.mtime();
+      if (now >= this.due[i]) {
+        this.due[i] = -1n;
+        this.fires[i](); // may arm it again
+        if (this.due[i] < 0n) continue;
+      }
+      next = Math.min(next, (Number(this.due[i] - now) * 1000) / this.freq);
+    }
+    return next;
   }
 }
 
@@ -208,14 +231,13 @@ export function hartThreadLoop(cpu: RISCVCPU, ctl: Int32Array, at: number, bell:
       continue;
     }
     tbs.drainShared();
-    const fired = Atomics.exchange(ctl, at + Ctl.FIRED, 0);
-    if (fired) for (let i = 0; i < timers.fires.length; i++) if (fired & (1 << i)) timers.fires[i]();
+    const nextMs = timers.poll();
     if (Atomics.load(ctl, at + Ctl.SLEEPING)) {
       // wfi: exit_request is the wake-up word (a device's mip change, a timer, a queue push,
       // a pause all raise it and notify).
       Atomics.store(mem32, exitIdx, 0);
-      if (!cpu.hasPendingInterrupt() && Atomics.load(ctl, at + Ctl.RUN) === 0 && Atomics.load(ctl, at + Ctl.FIRED) === 0) {
-        Atomics.wait(mem32, exitIdx, 0, WFI_WAIT_MS);
+      if (!cpu.hasPendingInterrupt() && Atomics.load(ctl, at + Ctl.RUN) === 0) {
+        Atomics.wait(mem32, exitIdx, 0, Math.min(WFI_WAIT_MS, Math.max(0, nextMs)));
         continue;
       }
       Atomics.store(ctl, at + Ctl.SLEEPING, 0);

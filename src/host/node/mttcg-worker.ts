@@ -16,7 +16,7 @@ import { TbShare } from '../../target/riscv/tb-share.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi, pauseYield } from '../../system/mttcg-hart.js';
+import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi, pauseYield } from '../../system/mttcg-hart.js';
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
@@ -42,7 +42,7 @@ function main(d: MttcgWorkerData): void {
   const bases = Array.from({ length: d.nharts }, (_, i) => d.cpuStateOffset + i * CPU_STATE_SIZE);
   cpu.tbCache.share = new TbShare(d.share, d.memory, d.hart, bases);
   if (d.mswi) as.local.push({ base: d.mswi.base, size: d.mswi.size, ops: mttcgMswi(new Int32Array(d.memory.buffer), bases) });
-  const timers = new HartTimerProxy(mtime, (timer, tick) => port.postMessage({ op: 'arm', timer, tick }), () => cpu);
+  const timers = new HartTimerProxy(mtime, Number(new BigInt64Array(d.clk)[Clk.FREQ]), () => cpu);
   cpu.setTimerService(timers.service());
   const mem32 = new Int32Array(d.memory.buffer);
   riscvSetPauseHook(pauseYield(mem32, (cpu.env.base + STATE.exit_request.offset) >> 2, ctl, at, () => performance.now()));
