@@ -3,7 +3,8 @@
  * counts down a long loop; the other harts wait for it as Linux's ticket lock does (lw, then
  * cpu_relax's div + pause, again), take it with amoswap.w.aq, add one to a counter and release
  * it. Hart 0 waits for them, prints "pause <loop count> <counter>" (hex) and exits through
- * sifive_test: 0x5555 when the counter is HARTS - 1, else 0x13333. Under thread=multi the
+ * sifive_test: 0x5555 when the counter is HARTS - 1, else 0x13333. Hart 0 starts its loop when
+ * the others are at their spin (their threads may start late). Under thread=multi the
  * spinning harts give their host threads up (mttcg-hart.ts pauseYield).
  * Built as counter.S (-DHARTS=2).
  */
@@ -22,6 +23,8 @@ _start:
 	li t1, 1
 	la a0, lock
 	beqz s0, hold
+	la t0, ready		/* hart 0 starts its loop once every spinner is here */
+	amoadd.w zero, t1, (t0)
 1:	lw t3, 0(a0)		/* wait while held, as arch_spin_lock's cpu_relax() loop */
 	beqz t3, 2f
 	div t4, t3, zero
@@ -42,6 +45,10 @@ park:
 	j park
 
 hold:
+	la t0, ready
+6:	lw t2, 0(t0)
+	li t3, HARTS - 1
+	blt t2, t3, 6b
 	li a1, SPIN
 	li s3, 0
 3:	addi s3, s3, 1
@@ -114,5 +121,7 @@ msg:	.asciz "pause "
 lock:	.word 1
 	.balign 64
 done:	.word 0
+	.balign 64
+ready:	.word 0
 	.balign 64
 cnt:	.dword 0
