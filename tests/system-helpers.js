@@ -30,9 +30,9 @@ export function tmpdir() {
 }
 
 /** Run the binary to completion; resolves { code, stdout, stderr }. */
-export function run(args, { timeoutMs = 120_000, input, env } = {}) {
+export function run(args, { timeoutMs = 120_000, input } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : undefined });
+    const p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });

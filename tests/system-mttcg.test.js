@@ -6,7 +6,7 @@
 // processes compute at once with correct results, both harts took timer interrupts and ran
 // tasks (/proc/interrupts, /proc/stat), stop/cont through the monitor, and a guest reboot
 // (every hart parked while the machine resets) boots again. Refusals: -icount (QEMU's words),
-// -s, aia=. A hart spinning with pause (pause.S) on a lock held for long gives its thread up.
+// -s, aia=. A hart spinning with pause (pause.S) on a lock held long gets it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -63,18 +63,14 @@ test('bare metal: code one hart rewrites runs rewritten on the other after its f
   // stale func after the fence.i ("xmodify FAIL round 10 got f", seen in CI), so it is no reference here.
 });
 
-test('bare metal: a hart spinning with pause on a lock another hart holds gives its thread up, then takes the lock', { skip: noGcc, timeout: TIMEOUT }, async () => {
+test('bare metal: a hart spinning with pause (as Linux\'s cpu_relax) on a lock another hart holds long takes it when released', { skip: noGcc, timeout: TIMEOUT }, async () => {
   const elf = build('pause', 2);
   const want = 'pause 002dc6c0 00000001\n';
   const args = ['-M', 'virt', '-smp', '2', '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
   for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
-    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '', env: { TSQEMU_JIT_INFO: '1' } });
+    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
     assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, want, accel);
-    // Hart 1 pauses for all of hart 0's 3M-instruction loop: far longer than the 50 us spin
-    // after which it sleeps (a count, not a time: any host speed gives at least one).
-    const m = /hart 1: (\d+) pause yields/.exec(r.stderr);
-    assert.ok(m && Number(m[1]) > 0, `${accel}: ${r.stderr.slice(-500)}`);
   }
   if (hasTool('qemu-system-riscv64')) {
     const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });

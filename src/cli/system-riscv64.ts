@@ -42,7 +42,6 @@ import { openV9fsDevices } from './system-fsdev.js';
 import { createPflash } from './system-pflash.js';
 import { IcountClock } from '../system/icount.js';
 import { checkMttcgConfig, createMttcgScheduler } from './system-mttcg.js';
-import { MttcgScheduler } from '../system/mttcg.js';
 import '../host/node/host-ram-limit.js'; // -m beyond what the host has is refused as QEMU does
 import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
@@ -334,10 +333,7 @@ async function main(argv: string[]): Promise<number> {
   for (const b of backends) await b.close();
   await v9fs.close();
   if (process.env.TSQEMU_URING_STATS) printUringStats(machine, resetsWithRequestsInFlight);
-  if (process.env.TSQEMU_JIT_INFO === '1') { // info jit at exit (bench)
-    process.stderr.write(machine.harts[0]?.jitInfo?.() ?? '');
-    if (sched instanceof MttcgScheduler) process.stderr.write(`mttcg: ${sched.pauseStats()}\n`);
-  }
+  if (process.env.TSQEMU_JIT_INFO === '1') process.stderr.write(machine.harts[0]?.jitInfo?.() ?? ''); // info jit at exit (bench)
   return exitCode;
 }
 

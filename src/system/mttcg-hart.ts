@@ -20,9 +20,6 @@ export const enum Ctl {
   PARKED = 9,
   /** 1 while the hart waits in wfi (the monitor's "halted"). */
   SLEEPING = 11,
-  /** Times the hart gave its host thread up in a spin (pauseYield), and the microseconds it
-   * slept there (statistics: TSQEMU_JIT_INFO=1). */
-  PAUSE_YIELDS = 12, PAUSE_US = 13,
   WORDS = 16,
 }
 export const MB_LOAD = 1, MB_STORE = 2;
@@ -60,33 +57,6 @@ const SLICE = 50_000;
 /** Longest wfi sleep before looking again (ms): bounds a lost wake-up. */
 const WFI_WAIT_MS = 50;
 
-/** A hart that kept executing `pause` this long (ms) is spinning on something another thread
- * holds (a lock; Linux's cpu_relax() is div + pause): it gives its host core up for PAUSE_SLEEP_MS
- * (or until woken: an interrupt, a kick), so on a busy host the holder's thread gets to run. */
-const PAUSE_SPIN_MS = 0.05;
-const PAUSE_SLEEP_MS = 0.1;
-/** Pauses further apart than this (ms) are not one spin. */
-const PAUSE_GAP_MS = 0.02;
-
-/** The hart's `pause` helper under thread=multi (KVM's pause-loop exiting, in spirit). */
-export function pauseYield(mem32: Int32Array, exitIdx: number, ctl: Int32Array, at: number, nowMs: () => number): () => void {
-  let first = 0, last = -Infinity;
-  return () => {
-    const t = nowMs();
-    if (t - last > PAUSE_GAP_MS) first = t;
-    last = t;
-    if (t - first < PAUSE_SPIN_MS) return;
-    Atomics.wait(mem32, exitIdx, 0, PAUSE_SLEEP_MS);
-    // Leave the block at its next boundary: the hart loop then fires this hart's own timers
-    // (HartTimerProxy.poll), which a spin of sleeping pauses would otherwise hold off for its
-    // whole slice (the spin may be waiting for this very tick: jiffies).
-    Atomics.store(mem32, exitIdx, 1);
-    last = nowMs();
-    ctl[at + Ctl.PAUSE_YIELDS]++;
-    ctl[at + Ctl.PAUSE_US] += Math.round((last - t) * 1000);
-  };
-}
-
 /** Ring the main thread's doorbell: a device access or a park is waiting. */
 export type Doorbell = () => void;
 
@@ -111,8 +81,14 @@ export class RemoteAddressSpace extends AddressSpace {
     while (Atomics.load(c, o + Ctl.MB_STATE) === 1) Atomics.wait(c, o + Ctl.MB_STATE, 1);
     const ok = c[o + Ctl.MB_OK] !== 0;
     Atomics.store(c, o + Ctl.MB_STATE, 0);
+    this.afterCall?.();
     return ok;
   }
+
+  /** Run after each round trip to the main thread (which may take long on a busy host): the
+   * hart thread checks its own timers there (hartThreadLoop's slices are counted in
+   * instructions, and a slice of device accesses may take far longer than a tick). */
+  afterCall: (() => void) | null = null;
 
   /** Device registers this thread handles itself (the CLINT's msip words: mttcgMswi). */
   readonly local: Array<{ base: number; size: number; ops: MemoryRegionOps }> = [];
@@ -194,6 +170,17 @@ export class HartTimerProxy {
       },
       setMip: (mask, level) => this.cpu().setMip(mask, level),
     };
+  }
+
+  /** Whether a timer is due now (the hart should leave its block and poll). */
+  isDue(): boolean {
+    let now = -1n;
+    for (const d of this.due) {
+      if (d < 0n) continue;
+      if (now < 0n) now = this.mtime();
+      if (now >= d) return true;
+    }
+    return false;
   }
 
   /** Fire the timers that are due; milliseconds until the next one (Infinity: none armed). */

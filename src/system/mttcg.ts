@@ -255,12 +255,6 @@ export class MttcgScheduler extends VCPUScheduler {
     super.hartsReset();
   }
 
-  /** Statistics (TSQEMU_JIT_INFO=1): each hart's spin yields (pauseYield) and time slept. */
-  pauseStats(): string {
-    return this.cpus.map((_, h) => `hart ${h}: ${this.ctl[h * Ctl.WORDS + Ctl.PAUSE_YIELDS]} pause yields, ` +
-      `${(this.ctl[h * Ctl.WORDS + Ctl.PAUSE_US] / 1000).toFixed(1)} ms`).join('; ');
-  }
-
   override isSleeping(i: number): boolean {
     return Atomics.load(this.ctl, i * Ctl.WORDS + Ctl.SLEEPING) !== 0;
   }

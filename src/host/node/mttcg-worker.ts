@@ -10,13 +10,13 @@ import '../../target/riscv/cpu-models.js';
 import '../../target/riscv/csr-aia.js';
 import '../../target/riscv/pointer-masking.js';
 import '../../target/riscv/trans_rvv.js';
-import { RISCVCPU, riscvAdoptInterpreterModules, riscvSetPauseHook } from '../../target/riscv/cpu.js';
+import { RISCVCPU, riscvAdoptInterpreterModules } from '../../target/riscv/cpu.js';
 import { CPU_STATE_SIZE, STATE } from '../../target/riscv/cpu-state.js';
 import { TbShare } from '../../target/riscv/tb-share.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi, pauseYield } from '../../system/mttcg-hart.js';
+import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi } from '../../system/mttcg-hart.js';
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
@@ -44,8 +44,8 @@ function main(d: MttcgWorkerData): void {
   if (d.mswi) as.local.push({ base: d.mswi.base, size: d.mswi.size, ops: mttcgMswi(new Int32Array(d.memory.buffer), bases) });
   const timers = new HartTimerProxy(mtime, Number(new BigInt64Array(d.clk)[Clk.FREQ]), () => cpu);
   cpu.setTimerService(timers.service());
-  const mem32 = new Int32Array(d.memory.buffer);
-  riscvSetPauseHook(pauseYield(mem32, (cpu.env.base + STATE.exit_request.offset) >> 2, ctl, at, () => performance.now()));
+  const mem32 = new Int32Array(d.memory.buffer), exitIdx = (cpu.env.base + STATE.exit_request.offset) >> 2;
+  as.afterCall = () => { if (timers.isDue()) Atomics.store(mem32, exitIdx, 1); };
   hartThreadLoop(cpu, ctl, at, bell, timers);
 }
 

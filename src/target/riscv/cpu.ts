@@ -43,11 +43,6 @@ export interface WasmModuleCache {
   store(key: string, bytes: Uint8Array): void;
 }
 let interpCache: WasmModuleCache | null = null;
-
-/** What `pause` does on this thread (null: nothing). thread=multi's hart threads set it: a hart
- * spinning on a lock another thread holds gives its host core up for a moment. */
-let pauseHook: (() => void) | null = null;
-export function riscvSetPauseHook(fn: (() => void) | null): void { pauseHook = fn; }
 export function setRiscvInterpreterCache(c: WasmModuleCache | null): void { interpCache = c; }
 
 /** The interpreter is generated and compiled once per process (thread) and shared by harts;
@@ -185,7 +180,6 @@ class TcgRuntime {
           const drained = tbs.drainShared(), stale = tbs.verifyShared();
           return drained || stale ? c.completed(pc, 4) : s;
         },
-        pause: () => { if (pauseHook) pauseHook(); },
         ecall: helper(riscvHelperEcall),
         ebreak: helper(riscvHelperEbreak),
         sfence: (rs1: number, rs2: number) => {

@@ -41,8 +41,6 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   ['raise', [I32, I32, I32], []],
   ['csr', [I32, I32, I32, I32, I32], [I32]],
   ['mret', [], [I32]], ['sret', [], [I32]], ['wfi', [], [I32]], ['fencei', [], [I32]],
-  // pause (Zihintpause): a spin-wait hint; no guest state read or written (cpu.ts)
-  ['pause', [], []],
   ['ecall', [], [I32]], ['ebreak', [], [I32]],
   ['sfence', [I32, I32], [I32]],
   ['hyp', [I32], [I32]],
@@ -84,7 +82,7 @@ export function buildInterpreter(logExec = false): Uint8Array {
   const { fb } = mb.defineFunction([I32, I32], [I32], 'run');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
-    mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, pause: imp.pause, ecall: imp.ecall, ebreak: imp.ebreak,
+    mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
   emitRun(fb, h, imp.fetchSlow, imp.restart, tbType, logExec ? imp.logExec : -1);

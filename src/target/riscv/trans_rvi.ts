@@ -4,9 +4,6 @@ import { type FunctionBuilder, ValType } from '../../tcg/wasm-builder.js';
 import type { Args } from './decode.js';
 import { type DisasContext, MemOp } from './translate.js';
 
-/** Zihintpause's pause: fence with pred=W, succ=0, fm=0, rs1=rd=x0. */
-const PAUSE_INSN = 0x0100000f;
-
 export type TransFn = (ctx: DisasContext, a: Args) => void;
 
 /** rd = rs1 OP rs2 (64-bit). */
@@ -115,14 +112,7 @@ export const trans = {
   sllw: genArithW((fb) => fb.i32Shl()),
   srlw: genArithW((fb) => fb.i32ShrU()),
   sraw: genArithW((fb) => fb.i32ShrS()),
-  /** fence: a no-op (one thread runs harts in order; wasm atomics order thread=multi's). pause
-   * (fence w,0) calls the pause helper: a spinning hart under thread=multi yields its host
-   * thread there (mttcg-hart.ts), as KVM's pause-loop exiting. */
-  fence: ((ctx) => {
-    if (ctx.insn) {
-      ctx.pushInsn(); ctx.fb.i32Const(PAUSE_INSN); ctx.fb.i32Eq();
-      ctx.fb.if_(); ctx.fb.call(ctx.h.pause); ctx.fb.end();
-    } else if (ctx.insnWord === PAUSE_INSN) ctx.fb.call(ctx.h.pause);
-  }) as TransFn,
+  /** fence, and pause (a fence hint): the interpreter runs one hart at a time in order. */
+  fence: (() => {}) as TransFn,
   illegal: ((ctx) => ctx.illegal()) as TransFn,
 };

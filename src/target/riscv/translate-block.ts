@@ -475,7 +475,7 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   mb.importMemory('env', 'memory');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
-    mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, pause: imp.pause, ecall: imp.ecall, ebreak: imp.ebreak,
+    mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
     sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
   };
   const missFns = new TbMissFns(mb, h);

@@ -27,8 +27,6 @@ export interface Helpers {
   csr: number;
   /** () -> status */
   mret: number; sret: number; wfi: number; fencei: number; ecall: number; ebreak: number;
-  /** () -> void: `pause`, a spin-wait hint (touches no guest state: no sync, no status). */
-  pause: number;
   /** (rs1, rs2) -> status */
   sfence: number;
   /** H instructions: (insn) -> status (hyp_helper.ts). */

@@ -4,8 +4,7 @@
  * cpu_relax's div + pause, again), take it with amoswap.w.aq, add one to a counter and release
  * it. Hart 0 waits for them, prints "pause <loop count> <counter>" (hex) and exits through
  * sifive_test: 0x5555 when the counter is HARTS - 1, else 0x13333. Hart 0 starts its loop when
- * the others are at their spin (their threads may start late). Under thread=multi the
- * spinning harts give their host threads up (mttcg-hart.ts pauseYield).
+ * the others are at their spin (their threads may start late).
  * Built as counter.S (-DHARTS=2).
  */
 #ifndef HARTS
