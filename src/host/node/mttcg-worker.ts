@@ -2,7 +2,7 @@
 // same CPU configuration, TCG options and interpreter module as the main thread, the guest's
 // RAM regions over the shared memory, devices reached through the main thread.
 import * as fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { writeAllSync } from './write-all.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import '../../target/riscv/cpu-ext-unpriv.js'; // the extensions -cpu may name, as vl-opts.ts
@@ -20,7 +20,6 @@ import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime,
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
-  const port = parentPort!;
   setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   setRiscvCpuCfg(d.cpuCfg);
   Object.assign(tcgOptions, d.tcg);
