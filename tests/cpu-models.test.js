@@ -168,6 +168,10 @@ test('bare metal: Sstc, Svinval, Svpbmt, Svnapot, envcfg against qemu-system-ris
     const t = await runProc(process.execPath, [CLI, ...machineArgs(elf), '-cpu', 'rv64,svinval=on,svpbmt=on,svnapot=on'], 60_000);
     assert.equal(t.status, 0, t.stdout + t.stderr);
     assert.match(t.stdout, /^PASS \d+ checks$/m);
+    // thread=multi: the hart's Sstc timer lives on its own thread (mttcg-hart.ts HartTimerProxy).
+    const mt = await runProc(process.execPath, [CLI, ...machineArgs(elf), '-cpu', 'rv64,svinval=on,svpbmt=on,svnapot=on', '-accel', 'tcg,thread=multi'], 60_000);
+    assert.equal(mt.status, 0, mt.stdout + mt.stderr);
+    assert.equal(mt.stdout, t.stdout, 'thread=multi');
     if (haveQemu) {
       const q = await runProc('qemu-system-riscv64', [...machineArgs(elf), '-cpu', 'rv64,h=off,svinval=on,svpbmt=on,svnapot=on'], 30_000);
       assert.ok(!q.timedOut, q.stderr);

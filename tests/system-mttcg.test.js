@@ -6,7 +6,7 @@
 // processes compute at once with correct results, both harts took timer interrupts and ran
 // tasks (/proc/interrupts, /proc/stat), stop/cont through the monitor, and a guest reboot
 // (every hart parked while the machine resets) boots again. Refusals: -icount (QEMU's words),
-// -s, aia=.
+// -s, aia=. A hart spinning with pause (pause.S) on a lock held long gets it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -61,6 +61,22 @@ test('bare metal: code one hart rewrites runs rewritten on the other after its f
   }
   // Not compared with qemu-system-riscv64 7.2: under host load its MTTCG itself sometimes runs the
   // stale func after the fence.i ("xmodify FAIL round 10 got f", seen in CI), so it is no reference here.
+});
+
+test('bare metal: a hart spinning with pause (as Linux\'s cpu_relax) on a lock another hart holds long takes it when released', { skip: noGcc, timeout: TIMEOUT }, async () => {
+  const elf = build('pause', 2);
+  const want = 'pause 002dc6c0 00000001\n';
+  const args = ['-M', 'virt', '-smp', '2', '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
+  for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
+    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
+    assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, want, accel);
+  }
+  if (hasTool('qemu-system-riscv64')) {
+    const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    assert.equal(q.status, 0, q.stderr);
+    assert.equal(q.stdout, want, 'real QEMU');
+  }
 });
 
 test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA, Zacas', async () => {

@@ -18,8 +18,6 @@ export const enum Ctl {
   RUN = 8,
   /** 1 while parked (or gone). */
   PARKED = 9,
-  /** Sstc timers of this hart that fired (bit per timer), taken by the hart. */
-  FIRED = 10,
   /** 1 while the hart waits in wfi (the monitor's "halted"). */
   SLEEPING = 11,
   WORDS = 16,
@@ -83,8 +81,14 @@ export class RemoteAddressSpace extends AddressSpace {
     while (Atomics.load(c, o + Ctl.MB_STATE) === 1) Atomics.wait(c, o + Ctl.MB_STATE, 1);
     const ok = c[o + Ctl.MB_OK] !== 0;
     Atomics.store(c, o + Ctl.MB_STATE, 0);
+    this.afterCall?.();
     return ok;
   }
+
+  /** Run after each round trip to the main thread (which may take long on a busy host): the
+   * hart thread checks its own timers there (hartThreadLoop's slices are counted in
+   * instructions, and a slice of device accesses may take far longer than a tick). */
+  afterCall: (() => void) | null = null;
 
   /** Device registers this thread handles itself (the CLINT's msip words: mttcgMswi). */
   readonly local: Array<{ base: number; size: number; ops: MemoryRegionOps }> = [];
@@ -146,22 +150,54 @@ export function hartMtime(clk: BigInt64Array, hostNs: () => bigint): () => bigin
   };
 }
 
-/** Sstc on a hart thread: the timers are the main thread's (it posts `arm`); a timer firing
- * sets its bit in FIRED and kicks the hart, which runs the callback at its next boundary. */
+/** Sstc on a hart thread: its timers (stimecmp, vstimecmp) are deadlines in mtime ticks that the
+ * hart checks itself at every slice boundary and sleeps in wfi until, so a timer tick costs no
+ * message to the main thread and no wake-up of its event loop (two per tick before: the arm
+ * message, then the main loop's timer). */
 export class HartTimerProxy {
   readonly fires: Array<() => void> = [];
-  constructor(private readonly mtime: () => bigint, private readonly post: (timer: number, tick: bigint | null) => void,
-    private readonly cpu: () => RISCVCPU) {}
+  /** Each timer's deadline (mtime ticks), -1n while disarmed. */
+  private readonly due: bigint[] = [];
+  constructor(private readonly mtime: () => bigint, private readonly freq: number, private readonly cpu: () => RISCVCPU) {}
 
   service(): RISCVTimerService {
     return {
       now: this.mtime,
       newTimer: (fire) => {
         const idx = this.fires.push(fire) - 1;
-        return { arm: (tick) => this.post(idx, tick) };
+        this.due.push(-1n);
+        return { arm: (tick) => { this.due[idx] = tick === null ? -1n : tick; } };
       },
       setMip: (mask, level) => this.cpu().setMip(mask, level),
     };
+  }
+
+  /** Whether a timer is due now (the hart should leave its block and poll). */
+  isDue(): boolean {
+    let now = -1n;
+    for (const d of this.due) {
+      if (d < 0n) continue;
+      if (now < 0n) now = this.mtime();
+      if (now >= d) return true;
+    }
+    return false;
+  }
+
+  /** Fire the timers that are due; milliseconds until the next one (Infinity: none armed). */
+  poll(): number {
+    let next = Infinity;
+    let now = -1n;
+    for (let i = 0; i < this.due.length; i++) {
+      if (this.due[i] < 0n) continue;
+      if (now < 0n) now = this.mtime();
+      if (now >= this.due[i]) {
+        this.due[i] = -1n;
+        this.fires[i](); // may arm it again
+        if (this.due[i] < 0n) continue;
+      }
+      next = Math.min(next, (Number(this.due[i] - now) * 1000) / this.freq);
+    }
+    return next;
   }
 }
 
@@ -182,14 +218,13 @@ export function hartThreadLoop(cpu: RISCVCPU, ctl: Int32Array, at: number, bell:
       continue;
     }
     tbs.drainShared();
-    const fired = Atomics.exchange(ctl, at + Ctl.FIRED, 0);
-    if (fired) for (let i = 0; i < timers.fires.length; i++) if (fired & (1 << i)) timers.fires[i]();
+    const nextMs = timers.poll();
     if (Atomics.load(ctl, at + Ctl.SLEEPING)) {
       // wfi: exit_request is the wake-up word (a device's mip change, a timer, a queue push,
       // a pause all raise it and notify).
       Atomics.store(mem32, exitIdx, 0);
-      if (!cpu.hasPendingInterrupt() && Atomics.load(ctl, at + Ctl.RUN) === 0 && Atomics.load(ctl, at + Ctl.FIRED) === 0) {
-        Atomics.wait(mem32, exitIdx, 0, WFI_WAIT_MS);
+      if (!cpu.hasPendingInterrupt() && Atomics.load(ctl, at + Ctl.RUN) === 0) {
+        Atomics.wait(mem32, exitIdx, 0, Math.min(WFI_WAIT_MS, Math.max(0, nextMs)));
         continue;
       }
       Atomics.store(ctl, at + Ctl.SLEEPING, 0);

@@ -6,7 +6,7 @@
 // tb-share.ts's queues. Pausing (stop, reset, a device reset draining its disk) parks every
 // hart at a block boundary before the state is touched.
 import { VCPUScheduler, type SchedulerHost } from './cpus.js';
-import type { TimerList, VirtualClock, QEMUTimer } from '../main-loop/timer.js';
+import type { TimerList, VirtualClock } from '../main-loop/timer.js';
 import type { AddressSpace } from '../exec/memory.js';
 import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { STATE } from '../target/riscv/cpu-state.js';
@@ -35,9 +35,9 @@ export interface MttcgWorkerData {
   mswi?: { base: number; size: number };
 }
 
-/** Messages from a hart thread: arm an Sstc timer, or the thread failed. (Device accesses and
- * parks ring the doorbell word instead.) */
-export type MttcgMessage = { op: 'arm'; timer: number; tick: bigint | null } | { op: 'error'; message: string };
+/** Messages from a hart thread: the thread failed. (Device accesses and parks ring the doorbell
+ * word instead; Sstc timers live on the hart threads, HartTimerProxy.) */
+export type MttcgMessage = { op: 'error'; message: string };
 
 /** The host's threads (host/node/mttcg-host.ts: worker_threads). */
 export interface HartThreadHost {
@@ -69,8 +69,6 @@ export class MttcgScheduler extends VCPUScheduler {
   private readonly mem32: Int32Array;
   private readonly shareBuf: SharedArrayBuffer;
   private readonly threads: Array<{ terminate(): void }> = [];
-  /** Sstc timers of the harts, by hart then the thread's timer index. */
-  private readonly stimers: QEMUTimer[][];
   private serving = 0;
   private settlePending = false;
   private holdCount = 0;
@@ -102,7 +100,6 @@ export class MttcgScheduler extends VCPUScheduler {
     // This thread's writes into RAM (DMA, loaders) reach the harts' translations.
     const bases = cpus.map((c) => c.env.base);
     cpus[0].tbCache.share = new TbShare(this.shareBuf, board.as.memory, -1, bases);
-    this.stimers = cpus.map(() => []);
     for (let h = 0; h < n; h++) this.ctl[h * Ctl.WORDS + Ctl.RUN] = startPaused ? 1 : 0;
   }
 
@@ -143,20 +140,7 @@ export class MttcgScheduler extends VCPUScheduler {
   }
 
   private onMessage(h: number, m: MttcgMessage): void {
-    if (m.op === 'arm') this.arm(h, m.timer, m.tick);
-    else this.board.fatal(`hart ${h} thread: ${m.message}`);
-  }
-
-  /** riscv-stimer.ts's arm, for a timer living on hart h's thread. */
-  private arm(h: number, idx: number, tick: bigint | null): void {
-    const t = (this.stimers[h][idx] ??= this.tl.newTimer(() => {
-      Atomics.or(this.ctl, h * Ctl.WORDS + Ctl.FIRED, 1 << idx);
-      this.kickHart(h);
-    }));
-    if (tick === null) { t.del(); return; }
-    const deltaNs = (Number(tick - this.board.mtime()) * 1e9) / this.board.timebaseFreq;
-    if (deltaNs > 2 ** 52) t.del();
-    else t.mod(this.vclock.now() + Math.ceil(Math.max(0, deltaNs)));
+    this.board.fatal(`hart ${h} thread: ${m.message}`);
   }
 
   private kickHart(h: number): void {

@@ -2,7 +2,7 @@
 // same CPU configuration, TCG options and interpreter module as the main thread, the guest's
 // RAM regions over the shared memory, devices reached through the main thread.
 import * as fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { writeAllSync } from './write-all.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import '../../target/riscv/cpu-ext-unpriv.js'; // the extensions -cpu may name, as vl-opts.ts
@@ -11,16 +11,15 @@ import '../../target/riscv/csr-aia.js';
 import '../../target/riscv/pointer-masking.js';
 import '../../target/riscv/trans_rvv.js';
 import { RISCVCPU, riscvAdoptInterpreterModules } from '../../target/riscv/cpu.js';
-import { CPU_STATE_SIZE } from '../../target/riscv/cpu-state.js';
+import { CPU_STATE_SIZE, STATE } from '../../target/riscv/cpu-state.js';
 import { TbShare } from '../../target/riscv/tb-share.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
 import { setTbClock } from '../../target/riscv/tb-cache.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi } from '../../system/mttcg-hart.js';
+import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi } from '../../system/mttcg-hart.js';
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
-  const port = parentPort!;
   setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
   setRiscvCpuCfg(d.cpuCfg);
   Object.assign(tcgOptions, d.tcg);
@@ -42,8 +41,10 @@ function main(d: MttcgWorkerData): void {
   const bases = Array.from({ length: d.nharts }, (_, i) => d.cpuStateOffset + i * CPU_STATE_SIZE);
   cpu.tbCache.share = new TbShare(d.share, d.memory, d.hart, bases);
   if (d.mswi) as.local.push({ base: d.mswi.base, size: d.mswi.size, ops: mttcgMswi(new Int32Array(d.memory.buffer), bases) });
-  const timers = new HartTimerProxy(mtime, (timer, tick) => port.postMessage({ op: 'arm', timer, tick }), () => cpu);
+  const timers = new HartTimerProxy(mtime, Number(new BigInt64Array(d.clk)[Clk.FREQ]), () => cpu);
   cpu.setTimerService(timers.service());
+  const mem32 = new Int32Array(d.memory.buffer), exitIdx = (cpu.env.base + STATE.exit_request.offset) >> 2;
+  as.afterCall = () => { if (timers.isDue()) Atomics.store(mem32, exitIdx, 1); };
   hartThreadLoop(cpu, ctl, at, bell, timers);
 }
 
