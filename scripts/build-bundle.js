@@ -32,6 +32,7 @@ export const SCRIPT_ENTRIES = {
   'host/node/user-thread': 'src/host/node/user-thread.ts',
   'cli/riscv64-main': 'src/cli/riscv64-main.ts',
   'cli/img-main': 'src/cli/img-main.ts',
+  'cli/system-riscv64-main': 'src/cli/system-riscv64-main.ts',
 };
 
 /** CommonJS entries run directly by node (bin/*), not code-cached: dist path -> source.
@@ -71,7 +72,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     logLevel: 'warning',
     allowOverwrite: true,
   };
-  const { 'cli/riscv64': userCli, 'cli/img': imgCli, ...others } = BUNDLE_ENTRIES;
+  const { 'cli/riscv64': userCli, 'cli/img': imgCli, 'cli/system-riscv64': sysCli, ...others } = BUNDLE_ENTRIES;
   await esbuild.build({
     ...esm,
     entryPoints: Object.fromEntries(Object.entries(others).map(([out, src]) => [out, path.join(ROOT, src)])),
@@ -84,7 +85,13 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
     external: ['./riscv64-main.js'],
     define: { __TSQEMU_BUNDLE__: 'true' },
   });
-  // tsqemu-img's likewise runs img-main.cjs.
+  // tsqemu-system-riscv64's runs system-riscv64-main.cjs, tsqemu-img's img-main.cjs.
+  await esbuild.build({
+    ...esm,
+    entryPoints: { 'cli/system-riscv64': path.join(ROOT, sysCli) },
+    external: ['./system-riscv64-main.js'],
+    define: { __TSQEMU_BUNDLE__: 'true' },
+  });
   await esbuild.build({
     ...esm,
     entryPoints: { 'cli/img': path.join(ROOT, imgCli) },
@@ -101,7 +108,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       platform: 'node',
       target: 'node20',
       charset: 'ascii',
-      external: ['./user-worker.js', './img-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
+      external: ['./user-worker.js', './img-main.js', './system-riscv64-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
       define: { 'import.meta.url': '__tsqemuModuleUrl', ...(entry ? { __TSQEMU_BUNDLE__: 'true' } : {}) },
       banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: 'warning',
