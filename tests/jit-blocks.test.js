@@ -338,6 +338,17 @@ test('a hot loop evicted from its jump-cache set by two other pcs keeps its coun
   assert.equal(b.cpu.tbCache.reinstalled, 0, 'no translated block had to get hot again after an eviction');
 });
 
+/** Two harts of one thread (thread=single) over 1 MiB of RAM holding `code`, reset to its start. */
+function twoHarts(code) {
+  const ram = 1 << 20, layout = allocateGuestMemory(riscvCpuStateBytes(2), 0, ram);
+  const as = new AddressSpace(layout.memory);
+  as.addRam('ram', RAM_BASE, ram, layout.ramHostOffset);
+  const cpus = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 2, rdtime: () => 0n });
+  for (const c of cpus) c.reset(BigInt(RAM_BASE));
+  as.loadBlob(RAM_BASE, code, 'test code');
+  return cpus;
+}
+
 test('a block one hart translated is entered by the other harts of the thread at once (thread=single, -smp 2)', { skip }, () => {
   // Hart 0 runs the loop until it is translated; hart 1 then runs the same code: it finds the
   // translation in its tables from its first iteration (it used to run the loop interpreted
@@ -356,12 +367,7 @@ test('a block one hart translated is entered by the other harts of the thread at
   const saved = { ...tcgOptions };
   Object.assign(tcgOptions, { enabled: true, threshold: 100, batchInsns: 500 });
   try {
-    const ram = 1 << 20, layout = allocateGuestMemory(riscvCpuStateBytes(2), 0, ram);
-    const as = new AddressSpace(layout.memory);
-    as.addRam('ram', RAM_BASE, ram, layout.ramHostOffset);
-    const cpus = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 2, rdtime: () => 0n });
-    for (const c of cpus) c.reset(BigInt(RAM_BASE));
-    as.loadBlob(RAM_BASE, code, 'test code');
+    const cpus = twoHarts(code);
     const end = BigInt(RAM_BASE + code.length - 4);
     for (const c of cpus) for (let i = 0; i < 2000 && c.pc !== end; i++) c.run(200);
     for (const c of cpus) assert.equal(c.pc, end, `hart ${c.hartid} reached the end`);
@@ -396,12 +402,7 @@ test('a hart that runs little gets its hot block compiled after the batch\'s ins
   const saved = { ...tcgOptions };
   Object.assign(tcgOptions, { enabled: true, threshold: 50, batchInsns: 5000 });
   try {
-    const ram = 1 << 20, layout = allocateGuestMemory(riscvCpuStateBytes(2), 0, ram);
-    const as = new AddressSpace(layout.memory);
-    as.addRam('ram', RAM_BASE, ram, layout.ramHostOffset);
-    const cpus = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 2, rdtime: () => 0n });
-    for (const c of cpus) c.reset(BigInt(RAM_BASE));
-    as.loadBlob(RAM_BASE, code, 'test code');
+    const cpus = twoHarts(code);
     for (let i = 0; i < 20; i++) { cpus[0].run(1000); cpus[1].run(100); }
     const insns = cpus[1].env.get64('instret'), inTbs = cpus[1].env.get64('tb_insns');
     assert.ok(insns < 5000n, `hart 1 ran less than one batch itself (${insns} instructions)`);

@@ -31,21 +31,26 @@ function build(name, harts) {
 
 const hex8 = (n) => n.toString(16).padStart(8, '0');
 
+/** Bare-metal `prog` on `harts` harts prints `want` in the three compiler modes under
+ * thread=multi, and under real QEMU's MTTCG where it is installed. */
+async function expectEverywhere(prog, harts, want) {
+  const args = ['-M', 'virt', '-smp', String(harts), '-bios', 'none', '-kernel', build(prog, harts), '-nographic', '-no-reboot'];
+  for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
+    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
+    assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, want, accel);
+  }
+  if (hasTool('qemu-system-riscv64')) {
+    const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
+    assert.equal(q.status, 0, q.stderr);
+    assert.equal(q.stdout, want, 'real QEMU');
+  }
+}
+
 for (const harts of [2, 4]) {
   test(`bare metal: ${harts} harts on threads count exactly with amoadd, lr/sc and a spinlock`, { skip: noGcc, timeout: TIMEOUT }, async () => {
-    const elf = build('counter', harts);
-    const want = `amoadd ${hex8(harts * 100000)} lr/sc ${hex8(harts * 100000)} lock ${hex8(harts * 100000)}\n`;
-    const args = ['-M', 'virt', '-smp', String(harts), '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
-    for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
-      const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
-      assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
-      assert.equal(r.stdout, want, accel);
-    }
-    if (hasTool('qemu-system-riscv64')) {
-      const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
-      assert.equal(q.status, 0, q.stderr);
-      assert.equal(q.stdout, want, 'real QEMU');
-    }
+    const n = hex8(harts * 100000);
+    await expectEverywhere('counter', harts, `amoadd ${n} lr/sc ${n} lock ${n}\n`);
   });
 }
 
@@ -64,19 +69,7 @@ test('bare metal: code one hart rewrites runs rewritten on the other after its f
 });
 
 test('bare metal: a hart spinning with pause (as Linux\'s cpu_relax) on a lock another hart holds long takes it when released', { skip: noGcc, timeout: TIMEOUT }, async () => {
-  const elf = build('pause', 2);
-  const want = 'pause 002dc6c0 00000001\n';
-  const args = ['-M', 'virt', '-smp', '2', '-bios', 'none', '-kernel', elf, '-nographic', '-no-reboot'];
-  for (const accel of ['tcg,thread=multi', 'tcg,thread=multi,jit=off', 'tcg,thread=multi,jit-threshold=1']) {
-    const r = await run([...args, '-accel', accel], { timeoutMs: TIMEOUT / 4, input: '' });
-    assert.equal(r.code, 0, `${accel}: ${r.stdout}${r.stderr}`);
-    assert.equal(r.stdout, want, accel);
-  }
-  if (hasTool('qemu-system-riscv64')) {
-    const q = spawnSync('qemu-system-riscv64', [...args, '-accel', 'tcg,thread=multi'], { encoding: 'utf8', input: '', timeout: 60_000 });
-    assert.equal(q.status, 0, q.stderr);
-    assert.equal(q.stdout, want, 'real QEMU');
-  }
+  await expectEverywhere('pause', 2, 'pause 002dc6c0 00000001\n');
 });
 
 test('thread=multi refusals: -icount (as QEMU), the GDB stub, AIA, Zacas', async () => {
