@@ -78,38 +78,7 @@ func:
 	ret
 	.option pop
 
-putc:
-	li t5, UART
-5:	lbu t6, 5(t5)
-	andi t6, t6, 0x20
-	beqz t6, 5b
-	sb a0, 0(t5)
-	ret
-puts:
-	mv a3, ra
-	mv a2, a0
-6:	lbu a0, 0(a2)
-	beqz a0, 7f
-	call putc
-	addi a2, a2, 1
-	j 6b
-7:	mv ra, a3
-	ret
-puthex:
-	mv a3, ra
-	mv a2, a0
-	li a1, 28
-8:	srl a0, a2, a1
-	andi a0, a0, 15
-	addi a0, a0, '0'
-	li t6, '9'
-	ble a0, t6, 9f
-	addi a0, a0, 'a' - '9' - 1
-9:	call putc
-	addi a1, a1, -4
-	bgez a1, 8b
-	mv ra, a3
-	ret
+#include "uart.h"
 
 	.section .rodata
 msg_ok:		.asciz "xmodify ok\n"
