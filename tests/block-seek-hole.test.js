@@ -113,6 +113,13 @@ test('the cached data run answers inside it and is forgotten by discard, write-z
     await bs.truncate(3 * MiB + 4096, true, 'off', true);
     await bs.truncate(8 * MiB, true, 'off', false);
     assert.ok(await isHole(4 * MiB, MiB), 'truncated away and grown again: a hole');
+    // A hole's lookup remembers where data starts: the next lookup there asks only SEEK_HOLE.
+    assert.ok(await isHole(0, MiB), 'data [1M, 2M) and [3M, 3M+4K) remain');
+    assert.deepEqual([(await bs.blockStatus(MiB, 8 * MiB)).pnum, (await bs.blockStatus(MiB, 8 * MiB)).flags & 2], [MiB, 0]);
+    assert.ok(await isHole(0, MiB));
+    await bs.pdiscard(MiB, MiB);
+    assert.ok(await isHole(MiB, 64 << 10), 'the remembered data start was discarded: a hole');
+    assert.equal((await bs.blockStatus(0, 8 * MiB)).pnum, 3 * MiB, 'a hole up to the last data');
     const r = real(['map', '--output=json', img]);
     if (r.status === 0) assert.deepEqual(JSON.parse(ours(['map', '--output=json', img]).stdout), JSON.parse(r.stdout));
   } finally {

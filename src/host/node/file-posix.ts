@@ -100,7 +100,8 @@ export class BDRVRawPosixState extends BlockDriverState {
   /** The last data run SEEK_DATA/SEEK_HOLE found, as [start, end) (QEMU's BlockStatusCache): a
    * qcow2 image's clusters mostly lie in one run of its file, and convert, compare and map ask
    * about each extent (two lseeks each: ~900 for a 512 MiB qcow2->raw). Writes only turn holes
-   * into data, so they keep it; zeroing, discard and truncation forget it. */
+   * into data, so they keep it; zeroing, discard and truncation forget it. After a hole, end is
+   * -1: data starts at start (SEEK_DATA said so), and a lookup there needs only SEEK_HOLE. */
   private dataRun: { start: number; end: number } | null = null;
   /** Test hook (x-inject-errno=, x-inject-offset=, x-inject-op=, x-inject-count=): fail requests past an offset. */
   inject: ErrorInjection | null = null;
@@ -294,10 +295,13 @@ export class BDRVRawPosixState extends BlockDriverState {
     if (run && offset >= run.start && offset < run.end) return { ...all, pnum: Math.min(bytes, run.end - offset) };
     const sys = fileSys();
     if (!sys) return all;
-    const data = sys.lseekData(this.fd, offset, SEEK_DATA);
+    const data = run && run.end < 0 && run.start === offset ? offset : sys.lseekData(this.fd, offset, SEEK_DATA);
     if (data === -ENXIO) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID }; // trailing hole
     if (data < 0) return all;
-    if (data > offset) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID, pnum: Math.min(bytes, data - offset) };
+    if (data > offset) {
+      this.dataRun = { start: data, end: -1 };
+      return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID, pnum: Math.min(bytes, data - offset) };
+    }
     const hole = sys.lseekData(this.fd, offset, SEEK_HOLE);
     if (hole <= offset) return all;
     // A data run ends on the request alignment (the hole may start mid-block at EOF).
