@@ -82,3 +82,48 @@ test('discard and write-zeroes (MAY_UNMAP) deallocate on the threads engine', { 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The file protocol keeps the last data run SEEK_DATA/SEEK_HOLE found (QEMU's BlockStatusCache):
+// one lseek pair for a long run, and a stale run is never reported after discard, zeroing or
+// truncation make holes inside it.
+test('the cached data run answers inside it and is forgotten by discard, write-zeroes and truncate', { skip: noAddon }, async () => {
+  const dir = tmpdir('seekhole');
+  const img = path.join(dir, 'c.raw');
+  const flags = { readOnly: false, direct: false, noFlush: false, writeThrough: false, aio: 'threads', forceShare: false, noBacking: false };
+  const bs = await fileCreate(img, 'off', 8 * MiB, flags);
+  const isHole = async (off, n) => ((await bs.blockStatus(off, n)).flags & 2) === 2;
+  try {
+    await bs.pwritev(MiB, new Uint8Array(6 * MiB).fill(0x5a), 0);
+    await bs.flush();
+    const first = await bs.blockStatus(MiB, 8 * MiB);
+    assert.equal(first.pnum, 6 * MiB, 'the data run [1M, 7M)');
+    const inner = await bs.blockStatus(3 * MiB + 512, 8 * MiB);
+    assert.equal(inner.flags & 2, 0, 'inside the run: data');
+    assert.equal(inner.pnum, 4 * MiB - 512, 'up to the run\'s end');
+    assert.ok(await isHole(0, MiB), 'before the run: a hole');
+    assert.ok(await isHole(7 * MiB, MiB), 'after the run: a hole');
+    await bs.blockStatus(MiB, MiB); // the run is cached again
+    await bs.pdiscard(2 * MiB, MiB);
+    assert.ok(await isHole(2 * MiB, MiB), 'a discarded range inside the cached run is a hole');
+    assert.equal((await bs.blockStatus(MiB, 8 * MiB)).pnum, MiB, 'the run now ends at the hole');
+    await bs.blockStatus(4 * MiB, MiB);
+    await bs.pwriteZeroes(5 * MiB, MiB, 1 /* MAY_UNMAP */);
+    assert.ok(await isHole(5 * MiB, MiB), 'a zeroed (unmapped) range inside the cached run is a hole');
+    await bs.blockStatus(3 * MiB, MiB);
+    await bs.truncate(3 * MiB + 4096, true, 'off', true);
+    await bs.truncate(8 * MiB, true, 'off', false);
+    assert.ok(await isHole(4 * MiB, MiB), 'truncated away and grown again: a hole');
+    // A hole's lookup remembers where data starts: the next lookup there asks only SEEK_HOLE.
+    assert.ok(await isHole(0, MiB), 'data [1M, 2M) and [3M, 3M+4K) remain');
+    assert.deepEqual([(await bs.blockStatus(MiB, 8 * MiB)).pnum, (await bs.blockStatus(MiB, 8 * MiB)).flags & 2], [MiB, 0]);
+    assert.ok(await isHole(0, MiB));
+    await bs.pdiscard(MiB, MiB);
+    assert.ok(await isHole(MiB, 64 << 10), 'the remembered data start was discarded: a hole');
+    assert.equal((await bs.blockStatus(0, 8 * MiB)).pnum, 3 * MiB, 'a hole up to the last data');
+    const r = real(['map', '--output=json', img]);
+    if (r.status === 0) assert.deepEqual(JSON.parse(ours(['map', '--output=json', img]).stdout), JSON.parse(r.stdout));
+  } finally {
+    await bs.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

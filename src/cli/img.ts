@@ -4,7 +4,7 @@
 // and CommonJS loads node:fs's promises (and the streams they pull in) only when used.
 // bin/tsqemu-img runs this file's CommonJS build (dist/cli/img.cjs): an ES module entry costs
 // Node's ES module loader and node:fs's ES facade, which loads every stream class (~10-20 ms).
-import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
 import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
 import { distFile } from '../host/node/dist-path.js';
 
@@ -21,14 +21,22 @@ declare const __TSQEMU_BUNDLE__: boolean | undefined;
 // calls) cost 3.5 MiB of peak RSS for nothing in a 0.3 s convert. Long runs, and the JS-heavy
 // paths that switch it on at once (the pure-JS zstd decoder, `bench`), still get it.
 const TURBOFAN_AFTER_US = 500_000;
-setFlagsFromString('--interrupt-budget=8650752 --no-turbofan');
+// node:v8 loads Node's stream classes (~10 ms of CPU a run): bin/tsqemu-img gives these flags on
+// node's command line, and node:v8 is only required to change them later (TurboFan switched on).
+const V8_FLAGS = ['--interrupt-budget=8650752', '--no-turbofan'];
+const v8 = (): typeof import('node:v8') => createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+if (!V8_FLAGS.every((f) => process.execArgv.includes(f))) v8().setFlagsFromString(V8_FLAGS.join(' '));
+/** Set (Symbol.for('tsqemu.turbofan') on globalThis) by whichever script switched TurboFan on
+ * (host/node/block.ts's turbofanOn, in img-main.cjs, or the timer below). */
+const TURBOFAN = Symbol.for('tsqemu.turbofan');
 const tiering = setInterval(() => {
-  if (process.cpuUsage().user >= TURBOFAN_AFTER_US) { setFlagsFromString('--turbofan'); clearInterval(tiering); }
+  if ((globalThis as Record<symbol, unknown>)[TURBOFAN]) { clearInterval(tiering); return; }
+  if (process.cpuUsage().user >= TURBOFAN_AFTER_US) { (globalThis as Record<symbol, unknown>)[TURBOFAN] = true; v8().setFlagsFromString('--turbofan'); clearInterval(tiering); }
 }, 50);
 tiering.unref();
 // V8 stamps a code cache with its flags: the entry written at exit must carry the ones it is
 // loaded under (this handler runs before code-cache.ts's, registered later).
-process.once('exit', () => { setFlagsFromString('--no-turbofan'); });
+process.once('exit', () => { if ((globalThis as Record<symbol, unknown>)[TURBOFAN]) v8().setFlagsFromString('--no-turbofan'); });
 
 // V8 refuses a code cache made under other flags: bin/tsqemu-img's node options (and any others)
 // get their own entry, so `node dist/cli/img.cjs` and bin/tsqemu-img do not rewrite each other's.

@@ -17,7 +17,6 @@ import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress
 import { setHostBufferIsZero } from '../../block/io.js';
 import type * as Zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
@@ -35,10 +34,12 @@ function registerCodec(): void {
   });
 }
 
-let turbofan = false;
-/** Let V8 optimise hot JavaScript from now on (tsqemu-img defers TurboFan: cli/img.ts). */
+/** Let V8 optimise hot JavaScript from now on (tsqemu-img defers TurboFan: cli/img.ts, which
+ * reads the same global flag: the two are separate scripts). node:v8 loads on first use. */
 export function turbofanOn(): void {
-  if (!turbofan) { turbofan = true; setFlagsFromString('--turbofan'); }
+  const g = globalThis as Record<symbol, unknown>;
+  const key = Symbol.for('tsqemu.turbofan');
+  if (!g[key]) { g[key] = true; (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--turbofan'); }
 }
 
 let registered = false;

@@ -97,6 +97,12 @@ export class BDRVRawPosixState extends BlockDriverState {
   readonly aioEngine: AioEngineName;
   private readonly ring: IoUringContext | null;
   private readonly fd: number;
+  /** The last data run SEEK_DATA/SEEK_HOLE found, as [start, end) (QEMU's BlockStatusCache): a
+   * qcow2 image's clusters mostly lie in one run of its file, and convert, compare and map ask
+   * about each extent (two lseeks each: ~900 for a 512 MiB qcow2->raw). Writes only turn holes
+   * into data, so they keep it; zeroing, discard and truncation forget it. After a hole, end is
+   * -1: data starts at start (SEEK_DATA said so), and a lookup there needs only SEEK_HOLE. */
+  private dataRun: { start: number; end: number } | null = null;
   /** Test hook (x-inject-errno=, x-inject-offset=, x-inject-op=, x-inject-count=): fail requests past an offset. */
   inject: ErrorInjection | null = null;
 
@@ -223,6 +229,12 @@ export class BDRVRawPosixState extends BlockDriverState {
   }
 
   override async pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
+    // Forgotten before and after: a status looked up meanwhile may have cached the old data.
+    this.dataRun = null;
+    try { await this.pwriteZeroesNow(offset, bytes, flags); } finally { this.dataRun = null; }
+  }
+
+  private async pwriteZeroesNow(offset: number, bytes: number, flags: number): Promise<void> {
     if (this.inject) { const e = this.injected(offset, bytes, true); if (e) throw e; }
     if (this.ring && offset + bytes <= this.length) {
       // fallocate: punch a hole when unmapping is allowed, else zero the range in place.
@@ -254,6 +266,11 @@ export class BDRVRawPosixState extends BlockDriverState {
 
   /** discard: punch a hole (io_uring's fallocate, or the addon's on the thread pool; else a no-op). */
   override async pdiscard(offset: number, bytes: number): Promise<void> {
+    this.dataRun = null;
+    try { await this.pdiscardNow(offset, bytes); } finally { this.dataRun = null; }
+  }
+
+  private async pdiscardNow(offset: number, bytes: number): Promise<void> {
     if (offset >= this.length) return;
     const n = Math.min(bytes, this.length - offset);
     const mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
@@ -274,22 +291,33 @@ export class BDRVRawPosixState extends BlockDriverState {
    */
   override async blockStatus(offset: number, bytes: number): Promise<BlockStatus> {
     const all: BlockStatus = { flags: BlockStatusFlags.DATA | BlockStatusFlags.OFFSET_VALID, pnum: bytes, map: offset, file: this };
+    const run = this.dataRun;
+    if (run && offset >= run.start && offset < run.end) return { ...all, pnum: Math.min(bytes, run.end - offset) };
     const sys = fileSys();
     if (!sys) return all;
-    const data = sys.lseekData(this.fd, offset, SEEK_DATA);
+    const data = run && run.end < 0 && run.start === offset ? offset : sys.lseekData(this.fd, offset, SEEK_DATA);
     if (data === -ENXIO) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID }; // trailing hole
     if (data < 0) return all;
-    if (data > offset) return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID, pnum: Math.min(bytes, data - offset) };
+    if (data > offset) {
+      this.dataRun = { start: data, end: -1 };
+      return { ...all, flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID, pnum: Math.min(bytes, data - offset) };
+    }
     const hole = sys.lseekData(this.fd, offset, SEEK_HOLE);
     if (hole <= offset) return all;
     // A data run ends on the request alignment (the hole may start mid-block at EOF).
     const align = this.requestAlignment || 1;
     const end = Math.ceil(hole / align) * align;
+    this.dataRun = { start: offset, end };
     return { ...all, pnum: Math.min(bytes, end - offset) };
   }
 
   override async truncate(offset: number, exact: boolean, prealloc: PreallocMode, _shrink: boolean): Promise<void> {
     if (!exact && offset <= this.length) return;
+    this.dataRun = null;
+    try { await this.truncateNow(offset, prealloc); } finally { this.dataRun = null; }
+  }
+
+  private async truncateNow(offset: number, prealloc: PreallocMode): Promise<void> {
     const old = this.length;
     await this.fh.truncate(offset);
     this.length = offset;
