@@ -176,6 +176,9 @@ function main(): void {
     fail(`Error while loading ${program}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'No such file or directory' : 'Permission denied'}`);
   }
   const env = new Map<string, string>(Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined));
+  // bin/tsqemu-riscv64 keeps NODE_EXTRA_CA_CERTS from node (it costs start-up), not from the guest.
+  const ca = env.get('TSQEMU_NODE_EXTRA_CA_CERTS');
+  if (ca !== undefined) { env.delete('TSQEMU_NODE_EXTRA_CA_CERTS'); env.set('NODE_EXTRA_CA_CERTS', ca); }
   for (const kv of p.setEnv) {
     const eq = kv.indexOf('=');
     if (eq > 0) env.set(kv.slice(0, eq), kv.slice(eq + 1));

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 
 const MAGIC = 'TSQV8CC1';
 const HEAD = 16;
