@@ -36,9 +36,10 @@ export const SCRIPT_ENTRIES = {
 };
 
 /** CommonJS entries run directly by node (bin/*), not code-cached: dist path -> source.
- * tsqemu-img's: node starts a CommonJS entry without its ES module loader. */
+ * tsqemu-img's and tsqemu-riscv64's: node starts a CommonJS entry without its ES module loader. */
 export const CJS_ENTRIES = {
   'cli/img': 'src/cli/img.ts',
+  'cli/riscv64': 'src/cli/riscv64.ts',
 };
 
 /** Packages a code-cached script leaves out of its file, required from node_modules on first use
@@ -108,7 +109,7 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       platform: 'node',
       target: 'node20',
       charset: 'ascii',
-      external: ['./user-worker.js', './img-main.js', './system-riscv64-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
+      external: ['./user-worker.js', './img-main.js', './system-riscv64-main.js', './riscv64-main.js'], // fallbacks when there is no user-worker.cjs, img-main.cjs
       define: { 'import.meta.url': '__tsqemuModuleUrl', ...(entry ? { __TSQEMU_BUNDLE__: 'true' } : {}) },
       banner: { js: 'const __tsqemuModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: 'warning',

@@ -84,5 +84,13 @@ int main(int argc, char **argv, char **envp) {
     const u = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '3' } });
     assert.equal(u.status, 0, u.stderr);
     assert.match(u.stdout, /^MALLOC_ARENA_MAX=3$/m);
+    // NODE_EXTRA_CA_CERTS is the guest's, not node's (node would load it at start-up: a file
+    // that does not exist makes it warn), in the forked child too.
+    const ca = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') } });
+    assert.equal(ca.status, 0, ca.stderr);
+    assert.match(ca.stdout, /^NODE_EXTRA_CA_CERTS=.*no-such-ca\.pem$/m);
+    assert.doesNotMatch(ca.stdout, /TSQEMU_NODE_EXTRA_CA_CERTS/);
+    assert.match(ca.stdout, /^child status 7$/m);
+    assert.doesNotMatch(ca.stderr, /extra certs/i);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -11,27 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
-
-/** CRC-32 without loading node:zlib: that loads Node's stream classes, which this Debian Node
- * compiles from source at every start (~15 ms of CPU: tsqemu-img --version 116 -> 100 ms of
- * task-clock). The zlib binding behind node:zlib's crc32 is reachable through process.binding
- * (deprecated, kept by Node 20-22 for 'zlib'; it warns only under --pending-deprecation, when
- * the module is used instead, as it is when the binding lacks crc32 or answers otherwise). A
- * WebAssembly hash instead cost more than it saved (+4.5 MiB peak RSS: V8's wasm engine). */
-function loadCrc32(): (data: string | Uint8Array) => number {
-  const pending = process.execArgv.includes('--pending-deprecation') || /--pending-deprecation/.test(process.env.NODE_OPTIONS ?? '') ||
-    !!process.env.NODE_PENDING_DEPRECATION;
-  if (!pending) {
-    try {
-      const b = (process as unknown as { binding(n: string): { crc32?: (d: string | Uint8Array, v: number) => number } }).binding('zlib');
-      const f = b.crc32;
-      if (typeof f === 'function' && f('123456789', 0) === 0xcbf43926) return (d) => f(d, 0);
-    } catch { /* no such binding here */ }
-  }
-  return (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).crc32;
-}
-let crc32Fn: ((data: string | Uint8Array) => number) | null = null;
-const crc32 = (data: string | Uint8Array): number => (crc32Fn ??= loadCrc32())(data);
+import { crc32 } from './crc32.js';
 
 const MAGIC = 'TSQV8CC1';
 const HEAD = 16;

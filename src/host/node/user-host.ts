@@ -77,7 +77,8 @@ class FifoPool {
     return this.free.pop()!;
   }
   dispose(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // (Only when a thread made it: the recursive rmSync loads Node's rimraf, in every run.)
+    if (fs.existsSync(this.dir)) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 export const fifoPool = new FifoPool();

@@ -28,7 +28,7 @@ import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
-import { prewarmedMemory, takePrewarmedWorker, USER_WORKER_LIMITS, userThreadEntry } from './user-prewarm.js';
+import { newUserWorker, prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
 
@@ -225,15 +225,13 @@ class Supervisor {
     const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: moved?.exe ?? this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
       gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache,
       more: moved?.more, counted: moved?.counted, dirs: moved?.dirs, tbs: moved?.tbs, hosting: this.gdb ? false : undefined };
-    // Guest fds belong to the process: a worker must neither close them when its thread ends nor
-    // warn when another thread closes them (trackUnmanagedFds).
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
     // A spare (a worker whose threads ended: thread-host.ts) takes threads without starting.
     const spare = this.gdb ? undefined : this.spares.pop();
     if (spare) this.countSpares();
-    const w = spare ?? (pre && pre.memory === this.memory ? pre.worker : new Worker(userThreadEntry(), { workerData: data, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS }));
+    const w = spare ?? (pre && pre.memory === this.memory ? pre.worker : newUserWorker(data));
     if (w === pre?.worker || w === spare) w.postMessage(data);
     if (spare) spare.ref();
     this.workers.set(slot, w);

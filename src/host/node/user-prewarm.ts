@@ -6,6 +6,7 @@
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { distFile } from './dist-path.js';
+import { writeAllSync } from './write-all.js';
 
 /** A guest thread's worker entry (user-thread.ts): its CommonJS build when there is one. */
 export function userThreadEntry(): string {
@@ -18,6 +19,22 @@ export function userThreadEntry(): string {
  * guest thread (bench/threads.js: 8 threads 224 -> 205 MiB) for no measurable CPU (the
  * emulator allocates little once running). */
 export const USER_WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 } as const;
+
+/** A guest thread's worker writes the guest's output to host descriptors itself; only Node's
+ * own writes (a warning, console.*) go through its process.stdout/stderr. Node pipes those into
+ * the main thread's process.stdout/stderr, whose creation loads node:net or node:tty (~10 ms of
+ * CPU, part of every start-up); they are forwarded to fds 1 and 2 instead (stdout/stderr: true). */
+export const USER_WORKER_STDIO = { stdout: true, stderr: true } as const;
+
+/** A new guest thread's worker (its Node-level stdout/stderr forwarded to fds 1 and 2).
+ * Guest fds belong to the process: a worker must neither close them when its thread ends nor
+ * warn when another thread closes them (trackUnmanagedFds). */
+export function newUserWorker(workerData: unknown, shareEnv = false): Worker {
+  const w = new Worker(userThreadEntry(), { workerData, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS, ...USER_WORKER_STDIO, ...(shareEnv ? { env: SHARE_ENV } : {}) });
+  w.stdout.on('data', (c: Uint8Array) => writeAllSync(1, c));
+  w.stderr.on('data', (c: Uint8Array) => writeAllSync(2, c));
+  return w;
+}
 
 /** The whole 4 GiB (layout.ts HOST_MEMORY_PAGES; GuestMM checks the size). */
 const PAGES = 65536;
@@ -34,7 +51,7 @@ const st: PrewarmState = g[KEY] ??= { pre: null, failed: false, onError: () => {
  * QEMU_RAND_SEED there after this worker started, and a copy taken now would miss them. */
 export function prewarmUserWorker(): void {
   const memory = new WebAssembly.Memory({ initial: PAGES, maximum: PAGES, shared: true });
-  const worker = new Worker(userThreadEntry(), { workerData: { prewarmed: true, memory }, trackUnmanagedFds: false, env: SHARE_ENV, resourceLimits: USER_WORKER_LIMITS });
+  const worker = newUserWorker({ prewarmed: true, memory }, true);
   worker.unref();
   // Until taken, an error only means it is not used (the supervisor starts a fresh one and
   // reports that one's errors).

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { fileURLToPath } from 'node:url';
 import { distFile } from './dist-path.js';
 import { ensureCacheDir } from './code-cache.js';
