@@ -8,13 +8,6 @@
 import { setFlagsFromString } from 'node:v8';
 
 if (!process.execArgv.some((a) => a.startsWith('--wasm-tiering-budget'))) setFlagsFromString('--wasm-tiering-budget=200000000');
-// TurboFan without inlining, in both emulators (the system one set it first, v8-tuning-system.ts):
-// the JavaScript TurboFan optimises in a user-mode run is mostly the block translator (emitTb,
-// regionFlow, regionLayout, decodeTb, the byte sink), whose call trees inlined made jobs of
-// ~1 s each, several compiled twice after a deoptimisation. Python start-up + 20k json.dumps
-// (bench/python.js, `node --trace-opt`): TurboFan jobs 10.8 -> 4.1 s (background-thread wall
-// time, load ~20), CPU -11..-20% in 4 alternated pairs (README, "Translation cost, round 6").
-setFlagsFromString('--no-turbo-inlining');
 // Branch hints (wasm-builder.ts: translated code marks TLB misses, exits and budget checks
 // unlikely): TurboFan then lays those paths out of line (deferred blocks) and keeps its spills
 // there. TSQEMU_BRANCH_HINTS=0 leaves them unread (for A/B measurements).
