@@ -74,7 +74,7 @@ emitRows('xlate', table.map((r) => ({ name: `translation: ${r.name}`, ours: r.to
 
 /** Translate `modules` modules of `per` regions each from BusyBox's text; print the costs. */
 async function inProcess(modules, per) {
-  // The emulators' V8 settings (TurboFan without inlining, the wasm tiering budget, branch hints).
+  // The emulators' V8 settings (the wasm tiering budget, branch hints).
   if (process.env.TSQEMU_BENCH_V8_DEFAULTS !== '1') await import(join(TOP, 'dist/host/node/v8-tuning.js'));
   const D = join(TOP, 'dist/target/riscv/');
   const { buildTbModule, decodeRegion, tbExportName } = await import(join(D, 'translate-block.js'));
