@@ -6,10 +6,11 @@
 //    JavaScript weighs less);
 //  - in-process over BusyBox's .text (pages cut into regions as the compiler does, 20 regions
 //    a module, as after a boot's hot batches): the first module (cold JavaScript) and the
-//    average over all, in CPU time (process-wide: includes V8's compiler threads).
+//    average over all, in the thread's CPU time (process-wide without the native addon).
 // Medians of N runs. Usage: node bench/xlate.js [runs=3] [low-threshold=200]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { emitRows, fmt, guestFiles, median, TOP } from './lib.js';
@@ -60,7 +61,7 @@ for (const [name, modules, per] of [['busybox text, first module', 1, 20], ['bus
     try { rs.push(JSON.parse(r.stdout)); } catch { console.error(`bench: ${name}: ${r.stderr.slice(-300)}`); }
   }
   const m = medianOf(rs);
-  if (m) table.push({ name, ...m, note: `${m.insns} insns, ${fmt(m.bytes, 0)} wasm bytes/insn, CPU time` });
+  if (m) table.push({ name, ...m, note: `${m.insns} insns, ${fmt(m.bytes, 0)} wasm bytes/insn, thread CPU time (process CPU ${fmt(m.process)})` });
 }
 
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -73,6 +74,8 @@ emitRows('xlate', table.map((r) => ({ name: `translation: ${r.name}`, ours: r.to
 
 /** Translate `modules` modules of `per` regions each from BusyBox's text; print the costs. */
 async function inProcess(modules, per) {
+  // The emulators' V8 settings (the wasm tiering budget, branch hints).
+  if (process.env.TSQEMU_BENCH_V8_DEFAULTS !== '1') await import(join(TOP, 'dist/host/node/v8-tuning.js'));
   const D = join(TOP, 'dist/target/riscv/');
   const { buildTbModule, decodeRegion, tbExportName } = await import(join(D, 'translate-block.js'));
   const { INTERP_IMPORTS } = await import(join(D, 'interpreter.js'));
@@ -93,7 +96,16 @@ async function inProcess(modules, per) {
   const env = { memory, tbs: table };
   for (const [name] of INTERP_IMPORTS) env[name] = () => 0;
   const rvm = new WebAssembly.Instance(riscvInterpreterModule(), { env }).exports;
-  const cpu = () => process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
+  // Decode, emit and instantiate in this thread's CPU time (native addon): process time also
+  // counts V8's background threads optimising the translator's JavaScript (a one-off warm-up,
+  // reported apart as `process`), which a loaded host made swing several-fold. Compile in
+  // process CPU time: V8 compiles a module's functions on its background threads too. Without
+  // the addon: process CPU time for all.
+  const procCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  let threadCpuMs = null;
+  try { threadCpuMs = createRequire(import.meta.url)(join(TOP, 'native/build/Release/tsqemu_proc.node')).threadCpuMs ?? null; } catch { /* not built */ }
+  const cpu = threadCpuMs ?? procCpu;
+  const p0 = procCpu();
   const pages = filesz >> 12;
   let insns = 0, bytes = 0, dec = 0, emit = 0, comp = 0, inst = 0, next = 1;
   for (let m = 0; m < modules; m++) {
@@ -111,16 +123,16 @@ async function inProcess(modules, per) {
     }
     const t1 = cpu();
     const wasm = buildTbModule(srcs, true);
-    const t2 = cpu();
+    const t2 = cpu(), c2 = procCpu();
     const mod = new WebAssembly.Module(wasm);
-    const t3 = cpu();
+    const c3 = procCpu(), t3 = cpu();
     const fns = new WebAssembly.Instance(mod, { env: { memory }, rvm }).exports;
     while (next + srcs.length > table.length) table.grow(table.length);
     srcs.forEach((_, i) => table.set(next + i, fns[tbExportName(i)]));
     next += srcs.length;
     const t4 = cpu();
-    bytes += wasm.length; dec += t1 - t0; emit += t2 - t1; comp += t3 - t2; inst += t4 - t3;
+    bytes += wasm.length; dec += t1 - t0; emit += t2 - t1; comp += c3 - c2; inst += t4 - t3;
   }
   const us = (ms) => (ms * 1000) / insns;
-  console.log(JSON.stringify({ total: us(dec + emit + comp + inst), decode: us(dec), emit: us(emit), compile: us(comp), instantiate: us(inst), insns, bytes: bytes / insns }));
+  console.log(JSON.stringify({ total: us(dec + emit + comp + inst), decode: us(dec), emit: us(emit), compile: us(comp), instantiate: us(inst), process: us(procCpu() - p0), insns, bytes: bytes / insns }));
 }

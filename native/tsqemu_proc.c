@@ -20,6 +20,8 @@
  *     by its host tid) finds the guest address + 1 in its fault word and its exit_request set,
  *     so it raises the guest's SIGBUS (linux-user/shared-map.ts). Other SIGBUSes keep the
  *     previous disposition. Each guest thread's worker calls it once.
+ *   threadCpuMs(): the calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): `info jit`'s
+ *     translation cost, which wall time inflated several times on a loaded host.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
  */
 #define _GNU_SOURCE
@@ -38,6 +40,7 @@
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -384,6 +387,12 @@ static napi_value MallocTrim(napi_env env, napi_callback_info info) {
   return num(env, malloc_trim(0));
 }
 
+static napi_value ThreadCpuMs(napi_env env, napi_callback_info info) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return num(env, -errno);
+  return num(env, ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "residentPages", NULL, ResidentPages, NULL, NULL, NULL, napi_default, NULL },
@@ -398,6 +407,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },
+    { "threadCpuMs", NULL, ThreadCpuMs, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -24,6 +24,20 @@ test('the addon has mallocTrim', { skip: fs.existsSync(addon) ? false : 'native 
   assert.ok([0, 1].includes(trim()));
 });
 
+// info jit's translation cost is measured in the thread's CPU time (src/host/node/thread-clock.ts):
+// the clock advances while this thread computes and stands still while it sleeps.
+test('the addon has threadCpuMs, a clock of this thread only', { skip: fs.existsSync(addon) ? false : 'native addon not built' }, () => {
+  const cpu = createRequire(import.meta.url)(addon).threadCpuMs;
+  assert.equal(typeof cpu, 'function');
+  const t0 = cpu();
+  let x = 0;
+  while (cpu() - t0 < 20) x += Math.sqrt(x + 1); // runs until 20 ms of this thread's CPU passed
+  const t1 = cpu();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // 300 ms asleep
+  assert.ok(cpu() - t1 < 150, `${cpu() - t1} ms of CPU while asleep`);
+  assert.ok(t1 >= t0 + 20 && x > 0);
+});
+
 test('8 guest threads with and without trimming: output as qemu-riscv64', { skip: missing ?? false }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-trim-'));
   try {

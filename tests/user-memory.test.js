@@ -139,4 +139,10 @@ test('TSQEMU_JIT_INFO prints the translation cost', { skip: missing ?? false }, 
   const n = /translated code\s+(\d+) guest insns/.exec(r.stderr);
   assert.ok(n && Number(n[1]) > 0, r.stderr);
   assert.match(r.stderr, /translation cost\s+[0-9.]+ us\/insn \(decode [0-9.]+, emit [0-9.]+, compile [0-9.]+, instantiate [0-9.]+\)/);
+  // The clock it was measured with: the thread's CPU time with the native addon, else wall time.
+  const addon = fs.existsSync(path.join(root, 'native/build/Release/tsqemu_proc.node'));
+  assert.match(r.stderr, addon ? /translation cost .* \[thread CPU time\]/ : /translation cost .* \[wall time\]/, r.stderr);
+  const w = spawnSync(process.execPath, [cli, prog], { encoding: 'utf8', env: { ...process.env, TSQEMU_NO_NATIVE: '1', TSQEMU_JIT_INFO: '1', TSQEMU_TCG_THRESHOLD: '20', TSQEMU_TCG_BATCH: '1000' } });
+  assert.equal(w.stdout, want.stdout);
+  assert.match(w.stderr, /translation cost .* \[wall time\]/, w.stderr);
 });

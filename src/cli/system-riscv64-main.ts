@@ -48,6 +48,7 @@ import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
 import { diskWasmCache } from '../host/node/wasm-cache.js';
 import { exitProcess } from '../host/node/fast-exit.js';
+import { useThreadTbClock } from '../host/node/thread-clock.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -308,6 +309,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { createRISCVCPUs, setRiscvInterpreterCache } = await import('../target/riscv/cpu.js');
   setRiscvInterpreterCache(diskWasmCache()); // the interpreter's wasm bytes from disk, as user mode (~50 ms of start-up)
+  useThreadTbClock(); // info jit's translation cost in this thread's CPU time
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
   mon.machineReady();
   daemonReady();

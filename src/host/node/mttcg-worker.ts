@@ -14,13 +14,13 @@ import { RISCVCPU, riscvAdoptInterpreterModules } from '../../target/riscv/cpu.j
 import { CPU_STATE_SIZE, STATE } from '../../target/riscv/cpu-state.js';
 import { TbShare } from '../../target/riscv/tb-share.js';
 import { tcgOptions } from '../../accel/tcg/tcg-accel.js';
-import { setTbClock } from '../../target/riscv/tb-cache.js';
+import { useThreadTbClock } from './thread-clock.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { Clk, Ctl, HartTimerProxy, RemoteAddressSpace, doorbellIndex, hartMtime, hartThreadLoop, mttcgMswi } from '../../system/mttcg-hart.js';
 import type { MttcgWorkerData } from '../../system/mttcg.js';
 
 function main(d: MttcgWorkerData): void {
-  setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
+  useThreadTbClock();
   setRiscvCpuCfg(d.cpuCfg);
   Object.assign(tcgOptions, d.tcg);
   riscvAdoptInterpreterModules(d.interp);

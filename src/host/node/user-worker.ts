@@ -8,7 +8,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
-import { setTbClock } from '../../target/riscv/tb-cache.js';
+import { useThreadTbClock } from './thread-clock.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
@@ -51,7 +51,7 @@ const T_LOADED = stamp();
 function main(d: UserWorkerData): void {
   const port = parentPort!;
   const tMain = stamp();
-  setTbClock(() => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; });
+  useThreadTbClock();
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
   const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
   setLogMask(d.logMask);

@@ -41,10 +41,12 @@ export interface TbExport {
 /** A module this cache may give away: its regions' entries (dead once dropped here). */
 interface Exportable { mod: WebAssembly.Module; size: number; pm: boolean; regions: { r: number; pageHost: number; snap: Uint8Array; tbs: TB[] }[] }
 
-/** Milliseconds for the translation cost (info jit). The host may give a cheaper clock: in a
- * Node worker the first use of `performance` loads Node's user-timing code (~20 ms). */
+/** Milliseconds for the translation cost (info jit). The host may give a cheaper clock (in a
+ * Node worker the first use of `performance` loads Node's user-timing code, ~20 ms) or the
+ * thread's CPU time (host/node/thread-clock.ts); `kind` names it in `info jit`. */
 let nowMs: () => number = () => performance.now();
-export function setTbClock(fn: () => number): void { nowMs = fn; }
+let clockKind = 'wall';
+export function setTbClock(fn: () => number, kind = 'wall'): void { nowMs = fn; clockKind = kind; }
 
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
@@ -157,7 +159,7 @@ export class TBCache {
     const total = c.decodeMs + c.emitMs + c.compileMs + c.instantiateMs;
     return `${pad('translated code')}${c.insns} guest insns\n` +
       `${pad('translation cost')}${us(total)} us/insn (decode ${us(c.decodeMs)}, emit ${us(c.emitMs)}, ` +
-      `compile ${us(c.compileMs)}, instantiate ${us(c.instantiateMs)})${this.asyncCompile ? ' [async: compile off-thread]' : ''}\n`;
+      `compile ${us(c.compileMs)}, instantiate ${us(c.instantiateMs)})${this.asyncCompile ? ' [async: compile off-thread]' : ''} [${clockKind} time]\n`;
   }
 
   /** Move env's queue of hot pcs (filled by its dispatcher) to the batch being collected. */
