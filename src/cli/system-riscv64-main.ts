@@ -49,6 +49,7 @@ import { expandReadconfig } from '../system/vl-readconfig.js';
 import { diskWasmCache } from '../host/node/wasm-cache.js';
 import { exitProcess } from '../host/node/fast-exit.js';
 import { useThreadTbClock } from '../host/node/thread-clock.js';
+import { adviseHugePages } from '../host/node/ram-hugepages.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -273,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
     irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,

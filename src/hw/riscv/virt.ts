@@ -47,6 +47,9 @@ export type VirtDevice =
 export interface VirtMachineOptions {
   ramSize: number;
   smp: number;
+  /** The host's say over the guest memory's bytes before anything is written to them (node:
+   * huge pages, host/node/ram-hugepages.ts). */
+  prepareMemory?: (bytes: Uint8Array) => void;
   /** Firmware image; undefined = -bios none. */
   bios?: Uint8Array;
   kernel?: Uint8Array;
@@ -128,6 +131,7 @@ export class RISCVVirtMachine {
     riscvSetEntropySource(opts.entropy); // Zkr's seed CSR
     if (opts.smp < 1 || opts.smp > VIRT_CPUS_MAX) throw new QemuError(`Invalid SMP CPUs ${opts.smp}. The max CPUs supported by machine 'virt' is ${VIRT_CPUS_MAX}`);
     const layout = allocateGuestMemory(riscvCpuStateBytes(opts.smp), M.mrom.size, opts.ramSize);
+    opts.prepareMemory?.(new Uint8Array(layout.memory.buffer));
     this.as = new AddressSpace(layout.memory);
     this.cpuStateOffset = layout.cpuStateOffset;
     this.as.addRam('riscv.spike.mrom', M.mrom.base, M.mrom.size, layout.romHostOffset, true);
