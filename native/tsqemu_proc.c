@@ -429,8 +429,6 @@ static napi_value init(napi_env env, napi_value exports) {
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },
     { "threadCpuMs", NULL, ThreadCpuMs, NULL, NULL, NULL, napi_default, NULL },
-}
-
     { "hugePages", NULL, HugePages, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
