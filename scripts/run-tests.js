@@ -54,6 +54,17 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// The emulators' consoles read /dev/null as stdin in most tests. Some tools run as root replace
+// it with a regular file (GLib's g_file_set_contents, as QEMU's dumpdtb uses, renames a temporary
+// file over its target): its contents then reach the guest's console, and tests fail far from
+// the cause. Refuse to run on such a host.
+try {
+  if (process.platform === 'linux' && !fs.statSync('/dev/null').isCharacterDevice()) {
+    console.error('run-tests: /dev/null is not a character device on this host (something replaced it); ' +
+      'restore it first: rm /dev/null && mknod -m 666 /dev/null c 1 3');
+    process.exit(2);
+  }
+} catch { /* no /dev/null to check */ }
 // No test makes a TLS connection: with NODE_EXTRA_CA_CERTS set (as on this VM), every node
 // process (each test file and each of the several hundred emulator processes the tests start)
 // parses the extra root certificates at start-up, ~30 ms of CPU each (bin/tsqemu-img drops it
