@@ -129,6 +129,14 @@ async function measureOnce(label, cmd, args, limitMs) {
     }
     console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} |`);
     vm.send('poweroff -f\n');
+    // The next boot opens the same disk: wait until this emulator has exited (and dropped its lock).
+    const t = Date.now();
+    await new Promise((resolve) => {
+      if (vm.p.exitCode !== null || vm.p.signalCode !== null) return resolve();
+      vm.p.once('exit', resolve);
+      setTimeout(() => vm.p.kill('SIGKILL'), 10_000).unref();
+    });
+    if (Date.now() - t > 2000) console.log(`# ${label}: ${((Date.now() - t) / 1000).toFixed(1)} s from poweroff to exit`);
     return { iops: median(runs), perCpu: median(perCpu) };
   } catch (e) {
     if (vm.p.exitCode === null && /: no \//.test(e.message)) { killed = true; vm.p.kill('SIGKILL'); throw new TimeoutError(e.message); }
