@@ -6,8 +6,7 @@
 // exitNow), the process ends with _exit() once every 'exit' listener has run (the disk code
 // cache, TSQEMU_JIT_INFO, gdb); without it, or when Node itself writes something at exit (--cpu-prof,
 // NODE_V8_COVERAGE), as before.
-import { createRequire } from 'node:module';
-import { nativeAddonPath } from './dist-path.js';
+import { procAddonFunction } from './proc-addon.js';
 
 type ExitNow = (status: number) => never;
 
@@ -16,11 +15,7 @@ const writesAtExit = () => process.env.NODE_V8_COVERAGE !== undefined ||
   process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof)(\b|-|=|$)/.test(a));
 
 function nativeExitNow(): ExitNow | null {
-  if (process.env.TSQEMU_NO_NATIVE || writesAtExit()) return null;
-  try {
-    const proc = createRequire(import.meta.url)(nativeAddonPath('tsqemu_proc')) as { exitNow?: ExitNow };
-    return typeof proc.exitNow === 'function' ? proc.exitNow : null;
-  } catch { return null; }
+  return writesAtExit() ? null : procAddonFunction<ExitNow>('exitNow');
 }
 
 /** process.exit(status), without waiting for V8's background work after the 'exit' listeners. */

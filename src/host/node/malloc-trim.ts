@@ -5,9 +5,8 @@
 // blocks), so they stayed in the process's RSS, and in its peak, to the end. The supervisor asks
 // native/tsqemu_proc.c mallocTrim (malloc_trim(0): every arena's free pages) now and then while
 // the guest runs; without the addon nothing happens. TSQEMU_MALLOC_TRIM=0 turns it off.
-import { createRequire } from 'node:module';
 import { getHeapStatistics } from 'node:v8';
-import { nativeAddonPath } from './dist-path.js';
+import { procAddonFunction } from './proc-addon.js';
 
 /** How often the supervisor looks (ms of wall time; the timer never keeps the process alive). */
 const PERIOD_MS = 100;
@@ -15,11 +14,7 @@ const PERIOD_MS = 100;
 type Trim = () => number;
 
 function nativeTrim(): Trim | null {
-  if (process.env.TSQEMU_NO_NATIVE || process.env.TSQEMU_MALLOC_TRIM === '0') return null;
-  try {
-    const proc = createRequire(import.meta.url)(nativeAddonPath('tsqemu_proc')) as { mallocTrim?: Trim };
-    return typeof proc.mallocTrim === 'function' ? proc.mallocTrim : null;
-  } catch { return null; }
+  return process.env.TSQEMU_MALLOC_TRIM === '0' ? null : procAddonFunction<Trim>('mallocTrim');
 }
 
 /** Start trimming (once per process). */

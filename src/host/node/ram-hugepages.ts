@@ -4,17 +4,12 @@
 // of up to 512. A Linux boot touches ~18 MiB of RAM packed into ~14 huge pages: ~4.7k faults of
 // ~14 us each on a paravirtualised host (README, "Where a boot's CPU goes", round 7).
 // TSQEMU_HUGEPAGES=0 (or no native addon) leaves the memory as V8 made it.
-import { createRequire } from 'node:module';
-import { nativeAddonPath } from './dist-path.js';
+import { procAddonFunction } from './proc-addon.js';
 
 type HugePages = (view: Uint8Array) => number;
 
 function nativeHugePages(): HugePages | null {
-  if (process.env.TSQEMU_NO_NATIVE || process.env.TSQEMU_HUGEPAGES === '0') return null;
-  try {
-    const proc = createRequire(import.meta.url)(nativeAddonPath('tsqemu_proc')) as { hugePages?: HugePages };
-    return typeof proc.hugePages === 'function' ? proc.hugePages : null;
-  } catch { return null; }
+  return process.env.TSQEMU_HUGEPAGES === '0' ? null : procAddonFunction<HugePages>('hugePages');
 }
 
 /** Advise huge pages for the whole 2 MiB pages of `bytes`; false when that was not possible

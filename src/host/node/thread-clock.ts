@@ -2,18 +2,13 @@
 // time when the native addon has it (native/tsqemu_proc.c threadCpuMs): in wall time a loaded
 // host (a descheduled thread, V8's background compiles competing for the cores) inflated it
 // several times, so boot-to-boot comparisons said little. Without the addon: wall time.
-import { createRequire } from 'node:module';
-import { nativeAddonPath } from './dist-path.js';
+import { procAddonFunction } from './proc-addon.js';
 import { setTbClock } from '../../target/riscv/tb-cache.js';
 
 /** The thread CPU clock in ms, or null without the addon (TSQEMU_NO_NATIVE, not built). */
 export function threadCpuClock(): (() => number) | null {
-  if (process.env.TSQEMU_NO_NATIVE) return null;
-  try {
-    const proc = createRequire(import.meta.url)(nativeAddonPath('tsqemu_proc')) as { threadCpuMs?: () => number };
-    const f = proc.threadCpuMs;
-    return typeof f === 'function' && f() >= 0 ? f : null;
-  } catch { return null; }
+  const f = procAddonFunction<() => number>('threadCpuMs');
+  return f && f() >= 0 ? f : null;
 }
 
 /** Give the translator this thread's CPU clock, else the monotonic wall clock. */
