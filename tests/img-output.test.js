@@ -59,3 +59,20 @@ test('map output larger than a pipe arrives whole, through blocking and non-bloc
     assert.match(err.stderr, /^tsqemu-img: Could not open '.*none\.qcow2': No such file or directory\n$/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('a reader that goes away early (`map | head`): exit status and stderr as qemu-img, no crash', { skip: (haveQemuImg() ? false : 'qemu-img not installed') }, () => {
+  const dir = tmpdir('img-output');
+  try {
+    const img = manyExtents(dir);
+    // bash's pipeline: head reads 10 bytes and exits; the writer meets EPIPE on a blocking pipe
+    // (SIGPIPE is ignored by Node, and by qemu-img itself).
+    const status = (bin) => {
+      const r = spawnSync('bash', ['-c', '"$0" map --output=json "$1" 2>"$2" | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"', bin, img, path.join(dir, 'err')], { encoding: 'utf8' });
+      return { status: r.stdout.trim(), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') };
+    };
+    const q = status('qemu-img');
+    const t = status(TSQEMU_IMG);
+    assert.equal(t.stderr, q.stderr, 'stderr');
+    assert.equal(t.status, q.status, 'exit status');
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

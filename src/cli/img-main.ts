@@ -34,14 +34,21 @@ const PROG = 'tsqemu-img';
  */
 function writer(fd: 1 | 2): (t: string) => void {
   let stream: NodeJS.WriteStream | null = null;
+  // The reader went away (`tsqemu-img map ... | head`): the rest is dropped and the command ends
+  // as it would have, as qemu-img does (it ignores SIGPIPE and does not check its writes).
+  let gone = false;
+  const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
   return (t) => {
+    if (gone) return;
     if (stream) { stream.write(t); return; }
     const b = Buffer.from(t);
     let done = 0;
     try {
       while (done < b.length) done += fs.writeSync(fd, b, done);
-    } catch {
+    } catch (e) {
+      if (isEpipe(e)) { gone = true; return; }
       stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (err) => { if (isEpipe(err)) gone = true; else throw err; });
       stream.write(b.subarray(done));
     }
   };

@@ -25,12 +25,14 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | nul
   return path.join(env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : os.tmpdir()), 'tsqemu');
 }
 
-/** The entry for this source of `name` under this Node (null: caching is off). */
-export function codeCacheFile(name: string, source: string, env: NodeJS.ProcessEnv = process.env): string | null {
+/** The entry for this source of `name` under this Node (null: caching is off). `origin`: the
+ * script's path; V8 keeps the file name it was compiled under in the cached code (stack traces
+ * named another checkout's dist/ when two had the same bundle), so each path has its own entry. */
+export function codeCacheFile(name: string, source: string, env: NodeJS.ProcessEnv = process.env, origin = ''): string | null {
   const dir = codeCacheDir(env);
   if (!dir) return null;
   // Length and CRC-32 of the contents (a fraction of a ms; a cryptographic hash costs several).
-  const h = `${source.length.toString(36)}-${crc32(source).toString(16).padStart(8, '0')}`;
+  const h = `${source.length.toString(36)}-${crc32(origin, crc32(source)).toString(16).padStart(8, '0')}`;
   return path.join(dir, `v8-${name}-${h}-${process.version}-${process.arch}.bin`);
 }
 
@@ -92,7 +94,7 @@ export function runCachedScript(file: string, name: string): CodeCacheUse | null
   // (latin1 reads bytes as they are: V8 then compiles the same string each time; a non-ASCII
   // byte would be read differently from what Node's require reads, so such a file is refused.)
   if (/[^\x00-\x7f]/.test(source)) return null;
-  const cacheFile = codeCacheFile(name, source);
+  const cacheFile = codeCacheFile(name, source, process.env, file);
   const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';

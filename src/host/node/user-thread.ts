@@ -30,7 +30,7 @@ if (source === null || /[^\x00-\x7f]/.test(source)) {
   void import('./user-worker.js'); // (no top-level await: this file is also built as CommonJS)
 } else {
   // The disk entry: named by the script's contents and Node's version, checked (code-cache.ts).
-  const disk = codeCacheFile('user-worker', source);
+  const disk = codeCacheFile('user-worker', source, process.env, cjs);
   let cachedData = (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
   let fromDisk = false;
   if (!cachedData && disk) {
