@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ROUNDS (1u << 24)
+#define ROUNDS (1u << 26)
 
 static void *work(void *arg) {
   uint64_t *sum = arg, s = 0;
