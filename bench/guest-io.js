@@ -3,15 +3,22 @@
 // run bench/prog/randread.c in the guest: THREADS threads of random 4 KiB O_DIRECT preads on
 // /dev/vda for SECONDS, IOPS timed in the guest, RUNS runs per boot (median). The program is
 // built here (riscv64-linux-gnu-gcc -static) and appended to the initramfs as a second archive.
-// Same kernel, initrd, disk and load on every run, cache=writeback on the host.
-// Usage: node bench/guest-io.js [THREADS=8] [SECONDS=3] [RUNS=3]
+// Same kernel, initrd, disk and load on every run, cache=writeback on the host; the disk file is
+// fsync'd once written (its writeback would otherwise fall into the first emulator's runs).
+// Each boot first warms up with the same number of reads on every emulator (GUEST_IO_WARMUP_READS,
+// default 20000, at most WARMUP_MAX_S), not a fixed time: tsqemu translates a block after 5000
+// executions, and the read path's blocks run once per read, so a time-based warm-up left the
+// first measured runs partly interpreted, more so the slower the run (a loaded host); QEMU
+// translates at the first execution and is warm either way. The warm-up's own IOPS and reads
+// per CPU second are printed too (not counted in the medians).
+// Usage: node bench/guest-io.js [THREADS=8] [SECONDS=3] [RUNS=3]  (GUEST_IO_WARMUP_READS=0: the old 1 s warm-up)
 // GUEST_IO_BASE=<dir of another tsqemu checkout, built>: also measure that build ("tsqemu base")
 // in the same run, for before/after ratios on a loaded machine.
 // Debian's qemu-system-riscv64 7.2 sometimes hangs in this load (its guest stops answering):
 // each QEMU boot has a time limit (QEMU_TIMEOUT_S, 120 s for the boot, SECONDS + 120 s per run),
 // then it is killed and retried (up to 3 attempts), and the table says so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, fsyncSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadavg } from 'node:os';
@@ -25,6 +32,8 @@ const THREADS = Number(process.argv[2] ?? 8);
 const SECONDS = Number(process.argv[3] ?? 3);
 const RUNS = Number(process.argv[4] ?? 3);
 const SIZE_MIB = 256;
+const WARMUP_READS = Number(process.env.GUEST_IO_WARMUP_READS ?? 20000);
+const WARMUP_MAX_S = 30;
 // GUEST_IO_AIO=io_uring: only those engines (a quicker run; the ratios need io_uring).
 const AIOS = (process.env.GUEST_IO_AIO ?? 'threads,io_uring').split(',');
 ensureTools({ 'qemu-system-riscv64': 'qemu-system-misc', 'riscv64-linux-gnu-gcc': 'gcc-riscv64-linux-gnu' });
@@ -116,18 +125,20 @@ async function measureOnce(label, cmd, args, limitMs) {
     await vm.expect(/tsqemu-guest: boot complete/, limitMs || 300_000, 0);
     const runs = [];
     const perCpu = [];
-    for (let i = -1; i < RUNS; i++) { // run -1: a 1 s warm-up (the emulator's JIT, the guest's caches), not counted
+    let warm = '';
+    for (let i = -1; i < RUNS; i++) { // run -1: the warm-up (WARMUP_READS reads: the emulator's JIT, the guest's caches), not counted
       const from = vm.out.length;
       const cpu0 = cpuSeconds(vm.p.pid);
-      vm.send(`/randread /dev/vda ${THREADS} ${i < 0 ? 1 : SECONDS}\n`);
-      const m = await vm.expect(/RANDREAD threads=\d+ reads=(\d+) seconds=([\d.]+) iops=(\d+)( READFAIL)?/, limitMs ? SECONDS * 1000 + limitMs : 120_000, from);
+      vm.send(i < 0 ? `/randread /dev/vda ${THREADS} ${WARMUP_READS ? WARMUP_MAX_S : 1}${WARMUP_READS ? ` ${WARMUP_READS}` : ''}\n` : `/randread /dev/vda ${THREADS} ${SECONDS}\n`);
+      const m = await vm.expect(/RANDREAD threads=\d+ reads=(\d+) seconds=([\d.]+) iops=(\d+)( READFAIL)?/, (i < 0 ? WARMUP_MAX_S : SECONDS) * 1000 + (limitMs || 120_000), from);
       if (m[4]) throw new Error(`${label}: a read failed`);
       // Reads per CPU second of the emulator (all its threads): the guest times its IOPS on a
       // clock that follows the host's, so a CPU-bound emulator that gets a smaller share of a
       // loaded host shows proportionally fewer IOPS; this one does not depend on the share.
-      if (i >= 0) { runs.push(Number(m[3])); perCpu.push(Math.round(Number(m[1]) / (cpuSeconds(vm.p.pid) - cpu0))); }
+      const rate = Math.round(Number(m[1]) / (cpuSeconds(vm.p.pid) - cpu0));
+      if (i >= 0) { runs.push(Number(m[3])); perCpu.push(rate); } else warm = `${m[1]} reads in ${m[2]} s: ${m[3]} IOPS, ${rate}`;
     }
-    console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} |`);
+    console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} | ${warm} |`);
     vm.send('poweroff -f\n');
     // The next boot opens the same disk: wait until this emulator has exited (and dropped its lock).
     const t = Date.now();
@@ -151,6 +162,7 @@ try {
   const fd = openSync(disk, 'w');
   const chunk = Buffer.alloc(1 << 20);
   for (let i = 0; i < SIZE_MIB; i++) writeSync(fd, randomFillSync(chunk));
+  fsyncSync(fd); // written back now, not during the first emulator's runs (the pages stay cached)
   closeSync(fd);
   const kernel = join(dir, 'Image');
   writeFileSync(kernel, gunzipSync(readFileSync(join(root, 'images', 'Image.gz'))));
@@ -159,8 +171,9 @@ try {
   const drive = (aio) => ['-drive', `file=${disk},format=raw,if=virtio,cache=writeback,aio=${aio}`];
   console.log(`# guest random 4 KiB O_DIRECT reads on virtio-blk (bench/prog/randread.c: ${THREADS} threads, ${SECONDS} s, ` +
     `median of ${RUNS} runs per boot; ${SIZE_MIB} MiB raw disk, cache=writeback, -smp 1); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log('| emulator, engine | IOPS (median) | runs | reads per CPU s (median) | runs |');
-  console.log('|---|---|---|---|---|');
+  console.log(`# warm-up before the runs of each boot: ${WARMUP_READS ? `${WARMUP_READS} reads (at most ${WARMUP_MAX_S} s)` : '1 s'}`);
+  console.log('| emulator, engine | IOPS (median) | runs | reads per CPU s (median) | runs | warm-up (not counted): IOPS, reads per CPU s |');
+  console.log('|---|---|---|---|---|---|');
   const r = {};
   for (const aio of AIOS) {
     r[`tsqemu ${aio}`] = await measure(`tsqemu aio=${aio}`, join(root, 'bin', 'tsqemu-system-riscv64'), [...common, ...drive(aio)]);

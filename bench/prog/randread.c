@@ -2,7 +2,9 @@
  * Guest-side disk load for bench/guest-io.js: THREADS threads (the queue depth the device sees)
  * each read random 4 KiB blocks of DEVICE with O_DIRECT (no guest page cache) for SECONDS,
  * then the program prints the total and the IOPS, timed with the guest's monotonic clock.
- * Usage: randread DEVICE THREADS SECONDS
+ * With MAXREADS it stops as soon as that many reads are done (bench/guest-io.js's warm-up: the
+ * same number of reads on every emulator, whatever its speed).
+ * Usage: randread DEVICE THREADS SECONDS [MAXREADS]
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,6 +22,8 @@
 static int fd;
 static uint64_t blocks;
 static volatile int stop;
+static uint64_t maxreads; /* 0: no limit */
+static uint64_t done; /* reads of every thread, with maxreads */
 
 struct worker { pthread_t tid; uint64_t seed; uint64_t reads; int failed; };
 
@@ -37,6 +41,7 @@ static void *run(void *arg) {
     off_t at = (off_t)(xorshift(&w->seed) % blocks) * BLOCK;
     if (pread(fd, buf, BLOCK, at) != BLOCK) { w->failed = 1; break; }
     w->reads++;
+    if (maxreads && __atomic_add_fetch(&done, 1, __ATOMIC_RELAXED) >= maxreads) stop = 1;
   }
   free(buf);
   return NULL;
@@ -49,9 +54,10 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) { fprintf(stderr, "usage: randread DEVICE THREADS SECONDS\n"); return 2; }
+  if (argc != 4 && argc != 5) { fprintf(stderr, "usage: randread DEVICE THREADS SECONDS [MAXREADS]\n"); return 2; }
   int nthreads = atoi(argv[2]);
   double secs = atof(argv[3]);
+  if (argc == 5) maxreads = strtoull(argv[4], NULL, 0);
   if (nthreads < 1 || nthreads > 256 || secs <= 0) { fprintf(stderr, "randread: bad arguments\n"); return 2; }
   fd = open(argv[1], O_RDONLY | O_DIRECT);
   uint64_t bytes = 0;
@@ -64,8 +70,13 @@ int main(int argc, char **argv) {
     w[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
     pthread_create(&w[i].tid, NULL, run, &w[i]);
   }
-  struct timespec d = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
-  nanosleep(&d, NULL);
+  if (maxreads) { /* wake every 10 ms to see whether the workers are done */
+    struct timespec tick = { 0, 10000000 };
+    while (!stop && now() - t0 < secs) nanosleep(&tick, NULL);
+  } else {
+    struct timespec d = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+    nanosleep(&d, NULL);
+  }
   stop = 1;
   uint64_t total = 0;
   int failed = 0;

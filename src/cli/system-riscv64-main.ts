@@ -50,6 +50,7 @@ import { diskWasmCache } from '../host/node/wasm-cache.js';
 import { exitProcess } from '../host/node/fast-exit.js';
 import { useThreadTbClock } from '../host/node/thread-clock.js';
 import { adviseHugePages } from '../host/node/ram-hugepages.js';
+import { ioSettleStats } from '../main-loop/io-inflight.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -358,7 +359,8 @@ function printUringStats(machine: RISCVVirtMachine, busyResets: number): void {
   const ring = mainIoUringIfCreated();
   const b = machine.blockStats();
   process.stderr.write(`tsqemu-uring-stats: enters=${ring?.enterCount ?? 0} submitted=${ring?.submitted ?? 0} fixed=${ring?.fixedSubmitted ?? 0} ` +
-    `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets} ram-fixed=${ramRegistered ? 1 : 0}\n`);
+    `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets} ram-fixed=${ramRegistered ? 1 : 0} ` +
+    `settled-inline=${ioSettleStats.inline} settled-slow=${ioSettleStats.slow}\n`);
 }
 
 /** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */

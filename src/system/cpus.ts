@@ -6,7 +6,7 @@
 import { CpuExit, type RISCVHart } from '../target/riscv/hart.js';
 import type { TimerList, VirtualClock } from '../main-loop/timer.js';
 import type { IcountClock } from './icount.js';
-import { ioPollNow, ioRequestsInFlight, setIoSubmitHook } from '../main-loop/io-inflight.js';
+import { ioPollNow, ioRequestsInFlight, ioSettleStats, setIoSubmitHook } from '../main-loop/io-inflight.js';
 
 /** Instructions per hart per turn: small enough for snappy IPIs, large enough to amortise. */
 const SLICE = 20_000;
@@ -189,7 +189,9 @@ export class VCPUScheduler {
         // A request still in flight then goes the slow way: one turn for early completions.
         this.ioStarted = false;
         const done = await settleIo();
-        if (!done) {
+        if (done) ioSettleStats.inline++;
+        else {
+          ioSettleStats.slow++;
           await this.host.yieldToHost();
           lastYield = performance.now();
         }
