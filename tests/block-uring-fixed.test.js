@@ -41,6 +41,13 @@ test('virtio-blk on io_uring: fixed buffers, one io_uring_enter per notification
     // No notification needed more than one io_uring_enter for the requests it produced (+1:
     // the flush when the drive closes at exit, which no notification produced).
     assert.ok(enters <= notifies + 1, c.err);
+    // The vCPU loop settled the slices that started requests (cpus.ts settleIo): inline when
+    // every request completed in microtasks, slow when the event loop had to turn; at most one
+    // settle per notification.
+    const st = /settled-inline=(\d+) settled-slow=(\d+)/.exec(c.err);
+    assert.ok(st, c.err);
+    const settles = Number(st[1]) + Number(st[2]);
+    assert.ok(settles > 0 && settles <= notifies, c.err);
     assert.ok(submitted > enters, c.err);
   } finally {
     c.kill();
