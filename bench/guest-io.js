@@ -15,7 +15,8 @@
 // GUEST_IO_BASE=<dir of another tsqemu checkout, built>: also measure that build ("tsqemu base")
 // in the same run, for before/after ratios on a loaded machine.
 // Debian's qemu-system-riscv64 7.2 sometimes hangs in this load (its guest stops answering):
-// each QEMU boot has a time limit (QEMU_TIMEOUT_S, 120 s for the boot, SECONDS + 120 s per run),
+// each QEMU boot has a time limit (QEMU_TIMEOUT_S, 120 s for the boot, SECONDS + 120 s per run,
+// WARMUP_MAX_S + 120 s for the warm-up),
 // then it is killed and retried (up to 3 attempts), and the table says so.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync, fsyncSync, writeFileSync, readFileSync } from 'node:fs';
