@@ -13,8 +13,10 @@ import { prefetchInterpreter } from '../host/node/interp-prefetch.js';
  * system-riscv64-main.cjs of its own build, so it never runs one (it may be a stale one). */
 declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
-// The interpreter's TurboFan compile starts now, beside the loading below (interp-prefetch.ts).
-prefetchInterpreter(codeCacheDir());
+// The interpreter's TurboFan compile starts now, beside the loading below (interp-prefetch.ts);
+// not for a command line that only prints (its ~165 ms of background CPU would be for nothing).
+const printsOnly = process.argv.slice(2).some((a) => /^--?(version|h|help)$/.test(a) || a === 'help' || a === '?' || /[=,](help|\?)$/.test(a) || a.includes('dumpdtb='));
+if (!printsOnly) prefetchInterpreter(codeCacheDir());
 
 if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/system-riscv64-main.cjs'), 'system-riscv64-main') === null) {
   await import('./system-riscv64-main.js');
