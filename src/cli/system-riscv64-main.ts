@@ -48,7 +48,7 @@ import { driveDeviceProps } from './system-global.js';
 import { expandReadconfig } from '../system/vl-readconfig.js';
 import { diskWasmCache } from '../host/node/wasm-cache.js';
 import { exitProcess } from '../host/node/fast-exit.js';
-import { useThreadTbClock } from '../host/node/thread-clock.js';
+import { threadCpuClock, useThreadTbClock } from '../host/node/thread-clock.js';
 import { adviseHugePages } from '../host/node/ram-hugepages.js';
 import { ioSettleStats } from '../main-loop/io-inflight.js';
 
@@ -185,7 +185,17 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   return { devices, backends, qdevs, takeDrive };
 }
 
+/** TSQEMU_STARTUP_TRACE=1: the phases of a run on stderr (`@phase <ms since the process
+ * started> ms cpu <process CPU ms> main <main thread CPU ms>`), for measuring boots (README,
+ * "Where a boot's CPU goes", round 8). */
+const TRACE = process.env.TSQEMU_STARTUP_TRACE === '1';
+function mark(phase: string): void {
+  if (!TRACE) return;
+  const c = process.cpuUsage();
+  process.stderr.write(`@${phase} ${performance.now().toFixed(1)} ms cpu ${((c.user + c.system) / 1000).toFixed(1)} main ${threadCpuClock()?.().toFixed(1) ?? '?'}\n`);
+}
 async function main(argv: string[]): Promise<number> {
+  mark('main');
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
   const cfg = parseSystemArgs(expandReadconfig(argv, (f) => {
@@ -224,6 +234,7 @@ async function main(argv: string[]): Promise<number> {
   }
   createObjects(cfg);
   const images = loadImages(cfg);
+  mark('images');
   let scheduler: VCPUScheduler | undefined;
   let machine: RISCVVirtMachine | undefined;
   /** RUN_STATE_IO_ERROR: paused by a disk error action, until `cont`. */
@@ -279,7 +290,7 @@ async function main(argv: string[]): Promise<number> {
     irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,
-    onShutdown: (code) => mon.guestShutdown(code),
+    onShutdown: (code) => { mark('shutdown'); mon.guestShutdown(code); },
     onReset: () => mon.guestReset(),
     // A guest's reset of one disk (status 0) with reads in flight: the harts wait for them.
     onBlockResetInFlight: (drained) => scheduler?.holdUntil(drained),
@@ -292,6 +303,7 @@ async function main(argv: string[]): Promise<number> {
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
   void ioError;
+  mark('machine');
   mon.attachDevices();
   registerMachineInfo(machine, net.stack);
   startMonitors(cfg, chardevs, mon);
@@ -310,9 +322,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { createRISCVCPUs, setRiscvInterpreterCache } = await import('../target/riscv/cpu.js');
-  setRiscvInterpreterCache(diskWasmCache()); // the interpreter's wasm bytes from disk, as user mode (~50 ms of start-up)
+  setRiscvInterpreterCache(diskWasmCache(process.env, true)); // the interpreter's wasm bytes from disk, as user mode (~50 ms of start-up)
   useThreadTbClock(); // info jit's translation cost in this thread's CPU time
   if (!cfg.mgmt.machineNone) machine.realizeHarts((as, cpuStateOffset, nharts, rdtime) => createRISCVCPUs({ as, cpuStateOffset, nharts, rdtime }));
+  mark('harts');
   mon.machineReady();
   daemonReady();
   if (icount) for (const h of machine.harts as RISCVCPU[]) h.env.icount = () => BigInt(icount.now());
@@ -331,7 +344,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM', 15));
   process.on('SIGHUP', () => onSignal('SIGHUP', 1));
   if (shutdownRequested) sched.stop();
+  mark('run');
   await sched.run();
+  mark('stopped');
   net.stack.cleanup();
   closeConsole();
   await machine.drain();

@@ -5,12 +5,18 @@
 // from scratch every time, which was about half of the emulator's start-up CPU.
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
-import { runCachedScript } from '../host/node/code-cache.js';
+import { codeCacheDir, runCachedScript } from '../host/node/code-cache.js';
 import { distFile } from '../host/node/dist-path.js';
+import { prefetchInterpreter } from '../host/node/interp-prefetch.js';
 
 /** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no
  * system-riscv64-main.cjs of its own build, so it never runs one (it may be a stale one). */
 declare const __TSQEMU_BUNDLE__: boolean | undefined;
+
+// The interpreter's TurboFan compile starts now, beside the loading below (interp-prefetch.ts);
+// not for a command line that only prints (its ~165 ms of background CPU would be for nothing).
+const printsOnly = process.argv.slice(2).some((a) => /^--?(version|h|help)$/.test(a) || a === 'help' || a === '?' || /[=,](help|\?)$/.test(a) || a.includes('dumpdtb='));
+if (!printsOnly) prefetchInterpreter(codeCacheDir());
 
 if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/system-riscv64-main.cjs'), 'system-riscv64-main') === null) {
   await import('./system-riscv64-main.js');

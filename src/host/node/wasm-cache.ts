@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { distFile } from './dist-path.js';
 import { ensureCacheDir } from './code-cache.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
+import { INTERP_HINT, takePrefetchedInterpreter } from './interp-prefetch.js';
 
 const MAGIC = 'TSQWASM2';
 /** The directories of dist/ whose code generates the cached modules. */
@@ -52,10 +53,24 @@ function buildStamp(): string {
 const hex8 = (x: number) => x.toString(16).padStart(8, '0');
 
 /** Entry: MAGIC, u32 byte count, u32 CRC-32 of the bytes, u32 id length, the id (build stamp and key,
- * latin1), the module's bytes. */
-export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleCache | null {
+ * latin1), the module's bytes. `hint` (the system emulator's main thread): the entry loaded or
+ * stored is named in the hint file interp-prefetch.ts compiles from at the next start, and
+ * the module it compiled is offered for the same bytes. */
+export function diskWasmCache(env: NodeJS.ProcessEnv = process.env, hint = false): WasmModuleCache | null {
   const dir = cacheDir(env);
   if (!dir) return null;
+  const noteUsed = (file: string) => {
+    if (!hint) return;
+    const hintFile = path.join(dir, INTERP_HINT);
+    try {
+      if (fs.readFileSync(hintFile, 'latin1') === path.basename(file)) return;
+    } catch { /* none yet */ }
+    try {
+      const tmp = `${hintFile}.${process.pid}`;
+      fs.writeFileSync(tmp, path.basename(file), { mode: 0o600 });
+      fs.renameSync(tmp, hintFile);
+    } catch { /* read-only: no hint */ }
+  };
   let stamp: string | null = null;
   const entry = (key: string) => {
     stamp ??= buildStamp();
@@ -71,6 +86,7 @@ export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleC
         if (buf.length < 20 + id.length || !buf.subarray(20, 20 + id.length).equals(id)) return null;
         const bytes = buf.subarray(20 + id.length);
         if (buf.readUInt32LE(8) !== bytes.length || buf.readUInt32LE(12) !== crc32(bytes)) return null;
+        noteUsed(file);
         return bytes;
       } catch { return null; }
     },
@@ -87,7 +103,9 @@ export function diskWasmCache(env: NodeJS.ProcessEnv = process.env): WasmModuleC
         const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
         fs.writeFileSync(tmp, Buffer.concat([head, id, bytes]), { mode: 0o600 });
         fs.renameSync(tmp, file);
+        noteUsed(file);
       } catch { /* read-only or full: no cache */ }
     },
+    compiled: hint ? (bytes) => takePrefetchedInterpreter(bytes) : undefined,
   };
 }

@@ -41,8 +41,12 @@ const interpModules = new Map<string, WebAssembly.Module>();
 export interface WasmModuleCache {
   load(key: string): Uint8Array | null;
   store(key: string, bytes: Uint8Array): void;
+  /** A module the host already compiled from exactly these bytes (interp-prefetch.ts), if any. */
+  compiled?(bytes: Uint8Array): WebAssembly.Module | null;
 }
 let interpCache: WasmModuleCache | null = null;
+/** Where this thread's last interpreter module came from (info jit). */
+let interpOrigin = 'not compiled';
 export function setRiscvInterpreterCache(c: WasmModuleCache | null): void { interpCache = c; }
 
 /** The interpreter is generated and compiled once per process (thread) and shared by harts;
@@ -60,9 +64,13 @@ export function riscvInterpreterModule(): WebAssembly.Module {
 function compileInterpreter(key: string, logExec: boolean): WebAssembly.Module {
   const cached = interpCache?.load(key);
   if (cached) {
+    const pre = interpCache?.compiled?.(cached);
+    interpOrigin = pre ? 'compiled at start-up' : 'from the disk cache';
+    if (pre) return pre;
     try { return new WebAssembly.Module(cached); } catch { /* stale or damaged: generate */ }
   }
   const bytes = buildInterpreter(logExec);
+  interpOrigin = 'generated';
   interpCache?.store(key, bytes);
   return new WebAssembly.Module(bytes);
 }
@@ -71,7 +79,7 @@ function compileInterpreter(key: string, logExec: boolean): WebAssembly.Module {
  * shareable between workers, the compiled code too). */
 export function riscvInterpreterModules(): Array<[string, WebAssembly.Module]> { return [...interpModules]; }
 export function riscvAdoptInterpreterModules(mods: Array<[string, WebAssembly.Module]>): void {
-  for (const [k, m] of mods) if (!interpModules.has(k)) interpModules.set(k, m);
+  for (const [k, m] of mods) if (!interpModules.has(k)) { interpModules.set(k, m); interpOrigin = 'another thread\'s'; }
 }
 
 /** Helper statuses seen by generated code. */
@@ -291,6 +299,7 @@ export class RISCVCPU implements RISCVHart {
     const pct = insns ? Number((inTbs * 1000n) / insns) / 10 : 0;
     const w = this.rt.hiRam;
     return this.rt.tbs.info() + `${'translated insns'.padEnd(20)}${inTbs} of ${insns} retired (${pct}%)\n` +
+      `${'interpreter'.padEnd(20)}${interpOrigin}\n` +
       (w ? `${'high RAM window'.padEnd(20)}${w.size} of ${w.capacity} pages resident (${w.fills} brought in, ${w.evictions} sent back)\n` : '');
   }
 
