@@ -45,6 +45,13 @@ test('hot loads/stores across page boundaries, PROT_NONE/read-only pages, munmap
 test('region register flow: re-entry after calls, exact registers at faults in a loop', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'regionflow', /^calls( [0-9a-f]{16}){8}\nhot [0-9a-f]{16} [0-9a-f]{16}\n(fault \d( [0-9a-f]+){12}\n){6}$/));
 
+// Region entries at the return addresses of calls load only the registers live there, each
+// load sequence branching straight to its run (tb-frame.ts emitEntryLoads): faults right after
+// such an entry and in the loop after it show the handler the exact registers (also those the
+// entry never loaded).
+test('region entries after calls: exact registers at faults after a partial entry load', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'regionentry', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){14}\n){4}no fault 4 [0-9a-f]{16}\n$/));
+
 // Regions spanning two pages (user mode: tb-cache.ts decode, translate-block.ts checkRunPage): a
 // hot loop across a page boundary (also with an instruction straddling it, and entered on the
 // second page), then either page rewritten (with and without a flush), made non-executable,

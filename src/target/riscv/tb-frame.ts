@@ -15,13 +15,32 @@ export const popcount = (m: number) => { let c = 0; for (; m; m &= m - 1) c++; r
 export const maskRegs = (m: number) => { const out: number[] = []; for (let r = 1; r < 32; r++) if (m & (1 << r)) out.push(r); return out; };
 
 /** Load the registers live at the entry run `cur` (regionFlow): those live at every entry
- * first, the others per entry (an unknown entry loads them all). */
-export function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: ReadonlyMap<number, Local>, liveIn: readonly number[]): void {
+ * first, the others per entry (an unknown entry loads them all). With `to` (the label of the
+ * top-level unit holding each run, the load code placed where the region's top dispatch would
+ * be), each load sequence branches straight to its entries' units instead of joining the
+ * others first: at a join TurboFan merges every register in a phi, so a small entry (a return
+ * into a big region: 3 registers live) moved a zero or a value into each of the ~19 phis of the
+ * registers the other entries load, most of them spill slots. */
+export function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs: ReadonlyMap<number, Local>, liveIn: readonly number[],
+  to?: readonly Label[]): void {
   const all = liveIn.reduce((a, m) => a | m, 0);
   const common = liveIn.reduce((a, m) => a & m, all);
   const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
+  // The top dispatch for the entries in `runs`: the other slots of its table name one of their
+  // units too (never taken), so no unit is a successor of two load sequences.
+  const dispatch = (runs: number[]) => {
+    if (!to) return;
+    // No entry takes it (set 0 when every entry has its own): only an unknown entry.
+    if (!runs.length) runs = to.map((_, r) => r);
+    const mine = new Set(runs);
+    const units = new Set(runs.map((r) => to[r]));
+    if (units.size === 1) { fb.br(to[runs[0]]); return; }
+    fb.get(cur); fb.brTable(to.map((l, r) => (mine.has(r) ? l : to[runs[0]])), to[runs[0]]);
+  };
   load(common);
-  if (all === common) return;
+  const n = liveIn.length;
+  const every = Array.from({ length: n }, (_, r) => r);
+  if (all === common) { dispatch(every); return; }
   // One load sequence per distinct set; an entry needing all but one or two of the registers
   // loads them all (the default, also for an unknown entry).
   const sets = [all];
@@ -30,17 +49,18 @@ export function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs
     const k = sets.indexOf(m);
     return k >= 0 ? k : sets.push(m) - 1;
   });
-  if (sets.length === 1) { load(all & ~common); return; }
-  const join = fb.block();
+  if (sets.length === 1) { load(all & ~common); dispatch(every); return; }
+  const join = to ? null : fb.block();
   const labels: Label[] = [];
   for (let k = sets.length - 1; k >= 0; k--) labels[k] = fb.block();
   fb.get(cur); fb.brTable(which.map((k) => labels[k]), labels[0]);
   for (let k = 0; k < sets.length; k++) {
     fb.end();
     load(sets[k] & ~common);
-    fb.br(join);
+    if (join) fb.br(join);
+    else dispatch(every.filter((r) => which[r] === k));
   }
-  fb.end();
+  if (join) fb.end();
 }
 
 /** Push i32: pointer masking is in effect for data accesses (pm_shift | pm_zshift != 0). */

@@ -554,8 +554,11 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
   const flow = loops ? regionFlow(runs, runIndex, held, split) : null;
   // Rows writing registers they do not name (namedOnly) count as writing all the block holds.
   if (flow) for (const r of maskRegs(flow.written)) written.add(r);
-  if (flow) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
   const layout = regionLayout(runs, runIndex, cur);
+  // Several top-level units: the entry loads go where the top dispatch is, each set branching
+  // to its entries' units (emitEntryLoads); else here, before the region.
+  const entryAtTop = flow !== null && layout.top.children.length > 1;
+  if (flow && !entryAtTop) emitEntryLoads(fb, env, cur, regs, flow.liveIn);
   let limit: Local | null = null;
   if (layout.top.children.some(function hasLoop(n: RegionNode): boolean { return n.loop || n.children.some(hasLoop); })) {
     limit = fb.local(I64);
@@ -602,6 +605,13 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
       kids.forEach((k, m) => { for (let r = k.first; r <= k.last; r++) targets.push(node.labels[m]); });
       // A loop's back edges set cur = -1 (its first run): test that before the br_table, which
       // TurboFan lowers to a compare chain or an indirect jump run at every iteration.
+      if (node === layout.top && flow && entryAtTop) {
+        const to: Label[] = [];
+        kids.forEach((k, m) => { for (let r = k.first; r <= k.last; r++) to[r] = node.labels[m]; });
+        emitEntryLoads(fb, env, cur, regs, flow.liveIn, to);
+        kids.forEach((k, m) => { fb.end(); emitNode(k); });
+        return;
+      }
       if (node.loop) { fb.get(cur); fb.i32Const(-1); fb.i32Ne(); fb.if_(VOID, false); }
       fb.get(cur);
       if (node.first) { fb.i32Const(node.first); fb.i32Sub(); }
