@@ -28,9 +28,10 @@ import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
-import { newUserWorker, prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
+import { mainThreadWanted, newUserWorker, prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
+import { runFirstThreadHere } from './user-first.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
 const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -144,7 +145,7 @@ class Supervisor {
       random: guestRandom(-1)(16),
     }));
     mapSigtramp(mm);
-    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+    if (!this.mainThread()) for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
     w[ThreadWord.STATE] = ThreadState.RUNNING;
@@ -503,8 +504,37 @@ class Supervisor {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
+    if (this.mainThread()) { this.runHere(); return; }
     // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
     this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
+    startMallocTrim();
+  }
+
+  /** A fresh process's first thread runs on this thread (user-first.ts) unless a worker was
+   * started for it (cli/riscv64.ts decides: forked children, -g, TSQEMU_MAIN_THREAD=0). */
+  mainThread(): boolean {
+    return !this.o.resume && this.o.gdb === undefined && mainThreadWanted() && prewarmedMemory() === null;
+  }
+
+  /** Thread 0 here until it exits or needs the supervisor's loop; then on to a worker. */
+  runHere(): void {
+    // Host signals keep their default action meanwhile (the guest's are too): Node's own
+    // SIGUSR1 handler (its inspector) goes (a listener added and removed puts back SIG_DFL).
+    for (const sig of DEFAULT_TERMINATE) {
+      const name = nameOfSignal(sig);
+      if (!name || (sig === 27 && PROFILING)) continue;
+      const noop = () => {};
+      process.on(name as NodeJS.Signals, noop);
+      process.off(name as NodeJS.Signals, noop);
+    }
+    const m = runFirstThreadHere({
+      memory: this.memory, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile,
+      finish: (status, signal) => this.finish(status, signal), execed: () => this.releaseVforkParent(),
+    });
+    if (!m) return; // the process is ending
+    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+    this.interp = m.interp;
+    this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
     startMallocTrim();
   }
 
