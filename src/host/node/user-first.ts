@@ -30,6 +30,7 @@ import { threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import type { HostProcess } from '../../linux-user/host.js';
 import { closeHostFd, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type DirStreams } from './user-host.js';
 import type { MessagePort } from 'node:worker_threads';
+import { SYSCALL_NAMES } from '../../linux-user/syscall-nr.js';
 
 /** riscv64 system calls that may need the supervisor's event loop or another host thread:
  * clone/clone3 (threads, fork), execve(at), wait4/waitid, rt_sigaction with a new action,
@@ -70,6 +71,9 @@ export interface FirstThreadMove {
   interp: Array<[string, WebAssembly.Module]>;
 }
 
+/** TSQEMU_JIT_INFO=1 also says where the first thread ran (tests/user-main-thread.test.js). */
+const JIT_INFO = process.env.TSQEMU_JIT_INFO === '1';
+
 /** Unwinds the guest's stack after the process's end was set off (a death by signal). */
 class MainExit extends Error {}
 
@@ -94,7 +98,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   const cpuRef: { cpu?: RISCVCPU } = {};
   const proc: HostProcess = base;
   proc.exit = (status: number, signal: number): never => {
-    if (process.env.TSQEMU_JIT_INFO === '1' && cpuRef.cpu) fs.writeSync(2, cpuRef.cpu.jitInfo());
+    if (JIT_INFO && cpuRef.cpu) fs.writeSync(2, `thread 0: on the main thread to the end\n${cpuRef.cpu.jitInfo()}`);
     h.finish(status, signal);
     throw new MainExit();
   };
@@ -130,6 +134,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
     throw e;
   }
   if (!moved) return null; // (the process's end never returns here)
+  if (JIT_INFO) { const nr = Number(env.getGpr(17)); fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\n`); }
   // As thread-host.ts moves a thread: its jump cache holds this thread's table indices, its
   // TLB is refilled there.
   const mods = riscvInterpreterModules();
