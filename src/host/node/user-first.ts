@@ -61,6 +61,9 @@ export interface FirstThreadHost {
   finish(status: number, signal: number): void;
   /** A vfork child's exec (Supervisor.releaseVforkParent). */
   execed(): void;
+  /** Answer other emulators' questions (pidfd_getfd: fd-request.ts), at each system call: the
+   * event loop that answers them does not run while the guest runs here. */
+  serve?: () => void;
 }
 
 /** The thread left the main thread: what its worker needs (UserWorkerData's fields). */
@@ -128,7 +131,8 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   const env = cpu.env;
   let moved: boolean;
   try {
-    moved = cpuLoop(ts, cpu, () => mayNeedWorker(Number(env.getGpr(17)), env.getGpr(11), env.getGpr(10)));
+    const serve = h.serve;
+    moved = cpuLoop(ts, cpu, () => { serve?.(); return mayNeedWorker(Number(env.getGpr(17)), env.getGpr(11), env.getGpr(10)); });
   } catch (e) {
     if (e instanceof MainExit) return null;
     throw e;

@@ -170,14 +170,18 @@ class Supervisor {
     if (typeof w === 'number') { closeHostFd(fd); return; }
     this.pgidServer = { fd, watch: w };
   }
+  /** Answer those asked so far (the first thread on the main thread, between system calls). */
+  serveFdsNow?: () => void;
   /** Other emulators' pidfd_getfd ask which host fd is our guest fd N (fd-request.ts). */
   serveFds(): void {
     const sys = loadUserSys();
     if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
     const fd = fdServerSocket(sys, process.pid);
     if (fd < 0) return;
-    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => fdServe(sys, fd, this.memory));
+    const serve = () => fdServe(sys, fd, this.memory);
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, serve);
     if (typeof w === 'number') closeHostFd(fd); // (the process ends by finish(), never idle)
+    else this.serveFdsNow = serve;
   }
 
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
@@ -530,6 +534,7 @@ class Supervisor {
     const m = runFirstThreadHere({
       memory: this.memory, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile,
       finish: (status, signal) => this.finish(status, signal), execed: () => this.releaseVforkParent(),
+      serve: this.serveFdsNow,
     });
     if (!m) return; // the process is ending
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
