@@ -9,7 +9,7 @@
 // build (dist/cli/riscv64.cjs): an ES module entry costs Node's ES module loader and node:fs's
 // ES facade, which loads every stream class (~0.02 s of CPU, ~3 MiB).
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
-import { prewarmUserWorker } from '../host/node/user-prewarm.js';
+import { mainThreadWanted, prewarmUserWorker } from '../host/node/user-prewarm.js';
 import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
 import { distFile } from '../host/node/dist-path.js';
 
@@ -18,7 +18,12 @@ import { distFile } from '../host/node/dist-path.js';
 declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
 const args = process.argv.slice(2);
-if (args.length && !args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help')) prewarmUserWorker();
+// A fresh process runs its first guest thread on this thread (host/node/user-first.ts): no
+// worker unless it clones, forks, waits or handles signals. A forked child (its exec would move
+// it at once), -g and TSQEMU_MAIN_THREAD=0 prewarm the worker as before. (-g after the program
+// is the guest's: a worker then, which user-main.ts follows.)
+const onMain = mainThreadWanted() && !process.env.QEMU_GDB && !args.some((a) => /^--?(resume|fork-server|g)$/.test(a));
+if (args.length && !onMain && !args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help')) prewarmUserWorker();
 // TSQEMU_JIT_INFO=1 says how the code cache was used (tests/user-startup-cache.test.js).
 if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
 if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/riscv64-main.cjs'), 'riscv64-main') === null) {

@@ -87,8 +87,9 @@ function prepareThread(ts: TaskState, env: CPURISCVState): void {
   }
 }
 
-/** Run until this thread exits (the process's exit never returns here). */
-export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
+/** Run until this thread exits (the process's exit never returns here): false; or, when
+ * `stopAt` says so at a system call, true with the ecall not made (pc still at it). */
+export function cpuLoop(ts: TaskState, cpu: UserCpu, stopAt?: () => boolean): boolean {
   const env = cpu.env;
   prepareThread(ts, env);
   const bus = busFaults(ts.mm);
@@ -96,8 +97,10 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
     for (;;) {
       env.set64('scause', NO_CAUSE);
       const r = cpu.run(RUN_BUDGET);
-      if (r === CpuExit.ECALL) doSyscall(ts);
-      else if (r === CpuExit.EXCEPTION) {
+      if (r === CpuExit.ECALL) {
+        if (stopAt?.()) return true;
+        doSyscall(ts);
+      } else if (r === CpuExit.EXCEPTION) {
         const cause = env.get64('scause');
         if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));
       }
@@ -106,7 +109,7 @@ export function cpuLoop(ts: TaskState, cpu: UserCpu): void {
       if (hasDeliverable(ts)) processPendingSignals(ts);
     }
   } catch (e) {
-    if (e instanceof ThreadExit) return;
+    if (e instanceof ThreadExit) return false;
     throw e;
   }
 }

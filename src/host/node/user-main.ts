@@ -28,9 +28,10 @@ import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
-import { newUserWorker, prewarmedMemory, takePrewarmedWorker } from './user-prewarm.js';
+import { mainThreadWanted, newUserWorker, prewarmedMemory, prewarmUserWorker, takePrewarmedWorker } from './user-prewarm.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
 import { adoptIds, ForkServer, forkIds } from './user-forkserver.js';
+import { runFirstThreadHere } from './user-first.js';
 
 // signalfds are host eventfds: raising a signal wakes them (signalfd.ts).
 const SIGNALFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -144,7 +145,7 @@ class Supervisor {
       random: guestRandom(-1)(16),
     }));
     mapSigtramp(mm);
-    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+    if (!this.mainThread()) for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
     w[ThreadWord.STATE] = ThreadState.RUNNING;
@@ -169,14 +170,18 @@ class Supervisor {
     if (typeof w === 'number') { closeHostFd(fd); return; }
     this.pgidServer = { fd, watch: w };
   }
+  /** Answer those asked so far (the first thread on the main thread, between system calls). */
+  serveFdsNow?: () => void;
   /** Other emulators' pidfd_getfd ask which host fd is our guest fd N (fd-request.ts). */
   serveFds(): void {
     const sys = loadUserSys();
     if (!sys || typeof (sys as { fdWatch?: unknown }).fdWatch !== 'function') return;
     const fd = fdServerSocket(sys, process.pid);
     if (fd < 0) return;
-    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, () => fdServe(sys, fd, this.memory));
+    const serve = () => fdServe(sys, fd, this.memory);
+    const w = (sys as unknown as FdWatchSys).fdWatch(fd, 1, serve);
     if (typeof w === 'number') closeHostFd(fd); // (the process ends by finish(), never idle)
+    else this.serveFdsNow = serve;
   }
 
   /** A forked child: rebuild the parent's image; the forking thread becomes slot 0. */
@@ -503,8 +508,38 @@ class Supervisor {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
+    if (this.mainThread()) { this.runHere(); return; }
     // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
     this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
+    startMallocTrim();
+  }
+
+  /** A fresh process's first thread runs on this thread (user-first.ts) unless a worker was
+   * started for it (cli/riscv64.ts decides: forked children, -g, TSQEMU_MAIN_THREAD=0). */
+  mainThread(): boolean {
+    return !this.o.resume && this.o.gdb === undefined && mainThreadWanted() && prewarmedMemory() === null;
+  }
+
+  /** Thread 0 here until it exits or needs the supervisor's loop; then on to a worker. */
+  runHere(): void {
+    // Host signals keep their default action meanwhile (the guest's are too): Node's own
+    // SIGUSR1 handler (its inspector) goes (a listener added and removed puts back SIG_DFL).
+    for (const sig of DEFAULT_TERMINATE) {
+      const name = nameOfSignal(sig);
+      if (!name || (sig === 27 && PROFILING)) continue;
+      const noop = () => {};
+      process.on(name as NodeJS.Signals, noop);
+      process.off(name as NodeJS.Signals, noop);
+    }
+    const m = runFirstThreadHere({
+      memory: this.memory, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile,
+      finish: (status, signal) => this.finish(status, signal), execed: () => this.releaseVforkParent(),
+      serve: this.serveFdsNow,
+    });
+    if (!m) return; // the process is ending
+    for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+    this.interp = m.interp;
+    this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
     startMallocTrim();
   }
 
@@ -525,12 +560,31 @@ class Supervisor {
   }
 }
 
+/** A Go program (the gc toolchain's): its build ID note ("Go", type 4) in the first page. */
+export function isGoProgram(exe: string): boolean {
+  const head = Buffer.alloc(4096);
+  let n = 0;
+  try {
+    const fd = fs.openSync(exe, 'r');
+    try { n = fs.readSync(fd, head, 0, head.length, 0); } finally { fs.closeSync(fd); }
+  } catch { return false; }
+  // Elf64_Nhdr: namesz 4, descsz, type 4 (NT_GO_BUILDID), then "Go\0\0".
+  for (let i = head.indexOf('Go\0\0', 12, 'latin1'); i >= 12 && i + 4 <= n; i = head.indexOf('Go\0\0', i + 1, 'latin1')) {
+    if (head.readUInt32LE(i - 12) === 4 && head.readUInt32LE(i - 4) === 4) return true;
+  }
+  return false;
+}
+
 /** The guest's cwd as an open directory (KernelWord.CWD_FD): the host process's own. */
 function openCwd(mm: GuestMM): void {
   try { mm.kw[KernelWord.CWD_FD] = fs.openSync('.', 'r') + 1; } catch { /* unreadable: the path alone */ }
 }
 
 export function runUserMode(o: UserMainOptions): void {
+  // A Go program clones its threads at once (its first signal calls come after ~30 system
+  // calls): on the main thread first, it cost ~7 MiB more peak RSS (the main isolate compiles
+  // the CPU loop too) and no CPU less. Its worker starts now, while the program loads.
+  if (!o.resume && o.gdb === undefined && mainThreadWanted() && prewarmedMemory() === null && isGoProgram(o.exe)) prewarmUserWorker();
   new Supervisor(o).run();
 }
 

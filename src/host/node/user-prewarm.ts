@@ -36,6 +36,12 @@ export function newUserWorker(workerData: unknown, shareEnv = false): Worker {
   return w;
 }
 
+/** Whether a fresh process runs its first guest thread on the main thread (user-first.ts;
+ * TSQEMU_MAIN_THREAD=0: on a worker from the start). */
+export function mainThreadWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TSQEMU_MAIN_THREAD !== '0';
+}
+
 /** The whole 4 GiB (layout.ts HOST_MEMORY_PAGES; GuestMM checks the size). */
 const PAGES = 65536;
 
