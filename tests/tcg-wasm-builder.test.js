@@ -85,6 +85,34 @@ test('translated-block modules import memory and wasm functions, not the block t
   assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name), ['t0']);
 });
 
+test('unusedImportsAs: imports no body calls become imports of the stand-in (one signature, one V8 wrapper)', () => {
+  const I32 = 0x7f;
+  const mb = new ModuleBuilder();
+  const used = mb.importFunction('h', 'twice', [I32], [I32]);
+  mb.importFunction('h', 'never', [I32, I32, I32, I32, I32], [I32]);
+  mb.importFunction('h', 'unused', [], []);
+  mb.importFunction('h', 'stand', [I32], [I32]);
+  mb.unusedImportsAs('h', 'stand', [I32], [I32]);
+  const { fb } = mb.defineFunction([I32], [I32], 'f');
+  fb.get(fb.param(0)); fb.call(used); fb.i32Const(1); fb.i32Add();
+  const mod = new WebAssembly.Module(mb.bytes());
+  assert.deepEqual(WebAssembly.Module.imports(mod).map((i) => i.name), ['twice', 'stand', 'stand', 'stand']);
+  // The import object needs no 'never' or 'unused' (with their own signatures) any more.
+  const inst = new WebAssembly.Instance(mod, { h: { twice: (x) => 2 * x, stand: (x) => x } });
+  assert.equal(inst.exports.f(20), 41);
+  // Translated blocks: a system-mode loop region calls xlate (its fetch mapping check) and chains;
+  // every other helper index is declared as rvm.chain.
+  const words = [0x00150513, 0xfeb51ee3, 0x00008067];
+  const page = new Uint8Array(4096);
+  words.forEach((w, i) => new DataView(page.buffer).setUint32(0x100 + 4 * i, w, true));
+  const read16 = (h) => (h >= 0 && h < 2048 ? page[2 * h] | (page[2 * h + 1] << 8) : -1);
+  const runs = decodeRegion([0x80000100n], read16);
+  const tb = new WebAssembly.Module(buildTbModule([{ pc: 0x80000100n, runs, addendLo: 0 }], true));
+  const fns = WebAssembly.Module.imports(tb).filter((i) => i.kind === 'function');
+  assert.ok(fns.length > 20, 'the helper indices are all still declared');
+  assert.deepEqual([...new Set(fns.map((i) => `${i.module}.${i.name}`))].sort(), ['rvm.chain', 'rvm.xlate']);
+});
+
 test('loads and stores of a module share one miss path per kind (system mode), none in user mode', () => {
   // ld a1,0(a0) ; ld a2,8(a0) ; sd a1,16(a0) ; sd a2,24(a0) ; lbu a3,0(a0) ; jalr x0,0(ra)
   const words = [0x00053583, 0x00853603, 0x00b53823, 0x00c53c23, 0x00054683, 0x00008067];

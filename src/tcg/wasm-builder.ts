@@ -187,11 +187,13 @@ export class FunctionBuilder {
   }
   return_(): void { this.code.byte(0x0f); }
   unreachable(): void { this.code.byte(0x00); }
-  call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); }
+  call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); this.called.push(fn); }
   /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
   callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
   /** Tail call of function `fn` (the tail-call proposal, on by default since V8 11.2). */
-  returnCall(fn: number): void { this.code.byte(0x12); this.code.u32(fn); }
+  returnCall(fn: number): void { this.code.byte(0x12); this.code.u32(fn); this.called.push(fn); }
+  /** Function indices this body calls (ModuleBuilder.unusedImportsAs), repeats included. */
+  readonly called: number[] = [];
   /** Tail call through table 0 (the tail-call proposal, on by default since V8 11.2). */
   returnCallIndirect(type: number): void { this.code.byte(0x13); this.code.u32(type); this.code.byte(0); }
   drop(): void { this.code.byte(0x1a); }
@@ -480,6 +482,19 @@ export class ModuleBuilder {
     return { index: this.imports.length + this.funcs.length - 1, fb };
   }
 
+  /** Function imports no body calls are written as imports of this one (see unusedImportsAs). */
+  private stubImport: { module: string; name: string; type: number } | null = null;
+  /**
+   * Write every function import that no function body calls (nor an element segment names) as
+   * an import of `module`.`name` with this type, which the import object must supply: indices
+   * stay as declared, but V8 (11.x) compiles a JS-call wrapper for each distinct signature of a
+   * module's imports when it compiles the module, used or not, per module (~1 ms of a
+   * translated-block module importing every helper; README "Python, round 8").
+   */
+  unusedImportsAs(module: string, name: string, params: readonly ValType[], results: readonly ValType[]): void {
+    this.stubImport = { module, name, type: this.typeIndex({ params, results }) };
+  }
+
   /** Names of functions (the name section: profilers show them). */
   readonly funcNames = new Map<number, string>();
   bytes(): Uint8Array {
@@ -496,7 +511,17 @@ export class ModuleBuilder {
     out.section(1, types);
     const imps = takeSink();
     imps.u32(this.imports.length + (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0) + this.globalImports.length);
-    for (const im of this.imports) { imps.name(im.module); imps.name(im.name); imps.byte(0x00); imps.u32(im.type); }
+    let used: Uint8Array | null = null;
+    if (this.stubImport) {
+      used = new Uint8Array(this.imports.length);
+      const n = this.imports.length;
+      for (const f of this.funcs) for (const c of (f.fb as FunctionBuilder).called) if (c < n) used[c] = 1;
+      if (this.elems) for (const c of this.elems.funcs) if (c < n) used[c] = 1;
+    }
+    this.imports.forEach((im, i) => {
+      const w = used && !used[i] ? this.stubImport as { module: string; name: string; type: number } : im;
+      imps.name(w.module); imps.name(w.name); imps.byte(0x00); imps.u32(w.type);
+    });
     if (this.tableImport) {
       imps.name(this.tableImport.module); imps.name(this.tableImport.name);
       imps.byte(0x01); imps.byte(0x70); imps.byte(0x00); imps.u32(0); // funcref, min 0, no max

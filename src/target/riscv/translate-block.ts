@@ -476,6 +476,8 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   for (const [name, p, r] of INTERP_IMPORTS) imp[name] = mb.importFunction('rvm', name, p, r);
   const rvm = importRvmRuntime(mb);
   const chainFn = mb.importFunction('rvm', 'chain', [I32, I32, I32], [I32]);
+  // Helpers a module never calls are imported as `chain` (one signature, one V8 import wrapper).
+  mb.unusedImportsAs('rvm', 'chain', [I32, I32, I32], [I32]);
   mb.importMemory('env', 'memory');
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
