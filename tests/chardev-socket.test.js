@@ -211,7 +211,7 @@ test('TCP serial with wait=on holds startup; the monitor connects out as a clien
     const m = await monConn;
     // Nothing runs until the serial client connects.
     const waitLine = `-chardev socket,id=s0,host=127.0.0.1,port=${port},server=on,wait=on: info: QEMU waiting for connection on: disconnected:tcp:127.0.0.1:${port},server=on`;
-    for (let i = 0; i < 100 && !vm.err.includes(waitLine); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 1200 && !vm.err.includes(waitLine); i++) await new Promise((r) => setTimeout(r, 100)); // up to 120 s: a start under load
     assert.ok(vm.err.includes(`tsqemu-system-riscv64: ${waitLine}`), vm.err);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(m.buf.includes('(qemu)'), false, 'the machine started before the serial client connected');

@@ -175,13 +175,19 @@ test('a breakpoint in code the block compiler already translated is hit, pc exac
   const g = await RawGdb.open(port);
   try {
     await g.ask('qSupported');
-    g.send('c');
-    await new Promise((res) => setTimeout(res, 1500));
-    g.sock.write(Buffer.from([3]));
-    assert.match(await g.reply(), /^T02/);
-    const jit = Buffer.from((await g.ask(`qRcmd,${Buffer.from('info jit').toString('hex')}`)).slice(1), 'hex').toString();
-    await g.reply(); // OK after the O packet
-    const inTbs = BigInt(/translated insns\s+(\d+)/.exec(jit)[1]);
+    // Run until the block compiler has translated something (1.5 s at a time: a loaded machine
+    // may need several turns).
+    let jit = '';
+    let inTbs = 0n;
+    for (let turn = 0; turn < 40 && inTbs === 0n; turn++) {
+      g.send('c');
+      await new Promise((res) => setTimeout(res, 1500));
+      g.sock.write(Buffer.from([3]));
+      assert.match(await g.reply(), /^T02/);
+      jit = Buffer.from((await g.ask(`qRcmd,${Buffer.from('info jit').toString('hex')}`)).slice(1), 'hex').toString();
+      await g.reply(); // OK after the O packet
+      inTbs = BigInt(/translated insns\s+(\d+)/.exec(jit)[1]);
+    }
     assert.ok(inTbs > 0n, jit);
     assert.equal(await g.ask(`Z0,${work},4`), 'OK');
     for (let i = 0; i < 3; i++) {
@@ -202,7 +208,7 @@ test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, 
   const sockPath = join(dir, 'gdb.sock');
   const c1 = await startEmu(TSQEMU, ['-gdb', `unix:${sockPath},server=on`]);
   try {
-    for (let i = 0; i < 200 && !existsSync(sockPath); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && !existsSync(sockPath); i++) await new Promise((r) => setTimeout(r, 50)); // up to 60 s: an emulator start under load
     const out = gdb(sockPath, ['print $pc', 'monitor info status']);
     assert.match(out, /\$1 = \(void \(\*\)\(\)\) 0x1000/, out);
     assert.match(out, /VM status: paused \(prelaunch\)/, out);
@@ -216,7 +222,7 @@ test('-s, -gdb unix:PATH,server=on and HMP gdbserver start the stub', { skip }, 
     let text = '';
     m.on('data', (d) => { text += d; });
     m.write(`gdbserver tcp::${gport}\n`);
-    for (let i = 0; i < 100 && !text.includes('Waiting for gdb'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && !text.includes('Waiting for gdb'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(text, new RegExp(`Waiting for gdb connection on device 'tcp::${gport}'`));
     await new Promise((r) => setTimeout(r, 200));
     const out = gdb(`:${gport}`, ['break work', 'continue', 'print $pc']);
@@ -264,7 +270,7 @@ test('the Linux guest: attach, registers through the kernel MMU, stepi, detach (
       assert.match(t, /VM status: paused \(debug\)/, t);
       // Detached: the guest runs again and its shell answers.
       child.stdin.write('echo gdb-$((40+2))\n');
-      for (let i = 0; i < 100 && !out.includes('gdb-42'); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1200 && !out.includes('gdb-42'); i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(out, /gdb-42/);
     } finally {
       await stopEmu(child);

@@ -132,7 +132,7 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
   const startDaemon = async (prog, sock) => {
     const r = runAs([prog, '-d']);
     assert.equal(r.code, 0, `${prog} -d: ${r.err}`);
-    for (let i = 0; i < 200 && !fs.existsSync(path.join(dir, 'runtime/libvirt', sock)); i++) await new Promise((res) => setTimeout(res, 50));
+    for (let i = 0; i < 1200 && !fs.existsSync(path.join(dir, 'runtime/libvirt', sock)); i++) await new Promise((res) => setTimeout(res, 50));
   };
   const killDaemon = async (name) => {
     const pid = pidOf(name);

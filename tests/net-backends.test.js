@@ -102,18 +102,18 @@ test('stream over a unix socket: server and client exchange framed frames both w
   try {
     await srv.start();
     await cli.start();
-    for (let i = 0; i < 50 && !cli.infoStr().includes('connected to'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !cli.infoStr().includes('connected to'); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(cli.infoStr(), /stream: connected to .*link\.sock/);
     const big = new Uint8Array(9000).fill(7);
     for (let i = 0; i < 100; i++) nc.send(frame(`c${i}`));
     ns.send(big);
-    for (let i = 0; i < 100 && (ns.frames.length < 100 || nc.frames.length < 1); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1000 && (ns.frames.length < 100 || nc.frames.length < 1); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), Array.from({ length: 100 }, (_, i) => `c${i}`));
     assert.equal(nc.frames[0].length, 9000);
     assert.match(srv.infoStr(), /stream: connection from/);
     // The server vanishes: the client notices, frames sent meanwhile are dropped, it retries.
     srv.cleanup();
-    for (let i = 0; i < 50 && /connected to/.test(cli.infoStr()); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && /connected to/.test(cli.infoStr()); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(cli.infoStr(), /disconnected|connecting to|failed/);
     assert.equal(nc.send(frame('lost')), true);
   } finally {
@@ -140,7 +140,7 @@ test('stream server: a second client waits until the first leaves, then takes ov
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), ['first']);
     first.destroy();
-    for (let i = 0; i < 50 && ns.frames.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && ns.frames.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), ['first', 'second']);
     second.destroy();
   } finally {

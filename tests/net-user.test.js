@@ -83,19 +83,21 @@ test('upload from the guest to a host TCP server', { timeout: 120_000 }, async (
     });
   });
   const data = await done;
-  for (let i = 0; i < 100 && !c.lastUpload; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && !c.lastUpload; i++) await new Promise((r) => setTimeout(r, 100));
   const guestSha = /^[0-9a-f]{64}$/m.exec(c.lastUpload)?.[0]; // (kernel messages may interleave)
   assert.equal(data.length, 1536 * 1024);
   assert.equal(sha(data), guestSha);
   assert.match(c.lastUpload, /thanks/);
 });
 
-test('a refused connection gets an RST at once', { timeout: 30_000 }, async () => {
+test('a refused connection gets an RST at once', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const t0 = Date.now();
   const out = await c.sh(`wget -q -O - http://10.0.2.2:${port}/ 2>&1; echo rc=$?`);
   assert.match(out, /Connection refused/);
-  assert.ok(Date.now() - t0 < 20_000);
+  // Without an RST the guest's SYNs would time out after ~127 s ("Connection timed out"); the
+  // bound leaves a loaded machine's shell round trip room (it was 20 s).
+  assert.ok(Date.now() - t0 < 90_000);
 });
 
 test('DNS: the relay at 10.0.2.3 forwards to the host resolver', { timeout: 60_000 }, async () => {

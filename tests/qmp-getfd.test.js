@@ -20,7 +20,7 @@ async function conversation(bin, dir, file) {
   let err = '';
   p.stderr.on('data', (d) => { err += d; });
   try {
-    for (let i = 0; i < 400 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25)); // up to 60 s
     const c = spawn('python3', [path.join(ROOT, 'tests', 'helpers', 'qmp-sendfd.py'), sock, file], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '', cerr = '';
     c.stdout.on('data', (d) => { out += d; });

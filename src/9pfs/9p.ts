@@ -54,6 +54,9 @@ export interface V9fsFid {
   clunked: boolean;
 }
 
+/** A request's work as a generator: it yields each path it needs lstat'd and gets the stat back (or the error thrown in). */
+type StatSteps<T> = Generator<V9fsPath, T, FsStat>;
+
 const illegal = (name: string) => name.length === 0 || name.includes('/') || name.includes('\0');
 
 export class V9fsState {
@@ -95,6 +98,54 @@ export class V9fsState {
     } finally {
       if (this.inflight.get(tag) === p) this.inflight.delete(tag);
     }
+  }
+
+  /**
+   * The requests a Linux client sends most (Twalk, Tgetattr of a fid without an open file, Tclunk
+   * of a fid that holds no file), answered on this call when the back end can lstat
+   * synchronously (FsDriver.lstatSync): the transport completes them before the guest's kick
+   * returns, so the guest's 9p client finds its reply instead of sleeping for it (an idle entry,
+   * an interrupt and a wake-up per request in the guest; the same replies). undefined: not one
+   * of those (or its fid is in use by a request in flight): use handle().
+   */
+  handleSync(req: Uint8Array, replyMax: number): Uint8Array | null | undefined {
+    const lstat = this.driver.lstatSync;
+    if (!lstat || req.length < P9_HDR) return undefined;
+    const r = new P9Reader(req);
+    const size = r.u32();
+    const type = r.u8();
+    const tag = r.u16();
+    if (size > req.length || size < P9_HDR || (type !== P9.TWALK && type !== P9.TGETATTR && type !== P9.TCLUNK)) return undefined;
+    const body = new P9Reader(req.subarray(0, size));
+    body.pos = P9_HDR;
+    const f = this.fids.get(body.u32());
+    if (!f || f.clunked || f.users > 0 || f.file || (type === P9.TCLUNK && f.xattr?.create)) return undefined;
+    this.stats.requests++;
+    const trace = this.conf.trace;
+    trace?.(`9p> tag ${tag} type ${type} size ${size}`);
+    let reply: Uint8Array | null;
+    try {
+      const w = new P9Writer();
+      if (type === P9.TCLUNK) {
+        this.fids.delete(f.fid);
+        f.clunked = true;
+        f.dirents = undefined;
+        reply = w.finish(P9.RCLUNK, tag);
+      } else if (type === P9.TGETATTR) {
+        reply = this.statSync(this.getattrSteps(f, w, tag), lstat);
+      } else {
+        const newfid = body.u32(); const n = body.u16();
+        if (n > P9_MAXWELEM) throw new FsError(Errno.EINVAL);
+        const names: string[] = [];
+        for (let i = 0; i < n; i++) names.push(body.str());
+        reply = this.statSync(this.walkSteps(f, newfid, names, w, tag), lstat);
+      }
+      if (reply.length > replyMax) reply = this.lerror(tag, Errno.ENOSPC, replyMax);
+    } catch (e) {
+      reply = this.fail(tag, e, replyMax);
+    }
+    trace?.(`9p< tag ${tag} type ${reply?.[4]} size ${reply?.length}${reply?.[4] === P9.RLERROR ? ` errno ${reply[7]}` : ''}`);
+    return reply;
   }
 
   private fail(tag: number, e: unknown, replyMax: number): Uint8Array | null {
@@ -257,7 +308,8 @@ export class V9fsState {
       case P9.TGETATTR: {
         const fid = r.u32(); r.u64();
         return this.withFid(fid, async (f) => {
-          const st = f.file ? await f.file.fstat() : await this.driver.lstat(f.path);
+          if (!f.file) return this.statAsync(this.getattrSteps(f, w, tag));
+          const st = await f.file.fstat();
           v9fsGetattrReply(w, P9_GETATTR_BASIC, this.qid(st), st, this.statIounit(st));
           return ok(P9.RGETATTR);
         });
@@ -423,42 +475,83 @@ export class V9fsState {
     if (n > P9_MAXWELEM) throw new FsError(Errno.EINVAL);
     const names: string[] = [];
     for (let i = 0; i < n; i++) names.push(r.str());
-    return this.withFid(fid, async (f) => {
-      if (newfid !== fid && this.fids.has(newfid)) throw new FsError(Errno.EINVAL);
-      let path = [...f.path];
-      const qids: Qid[] = [];
-      let st: FsStat | undefined;
-      if (n > 0) st = await this.driver.lstat(path);
-      for (let i = 0; i < n; i++) {
-        const name = names[i];
-        let err: number | undefined;
-        if (illegal(name) || this.driver.isReservedName(name)) err = Errno.ENOENT;
-        else if (name.length > NAME_MAX) err = Errno.ENAMETOOLONG;
-        else if (st && (st.mode & SMode.IFMT) !== SMode.IFDIR) err = Errno.ENOTDIR;
-        if (err === undefined) {
-          const next = name === '.' ? path : name === '..' ? path.slice(0, -1) : [...path, name];
-          try {
-            st = await this.driver.lstat(next);
-            path = next;
-          } catch (e) {
-            if (!(e instanceof FsError)) throw e;
-            err = e.errno;
-          }
+    return this.withFid(fid, (f) => this.statAsync(this.walkSteps(f, newfid, names, w, tag)));
+  }
+
+  /** Twalk's work, yielding each path it needs an lstat of (statAsync or statSync answers). */
+  private *walkSteps(f: V9fsFid, newfid: number, names: string[], w: P9Writer, tag: number): StatSteps<Uint8Array> {
+    const n = names.length;
+    if (newfid !== f.fid && this.fids.has(newfid)) throw new FsError(Errno.EINVAL);
+    let path = [...f.path];
+    const qids: Qid[] = [];
+    let st: FsStat | undefined;
+    if (n > 0) st = yield path;
+    for (let i = 0; i < n; i++) {
+      const name = names[i];
+      let err: number | undefined;
+      if (illegal(name) || this.driver.isReservedName(name)) err = Errno.ENOENT;
+      else if (name.length > NAME_MAX) err = Errno.ENAMETOOLONG;
+      else if (st && (st.mode & SMode.IFMT) !== SMode.IFDIR) err = Errno.ENOTDIR;
+      if (err === undefined) {
+        const next = name === '.' ? path : name === '..' ? path.slice(0, -1) : [...path, name];
+        try {
+          st = yield next;
+          path = next;
+        } catch (e) {
+          if (!(e instanceof FsError)) throw e;
+          err = e.errno;
         }
-        if (err !== undefined) {
-          if (i === 0) throw new FsError(err);
-          break;
-        }
-        qids.push(this.qid(st as FsStat));
       }
-      if (qids.length === n) {
-        if (newfid === fid) f.path = path;
-        else this.newFid(newfid, path, f.uid);
+      if (err !== undefined) {
+        if (i === 0) throw new FsError(err);
+        break;
       }
-      w.u16(qids.length);
-      for (const q of qids) w.qid(q);
-      return w.finish(P9.RWALK, tag);
-    });
+      qids.push(this.qid(st as FsStat));
+    }
+    if (qids.length === n) {
+      if (newfid === f.fid) f.path = path;
+      else this.newFid(newfid, path, f.uid);
+    }
+    w.u16(qids.length);
+    for (const q of qids) w.qid(q);
+    return w.finish(P9.RWALK, tag);
+  }
+
+  /** Tgetattr of a fid without an open file. */
+  private *getattrSteps(f: V9fsFid, w: P9Writer, tag: number): StatSteps<Uint8Array> {
+    const st: FsStat = yield f.path;
+    v9fsGetattrReply(w, P9_GETATTR_BASIC, this.qid(st), st, this.statIounit(st));
+    return w.finish(P9.RGETATTR, tag);
+  }
+
+  private async statAsync<T>(g: StatSteps<T>): Promise<T> {
+    let r = g.next();
+    while (!r.done) {
+      let st: FsStat;
+      try {
+        st = await this.driver.lstat(r.value);
+      } catch (e) {
+        r = g.throw(e);
+        continue;
+      }
+      r = g.next(st);
+    }
+    return r.value;
+  }
+
+  private statSync<T>(g: StatSteps<T>, lstat: (p: V9fsPath) => FsStat): T {
+    let r = g.next();
+    while (!r.done) {
+      let st: FsStat;
+      try {
+        st = lstat(r.value);
+      } catch (e) {
+        r = g.throw(e);
+        continue;
+      }
+      r = g.next(st);
+    }
+    return r.value;
   }
 
   private async tclunk(fid: number): Promise<void> {

@@ -70,6 +70,9 @@ export type FsTime = bigint | 'now' | 'omit';
 export interface FsDriver {
   readonly readOnly: boolean;
   lstat(p: V9fsPath): Promise<FsStat>;
+  /** lstat on the calling thread where the back end can (cheaply, without waiting on a slow
+   * disk); undefined where it cannot. Lets the server answer Twalk/Tgetattr at once. */
+  readonly lstatSync?: (p: V9fsPath) => FsStat;
   /** Open an existing file or directory; `flags` are Linux O_* flags (O_CREAT stripped). */
   open(p: V9fsPath, flags: number): Promise<FsFile>;
   create(dir: V9fsPath, name: string, flags: number, cred: FsCred): Promise<FsFile>;

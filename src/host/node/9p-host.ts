@@ -67,6 +67,8 @@ export const enum FsOp { LGETXATTR = 1, LSETXATTR = 2, LLISTXATTR = 3, LREMOVEXA
 interface FsdevAddon {
   fsCall(op: number, path: Uint8Array | null, name: Uint8Array | null, buf: ArrayBufferView | null,
     a: number, b: number, c: number, d: number): Promise<number>;
+  /** The stat ops (LSTAT, FSTAT, LSTATAT) on this thread: the result or -errno. An older build lacks it. */
+  fsCallSync?(op: number, path: Uint8Array | null, name: null, buf: BigInt64Array, a: number, b: number, c: number, d: number): number;
 }
 let addon: FsdevAddon | null | undefined;
 export function fsdevAddon(): FsdevAddon | null {
@@ -122,6 +124,28 @@ export async function lstatBelow(dirfd: number, rel: string, mapped: boolean): P
   const o = new BigInt64Array(ST_COUNT);
   await call(FsOp.LSTATAT, Buffer.from(rel, 'latin1'), null, o, mapped ? 1 : 0, dirfd);
   return statFrom(o);
+}
+
+/** Whether the addon can stat on this thread (lstatBelowSync, lstatPathSync). */
+export function canStatSync(): boolean {
+  return typeof fsdevAddon()?.fsCallSync === 'function';
+}
+
+function statSync(op: FsOp, path: Uint8Array, mapped: boolean, fd = 0): FsStat {
+  const o = new BigInt64Array(ST_COUNT);
+  const r = (fsdevAddon() as Required<FsdevAddon>).fsCallSync(op, path, null, o, mapped ? 1 : 0, fd, 0, 0);
+  if (r < 0) throw new FsError(-r);
+  return statFrom(o);
+}
+
+/** lstatBelow on this thread (canStatSync). */
+export function lstatBelowSync(dirfd: number, rel: string, mapped: boolean): FsStat {
+  return statSync(FsOp.LSTATAT, Buffer.from(rel, 'latin1'), mapped, dirfd);
+}
+
+/** lstatPath on this thread (canStatSync). */
+export function lstatPathSync(path: Buffer, mapped: boolean): FsStat {
+  return statSync(FsOp.LSTAT, path, mapped);
 }
 
 export async function fstatFd(fd: number, mapped: boolean): Promise<FsStat> {

@@ -14,8 +14,8 @@ import {
   DT, type FsCred, type FsDirEntry, type FsDriver, type FsFile, type FsStat, type FsStatfs, type FsTime, type V9fsPath,
 } from '../../9pfs/fsdriver.js';
 import {
-  C, FsOp, NO_ADDON, O_PATH, at, call, fsdevAddon, fsp, fstatFd, host, hostOpenFlags, lstatBelow, lstatPath, pClose, pOpen, pRead,
-  pWrite, self, setMappedXattrs,
+  C, FsOp, NO_ADDON, O_PATH, at, call, canStatSync, fsdevAddon, fsp, fstatFd, host, hostOpenFlags, lstatBelow, lstatPath, pClose, pOpen, pRead,
+  pWrite, self, setMappedXattrs, lstatBelowSync, lstatPathSync,
 } from './9p-host.js';
 import { MappedFile, META_DIR, META_ROOT } from './9p-mapped-file.js';
 
@@ -39,6 +39,7 @@ export class LocalFsDriver implements FsDriver {
   private readonly meta: MappedFile | undefined;
   private readonly fmode: number;
   private readonly dmode: number;
+  readonly lstatSync: ((p: V9fsPath) => FsStat) | undefined;
 
   private constructor(private readonly rootFd: number, readonly opts: LocalFsOptions) {
     this.readOnly = opts.readonly ?? false;
@@ -46,6 +47,7 @@ export class LocalFsDriver implements FsDriver {
     this.fmode = opts.fmode ?? 0o600;
     this.dmode = opts.dmode ?? 0o700;
     this.meta = opts.securityModel === 'mapped-file' ? new MappedFile() : undefined;
+    this.lstatSync = !this.meta && canStatSync() ? (p) => this.syncStat(p) : undefined;
   }
 
   /** Open the export's root (a host path the user gave: trusted) and check the model can work here. */
@@ -107,6 +109,13 @@ export class LocalFsDriver implements FsDriver {
   lstat(p: V9fsPath): Promise<FsStat> {
     if (p.length > 0 && !this.meta && fsdevAddon()) return lstatBelow(this.rootFd, p.join('/'), this.mappedXattr);
     return this.onPath(p, (dfd, name) => this.statAt(dfd, name));
+  }
+
+  /** lstat on this thread, for the server's synchronous requests (9p.ts handleSync): not in
+   * mapped-file (its metadata files are read asynchronously) nor without the addon. */
+  private syncStat(p: V9fsPath): FsStat {
+    return p.length > 0 ? lstatBelowSync(this.rootFd, p.join('/'), this.mappedXattr)
+      : lstatPathSync(at(this.rootFd, '.'), this.mappedXattr);
   }
 
   private async statAt(dfd: number, name: string): Promise<FsStat> {

@@ -55,6 +55,14 @@ export class VirtIO9P extends VirtIODevice {
   private submit(vq: VirtQueue, elem: VirtQueueElement): void {
     const req = new Uint8Array(Math.min(iovSize(elem.out), P9_MAX_MSIZE));
     const got = iovToBuf(this.as, elem.out, 0, req);
+    // Twalk/Tgetattr/Tclunk complete here, before the guest's kick returns (9p.ts handleSync).
+    const now = this.server.handleSync(req.subarray(0, got), iovSize(elem.in));
+    if (now !== undefined) {
+      if (!now) { this.error('9p reply does not fit the device-writable buffers'); return; }
+      vq.push(elem, bufToIov(this.as, elem.in, 0, now));
+      vq.notify();
+      return;
+    }
     const gen = this.generation;
     this.inflight++;
     void this.server.handle(req.subarray(0, got), iovSize(elem.in)).then((reply) => {

@@ -23,10 +23,8 @@ function translate(env: CPURISCVState, va: bigint, kind: TlbKind, size: number, 
   const idx = env.get32(kind === TlbKind.FETCH ? 'mmu_idx_fetch' : 'mmu_idx_data');
   const host = tlbProbe(env, va, kind, idx);
   if (host >= 0) { out.host = host; out.mmioPa = -1; return true; }
-  if (env.as.hasHostRam) {
-    const pa = riscvHighTlbProbe(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
-    if (pa >= 0) { out.host = -1; out.mmioPa = pa; return true; }
-  }
+  const pa = riscvHighTlbProbe(env, Number(va & 0xffffffffn) | 0, Number(BigInt.asIntN(32, va >> 32n)), kind, idx);
+  if (pa >= 0) { out.host = -1; out.mmioPa = pa; return true; }
   const r = riscvTlbFill(env, va, kind, size, idx);
   if (!r) return false;
   if ('hostOffset' in r) { out.host = r.hostOffset; out.mmioPa = -1; } else { out.host = -1; out.mmioPa = r.mmioPa; }

@@ -43,7 +43,7 @@ interface MmuCache {
   virtUsed: boolean;
   lpAddr: bigint;
   lpMask: bigint;
-  /** The slow path's TLB for pages of RAM beyond the wasm memory (never in the inline TLB):
+  /** The slow path's TLB for pages of RAM beyond the wasm memory and of devices (never in the inline TLB):
    * per (mmu index, kind, slot) the vpage's halves and the physical page; flushed with it. */
   hiTag: Int32Array;
   hiPa: Float64Array;
@@ -85,7 +85,7 @@ export function riscvTlbFlush(env: CPURISCVState): void {
   if (c.hiUsed) { c.hiTag.fill(-1); c.hiUsed = false; }
 }
 
-/** Physical address of va (lo/hi halves) when the high-RAM TLB maps its page for this mmu index
+/** Physical address of va (lo/hi halves) when the slow path's TLB (high RAM, devices) maps its page for this mmu index
  * and kind, else -1. */
 export function riscvHighTlbProbe(env: CPURISCVState, lo: number, hi: number, kind: TlbKind, mmuIdx: number): number {
   const c = cacheOf(env);
@@ -205,16 +205,20 @@ export function riscvTlbFill(env: CPURISCVState, vaddr: bigint, kind: TlbKind, s
   const write = kind === TlbKind.STORE;
   const host = env.as.ramHostOffset(pa, size, write);
   if (host < 0) {
-    if (env.as.hasHostRam && (pmp & PmpResult.PAGE_UNIFORM) && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
-      // The page moves into the window of the wasm memory (hiram-window.ts): an ordinary entry.
-      const w = riscvHighRamWindow(env);
-      const page = w ? w.map(env, pa - (lo & 0xfff), kind) : -1;
-      if (page >= 0) {
-        tlbSet(env, mmuIdx, kind, va - BigInt(lo & 0xfff), page, superShift);
-        hostResult.hostOffset = page + (lo & 0xfff);
-        return hostResult;
+    if (pmp & PmpResult.PAGE_UNIFORM) {
+      if (env.as.hasHostRam && env.as.isHostBufferRam(pa - (lo & 0xfff), 4096, write)) {
+        // The page moves into the window of the wasm memory (hiram-window.ts): an ordinary entry.
+        const w = riscvHighRamWindow(env);
+        const page = w ? w.map(env, pa - (lo & 0xfff), kind) : -1;
+        if (page >= 0) {
+          tlbSet(env, mmuIdx, kind, va - BigInt(lo & 0xfff), page, superShift);
+          hostResult.hostOffset = page + (lo & 0xfff);
+          return hostResult;
+        }
       }
-      // RAM beyond the wasm memory: the slow path remembers the page (no walk next time).
+      // RAM beyond the wasm memory, or a device's page (QEMU's TLB_MMIO entries): the slow path
+      // remembers the physical page, so the next access needs no walk and PMP check (a virtio
+      // request is several register accesses; each walked the page table).
       const c = cacheOf(env);
       const i = (mmuIdx * TLB_KIND_COUNT + kind) * TLB_ENTRIES + tlbSlot(lo);
       if (c.hiTag === NO_HI_TAG) { c.hiTag = new Int32Array(HI_TLB_SIZE * 2).fill(-1); c.hiPa = new Float64Array(HI_TLB_SIZE); }

@@ -1,7 +1,7 @@
 /* Sv39 and Sv48 translation: 4K/2M/1G pages built in C, U/S rules, SUM, MXR,
  * hardware A/D updates (PTE checked after the access), page faults 12/13/15 with
  * stval/mtval, delegated page faults, misaligned and page-crossing accesses,
- * sfence.vma, MPRV, and satp WARL behaviour. Each test runs once per mode. */
+ * sfence.vma (of RAM and device pages), MPRV, and satp WARL behaviour. Each test runs once per mode. */
 #include "common.h"
 
 #define PTE_V 0x01UL
@@ -255,6 +255,33 @@ static void test_sfence(void) {
   CHECK("sfence-remap", run_in_mode(PRV_S, s_sfence, va), 7);
 }
 
+/* A virtual page over a device: remapped to another device, the next access reaches the new
+ * one (sfence.vma of the page), and back (full sfence.vma). PLIC priority[1] and CLINT
+ * mtimecmp[0] hold values set here. */
+#define PLIC_BASE 0x0c000000UL
+static u64 s_mmio_remap(u64 va) {
+  u32 a = *(volatile u32 *)(va + 4);
+  *sf_pte = sf_new_pte;
+  asm volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+  u32 b = *(volatile u32 *)va;
+  *sf_pte = (PLIC_BASE >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D;
+  asm volatile("sfence.vma" ::: "memory");
+  u32 c = *(volatile u32 *)(va + 4);
+  return (a == 3 ? 1 : 0) | (b == 0x1234 ? 2 : 0) | (c == 3 ? 4 : 0);
+}
+
+static void test_sfence_mmio(void) {
+  u64 va = VA_4K + 0x30000;
+  *(volatile u32 *)(PLIC_BASE + 4) = 3;
+  *(volatile u64 *)CLINT_MTIMECMP = 0xffffffff00001234UL; /* far in the future */
+  sf_pte = map(root_s, va, PLIC_BASE, 0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+  sf_new_pte = ((CLINT_MTIMECMP >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D;
+  use_root(root_s);
+  CHECK("sfence-remap-mmio", run_in_mode(PRV_S, s_mmio_remap, va), 7);
+  *(volatile u32 *)(PLIC_BASE + 4) = 0;
+  *(volatile u64 *)CLINT_MTIMECMP = ~0UL;
+}
+
 static void test_misaligned(void) {
   /* two virtual pages backed by non-adjacent physical pages */
   u64 va = VA_4K + 0xc000;
@@ -352,6 +379,7 @@ static void run_all(int lv) {
   test_faults();
   test_user_rules();
   test_sfence();
+  test_sfence_mmio();
   test_misaligned();
   test_mprv();
   test_delegated();
