@@ -95,6 +95,8 @@ class Supervisor {
   readonly workers = new Map<number, Worker>();
   /** Workers whose threads all ended, waiting for new ones (thread-host.ts). */
   readonly spares: Worker[] = [];
+  /** A spare was started ahead for the process's threads (prewarmSpare: once). */
+  private sparePrewarmed = false;
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
@@ -249,13 +251,34 @@ class Supervisor {
     });
   }
 
+  /** Threads exist (or are about to): start a worker now, as a spare, for the second host core.
+   * A worker takes ~0.1 s of CPU and ~0.3 s or more of wall to start; started only when a split
+   * asked for it (thread-host.ts: after REBALANCE_MS of the first worker's CPU), 8 compute threads
+   * ran on one core for ~0.5 s (bench/threads.js). While it waits, splits come after
+   * SPARE_REBALANCE_MS; a thread that moves to block takes it too. Once per process (the spares
+   * after that are workers whose threads ended), not under -g. */
+  private prewarmSpare(): void {
+    if (this.sparePrewarmed || this.gdb || this.spares.length) return;
+    this.sparePrewarmed = true;
+    if ((typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) < 2) return;
+    const w = newUserWorker({ prewarmed: true, memory: this.memory, codeCache: this.codeCache });
+    w.unref(); // (as every spare: it keeps the process from nothing)
+    w.on('message', (m: UserMessage) => this.onMessage(m, w));
+    w.on('error', (e) => {
+      writeAllSync(2, internalErrorText('tsqemu-riscv64', e));
+      this.finish(134, 0);
+    });
+    this.spares.push(w);
+    this.countSpares();
+  }
+
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
   private countSpares(): void { Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.length); }
 
   onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
-      case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
+      case 'hosted': if (from) this.workers.set(m.slot, from); this.prewarmSpare(); break; // a clone its worker runs
       case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)
@@ -540,6 +563,7 @@ class Supervisor {
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     this.interp = m.interp;
     this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
+    if (m.threadsSoon) this.prewarmSpare(); // (loads while thread 0's worker does)
     startMallocTrim();
   }
 
