@@ -130,6 +130,9 @@ export interface ThreadHost {
   move(threads: HostedThread[]): void;
   /** This thread ended (exit): out of `threads` already. */
   exited(t: HostedThread): void;
+  /** Two of its threads are runnable while a host core idles (a split may follow): start a
+   * spare worker for it now (the supervisor does it once per process). */
+  wantSpare(): void;
   /** This worker's CPU time in ms (what a split waits for: REBALANCE_MS). */
   now(): number;
   /** Set once one of its threads made a call that may block or change the host thread
@@ -146,7 +149,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
   const parked = new Map<HostedThread, FutexPark>();
   const bus = threads.length ? busFaults(threads[0].ts.mm) : new Int32Array(0);
   const kw = threads.length ? threads[0].ts.mm.kw : new Int32Array(1);
-  let i = 0, since = 0, calls = 0, turnStart = 0;
+  let i = 0, since = 0, calls = 0, turnStart = 0, askedSpare = false;
   while (threads.length) {
     if (i >= threads.length) {
       i = 0;
@@ -237,7 +240,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
     // once the imbalance has lasted (a program starting its threads has started them all by then).
     if (onCpuCount(ts) < host.cores) {
       const now = host.now();
-      if (since === 0) since = now;
+      if (since === 0) { since = now; if (!askedSpare) { askedSpare = true; host.wantSpare(); } }
       else if (now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
         since = 0;
         const free = threads.filter((x) => !parked.has(x));

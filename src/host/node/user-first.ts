@@ -30,7 +30,7 @@ import { threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import type { HostProcess } from '../../linux-user/host.js';
 import { closeHostFd, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type DirStreams } from './user-host.js';
 import type { MessagePort } from 'node:worker_threads';
-import { NR, SYSCALL_NAMES } from '../../linux-user/syscall-nr.js';
+import { SYSCALL_NAMES } from '../../linux-user/syscall-nr.js';
 
 /** riscv64 system calls that may need the supervisor's event loop or another host thread:
  * clone/clone3 (threads, fork), execve(at), wait4/waitid, rt_sigaction with a new action,
@@ -72,9 +72,6 @@ export interface FirstThreadMove {
   exe: string;
   dirs?: Array<[number, DirStreams]>;
   interp: Array<[string, WebAssembly.Module]>;
-  /** The call it stopped at creates a thread (clone/clone3 with CLONE_THREAD) or is glibc's
-   * first pthread_create (rt_sigaction of SIGCANCEL, 32): a second worker is wanted soon. */
-  threadsSoon: boolean;
 }
 
 /** TSQEMU_JIT_INFO=1 also says where the first thread ran (tests/user-main-thread.test.js). */
@@ -149,9 +146,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   const b = stateOffsetOf(slot);
   forgetTranslations(mm.bytes, b);
   mm.bytes.fill(0xff, b + TLB_OFFSET, b + CPU_STATE_SIZE);
-  const nr = Number(env.getGpr(17)), a0 = env.getGpr(10);
-  const threadsSoon = (nr === NR.rt_sigaction && a0 === 32n) || (nr === NR.clone && (a0 & 0x10000n) !== 0n) || nr === NR.clone3;
-  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods, threadsSoon };
+  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods };
 }
 
 /** The RLIMIT_NOFILE soft limit the emulator was started with (as user-worker.ts). */

@@ -151,7 +151,8 @@ export type UserMessage =
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number; spare?: boolean }
   | { op: 'gdbStop'; slot: number; sig: number }
-  | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> };
+  | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> }
+  | { op: 'spare' };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 

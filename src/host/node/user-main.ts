@@ -251,12 +251,12 @@ class Supervisor {
     });
   }
 
-  /** Threads exist (or are about to): start a worker now, as a spare, for the second host core.
-   * A worker takes ~0.1 s of CPU and ~0.3 s or more of wall to start; started only when a split
-   * asked for it (thread-host.ts: after REBALANCE_MS of the first worker's CPU), 8 compute threads
-   * ran on one core for ~0.5 s (bench/threads.js). While it waits, splits come after
-   * SPARE_REBALANCE_MS; a thread that moves to block takes it too. Once per process (the spares
-   * after that are workers whose threads ended), not under -g. */
+  /** A worker first ran two threads while a host core idled (thread-host.ts wantSpare): start a
+   * worker now, as a spare, for the split to come. A worker takes ~0.1 s of CPU and ~0.3 s or
+   * more of wall to start; started only at the split (after REBALANCE_MS of the first worker's
+   * CPU), 8 compute threads ran on one core for ~0.5 s of wall (bench/threads.js). While it
+   * waits, splits come after SPARE_REBALANCE_MS (the split's threads are queued to it as it
+   * loads). Once per process (later spares are workers whose threads ended), not under -g. */
   private prewarmSpare(): void {
     if (this.sparePrewarmed || this.gdb || this.spares.length) return;
     this.sparePrewarmed = true;
@@ -278,7 +278,8 @@ class Supervisor {
   onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
-      case 'hosted': if (from) this.workers.set(m.slot, from); this.prewarmSpare(); break; // a clone its worker runs
+      case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
+      case 'spare': this.prewarmSpare(); break;
       case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)
@@ -563,7 +564,6 @@ class Supervisor {
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     this.interp = m.interp;
     this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
-    if (m.threadsSoon) this.prewarmSpare(); // (loads while thread 0's worker does)
     startMallocTrim();
   }
 

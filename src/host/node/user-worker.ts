@@ -143,6 +143,7 @@ function main(d: UserWorkerData): void {
   const host = {
     threads, busSlot: d.slot, cores: hostCores(), tainted: false,
     now: threadCpuMs,
+    wantSpare: () => port.postMessage({ op: 'spare' }),
     move: (give: HostedThread[]) => {
       for (const t of give) {
         // Its jump cache holds this worker's table indices; its TLB is refilled there.
