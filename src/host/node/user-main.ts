@@ -97,6 +97,8 @@ class Supervisor {
   readonly spares: Worker[] = [];
   /** A spare was started ahead for the process's threads (prewarmSpare: once). */
   private sparePrewarmed = false;
+  /** ... and it waits, unused. */
+  private ahead?: Worker;
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
@@ -237,6 +239,7 @@ class Supervisor {
     if (pre && pre.memory !== this.memory) void pre.worker.terminate();
     // A spare (a worker whose threads ended: thread-host.ts) takes threads without starting.
     const spare = this.gdb ? undefined : this.spares.pop();
+    if (spare === this.ahead) this.ahead = undefined;
     if (spare) this.countSpares();
     const w = spare ?? (pre && pre.memory === this.memory ? pre.worker : newUserWorker(data));
     if (w === pre?.worker || w === spare) w.postMessage(data);
@@ -254,9 +257,9 @@ class Supervisor {
   /** A worker first ran two threads while a host core idled (thread-host.ts wantSpare): start a
    * worker now, as a spare, for the split to come. A worker takes ~0.1 s of CPU and ~0.3 s or
    * more of wall to start; started only at the split (after REBALANCE_MS of the first worker's
-   * CPU), 8 compute threads ran on one core for ~0.5 s of wall (bench/threads.js). While it
-   * waits, splits come after SPARE_REBALANCE_MS (the split's threads are queued to it as it
-   * loads). Once per process (later spares are workers whose threads ended), not under -g. */
+   * CPU), 8 compute threads ran on one core for ~0.5 s of wall (bench/threads.js). Now it loads
+   * on the idle core during those REBALANCE_MS, and the split (or a thread moving to block)
+   * takes it. Once per process (later spares are workers whose threads ended), not under -g. */
   private prewarmSpare(): void {
     if (this.sparePrewarmed || this.gdb || this.spares.length) return;
     this.sparePrewarmed = true;
@@ -268,12 +271,17 @@ class Supervisor {
       writeAllSync(2, internalErrorText('tsqemu-riscv64', e));
       this.finish(134, 0);
     });
+    this.ahead = w;
     this.spares.push(w);
-    this.countSpares();
+    if (process.env.TSQEMU_JIT_INFO === '1') writeAllSync(2, `spare worker ${w.threadId} started ahead\n`);
   }
 
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
-  private countSpares(): void { Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.length); }
+  private countSpares(): void {
+    // (Not the spare started ahead: splits wait their REBALANCE_MS for it, as before, so a program
+    // starting its threads in a loop has started them all; it has loaded by then.)
+    Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.filter((w) => w !== this.ahead).length);
+  }
 
   onMessage(m: UserMessage, from?: Worker): void {
     switch (m.op) {
