@@ -10,7 +10,8 @@
 //     the list below) while it shares its worker leaves it first: the worker hands it, still
 //     at its ecall, to a new worker of its own (it blocks there alone, as before);
 //   - a worker whose threads stayed runnable for REBALANCE_MS while fewer workers than host
-//     cores run guest code gives half of them to a new worker.
+//     cores run guest code gives half of them to a new worker (started as a spare when that
+//     wait began: ThreadHost.wantSpare, so it has loaded by then).
 // So each host core gets a worker, and only threads that block cost one of their own.
 // What a hosted thread shares with the others on its worker: the host thread's attributes
 // (caps, keepcaps: inherited at clone, and changing them is not in the list), the translated
