@@ -11,6 +11,8 @@ import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
 import { forkMaps, serveForkJob } from '../host/node/user-forkserver.js';
 import { loadUserSys } from '../host/node/user-sys.js';
+// (print-and-exit text: process.stdout to a file or pipe loads every stream class, ~5 ms)
+import { writeAllSync } from '../host/node/write-all.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
 import { CpuModelError, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
@@ -47,7 +49,7 @@ Supported system calls: ${supportedSyscalls().join(' ')}
 }
 
 function fail(msg: string): never {
-  process.stderr.write(`${PROG}: ${msg}\n`);
+  writeAllSync(2, `${PROG}: ${msg}\n`);
   process.exit(1);
 }
 
@@ -78,8 +80,8 @@ function parse(args: string[]): Parsed {
     const opt = raw.replace(/^--?/, '');
     const start = i - 1;
     switch (opt) {
-      case 'h': case 'help': process.stdout.write(usage()); process.exit(0); break;
-      case 'version': process.stdout.write(`${PROG} version ${VERSION}\n`); process.exit(0); break;
+      case 'h': case 'help': writeAllSync(1, usage()); process.exit(0); break;
+      case 'version': writeAllSync(1, `${PROG} version ${VERSION}\n`); process.exit(0); break;
       case 'L': p.sysroot = value(raw); break;
       case 'E': p.setEnv.push(value(raw)); break;
       case 'U': p.unsetEnv.push(value(raw)); break;
@@ -88,13 +90,13 @@ function parse(args: string[]): Parsed {
       case 'D': p.logFile = value(raw); break;
       case 'd': {
         const items = value(raw);
-        if (items === 'help') { process.stdout.write(parseHelp()); process.exit(0); }
-        try { p.logMask |= parseLogItems(items); } catch (err) { process.stdout.write((err as Error).message + '\n'); process.exit(1); }
+        if (items === 'help') { writeAllSync(1, parseHelp()); process.exit(0); }
+        try { p.logMask |= parseLogItems(items); } catch (err) { writeAllSync(1, (err as Error).message + '\n'); process.exit(1); }
         break;
       }
       case 'cpu': {
         const model = value(raw);
-        if (model === 'help') { process.stdout.write(riscvCpuHelp()); process.exit(0); }
+        if (model === 'help') { writeAllSync(1, riscvCpuHelp()); process.exit(0); }
         p.cpu = model;
         break;
       }
