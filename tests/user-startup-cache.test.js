@@ -135,3 +135,29 @@ test('a program on the main thread and --version load no node:stream, node:v8 or
     }
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
+
+// The entry holds what the first run compiled: one made by --version lacked most of what a
+// program needs, and every later run compiled that itself (start-up round 5).
+test('--version, --help and a bad option write no code cache entry; the next program run does', { skip: bundled ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const env = { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: tmp };
+    const bin = path.join(root, 'bin/tsqemu-riscv64');
+    for (const [args, status] of [[['--version'], 0], [['--help'], 0], [['-no-such-option'], 1]]) {
+      const r = spawnSync(bin, args, { encoding: 'utf8', env });
+      assert.equal(r.status, status, r.stderr);
+      assert.match(r.stderr, /^main code cache none$/m);
+      assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')), [], args[0]);
+    }
+    if (missing) return;
+    const prog = path.join(tmp, 'true');
+    fs.writeFileSync(`${prog}.c`, 'int main(void) { return 5; }\n');
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, `${prog}.c`], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const r = spawnSync(bin, [prog], { encoding: 'utf8', env });
+    assert.equal(r.status, 5, r.stderr);
+    assert.equal(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')).length, 1);
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8', env });
+    assert.match(v.stderr, /^main code cache disk$/m);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});

@@ -13,6 +13,7 @@ import { forkMaps, serveForkJob } from '../host/node/user-forkserver.js';
 import { loadUserSys } from '../host/node/user-sys.js';
 // (print-and-exit text: process.stdout to a file or pipe loads every stream class, ~5 ms)
 import { writeAllSync } from '../host/node/write-all.js';
+import { skipCodeCacheWrite } from '../host/node/code-cache.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
 import { CpuModelError, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
@@ -48,9 +49,15 @@ Supported system calls: ${supportedSyscalls().join(' ')}
 `;
 }
 
+/** Print `text` and exit: the command line only printed (no code cache entry from this run). */
+function printExit(fd: number, text: string, status: number): never {
+  skipCodeCacheWrite();
+  writeAllSync(fd, text);
+  process.exit(status);
+}
+
 function fail(msg: string): never {
-  writeAllSync(2, `${PROG}: ${msg}\n`);
-  process.exit(1);
+  printExit(2, `${PROG}: ${msg}\n`, 1);
 }
 
 interface Parsed {
@@ -80,8 +87,8 @@ function parse(args: string[]): Parsed {
     const opt = raw.replace(/^--?/, '');
     const start = i - 1;
     switch (opt) {
-      case 'h': case 'help': writeAllSync(1, usage()); process.exit(0); break;
-      case 'version': writeAllSync(1, `${PROG} version ${VERSION}\n`); process.exit(0); break;
+      case 'h': case 'help': printExit(1, usage(), 0); break;
+      case 'version': printExit(1, `${PROG} version ${VERSION}\n`, 0); break;
       case 'L': p.sysroot = value(raw); break;
       case 'E': p.setEnv.push(value(raw)); break;
       case 'U': p.unsetEnv.push(value(raw)); break;
@@ -90,13 +97,13 @@ function parse(args: string[]): Parsed {
       case 'D': p.logFile = value(raw); break;
       case 'd': {
         const items = value(raw);
-        if (items === 'help') { writeAllSync(1, parseHelp()); process.exit(0); }
-        try { p.logMask |= parseLogItems(items); } catch (err) { writeAllSync(1, (err as Error).message + '\n'); process.exit(1); }
+        if (items === 'help') printExit(1, parseHelp(), 0);
+        try { p.logMask |= parseLogItems(items); } catch (err) { printExit(1, (err as Error).message + '\n', 1); }
         break;
       }
       case 'cpu': {
         const model = value(raw);
-        if (model === 'help') { writeAllSync(1, riscvCpuHelp()); process.exit(0); }
+        if (model === 'help') printExit(1, riscvCpuHelp(), 0);
         p.cpu = model;
         break;
       }

@@ -95,6 +95,17 @@ export function writeCodeCache(file: string, data: Uint8Array): void {
 export type CodeCacheUse = 'disk' | 'none' | 'rejected' | 'off';
 
 let lastUse: CodeCacheUse | null = null;
+/** On globalThis: the script run (its own copy of this module) says so to its runner's. */
+const NO_WRITE = Symbol.for('tsqemu.codeCacheNoWrite');
+
+/** This process writes no cache entry at exit: it only printed something (--version, --help,
+ * a bad option). The entry holds what the first run compiled, and one made by `--version`
+ * (517 KB against 830 KB for a `true`) left every later program compiling the rest itself
+ * (a static `true` +5 ms of CPU; start-up round 5). The next process writes it. */
+export function skipCodeCacheWrite(): void {
+  (globalThis as { [NO_WRITE]?: boolean })[NO_WRITE] = true;
+}
+
 /** How the last script run by runCachedScript was compiled (null: none was). */
 export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
 
@@ -115,7 +126,9 @@ export function runCachedScript(file: string, name: string): CodeCacheUse | null
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';
   lastUse = use;
-  if (cacheFile && use !== 'disk') process.once('exit', () => { writeCodeCache(cacheFile, script.createCachedData()); });
+  if (cacheFile && use !== 'disk') {
+    process.once('exit', () => { if (!(globalThis as { [NO_WRITE]?: boolean })[NO_WRITE]) writeCodeCache(cacheFile, script.createCachedData()); });
+  }
   const mod = { exports: {} };
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
   fn(mod.exports, createRequire(file), mod, file, path.dirname(file));
