@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { BUNDLE_ENTRIES, SCRIPT_ENTRIES, SCRIPT_LAZY_PACKAGES } = await import(path.join(ROOT, 'scripts/build-bundle.js'));
+const { BUNDLE_ENTRIES, SCRIPT_ENTRIES, SCRIPT_LAZY_PACKAGES, memoizeToESM } = await import(path.join(ROOT, 'scripts/build-bundle.js'));
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 const skipUser = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc missing' : false;
 
@@ -93,4 +93,22 @@ int main(int argc, char **argv, char **envp) {
     assert.match(ca.stdout, /^child status 7$/m);
     assert.doesNotMatch(ca.stderr, /extra certs/i);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+// esbuild's __toESM copied node:fs once per importing module at every start-up (start-up round 5).
+test('the CommonJS scripts make one __toESM copy per built-in module', () => {
+  for (const out of ['cli/riscv64-main', 'host/node/user-worker']) {
+    const text = fs.readFileSync(path.join(ROOT, 'dist', `${out}.cjs`), 'latin1');
+    assert.match(text, /__toESMDone/, `${out}: __toESM not patched (esbuild's helper changed?)`);
+  }
+  const helper = fs.readFileSync(path.join(ROOT, 'dist/cli/riscv64-main.cjs'), 'latin1');
+  const end = helper.indexOf('\n));\n', helper.indexOf('\nvar __toESM = (')) + 5;
+  const head = helper.slice(helper.indexOf('var __create'), end);
+  const f = new Function('require', `${memoizeToESM(`\n${head}`)}\nreturn __toESM;`);
+  const toESM = f(() => null);
+  const a = toESM(fs, 1), b = toESM(fs, 1);
+  assert.equal(a, b, 'one copy');
+  assert.equal(a.readFileSync, fs.readFileSync);
+  assert.equal(a.default, fs);
+  assert.equal(memoizeToESM('no helper here'), 'no helper here');
 });

@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const have = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 const missing = !have('riscv64-linux-gnu-gcc') ? 'riscv64-linux-gnu-gcc' : !have('qemu-riscv64') ? 'qemu-riscv64' : null;
 const bundled = fs.existsSync(path.join(root, 'dist/cli/riscv64-main.cjs')) ? null : 'no bundle (npm run build)';
-const { readCodeCache, writeCodeCache, codeCacheFile } = await import(path.join(root, 'dist/host/node/code-cache.js'));
+const { readCodeCache, writeCodeCache, codeCacheFile, readAsciiScript } = await import(path.join(root, 'dist/host/node/code-cache.js'));
 
 test('cache entries: a whole entry reads back; truncated, damaged or foreign ones are ignored', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
@@ -88,5 +88,76 @@ test('tsqemu-riscv64 makes, uses and remakes its code cache; the program runs as
     const r = spawnSync(path.join(root, 'bin/tsqemu-riscv64'), args, { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: 'off' } });
     assert.equal(r.stdout, want.stdout);
     assert.match(r.stderr, /^main code cache off$/m);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+test('scripts are read as bytes: ASCII only, the same entry name as for their text', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const env = { TSQEMU_CACHE_DIR: tmp };
+    const f = path.join(tmp, 'a.cjs');
+    fs.writeFileSync(f, 'module.exports = "x\\u00e9";\n');
+    const t = readAsciiScript(f);
+    assert.equal(t.source, fs.readFileSync(f, 'latin1'));
+    assert.equal(codeCacheFile('t', t, env, f), codeCacheFile('t', t.source, env, f));
+    fs.writeFileSync(f, 'module.exports = "x\u00e9";\n'); // UTF-8 bytes: latin1 would misread them
+    assert.equal(readAsciiScript(f), null);
+    assert.equal(readAsciiScript(path.join(tmp, 'none.cjs')), null);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+// Start-up round 5: node:v8 (V8 flags), node:worker_threads (a worker only when one is made)
+// and process.stdout to a file each load every stream class; a single-threaded program on the
+// main thread and --version need none of them.
+test('a program on the main thread and --version load no node:stream, node:v8 or node:worker_threads', { skip: missing ?? bundled ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const prog = path.join(tmp, 'hello');
+    fs.writeFileSync(path.join(tmp, 'hello.c'), '#include <stdio.h>\nint main(int c, char **v) { printf("hello %d %s\\n", c, v[c - 1]); return 3; }\n');
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, path.join(tmp, 'hello.c')], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const want = spawnSync('qemu-riscv64', [prog, 'x'], { encoding: 'utf8' });
+    const pre = path.join(tmp, 'mods.cjs');
+    const list = path.join(tmp, 'mods.txt');
+    fs.writeFileSync(pre, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    const env = { ...process.env, NODE_OPTIONS: `--require ${pre}`, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: path.join(tmp, 'cache') };
+    for (const [args, out] of [[[prog, 'x'], 'pipe'], [['--version'], 'file']]) {
+      const o = path.join(tmp, 'out.txt');
+      const r = spawnSync('sh', ['-c', `"$0" "$@"${out === 'file' ? ` >${o}` : ''}`, path.join(root, 'bin/tsqemu-riscv64'), ...args], { encoding: 'utf8', env });
+      const stdout = out === 'file' ? fs.readFileSync(o, 'utf8') : r.stdout;
+      if (args[0] === prog) {
+        assert.equal(r.status, want.status, r.stderr);
+        assert.equal(stdout, want.stdout);
+        assert.match(r.stderr, /^thread 0: on the main thread to the end$/m);
+      } else assert.match(stdout, /^tsqemu-riscv64 version \d/);
+      const mods = fs.readFileSync(list, 'utf8').split('\n');
+      for (const m of ['NativeModule stream', 'NativeModule v8', 'NativeModule worker_threads']) assert.ok(!mods.includes(m), `${args[0]}: ${m} loaded`);
+    }
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
+// The entry holds what the first run compiled: one made by --version lacked most of what a
+// program needs, and every later run compiled that itself (start-up round 5).
+test('--version, --help and a bad option write no code cache entry; the next program run does', { skip: bundled ?? false }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const env = { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_CACHE_DIR: tmp };
+    const bin = path.join(root, 'bin/tsqemu-riscv64');
+    for (const [args, status] of [[['--version'], 0], [['--help'], 0], [['-no-such-option'], 1]]) {
+      const r = spawnSync(bin, args, { encoding: 'utf8', env });
+      assert.equal(r.status, status, r.stderr);
+      assert.match(r.stderr, /^main code cache none$/m);
+      assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')), [], args[0]);
+    }
+    if (missing) return;
+    const prog = path.join(tmp, 'true');
+    fs.writeFileSync(`${prog}.c`, 'int main(void) { return 5; }\n');
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, `${prog}.c`], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const r = spawnSync(bin, [prog], { encoding: 'utf8', env });
+    assert.equal(r.status, 5, r.stderr);
+    assert.equal(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')).length, 1);
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8', env });
+    assert.match(v.stderr, /^main code cache disk$/m);
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });

@@ -11,6 +11,9 @@ import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
 import { forkMaps, serveForkJob } from '../host/node/user-forkserver.js';
 import { loadUserSys } from '../host/node/user-sys.js';
+// (print-and-exit text: process.stdout to a file or pipe loads every stream class, ~5 ms)
+import { writeAllSync } from '../host/node/write-all.js';
+import { skipCodeCacheWrite } from '../host/node/code-cache.js';
 import '../target/riscv/trans_rvv.js'; // registers v and zve* before -cpu is parsed
 import { supportedSyscalls } from '../linux-user/syscall.js';
 import { CpuModelError, riscvCpuHelp, riscvParseCpu } from '../target/riscv/cpu-models.js';
@@ -46,9 +49,15 @@ Supported system calls: ${supportedSyscalls().join(' ')}
 `;
 }
 
+/** Print `text` and exit: the command line only printed (no code cache entry from this run). */
+function printExit(fd: number, text: string, status: number): never {
+  skipCodeCacheWrite();
+  writeAllSync(fd, text);
+  process.exit(status);
+}
+
 function fail(msg: string): never {
-  process.stderr.write(`${PROG}: ${msg}\n`);
-  process.exit(1);
+  printExit(2, `${PROG}: ${msg}\n`, 1);
 }
 
 interface Parsed {
@@ -78,8 +87,8 @@ function parse(args: string[]): Parsed {
     const opt = raw.replace(/^--?/, '');
     const start = i - 1;
     switch (opt) {
-      case 'h': case 'help': process.stdout.write(usage()); process.exit(0); break;
-      case 'version': process.stdout.write(`${PROG} version ${VERSION}\n`); process.exit(0); break;
+      case 'h': case 'help': printExit(1, usage(), 0); break;
+      case 'version': printExit(1, `${PROG} version ${VERSION}\n`, 0); break;
       case 'L': p.sysroot = value(raw); break;
       case 'E': p.setEnv.push(value(raw)); break;
       case 'U': p.unsetEnv.push(value(raw)); break;
@@ -88,13 +97,13 @@ function parse(args: string[]): Parsed {
       case 'D': p.logFile = value(raw); break;
       case 'd': {
         const items = value(raw);
-        if (items === 'help') { process.stdout.write(parseHelp()); process.exit(0); }
-        try { p.logMask |= parseLogItems(items); } catch (err) { process.stdout.write((err as Error).message + '\n'); process.exit(1); }
+        if (items === 'help') printExit(1, parseHelp(), 0);
+        try { p.logMask |= parseLogItems(items); } catch (err) { printExit(1, (err as Error).message + '\n', 1); }
         break;
       }
       case 'cpu': {
         const model = value(raw);
-        if (model === 'help') { process.stdout.write(riscvCpuHelp()); process.exit(0); }
+        if (model === 'help') printExit(1, riscvCpuHelp(), 0);
         p.cpu = model;
         break;
       }

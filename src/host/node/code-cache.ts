@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
+import { isAscii } from 'node:buffer';
 import { crc32 } from './crc32.js';
 
 const MAGIC = 'TSQV8CC1';
@@ -28,12 +29,28 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | nul
 /** The entry for this source of `name` under this Node (null: caching is off). `origin`: the
  * script's path; V8 keeps the file name it was compiled under in the cached code (stack traces
  * named another checkout's dist/ when two had the same bundle), so each path has its own entry. */
-export function codeCacheFile(name: string, source: string, env: NodeJS.ProcessEnv = process.env, origin = ''): string | null {
+export function codeCacheFile(name: string, source: string | AsciiScript, env: NodeJS.ProcessEnv = process.env, origin = ''): string | null {
   const dir = codeCacheDir(env);
   if (!dir) return null;
-  // Length and CRC-32 of the contents (a fraction of a ms; a cryptographic hash costs several).
-  const h = `${source.length.toString(36)}-${crc32(origin, crc32(source)).toString(16).padStart(8, '0')}`;
+  // Length and CRC-32 of the contents (~1 ms for the 0.9 MB bundle's bytes; of a string, zlib's
+  // binding converts it to UTF-8 first, several ms; a cryptographic hash costs more).
+  const [len, sum] = typeof source === 'string' ? [source.length, crc32(source)] : [source.source.length, source.crc];
+  const h = `${len.toString(36)}-${crc32(origin, sum).toString(16).padStart(8, '0')}`;
   return path.join(dir, `v8-${name}-${h}-${process.version}-${process.arch}.bin`);
+}
+
+/** A script's text and the CRC-32 of its bytes. */
+export interface AsciiScript { source: string; crc: number }
+
+/** Read an ASCII script (esbuild writes non-ASCII escaped) for vm.Script, or null when it cannot
+ * be read or is not ASCII (latin1 would then read it differently from Node's require). The
+ * bytes are checked and summed before they become a string: a regular expression over the
+ * string and a CRC-32 of it took ~5x as long (start-up round 5). */
+export function readAsciiScript(file: string): AsciiScript | null {
+  let buf: Buffer;
+  try { buf = fs.readFileSync(file); } catch { return null; }
+  if (!isAscii(buf)) return null;
+  return { source: buf.toString('latin1'), crc: crc32(buf) };
 }
 
 /** A cache entry's data, or undefined when there is none or it is not whole. */
@@ -78,6 +95,17 @@ export function writeCodeCache(file: string, data: Uint8Array): void {
 export type CodeCacheUse = 'disk' | 'none' | 'rejected' | 'off';
 
 let lastUse: CodeCacheUse | null = null;
+/** On globalThis: the script run (its own copy of this module) says so to its runner's. */
+const NO_WRITE = Symbol.for('tsqemu.codeCacheNoWrite');
+
+/** This process writes no cache entry at exit: it only printed something (--version, --help,
+ * a bad option). The entry holds what the first run compiled, and one made by `--version`
+ * (517 KB against 830 KB for a `true`) left every later program compiling the rest itself
+ * (a static `true` +5 ms of CPU; start-up round 5). The next process writes it. */
+export function skipCodeCacheWrite(): void {
+  (globalThis as { [NO_WRITE]?: boolean })[NO_WRITE] = true;
+}
+
 /** How the last script run by runCachedScript was compiled (null: none was). */
 export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
 
@@ -89,17 +117,18 @@ export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
  * (the caller falls back to the ES module).
  */
 export function runCachedScript(file: string, name: string): CodeCacheUse | null {
-  let source: string;
-  try { source = fs.readFileSync(file, 'latin1'); } catch { return null; }
-  // (latin1 reads bytes as they are: V8 then compiles the same string each time; a non-ASCII
-  // byte would be read differently from what Node's require reads, so such a file is refused.)
-  if (/[^\x00-\x7f]/.test(source)) return null;
-  const cacheFile = codeCacheFile(name, source, process.env, file);
+  // (latin1 reads bytes as they are: V8 then compiles the same string each time.)
+  const text = readAsciiScript(file);
+  if (!text) return null;
+  const { source } = text;
+  const cacheFile = codeCacheFile(name, text, process.env, file);
   const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';
   lastUse = use;
-  if (cacheFile && use !== 'disk') process.once('exit', () => { writeCodeCache(cacheFile, script.createCachedData()); });
+  if (cacheFile && use !== 'disk') {
+    process.once('exit', () => { if (!(globalThis as { [NO_WRITE]?: boolean })[NO_WRITE]) writeCodeCache(cacheFile, script.createCachedData()); });
+  }
   const mod = { exports: {} };
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
   fn(mod.exports, createRequire(file), mod, file, path.dirname(file));

@@ -13,7 +13,7 @@
 // module is handed over on globalThis.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flags as setFlagsFromString } from './v8-flags.js';
 
 /** The hint file's name in the cache directory: the wasm cache entry last used by a system run. */
 export const INTERP_HINT = 'system-interpreter.last';

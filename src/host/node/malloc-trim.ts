@@ -5,7 +5,7 @@
 // blocks), so they stayed in the process's RSS, and in its peak, to the end. The supervisor asks
 // native/tsqemu_proc.c mallocTrim (malloc_trim(0): every arena's free pages) now and then while
 // the guest runs; without the addon nothing happens. TSQEMU_MALLOC_TRIM=0 turns it off.
-import { getHeapStatistics } from 'node:v8';
+import { nodeV8 } from './lazy-builtin.js';
 import { procAddonFunction } from './proc-addon.js';
 
 /** How often the supervisor looks (ms of wall time; the timer never keeps the process alive). */
@@ -27,7 +27,8 @@ export function startMallocTrim(): void {
     // trim then; otherwise every ~10 s for the workers' (their isolates are not visible here).
     // Trimming every ~2 s as well cost more CPU (pages given back fault in again: gomem 1.62 ->
     // 1.70 s, medians of 10) for no less RSS.
-    const now = getHeapStatistics().malloced_memory;
+    // (node:v8 on the first tick: loading it costs a start-up ~5 ms of CPU, v8-flags.ts.)
+    const now = nodeV8().getHeapStatistics().malloced_memory;
     high = Math.max(high, now);
     if (high - now >= 2 << 20 || ++ticks % 100 === 0) { trim(); high = now; }
   }, PERIOD_MS);

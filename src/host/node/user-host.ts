@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { childProcess, nodeTty } from './lazy-builtin.js';
-import { threadId, type MessagePort } from 'node:worker_threads';
+import { childProcess, nodeTty, workerThreads } from './lazy-builtin.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
 import { ThreadWord } from '../../linux-user/layout.js';
 import type { UserOptions } from '../../linux-user/qemu.js';
@@ -70,7 +70,7 @@ class FifoPool {
     if (this.free.length === 0) {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const names: string[] = [];
-      for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${threadId}-${this.n++}`));
+      for (let i = 0; i < 16; i++) names.push(path.join(this.dir, `p${workerThreads().threadId}-${this.n++}`));
       childProcess().execFileSync(MKFIFO, ['-m', '600', ...names]);
       this.free.push(...names);
     }

@@ -9,7 +9,7 @@ import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { childProcess } from './lazy-builtin.js';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { distFile } from './dist-path.js';
 import { AddressSpace } from '../../exec/memory.js';
 import { CPURISCVState, STATE } from '../../target/riscv/cpu-state.js';

@@ -3,7 +3,8 @@
 // and both can load at once. It gets its guest memory now and the rest of its UserWorkerData
 // in one message when the supervisor starts thread 0 (user-main.ts); until then it does not
 // keep the process alive.
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { workerThreads } from './lazy-builtin.js';
 import { existsSync } from 'node:fs';
 import { distFile } from './dist-path.js';
 import { writeAllSync } from './write-all.js';
@@ -30,7 +31,8 @@ export const USER_WORKER_STDIO = { stdout: true, stderr: true } as const;
  * Guest fds belong to the process: a worker must neither close them when its thread ends nor
  * warn when another thread closes them (trackUnmanagedFds). */
 export function newUserWorker(workerData: unknown, shareEnv = false): Worker {
-  const w = new Worker(userThreadEntry(), { workerData, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS, ...USER_WORKER_STDIO, ...(shareEnv ? { env: SHARE_ENV } : {}) });
+  const wt = workerThreads();
+  const w = new wt.Worker(userThreadEntry(), { workerData, trackUnmanagedFds: false, resourceLimits: USER_WORKER_LIMITS, ...USER_WORKER_STDIO, ...(shareEnv ? { env: wt.SHARE_ENV } : {}) });
   w.stdout.on('data', (c: Uint8Array) => writeAllSync(1, c));
   w.stderr.on('data', (c: Uint8Array) => writeAllSync(2, c));
   return w;

@@ -16,21 +16,22 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { workerData } from 'node:worker_threads';
-import { codeCacheFile, readCodeCache, writeCodeCache } from './code-cache.js';
+import { codeCacheFile, readAsciiScript, readCodeCache, writeCodeCache, type AsciiScript } from './code-cache.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const cjs = path.join(dir, 'user-worker.cjs');
-let source: string | null = null;
-try { source = fs.readFileSync(cjs, 'latin1'); } catch { /* tsc's output only: the module */ }
+// (null: tsc's output only, or not ASCII: the module)
+let text: AsciiScript | null = readAsciiScript(cjs);
+let source: string | null = text?.source ?? null;
 // (latin1: esbuild writes ASCII, non-ASCII escaped; and V8 hashes the string it compiles.)
 
 type CacheGlobal = { tsqemuCodeCache?: () => Uint8Array | undefined; tsqemuCodeCacheUse?: string };
-if (source === null || /[^\x00-\x7f]/.test(source)) {
+if (source === null || text === null) {
   (globalThis as CacheGlobal).tsqemuCodeCacheUse = 'module';
   void import('./user-worker.js'); // (no top-level await: this file is also built as CommonJS)
 } else {
   // The disk entry: named by the script's contents and Node's version, checked (code-cache.ts).
-  const disk = codeCacheFile('user-worker', source, process.env, cjs);
+  const disk = codeCacheFile('user-worker', text, process.env, cjs);
   let cachedData = (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
   let fromDisk = false;
   if (!cachedData && disk) {
@@ -41,6 +42,7 @@ if (source === null || /[^\x00-\x7f]/.test(source)) {
   // The script keeps its own (flattened) copy of the source and needs neither the file's text
   // nor the cache any more: ~0.75 MiB each, per guest thread, for the worker's lifetime.
   source = null;
+  text = null;
   delete (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
   const rejected = script.cachedDataRejected === true;
   // TSQEMU_JIT_INFO=1 says per thread whether it was used (tests/user-threads-start.test.js).

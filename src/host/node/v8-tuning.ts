@@ -5,7 +5,7 @@
 // (boot to power-off: ~17% less CPU with a budget 100x the default; hot loops still tier up).
 // A budget given on node's own command line (`node --wasm-tiering-budget=N ...`, for
 // measurements) is kept.
-import { setFlagsFromString } from 'node:v8';
+import { setV8Flags as setFlagsFromString } from './v8-flags.js';
 
 if (!process.execArgv.some((a) => a.startsWith('--wasm-tiering-budget'))) setFlagsFromString('--wasm-tiering-budget=200000000');
 // Branch hints (wasm-builder.ts: translated code marks TLB misses, exits and budget checks
