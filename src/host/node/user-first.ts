@@ -15,20 +15,19 @@ import { RISCVCPU, riscvInterpreterModules, setRiscvInterpreterCache } from '../
 import { diskWasmCache } from './wasm-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
-import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState, type UserOptions } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { forgetTranslations } from '../../linux-user/process-image.js';
-import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
-import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { BUS_FAULTS_OFFSET, GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
+import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
+import { installThreadHooks } from './user-thread-hooks.js';
+import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import type { HostProcess } from '../../linux-user/host.js';
-import { closeHostFd, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type DirStreams } from './user-host.js';
+import { closeHostFd, nodeHostFs, workerHostProcess, type DirStreams } from './user-host.js';
 import type { MessagePort } from 'node:worker_threads';
 import { SYSCALL_NAMES } from '../../linux-user/syscall-nr.js';
 
@@ -119,15 +118,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   }, cpu.env, slot, h.opts, h.exe);
   ts.sys = sys;
   if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
-  if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
-  sys?.busGuard?.(mm.bytes, GUEST_BASE, slot, BUS_FAULTS_OFFSET + slot * 4, stateOffsetOf(slot) + STATE.exit_request.offset);
-  setResetRegisters((t, pc, sp) => {
-    riscvCpuReset(t.env, pc);
-    t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
-    for (let i = 1; i < 32; i++) t.env.setGpr(i, 0n);
-    for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
-    t.env.setGpr(2, sp);
-  });
+  installThreadHooks(sys, mm, slot);
   const env = cpu.env;
   let moved: boolean;
   try {

@@ -11,7 +11,6 @@ import { diskWasmCache } from './wasm-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
-import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { setLogMask, setLogSink } from '../../qemu/log.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
@@ -21,9 +20,8 @@ import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
 import * as os from 'node:os';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
-import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { BUS_FAULTS_OFFSET, GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
-import { STATE } from '../../target/riscv/cpu-state.js';
+import { installThreadHooks } from './user-thread-hooks.js';
+import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { adoptThreadAttrs, threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
@@ -34,7 +32,7 @@ setSignalfdHost({
   wake: (h) => { try { fs.writeSync(h, SIGNALFD_ONE); } catch { /* counter full */ } },
   ino: (h) => fs.fstatSync(h).ino,
 });
-import { closeHostFd, makeRpc, MSTATUS_FS_DIRTY, nodeHostFs, workerHostProcess, type DirStreams, type UserWorkerData } from './user-host.js';
+import { closeHostFd, makeRpc, nodeHostFs, workerHostProcess, type DirStreams, type UserWorkerData } from './user-host.js';
 import { riscvParseCpu } from '../../target/riscv/cpu-models.js';
 
 
@@ -118,16 +116,7 @@ function main(d: UserWorkerData): void {
   const first = makeThread(d.slot, d.exe, dirsOf.get(d.slot));
   first.cpu.tbCache.exportable = shareTbs && (d.tbs !== undefined || mm.kw[KernelWord.THREAD_COUNT] > 1);
   adoptThreadAttrs(sys, d.attrs); // a new thread: the cloning thread's keepcaps, caps...
-  if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
-  // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
-  sys?.busGuard?.(mm.bytes, GUEST_BASE, d.slot, BUS_FAULTS_OFFSET + d.slot * 4, stateOffsetOf(d.slot) + STATE.exit_request.offset);
-  setResetRegisters((t, pc, sp) => {
-    riscvCpuReset(t.env, pc);
-    t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
-    for (let i = 1; i < 32; i++) t.env.setGpr(i, 0n);
-    for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
-    t.env.setGpr(2, sp);
-  });
+  installThreadHooks(sys, mm, d.slot);
   // -g: the debugged thread runs under the stub's control (breakpoints, steps, stops).
   const ctl = d.gdbCtl;
   const tRun = stamp();

@@ -1,0 +1,23 @@
+// What every thread that runs guest code sets up on its host thread (user-first.ts for the first
+// thread on the main thread, user-worker.ts for a worker): page discards through the native
+// addon, the SIGBUS guard for shared files that shrink, and execve's register reset.
+import type { HostSys } from '../../linux-user/host.js';
+import type { GuestMM } from '../../linux-user/mmap.js';
+import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
+import { MSTATUS_FS_DIRTY } from './user-host.js';
+import { STATE } from '../../target/riscv/cpu-state.js';
+import { setResetRegisters } from '../../linux-user/syscall-exec.js';
+import { BUS_FAULTS_OFFSET, GUEST_BASE, stateOffsetOf } from '../../linux-user/layout.js';
+
+export function installThreadHooks(sys: HostSys | null, mm: GuestMM, slot: number): void {
+  if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;
+  // A shared file shrinking under its mapping: the guest's SIGBUS, not the emulator's death.
+  sys?.busGuard?.(mm.bytes, GUEST_BASE, slot, BUS_FAULTS_OFFSET + slot * 4, stateOffsetOf(slot) + STATE.exit_request.offset);
+  setResetRegisters((t, pc, sp) => {
+    riscvCpuReset(t.env, pc);
+    t.env.set64('mstatus', t.env.get64('mstatus') | MSTATUS_FS_DIRTY);
+    for (let i = 1; i < 32; i++) t.env.setGpr(i, 0n);
+    for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
+    t.env.setGpr(2, sp);
+  });
+}
