@@ -9,21 +9,17 @@
 // SIGTERM from another process ends the process with that signal). TSQEMU_MAIN_THREAD=0: a
 // worker from the start, as before.
 import * as fs from 'node:fs';
-import { writeAllSync } from './write-all.js';
-import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
-import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState, type UserOptions } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
-import { installThreadHooks } from './user-thread-hooks.js';
-import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
+import { installThreadHooks, openGuestMemory } from './user-thread-hooks.js';
+import { KernelWord, MAX_FDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import type { HostProcess } from '../../linux-user/host.js';
@@ -83,13 +79,7 @@ class MainExit extends Error {}
  * call that needs a worker (returns what the worker needs; the ecall is still to be made). */
 export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   useThreadTbClock();
-  const logFd = h.logFile ? fs.openSync(h.logFile, 'a') : 2;
-  setLogMask(h.logMask);
-  setLogSink((t) => writeAllSync(logFd, t));
-  const as = new AddressSpace(h.memory);
-  as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
-  const mm = new GuestMM(h.memory);
-  mm.onUnmap = (a, len) => as.onRamWrite(a, len || TASK_SIZE);
+  const { logFd, as, mm } = openGuestMemory(h.memory, h.logFile, h.logMask);
   tcgApplyEnv(process.env);
   setRiscvInterpreterCache(diskWasmCache());
   const sys = loadUserSys();

@@ -1,13 +1,29 @@
 // What every thread that runs guest code sets up on its host thread (user-first.ts for the first
 // thread on the main thread, user-worker.ts for a worker): page discards through the native
 // addon, the SIGBUS guard for shared files that shrink, and execve's register reset.
+import * as fs from 'node:fs';
 import type { HostSys } from '../../linux-user/host.js';
-import type { GuestMM } from '../../linux-user/mmap.js';
+import { GuestMM } from '../../linux-user/mmap.js';
+import { AddressSpace } from '../../exec/memory.js';
+import { setLogMask, setLogSink } from '../../qemu/log.js';
+import { writeAllSync } from './write-all.js';
 import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { MSTATUS_FS_DIRTY } from './user-host.js';
 import { STATE } from '../../target/riscv/cpu-state.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { BUS_FAULTS_OFFSET, GUEST_BASE, stateOffsetOf } from '../../linux-user/layout.js';
+import { BUS_FAULTS_OFFSET, GUEST_BASE, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
+
+/** The process's guest memory as this host thread sees it, and its -d log (-D file or stderr). */
+export function openGuestMemory(memory: WebAssembly.Memory, logFile: string | undefined, logMask: number): { logFd: number; as: AddressSpace; mm: GuestMM } {
+  const logFd = logFile ? fs.openSync(logFile, 'a') : 2;
+  setLogMask(logMask);
+  setLogSink((t) => writeAllSync(logFd, t));
+  const as = new AddressSpace(memory);
+  as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
+  const mm = new GuestMM(memory);
+  mm.onUnmap = (a, len) => as.onRamWrite(a, len || TASK_SIZE);
+  return { logFd, as, mm };
+}
 
 export function installThreadHooks(sys: HostSys | null, mm: GuestMM, slot: number): void {
   if (sys && sys.pageSize() === 4096) mm.discard = (v) => sys.discard(v) === 0;

@@ -2,17 +2,13 @@
 // the shared memory, its hart's state block is slot `slot`, and it runs cpu_loop until the
 // thread exits (the process's exit is done by the main thread).
 import * as fs from 'node:fs';
-import { writeAllSync } from './write-all.js';
 import { nodeV8 } from './lazy-builtin.js';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { AddressSpace } from '../../exec/memory.js';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
-import { setLogMask, setLogSink } from '../../qemu/log.js';
-import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState } from '../../linux-user/qemu.js';
 import { cpuLoop, cpuLoopHosted, installUserMode, type HostedThread } from '../../linux-user/cpu-loop.js';
@@ -20,8 +16,8 @@ import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
 import * as os from 'node:os';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
-import { installThreadHooks } from './user-thread-hooks.js';
-import { GUEST_BASE, KernelWord, MAX_FDS, TASK_SIZE, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { installThreadHooks, openGuestMemory } from './user-thread-hooks.js';
+import { KernelWord, MAX_FDS, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { adoptThreadAttrs, threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
@@ -51,13 +47,7 @@ function main(d: UserWorkerData): void {
   const tMain = stamp();
   useThreadTbClock();
   if (d.cpuCfg) setRiscvCpuCfg(d.cpuCfg);
-  const logFd = d.logFile ? fs.openSync(d.logFile, 'a') : 2;
-  setLogMask(d.logMask);
-  setLogSink((t) => writeAllSync(logFd, t));
-  const as = new AddressSpace(d.memory);
-  as.addRam('guest', 0, TASK_SIZE, GUEST_BASE);
-  const mm = new GuestMM(d.memory);
-  mm.onUnmap = (a, len) => as.onRamWrite(a, len || TASK_SIZE);
+  const { logFd, as, mm } = openGuestMemory(d.memory, d.logFile, d.logMask);
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
   if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
