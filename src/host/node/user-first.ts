@@ -18,8 +18,8 @@ import { TaskState, type UserOptions } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
 import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
-import { installThreadHooks, openGuestMemory } from './user-thread-hooks.js';
-import { KernelWord, MAX_FDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { installThreadHooks, openGuestMemory, startNofile } from './user-thread-hooks.js';
+import { KernelWord, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import type { HostProcess } from '../../linux-user/host.js';
@@ -130,11 +130,3 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods };
 }
 
-/** The RLIMIT_NOFILE soft limit the emulator was started with (as user-worker.ts). */
-function startNofile(): number {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8'));
-    if (m) return m[1] === 'unlimited' ? MAX_FDS : Number(m[1]);
-  } catch { /* no /proc, or not ours to read */ }
-  return 1024;
-}

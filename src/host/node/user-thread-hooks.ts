@@ -11,7 +11,7 @@ import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { MSTATUS_FS_DIRTY } from './user-host.js';
 import { STATE } from '../../target/riscv/cpu-state.js';
 import { setResetRegisters } from '../../linux-user/syscall-exec.js';
-import { BUS_FAULTS_OFFSET, GUEST_BASE, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
+import { BUS_FAULTS_OFFSET, GUEST_BASE, MAX_FDS, TASK_SIZE, stateOffsetOf } from '../../linux-user/layout.js';
 
 /** The process's guest memory as this host thread sees it, and its -d log (-D file or stderr). */
 export function openGuestMemory(memory: WebAssembly.Memory, logFile: string | undefined, logMask: number): { logFd: number; as: AddressSpace; mm: GuestMM } {
@@ -36,4 +36,14 @@ export function installThreadHooks(sys: HostSys | null, mm: GuestMM, slot: numbe
     for (let i = 0; i < 32; i++) t.env.set64('fpr', 0n, i);
     t.env.setGpr(2, sp);
   });
+}
+
+/** The RLIMIT_NOFILE soft limit the emulator was started with: Node raises its own to the hard
+ * limit at startup, so take the parent's (whose limit we inherited), else the current one. */
+export function startNofile(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8'));
+    if (m) return m[1] === 'unlimited' ? MAX_FDS : Number(m[1]);
+  } catch { /* no /proc, or not ours to read */ }
+  return 1024;
 }

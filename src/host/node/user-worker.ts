@@ -16,8 +16,8 @@ import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
 import * as os from 'node:os';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
-import { installThreadHooks, openGuestMemory } from './user-thread-hooks.js';
-import { KernelWord, MAX_FDS, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
+import { installThreadHooks, openGuestMemory, startNofile } from './user-thread-hooks.js';
+import { KernelWord, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
 import { adoptThreadAttrs, threadAttrsOf } from '../../linux-user/syscall-cred.js';
 import { setSignalfdHost } from '../../linux-user/signalfd.js';
@@ -172,16 +172,6 @@ function heapText(): string {
 /** This thread's V8 code cache for the threads it starts (user-thread.ts), the first time. */
 function takeCodeCache(): Uint8Array | undefined {
   return (globalThis as { tsqemuCodeCache?: () => Uint8Array | undefined }).tsqemuCodeCache?.();
-}
-
-/** The RLIMIT_NOFILE soft limit the emulator was started with: Node raises its own to the hard
- * limit at startup, so take the parent's (whose limit we inherited), else the current one. */
-function startNofile(): number {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync(`/proc/${process.ppid}/limits`, 'utf8'));
-    if (m) return m[1] === 'unlimited' ? MAX_FDS : Number(m[1]);
-  } catch { /* no /proc, or not ours to read */ }
-  return 1024;
 }
 
 // Started early (user-prewarm.ts): the thread's data comes in one message.
