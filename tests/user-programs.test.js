@@ -130,7 +130,12 @@ function hostSignals(argv) {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stdout: ${stdout}`)); }, 60000);
+    const timer = setTimeout(() => {
+      // What each host thread was doing and which signals it blocked or had pending, for a hang.
+      const threads = spawnSync('sh', ['-c', `for t in /proc/${child.pid}/task/*; do echo $(cat $t/comm) $(cut -d' ' -f3 $t/stat) $(grep -E 'SigPnd|ShdPnd|SigBlk' $t/status); done`], { encoding: 'utf8' }).stdout;
+      child.kill('SIGKILL');
+      reject(new Error(`timeout; stdout: ${stdout}; stderr: ${stderr}; threads:\n${threads}`));
+    }, 60000);
     child.stderr.on('data', (d) => { stderr += d; });
     child.stdout.on('data', (d) => {
       stdout += d;
