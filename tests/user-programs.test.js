@@ -134,7 +134,7 @@ function hostSignals(argv) {
       // What each host thread was doing and which signals it blocked or had pending, for a hang.
       const threads = spawnSync('sh', ['-c', `for t in /proc/${child.pid}/task/*; do echo $(cat $t/comm) $(cut -d' ' -f3 $t/stat) $(grep -E 'SigPnd|ShdPnd|SigBlk' $t/status); done`], { encoding: 'utf8' }).stdout;
       child.kill('SIGKILL');
-      reject(new Error(`timeout; stdout: ${stdout}; stderr: ${stderr}; threads:\n${threads}`));
+      reject(new Error(`${path.basename(argv[0])}: timeout; stdout: ${stdout}; stderr: ${stderr}; threads:\n${threads}`));
     }, 60000);
     child.stderr.on('data', (d) => { stderr += d; });
     child.stdout.on('data', (d) => {
