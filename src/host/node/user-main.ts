@@ -273,7 +273,7 @@ class Supervisor {
     });
     this.ahead = w;
     this.spares.push(w);
-    if (process.env.TSQEMU_JIT_INFO === '1') writeAllSync(2, `spare worker ${w.threadId} started ahead\n`);
+    if (process.env.TSQEMU_JIT_INFO === '1') writeAllSync(2, `spare worker ${w.threadId} started ahead at ${performance.now().toFixed(0)} ms\n`);
   }
 
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
@@ -572,6 +572,9 @@ class Supervisor {
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     this.interp = m.interp;
     this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
+    // Threads are coming (glibc's first pthread_create): the spare their worker would ask for
+    // once two of them run loads now, on the other core, while thread 0's worker loads.
+    if (m.threads) this.prewarmSpare();
     startMallocTrim();
   }
 
