@@ -139,7 +139,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   }
   if (!moved) return null; // (the process's end never returns here)
   const nr = Number(env.getGpr(17));
-  if (JIT_INFO) fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr} at ${performance.now().toFixed(0)} ms\n`);
+  if (JIT_INFO) fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\nthread 0: left the main thread at ${performance.now().toFixed(0)} ms\n`);
   const threads = threadCall(nr, env.getGpr(10), env.getGpr(11), (a) => mm.u64(a));
   // As thread-host.ts moves a thread: its jump cache holds this thread's table indices, its
   // TLB is refilled there.
