@@ -152,7 +152,8 @@ export type UserMessage =
   | { op: 'threadExit'; slot: number; spare?: boolean }
   | { op: 'gdbStop'; slot: number; sig: number }
   | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> }
-  | { op: 'spare' };
+  | { op: 'spare' }
+  | { op: 'ready' };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 

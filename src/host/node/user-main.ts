@@ -99,6 +99,8 @@ class Supervisor {
   private sparePrewarmed = false;
   /** ... and it waits, unused. */
   private ahead?: Worker;
+  /** ... and it has loaded (it counts in KernelWord.SPARES from then). */
+  private aheadReady = false;
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
@@ -278,9 +280,9 @@ class Supervisor {
 
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
   private countSpares(): void {
-    // (Not the spare started ahead: splits wait their REBALANCE_MS for it, as before, so a program
-    // starting its threads in a loop has started them all; it has loaded by then.)
-    Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.filter((w) => w !== this.ahead).length);
+    // (The spare started ahead once it has loaded: a split waits REBALANCE_MS anyway while a
+    // thread that started others may start more, cpu-loop.ts cpuLoopHosted's `cloner`.)
+    Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.filter((w) => w !== this.ahead || this.aheadReady).length);
   }
 
   onMessage(m: UserMessage, from?: Worker): void {
@@ -288,6 +290,7 @@ class Supervisor {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
       case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
       case 'spare': this.prewarmSpare(); break;
+      case 'ready': if (from && from === this.ahead) { this.aheadReady = true; this.countSpares(); } break;
       case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)

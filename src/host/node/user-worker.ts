@@ -177,5 +177,9 @@ function takeCodeCache(): Uint8Array | undefined {
 
 // Started early (user-prewarm.ts): the thread's data comes in one message.
 const wd = workerData as UserWorkerData | { prewarmed: true };
-if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
+if ('prewarmed' in wd) {
+  parentPort!.once('message', (d: UserWorkerData) => main(d));
+  // (A spare started ahead counts for splits once it has loaded: Supervisor 'ready'.)
+  parentPort!.postMessage({ op: 'ready' });
+}
 else main(wd);
