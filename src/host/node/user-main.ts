@@ -577,7 +577,9 @@ class Supervisor {
     this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
     // Threads are coming (glibc's first pthread_create): the spare their worker would ask for
     // once two of them run loads now, on the other core, while thread 0's worker loads.
-    if (m.threads) this.prewarmSpare();
+    // (Not with one worker per thread, TSQEMU_THREAD_HOSTING=0: those start from the code cache
+    // thread 0's worker makes, which this one, started before it, cannot have.)
+    if (m.threads && process.env.TSQEMU_THREAD_HOSTING !== '0') this.prewarmSpare();
     startMallocTrim();
   }
 
