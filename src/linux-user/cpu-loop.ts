@@ -12,7 +12,7 @@ import { GUEST_BASE, HIGH_END, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PA
 import type { GuestMM } from './mmap.js';
 import { highHostOf } from './high-map.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
-import { CLONE_TURN_MS, mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
+import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
 import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
 
 export interface UserCpu {
@@ -150,12 +150,6 @@ export function cpuLoopHosted(host: ThreadHost): void {
   const bus = threads.length ? busFaults(threads[0].ts.mm) : new Int32Array(0);
   const kw = threads.length ? threads[0].ts.mm.kw : new Int32Array(1);
   let i = 0, since = 0, calls = 0, turnStart = 0, askedSpare = false;
-  // The thread that last started one here, until it waits (parks), leaves or ends: a program
-  // starting its threads may not have started them all, so a split waits REBALANCE_MS then
-  // even for a spare that is ready (an early split of a loop's first threads is uneven).
-  let cloner: HostedThread | null = null;
-  // (A thread that started one has a longer turn: the next pthread_create's mmap, mprotect...)
-  let turnMs = TURN_MS;
   while (threads.length) {
     if (i >= threads.length) {
       i = 0;
@@ -182,7 +176,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
     // starts them all in one turn), for up to TURN_CALLS calls or TURN_MS; a used-up slice
     // ends it.
     let turnEnds = true;
-    if (calls === 0) { turnStart = Date.now(); turnMs = TURN_MS; }
+    if (calls === 0) turnStart = Date.now();
     try {
       const park = parked.get(t);
       if (park) {
@@ -199,12 +193,11 @@ export function cpuLoopHosted(host: ThreadHost): void {
         if (threads.length > 1 && !ts.opts.strace) {
           const p = futexWaitPark(ts) ?? sleepPark(ts);
           if (typeof p === 'number') { finishSyscall(env, p); done = true; }
-          else if (p) { parked.set(t, p); if (t === cloner) cloner = null; calls = 0; i++; continue; }
+          else if (p) { parked.set(t, p); calls = 0; i++; continue; }
         }
         if (!done && threads.length > 1 && mayBlock(ts)) {
           // It would block the others: to a worker of its own, at the ecall still.
           threads.splice(i, 1); // (i is the next thread's now)
-          if (t === cloner) cloner = null;
           onCpuAdd(ts, 1); // the new worker counts from now (it starts in this call)
           host.move([t]);
           calls = 0;
@@ -219,9 +212,9 @@ export function cpuLoopHosted(host: ThreadHost): void {
           // A clone's own cost (a new hart here: ms) does not end the turn: a program starting
           // its threads in a loop gets on with it rather than waiting a round of the others'
           // slices after each (a split sees more of its threads).
-          if (nr === NR_CLONE || nr === NR_CLONE3) { turnStart += Date.now() - t0; turnMs = CLONE_TURN_MS; cloner = t; }
+          if (nr === NR_CLONE || nr === NR_CLONE3) turnStart += Date.now() - t0;
         }
-        turnEnds = ++calls >= TURN_CALLS || Date.now() - turnStart >= turnMs;
+        turnEnds = ++calls >= TURN_CALLS || Date.now() - turnStart >= TURN_MS;
       } else if (r === CpuExit.EXCEPTION) {
         const cause = env.get64('scause');
         if (cause !== NO_CAUSE) raiseFault(ts, Number(cause), env.get64('stval'));
@@ -234,7 +227,6 @@ export function cpuLoopHosted(host: ThreadHost): void {
       if (!(e instanceof ThreadExit)) throw e;
       i = threads.indexOf(t); // (the next thread's index once it is out)
       threads.splice(i, 1);
-      if (t === cloner) cloner = null;
       host.exited(t);
       calls = 0;
       continue;
@@ -249,12 +241,11 @@ export function cpuLoopHosted(host: ThreadHost): void {
     if (onCpuCount(ts) < host.cores) {
       const now = host.now();
       if (since === 0) { since = now; if (!askedSpare) { askedSpare = true; host.wantSpare(); } }
-      else if (now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 && cloner === null ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
+      else if (now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
         since = 0;
         const free = threads.filter((x) => !parked.has(x));
         const give = free.slice(free.length - (free.length >> 1));
         for (const g of give) threads.splice(threads.indexOf(g), 1);
-        if (cloner && give.includes(cloner)) cloner = null;
         onCpuAdd(ts, 1); // the new worker counts from now: no second split before it starts
         host.move(give);
       }

@@ -79,10 +79,6 @@ export const TURN_CALLS = 256;
 /** ... or for this long (ms): a thread making costly calls (mmap, munmap of large ranges)
  * leaves the others their share. */
 export const TURN_MS = 2;
-/** ... or this long after it started a thread (clone): a program starting its threads in a loop
- * (each pthread_create an mmap, an mprotect, a clone...) starts them all in one turn, rather
- * than one per round of the others' slices (a host under load stretches 2 ms of wall). */
-export const CLONE_TURN_MS = 20;
 
 /** A worker whose threads are all parked in futex waits wakes this often (at most) to look at
  * their deadlines and signals (a wake ends its sleep at once). */

@@ -67,25 +67,6 @@ export interface FirstThreadMove {
   exe: string;
   dirs?: Array<[number, DirStreams]>;
   interp: Array<[string, WebAssembly.Module]>;
-  /** It left for a call that starts a thread (threadCall): more guest threads are coming. */
-  threads: boolean;
-}
-
-const CLONE_VM = 0x100, CLONE_THREAD = 0x10000;
-/** glibc's SIGCANCEL and SIGSETXID: its first pthread_create installs their handlers. */
-const SIGCANCEL = 32n, SIGSETXID = 33n;
-
-/** The call at this ecall starts a guest thread, or is glibc's first pthread_create (which
- * installs SIGCANCEL's and SIGSETXID's handlers just before its clone): a second worker will be
- * wanted soon (Supervisor.runHere starts it as a spare along with this thread's). */
-export function threadCall(nr: number, a0: bigint, a1: bigint, u64: (addr: number) => bigint): boolean {
-  const thread = (flags: bigint) => (Number(flags & 0xffffffffn) & (CLONE_VM | CLONE_THREAD)) === (CLONE_VM | CLONE_THREAD);
-  switch (nr) {
-    case 134: return a1 !== 0n && (a0 === SIGCANCEL || a0 === SIGSETXID); // rt_sigaction
-    case 220: return thread(a0); // clone(flags, ...)
-    case 435: try { return thread(u64(Number(a0))); } catch { return false; } // clone3(&args): flags first
-    default: return false;
-  }
 }
 
 /** TSQEMU_JIT_INFO=1 also says where the first thread ran (tests/user-main-thread.test.js). */
@@ -138,9 +119,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
     throw e;
   }
   if (!moved) return null; // (the process's end never returns here)
-  const nr = Number(env.getGpr(17));
-  if (JIT_INFO) fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\nthread 0: left the main thread at ${performance.now().toFixed(0)} ms\n`);
-  const threads = threadCall(nr, env.getGpr(10), env.getGpr(11), (a) => mm.u64(a));
+  if (JIT_INFO) { const nr = Number(env.getGpr(17)); fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\nthread 0: left the main thread at ${performance.now().toFixed(0)} ms\n`); }
   // As thread-host.ts moves a thread: its jump cache holds this thread's table indices, its
   // TLB is refilled there.
   const mods = riscvInterpreterModules();
@@ -148,6 +127,6 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   const b = stateOffsetOf(slot);
   forgetTranslations(mm.bytes, b);
   mm.bytes.fill(0xff, b + TLB_OFFSET, b + CPU_STATE_SIZE);
-  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods, threads };
+  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods };
 }
 

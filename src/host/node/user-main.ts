@@ -99,8 +99,6 @@ class Supervisor {
   private sparePrewarmed = false;
   /** ... and it waits, unused. */
   private ahead?: Worker;
-  /** ... and it has loaded (it counts in KernelWord.SPARES from then). */
-  private aheadReady = false;
   readonly children = new Map<number, ChildProcess>();
   readonly zombies: Array<[number, number]> = [];
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
@@ -280,9 +278,9 @@ class Supervisor {
 
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
   private countSpares(): void {
-    // (The spare started ahead once it has loaded: a split waits REBALANCE_MS anyway while a
-    // thread that started others may start more, cpu-loop.ts cpuLoopHosted's `cloner`.)
-    Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.filter((w) => w !== this.ahead || this.aheadReady).length);
+    // (Not the spare started ahead: splits wait their REBALANCE_MS for it, as before, so a program
+    // starting its threads in a loop has started them all; it has loaded by then.)
+    Atomics.store(this.mm.kw, KernelWord.SPARES, this.spares.filter((w) => w !== this.ahead).length);
   }
 
   onMessage(m: UserMessage, from?: Worker): void {
@@ -290,7 +288,6 @@ class Supervisor {
       case 'start': this.codeCache ??= m.codeCache; this.startThread(m.slot, m.attrs, m); break;
       case 'hosted': if (from) this.workers.set(m.slot, from); break; // a clone its worker runs
       case 'spare': this.prewarmSpare(); break;
-      case 'ready': if (from && from === this.ahead) { this.aheadReady = true; this.countSpares(); } break;
       case 'threadExit': this.stopThread(m.slot, undefined, m.spare); break;
       case 'stopOthers': {
         // (The asking thread is alone on its worker: execve is made on a worker of its own.)
@@ -575,11 +572,6 @@ class Supervisor {
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     this.interp = m.interp;
     this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
-    // Threads are coming (glibc's first pthread_create): the spare their worker would ask for
-    // once two of them run loads now, on the other core, while thread 0's worker loads.
-    // (Not with one worker per thread, TSQEMU_THREAD_HOSTING=0: those start from the code cache
-    // thread 0's worker makes, which this one, started before it, cannot have.)
-    if (m.threads && process.env.TSQEMU_THREAD_HOSTING !== '0') this.prewarmSpare();
     startMallocTrim();
   }
 
