@@ -52,6 +52,7 @@ test('single-threaded programs on the main thread, moved to a worker by the call
     assert.equal(r.stdout, 'status\n');
     assert.equal(r.status, 7);
     assert.match(r.stderr, /^thread 0: on the main thread until execve$/m);
+    assert.match(r.stderr, /^thread 0: left the main thread at \d+ ms$/m); // (when: README thread hosting, "Round 10")
     // Blocking reads on stdin, on the main thread.
     const input = 'line one\nline two\n'.repeat(50);
     const cat = spawnSync(ts, ['-L', sysroot, prog, 'cat'], { encoding: 'utf8', input, env: { ...process.env, TSQEMU_JIT_INFO: '1' } });

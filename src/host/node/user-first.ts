@@ -119,7 +119,7 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
     throw e;
   }
   if (!moved) return null; // (the process's end never returns here)
-  if (JIT_INFO) { const nr = Number(env.getGpr(17)); fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\n`); }
+  if (JIT_INFO) { const nr = Number(env.getGpr(17)); fs.writeSync(2, `thread 0: on the main thread until ${SYSCALL_NAMES[nr] ?? nr}\nthread 0: left the main thread at ${performance.now().toFixed(0)} ms\n`); }
   // As thread-host.ts moves a thread: its jump cache holds this thread's table indices, its
   // TLB is refilled there.
   const mods = riscvInterpreterModules();

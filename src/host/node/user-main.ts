@@ -273,7 +273,7 @@ class Supervisor {
     });
     this.ahead = w;
     this.spares.push(w);
-    if (process.env.TSQEMU_JIT_INFO === '1') writeAllSync(2, `spare worker ${w.threadId} started ahead\n`);
+    if (process.env.TSQEMU_JIT_INFO === '1') writeAllSync(2, `spare worker ${w.threadId} started ahead at ${performance.now().toFixed(0)} ms\n`);
   }
 
   /** KernelWord.SPARES: workers split sooner while a spare waits (thread-host.ts). */
