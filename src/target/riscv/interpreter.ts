@@ -8,12 +8,15 @@
 //            if rem == 0 return BUDGET; rem-- (not counted in instret)
 //            pc = state.pc; invalidate fetch page; tlbData/tlbFetch from mmu_idx_*
 //            boundary (translated blocks run from here, see emitBoundary)
-//   next:    insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
+//   next:    insn = fetch(pc)   // cached page hit; TLB hit: refill the page, goto next;
+//                               // else fetchSlow() (faults restart)
 //            dispatch(insn)     // one br_table on bits 0-6 and 12-15 (decode-flat.ts), then
 //                               // the rest of the decision tree
 //              -> done4 (pc += 4) | done2 (pc += 2) | illegal (raise, restart)
 //               | jumped (pc set; exit_request? restart; rem--; boundary) | restart (status != 0)
-//            if (--rem) goto next; state.pc = pc; sync; return BUDGET
+//            done4/done2: if (--rem) goto next; state.pc = pc; sync; return BUDGET
+// The instret sync point (`synced`) is a state field, not a local: each loop-carried local is one
+// more value TurboFan's allocator shuffles between stack slots at every merge of this huge loop.
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
 import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
@@ -207,7 +210,7 @@ function tlbBase(fb: FunctionBuilder, env: Local, field: string, extra: number, 
  * insn = word at pc:
  *   off = pc & 0xfff
  *   if ((pc & ~0xfff) == fpage && off <= 0xffc) insn = load32(fbase + off)
- *   else if (tlbFetch[(pc>>12)&255].tag == pc & ~0xfff && off <= 0xffc) refill fpage/fbase, load
+ *   else if (tlbFetch[(pc>>12)&255].tag == pc & ~0xfff && off <= 0xffc) refill fpage/fbase, goto next
  *   else fetchSlow() (page crossing, MMIO, TLB miss, faults)
  */
 function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpage: Local, fbase: Local,
