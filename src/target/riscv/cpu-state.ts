@@ -122,6 +122,8 @@ const FIELDS: FieldSpec[] = [
   { name: 'load_res_valid', type: 'i32' },
   /** Remaining instruction budget of the current run() (generated code counts it down). */
   { name: 'budget', type: 'i32' },
+  /** The interpreter's remaining budget at its last instret sync (interpreter.ts). */
+  { name: 'interp_synced', type: 'i32' },
   /** Non-zero asks generated code to leave at the next instruction boundary. */
   { name: 'exit_request', type: 'i32' },
   /** 1 while the hart sleeps in wfi. */

@@ -8,12 +8,15 @@
 //            if rem == 0 return BUDGET; rem-- (not counted in instret)
 //            pc = state.pc; invalidate fetch page; tlbData/tlbFetch from mmu_idx_*
 //            boundary (translated blocks run from here, see emitBoundary)
-//   next:    insn = fetch(pc)   // cached page hit, TLB hit, or fetchSlow() (faults restart)
+//   next:    insn = fetch(pc)   // cached page hit; TLB hit: refill the page, goto next;
+//                               // else fetchSlow() (faults restart)
 //            dispatch(insn)     // one br_table on bits 0-6 and 12-15 (decode-flat.ts), then
 //                               // the rest of the decision tree
 //              -> done4 (pc += 4) | done2 (pc += 2) | illegal (raise, restart)
 //               | jumped (pc set; exit_request? restart; rem--; boundary) | restart (status != 0)
-//            if (--rem) goto next; state.pc = pc; sync; return BUDGET
+//            done4/done2: if (--rem) goto next; state.pc = pc; sync; return BUDGET
+// The instret sync point (`synced`) is a state field, not a local: each loop-carried local is one
+// more value TurboFan's allocator shuffles between stack slots at every merge of this huge loop.
 import { ModuleBuilder, ValType, type FunctionBuilder, type Label, type Local } from '../../tcg/wasm-builder.js';
 import { STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_OFFSET, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TlbKind } from './cpu-state.js';
 import { type Row, dynArgs, emitDecodeTree } from './decode.js';
@@ -92,13 +95,16 @@ export function buildInterpreter(logExec = false): Uint8Array {
 function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: number, tbType: number,
   logExec: number): void {
   const env = fb.param(0), budget = fb.param(1);
-  const pc = fb.local(I64), insn = fb.local(I32), rem = fb.local(I32), synced = fb.local(I32);
+  const pc = fb.local(I64), insn = fb.local(I32), rem = fb.local(I32);
+  // In the state block, not a local: it changes only at syncs, and as a local it was one more
+  // value TurboFan moved between stack slots at every merge of the loop.
+  const synced = STATE.interp_synced.offset;
   const status = fb.local(I32), fpage = fb.local(I64), fbase = fb.local(I32);
   const tlbData = fb.local(I32), tlbFetch = fb.local(I32), off = fb.local(I32), e = fb.local(I32);
   const r = fb.local(I32);
 
   // +1: the entry pass through restart is charged like any other.
-  fb.get(budget); fb.i32Const(1); fb.i32Add(); fb.tee(rem); fb.set(synced);
+  fb.get(env); fb.get(budget); fb.i32Const(1); fb.i32Add(); fb.tee(rem); fb.i32Store(synced);
   fb.i32Const(1); fb.set(status);
   const restart = fb.loop();
   const ctx0 = new DisasContext(fb, env, h, insn, pc, tlbData, status, rem, synced, restart, restart, restart);
@@ -109,7 +115,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(rem); fb.i32Eqz();
   fb.if_(); fb.i32Const(0); fb.return_(); fb.end();
   fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
-  fb.get(synced); fb.i32Const(1); fb.i32Sub(); fb.set(synced);
+  fb.get(env); fb.get(env); fb.i32Load(synced); fb.i32Const(1); fb.i32Sub(); fb.i32Store(synced);
   fb.get(env); fb.i64Load(STATE.pc.offset); fb.set(pc);
   fb.i64Const(-1); fb.set(fpage);
   tlbBase(fb, env, 'mmu_idx_data', 0, tlbData);
@@ -121,7 +127,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
 
   // rem > 0 at every entry to `next` (emitBoundary and the count path check it).
   const next = fb.loop();
-  emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, fetchSlow, ctx0);
+  emitFetch(fb, env, pc, insn, fpage, fbase, tlbFetch, off, e, status, restart, next, fetchSlow, ctx0);
 
   const count = fb.block();
   const jumped = fb.block();
@@ -155,10 +161,13 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.end(); // illegal16: tval = the 16 instruction bits
   fb.get(insn); fb.i32Const(0xffff); fb.i32And(); fb.i64ExtendI32U(); fb.set(tv);
   ctx.raise(2, tv);
+  // Each length counts and loops on its own: no merge of the two (one set of moves less).
   fb.end(); // done4
-  fb.get(pc); fb.i64Const(4); fb.i64Add(); fb.set(pc); fb.br(count);
+  fb.get(pc); fb.i64Const(4); fb.i64Add(); fb.set(pc);
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.tee(rem); fb.brIf(next); fb.br(count);
   fb.end(); // done2
-  fb.get(pc); fb.i64Const(2); fb.i64Add(); fb.set(pc); fb.br(count);
+  fb.get(pc); fb.i64Const(2); fb.i64Add(); fb.set(pc);
+  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.tee(rem); fb.brIf(next); fb.br(count);
   fb.end(); // jumped: honour exit_request at taken branches (loops always take one)
   fb.get(env); fb.i32Load(STATE.exit_request.offset);
   fb.if_();
@@ -169,9 +178,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
   fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.set(rem);
   emitBoundary(d);
   fb.br(next);
-  fb.end(); // count: the budget is checked here, not at the top of every instruction
-  fb.get(rem); fb.i32Const(1); fb.i32Sub(); fb.tee(rem);
-  fb.brIf(next);
+  fb.end(); // count: the budget is checked at done4/done2, not at the top of every instruction
   // Budget used up: leave with an exact pc.
   fb.get(env); fb.get(pc); fb.i64Store(STATE.pc.offset);
   ctx0.syncInstret();
@@ -203,11 +210,11 @@ function tlbBase(fb: FunctionBuilder, env: Local, field: string, extra: number, 
  * insn = word at pc:
  *   off = pc & 0xfff
  *   if ((pc & ~0xfff) == fpage && off <= 0xffc) insn = load32(fbase + off)
- *   else if (tlbFetch[(pc>>12)&255].tag == pc & ~0xfff && off <= 0xffc) refill fpage/fbase, load
+ *   else if (tlbFetch[(pc>>12)&255].tag == pc & ~0xfff && off <= 0xffc) refill fpage/fbase, goto next
  *   else fetchSlow() (page crossing, MMIO, TLB miss, faults)
  */
 function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpage: Local, fbase: Local,
-  tlbFetch: Local, off: Local, e: Local, status: Local, restart: ReturnType<FunctionBuilder['loop']>, fetchSlow: number,
+  tlbFetch: Local, off: Local, e: Local, status: Local, restart: Label, next: Label, fetchSlow: number,
   ctx: DisasContext): void {
   const fetched = fb.block();
   fb.get(pc); fb.i32WrapI64(); fb.i32Const(0xfff); fb.i32And(); fb.tee(off);
@@ -221,7 +228,9 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
   fb.if_();
   fb.get(pc); fb.i64Const(PAGE_MASK); fb.i64And(); fb.set(fpage);
   fb.get(pc); fb.i32WrapI64(); fb.i32Const(PAGE_MASK); fb.i32And(); fb.get(e); fb.i32Load(8); fb.i32Add(); fb.set(fbase);
-  fb.get(fbase); fb.get(off); fb.i32Add(); fb.i32Load(0, 0); fb.set(insn); fb.br(fetched);
+  // Fetch again through the cached page: fpage and fbase then change only round the loop,
+  // not at the merge below (TurboFan moved both between stack slots there every instruction).
+  fb.br(next);
   fb.end();
   fb.end();
   ctx.syncForHelper();
@@ -231,7 +240,7 @@ function emitFetch(fb: FunctionBuilder, env: Local, pc: Local, insn: Local, fpag
 }
 
 interface DispatchLocals {
-  fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: Local; status: Local;
+  fb: FunctionBuilder; env: Local; pc: Local; rem: Local; synced: number; status: Local;
   restart: Label; tbType: number; ctx: DisasContext;
   /** Import index of logExec, or -1. */
   logExec: number;
@@ -352,7 +361,7 @@ function emitDispatch(d: DispatchLocals, again: Label): void {
   fb.get(rem); fb.get(i0); fb.i32WrapI64(); fb.i32Sub();
   fb.tee(rem); fb.i32Const(0); fb.i32LtS();
   fb.if_(); fb.i32Const(0); fb.set(rem); fb.end();
-  fb.get(rem); fb.set(synced);
+  fb.get(env); fb.get(rem); fb.i32Store(synced);
   fb.get(env); fb.i64Load(STATE.pc.offset); fb.set(pc);
   fb.get(st); fb.i32Eqz();
   fb.if_();

@@ -113,9 +113,10 @@ export class DisasContext {
     readonly tlbData: Local,
     /** Helper status local. */
     readonly status: Local,
-    /** Remaining budget and the value at the last instret sync (i32 locals). */
+    /** Remaining budget (i32 local), and its value at the last instret sync: an i32 local,
+     * or the offset of an i32 state field (the interpreter: one value less live round its loop). */
     readonly rem: Local,
-    readonly synced: Local,
+    readonly synced: Local | number,
     /** Labels: state.pc is authoritative, reload it; the pc local holds a new target; illegal. */
     readonly restart: Label,
     readonly jumped: Label,
@@ -204,9 +205,10 @@ export class DisasContext {
     const fb = this.fb;
     fb.get(this.env);
     fb.get(this.env); fb.i64Load(STATE.instret.offset);
-    fb.get(this.synced); fb.get(this.rem); fb.i32Sub(); fb.i64ExtendI32U(); fb.i64Add();
+    if (typeof this.synced === 'number') { fb.get(this.env); fb.i32Load(this.synced); } else fb.get(this.synced);
+    fb.get(this.rem); fb.i32Sub(); fb.i64ExtendI32U(); fb.i64Add();
     fb.i64Store(STATE.instret.offset);
-    fb.get(this.rem); fb.set(this.synced);
+    if (typeof this.synced === 'number') { fb.get(this.env); fb.get(this.rem); fb.i32Store(this.synced); } else { fb.get(this.rem); fb.set(this.synced); }
   }
 
   // ---- control ----
