@@ -136,7 +136,7 @@ test('hostfwd tcp: the host fetches from BusyBox httpd in the guest', { timeout:
   assert.equal(sha(body), guestSha);
 });
 
-test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeout: 60_000 }, async () => {
+test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeout: 240_000 }, async () => {
   await c.sh('(nc -l -p 9000 < /dev/null > /tmp/in; echo nc-done > /tmp/in.done) & sleep 0');
   await waitListen(c, 9000);
   const data = crypto.randomBytes(1024 * 1024 + 7);
@@ -146,7 +146,7 @@ test('hostfwd tcp: the host sends to nc -l in the guest, FIN closes it', { timeo
     s.on('error', reject);
   });
   let out = '';
-  for (let i = 0; i < 40 && !out.includes('nc-done'); i++) out = await c.sh('sleep 0.5; cat /tmp/in.done 2>/dev/null');
+  for (let i = 0; i < 240 && !out.includes('nc-done'); i++) out = await c.sh('sleep 0.5; cat /tmp/in.done 2>/dev/null');
   assert.equal(out, 'nc-done');
   assert.equal(await c.sh("wc -c < /tmp/in; sha256sum /tmp/in | cut -d' ' -f1"), `${data.length}\n${sha(data)}`);
 });
