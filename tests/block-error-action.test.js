@@ -24,10 +24,10 @@ const DRIVES = {
 async function monitor(c, cmd) {
   const from = c.out.length;
   c.send('\x01c');
-  await c.expect(/\(qemu\) /, 10_000, from);
+  await c.expect(/\(qemu\) /, 60_000, from);
   const at = c.out.length;
   c.send(`${cmd}\r`);
-  await c.expect(/\(qemu\) /, 10_000, at); // the guest may print right after the prompt
+  await c.expect(/\(qemu\) /, 60_000, at); // the guest may print right after the prompt
   const text = c.out.slice(at).replace(/\r/g, '');
   c.send('\x01c');
   return text;

@@ -33,7 +33,7 @@ test('guest writes a qcow2 disk through virtio-blk; real qemu-img check and comp
     '-device', 'virtio-blk-device,drive=d0'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let sent = false;
-  const done = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const done = new Promise((resolve) => child.on('close', (code) => resolve(code))); // 'close': after the last output was read
   child.stdout.on('data', (d) => {
     out += d.toString();
     if (!sent && out.includes('tsqemu-guest: boot complete')) {

@@ -87,7 +87,7 @@ class Client {
   async hmp(cmd) {
     const from = this.buf.length;
     this.send(`${cmd}\r`);
-    const out = await this.expect(/\(qemu\) /, 20_000, from);
+    const out = await this.expect(/\(qemu\) /, 60_000, from);
     return out.replace(/\r/g, '').split('\n').slice(1).join('\n').trim();
   }
   close() {
@@ -158,7 +158,7 @@ for (const fdmon of ['io_uring', 'poll']) {
       assert.equal(await c.sh('cat /proc/cmdline'), 'console=ttyS0');
 
       let m = await Client.connect({ path: mon });
-      await m.expect(/QEMU 10\.2\.0 monitor - type 'help' for more information\r?\n\(qemu\) /, 10_000);
+      await m.expect(/QEMU 10\.2\.0 monitor - type 'help' for more information\r?\n\(qemu\) /, 60_000);
       assert.equal(await m.hmp('info status'), 'VM status: running');
       // The boot translated hot code: info jit reports blocks and the share they ran.
       const jit = await m.hmp('info jit');
@@ -170,7 +170,7 @@ for (const fdmon of ['io_uring', 'poll']) {
       assert.equal(await m.hmp('stop'), '');
       await m.close();
       m = await Client.connect({ path: mon }); // a new client gets the banner again
-      await m.expect(/monitor - type 'help'[^]*\(qemu\) /, 10_000);
+      await m.expect(/monitor - type 'help'[^]*\(qemu\) /, 60_000);
       assert.equal(await m.hmp('info status'), 'VM status: paused');
       await m.hmp('cont');
       assert.equal(await c.sh('echo still-running'), 'still-running');
@@ -219,7 +219,7 @@ test('TCP serial with wait=on holds startup; the monitor connects out as a clien
     await c.expect(/OpenSBI v1\.6/, 30_000); // from the very first line: nothing was lost
     await c.expect(/tsqemu-guest: boot complete/, 200_000);
     assert.equal(await c.sh('echo $((6*7))'), '42');
-    await m.expect(/QEMU 10\.2\.0 monitor[^]*\(qemu\) /, 10_000);
+    await m.expect(/QEMU 10\.2\.0 monitor[^]*\(qemu\) /, 60_000);
     assert.equal(await m.hmp('info status'), 'VM status: running');
     m.send('quit\r');
     assert.equal(await vm.exit, 0, vm.err);

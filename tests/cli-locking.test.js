@@ -38,7 +38,7 @@ async function hold(cmd, args, file, byte) {
   let err = '';
   p.stderr.on('data', (d) => { err += d; });
   const exited = new Promise((r) => p.on('close', r));
-  for (let i = 0; i < 300 && !lockedByte(file, byte); i++) {
+  for (let i = 0; i < 1200 && !lockedByte(file, byte); i++) { // up to 60 s: a start on a loaded host
     if (p.exitCode !== null) throw new Error(`holder exited: ${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -31,13 +31,13 @@ function ours(args) {
 /** Ours, the binary up to the board's creation (-M virt,dumpdtb= exits there): 'ok' or stderr. */
 function oursBin(args) {
   const r = spawnSync(path.join(ROOT, 'bin', 'tsqemu-system-riscv64'), ['-M', `virt,dumpdtb=${path.join(dir, 'o.dtb')}`, '-display', 'none', ...args],
-    { encoding: 'utf8', timeout: 20_000 });
+    { encoding: 'utf8', timeout: 60_000 }); // a start on a loaded host
   return r.status === 0 ? 'ok' : r.stderr;
 }
 
 function qemu(args) {
   const r = spawnSync('qemu-system-riscv64', ['-M', `virt,dumpdtb=${path.join(dir, 'q.dtb')}`, '-display', 'none', ...args],
-    { encoding: 'utf8', timeout: 20_000 });
+    { encoding: 'utf8', timeout: 60_000 }); // a start on a loaded host
   return { code: r.status, err: r.stderr };
 }
 
@@ -143,7 +143,7 @@ const CASES = [
 ];
 
 for (const [args, want] of CASES) {
-  test(`${want}: ${args.join(' ')}`, { skip: noQemu, timeout: 30_000 }, () => {
+  test(`${want}: ${args.join(' ')}`, { skip: noQemu, timeout: 150_000 }, () => {
     const o = ours(args);
     const q = want === 'ours-only' ? null : qemu(args);
     if (want === 'both') {

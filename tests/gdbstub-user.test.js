@@ -29,7 +29,7 @@ function freePort() {
  * accepts exactly one connection: a probe would take gdb's place). */
 async function waitListen(port) {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 1200; i++) { // up to 60 s: a start on a loaded host
     for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
       let t = '';
       try { t = readFileSync(f, 'utf8'); } catch { continue; }
@@ -55,12 +55,14 @@ async function session(cmd, elf) {
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve(code))); // 'close': `out` is complete (on 'exit' it may not be)
   await waitListen(port);
   const args = ['-batch', '-nx', elf, '-ex', 'set pagination off', '-ex', `target remote 127.0.0.1:${port}`];
   for (const e of SCRIPT) args.push('-ex', e);
   const r = spawnSync(GDB, args, { encoding: 'utf8', timeout: 60_000 });
-  const code = await Promise.race([exited, new Promise((res) => setTimeout(() => { child.kill('SIGKILL'); res('killed'); }, 20_000))]);
+  let timer;
+  const code = await Promise.race([exited, new Promise((res) => { timer = setTimeout(() => { child.kill('SIGKILL'); res('killed'); }, 60_000); })]);
+  clearTimeout(timer); // (left pending, it kept the file's process alive 20 s after its tests)
   const transcript = (r.stdout + r.stderr)
     .replace(/argv=0x[0-9a-f]+/g, 'argv=STACK')
     .replace(/^(sp|ra)(\s+)0x[0-9a-f]+\s+0x[0-9a-f]+$/gm, (m, reg, sp) => (reg === 'sp' ? `sp${sp}STACK` : m));

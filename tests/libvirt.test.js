@@ -110,13 +110,28 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
   disk.write(MARKER, 0);
   fs.writeFileSync(path.join(dir, 'disk.img'), disk);
   fs.writeFileSync(path.join(dir, 'dom.xml'), domainXml(dir));
+  // The daemons' PATH: the caller's without qemu-system-* (and qemu-kvm, kvm). `virsh dominfo`
+  // asks for the security model, for which libvirtd builds its host capabilities: finding no
+  // guests it probed every QEMU binary in PATH (19 with Debian's qemu-system-misc, 24 s and as
+  // many QEMU starts, every run: the cache is in this temp dir). None of them is this domain's
+  // emulator (BIN, named in the XML).
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    let names = [];
+    try { names = fs.readdirSync(d); } catch { continue; }
+    for (const n of names) {
+      if (/^qemu-system-|^qemu-kvm$|^kvm$/.test(n)) continue;
+      try { fs.symlinkSync(path.join(d, n), path.join(bin, n)); } catch { /* an earlier PATH entry has it */ }
+    }
+  }
   if (prefix[0] === 'setpriv') spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
 
   const env = { PATH: process.env.PATH, LC_ALL: 'C', HOME: `${dir}/home`, XDG_CONFIG_HOME: `${dir}/config`, XDG_CACHE_HOME: `${dir}/cache`,
     XDG_DATA_HOME: `${dir}/data`, XDG_RUNTIME_DIR: `${dir}/runtime` };
-  const runAs = (argv, timeout = 90_000) => {
+  const runAs = (argv, timeout = 90_000, e = env) => {
     const cmd = [...prefix, ...argv];
-    const r = spawnSync(cmd[0], cmd.slice(1), { env, cwd: dir, encoding: 'utf8', timeout });
+    const r = spawnSync(cmd[0], cmd.slice(1), { env: e, cwd: dir, encoding: 'utf8', timeout });
     return { code: r.status, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
   };
   const logs = () => {
@@ -130,7 +145,7 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
   };
   const pidOf = (name) => { try { return Number(fs.readFileSync(path.join(dir, `runtime/libvirt/${name}.pid`), 'utf8')); } catch { return 0; } };
   const startDaemon = async (prog, sock) => {
-    const r = runAs([prog, '-d']);
+    const r = runAs([prog, '-d'], undefined, { ...env, PATH: bin });
     assert.equal(r.code, 0, `${prog} -d: ${r.err}`);
     for (let i = 0; i < 1200 && !fs.existsSync(path.join(dir, 'runtime/libvirt', sock)); i++) await new Promise((res) => setTimeout(res, 50));
   };

@@ -41,6 +41,11 @@ async function pair(mode) {
 }
 
 const frame = (tag) => new Uint8Array(Buffer.from(tag.padEnd(60, '.')));
+const tags = (nic) => nic.frames.map((f) => Buffer.from(f).toString().split('.')[0]);
+/** Poll until `cond()` holds, up to `ms` (loopback delivery is an event, not a fixed delay). */
+async function until(cond, ms = 20_000) {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+}
 
 test('stream netdev: a frame length above the limit disconnects the peer; good frames pass', () => {
   const host = fakeHost();
@@ -69,7 +74,7 @@ test('socket mcast=: two back ends on one multicast group over loopback', async 
   const { a, b, na, nb } = await pair(() => ({ kind: 'dgram', mcast: '239.192.7.7', local: { host: '127.0.0.1', port } }));
   try {
     na.send(frame('from-a'));
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => nb.frames.length > 0);
     assert.ok(nb.frames.some((f) => Buffer.from(f).toString().startsWith('from-a')));
   } finally {
     a.cleanup(); b.cleanup();
@@ -83,10 +88,13 @@ test('socket udp= / dgram: a unicast pair, frames both ways, strangers ignored',
     na.send(frame('a-to-b'));
     nb.send(frame('b-to-a'));
     const stranger = dgram.createSocket('udp4');
-    stranger.send(Buffer.from(frame('stranger')), pb, '127.0.0.1', () => stranger.close());
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(nb.frames.map((f) => Buffer.from(f).toString().slice(0, 6)), ['a-to-b']);
-    assert.deepEqual(na.frames.map((f) => Buffer.from(f).toString().slice(0, 6)), ['b-to-a']);
+    await new Promise((r) => stranger.send(Buffer.from(frame('stranger')), pb, '127.0.0.1', () => { stranger.close(); r(); }));
+    // The stranger's datagram is queued at pb once its send completed (loopback): a frame from a
+    // sent after it arrives after it, so when that one is in, the stranger was seen and dropped.
+    na.send(frame('a-after'));
+    await until(() => nb.frames.length >= 2 && na.frames.length >= 1);
+    assert.deepEqual(tags(nb), ['a-to-b', 'a-after']);
+    assert.deepEqual(tags(na), ['b-to-a']);
   } finally {
     a.cleanup(); b.cleanup();
   }
@@ -137,7 +145,8 @@ test('stream server: a second client waits until the first leaves, then takes ov
     const second = await connect();
     second.write(hdr(Buffer.from(frame('second'))));
     first.write(hdr(Buffer.from(frame('first'))));
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => ns.frames.length > 0);
+    await new Promise((r) => setTimeout(r, 200)); // room for the waiting client's frame to (wrongly) arrive
     assert.deepEqual(ns.frames.map((f) => Buffer.from(f).toString().split('.')[0]), ['first']);
     first.destroy();
     for (let i = 0; i < 500 && ns.frames.length < 2; i++) await new Promise((r) => setTimeout(r, 20));

@@ -11,10 +11,10 @@ async function infoNetwork(args) {
   const c = new Console([...BASE, ...args]);
   try {
     c.send('\x01c');
-    await c.expect(/\(qemu\) /, 20_000, 0);
+    await c.expect(/\(qemu\) /, 60_000, 0);
     const from = c.out.length;
     c.send('info network\r');
-    await c.expect(/\(qemu\) /, 10_000, from);
+    await c.expect(/\(qemu\) /, 60_000, from);
     const text = c.out.slice(from).replace(/\r/g, '').replace(/^info network\n/, '').replace(/\(qemu\) $/, '');
     c.send('\x01x');
     assert.equal(await c.exit, 0);

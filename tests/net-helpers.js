@@ -57,7 +57,7 @@ export function dnsServer(names) {
 
 /** Wait until a TCP (or UDP with proto 'u') listener on `port` exists in the guest. */
 export async function waitListen(c, port, proto = 't') {
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 240; i++) { // a minute and more: a guest on a loaded host
     if ((await c.sh(`netstat -ln${proto} | grep -c ':${port} '`)) !== '0') return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -73,7 +73,7 @@ export async function checkLink(a, ipA, b, ipB, port) {
     await waitListen(dst, port);
     const sent = await src.sh(`dd if=/dev/urandom of=/tmp/x bs=1024 count=768 2>/dev/null; nc ${dstIp} ${port} < /tmp/x; sha256sum /tmp/x | cut -d' ' -f1`, 120_000);
     let done = '';
-    for (let i = 0; i < 60 && done !== 'done'; i++) done = await dst.sh('sleep 0.5; cat /tmp/r.done 2>/dev/null');
+    for (let i = 0; i < 240 && done !== 'done'; i++) done = await dst.sh('sleep 0.5; cat /tmp/r.done 2>/dev/null');
     const got = await dst.sh("sha256sum /tmp/r | cut -d' ' -f1");
     assert.equal(got, /^[0-9a-f]{64}$/m.exec(sent)?.[0]);
   }

@@ -33,11 +33,15 @@ export class QmpClient {
     return new Promise((resolve, reject) => {
       const attempt = () => {
         const s = net.connect(path);
-        s.once('connect', () => resolve(new QmpClient(s)));
-        s.once('error', (e) => {
+        const retry = (e) => {
           if (Date.now() - t0 > timeoutMs) reject(e);
           else setTimeout(attempt, 50);
-        });
+        };
+        s.once('error', retry);
+        // Connected: no more retries. (Left attached, an error on the live connection, as when
+        // the test SIGKILLs the emulator, started reconnecting to the dead socket every 50 ms for
+        // the rest of the 30 s, and kept the test file's process alive that long.)
+        s.once('connect', () => { s.off('error', retry); s.on('error', () => {}); resolve(new QmpClient(s)); });
       };
       attempt();
     });

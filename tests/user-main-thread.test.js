@@ -72,7 +72,7 @@ function killWhenReady(argv, sig) {
       if (out.includes('ready\n')) child.kill(sig);
     });
     child.on('error', reject);
-    child.on('exit', (status, signal) => resolve({ out, status, signal }));
+    child.on('close', (status, signal) => resolve({ out, status, signal })); // 'close': after the last output was read
   });
 }
 

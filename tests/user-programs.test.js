@@ -171,7 +171,9 @@ function slowPipe(cmd, env = process.env) {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout; stderr: ${stderr}`)); }, 60000);
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (status, signal) => { clearTimeout(timer); resolve({ stdout: stdout.trim(), stderr, status, signal }); });
+    // 'close', not 'exit': wc's count and the cat of the log are the last output, and on 'exit'
+    // they may not have been read yet.
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout: stdout.trim(), stderr, status, signal }); });
   });
 }
 

@@ -4,10 +4,20 @@
 # FILE's descriptors (read-write or read-only) with the commands that take one, and prints the
 # replies (events skipped) as one JSON array. The connection stays open until stdin closes, so
 # the caller can look at the emulator's descriptors meanwhile.
-import json, os, socket, sys
+import json, os, socket, sys, time
 
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
+# The socket file exists from the emulator's bind(); connections are refused until its listen()
+# (the caller waits for the file): try again for a while.
+for attempt in range(600):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        break
+    except (ConnectionRefusedError, FileNotFoundError):
+        s.close()
+        if attempt == 599:
+            raise
+        time.sleep(0.05)
 f = s.makefile('rb')
 
 def reply():
