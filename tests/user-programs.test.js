@@ -142,7 +142,8 @@ function hostSignals(argv) {
       if (stdout === 'ready\n') child.kill('SIGINT');
       if (stdout.endsWith('got signal 2\n')) child.kill('SIGTERM');
     });
-    child.on('exit', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
+    // 'close': the last output is read too ('exit' may come first).
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
   });
 }
 
