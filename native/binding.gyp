@@ -12,6 +12,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     },
     {
+      "target_name": "tsqemu_v8",
+      "sources": ["tsqemu_v8.cc"],
+      "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
       "target_name": "tsqemu_fsdev",
       "sources": ["tsqemu_fsdev.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
