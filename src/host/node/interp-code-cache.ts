@@ -4,7 +4,8 @@
 // program (0.1-0.4 s of CPU on V8's background threads, and the interpreted instructions until
 // then ran as Liftoff code). V8 can serialize a module's TurboFan code and take it back
 // (native/tsqemu_v8.cc: CompiledWasmModule::Serialize, WasmStreaming::SetCompiledModuleBytes):
-// the code is written beside the module's wasm cache entry (wasm-cache.ts) by the first process
+// the code is written beside the module's wasm cache entry (wasm-cache.ts; named by the module's
+// bytes) by the first process
 // that had `run` in TurboFan code at its exit, and later processes start from it before the
 // command line is loaded (a promise: the one API that takes compiled code is the streaming
 // compile). V8 checks the code's header itself (its version, the CPU's features, the hash of
@@ -43,9 +44,11 @@ function v8Addon(): V8Addon | null {
   return addonMemo;
 }
 
-/** The code file of the wasm cache entry `entryFile` under this V8 and CPU architecture. */
-export function codeFileOf(entryFile: string): string {
-  return `${entryFile.replace(/\.wasm$/, '')}-${process.versions.v8}-${process.arch}.v8code`;
+/** The code file in `dir` of the module `wire` under this V8 and CPU architecture. Named by the
+ * bytes, not by their wasm cache entry: the main thread's bundle and the worker's name their
+ * entries by their own build stamps (wasm-cache.ts), the bytes being the same. */
+export function codeFileOf(dir: string, wire: Uint8Array): string {
+  return path.join(dir, `interp-${crc32(wire).toString(16).padStart(8, '0')}-${wire.length.toString(36)}-${process.versions.v8}-${process.arch}.v8code`);
 }
 
 /** The module bytes of a wasm cache entry (its layout: wasm-cache.ts), or null. */
@@ -83,7 +86,7 @@ export function prefetchInterpreterCode(dir: string | null, hint = USER_INTERP_H
     entry = path.join(dir, name);
   } catch { return null; }
   const wire = entryBytes(entry);
-  const code = wire && readCode(codeFileOf(entry), wire);
+  const code = wire && readCode(codeFileOf(dir, wire), wire);
   if (!wire || !code) return null;
   let p: Promise<WebAssembly.Module> | undefined;
   try { p = a.compileCached(wire, code); } catch { return null; }
@@ -92,7 +95,7 @@ export function prefetchInterpreterCode(dir: string | null, hint = USER_INTERP_H
     const used = a.lastCompileUsedCode();
     offerPrefetchedInterpreter(wire, module, used ? 'from the code cache' : 'compiled at start-up');
     // V8 refused the code (other flags, another CPU): this run's exit writes it again.
-    if (!used) { refused.add(entry); writeCodeAtExit(entry, wire, module); }
+    if (!used) { refused.add(codeFileOf(dir, wire)); writeCodeAtExit(entry, wire, module); }
   }, () => { /* not compiled: cpu.ts compiles its own */ });
 }
 
@@ -103,15 +106,16 @@ const refused = new Set<string>();
 /** At this process's exit, write the code of `module` (compiled from `wire`, the bytes of the
  * wasm cache entry `entry`) beside the entry, if V8 has `run` in TurboFan code by then (its
  * serialized code is then larger than the wire bytes; Liftoff code is not serialized). Once per
- * entry and process; not when the entry already has code for these bytes. */
+ * module and process; not when there is already code for these bytes (unless V8 refused it).
+ * (A worker's exit listeners do not run when the process ends: the main thread writes it.) */
 export function writeCodeAtExit(entry: string, wire: Uint8Array, module: WebAssembly.Module): void {
   const a = v8Addon();
-  if (!a || pendingWrites.has(entry)) return;
-  pendingWrites.add(entry);
+  const file = codeFileOf(path.dirname(entry), wire);
+  if (!a || pendingWrites.has(file)) return;
+  pendingWrites.add(file);
   process.once('exit', () => {
     try {
-      const file = codeFileOf(entry);
-      if (readCode(file, wire) && !refused.has(entry)) return;
+      if (readCode(file, wire) && !refused.has(file)) return;
       const ab = a.serialize(module);
       if (!ab || ab.byteLength <= wire.length) return;
       const code = new Uint8Array(ab);
