@@ -37,5 +37,6 @@ const start = () => {
 // compile is a promise, and the guest, once started, runs without returning to the event loop.
 const helpOnly = args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help');
 const interp = onMain && args.length && !helpOnly ? prefetchInterpreterCode(codeCacheDir()) : null;
-if (interp) void interp.then(start);
+// (An error of the start-up is thrown as before: uncaught, not as a rejected promise.)
+if (interp) void interp.then(start).catch((e: unknown) => process.nextTick(() => { throw e; }));
 else start();
