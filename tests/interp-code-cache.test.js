@@ -26,7 +26,7 @@ const bundled = fs.existsSync(path.join(root, 'dist/cli/riscv64-main.cjs')) ? nu
 const SRC = `#include <stdio.h>
 int main(int c, char **v) {
   unsigned long x = 1;
-  for (long i = 0; i < 6000000; i++) x = x * 6364136223846793005UL + (unsigned long)i;
+  for (long i = 0; i < 10000000; i++) x = x * 6364136223846793005UL + (unsigned long)i;
   printf("%lu %d\\n", x, c);
   return 5;
 }
