@@ -36,8 +36,8 @@ struct Pending {
   std::unique_ptr<uint8_t[]> wire, code;
   size_t wireLen = 0, codeLen = 0;
 };
-// Bytes of the compile in flight (compileStreaming calls its callback from a microtask). One at
-// a time; kept until the next call: V8 may read the code bytes until Finish returns.
+// Bytes of the compile in flight (compileStreaming calls its callback from a microtask), per
+// thread; V8 may read the code bytes until Finish returns.
 thread_local Pending pending;
 thread_local bool lastUsed = false;
 
@@ -55,6 +55,7 @@ void Streaming(const FunctionCallbackInfo<Value>& info) {
   lastUsed = pending.code && s->SetCompiledModuleBytes(pending.code.get(), pending.codeLen);
   s->OnBytesReceived(pending.wire.get(), pending.wireLen);
   s->Finish(true);
+  pending = Pending();  // V8 has copied the wire bytes and deserialized (or refused) the code
 }
 
 void Serialize(const FunctionCallbackInfo<Value>& info) {
