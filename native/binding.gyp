@@ -1,5 +1,5 @@
 {
-  "variables": { "with_uring%": 1 },
+  "variables": { "with_uring%": 1, "with_v8%": 1 },
   "targets": [
     {
       "target_name": "tsqemu_sys",
@@ -18,6 +18,15 @@
     }
   ],
   "conditions": [
+    ["with_v8==1", {
+      "targets": [
+        {
+          "target_name": "tsqemu_v8",
+          "sources": ["tsqemu_v8.cc"],
+          "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"]
+        }
+      ]
+    }],
     ["with_uring==1", {
       "targets": [
         {

@@ -1,6 +1,7 @@
 // npm install hook: build the optional native addons (native/): tsqemu_uring (io_uring engine,
 // on the raw system calls), tsqemu_sys (raw system calls for tsqemu-riscv64: sockets, poll, eventfd...) and
-// tsqemu_fsdev (the 9p local back end's xattrs, mknod, utimensat: without it mapped-xattr is refused).
+// tsqemu_fsdev (the 9p local back end's xattrs, mknod, utimensat: without it mapped-xattr is refused),
+// tsqemu_v8 (V8's compiled code of the interpreter kept on disk: host/node/interp-code-cache.ts).
 // Never fails the install: if the io_uring addon fails (an old kernel header) only the others are built; without a compiler or node
 // headers neither is, and tsqemu falls back to the thread pool / ENOSYS (said with -d).
 import { spawnSync } from 'node:child_process';
@@ -25,9 +26,12 @@ if (process.env.TSQEMU_NO_NATIVE) {
   console.log('tsqemu: node-gyp not found: native addons not built (thread pool only, no guest sockets)');
 } else {
   const r = rebuild([]);
+  // tsqemu_v8 is C++ on V8's API (a host without g++ builds the others).
+  const v = r.status === 0 ? r : rebuild(['--', '-Dwith_v8=0']);
   if (r.status === 0) console.log('tsqemu: io_uring and sys addons built');
+  else if (v.status === 0) console.log(`tsqemu: io_uring and sys addons built; V8 addon not built (the interpreter's compiled code is not kept on disk): ${errors(r)}`);
   else {
-    const s = rebuild(['--', '-Dwith_uring=0']);
+    const s = rebuild(['--', '-Dwith_uring=0', '-Dwith_v8=0']);
     console.log(`tsqemu: io_uring addon not built (thread pool only): ${errors(r)}`);
     console.log(s.status === 0 ? 'tsqemu: sys addon built' : `tsqemu: sys addon not built (no guest sockets): ${errors(s)}`);
   }

@@ -2,7 +2,8 @@
 // entry the previous run used (host/node/interp-prefetch.ts), so its TurboFan compile overlaps
 // the start-up: the run names that entry in a hint file, the next one takes the module compiled
 // from it (`info jit`: "interpreter compiled at start-up"), a damaged entry is generated again,
-// and the V8 flags set around the compile leave the start-up code cache usable.
+// and the V8 flags set around the compile leave the start-up code cache usable. (Without V8's code
+// of the interpreter kept on disk, TSQEMU_INTERP_CODE=0: tests/interp-code-cache.test.js.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ const BIN = path.join(root, 'bin/tsqemu-system-riscv64');
 /** A paused machine's `info jit` line on its interpreter. */
 function interpreterOrigin(cache) {
   const r = spawnSync(BIN, ['-M', 'virt', '-m', '64M', '-display', 'none', '-S', '-bios', 'none', '-monitor', 'stdio', '-serial', 'none'],
-    { input: 'info jit\nquit\n', encoding: 'utf8', env: { ...process.env, TSQEMU_CACHE_DIR: cache }, timeout: 120_000 });
+    { input: 'info jit\nquit\n', encoding: 'utf8', env: { ...process.env, TSQEMU_CACHE_DIR: cache, TSQEMU_INTERP_CODE: '0' }, timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   return /^interpreter\s+(.*)$/m.exec(r.stdout)?.[1];

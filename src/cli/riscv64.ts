@@ -10,8 +10,9 @@
 // ES facade, which loads every stream class (~0.02 s of CPU, ~3 MiB).
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import { mainThreadWanted, prewarmUserWorker } from '../host/node/user-prewarm.js';
-import { lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
+import { codeCacheDir, lastCodeCacheUse, runCachedScript } from '../host/node/code-cache.js';
 import { distFile } from '../host/node/dist-path.js';
+import { prefetchInterpreterCode } from '../host/node/interp-code-cache.js';
 
 /** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no riscv64-main.cjs
  * of its own build, so it never runs one (it may be a stale one from an earlier bundle). */
@@ -26,6 +27,16 @@ const onMain = mainThreadWanted() && !process.env.QEMU_GDB && !args.some((a) => 
 if (args.length && !onMain && !args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help')) prewarmUserWorker();
 // TSQEMU_JIT_INFO=1 says how the code cache was used (tests/user-startup-cache.test.js).
 if (process.env.TSQEMU_JIT_INFO === '1') process.once('exit', () => { process.stderr.write(`main code cache ${lastCodeCacheUse() ?? 'module'}\n`); });
-if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/riscv64-main.cjs'), 'riscv64-main') === null) {
-  void import('./riscv64-main.js'); // (no top-level await: this file is also built as CommonJS)
-}
+const start = () => {
+  if (typeof __TSQEMU_BUNDLE__ === 'undefined' || runCachedScript(distFile('cli/riscv64-main.cjs'), 'riscv64-main') === null) {
+    void import('./riscv64-main.js'); // (no top-level await: this file is also built as CommonJS)
+  }
+};
+// A first thread on this thread takes the interpreter from V8's code of an earlier process when
+// there is some (interp-code-cache.ts: ~5 ms instead of TurboFan's 0.1-0.4 s of CPU); that
+// compile is a promise, and the guest, once started, runs without returning to the event loop.
+const helpOnly = args.some((a) => /^--?(h|help|version)$/.test(a) || a === 'help');
+const interp = onMain && args.length && !helpOnly ? prefetchInterpreterCode(codeCacheDir()) : null;
+// (An error of the start-up is thrown as before: uncaught, not as a rejected promise.)
+if (interp) void interp.then(start).catch((e: unknown) => process.nextTick(() => { throw e; }));
+else start();

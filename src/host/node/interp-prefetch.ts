@@ -18,7 +18,7 @@ import { setV8Flags as setFlagsFromString } from './v8-flags.js';
 /** The hint file's name in the cache directory: the wasm cache entry last used by a system run. */
 export const INTERP_HINT = 'system-interpreter.last';
 
-interface Prefetched { bytes: Uint8Array; module: WebAssembly.Module }
+interface Prefetched { bytes: Uint8Array; module: WebAssembly.Module; origin: string }
 const SLOT = Symbol.for('tsqemu.interpreterPrefetch');
 type Slots = { [SLOT]?: Prefetched | undefined };
 
@@ -45,17 +45,22 @@ export function prefetchInterpreter(dir: string | null): void {
   setFlagsFromString('--no-wasm-dynamic-tiering');
   setFlagsFromString('--no-wasm-lazy-compilation');
   try {
-    (globalThis as Slots)[SLOT] = { bytes, module: new WebAssembly.Module(bytes) };
+    (globalThis as Slots)[SLOT] = { bytes, module: new WebAssembly.Module(bytes), origin: 'compiled at start-up' };
   } catch { /* not a module: cpu.ts compiles its own */ } finally {
     setFlagsFromString('--wasm-lazy-compilation');
     setFlagsFromString('--wasm-dynamic-tiering');
   }
 }
 
+/** Offer a module compiled elsewhere (interp-code-cache.ts) the same way. */
+export function offerPrefetchedInterpreter(bytes: Uint8Array, module: WebAssembly.Module, origin: string): void {
+  (globalThis as Slots)[SLOT] = { bytes, module, origin };
+}
+
 /** The prefetched module if it was compiled from exactly `bytes` (handed over once). */
-export function takePrefetchedInterpreter(bytes: Uint8Array): WebAssembly.Module | null {
+export function takePrefetchedInterpreter(bytes: Uint8Array): { module: WebAssembly.Module; origin: string } | null {
   const p = (globalThis as Slots)[SLOT];
   if (!p) return null;
   (globalThis as Slots)[SLOT] = undefined;
-  return Buffer.compare(p.bytes, bytes) === 0 ? p.module : null;
+  return Buffer.compare(p.bytes, bytes) === 0 ? { module: p.module, origin: p.origin } : null;
 }

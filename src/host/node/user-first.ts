@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { RISCVCPU, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
+import { USER_INTERP_HINT } from './interp-code-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { FdTable } from '../../linux-user/fdtable.js';
@@ -81,7 +82,9 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   useThreadTbClock();
   const { logFd, as, mm } = openGuestMemory(h.memory, h.logFile, h.logMask);
   tcgApplyEnv(process.env);
-  setRiscvInterpreterCache(diskWasmCache());
+  // The interpreter's entry is named for the next process's start (cli/riscv64.ts), which may
+  // have compiled it from its code kept on disk (interp-code-cache.ts).
+  setRiscvInterpreterCache(diskWasmCache(process.env, USER_INTERP_HINT));
   const sys = loadUserSys();
   const slot = 0;
   // The worker's HostProcess, less what needs the supervisor's loop (never called here:

@@ -6,6 +6,8 @@ import { nodeV8 } from './lazy-builtin.js';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
+import { prefetchInterpreterCode, USER_INTERP_HINT } from './interp-code-cache.js';
+import { codeCacheDir } from './code-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
@@ -51,7 +53,7 @@ function main(d: UserWorkerData): void {
   tcgApplyEnv(process.env); // TSQEMU_TCG / TSQEMU_TCG_THRESHOLD (block compiler mode)
   riscvParseCpu(d.opts.cpu ?? 'max'); // this thread's RISCVCPUConfig: the process's -cpu
   if (d.interp?.length) riscvAdoptInterpreterModules(d.interp);
-  else setRiscvInterpreterCache(diskWasmCache());
+  else setRiscvInterpreterCache(diskWasmCache(process.env, USER_INTERP_HINT)); // (may take the module compiled below)
   const sys = loadUserSys();
   // Several guest threads on this worker (thread-host.ts), unless -g debugs the process or
   // TSQEMU_THREAD_HOSTING=0 asks for one worker per thread.
@@ -176,7 +178,11 @@ function takeCodeCache(): Uint8Array | undefined {
   return (globalThis as { tsqemuCodeCache?: () => Uint8Array | undefined }).tsqemuCodeCache?.();
 }
 
-// Started early (user-prewarm.ts): the thread's data comes in one message.
+// Started early (user-prewarm.ts): the thread's data comes in one message. Meanwhile the
+// interpreter is compiled from V8's code of an earlier process, if there is some
+// (interp-code-cache.ts): a forked child's first thread runs here.
 const wd = workerData as UserWorkerData | { prewarmed: true };
-if ('prewarmed' in wd) parentPort!.once('message', (d: UserWorkerData) => main(d));
-else main(wd);
+if ('prewarmed' in wd) {
+  const interp = prefetchInterpreterCode(codeCacheDir());
+  parentPort!.once('message', (d: UserWorkerData) => { if (interp && !d.interp?.length) void interp.then(() => main(d)); else main(d); });
+} else main(wd);

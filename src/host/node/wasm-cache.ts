@@ -14,6 +14,7 @@ import { distFile } from './dist-path.js';
 import { ensureCacheDir } from './code-cache.js';
 import type { WasmModuleCache } from '../../target/riscv/cpu.js';
 import { INTERP_HINT, takePrefetchedInterpreter } from './interp-prefetch.js';
+import { writeCodeAtExit } from './interp-code-cache.js';
 
 const MAGIC = 'TSQWASM2';
 /** The directories of dist/ whose code generates the cached modules. */
@@ -53,15 +54,19 @@ function buildStamp(): string {
 const hex8 = (x: number) => x.toString(16).padStart(8, '0');
 
 /** Entry: MAGIC, u32 byte count, u32 CRC-32 of the bytes, u32 id length, the id (build stamp and key,
- * latin1), the module's bytes. `hint` (the system emulator's main thread): the entry loaded or
- * stored is named in the hint file interp-prefetch.ts compiles from at the next start, and
- * the module it compiled is offered for the same bytes. */
-export function diskWasmCache(env: NodeJS.ProcessEnv = process.env, hint = false): WasmModuleCache | null {
+ * latin1), the module's bytes. `hint` (the main thread of the system emulator: true; of
+ * tsqemu-riscv64: interp-code-cache.ts's hint file name): the entry loaded or stored is named in
+ * the hint file interp-prefetch.ts or interp-code-cache.ts compiles from at the next start, the
+ * module it compiled is offered for the same bytes, and V8's code of the module compiled from the
+ * entry is kept beside it at exit (interp-code-cache.ts). */
+export function diskWasmCache(env: NodeJS.ProcessEnv = process.env, hint: boolean | string = false): WasmModuleCache | null {
   const dir = cacheDir(env);
   if (!dir) return null;
+  let lastFile: string | null = null;
   const noteUsed = (file: string) => {
+    lastFile = file;
     if (!hint) return;
-    const hintFile = path.join(dir, INTERP_HINT);
+    const hintFile = path.join(dir, hint === true ? INTERP_HINT : hint);
     try {
       if (fs.readFileSync(hintFile, 'latin1') === path.basename(file)) return;
     } catch { /* none yet */ }
@@ -106,6 +111,12 @@ export function diskWasmCache(env: NodeJS.ProcessEnv = process.env, hint = false
         noteUsed(file);
       } catch { /* read-only or full: no cache */ }
     },
-    compiled: hint ? (bytes) => takePrefetchedInterpreter(bytes) : undefined,
+    compiled: hint ? (bytes) => {
+      const pre = takePrefetchedInterpreter(bytes);
+      // Compiled at start-up without code from disk: its code is kept at exit.
+      if (pre && lastFile && pre.origin !== 'from the code cache') writeCodeAtExit(lastFile, bytes, pre.module);
+      return pre;
+    } : undefined,
+    compiledHere: hint ? (bytes, module) => { if (lastFile) writeCodeAtExit(lastFile, bytes, module); } : undefined,
   };
 }

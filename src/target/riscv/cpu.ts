@@ -41,8 +41,12 @@ const interpModules = new Map<string, WebAssembly.Module>();
 export interface WasmModuleCache {
   load(key: string): Uint8Array | null;
   store(key: string, bytes: Uint8Array): void;
-  /** A module the host already compiled from exactly these bytes (interp-prefetch.ts), if any. */
-  compiled?(bytes: Uint8Array): WebAssembly.Module | null;
+  /** A module the host already compiled from exactly these bytes (interp-prefetch.ts), if any,
+   * and where it came from (info jit). */
+  compiled?(bytes: Uint8Array): { module: WebAssembly.Module; origin: string } | null;
+  /** The module compiled here from the bytes last loaded or stored (interp-code-cache.ts keeps
+   * its compiled code). */
+  compiledHere?(bytes: Uint8Array, module: WebAssembly.Module): void;
 }
 let interpCache: WasmModuleCache | null = null;
 /** Where this thread's last interpreter module came from (info jit). */
@@ -65,14 +69,20 @@ function compileInterpreter(key: string, logExec: boolean): WebAssembly.Module {
   const cached = interpCache?.load(key);
   if (cached) {
     const pre = interpCache?.compiled?.(cached);
-    interpOrigin = pre ? 'compiled at start-up' : 'from the disk cache';
-    if (pre) return pre;
-    try { return new WebAssembly.Module(cached); } catch { /* stale or damaged: generate */ }
+    interpOrigin = pre ? pre.origin : 'from the disk cache';
+    if (pre) return pre.module;
+    try {
+      const m = new WebAssembly.Module(cached);
+      interpCache?.compiledHere?.(cached, m);
+      return m;
+    } catch { /* stale or damaged: generate */ }
   }
   const bytes = buildInterpreter(logExec);
   interpOrigin = 'generated';
   interpCache?.store(key, bytes);
-  return new WebAssembly.Module(bytes);
+  const m = new WebAssembly.Module(bytes);
+  interpCache?.compiledHere?.(bytes, m);
+  return m;
 }
 
 /** The interpreter modules this thread compiled (for other threads: WebAssembly.Module is
