@@ -21,12 +21,13 @@ import { MonitorBlockdevs } from './system-blockdev.js';
 import { addInheritedFds, registerFdsetCommands } from './system-fdset.js';
 import type { JsonValue } from '../monitor/json-stream.js';
 
-/** Host wall clock in ns (event timestamps, idle times). */
-const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
-/** The same clock as a number, for block accounting (twice per request: the BigInt version
- * cost ~0.7% of the CPU of a guest doing 4 KiB random reads; a double this size rounds to
- * 256 ns either way). */
-const wallNsNumber = (): number => Date.now() * 1e6 + Math.floor((performance.now() * 1e6) % 1e6);
+/** Host wall clock in ns (event timestamps, idle times): Date.now()'s ms and a sub-ms part from
+ * the monotonic clock (as before; both forms below share them, so idle_time_ns mixes no clocks). */
+const subMsNs = (): number => Math.floor((performance.now() * 1e6) % 1e6);
+const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n + BigInt(subMsNs());
+/** The same clock as a number, for block accounting (twice per request: the BigInt one cost
+ * ~0.7% of the CPU of a guest doing 4 KiB random reads; a double this size rounds to 256 ns). */
+const wallNsNumber = (): number => Date.now() * 1e6 + subMsNs();
 
 interface DriveRecord {
   blk: AccountedBlockBackend; device: string; qdev: string; drv: string; filename: string; slot?: number; opts: Map<string, string>;
