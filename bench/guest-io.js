@@ -126,8 +126,17 @@ async function measureOnce(label, cmd, args, limitMs) {
     await vm.expect(/tsqemu-guest: boot complete/, limitMs || 300_000, 0);
     const runs = [];
     const perCpu = [];
+    const irqPerRead = [];
     let warm = '';
+    // The guest's virtio interrupts (all CPUs' columns of /proc/interrupts), read outside the
+    // CPU-time window: QEMU's completions coalesce (~0.5-0.7 per read), ours come one per read.
+    const irqs = async () => {
+      const from = vm.out.length;
+      vm.send("echo IRQS $(grep virtio /proc/interrupts | awk '{for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i} END {print s + 0}') END\n");
+      return Number((await vm.expect(/IRQS (\d+) END/, limitMs || 60_000, from))[1]);
+    };
     for (let i = -1; i < RUNS; i++) { // run -1: the warm-up (WARMUP_READS reads: the emulator's JIT, the guest's caches), not counted
+      const irq0 = i >= 0 ? await irqs() : 0;
       const from = vm.out.length;
       const cpu0 = cpuSeconds(vm.p.pid);
       vm.send(i < 0 ? `/randread /dev/vda ${THREADS} ${WARMUP_READS ? WARMUP_MAX_S : 1}${WARMUP_READS ? ` ${WARMUP_READS}` : ''}\n` : `/randread /dev/vda ${THREADS} ${SECONDS}\n`);
@@ -137,9 +146,10 @@ async function measureOnce(label, cmd, args, limitMs) {
       // clock that follows the host's, so a CPU-bound emulator that gets a smaller share of a
       // loaded host shows proportionally fewer IOPS; this one does not depend on the share.
       const rate = Math.round(Number(m[1]) / (cpuSeconds(vm.p.pid) - cpu0));
+      if (i >= 0) irqPerRead.push((await irqs() - irq0) / Number(m[1]));
       if (i >= 0) { runs.push(Number(m[3])); perCpu.push(rate); } else warm = `${m[1]} reads in ${m[2]} s: ${m[3]} IOPS, ${rate}`;
     }
-    console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} | ${warm} |`);
+    console.log(`| ${label} | ${median(runs)} | ${runs.join(', ')} | ${median(perCpu)} | ${perCpu.join(', ')} | ${median(irqPerRead).toFixed(2)} | ${warm} |`);
     vm.send('poweroff -f\n');
     // The next boot opens the same disk: wait until this emulator has exited (and dropped its lock).
     const t = Date.now();
@@ -173,8 +183,8 @@ try {
   console.log(`# guest random 4 KiB O_DIRECT reads on virtio-blk (bench/prog/randread.c: ${THREADS} threads, ${SECONDS} s, ` +
     `median of ${RUNS} runs per boot; ${SIZE_MIB} MiB raw disk, cache=writeback, -smp 1); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`# warm-up before the runs of each boot: ${WARMUP_READS ? `${WARMUP_READS} reads (at most ${WARMUP_MAX_S} s)` : '1 s'}`);
-  console.log('| emulator, engine | IOPS (median) | runs | reads per CPU s (median) | runs | warm-up (not counted): IOPS, reads per CPU s |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| emulator, engine | IOPS (median) | runs | reads per CPU s (median) | runs | virtio interrupts per read (median) | warm-up (not counted): IOPS, reads per CPU s |');
+  console.log('|---|---|---|---|---|---|---|');
   const r = {};
   for (const aio of AIOS) {
     r[`tsqemu ${aio}`] = await measure(`tsqemu aio=${aio}`, join(root, 'bin', 'tsqemu-system-riscv64'), [...common, ...drive(aio)]);

@@ -49,6 +49,16 @@ test('virtio-blk on io_uring: fixed buffers, one io_uring_enter per notification
     const settles = Number(st[1]) + Number(st[2]);
     assert.ok(settles > 0 && settles <= notifies, c.err);
     assert.ok(submitted > enters, c.err);
+    // The completion counters (virtio-blk): every request popped was completed onto the used
+    // ring; one interrupt decision per queue per batch of completions, each one raised or
+    // suppressed by used_event (EVENT_IDX); the mean number in flight when a request starts.
+    const co = /mean-depth=([\d.]+) completed=(\d+) decisions=(\d+) irqs=(\d+) suppressed=(\d+)/.exec(c.err);
+    assert.ok(co, c.err);
+    const [depth, completed, decisions, irqs, suppressed] = co.slice(1).map(Number);
+    assert.equal(completed, requests, c.err);
+    assert.ok(decisions > 0 && decisions <= completed, c.err);
+    assert.equal(irqs + suppressed, decisions, c.err);
+    assert.ok(depth >= 1 && depth <= 256, c.err);
   } finally {
     c.kill();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -375,7 +375,8 @@ function printUringStats(machine: RISCVVirtMachine, busyResets: number): void {
   const b = machine.blockStats();
   process.stderr.write(`tsqemu-uring-stats: enters=${ring?.enterCount ?? 0} submitted=${ring?.submitted ?? 0} fixed=${ring?.fixedSubmitted ?? 0} ` +
     `notifies=${b.notifies} requests=${b.requests} busy-resets=${busyResets} ram-fixed=${ramRegistered ? 1 : 0} ` +
-    `settled-inline=${ioSettleStats.inline} settled-slow=${ioSettleStats.slow}\n`);
+    `settled-inline=${ioSettleStats.inline} settled-slow=${ioSettleStats.slow} ` +
+    `mean-depth=${(b.depthSum / Math.max(1, b.requests)).toFixed(2)} completed=${b.completed} decisions=${b.decisions} irqs=${b.irqs} suppressed=${b.suppressed}\n`);
 }
 
 /** The serial chardev, and the chardev the monitor attaches to (the mux) when there is one. */

@@ -281,10 +281,14 @@ export class RISCVVirtMachine {
   }
 
   /** virtio-blk notification/request counters summed over the disks (batching statistics). */
-  blockStats(): { notifies: number; requests: number; inflight: number } {
-    const t = { notifies: 0, requests: 0, inflight: 0 };
+  blockStats(): { notifies: number; requests: number; inflight: number; depthSum: number; completed: number; decisions: number; irqs: number; suppressed: number } {
+    const t = { notifies: 0, requests: 0, inflight: 0, depthSum: 0, completed: 0, decisions: 0, irqs: 0, suppressed: 0 };
     for (const d of this.vdevs) {
-      if (d instanceof VirtIOBlock) { t.notifies += d.stats.notifies; t.requests += d.stats.requests; t.inflight += d.inflight; }
+      if (d instanceof VirtIOBlock) {
+        t.notifies += d.stats.notifies; t.requests += d.stats.requests; t.inflight += d.inflight;
+        t.depthSum += d.stats.depthSum; t.completed += d.stats.completed; t.decisions += d.stats.decisions;
+        for (const q of d.vqs) { t.irqs += q.irqStats.raised; t.suppressed += q.irqStats.suppressed; }
+      }
     }
     return t;
   }

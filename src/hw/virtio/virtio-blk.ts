@@ -99,7 +99,7 @@ export class VirtIOBlock extends VirtIODevice {
   }
 
   /** Queue notifications that produced requests, and requests (the engine's batching is per notification). */
-  readonly stats = { notifies: 0, requests: 0, resetsInFlight: 0 };
+  readonly stats = { notifies: 0, requests: 0, resetsInFlight: 0, depthSum: 0, completed: 0, decisions: 0 };
 
   /** Scratch for the request header and the status byte (read or written at once, never
    * across an await): no per-request ArrayBuffer. */
@@ -142,6 +142,7 @@ export class VirtIOBlock extends VirtIODevice {
     const gen = this.generation;
     const info = { read: false };
     this.inflight++;
+    this.stats.depthSum += this.inflight; // requests in flight counting this one (mean depth at submit)
     ioRequestBegin();
     void this.handleRequest(elem, info).then((r) => this.complete(vq, elem, gen, r), (e: unknown) => this.failed(vq, elem, gen, info.read, e));
   }
@@ -166,6 +167,7 @@ export class VirtIOBlock extends VirtIODevice {
       this.statusByte[0] = r.status;
       bufToIov(this.as, elem.in, inSize - 1, this.statusByte);
       vq.push(elem, r.len + 1);
+      this.stats.completed++;
       this.notifyLater(vq);
     }
     this.finish();
@@ -177,6 +179,7 @@ export class VirtIOBlock extends VirtIODevice {
   private readonly toNotify: VirtQueue[] = [];
   private readonly notifyPending = (): void => {
     const qs = this.toNotify;
+    this.stats.decisions++;
     for (let i = 0; i < qs.length; i++) qs[i].notify();
     qs.length = 0;
   };
