@@ -225,7 +225,7 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
     decoded.set(p, insns);
     total += insns.length;
     if (!grow) continue;
-    for (const ins of insns) add(staticTarget(ins));
+    for (let i = 0; i < insns.length; i++) add(insns[i].target);
     const ft = fallThrough(insns);
     add(ft, ft !== null && ft >= base + 4096n && insns[0].pc < base + 4096n);
     add(returnAddress(insns));
@@ -532,8 +532,10 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
     named |= 1 << r;
     if (load) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
   };
-  for (const run of runs) {
-    for (const ins of run.insns) {
+  for (let i = 0; i < runs.length; i++) {
+    const insns = runs[i].insns;
+    for (let k = 0; k < insns.length; k++) {
+      const ins = insns[k];
       if (!ins.row) continue;
       const fresh = ins.srcs & ~named;
       if (fresh) for (let r = 1; r < 32; r++) if (fresh & (1 << r)) hold(r, !loops);
@@ -671,24 +673,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
 function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number, split: number):
   { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
-  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0), 0));
-  const succ = runs.map((run) => {
+  const rdAll: number[] = [], succ: number[][] = [];
+  for (let r = 0; r < n; r++) {
+    const insns = runs[r].insns;
+    let m = 0;
     const out: number[] = [];
-    for (const ins of run.insns) {
-      const t = staticTarget(ins);
+    for (let k = 0; k < insns.length; k++) {
+      const ins = insns[k];
+      m |= (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0);
+      const t = ins.target;
       const j = t === null ? undefined : runIndex.get(t);
       if (j !== undefined) out.push(j);
     }
-    const ft = fallThrough(run.insns);
+    const ft = fallThrough(insns);
     const j = ft === null ? undefined : runIndex.get(ft);
     if (j !== undefined) out.push(j);
-    return out;
-  });
+    rdAll.push(m); succ.push(out);
+  }
   const store = rdAll.slice();
   for (let changed = true; changed;) {
     changed = false;
     for (let p = 0; p < n; p++) {
-      for (const j of succ[p]) {
+      const sp = succ[p];
+      for (let i = 0; i < sp.length; i++) {
+        const j = sp[i];
         const m = store[j] | store[p];
         if (m !== store[j]) { store[j] = m; changed = true; }
       }
@@ -743,14 +751,16 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   const fb = ctx.fb;
   ctx.k = 0;
   let pc = run.pc;
-  for (const ins of run.insns) {
+  const insns = run.insns;
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i];
     ctx.curPc = ins.pc;
     if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); return; }
     const row = ins.row;
     const a = ins.args;
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
-    ctx.staticTarget = staticTarget(ins);
+    ctx.staticTarget = ins.target;
     if (straddles(ins)) ctx.checkNextPage();
     if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
