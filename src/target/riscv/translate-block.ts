@@ -256,6 +256,8 @@ class TbContext extends DisasContext {
   curPc = 0n;
   k = 0;
   run = 0;
+  /** regs as an array indexed by register (a lookup per operand: no Map probe). */
+  readonly regArr: (Local | undefined)[] = [];
   /** Target of the current branch when it is a constant (pc + imm). */
   staticTarget: bigint | null = null;
   /** Registers stored back at exits and before helpers: every rd the block names (a superset
@@ -301,6 +303,7 @@ class TbContext extends DisasContext {
     readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
     readonly layout: RegionLayout) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
+    for (let r = 0; r < 32; r++) this.regArr.push(regs.get(r));
     this.stores = this.written;
     this.runExit = exitJump;
     this.runRestart = restart;
@@ -342,7 +345,7 @@ class TbContext extends DisasContext {
   override flushGprs(): void { this.storeRegs(this.loops ? this.stores : this.dirty); }
   storeRegs(regs: Iterable<number>): void {
     const fb = this.fb;
-    for (const r of regs) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
+    for (const r of regs) { fb.get(this.env); fb.get(this.regArr[r] as Local); fb.i64Store(GPR + r * 8); }
   }
   /** Looping blocks: what the current run's exits store, and where they go (its own epilogues,
    * or the shared ones storing `written`). */
@@ -364,21 +367,21 @@ class TbContext extends DisasContext {
   /** Before leaving through exitJump: registers go back (the epilogues do it when looping). */
   flushForExit(): void { if (!this.loops) this.flushGprs(); }
   override flushGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (!l) return;
     this.fb.get(this.env); this.fb.get(l); this.fb.i64Store(GPR + r.value * 8);
   }
   override reloadGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (!l) return;
     this.fb.get(this.env); this.fb.i64Load(GPR + r.value * 8); this.fb.set(l);
   }
   override getGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (l) this.fb.get(l); else super.getGpr(r);
   }
   override setGpr(rd: Operand, emit: () => void): void {
-    const l = rd.isConst ? this.regs.get(rd.value) : undefined;
+    const l = rd.isConst ? this.regArr[rd.value] : undefined;
     if (!l) { super.setGpr(rd, emit); return; }
     emit();
     this.fb.set(l);
