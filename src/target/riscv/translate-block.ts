@@ -96,6 +96,12 @@ function rowFlags(row: Row<TransFn>): number {
  * and its static target (branch or jal: pc + imm; else null). */
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null }
 const NO_ARGS: Args = Object.freeze({});
+/** TbInsn's one shape: `new` of a class is a fast allocation in cold (Ignition/Sparkplug) code,
+ * where the object literal went to the runtime (CreateObjectLiteral) for every instruction. */
+class DecodedInsn implements TbInsn {
+  constructor(public row: Row<TransFn> | null, public word: number, public pc: bigint, public args: Args,
+    public flags: number, public srcs: number, public rd: number, public target: bigint | null) {}
+}
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
 /** What the compiler needs to know about one block: its runs in pc order, each an entry. */
@@ -157,9 +163,9 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
       const args = constArgs(row, word);
       const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
       const target = HAS_STATIC_TARGET.has(row.trans) ? at + BigInt(args.imm.value) : null;
-      out.push({ row, word, pc: at, args, flags: rowFlags(row), srcs, rd: args.rd?.value ?? 0, target });
+      out.push(new DecodedInsn(row, word, at, args, rowFlags(row), srcs, args.rd?.value ?? 0, target));
     } else {
-      out.push({ row, word, pc: at, args: NO_ARGS, flags: 0, srcs: 0, rd: 0, target: null });
+      out.push(new DecodedInsn(row, word, at, NO_ARGS, 0, 0, 0, null));
     }
     h += len;
     if (!row || ENDS_BLOCK.has(row.trans)) break;
@@ -264,7 +270,9 @@ class TbContext extends DisasContext {
    * of what it writes; the others still hold the value loaded at entry). */
   readonly written = new Set<number>();
   /** Registers set so far in program order (a superset of those set on any path to here). */
-  readonly dirty = new Set<number>();
+  readonly dirty: number[] = [];
+  /** dirty as a bit mask (bit r = x[r]). */
+  dirtyMask = 0;
   /** Control can reach an instruction again or from several runs: values set late may be live
    * early, so flushes store the current run's `stores` (regionFlow), not `dirty`. */
   loops = false;
@@ -385,7 +393,8 @@ class TbContext extends DisasContext {
     if (!l) { super.setGpr(rd, emit); return; }
     emit();
     this.fb.set(l);
-    this.dirty.add(rd.value);
+    const bit = 1 << rd.value;
+    if (!(this.dirtyMask & bit)) { this.dirtyMask |= bit; this.dirty.push(rd.value); }
   }
   override jump(emit: () => void): void {
     const fb = this.fb;
