@@ -79,13 +79,14 @@ const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu
 
 /** What the compiler asks of a row at every instruction, computed once per row (translation
  * cost: string tests and Set lookups per instruction and pass added up). */
-const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32 }
+const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32, STATIC_TARGET = 64, ENDS_BLOCK = 128 }
 const rowFlagCache = new Map<Row<TransFn>, number>();
 function rowFlags(row: Row<TransFn>): number {
   let f = rowFlagCache.get(row);
   if (f !== undefined) return f;
   f = (isFpRow(row.name) ? RF.FP : 0) | (mayKeepRd(row.name) ? RF.KEEP_RD : 0) | (namedOnly(row) ? RF.NAMED_ONLY : 0) |
-    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0);
+    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0) |
+    (HAS_STATIC_TARGET.has(row.trans) ? RF.STATIC_TARGET : 0) | (ENDS_BLOCK.has(row.trans) ? RF.ENDS_BLOCK : 0);
   rowFlagCache.set(row, f);
   return f;
 }
@@ -162,19 +163,21 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
     if (row) {
       const args = constArgs(row, word);
       const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
-      const target = HAS_STATIC_TARGET.has(row.trans) ? at + BigInt(args.imm.value) : null;
-      out.push(new DecodedInsn(row, word, at, args, rowFlags(row), srcs, args.rd?.value ?? 0, target));
+      const fl = rowFlags(row);
+      const target = fl & RF.STATIC_TARGET ? at + BigInt(args.imm.value) : null;
+      out.push(new DecodedInsn(row, word, at, args, fl, srcs, args.rd?.value ?? 0, target));
+      h += len;
+      if (fl & RF.ENDS_BLOCK) break;
     } else {
       out.push(new DecodedInsn(row, word, at, NO_ARGS, 0, 0, 0, null));
+      break;
     }
-    h += len;
-    if (!row || ENDS_BLOCK.has(row.trans)) break;
   }
   return out;
 }
 
 /** The instruction's last halfword is on the next page. */
-export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.word & 3) === 3;
+export const straddles = (ins: TbInsn) => (ins.word & 3) === 3 && (ins.pc & 0xfffn) === 0xffen;
 
 /** Static target of a branch or jal, else null. */
 const staticTarget = (ins: TbInsn): bigint | null => ins.target;
@@ -790,11 +793,11 @@ function emitRun(ctx: TbContext, run: TbRun): void {
       row.trans(ctx, a);
     }
     ctx.k++;
-    pc = ins.pc + BigInt(row.ilen);
     if (row.trans === rvi.jal || row.trans === rvi.jalr) return;
   }
   // Fell through (after a system instruction that went on, at the size/page limit, or into
-  // the next run).
+  // the next run): pc after the last instruction.
+  if (insns.length) { const last = insns[insns.length - 1]; pc = last.pc + BigInt((last.row as Row<TransFn>).ilen); }
   const next = ctx.runIndex.get(pc);
   if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
   fb.i64Const(pc); fb.set(ctx.nextPc);
