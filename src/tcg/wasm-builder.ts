@@ -14,7 +14,7 @@ export interface Local { readonly index: number; readonly type: ValType }
 /** A branch target. Loops are targeted at their start, blocks/ifs at their end. */
 export interface Label { readonly depth: number }
 
-/** Import and export names, encoded once (every translated module imports the same ~60). */
+/** Non-ASCII names, encoded once (ASCII ones are copied: see ByteSink.name). */
 const encodedNames = new Map<string, Uint8Array>();
 
 class ByteSink {
@@ -124,6 +124,20 @@ class ByteSink {
     this.s64(BigInt(v));
   }
   name(s: string): void {
+    // ASCII (every name the translator writes; tb_<pc> is new for every block): its bytes
+    // straight in. A TextEncoder per name and a cache entry per block cost more than the block.
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    if (ascii) {
+      this.u32(n);
+      this.reserve(n);
+      const buf = this.buf;
+      let p = this.len;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.len = p;
+      return;
+    }
     let enc = encodedNames.get(s);
     if (!enc) encodedNames.set(s, (enc = new TextEncoder().encode(s)));
     this.u32(enc.length);
