@@ -14,7 +14,7 @@ export interface Local { readonly index: number; readonly type: ValType }
 /** A branch target. Loops are targeted at their start, blocks/ifs at their end. */
 export interface Label { readonly depth: number }
 
-/** Import and export names, encoded once (every translated module imports the same ~60). */
+/** Non-ASCII names, encoded once (ASCII ones are copied: see ByteSink.name). */
 const encodedNames = new Map<string, Uint8Array>();
 
 class ByteSink {
@@ -22,7 +22,7 @@ class ByteSink {
   len = 0;
   constructor(cap = 256) { this.buf = new Uint8Array(Math.max(16, cap)); }
   /** Room for n more bytes (doubling). */
-  private reserve(n: number): void {
+  reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
@@ -41,6 +41,51 @@ class ByteSink {
     if (bs instanceof Uint8Array) this.buf.set(bs, this.len);
     else for (let i = 0; i < n; i++) this.buf[this.len + i] = bs[i];
     this.len += n;
+  }
+  /** Two bytes (block, loop, if: opcode and block type). */
+  byte2(a: number, b: number): void {
+    if (this.len + 2 > this.buf.length) this.reserve(2);
+    const buf = this.buf, p = this.len;
+    buf[p] = a; buf[p + 1] = b;
+    this.len = p + 2;
+  }
+  /** An opcode then an unsigned LEB128 (get, set, br, call, ...): one room check and no call
+   * per byte (the translator runs cold in Ignition in every new process: calls are its cost). */
+  opU32(op: number, v: number): void {
+    if (this.len + 6 > this.buf.length) this.reserve(6);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = op;
+    v >>>= 0;
+    while (v >= 0x80) { buf[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+    buf[p++] = v;
+    this.len = p;
+  }
+  /** An opcode then two unsigned LEB128s (loads and stores: alignment, offset). */
+  opMem(op: number, align: number, offset: number): void {
+    if (this.len + 11 > this.buf.length) this.reserve(11);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = op; buf[p++] = align; // alignment < 128
+    let v = offset >>> 0;
+    while (v >= 0x80) { buf[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+    buf[p++] = v;
+    this.len = p;
+  }
+  /** An opcode then a signed LEB128 of a 32-bit value (i32.const, i64.const of small values). */
+  opS32(op: number, v: number): void {
+    if (this.len + 6 > this.buf.length) this.reserve(6);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = op;
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { buf[p++] = b; break; }
+      buf[p++] = b | 0x80;
+    }
+    this.len = p;
   }
   u32(v: number): void {
     v >>>= 0;
@@ -79,6 +124,20 @@ class ByteSink {
     this.s64(BigInt(v));
   }
   name(s: string): void {
+    // ASCII (every name the translator writes; tb_<pc> is new for every block): its bytes
+    // straight in. A TextEncoder per name and a cache entry per block cost more than the block.
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    if (ascii) {
+      this.u32(n);
+      this.reserve(n);
+      const buf = this.buf;
+      let p = this.len;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.len = p;
+      return;
+    }
     let enc = encodedNames.get(s);
     if (!enc) encodedNames.set(s, (enc = new TextEncoder().encode(s)));
     this.u32(enc.length);
@@ -138,7 +197,8 @@ export class FunctionBuilder {
     return { index: this.params.length + this.localTypes.length - 1, type: t };
   }
   release(...ls: Local[]): void {
-    for (const l of ls) {
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i];
       let f = this.free.get(l.type);
       if (!f) this.free.set(l.type, (f = []));
       f.push(l);
@@ -146,12 +206,12 @@ export class FunctionBuilder {
   }
 
   // Control flow.
-  block(t: BlockType = VOID): Label { this.code.byte(0x02); this.code.byte(t); return { depth: this.ctl++ }; }
-  loop(t: BlockType = VOID): Label { this.code.byte(0x03); this.code.byte(t); return { depth: this.ctl++ }; }
+  block(t: BlockType = VOID): Label { this.code.byte2(0x02, t); return { depth: this.ctl++ }; }
+  loop(t: BlockType = VOID): Label { this.code.byte2(0x03, t); return { depth: this.ctl++ }; }
   /** `likely`: a branch hint for the condition (the metadata.code.branch_hint section). */
   if_(t: BlockType = VOID, likely?: boolean): Label {
     if (likely !== undefined) this.hint(likely);
-    this.code.byte(0x04); this.code.byte(t); return { depth: this.ctl++ };
+    this.code.byte2(0x04, t); return { depth: this.ctl++ };
   }
   else_(): void { this.code.byte(0x05); }
   end(): void { this.code.byte(0x0b); this.ctl--; }
@@ -160,10 +220,10 @@ export class FunctionBuilder {
     if (d < 0) throw new Error('branch to a closed label');
     return d;
   }
-  br(l: Label): void { this.code.byte(0x0c); this.code.u32(this.rel(l)); }
+  br(l: Label): void { this.code.opU32(0x0c, this.rel(l)); }
   brIf(l: Label, likely?: boolean): void {
     if (likely !== undefined) this.hint(likely);
-    this.code.byte(0x0d); this.code.u32(this.rel(l));
+    this.code.opU32(0x0d, this.rel(l));
   }
   /** Branch hints: code offset and taken (1) / not taken (0), in code order. */
   private hints: number[] = [];
@@ -182,16 +242,16 @@ export class FunctionBuilder {
   brTable(targets: readonly Label[], dflt: Label): void {
     this.code.byte(0x0e);
     this.code.u32(targets.length);
-    for (const t of targets) this.code.u32(this.rel(t));
+    for (let i = 0; i < targets.length; i++) this.code.u32(this.rel(targets[i]));
     this.code.u32(this.rel(dflt));
   }
   return_(): void { this.code.byte(0x0f); }
   unreachable(): void { this.code.byte(0x00); }
-  call(fn: number): void { this.code.byte(0x10); this.code.u32(fn); this.called.push(fn); }
+  call(fn: number): void { this.code.opU32(0x10, fn); this.called.push(fn); }
   /** Call through table 0 with the function index on the stack; `type` from ModuleBuilder.typeIndex. */
   callIndirect(type: number): void { this.code.byte(0x11); this.code.u32(type); this.code.byte(0); }
   /** Tail call of function `fn` (the tail-call proposal, on by default since V8 11.2). */
-  returnCall(fn: number): void { this.code.byte(0x12); this.code.u32(fn); this.called.push(fn); }
+  returnCall(fn: number): void { this.code.opU32(0x12, fn); this.called.push(fn); }
   /** Function indices this body calls (ModuleBuilder.unusedImportsAs), repeats included. */
   readonly called: number[] = [];
   /** Tail call through table 0 (the tail-call proposal, on by default since V8 11.2). */
@@ -200,14 +260,12 @@ export class FunctionBuilder {
   select(): void { this.code.byte(0x1b); }
 
   // Variables.
-  get(l: Local): void { this.code.byte(0x20); this.code.u32(l.index); }
-  set(l: Local): void { this.code.byte(0x21); this.code.u32(l.index); }
-  tee(l: Local): void { this.code.byte(0x22); this.code.u32(l.index); }
+  get(l: Local): void { this.code.opU32(0x20, l.index); }
+  set(l: Local): void { this.code.opU32(0x21, l.index); }
+  tee(l: Local): void { this.code.opU32(0x22, l.index); }
 
   // Memory. `align` is log2 of the alignment hint.
-  private mem(op: number, align: number, offset: number): void {
-    this.code.byte(op); this.code.u32(align); this.code.u32(offset);
-  }
+  private mem(op: number, align: number, offset: number): void { this.code.opMem(op, align, offset); }
   i32Load(offset = 0, align = 2): void { this.mem(0x28, align, offset); }
   i64Load(offset = 0, align = 3): void { this.mem(0x29, align, offset); }
   f32Load(offset = 0): void { this.mem(0x2a, 2, offset); }
@@ -227,115 +285,117 @@ export class FunctionBuilder {
   i64Store32(offset = 0): void { this.mem(0x3e, 2, offset); }
 
   // Constants.
-  i32Const(v: number): void { this.code.byte(0x41); this.code.s32(v); }
+  i32Const(v: number): void { this.code.opS32(0x41, v); }
   i64Const(v: number | bigint): void {
-    this.code.byte(0x42);
-    if (typeof v === 'bigint') this.code.s64(v); else this.code.s64n(v);
+    if (typeof v === 'bigint') {
+      if (v >= -0x80000000n && v <= 0x7fffffffn) { this.code.opS32(0x42, Number(v)); return; }
+      this.code.byte(0x42); this.code.s64(v);
+    } else if (v >= -0x80000000 && v <= 0x7fffffff) this.code.opS32(0x42, v);
+    else { this.code.byte(0x42); this.code.s64n(v); }
   }
 
-  private op(o: number): void { this.code.byte(o); }
   // i32 comparisons / arithmetic.
-  i32Eqz(): void { this.op(0x45); }
-  i32Eq(): void { this.op(0x46); }
-  i32Ne(): void { this.op(0x47); }
-  i32LtS(): void { this.op(0x48); }
-  i32LtU(): void { this.op(0x49); }
-  i32GtS(): void { this.op(0x4a); }
-  i32GtU(): void { this.op(0x4b); }
-  i32LeU(): void { this.op(0x4d); }
-  i32LeS(): void { this.op(0x4c); }
-  i32GeS(): void { this.op(0x4e); }
-  i32GeU(): void { this.op(0x4f); }
-  i64Eqz(): void { this.op(0x50); }
-  i64Eq(): void { this.op(0x51); }
-  i64Ne(): void { this.op(0x52); }
-  i64LtS(): void { this.op(0x53); }
-  i64LtU(): void { this.op(0x54); }
-  i64GtS(): void { this.op(0x55); }
-  i64GtU(): void { this.op(0x56); }
-  i64LeS(): void { this.op(0x57); }
-  i64GeS(): void { this.op(0x59); }
-  i64GeU(): void { this.op(0x5a); }
-  i32Add(): void { this.op(0x6a); }
-  i32Sub(): void { this.op(0x6b); }
-  i32Mul(): void { this.op(0x6c); }
-  i32DivS(): void { this.op(0x6d); }
-  i32DivU(): void { this.op(0x6e); }
-  i32RemS(): void { this.op(0x6f); }
-  i32RemU(): void { this.op(0x70); }
-  i32And(): void { this.op(0x71); }
-  i32Or(): void { this.op(0x72); }
-  i32Xor(): void { this.op(0x73); }
-  i32Shl(): void { this.op(0x74); }
-  i32ShrS(): void { this.op(0x75); }
-  i32ShrU(): void { this.op(0x76); }
-  i64Add(): void { this.op(0x7c); }
-  i64Sub(): void { this.op(0x7d); }
-  i64Mul(): void { this.op(0x7e); }
-  i64DivS(): void { this.op(0x7f); }
-  i64DivU(): void { this.op(0x80); }
-  i64RemS(): void { this.op(0x81); }
-  i64RemU(): void { this.op(0x82); }
-  i64And(): void { this.op(0x83); }
-  i64Or(): void { this.op(0x84); }
-  i64Xor(): void { this.op(0x85); }
-  i64Shl(): void { this.op(0x86); }
-  i64ShrS(): void { this.op(0x87); }
-  i64ShrU(): void { this.op(0x88); }
+  i32Eqz(): void { this.code.byte(0x45); }
+  i32Eq(): void { this.code.byte(0x46); }
+  i32Ne(): void { this.code.byte(0x47); }
+  i32LtS(): void { this.code.byte(0x48); }
+  i32LtU(): void { this.code.byte(0x49); }
+  i32GtS(): void { this.code.byte(0x4a); }
+  i32GtU(): void { this.code.byte(0x4b); }
+  i32LeU(): void { this.code.byte(0x4d); }
+  i32LeS(): void { this.code.byte(0x4c); }
+  i32GeS(): void { this.code.byte(0x4e); }
+  i32GeU(): void { this.code.byte(0x4f); }
+  i64Eqz(): void { this.code.byte(0x50); }
+  i64Eq(): void { this.code.byte(0x51); }
+  i64Ne(): void { this.code.byte(0x52); }
+  i64LtS(): void { this.code.byte(0x53); }
+  i64LtU(): void { this.code.byte(0x54); }
+  i64GtS(): void { this.code.byte(0x55); }
+  i64GtU(): void { this.code.byte(0x56); }
+  i64LeS(): void { this.code.byte(0x57); }
+  i64GeS(): void { this.code.byte(0x59); }
+  i64GeU(): void { this.code.byte(0x5a); }
+  i32Add(): void { this.code.byte(0x6a); }
+  i32Sub(): void { this.code.byte(0x6b); }
+  i32Mul(): void { this.code.byte(0x6c); }
+  i32DivS(): void { this.code.byte(0x6d); }
+  i32DivU(): void { this.code.byte(0x6e); }
+  i32RemS(): void { this.code.byte(0x6f); }
+  i32RemU(): void { this.code.byte(0x70); }
+  i32And(): void { this.code.byte(0x71); }
+  i32Or(): void { this.code.byte(0x72); }
+  i32Xor(): void { this.code.byte(0x73); }
+  i32Shl(): void { this.code.byte(0x74); }
+  i32ShrS(): void { this.code.byte(0x75); }
+  i32ShrU(): void { this.code.byte(0x76); }
+  i64Add(): void { this.code.byte(0x7c); }
+  i64Sub(): void { this.code.byte(0x7d); }
+  i64Mul(): void { this.code.byte(0x7e); }
+  i64DivS(): void { this.code.byte(0x7f); }
+  i64DivU(): void { this.code.byte(0x80); }
+  i64RemS(): void { this.code.byte(0x81); }
+  i64RemU(): void { this.code.byte(0x82); }
+  i64And(): void { this.code.byte(0x83); }
+  i64Or(): void { this.code.byte(0x84); }
+  i64Xor(): void { this.code.byte(0x85); }
+  i64Shl(): void { this.code.byte(0x86); }
+  i64ShrS(): void { this.code.byte(0x87); }
+  i64ShrU(): void { this.code.byte(0x88); }
   // Bit manipulation (Zbb/Zbkb).
-  i64Rotl(): void { this.op(0x89); }
-  i64Rotr(): void { this.op(0x8a); }
-  i64Clz(): void { this.op(0x79); }
-  i64Ctz(): void { this.op(0x7a); }
-  i64Popcnt(): void { this.op(0x7b); }
-  i32Clz(): void { this.op(0x67); }
-  i32Ctz(): void { this.op(0x68); }
-  i32Popcnt(): void { this.op(0x69); }
-  i32Rotl(): void { this.op(0x77); }
-  i32Rotr(): void { this.op(0x78); }
-  i64Extend8S(): void { this.op(0xc2); }
-  i64Extend16S(): void { this.op(0xc3); }
+  i64Rotl(): void { this.code.byte(0x89); }
+  i64Rotr(): void { this.code.byte(0x8a); }
+  i64Clz(): void { this.code.byte(0x79); }
+  i64Ctz(): void { this.code.byte(0x7a); }
+  i64Popcnt(): void { this.code.byte(0x7b); }
+  i32Clz(): void { this.code.byte(0x67); }
+  i32Ctz(): void { this.code.byte(0x68); }
+  i32Popcnt(): void { this.code.byte(0x69); }
+  i32Rotl(): void { this.code.byte(0x77); }
+  i32Rotr(): void { this.code.byte(0x78); }
+  i64Extend8S(): void { this.code.byte(0xc2); }
+  i64Extend16S(): void { this.code.byte(0xc3); }
   // Floating point (IEEE 754, round to nearest even; NaN results are not canonical).
   f64Const(v: number): void {
     this.code.byte(0x44);
     const b = new Uint8Array(new Float64Array([v]).buffer);
     this.code.bytes(b);
   }
-  f32Eq(): void { this.op(0x5b); }
-  f32Ne(): void { this.op(0x5c); }
-  f32Lt(): void { this.op(0x5d); }
-  f32Gt(): void { this.op(0x5e); }
-  f32Le(): void { this.op(0x5f); }
-  f64Eq(): void { this.op(0x61); }
-  f64Ne(): void { this.op(0x62); }
-  f64Lt(): void { this.op(0x63); }
-  f64Gt(): void { this.op(0x64); }
-  f64Le(): void { this.op(0x65); }
-  f32Abs(): void { this.op(0x8b); }
-  f32Neg(): void { this.op(0x8c); }
-  f32Sqrt(): void { this.op(0x91); }
-  f32Add(): void { this.op(0x92); }
-  f32Sub(): void { this.op(0x93); }
-  f32Mul(): void { this.op(0x94); }
-  f32Div(): void { this.op(0x95); }
-  f64Abs(): void { this.op(0x99); }
-  f64Neg(): void { this.op(0x9a); }
-  f64Sqrt(): void { this.op(0x9f); }
-  f64Add(): void { this.op(0xa0); }
-  f64Sub(): void { this.op(0xa1); }
-  f64Mul(): void { this.op(0xa2); }
-  f64Div(): void { this.op(0xa3); }
-  f32DemoteF64(): void { this.op(0xb6); }
-  f64ConvertI32S(): void { this.op(0xb7); }
-  f64ConvertI32U(): void { this.op(0xb8); }
-  f64PromoteF32(): void { this.op(0xbb); }
-  i32ReinterpretF32(): void { this.op(0xbc); }
-  i64ReinterpretF64(): void { this.op(0xbd); }
-  f32ReinterpretI32(): void { this.op(0xbe); }
-  f64ReinterpretI64(): void { this.op(0xbf); }
-  i32WrapI64(): void { this.op(0xa7); }
-  i64ExtendI32S(): void { this.op(0xac); }
-  i64ExtendI32U(): void { this.op(0xad); }
+  f32Eq(): void { this.code.byte(0x5b); }
+  f32Ne(): void { this.code.byte(0x5c); }
+  f32Lt(): void { this.code.byte(0x5d); }
+  f32Gt(): void { this.code.byte(0x5e); }
+  f32Le(): void { this.code.byte(0x5f); }
+  f64Eq(): void { this.code.byte(0x61); }
+  f64Ne(): void { this.code.byte(0x62); }
+  f64Lt(): void { this.code.byte(0x63); }
+  f64Gt(): void { this.code.byte(0x64); }
+  f64Le(): void { this.code.byte(0x65); }
+  f32Abs(): void { this.code.byte(0x8b); }
+  f32Neg(): void { this.code.byte(0x8c); }
+  f32Sqrt(): void { this.code.byte(0x91); }
+  f32Add(): void { this.code.byte(0x92); }
+  f32Sub(): void { this.code.byte(0x93); }
+  f32Mul(): void { this.code.byte(0x94); }
+  f32Div(): void { this.code.byte(0x95); }
+  f64Abs(): void { this.code.byte(0x99); }
+  f64Neg(): void { this.code.byte(0x9a); }
+  f64Sqrt(): void { this.code.byte(0x9f); }
+  f64Add(): void { this.code.byte(0xa0); }
+  f64Sub(): void { this.code.byte(0xa1); }
+  f64Mul(): void { this.code.byte(0xa2); }
+  f64Div(): void { this.code.byte(0xa3); }
+  f32DemoteF64(): void { this.code.byte(0xb6); }
+  f64ConvertI32S(): void { this.code.byte(0xb7); }
+  f64ConvertI32U(): void { this.code.byte(0xb8); }
+  f64PromoteF32(): void { this.code.byte(0xbb); }
+  i32ReinterpretF32(): void { this.code.byte(0xbc); }
+  i64ReinterpretF64(): void { this.code.byte(0xbd); }
+  f32ReinterpretI32(): void { this.code.byte(0xbe); }
+  f64ReinterpretI64(): void { this.code.byte(0xbf); }
+  i32WrapI64(): void { this.code.byte(0xa7); }
+  i64ExtendI32S(): void { this.code.byte(0xac); }
+  i64ExtendI32U(): void { this.code.byte(0xad); }
 
   // Atomics (threads proposal). Alignment must be the natural one.
   private atomic(sub: number, align: number, offset: number): void {

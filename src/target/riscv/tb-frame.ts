@@ -25,7 +25,9 @@ export function emitEntryLoads(fb: FunctionBuilder, env: Local, cur: Local, regs
   to?: readonly Label[]): void {
   const all = liveIn.reduce((a, m) => a | m, 0);
   const common = liveIn.reduce((a, m) => a & m, all);
-  const load = (m: number) => { for (const r of maskRegs(m)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); } };
+  const load = (m: number) => {
+    for (let r = 1; r < 32; r++) if (m & (1 << r)) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(regs.get(r) as Local); }
+  };
   // The top dispatch for the entries in `runs`: the other slots of its table name one of their
   // units too (never taken), so no unit is a successor of two load sequences.
   const dispatch = (runs: number[]) => {

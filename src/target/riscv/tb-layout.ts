@@ -37,13 +37,14 @@ export function commonGroup(x: RegionNode, y: RegionNode): [RegionNode, number] 
 export function regionLayout(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, cur: Local): RegionLayout {
   // Backward edges as run intervals [target, source].
   let spans: [number, number][] = [];
-  runs.forEach((run, i) => {
-    for (const ins of run.insns) {
-      const t = ins.target;
+  for (let i = 0; i < runs.length; i++) {
+    const insns = runs[i].insns;
+    for (let k = 0; k < insns.length; k++) {
+      const t = insns[k].target;
       const j = t === null ? undefined : runIndex.get(t);
       if (j !== undefined && j <= i) spans.push([j, i]);
     }
-  });
+  }
   // Merge partly overlapping intervals until they nest or are disjoint.
   for (let changed = true; changed;) {
     changed = false;

@@ -79,13 +79,14 @@ const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu
 
 /** What the compiler asks of a row at every instruction, computed once per row (translation
  * cost: string tests and Set lookups per instruction and pass added up). */
-const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32 }
+const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32, STATIC_TARGET = 64, ENDS_BLOCK = 128 }
 const rowFlagCache = new Map<Row<TransFn>, number>();
 function rowFlags(row: Row<TransFn>): number {
   let f = rowFlagCache.get(row);
   if (f !== undefined) return f;
   f = (isFpRow(row.name) ? RF.FP : 0) | (mayKeepRd(row.name) ? RF.KEEP_RD : 0) | (namedOnly(row) ? RF.NAMED_ONLY : 0) |
-    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0);
+    (canBeIllegal(row) ? RF.CAN_ILLEGAL : 0) | (PURE.has(row.trans) ? RF.PURE : 0) | (LOADS.has(row.trans) ? RF.LOAD : 0) |
+    (HAS_STATIC_TARGET.has(row.trans) ? RF.STATIC_TARGET : 0) | (ENDS_BLOCK.has(row.trans) ? RF.ENDS_BLOCK : 0);
   rowFlagCache.set(row, f);
   return f;
 }
@@ -96,6 +97,12 @@ function rowFlags(row: Row<TransFn>): number {
  * and its static target (branch or jal: pc + imm; else null). */
 export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null }
 const NO_ARGS: Args = Object.freeze({});
+/** TbInsn's one shape: `new` of a class is a fast allocation in cold (Ignition/Sparkplug) code,
+ * where the object literal went to the runtime (CreateObjectLiteral) for every instruction. */
+class DecodedInsn implements TbInsn {
+  constructor(public row: Row<TransFn> | null, public word: number, public pc: bigint, public args: Args,
+    public flags: number, public srcs: number, public rd: number, public target: bigint | null) {}
+}
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
 /** What the compiler needs to know about one block: its runs in pc order, each an entry. */
@@ -156,19 +163,21 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
     if (row) {
       const args = constArgs(row, word);
       const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
-      const target = HAS_STATIC_TARGET.has(row.trans) ? at + BigInt(args.imm.value) : null;
-      out.push({ row, word, pc: at, args, flags: rowFlags(row), srcs, rd: args.rd?.value ?? 0, target });
+      const fl = rowFlags(row);
+      const target = fl & RF.STATIC_TARGET ? at + BigInt(args.imm.value) : null;
+      out.push(new DecodedInsn(row, word, at, args, fl, srcs, args.rd?.value ?? 0, target));
+      h += len;
+      if (fl & RF.ENDS_BLOCK) break;
     } else {
-      out.push({ row, word, pc: at, args: NO_ARGS, flags: 0, srcs: 0, rd: 0, target: null });
+      out.push(new DecodedInsn(row, word, at, NO_ARGS, 0, 0, 0, null));
+      break;
     }
-    h += len;
-    if (!row || ENDS_BLOCK.has(row.trans)) break;
   }
   return out;
 }
 
 /** The instruction's last halfword is on the next page. */
-export const straddles = (ins: TbInsn) => (ins.pc & 0xfffn) === 0xffen && (ins.word & 3) === 3;
+export const straddles = (ins: TbInsn) => (ins.word & 3) === 3 && (ins.pc & 0xfffn) === 0xffen;
 
 /** Static target of a branch or jal, else null. */
 const staticTarget = (ins: TbInsn): bigint | null => ins.target;
@@ -225,7 +234,7 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
     decoded.set(p, insns);
     total += insns.length;
     if (!grow) continue;
-    for (const ins of insns) add(staticTarget(ins));
+    for (let i = 0; i < insns.length; i++) add(insns[i].target);
     const ft = fallThrough(insns);
     add(ft, ft !== null && ft >= base + 4096n && insns[0].pc < base + 4096n);
     add(returnAddress(insns));
@@ -256,13 +265,17 @@ class TbContext extends DisasContext {
   curPc = 0n;
   k = 0;
   run = 0;
+  /** regs as an array indexed by register (a lookup per operand: no Map probe). */
+  readonly regArr: (Local | undefined)[] = [];
   /** Target of the current branch when it is a constant (pc + imm). */
   staticTarget: bigint | null = null;
   /** Registers stored back at exits and before helpers: every rd the block names (a superset
    * of what it writes; the others still hold the value loaded at entry). */
   readonly written = new Set<number>();
   /** Registers set so far in program order (a superset of those set on any path to here). */
-  readonly dirty = new Set<number>();
+  readonly dirty: number[] = [];
+  /** dirty as a bit mask (bit r = x[r]). */
+  dirtyMask = 0;
   /** Control can reach an instruction again or from several runs: values set late may be live
    * early, so flushes store the current run's `stores` (regionFlow), not `dirty`. */
   loops = false;
@@ -301,6 +314,7 @@ class TbContext extends DisasContext {
     readonly runPcs: readonly bigint[], readonly runIndex: ReadonlyMap<bigint, number>,
     readonly layout: RegionLayout) {
     super(fb, env, h, null, dummyPc, tlbData, status, dummy, dummy, restart, exitJump, restart);
+    for (let r = 0; r < 32; r++) this.regArr.push(regs.get(r));
     this.stores = this.written;
     this.runExit = exitJump;
     this.runRestart = restart;
@@ -342,7 +356,7 @@ class TbContext extends DisasContext {
   override flushGprs(): void { this.storeRegs(this.loops ? this.stores : this.dirty); }
   storeRegs(regs: Iterable<number>): void {
     const fb = this.fb;
-    for (const r of regs) { fb.get(this.env); fb.get(this.regs.get(r) as Local); fb.i64Store(GPR + r * 8); }
+    for (const r of regs) { fb.get(this.env); fb.get(this.regArr[r] as Local); fb.i64Store(GPR + r * 8); }
   }
   /** Looping blocks: what the current run's exits store, and where they go (its own epilogues,
    * or the shared ones storing `written`). */
@@ -364,25 +378,26 @@ class TbContext extends DisasContext {
   /** Before leaving through exitJump: registers go back (the epilogues do it when looping). */
   flushForExit(): void { if (!this.loops) this.flushGprs(); }
   override flushGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (!l) return;
     this.fb.get(this.env); this.fb.get(l); this.fb.i64Store(GPR + r.value * 8);
   }
   override reloadGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (!l) return;
     this.fb.get(this.env); this.fb.i64Load(GPR + r.value * 8); this.fb.set(l);
   }
   override getGpr(r: Operand): void {
-    const l = r.isConst ? this.regs.get(r.value) : undefined;
+    const l = r.isConst ? this.regArr[r.value] : undefined;
     if (l) this.fb.get(l); else super.getGpr(r);
   }
   override setGpr(rd: Operand, emit: () => void): void {
-    const l = rd.isConst ? this.regs.get(rd.value) : undefined;
+    const l = rd.isConst ? this.regArr[rd.value] : undefined;
     if (!l) { super.setGpr(rd, emit); return; }
     emit();
     this.fb.set(l);
-    this.dirty.add(rd.value);
+    const bit = 1 << rd.value;
+    if (!(this.dirtyMask & bit)) { this.dirtyMask |= bit; this.dirty.push(rd.value); }
   }
   override jump(emit: () => void): void {
     const fb = this.fb;
@@ -532,8 +547,10 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
     named |= 1 << r;
     if (load) { fb.get(env); fb.i64Load(GPR + r * 8); fb.set(l); }
   };
-  for (const run of runs) {
-    for (const ins of run.insns) {
+  for (let i = 0; i < runs.length; i++) {
+    const insns = runs[i].insns;
+    for (let k = 0; k < insns.length; k++) {
+      const ins = insns[k];
       if (!ins.row) continue;
       const fresh = ins.srcs & ~named;
       if (fresh) for (let r = 1; r < 32; r++) if (fresh & (1 << r)) hold(r, !loops);
@@ -671,24 +688,30 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
 function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>, held: number, split: number):
   { liveIn: number[]; store: number[]; written: number } {
   const n = runs.length;
-  const rdAll = runs.map((run) => run.insns.reduce((m, ins) => m | (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0), 0));
-  const succ = runs.map((run) => {
+  const rdAll: number[] = [], succ: number[][] = [];
+  for (let r = 0; r < n; r++) {
+    const insns = runs[r].insns;
+    let m = 0;
     const out: number[] = [];
-    for (const ins of run.insns) {
-      const t = staticTarget(ins);
+    for (let k = 0; k < insns.length; k++) {
+      const ins = insns[k];
+      m |= (ins.rd ? 1 << ins.rd : 0) | (ins.row && !(ins.flags & RF.NAMED_ONLY) ? held : 0);
+      const t = ins.target;
       const j = t === null ? undefined : runIndex.get(t);
       if (j !== undefined) out.push(j);
     }
-    const ft = fallThrough(run.insns);
+    const ft = fallThrough(insns);
     const j = ft === null ? undefined : runIndex.get(ft);
     if (j !== undefined) out.push(j);
-    return out;
-  });
+    rdAll.push(m); succ.push(out);
+  }
   const store = rdAll.slice();
   for (let changed = true; changed;) {
     changed = false;
     for (let p = 0; p < n; p++) {
-      for (const j of succ[p]) {
+      const sp = succ[p];
+      for (let i = 0; i < sp.length; i++) {
+        const j = sp[i];
         const m = store[j] | store[p];
         if (m !== store[j]) { store[j] = m; changed = true; }
       }
@@ -743,14 +766,16 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   const fb = ctx.fb;
   ctx.k = 0;
   let pc = run.pc;
-  for (const ins of run.insns) {
+  const insns = run.insns;
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i];
     ctx.curPc = ins.pc;
     if (!ins.row) { emitIllegal(ctx, ins.word, (ins.word & 3) === 3 ? 4 : 2); return; }
     const row = ins.row;
     const a = ins.args;
     ctx.ilen = row.ilen;
     ctx.insnWord = ins.word;
-    ctx.staticTarget = staticTarget(ins);
+    ctx.staticTarget = ins.target;
     if (straddles(ins)) ctx.checkNextPage();
     if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
@@ -768,11 +793,11 @@ function emitRun(ctx: TbContext, run: TbRun): void {
       row.trans(ctx, a);
     }
     ctx.k++;
-    pc = ins.pc + BigInt(row.ilen);
     if (row.trans === rvi.jal || row.trans === rvi.jalr) return;
   }
   // Fell through (after a system instruction that went on, at the size/page limit, or into
-  // the next run).
+  // the next run): pc after the last instruction.
+  if (insns.length) { const last = insns[insns.length - 1]; pc = last.pc + BigInt((last.row as Row<TransFn>).ilen); }
   const next = ctx.runIndex.get(pc);
   if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
   fb.i64Const(pc); fb.set(ctx.nextPc);
