@@ -15,7 +15,7 @@ export function riscvDecodeTrees(): RiscvDecodeTrees {
   const key = riscvCpuCfgKey();
   let t = cache.get(key);
   if (!t) {
-    t = { t32: buildDecodeTree(enabledRows(insn32.rows, riscvCpuHas), 3), t16: buildDecodeTree(enabledRows(insn16.rows, riscvCpuHas)) };
+    t = { t32: buildDecodeTree(enabledRows(insn32().rows, riscvCpuHas), 3), t16: buildDecodeTree(enabledRows(insn16().rows, riscvCpuHas)) };
     cache.set(key, t);
   }
   return t;
