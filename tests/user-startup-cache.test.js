@@ -64,7 +64,11 @@ test('tsqemu-riscv64 makes, uses and remakes its code cache; the program runs as
       assert.equal(names.length, 1, names.join(' '));
       return path.join(cacheDir, names[0]);
     };
-    run('none'); // the entry is written as the first process exits
+    // The first process generates the interpreter and writes no entry (its compiled functions
+    // would include the generator's, start-up round 6); the next one writes it as it exits.
+    run('none');
+    assert.deepEqual(fs.readdirSync(cacheDir).filter((n) => n.startsWith('v8-riscv64-main-')), []);
+    run('none');
     const whole = fs.readFileSync(entry());
     run('disk');
     // Truncated: ignored, written again whole.
@@ -196,9 +200,11 @@ test('--version, --help and a bad option write no code cache entry; the next pro
     fs.writeFileSync(`${prog}.c`, 'int main(void) { return 5; }\n');
     const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O2', '-static', '-o', prog, `${prog}.c`], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
-    const r = spawnSync(bin, [prog], { encoding: 'utf8', env });
-    assert.equal(r.status, 5, r.stderr);
-    assert.equal(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')).length, 1);
+    for (const made of [0, 1]) { // (the first generates the interpreter: no entry, as above)
+      const r = spawnSync(bin, [prog], { encoding: 'utf8', env });
+      assert.equal(r.status, 5, r.stderr);
+      assert.equal(fs.readdirSync(tmp).filter((n) => n.startsWith('v8-riscv64-main-')).length, made);
+    }
     const v = spawnSync(bin, ['--version'], { encoding: 'utf8', env });
     assert.match(v.stderr, /^main code cache disk$/m);
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
