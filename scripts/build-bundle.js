@@ -36,6 +36,14 @@ export const SCRIPT_ENTRIES = {
   'cli/system-riscv64-main': 'src/cli/system-riscv64-main.ts',
 };
 
+/** The scripts only ever run through vm.Script (host/node/code-cache.ts, user-thread.ts), written
+ * already wrapped as CommonJS's function: V8 then compiles the file's text as it is, where the
+ * wrapper concatenated at run time made it flatten a copy of the ~0.9 MB text (~220 page faults,
+ * start-up round 6). Such a file does nothing when node runs or requires it. */
+export const VM_SCRIPTS = ['host/node/user-worker', 'cli/riscv64-main', 'cli/img-main', 'cli/system-riscv64-main'];
+export const VM_WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+export const VM_WRAP_TAIL = '\n})';
+
 /** CommonJS entries run directly by node (bin/*), not code-cached: dist path -> source.
  * tsqemu-img's and tsqemu-riscv64's: node starts a CommonJS entry without its ES module loader. */
 export const CJS_ENTRIES = {
@@ -118,7 +126,8 @@ export async function buildBundles({ outDir = path.join(ROOT, 'dist') } = {}) {
       plugins: SCRIPT_LAZY_PACKAGES[out] ? [lazyPackages(SCRIPT_LAZY_PACKAGES[out])] : [],
     });
     const file = path.join(outDir, `${out}.cjs`);
-    fs.writeFileSync(file, memoizeToESM(fs.readFileSync(file, 'latin1')), 'latin1');
+    const text = memoizeToESM(fs.readFileSync(file, 'latin1'));
+    fs.writeFileSync(file, VM_SCRIPTS.includes(out) ? `${VM_WRAP_HEAD}${text}${VM_WRAP_TAIL}` : text, 'latin1');
   }
 }
 

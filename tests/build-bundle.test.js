@@ -75,15 +75,17 @@ int main(int argc, char **argv, char **envp) {
     const bin = path.join(ROOT, 'bin/tsqemu-riscv64');
     const env = { ...process.env };
     delete env.MALLOC_ARENA_MAX;
+    delete env.GLIBC_TUNABLES;
     const r = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, TSQEMU_BUNDLE_TEST: 'x1' } });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^TSQEMU_BUNDLE_TEST=x1$/m);
-    assert.doesNotMatch(r.stdout, /MALLOC_ARENA_MAX|TSQEMU_MALLOC_ARENA/);
+    assert.doesNotMatch(r.stdout, /MALLOC_ARENA_MAX|TSQEMU_MALLOC_ARENA|GLIBC_TUNABLES/);
     assert.match(r.stdout, /^child status 7$/m);
     // The user's own setting is the guest's too.
-    const u = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '3' } });
+    const u = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '3', GLIBC_TUNABLES: 'glibc.malloc.check=0' } });
     assert.equal(u.status, 0, u.stderr);
     assert.match(u.stdout, /^MALLOC_ARENA_MAX=3$/m);
+    assert.match(u.stdout, /^GLIBC_TUNABLES=glibc\.malloc\.check=0$/m);
     // NODE_EXTRA_CA_CERTS is the guest's, not node's (node would load it at start-up: a file
     // that does not exist makes it warn), in the forked child too.
     const ca = spawnSync(bin, ['-L', '/usr/riscv64-linux-gnu', exe], { encoding: 'utf8', env: { ...env, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') } });

@@ -202,6 +202,7 @@ function main(): void {
   }
   // bin/tsqemu-riscv64's malloc setting is the emulator's (its children inherit it), not the guest's.
   if (env.get('TSQEMU_MALLOC_ARENA') === 'set') { env.delete('MALLOC_ARENA_MAX'); env.delete('TSQEMU_MALLOC_ARENA'); }
+  if (env.get('TSQEMU_GLIBC_TUNABLES') === 'set') { env.delete('GLIBC_TUNABLES'); env.delete('TSQEMU_GLIBC_TUNABLES'); }
   for (const k of p.unsetEnv) env.delete(k);
   const argv = [p.argv0 ?? program, ...p.rest.slice(1)];
   runUserMode({

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { childProcess, nodeTty, workerThreads } from './lazy-builtin.js';
+import { childProcess, workerThreads } from './lazy-builtin.js';
+import { isatty } from './isatty.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { HostDirent, HostFs, HostProcess, HostStat, HostStatfs, SpawnRequest } from '../../linux-user/host.js';
 import { ThreadWord } from '../../linux-user/layout.js';
@@ -116,7 +117,7 @@ export const nodeHostFs: HostFs = {
     const s = fs.statfsSync(p, { bigint: true });
     return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
   },
-  isatty: (fd) => nodeTty().isatty(fd),
+  isatty: (fd) => isatty(fd),
   pipe: () => {
     const p = fifoPool.take();
     const keep = fs.openSync(p, fs.constants.O_RDWR);

@@ -17,7 +17,8 @@ import { riscvCpuReset } from '../../target/riscv/cpu_helper.js';
 import { riscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
 import { GuestMM } from '../../linux-user/mmap.js';
 import { FdTable } from '../../linux-user/fdtable.js';
-import { loadExec } from '../../linux-user/elfload.js';
+import { type ElfFile, loadExec } from '../../linux-user/elfload.js';
+import { Errno, SyscallError } from '../../linux-user/errno.js';
 import { getAction, mapSigtramp, raiseOn, raiseProcessSignal } from '../../linux-user/signal.js';
 import { expirePosixTimers, SI_TIMER } from '../../linux-user/posix-timers.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
@@ -134,20 +135,40 @@ class Supervisor {
     openCwd(mm);
     mm.kw[KernelWord.UMASK] = process.umask(0);
     this.serveFds();
-    const readFile = (p: string) => fs.readFileSync(p);
-    const img = loadOrExplain(this.o.program, () => loadExec(mm, {
-      program: readFile(this.o.exe),
-      readInterp: (p) => {
-        const root = this.o.opts.sysroot;
-        try {
-          if (root && fs.existsSync(root + p)) return readFile(root + p);
-          return readFile(p);
-        } catch (e) { throw Object.assign(new Error(`interpreter ${p}`), { interp: p, cause: e }); }
-      },
-      argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
-      ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
-      random: guestRandom(-1)(16),
-    }));
+    // The program and its interpreter are read in pieces (elfload.ts ElfFile): the headers, then
+    // each segment straight into guest memory; the descriptors are closed once loaded.
+    const fds: number[] = [];
+    const readFile = (p: string): ElfFile => {
+      const fd = fs.openSync(p, 'r');
+      fds.push(fd);
+      const size = fs.fstatSync(fd).size;
+      const readAt = (dst: Uint8Array, off: number): void => {
+        for (let done = 0; done < dst.length;) {
+          const n = fs.readSync(fd, dst, done, dst.length - done, off + done);
+          if (n <= 0) throw new SyscallError(Errno.EIO); // shrank while being loaded
+          done += n;
+        }
+      };
+      const head = new Uint8Array(Math.min(size, 64 * 1024));
+      readAt(head, 0);
+      return { head, size, readAt };
+    };
+    let img: ReturnType<typeof loadExec>;
+    try {
+      img = loadOrExplain(this.o.program, () => loadExec(mm, {
+        program: readFile(this.o.exe),
+        readInterp: (p) => {
+          const root = this.o.opts.sysroot;
+          try {
+            if (root && fs.existsSync(root + p)) return readFile(root + p);
+            return readFile(p);
+          } catch (e) { throw Object.assign(new Error(`interpreter ${p}`), { interp: p, cause: e }); }
+        },
+        argv: this.o.argv, envp: this.o.envp, execfn: this.o.program,
+        ids: { uid: process.getuid?.() ?? 0, euid: process.geteuid?.() ?? 0, gid: process.getgid?.() ?? 0, egid: process.getegid?.() ?? 0 },
+        random: guestRandom(-1)(16),
+      }));
+    } finally { for (const fd of fds) fs.closeSync(fd); }
     mapSigtramp(mm);
     if (!this.mainThread()) for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     const w = this.words(0);

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { workerData } from 'node:worker_threads';
-import { codeCacheFile, readAsciiScript, readCodeCache, writeCodeCache, type AsciiScript } from './code-cache.js';
+import { codeCacheFile, readAsciiScript, readCodeCache, wrapScript, writeCodeCache, type AsciiScript } from './code-cache.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const cjs = path.join(dir, 'user-worker.cjs');
@@ -38,7 +38,7 @@ if (source === null || text === null) {
     cachedData = readCodeCache(disk);
     fromDisk = cachedData !== undefined;
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: cjs, cachedData });
+  const script = new Script(wrapScript(source), { filename: cjs, cachedData });
   // The script keeps its own (flattened) copy of the source and needs neither the file's text
   // nor the cache any more: ~0.75 MiB each, per guest thread, for the worker's lifetime.
   source = null;

@@ -1,7 +1,7 @@
 // The decision trees of the 32- and 16-bit tables for the process's CPU configuration: rows of
 // extensions that are off are left out (they decode as illegal instructions). Cached by
 // riscvCpuCfgKey(), shared by the interpreter generator, the block compiler and the disassembler.
-import { type DecodeNode, buildDecodeTree, enabledRows } from './decode.js';
+import { type DecodeNode, buildDecodeTree, enabledRows, forceDecodeTree } from './decode.js';
 import { riscvCpuCfgKey, riscvCpuHas } from './cpu-cfg.js';
 import { insn16 } from './insn16.js';
 import { insn32 } from './insn32.js';
@@ -11,12 +11,15 @@ export interface RiscvDecodeTrees { readonly t32: DecodeNode<TransFn>; readonly 
 
 const cache = new Map<string, RiscvDecodeTrees>();
 
-export function riscvDecodeTrees(): RiscvDecodeTrees {
+/** The trees, built lazily (each node when a decoded word first reaches it: decode.ts); `full`:
+ * every node built (the interpreter generator emits the whole tree). */
+export function riscvDecodeTrees(full = false): RiscvDecodeTrees {
   const key = riscvCpuCfgKey();
   let t = cache.get(key);
   if (!t) {
-    t = { t32: buildDecodeTree(enabledRows(insn32.rows, riscvCpuHas), 3), t16: buildDecodeTree(enabledRows(insn16.rows, riscvCpuHas)) };
+    t = { t32: buildDecodeTree(enabledRows(insn32().rows, riscvCpuHas), 3, true), t16: buildDecodeTree(enabledRows(insn16().rows, riscvCpuHas), 0, true) };
     cache.set(key, t);
   }
+  if (full) { forceDecodeTree(t.t32); forceDecodeTree(t.t16); }
   return t;
 }

@@ -128,15 +128,49 @@ export function parsePattern(p: string): { mask: number; match: number; bits: nu
 }
 
 export type DecodeNode<T> =
-  | { kind: 'switch'; pos: number; len: number; children: DecodeNode<T>[] }
+  | { kind: 'switch'; pos: number; len: number; children: DecodeNode<T>[]; pending: PendingChildren<T> | null }
   | { kind: 'chain'; rows: Row<T>[]; tested: number };
+
+/** A lazy switch's rows, from which each child is built when a word first reaches it
+ * (decodeWith), or all of them by forceDecodeTree. */
+interface PendingChildren<T> { rows: Row<T>[]; tested: number; left: number; build: (rs: Row<T>[], t: number) => DecodeNode<T> }
 
 function overlaps<T>(a: Row<T>, b: Row<T>): boolean {
   return ((a.mask & b.mask & (a.match ^ b.match)) >>> 0) === 0;
 }
 
-/** Build the decision tree; `tested` are bits the caller already checked. */
-export function buildDecodeTree<T>(rows: Row<T>[], tested = 0): DecodeNode<T> {
+type SwitchNode<T> = Extract<DecodeNode<T>, { kind: 'switch' }>;
+
+/** Child v of a switch, built now if it was not yet. */
+function childAt<T>(n: SwitchNode<T>, v: number): DecodeNode<T> {
+  const c = n.children[v];
+  if (c !== undefined) return c;
+  const p = n.pending!;
+  const fm = (((1 << n.len) - 1) << n.pos) >>> 0;
+  const built = p.build(p.rows.filter((r) => (((r.match & fm) >>> n.pos) === v)), p.tested);
+  n.children[v] = built;
+  if (--p.left === 0) n.pending = null;
+  return built;
+}
+
+/** Build every child a lazy tree has not built yet (emitDecodeTree and decode-flat.ts walk the
+ * whole tree). Returns the tree. */
+export function forceDecodeTree<T>(tree: DecodeNode<T>): DecodeNode<T> {
+  const seen = new Set<DecodeNode<T>>();
+  const walk = (n: DecodeNode<T>): void => {
+    if (n.kind !== 'switch' || seen.has(n)) return;
+    seen.add(n);
+    for (let v = 0; v < 1 << n.len; v++) walk(childAt(n, v));
+  };
+  walk(tree);
+  return tree;
+}
+
+/** Build the decision tree; `tested` are bits the caller already checked. `lazy`: a switch's
+ * children are built when first reached (decodeWith; forceDecodeTree builds the rest). The
+ * whole tree of the ~1000 rows costs ~7 ms of CPU in a fresh process, where a short program's
+ * translations reach a few dozen nodes of it (start-up round 6). */
+export function buildDecodeTree<T>(rows: Row<T>[], tested = 0, lazy = false): DecodeNode<T> {
   const memo = new Map<string, DecodeNode<T>>();
   const build = (rs: Row<T>[], t: number): DecodeNode<T> => {
     const key = `${t}:${rs.map((r) => r.index).join(',')}`;
@@ -154,12 +188,9 @@ export function buildDecodeTree<T>(rows: Row<T>[], tested = 0): DecodeNode<T> {
       let len = 0;
       while (len < 7 && pos + len < 32 && ((split >>> (pos + len)) & 1)) len++;
       const fm = (((1 << len) - 1) << pos) >>> 0;
-      const children: DecodeNode<T>[] = [];
-      for (let v = 0; v < 1 << len; v++) {
-        const sub = rs.filter((r) => (((r.match & fm) >>> pos) === v));
-        children.push(build(sub, (t | fm) >>> 0));
-      }
-      node = { kind: 'switch', pos, len, children };
+      const sw = { kind: 'switch' as const, pos, len, children: new Array<DecodeNode<T>>(1 << len), pending: { rows: rs, tested: (t | fm) >>> 0, left: 1 << len, build } as PendingChildren<T> | null };
+      if (!lazy) for (let v = 0; v < 1 << len; v++) childAt(sw, v);
+      node = sw;
     } else {
       for (let i = 0; i < rs.length; i++) {
         for (let j = i + 1; j < rs.length; j++) {
@@ -179,7 +210,7 @@ export function buildDecodeTree<T>(rows: Row<T>[], tested = 0): DecodeNode<T> {
 /** Find the row an instruction word decodes to (null: illegal). */
 export function decodeWith<T>(tree: DecodeNode<T>, insn: number): Row<T> | null {
   let n = tree;
-  while (n.kind === 'switch') n = n.children[(insn >>> n.pos) & ((1 << n.len) - 1)];
+  while (n.kind === 'switch') n = childAt(n, (insn >>> n.pos) & ((1 << n.len) - 1));
   for (const r of n.rows) if (((insn & r.mask) >>> 0) === r.match) return r;
   return null;
 }

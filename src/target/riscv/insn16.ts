@@ -29,61 +29,67 @@ const C = {
 };
 const SP = 2;
 
-export const insn16 = new RowTable<TransFn>(2, 10000);
-const t = insn16;
-const ill = rvi.illegal;
-const NONE: ArgSpec = {};
+/** The table, built when first asked for (as insn32.ts's). */
+let table: RowTable<TransFn> | undefined;
+export function insn16(): RowTable<TransFn> { return table ??= build(); }
 
-// Quadrant 0
-t.add('illegal', '000 00000000 000 00', NONE, ill, 'q0');
-t.add('illegal', '000 00000000 --- 00', NONE, ill, 'q0'); // c.addi4spn with nzuimm = 0
-t.add('c.addi4spn', '000 -------- --- 00', { rd: C.rdp, rs1: SP, imm: C.addi4spn }, rvi.addi, 'q0');
-t.add('c.fld', '001 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fld, undefined, 'zcd');
-t.add('c.lw', '010 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.lw);
-t.add('c.ld', '011 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.ld);
-t.add('c.fsd', '101 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fsd, undefined, 'zcd');
-t.add('c.sw', '110 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.sw);
-t.add('c.sd', '111 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.sd);
+function build(): RowTable<TransFn> {
+  const t = new RowTable<TransFn>(2, 10000);
+  const ill = rvi.illegal;
+  const NONE: ArgSpec = {};
 
-// Quadrant 1
-t.add('c.addi', '000 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.addi);
-t.add('illegal', '001 - 00000 ----- 01', NONE, ill, 'addiw');
-t.add('c.addiw', '001 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.addiw, 'addiw');
-t.add('c.li', '010 - ----- ----- 01', { rd: C.rd, rs1: 0, imm: C.ci }, rvi.addi);
-addZcmopRows(t); // c.mop.n (Zcmop) before the reserved nzimm = 0 row
-t.add('illegal', '011 0 ----- 00000 01', NONE, ill, 'lui'); // nzimm = 0 reserved
-t.add('c.addi16sp', '011 - 00010 ----- 01', { rd: SP, rs1: SP, imm: C.addi16sp }, rvi.addi, 'lui');
-t.add('c.lui', '011 - ----- ----- 01', { rd: C.rd, imm: C.lui }, rvi.lui, 'lui');
-const rp = { rd: C.rs1p, rs1: C.rs1p };
-t.add('c.srli', '100 - 00 --- ----- 01', { ...rp, shamt: C.shamt }, rvi.srli);
-t.add('c.srai', '100 - 01 --- ----- 01', { ...rp, shamt: C.shamt }, rvi.srai);
-t.add('c.andi', '100 - 10 --- ----- 01', { ...rp, imm: C.ci }, rvi.andi);
-const rr = { ...rp, rs2: C.rdp };
-t.add('c.sub', '100 0 11 --- 00 --- 01', rr, rvi.sub);
-t.add('c.xor', '100 0 11 --- 01 --- 01', rr, rvi.xor);
-t.add('c.or', '100 0 11 --- 10 --- 01', rr, rvi.or);
-t.add('c.and', '100 0 11 --- 11 --- 01', rr, rvi.and);
-t.add('c.subw', '100 1 11 --- 00 --- 01', rr, rvi.subw);
-t.add('c.addw', '100 1 11 --- 01 --- 01', rr, rvi.addw);
-t.add('c.j', '101 ----------- 01', { rd: 0, imm: C.j }, rvi.jal);
-t.add('c.beqz', '110 --- --- ----- 01', { rs1: C.rs1p, rs2: 0, imm: C.b }, rvi.beq);
-t.add('c.bnez', '111 --- --- ----- 01', { rs1: C.rs1p, rs2: 0, imm: C.b }, rvi.bne);
+  // Quadrant 0
+  t.add('illegal', '000 00000000 000 00', NONE, ill, 'q0');
+  t.add('illegal', '000 00000000 --- 00', NONE, ill, 'q0'); // c.addi4spn with nzuimm = 0
+  t.add('c.addi4spn', '000 -------- --- 00', { rd: C.rdp, rs1: SP, imm: C.addi4spn }, rvi.addi, 'q0');
+  t.add('c.fld', '001 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fld, undefined, 'zcd');
+  t.add('c.lw', '010 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.lw);
+  t.add('c.ld', '011 --- --- -- --- 00', { rd: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.ld);
+  t.add('c.fsd', '101 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvf.fsd, undefined, 'zcd');
+  t.add('c.sw', '110 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memW }, rvi.sw);
+  t.add('c.sd', '111 --- --- -- --- 00', { rs2: C.rdp, rs1: C.rs1p, imm: C.memD }, rvi.sd);
 
-// Quadrant 2
-t.add('c.slli', '000 - ----- ----- 10', { rd: C.rd, rs1: C.rd, shamt: C.shamt }, rvi.slli);
-t.add('c.fldsp', '001 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvf.fld, undefined, 'zcd');
-t.add('illegal', '010 - 00000 ----- 10', NONE, ill, 'lwsp');
-t.add('c.lwsp', '010 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.lwsp }, rvi.lw, 'lwsp');
-t.add('illegal', '011 - 00000 ----- 10', NONE, ill, 'ldsp');
-t.add('c.ldsp', '011 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvi.ld, 'ldsp');
-t.add('illegal', '100 0 00000 00000 10', NONE, ill, 'cr'); // c.jr x0
-t.add('c.jr', '100 0 ----- 00000 10', { rd: 0, rs1: C.rd, imm: 0 }, rvi.jalr, 'cr');
-t.add('c.mv', '100 0 ----- ----- 10', { rd: C.rd, rs1: 0, rs2: C.rs2 }, rvi.add, 'cr');
-t.add('c.ebreak', '100 1 00000 00000 10', NONE, priv.ebreak, 'cr');
-t.add('c.jalr', '100 1 ----- 00000 10', { rd: 1, rs1: C.rd, imm: 0 }, rvi.jalr, 'cr');
-t.add('c.add', '100 1 ----- ----- 10', { rd: C.rd, rs1: C.rd, rs2: C.rs2 }, rvi.add, 'cr');
-t.add('c.fsdsp', '101 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvf.fsd, undefined, 'zcd');
-t.add('c.swsp', '110 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.swsp }, rvi.sw);
-t.add('c.sdsp', '111 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvi.sd);
-addExtRows16(t);
-addZceRows(t); // Zcmp/Zcmt in c.fsdsp's space: only without Zcd
+  // Quadrant 1
+  t.add('c.addi', '000 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.addi);
+  t.add('illegal', '001 - 00000 ----- 01', NONE, ill, 'addiw');
+  t.add('c.addiw', '001 - ----- ----- 01', { rd: C.rd, rs1: C.rd, imm: C.ci }, rvi.addiw, 'addiw');
+  t.add('c.li', '010 - ----- ----- 01', { rd: C.rd, rs1: 0, imm: C.ci }, rvi.addi);
+  addZcmopRows(t); // c.mop.n (Zcmop) before the reserved nzimm = 0 row
+  t.add('illegal', '011 0 ----- 00000 01', NONE, ill, 'lui'); // nzimm = 0 reserved
+  t.add('c.addi16sp', '011 - 00010 ----- 01', { rd: SP, rs1: SP, imm: C.addi16sp }, rvi.addi, 'lui');
+  t.add('c.lui', '011 - ----- ----- 01', { rd: C.rd, imm: C.lui }, rvi.lui, 'lui');
+  const rp = { rd: C.rs1p, rs1: C.rs1p };
+  t.add('c.srli', '100 - 00 --- ----- 01', { ...rp, shamt: C.shamt }, rvi.srli);
+  t.add('c.srai', '100 - 01 --- ----- 01', { ...rp, shamt: C.shamt }, rvi.srai);
+  t.add('c.andi', '100 - 10 --- ----- 01', { ...rp, imm: C.ci }, rvi.andi);
+  const rr = { ...rp, rs2: C.rdp };
+  t.add('c.sub', '100 0 11 --- 00 --- 01', rr, rvi.sub);
+  t.add('c.xor', '100 0 11 --- 01 --- 01', rr, rvi.xor);
+  t.add('c.or', '100 0 11 --- 10 --- 01', rr, rvi.or);
+  t.add('c.and', '100 0 11 --- 11 --- 01', rr, rvi.and);
+  t.add('c.subw', '100 1 11 --- 00 --- 01', rr, rvi.subw);
+  t.add('c.addw', '100 1 11 --- 01 --- 01', rr, rvi.addw);
+  t.add('c.j', '101 ----------- 01', { rd: 0, imm: C.j }, rvi.jal);
+  t.add('c.beqz', '110 --- --- ----- 01', { rs1: C.rs1p, rs2: 0, imm: C.b }, rvi.beq);
+  t.add('c.bnez', '111 --- --- ----- 01', { rs1: C.rs1p, rs2: 0, imm: C.b }, rvi.bne);
+
+  // Quadrant 2
+  t.add('c.slli', '000 - ----- ----- 10', { rd: C.rd, rs1: C.rd, shamt: C.shamt }, rvi.slli);
+  t.add('c.fldsp', '001 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvf.fld, undefined, 'zcd');
+  t.add('illegal', '010 - 00000 ----- 10', NONE, ill, 'lwsp');
+  t.add('c.lwsp', '010 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.lwsp }, rvi.lw, 'lwsp');
+  t.add('illegal', '011 - 00000 ----- 10', NONE, ill, 'ldsp');
+  t.add('c.ldsp', '011 - ----- ----- 10', { rd: C.rd, rs1: SP, imm: C.ldsp }, rvi.ld, 'ldsp');
+  t.add('illegal', '100 0 00000 00000 10', NONE, ill, 'cr'); // c.jr x0
+  t.add('c.jr', '100 0 ----- 00000 10', { rd: 0, rs1: C.rd, imm: 0 }, rvi.jalr, 'cr');
+  t.add('c.mv', '100 0 ----- ----- 10', { rd: C.rd, rs1: 0, rs2: C.rs2 }, rvi.add, 'cr');
+  t.add('c.ebreak', '100 1 00000 00000 10', NONE, priv.ebreak, 'cr');
+  t.add('c.jalr', '100 1 ----- 00000 10', { rd: 1, rs1: C.rd, imm: 0 }, rvi.jalr, 'cr');
+  t.add('c.add', '100 1 ----- ----- 10', { rd: C.rd, rs1: C.rd, rs2: C.rs2 }, rvi.add, 'cr');
+  t.add('c.fsdsp', '101 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvf.fsd, undefined, 'zcd');
+  t.add('c.swsp', '110 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.swsp }, rvi.sw);
+  t.add('c.sdsp', '111 ------ ----- 10', { rs1: SP, rs2: C.rs2, imm: C.sdsp }, rvi.sd);
+  addExtRows16(t);
+  addZceRows(t); // Zcmp/Zcmt in c.fsdsp's space: only without Zcd
+  return t;
+}

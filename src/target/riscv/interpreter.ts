@@ -143,7 +143,7 @@ function emitRun(fb: FunctionBuilder, h: Helpers, fetchSlow: number, restartFn: 
     row.trans(ctx, dynArgs(row));
     fb.br(row.ilen === 4 ? done4 : done2);
   };
-  const trees = riscvDecodeTrees();
+  const trees = riscvDecodeTrees(true);
   if (flatDecodeApplies(trees.t32, trees.t16)) {
     emitFlatDecode(fb, insn, trees.t32, trees.t16, illegal32, illegal16, leaf);
   } else {
