@@ -50,4 +50,17 @@ test('bad or unsupported values are refused with one line naming the option', { 
   assert.equal(run(BIN, ['-s', '8M']).status, 0);
 });
 
+test('a directory or a file without an execute bit is refused as qemu-riscv64 does (no crash)', { skip, timeout: 60_000 }, () => {
+  const noExec = path.join(dir, 'uname-noexec');
+  fs.copyFileSync(prog, noExec);
+  fs.chmodSync(noExec, 0o644);
+  for (const p of [dir, noExec]) {
+    // qemu-riscv64 prints its "Error while loading" line with printf and _exit: lost on a pipe.
+    assert.equal(spawnSync('qemu-riscv64', [p], { encoding: 'utf8' }).status, 1, p);
+    const r = spawnSync(BIN, [p], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `tsqemu-riscv64: Error while loading ${p}: Permission denied\n`);
+  }
+});
+
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

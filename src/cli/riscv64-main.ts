@@ -187,11 +187,16 @@ function main(): void {
   if (p.rest.length === 0) fail('no user program specified');
   const program = p.rest[0];
   const exe = path.resolve(program);
+  let st: fs.Stats | undefined;
   try {
     fs.accessSync(exe, fs.constants.R_OK);
+    st = fs.statSync(exe);
   } catch (err) {
     fail(`Error while loading ${program}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'No such file or directory' : 'Permission denied'}`);
   }
+  // As qemu-riscv64's prepare_binprm (and execve): a directory, device or file without any
+  // execute bit is refused before it is read.
+  if (st && (!st.isFile() || (st.mode & 0o111) === 0)) fail(`Error while loading ${program}: Permission denied`);
   const env = new Map<string, string>(Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined));
   // bin/tsqemu-riscv64 keeps NODE_EXTRA_CA_CERTS from node (it costs start-up), not from the guest.
   const ca = env.get('TSQEMU_NODE_EXTRA_CA_CERTS');
