@@ -33,18 +33,6 @@ for (const [name, env] of MODES) {
   });
 }
 
-// Translated modules compiled again for TurboFan (host/node/tb-tier.ts): every module at once,
-// and those sampled hot (one sample is enough here, so many are, during the boot's code changes).
-for (const [name, env] of [['every module', { TSQEMU_TB_TIER: 'all' }], ['sampled hot', { TSQEMU_TB_TIER: 'hot', TSQEMU_TB_TIER_SAMPLES: '1' }]]) {
-  test(`Linux boots to power-off with translated code sent to TurboFan, ${name}`, { timeout: 180_000 }, async () => {
-    const r = await runNode(bootArgs(['-accel', 'tcg,tb-size=2']), { ...env, TSQEMU_JIT_INFO: '1' }, 170_000);
-    assert.match(r.out, /reboot: Power down/, r.out.slice(-2000) + r.err);
-    assert.equal(r.code, 0);
-    const n = Number(/TB TurboFan count\s+(\d+)/.exec(r.err)?.[1] ?? 0);
-    assert.ok(n > 10, r.err);
-  });
-}
-
 test('Linux boots with a 1 MiB code cache (repeated tb_flush)', { timeout: 180_000 }, async () => {
   const r = await runNode(bootArgs(['-accel', 'tcg,tb-size=1,jit-threshold=20']), {}, 170_000);
   assert.match(r.out, /reboot: Power down/, r.out.slice(-2000) + r.err);

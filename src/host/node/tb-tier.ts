@@ -9,19 +9,11 @@
 import { setV8Flags } from './v8-flags.js';
 import { setTbTier } from '../../target/riscv/tb-cache.js';
 
-/** An empty custom section named `tier`: the same module under other wire bytes. V8 keeps
- * compiled modules by their wire bytes (its native module cache): the same bytes again would get
- * the module compiled before, lazy Liftoff code and all, and no TurboFan compile. */
-const TAG = Uint8Array.of(0, 5, 4, 0x74, 0x69, 0x65, 0x72);
-
 function compileEager(bytes: Uint8Array): WebAssembly.Module {
-  const tagged = new Uint8Array(bytes.length + TAG.length);
-  tagged.set(bytes);
-  tagged.set(TAG, bytes.length);
   setV8Flags('--no-wasm-dynamic-tiering');
   setV8Flags('--no-wasm-lazy-compilation');
   try {
-    return new WebAssembly.Module(tagged);
+    return new WebAssembly.Module(bytes);
   } finally {
     setV8Flags('--wasm-lazy-compilation');
     setV8Flags('--wasm-dynamic-tiering');
