@@ -51,7 +51,6 @@ import { exitProcess } from '../host/node/fast-exit.js';
 import { threadCpuClock, useThreadTbClock } from '../host/node/thread-clock.js';
 import { adviseHugePages } from '../host/node/ram-hugepages.js';
 import { ioSettleStats } from '../main-loop/io-inflight.js';
-import { tbTierFromEnv } from '../host/node/tb-tier.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BIOS = path.join(ROOT, 'pc-bios', 'opensbi-riscv64-generic-fw_dynamic.bin');
@@ -199,7 +198,6 @@ async function main(argv: string[]): Promise<number> {
   mark('main');
   tcgOptions.asyncCompile = true; // the scheduler yields to the event loop
   tcgApplyEnv(process.env);
-  tbTierFromEnv(process.env);
   const cfg = parseSystemArgs(expandReadconfig(argv, (f) => {
     try { return fs.readFileSync(f, 'utf8'); } catch (e) { throw new Error(`Could not open '${f}': ${strerror(e)}`); }
   }));

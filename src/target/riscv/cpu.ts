@@ -416,14 +416,13 @@ export class RISCVCPU implements RISCVHart {
     env.userMode?.onRun?.();
     riscvPmuCheckOverflow(env);
     if (riscvTriggersArmed(env)) return this.runChecked(budget);
-    const instretLo = (env.base + STATE.instret.offset) >> 2, pcLo = (env.base + STATE.pc.offset) >> 2;
+    const instretLo = (env.base + STATE.instret.offset) >> 2;
     let left = budget >>> 0 || 1;
     for (;;) {
       // In chunks, so a partly filled hot queue gets compiled soon even in one long run().
       const chunk = this.threshold ? Math.min(left, this.chunkInsns) : left;
       const i0 = this.i32[instretLo], v0 = rt.vecCalls;
       const r = rt.runFn(env.base, chunk);
-      if (rt.tbs.tiering) rt.tbs.sample(this.i32[pcLo], this.i32[pcLo + 1]);
       // Batches (see tcgOptions.batchInsns): compile once enough blocks got
       // hot, or when the first of them has waited a while.
       if (r === EXIT_COMPILE) rt.tbs.collect(env);

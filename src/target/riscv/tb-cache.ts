@@ -48,18 +48,6 @@ let nowMs: () => number = () => performance.now();
 let clockKind = 'wall';
 export function setTbClock(fn: () => number, kind = 'wall'): void { nowMs = fn; clockKind = kind; }
 
-/**
- * Translated code's tier (host/node/tb-tier.ts): a module compiled with every function sent to
- * TurboFan at once. V8's own tier-up (budget 200M, v8-tuning.ts) leaves warm regions in Liftoff
- * code for seconds; a module found still hot later is compiled again this way and its live
- * regions' table slots take the new code. `all`: every module so, at once (a measurement).
- */
-export interface TbTier { compile: (bytes: Uint8Array) => WebAssembly.Module; mode: 'hot' | 'all'; samples: number }
-let tbTier: TbTier | null = null;
-export function setTbTier(t: TbTier | null): void { tbTier = t; }
-/** A module that may be compiled again for TurboFan: its bytes, regions, first table slot. */
-interface TierRec { bytes: Uint8Array | null; regions: TB[][]; base: number; samples: number; flushes: number }
-
 /** Most functions per module, and live modules before a flush (v86 caps near 900 modules). */
 const MAX_LIVE_MODULES = 1500;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
@@ -160,8 +148,7 @@ export class TBCache {
       `${pad('TB flush count')}${this.flushes}\n` +
       `${pad('TB invalidate count')}${this.invalidated}\n` +
       `${pad('TB reinstall count')}${this.reinstalled}\n` +
-      (this.adopted ? `${pad('TB adopted count')}${this.adopted}\n` : '') +
-      (this.tiered ? `${pad('TB TurboFan count')}${this.tiered}\n` : '') + this.costInfo(pad);
+      (this.adopted ? `${pad('TB adopted count')}${this.adopted}\n` : '') + this.costInfo(pad);
   }
 
   /** The time translation took per guest instruction (QEMU's TCG: ~1-2 us), by stage. */
@@ -254,19 +241,9 @@ export class TBCache {
       const np = b.src.nextHostPage;
       if (np !== undefined) for (const tb of regions[r]) { this.watchPage(np, tb); this.watchPage(b.pageHost >>> 12, tb); }
     });
-    const tier = tbTier;
-    const rec: TierRec | null = tier?.mode === 'hot' ? { bytes, regions, base: -1, samples: 0, flushes: this.flushes } : null;
-    if (rec) {
-      for (const b of batch) {
-        const k = Number(b.src.pc >> 12n);
-        const l = this.tierPages.get(k);
-        if (l) l.push(rec); else this.tierPages.set(k, [rec]);
-      }
-    }
     const install = (mod: WebAssembly.Module) => {
       const t3 = nowMs();
       const base = this.allocRange(regions.length);
-      if (rec) rec.base = base;
       const imports = this.imports();
       const fns = new WebAssembly.Instance(mod, { env: { memory: imports.env.memory }, rvm: imports.rvm }).exports;
       regions.forEach((tbs, r) => {
@@ -285,13 +262,6 @@ export class TBCache {
         regions.flatMap((tbs, r) => (batch[r].src.nextHostPage === undefined ? [{ r, pageHost: batch[r].pageHost, snap: batch[r].snap!, tbs }] : [])));
       cost.instantiateMs += nowMs() - t3;
     };
-    if (tier?.mode === 'all') {
-      const mod = tier.compile(bytes);
-      this.tiered++;
-      cost.compileMs += nowMs() - t2;
-      install(mod);
-      return;
-    }
     if (!this.asyncCompile) {
       const mod = new WebAssembly.Module(bytes);
       cost.compileMs += nowMs() - t2;
@@ -300,39 +270,6 @@ export class TBCache {
     }
     this.pending++;
     WebAssembly.compile(bytes).then(install, () => {}).finally(() => { this.pending--; });
-  }
-
-  /** Modules that may go to TurboFan, by the guest page of their regions' pcs (TbTier). */
-  private readonly tierPages = new Map<number, TierRec[]>();
-  /** Modules compiled again for TurboFan (info jit). */
-  tiered = 0;
-  get tiering(): boolean { return tbTier?.mode === 'hot'; }
-
-  /**
-   * The hart stopped at pc (a run slice's end: the budget, an exit): a sample of where the guest
-   * spends its time. A module sampled often enough on one of its pages goes to TurboFan now.
-   */
-  sample(lo: number, hi: number): void {
-    const recs = this.tierPages.get((hi >>> 0) * 1048576 + (lo >>> 12));
-    if (!recs) return;
-    const n = tbTier!.samples;
-    for (const rec of recs) if (++rec.samples === n) this.promote(rec);
-  }
-
-  private promote(rec: TierRec): void {
-    if (rec.base < 0) { rec.samples = 0; return; } // (still compiling: counted again)
-    const bytes = rec.bytes;
-    rec.bytes = null;
-    if (!bytes || rec.flushes !== this.flushes || rec.regions.every((tbs) => tbs[0].dead)) return;
-    const t0 = nowMs();
-    const mod = tbTier!.compile(bytes);
-    const imports = this.imports();
-    const fns = new WebAssembly.Instance(mod, { env: { memory: imports.env.memory }, rvm: imports.rvm }).exports;
-    // (A region dropped since has its slot emptied; the live ones run the new code from their
-    // next entry on: the slot is what the jump caches hold.)
-    rec.regions.forEach((tbs, r) => { if (!tbs[0].dead) this.table.set(rec.base + r, fns[tbExportName(r)] as Function); });
-    this.tiered++;
-    this.cost.compileMs += nowMs() - t0;
   }
 
   /** Page `host` as decoded now (the last copy again when the page still holds it). */
@@ -692,7 +629,6 @@ export class TBCache {
     this.pages.clear();
     this.codeSnaps.clear();
     this.lastSnaps.clear();
-    this.tierPages.clear();
     this.exports.length = 0;
     this.nextIdx = 1;
     this.codeBytes = 0;
