@@ -12,6 +12,10 @@
  *     takes compiled module bytes (WasmStreaming::SetCompiledModuleBytes). The process makes no
  *     other streaming compile (Node's own callback, for fetch Responses, is replaced).
  *   lastCompileUsedCode(): whether V8 took the code of the last compileCached.
+ *   externalLatin1(view): a string of the bytes of `view` (Latin-1, not copied: V8 reads them
+ *     where they are, the view's memory kept alive by the string). The main script's 0.9 MB
+ *     text was a read buffer and a copy of it in V8's heap (code-cache.ts readAsciiScript).
+ *     The caller never writes to those bytes again.
  * The addon is built against the running Node's V8 headers (node-gyp), so it is never loaded
  * into another V8.
  */
@@ -84,6 +88,34 @@ void CompileCached(const FunctionCallbackInfo<Value>& info) {
   if (fn.As<Function>()->Call(ctx, wasm, 1, &arg).ToLocal(&result)) info.GetReturnValue().Set(result);
 }
 
+// Owns a reference to the bytes' backing store: they live as long as the string does.
+class BackedLatin1 : public v8::String::ExternalOneByteStringResource {
+ public:
+  BackedLatin1(std::shared_ptr<v8::BackingStore> store, const char* data, size_t len)
+      : store_(std::move(store)), data_(data), len_(len) {}
+  const char* data() const override { return data_; }
+  size_t length() const override { return len_; }
+
+ private:
+  std::shared_ptr<v8::BackingStore> store_;
+  const char* data_;
+  size_t len_;
+};
+
+void ExternalLatin1(const FunctionCallbackInfo<Value>& info) {
+  Isolate* iso = info.GetIsolate();
+  if (info.Length() < 1 || !info[0]->IsArrayBufferView()) return;
+  Local<ArrayBufferView> a = info[0].As<ArrayBufferView>();
+  std::shared_ptr<v8::BackingStore> store = a->Buffer()->GetBackingStore();
+  size_t len = a->ByteLength();
+  if (!store->Data() || len == 0 || len > static_cast<size_t>(v8::String::kMaxLength)) return;
+  const char* data = static_cast<const char*>(store->Data()) + a->ByteOffset();
+  auto* res = new BackedLatin1(store, data, len);
+  Local<v8::String> str;
+  if (!v8::String::NewExternalOneByte(iso, res).ToLocal(&str)) { delete res; return; }
+  info.GetReturnValue().Set(str);
+}
+
 void LastCompileUsedCode(const FunctionCallbackInfo<Value>& info) {
   info.GetReturnValue().Set(lastUsed);
 }
@@ -94,4 +126,5 @@ NODE_MODULE_INIT() {
   NODE_SET_METHOD(exports, "serialize", Serialize);
   NODE_SET_METHOD(exports, "compileCached", CompileCached);
   NODE_SET_METHOD(exports, "lastCompileUsedCode", LastCompileUsedCode);
+  NODE_SET_METHOD(exports, "externalLatin1", ExternalLatin1);
 }

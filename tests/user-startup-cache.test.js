@@ -110,6 +110,35 @@ test('scripts are read as bytes: ASCII only, the same entry name as for their te
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
 
+// Start-up round 7: the script's text is a string over the read buffer itself (tsqemu_v8's
+// externalLatin1), not a second copy in V8's heap. A write to the bytes shows in the string (no
+// copy), and the string outlives its buffer (the bytes are kept alive by it).
+const v8AddonFile = path.join(root, 'native/build/Release/tsqemu_v8.node');
+test('a script\'s text is not copied: an external string over the read bytes', { skip: fs.existsSync(v8AddonFile) ? false : 'no native addon tsqemu_v8 (npm run install)' }, () => {
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', `
+    const a = require(${JSON.stringify(v8AddonFile)});
+    let b = Buffer.from('x'.repeat(100000) + 'tail');
+    const s = a.externalLatin1(b);
+    const before = s.slice(-4);
+    b[b.length - 1] = 0x53; // 'S'
+    const after = s.slice(-4);
+    const view = a.externalLatin1(Buffer.from('..abc..').subarray(2, 5));
+    b = null; globalThis.gc(); globalThis.gc();
+    new Array(2e5).fill(0).map((_, i) => ({ i }));
+    globalThis.gc();
+    process.stdout.write(JSON.stringify([before, after, s.length, s.slice(0, 3), view, a.externalLatin1('no view') ?? null]));
+  `], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), ['tail', 'taiS', 100004, 'xxx', 'abc', null]);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-cc-'));
+  try {
+    const f = path.join(tmp, 'a.cjs');
+    const text = '(function (exports, require, module, __filename, __dirname) {' + 'module.exports = 42;'.repeat(1000) + '\n})';
+    fs.writeFileSync(f, text);
+    assert.equal(readAsciiScript(f).source, text);
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
 // Start-up round 5: node:v8 (V8 flags), node:worker_threads (a worker only when one is made)
 // and process.stdout to a file each load every stream class; a single-threaded program on the
 // main thread and --version need none of them.

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
 import { isAscii } from 'node:buffer';
 import { crc32 } from './crc32.js';
+import { nativeAddonPath } from './dist-path.js';
 
 const MAGIC = 'TSQV8CC1';
 const HEAD = 16;
@@ -59,7 +60,24 @@ export function readAsciiScript(file: string): AsciiScript | null {
   let buf: Buffer;
   try { buf = fs.readFileSync(file); } catch { return null; }
   if (!isAscii(buf)) return null;
-  return { source: buf.toString('latin1'), crc: crc32(buf) };
+  return { source: latin1Of(buf), crc: crc32(buf) };
+}
+
+type Latin1Addon = { externalLatin1?: (b: Uint8Array) => string | undefined };
+let latin1Addon: Latin1Addon | null | undefined;
+/** `buf` as a string. With the tsqemu_v8 addon (loaded anyway by the interpreter's code cache
+ * before the main script runs) an external string over the read buffer itself: a latin1
+ * string was a second copy of the 0.9 MB text in V8's heap, ~225 page faults (start-up round
+ * 7). `buf` must not be written to afterwards. */
+function latin1Of(buf: Buffer): string {
+  if (latin1Addon === undefined) {
+    latin1Addon = null;
+    if (!process.env.TSQEMU_NO_NATIVE) {
+      try { latin1Addon = createRequire(import.meta.url)(nativeAddonPath('tsqemu_v8')) as Latin1Addon; } catch { /* not built */ }
+    }
+  }
+  const s = latin1Addon?.externalLatin1?.(buf);
+  return typeof s === 'string' && s.length === buf.length ? s : buf.toString('latin1');
 }
 
 /** A cache entry's data, or undefined when there is none or it is not whole. */
