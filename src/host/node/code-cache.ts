@@ -4,6 +4,8 @@
 // The cache entry is named by the length and CRC-32 of the script's contents, the Node version and
 // architecture (V8 also rejects a cache made by another V8 or with other flags), and holds the
 // length and a CRC-32 of its data: a truncated or damaged file is ignored and made again.
+// It also holds how much of the script its writer ran (a level: raiseCodeCacheLevel): a process
+// that ran more (the translator, where the writer only interpreted) writes it again, once.
 // Writes go to a temporary file renamed into place (a concurrent reader sees all or nothing).
 // TSQEMU_CACHE_DIR=dir puts it elsewhere, TSQEMU_CACHE_DIR=off turns it off (as wasm-cache.ts).
 import * as fs from 'node:fs';
@@ -15,8 +17,8 @@ import { isAscii } from 'node:buffer';
 import { crc32 } from './crc32.js';
 import { nativeAddonPath } from './dist-path.js';
 
-const MAGIC = 'TSQV8CC1';
-const HEAD = 16;
+const MAGIC = 'TSQV8CC2';
+const HEAD = 20; // magic, data length, CRC-32 of the data, level
 
 /** The cache directory (TSQEMU_CACHE_DIR, else $XDG_CACHE_HOME/tsqemu or ~/.cache/tsqemu), or
  * null when turned off. */
@@ -80,14 +82,19 @@ function latin1Of(buf: Buffer): string {
   return typeof s === 'string' && s.length === buf.length ? s : buf.toString('latin1');
 }
 
-/** A cache entry's data, or undefined when there is none or it is not whole. */
-export function readCodeCache(file: string): Buffer | undefined {
+/** A cache entry's data and level, or undefined when there is none or it is not whole. */
+export function readCodeCacheEntry(file: string): { data: Buffer; level: number } | undefined {
   let buf: Buffer;
   try { buf = fs.readFileSync(file); } catch { return undefined; }
   if (buf.length < HEAD || buf.toString('latin1', 0, 8) !== MAGIC) return undefined;
   const data = buf.subarray(HEAD);
   if (buf.readUInt32LE(8) !== data.length || buf.readUInt32LE(12) !== crc32(data)) return undefined;
-  return data;
+  return { data, level: buf.readUInt32LE(16) };
+}
+
+/** A cache entry's data, or undefined when there is none or it is not whole. */
+export function readCodeCache(file: string): Buffer | undefined {
+  return readCodeCacheEntry(file)?.data;
 }
 
 /** Make `dir` and its missing parents. Not mkdirSync's `recursive`: where mkdir fails with
@@ -104,7 +111,7 @@ export function ensureCacheDir(dir: string): void {
 }
 
 /** Write an entry (best effort: a read-only or full disk means no cache). */
-export function writeCodeCache(file: string, data: Uint8Array): void {
+export function writeCodeCache(file: string, data: Uint8Array, level = 0): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
     ensureCacheDir(path.dirname(file));
@@ -112,6 +119,7 @@ export function writeCodeCache(file: string, data: Uint8Array): void {
     head.write(MAGIC, 0, 'latin1');
     head.writeUInt32LE(data.length, 8);
     head.writeUInt32LE(crc32(data), 12);
+    head.writeUInt32LE(level >>> 0, 16);
     fs.writeFileSync(tmp, Buffer.concat([head, data]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch { try { fs.unlinkSync(tmp); } catch { /* not written */ } }
@@ -133,6 +141,20 @@ export function skipCodeCacheWrite(): void {
   (globalThis as { [NO_WRITE]?: boolean })[NO_WRITE] = true;
 }
 
+/** On globalThis too: how much of the script this process ran (raiseCodeCacheLevel). */
+const LEVEL = Symbol.for('tsqemu.codeCacheLevel');
+const levelNow = (): number => (globalThis as { [LEVEL]?: number })[LEVEL] ?? 0;
+
+/** This process ran more of the script than a plain program: level 1, the translator (a
+ * program that only ran the interpreter is 0). An entry written at a lower level is written
+ * again at exit: V8's cache holds only the functions its writer compiled, and one written by a
+ * dynamic `true` (615 KB) left sha256sum of 1 MiB compiling the translator itself, ~+33 ms of
+ * CPU in every later process, where the entry of a translating run (787 KB) costs a `true` no
+ * measurable CPU (start-up round 7). */
+export function raiseCodeCacheLevel(level: number): void {
+  if (level > levelNow()) (globalThis as { [LEVEL]?: number })[LEVEL] = level;
+}
+
 /** How the last script run by runCachedScript was compiled (null: none was). */
 export function lastCodeCacheUse(): CodeCacheUse | null { return lastUse; }
 
@@ -149,12 +171,17 @@ export function runCachedScript(file: string, name: string): CodeCacheUse | null
   if (!text) return null;
   const { source } = text;
   const cacheFile = codeCacheFile(name, text, process.env, file);
-  const cachedData = cacheFile ? readCodeCache(cacheFile) : undefined;
+  const entry = cacheFile ? readCodeCacheEntry(cacheFile) : undefined;
+  const cachedData = entry?.data;
   const script = new Script(wrapScript(source), { filename: file, cachedData });
   const use: CodeCacheUse = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'disk';
   lastUse = use;
-  if (cacheFile && use !== 'disk') {
-    process.once('exit', () => { if (!(globalThis as { [NO_WRITE]?: boolean })[NO_WRITE]) writeCodeCache(cacheFile, script.createCachedData()); });
+  if (cacheFile) {
+    // (From an accepted entry V8's new data holds the entry's functions and those compiled since.)
+    process.once('exit', () => {
+      if ((globalThis as { [NO_WRITE]?: boolean })[NO_WRITE] || (use === 'disk' && levelNow() <= (entry?.level ?? 0))) return;
+      writeCodeCache(cacheFile, script.createCachedData(), levelNow());
+    });
   }
   const mod = { exports: {} };
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;

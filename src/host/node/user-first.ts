@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { RISCVCPU, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
-import { skipCodeCacheWrite } from './code-cache.js';
+import { raiseCodeCacheLevel, skipCodeCacheWrite } from './code-cache.js';
 import { USER_INTERP_HINT } from './interp-code-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
@@ -101,6 +101,8 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   const proc: HostProcess = base;
   proc.exit = (status: number, signal: number): never => {
     if (JIT_INFO && cpuRef.cpu) fs.writeSync(2, `thread 0: on the main thread to the end\n${cpuRef.cpu.jitInfo()}`);
+    // The translator ran: the main code cache entry should hold its functions (code-cache.ts).
+    if (cpuRef.cpu && cpuRef.cpu.tbCache.translated > 0) raiseCodeCacheLevel(1);
     h.finish(status, signal);
     throw new MainExit();
   };
