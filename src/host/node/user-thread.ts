@@ -39,8 +39,9 @@ if (source === null || text === null) {
     fromDisk = cachedData !== undefined;
   }
   const script = new Script(wrapScript(source), { filename: cjs, cachedData });
-  // The script keeps its own (flattened) copy of the source and needs neither the file's text
-  // nor the cache any more: ~0.75 MiB each, per guest thread, for the worker's lifetime.
+  // The script keeps the source (with the tsqemu_v8 addon a string over the read buffer itself,
+  // else its own copy) and needs neither our references nor the cache any more: ~0.75 MiB each,
+  // per guest thread, for the worker's lifetime.
   source = null;
   text = null;
   delete (workerData as { codeCache?: Uint8Array } | null)?.codeCache;
