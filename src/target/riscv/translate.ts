@@ -169,10 +169,19 @@ export class DisasContext {
   }
   /** x[rd] = value pushed by `emit`. x0 writes are dropped (constant mode) or re-zeroed. */
   setGpr(rd: Operand, emit: () => void): void {
-    const fb = this.fb;
-    if (rd.isConst && rd.value === 0) { emit(); fb.drop(); return; }
-    const off = this.regAddr(rd, GPR);
+    const off = this.setGprBegin(rd);
     emit();
+    this.setGprEnd(rd, off);
+  }
+  /** setGpr without a closure (the emitters run per translated instruction, mostly in V8's
+   * lower tiers): push the value between the two halves; pass setGprEnd what this returned. */
+  setGprBegin(rd: Operand): number {
+    if (rd.isConst && rd.value === 0) return -1;
+    return this.regAddr(rd, GPR);
+  }
+  setGprEnd(rd: Operand, off: number): void {
+    const fb = this.fb;
+    if (off === -1) { fb.drop(); return; }
     fb.i64Store(off);
     if (!rd.isConst) { fb.get(this.env); fb.i64Const(0); fb.i64Store(GPR); }
   }
@@ -215,6 +224,12 @@ export class DisasContext {
   /** Continue at the target pushed by `emit` (i64). */
   jump(emit: () => void): void {
     emit();
+    this.fb.set(this.pc);
+    this.fb.br(this.jumped);
+  }
+  /** jump() to pc + imm (jal, branches) without a closure. */
+  jumpRel(imm: Operand): void {
+    this.pushPc(); this.i64(imm); this.fb.i64Add();
     this.fb.set(this.pc);
     this.fb.br(this.jumped);
   }
@@ -312,8 +327,22 @@ export class DisasContext {
     const fb = this.fb;
     const a = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
+    addr();
+    this.genLoadAt(a, e, memop);
+  }
+  /** genLoad from rs1 + imm (the base ISA's loads) without closures. */
+  genLoadRegImm(rs1: Operand, imm: Operand, memop: MemOp): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    this.getGpr(rs1); this.i64(imm); fb.i64Add();
+    this.genLoadAt(a, e, memop);
+  }
+  /** genLoad after its address was pushed (a, e: its locals). */
+  private genLoadAt(a: Local, e: Local, memop: MemOp): void {
+    const fb = this.fb;
     const size = 1 << (memop & 3);
-    addr(); this.pmMask(); fb.set(a);
+    this.pmMask(); fb.set(a);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const fn = this.missFn(false, memop);
     if (fn >= 0) {
@@ -344,9 +373,24 @@ export class DisasContext {
     const a = fb.local(ValType.I64);
     const v = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
-    const size = 1 << (memop & 3);
     addr(); this.pmMask(); fb.set(a);
     value(); fb.set(v);
+    this.genStoreAt(a, v, e, memop);
+  }
+  /** genStore of rs2 to rs1 + imm (the base ISA's stores) without closures. */
+  genStoreRegImm(rs1: Operand, imm: Operand, memop: MemOp, rs2: Operand): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const v = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    this.getGpr(rs1); this.i64(imm); fb.i64Add(); this.pmMask(); fb.set(a);
+    this.getGpr(rs2); fb.set(v);
+    this.genStoreAt(a, v, e, memop);
+  }
+  /** genStore once address and value are in a and v. */
+  private genStoreAt(a: Local, v: Local, e: Local, memop: MemOp): void {
+    const fb = this.fb;
+    const size = 1 << (memop & 3);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const fn = this.missFn(true, (memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0));
     if (fn >= 0) {
