@@ -83,6 +83,11 @@ export function emitStoreOp(fb: FunctionBuilder, memop: MemOp): void {
   }
 }
 
+/** emitTlbSlotBytes of the i64 address in local `a` (no closure: per translated access). */
+export function emitTlbSlotBytesOf(fb: FunctionBuilder, a: Local): void {
+  fb.get(a); fb.i32WrapI64(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
+  fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+}
 /** Push tlbSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the address's low 32 bits. */
 export function emitTlbSlotBytes(fb: FunctionBuilder, lo: () => void): void {
   lo(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
@@ -313,7 +318,7 @@ export class DisasContext {
   /** Push the TLB entry address for vaddr (i64 local) in the data TLB: tlbData + tlbSlot(a) * 16. */
   private tlbEntry(a: Local): void {
     this.fb.get(this.tlbData);
-    emitTlbSlotBytes(this.fb, () => { this.fb.get(a); this.fb.i32WrapI64(); });
+    emitTlbSlotBytesOf(this.fb, a);
   }
 
   /**
@@ -431,7 +436,7 @@ export class DisasContext {
    */
   private hostOrMissCall(a: Local, e: Local, size: number, kindOff: number, fn: number, v: Local | null): void {
     const fb = this.fb;
-    fb.get(this.tlbData); emitTlbSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
+    fb.get(this.tlbData); emitTlbSlotBytesOf(fb, a); fb.i32Add(); fb.tee(e);
     fb.i64Load(kindOff); this.pushLastBytePage(a, size); fb.i64Ne();
     fb.if_(ValType.I32, false);
     fb.get(this.env); fb.get(a); if (v) fb.get(v);
