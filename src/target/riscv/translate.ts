@@ -196,6 +196,9 @@ export class DisasContext {
     emit();
     this.fb.i64Store(off);
   }
+  /** setFpr without a closure: push the value, then setFprEnd(what this returned). */
+  setFprBegin(rd: Operand): number { return this.regAddr(rd, FPR); }
+  setFprEnd(off: number): void { this.fb.i64Store(off); }
   /** Store i64 value to a state field. */
   setState(field: string, emit: () => void): void {
     this.fb.get(this.env); emit(); this.fb.i64Store(STATE[field].offset);
@@ -382,14 +385,16 @@ export class DisasContext {
     value(); fb.set(v);
     this.genStoreAt(a, v, e, memop);
   }
-  /** genStore of rs2 to rs1 + imm (the base ISA's stores) without closures. */
-  genStoreRegImm(rs1: Operand, imm: Operand, memop: MemOp, rs2: Operand): void {
+  /** genStore of x[rs2] (f[rs2] when fp) to rs1 + imm (the base ISA's and F/D stores) without
+   * closures. */
+  genStoreRegImm(rs1: Operand, imm: Operand, memop: MemOp, rs2: Operand, fp = false): void {
     const fb = this.fb;
     const a = fb.local(ValType.I64);
     const v = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
     this.getGpr(rs1); this.i64(imm); fb.i64Add(); this.pmMask(); fb.set(a);
-    this.getGpr(rs2); fb.set(v);
+    if (fp) this.getFpr(rs2); else this.getGpr(rs2);
+    fb.set(v);
     this.genStoreAt(a, v, e, memop);
   }
   /** genStore once address and value are in a and v. */
