@@ -273,19 +273,17 @@ function constOperand(v: number): Operand {
 const ARG_SLOTS = ['rd', 'rs1', 'rs2', 'rs3', 'imm', 'rm', 'shamt', 'csr'];
 /**
  * Constant operands in one object shape: the emitters' `a.rd`, `a.rs1`, ... loads see one map
- * (an object literal filled key by key took one of ~15 shapes, by the row's names and their
- * order, and every store went through the keyed-store IC). Names a row lacks stay undefined
- * (not enumerated: see argEntries); other names are added as properties.
+ * (an object filled key by key took one of ~15 shapes, by the row's names and their order, and
+ * every store went through the keyed-store IC). Names a row lacks stay undefined (not
+ * enumerated: see argEntries); other names are added as properties. A literal (a shallow copy
+ * of its boilerplate), not a class: field definitions cost more in V8's lower tiers.
  */
-class ConstArgs {
-  rd: Operand | undefined = undefined;
-  rs1: Operand | undefined = undefined;
-  rs2: Operand | undefined = undefined;
-  rs3: Operand | undefined = undefined;
-  imm: Operand | undefined = undefined;
-  rm: Operand | undefined = undefined;
-  shamt: Operand | undefined = undefined;
-  csr: Operand | undefined = undefined;
+interface ConstArgs {
+  rd: Operand | undefined; rs1: Operand | undefined; rs2: Operand | undefined; rs3: Operand | undefined;
+  imm: Operand | undefined; rm: Operand | undefined; shamt: Operand | undefined; csr: Operand | undefined;
+}
+function newConstArgs(): ConstArgs {
+  return { rd: undefined, rs1: undefined, rs2: undefined, rs3: undefined, imm: undefined, rm: undefined, shamt: undefined, csr: undefined };
 }
 
 /** An Args' operands by name (those the row names). */
@@ -299,7 +297,7 @@ export function constArgs<T>(row: Row<T>, insn: number): Args {
   const byWord = p.byWord;
   let a = byWord.get(insn);
   if (a) return a;
-  const c = new ConstArgs();
+  const c = newConstArgs();
   const { keys, specs, slots } = p;
   for (let i = 0; i < keys.length; i++) {
     const f = specs[i];
