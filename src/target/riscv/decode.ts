@@ -219,8 +219,6 @@ export function decodeWith<T>(tree: DecodeNode<T>, insn: number): Row<T> | null 
  * (translation cost: constArgs runs for every decoded instruction). */
 interface RowArgPlan {
   readonly keys: readonly string[];
-  /** Per key: its field in ConstArgs (ARG_SLOTS index), or -1 (stored by name). */
-  readonly slots: Int8Array;
   /** Per key: a number (fixed value) or [pos0, len0, pos1, len1, ...], then signed (0/1),
    * width, shl, add. */
   readonly specs: readonly (number | Int32Array)[];
@@ -244,7 +242,7 @@ function argPlan<T>(row: Row<T>): RowArgPlan {
     v[n] = f.signed ? 1 : 0; v[n + 1] = fieldWidth(f); v[n + 2] = f.shl ?? 0; v[n + 3] = f.add ?? 0;
     specs.push(v);
   }
-  argPlans.set(row, (p = { keys, specs, slots: Int8Array.from(keys, (k) => ARG_SLOTS.indexOf(k)), byWord: new Map() }));
+  argPlans.set(row, (p = { keys, specs, byWord: new Map() }));
   return p;
 }
 
@@ -269,52 +267,18 @@ function constOperand(v: number): Operand {
   return Operand.const(v);
 }
 
-/** The operand names of nearly every row, as fields of ConstArgs. */
-const ARG_SLOTS = ['rd', 'rs1', 'rs2', 'rs3', 'imm', 'rm', 'shamt', 'csr'];
-/**
- * Constant operands in one object shape: the emitters' `a.rd`, `a.rs1`, ... loads see one map
- * (an object filled key by key took one of ~15 shapes, by the row's names and their order, and
- * every store went through the keyed-store IC). Names a row lacks stay undefined (not
- * enumerated: see argEntries); other names are added as properties. A literal (a shallow copy
- * of its boilerplate), not a class: field definitions cost more in V8's lower tiers.
- */
-interface ConstArgs {
-  rd: Operand | undefined; rs1: Operand | undefined; rs2: Operand | undefined; rs3: Operand | undefined;
-  imm: Operand | undefined; rm: Operand | undefined; shamt: Operand | undefined; csr: Operand | undefined;
-}
-function newConstArgs(): ConstArgs {
-  return { rd: undefined, rs1: undefined, rs2: undefined, rs3: undefined, imm: undefined, rm: undefined, shamt: undefined, csr: undefined };
-}
-
-/** An Args' operands by name (those the row names). */
-export function argEntries(a: Args): [string, Operand][] {
-  return Object.entries(a).filter((e): e is [string, Operand] => e[1] !== undefined);
-}
-
 /** Operands of a row as constants for a concrete word (shared: read-only). */
 export function constArgs<T>(row: Row<T>, insn: number): Args {
   const p = argPlan(row);
   const byWord = p.byWord;
   let a = byWord.get(insn);
   if (a) return a;
-  const c = newConstArgs();
-  const { keys, specs, slots } = p;
+  const r: Record<string, Operand> = {};
+  const { keys, specs } = p;
   for (let i = 0; i < keys.length; i++) {
     const f = specs[i];
-    const v = constOperand(typeof f === 'number' ? f : extractPlanned(f, insn));
-    switch (slots[i]) {
-      case 0: c.rd = v; break;
-      case 1: c.rs1 = v; break;
-      case 2: c.rs2 = v; break;
-      case 3: c.rs3 = v; break;
-      case 4: c.imm = v; break;
-      case 5: c.rm = v; break;
-      case 6: c.shamt = v; break;
-      case 7: c.csr = v; break;
-      default: (c as unknown as Record<string, Operand>)[keys[i]] = v;
-    }
+    r[keys[i]] = constOperand(typeof f === 'number' ? f : extractPlanned(f, insn));
   }
-  const r = c as unknown as Args;
   if (byWord.size >= CONST_ARGS_PER_ROW) byWord.clear();
   byWord.set(insn, (a = r));
   return a;

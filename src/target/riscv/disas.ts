@@ -1,6 +1,6 @@
 // A disassembler over the same decode tables (for -d in_asm): mnemonic from the row, operands
 // from its fields, ABI register names. Format after QEMU's riscv disassembler output.
-import { type Row, argEntries, constArgs, decodeWith } from './decode.js';
+import { type Row, constArgs, decodeWith } from './decode.js';
 import { riscvDecodeTrees } from './decode-trees.js';
 import type { TransFn } from './trans_rvi.js';
 
@@ -29,7 +29,7 @@ function fpRegs(name: string): { rd: boolean; rs1: boolean; rs2: boolean } {
 export function riscvDisassemble(insn: number, pc: bigint): string {
   const row = riscvDecode(insn);
   if (!row || row.name === 'illegal') return 'illegal';
-  const a = Object.fromEntries(argEntries(constArgs(row, insn)).map(([k, v]) => [k, v.value]));
+  const a = Object.fromEntries(Object.entries(constArgs(row, insn)).map(([k, v]) => [k, v.value]));
   const f = fpRegs(row.name);
   const rd = (f.rd ? FREG : XREG)[a.rd], rs1 = (f.rs1 ? FREG : XREG)[a.rs1], rs2 = (f.rs2 ? FREG : XREG)[a.rs2];
   const n = row.name;
