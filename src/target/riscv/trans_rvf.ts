@@ -4,26 +4,27 @@
 // and sets FS = Dirty after writing an f register or fflags.
 import { type FunctionBuilder, ValType } from '../../tcg/wasm-builder.js';
 import type { Operand } from './decode.js';
-import { type TransFn, genAddr } from './trans_rvi.js';
+import type { TransFn } from './trans_rvi.js';
 import { type DisasContext, MemOp } from './translate.js';
 
 const BOX = -0x100000000n; // 0xffffffff00000000
 const CANONICAL_NAN_S = 0x7fc00000;
 
+// No closures per instruction (they run per translated instruction, mostly in V8's lower tiers).
 function genFpLoad(memop: MemOp): TransFn {
   return (ctx, a) => {
     ctx.requireFs();
-    ctx.setFpr(a.rd, () => {
-      ctx.genLoad(genAddr(ctx, a), memop);
-      if (memop !== MemOp.UQ) { ctx.fb.i64Const(BOX); ctx.fb.i64Or(); }
-    });
+    const off = ctx.setFprBegin(a.rd);
+    ctx.genLoadRegImm(a.rs1, a.imm, memop);
+    if (memop !== MemOp.UQ) { ctx.fb.i64Const(BOX); ctx.fb.i64Or(); }
+    ctx.setFprEnd(off);
     ctx.markFsDirty();
   };
 }
 function genFpStore(memop: MemOp): TransFn {
   return (ctx, a) => {
     ctx.requireFs();
-    ctx.genStore(genAddr(ctx, a), memop, () => ctx.getFpr(a.rs2));
+    ctx.genStoreRegImm(a.rs1, a.imm, memop, a.rs2, true);
   };
 }
 

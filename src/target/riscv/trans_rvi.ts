@@ -8,25 +8,41 @@ export type TransFn = (ctx: DisasContext, a: Args) => void;
 
 /** rd = rs1 OP rs2 (64-bit). */
 export function genArith(op: (fb: FunctionBuilder) => void): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => { ctx.getGpr(a.rs1); ctx.getGpr(a.rs2); op(ctx.fb); });
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.getGpr(a.rs1); ctx.getGpr(a.rs2); op(ctx.fb);
+    ctx.setGprEnd(rd, off);
+  };
 }
 /** rd = rs1 OP imm (64-bit). */
 export function genArithImm(op: (fb: FunctionBuilder) => void): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => { ctx.getGpr(a.rs1); ctx.i64(a.imm); op(ctx.fb); });
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.getGpr(a.rs1); ctx.i64(a.imm); op(ctx.fb);
+    ctx.setGprEnd(rd, off);
+  };
 }
 /** rd = sext32(rs1 OP rs2) with the operation done on 32 bits. */
 export function genArithW(op: (fb: FunctionBuilder) => void): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => {
-    ctx.getGpr(a.rs1); ctx.fb.i32WrapI64(); ctx.getGpr(a.rs2); ctx.fb.i32WrapI64(); op(ctx.fb); ctx.fb.i64ExtendI32S();
-  });
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd), fb = ctx.fb;
+    ctx.getGpr(a.rs1); fb.i32WrapI64(); ctx.getGpr(a.rs2); fb.i32WrapI64(); op(fb); fb.i64ExtendI32S();
+    ctx.setGprEnd(rd, off);
+  };
 }
-function genArithImmW(op: (fb: FunctionBuilder) => void, immName: string): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => {
-    ctx.getGpr(a.rs1); ctx.fb.i32WrapI64(); ctx.i32(a[immName]); op(ctx.fb); ctx.fb.i64ExtendI32S();
-  });
+function genArithImmW(op: (fb: FunctionBuilder) => void, shamt: boolean): TransFn {
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd), fb = ctx.fb;
+    ctx.getGpr(a.rs1); fb.i32WrapI64(); ctx.i32(shamt ? a.shamt : a.imm); op(fb); fb.i64ExtendI32S();
+    ctx.setGprEnd(rd, off);
+  };
 }
 function genShiftImm(op: (fb: FunctionBuilder) => void): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => { ctx.getGpr(a.rs1); ctx.i32(a.shamt); ctx.fb.i64ExtendI32U(); op(ctx.fb); });
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.getGpr(a.rs1); ctx.i32(a.shamt); ctx.fb.i64ExtendI32U(); op(ctx.fb);
+    ctx.setGprEnd(rd, off);
+  };
 }
 const lt = (fb: FunctionBuilder) => { fb.i64LtS(); fb.i64ExtendI32U(); };
 const ltu = (fb: FunctionBuilder) => { fb.i64LtU(); fb.i64ExtendI32U(); };
@@ -36,7 +52,7 @@ function genBranch(cmp: (fb: FunctionBuilder) => void): TransFn {
     const fb = ctx.fb;
     ctx.getGpr(a.rs1); ctx.getGpr(a.rs2); cmp(fb);
     fb.if_();
-    ctx.jump(() => { ctx.pushPc(); ctx.i64(a.imm); fb.i64Add(); });
+    ctx.jumpRel(a.imm);
     fb.end();
   };
 }
@@ -46,24 +62,36 @@ export function genAddr(ctx: DisasContext, a: Args): () => void {
   return () => { ctx.getGpr(a.rs1); ctx.i64(a.imm); ctx.fb.i64Add(); };
 }
 function genLoadInsn(memop: MemOp): TransFn {
-  return (ctx, a) => ctx.setGpr(a.rd, () => ctx.genLoad(genAddr(ctx, a), memop));
+  return (ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.genLoadRegImm(a.rs1, a.imm, memop);
+    ctx.setGprEnd(rd, off);
+  };
 }
 function genStoreInsn(memop: MemOp): TransFn {
-  return (ctx, a) => ctx.genStore(genAddr(ctx, a), memop, () => ctx.getGpr(a.rs2));
+  return (ctx, a) => ctx.genStoreRegImm(a.rs1, a.imm, memop, a.rs2);
 }
 
 export const trans = {
-  lui: ((ctx, a) => ctx.setGpr(a.rd, () => ctx.i64(a.imm))) as TransFn,
-  auipc: ((ctx, a) => ctx.setGpr(a.rd, () => { ctx.pushPc(); ctx.i64(a.imm); ctx.fb.i64Add(); })) as TransFn,
+  lui: ((ctx, a) => { const rd = a.rd, off = ctx.setGprBegin(rd); ctx.i64(a.imm); ctx.setGprEnd(rd, off); }) as TransFn,
+  auipc: ((ctx, a) => {
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.pushPc(); ctx.i64(a.imm); ctx.fb.i64Add();
+    ctx.setGprEnd(rd, off);
+  }) as TransFn,
   jal: ((ctx, a) => {
-    ctx.setGpr(a.rd, () => ctx.pushNextPc());
-    ctx.jump(() => { ctx.pushPc(); ctx.i64(a.imm); ctx.fb.i64Add(); });
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.pushNextPc();
+    ctx.setGprEnd(rd, off);
+    ctx.jumpRel(a.imm);
   }) as TransFn,
   jalr: ((ctx, a) => {
     const fb = ctx.fb;
     const t = fb.local(ValType.I64);
     ctx.getGpr(a.rs1); ctx.i64(a.imm); fb.i64Add(); fb.i64Const(-2); fb.i64And(); fb.set(t);
-    ctx.setGpr(a.rd, () => ctx.pushNextPc());
+    const rd = a.rd, off = ctx.setGprBegin(rd);
+    ctx.pushNextPc();
+    ctx.setGprEnd(rd, off);
     ctx.jump(() => fb.get(t));
     fb.release(t);
   }) as TransFn,
@@ -103,10 +131,10 @@ export const trans = {
   sra: genArith((fb) => fb.i64ShrS()),
   or: genArith((fb) => fb.i64Or()),
   and: genArith((fb) => fb.i64And()),
-  addiw: genArithImmW((fb) => fb.i32Add(), 'imm'),
-  slliw: genArithImmW((fb) => fb.i32Shl(), 'shamt'),
-  srliw: genArithImmW((fb) => fb.i32ShrU(), 'shamt'),
-  sraiw: genArithImmW((fb) => fb.i32ShrS(), 'shamt'),
+  addiw: genArithImmW((fb) => fb.i32Add(), false),
+  slliw: genArithImmW((fb) => fb.i32Shl(), true),
+  srliw: genArithImmW((fb) => fb.i32ShrU(), true),
+  sraiw: genArithImmW((fb) => fb.i32ShrS(), true),
   addw: genArithW((fb) => fb.i32Add()),
   subw: genArithW((fb) => fb.i32Sub()),
   sllw: genArithW((fb) => fb.i32Shl()),

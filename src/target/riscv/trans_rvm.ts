@@ -6,7 +6,7 @@
 import { type FunctionBuilder, type Local, ValType } from '../../tcg/wasm-builder.js';
 import type { Args } from './decode.js';
 import { emitMulhu } from './rvm-runtime.js';
-import { type TransFn, genArithW } from './trans_rvi.js';
+import { type TransFn, genArith, genArithW } from './trans_rvi.js';
 import type { DisasContext } from './translate.js';
 
 const I64 = ValType.I64, I32 = ValType.I32;
@@ -14,7 +14,8 @@ const I64 = ValType.I64, I32 = ValType.I32;
 /** rd = f(a, b) with rs1/rs2 in temporary locals of type t (wrapped to i32 for W forms,
  * the result sign-extended back). */
 function genBinLocals(w: boolean, f: (fb: FunctionBuilder, a: Local, b: Local) => void): TransFn {
-  return (ctx: DisasContext, args: Args) => ctx.setGpr(args.rd, () => {
+  return (ctx: DisasContext, args: Args) => {
+    const rd = args.rd, off = ctx.setGprBegin(rd);
     const fb = ctx.fb;
     const t = w ? I32 : I64;
     const a = fb.local(t), b = fb.local(t);
@@ -23,7 +24,8 @@ function genBinLocals(w: boolean, f: (fb: FunctionBuilder, a: Local, b: Local) =
     f(fb, a, b);
     if (w) fb.i64ExtendI32S();
     fb.release(a, b);
-  });
+    ctx.setGprEnd(rd, off);
+  };
 }
 
 /**
@@ -57,7 +59,7 @@ const div = (w: boolean, signed: boolean, isRem: boolean) =>
   genBinLocals(w, (fb, a, b) => emitDivInline(fb, w, signed, isRem, a, b));
 
 export const trans = {
-  mul: ((ctx, a) => ctx.setGpr(a.rd, () => { ctx.getGpr(a.rs1); ctx.getGpr(a.rs2); ctx.fb.i64Mul(); })) as TransFn,
+  mul: genArith((fb) => fb.i64Mul()),
   mulh: genBinLocals(false, (fb, a, b) => emitMulhSigned(fb, a, b, true)),
   mulhsu: genBinLocals(false, (fb, a, b) => emitMulhSigned(fb, a, b, false)),
   mulhu: genBinLocals(false, (fb, a, b) => emitMulhu(fb, a, b)),

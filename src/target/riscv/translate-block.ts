@@ -391,19 +391,38 @@ class TbContext extends DisasContext {
     const l = r.isConst ? this.regArr[r.value] : undefined;
     if (l) this.fb.get(l); else super.getGpr(r);
   }
-  override setGpr(rd: Operand, emit: () => void): void {
-    const l = rd.isConst ? this.regArr[rd.value] : undefined;
-    if (!l) { super.setGpr(rd, emit); return; }
-    emit();
-    this.fb.set(l);
+  /** -2: rd lives in a local (setGprEnd sets it). */
+  override setGprBegin(rd: Operand): number {
+    if (rd.isConst && this.regArr[rd.value]) return -2;
+    return super.setGprBegin(rd);
+  }
+  override setGprEnd(rd: Operand, off: number): void {
+    if (off !== -2) { super.setGprEnd(rd, off); return; }
+    this.fb.set(this.regArr[rd.value] as Local);
     const bit = 1 << rd.value;
     if (!(this.dirtyMask & bit)) { this.dirtyMask |= bit; this.dirty.push(rd.value); }
   }
   override jump(emit: () => void): void {
-    const fb = this.fb;
+    if (this.jumpStatic()) return;
+    emit();
+    this.jumpTail();
+  }
+  override jumpRel(imm: Operand): void {
+    if (this.jumpStatic()) return;
+    this.pushPc(); this.i64(imm); this.fb.i64Add();
+    this.jumpTail();
+  }
+  /** A jump to a run of this region: a branch inside the function. */
+  private jumpStatic(): boolean {
     const target = this.staticTarget === null ? undefined : this.runIndex.get(this.staticTarget);
-    if (target !== undefined) { this.gotoRun(target, this.k + 1); return; }
-    emit(); fb.set(this.nextPc);
+    if (target === undefined) return false;
+    this.gotoRun(target, this.k + 1);
+    return true;
+  }
+  /** Leave for the target pc on the stack. */
+  private jumpTail(): void {
+    const fb = this.fb;
+    fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
     this.flushForExit();
     fb.br(this.runExit);

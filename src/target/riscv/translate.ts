@@ -83,6 +83,11 @@ export function emitStoreOp(fb: FunctionBuilder, memop: MemOp): void {
   }
 }
 
+/** emitTlbSlotBytes of the i64 address in local `a` (no closure: per translated access). */
+export function emitTlbSlotBytesOf(fb: FunctionBuilder, a: Local): void {
+  fb.get(a); fb.i32WrapI64(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
+  fb.i32Const((TLB_ENTRIES - 1) * TLB_ENTRY_BYTES); fb.i32And();
+}
 /** Push tlbSlot(lo) * TLB_ENTRY_BYTES (i32), `lo` pushing the address's low 32 bits. */
 export function emitTlbSlotBytes(fb: FunctionBuilder, lo: () => void): void {
   lo(); fb.i32Const(12 - Math.log2(TLB_ENTRY_BYTES)); fb.i32ShrU();
@@ -169,10 +174,19 @@ export class DisasContext {
   }
   /** x[rd] = value pushed by `emit`. x0 writes are dropped (constant mode) or re-zeroed. */
   setGpr(rd: Operand, emit: () => void): void {
-    const fb = this.fb;
-    if (rd.isConst && rd.value === 0) { emit(); fb.drop(); return; }
-    const off = this.regAddr(rd, GPR);
+    const off = this.setGprBegin(rd);
     emit();
+    this.setGprEnd(rd, off);
+  }
+  /** setGpr without a closure (the emitters run per translated instruction, mostly in V8's
+   * lower tiers): push the value between the two halves; pass setGprEnd what this returned. */
+  setGprBegin(rd: Operand): number {
+    if (rd.isConst && rd.value === 0) return -1;
+    return this.regAddr(rd, GPR);
+  }
+  setGprEnd(rd: Operand, off: number): void {
+    const fb = this.fb;
+    if (off === -1) { fb.drop(); return; }
     fb.i64Store(off);
     if (!rd.isConst) { fb.get(this.env); fb.i64Const(0); fb.i64Store(GPR); }
   }
@@ -182,6 +196,9 @@ export class DisasContext {
     emit();
     this.fb.i64Store(off);
   }
+  /** setFpr without a closure: push the value, then setFprEnd(what this returned). */
+  setFprBegin(rd: Operand): number { return this.regAddr(rd, FPR); }
+  setFprEnd(off: number): void { this.fb.i64Store(off); }
   /** Store i64 value to a state field. */
   setState(field: string, emit: () => void): void {
     this.fb.get(this.env); emit(); this.fb.i64Store(STATE[field].offset);
@@ -215,6 +232,12 @@ export class DisasContext {
   /** Continue at the target pushed by `emit` (i64). */
   jump(emit: () => void): void {
     emit();
+    this.fb.set(this.pc);
+    this.fb.br(this.jumped);
+  }
+  /** jump() to pc + imm (jal, branches) without a closure. */
+  jumpRel(imm: Operand): void {
+    this.pushPc(); this.i64(imm); this.fb.i64Add();
     this.fb.set(this.pc);
     this.fb.br(this.jumped);
   }
@@ -298,7 +321,7 @@ export class DisasContext {
   /** Push the TLB entry address for vaddr (i64 local) in the data TLB: tlbData + tlbSlot(a) * 16. */
   private tlbEntry(a: Local): void {
     this.fb.get(this.tlbData);
-    emitTlbSlotBytes(this.fb, () => { this.fb.get(a); this.fb.i32WrapI64(); });
+    emitTlbSlotBytesOf(this.fb, a);
   }
 
   /**
@@ -312,8 +335,22 @@ export class DisasContext {
     const fb = this.fb;
     const a = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
+    addr();
+    this.genLoadAt(a, e, memop);
+  }
+  /** genLoad from rs1 + imm (the base ISA's loads) without closures. */
+  genLoadRegImm(rs1: Operand, imm: Operand, memop: MemOp): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    this.getGpr(rs1); this.i64(imm); fb.i64Add();
+    this.genLoadAt(a, e, memop);
+  }
+  /** genLoad after its address was pushed (a, e: its locals). */
+  private genLoadAt(a: Local, e: Local, memop: MemOp): void {
+    const fb = this.fb;
     const size = 1 << (memop & 3);
-    addr(); this.pmMask(); fb.set(a);
+    this.pmMask(); fb.set(a);
     const kindOff = TlbKind.LOAD * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const fn = this.missFn(false, memop);
     if (fn >= 0) {
@@ -344,9 +381,26 @@ export class DisasContext {
     const a = fb.local(ValType.I64);
     const v = fb.local(ValType.I64);
     const e = fb.local(ValType.I32);
-    const size = 1 << (memop & 3);
     addr(); this.pmMask(); fb.set(a);
     value(); fb.set(v);
+    this.genStoreAt(a, v, e, memop);
+  }
+  /** genStore of x[rs2] (f[rs2] when fp) to rs1 + imm (the base ISA's and F/D stores) without
+   * closures. */
+  genStoreRegImm(rs1: Operand, imm: Operand, memop: MemOp, rs2: Operand, fp = false): void {
+    const fb = this.fb;
+    const a = fb.local(ValType.I64);
+    const v = fb.local(ValType.I64);
+    const e = fb.local(ValType.I32);
+    this.getGpr(rs1); this.i64(imm); fb.i64Add(); this.pmMask(); fb.set(a);
+    if (fp) this.getFpr(rs2); else this.getGpr(rs2);
+    fb.set(v);
+    this.genStoreAt(a, v, e, memop);
+  }
+  /** genStore once address and value are in a and v. */
+  private genStoreAt(a: Local, v: Local, e: Local, memop: MemOp): void {
+    const fb = this.fb;
+    const size = 1 << (memop & 3);
     const kindOff = TlbKind.STORE * TLB_ENTRIES * TLB_ENTRY_BYTES;
     const fn = this.missFn(true, (memop & 3) | (this.ilen === 2 ? MEMOP_RVC : 0));
     if (fn >= 0) {
@@ -387,7 +441,7 @@ export class DisasContext {
    */
   private hostOrMissCall(a: Local, e: Local, size: number, kindOff: number, fn: number, v: Local | null): void {
     const fb = this.fb;
-    fb.get(this.tlbData); emitTlbSlotBytes(fb, () => { fb.get(a); fb.i32WrapI64(); }); fb.i32Add(); fb.tee(e);
+    fb.get(this.tlbData); emitTlbSlotBytesOf(fb, a); fb.i32Add(); fb.tee(e);
     fb.i64Load(kindOff); this.pushLastBytePage(a, size); fb.i64Ne();
     fb.if_(ValType.I32, false);
     fb.get(this.env); fb.get(a); if (v) fb.get(v);
