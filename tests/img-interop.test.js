@@ -240,6 +240,36 @@ test('resize, amend, measure, dd against real qemu-img', { skip }, async () => {
   assert.ok(fs.readFileSync(d1).equals(fs.readFileSync(d2)), 'dd output');
 });
 
+test('amend compat=0.10 with internal snapshots: downgraded when they have no zero clusters, refused otherwise', { skip }, () => {
+  const dir = tmpdir('interop-sn');
+  const img = path.join(dir, 's.qcow2');
+  const make = (zeroBeforeSnapshot) => {
+    ok(real(['create', '-q', '-f', 'qcow2', img, '4M']), 'create');
+    ok(qemuIo(['-c', 'write -P 0x5a 0 2M', img]), 'write');
+    if (zeroBeforeSnapshot) ok(qemuIo(['-c', 'write -z 64k 128k', img]), 'zero write');
+    ok(real(['snapshot', '-c', 's1', img]), 'snapshot');
+    ok(qemuIo(['-c', 'write -z 1M 256k', '-c', 'write -P 0x33 3M 64k', img]), 'writes after the snapshot');
+  };
+  const active = () => { const r = path.join(dir, 'a.raw'); ok(real(['convert', '-O', 'raw', img, r]), 'convert'); return fs.readFileSync(r); };
+  const snap = () => { const r = path.join(dir, 'sn.raw'); ok(real(['convert', '-l', 's1', '-O', 'raw', img, r]), 'convert -l'); return fs.readFileSync(r); };
+  make(false);
+  const [a0, s0] = [active(), snap()];
+  ok(ours(['amend', '-o', 'compat=0.10', img]), 'amend to v2 with a snapshot');
+  assert.equal(JSON.parse(real(['info', '--output=json', img]).stdout)['format-specific'].data.compat, '0.10');
+  ok(real(['check', img]), 'check after amend');
+  assert.ok(active().equals(a0), 'active layer reads the same');
+  assert.ok(snap().equals(s0), 'snapshot reads the same');
+  fs.rmSync(img);
+  make(true);
+  const [a1, s1] = [active(), snap()];
+  const r = ours(['amend', '-o', 'compat=0.10', img]);
+  assert.notEqual(r.status, 0, 'a snapshot with zero clusters is refused');
+  assert.match(r.stderr, /^tsqemu-img: .*snapshot 's1' has zero clusters/m);
+  assert.equal(JSON.parse(real(['info', '--output=json', img]).stdout)['format-specific'].data.compat, '1.1');
+  ok(real(['check', img]), 'check after the refusal');
+  assert.ok(active().equals(a1) && snap().equals(s1), 'nothing changed');
+});
+
 test('create output, info text and check repair match qemu-img', { skip }, () => {
   const dir = tmpdir('interop-t');
   const a = path.join(dir, 'a.qcow2');

@@ -8,25 +8,38 @@ import type { BDRVQcow2State } from './qcow2.js';
 import { COMPAT_LAZY_REFCOUNTS } from './qcow2-header.js';
 import { ClusterType, decodeL2, getL2Table, qcow2Discard, qcow2Pwritev, qcow2Truncate } from './qcow2-cluster.js';
 import { parseCompat, parseRefcountBits } from './qcow2-create.js';
+import { snapshotL1 } from './qcow2-snapshot.js';
+
+/** Guest offsets of the zero clusters (plain or allocated) an L1 table maps. */
+async function zeroClusters(s: BDRVQcow2State, l1Table: readonly number[]): Promise<number[]> {
+  const zeroes: number[] = [];
+  for (let l1 = 0; l1 < l1Table.length; l1++) {
+    const l2 = l1Table[l1];
+    if (!l2) continue;
+    const t = await getL2Table(s, l2);
+    const dv = new DataView(t.buffer, t.byteOffset);
+    for (let i = 0; i < s.l2Size; i++) {
+      const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
+      if (e.type === ClusterType.ZERO_PLAIN || e.type === ClusterType.ZERO_ALLOC) zeroes.push((l1 * s.l2Size + i) * s.clusterSize);
+    }
+  }
+  return zeroes;
+}
 
 /**
  * Replace v3 zero clusters by what v2 can express (QEMU's expand_zero_clusters): unallocated
  * when nothing shows through, else a cluster of real zeroes.
  */
 async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: number) => void): Promise<void> {
-  if (s.snapshots.length > 0) throw new QemuError('Cannot downgrade an image with zero clusters in snapshots');
-  const cs = s.clusterSize;
-  const zeroes: number[] = [];
-  for (let l1 = 0; l1 < s.l1Table.length; l1++) {
-    const l2 = s.l1Table[l1];
-    if (!l2) continue;
-    const t = await getL2Table(s, l2);
-    const dv = new DataView(t.buffer, t.byteOffset);
-    for (let i = 0; i < s.l2Size; i++) {
-      const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
-      if (e.type === ClusterType.ZERO_PLAIN || e.type === ClusterType.ZERO_ALLOC) zeroes.push((l1 * s.l2Size + i) * cs);
+  // QEMU also rewrites snapshots' zero clusters (new clusters of zeroes, the snapshot's L2 tables
+  // copied); we do not, so only an image whose snapshots have none can be downgraded.
+  for (const sn of s.snapshots) {
+    if ((await zeroClusters(s, await snapshotL1(s, sn))).length > 0) {
+      throw new QemuError(`Cannot downgrade: snapshot '${sn.info.name}' has zero clusters (expanding them is not supported by tsqemu)`);
     }
   }
+  const cs = s.clusterSize;
+  const zeroes = await zeroClusters(s, s.l1Table);
   const zero = new Uint8Array(cs);
   for (let i = 0; i < zeroes.length; i++) {
     const off = zeroes[i];

@@ -210,7 +210,7 @@ export async function snapshotCreate(s: BDRVQcow2State, name: string, vmClockNse
   await writeSnapshotTable(s, [...s.snapshots, sn]);
 }
 
-async function snapshotL1(s: BDRVQcow2State, sn: QCowSnapshot): Promise<number[]> {
+export async function snapshotL1(s: BDRVQcow2State, sn: QCowSnapshot): Promise<number[]> {
   if (!sn.l1Offsets) sn.l1Offsets = (await readL1(s, sn.l1TableOffset, sn.l1Size)).offsets;
   return sn.l1Offsets;
 }
