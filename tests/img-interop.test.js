@@ -281,6 +281,18 @@ test('create output, info text and check repair match qemu-img', { skip }, () =>
     const h2 = real(['info', a]).stdout.replace(/disk size: .*\n/, '');
     assert.equal(h1, h2);
   }
+  const r = path.join(dir, 'r.raw');
+  for (const o of [[], ['-o', 'preallocation=falloc']]) {
+    const r1 = ours(['create', '-f', 'raw', ...o, r, '1M']);
+    const r2 = real(['create', '-f', 'raw', ...o, r, '1M']);
+    assert.equal(r1.stdout, r2.stdout, `raw create ${o.join(' ')}`);
+  }
+  // convert -c to a zstd target is refused before the target exists (we cannot write zstd).
+  const z = path.join(dir, 'z.qcow2');
+  const rz = ours(['convert', '-c', '-O', 'qcow2', '-o', 'compression_type=zstd', r, z]);
+  assert.notEqual(rz.status, 0);
+  assert.match(rz.stderr, /^tsqemu-img: Writing zstd-compressed clusters is not supported/);
+  assert.equal(fs.existsSync(z), false, 'no half-written target left');
   // Leak a cluster by hand; both tools find it; our repair satisfies real check.
   ok(real(['create', '-q', '-f', 'qcow2', a, '1M']), 'create');
   ok(qemuIo(['-c', 'write -P 1 0 64k', a]), 'io');

@@ -208,6 +208,10 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     const total = srcs.reduce((a, b) => a + b.getLength(), 0);
     const o: BlockOptions = parseCreateOpts(olist);
     if (backing !== undefined) { o.set('backing_file', backing); if (backingFmt) o.set('backing_fmt', backingFmt); }
+    // Refused before the target exists (writing zstd clusters needs an encoder Node 20 lacks).
+    if (compress && !noCreate && o.get('compression_type') === 'zstd') {
+      throw new QemuError('Writing zstd-compressed clusters is not supported (zstd is read-only in tsqemu)');
+    }
     if (!noCreate) {
       if (o.has('backing_file') && !o.has('backing_fmt')) {
         const b = await imgOpen(env, { filename: pathCombine(outName, o.get('backing_file') as string), readOnly: true, noBacking: true });

@@ -34,7 +34,9 @@ export function formattingLine(filename: string, fmt: string, size: number, o: B
     if (!vals.has('refcount_bits')) vals.set('refcount_bits', '16');
   }
   const parts = [`fmt=${fmt}`];
-  for (const k of PRINT_ORDER) if (vals.has(k)) { parts.push(`${k}=${vals.get(k)}`); vals.delete(k); }
+  // raw's create options are file-posix's, size first.
+  const order = fmt === 'qcow2' ? PRINT_ORDER : ['size', ...PRINT_ORDER];
+  for (const k of order) if (vals.has(k)) { parts.push(`${k}=${vals.get(k)}`); vals.delete(k); }
   for (const [k, v] of vals) parts.push(`${k}=${v}`);
   return `Formatting '${filename}', ${parts.join(' ')}\n`;
 }
