@@ -135,7 +135,7 @@ function main(d: UserWorkerData): void {
       }
       const [s, ...more] = give.map((t) => t.ts.slot);
       // (TSQEMU_JIT_INFO=1: when, process time and this worker's CPU, README "Round 10".)
-      if (JIT_INFO) fs.writeSync(2, `worker ${threadId}: threads ${give.map((t) => t.ts.slot).join(',')} to another worker at ${performance.now().toFixed(0)} ms (cpu ${threadCpuMs().toFixed(0)})\n`);
+      if (JIT_INFO) fs.writeSync(2, `worker ${threadId}: threads ${give.map((t) => `${t.ts.slot} (a7 ${t.ts.reg(17)})`).join(',')} to another worker at ${performance.now().toFixed(0)} ms (cpu ${threadCpuMs().toFixed(0)})\n`);
       // (Directory streams read ahead go with their threads; exe is the process's, one for all.)
       const dirs = give.filter((t) => t.ts.dirStreams.size).map((t): [number, DirStreams] => [t.ts.slot, [...t.ts.dirStreams]]);
       port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs,
