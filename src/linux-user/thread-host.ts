@@ -57,23 +57,24 @@ export function mayBlock(ts: TaskState): boolean {
   return true;
 }
 
-const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFBLK = 0o60000n, S_IFIFO = 0o10000n, S_IFCHR = 0o20000n;
+const S_IFMT = 0o170000n, S_IFREG = 0o100000n, S_IFBLK = 0o60000n, S_IFIFO = 0o10000n, S_IFCHR = 0o20000n, S_IFSOCK = 0o140000n;
 /** A write this size or smaller to a pipe that has room is done at once (pipe(7) PIPE_BUF: it
  * takes one free buffer, which POLLOUT promises). */
 const PIPE_BUF = 4096;
 
 /** A write (write, writev, pwrite64, pwritev) may wait unless it goes to a regular file or a
  * block device, the guest made the fd non-blocking (EAGAIN rather than a wait), or it is at
- * most PIPE_BUF bytes to a pipe or character device ready for writing now (a Go program's
- * output: moving its thread to a worker of its own for one line cost an isolate, ~12 MiB).
- * Sockets keep the move (TCP may take part of a small write and wait for the rest). */
+ * most PIPE_BUF bytes to a pipe, a character device or a Unix stream socket (what Node's
+ * child_process gives as stdout) ready for writing now (a Go program's output: moving its
+ * thread to a worker of its own for one line cost an isolate, ~12 MiB). Other sockets keep the
+ * move (TCP may take part of a small write and wait for the rest). */
 function writeMayBlock(ts: TaskState, nr: number): boolean {
   let h: number;
   try { h = ts.fdt.host(Number(ts.reg(10) & 0xffffffffn) | 0); } catch { return false; } // EBADF at once
   let type: bigint;
   try { type = ts.fs.fstat(h).mode & S_IFMT; } catch { return true; }
   if (type === S_IFREG || type === S_IFBLK) return false;
-  if (type !== S_IFIFO && type !== S_IFCHR) return true;
+  if (type === S_IFSOCK ? !unixStream(ts, h) : type !== S_IFIFO && type !== S_IFCHR) return true;
   if (guestNonblock(ts, h)) return false;
   let size = 0;
   if (nr === NR.write || nr === NR.pwrite64) size = Number(ts.reg(12));
@@ -86,6 +87,16 @@ function writeMayBlock(ts: TaskState, nr: number): boolean {
   }
   return size > PIPE_BUF || !readyNow(ts, h, POLLOUT);
 }
+
+/** Is host socket `h` AF_UNIX SOCK_STREAM? (Ready for writing, it takes a small write whole:
+ * POLLOUT means at most a quarter of its send buffer is in use.) */
+function unixStream(ts: TaskState, h: number): boolean {
+  if (!ts.sys) return false;
+  const v = new Uint8Array(4), len = new Int32Array([4]);
+  const opt = (o: number) => (len[0] = 4, ts.sys!.getsockopt(h, SOL_SOCKET, o, v, len) < 0 ? -1 : new DataView(v.buffer).getInt32(0, true));
+  return opt(SO_DOMAIN) === AF_UNIX && opt(SO_TYPE) === SOCK_STREAM;
+}
+const SOL_SOCKET = 1, SO_TYPE = 3, SO_DOMAIN = 39, AF_UNIX = 1, SOCK_STREAM = 1;
 
 /** Workers running guest code now, plus those asked for and not started (KernelWord.ONCPU):
  * a worker adds itself when it starts and leaves while it is in a system call. */
