@@ -79,6 +79,35 @@ test('tsqemu-riscv64 keeps the interpreter\'s code, starts from it, and ignores 
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
 
+// A process whose interpreter was compiled on a worker (a Go program's first thread starts on one;
+// here TSQEMU_MAIN_THREAD=0 does the same for a C program) writes the code too: the worker's
+// exit listeners never run, so the main thread writes it (user-mode memory round 11).
+test('an interpreter compiled on a worker keeps its code too', { skip: missing ?? noAddon ?? bundled ?? false, timeout: 900_000 }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-icode-'));
+  try {
+    const prog = path.join(tmp, 'loop');
+    fs.writeFileSync(path.join(tmp, 'loop.c'), SRC);
+    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(tmp, 'loop.c')], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const want = spawnSync('qemu-riscv64', [prog, 'x'], { encoding: 'utf8' });
+    const cache = path.join(tmp, 'cache');
+    const run = () => {
+      const r = spawnSync('node', [path.join(root, 'dist/cli/riscv64.cjs'), prog, 'x'], {
+        encoding: 'utf8', timeout: 300_000,
+        env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_TCG: 'off', TSQEMU_MAIN_THREAD: '0', TSQEMU_CACHE_DIR: cache },
+      });
+      assert.equal(r.status, want.status, r.stderr);
+      assert.equal(r.stdout, want.stdout);
+      assert.doesNotMatch(r.stderr, /on the main thread/);
+      return /^interpreter\s+(.*)$/m.exec(r.stderr)?.[1];
+    };
+    assert.equal(run(), 'generated');
+    for (let i = 0; i < 4 && codeFiles(cache).length === 0; i++) run();
+    assert.equal(codeFiles(cache).length, 1, 'a code file beside the wasm entry');
+    assert.equal(run(), 'from the code cache');
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+});
+
 test('the system emulator starts from the interpreter\'s code of an earlier run', { skip: noAddon ?? false, timeout: 600_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-icode-'));
   try {

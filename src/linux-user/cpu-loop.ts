@@ -12,7 +12,7 @@ import { GUEST_BASE, HIGH_END, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PA
 import type { GuestMM } from './mmap.js';
 import { highHostOf } from './high-map.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
-import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
+import { mayBlock, onCpuAdd, onCpuCount, PARK_SLICE_MS, REBALANCE_MS, SPARE_AFTER_MS, SPARE_REBALANCE_MS, TURN_CALLS, TURN_MS } from './thread-host.js';
 import { futexParkDone, futexWaitPark, sleepPark, type FutexPark } from './syscall-thread.js';
 
 export interface UserCpu {
@@ -240,8 +240,9 @@ export function cpuLoopHosted(host: ThreadHost): void {
     // once the imbalance has lasted (a program starting its threads has started them all by then).
     if (onCpuCount(ts) < host.cores) {
       const now = host.now();
-      if (since === 0) { since = now; if (!askedSpare) { askedSpare = true; host.wantSpare(); } }
-      else if (now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
+      if (since === 0) since = now;
+      else if (!askedSpare && now - since >= SPARE_AFTER_MS) { askedSpare = true; host.wantSpare(); }
+      if (since !== now && now - since >= (Atomics.load(kw, KernelWord.SPARES) > 0 ? SPARE_REBALANCE_MS : REBALANCE_MS)) {
         since = 0;
         const free = threads.filter((x) => !parked.has(x));
         const give = free.slice(free.length - (free.length >> 1));

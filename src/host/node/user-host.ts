@@ -153,6 +153,7 @@ export type UserMessage =
   | { op: 'threadExit'; slot: number; spare?: boolean }
   | { op: 'gdbStop'; slot: number; sig: number }
   | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> }
+  | { op: 'interpCode'; entry: string; wire: Uint8Array; module: WebAssembly.Module }
   | { op: 'spare' };
 
 const hrBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();

@@ -54,6 +54,7 @@ const PROFILING = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a =
 import { answerRpc, closeHostFd, fifoPool, MSTATUS_FS_DIRTY, type UserMessage, type UserWorkerData } from './user-host.js';
 import { exitProcess } from './fast-exit.js';
 import { startMallocTrim } from './malloc-trim.js';
+import { writeCodeAtExit } from './interp-code-cache.js';
 
 export interface UserMainOptions {
   /** Path of the program as given (execfn), absolute path (for /proc/self/exe). */
@@ -331,6 +332,7 @@ class Supervisor {
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
       case 'gdbStop': this.gdb?.onStop(m.sig); break;
       case 'interp': if (this.interp.length === 0) this.interp = m.mods; break;
+      case 'interpCode': writeCodeAtExit(m.entry, m.wire, m.module); break; // (a worker compiled it)
     }
   }
 

@@ -6,7 +6,7 @@ import { nodeV8 } from './lazy-builtin.js';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { RISCVCPU, riscvAdoptInterpreterModules, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
 import { diskWasmCache } from './wasm-cache.js';
-import { prefetchInterpreterCode, USER_INTERP_HINT } from './interp-code-cache.js';
+import { forwardCodeWrites, prefetchInterpreterCode, USER_INTERP_HINT } from './interp-code-cache.js';
 import { codeCacheDir } from './code-cache.js';
 import { useThreadTbClock } from './thread-clock.js';
 import { setRiscvCpuCfg } from '../../target/riscv/cpu-cfg.js';
@@ -135,7 +135,7 @@ function main(d: UserWorkerData): void {
       }
       const [s, ...more] = give.map((t) => t.ts.slot);
       // (TSQEMU_JIT_INFO=1: when, process time and this worker's CPU, README "Round 10".)
-      if (JIT_INFO) fs.writeSync(2, `worker ${threadId}: threads ${give.map((t) => t.ts.slot).join(',')} to another worker at ${performance.now().toFixed(0)} ms (cpu ${threadCpuMs().toFixed(0)})\n`);
+      if (JIT_INFO) fs.writeSync(2, `worker ${threadId}: threads ${give.map((t) => `${t.ts.slot} (a7 ${t.ts.reg(17)})`).join(',')} to another worker at ${performance.now().toFixed(0)} ms (cpu ${threadCpuMs().toFixed(0)})\n`);
       // (Directory streams read ahead go with their threads; exe is the process's, one for all.)
       const dirs = give.filter((t) => t.ts.dirStreams.size).map((t): [number, DirStreams] => [t.ts.slot, [...t.ts.dirStreams]]);
       port.postMessage({ op: 'start', slot: s, more, attrs: threadAttrsOf(sys), codeCache: takeCodeCache(), counted: true, exe: give[0].ts.exe, dirs,
@@ -181,6 +181,8 @@ function takeCodeCache(): Uint8Array | undefined {
 // Started early (user-prewarm.ts): the thread's data comes in one message. Meanwhile the
 // interpreter is compiled from V8's code of an earlier process, if there is some
 // (interp-code-cache.ts): a forked child's first thread runs here.
+// The interpreter's TurboFan code is written at exit by the main thread (interp-code-cache.ts).
+forwardCodeWrites((entry, wire, module) => parentPort!.postMessage({ op: 'interpCode', entry, wire, module }));
 const wd = workerData as UserWorkerData | { prewarmed: true };
 if ('prewarmed' in wd) {
   const interp = prefetchInterpreterCode(codeCacheDir());
