@@ -456,7 +456,7 @@ class TbContext extends DisasContext {
     fb.end();
     this.exitToRun(j);
     fb.end();
-    fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
+    if (!a.peel) { fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur); }
     fb.br(a.loopLabel);
   }
   /** entryInstret + state.budget at entry (regions with a loop). */
@@ -633,8 +633,27 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
       ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
       return;
     }
-    if (node.loop) node.loopLabel = fb.loop();
     const kids = node.children;
+    if (node.peel) {
+      // Entries after the first run take a copy of the runs from theirs to the group's end,
+      // whose back edges (to the first run) enter the loop; the loop has no dispatch.
+      const head = fb.block();
+      for (let m = kids.length - 1; m >= 1; m--) node.labels[m] = fb.block();
+      node.labels[0] = head;
+      fb.get(cur);
+      if (node.first) { fb.i32Const(node.first); fb.i32Sub(); }
+      fb.brTable(node.labels.slice(), head); // units are runs: one target each
+      node.loopLabel = head;
+      for (let m = 1; m < kids.length; m++) { fb.end(); emitNode(kids[m]); }
+      fb.end(); // head
+      node.loopLabel = fb.loop();
+      for (let m = kids.length - 1; m >= 0; m--) node.labels[m] = fb.block();
+      kids.forEach((k, m) => { fb.end(); emitNode(k); });
+      fb.end();
+      node.loopLabel = undefined;
+      return;
+    }
+    if (node.loop) node.loopLabel = fb.loop();
     // Unit m's code follows the end of label m (label 0 innermost): a unit can branch forward
     // to any later unit's label.
     if (kids.length > 1) {
