@@ -116,6 +116,38 @@ test('exceptions inside blocks leave exact state (mepc, instret, registers)', { 
   `);
 });
 
+test('a peeled loop group (entered in its middle, runs falling through) keeps instret and traps exact', { skip }, () => {
+  // tb-layout.ts peelable: the entry at 2: runs a copy of that run, then the loop, where run 2:
+  // counts instret on from run 1:'s start (TbContext.delta): csrr minstret in both, a fault in
+  // the first run every 8th trip, a forward branch between them (an instret add of -2).
+  compare(`
+    la t0, handler
+    csrw mtvec, t0
+    li s2, 3000
+    j 2f
+  1: addi s1, s1, 3
+    andi t1, s2, 7
+    bnez t1, 2f
+    ld a1, 3(zero)
+    csrr t2, minstret
+    add s6, s6, t2
+    addi s1, s1, 1
+  2: csrr t2, minstret
+    add s5, s5, t2
+    addi s2, s2, -1
+    bnez s2, 1b
+    csrr s3, minstret
+    j done
+  handler:
+    csrr a2, mepc
+    addi a2, a2, 4
+    csrw mepc, a2
+    csrr a3, minstret
+    add s4, s4, a3
+    mret
+  `);
+});
+
 test('FP: off -> illegal, then arithmetic through helpers with x registers in locals', { skip }, () => {
   compare(`
     la t0, handler

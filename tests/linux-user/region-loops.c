@@ -3,7 +3,11 @@
  * middle (calls inside loops return to a run inside the loop group), partly overlapping back
  * edges (goto), and loads/stores that miss the TLB inside hot loops (pages 4 KiB apart and
  * pages aliasing in the direct-mapped TLB), so translated code leaves for the interpreter on a
- * miss and comes back. Output must equal qemu-riscv64's. */
+ * miss and comes back. Loop groups peeled (tb-layout.ts peelable: every back edge to the first
+ * run, entries after it run a copy of the rest of the group): list walks and reversals entered
+ * at their condition, a loop entered after a call in its middle on every iteration, with loads
+ * that miss the TLB (aliasing pages) in the copy and in the loop. Output must equal
+ * qemu-riscv64's. */
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,11 +79,49 @@ static uint64_t strings(void) {
   return h;
 }
 
+struct node { struct node *next; uint64_t v; };
+
+__attribute__((noinline)) static struct node *reverse(struct node *l) {
+  struct node *r = 0;
+  while (l) { struct node *n = l->next; l->next = r; r = l; l = n; }
+  return r;
+}
+
+__attribute__((noinline)) static struct node *find(struct node *l, uint64_t v) {
+  while (l && l->v != v) l = l->next;
+  return l;
+}
+
+static uint64_t peeled(int n) {
+  /* Nodes 4 MiB apart (they alias in the TLB), so walks miss it in the loop and in the copy. */
+  enum { N = 24 };
+  uint8_t *m = malloc((size_t)N << 22);
+  if (!m) return 0;
+  struct node *l = 0;
+  for (int i = 0; i < N; i++) {
+    struct node *e = (struct node *)(m + ((size_t)i << 22) + 64 * (i % 5));
+    e->v = (uint64_t)i * 7 + 1; e->next = l; l = e;
+  }
+  uint64_t h = 13;
+  for (int r = 0; r < n; r++) {
+    l = reverse(l);
+    struct node *f = find(l, (uint64_t)(r % (N + 3)) * 7 + 1);
+    h = mix(h, f ? f->v : 0);
+    /* A call in the middle: its return address is an entry after the group's first run. */
+    uint64_t s = 0;
+    for (struct node *p = l; p; p = p->next) { s += p->v; if (p->v & 8) s = leaf(s); }
+    h = mix(h, s);
+  }
+  free(m);
+  return h;
+}
+
 int main(void) {
   printf("nested %016llx\n", (unsigned long long)nested(300));
   printf("calls %016llx\n", (unsigned long long)calls_in_loop(200000));
   printf("overlap %016llx\n", (unsigned long long)overlapping(20000));
   printf("pages %016llx\n", (unsigned long long)pages());
   printf("strings %016llx\n", (unsigned long long)strings());
+  printf("peeled %016llx\n", (unsigned long long)peeled(20000));
   return 0;
 }

@@ -15,6 +15,8 @@ export interface RegionNode {
   /** While the node's code is emitted: the label before each child, the loop's label. */
   labels: Label[];
   loopLabel?: Label;
+  /** A loop group emitted peeled (see peelable): its loop has no header dispatch. */
+  peel?: boolean;
 }
 export interface RegionLayout {
   top: RegionNode;
@@ -78,5 +80,32 @@ export function regionLayout(runs: readonly TbRun[], runIndex: ReadonlyMap<bigin
   // Children in run order: groups under their parent, leaves under their innermost group.
   for (const n of [...groups, ...leaves]) (n.parent as RegionNode).children.push(n);
   for (const n of [top, ...groups]) n.children.sort((p, q) => p.first - q.first);
+  for (const g of groups) g.peel = peelable(g, runs, runIndex);
   return { top, leaves, cur };
+}
+
+/** Guest instructions a peeled group may copy (its runs after the first): compile time. */
+export const PEEL_MAX_INSNS = 32;
+
+/**
+ * A loop group of several runs dispatches at its header on `cur` (-1 on its back edges, else
+ * the run an entry named): 3 x86 instructions per iteration (TurboFan does not carry the
+ * back edges' constant through the loop phi) and a register. It can go when every back edge
+ * of the group goes to its first run and its units are runs (no inner loop): an entry in the
+ * middle then runs a copy of the runs from its own to the group's end, before the loop whose
+ * header has no dispatch (emitTb). Copies are bounded by PEEL_MAX_INSNS.
+ */
+function peelable(g: RegionNode, runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number>): boolean {
+  if (g.children.length < 2 || g.children.some((c) => c.run < 0)) return false;
+  let copied = 0;
+  for (let i = g.first; i <= g.last; i++) {
+    const insns = runs[i].insns;
+    if (i > g.first) copied += insns.length;
+    for (let k = 0; k < insns.length; k++) {
+      const t = insns[k].target;
+      const j = t === null ? undefined : runIndex.get(t);
+      if (j !== undefined && j <= i && j >= g.first && j !== g.first) return false;
+    }
+  }
+  return copied <= PEEL_MAX_INSNS;
 }

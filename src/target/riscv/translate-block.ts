@@ -299,7 +299,7 @@ class TbContext extends DisasContext {
   }
   protected override pushMissSync(): void {
     const fb = this.fb;
-    fb.i64Const(this.curPc); fb.get(this.instret0); fb.i32Const(this.k);
+    fb.i64Const(this.curPc); fb.get(this.instret0); fb.i32Const(this.k + this.delta);
   }
   override exitStep(): void {
     this.fb.i32Const(TB_STEP); this.fb.set(this.status);
@@ -344,9 +344,15 @@ class TbContext extends DisasContext {
     fb.get(this.env); fb.i64Const(this.curPc); fb.i64Store(STATE.pc.offset);
     this.storeInstret(this.k);
   }
-  /** state.instret = instret0 + n */
+  /** Static instret offset of the current run: state.instret at its start is instret0 +
+   * delta. Runs in the loop of a peeled group (runDelta) falling through to the next count on,
+   * so instret0 advances once per iteration, at the back edge. */
+  delta = 0;
+  runDelta: ReadonlyMap<number, number> | null = null;
+  /** state.instret = instret0 + delta + n */
   storeInstret(n: number): void {
     const fb = this.fb;
+    n += this.delta;
     fb.get(this.env); fb.get(this.instret0);
     if (n) { fb.i64Const(n); fb.i64Add(); }
     fb.i64Store(STATE.instret.offset);
@@ -436,13 +442,17 @@ class TbContext extends DisasContext {
    */
   gotoRun(j: number, n: number): void {
     const fb = this.fb, L = this.layout;
-    fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
+    const d0 = this.delta, dj = (j > this.run && this.runDelta?.get(j)) || 0;
+    const add = d0 + n - dj;
+    if (add) { fb.get(this.instret0); fb.i64Const(add); fb.i64Add(); fb.set(this.instret0); }
+    this.delta = dj; // at run j's start (its page check's exit)
     if ((j >= this.split) !== (this.run >= this.split)) this.checkRunPage(j);
     const [a, u] = commonGroup(L.leaves[this.run], L.leaves[j]);
     if (j > this.run) {
       const unit = a.children[u];
       if (unit.loop) { fb.i32Const(j === unit.first ? -1 : j); fb.set(L.cur); }
       fb.br(a.labels[u]);
+      this.delta = d0;
       return;
     }
     if (!a.loopLabel) throw new Error('translate-block: backward branch outside a loop group');
@@ -456,8 +466,9 @@ class TbContext extends DisasContext {
     fb.end();
     this.exitToRun(j);
     fb.end();
-    fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur);
+    if (!a.peel) { fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur); }
     fb.br(a.loopLabel);
+    this.delta = d0;
   }
   /** entryInstret + state.budget at entry (regions with a loop). */
   limit: Local | null = null;
@@ -633,8 +644,36 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
       ctx.stores = ctx.written; ctx.runExit = exitJump; ctx.runRestart = restart;
       return;
     }
-    if (node.loop) node.loopLabel = fb.loop();
     const kids = node.children;
+    if (node.peel) {
+      // Entries after the first run take a copy of the runs from theirs to the group's end,
+      // whose back edges (to the first run) enter the loop; the loop has no dispatch.
+      const head = fb.block();
+      for (let m = kids.length - 1; m >= 1; m--) node.labels[m] = fb.block();
+      node.labels[0] = head;
+      fb.get(cur);
+      if (node.first) { fb.i32Const(node.first); fb.i32Sub(); }
+      fb.brTable(node.labels.slice(), head); // units are runs: one target each
+      node.loopLabel = head;
+      for (let m = 1; m < kids.length; m++) { fb.end(); emitNode(kids[m]); }
+      fb.end(); // head
+      node.loopLabel = fb.loop();
+      for (let m = kids.length - 1; m >= 0; m--) node.labels[m] = fb.block();
+      // Only the loop reaches its runs: each counts from the first's instret (TbContext.delta).
+      const d = new Map<number, number>();
+      for (let r = node.first, acc = 0; r <= node.last; r++) {
+        d.set(r, acc);
+        const ft = fallThrough(runs[r].insns);
+        acc = ft !== null && runIndex.get(ft) === r + 1 ? acc + runs[r].insns.length : 0;
+      }
+      ctx.runDelta = d;
+      kids.forEach((k, m) => { fb.end(); emitNode(k); });
+      ctx.runDelta = null;
+      fb.end();
+      node.loopLabel = undefined;
+      return;
+    }
+    if (node.loop) node.loopLabel = fb.loop();
     // Unit m's code follows the end of label m (label 0 innermost): a unit can branch forward
     // to any later unit's label.
     if (kids.length > 1) {
@@ -784,6 +823,7 @@ function nextPageRun(tb: TbSource): number {
 function emitRun(ctx: TbContext, run: TbRun): void {
   const fb = ctx.fb;
   ctx.k = 0;
+  ctx.delta = ctx.runDelta?.get(ctx.run) ?? 0;
   let pc = run.pc;
   const insns = run.insns;
   for (let i = 0; i < insns.length; i++) {
