@@ -15,16 +15,15 @@ import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
 import { setHostBufferIsZero } from '../../block/io.js';
-import type * as Zlib from 'node:zlib';
+import { deflateRawCluster, nodeZlib } from './zlib-raw.js';
 import { createRequire } from 'node:module';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
-  // node:zlib on first use: only compressed clusters need it.
-  let z: typeof Zlib | null = null;
-  const zlibModule = (): typeof Zlib => z ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
+  // node:zlib on first use: only compressed clusters need it (deflate: one reused zlib stream).
+  const zlibModule = nodeZlib;
   setQcow2Codec({
-    deflate: async (data) => new Uint8Array(zlibModule().deflateRawSync(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION })),
+    deflate: async (data) => deflateRawCluster(data, 12),
     inflate: async (data, outLen) => {
       const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
       return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
