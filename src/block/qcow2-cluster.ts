@@ -7,7 +7,7 @@ import { BdrvRequestFlags, BlockStatus, BlockStatusFlags, PreallocMode } from '.
 import type { BDRVQcow2State } from './qcow2.js';
 import { be64, setBe64 } from './qcow2-header.js';
 import { allocBytes, allocClusters, freeClusters, updateRefcount } from './qcow2-refcount.js';
-import { bdrvPread, bdrvPwrite, bufferIsZero } from './io.js';
+import { bdrvPread, bdrvPwrite, bufferRangeIsZero } from './io.js';
 import { getQcow2Codec } from './qcow2-compress.js';
 
 export const enum ClusterType { UNALLOCATED, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED }
@@ -47,8 +47,8 @@ function entryIsZero(table: Uint8Array, i: number): boolean {
   return (table[p] | table[p + 1] | table[p + 2] | table[p + 3] | table[p + 4] | table[p + 5] | table[p + 6] | table[p + 7]) === 0;
 }
 
-/** Entries [a, b) are all zero: the host's memcmp for long ranges (io.ts bufferIsZero). */
-const entriesAreZero = (table: Uint8Array, a: number, b: number): boolean => bufferIsZero(table.subarray(a * 8, b * 8));
+/** Entries [a, b) are all zero: the host's memcmp for long ranges (io.ts bufferRangeIsZero). */
+const entriesAreZero = (table: Uint8Array, a: number, b: number): boolean => bufferRangeIsZero(table, a * 8, b * 8);
 
 /**
  * The first index in [from, to) of an L2 table whose 8-byte entry is not all zero (to when
