@@ -123,7 +123,7 @@ function headIsZero(buf: Uint8Array, a: number, b: number): boolean {
 function markZeroPieces(buf: Uint8Array, gran: number, flags: Uint8Array, i: number, j: number): void {
   const a = i * gran;
   const b = Math.min(buf.length, j * gran);
-  if (bufferIsZero(buf.subarray(a, b))) { flags.fill(1, i, j); return; }
+  if (bufferRangeIsZero(buf, a, b)) { flags.fill(1, i, j); return; }
   if (j - i === 1) return;
   const m = (i + j) >>> 1;
   markZeroPieces(buf, gran, flags, i, m);
