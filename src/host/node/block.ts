@@ -15,18 +15,17 @@ import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
 import { setHostBufferIsZero } from '../../block/io.js';
-import { deflateRawCluster, nodeZlib } from './zlib-raw.js';
+import { deflateRawCluster, inflateRawCluster } from './zlib-raw.js';
 import { createRequire } from 'node:module';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
-  // node:zlib on first use: only compressed clusters need it (deflate: one reused zlib stream).
-  const zlibModule = nodeZlib;
+  // One reused zlib stream each way (zlib-raw.ts); node:zlib loads only where that cannot serve.
   setQcow2Codec({
     deflate: async (data) => deflateRawCluster(data, 12),
     inflate: async (data, outLen) => {
-      const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
-      return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
+      const out = inflateRawCluster(data, outLen);
+      return out.length > outLen ? out.subarray(0, outLen) : out;
     },
     // The pure-JS decoder needs TurboFan (2.4x slower without): tsqemu-img starts without it.
     zstdDecompress: (data, outLen) => { turbofanOn(); return zstdDecompressCluster(data, outLen); },

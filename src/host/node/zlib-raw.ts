@@ -19,6 +19,8 @@ interface ZlibHandle {
 }
 
 const DEFLATERAW = 5; // zlib binding modes (node:zlib's constants)
+const INFLATERAW = 6;
+const Z_SYNC_FLUSH = 2;
 const Z_FINISH = 4;
 const Z_DEFAULT_COMPRESSION = -1;
 const Z_DEFAULT_MEMLEVEL = 8;
@@ -33,7 +35,8 @@ function pendingDeprecation(): boolean {
     process.env.NODE_PENDING_DEPRECATION === '1';
 }
 
-class RawDeflater {
+/** One zlib stream of the binding, reset after each whole buffer it processes. */
+class RawStream {
   private readonly state = new Uint32Array(2); // [avail_out, avail_in] after each write
   private out = new Uint8Array(0);
   private failed = false;
@@ -43,17 +46,13 @@ class RawDeflater {
     handle.init(windowBits, Z_DEFAULT_COMPRESSION, Z_DEFAULT_MEMLEVEL, Z_DEFAULT_STRATEGY, this.state, () => {}, undefined);
   }
 
-  /** The raw deflate stream of `data`, or null when zlib failed or the output did not fit. */
-  deflate(data: Uint8Array): Uint8Array | null {
-    // zlib's conservative deflateBound (window bits or memLevel not the defaults): incompressible
-    // clusters come out a little longer than they went in, and must fit in one pass.
-    const n = data.length;
-    const need = n + (n >>> 5) + (n >>> 7) + (n >>> 11) + 7 + 64;
-    if (this.out.length < need) this.out = new Uint8Array(need);
-    this.handle.writeSync(Z_FINISH, data, 0, data.length, this.out, 0, this.out.length);
-    const [availOut, availIn] = this.state;
-    const ok = !this.failed && availIn === 0 && availOut > 0;
-    const res = ok ? this.out.slice(0, this.out.length - availOut) : null;
+  /** `data` through the stream in one call with `outLen` bytes of room: the output, or null
+   * when zlib failed or the room was all used (the caller then takes node:zlib's path). */
+  run(flush: number, data: Uint8Array, outLen: number): Uint8Array | null {
+    if (this.out.length < outLen) this.out = new Uint8Array(outLen);
+    this.handle.writeSync(flush, data, 0, data.length, this.out, 0, outLen);
+    const availOut = this.state[0];
+    const res = !this.failed && availOut > 0 ? this.out.slice(0, outLen - availOut) : null;
     if (!this.failed) this.handle.reset();
     return res;
   }
@@ -61,9 +60,10 @@ class RawDeflater {
   get broken(): boolean { return this.failed; }
 }
 
-let deflater: RawDeflater | null | undefined;
+let deflater: RawStream | null | undefined;
+let inflater: RawStream | null | undefined;
 
-function openDeflater(windowBits: number): RawDeflater | null {
+function openStream(mode: number, windowBits: number): RawStream | null {
   if (pendingDeprecation()) return null;
   const p = process as unknown as { binding?: (name: string) => Record<string, unknown> | undefined; noDeprecation?: boolean };
   const quiet = p.noDeprecation;
@@ -71,12 +71,13 @@ function openDeflater(windowBits: number): RawDeflater | null {
     p.noDeprecation = true;
     const Ctor = p.binding?.('zlib')?.Zlib as (new (mode: number) => ZlibHandle) | undefined;
     if (typeof Ctor !== 'function') return null;
-    const d = new RawDeflater(new Ctor(DEFLATERAW), windowBits);
-    // A known answer: the raw deflate of "tsqemu" at the default level is this fixed block.
-    const probe = d.deflate(new TextEncoder().encode('tsqemu'));
-    const want = [0x2b, 0x29, 0x2e, 0x4c, 0xcd, 0x2d, 0x05, 0x00];
+    const z = new RawStream(new Ctor(mode), windowBits);
+    // A known answer: "tsqemu" and its raw deflate at the default level.
+    const text = [0x74, 0x73, 0x71, 0x65, 0x6d, 0x75], packed = [0x2b, 0x29, 0x2e, 0x4c, 0xcd, 0x2d, 0x05, 0x00];
+    const [input, want] = mode === DEFLATERAW ? [text, packed] : [packed, text];
+    const probe = z.run(mode === DEFLATERAW ? Z_FINISH : Z_SYNC_FLUSH, new Uint8Array(input), 64);
     if (!probe || probe.length !== want.length || probe.some((b, i) => b !== want[i])) return null;
-    return d;
+    return z;
   } catch {
     return null;
   } finally {
@@ -86,11 +87,31 @@ function openDeflater(windowBits: number): RawDeflater | null {
 
 /** Raw deflate (zlib, default level) with QEMU's window bits for qcow2 clusters. */
 export function deflateRawCluster(data: Uint8Array, windowBits: number): Uint8Array {
-  if (deflater === undefined) deflater = openDeflater(windowBits);
+  if (deflater === undefined) deflater = openStream(DEFLATERAW, windowBits);
   if (deflater && deflater.windowBits === windowBits && !deflater.broken) {
-    const r = deflater.deflate(data);
+    // zlib's conservative deflateBound (window bits or memLevel not the defaults): incompressible
+    // clusters come out a little longer than they went in, and must fit in one pass.
+    const n = data.length;
+    const r = deflater.run(Z_FINISH, data, n + (n >>> 5) + (n >>> 7) + (n >>> 11) + 7 + 64);
     if (r) return r;
   }
   const z = nodeZlib();
   return new Uint8Array(z.deflateRawSync(data, { windowBits, level: z.constants.Z_DEFAULT_COMPRESSION }));
+}
+
+/**
+ * A compressed cluster's raw deflate stream inflated (trailing input, the rest of its last
+ * sector, is ignored): up to 2 * outLen bytes, as node:zlib's inflateRawSync with
+ * maxOutputLength; the caller checks the length. Whatever the reused stream cannot finish
+ * (corrupt data, too much output) goes through inflateRawSync, which reports it as before.
+ */
+export function inflateRawCluster(data: Uint8Array, outLen: number): Uint8Array {
+  if (inflater === undefined) inflater = openStream(INFLATERAW, 15);
+  if (inflater && !inflater.broken) {
+    const r = inflater.run(Z_SYNC_FLUSH, data, 2 * outLen + 1);
+    if (r) return r;
+  }
+  const z = nodeZlib();
+  const out = z.inflateRawSync(data, { windowBits: 15, finishFlush: z.constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
