@@ -63,8 +63,13 @@ class RawStream {
 let deflater: RawStream | null | undefined;
 let inflater: RawStream | null | undefined;
 
+/** Node versions whose zlib binding has the init/writeSync/reset signatures used here (lib/zlib.js
+ * of 20 and 22 calls them so): a handle whose init fails aborts the process at exit ("close
+ * before init"), so other versions take node:zlib. */
+const bindingVersionKnown = (): boolean => { const major = Number(process.versions.node.split('.')[0]); return major === 20 || major === 22; };
+
 function openStream(mode: number, windowBits: number): RawStream | null {
-  if (pendingDeprecation()) return null;
+  if (pendingDeprecation() || !bindingVersionKnown()) return null;
   const p = process as unknown as { binding?: (name: string) => Record<string, unknown> | undefined; noDeprecation?: boolean };
   const quiet = p.noDeprecation;
   try {
