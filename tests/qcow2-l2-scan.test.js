@@ -77,15 +77,14 @@ test('map, compare, check and convert match qemu-img across L2 boundaries and br
     assert.ok(fs.readFileSync(raw).equals(fs.readFileSync(mine)));
     const cmp = ours(['compare', '-f', 'qcow2', '-F', 'raw', img, raw]);
     assert.equal(cmp.stdout, 'Images are identical.\n');
-    // One byte changed inside a coalesced run is found. (Not its offset: qemu-img reports the
-    // start of its block-status chunk or of the differing 512-byte sector, tsqemu-img the byte.)
+    // One byte changed inside a coalesced run is found, and named as qemu-img names it.
     const fd = fs.openSync(raw, 'r+');
     fs.writeSync(fd, Buffer.from([0x99]), 0, 1, 2048 * 1024 + 5);
     fs.closeSync(fd);
     const d = ours(['compare', '-f', 'qcow2', '-F', 'raw', img, raw]), dr = real(['compare', '-f', 'qcow2', '-F', 'raw', img, raw]);
     assert.equal(dr.status, 1);
     assert.equal(d.status, 1);
-    assert.match(d.stdout, /^Content mismatch at offset 209715[2-7]!\n$/);
+    assert.equal(d.stdout, dr.stdout);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
