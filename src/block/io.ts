@@ -76,10 +76,11 @@ async function bdrvPwriteSlow(bs: BlockDriverState, offset: number, buf: Uint8Ar
   });
 }
 
-/** The host's native zero test (memcmp against zeroes), installed by the host at start-up. */
-let hostIsZero: ((buf: Uint8Array) => boolean) | null = null;
+/** The host's native zero test of buf[start, end) (memcmp against zeroes, no view made),
+ * installed by the host at start-up. */
+let hostIsZero: ((buf: Uint8Array, start: number, end: number) => boolean) | null = null;
 
-export function setHostBufferIsZero(fn: ((buf: Uint8Array) => boolean) | null): void { hostIsZero = fn; }
+export function setHostBufferIsZero(fn: ((buf: Uint8Array, start: number, end: number) => boolean) | null): void { hostIsZero = fn; }
 
 /** True when every byte is zero (detect-zeroes, convert's sparse detection). */
 export function bufferIsZero(buf: Uint8Array): boolean {
@@ -88,7 +89,7 @@ export function bufferIsZero(buf: Uint8Array): boolean {
   // natively where the host can (QEMU's buffer_is_zero uses SIMD; a JS loop is ~10x slower).
   if (n >= 512 && hostIsZero) {
     for (let k = 0; k < 16; k++) if (buf[k] !== 0) return false;
-    return hostIsZero(buf);
+    return hostIsZero(buf, 0, n);
   }
   let i = 0;
   if ((buf.byteOffset & 3) === 0) {
@@ -97,6 +98,16 @@ export function bufferIsZero(buf: Uint8Array): boolean {
     i = words.length << 2;
   }
   for (; i < n; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** bufferIsZero(buf.subarray(start, end)) without making the view (metadata scans call it
+ * many times: check, map, qcow2 open). */
+export function bufferRangeIsZero(buf: Uint8Array, start: number, end: number): boolean {
+  const head = Math.min(end, start + 16);
+  for (let i = start; i < head; i++) if (buf[i] !== 0) return false;
+  if (end - start >= 512 && hostIsZero) return hostIsZero(buf, head, end);
+  for (let i = head; i < end; i++) if (buf[i] !== 0) return false;
   return true;
 }
 
@@ -112,7 +123,7 @@ function headIsZero(buf: Uint8Array, a: number, b: number): boolean {
 function markZeroPieces(buf: Uint8Array, gran: number, flags: Uint8Array, i: number, j: number): void {
   const a = i * gran;
   const b = Math.min(buf.length, j * gran);
-  if (bufferIsZero(buf.subarray(a, b))) { flags.fill(1, i, j); return; }
+  if (bufferRangeIsZero(buf, a, b)) { flags.fill(1, i, j); return; }
   if (j - i === 1) return;
   const m = (i + j) >>> 1;
   markZeroPieces(buf, gran, flags, i, m);

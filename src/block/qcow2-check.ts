@@ -16,6 +16,8 @@ interface CheckState {
   refs: Map<number, number>;
   res: BdrvCheckResult;
   fileClusters: number;
+  /** One L2 table buffer for the whole walk (tables are checked one at a time). */
+  l2Buf?: Uint8Array;
 }
 
 function inc(s: BDRVQcow2State, st: CheckState, off: number, bytes: number): void {
@@ -30,9 +32,9 @@ function inc(s: BDRVQcow2State, st: CheckState, off: number, bytes: number): voi
 }
 
 async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active: boolean): Promise<void> {
-  const table = new Uint8Array(s.clusterSize);
+  const table = st.l2Buf ??= new Uint8Array(s.clusterSize);
   await bdrvPread(s.fileChild(), l2Off, table);
-  const dv = new DataView(table.buffer);
+  const dv = new DataView(table.buffer, table.byteOffset, table.length);
   let next = 0;
   for (let i = l2ZeroRunEnd(table, 0, s.l2Size); i < s.l2Size; i = l2ZeroRunEnd(table, i + 1, s.l2Size)) {
     const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
@@ -174,6 +176,8 @@ async function storedRefcount(s: BDRVQcow2State, c: number, res: BdrvCheckResult
 
 async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCheckMode): Promise<void> {
   let bad = 0;
+  const table = new Uint8Array(s.clusterSize); // one for all tables: they are walked in turn
+  const dv = new DataView(table.buffer);
   for (let i = 0; i < s.l1Table.length; i++) {
     const l2 = s.l1Table[i];
     if (!l2 || l2 % s.clusterSize !== 0) continue;
@@ -184,9 +188,7 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
       bad++;
     }
     if (l2 + s.clusterSize > s.fileChild().getLength()) continue;
-    const table = new Uint8Array(s.clusterSize);
     await bdrvPread(s.fileChild(), l2, table);
-    const dv = new DataView(table.buffer);
     for (let j = l2ZeroRunEnd(table, 0, s.l2Size); j < s.l2Size; j = l2ZeroRunEnd(table, j + 1, s.l2Size)) {
       const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
       if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;

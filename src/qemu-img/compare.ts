@@ -19,6 +19,10 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
+/** qemu-img compares (and reports) whole 512-byte sectors from the start of each chunk it reads,
+ * and its chunks start on sector boundaries: a mismatch is named by its sector's offset. */
+const sectorOf = (byte: number): number => byte - (byte % 512);
+
 async function readsZero(bs: BlockDriverState, off: number, n: number): Promise<number> {
   const st = await bdrvChainStatus(bs, off, n);
   return st.zero && !st.data ? st.pnum : 0;
@@ -67,10 +71,11 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
       await Promise.all([bdrvPread(a, off, ba.subarray(0, n)), bdrvPread(b, off, bb.subarray(0, n))]);
       // Equal data (the common case) is confirmed by the host's memcmp; the JS scan finds where.
       const d = env.memEqual?.(ba.subarray(0, n), bb.subarray(0, n)) ? -1 : firstDiff(ba.subarray(0, n), bb.subarray(0, n));
-      if (d >= 0) { prog.end(); say(`Content mismatch at offset ${off + d}!\n`); return 1; }
+      if (d >= 0) { prog.end(); say(`Content mismatch at offset ${sectorOf(off + d)}!\n`); return 1; }
       off += n;
       prog.print(off / common);
     }
+    if (la !== lb) say('Warning: Image size mismatch!\n');
     const longer = la > lb ? a : b;
     for (let off = common; off < longer.getLength();) {
       const n = Math.min(CHUNK, longer.getLength() - off);
@@ -79,7 +84,7 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
       await bdrvPread(longer, off, ba.subarray(0, n));
       if (!bufferIsZero(ba.subarray(0, n))) {
         const d = ba.subarray(0, n).findIndex((x) => x !== 0);
-        prog.end(); say(`Content mismatch at offset ${off + d}!\n`); return 1;
+        prog.end(); say(`Content mismatch at offset ${sectorOf(off + d)}!\n`); return 1;
       }
       off += n;
     }

@@ -15,19 +15,17 @@ import { qcryptoInitNode } from './crypto-node.js';
 import { DEVICE_SHARED } from './file-lock.js';
 import { setQcow2Codec, zstdDecompressCluster } from '../../block/qcow2-compress.js';
 import { setHostBufferIsZero } from '../../block/io.js';
-import type * as Zlib from 'node:zlib';
+import { deflateRawCluster, inflateRawCluster } from './zlib-raw.js';
 import { createRequire } from 'node:module';
 
 /** qcow2 compressed clusters on node:zlib: raw deflate with QEMU's 4 KiB window. */
 function registerCodec(): void {
-  // node:zlib on first use: only compressed clusters need it.
-  let z: typeof Zlib | null = null;
-  const zlibModule = (): typeof Zlib => z ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
+  // One reused zlib stream each way (zlib-raw.ts); node:zlib loads only where that cannot serve.
   setQcow2Codec({
-    deflate: async (data) => new Uint8Array(zlibModule().deflateRawSync(data, { windowBits: 12, level: zlibModule().constants.Z_DEFAULT_COMPRESSION })),
+    deflate: async (data) => deflateRawCluster(data, 12),
     inflate: async (data, outLen) => {
-      const out = zlibModule().inflateRawSync(data, { windowBits: 15, finishFlush: zlibModule().constants.Z_SYNC_FLUSH, maxOutputLength: outLen * 2 });
-      return new Uint8Array(out.buffer, out.byteOffset, Math.min(out.length, outLen));
+      const out = inflateRawCluster(data, outLen);
+      return out.length > outLen ? out.subarray(0, outLen) : out;
     },
     // The pure-JS decoder needs TurboFan (2.4x slower without): tsqemu-img starts without it.
     zstdDecompress: (data, outLen) => { turbofanOn(); return zstdDecompressCluster(data, outLen); },
@@ -58,13 +56,13 @@ export function blockInit(): void {
 const ZERO_STEP = 64 * 1024;
 let zeroes: Buffer | null = null;
 
-/** memcmp against a shared zero buffer, ZERO_STEP bytes at a time. */
-function nodeBufferIsZero(buf: Uint8Array): boolean {
+/** memcmp of buf[start, end) against a shared zero buffer, ZERO_STEP bytes at a time (buf as
+ * compare's target: no Buffer view is made per test). */
+function nodeBufferIsZero(buf: Uint8Array, start: number, end: number): boolean {
   const z = zeroes ??= Buffer.alloc(ZERO_STEP);
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  for (let p = 0; p < b.length; p += ZERO_STEP) {
-    const n = Math.min(ZERO_STEP, b.length - p);
-    if (b.compare(z, 0, n, p, p + n) !== 0) return false;
+  for (let p = start; p < end; p += ZERO_STEP) {
+    const n = Math.min(ZERO_STEP, end - p);
+    if (z.compare(buf, p, p + n, 0, n) !== 0) return false;
   }
   return true;
 }
