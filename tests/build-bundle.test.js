@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -118,11 +119,13 @@ test('the CommonJS scripts make one __toESM copy per built-in module', () => {
 // bin/tsqemu-riscv64 runs node with one V8 platform thread on a host of one or two CPUs (a Go
 // program's peak RSS ~4 MiB less: fewer TurboFan jobs at once); a pool size in NODE_OPTIONS
 // is the user's.
-test('the launcher sizes V8\'s thread pool by the host\'s CPUs', { skip: !fs.existsSync('/work/shared/guest/busybox') && 'no guest busybox' }, () => {
+test('the launcher sizes V8\'s thread pool by the host\'s CPUs', () => {
   const bin = path.join(ROOT, 'bin/tsqemu-riscv64');
+  const busybox = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-pool-')), 'busybox');
+  fs.writeFileSync(busybox, zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'images/busybox.gz'))), { mode: 0o755 });
   const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
   const argsOf = (env) => {
-    const p = spawn(bin, ['/work/shared/guest/busybox', 'sleep', '2'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const p = spawn(bin, [busybox, 'sleep', '2'], { env: { ...process.env, ...env }, stdio: 'ignore' });
     return new Promise((resolve, reject) => {
       setTimeout(() => {
         let cmd = '';
