@@ -5,7 +5,7 @@ import { type FunctionBuilder, type Label, type Local, ValType } from '../../tcg
 import { STATE, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT, TLB_OFFSET, TlbKind, tlbSlot } from './cpu-state.js';
 import { TB_MISS } from './interpreter.js';
 import type { Helpers } from './translate.js';
-import type { TbSource } from './translate-block.js';
+import type { TbSource } from './tb-decode.js';
 
 const I32 = ValType.I32;
 const GPR = STATE.gpr.offset;

@@ -2,7 +2,7 @@
 // every backward branch inside a loop group (nested intervals of runs), the groups and the top
 // as inner nodes; emitTb emits a wasm loop per group.
 import type { Label, Local } from '../../tcg/wasm-builder.js';
-import type { TbRun } from './translate-block.js';
+import type { TbRun } from './tb-decode.js';
 
 /** A region's layout (emitTb): the runs as leaves, loop groups and the top as inner nodes. */
 export interface RegionNode {
