@@ -172,7 +172,7 @@ export class SystemMonitors implements MonitorVM {
 
   virtioSlot(i: number): string | undefined {
     const v = this.hooks.machine()?.virtio[i]?.vdev;
-    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : v.name === 'virtio-balloon' ? 'virtio-balloon-device' : 'virtio-rng-device') : undefined;
+    return v ? `${v.name}-device` : undefined; // virtio-blk -> virtio-blk-device, QEMU's type names
   }
 
   // ---- chardevs ----

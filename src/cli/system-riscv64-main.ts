@@ -24,6 +24,8 @@ import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import { assignMmioSlots } from '../hw/riscv/virt-mmio-slots.js';
+import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
 import type { DriveRef } from '../hw/core/qdev.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
@@ -160,19 +162,18 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
-    if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
-    if (dev.driver === 'virtio-balloon-device') { devices.push(balloonDevice(cfg.ramSize)); continue; }
+    if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize), place: dev.place }); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
-    devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id) });
+    devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id), place: dev.place });
   }
   // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
   for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });
-  if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
   const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
     const blk = accountNode(id);
     if (!blk) throw new QemuError(`Property '${what}.drive' can't find value '${id}'`);
@@ -286,7 +287,7 @@ async function main(argv: string[]): Promise<number> {
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: assignMmioSlots([...devices, ...net.devices], VIRTIO_COUNT), entropy: nodeEntropy,
     irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,

@@ -13,6 +13,8 @@ import { scanGlobals, withGlobals } from './vl-global.js';
 import type { VirtIrqchipConfig } from '../hw/riscv/virt-aia.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
 import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
+import { type MmioPlace, mmioBusIndex } from '../hw/riscv/virt-mmio-slots.js';
+import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import '../hw/core/qdev-devices.js';
 import {
   type NetConfig, NetRefError, checkNetConfig, newNetConfig, parseNetDevice, parseNetObject, parseNetOption, parseNetdevOption,
@@ -48,6 +50,8 @@ export interface DeviceSpec {
   /** virtio-blk-device event_idx=off (VIRTIO_RING_F_EVENT_IDX not offered). */
   eventIdx?: boolean;
   props?: QemuOptsDict;
+  /** A virtio-mmio device's place on the command line and its bus= (virt-mmio-slots.ts). */
+  place?: MmioPlace;
 }
 
 export interface SystemConfig {
@@ -273,6 +277,45 @@ const MMIO_DEVICES = [
   { name: 'virtio-9p-pci', bus: 'PCI', category: 'Storage devices' },
 ];
 
+/** `-device X,help` of the devices parsed here: the properties tsqemu takes, in QEMU's layout. */
+const p = (name: string, type: string, desc = '') => `  ${`${name}=<${type}>`.padEnd(22)}${desc ? ` - ${desc}` : ''}`;
+const NETDEV = p('netdev', 'str', 'ID of a netdev to use as a backend');
+const MAC = p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56');
+const ADDR = p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06 (default: -1)');
+const MMIO_PROPS_HELP: Record<string, string> = {
+  'virtio-blk-device': [p('bootindex', 'int32'), p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('event_idx', 'bool', 'on/off (default: true)'), p('serial', 'str')].join('\n'),
+  'virtio-balloon-device': [p('deflate-on-oom', 'bool', 'on/off (default: false)'), p('free-page-hint', 'bool', 'on/off (default: false)'), p('free-page-reporting', 'bool', 'on/off (default: false)')].join('\n'),
+  'virtio-net-device': [MAC, NETDEV].join('\n'),
+  'virtio-net-pci': [ADDR, MAC, NETDEV].join('\n'),
+  'virtio-9p-device': [p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
+  'virtio-9p-pci': [ADDR, p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
+};
+
+/** Position of the next -device among all of them (net, 9p and the rest are kept apart). */
+function deviceSeq(cfg: SystemConfig): number {
+  return cfg.devices.length + cfg.v9fsDevices.length + cfg.net.nics.length;
+}
+
+
+/** -device X,help for the devices parsed here, before any of their parsers sees `help`. */
+function mmioDeviceHelp(text: string): void {
+  const o = parseQemuOpts(text, 'driver');
+  if (!o.has('help')) return;
+  const d = MMIO_DEVICES.find((x) => x.name === o.get('driver') || x.alias === o.get('driver'));
+  if (!d) return;
+  const h = MMIO_PROPS_HELP[d.name];
+  throw new PrintAndExit(h ? `${d.name} options:\n${h}\n` : `There are no options for ${d.name}.\n`);
+}
+
+/** The -device's place, with its bus= checked (a virtio-mmio device's). */
+function mmioPlace(text: string, seq: number): MmioPlace {
+  const o = parseQemuOpts(text, 'driver');
+  const driver = o.get('driver') ?? '';
+  const bus = o.get('bus');
+  if (bus !== undefined) mmioBusIndex(bus, driver, VIRTIO_COUNT);
+  return { seq, driver, text, bus };
+}
+
 function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
@@ -283,23 +326,24 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
     checkDeviceProps(dc, o.keys());
     return { text, driver: dc.name, props: o };
   }
+  const place = MMIO_DEVICES.some((d) => d.name === driver) ? mmioPlace(text, deviceSeq(cfg)) : undefined;
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx', 'bus'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
     const bi = o.get('bootindex');
     if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
     const ev = o.get('event_idx');
-    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}) };
+    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}), place };
   }
-  if (driver === 'virtio-balloon-device') return parseBalloonDevice(text, o);
+  if (driver === 'virtio-balloon-device') return { ...parseBalloonDevice(text, o), place };
   if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'id'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
+      if (!['driver', 'id', 'bus'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
     }
-    return { text, driver: 'virtio-rng-device' };
+    return { text, driver: 'virtio-rng-device', place };
   }
   throw new QemuError(qemuOnlyDevice(driver) ? `device '${driver}' is not supported by tsqemu` : `'${driver}' is not a valid device model name`);
 }
@@ -467,8 +511,18 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
     case 'device': withGlobals(cfg.extras.globals, val, (val) => {
-      if (parseNetDevice(cfg.net, val)) return;
-      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) { cfg.v9fsDevices.push(parseV9fsDevice(val)); return; }
+      mmioDeviceHelp(val);
+      const seq = deviceSeq(cfg);
+      if (parseNetDevice(cfg.net, val)) {
+        const nic = cfg.net.nics[cfg.net.nics.length - 1];
+        if (nic.model === 'virtio-net-device') nic.place = mmioPlace(val, seq);
+        return;
+      }
+      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) {
+        const d = parseV9fsDevice(val);
+        cfg.v9fsDevices.push(d.transport === 'mmio' ? { ...d, place: mmioPlace(val, seq) } : d);
+        return;
+      }
       const d = parseDevice(val, cfg);
       if (d) cfg.devices.push(d);
     }); return;

@@ -12,6 +12,7 @@ import { registerSDDevices } from '../sd/sd-devices.js';
 /** Plug a PCI function at -device's addr= (or the first free slot) on bus pcie.0. */
 export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice): void {
   const bus = props.get('bus');
+  if (bus !== undefined && /^virtio-mmio-bus\.[0-7]$/.test(bus)) throw new QemuError(`Device '${name}' can't go on virtio-mmio-bus bus`);
   if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
   const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
   dev.id = props.get('id') ?? '';

@@ -1,0 +1,92 @@
+// Round 11 QA against real qemu-system-riscv64: command lines and monitor conversations as QEMU
+// users and programs write them, where tsqemu used to differ. Each case runs both binaries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, hasTool, tmpdir } from './system-helpers.js';
+import { QmpClient, startEmu, rmrf } from './qmp-helpers.js';
+
+const QEMU = 'qemu-system-riscv64';
+const noQemu = !hasTool(QEMU) && `needs ${QEMU}`;
+const dir = tmpdir();
+const img = path.join(dir, 'disk.img');
+fs.writeFileSync(img, Buffer.alloc(1 << 20));
+test.after(() => rmrf(dir));
+
+const prog = (bin) => path.basename(bin);
+/** stderr with the program name replaced, for comparing the two binaries' messages. */
+const norm = (bin, s) => s.split(`${prog(bin)}:`).join('PROG:');
+
+/** A QMP session with -S on `args`; `fn(c)` talks, then quit. */
+async function withQmp(bin, args, fn) {
+  const sock = path.join(dir, `${prog(bin)}-${process.hrtime.bigint()}.qmp`);
+  const emu = startEmu(bin, ['-M', 'virt', '-S', '-display', 'none', '-nodefaults', ...args, '-qmp', `unix:${sock},server=on,wait=off`]);
+  let c;
+  try {
+    c = await QmpClient.connect(sock, 60_000);
+    await c.greeting();
+    await c.cmd('qmp_capabilities');
+    const r = await fn(c);
+    await c.cmd('quit');
+    await emu.exit;
+    return r;
+  } catch (e) {
+    throw new Error(`${bin}: ${e.message}\n${emu.err}`);
+  } finally {
+    c?.close();
+    emu.p.kill('SIGKILL');
+  }
+}
+
+/** The virtio-mmio transports and what is plugged into each, from `info qtree`. */
+async function mmioLayout(bin, args) {
+  const t = await withQmp(bin, args, async (c) => (await c.cmd('human-monitor-command', { 'command-line': 'info qtree' })).return);
+  const out = {};
+  for (const m of t.matchAll(/bus: (virtio-mmio-bus\.\d+)\r?\n( +)type virtio-mmio-bus\r?\n(?:\2dev: ([a-z0-9-]+))?/g)) out[m[1]] = m[3] ?? '';
+  return out;
+}
+
+test('virtio-mmio devices: command-line order across blk/rng/net/9p/balloon and bus=virtio-mmio-bus.N place them as QEMU does (info qtree)', { skip: noQemu, timeout: 180_000 }, async () => {
+  const args = ['-netdev', 'user,id=n0', '-device', 'virtio-net-device,netdev=n0', '-device', 'virtio-rng-device',
+    '-drive', `file=${img},if=none,format=raw,id=d0`, '-fsdev', `local,id=f0,path=${dir},security_model=none`,
+    '-device', 'virtio-9p-device,fsdev=f0,mount_tag=h', '-device', 'virtio-blk-device,drive=d0,bus=virtio-mmio-bus.2', '-device', 'virtio-balloon-device'];
+  const q = await mmioLayout(QEMU, args);
+  const o = await mmioLayout(BIN, args);
+  assert.equal(q['virtio-mmio-bus.7'], 'virtio-net-device');
+  assert.equal(q['virtio-mmio-bus.2'], 'virtio-blk-device');
+  assert.deepEqual(o, q);
+});
+
+test('bus= of virtio-mmio and PCI devices: accepted and refused as QEMU, in its words', { skip: noQemu, timeout: 180_000 }, () => {
+  for (const extra of [
+    ['-device', 'virtio-rng-device,bus=virtio-mmio-bus.9'],
+    ['-device', 'virtio-rng-device,bus=virtio-mmio-bus.2', '-device', 'virtio-rng-device,bus=virtio-mmio-bus.2'],
+    ['-device', 'virtio-rng-device', '-device', 'virtio-rng-device,bus=virtio-mmio-bus.7'],
+    ['-device', 'virtio-rng-device,bus=pcie.0'],
+    ['-device', 'virtio-rng-pci,bus=virtio-mmio-bus.1'],
+    ['-device', 'virtio-rng-device,bus=virtio-mmio-bus'],
+    ['-device', 'virtio-rng-device,bus=virtio-mmio-bus.0', '-drive', `file=${img},if=none,format=raw,id=d0`, '-device', 'virtio-blk-device,drive=d0,bus=virtio-mmio-bus.5'],
+  ]) {
+    const run = (bin) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 'b.dtb')}`, '-display', 'none', '-nodefaults', ...extra], { encoding: 'utf8', timeout: 60_000 });
+    const q = run(QEMU), o = run(BIN);
+    assert.equal(o.status, q.status, `${extra.join(' ')}: ${o.stderr}`);
+    if (q.status !== 0) assert.equal(norm(BIN, o.stderr), norm(QEMU, q.stderr));
+  }
+});
+
+test('-device X,help for every device: on stdout, exit 0, each property listed is one QEMU has', { skip: noQemu, timeout: 120_000 }, () => {
+  const names = [...spawnSync(BIN, ['-device', 'help'], { encoding: 'utf8' }).stdout.matchAll(/name "([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(names.length >= 10, names.join(' '));
+  for (const n of names) {
+    const o = spawnSync(BIN, ['-device', `${n},help`], { encoding: 'utf8' });
+    assert.equal(o.status, 0, `${n}: ${o.stderr}`);
+    const qr = spawnSync(QEMU, ['-device', `${n},help`], { encoding: 'utf8' });
+    if (/not found/.test(qr.stderr)) continue; // newer than QEMU 7.2 (emmc)
+    const q = qr.stdout;
+    const props = (s) => [...s.matchAll(/^ {2}([a-z0-9_-]+)=/gm)].map((m) => m[1]);
+    assert.match(o.stdout, new RegExp(`^(${n} options:|There are no options for ${n}\\.)\n`));
+    for (const p of props(o.stdout)) assert.ok(props(q).includes(p), `${n}.${p} is not a QEMU property`);
+  }
+});
