@@ -90,3 +90,23 @@ test('-device X,help for every device: on stdout, exit 0, each property listed i
     for (const p of props(o.stdout)) assert.ok(props(q).includes(p), `${n}.${p} is not a QEMU property`);
   }
 });
+
+test('QMP commands with a fixed answer on this machine (block jobs, migration, suspend, NMI, display, memory size): replies equal to QEMU\'s', { skip: noQemu, timeout: 180_000 }, async () => {
+  const cmds = [
+    ['query-block-jobs'], ['block-job-cancel', { device: 'nope' }], ['block-job-pause', { device: 'nope' }], ['block-job-resume', { device: 'nope' }],
+    ['block-job-complete', { device: 'nope' }], ['block-job-cancel', {}], ['query-memory-size-summary'], ['query-current-machine'],
+    ['query-migrate'], ['query-display-options'], ['inject-nmi'], ['system_wakeup'],
+    ['human-monitor-command', { 'command-line': 'nmi' }], ['human-monitor-command', { 'command-line': 'system_wakeup' }],
+  ];
+  const talk = (bin) => withQmp(bin, ['-m', '256M'], async (c) => {
+    const out = [];
+    for (const [cmd, args] of cmds) out.push(await c.cmd(cmd, args));
+    const names = (await c.cmd('query-commands')).return.map((x) => x.name);
+    return { out, names };
+  });
+  const q = await talk(QEMU);
+  const o = await talk(BIN);
+  for (let i = 0; i < cmds.length; i++) assert.deepEqual(o.out[i], q.out[i], JSON.stringify(cmds[i]));
+  assert.deepEqual(o.out[6].return, { 'base-memory': 256 * 2 ** 20 });
+  for (const [cmd] of cmds) if (cmd !== 'human-monitor-command') assert.ok(o.names.includes(cmd), `query-commands lists ${cmd}`);
+});

@@ -53,6 +53,7 @@ export class SystemMonitors implements MonitorVM {
   readonly name?: string;
   readonly uuid: string;
   readonly smp: number;
+  readonly ramSize: number;
   readonly threadId = process.pid;
   private state: RunState;
   private readonly drives: DriveRecord[] = [];
@@ -68,6 +69,7 @@ export class SystemMonitors implements MonitorVM {
     this.name = mg.name;
     this.uuid = mg.uuid ?? cfg.extras.uuid ?? '00000000-0000-0000-0000-000000000000';
     this.smp = cfg.smp;
+    this.ramSize = mg.machineNone ? 0 : cfg.ramSize;
     this.state = cfg.startPaused ? 'prelaunch' : 'running';
     registerFdsetCommands();
     addInheritedFds(mg); // before the drives open: /dev/fdset/N names them

@@ -53,6 +53,8 @@ export interface MonitorVM {
   quit(): void;
   /** Number of harts, and each one's state (registers, privilege). */
   readonly smp: number;
+  /** Guest RAM in bytes (query-memory-size-summary); 0 with -machine none. */
+  readonly ramSize?: number;
   hartEnv(i: number): CPURISCVState | undefined;
   /** Host thread id shown by query-cpus-fast / info cpus (we run harts on one thread). */
   readonly threadId: number;
