@@ -110,3 +110,20 @@ test('QMP commands with a fixed answer on this machine (block jobs, migration, s
   assert.deepEqual(o.out[6].return, { 'base-memory': 256 * 2 ** 20 });
   for (const [cmd] of cmds) if (cmd !== 'human-monitor-command') assert.ok(o.names.includes(cmd), `query-commands lists ${cmd}`);
 });
+
+test('HMP x/xp/p/cpu as users type them (`xp /2x addr`, sticky formats, argument errors): text equal to QEMU\'s', { skip: noQemu, timeout: 180_000 }, async () => {
+  // In order: the sticky format and size carry from line to line, as in QEMU.
+  const lines = ['xp /2x 0x1000', 'x /2x 0x1000', 'xp /2x 0x80000000', 'p 1+2', 'p/x 0', 'p/o 0', 'p/o 8', 'p/c 65', 'p 1+2', 'p/d 5', 'p 7',
+    'x/4c 0x1000', 'x/2ub 0x1000', 'x/4c 0x1000', 'x/3x 0x1000', 'x/3c 0x1000', 'x/20c 0x1000', 'x/5c 0x1000', 'p/u 5', 'p 66',
+    'p 1+', 'x/2x zz', 'x', 'p', 'xp /2x', 'p (1', 'p/s 1', 'x/2q 0', 'xp /s 0x1000', 'x/2x 1 2', 'p 1 )', 'p 1/0', 'p $foo', 'cpu',
+    'p/x (1+2)*3', 'p 0x10 | 1'];
+  const talk = (bin) => withQmp(bin, [], async (c) => {
+    const out = [];
+    for (const l of lines) out.push((await c.cmd('human-monitor-command', { 'command-line': l })).return);
+    return out;
+  });
+  const q = await talk(QEMU);
+  const o = await talk(BIN);
+  const differ = lines.filter((l, i) => o[i] !== q[i]).map((l) => `${l}: ours ${JSON.stringify(o[lines.indexOf(l)])} QEMU ${JSON.stringify(q[lines.indexOf(l)])}`);
+  assert.deepEqual(differ, []);
+});
