@@ -96,7 +96,7 @@ test('QMP commands with a fixed answer on this machine (block jobs, migration, s
     ['query-block-jobs'], ['block-job-cancel', { device: 'nope' }], ['block-job-pause', { device: 'nope' }], ['block-job-resume', { device: 'nope' }],
     ['block-job-complete', { device: 'nope' }], ['block-job-cancel', {}], ['query-memory-size-summary'], ['query-current-machine'],
     ['query-migrate'], ['query-display-options'], ['inject-nmi'], ['system_wakeup'],
-    ['human-monitor-command', { 'command-line': 'nmi' }], ['human-monitor-command', { 'command-line': 'system_wakeup' }],
+    ['human-monitor-command', { 'command-line': 'nmi' }], ['human-monitor-command', { 'command-line': 'system_wakeup' }], ['query-hotpluggable-cpus'],
   ];
   const talk = (bin) => withQmp(bin, ['-m', '256M'], async (c) => {
     const out = [];
@@ -126,4 +126,19 @@ test('HMP x/xp/p/cpu as users type them (`xp /2x addr`, sticky formats, argument
   const o = await talk(BIN);
   const differ = lines.filter((l, i) => o[i] !== q[i]).map((l) => `${l}: ours ${JSON.stringify(o[lines.indexOf(l)])} QEMU ${JSON.stringify(q[lines.indexOf(l)])}`);
   assert.deepEqual(differ, []);
+});
+
+test('HMP info block -v/-n, balloon, memory_size_summary, numa, hotpluggable-cpus: text equal to QEMU\'s', { skip: noQemu, timeout: 180_000 }, async () => {
+  const lines = ['info balloon', 'info block -v', 'info block -v d0', 'info block d0', 'info memory_size_summary', 'info numa', 'info hotpluggable-cpus'];
+  const norm = (s) => s.replace(/#block\d+/g, '#blockN');
+  for (const args of [['-m', '300M'], ['-drive', `file=${img},if=none,format=raw,id=d0`, '-device', 'virtio-blk-device,drive=d0,id=vd0', '-device', 'virtio-balloon-device']]) {
+    const talk = (bin) => withQmp(bin, args, async (c) => {
+      const out = [];
+      for (const l of lines) out.push(norm((await c.cmd('human-monitor-command', { 'command-line': l })).return));
+      return out;
+    });
+    const q = await talk(QEMU);
+    const o = await talk(BIN);
+    assert.deepEqual(o, q, args.join(' '));
+  }
 });

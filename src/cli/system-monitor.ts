@@ -2,6 +2,7 @@
 // paused, io-error, shutdown) with its QMP events, the MonitorVM the commands see, and the HMP
 // and QMP front ends on their chardevs. system-riscv64.ts calls in at the guest's and host's
 // state changes (power-off, reset, signals).
+import * as fs from 'node:fs';
 import type { Chardev } from '../chardev/char.js';
 import type { SystemConfig } from '../system/vl.js';
 import { parseQemuOpts } from '../qemu/option.js';
@@ -118,6 +119,7 @@ export class SystemMonitors implements MonitorVM {
         readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
         cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
         detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: r.ioStatus, virtioSlot: r.slot,
+        get diskSize() { try { return fs.statSync(r.filename).blocks * 512; } catch { return undefined; } },
       };
     });
   }

@@ -35,3 +35,8 @@ registerCommand({
   name: 'system_wakeup', hmp: { names: 'system_wakeup', help: 'wakeup guest from suspend' },
   run: () => { throw new QmpError('GenericError', 'wake-up from suspend is not supported by this guest'); },
 });
+// The virt board has no CPU hotplug (MachineClass has_hotpluggable_cpus false).
+registerCommand({
+  name: 'query-hotpluggable-cpus', returns: 'any',
+  run: () => { throw new QmpError('GenericError', "The feature 'query-hotpluggable-cpus' is not enabled"); },
+});

@@ -33,6 +33,8 @@ export interface MonitorBlockDevice {
   backingFileDepth: number;
   stats: BlockAcctStats;
   ioStatus: 'ok' | 'failed' | 'nospace';
+  /** Bytes the image takes on the host (info block -v's disk size), when it is a host file. */
+  diskSize?: number;
   /** The virtio-mmio slot of its device (info qtree), if any. */
   virtioSlot?: number;
 }
