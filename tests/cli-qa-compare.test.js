@@ -142,3 +142,30 @@ test('HMP info block -v/-n, balloon, memory_size_summary, numa, hotpluggable-cpu
     assert.deepEqual(o, q, args.join(' '));
   }
 });
+
+test('device_add/device_del (QMP and HMP): refused after QEMU\'s checks, in its words and classes (no hot-pluggable bus on virt)', { skip: noQemu, timeout: 180_000 }, async () => {
+  const sd = path.join(dir, 'sd.img');
+  fs.writeFileSync(sd, Buffer.alloc(1 << 20));
+  const args = ['-drive', `file=${img},if=none,format=raw,id=d0`, '-device', 'virtio-blk-device,drive=d0,id=vd0', '-device', 'virtio-rng-pci,id=rp',
+    '-device', 'sdhci-pci,id=sdh', '-drive', `file=${sd},if=none,format=raw,id=s0`, '-device', 'sd-card,drive=s0,id=sd0'];
+  const cmds = [
+    ['device_add', { driver: 'virtio-blk-pci', drive: 'nope', id: 'v1' }], ['device_add', { driver: 'virtio-blk-device', drive: 'd0', id: 'v2' }],
+    ['device_add', { driver: 'virtio-rng-device' }], ['device_add', { driver: 'virtio-rng-device', bus: 'virtio-mmio-bus.0' }],
+    ['device_add', { driver: 'virtio-rng-device', bus: 'virtio-mmio-bus.8' }], ['device_add', { driver: 'virtio-rng-pci', bus: 'virtio-mmio-bus.1' }],
+    ['device_add', { driver: 'virtio-rng-pci', id: 'vd0' }], ['device_add', { driver: 'bogus' }], ['device_add', {}],
+    ['device_add', { driver: 'virtio-net-pci', netdev: 'x' }], ['device_add', { driver: 'virtio-rng-pci', bus: 'nope' }], ['device_add', { driver: 'e1000' }],
+    ['device_add', { driver: 'sd-card' }], ['device_add', { driver: 'sdhci-pci' }],
+    ['device_del', { id: 'nope' }], ['device_del', { id: 'vd0' }], ['device_del', { id: 'rp' }], ['device_del', { id: 'sd0' }], ['device_del', { id: 'sdh' }],
+    ['device_del', {}], ['device_del', { id: '/machine/peripheral/vd0' }],
+    ['human-monitor-command', { 'command-line': 'device_add virtio-rng-pci' }], ['human-monitor-command', { 'command-line': 'device_del vd0' }],
+    ['human-monitor-command', { 'command-line': 'device_del nope' }],
+  ];
+  const talk = (bin) => withQmp(bin, args, async (c) => {
+    const out = [];
+    for (const [cmd, a] of cmds) out.push(await c.cmd(cmd, a));
+    return out;
+  });
+  const q = await talk(QEMU);
+  const o = await talk(BIN);
+  for (let i = 0; i < cmds.length; i++) assert.deepEqual(o[i], q[i], JSON.stringify(cmds[i]));
+});

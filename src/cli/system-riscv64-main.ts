@@ -25,6 +25,8 @@ import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { assignMmioSlots } from '../hw/riscv/virt-mmio-slots.js';
+import { type PluggedDevice, setHotplugView } from './system-hotplug.js';
+import { parseQemuOpts } from '../qemu/option.js';
 import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
 import type { DriveRef } from '../hw/core/qdev.js';
@@ -186,6 +188,22 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   return { devices, backends, qdevs, takeDrive };
 }
 
+/** The -device options with an id, on their buses (device_del's answer names the bus). */
+function pluggedDevices(cfg: SystemConfig, mmio: readonly VirtDevice[], qdevs: readonly QDevSpec[]): PluggedDevice[] {
+  const out: PluggedDevice[] = [];
+  for (const d of mmio) {
+    const id = d.place && parseQemuOpts(d.place.text, 'driver').get('id');
+    if (id) out.push({ id, bus: `virtio-mmio-bus.${d.slot}` });
+  }
+  for (const q of qdevs) {
+    const id = q.props.get('id');
+    if (id && !q.ownsDrive) out.push({ id, bus: q.driver === 'sd-card' || q.driver === 'emmc' ? 'sd-bus' : 'pcie.0' });
+  }
+  for (const n of cfg.net.nics) if (n.opt === '-device' && n.model === 'virtio-net-pci' && n.id) out.push({ id: n.id, bus: 'pcie.0' });
+  for (const v of cfg.v9fsDevices) if (v.transport === 'pci' && v.props.get('id')) out.push({ id: v.props.get('id') as string, bus: 'pcie.0' });
+  return out;
+}
+
 /** TSQEMU_STARTUP_TRACE=1: the phases of a run on stderr (`@phase <ms since the process
  * started> ms cpu <process CPU ms> main <main thread CPU ms>`), for measuring boots (README,
  * "Where a boot's CPU goes", round 8). */
@@ -285,9 +303,11 @@ async function main(argv: string[]): Promise<number> {
     if (wasRunning) scheduler?.cont();
   };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
+  const mmioDevices = assignMmioSlots([...devices, ...net.devices], VIRTIO_COUNT);
+  setHotplugView({ devices: () => pluggedDevices(cfg, mmioDevices, qdevs), usedMmio: () => machine?.virtio.map((p) => p.vdev !== undefined) ?? [] });
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: assignMmioSlots([...devices, ...net.devices], VIRTIO_COUNT), entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: mmioDevices, entropy: nodeEntropy,
     irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,
