@@ -169,3 +169,32 @@ test('device_add/device_del (QMP and HMP): refused after QEMU\'s checks, in its 
   const o = await talk(BIN);
   for (let i = 0; i < cmds.length; i++) assert.deepEqual(o[i], q[i], JSON.stringify(cmds[i]));
 });
+
+test('stdio owners, ringbuf sizes, -nic model=help, host-device serials: accepted and refused as QEMU, in its words', { skip: noQemu, timeout: 240_000 }, () => {
+  const run = (bin, args) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 's.dtb')}`, '-display', 'none', ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  // [args, 'same' (same status, QEMU's first error line) | 'refused' (QEMU takes it, we say not supported)]
+  for (const [args, want] of [
+    [['-monitor', 'stdio', '-serial', 'mon:stdio'], 'same'], [['-serial', 'mon:stdio', '-monitor', 'stdio'], 'same'],
+    [['-nographic', '-monitor', 'stdio'], 'same'], [['-monitor', 'stdio', '-nographic'], 'same'], [['-serial', 'stdio', '-monitor', 'stdio'], 'same'],
+    [['-serial', 'mon:stdio', '-serial', 'mon:stdio'], 'same'], [['-monitor', 'stdio', '-monitor', 'stdio'], 'same'],
+    [['-nographic', '-serial', 'mon:stdio'], 'same'], [['-nographic', '-serial', 'stdio'], 'same'], [['-nodefaults', '-nographic', '-monitor', 'stdio'], 'same'],
+    [['-nographic', '-serial', 'null', '-monitor', 'stdio'], 'same'], [['-monitor', 'bogus'], 'same'],
+    [['-chardev', 'ringbuf,id=c0,size=64K', '-serial', 'chardev:c0'], 'same'], [['-chardev', 'ringbuf,id=c0,size=1000'], 'same'], [['-chardev', 'ringbuf,id=c0,size=x'], 'same'],
+    [['-serial', '/dev/null'], 'refused'], [['-monitor', '/dev/null'], 'refused'], [['-monitor', 'telnet::45698,server,nowait'], 'refused'],
+  ]) {
+    const q = run(QEMU, args), o = run(BIN, args);
+    const first = (bin, r) => norm(bin, r.stderr).split('\n').filter((l) => !/dtb dumped/.test(l))[0] ?? '';
+    if (want === 'same') {
+      assert.equal(o.status, q.status, `${args.join(' ')}: ${o.stderr}`);
+      if (q.status !== 0) assert.equal(first(BIN, o), first(QEMU, q), args.join(' '));
+    } else {
+      assert.equal(q.status, 0, q.stderr);
+      assert.equal(o.status, 1);
+      assert.match(o.stderr, /is not supported by tsqemu\n$/);
+    }
+  }
+  // QEMU 10.2 (7.2 only warns): the models this board's NICs take, on stdout, exit 0.
+  const h = spawnSync(BIN, ['-nic', 'user,model=help'], { encoding: 'utf8' });
+  assert.equal(h.status, 0, h.stderr);
+  assert.equal(h.stdout, 'Available NIC models for this configuration:\nvirtio-net-device\nvirtio-net-pci (aka virtio)\n');
+});

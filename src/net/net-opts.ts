@@ -296,7 +296,8 @@ function addNetdev(cfg: NetConfig, spec: NetdevSpec): void {
 function nicModel(model: string | undefined): NicModel {
   if (model === undefined || model === 'virtio' || model === 'virtio-net-pci' || model === 'virtio-net') return 'virtio-net-pci';
   if (model === 'virtio-net-device') return 'virtio-net-device';
-  if (model === 'help' || model === '?') throw new QemuError(NIC_MODELS.trimEnd());
+  // QEMU 10.2 (net_check_clients): the models this board's NICs may take, sorted, on stdout, exit 0.
+  if (model === 'help' || model === '?') throw new QemuError('Available NIC models for this configuration:\nvirtio-net-device\nvirtio-net-pci (aka virtio)');
   throw new QemuError(`unsupported NIC model '${model}'\n${NIC_MODELS.trimEnd()}`);
 }
 

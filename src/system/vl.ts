@@ -232,6 +232,8 @@ function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
   if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
+  // A host device path is QEMU's tty (or parallel port) back end.
+  if (text.startsWith('/dev/')) throw new QemuError(`character backend '${text.startsWith('/dev/parport') ? 'parallel' : 'serial'}' is not supported by tsqemu`);
   if (['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
     throw new QemuError(`character backend '${name}' is not supported by tsqemu`);
   }
@@ -366,6 +368,9 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
+  /** -serial stdio|mon:stdio and -monitor stdio given: QEMU lets one chardev have stdio. */
+  const stdioSerials: string[] = [];
+  let stdioMonitors = 0;
   let display: string | undefined;
   let snapshot = false;
   let nodefaults = false;
@@ -413,11 +418,13 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       if (cfg.action === 'print') return cfg;
       if (name === 'serial') serialText = val;
       if (name === 'monitor' || name === 'mon') monitorText = val;
+      if (name === 'serial' && (val === 'stdio' || val === 'mon:stdio')) stdioSerials.push(val);
+      if (name === 'monitor' && val === 'stdio') stdioMonitors++;
       if (name === 'display') display = val;
     } catch (e) {
       if (e instanceof PrintAndExit) { cfg.action = 'print'; cfg.printText = e.text; return cfg; }
       // -chardev help, -netdev help: a list on stdout, exit 0 (as QEMU's)
-      if (e instanceof QemuError && /^Available \w+ backend types:/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
+      if (e instanceof QemuError && /^Available (\w+ backend types|NIC models for this configuration):/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
       if (e instanceof QemuError && !(e instanceof QemuErrorNoLoc)) {
         throw optError(arg, val, e.message);
       }
@@ -429,6 +436,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   // -nodefaults (anywhere): no default serial and no default monitor, as QEMU's.
   if (nodefaults && serialText === undefined) { serialText = 'none'; cfg.serial = { kind: 'null' }; }
   if (nodefaults && monitorText === undefined) monitorText = 'none';
+  checkStdioUsers(cfg, stdioSerials, stdioMonitors, serialText === undefined && !nodefaults && !cfg.mgmt.nodefaults);
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
   finishExtras(cfg);
@@ -470,7 +478,11 @@ function parseMonitor(val: string, cfg: SystemConfig): void {
   if (val === 'stdio' || val === 'null') return;
   if (val.startsWith('chardev:')) { cfg.monitorChardev = { id: val.slice(8), opt: '-monitor', text: val }; return; }
   const id = compatChardev(val, label, '-monitor', cfg);
-  if (!id) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
+  if (!id) {
+    const name = val.split(':')[0];
+    if (val.startsWith('/dev/') || ['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille'].includes(name)) throw new QemuError(`character backend '${val.startsWith('/dev/') ? 'serial' : name}' is not supported by tsqemu`);
+    throw new QemuError(`'${name}' is not a valid char driver`);
+  }
   cfg.monitorChardev = { id, opt: '-monitor', text: val };
 }
 
@@ -562,6 +574,20 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
   }
 }
 
+const STDIO_TWICE = 'cannot use stdio by multiple character devices';
+
+/**
+ * One chardev may own stdio, as QEMU's: monitors are created first (a second -monitor stdio
+ * fails), then the serial ports (-serial stdio/mon:stdio after a stdio monitor or another one
+ * fails); -nographic with -monitor stdio makes the default serial plain stdio, which fails too.
+ */
+function checkStdioUsers(cfg: SystemConfig, serials: readonly string[], monitors: number, defaultSerial: boolean): void {
+  if (monitors > 1) throw optError('-monitor', 'stdio', STDIO_TWICE);
+  const allowed = monitors > 0 ? 0 : 1;
+  if (serials.length > allowed) throw optError('-serial', serials[allowed], STDIO_TWICE);
+  if (cfg.nographic && defaultSerial && monitors > 0) throw new QemuErrorNoLoc(STDIO_TWICE);
+}
+
 /**
  * Where serial and monitor go. -nographic makes the default serial "mon:stdio"; we have no
  * graphical display, so without -nographic the default is the same (QEMU would open a window).
@@ -573,6 +599,6 @@ function resolveConsole(cfg: SystemConfig, serial: string | undefined, monitor: 
   if (cfg.mgmt.nodefaults && monitor === undefined) monitor = 'none';
   cfg.monitorOnStdio = monitor === 'stdio' || (monitor === undefined && (cfg.serial.kind === 'stdio' ? cfg.serial.mux : cfg.nographic));
   if (cfg.serial.kind === 'stdio' && !cfg.serial.mux && (cfg.monitorOnStdio || cfg.nographic)) {
-    throw new QemuError('-serial stdio: cannot use stdio by multiple character devices');
+    throw new QemuError(`-serial stdio: ${STDIO_TWICE}`);
   }
 }
