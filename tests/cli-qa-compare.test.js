@@ -198,3 +198,17 @@ test('stdio owners, ringbuf sizes, -nic model=help, host-device serials: accepte
   assert.equal(h.status, 0, h.stderr);
   assert.equal(h.stdout, 'Available NIC models for this configuration:\nvirtio-net-device\nvirtio-net-pci (aka virtio)\n');
 });
+
+test('virtio-blk write-cache=on|off|auto on -device (libvirt sets it with a cache mode): refused and reported as QEMU (query-block cache, info block)', { skip: noQemu, timeout: 180_000 }, async () => {
+  for (const [dev, drv] of [['virtio-blk-device', 'cache=writeback'], ['virtio-blk-pci', 'cache=writeback'], ['virtio-blk-device', 'cache=writethrough']]) {
+    for (const wc of ['off', 'on', 'auto']) {
+      const args = ['-drive', `if=none,id=d0,file=${img},format=raw,${drv}`, '-device', `${dev},drive=d0,id=vd0,write-cache=${wc}`];
+      const talk = (bin) => withQmp(bin, args, async (c) => [(await c.cmd('query-block')).return[0].inserted.cache,
+        (await c.cmd('human-monitor-command', { 'command-line': 'info block' })).return.replace(/#block\d+/g, '#blockN')]);
+      assert.deepEqual(await talk(BIN), await talk(QEMU), `${dev} ${drv} write-cache=${wc}`);
+    }
+  }
+  const bad = (bin) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 'w.dtb')}`, '-display', 'none', '-drive', `if=none,id=d0,file=${img},format=raw`,
+    '-device', 'virtio-blk-device,drive=d0,write-cache=bogus'], { encoding: 'utf8' });
+  assert.equal(norm(BIN, bad(BIN).stderr), norm(QEMU, bad(QEMU).stderr));
+});

@@ -100,7 +100,9 @@ export class SystemMonitors implements MonitorVM {
       const path = id !== undefined ? `/machine/peripheral/${id}` : `/machine/peripheral-anon/device[${anon++}]`;
       const drv = d.drive ?? o.get('drive');
       const rec = drv === undefined ? undefined : this.drives.find((r) => r.device === drv || (r.device === '' && r.opts.get('node-name') === drv));
-      if (rec) rec.qdev = `${path}/virtio-backend`;
+      // virtio-blk-pci's disk is its inner virtio-blk-device (the virtio-backend child, no id);
+      // virtio-blk-device and sd-card hold the drive themselves.
+      if (rec) rec.qdev = d.driver === 'virtio-blk-pci' ? `${path}/virtio-backend` : path;
     }
     for (const r of this.drives) {
       if (r.qdev === '' && this.cfg.drives.find((d) => d.id === r.device)?.if === 'virtio') r.qdev = `/machine/peripheral-anon/device[${anon++}]/virtio-backend`;
@@ -117,7 +119,7 @@ export class SystemMonitors implements MonitorVM {
       return {
         device: r.device, nodeName: r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`, drv: r.drv, filename: r.filename,
         readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
-        cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
+        cache: { writeback: r.blk.writeCacheEnabled?.() ?? (cache !== 'writethrough' && cache !== 'directsync'), direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
         detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: r.ioStatus, virtioSlot: r.slot,
         get diskSize() { try { return fs.statSync(r.filename).blocks * 512; } catch { return undefined; } },
       };
@@ -142,7 +144,7 @@ export class SystemMonitors implements MonitorVM {
 
   /** A drive by its -drive id or its device's qdev id/path (qmp_eject, block_resize). */
   private findDrive(id: string): DriveRecord | undefined {
-    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
+    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}` || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
   }
 
   blockExists(id: string): boolean {

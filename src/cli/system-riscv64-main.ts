@@ -171,6 +171,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
+    if (dev.writeCache !== undefined) blk.setWriteCache?.(dev.writeCache);
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
     devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id), place: dev.place });
   }

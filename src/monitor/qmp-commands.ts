@@ -159,13 +159,14 @@ def({ name: 'query-jobs', returns: 'any', run: () => [] });
 function blockInfo(d: MonitorBlockDevice): JsonObject {
   return {
     'io-status': d.ioStatus, device: d.device, locked: false, removable: false,
-    // A device with an id is named by it (blockstats always gives the path).
+    // A device with an id is named by it (query-blockstats too, as QEMU 7.2 answers).
     inserted: inserted(d), qdev: qdevName(d.qdev), type: 'unknown',
   };
 }
 
+/** A device with an id is named by it; the disk inside virtio-blk-pci (its virtio-backend) has none: its path. */
 export function qdevName(qdev: string): string {
-  return qdev.startsWith('/machine/peripheral/') ? qdev.split('/')[3] : qdev;
+  return /^\/machine\/peripheral\/[^/]+$/.test(qdev) ? qdev.split('/')[3] : qdev;
 }
 
 function inserted(d: MonitorBlockDevice): JsonObject {
@@ -208,7 +209,7 @@ def({
       const fileNode = { stats: blockStats(d, now, true), 'node-name': `${d.nodeName}-file`, 'driver-specific': ds };
       // query-nodes: every node, the protocol (file) node first, as QEMU lists them.
       if (a['query-nodes'] === true) out.push(fileNode, { parent: fileNode, stats: blockStats(d, now), 'node-name': d.nodeName });
-      else out.push({ device: d.device, parent: fileNode, stats: blockStats(d, now), 'node-name': d.nodeName, qdev: d.qdev });
+      else out.push({ device: d.device, parent: fileNode, stats: blockStats(d, now), 'node-name': d.nodeName, qdev: qdevName(d.qdev) });
     }
     return out;
   },

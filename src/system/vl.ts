@@ -12,7 +12,7 @@ import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
 import { scanGlobals, withGlobals } from './vl-global.js';
 import type { VirtIrqchipConfig } from '../hw/riscv/virt-aia.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
-import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
+import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice, parseOnOffAuto } from '../hw/core/qdev.js';
 import { type MmioPlace, mmioBusIndex } from '../hw/riscv/virt-mmio-slots.js';
 import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import '../hw/core/qdev-devices.js';
@@ -49,6 +49,8 @@ export interface DeviceSpec {
   serial?: string;
   /** virtio-blk-device event_idx=off (VIRTIO_RING_F_EVENT_IDX not offered). */
   eventIdx?: boolean;
+  /** virtio-blk-device write-cache=on|off (undefined: auto, the drive's cache mode). */
+  writeCache?: boolean;
   props?: QemuOptsDict;
   /** A virtio-mmio device's place on the command line and its bus= (virt-mmio-slots.ts). */
   place?: MmioPlace;
@@ -285,7 +287,8 @@ const NETDEV = p('netdev', 'str', 'ID of a netdev to use as a backend');
 const MAC = p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56');
 const ADDR = p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06 (default: -1)');
 const MMIO_PROPS_HELP: Record<string, string> = {
-  'virtio-blk-device': [p('bootindex', 'int32'), p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('event_idx', 'bool', 'on/off (default: true)'), p('serial', 'str')].join('\n'),
+  'virtio-blk-device': [p('bootindex', 'int32'), p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('event_idx', 'bool', 'on/off (default: true)'), p('serial', 'str'),
+    p('write-cache', 'OnOffAuto', 'on/off/auto (default: "auto")')].join('\n'),
   'virtio-balloon-device': [p('deflate-on-oom', 'bool', 'on/off (default: false)'), p('free-page-hint', 'bool', 'on/off (default: false)'), p('free-page-reporting', 'bool', 'on/off (default: false)')].join('\n'),
   'virtio-net-device': [MAC, NETDEV].join('\n'),
   'virtio-net-pci': [ADDR, MAC, NETDEV].join('\n'),
@@ -331,14 +334,15 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   const place = MMIO_DEVICES.some((d) => d.name === driver) ? mmioPlace(text, deviceSeq(cfg)) : undefined;
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx', 'bus'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx', 'bus', 'write-cache'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
     const bi = o.get('bootindex');
     if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
     const ev = o.get('event_idx');
-    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}), place };
+    const writeCache = parseOnOffAuto('write-cache', o.get('write-cache'));
+    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}), writeCache, place };
   }
   if (driver === 'virtio-balloon-device') return { ...parseBalloonDevice(text, o), place };
   if (driver === 'virtio-rng-device') {
