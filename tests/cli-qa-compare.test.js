@@ -213,3 +213,24 @@ test('virtio-blk write-cache=on|off|auto on -device (libvirt sets it with a cach
     '-device', 'virtio-blk-device,drive=d0,write-cache=bogus'], { encoding: 'utf8' });
   assert.equal(norm(BIN, bad(BIN).stderr), norm(QEMU, bad(QEMU).stderr));
 });
+
+test('QMP memsave/pmemsave: the same bytes and errors as QEMU (the reset vector and fw_dynamic_info at 0x1000)', { skip: noQemu, timeout: 180_000 }, async () => {
+  // -bios none: no default guest here, nothing loaded by either (the same MROM contents).
+  const talk = (bin) => withQmp(bin, ['-smp', '2', '-bios', 'none'], async (c) => {
+    const f = (n) => path.join(dir, `${prog(bin)}-${n}.bin`);
+    const r = [
+      await c.cmd('pmemsave', { val: 0x1000, size: 0x58, filename: f('p') }),
+      await c.cmd('memsave', { val: 0x1000, size: 0x58, filename: f('v'), 'cpu-index': 1 }),
+      await c.cmd('pmemsave', { val: 0x1000, size: 16, filename: '/nonexistent/x.bin' }),
+      await c.cmd('memsave', { val: 0x1000, size: 16, filename: f('x'), 'cpu-index': 5 }),
+      await c.cmd('pmemsave', { val: 0x1000, filename: f('y') }),
+    ];
+    return { r, p: fs.readFileSync(f('p')), v: fs.readFileSync(f('v')) };
+  });
+  const q = await talk(QEMU);
+  const o = await talk(BIN);
+  assert.deepEqual(o.r, q.r);
+  assert.equal(o.p.length, 0x58);
+  assert.deepEqual(o.p, q.p);
+  assert.deepEqual(o.v, q.v);
+});

@@ -2,6 +2,7 @@
 // a code-cached CommonJS script): QEMU's system emulator on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
 import { balloonDevice } from './system-balloon.js';
+import './system-memsave.js'; // QMP memsave / pmemsave
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
 import * as fs from 'node:fs';
