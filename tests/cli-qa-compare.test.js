@@ -116,7 +116,7 @@ test('HMP x/xp/p/cpu as users type them (`xp /2x addr`, sticky formats, argument
   const lines = ['xp /2x 0x1000', 'x /2x 0x1000', 'xp /2x 0x80000000', 'p 1+2', 'p/x 0', 'p/o 0', 'p/o 8', 'p/c 65', 'p 1+2', 'p/d 5', 'p 7',
     'x/4c 0x1000', 'x/2ub 0x1000', 'x/4c 0x1000', 'x/3x 0x1000', 'x/3c 0x1000', 'x/20c 0x1000', 'x/5c 0x1000', 'p/u 5', 'p 66',
     'p 1+', 'x/2x zz', 'x', 'p', 'xp /2x', 'p (1', 'p/s 1', 'x/2q 0', 'xp /s 0x1000', 'x/2x 1 2', 'p 1 )', 'p 1/0', 'p $foo', 'cpu',
-    'p/x (1+2)*3', 'p 0x10 | 1'];
+    'p/x (1+2)*3', 'p 0x10 | 1', 'x/6i 0x1000'];
   const talk = (bin) => withQmp(bin, [], async (c) => {
     const out = [];
     for (const l of lines) out.push((await c.cmd('human-monitor-command', { 'command-line': l })).return);
