@@ -100,9 +100,9 @@ export class SystemMonitors implements MonitorVM {
       const path = id !== undefined ? `/machine/peripheral/${id}` : `/machine/peripheral-anon/device[${anon++}]`;
       const drv = d.drive ?? o.get('drive');
       const rec = drv === undefined ? undefined : this.drives.find((r) => r.device === drv || (r.device === '' && r.opts.get('node-name') === drv));
-      // virtio-blk-pci's disk is its inner virtio-blk-device (the virtio-backend child, no id);
-      // virtio-blk-device and sd-card hold the drive themselves.
-      if (rec) rec.qdev = d.driver === 'virtio-blk-pci' ? `${path}/virtio-backend` : path;
+      // A virtio disk is libvirt's qomName, /machine/peripheral/ID/virtio-backend (its
+      // domblkstat finds query-blockstats entries by it); sd-card holds the drive itself.
+      if (rec) rec.qdev = d.driver.startsWith('virtio-blk') ? `${path}/virtio-backend` : path;
     }
     for (const r of this.drives) {
       if (r.qdev === '' && this.cfg.drives.find((d) => d.id === r.device)?.if === 'virtio') r.qdev = `/machine/peripheral-anon/device[${anon++}]/virtio-backend`;

@@ -114,7 +114,7 @@ const INFOS: InfoCommand[] = [
       const names = w.filter((x) => x !== '-n' && x !== '-v');
       return vm.blockDevices().filter((d) => names.length === 0 || names.includes(nodes ? d.nodeName : d.device)).map((d) =>
         (nodes ? `${d.nodeName}: ` : `${d.device || d.nodeName}${d.device ? ` (${d.nodeName})` : ''}: `) + `${d.filename} (${d.drv}${d.readOnly ? ', read-only' : ''})\n` +
-        (d.qdev && !nodes ? `    Attached to:      ${qdevName(d.qdev)}\n` : '') +
+        (d.qdev && !nodes ? `    Attached to:      ${qdevName(d)}\n` : '') +
         `    Cache mode:       ${d.cache.writeback ? 'writeback' : 'writethrough'}${d.cache.direct ? ', direct' : ''}${d.cache.noFlush ? ', ignore flushes' : ''}\n` +
         (verbose ? `\nImages:\nimage: ${d.filename}\nfile format: ${d.drv}\nvirtual size: ${sizeToStr(d.size)} (${d.size} bytes)\n` +
           (d.diskSize !== undefined ? `disk size: ${sizeToStr(d.diskSize)}\n` : '') : '')).join('\n');
