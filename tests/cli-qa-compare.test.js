@@ -181,6 +181,8 @@ test('stdio owners, ringbuf sizes, -nic model=help, host-device serials: accepte
     [['-nographic', '-serial', 'null', '-monitor', 'stdio'], 'same'], [['-monitor', 'bogus'], 'same'],
     [['-chardev', 'ringbuf,id=c0,size=64K', '-serial', 'chardev:c0'], 'same'], [['-chardev', 'ringbuf,id=c0,size=1000'], 'same'], [['-chardev', 'ringbuf,id=c0,size=x'], 'same'],
     [['-drive', `if=none,id=d0,file=${img},format=raw,detect-zeroes=unmap`], 'same'], [['-blockdev', `driver=file,node-name=f0,filename=${img},detect-zeroes=unmap`], 'same'],
+    [['-boot', 'menu=on,splash-time=100'], 'same'], [['-boot', 'splash-time=70000'], 'same'], [['-boot', 'splash-time=x'], 'same'],
+    [['-boot', 'menu=on,splash-time=-1'], 'same'],
     [['-serial', '/dev/null'], 'refused'], [['-monitor', '/dev/null'], 'refused'], [['-monitor', 'telnet::45698,server,nowait'], 'refused'],
   ]) {
     const q = run(QEMU, args), o = run(BIN, args);
