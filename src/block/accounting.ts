@@ -27,6 +27,8 @@ export class AccountedBlockBackend implements BlockBackend {
   constructor(readonly inner: BlockBackend, private readonly now: () => number) {}
 
   setResizeCallback(cb: () => void): void { this.resizeCb = cb; }
+  setWriteCache(enable: boolean): void { this.inner.setWriteCache?.(enable); }
+  writeCacheEnabled(): boolean | undefined { return this.inner.writeCacheEnabled?.(); }
 
   async truncate(size: number): Promise<void> {
     if (!this.inner.truncate) throw new Error('this drive cannot be resized');

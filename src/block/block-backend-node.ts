@@ -34,6 +34,9 @@ export class BlockBackendNode implements BlockBackend {
 
   get readOnly(): boolean { return this.root.readOnly; }
 
+  setWriteCache(enable: boolean): void { this.opts.writeThrough = !enable; }
+  writeCacheEnabled(): boolean { return !this.opts.writeThrough; }
+
   async truncate(size: number): Promise<void> {
     if (this.readOnly) throw new QemuError('Image is read-only');
     await this.root.truncate(size, false, 'off', true);

@@ -20,6 +20,10 @@ export interface BlockBackend {
   truncate?(size: number): Promise<void>;
   /** The device's resize_cb (QEMU's BlockDevOps): called after the disk changed size. */
   setResizeCallback?(cb: () => void): void;
+  /** The device's write-cache=on|off (QEMU's blk_set_enable_write_cache): off writes through. */
+  setWriteCache?(enable: boolean): void;
+  /** Whether writes are cached (query-block's cache.writeback, info block's cache mode). */
+  writeCacheEnabled?(): boolean | undefined;
 }
 
 /** An I/O error from the host (errno name such as 'EIO', 'ENOSPC') to report to the guest. */

@@ -2,7 +2,7 @@
 // and qemu_chr_parse_compat): "socket,id=c,path=P,server=on,wait=off", "unix:P,server,nowait",
 // "tcp:HOST:PORT,server,nowait". Checks and wording follow qemu-system-riscv64 10.x.
 import { QemuError } from '../qemu/error.js';
-import { type QemuOptsDict, parseBool, parseQemuOpts } from '../qemu/option.js';
+import { type QemuOptsDict, parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 
 export interface ChardevSocketSpec {
   backend: 'socket';
@@ -124,7 +124,7 @@ export function parseChardev(text: string): ChardevSpec {
   if (backend === 'ringbuf' || backend === 'memory') {
     checkKeys(o, [...COMMON_KEYS, 'size']);
     const sz = o.get('size') ?? '65536';
-    const size = /^[0-9]+$/.test(sz) ? Number(sz) : NaN;
+    const size = parseSize('size', sz); // a QEMU size: 64K, 1M ...
     if (!(size > 0 && size <= 2 ** 30 && (size & (size - 1)) === 0)) throw new QemuError('size of ringbuf chardev must be power of two');
     return { ...spec, backend: 'ringbuf', id, size };
   }

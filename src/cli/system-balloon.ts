@@ -1,7 +1,7 @@
 // The virtio balloon's monitor side (QEMU's hw/virtio/virtio-balloon.c + monitor): QMP `balloon`
 // sets the guest's target size, `query-balloon` reports the RAM outside the balloon, and the
 // driver's updates are BALLOON_CHANGE events. Without a balloon: DeviceNotActive, as QEMU.
-import { QmpError, registerCommand } from '../monitor/monitor.js';
+import { QmpError, registerCommand, registerInfo } from '../monitor/monitor.js';
 import type { VirtDevice } from '../hw/riscv/virt.js';
 import { VirtIOBalloon } from '../hw/virtio/virtio-balloon.js';
 import type { MonitorEvents } from '../monitor/vm.js';
@@ -30,6 +30,11 @@ registerCommand({
     events = ctx.events;
     return { actual: balloon.actualBytes };
   },
+});
+
+registerInfo({
+  name: 'balloon', help: 'show balloon information',
+  run: () => (balloon ? `balloon: actual=${Math.floor(balloon.actualBytes / 2 ** 20)}\n` : 'Error: No balloon device has been activated\n'),
 });
 
 /** The -device virtio-balloon-device of the command line (one per machine, as QEMU's monitor uses). */

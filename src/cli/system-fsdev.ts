@@ -29,7 +29,7 @@ export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => vo
     }
     drivers.push(driver);
     const server = new V9fsState({ driver, multidevs: f.multidevs, warn, trace });
-    if (d.transport === 'mmio') { devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server }); continue; }
+    if (d.transport === 'mmio') { devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server, place: d.place }); continue; }
     // QEMU's virtio-9p-pci: class 0x0002 (unclassified), 2 MSI-X vectors.
     pci.push((ctx) => plugVirtioPci(ctx, 'virtio-9p-pci', d.props, new VirtIO9P(ctx.as, server, d.mountTag),
       { classCode: 0x000200, configSize: 2 + new TextEncoder().encode(d.mountTag).length, vectors: 2 }));

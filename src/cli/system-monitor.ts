@@ -2,6 +2,7 @@
 // paused, io-error, shutdown) with its QMP events, the MonitorVM the commands see, and the HMP
 // and QMP front ends on their chardevs. system-riscv64.ts calls in at the guest's and host's
 // state changes (power-off, reset, signals).
+import * as fs from 'node:fs';
 import type { Chardev } from '../chardev/char.js';
 import type { SystemConfig } from '../system/vl.js';
 import { parseQemuOpts } from '../qemu/option.js';
@@ -53,6 +54,7 @@ export class SystemMonitors implements MonitorVM {
   readonly name?: string;
   readonly uuid: string;
   readonly smp: number;
+  readonly ramSize: number;
   readonly threadId = process.pid;
   private state: RunState;
   private readonly drives: DriveRecord[] = [];
@@ -68,6 +70,7 @@ export class SystemMonitors implements MonitorVM {
     this.name = mg.name;
     this.uuid = mg.uuid ?? cfg.extras.uuid ?? '00000000-0000-0000-0000-000000000000';
     this.smp = cfg.smp;
+    this.ramSize = mg.machineNone ? 0 : cfg.ramSize;
     this.state = cfg.startPaused ? 'prelaunch' : 'running';
     registerFdsetCommands();
     addInheritedFds(mg); // before the drives open: /dev/fdset/N names them
@@ -97,7 +100,9 @@ export class SystemMonitors implements MonitorVM {
       const path = id !== undefined ? `/machine/peripheral/${id}` : `/machine/peripheral-anon/device[${anon++}]`;
       const drv = d.drive ?? o.get('drive');
       const rec = drv === undefined ? undefined : this.drives.find((r) => r.device === drv || (r.device === '' && r.opts.get('node-name') === drv));
-      if (rec) rec.qdev = `${path}/virtio-backend`;
+      // A virtio disk is libvirt's qomName, /machine/peripheral/ID/virtio-backend (its
+      // domblkstat finds query-blockstats entries by it); sd-card holds the drive itself.
+      if (rec) rec.qdev = d.driver.startsWith('virtio-blk') ? `${path}/virtio-backend` : path;
     }
     for (const r of this.drives) {
       if (r.qdev === '' && this.cfg.drives.find((d) => d.id === r.device)?.if === 'virtio') r.qdev = `/machine/peripheral-anon/device[${anon++}]/virtio-backend`;
@@ -114,8 +119,9 @@ export class SystemMonitors implements MonitorVM {
       return {
         device: r.device, nodeName: r.opts.get('node-name') ?? `#block${this.drives.indexOf(r) * 2 + 1}`, drv: r.drv, filename: r.filename,
         readOnly: r.blk.readOnly, encrypted: r.drv === 'luks', size: r.blk.getLength(), qdev: r.qdev,
-        cache: { writeback: cache !== 'writethrough' && cache !== 'directsync', direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
+        cache: { writeback: r.blk.writeCacheEnabled?.() ?? (cache !== 'writethrough' && cache !== 'directsync'), direct: cache === 'none' || cache === 'directsync', noFlush: cache === 'unsafe' },
         detectZeroes: r.opts.get('detect-zeroes') ?? 'off', backingFileDepth: 0, stats: r.blk.stats, ioStatus: r.ioStatus, virtioSlot: r.slot,
+        get diskSize() { try { return fs.statSync(r.filename).blocks * 512; } catch { return undefined; } },
       };
     });
   }
@@ -138,7 +144,7 @@ export class SystemMonitors implements MonitorVM {
 
   /** A drive by its -drive id or its device's qdev id/path (qmp_eject, block_resize). */
   private findDrive(id: string): DriveRecord | undefined {
-    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
+    return this.drives.find((r) => r.device === id) ?? this.drives.find((r) => r.qdev !== '' && (r.qdev === id || r.qdev === `/machine/peripheral/${id}` || r.qdev === `/machine/peripheral/${id}/virtio-backend`));
   }
 
   blockExists(id: string): boolean {
@@ -172,7 +178,7 @@ export class SystemMonitors implements MonitorVM {
 
   virtioSlot(i: number): string | undefined {
     const v = this.hooks.machine()?.virtio[i]?.vdev;
-    return v ? (v.name === 'virtio-blk' ? 'virtio-blk-device' : v.name === 'virtio-balloon' ? 'virtio-balloon-device' : 'virtio-rng-device') : undefined;
+    return v ? `${v.name}-device` : undefined; // virtio-blk -> virtio-blk-device, QEMU's type names
   }
 
   // ---- chardevs ----

@@ -19,6 +19,7 @@ export async function createNetwork(cfg: SystemConfig): Promise<{ stack: NetStac
   });
   const devices: VirtDevice[] = stack.nics.filter((p) => p.model === 'virtio-net-device').map((plan) => ({
     type: 'virtio-net-device',
+    place: plan.place,
     create: (as) => {
       const d = new VirtIONet(as, plan);
       stack.nicCreated(d.nc);

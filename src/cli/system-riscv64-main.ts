@@ -2,6 +2,7 @@
 // a code-cached CommonJS script): QEMU's system emulator on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
 import { balloonDevice } from './system-balloon.js';
+import './system-memsave.js'; // QMP memsave / pmemsave
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
 import * as fs from 'node:fs';
@@ -24,6 +25,10 @@ import type { RISCVCPU } from '../target/riscv/cpu.js';
 import { daemonReady, maybeDaemonize } from './daemonize.js';
 import { VCPUScheduler } from '../system/cpus.js';
 import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
+import { assignMmioSlots } from '../hw/riscv/virt-mmio-slots.js';
+import { type PluggedDevice, setHotplugView } from './system-hotplug.js';
+import { parseQemuOpts } from '../qemu/option.js';
+import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
 import type { DriveRef } from '../hw/core/qdev.js';
 import { parseBlockErrorAction, type BlockdevOnError } from '../hw/virtio/virtio-blk.js';
@@ -160,19 +165,19 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
-    if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device' }); continue; }
-    if (dev.driver === 'virtio-balloon-device') { devices.push(balloonDevice(cfg.ramSize)); continue; }
+    if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize), place: dev.place }); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
     if (used.has(id)) throw optError('-device', dev.text, `Drive '${id}' is already in use by another device`);
     used.add(id);
+    if (dev.writeCache !== undefined) blk.setWriteCache?.(dev.writeCache);
     const serial = dev.serial ?? cfg.drives.find((d) => d.id === id)?.opts.get('serial');
-    devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id) });
+    devices.push({ type: 'virtio-blk-device', blk, serial, eventIdx: dev.eventIdx, ...errorActions.get(id), place: dev.place });
   }
   // On this board QEMU's if=virtio is a virtio-blk-pci ("virtio-blk" on a PCI machine).
   for (const d of virtioDrives) qdevs.push({ text: d.text, driver: 'virtio-blk-pci', props: driveDeviceProps(cfg, d), ownsDrive: true });
-  if (devices.length > 8) throw new QemuError(`No 'virtio-bus' bus found for device 'virtio-blk-device'`);
   const takeDrive = (id: string, what: string, owner: boolean): DriveRef => {
     const blk = accountNode(id);
     if (!blk) throw new QemuError(`Property '${what}.drive' can't find value '${id}'`);
@@ -183,6 +188,22 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id), sidecar: file ? (suffix) => nodeSidecar(file + suffix) : undefined };
   };
   return { devices, backends, qdevs, takeDrive };
+}
+
+/** The -device options with an id, on their buses (device_del's answer names the bus). */
+function pluggedDevices(cfg: SystemConfig, mmio: readonly VirtDevice[], qdevs: readonly QDevSpec[]): PluggedDevice[] {
+  const out: PluggedDevice[] = [];
+  for (const d of mmio) {
+    const id = d.place && parseQemuOpts(d.place.text, 'driver').get('id');
+    if (id) out.push({ id, bus: `virtio-mmio-bus.${d.slot}` });
+  }
+  for (const q of qdevs) {
+    const id = q.props.get('id');
+    if (id && !q.ownsDrive) out.push({ id, bus: q.driver === 'sd-card' || q.driver === 'emmc' ? 'sd-bus' : 'pcie.0' });
+  }
+  for (const n of cfg.net.nics) if (n.opt === '-device' && n.model === 'virtio-net-pci' && n.id) out.push({ id: n.id, bus: 'pcie.0' });
+  for (const v of cfg.v9fsDevices) if (v.transport === 'pci' && v.props.get('id')) out.push({ id: v.props.get('id') as string, bus: 'pcie.0' });
+  return out;
 }
 
 /** TSQEMU_STARTUP_TRACE=1: the phases of a run on stderr (`@phase <ms since the process
@@ -284,9 +305,11 @@ async function main(argv: string[]): Promise<number> {
     if (wasRunning) scheduler?.cont();
   };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
+  const mmioDevices = assignMmioSlots([...devices, ...net.devices], VIRTIO_COUNT);
+  setHotplugView({ devices: () => pluggedDevices(cfg, mmioDevices, qdevs), usedMmio: () => machine?.virtio.map((p) => p.vdev !== undefined) ?? [] });
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
-    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: [...devices, ...net.devices], entropy: nodeEntropy,
+    ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: mmioDevices, entropy: nodeEntropy,
     irqchip: cfg.irqchip,
     wallNs: rtcWallNs(cfg, () => BigInt(machine?.clock.now() ?? 0)),
     hostClock: icount,

@@ -3,6 +3,7 @@
 // src/cli/system-fsdev.ts opens the host folders.
 import { QemuError, optError } from '../qemu/error.js';
 import { parseBool, parseQemuOpts } from '../qemu/option.js';
+import type { MmioPlace } from '../hw/riscv/virt-mmio-slots.js';
 
 export type SecurityModelName = 'passthrough' | 'mapped-xattr' | 'mapped-file' | 'none';
 export type MultidevsName = 'remap' | 'forbid' | 'warn';
@@ -28,6 +29,8 @@ export interface V9fsDeviceSpec {
   transport: 'pci' | 'mmio';
   /** -device's own properties (id, bus, addr) for the PCI function. */
   props: ReadonlyMap<string, string>;
+  /** -device virtio-9p-device: its place among the virtio-mmio devices (virt-mmio-slots.ts). */
+  place?: MmioPlace;
 }
 
 const FSDEV_KEYS = ['fsdriver', 'id', 'path', 'security_model', 'readonly', 'fmode', 'dmode', 'multidevs'];
@@ -105,7 +108,7 @@ export function parseV9fsDevice(text: string): V9fsDeviceSpec {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
   const pci = driver === 'virtio-9p-pci';
-  const keys = pci ? ['driver', 'fsdev', 'mount_tag', 'id', 'bus', 'addr'] : ['driver', 'fsdev', 'mount_tag', 'id'];
+  const keys = pci ? ['driver', 'fsdev', 'mount_tag', 'id', 'bus', 'addr'] : ['driver', 'fsdev', 'mount_tag', 'id', 'bus'];
   for (const k of o.keys()) {
     if (!keys.includes(k)) throw new QemuError(`Property '${driver}.${k}' not found`);
   }

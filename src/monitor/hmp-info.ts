@@ -1,9 +1,11 @@
 // HMP `info` subcommands and the HMP-only commands (gdbserver, log), in QEMU's output layout
 // (hmp-commands-info.hx and the hmp_info_* functions). Other subsystems add theirs with
 // registerInfo() from commands.ts.
+import { sizeToStr } from '../qemu-img/common.js';
 import { type InfoCommand, type MonitorCommand, registerCommand, registerInfo, monitorCommands } from './commands.js';
 import type { MonitorContext } from './vm.js';
 import { QEMU_VERSION, TSQEMU_PACKAGE } from './qom.js';
+import { qdevName } from './qmp-commands.js';
 import { riscvCsrReadDebug } from '../target/riscv/csr.js';
 import type { CPURISCVState } from '../target/riscv/cpu-state.js';
 
@@ -106,10 +108,20 @@ const INFOS: InfoCommand[] = [
   { name: 'cpus', help: 'show infos for each CPU', run: (_w, ctx) => Array.from({ length: ctx.vm.smp },
     (_, i) => `${i === ctx.cpuIndex ? '*' : ' '} CPU #${i}: thread_id=${ctx.vm.threadId}\n`).join('') },
   { name: 'block', params: '[-n] [-v] [device]', help: 'show info of one block device or all block devices (-n: show named nodes; -v: show details)',
-    run: (w, { vm }) => vm.blockDevices().filter((d) => w.length === 0 || w.includes(d.device)).map((d) =>
-      `${d.device || d.nodeName}${d.device ? ` (${d.nodeName})` : ''}: ${d.filename} (${d.drv}${d.readOnly ? ', read-only' : ''})\n` +
-      (d.qdev ? `    Attached to:      ${d.qdev.startsWith('/machine/peripheral/') ? d.qdev.split('/')[3] : d.qdev}\n` : '') +
-      `    Cache mode:       ${d.cache.writeback ? 'writeback' : 'writethrough'}${d.cache.direct ? ', direct' : ''}${d.cache.noFlush ? ', ignore flushes' : ''}\n`).join('\n') },
+    run: (w, { vm }) => {
+      // -n: the format nodes by node name (QEMU also lists their protocol nodes); -v: the image's details.
+      const nodes = w.includes('-n'), verbose = w.includes('-v');
+      const names = w.filter((x) => x !== '-n' && x !== '-v');
+      return vm.blockDevices().filter((d) => names.length === 0 || names.includes(nodes ? d.nodeName : d.device)).map((d) =>
+        (nodes ? `${d.nodeName}: ` : `${d.device || d.nodeName}${d.device ? ` (${d.nodeName})` : ''}: `) + `${d.filename} (${d.drv}${d.readOnly ? ', read-only' : ''})\n` +
+        (d.qdev && !nodes ? `    Attached to:      ${qdevName(d)}\n` : '') +
+        `    Cache mode:       ${d.cache.writeback ? 'writeback' : 'writethrough'}${d.cache.direct ? ', direct' : ''}${d.cache.noFlush ? ', ignore flushes' : ''}\n` +
+        (verbose ? `\nImages:\nimage: ${d.filename}\nfile format: ${d.drv}\nvirtual size: ${sizeToStr(d.size)} (${d.size} bytes)\n` +
+          (d.diskSize !== undefined ? `disk size: ${sizeToStr(d.diskSize)}\n` : '') : '')).join('\n');
+    } },
+  { name: 'memory_size_summary', help: 'show memory size information', run: (_w, { vm }) => `base memory: ${vm.ramSize ?? 0}\n` },
+  { name: 'numa', help: 'show NUMA information', run: () => '0 nodes\n' },
+  { name: 'hotpluggable-cpus', help: 'Show information about hotpluggable CPUs', run: () => "Error: The feature 'query-hotpluggable-cpus' is not enabled\n" },
   { name: 'blockstats', help: 'show block device statistics', run: (_w, { vm }) => {
     const now = Number(vm.nowNs());
     return vm.blockDevices().map((d) => {

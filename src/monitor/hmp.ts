@@ -20,8 +20,15 @@ export async function hmpExecute(line: string, ctx: MonitorContext): Promise<str
   const cmdline = line.trim();
   if (cmdline === '') return '';
   const m = /^(\S+?)(\/\S*)?(?:\s+(.*))?$/.exec(cmdline) as RegExpExecArray;
-  const [, name, fmt, restRaw] = m;
-  const rest = (restRaw ?? '').trim();
+  const [, name, fmt0, restRaw] = m;
+  let fmt = fmt0;
+  let rest = (restRaw ?? '').trim();
+  // `x /4x addr`, as QEMU users type it: the format may stand apart from the command.
+  if (fmt === undefined && /^(x|xp|p|print)$/.test(name) && rest.startsWith('/')) {
+    const sp = /^(\S+)\s*(.*)$/.exec(rest) as RegExpExecArray;
+    fmt = sp[1];
+    rest = sp[2];
+  }
   const words = rest === '' ? [] : rest.split(/\s+/);
   try {
     switch (name) {
@@ -30,6 +37,7 @@ export async function hmpExecute(line: string, ctx: MonitorContext): Promise<str
       case 'x': case 'xp': return memoryDump(ctx, name === 'xp', fmt, rest);
       case 'p': case 'print': return printExpr(ctx, fmt, rest);
       case 'cpu': {
+        if (words.length === 0) throw new HmpArgError('unexpected end of expression');
         const i = Number(words[0]);
         if (!/^[0-9]+$/.test(words[0] ?? '') || !ctx.vm.hartEnv(i)) return 'invalid CPU index\n';
         ctx.cpuIndex = i;
@@ -42,12 +50,20 @@ export async function hmpExecute(line: string, ctx: MonitorContext): Promise<str
     const ret = await cmd.run(args, ctx);
     return cmd.hmp.format ? cmd.hmp.format(ret ?? {}, ctx) : '';
   } catch (e) {
+    // QEMU's monitor_parse_arguments failures: the reason, then where to look.
+    if (e instanceof HmpArgError) {
+      return `${e.message === EXTRANEOUS ? `${name === 'p' || name === 'print' ? 'print|p' : name}: extraneous characters at the end of line` : e.message}\nTry "help ${name}" for more information\n`;
+    }
     if (e instanceof QmpError || e instanceof HmpError) return `Error: ${e.message}\n`;
     return `internal error: ${e instanceof Error ? e.message : String(e)}\n`;
   }
 }
 
 export class HmpError extends Error {}
+/** A command line's arguments QEMU's parser refuses (bad format, bad expression). */
+export class HmpArgError extends Error {}
+/** Text after a complete expression (QEMU: "x: extraneous characters at the end of line"). */
+const EXTRANEOUS = '\0extraneous';
 
 function help(table: CommandTable, topic: string | undefined): string {
   const lines: [string, string][] = [
@@ -90,7 +106,7 @@ function parseFormat(fmt: string | undefined): { count: number; format: string; 
   let count = 1, format = lastFormat, size = -1;
   if (fmt) {
     const m = /^\/([0-9]*)([a-z]*)$/.exec(fmt);
-    if (!m) throw new HmpError(`invalid char in format: '${fmt[1] ?? ''}'`);
+    if (!m) throw new HmpArgError(`invalid char in format: '${fmt.replace(/^\/[0-9]*[a-z]*/, '')[0] ?? ''}'`);
     if (m[1]) count = Number(m[1]);
     for (const c of m[2]) {
       if ('xduocai'.includes(c)) format = c;
@@ -98,18 +114,19 @@ function parseFormat(fmt: string | undefined): { count: number; format: string; 
       else if (c === 'h') size = 2;
       else if (c === 'w') size = 4;
       else if (c === 'g' || c === 'l') size = 8;
-      else throw new HmpError(`invalid char in format: '${c}'`);
+      else throw new HmpArgError(`invalid char in format: '${c}'`);
     }
   }
-  if (size < 0) size = format === 'c' ? 1 : format === 'i' ? 4 : lastSize;
+  // /c takes the sticky size too: x/2c after x/x dumps 8 bytes, each as a char (QEMU's memory_dump).
+  if (size < 0) size = format === 'i' ? 4 : lastSize;
   lastFormat = format;
-  if (format !== 'i' && format !== 'c') lastSize = size;
+  if (format !== 'i') lastSize = size;
   return { count, format, size };
 }
 
 function memoryDump(ctx: MonitorContext, phys: boolean, fmt: string | undefined, expr: string): string {
   const { count, format, size } = parseFormat(fmt);
-  if (expr === '') throw new HmpError('missing address');
+  if (expr === '') throw new HmpArgError('unexpected end of expression');
   const env = ctx.vm.hartEnv(ctx.cpuIndex);
   if (!env) return 'No CPU available\n';
   let addr = BigInt.asUintN(64, evalExpr(ctx, expr));
@@ -125,9 +142,9 @@ function memoryDump(ctx: MonitorContext, phys: boolean, fmt: string | undefined,
     }
     return out;
   }
+  let len = Math.min(size * count, MAX_DUMP);
+  const lineSize = size === 1 ? 8 : 16;
   const wsize = format === 'c' ? 1 : size;
-  let len = Math.min(wsize * count, MAX_DUMP);
-  const lineSize = wsize === 1 ? 8 : 16;
   const digits = format === 'o' ? Math.ceil((wsize * 8) / 3) : format === 'u' || format === 'd' ? Math.ceil((wsize * 80) / 33) : (wsize * 8) / 4;
   let out = '';
   while (len > 0) {
@@ -168,14 +185,16 @@ const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0',
   's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
 
 function printExpr(ctx: MonitorContext, fmt: string | undefined, expr: string): string {
-  const f = fmt ? fmt.replace(/^\//, '').replace(/[0-9bhwgl]/g, '') || 'x' : 'x';
+  // QEMU's hmp_print: the format is the sticky one x/xp/p last set unless given; %# prints 0 bare.
+  const f = fmt ? parseFormat(fmt).format : lastFormat;
   const v = evalExpr(ctx, expr);
+  const u = BigInt.asUintN(64, v);
   switch (f) {
-    case 'd': return `${BigInt.asIntN(64, v)}\n`;
-    case 'u': return `${BigInt.asUintN(64, v)}\n`;
-    case 'o': return `0${BigInt.asUintN(64, v).toString(8)}\n`;
+    case 'u': return `${u}\n`;
+    case 'o': return u === 0n ? '0\n' : `0${u.toString(8)}\n`;
+    case 'x': return u === 0n ? '0\n' : `0x${u.toString(16)}\n`;
     case 'c': return `${printChar(Number(v & 0xffn))}\n`;
-    default: return `0x${BigInt.asUintN(64, v).toString(16)}\n`;
+    default: return `${BigInt.asIntN(64, v)}\n`;
   }
 }
 
@@ -185,23 +204,23 @@ export function evalExpr(ctx: MonitorContext, text: string): bigint {
   const peek = () => toks[pos];
   const reg = (name: string): bigint => {
     const env = ctx.vm.hartEnv(ctx.cpuIndex);
-    if (!env) throw new HmpError('No CPU available');
+    if (!env) throw new HmpArgError('No CPU available');
     if (name === 'pc') return env.pc;
     const xi = /^x([0-9]+)$/.exec(name);
     const i = xi ? Number(xi[1]) : ABI.indexOf(name === 'fp' ? 's0' : name);
     if (i >= 0 && i < 32) return env.getGpr(i);
-    throw new HmpError('unknown register');
+    throw new HmpArgError('unknown register');
   };
   const primary = (): bigint => {
     const t = toks[pos++];
-    if (t === undefined) throw new HmpError('unexpected end of expression');
-    if (t === '(') { const v = or(); if (toks[pos++] !== ')') throw new HmpError("')' expected"); return v; }
+    if (t === undefined) throw new HmpArgError('unexpected end of expression');
+    if (t === '(') { const v = or(); if (toks[pos++] !== ')') throw new HmpArgError("')' expected"); return v; }
     if (t === '-') return -primary();
     if (t === '+') return primary();
     if (t === '~') return ~primary();
     if (t.startsWith('$')) return reg(t.slice(1));
     if (/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(t)) return BigInt(t);
-    throw new HmpError('invalid char in expression');
+    throw new HmpArgError(`invalid char '${t[0]}' in expression`);
   };
   const bin = (next: () => bigint, ops: string, apply: (a: bigint, op: string, b: bigint) => bigint) => (): bigint => {
     let v = next();
@@ -209,13 +228,13 @@ export function evalExpr(ctx: MonitorContext, text: string): bigint {
     return v;
   };
   const mul = bin(primary, '*/%', (a, op, b) => {
-    if (op !== '*' && b === 0n) throw new HmpError('division by zero');
+    if (op !== '*' && b === 0n) throw new HmpArgError('division by zero');
     return op === '*' ? a * b : op === '/' ? a / b : a % b;
   });
   const add = bin(mul, '+-', (a, op, b) => (op === '+' ? a + b : a - b));
   const or = bin(add, '&|^', (a, op, b) => (op === '&' ? a & b : op === '|' ? a | b : a ^ b));
   const v = or();
-  if (pos < toks.length) throw new HmpError('invalid char in expression');
+  if (pos < toks.length) throw new HmpArgError(EXTRANEOUS);
   return BigInt.asUintN(64, v);
 }
 

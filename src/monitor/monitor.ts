@@ -3,6 +3,7 @@
 import './qmp-commands.js';
 import './qmp-chardev.js';
 import './qmp-block.js';
+import './qmp-misc.js';
 import { hmpRegister } from './hmp-info.js';
 
 hmpRegister();

@@ -159,13 +159,19 @@ def({ name: 'query-jobs', returns: 'any', run: () => [] });
 function blockInfo(d: MonitorBlockDevice): JsonObject {
   return {
     'io-status': d.ioStatus, device: d.device, locked: false, removable: false,
-    // A device with an id is named by it (blockstats always gives the path).
-    inserted: inserted(d), qdev: qdevName(d.qdev), type: 'unknown',
+    // A device with an id is named by it (query-blockstats always gives the path: libvirt's qomName).
+    inserted: inserted(d), qdev: qdevName(d), type: 'unknown',
   };
 }
 
-export function qdevName(qdev: string): string {
-  return qdev.startsWith('/machine/peripheral/') ? qdev.split('/')[3] : qdev;
+/**
+ * How QEMU names the device a drive is attached to: its id when it has one. virtio-blk-device
+ * (virtio-mmio) holds the drive itself: its id; virtio-blk-pci's drive is on its inner
+ * virtio-blk-device (the virtio-backend child, no id): the path.
+ */
+export function qdevName(d: { qdev: string; virtioSlot?: number }): string {
+  const m = /^\/machine\/peripheral\/([^/]+)(\/virtio-backend)?$/.exec(d.qdev);
+  return m && (!m[2] || d.virtioSlot !== undefined) ? m[1] : d.qdev;
 }
 
 function inserted(d: MonitorBlockDevice): JsonObject {

@@ -33,6 +33,8 @@ export interface MonitorBlockDevice {
   backingFileDepth: number;
   stats: BlockAcctStats;
   ioStatus: 'ok' | 'failed' | 'nospace';
+  /** Bytes the image takes on the host (info block -v's disk size), when it is a host file. */
+  diskSize?: number;
   /** The virtio-mmio slot of its device (info qtree), if any. */
   virtioSlot?: number;
 }
@@ -53,6 +55,8 @@ export interface MonitorVM {
   quit(): void;
   /** Number of harts, and each one's state (registers, privilege). */
   readonly smp: number;
+  /** Guest RAM in bytes (query-memory-size-summary); 0 with -machine none. */
+  readonly ramSize?: number;
   hartEnv(i: number): CPURISCVState | undefined;
   /** Host thread id shown by query-cpus-fast / info cpus (we run harts on one thread). */
   readonly threadId: number;

@@ -18,6 +18,8 @@ export interface NicPlan {
   peer?: NetClientState;
   /** virtio-net-pci's -device properties (id, bus, addr). */
   pciProps?: ReadonlyMap<string, string>;
+  /** -device virtio-net-device's place among the virtio-mmio devices. */
+  place?: NicSpec['place'];
 }
 
 export class NetStack {
@@ -87,7 +89,7 @@ export class NetStack {
     let peer: NetClientState | undefined;
     if (n.netdev !== undefined) peer = this.byId.get(n.netdev);
     else if (n.hub !== undefined) peer = this.hubPort(n.hub);
-    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer, pciProps: n.pciProps });
+    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer, pciProps: n.pciProps, place: n.place });
   }
 
   /** A NIC was created for a plan: it joins the client list (info network order). */

@@ -2,6 +2,7 @@
 // filter-dump. Parsing is pure (no host access): it checks every option and builds the specs the
 // binary turns into clients (src/cli/system-net.ts). Errors carry QEMU's wording.
 import { QemuError } from '../qemu/error.js';
+import type { MmioPlace } from '../hw/riscv/virt-mmio-slots.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts } from '../qemu/option.js';
 import { parseMac } from './net.js';
 import { type HostFwd, type SlirpConfig } from './slirp/slirp.js';
@@ -38,6 +39,8 @@ export interface NicSpec {
   hub?: number;
   opt: string;
   text: string;
+  /** -device virtio-net-device: its place among the virtio-mmio devices (virt-mmio-slots.ts). */
+  place?: MmioPlace;
 }
 
 export interface FilterDumpSpec {
@@ -293,7 +296,8 @@ function addNetdev(cfg: NetConfig, spec: NetdevSpec): void {
 function nicModel(model: string | undefined): NicModel {
   if (model === undefined || model === 'virtio' || model === 'virtio-net-pci' || model === 'virtio-net') return 'virtio-net-pci';
   if (model === 'virtio-net-device') return 'virtio-net-device';
-  if (model === 'help' || model === '?') throw new QemuError(NIC_MODELS.trimEnd());
+  // QEMU 10.2 (net_check_clients): the models this board's NICs may take, sorted, on stdout, exit 0.
+  if (model === 'help' || model === '?') throw new QemuError('Available NIC models for this configuration:\nvirtio-net-device\nvirtio-net-pci (aka virtio)');
   throw new QemuError(`unsupported NIC model '${model}'\n${NIC_MODELS.trimEnd()}`);
 }
 
@@ -362,7 +366,7 @@ export function parseNetDevice(cfg: NetConfig, text: string): boolean {
   const driver = o.get('driver') ?? '';
   if (!['virtio-net-device', 'virtio-net', 'virtio-net-pci'].includes(driver)) return false;
   const model = nicModel(driver);
-  const keys = model === 'virtio-net-pci' ? ['driver', 'netdev', 'mac', 'id', 'bus', 'addr'] : ['driver', 'netdev', 'mac', 'id'];
+  const keys = model === 'virtio-net-pci' ? ['driver', 'netdev', 'mac', 'id', 'bus', 'addr'] : ['driver', 'netdev', 'mac', 'id', 'bus'];
   for (const k of o.keys()) {
     if (!keys.includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
   }

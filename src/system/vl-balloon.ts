@@ -5,7 +5,7 @@ import { type QemuOptsDict, parseBool } from '../qemu/option.js';
 
 export function parseBalloonDevice(text: string, o: QemuOptsDict): { text: string; driver: 'virtio-balloon-device' } {
   for (const [k, v] of o) {
-    if (k === 'driver' || k === 'id') continue;
+    if (k === 'driver' || k === 'id' || k === 'bus') continue;
     // The guest-visible features QEMU would offer: not modelled, so only their default is taken.
     if (k === 'deflate-on-oom' || k === 'free-page-reporting' || k === 'free-page-hint') {
       if (parseBool(k, v)) throw new QemuError(`virtio-balloon-device.${k}=on is not supported by tsqemu`);

@@ -289,7 +289,13 @@ export function parseBoot(text: string): void {
   for (const k of ['menu', 'strict']) { const v = o.get(k); if (v !== undefined) parseBool(k, v); }
   const rt = o.get('reboot-timeout');
   if (rt !== undefined && !/^-?[0-9]+$/.test(rt)) throw new QemuError(`Parameter 'reboot-timeout' expects integer`);
-  if (o.has('splash') || o.has('splash-time')) throw unsupported('-boot splash (no display)');
+  // splash-time is also the boot menu's timeout (fw_cfg boot-menu-wait): taken like menu=, with QEMU's checks.
+  const st = o.get('splash-time');
+  if (st !== undefined) {
+    if (!/^-?[0-9]+$/.test(st)) throw new QemuErrorNoLoc(`Parameter 'boot.splash-time' expects integer`);
+    if (Number(st) < 0 || Number(st) > 0xffff) throw new QemuErrorNoLoc('splash-time is invalid,it should be a value between 0 and 65535');
+  }
+  if (o.has('splash')) throw unsupported('-boot splash (no display)');
   if (o.has('once')) throw unsupported('-boot once=');
 }
 

@@ -12,7 +12,9 @@ import { PFLASH_DRIVE_KEYS } from './vl-pflash.js';
 import { scanGlobals, withGlobals } from './vl-global.js';
 import type { VirtIrqchipConfig } from '../hw/riscv/virt-aia.js';
 import { ACCEL_HELP, CPU_HELP, MACHINE_HELP, type MachineProps, PrintAndExit, QemuErrorNoLoc, VIRT_PROPS_HELP, checkAccel, parseCpu, parseMachineProps, parseMemoryOpts, parseSmpTopology } from './vl-opts.js';
-import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice } from '../hw/core/qdev.js';
+import { checkDeviceProps, deviceHelp, devicePropsHelp, findDevice, parseOnOffAuto } from '../hw/core/qdev.js';
+import { type MmioPlace, mmioBusIndex } from '../hw/riscv/virt-mmio-slots.js';
+import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import '../hw/core/qdev-devices.js';
 import {
   type NetConfig, NetRefError, checkNetConfig, newNetConfig, parseNetDevice, parseNetObject, parseNetOption, parseNetdevOption,
@@ -47,7 +49,11 @@ export interface DeviceSpec {
   serial?: string;
   /** virtio-blk-device event_idx=off (VIRTIO_RING_F_EVENT_IDX not offered). */
   eventIdx?: boolean;
+  /** virtio-blk-device write-cache=on|off (undefined: auto, the drive's cache mode). */
+  writeCache?: boolean;
   props?: QemuOptsDict;
+  /** A virtio-mmio device's place on the command line and its bus= (virt-mmio-slots.ts). */
+  place?: MmioPlace;
 }
 
 export interface SystemConfig {
@@ -228,6 +234,8 @@ function parseSerial(text: string, cfg: SystemConfig): SerialSpec {
   const sock = compatChardev(text, 'serial0', '-serial', cfg, 'could not connect serial device to character backend');
   if (sock) return { kind: 'chardev', id: sock, text };
   const name = text.split(':')[0];
+  // A host device path is QEMU's tty (or parallel port) back end.
+  if (text.startsWith('/dev/')) throw new QemuError(`character backend '${text.startsWith('/dev/parport') ? 'parallel' : 'serial'}' is not supported by tsqemu`);
   if (['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille', 'chardev'].includes(name)) {
     throw new QemuError(`character backend '${name}' is not supported by tsqemu`);
   }
@@ -273,6 +281,46 @@ const MMIO_DEVICES = [
   { name: 'virtio-9p-pci', bus: 'PCI', category: 'Storage devices' },
 ];
 
+/** `-device X,help` of the devices parsed here: the properties tsqemu takes, in QEMU's layout. */
+const p = (name: string, type: string, desc = '') => `  ${`${name}=<${type}>`.padEnd(22)}${desc ? ` - ${desc}` : ''}`;
+const NETDEV = p('netdev', 'str', 'ID of a netdev to use as a backend');
+const MAC = p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56');
+const ADDR = p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06 (default: -1)');
+const MMIO_PROPS_HELP: Record<string, string> = {
+  'virtio-blk-device': [p('bootindex', 'int32'), p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('event_idx', 'bool', 'on/off (default: true)'), p('serial', 'str'),
+    p('write-cache', 'OnOffAuto', 'on/off/auto (default: "auto")')].join('\n'),
+  'virtio-balloon-device': [p('deflate-on-oom', 'bool', 'on/off (default: false)'), p('free-page-hint', 'bool', 'on/off (default: false)'), p('free-page-reporting', 'bool', 'on/off (default: false)')].join('\n'),
+  'virtio-net-device': [MAC, NETDEV].join('\n'),
+  'virtio-net-pci': [ADDR, MAC, NETDEV].join('\n'),
+  'virtio-9p-device': [p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
+  'virtio-9p-pci': [ADDR, p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
+};
+
+/** Position of the next -device among all of them (net, 9p and the rest are kept apart). */
+function deviceSeq(cfg: SystemConfig): number {
+  return cfg.devices.length + cfg.v9fsDevices.length + cfg.net.nics.length;
+}
+
+
+/** -device X,help for the devices parsed here, before any of their parsers sees `help`. */
+function mmioDeviceHelp(text: string): void {
+  const o = parseQemuOpts(text, 'driver');
+  if (!o.has('help')) return;
+  const d = MMIO_DEVICES.find((x) => x.name === o.get('driver') || x.alias === o.get('driver'));
+  if (!d) return;
+  const h = MMIO_PROPS_HELP[d.name];
+  throw new PrintAndExit(h ? `${d.name} options:\n${h}\n` : `There are no options for ${d.name}.\n`);
+}
+
+/** The -device's place, with its bus= checked (a virtio-mmio device's). */
+function mmioPlace(text: string, seq: number): MmioPlace {
+  const o = parseQemuOpts(text, 'driver');
+  const driver = o.get('driver') ?? '';
+  const bus = o.get('bus');
+  if (bus !== undefined) mmioBusIndex(bus, driver, VIRTIO_COUNT);
+  return { seq, driver, text, bus };
+}
+
 function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
@@ -283,23 +331,25 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
     checkDeviceProps(dc, o.keys());
     return { text, driver: dc.name, props: o };
   }
+  const place = MMIO_DEVICES.some((d) => d.name === driver) ? mmioPlace(text, deviceSeq(cfg)) : undefined;
   if (driver === 'virtio-blk-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
+      if (!['driver', 'drive', 'serial', 'id', 'bootindex', 'event_idx', 'bus', 'write-cache'].includes(k)) throw new QemuError(`Property 'virtio-blk-device.${k}' not found`);
     }
     // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
     const bi = o.get('bootindex');
     if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     if (!o.has('drive')) throw new QemuError('drive property not set');
     const ev = o.get('event_idx');
-    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}) };
+    const writeCache = parseOnOffAuto('write-cache', o.get('write-cache'));
+    return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}), writeCache, place };
   }
-  if (driver === 'virtio-balloon-device') return parseBalloonDevice(text, o);
+  if (driver === 'virtio-balloon-device') return { ...parseBalloonDevice(text, o), place };
   if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
-      if (!['driver', 'id'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
+      if (!['driver', 'id', 'bus'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);
     }
-    return { text, driver: 'virtio-rng-device' };
+    return { text, driver: 'virtio-rng-device', place };
   }
   throw new QemuError(qemuOnlyDevice(driver) ? `device '${driver}' is not supported by tsqemu` : `'${driver}' is not a valid device model name`);
 }
@@ -322,6 +372,9 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   };
   let serialText: string | undefined;
   let monitorText: string | undefined;
+  /** -serial stdio|mon:stdio and -monitor stdio given: QEMU lets one chardev have stdio. */
+  const stdioSerials: string[] = [];
+  let stdioMonitors = 0;
   let display: string | undefined;
   let snapshot = false;
   let nodefaults = false;
@@ -369,11 +422,13 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
       if (cfg.action === 'print') return cfg;
       if (name === 'serial') serialText = val;
       if (name === 'monitor' || name === 'mon') monitorText = val;
+      if (name === 'serial' && (val === 'stdio' || val === 'mon:stdio')) stdioSerials.push(val);
+      if (name === 'monitor' && val === 'stdio') stdioMonitors++;
       if (name === 'display') display = val;
     } catch (e) {
       if (e instanceof PrintAndExit) { cfg.action = 'print'; cfg.printText = e.text; return cfg; }
       // -chardev help, -netdev help: a list on stdout, exit 0 (as QEMU's)
-      if (e instanceof QemuError && /^Available \w+ backend types:/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
+      if (e instanceof QemuError && /^Available (\w+ backend types|NIC models for this configuration):/.test(e.message)) { cfg.action = 'print'; cfg.printText = `${e.message}\n`; return cfg; }
       if (e instanceof QemuError && !(e instanceof QemuErrorNoLoc)) {
         throw optError(arg, val, e.message);
       }
@@ -385,6 +440,7 @@ export function parseSystemArgs(argv: readonly string[]): SystemConfig {
   // -nodefaults (anywhere): no default serial and no default monitor, as QEMU's.
   if (nodefaults && serialText === undefined) { serialText = 'none'; cfg.serial = { kind: 'null' }; }
   if (nodefaults && monitorText === undefined) monitorText = 'none';
+  checkStdioUsers(cfg, stdioSerials, stdioMonitors, serialText === undefined && !nodefaults && !cfg.mgmt.nodefaults);
   resolveConsole(cfg, serialText, monitorText, display);
   checkChardevRefs(cfg);
   finishExtras(cfg);
@@ -426,7 +482,11 @@ function parseMonitor(val: string, cfg: SystemConfig): void {
   if (val === 'stdio' || val === 'null') return;
   if (val.startsWith('chardev:')) { cfg.monitorChardev = { id: val.slice(8), opt: '-monitor', text: val }; return; }
   const id = compatChardev(val, label, '-monitor', cfg);
-  if (!id) throw new QemuError(`'${val.split(':')[0]}' is not a valid char driver`);
+  if (!id) {
+    const name = val.split(':')[0];
+    if (val.startsWith('/dev/') || ['vc', 'udp', 'telnet', 'tty', 'msmouse', 'braille'].includes(name)) throw new QemuError(`character backend '${val.startsWith('/dev/') ? 'serial' : name}' is not supported by tsqemu`);
+    throw new QemuError(`'${name}' is not a valid char driver`);
+  }
   cfg.monitorChardev = { id, opt: '-monitor', text: val };
 }
 
@@ -467,8 +527,18 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'mon': parseMon(val, cfg); return;
     case 'drive': cfg.drives.push(parseDrive(val, cfg.drives.length)); return;
     case 'device': withGlobals(cfg.extras.globals, val, (val) => {
-      if (parseNetDevice(cfg.net, val)) return;
-      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) { cfg.v9fsDevices.push(parseV9fsDevice(val)); return; }
+      mmioDeviceHelp(val);
+      const seq = deviceSeq(cfg);
+      if (parseNetDevice(cfg.net, val)) {
+        const nic = cfg.net.nics[cfg.net.nics.length - 1];
+        if (nic.model === 'virtio-net-device') nic.place = mmioPlace(val, seq);
+        return;
+      }
+      if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) {
+        const d = parseV9fsDevice(val);
+        cfg.v9fsDevices.push(d.transport === 'mmio' ? { ...d, place: mmioPlace(val, seq) } : d);
+        return;
+      }
       const d = parseDevice(val, cfg);
       if (d) cfg.devices.push(d);
     }); return;
@@ -508,6 +578,20 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
   }
 }
 
+const STDIO_TWICE = 'cannot use stdio by multiple character devices';
+
+/**
+ * One chardev may own stdio, as QEMU's: monitors are created first (a second -monitor stdio
+ * fails), then the serial ports (-serial stdio/mon:stdio after a stdio monitor or another one
+ * fails); -nographic with -monitor stdio makes the default serial plain stdio, which fails too.
+ */
+function checkStdioUsers(cfg: SystemConfig, serials: readonly string[], monitors: number, defaultSerial: boolean): void {
+  if (monitors > 1) throw optError('-monitor', 'stdio', STDIO_TWICE);
+  const allowed = monitors > 0 ? 0 : 1;
+  if (serials.length > allowed) throw optError('-serial', serials[allowed], STDIO_TWICE);
+  if (cfg.nographic && defaultSerial && monitors > 0) throw new QemuErrorNoLoc(STDIO_TWICE);
+}
+
 /**
  * Where serial and monitor go. -nographic makes the default serial "mon:stdio"; we have no
  * graphical display, so without -nographic the default is the same (QEMU would open a window).
@@ -519,6 +603,6 @@ function resolveConsole(cfg: SystemConfig, serial: string | undefined, monitor: 
   if (cfg.mgmt.nodefaults && monitor === undefined) monitor = 'none';
   cfg.monitorOnStdio = monitor === 'stdio' || (monitor === undefined && (cfg.serial.kind === 'stdio' ? cfg.serial.mux : cfg.nographic));
   if (cfg.serial.kind === 'stdio' && !cfg.serial.mux && (cfg.monitorOnStdio || cfg.nographic)) {
-    throw new QemuError('-serial stdio: cannot use stdio by multiple character devices');
+    throw new QemuError(`-serial stdio: ${STDIO_TWICE}`);
   }
 }

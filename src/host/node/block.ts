@@ -91,11 +91,16 @@ function parseDiscard(v: string | undefined): 'ignore' | 'unmap' {
   throw new QemuError(`Invalid discard option`);
 }
 
-function parseDetectZeroes(v: string | undefined, discard: 'ignore' | 'unmap'): DetectZeroes {
+/**
+ * detect-zeroes=: `unmap` needs discard=unmap on a node (-blockdev, bdrv_open_common's check);
+ * -drive sets it on the backend after the open (blockdev_init), unchecked, and without
+ * discard=unmap it then writes zeroes without unmapping, as `on` (QEMU 7.2 and 10.2 alike).
+ */
+function parseDetectZeroes(v: string | undefined, discard: 'ignore' | 'unmap', checked = true): DetectZeroes {
   if (v === undefined || v === 'off') return 'off';
   if (v === 'on') return 'on';
   if (v === 'unmap') {
-    if (discard !== 'unmap') throw new QemuError("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap");
+    if (discard !== 'unmap' && checked) throw new QemuError("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap");
     return 'unmap';
   }
   throw new QemuError(`Parameter 'detect-zeroes' does not accept value '${v}'`);
@@ -149,7 +154,7 @@ export async function openDrive(opts: Map<string, string>, warn: WarnFn = defaul
   const format = opts.get('format') ?? opts.get('driver');
   const cache = parseCacheMode(opts.get('cache') ?? 'writeback');
   const discard = parseDiscard(opts.get('discard'));
-  const detectZeroes = parseDetectZeroes(opts.get('detect-zeroes'), discard);
+  const detectZeroes = parseDetectZeroes(opts.get('detect-zeroes'), discard, false);
   const snapshot = parseBool('snapshot', opts.get('snapshot') ?? 'off');
   const flags: BdrvOpenFlags = { ...defaultOpenFlags(), direct: cache.direct, noFlush: cache.noFlush, writeThrough: cache.writeThrough,
     consumerShared: DEVICE_SHARED };

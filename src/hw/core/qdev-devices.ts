@@ -1,7 +1,7 @@
 // Every -device type realized through the registry, in one place. A new type: one
 // registerDevice() call here (or in the device's own file, imported from here).
 import { QemuError } from '../../qemu/error.js';
-import { type DeviceClass, type QDevContext, parseBoolProp, registerDevice } from './qdev.js';
+import { type DeviceClass, type QDevContext, parseBoolProp, parseOnOffAuto, registerDevice } from './qdev.js';
 import type { PCIDevice } from '../pci/pci.js';
 import { VirtIOBlock } from '../virtio/virtio-blk.js';
 import { VirtIORNG } from '../virtio/virtio-rng.js';
@@ -12,6 +12,7 @@ import { registerSDDevices } from '../sd/sd-devices.js';
 /** Plug a PCI function at -device's addr= (or the first free slot) on bus pcie.0. */
 export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice): void {
   const bus = props.get('bus');
+  if (bus !== undefined && /^virtio-mmio-bus\.[0-7]$/.test(bus)) throw new QemuError(`Device '${name}' can't go on virtio-mmio-bus bus`);
   if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
   const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
   dev.id = props.get('id') ?? '';
@@ -33,12 +34,15 @@ const virtioBlkPci: DeviceClass = {
     { name: 'drive', type: 'drive', desc: 'Node name or ID of a block device to use as a backend' },
     { name: 'serial', type: 'str', desc: '' },
     { name: 'event_idx', type: 'bool', desc: 'on/off (default: on)' },
+    { name: 'write-cache', type: 'OnOffAuto', desc: 'on/off/auto (default: "auto")' },
   ],
   realize(ctx, props) {
     const eventIdx = parseBoolProp(this.name, 'event_idx', props.get('event_idx'), true);
     const id = props.get('drive');
     if (id === undefined) throw new QemuError('drive property not set');
+    const writeCache = parseOnOffAuto('write-cache', props.get('write-cache'));
     const d = ctx.takeDrive(id, this.name);
+    if (writeCache !== undefined) d.blk.setWriteCache?.(writeCache); // auto: the drive's cache= mode
     const vdev = new VirtIOBlock(ctx.as, d.blk, {
       serial: props.get('serial') ?? d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: ctx.onIoErrorStop,
       onResetInFlight: ctx.onBlockResetInFlight, eventIdx,

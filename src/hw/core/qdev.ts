@@ -13,7 +13,7 @@ import type { SidecarFile } from '../sd/rpmb-state.js';
 import { QemuError } from '../../qemu/error.js';
 
 export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'System';
-export type PropType = 'str' | 'drive' | 'size' | 'uint32' | 'bool' | 'pci-devfn';
+export type PropType = 'str' | 'drive' | 'size' | 'uint32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
 
 export interface QDevProp { name: string; type: PropType; desc: string }
 
@@ -104,6 +104,13 @@ export function parseSizeProp(dc: string, name: string, v: string): number {
   if (!m) throw new QemuError(`Property '${dc}.${name}' doesn't take value '${v}'`);
   const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Number(m[1]) * mult;
+}
+
+/** An OnOffAuto property (write-cache=): undefined for auto, QEMU's wording for anything else. */
+export function parseOnOffAuto(name: string, v: string | undefined): boolean | undefined {
+  if (v === undefined || v === 'auto') return undefined;
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new QemuError(`Parameter '${name}' does not accept value '${v}'`);
 }
 
 export function parseBoolProp(dc: string, name: string, v: string | undefined, def: boolean): boolean {

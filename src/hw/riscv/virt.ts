@@ -17,6 +17,7 @@ import { SerialState } from '../char/serial.js';
 import { GoldfishRTC } from '../rtc/goldfish_rtc.js';
 import { SiFiveTest } from '../misc/sifive_test.js';
 import { VirtIOMMIOProxy } from '../virtio/virtio-mmio.js';
+import type { MmioPlace } from './virt-mmio-slots.js';
 import { VirtIOBlock, type BlockdevOnError } from '../virtio/virtio-blk.js';
 import { type EntropySource, VirtIORNG } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
@@ -36,13 +37,19 @@ import {
   VirtIRQ, virtHighPcieMmio,
 } from './virt-memmap.js';
 
-export type VirtDevice =
+export type VirtDevice = (
   | { type: 'virtio-blk-device'; blk: BlockBackend; serial?: string; werror?: BlockdevOnError; rerror?: BlockdevOnError; eventIdx?: boolean }
   | { type: 'virtio-rng-device' }
   /** A device built by its owner over our address space (virtio-net: the net stack wires its peer). */
   | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice }
   | { type: 'virtio-balloon-device'; create(as: AddressSpace): VirtIODevice }
-  | { type: 'virtio-9p-device'; server: V9fsState; mountTag: string };
+  | { type: 'virtio-9p-device'; server: V9fsState; mountTag: string }
+) & {
+  /** Its -device option (virt-mmio-slots.ts orders and places devices by it). */
+  place?: MmioPlace;
+  /** The transport (virtio-mmio-bus.N); without it, the highest free one. */
+  slot?: number;
+};
 
 export interface VirtMachineOptions {
   ramSize: number;
@@ -172,7 +179,7 @@ export class RISCVVirtMachine {
 
   /** Plug a device into the highest free virtio-mmio slot, as QEMU's bus does. */
   private plug(d: VirtDevice): void {
-    const slot = [...this.virtio].reverse().find((p) => p.vdev === undefined);
+    const slot = d.slot !== undefined ? this.virtio[d.slot] : [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
     const vdev = d.type === 'virtio-net-device' || d.type === 'virtio-balloon-device' ? d.create(this.as) : d.type === 'virtio-9p-device' ? new VirtIO9P(this.as, d.server, d.mountTag) : d.type === 'virtio-blk-device'
       ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, eventIdx: d.eventIdx, onIoErrorStop: this.opts.onIoErrorStop,

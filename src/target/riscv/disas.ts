@@ -3,6 +3,7 @@
 import { type Row, constArgs, decodeWith } from './decode.js';
 import { riscvDecodeTrees } from './decode-trees.js';
 import type { TransFn } from './trans_rvi.js';
+import { csrName } from './csr-names.js';
 
 const XREG = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
   'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
@@ -28,7 +29,7 @@ function fpRegs(name: string): { rd: boolean; rs1: boolean; rs2: boolean } {
 /** "mnemonic operands" for the instruction at pc (branch/jump targets shown absolute). */
 export function riscvDisassemble(insn: number, pc: bigint): string {
   const row = riscvDecode(insn);
-  if (!row || row.name === 'illegal') return 'illegal';
+  if (!row || row.name === 'illegal') return 'illegal'.padEnd(24); // QEMU's format pads it as one with operands
   const a = Object.fromEntries(Object.entries(constArgs(row, insn)).map(([k, v]) => [k, v.value]));
   const f = fpRegs(row.name);
   const rd = (f.rd ? FREG : XREG)[a.rd], rs1 = (f.rs1 ? FREG : XREG)[a.rs1], rs2 = (f.rs2 ? FREG : XREG)[a.rs2];
@@ -40,9 +41,10 @@ export function riscvDisassemble(insn: number, pc: bigint): string {
   else if (/^(s[bhwd]|fs[wd])(sp)?$/.test(base)) ops = [rs2, `${a.imm}(${rs1})`];
   else if (/^b(eq|ne|lt|ge|ltu|geu)$|^beqz|^bnez/.test(base)) ops = a.rs2 === undefined || n.startsWith('c.') ? [rs1, target()] : [rs1, rs2, target()];
   else if (base === 'jal' || base === 'j') ops = [rd, target()];
+  else if (n === 'jalr' && a.rd === 0 && a.imm === 0) return a.rs1 === 1 ? 'ret' : `${'jr'.padEnd(23)} ${rs1}`; // QEMU's pseudo-instructions
   else if (base === 'jalr' || base === 'jr') ops = [rd, `${a.imm}(${rs1})`];
-  else if (/^csrr[wsc]i$/.test(base)) ops = [rd, `0x${a.csr.toString(16)}`, String(a.rs1)];
-  else if (/^csrr[wsc]$/.test(base)) ops = [rd, `0x${a.csr.toString(16)}`, rs1];
+  else if (/^csrr[wsc]i$/.test(base)) ops = [rd, csrName(a.csr), String(a.rs1)];
+  else if (/^csrr[wsc]$/.test(base)) ops = [rd, csrName(a.csr), rs1];
   else if (/^(lr|sc|amo)/.test(base)) ops = base.startsWith('lr') ? [rd, `(${rs1})`] : [rd, rs2, `(${rs1})`];
   else {
     ops = [];
@@ -53,6 +55,8 @@ export function riscvDisassemble(insn: number, pc: bigint): string {
     if (a.shamt !== undefined) ops.push(String(a.shamt));
     if (a.imm !== undefined) ops.push(base === 'lui' || base === 'auipc' ? `${(a.imm >>> 12) & 0xfffff}` : String(a.imm));
   }
+  // auipc: QEMU notes the address it forms.
+  if (n === 'auipc') return `${n.padEnd(23)} ${ops.join(',').padEnd(23)} # 0x${BigInt.asUintN(64, pc + BigInt(a.imm)).toString(16)}`;
   return ops.length ? `${n.padEnd(23)} ${ops.join(',')}` : n;
 }
 
