@@ -117,7 +117,7 @@ export const REBALANCE_MS = 100;
  * started: an isolate is ~12 MiB of RSS and ~0.1 s of CPU, and a Go program's threads are
  * runnable together in short bursts that never last to a split (it was started at the first
  * one; its load still ends before REBALANCE_MS on the idle core). */
-export const SPARE_AFTER_MS = Number(process.env.TSQEMU_SPARE_AFTER_MS ?? 30);
+export const SPARE_AFTER_MS = 30;
 /** ... when a spare worker waits, loaded (KernelWord.SPARES): the split costs a few ms then
  * (the threads' state blocks and the translations move), so it comes sooner. */
 export const SPARE_REBALANCE_MS = 10;

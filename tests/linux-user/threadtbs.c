@@ -1,7 +1,7 @@
 /* Translations a guest thread takes to a new worker (src/linux-user/thread-host.ts, issue 18).
  * The reader thread runs generated code (`li a0, K; ret` in an RWX page) and a loop hot on the
- * worker it was cloned on (main's), then writes to a pipe: a call that may block, so it moves to
- * a worker of its own, taking that worker's translations. There it runs the same code again,
+ * worker it was cloned on (main's), then writes 8 KiB to a pipe: a call that may block (a write of
+ * more than 4 KiB, thread-host.ts: smaller ones to a ready pipe stay), so it moves to a worker of its own, taking that worker's translations. There it runs the same code again,
  * then code main rewrote on the old worker (made visible by riscv_flush_icache), then code main
  * rewrote with no call at all (the reader's own fence.i makes it visible). Every call must give
  * the current K, as under qemu-riscv64. */
@@ -19,6 +19,7 @@
 static uint32_t *code;
 static atomic_int phase;
 static int fds[2];
+static char buf[8192];
 static long wrong[4], calls[4];
 
 static uint32_t lui(int rd, uint32_t imm20) { return (imm20 << 12) | (rd << 7) | 0x37; }
@@ -43,7 +44,7 @@ static void wait_phase(int p) { while (atomic_load(&phase) != p) sched_yield(); 
 static void *reader(void *arg) {
   (void)arg;
   run(0, HOT);                       /* translated on main's worker */
-  if (write(fds[1], "x", 1) != 1) return NULL; /* may block: to a worker of its own */
+  if (write(fds[1], buf, sizeof buf) != sizeof buf) return NULL; /* may block: to a worker of its own */
   run(0, HOT);                       /* the same code there */
   atomic_store(&phase, 1);
   wait_phase(2);                     /* main rewrote it and flushed */
@@ -68,8 +69,11 @@ int main(void) {
   emit(value(3), 0);
   atomic_store(&phase, 4);
   pthread_join(t, NULL);
-  char c;
-  if (read(fds[0], &c, 1) != 1) return 1;
+  for (size_t got = 0; got < sizeof buf;) {
+    ssize_t n = read(fds[0], buf + got, sizeof buf - got);
+    if (n <= 0) return 1;
+    got += n;
+  }
   printf("moved: calls=%ld wrong=%ld\n", calls[0], wrong[0]);
   printf("riscv_flush_icache: calls=%ld wrong=%ld\n", calls[2], wrong[2]);
   printf("fence.i: calls=%ld wrong=%ld\n", calls[3], wrong[3]);
