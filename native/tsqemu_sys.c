@@ -505,6 +505,17 @@ static napi_value Prlimit(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* rusage(who, buf): getrusage(who) (RUSAGE_SELF, _CHILDREN, _THREAD) into buf as struct rusage,
+ * whose 64-bit layout (two timevals, 14 longs: 144 bytes) riscv64's is too. */
+static napi_value Rusage(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, who); BUF(1, b, 1);
+  if (!b.p || b.len < sizeof(struct rusage)) return num(env, -EINVAL);
+  struct rusage ru;
+  if (getrusage(who, &ru) < 0) return num(env, -errno);
+  memcpy(b.p, &ru, sizeof ru);
+  return num(env, 0);
+}
+
 /* ---- execve of a host program (the guest exec'd something that is not riscv64) ---- */
 
 #define MAX_EXEC_STRINGS 65536
@@ -639,7 +650,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt), FN("openPty", OpenPty),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (sys_define_sockets(env, exports) != napi_ok) return NULL;

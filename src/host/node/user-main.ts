@@ -546,9 +546,12 @@ class Supervisor {
         for (const [l, fn] of this.listening) process.off(nameOfSignal(l) as NodeJS.Signals, fn);
         this.listening.clear();
         // Node ignores SIGPIPE; a listener added and removed puts back SIG_DFL.
-        const noop = () => {};
-        process.on(name as NodeJS.Signals, noop);
-        process.off(name as NodeJS.Signals, noop);
+        // (SIGKILL and SIGSTOP take no listener: uv_signal_start fails with EINVAL.)
+        if (signal !== 9 && signal !== 19) {
+          const noop = () => {};
+          process.on(name as NodeJS.Signals, noop);
+          process.off(name as NodeJS.Signals, noop);
+        }
         process.kill(process.pid, name as NodeJS.Signals);
         setTimeout(() => process.exit(128 + signal), 1000);
         return;
