@@ -516,6 +516,25 @@ static napi_value Rusage(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* dirents(fd, buf): all of directory fd's linux_dirent64 records (riscv64's layout too), in the
+ * host's order with "." and "..", read through a fresh open of it (fd's offset is the caller's).
+ * Returns the bytes used, or -ENOBUFS when buf may be too small (the caller retries bigger). */
+static napi_value Dirents(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, fd); BUF(1, b, 0);
+  int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return num(env, -errno);
+  size_t used = 0;
+  for (;;) {
+    if (b.len - used < 4096) { close(d); return num(env, -ENOBUFS); }
+    long n = syscall(SYS_getdents64, d, (char *)b.p + used, b.len - used);
+    if (n < 0) { int e = errno; close(d); return num(env, -e); }
+    if (n == 0) break;
+    used += (size_t)n;
+  }
+  close(d);
+  return num(env, (double)used);
+}
+
 /* ---- execve of a host program (the guest exec'd something that is not riscv64) ---- */
 
 #define MAX_EXEC_STRINGS 65536
@@ -650,7 +669,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt), FN("openPty", OpenPty),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("dirents", Dirents), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (sys_define_sockets(env, exports) != napi_ok) return NULL;

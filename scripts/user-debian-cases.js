@@ -12,7 +12,7 @@ const noPid = (s) => s.replace(/\b\d{3,7}\b/g, 'N').replace(/ +/g, ' ');
 
 export const CASES = [
   { name: 'echo', argv: ['usr/bin/echo', 'hello', 'world'] },
-  { name: 'ls -l --time-style', ...sh('touch -d @1000000000 a.txt b.txt sub; ln -s a.txt ln; mkfifo ff; chmod 640 b.txt; ls -laR --time-style=+%s -n . | grep -v " \\.\\.\\?$"; ls -U sub'), files },
+  { name: 'ls -l --time-style', ...sh('ln -s a.txt ln; mkfifo ff; chmod 640 b.txt; touch -d @1000000000 a.txt b.txt sub ff; touch -h -d @1000000000 ln; ls -laR --time-style=+%s -n . | grep -v " \\.\\.\\?$"; ls -U sub'), files },
   { name: 'stat', ...sh('touch -d @1000000000 a.txt; stat -c "%n %s %a %A %F %h %X %Y %b %B" a.txt sub sub/deep/d.bin; stat -f -c "%T" . >/dev/null; echo $?'), files },
   { name: 'find -printf', ...sh('find . -printf "%p %s %m %y %d %l\\n" | sort; find . -name "*.txt" -newer sub/deep -o -type d -print | sort | wc -l; find . -type f -exec wc -c {} + | sort'), files },
   { name: 'tar c|tar x', ...sh('touch -d @1000000000 a.txt b.txt; mkdir out; tar cf - a.txt b.txt sub | (cd out && tar xpf -); diff -r sub out/sub && echo same; tar czf x.tgz sub; tar tvzf x.tgz --numeric-owner | sed "s/ [0-9-]* [0-9:]* / T /" | sort'), files },

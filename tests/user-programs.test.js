@@ -49,6 +49,9 @@ const PROGRAMS = [
   { name: 'mmsg', needsSys: true },
   // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN when they run out, EINTR (no restart) under a handler.
   { name: 'sotimeo', libs: ['-pthread'], needsSys: true },
+  // What Debian's programs showed (scripts/user-debian-diff.js): readdir in the host's order,
+  // the host's getrusage, death by the process's own SIGKILL (a forked child's and its own).
+  { name: 'realprogs', workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -177,6 +177,8 @@ export interface HostSys {
   dup(fd: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
+  /** All linux_dirent64 records of directory fd in the host's order (with . and ..); bytes used or -ENOBUFS. */
+  dirents?(fd: number, buf: Uint8Array): number;
   /** getrusage(who) as struct rusage (144 bytes, riscv64's layout) into buf. */
   rusage?(who: number, buf: Uint8Array): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
