@@ -175,7 +175,9 @@ export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: I
     try { process.chdir(job.cwd); } catch { process.chdir('/'); }
     process.removeAllListeners('disconnect');
     // A fork's parent goes on at once; a vfork's waits for our exec (user-main.ts).
-    if (!job.vfork) setImmediate(() => process.disconnect()); // not inside the channel's own handler
+    // (Not inside the channel's own handler; the parent may have ended or let go of it meanwhile:
+    // disconnect() on a closed channel is an uncaught ERR_IPC_DISCONNECTED.)
+    if (!job.vfork) setImmediate(() => { if (process.connected) process.disconnect(); });
     else (process as unknown as { channel?: { unref(): void } }).channel?.unref();
     run(job, hostFds, got.slice(job.guest.length));
   });
