@@ -11,7 +11,7 @@
 //   TSQEMU_DEBIAN_SUITE: another Debian release with riscv64 (default trixie)
 //   TSQEMU_DEBIAN_DIFF_VERBOSE=1: print both outputs of differing cases in full
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ const SUITE = process.env.TSQEMU_DEBIAN_SUITE ?? 'trixie';
 const WORK = process.env.TSQEMU_DEBIAN_DIFF_DIR ?? join(tmpdir(), 'tsqemu-debian-diff');
 const PACKAGES = ['coreutils', 'bash', 'dash', 'grep', 'sed', 'gawk', 'findutils', 'diffutils', 'tar', 'gzip', 'xz-utils',
   'bzip2', 'perl-base', 'perl', 'python3-minimal', 'libpython3-stdlib', 'file', 'sqlite3', 'openssl', 'make', 'util-linux',
-  'procps', 'cpio'];
+  'procps', 'cpio', 'libpython3.13-testsuite'];
 // Never needed to run the programs above (post-install machinery only).
 const SKIP = new Set(['debconf', 'dpkg', 'install-info', 'tzdata', 'readline-common', 'sensible-utils', 'netbase', 'media-types',
   'ca-certificates', 'login.defs', 'base-files']);
@@ -78,6 +78,7 @@ function sysroot() {
   return root;
 }
 
+let RUN = '';
 const ENV = { HOME: '/tmp', LANG: 'C', LC_ALL: 'C', TZ: 'UTC', TERM: 'dumb' };
 
 /** qemu-riscv64 execs a program by its host path (no -L lookup, no binfmt_misc here), so a guest
@@ -86,7 +87,7 @@ const ENV = { HOME: '/tmp', LANG: 'C', LC_ALL: 'C', TZ: 'UTC', TERM: 'dumb' };
  * qemu-riscv64 with the same options: both emulators then run the same riscv64 programs.
  * tsqemu-riscv64 runs a riscv64 program found through -L inside itself, so it gets /usr/bin. */
 function qemuWrappers(sr) {
-  const dir = join(WORK, 'qemu-wrap');
+  const dir = join(RUN, 'qemu-wrap');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const d of ['usr/sbin', 'usr/bin']) {
@@ -108,7 +109,7 @@ function fixTimes(dir) {
 
 /** One case under one emulator in a fresh copy of the inputs; returns { status, stdout, stderr }. */
 function runOne(emu, sr, c, inputs) {
-  const dir = join(WORK, 'run', emu.name);
+  const dir = join(RUN, emu.name);
   rmSync(dir, { recursive: true, force: true });
   cpSync(inputs, dir, { recursive: true });
   fixTimes(dir);
@@ -139,9 +140,9 @@ function main() {
     console.log(`user-debian-diff: not run: riscv64 packages from ${SUITE} unavailable here (${why})`);
     return 0;
   }
-  const inputs = join(WORK, 'inputs');
-  rmSync(inputs, { recursive: true, force: true });
-  mkdirSync(inputs, { recursive: true });
+  RUN = mkdtempSync(join(WORK, 'run-')); // runs of this script at once keep apart
+  process.on('exit', () => rmSync(RUN, { recursive: true, force: true }));
+  const inputs = join(RUN, 'inputs');
   const emus = [{ name: 'qemu', bin: 'qemu-riscv64', path: `${qemuWrappers(sr)}:/usr/bin:/bin` },
     { name: 'tsqemu', bin: process.env.TSQEMU_USER_BIN ?? join(TOP, 'bin/tsqemu-riscv64'), path: '/usr/bin:/bin' }];
   let same = 0, diff = 0;
