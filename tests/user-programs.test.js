@@ -54,6 +54,8 @@ const PROGRAMS = [
   { name: 'realprogs', workdir: true, needsSys: true },
   // A forked child outliving its parent after a sibling was killed at once (the fork server's channel).
   { name: 'forkgone' },
+  // A forked child shares its parent's removed cwd (getcwd ENOENT; it started in / or crashed).
+  { name: 'cwdgone' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

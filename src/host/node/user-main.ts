@@ -5,6 +5,7 @@
 import { guestRandom } from './user-random.js';
 import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
+import { takeRemovedCwd } from './removed-cwd.js';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
@@ -633,6 +634,8 @@ export function isGoProgram(exe: string): boolean {
 
 /** The guest's cwd as an open directory (KernelWord.CWD_FD): the host process's own. */
 function openCwd(mm: GuestMM): void {
+  const removed = takeRemovedCwd(); // (removed-cwd.ts: the host process is in / then)
+  if (removed >= 0) { mm.kw[KernelWord.CWD_FD] = removed + 1; return; }
   try { mm.kw[KernelWord.CWD_FD] = fs.openSync('.', 'r') + 1; } catch { /* unreadable: the path alone */ }
 }
 
