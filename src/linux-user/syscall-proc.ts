@@ -82,8 +82,15 @@ function clockNs(ts: TaskState, clk: number): bigint {
     case 0: case 5: case 8: case 11: return ts.proc.realtimeNs(); // REALTIME(_COARSE), _ALARM, TAI
     case 1: case 4: case 6: case 7: case 9: return ts.proc.monotonicNs(); // MONOTONIC*, BOOTTIME*
     case 2: case 3: return ts.proc.cpuTimeNs(); // PROCESS/THREAD_CPUTIME_ID
-    default: throw new SyscallError(Errno.EINVAL);
   }
+  // A CPU clock of a process or thread (clock_getcpuclockid, pthread_getcpuclockid): ~id << 3 |
+  // per-thread 4 | PROF 0, VIRT 1, SCHED 2. Ours (id 0, our pid, our threads' tids): the
+  // process's CPU time; another process's is not known here.
+  if (clk < 0 && (clk & 3) !== 3) {
+    const id = ~(clk >> 3), pid = ts.proc.pid;
+    if (id === 0 || id === pid || (clk & 4 && id > pid && (id - pid) % 4194304 === 0)) return ts.proc.cpuTimeNs();
+  }
+  throw new SyscallError(Errno.EINVAL);
 }
 
 /** Sleep `ns`; wakes early (EINTR) for a deliverable signal, writing what was left to `rem`. */

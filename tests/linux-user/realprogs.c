@@ -1,10 +1,13 @@
 /* What Debian's riscv64 programs found different from qemu-riscv64 (scripts/user-debian-diff.js):
  * readdir gives the host's order (find, ls -U, tar: was sorted by name), getrusage is the
- * host's (RUSAGE_SELF's ru_maxrss was 0, `who` was ignored, children were zeros), and a process
- * killed by its own SIGKILL dies of it (the emulator crashed: uv_signal_start EINVAL). */
+ * host's (RUSAGE_SELF's ru_maxrss was 0, `who` was ignored, children were zeros), the CPU clocks
+ * of clock_getcpuclockid/pthread_getcpuclockid read (were EINVAL), and a process killed by its
+ * own SIGKILL dies of it (the emulator crashed: uv_signal_start EINVAL). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,16 @@ int main(int argc, char **argv) {
   printf("bad who: %d %s\n", getrusage(5, &ru), strerror(errno));
   memset(&ru, 0, sizeof ru);
   printf("children before: %d maxrss %ld\n", getrusage(RUSAGE_CHILDREN, &ru), ru.ru_maxrss);
+
+  /* CPU clocks of the process and the thread (Python's time.pthread_getcpuclockid test). */
+  clockid_t pc, tc;
+  struct timespec t1 = { 0, 0 }, t2 = { 0, 0 }, res;
+  int r1 = clock_getcpuclockid(0, &pc), r2 = pthread_getcpuclockid(pthread_self(), &tc);
+  int g1 = clock_gettime(pc, &t1), g2 = clock_gettime(tc, &t2), g3 = clock_getres(tc, &res);
+  printf("cpu clocks: %d %d gettime %d %d getres %d nonzero %d %d\n", r1, r2, g1, g2, g3,
+         t1.tv_sec || t1.tv_nsec, t2.tv_sec || t2.tv_nsec);
+  errno = 0;
+  printf("bad cpu clock: %d %s\n", clock_gettime((clockid_t)((~(clockid_t)0x7ffff0) << 3 | 2), &t1), strerror(errno));
 
   pid_t pid = fork();
   if (pid == 0) {
