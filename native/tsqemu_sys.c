@@ -155,7 +155,7 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
 /* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 

@@ -122,7 +122,7 @@ export interface HostSys {
   memfdCreate(name: string, flags: number): number;
   pipe2(flags: number, out: Int32Array): number;
   lseek(fd: number, off: number, whence: number): number;
-  /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ only. */
+  /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ / F_ADD_SEALS / F_GET_SEALS only. */
   fcntl(fd: number, cmd: number, arg: number): number;
   /** Replace the view's (page-aligned) memory with a shared read/write mapping of the file. */
   mapShared(view: Uint8Array, fd: number, offset: number, priv?: number): number;

@@ -5,6 +5,8 @@
  * own SIGKILL dies of it (the emulator crashed: uv_signal_start EINVAL). */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -54,6 +56,15 @@ int main(int argc, char **argv) {
          t1.tv_sec || t1.tv_nsec, t2.tv_sec || t2.tv_nsec);
   errno = 0;
   printf("bad cpu clock: %d %s\n", clock_gettime((clockid_t)((~(clockid_t)0x7ffff0) << 3 | 2), &t1), strerror(errno));
+
+  /* A memfd's seals (F_ADD_SEALS / F_GET_SEALS were EINVAL). */
+  int mfd = memfd_create("seals", MFD_ALLOW_SEALING);
+  int a = fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+  int g = fcntl(mfd, F_GET_SEALS);
+  errno = 0;
+  int tr = ftruncate(mfd, 4096);
+  printf("seals: add %d get %#x truncate %d %s\n", a, g, tr, strerror(errno));
+  close(mfd);
 
   pid_t pid = fork();
   if (pid == 0) {
