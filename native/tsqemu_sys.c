@@ -155,7 +155,7 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
 /* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 
@@ -505,6 +505,36 @@ static napi_value Prlimit(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* rusage(who, buf): getrusage(who) (RUSAGE_SELF, _CHILDREN, _THREAD) into buf as struct rusage,
+ * whose 64-bit layout (two timevals, 14 longs: 144 bytes) riscv64's is too. */
+static napi_value Rusage(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, who); BUF(1, b, 1);
+  if (!b.p || b.len < sizeof(struct rusage)) return num(env, -EINVAL);
+  struct rusage ru;
+  if (getrusage(who, &ru) < 0) return num(env, -errno);
+  memcpy(b.p, &ru, sizeof ru);
+  return num(env, 0);
+}
+
+/* dirents(fd, buf): all of directory fd's linux_dirent64 records (riscv64's layout too), in the
+ * host's order with "." and "..", read through a fresh open of it (fd's offset is the caller's).
+ * Returns the bytes used, or -ENOBUFS when buf may be too small (the caller retries bigger). */
+static napi_value Dirents(napi_env env, napi_callback_info info) {
+  ARGS(2); INT(0, fd); BUF(1, b, 0);
+  int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return num(env, -errno);
+  size_t used = 0;
+  for (;;) {
+    if (b.len - used < 4096) { close(d); return num(env, -ENOBUFS); }
+    long n = syscall(SYS_getdents64, d, (char *)b.p + used, b.len - used);
+    if (n < 0) { int e = errno; close(d); return num(env, -e); }
+    if (n == 0) break;
+    used += (size_t)n;
+  }
+  close(d);
+  return num(env, (double)used);
+}
+
 /* ---- execve of a host program (the guest exec'd something that is not riscv64) ---- */
 
 #define MAX_EXEC_STRINGS 65536
@@ -639,7 +669,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt), FN("openPty", OpenPty),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("dirents", Dirents), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (sys_define_sockets(env, exports) != napi_ok) return NULL;

@@ -49,6 +49,13 @@ const PROGRAMS = [
   { name: 'mmsg', needsSys: true },
   // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN when they run out, EINTR (no restart) under a handler.
   { name: 'sotimeo', libs: ['-pthread'], needsSys: true },
+  // What Debian's programs showed (scripts/user-debian-diff.js): readdir in the host's order,
+  // the host's getrusage, death by the process's own SIGKILL (a forked child's and its own).
+  { name: 'realprogs', workdir: true, needsSys: true },
+  // A forked child outliving its parent after a sibling was killed at once (the fork server's channel).
+  { name: 'forkgone' },
+  // A forked child shares its parent's removed cwd (getcwd ENOENT; it started in / or crashed).
+  { name: 'cwdgone' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -14,12 +14,14 @@ import { codeCacheDir, lastCodeCacheUse, runCachedScript } from '../host/node/co
 import { distFile } from '../host/node/dist-path.js';
 import { writeAllSync } from '../host/node/write-all.js';
 import { prefetchInterpreterCode } from '../host/node/interp-code-cache.js';
+import { holdRemovedCwd } from '../host/node/removed-cwd.js';
 
 /** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no riscv64-main.cjs
  * of its own build, so it never runs one (it may be a stale one from an earlier bundle). */
 declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
 const args = process.argv.slice(2);
+holdRemovedCwd();
 // A fresh process runs its first guest thread on this thread (host/node/user-first.ts): no
 // worker unless it clones, forks, waits or handles signals. A forked child (its exec would move
 // it at once), -g and TSQEMU_MAIN_THREAD=0 prewarm the worker as before. (-g after the program

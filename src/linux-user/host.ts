@@ -122,7 +122,7 @@ export interface HostSys {
   memfdCreate(name: string, flags: number): number;
   pipe2(flags: number, out: Int32Array): number;
   lseek(fd: number, off: number, whence: number): number;
-  /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ only. */
+  /** F_GETFL / F_SETFL / F_GETPIPE_SZ / F_SETPIPE_SZ / F_ADD_SEALS / F_GET_SEALS only. */
   fcntl(fd: number, cmd: number, arg: number): number;
   /** Replace the view's (page-aligned) memory with a shared read/write mapping of the file. */
   mapShared(view: Uint8Array, fd: number, offset: number, priv?: number): number;
@@ -177,6 +177,10 @@ export interface HostSys {
   dup(fd: number): number;
   /** This process's limits: new and old [soft, hard] (either null). */
   prlimit(resource: number, newLimit: BigUint64Array | null, old: BigUint64Array | null): number;
+  /** All linux_dirent64 records of directory fd in the host's order (with . and ..); bytes used or -ENOBUFS. */
+  dirents?(fd: number, buf: Uint8Array): number;
+  /** getrusage(who) as struct rusage (144 bytes, riscv64's layout) into buf. */
+  rusage?(who: number, buf: Uint8Array): number;
   /** FIONREAD / TIOCOUTQ: the count goes to out[0]. */
   ioctlInt(fd: number, req: number, out: Int32Array): number;
   /** A pty master (non-blocking) with its slave in raw mode; the slave's path to nameOut (NUL-terminated). */

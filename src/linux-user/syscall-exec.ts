@@ -76,10 +76,14 @@ export function forkProcess(ts: TaskState, flags: number, newsp: number, ptid: n
   return pid;
 }
 
-/** The cwd a child or host program starts in (the directory's current name; its old one, or /,
- * when it is gone). */
+/** The cwd a child or host program starts in: the directory's current name; once removed, the
+ * directory itself through our descriptor of it (the child's chdir follows /proc's link; on
+ * Linux a child shares the removed cwd: getcwd ENOENT, no new files), else its old name or /. */
 function cwdForChild(ts: TaskState): string {
-  try { return currentCwd(ts); } catch { return ts.fdt.cwd || '/'; }
+  try { return currentCwd(ts); } catch {
+    const h = ts.mm.kw[KernelWord.CWD_FD] - 1;
+    return h >= 0 ? `/proc/${ts.proc.pid}/fd/${h}` : ts.fdt.cwd || '/';
+  }
 }
 
 /** In a forked child, after the image is loaded: one thread (slot 0 = tid pid), fds at their

@@ -168,7 +168,7 @@ function pipe2(ts: TaskState, fds: number, flags: number): number {
 }
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4;
-const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
+const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 
 function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
   const h = ts.fdt.host(fd);
@@ -191,6 +191,8 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
       return r;
     }
     case F_GETPIPE_SZ: case F_SETPIPE_SZ: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : 65536;
+    // A memfd's seals are the host memfd's (memfd_create passes MFD_ALLOW_SEALING on).
+    case F_ADD_SEALS: case F_GET_SEALS: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : -Errno.EINVAL;
     default: throw new SyscallError(Errno.EINVAL);
   }
 }

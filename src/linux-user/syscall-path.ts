@@ -94,6 +94,28 @@ function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number): 
 
 const DT_NAMES_DOT = 4; // DT_DIR for "." and ".."
 
+/** The host's records of directory h (the addon): its order, "." and ".." where it puts them,
+ * d_ino and d_type as they are, names as bytes. Null without the addon. */
+function hostDirents(ts: TaskState, h: number): Array<{ name: string; type: number; ino: bigint; raw: Uint8Array }> | null {
+  if (!ts.sys?.dirents) return null;
+  for (let size = 65536; ; size *= 4) {
+    const buf = new Uint8Array(size);
+    const n = ts.sys.dirents(h, buf);
+    if (n === -Errno.ENOBUFS && size < (1 << 30)) continue;
+    if (n < 0) return null;
+    const dv = new DataView(buf.buffer), out = [];
+    for (let off = 0; off < n;) {
+      const reclen = dv.getUint16(off + 16, true);
+      let end = off + 19;
+      while (end < off + reclen && buf[end] !== 0) end++;
+      const raw = buf.slice(off + 19, end);
+      out.push({ name: new TextDecoder().decode(raw), type: buf[off + 18], ino: dv.getBigUint64(off, true), raw });
+      off += reclen;
+    }
+    return out;
+  }
+}
+
 /** linux_dirent64 records: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name. */
 function getdents64(ts: TaskState, fd: number, buf: number, count: number): number {
   const h = ts.fdt.host(fd);
@@ -112,13 +134,15 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
     if ((ts.fs.fstat(h).mode & S_IFMT) !== S_IFDIR) throw new SyscallError(Errno.ENOTDIR);
     const fdDir = guestFdDir(ts, h);
     const DT_REG = 8, DT_LNK = 10;
-    const list = [{ name: '.', type: DT_NAMES_DOT }, { name: '..', type: DT_NAMES_DOT },
+    const host = fdDir ? null : hostDirents(ts, h);
+    const list = host ?? [{ name: '.', type: DT_NAMES_DOT }, { name: '..', type: DT_NAMES_DOT },
       ...(fdDir ? guestFds(ts).map((g) => ({ name: String(g), type: fdDir === 'fd' ? DT_LNK : DT_REG })) : ts.fs.readdir(dir))];
     const enc = new TextEncoder();
     const entries = list.map((e, i) => {
       let ino = 1n;
-      try { ino = ts.fs.lstat(`${dir}/${e.name}`).ino; } catch { /* raced away */ }
-      const name = enc.encode(e.name);
+      if ('ino' in e) ino = e.ino as bigint;
+      else try { ino = ts.fs.lstat(`${dir}/${e.name}`).ino; } catch { /* raced away */ }
+      const name = 'raw' in e ? e.raw as Uint8Array : enc.encode(e.name);
       const reclen = (19 + name.length + 1 + 7) & ~7;
       const r = new Uint8Array(reclen);
       const dv = new DataView(r.buffer);

@@ -10,6 +10,7 @@
 // under other state is dropped and a fresh child started instead.
 // TSQEMU_FORK_SERVER=0: every fork starts a fresh emulator.
 import * as fs from 'node:fs';
+import { holdRemovedCwd } from './removed-cwd.js';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from './lazy-builtin.js';
 import type { HostSys } from '../../linux-user/host.js';
@@ -173,9 +174,12 @@ export function serveForkJob(sys: HostSys | null, run: (job: ForkJob, hostFds: I
       if (g <= 2) { sys.dup2!(got[i], g); fs.closeSync(got[i]); hostFds[g] = g; } else hostFds[g] = got[i];
     });
     try { process.chdir(job.cwd); } catch { process.chdir('/'); }
+    holdRemovedCwd();
     process.removeAllListeners('disconnect');
     // A fork's parent goes on at once; a vfork's waits for our exec (user-main.ts).
-    if (!job.vfork) setImmediate(() => process.disconnect()); // not inside the channel's own handler
+    // (Not inside the channel's own handler; the parent may have ended or let go of it meanwhile:
+    // disconnect() on a closed channel is an uncaught ERR_IPC_DISCONNECTED.)
+    if (!job.vfork) setImmediate(() => { if (process.connected) process.disconnect(); });
     else (process as unknown as { channel?: { unref(): void } }).channel?.unref();
     run(job, hostFds, got.slice(job.guest.length));
   });

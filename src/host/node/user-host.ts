@@ -92,9 +92,17 @@ export const nodeHostFs: HostFs = {
   fstat: (fd) => fs.fstatSync(fd, { bigint: true }) as HostStat,
   stat: (p) => fs.statSync(p, { bigint: true }) as HostStat,
   lstat: (p) => fs.lstatSync(p, { bigint: true }) as HostStat,
-  readdir: (p): HostDirent[] => fs.readdirSync(p, { withFileTypes: true }).map((d) => ({
-    name: d.name, type: DT.find(([f]) => f(d))?.[1] ?? 0,
-  })),
+  readdir: (p): HostDirent[] => {
+    // In the host's order, as getdents64 gives it (fs.readdirSync sorts the names: libuv's scandir).
+    const dir = fs.opendirSync(p, { bufferSize: 256 });
+    const out: HostDirent[] = [];
+    try {
+      for (let d = dir.readSync(); d !== null; d = dir.readSync()) out.push({ name: d.name, type: DT.find(([f]) => f(d!))?.[1] ?? 0 });
+    } finally {
+      dir.closeSync();
+    }
+    return out;
+  },
   readlink: (p) => fs.readlinkSync(p),
   mkdir: (p, mode) => { fs.mkdirSync(p, { mode }); },
   rmdir: (p) => fs.rmdirSync(p),

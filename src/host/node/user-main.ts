@@ -5,6 +5,7 @@
 import { guestRandom } from './user-random.js';
 import { internalErrorText } from './fatal.js';
 import * as fs from 'node:fs';
+import { takeRemovedCwd } from './removed-cwd.js';
 import { writeAllSync } from './write-all.js';
 import * as os from 'node:os';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
@@ -548,9 +549,12 @@ class Supervisor {
         for (const [l, fn] of this.listening) process.off(nameOfSignal(l) as NodeJS.Signals, fn);
         this.listening.clear();
         // Node ignores SIGPIPE; a listener added and removed puts back SIG_DFL.
-        const noop = () => {};
-        process.on(name as NodeJS.Signals, noop);
-        process.off(name as NodeJS.Signals, noop);
+        // (SIGKILL and SIGSTOP take no listener: uv_signal_start fails with EINVAL.)
+        if (signal !== 9 && signal !== 19) {
+          const noop = () => {};
+          process.on(name as NodeJS.Signals, noop);
+          process.off(name as NodeJS.Signals, noop);
+        }
         process.kill(process.pid, name as NodeJS.Signals);
         setTimeout(() => process.exit(128 + signal), 1000);
         return;
@@ -632,6 +636,8 @@ export function isGoProgram(exe: string): boolean {
 
 /** The guest's cwd as an open directory (KernelWord.CWD_FD): the host process's own. */
 function openCwd(mm: GuestMM): void {
+  const removed = takeRemovedCwd(); // (removed-cwd.ts: the host process is in / then)
+  if (removed >= 0) { mm.kw[KernelWord.CWD_FD] = removed + 1; return; }
   try { mm.kw[KernelWord.CWD_FD] = fs.openSync('.', 'r') + 1; } catch { /* unreadable: the path alone */ }
 }
 
