@@ -7,11 +7,12 @@
 // .deb's hash), extracted into $TSQEMU_CACHE or ~/.cache/tsqemu (else the temp dir). If the
 // archive cannot provide them the script says so and skips (exit 0).
 // Usage: node bench/python.js [runs=3]   (TSQEMU_PYTHON_SUITE=sid: another release)
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitRows, ensureTools, fmt, measure, TOP } from './lib.js';
+import { extractDebs, privateApt } from '../scripts/debian-apt.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const SUITE = process.env.TSQEMU_PYTHON_SUITE ?? 'trixie'; // another Debian release with riscv64 (forky, sid)
@@ -25,52 +26,18 @@ function cacheRoot() {
   throw new Error('no writable cache directory');
 }
 
-/** The Debian archive URI (and its Signed-By key) of this machine's apt sources for its release. */
-function aptSource() {
-  const codename = /^VERSION_CODENAME=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.replace(/"/g, '');
-  const dir = '/etc/apt/sources.list.d';
-  const texts = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources')).map((f) => readFileSync(join(dir, f), 'utf8')) : [];
-  for (const text of texts) {
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const field = (k) => new RegExp(`^${k}:\\s*(.*)$`, 'mi').exec(stanza)?.[1].trim();
-      if (!/(^|\s)deb(\s|$)/.test(field('Types') ?? '') || !(field('Suites') ?? '').split(/\s+/).includes(codename)) continue;
-      const uri = field('URIs')?.split(/\s+/)[0];
-      if (uri) return { uri, key: field('Signed-By') };
-    }
-  }
-  const lists = ['/etc/apt/sources.list', ...(existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.list')).map((f) => join(dir, f)) : [])];
-  for (const f of lists) {
-    if (!existsSync(f)) continue;
-    for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
-      if (m && m[2] === codename) return { uri: m[1], key: undefined };
-    }
-  }
-  throw new Error(`no apt source for '${codename}' in /etc/apt`);
-}
-
 /** The sysroot with riscv64 python3 (fetched on first use); returns { root, python }. */
 function sysroot() {
   const root = join(cacheRoot(), `python-riscv64-${SUITE}`);
   const stamp = join(root, '.complete');
   if (existsSync(stamp)) return { root: join(root, 'sysroot'), python: readFileSync(stamp, 'utf8').trim() };
-  const { uri, key } = aptSource();
-  const a = join(root, 'apt');
   rmSync(root, { recursive: true, force: true });
-  for (const d of ['parts', 'lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(a, d), { recursive: true });
-  writeFileSync(join(a, 'parts', `${SUITE}.sources`), `Types: deb\nURIs: ${uri}\nSuites: ${SUITE}\nComponents: main\n${key ? `Signed-By: ${key}\n` : ''}`);
-  const opts = ['-o', 'Dir::Etc::SourceList=/dev/null', '-o', `Dir::Etc::SourceParts=${join(a, 'parts')}`, '-o', `Dir::State::Lists=${join(a, 'lists')}`,
-    '-o', `Dir::Cache=${join(a, 'cache')}`, '-o', 'Dir::State::status=/dev/null', '-o', 'APT::Sandbox::User=root',
-    '-o', 'APT::Architecture=riscv64', '-o', 'APT::Architectures::=riscv64'];
-  const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  run('apt-get', [...opts, 'update', '-qq']);
-  const ver = /python3\.(\d+)-minimal/.exec(run('apt-cache', [...opts, 'show', 'python3-minimal']))?.[1];
+  const { apt, debs } = privateApt(join(root, 'apt'), SUITE);
+  const ver = /python3\.(\d+)-minimal/.exec(apt('apt-cache', ['show', 'python3-minimal']))?.[1];
   if (!ver) throw new Error(`${SUITE}'s python3-minimal names no python3.X-minimal for riscv64`);
-  run('apt-get', [...opts, 'download', '-qq', `python3.${ver}-minimal`, `libpython3.${ver}-minimal`, 'libc6', 'zlib1g', 'libexpat1'], join(a, 'debs'));
+  apt('apt-get', ['download', '-qq', `python3.${ver}-minimal`, `libpython3.${ver}-minimal`, 'libc6', 'zlib1g', 'libexpat1'], debs);
   const sr = join(root, 'sysroot');
-  for (const deb of readdirSync(join(a, 'debs')).filter((f) => f.endsWith('.deb'))) run('dpkg-deb', ['-x', join(a, 'debs', deb), sr]);
-  // Merged /usr: the loader is looked up at /lib (base-files makes these links on a real system).
-  for (const l of ['lib', 'bin', 'sbin']) if (!existsSync(join(sr, l)) && existsSync(join(sr, 'usr', l))) symlinkSync(join('usr', l), join(sr, l));
+  extractDebs(debs, sr);
   const python = `usr/bin/python3.${ver}`;
   if (!existsSync(join(sr, python))) throw new Error(`${python} missing after extraction`);
   writeFileSync(stamp, python);

@@ -10,12 +10,13 @@
 //   TSQEMU_DEBIAN_DIFF_DIR: work dir (default <tmp>/tsqemu-debian-diff; the sysroot is kept there)
 //   TSQEMU_DEBIAN_SUITE: another Debian release with riscv64 (default trixie)
 //   TSQEMU_DEBIAN_DIFF_VERBOSE=1: print both outputs of differing cases in full
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES } from './user-debian-cases.js';
+import { extractDebs, privateApt } from './debian-apt.js';
 
 const TOP = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SUITE = process.env.TSQEMU_DEBIAN_SUITE ?? 'trixie';
@@ -27,53 +28,19 @@ const PACKAGES = ['coreutils', 'bash', 'dash', 'grep', 'sed', 'gawk', 'findutils
 const SKIP = new Set(['debconf', 'dpkg', 'install-info', 'tzdata', 'readline-common', 'sensible-utils', 'netbase', 'media-types',
   'ca-certificates', 'login.defs', 'base-files']);
 
-/** The Debian archive URI (and its Signed-By key) of this machine's apt sources for its release. */
-function aptSource() {
-  const codename = /^VERSION_CODENAME=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.replace(/"/g, '');
-  const dir = '/etc/apt/sources.list.d';
-  const texts = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources')).map((f) => readFileSync(join(dir, f), 'utf8')) : [];
-  for (const text of texts) {
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const field = (k) => new RegExp(`^${k}:\\s*(.*)$`, 'mi').exec(stanza)?.[1].trim();
-      if (!/(^|\s)deb(\s|$)/.test(field('Types') ?? '') || !(field('Suites') ?? '').split(/\s+/).includes(codename)) continue;
-      const uri = field('URIs')?.split(/\s+/)[0];
-      if (uri) return { uri, key: field('Signed-By') };
-    }
-  }
-  const lists = ['/etc/apt/sources.list', ...(existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.list')).map((f) => join(dir, f)) : [])];
-  for (const f of lists) {
-    if (!existsSync(f)) continue;
-    for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
-      if (m && m[2] === codename) return { uri: m[1], key: undefined };
-    }
-  }
-  throw new Error(`no apt source for '${codename}' in /etc/apt`);
-}
-
 /** The riscv64 sysroot (fetched and extracted on first use). */
 function sysroot() {
   const root = join(WORK, `sysroot-${SUITE}`);
   if (existsSync(join(root, '.complete'))) return root;
-  const { uri, key } = aptSource();
-  const a = join(WORK, 'apt');
   rmSync(root, { recursive: true, force: true });
-  for (const d of ['parts', 'lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(a, d), { recursive: true });
-  writeFileSync(join(a, 'parts', `${SUITE}.sources`), `Types: deb\nURIs: ${uri}\nSuites: ${SUITE}\nComponents: main\n${key ? `Signed-By: ${key}\n` : ''}`);
-  const opts = ['-o', 'Dir::Etc::SourceList=/dev/null', '-o', `Dir::Etc::SourceParts=${join(a, 'parts')}`, '-o', `Dir::State::Lists=${join(a, 'lists')}`,
-    '-o', `Dir::Cache=${join(a, 'cache')}`, '-o', 'Dir::State::status=/dev/null', '-o', 'APT::Sandbox::User=root',
-    '-o', 'APT::Architecture=riscv64', '-o', 'APT::Architectures::=riscv64'];
-  const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   console.error(`user-debian-diff: fetching the riscv64 sysroot (${SUITE}) into ${root}`);
-  run('apt-get', [...opts, 'update', '-qq']);
+  const { apt, debs } = privateApt(join(WORK, 'apt'), SUITE);
   // Depends and Pre-Depends, recursively; '<virtual>' names are provided by a real package listed too.
-  const deps = run('apt-cache', [...opts, 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks',
+  const deps = apt('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks',
     '--no-replaces', '--no-enhances', ...PACKAGES]);
   const names = [...new Set(deps.split('\n').filter((l) => /^[a-z0-9]/.test(l)).map((l) => l.trim()))].filter((n) => !SKIP.has(n));
-  run('apt-get', [...opts, 'download', '-qq', ...names], join(a, 'debs'));
-  for (const deb of readdirSync(join(a, 'debs')).filter((f) => f.endsWith('.deb'))) run('dpkg-deb', ['-x', join(a, 'debs', deb), root]);
-  // Merged /usr: the loader is looked up at /lib (base-files makes these links on a real system).
-  for (const l of ['lib', 'bin', 'sbin']) if (!existsSync(join(root, l)) && existsSync(join(root, 'usr', l))) symlinkSync(join('usr', l), join(root, l));
+  apt('apt-get', ['download', '-qq', ...names], debs);
+  extractDebs(debs, root);
   writeFileSync(join(root, '.complete'), names.join('\n') + '\n');
   return root;
 }
