@@ -34,14 +34,19 @@ int main(int c, char **v) {
 
 const codeFiles = (dir) => fs.readdirSync(dir).filter((n) => n.endsWith('.v8code'));
 
+/** The loop program built in tmp, and qemu-riscv64's run of it. */
+function buildLoop(tmp) {
+  const prog = path.join(tmp, 'loop');
+  fs.writeFileSync(path.join(tmp, 'loop.c'), SRC);
+  const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(tmp, 'loop.c')], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  return { prog, want: spawnSync('qemu-riscv64', [prog, 'x'], { encoding: 'utf8' }) };
+}
+
 test('tsqemu-riscv64 keeps the interpreter\'s code, starts from it, and ignores bad code', { skip: missing ?? noAddon ?? bundled ?? false, timeout: 900_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-icode-'));
   try {
-    const prog = path.join(tmp, 'loop');
-    fs.writeFileSync(path.join(tmp, 'loop.c'), SRC);
-    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(tmp, 'loop.c')], { encoding: 'utf8' });
-    assert.equal(b.status, 0, b.stderr);
-    const want = spawnSync('qemu-riscv64', [prog, 'x'], { encoding: 'utf8' });
+    const { prog, want } = buildLoop(tmp);
     assert.equal(want.status, 5);
     const cache = path.join(tmp, 'cache');
     const run = (extraEnv = {}, nodeArgs = []) => {
@@ -85,11 +90,7 @@ test('tsqemu-riscv64 keeps the interpreter\'s code, starts from it, and ignores 
 test('an interpreter compiled on a worker keeps its code too', { skip: missing ?? noAddon ?? bundled ?? false, timeout: 900_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsqemu-icode-'));
   try {
-    const prog = path.join(tmp, 'loop');
-    fs.writeFileSync(path.join(tmp, 'loop.c'), SRC);
-    const b = ccSpawnSync('riscv64-linux-gnu-gcc', ['-O1', '-static', '-o', prog, path.join(tmp, 'loop.c')], { encoding: 'utf8' });
-    assert.equal(b.status, 0, b.stderr);
-    const want = spawnSync('qemu-riscv64', [prog, 'x'], { encoding: 'utf8' });
+    const { prog, want } = buildLoop(tmp);
     const cache = path.join(tmp, 'cache');
     const run = () => {
       const r = spawnSync('node', [path.join(root, 'dist/cli/riscv64.cjs'), prog, 'x'], {
