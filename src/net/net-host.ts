@@ -62,4 +62,9 @@ export interface NetHost {
   openOutputFile(path: string): { write(data: Uint8Array): void; close(): void };
   /** Wall time in ms (timestamps in pcap records). */
   now(): number;
+  /** Start a program (guestfwd cmd:) with stdin, stdout and stderr on the returned stream;
+   * stdout and stderr arrive as onData, onEnd when both closed. */
+  exec(argv: string[], events: HostStreamEvents): HostStream;
+  /** A file to read (the TFTP server); undefined when it cannot be opened as a regular file. */
+  openFile(path: string): { readonly size: number; read(pos: number, len: number): Uint8Array; close(): void } | undefined;
 }

@@ -1,7 +1,7 @@
 // Builds the machine's network from the parsed command line (QEMU's net_init_clients): the
 // -netdev back ends, hubs for -net and hubport, the peers of the NICs, filter-dump objects; and
 // `info network` (hmp_info_network's layout). The host comes in as a NetHost.
-import { optError } from '../qemu/error.js';
+import { QemuError, optError } from '../qemu/error.js';
 import { type NetClientState, connectPeers, defaultMac } from './net.js';
 import type { NetHost } from './net-host.js';
 import { NetHubPort, NetHubs } from './hub.js';
@@ -70,8 +70,10 @@ export class NetStack {
         if (c instanceof Slirp || c instanceof NetSocketState) await c.start();
       } catch (e) {
         const msg = (e as Error).message;
-        const what = c instanceof Slirp ? `Could not set up host forwarding rule: ${msg}` : msg;
-        throw optError(d.id.startsWith('__org.qemu.nic') ? '-nic' : d.legacyHub !== undefined ? '-net' : '-netdev', d.text, what);
+        const what = c instanceof Slirp && !msg.includes('guest forwarding device') ? `Could not set up host forwarding rule: ${msg}` : msg;
+        const opt = d.id.startsWith('__org.qemu.nic') ? '-nic' : d.legacyHub !== undefined ? '-net' : '-netdev';
+        // Several lines (a guestfwd chardev: the connect error, then QEMU's own): each prefixed.
+        throw new QemuError(what.split('\n').map((l) => optError(opt, d.text, l).message).join(`\n${'tsqemu-system-riscv64: '}`));
       }
     }
   }

@@ -3,9 +3,10 @@
 // binary turns into clients (src/cli/system-net.ts). Errors carry QEMU's wording.
 import { QemuError } from '../qemu/error.js';
 import type { MmioPlace } from '../hw/riscv/virt-mmio-slots.js';
+import { encodeDnsSearch } from './slirp/dhcp.js';
 import { type QemuOptsDict, parseBool, parseQemuOpts } from '../qemu/option.js';
 import { parseMac } from './net.js';
-import { type HostFwd, type SlirpConfig } from './slirp/slirp.js';
+import { type GuestFwd, type HostFwd, type SlirpConfig } from './slirp/slirp.js';
 import { parseIp } from './slirp/ip.js';
 import type { NetSocketMode } from './socket.js';
 import type { StreamAddress } from './net-host.js';
@@ -99,9 +100,9 @@ function ipOpt(o: QemuOptsDict, key: string, dflt: number): number {
   return ip;
 }
 
-const USER_KEYS = ['type', 'id', 'net', 'host', 'dhcpstart', 'dns', 'hostname', 'restrict', 'hostfwd', 'ipv4', 'ipv6'];
-const USER_UNSUPPORTED = ['tftp', 'bootfile', 'smb', 'smbserver', 'guestfwd', 'domainname', 'dnssearch', 'tftp-server-name',
-  'ipv6-net', 'ipv6-host', 'ipv6-dns', 'ipv6-prefix', 'ipv6-prefixlen', 'vlan', 'name'];
+const USER_KEYS = ['type', 'id', 'net', 'host', 'dhcpstart', 'dns', 'hostname', 'restrict', 'hostfwd', 'ipv4', 'ipv6',
+  'tftp', 'bootfile', 'tftp-server-name', 'domainname', 'dnssearch', 'guestfwd'];
+const USER_UNSUPPORTED = ['smb', 'smbserver', 'ipv6-net', 'ipv6-host', 'ipv6-dns', 'ipv6-prefix', 'ipv6-prefixlen', 'vlan', 'name'];
 
 function parseUser(o: QemuOptsDict, text: string): SlirpConfig {
   for (const k of o.keys()) if (USER_UNSUPPORTED.includes(k)) throw new QemuError(`user-mode network option '${k}' is not supported by tsqemu`);
@@ -138,11 +139,60 @@ function parseUser(o: QemuOptsDict, text: string): SlirpConfig {
     if (((v ^ net) & mask) !== 0) throw new QemuError(`Parameter '${k}' must be in the guest network (net=)`);
   }
   const hostfwd = allValues(text, 'hostfwd').map((r) => parseHostFwd(r, dhcpStart));
+  const guestfwd = allValues(text, 'guestfwd').map((r) => parseGuestFwd(r, net, mask, host, dns));
+  for (let i = 0; i < guestfwd.length; i++) {
+    if (guestfwd.slice(0, i).some((g) => g.addr === guestfwd[i].addr && g.port === guestfwd[i].port)) {
+      throw new QemuError(`Conflicting/invalid host:port in guest forwarding rule '${guestfwd[i].rule}'`);
+    }
+  }
   const restrictText = o.get('restrict');
+  // net_slirp_init's checks (QEMU's wording).
+  const domainname = o.get('domainname');
+  if (domainname !== undefined && domainname === '') throw new QemuError("'domainname' parameter cannot be empty");
+  for (const k of ['hostname', 'domainname', 'tftp-server-name']) {
+    if ((o.get(k)?.length ?? 0) > 255) throw new QemuError(`'${k === 'hostname' ? 'vhostname' : k}' parameter cannot exceed 255 bytes`);
+  }
+  const bootfile = o.get('bootfile');
+  if (bootfile !== undefined && bootfile.length >= 128) throw new QemuError("'bootfile' parameter cannot exceed 127 bytes");
+  const search = allValues(text, 'dnssearch');
+  const dnssearch = search.length > 0 ? encodeDnsSearch(search) : undefined;
+  if (search.length > 0 && !dnssearch) throw new QemuError(`Invalid dnssearch domain name in '${search.join(',')}'`);
+  const tftp = o.get('tftp');
   return {
-    net, mask, host, dns, dhcpStart, hostname: o.get('hostname'), hostfwd,
+    net, mask, host, dns, dhcpStart, hostname: o.get('hostname'), hostfwd, guestfwd,
     restrict: restrictText === undefined ? false : parseBool('restrict', restrictText),
+    tftp: tftp === undefined ? undefined : tftp.replace(/\/+$/, '') || '/',
+    bootfile, tftpServerName: o.get('tftp-server-name'), domainname, dnssearch,
   };
+}
+
+/** guestfwd=[tcp]:[server]:port-cmd:COMMAND | -CHARDEV (QEMU's slirp_guestfwd). */
+export function parseGuestFwd(rule: string, net: number, mask: number, host: number, dns: number): GuestFwd {
+  const bad = () => new QemuError(`Invalid guest forwarding rule '${rule}'`);
+  const m = /^(tcp|):([^:]*):([^-]*)-(.*)$/s.exec(rule);
+  if (!m) throw bad();
+  let addr = m[2] === '' ? 0 : parseIp(m[2]);
+  if (addr === undefined || !/^[0-9]+$/.test(m[3])) throw bad();
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) throw bad();
+  if (addr === 0) addr = (net | (0x0204 & ~mask)) >>> 0; // libslirp's default: 10.0.2.4
+  if (((addr ^ net) & mask) !== 0 || addr === host || addr === dns) {
+    throw new QemuError(`Conflicting/invalid host:port in guest forwarding rule '${rule}'`);
+  }
+  const target = m[4];
+  if (target.startsWith('cmd:')) return { rule, addr, port, cmd: target.slice(4) };
+  // A chardev in the legacy syntax; the client socket kinds are what a user-mode link can use.
+  const name = `guestfwd.tcp.${port}`;
+  const t = /^tcp:([^:,]*):([0-9]+)(,.*)?$/.exec(target);
+  const u = /^unix:([^,]+)(,.*)?$/.exec(target);
+  const extra = t?.[3] ?? u?.[2];
+  if ((!t && !u) || (extra !== undefined && extra !== '')) {
+    throw new QemuError(`Could not open guest forwarding device '${name}': chardev '${target}' is not supported by tsqemu (tcp:HOST:PORT, unix:PATH or cmd:)`);
+  }
+  const chardev: StreamAddress = t
+    ? { type: 'inet', host: t[1] === '' || t[1] === 'localhost' ? '127.0.0.1' : t[1], port: Number(t[2]) }
+    : { type: 'unix', path: (u as RegExpExecArray)[1] };
+  return { rule, addr, port, chardev, name };
 }
 
 /** hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport */

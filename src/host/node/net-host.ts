@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import type { HostDatagramSocket, HostListener, HostStream, HostStreamEvents, NetHost, StreamAddress } from '../../net/net-host.js';
 
 /** Host send buffer above which write() reports "full" (the user-mode TCP window shrinks). */
@@ -141,4 +142,74 @@ export const nodeNetHost: NetHost = {
   },
 
   now: () => Date.now(),
+
+  exec(argv, events) {
+    return new ExecStream(argv, events);
+  },
+
+  openFile(path) {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+      if (!fs.fstatSync(fd).isFile()) { fs.closeSync(fd); return undefined; }
+    } catch {
+      return undefined;
+    }
+    const size = fs.fstatSync(fd).size;
+    return {
+      size,
+      read: (pos, len) => {
+        const b = new Uint8Array(Math.max(0, Math.min(len, size - pos)));
+        let n = 0;
+        try { n = b.length > 0 ? fs.readSync(fd, b, 0, b.length, pos) : 0; } catch { /* a read error ends the file */ }
+        return b.subarray(0, n);
+      },
+      close: () => { try { fs.closeSync(fd); } catch { /* closed */ } },
+    };
+  },
 };
+
+/** A child process as a stream: its stdin is written, its stdout and stderr are read. */
+class ExecStream implements HostStream {
+  private readonly p: ReturnType<typeof spawn>;
+  private gone = false;
+  private open = 2;
+
+  constructor(argv: string[], public events: HostStreamEvents) {
+    this.p = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.p.once('spawn', () => this.events.onConnect?.());
+    this.p.once('error', (e) => { if (!this.gone) { this.gone = true; this.events.onError(e.message); } });
+    this.p.stdin?.on('error', () => { /* the program exited without reading */ });
+    this.p.stdin?.on('drain', () => this.events.onDrain());
+    for (const s of [this.p.stdout, this.p.stderr]) {
+      s?.on('data', (d: Buffer) => this.events.onData(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+      s?.on('end', () => { if (--this.open === 0 && !this.gone) this.events.onEnd(); });
+    }
+    this.p.once('close', () => { if (!this.gone) { this.gone = true; this.events.onClose(); } });
+  }
+
+  get remoteAddress(): string { return ''; }
+  get remotePort(): number { return 0; }
+  get pending(): number { return this.p.stdin?.writableLength ?? 0; }
+
+  write(data: Uint8Array): boolean {
+    const s = this.p.stdin;
+    if (!s || s.destroyed || s.writableEnded) return true;
+    s.write(data);
+    return s.writableLength < HIGH_WATER;
+  }
+
+  end(): void {
+    const s = this.p.stdin;
+    if (s && !s.destroyed && !s.writableEnded) s.end();
+  }
+
+  destroy(): void {
+    this.gone = true;
+    this.p.stdin?.destroy();
+    if (this.p.exitCode === null) this.p.kill('SIGKILL');
+  }
+
+  pause(): void { this.p.stdout?.pause(); this.p.stderr?.pause(); }
+  resume(): void { this.p.stdout?.resume(); this.p.stderr?.resume(); }
+}

@@ -1,6 +1,9 @@
 // The user-mode stack's DHCP server (slirp's bootp.c semantics): up to 16 leases from
 // dhcpstart, keyed by the client's MAC; DISCOVER gets an OFFER, REQUEST an ACK (or a NAK for an
-// address that is not the client's); options: mask, router, DNS, lease time, server id, hostname.
+// address that is not the client's); options in libslirp 4.7's order: server id, mask, router and
+// DNS (not with restrict=on), lease time, hostname, domain name (15), TFTP server name (66),
+// domain search (119); bootfile= goes in the BOOTP file field (what U-Boot and PXE read), as
+// libslirp puts it (no option 67), plus vendor class "HTTPClient" for an http:// bootfile.
 import { rd16, rd32, wr16, wr32 } from './ip.js';
 
 const NB_LEASES = 16;
@@ -16,6 +19,12 @@ export interface DhcpConfig {
   dns: number;
   dhcpStart: number;
   hostname?: string;
+  restrict?: boolean;
+  bootfile?: string;
+  tftpServerName?: string;
+  domainname?: string;
+  /** Option 119's payload (RFC 1035 names, uncompressed), already split in 255-byte options. */
+  dnssearch?: Uint8Array;
 }
 
 export class DhcpServer {
@@ -85,13 +94,23 @@ export class DhcpServer {
 
   private build(req: Uint8Array, type: DhcpType, yiaddr: number): Uint8Array {
     const c = this.cfg;
-    const opts: number[] = [53, 1, type, 54, 4, ...bytes(c.host)];
+    const opts: number[] = [53, 1, type];
+    const text = (code: number, v: string | undefined) => {
+      if (v === undefined) return;
+      const b = new TextEncoder().encode(v).subarray(0, 255);
+      opts.push(code, b.length, ...b);
+    };
     if (type !== DhcpType.NAK) {
-      opts.push(51, 4, ...bytes(LEASE_SECONDS), 1, 4, ...bytes(c.mask), 3, 4, ...bytes(c.host), 6, 4, ...bytes(c.dns));
-      if (c.hostname) {
-        const h = new TextEncoder().encode(c.hostname).subarray(0, 255);
-        opts.push(12, h.length, ...h);
-      }
+      opts.push(54, 4, ...bytes(c.host), 1, 4, ...bytes(c.mask));
+      if (!c.restrict) opts.push(3, 4, ...bytes(c.host), 6, 4, ...bytes(c.dns));
+      opts.push(51, 4, ...bytes(LEASE_SECONDS));
+      text(12, c.hostname || undefined);
+      text(15, c.domainname);
+      text(66, c.tftpServerName);
+      if (c.dnssearch) opts.push(...c.dnssearch);
+      if (c.bootfile?.startsWith('http://')) text(60, 'HTTPClient');
+    } else {
+      text(56, 'requested address not available');
     }
     opts.push(255);
     const r = new Uint8Array(Math.max(BOOTP_MIN, 240 + opts.length));
@@ -99,12 +118,35 @@ export class DhcpServer {
     r.set(req.subarray(4, 8), 4); // xid
     wr16(r, 10, rd16(req, 10)); // flags
     wr32(r, 16, yiaddr);
-    wr32(r, 20, type === DhcpType.NAK ? 0 : c.host); // siaddr
+    wr32(r, 20, c.host); // siaddr
     r.set(req.subarray(28, 44), 28); // chaddr
+    if (c.bootfile && type !== DhcpType.NAK) r.set(new TextEncoder().encode(c.bootfile).subarray(0, 127), 108); // file
     wr32(r, 236, MAGIC);
     r.set(opts, 240);
     return r;
   }
+}
+
+/** dnssearch= names as option 119 (RFC 3397): labels, each name ending in 0; options of at most
+ * 255 bytes, the payload split across them. libslirp compresses repeated suffixes; the guest
+ * decodes both to the same list. Undefined for a name that is not a valid domain. */
+export function encodeDnsSearch(names: string[]): Uint8Array | undefined {
+  const payload: number[] = [];
+  for (const n of names) {
+    const labels = n.replace(/\.$/, '').split('.');
+    for (const l of labels) {
+      const b = new TextEncoder().encode(l);
+      if (b.length === 0 || b.length > 63) return undefined;
+      payload.push(b.length, ...b);
+    }
+    payload.push(0);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < payload.length; i += 255) {
+    const part = payload.slice(i, i + 255);
+    out.push(119, part.length, ...part);
+  }
+  return new Uint8Array(out);
 }
 
 function bytes(v: number): number[] {

@@ -7,6 +7,9 @@
 import { NetClientState } from '../net.js';
 import type { HostListener, HostStream, NetHost } from '../net-host.js';
 import { DhcpServer } from './dhcp.js';
+import { type GuestFwd, GuestFwdChardev, shellSplit } from './guestfwd.js';
+import { IpReassembly, fragmentIPv4 } from './ipfrag.js';
+import { TftpServer } from './tftp.js';
 import {
   BROADCAST_MAC, ETH_HLEN, ETH_P_ARP, ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIPv4Frame, csumFinish,
   csumPartial, ipHeaderValid, ipToString, l4ChecksumValid, parseIPv4, parseIp, rd16, rd32, wr16, wr32, writeL4Checksum,
@@ -35,7 +38,17 @@ export interface SlirpConfig {
   hostname?: string;
   restrict: boolean;
   hostfwd: HostFwd[];
+  guestfwd?: GuestFwd[];
+  /** tftp=: the directory the TFTP server exports (none: requests get "Access violation"). */
+  tftp?: string;
+  bootfile?: string;
+  tftpServerName?: string;
+  domainname?: string;
+  /** dnssearch= as DHCP option 119 bytes. */
+  dnssearch?: Uint8Array;
 }
+
+export type { GuestFwd };
 
 /** Counters for `info usernet`-like output and tests. */
 export interface SlirpStats {
@@ -52,17 +65,31 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
   private readonly dhcp: DhcpServer;
   private readonly listeners: HostListener[] = [];
   private readonly udpForwards: UdpForward[] = [];
+  private readonly tftp: TftpServer;
+  private readonly chardevs = new Map<GuestFwd, GuestFwdChardev>();
+  readonly frags = new IpReassembly();
   readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
 
   constructor(name: string, readonly cfg: SlirpConfig, readonly host: NetHost) {
     super(name);
     this.gatewayMac = specialMac(cfg.host);
     this.udp = new UdpNat(this);
-    this.dhcp = new DhcpServer({ host: cfg.host, mask: cfg.mask, dns: cfg.dns, dhcpStart: cfg.dhcpStart, hostname: cfg.hostname });
+    this.dhcp = new DhcpServer({
+      host: cfg.host, mask: cfg.mask, dns: cfg.dns, dhcpStart: cfg.dhcpStart, hostname: cfg.hostname, restrict: cfg.restrict,
+      bootfile: cfg.bootfile, tftpServerName: cfg.tftpServerName, domainname: cfg.domainname, dnssearch: cfg.dnssearch,
+    });
+    this.tftp = new TftpServer(cfg.tftp, { openFile: (p) => host.openFile(p), now: () => host.now() },
+      (addr, port, payload) => this.sendToGuest(cfg.host, 69, addr, port, payload));
   }
 
   /** Open the hostfwd listeners (QEMU fails at startup when one cannot bind). */
   async start(): Promise<void> {
+    for (const g of this.cfg.guestfwd ?? []) {
+      if (!g.chardev) continue;
+      const c = new GuestFwdChardev(g);
+      await c.open(this.host);
+      this.chardevs.set(g, c);
+    }
     for (const f of this.cfg.hostfwd) {
       if (f.proto === 'tcp') {
         this.listeners.push(await this.host.listen({ type: 'inet', host: f.hostAddr, port: f.hostPort }, (s) => this.accept(f, s)));
@@ -90,7 +117,10 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     for (const l of this.listeners) l.close();
     for (const c of [...this.tcp.values()]) c.abort(false);
     for (const u of this.udpForwards) u.close();
+    for (const c of this.chardevs.values()) c.close();
     this.udp.closeAll();
+    this.tftp.closeAll();
+    this.frags.clear();
   }
 
   /** Ports the listeners got (hostfwd with port 0, for tests). */
@@ -161,13 +191,22 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     this.emit(r);
   }
 
-  private ipInput(f: Uint8Array): void {
-    const ip = parseIPv4(f);
+  private ipInput(frame: Uint8Array): void {
+    let f = frame;
+    let ip = parseIPv4(f);
     if (!ip || !ipHeaderValid(f)) { this.stats.badFrames++; return; }
     if (ip.src !== 0) this.learn(ip.src, f.subarray(6, 12));
-    if (ip.fragment) { this.stats.badFrames++; return; } // no reassembly: Linux sends DF with PMTU
-    // Super-frames (TSO) carry checksums completed by the NIC; others are checked here.
-    const checkL4 = f.length <= ETH_HLEN + 1500;
+    // Super-frames (TSO) carry checksums completed by the NIC; others, and reassembled
+    // datagrams, are checked here.
+    let checkL4 = f.length <= ETH_HLEN + 1500;
+    if (ip.fragment) {
+      const whole = this.frags.input(f, ip);
+      if (!whole) return;
+      f = whole;
+      ip = parseIPv4(f);
+      if (!ip) { this.stats.badFrames++; return; }
+      checkL4 = true;
+    }
     switch (ip.proto) {
       case IPPROTO_ICMP: this.icmpInput(f, ip.src, ip.dst, ip.off, ip.len); return;
       case IPPROTO_UDP: {
@@ -209,6 +248,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
       if (r) this.sendUdp(this.cfg.host, 67, 0xffffffff, 68, r.reply, BROADCAST_MAC);
       return;
     }
+    if (dport === 69 && dst === this.cfg.host) { this.tftp.input(src, sport, data); return; }
     if (dst === 0xffffffff || (dst & ~this.cfg.mask) === (~this.cfg.mask >>> 0) || src === 0) return; // broadcasts
     for (const u of this.udpForwards) if (u.tryReply(src, sport, dst, dport, data)) return;
     this.udp.output(src, sport, dst, dport, data);
@@ -259,6 +299,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     if (c) { c.input(seg); return; }
     if (seg.flags & TcpFlag.RST) return;
     if ((seg.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== TcpFlag.SYN) { this.resetUnknown(src, dst, seg); return; }
+    const fwd = this.cfg.guestfwd?.find((g) => g.addr === dst && g.port === seg.dport);
+    if (fwd && this.tcp.size < MAX_TCP_CONNS) { this.guestFwdConnect(fwd, key, src, dst, seg); return; }
     const to = this.toHost(dst, seg.dport);
     if (!to || dst === this.cfg.dns || this.tcp.size >= MAX_TCP_CONNS) {
       this.stats.tcpRefused++;
@@ -270,6 +312,23 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     this.tcp.set(key, conn);
     const ev = conn.hostEvents();
     conn.host = this.host.connect({ type: 'inet', host: to.addr, port: to.port }, ev);
+  }
+
+  /** A guest connection to a guestfwd address: a program or the rule's chardev is its host side. */
+  private guestFwdConnect(g: GuestFwd, key: string, src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
+    const conn = new TcpConn(this, src, seg.sport, dst, seg.dport, TcpState.CONNECTING);
+    conn.guestSyn(seg);
+    this.tcp.set(key, conn);
+    const ev = conn.hostEvents();
+    const chardev = this.chardevs.get(g);
+    if (chardev) {
+      conn.host = chardev.attach();
+      conn.host.events = ev;
+      return;
+    }
+    const argv = shellSplit(g.cmd ?? '');
+    if (!argv) { this.remove(conn); this.resetUnknown(src, dst, seg); return; }
+    conn.host = this.host.exec(argv, ev);
   }
 
   /** RST for a segment that belongs to no connection (RFC 793's reset generation). */
@@ -311,7 +370,12 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     if (this.tcp.get(c.key) === c) this.tcp.delete(c.key);
   }
 
+  /** To the guest; an IPv4 datagram (not a TCP super-frame) above the MTU leaves in fragments. */
   emit(frame: Uint8Array): void {
+    if (frame.length > ETH_HLEN + 1500 && rd16(frame, 12) === ETH_P_IP && frame[ETH_HLEN + 9] !== IPPROTO_TCP) {
+      for (const g of fragmentIPv4(frame, 1500)) this.send(g);
+      return;
+    }
     this.send(frame);
   }
 
