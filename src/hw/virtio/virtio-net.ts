@@ -2,7 +2,8 @@
 // buffer starts with a 12-byte virtio_net_hdr_v1. The device knows its peer (a -netdev back end,
 // through the NetClientState link), never its transport (mmio or pci).
 //
-// Features: MAC, STATUS (link up/down), MRG_RXBUF. When the peer is the user-mode stack, which
+// Features: MAC, STATUS (link up/down), MRG_RXBUF, and the control queue (queue 2: CTRL_VQ,
+// CTRL_RX, CTRL_RX_EXTRA, CTRL_VLAN, CTRL_MAC_ADDR; virtio-net-ctrl.ts) with QEMU's receive filter. When the peer is the user-mode stack, which
 // takes whole TCP super-frames and writes correct checksums, we also offer the offloads Linux
 // negotiates by default: CSUM + HOST_TSO4 (the guest sends up to 64 KiB TCP frames with a partial
 // checksum; we complete checksums here) and GUEST_CSUM + GUEST_TSO4 (the stack sends large
@@ -11,12 +12,14 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { NET_BUFSIZE, NetClientState, connectPeers, macToString } from '../../net/net.js';
+import { VirtIONetRxFilter } from './virtio-net-ctrl.js';
 import { VirtIODevice, VirtioIsr, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovToBuf } from './virtio.js';
 
 export const VIRTIO_ID_NET = 1;
 
 export const enum VirtioNetF {
   CSUM = 0, GUEST_CSUM = 1, MTU = 3, MAC = 5, GUEST_TSO4 = 7, HOST_TSO4 = 11, MRG_RXBUF = 15, STATUS = 16,
+  CTRL_VQ = 17, CTRL_RX = 18, CTRL_VLAN = 19, CTRL_RX_EXTRA = 20, CTRL_MAC_ADDR = 23,
 }
 const enum HdrFlag { NEEDS_CSUM = 1, DATA_VALID = 2 }
 const enum GsoType { NONE = 0, TCPV4 = 1, ECN = 0x80 }
@@ -47,7 +50,7 @@ class VirtIONetClient extends NetClientState {
   override canReceive(): boolean { return this.n.canReceive(); }
   override onSendCompleted(): void { this.n.flushTx(); }
   override guestAcceptsTso(): boolean { return this.n.guestTso(); }
-  infoStr(): string { return `model=${this.n.props.model},macaddr=${macToString(this.n.props.mac)}`; }
+  infoStr(): string { return `model=${this.n.props.model},macaddr=${macToString(this.n.mac)}`; }
   override linkStatusChanged(): void { this.n.linkChanged(); }
 }
 
@@ -57,6 +60,10 @@ export class VirtIONet extends VirtIODevice {
   readonly nc: NetClientState;
   private readonly rx: VirtQueue;
   private readonly tx: VirtQueue;
+  private readonly ctrl: VirtQueue;
+  /** The current MAC (the guest may change it: CTRL_MAC_ADDR, or the legacy config write). */
+  readonly mac: Uint8Array;
+  readonly filter: VirtIONetRxFilter;
   /** The peer queued our last frame: tx waits for onSendCompleted (QEMU's tx_waiting). */
   private txWaiting = false;
   private readonly txBuf = new Uint8Array(HDR_LEN + NET_BUFSIZE);
@@ -69,13 +76,31 @@ export class VirtIONet extends VirtIODevice {
     this.nc = new VirtIONetClient(this, props.name);
     if (props.peer) connectPeers(this.nc, props.peer);
     this.offloads = props.peer?.acceptsOffloads() ?? false;
+    this.mac = props.mac.slice();
+    this.filter = new VirtIONetRxFilter(this.mac);
     const f = (b: VirtioNetF) => 1n << BigInt(b);
-    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) | f(VirtioNetF.MTU);
+    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) | f(VirtioNetF.MTU) |
+      f(VirtioNetF.CTRL_VQ) | f(VirtioNetF.CTRL_RX) | f(VirtioNetF.CTRL_RX_EXTRA) | f(VirtioNetF.CTRL_VLAN) | f(VirtioNetF.CTRL_MAC_ADDR);
     if (this.offloads) {
       this.hostFeatures |= f(VirtioNetF.CSUM) | f(VirtioNetF.HOST_TSO4) | f(VirtioNetF.GUEST_CSUM) | f(VirtioNetF.GUEST_TSO4);
     }
     this.rx = this.addQueue(QUEUE_SIZE, () => this.nc.flushQueuedPackets());
     this.tx = this.addQueue(QUEUE_SIZE, () => this.flushTx());
+    this.ctrl = this.addQueue(64, () => this.handleCtrl());
+  }
+
+  /** Control requests (QEMU's virtio_net_handle_ctrl); a malformed one breaks the device. */
+  private handleCtrl(): void {
+    if (this.broken) return;
+    const features = { rxExtra: this.has(VirtioNetF.CTRL_RX_EXTRA), vlan: this.has(VirtioNetF.CTRL_VLAN), macAddr: this.has(VirtioNetF.CTRL_MAC_ADDR) };
+    let pushed = false;
+    for (let elem = this.ctrl.pop(); elem; elem = this.ctrl.pop()) {
+      const n = this.filter.handle(this.as, elem, features);
+      if (n === undefined) { this.error('virtio-net ctrl missing headers'); return; }
+      this.ctrl.push(elem, n);
+      pushed = true;
+    }
+    if (pushed) this.ctrl.notify();
   }
 
   private has(b: VirtioNetF): boolean {
@@ -88,7 +113,7 @@ export class VirtIONet extends VirtIODevice {
 
   readConfig(offset: number, size: number): number {
     const cfg = new Uint8Array(12);
-    cfg.set(this.props.mac, 0);
+    cfg.set(this.mac, 0);
     const link = this.nc.linkDown || (this.nc.peer?.linkDown ?? false) ? 0 : VIRTIO_NET_S_LINK_UP;
     cfg[6] = link;
     cfg[8] = 1; // max_virtqueue_pairs
@@ -100,8 +125,9 @@ export class VirtIONet extends VirtIODevice {
   }
 
   override writeConfig(offset: number, size: number, value: number): void {
-    // The MAC is writable in legacy mode only; modern drivers use the control queue we lack.
-    void offset; void size; void value;
+    // The MAC is writable by a legacy driver without CTRL_MAC_ADDR (virtio_net_set_config).
+    if (this.has(VirtioNetF.CTRL_MAC_ADDR) || (this.guestFeatures & (1n << 32n)) !== 0n) return;
+    for (let i = 0; i < size; i++) if (offset + i < 6) this.mac[offset + i] = (value / 256 ** i) & 0xff;
   }
 
   /** set_link or the peer's link changed: a config interrupt tells the driver. */
@@ -113,6 +139,8 @@ export class VirtIONet extends VirtIODevice {
   override reset(): void {
     super.reset();
     this.txWaiting = false;
+    this.filter.reset();
+    this.mac.set(this.props.mac); // virtio_net_reset: back to the configured address
     this.nc.purgeQueue();
   }
 
@@ -123,6 +151,7 @@ export class VirtIONet extends VirtIODevice {
   /** One frame into the guest's rx buffers; false (nothing consumed) when they do not suffice. */
   receive(frame: Uint8Array): boolean {
     if (!this.canReceive()) return false;
+    if (!this.filter.accepts(frame, this.has(VirtioNetF.CTRL_VLAN))) { this.filter.dropped++; return true; }
     const mrg = this.has(VirtioNetF.MRG_RXBUF);
     const hdr = new Uint8Array(HDR_LEN);
     if (frame.length > ETH_MAX_FRAME) {
