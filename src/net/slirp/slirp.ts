@@ -168,7 +168,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     const spa = rd32(f, 28);
     const tpa = rd32(f, 38);
     this.learn(spa, sha);
-    if (op !== 1 || (tpa !== this.cfg.host && tpa !== this.cfg.dns)) return;
+    // libslirp answers for its own addresses and the guestfwd ones.
+    if (op !== 1 || (tpa !== this.cfg.host && tpa !== this.cfg.dns && !this.cfg.guestfwd?.some((g) => g.addr === tpa))) return;
     const r = new Uint8Array(ETH_HLEN + 28);
     r.set(sha, 0);
     const mac = specialMac(tpa);
@@ -231,7 +232,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     if (csumPartial(f, off, off + len) !== 0xffff) { this.stats.badFrames++; return; }
     const mac = this.arp.get(src);
     if (!mac) return;
-    const r = buildIPv4Frame(mac, specialMac(dst), dst, src, IPPROTO_ICMP, len);
+    const r = buildIPv4Frame(mac, specialMac(dst), dst, src, IPPROTO_ICMP, len, 255); // icmp_reflect: MAXTTL
     const o = ETH_HLEN + 20;
     r.set(f.subarray(off, off + len), o);
     r[o] = 0; // echo reply
