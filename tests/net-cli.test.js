@@ -65,6 +65,11 @@ const bad = [
   [['-object', 'filter-dump,id=f,netdev=x,file=/tmp/x.pcap'], /Property 'filter-dump.netdev' can't find value 'x'/],
   [['-object', 'filter-redirector,id=f'], /-object filter-redirector,id=f: object type 'filter-redirector' is not supported by tsqemu/],
   [['-netdev', 'user,id=u,ipv6=on'], /IPv6 in user-mode networking is not supported/],
+  [['-netdev', 'user,id=u,smb=/tmp'], /user-mode network option 'smb' is not supported by tsqemu/],
+  [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.2:1234-cmd:cat'], /Conflicting\/invalid host:port in guest forwarding rule 'tcp:10.0.2.2:1234-cmd:cat'/],
+  [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.100:x-cmd:cat'], /Invalid guest forwarding rule/],
+  [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.100:1234-file:/tmp/x'], /Could not open guest forwarding device 'guestfwd.tcp.1234'/],
+  [['-netdev', 'user,id=u,domainname='], /'domainname' parameter cannot be empty/],
 ];
 
 for (const [args, re] of bad) {
