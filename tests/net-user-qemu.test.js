@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Console, INITRD, hasTool, kernelImage, tmpdir } from './system-helpers.js';
 
@@ -122,6 +123,16 @@ test('IP fragments: ping -s 3000 and a 3000-byte UDP datagram, both ways', { ski
     emu[n].c.sh(`dd if=/dev/zero bs=3000 count=1 2>/dev/null | nc -u -w 3 10.0.2.2 ${emu[n].echoPort} | wc -c`, 60_000)));
   assert.equal(ts, q);
   assert.deepEqual(emu.tsqemu.echoSizes, emu.qemu.echoSizes);
+});
+
+// The host's own non-loopback address answers echo requests from its kernel.
+const hostIp = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+test('ICMP echo to a host address other than the gateway goes out on a host ICMP socket', { skip: skip || (!hostIp && 'no non-loopback IPv4 address'), timeout: 120_000 }, async () => {
+  const out = await same(`ping -c 2 -W 10 ${hostIp} | grep -E 'transmitted|bytes from' | sed 's/ time=.*//'`, 60_000);
+  assert.match(out, /2 packets transmitted, 2 packets received/);
+  // The guest network's other addresses are not forwarded.
+  assert.match(await same('ping -c 1 -W 3 10.0.2.77 | grep transmitted', 60_000), /1 packets transmitted, 0 packets received/);
 });
 
 test('virtio-net control queue: feature bits, promiscuous mode and a MAC change from the guest', { skip, timeout: 180_000 }, async () => {

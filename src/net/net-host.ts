@@ -65,6 +65,11 @@ export interface NetHost {
   /** Start a program (guestfwd cmd:) with stdin, stdout and stderr on the returned stream;
    * stdout and stderr arrive as onData, onEnd when both closed. */
   exec(argv: string[], events: HostStreamEvents): HostStream;
+  /** An ICMP echo socket to `addr` (libslirp's icmp_send: an unprivileged ICMP datagram socket,
+   * else a raw one); replies come as ICMP messages without the IP header (`raw`: the socket
+   * sees every ICMP message of the host, the caller matches). Undefined when the host has none. */
+  icmpSocket?(onMessage: (icmp: Uint8Array, from: string) => void, onError: (errno: number) => void):
+    { send(icmp: Uint8Array, addr: string): number; close(): void; readonly raw: boolean } | undefined;
   /** A file to read (the TFTP server); undefined when it cannot be opened as a regular file. */
   openFile(path: string): { readonly size: number; read(pos: number, len: number): Uint8Array; close(): void } | undefined;
 }

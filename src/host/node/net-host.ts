@@ -5,6 +5,8 @@ import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
+import { fdWatchSys } from './fdmon.js';
+import { loadUserSys } from './user-sys.js';
 import type { HostDatagramSocket, HostListener, HostStream, HostStreamEvents, NetHost, StreamAddress } from '../../net/net-host.js';
 
 /** Host send buffer above which write() reports "full" (the user-mode TCP window shrinks). */
@@ -145,6 +147,55 @@ export const nodeNetHost: NetHost = {
 
   exec(argv, events) {
     return new ExecStream(argv, events);
+  },
+
+  icmpSocket(onMessage, onError) {
+    const sys = loadUserSys();
+    const watch = fdWatchSys();
+    if (!sys || !watch) return undefined;
+    const AF_INET = 2, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_NONBLOCK = 0o4000, IPPROTO_ICMP = 1;
+    let raw = false;
+    let fd = sys.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP);
+    if (fd === -13 || fd === -93 || fd === -97) { // EACCES (ping_group_range), EPROTONOSUPPORT, EAFNOSUPPORT
+      raw = true;
+      fd = sys.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMP);
+    }
+    if (fd < 0) return undefined;
+    const buf = new Uint8Array(65536);
+    const from = new Uint8Array(16);
+    const flen = new Int32Array(1);
+    let closed = false;
+    const w = watch.fdWatch(fd, 1, () => {
+      for (;;) {
+        if (closed) return;
+        const n = sys.recvfrom(fd, buf, 0, from, flen);
+        if (n === -11) return; // EAGAIN
+        if (n < 0) { onError(-n); return; }
+        let icmp = buf.subarray(0, n);
+        if (raw) {
+          const ihl = (icmp[0] & 0xf) * 4;
+          if (n < 20 || ihl > n) continue;
+          icmp = icmp.subarray(ihl);
+        }
+        onMessage(icmp.slice(), `${from[4]}.${from[5]}.${from[6]}.${from[7]}`);
+      }
+    });
+    if (typeof w === 'number') { fs.closeSync(fd); return undefined; }
+    return {
+      raw,
+      send(icmp, addr) {
+        const sa = new Uint8Array(16);
+        sa[0] = AF_INET;
+        addr.split('.').forEach((b, i) => { sa[4 + i] = Number(b); });
+        return sys.sendto(fd, icmp, 0, sa);
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        watch.fdWatchClose(w);
+        try { fs.closeSync(fd); } catch { /* closed */ }
+      },
+    };
   },
 
   openFile(path) {

@@ -8,6 +8,7 @@ import { NetClientState } from '../net.js';
 import type { HostListener, HostStream, NetHost } from '../net-host.js';
 import { DhcpServer } from './dhcp.js';
 import { type GuestFwd, GuestFwdChardev, shellSplit } from './guestfwd.js';
+import { IcmpForward, type IcmpStack } from './icmp.js';
 import { IpReassembly, fragmentIPv4 } from './ipfrag.js';
 import { TftpServer } from './tftp.js';
 import {
@@ -56,7 +57,7 @@ export interface SlirpStats {
   tcpRefused: number;
 }
 
-export class Slirp extends NetClientState implements TcpStack, UdpStack {
+export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpStack {
   readonly type = 'user';
   readonly gatewayMac: Uint8Array;
   private readonly arp = new Map<number, Uint8Array>();
@@ -68,6 +69,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
   private readonly tftp: TftpServer;
   private readonly chardevs = new Map<GuestFwd, GuestFwdChardev>();
   readonly frags = new IpReassembly();
+  readonly icmp = new IcmpForward(this);
   readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
 
   constructor(name: string, readonly cfg: SlirpConfig, readonly host: NetHost) {
@@ -120,6 +122,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     for (const c of this.chardevs.values()) c.close();
     this.udp.closeAll();
     this.tftp.closeAll();
+    this.icmp.closeAll();
     this.frags.clear();
   }
 
@@ -227,9 +230,14 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
   }
 
   private icmpInput(f: Uint8Array, src: number, dst: number, off: number, len: number): void {
-    // Echo requests to our own addresses are answered; others would need host ICMP sockets.
-    if (len < 8 || f[off] !== 8 || (dst !== this.cfg.host && dst !== this.cfg.dns)) return;
+    // Echo requests to our own addresses are answered here, others go out on host ICMP sockets.
+    if (len < 8 || f[off] !== 8) return;
     if (csumPartial(f, off, off + len) !== 0xffff) { this.stats.badFrames++; return; }
+    if (dst !== this.cfg.host && dst !== this.cfg.dns) {
+      if (this.cfg.restrict || this.inNet(dst) || dst >>> 24 === 0 || dst >>> 28 >= 14) return;
+      this.icmp.echo(src, dst, f.slice(off, off + len), f.slice(ETH_HLEN, off + 8));
+      return;
+    }
     const mac = this.arp.get(src);
     if (!mac) return;
     const r = buildIPv4Frame(mac, specialMac(dst), dst, src, IPPROTO_ICMP, len, 255); // icmp_reflect: MAXTTL
@@ -238,6 +246,17 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack {
     r[o] = 0; // echo reply
     r[o + 2] = 0; r[o + 3] = 0;
     wr16(r, o + 2, csumFinish(csumPartial(r, o, o + len)));
+    this.emit(r);
+  }
+
+  sendIcmp(src: number, dst: number, icmp: Uint8Array): void {
+    const mac = this.guestMac(dst);
+    if (!mac) return;
+    const r = buildIPv4Frame(mac, this.gatewayMac, src, dst, IPPROTO_ICMP, icmp.length, 255);
+    const o = ETH_HLEN + 20;
+    r.set(icmp, o);
+    r[o + 2] = 0; r[o + 3] = 0;
+    wr16(r, o + 2, csumFinish(csumPartial(r, o, o + icmp.length)));
     this.emit(r);
   }
 
