@@ -256,7 +256,7 @@ class ExecStream implements HostStream {
   }
 
   destroy(): void {
-    this.gone = true;
+    // onClose still follows when the program is gone (the caller counts running programs).
     this.p.stdin?.destroy();
     if (this.p.exitCode === null) this.p.kill('SIGKILL');
   }

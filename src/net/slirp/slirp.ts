@@ -21,6 +21,8 @@ import { UdpForward, UdpNat, type UdpStack } from './udp.js';
 /** Connections the guest may hold open at once (a flood gets RSTs beyond this). */
 const MAX_TCP_CONNS = 512;
 const MAX_ARP_ENTRIES = 64;
+/** guestfwd cmd: programs running at once (a SYN flood must not fork without bound). */
+const MAX_GUESTFWD_EXECS = 32;
 
 export interface HostFwd {
   proto: 'tcp' | 'udp';
@@ -70,6 +72,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   private readonly chardevs = new Map<GuestFwd, GuestFwdChardev>();
   readonly frags = new IpReassembly();
   readonly icmp = new IcmpForward(this);
+  /** guestfwd programs running. */
+  private execs = 0;
   readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
 
   constructor(name: string, readonly cfg: SlirpConfig, readonly host: NetHost) {
@@ -347,8 +351,11 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
       return;
     }
     const argv = shellSplit(g.cmd ?? '');
-    if (!argv) { this.remove(conn); this.resetUnknown(src, dst, seg); return; }
-    conn.host = this.host.exec(argv, ev);
+    if (!argv || this.execs >= MAX_GUESTFWD_EXECS) { this.stats.tcpRefused++; this.remove(conn); this.resetUnknown(src, dst, seg); return; }
+    this.execs++;
+    let counted = true;
+    const uncount = () => { if (counted) { counted = false; this.execs--; } };
+    conn.host = this.host.exec(argv, { ...ev, onError: (m) => { uncount(); ev.onError(m); }, onClose: () => { uncount(); ev.onClose(); } });
   }
 
   /** RST for a segment that belongs to no connection (RFC 793's reset generation). */
