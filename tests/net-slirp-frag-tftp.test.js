@@ -229,3 +229,53 @@ test('virtio-net receive filter and control commands: QEMU\'s receive_filter, ma
   r.reset();
   assert.ok(r.accepts(frame([9, 9, 9, 9, 9, 9]), false));
 });
+
+test('ICMP echo to another address: one host socket per request, reply matched and reflected, send errors unreachable', () => {
+  const socks = [];
+  const { s, nic, host } = setup();
+  host.icmpSocket = (onMessage, onError) => {
+    const k = { sent: [], closed: false, raw: true, onMessage, onError, send(d, a) { this.sent.push({ d: Buffer.from(d), a }); return a === '203.0.113.9' ? -101 : d.length; }, close() { this.closed = true; } };
+    socks.push(k);
+    return k;
+  };
+  const echo = (dst, id, seq) => {
+    const f = buildIPv4Frame(GW_MAC, GUEST_MAC, G, parseIp(dst), 1, 8 + 4);
+    const o = ETH_HLEN + 20;
+    f[o] = 8; f[o + 4] = id >> 8; f[o + 5] = id & 0xff; f[o + 6] = seq >> 8; f[o + 7] = seq & 0xff;
+    f.set([1, 2, 3, 4], o + 8);
+    let sum = 0;
+    for (let i = o; i < f.length; i += 2) sum += (f[i] << 8) | f[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    f[o + 2] = (~sum >> 8) & 0xff; f[o + 3] = ~sum & 0xff;
+    s.receive(f);
+  };
+  echo('198.51.100.1', 0x1234, 7);
+  assert.equal(socks.length, 1);
+  assert.equal(socks[0].sent[0].a, '198.51.100.1');
+  // Foreign ICMP on a raw socket (another id, another source, a request) is ignored.
+  const n = nic.frames.length;
+  socks[0].onMessage(new Uint8Array([0, 0, 0, 0, 0x99, 0x99, 0, 7]), '198.51.100.1');
+  socks[0].onMessage(new Uint8Array([0, 0, 0, 0, 0x12, 0x34, 0, 7]), '198.51.100.2');
+  socks[0].onMessage(new Uint8Array([8, 0, 0, 0, 0x12, 0x34, 0, 7]), '198.51.100.1');
+  assert.equal(nic.frames.length, n);
+  socks[0].onMessage(new Uint8Array([0, 0, 0, 0, 0x12, 0x34, 0, 7, 1, 2, 3, 4]), '198.51.100.1');
+  const r = nic.frames[nic.frames.length - 1];
+  assert.equal(r[ETH_HLEN + 8], 255); // TTL, as icmp_reflect
+  assert.deepEqual([...r.subarray(ETH_HLEN + 12, ETH_HLEN + 16)], [198, 51, 100, 1]);
+  assert.deepEqual([...r.subarray(ETH_HLEN + 20, ETH_HLEN + 32)].filter((_, i) => i !== 2 && i !== 3), [0, 0, 0x12, 0x34, 0, 7, 1, 2, 3, 4]);
+  assert.ok(socks[0].closed);
+  // A send error: network unreachable back to the guest.
+  echo('203.0.113.9', 1, 1);
+  const u = nic.frames[nic.frames.length - 1];
+  assert.equal(u[ETH_HLEN + 20], 3);
+  // A flood: at most 64 requests wait, the rest are dropped and counted.
+  for (let i = 0; i < 200; i++) echo('198.51.100.1', 1, i);
+  assert.equal(socks.filter((k) => !k.closed).length, 64);
+  assert.equal(s.icmp.dropped, 200 - 64);
+  s.icmp.closeAll();
+  // The gateway answers itself; the guest network's other addresses are not forwarded.
+  const before = socks.length;
+  echo('10.0.2.2', 5, 5);
+  echo('10.0.2.77', 5, 5);
+  assert.equal(socks.length, before);
+});
