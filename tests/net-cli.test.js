@@ -70,6 +70,9 @@ const bad = [
   [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.100:x-cmd:cat'], /Invalid guest forwarding rule/],
   [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.100:1234-file:/tmp/x'], /Could not open guest forwarding device 'guestfwd.tcp.1234'/],
   [['-netdev', 'user,id=u,domainname='], /'domainname' parameter cannot be empty/],
+  // QEMU's two lines when a guestfwd chardev cannot connect at startup.
+  [['-netdev', 'user,id=u,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:1'],
+    /-netdev user,id=u,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:1: Failed to connect to '127.0.0.1:1': Connection refused\ntsqemu-system-riscv64: -netdev user,id=u,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:1: Could not open guest forwarding device 'guestfwd.tcp.1234'/],
 ];
 
 for (const [args, re] of bad) {
