@@ -14,6 +14,12 @@ export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<strin
   const bus = props.get('bus');
   if (bus !== undefined && /^virtio-mmio-bus\.[0-7]$/.test(bus)) throw new QemuError(`Device '${name}' can't go on virtio-mmio-bus bus`);
   if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
+  // QEMU's PCI devices take romfile= and rombar=; `romfile=` (no ROM) is what a host without
+  // QEMU's ROM images (ipxe-qemu: efi-virtio.rom) needs for virtio-net-pci. We load no ROMs.
+  const romfile = props.get('romfile');
+  if (romfile) throw new QemuError(`Property '${name}.romfile': option ROMs are not supported (use romfile= for none)`);
+  const rombar = props.get('rombar');
+  if (rombar !== undefined && !/^(0x[0-9a-f]+|\d+)$/i.test(rombar)) throw new QemuError(`Parameter 'rombar' expects integer`);
   const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
   dev.id = props.get('id') ?? '';
   ctx.pci.bus.plug(dev, devfn); // reset with the bus

@@ -57,6 +57,8 @@ export interface DeviceClass {
 const COMMON_PROPS = ['driver', 'id', 'bus'];
 const PCI_PROPS: QDevProp[] = [
   { name: 'addr', type: 'pci-devfn', desc: 'Slot and optional function number, example: 06.0 or 06' },
+  { name: 'romfile', type: 'str', desc: 'empty only: no option ROM (none of our devices has one)' },
+  { name: 'rombar', type: 'uint32', desc: '' },
 ];
 
 const registry = new Map<string, DeviceClass>();
