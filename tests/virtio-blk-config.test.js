@@ -55,3 +55,25 @@ test('guest sees virtio-blk-pci GEOMETRY and CONFIG_WCE as with real QEMU', { sk
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('virtio-blk-pci has one request queue per vCPU (MQ, MSI-X vectors) as with real QEMU', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 300_000 }, async () => {
+  const dir = tmpdir();
+  try {
+    fs.writeFileSync(path.join(dir, 'a.img'), Buffer.alloc(8 << 20));
+    fs.writeFileSync(path.join(dir, 'b.img'), Buffer.alloc(8 << 20));
+    const devs = ['-smp', '2', '-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0',
+      '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=none,id=d1`, '-device', 'virtio-blk-pci,drive=d1,num-queues=3'];
+    const cmd = 'cut -c1-32 /sys/bus/virtio/devices/virtio*/features; echo /sys/block/vda/mq/* /sys/block/vdb/mq/*; grep -c virtio /proc/interrupts;'
+      + ' hexdump -C /sys/bus/pci/devices/0000:00:01.0/config | head -8; dd if=/dev/vdb of=/dev/null bs=4k count=64 2>/dev/null && echo read-ok';
+    const run1 = async (c) => { await c.expect(/tsqemu-guest: boot complete/, 110_000); await c.sh('dmesg -n 1'); return c.sh(cmd, 60_000); };
+    const q = consoleOn('qemu-system-riscv64', [...guestArgs(devs), ...QEMU_CPU]);
+    let theirs;
+    try { theirs = await run1(q); } finally { q.kill(); }
+    assert.match(theirs, /vda\/mq\/0 \/sys\/block\/vda\/mq\/1 /);
+    assert.match(theirs, /read-ok/);
+    const c = new Console(guestArgs(devs));
+    try { assert.equal(await run1(c), theirs); } finally { c.kill(); }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

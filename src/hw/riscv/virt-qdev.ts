@@ -36,6 +36,7 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     takeDrive: () => { throw new Error('unreachable'); },
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
     sdBuses: [],
+    smp: m.opts.smp,
     onIoErrorStop: m.opts.onIoErrorStop,
     onBlockResetInFlight: (p) => m.opts.onBlockResetInFlight?.(p),
   };

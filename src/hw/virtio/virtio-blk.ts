@@ -19,7 +19,7 @@ import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 export const VIRTIO_ID_BLOCK = 2;
 
 export const enum VirtioBlkFeature {
-  SIZE_MAX = 1, SEG_MAX = 2, GEOMETRY = 4, RO = 5, BLK_SIZE = 6, FLUSH = 9, TOPOLOGY = 10, CONFIG_WCE = 11, DISCARD = 13, WRITE_ZEROES = 14,
+  SIZE_MAX = 1, SEG_MAX = 2, GEOMETRY = 4, RO = 5, BLK_SIZE = 6, FLUSH = 9, TOPOLOGY = 10, CONFIG_WCE = 11, MQ = 12, DISCARD = 13, WRITE_ZEROES = 14,
 }
 export const enum VirtioBlkType { IN = 0, OUT = 1, FLUSH = 4, GET_ID = 8, DISCARD = 11, WRITE_ZEROES = 13 }
 export const enum VirtioBlkStatus { OK = 0, IOERR = 1, UNSUPP = 2 }
@@ -56,6 +56,8 @@ export interface VirtIOBlkProps {
   onResetInFlight?: (drained: Promise<void>) => void;
   /** -device ...,event_idx=off: don't offer VIRTIO_RING_F_EVENT_IDX (QEMU's default: on). */
   eventIdx?: boolean;
+  /** Request queues (QEMU's num-queues; more than one offers VIRTIO_BLK_F_MQ). Default 1. */
+  numQueues?: number;
 }
 
 type BlkResult = { status: number; len: number };
@@ -85,7 +87,9 @@ export class VirtIOBlock extends VirtIODevice {
     if (blk.getLength() >= SECTOR) void blk.pread(0, mbr).then(() => { this.geometry = hdGeometryGuess(mbr, blk.getLength() / SECTOR); }, () => {});
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
     if (props.eventIdx !== false) this.hostFeatures |= 1n << VIRTIO_RING_F_EVENT_IDX;
-    this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
+    this.numQueues = props.numQueues ?? 1;
+    if (this.numQueues > 1) this.hostFeatures |= f(VirtioBlkFeature.MQ);
+    for (let i = 0; i < this.numQueues; i++) this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
     blk.setResizeCallback?.(() => this.notifyConfig()); // virtio_blk_resize: the capacity changed
   }
 
@@ -114,6 +118,7 @@ export class VirtIOBlock extends VirtIODevice {
   private readonly hdrView = new DataView(this.hdr.buffer);
   private readonly statusByte = new Uint8Array(1);
 
+  private readonly numQueues: number;
   /** The geometry virtio_blk_config reports (QEMU's blkconf_geometry guess). */
   private geometry: Chs;
 
@@ -130,7 +135,7 @@ export class VirtIOBlock extends VirtIODevice {
     c.setUint8(19, this.geometry.secs);
     c.setUint32(20, SECTOR, true); // blk_size
     c.setUint8(32, this.blk.writeCacheEnabled?.() === false ? 0 : 1); // wce
-    c.setUint16(34, 1, true); // num_queues
+    c.setUint16(34, this.numQueues, true);
     c.setUint32(36, MAX_DISCARD_SECTORS, true);
     c.setUint32(40, MAX_DISCARD_SEG, true);
     c.setUint32(44, 1, true); // discard_sector_alignment (sectors)
