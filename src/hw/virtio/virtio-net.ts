@@ -70,7 +70,8 @@ export class VirtIONet extends VirtIODevice {
     if (props.peer) connectPeers(this.nc, props.peer);
     this.offloads = props.peer?.acceptsOffloads() ?? false;
     const f = (b: VirtioNetF) => 1n << BigInt(b);
-    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) | f(VirtioNetF.MTU);
+    // No MTU: QEMU offers it only with host_mtu= (then the config is 12 bytes, not 8).
+    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF);
     if (this.offloads) {
       this.hostFeatures |= f(VirtioNetF.CSUM) | f(VirtioNetF.HOST_TSO4) | f(VirtioNetF.GUEST_CSUM) | f(VirtioNetF.GUEST_TSO4);
     }
