@@ -147,7 +147,7 @@ function cases(pk, initrd) {
     // U-Boot's EFI boot manager finds EFI/BOOT/BOOTRISCV64.EFI (the kernel's EFI stub); -append
     // and -initrd reach the kernel through the device tree U-Boot hands on.
     { name: 'u-boot efi', args: [...base(1), '-kernel', pk.ubootSmode, '-append', 'console=ttyS0 loglevel=7', '-initrd', initrd,
-      '-drive', 'file=EFIDISK,format=raw,if=none,id=b0', '-device', 'virtio-blk-device,drive=b0'], uboot: true },
+      '-drive', 'file=UEFIIMG,format=raw,if=none,id=b0', '-device', 'virtio-blk-device,drive=b0'], uboot: true },
   ];
 }
 
@@ -206,7 +206,7 @@ const TROUBLE = /WARNING|Oops|BUG|Call Trace|Unable to handle|unknown|fail|error
 function compare(a, b) {
   const sa = sections(a.out), sb = sections(b.out);
   const rows = [];
-  for (const name of new Set([...Object.keys(sa), ...Object.keys(sb)])) {
+  for (const name of new Set(['shell', ...Object.keys(sa), ...Object.keys(sb), 'done'])) {
     if (name === 'prelude') continue;
     const la = (sa[name] ?? ['<missing>']).filter((l) => !NOISE.some((r) => r.test(l)));
     const lb = (sb[name] ?? ['<missing>']).filter((l) => !NOISE.some((r) => r.test(l)));
@@ -233,7 +233,7 @@ async function main() {
       mkdirSync(dir, { recursive: true });
       files(pk, ird.path, dir);
       const args = c.args.map((a) => a.replace('DISK2', join(dir, 'disk2.img')).replace('DISK', join(dir, 'disk.img'))
-        .replace('SHARE', join(dir, 'share')).replace(/\bSD\b/, join(dir, 'sd.img')).replace('EFIDISK', join(dir, 'efi.img')).replace('BOOT', join(dir, 'boot.img')));
+        .replace('SHARE', join(dir, 'share')).replace(/\bSD\b/, join(dir, 'sd.img')).replace('UEFIIMG', join(dir, 'efi.img')).replace('BOOT', join(dir, 'boot.img')));
       const cpu0 = process.cpuUsage();
       const r = await run(e.bin, args, dir);
       writeFileSync(join(dir, 'console.log'), r.out);
