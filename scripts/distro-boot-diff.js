@@ -201,7 +201,7 @@ const NOISE = [/BogoMIPS|bogomips|lpj=|calibrat/i, /\d+\.\d+ ?(ms|us|MB\/s|MiB\/
   /ext4 filesystem being mounted at .* supports timestamps/, /NODE_DATA\(\d\) allocated/, /deferred pages initialised/, /^audit: /,
   /unaligned word access is/, /setting system clock to/, /hrtimer: interrupt took/];
 /** Guest-reported trouble worth a look even when QEMU cannot run the case. */
-const TROUBLE = /WARNING|Oops|BUG|Call Trace|Unable to handle|unknown|fail|error|illegal|not supported|timed out|stall/i;
+const TROUBLE = /WARNING|Oops|BUG|Call Trace|Unable to handle|unknown|fail|error|illegal|not supported|timed out|\bstall/i;
 
 function compare(a, b) {
   const sa = sections(a.out), sb = sections(b.out);
