@@ -54,3 +54,14 @@ test('romfile=FILE is refused clearly (no option ROMs); rombar takes an integer'
   r = await run(['-device', 'virtio-rng-pci,rombar=x']);
   assert.match(r.stderr, /Parameter 'rombar' expects integer/);
 });
+
+test('virtio-blk-pci num-queues=0 is refused with QEMU\'s words', { timeout: 60_000 }, async () => {
+  const dir = tmpdir();
+  try {
+    fs.writeFileSync(path.join(dir, 'a.img'), Buffer.alloc(1 << 20));
+    const r = await run(['-bios', 'none', '-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=x`, '-device', 'virtio-blk-pci,drive=x,num-queues=0']);
+    assert.match(r.stderr, /-device virtio-blk-pci,drive=x,num-queues=0: num-queues property must be larger than 0/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -52,7 +52,8 @@ const virtioBlkPci: DeviceClass = {
     const nq = props.get('num-queues');
     const numQueues = nq === undefined || Number(nq) === 65535 ? Math.min(ctx.smp, 1024) : Number(nq);
     if (nq !== undefined && !/^(0x[0-9a-f]+|\d+)$/i.test(nq)) throw new QemuError(`Parameter 'num-queues' expects uint16_t`);
-    if (numQueues < 1 || numQueues > 1024) throw new QemuError(`num-queues property must be > 0 and <= 1024`);
+    if (numQueues < 1) throw new QemuError('num-queues property must be larger than 0');
+    if (numQueues > 1024) throw new QemuError('num-queues property must be <= 1024');
     const d = ctx.takeDrive(id, this.name);
     if (writeCache !== undefined) d.blk.setWriteCache?.(writeCache); // auto: the drive's cache= mode
     const vdev = new VirtIOBlock(ctx.as, d.blk, {
