@@ -5,12 +5,13 @@ import type { SystemConfig } from '../system/vl.js';
 import type { VirtDevice } from '../hw/riscv/virt.js';
 import { V9fsState } from '../9pfs/9p.js';
 import { LocalFsDriver } from '../host/node/9p-local.js';
-import type { QDevContext } from '../hw/core/qdev.js';
+import type { QDevExtra } from '../hw/riscv/virt-qdev.js';
 import { plugVirtioPci } from '../hw/core/qdev-devices.js';
 import { VirtIO9P } from '../hw/virtio/virtio-9p.js';
 
-/** A device the board realizes with the -device ones (a PCI function). */
-export type QDevRealizer = (ctx: QDevContext) => void;
+/** A device the board realizes with the -device ones (a PCI function), at `seq` among them
+ * (undefined: after all of them, as -nic's NICs). */
+export type QDevRealizer = QDevExtra;
 
 export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => void): Promise<{ devices: VirtDevice[]; pci: QDevRealizer[]; close(): Promise<void> }> {
   const drivers: LocalFsDriver[] = [];
@@ -31,8 +32,8 @@ export async function openV9fsDevices(cfg: SystemConfig, warn: (m: string) => vo
     const server = new V9fsState({ driver, multidevs: f.multidevs, warn, trace });
     if (d.transport === 'mmio') { devices.push({ type: 'virtio-9p-device', mountTag: d.mountTag, server, place: d.place }); continue; }
     // QEMU's virtio-9p-pci: class 0x0002 (unclassified), 2 MSI-X vectors.
-    pci.push((ctx) => plugVirtioPci(ctx, 'virtio-9p-pci', d.props, new VirtIO9P(ctx.as, server, d.mountTag),
-      { classCode: 0x000200, configSize: 2 + new TextEncoder().encode(d.mountTag).length, vectors: 2 }));
+    pci.push({ seq: d.seq, realize: (ctx) => plugVirtioPci(ctx, 'virtio-9p-pci', d.props, new VirtIO9P(ctx.as, server, d.mountTag),
+      { classCode: 0x000200, configSize: 2 + new TextEncoder().encode(d.mountTag).length, vectors: 2 }) });
   }
   return { devices, pci, close: async () => { await Promise.all(drivers.map((x) => x.close())); } };
 }

@@ -11,12 +11,13 @@ import type { QDevRealizer } from './system-fsdev.js';
 
 export async function createNetwork(cfg: SystemConfig): Promise<{ stack: NetStack; devices: VirtDevice[]; pci: QDevRealizer[] }> {
   const stack = await NetStack.create(cfg.net, nodeNetHost);
-  // QEMU's virtio-net-pci: class 0x0200 (Ethernet), 3 MSI-X vectors (one queue pair + config).
-  const pci: QDevRealizer[] = stack.nics.filter((p) => p.model === 'virtio-net-pci').map((plan) => (ctx) => {
+  // QEMU's virtio-net-pci: class 0x0200 (Ethernet), 3 MSI-X vectors (one queue pair + config),
+  // config up to the status field (MAC and STATUS offered: QEMU's virtio_net_set_config_size).
+  const pci: QDevRealizer[] = stack.nics.filter((p) => p.model === 'virtio-net-pci').map((plan) => ({ seq: plan.seq, realize: (ctx) => {
     const d = new VirtIONet(ctx.as, plan);
     stack.nicCreated(d.nc);
-    plugVirtioPci(ctx, 'virtio-net-pci', plan.pciProps ?? new Map(), d, { classCode: 0x020000, configSize: 12, vectors: 3 });
-  });
+    plugVirtioPci(ctx, 'virtio-net-pci', plan.pciProps ?? new Map(), d, { classCode: 0x020000, configSize: 8, vectors: 3 });
+  } }));
   const devices: VirtDevice[] = stack.nics.filter((p) => p.model === 'virtio-net-device').map((plan) => ({
     type: 'virtio-net-device',
     place: plan.place,

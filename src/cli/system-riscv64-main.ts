@@ -164,7 +164,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   const devices: VirtDevice[] = [];
   const qdevs: QDevSpec[] = [];
   for (const dev of cfg.devices) {
-    if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props }); continue; }
+    if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props, seq: dev.seq }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
     if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize), place: dev.place }); continue; }
     const id = dev.drive as string;

@@ -31,6 +31,8 @@ export interface V9fsDeviceSpec {
   props: ReadonlyMap<string, string>;
   /** -device virtio-9p-device: its place among the virtio-mmio devices (virt-mmio-slots.ts). */
   place?: MmioPlace;
+  /** virtio-9p-pci: its position among the -device options (QEMU's realize order). */
+  seq?: number;
 }
 
 const FSDEV_KEYS = ['fsdriver', 'id', 'path', 'security_model', 'readonly', 'fmode', 'dmode', 'multidevs'];

@@ -20,6 +20,7 @@ export interface NicPlan {
   pciProps?: ReadonlyMap<string, string>;
   /** -device virtio-net-device's place among the virtio-mmio devices. */
   place?: NicSpec['place'];
+  seq?: number;
 }
 
 export class NetStack {
@@ -91,7 +92,7 @@ export class NetStack {
     let peer: NetClientState | undefined;
     if (n.netdev !== undefined) peer = this.byId.get(n.netdev);
     else if (n.hub !== undefined) peer = this.hubPort(n.hub);
-    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer, pciProps: n.pciProps, place: n.place });
+    this.nics.push({ name, model: n.model, mac: n.mac ?? defaultMac(index), peer, pciProps: n.pciProps, place: n.place, seq: n.seq });
   }
 
   /** A NIC was created for a plan: it joins the client list (info network order). */

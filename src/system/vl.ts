@@ -54,6 +54,8 @@ export interface DeviceSpec {
   props?: QemuOptsDict;
   /** A virtio-mmio device's place on the command line and its bus= (virt-mmio-slots.ts). */
   place?: MmioPlace;
+  /** Position among the -device options (and -virtfs's): QEMU realizes PCI functions in that order. */
+  seq?: number;
 }
 
 export interface SystemConfig {
@@ -329,7 +331,7 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
   if (dc) {
     if (o.has('help')) throw new PrintAndExit(`${devicePropsHelp(dc)}\n`);
     checkDeviceProps(dc, o.keys());
-    return { text, driver: dc.name, props: o };
+    return { text, driver: dc.name, props: o, seq: deviceSeq(cfg) };
   }
   const place = MMIO_DEVICES.some((d) => d.name === driver) ? mmioPlace(text, deviceSeq(cfg)) : undefined;
   if (driver === 'virtio-blk-device') {
@@ -532,11 +534,12 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
       if (parseNetDevice(cfg.net, val)) {
         const nic = cfg.net.nics[cfg.net.nics.length - 1];
         if (nic.model === 'virtio-net-device') nic.place = mmioPlace(val, seq);
+        else nic.seq = seq;
         return;
       }
       if (/^(driver=)?virtio-9p-(device|pci)(,|$)/.test(val)) {
         const d = parseV9fsDevice(val);
-        cfg.v9fsDevices.push(d.transport === 'mmio' ? { ...d, place: mmioPlace(val, seq) } : d);
+        cfg.v9fsDevices.push(d.transport === 'mmio' ? { ...d, place: mmioPlace(val, seq) } : { ...d, seq });
         return;
       }
       const d = parseDevice(val, cfg);
@@ -551,8 +554,10 @@ function applyOption(cfg: SystemConfig, name: string, val: string): void {
     case 'fsdev': cfg.fsdevs.push(parseFsdev(val)); return;
     case 'virtfs': {
       const v = parseVirtfs(val, cfg.fsdevs.length);
+      // QEMU's -virtfs adds a -device virtio-9p-pci option in its place on the command line.
+      const seq = deviceSeq(cfg);
       cfg.fsdevs.push(v.fsdev);
-      cfg.v9fsDevices.push(v.device);
+      cfg.v9fsDevices.push({ ...v.device, seq });
       return;
     }
     case 'd': cfg.logMask = parseLog(val); return;

@@ -13,7 +13,7 @@ import type { SidecarFile } from '../sd/rpmb-state.js';
 import { QemuError } from '../../qemu/error.js';
 
 export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'System';
-export type PropType = 'str' | 'drive' | 'size' | 'uint32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
+export type PropType = 'str' | 'drive' | 'size' | 'uint16' | 'uint32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
 
 export interface QDevProp { name: string; type: PropType; desc: string }
 
@@ -38,6 +38,8 @@ export interface QDevContext {
   addVirtio(vdev: VirtIODevice): void;
   /** SD buses by id, newest last (a card without bus= goes to the newest). */
   sdBuses: Array<{ id: string; bus: SDBus; names: string[] }>;
+  /** -smp's CPU count (QEMU's virtio_pci_optimal_num_queues). */
+  smp: number;
   onIoErrorStop?: () => void;
   onBlockResetInFlight?: (drained: Promise<void>) => void;
 }
@@ -57,6 +59,8 @@ export interface DeviceClass {
 const COMMON_PROPS = ['driver', 'id', 'bus'];
 const PCI_PROPS: QDevProp[] = [
   { name: 'addr', type: 'pci-devfn', desc: 'Slot and optional function number, example: 06.0 or 06' },
+  { name: 'romfile', type: 'str', desc: 'empty only: no option ROM (none of our devices has one)' },
+  { name: 'rombar', type: 'uint32', desc: '' },
 ];
 
 const registry = new Map<string, DeviceClass>();

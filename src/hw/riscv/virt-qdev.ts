@@ -14,14 +14,21 @@ export interface QDevSpec {
   props: ReadonlyMap<string, string>;
   /** -drive if=virtio's own device: it may take the drive its -drive reserved. */
   ownsDrive?: boolean;
+  /** Position among the -device options (undefined: -drive if=virtio's, after all of them). */
+  seq?: number;
 }
 
+/** A PCI function the front end builds from other options, at `seq` among the -device ones. */
+export interface QDevExtra { seq?: number; realize(ctx: QDevContext): void }
+
 /**
- * Realize the -device list, then `extra`: devices whose back ends the front end built from other
- * options (-virtfs's and -nic's PCI functions), in that order as QEMU's default devices.
+ * Realize the -device list with `extra` (devices whose back ends the front end built: -device
+ * virtio-net-pci, virtio-9p-pci and -virtfs's in their places on the command line, as QEMU's
+ * qdev_device_add loop does, so PCI slots follow the command line), then -drive if=virtio's
+ * devices, then the extras without a place (-nic's NICs).
  */
 export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef,
-  extra: ReadonlyArray<(ctx: QDevContext) => void> = []): void {
+  extra: readonly QDevExtra[] = []): void {
   const ctx: QDevContext = {
     as: m.as,
     pci: m.pci,
@@ -29,10 +36,16 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     takeDrive: () => { throw new Error('unreachable'); },
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
     sdBuses: [],
+    smp: m.opts.smp,
     onIoErrorStop: m.opts.onIoErrorStop,
     onBlockResetInFlight: (p) => m.opts.onBlockResetInFlight?.(p),
   };
-  for (const s of specs) {
+  const LATE = Number.MAX_SAFE_INTEGER;
+  const order = [...specs.map((s, i) => ({ k: s.seq ?? LATE - 1, i, s, e: undefined })),
+    ...extra.map((e, i) => ({ k: e.seq ?? LATE, i: specs.length + i, s: undefined, e }))].sort((a, b) => a.k - b.k || a.i - b.i);
+  for (const { s, e } of order) {
+    if (e) { e.realize(ctx); continue; }
+    if (!s) continue;
     const dc = findDevice(s.driver);
     if (!dc) throw optError('-device', s.text, qemuOnlyDevice(s.driver) ? `device '${s.driver}' is not supported by tsqemu` : `'${s.driver}' is not a valid device model name`);
     ctx.takeDrive = (id, what) => takeDrive(id, what, s.ownsDrive === true);
@@ -43,5 +56,4 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
       throw e;
     }
   }
-  for (const realize of extra) realize(ctx);
 }

@@ -19,7 +19,7 @@ import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 export const VIRTIO_ID_BLOCK = 2;
 
 export const enum VirtioBlkFeature {
-  SIZE_MAX = 1, SEG_MAX = 2, RO = 5, BLK_SIZE = 6, FLUSH = 9, TOPOLOGY = 10, DISCARD = 13, WRITE_ZEROES = 14,
+  SIZE_MAX = 1, SEG_MAX = 2, GEOMETRY = 4, RO = 5, BLK_SIZE = 6, FLUSH = 9, TOPOLOGY = 10, CONFIG_WCE = 11, MQ = 12, DISCARD = 13, WRITE_ZEROES = 14,
 }
 export const enum VirtioBlkType { IN = 0, OUT = 1, FLUSH = 4, GET_ID = 8, DISCARD = 11, WRITE_ZEROES = 13 }
 export const enum VirtioBlkStatus { OK = 0, IOERR = 1, UNSUPP = 2 }
@@ -56,6 +56,8 @@ export interface VirtIOBlkProps {
   onResetInFlight?: (drained: Promise<void>) => void;
   /** -device ...,event_idx=off: don't offer VIRTIO_RING_F_EVENT_IDX (QEMU's default: on). */
   eventIdx?: boolean;
+  /** Request queues (QEMU's num-queues; more than one offers VIRTIO_BLK_F_MQ). Default 1. */
+  numQueues?: number;
 }
 
 type BlkResult = { status: number; len: number };
@@ -74,11 +76,20 @@ export class VirtIOBlock extends VirtIODevice {
   constructor(as: AddressSpace, readonly blk: BlockBackend, private readonly props: VirtIOBlkProps = {}) {
     super(as);
     const f = (b: VirtioBlkFeature) => 1n << BigInt(b);
-    this.hostFeatures |= f(VirtioBlkFeature.SEG_MAX) | f(VirtioBlkFeature.BLK_SIZE) | f(VirtioBlkFeature.FLUSH) |
-      f(VirtioBlkFeature.TOPOLOGY) | f(VirtioBlkFeature.DISCARD) | f(VirtioBlkFeature.WRITE_ZEROES);
+    // QEMU's virtio_blk_get_features with its defaults (config-wce=on, discard=on, write-zeroes=on;
+    // FLUSH as x-enable-wce-if-config-wce gives it with CONFIG_WCE).
+    this.hostFeatures |= f(VirtioBlkFeature.SEG_MAX) | f(VirtioBlkFeature.GEOMETRY) | f(VirtioBlkFeature.BLK_SIZE) |
+      f(VirtioBlkFeature.FLUSH) | f(VirtioBlkFeature.TOPOLOGY) | f(VirtioBlkFeature.CONFIG_WCE) | f(VirtioBlkFeature.DISCARD) |
+      f(VirtioBlkFeature.WRITE_ZEROES);
+    this.geometry = chsForSize(blk.getLength() / SECTOR);
+    // QEMU guesses at realize from the MBR (hd_geometry_guess); the guest reads the config long after.
+    const mbr = new Uint8Array(SECTOR);
+    if (blk.getLength() >= SECTOR) void blk.pread(0, mbr).then(() => { this.geometry = hdGeometryGuess(mbr, blk.getLength() / SECTOR); }, () => {});
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
     if (props.eventIdx !== false) this.hostFeatures |= 1n << VIRTIO_RING_F_EVENT_IDX;
-    this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
+    this.numQueues = props.numQueues ?? 1;
+    if (this.numQueues > 1) this.hostFeatures |= f(VirtioBlkFeature.MQ);
+    for (let i = 0; i < this.numQueues; i++) this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));
     blk.setResizeCallback?.(() => this.notifyConfig()); // virtio_blk_resize: the capacity changed
   }
 
@@ -107,6 +118,10 @@ export class VirtIOBlock extends VirtIODevice {
   private readonly hdrView = new DataView(this.hdr.buffer);
   private readonly statusByte = new Uint8Array(1);
 
+  private readonly numQueues: number;
+  /** The geometry virtio_blk_config reports (QEMU's blkconf_geometry guess). */
+  private geometry: Chs;
+
   /** Requests kept for a retry (tests). */
   get stoppedRequests(): number { return this.stopped.length; }
 
@@ -115,8 +130,12 @@ export class VirtIOBlock extends VirtIODevice {
     const c = new DataView(new ArrayBuffer(64));
     c.setBigUint64(0, BigInt(Math.floor(this.blk.getLength() / SECTOR)), true); // capacity
     c.setUint32(12, SEG_MAX, true); // seg_max
+    c.setUint16(16, this.geometry.cyls, true);
+    c.setUint8(18, this.geometry.heads);
+    c.setUint8(19, this.geometry.secs);
     c.setUint32(20, SECTOR, true); // blk_size
-    c.setUint16(34, 1, true); // num_queues
+    c.setUint8(32, this.blk.writeCacheEnabled?.() === false ? 0 : 1); // wce
+    c.setUint16(34, this.numQueues, true);
     c.setUint32(36, MAX_DISCARD_SECTORS, true);
     c.setUint32(40, MAX_DISCARD_SEG, true);
     c.setUint32(44, 1, true); // discard_sector_alignment (sectors)
@@ -124,6 +143,12 @@ export class VirtIOBlock extends VirtIODevice {
     c.setUint32(52, MAX_DISCARD_SEG, true);
     c.setUint8(56, 1); // write_zeroes_may_unmap
     return c;
+  }
+
+  /** virtio_blk_set_config: the guest's cache_type (wce) switches the drive's write cache. */
+  override writeConfig(offset: number, size: number, value: number): void {
+    if (offset !== 32 || size !== 1 || (this.guestFeatures & (1n << BigInt(VirtioBlkFeature.CONFIG_WCE))) === 0n) return;
+    this.blk.setWriteCache?.(value !== 0);
   }
 
   readConfig(offset: number, size: number): number {
@@ -296,4 +321,29 @@ export class VirtIOBlock extends VirtIODevice {
     }
     return { status: VirtioBlkStatus.OK, len: 0 };
   }
+}
+
+interface Chs { cyls: number; heads: number; secs: number }
+
+/** QEMU's guess_chs_for_size: a standard 16-head, 63-sector disk. */
+function chsForSize(sectors: number): Chs {
+  return { cyls: Math.min(16383, Math.max(2, Math.floor(sectors / (16 * 63)))), heads: 16, secs: 63 };
+}
+
+/** QEMU's hd_geometry_guess for a drive without a probed geometry: the MBR's logical CHS
+ * (guess_disk_lchs) when it has at most 16 heads, else the standard geometry. */
+export function hdGeometryGuess(mbr: Uint8Array, sectors: number): Chs {
+  if (mbr[510] !== 0x55 || mbr[511] !== 0xaa) return chsForSize(sectors);
+  for (let i = 0; i < 4; i++) {
+    const p = 0x1be + i * 16;
+    const nrSects = mbr[p + 12] | (mbr[p + 13] << 8) | (mbr[p + 14] << 16) | (mbr[p + 15] << 24);
+    const endHead = mbr[p + 5];
+    if (nrSects === 0 || endHead === 0) continue;
+    const heads = endHead + 1, secs = mbr[p + 6] & 63;
+    if (secs === 0) continue;
+    const cyls = Math.floor(sectors / (heads * secs));
+    if (cyls < 1 || cyls > 16383) continue;
+    return heads > 16 ? chsForSize(sectors) : { cyls, heads, secs };
+  }
+  return chsForSize(sectors);
 }

@@ -79,7 +79,8 @@ export class VirtIONet extends VirtIODevice {
     this.mac = props.mac.slice();
     this.filter = new VirtIONetRxFilter(this.mac);
     const f = (b: VirtioNetF) => 1n << BigInt(b);
-    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) | f(VirtioNetF.MTU) |
+    // No MTU: QEMU offers it only with host_mtu= (then the config is 12 bytes, not 8).
+    this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) |
       f(VirtioNetF.CTRL_VQ) | f(VirtioNetF.CTRL_RX) | f(VirtioNetF.CTRL_RX_EXTRA) | f(VirtioNetF.CTRL_VLAN) | f(VirtioNetF.CTRL_MAC_ADDR);
     if (this.offloads) {
       this.hostFeatures |= f(VirtioNetF.CSUM) | f(VirtioNetF.HOST_TSO4) | f(VirtioNetF.GUEST_CSUM) | f(VirtioNetF.GUEST_TSO4);
