@@ -23,9 +23,6 @@ export interface TcgOptions {
    * CPU change, so the default stays): compiled once
    * this many instructions ran since the first of them got hot, or 250 are waiting. */
   batchInsns: number;
-  /** User mode: a batch is also compiled once this many instructions ran with no new hot block
-   * (0 = only batchInsns; generated code, round 9). */
-  quietInsns: number;
   /** Instructions one block may gather from the runs its branches reach in its page (a region;
    * 0 = one run per block). */
   regionInsns: number;
@@ -35,7 +32,7 @@ export interface TcgOptions {
 
 /** Process-wide settings (one per thread: workers set their own copy). */
 export const tcgOptions: TcgOptions = { enabled: true, threshold: 5000, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
-  batchInsns: 2_000_000, quietInsns: 200_000, regionInsns: 256 };
+  batchInsns: 2_000_000, regionInsns: 256 };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;
@@ -69,7 +66,7 @@ export function tcgApplyAccelArg(arg: string): void {
   }
 }
 
-/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions, TSQEMU_TCG_QUIET=instructions,
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions,
  * TSQEMU_TCG_REGION=instructions and TSQEMU_TCG_THREAD=single|multi (tests run suites in each
  * mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
@@ -82,8 +79,6 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   const th = env.TSQEMU_TCG_THREAD; // the system emulator's thread=single|multi (the diff harness)
   if (th === 'multi' || th === 'single') tcgOptions.mttcg = th === 'multi';
   else if (th !== undefined && th !== '') throw new QemuError(`Invalid 'thread' setting ${th}`);
-  const q = env.TSQEMU_TCG_QUIET;
-  if (q !== undefined && q !== '') tcgOptions.quietInsns = q === '0' ? 0 : positive('TSQEMU_TCG_QUIET', q);
   const r = env.TSQEMU_TCG_REGION;
   if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
 }

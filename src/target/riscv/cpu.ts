@@ -272,11 +272,6 @@ export class RISCVCPU implements RISCVHart {
   private readonly threshold: number;
   /** rt.hotClock when this hart's first waiting block got hot, or -1 (none waits). */
   private hotSince = -1;
-  /** Blocks waiting at the last check, and rt.hotClock when that number last changed. */
-  private hotSeen = 0;
-  private hotGrewAt = 0;
-  /** User mode: a batch is also compiled after QUIET_INSNS with no new hot block. */
-  private readonly quietInsns = tcgOptions.quietInsns;
   /** Instructions of the next interpreter chunk while blocks wait: fewer after a chunk of
    * vector helper calls, so the wait is checked about as often in time. */
   private chunkInsns = RUN_CHUNK;
@@ -434,20 +429,13 @@ export class RISCVCPU implements RISCVHart {
       // A run that used its whole budget counts as the chunk even when it retired less: restarts
       // (traps) cost budget but no instret, and a trap loop must still end run() (QMP, signals).
       const retired = Math.max(r === CpuExit.BUDGET ? chunk : 1, (this.i32[instretLo] - i0) | 0);
-      const waiting = env.get32('tb_hot_n') + rt.tbs.hotCount;
-      if (waiting) {
+      if (env.get32('tb_hot_n') || rt.tbs.hotCount) {
         const weighed = retired + (rt.vecCalls - v0) * VEC_CALL_WEIGHT;
         if (this.hotSince < 0) this.hotSince = rt.hotClock;
         rt.hotClock += weighed;
-        if (waiting !== this.hotSeen) { this.hotSeen = waiting; this.hotGrewAt = rt.hotClock; }
         this.chunkInsns = Math.max(1000, Math.floor(RUN_CHUNK * retired / weighed));
-        // A program that entered a new loop (user mode: a phase of a benchmark, a pass over
-        // data) makes its few blocks hot and then runs them interpreted: once no other block
-        // has got hot for a while, waiting for more fills the batch with nothing but time.
-        const quiet = this.quietInsns > 0 && env.userMode !== undefined && rt.hotClock - this.hotGrewAt >= this.quietInsns;
-        if (rt.hotClock - this.hotSince >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH || quiet) {
+        if (rt.hotClock - this.hotSince >= this.batchInsns || rt.tbs.hotCount >= HOT_BATCH) {
           this.hotSince = -1;
-          this.hotSeen = 0;
           rt.tbs.compileHot(env);
         }
       } else {
