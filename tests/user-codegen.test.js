@@ -59,3 +59,8 @@ test('region entries after calls: exact registers at faults after a partial entr
 // faults' si_addr, pc and registers are qemu-riscv64's.
 test('hot code spanning two pages: rewrite, mprotect, munmap of either page take effect', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'pagespan', /^-- span\nhot = 6400000\n/));
+
+// fflags/frm/fcsr accesses done inline in hot code (trans_rvzicsr.ts inlineFp) and the fused
+// multiply-adds' zero-product fast path (trans_rvf_fast.ts fusedD), compared with qemu-riscv64.
+test('inline fflags/frm/fcsr in every csr form; fused multiply-adds with a zero factor', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'fpcsr', /^csr {6}0 [0-9a-f]{16} fcsr [0-9a-f]{2}\n/));

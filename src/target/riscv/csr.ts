@@ -176,6 +176,7 @@ def(0x003, { pred: fs, read: (env) => BigInt(((env.get32('frm') & 7) << 5) | (en
     env.set32('frm', Number((v >> 5n) & 7n));
     return CSR_RELOAD;
   } });
+for (const n of [0x001, 0x002, 0x003]) csrInline.rows.set(n, csrTable[n]); // inline (trans_rvzicsr.ts)
 def(0xc00, { pred: ctr, read: mcycle });
 def(0xc01, { pred: ctr, read: (env) => BigInt.asUintN(64, env.rdtime()) });
 def(0xc02, { pred: ctr, read: minstret });

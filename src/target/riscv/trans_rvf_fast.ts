@@ -16,6 +16,8 @@
 // -down/2 < RN(d + u) < up/2 (up/down: the gaps to r's neighbours; RN is monotonic and the
 // bounds are representable, so the strict test on RN(d + u) implies it for d + u). A fused
 // result that is exact (d + u = 0) raises nothing, so NX need not be set then.
+// A zero product (a zero factor, the other finite) gives z + (+-0) exactly, whatever z's size
+// and NX, for a finite z.
 // Singles: the product of two singles is exact in binary64, so RN32(p + z) is the fused result
 // when p + z is exact in binary64 (zero two-sum error); exact when RN32 changes nothing.
 // Also inline: fcvt.d.w/wu (always exact) and the compares with non-NaN operands (no flags).
@@ -75,15 +77,20 @@ function split(fb: FunctionBuilder, x: Local, hi: Local, lo: Local): void {
 /** Fused x*y+z in binary64 into r (F64 local), branching to `out` when not provably exact;
  * `nx` (i32 local) says fflags.NX is set. */
 function fusedD(fb: FunctionBuilder, x: Local, y: Local, z: Local, r: Local, nx: Local, out: ReturnType<FunctionBuilder['block']>): void {
-  // A zero factor times a finite one: x*y+z = z exactly (the caller's check rejects z = 0).
+  // A zero factor times a finite one (checked first).
   const zeroTimesFinite = (a: Local, b: Local) => {
     fb.get(a); fb.f64Const(0); fb.f64Eq(); fb.get(b); fb.f64Abs(); fb.f64Const(Infinity); fb.f64Lt(); fb.i32And();
   };
+  // The product is an exact zero: x*y+z = z + (+-0), exact for a finite z, with IEEE's sign of
+  // a zero sum (+0 unless both are -0); no flag can be raised, so neither NX nor the result's
+  // range matters (a zero result is common: sums that start at 0 over zero entries).
   zeroTimesFinite(x, y); zeroTimesFinite(y, x); fb.i32Or();
   fb.if_();
-  fb.get(z); fb.set(r);
+  fb.get(z); fb.f64Abs(); fb.f64Const(Infinity); fb.f64Lt(); fb.i32Eqz(); fb.brIf(out);
+  fb.get(z); fb.get(x); fb.get(y); fb.f64Mul(); fb.f64Add(); fb.set(r);
   fb.else_();
   fusedGeneral(fb, x, y, z, r, nx, out);
+  requireRange(fb, r, MIN_NORMAL_D, Infinity, out);
   fb.end();
 }
 
@@ -165,6 +172,8 @@ function emitOp(ctx: DisasContext, kind: FastKind, single: boolean, a: Record<st
   fb.release(x, y, z);
 }
 
+const FUSED: ReadonlySet<FastKind> = new Set(['madd', 'msub', 'nmsub', 'nmadd']);
+
 /** An F/D arithmetic row: the fast path above, else helperFp(op). */
 export function genFpArith(op: number, kind: FastKind, single: boolean): TransFn {
   const slow = genFpHelper(op, true);
@@ -185,7 +194,8 @@ export function genFpArith(op: number, kind: FastKind, single: boolean): TransFn
       // A sum that is zero or tiny is exact (no UF, no NX); finite means finite operands.
       fb.get(r); if (single) { fb.f32Abs(); fb.f64PromoteF32(); } else fb.f64Abs();
       fb.f64Const(Infinity); fb.f64Lt(); fb.i32Eqz(); fb.brIf(out);
-    } else requireRange(fb, r, single ? MIN_NORMAL_S : MIN_NORMAL_D, Infinity, out);
+    } else if (single || !FUSED.has(kind)) requireRange(fb, r, single ? MIN_NORMAL_S : MIN_NORMAL_D, Infinity, out);
+    // (fusedD checks its result's range itself)
     ctx.setFpr(a.rd, () => {
       fb.get(r);
       if (single) { fb.i32ReinterpretF32(); fb.i64ExtendI32U(); fb.i64Const(BOX); fb.i64Or(); } else fb.i64ReinterpretF64();

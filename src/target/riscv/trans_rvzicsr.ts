@@ -110,11 +110,55 @@ function inlinePlain(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, lab
   return true;
 }
 
+/** fflags, frm, fcsr (csr.ts's rows: predicate FS != Off, a write sets FS = Dirty). libm saves
+ * and restores fflags round quiet compares and reads frm in sin/cos/log (~3 accesses per call in
+ * bench/prog/mix.c's loop): the helper call and the region exit its RELOAD status asks for cost
+ * far more than the access. Nothing translated keeps fflags or frm in a local across
+ * instructions (the F/D fast paths load both at each instruction), so no reload is needed. V=1
+ * takes the helper (its FS check includes vsstatus). Constant CSR numbers only: the
+ * interpreter's dynamic row keeps the helper. */
+const FFLAGS = 0x001, FRM = 0x002, FCSR = 0x003;
+
+function inlineFp(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label: Label, csrno: number): boolean {
+  const fb = ctx.fb;
+  ctx.getState64('mstatus'); fb.i64Const(0x6000); fb.i64And(); fb.i64Eqz(); fb.brIf(label);
+  ctx.getState32('virt'); fb.brIf(label);
+  const old = fb.local(ValType.I64);
+  if (csrno !== FRM) { ctx.getState32('fflags'); fb.i32Const(0x1f); fb.i32And(); }
+  if (csrno !== FFLAGS) {
+    ctx.getState32('frm'); fb.i32Const(7); fb.i32And();
+    if (csrno === FCSR) { fb.i32Const(5); fb.i32Shl(); fb.i32Or(); }
+  }
+  fb.i64ExtendI32U(); fb.set(old);
+  // csrrs/csrrc with rs1 = x0 (uimm = 0) do not write (and leave FS as it is).
+  const writes = op === CsrOp.RW ? 1 : a.rs1.isConst ? (a.rs1.value !== 0 ? 1 : 0) : -1;
+  if (writes !== 0) {
+    if (writes < 0) { ctx.i32(a.rs1); fb.if_(); }
+    const nv = fb.local(ValType.I32);
+    if (imm) ctx.i32(a.rs1); else { ctx.getGpr(a.rs1); fb.i32WrapI64(); }
+    if (op === CsrOp.RS) { fb.get(old); fb.i32WrapI64(); fb.i32Or(); }
+    else if (op === CsrOp.RC) { fb.i32Const(-1); fb.i32Xor(); fb.get(old); fb.i32WrapI64(); fb.i32And(); }
+    fb.set(nv);
+    ctx.markFsDirty();
+    if (csrno !== FRM) ctx.setState32('fflags', () => { fb.get(nv); fb.i32Const(0x1f); fb.i32And(); });
+    if (csrno === FRM) ctx.setState32('frm', () => { fb.get(nv); fb.i32Const(7); fb.i32And(); });
+    if (csrno === FCSR) ctx.setState32('frm', () => { fb.get(nv); fb.i32Const(5); fb.i32ShrU(); fb.i32Const(7); fb.i32And(); });
+    fb.release(nv);
+    if (writes < 0) fb.end();
+  }
+  ctx.setGpr(a.rd, () => fb.get(old));
+  fb.release(old);
+  return true;
+}
+
 /** The CSRs with an inline path, tried in this order when the number is not constant. */
 const INLINE: number[] = [SSTATUS, ...Object.keys(PLAIN).map(Number)];
+/** Inline only when the instruction names the CSR. */
+const INLINE_CONST: number[] = [FFLAGS, FRM, FCSR];
 
 function emitInline(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, csrno: number, next: Label): boolean {
   if (csrno === SSTATUS) return inlineSstatus(ctx, a, op, imm, next);
+  if (INLINE_CONST.includes(csrno)) return inlineFp(ctx, a, op, imm, next, csrno);
   const [field, wmask] = PLAIN[csrno];
   return inlinePlain(ctx, a, op, imm, next, field, wmask);
 }
@@ -123,7 +167,7 @@ function genCsr(op: CsrOp, imm: boolean): TransFn {
   return (ctx, a) => {
     const fb = ctx.fb;
     const done = fb.block();
-    for (const csrno of INLINE) {
+    for (const csrno of a.csr.isConst ? [...INLINE, ...INLINE_CONST] : INLINE) {
       if ((a.csr.isConst && a.csr.value !== csrno) || !riscvCsrInlineOk(csrno)) continue;
       const next = fb.block();
       if (!a.csr.isConst) { ctx.i32(a.csr); fb.i32Const(csrno); fb.i32Ne(); fb.brIf(next); }
