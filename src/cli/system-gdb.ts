@@ -29,7 +29,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
   if (current) { sched.debugRun = undefined; sched.debugRoundEnd = undefined; current.chr.close(); current = undefined; }
   if (dev === 'none') return 'Disabled gdbserver\n';
   const chr = await openGdbChardev(dev);
-  const xml = riscvTargetXml();
+  const xml = riscvTargetXml(harts[0].env);
   const env = (h: number) => harts[h].env;
   let stub: GdbStub | undefined = undefined;
   stub = new GdbStub(chr, {

@@ -178,7 +178,12 @@ export class GdbStub {
   }
 
   private async handle(p: string): Promise<void> {
-    const reply = await this.dispatch(p);
+    let reply: string | null;
+    try {
+      reply = await this.dispatch(p);
+    } catch {
+      reply = 'E22'; // a packet we could not handle never takes the emulator down
+    }
     if (reply !== null) this.send(reply);
   }
 
@@ -217,13 +222,22 @@ export class GdbStub {
         return d ? hex(d) : 'E14';
       }
       case 'M': {
-        const m = /^M([0-9a-fA-F]+),([0-9a-fA-F]+):(.*)$/.exec(p);
+        const m = /^M([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16}):(.*)$/.exec(p);
         const d = m ? unhex(m[3]) : null;
         if (!m || !d || BigInt('0x' + m[2]) !== BigInt(d.length)) return 'E22';
         return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
       }
+      case 'X': {
+        // Binary write (gdb's `load`, `restore`): '}' escapes the next byte (xor 0x20).
+        const m = /^X([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16}):/.exec(p);
+        if (!m) return 'E22';
+        const d = unescapeBinary(p.slice(m[0].length));
+        if (!d || BigInt('0x' + m[2]) !== BigInt(d.length)) return 'E22';
+        if (d.length === 0) return 'OK'; // gdb's probe for X
+        return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
+      }
       case 'Z': case 'z': {
-        const m = /^[Zz]([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
+        const m = /^[Zz]([0-4]),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
         if (!m) return 'E22';
         const a = BigInt('0x' + m[2]);
         if (m[1] === '0' || m[1] === '1') {
@@ -238,7 +252,7 @@ export class GdbStub {
         return 'OK';
       }
       case 'c': case 's': case 'C': case 'S': {
-        const addr = /^[cs]([0-9a-fA-F]+)$/.exec(p);
+        const addr = /^[cs]([0-9a-fA-F]{1,16})$/.exec(p);
         if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
         this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1);
         return null;
@@ -330,6 +344,21 @@ export class GdbStub {
     if (p.startsWith('qSymbol')) return 'OK';
     return '';
   }
+}
+
+/** The bytes of an X packet's data (latin1 chars), or null for a dangling escape. */
+function unescapeBinary(s: string): Uint8Array | null {
+  const out = new Uint8Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c === 0x7d) {
+      if (++i >= s.length) return null;
+      c = s.charCodeAt(i) ^ 0x20;
+    }
+    out[n++] = c & 0xff;
+  }
+  return out.subarray(0, n);
 }
 
 function u64le(v: bigint): Uint8Array {

@@ -41,7 +41,7 @@ export class UserGdb {
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
     const chr = await openSocketChardev({ ...spec, server: true, wait: false }, mainFdMonitor());
     g.stub = new GdbStub(chr, {
-      nharts: 1, targetXml: riscvTargetXml(), gRegs: G_REGS, noWatchpoints: true, asyncStop: true,
+      nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true,
       readReg: (_h, n) => riscvReadReg(h.env, n),
       writeReg: (_h, n, d) => riscvWriteReg(h.env, n, d),
       readMem: (_h, a, l) => g.readMem(a, l),
