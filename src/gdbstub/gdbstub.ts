@@ -20,8 +20,8 @@ export interface GdbTarget {
   running(): boolean;
   /** Hart h waits for an interrupt (wfi). */
   halted(hart: number): boolean;
-  /** Stop every hart (vm_stop). */
-  stop(): void;
+  /** Stop every hart (vm_stop): RUN_STATE_DEBUG, or RUN_STATE_PAUSED when gdb attaches (as QEMU). */
+  stop(attach?: boolean): void;
   /** Resume the VM (harts run under `debug` while it is active). */
   resume(): void;
   hmp(line: string): Promise<string>;
@@ -80,7 +80,8 @@ export class GdbStub {
     this.buf = '';
     this.inPacket = false;
     this.waiting = false;
-    this.t.stop();
+    this.gHart = 0; // a new gdb starts at the first hart (QEMU's gdb_first_attached_cpu)
+    this.t.stop(true);
   }
 
   /** gdb went away: breakpoints are gone and the guest goes on (as after D). */
@@ -297,7 +298,9 @@ export class GdbStub {
       this.resume(step);
       return null;
     }
-    return ''; // vMustReplyEmpty, vKill, vFile...: not supported
+    // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
+    if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
+    return ''; // vMustReplyEmpty, vFile, vRun...: not supported
   }
 
   private async query(p: string): Promise<string> {
