@@ -40,7 +40,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
     writeMem: (h, a, d, phys) => riscvMemoryWriteDebug(env(h), a, d, phys),
     running: () => sched.running,
     halted: (h) => sched.isSleeping(h),
-    stop: (attach) => { if (attach) mon.stop(); else mon.debugStop(); },
+    stop: (paused) => { if (paused) mon.stop(); else mon.debugStop(); },
     resume: () => { try { mon.cont(); } catch { /* shutdown: needs a reset first */ } },
     hmp: (line) => {
       const ctx: MonitorContext = { vm: mon, events: mon.events, table: monitorCommands, cpuIndex: 0,

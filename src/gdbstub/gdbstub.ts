@@ -20,8 +20,9 @@ export interface GdbTarget {
   running(): boolean;
   /** Hart h waits for an interrupt (wfi). */
   halted(hart: number): boolean;
-  /** Stop every hart (vm_stop): RUN_STATE_DEBUG, or RUN_STATE_PAUSED when gdb attaches (as QEMU). */
-  stop(attach?: boolean): void;
+  /** Stop every hart (vm_stop): RUN_STATE_DEBUG, or RUN_STATE_PAUSED when gdb attaches or
+   * interrupts (QEMU's gdb_chr_event and gdb_read_byte). */
+  stop(paused?: boolean): void;
   /** Resume the VM (harts run under `debug` while it is active). */
   resume(): void;
   hmp(line: string): Promise<string>;
@@ -145,7 +146,7 @@ export class GdbStub {
   }
 
   private stopped(h: number, sig: number): void {
-    this.t.stop();
+    this.t.stop(sig === SIGINT);
     this.gHart = h;
     if (this.waiting) {
       this.waiting = false;
@@ -167,7 +168,7 @@ export class GdbStub {
 
   private interrupt(): void {
     this.debug.stepHart = -1;
-    if (this.t.asyncStop) { this.t.stop(); return; }
+    if (this.t.asyncStop) { this.t.stop(true); return; }
     this.stopped(this.debug.lastHart, SIGINT);
   }
 
