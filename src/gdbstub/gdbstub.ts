@@ -239,6 +239,7 @@ export class GdbStub {
         return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
       }
       case 'Z': case 'z': {
+        if (/^[Zz][5-9a-fA-F],/.test(p)) return ''; // a kind we do not have (QEMU: -ENOSYS)
         const m = /^[Zz]([0-4]),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
         if (!m) return 'E22';
         const a = BigInt('0x' + m[2]);
@@ -299,6 +300,8 @@ export class GdbStub {
       this.resume(step);
       return null;
     }
+    // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
+    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = 0; return this.stopReply(0, SIGTRAP); }
     // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
     if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
     return ''; // vMustReplyEmpty, vFile, vRun...: not supported
@@ -339,7 +342,7 @@ export class GdbStub {
     }
     if (p.startsWith('qRcmd,')) {
       const cmd = unhex(p.slice(6));
-      if (!cmd) return 'E01';
+      if (!cmd || !cmd.length) return 'E22';
       const out = await t.hmp(new TextDecoder().decode(cmd));
       // QEMU's monitor ends lines with CRLF on gdb's console too.
       if (out) this.send('O' + strHex(out.replace(/\r?\n/g, '\r\n')));
