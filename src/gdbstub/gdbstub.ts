@@ -30,6 +30,9 @@ export interface GdbTarget {
   kill(): void;
   /** Z2-Z4 are not offered (gdb falls back to software watchpoints): tsqemu-riscv64. */
   noWatchpoints?: boolean;
+  /** The process's auxiliary vector (qXfer:auxv:read, gdb's `info auxv`, shared-library
+   * breakpoints of a dynamic program): tsqemu-riscv64. */
+  auxv?: () => Uint8Array;
   /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
   asyncStop?: boolean;
 }
@@ -123,7 +126,11 @@ export class GdbStub {
   private send(body: string): void {
     let sum = 0;
     for (let i = 0; i < body.length; i++) sum = (sum + body.charCodeAt(i)) & 0xff;
-    this.chr.write(new TextEncoder().encode(`$${body}#${sum.toString(16).padStart(2, '0')}`));
+    // One byte a char: binary replies (qXfer) carry bytes 0x80-0xff.
+    const frame = `$${body}#${sum.toString(16).padStart(2, '0')}`;
+    const out = new Uint8Array(frame.length);
+    for (let i = 0; i < frame.length; i++) out[i] = frame.charCodeAt(i);
+    this.chr.write(out);
   }
 
   private tid(h: number): string {
@@ -311,7 +318,7 @@ export class GdbStub {
     const t = this.t;
     if (p.startsWith('qSupported')) {
       this.multiprocess = /multiprocess\+/.test(p);
-      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+;vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
+      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+${t.auxv ? ';qXfer:auxv:read+' : ''};vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
     }
     if (p === 'QStartNoAckMode') { this.noAck = true; return 'OK'; }
     if (p.startsWith('qXfer:features:read:')) {
@@ -323,6 +330,15 @@ export class GdbStub {
       if (off > xml.length) return 'E00';
       const chunk = xml.slice(off, off + len);
       return (off + len < xml.length ? 'm' : 'l') + chunk.replace(/[#$}*]/g, (c) => '}' + String.fromCharCode(c.charCodeAt(0) ^ 0x20));
+    }
+    if (p.startsWith('qXfer:auxv:read:')) {
+      const m = /^qXfer:auxv:read::([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
+      if (!m || !t.auxv) return m ? '' : 'E00';
+      const data = t.auxv();
+      const off = parseInt(m[1], 16), len = Math.min(parseInt(m[2], 16), (PACKET_SIZE - 1) >> 1);
+      if (off > data.length) return 'E00';
+      const chunk = data.subarray(off, off + len);
+      return (off + chunk.length < data.length ? 'm' : 'l') + escapeBinary(chunk);
     }
     if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
     if (p === 'qsThreadInfo') return 'l';
@@ -351,6 +367,13 @@ export class GdbStub {
     if (p.startsWith('qSymbol')) return 'OK';
     return '';
   }
+}
+
+/** Bytes as a binary reply body: '#', '$', '}' and '*' escaped as '}' then the byte xor 0x20. */
+function escapeBinary(d: Uint8Array): string {
+  let s = '';
+  for (const b of d) s += b === 0x23 || b === 0x24 || b === 0x7d || b === 0x2a ? '}' + String.fromCharCode(b ^ 0x20) : String.fromCharCode(b);
+  return s;
 }
 
 /** The bytes of an X packet's data (latin1 chars), or null for a dangling escape. */

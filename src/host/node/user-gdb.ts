@@ -12,7 +12,7 @@ import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { GuestMM } from '../../linux-user/mmap.js';
 import { GDB_CTL_WORDS, GdbCtl, gdbUserResume } from '../../linux-user/gdb-user.js';
 import { highPieces } from '../../linux-user/high-map.js';
-import { GUEST_BASE, HIGH_BASE, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
+import { GUEST_BASE, HIGH_BASE, KernelWord, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
 
 export interface UserGdbHost {
   memory: WebAssembly.Memory;
@@ -51,6 +51,7 @@ export class UserGdb {
       stop: () => g.stop(),
       resume: () => g.resume(),
       hmp: async () => '',
+      auxv: () => g.auxv(),
       kill: () => h.kill(),
     });
     return g;
@@ -96,6 +97,13 @@ export class UserGdb {
       if (!(this.h.mm.pageFlags(p * TARGET_PAGE_SIZE) & PageFlag.VALID)) return null;
     }
     return GUEST_BASE + a;
+  }
+
+  /** The auxv table on the initial stack (KernelWord.AUXV_START .. AUXV_END, as /proc/self/auxv). */
+  private auxv(): Uint8Array {
+    const kw = this.h.mm.kw;
+    const a = kw[KernelWord.AUXV_START] >>> 0, b = kw[KernelWord.AUXV_END] >>> 0;
+    return (b > a ? this.readMem(BigInt(a), b - a) : null) ?? new Uint8Array(0);
   }
 
   private readMem(addr: bigint, len: number): Uint8Array | null {
