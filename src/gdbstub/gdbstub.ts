@@ -60,6 +60,8 @@ export class GdbStub {
   private physMode = false;
   /** Hg (registers, memory) and the hart a stop reports. */
   private gHart = 0;
+  /** QEMU's c_cpu: the hart of the last stop (or Hc's); a Ctrl-C stop reports it. */
+  private cHart = 0;
   /** We reported running to gdb (a c/s is outstanding). */
   private waiting = false;
   private connected = false;
@@ -84,7 +86,7 @@ export class GdbStub {
     this.buf = '';
     this.inPacket = false;
     this.waiting = false;
-    this.gHart = 0; // a new gdb starts at the first hart (QEMU's gdb_first_attached_cpu)
+    this.gHart = this.cHart = 0; // a new gdb starts at the first hart (QEMU's gdb_first_attached_cpu)
     this.t.stop(true);
   }
 
@@ -154,7 +156,7 @@ export class GdbStub {
 
   private stopped(h: number, sig: number): void {
     this.t.stop(sig === SIGINT);
-    this.gHart = h;
+    this.gHart = this.cHart = h;
     if (this.waiting) {
       this.waiting = false;
       this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
@@ -176,7 +178,7 @@ export class GdbStub {
   private interrupt(): void {
     this.debug.stepHart = -1;
     if (this.t.asyncStop) { this.t.stop(true); return; }
-    this.stopped(this.debug.lastHart, SIGINT);
+    this.stopped(this.cHart, SIGINT);
   }
 
   private resume(stepHart: number): void {
@@ -271,6 +273,7 @@ export class GdbStub {
         const h = this.hartOf(p.slice(2));
         if (h === undefined) return 'E22';
         if (p[1] === 'g' && h >= 0) this.gHart = h;
+        if (p[1] === 'c' && h >= 0) this.cHart = h;
         return 'OK';
       }
       case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
@@ -308,7 +311,7 @@ export class GdbStub {
       return null;
     }
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
-    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = 0; return this.stopReply(0, SIGTRAP); }
+    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = 0; return this.stopReply(0, SIGTRAP); }
     // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
     if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
     return ''; // vMustReplyEmpty, vFile, vRun...: not supported
