@@ -20,7 +20,7 @@ let current: { stub: GdbStub; chr: Chardev } | undefined;
 export async function openGdbChardev(dev: string): Promise<Chardev> {
   const spec = /^[0-9]+$/.test(dev) ? parseCompatSocket(`tcp::${dev}`, 'gdb') : parseCompatSocket(dev, 'gdb');
   if (!spec) throw new QemuError(`gdbstub: '${dev}' is not a supported device (tcp: or unix:)`);
-  return openSocketChardev({ ...spec, server: true, wait: false }, mainFdMonitor());
+  return openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
 }
 
 /** Start the stub on `dev` (replacing one that runs); `none` stops it. */

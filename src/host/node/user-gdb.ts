@@ -39,7 +39,7 @@ export class UserGdb {
     const g = new UserGdb(h);
     const spec = parseCompatSocket(/^[0-9]+$/.test(dev) ? `tcp::${dev}` : `unix:${dev}`, 'gdb');
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
-    const chr = await openSocketChardev({ ...spec, server: true, wait: false }, mainFdMonitor());
+    const chr = await openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
     g.stub = new GdbStub(chr, {
       nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true,
       readReg: (_h, n) => riscvReadReg(h.env, n),
