@@ -9,7 +9,7 @@ export class RawGdb {
   }
   static open(port) {
     return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new RawGdb(s)));
+      const s = connect(port, '127.0.0.1', () => { s.setNoDelay(true); resolve(new RawGdb(s)); });
       s.on('error', reject);
     });
   }
