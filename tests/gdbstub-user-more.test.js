@@ -2,6 +2,9 @@
 // glibc program (-L /usr/riscv64-linux-gnu, gdb's `set sysroot`) stops at `break main` (gdb finds
 // the PIE's load address in the auxv: qXfer:auxv:read) and steps as on QEMU; `info auxv` of a
 // static one names the same program headers and entry; `p $priv` reads 0 (QEMU's user mode).
+// Signals (tests/gdbstub/user-signal.c) stop in gdb, are passed, dropped (`signal 0`, `handle
+// nopass`), end the program ("terminated with signal SIGUSR2": gdb's numbering), and gdb kills a
+// program still alive at its end (qAttached 0: "QEMU: Terminated via GDBstub"), as on QEMU.
 // Normalised: addresses (tsqemu maps the stack and libraries elsewhere), the auxv's order and
 // its HWCAP/RANDOM/EXECFN/stack values.
 import { test } from 'node:test';
@@ -88,6 +91,31 @@ test('tsqemu-riscv64 -g: break main in a dynamic program, info auxv, $priv (as q
     assert.deepEqual(auxv(st.tsqemu.transcript), auxv(st[QEMU].transcript), st.tsqemu.transcript);
     assert.match(st.tsqemu.transcript, /^\$1 = 0$/m, st.tsqemu.transcript);
     assert.match(st.tsqemu.transcript, /exited with code 03/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tsqemu-riscv64 -g: signals stop, pass, drop and terminate as on qemu-riscv64; gdb kills at its end', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-sig-'));
+  try {
+    const elf = join(dir, 'user-signal');
+    const cc = ccSpawnSync(GCC, ['-static', '-g', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-signal.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const scripts = [
+      ['continue', 'signal 0', 'continue', 'continue'],
+      ['handle SIGUSR1 nostop noprint nopass', 'break main', 'continue', 'continue'],
+    ];
+    for (const script of scripts) {
+      const res = {};
+      for (const cmd of [QEMU, 'tsqemu']) res[cmd] = await session(cmd, elf, script);
+      const want = res[QEMU], got = res.tsqemu;
+      assert.match(want.transcript, /Program received signal SIGUSR2, User defined signal 2\./, want.transcript);
+      const d = firstDifference(want.transcript, got.transcript);
+      assert.equal(d, null, `${d}\n--- tsqemu-riscv64:\n${got.transcript}\n${got.out}`);
+      assert.equal(got.out.replace(/^tsqemu-riscv64: /m, ''), want.out.replace(/^qemu-riscv64: /m, ''));
+      assert.equal(got.code, want.code);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -23,11 +23,15 @@ export interface GdbTarget {
   /** Stop every hart (vm_stop): RUN_STATE_DEBUG, or RUN_STATE_PAUSED when gdb attaches or
    * interrupts (QEMU's gdb_chr_event and gdb_read_byte). */
   stop(paused?: boolean): void;
-  /** Resume the VM (harts run under `debug` while it is active). */
-  resume(): void;
+  /** Resume the VM (harts run under `debug` while it is active); `sig`: gdb's number of the
+   * signal a C/S/vCont;C passes on (user mode delivers it; 0: the stop's signal is dropped). */
+  resume(sig?: number): void;
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
+  /** The stub started the process (user mode): qAttached answers 0, so gdb kills it at its
+   * end rather than detaching (QEMU's GDB_ATTACHED). */
+  created?: boolean;
   /** Z2-Z4 are not offered (gdb falls back to software watchpoints): tsqemu-riscv64. */
   noWatchpoints?: boolean;
   /** The process's auxiliary vector (qXfer:auxv:read, gdb's `info auxv`, shared-library
@@ -181,11 +185,11 @@ export class GdbStub {
     this.stopped(this.cHart, SIGINT);
   }
 
-  private resume(stepHart: number): void {
+  private resume(stepHart: number, sig = 0): void {
     this.debug.resuming(this.t.nharts);
     this.debug.stepHart = stepHart;
     this.waiting = true;
-    this.t.resume();
+    this.t.resume(sig);
   }
 
   private async handle(p: string): Promise<void> {
@@ -266,7 +270,8 @@ export class GdbStub {
       case 'c': case 's': case 'C': case 'S': {
         const addr = /^[cs]([0-9a-fA-F]{1,16})$/.exec(p);
         if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
-        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1);
+        const sig = /^[CS]([0-9a-fA-F]{1,2})(;|$)/.exec(p);
+        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0);
         return null;
       }
       case 'H': {
@@ -295,9 +300,11 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
-      let step = -1;
+      let step = -1, sig = 0;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
+        const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
+        if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);
         if (a[0] === 's' || a[0] === 'S') {
           const h = th === undefined ? this.gHart : this.hartOf(th);
           if (h === undefined) return 'E22';
@@ -307,7 +314,7 @@ export class GdbStub {
         }
       }
       if (step >= 0) this.gHart = step;
-      this.resume(step);
+      this.resume(step, sig);
       return null;
     }
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
@@ -346,7 +353,7 @@ export class GdbStub {
     if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
     if (p === 'qsThreadInfo') return 'l';
     if (p === 'qC') return `QC${this.tid(this.gHart)}`;
-    if (p === 'qAttached' || p.startsWith('qAttached:')) return '1';
+    if (p === 'qAttached' || p.startsWith('qAttached:')) return t.created ? '0' : '1';
     if (p.startsWith('qThreadExtraInfo,')) {
       const h = this.hartOf(p.slice(17));
       if (h === undefined || h < 0) return 'E22';

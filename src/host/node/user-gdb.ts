@@ -7,6 +7,7 @@ import { parseCompatSocket } from '../../chardev/char-opts.js';
 import { openSocketChardev } from './char-socket.js';
 import { mainFdMonitor } from './fdmon.js';
 import { GdbStub } from '../../gdbstub/gdbstub.js';
+import { gdbSignalToTarget, targetSignalToGdb } from '../../gdbstub/signals.js';
 import { riscvReadReg, riscvTargetXml, riscvWriteReg, G_REGS } from '../../gdbstub/riscv.js';
 import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { GuestMM } from '../../linux-user/mmap.js';
@@ -41,7 +42,7 @@ export class UserGdb {
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
     const chr = await openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
     g.stub = new GdbStub(chr, {
-      nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true,
+      nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true,
       readReg: (_h, n) => riscvReadReg(h.env, n),
       writeReg: (_h, n, d) => riscvWriteReg(h.env, n, d),
       readMem: (_h, a, l) => g.readMem(a, l),
@@ -49,7 +50,7 @@ export class UserGdb {
       running: () => g.running,
       halted: () => false,
       stop: () => g.stop(),
-      resume: () => g.resume(),
+      resume: (sig) => g.resume(gdbSignalToTarget(sig ?? 0)),
       hmp: async () => '',
       auxv: () => g.auxv(),
       kill: () => h.kill(),
@@ -60,12 +61,12 @@ export class UserGdb {
   /** The thread stopped (a breakpoint, a step, Ctrl-C). */
   onStop(sig: number): void {
     this.running = false;
-    this.stub.reportStop(0, sig);
+    this.stub.reportStop(0, targetSignalToGdb(sig));
   }
 
   /** The process ends: tell gdb before it goes. */
   onExit(status: number, signal: number): void {
-    this.stub.reportExit(status, signal);
+    this.stub.reportExit(status, signal ? targetSignalToGdb(signal) || signal : 0);
   }
 
   private stop(): void {
@@ -74,12 +75,12 @@ export class UserGdb {
     this.h.poke();
   }
 
-  private resume(): void {
+  private resume(sig = 0): void {
     const d = this.stub.debug;
     const step = d.stepHart >= 0;
     d.stepHart = -1;
     this.running = true;
-    gdbUserResume(this.ctl, d.breakpoints, step);
+    gdbUserResume(this.ctl, d.breakpoints, step, sig);
     if (!this.started) { this.started = true; this.h.start(); }
   }
 
