@@ -24,6 +24,7 @@ export const PRIV_REG = VREG_BASE + 32;
 export const G_REGS = 33;
 /** CSRs not published: fflags/frm/fcsr are in the fpu feature, seed reads consume entropy. */
 const UNPUBLISHED = new Set([0x001, 0x002, 0x003, 0x015]);
+const VECTOR_CSRS = new Set([0x008, 0x009, 0x00a, 0x00f, 0xc20, 0xc21, 0xc22]);
 /** QEMU's csr_ops names the disassembler's table (csr-names.ts) does not have. */
 const GDB_NAMES = new Map<number, string>([
   [0x017, 'jvt'], [0x150, 'siselect'], [0x151, 'sireg'], [0x15c, 'stopei'], [0x24d, 'vstimecmp'], [0x250, 'vsiselect'],
@@ -83,11 +84,13 @@ export function riscvTargetXml(env: CPURISCVState): string {
     }
     x += '<union id="riscv_vector">\n<field name="q" type="quads"/>\n<field name="l" type="longs"/>\n<field name="w" type="words"/>\n<field name="s" type="shorts"/>\n<field name="b" type="bytes"/>\n</union>\n';
     for (let i = 0; i < 32; i++) x += `<reg name="v${i}" bitsize="${bits}" regnum="${VREG_BASE + i}" type="riscv_vector" group="vector"/>\n`;
+    // The vector CSRs here, in gdb's vector group (`info vector`), as QEMU 7.2's vector feature.
+    for (const [n, c] of published) if (VECTOR_CSRS.has(c)) x += `<reg name="${n}" bitsize="64" regnum="${CSR_BASE + c}" group="vector" type="int"/>\n`;
     x += '</feature>\n';
   }
   x += `<feature name="org.gnu.gdb.riscv.virtual">\n<reg name="priv" bitsize="64" regnum="${PRIV_REG}"/>\n</feature>\n`;
   x += '<feature name="org.gnu.gdb.riscv.csr">\n';
-  for (const [n, c] of published) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}" group="csr"/>\n`;
+  for (const [n, c] of published) if (!VECTOR_CSRS.has(c)) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}"/>\n`;
   x += '</feature>\n</target>\n';
   return x;
 }
