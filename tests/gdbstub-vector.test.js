@@ -35,7 +35,7 @@ const SCRIPT = [
   'p $v1.b', 'p/x $v1.s', 'p/x $v1.w', 'p/x $v1.l', 'p/x $v1.q', 'p $vl', 'p $vtype', 'p $vlenb', 'p $vstart', 'p $vcsr',
   'info registers v1',
   'set var $v2.l[0] = 0x1122334455667788', 'set var $v2.w[3] = 0xdeadbeef', 'p/x $v2.l',
-  'continue', 'p/x out',
+  'continue', 'p/x out', 'info vector', 'p $priv',
 ];
 
 for (const vlen of [128, 256]) {

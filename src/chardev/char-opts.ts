@@ -17,6 +17,8 @@ export interface ChardevSocketSpec {
   wait: boolean;
   /** fd=N: an inherited socket (libvirt passes its bound, listening monitor socket). */
   fd?: number;
+  /** TCP_NODELAY on the connection (nodelay=on; the gdbstub always sets it, as QEMU). */
+  nodelay?: boolean;
 }
 
 export interface ChardevNullSpec { backend: 'null'; id: string }

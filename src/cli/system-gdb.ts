@@ -20,7 +20,7 @@ let current: { stub: GdbStub; chr: Chardev } | undefined;
 export async function openGdbChardev(dev: string): Promise<Chardev> {
   const spec = /^[0-9]+$/.test(dev) ? parseCompatSocket(`tcp::${dev}`, 'gdb') : parseCompatSocket(dev, 'gdb');
   if (!spec) throw new QemuError(`gdbstub: '${dev}' is not a supported device (tcp: or unix:)`);
-  return openSocketChardev({ ...spec, server: true, wait: false }, mainFdMonitor());
+  return openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
 }
 
 /** Start the stub on `dev` (replacing one that runs); `none` stops it. */
@@ -29,7 +29,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
   if (current) { sched.debugRun = undefined; sched.debugRoundEnd = undefined; current.chr.close(); current = undefined; }
   if (dev === 'none') return 'Disabled gdbserver\n';
   const chr = await openGdbChardev(dev);
-  const xml = riscvTargetXml();
+  const xml = riscvTargetXml(harts[0].env);
   const env = (h: number) => harts[h].env;
   let stub: GdbStub | undefined = undefined;
   stub = new GdbStub(chr, {
@@ -40,7 +40,7 @@ export async function startGdbServer(dev: string, harts: readonly RISCVCPU[], sc
     writeMem: (h, a, d, phys) => riscvMemoryWriteDebug(env(h), a, d, phys),
     running: () => sched.running,
     halted: (h) => sched.isSleeping(h),
-    stop: () => mon.debugStop(),
+    stop: (paused) => { if (paused) mon.stop(); else mon.debugStop(); },
     resume: () => { try { mon.cont(); } catch { /* shutdown: needs a reset first */ } },
     hmp: (line) => {
       const ctx: MonitorContext = { vm: mon, events: mon.events, table: monitorCommands, cpuIndex: 0,

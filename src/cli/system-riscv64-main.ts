@@ -268,7 +268,7 @@ async function main(argv: string[]): Promise<number> {
   const gdbserver = (dev: string): string => {
     // A monitor that listens before the machine exists: the stub starts with the scheduler.
     if (!machine || !scheduler) { cfg.mgmt.gdb = dev === 'none' ? undefined : dev; return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`; }
-    startGdbServer(dev, machine.harts as RISCVCPU[], scheduler, mon, () => quit(0)).catch((e: Error) => process.stderr.write(`${PROG}: ${e.message}\n`));
+    startGdbServer(dev, machine.harts as RISCVCPU[], scheduler, mon, () => { process.stderr.write(`${PROG}: QEMU: Terminated via GDBstub\n`); quit(0); }).catch((e: Error) => process.stderr.write(`${PROG}: ${e.message}\n`));
     return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`;
   };
   const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
@@ -357,7 +357,7 @@ async function main(argv: string[]): Promise<number> {
     : new VCPUScheduler(machine.harts, machine.timers, machine.clock,
       { yieldToHost: () => new Promise((r) => setImmediate(r)) }, cfg.startPaused, icount));
   machine.onIrq = () => sched.kick();
-  if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => quit(0)).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
+  if (cfg.mgmt.gdb) await startGdbServer(cfg.mgmt.gdb, machine.harts as RISCVCPU[], sched, mon, () => { process.stderr.write(`${PROG}: QEMU: Terminated via GDBstub\n`); quit(0); }).catch((e: Error) => { throw new QemuError(`-gdb ${cfg.mgmt.gdb}: ${e.message}`); });
   const onSignal = (sig: string, num: number) => {
     process.stderr.write(`${PROG}: terminating on signal ${num}\n`);
     void sig;

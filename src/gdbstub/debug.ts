@@ -21,8 +21,6 @@ export class GdbDebugState {
   stepHart = -1;
   /** Harts resuming from a stop: their first instruction is not checked (they sit on the bp). */
   private readonly skipOnce = new Set<number>();
-  /** The hart that ran last (Ctrl-C reports it). */
-  lastHart = 0;
 
   /** A hart that hit a breakpoint this round: the VM stops when the round ends (the other
    * harts have their turn first, as in QEMU's round-robin loop). */
@@ -54,13 +52,11 @@ export class GdbDebugState {
     if (!this.active || !hart.stepOne) return hart.run(budget);
     if (this.stepHart >= 0) {
       if (index !== this.stepHart) return CpuExit.BUDGET; // held while another hart steps
-      this.lastHart = index;
       const r = hart.stepOne(true, true);
       this.stepHart = -1;
       this.onStop(index);
       return r;
     }
-    this.lastHart = index;
     const skip = this.skipOnce.delete(index);
     for (let n = 0; n < budget; n++) {
       if (!(skip && n === 0) && this.breakpoints.has(hart.pc)) {

@@ -20,15 +20,23 @@ export interface GdbTarget {
   running(): boolean;
   /** Hart h waits for an interrupt (wfi). */
   halted(hart: number): boolean;
-  /** Stop every hart (vm_stop). */
-  stop(): void;
-  /** Resume the VM (harts run under `debug` while it is active). */
-  resume(): void;
+  /** Stop every hart (vm_stop): RUN_STATE_DEBUG, or RUN_STATE_PAUSED when gdb attaches or
+   * interrupts (QEMU's gdb_chr_event and gdb_read_byte). */
+  stop(paused?: boolean): void;
+  /** Resume the VM (harts run under `debug` while it is active); `sig`: gdb's number of the
+   * signal a C/S/vCont;C passes on (user mode delivers it; 0: the stop's signal is dropped). */
+  resume(sig?: number): void;
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
+  /** The stub started the process (user mode): qAttached answers 0, so gdb kills it at its
+   * end rather than detaching (QEMU's GDB_ATTACHED). */
+  created?: boolean;
   /** Z2-Z4 are not offered (gdb falls back to software watchpoints): tsqemu-riscv64. */
   noWatchpoints?: boolean;
+  /** The process's auxiliary vector (qXfer:auxv:read, gdb's `info auxv`, shared-library
+   * breakpoints of a dynamic program): tsqemu-riscv64. */
+  auxv?: () => Uint8Array;
   /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
   asyncStop?: boolean;
 }
@@ -56,6 +64,8 @@ export class GdbStub {
   private physMode = false;
   /** Hg (registers, memory) and the hart a stop reports. */
   private gHart = 0;
+  /** QEMU's c_cpu: the hart of the last stop (or Hc's); a Ctrl-C stop reports it. */
+  private cHart = 0;
   /** We reported running to gdb (a c/s is outstanding). */
   private waiting = false;
   private connected = false;
@@ -80,7 +90,8 @@ export class GdbStub {
     this.buf = '';
     this.inPacket = false;
     this.waiting = false;
-    this.t.stop();
+    this.gHart = this.cHart = 0; // a new gdb starts at the first hart (QEMU's gdb_first_attached_cpu)
+    this.t.stop(true);
   }
 
   /** gdb went away: breakpoints are gone and the guest goes on (as after D). */
@@ -121,7 +132,11 @@ export class GdbStub {
   private send(body: string): void {
     let sum = 0;
     for (let i = 0; i < body.length; i++) sum = (sum + body.charCodeAt(i)) & 0xff;
-    this.chr.write(new TextEncoder().encode(`$${body}#${sum.toString(16).padStart(2, '0')}`));
+    // One byte a char: binary replies (qXfer) carry bytes 0x80-0xff.
+    const frame = `$${body}#${sum.toString(16).padStart(2, '0')}`;
+    const out = new Uint8Array(frame.length);
+    for (let i = 0; i < frame.length; i++) out[i] = frame.charCodeAt(i);
+    this.chr.write(out);
   }
 
   private tid(h: number): string {
@@ -144,8 +159,8 @@ export class GdbStub {
   }
 
   private stopped(h: number, sig: number): void {
-    this.t.stop();
-    this.gHart = h;
+    this.t.stop(sig === SIGINT);
+    this.gHart = this.cHart = h;
     if (this.waiting) {
       this.waiting = false;
       this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
@@ -166,19 +181,24 @@ export class GdbStub {
 
   private interrupt(): void {
     this.debug.stepHart = -1;
-    if (this.t.asyncStop) { this.t.stop(); return; }
-    this.stopped(this.debug.lastHart, SIGINT);
+    if (this.t.asyncStop) { this.t.stop(true); return; }
+    this.stopped(this.cHart, SIGINT);
   }
 
-  private resume(stepHart: number): void {
+  private resume(stepHart: number, sig = 0): void {
     this.debug.resuming(this.t.nharts);
     this.debug.stepHart = stepHart;
     this.waiting = true;
-    this.t.resume();
+    this.t.resume(sig);
   }
 
   private async handle(p: string): Promise<void> {
-    const reply = await this.dispatch(p);
+    let reply: string | null;
+    try {
+      reply = await this.dispatch(p);
+    } catch {
+      reply = 'E22'; // a packet we could not handle never takes the emulator down
+    }
     if (reply !== null) this.send(reply);
   }
 
@@ -217,13 +237,23 @@ export class GdbStub {
         return d ? hex(d) : 'E14';
       }
       case 'M': {
-        const m = /^M([0-9a-fA-F]+),([0-9a-fA-F]+):(.*)$/.exec(p);
+        const m = /^M([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16}):(.*)$/.exec(p);
         const d = m ? unhex(m[3]) : null;
         if (!m || !d || BigInt('0x' + m[2]) !== BigInt(d.length)) return 'E22';
         return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
       }
+      case 'X': {
+        // Binary write (gdb's `load`, `restore`): '}' escapes the next byte (xor 0x20).
+        const m = /^X([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16}):/.exec(p);
+        if (!m) return 'E22';
+        const d = unescapeBinary(p.slice(m[0].length));
+        if (!d || BigInt('0x' + m[2]) !== BigInt(d.length)) return 'E22';
+        if (d.length === 0) return 'OK'; // gdb's probe for X
+        return t.writeMem(this.gHart, BigInt('0x' + m[1]), d, this.physMode) ? 'OK' : 'E14';
+      }
       case 'Z': case 'z': {
-        const m = /^[Zz]([0-4]),([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
+        if (/^[Zz][5-9a-fA-F],/.test(p)) return ''; // a kind we do not have (QEMU: -ENOSYS)
+        const m = /^[Zz]([0-4]),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
         if (!m) return 'E22';
         const a = BigInt('0x' + m[2]);
         if (m[1] === '0' || m[1] === '1') {
@@ -238,15 +268,17 @@ export class GdbStub {
         return 'OK';
       }
       case 'c': case 's': case 'C': case 'S': {
-        const addr = /^[cs]([0-9a-fA-F]+)$/.exec(p);
+        const addr = /^[cs]([0-9a-fA-F]{1,16})$/.exec(p);
         if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
-        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1);
+        const sig = /^[CS]([0-9a-fA-F]{1,2})(;|$)/.exec(p);
+        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0);
         return null;
       }
       case 'H': {
         const h = this.hartOf(p.slice(2));
         if (h === undefined) return 'E22';
         if (p[1] === 'g' && h >= 0) this.gHart = h;
+        if (p[1] === 'c' && h >= 0) this.cHart = h;
         return 'OK';
       }
       case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
@@ -268,9 +300,11 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
-      let step = -1;
+      let step = -1, sig = 0;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
+        const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
+        if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);
         if (a[0] === 's' || a[0] === 'S') {
           const h = th === undefined ? this.gHart : this.hartOf(th);
           if (h === undefined) return 'E22';
@@ -280,17 +314,21 @@ export class GdbStub {
         }
       }
       if (step >= 0) this.gHart = step;
-      this.resume(step);
+      this.resume(step, sig);
       return null;
     }
-    return ''; // vMustReplyEmpty, vKill, vFile...: not supported
+    // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
+    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = 0; return this.stopReply(0, SIGTRAP); }
+    // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
+    if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
+    return ''; // vMustReplyEmpty, vFile, vRun...: not supported
   }
 
   private async query(p: string): Promise<string> {
     const t = this.t;
     if (p.startsWith('qSupported')) {
       this.multiprocess = /multiprocess\+/.test(p);
-      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+;vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
+      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+${t.auxv ? ';qXfer:auxv:read+' : ''};vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
     }
     if (p === 'QStartNoAckMode') { this.noAck = true; return 'OK'; }
     if (p.startsWith('qXfer:features:read:')) {
@@ -303,10 +341,19 @@ export class GdbStub {
       const chunk = xml.slice(off, off + len);
       return (off + len < xml.length ? 'm' : 'l') + chunk.replace(/[#$}*]/g, (c) => '}' + String.fromCharCode(c.charCodeAt(0) ^ 0x20));
     }
+    if (p.startsWith('qXfer:auxv:read:')) {
+      const m = /^qXfer:auxv:read::([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
+      if (!m || !t.auxv) return m ? '' : 'E00';
+      const data = t.auxv();
+      const off = parseInt(m[1], 16), len = Math.min(parseInt(m[2], 16), (PACKET_SIZE - 1) >> 1);
+      if (off > data.length) return 'E00';
+      const chunk = data.subarray(off, off + len);
+      return (off + chunk.length < data.length ? 'm' : 'l') + escapeBinary(chunk);
+    }
     if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
     if (p === 'qsThreadInfo') return 'l';
     if (p === 'qC') return `QC${this.tid(this.gHart)}`;
-    if (p === 'qAttached' || p.startsWith('qAttached:')) return '1';
+    if (p === 'qAttached' || p.startsWith('qAttached:')) return t.created ? '0' : '1';
     if (p.startsWith('qThreadExtraInfo,')) {
       const h = this.hartOf(p.slice(17));
       if (h === undefined || h < 0) return 'E22';
@@ -321,7 +368,7 @@ export class GdbStub {
     }
     if (p.startsWith('qRcmd,')) {
       const cmd = unhex(p.slice(6));
-      if (!cmd) return 'E01';
+      if (!cmd || !cmd.length) return 'E22';
       const out = await t.hmp(new TextDecoder().decode(cmd));
       // QEMU's monitor ends lines with CRLF on gdb's console too.
       if (out) this.send('O' + strHex(out.replace(/\r?\n/g, '\r\n')));
@@ -330,6 +377,28 @@ export class GdbStub {
     if (p.startsWith('qSymbol')) return 'OK';
     return '';
   }
+}
+
+/** Bytes as a binary reply body: '#', '$', '}' and '*' escaped as '}' then the byte xor 0x20. */
+function escapeBinary(d: Uint8Array): string {
+  let s = '';
+  for (const b of d) s += b === 0x23 || b === 0x24 || b === 0x7d || b === 0x2a ? '}' + String.fromCharCode(b ^ 0x20) : String.fromCharCode(b);
+  return s;
+}
+
+/** The bytes of an X packet's data (latin1 chars), or null for a dangling escape. */
+function unescapeBinary(s: string): Uint8Array | null {
+  const out = new Uint8Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c === 0x7d) {
+      if (++i >= s.length) return null;
+      c = s.charCodeAt(i) ^ 0x20;
+    }
+    out[n++] = c & 0xff;
+  }
+  return out.subarray(0, n);
 }
 
 function u64le(v: bigint): Uint8Array {

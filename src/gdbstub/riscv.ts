@@ -1,37 +1,74 @@
 // What the GDB stub publishes for a riscv64 hart: the target description (QEMU's
-// riscv-64bit-cpu.xml and riscv-64bit-fpu.xml, plus a CSR feature with the CSRs listed below)
-// and register access by gdb's register numbers: 0-31 x0-x31, 32 pc, 33-64 f0-f31,
+// riscv-64bit-cpu.xml, riscv-64bit-fpu.xml and riscv-64bit-virtual.xml (priv), plus a CSR
+// feature with every CSR the hart has) and register access by gdb's register numbers: 0-31 x0-x31, 32 pc, 33-64 f0-f31,
 // 65 + csrno for a CSR (fflags 66, frm 67, fcsr 68, as gdb's riscv numbering); with a vector
 // extension, QEMU's org.gnu.gdb.riscv.vector feature (v0-v31 of VLEN bits, a union of uint128 /
 // 64 / 32 / 16 / 8 lanes) at VREG_BASE + n, and the vector CSRs in the csr feature.
 import { STATE, type CPURISCVState } from '../target/riscv/cpu-state.js';
 import { vecEnabled, vlenOf } from '../target/riscv/vector_helper.js';
-import { riscvCsrReadDebug, riscvCsrWriteDebug } from '../target/riscv/csr.js';
+import { riscvCsrLookup, riscvCsrReadDebug, riscvCsrWriteDebug } from '../target/riscv/csr.js';
+import { csrName } from '../target/riscv/csr-names.js';
+import { riscvPmuMask } from '../target/riscv/pmu.js';
+import { riscvCpuSetMode } from '../target/riscv/cpu_helper.js';
 
 const GPR_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
   'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
 const FPR_NAMES = ['ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
   'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11'];
 const CSR_BASE = 65;
-/** The CSRs in the csr feature (fflags/frm/fcsr are in the fpu feature). */
-export const GDB_CSRS: readonly [string, number][] = [
-  ['sstatus', 0x100], ['sie', 0x104], ['stvec', 0x105], ['scounteren', 0x106], ['sscratch', 0x140], ['sepc', 0x141],
-  ['scause', 0x142], ['stval', 0x143], ['sip', 0x144], ['satp', 0x180],
-  ['mstatus', 0x300], ['misa', 0x301], ['medeleg', 0x302], ['mideleg', 0x303], ['mie', 0x304], ['mtvec', 0x305],
-  ['mcounteren', 0x306], ['mscratch', 0x340], ['mepc', 0x341], ['mcause', 0x342], ['mtval', 0x343], ['mip', 0x344],
-  ['cycle', 0xc00], ['time', 0xc01], ['instret', 0xc02],
-  ['mvendorid', 0xf11], ['marchid', 0xf12], ['mimpid', 0xf13], ['mhartid', 0xf14],
-];
-/** The vector CSRs (in the csr feature when a vector extension is on). */
-const GDB_VCSRS: readonly [string, number][] = [['vstart', 0x8], ['vxsat', 0x9], ['vxrm', 0xa], ['vcsr', 0xf],
-  ['vl', 0xc20], ['vtype', 0xc21], ['vlenb', 0xc22]];
 /** gdb register number of v0 (past every CSR number). */
 export const VREG_BASE = CSR_BASE + 4096;
-const csrList = (): readonly [string, number][] => (vecEnabled() ? [...GDB_CSRS, ...GDB_VCSRS] : GDB_CSRS);
+/** QEMU's virtual register `priv` (org.gnu.gdb.riscv.virtual): the hart's privilege level. */
+export const PRIV_REG = VREG_BASE + 32;
 /** Registers in the g packet: x0-x31 and pc (the others go through p/P, as QEMU). */
 export const G_REGS = 33;
+/** CSRs not published: fflags/frm/fcsr are in the fpu feature, seed reads consume entropy. */
+const UNPUBLISHED = new Set([0x001, 0x002, 0x003, 0x015]);
+const VECTOR_CSRS = new Set([0x008, 0x009, 0x00a, 0x00f, 0xc20, 0xc21, 0xc22]);
+/** QEMU's csr_ops names the disassembler's table (csr-names.ts) does not have. */
+const GDB_NAMES = new Map<number, string>([
+  [0x017, 'jvt'], [0x150, 'siselect'], [0x151, 'sireg'], [0x15c, 'stopei'], [0x24d, 'vstimecmp'], [0x250, 'vsiselect'],
+  [0x251, 'vsireg'], [0x25c, 'vstopei'], [0x308, 'mvien'], [0x309, 'mvip'], [0x321, 'mcyclecfg'], [0x322, 'minstretcfg'],
+  [0x350, 'miselect'], [0x351, 'mireg'], [0x35c, 'mtopei'], [0x605, 'htimedelta'], [0x608, 'hvien'], [0x609, 'hvictl'],
+  [0x646, 'hviprio1'], [0x647, 'hviprio2'], [0x7a4, 'tinfo'], [0x7a8, 'mcontext'], [0xda0, 'scountovf'], [0xdb0, 'stopi'],
+  [0xeb0, 'vstopi'], [0xfb0, 'mtopi'],
+]);
+for (let i = 0; i < 4; i++) {
+  GDB_NAMES.set(0x10c + i, `sstateen${i}`);
+  GDB_NAMES.set(0x30c + i, `mstateen${i}`);
+  GDB_NAMES.set(0x60c + i, `hstateen${i}`);
+  GDB_NAMES.set(0x61c + i, `hstateen${i}h`);
+}
 
-export function riscvTargetXml(): string {
+/** gdb's name of CSR c: QEMU's, or its csr%03x for one without a name. */
+function gdbCsrName(c: number): string {
+  const n = GDB_NAMES.get(c) ?? csrName(c);
+  return n.startsWith('0x') ? `csr${n.slice(2)}` : n;
+}
+
+/** The CSRs in the csr feature: every CSR the hart has (QEMU's riscv_gen_dynamic_csr_feature
+ * lists each CSR whose predicate passes for the debugger), in number order. */
+let published: readonly [string, number][] = [];
+const publishedSet = new Set<number>();
+
+function csrList(env: CPURISCVState): readonly [string, number][] {
+  const out: [string, number][] = [];
+  for (let c = 0; c < 4096; c++) {
+    const d = riscvCsrLookup(c);
+    if (!d || UNPUBLISHED.has(c) || (d.exists && !d.exists(env))) continue;
+    // (m)hpmcounterN: only the counters pmu-mask gives (QEMU's ctr/mctr predicates).
+    const ctr = c & 0x1f;
+    if ((c & ~0x1f) === 0xb00 || (c & ~0x1f) === 0xc00) { if (ctr >= 3 && !(riscvPmuMask() & (1 << ctr))) continue; }
+    out.push([gdbCsrName(c), c]);
+  }
+  return out;
+}
+
+/** The target description for harts like `env` (it also fixes the CSRs p/P reach). */
+export function riscvTargetXml(env: CPURISCVState): string {
+  published = csrList(env);
+  publishedSet.clear();
+  for (const [, c] of published) publishedSet.add(c);
   let x = '<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n<architecture>riscv:rv64</architecture>\n';
   x += '<feature name="org.gnu.gdb.riscv.cpu">\n';
   GPR_NAMES.forEach((n, i) => { x += `<reg name="${n}" bitsize="64" type="${i === 1 ? 'code_ptr' : i === 2 || i === 8 ? 'data_ptr' : 'int'}" regnum="${i}"/>\n`; });
@@ -47,16 +84,17 @@ export function riscvTargetXml(): string {
     }
     x += '<union id="riscv_vector">\n<field name="q" type="quads"/>\n<field name="l" type="longs"/>\n<field name="w" type="words"/>\n<field name="s" type="shorts"/>\n<field name="b" type="bytes"/>\n</union>\n';
     for (let i = 0; i < 32; i++) x += `<reg name="v${i}" bitsize="${bits}" regnum="${VREG_BASE + i}" type="riscv_vector" group="vector"/>\n`;
+    // The vector CSRs here, in gdb's vector group (`info vector`), as QEMU 7.2's vector feature.
+    for (const [n, c] of published) if (VECTOR_CSRS.has(c)) x += `<reg name="${n}" bitsize="64" regnum="${CSR_BASE + c}" group="vector" type="int"/>\n`;
     x += '</feature>\n';
   }
+  x += `<feature name="org.gnu.gdb.riscv.virtual">\n<reg name="priv" bitsize="64" regnum="${PRIV_REG}"/>\n</feature>\n`;
   x += '<feature name="org.gnu.gdb.riscv.csr">\n';
-  for (const [n, c] of csrList()) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}" group="csr"/>\n`;
+  for (const [n, c] of published) if (!VECTOR_CSRS.has(c)) x += `<reg name="${n}" bitsize="64" type="int" regnum="${CSR_BASE + c}"/>\n`;
   x += '</feature>\n</target>\n';
   return x;
 }
 
-const PUBLISHED = new Set<number>([1, 2, 3, ...GDB_CSRS.map(([, c]) => c)]);
-const PUBLISHED_V = new Set<number>(GDB_VCSRS.map(([, c]) => c));
 
 function le(v: bigint, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -75,9 +113,10 @@ function fromLe(b: Uint8Array): bigint {
 function regSize(n: number): number {
   if (n >= 0 && n <= 64) return 8;
   if (n >= VREG_BASE && n < VREG_BASE + 32) return vecEnabled() ? vlenOf() >> 3 : 0;
+  if (n === PRIV_REG) return 8;
   const c = n - CSR_BASE;
-  if (!PUBLISHED.has(c) && !(PUBLISHED_V.has(c) && vecEnabled())) return 0;
-  return c <= 3 ? 4 : 8;
+  if (c >= 1 && c <= 3) return 4;
+  return publishedSet.has(c) ? 8 : 0;
 }
 
 /** Register n as target bytes (little-endian), or null for a register we do not publish. */
@@ -87,8 +126,10 @@ export function riscvReadReg(env: CPURISCVState, n: number): Uint8Array | null {
   if (n < 32) return le(env.getGpr(n), 8);
   if (n === 32) return le(env.pc, 8);
   if (n <= 64) return le(env.get64('fpr', n - 33), 8);
+  if (n === PRIV_REG) return le(env.userMode ? 0n : BigInt(env.priv), 8); // user mode: 0, as QEMU
   if (n >= VREG_BASE) return vregBytes(env, n - VREG_BASE, size).slice();
-  const v = riscvCsrReadDebug(env, n - CSR_BASE);
+  let v: bigint | undefined;
+  try { v = riscvCsrReadDebug(env, n - CSR_BASE); } catch { v = undefined; }
   return v === undefined ? null : le(v, size);
 }
 
@@ -99,8 +140,13 @@ export function riscvWriteReg(env: CPURISCVState, n: number, data: Uint8Array): 
   if (n < 32) env.setGpr(n, v);
   else if (n === 32) env.pc = v;
   else if (n <= 64) env.set64('fpr', v, n - 33);
-  else if (n >= VREG_BASE) vregBytes(env, n - VREG_BASE, size).set(data);
-  else return riscvCsrWriteDebug(env, n - CSR_BASE, v);
+  else if (n === PRIV_REG) {
+    // QEMU's riscv_gdb_set_virtual: the low two bits, the reserved 2 read as S; nothing in user mode.
+    if (!env.userMode) riscvCpuSetMode(env, (Number(v & 3n) === 2 ? 1 : Number(v & 3n)));
+  } else if (n >= VREG_BASE) vregBytes(env, n - VREG_BASE, size).set(data);
+  else {
+    try { return riscvCsrWriteDebug(env, n - CSR_BASE, v); } catch { return false; }
+  }
   return true;
 }
 

@@ -15,9 +15,11 @@ export const enum GdbCtl {
   SEQ = 1,
   /** 1: execute one instruction, then stop. */
   STEP = 2,
+  /** The (Linux) signal gdb's resume passes on to a signal stop (0: dropped). */
+  SIG = 3,
   /** Number of breakpoints, then their addresses as lo/hi word pairs. */
-  NBP = 3,
-  BP = 4,
+  NBP = 4,
+  BP = 5,
 }
 export const GDB_MAX_BREAKPOINTS = 64;
 export const GDB_CTL_WORDS = GdbCtl.BP + 2 * GDB_MAX_BREAKPOINTS;
@@ -35,7 +37,8 @@ export interface DebugHart {
  * A run() for cpu_loop that honours the stub: `report(sig)` tells the main thread the thread
  * stopped (the stub then answers gdb's pending c/s with a stop reply).
  */
-export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, report: (sig: number) => void): { env: CPURISCVState; run(budget: number): number } {
+export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, report: (sig: number) => void):
+{ env: CPURISCVState; run(budget: number): number; handleSig(sig: number): number } {
   let pending = 0;
   let skip = false;
   let seenSeq = -1;
@@ -60,6 +63,12 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, report: (sig: num
   };
   return {
     env: cpu.env,
+    /** A signal about to be delivered (QEMU's gdb_handlesig): stop, tell gdb, and deliver what
+     * gdb's resume says (`C sig`: that signal; `c`: none). */
+    handleSig(sig: number): number {
+      wait(sig);
+      return Atomics.load(ctl, GdbCtl.SIG);
+    },
     run(budget: number): number {
       // A stop decided at the end of the last run (after a step: once its system call is done).
       if (pending) { const s = pending; pending = 0; wait(s); }
@@ -85,7 +94,8 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, report: (sig: num
 }
 
 /** The main thread's writes before a resume: breakpoints and step. */
-export function gdbUserResume(ctl: Int32Array, breakpoints: Iterable<bigint>, step: boolean): void {
+export function gdbUserResume(ctl: Int32Array, breakpoints: Iterable<bigint>, step: boolean, sig = 0): void {
+  Atomics.store(ctl, GdbCtl.SIG, sig);
   let n = 0;
   for (const a of breakpoints) {
     if (n === GDB_MAX_BREAKPOINTS) break;

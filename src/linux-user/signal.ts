@@ -139,12 +139,21 @@ export function takeSignal(ts: TaskState, set: bigint): SigInfo | null {
   return sig === 0 ? null : infoOf(ts, sig, info);
 }
 
+/** tsqemu-riscv64 -g: the debugged thread's signals go to gdb first (gdb-user.ts). */
+export const signalGdbHook: { thread?: TaskState; handle?: (sig: number) => number } = {};
+
 /** Deliver every deliverable signal: default actions end the process; handlers get a frame. */
 export function processPendingSignals(ts: TaskState): void {
   for (;;) {
     const d = dequeueSet(ts, ~threadMask(ts));
-    const sig = d.sig;
+    let sig = d.sig;
     if (sig === 0) return;
+    if (signalGdbHook.handle && signalGdbHook.thread === ts && sig !== TARGET_SIGKILL) {
+      // gdb saw it stop: it passes the signal on (`handle ... pass`), another one, or none.
+      const to = signalGdbHook.handle(sig);
+      if (to === 0) continue;
+      if (to !== sig) { sig = to; d.info = null; }
+    }
     const info = infoOf(ts, sig, d.info);
     const act = getAction(ts.mm, sig);
     const ignored = act.handler === SIG_IGN || (act.handler === SIG_DFL && DEFAULT_IGNORE.has(sig));

@@ -12,6 +12,7 @@ import { loadUserSys } from './user-sys.js';
 import type { HostSys } from '../../linux-user/host.js';
 
 const AF_UNIX = 1, AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800;
+const IPPROTO_TCP = 6, TCP_NODELAY = 1;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1, SO_REUSEADDR = 2, MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
 const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
 const EAGAIN = 11, EINTR = 4;
@@ -115,6 +116,16 @@ export async function openSocketChardev(s: ChardevSocketSpec, mon: FdMonitor | n
   const fd = sys.socket(unix ? AF_UNIX : AF_INET, SOCK_STREAM | (s.server ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) throw new QemuError(`Failed to create socket: ${strerror(fd)}`);
   const ops = socketOps(sys);
+  if (s.nodelay && !unix) {
+    // Replies go out at once, not held for the ack of the last write (Nagle): gdb's packets
+    // are one round trip each.
+    const accept = ops.accept;
+    ops.accept = (lfd) => {
+      const c = accept(lfd);
+      if (c !== null) sys.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, new Uint8Array(new Int32Array([1]).buffer));
+      return c;
+    };
+  }
   const fail = (msg: string): never => { ops.close(fd); throw new QemuError(msg); };
   if (s.server) {
     if (unix) unlinkStaleSocket(name);

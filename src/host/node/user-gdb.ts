@@ -7,12 +7,13 @@ import { parseCompatSocket } from '../../chardev/char-opts.js';
 import { openSocketChardev } from './char-socket.js';
 import { mainFdMonitor } from './fdmon.js';
 import { GdbStub } from '../../gdbstub/gdbstub.js';
+import { gdbSignalToTarget, targetSignalToGdb } from '../../gdbstub/signals.js';
 import { riscvReadReg, riscvTargetXml, riscvWriteReg, G_REGS } from '../../gdbstub/riscv.js';
 import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { GuestMM } from '../../linux-user/mmap.js';
 import { GDB_CTL_WORDS, GdbCtl, gdbUserResume } from '../../linux-user/gdb-user.js';
 import { highPieces } from '../../linux-user/high-map.js';
-import { GUEST_BASE, HIGH_BASE, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
+import { GUEST_BASE, HIGH_BASE, KernelWord, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
 
 export interface UserGdbHost {
   memory: WebAssembly.Memory;
@@ -39,9 +40,9 @@ export class UserGdb {
     const g = new UserGdb(h);
     const spec = parseCompatSocket(/^[0-9]+$/.test(dev) ? `tcp::${dev}` : `unix:${dev}`, 'gdb');
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
-    const chr = await openSocketChardev({ ...spec, server: true, wait: false }, mainFdMonitor());
+    const chr = await openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
     g.stub = new GdbStub(chr, {
-      nharts: 1, targetXml: riscvTargetXml(), gRegs: G_REGS, noWatchpoints: true, asyncStop: true,
+      nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true,
       readReg: (_h, n) => riscvReadReg(h.env, n),
       writeReg: (_h, n, d) => riscvWriteReg(h.env, n, d),
       readMem: (_h, a, l) => g.readMem(a, l),
@@ -49,8 +50,9 @@ export class UserGdb {
       running: () => g.running,
       halted: () => false,
       stop: () => g.stop(),
-      resume: () => g.resume(),
+      resume: (sig) => g.resume(gdbSignalToTarget(sig ?? 0)),
       hmp: async () => '',
+      auxv: () => g.auxv(),
       kill: () => h.kill(),
     });
     return g;
@@ -59,12 +61,12 @@ export class UserGdb {
   /** The thread stopped (a breakpoint, a step, Ctrl-C). */
   onStop(sig: number): void {
     this.running = false;
-    this.stub.reportStop(0, sig);
+    this.stub.reportStop(0, targetSignalToGdb(sig));
   }
 
   /** The process ends: tell gdb before it goes. */
   onExit(status: number, signal: number): void {
-    this.stub.reportExit(status, signal);
+    this.stub.reportExit(status, signal ? targetSignalToGdb(signal) || signal : 0);
   }
 
   private stop(): void {
@@ -73,12 +75,12 @@ export class UserGdb {
     this.h.poke();
   }
 
-  private resume(): void {
+  private resume(sig = 0): void {
     const d = this.stub.debug;
     const step = d.stepHart >= 0;
     d.stepHart = -1;
     this.running = true;
-    gdbUserResume(this.ctl, d.breakpoints, step);
+    gdbUserResume(this.ctl, d.breakpoints, step, sig);
     if (!this.started) { this.started = true; this.h.start(); }
   }
 
@@ -96,6 +98,13 @@ export class UserGdb {
       if (!(this.h.mm.pageFlags(p * TARGET_PAGE_SIZE) & PageFlag.VALID)) return null;
     }
     return GUEST_BASE + a;
+  }
+
+  /** The auxv table on the initial stack (KernelWord.AUXV_START .. AUXV_END, as /proc/self/auxv). */
+  private auxv(): Uint8Array {
+    const kw = this.h.mm.kw;
+    const a = kw[KernelWord.AUXV_START] >>> 0, b = kw[KernelWord.AUXV_END] >>> 0;
+    return (b > a ? this.readMem(BigInt(a), b - a) : null) ?? new Uint8Array(0);
   }
 
   private readMem(addr: bigint, len: number): Uint8Array | null {

@@ -610,7 +610,7 @@ class Supervisor {
         memory: this.memory, mm: this.mm, env: this.stateOf(0),
         start: () => this.startThread(0),
         poke: () => Atomics.store(i32, (stateOffsetOf(0) + STATE.exit_request.offset) >> 2, 1),
-        kill: () => this.finish(0, 0),
+        kill: () => { process.stderr.write('tsqemu-riscv64: QEMU: Terminated via GDBstub\n'); this.finish(0, 0); },
       });
     } catch (e) {
       process.stderr.write(`tsqemu-riscv64: -g ${dev}: ${(e as Error).message}\n`);

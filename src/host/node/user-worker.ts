@@ -18,6 +18,7 @@ import { forgetTranslations } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
 import * as os from 'node:os';
 import { gdbUserRunner } from '../../linux-user/gdb-user.js';
+import { signalGdbHook } from '../../linux-user/signal.js';
 import { installThreadHooks, openGuestMemory, startNofile } from './user-thread-hooks.js';
 import { KernelWord, THREADS_OFFSET, THREAD_WORDS, stateOffsetOf } from '../../linux-user/layout.js';
 import { loadUserSys } from './user-sys.js';
@@ -113,7 +114,9 @@ function main(d: UserWorkerData): void {
   const ctl = d.gdbCtl;
   const tRun = stamp();
   if (!hosting) {
-    cpuLoop(first.ts, ctl ? gdbUserRunner(first.cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : first.cpu);
+    const runner = ctl ? gdbUserRunner(first.cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : undefined;
+    if (runner) { signalGdbHook.thread = first.ts; signalGdbHook.handle = (sig) => runner.handleSig(sig); }
+    cpuLoop(first.ts, runner ?? first.cpu);
     port.postMessage({ op: 'threadExit', slot: d.slot });
     return;
   }

@@ -1,0 +1,122 @@
+// tsqemu-riscv64 -g against real gdb-multiarch, qemu-riscv64 (Debian) the reference: a dynamic
+// glibc program (-L /usr/riscv64-linux-gnu, gdb's `set sysroot`) stops at `break main` (gdb finds
+// the PIE's load address in the auxv: qXfer:auxv:read) and steps as on QEMU; `info auxv` of a
+// static one names the same program headers and entry; `p $priv` reads 0 (QEMU's user mode).
+// Signals (tests/gdbstub/user-signal.c) stop in gdb, are passed, dropped (`signal 0`, `handle
+// nopass`), end the program ("terminated with signal SIGUSR2": gdb's numbering), and gdb kills a
+// program still alive at its end (qAttached 0: "QEMU: Terminated via GDBstub"), as on QEMU.
+// Normalised: addresses (tsqemu maps the stack and libraries elsewhere), the auxv's order and
+// its HWCAP/RANDOM/EXECFN/stack values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, hasTool, firstDifference } from './tcg-bare-helpers.js';
+import { ccSpawnSync } from './helpers/cc-cache.js';
+
+const GDB = 'gdb-multiarch', GCC = 'riscv64-linux-gnu-gcc', QEMU = 'qemu-riscv64';
+const SYSROOT = '/usr/riscv64-linux-gnu';
+const TSQEMU = join(ROOT, 'dist', 'cli', 'riscv64.js');
+const skip = !hasTool(GDB) || !hasTool(GCC) || !hasTool(QEMU) || !existsSync(join(SYSROOT, 'lib', 'libc.so.6'))
+  ? 'needs gdb-multiarch, riscv64-linux-gnu-gcc, qemu-riscv64 and the riscv64 glibc' : false;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+/** Until something LISTENs on the port, without connecting (the user-mode stub takes one connection). */
+async function waitListen(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (let i = 0; i < 1200; i++) {
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let t = '';
+      try { t = readFileSync(f, 'utf8'); } catch { continue; }
+      if (t.split('\n').some((l) => { const c = l.trim().split(/\s+/); return c[1]?.endsWith(hex) && c[3] === '0A'; })) return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function session(cmd, elf, script, emuArgs = [], gdbPre = []) {
+  const port = await freePort();
+  const args = [...emuArgs, '-g', String(port), elf];
+  const child = cmd === QEMU ? spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [TSQEMU, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  await waitListen(port);
+  const gargs = ['-batch', '-nx', elf, '-ex', 'set pagination off', ...gdbPre.flatMap((e) => ['-ex', e]),
+    '-ex', `target remote 127.0.0.1:${port}`, ...script.flatMap((e) => ['-ex', e])];
+  const r = spawnSync(GDB, gargs, { encoding: 'utf8', timeout: 120_000 });
+  let timer;
+  const code = await Promise.race([exited, new Promise((res) => { timer = setTimeout(() => { child.kill('SIGKILL'); res('killed'); }, 60_000); })]);
+  clearTimeout(timer);
+  return { transcript: r.stdout + r.stderr, out, code };
+}
+
+test('tsqemu-riscv64 -g: break main in a dynamic program, info auxv, $priv (as qemu-riscv64)', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-more-'));
+  try {
+    const src = join(ROOT, 'tests', 'gdbstub', 'user-target.c');
+    const dyn = join(dir, 'user-target-dyn'), stat = join(dir, 'user-target-static');
+    for (const [elf, extra] of [[dyn, []], [stat, ['-static']]]) {
+      const cc = ccSpawnSync(GCC, [...extra, '-g', '-O0', '-o', elf, src], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+    }
+    // The dynamic program: addresses normalised.
+    const dynScript = ['break main', 'continue', 'next', 'next', 'print local', 'info sharedlibrary', 'bt', 'continue'];
+    const norm = (t) => t.replace(/0x[0-9a-f]+/g, 'ADDR').replace(/process \d+/g, 'process N');
+    const res = {};
+    for (const cmd of [QEMU, 'tsqemu']) res[cmd] = await session(cmd, dyn, dynScript, ['-L', SYSROOT], [`set sysroot ${SYSROOT}`]);
+    assert.match(res[QEMU].transcript, /Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at .*user-target\.c:6/, res[QEMU].transcript);
+    assert.match(res[QEMU].transcript, /libc\.so\.6/);
+    const d = firstDifference(norm(res[QEMU].transcript), norm(res.tsqemu.transcript));
+    assert.equal(d, null, `${d}\n--- tsqemu-riscv64:\n${res.tsqemu.transcript}\n${res.tsqemu.out}`);
+    assert.equal(res.tsqemu.code, 3);
+    assert.equal(res.tsqemu.out, res[QEMU].out);
+
+    // The static program's auxv: the entries that do not depend on where the stack is.
+    const auxv = (t) => t.split('\n').filter((l) => /^\d+ +AT_(PHDR|PHENT|PHNUM|PAGESZ|BASE|FLAGS|ENTRY|UID|EUID|GID|EGID|CLKTCK|SECURE|NULL) /.test(l)).sort();
+    const st = {};
+    for (const cmd of [QEMU, 'tsqemu']) st[cmd] = await session(cmd, stat, ['p $priv', 'info auxv', 'continue']);
+    assert.match(st[QEMU].transcript, /AT_ENTRY +Entry point of program +0x[0-9a-f]+/, st[QEMU].transcript);
+    assert.deepEqual(auxv(st.tsqemu.transcript), auxv(st[QEMU].transcript), st.tsqemu.transcript);
+    assert.match(st.tsqemu.transcript, /^\$1 = 0$/m, st.tsqemu.transcript);
+    assert.match(st.tsqemu.transcript, /exited with code 03/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tsqemu-riscv64 -g: signals stop, pass, drop and terminate as on qemu-riscv64; gdb kills at its end', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-sig-'));
+  try {
+    const elf = join(dir, 'user-signal');
+    const cc = ccSpawnSync(GCC, ['-static', '-g', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-signal.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const scripts = [
+      ['continue', 'signal 0', 'continue', 'continue'],
+      ['handle SIGUSR1 nostop noprint nopass', 'break main', 'continue', 'continue'],
+    ];
+    for (const script of scripts) {
+      const res = {};
+      for (const cmd of [QEMU, 'tsqemu']) res[cmd] = await session(cmd, elf, script);
+      const want = res[QEMU], got = res.tsqemu;
+      assert.match(want.transcript, /Program received signal SIGUSR2, User defined signal 2\./, want.transcript);
+      const d = firstDifference(want.transcript, got.transcript);
+      assert.equal(d, null, `${d}\n--- tsqemu-riscv64:\n${got.transcript}\n${got.out}`);
+      assert.equal(got.out.replace(/^tsqemu-riscv64: /m, ''), want.out.replace(/^qemu-riscv64: /m, ''));
+      assert.equal(got.code, want.code);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
