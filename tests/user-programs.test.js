@@ -56,6 +56,8 @@ const PROGRAMS = [
   { name: 'forkgone' },
   // A forked child shares its parent's removed cwd (getcwd ENOENT; it started in / or crashed).
   { name: 'cwdgone' },
+  // A futex in MAP_SHARED memory between parent and forked child (the host's queue; LTP's checkpoints).
+  { name: 'futexshared', needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

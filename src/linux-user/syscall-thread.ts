@@ -6,7 +6,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, ThreadExit, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import {
-  GUEST_BASE, KernelWord, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
+  GUEST_BASE, GUEST_PAGES, KernelWord, PageFlag, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { rtClear } from './sigqueue.js';
@@ -89,11 +89,36 @@ function clone3(ts: TaskState, args: number, size: number): number {
 }
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
-const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_PRIVATE_FLAG = 128;
 
 function futexIndex(ts: TaskState, uaddr: number): number {
   if (uaddr & 3) throw new SyscallError(Errno.EINVAL);
   return ts.mm.check(uaddr, 4, false) >>> 2; // high memory: where its page lives
+}
+
+/** The host view of a shared futex word: one in host-shared MAP_SHARED memory (PageFlag.SHARED,
+ * shared-map.ts) without FUTEX_PRIVATE_FLAG, when the addon has futex. Another process maps the
+ * same object, and its waiters and wakers are in the host kernel's queue (LTP's checkpoints:
+ * FUTEX_WAIT in a child, FUTEX_WAKE in the parent, counting the woken); null otherwise. */
+function sharedFutex(ts: TaskState, uaddr: number, op: number): Uint8Array | null {
+  if (op & FUTEX_PRIVATE_FLAG || !ts.sys?.futex) return null;
+  const page = Math.floor(uaddr / 4096);
+  if (page >= GUEST_PAGES || !(ts.mm.pages[page] & PageFlag.SHARED)) return null;
+  const h = futexIndex(ts, uaddr) * 4;
+  return ts.mm.bytes.subarray(h, h + 4);
+}
+
+/** futexWait on the host's queue (sharedFutex), in slices so signals get through. */
+function hostFutexWait(ts: TaskState, view: Uint8Array, val: number, deadline: number): number {
+  const futex = ts.sys!.futex!;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
+    const r = futex(view, 0, val, Math.min(left, 100));
+    if (r === 0 || r === -Errno.EAGAIN) return 0; // woken, or the word changed
+    if (r !== -Errno.ETIMEDOUT && r !== -Errno.EINTR) throw new SyscallError(-r);
+    if (hasDeliverable(ts)) throw new SyscallError(Errno.EINTR);
+  }
 }
 
 /** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
@@ -139,6 +164,7 @@ export function futexWaitPark(ts: TaskState): FutexPark | number | null {
   const op = int(a[1]) & 0x7f;
   if (op !== FUTEX_WAIT && op !== FUTEX_WAIT_BITSET) return null;
   try {
+    if (sharedFutex(ts, ptr(a[0]), int(a[1]))) return null; // the host's queue: a blocking wait
     const deadline = futexDeadline(ts, a, op);
     const idx = futexIndex(ts, ptr(a[0])), val = int(a[2]);
     const gen = Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN); // before the word: see FutexPark
@@ -189,10 +215,14 @@ function futex(ts: TaskState, a: bigint[]): number {
     case FUTEX_WAIT: case FUTEX_WAIT_BITSET: {
       const deadline = futexDeadline(ts, a, op);
       if (Atomics.load(i32, futexIndex(ts, uaddr)) !== val) throw new SyscallError(Errno.EAGAIN);
-      return futexWait(ts, uaddr, val, deadline);
+      const shared = sharedFutex(ts, uaddr, int(a[1]));
+      return shared ? hostFutexWait(ts, shared, val, deadline) : futexWait(ts, uaddr, val, deadline);
     }
     case FUTEX_WAKE: case FUTEX_WAKE_BITSET: {
-      const n = Atomics.notify(i32, futexIndex(ts, uaddr), Math.max(0, Math.min(val, 0x7fffffff)));
+      const max = Math.max(0, Math.min(val, 0x7fffffff));
+      const shared = sharedFutex(ts, uaddr, int(a[1]));
+      const host = shared ? Math.max(0, ts.sys!.futex!(shared, 1, max, 0)) : 0;
+      const n = host + Atomics.notify(i32, futexIndex(ts, uaddr), max - host);
       futexWoke(ts);
       return n;
     }
