@@ -52,6 +52,19 @@ function selectTests(args) {
   return [...names].filter((n) => existsSync(join(BIN, n))).sort();
 }
 
+/** Every process of the session `sid` (a test's own process groups included). */
+function sessionPids(sid) {
+  const pids = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
 /** One run: { code, signal, timedOut, out }. */
 function runOne(cmd, argv, name) {
   const tmp = mkdtempSync(join(tmpdir(), `ltp-${name}-`));
@@ -59,19 +72,28 @@ function runOne(cmd, argv, name) {
   const env = { PATH: `${BIN}:/usr/sbin:/usr/bin:/sbin:/bin`, LTPROOT: LTP, TMPDIR: tmp, HOME: tmp, LANG: 'C', LC_ALL: 'C',
     LTP_COLORIZE_OUTPUT: '0', LTP_TIMEOUT_MUL: '4' };
   return new Promise((resolve) => {
-    // Own process group: a timeout kills the test's children too.
+    // A session of its own: a timeout kills the test's processes, in whatever process group
+    // (LTP's test process makes its own), and leftovers at the end (a spare fork server).
     const p = spawn(cmd, argv, { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     p.stdout.on('data', (d) => { if (out.length < 1 << 20) out += d; });
     p.stderr.on('data', (d) => { if (out.length < 1 << 20) out += d; });
-    let timedOut = false;
-    const t = setTimeout(() => { timedOut = true; try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }, TIMEOUT * 1000);
-    p.on('close', (code, signal) => {
+    let timedOut = false, done = false;
+    const killAll = () => { for (const pid of sessionPids(p.pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } };
+    const t = setTimeout(() => { timedOut = true; killAll(); try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }, TIMEOUT * 1000);
+    const finish = (code, signal) => {
+      if (done) return;
+      done = true;
       clearTimeout(t);
-      try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+      killAll();
+      p.stdout.destroy();
+      p.stderr.destroy();
       rmSync(tmp, { recursive: true, force: true });
       resolve({ code, signal, timedOut, out });
-    });
+    };
+    p.on('close', finish);
+    // A leftover holding the pipes open: the output has 2 s to drain after the exit.
+    p.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 2000));
   });
 }
 

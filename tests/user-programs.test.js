@@ -58,6 +58,8 @@ const PROGRAMS = [
   { name: 'cwdgone' },
   // A futex in MAP_SHARED memory between parent and forked child (the host's queue; LTP's checkpoints).
   { name: 'futexshared', needsSys: true },
+  // accept on a socket that is not listening, UDP, a pipe, a file: an error at once, no wait.
+  { name: 'acceptbad', needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];
