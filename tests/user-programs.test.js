@@ -60,6 +60,8 @@ const PROGRAMS = [
   { name: 'futexshared', needsSys: true },
   // accept on a socket that is not listening, UDP, a pipe, a file: an error at once, no wait.
   { name: 'acceptbad', needsSys: true },
+  // Sleeps and timeouts woken by another thread's signal sleep on, never ending early (sub-ms clock).
+  { name: 'sleepearly', libs: ['-pthread'], needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

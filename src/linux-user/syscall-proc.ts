@@ -1,4 +1,5 @@
 // Process information and time: ids, uname, sysinfo, rlimits, rusage, clocks, sleeps, random.
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
@@ -97,10 +98,10 @@ function clockNs(ts: TaskState, clk: number): bigint {
 function sleepNs(ts: TaskState, ns: bigint, rem: number): number {
   if (ns <= 0n) return 0;
   const ms = Number(ns) / 1e6;
-  const start = Date.now();
+  const start = nowMs();
   if (waitForSignal(ts, ms)) {
-    let left = BigInt(Math.max(0, Math.round((ms - (Date.now() - start)) * 1e6)));
-    if (left >= ns) left = ns - 1n; // (Date.now() counts whole ms: some time has passed)
+    let left = BigInt(Math.max(0, Math.round((ms - (nowMs() - start)) * 1e6)));
+    if (left >= ns) left = ns - 1n; // (some time has passed)
     if (rem !== 0) writeTimespec(ts, rem, left);
     throw new SyscallError(Errno.EINTR);
   }

@@ -1,6 +1,7 @@
 // Threads: clone/clone3 with CLONE_VM|CLONE_THREAD (a new worker on the same memory), futex on
 // Atomics.wait/notify over the guest word, set_tid_address, exit and exit_group.
 // Processes (clone without CLONE_VM, fork, vfork) are in syscall-exec.ts.
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, ThreadExit, uint, type SyscallTable } from './syscall-types.js';
@@ -112,7 +113,7 @@ function sharedFutex(ts: TaskState, uaddr: number, op: number): Uint8Array | nul
 function hostFutexWait(ts: TaskState, view: Uint8Array, val: number, deadline: number): number {
   const futex = ts.sys!.futex!;
   for (;;) {
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
     const r = futex(view, 0, val, Math.min(left, 100));
     if (r === 0 || r === -Errno.EAGAIN) return 0; // woken, or the word changed
@@ -121,11 +122,11 @@ function hostFutexWait(ts: TaskState, view: Uint8Array, val: number, deadline: n
   }
 }
 
-/** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
+/** Wait while *uaddr == val, in slices so signals get through; deadline in ms (nowMs()). */
 function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number): number {
   const i32 = ts.mm.i32, idx = futexIndex(ts, uaddr);
   for (;;) {
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
     // 'not-equal' after a slice: the word changed while we were not queued; the waker
     // always changes the word before waking, so this is our wakeup.
@@ -134,13 +135,13 @@ function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number):
   }
 }
 
-/** A wait's deadline in ms (Date.now()), Infinity without a timeout. */
+/** A wait's deadline in ms (nowMs()), Infinity without a timeout. */
 function futexDeadline(ts: TaskState, a: bigint[], op: number): number {
   if (a[3] === 0n) return Infinity;
   const t = Number(ts.mm.u64(ptr(a[3]))) * 1000 + Number(ts.mm.u64(ptr(a[3]) + 8)) / 1e6;
-  if (op === FUTEX_WAIT) return Date.now() + t;
+  if (op === FUTEX_WAIT) return nowMs() + t;
   if (int(a[1]) & 256) return t; // FUTEX_CLOCK_REALTIME: absolute wall time
-  return Date.now() + (t - Number(ts.proc.monotonicNs()) / 1e6);
+  return nowMs() + (t - Number(ts.proc.monotonicNs()) / 1e6);
 }
 
 /** Waiters parked by a worker that runs other threads (thread-host.ts) are not in the Atomics
@@ -169,7 +170,7 @@ export function futexWaitPark(ts: TaskState): FutexPark | number | null {
     const idx = futexIndex(ts, ptr(a[0])), val = int(a[2]);
     const gen = Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN); // before the word: see FutexPark
     if (Atomics.load(ts.mm.i32, idx) !== val) return -Errno.EAGAIN;
-    if (deadline - Date.now() <= 0) return -Errno.ETIMEDOUT;
+    if (deadline - nowMs() <= 0) return -Errno.ETIMEDOUT;
     return { idx, val, gen, deadline };
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
@@ -186,7 +187,7 @@ export function sleepPark(ts: TaskState): FutexPark | number | null {
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -Errno.EINVAL;
     const ms = Number(sec * 1000000000n + nsec) / 1e6;
     if (ms <= 0) return 0;
-    return { idx: -1, val: 0, gen: 0, deadline: Date.now() + ms, rem, reqNs: sec * 1000000000n + nsec };
+    return { idx: -1, val: 0, gen: 0, deadline: nowMs() + ms, rem, reqNs: sec * 1000000000n + nsec };
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
     throw e;
@@ -196,11 +197,11 @@ export function sleepPark(ts: TaskState): FutexPark | number | null {
 /** A parked wait's result once it is over (0, -ETIMEDOUT, -EINTR), else null. */
 export function futexParkDone(ts: TaskState, p: FutexPark): number | null {
   if (p.idx >= 0 && (Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN) !== p.gen || Atomics.load(ts.mm.i32, p.idx) !== p.val)) return 0;
-  const left = p.deadline - Date.now();
+  const left = p.deadline - nowMs();
   if (left <= 0) return p.idx >= 0 ? -Errno.ETIMEDOUT : 0;
   if (!hasDeliverable(ts)) return null;
   if (p.rem) {
-    // (Date.now() counts whole ms: some time has passed, less is left than was asked.)
+    // (Some time has passed: less is left than was asked.)
     let ns = BigInt(Math.round(left * 1e6));
     if (p.reqNs !== undefined && ns >= p.reqNs) ns = p.reqNs - 1n;
     try { ts.mm.setU64(p.rem, ns / 1000000000n); ts.mm.setU64(p.rem + 8, ns % 1000000000n); } catch (e) { if (e instanceof SyscallError) return -e.errno; throw e; }
