@@ -154,10 +154,12 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
   return result(env, (long)lseek(fd, (off_t)off, whence));
 }
 
-/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
+/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, the pipe sizes, seals, F_SETOWN/F_GETOWN, F_SETSIG/F_GETSIG
+ * and leases only (integer arguments). */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS &&
+      cmd != F_SETOWN && cmd != F_GETOWN && cmd != F_SETSIG && cmd != F_GETSIG && cmd != F_SETLEASE && cmd != F_GETLEASE) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 

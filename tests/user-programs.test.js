@@ -62,6 +62,8 @@ const PROGRAMS = [
   { name: 'acceptbad', needsSys: true },
   // Sleeps and timeouts woken by another thread's signal sleep on, never ending early (sub-ms clock).
   { name: 'sleepearly', libs: ['-pthread'], needsSys: true },
+  // fcntl F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG and leases: the host's answers.
+  { name: 'fcntlown', workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];
