@@ -115,6 +115,10 @@ function readTimespec(ts: TaskState, addr: number): bigint {
 }
 
 function clockNanosleep(ts: TaskState, clk: number, flags: number, req: number, rem: number): number {
+  // A thread's CPU clock cannot be slept on: Linux's CLOCK_THREAD_CPUTIME_ID has no nsleep
+  // (EOPNOTSUPP; glibc's wrapper says EINVAL), a per-thread clock id is EINVAL.
+  if (clk === 3) throw new SyscallError(Errno.EOPNOTSUPP);
+  if (clk < 0 && clk & 4) throw new SyscallError(Errno.EINVAL);
   let ns = readTimespec(ts, req);
   if (flags & 1) ns -= clockNs(ts, clk); // TIMER_ABSTIME
   return sleepNs(ts, ns, flags & 1 ? 0 : rem);

@@ -228,6 +228,7 @@ function futex(ts: TaskState, a: bigint[]): number {
       return n;
     }
     case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: {
+      if (val < 0 || int(a[3]) < 0) throw new SyscallError(Errno.EINVAL); // Linux: nr_wake, nr_requeue
       if (op === FUTEX_CMP_REQUEUE && Atomics.load(i32, futexIndex(ts, uaddr)) !== int(a[5])) {
         throw new SyscallError(Errno.EAGAIN);
       }

@@ -45,5 +45,10 @@ int main(void) {
   w[2] = 5;
   r = futex(&w[2], FUTEX_WAIT, 4, &t);
   printf("differs: %ld %s\n", r, r && errno == EAGAIN ? "EAGAIN" : "?");
+  // A negative count to wake or requeue: EINVAL.
+  r = syscall(SYS_futex, &w[2], FUTEX_CMP_REQUEUE, -1, 1, &w[3], 5);
+  printf("requeue -1: %ld %s\n", r, r && errno == EINVAL ? "EINVAL" : "?");
+  r = syscall(SYS_futex, &w[2], FUTEX_CMP_REQUEUE, 1, -1, &w[3], 5);
+  printf("requeue 1 -1: %ld %s\n", r, r && errno == EINVAL ? "EINVAL" : "?");
   return 0;
 }

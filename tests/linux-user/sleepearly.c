@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
+#include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <stdint.h>
@@ -68,6 +69,10 @@ int main(void) {
   }
   struct itimerval off = { { 0, 0 }, { 0, 0 } };
   setitimer(ITIMER_REAL, &off, NULL);
+  // A thread's CPU clock has no sleep: EOPNOTSUPP from the kernel (glibc's wrapper: EINVAL).
+  struct timespec one = { 0, 1000 };
+  long r = syscall(SYS_clock_nanosleep, CLOCK_THREAD_CPUTIME_ID, 0, &one, NULL);
+  printf("clock_nanosleep(THREAD_CPUTIME) %ld %s\n", r, r < 0 && errno == EOPNOTSUPP ? "EOPNOTSUPP" : "?");
   printf("early: nanosleep %d clock_nanosleep %d poll %d epoll_wait %d futex %d\n", early[0], early[1], early[2], early[3], early[4]);
   return 0;
 }
