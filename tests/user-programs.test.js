@@ -64,6 +64,8 @@ const PROGRAMS = [
   { name: 'sleepearly', libs: ['-pthread'], needsSys: true },
   // fcntl F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG and leases: the host's answers.
   { name: 'fcntlown', workdir: true, needsSys: true },
+  // mincore: resident pages, EINVAL/ENOMEM/EFAULT (was ENOSYS).
+  { name: 'mincore' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

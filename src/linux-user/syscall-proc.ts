@@ -224,7 +224,6 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.getpriority, () => 20],
   [NR.setpriority, () => 0],
   [NR.personality, () => 0],
-  [NR.mincore, () => -Errno.ENOSYS],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],
   // QEMU's answer (robust futex lists need the kernel to walk them at thread death).
