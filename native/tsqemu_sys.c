@@ -24,6 +24,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <linux/futex.h>
+#include <time.h>
 #include <sys/inotify.h>
 #include <sys/xattr.h>
 #include <sys/ioctl.h>
@@ -152,10 +154,12 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
   return result(env, (long)lseek(fd, (off_t)off, whence));
 }
 
-/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, F_GETPIPE_SZ and F_SETPIPE_SZ only. */
+/* fcntl(fd, cmd, arg) for F_GETFL, F_SETFL, the pipe sizes, seals, F_SETOWN/F_GETOWN, F_SETSIG/F_GETSIG
+ * and leases only (integer arguments). */
 static napi_value Fcntl(napi_env env, napi_callback_info info) {
   ARGS(3); INT(0, fd); INT(1, cmd); INT(2, arg);
-  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS) return num(env, -EINVAL);
+  if (cmd != F_GETFL && cmd != F_SETFL && cmd != F_GETPIPE_SZ && cmd != F_SETPIPE_SZ && cmd != F_ADD_SEALS && cmd != F_GET_SEALS &&
+      cmd != F_SETOWN && cmd != F_GETOWN && cmd != F_SETSIG && cmd != F_GETSIG && cmd != F_SETLEASE && cmd != F_GETLEASE) return num(env, -EINVAL);
   return result(env, fcntl(fd, cmd, arg));
 }
 
@@ -655,6 +659,25 @@ static napi_value OpenPty(napi_env env, napi_callback_info info) {
   return num(env, m);
 }
 
+/* futex(view, op, val, ms): a shared (not FUTEX_PRIVATE) futex on the 4-byte word the view
+ * starts at, for guest words in MAP_SHARED memory another process maps too (their waiters are
+ * in the host's queue, not V8's). op 0: FUTEX_WAIT for at most ms (<0: no limit), 1: FUTEX_WAKE
+ * of val waiters. Returns the host's result or -errno. */
+static napi_value Futex(napi_env env, napi_callback_info info) {
+  ARGS(4); BUF(0, v, 0); INT(1, op); INT(2, val);
+  double ms;
+  if (get_double(env, argv[3], &ms)) return NULL;
+  if (v.len < 4 || ((uintptr_t)v.p & 3)) return num(env, -EINVAL);
+  long r;
+  if (op == 0) {
+    struct timespec ts = { (time_t)(ms / 1000), (long)((ms - (double)(time_t)(ms / 1000) * 1000) * 1e6) };
+    r = syscall(SYS_futex, v.p, FUTEX_WAIT, val, ms < 0 ? NULL : &ts, NULL, 0);
+  } else if (op == 1) {
+    r = syscall(SYS_futex, v.p, FUTEX_WAKE, val, NULL, NULL, 0);
+  } else return num(env, -EINVAL);
+  return num(env, r < 0 ? -errno : r);
+}
+
 static napi_value PageSize(napi_env env, napi_callback_info info) { return num(env, sysconf(_SC_PAGESIZE)); }
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
@@ -669,7 +692,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("msync", Msync), FN("pageSize", PageSize), FN("ioctlInt", IoctlInt), FN("openPty", OpenPty),
     FN("lseekData", LseekData), FN("fallocate", Fallocate), FN("ofdLock", OfdLock),
     FN("fdWatch", FdWatchStart), FN("fdWatchSet", FdWatchSet), FN("fdWatchClose", FdWatchClose),
-    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("dirents", Dirents), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv),
+    FN("hostExec", HostExec), FN("prlimit", Prlimit), FN("rusage", Rusage), FN("dirents", Dirents), FN("lock", Lock), FN("dup", Dup), FN("procIds", ProcIds), FN("mknodat", Mknodat), FN("xattr", Xattr), FN("inotify", Inotify), FN("splice", Splice), FN("copyFileRange", CopyFileRange), FN("sendfile", Sendfile), FN("discard", Discard), FN("sysv", Sysv), FN("futex", Futex),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (sys_define_sockets(env, exports) != napi_ok) return NULL;

@@ -56,6 +56,16 @@ const PROGRAMS = [
   { name: 'forkgone' },
   // A forked child shares its parent's removed cwd (getcwd ENOENT; it started in / or crashed).
   { name: 'cwdgone' },
+  // A futex in MAP_SHARED memory between parent and forked child (the host's queue; LTP's checkpoints).
+  { name: 'futexshared', needsSys: true },
+  // accept on a socket that is not listening, UDP, a pipe, a file: an error at once, no wait.
+  { name: 'acceptbad', needsSys: true },
+  // Sleeps and timeouts woken by another thread's signal sleep on, never ending early (sub-ms clock).
+  { name: 'sleepearly', libs: ['-pthread'], needsSys: true },
+  // fcntl F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG and leases: the host's answers.
+  { name: 'fcntlown', workdir: true, needsSys: true },
+  // mincore: resident pages, EINVAL/ENOMEM/EFAULT (was ENOSYS).
+  { name: 'mincore' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

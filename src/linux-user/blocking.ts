@@ -8,6 +8,7 @@
 // descriptor's: Node makes the pipes and ttys at host fds 0-2 non-blocking, so a guest writing
 // to a slow reader of its stdout would see EAGAIN where Linux blocks. A guest-blocking call
 // that gets EAGAIN from the host waits for readiness again and retries.
+import { nowMs } from './clock.js';
 import { Errno, errnoOf, SyscallError } from './errno.js';
 import type { TaskState } from './qemu.js';
 import { NbState } from './layout.js';
@@ -67,7 +68,7 @@ export function waitReady(ts: TaskState, h: number, events: number, restartable 
     if (deadline !== Infinity) restartable = false;
   }
   for (;;) {
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     // A socket's SO_RCVTIMEO/SO_SNDTIMEO ran out: EAGAIN, as Linux.
     if (left <= 0) throw new SyscallError(Errno.EAGAIN);
     const r = sys.poll(pfd, 1, Math.min(WAIT_SLICE_MS, Math.ceil(left)));
@@ -86,7 +87,7 @@ export function sockDeadline(ts: TaskState, h: number, events: number): number {
   if (!ts.sys || ts.sys.getsockopt(h, SOL_SOCKET, events === POLLIN ? SO_RCVTIMEO : SO_SNDTIMEO, tv, len) < 0 || len[0] < 16) return Infinity;
   const dv = new DataView(tv.buffer);
   const ms = Number(dv.getBigInt64(0, true)) * 1000 + Number(dv.getBigInt64(8, true)) / 1000;
-  return ms > 0 ? Date.now() + ms : Infinity;
+  return ms > 0 ? nowMs() + ms : Infinity;
 }
 
 /** Is host fd `h` ready for `events` at once? (Without the addon: assumed.) */
@@ -148,12 +149,12 @@ export function setTimespecMs(ts: TaskState, tsp: number, ms: number): void {
 /** Repeat `attempt(sliceMs)` (a host wait returning > 0 when something is ready) until it
  * reports, the timeout passes (0) or a signal comes (EINTR: throws, or `onSignal`). */
 export function waitSliced(ts: TaskState, timeoutMs: number, attempt: (ms: number) => number): number {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = nowMs() + timeoutMs;
   for (;;) {
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     const r = attempt(Math.max(0, Math.min(WAIT_SLICE_MS, Math.ceil(left))));
     if (r !== 0) return check(r);
-    if (left <= WAIT_SLICE_MS && Date.now() >= deadline) return 0;
+    if (left <= WAIT_SLICE_MS && nowMs() >= deadline) return 0;
     if (hasDeliverable(ts)) return -Errno.EINTR;
   }
 }

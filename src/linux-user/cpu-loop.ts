@@ -1,5 +1,6 @@
 // cpu_loop: run one guest thread's hart; system calls at ECALL exits, guest faults turned into
 // signals with QEMU's/Linux's si_code and si_addr, pending signals delivered between runs.
+import { nowMs } from './clock.js';
 import { CpuExit } from '../target/riscv/hart.js';
 import { type CPURISCVState, TlbKind } from '../target/riscv/cpu-state.js';
 import type { TaskState } from './qemu.js';
@@ -160,7 +161,7 @@ export function cpuLoopHosted(host: ThreadHost): void {
         let soonest = PARK_SLICE_MS;
         for (const [t, p] of parked) {
           if (futexParkDone(t.ts, p) !== null) { soonest = 0; break; }
-          soonest = Math.min(soonest, Math.max(0, p.deadline - Date.now()));
+          soonest = Math.min(soonest, Math.max(0, p.deadline - nowMs()));
         }
         if (soonest > 0) {
           Atomics.sub(kw, KernelWord.ONCPU, 1);

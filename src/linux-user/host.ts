@@ -132,6 +132,9 @@ export interface HostSys {
   /** Zero whole pages by giving their host memory back (madvise MADV_DONTNEED). */
   discard(view: Uint8Array, remove?: number): number;
   pageSize(): number;
+  /** A host (shared) futex on the word at view[0..3]: op 0 FUTEX_WAIT (ms < 0: no limit), 1
+   * FUTEX_WAKE; the result or -errno. Optional: an addon built before it has none. */
+  futex?(view: Uint8Array, op: number, val: number, ms: number): number;
   /** native/tsqemu_proc (optional): out[i] = 1 for each page of `mem` ever written (present or
    * swapped: /proc/self/pagemap); the count, or -errno. */
   residentPages?(mem: Uint8Array, out: Uint8Array): number;

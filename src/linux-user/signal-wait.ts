@@ -5,6 +5,7 @@
 // raises the signal in the process when it expires (UserRpc.itimerChanged). All three timers
 // count wall-clock time (ITIMER_VIRTUAL and ITIMER_PROF too: the guest's CPU time is not
 // measured apart from the emulator's).
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
@@ -26,7 +27,7 @@ export function itimerCells(mm: GuestMM): Float64Array {
 function rtSigtimedwait(ts: TaskState, setp: number, infop: number, tsp: number): number {
   const set = ts.mm.u64(setp) & ~((1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1)));
   const ms = timespecMs(ts, tsp);
-  const deadline = Date.now() + ms;
+  const deadline = nowMs() + ms;
   for (;;) {
     const info = takeSignal(ts, set);
     if (info) {
@@ -34,7 +35,7 @@ function rtSigtimedwait(ts: TaskState, setp: number, infop: number, tsp: number)
       return info.signo;
     }
     if (hasDeliverable(ts)) throw new SyscallError(Errno.EINTR); // another signal's handler runs
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     if (left <= 0) throw new SyscallError(Errno.EAGAIN);
     Atomics.wait(ts.words, ThreadWord.WAKE, 0, Math.min(50, left));
     Atomics.store(ts.words, ThreadWord.WAKE, 0);

@@ -1,6 +1,7 @@
 // Signals: dispositions (shared by all threads, in the kernel area), per-thread masks and pending
 // sets, delivery at block boundaries with the riscv64 rt_sigframe (siginfo + ucontext) and
 // rt_sigreturn through a trampoline page (Linux uses its vDSO; we map "li a7,139; ecall").
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, KEEP_REGS, ptr, RestartSyscall, type SyscallTable } from './syscall-types.js';
@@ -294,10 +295,10 @@ function rtSigprocmask(ts: TaskState, how: number, set: number, oset: number): n
 /** Wait (in slices, so host signals and other threads get through) until a signal is
  * deliverable; returns -EINTR with the mask already restored by the frame. */
 export function waitForSignal(ts: TaskState, untilMs = Infinity): boolean {
-  const start = Date.now();
+  const start = nowMs();
   while (!hasDeliverable(ts)) {
-    if (Date.now() - start >= untilMs) return false;
-    Atomics.wait(ts.words, ThreadWord.WAKE, 0, Math.min(50, untilMs - (Date.now() - start)));
+    if (nowMs() - start >= untilMs) return false;
+    Atomics.wait(ts.words, ThreadWord.WAKE, 0, Math.min(50, untilMs - (nowMs() - start)));
     Atomics.store(ts.words, ThreadWord.WAKE, 0);
   }
   return true;

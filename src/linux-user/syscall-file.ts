@@ -168,6 +168,8 @@ function pipe2(ts: TaskState, fds: number, flags: number): number {
 }
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4;
+const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+const F_SETLEASE = 1024, F_GETLEASE = 1025;
 const F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 
 function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
@@ -193,6 +195,27 @@ function fcntl(ts: TaskState, fd: number, cmd: number, arg: bigint): number {
     case F_GETPIPE_SZ: case F_SETPIPE_SZ: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : 65536;
     // A memfd's seals are the host memfd's (memfd_create passes MFD_ALLOW_SEALING on).
     case F_ADD_SEALS: case F_GET_SEALS: return ts.sys ? check(ts.sys.fcntl(h, cmd, int(arg))) : -Errno.EINVAL;
+    // The host's, as QEMU passes them on: the owner (guest pids are host pids; SIGIO and the
+    // F_SETSIG signal come to this process) and leases (the host checks the file's other openers).
+    case F_SETOWN: case F_GETOWN: case F_SETSIG: case F_GETSIG: case F_SETLEASE: case F_GETLEASE:
+      if (!ts.sys) throw new SyscallError(Errno.EINVAL);
+      return check(ts.sys.fcntl(h, cmd, int(arg)));
+    // struct f_owner_ex { int type; pid_t pid } over F_GETOWN/F_SETOWN (glibc's F_GETOWN is
+    // F_GETOWN_EX): F_OWNER_TID 0 (none set yet), F_OWNER_PID 1, F_OWNER_PGRP 2 (negative).
+    case F_GETOWN_EX: {
+      if (!ts.sys) throw new SyscallError(Errno.EINVAL);
+      const own = check(ts.sys.fcntl(h, F_GETOWN, 0)), p = ptr(arg); // (a process group owner reads as an error here)
+      ts.mm.check(p, 8, true);
+      ts.mm.setU32(p, own === 0 ? 0 : own > 0 ? 1 : 2);
+      ts.mm.setU32(p + 4, Math.abs(own));
+      return 0;
+    }
+    case F_SETOWN_EX: {
+      if (!ts.sys) throw new SyscallError(Errno.EINVAL);
+      const type = ts.mm.i32at(ptr(arg)), pid = ts.mm.i32at(ptr(arg) + 4);
+      if (type < 0 || type > 2) throw new SyscallError(Errno.EINVAL);
+      return check(ts.sys.fcntl(h, F_SETOWN, type === 2 ? -pid : pid));
+    }
     default: throw new SyscallError(Errno.EINVAL);
   }
 }

@@ -410,6 +410,18 @@ function msync(ts: TaskState, addr: number, len: number, flags: number): number 
   return 0;
 }
 
+/** mincore: every mapped page reads as resident (the guest's memory is the emulator's; QEMU asks
+ * the host, whose untouched pages would say 0). EINVAL unaligned, ENOMEM unmapped, EFAULT vec. */
+function mincore(ts: TaskState, addr: number, len: number, vec: number): number {
+  if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0) throw new SyscallError(Errno.EINVAL);
+  const pages = pageAlignUp(len) / TARGET_PAGE_SIZE;
+  if (pages === 0) return 0;
+  if (!ts.mm.accessOk(addr, pages * TARGET_PAGE_SIZE, 0)) throw new SyscallError(Errno.ENOMEM);
+  ts.mm.check(vec, pages, true);
+  ts.mm.write(vec, new Uint8Array(pages).fill(1));
+  return 0;
+}
+
 function brk(ts: TaskState, want: number): number {
   const mm = ts.mm;
   const start = mm.kw[KernelWord.BRK_START] >>> 0;
@@ -460,6 +472,7 @@ export const MEM_SYSCALLS: SyscallTable = [
   [NR.madvise, (ts, a) => madvise(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.brk, (ts, a) => brk(ts, ptr(a[0]))],
   [NR.msync, (ts, a) => msync(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.mincore, (ts, a) => mincore(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.mlock, () => 0],
   [NR.munlock, () => 0],
   [NR.membarrier, (ts, a) => membarrier(ts, int(a[0]))],

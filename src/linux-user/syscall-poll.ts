@@ -3,6 +3,7 @@
 // and the host is polled in slices so signals get through. Without it, readiness is
 // approximated: every valid descriptor is reported ready for what was asked, epoll waits report
 // nothing, and eventfd/timerfd are ENOSYS.
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, KEEP_REGS, ptr, uint, type SyscallTable } from './syscall-types.js';
@@ -58,7 +59,7 @@ function ppoll(ts: TaskState, fds: number, nfds: number, tsp: number, maskp: num
     hv.setInt32(i * 8, h, true);
     hv.setInt16(i * 8 + 4, gv.getInt16(i * 8 + 4, true), true);
   }
-  const start = Date.now();
+  const start = nowMs();
   const r = withMask(ts, maskp, size, () => {
     if (!ts.sys) return fakeReady(ts, gv, nfds) || sleepOrEintr(ts, ms);
     const sys = ts.sys;
@@ -72,7 +73,7 @@ function ppoll(ts: TaskState, fds: number, nfds: number, tsp: number, maskp: num
       gv.setInt16(i * 8 + 6, rev, true);
       if (rev) n++;
     }
-    setTimespecMs(ts, tsp, ms - (Date.now() - start));
+    setTimespecMs(ts, tsp, ms - (nowMs() - start));
     return n;
   }
   return r;
@@ -113,7 +114,7 @@ function pselect(ts: TaskState, n: number, sets: number[], tsp: number, sigp: nu
   const host = new Uint8Array(fds.length * 8);
   const hv = new DataView(host.buffer);
   fds.forEach((fd, i) => { hv.setInt32(i * 8, ts.fdt.host(fd), true); hv.setInt16(i * 8 + 4, evs[i], true); });
-  const start = Date.now();
+  const start = nowMs();
   const r = withMask(ts, maskp, size, () => {
     if (!ts.sys) {
       fds.forEach((_, i) => hv.setInt16(i * 8 + 6, evs[i] & (POLLIN | POLLOUT), true));
@@ -131,7 +132,7 @@ function pselect(ts: TaskState, n: number, sets: number[], tsp: number, sigp: nu
     hit.forEach((h, s) => { if (h) { out[s][fd >> 6] |= 1n << BigInt(fd & 63); count++; } });
   });
   sets.forEach((p, s) => { for (let w = 0; p !== 0 && w < words; w++) ts.mm.setU64(p + w * 8, out[s][w]); });
-  setTimespecMs(ts, tsp, ms - (Date.now() - start));
+  setTimespecMs(ts, tsp, ms - (nowMs() - start));
   return count;
 }
 

@@ -1,4 +1,5 @@
 // Process information and time: ids, uname, sysinfo, rlimits, rusage, clocks, sleeps, random.
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
@@ -97,10 +98,10 @@ function clockNs(ts: TaskState, clk: number): bigint {
 function sleepNs(ts: TaskState, ns: bigint, rem: number): number {
   if (ns <= 0n) return 0;
   const ms = Number(ns) / 1e6;
-  const start = Date.now();
+  const start = nowMs();
   if (waitForSignal(ts, ms)) {
-    let left = BigInt(Math.max(0, Math.round((ms - (Date.now() - start)) * 1e6)));
-    if (left >= ns) left = ns - 1n; // (Date.now() counts whole ms: some time has passed)
+    let left = BigInt(Math.max(0, Math.round((ms - (nowMs() - start)) * 1e6)));
+    if (left >= ns) left = ns - 1n; // (some time has passed)
     if (rem !== 0) writeTimespec(ts, rem, left);
     throw new SyscallError(Errno.EINTR);
   }
@@ -114,6 +115,10 @@ function readTimespec(ts: TaskState, addr: number): bigint {
 }
 
 function clockNanosleep(ts: TaskState, clk: number, flags: number, req: number, rem: number): number {
+  // A thread's CPU clock cannot be slept on: Linux's CLOCK_THREAD_CPUTIME_ID has no nsleep
+  // (EOPNOTSUPP; glibc's wrapper says EINVAL), a per-thread clock id is EINVAL.
+  if (clk === 3) throw new SyscallError(Errno.EOPNOTSUPP);
+  if (clk < 0 && clk & 4) throw new SyscallError(Errno.EINVAL);
   let ns = readTimespec(ts, req);
   if (flags & 1) ns -= clockNs(ts, clk); // TIMER_ABSTIME
   return sleepNs(ts, ns, flags & 1 ? 0 : rem);
@@ -219,7 +224,6 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.getpriority, () => 20],
   [NR.setpriority, () => 0],
   [NR.personality, () => 0],
-  [NR.mincore, () => -Errno.ENOSYS],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],
   // QEMU's answer (robust futex lists need the kernel to walk them at thread death).

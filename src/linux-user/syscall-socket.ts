@@ -95,10 +95,23 @@ function addrRoom(ts: TaskState, addr: number, lenp: number): Uint8Array | null 
   return new Uint8Array(MAX_ADDR);
 }
 
+/** Linux's errors of an accept that can never succeed, before it waits for a connection (a
+ * wait for POLLIN would never end): ENOTSOCK, EOPNOTSUPP (not a connection-mode socket),
+ * EINVAL (not listening). */
+function acceptable(s: HostSys, h: number): void {
+  const SOL_SOCKET = 1, SO_TYPE = 3, SO_ACCEPTCONN = 30, SOCK_STREAM = 1, SOCK_SEQPACKET = 5;
+  const v = new Uint8Array(4), len = new Int32Array(1);
+  const opt = (o: number) => { len[0] = 4; check(s.getsockopt(h, SOL_SOCKET, o, v, len)); return new DataView(v.buffer).getInt32(0, true); };
+  const type = opt(SO_TYPE);
+  if (type !== SOCK_STREAM && type !== SOCK_SEQPACKET) throw new SyscallError(Errno.EOPNOTSUPP);
+  if (opt(SO_ACCEPTCONN) === 0) throw new SyscallError(Errno.EINVAL);
+}
+
 function accept4(ts: TaskState, fd: number, addr: number, lenp: number, flags: number): number {
   const s = sys(ts);
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new SyscallError(Errno.EINVAL);
   const h = ts.fdt.host(fd);
+  acceptable(s, h);
   const buf = addrRoom(ts, addr, lenp);
   const len = new Int32Array(1);
   const nh = blockingCall(ts, h, POLLIN, () => check(s.accept4(h, buf, len, flags & ~SOCK_CLOEXEC)), true, true);

@@ -1,12 +1,13 @@
 // Threads: clone/clone3 with CLONE_VM|CLONE_THREAD (a new worker on the same memory), futex on
 // Atomics.wait/notify over the guest word, set_tid_address, exit and exit_group.
 // Processes (clone without CLONE_VM, fork, vfork) are in syscall-exec.ts.
+import { nowMs } from './clock.js';
 import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, ThreadExit, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import {
-  GUEST_BASE, KernelWord, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
+  GUEST_BASE, GUEST_PAGES, KernelWord, PageFlag, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { rtClear } from './sigqueue.js';
@@ -89,18 +90,43 @@ function clone3(ts: TaskState, args: number, size: number): number {
 }
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
-const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_PRIVATE_FLAG = 128;
 
 function futexIndex(ts: TaskState, uaddr: number): number {
   if (uaddr & 3) throw new SyscallError(Errno.EINVAL);
   return ts.mm.check(uaddr, 4, false) >>> 2; // high memory: where its page lives
 }
 
-/** Wait while *uaddr == val, in slices so signals get through; deadline in ms (Date.now()). */
+/** The host view of a shared futex word: one in host-shared MAP_SHARED memory (PageFlag.SHARED,
+ * shared-map.ts) without FUTEX_PRIVATE_FLAG, when the addon has futex. Another process maps the
+ * same object, and its waiters and wakers are in the host kernel's queue (LTP's checkpoints:
+ * FUTEX_WAIT in a child, FUTEX_WAKE in the parent, counting the woken); null otherwise. */
+function sharedFutex(ts: TaskState, uaddr: number, op: number): Uint8Array | null {
+  if (op & FUTEX_PRIVATE_FLAG || !ts.sys?.futex) return null;
+  const page = Math.floor(uaddr / 4096);
+  if (page >= GUEST_PAGES || !(ts.mm.pages[page] & PageFlag.SHARED)) return null;
+  const h = futexIndex(ts, uaddr) * 4;
+  return ts.mm.bytes.subarray(h, h + 4);
+}
+
+/** futexWait on the host's queue (sharedFutex), in slices so signals get through. */
+function hostFutexWait(ts: TaskState, view: Uint8Array, val: number, deadline: number): number {
+  const futex = ts.sys!.futex!;
+  for (;;) {
+    const left = deadline - nowMs();
+    if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
+    const r = futex(view, 0, val, Math.min(left, 100));
+    if (r === 0 || r === -Errno.EAGAIN) return 0; // woken, or the word changed
+    if (r !== -Errno.ETIMEDOUT && r !== -Errno.EINTR) throw new SyscallError(-r);
+    if (hasDeliverable(ts)) throw new SyscallError(Errno.EINTR);
+  }
+}
+
+/** Wait while *uaddr == val, in slices so signals get through; deadline in ms (nowMs()). */
 function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number): number {
   const i32 = ts.mm.i32, idx = futexIndex(ts, uaddr);
   for (;;) {
-    const left = deadline - Date.now();
+    const left = deadline - nowMs();
     if (left <= 0) throw new SyscallError(Errno.ETIMEDOUT);
     // 'not-equal' after a slice: the word changed while we were not queued; the waker
     // always changes the word before waking, so this is our wakeup.
@@ -109,13 +135,13 @@ function futexWait(ts: TaskState, uaddr: number, val: number, deadline: number):
   }
 }
 
-/** A wait's deadline in ms (Date.now()), Infinity without a timeout. */
+/** A wait's deadline in ms (nowMs()), Infinity without a timeout. */
 function futexDeadline(ts: TaskState, a: bigint[], op: number): number {
   if (a[3] === 0n) return Infinity;
   const t = Number(ts.mm.u64(ptr(a[3]))) * 1000 + Number(ts.mm.u64(ptr(a[3]) + 8)) / 1e6;
-  if (op === FUTEX_WAIT) return Date.now() + t;
+  if (op === FUTEX_WAIT) return nowMs() + t;
   if (int(a[1]) & 256) return t; // FUTEX_CLOCK_REALTIME: absolute wall time
-  return Date.now() + (t - Number(ts.proc.monotonicNs()) / 1e6);
+  return nowMs() + (t - Number(ts.proc.monotonicNs()) / 1e6);
 }
 
 /** Waiters parked by a worker that runs other threads (thread-host.ts) are not in the Atomics
@@ -139,11 +165,12 @@ export function futexWaitPark(ts: TaskState): FutexPark | number | null {
   const op = int(a[1]) & 0x7f;
   if (op !== FUTEX_WAIT && op !== FUTEX_WAIT_BITSET) return null;
   try {
+    if (sharedFutex(ts, ptr(a[0]), int(a[1]))) return null; // the host's queue: a blocking wait
     const deadline = futexDeadline(ts, a, op);
     const idx = futexIndex(ts, ptr(a[0])), val = int(a[2]);
     const gen = Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN); // before the word: see FutexPark
     if (Atomics.load(ts.mm.i32, idx) !== val) return -Errno.EAGAIN;
-    if (deadline - Date.now() <= 0) return -Errno.ETIMEDOUT;
+    if (deadline - nowMs() <= 0) return -Errno.ETIMEDOUT;
     return { idx, val, gen, deadline };
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
@@ -160,7 +187,7 @@ export function sleepPark(ts: TaskState): FutexPark | number | null {
     if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -Errno.EINVAL;
     const ms = Number(sec * 1000000000n + nsec) / 1e6;
     if (ms <= 0) return 0;
-    return { idx: -1, val: 0, gen: 0, deadline: Date.now() + ms, rem, reqNs: sec * 1000000000n + nsec };
+    return { idx: -1, val: 0, gen: 0, deadline: nowMs() + ms, rem, reqNs: sec * 1000000000n + nsec };
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
     throw e;
@@ -170,11 +197,11 @@ export function sleepPark(ts: TaskState): FutexPark | number | null {
 /** A parked wait's result once it is over (0, -ETIMEDOUT, -EINTR), else null. */
 export function futexParkDone(ts: TaskState, p: FutexPark): number | null {
   if (p.idx >= 0 && (Atomics.load(ts.mm.kw, KernelWord.FUTEX_GEN) !== p.gen || Atomics.load(ts.mm.i32, p.idx) !== p.val)) return 0;
-  const left = p.deadline - Date.now();
+  const left = p.deadline - nowMs();
   if (left <= 0) return p.idx >= 0 ? -Errno.ETIMEDOUT : 0;
   if (!hasDeliverable(ts)) return null;
   if (p.rem) {
-    // (Date.now() counts whole ms: some time has passed, less is left than was asked.)
+    // (Some time has passed: less is left than was asked.)
     let ns = BigInt(Math.round(left * 1e6));
     if (p.reqNs !== undefined && ns >= p.reqNs) ns = p.reqNs - 1n;
     try { ts.mm.setU64(p.rem, ns / 1000000000n); ts.mm.setU64(p.rem + 8, ns % 1000000000n); } catch (e) { if (e instanceof SyscallError) return -e.errno; throw e; }
@@ -189,14 +216,19 @@ function futex(ts: TaskState, a: bigint[]): number {
     case FUTEX_WAIT: case FUTEX_WAIT_BITSET: {
       const deadline = futexDeadline(ts, a, op);
       if (Atomics.load(i32, futexIndex(ts, uaddr)) !== val) throw new SyscallError(Errno.EAGAIN);
-      return futexWait(ts, uaddr, val, deadline);
+      const shared = sharedFutex(ts, uaddr, int(a[1]));
+      return shared ? hostFutexWait(ts, shared, val, deadline) : futexWait(ts, uaddr, val, deadline);
     }
     case FUTEX_WAKE: case FUTEX_WAKE_BITSET: {
-      const n = Atomics.notify(i32, futexIndex(ts, uaddr), Math.max(0, Math.min(val, 0x7fffffff)));
+      const max = Math.max(0, Math.min(val, 0x7fffffff));
+      const shared = sharedFutex(ts, uaddr, int(a[1]));
+      const host = shared ? Math.max(0, ts.sys!.futex!(shared, 1, max, 0)) : 0;
+      const n = host + Atomics.notify(i32, futexIndex(ts, uaddr), max - host);
       futexWoke(ts);
       return n;
     }
     case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: {
+      if (val < 0 || int(a[3]) < 0) throw new SyscallError(Errno.EINVAL); // Linux: nr_wake, nr_requeue
       if (op === FUTEX_CMP_REQUEUE && Atomics.load(i32, futexIndex(ts, uaddr)) !== int(a[5])) {
         throw new SyscallError(Errno.EAGAIN);
       }
