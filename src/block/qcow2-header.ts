@@ -162,12 +162,15 @@ function featureTableNames(buf: Uint8Array, dv: DataView, h: QCowHeader): Map<nu
     off += 8;
     if (type === QCOW2_EXT_END || len > end - off) break;
     if (type === QCOW2_EXT_FEATURE_TABLE) {
-      // 48-byte entries (type, bit, 46-byte name), up to the first with an empty name.
-      for (let e = off; e + 48 <= off + len && buf[e + 2] !== 0; e += 48) {
-        if (buf[e] !== 0 || names.has(buf[e + 1])) continue;
-        const name = buf.subarray(e + 2, e + 48);
+      // 48-byte entries (type, bit, 46-byte name), up to the first with an empty name; the last
+      // may be cut short by the extension's length (zero-filled, as QEMU reads it: iotests 036).
+      const t = new Uint8Array(Math.ceil(len / 48) * 48);
+      t.set(buf.subarray(off, off + len));
+      for (let e = 0; e < t.length && t[e + 2] !== 0; e += 48) {
+        if (t[e] !== 0 || names.has(t[e + 1])) continue;
+        const name = t.subarray(e + 2, e + 48);
         const nul = name.indexOf(0);
-        names.set(buf[e + 1], dec.decode(nul < 0 ? name : name.subarray(0, nul)));
+        names.set(t[e + 1], dec.decode(nul < 0 ? name : name.subarray(0, nul)));
       }
     }
     off += (len + 7) & ~7;
