@@ -77,7 +77,9 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   }
   const h = s.header;
   const version = o.has('compat') ? parseCompat(o.get('compat') as string) : h.version;
-  const lazy = o.has('lazy_refcounts') ? parseBool('lazy_refcounts', o.get('lazy_refcounts') as string) : s.lazyRefcounts;
+  // Lazy refcounts are refused with v2 only when asked for: a downgrade alone drops them (the
+  // image is clean: open repaired a dirty one), as QEMU's qcow2_downgrade (iotests 061).
+  const lazy = o.has('lazy_refcounts') ? parseBool('lazy_refcounts', o.get('lazy_refcounts') as string) : s.lazyRefcounts && version === 3;
   if (version === 2) {
     if (lazy) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
     if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
@@ -90,7 +92,7 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   }
   h.version = version;
   h.compatibleFeatures = lazy ? h.compatibleFeatures | COMPAT_LAZY_REFCOUNTS : h.compatibleFeatures & ~COMPAT_LAZY_REFCOUNTS;
-  if (version === 2) { h.compatibleFeatures = 0n; h.incompatibleFeatures = 0n; h.autoclearFeatures = 0n; }
+  if (version === 2) { h.compatibleFeatures = 0n; h.incompatibleFeatures = 0n; h.autoclearFeatures = 0n; s.dirty = false; }
   if (o.has('backing_file')) {
     s.hinfo.backingFile = o.get('backing_file') as string;
     s.backingFile = s.hinfo.backingFile;

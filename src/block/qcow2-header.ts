@@ -116,12 +116,14 @@ export function parseHeader(buf: Uint8Array, fileLength: number): QCowHeaderInfo
   const cs = 2 ** h.clusterBits;
   if (h.headerLength > cs || h.headerLength > buf.length) throw corrupt('qcow2 header exceeds cluster size');
   const unknownIncompat = h.incompatibleFeatures & ~INCOMPAT_KNOWN;
-  if (unknownIncompat) throw corrupt(`Unsupported qcow2 feature(s): ${featureNames(unknownIncompat)}`);
+  if (unknownIncompat) throw corrupt(`Unsupported qcow2 feature(s): ${featureNames(unknownIncompat, featureTableNames(buf, dv, h))}`);
   if (h.refcountOrder > 6) throw corrupt('Reference count entry width too large; may not exceed 64 bits');
   if (h.compressionType > 1) throw corrupt(`Unknown compression type ${h.compressionType}`);
   if (h.compressionType !== 0 && !(h.incompatibleFeatures & INCOMPAT_COMPRESSION)) {
     throw corrupt('Invalid compression type: compression type is set but the incompatible feature bit is not');
   }
+  // QEMU's limit: the L1 index of the end of the disk fits an int (qemu-iotests 054).
+  if ((dv.getBigUint64(24) + (1n << BigInt(2 * h.clusterBits - 3)) - 1n) >> BigInt(2 * h.clusterBits - 3) > 0x7fffffffn) throw corrupt('Image is too big');
   if (!Number.isFinite(h.size) || h.size > QCOW_MAX_SIZE) throw corrupt('Image size too large');
   checkTable(h.l1TableOffset, h.l1Size * 8, QCOW_MAX_L1_SIZE, cs, fileLength, 'Active L1 table');
   const l2Bits = h.clusterBits - 3;
@@ -150,12 +152,43 @@ function checkTable(offset: number, bytes: number, max: number, cs: number, file
   if (bytes > 0 && offset + bytes > fileLength) throw corrupt(`${what} offset invalid: the table lies past the end of the image file`);
 }
 
-function featureNames(bits: bigint): string {
-  const names: string[] = [];
-  const known: Record<string, string> = { '2': 'External data file', '4': 'Extended L2 entries' };
-  for (let i = 0n; i < 64n; i++) {
-    if (bits & (1n << i)) names.push(known[i.toString()] ?? `Unknown incompatible feature: ${(1n << i).toString(16)}`);
+/** The incompatible feature bits' names in the image's feature name table (bit -> name), read
+ * leniently: QEMU reads it only to name unsupported bits, ignoring errors in other extensions. */
+function featureTableNames(buf: Uint8Array, dv: DataView, h: QCowHeader): Map<number, string> {
+  const names = new Map<number, string>();
+  const end = Math.min(h.backingFileOffset ? h.backingFileOffset : buf.length, buf.length);
+  for (let off = h.headerLength; off + 8 <= end;) {
+    const type = dv.getUint32(off), len = dv.getUint32(off + 4);
+    off += 8;
+    if (type === QCOW2_EXT_END || len > end - off) break;
+    if (type === QCOW2_EXT_FEATURE_TABLE) {
+      // 48-byte entries (type, bit, 46-byte name), up to the first with an empty name; the last
+      // may be cut short by the extension's length (zero-filled, as QEMU reads it: iotests 036).
+      const t = new Uint8Array(Math.ceil(len / 48) * 48);
+      t.set(buf.subarray(off, off + len));
+      for (let e = 0; e < t.length && t[e + 2] !== 0; e += 48) {
+        if (t[e] !== 0 || names.has(t[e + 1])) continue;
+        const name = t.subarray(e + 2, e + 48);
+        const nul = name.indexOf(0);
+        names.set(t[e + 1], dec.decode(nul < 0 ? name : name.subarray(0, nul)));
+      }
+    }
+    off += (len + 7) & ~7;
   }
+  return names;
+}
+
+/** As QEMU's report_unsupported_feature: named bits (the image's table first), then the other
+ * bits as one mask. */
+function featureNames(bits: bigint, table: Map<number, string>): string {
+  const names: string[] = [];
+  const known = new Map([[2, 'External data file'], [4, 'Extended L2 entries']]);
+  for (const t of [table, known]) {
+    for (const [bit, name] of t) {
+      if (bit < 64 && bits & (1n << BigInt(bit))) { names.push(name); bits &= ~(1n << BigInt(bit)); }
+    }
+  }
+  if (bits) names.push(`Unknown incompatible feature: ${bits.toString(16)}`);
   return names.join(', ');
 }
 

@@ -24,7 +24,13 @@ import { imgBench } from '../qemu-img/bench.js';
 import { setAioNoticeSink } from '../host/node/file-aio.js';
 import { mainIoUring } from '../host/node/io_uring.js';
 
-const PROG = 'tsqemu-img';
+// Error lines start with the base name of the name we were run by, as qemu-img's (QEMU's
+// error_report prefix): bin/tsqemu-img passes its $0 in TSQEMU_IMG_ARGV0, so a symlink named
+// qemu-img (how qemu-iotests run it) says "qemu-img: ...".
+const PROG = /[^/]+$/.exec(process.env.TSQEMU_IMG_ARGV0 ?? '')?.[0] ?? 'tsqemu-img';
+delete process.env.TSQEMU_IMG_ARGV0;
+/** A QemuError's text as lines of `PROG: ...` (some messages are two error_report lines). */
+const errorLines = (m: string): string => `${PROG}: ${m.replace(/\ntsqemu-img: /g, `\n${PROG}: `)}\n`;
 
 /**
  * Text to descriptor 1 or 2 with writeSync: process.stdout on a pipe (how scripts and tests run
@@ -59,6 +65,7 @@ const stderr = writer(2);
 function env(): ImgEnv {
   const warn = (m: string): void => { stderr(`${PROG}: warning: ${m}\n`); };
   return {
+    prog: PROG,
     out: stdout,
     err: stderr,
     open: (opts, flags, probe) => bdrvOpen(opts, flags, { warn }, probe),
@@ -124,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; }, (err: unknown) => {
-  if (err instanceof QemuError) stderr(`${PROG}: ${err.message}\n`);
+  if (err instanceof QemuError) stderr(errorLines(err.message));
   else stderr(internalErrorText(PROG, err));
   process.exitCode = 1;
 });

@@ -59,7 +59,7 @@ export async function imgCheck(env: ImgEnv, argv: string[]): Promise<number> {
   try {
     if (!hasCheck(bs)) {
       if (output === 'json') throw new QemuError('This image format does not support checks');
-      env.err('tsqemu-img: This image format does not support checks\n');
+      env.err(`${env.prog ?? 'tsqemu-img'}: This image format does not support checks\n`);
       return 63;
     }
     let r = await bs.check(mode);

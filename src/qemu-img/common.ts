@@ -6,6 +6,8 @@ import { BdrvOpenFlags, BlockDriverState, BlockOptions, CreateOptionDesc, defaul
 
 /** What tsqemu-img needs from the host (given by src/cli/img.ts). */
 export interface ImgEnv {
+  /** The name error lines start with: argv[0]'s base name, as qemu-img's (default tsqemu-img). */
+  prog?: string;
   out(text: string): void;
   err(text: string): void;
   open(opts: BlockOptions, flags: BdrvOpenFlags, probe: boolean): Promise<BlockDriverState>;

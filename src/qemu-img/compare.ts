@@ -48,7 +48,7 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
     b = await imgOpen(env, { filename: args[1], fmt: f2, imageOpts, readOnly: true, cache, forceShare: force });
   } catch (e) {
     await safeClose(a);
-    if (e instanceof QemuError) { env.err(`tsqemu-img: ${e.message}\n`); return 2; }
+    if (e instanceof QemuError) { env.err(`${env.prog ?? 'tsqemu-img'}: ${e.message}\n`); return 2; }
     throw e;
   }
   try {
@@ -92,7 +92,7 @@ export async function imgCompare(env: ImgEnv, argv: string[]): Promise<number> {
     say('Images are identical.\n');
     return 0;
   } catch (e) {
-    if (e instanceof QemuError) { env.err(`tsqemu-img: ${e.message}\n`); return 2; }
+    if (e instanceof QemuError) { env.err(`${env.prog ?? 'tsqemu-img'}: ${e.message}\n`); return 2; }
     throw e;
   } finally {
     await safeClose(a);

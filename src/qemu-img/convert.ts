@@ -116,7 +116,9 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   try {
     while (off < len && !failed) {
       if (!st || off >= stEnd) { st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30)); stEnd = off + st.pnum; }
-      let backed = t.hasBacking && !st.allocated;
+      // With a backing file for the target, only the source's top layer is copied (as qemu-img:
+      // what its backing files hold, the target's backing is taken to provide; iotests 019).
+      let backed = t.hasBacking && (!st.allocated || st.depth > 0);
       let zero = !backed && st.zero && !st.data;
       let n = stEnd - off;
       if (align && (backed || zero)) {
@@ -208,16 +210,15 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     const total = srcs.reduce((a, b) => a + b.getLength(), 0);
     const o: BlockOptions = parseCreateOpts(olist);
     if (backing !== undefined) { o.set('backing_file', backing); if (backingFmt) o.set('backing_fmt', backingFmt); }
+    // -B and -o backing_file= alike (qemu-img's out_baseimg).
+    const hasBacking = o.has('backing_file');
     // Refused before the target exists (writing zstd clusters needs an encoder Node 20 lacks).
     if (compress && !noCreate && o.get('compression_type') === 'zstd') {
       throw new QemuError('Writing zstd-compressed clusters is not supported (zstd is read-only in tsqemu)');
     }
     if (!noCreate) {
-      if (o.has('backing_file') && !o.has('backing_fmt')) {
-        const b = await imgOpen(env, { filename: pathCombine(outName, o.get('backing_file') as string), readOnly: true, noBacking: true });
-        o.set('backing_fmt', b.drv.formatName);
-        await safeClose(b);
-      }
+      // qemu-img probes no backing format since 6.1 (iotests 114).
+      if (hasBacking && !o.has('backing_fmt')) throw new QemuError('Use of backing file requires explicit backing format');
       try { await env.create(outFmt, outName, total, o); } catch (e) {
         if (e instanceof QemuError) throw new QemuError(`${outName}: error while converting ${outFmt}: ${e.message}`);
         throw e;
@@ -225,10 +226,11 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     }
     target = await imgOpen(env, {
       filename: outName, fmt: targetImageOpts ? undefined : (noCreate && !opts.some(([k]) => k === 'O') ? undefined : outFmt),
-      imageOpts: targetImageOpts, readOnly: false, cache, noBacking: !noCreate && !!backing,
+      imageOpts: targetImageOpts, readOnly: false, cache, noBacking: !noCreate && hasBacking,
     });
     if (noCreate && target.getLength() < total) throw new QemuError('output file is smaller than input file');
-    const t: ConvertTarget = { bs: target, fresh: !noCreate || targetIsZero, compress, hasBacking: !!backing };
+    // Over a backing file, zeroes are written: the fresh target would show the backing through.
+    const t: ConvertTarget = { bs: target, fresh: !hasBacking && (!noCreate || targetIsZero), compress, hasBacking };
     // A new qcow2 target written with cache=unsafe keeps its metadata in the cache until the end.
     if (!noCreate && cache === 'unsafe' && 'enableMetadataWriteback' in target) (target as { enableMetadataWriteback(): void }).enableMetadataWriteback();
     const prog = new Progress(env, progress && !quiet);

@@ -31,6 +31,9 @@ export async function imgRebase(env: ImgEnv, argv: string[]): Promise<number> {
   let oldB: BlockDriverState | null = null, newB: BlockDriverState | null = null;
   try {
     if (!hasChangeBacking(bs)) throw new QemuError(`Format driver '${bs.drv.formatName}' does not support backing files`);
+    // -u never probes the new backing file (qemu-img's bdrv_change_backing_file(require=true);
+    // iotests 114); the safe mode opens it anyway and names the format it found.
+    if (unsafe && backing && !bfmt) throw new QemuError(`Could not change the backing file to '${backing}': backing format must be specified`);
     if (backing && !bfmt) {
       const probe = await imgOpen(env, { filename: pathCombine(name, backing), readOnly: true, noBacking: true });
       bfmt = probe.drv.formatName;

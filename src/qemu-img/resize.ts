@@ -30,7 +30,7 @@ export async function imgResize(env: ImgEnv, argv: string[]): Promise<number> {
     else size = parseImgSize(sizeArg);
     if (size < 0) throw new QemuError('New image size must be positive');
     if (size < cur && !shrink) {
-      env.err('tsqemu-img: Use the --shrink option to perform a shrink operation.\n');
+      env.err(`${env.prog ?? 'tsqemu-img'}: Use the --shrink option to perform a shrink operation.\n`);
       throw new QemuError("warning: Shrinking an image will delete all data beyond the shrunken image's end. Before performing such an operation, make sure there is no important data there.");
     }
     if (size < cur && prealloc !== 'off') throw new QemuError('Preallocation can only be used for growing images');
