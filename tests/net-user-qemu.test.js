@@ -27,7 +27,9 @@ const servers = [];
 async function chardevServer(rec) {
   const s = net.createServer((sock) => {
     sock.write('from-host\n');
-    sock.on('data', (d) => { rec.chardevGot += d; if (String(d).includes('\n')) sock.write(`got:${String(d).trim()}\n`); });
+    // The reply comes after the guest's nc has half-closed (it sends its FIN at stdin's end): the
+    // connection stays open toward the guest, as QEMU's does, so the reply still arrives.
+    sock.on('data', (d) => { rec.chardevGot += d; if (String(d).includes('\n')) setTimeout(() => sock.write(`got:${String(d).trim()}\n`), 500); });
     sock.on('error', () => {});
   });
   await new Promise((r) => s.listen(0, '127.0.0.1', r));

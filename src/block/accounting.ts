@@ -66,6 +66,10 @@ export class AccountedBlockBackend implements BlockBackend {
     return this.acct('rd', buf.length, () => this.inner.pread(offset, buf));
   }
 
+  preadInternal(offset: number, buf: Uint8Array): Promise<void> {
+    return this.inner.preadInternal ? this.inner.preadInternal(offset, buf) : this.inner.pread(offset, buf);
+  }
+
   pwrite(offset: number, buf: Uint8Array): Promise<void> {
     return this.acct('wr', buf.length, async () => {
       await this.inner.pwrite(offset, buf);

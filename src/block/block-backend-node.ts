@@ -55,6 +55,8 @@ export class BlockBackendNode implements BlockBackend {
     try { await bdrvPread(this.root, offset, buf); } catch (e) { toIOError(e); }
   }
 
+  preadInternal(offset: number, buf: Uint8Array): Promise<void> { return this.pread(offset, buf); }
+
   async pwrite(offset: number, buf: Uint8Array): Promise<void> {
     this.check(offset, buf.length, true);
     try {

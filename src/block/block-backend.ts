@@ -10,6 +10,9 @@ export interface BlockBackend {
   /** Read buf.length bytes at offset into buf (buf may be a view of guest RAM). */
   pread(offset: number, buf: Uint8Array): Promise<void>;
   pwrite(offset: number, buf: Uint8Array): Promise<void>;
+  /** A read the guest did not ask for (QEMU's blk_pread at realize, e.g. the geometry guess):
+   * not counted in the drive's statistics. Without it a device skips such reads. */
+  preadInternal?(offset: number, buf: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   /** Discard (unmap) a range; may be a no-op with discard=ignore. */
   pdiscard(offset: number, bytes: number): Promise<void>;

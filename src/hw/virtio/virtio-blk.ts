@@ -84,7 +84,7 @@ export class VirtIOBlock extends VirtIODevice {
     this.geometry = chsForSize(blk.getLength() / SECTOR);
     // QEMU guesses at realize from the MBR (hd_geometry_guess); the guest reads the config long after.
     const mbr = new Uint8Array(SECTOR);
-    if (blk.getLength() >= SECTOR) void blk.pread(0, mbr).then(() => { this.geometry = hdGeometryGuess(mbr, blk.getLength() / SECTOR); }, () => {});
+    if (blk.getLength() >= SECTOR && blk.preadInternal) void blk.preadInternal(0, mbr).then(() => { this.geometry = hdGeometryGuess(mbr, blk.getLength() / SECTOR); }, () => {});
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
     if (props.eventIdx !== false) this.hostFeatures |= 1n << VIRTIO_RING_F_EVENT_IDX;
     this.numQueues = props.numQueues ?? 1;

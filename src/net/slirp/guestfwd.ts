@@ -80,6 +80,8 @@ export class GuestFwdChardev {
 
   /** A stream for one guest connection. */
   attach(): HostStream {
+    // An earlier connection the guest half-closed gets our FIN now: the chardev's bytes go to the newest.
+    for (const old of this.users.filter((o) => o.halfClosed)) old.finish();
     const u = new ChardevUser(this);
     this.users.push(u);
     queueMicrotask(() => {
@@ -124,20 +126,27 @@ export class GuestFwdChardev {
 }
 
 /** A guest connection's view of the shared chardev. Its FIN does not close the chardev (other
- * connections may follow, as in QEMU); our side answers with a FIN. */
+ * connections may follow, as in QEMU) nor our side: the chardev's replies still reach the guest
+ * (QEMU leaves the connection half-open) until the chardev hangs up or the next connection comes. */
 class ChardevUser implements HostStream {
   events: HostStreamEvents = { onData() {}, onEnd() {}, onError() {}, onClose() {}, onDrain() {} };
   private done = false;
   constructor(private readonly c: GuestFwdChardev) {}
   write(data: Uint8Array): boolean { return this.done ? true : this.c.write(data); }
   get pending(): number { return this.c.pending; }
+  halfClosed = false;
   end(): void {
     if (this.done) return;
     this.done = true;
+    this.halfClosed = true;
+  }
+  /** Our FIN to the guest. */
+  finish(): void {
+    this.halfClosed = false;
     this.c.detach(this);
     queueMicrotask(() => this.events.onEnd());
   }
-  destroy(): void { this.done = true; this.c.detach(this); }
+  destroy(): void { this.done = true; this.halfClosed = false; this.c.detach(this); }
   pause(): void { this.c.pause(); }
   resume(): void { this.c.resume(); }
   get remoteAddress(): string { return ''; }
