@@ -74,6 +74,9 @@ export function describeRun(who, r) {
 /** Describes the first differing line of two outputs, or null when equal. */
 export function firstDifference(want, got, who = 'tsqemu-system-riscv64', ref = 'qemu-system-riscv64') {
   if (want === got) return null;
+  // Under load QEMU can exit (the guest's sifive_test write) with its last byte still unwritten
+  // to a full stdout pipe (its stdio chardev drops it): seen once in CI as a missing final newline.
+  if (!want.endsWith('\n') && got === `${want}\n`) return null;
   const a = want.split('\n');
   const b = got.split('\n');
   let i = 0;
