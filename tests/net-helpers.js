@@ -2,6 +2,17 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import assert from 'node:assert/strict';
+import { NetClientState } from '../dist/net/net.js';
+
+/** The in-process stack tests' guest and gateway MACs, and a NIC that keeps what it receives. */
+export const GUEST_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+export const GW_MAC = new Uint8Array([0x52, 0x55, 10, 0, 2, 2]);
+export class FakeNic extends NetClientState {
+  type = 'nic';
+  frames = [];
+  receive(f) { this.frames.push(f); return true; }
+  infoStr() { return 'fake'; }
+}
 
 /** The udhcpc script the guest runs (BusyBox ships none): configure eth0 from the lease. */
 export const UDHCPC_SCRIPT = '#!/bin/sh\\n[ "$1" = bound ] && ifconfig $interface $ip netmask $subnet && ' +

@@ -5,22 +5,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Slirp } from '../dist/net/slirp/slirp.js';
-import { NetClientState, connectPeers } from '../dist/net/net.js';
+import { GUEST_MAC, GW_MAC, FakeNic } from './net-helpers.js';
+import { connectPeers } from '../dist/net/net.js';
 import { buildIPv4Frame, writeL4Checksum, parseIp, ETH_HLEN } from '../dist/net/slirp/ip.js';
 import { encodeDnsSearch } from '../dist/net/slirp/dhcp.js';
 import { fragmentIPv4 } from '../dist/net/slirp/ipfrag.js';
 import { shellSplit } from '../dist/net/slirp/guestfwd.js';
 
-const GUEST_MAC = new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]);
-const GW_MAC = new Uint8Array([0x52, 0x55, 10, 0, 2, 2]);
 const G = parseIp('10.0.2.15'), GW = parseIp('10.0.2.2');
-
-class FakeNic extends NetClientState {
-  type = 'nic';
-  frames = [];
-  receive(f) { this.frames.push(f); return true; }
-  infoStr() { return 'fake'; }
-}
 
 function fakeHost(files = {}) {
   return {
