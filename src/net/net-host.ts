@@ -58,6 +58,9 @@ export interface NetHost {
     opts?: { multicast?: string; reuse?: boolean }): Promise<HostDatagramSocket>;
   /** The resolver the user-mode DNS relay (10.0.2.3) forwards to. */
   dnsResolver(): { host: string; port: number } | undefined;
+  /** The host's IPv6 resolver, if it has one (the relay at fec0::3 prefers it; the RA then
+   * announces RDNSS, as libslirp does only when the host has an IPv6 nameserver). */
+  dns6Resolver?(): { host: string; port: number } | undefined;
   /** Append to a file (filter-dump); returns a writer. */
   openOutputFile(path: string): { write(data: Uint8Array): void; close(): void };
   /** Wall time in ms (timestamps in pcap records). */

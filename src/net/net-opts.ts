@@ -8,6 +8,8 @@ import { type QemuOptsDict, parseBool, parseQemuOpts } from '../qemu/option.js';
 import { parseMac } from './net.js';
 import { type GuestFwd, type HostFwd, type SlirpConfig } from './slirp/slirp.js';
 import { parseIp } from './slirp/ip.js';
+import { ip6InNet, parseIp6 } from './slirp/ip6.js';
+import type { Ip6Config } from './slirp/ndp.js';
 import type { NetSocketMode } from './socket.js';
 import type { StreamAddress } from './net-host.js';
 
@@ -103,14 +105,73 @@ function ipOpt(o: QemuOptsDict, key: string, dflt: number): number {
 }
 
 const USER_KEYS = ['type', 'id', 'net', 'host', 'dhcpstart', 'dns', 'hostname', 'restrict', 'hostfwd', 'ipv4', 'ipv6',
-  'tftp', 'bootfile', 'tftp-server-name', 'domainname', 'dnssearch', 'guestfwd'];
-const USER_UNSUPPORTED = ['smb', 'smbserver', 'ipv6-net', 'ipv6-host', 'ipv6-dns', 'ipv6-prefix', 'ipv6-prefixlen', 'vlan', 'name'];
+  'tftp', 'bootfile', 'tftp-server-name', 'domainname', 'dnssearch', 'guestfwd', 'ipv6-net', 'ipv6-host', 'ipv6-dns',
+  'ipv6-prefix', 'ipv6-prefixlen'];
+const USER_UNSUPPORTED = ['smb', 'smbserver', 'vlan', 'name'];
+
+/** ipv4=/ipv6= as net_init_slirp reads them: naming only one family turns the other off. */
+function userFamilies(o: QemuOptsDict): { ipv4: boolean; ipv6: boolean } {
+  const v4 = o.has('ipv4') ? parseBool('ipv4', o.get('ipv4') as string) : undefined;
+  const v6 = o.has('ipv6') ? parseBool('ipv6', o.get('ipv6') as string) : undefined;
+  return {
+    ipv4: !((v6 === true && v4 === undefined) || v4 === false),
+    ipv6: !((v4 === true && v6 === undefined) || v6 === false),
+  };
+}
+
+/** ipv6-net= (net_client_init splits it into ipv6-prefix and ipv6-prefixlen) and ipv6-prefixlen=. */
+function ipv6PrefixText(o: QemuOptsDict): { prefix?: string; len?: number } {
+  const n = o.get('ipv6-net');
+  if (n !== undefined) {
+    const i = n.indexOf('/');
+    const lenText = i < 0 ? undefined : n.slice(i + 1);
+    if (lenText !== undefined && !/^[-+]?[0-9]+$/.test(lenText)) throw new QemuError("Parameter 'ipv6-prefixlen' expects a number");
+    return { prefix: i < 0 ? n : n.slice(0, i), len: lenText === undefined ? 64 : Number(lenText) };
+  }
+  const l = o.get('ipv6-prefixlen');
+  if (l !== undefined && !/^[-+]?[0-9]+$/.test(l)) throw new QemuError("Parameter 'ipv6-prefixlen' expects an int64 value");
+  return { prefix: o.get('ipv6-prefix'), len: l === undefined ? undefined : Number(l) };
+}
+
+/** net_slirp_init's IPv6 part (QEMU's wording). */
+function parseUser6(o: QemuOptsDict, p: { prefix?: string; len?: number }, restrict: boolean): Ip6Config {
+  const prefix = parseIp6(p.prefix ?? 'fec0::');
+  if (!prefix) throw new QemuError('Failed to parse IPv6 prefix');
+  const prefixLen = p.len === undefined || p.len === 0 ? 64 : p.len;
+  if (prefixLen < 0 || prefixLen > 126) throw new QemuError('Invalid IPv6 prefix provided (IPv6 prefix length must be between 0 and 126)');
+  const withLast = (b: number) => { const a = prefix.slice(); a[15] |= b; return a; };
+  const hostText = o.get('ipv6-host');
+  let host: Uint8Array = withLast(2);
+  if (hostText !== undefined) {
+    const h = parseIp6(hostText);
+    if (!h) throw new QemuError('Failed to parse IPv6 host');
+    if (!ip6InNet(h, prefix, prefixLen)) throw new QemuError("IPv6 Host doesn't belong to network");
+    host = h;
+  }
+  const dnsText = o.get('ipv6-dns');
+  let dns: Uint8Array = withLast(3);
+  if (dnsText !== undefined) {
+    const d = parseIp6(dnsText);
+    if (!d) throw new QemuError('Failed to parse IPv6 DNS');
+    if (restrict && !ip6InNet(d, prefix, prefixLen)) throw new QemuError("IPv6 DNS doesn't belong to network");
+    dns = d;
+  }
+  return { prefix, prefixLen, host, dns };
+}
 
 function parseUser(o: QemuOptsDict, text: string): SlirpConfig {
   for (const k of o.keys()) if (USER_UNSUPPORTED.includes(k)) throw new QemuError(`user-mode network option '${k}' is not supported by tsqemu`);
   checkKeys(o, USER_KEYS, 'user');
-  if (o.has('ipv4') && !parseBool('ipv4', o.get('ipv4') as string)) throw new QemuError('IPv4 is required: ipv4=off is not supported by tsqemu');
-  if (o.has('ipv6') && parseBool('ipv6', o.get('ipv6') as string)) throw new QemuError('IPv6 in user-mode networking is not supported by tsqemu (use ipv6=off)');
+  const p6 = ipv6PrefixText(o);
+  const fam = userFamilies(o);
+  if (!fam.ipv4 && (o.has('net') || o.has('host') || o.has('dns'))) throw new QemuError('IPv4 disabled but netmask/host/dns provided');
+  if (!fam.ipv6 && (p6.prefix !== undefined || o.has('ipv6-host') || o.has('ipv6-dns'))) {
+    throw new QemuError('IPv6 disabled but prefix/host6/dns6 provided');
+  }
+  if (!fam.ipv4 && !fam.ipv6) throw new QemuError('IPv4 and IPv6 disabled');
+  if (!fam.ipv4) {
+    throw new QemuError(`IPv4 is required: ${o.has('ipv4') ? 'ipv4=off' : 'ipv6=on without ipv4=on (which turns IPv4 off, as in QEMU)'} is not supported by tsqemu`);
+  }
   let net = parseIp('10.0.2.0') as number;
   let bits = 24;
   const netText = o.get('net');
@@ -160,7 +221,10 @@ function parseUser(o: QemuOptsDict, text: string): SlirpConfig {
   const dnssearch = search.length > 0 ? encodeDnsSearch(search) : undefined;
   if (search.length > 0 && !dnssearch) throw new QemuError(`Invalid dnssearch domain name in '${search.join(',')}'`);
   const tftp = o.get('tftp');
+  const restrict = restrictText === undefined ? false : parseBool('restrict', restrictText);
+  const ipv6 = parseUser6(o, p6, restrict);
   return {
+    ipv6: fam.ipv6 ? ipv6 : undefined,
     net, mask, host, dns, dhcpStart, hostname: o.get('hostname'), hostfwd, guestfwd,
     restrict: restrictText === undefined ? false : parseBool('restrict', restrictText),
     tftp: tftp === undefined ? undefined : tftp.replace(/\/+$/, '') || '/',

@@ -71,7 +71,22 @@ function readResolver(): { host: string; port: number } | undefined {
   return undefined;
 }
 
+/** The first IPv6 nameserver (libslirp's get_dns6_addr), or TSQEMU_SLIRP_DNS6=[ADDR]:PORT. */
+function readResolver6(): { host: string; port: number } | undefined {
+  const env = process.env.TSQEMU_SLIRP_DNS6;
+  if (env) {
+    const m = /^\[([0-9a-fA-F:.]+)\](?::([0-9]+))?$/.exec(env) ?? /^([0-9a-fA-F:.]+)()$/.exec(env);
+    if (m && m[1].includes(':')) return { host: m[1], port: Number(m[2] || 53) };
+  }
+  try {
+    const m = /^\s*nameserver\s+([0-9a-fA-F:.]*:[0-9a-fA-F:.]*)\s*$/m.exec(fs.readFileSync('/etc/resolv.conf', 'utf8'));
+    if (m) return { host: m[1], port: 53 };
+  } catch { /* no resolv.conf */ }
+  return undefined;
+}
+
 let resolver: { r: { host: string; port: number } | undefined } | undefined;
+let resolver6: { r: { host: string; port: number } | undefined } | undefined;
 
 export const nodeNetHost: NetHost = {
   connect(addr, events) {
@@ -109,7 +124,7 @@ export const nodeNetHost: NetHost = {
 
   udpBind(host, port, onMessage, opts) {
     return new Promise((resolve, reject) => {
-      const s = dgram.createSocket({ type: 'udp4', reuseAddr: opts?.reuse ?? false });
+      const s = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', reuseAddr: opts?.reuse ?? false });
       s.on('message', (m, r) => onMessage(new Uint8Array(m.buffer, m.byteOffset, m.length), r.address, r.port));
       s.once('error', (e) => reject(e));
       s.bind(port, opts?.multicast !== undefined ? undefined : host, () => {
@@ -133,6 +148,11 @@ export const nodeNetHost: NetHost = {
   dnsResolver() {
     resolver ??= { r: readResolver() };
     return resolver.r;
+  },
+
+  dns6Resolver() {
+    resolver6 ??= { r: readResolver6() };
+    return resolver6.r;
   },
 
   openOutputFile(path) {

@@ -9,12 +9,19 @@ import type { HostListener, HostStream, NetHost } from '../net-host.js';
 import { DhcpServer } from './dhcp.js';
 import { type GuestFwd, GuestFwdChardev, shellSplit } from './guestfwd.js';
 import { IcmpForward, type IcmpStack } from './icmp.js';
+import { Icmp6, IF_MTU } from './icmp6.js';
 import { IpReassembly, fragmentIPv4 } from './ipfrag.js';
 import { TftpServer } from './tftp.js';
 import {
   BROADCAST_MAC, ETH_HLEN, ETH_P_ARP, ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIPv4Frame, csumFinish,
   csumPartial, ipHeaderValid, ipToString, l4ChecksumValid, parseIPv4, parseIp, rd16, rd32, wr16, wr32, writeL4Checksum,
 } from './ip.js';
+import {
+  IPPROTO_ICMPV6, IP6_HLEN, type IPv6, type IpAddr, addrToString, buildIPv6Frame, ip6Equal, ip6InNet, ip6IsLinkLocal,
+  ip6IsLoopback, ip6IsMulticast, ip6IsZero, ip6Mac, ip6ToString, l4ChecksumValid6, parseIPv6, parseIp6, writeL4Checksum6,
+  ETH_P_IPV6,
+} from './ip6.js';
+import { Icmp6Type, type Ip6Config, Ndp, type NdpStack } from './ndp.js';
 import { type TcpSegment, TcpConn, TcpFlag, type TcpStack, TcpState, parseTcp } from './tcp.js';
 import { UdpForward, UdpNat, type UdpStack } from './udp.js';
 
@@ -49,9 +56,11 @@ export interface SlirpConfig {
   domainname?: string;
   /** dnssearch= as DHCP option 119 bytes. */
   dnssearch?: Uint8Array;
+  /** ipv6=on (QEMU's default): the IPv6 side; undefined for ipv6=off. */
+  ipv6?: Ip6Config;
 }
 
-export type { GuestFwd };
+export type { GuestFwd, Ip6Config };
 
 /** Counters for `info usernet`-like output and tests. */
 export interface SlirpStats {
@@ -59,7 +68,7 @@ export interface SlirpStats {
   tcpRefused: number;
 }
 
-export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpStack {
+export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpStack, NdpStack {
   readonly type = 'user';
   readonly gatewayMac: Uint8Array;
   private readonly arp = new Map<number, Uint8Array>();
@@ -75,6 +84,9 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   /** guestfwd programs running. */
   private execs = 0;
   readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
+  /** IPv6: neighbour discovery and ICMPv6 (undefined with ipv6=off). */
+  readonly ndp?: Ndp;
+  private readonly icmp6?: Icmp6;
 
   constructor(name: string, readonly cfg: SlirpConfig, readonly host: NetHost) {
     super(name);
@@ -86,10 +98,27 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     });
     this.tftp = new TftpServer(cfg.tftp, { openFile: (p) => host.openFile(p), now: () => host.now() },
       (addr, port, payload) => this.sendToGuest(cfg.host, 69, addr, port, payload));
+    if (cfg.ipv6) {
+      this.ndp = new Ndp(this);
+      this.icmp6 = new Icmp6(this, this.ndp);
+    }
+  }
+
+  get cfg6(): Ip6Config {
+    return this.cfg.ipv6 as Ip6Config;
+  }
+
+  hasDns6(): boolean {
+    return this.host.dns6Resolver?.() !== undefined;
+  }
+
+  send6(frame: Uint8Array): void {
+    this.emit(frame);
   }
 
   /** Open the hostfwd listeners (QEMU fails at startup when one cannot bind). */
   async start(): Promise<void> {
+    this.ndp?.start();
     for (const g of this.cfg.guestfwd ?? []) {
       if (!g.chardev) continue;
       const c = new GuestFwdChardev(g);
@@ -127,6 +156,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     this.udp.closeAll();
     this.tftp.closeAll();
     this.icmp.closeAll();
+    this.ndp?.close();
     this.frags.clear();
   }
 
@@ -146,6 +176,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     const proto = rd16(f, 12);
     if (proto === ETH_P_ARP) this.arpInput(f);
     else if (proto === ETH_P_IP) this.ipInput(f);
+    else if (proto === ETH_P_IPV6 && this.ndp) this.ip6Input(f);
     return true;
   }
 
@@ -159,7 +190,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     this.arp.set(ip, mac.slice());
   }
 
-  guestMac(ip: number): Uint8Array | undefined {
+  guestMac(ip: IpAddr): Uint8Array | undefined {
+    if (typeof ip !== 'number') return this.ndp?.lookup(ip);
     const m = this.arp.get(ip);
     if (!m) this.arpRequest(ip);
     return m;
@@ -233,6 +265,31 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     }
   }
 
+  /** ip6_input: no extension headers (fragments included) are understood, as libslirp. */
+  private ip6Input(f: Uint8Array): void {
+    const ip = parseIPv6(f);
+    if (!ip) { this.stats.badFrames++; return; }
+    this.ndp?.learn(ip.src, f.subarray(6, 12)); // as ARP is learnt from IPv4 (NDP also learns, checked)
+    if (ip.len + IP6_HLEN > IF_MTU) { this.icmp6?.sendError(f, ip, Icmp6Type.TOOBIG, 0); return; }
+    if (ip.hlim === 0) { this.icmp6?.sendError(f, ip, Icmp6Type.TIMXCEED, 0); return; }
+    switch (ip.nh) {
+      case IPPROTO_ICMPV6: this.icmp6?.input(f, ip); return;
+      case IPPROTO_UDP: {
+        const ulen = ip.len >= 8 ? rd16(f, ip.off + 4) : 0;
+        if (ulen < 8 || ulen > ip.len || !l4ChecksumValid6(f, ip)) { this.stats.badFrames++; return; }
+        this.udpInput(ip.src, rd16(f, ip.off), ip.dst, rd16(f, ip.off + 2), f.subarray(ip.off + 8, ip.off + ulen));
+        return;
+      }
+      case IPPROTO_TCP: {
+        const seg = parseTcp(f, ip.off, ip.len);
+        if (!seg || !l4ChecksumValid6(f, ip)) { this.stats.badFrames++; return; }
+        this.tcpInput(ip.src, ip.dst, seg);
+        return;
+      }
+      default: this.stats.badFrames++; // extension headers, fragments, other protocols
+    }
+  }
+
   private icmpInput(f: Uint8Array, src: number, dst: number, off: number, len: number): void {
     // Echo requests to our own addresses are answered here, others go out on host ICMP sockets.
     if (len < 8 || f[off] !== 8) return;
@@ -266,7 +323,12 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
 
   // ---- UDP ----
 
-  private udpInput(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void {
+  private udpInput(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void {
+    if (typeof src !== 'number' || typeof dst !== 'number') {
+      // No DHCPv6 or TFTP over IPv6 (refused in the README); multicast goes nowhere.
+      if (typeof dst !== 'number' && !ip6IsMulticast(dst)) this.udp.output(src, sport, dst, dport, data);
+      return;
+    }
     if (dport === 67 && (dst === 0xffffffff || dst === this.cfg.host)) {
       const r = this.dhcp.handle(data);
       if (r) this.sendUdp(this.cfg.host, 67, 0xffffffff, 68, r.reply, BROADCAST_MAC);
@@ -278,9 +340,19 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     this.udp.output(src, sport, dst, dport, data);
   }
 
-  sendToGuest(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void {
+  sendToGuest(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void {
     const mac = this.guestMac(dst);
-    if (mac) this.sendUdp(src, sport, dst, dport, data, mac);
+    if (!mac) return;
+    if (typeof src === 'number' && typeof dst === 'number') { this.sendUdp(src, sport, dst, dport, data, mac); return; }
+    if (typeof src === 'number' || typeof dst === 'number' || data.length > 65527) return;
+    const f = buildIPv6Frame(mac, ip6Mac(src), src, dst, IPPROTO_UDP, 8 + data.length);
+    const o = ETH_HLEN + IP6_HLEN;
+    wr16(f, o, sport);
+    wr16(f, o + 2, dport);
+    wr16(f, o + 4, 8 + data.length);
+    f.set(data, o + 8);
+    writeL4Checksum6(f, 6);
+    this.emit(f);
   }
 
   private sendUdp(src: number, sport: number, dst: number, dport: number, data: Uint8Array, mac: Uint8Array): void {
@@ -296,7 +368,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   }
 
   /** Where a guest's packet to dst:port goes on the host (undefined: refused). */
-  toHost(dst: number, port: number): { addr: string; port: number } | undefined {
+  toHost(dst: IpAddr, port: number): { addr: string; port: number } | undefined {
+    if (typeof dst !== 'number') return this.toHost6(dst, port);
     if (dst === this.cfg.dns && port === 53) {
       const r = this.host.dnsResolver();
       return r ? { addr: r.host, port: r.port } : undefined;
@@ -307,7 +380,26 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     return { addr: ipToString(dst), port };
   }
 
-  fromHost(addr: string, port: number): { ip: number; port: number } | undefined {
+  /** sotranslate_out6: the DNS address goes to the host's resolver (its IPv6 one if it has one,
+   * else the IPv4 one, where libslirp would refuse), the prefix's other addresses and ours to
+   * the host's ::1, other global addresses to themselves. */
+  private toHost6(dst: Uint8Array, port: number): { addr: string; port: number } | undefined {
+    const c = this.cfg6;
+    if (ip6Equal(dst, c.dns)) {
+      if (port !== 53) return undefined;
+      const r6 = this.host.dns6Resolver?.();
+      if (r6) return { addr: r6.host, port: r6.port };
+      const r = this.host.dnsResolver();
+      return r ? { addr: `::ffff:${r.host}`, port: r.port } : undefined;
+    }
+    if (this.cfg.restrict) return undefined;
+    if (ip6InNet(dst, c.prefix, c.prefixLen) || this.ndp?.isAddr(dst, c.host)) return { addr: '::1', port };
+    if (ip6IsMulticast(dst) || ip6IsZero(dst) || ip6IsLoopback(dst) || ip6IsLinkLocal(dst) || (dst[0] === 0 && dst[10] === 0xff && dst[11] === 0xff)) return undefined;
+    return { addr: ip6ToString(dst), port };
+  }
+
+  fromHost(addr: string, port: number, v6 = false): { ip: IpAddr; port: number } | undefined {
+    if (v6) return this.fromHost6(addr, port);
     const r = this.host.dnsResolver();
     if (r && r.host === addr && r.port === port) return { ip: this.cfg.dns, port: 53 };
     const ip = parseIp(addr.replace(/^::ffff:/, ''));
@@ -315,9 +407,20 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     return { ip: ip >>> 24 === 127 ? this.cfg.host : ip, port };
   }
 
+  private fromHost6(addr: string, port: number): { ip: IpAddr; port: number } | undefined {
+    const c = this.cfg6;
+    const r6 = this.host.dns6Resolver?.();
+    const r = this.host.dnsResolver();
+    const plain = addr.replace(/^::ffff:(?=\d+\.)/, '');
+    if ((r6 && r6.host === addr && r6.port === port) || (r && r.host === plain && r.port === port)) return { ip: c.dns, port: 53 };
+    const ip = parseIp6(addr);
+    if (!ip || (addr.startsWith('::ffff:') && plain !== addr)) return undefined;
+    return { ip: ip6IsLoopback(ip) ? c.host : ip, port };
+  }
+
   // ---- TCP ----
 
-  private tcpInput(src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
+  private tcpInput(src: IpAddr, dst: IpAddr, seg: TcpSegment & { sport: number; dport: number }): void {
     const key = TcpConn.key(src, seg.sport, dst, seg.dport);
     const c = this.tcp.get(key);
     if (c) { c.input(seg); return; }
@@ -326,7 +429,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
     const fwd = this.cfg.guestfwd?.find((g) => g.addr === dst && g.port === seg.dport);
     if (fwd && this.tcp.size < MAX_TCP_CONNS) { this.guestFwdConnect(fwd, key, src, dst, seg); return; }
     const to = this.toHost(dst, seg.dport);
-    if (!to || dst === this.cfg.dns || this.tcp.size >= MAX_TCP_CONNS) {
+    const toDns = typeof dst === 'number' ? dst === this.cfg.dns : ip6Equal(dst, this.cfg6.dns);
+    if (!to || toDns || this.tcp.size >= MAX_TCP_CONNS) {
       this.stats.tcpRefused++;
       this.resetUnknown(src, dst, seg);
       return;
@@ -339,7 +443,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   }
 
   /** A guest connection to a guestfwd address: a program or the rule's chardev is its host side. */
-  private guestFwdConnect(g: GuestFwd, key: string, src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
+  private guestFwdConnect(g: GuestFwd, key: string, src: IpAddr, dst: IpAddr, seg: TcpSegment & { sport: number; dport: number }): void {
     const conn = new TcpConn(this, src, seg.sport, dst, seg.dport, TcpState.CONNECTING);
     conn.guestSyn(seg);
     this.tcp.set(key, conn);
@@ -359,11 +463,13 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   }
 
   /** RST for a segment that belongs to no connection (RFC 793's reset generation). */
-  private resetUnknown(src: number, dst: number, seg: TcpSegment & { sport: number; dport: number }): void {
-    const mac = this.arp.get(src);
+  private resetUnknown(src: IpAddr, dst: IpAddr, seg: TcpSegment & { sport: number; dport: number }): void {
+    const mac = typeof src === 'number' ? this.arp.get(src) : this.ndp?.lookup(src);
     if (!mac) return;
-    const f = buildIPv4Frame(mac, this.gatewayMac, dst, src, IPPROTO_TCP, 20);
-    const o = ETH_HLEN + 20;
+    const f = typeof src === 'number'
+      ? buildIPv4Frame(mac, this.gatewayMac, dst as number, src, IPPROTO_TCP, 20)
+      : buildIPv6Frame(mac, ip6Mac(dst as Uint8Array), dst as Uint8Array, src, IPPROTO_TCP, 20);
+    const o = ETH_HLEN + (typeof src === 'number' ? 20 : IP6_HLEN);
     wr16(f, o, seg.dport);
     wr16(f, o + 2, seg.sport);
     if (seg.flags & TcpFlag.ACK) {
@@ -375,7 +481,8 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
       f[o + 13] = TcpFlag.RST | TcpFlag.ACK;
     }
     f[o + 12] = 5 << 4;
-    writeL4Checksum(f, 16);
+    if (typeof src === 'number') writeL4Checksum(f, 16);
+    else writeL4Checksum6(f, 16);
     this.emit(f);
   }
 
@@ -409,7 +516,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   /** For `info usernet`. */
   describeConnections(): string[] {
     return [...this.tcp.values()].map((c) =>
-      `TCP ${ipToString(c.guestIp)}:${c.guestPort} <-> ${ipToString(c.remoteIp)}:${c.remotePort} ${c.describe()}`);
+      `TCP ${addrToString(c.guestIp)}:${c.guestPort} <-> ${addrToString(c.remoteIp)}:${c.remotePort} ${c.describe()}`);
   }
 }
 

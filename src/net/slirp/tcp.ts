@@ -10,6 +10,7 @@
 // FIN and RST travel both ways; a host error or a connection refused becomes an RST to the guest.
 import type { HostStream, HostStreamEvents } from '../net-host.js';
 import { ETH_HLEN, IPPROTO_TCP, buildIPv4Frame, rd16, rd32, wr16, wr32, writeL4Checksum } from './ip.js';
+import { IP6_HLEN, type IpAddr, addrKey, buildIPv6Frame, ip6Mac, writeL4Checksum6 } from './ip6.js';
 
 export const enum TcpFlag { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 }
 
@@ -18,6 +19,7 @@ const RCV_BUF = 256 * 1024;
 const RCV_WSCALE = 3; // 65535 << 3 covers RCV_BUF
 const DEFAULT_MSS = 536;
 const OUR_MSS = 1460;
+const OUR_MSS6 = 1440; // 1500 - 40 - 20
 /** No RTT estimate: a guest on a loaded host can take long to answer, and a spurious go-back
  * costs more than a late one (fast retransmit covers real losses). */
 const RTO_MIN_MS = 1000;
@@ -66,7 +68,7 @@ export function parseTcp(f: Uint8Array, off: number, len: number): (TcpSegment &
 /** What a connection needs from the stack. */
 export interface TcpStack {
   emit(frame: Uint8Array): void;
-  guestMac(ip: number): Uint8Array | undefined;
+  guestMac(ip: IpAddr): Uint8Array | undefined;
   readonly gatewayMac: Uint8Array;
   /** The NIC takes TCP super-frames (GUEST_TSO4). */
   guestTso(): boolean;
@@ -116,8 +118,8 @@ export class TcpConn {
 
   constructor(
     private readonly stack: TcpStack,
-    readonly guestIp: number, readonly guestPort: number,
-    readonly remoteIp: number, readonly remotePort: number,
+    readonly guestIp: IpAddr, readonly guestPort: number,
+    readonly remoteIp: IpAddr, readonly remotePort: number,
     initial: TcpState,
   ) {
     this.state = initial;
@@ -128,8 +130,16 @@ export class TcpConn {
     return TcpConn.key(this.guestIp, this.guestPort, this.remoteIp, this.remotePort);
   }
 
-  static key(gip: number, gport: number, rip: number, rport: number): string {
-    return `${gip}:${gport}:${rip}:${rport}`;
+  static key(gip: IpAddr, gport: number, rip: IpAddr, rport: number): string {
+    return `${addrKey(gip)}:${gport}:${addrKey(rip)}:${rport}`;
+  }
+
+  private get v6(): boolean {
+    return typeof this.guestIp !== 'number';
+  }
+
+  private get ourMss(): number {
+    return this.v6 ? OUR_MSS6 : OUR_MSS;
   }
 
   /** Events of the host stream, bound to this connection. */
@@ -149,7 +159,7 @@ export class TcpConn {
   /** A SYN from the guest opened us (outbound connection): remember its parameters. */
   guestSyn(seg: TcpSegment): void {
     this.rcvNxt = (seg.seq + 1) >>> 0;
-    this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, OUR_MSS));
+    this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, this.ourMss));
     if (seg.wscale !== undefined) { this.sndWscale = seg.wscale; this.rcvWscale = RCV_WSCALE; }
     this.sndWnd = seg.win; // SYN windows are never scaled
   }
@@ -171,7 +181,7 @@ export class TcpConn {
 
   private sendSyn(withAck: boolean): void {
     const opts = new Uint8Array(withAck && this.rcvWscale === 0 ? 4 : 8);
-    opts[0] = 2; opts[1] = 4; wr16(opts, 2, OUR_MSS);
+    opts[0] = 2; opts[1] = 4; wr16(opts, 2, this.ourMss);
     if (opts.length === 8) { opts[4] = 1; opts[5] = 3; opts[6] = 3; opts[7] = RCV_WSCALE; }
     this.sndNxt = (this.iss + 1) >>> 0;
     this.sndMax = this.sndNxt;
@@ -193,7 +203,7 @@ export class TcpConn {
           return;
         }
         this.rcvNxt = (seg.seq + 1) >>> 0;
-        this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, OUR_MSS));
+        this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, this.ourMss));
         if (seg.wscale !== undefined) this.sndWscale = seg.wscale;
         else this.rcvWscale = 0;
         this.sndWnd = seg.win;
@@ -376,7 +386,7 @@ export class TcpConn {
   /** Send what the window allows, then a FIN when the host is done, else a pending ACK. */
   output(): void {
     if (this.state !== TcpState.ESTABLISHED) return;
-    const maxSeg = this.stack.guestTso() ? Math.floor(62000 / this.mss) * this.mss : this.mss;
+    const maxSeg = !this.v6 && this.stack.guestTso() ? Math.floor(62000 / this.mss) * this.mss : this.mss;
     for (;;) {
       const sent = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
       const unsent = this.sndBufLen - sent;
@@ -435,8 +445,11 @@ export class TcpConn {
     const mac = this.stack.guestMac(this.guestIp);
     if (!mac) return;
     const optLen = opts?.length ?? 0;
-    const f = buildIPv4Frame(mac, this.stack.gatewayMac, this.remoteIp, this.guestIp, IPPROTO_TCP, 20 + optLen + data.length);
-    const o = ETH_HLEN + 20;
+    const tlen = 20 + optLen + data.length;
+    const f = typeof this.guestIp === 'number'
+      ? buildIPv4Frame(mac, this.stack.gatewayMac, this.remoteIp as number, this.guestIp, IPPROTO_TCP, tlen)
+      : buildIPv6Frame(mac, ip6Mac(this.remoteIp as Uint8Array), this.remoteIp as Uint8Array, this.guestIp, IPPROTO_TCP, tlen);
+    const o = ETH_HLEN + (this.v6 ? IP6_HLEN : 20);
     wr16(f, o, this.remotePort);
     wr16(f, o + 2, this.guestPort);
     wr32(f, o + 4, seq);
@@ -449,7 +462,8 @@ export class TcpConn {
     wr16(f, o + 14, flags & TcpFlag.SYN ? wnd : wnd >> this.rcvWscale);
     if (opts) f.set(opts, o + 20);
     f.set(data, o + 20 + optLen);
-    writeL4Checksum(f, 16);
+    if (this.v6) writeL4Checksum6(f, 16);
+    else writeL4Checksum(f, 16);
     if (withAck) { this.ackPending = false; this.rcvUnacked = 0; }
     this.stack.emit(f);
   }

@@ -4,6 +4,7 @@
 // Sessions expire when idle; their count and the datagrams waiting for a socket are bounded.
 import type { HostDatagramSocket, NetHost } from '../net-host.js';
 import { ipToString, parseIp } from './ip.js';
+import { type IpAddr, addrKey } from './ip6.js';
 
 const MAX_SESSIONS = 256;
 const MAX_WAITING = 16;
@@ -13,11 +14,11 @@ const DNS_EXPIRE_MS = 10_000;
 export interface UdpStack {
   readonly host: NetHost;
   /** Guest-visible address/port -> host address/port, or undefined when not allowed. */
-  toHost(dst: number, port: number): { addr: string; port: number } | undefined;
-  /** Host address/port -> the guest-visible source. */
-  fromHost(addr: string, port: number): { ip: number; port: number } | undefined;
+  toHost(dst: IpAddr, port: number): { addr: string; port: number } | undefined;
+  /** Host address/port -> the guest-visible source (of the guest's family: `v6`). */
+  fromHost(addr: string, port: number, v6: boolean): { ip: IpAddr; port: number } | undefined;
   /** Emit a datagram to the guest. */
-  sendToGuest(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void;
+  sendToGuest(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void;
 }
 
 interface Session {
@@ -38,17 +39,17 @@ export class UdpNat {
     return this.sessions.size;
   }
 
-  output(src: number, sport: number, dst: number, dport: number, data: Uint8Array): void {
+  output(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void {
     const to = this.stack.toHost(dst, dport);
     if (!to) { this.dropped++; return; }
-    const key = `${src}:${sport}`;
+    const key = `${addrKey(src)}:${sport}`;
     let s = this.sessions.get(key);
     if (!s) {
       if (this.sessions.size >= MAX_SESSIONS) { this.dropped++; return; }
       s = { waiting: [], closed: false };
       this.sessions.set(key, s);
       const sess = s;
-      this.stack.host.udpBind('0.0.0.0', 0, (d, addr, port) => this.reply(src, sport, d, addr, port, sess)).then(
+      this.stack.host.udpBind(typeof src === 'number' ? '0.0.0.0' : '::', 0, (d, addr, port) => this.reply(src, sport, d, addr, port, sess)).then(
         (sock) => {
           if (sess.closed) { sock.close(); return; }
           sess.sock = sock;
@@ -64,8 +65,8 @@ export class UdpNat {
     else this.dropped++;
   }
 
-  private reply(gip: number, gport: number, data: Uint8Array, addr: string, port: number, s: Session): void {
-    const from = this.stack.fromHost(addr, port);
+  private reply(gip: IpAddr, gport: number, data: Uint8Array, addr: string, port: number, s: Session): void {
+    const from = this.stack.fromHost(addr, port, typeof gip !== 'number');
     if (!from || s.closed) return;
     this.stack.sendToGuest(from.ip, from.port, gip, gport, data);
   }
