@@ -11,7 +11,7 @@ import { GUEST_MAC, FakeNic } from './net-helpers.js';
 import { connectPeers } from '../dist/net/net.js';
 import { parseIp, ETH_HLEN } from '../dist/net/slirp/ip.js';
 import { buildIPv6Frame, parseIp6, ip6ToString, solicitedNode, writeL4Checksum6 } from '../dist/net/slirp/ip6.js';
-import { icmp6Checksum } from '../dist/net/slirp/ndp.js';
+import { Ndp, icmp6Checksum } from '../dist/net/slirp/ndp.js';
 
 const ip6 = (s) => parseIp6(s);
 const G6 = ip6('fec0::5054:ff:fe12:3456'), LL = ip6('fe80::5054:ff:fe12:3456');
@@ -276,4 +276,24 @@ test('parseIp6 / ip6ToString: inet_pton\'s forms, RFC 5952 output, garbage refus
     assert.equal(ip6ToString(parseIp6(a)), b, a);
   }
   for (const bad of ['', ':', 'fec0', '1::2::3', '1:2:3:4:5:6:7:8:9', 'g::1', '12345::', '[::1]', '::1%eth0', '1.2.3.4']) assert.equal(parseIp6(bad), undefined, bad);
+});
+
+test('unsolicited Router Advertisements every 200-600 s (libslirp\'s NDP_MinRtrAdvInterval..NDP_MaxRtrAdvInterval)', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const sent = [];
+  for (const [r, first] of [[0, 200_000], [0.999999, 599_999]]) {
+    sent.length = 0;
+    const ndp = new Ndp({ cfg6: IPV6, hasDns6: () => false, send6: (f) => sent.push(f) }, () => r);
+    ndp.start();
+    t.mock.timers.tick(first - 1);
+    assert.equal(sent.length, 0);
+    t.mock.timers.tick(1);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0][O], 134);
+    t.mock.timers.tick(first);
+    assert.equal(sent.length, 2);
+    ndp.close();
+    t.mock.timers.tick(first * 2);
+    assert.equal(sent.length, 2);
+  }
 });

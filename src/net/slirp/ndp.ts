@@ -52,6 +52,7 @@ export class Ndp {
   start(): void {
     this.timer = setTimeout(() => { this.sendRa(); this.start(); },
       MIN_RTR_ADV_MS + Math.floor(this.random() * (MAX_RTR_ADV_MS - MIN_RTR_ADV_MS)));
+    (this.timer as { unref?: () => void }).unref?.(); // it must not keep a finished process alive
   }
 
   close(): void {
