@@ -156,7 +156,8 @@ test('hostile IPv6: short and lying headers, bad checksums, extension headers, f
   ];
   for (const f of drops) s.receive(f);
   assert.equal(nic.frames.length, 0);
-  assert.ok(s.stats.badFrames >= before + drops.length - 1);
+  assert.equal(s.stats.badFrames, before + drops.length - 3);
+  assert.equal(s.stats.ip6Unsupported, 3);
   // Short UDP and TCP headers.
   for (const [nh, len] of [[17, 4], [17, 8], [6, 12]]) {
     const f = buildIPv6Frame(GUEST_MAC, GUEST_MAC, G6, GW6, nh, len);
@@ -296,4 +297,17 @@ test('unsolicited Router Advertisements every 200-600 s (libslirp\'s NDP_MinRtrA
     t.mock.timers.tick(first * 2);
     assert.equal(sent.length, 2);
   }
+});
+
+test('TFTP over IPv6 at fec0::2:69 (udp6_input\'s TFTP): without tftp= an "Access violation" from fec0::2', async () => {
+  const { s, nic, host } = setup();
+  const rrq = new Uint8Array([0, 1, ...new TextEncoder().encode('boot.img'), 0, ...new TextEncoder().encode('octet'), 0]);
+  s.receive(udp6(G6, GW6, 3333, 69, rrq));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(host.udp.length, 0); // not sent to the host's ::1:69
+  const e = nic.frames.at(-1);
+  const v = new DataView(e.buffer);
+  assert.equal(ip6ToString(e.subarray(ETH_HLEN + 8, ETH_HLEN + 24)), 'fec0::2');
+  assert.deepEqual([v.getUint16(O), v.getUint16(O + 2), v.getUint16(O + 8), v.getUint16(O + 10)], [69, 3333, 5, 2]);
+  assert.match(Buffer.from(e.subarray(O + 12)).toString(), /^Access violation/);
 });

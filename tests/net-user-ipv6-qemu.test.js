@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
-import { Console, INITRD, hasTool, kernelImage, run } from './system-helpers.js';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Console, INITRD, hasTool, kernelImage, run, tmpdir } from './system-helpers.js';
 import { dnsServer } from './net-helpers.js';
 import { spawnSync } from 'node:child_process';
 
@@ -20,6 +23,7 @@ const BOOT = ['-M', 'virt', '-m', '256M', '-nographic'];
 const emu = {}; // name -> { c, tcpPort, udpPort, tcpGot }
 const servers = [];
 let dns;
+let dir;
 
 async function servers6(rec) {
   const t = net.createServer((s) => {
@@ -39,10 +43,12 @@ async function servers6(rec) {
 before(async () => {
   if (skip) return;
   dns = await dnsServer({ 'v6.example.test': '10.1.2.3' });
+  dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'f.bin'), crypto.randomBytes(5000 + 3));
   for (const name of ['tsqemu', 'qemu']) {
     const rec = { tcpGot: '' };
     await servers6(rec);
-    const args = [...BOOT, '-netdev', 'user,id=n0', '-device', 'virtio-net-device,netdev=n0'];
+    const args = [...BOOT, '-netdev', `user,id=n0,tftp=${dir}`, '-device', 'virtio-net-device,netdev=n0'];
     if (name === 'tsqemu') {
       const saved = process.env.TSQEMU_SLIRP_DNS;
       process.env.TSQEMU_SLIRP_DNS = `127.0.0.1:${dns.address().port}`;
@@ -61,6 +67,7 @@ after(() => {
   for (const e of Object.values(emu)) e.c.kill();
   for (const s of servers) s.close();
   dns?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function both(cmd, timeoutMs = 90_000) {
@@ -111,6 +118,12 @@ test('TCP and UDP to host servers on [::1] through fec0::2', { skip, timeout: 18
   assert.match(await same('nc -w 5 fec0::2 1 < /dev/null 2>&1; echo rc=$?'), /rc=1$/);
 });
 
+test('TFTP over IPv6 from fec0::2: a download and an error', { skip, timeout: 120_000 }, async () => {
+  const sum = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'f.bin'))).digest('hex');
+  assert.equal(await same('tftp -g -r f.bin -l /tmp/t6 fec0::2 2>/dev/null; echo rc=$?; sha256sum /tmp/t6 | cut -c1-64', 90_000), `rc=0\n${sum}`);
+  assert.match(await same('tftp -g -r nothere -l /tmp/t7 fec0::2 2>&1; echo rc=$?'), /File not found[\s\S]*rc=1/);
+});
+
 test('DNS over IPv6: fec0::3 relays to the host resolver (tsqemu; QEMU needs an IPv6 nameserver on the host)', { skip, timeout: 60_000 }, async () => {
   const out = await emu.tsqemu.c.sh('nslookup v6.example.test fec0::3 2>&1', 30_000);
   assert.match(out, /Server:\s+fec0::3/);
@@ -126,12 +139,12 @@ const BAD = [
   'ipv4=off,net=10.0.0.0/8',
 ];
 
-test('-netdev user IPv6 options: the same errors as QEMU', { skip, timeout: 240_000 }, async () => {
+test('-netdev user IPv6 options: the same errors as QEMU', { skip, timeout: 900_000 }, async () => {
   for (const o of BAD) {
     const netdev = `user,id=n0,${o}`;
     const q = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-nographic', '-bios', 'none', '-S', '-monitor', 'none', '-serial', 'none', '-netdev', netdev],
-      { encoding: 'utf8', timeout: 30_000, input: '' });
-    const t = await run(['-M', 'virt', '-nographic', '-S', '-monitor', 'none', '-serial', 'none', '-netdev', netdev], { input: '', timeoutMs: 30_000 });
+      { encoding: 'utf8', timeout: 120_000, input: '' });
+    const t = await run(['-M', 'virt', '-nographic', '-S', '-monitor', 'none', '-serial', 'none', '-netdev', netdev], { input: '', timeoutMs: 120_000 });
     assert.equal(q.status, 1, o);
     assert.equal(t.code, 1, o);
     assert.equal(t.stderr.replace(/^tsqemu-system-riscv64: /gm, ''), q.stderr.replace(/^qemu-system-riscv64: /gm, ''), o);

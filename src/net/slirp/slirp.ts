@@ -66,6 +66,8 @@ export type { GuestFwd, Ip6Config };
 export interface SlirpStats {
   badFrames: number;
   tcpRefused: number;
+  /** IPv6 packets with extension headers (MLD's hop-by-hop, fragments...) or other protocols: dropped, as libslirp. */
+  ip6Unsupported: number;
 }
 
 export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpStack, NdpStack {
@@ -83,7 +85,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
   readonly icmp = new IcmpForward(this);
   /** guestfwd programs running. */
   private execs = 0;
-  readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0 };
+  readonly stats: SlirpStats = { badFrames: 0, tcpRefused: 0, ip6Unsupported: 0 };
   /** IPv6: neighbour discovery and ICMPv6 (undefined with ipv6=off). */
   readonly ndp?: Ndp;
   private readonly icmp6?: Icmp6;
@@ -97,7 +99,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
       bootfile: cfg.bootfile, tftpServerName: cfg.tftpServerName, domainname: cfg.domainname, dnssearch: cfg.dnssearch,
     });
     this.tftp = new TftpServer(cfg.tftp, { openFile: (p) => host.openFile(p), now: () => host.now() },
-      (addr, port, payload) => this.sendToGuest(cfg.host, 69, addr, port, payload));
+      (addr, port, payload) => this.sendToGuest(typeof addr === 'number' ? cfg.host : this.cfg6.host, 69, addr, port, payload));
     if (cfg.ipv6) {
       this.ndp = new Ndp(this);
       this.icmp6 = new Icmp6(this, this.ndp);
@@ -286,7 +288,7 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
         this.tcpInput(ip.src, ip.dst, seg);
         return;
       }
-      default: this.stats.badFrames++; // extension headers, fragments, other protocols
+      default: this.stats.ip6Unsupported++; // extension headers, fragments, other protocols
     }
   }
 
@@ -325,8 +327,9 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
 
   private udpInput(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void {
     if (typeof src !== 'number' || typeof dst !== 'number') {
-      // No DHCPv6 or TFTP over IPv6 (refused in the README); multicast goes nowhere.
-      if (typeof dst !== 'number' && !ip6IsMulticast(dst)) this.udp.output(src, sport, dst, dport, data);
+      if (typeof dst === 'number' || typeof src === 'number' || ip6IsMulticast(dst)) return; // no DHCPv6; multicast goes nowhere
+      if (dport === 69 && ip6Equal(dst, this.cfg6.host)) { this.tftp.input(src, sport, data); return; } // udp6_input's TFTP
+      this.udp.output(src, sport, dst, dport, data);
       return;
     }
     if (dport === 67 && (dst === 0xffffffff || dst === this.cfg.host)) {

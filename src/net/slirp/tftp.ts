@@ -5,6 +5,7 @@
 // 2 "Access violation"; a missing file: 1 "File not found"; another mode: 4 "Unsupported
 // transfer mode". WRQ is ignored. At most 20 sessions; one idle for 5 s may be reused.
 import { rd16, wr16 } from './ip.js';
+import { type IpAddr, addrKey } from './ip6.js';
 
 const TFTP_RRQ = 1;
 const TFTP_DATA = 3;
@@ -31,7 +32,8 @@ export interface TftpHost {
 }
 
 interface Session {
-  addr: number;
+  addr: IpAddr;
+  key: string;
   port: number;
   file?: TftpFile;
   blockSize: number;
@@ -49,9 +51,10 @@ export class TftpServer {
 
   /** `send` emits one UDP payload from the server's port 69 to addr:port. */
   constructor(private readonly prefix: string | undefined, private readonly host: TftpHost,
-    private readonly send: (addr: number, port: number, payload: Uint8Array) => void) {}
+    private readonly send: (addr: IpAddr, port: number, payload: Uint8Array) => void) {}
 
-  input(addr: number, port: number, msg: Uint8Array): void {
+  /** A datagram from addr:port (IPv4 or IPv6: libslirp serves both at its router address). */
+  input(addr: IpAddr, port: number, msg: Uint8Array): void {
     if (msg.length < 2) { this.stats.badPackets++; return; }
     const op = rd16(msg, 0);
     if (op === TFTP_RRQ) { this.rrq(addr, port, msg.subarray(2)); return; }
@@ -77,8 +80,9 @@ export class TftpServer {
     return this.sessions.filter((s) => s !== undefined).length;
   }
 
-  private find(addr: number, port: number): number {
-    return this.sessions.findIndex((s) => s !== undefined && s.addr === addr && s.port === port);
+  private find(addr: IpAddr, port: number): number {
+    const key = addrKey(addr);
+    return this.sessions.findIndex((s) => s !== undefined && s.key === key && s.port === port);
   }
 
   private terminate(i: number): void {
@@ -86,19 +90,19 @@ export class TftpServer {
     this.sessions[i] = undefined;
   }
 
-  private allocate(addr: number, port: number): number {
+  private allocate(addr: IpAddr, port: number): number {
     const now = this.host.now();
     for (let i = 0; i < SESSIONS_MAX; i++) {
       const s = this.sessions[i];
       if (s !== undefined && now - s.stamp <= SESSION_IDLE_MS) continue;
       this.terminate(i);
-      this.sessions[i] = { addr, port, blockSize: 512, blockNr: 0, stamp: now };
+      this.sessions[i] = { addr, key: addrKey(addr), port, blockSize: 512, blockNr: 0, stamp: now };
       return i;
     }
     return -1;
   }
 
-  private rrq(addr: number, port: number, buf: Uint8Array): void {
+  private rrq(addr: IpAddr, port: number, buf: Uint8Array): void {
     this.stats.requests++;
     const old = this.find(addr, port);
     if (old >= 0) this.terminate(old);
