@@ -12,6 +12,7 @@ import { connectPeers } from '../dist/net/net.js';
 import { parseIp, ETH_HLEN } from '../dist/net/slirp/ip.js';
 import { buildIPv6Frame, parseIp6, ip6ToString, solicitedNode, writeL4Checksum6 } from '../dist/net/slirp/ip6.js';
 import { Ndp, icmp6Checksum } from '../dist/net/slirp/ndp.js';
+import { dhcpv6Reply } from '../dist/net/slirp/dhcpv6.js';
 
 const ip6 = (s) => parseIp6(s);
 const G6 = ip6('fec0::5054:ff:fe12:3456'), LL = ip6('fe80::5054:ff:fe12:3456');
@@ -310,4 +311,29 @@ test('TFTP over IPv6 at fec0::2:69 (udp6_input\'s TFTP): without tftp= an "Acces
   assert.equal(ip6ToString(e.subarray(ETH_HLEN + 8, ETH_HLEN + 24)), 'fec0::2');
   assert.deepEqual([v.getUint16(O), v.getUint16(O + 2), v.getUint16(O + 8), v.getUint16(O + 10)], [69, 3333, 5, 2]);
   assert.match(Buffer.from(e.subarray(O + 12)).toString(), /^Access violation/);
+});
+
+test('DHCPv6: an information request gets libslirp\'s reply (client id, DNS, boot URL) from fec0::2:547; bad requests none', async () => {
+  const { s, nic } = setup();
+  // udhcpc6 -l -O dns -O 59's request and libslirp 4.7's reply with bootfile=pxe/x.img (QEMU 7.2, filter-dump), UDP payloads.
+  const req = Buffer.from('0b6d4f580008000200000006000600170018003b0027000200000001000a00030001525400123456', 'hex');
+  const want = '076d4f580001000a0003000152540012345600170010fec00000000000000000000000000003003b003a746674703a2f2f5b666563303a303030303a303030303a303030303a303030303a303030303a303030303a303030325d2f7078652f782e696d67';
+  assert.equal(hex(dhcpv6Reply({ host: GW6, dns: DNS6, bootfile: 'pxe/x.img' }, req)), want);
+  s.receive(udp6(LL, ip6('ff02::1:2'), 546, 547, req));
+  await new Promise((r) => setImmediate(r));
+  const r = nic.frames.at(-1);
+  const v = new DataView(r.buffer);
+  assert.deepEqual([ip6ToString(r.subarray(ETH_HLEN + 8, ETH_HLEN + 24)), ip6ToString(r.subarray(ETH_HLEN + 24, ETH_HLEN + 40)), v.getUint16(O), v.getUint16(O + 2)],
+    ['fec0::2', 'fe80::5054:ff:fe12:3456', 547, 546]);
+  assert.equal(hex(r.subarray(O + 8, O + 12)), '07' + req.subarray(1, 4).toString('hex'));
+  // No bootfile=: glibc's "(null)", as libslirp prints it.
+  assert.match(Buffer.from(dhcpv6Reply({ host: GW6, dns: DNS6 }, req)).toString('latin1'), /\/\(null\)$/);
+  const bad = (h) => dhcpv6Reply({ host: GW6, dns: DNS6 }, Buffer.from(h, 'hex'));
+  assert.equal(bad('0b00'), undefined); // short
+  assert.equal(bad('01000001000100'), undefined); // a solicit
+  assert.equal(bad('0b0000010006000300170018'), undefined); // odd ORO
+  assert.equal(bad('0b000001000100ff00'), undefined); // option past the end
+  assert.equal(bad('0b000001000500040000000000'), undefined); // IA address
+  assert.equal(bad('0b0000010001010100'), undefined); // client id above 256 bytes (and past the end)
+  for (let i = 0; i < 2000; i++) dhcpv6Reply({ host: GW6, dns: DNS6 }, crypto.randomBytes(i % 64));
 });

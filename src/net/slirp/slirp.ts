@@ -22,9 +22,12 @@ import {
   ETH_P_IPV6,
 } from './ip6.js';
 import { Icmp6Type, type Ip6Config, Ndp, type NdpStack } from './ndp.js';
+import { DHCPV6_SERVER_PORT, dhcpv6Reply } from './dhcpv6.js';
 import { type TcpSegment, TcpConn, TcpFlag, type TcpStack, TcpState, parseTcp } from './tcp.js';
 import { UdpForward, UdpNat, type UdpStack } from './udp.js';
 
+/** ff02::1:2, All_DHCP_Relay_Agents_and_Servers. */
+const ALL_DHCP = parseIp6('ff02::1:2') as Uint8Array;
 /** Connections the guest may hold open at once (a flood gets RSTs beyond this). */
 const MAX_TCP_CONNS = 512;
 const MAX_ARP_ENTRIES = 64;
@@ -327,7 +330,13 @@ export class Slirp extends NetClientState implements TcpStack, UdpStack, IcmpSta
 
   private udpInput(src: IpAddr, sport: number, dst: IpAddr, dport: number, data: Uint8Array): void {
     if (typeof src !== 'number' || typeof dst !== 'number') {
-      if (typeof dst === 'number' || typeof src === 'number' || ip6IsMulticast(dst)) return; // no DHCPv6; multicast goes nowhere
+      if (typeof dst === 'number' || typeof src === 'number') return;
+      if (dport === DHCPV6_SERVER_PORT && (ip6Equal(dst, this.cfg6.host) || ip6Equal(dst, ALL_DHCP))) {
+        const r = dhcpv6Reply({ host: this.cfg6.host, dns: this.cfg6.dns, bootfile: this.cfg.bootfile }, data);
+        if (r) this.sendToGuest(this.cfg6.host, DHCPV6_SERVER_PORT, src, sport, r);
+        return;
+      }
+      if (ip6IsMulticast(dst)) return; // goes nowhere (libslirp's sendto fails)
       if (dport === 69 && ip6Equal(dst, this.cfg6.host)) { this.tftp.input(src, sport, data); return; } // udp6_input's TFTP
       this.udp.output(src, sport, dst, dport, data);
       return;
