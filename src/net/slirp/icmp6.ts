@@ -3,10 +3,9 @@
 // to other addresses are dropped, as libslirp 4.7 does ("external icmpv6 not supported yet");
 // NDP goes to ndp.ts; errors the guest sends are ignored. Errors we send (packet too big, hop
 // limit exceeded) come from fe80::2 and quote as much of the offending packet as fits in 1500.
-import { ETH_HLEN } from './ip.js';
+import { ETH_HLEN, wr32 } from './ip.js';
 import { IPPROTO_ICMPV6, IP6_HLEN, type IPv6, LINKLOCAL_ROUTER, buildIPv6Frame, ip6IsMulticast, ip6IsZero, ip6Mac, l4ChecksumValid6 } from './ip6.js';
 import { Icmp6Type, type Ndp, type NdpStack, icmp6Checksum } from './ndp.js';
-import { wr32 } from './ip.js';
 
 export const IF_MTU = 1500;
 

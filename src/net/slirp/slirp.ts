@@ -17,7 +17,7 @@ import {
   csumPartial, ipHeaderValid, ipToString, l4ChecksumValid, parseIPv4, parseIp, rd16, rd32, wr16, wr32, writeL4Checksum,
 } from './ip.js';
 import {
-  IPPROTO_ICMPV6, IP6_HLEN, type IPv6, type IpAddr, addrToString, buildIPv6Frame, ip6Equal, ip6InNet, ip6IsLinkLocal,
+  IPPROTO_ICMPV6, IP6_HLEN, type IpAddr, addrToString, buildIPv6Frame, ip6Equal, ip6InNet, ip6IsLinkLocal,
   ip6IsLoopback, ip6IsMulticast, ip6IsZero, ip6Mac, ip6ToString, l4ChecksumValid6, parseIPv6, parseIp6, writeL4Checksum6,
   ETH_P_IPV6,
 } from './ip6.js';
