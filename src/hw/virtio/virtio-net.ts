@@ -18,12 +18,14 @@ import { VirtIODevice, VirtioIsr, type VirtQueue, type VirtQueueElement, bufToIo
 export const VIRTIO_ID_NET = 1;
 
 export const enum VirtioNetF {
-  CSUM = 0, GUEST_CSUM = 1, MTU = 3, MAC = 5, GUEST_TSO4 = 7, HOST_TSO4 = 11, MRG_RXBUF = 15, STATUS = 16,
+  CSUM = 0, GUEST_CSUM = 1, MTU = 3, MAC = 5, GSO = 6, GUEST_TSO4 = 7, HOST_TSO4 = 11, MRG_RXBUF = 15, STATUS = 16,
   CTRL_VQ = 17, CTRL_RX = 18, CTRL_VLAN = 19, CTRL_RX_EXTRA = 20, CTRL_MAC_ADDR = 23,
 }
 const enum HdrFlag { NEEDS_CSUM = 1, DATA_VALID = 2 }
 const enum GsoType { NONE = 0, TCPV4 = 1, ECN = 0x80 }
 const HDR_LEN = 12; // virtio_net_hdr_v1 (VERSION_1 always has num_buffers)
+/** A legacy driver without MRG_RXBUF: struct virtio_net_hdr, no num_buffers. */
+const HDR_LEN_LEGACY = 10;
 const QUEUE_SIZE = 256;
 const VIRTIO_NET_S_LINK_UP = 1;
 const ETH_MTU = 1500;
@@ -82,6 +84,9 @@ export class VirtIONet extends VirtIODevice {
     // No MTU: QEMU offers it only with host_mtu= (then the config is 12 bytes, not 8).
     this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) |
       f(VirtioNetF.CTRL_VQ) | f(VirtioNetF.CTRL_RX) | f(VirtioNetF.CTRL_RX_EXTRA) | f(VirtioNetF.CTRL_VLAN) | f(VirtioNetF.CTRL_MAC_ADDR);
+    // GSO (legacy only, as QEMU's legacy_features): "any GSO type" matters only with CSUM, and
+    // with our offloads we take TCPv4 alone, so it is offered when they are not.
+    if (!this.offloads) this.legacyFeatures |= f(VirtioNetF.GSO);
     if (this.offloads) {
       this.hostFeatures |= f(VirtioNetF.CSUM) | f(VirtioNetF.HOST_TSO4) | f(VirtioNetF.GUEST_CSUM) | f(VirtioNetF.GUEST_TSO4);
     }
@@ -106,6 +111,11 @@ export class VirtIONet extends VirtIODevice {
 
   private has(b: VirtioNetF): boolean {
     return (this.guestFeatures & (1n << BigInt(b))) !== 0n;
+  }
+
+  /** virtio_net_hdr size (QEMU's guest_hdr_len): 12 with VERSION_1 or MRG_RXBUF, else 10. */
+  private get hdrLen(): number {
+    return this.has(VirtioNetF.MRG_RXBUF) || (this.guestFeatures & (1n << 32n)) !== 0n ? HDR_LEN : HDR_LEN_LEGACY;
   }
 
   guestTso(): boolean {
@@ -154,6 +164,7 @@ export class VirtIONet extends VirtIODevice {
     if (!this.canReceive()) return false;
     if (!this.filter.accepts(frame, this.has(VirtioNetF.CTRL_VLAN))) { this.filter.dropped++; return true; }
     const mrg = this.has(VirtioNetF.MRG_RXBUF);
+    const HDR_LEN = this.hdrLen;
     const hdr = new Uint8Array(HDR_LEN);
     if (frame.length > ETH_MAX_FRAME) {
       // Only the user-mode stack sends super-frames, and only after guestTso() said yes.
@@ -222,6 +233,7 @@ export class VirtIONet extends VirtIODevice {
     this.txWaiting = false;
     if (!this.driverOk || this.broken) return;
     let pushed = false;
+    const HDR_LEN = this.hdrLen;
     while (!this.txWaiting) {
       const elem = this.tx.pop();
       if (!elem) break;
