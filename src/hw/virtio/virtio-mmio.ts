@@ -16,7 +16,7 @@ export const enum VirtioMmioReg {
   INTERRUPT_STATUS = 0x060, INTERRUPT_ACK = 0x064, STATUS = 0x070,
   QUEUE_DESC_LOW = 0x080, QUEUE_DESC_HIGH = 0x084, QUEUE_DRIVER_LOW = 0x090, QUEUE_DRIVER_HIGH = 0x094,
   QUEUE_DEVICE_LOW = 0x0a0, QUEUE_DEVICE_HIGH = 0x0a4, SHM_SEL = 0x0ac, SHM_LEN_LOW = 0x0b0, SHM_LEN_HIGH = 0x0b4,
-  SHM_BASE_LOW = 0x0b8, SHM_BASE_HIGH = 0x0bc, CONFIG_GENERATION = 0x0fc, CONFIG = 0x100,
+  SHM_BASE_LOW = 0x0b8, SHM_BASE_HIGH = 0x0bc, QUEUE_RESET = 0x0c0, CONFIG_GENERATION = 0x0fc, CONFIG = 0x100,
 }
 
 export const VIRT_MAGIC = 0x74726976; // "virt"
@@ -30,7 +30,10 @@ const LEGACY_ONLY = new Set<number>([VirtioMmioReg.GUEST_PAGE_SIZE, VirtioMmioRe
 const MODERN_ONLY = new Set<number>([VirtioMmioReg.QUEUE_READY, VirtioMmioReg.QUEUE_DESC_LOW, VirtioMmioReg.QUEUE_DESC_HIGH,
   VirtioMmioReg.QUEUE_DRIVER_LOW, VirtioMmioReg.QUEUE_DRIVER_HIGH, VirtioMmioReg.QUEUE_DEVICE_LOW, VirtioMmioReg.QUEUE_DEVICE_HIGH,
   VirtioMmioReg.SHM_SEL, VirtioMmioReg.SHM_LEN_LOW, VirtioMmioReg.SHM_LEN_HIGH, VirtioMmioReg.SHM_BASE_LOW,
-  VirtioMmioReg.SHM_BASE_HIGH, VirtioMmioReg.CONFIG_GENERATION]);
+  VirtioMmioReg.SHM_BASE_HIGH, VirtioMmioReg.QUEUE_RESET, VirtioMmioReg.CONFIG_GENERATION]);
+/** QEMU's VIRTQUEUE_MAX_SIZE: what QueueNumMax says for every queue (the device's own size is
+ * only the reset value). */
+const VIRTQUEUE_MAX_SIZE = 1024;
 
 const setLo = (v: number, x: number) => Math.floor(v / 2 ** 32) * 2 ** 32 + (x >>> 0);
 const setHi = (v: number, x: number) => (x >>> 0) * 2 ** 32 + (v % 2 ** 32);
@@ -46,8 +49,8 @@ export class VirtIOMMIOProxy implements MemoryRegionOps {
   /** Legacy: each queue's QueueAlign. */
   private align: number[] = [];
 
-  /** `legacy`: the force-legacy property (QEMU's default: on). */
-  constructor(readonly name: string, private readonly irq: IRQ, readonly legacy = true) {}
+  /** `legacy`: the force-legacy property (QEMU's default, on, is the board's: virt.ts). */
+  constructor(readonly name: string, private readonly irq: IRQ, readonly legacy = false) {}
 
   plug(vdev: VirtIODevice): void {
     this.vdev = vdev;
@@ -88,7 +91,8 @@ export class VirtIOMMIOProxy implements MemoryRegionOps {
       case VirtioMmioReg.DEVICE_FEATURES:
         if (this.legacy) return this.hostFeaturesSel ? 0 : lo32(this.offered);
         return this.hostFeaturesSel > 1 ? 0 : lo32(this.offered >> BigInt(32 * this.hostFeaturesSel));
-      case VirtioMmioReg.QUEUE_NUM_MAX: return vq ? vq.numMax : 0;
+      case VirtioMmioReg.QUEUE_NUM_MAX: return vq ? VIRTQUEUE_MAX_SIZE : 0;
+      case VirtioMmioReg.QUEUE_RESET: return 0; // a queue reset completes before the write returns
       case VirtioMmioReg.QUEUE_PFN: return vq ? Math.floor(vq.descAddr / 2 ** this.guestPageShift) >>> 0 : 0;
       case VirtioMmioReg.QUEUE_READY: return vq?.ready ? 1 : 0;
       case VirtioMmioReg.INTERRUPT_STATUS: return d.isr;
@@ -135,7 +139,7 @@ export class VirtIOMMIOProxy implements MemoryRegionOps {
       }
       case VirtioMmioReg.QUEUE_SEL: this.queueSel = value; return;
       case VirtioMmioReg.QUEUE_NUM:
-        if (vq && value > 0 && value <= vq.numMax && (value & (value - 1)) === 0) {
+        if (vq && value > 0 && value <= VIRTQUEUE_MAX_SIZE && (value & (value - 1)) === 0) {
           vq.num = value;
           if (this.legacy) this.legacyRings();
         } else this.bad('QUEUE_NUM value', value, size);
@@ -173,6 +177,7 @@ export class VirtIOMMIOProxy implements MemoryRegionOps {
       case VirtioMmioReg.QUEUE_DEVICE_LOW: if (vq) vq.usedAddr = setLo(vq.usedAddr, value); return;
       case VirtioMmioReg.QUEUE_DEVICE_HIGH: if (vq) vq.usedAddr = setHi(vq.usedAddr, value); return;
       case VirtioMmioReg.SHM_SEL: return;
+      case VirtioMmioReg.QUEUE_RESET: if (vq && value === 1) d.queueReset(this.queueSel); return;
     }
     this.bad('write', offset, size);
   }

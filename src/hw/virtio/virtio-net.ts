@@ -147,6 +147,11 @@ export class VirtIONet extends VirtIODevice {
     if (this.driverOk) this.raiseIsr(VirtioIsr.CONFIG);
   }
 
+  /** virtio_net_queue_reset: a reset tx queue no longer waits for the peer. */
+  protected override queueResetHook(vq: VirtQueue): void {
+    if (vq === this.tx) this.txWaiting = false;
+  }
+
   override reset(): void {
     super.reset();
     this.txWaiting = false;

@@ -14,6 +14,8 @@ export const VIRTIO_F_NOTIFY_ON_EMPTY = 24n;
 export const VIRTIO_F_ANY_LAYOUT = 27n;
 export const VIRTIO_F_RING_INDIRECT_DESC = 28n;
 export const VIRTIO_F_VERSION_1 = 32n;
+/** virtio 1.2, 6: a driver may reset one queue (modern transports: queue_reset). */
+export const VIRTIO_F_RING_RESET = 40n;
 /** virtio 1.2, 2.7.7/2.7.10: the driver's used_event and the device's avail_event words
  * (after the rings) replace the flags for suppressing interrupts and notifications. */
 export const VIRTIO_RING_F_EVENT_IDX = 29n;
@@ -38,6 +40,8 @@ export interface VirtQueueElement {
   index: number;
   out: VirtIOSeg[]; // device-readable
   in: VirtIOSeg[]; // device-writable
+  /** The queue's reset count when popped: a chain from before a queue reset is not pushed. */
+  epoch?: number;
 }
 
 export class VirtQueue {
@@ -51,6 +55,8 @@ export class VirtQueue {
   /** EVENT_IDX: the used index at the last interrupt (QEMU's signalled_used), valid after the first. */
   private signalledUsed = 0;
   private signalledUsedValid = false;
+  /** Queue resets so far (VIRTIO_F_RING_RESET): requests in flight across one are dropped. */
+  private epoch = 0;
   /** Chains popped and not yet pushed (QEMU's inuse: NOTIFY_ON_EMPTY). */
   private inuse = 0;
   /** Interrupts raised and ones suppressed (flags or used_event), for tests and bench. */
@@ -61,6 +67,7 @@ export class VirtQueue {
   }
 
   reset(): void {
+    this.epoch++;
     this.num = this.numMax;
     this.ready = false;
     this.descAddr = this.availAddr = this.usedAddr = 0;
@@ -117,7 +124,7 @@ export class VirtQueue {
   }
 
   private walk(head: number): VirtQueueElement | null {
-    const elem: VirtQueueElement = { index: head, out: [], in: [] };
+    const elem: VirtQueueElement = { index: head, out: [], in: [], epoch: this.epoch };
     let table = this.descAddr;
     let tableSize = this.num;
     let i = head;
@@ -169,7 +176,7 @@ export class VirtQueue {
 
   /** Return a chain to the guest with `len` bytes written into its device-writable part. */
   push(elem: VirtQueueElement, len: number): void {
-    if (this.vdev.broken || this.num === 0) return;
+    if (this.vdev.broken || this.num === 0 || elem.epoch !== this.epoch) return;
     const slot = this.usedAddr + 4 + 8 * (this.usedIdx % this.num);
     if (!this.st(slot, 4, elem.index) || !this.st(slot + 4, 4, len)) { this.fail('used ring outside RAM'); return; }
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
@@ -217,7 +224,8 @@ export abstract class VirtIODevice {
   abstract readonly deviceId: number;
   abstract readonly name: string;
   /** QEMU's common features (indirect_desc=on, event_idx=on) and VERSION_1 (modern transports). */
-  hostFeatures = (1n << VIRTIO_F_VERSION_1) | (1n << VIRTIO_F_RING_INDIRECT_DESC) | (1n << VIRTIO_RING_F_EVENT_IDX);
+  hostFeatures = (1n << VIRTIO_F_VERSION_1) | (1n << VIRTIO_F_RING_INDIRECT_DESC) | (1n << VIRTIO_RING_F_EVENT_IDX) |
+    (1n << VIRTIO_F_RING_RESET);
   /** Offered to legacy drivers only (QEMU's VIRTIO_LEGACY_FEATURES: notify_on_empty=on,
    * any_layout=on, plus a device's own legacy_features). */
   legacyFeatures = (1n << VIRTIO_F_NOTIFY_ON_EMPTY) | (1n << VIRTIO_F_ANY_LAYOUT);
@@ -268,6 +276,16 @@ export abstract class VirtIODevice {
     for (const vq of this.vqs) vq.reset();
     this.bus.notifyIsr();
   }
+
+  /** virtio_queue_reset (VIRTIO_F_RING_RESET): the device forgets the queue's requests
+   * (queueResetHook), then the ring goes back to its reset state (disabled, no addresses). */
+  queueReset(index: number): void {
+    const vq = this.vqs[index];
+    if (!vq) return;
+    this.queueResetHook(vq);
+    vq.reset();
+  }
+  protected queueResetHook(_vq: VirtQueue): void {}
 
   /** virtio_notify_config: the config space changed (a new generation, the config interrupt). */
   notifyConfig(): void {
