@@ -5,9 +5,11 @@
 // both modes: a disk write read back, DHCP + ping, hwrng, a 9p mount.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Console, hasTool, tmpdir } from './system-helpers.js';
+import { BIN, Console, hasTool, tmpdir } from './system-helpers.js';
+import { QmpClient, startEmu } from './qmp-helpers.js';
 import { QEMU_CPU, consoleOn, guestArgs } from './pci-helpers.js';
 import { guestDhcp } from './net-helpers.js';
 
@@ -92,3 +94,34 @@ test('virtio-pci: the features QEMU offers (RING_RESET, EVENT_IDX) are negotiate
       assert.equal(f.split('\n').find((l) => l.startsWith('0x0009')).split(' ')[1][40], '1', f);
     } finally { off.kill(); }
   });
+
+/** `info qtree`'s force-legacy lines under -S (no guest). */
+async function qtreeLegacy(bin, args) {
+  const sock = path.join(dir, `${path.basename(bin)}-${process.hrtime.bigint()}.qmp`);
+  const emu = startEmu(bin, ['-M', 'virt', '-S', '-display', 'none', '-nodefaults', ...args, '-qmp', `unix:${sock},server=on,wait=off`]);
+  let c;
+  try {
+    c = await QmpClient.connect(sock, 60_000);
+    await c.greeting();
+    await c.cmd('qmp_capabilities');
+    const t = (await c.cmd('human-monitor-command', { 'command-line': 'info qtree' })).return;
+    return [...new Set(t.match(/force-legacy = \w+/g))].join(',');
+  } finally {
+    c?.close();
+    emu.p.kill('SIGKILL');
+  }
+}
+
+test('force-legacy: info qtree tells the value in use; a bad value fails as QEMU\'s', { timeout: 300_000 }, async () => {
+  assert.equal(await qtreeLegacy(BIN, []), 'force-legacy = true');
+  assert.equal(await qtreeLegacy(BIN, MODERN), 'force-legacy = false');
+  assert.equal(await qtreeLegacy(BIN, [...MODERN, '-global', 'virtio-mmio.force-legacy=on']), 'force-legacy = true'); // the last wins
+  if (!haveQemu) return;
+  assert.equal(await qtreeLegacy('qemu-system-riscv64', MODERN), 'force-legacy = false');
+  for (const bad of ['virtio-mmio.force-legacy=maybe', 'virtio-mmio.nosuch=1']) {
+    const go = (bin) => spawnSync(bin, ['-M', `virt,dumpdtb=${path.join(dir, 'b.dtb')}`, '-display', 'none', '-nodefaults', '-global', bad], { encoding: 'utf8', timeout: 60_000 });
+    const q = go('qemu-system-riscv64'), o = go(BIN);
+    assert.equal(o.status, q.status);
+    assert.equal(o.stderr.replace(/^[^:]*: /, ''), q.stderr.replace(/^[^:]*: /, ''));
+  }
+});

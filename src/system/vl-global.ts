@@ -50,7 +50,7 @@ export function scanGlobals(argv: readonly string[], warn: (m: string) => void):
 /** virtio-mmio's properties: force-legacy is real (virtio-mmio.ts); format_transport_address
  * (only how QEMU names the transport in device paths) is not taken. */
 function checkVirtioMmioGlobal(g: GlobalProp, text: string): void {
-  const fail = (m: string) => { throw optError('-global', text, `can't apply global ${g.driver}.${g.prop}=${g.value}: ${m}`); };
+  const fail = (m: string) => { throw new QemuError(`can't apply global ${g.driver}.${g.prop}=${g.value}: ${m}`); };
   if (g.prop === 'format_transport_address') throw optError('-global', text, `a global property of '${g.driver}.${g.prop}' is not supported by tsqemu`);
   if (g.prop !== 'force-legacy') fail(`Property '${g.driver}.${g.prop}' not found`);
   if (parseBool(g.value) === undefined) fail(`Parameter '${g.prop}' expects 'on' or 'off'`);
