@@ -176,6 +176,10 @@ export class SystemMonitors implements MonitorVM {
     }
   }
 
+  virtioMmioLegacy(): boolean {
+    return this.hooks.machine()?.virtio[0]?.legacy ?? true;
+  }
+
   virtioSlot(i: number): string | undefined {
     const v = this.hooks.machine()?.virtio[i]?.vdev;
     return v ? `${v.name}-device` : undefined; // virtio-blk -> virtio-blk-device, QEMU's type names

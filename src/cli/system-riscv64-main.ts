@@ -28,6 +28,7 @@ import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { assignMmioSlots } from '../hw/riscv/virt-mmio-slots.js';
 import { type PluggedDevice, setHotplugView } from './system-hotplug.js';
 import { parseQemuOpts } from '../qemu/option.js';
+import { virtioMmioForceLegacy } from '../system/vl-global.js';
 import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
 import type { DriveRef } from '../hw/core/qdev.js';
@@ -323,6 +324,7 @@ async function main(argv: string[]): Promise<number> {
       mon.ioErrorStop();
     },
     flash,
+    virtioMmioLegacy: virtioMmioForceLegacy(cfg.extras.globals),
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
   });
   void ioError;

@@ -110,7 +110,7 @@ export function parseV9fsDevice(text: string): V9fsDeviceSpec {
   const o = parseQemuOpts(text, 'driver');
   const driver = o.get('driver') ?? '';
   const pci = driver === 'virtio-9p-pci';
-  const keys = pci ? ['driver', 'fsdev', 'mount_tag', 'id', 'bus', 'addr'] : ['driver', 'fsdev', 'mount_tag', 'id', 'bus'];
+  const keys = pci ? ['driver', 'fsdev', 'mount_tag', 'id', 'bus', 'addr', 'queue_reset'] : ['driver', 'fsdev', 'mount_tag', 'id', 'bus'];
   for (const k of o.keys()) {
     if (!keys.includes(k)) throw new QemuError(`Property '${driver}.${k}' not found`);
   }
@@ -119,7 +119,7 @@ export function parseV9fsDevice(text: string): V9fsDeviceSpec {
   const tag = o.get('mount_tag');
   if (tag === undefined) throw new QemuError(`fsdev with id ${fsdev} needs mount_tag arguments`);
   if (tag.length > 65535) throw new QemuError(`mount tag '${tag.slice(0, 16)}...' (${tag.length} bytes) is longer than maximum (65535 bytes)`);
-  const props = new Map([...o].filter(([k]) => ['id', 'bus', 'addr'].includes(k)));
+  const props = new Map([...o].filter(([k]) => ['id', 'bus', 'addr', 'queue_reset'].includes(k)));
   return { text, fsdev, mountTag: tag, transport: pci ? 'pci' : 'mmio', props };
 }
 

@@ -74,7 +74,7 @@ function qtree(ctx: MonitorContext): string {
   for (const r of as.mmio) {
     if (r.name === 'virtio-mmio') {
       const idx = slot++;
-      s += `  dev: virtio-mmio, id ""\n    gpio-out "sysbus-irq" 1\n    format_transport_address = true\n    force-legacy = true\n` +
+      s += `  dev: virtio-mmio, id ""\n    gpio-out "sysbus-irq" 1\n    format_transport_address = true\n    force-legacy = ${ctx.vm.virtioMmioLegacy?.() ?? true}\n` +
         `    mmio ${h(r.base)}/${h(r.size)}\n    bus: virtio-mmio-bus.${idx}\n      type virtio-mmio-bus\n`;
       const plugged = ctx.vm.virtioSlot?.(idx);
       if (plugged) {

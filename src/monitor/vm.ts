@@ -79,6 +79,8 @@ export interface MonitorVM {
   setLog?(items: string): string;
   /** The device type plugged in virtio-mmio slot i (info qtree), undefined when empty. */
   virtioSlot?(i: number): string | undefined;
+  /** virtio-mmio's force-legacy property (the same for every transport: set by -global). */
+  virtioMmioLegacy?(): boolean;
   /** Host wall clock (events' timestamps, idle_time_ns). */
   nowNs(): bigint;
 }

@@ -482,12 +482,12 @@ export function parseNetDevice(cfg: NetConfig, text: string): boolean {
   const driver = o.get('driver') ?? '';
   if (!['virtio-net-device', 'virtio-net', 'virtio-net-pci'].includes(driver)) return false;
   const model = nicModel(driver);
-  const keys = model === 'virtio-net-pci' ? ['driver', 'netdev', 'mac', 'id', 'bus', 'addr', 'romfile', 'rombar'] : ['driver', 'netdev', 'mac', 'id', 'bus'];
+  const keys = model === 'virtio-net-pci' ? ['driver', 'netdev', 'mac', 'id', 'bus', 'addr', 'romfile', 'rombar', 'queue_reset'] : ['driver', 'netdev', 'mac', 'id', 'bus'];
   for (const k of o.keys()) {
     if (!keys.includes(k)) throw new QemuError(`Property '${model}.${k}' not found`);
   }
   cfg.nicCount++;
-  const pciProps = new Map([...o].filter(([k]) => ['id', 'bus', 'addr', 'romfile', 'rombar'].includes(k)));
+  const pciProps = new Map([...o].filter(([k]) => ['id', 'bus', 'addr', 'romfile', 'rombar', 'queue_reset'].includes(k)));
   cfg.nics.push({ model, mac: macOpt(o.get('mac'), `${model}.mac`), netdev: o.get('netdev'), id: o.get('id'), opt: '-device', text, pciProps });
   return true;
 }

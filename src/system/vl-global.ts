@@ -12,7 +12,7 @@ export interface GlobalProp { driver: string; prop: string; value: string; text:
 /** Device types of this machine (registry ones are looked up in hw/core/qdev.ts). */
 const OTHER_TYPES = ['virtio-blk-device', 'virtio-rng-device', 'virtio-net-device', 'virtio-net-pci', 'virtio-net', 'virtio-9p-device', 'virtio-9p-pci'];
 /** Types whose globals QEMU applies (parent classes, the board's flash) but this machine does not. */
-const UNAPPLIED_TYPES = ['virtio-pci', 'virtio-device', 'virtio-pci-base', 'pci-device', 'device', 'cfi.pflash01', 'virtio-mmio', 'gpex-pcihost',
+const UNAPPLIED_TYPES = ['virtio-pci', 'virtio-device', 'virtio-pci-base', 'pci-device', 'device', 'cfi.pflash01', 'gpex-pcihost',
   'ns16550a', 'serial', 'goldfish_rtc', 'riscv.aclint.swi', 'riscv.aclint.mtimer', 'riscv.sifive.plic', 'riscv.sifive.test'];
 
 /** One -global's text: either form. */
@@ -39,11 +39,34 @@ export function scanGlobals(argv: readonly string[], warn: (m: string) => void):
       if (e instanceof QemuError) throw optError('-global', text, e.message);
       throw e;
     }
+    if (g.driver === 'virtio-mmio') checkVirtioMmioGlobal(g, text);
     if (UNAPPLIED_TYPES.includes(g.driver)) throw optError('-global', text, `a global property of '${g.driver}' is not supported by tsqemu`);
     if (!findDevice(g.driver) && !OTHER_TYPES.includes(g.driver)) warn(`global ${g.driver}.${g.prop} has invalid class name`);
     out.push(g);
   }
   return out;
+}
+
+/** virtio-mmio's properties: force-legacy is real (virtio-mmio.ts); format_transport_address
+ * (only how QEMU names the transport in device paths) is not taken. */
+function checkVirtioMmioGlobal(g: GlobalProp, text: string): void {
+  const fail = (m: string) => { throw new QemuError(`can't apply global ${g.driver}.${g.prop}=${g.value}: ${m}`); };
+  if (g.prop === 'format_transport_address') throw optError('-global', text, `a global property of '${g.driver}.${g.prop}' is not supported by tsqemu`);
+  if (g.prop !== 'force-legacy') fail(`Property '${g.driver}.${g.prop}' not found`);
+  if (parseBool(g.value) === undefined) fail(`Parameter '${g.prop}' expects 'on' or 'off'`);
+}
+
+function parseBool(v: string): boolean | undefined {
+  if (['on', 'yes', 'true', 'y'].includes(v)) return true;
+  if (['off', 'no', 'false', 'n'].includes(v)) return false;
+  return undefined;
+}
+
+/** virtio-mmio.force-legacy from the -global list (the last one wins); QEMU's default is true. */
+export function virtioMmioForceLegacy(globals: readonly GlobalProp[]): boolean {
+  let legacy = true;
+  for (const g of globals) if (g.driver === 'virtio-mmio' && g.prop === 'force-legacy') legacy = parseBool(g.value) ?? legacy;
+  return legacy;
 }
 
 /** The type names a device of `driver` answers to: itself, its alias, and for virtio-X-pci the virtio-X-device inside. */

@@ -1,12 +1,12 @@
 // Every -device type realized through the registry, in one place. A new type: one
 // registerDevice() call here (or in the device's own file, imported from here).
 import { QemuError } from '../../qemu/error.js';
-import { type DeviceClass, type QDevContext, parseBoolProp, parseOnOffAuto, registerDevice } from './qdev.js';
+import { type DeviceClass, type QDevContext, type QDevProp, parseBoolProp, parseOnOffAuto, registerDevice } from './qdev.js';
 import type { PCIDevice } from '../pci/pci.js';
 import { VirtIOBlock } from '../virtio/virtio-blk.js';
 import { VirtIORNG } from '../virtio/virtio-rng.js';
 import { VirtIOPCIProxy, type VirtIOPCIOptions } from '../virtio/virtio-pci.js';
-import type { VirtIODevice } from '../virtio/virtio.js';
+import { type VirtIODevice, VIRTIO_F_RING_RESET } from '../virtio/virtio.js';
 import { registerSDDevices } from '../sd/sd-devices.js';
 
 /** Plug a PCI function at -device's addr= (or the first free slot) on bus pcie.0. */
@@ -28,11 +28,15 @@ export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<strin
 /** A virtio device on the PCI transport: what virtio-net-pci / virtio-9p-pci need too. */
 export function plugVirtioPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, vdev: VirtIODevice,
   o: VirtIOPCIOptions): VirtIOPCIProxy {
+  // queue_reset (QEMU's common virtio property, default on): VIRTIO_F_RING_RESET offered.
+  if (!parseBoolProp(name, 'queue_reset', props.get('queue_reset'), true)) vdev.hostFeatures &= ~(1n << VIRTIO_F_RING_RESET);
   const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, o);
   plugPci(ctx, name, props, proxy);
   ctx.addVirtio(vdev);
   return proxy;
 }
+
+const QUEUE_RESET: QDevProp = { name: 'queue_reset', type: 'bool', desc: 'on/off (default: true)' };
 
 const virtioBlkPci: DeviceClass = {
   name: 'virtio-blk-pci', bus: 'PCI', category: 'Storage devices', alias: 'virtio-blk', desc: '',
@@ -42,6 +46,7 @@ const virtioBlkPci: DeviceClass = {
     { name: 'event_idx', type: 'bool', desc: 'on/off (default: on)' },
     { name: 'write-cache', type: 'OnOffAuto', desc: 'on/off/auto (default: "auto")' },
     { name: 'num-queues', type: 'uint16', desc: '(default: 65535)' },
+    QUEUE_RESET,
   ],
   realize(ctx, props) {
     const eventIdx = parseBoolProp(this.name, 'event_idx', props.get('event_idx'), true);
@@ -66,7 +71,7 @@ const virtioBlkPci: DeviceClass = {
 
 const virtioRngPci: DeviceClass = {
   name: 'virtio-rng-pci', bus: 'PCI', category: 'Misc devices', alias: 'virtio-rng', desc: '',
-  props: [],
+  props: [QUEUE_RESET],
   realize(ctx, props) {
     plugVirtioPci(ctx, this.name, props, new VirtIORNG(ctx.as, ctx.entropy), { classCode: 0x00ff00, configSize: 0, vectors: 2 });
   },

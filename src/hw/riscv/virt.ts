@@ -84,6 +84,8 @@ export interface VirtMachineOptions {
   realizeDevices?(m: RISCVVirtMachine): void;
   /** The two flash banks (virt-flash.ts), drives attached; blank ones when absent. */
   flash?: PFlashCFI01[];
+  /** -global virtio-mmio.force-legacy (QEMU's default: true, version 1 transports). */
+  virtioMmioLegacy?: boolean;
 }
 
 /** A hart's interrupt inputs before (and after) its CPU exists; also reports every change. */
@@ -158,7 +160,7 @@ export class RISCVVirtMachine {
     this.test = new SiFiveTest({ shutdown: (c) => opts.onShutdown(c), reset: () => opts.onReset() });
     this.as.addMmio('riscv.sifive.test', M.test.base, M.test.size, this.test);
     for (let i = 0; i < VIRTIO_COUNT; i++) {
-      const p = new VirtIOMMIOProxy(`virtio-mmio@${(M.virtio.base + i * M.virtio.size).toString(16)}`, ic.irqs[VirtIRQ.VIRTIO + i]);
+      const p = new VirtIOMMIOProxy(`virtio-mmio@${(M.virtio.base + i * M.virtio.size).toString(16)}`, ic.irqs[VirtIRQ.VIRTIO + i], opts.virtioMmioLegacy ?? true);
       this.virtio.push(p);
       this.as.addMmio('virtio-mmio', M.virtio.base + i * M.virtio.size, M.virtio.size, p);
     }
@@ -276,6 +278,7 @@ export class RISCVVirtMachine {
     this.copyBlobs();
     this.irqchip.reset();
     this.uart.reset();
+    for (const p of this.virtio) p.reset(); // the transport registers; the devices next
     for (const d of this.vdevs) d.reset();
     this.pci.reset();
     for (const f of this.flash) f.reset();

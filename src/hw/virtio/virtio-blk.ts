@@ -12,7 +12,7 @@ import type { BlockBackend } from '../../block/block-backend.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { QemuError } from '../../qemu/error.js';
 import {
-  VIRTIO_RING_F_EVENT_IDX, VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
+  VIRTIO_F_ANY_LAYOUT, VIRTIO_RING_F_EVENT_IDX, VirtIODevice, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovSlice, iovToBuf,
 } from './virtio.js';
 import { ioRequestBegin, ioRequestEnd } from '../../main-loop/io-inflight.js';
 
@@ -86,7 +86,10 @@ export class VirtIOBlock extends VirtIODevice {
     const mbr = new Uint8Array(SECTOR);
     if (blk.getLength() >= SECTOR && blk.preadInternal) void blk.preadInternal(0, mbr).then(() => { this.geometry = hdGeometryGuess(mbr, blk.getLength() / SECTOR); }, () => {});
     if (blk.readOnly) this.hostFeatures |= f(VirtioBlkFeature.RO);
-    if (props.eventIdx !== false) this.hostFeatures |= 1n << VIRTIO_RING_F_EVENT_IDX;
+    if (props.eventIdx === false) this.hostFeatures &= ~(1n << VIRTIO_RING_F_EVENT_IDX);
+    // A legacy driver is offered SCSI (bit 7; its requests answer UNSUPP, as QEMU's since 5.0)
+    // and no ANY_LAYOUT (QEMU's virtio_blk_get_features without VERSION_1).
+    this.legacyFeatures = (this.legacyFeatures & ~(1n << VIRTIO_F_ANY_LAYOUT)) | (1n << 7n);
     this.numQueues = props.numQueues ?? 1;
     if (this.numQueues > 1) this.hostFeatures |= f(VirtioBlkFeature.MQ);
     for (let i = 0; i < this.numQueues; i++) this.addQueue(QUEUE_SIZE, (vq) => this.handleOutput(vq));

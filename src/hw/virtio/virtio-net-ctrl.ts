@@ -7,12 +7,14 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { type VirtQueueElement, bufToIov, iovSize, iovToBuf } from './virtio.js';
 
-export const enum CtrlClass { RX = 0, MAC = 1, VLAN = 2, ANNOUNCE = 3, MQ = 4 }
+export const enum CtrlClass { RX = 0, MAC = 1, VLAN = 2, ANNOUNCE = 3, MQ = 4, GUEST_OFFLOADS = 5 }
 const enum RxCmd { PROMISC = 0, ALLMULTI = 1, ALLUNI = 2, NOMULTI = 3, NOUNI = 4, NOBCAST = 5 }
 const enum MacCmd { TABLE_SET = 0, ADDR_SET = 1 }
 const enum VlanCmd { ADD = 0, DEL = 1 }
-const VIRTIO_NET_OK = 0;
-const VIRTIO_NET_ERR = 1;
+export const VIRTIO_NET_OK = 0;
+export const VIRTIO_NET_ERR = 1;
+/** The other classes (GUEST_OFFLOADS, ANNOUNCE): the device answers them. */
+export interface CtrlFeatures { rxExtra: boolean; vlan: boolean; macAddr: boolean; other?(cls: number, cmd: number, d: Uint8Array): number }
 /** QEMU's MAC_TABLE_ENTRIES: more addresses than this set the overflow flag (accept all). */
 const MAC_TABLE_ENTRIES = 64;
 const MAX_VLAN = 4096;
@@ -70,7 +72,7 @@ export class VirtIONetRxFilter {
    * byte goes at the end of the device-writable part. Returns bytes written (for the used ring),
    * or undefined for a malformed element (QEMU: virtio_error).
    */
-  handle(as: AddressSpace, elem: VirtQueueElement, features: { rxExtra: boolean; vlan: boolean; macAddr: boolean }): number | undefined {
+  handle(as: AddressSpace, elem: VirtQueueElement, features: CtrlFeatures): number | undefined {
     const inLen = iovSize(elem.in);
     const outLen = iovSize(elem.out);
     if (inLen < 1 || outLen < 2) return undefined;
@@ -81,7 +83,7 @@ export class VirtIONetRxFilter {
     return 1;
   }
 
-  private command(cls: number, cmd: number, d: Uint8Array, f: { rxExtra: boolean; vlan: boolean; macAddr: boolean }): number {
+  private command(cls: number, cmd: number, d: Uint8Array, f: CtrlFeatures): number {
     switch (cls) {
       case CtrlClass.RX: {
         if (d.length !== 1) return VIRTIO_NET_ERR;
@@ -114,7 +116,7 @@ export class VirtIONetRxFilter {
         return VIRTIO_NET_OK;
       }
       default:
-        return VIRTIO_NET_ERR;
+        return f.other?.(cls, cmd, d) ?? VIRTIO_NET_ERR;
     }
   }
 

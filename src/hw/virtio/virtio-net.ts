@@ -12,18 +12,22 @@
 import type { AddressSpace } from '../../exec/memory.js';
 import { LogMask, qemuLogMask } from '../../qemu/log.js';
 import { NET_BUFSIZE, NetClientState, connectPeers, macToString } from '../../net/net.js';
-import { VirtIONetRxFilter } from './virtio-net-ctrl.js';
+import { CtrlClass, VIRTIO_NET_ERR, VIRTIO_NET_OK, VirtIONetRxFilter } from './virtio-net-ctrl.js';
 import { VirtIODevice, VirtioIsr, type VirtQueue, type VirtQueueElement, bufToIov, iovSize, iovToBuf } from './virtio.js';
 
 export const VIRTIO_ID_NET = 1;
 
 export const enum VirtioNetF {
-  CSUM = 0, GUEST_CSUM = 1, MTU = 3, MAC = 5, GUEST_TSO4 = 7, HOST_TSO4 = 11, MRG_RXBUF = 15, STATUS = 16,
-  CTRL_VQ = 17, CTRL_RX = 18, CTRL_VLAN = 19, CTRL_RX_EXTRA = 20, CTRL_MAC_ADDR = 23,
+  CSUM = 0, GUEST_CSUM = 1, MTU = 3, MAC = 5, GSO = 6, GUEST_TSO4 = 7, HOST_TSO4 = 11, MRG_RXBUF = 15, STATUS = 16,
+  CTRL_GUEST_OFFLOADS = 2, CTRL_VQ = 17, CTRL_RX = 18, CTRL_VLAN = 19, CTRL_RX_EXTRA = 20, GUEST_ANNOUNCE = 21, CTRL_MAC_ADDR = 23,
 }
 const enum HdrFlag { NEEDS_CSUM = 1, DATA_VALID = 2 }
 const enum GsoType { NONE = 0, TCPV4 = 1, ECN = 0x80 }
+/** The guest offloads GUEST_OFFLOADS_SET may toggle (those we can offer: CSUM, TSO4). */
+const GUEST_OFFLOAD_MASK = (1n << 1n) | (1n << 7n);
 const HDR_LEN = 12; // virtio_net_hdr_v1 (VERSION_1 always has num_buffers)
+/** A legacy driver without MRG_RXBUF: struct virtio_net_hdr, no num_buffers. */
+const HDR_LEN_LEGACY = 10;
 const QUEUE_SIZE = 256;
 const VIRTIO_NET_S_LINK_UP = 1;
 const ETH_MTU = 1500;
@@ -68,6 +72,8 @@ export class VirtIONet extends VirtIODevice {
   private txWaiting = false;
   private readonly txBuf = new Uint8Array(HDR_LEN + NET_BUFSIZE);
   private readonly offloads: boolean;
+  /** GUEST_OFFLOADS_SET's choice (undefined: every negotiated one, as after reset). */
+  private guestOffloads: bigint | undefined;
   /** Guest errors seen on the data path (bad frames, too-small buffers). */
   errors = 0;
 
@@ -81,7 +87,11 @@ export class VirtIONet extends VirtIODevice {
     const f = (b: VirtioNetF) => 1n << BigInt(b);
     // No MTU: QEMU offers it only with host_mtu= (then the config is 12 bytes, not 8).
     this.hostFeatures |= f(VirtioNetF.MAC) | f(VirtioNetF.STATUS) | f(VirtioNetF.MRG_RXBUF) |
-      f(VirtioNetF.CTRL_VQ) | f(VirtioNetF.CTRL_RX) | f(VirtioNetF.CTRL_RX_EXTRA) | f(VirtioNetF.CTRL_VLAN) | f(VirtioNetF.CTRL_MAC_ADDR);
+      f(VirtioNetF.CTRL_VQ) | f(VirtioNetF.CTRL_RX) | f(VirtioNetF.CTRL_RX_EXTRA) | f(VirtioNetF.CTRL_VLAN) | f(VirtioNetF.CTRL_MAC_ADDR) |
+      f(VirtioNetF.CTRL_GUEST_OFFLOADS) | f(VirtioNetF.GUEST_ANNOUNCE);
+    // GSO (legacy only, as QEMU's legacy_features): "any GSO type" matters only with CSUM, and
+    // with our offloads we take TCPv4 alone, so it is offered when they are not.
+    if (!this.offloads) this.legacyFeatures |= f(VirtioNetF.GSO);
     if (this.offloads) {
       this.hostFeatures |= f(VirtioNetF.CSUM) | f(VirtioNetF.HOST_TSO4) | f(VirtioNetF.GUEST_CSUM) | f(VirtioNetF.GUEST_TSO4);
     }
@@ -93,7 +103,8 @@ export class VirtIONet extends VirtIODevice {
   /** Control requests (QEMU's virtio_net_handle_ctrl); a malformed one breaks the device. */
   private handleCtrl(): void {
     if (this.broken) return;
-    const features = { rxExtra: this.has(VirtioNetF.CTRL_RX_EXTRA), vlan: this.has(VirtioNetF.CTRL_VLAN), macAddr: this.has(VirtioNetF.CTRL_MAC_ADDR) };
+    const features = { rxExtra: this.has(VirtioNetF.CTRL_RX_EXTRA), vlan: this.has(VirtioNetF.CTRL_VLAN), macAddr: this.has(VirtioNetF.CTRL_MAC_ADDR),
+      other: (cls: number, cmd: number, d: Uint8Array) => this.ctrlOther(cls, cmd, d) };
     let pushed = false;
     for (let elem = this.ctrl.pop(); elem; elem = this.ctrl.pop()) {
       const n = this.filter.handle(this.as, elem, features);
@@ -104,12 +115,35 @@ export class VirtIONet extends VirtIODevice {
     if (pushed) this.ctrl.notify();
   }
 
+  /** QEMU's virtio_net_handle_offloads: GUEST_OFFLOADS_SET picks a subset of the negotiated
+   * guest offloads (Linux: ethtool -K, XDP); refused without a back end that takes them (as
+   * QEMU's without a vnet header). ANNOUNCE_ACK: we never announce (no migration), so it is
+   * refused as QEMU's is when VIRTIO_NET_S_ANNOUNCE is clear. */
+  private ctrlOther(cls: number, cmd: number, d: Uint8Array): number {
+    if (cls !== CtrlClass.GUEST_OFFLOADS || cmd !== 0 || !this.has(VirtioNetF.CTRL_GUEST_OFFLOADS) || d.length !== 8 || !this.offloads) return VIRTIO_NET_ERR;
+    const want = new DataView(d.buffer, d.byteOffset, 8).getBigUint64(0, true);
+    if (want & ~(this.guestFeatures & GUEST_OFFLOAD_MASK)) return VIRTIO_NET_ERR;
+    this.guestOffloads = want;
+    return VIRTIO_NET_OK;
+  }
+
   private has(b: VirtioNetF): boolean {
     return (this.guestFeatures & (1n << BigInt(b))) !== 0n;
   }
 
+  /** virtio_net_hdr size (QEMU's guest_hdr_len): 12 with VERSION_1 or MRG_RXBUF, else 10. */
+  private get hdrLen(): number {
+    return this.has(VirtioNetF.MRG_RXBUF) || (this.guestFeatures & (1n << 32n)) !== 0n ? HDR_LEN : HDR_LEN_LEGACY;
+  }
+
+  /** A guest offload in force: negotiated and not switched off by GUEST_OFFLOADS_SET. */
+  private offloadOn(b: VirtioNetF): boolean {
+    const bit = 1n << BigInt(b);
+    return (this.guestFeatures & bit) !== 0n && (this.guestOffloads === undefined || (this.guestOffloads & bit) !== 0n);
+  }
+
   guestTso(): boolean {
-    return this.driverOk && this.has(VirtioNetF.GUEST_TSO4) && this.has(VirtioNetF.GUEST_CSUM);
+    return this.driverOk && this.offloadOn(VirtioNetF.GUEST_TSO4) && this.offloadOn(VirtioNetF.GUEST_CSUM);
   }
 
   readConfig(offset: number, size: number): number {
@@ -137,8 +171,14 @@ export class VirtIONet extends VirtIODevice {
     if (this.driverOk) this.raiseIsr(VirtioIsr.CONFIG);
   }
 
+  /** virtio_net_queue_reset: a reset tx queue no longer waits for the peer. */
+  protected override queueResetHook(vq: VirtQueue): void {
+    if (vq === this.tx) this.txWaiting = false;
+  }
+
   override reset(): void {
     super.reset();
+    this.guestOffloads = undefined;
     this.txWaiting = false;
     this.filter.reset();
     this.mac.set(this.props.mac); // virtio_net_reset: back to the configured address
@@ -154,11 +194,12 @@ export class VirtIONet extends VirtIODevice {
     if (!this.canReceive()) return false;
     if (!this.filter.accepts(frame, this.has(VirtioNetF.CTRL_VLAN))) { this.filter.dropped++; return true; }
     const mrg = this.has(VirtioNetF.MRG_RXBUF);
+    const HDR_LEN = this.hdrLen;
     const hdr = new Uint8Array(HDR_LEN);
     if (frame.length > ETH_MAX_FRAME) {
       // Only the user-mode stack sends super-frames, and only after guestTso() said yes.
       if (!this.guestTso() || !this.fillGsoHeader(hdr, frame)) { this.errors++; return true; }
-    } else if (this.offloads && this.has(VirtioNetF.GUEST_CSUM)) {
+    } else if (this.offloads && this.offloadOn(VirtioNetF.GUEST_CSUM)) {
       hdr[0] = HdrFlag.DATA_VALID; // the stack wrote correct checksums
     }
     const total = HDR_LEN + frame.length;
@@ -222,6 +263,7 @@ export class VirtIONet extends VirtIODevice {
     this.txWaiting = false;
     if (!this.driverOk || this.broken) return;
     let pushed = false;
+    const HDR_LEN = this.hdrLen;
     while (!this.txWaiting) {
       const elem = this.tx.pop();
       if (!elem) break;

@@ -207,6 +207,7 @@ export class VirtIOPCIProxy extends PCIDevice {
       case Common.Q_AVAILHI: return vq ? Math.floor(vq.availAddr / 2 ** 32) : 0;
       case Common.Q_USEDLO: return vq ? vq.usedAddr >>> 0 : 0;
       case Common.Q_USEDHI: return vq ? Math.floor(vq.usedAddr / 2 ** 32) : 0;
+      case Common.Q_RESET: return 0; // a queue reset completes before the write returns
     }
     void size;
     return 0;
@@ -241,6 +242,13 @@ export class VirtIOPCIProxy extends PCIDevice {
       case Common.Q_AVAILHI: if (vq) vq.availAddr = setHi(vq.availAddr, value); return;
       case Common.Q_USEDLO: if (vq) vq.usedAddr = setLo(vq.usedAddr, value); return;
       case Common.Q_USEDHI: if (vq) vq.usedAddr = setHi(vq.usedAddr, value); return;
+      case Common.Q_RESET:
+        // virtio_queue_reset: the ring, its requests and its MSI-X vector (QEMU's Q_RESET write).
+        if (vq && (value & 0xffff) === 1) {
+          d.queueReset(this.queueSel);
+          this.queueVectors[this.queueSel] = VIRTIO_NO_VECTOR;
+        }
+        return;
     }
     this.guestError(`write to read-only common config 0x${off.toString(16)} (size ${size})`);
   }
@@ -254,7 +262,7 @@ export class VirtIOPCIProxy extends PCIDevice {
         const vq = d.vqs[this.queueSel];
         if (off >= cfgBase()) return d.readConfig(off - cfgBase(), size);
         switch (off) {
-          case Legacy.HOST_FEATURES: return Number(d.hostFeatures & 0xffffffffn);
+          case Legacy.HOST_FEATURES: return Number((d.hostFeatures | d.legacyFeatures) & 0xffffffffn);
           case Legacy.GUEST_FEATURES: return Number(d.guestFeatures & 0xffffffffn);
           case Legacy.QUEUE_PFN: return vq ? Math.floor(vq.descAddr / 4096) : 0;
           case Legacy.QUEUE_NUM: return vq ? vq.numMax : 0;
@@ -271,7 +279,7 @@ export class VirtIOPCIProxy extends PCIDevice {
         const vq = d.vqs[this.queueSel];
         if (off >= cfgBase()) { d.writeConfig(off - cfgBase(), size, value); return; }
         switch (off) {
-          case Legacy.GUEST_FEATURES: d.guestFeatures = BigInt(value >>> 0) & d.hostFeatures & 0xffffffffn; return;
+          case Legacy.GUEST_FEATURES: d.guestFeatures = BigInt(value >>> 0) & (d.hostFeatures | d.legacyFeatures) & 0xffffffffn; return;
           case Legacy.QUEUE_PFN:
             if (!vq) return;
             if (value === 0) { this.resetTransport(); return; }

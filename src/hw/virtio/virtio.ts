@@ -10,8 +10,12 @@ export const enum VirtioStatus {
   ACKNOWLEDGE = 1, DRIVER = 2, DRIVER_OK = 4, FEATURES_OK = 8, DEVICE_NEEDS_RESET = 0x40, FAILED = 0x80,
 }
 export const enum VirtioIsr { QUEUE = 1, CONFIG = 2 }
+export const VIRTIO_F_NOTIFY_ON_EMPTY = 24n;
+export const VIRTIO_F_ANY_LAYOUT = 27n;
 export const VIRTIO_F_RING_INDIRECT_DESC = 28n;
 export const VIRTIO_F_VERSION_1 = 32n;
+/** virtio 1.2, 6: a driver may reset one queue (modern transports: queue_reset). */
+export const VIRTIO_F_RING_RESET = 40n;
 /** virtio 1.2, 2.7.7/2.7.10: the driver's used_event and the device's avail_event words
  * (after the rings) replace the flags for suppressing interrupts and notifications. */
 export const VIRTIO_RING_F_EVENT_IDX = 29n;
@@ -36,6 +40,8 @@ export interface VirtQueueElement {
   index: number;
   out: VirtIOSeg[]; // device-readable
   in: VirtIOSeg[]; // device-writable
+  /** The queue's reset count when popped: a chain from before a queue reset is not pushed. */
+  epoch?: number;
 }
 
 export class VirtQueue {
@@ -49,6 +55,10 @@ export class VirtQueue {
   /** EVENT_IDX: the used index at the last interrupt (QEMU's signalled_used), valid after the first. */
   private signalledUsed = 0;
   private signalledUsedValid = false;
+  /** Queue resets so far (VIRTIO_F_RING_RESET): requests in flight across one are dropped. */
+  private epoch = 0;
+  /** Chains popped and not yet pushed (QEMU's inuse: NOTIFY_ON_EMPTY). */
+  private inuse = 0;
   /** Interrupts raised and ones suppressed (flags or used_event), for tests and bench. */
   readonly irqStats = { raised: 0, suppressed: 0 };
 
@@ -57,12 +67,14 @@ export class VirtQueue {
   }
 
   reset(): void {
+    this.epoch++;
     this.num = this.numMax;
     this.ready = false;
     this.descAddr = this.availAddr = this.usedAddr = 0;
     this.lastAvailIdx = this.usedIdx = 0;
     this.signalledUsed = 0;
     this.signalledUsedValid = false;
+    this.inuse = 0;
   }
 
   private get as(): AddressSpace {
@@ -100,6 +112,7 @@ export class VirtQueue {
     const elem = this.walk(head);
     if (elem) {
       this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
+      this.inuse++;
       // avail_event: the driver notifies again once it makes entry lastAvailIdx available
       // (QEMU's vring_set_avail_event in virtqueue_split_pop).
       if (this.vdev.eventIdx) {
@@ -111,7 +124,7 @@ export class VirtQueue {
   }
 
   private walk(head: number): VirtQueueElement | null {
-    const elem: VirtQueueElement = { index: head, out: [], in: [] };
+    const elem: VirtQueueElement = { index: head, out: [], in: [], epoch: this.epoch };
     let table = this.descAddr;
     let tableSize = this.num;
     let i = head;
@@ -158,14 +171,16 @@ export class VirtQueue {
   /** virtqueue_unpop: give back the last `n` popped (not pushed) chains; pop() returns them again. */
   unpop(n = 1): void {
     this.lastAvailIdx = (this.lastAvailIdx - n) & 0xffff;
+    this.inuse = Math.max(0, this.inuse - n);
   }
 
   /** Return a chain to the guest with `len` bytes written into its device-writable part. */
   push(elem: VirtQueueElement, len: number): void {
-    if (this.vdev.broken || this.num === 0) return;
+    if (this.vdev.broken || this.num === 0 || elem.epoch !== this.epoch) return;
     const slot = this.usedAddr + 4 + 8 * (this.usedIdx % this.num);
     if (!this.st(slot, 4, elem.index) || !this.st(slot + 4, 4, len)) { this.fail('used ring outside RAM'); return; }
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
+    if (this.inuse > 0) this.inuse--;
     if (!this.st(this.usedAddr + 2, 2, this.usedIdx)) this.fail('used ring outside RAM');
   }
 
@@ -175,7 +190,9 @@ export class VirtQueue {
   notify(): void {
     if (this.num === 0) return;
     let raise: boolean;
-    if (this.vdev.eventIdx) {
+    if (this.vdev.notifyOnEmpty && this.inuse === 0 && this.availableCount() === 0) {
+      raise = true; // NOTIFY_ON_EMPTY (legacy): always when the driver has nothing left with us
+    } else if (this.vdev.eventIdx) {
       const old = this.signalledUsed;
       const now = this.usedIdx;
       const valid = this.signalledUsedValid;
@@ -206,7 +223,12 @@ export interface VirtioBusHooks {
 export abstract class VirtIODevice {
   abstract readonly deviceId: number;
   abstract readonly name: string;
-  hostFeatures = (1n << VIRTIO_F_VERSION_1) | (1n << VIRTIO_F_RING_INDIRECT_DESC);
+  /** QEMU's common features (indirect_desc=on, event_idx=on) and VERSION_1 (modern transports). */
+  hostFeatures = (1n << VIRTIO_F_VERSION_1) | (1n << VIRTIO_F_RING_INDIRECT_DESC) | (1n << VIRTIO_RING_F_EVENT_IDX) |
+    (1n << VIRTIO_F_RING_RESET);
+  /** Offered to legacy drivers only (QEMU's VIRTIO_LEGACY_FEATURES: notify_on_empty=on,
+   * any_layout=on, plus a device's own legacy_features). */
+  legacyFeatures = (1n << VIRTIO_F_NOTIFY_ON_EMPTY) | (1n << VIRTIO_F_ANY_LAYOUT);
   guestFeatures = 0n;
   status = 0;
   isr = 0;
@@ -217,14 +239,22 @@ export abstract class VirtIODevice {
 
   /** VIRTIO_RING_F_EVENT_IDX negotiated (checked per request: a boolean, not a bigint test). */
   get eventIdx(): boolean {
-    if (this.featuresSeen !== this.guestFeatures) {
-      this.featuresSeen = this.guestFeatures;
-      this.eventIdxOn = (this.guestFeatures & (1n << VIRTIO_RING_F_EVENT_IDX)) !== 0n;
-    }
+    if (this.featuresSeen !== this.guestFeatures) this.seeFeatures();
     return this.eventIdxOn;
+  }
+  /** VIRTIO_F_NOTIFY_ON_EMPTY negotiated (a legacy driver only). */
+  get notifyOnEmpty(): boolean {
+    if (this.featuresSeen !== this.guestFeatures) this.seeFeatures();
+    return this.notifyOnEmptyOn;
+  }
+  private seeFeatures(): void {
+    this.featuresSeen = this.guestFeatures;
+    this.eventIdxOn = (this.guestFeatures & (1n << VIRTIO_RING_F_EVENT_IDX)) !== 0n;
+    this.notifyOnEmptyOn = (this.guestFeatures & (1n << VIRTIO_F_NOTIFY_ON_EMPTY)) !== 0n;
   }
   private featuresSeen = 0n;
   private eventIdxOn = false;
+  private notifyOnEmptyOn = false;
 
   constructor(readonly as: AddressSpace) {}
 
@@ -246,6 +276,16 @@ export abstract class VirtIODevice {
     for (const vq of this.vqs) vq.reset();
     this.bus.notifyIsr();
   }
+
+  /** virtio_queue_reset (VIRTIO_F_RING_RESET): the device forgets the queue's requests
+   * (queueResetHook), then the ring goes back to its reset state (disabled, no addresses). */
+  queueReset(index: number): void {
+    const vq = this.vqs[index];
+    if (!vq) return;
+    this.queueResetHook(vq);
+    vq.reset();
+  }
+  protected queueResetHook(_vq: VirtQueue): void {}
 
   /** virtio_notify_config: the config space changed (a new generation, the config interrupt). */
   notifyConfig(): void {
