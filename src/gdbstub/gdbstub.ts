@@ -25,7 +25,7 @@ export interface GdbTarget {
   stop(paused?: boolean): void;
   /** Resume the VM (harts run under `debug` while it is active); `sig`: gdb's number of the
    * signal a C/S/vCont;C passes on (user mode delivers it; 0: the stop's signal is dropped). */
-  resume(sig?: number): void;
+  resume(sig?: number, others?: boolean): void;
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
@@ -39,6 +39,12 @@ export interface GdbTarget {
   auxv?: () => Uint8Array;
   /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
   asyncStop?: boolean;
+  /** User mode: the live threads' indices (readReg's `hart`), their ids (gettid) and the
+   * process id, as QEMU's user-mode ids p<pid>.<tid>. Without them: harts 0..nharts-1 are
+   * threads 1..nharts of process 1. */
+  threads?: () => number[];
+  tidOf?: (index: number) => number;
+  pid?: number;
 }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
@@ -140,18 +146,33 @@ export class GdbStub {
   }
 
   private tid(h: number): string {
-    const t = (h + 1).toString(16).padStart(2, '0');
-    return this.multiprocess ? `p01.${t}` : t;
+    const t = (this.t.tidOf ? this.t.tidOf(h) : h + 1).toString(16).padStart(2, '0');
+    return this.multiprocess ? `p${(this.t.pid ?? 1).toString(16).padStart(2, '0')}.${t}` : t;
   }
 
-  /** A thread id of gdb's ("p1.2", "2", "-1", "0"): the hart, -1 for all, or undefined if bad. */
+  /** The threads gdb may see (qfThreadInfo), in order. */
+  private threadList(): number[] {
+    return this.t.threads ? this.t.threads() : Array.from({ length: this.t.nharts }, (_, i) => i);
+  }
+
+  /** A thread id of gdb's ("p1.2", "2", "-1", "0"): the hart, -1 for all, or undefined if bad
+   * (a thread that is not there, another process's). */
   private hartOf(s: string): number | undefined {
-    const m = /^(?:p-?[0-9a-fA-F]+\.)?(-1|[0-9a-fA-F]+)$/.exec(s);
+    const m = /^(?:p(-1|[0-9a-fA-F]{1,8})\.)?(-1|[0-9a-fA-F]{1,8})$/.exec(s);
     if (!m) return undefined;
-    if (m[1] === '-1') return -1;
-    const t = parseInt(m[1], 16);
+    if (m[1] !== undefined && this.t.pid !== undefined && m[1] !== '-1' && m[1] !== '0' && parseInt(m[1], 16) !== this.t.pid) return undefined;
+    if (m[2] === '-1') return -1;
+    const t = parseInt(m[2], 16);
     if (t === 0) return this.gHart;
-    return t <= this.t.nharts ? t - 1 : undefined;
+    if (!this.t.tidOf) return t <= this.t.nharts ? t - 1 : undefined;
+    return this.threadList().find((i) => this.t.tidOf!(i) === t);
+  }
+
+  /** gHart still names a live thread (user mode: it may have exited): else the first. */
+  private liveHart(h: number): number {
+    if (!this.t.threads) return h;
+    const l = this.t.threads();
+    return l.includes(h) || !l.length ? h : l[0];
   }
 
   private stopReply(h: number, sig: number, extra = ''): string {
@@ -166,6 +187,9 @@ export class GdbStub {
       this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
     }
   }
+
+  /** The thread a Ctrl-C stop reports (QEMU's c_cpu: the last stop's, or Hc's), if still there. */
+  get interruptHart(): number { return this.liveHart(this.cHart); }
 
   /** A stop the target noticed itself (tsqemu-riscv64's thread at a breakpoint or after a step). */
   reportStop(h: number, sig = SIGTRAP): void {
@@ -185,11 +209,12 @@ export class GdbStub {
     this.stopped(this.cHart, SIGINT);
   }
 
-  private resume(stepHart: number, sig = 0): void {
+  /** `others`: the threads not stepped run meanwhile (vCont;s:T;c); else they stay stopped. */
+  private resume(stepHart: number, sig = 0, others = false): void {
     this.debug.resuming(this.t.nharts);
     this.debug.stepHart = stepHart;
     this.waiting = true;
-    this.t.resume(sig);
+    this.t.resume(sig, others);
   }
 
   private async handle(p: string): Promise<void> {
@@ -206,7 +231,7 @@ export class GdbStub {
   private async dispatch(p: string): Promise<string | null> {
     const t = this.t;
     switch (p[0]) {
-      case '?': return this.stopReply(this.gHart, SIGTRAP);
+      case '?': return this.stopReply(this.gHart = this.liveHart(this.gHart), SIGTRAP);
       case 'g': {
         let s = '';
         for (let i = 0; i < t.gRegs; i++) s += hex(t.readReg(this.gHart, i) ?? new Uint8Array(8));
@@ -271,7 +296,7 @@ export class GdbStub {
         const addr = /^[cs]([0-9a-fA-F]{1,16})$/.exec(p);
         if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
         const sig = /^[CS]([0-9a-fA-F]{1,2})(;|$)/.exec(p);
-        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0);
+        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0, p[0] === 'c' || p[0] === 'C');
         return null;
       }
       case 'H': {
@@ -300,9 +325,10 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
-      let step = -1, sig = 0;
+      let step = -1, sig = 0, others = false;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
+        if ((a[0] === 'c' || a[0] === 'C') && (th === undefined || this.hartOf(th) === -1)) others = true;
         const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
         if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);
         if (a[0] === 's' || a[0] === 'S') {
@@ -314,11 +340,11 @@ export class GdbStub {
         }
       }
       if (step >= 0) this.gHart = step;
-      this.resume(step, sig);
+      this.resume(step, sig, others);
       return null;
     }
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
-    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = 0; return this.stopReply(0, SIGTRAP); }
+    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = this.liveHart(0); return this.stopReply(this.gHart, SIGTRAP); }
     // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
     if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
     return ''; // vMustReplyEmpty, vFile, vRun...: not supported
@@ -350,9 +376,9 @@ export class GdbStub {
       const chunk = data.subarray(off, off + len);
       return (off + chunk.length < data.length ? 'm' : 'l') + escapeBinary(chunk);
     }
-    if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
+    if (p === 'qfThreadInfo') return 'm' + this.threadList().map((i) => this.tid(i)).join(',');
     if (p === 'qsThreadInfo') return 'l';
-    if (p === 'qC') return `QC${this.tid(this.gHart)}`;
+    if (p === 'qC') return `QC${this.tid(this.gHart = this.liveHart(this.gHart))}`;
     if (p === 'qAttached' || p.startsWith('qAttached:')) return t.created ? '0' : '1';
     if (p.startsWith('qThreadExtraInfo,')) {
       const h = this.hartOf(p.slice(17));
