@@ -160,8 +160,8 @@ export class GdbStub {
   private hartOf(s: string): number | undefined {
     const m = /^(?:p(-1|[0-9a-fA-F]{1,8})\.)?(-1|[0-9a-fA-F]{1,8})$/.exec(s);
     if (!m) return undefined;
-    if (m[1] !== undefined && this.t.pid !== undefined && m[1] !== '-1' && m[1] !== '0' && parseInt(m[1], 16) !== this.t.pid) return undefined;
-    if (m[2] === '-1') return -1;
+    if (m[2] === '-1' || m[1] === '-1') return -1; // all threads (of all processes)
+    if (m[1] !== undefined && this.t.pid !== undefined && m[1] !== '0' && parseInt(m[1], 16) !== this.t.pid) return undefined;
     const t = parseInt(m[2], 16);
     if (t === 0) return this.gHart;
     if (!this.t.tidOf) return t <= this.t.nharts ? t - 1 : undefined;
@@ -306,7 +306,7 @@ export class GdbStub {
         if (p[1] === 'c' && h >= 0) this.cHart = h;
         return 'OK';
       }
-      case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
+      case 'T': return (this.hartOf(p.slice(1)) ?? -1) >= 0 ? 'OK' : 'E22'; // one thread, alive
       case 'D': {
         this.debug.breakpoints.clear();
         this.debug.watchpoints.length = 0;
@@ -328,6 +328,7 @@ export class GdbStub {
       let step = -1, sig = 0, others = false;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
+        if (th !== undefined && this.hartOf(th) === undefined) return 'E22';
         if ((a[0] === 'c' || a[0] === 'C') && (th === undefined || this.hartOf(th) === -1)) others = true;
         const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
         if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);

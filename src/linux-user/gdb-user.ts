@@ -53,7 +53,7 @@ export interface DebugHart {
  * thread stopped (`seq`: the resume it ran under; a report from an older one is stale).
  */
 export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, report: (sig: number, seq: number) => void):
-{ env: CPURISCVState; run(budget: number): number; handleSig(sig: number): number } {
+{ env: CPURISCVState; run(budget: number): number; handleSig(sig: number): number; syscallEnd(): void } {
   const me = slot + 1, incode = gdbSlotWord(slot, GdbCtl.INCODE), insys = gdbSlotWord(slot, GdbCtl.INSYS);
   let pending = 0;
   let skip = false;
@@ -111,11 +111,18 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
      * gdb's resume says (`C sig`: that signal; `c`: none). A signal stop gdb was not told of
      * (another thread's stop came first) is reported again at the next resume. */
     handleSig(sig: number): number {
+      Atomics.store(ctl, insys, 0);
       while (!park(sig)) { /* reported again */ }
       return Atomics.load(ctl, gdbSlotWord(slot, GdbCtl.SIG));
     },
+    /** A system call ends (its result not written yet): not while the world is stopped. */
+    syscallEnd(): void {
+      // (Not a step's own system call: its stop comes right after.)
+      while (!pending && Atomics.load(ctl, GdbCtl.STOP) && Atomics.load(ctl, GdbCtl.STEP) !== me) park(0);
+      Atomics.store(ctl, insys, 0);
+    },
     run(budget: number): number {
-      Atomics.store(ctl, insys, 0); // (the system call, if any, is done: pc is past it)
+      Atomics.store(ctl, insys, 0);
       // A stop decided at the end of the last run (after a step: once its system call is
       // done). A step gdb was not told of is forgotten (gdb steps again if it still wants to).
       if (pending) { const s = pending; pending = 0; skip = park(s) && s === SIGTRAP; }
