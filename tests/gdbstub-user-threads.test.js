@@ -128,6 +128,7 @@ async function rawClient(port) {
   const sock = connect(port, '127.0.0.1');
   let buf = '';
   sock.on('data', (d) => { buf += d.toString('latin1'); });
+  sock.on('error', () => {}); // (the emulator ends after W: a reset is no failure)
   const sum = (b) => [...b].reduce((a, c) => (a + c.charCodeAt(0)) & 0xff, 0).toString(16).padStart(2, '0');
   const reply = async (what) => {
     for (let i = 0; i < 600; i++) {
@@ -165,7 +166,7 @@ async function hostile(cmd, elf, allReady, fuzz) {
     for (const p of ['Hg0', 'Hc-1', `Hgp${pid}.0`, `Hgp${other.toString(16)}.${tid}`, `Hgp${pid}.7fffffff`, 'Hgffffffff', 'Hg123456789abcdef',
       'Hgzz', 'Hg', 'Hgp', 'Hgp.', `Hgp${pid}.`, 'Hg-2', 'Hx1', 'Hcp-1.-1', 'Hgp-1.1', 'Hgp0.0', `Hgp${pid}.-1`, 'Hg1',
       `T${'f'.repeat(9)}`, 'Tp1.zz', 'T', 'T-1', 'T0', `Tp${pid}.${tid}`, 'qThreadExtraInfo,', 'qThreadExtraInfo,zz', 'vCont;c:zz', `vCont;s:p${pid}.7fffffff`]) {
-      replies[p.replace(pid, 'PID').replace(other.toString(16), 'OTHER').replace(tid, 'TID')] = await c.ask(p);
+      replies[`${Object.keys(replies).length}`] = `${p.split(`p${pid}.`).join('pPID.').split(`p${other.toString(16)}.`).join('pOTHER.').split(`.${tid}`).join('.TID')} -> ${await c.ask(p)}`; // (ids differ between the two)
     }
     // Every listed thread: Hg selects it, g reads its registers, T says it is alive.
     const pcs = [];
