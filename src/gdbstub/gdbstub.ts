@@ -43,6 +43,9 @@ export interface GdbTarget {
    * process id, as QEMU's user-mode ids p<pid>.<tid>. Without them: harts 0..nharts-1 are
    * threads 1..nharts of process 1. */
   threads?: () => number[];
+  /** qGetTLSAddr: the address of TLS offset `off` of module `lm` (gdb's link map address, 0:
+   * the static program's) in thread `index`, or null when the target cannot say. */
+  tlsAddr?: (index: number, off: bigint, lm: bigint) => bigint | null;
   tidOf?: (index: number) => number;
   pid?: number;
 }
@@ -385,6 +388,14 @@ export class GdbStub {
       const h = this.hartOf(p.slice(17));
       if (h === undefined || h < 0) return 'E22';
       return strHex(`CPU#${h} [${t.halted(h) ? 'halted ' : 'running'}]`);
+    }
+    if (p.startsWith('qGetTLSAddr:')) {
+      if (!t.tlsAddr) return '';
+      const m = /^qGetTLSAddr:([^,]+),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
+      const h = m ? this.hartOf(m[1]) : undefined;
+      if (!m || h === undefined || h < 0) return 'E22';
+      const a = t.tlsAddr(h, BigInt('0x' + m[2]), BigInt('0x' + m[3]));
+      return a === null ? 'E01' : a.toString(16);
     }
     if (p === 'qqemu.PhyMemMode') return this.physMode ? '1' : '0';
     if (p.startsWith('Qqemu.PhyMemMode:')) {

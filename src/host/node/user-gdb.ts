@@ -59,6 +59,9 @@ export class UserGdb {
       pid: h.pid,
       readReg: (slot, n) => g.readReg(slot, n),
       writeReg: (slot, n, d) => g.writeReg(slot, n, d),
+      // A static program's TLS block starts at tp (RISC-V's TLS variant I: the TCB is before
+      // it); a shared library's offset is in its link map, which we do not read.
+      tlsAddr: (slot, off, lm) => (lm === 0n ? BigInt.asUintN(64, g.env(slot).getGpr(4) + off) : null),
       readMem: (_h, a, l) => g.readMem(a, l),
       writeMem: (_h, a, d) => g.writeMem(a, d),
       running: () => g.state !== 'stopped',
