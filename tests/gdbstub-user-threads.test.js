@@ -220,3 +220,38 @@ test('tsqemu-riscv64 -g: hostile thread ids in H, T and qThreadExtraInfo get QEM
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tsqemu-riscv64 -g: Ctrl-C stops every thread (counters stay put), a thread asleep in a system call does not hold the stop up', { skip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbthreads-'));
+  const port = await freePort();
+  let emu;
+  try {
+    const elf = join(dir, 'user-spin');
+    const cc = ccSpawnSync(GCC, ['-static', '-O1', '-pthread', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-spin.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const counts = /^([0-9a-f]+) B counts$/m.exec(spawnSync(NM, [elf], { encoding: 'utf8' }).stdout)[1];
+    emu = emulator('tsqemu', port, elf);
+    await waitListen(port);
+    const c = await rawClient(port);
+    let moved = false;
+    for (let round = 0; round < 20 && !moved; round++) {
+      c.sock.write('$c#63');
+      await new Promise((r) => setTimeout(r, 1000));
+      c.sock.write('\x03');
+      assert.match(await c.reply('Ctrl-C'), /^T02thread:p[0-9a-f]+\.[0-9a-f]+;/);
+      const threads = (await c.ask('qfThreadInfo')).slice(1).split(',');
+      const a = await c.ask(`m${counts},20`);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await c.ask(`m${counts},20`), a, 'no thread runs while gdb has the world stopped');
+      // Until all five threads are there and every counter has moved.
+      moved = threads.length === 5 && [0, 1, 2, 3].every((i) => Buffer.from(a, 'hex').readBigUInt64LE(i * 8) > 0n);
+    }
+    assert.ok(moved, 'all threads ran between the stops');
+    c.sock.write('$k#6b');
+    assert.equal(await ended(emu), 0);
+    c.sock.destroy();
+  } finally {
+    emu?.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
