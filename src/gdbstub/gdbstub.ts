@@ -25,7 +25,7 @@ export interface GdbTarget {
   stop(paused?: boolean): void;
   /** Resume the VM (harts run under `debug` while it is active); `sig`: gdb's number of the
    * signal a C/S/vCont;C passes on (user mode delivers it; 0: the stop's signal is dropped). */
-  resume(sig?: number, others?: boolean): void;
+  resume(sig?: number, others?: boolean, only?: number): void;
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
@@ -212,12 +212,13 @@ export class GdbStub {
     this.stopped(this.cHart, SIGINT);
   }
 
-  /** `others`: the threads not stepped run meanwhile (vCont;s:T;c); else they stay stopped. */
-  private resume(stepHart: number, sig = 0, others = false): void {
+  /** `others`: the threads not stepped run meanwhile (vCont;s:T;c); else they stay stopped.
+   * `only`: vCont;c:T resumes thread T alone (gdb's software single-step of RISC-V). */
+  private resume(stepHart: number, sig = 0, others = false, only = -1): void {
     this.debug.resuming(this.t.nharts);
     this.debug.stepHart = stepHart;
     this.waiting = true;
-    this.t.resume(sig, others);
+    this.t.resume(sig, others, only);
   }
 
   private async handle(p: string): Promise<void> {
@@ -328,11 +329,12 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
-      let step = -1, sig = 0, others = false;
+      let step = -1, sig = 0, others = false, only = -1;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
         if (th !== undefined && this.hartOf(th) === undefined) return 'E22';
         if ((a[0] === 'c' || a[0] === 'C') && (th === undefined || this.hartOf(th) === -1)) others = true;
+        else if ((a[0] === 'c' || a[0] === 'C') && only < 0) only = this.hartOf(th!)!;
         const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
         if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);
         if (a[0] === 's' || a[0] === 'S') {
@@ -344,7 +346,7 @@ export class GdbStub {
         }
       }
       if (step >= 0) this.gHart = step;
-      this.resume(step, sig, others);
+      this.resume(step, sig, others, others ? -1 : only);
       return null;
     }
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.

@@ -24,8 +24,10 @@ export const enum GdbCtl {
   /** Number of breakpoints, then their addresses as lo/hi word pairs. */
   NBP = 4,
   BP = 5,
+  /** slot + 1 of the one thread that runs while STOP holds the others (vCont;c:T). */
+  ONLY = BP + 2 * 64,
   /** Per thread (slot * PER_SLOT): INCODE, SIG, INSYS. */
-  SLOTS = BP + 2 * 64,
+  SLOTS = ONLY + 1,
   /** 1 while the thread may be running guest code (run() or a step). */
   INCODE = 0,
   /** The (Linux) signal gdb's resume passes on to this thread's signal stop (0: dropped). */
@@ -61,6 +63,8 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
   let bps = new Set<bigint>();
   Atomics.store(ctl, incode, 0);
   Atomics.store(ctl, insys, 0);
+  /** No world stop holds this thread: it steps, or runs alone, or all run. */
+  const mayRun = (): boolean => !Atomics.load(ctl, GdbCtl.STOP) || Atomics.load(ctl, GdbCtl.STEP) === me || Atomics.load(ctl, GdbCtl.ONLY) === me;
   /** Sleep until gdb lets this thread run (sig: this thread's own stop, 0: held by another's).
    * True when gdb was told of this thread's stop (another thread's may have won the race). */
   const park = (sig: number): boolean => {
@@ -72,7 +76,7 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
       seq = Atomics.load(ctl, GdbCtl.SEQ);
       if (Atomics.load(ctl, GdbCtl.REPORTED) === me) seen = true;
       // (A step of another thread alone: this one stays stopped.)
-      if (!Atomics.load(ctl, GdbCtl.STOP) || Atomics.load(ctl, GdbCtl.STEP) === me) return seen;
+      if (mayRun()) return seen;
     }
   };
   const breakpoints = (): Set<bigint> => {
@@ -99,7 +103,7 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
     for (let n = 0; n < budget; n++) {
       if (!skip && set.has(cpu.env.pc)) { pending = SIGTRAP; return CpuExit.BUDGET; }
       skip = false;
-      if ((n & 0xfff) === 0xfff && Atomics.load(ctl, GdbCtl.STOP)) return CpuExit.BUDGET;
+      if ((n & 0xfff) === 0xfff && !mayRun()) return CpuExit.BUDGET;
       const r = cpu.stepOne(n === 0);
       if (r !== CpuExit.BUDGET) return r;
     }
@@ -118,7 +122,7 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
     /** A system call ends (its result not written yet): not while the world is stopped. */
     syscallEnd(): void {
       // (Not a step's own system call: its stop comes right after.)
-      while (!pending && Atomics.load(ctl, GdbCtl.STOP) && Atomics.load(ctl, GdbCtl.STEP) !== me) park(0);
+      while (!pending && !mayRun()) park(0);
       Atomics.store(ctl, insys, 0);
     },
     run(budget: number): number {
@@ -129,7 +133,7 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
       for (;;) {
         // (Dekker's order with the main thread's STOP-then-INCODE: one of us sees the other.)
         Atomics.store(ctl, incode, 1);
-        if (!Atomics.load(ctl, GdbCtl.STOP) || Atomics.load(ctl, GdbCtl.STEP) === me) break;
+        if (mayRun()) break;
         Atomics.store(ctl, incode, 0);
         park(0);
       }
@@ -145,9 +149,9 @@ export function gdbUserRunner(cpu: DebugHart, ctl: Int32Array, slot: number, rep
   };
 }
 
-/** The main thread's writes before a resume: breakpoints, the thread to step (-1: none), and
- * whether the other threads stay stopped meanwhile. */
-export function gdbUserResume(ctl: Int32Array, breakpoints: Iterable<bigint>, stepSlot: number, hold: boolean): void {
+/** The main thread's writes before a resume: breakpoints, the thread to step (-1: none) and
+ * whether the other threads stay stopped meanwhile, or the one thread to run (-1: all). */
+export function gdbUserResume(ctl: Int32Array, breakpoints: Iterable<bigint>, stepSlot: number, hold: boolean, only = -1): void {
   let n = 0;
   for (const a of breakpoints) {
     if (n === GDB_MAX_BREAKPOINTS) break;
@@ -157,7 +161,8 @@ export function gdbUserResume(ctl: Int32Array, breakpoints: Iterable<bigint>, st
   }
   ctl[GdbCtl.NBP] = n;
   Atomics.store(ctl, GdbCtl.STEP, stepSlot + 1);
-  Atomics.store(ctl, GdbCtl.STOP, stepSlot >= 0 && hold ? 1 : 0);
+  Atomics.store(ctl, GdbCtl.ONLY, only + 1);
+  Atomics.store(ctl, GdbCtl.STOP, (stepSlot >= 0 && hold) || only >= 0 ? 1 : 0);
   Atomics.add(ctl, GdbCtl.SEQ, 1);
   Atomics.notify(ctl, GdbCtl.SEQ);
 }

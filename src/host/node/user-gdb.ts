@@ -67,7 +67,7 @@ export class UserGdb {
       running: () => g.state !== 'stopped',
       halted: () => false,
       stop: () => g.stop(),
-      resume: (sig, others) => g.resume(gdbSignalToTarget(sig ?? 0), others ?? false),
+      resume: (sig, others, only) => g.resume(gdbSignalToTarget(sig ?? 0), others ?? false, only ?? -1),
       hmp: async () => '',
       auxv: () => g.auxv(),
       kill: () => h.kill(),
@@ -143,8 +143,9 @@ export class UserGdb {
     this.stopWorld(this.stub.interruptHart, SIGINT);
   }
 
-  /** `others`: with a step, the other threads run meanwhile (vCont;s:T;c). */
-  private resume(sig: number, others: boolean): void {
+  /** `others`: with a step, the other threads run meanwhile (vCont;s:T;c); `only`: the one
+   * thread that runs (vCont;c:T), -1: all. */
+  private resume(sig: number, others: boolean, only: number): void {
     const d = this.stub.debug;
     const step = d.stepHart;
     d.stepHart = -1;
@@ -152,7 +153,7 @@ export class UserGdb {
     const rep = Atomics.load(this.ctl, GdbCtl.REPORTED);
     if (rep > 0) Atomics.store(this.ctl, gdbSlotWord(rep - 1, GdbCtl.SIG), sig);
     this.state = 'running';
-    gdbUserResume(this.ctl, d.breakpoints, step, !others);
+    gdbUserResume(this.ctl, d.breakpoints, step, !others, only);
     if (!this.started) { this.started = true; this.h.start(); }
   }
 
