@@ -2,7 +2,8 @@
 // and acks (no-ack mode after QStartNoAckMode), qSupported with PacketSize, the target
 // description through qXfer:features:read, g/G p/P m/M (virtual through the hart's MMU, or
 // physical after Qqemu.PhyMemMode:1), Z0/Z1 breakpoints, Z2-Z4 watchpoints, c/s/vCont, Ctrl-C, one thread per hart
-// (multiprocess ids p1.N when gdb offers them), qRcmd (HMP), D and k. Attaching stops the VM,
+// (multiprocess ids p1.N when gdb offers them; user mode: one per guest thread, p<pid>.<tid>),
+// qRcmd (HMP), D and k. Attaching stops the VM,
 // as QEMU does. No host API here: the chardev and the VM come in through GdbTarget.
 import type { Chardev } from '../chardev/char.js';
 import { GdbDebugState } from './debug.js';
@@ -25,7 +26,7 @@ export interface GdbTarget {
   stop(paused?: boolean): void;
   /** Resume the VM (harts run under `debug` while it is active); `sig`: gdb's number of the
    * signal a C/S/vCont;C passes on (user mode delivers it; 0: the stop's signal is dropped). */
-  resume(sig?: number): void;
+  resume(sig?: number, others?: boolean, only?: number): void;
   hmp(line: string): Promise<string>;
   /** `k`: end the emulator. */
   kill(): void;
@@ -39,6 +40,15 @@ export interface GdbTarget {
   auxv?: () => Uint8Array;
   /** Ctrl-C only asks the target to stop; it calls reportStop(h, SIGINT) once stopped. */
   asyncStop?: boolean;
+  /** User mode: the live threads' indices (readReg's `hart`), their ids (gettid) and the
+   * process id, as QEMU's user-mode ids p<pid>.<tid>. Without them: harts 0..nharts-1 are
+   * threads 1..nharts of process 1. */
+  threads?: () => number[];
+  /** qGetTLSAddr: the address of TLS offset `off` of module `lm` (gdb's link map address, 0:
+   * the static program's) in thread `index`, or null when the target cannot say. */
+  tlsAddr?: (index: number, off: bigint, lm: bigint) => bigint | null;
+  tidOf?: (index: number) => number;
+  pid?: number;
 }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
@@ -140,18 +150,33 @@ export class GdbStub {
   }
 
   private tid(h: number): string {
-    const t = (h + 1).toString(16).padStart(2, '0');
-    return this.multiprocess ? `p01.${t}` : t;
+    const t = (this.t.tidOf ? this.t.tidOf(h) : h + 1).toString(16).padStart(2, '0');
+    return this.multiprocess ? `p${(this.t.pid ?? 1).toString(16).padStart(2, '0')}.${t}` : t;
   }
 
-  /** A thread id of gdb's ("p1.2", "2", "-1", "0"): the hart, -1 for all, or undefined if bad. */
+  /** The threads gdb may see (qfThreadInfo), in order. */
+  private threadList(): number[] {
+    return this.t.threads ? this.t.threads() : Array.from({ length: this.t.nharts }, (_, i) => i);
+  }
+
+  /** A thread id of gdb's ("p1.2", "2", "-1", "0"): the hart, -1 for all, or undefined if bad
+   * (a thread that is not there, another process's). */
   private hartOf(s: string): number | undefined {
-    const m = /^(?:p-?[0-9a-fA-F]+\.)?(-1|[0-9a-fA-F]+)$/.exec(s);
+    const m = /^(?:p(-1|[0-9a-fA-F]{1,8})\.)?(-1|[0-9a-fA-F]{1,8})$/.exec(s);
     if (!m) return undefined;
-    if (m[1] === '-1') return -1;
-    const t = parseInt(m[1], 16);
+    if (m[2] === '-1' || m[1] === '-1') return -1; // all threads (of all processes)
+    if (m[1] !== undefined && this.t.pid !== undefined && m[1] !== '0' && parseInt(m[1], 16) !== this.t.pid) return undefined;
+    const t = parseInt(m[2], 16);
     if (t === 0) return this.gHart;
-    return t <= this.t.nharts ? t - 1 : undefined;
+    if (!this.t.tidOf) return t <= this.t.nharts ? t - 1 : undefined;
+    return this.threadList().find((i) => this.t.tidOf!(i) === t);
+  }
+
+  /** gHart still names a live thread (user mode: it may have exited): else the first. */
+  private liveHart(h: number): number {
+    if (!this.t.threads) return h;
+    const l = this.t.threads();
+    return l.includes(h) || !l.length ? h : l[0];
   }
 
   private stopReply(h: number, sig: number, extra = ''): string {
@@ -166,6 +191,9 @@ export class GdbStub {
       this.send(this.stopReply(h, sig, sig === SIGTRAP ? this.debug.watchHit : ''));
     }
   }
+
+  /** The thread a Ctrl-C stop reports (QEMU's c_cpu: the last stop's, or Hc's), if still there. */
+  get interruptHart(): number { return this.liveHart(this.cHart); }
 
   /** A stop the target noticed itself (tsqemu-riscv64's thread at a breakpoint or after a step). */
   reportStop(h: number, sig = SIGTRAP): void {
@@ -185,11 +213,13 @@ export class GdbStub {
     this.stopped(this.cHart, SIGINT);
   }
 
-  private resume(stepHart: number, sig = 0): void {
+  /** `others`: the threads not stepped run meanwhile (vCont;s:T;c); else they stay stopped.
+   * `only`: vCont;c:T resumes thread T alone (gdb's software single-step of RISC-V). */
+  private resume(stepHart: number, sig = 0, others = false, only = -1): void {
     this.debug.resuming(this.t.nharts);
     this.debug.stepHart = stepHart;
     this.waiting = true;
-    this.t.resume(sig);
+    this.t.resume(sig, others, only);
   }
 
   private async handle(p: string): Promise<void> {
@@ -206,7 +236,7 @@ export class GdbStub {
   private async dispatch(p: string): Promise<string | null> {
     const t = this.t;
     switch (p[0]) {
-      case '?': return this.stopReply(this.gHart, SIGTRAP);
+      case '?': return this.stopReply(this.gHart = this.liveHart(this.gHart), SIGTRAP);
       case 'g': {
         let s = '';
         for (let i = 0; i < t.gRegs; i++) s += hex(t.readReg(this.gHart, i) ?? new Uint8Array(8));
@@ -271,7 +301,7 @@ export class GdbStub {
         const addr = /^[cs]([0-9a-fA-F]{1,16})$/.exec(p);
         if (addr) t.writeReg(this.gHart, 32, u64le(BigInt('0x' + addr[1])));
         const sig = /^[CS]([0-9a-fA-F]{1,2})(;|$)/.exec(p);
-        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0);
+        this.resume(p[0] === 's' || p[0] === 'S' ? this.gHart : -1, sig ? parseInt(sig[1], 16) : 0, p[0] === 'c' || p[0] === 'C');
         return null;
       }
       case 'H': {
@@ -281,7 +311,7 @@ export class GdbStub {
         if (p[1] === 'c' && h >= 0) this.cHart = h;
         return 'OK';
       }
-      case 'T': return this.hartOf(p.slice(1)) !== undefined ? 'OK' : 'E22';
+      case 'T': return (this.hartOf(p.slice(1)) ?? -1) >= 0 ? 'OK' : 'E22'; // one thread, alive
       case 'D': {
         this.debug.breakpoints.clear();
         this.debug.watchpoints.length = 0;
@@ -300,9 +330,12 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
-      let step = -1, sig = 0;
+      let step = -1, sig = 0, others = false, only = -1;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
+        if (th !== undefined && this.hartOf(th) === undefined) return 'E22';
+        if ((a[0] === 'c' || a[0] === 'C') && (th === undefined || this.hartOf(th) === -1)) others = true;
+        else if ((a[0] === 'c' || a[0] === 'C') && only < 0) only = this.hartOf(th!)!;
         const cs = /^[CS]([0-9a-fA-F]{1,2})$/.exec(a);
         if (cs && (th === undefined || this.hartOf(th) !== undefined)) sig = parseInt(cs[1], 16);
         if (a[0] === 's' || a[0] === 'S') {
@@ -314,11 +347,11 @@ export class GdbStub {
         }
       }
       if (step >= 0) this.gHart = step;
-      this.resume(step, sig);
+      this.resume(step, sig, others, others ? -1 : only);
       return null;
     }
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
-    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = 0; return this.stopReply(0, SIGTRAP); }
+    if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = this.liveHart(0); return this.stopReply(this.gHart, SIGTRAP); }
     // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
     if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
     return ''; // vMustReplyEmpty, vFile, vRun...: not supported
@@ -350,14 +383,22 @@ export class GdbStub {
       const chunk = data.subarray(off, off + len);
       return (off + chunk.length < data.length ? 'm' : 'l') + escapeBinary(chunk);
     }
-    if (p === 'qfThreadInfo') return 'm' + Array.from({ length: t.nharts }, (_, i) => this.tid(i)).join(',');
+    if (p === 'qfThreadInfo') return 'm' + this.threadList().map((i) => this.tid(i)).join(',');
     if (p === 'qsThreadInfo') return 'l';
-    if (p === 'qC') return `QC${this.tid(this.gHart)}`;
+    if (p === 'qC') return `QC${this.tid(this.gHart = this.liveHart(this.gHart))}`;
     if (p === 'qAttached' || p.startsWith('qAttached:')) return t.created ? '0' : '1';
     if (p.startsWith('qThreadExtraInfo,')) {
       const h = this.hartOf(p.slice(17));
       if (h === undefined || h < 0) return 'E22';
       return strHex(`CPU#${h} [${t.halted(h) ? 'halted ' : 'running'}]`);
+    }
+    if (p.startsWith('qGetTLSAddr:')) {
+      if (!t.tlsAddr) return '';
+      const m = /^qGetTLSAddr:([^,]+),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(p);
+      const h = m ? this.hartOf(m[1]) : undefined;
+      if (!m || h === undefined || h < 0) return 'E22';
+      const a = t.tlsAddr(h, BigInt('0x' + m[2]), BigInt('0x' + m[3]));
+      return a === null ? 'E01' : a.toString(16);
     }
     if (p === 'qqemu.PhyMemMode') return this.physMode ? '1' : '0';
     if (p.startsWith('Qqemu.PhyMemMode:')) {

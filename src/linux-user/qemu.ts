@@ -42,6 +42,9 @@ export class TaskState {
   readonly dirStreams = new Map<number, { entries: Uint8Array[]; pos: number }>();
   /** Raw host calls (sockets, poll, eventfd...), null without the native addon. */
   sys: HostSys | null = null;
+  /** -g: a system call is about to write its result (gdb-user.ts holds the thread there while
+   * gdb has the world stopped, so a call that ends meanwhile changes no register). */
+  syscallEnd?: () => void;
 
   constructor(
     readonly mm: GuestMM,

@@ -58,6 +58,7 @@ export function doSyscall(ts: TaskState): void {
     } catch (e) {
       if (e instanceof ThreadExit) throw e;
       if (e instanceof RestartSyscall) {
+        ts.syscallEnd?.();
         if (line) ts.proc.log(line.trim() + straceExit(-512n, nr));
         return;
       }
@@ -66,6 +67,7 @@ export function doSyscall(ts: TaskState): void {
       ts.mm.flushBounces(); // high memory in pieces the call wrote through a copy (mmap.ts)
     }
   }
+  ts.syscallEnd?.();
   if (ret === KEEP_REGS) {
     // execve succeeded; rt_sigreturn as QEMU says it; the others were interrupted (-EINTR).
     const shown = nr === 221 ? 0n : nr === 139 ? -513n : BigInt(-Errno.EINTR);

@@ -1,8 +1,10 @@
 // tsqemu-riscv64 -g PORT|PATH (QEMU_GDB): the GDB stub of the system emulator (gdbstub/gdbstub.ts)
-// on the main thread, for the process's first thread. The program does not start until gdb
-// attaches and continues or steps (as QEMU's gdbserver_start waits); registers and memory are
-// read from the shared state while the thread sleeps at a stop (linux-user/gdb-user.ts); the
-// process's end is reported with W (exit code) or X (signal). Forked children are not debugged.
+// on the main thread, for the process's threads (gdb threads p<pid>.<tid>, as QEMU's). The
+// program does not start until gdb attaches and continues or steps (as QEMU's gdbserver_start
+// waits). All-stop: a thread's stop (breakpoint, step, signal) stops the others before gdb is
+// told (linux-user/gdb-user.ts); registers and memory are read from the shared state while they
+// sleep; the process's end is reported with W (exit code) or X (signal). Forked children are
+// not debugged.
 import { parseCompatSocket } from '../../chardev/char-opts.js';
 import { openSocketChardev } from './char-socket.js';
 import { mainFdMonitor } from './fdmon.js';
@@ -11,27 +13,36 @@ import { gdbSignalToTarget, targetSignalToGdb } from '../../gdbstub/signals.js';
 import { riscvReadReg, riscvTargetXml, riscvWriteReg, G_REGS } from '../../gdbstub/riscv.js';
 import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
 import type { GuestMM } from '../../linux-user/mmap.js';
-import { GDB_CTL_WORDS, GdbCtl, gdbUserResume } from '../../linux-user/gdb-user.js';
+import { GDB_CTL_WORDS, GdbCtl, gdbSlotWord, gdbUserResume } from '../../linux-user/gdb-user.js';
 import { highPieces } from '../../linux-user/high-map.js';
 import { GUEST_BASE, HIGH_BASE, KernelWord, HIGH_END, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from '../../linux-user/layout.js';
 
 export interface UserGdbHost {
   memory: WebAssembly.Memory;
   mm: GuestMM;
-  /** The debugged thread's state (slot 0). */
-  env: CPURISCVState;
+  /** Thread slot `slot`'s CPU state (shared memory). */
+  stateOf(slot: number): CPURISCVState;
+  /** The live threads: slot and thread id (gettid), first thread first. */
+  threads(): Array<[slot: number, tid: number]>;
+  pid: number;
   /** Start the first thread (the first resume). */
   start(): void;
-  /** Make the running thread leave run() soon (exit_request). */
-  poke(): void;
+  /** Make thread `slot` leave run() soon (exit_request). */
+  poke(slot: number): void;
   kill(): void;
 }
+
+const SIGINT = 2, PC_REG = 32;
 
 export class UserGdb {
   readonly ctl = new Int32Array(new SharedArrayBuffer(GDB_CTL_WORDS * 4));
   private stub!: GdbStub;
   private started = false;
-  private running = false;
+  /** running: threads run; stopping: STOP is up, waiting for threads to leave guest code
+   * (then gdb is told `stopping`'s stop); stopped: gdb has the word. */
+  private state: 'stopped' | 'running' | 'stopping' = 'stopped';
+  private stopping = { slot: 0, sig: 0 };
+  private readonly envs = new Map<number, CPURISCVState>();
 
   private constructor(private readonly h: UserGdbHost) {}
 
@@ -42,15 +53,21 @@ export class UserGdb {
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
     const chr = await openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
     g.stub = new GdbStub(chr, {
-      nharts: 1, targetXml: riscvTargetXml(h.env), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true,
-      readReg: (_h, n) => riscvReadReg(h.env, n),
-      writeReg: (_h, n, d) => riscvWriteReg(h.env, n, d),
+      nharts: 1, targetXml: riscvTargetXml(g.env(0)), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true,
+      threads: () => h.threads().map(([slot]) => slot),
+      tidOf: (slot) => h.threads().find(([s]) => s === slot)?.[1] ?? 0,
+      pid: h.pid,
+      readReg: (slot, n) => g.readReg(slot, n),
+      writeReg: (slot, n, d) => g.writeReg(slot, n, d),
+      // A static program's TLS block starts at tp (RISC-V's TLS variant I: the TCB is before
+      // it); a shared library's offset is in its link map, which we do not read.
+      tlsAddr: (slot, off, lm) => (lm === 0n ? BigInt.asUintN(64, g.env(slot).getGpr(4) + off) : null),
       readMem: (_h, a, l) => g.readMem(a, l),
       writeMem: (_h, a, d) => g.writeMem(a, d),
-      running: () => g.running,
+      running: () => g.state !== 'stopped',
       halted: () => false,
       stop: () => g.stop(),
-      resume: (sig) => g.resume(gdbSignalToTarget(sig ?? 0)),
+      resume: (sig, others, only) => g.resume(gdbSignalToTarget(sig ?? 0), others ?? false, only ?? -1),
       hmp: async () => '',
       auxv: () => g.auxv(),
       kill: () => h.kill(),
@@ -58,10 +75,61 @@ export class UserGdb {
     return g;
   }
 
-  /** The thread stopped (a breakpoint, a step, Ctrl-C). */
-  onStop(sig: number): void {
-    this.running = false;
-    this.stub.reportStop(0, targetSignalToGdb(sig));
+  private env(slot: number): CPURISCVState {
+    let e = this.envs.get(slot);
+    if (!e) this.envs.set(slot, e = this.h.stateOf(slot));
+    return e;
+  }
+
+  /** A thread in a system call has its pc on the ecall: gdb sees (and sets) the pc past it. */
+  private readReg(slot: number, n: number): Uint8Array | null {
+    const v = riscvReadReg(this.env(slot), n);
+    if (v && n === PC_REG && this.inSyscall(slot)) new DataView(v.buffer, v.byteOffset).setBigUint64(0, new DataView(v.buffer, v.byteOffset).getBigUint64(0, true) + 4n, true);
+    return v;
+  }
+
+  private writeReg(slot: number, n: number, d: Uint8Array): boolean {
+    if (n === PC_REG && this.inSyscall(slot) && d.length === 8) {
+      const c = d.slice();
+      new DataView(c.buffer).setBigUint64(0, new DataView(c.buffer).getBigUint64(0, true) - 4n, true);
+      d = c;
+    }
+    return riscvWriteReg(this.env(slot), n, d);
+  }
+
+  private inSyscall(slot: number): boolean {
+    return Atomics.load(this.ctl, gdbSlotWord(slot, GdbCtl.INSYS)) !== 0;
+  }
+
+  /** Thread `slot` stopped (a breakpoint, a step, a signal) under resume `seq`. The first stop
+   * of a resume wins; a thread whose stop gdb is not told of sees it again after the resume. */
+  onStop(slot: number, sig: number, seq: number): void {
+    if (this.state !== 'running' || seq !== Atomics.load(this.ctl, GdbCtl.SEQ)) return;
+    this.stopWorld(slot, sig);
+  }
+
+  /** Raise STOP, poke every thread out of guest code, then tell gdb (once none runs any). */
+  private stopWorld(slot: number, sig: number): void {
+    this.state = 'stopping';
+    this.stopping = { slot, sig };
+    Atomics.store(this.ctl, GdbCtl.STOP, 1);
+    for (const [s] of this.h.threads()) this.h.poke(s);
+    this.settle(0);
+  }
+
+  private settle(tries: number): void {
+    if (this.state !== 'stopping') return;
+    // Threads in a system call are out of guest code (INCODE 0): a blocking one holds nothing up.
+    const busy = this.h.threads().some(([s]) => Atomics.load(this.ctl, gdbSlotWord(s, GdbCtl.INCODE)) !== 0);
+    if (busy) {
+      if (tries % 256 === 255) for (const [s] of this.h.threads()) this.h.poke(s);
+      setTimeout(() => this.settle(tries + 1), tries < 20 ? 0 : 1);
+      return;
+    }
+    this.state = 'stopped';
+    const { slot, sig } = this.stopping;
+    Atomics.store(this.ctl, GdbCtl.REPORTED, sig === SIGINT ? 0 : slot + 1);
+    this.stub.reportStop(slot, targetSignalToGdb(sig));
   }
 
   /** The process ends: tell gdb before it goes. */
@@ -69,18 +137,23 @@ export class UserGdb {
     this.stub.reportExit(status, signal ? targetSignalToGdb(signal) || signal : 0);
   }
 
+  /** Ctrl-C: the world stops; gdb hears SIGINT on the thread of the last stop. */
   private stop(): void {
-    if (!this.running) return;
-    Atomics.store(this.ctl, GdbCtl.STOP_REQ, 1);
-    this.h.poke();
+    if (this.state !== 'running') return;
+    this.stopWorld(this.stub.interruptHart, SIGINT);
   }
 
-  private resume(sig = 0): void {
+  /** `others`: with a step, the other threads run meanwhile (vCont;s:T;c); `only`: the one
+   * thread that runs (vCont;c:T), -1: all. */
+  private resume(sig: number, others: boolean, only: number): void {
     const d = this.stub.debug;
-    const step = d.stepHart >= 0;
+    const step = d.stepHart;
     d.stepHart = -1;
-    this.running = true;
-    gdbUserResume(this.ctl, d.breakpoints, step, sig);
+    // gdb's `C sig` goes to the thread whose stop it answers.
+    const rep = Atomics.load(this.ctl, GdbCtl.REPORTED);
+    if (rep > 0) Atomics.store(this.ctl, gdbSlotWord(rep - 1, GdbCtl.SIG), sig);
+    this.state = 'running';
+    gdbUserResume(this.ctl, d.breakpoints, step, !others, only);
     if (!this.started) { this.started = true; this.h.start(); }
   }
 

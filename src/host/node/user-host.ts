@@ -25,7 +25,7 @@ export interface UserWorkerData {
   logFile?: string;
   /** The -cpu configuration (extensions, vlen) the main thread parsed. */
   cpuCfg?: RISCVCPUConfig;
-  /** -g: the GDB stub's control block (linux-user/gdb-user.ts), for the debugged thread only. */
+  /** -g: the GDB stub's control block (linux-user/gdb-user.ts), shared by every thread. */
   gdbCtl?: Int32Array;
   /** Interpreter modules another thread compiled (shared, not generated again). */
   interp?: Array<[string, WebAssembly.Module]>;
@@ -159,7 +159,7 @@ export type UserMessage =
   | { op: 'exit'; status: number; signal: number }
   | { op: 'sigaction'; slot: number; sig: number; kind: 'default' | 'ignore' | 'handler' }
   | { op: 'threadExit'; slot: number; spare?: boolean }
-  | { op: 'gdbStop'; slot: number; sig: number }
+  | { op: 'gdbStop'; slot: number; sig: number; seq: number }
   | { op: 'interp'; mods: Array<[string, WebAssembly.Module]> }
   | { op: 'interpCode'; entry: string; wire: Uint8Array; module: WebAssembly.Module }
   | { op: 'spare' };

@@ -255,7 +255,7 @@ class Supervisor {
    * state blocks are ready; thread-host.ts). */
   startThread(slot: number, attrs?: number[], moved?: { more?: number[]; counted?: boolean; exe?: string; dirs?: UserWorkerData['dirs']; tbs?: UserWorkerData['tbs'] }): void {
     const data: UserWorkerData = { memory: this.memory, slot, attrs, opts: this.o.opts, exe: moved?.exe ?? this.exe, logMask: this.o.logMask, logFile: this.o.logFile, cpuCfg: riscvCpuCfg(),
-      gdbCtl: slot === 0 ? this.gdb?.ctl : undefined, interp: this.interp, codeCache: this.codeCache,
+      gdbCtl: this.gdb?.ctl, interp: this.interp, codeCache: this.codeCache,
       more: moved?.more, counted: moved?.counted, dirs: moved?.dirs, tbs: moved?.tbs, hosting: this.gdb ? false : undefined };
     // The worker cli/riscv64.ts started early (same memory) takes the first thread.
     const pre = takePrewarmedWorker();
@@ -331,7 +331,7 @@ class Supervisor {
       case 'wait': this.waiters.push({ slot: m.slot, pid: m.pid, nowait: m.nowait, states: m.states }); this.serveWaits(m.nohang); break;
       case 'exit': this.finish(m.status, m.signal); break;
       case 'sigaction': this.setListener(m.sig, m.kind); answerRpc(this.words(m.slot), 0); break;
-      case 'gdbStop': this.gdb?.onStop(m.sig); break;
+      case 'gdbStop': this.gdb?.onStop(m.slot, m.sig, m.seq); break;
       case 'interp': if (this.interp.length === 0) this.interp = m.mods; break;
       case 'interpCode': writeCodeAtExit(m.entry, m.wire, m.module); break; // (a worker compiled it)
     }
@@ -607,9 +607,18 @@ class Supervisor {
     const i32 = new Int32Array(this.memory.buffer);
     try {
       this.gdb = await UserGdb.listen(dev, {
-        memory: this.memory, mm: this.mm, env: this.stateOf(0),
+        memory: this.memory, mm: this.mm, pid: process.pid,
+        stateOf: (slot) => this.stateOf(slot),
+        threads: () => {
+          const live: Array<[number, number]> = [];
+          for (let slot = 0; slot < MAX_THREADS; slot++) {
+            const w = this.words(slot);
+            if (Atomics.load(w, ThreadWord.STATE) === ThreadState.RUNNING) live.push([slot, w[ThreadWord.TID]]);
+          }
+          return live;
+        },
         start: () => this.startThread(0),
-        poke: () => Atomics.store(i32, (stateOffsetOf(0) + STATE.exit_request.offset) >> 2, 1),
+        poke: (slot) => Atomics.store(i32, (stateOffsetOf(slot) + STATE.exit_request.offset) >> 2, 1),
         kill: () => { process.stderr.write('tsqemu-riscv64: QEMU: Terminated via GDBstub\n'); this.finish(0, 0); },
       });
     } catch (e) {

@@ -114,8 +114,12 @@ function main(d: UserWorkerData): void {
   const ctl = d.gdbCtl;
   const tRun = stamp();
   if (!hosting) {
-    const runner = ctl ? gdbUserRunner(first.cpu, ctl, (sig) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig })) : undefined;
-    if (runner) { signalGdbHook.thread = first.ts; signalGdbHook.handle = (sig) => runner.handleSig(sig); }
+    const runner = ctl ? gdbUserRunner(first.cpu, ctl, d.slot, (sig, seq) => port.postMessage({ op: 'gdbStop', slot: d.slot, sig, seq })) : undefined;
+    if (runner) {
+      signalGdbHook.thread = first.ts;
+      signalGdbHook.handle = (sig) => runner.handleSig(sig);
+      first.ts.syscallEnd = () => runner.syscallEnd();
+    }
     cpuLoop(first.ts, runner ?? first.cpu);
     port.postMessage({ op: 'threadExit', slot: d.slot });
     return;
