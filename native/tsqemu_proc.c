@@ -20,6 +20,8 @@
  *     by its host tid) finds the guest address + 1 in its fault word and its exit_request set,
  *     so it raises the guest's SIGBUS (linux-user/shared-map.ts). Other SIGBUSes keep the
  *     previous disposition. Each guest thread's worker calls it once.
+ *   faccessat(path, mode, flags): faccessat2(2) at AT_FDCWD (AT_EACCESS: the effective ids, which
+ *     Node's access() does not use; AT_SYMLINK_NOFOLLOW), as qemu-riscv64 passes it on.
  *   threadCpuMs(): the calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): `info jit`'s
  *     translation cost, which wall time inflated several times on a loaded host.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
@@ -274,6 +276,25 @@ static napi_value Prctl(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+static napi_value Faccessat(napi_env env, napi_callback_info info) {
+  size_t argc = 3, l;
+  napi_value argv[3];
+  char path[4096];
+  int32_t mode, flags;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  if (napi_get_value_int32(env, argv[1], &mode) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "int expected");
+    return NULL;
+  }
+  long r = syscall(SYS_faccessat2, AT_FDCWD, path, mode, flags);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t a[3];
@@ -425,6 +446,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "cred", NULL, Cred, NULL, NULL, NULL, napi_default, NULL },
     { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
+    { "faccessat", NULL, Faccessat, NULL, NULL, NULL, napi_default, NULL },
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },

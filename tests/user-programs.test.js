@@ -66,6 +66,8 @@ const PROGRAMS = [
   { name: 'fcntlown', workdir: true, needsSys: true },
   // mincore: resident pages, EINVAL/ENOMEM/EFAULT (was ENOSYS).
   { name: 'mincore' },
+  // LTP: no tid reused by the next thread, clone3 ENOSYS, faccessat(2) checks, fallocate modes.
+  { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -154,6 +154,10 @@ export interface HostSys {
   /** native/tsqemu_proc (optional): catch host SIGBUS in the guest space for this thread
    * (slot): its fault word and exit_request are byte offsets in `mem` (tsqemu_proc.c). */
   busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
+  /** native/tsqemu_proc (optional): faccessat2(AT_FDCWD, path, mode, flags); 0 or -errno. */
+  faccessat?(path: string, mode: number, flags: number): number;
+  /** tsqemu_sys: fallocate(2); 0 or -errno. */
+  fallocate?(fd: number, mode: number, off: number, len: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */
   prctl?(option: number, a2: number, a3: number, a4: number, a5: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the

@@ -5,7 +5,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
-import { MAX_FDS } from './layout.js';
+import { MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
 import { EACCES, pgidAskChild } from './pgid-request.js';
 
@@ -89,7 +89,7 @@ function clockNs(ts: TaskState, clk: number): bigint {
   // process's CPU time; another process's is not known here.
   if (clk < 0 && (clk & 3) !== 3) {
     const id = ~(clk >> 3), pid = ts.proc.pid;
-    if (id === 0 || id === pid || (clk & 4 && id > pid && (id - pid) % 4194304 === 0)) return ts.proc.cpuTimeNs();
+    if (id === 0 || id === pid || (clk & 4 && id > pid && (id - pid) % TID_STRIDE === 0)) return ts.proc.cpuTimeNs();
   }
   throw new SyscallError(Errno.EINVAL);
 }
