@@ -68,6 +68,8 @@ const PROGRAMS = [
   { name: 'mincore' },
   // LTP: no tid reused by the next thread, clone3 ENOSYS, faccessat(2) checks, fallocate modes.
   { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
+  // A SIGUSR1 sent right after fork reaches the child's inherited handler or kills it (not Node's inspector).
+  { name: 'sigearly' },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];
