@@ -22,6 +22,7 @@
  *     previous disposition. Each guest thread's worker calls it once.
  *   faccessat(path, mode, flags): faccessat2(2) at AT_FDCWD (AT_EACCESS: the effective ids, which
  *     Node's access() does not use; AT_SYMLINK_NOFOLLOW), as qemu-riscv64 passes it on.
+ *   priority(op, which, who, prio): op 0 the raw getpriority(2) (20 - nice), 1 setpriority(2).
  *   threadCpuMs(): the calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): `info jit`'s
  *     translation cost, which wall time inflated several times on a loaded host.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
@@ -295,6 +296,14 @@ static napi_value Faccessat(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+static napi_value Priority(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t a[4];
+  if (ints(env, info, argv, 4, a)) return NULL;
+  long r = a[0] == 0 ? syscall(SYS_getpriority, a[1], a[2]) : syscall(SYS_setpriority, a[1], a[2], a[3]);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t a[3];
@@ -447,6 +456,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
     { "faccessat", NULL, Faccessat, NULL, NULL, NULL, napi_default, NULL },
+    { "priority", NULL, Priority, NULL, NULL, NULL, napi_default, NULL },
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },

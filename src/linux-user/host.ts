@@ -156,6 +156,8 @@ export interface HostSys {
   busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
   /** native/tsqemu_proc (optional): faccessat2(AT_FDCWD, path, mode, flags); 0 or -errno. */
   faccessat?(path: string, mode: number, flags: number): number;
+  /** native/tsqemu_proc (optional): op 0 getpriority(which, who) (20 - nice), 1 setpriority(which, who, prio). */
+  priority?(op: number, which: number, who: number, prio: number): number;
   /** tsqemu_sys: fallocate(2); 0 or -errno. */
   fallocate?(fd: number, mode: number, off: number, len: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */

@@ -72,8 +72,20 @@ function hostFlags(ts: TaskState, h: number): number { return fdinfo(ts, h).flag
 function iovecs(ts: TaskState, iov: number, cnt: number): Array<[number, number]> {
   if (cnt < 0 || cnt > 1024) throw new SyscallError(Errno.EINVAL);
   const out: Array<[number, number]> = [];
-  for (let i = 0; i < cnt; i++) out.push([ts.mm.u64n(iov + i * 16), ts.mm.u64n(iov + i * 16 + 8)]);
+  for (let i = 0; i < cnt; i++) {
+    const len = ts.mm.u64n(iov + i * 16 + 8);
+    if (len >= 2 ** 63) throw new SyscallError(Errno.EINVAL); // a negative ssize_t (Linux's check)
+    out.push([ts.mm.u64n(iov + i * 16), len]);
+  }
   return out;
+}
+
+/** The file offset of pread64/pwrite64/preadv/pwritev: a negative one is EINVAL before anything
+ * else (Node would take -1 as "the current position"). */
+function offset(a: bigint): number {
+  const pos = long(a);
+  if (pos < 0) throw new SyscallError(Errno.EINVAL);
+  return pos;
 }
 
 function readv(ts: TaskState, fd: number, iov: number, cnt: number, pos: number | null): number {
@@ -294,12 +306,12 @@ function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: nu
 export const FILE_SYSCALLS: SyscallTable = [
   [NR.read, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), null)],
   [NR.write, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), null)],
-  [NR.pread64, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
-  [NR.pwrite64, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
+  [NR.pread64, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), offset(a[3]))],
+  [NR.pwrite64, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), offset(a[3]))],
   [NR.readv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
   [NR.writev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
-  [NR.preadv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
-  [NR.pwritev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
+  [NR.preadv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), offset(a[3]))],
+  [NR.pwritev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), offset(a[3]))],
   [NR.lseek, (ts, a) => lseek(ts, int(a[0]), long(a[1]), int(a[2]))],
   [NR.close, (ts, a) => { ts.dirStreams.delete(ts.fdt.host(int(a[0]))); ts.fdt.close(int(a[0])); return 0; }],
   [NR.dup, (ts, a) => ts.fdt.install(ts.fdt.host(int(a[0])), false)],

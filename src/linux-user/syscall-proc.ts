@@ -165,13 +165,30 @@ function times(ts: TaskState, buf: number): bigint {
   return ts.proc.monotonicNs() / 10000000n;
 }
 
-function getrandom(ts: TaskState, buf: number, len: number): number {
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+function getrandom(ts: TaskState, buf: number, len: number, flags: number): number {
+  // Linux's flag checks (GRND_INSECURE with GRND_RANDOM is EINVAL too).
+  if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) || (flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) throw new SyscallError(Errno.EINVAL);
   const n = Math.min(len, 33554431);
   for (let done = 0; done < n; done += 65536) {
     const chunk = Math.min(65536, n - done);
     ts.mm.write(buf + done, ts.proc.randomBytes(chunk));
   }
   return n;
+}
+
+/** getpriority (op 0: 20 - nice, as the system call returns it) and setpriority (op 1): the
+ * host's, as qemu-riscv64 passes them on (nice(3) is these two). The calling thread's own tid
+ * is 0 (its host thread); another thread of ours is the host process. Without the addon: nice 0
+ * and no change, as before. */
+function priority(ts: TaskState, op: number, which: number, who: number, prio: number): number {
+  if (!ts.sys?.priority) return op === 0 ? 20 : 0;
+  if (which === 0 && who !== 0) {
+    const pid = ts.proc.pid;
+    if (who === ts.tid) who = 0;
+    else if (who === pid || (who > pid && (who - pid) % TID_STRIDE === 0)) who = process.pid;
+  }
+  return check(ts.sys.priority(op, which, who, prio));
 }
 
 const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
@@ -197,7 +214,7 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.setrlimit, (ts, a) => prlimit(ts, 0, int(a[0]), ptr(a[1]), 0)],
   [NR.getrusage, (ts, a) => getrusage(ts, int(a[0]), ptr(a[1]))],
   [NR.rseq, () => -Errno.ENOSYS],
-  [NR.getrandom, (ts, a) => getrandom(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.getrandom, (ts, a) => getrandom(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.clock_gettime, (ts, a) => { writeTimespec(ts, ptr(a[1]), clockNs(ts, int(a[0]))); return 0; }],
   [NR.clock_getres, (ts, a) => { clockNs(ts, int(a[0])); if (a[1] !== 0n) writeTimespec(ts, ptr(a[1]), 1n); return 0; }],
   [NR.clock_nanosleep, (ts, a) => clockNanosleep(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],
@@ -208,6 +225,7 @@ export const PROC_SYSCALLS: SyscallTable = [
       ts.mm.setU64(ptr(a[0]), ns / 1000000000n);
       ts.mm.setU64(ptr(a[0]) + 8, (ns % 1000000000n) / 1000n);
     }
+    if (a[1] !== 0n) ts.mm.write(ptr(a[1]), new Uint8Array(8)); // struct timezone: Linux's sys_tz, zeros unless set
     return 0;
   }],
   [NR.times, (ts, a) => times(ts, ptr(a[0]))],
@@ -221,8 +239,8 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.sched_setaffinity, () => 0],
   [NR.sched_getparam, (ts, a) => { ts.mm.setU32(ptr(a[1]), 0); return 0; }],
   [NR.sched_getscheduler, () => 0],
-  [NR.getpriority, () => 20],
-  [NR.setpriority, () => 0],
+  [NR.getpriority, (ts, a) => priority(ts, 0, int(a[0]), int(a[1]), 0)],
+  [NR.setpriority, (ts, a) => priority(ts, 1, int(a[0]), int(a[1]), int(a[2]))],
   [NR.personality, () => 0],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],

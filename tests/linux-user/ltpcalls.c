@@ -1,14 +1,20 @@
 /* What LTP's syscalls tests found different from qemu-riscv64 (README "LTP syscalls against
  * qemu-riscv64"): thread ids never reused by the next thread (gettid02), clone3 ENOSYS as QEMU's,
  * faccessat/faccessat2 argument checks and AT_EACCESS (faccessat202), fallocate's modes
- * (fallocate01-03). Prints results, never ids. Run as root in a scratch directory. */
+ * (fallocate01-03), negative offsets and iovec lengths (pwrite02, pwritev02), getrandom's flags
+ * (getrandom05), gettimeofday's timezone (gettimeofday01), nice/getpriority (nice01-04,
+ * getpriority02). Prints results, never ids. Run as root in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,5 +87,42 @@ int main(void) {
   fd = open("f", O_RDONLY);
   res("fallocate read-only fd", fallocate(fd, 0, 0, 4096));
   close(fd);
+
+  char buf[64] = "data";
+  fd = open("f", O_RDWR);
+  res("pwrite offset -1", pwrite(fd, buf, 4, -1));
+  res("pread offset -1", pread(fd, buf, 4, -1));
+  res("pwrite offset -1, bad fd", pwrite(-1, buf, 4, -1));
+  struct iovec iov = { buf, (size_t)-1 };
+  res("pwritev iov_len -1", pwritev(fd, &iov, 1, 0));
+  res("readv iov_len -1", readv(fd, &iov, 1));
+  iov.iov_len = 4;
+  res("pwritev offset -1", pwritev(fd, &iov, 1, -1));
+  res("pwritev offset 0", pwritev(fd, &iov, 1, 0));
+  close(fd);
+
+  res("getrandom flags -1", getrandom(buf, 8, -1));
+  res("getrandom RANDOM|INSECURE", getrandom(buf, 8, GRND_RANDOM | 4));
+  res("getrandom NONBLOCK", getrandom(buf, 8, GRND_NONBLOCK));
+  struct timeval tv;
+  struct timezone tz = { 99, 99 };
+  res("gettimeofday tz", syscall(SYS_gettimeofday, &tv, &tz));
+  printf("tz %d %d\n", tz.tz_minuteswest, tz.tz_dsttime);
+  res("gettimeofday bad tz", syscall(SYS_gettimeofday, &tv, (void *)-1));
+
+  errno = 0;
+  res("getpriority(-1, 0)", getpriority(-1, 0));
+  res("getpriority(PRIO_PROCESS, -1)", getpriority(PRIO_PROCESS, -1));
+  res("getpriority(PRIO_USER, -1)", getpriority(PRIO_USER, -1));
+  res("raw getpriority self", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  res("nice(3)", nice(3));
+  res("raw getpriority self after", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  res("getpriority(PRIO_PROCESS, getpid())", getpriority(PRIO_PROCESS, getpid()));
+  if (getuid() == 0) res("nice(-5) as root", nice(-5));
+  if (getuid() == 0 && setresuid(65534, 65534, 0) == 0) {
+    errno = 0;
+    res("nice(-1) as nobody", nice(-1));
+    if (setresuid(0, 0, 0) != 0) perror("setresuid");
+  }
   return 0;
 }
