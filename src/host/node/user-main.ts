@@ -527,7 +527,11 @@ class Supervisor {
    * except for the signals that terminate (below). */
   setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
     const name = nameOfSignal(sig);
-    if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
+    // SIGSEGV and SIGBUS stay the host's (V8's wasm trap handler, busGuard). SIGILL and SIGFPE
+    // from another process (kill) reach a guest handler or are ignored as the guest says (LTP
+    // pause01: the child died of the SIGILL); at the default they keep the host's default
+    // action (with core), which is Linux's.
+    if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7) return;
     if (sig === 27 && PROFILING) return; // V8's sampling profiler owns SIGPROF (node --cpu-prof / --prof)
     const old = this.listening.get(sig);
     if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
