@@ -66,6 +66,8 @@ export interface SpawnRequest {
 export interface HostProcess {
   pid: number; ppid: number; uid: number; euid: number; gid: number; egid: number;
   hostname: string; release: string;
+  /** uname's version: the host's (qemu-riscv64 passes uname through). */
+  version?: string;
   /** Start a child emulator that resumes `image`; returns its pid. */
   spawnChild(req: SpawnRequest): number;
   /** Block until a child changes state: [pid, wait status] or null when there is none

@@ -303,6 +303,15 @@ function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: nu
   return 0;
 }
 
+/** fadvise64: only advice, so nothing to do beyond Linux's checks: EBADF, ESPIPE for a pipe,
+ * EINVAL for a negative length or an unknown advice (POSIX_FADV_NORMAL..NOREUSE are 0-5). */
+function fadvise(ts: TaskState, fd: number, len: number, advice: number): number {
+  const h = ts.fdt.host(fd);
+  if ((ts.fs.fstat(h).mode & 0o170000n) === 0o010000n) throw new SyscallError(Errno.ESPIPE);
+  if (len < 0 || advice < 0 || advice > 5) throw new SyscallError(Errno.EINVAL);
+  return 0;
+}
+
 export const FILE_SYSCALLS: SyscallTable = [
   [NR.read, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), null)],
   [NR.write, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), null)],
@@ -327,7 +336,7 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.syncfs, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
   [NR.ftruncate, (ts, a) => ftruncate(ts, int(a[0]), long(a[1]))],
   [NR.fallocate, (ts, a) => fallocate(ts, int(a[0]), int(a[1]), long(a[2]), long(a[3]))],
-  [NR.fadvise64, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+  [NR.fadvise64, (ts, a) => fadvise(ts, int(a[0]), long(a[2]), int(a[3]))],
 ];
 
 export { S_IFMT, S_IFDIR, S_IFREG };

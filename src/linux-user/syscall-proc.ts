@@ -19,7 +19,7 @@ function setpgid(ts: TaskState, pid: number, pgid: number): number {
 }
 
 function uname(ts: TaskState, buf: number): number {
-  const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
+  const fields = ['Linux', ts.proc.hostname, ts.proc.release, ts.proc.version ?? '#1 SMP', 'riscv64', '(none)'];
   const b = new Uint8Array(65 * 6);
   const enc = new TextEncoder();
   fields.forEach((f, i) => b.set(enc.encode(f).subarray(0, 64), i * 65));

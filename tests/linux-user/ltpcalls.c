@@ -3,14 +3,17 @@
  * faccessat/faccessat2 argument checks and AT_EACCESS (faccessat202), fallocate's modes
  * (fallocate01-03), negative offsets and iovec lengths (pwrite02, pwritev02), getrandom's flags
  * (getrandom05), gettimeofday's timezone (gettimeofday01), nice/getpriority (nice01-04,
- * getpriority02). Prints results, never ids. Run as root in a scratch directory. */
+ * getpriority02), posix_fadvise's checks (posix_fadvise03/04), memfd_create's name length
+ * (memfd_create02), uname's version (newuname01). Prints results, never ids. Run as root in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/utsname.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -109,6 +112,40 @@ int main(void) {
   res("gettimeofday tz", syscall(SYS_gettimeofday, &tv, &tz));
   printf("tz %d %d\n", tz.tz_minuteswest, tz.tz_dsttime);
   res("gettimeofday bad tz", syscall(SYS_gettimeofday, &tv, (void *)-1));
+
+  fd = open("f", O_RDONLY);
+  errno = posix_fadvise(fd, 0, 0, 6);
+  res("fadvise advice 6", errno ? -1 : 0);
+  errno = posix_fadvise(fd, 0, 0, -1);
+  res("fadvise advice -1", errno ? -1 : 0);
+  res("fadvise len -1", syscall(SYS_fadvise64, fd, 0, -1, 0));
+  res("fadvise bad fd", syscall(SYS_fadvise64, 99, 0, 0, 0));
+  res("fadvise DONTNEED", syscall(SYS_fadvise64, fd, 0, 0, 4));
+  close(fd);
+  int pp[2];
+  if (pipe(pp) == 0) {
+    res("fadvise pipe", syscall(SYS_fadvise64, pp[0], 0, 0, 0));
+    close(pp[0]);
+    close(pp[1]);
+  }
+  char name[300];
+  memset(name, 'a', sizeof name);
+  name[249] = 0;
+  fd = syscall(SYS_memfd_create, name, 0);
+  res("memfd_create name 249", fd);
+  if (fd >= 0) close(fd);
+  name[249] = 'a';
+  name[250] = 0;
+  res("memfd_create name 250", syscall(SYS_memfd_create, name, 0));
+  name[299] = 0;
+  res("memfd_create name 299", syscall(SYS_memfd_create, name, 0));
+  struct utsname u;
+  uname(&u);
+  char version[256] = "";
+  FILE *pv = fopen("/proc/sys/kernel/version", "r");
+  if (pv && fgets(version, sizeof version, pv)) version[strcspn(version, "\n")] = 0;
+  if (pv) fclose(pv);
+  printf("uname version is /proc/sys/kernel/version: %d\n", strcmp(u.version, version) == 0);
 
   errno = 0;
   res("getpriority(-1, 0)", getpriority(-1, 0));
