@@ -23,6 +23,8 @@
  *   faccessat(path, mode, flags): faccessat2(2) at AT_FDCWD (AT_EACCESS: the effective ids, which
  *     Node's access() does not use; AT_SYMLINK_NOFOLLOW), as qemu-riscv64 passes it on.
  *   priority(op, which, who, prio): op 0 the raw getpriority(2) (20 - nice), 1 setpriority(2).
+ *   sched(op, pid, a, b, buf): the sched_* calls on the host (see Sched), as qemu-riscv64 makes
+ *     them: buf is the struct (sched_param, sched_attr, timespec) in the host's layout.
  *   threadCpuMs(): the calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): `info jit`'s
  *     translation cost, which wall time inflated several times on a loaded host.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
@@ -304,6 +306,32 @@ static napi_value Priority(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+/* op 0 sched_get_priority_max(a), 1 _min(a), 2 getscheduler(pid), 3 getparam(pid, buf),
+ * 4 setparam(pid, buf), 5 setscheduler(pid, a, buf), 6 rr_get_interval(pid, buf),
+ * 7 getattr(pid, buf, a = size, b = flags), 8 setattr(pid, buf, a = flags). */
+static napi_value Sched(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t a[5];
+  if (ints(env, info, argv, 5, a)) return NULL;
+  uint8_t *p = NULL;
+  size_t len = 0;
+  if (a[0] >= 3 && view(env, argv[4], &p, &len)) return NULL;
+  long r;
+  switch (a[0]) {
+    case 0: r = syscall(SYS_sched_get_priority_max, a[2]); break;
+    case 1: r = syscall(SYS_sched_get_priority_min, a[2]); break;
+    case 2: r = syscall(SYS_sched_getscheduler, a[1]); break;
+    case 3: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_getparam, a[1], p); break;
+    case 4: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_setparam, a[1], p); break;
+    case 5: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_setscheduler, a[1], a[2], p); break;
+    case 6: r = len < 16 ? (errno = EINVAL, -1) : syscall(SYS_sched_rr_get_interval, a[1], p); break;
+    case 7: r = len < (size_t)(unsigned)a[2] ? (errno = EINVAL, -1) : syscall(SYS_sched_getattr, a[1], p, (unsigned)a[2], (unsigned)a[3]); break;
+    case 8: r = syscall(SYS_sched_setattr, a[1], p, (unsigned)a[2]); break;
+    default: errno = EINVAL; r = -1;
+  }
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t a[3];
@@ -457,6 +485,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
     { "faccessat", NULL, Faccessat, NULL, NULL, NULL, napi_default, NULL },
     { "priority", NULL, Priority, NULL, NULL, NULL, napi_default, NULL },
+    { "sched", NULL, Sched, NULL, NULL, NULL, napi_default, NULL },
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },

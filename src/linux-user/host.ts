@@ -160,6 +160,8 @@ export interface HostSys {
   faccessat?(path: string, mode: number, flags: number): number;
   /** native/tsqemu_proc (optional): op 0 getpriority(which, who) (20 - nice), 1 setpriority(which, who, prio). */
   priority?(op: number, which: number, who: number, prio: number): number;
+  /** native/tsqemu_proc (optional): the sched_* calls (op: see tsqemu_proc.c Sched). */
+  sched?(op: number, pid: number, a: number, b: number, buf: Uint8Array | null): number;
   /** tsqemu_sys: fallocate(2); 0 or -errno. */
   fallocate?(fd: number, mode: number, off: number, len: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */

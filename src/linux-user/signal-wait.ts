@@ -10,8 +10,8 @@ import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
-import { KernelWord, ThreadWord } from './layout.js';
-import { encodeSiginfo, hasDeliverable, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
+import { KernelWord, ThreadWord, TID_STRIDE } from './layout.js';
+import { encodeSiginfo, hasDeliverable, raiseInThread, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
 import { TARGET_SIGRTMIN } from './sigqueue.js';
 import { timespecMs } from './blocking.js';
 import type { GuestMM } from './mmap.js';
@@ -48,10 +48,17 @@ function sigqueue(ts: TaskState, pid: number, tid: number, sig: number, infop: n
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
   const code = ts.mm.i32at(infop + 8);
   if (code >= 0) throw new SyscallError(Errno.EPERM); // only negative codes (SI_QUEUE...) from userspace
+  // rt_sigqueueinfo to one of our threads' ids is to the process (Linux: its thread group).
+  const own = (id: number) => id === ts.proc.pid || (id > ts.proc.pid && (id - ts.proc.pid) % TID_STRIDE === 0);
+  if (tid === -1 && own(pid)) pid = ts.proc.pid;
   if (pid !== ts.proc.pid) { ts.proc.kill(pid, sig); return 0; }
   if (sig === 0) return 0;
-  if (tid !== -1 && tid !== ts.tid) throw new SyscallError(Errno.ESRCH);
   const info = { signo: sig, code, pid: ts.proc.pid, uid: ts.proc.uid, value: ts.mm.u64(infop + 24) };
+  if (tid !== -1 && tid !== ts.tid) { // another thread of ours (LTP rt_tgsigqueueinfo01)
+    const r = raiseInThread(ts, tid, sig, info);
+    if (r < 0) throw new SyscallError(-r);
+    return 0;
+  }
   // A real-time signal to the process is queued there (any thread may take it); the others
   // keep their info on this thread.
   const ok = tid === -1 && sig >= TARGET_SIGRTMIN ? raiseProcessSignal(ts.mm, sig, info) : raiseSignal(ts, sig, info);

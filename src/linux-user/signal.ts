@@ -389,7 +389,10 @@ export function setRaiseInThread(fn: typeof raiseInThread): void { raiseInThread
 
 export const SIGNAL_SYSCALLS: SyscallTable = [
   [NR.rt_sigaction, (ts, a) => rtSigaction(ts, int(a[0]), ptr(a[1]), ptr(a[2]), ptr(a[3]))],
-  [NR.rt_sigprocmask, (ts, a) => rtSigprocmask(ts, int(a[0]), ptr(a[1]), ptr(a[2]))],
+  [NR.rt_sigprocmask, (ts, a) => {
+    if (a[3] !== 8n) throw new SyscallError(Errno.EINVAL); // sigsetsize (LTP rt_sigprocmask02)
+    return rtSigprocmask(ts, int(a[0]), ptr(a[1]), ptr(a[2]));
+  }],
   [NR.rt_sigreturn, (ts) => rtSigreturn(ts)],
   [NR.rt_sigsuspend, (ts, a) => { rtSigsuspend(ts, ptr(a[0])); return KEEP_REGS; }],
   [NR.rt_sigpending, (ts, a) => {

@@ -7,6 +7,7 @@ import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
 import { MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
+import { hostWho } from './syscall-sched.js';
 import { EACCES, pgidAskChild } from './pgid-request.js';
 
 /** setpgid on the host's groups; a forked child before its exec is asked to do it itself
@@ -183,12 +184,7 @@ function getrandom(ts: TaskState, buf: number, len: number, flags: number): numb
  * and no change, as before. */
 function priority(ts: TaskState, op: number, which: number, who: number, prio: number): number {
   if (!ts.sys?.priority) return op === 0 ? 20 : 0;
-  if (which === 0 && who !== 0) {
-    const pid = ts.proc.pid;
-    if (who === ts.tid) who = 0;
-    else if (who === pid || (who > pid && (who - pid) % TID_STRIDE === 0)) who = process.pid;
-  }
-  return check(ts.sys.priority(op, which, who, prio));
+  return check(ts.sys.priority(op, which, which === 0 ? hostWho(ts, who) : who, prio));
 }
 
 const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
@@ -237,8 +233,6 @@ export const PROC_SYSCALLS: SyscallTable = [
     return 8;
   }],
   [NR.sched_setaffinity, () => 0],
-  [NR.sched_getparam, (ts, a) => { ts.mm.setU32(ptr(a[1]), 0); return 0; }],
-  [NR.sched_getscheduler, () => 0],
   [NR.getpriority, (ts, a) => priority(ts, 0, int(a[0]), int(a[1]), 0)],
   [NR.setpriority, (ts, a) => priority(ts, 1, int(a[0]), int(a[1]), int(a[2]))],
   [NR.personality, () => 0],

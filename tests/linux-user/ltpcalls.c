@@ -4,13 +4,15 @@
  * (fallocate01-03), negative offsets and iovec lengths (pwrite02, pwritev02), getrandom's flags
  * (getrandom05), gettimeofday's timezone (gettimeofday01), nice/getpriority (nice01-04,
  * getpriority02), posix_fadvise's checks (posix_fadvise03/04), memfd_create's name length
- * (memfd_create02), uname's version (newuname01). Prints results, never ids. Run as root in a scratch directory. */
+ * (memfd_create02), uname's version (newuname01), the sched_* calls (sched_getparam03,
+ * sched_get_priority_max01, sched_getattr01...). Prints results, never ids. Run as root in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/utsname.h>
@@ -146,6 +148,36 @@ int main(void) {
   if (pv && fgets(version, sizeof version, pv)) version[strcspn(version, "\n")] = 0;
   if (pv) fclose(pv);
   printf("uname version is /proc/sys/kernel/version: %d\n", strcmp(u.version, version) == 0);
+
+  res("sched_get_priority_max(SCHED_FIFO)", sched_get_priority_max(SCHED_FIFO));
+  res("sched_get_priority_min(SCHED_RR)", sched_get_priority_min(SCHED_RR));
+  res("sched_get_priority_max(SCHED_OTHER)", sched_get_priority_max(SCHED_OTHER));
+  res("sched_get_priority_max(99)", sched_get_priority_max(99));
+  res("sched_getscheduler(0)", sched_getscheduler(0));
+  res("sched_getscheduler(-1)", sched_getscheduler(-1));
+  res("sched_getscheduler(4194304 * 2 + 1)", sched_getscheduler(4194304 * 2 + 1));
+  struct sched_param sp = { 5 };
+  res("sched_getparam(0)", syscall(SYS_sched_getparam, 0, &sp));
+  printf("priority %d\n", sp.sched_priority);
+  res("sched_getparam(0, NULL)", syscall(SYS_sched_getparam, 0, NULL));
+  res("sched_getparam(-1)", syscall(SYS_sched_getparam, -1, &sp));
+  res("sched_getparam(0, bad)", syscall(SYS_sched_getparam, 0, (void *)8));
+  res("sched_setparam(0) 0", syscall(SYS_sched_setparam, 0, &sp));
+  sp.sched_priority = 1;
+  res("sched_setparam(0) 1 under SCHED_OTHER", syscall(SYS_sched_setparam, 0, &sp));
+  struct timespec rr;
+  res("sched_rr_get_interval(0)", syscall(SYS_sched_rr_get_interval, 0, &rr));
+  unsigned attr[14] = { 0 };
+  res("sched_getattr(0, 56)", syscall(SYS_sched_getattr, 0, attr, 56, 0));
+  printf("attr size %u policy %u\n", attr[0], attr[1]);
+  res("sched_getattr(0, 8)", syscall(SYS_sched_getattr, 0, attr, 8, 0));
+  res("sched_getattr flags 1", syscall(SYS_sched_getattr, 0, attr, 56, 1));
+  attr[0] = 48;
+  attr[1] = 0;
+  res("sched_setattr SCHED_OTHER", syscall(SYS_sched_setattr, 0, attr, 0));
+  attr[0] = 40;
+  res("sched_setattr size 40", syscall(SYS_sched_setattr, 0, attr, 0));
+  printf("size written back %u\n", attr[0]);
 
   errno = 0;
   res("getpriority(-1, 0)", getpriority(-1, 0));
