@@ -70,7 +70,8 @@ const PROGRAMS = [
   { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
   // A SIGUSR1 sent right after fork reaches the child's inherited handler or kills it (not Node's inspector).
   { name: 'sigearly' },
-  // rt_sigqueueinfo/rt_tgsigqueueinfo to another thread of ours, rt_sigprocmask's sigsetsize.
+  // rt_sigqueueinfo/rt_tgsigqueueinfo to another thread of ours, rt_sigprocmask's sigsetsize,
+  // pids 0/-1 never the host's kill(0)/kill(-1).
   { name: 'sigqueuetid', libs: ['-pthread'] },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },

@@ -26,7 +26,8 @@ holdEarlySignals(); // a SIGUSR1 from now on waits for the guest's disposition (
 // A fresh forked child: its parent's fork returns when this runs (user-main.ts spawn).
 if (process.env.TSQEMU_FORK_READY && process.send) {
   delete process.env.TSQEMU_FORK_READY;
-  process.send('started');
+  // (A parent gone meanwhile: the error goes to the callback, not an uncaught 'error' event.)
+  process.send('started', undefined, undefined, () => {});
   process.disconnect();
 }
 holdRemovedCwd();

@@ -374,6 +374,8 @@ function kill(ts: TaskState, pid: number, sig: number): number {
 }
 
 function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
+  // tgid -1 is tkill's; Linux: a pid or tgid <= 0 is EINVAL (never the host's kill(0)/kill(-1)).
+  if (tid <= 0 || tgid === 0 || tgid < -1) throw new SyscallError(Errno.EINVAL);
   if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
   if (sig === 0) return 0;
   if (tid === ts.tid) {
@@ -401,6 +403,6 @@ export const SIGNAL_SYSCALLS: SyscallTable = [
   }],
   [NR.sigaltstack, (ts, a) => sigaltstack(ts, ptr(a[0]), ptr(a[1]))],
   [NR.kill, (ts, a) => kill(ts, int(a[0]), int(a[1]))],
-  [NR.tgkill, (ts, a) => tgkill(ts, int(a[0]), int(a[1]), int(a[2]))],
+  [NR.tgkill, (ts, a) => tgkill(ts, int(a[0]) === -1 ? 0 : int(a[0]), int(a[1]), int(a[2]))],
   [NR.tkill, (ts, a) => tgkill(ts, -1, int(a[0]), int(a[1]))],
 ];

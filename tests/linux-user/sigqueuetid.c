@@ -1,6 +1,7 @@
 /* rt_sigqueueinfo to a thread's tid reaches the process, rt_tgsigqueueinfo another thread of ours (with
  * its si_value), rt_sigprocmask checks sigsetsize (LTP rt_sigqueueinfo01, rt_tgsigqueueinfo01,
- * rt_sigprocmask02). */
+ * rt_sigprocmask02). A pid or tgid of 0 or -1 is looked up, never the host's kill(0)/kill(-1) (every
+ * process: LTP rt_sigqueueinfo02 sent SIGUSR1 to the whole host); signal 0 here, harmless. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -47,6 +48,23 @@ int main(void) {
   sigemptyset(&set);
   r = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 1);
   printf("rt_sigprocmask sigsetsize 1: %ld %s\n", r, r ? strerror(errno) : "");
+  si.si_signo = 0;
+  r = syscall(SYS_rt_sigqueueinfo, -1, 0, &si);
+  printf("rt_sigqueueinfo(-1, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_rt_sigqueueinfo, 0, 0, &si);
+  printf("rt_sigqueueinfo(0, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_rt_tgsigqueueinfo, -1, tid, 0, &si);
+  printf("rt_tgsigqueueinfo(-1, tid, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_rt_tgsigqueueinfo, getpid(), 0, 0, &si);
+  printf("rt_tgsigqueueinfo(pid, 0, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_tgkill, 0, tid, 0);
+  printf("tgkill(0, tid, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_tgkill, -1, tid, 0);
+  printf("tgkill(-1, tid, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_tkill, 0, 0);
+  printf("tkill(0, 0): %ld %s\n", r, r ? strerror(errno) : "");
+  r = syscall(SYS_tkill, -1, 0);
+  printf("tkill(-1, 0): %ld %s\n", r, r ? strerror(errno) : "");
   done = 1;
   pthread_join(t, NULL);
   return 0;
