@@ -20,6 +20,11 @@
  *     by its host tid) finds the guest address + 1 in its fault word and its exit_request set,
  *     so it raises the guest's SIGBUS (linux-user/shared-map.ts). Other SIGBUSes keep the
  *     previous disposition. Each guest thread's worker calls it once.
+ *   faccessat(path, mode, flags): faccessat2(2) at AT_FDCWD (AT_EACCESS: the effective ids, which
+ *     Node's access() does not use; AT_SYMLINK_NOFOLLOW), as qemu-riscv64 passes it on.
+ *   priority(op, which, who, prio): op 0 the raw getpriority(2) (20 - nice), 1 setpriority(2).
+ *   sched(op, pid, a, b, buf): the sched_* calls on the host (see Sched), as qemu-riscv64 makes
+ *     them: buf is the struct (sched_param, sched_attr, timespec) in the host's layout.
  *   threadCpuMs(): the calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): `info jit`'s
  *     translation cost, which wall time inflated several times on a loaded host.
  * Same conventions as tsqemu_sys.c: results or -errno; lengths are the arrays' own.
@@ -274,6 +279,59 @@ static napi_value Prctl(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+static napi_value Faccessat(napi_env env, napi_callback_info info) {
+  size_t argc = 3, l;
+  napi_value argv[3];
+  char path[4096];
+  int32_t mode, flags;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &l) != napi_ok || l >= sizeof path - 1) return num(env, -ENAMETOOLONG);
+  if (napi_get_value_int32(env, argv[1], &mode) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "int expected");
+    return NULL;
+  }
+  long r = syscall(SYS_faccessat2, AT_FDCWD, path, mode, flags);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+static napi_value Priority(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t a[4];
+  if (ints(env, info, argv, 4, a)) return NULL;
+  long r = a[0] == 0 ? syscall(SYS_getpriority, a[1], a[2]) : syscall(SYS_setpriority, a[1], a[2], a[3]);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* op 0 sched_get_priority_max(a), 1 _min(a), 2 getscheduler(pid), 3 getparam(pid, buf),
+ * 4 setparam(pid, buf), 5 setscheduler(pid, a, buf), 6 rr_get_interval(pid, buf),
+ * 7 getattr(pid, buf, a = size, b = flags), 8 setattr(pid, buf, a = flags). */
+static napi_value Sched(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t a[5];
+  if (ints(env, info, argv, 5, a)) return NULL;
+  uint8_t *p = NULL;
+  size_t len = 0;
+  if (a[0] >= 3 && view(env, argv[4], &p, &len)) return NULL;
+  long r;
+  switch (a[0]) {
+    case 0: r = syscall(SYS_sched_get_priority_max, a[2]); break;
+    case 1: r = syscall(SYS_sched_get_priority_min, a[2]); break;
+    case 2: r = syscall(SYS_sched_getscheduler, a[1]); break;
+    case 3: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_getparam, a[1], p); break;
+    case 4: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_setparam, a[1], p); break;
+    case 5: r = len < 4 ? (errno = EINVAL, -1) : syscall(SYS_sched_setscheduler, a[1], a[2], p); break;
+    case 6: r = len < 16 ? (errno = EINVAL, -1) : syscall(SYS_sched_rr_get_interval, a[1], p); break;
+    case 7: r = len < (size_t)(unsigned)a[2] ? (errno = EINVAL, -1) : syscall(SYS_sched_getattr, a[1], p, (unsigned)a[2], (unsigned)a[3]); break;
+    case 8: r = syscall(SYS_sched_setattr, a[1], p, (unsigned)a[2]); break;
+    default: errno = EINVAL; r = -1;
+  }
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 static napi_value IoctlIfreq(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t a[3];
@@ -425,6 +483,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "cred", NULL, Cred, NULL, NULL, NULL, napi_default, NULL },
     { "prctl", NULL, Prctl, NULL, NULL, NULL, napi_default, NULL },
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
+    { "faccessat", NULL, Faccessat, NULL, NULL, NULL, napi_default, NULL },
+    { "priority", NULL, Priority, NULL, NULL, NULL, napi_default, NULL },
+    { "sched", NULL, Sched, NULL, NULL, NULL, napi_default, NULL },
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },
     { "mallocTrim", NULL, MallocTrim, NULL, NULL, NULL, napi_default, NULL },

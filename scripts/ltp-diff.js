@@ -15,7 +15,7 @@
 // Runs the tests as the calling user: as root (QEMU's CI does) they make real changes to the
 // host's processes and files under TMPDIR; tests that need a block device or set the clock are
 // best left out of the list.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -88,13 +88,27 @@ function runOne(cmd, argv, name) {
       killAll();
       p.stdout.destroy();
       p.stderr.destroy();
-      rmSync(tmp, { recursive: true, force: true });
+      removeTmp(tmp);
       resolve({ code, signal, timedOut, out });
     };
     p.on('close', finish);
     // A leftover holding the pipes open: the output has 2 s to drain after the exit.
     p.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 2000));
   });
+}
+
+/** Remove a test's TMPDIR. A test killed at its timeout may leave a file system mounted there
+ * (a loop device of its own): unmount what is mounted under it (and detach its loop device)
+ * first; never stop the whole run for what cannot be removed. */
+function removeTmp(tmp) {
+  try { rmSync(tmp, { recursive: true, force: true }); return; } catch { /* mounted? */ }
+  let mounts = [];
+  try { mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[1]?.startsWith(tmp + '/')); } catch { /* none */ }
+  for (const [dev, dir] of mounts.reverse()) {
+    spawnSync('umount', [dir.replace(/\\040/g, ' ')]);
+    if (dev.startsWith('/dev/loop')) spawnSync('losetup', ['-d', dev]);
+  }
+  try { rmSync(tmp, { recursive: true, force: true }); } catch (e) { console.error(`ltp-diff: left ${tmp}: ${e.message}`); }
 }
 
 /** The summary of one run: counts and a short result word, ranked (lower is better). */

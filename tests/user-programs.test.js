@@ -66,6 +66,13 @@ const PROGRAMS = [
   { name: 'fcntlown', workdir: true, needsSys: true },
   // mincore: resident pages, EINVAL/ENOMEM/EFAULT (was ENOSYS).
   { name: 'mincore' },
+  // LTP: no tid reused by the next thread, clone3 ENOSYS, faccessat(2) checks, fallocate modes.
+  { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
+  // A SIGUSR1 sent right after fork reaches the child's inherited handler or kills it (not Node's inspector).
+  { name: 'sigearly' },
+  // rt_sigqueueinfo/rt_tgsigqueueinfo to another thread of ours, rt_sigprocmask's sigsetsize,
+  // pids 0/-1 never the host's kill(0)/kill(-1).
+  { name: 'sigqueuetid', libs: ['-pthread'] },
   // Needs the native addon (native/tsqemu_sys.c, built at npm install); without it sockets are ENOSYS.
   { name: 'sockets', libs: ['-pthread'], workdir: true, needsSys: true },
 ];

@@ -15,12 +15,21 @@ import { distFile } from '../host/node/dist-path.js';
 import { writeAllSync } from '../host/node/write-all.js';
 import { prefetchInterpreterCode } from '../host/node/interp-code-cache.js';
 import { holdRemovedCwd } from '../host/node/removed-cwd.js';
+import { holdEarlySignals } from '../host/node/early-signals.js';
 
 /** Defined (true) by scripts/build-bundle.js in the bundle: tsc's output has no riscv64-main.cjs
  * of its own build, so it never runs one (it may be a stale one from an earlier bundle). */
 declare const __TSQEMU_BUNDLE__: boolean | undefined;
 
 const args = process.argv.slice(2);
+holdEarlySignals(); // a SIGUSR1 from now on waits for the guest's disposition (not Node's inspector)
+// A fresh forked child: its parent's fork returns when this runs (user-main.ts spawn).
+if (process.env.TSQEMU_FORK_READY && process.send) {
+  delete process.env.TSQEMU_FORK_READY;
+  // (A parent gone meanwhile: the error goes to the callback, not an uncaught 'error' event.)
+  process.send('started', undefined, undefined, () => {});
+  process.disconnect();
+}
 holdRemovedCwd();
 // A fresh process runs its first guest thread on this thread (host/node/user-first.ts): no
 // worker unless it clones, forks, waits or handles signals. A forked child (its exec would move

@@ -66,6 +66,8 @@ export interface SpawnRequest {
 export interface HostProcess {
   pid: number; ppid: number; uid: number; euid: number; gid: number; egid: number;
   hostname: string; release: string;
+  /** uname's version: the host's (qemu-riscv64 passes uname through). */
+  version?: string;
   /** Start a child emulator that resumes `image`; returns its pid. */
   spawnChild(req: SpawnRequest): number;
   /** Block until a child changes state: [pid, wait status] or null when there is none
@@ -154,6 +156,14 @@ export interface HostSys {
   /** native/tsqemu_proc (optional): catch host SIGBUS in the guest space for this thread
    * (slot): its fault word and exit_request are byte offsets in `mem` (tsqemu_proc.c). */
   busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
+  /** native/tsqemu_proc (optional): faccessat2(AT_FDCWD, path, mode, flags); 0 or -errno. */
+  faccessat?(path: string, mode: number, flags: number): number;
+  /** native/tsqemu_proc (optional): op 0 getpriority(which, who) (20 - nice), 1 setpriority(which, who, prio). */
+  priority?(op: number, which: number, who: number, prio: number): number;
+  /** native/tsqemu_proc (optional): the sched_* calls (op: see tsqemu_proc.c Sched). */
+  sched?(op: number, pid: number, a: number, b: number, buf: Uint8Array | null): number;
+  /** tsqemu_sys: fallocate(2); 0 or -errno. */
+  fallocate?(fd: number, mode: number, off: number, len: number): number;
   /** native/tsqemu_proc (optional): prctl for the options without pointer arguments. */
   prctl?(option: number, a2: number, a3: number, a4: number, a5: number): number;
   /** Replace the process with a host program (execve of a non-riscv64 file): fdmap[g] is the

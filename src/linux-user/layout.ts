@@ -21,6 +21,8 @@ export const TARGET_PAGE_SIZE = 4096;
 export const TARGET_PAGE_BITS = 12;
 export const HOST_MEMORY_PAGES = 65536; // 64 KiB wasm pages: the whole 4 GiB
 export const MAX_THREADS = 128;
+/** Guest thread ids are pid + k * TID_STRIDE (k >= 1), above any host pid (syscall-thread.ts). */
+export const TID_STRIDE = 4194304;
 export const STATE_OFFSET = 0x10000;
 export const KERNEL_OFFSET = align(STATE_OFFSET + MAX_THREADS * CPU_STATE_SIZE, 0x100000);
 

@@ -10,8 +10,8 @@ import { NR } from './syscall-nr.js';
 import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
-import { KernelWord, ThreadWord } from './layout.js';
-import { encodeSiginfo, hasDeliverable, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
+import { KernelWord, ThreadWord, TID_STRIDE } from './layout.js';
+import { encodeSiginfo, hasDeliverable, raiseInThread, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
 import { TARGET_SIGRTMIN } from './sigqueue.js';
 import { timespecMs } from './blocking.js';
 import type { GuestMM } from './mmap.js';
@@ -46,12 +46,22 @@ function rtSigtimedwait(ts: TaskState, setp: number, infop: number, tsp: number)
  * to another process only the signal gets there (the host's kill). */
 function sigqueue(ts: TaskState, pid: number, tid: number, sig: number, infop: number): number {
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
+  // Never the host's kill(-1)/kill(0) (every process / the group): Linux looks one pid up.
+  if (tid !== -1 && (pid <= 0 || tid <= 0)) throw new SyscallError(Errno.EINVAL);
   const code = ts.mm.i32at(infop + 8);
   if (code >= 0) throw new SyscallError(Errno.EPERM); // only negative codes (SI_QUEUE...) from userspace
+  if (pid <= 0) throw new SyscallError(Errno.ESRCH);
+  // rt_sigqueueinfo to one of our threads' ids is to the process (Linux: its thread group).
+  const own = (id: number) => id === ts.proc.pid || (id > ts.proc.pid && (id - ts.proc.pid) % TID_STRIDE === 0);
+  if (tid === -1 && own(pid)) pid = ts.proc.pid;
   if (pid !== ts.proc.pid) { ts.proc.kill(pid, sig); return 0; }
   if (sig === 0) return 0;
-  if (tid !== -1 && tid !== ts.tid) throw new SyscallError(Errno.ESRCH);
   const info = { signo: sig, code, pid: ts.proc.pid, uid: ts.proc.uid, value: ts.mm.u64(infop + 24) };
+  if (tid !== -1 && tid !== ts.tid) { // another thread of ours (LTP rt_tgsigqueueinfo01)
+    const r = raiseInThread(ts, tid, sig, info);
+    if (r < 0) throw new SyscallError(-r);
+    return 0;
+  }
   // A real-time signal to the process is queued there (any thread may take it); the others
   // keep their info on this thread.
   const ok = tid === -1 && sig >= TARGET_SIGRTMIN ? raiseProcessSignal(ts.mm, sig, info) : raiseSignal(ts, sig, info);
@@ -91,7 +101,7 @@ function setitimer(ts: TaskState, which: number, newp: number, oldp: number): nu
 export const SIGNAL_WAIT_SYSCALLS: SyscallTable = [
   [NR.rt_sigtimedwait, (ts, a) => rtSigtimedwait(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.rt_sigqueueinfo, (ts, a) => sigqueue(ts, int(a[0]), -1, int(a[1]), ptr(a[2]))],
-  [NR.rt_tgsigqueueinfo, (ts, a) => sigqueue(ts, int(a[0]), int(a[1]), int(a[2]), ptr(a[3]))],
+  [NR.rt_tgsigqueueinfo, (ts, a) => sigqueue(ts, int(a[0]), int(a[1]) === -1 ? 0 : int(a[1]), int(a[2]), ptr(a[3]))],
   [NR.setitimer, (ts, a) => setitimer(ts, int(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.getitimer, (ts, a) => setitimer(ts, int(a[0]), 0, ptr(a[1]))],
 ];

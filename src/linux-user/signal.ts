@@ -374,6 +374,8 @@ function kill(ts: TaskState, pid: number, sig: number): number {
 }
 
 function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
+  // tgid -1 is tkill's; Linux: a pid or tgid <= 0 is EINVAL (never the host's kill(0)/kill(-1)).
+  if (tid <= 0 || tgid === 0 || tgid < -1) throw new SyscallError(Errno.EINVAL);
   if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
   if (sig === 0) return 0;
   if (tid === ts.tid) {
@@ -389,7 +391,10 @@ export function setRaiseInThread(fn: typeof raiseInThread): void { raiseInThread
 
 export const SIGNAL_SYSCALLS: SyscallTable = [
   [NR.rt_sigaction, (ts, a) => rtSigaction(ts, int(a[0]), ptr(a[1]), ptr(a[2]), ptr(a[3]))],
-  [NR.rt_sigprocmask, (ts, a) => rtSigprocmask(ts, int(a[0]), ptr(a[1]), ptr(a[2]))],
+  [NR.rt_sigprocmask, (ts, a) => {
+    if (a[3] !== 8n) throw new SyscallError(Errno.EINVAL); // sigsetsize (LTP rt_sigprocmask02)
+    return rtSigprocmask(ts, int(a[0]), ptr(a[1]), ptr(a[2]));
+  }],
   [NR.rt_sigreturn, (ts) => rtSigreturn(ts)],
   [NR.rt_sigsuspend, (ts, a) => { rtSigsuspend(ts, ptr(a[0])); return KEEP_REGS; }],
   [NR.rt_sigpending, (ts, a) => {
@@ -398,6 +403,6 @@ export const SIGNAL_SYSCALLS: SyscallTable = [
   }],
   [NR.sigaltstack, (ts, a) => sigaltstack(ts, ptr(a[0]), ptr(a[1]))],
   [NR.kill, (ts, a) => kill(ts, int(a[0]), int(a[1]))],
-  [NR.tgkill, (ts, a) => tgkill(ts, int(a[0]), int(a[1]), int(a[2]))],
+  [NR.tgkill, (ts, a) => tgkill(ts, int(a[0]) === -1 ? 0 : int(a[0]), int(a[1]), int(a[2]))],
   [NR.tkill, (ts, a) => tgkill(ts, -1, int(a[0]), int(a[1]))],
 ];

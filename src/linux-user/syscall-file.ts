@@ -72,8 +72,20 @@ function hostFlags(ts: TaskState, h: number): number { return fdinfo(ts, h).flag
 function iovecs(ts: TaskState, iov: number, cnt: number): Array<[number, number]> {
   if (cnt < 0 || cnt > 1024) throw new SyscallError(Errno.EINVAL);
   const out: Array<[number, number]> = [];
-  for (let i = 0; i < cnt; i++) out.push([ts.mm.u64n(iov + i * 16), ts.mm.u64n(iov + i * 16 + 8)]);
+  for (let i = 0; i < cnt; i++) {
+    const len = ts.mm.u64n(iov + i * 16 + 8);
+    if (len >= 2 ** 63) throw new SyscallError(Errno.EINVAL); // a negative ssize_t (Linux's check)
+    out.push([ts.mm.u64n(iov + i * 16), len]);
+  }
   return out;
+}
+
+/** The file offset of pread64/pwrite64/preadv/pwritev: a negative one is EINVAL before anything
+ * else (Node would take -1 as "the current position"). */
+function offset(a: bigint): number {
+  const pos = long(a);
+  if (pos < 0) throw new SyscallError(Errno.EINVAL);
+  return pos;
 }
 
 function readv(ts: TaskState, fd: number, iov: number, cnt: number, pos: number | null): number {
@@ -281,22 +293,34 @@ function ftruncate(ts: TaskState, fd: number, len: number): number {
   return 0;
 }
 
+/** fallocate: the host's (every mode, its errno), as qemu-riscv64 passes it on; without the
+ * addon only mode 0, as a truncate that grows the file. */
 function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: number): number {
-  if (mode !== 0) throw new SyscallError(Errno.EOPNOTSUPP);
   const h = ts.fdt.host(fd);
+  if (ts.sys?.fallocate) return check(ts.sys.fallocate(h, mode, off, len));
+  if (mode !== 0) throw new SyscallError(Errno.EOPNOTSUPP);
   if (Number(ts.fs.fstat(h).size) < off + len) ts.fs.ftruncate(h, off + len);
+  return 0;
+}
+
+/** fadvise64: only advice, so nothing to do beyond Linux's checks: EBADF, ESPIPE for a pipe,
+ * EINVAL for a negative length or an unknown advice (POSIX_FADV_NORMAL..NOREUSE are 0-5). */
+function fadvise(ts: TaskState, fd: number, len: number, advice: number): number {
+  const h = ts.fdt.host(fd);
+  if ((ts.fs.fstat(h).mode & 0o170000n) === 0o010000n) throw new SyscallError(Errno.ESPIPE);
+  if (len < 0 || advice < 0 || advice > 5) throw new SyscallError(Errno.EINVAL);
   return 0;
 }
 
 export const FILE_SYSCALLS: SyscallTable = [
   [NR.read, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), null)],
   [NR.write, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), null)],
-  [NR.pread64, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
-  [NR.pwrite64, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), long(a[3]))],
+  [NR.pread64, (ts, a) => fdRead(ts, int(a[0]), ts.mm.writableView(ptr(a[1]), ptr(a[2])), offset(a[3]))],
+  [NR.pwrite64, (ts, a) => fdWrite(ts, int(a[0]), ts.mm.readableView(ptr(a[1]), ptr(a[2])), offset(a[3]))],
   [NR.readv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
   [NR.writev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), null)],
-  [NR.preadv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
-  [NR.pwritev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), long(a[3]))],
+  [NR.preadv, (ts, a) => readv(ts, int(a[0]), ptr(a[1]), int(a[2]), offset(a[3]))],
+  [NR.pwritev, (ts, a) => writev(ts, int(a[0]), ptr(a[1]), int(a[2]), offset(a[3]))],
   [NR.lseek, (ts, a) => lseek(ts, int(a[0]), long(a[1]), int(a[2]))],
   [NR.close, (ts, a) => { ts.dirStreams.delete(ts.fdt.host(int(a[0]))); ts.fdt.close(int(a[0])); return 0; }],
   [NR.dup, (ts, a) => ts.fdt.install(ts.fdt.host(int(a[0])), false)],
@@ -312,7 +336,7 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.syncfs, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
   [NR.ftruncate, (ts, a) => ftruncate(ts, int(a[0]), long(a[1]))],
   [NR.fallocate, (ts, a) => fallocate(ts, int(a[0]), int(a[1]), long(a[2]), long(a[3]))],
-  [NR.fadvise64, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
+  [NR.fadvise64, (ts, a) => fadvise(ts, int(a[0]), long(a[2]), int(a[3]))],
 ];
 
 export { S_IFMT, S_IFDIR, S_IFREG };

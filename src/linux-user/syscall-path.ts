@@ -285,6 +285,19 @@ function mknodat(ts: TaskState, dirfd: number, pathname: bigint, mode: number, d
 }
 const S_IFMT_N = 0o170000;
 
+const AT_EACCESS = 0x200;
+/** faccessat / faccessat2 (flags 0 for the former): Linux's checks of mode and flags first
+ * (EINVAL), then the host's answer; AT_EACCESS (effective ids) and AT_SYMLINK_NOFOLLOW need
+ * the host's faccessat2 (addon), plain access() checks the real ids. */
+function faccessat(ts: TaskState, dirfd: number, pathname: bigint, mode: number, flags: number): number {
+  if (mode & ~7) throw new SyscallError(Errno.EINVAL);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL);
+  const p = path(ts, dirfd, pathname);
+  if (flags & (AT_SYMLINK_NOFOLLOW | AT_EACCESS) && ts.sys?.faccessat) return check(ts.sys.faccessat(p, mode, flags & ~AT_EMPTY_PATH));
+  ts.fs.access(p, mode);
+  return 0;
+}
+
 export const PATH_SYSCALLS: SyscallTable = [
   [NR.mknodat, (ts, a) => mknodat(ts, int(a[0]), a[1], uint(a[2]), a[3])],
   [NR.openat, (ts, a) => openat(ts, int(a[0]), a[1], int(a[2]), uint(a[3]))],
@@ -293,8 +306,8 @@ export const PATH_SYSCALLS: SyscallTable = [
   [NR.statx, (ts, a) => { ts.mm.write(ptr(a[4]), encodeStatx(statAt(ts, int(a[0]), a[1], int(a[2])))); return 0; }],
   [NR.getdents64, (ts, a) => getdents64(ts, int(a[0]), ptr(a[1]), uint(a[2]))],
   [NR.readlinkat, (ts, a) => readlinkat(ts, int(a[0]), a[1], ptr(a[2]), int(a[3]))],
-  [NR.faccessat, (ts, a) => { ts.fs.access(path(ts, int(a[0]), a[1]), int(a[2]) & 7); return 0; }],
-  [NR.faccessat2, (ts, a) => { ts.fs.access(path(ts, int(a[0]), a[1]), int(a[2]) & 7); return 0; }],
+  [NR.faccessat, (ts, a) => faccessat(ts, int(a[0]), a[1], int(a[2]), 0)],
+  [NR.faccessat2, (ts, a) => faccessat(ts, int(a[0]), a[1], int(a[2]), int(a[3]))],
   [NR.mkdirat, (ts, a) => { ts.fs.mkdir(path(ts, int(a[0]), a[1]), uint(a[2]) & ~ts.mm.kw[KernelWord.UMASK] & 0o7777); return 0; }],
   [NR.unlinkat, (ts, a) => unlinkat(ts, int(a[0]), a[1], int(a[2]))],
   [NR.renameat2, (ts, a) => renameat2(ts, int(a[0]), a[1], int(a[2]), a[3], int(a[4]))],

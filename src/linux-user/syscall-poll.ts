@@ -140,7 +140,12 @@ let memfdCount = 0;
 function memfdCreate(ts: TaskState, namep: number, flags: number): number {
   const MFD_CLOEXEC = 1;
   if (ts.sys) {
-    const name = ts.mm.cstring(namep, 250);
+    let name: string;
+    try { name = ts.mm.cstring(namep, 250); } catch (e) {
+      // A name over MFD_NAME_MAX_LEN (249) is EINVAL, not ENAMETOOLONG.
+      if (e instanceof SyscallError && e.errno === Errno.ENAMETOOLONG) throw new SyscallError(Errno.EINVAL);
+      throw e;
+    }
     return ts.fdt.install(check(ts.sys.memfdCreate(name, flags & ~MFD_CLOEXEC)), (flags & MFD_CLOEXEC) !== 0);
   }
   const path = `/tmp/.tsqemu-memfd-${ts.proc.pid}-${ts.tid}-${memfdCount++}`;

@@ -5,8 +5,9 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
-import { MAX_FDS } from './layout.js';
+import { MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
+import { hostWho } from './syscall-sched.js';
 import { EACCES, pgidAskChild } from './pgid-request.js';
 
 /** setpgid on the host's groups; a forked child before its exec is asked to do it itself
@@ -19,7 +20,7 @@ function setpgid(ts: TaskState, pid: number, pgid: number): number {
 }
 
 function uname(ts: TaskState, buf: number): number {
-  const fields = ['Linux', ts.proc.hostname, ts.proc.release, '#1 SMP', 'riscv64', '(none)'];
+  const fields = ['Linux', ts.proc.hostname, ts.proc.release, ts.proc.version ?? '#1 SMP', 'riscv64', '(none)'];
   const b = new Uint8Array(65 * 6);
   const enc = new TextEncoder();
   fields.forEach((f, i) => b.set(enc.encode(f).subarray(0, 64), i * 65));
@@ -89,7 +90,7 @@ function clockNs(ts: TaskState, clk: number): bigint {
   // process's CPU time; another process's is not known here.
   if (clk < 0 && (clk & 3) !== 3) {
     const id = ~(clk >> 3), pid = ts.proc.pid;
-    if (id === 0 || id === pid || (clk & 4 && id > pid && (id - pid) % 4194304 === 0)) return ts.proc.cpuTimeNs();
+    if (id === 0 || id === pid || (clk & 4 && id > pid && (id - pid) % TID_STRIDE === 0)) return ts.proc.cpuTimeNs();
   }
   throw new SyscallError(Errno.EINVAL);
 }
@@ -165,13 +166,25 @@ function times(ts: TaskState, buf: number): bigint {
   return ts.proc.monotonicNs() / 10000000n;
 }
 
-function getrandom(ts: TaskState, buf: number, len: number): number {
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+function getrandom(ts: TaskState, buf: number, len: number, flags: number): number {
+  // Linux's flag checks (GRND_INSECURE with GRND_RANDOM is EINVAL too).
+  if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) || (flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) throw new SyscallError(Errno.EINVAL);
   const n = Math.min(len, 33554431);
   for (let done = 0; done < n; done += 65536) {
     const chunk = Math.min(65536, n - done);
     ts.mm.write(buf + done, ts.proc.randomBytes(chunk));
   }
   return n;
+}
+
+/** getpriority (op 0: 20 - nice, as the system call returns it) and setpriority (op 1): the
+ * host's, as qemu-riscv64 passes them on (nice(3) is these two). The calling thread's own tid
+ * is 0 (its host thread); another thread of ours is the host process. Without the addon: nice 0
+ * and no change, as before. */
+function priority(ts: TaskState, op: number, which: number, who: number, prio: number): number {
+  if (!ts.sys?.priority) return op === 0 ? 20 : 0;
+  return check(ts.sys.priority(op, which, which === 0 ? hostWho(ts, who) : who, prio));
 }
 
 const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
@@ -197,7 +210,7 @@ export const PROC_SYSCALLS: SyscallTable = [
   [NR.setrlimit, (ts, a) => prlimit(ts, 0, int(a[0]), ptr(a[1]), 0)],
   [NR.getrusage, (ts, a) => getrusage(ts, int(a[0]), ptr(a[1]))],
   [NR.rseq, () => -Errno.ENOSYS],
-  [NR.getrandom, (ts, a) => getrandom(ts, ptr(a[0]), ptr(a[1]))],
+  [NR.getrandom, (ts, a) => getrandom(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.clock_gettime, (ts, a) => { writeTimespec(ts, ptr(a[1]), clockNs(ts, int(a[0]))); return 0; }],
   [NR.clock_getres, (ts, a) => { clockNs(ts, int(a[0])); if (a[1] !== 0n) writeTimespec(ts, ptr(a[1]), 1n); return 0; }],
   [NR.clock_nanosleep, (ts, a) => clockNanosleep(ts, int(a[0]), int(a[1]), ptr(a[2]), ptr(a[3]))],
@@ -208,6 +221,7 @@ export const PROC_SYSCALLS: SyscallTable = [
       ts.mm.setU64(ptr(a[0]), ns / 1000000000n);
       ts.mm.setU64(ptr(a[0]) + 8, (ns % 1000000000n) / 1000n);
     }
+    if (a[1] !== 0n) ts.mm.write(ptr(a[1]), new Uint8Array(8)); // struct timezone: Linux's sys_tz, zeros unless set
     return 0;
   }],
   [NR.times, (ts, a) => times(ts, ptr(a[0]))],
@@ -219,10 +233,8 @@ export const PROC_SYSCALLS: SyscallTable = [
     return 8;
   }],
   [NR.sched_setaffinity, () => 0],
-  [NR.sched_getparam, (ts, a) => { ts.mm.setU32(ptr(a[1]), 0); return 0; }],
-  [NR.sched_getscheduler, () => 0],
-  [NR.getpriority, () => 20],
-  [NR.setpriority, () => 0],
+  [NR.getpriority, (ts, a) => priority(ts, 0, int(a[0]), int(a[1]), 0)],
+  [NR.setpriority, (ts, a) => priority(ts, 1, int(a[0]), int(a[1]), int(a[2]))],
   [NR.personality, () => 0],
   [NR.get_mempolicy, () => -Errno.ENOSYS],
   [NR.getcpu, (ts, a) => { if (a[0] !== 0n) ts.mm.setU32(ptr(a[0]), 0); if (a[1] !== 0n) ts.mm.setU32(ptr(a[1]), 0); return 0; }],

@@ -1,4 +1,4 @@
-// Threads: clone/clone3 with CLONE_VM|CLONE_THREAD (a new worker on the same memory), futex on
+// Threads: clone with CLONE_VM|CLONE_THREAD (a new worker on the same memory), futex on
 // Atomics.wait/notify over the guest word, set_tid_address, exit and exit_group.
 // Processes (clone without CLONE_VM, fork, vfork) are in syscall-exec.ts.
 import { nowMs } from './clock.js';
@@ -7,7 +7,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, ThreadExit, uint, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import {
-  GUEST_BASE, GUEST_PAGES, KernelWord, PageFlag, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
+  GUEST_BASE, GUEST_PAGES, TID_STRIDE, KernelWord, PageFlag, MAX_THREADS, THREAD_WORDS, THREADS_OFFSET, ThreadState, ThreadWord, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { rtClear } from './sigqueue.js';
@@ -20,9 +20,24 @@ export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGH
 export const CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000;
 export const CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 
-/** Guest tid of thread slot `slot` (slot 0 is the main thread: tid = pid). */
-export function tidOfSlot(pid: number, slot: number): number {
-  return slot === 0 ? pid : pid + slot * 4194304;
+/** Thread ids are pid + k * 2^22 (above any host pid: pid_max <= 2^22), k = 1..TID_STEPS; k
+ * grows with each new thread and wraps, skipping live threads' tids, so a new thread does not
+ * reuse a live or recently ended thread's id (Linux allocates increasing ids; LTP gettid02). */
+const TID_STEPS = 511; // pid + 511 * 2^22 < 2^31
+
+function newTid(ts: TaskState): number {
+  const pid = ts.proc.pid, kw = ts.mm.kw;
+  for (let tries = 0; tries <= TID_STEPS; tries++) {
+    const k = (Atomics.add(kw, KernelWord.NEXT_TID, 1) % TID_STEPS) + 1;
+    const tid = pid + k * TID_STRIDE;
+    let live = false;
+    for (let s = 1; s < MAX_THREADS && !live; s++) {
+      const w = threadWords(ts, s);
+      live = w[ThreadWord.STATE] !== ThreadState.FREE && w[ThreadWord.TID] === tid;
+    }
+    if (!live) return tid;
+  }
+  throw new SyscallError(Errno.EAGAIN);
 }
 
 function threadWords(ts: TaskState, slot: number): Int32Array {
@@ -40,8 +55,8 @@ function allocSlot(ts: TaskState): number {
 function cloneThread(ts: TaskState, flags: number, newsp: number, ptid: number, tls: bigint, ctid: number): number {
   const need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
   if ((flags & need) !== need) throw new SyscallError(Errno.EINVAL);
+  const tid = newTid(ts);
   const slot = allocSlot(ts);
-  const tid = tidOfSlot(ts.proc.pid, slot);
   const bytes = ts.mm.bytes;
   const from = ts.env.base, to = stateOffsetOf(slot);
   bytes.copyWithin(to, from, from + TLB_OFFSET);
@@ -78,15 +93,6 @@ function clone(ts: TaskState, flags: number, newsp: number, ptid: number, tls: b
   if (ctid >= 2 ** 32 && flags & (CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID)) throw new SyscallError(Errno.ENOMEM);
   if (flags & CLONE_VM && !(flags & CLONE_VFORK)) return cloneThread(ts, flags, newsp, ptid, tls, ctid);
   return forkProcess(ts, flags, newsp, ptid, tls, ctid);
-}
-
-/** clone3(struct clone_args *, size). */
-function clone3(ts: TaskState, args: number, size: number): number {
-  if (size < 64) throw new SyscallError(Errno.EINVAL);
-  const f = (i: number) => ts.mm.u64n(args + i * 8);
-  const flags = f(0), ctid = f(2), ptid = f(3), exitSignal = f(4), stack = f(5), stackSize = f(6);
-  const tls = ts.mm.u64(args + 56);
-  return clone(ts, flags | (exitSignal & 0xff), stack === 0 ? 0 : stack + stackSize, ptid, tls, ctid);
 }
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
@@ -297,7 +303,6 @@ setRaiseInThread((ts, tid, sig, info) => {
 
 export const THREAD_SYSCALLS: SyscallTable = [
   [NR.clone, (ts, a) => clone(ts, int(a[0]), ptr(a[1]), ptr(a[2]), a[3], ptr(a[4]))],
-  [NR.clone3, (ts, a) => clone3(ts, ptr(a[0]), ptr(a[1]))],
   [NR.futex, (ts, a) => futex(ts, a)],
   [NR.set_tid_address, (ts, a) => {
     if (ptr(a[0]) >= 2 ** 32) throw new SyscallError(Errno.EINVAL); // kept in 32 bits (clone above)

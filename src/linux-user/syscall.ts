@@ -17,6 +17,7 @@ import { SYSV_SYSCALLS } from './syscall-sysv.js';
 import { SIGNALFD_SYSCALLS } from './signalfd.js';
 import { MEM_SYSCALLS } from './syscall-mem.js';
 import { PROC_SYSCALLS } from './syscall-proc.js';
+import { SCHED_SYSCALLS } from './syscall-sched.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
 import { THREAD_SYSCALLS } from './syscall-thread.js';
 import { EXEC_SYSCALLS } from './syscall-exec.js';
@@ -26,7 +27,7 @@ import { HWPROBE_SYSCALLS } from './syscall-hwprobe.js';
 import { CRED_SYSCALLS } from './syscall-cred.js';
 
 const TABLE = new Map<number, SyscallFn>();
-for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, XFER_SYSCALLS, SIGNAL_WAIT_SYSCALLS, TIMER_SYSCALLS, SYSV_SYSCALLS, SIGNALFD_SYSCALLS, XATTR_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
+for (const t of [FILE_SYSCALLS, PATH_SYSCALLS, XFER_SYSCALLS, SIGNAL_WAIT_SYSCALLS, TIMER_SYSCALLS, SYSV_SYSCALLS, SIGNALFD_SYSCALLS, XATTR_SYSCALLS, MEM_SYSCALLS, PROC_SYSCALLS, SCHED_SYSCALLS, SIGNAL_SYSCALLS, THREAD_SYSCALLS,
   EXEC_SYSCALLS, POLL_SYSCALLS, SOCKET_SYSCALLS, HWPROBE_SYSCALLS, CRED_SYSCALLS]) {
   for (const [nr, fn] of t) TABLE.set(nr, fn);
 }

@@ -195,7 +195,7 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     // The host's ids now: setresuid and friends change them (syscall-cred.ts).
     get uid() { return process.getuid?.() ?? 0; }, get euid() { return process.geteuid?.() ?? 0; },
     get gid() { return process.getgid?.() ?? 0; }, get egid() { return process.getegid?.() ?? 0; },
-    hostname: os.hostname(), release: unameRelease(),
+    hostname: os.hostname(), release: unameRelease(), version: os.version(),
     spawnChild(req: SpawnRequest): number {
       const imagePath = path.join(os.tmpdir(), `tsqemu-fork-${process.pid}-${slot}-${Date.now()}.img`);
       fs.writeFileSync(imagePath, req.image, { mode: 0o600 });

@@ -25,6 +25,7 @@ import { expirePosixTimers, SI_TIMER } from '../../linux-user/posix-timers.js';
 import { loadProcessImage } from '../../linux-user/process-image.js';
 import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wait.js';
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
+import { takeEarlySignals } from './early-signals.js';
 import { loadUserSys } from './user-sys.js';
 import { UserGdb } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
@@ -172,7 +173,10 @@ class Supervisor {
       }));
     } finally { for (const fd of fds) fs.closeSync(fd); }
     mapSigtramp(mm);
-    if (!this.mainThread()) for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+    if (!this.mainThread()) {
+      for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
+      this.deliverEarlySignals();
+    }
     const w = this.words(0);
     w[ThreadWord.TID] = process.pid;
     w[ThreadWord.STATE] = ThreadState.RUNNING;
@@ -232,6 +236,13 @@ class Supervisor {
       const h = getAction(this.mm, sig).handler;
       this.setListener(sig, h === 0n ? 'default' : h === 1n ? 'ignore' : 'handler');
     }
+    this.deliverEarlySignals();
+  }
+
+  /** Signals that came before the guest's dispositions were set (early-signals.ts), delivered
+   * now through the listener that follows the guest's disposition. */
+  deliverEarlySignals(): void {
+    for (const sig of takeEarlySignals()) this.listening.get(sig)?.();
   }
 
   /** A forked child maps its parent's MAP_SHARED objects at the same addresses (shared-map.ts);
@@ -360,16 +371,21 @@ class Supervisor {
   spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean, maps: number[], mapFds: number[], attrs?: number[]): void {
     const stdio: StdioOptions = fds.map((h) => (h >= 0 ? h : 'ignore'));
     while (stdio.length < 3) stdio.push('ignore');
-    // vfork: an IPC channel past the guest's fds says when the child exec'd.
-    if (vfork) stdio.push('ipc');
+    // vfork: an IPC channel past the guest's fds says when the child exec'd. A fresh child
+    // (no spare) says on it when its JavaScript runs (early-signals.ts keeps SIGUSR1 from
+    // then on): fork returns then, so a signal sent at once never meets Node's inspector.
+    stdio.push('ipc');
     // Shared objects (shared-map.ts) after those: TSQEMU_FORK_MAPS says which is which.
     const mapAt = maps.map((fd, i) => `${fd}:${mapFds[i] >= 0 ? stdio.push(mapFds[i]) - 1 : -1}`).join();
     let child: ChildProcess;
+    let fresh = false;
     try {
       const ids = forkIds(loadUserSys());
       const attrList = (attrs ?? []).join();
-      child = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds) ??
-        childProcess().spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList } });
+      const spare = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds);
+      fresh = !spare;
+      const ready = vfork ? {} : { TSQEMU_FORK_READY: '1' };
+      child = spare ?? childProcess().spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList, ...ready } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
@@ -379,9 +395,9 @@ class Supervisor {
     if (pid < 0) { child.on('error', () => {}); answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
     this.watchStops();
-    let suspended = vfork;
+    let suspended = vfork || fresh;
     const release = () => { if (suspended) { suspended = false; answerRpc(this.words(slot), pid); } };
-    if (vfork) {
+    if (suspended) {
       child.on('message', release);
       child.on('disconnect', release);
     }
@@ -400,7 +416,7 @@ class Supervisor {
       this.pokeThreads();
       this.serveWaits(false);
     });
-    if (!vfork) answerRpc(this.words(slot), pid);
+    if (!suspended) answerRpc(this.words(slot), pid);
   }
 
   /** Children stopped or continued by a signal (libuv reports only exits): on each host SIGCHLD,
@@ -511,7 +527,11 @@ class Supervisor {
    * except for the signals that terminate (below). */
   setListener(sig: number, kind: 'default' | 'ignore' | 'handler'): void {
     const name = nameOfSignal(sig);
-    if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7 || sig === 4 || sig === 8) return;
+    // SIGSEGV and SIGBUS stay the host's (V8's wasm trap handler, busGuard). SIGILL and SIGFPE
+    // from another process (kill) reach a guest handler or are ignored as the guest says (LTP
+    // pause01: the child died of the SIGILL); at the default they keep the host's default
+    // action (with core), which is Linux's.
+    if (!name || sig === 9 || sig === 19 || sig === 17 || sig === 11 || sig === 7) return;
     if (sig === 27 && PROFILING) return; // V8's sampling profiler owns SIGPROF (node --cpu-prof / --prof)
     const old = this.listening.get(sig);
     if (old) { process.off(name as NodeJS.Signals, old); this.listening.delete(sig); }
@@ -583,6 +603,8 @@ class Supervisor {
   runHere(): void {
     // Host signals keep their default action meanwhile (the guest's are too): Node's own
     // SIGUSR1 handler (its inspector) goes (a listener added and removed puts back SIG_DFL).
+    // One that came before (early-signals.ts) is sent again to meet the default action.
+    const early = takeEarlySignals();
     for (const sig of DEFAULT_TERMINATE) {
       const name = nameOfSignal(sig);
       if (!name || (sig === 27 && PROFILING)) continue;
@@ -590,6 +612,7 @@ class Supervisor {
       process.on(name as NodeJS.Signals, noop);
       process.off(name as NodeJS.Signals, noop);
     }
+    for (const sig of early) process.kill(process.pid, sig);
     const m = runFirstThreadHere({
       memory: this.memory, opts: this.o.opts, exe: this.exe, logMask: this.o.logMask, logFile: this.o.logFile,
       finish: (status, signal) => this.finish(status, signal), execed: () => this.releaseVforkParent(),

@@ -1,0 +1,197 @@
+/* What LTP's syscalls tests found different from qemu-riscv64 (README "LTP syscalls against
+ * qemu-riscv64"): thread ids never reused by the next thread (gettid02), clone3 ENOSYS as QEMU's,
+ * faccessat/faccessat2 argument checks and AT_EACCESS (faccessat202), fallocate's modes
+ * (fallocate01-03), negative offsets and iovec lengths (pwrite02, pwritev02), getrandom's flags
+ * (getrandom05), gettimeofday's timezone (gettimeofday01), nice/getpriority (nice01-04,
+ * getpriority02), posix_fadvise's checks (posix_fadvise03/04), memfd_create's name length
+ * (memfd_create02), uname's version (newuname01), the sched_* calls (sched_getparam03,
+ * sched_get_priority_max01, sched_getattr01...). Prints results, never ids. Run as root in a scratch directory. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 1
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE 2
+#endif
+
+static pid_t tids[12];
+
+static void *thread(void *arg) {
+  tids[(long)arg] = syscall(SYS_gettid);
+  return NULL;
+}
+
+static void res(const char *what, long r) {
+  printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : "ok");
+}
+
+int main(void) {
+  /* Each thread ends before the next starts: Linux still gives every one a new id. */
+  for (long i = 0; i < 12; i++) {
+    pthread_t t;
+    pthread_create(&t, NULL, thread, (void *)i);
+    pthread_join(t, NULL);
+  }
+  int same = 0;
+  for (int i = 0; i < 12; i++)
+    for (int j = i + 1; j < 12; j++) same += tids[i] == tids[j];
+  printf("threads with a reused tid: %d, tid == pid: %d\n", same, tids[0] == getpid());
+
+  /* clone3: ENOSYS under QEMU (glibc then uses clone). */
+  char args[88] = { 0 };
+  errno = 0;
+  res("clone3", syscall(435, args, sizeof args));
+  res("clone3 bad size", syscall(435, args, 1));
+
+  int fd = open("f", O_CREAT | O_RDWR, 0644);
+  if (fd < 0) { perror("open"); return 1; }
+  close(fd);
+  mkdir("d", 0755);
+  res("faccessat mode -1", syscall(SYS_faccessat, AT_FDCWD, "f", -1));
+  res("faccessat mode 8", syscall(SYS_faccessat, AT_FDCWD, "f", 8));
+  res("faccessat R_OK", syscall(SYS_faccessat, AT_FDCWD, "f", R_OK));
+  res("faccessat2 flags -1", syscall(439, AT_FDCWD, "f", R_OK, -1));
+  res("faccessat2 mode -1", syscall(439, AT_FDCWD, "f", -1, 0));
+  res("faccessat2 AT_SYMLINK_NOFOLLOW", syscall(439, AT_FDCWD, "f", W_OK, AT_SYMLINK_NOFOLLOW));
+  res("faccessat2 AT_EACCESS (root)", syscall(439, AT_FDCWD, "f", R_OK | W_OK, AT_EACCESS));
+  if (getuid() == 0 && setresuid(0, 65534, 0) == 0) {
+    /* Real uid root, effective nobody: AT_EACCESS checks the effective one. */
+    res("faccessat2 AT_EACCESS (euid nobody) W_OK", syscall(439, AT_FDCWD, "f", W_OK, AT_EACCESS));
+    res("faccessat2 (real root) W_OK", syscall(439, AT_FDCWD, "f", W_OK, 0));
+    res("faccessat2 AT_EACCESS (euid nobody) R_OK", syscall(439, AT_FDCWD, "f", R_OK, AT_EACCESS));
+    if (setresuid(0, 0, 0) != 0) perror("setresuid");
+  }
+
+  fd = open("f", O_RDWR);
+  res("fallocate 0", fallocate(fd, 0, 0, 8192));
+  res("fallocate KEEP_SIZE", fallocate(fd, FALLOC_FL_KEEP_SIZE, 8192, 8192));
+  struct stat st;
+  fstat(fd, &st);
+  printf("size %lld\n", (long long)st.st_size);
+  res("fallocate PUNCH_HOLE|KEEP_SIZE", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096));
+  res("fallocate PUNCH_HOLE alone", fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096));
+  res("fallocate len 0", fallocate(fd, 0, 0, 0));
+  res("fallocate offset -1", fallocate(fd, 0, -1, 4096));
+  close(fd);
+  fd = open("f", O_RDONLY);
+  res("fallocate read-only fd", fallocate(fd, 0, 0, 4096));
+  close(fd);
+
+  char buf[64] = "data";
+  fd = open("f", O_RDWR);
+  res("pwrite offset -1", pwrite(fd, buf, 4, -1));
+  res("pread offset -1", pread(fd, buf, 4, -1));
+  res("pwrite offset -1, bad fd", pwrite(-1, buf, 4, -1));
+  struct iovec iov = { buf, (size_t)-1 };
+  res("pwritev iov_len -1", pwritev(fd, &iov, 1, 0));
+  res("readv iov_len -1", readv(fd, &iov, 1));
+  iov.iov_len = 4;
+  res("pwritev offset -1", pwritev(fd, &iov, 1, -1));
+  res("pwritev offset 0", pwritev(fd, &iov, 1, 0));
+  close(fd);
+
+  res("getrandom flags -1", getrandom(buf, 8, -1));
+  res("getrandom RANDOM|INSECURE", getrandom(buf, 8, GRND_RANDOM | 4));
+  res("getrandom NONBLOCK", getrandom(buf, 8, GRND_NONBLOCK));
+  struct timeval tv;
+  struct timezone tz = { 99, 99 };
+  res("gettimeofday tz", syscall(SYS_gettimeofday, &tv, &tz));
+  printf("tz %d %d\n", tz.tz_minuteswest, tz.tz_dsttime);
+  res("gettimeofday bad tz", syscall(SYS_gettimeofday, &tv, (void *)-1));
+
+  fd = open("f", O_RDONLY);
+  errno = posix_fadvise(fd, 0, 0, 6);
+  res("fadvise advice 6", errno ? -1 : 0);
+  errno = posix_fadvise(fd, 0, 0, -1);
+  res("fadvise advice -1", errno ? -1 : 0);
+  res("fadvise len -1", syscall(SYS_fadvise64, fd, 0, -1, 0));
+  res("fadvise bad fd", syscall(SYS_fadvise64, 99, 0, 0, 0));
+  res("fadvise DONTNEED", syscall(SYS_fadvise64, fd, 0, 0, 4));
+  close(fd);
+  int pp[2];
+  if (pipe(pp) == 0) {
+    res("fadvise pipe", syscall(SYS_fadvise64, pp[0], 0, 0, 0));
+    close(pp[0]);
+    close(pp[1]);
+  }
+  char name[300];
+  memset(name, 'a', sizeof name);
+  name[249] = 0;
+  fd = syscall(SYS_memfd_create, name, 0);
+  res("memfd_create name 249", fd);
+  if (fd >= 0) close(fd);
+  name[249] = 'a';
+  name[250] = 0;
+  res("memfd_create name 250", syscall(SYS_memfd_create, name, 0));
+  name[299] = 0;
+  res("memfd_create name 299", syscall(SYS_memfd_create, name, 0));
+  struct utsname u;
+  uname(&u);
+  char version[256] = "";
+  FILE *pv = fopen("/proc/sys/kernel/version", "r");
+  if (pv && fgets(version, sizeof version, pv)) version[strcspn(version, "\n")] = 0;
+  if (pv) fclose(pv);
+  printf("uname version is /proc/sys/kernel/version: %d\n", strcmp(u.version, version) == 0);
+
+  res("sched_get_priority_max(SCHED_FIFO)", sched_get_priority_max(SCHED_FIFO));
+  res("sched_get_priority_min(SCHED_RR)", sched_get_priority_min(SCHED_RR));
+  res("sched_get_priority_max(SCHED_OTHER)", sched_get_priority_max(SCHED_OTHER));
+  res("sched_get_priority_max(99)", sched_get_priority_max(99));
+  res("sched_getscheduler(0)", sched_getscheduler(0));
+  res("sched_getscheduler(-1)", sched_getscheduler(-1));
+  res("sched_getscheduler(4194304 * 2 + 1)", sched_getscheduler(4194304 * 2 + 1));
+  struct sched_param sp = { 5 };
+  res("sched_getparam(0)", syscall(SYS_sched_getparam, 0, &sp));
+  printf("priority %d\n", sp.sched_priority);
+  res("sched_getparam(0, NULL)", syscall(SYS_sched_getparam, 0, NULL));
+  res("sched_getparam(-1)", syscall(SYS_sched_getparam, -1, &sp));
+  res("sched_getparam(0, bad)", syscall(SYS_sched_getparam, 0, (void *)8));
+  res("sched_setparam(0) 0", syscall(SYS_sched_setparam, 0, &sp));
+  sp.sched_priority = 1;
+  res("sched_setparam(0) 1 under SCHED_OTHER", syscall(SYS_sched_setparam, 0, &sp));
+  struct timespec rr;
+  res("sched_rr_get_interval(0)", syscall(SYS_sched_rr_get_interval, 0, &rr));
+  unsigned attr[14] = { 0 };
+  res("sched_getattr(0, 56)", syscall(SYS_sched_getattr, 0, attr, 56, 0));
+  printf("attr size %u policy %u\n", attr[0], attr[1]);
+  res("sched_getattr(0, 8)", syscall(SYS_sched_getattr, 0, attr, 8, 0));
+  res("sched_getattr flags 1", syscall(SYS_sched_getattr, 0, attr, 56, 1));
+  attr[0] = 48;
+  attr[1] = 0;
+  res("sched_setattr SCHED_OTHER", syscall(SYS_sched_setattr, 0, attr, 0));
+  attr[0] = 40;
+  res("sched_setattr size 40", syscall(SYS_sched_setattr, 0, attr, 0));
+  printf("size written back %u\n", attr[0]);
+
+  errno = 0;
+  res("getpriority(-1, 0)", getpriority(-1, 0));
+  res("getpriority(PRIO_PROCESS, -1)", getpriority(PRIO_PROCESS, -1));
+  res("getpriority(PRIO_USER, -1)", getpriority(PRIO_USER, -1));
+  res("raw getpriority self", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  res("nice(3)", nice(3));
+  res("raw getpriority self after", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+  res("getpriority(PRIO_PROCESS, getpid())", getpriority(PRIO_PROCESS, getpid()));
+  if (getuid() == 0) res("nice(-5) as root", nice(-5));
+  if (getuid() == 0 && setresuid(65534, 65534, 0) == 0) {
+    errno = 0;
+    res("nice(-1) as nobody", nice(-1));
+    if (setresuid(0, 0, 0) != 0) perror("setresuid");
+  }
+  return 0;
+}
