@@ -1,7 +1,8 @@
 // tsqemu-img measure: the size a new image needs (qcow2_measure's arithmetic).
 import { QemuError } from '../qemu/error.js';
 import { parseSize } from '../qemu/option.js';
-import { BlockDriverState } from '../block/block_int.js';
+import { BlockDriverState, BlockOptions, getCryptoProvider } from '../block/block_int.js';
+import { subOptions } from '../block/block.js';
 import { bdrvChainStatus } from '../block/io.js';
 import { ImgEnv, getopt, imgOpen, parseCreateOpts, safeClose, qjson } from './common.js';
 import { parseImgSize } from './create.js';
@@ -47,6 +48,16 @@ async function allocatedBytes(bs: BlockDriverState, cs: number): Promise<number>
   return required;
 }
 
+/**
+ * Bytes a LUKS header made with these options takes before its payload (QEMU's
+ * qcrypto_block_calculate_payload_offset: a real create, PBKDF included, into nothing).
+ */
+async function luksPayloadSize(opts: BlockOptions): Promise<number> {
+  let len = 0;
+  const block = await getCryptoProvider().create(opts, async (n) => { len = n; }, async () => { /* measured only */ });
+  return block.payloadOffset || len;
+}
+
 export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
   const { opts, args } = getopt(argv, 'hf:O:o:l:U', {
     help: 'h', object: 'object=', 'image-opts': 'image-opts', 'output=': 'output', 'size=': 'size', 'force-share': 'U',
@@ -74,11 +85,19 @@ export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
       let data = src ? await allocatedBytes(src, cs) : 0;
       if (prealloc === 'full' || prealloc === 'falloc') data = vsize;
       full = qcow2PreallocSize(vsize, cs, order);
+      const enc = o.get('encrypt.format');
+      if (enc !== undefined && enc !== 'luks') {
+        throw new QemuError(enc === 'aes' ? 'Use of AES-CBC encrypted qcow2 images is no longer supported in system emulators' : `Parameter 'encrypt.format' does not accept value '${enc}'`);
+      }
+      if (enc === 'luks') full += roundUp(await luksPayloadSize(subOptions(o, 'encrypt.')), cs);
       required = full - vsize + data;
       const v3 = !['0.10', 'v2'].includes(o.get('compat') ?? '1.1');
       if (v3 && src && src.drv.formatName === 'qcow2') bitmaps = 0;
     } else if (outFmt === 'raw') {
       required = size; full = size;
+    } else if (outFmt === 'luks') {
+      const copts: BlockOptions = new Map([...o].filter(([k]) => !['size', 'preallocation'].includes(k)));
+      required = full = await luksPayloadSize(copts) + size;
     } else {
       throw new QemuError(`Format driver '${outFmt}' does not support size measurement`);
     }
