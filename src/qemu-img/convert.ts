@@ -22,7 +22,7 @@ interface ConvertTarget {
 }
 
 /** Load the -l snapshot argument ("name", "snapshot.name=x", "snapshot.id=1"). */
-async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
+export async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
   let name = arg;
   if (arg.startsWith('snapshot.')) {
     const o = parseQemuOpts(arg);
@@ -113,16 +113,8 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   // qemu-img's sector_next_status), not again at every chunk (two lseeks each for a raw file).
   let st: ChainStatus | null = null;
   let stEnd = 0;
-  // -S 0: zeroes are copied as data (the target fully allocated), as qemu-img does, except from
-  // a source with nothing allocated at all (qemu-img's qcow2 target then stays empty too).
-  let zeroAsData = false;
-  if (sparse === 0 && !t.compress && !t.hasBacking && len > 0) {
-    for (let o = 0; o < len && !zeroAsData;) {
-      const x = await bdrvChainStatus(src, o, Math.min(len - o, 1 << 30));
-      zeroAsData = x.allocated;
-      o += x.pnum;
-    }
-  }
+  // -S 0: zeroes are copied as data, the target fully allocated (as qemu-img does).
+  const zeroAsData = sparse === 0 && !t.compress && !t.hasBacking;
   try {
     while (off < len && !failed) {
       if (!st || off >= stEnd) { st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30)); stEnd = off + st.pnum; }
