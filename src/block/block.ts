@@ -6,6 +6,7 @@ import { parseBool } from '../qemu/option.js';
 import {
   BdrvOpenContext, BdrvOpenFlags, BlockDriver, BlockDriverState, BlockOptions, defaultOpenFlags,
 } from './block_int.js';
+import { expandJsonFilename, isJsonFilename, parseJsonFilename } from './json-filename.js';
 
 const drivers = new Map<string, BlockDriver>();
 const namedNodes = new Map<string, BlockDriverState>();
@@ -57,6 +58,24 @@ export interface BdrvOpenEnv {
   chain?: string[];
 }
 
+/** The protocol driver a plain filename names by its prefix ("null-co://"), as QEMU's
+ * bdrv_find_protocol; 'file' for everything else (a colon in a path is not a protocol here). */
+export function protocolFor(filename: string): string {
+  const m = /^([a-z][a-z0-9-]*):/.exec(filename);
+  const d = m ? drivers.get(m[1]) : undefined;
+  return d && d.isProtocol && d.formatName !== 'file' ? d.formatName : 'file';
+}
+
+/** Options of a child or top node named by `ref`: a json: object or a protocol filename. */
+function refOptions(ref: string): BlockOptions {
+  if (isJsonFilename(ref)) {
+    const o = parseJsonFilename(ref);
+    if (!o.has('driver') && o.has('filename')) o.set('driver', protocolFor(o.get('filename') as string));
+    return o;
+  }
+  return new Map([['driver', protocolFor(ref)], ['filename', ref]]);
+}
+
 const MAX_CHAIN = 256;
 const PROBE_BYTES = 2048;
 
@@ -86,13 +105,19 @@ export const GENERIC_KEYS = ['driver', 'node-name', 'read-only', 'cache.direct',
  * protocol (and a probed format on top if `probe`), as -drive file= without format= does.
  */
 export async function bdrvOpen(opts: BlockOptions, flags: BdrvOpenFlags, env: BdrvOpenEnv, probe = false): Promise<BlockDriverState> {
+  // json:{...} as the filename: its options, under those given (QEMU's bdrv_fill_options).
+  if (isJsonFilename(opts.get('filename'))) opts = expandJsonFilename(opts, 'filename');
   let driverName = opts.get('driver');
   const f = nodeFlags(opts, flags);
   if (driverName === undefined && probe) {
-    const filename = opts.get('filename') ?? opts.get('file');
+    let filename = opts.get('filename') ?? opts.get('file');
+    const fileOpts = subOptions(opts, 'file.');
+    if (filename === undefined && fileOpts.has('filename')) filename = fileOpts.get('filename');
     if (filename === undefined) throw new QemuError("A block device must be specified for \"file\"");
     // The probe reads block 0 sharing everything; the locks come with the real open below.
-    const proto = await bdrvOpen(new Map([['driver', 'file'], ['filename', filename]]), { ...f, readOnly: true, forceShare: true }, env);
+    const popts = fileOpts.size && !opts.has('file') && !opts.has('filename') ? fileOpts : refOptions(filename);
+    if (!popts.has('driver')) popts.set('driver', protocolFor(filename));
+    const proto = await bdrvOpen(popts, { ...f, readOnly: true, forceShare: true }, env);
     const header = new Uint8Array(Math.min(PROBE_BYTES, proto.getLength()));
     await proto.preadv(0, header);
     await proto.close();
@@ -104,12 +129,12 @@ export async function bdrvOpen(opts: BlockOptions, flags: BdrvOpenFlags, env: Bd
     }
     const o = new Map(opts);
     o.delete('filename');
-    if (!o.has('file')) o.set('file', filename);
+    if (!o.has('file') && !fileOpts.size) o.set('file', filename);
     o.set('driver', drv.formatName);
     if (drv.formatName === 'raw') o.set('x-probed', 'on');
     return bdrvOpen(o, f, env);
   }
-  if (driverName === undefined) driverName = opts.has('filename') ? 'file' : undefined;
+  if (driverName === undefined) driverName = opts.has('filename') ? protocolFor(opts.get('filename') as string) : undefined;
   if (driverName === undefined) throw new QemuError("Parameter 'driver' is missing");
   const drv = drivers.get(driverName);
   if (!drv) throw new QemuError(`Unknown driver '${driverName}'`);
@@ -159,12 +184,12 @@ async function openChildFile(opts: BlockOptions, flags: BdrvOpenFlags, env: Bdrv
   if (ref !== undefined && sub.size === 0) {
     const node = namedNodes.get(ref);
     if (node) return node;
-    return bdrvOpen(new Map([['driver', 'file'], ['filename', ref]]), flags, env);
+    return bdrvOpen(refOptions(ref), flags, env);
   }
   if (sub.size === 0) throw new QemuError('A block device must be specified for "file"');
   // file=NAME with file.* options (file.locking=off, file.aio=...): NAME is file.filename.
   if (ref !== undefined && !sub.has('filename') && !namedNodes.has(ref)) sub.set('filename', ref);
-  if (!sub.has('driver')) sub.set('driver', 'file');
+  if (!sub.has('driver')) sub.set('driver', protocolFor(sub.get('filename') ?? ''));
   return bdrvOpen(sub, flags, env);
 }
 
@@ -190,8 +215,9 @@ async function openChildBacking(opts: BlockOptions, flags: BdrvOpenFlags, env: B
   if (chain.includes(name)) throw new QemuError(`Backing file '${name}' creates an infinite loop.`);
   if (chain.length >= MAX_CHAIN) throw new QemuError('Backing chain too long');
   const benv: BdrvOpenEnv = { ...env, chain: [...chain, name] };
-  const bopts: BlockOptions = new Map([['file', name]]);
+  const bopts: BlockOptions = isJsonFilename(name) ? parseJsonFilename(name) : new Map([['file', name]]);
   try {
+    if (bopts.has('driver')) return await bdrvOpen(bopts, bflags, benv);
     if (rec.format) {
       bopts.set('driver', rec.format);
       return await bdrvOpen(bopts, bflags, benv);

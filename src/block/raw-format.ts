@@ -20,10 +20,26 @@ class BDRVRawState extends BlockDriverState {
     this.requestAlignment = child.requestAlignment;
   }
 
-  getLength(): number { return this.size ?? this.child.getLength() - this.offset; }
-  preadv(offset: number, buf: Uint8Array): Promise<void> { return bdrvPread(this.child, this.offset + offset, buf); }
+  // A whole file's length counts in 512-byte sectors, as QEMU's total_sectors (iotests 104: a
+  // 1234-byte file is 1536 bytes); the tail past the file's end reads as zeroes.
+  getLength(): number {
+    if (this.size !== null) return this.size;
+    const n = this.child.getLength() - this.offset;
+    return this.offset ? n : Math.ceil(n / 512) * 512;
+  }
+  async preadv(offset: number, buf: Uint8Array): Promise<void> {
+    const inFile = Math.max(0, Math.min(buf.length, this.child.getLength() - this.offset - offset));
+    if (inFile < buf.length) buf.fill(0, inFile);
+    if (inFile > 0) await bdrvPread(this.child, this.offset + offset, inFile === buf.length ? buf : buf.subarray(0, inFile));
+  }
 
-  pwritev(offset: number, buf: Uint8Array, flags: number): Promise<void> {
+  /** A write into the sector tail past the file's end grows the file (as QEMU's file-posix). */
+  private async grow(end: number): Promise<void> {
+    if (this.offset + end > this.child.getLength()) await this.child.truncate(this.offset + end, false, 'off', false);
+  }
+
+  async pwritev(offset: number, buf: Uint8Array, flags: number): Promise<void> {
+    await this.grow(offset + buf.length);
     if (this.probed && offset < 512 && buf.length > 0) {
       return this.checkBlock0(offset, buf).then(() => bdrvPwrite(this.child, this.offset + offset, buf, flags));
     }
@@ -39,13 +55,21 @@ class BDRVRawState extends BlockDriverState {
     }
   }
 
-  override pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
+  override async pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
+    await this.grow(offset + bytes);
     return this.child.pwriteZeroes(this.offset + offset, bytes, flags);
   }
-  override pdiscard(offset: number, bytes: number): Promise<void> { return this.child.pdiscard(this.offset + offset, bytes); }
+  override async pdiscard(offset: number, bytes: number): Promise<void> {
+    const n = Math.min(bytes, this.child.getLength() - this.offset - offset);
+    if (n > 0) await this.child.pdiscard(this.offset + offset, n);
+  }
   flush(): Promise<void> { return this.child.flush(); }
   override async blockStatus(offset: number, bytes: number): Promise<BlockStatus> {
-    const st = await this.child.blockStatus(this.offset + offset, bytes);
+    const inFile = this.child.getLength() - this.offset - offset;
+    if (inFile <= 0) {
+      return { flags: BlockStatusFlags.ZERO | BlockStatusFlags.OFFSET_VALID | BlockStatusFlags.ALLOCATED, pnum: bytes, map: this.offset + offset, file: this.child };
+    }
+    const st = await this.child.blockStatus(this.offset + offset, Math.min(bytes, inFile));
     return { flags: st.flags | BlockStatusFlags.OFFSET_VALID | BlockStatusFlags.ALLOCATED, pnum: st.pnum, map: this.offset + offset, file: this.child };
   }
   override truncate(offset: number, exact: boolean, prealloc: PreallocMode, shrink: boolean): Promise<void> {

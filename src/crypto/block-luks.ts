@@ -31,7 +31,6 @@ const DIGEST_LEN = 20;
 /** cryptsetup's floor for PBKDF2 iterations in LUKS1. */
 export const LUKS1_MIN_ITERATIONS = 1000;
 const ALIGN_KEYSLOTS = 4096;
-const ALIGN_PAYLOAD = 1 << 20;
 
 export interface Luks1Slot {
   active: boolean;
@@ -221,7 +220,8 @@ export interface LuksCreateParams {
   passphrase: Uint8Array;
 }
 
-/** Lay out a new LUKS1 volume: keyslots from 4 KiB, each 4 KiB aligned, payload 1 MiB aligned. */
+/** Lay out a new LUKS1 volume: keyslots from 4 KiB, each 4 KiB aligned, the payload right after
+ * them (QEMU's layout: 2068480 bytes for aes-256-xts; cryptsetup would align it to 1 MiB). */
 export async function luks1Create(p: LuksCreateParams, init: (len: number) => Promise<void>, write: CryptoWriteFunc): Promise<QCryptoBlockLUKS> {
   const keyBytes = p.spec.keyBytes;
   const slotBytes = Math.ceil(luksSplitKeyLen(keyBytes, LUKS_STRIPES) / ALIGN_KEYSLOTS) * ALIGN_KEYSLOTS;
@@ -229,7 +229,7 @@ export async function luks1Create(p: LuksCreateParams, init: (len: number) => Pr
   for (let i = 0; i < LUKS1_NUM_SLOTS; i++) {
     slots.push({ active: false, iterations: 0, salt: new Uint8Array(LUKS_SALT_LEN), keyOffset: (ALIGN_KEYSLOTS + i * slotBytes) / LUKS_SECTOR_SIZE, stripes: LUKS_STRIPES });
   }
-  const payloadBytes = Math.ceil((ALIGN_KEYSLOTS + LUKS1_NUM_SLOTS * slotBytes) / ALIGN_PAYLOAD) * ALIGN_PAYLOAD;
+  const payloadBytes = ALIGN_KEYSLOTS + LUKS1_NUM_SLOTS * slotBytes;
   const mk = luksNewVolumeKey(p.spec);
   const mkIters = Math.max(LUKS1_MIN_ITERATIONS, Math.floor(await qcryptoPbkdf2CountIters(p.hash, DIGEST_LEN, LUKS_SALT_LEN, p.iterTimeMs) / 8));
   const mkDigestSalt = qcryptoRandomBytes(LUKS_SALT_LEN);

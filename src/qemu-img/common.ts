@@ -2,6 +2,7 @@
 // opening images (filename + -f, or --image-opts), size formatting, the -p progress line.
 import { QemuError } from '../qemu/error.js';
 import { parseQemuOpts } from '../qemu/option.js';
+import { isJsonFilename, parseJsonFilename } from '../block/json-filename.js';
 import { BdrvOpenFlags, BlockDriverState, BlockOptions, CreateOptionDesc, defaultOpenFlags } from '../block/block_int.js';
 
 /** What tsqemu-img needs from the host (given by src/cli/img.ts). */
@@ -128,6 +129,11 @@ export async function imgOpen(env: ImgEnv, spec: OpenSpec): Promise<BlockDriverS
     opts = parseQemuOpts(spec.filename);
     if (spec.fmt) throw new QemuError('--image-opts and --format are mutually exclusive');
     if (!opts.has('driver')) throw new QemuError("Parameter 'driver' is missing");
+  } else if (isJsonFilename(spec.filename)) {
+    // json:{...}: the top node's options; -f wins over the object's driver (QEMU joins them so).
+    opts = parseJsonFilename(spec.filename);
+    if (spec.fmt) opts.set('driver', spec.fmt);
+    probe = !opts.has('driver');
   } else {
     opts = new Map([['file', spec.filename]]);
     if (spec.fmt) opts.set('driver', spec.fmt);

@@ -22,7 +22,7 @@ interface ConvertTarget {
 }
 
 /** Load the -l snapshot argument ("name", "snapshot.name=x", "snapshot.id=1"). */
-async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
+export async function loadSnapshot(bs: BlockDriverState, arg: string): Promise<void> {
   let name = arg;
   if (arg.startsWith('snapshot.')) {
     const o = parseQemuOpts(arg);
@@ -113,13 +113,15 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
   // qemu-img's sector_next_status), not again at every chunk (two lseeks each for a raw file).
   let st: ChainStatus | null = null;
   let stEnd = 0;
+  // -S 0: zeroes are copied as data, the target fully allocated (as qemu-img does).
+  const zeroAsData = sparse === 0 && !t.compress && !t.hasBacking;
   try {
     while (off < len && !failed) {
       if (!st || off >= stEnd) { st = await bdrvChainStatus(src, off, Math.min(len - off, 1 << 30)); stEnd = off + st.pnum; }
       // With a backing file for the target, only the source's top layer is copied (as qemu-img:
       // what its backing files hold, the target's backing is taken to provide; iotests 019).
       let backed = t.hasBacking && (!st.allocated || st.depth > 0);
-      let zero = !backed && st.zero && !st.data;
+      let zero = !backed && st.zero && !st.data && !zeroAsData;
       let n = stEnd - off;
       if (align && (backed || zero)) {
         n = Math.floor((off + n) / align) * align - off;

@@ -87,7 +87,9 @@ export async function imgCreate(env: ImgEnv, argv: string[]): Promise<number> {
       }
     }
     if (size < 0) throw new QemuError('Image creation needs a size parameter');
-    const known = new Set(env.createOptions(fmt).map((d) => d.name).concat(['encryption', 'extended_l2', 'data_file', 'data_file_raw', 'preallocation']));
+    const known = new Set(env.createOptions(fmt).map((d) => d.name).concat(['encryption', 'extended_l2', 'data_file', 'data_file_raw', 'preallocation',
+      // The file protocol's: an XFS extent size hint and btrfs nocow, accepted and not applied.
+      'extent_size_hint', 'nocow']));
     for (const k of o.keys()) if (!known.has(k)) throw new QemuError(`Invalid parameter '${k}'`);
     if (!quiet) env.out(formattingLine(filename, fmt, size, o));
     await env.create(fmt, filename, size, o);

@@ -38,7 +38,8 @@ export async function imageInfoJson(env: ImgEnv, bs: BlockDriverState, filename:
     o['full-backing-filename'] = pathCombine(filename, bs.backingFile);
     o['backing-filename'] = bs.backingFile;
   }
-  o['dirty-flag'] = bs.isDirty();
+  // Set only where bdrv_get_info answers (not null-co/null-aio).
+  if (!bs.drv.formatName.startsWith('null-')) o['dirty-flag'] = bs.isDirty();
   return o;
 }
 
@@ -113,7 +114,7 @@ export async function imgInfo(env: ImgEnv, argv: string[]): Promise<number> {
     seen.add(real);
     const bs = await imgOpen(env, { filename: name, fmt: curFmt, imageOpts: imageOpts && depth === 0, readOnly: true, noBacking: true, forceShare: force });
     try {
-      const info = await imageInfoJson(env, bs, imageOpts && depth === 0 ? bs.filename : name);
+      const info = await imageInfoJson(env, bs, (imageOpts && depth === 0) || name.startsWith('json:') ? bs.filename : name);
       infos.push(info);
       humans.push(imageInfoHuman(env, info, bs));
       if (!chain || !bs.backingFile) break;

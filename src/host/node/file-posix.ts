@@ -398,5 +398,8 @@ export async function fileCreate(filename: string, prealloc: PreallocMode, size:
   } catch (e) { await fh.close(); throw e; }
   const bs = await newState(fh, filename, { ...flags, readOnly: false, direct: false });
   await bs.truncate(size, true, prealloc, false);
+  // QEMU's allocate_first_block: the first 4 KiB are written (as zeroes), so that the block
+  // size can later be probed from an allocated block (and map/measure see it as data).
+  if (prealloc === 'off' && size > 0) await bs.pwritev(0, new Uint8Array(Math.min(size, 4096)), 0);
   return bs;
 }

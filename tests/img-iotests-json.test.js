@@ -1,0 +1,129 @@
+// Round 13's qemu-iotests cases (scripts/iotests.js), each compared with real qemu-img 7.2:
+// json:{...} filenames and the null-co protocol (089, 133, 150, 270), convert -S 0 (150),
+// raw create's first allocated block (150, 178), measure's checks and luks (178, 288), and
+// the LUKS1 payload offset QEMU lays out (288).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { haveQemuImg, haveQemuIo, ours, real, qemuIo, tmpdir } from './img-helpers.js';
+
+const skip = !haveQemuImg() || !haveQemuIo();
+const norm = (s) => s.replace(/^(ts)?qemu-img: /gm, 'PROG: ');
+/** The same command through both: [real, ours]. */
+const both = (args, cwd) => [real(args, { cwd }), ours(args, { cwd })].map((r) => ({ ...r, stderr: norm(r.stderr) }));
+const NULL_JSON = "json:{ 'driver': 'null-co', 'size': 1048576, 'read-zeroes': true }";
+
+test('json: filenames and null-co: info, map as qemu-img', { skip }, () => {
+  const d = tmpdir('json');
+  const img = path.join(d, 'a.qcow2');
+  assert.equal(real(['create', '-f', 'qcow2', img, '1M']).status, 0);
+  for (const args of [
+    ['info', 'null-co://'],
+    ['info', '--output=json', "json:{'driver':'null-co','size':65536,'read-zeroes':true}"],
+    ['map', '--output=json', "json:{'driver':'null-co','size':65536,'read-zeroes':true}"],
+    ['map', '--output=json', "json:{'driver':'null-co','size':65536}"],
+    ['info', `json:{'driver':'qcow2','file':{'driver':'file','filename':'${img}'}}`],
+    ['info', '--output=json', `json:{"driver":"qcow2","file.filename":"${img}"}`],
+    ['info', `json:{"file.filename":"${img}"}`],
+    ['info', 'json:{"driver":'],
+  ]) {
+    const [a, b] = both(args, d);
+    assert.equal(b.stdout, a.stdout, args.join(' '));
+    assert.equal(b.status, a.status, args.join(' '));
+  }
+});
+
+test('150: convert from null-co with -S 512 and -S 0; -S 0 allocates zeroes as qemu-img does', { skip }, () => {
+  const d = tmpdir('json');
+  assert.equal(real(['create', '-f', 'qcow2', path.join(d, 'z.qcow2'), '1M']).status, 0);
+  qemuIo(['-c', 'write -z 0 64k', path.join(d, 'z.qcow2')]);
+  assert.equal(real(['create', '-f', 'qcow2', path.join(d, 'e.qcow2'), '1M']).status, 0);
+  for (const fmt of ['qcow2', 'raw']) {
+    for (const [S, src] of [['512', NULL_JSON], ['0', NULL_JSON], ['0', path.join(d, 'z.qcow2')], ['0', path.join(d, 'e.qcow2')]]) {
+      const maps = [real, ours].map((fn, i) => {
+        const out = path.join(d, `o${i}.${fmt}`);
+        const r = fn(['convert', '-O', fmt, '-S', S, src, out]);
+        assert.equal(r.status, 0, r.stderr);
+        if (fmt === 'qcow2') assert.equal(real(['check', out]).status, 0);
+        return real(['map', '--output=json', '-f', fmt, out]).stdout;
+      });
+      assert.equal(maps[1], maps[0], `${fmt} -S ${S} ${src}`);
+    }
+  }
+});
+
+test('raw create allocates its first block (map and measure see it, as qemu-img)', { skip }, () => {
+  const d = tmpdir('json');
+  const maps = [real, ours].map((fn, i) => {
+    const f = path.join(d, `r${i}.raw`);
+    assert.equal(fn(['create', '-f', 'raw', f, '1G']).status, 0);
+    return [real(['map', '--output=json', '-f', 'raw', f]).stdout, ours(['measure', '-f', 'raw', '-O', 'qcow2', f]).stdout];
+  });
+  assert.deepEqual(maps[1], maps[0]);
+  assert.match(maps[1][1], /required size: 458752/);
+});
+
+test('178: measure argument checks, 7E, -l snapshot, backing_file as qemu-img', { skip }, () => {
+  const d = tmpdir('json');
+  const img = path.join(d, 't.qcow2');
+  assert.equal(real(['create', '-f', 'qcow2', img, '1G']).status, 0);
+  qemuIo(['-c', 'write 512 512', '-c', 'write 64K 64K', img]);
+  assert.equal(real(['snapshot', '-c', 'snapshot1', img]).status, 0);
+  qemuIo(['-c', 'write 128M 63K', img]);
+  for (const args of [
+    ['measure'], ['measure', '--size', '2G', img], ['measure', img, 'a'],
+    ['measure', '--object', 'secret,id=sec0,data=MTIzNDU2,format=base64'], ['measure', '--image-opts'], ['measure', '-f', 'qcow2'],
+    ['measure', '-l', 'snap1'], ['measure', '-o', ','], ['measure', '-l', 'snapshot.foo=bar'], ['measure', '--output', 'foo'],
+    ['measure', '--size', '-1'], ['measure', '-O', 'foo', img],
+    ['measure', '-O', 'raw', '--size', '7E'], ['measure', '--output=json', '-O', 'raw', '--size', '7E'], ['measure', '-O', 'qcow2', '--size', '7E'],
+    ['measure', '-O', 'qcow2', '--size', '2P'],
+    ['measure', '-f', 'qcow2', '-O', 'qcow2', img], ['measure', '-f', 'qcow2', '-l', 'snapshot1', '-O', 'qcow2', img],
+    ['measure', '-o', 'backing_file=x', '-f', 'qcow2', '-O', 'qcow2', img],
+  ]) {
+    const [a, b] = both(args, d);
+    assert.equal(b.stdout, a.stdout, args.join(' '));
+    assert.equal(b.stderr, a.stderr, args.join(' '));
+    assert.equal(b.status, a.status, args.join(' '));
+  }
+});
+
+test('288: measure -O luks and qcow2 encrypt.format=luks; a created LUKS image has that size', { skip }, () => {
+  const d = tmpdir('json');
+  const sec = ['--object', 'secret,id=sec0,data=passphrase'];
+  for (const args of [
+    ['measure', ...sec, '-O', 'luks', '-o', 'key-secret=sec0,iter-time=10', '--size', '1G'],
+    ['measure', ...sec, '-O', 'luks', '-o', 'key-secret=sec0,iter-time=10,cipher-alg=aes-128', '--size', '1G'],
+    ['measure', '-O', 'luks', '--size', '1G'],
+    ['measure', ...sec, '--output=json', '-O', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', '--size', '1G'],
+  ]) {
+    const [a, b] = both(args, d);
+    assert.equal(b.stdout, a.stdout, `${args.join(' ')}: real said ${a.status} ${a.stderr}`);
+    assert.equal(b.stderr, a.stderr, args.join(' '));
+  }
+  const f = path.join(d, 'l.luks');
+  assert.equal(ours(['create', '-f', 'luks', ...sec, '-o', 'key-secret=sec0,iter-time=10', f, '16M']).status, 0);
+  assert.equal(fs.statSync(f).size, 16 * 1024 * 1024 + 2068480);
+  const opts = `driver=luks,key-secret=sec0,file.filename=${f}`;
+  assert.match(qemuIo([...sec, '--image-opts', opts, '-c', 'write -P 0x51 0x10000 0x400']).stdout, /wrote 1024/);
+  assert.match(qemuIo([...sec, '--image-opts', opts, '-c', 'read -P 0x51 0x10000 0x400']).stdout, /read 1024/);
+  const info = JSON.parse(real(['info', '--output=json', f]).stdout);
+  assert.equal(info['format-specific'].data['payload-offset'], 2068480);
+});
+
+test('104: a raw file not a multiple of 512 bytes counts whole sectors, its tail reading zeroes', { skip }, () => {
+  const d = tmpdir('json');
+  const f = path.join(d, 'r.raw');
+  fs.writeFileSync(f, Buffer.alloc(1234, 0x5a));
+  const [a, b] = both(['info', '--output=json', '-f', 'raw', f], d);
+  assert.equal(b.stdout, a.stdout);
+  assert.match(b.stdout, /"virtual-size": 1536/);
+  const outs = [real, ours].map((fn, i) => {
+    const o = path.join(d, `o${i}.qcow2`);
+    assert.equal(fn(['convert', '-f', 'raw', '-O', 'qcow2', f, o]).status, 0);
+    assert.equal(real(['check', o]).status, 0);
+    return o;
+  });
+  assert.equal(real(['compare', outs[0], outs[1]]).status, 0);
+  assert.equal(real(['compare', '-f', 'raw', '-F', 'qcow2', f, outs[1]]).status, 0);
+});
