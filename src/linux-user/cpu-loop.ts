@@ -9,7 +9,7 @@ import { ThreadExit } from './syscall-types.js';
 import {
   forceSignal, hasDeliverable, processPendingSignals, TARGET_SIGBUS, TARGET_SIGILL, TARGET_SIGSEGV, TARGET_SIGTRAP,
 } from './signal.js';
-import { GUEST_BASE, HIGH_END, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_BASE, HIGH_END, KernelWord, PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { highHostOf } from './high-map.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
@@ -35,6 +35,7 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
   const pages = mm.pages;
   env.userMode = {
     guestBase: GUEST_BASE,
+    pageTable: { table: PAGE_TABLE_OFFSET, limit: TASK_SIZE, loadMask: NEED[TlbKind.LOAD] | PageFlag.LOST | PageFlag.EOF, loadNeed: NEED[TlbKind.LOAD] },
     tlbFill(vaddr: bigint, kind: TlbKind): number {
       if (vaddr >= BigInt(TASK_SIZE)) {
         // High memory (high-map.ts): no code there (mmap/mprotect refuse PROT_EXEC).

@@ -249,7 +249,13 @@ export interface RISCVUserModeHooks {
    * loads and stores add it as a constant after the TLB check instead of loading the entry's
    * addend (one dependent load less per access). */
   guestBase?: number;
+  /** With guestBase: linux-user's page protection bytes (one per 4 KiB page, in the wasm
+   * memory at `table`, for vaddr < `limit`): a translated load that misses the TLB reads
+   * directly when (byte & loadMask) == loadNeed, and leaves for the slow path otherwise
+   * (one exit per miss before: a strided walk over more than the TLB's reach). */
+  pageTable?: UserPageTable;
 }
+export interface UserPageTable { table: number; limit: number; loadMask: number; loadNeed: number }
 
 /** TypeScript's window onto one hart's state block. */
 export class CPURISCVState {

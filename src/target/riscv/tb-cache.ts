@@ -436,7 +436,7 @@ export class TBCache {
     if (!runs.length) return null;
     const straddle = runs.some((r) => r.pc >= nextPage || r.insns.some(straddles));
     return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined,
-      guestBase: env.userMode?.guestBase, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+      guestBase: env.userMode?.guestBase, userPages: env.userMode?.pageTable, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 

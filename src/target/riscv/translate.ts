@@ -303,6 +303,10 @@ export class DisasContext {
   /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
    * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
   protected missExits(): boolean { return false; }
+  /** User mode: push an i32, non-zero when a load of `size` bytes at `a` may read guest memory
+   * directly (its page's protection allows it), for a load that missed the TLB; false: no such
+   * check here (the miss leaves as before). */
+  protected pushDirectLoadOk(_a: Local, _size: number): boolean { return false; }
   /** Push the host address of a TLB hit: wrap(a) + the entry's addend (e: the entry). */
   pushHost(a: Local, e: Local, kindOff: number): void {
     const fb = this.fb;
@@ -361,8 +365,15 @@ export class DisasContext {
     }
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
+      if (this.missExits()) {
+        // A readable page the TLB does not hold: read it directly (pushHost adds guestBase).
+        const direct = this.pushDirectLoadOk(a, size);
+        if (direct) { fb.i32Eqz(); fb.if_(VOID, false); }
+        this.syncForHelper(); this.exitStep();
+        if (direct) fb.end();
+        return;
+      }
       this.syncForHelper();
-      if (this.missExits()) { this.exitStep(); return; }
       this.pushHalves(a);
       fb.i32Const(memop); fb.call(this.h.slowLoad);
       this.checkStatus();
