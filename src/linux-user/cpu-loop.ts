@@ -35,7 +35,13 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
   const pages = mm.pages;
   env.userMode = {
     guestBase: GUEST_BASE,
-    pageTable: { table: PAGE_TABLE_OFFSET, limit: TASK_SIZE, loadMask: NEED[TlbKind.LOAD] | PageFlag.LOST | PageFlag.EOF, loadNeed: NEED[TlbKind.LOAD] },
+    // Stores write directly only to pages without EXEC: translated code comes from EXEC pages
+    // only, and an mprotect that takes EXEC away drops it (stores to code go the slow way).
+    pageTable: {
+      table: PAGE_TABLE_OFFSET, limit: TASK_SIZE,
+      loadMask: NEED[TlbKind.LOAD] | PageFlag.LOST | PageFlag.EOF, loadNeed: NEED[TlbKind.LOAD],
+      storeMask: NEED[TlbKind.STORE] | PageFlag.EXEC | PageFlag.LOST | PageFlag.EOF, storeNeed: NEED[TlbKind.STORE],
+    },
     tlbFill(vaddr: bigint, kind: TlbKind): number {
       if (vaddr >= BigInt(TASK_SIZE)) {
         // High memory (high-map.ts): no code there (mmap/mprotect refuse PROT_EXEC).

@@ -250,12 +250,14 @@ export interface RISCVUserModeHooks {
    * addend (one dependent load less per access). */
   guestBase?: number;
   /** With guestBase: linux-user's page protection bytes (one per 4 KiB page, in the wasm
-   * memory at `table`, for vaddr < `limit`): a translated load that misses the TLB reads
-   * directly when (byte & loadMask) == loadNeed, and leaves for the slow path otherwise
-   * (one exit per miss before: a strided walk over more than the TLB's reach). */
+   * memory at `table`, for vaddr < `limit`): a translated load (store) that misses the TLB
+   * reads (writes) directly when (byte & loadMask) == loadNeed (storeMask, storeNeed), and
+   * leaves for the slow path otherwise (one exit per miss before: a strided walk over more than
+   * the TLB's reach). storeMask must exclude pages that may hold translated code (the slow
+   * store path invalidates it). */
   pageTable?: UserPageTable;
 }
-export interface UserPageTable { table: number; limit: number; loadMask: number; loadNeed: number }
+export interface UserPageTable { table: number; limit: number; loadMask: number; loadNeed: number; storeMask: number; storeNeed: number }
 
 /** TypeScript's window onto one hart's state block. */
 export class CPURISCVState {

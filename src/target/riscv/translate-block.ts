@@ -74,13 +74,13 @@ class TbContext extends DisasContext {
   /** TbSource.userPages */
   userPages: UserPageTable | undefined;
   /** (a <u limit) & ((table[vpn] & mask) == need) & (the access stays in its page) */
-  protected override pushDirectLoadOk(a: Local, size: number): boolean {
+  protected override pushDirectOk(a: Local, size: number, store: boolean): boolean {
     const t = this.userPages;
     if (!t || this.guestBase === undefined) return false;
     const fb = this.fb;
     fb.get(a); fb.i64Const(BigInt(t.limit)); fb.i64LtU();
     fb.get(a); fb.i32WrapI64(); fb.i32Const(12); fb.i32ShrU(); fb.i32Load8U(t.table);
-    fb.i32Const(t.loadMask); fb.i32And(); fb.i32Const(t.loadNeed); fb.i32Eq(); fb.i32And();
+    fb.i32Const(store ? t.storeMask : t.loadMask); fb.i32And(); fb.i32Const(store ? t.storeNeed : t.loadNeed); fb.i32Eq(); fb.i32And();
     if (size > 1) { fb.get(a); fb.i32WrapI64(); fb.i32Const(0xfff); fb.i32And(); fb.i32Const(4096 - size); fb.i32LeU(); fb.i32And(); }
     return true;
   }
