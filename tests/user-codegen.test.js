@@ -39,6 +39,14 @@ test('inline RV64M: division by zero, MIN / -1 and high multiplies as qemu-riscv
 test('hot loads/stores across page boundaries, PROT_NONE/read-only pages, munmap in a loop', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'tlbreuse', /^walk [0-9a-f]{16} faults \d+\nremap [0-9a-f]{16} faults \d+\n$/));
 
+// Hot loads and stores that miss the soft TLB access their page directly when linux-user's page
+// table allows it (translate-block.ts pushDirectOk): walks over 12 MiB with PROT_NONE and
+// read-only pages, accesses straddling into them, munmap/mmap and mprotect between walks, a
+// shared file's pages past EOF (SIGBUS), addresses above the address space whose low 32 bits
+// name accessible pages, and stores rewriting hot code on an RWX page.
+test('hot loads/stores missing the TLB: direct accesses fault where qemu-riscv64 faults', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'directmem', /^walk8 {6}sum [0-9a-f]{16} faults \d+ fsum [0-9a-f]{16}\n/));
+
 // Looping regions load at entry only the registers live there and store at each exit only those
 // that may be set (translate-block.ts regionFlow): a hot loop left at a call and re-entered at
 // the return address, and faults inside a multi-run loop whose handler reads every register.

@@ -2,14 +2,15 @@
 // signals with QEMU's/Linux's si_code and si_addr, pending signals delivered between runs.
 import { nowMs } from './clock.js';
 import { CpuExit } from '../target/riscv/hart.js';
-import { type CPURISCVState, TlbKind } from '../target/riscv/cpu-state.js';
+import { type CPURISCVState, TLB_ENTRIES, TlbKind } from '../target/riscv/cpu-state.js';
+import { tcgOptions } from '../accel/tcg/tcg-accel.js';
 import type { TaskState } from './qemu.js';
 import { doSyscall } from './syscall.js';
 import { ThreadExit } from './syscall-types.js';
 import {
   forceSignal, hasDeliverable, processPendingSignals, TARGET_SIGBUS, TARGET_SIGILL, TARGET_SIGSEGV, TARGET_SIGTRAP,
 } from './signal.js';
-import { GUEST_BASE, HIGH_END, KernelWord, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
+import { GUEST_BASE, HIGH_END, KernelWord, PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE } from './layout.js';
 import type { GuestMM } from './mmap.js';
 import { highHostOf } from './high-map.js';
 import { busFaults, pastEof, takeBusFault } from './shared-map.js';
@@ -24,6 +25,7 @@ export interface UserCpu {
 const NO_CAUSE = 0xffffffffffffffffn;
 const RUN_BUDGET = 1 << 20;
 const NR_CLONE = 220, NR_CLONE3 = 435;
+const DIRECT_AFTER_FILLS = 4 * TLB_ENTRIES;
 const NEED: Record<TlbKind, number> = {
   [TlbKind.LOAD]: PageFlag.READ | PageFlag.VALID,
   [TlbKind.STORE]: PageFlag.WRITE | PageFlag.VALID,
@@ -35,6 +37,16 @@ export function installUserMode(env: CPURISCVState, mm: GuestMM): void {
   const pages = mm.pages;
   env.userMode = {
     guestBase: GUEST_BASE,
+    // Stores write directly only to pages without EXEC: translated code comes from EXEC pages
+    // only, and an mprotect that takes EXEC away drops it (stores to code go the slow way).
+    pageTable: {
+      table: PAGE_TABLE_OFFSET, limit: TASK_SIZE,
+      loadMask: NEED[TlbKind.LOAD] | PageFlag.LOST | PageFlag.EOF, loadNeed: NEED[TlbKind.LOAD],
+      storeMask: NEED[TlbKind.STORE] | PageFlag.EXEC | PageFlag.LOST | PageFlag.EOF, storeNeed: NEED[TlbKind.STORE],
+      // More fills than the TLB has entries: the data outgrew it. Threshold 1 (the test mode
+      // translating everything) emits them from the start.
+      afterFills: () => (tcgOptions.threshold === 1 ? 0 : DIRECT_AFTER_FILLS),
+    },
     tlbFill(vaddr: bigint, kind: TlbKind): number {
       if (vaddr >= BigInt(TASK_SIZE)) {
         // High memory (high-map.ts): no code there (mmap/mprotect refuse PROT_EXEC).

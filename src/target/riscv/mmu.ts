@@ -252,6 +252,7 @@ function userTlbFill(env: CPURISCVState, va: bigint, kind: TlbKind, size: number
     return hostResult;
   }
   const pageOff = Number(va & 0xfffn);
+  env.userMode!.tlbFills = (env.userMode!.tlbFills ?? 0) + 1;
   const moved = tlbSet(env, mmuIdx, kind, va - BigInt(pageOff), host - pageOff, 0);
   // Another thread may have changed a page's protection and flushed this TLB (GuestMM: page
   // table first, then the TLBs) after the check above and before these entries were written

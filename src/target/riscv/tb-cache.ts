@@ -10,7 +10,7 @@
 import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
 import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
-  TLB_OFFSET, TlbKind, MMU_IDX_COUNT, tlbSlot, tlbVictimSlot } from './cpu-state.js';
+  TLB_OFFSET, TlbKind, MMU_IDX_COUNT, type UserPageTable, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
@@ -52,6 +52,12 @@ export function setTbClock(fn: () => number, kind = 'wall'): void { nowMs = fn; 
 const MAX_LIVE_MODULES = 1500;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 const KIND_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
+
+/** The page table for translated direct accesses once the program made enough TLB fills. */
+function directPages(env: CPURISCVState): UserPageTable | undefined {
+  const um = env.userMode, t = um?.pageTable;
+  return t && (um.tlbFills ?? 0) >= t.afterFills() ? t : undefined;
+}
 
 export class TBCache {
   // Only the interpreter imports it (block modules chain through its `chain`), so growing and
@@ -436,7 +442,7 @@ export class TBCache {
     if (!runs.length) return null;
     const straddle = runs.some((r) => r.pc >= nextPage || r.insns.some(straddles));
     return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined,
-      guestBase: env.userMode?.guestBase, nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
+      guestBase: env.userMode?.guestBase, userPages: directPages(env), nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
       nextHostPage: straddle ? nextHost >>> 12 : undefined };
   }
 

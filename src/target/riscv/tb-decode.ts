@@ -1,6 +1,7 @@
 // The block compiler's front end: decoding a translation block's runs and a region of runs
 // (QEMU's translator_loop decode half), with what the code generator (translate-block.ts) asks
 // of each row computed once per row.
+import type { UserPageTable } from './cpu-state.js';
 import { type Args, type Operand, type Row, constArgs, decodeWith } from './decode.js';
 import { type RiscvDecodeTrees, riscvDecodeTrees } from './decode-trees.js';
 import { mayRaiseIllegal } from './insn32-ext.js';
@@ -91,6 +92,8 @@ export interface TbSource {
   missExits?: boolean;
   /** User mode: the constant data addend (RISCVUserModeHooks.guestBase). */
   guestBase?: number;
+  /** User mode: RISCVUserModeHooks.pageTable (a load missing the TLB checks it inline). */
+  userPages?: UserPageTable;
 }
 
 export const enum RegionTarget { WARM, COLD, TRANSLATED }

@@ -25,7 +25,7 @@
 //   exits:    0 = state.pc holds the next pc (jump, fall through, loop budget)
 //             other = a helper's status (1 reload pc, >= 2 leave run()), state already exact
 import { type FunctionBuilder, type Label, type Local, ModuleBuilder, ValType, VOID } from '../../tcg/wasm-builder.js';
-import { STATE } from './cpu-state.js';
+import { STATE, type UserPageTable } from './cpu-state.js';
 import { type Operand, type Row } from './decode.js';
 import { INTERP_IMPORTS, TB_MISS, TB_STEP } from './interpreter.js';
 import { riscvPmConfigured } from './pointer-masking.js';
@@ -71,6 +71,19 @@ class TbContext extends DisasContext {
   protected override missExits(): boolean { return this.missStep; }
   /** TbSource.guestBase */
   guestBase: number | undefined;
+  /** TbSource.userPages */
+  userPages: UserPageTable | undefined;
+  /** (a <u limit) & ((table[vpn] & mask) == need) & (the access stays in its page) */
+  protected override pushDirectOk(a: Local, size: number, store: boolean): boolean {
+    const t = this.userPages;
+    if (!t || this.guestBase === undefined) return false;
+    const fb = this.fb;
+    fb.get(a); fb.i64Const(BigInt(t.limit)); fb.i64LtU();
+    fb.get(a); fb.i32WrapI64(); fb.i32Const(12); fb.i32ShrU(); fb.i32Load8U(t.table);
+    fb.i32Const(store ? t.storeMask : t.loadMask); fb.i32And(); fb.i32Const(store ? t.storeNeed : t.loadNeed); fb.i32Eq(); fb.i32And();
+    if (size > 1) { fb.get(a); fb.i32WrapI64(); fb.i32Const(0xfff); fb.i32And(); fb.i32Const(4096 - size); fb.i32LeU(); fb.i32And(); }
+    return true;
+  }
   override pushHost(a: Local, e: Local, kindOff: number): void {
     if (this.guestBase === undefined) { super.pushHost(a, e, kindOff); return; }
     this.fb.get(a); this.fb.i32WrapI64(); this.fb.i32Const(this.guestBase); this.fb.i32Add();
@@ -414,6 +427,7 @@ function emitTb(fb: FunctionBuilder, h: Helpers, tb: TbSource, chainFn: number, 
   ctx.pm = tb.pm ?? true;
   ctx.missStep = tb.missExits ?? false;
   ctx.guestBase = tb.guestBase;
+  ctx.userPages = tb.userPages;
   ctx.missFns = missFns;
   let writtenMask = 0;
   for (const r of written) writtenMask |= 1 << r;

@@ -303,6 +303,10 @@ export class DisasContext {
   /** A load or store that misses the TLB leaves the block for the interpreter (exitStep)
    * instead of calling slowLoad/slowStore: no call in the hot path of translated code. */
   protected missExits(): boolean { return false; }
+  /** User mode: push an i32, non-zero when a load (store) of `size` bytes at `a` may access
+   * guest memory directly (its page's protection allows it), for an access that missed the TLB;
+   * false: no such check here (the miss leaves as before). */
+  protected pushDirectOk(_a: Local, _size: number, _store: boolean): boolean { return false; }
   /** Push the host address of a TLB hit: wrap(a) + the entry's addend (e: the entry). */
   pushHost(a: Local, e: Local, kindOff: number): void {
     const fb = this.fb;
@@ -361,8 +365,16 @@ export class DisasContext {
     }
     const done = fb.block(ValType.I64);
     this.tlbLookup(a, e, size, kindOff, () => {
+      if (this.missExits()) {
+        // A readable page the TLB does not hold: read it here (pushHost adds guestBase) and
+        // join after the access, so the hit path has no merge before it.
+        if (this.pushDirectOk(a, size, false)) {
+          fb.if_(VOID, true); this.pushHost(a, e, kindOff); emitLoadOp(fb, memop); fb.br(done); fb.end();
+        }
+        this.syncForHelper(); this.exitStep();
+        return;
+      }
       this.syncForHelper();
-      if (this.missExits()) { this.exitStep(); return; }
       this.pushHalves(a);
       fb.i32Const(memop); fb.call(this.h.slowLoad);
       this.checkStatus();
@@ -412,7 +424,14 @@ export class DisasContext {
     }
     const done = fb.block();
     this.tlbLookup(a, e, size, kindOff, () => {
-      if (this.missExits()) { this.syncForHelper(); this.exitStep(); return; }
+      if (this.missExits()) {
+        // A writable page without code the TLB does not hold: write it here.
+        if (this.pushDirectOk(a, size, true)) {
+          fb.if_(VOID, true); this.pushHost(a, e, kindOff); fb.get(v); emitStoreOp(fb, memop); fb.br(done); fb.end();
+        }
+        this.syncForHelper(); this.exitStep();
+        return;
+      }
       fb.get(this.env); fb.get(v); fb.i64Store(SCRATCH);
       this.syncForHelper();
       this.pushHalves(a);
