@@ -14,7 +14,7 @@ import { check } from './blocking.js';
 export function hostWho(ts: TaskState, who: number): number {
   if (who === 0 || who === ts.tid) return 0;
   const pid = ts.proc.pid;
-  if (who === pid || (who > pid && (who - pid) % TID_STRIDE === 0)) return process.pid;
+  if (who === pid || (who > pid && (who - pid) % TID_STRIDE === 0)) return pid; // the guest pid is the host process's
   return who;
 }
 
