@@ -93,6 +93,7 @@ test('the cached data run answers inside it and is forgotten by discard, write-z
   const bs = await fileCreate(img, 'off', 8 * MiB, flags);
   const isHole = async (off, n) => ((await bs.blockStatus(off, n)).flags & 2) === 2;
   try {
+    await bs.pdiscard(0, 4096); // create allocated the first block (QEMU's allocate_first_block)
     await bs.pwritev(MiB, new Uint8Array(6 * MiB).fill(0x5a), 0);
     await bs.flush();
     const first = await bs.blockStatus(MiB, 8 * MiB);
