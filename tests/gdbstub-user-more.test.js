@@ -16,32 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, firstDifference } from './tcg-bare-helpers.js';
 import { ccSpawnSync } from './helpers/cc-cache.js';
+import { freePort, waitListen } from './gdbstub-helpers.js';
 
 const GDB = 'gdb-multiarch', GCC = 'riscv64-linux-gnu-gcc', QEMU = 'qemu-riscv64';
 const SYSROOT = '/usr/riscv64-linux-gnu';
 const TSQEMU = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GDB) || !hasTool(GCC) || !hasTool(QEMU) || !existsSync(join(SYSROOT, 'lib', 'libc.so.6'))
   ? 'needs gdb-multiarch, riscv64-linux-gnu-gcc, qemu-riscv64 and the riscv64 glibc' : false;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-/** Until something LISTENs on the port, without connecting (the user-mode stub takes one connection). */
-async function waitListen(port) {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (let i = 0; i < 1200; i++) {
-    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      let t = '';
-      try { t = readFileSync(f, 'utf8'); } catch { continue; }
-      if (t.split('\n').some((l) => { const c = l.trim().split(/\s+/); return c[1]?.endsWith(hex) && c[3] === '0A'; })) return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 async function session(cmd, elf, script, emuArgs = [], gdbPre = []) {
   const port = await freePort();

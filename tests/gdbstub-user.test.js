@@ -14,31 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, hasTool, firstDifference } from './tcg-bare-helpers.js';
 import { ccSpawnSync } from './helpers/cc-cache.js';
+import { freePort, waitListen } from './gdbstub-helpers.js';
 
 const GDB = 'gdb-multiarch', GCC = 'riscv64-linux-gnu-gcc', QEMU = 'qemu-riscv64';
 const TSQEMU = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GDB) || !hasTool(GCC) || !hasTool(QEMU) ? 'needs gdb-multiarch, riscv64-linux-gnu-gcc and qemu-riscv64' : false;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-/** Wait until something LISTENs on the TCP port, without connecting (QEMU's user-mode stub
- * accepts exactly one connection: a probe would take gdb's place). */
-async function waitListen(port) {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (let i = 0; i < 1200; i++) { // up to 60 s: a start on a loaded host
-    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      let t = '';
-      try { t = readFileSync(f, 'utf8'); } catch { continue; }
-      if (t.split('\n').some((l) => { const c = l.trim().split(/\s+/); return c[1]?.endsWith(hex.trim()) && c[3] === '0A'; })) return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 const SCRIPT = [
   'break main', 'continue', 'print local', 'next', 'next', 'print local', 'print counter',

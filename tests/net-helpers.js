@@ -89,3 +89,15 @@ export async function checkLink(a, ipA, b, ipB, port) {
     assert.equal(got, /^[0-9a-f]{64}$/m.exec(sent)?.[0]);
   }
 }
+
+/** Side-by-side guest commands on `emu.tsqemu` and `emu.qemu` (each `{ c }` with c.sh):
+ * `both` gives [tsqemu, qemu] outputs, `same` asserts they are equal and returns it. */
+export function sideBySide(emu) {
+  const both = (cmd, timeoutMs = 90_000) => Promise.all([emu.tsqemu.c.sh(cmd, timeoutMs), emu.qemu.c.sh(cmd, timeoutMs)]);
+  const same = async (cmd, timeoutMs) => {
+    const [ts, q] = await both(cmd, timeoutMs);
+    assert.equal(ts, q, `guest command: ${cmd}`);
+    return ts;
+  };
+  return { both, same };
+}

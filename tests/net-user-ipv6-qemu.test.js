@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Console, INITRD, hasTool, kernelImage, run, tmpdir } from './system-helpers.js';
-import { dnsServer } from './net-helpers.js';
+import { dnsServer, sideBySide } from './net-helpers.js';
 import { spawnSync } from 'node:child_process';
 
 const hasLo6 = Object.values(os.networkInterfaces()).flat().some((a) => a?.address === '::1');
@@ -71,15 +71,8 @@ after(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function both(cmd, timeoutMs = 90_000) {
-  return Promise.all([emu.tsqemu.c.sh(cmd, timeoutMs), emu.qemu.c.sh(cmd, timeoutMs)]);
-}
-
-async function same(cmd, timeoutMs) {
-  const [ts, q] = await both(cmd, timeoutMs);
-  assert.equal(ts, q, `guest command: ${cmd}`);
-  return ts;
-}
+/** Run `cmd` in both guests (net-helpers.js). */
+const { both, same } = sideBySide(emu);
 
 /** Lifetimes count down: compare them as N. */
 const NORM = "sed -E 's/[0-9]+sec/Nsec/g'";

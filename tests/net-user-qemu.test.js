@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Console, INITRD, hasTool, kernelImage, tmpdir } from './system-helpers.js';
+import { sideBySide } from './net-helpers.js';
 
 const skip = !hasTool('qemu-system-riscv64') && 'qemu-system-riscv64 is not installed';
 const BOOT = ['-M', 'virt', '-m', '256M', '-nographic'];
@@ -75,16 +76,8 @@ after(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Run `cmd` in both guests; returns [tsqemu, qemu] outputs. */
-async function both(cmd, timeoutMs = 90_000) {
-  return Promise.all([emu.tsqemu.c.sh(cmd, timeoutMs), emu.qemu.c.sh(cmd, timeoutMs)]);
-}
-
-async function same(cmd, timeoutMs) {
-  const [ts, q] = await both(cmd, timeoutMs);
-  assert.equal(ts, q, `guest command: ${cmd}`);
-  return ts;
-}
+/** Run `cmd` in both guests (net-helpers.js). */
+const { both, same } = sideBySide(emu);
 
 test('DHCP: bootfile, tftp-server-name, domainname and dnssearch as QEMU sends them', { skip, timeout: 180_000 }, async () => {
   await both(`printf '${LEASE_SCRIPT}' > /tmp/dhcp.sh; chmod +x /tmp/dhcp.sh; ifconfig eth0 up`);
