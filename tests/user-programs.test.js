@@ -106,7 +106,8 @@ function runAsync(cmd, pre, prog, args, cwd, extra = []) {
     const child = spawn(cmd, runArgv(pre, prog, args, extra), { env: { ...process.env, TSQ_UNSET_ME: 'x' }, cwd });
     child.stdin.end(); // as spawnSync gives it: an empty pipe
     let stdout = '', stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    // A grandchild left running keeps the pipes open and 'close' would never come: close them.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); child.stdout.destroy(); child.stderr.destroy(); }, 120000);
     child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
     child.on('close', (status, signal) => { clearTimeout(timer); resolve({ stdout, stderr, status, signal }); });
@@ -230,7 +231,8 @@ function slowStderr(cmd, pattern) {
     const child = spawn('sh', ['-c', `{ ${cmd.map(q).join(' ')} 2>&1 >/dev/null; echo "status $?"; } | (sleep 3; awk -v p=${q(pattern)} 'index($0, p) { n++ } /^status / { s = $0 } END { print n + 0; print s }')`],
       { stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    // A grandchild left running keeps the pipes open and 'close' would never come: close them.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); child.stdout.destroy(); child.stderr.destroy(); }, 120000);
     child.stdout.on('data', (d) => { stdout += d; });
     child.on('close', () => { clearTimeout(timer); resolve(stdout); });
   });

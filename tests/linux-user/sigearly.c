@@ -34,7 +34,10 @@ static void one(const char *what, void (*h)(int)) {
   else printf("%s: child exit %d\n", what, WEXITSTATUS(st));
 }
 
-/* The child installs a handler for sig, says so on a pipe and pauses; the parent kills it. */
+/* The child installs a handler for sig, says so on a pipe and waits; the parent kills it. The
+ * child polls `got` with short sleeps, up to 20 s: `while (!got) pause();` can lose a signal that
+ * lands between the test and the pause (it hung qemu-riscv64's child once in CI), and a blocked
+ * SIGILL/SIGFPE with sigsuspend makes QEMU 7.2 kill the child with SIGSEGV now and then. */
 static void sent(int sig) {
   int p[2];
   if (pipe(p) != 0) return;
@@ -45,7 +48,10 @@ static void sent(int sig) {
     sa.sa_handler = handler;
     sigaction(sig, &sa, NULL);
     if (write(p[1], "x", 1) != 1) _exit(1);
-    while (!got) pause();
+    for (int i = 0; i < 2000 && !got; i++) {
+      struct timespec t = { 0, 10000000 };
+      nanosleep(&t, NULL);
+    }
     printf("signal %d: child handler saw %d\n", sig, (int)got);
     fflush(stdout);
     _exit(0);
