@@ -29,6 +29,8 @@ export class SocketChardev extends ChardevBase {
   private readonly out = new CharOutQueue();
   private readonly send = (d: Uint8Array): number | null => this.host.send(this.fd, d);
   private readPaused = false;
+  /** Reads held by the frontend (holdReads): another process reads the connection meanwhile. */
+  private readsHeld = false;
   private closed = false;
   private waiters: (() => void)[] = [];
   private readonly rbuf = new Uint8Array(4096);
@@ -69,6 +71,18 @@ export class SocketChardev extends ChardevBase {
     return this.fd >= 0;
   }
 
+  /** The connection's host fd (-1: none): tsqemu-riscv64 -g hands it to a forked child. */
+  get connectedFd(): number {
+    return this.fd;
+  }
+
+  /** Stop (or go on) reading the connection: a forked child shares it and reads it meanwhile
+   * (QEMU's user-mode gdbstub after a fork, tsqemu-riscv64 -g). */
+  holdReads(on: boolean): void {
+    this.readsHeld = on;
+    this.updateHandlers();
+  }
+
   /** wait=on: resolves once a client is connected. */
   waitConnected(): Promise<void> {
     if (this.fd >= 0) return Promise.resolve();
@@ -106,11 +120,11 @@ export class SocketChardev extends ChardevBase {
 
   private updateHandlers(): void {
     if (this.fd < 0) return;
-    this.mon.setFdHandler(this.fd, this.readPaused ? null : this.onReadable, this.out.pending ? this.onWritable : null);
+    this.mon.setFdHandler(this.fd, this.readPaused || this.readsHeld ? null : this.onReadable, this.out.pending ? this.onWritable : null);
   }
 
   private readSome(): void {
-    for (let i = 0; i < READS_PER_WAKEUP && this.fd >= 0 && !this.readPaused; i++) {
+    for (let i = 0; i < READS_PER_WAKEUP && this.fd >= 0 && !this.readPaused && !this.readsHeld; i++) {
       const fds: number[] = [];
       const n = this.host.recvFds ? this.host.recvFds(this.fd, this.rbuf, fds) : this.host.recv(this.fd, this.rbuf);
       // New descriptors replace unclaimed older ones (as tcp_chr_recv); they come with their bytes.

@@ -28,7 +28,8 @@ if (process.env.TSQEMU_FORK_READY && process.send) {
   delete process.env.TSQEMU_FORK_READY;
   // (A parent gone meanwhile: the error goes to the callback, not an uncaught 'error' event.)
   process.send('started', undefined, undefined, () => {});
-  process.disconnect();
+  // (Under gdb's fork following the channel stays: the parent and we pass gdb's connection.)
+  if (!process.env.TSQEMU_GDB_FORK) process.disconnect();
 }
 holdRemovedCwd();
 // A fresh process runs its first guest thread on this thread (host/node/user-first.ts): no

@@ -49,7 +49,20 @@ export interface GdbTarget {
   tlsAddr?: (index: number, off: bigint, lm: bigint) => bigint | null;
   tidOf?: (index: number) => number;
   pid?: number;
+  /** User mode (QEMU 9.0+'s fork following): qSupported offers fork-events+. */
+  forkEvents?: boolean;
+  /** H of another process's thread (QEMU's gdb_handle_set_thread_user): the fork's peer
+   * takes the connection. What to do once the OK is sent, or null (not the peer: E22). */
+  setThreadUser?: (pid: number, tid: number) => (() => void) | null;
+  /** D;pid (QEMU's gdb_handle_detach_user): detach the fork's peer, or this process while the
+   * peer takes the connection. What to do once the OK is sent, or null (an ordinary D). */
+  detachUser?: (pid: number) => (() => void) | null;
+  /** gdb detached or went away (the process runs on undebugged). */
+  detached?: () => void;
 }
+
+/** What a forked child's stub takes over from its parent's (the same gdb connection). */
+export interface GdbConnState { noAck: boolean; multiprocess: boolean; forkEvents: boolean; breakpoints: bigint[] }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
 const PACKET_SIZE = 0x4000;
@@ -79,6 +92,8 @@ export class GdbStub {
   /** We reported running to gdb (a c/s is outstanding). */
   private waiting = false;
   private connected = false;
+  /** gdb offered fork-events+ (and the target has them). */
+  forkEvents = false;
 
   constructor(private readonly chr: Chardev, private readonly t: GdbTarget) {
     this.debug = new GdbDebugState((h) => this.stopped(h, SIGTRAP));
@@ -96,6 +111,7 @@ export class GdbStub {
     this.connected = true;
     this.noAck = false;
     this.multiprocess = false;
+    this.forkEvents = false;
     this.physMode = false;
     this.buf = '';
     this.inPacket = false;
@@ -112,7 +128,32 @@ export class GdbStub {
     this.debug.watchpoints.length = 0;
     this.debug.stepHart = -1;
     this.waiting = false;
+    this.t.detached?.();
   }
+
+  /** The connection state a forked child's stub continues with (conn()) / takes (adopt()). */
+  conn(): GdbConnState {
+    return { noAck: this.noAck, multiprocess: this.multiprocess, forkEvents: this.forkEvents, breakpoints: [...this.debug.breakpoints] };
+  }
+
+  adopt(s: GdbConnState): void {
+    this.noAck = s.noAck;
+    this.multiprocess = s.multiprocess;
+    this.forkEvents = s.forkEvents;
+    for (const a of s.breakpoints) this.debug.breakpoints.add(a);
+  }
+
+  /** Thread h forked child `pid` (QEMU's gdbserver_fork_end): gdb hears of it with the stop. */
+  reportFork(h: number, pid: number): void {
+    const p = pid.toString(16).padStart(2, '0');
+    this.t.stop(false);
+    this.gHart = this.cHart = h;
+    this.waiting = false;
+    this.send(`T${SIGTRAP.toString(16).padStart(2, '0')}fork:p${p}.${p};thread:${this.tid(h)};`);
+  }
+
+  /** A stop reply may be sent (gdb waits for one): a fork is reported only then. */
+  get awaitingStop(): boolean { return this.connected && this.waiting; }
 
   private receive(d: Uint8Array): void {
     for (const c of d) {
@@ -305,6 +346,11 @@ export class GdbStub {
         return null;
       }
       case 'H': {
+        const other = /^p([0-9a-fA-F]{1,8})\.([0-9a-fA-F]{1,8})$/.exec(p.slice(2));
+        if (other && t.setThreadUser && parseInt(other[1], 16) !== t.pid) {
+          const then = t.setThreadUser(parseInt(other[1], 16), parseInt(other[2], 16));
+          if (then) { this.send('OK'); then(); return null; }
+        }
         const h = this.hartOf(p.slice(2));
         if (h === undefined) return 'E22';
         if (p[1] === 'g' && h >= 0) this.gHart = h;
@@ -313,11 +359,15 @@ export class GdbStub {
       }
       case 'T': return (this.hartOf(p.slice(1)) ?? -1) >= 0 ? 'OK' : 'E22'; // one thread, alive
       case 'D': {
+        const dp = /^D;([0-9a-fA-F]{1,8})$/.exec(p);
+        const then = dp && t.detachUser ? t.detachUser(parseInt(dp[1], 16)) : null;
+        if (then) { this.send('OK'); then(); return null; }
         this.debug.breakpoints.clear();
         this.debug.watchpoints.length = 0;
         this.debug.stepHart = -1;
         this.waiting = false;
         t.resume();
+        t.detached?.();
         return 'OK';
       }
       case 'k': t.kill(); return null;
@@ -361,7 +411,8 @@ export class GdbStub {
     const t = this.t;
     if (p.startsWith('qSupported')) {
       this.multiprocess = /multiprocess\+/.test(p);
-      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+${t.auxv ? ';qXfer:auxv:read+' : ''};vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}`;
+      this.forkEvents = !!t.forkEvents && /fork-events\+/.test(p);
+      return `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+${t.auxv ? ';qXfer:auxv:read+' : ''};vContSupported+;QStartNoAckMode+${this.multiprocess ? ';multiprocess+' : ''}${t.forkEvents ? ';fork-events+' : ''}`;
     }
     if (p === 'QStartNoAckMode') { this.noAck = true; return 'OK'; }
     if (p.startsWith('qXfer:features:read:')) {

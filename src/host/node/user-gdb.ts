@@ -3,12 +3,16 @@
 // program does not start until gdb attaches and continues or steps (as QEMU's gdbserver_start
 // waits). All-stop: a thread's stop (breakpoint, step, signal) stops the others before gdb is
 // told (linux-user/gdb-user.ts); registers and memory are read from the shared state while they
-// sleep; the process's end is reported with W (exit code) or X (signal). Forked children are
-// not debugged.
+// sleep; the process's end is reported with W (exit code) or X (signal). A fork, when gdb
+// offered fork-events+ (QEMU 9.0+'s gdbstub/user.c), stops the parent with a fork stop reply and
+// hands the connection's fd to the child emulator; the two then pass the connection back and
+// forth over the child's IPC channel as gdb says (Hg of the peer's thread: the peer reads;
+// D;pid: the detached one closes its fd and runs on undebugged), as QEMU's fork_sockets pair.
 import { parseCompatSocket } from '../../chardev/char-opts.js';
 import { openSocketChardev } from './char-socket.js';
 import { mainFdMonitor } from './fdmon.js';
-import { GdbStub } from '../../gdbstub/gdbstub.js';
+import { type GdbConnState, GdbStub } from '../../gdbstub/gdbstub.js';
+import type { SocketChardev } from '../../chardev/char-socket.js';
 import { gdbSignalToTarget, targetSignalToGdb } from '../../gdbstub/signals.js';
 import { riscvReadReg, riscvTargetXml, riscvWriteReg, G_REGS } from '../../gdbstub/riscv.js';
 import type { CPURISCVState } from '../../target/riscv/cpu-state.js';
@@ -32,7 +36,17 @@ export interface UserGdbHost {
   kill(): void;
 }
 
-const SIGINT = 2, PC_REG = 32;
+const SIGINT = 2, SIGTRAP = 5, PC_REG = 32;
+
+/** What a forked child is told of its parent's gdb connection (env TSQEMU_GDB_FORK). */
+export interface GdbForkInfo { fd: number; ppid: number; ptid: number; conn: GdbConnState }
+
+/** Messages between the two ends of a fork over the child's IPC channel (QEMU's GDBForkMessage):
+ * ready (the child listens), activate (the receiver reads gdb's connection), enable (it owns it
+ * alone from now on), disable (it closes it and runs on undebugged). */
+export type GdbForkMessage = 'ready' | 'activate' | 'enable' | 'disable';
+
+interface ForkPeer { pid: number; tid: number; post(m: GdbForkMessage): void; ready: boolean; queue: GdbForkMessage[] }
 
 export class UserGdb {
   readonly ctl = new Int32Array(new SharedArrayBuffer(GDB_CTL_WORDS * 4));
@@ -41,19 +55,44 @@ export class UserGdb {
   /** running: threads run; stopping: STOP is up, waiting for threads to leave guest code
    * (then gdb is told `stopping`'s stop); stopped: gdb has the word. */
   private state: 'stopped' | 'running' | 'stopping' = 'stopped';
-  private stopping = { slot: 0, sig: 0 };
+  private stopping = { slot: 0, sig: 0, fork: 0 };
   private readonly envs = new Map<number, CPURISCVState>();
+  private chr!: SocketChardev;
+  /** The other process of a fork whose following gdb has not settled yet (QEMU's fork_peer). */
+  private peer: ForkPeer | null = null;
+  /** We read gdb's connection (not while the fork's peer does). */
+  private active = true;
+  /** gdb detached (or went away): the process runs on undebugged. */
+  private detached = false;
 
   private constructor(private readonly h: UserGdbHost) {}
 
   /** Listen on `dev` (a TCP port number, or a unix socket path). */
   static async listen(dev: string, h: UserGdbHost): Promise<UserGdb> {
-    const g = new UserGdb(h);
     const spec = parseCompatSocket(/^[0-9]+$/.test(dev) ? `tcp::${dev}` : `unix:${dev}`, 'gdb');
     if (!spec) throw new Error(`invalid gdb device '${dev}'`);
     const chr = await openSocketChardev({ ...spec, server: true, wait: false, nodelay: true }, mainFdMonitor());
+    return new UserGdb(h).attach(chr);
+  }
+
+  /** A forked child: the parent's connection (fd `f.fd`), not read until the parent says
+   * (QEMU's GDB_FORK_INACTIVE); `post` talks to the parent. */
+  static async forked(f: GdbForkInfo, h: UserGdbHost, post: (m: GdbForkMessage) => void): Promise<UserGdb> {
+    const chr = await openSocketChardev({ backend: 'socket', id: 'gdb', server: false, wait: false, fd: f.fd, nodelay: true }, mainFdMonitor());
+    chr.holdReads(true);
+    const g = new UserGdb(h).attach(chr);
+    g.stub.adopt(f.conn);
+    g.active = false;
+    g.peer = { pid: f.ppid, tid: f.ptid, post, ready: true, queue: [] };
+    post('ready');
+    return g;
+  }
+
+  private attach(chr: SocketChardev): this {
+    const g = this, h = this.h;
+    this.chr = chr;
     g.stub = new GdbStub(chr, {
-      nharts: 1, targetXml: riscvTargetXml(g.env(0)), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true,
+      nharts: 1, targetXml: riscvTargetXml(g.env(0)), gRegs: G_REGS, noWatchpoints: true, asyncStop: true, created: true, forkEvents: true,
       threads: () => h.threads().map(([slot]) => slot),
       tidOf: (slot) => h.threads().find(([s]) => s === slot)?.[1] ?? 0,
       pid: h.pid,
@@ -71,10 +110,85 @@ export class UserGdb {
       hmp: async () => '',
       auxv: () => g.auxv(),
       kill: () => h.kill(),
+      setThreadUser: (pid, tid) => g.setThreadUser(pid, tid),
+      detachUser: (pid) => g.detachUser(pid),
+      detached: () => { g.detached = true; },
     });
     return g;
   }
 
+  /** A fork is about to be made by thread `slot`: the connection the child shares, if gdb
+   * follows forks (it offered fork-events+, waits for a stop, and no other fork is unsettled). */
+  forkStart(): { fd: number; info: (ptid: number) => string } | null {
+    if (!this.stub.forkEvents || !this.stub.awaitingStop || this.state !== 'running' || this.peer || this.detached || this.chr.connectedFd < 0) return null;
+    const conn = this.stub.conn();
+    return { fd: this.chr.connectedFd, info: (ptid) => JSON.stringify({ ppid: this.h.pid, ptid, conn }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) };
+  }
+
+  /** Thread `slot` forked child `pid` (QEMU's gdbserver_fork_end in the parent): stop the
+   * world and tell gdb; the child waits for its turn. */
+  forkEnd(slot: number, pid: number, post: (m: GdbForkMessage) => void): void {
+    this.peer = { pid, tid: pid, post, ready: false, queue: [] };
+    this.active = true;
+    this.stopWorld(slot, SIGTRAP, pid);
+  }
+
+  private tell(m: GdbForkMessage): void {
+    const p = this.peer;
+    if (!p) return;
+    if (p.ready) p.post(m); else p.queue.push(m);
+  }
+
+  /** A message of the fork's peer. */
+  peerMessage(m: GdbForkMessage): void {
+    const p = this.peer;
+    if (!p) return;
+    switch (m) {
+      case 'ready': p.ready = true; for (const q of p.queue.splice(0)) p.post(q); break;
+      case 'activate': this.active = true; this.chr.holdReads(false); break;
+      case 'enable': this.peer = null; this.active = true; this.chr.holdReads(false); break;
+      case 'disable': this.peer = null; this.detachSelf(); break;
+    }
+  }
+
+  /** The peer is gone (exited, or its channel closed) before gdb settled the fork: the parent
+   * takes the connection back; a child not debugged yet runs on undebugged (QEMU's `fail`). */
+  peerGone(): void {
+    if (!this.peer) return;
+    this.peer = null;
+    if (this.active) return;
+    if (this.started) { this.active = true; this.chr.holdReads(false); } else this.detachSelf();
+  }
+
+  /** Hg/Hc of the peer's thread: the peer reads gdb's connection from now on. */
+  private setThreadUser(pid: number, tid: number): (() => void) | null {
+    const p = this.peer;
+    if (!p || !this.active || pid !== p.pid || tid !== p.tid) return null;
+    return () => { this.active = false; this.chr.holdReads(true); this.tell('activate'); };
+  }
+
+  /** D;pid while a fork is unsettled: the peer detached (we keep gdb alone), or we are (the
+   * peer takes gdb's connection over). */
+  private detachUser(pid: number): (() => void) | null {
+    const p = this.peer;
+    if (!p || !this.active) return null;
+    if (pid === p.pid) return () => { this.tell('disable'); this.peer = null; };
+    if (pid === this.h.pid) return () => { this.tell('enable'); this.peer = null; this.detachSelf(); };
+    return null;
+  }
+
+  /** Run on without gdb: no breakpoints, every thread resumed, our end of the connection
+   * closed (QEMU's disable_gdbstub). A stop of a thread from now on resumes it at once. */
+  private detachSelf(): void {
+    this.detached = true;
+    this.active = false;
+    const d = this.stub.debug;
+    d.breakpoints.clear();
+    d.stepHart = -1;
+    this.chr.holdReads(true);
+    this.chr.close();
+    this.resume(0, true, -1);
+  }
   private env(slot: number): CPURISCVState {
     let e = this.envs.get(slot);
     if (!e) this.envs.set(slot, e = this.h.stateOf(slot));
@@ -104,14 +218,21 @@ export class UserGdb {
   /** Thread `slot` stopped (a breakpoint, a step, a signal) under resume `seq`. The first stop
    * of a resume wins; a thread whose stop gdb is not told of sees it again after the resume. */
   onStop(slot: number, sig: number, seq: number): void {
+    if (this.detached) {
+      // Nobody to tell: the thread goes on, with its signal delivered.
+      Atomics.store(this.ctl, gdbSlotWord(slot, GdbCtl.SIG), sig === SIGTRAP ? 0 : sig);
+      Atomics.store(this.ctl, GdbCtl.REPORTED, slot + 1);
+      gdbUserResume(this.ctl, [], -1, false);
+      return;
+    }
     if (this.state !== 'running' || seq !== Atomics.load(this.ctl, GdbCtl.SEQ)) return;
     this.stopWorld(slot, sig);
   }
 
   /** Raise STOP, poke every thread out of guest code, then tell gdb (once none runs any). */
-  private stopWorld(slot: number, sig: number): void {
+  private stopWorld(slot: number, sig: number, fork = 0): void {
     this.state = 'stopping';
-    this.stopping = { slot, sig };
+    this.stopping = { slot, sig, fork };
     Atomics.store(this.ctl, GdbCtl.STOP, 1);
     for (const [s] of this.h.threads()) this.h.poke(s);
     this.settle(0);
@@ -127,13 +248,15 @@ export class UserGdb {
       return;
     }
     this.state = 'stopped';
-    const { slot, sig } = this.stopping;
-    Atomics.store(this.ctl, GdbCtl.REPORTED, sig === SIGINT ? 0 : slot + 1);
-    this.stub.reportStop(slot, targetSignalToGdb(sig));
+    const { slot, sig, fork } = this.stopping;
+    Atomics.store(this.ctl, GdbCtl.REPORTED, sig === SIGINT || fork ? 0 : slot + 1);
+    if (fork) this.stub.reportFork(slot, fork);
+    else this.stub.reportStop(slot, targetSignalToGdb(sig));
   }
 
   /** The process ends: tell gdb before it goes. */
   onExit(status: number, signal: number): void {
+    if (this.detached || !this.active) return;
     this.stub.reportExit(status, signal ? targetSignalToGdb(signal) || signal : 0);
   }
 

@@ -27,7 +27,7 @@ import { epochMs, ITIMER_SIGNALS, itimerCells } from '../../linux-user/signal-wa
 import { fixupForkedChild } from '../../linux-user/syscall-exec.js';
 import { takeEarlySignals } from './early-signals.js';
 import { loadUserSys } from './user-sys.js';
-import { UserGdb } from './user-gdb.js';
+import { type GdbForkInfo, type GdbForkMessage, UserGdb, type UserGdbHost } from './user-gdb.js';
 import { pgidServe, pgidServerSocket } from '../../linux-user/pgid-request.js';
 import { fdServe, fdServerSocket } from '../../linux-user/fd-request.js';
 import type { FdWatchSys } from './fdmon-poll.js';
@@ -377,15 +377,19 @@ class Supervisor {
     stdio.push('ipc');
     // Shared objects (shared-map.ts) after those: TSQEMU_FORK_MAPS says which is which.
     const mapAt = maps.map((fd, i) => `${fd}:${mapFds[i] >= 0 ? stdio.push(mapFds[i]) - 1 : -1}`).join();
+    // -g and gdb follows forks: the child shares gdb's connection (a fresh child: the spare has
+    // no such fd) and hears from us over the IPC channel (host/node/user-gdb.ts).
+    const gdbFork = this.gdb?.forkStart();
+    const gdbEnv = gdbFork ? { TSQEMU_GDB_FORK: `${stdio.push(gdbFork.fd) - 1},${gdbFork.info(this.words(slot)[ThreadWord.TID])}` } : {};
     let child: ChildProcess;
     let fresh = false;
     try {
       const ids = forkIds(loadUserSys());
       const attrList = (attrs ?? []).join();
-      const spare = this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds);
+      const spare = gdbFork ? null : this.forkServer.take({ imagePath, cwd, vfork, ids, maps, attrs: attrList }, fds, mapFds);
       fresh = !spare;
       const ready = vfork ? {} : { TSQEMU_FORK_READY: '1' };
-      child = spare ?? childProcess().spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList, ...ready } });
+      child = spare ?? childProcess().spawn(process.execPath, [...process.execArgv, ...this.o.selfArgs, '--resume', imagePath], { stdio, cwd, env: { ...process.env, TSQEMU_FORK_IDS: ids, TSQEMU_FORK_MAPS: mapAt, TSQEMU_FORK_ATTRS: attrList, ...ready, ...gdbEnv } });
     } catch {
       answerRpc(this.words(slot), -11);
       return;
@@ -395,6 +399,12 @@ class Supervisor {
     if (pid < 0) { child.on('error', () => {}); answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
     this.watchStops();
+    if (gdbFork && this.gdb) {
+      const gdb = this.gdb;
+      child.on('message', (m: unknown) => { const g = (m as { gdb?: GdbForkMessage } | null)?.gdb; if (g) gdb.peerMessage(g); });
+      child.on('disconnect', () => gdb.peerGone());
+      gdb.forkEnd(slot, pid, (m) => { if (child.connected) child.send({ gdb: m }, undefined, undefined, () => {}); });
+    }
     let suspended = vfork || fresh;
     const release = () => { if (suspended) { suspended = false; answerRpc(this.words(slot), pid); } };
     if (suspended) {
@@ -587,6 +597,8 @@ class Supervisor {
     if (this.o.resume) this.resume(this.o.resume);
     else this.boot();
     if (this.o.gdb !== undefined && !this.o.resume) { void this.debug(this.o.gdb); return; }
+    const gdbFork = this.o.resume ? process.env.TSQEMU_GDB_FORK : undefined;
+    if (gdbFork) { delete process.env.TSQEMU_GDB_FORK; void this.debugForked(gdbFork); return; }
     if (this.mainThread()) { this.runHere(); return; }
     // A forked child's thread keeps the forking thread's caps, keepcaps, slack... (as clone).
     this.startThread(0, this.o.attrs ? this.o.attrs.split(',').map(Number) : undefined);
@@ -627,9 +639,35 @@ class Supervisor {
 
   /** -g: the first thread starts when gdb first resumes it. */
   async debug(dev: string): Promise<void> {
-    const i32 = new Int32Array(this.memory.buffer);
     try {
-      this.gdb = await UserGdb.listen(dev, {
+      this.gdb = await UserGdb.listen(dev, this.gdbHost());
+    } catch (e) {
+      process.stderr.write(`tsqemu-riscv64: -g ${dev}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  }
+
+  /** A child forked under gdb's fork following: "FD,{ppid,ptid,conn}" (user-gdb.ts). Its first
+   * thread starts when gdb resumes it, or at once if gdb detaches it. */
+  async debugForked(arg: string): Promise<void> {
+    const comma = arg.indexOf(',');
+    const info = { fd: Number(arg.slice(0, comma)), ...(JSON.parse(arg.slice(comma + 1), (k, v) => (k === 'breakpoints' ? (v as string[]).map(BigInt) : v)) as Omit<GdbForkInfo, 'fd'>) };
+    const post = (m: GdbForkMessage) => { if (process.send && process.connected) process.send({ gdb: m }, undefined, undefined, () => {}); };
+    try {
+      this.gdb = await UserGdb.forked(info, this.gdbHost(), post);
+    } catch {
+      this.startThread(0); // (the connection is gone: undebugged, as QEMU's fail path)
+      return;
+    }
+    const gdb = this.gdb;
+    process.on('message', (m: unknown) => { const g = (m as { gdb?: GdbForkMessage } | null)?.gdb; if (g) gdb.peerMessage(g); });
+    process.on('disconnect', () => gdb.peerGone());
+    if (!process.connected) gdb.peerGone();
+  }
+
+  gdbHost(): UserGdbHost {
+    const i32 = new Int32Array(this.memory.buffer);
+    return {
         memory: this.memory, mm: this.mm, pid: process.pid,
         stateOf: (slot) => this.stateOf(slot),
         threads: () => {
@@ -643,11 +681,7 @@ class Supervisor {
         start: () => this.startThread(0),
         poke: (slot) => Atomics.store(i32, (stateOffsetOf(slot) + STATE.exit_request.offset) >> 2, 1),
         kill: () => { process.stderr.write('tsqemu-riscv64: QEMU: Terminated via GDBstub\n'); this.finish(0, 0); },
-      });
-    } catch (e) {
-      process.stderr.write(`tsqemu-riscv64: -g ${dev}: ${(e as Error).message}\n`);
-      process.exit(1);
-    }
+    };
   }
 }
 
