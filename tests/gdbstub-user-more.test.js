@@ -101,3 +101,56 @@ test('tsqemu-riscv64 -g: signals stop, pass, drop and terminate as on qemu-riscv
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// gdb's fork following (QEMU 9.0+'s user-mode gdbstub: fork-events+, a T05fork stop, the
+// connection passed between parent and child; qemu-riscv64 7.2 predates it, so the behaviour gdb
+// expects is checked): `set follow-fork-mode child` stops at a breakpoint in the child and the
+// parent runs on detached; the default follows the parent (the child detached, its breakpoint
+// gone); `set detach-on-fork off` keeps both inferiors (`inferior 2` runs the child to its
+// breakpoint and exit, then the parent to its end). No emulator is left behind.
+test('tsqemu-riscv64 -g: fork following (follow-fork-mode child/parent, detach-on-fork off)', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-fork-'));
+  try {
+    const elf = join(dir, 'user-fork');
+    const cc = ccSpawnSync(GCC, ['-static', '-g', '-O0', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-fork.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const pids = (t) => [...t.matchAll(/process (\d+)/g)].map((m) => Number(m[1]));
+    const gone = async (list) => {
+      for (let i = 0; i < 100 && list.some((p) => { try { process.kill(p, 0); return true; } catch { return false; } }); i++) await new Promise((r) => setTimeout(r, 100));
+      for (const p of list) assert.throws(() => process.kill(p, 0), /ESRCH/, `emulator ${p} left behind`);
+    };
+
+    const child = await session('tsqemu', elf, ['set follow-fork-mode child', 'break in_child', 'continue', 'bt', 'info inferiors', 'continue']);
+    const t1 = child.transcript;
+    assert.match(t1, /\[Attaching after Thread (\d+)\.\1 fork to child Thread (\d+)\.\2\]/, t1);
+    assert.match(t1, /\[Inferior 1 \(process \d+\) detached\]/, t1);
+    assert.match(t1, /hit Breakpoint 1, in_child \(v=5\) at .*user-fork\.c:12\n/, t1);
+    assert.match(t1, /#1 +0x[0-9a-f]+ in main \(\) at .*user-fork\.c:30/, t1);
+    assert.match(t1, /\* 2 +process \d+ +1 \(remote/, t1);
+    assert.match(t1, /\[Inferior 2 \(process \d+\) exited with code 07\]/, t1);
+    assert.equal(child.code, 8); // the detached parent ran on: waited, exit 7 + 1
+    assert.equal(child.out, 'child 15\nparent saw 7\n');
+    await gone(pids(t1));
+
+    const parent = await session('tsqemu', elf, ['break in_child', 'break in_parent', 'continue', 'bt', 'continue']);
+    const t2 = parent.transcript;
+    assert.match(t2, /\[Detaching after fork from child process \d+\]\n\nBreakpoint 2, in_parent \(st=7\)/, t2);
+    assert.doesNotMatch(t2, /Breakpoint 1, in_child/);
+    assert.match(t2, /\[Inferior 1 \(process \d+\) exited with code 010\]/, t2);
+    assert.equal(parent.out, 'child 15\nparent saw 7\n');
+    await gone(pids(t2));
+
+    const both = await session('tsqemu', elf, ['set detach-on-fork off', 'break in_child', 'break before_wait', 'continue', 'info inferiors',
+      'inferior 2', 'continue', 'continue', 'inferior 1', 'continue']);
+    const t3 = both.transcript;
+    assert.match(t3, /\[New inferior 2 \(process (\d+)\)\]\n\nThread 1\.1 hit Breakpoint 2\.1, before_wait \(pid=\1\)/, t3);
+    assert.match(t3, /\* 1 +process \d+ +1 \(remote.*\n +2 +process \d+ +1 \(remote/, t3);
+    assert.match(t3, /Thread 2\.1 hit Breakpoint 1\.2, in_child \(v=5\)/, t3);
+    assert.match(t3, /\[Inferior 2 \(process \d+\) exited with code 07\]/, t3);
+    assert.match(t3, /\[Inferior 1 \(process \d+\) exited with code 010\]/, t3);
+    assert.equal(both.code, 8);
+    await gone(pids(t3));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -57,6 +57,9 @@ export interface GdbTarget {
   /** D;pid (QEMU's gdb_handle_detach_user): detach the fork's peer, or this process while the
    * peer takes the connection. What to do once the OK is sent, or null (an ordinary D). */
   detachUser?: (pid: number) => (() => void) | null;
+  /** A packet for the fork's peer process alone (vCont of its threads, gdb's `set
+   * detach-on-fork off`): the peer takes the connection and answers it. */
+  forwardUser?: (pid: number, packet: string) => boolean;
   /** gdb detached or went away (the process runs on undebugged). */
   detached?: () => void;
 }
@@ -150,6 +153,11 @@ export class GdbStub {
     this.gHart = this.cHart = h;
     this.waiting = false;
     this.send(`T${SIGTRAP.toString(16).padStart(2, '0')}fork:p${p}.${p};thread:${this.tid(h)};`);
+  }
+
+  /** A packet the fork's peer passed on with the connection: handled as if read. */
+  inject(packet: string): void {
+    void this.handle(packet);
   }
 
   /** A stop reply may be sent (gdb waits for one): a fork is reported only then. */
@@ -380,6 +388,10 @@ export class GdbStub {
   private vPacket(p: string): string | null {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) {
+      // Every action for another process (the fork's peer): its packet.
+      const pids = p.slice(6).split(';').map((a) => /^p([0-9a-fA-F]{1,8})\./.exec(a.split(':')[1] ?? '')?.[1]);
+      const other = pids[0] !== undefined && pids.every((x) => x === pids[0]) ? parseInt(pids[0], 16) : -1;
+      if (other > 0 && other !== this.t.pid && this.t.forwardUser?.(other, p)) return null;
       let step = -1, sig = 0, others = false, only = -1;
       for (const action of p.slice(6).split(';')) {
         const [a, th] = action.split(':');
@@ -403,7 +415,11 @@ export class GdbStub {
     // vAttach;PID (extended-remote's attach): the VM is already stopped; its stop reply.
     if (/^vAttach;[0-9a-fA-F]+$/.test(p)) { this.gHart = this.cHart = this.liveHart(0); return this.stopReply(this.gHart, SIGTRAP); }
     // vKill;PID (extended-remote's kill): OK, then the emulator ends (QEMU's handle_v_kill).
-    if (/^vKill;[0-9a-fA-F]+$/.test(p)) { this.send('OK'); this.t.kill(); return null; }
+    if (/^vKill;[0-9a-fA-F]+$/.test(p)) {
+      const pid = parseInt(p.slice(6), 16);
+      if (pid !== this.t.pid && this.t.forwardUser?.(pid, p)) return null; // the fork's peer's
+      this.send('OK'); this.t.kill(); return null;
+    }
     return ''; // vMustReplyEmpty, vFile, vRun...: not supported
   }
 

@@ -1,5 +1,6 @@
 /* gdb's fork following (tests/gdbstub-user-fork.test.js): the parent forks a child that runs
- * in_child() and exits 7; the parent waits for it and exits with its status + 1. */
+ * in_child() and exits 7; the parent calls before_wait(), waits for the child and exits with its
+ * status + 1 (in_parent()). */
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,11 @@ int in_child(int v)
 {
     counter += v;
     return counter;
+}
+
+int before_wait(int pid)
+{
+    return pid > 0;
 }
 
 int in_parent(int st)
@@ -26,6 +32,7 @@ int main(void)
         return 7;
     }
     int st = 0;
+    before_wait(pid);
     waitpid(pid, &st, 0);
     printf("parent saw %d\n", WEXITSTATUS(st));
     return in_parent(WEXITSTATUS(st));

@@ -43,8 +43,9 @@ export interface GdbForkInfo { fd: number; ppid: number; ptid: number; conn: Gdb
 
 /** Messages between the two ends of a fork over the child's IPC channel (QEMU's GDBForkMessage):
  * ready (the child listens), activate (the receiver reads gdb's connection), enable (it owns it
- * alone from now on), disable (it closes it and runs on undebugged). */
-export type GdbForkMessage = 'ready' | 'activate' | 'enable' | 'disable';
+ * alone from now on), disable (it closes it and runs on undebugged); activate:PACKET also
+ * passes on the packet that made us hand over (a vCont of the peer's threads). */
+export type GdbForkMessage = 'ready' | 'activate' | 'enable' | 'disable' | `activate:${string}`;
 
 interface ForkPeer { pid: number; tid: number; post(m: GdbForkMessage): void; ready: boolean; queue: GdbForkMessage[] }
 
@@ -112,7 +113,8 @@ export class UserGdb {
       kill: () => h.kill(),
       setThreadUser: (pid, tid) => g.setThreadUser(pid, tid),
       detachUser: (pid) => g.detachUser(pid),
-      detached: () => { g.detached = true; },
+      forwardUser: (pid, packet) => g.forwardUser(pid, packet),
+      detached: () => { g.detached = true; if (!g.started) g.resume(0, true, -1); },
     });
     return g;
   }
@@ -144,20 +146,35 @@ export class UserGdb {
     const p = this.peer;
     if (!p) return;
     switch (m) {
-      case 'ready': p.ready = true; for (const q of p.queue.splice(0)) p.post(q); break;
+      case 'ready':
+        p.ready = true;
+        for (const q of p.queue.splice(0)) p.post(q);
+        if (this.state === 'stopping') this.settle(0); // the fork stop waited for the child
+        break;
       case 'activate': this.active = true; this.chr.holdReads(false); break;
       case 'enable': this.peer = null; this.active = true; this.chr.holdReads(false); break;
       case 'disable': this.peer = null; this.detachSelf(); break;
+      default:
+        if (m.startsWith('activate:')) { this.active = true; this.chr.holdReads(false); this.stub.inject(m.slice(9)); }
     }
   }
 
-  /** The peer is gone (exited, or its channel closed) before gdb settled the fork: the parent
-   * takes the connection back; a child not debugged yet runs on undebugged (QEMU's `fail`). */
+  /** The peer is gone (exited, or its channel closed) before gdb settled the fork: we take the
+   * connection (if gdb has gone too, the connection closes and we run on undebugged). */
   peerGone(): void {
     if (!this.peer) return;
+    const wasReady = this.peer.ready;
     this.peer = null;
-    if (this.active) return;
-    if (this.started) { this.active = true; this.chr.holdReads(false); } else this.detachSelf();
+    if (!wasReady && this.state === 'stopping' && this.stopping.fork) {
+      // The child died before it could take part: gdb never hears of it, the world goes on.
+      this.stopping.fork = 0;
+      this.state = 'running';
+      gdbUserResume(this.ctl, this.stub.debug.breakpoints, -1, false);
+      return;
+    }
+    // (Unlike QEMU's child, which runs on undebugged: gdb may still talk to us, e.g. kill us
+    // after killing the parent under `set detach-on-fork off`.)
+    if (!this.active && !this.detached) { this.active = true; this.chr.holdReads(false); }
   }
 
   /** Hg/Hc of the peer's thread: the peer reads gdb's connection from now on. */
@@ -165,6 +182,16 @@ export class UserGdb {
     const p = this.peer;
     if (!p || !this.active || pid !== p.pid || tid !== p.tid) return null;
     return () => { this.active = false; this.chr.holdReads(true); this.tell('activate'); };
+  }
+
+  /** A vCont of the peer's threads only: the peer takes the connection and the packet. */
+  private forwardUser(pid: number, packet: string): boolean {
+    const p = this.peer;
+    if (!p || !this.active || pid !== p.pid) return false;
+    this.active = false;
+    this.chr.holdReads(true);
+    this.tell(`activate:${packet}`);
+    return true;
   }
 
   /** D;pid while a fork is unsettled: the peer detached (we keep gdb alone), or we are (the
@@ -247,6 +274,9 @@ export class UserGdb {
       setTimeout(() => this.settle(tries + 1), tries < 20 ? 0 : 1);
       return;
     }
+    // A fork is told once the child listens (it answers gdb's next packets: gdb's 2 s timeout
+    // would not wait for a loaded host's Node start).
+    if (this.stopping.fork && this.peer && !this.peer.ready) return; // (peerMessage('ready') settles)
     this.state = 'stopped';
     const { slot, sig, fork } = this.stopping;
     Atomics.store(this.ctl, GdbCtl.REPORTED, sig === SIGINT || fork ? 0 : slot + 1);
