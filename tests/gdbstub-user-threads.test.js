@@ -152,7 +152,8 @@ async function hostile(cmd, elf, allReady, fuzz) {
     const replies = {};
     for (const p of ['Hg0', 'Hc-1', `Hgp${pid}.0`, `Hgp${other.toString(16)}.${tid}`, `Hgp${pid}.7fffffff`, 'Hgffffffff', 'Hg123456789abcdef',
       'Hgzz', 'Hg', 'Hgp', 'Hgp.', `Hgp${pid}.`, 'Hg-2', 'Hx1', 'Hcp-1.-1', 'Hgp-1.1', 'Hgp0.0', `Hgp${pid}.-1`, 'Hg1',
-      `T${'f'.repeat(9)}`, 'Tp1.zz', 'T', 'T-1', 'T0', `Tp${pid}.${tid}`, 'qThreadExtraInfo,', 'qThreadExtraInfo,zz', 'vCont;c:zz', `vCont;s:p${pid}.7fffffff`]) {
+      `T${'f'.repeat(9)}`, 'Tp1.zz', 'T', 'T-1', 'T0', `Tp${pid}.${tid}`, 'qThreadExtraInfo,', 'qThreadExtraInfo,zz', 'vCont;c:zz', `vCont;s:p${pid}.7fffffff`,
+      'QNonStop:1', 'QNonStop:0', 'vStopped']) { // (non-stop: QEMU's user mode has none)
       replies[`${Object.keys(replies).length}`] = `${p.split(`p${pid}.`).join('pPID.').split(`p${other.toString(16)}.`).join('pOTHER.').split(`.${tid}`).join('.TID')} -> ${await c.ask(p)}`; // (ids differ between the two)
     }
     // Every listed thread: Hg selects it, g reads its registers, T says it is alive.
