@@ -106,7 +106,7 @@ test('tsqemu-riscv64 -g: signals stop, pass, drop and terminate as on qemu-riscv
 // connection passed between parent and child; qemu-riscv64 7.2 predates it, so the behaviour gdb
 // expects is checked): `set follow-fork-mode child` stops at a breakpoint in the child and the
 // parent runs on detached; the default follows the parent (the child detached, its breakpoint
-// gone); `set detach-on-fork off` keeps both inferiors (`inferior 2` runs the child to its
+// gone; `catch fork` stops at the fork first); `set detach-on-fork off` keeps both inferiors (`inferior 2` runs the child to its
 // breakpoint and exit, then the parent to its end). No emulator is left behind.
 test('tsqemu-riscv64 -g: fork following (follow-fork-mode child/parent, detach-on-fork off)', { skip, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-fork-'));
@@ -132,10 +132,11 @@ test('tsqemu-riscv64 -g: fork following (follow-fork-mode child/parent, detach-o
     assert.equal(child.out, 'child 15\nparent saw 7\n');
     await gone(pids(t1));
 
-    const parent = await session('tsqemu', elf, ['break in_child', 'break in_parent', 'continue', 'bt', 'continue']);
+    const parent = await session('tsqemu', elf, ['catch fork', 'break in_child', 'break in_parent', 'continue', 'continue', 'bt', 'continue']);
     const t2 = parent.transcript;
-    assert.match(t2, /\[Detaching after fork from child process \d+\]\n\nBreakpoint 2, in_parent \(st=7\)/, t2);
-    assert.doesNotMatch(t2, /Breakpoint 1, in_child/);
+    assert.match(t2, /\nCatchpoint 1 \(forked process \d+\), 0x[0-9a-f]+ in _Fork \(\)\n/, t2);
+    assert.match(t2, /\[Detaching after fork from child process \d+\]\n\nBreakpoint 3, in_parent \(st=7\)/, t2);
+    assert.doesNotMatch(t2, /Breakpoint 2, in_child/);
     assert.match(t2, /\[Inferior 1 \(process \d+\) exited with code 010\]/, t2);
     assert.equal(parent.out, 'child 15\nparent saw 7\n');
     await gone(pids(t2));

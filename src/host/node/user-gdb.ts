@@ -119,6 +119,9 @@ export class UserGdb {
     return g;
   }
 
+  /** A fork's following is not settled yet (the IPC channel to the peer is still needed). */
+  get forking(): boolean { return this.peer !== null; }
+
   /** A fork is about to be made by thread `slot`: the connection the child shares, if gdb
    * follows forks (it offered fork-events+, waits for a stop, and no other fork is unsettled). */
   forkStart(): { fd: number; info: (ptid: number) => string } | null {

@@ -365,7 +365,7 @@ class Supervisor {
   releaseVforkParent(): void {
     if (!process.send || !process.connected) return;
     process.send('execed');
-    process.disconnect();
+    if (!this.gdb?.forking) process.disconnect(); // (gdb's fork following still talks on it)
   }
 
   spawn(slot: number, imagePath: string, fds: number[], cwd: string, vfork: boolean, maps: number[], mapFds: number[], attrs?: number[]): void {
