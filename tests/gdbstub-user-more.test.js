@@ -155,3 +155,26 @@ test('tsqemu-riscv64 -g: fork following (follow-fork-mode child/parent, detach-o
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// `p` of a shared library's __thread variable: gdb asks qGetTLSAddr with the library's link map;
+// the stub reads l_tls_modid where glibc's libthread_db descriptor says (gdb finds
+// _thread_db_link_map_l_tls_modid in libc.so.6 for us: qSymbol) and the block in the thread's
+// DTV. (qemu-riscv64 has no qGetTLSAddr: "Remote target doesn't support qGetTLSAddr packet".)
+test('tsqemu-riscv64 -g: p of a shared library\'s __thread variable (qGetTLSAddr with a link map)', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbuser-tls-'));
+  try {
+    const lib = join(dir, 'libtlslib.so'), elf = join(dir, 'user-tlsmain');
+    let cc = ccSpawnSync(GCC, ['-g', '-shared', '-fPIC', '-o', lib, join(ROOT, 'tests', 'gdbstub', 'user-tlslib.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    cc = ccSpawnSync(GCC, ['-g', '-o', elf, join(ROOT, 'tests', 'gdbstub', 'user-tlsmain.c'), `-L${dir}`, '-ltlslib', `-Wl,-rpath,${dir}`], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const r = await session('tsqemu', elf, ['break lib_get', 'continue', 'p lib_tls', 'set var lib_tls = 4321', 'p lib_tls', 'continue'],
+      ['-L', SYSROOT], [`set sysroot ${SYSROOT}`, `set solib-search-path ${dir}`]);
+    assert.match(r.transcript, /Breakpoint 1, lib_get \(\) at .*user-tlslib\.c:4\n/, r.transcript);
+    assert.match(r.transcript, /^\$1 = 1235$/m, r.transcript);
+    assert.match(r.transcript, /^\$2 = 4321$/m, r.transcript);
+    assert.match(r.transcript, /exited with code 0141/, r.transcript); // 4321 & 0x7f
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

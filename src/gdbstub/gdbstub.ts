@@ -60,6 +60,8 @@ export interface GdbTarget {
   /** A packet for the fork's peer process alone (vCont of its threads, gdb's `set
    * detach-on-fork off`): the peer takes the connection and answers it. */
   forwardUser?: (pid: number, packet: string) => boolean;
+  /** Symbols the stub asks gdb for with qSymbol (their values: GdbStub.symbol()). */
+  symbols?: string[];
   /** gdb detached or went away (the process runs on undebugged). */
   detached?: () => void;
 }
@@ -95,6 +97,9 @@ export class GdbStub {
   /** We reported running to gdb (a c/s is outstanding). */
   private waiting = false;
   private connected = false;
+  /** Symbol values gdb gave through qSymbol, and those asked in the current round. */
+  private readonly symbolValues = new Map<string, bigint>();
+  private readonly symbolsAsked = new Set<string>();
   /** gdb offered fork-events+ (and the target has them). */
   forkEvents = false;
 
@@ -115,6 +120,7 @@ export class GdbStub {
     this.noAck = false;
     this.multiprocess = false;
     this.forkEvents = false;
+    this.symbolValues.clear();
     this.physMode = false;
     this.buf = '';
     this.inPacket = false;
@@ -154,6 +160,9 @@ export class GdbStub {
     this.waiting = false;
     this.send(`T${SIGTRAP.toString(16).padStart(2, '0')}fork:p${p}.${p};thread:${this.tid(h)};`);
   }
+
+  /** A symbol's value gdb gave (qSymbol), if it knew it. */
+  symbol(name: string): bigint | undefined { return this.symbolValues.get(name); }
 
   /** A packet the fork's peer passed on with the connection: handled as if read. */
   inject(packet: string): void {
@@ -482,7 +491,18 @@ export class GdbStub {
       if (out) this.send('O' + strHex(out.replace(/\r?\n/g, '\r\n')));
       return 'OK';
     }
-    if (p.startsWith('qSymbol')) return 'OK';
+    if (p.startsWith('qSymbol:')) {
+      // gdb offers symbol lookups (after each shared library event): ask for those we lack,
+      // one a packet, each once a round (qSymbol:: starts one).
+      if (p === 'qSymbol::') this.symbolsAsked.clear();
+      const m = /^qSymbol:([0-9a-fA-F]*):([0-9a-fA-F]+)$/.exec(p);
+      const name = m ? unhex(m[2]) : null;
+      if (m && name && m[1] && m[1].length <= 16) this.symbolValues.set(new TextDecoder().decode(name), BigInt('0x' + m[1]));
+      const next = (t.symbols ?? []).find((n) => !this.symbolValues.has(n) && !this.symbolsAsked.has(n));
+      if (!next) return 'OK';
+      this.symbolsAsked.add(next);
+      return 'qSymbol:' + strHex(next);
+    }
     return '';
   }
 }

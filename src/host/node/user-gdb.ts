@@ -37,6 +37,8 @@ export interface UserGdbHost {
 }
 
 const SIGINT = 2, SIGTRAP = 5, PC_REG = 32;
+/** glibc's descriptor of link_map.l_tls_modid for libthread_db (in libc.so.6's dynamic symbols). */
+const L_TLS_MODID = '_thread_db_link_map_l_tls_modid';
 
 /** What a forked child is told of its parent's gdb connection (env TSQEMU_GDB_FORK). */
 export interface GdbForkInfo { fd: number; ppid: number; ptid: number; conn: GdbConnState }
@@ -101,7 +103,8 @@ export class UserGdb {
       writeReg: (slot, n, d) => g.writeReg(slot, n, d),
       // A static program's TLS block starts at tp (RISC-V's TLS variant I: the TCB is before
       // it); a shared library's offset is in its link map, which we do not read.
-      tlsAddr: (slot, off, lm) => (lm === 0n ? BigInt.asUintN(64, g.env(slot).getGpr(4) + off) : null),
+      tlsAddr: (slot, off, lm) => g.tlsAddr(slot, off, lm),
+      symbols: [L_TLS_MODID],
       readMem: (_h, a, l) => g.readMem(a, l),
       writeMem: (_h, a, d) => g.writeMem(a, d),
       running: () => g.state !== 'stopped',
@@ -117,6 +120,28 @@ export class UserGdb {
       detached: () => { g.detached = true; if (!g.started) g.resume(0, true, -1); },
     });
     return g;
+  }
+
+  /** qGetTLSAddr: module `lm`'s (its glibc link map) TLS block of thread `slot`, from the
+   * thread's DTV (the word before tp, RISC-V's TLS variant I: dtv[modid].pointer.val), with
+   * l_tls_modid's place in the link map from glibc's own descriptor for libthread_db
+   * (_thread_db_link_map_l_tls_modid: bits, count, offset), which gdb looks up for us
+   * (qSymbol). lm 0: a static program's block starts at tp. */
+  private tlsAddr(slot: number, off: bigint, lm: bigint): bigint | null {
+    const tp = this.env(slot).getGpr(4);
+    if (lm === 0n) return BigInt.asUintN(64, tp + off);
+    const desc = this.stub.symbol(L_TLS_MODID);
+    const d = desc === undefined ? null : this.readMem(desc, 12);
+    if (!d) return null;
+    const v = new DataView(d.buffer);
+    if (v.getUint32(0, true) !== 64) return null; // a size_t field
+    const u64 = (a: bigint): bigint | null => { const b = this.readMem(a, 8); return b ? new DataView(b.buffer).getBigUint64(0, true) : null; };
+    const modid = u64(lm + BigInt(v.getUint32(8, true)));
+    const dtv = u64(BigInt.asUintN(64, tp - 16n));
+    if (!modid || !dtv || modid > 0xffffn) return null;
+    const block = u64(dtv + 16n * modid);
+    if (block === null || block === 0n || block === 0xffffffffffffffffn) return null; // not allocated yet
+    return BigInt.asUintN(64, block + off);
   }
 
   /** A fork's following is not settled yet (the IPC channel to the peer is still needed). */
