@@ -67,7 +67,7 @@ export interface GdbTarget {
 }
 
 /** What a forked child's stub takes over from its parent's (the same gdb connection). */
-export interface GdbConnState { noAck: boolean; multiprocess: boolean; forkEvents: boolean; breakpoints: bigint[] }
+export interface GdbConnState { noAck: boolean; multiprocess: boolean; forkEvents: boolean; breakpoints: bigint[]; symbols?: Array<[string, string]> }
 
 /** Our PacketSize (hex digits of a packet body we accept). */
 const PACKET_SIZE = 0x4000;
@@ -142,7 +142,8 @@ export class GdbStub {
 
   /** The connection state a forked child's stub continues with (conn()) / takes (adopt()). */
   conn(): GdbConnState {
-    return { noAck: this.noAck, multiprocess: this.multiprocess, forkEvents: this.forkEvents, breakpoints: [...this.debug.breakpoints] };
+    return { noAck: this.noAck, multiprocess: this.multiprocess, forkEvents: this.forkEvents, breakpoints: [...this.debug.breakpoints],
+      symbols: [...this.symbolValues].map(([n, v]) => [n, v.toString(16)]) };
   }
 
   adopt(s: GdbConnState): void {
@@ -150,6 +151,7 @@ export class GdbStub {
     this.multiprocess = s.multiprocess;
     this.forkEvents = s.forkEvents;
     for (const a of s.breakpoints) this.debug.breakpoints.add(a);
+    for (const [n, v] of s.symbols ?? []) if (/^[0-9a-f]{1,16}$/.test(v)) this.symbolValues.set(n, BigInt('0x' + v));
   }
 
   /** Thread h forked child `pid` (QEMU's gdbserver_fork_end): gdb hears of it with the stop. */
