@@ -5,6 +5,8 @@
 // Signals (tests/gdbstub/user-signal.c) stop in gdb, are passed, dropped (`signal 0`, `handle
 // nopass`), end the program ("terminated with signal SIGUSR2": gdb's numbering), and gdb kills a
 // program still alive at its end (qAttached 0: "QEMU: Terminated via GDBstub"), as on QEMU.
+// Then (tsqemu only: QEMU 7.2 has neither) gdb's fork following in its three modes and `p` of a
+// shared library's __thread variable.
 // Normalised: addresses (tsqemu maps the stack and libraries elsewhere), the auxv's order and
 // its HWCAP/RANDOM/EXECFN/stack values.
 import { test } from 'node:test';

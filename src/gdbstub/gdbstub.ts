@@ -3,7 +3,8 @@
 // description through qXfer:features:read, g/G p/P m/M (virtual through the hart's MMU, or
 // physical after Qqemu.PhyMemMode:1), Z0/Z1 breakpoints, Z2-Z4 watchpoints, c/s/vCont, Ctrl-C, one thread per hart
 // (multiprocess ids p1.N when gdb offers them; user mode: one per guest thread, p<pid>.<tid>),
-// qRcmd (HMP), D and k. Attaching stops the VM,
+// qRcmd (HMP), D and k; user mode: fork-events+ (the fork's hand-off is the target's: Hg,
+// D;pid, vCont/vKill of the peer's process) and qSymbol lookups. Attaching stops the VM,
 // as QEMU does. No host API here: the chardev and the VM come in through GdbTarget.
 import type { Chardev } from '../chardev/char.js';
 import { GdbDebugState } from './debug.js';
