@@ -169,4 +169,8 @@ test('039/214: check -r all after a killed writer and on over-long compressed cl
     assert.deepEqual(res[1], res[0], img);
     assert.equal(res[1].after, 0);
   }
+  // 214 creates with -o cluster_size=0x10000: a hex size, as qemu_strtosz reads it.
+  const hex = path.join(d, 'hex.qcow2');
+  assert.equal(ours(['create', '-f', 'qcow2', '-o', 'cluster_size=0x10000', hex, '2M']).status, 0);
+  assert.equal(JSON.parse(real(['info', '--output=json', hex]).stdout)['cluster-size'], 65536);
 });
