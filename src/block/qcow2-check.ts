@@ -4,10 +4,11 @@
 // never trusted.
 import { BdrvCheckMode, BdrvCheckResult } from './block_int.js';
 import type { BDRVQcow2State } from './qcow2.js';
-import { getRefcount, getRefcountCached, updateRefcount } from './qcow2-refcount.js';
+import { getRefcount, getRefcountCached, setRefcountEntry, updateRefcount } from './qcow2-refcount.js';
+import { setBe64 } from './qcow2-header.js';
 import { ClusterType, decodeL2, l2ZeroRunEnd, readL1 } from './qcow2-cluster.js';
 import { fixCopiedFlags } from './qcow2-snapshot.js';
-import { bdrvPread } from './io.js';
+import { bdrvPread, bdrvPwrite } from './io.js';
 import { bitmapDirectory, readBitmaps } from './qcow2-bitmap.js';
 
 const hex = (n: number): string => n.toString(16);
@@ -107,16 +108,8 @@ async function countBitmaps(s: BDRVQcow2State, st: CheckState): Promise<void> {
   }
 }
 
-/** Count references, compare, repair as asked. */
-export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promise<BdrvCheckResult> {
-  // The checker reads tables from disk: write back what a writeback cache holds first.
-  await s.refblockCache.flush();
-  await s.l2Cache.flush();
-  const res: BdrvCheckResult = {
-    corruptions: 0, leaks: 0, checkErrors: 0, corruptionsFixed: 0, leaksFixed: 0, imageEndOffset: 0,
-    allocatedClusters: 0, totalClusters: Math.ceil(s.header.size / s.clusterSize), fragmentedClusters: 0,
-    compressedClusters: 0, messages: [],
-  };
+/** Every reference the metadata makes, per cluster. */
+async function countRefs(s: BDRVQcow2State, res: BdrvCheckResult): Promise<CheckState> {
   const st: CheckState = { refs: new Map(), res, fileClusters: Math.ceil(s.fileChild().getLength() / s.clusterSize) };
   const h = s.header;
   inc(s, st, 0, s.clusterSize);
@@ -136,9 +129,16 @@ export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promis
     }
     inc(s, st, off, s.clusterSize);
   }
-  // Compare stored refcounts with the references found.
-  let highest = 0;
-  const fixes: [number, number][] = [];
+  return st;
+}
+
+/**
+ * QEMU's compare_refcounts: stored refcounts against the references found; a referenced
+ * cluster with refcount 0 cannot be fixed in place (its refcount block may be missing): it asks
+ * for a rebuild of the whole refcount structure.
+ */
+async function compareRefs(s: BDRVQcow2State, st: CheckState, res: BdrvCheckResult, mode: BdrvCheckMode): Promise<{ rebuild: boolean; highest: number }> {
+  let highest = 0, rebuild = false;
   const beyond = [...st.refs.keys()].filter((c) => c >= st.fileClusters).sort((a, b) => a - b);
   const clusters = function* (): Generator<number> {
     for (let c = 0; c < st.fileClusters; c++) yield c;
@@ -150,14 +150,139 @@ export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promis
     const refs = st.refs.get(c) ?? 0;
     if (stored > 0 || refs > 0) highest = c;
     if (stored === refs) continue;
-    const fixing = stored > refs ? (mode & BdrvCheckMode.FIX_LEAKS) !== 0 : (mode & BdrvCheckMode.FIX_ERRORS) !== 0;
+    let fixing = false;
+    if (stored === 0) rebuild = true;
+    else if (stored > refs) fixing = (mode & BdrvCheckMode.FIX_LEAKS) !== 0;
+    else fixing = (mode & BdrvCheckMode.FIX_ERRORS) !== 0;
     res.messages.push(`${fixing ? 'Repairing' : stored < refs ? 'ERROR' : 'Leaked'} cluster ${c} refcount=${stored} reference=${refs}`);
+    if (fixing) {
+      await updateRefcount(s, c, 1, refs - stored);
+      if (stored > refs) res.leaksFixed++; else res.corruptionsFixed++;
+      continue;
+    }
     if (stored < refs) res.corruptions++; else res.leaks++;
-    if (fixing) fixes.push([c, refs - stored]);
   }
-  for (const [c, delta] of fixes) {
-    await updateRefcount(s, c, 1, delta);
-    if (delta < 0) res.leaksFixed++; else res.corruptionsFixed++;
+  return { rebuild, highest };
+}
+
+/**
+ * QEMU's rebuild_refcount_structure: new refcount blocks, then a new refcount table, in the
+ * first free clusters by the references counted, holding those references; then the header
+ * points at them. The old structures are left with refcount 1 and no reference (fixed next).
+ */
+async function rebuildRefcounts(s: BDRVQcow2State, st: CheckState): Promise<void> {
+  const cs = s.clusterSize, E = s.refblockEntries;
+  const refs = new Map(st.refs);
+  const alloc = (n: number): number => {
+    let start = 0;
+    for (let i = 0; i < n;) {
+      if ((refs.get(start + i) ?? 0) > 0) { start += i + 1; i = 0; } else i++;
+    }
+    for (let i = 0; i < n; i++) refs.set(start + i, 1);
+    return start;
+  };
+  const blocks = new Map<number, number>();
+  const coverAll = (): void => {
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const [c, r] of [...refs]) {
+        const t = Math.floor(c / E);
+        if (r > 0 && !blocks.has(t)) { blocks.set(t, alloc(1)); changed = true; }
+      }
+    }
+  };
+  coverAll();
+  let tableClusters = 0, tableStart = 0;
+  for (;;) {
+    const maxT = Math.max(...blocks.keys());
+    tableClusters = Math.ceil((maxT + 1) * 8 / cs);
+    tableStart = alloc(tableClusters);
+    const before = blocks.size;
+    coverAll();
+    if (blocks.size === before) break;
+    for (let i = 0; i < tableClusters; i++) refs.delete(tableStart + i);
+  }
+  const bufs = new Map<number, Uint8Array>();
+  for (const t of blocks.keys()) bufs.set(t, new Uint8Array(cs));
+  for (const [c, r] of refs) {
+    if (r <= 0) continue;
+    setRefcountEntry(bufs.get(Math.floor(c / E))!, s.refcountOrder, c % E, Math.min(r, s.maxRefcount));
+  }
+  const table = new Uint8Array(tableClusters * cs);
+  const tdv = new DataView(table.buffer);
+  for (const [t, c] of blocks) {
+    await bdrvPwrite(s.fileChild(), c * cs, bufs.get(t)!);
+    setBe64(tdv, t * 8, c * cs);
+  }
+  await bdrvPwrite(s.fileChild(), tableStart * cs, table);
+  await s.fileChild().flush();
+  const hdr = new Uint8Array(12);
+  const hdv = new DataView(hdr.buffer);
+  setBe64(hdv, 0, tableStart * cs);
+  hdv.setUint32(8, tableClusters);
+  await bdrvPwrite(s.fileChild(), 48, hdr);
+  await s.fileChild().flush();
+  const h = s.header;
+  for (let i = 0; i < h.refcountTableClusters; i++) s.metadataClusters.delete(h.refcountTableOffset / cs + i);
+  for (const off of s.refcountTable) if (off) s.metadataClusters.delete(off / cs);
+  h.refcountTableOffset = tableStart * cs;
+  h.refcountTableClusters = tableClusters;
+  s.refcountTable = new Array<number>(tableClusters * cs / 8).fill(0);
+  for (const [t, c] of blocks) { s.refcountTable[t] = c * cs; s.metadataClusters.add(c); s.noteAllocated(c, 1); }
+  s.metadataClustersFor(tableStart * cs, tableClusters * cs);
+  s.noteAllocated(tableStart, tableClusters);
+  await s.refblockCache.flush();
+  s.refblockCache.clear();
+  s.freeClusterIndex = 0;
+}
+
+const counts = (r: BdrvCheckResult): Pick<BdrvCheckResult, 'corruptions' | 'leaks' | 'checkErrors' | 'corruptionsFixed' | 'leaksFixed'> =>
+  ({ corruptions: r.corruptions, leaks: r.leaks, checkErrors: r.checkErrors, corruptionsFixed: r.corruptionsFixed, leaksFixed: r.leaksFixed });
+
+/** Count references, compare, repair as asked (qcow2_check_refcounts). */
+export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promise<BdrvCheckResult> {
+  // The checker reads tables from disk: write back what a writeback cache holds first.
+  await s.refblockCache.flush();
+  await s.l2Cache.flush();
+  const res: BdrvCheckResult = {
+    corruptions: 0, leaks: 0, checkErrors: 0, corruptionsFixed: 0, leaksFixed: 0, imageEndOffset: 0,
+    allocatedClusters: 0, totalClusters: Math.ceil(s.header.size / s.clusterSize), fragmentedClusters: 0,
+    compressedClusters: 0, messages: [],
+  };
+  const st = await countRefs(s, res);
+  // Reported first without repairing; then, if asked, compared again repairing (QEMU's order).
+  const pre = counts(res);
+  let { rebuild, highest } = await compareRefs(s, st, res, 0);
+  if (rebuild && (mode & BdrvCheckMode.FIX_ERRORS)) {
+    res.messages.push('Rebuilding refcount structure');
+    const old = counts(res);
+    await rebuildRefcounts(s, st);
+    res.corruptions = 0; res.leaks = 0;
+    const st2 = await countRefs(s, res);
+    let fresh = 0;
+    if (mode & BdrvCheckMode.FIX_LEAKS) {
+      const saved = counts(res);
+      Object.assign(res, { corruptions: 0, leaks: 0, checkErrors: 0, corruptionsFixed: 0, leaksFixed: 0 });
+      const r2 = await compareRefs(s, st2, res, BdrvCheckMode.FIX_LEAKS);
+      if (r2.rebuild) res.messages.push('ERROR rebuilt refcount structure is still broken');
+      highest = r2.highest;
+      fresh = res.leaks;
+      Object.assign(res, saved);
+    }
+    if (res.corruptions < old.corruptions) res.corruptionsFixed += old.corruptions - res.corruptions;
+    if (res.leaks < old.leaks) res.leaksFixed += old.leaks - res.leaks;
+    res.leaks += fresh;
+  } else if (mode) {
+    if (rebuild) {
+      res.messages.push('ERROR need to rebuild refcount structures');
+      res.checkErrors++;
+      res.imageEndOffset = (highest + 1) * s.clusterSize;
+      return res;
+    }
+    if (res.leaks || res.corruptions) {
+      Object.assign(res, pre);
+      ({ highest } = await compareRefs(s, st, res, mode));
+    }
   }
   await checkCopied(s, res, mode);
   res.imageEndOffset = (highest + 1) * s.clusterSize;
@@ -176,6 +301,10 @@ async function storedRefcount(s: BDRVQcow2State, c: number, res: BdrvCheckResult
 
 async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCheckMode): Promise<void> {
   let bad = 0;
+  // FIX_LEAKS alone repairs only when the refcounts are known right (QEMU's check_oflag_copied).
+  const repair = (mode & BdrvCheckMode.FIX_ERRORS) !== 0 ||
+    ((mode & BdrvCheckMode.FIX_LEAKS) !== 0 && !res.checkErrors && !res.corruptions && !res.leaks);
+  const label = repair ? 'Repairing' : 'ERROR';
   const table = new Uint8Array(s.clusterSize); // one for all tables: they are walked in turn
   const dv = new DataView(table.buffer);
   for (let i = 0; i < s.l1Table.length; i++) {
@@ -184,7 +313,7 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
     const rc = await getRefcount(s, l2 / s.clusterSize);
     if ((rc === 1) !== s.l1Copied[i]) {
       const entry = (s.l1Copied[i] ? 0x8000000000000000n : 0n) | BigInt(l2);
-      res.messages.push(`ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${entry.toString(16)} refcount=${rc}`);
+      res.messages.push(`${label} OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${entry.toString(16)} refcount=${rc}`);
       bad++;
     }
     if (l2 + s.clusterSize > s.fileChild().getLength()) continue;
@@ -197,15 +326,14 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
       const r = cached >= 0 ? cached : await getRefcount(s, e.host / s.clusterSize);
       if ((r === 1) !== e.copied) {
         const entry = (BigInt(dv.getUint32(j * 8)) << 32n) | BigInt(dv.getUint32(j * 8 + 4));
-        res.messages.push(`ERROR OFLAG_COPIED data cluster: l2_entry=${entry.toString(16)} refcount=${r}`);
+        res.messages.push(`${label} OFLAG_COPIED data cluster: l2_entry=${entry.toString(16)} refcount=${r}`);
         bad++;
       }
     }
   }
-  res.corruptions += bad;
-  if (bad && (mode & BdrvCheckMode.FIX_ERRORS)) {
+  if (bad && repair) {
     s.l2Cache.clear();
     await fixCopiedFlags(s);
     res.corruptionsFixed += bad;
-  }
+  } else res.corruptions += bad;
 }

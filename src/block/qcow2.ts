@@ -26,7 +26,10 @@ import {
   QCowSnapshot, readSnapshots, snapshotCreate, snapshotDelete, snapshotGoto, snapshotLoadTmp,
 } from './qcow2-snapshot.js';
 import { qcow2Amend } from './qcow2-amend.js';
-import { bitmapsInfo, Qcow2Bitmap, readBitmaps } from './qcow2-bitmap.js';
+import {
+  bitmapsAfterTruncate, bitmapsBeforeTruncate, bitmapsInfo, bitmapsMakeWritable, bitmapsSetDirty, bitmapsStore, Qcow2Bitmap,
+  readBitmaps,
+} from './qcow2-bitmap.js';
 
 /**
  * A small LRU of cluster-sized tables keyed by host offset (L2 tables, refcount blocks).
@@ -117,6 +120,10 @@ export class BDRVQcow2State extends BlockDriverState {
   allocatedEnd = 0;
   snapshots: QCowSnapshot[] = [];
   bitmaps: Qcow2Bitmap[] = [];
+  /** Bitmaps loaded for writing and marked IN_USE on disk; stored at close. */
+  bitmapsLive = false;
+  /** Removed bitmaps whose clusters are freed when the directory is stored. */
+  bitmapsToFree: Qcow2Bitmap[] = [];
   snapshotsTableBytes = 0;
   crypto: QCryptoBlock | null = null;
   /** LUKS header I/O inside the image (qemu-img amend of encrypt.* options). */
@@ -178,7 +185,7 @@ export class BDRVQcow2State extends BlockDriverState {
 
   /** True when beforeWrite() would have nothing to do. */
   private writeReady(): boolean {
-    return !this.corrupt && !this.readOnly && !this.snapshotView && (!this.v3 || this.header.autoclearFeatures === 0n) &&
+    return !this.corrupt && !this.readOnly && !this.snapshotView && (!this.v3 || this.header.autoclearFeatures === 0n || this.bitmapsLive) &&
       (!this.lazyRefcounts || this.dirty);
   }
 
@@ -186,13 +193,10 @@ export class BDRVQcow2State extends BlockDriverState {
   async beforeWrite(): Promise<void> {
     if (this.corrupt) throw new QemuError('qcow2: Image is corrupt; cannot be written to');
     if (this.readOnly || this.snapshotView) throw new QemuError('Block node is read-only');
-    if (this.v3 && this.header.autoclearFeatures !== 0n) {
-      // Autoclear features (persistent bitmaps ...) are not maintained here: the spec says a
-      // writer that does not understand them clears the bits before changing the image.
-      this.header.autoclearFeatures = 0n;
-      this.bitmaps = [];
-      const b = new Uint8Array(8);
-      await bdrvPwrite(this.fileChild(), 88, b);
+    if (this.v3 && this.header.autoclearFeatures !== 0n && !this.bitmapsLive) {
+      // Persistent bitmaps are kept up to date (loaded, marked IN_USE, stored at close);
+      // other autoclear bits were cleared at open.
+      await bitmapsMakeWritable(this);
     }
     if (this.lazyRefcounts && !this.dirty) {
       this.dirty = true;
@@ -231,19 +235,31 @@ export class BDRVQcow2State extends BlockDriverState {
     // around data I/O; allocation and metadata changes take the general path under the lock.
     if (this.writeReady()) {
       const host = fastHostOffset(this, offset, buf.length, true);
-      if (host >= 0) return bdrvPwrite(this.fileChild(), host, buf);
+      if (host >= 0) {
+        if (this.bitmapsLive) bitmapsSetDirty(this, offset, buf.length);
+        return bdrvPwrite(this.fileChild(), host, buf);
+      }
     }
-    return this.lock.lock(async () => { await this.beforeWrite(); await qcow2Pwritev(this, offset, buf); });
+    return this.lock.lock(async () => {
+      await this.beforeWrite(); bitmapsSetDirty(this, offset, buf.length); await qcow2Pwritev(this, offset, buf);
+    });
   }
   override pwriteZeroes(offset: number, bytes: number, flags: number): Promise<void> {
-    return this.lock.lock(async () => { await this.beforeWrite(); await qcow2WriteZeroes(this, offset, bytes, flags); });
+    return this.lock.lock(async () => {
+      await this.beforeWrite(); bitmapsSetDirty(this, offset, bytes); await qcow2WriteZeroes(this, offset, bytes, flags);
+    });
   }
   override pdiscard(offset: number, bytes: number): Promise<void> {
-    return this.lock.lock(async () => { await this.beforeWrite(); await qcow2Discard(this, offset, bytes); });
+    return this.lock.lock(async () => { await this.beforeWrite(); bitmapsSetDirty(this, offset, bytes); await qcow2Discard(this, offset, bytes); });
   }
   override blockStatus(offset: number, bytes: number): Promise<BlockStatus> { return qcow2BlockStatus(this, offset, bytes); }
   override truncate(offset: number, _exact: boolean, prealloc: PreallocMode, shrink: boolean): Promise<void> {
-    return this.lock.lock(async () => { await this.beforeWrite(); await qcow2Truncate(this, offset, prealloc, shrink); });
+    return this.lock.lock(async () => {
+      await this.beforeWrite();
+      await bitmapsBeforeTruncate(this);
+      await qcow2Truncate(this, offset, prealloc, shrink);
+      bitmapsAfterTruncate(this);
+    });
   }
 
   async flush(): Promise<void> {
@@ -309,6 +325,7 @@ export class BDRVQcow2State extends BlockDriverState {
   async close(): Promise<void> {
     try {
       await Promise.all(this.pending);
+      if (!this.corrupt && !this.readOnly) await bitmapsStore(this);
       if (!this.corrupt) await this.flushMetadataCache();
       if (!this.readOnly && this.dirty && !this.corrupt) {
         await this.fileChild().flush();

@@ -15,6 +15,7 @@ import { imgConvert } from '../qemu-img/convert.js';
 import { imgCompare } from '../qemu-img/compare.js';
 import { imgMap } from '../qemu-img/map.js';
 import { imgSnapshot } from '../qemu-img/snapshot.js';
+import { imgBitmap } from '../qemu-img/bitmap.js';
 import { imgResize } from '../qemu-img/resize.js';
 import { imgRebase, imgCommit } from '../qemu-img/rebase.js';
 import { imgAmend } from '../qemu-img/amend.js';
@@ -107,7 +108,7 @@ function ioBuffers(count: number, size: number): Uint8Array[] {
 
 const COMMANDS: Record<string, (e: ImgEnv, argv: string[]) => Promise<number>> = {
   // bench is all JavaScript per request: TurboFan from the start (cli/img.ts defers it).
-  amend: imgAmend, bench: (e, a) => { turbofanOn(); return imgBench(e, a); }, check: imgCheck, commit: imgCommit, compare: imgCompare, convert: imgConvert, create: imgCreate,
+  amend: imgAmend, bitmap: imgBitmap, bench: (e, a) => { turbofanOn(); return imgBench(e, a); }, check: imgCheck, commit: imgCommit, compare: imgCompare, convert: imgConvert, create: imgCreate,
   dd: imgDd, info: imgInfo, map: imgMap, measure: imgMeasure, rebase: imgRebase, resize: imgResize, snapshot: imgSnapshot,
 };
 

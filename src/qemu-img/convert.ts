@@ -7,6 +7,8 @@ import { bdrvChainStatus, bdrvPread, bdrvPwrite, bufferZeroPieces, ChainStatus }
 import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, Progress, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
 import { parseImgSize } from './create.js';
+import { bitmapNode } from './bitmap.js';
+import { bitmapAdd, bitmapDirtyRanges, bitmapSetRanges, BME_FLAG_AUTO, BME_FLAG_IN_USE } from '../block/qcow2-bitmap.js';
 
 /** Bytes per request, and requests in flight (qemu-img's IO_BUF_SIZE and -m: 2 MiB, 8). Two
  * are enough to read one chunk while the previous one is written (reads in the page cache are
@@ -164,10 +166,11 @@ async function convertOne(src: BlockDriverState, base: number, t: ConvertTarget,
 export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
   const { opts, args } = getopt(argv, 'hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:', {
     help: 'h', object: 'object=', 'image-opts': 'image-opts', 'target-image-opts': 'target-image-opts',
-    'target-is-zero': 'target-is-zero', 'force-share': 'U', salvage: 'salvage', bitmaps: 'bitmaps',
+    'target-is-zero': 'target-is-zero', 'force-share': 'U', salvage: 'salvage', bitmaps: 'bitmaps', 'skip-broken-bitmaps': 'skip-broken-bitmaps',
   });
   let fmt: string | undefined, outFmt = 'raw', backing: string | undefined, backingFmt: string | undefined;
   let compress = false, snapshot: string | undefined, sparse = 4096, progress = false, cache = 'unsafe', srcCache: string | undefined;
+  let bitmaps = false, skipBroken = false;
   let quiet = false, noCreate = false, imageOpts = false, targetImageOpts = false, targetIsZero = false, force = false;
   const olist: string[] = [];
   for (const [k, v] of opts) {
@@ -190,10 +193,13 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
       case 'image-opts': imageOpts = true; break;
       case 'target-image-opts': targetImageOpts = true; break;
       case 'target-is-zero': targetIsZero = true; break;
-      default: break; // -m, -W, -r, -C, --salvage, --bitmaps: accepted, no effect here
+      case 'bitmaps': bitmaps = true; break;
+      case 'skip-broken-bitmaps': skipBroken = true; break;
+      default: break; // -m, -W, -r, -C, --salvage: accepted, no effect here
     }
   }
   if (isHelpOption(olist)) { env.out(createOptionsHelp(env, outFmt)); return 0; }
+  if (skipBroken && !bitmaps) throw new QemuError('Use of --skip-broken-bitmaps requires --bitmaps');
   if (args.length < 2) throw new QemuError('Must specify image file name');
   if (targetImageOpts && !noCreate) throw new QemuError('--target-image-opts requires use of -n flag');
   if (compress && outFmt !== 'qcow2' && !noCreate) throw new QemuError('Compression not supported for this file format');
@@ -208,6 +214,10 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     if (snapshot !== undefined) {
       if (srcs.length > 1) throw new QemuError('No support for concatenating multiple snapshot');
       await loadSnapshot(srcs[0], snapshot);
+    }
+    if (bitmaps) {
+      if (srcs.length > 1) throw new QemuError('Copying bitmaps only possible with single source');
+      convertCheckBitmaps(srcs[0], skipBroken);
     }
     const total = srcs.reduce((a, b) => a + b.getLength(), 0);
     const o: BlockOptions = parseCreateOpts(olist);
@@ -230,6 +240,7 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
       filename: outName, fmt: targetImageOpts ? undefined : (noCreate && !opts.some(([k]) => k === 'O') ? undefined : outFmt),
       imageOpts: targetImageOpts, readOnly: false, cache, noBacking: !noCreate && hasBacking,
     });
+    if (bitmaps && !bitmapNode(target)) throw new QemuError(`Format driver '${target.drv.formatName}' does not support bitmaps`);
     if (noCreate && target.getLength() < total) throw new QemuError('output file is smaller than input file');
     // Over a backing file, zeroes are written: the fresh target would show the backing through.
     const t: ConvertTarget = { bs: target, fresh: !hasBacking && (!noCreate || targetIsZero), compress, hasBacking };
@@ -243,9 +254,42 @@ export async function imgConvert(env: ImgEnv, argv: string[]): Promise<number> {
     }
     await target.flush();
     prog.end();
+    if (bitmaps) {
+      await convertCopyBitmaps(env, srcs[0], target, skipBroken);
+      const t2 = target; target = null;
+      await t2.close();
+    }
   } finally {
     for (const s of srcs) await safeClose(s);
     await safeClose(target);
   }
   return 0;
+}
+
+/** qemu-img's convert_check_bitmaps: before anything is written. */
+function convertCheckBitmaps(src: BlockDriverState, skipBroken: boolean): void {
+  const q = bitmapNode(src);
+  if (!q) throw new QemuError('Source lacks bitmap support');
+  // QEMU keeps a node's bitmaps newest first: the directory's last is checked first.
+  const bad = skipBroken ? undefined : [...q.bitmaps].reverse().find((b) => b.flags & BME_FLAG_IN_USE);
+  if (bad) throw new QemuError(`Cannot copy inconsistent bitmap '${bad.name}'\nTry --skip-broken-bitmaps, or use 'qemu-img bitmap --remove' to delete it`);
+}
+
+/** convert_copy_bitmaps: each persistent bitmap of the source added to the target and filled. */
+async function convertCopyBitmaps(env: ImgEnv, src: BlockDriverState, dst: BlockDriverState, skipBroken: boolean): Promise<void> {
+  const q = bitmapNode(src)!, d = bitmapNode(dst)!;
+  // Warned about in QEMU's list order (newest first); added so the target's directory keeps the source's order.
+  for (const b of [...q.bitmaps].reverse()) {
+    if (skipBroken && (b.flags & BME_FLAG_IN_USE)) env.err(`${env.prog ?? 'tsqemu-img'}: warning: Skipping inconsistent bitmap '${b.name}'\n`);
+  }
+  for (const b of q.bitmaps) {
+    if (skipBroken && (b.flags & BME_FLAG_IN_USE)) continue;
+    try {
+      await bitmapAdd(d, b.name, 2 ** b.granularityBits, !(b.flags & BME_FLAG_AUTO), dst.nodeName);
+    } catch (e) {
+      if (e instanceof QemuError) throw new QemuError(`Failed to create bitmap ${b.name}: ${e.message}`);
+      throw e;
+    }
+    await bitmapSetRanges(d, b.name, await bitmapDirtyRanges(q, b));
+  }
 }

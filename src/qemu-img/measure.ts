@@ -7,6 +7,8 @@ import { subOptions } from '../block/block.js';
 import { bdrvChainStatus } from '../block/io.js';
 import { ImgEnv, getopt, imgOpen, parseCreateOpts, safeClose, qjson } from './common.js';
 import { parseImgSize } from './create.js';
+import { bitmapNode } from './bitmap.js';
+import { bitmapsMeasure } from '../block/qcow2-bitmap.js';
 
 const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -122,7 +124,9 @@ export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
       if (enc === 'luks') full += roundUp(await luksPayloadSize(subOptions(o, 'encrypt.')), cs);
       required = full - vsize + data;
       const v3 = !['0.10', 'v2'].includes(o.get('compat') ?? '1.1');
-      if (v3 && src && src.drv.formatName === 'qcow2') bitmaps = 0;
+      // Shown when source and target both could hold persistent bitmaps (qcow2 v3).
+      const q = src ? bitmapNode(src) : null;
+      if (v3 && q) bitmaps = bitmapsMeasure(q, cs);
     } else if (outFmt === 'raw') {
       required = size; full = size;
     } else if (outFmt === 'luks') {
