@@ -53,6 +53,17 @@ test('single-threaded programs on the main thread, moved to a worker by the call
     assert.equal(r.status, 7);
     assert.match(r.stderr, /^thread 0: on the main thread until execve$/m);
     assert.match(r.stderr, /^thread 0: left the main thread at \d+ ms$/m); // (when: README thread hosting, "Round 10")
+    // Translations made on the main thread go with the thread to its worker (TbCache.adopt), and
+    // run there as under qemu-riscv64; TSQEMU_THREAD_TBS=0: they are made again.
+    const hotWant = spawnSync('qemu-riscv64', ['-L', sysroot, prog, 'hotmove'], { encoding: 'utf8' });
+    for (const tbs of ['1', '0']) {
+      const hot = spawnSync(ts, ['-L', sysroot, prog, 'hotmove'], { encoding: 'utf8', env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_TCG_THRESHOLD: '20', TSQEMU_TCG_BATCH: '1', TSQEMU_THREAD_TBS: tbs } });
+      assert.equal(hot.stdout, hotWant.stdout, `hotmove TSQEMU_THREAD_TBS=${tbs}`);
+      assert.equal(hot.status, 0);
+      assert.match(hot.stderr, /^thread 0: on the main thread until rt_sigaction$/m);
+      if (tbs === '1') assert.match(hot.stderr, /^TB adopted count\s+[1-9]/m, hot.stderr);
+      else assert.doesNotMatch(hot.stderr, /^TB adopted count\s+[1-9]/m, hot.stderr);
+    }
     // Blocking reads on stdin, on the main thread.
     const input = 'line one\nline two\n'.repeat(50);
     const cat = spawnSync(ts, ['-L', sysroot, prog, 'cat'], { encoding: 'utf8', input, env: { ...process.env, TSQEMU_JIT_INFO: '1' } });

@@ -97,6 +97,27 @@ export function forgetTranslations(bytes: Uint8Array, stateBase: number): void {
   }
 }
 
+/** The same thread going on in another worker (the first thread leaving the main thread): as
+ * forgetTranslations, but its jump cache's cold entries keep their execution counts (a block that
+ * reached the threshold, queued in tb_hot, which is cleared, counts to it again at its next run),
+ * and its statistics (tb_insns) go on; translated entries are emptied (the worker installs the
+ * translations it is given: TbCache.adopt). Without the counts every block counted up to the
+ * threshold in the interpreter again. */
+export function forgetTranslationsKeepCounts(bytes: Uint8Array, stateBase: number, threshold: number): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const [name, f] of Object.entries(STATE)) {
+    if (!name.startsWith('tb_') || name === 'tb_threshold' || name === 'tb_insns') continue;
+    const start = stateBase + f.offset, end = start + f.count * (f.type === 'i64' ? 8 : 4);
+    if (name !== 'tb_jmp' && name !== 'tb_l2') { bytes.fill(0, start, end); continue; }
+    // Entries of 16 bytes: pc tag (i64), table index (i32, 0 = not compiled), count (i32).
+    for (let e = start; e < end; e += 16) {
+      if (dv.getInt32(e + 8, true) !== 0) { bytes.fill(0, e, e + 16); continue; }
+      const n = dv.getUint32(e + 12, true);
+      if (threshold > 0 && n >= threshold) dv.setUint32(e + 12, threshold - 1, true);
+    }
+  }
+}
+
 export function loadProcessImage(mm: GuestMM, img: Uint8Array, stateBase: number): { exe: string; slot: number } {
   const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
   if (new TextDecoder().decode(img.subarray(0, 8)) !== MAGIC) throw new Error('not a tsqemu fork image');

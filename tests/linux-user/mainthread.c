@@ -13,6 +13,12 @@
 static volatile sig_atomic_t got;
 static void on_sig(int s) { got = s; }
 static void *thread_fn(void *a) { return (void *)((long)a + 1); }
+/* A loop hot enough to be translated on the main thread, run again after the move. */
+static __attribute__((noinline)) unsigned long mix(unsigned long n) {
+  unsigned long h = 1469598103934665603UL;
+  for (unsigned long i = 0; i < n; i++) h = (h ^ (i & 0xff)) * 1099511628211UL + (i >> 3);
+  return h;
+}
 
 int main(int argc, char **argv) {
   const char *m = argc > 1 ? argv[1] : "";
@@ -38,6 +44,13 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(m, "handler")) {
     signal(SIGUSR1, on_sig); raise(SIGUSR1); printf("got %d\n", (int)got); return 0;
+  }
+  if (!strcmp(m, "hotmove")) { /* translated here, then moved by sigaction: the worker runs them */
+    unsigned long a = 0;
+    for (int k = 0; k < 200; k++) a += mix(500 + k);
+    signal(SIGUSR1, on_sig);
+    for (int k = 0; k < 200; k++) a += mix(500 + k);
+    raise(SIGUSR1); printf("hotmove %lx got %d\n", a, (int)got); return 0;
   }
   if (!strcmp(m, "block")) { /* a blocked signal to ourselves stays pending until unblocked */
     sigset_t s; sigemptyset(&s); sigaddset(&s, SIGTERM); sigprocmask(SIG_BLOCK, &s, 0);

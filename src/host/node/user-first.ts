@@ -10,6 +10,7 @@
 // worker from the start, as before.
 import * as fs from 'node:fs';
 import { RISCVCPU, riscvInterpreterModules, setRiscvInterpreterCache } from '../../target/riscv/cpu.js';
+import type { TbExport } from '../../target/riscv/tb-cache.js';
 import { diskWasmCache } from './wasm-cache.js';
 import { raiseCodeCacheLevel, skipCodeCacheWrite } from './code-cache.js';
 import { USER_INTERP_HINT } from './interp-code-cache.js';
@@ -18,7 +19,7 @@ import { tcgApplyEnv } from '../../accel/tcg/tcg-accel.js';
 import { FdTable } from '../../linux-user/fdtable.js';
 import { TaskState, type UserOptions } from '../../linux-user/qemu.js';
 import { cpuLoop, installUserMode } from '../../linux-user/cpu-loop.js';
-import { forgetTranslations } from '../../linux-user/process-image.js';
+import { forgetTranslationsKeepCounts } from '../../linux-user/process-image.js';
 import { CPU_STATE_SIZE, TLB_OFFSET } from '../../target/riscv/cpu-state.js';
 import { installThreadHooks, openGuestMemory, startNofile } from './user-thread-hooks.js';
 import { KernelWord, stateOffsetOf } from '../../linux-user/layout.js';
@@ -69,6 +70,8 @@ export interface FirstThreadMove {
   exe: string;
   dirs?: Array<[number, DirStreams]>;
   interp: Array<[string, WebAssembly.Module]>;
+  /** This thread's translations, installed by the worker (TbCache.adopt) instead of made again. */
+  tbs?: TbExport[];
 }
 
 /** TSQEMU_JIT_INFO=1 also says where the first thread ran (tests/user-main-thread.test.js). */
@@ -108,6 +111,10 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   };
   const cpu = new RISCVCPU(as, stateOffsetOf(slot), slot, () => proc.monotonicNs() / 100n);
   cpuRef.cpu = cpu;
+  // Translations go with the thread when it moves (as between workers: user-worker.ts shareTbs),
+  // so the worker neither counts their blocks up to the threshold in its interpreter again nor
+  // translates them again (Python: 43 M more instructions interpreted, 4.9k translated twice).
+  cpu.tbCache.exportable = process.env.TSQEMU_THREAD_TBS !== '0' && process.env.TSQEMU_THREAD_HOSTING !== '0';
   installUserMode(cpu.env, mm);
   const fdt = new FdTable(mm, closeHostFd);
   const none = (what: string) => () => { throw new Error(`tsqemu-riscv64: internal error: ${what} on the main thread`); };
@@ -135,10 +142,12 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   // As thread-host.ts moves a thread: its jump cache holds this thread's table indices, its
   // TLB is refilled there.
   const mods = riscvInterpreterModules();
+  const tbs = cpu.tbCache.exportable ? cpu.tbCache.exportLive() : undefined;
+  const threshold = env.get32('tb_threshold');
   cpu.detach();
   const b = stateOffsetOf(slot);
-  forgetTranslations(mm.bytes, b);
+  forgetTranslationsKeepCounts(mm.bytes, b, threshold);
   mm.bytes.fill(0xff, b + TLB_OFFSET, b + CPU_STATE_SIZE);
-  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods };
+  return { attrs: threadAttrsOf(sys), exe: ts.exe, dirs: ts.dirStreams.size ? [[slot, [...ts.dirStreams]]] : undefined, interp: mods, tbs };
 }
 

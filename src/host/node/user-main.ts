@@ -633,7 +633,7 @@ class Supervisor {
     if (!m) return; // the process is ending
     for (const sig of DEFAULT_TERMINATE) this.setListener(sig, 'default');
     this.interp = m.interp;
-    this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs });
+    this.startThread(0, m.attrs, { exe: m.exe, dirs: m.dirs, tbs: m.tbs });
     startMallocTrim();
   }
 
