@@ -303,6 +303,14 @@ function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: nu
   return 0;
 }
 
+/** sync_file_range and readahead: the host's (addon), Linux's checks first. */
+function fdRange(ts: TaskState, op: number, fd: number, off: bigint, count: bigint, flags: number): number {
+  const h = ts.fdt.host(fd);
+  if (!ts.sys?.fdRange) throw new SyscallError(Errno.ENOSYS);
+  const big = (v: bigint) => v > 0x7fffffffffffffffn ? -1 : Number(v);
+  return check(ts.sys.fdRange(op, h, big(off), big(count), flags));
+}
+
 /** fadvise64: only advice, so nothing to do beyond Linux's checks: EBADF, ESPIPE for a pipe,
  * EINVAL for a negative length or an unknown advice (POSIX_FADV_NORMAL..NOREUSE are 0-5). */
 function fadvise(ts: TaskState, fd: number, len: number, advice: number): number {
@@ -335,6 +343,8 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.sync, () => 0],
   [NR.syncfs, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
   [NR.ftruncate, (ts, a) => ftruncate(ts, int(a[0]), long(a[1]))],
+  [NR.sync_file_range, (ts, a) => fdRange(ts, 0, int(a[0]), a[1], a[2], int(a[3]))],
+  [NR.readahead, (ts, a) => fdRange(ts, 1, int(a[0]), a[1], a[2], 0)],
   [NR.fallocate, (ts, a) => fallocate(ts, int(a[0]), int(a[1]), long(a[2]), long(a[3]))],
   [NR.fadvise64, (ts, a) => fadvise(ts, int(a[0]), long(a[2]), int(a[3]))],
 ];

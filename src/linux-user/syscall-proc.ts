@@ -7,6 +7,7 @@ import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
 import { MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
+import { askHostFd } from './fd-request.js';
 import { hostWho } from './syscall-sched.js';
 import { EACCES, pgidAskChild } from './pgid-request.js';
 
@@ -189,7 +190,30 @@ function priority(ts: TaskState, op: number, which: number, who: number, prio: n
 
 const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
 
+/** kcmp: the host's, as QEMU passes it through. Guest pids are host pids (our own threads' tids
+ * name this process); KCMP_FILE's fds are each process's guest fds, turned into host fds here
+ * (another emulator's by asking it: fd-request.ts). KCMP_EPOLL_TFD takes a pointer: refused. */
+function kcmp(ts: TaskState, pid1: number, pid2: number, type: number, idx1: number, idx2: number): number {
+  const sys = ts.sys;
+  if (!sys?.kcmp) throw new SyscallError(Errno.ENOSYS);
+  const KCMP_FILE = 0, KCMP_EPOLL_TFD = 7;
+  if (type === KCMP_EPOLL_TFD) throw new SyscallError(Errno.EOPNOTSUPP);
+  const who = (pid: number) => (pid > 0 ? hostWho(ts, pid) || ts.proc.pid : pid);
+  const p1 = who(pid1), p2 = who(pid2);
+  if (type === KCMP_FILE) {
+    // An fd the process does not have: -1, which the host finds bad (EBADF) after its pid checks.
+    const hostFd = (pid: number, g: number): number => {
+      if (pid !== ts.proc.pid) { const h = askHostFd(ts, sys, pid, g); return h < 0 ? -1 : h; }
+      try { return ts.fdt.host(g); } catch { return -1; }
+    };
+    idx1 = hostFd(p1, idx1);
+    idx2 = hostFd(p2, idx2);
+  }
+  return check(sys.kcmp(p1, p2, type, idx1, idx2));
+}
+
 export const PROC_SYSCALLS: SyscallTable = [
+  [NR.kcmp, (ts, a) => kcmp(ts, int(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4]))],
   [NR.getpid, id((ts) => ts.proc.pid)],
   [NR.getppid, id((ts) => ts.proc.ppid)],
   [NR.gettid, id((ts) => ts.tid)],

@@ -21,6 +21,8 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #ifndef FALLOC_FL_KEEP_SIZE
@@ -39,6 +41,62 @@ static void *thread(void *arg) {
 
 static void res(const char *what, long r) {
   printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : "ok");
+}
+
+
+/* Round 14: kcmp (LTP kcmp01/02), renameat2 flags (renameat201/202), readlinkat of an O_PATH
+ * symlink fd with an empty path (readlinkat01), sync_file_range and readahead. */
+static void round14(void) {
+  int a = open("k1", O_CREAT | O_RDWR, 0600), b = open("k2", O_CREAT | O_RDWR, 0600), c = dup(a);
+  pid_t me = getpid();
+  res("kcmp FILE same", syscall(SYS_kcmp, me, me, 0, a, c));
+  res("kcmp FILE different (1 or 2)", syscall(SYS_kcmp, me, me, 0, a, b) > 0);
+  res("kcmp FILE bad fd", syscall(SYS_kcmp, me, me, 0, a, 999));
+  res("kcmp bad pid", syscall(SYS_kcmp, me, 0x3fffff00, 0, a, a));
+  res("kcmp bad type", syscall(SYS_kcmp, me, me, 99, a, a));
+  res("kcmp VM self", syscall(SYS_kcmp, me, me, 1, 0, 0));
+  fflush(stdout);
+  pid_t ch = fork();
+  if (ch == 0) {
+    /* The child's fd a is the parent's open file: equal across the two processes. */
+    res("child: kcmp FILE parent's a vs mine", syscall(SYS_kcmp, getppid(), getpid(), 0, a, a));
+    res("child: kcmp FILE parent's a vs my b (1 or 2)", syscall(SYS_kcmp, getppid(), getpid(), 0, a, b) > 0);
+    res("child: kcmp VM (1 or 2)", syscall(SYS_kcmp, getppid(), getpid(), 1, 0, 0) > 0);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(ch, NULL, 0);
+
+  write(a, "one", 3);
+  write(b, "two", 3);
+  res("renameat2 NOREPLACE onto existing", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 1));
+  res("renameat2 EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 2));
+  char buf[64] = { 0 };
+  int r = open("k1", O_RDONLY);
+  read(r, buf, 3);
+  close(r);
+  printf("k1 now holds %s\n", buf);
+  res("renameat2 EXCHANGE missing", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k3", 2));
+  res("renameat2 NOREPLACE|EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 3));
+  res("renameat2 NOREPLACE to new", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k4", 1));
+
+  symlink("k4", "kl");
+  int o = open("kl", O_PATH | O_NOFOLLOW);
+  memset(buf, 0, sizeof buf);
+  res("readlinkat O_PATH symlink, empty path", readlinkat(o, "", buf, sizeof buf));
+  printf("target %s\n", buf);
+  res("readlinkat regular file fd, empty path", readlinkat(a, "", buf, sizeof buf));
+  res("readlinkat AT_FDCWD, empty path", readlinkat(AT_FDCWD, "", buf, sizeof buf));
+
+  int p[2];
+  pipe(p);
+  res("sync_file_range", syscall(SYS_sync_file_range, a, 0L, 0L, 2));
+  res("sync_file_range bad flags", syscall(SYS_sync_file_range, a, 0L, 0L, 8));
+  res("sync_file_range negative offset", syscall(SYS_sync_file_range, a, -1L, 0L, 2));
+  res("sync_file_range pipe", syscall(SYS_sync_file_range, p[0], 0L, 0L, 2));
+  res("readahead", syscall(SYS_readahead, a, 0L, 4096L));
+  res("readahead pipe", syscall(SYS_readahead, p[0], 0L, 4096L));
+  res("readahead bad fd", syscall(SYS_readahead, 999, 0L, 4096L));
 }
 
 int main(void) {
@@ -193,5 +251,7 @@ int main(void) {
     res("nice(-1) as nobody", nice(-1));
     if (setresuid(0, 0, 0) != 0) perror("setresuid");
   }
+
+  round14();
   return 0;
 }
