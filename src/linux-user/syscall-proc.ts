@@ -5,7 +5,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
-import { MAX_FDS, TID_STRIDE } from './layout.js';
+import { KernelWord, MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
 import { askHostFd } from './fd-request.js';
 import { hostWho } from './syscall-sched.js';
@@ -212,7 +212,25 @@ function kcmp(ts: TaskState, pid1: number, pid2: number, type: number, idx1: num
   return check(sys.kcmp(p1, p2, type, idx1, idx2));
 }
 
+/** unshare: the emulator's host process is multi-threaded (Node's threads, as QEMU's are), so the
+ * host says EINVAL to a new user namespace and to CLONE_THREAD/SIGHAND/VM, and that is what
+ * qemu-riscv64's guest sees (LTP's tst_net then skips: TCONF). Other namespaces would move the
+ * whole emulator's host process: refused (EINVAL) too. CLONE_FS, CLONE_FILES and CLONE_SYSVSEM
+ * have nothing shared to unshare while the guest has one thread; with more, refused (EINVAL). */
+function unshare(ts: TaskState, flags: number): number {
+  const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_THREAD = 0x10000;
+  const CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000;
+  const CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_NEWTIME = 0x80;
+  const known = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_NEWNS | CLONE_SYSVSEM |
+    CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
+  if (flags & ~known) throw new SyscallError(Errno.EINVAL);
+  if (flags & ~(CLONE_FS | CLONE_FILES | CLONE_SYSVSEM)) throw new SyscallError(Errno.EINVAL);
+  if (flags !== 0 && Atomics.load(ts.mm.kw, KernelWord.THREAD_COUNT) > 1) throw new SyscallError(Errno.EINVAL);
+  return 0;
+}
+
 export const PROC_SYSCALLS: SyscallTable = [
+  [NR.unshare, (ts, a) => unshare(ts, int(a[0]))],
   [NR.kcmp, (ts, a) => kcmp(ts, int(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4]))],
   [NR.getpid, id((ts) => ts.proc.pid)],
   [NR.getppid, id((ts) => ts.proc.ppid)],

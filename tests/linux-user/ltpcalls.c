@@ -97,6 +97,12 @@ static void round14(void) {
   res("readahead", syscall(SYS_readahead, a, 0L, 4096L));
   res("readahead pipe", syscall(SYS_readahead, p[0], 0L, 4096L));
   res("readahead bad fd", syscall(SYS_readahead, 999, 0L, 4096L));
+
+  /* unshare: a new user namespace is EINVAL in a multi-threaded host process (QEMU's, ours). */
+  res("unshare 0", syscall(SYS_unshare, 0));
+  res("unshare CLONE_NEWUSER", syscall(SYS_unshare, 0x10000000));
+  res("unshare unknown bit", syscall(SYS_unshare, 1));
+  res("unshare CLONE_FILES|CLONE_FS", syscall(SYS_unshare, 0x600));
 }
 
 int main(void) {
