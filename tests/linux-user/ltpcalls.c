@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -46,6 +47,9 @@ static void res(const char *what, long r) {
 
 /* Round 14: kcmp (LTP kcmp01/02), renameat2 flags (renameat201/202), readlinkat of an O_PATH
  * symlink fd with an empty path (readlinkat01), sync_file_range and readahead. */
+static volatile int usr1;
+static void on_usr1(int sig) { (void)sig; usr1++; }
+
 static void round14(void) {
   int a = open("k1", O_CREAT | O_RDWR, 0600), b = open("k2", O_CREAT | O_RDWR, 0600), c = dup(a);
   pid_t me = getpid();
@@ -103,6 +107,40 @@ static void round14(void) {
   res("unshare CLONE_NEWUSER", syscall(SYS_unshare, 0x10000000));
   res("unshare unknown bit", syscall(SYS_unshare, 1));
   res("unshare CLONE_FILES|CLONE_FS", syscall(SYS_unshare, 0x600));
+
+  /* vmsplice (LTP vmsplice01-04): into a pipe what fits (a partial count), EAGAIN when full
+   * with SPLICE_F_NONBLOCK, out of the read end, EBADF for a file, EINVAL for too many iovecs. */
+  static char big[200000];
+  memset(big, 'v', sizeof big);
+  struct iovec v = { big, sizeof big };
+  int q[2];
+  pipe(q);
+  long n = syscall(SYS_vmsplice, q[1], &v, 1, 0);
+  printf("vmsplice big: partial %d\n", n > 0 && n < (long)sizeof big);
+  res("vmsplice full NONBLOCK", syscall(SYS_vmsplice, q[1], &v, 1, 2));
+  struct iovec rv = { buf, 10 };
+  res("vmsplice read end", syscall(SYS_vmsplice, q[0], &rv, 1, 0));
+  res("vmsplice file", syscall(SYS_vmsplice, a, &v, 1, 0));
+  res("vmsplice 1025 iovecs", syscall(SYS_vmsplice, q[1], &v, 1025, 0));
+  res("vmsplice bad flags", syscall(SYS_vmsplice, q[1], &v, 1, 16));
+
+  /* kill(0) and kill(-pgid) reach the caller's group (here: its own), kill(-1) the others. */
+  setpgid(0, 0);
+  signal(SIGUSR1, on_usr1);
+  for (int i = 0; i < 2; i++) {
+    int ready[2];
+    pipe(ready);
+    pid_t k = fork();
+    if (k == 0) { signal(SIGUSR1, SIG_DFL); write(ready[1], "r", 1); for (;;) pause(); }
+    char ch;
+    read(ready[0], &ch, 1);
+    if (i == 0) res("kill(-1, 0) with a child", kill(-1, 0));
+    res(i == 0 ? "kill(0, SIGUSR1)" : "kill(-pgid, SIGUSR1)", kill(i == 0 ? 0 : -getpgid(0), SIGUSR1));
+    int st;
+    waitpid(k, &st, 0);
+    printf("child killed by SIGUSR1: %d, handler ran %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1, usr1);
+  }
+  res("kill(INT_MIN, 0)", kill(-2147483647 - 1, 0));
 }
 
 int main(void) {
