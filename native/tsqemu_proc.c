@@ -298,6 +298,51 @@ static napi_value Faccessat(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+/* renameat2(AT_FDCWD, from, AT_FDCWD, to, flags): 0 or -errno. */
+static napi_value Renameat2(napi_env env, napi_callback_info info) {
+  size_t argc = 3, l1, l2;
+  napi_value argv[3];
+  char from[4096], to[4096];
+  int32_t flags;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], from, sizeof from, &l1) != napi_ok || l1 >= sizeof from - 1) return num(env, -ENAMETOOLONG);
+  if (napi_get_value_string_utf8(env, argv[1], to, sizeof to, &l2) != napi_ok || l2 >= sizeof to - 1) return num(env, -ENAMETOOLONG);
+  if (napi_get_value_int32(env, argv[2], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "int expected");
+    return NULL;
+  }
+  long r = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, (unsigned)flags);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* fdRange(op, fd, offset, count, flags) with 64-bit offset and count (numbers):
+ * op 0 sync_file_range, 1 readahead; 0 or -errno. */
+static napi_value FdRange(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t op, fd, flags;
+  int64_t off, count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      napi_get_value_int32(env, argv[0], &op) != napi_ok || napi_get_value_int32(env, argv[1], &fd) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &off) != napi_ok || napi_get_value_int64(env, argv[3], &count) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "int expected");
+    return NULL;
+  }
+  long r = op == 0 ? syscall(SYS_sync_file_range, fd, (long)off, (long)count, (unsigned)flags)
+    : op == 1 ? syscall(SYS_readahead, fd, (long)off, (size_t)count) : (errno = EINVAL, -1);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* kcmp(pid1, pid2, type, idx1, idx2): the host's answer (0, 1, 2, 3) or -errno. */
+static napi_value Kcmp(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t a[5];
+  if (ints(env, info, argv, 5, a)) return NULL;
+  long r = syscall(SYS_kcmp, a[0], a[1], a[2], (unsigned long)(uint32_t)a[3], (unsigned long)(uint32_t)a[4]);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 static napi_value Priority(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t a[4];
@@ -485,6 +530,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "ioctlIfreq", NULL, IoctlIfreq, NULL, NULL, NULL, napi_default, NULL },
     { "faccessat", NULL, Faccessat, NULL, NULL, NULL, napi_default, NULL },
     { "priority", NULL, Priority, NULL, NULL, NULL, napi_default, NULL },
+    { "renameat2", NULL, Renameat2, NULL, NULL, NULL, napi_default, NULL },
+    { "fdRange", NULL, FdRange, NULL, NULL, NULL, napi_default, NULL },
+    { "kcmp", NULL, Kcmp, NULL, NULL, NULL, napi_default, NULL },
     { "sched", NULL, Sched, NULL, NULL, NULL, napi_default, NULL },
     { "busGuard", NULL, BusGuard, NULL, NULL, NULL, napi_default, NULL },
     { "exitNow", NULL, ExitNow, NULL, NULL, NULL, napi_default, NULL },

@@ -66,7 +66,9 @@ const PROGRAMS = [
   { name: 'fcntlown', workdir: true, needsSys: true },
   // mincore: resident pages, EINVAL/ENOMEM/EFAULT (was ENOSYS).
   { name: 'mincore' },
-  // LTP: no tid reused by the next thread, clone3 ENOSYS, faccessat(2) checks, fallocate modes.
+  // LTP: no tid reused by the next thread, clone3 ENOSYS, faccessat(2) checks, fallocate modes;
+  // kcmp, renameat2 flags, readlinkat(fd, ""), sync_file_range, readahead, unshare, vmsplice,
+  // kill(0)/kill(-pgid)/kill(-1) within the caller's own process group and descendants.
   { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
   // A SIGUSR1 sent right after fork reaches the child's inherited handler or kills it (not Node's inspector).
   { name: 'sigearly' },

@@ -158,6 +158,12 @@ export interface HostSys {
   busGuard?(mem: Uint8Array, guestBase: number, slot: number, faultOff: number, kickOff: number): number;
   /** native/tsqemu_proc (optional): faccessat2(AT_FDCWD, path, mode, flags); 0 or -errno. */
   faccessat?(path: string, mode: number, flags: number): number;
+  /** native/tsqemu_proc (optional): renameat2(AT_FDCWD, from, AT_FDCWD, to, flags); 0 or -errno. */
+  renameat2?(from: string, to: string, flags: number): number;
+  /** native/tsqemu_proc (optional): op 0 sync_file_range(fd, off, count, flags), 1 readahead(fd, off, count). */
+  fdRange?(op: number, fd: number, off: number, count: number, flags: number): number;
+  /** native/tsqemu_proc (optional): the host's kcmp(pid1, pid2, type, idx1, idx2) or -errno. */
+  kcmp?(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
   /** native/tsqemu_proc (optional): op 0 getpriority(which, who) (20 - nice), 1 setpriority(which, who, prio). */
   priority?(op: number, which: number, who: number, prio: number): number;
   /** native/tsqemu_proc (optional): the sched_* calls (op: see tsqemu_proc.c Sched). */

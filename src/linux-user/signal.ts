@@ -363,13 +363,51 @@ function sigaltstack(ts: TaskState, ss: number, oss: number): number {
   return 0;
 }
 
+/** Our descendants now (host pids) with their process groups, from /proc's stat lines. */
+function descendants(ts: TaskState): Array<[number, number]> {
+  const parent = new Map<number, [number, number]>(); // pid -> [ppid, pgrp]
+  let names: string[] = [];
+  try { names = ts.fs.readdir('/proc').map((d) => d.name).filter((n) => /^\d+$/.test(n)); } catch { /* none */ }
+  for (const n of names) {
+    let text = '';
+    try {
+      const f = ts.fs.open(`/proc/${n}/stat`, 0, 0), buf = new Uint8Array(1024);
+      try { text = new TextDecoder().decode(buf.subarray(0, ts.fs.read(f, buf, 0))); } finally { ts.fs.close(f); }
+    } catch { continue; }
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // state ppid pgrp ...
+    parent.set(Number(n), [Number(f[1]), Number(f[2])]);
+  }
+  const out: Array<[number, number]> = [];
+  for (const [pid, [, pgrp]] of parent) {
+    for (let p = parent.get(pid)?.[0] ?? 0, hops = 0; p > 1 && hops < 64; p = parent.get(p)?.[0] ?? 0, hops++) {
+      if (p === ts.proc.pid) { out.push([pid, pgrp]); break; }
+    }
+  }
+  return out;
+}
+
+/** kill: a pid > 0 is the host's process. The broadcasts (0: our group, -1: everyone, -pgid: a
+ * group) never go to the host as such: the host's group or "everyone" holds processes that are
+ * not the guest's (the shell or test runner that started the emulator, other programs). They
+ * reach this process and its descendants only (a fork is a child emulator), those in the group
+ * for 0 and -pgid, all but the caller for -1; ESRCH when none is found, as Linux. */
 function kill(ts: TaskState, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
-  if (pid === ts.proc.pid || pid === 0 || pid === -ts.proc.pid) {
+  const self = () => {
     if (sig !== 0 && !raiseProcessSignal(ts.mm, sig, { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid })) throw new SyscallError(Errno.EAGAIN);
-    return 0;
+  };
+  if (pid === ts.proc.pid) { self(); return 0; }
+  if (pid > 0) { ts.proc.kill(pid, sig); return 0; }
+  if (pid === -0x80000000) throw new SyscallError(Errno.ESRCH);
+  const own = ts.sys ? ts.sys.procIds(0, 0, 0) : ts.proc.pid;
+  const group = pid === 0 ? own : -pid;
+  const targets = descendants(ts).filter(([, g]) => pid === -1 || g === group).map(([p]) => p);
+  let found = 0;
+  for (const p of targets) {
+    try { ts.proc.kill(p, sig); found++; } catch { /* gone, or not ours to signal */ }
   }
-  ts.proc.kill(pid, sig);
+  if (pid !== -1 && group === own) { self(); found++; }
+  if (found === 0) throw new SyscallError(Errno.ESRCH);
   return 0;
 }
 

@@ -248,21 +248,39 @@ function STATE_SIGACTION(sig: number): number {
 
 const WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
 
+const WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = 0x80000000 | 0;
+
+/** The caller's process group as a waiter's pid (-pgid: user-main.ts serveWaits). */
+function ownGroup(ts: TaskState): number {
+  const g = ts.sys ? ts.sys.procIds(0, 0, 0) : ts.proc.pid;
+  return g > 1 ? -g : -1;
+}
+
 function wait4(ts: TaskState, pid: number, statusp: number, options: number): number {
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WCLONE | WALL)) throw new SyscallError(Errno.EINVAL);
+  if (pid === -0x80000000) throw new SyscallError(Errno.ESRCH); // -INT_MIN is not a group
   if (statusp !== 0) ts.mm.check(statusp, 4, true);
-  const r = ts.proc.waitChild(pid, (options & WNOHANG) !== 0, false, WEXITED | (options & (WUNTRACED | WCONTINUED)));
+  const r = ts.proc.waitChild(pid === 0 ? ownGroup(ts) : pid, (options & WNOHANG) !== 0, false, WEXITED | (options & (WUNTRACED | WCONTINUED)));
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (r[0] > 0 && statusp !== 0) ts.mm.setU32(statusp, r[1]);
   return r[0];
 }
 
 function waitid(ts: TaskState, idtype: number, id: number, infop: number, options: number): number {
-  const P_ALL = 0, P_PID = 1, P_PIDFD = 3;
-  if (idtype === P_PIDFD) { id = pidOfPidfd(ts, id); idtype = P_PID; }
-  if (idtype !== P_ALL && idtype !== P_PID) throw new SyscallError(Errno.EINVAL);
+  const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+  if (options & ~(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WNOTHREAD | WCLONE | WALL)) throw new SyscallError(Errno.EINVAL);
   const states = options & (WUNTRACED | WEXITED | WCONTINUED);
   if (states === 0) throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(idtype === P_ALL ? -1 : id, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
+  let who: number;
+  if (idtype === P_ALL) who = -1;
+  else if (idtype === P_PID || idtype === P_PIDFD) {
+    if (id <= 0 && !(idtype === P_PIDFD && id === 0)) throw new SyscallError(Errno.EINVAL);
+    who = idtype === P_PIDFD ? pidOfPidfd(ts, id) : id;
+  } else if (idtype === P_PGID) {
+    if (id < 0) throw new SyscallError(Errno.EINVAL);
+    who = id === 0 ? ownGroup(ts) : id === 1 ? -1 : -id;
+  } else throw new SyscallError(Errno.EINVAL);
+  const r = ts.proc.waitChild(who, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
   if (r === null) throw new SyscallError(Errno.ECHILD);
   if (infop !== 0) {
     const b = new Uint8Array(128);

@@ -117,6 +117,35 @@ function writev(ts: TaskState, fd: number, iov: number, cnt: number, pos: number
   return fdWrite(ts, fd, all, pos);
 }
 
+/** vmsplice as a copy (QEMU's host vmsplice of guest pages copies them into the pipe too, or
+ * out of it): writev to a pipe's write end, readv from its read end, Linux's checks and errnos;
+ * SPLICE_F_NONBLOCK: EAGAIN instead of waiting. */
+function vmsplice(ts: TaskState, fd: number, iov: number, cnt: number, flags: number): number {
+  const SPLICE_F_NONBLOCK = 2;
+  if (flags & ~0xf) throw new SyscallError(Errno.EINVAL);
+  const h = ts.fdt.host(fd);
+  const acc = (ts.sys ? check(ts.sys.fcntl(h, F_GETFL, 0)) : fdinfo(ts, h).flags) & 3;
+  if (acc === 3) throw new SyscallError(Errno.EBADF);
+  if (cnt < 0 || cnt > 1024) throw new SyscallError(Errno.EINVAL);
+  if ((ts.fs.fstat(h).mode & S_IFMT) !== 0o010000n) throw new SyscallError(Errno.EBADF);
+  const out = acc !== 0;
+  if ((flags & SPLICE_F_NONBLOCK) && !readyNow(ts, h, out ? POLLOUT : POLLIN)) throw new SyscallError(Errno.EAGAIN);
+  if (!out) return readv(ts, fd, iov, cnt, null);
+  // Into the pipe: what fits (Linux returns then, a partial count), page by page; only the
+  // first page waits for room (a blocking pipe), as a splice does.
+  const parts = iovecs(ts, iov, cnt).filter(([, len]) => len > 0);
+  let total = 0;
+  for (const [base, len] of parts) {
+    for (let o = 0; o < len; o += 4096) {
+      if (total > 0 && !readyNow(ts, h, POLLOUT)) return total;
+      const n = fdWrite(ts, fd, ts.mm.readableView(base + o, Math.min(4096, len - o)), null);
+      total += n;
+      if (n < Math.min(4096, len - o)) return total;
+    }
+  }
+  return total;
+}
+
 function lseek(ts: TaskState, fd: number, off: number, whence: number): number {
   const h = ts.fdt.host(fd);
   const st = ts.fs.fstat(h);
@@ -303,6 +332,14 @@ function fallocate(ts: TaskState, fd: number, mode: number, off: number, len: nu
   return 0;
 }
 
+/** sync_file_range and readahead: the host's (addon), Linux's checks first. */
+function fdRange(ts: TaskState, op: number, fd: number, off: bigint, count: bigint, flags: number): number {
+  const h = ts.fdt.host(fd);
+  if (!ts.sys?.fdRange) throw new SyscallError(Errno.ENOSYS);
+  const big = (v: bigint) => v > 0x7fffffffffffffffn ? -1 : Number(v);
+  return check(ts.sys.fdRange(op, h, big(off), big(count), flags));
+}
+
 /** fadvise64: only advice, so nothing to do beyond Linux's checks: EBADF, ESPIPE for a pipe,
  * EINVAL for a negative length or an unknown advice (POSIX_FADV_NORMAL..NOREUSE are 0-5). */
 function fadvise(ts: TaskState, fd: number, len: number, advice: number): number {
@@ -335,6 +372,9 @@ export const FILE_SYSCALLS: SyscallTable = [
   [NR.sync, () => 0],
   [NR.syncfs, (ts, a) => { ts.fdt.host(int(a[0])); return 0; }],
   [NR.ftruncate, (ts, a) => ftruncate(ts, int(a[0]), long(a[1]))],
+  [NR.vmsplice, (ts, a) => vmsplice(ts, int(a[0]), ptr(a[1]), int(a[2]), int(a[3]))],
+  [NR.sync_file_range, (ts, a) => fdRange(ts, 0, int(a[0]), a[1], a[2], int(a[3]))],
+  [NR.readahead, (ts, a) => fdRange(ts, 1, int(a[0]), a[1], a[2], 0)],
   [NR.fallocate, (ts, a) => fallocate(ts, int(a[0]), int(a[1]), long(a[2]), long(a[3]))],
   [NR.fadvise64, (ts, a) => fadvise(ts, int(a[0]), long(a[2]), int(a[3]))],
 ];

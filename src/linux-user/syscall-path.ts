@@ -174,6 +174,15 @@ function getdents64(ts: TaskState, fd: number, buf: number, count: number): numb
 function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number, size: number): number {
   const p = ts.mm.cstring(ptr(pathname));
   if (size <= 0) throw new SyscallError(Errno.EINVAL);
+  if (p === '') {
+    // The fd itself (an O_PATH|O_NOFOLLOW fd of a symlink): ENOENT for anything else.
+    if (dirfd === AT_FDCWD) throw new SyscallError(Errno.ENOENT);
+    const self = ts.fs.readlink(`/proc/self/fd/${ts.fdt.host(dirfd)}`);
+    if ((ts.fs.lstat(self).mode & 0o170000n) !== 0o120000n) throw new SyscallError(Errno.ENOENT);
+    const b = new TextEncoder().encode(ts.fs.readlink(self)).subarray(0, size);
+    ts.mm.write(buf, b);
+    return b.length;
+  }
   const node = ts.procNode(dirfd, p);
   const target = node?.kind === 'link' ? node.target : ts.fs.readlink(node ? node.path : ts.hostPath(dirfd, p));
   const b = new TextEncoder().encode(target).subarray(0, size);
@@ -188,8 +197,13 @@ function unlinkat(ts: TaskState, dirfd: number, pathname: bigint, flags: number)
   return 0;
 }
 
+/** renameat2: flags (RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT) through the host's
+ * renameat2 (addon); without it, only flags 0. */
 function renameat2(ts: TaskState, od: number, op: bigint, nd: number, np: bigint, flags: number): number {
-  if (flags !== 0) throw new SyscallError(Errno.EINVAL);
+  if (flags !== 0) {
+    if (!ts.sys?.renameat2) throw new SyscallError(Errno.EINVAL);
+    return check(ts.sys.renameat2(path(ts, od, op), path(ts, nd, np), flags));
+  }
   ts.fs.rename(path(ts, od, op), path(ts, nd, np));
   return 0;
 }

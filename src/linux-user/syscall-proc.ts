@@ -5,8 +5,9 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { waitForSignal } from './signal.js';
-import { MAX_FDS, TID_STRIDE } from './layout.js';
+import { KernelWord, MAX_FDS, TID_STRIDE } from './layout.js';
 import { check } from './blocking.js';
+import { askHostFd } from './fd-request.js';
 import { hostWho } from './syscall-sched.js';
 import { EACCES, pgidAskChild } from './pgid-request.js';
 
@@ -189,7 +190,48 @@ function priority(ts: TaskState, op: number, which: number, who: number, prio: n
 
 const id = (f: (ts: TaskState) => number) => (ts: TaskState) => f(ts);
 
+/** kcmp: the host's, as QEMU passes it through. Guest pids are host pids (our own threads' tids
+ * name this process); KCMP_FILE's fds are each process's guest fds, turned into host fds here
+ * (another emulator's by asking it: fd-request.ts). KCMP_EPOLL_TFD takes a pointer: refused. */
+function kcmp(ts: TaskState, pid1: number, pid2: number, type: number, idx1: number, idx2: number): number {
+  const sys = ts.sys;
+  if (!sys?.kcmp) throw new SyscallError(Errno.ENOSYS);
+  const KCMP_FILE = 0, KCMP_EPOLL_TFD = 7;
+  if (type === KCMP_EPOLL_TFD) throw new SyscallError(Errno.EOPNOTSUPP);
+  const who = (pid: number) => (pid > 0 ? hostWho(ts, pid) || ts.proc.pid : pid);
+  const p1 = who(pid1), p2 = who(pid2);
+  if (type === KCMP_FILE) {
+    // An fd the process does not have: -1, which the host finds bad (EBADF) after its pid checks.
+    const hostFd = (pid: number, g: number): number => {
+      if (pid !== ts.proc.pid) { const h = askHostFd(ts, sys, pid, g); return h < 0 ? -1 : h; }
+      try { return ts.fdt.host(g); } catch { return -1; }
+    };
+    idx1 = hostFd(p1, idx1);
+    idx2 = hostFd(p2, idx2);
+  }
+  return check(sys.kcmp(p1, p2, type, idx1, idx2));
+}
+
+/** unshare: the emulator's host process is multi-threaded (Node's threads, as QEMU's are), so the
+ * host says EINVAL to a new user namespace and to CLONE_THREAD/SIGHAND/VM, and that is what
+ * qemu-riscv64's guest sees (LTP's tst_net then skips: TCONF). Other namespaces would move the
+ * whole emulator's host process: refused (EINVAL) too. CLONE_FS, CLONE_FILES and CLONE_SYSVSEM
+ * have nothing shared to unshare while the guest has one thread; with more, refused (EINVAL). */
+function unshare(ts: TaskState, flags: number): number {
+  const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_THREAD = 0x10000;
+  const CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000;
+  const CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_NEWTIME = 0x80;
+  const known = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_NEWNS | CLONE_SYSVSEM |
+    CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
+  if (flags & ~known) throw new SyscallError(Errno.EINVAL);
+  if (flags & ~(CLONE_FS | CLONE_FILES | CLONE_SYSVSEM)) throw new SyscallError(Errno.EINVAL);
+  if (flags !== 0 && Atomics.load(ts.mm.kw, KernelWord.THREAD_COUNT) > 1) throw new SyscallError(Errno.EINVAL);
+  return 0;
+}
+
 export const PROC_SYSCALLS: SyscallTable = [
+  [NR.unshare, (ts, a) => unshare(ts, int(a[0]))],
+  [NR.kcmp, (ts, a) => kcmp(ts, int(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4]))],
   [NR.getpid, id((ts) => ts.proc.pid)],
   [NR.getppid, id((ts) => ts.proc.ppid)],
   [NR.gettid, id((ts) => ts.tid)],

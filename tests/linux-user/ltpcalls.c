@@ -21,6 +21,9 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #ifndef FALLOC_FL_KEEP_SIZE
@@ -39,6 +42,105 @@ static void *thread(void *arg) {
 
 static void res(const char *what, long r) {
   printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : "ok");
+}
+
+
+/* Round 14: kcmp (LTP kcmp01/02), renameat2 flags (renameat201/202), readlinkat of an O_PATH
+ * symlink fd with an empty path (readlinkat01), sync_file_range and readahead. */
+static volatile int usr1;
+static void on_usr1(int sig) { (void)sig; usr1++; }
+
+static void round14(void) {
+  int a = open("k1", O_CREAT | O_RDWR, 0600), b = open("k2", O_CREAT | O_RDWR, 0600), c = dup(a);
+  pid_t me = getpid();
+  res("kcmp FILE same", syscall(SYS_kcmp, me, me, 0, a, c));
+  res("kcmp FILE different (1 or 2)", syscall(SYS_kcmp, me, me, 0, a, b) > 0);
+  res("kcmp FILE bad fd", syscall(SYS_kcmp, me, me, 0, a, 999));
+  res("kcmp bad pid", syscall(SYS_kcmp, me, 0x3fffff00, 0, a, a));
+  res("kcmp bad type", syscall(SYS_kcmp, me, me, 99, a, a));
+  res("kcmp VM self", syscall(SYS_kcmp, me, me, 1, 0, 0));
+  fflush(stdout);
+  pid_t ch = fork();
+  if (ch == 0) {
+    /* The child's fd a is the parent's open file: equal across the two processes. */
+    res("child: kcmp FILE parent's a vs mine", syscall(SYS_kcmp, getppid(), getpid(), 0, a, a));
+    res("child: kcmp FILE parent's a vs my b (1 or 2)", syscall(SYS_kcmp, getppid(), getpid(), 0, a, b) > 0);
+    res("child: kcmp VM (1 or 2)", syscall(SYS_kcmp, getppid(), getpid(), 1, 0, 0) > 0);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(ch, NULL, 0);
+
+  write(a, "one", 3);
+  write(b, "two", 3);
+  res("renameat2 NOREPLACE onto existing", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 1));
+  res("renameat2 EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 2));
+  char buf[64] = { 0 };
+  int r = open("k1", O_RDONLY);
+  read(r, buf, 3);
+  close(r);
+  printf("k1 now holds %s\n", buf);
+  res("renameat2 EXCHANGE missing", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k3", 2));
+  res("renameat2 NOREPLACE|EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k2", 3));
+  res("renameat2 NOREPLACE to new", syscall(SYS_renameat2, AT_FDCWD, "k1", AT_FDCWD, "k4", 1));
+
+  symlink("k4", "kl");
+  int o = open("kl", O_PATH | O_NOFOLLOW);
+  memset(buf, 0, sizeof buf);
+  res("readlinkat O_PATH symlink, empty path", readlinkat(o, "", buf, sizeof buf));
+  printf("target %s\n", buf);
+  res("readlinkat regular file fd, empty path", readlinkat(a, "", buf, sizeof buf));
+  res("readlinkat AT_FDCWD, empty path", readlinkat(AT_FDCWD, "", buf, sizeof buf));
+
+  int p[2];
+  pipe(p);
+  res("sync_file_range", syscall(SYS_sync_file_range, a, 0L, 0L, 2));
+  res("sync_file_range bad flags", syscall(SYS_sync_file_range, a, 0L, 0L, 8));
+  res("sync_file_range negative offset", syscall(SYS_sync_file_range, a, -1L, 0L, 2));
+  res("sync_file_range pipe", syscall(SYS_sync_file_range, p[0], 0L, 0L, 2));
+  res("readahead", syscall(SYS_readahead, a, 0L, 4096L));
+  res("readahead pipe", syscall(SYS_readahead, p[0], 0L, 4096L));
+  res("readahead bad fd", syscall(SYS_readahead, 999, 0L, 4096L));
+
+  /* unshare: a new user namespace is EINVAL in a multi-threaded host process (QEMU's, ours). */
+  res("unshare 0", syscall(SYS_unshare, 0));
+  res("unshare CLONE_NEWUSER", syscall(SYS_unshare, 0x10000000));
+  res("unshare unknown bit", syscall(SYS_unshare, 1));
+  res("unshare CLONE_FILES|CLONE_FS", syscall(SYS_unshare, 0x600));
+
+  /* vmsplice (LTP vmsplice01-04): into a pipe what fits (a partial count), EAGAIN when full
+   * with SPLICE_F_NONBLOCK, out of the read end, EBADF for a file, EINVAL for too many iovecs. */
+  static char big[200000];
+  memset(big, 'v', sizeof big);
+  struct iovec v = { big, sizeof big };
+  int q[2];
+  pipe(q);
+  long n = syscall(SYS_vmsplice, q[1], &v, 1, 0);
+  printf("vmsplice big: partial %d\n", n > 0 && n < (long)sizeof big);
+  res("vmsplice full NONBLOCK", syscall(SYS_vmsplice, q[1], &v, 1, 2));
+  struct iovec rv = { buf, 10 };
+  res("vmsplice read end", syscall(SYS_vmsplice, q[0], &rv, 1, 0));
+  res("vmsplice file", syscall(SYS_vmsplice, a, &v, 1, 0));
+  res("vmsplice 1025 iovecs", syscall(SYS_vmsplice, q[1], &v, 1025, 0));
+  res("vmsplice bad flags", syscall(SYS_vmsplice, q[1], &v, 1, 16));
+
+  /* kill(0) and kill(-pgid) reach the caller's group (here: its own), kill(-1) the others. */
+  setpgid(0, 0);
+  signal(SIGUSR1, on_usr1);
+  for (int i = 0; i < 2; i++) {
+    int ready[2];
+    pipe(ready);
+    pid_t k = fork();
+    if (k == 0) { signal(SIGUSR1, SIG_DFL); write(ready[1], "r", 1); for (;;) pause(); }
+    char ch;
+    read(ready[0], &ch, 1);
+    if (i == 0) res("kill(-1, 0) with a child", kill(-1, 0));
+    res(i == 0 ? "kill(0, SIGUSR1)" : "kill(-pgid, SIGUSR1)", kill(i == 0 ? 0 : -getpgid(0), SIGUSR1));
+    int st;
+    waitpid(k, &st, 0);
+    printf("child killed by SIGUSR1: %d, handler ran %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1, usr1);
+  }
+  res("kill(INT_MIN, 0)", kill(-2147483647 - 1, 0));
 }
 
 int main(void) {
@@ -193,5 +295,7 @@ int main(void) {
     res("nice(-1) as nobody", nice(-1));
     if (setresuid(0, 0, 0) != 0) perror("setresuid");
   }
+
+  round14();
   return 0;
 }

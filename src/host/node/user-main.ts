@@ -104,7 +104,10 @@ class Supervisor {
   /** ... and it waits, unused. */
   private ahead?: Worker;
   readonly children = new Map<number, ChildProcess>();
-  readonly zombies: Array<[number, number]> = [];
+  /** Exited children not waited for: pid, wait status, process group (the last one seen). */
+  readonly zombies: Array<[number, number, number]> = [];
+  /** Live children's process groups, as last seen (waits for a group: pid 0 and < -1). */
+  readonly pgids = new Map<number, number>();
   readonly waiters: Array<{ slot: number; pid: number; nowait?: boolean; states?: number }> = [];
   /** Stops and continues of children not reported yet: pid -> si_code << 8 | si_status. */
   readonly stops = new Map<number, number>();
@@ -398,6 +401,7 @@ class Supervisor {
     const pid = child.pid ?? -1;
     if (pid < 0) { child.on('error', () => {}); answerRpc(this.words(slot), -11); return; }
     this.children.set(pid, child);
+    this.pgids.set(pid, loadUserSys()?.procIds(0, pid, 0) ?? 0);
     this.watchStops();
     if (gdbFork && this.gdb) {
       const gdb = this.gdb;
@@ -414,8 +418,9 @@ class Supervisor {
     child.on('exit', (code, signal) => {
       release();
       const sig = signal ? SIGNAL_NAMES[signal] ?? 9 : 0;
-      this.zombies.push([pid, sig ? sig : (code ?? 0) << 8]);
+      this.zombies.push([pid, sig ? sig : (code ?? 0) << 8, this.pgids.get(pid) ?? 0]);
       this.children.delete(pid);
+      this.pgids.delete(pid);
       this.stops.delete(pid);
       const kw = this.mm.kw; // SIGCHLD's siginfo: CLD_KILLED or CLD_EXITED
       kw[KernelWord.CHLD_PID] = pid;
@@ -455,16 +460,28 @@ class Supervisor {
     });
   }
 
-  /** Answer waiters whose child is ready; with `nohang`, also the newest waiter with 0. */
+  /** Answer waiters whose child is ready; with `nohang`, also the newest waiter with 0. A
+   * waiter's pid: -1 any child, > 0 that child, < -1 the children in process group -pid
+   * (syscall-exec.ts turns pid 0 into the caller's group). */
   serveWaits(nohang: boolean): void {
     const CLD_STOPPED = 5, CLD_CONTINUED = 6, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8;
-    const matches = (w: { pid: number }, pid: number) => w.pid === -1 || w.pid === 0 || pid === w.pid;
+    if (this.waiters.some((w) => w.pid < -1)) {
+      // Children's groups now (a child may have moved; a gone one keeps its last).
+      const sys = loadUserSys();
+      for (const pid of this.children.keys()) {
+        const g = sys?.procIds(0, pid, 0) ?? -1;
+        if (g > 0) this.pgids.set(pid, g);
+      }
+    }
+    const matches = (w: { pid: number }, pid: number, pgid: number) =>
+      w.pid === -1 || pid === w.pid || (w.pid < -1 && pgid === -w.pid);
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
       const states = w.states ?? WEXITED;
-      const z = states & WEXITED ? this.zombies.findIndex(([pid]) => matches(w, pid)) : -1;
-      const hasChild = w.pid <= 0 ? this.children.size > 0 : this.children.has(w.pid);
-      const stop = [...this.stops].find(([pid, r]) => matches(w, pid) &&
+      const z = states & WEXITED ? this.zombies.findIndex(([pid, , g]) => matches(w, pid, g)) : -1;
+      const hasChild = [...this.children.keys()].some((pid) => matches(w, pid, this.pgids.get(pid) ?? 0)) ||
+        this.zombies.some(([pid, , g]) => matches(w, pid, g));
+      const stop = [...this.stops].find(([pid, r]) => matches(w, pid, this.pgids.get(pid) ?? 0) &&
         ((r >> 8 === CLD_STOPPED && (states & WSTOPPED)) || (r >> 8 === CLD_CONTINUED && (states & WCONTINUED))));
       if (z >= 0) {
         // WNOWAIT: report the child and leave it waitable.
@@ -474,7 +491,7 @@ class Supervisor {
         // Wait statuses: stopped (sig << 8 | 0x7f), continued (0xffff).
         if (!w.nowait) this.stops.delete(stop[0]);
         answerRpc(this.words(w.slot), stop[0], stop[1] >> 8 === CLD_STOPPED ? ((stop[1] & 0xff) << 8) | 0x7f : 0xffff);
-      } else if (!hasChild && z < 0 && !this.zombies.some(([pid]) => matches(w, pid))) answerRpc(this.words(w.slot), -10); // ECHILD
+      } else if (!hasChild) answerRpc(this.words(w.slot), -10); // ECHILD
       else if (nohang && i === this.waiters.length - 1) answerRpc(this.words(w.slot), 0, 0);
       else continue;
       this.waiters.splice(i--, 1);

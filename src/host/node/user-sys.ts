@@ -18,11 +18,11 @@ export function loadUserSys(): HostSys | null {
   } catch { /* not built: the pure-Node fallbacks apply */ }
   // The process-level calls (fork's page scan, pidfd_getfd) live in a second addon.
   try {
-    const proc = createRequire(import.meta.url)(path.replace('tsqemu_sys.node', 'tsqemu_proc.node')) as Required<Pick<HostSys, 'residentPages' | 'pidfdGetfd' | 'sendFds' | 'recvFds' | 'dup2' | 'fdFlags' | 'cred' | 'prctl' | 'ioctlIfreq' | 'busGuard' | 'faccessat' | 'priority' | 'sched'>>;
+    const proc = createRequire(import.meta.url)(path.replace('tsqemu_sys.node', 'tsqemu_proc.node')) as Required<Pick<HostSys, 'residentPages' | 'pidfdGetfd' | 'sendFds' | 'recvFds' | 'dup2' | 'fdFlags' | 'cred' | 'prctl' | 'ioctlIfreq' | 'busGuard' | 'faccessat' | 'priority' | 'sched' | 'renameat2' | 'fdRange' | 'kcmp'>>;
     if (cached) {
       Object.assign(cached, { residentPages: proc.residentPages, pidfdGetfd: proc.pidfdGetfd });
       // Newer calls (fork server, credentials): only when this build has them.
-      for (const k of ['sendFds', 'recvFds', 'dup2', 'fdFlags', 'cred', 'prctl', 'ioctlIfreq', 'busGuard', 'faccessat', 'priority', 'sched'] as const) {
+      for (const k of ['sendFds', 'recvFds', 'dup2', 'fdFlags', 'cred', 'prctl', 'ioctlIfreq', 'busGuard', 'faccessat', 'priority', 'sched', 'renameat2', 'fdRange', 'kcmp'] as const) {
         if (typeof proc[k] === 'function') Object.assign(cached, { [k]: proc[k] });
       }
     }
