@@ -64,12 +64,24 @@ function normalise(t) {
   }).join('\n');
 }
 
+/** gdb -batch as spawnSync would run it, without blocking the other emulator's session. */
+function gdbBatch(args) {
+  return new Promise((resolve) => {
+    const g = spawn(GDB, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    g.stdout.on('data', (d) => { stdout += d; });
+    g.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => g.kill('SIGKILL'), 120_000);
+    g.on('close', () => { clearTimeout(timer); resolve({ stdout, stderr }); });
+  });
+}
+
 async function session(cmd, elf) {
   const port = await freePort();
   const emu = emulator(cmd, port, elf);
   await waitListen(port);
   const args = ['-batch', '-nx', elf, '-ex', 'set pagination off', '-ex', `target remote 127.0.0.1:${port}`, ...SCRIPT.flatMap((e) => ['-ex', e])];
-  const r = spawnSync(GDB, args, { encoding: 'utf8', timeout: 120_000 });
+  const r = await gdbBatch(args);
   const code = await ended(emu);
   return { raw: r.stdout + r.stderr, transcript: normalise(r.stdout + r.stderr), out: emu.out(), code };
 }
@@ -85,8 +97,7 @@ test('tsqemu-riscv64 -g: gdb sees and switches between a pthread program\'s thre
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-gdbthreads-'));
   try {
     const elf = build(dir);
-    const theirs = await session(QEMU, elf);
-    const ours = await session('tsqemu', elf);
+    const [theirs, ours] = await Promise.all([session(QEMU, elf), session('tsqemu', elf)]); // (each its own port)
     // `output tls_value` (gdb's qGetTLSAddr): QEMU has no such packet (gdb says so on stderr);
     // tsqemu answers for the static program (tp + offset): the worker's own 100.
     assert.match(theirs.transcript, /Remote target doesn't support qGetTLSAddr packet/);
@@ -113,17 +124,24 @@ test('tsqemu-riscv64 -g: gdb sees and switches between a pthread program\'s thre
 /** A raw-protocol client; it acks each reply (QEMU 7.2 has no no-ack mode). */
 async function rawClient(port) {
   const sock = connect(port, '127.0.0.1');
+  sock.setNoDelay(true); // (the ack and the next packet are two small writes: Nagle held the second for the peer's delayed ACK)
   let buf = '';
-  sock.on('data', (d) => { buf += d.toString('latin1'); });
+  let wake = null; // the pending reply()'s resolver: woken by each chunk (a 50 ms poll cost ~17 s a run)
+  sock.on('data', (d) => { buf += d.toString('latin1'); wake?.(); });
   sock.on('error', () => {}); // (the emulator ends after W: a reset is no failure)
   const sum = (b) => [...b].reduce((a, c) => (a + c.charCodeAt(0)) & 0xff, 0).toString(16).padStart(2, '0');
   const reply = async (what) => {
-    for (let i = 0; i < 600; i++) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
       const m = /\$([^#]*)#[0-9a-f]{2}/.exec(buf);
       if (m) { buf = buf.slice(m.index + m[0].length); sock.write('+'); return m[1]; }
-      await new Promise((r) => setTimeout(r, 50));
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no reply to ${what}; got ${JSON.stringify(buf)}`);
+      let timer;
+      await new Promise((r) => { wake = r; timer = setTimeout(r, left); });
+      clearTimeout(timer);
+      wake = null;
     }
-    throw new Error(`no reply to ${what}; got ${JSON.stringify(buf)}`);
   };
   const ask = async (b) => { sock.write(`$${b}#${sum(b)}`); return reply(b); };
   await ask('qSupported:multiprocess+;swbreak+');
@@ -189,8 +207,7 @@ test('tsqemu-riscv64 -g: hostile thread ids in H, T and qThreadExtraInfo get QEM
   try {
     const elf = build(dir);
     const allReady = BigInt('0x' + /^([0-9a-f]+) T all_ready$/m.exec(spawnSync(NM, [elf], { encoding: 'utf8' }).stdout)[1]);
-    const theirs = await hostile(QEMU, elf, allReady, false);
-    const ours = await hostile('tsqemu', elf, allReady, true);
+    const [theirs, ours] = await Promise.all([hostile(QEMU, elf, allReady, false), hostile('tsqemu', elf, allReady, true)]);
     assert.equal(theirs.threads, 4);
     assert.equal(ours.threads, 4);
     assert.deepEqual(ours.replies, theirs.replies);
