@@ -37,14 +37,19 @@ registerInfo({
   run: () => (balloon ? `balloon: actual=${Math.floor(balloon.actualBytes / 2 ** 20)}\n` : 'Error: No balloon device has been activated\n'),
 });
 
+/** A balloon the board realized (virtio-balloon-pci): the monitor's, if it is the first. */
+export function adoptBalloon(b: VirtIOBalloon): void {
+  b.onActualChange = (actual) => events?.emit('BALLOON_CHANGE', { actual });
+  balloon ??= b;
+}
+
 /** The -device virtio-balloon-device of the command line (one per machine, as QEMU's monitor uses). */
 export function balloonDevice(ramSize: number): VirtDevice {
   return {
     type: 'virtio-balloon-device',
     create: (as) => {
       const b = new VirtIOBalloon(as, ramSize);
-      b.onActualChange = (actual) => events?.emit('BALLOON_CHANGE', { actual });
-      balloon ??= b;
+      adoptBalloon(b);
       return b;
     },
   };
