@@ -2,6 +2,7 @@
 // a code-cached CommonJS script): QEMU's system emulator on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
 import { adoptBalloon, balloonDevice } from './system-balloon.js';
+import { registerQomPeripheral } from '../monitor/qom.js';
 import './system-memsave.js'; // QMP memsave / pmemsave
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
@@ -167,7 +168,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props, seq: dev.seq }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
-    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize), place: dev.place }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize, parseQemuOpts(dev.text, 'driver').get('id')), place: dev.place }); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
@@ -329,6 +330,10 @@ async function main(argv: string[]): Promise<number> {
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci], adoptBalloon),
   });
   void ioError;
+  for (const b of machine.pci.bus.walk()) {
+    const port = b.parentDev;
+    if (port?.id) registerQomPeripheral({ id: port.id, type: port.name, props: [] });
+  }
   mark('machine');
   mon.attachDevices();
   registerMachineInfo(machine, net.stack);

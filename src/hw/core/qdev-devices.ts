@@ -144,7 +144,7 @@ const virtioBalloonPci: DeviceClass = {
     }
     const b = new VirtIOBalloon(ctx.as, ctx.ramSize);
     plugVirtioPci(ctx, this.name, props, b, { classCode: 0x00ff00, configSize: 8, vectors: 0 });
-    ctx.onBalloon?.(b);
+    ctx.onBalloon?.(b, props.get('id'));
   },
 };
 

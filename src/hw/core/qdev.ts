@@ -44,7 +44,7 @@ export interface QDevContext {
   /** Guest RAM bytes (the balloon's reference). */
   ramSize: number;
   /** A virtio balloon was realized (the monitor's `balloon` / `query-balloon` / QOM side). */
-  onBalloon?: (b: VirtIOBalloon) => void;
+  onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void;
   onIoErrorStop?: () => void;
   onBlockResetInFlight?: (drained: Promise<void>) => void;
 }

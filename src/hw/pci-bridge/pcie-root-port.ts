@@ -8,7 +8,7 @@
 // Hot-plug is not implemented: the slot reports hot-plug capability as QEMU's, but device_add
 // onto a port is refused by the monitor (system-hotplug.ts).
 import type { AddressSpace } from '../../exec/memory.js';
-import { PCIBridge } from '../pci/pci-bridge.js';
+import { PCIBridge, PCIBridgeConfig } from '../pci/pci-bridge.js';
 import { MSIXState } from '../pci/msix.js';
 import { PCI_VENDOR_ID_REDHAT } from '../pci/pci.js';
 
@@ -66,6 +66,7 @@ export class PCIERootPort extends PCIBridge {
     wm(Exp.DEVCTL2, 0x8020); // EETLPPB, ARI
     wm(Exp.LNKCTL2, 0x003f);
     this.linkDown();
+    this.disableBaseLimit();
     // Extended capabilities: AER v2 then ACS, as QEMU's pcie_aer_init / pcie_acs_init.
     this.setLong(AER_OFFSET, 0x01 | (2 << 16) | (ACS_OFFSET << 20));
     this.setLong(AER_OFFSET + 0x0c, 0x00462030); // uncorrectable error severity
@@ -97,8 +98,22 @@ export class PCIERootPort extends PCIBridge {
     this.setWord(e + Exp.SLTSTA, 0x0040);
   }
 
+  /** pci_bridge_disable_base_limit (rp_reset): every window closed (base above limit). */
+  private disableBaseLimit(): void {
+    const c = this.config;
+    c[PCIBridgeConfig.IO_BASE] |= 0xf0;
+    c[PCIBridgeConfig.IO_LIMIT] &= 0x0f;
+    this.setWord(PCIBridgeConfig.MEMORY_BASE, this.getWord(PCIBridgeConfig.MEMORY_BASE) | 0xfff0);
+    this.setWord(PCIBridgeConfig.MEMORY_LIMIT, this.getWord(PCIBridgeConfig.MEMORY_LIMIT) & 0x000f);
+    this.setWord(PCIBridgeConfig.PREF_MEMORY_BASE, this.getWord(PCIBridgeConfig.PREF_MEMORY_BASE) | 0xfff0);
+    this.setWord(PCIBridgeConfig.PREF_MEMORY_LIMIT, this.getWord(PCIBridgeConfig.PREF_MEMORY_LIMIT) & 0x000f);
+    this.setLong(PCIBridgeConfig.PREF_BASE_UPPER32, 0);
+    this.setLong(PCIBridgeConfig.PREF_LIMIT_UPPER32, 0);
+  }
+
   override reset(): void {
     super.reset();
+    this.disableBaseLimit();
     this.msix.reset();
   }
 }

@@ -29,7 +29,7 @@ export interface QDevExtra { seq?: number; realize(ctx: QDevContext): void }
  * devices, then the extras without a place (-nic's NICs).
  */
 export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef,
-  extra: readonly QDevExtra[] = [], onBalloon?: (b: VirtIOBalloon) => void): void {
+  extra: readonly QDevExtra[] = [], onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void): void {
   const ctx: QDevContext = {
     as: m.as,
     pci: m.pci,
