@@ -192,6 +192,8 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     assert.match(fs.readFileSync(path.join(dir, 'serial.log'), 'latin1'), /Linux version/, 'the serial log (virtlogd) has the boot');
     // The marker is not in the command line the shell echoes: seeing it means vda was read.
     await peer.until(`head -c ${MARKER.length} /dev/vda; echo\n`, new RegExp(`^${MARKER}$`, 'm'));
+    // dommemstat: query-balloon (libvirt 9.0 reads QOM guest-stats only for a PCI or CCW balloon).
+    assert.match(virsh('dommemstat', 'tsqemu-lv'), /actual 262144/);
 
     const stats = virsh('domblkstat', 'tsqemu-lv', 'vda');
     const rdReq = Number(/vda rd_req (\d+)/.exec(stats)?.[1]);

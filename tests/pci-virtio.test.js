@@ -1,5 +1,6 @@
 // PCIe on the virt board: real qemu-system-riscv64 and ours boot the same kernel and initramfs
-// with virtio-blk-pci, virtio-rng-pci, sdhci-pci with an sd-card and -drive if=virtio; the
+// with virtio-blk-pci, virtio-rng-pci, sdhci-pci with an sd-card, -drive if=virtio and libvirt's
+// PCIe layout (pcie-root-ports with virtio-blk-pci and virtio-balloon-pci behind them); the
 // guest's lspci, BAR resources, config spaces (capabilities, MSI-X, virtio vendor caps, swizzled
 // IRQs) and the card's type, name, CID, SCR, size and contents must be equal. Then our guest uses the devices (disk read/write seen from the host, hwrng) and the
 // command line is checked (-device help, addr=, errors), and HMP `info pci` against QEMU's.
@@ -17,7 +18,13 @@ const haveQemu = hasTool('qemu-system-riscv64');
 function devices(dir) {
   return ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0',
     '-device', 'virtio-rng-pci', '-device', 'sdhci-pci', '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=virtio`,
-    '-drive', `file=${path.join(dir, 'c.img')},format=raw,if=none,id=s0`, '-device', 'sd-card,drive=s0'];
+    '-drive', `file=${path.join(dir, 'c.img')},format=raw,if=none,id=s0`, '-device', 'sd-card,drive=s0',
+    // libvirt's PCIe layout: root ports (functions of one slot), a disk and the balloon behind them, one port empty.
+    '-device', 'pcie-root-port,port=8,chassis=1,id=pci.1,bus=pcie.0,multifunction=true,addr=0x5',
+    '-device', 'pcie-root-port,port=9,chassis=2,id=pci.2,bus=pcie.0,addr=0x5.0x1',
+    '-device', 'pcie-root-port,port=10,chassis=3,id=pci.3,bus=pcie.0,addr=0x5.0x2',
+    '-drive', `file=${path.join(dir, 'd.img')},format=raw,if=none,id=d1`, '-device', 'virtio-blk-pci,bus=pci.1,addr=0x0,drive=d1,id=virtio-disk0,bootindex=1',
+    '-device', 'virtio-balloon-pci,id=balloon0,bus=pci.2,addr=0x0'];
 }
 
 /** The guest's PCI view, and the SD card's identity as Linux decoded it (CSD aside: ours has no erase class). */
@@ -34,6 +41,7 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
   fs.writeFileSync(path.join(dir, 'a.img'), data);
   fs.writeFileSync(path.join(dir, 'b.img'), Buffer.alloc(1 << 20));
   fs.writeFileSync(path.join(dir, 'c.img'), crypto.randomBytes(4 << 20));
+  fs.writeFileSync(path.join(dir, 'd.img'), Buffer.concat([Buffer.from('behind-the-root-port'), Buffer.alloc((1 << 20) - 20)]));
   const q = consoleOn('qemu-system-riscv64', [...guestArgs(devices(dir)), ...QEMU_CPU]);
   let theirs;
   try {
@@ -48,6 +56,9 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
     assert.match(ours, /00:02\.0 Class 00ff: 1af4:1005/);
     assert.match(ours, /00:03\.0 Class 0805: 1b36:0007/);
     assert.match(ours, /00:04\.0 Class 0100: 1af4:1001/);
+    assert.match(ours, /00:05\.0 Class 0604: 1b36:000c/);
+    assert.match(ours, /01:00\.0 Class 0100: 1af4:1042/);
+    assert.match(ours, /02:00\.0 Class 00ff: 1af4:1045/);
     assert.match(ours, /\nSD\nQEMU!\naa585951454d552101deadbeef0062/);
     assert.equal(ours, theirs);
     // The devices: INTx-driven virtio-pci disk (both), hwrng, sdhci without a card.
@@ -55,6 +66,8 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
     assert.equal(await c.sh('sha256sum /dev/vda | cut -d" " -f1'), sha);
     assert.equal(await c.sh('echo pci-disk-wrote-this | dd of=/dev/vdb bs=512 seek=3 conv=sync 2>/dev/null; sync; echo ok'), 'ok');
     assert.equal(await c.sh('head -c 64 /dev/hwrng | wc -c'), '64');
+    // The disk behind pci.1: config cycles, BARs and INTx through the root port.
+    assert.equal(await c.sh('for b in /sys/bus/pci/devices/0000:01:00.0/virtio*/block/*; do head -c 20 /dev/${b##*/}; done; echo'), 'behind-the-root-port');
     assert.match(await c.sh('grep -E "virtio|mmc" /proc/interrupts'), /PLIC\s+33 .*virtio0[\s\S]*PLIC\s+34/);
     c.send('poweroff -f\n');
     assert.equal(await c.exit, 0);
@@ -107,6 +120,14 @@ test('-device help lists the PCI devices; property help; bad PCI lines are refus
     [['-device', 'virtio-rng-pci,addr=0'], /-device virtio-rng-pci,addr=0: PCI: slot 0 function 0 not available for virtio-rng-pci, in use by gpex-root/],
     [['-device', 'virtio-rng-pci,addr=32'], /Property 'virtio-rng-pci.addr' doesn't take value '32'/],
     [['-device', 'virtio-rng-pci,bus=pcie.1'], /Bus 'pcie.1' not found/],
+    // Root ports: QEMU's texts (checked against qemu-system-riscv64 7.2; the slot-0 rule is 10.2's).
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1', '-device', 'pcie-root-port,id=pci.2,chassis=1'], /-device pcie-root-port,id=pci.2,chassis=1: Can't add chassis slot, error -16$/m],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1,port=300'], /Parameter 'port' expects uint8_t/],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1', '-device', 'virtio-rng-pci,bus=pci.9'], /Bus 'pci.9' not found/],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1,addr=1', '-device', 'virtio-rng-pci,addr=1'], /PCI: slot 1 function 0 not available for virtio-rng-pci, in use by pcie-root-port/],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1,addr=1.0', '-device', 'pcie-root-port,id=pci.2,chassis=2,addr=1.1'], /PCI: single function device can't be populated in function 1.1$/m],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1,addr=1.1', '-device', 'pcie-root-port,id=pci.2,chassis=2,addr=1.0'], /PCI: 1.0 indicates single function, but 1.1 is already populated.$/m],
+    [['-device', 'pcie-root-port,id=pci.1,chassis=1', '-device', 'virtio-rng-pci,bus=pci.1,addr=1'], /PCI: slot 1 is not valid for virtio-rng-pci, parent device only allows plugging into slot 0./],
     [['-device', 'virtio-rng-pci,foo=1'], /Property 'virtio-rng-pci.foo' not found/],
     [['-device', 'virtio-blk-pci'], /drive property not set/],
     [['-device', 'virtio-blk-pci,drive=nope'], /Property 'virtio-blk-pci.drive' can't find value 'nope'/],

@@ -35,3 +35,23 @@ test('virtio-balloon-device options', () => {
   assert.equal(d.status, 1);
   assert.match(d.stderr, /deflate-on-oom=on is not supported by tsqemu/);
 });
+
+// QOM's guest-stats (no driver: every stat all ones, last-update 0) and guest-stats-polling-interval
+// (qom-set, QEMU's range errors), what libvirt's dommemstat and --period send for a PCI balloon.
+const QOM = ['qmp_capabilities', ...[['qom-get', { property: 'guest-stats' }], ['qom-get', { property: 'guest-stats-polling-interval' }],
+  ['qom-set', { property: 'guest-stats-polling-interval', value: 5 }], ['qom-get', { property: 'guest-stats-polling-interval' }],
+  ['qom-set', { property: 'guest-stats-polling-interval', value: -1 }], ['qom-set', { property: 'guest-stats-polling-interval', value: 2 ** 32 }],
+  ['qom-set', { property: 'guest-stats', value: 1 }]].map(([c, a]) => [c, { path: '/machine/peripheral/balloon0', ...a }]), 'quit']
+  .map((c) => JSON.stringify(Array.isArray(c) ? { execute: c[0], arguments: c[1] } : { execute: c })).join('\n') + '\n';
+
+test('virtio-balloon-pci QOM guest-stats and polling interval as qemu-system-riscv64', { skip, timeout: 120_000 }, () => {
+  const run = (bin) => {
+    const r = spawnSync(bin, ['-M', 'virt', '-m', '256', '-nodefaults', '-display', 'none', '-S', '-qmp', 'stdio', '-device', 'virtio-balloon-pci,id=balloon0'],
+      { input: QOM, encoding: 'utf8', timeout: 30_000 });
+    return r.stdout.split(/\r?\n/).filter((l) => l && !l.includes('"QMP"') && !l.includes('"event"')).map((l) => JSON.parse(l.replace(/: (\d{16,})/g, ': "$1"')));
+  };
+  const ours = run(BIN);
+  assert.equal(ours.length, 9, JSON.stringify(ours));
+  assert.equal(ours[1].return.stats['stat-free-memory'], '18446744073709551615');
+  assert.deepEqual(ours, run(QEMU));
+});

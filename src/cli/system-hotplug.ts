@@ -17,6 +17,8 @@ interface HotplugView {
   devices(): PluggedDevice[];
   /** The virtio-mmio transports in use (a device without bus= would take the highest free one). */
   usedMmio(): boolean[];
+  /** PCI buses: pcie.0 and the root ports' secondary buses. */
+  pciBuses?(): string[];
 }
 
 let view: HotplugView = { devices: () => [], usedMmio: () => [] };
@@ -50,6 +52,10 @@ function deviceAdd(a: Record<string, JsonValue>): never {
   }
   const dc = findDevice(driver);
   if ((dc && dc.bus === 'PCI') || PCI.includes(driver) || qemuOnlyDevice(driver)) {
+    if (bus !== undefined && bus !== 'pcie.0' && view.pciBuses?.().includes(bus)) {
+      // QEMU hot-plugs into a root port's slot (pciehp); tsqemu's root ports have no hot-plug controller.
+      throw gen(`Bus '${bus}': hot-plug into a pcie-root-port is not supported by tsqemu`);
+    }
     if (bus !== undefined && bus !== 'pcie.0') {
       throw gen(/^virtio-mmio-bus\.[0-7]$/.test(bus) ? `Device '${driver}' can't go on virtio-mmio-bus bus` : `Bus '${bus}' not found`);
     }

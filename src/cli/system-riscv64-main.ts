@@ -1,7 +1,8 @@
 // tsqemu-system-riscv64's command line (cli/system-riscv64.ts runs this, in the bundled build as
 // a code-cached CommonJS script): QEMU's system emulator on the virt board.
 // Host wiring only: read images, open drives, set up the console, run the scheduler.
-import { balloonDevice } from './system-balloon.js';
+import { adoptBalloon, balloonDevice } from './system-balloon.js';
+import { registerQomPeripheral } from '../monitor/qom.js';
 import './system-memsave.js'; // QMP memsave / pmemsave
 import '../host/node/v8-tuning.js'; // first: before any wasm is compiled
 import '../host/node/v8-tuning-system.js'; // and the system emulator's own JIT settings
@@ -167,7 +168,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props, seq: dev.seq }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
-    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize), place: dev.place }); continue; }
+    if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize, parseQemuOpts(dev.text, 'driver').get('id')), place: dev.place }); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
     if (!blk) throw optError('-device', dev.text, `Property 'virtio-blk-device.drive' can't find value '${id}'`);
@@ -200,7 +201,7 @@ function pluggedDevices(cfg: SystemConfig, mmio: readonly VirtDevice[], qdevs: r
   }
   for (const q of qdevs) {
     const id = q.props.get('id');
-    if (id && !q.ownsDrive) out.push({ id, bus: q.driver === 'sd-card' || q.driver === 'emmc' ? 'sd-bus' : 'pcie.0' });
+    if (id && !q.ownsDrive) out.push({ id, bus: q.driver === 'sd-card' || q.driver === 'emmc' ? 'sd-bus' : q.props.get('bus') ?? 'pcie.0' });
   }
   for (const n of cfg.net.nics) if (n.opt === '-device' && n.model === 'virtio-net-pci' && n.id) out.push({ id: n.id, bus: 'pcie.0' });
   for (const v of cfg.v9fsDevices) if (v.transport === 'pci' && v.props.get('id')) out.push({ id: v.props.get('id') as string, bus: 'pcie.0' });
@@ -307,7 +308,8 @@ async function main(argv: string[]): Promise<number> {
   };
   const { serial, monitorChr, close: closeConsole } = createConsole(cfg, chardevs, () => quit(0));
   const mmioDevices = assignMmioSlots([...devices, ...net.devices], VIRTIO_COUNT);
-  setHotplugView({ devices: () => pluggedDevices(cfg, mmioDevices, qdevs), usedMmio: () => machine?.virtio.map((p) => p.vdev !== undefined) ?? [] });
+  setHotplugView({ devices: () => pluggedDevices(cfg, mmioDevices, qdevs), usedMmio: () => machine?.virtio.map((p) => p.vdev !== undefined) ?? [],
+    pciBuses: () => (machine ? [...machine.pci.bus.walk()].map((b) => b.name) : ['pcie.0']) });
   atFatal(closeConsole); // the terminal leaves raw mode
   machine = new RISCVVirtMachine({
     ramSize: cfg.ramSize, smp: cfg.smp, prepareMemory: adviseHugePages, ...images, serial, devices: mmioDevices, entropy: nodeEntropy,
@@ -325,9 +327,13 @@ async function main(argv: string[]): Promise<number> {
     },
     flash,
     virtioMmioLegacy: virtioMmioForceLegacy(cfg.extras.globals),
-    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci]),
+    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci], adoptBalloon),
   });
   void ioError;
+  for (const b of machine.pci.bus.walk()) {
+    const port = b.parentDev;
+    if (port?.id) registerQomPeripheral({ id: port.id, type: port.name, props: [] });
+  }
   mark('machine');
   mon.attachDevices();
   registerMachineInfo(machine, net.stack);

@@ -5,7 +5,7 @@ import { type ArgSpec, type MonitorCommand, QmpError, registerCommand } from './
 import type { JsonObject, JsonValue } from './json-stream.js';
 import type { MonitorContext, MonitorBlockDevice } from './vm.js';
 import { qmpSchema } from './qmp-schema.js';
-import { QEMU_VERSION, TSQEMU_PACKAGE, qomListTypes, qomTypeProperties, qomChildren, qomGet } from './qom.js';
+import { QEMU_VERSION, TSQEMU_PACKAGE, qomListTypes, qomTypeProperties, qomChildren, qomGet, qomSet } from './qom.js';
 
 const str = (name: string, optional = false): ArgSpec => ({ name, type: 'str', optional });
 const bool = (name: string, optional = false): ArgSpec => ({ name, type: 'bool', optional });
@@ -242,6 +242,11 @@ def({
 def({
   name: 'qom-get', args: [str('path'), str('property')], returns: 'any',
   run: (a, ctx) => qomGet(ctx, a.path as string, a.property as string),
+});
+
+def({
+  name: 'qom-set', args: [str('path'), str('property'), { name: 'value', type: 'any' }],
+  run: (a, ctx) => { qomSet(ctx, a.path as string, a.property as string, a.value as JsonValue); return undefined; },
 });
 
 def({

@@ -37,7 +37,36 @@ const TYPES: Record<string, QomType> = {
     p('rerror', 'BlockdevOnError', 'Error handling policy, report/ignore/enospc/stop/auto'),
   ] },
   'virtio-rng-device': { parent: 'virtio-device', device: true, props: [] },
-  'virtio-balloon-device': { parent: 'virtio-device', device: true, props: [] },
+  'virtio-balloon-device': { parent: 'virtio-device', device: true, props: [
+    p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'),
+  ] },
+  'pci-device': { parent: 'device', abstract: true, props: [] },
+  'pci-bridge-device': { parent: 'pci-device', abstract: true, props: [] },
+  'pcie-port': { parent: 'pci-bridge-device', abstract: true, props: [] },
+  'pcie-root-port-base': { parent: 'pcie-port', abstract: true, props: [] },
+  'pcie-root-port': { parent: 'pcie-root-port-base', device: true, props: [
+    p('port', 'uint8'), p('chassis', 'uint8'), p('slot', 'uint16'), p('multifunction', 'bool', 'on/off'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+  ] },
+  'virtio-pci': { parent: 'pci-device', abstract: true, props: [] },
+  'virtio-blk-pci': { parent: 'virtio-pci', device: true, props: [
+    p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('serial', 'str'), p('bootindex', 'int32'),
+    p('write-cache', 'OnOffAuto', 'on/off/auto'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+    // libvirt reads QEMU_CAPS_VIRTIO_PCI_DISABLE_LEGACY here: virtio-pci devices may go on PCIe ports
+    // (behind one they are modern-only, QEMU's disable-legacy=auto; the property itself is not settable here).
+    p('disable-legacy', 'OnOffAuto'),
+  ] },
+  'virtio-net-pci': { parent: 'virtio-pci', device: true, props: [
+    p('netdev', 'str', 'ID of a netdev to use as a backend'), p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56'),
+    p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'), p('disable-legacy', 'OnOffAuto'),
+  ] },
+  'virtio-balloon-pci': { parent: 'virtio-pci', device: true, props: [
+    p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+    p('disable-legacy', 'OnOffAuto'),
+  ] },
+  'sys-bus-device-pcihost': { parent: 'sys-bus-device', abstract: true, props: [] },
+  'pcie-host-bridge': { parent: 'sys-bus-device-pcihost', abstract: true, props: [] },
+  // gpex-pcihost is not listed: with it libvirt 9.0 picks the PCIe layout but still treats our
+  // virtio-pci devices as conventional PCI and asks for an i82801b11-bridge (README, libvirt).
   'riscv-cpu': { parent: 'device', abstract: true, props: [] },
   'rv64-riscv-cpu': { parent: 'riscv-cpu', device: true, props: [] },
   'memory-backend': { parent: 'object', abstract: true, props: [] },
@@ -75,6 +104,40 @@ export function qomTypeProperties(name: string, deviceOnly = false): Prop[] | un
   return t.props;
 }
 
+/** A -device with an id under /machine/peripheral that is not a disk: its type and QOM properties. */
+export interface QomPeripheral {
+  id: string;
+  type: string;
+  props: Array<{ name: string; type: string }>;
+  get?(prop: string): JsonValue | undefined;
+  /** Throws the QEMU error text of a refused value. */
+  set?(prop: string, value: JsonValue): boolean;
+}
+
+const peripherals: QomPeripheral[] = [];
+
+export function registerQomPeripheral(d: QomPeripheral): void {
+  peripherals.push(d);
+}
+
+const peripheralAt = (path: string) => peripherals.find((d) => `/machine/peripheral/${d.id}` === path);
+
+/** qom-set: the few writable properties tsqemu has (the balloon's polling interval). */
+export function qomSet(ctx: MonitorContext, path: string, prop: string, value: JsonValue): void {
+  const d = peripheralAt(path);
+  if (!d) {
+    qomChildren(ctx, path); // DeviceNotFound for a path that does not exist
+    throw new QmpError('GenericError', `Property '${prop}' of '${path}' cannot be written`);
+  }
+  if (!d.props.some((x) => x.name === prop)) throw new QmpError('GenericError', `Property '${d.type}.${prop}' not found`);
+  try {
+    if (d.set?.(prop, value)) return;
+  } catch (e) {
+    throw new QmpError('GenericError', (e as Error).message);
+  }
+  throw new QmpError('GenericError', `Property '${d.type}.${prop}' is not writable`);
+}
+
 /** Children of a composition-tree path: [{name, type}] as qom-list answers. */
 export function qomChildren(ctx: MonitorContext, path: string): JsonObject[] {
   const vm = ctx.vm;
@@ -85,7 +148,8 @@ export function qomChildren(ctx: MonitorContext, path: string): JsonObject[] {
       { name: 'peripheral', type: 'child<container>' }, { name: 'peripheral-anon', type: 'child<container>' },
       { name: 'unattached', type: 'child<container>' }, ...(vm.machineType === 'none' ? [] : [{ name: 'soc0', type: 'child<riscv.hart_array>' }])];
     case '/machine/peripheral': return [...base, ...vm.blockDevices().filter((d) => d.qdev.startsWith('/machine/peripheral/'))
-      .map((d) => ({ name: d.qdev.split('/')[3], type: 'child<virtio-blk-device>' }))];
+      .map((d) => ({ name: d.qdev.split('/')[3], type: 'child<virtio-blk-device>' })),
+      ...peripherals.map((d) => ({ name: d.id, type: `child<${d.type}>` }))];
     case '/machine/peripheral-anon': case '/machine/unattached': case '/objects': return base;
     case '/machine/soc0':
       if (vm.machineType === 'none') break;
@@ -93,6 +157,8 @@ export function qomChildren(ctx: MonitorContext, path: string): JsonObject[] {
   }
   const dev = vm.blockDevices().find((d) => d.qdev.replace(/\/virtio-backend$/, '') === path);
   if (dev) return [...base, { name: 'drive', type: 'str' }, { name: 'serial', type: 'str' }];
+  const per = peripheralAt(path);
+  if (per) return [...base, ...per.props];
   throw new QmpError('DeviceNotFound', `Device '${path}' not found`);
 }
 
@@ -103,11 +169,15 @@ export function qomGet(ctx: MonitorContext, path: string, prop: string): JsonVal
     if (path === '/') return 'container';
   }
   if (!props.some((x) => x.name === prop)) {
-    const cls = path === '/machine' ? `${ctx.vm.machineType}-machine` : 'container';
+    const cls = path === '/machine' ? `${ctx.vm.machineType}-machine` : peripheralAt(path)?.type ?? 'container';
     throw new QmpError('GenericError', `Property '${cls}.${prop}' not found`);
   }
   const dev = ctx.vm.blockDevices().find((d) => d.qdev.replace(/\/virtio-backend$/, '') === path);
   if (dev && prop === 'drive') return dev.device;
+  const per = peripheralAt(path);
+  if (per && prop === 'type') return per.type;
+  const v = per?.get?.(prop);
+  if (v !== undefined) return v;
   if (prop === 'type') return 'container';
   throw new QmpError('GenericError', `Property '${prop}' of '${path}' cannot be read`);
 }

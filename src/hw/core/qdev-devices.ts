@@ -2,27 +2,39 @@
 // registerDevice() call here (or in the device's own file, imported from here).
 import { QemuError } from '../../qemu/error.js';
 import { type DeviceClass, type QDevContext, type QDevProp, parseBoolProp, parseOnOffAuto, registerDevice } from './qdev.js';
-import type { PCIDevice } from '../pci/pci.js';
+import type { PCIBus, PCIDevice } from '../pci/pci.js';
+import { PCIERootPort } from '../pci-bridge/pcie-root-port.js';
+import { VirtIOBalloon } from '../virtio/virtio-balloon.js';
 import { VirtIOBlock } from '../virtio/virtio-blk.js';
 import { VirtIORNG } from '../virtio/virtio-rng.js';
 import { VirtIOPCIProxy, type VirtIOPCIOptions } from '../virtio/virtio-pci.js';
 import { type VirtIODevice, VIRTIO_F_RING_RESET } from '../virtio/virtio.js';
 import { registerSDDevices } from '../sd/sd-devices.js';
 
-/** Plug a PCI function at -device's addr= (or the first free slot) on bus pcie.0. */
-export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice): void {
+/** The PCI bus -device's bus= names: pcie.0 (the default) or a bridge's secondary bus (its id). */
+export function pciBusOf(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>): PCIBus {
   const bus = props.get('bus');
-  if (bus !== undefined && /^virtio-mmio-bus\.[0-7]$/.test(bus)) throw new QemuError(`Device '${name}' can't go on virtio-mmio-bus bus`);
-  if (bus !== undefined && bus !== ctx.pci.bus.name) throw new QemuError(`Bus '${bus}' not found`);
+  if (bus === undefined) return ctx.pci.bus;
+  if (/^virtio-mmio-bus\.[0-7]$/.test(bus)) throw new QemuError(`Device '${name}' can't go on virtio-mmio-bus bus`);
+  for (const b of ctx.pci.bus.walk()) if (b.name === bus) return b;
+  throw new QemuError(`Bus '${bus}' not found`);
+}
+
+/** Plug a PCI function at -device's addr= (or the first free slot) on its bus (pcie.0 by default). */
+export function plugPci(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, dev: PCIDevice, bus = pciBusOf(ctx, name, props)): void {
   // QEMU's PCI devices take romfile= and rombar=; `romfile=` (no ROM) is what a host without
   // QEMU's ROM images (ipxe-qemu: efi-virtio.rom) needs for virtio-net-pci. We load no ROMs.
   const romfile = props.get('romfile');
   if (romfile) throw new QemuError(`Property '${name}.romfile': option ROMs are not supported (use romfile= for none)`);
   const rombar = props.get('rombar');
   if (rombar !== undefined && !/^(0x[0-9a-f]+|\d+)$/i.test(rombar)) throw new QemuError(`Parameter 'rombar' expects integer`);
-  const devfn = ctx.pci.allocDevfn(props.get('addr'), name);
+  const multifunction = parseBoolProp(name, 'multifunction', props.get('multifunction'), false);
+  const devfn = ctx.pci.allocDevfn(props.get('addr'), name, bus, multifunction);
   dev.id = props.get('id') ?? '';
-  ctx.pci.bus.plug(dev, devfn); // reset with the bus
+  if (multifunction) dev.config[0x0e] |= 0x80;
+  bus.plug(dev, devfn); // reset with the bus
+  const port = bus.parentDev;
+  if (port instanceof PCIERootPort) port.linkUp();
 }
 
 /** A virtio device on the PCI transport: what virtio-net-pci / virtio-9p-pci need too. */
@@ -30,8 +42,10 @@ export function plugVirtioPci(ctx: QDevContext, name: string, props: ReadonlyMap
   o: VirtIOPCIOptions): VirtIOPCIProxy {
   // queue_reset (QEMU's common virtio property, default on): VIRTIO_F_RING_RESET offered.
   if (!parseBoolProp(name, 'queue_reset', props.get('queue_reset'), true)) vdev.hostFeatures &= ~(1n << VIRTIO_F_RING_RESET);
-  const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, o);
-  plugPci(ctx, name, props, proxy);
+  // QEMU's disable-legacy=auto: modern-only (and a PCIe endpoint) on a PCIe port's bus.
+  const bus = pciBusOf(ctx, name, props);
+  const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, { ...o, express: bus.parentDev !== undefined });
+  plugPci(ctx, name, props, proxy, bus);
   ctx.addVirtio(vdev);
   return proxy;
 }
@@ -46,9 +60,13 @@ const virtioBlkPci: DeviceClass = {
     { name: 'event_idx', type: 'bool', desc: 'on/off (default: on)' },
     { name: 'write-cache', type: 'OnOffAuto', desc: 'on/off/auto (default: "auto")' },
     { name: 'num-queues', type: 'uint16', desc: '(default: 65535)' },
+    { name: 'bootindex', type: 'int32', desc: '' },
     QUEUE_RESET,
   ],
   realize(ctx, props) {
+    // bootindex (libvirt always sets it) orders firmware boot devices; -kernel boots here, as QEMU's virt.
+    const bi = props.get('bootindex');
+    if (bi !== undefined && !/^-?[0-9]+$/.test(bi)) throw new QemuError(`Parameter 'bootindex' expects an int32 value`);
     const eventIdx = parseBoolProp(this.name, 'event_idx', props.get('event_idx'), true);
     const id = props.get('drive');
     if (id === undefined) throw new QemuError('drive property not set');
@@ -77,6 +95,61 @@ const virtioRngPci: DeviceClass = {
   },
 };
 
+/** A property of an unsigned integer type, QEMU's "Parameter 'x' expects uint8_t". */
+function uintProp(props: ReadonlyMap<string, string>, name: string, bits: number, def: number): number {
+  const v = props.get(name);
+  if (v === undefined) return def;
+  const n = /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
+  if (!(n < 2 ** bits)) throw new QemuError(`Parameter '${name}' expects uint${bits}_t`);
+  return n;
+}
+
+const pcieRootPort: DeviceClass = {
+  name: 'pcie-root-port', bus: 'PCI', category: 'Controller/Bridge/Hub devices', desc: '',
+  props: [
+    { name: 'port', type: 'uint8', desc: '(default: 0)' },
+    { name: 'chassis', type: 'uint8', desc: '(default: 0)' },
+    { name: 'slot', type: 'uint16', desc: '(default: 0)' },
+    { name: 'hotplug', type: 'bool', desc: 'on/off (default: true); hot-plug is not supported by tsqemu' },
+  ],
+  realize(ctx, props, id) {
+    const port = uintProp(props, 'port', 8, 0);
+    const chassis = uintProp(props, 'chassis', 8, 0);
+    const slot = uintProp(props, 'slot', 16, 0);
+    parseBoolProp(this.name, 'hotplug', props.get('hotplug'), true);
+    const bus = pciBusOf(ctx, this.name, props);
+    // pcie_chassis_add_slot: one chassis/slot pair per machine.
+    const key = `${chassis}:${slot}`;
+    if (ctx.pci.chassisSlots.has(key)) throw new QemuError("Can't add chassis slot, error -16");
+    const secName = id ?? `pcie.${ctx.pci.nextBusIndex++}`;
+    for (const b of ctx.pci.bus.walk()) if (b.name === secName) throw new QemuError(`Duplicate ID '${secName}' for bus`);
+    const multifunction = parseBoolProp(this.name, 'multifunction', props.get('multifunction'), false);
+    const rp = new PCIERootPort(ctx.as, secName, { port, chassis, slot, multifunction });
+    plugPci(ctx, this.name, props, rp, bus);
+    ctx.pci.chassisSlots.add(key);
+  },
+};
+
+const virtioBalloonPci: DeviceClass = {
+  name: 'virtio-balloon-pci', bus: 'PCI', category: 'Misc devices', alias: 'virtio-balloon', desc: '',
+  props: [
+    { name: 'deflate-on-oom', type: 'bool', desc: 'on/off (default: false)' },
+    { name: 'free-page-hint', type: 'bool', desc: 'on/off (default: false)' },
+    { name: 'free-page-reporting', type: 'bool', desc: 'on/off (default: false)' },
+    QUEUE_RESET,
+  ],
+  realize(ctx, props) {
+    for (const k of ['deflate-on-oom', 'free-page-reporting', 'free-page-hint']) {
+      if (parseBoolProp(this.name, k, props.get(k), false)) throw new QemuError(`${this.name}.${k}=on is not supported by tsqemu`);
+    }
+    const b = new VirtIOBalloon(ctx.as, ctx.ramSize);
+    plugVirtioPci(ctx, this.name, props, b, { classCode: 0x00ff00, configSize: 8, vectors: 0 });
+    ctx.onBalloon?.(b, props.get('id'));
+  },
+};
+
+registerDevice(pcieRootPort);
+registerDevice(virtioBalloonPci);
 registerDevice(virtioBlkPci);
 registerDevice(virtioRngPci);
 registerSDDevices(plugPci);

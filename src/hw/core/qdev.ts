@@ -7,13 +7,14 @@ import type { BlockBackend } from '../../block/block-backend.js';
 import type { BlockdevOnError } from '../virtio/virtio-blk.js';
 import type { EntropySource } from '../virtio/virtio-rng.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
+import type { VirtIOBalloon } from '../virtio/virtio-balloon.js';
 import type { GPEXHost } from '../pci-host/gpex.js';
 import type { SDBus } from '../sd/sd-bus.js';
 import type { SidecarFile } from '../sd/rpmb-state.js';
 import { QemuError } from '../../qemu/error.js';
 
 export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'System';
-export type PropType = 'str' | 'drive' | 'size' | 'uint16' | 'uint32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
+export type PropType = 'str' | 'drive' | 'size' | 'uint8' | 'uint16' | 'uint32' | 'int32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
 
 export interface QDevProp { name: string; type: PropType; desc: string }
 
@@ -40,6 +41,10 @@ export interface QDevContext {
   sdBuses: Array<{ id: string; bus: SDBus; names: string[] }>;
   /** -smp's CPU count (QEMU's virtio_pci_optimal_num_queues). */
   smp: number;
+  /** Guest RAM bytes (the balloon's reference). */
+  ramSize: number;
+  /** A virtio balloon was realized (the monitor's `balloon` / `query-balloon` / QOM side). */
+  onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void;
   onIoErrorStop?: () => void;
   onBlockResetInFlight?: (drained: Promise<void>) => void;
 }
@@ -61,6 +66,7 @@ const PCI_PROPS: QDevProp[] = [
   { name: 'addr', type: 'pci-devfn', desc: 'Slot and optional function number, example: 06.0 or 06' },
   { name: 'romfile', type: 'str', desc: 'empty only: no option ROM (none of our devices has one)' },
   { name: 'rombar', type: 'uint32', desc: '' },
+  { name: 'multifunction', type: 'bool', desc: 'on/off (default: false)' },
 ];
 
 const registry = new Map<string, DeviceClass>();

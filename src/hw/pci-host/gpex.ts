@@ -43,7 +43,7 @@ export class GPEXHost {
 
   /** ECAM: offset = bus << 20 | devfn << 12 | register. Absent functions read all ones. */
   private ecamOps(): MemoryRegionOps {
-    const dev = (off: number) => (off >>> 20 === 0 ? this.bus.devices[(off >>> 12) & 0xff] : undefined);
+    const dev = (off: number) => this.bus.findFunction(off >>> 20, (off >>> 12) & 0xff);
     return {
       read: (off, size) => {
         const d = dev(off);
@@ -63,7 +63,7 @@ export class GPEXHost {
   private windowOps(io: boolean, pciBase: number): MemoryRegionOps {
     const lookup = (off: number, size: number): [PCIIORegion, number] | undefined => {
       const addr = pciBase + off;
-      const r = this.bus.find(io, addr);
+      const r = this.bus.find(io, addr, size);
       if (!r || addr + size > r.addr + r.size) {
         qemuLogMask(LogMask.LOG_GUEST_ERROR, `pcie.0: ${io ? 'I/O' : 'memory'} access to unassigned address 0x${addr.toString(16)}\n`);
         return undefined;
@@ -98,22 +98,43 @@ export class GPEXHost {
     };
   }
 
-  /** -device X,addr=SLOT[.FN]: the devfn to plug at, checked; undefined addr = first free slot. */
-  allocDevfn(addr: string | undefined, what: string): number {
+  /** pcie_chassis: chassis/slot pairs of the root ports; the next unnamed port bus's index. */
+  readonly chassisSlots = new Set<string>();
+  nextBusIndex = 1;
+
+  /** -device X,addr=SLOT[.FN] on `bus`: the devfn to plug at, checked as QEMU's do_pci_register_device
+   * and pci_init_multifunction; undefined addr = first free slot. */
+  allocDevfn(addr: string | undefined, what: string, bus: PCIBus = this.bus, multifunction = false): number {
+    let devfn: number;
     if (addr === undefined) {
-      const d = this.bus.freeDevfn(1);
-      if (d < 0) throw new QemuError(`PCI: no slot/function available for ${what}, all in use or reserved`);
-      return d;
+      devfn = bus.freeDevfn(bus === this.bus ? 1 : 0);
+      if (devfn < 0) throw new QemuError(`PCI: no slot/function available for ${what}, all in use or reserved`);
+    } else {
+      const m = /^(?:0x)?([0-9a-fA-F]{1,2})(?:\.(?:0x)?([0-7]))?$/.exec(addr);
+      if (!m) throw new QemuError(`Property '${what}.addr' doesn't take value '${addr}'`);
+      const slot = parseInt(m[1], 16);
+      const fn = m[2] === undefined ? 0 : Number(m[2]);
+      if (slot > 31) throw new QemuError(`Property '${what}.addr' doesn't take value '${addr}'`);
+      devfn = (slot << 3) | fn;
+      const taken = bus.devices[devfn];
+      if (taken) {
+        throw new QemuError(`PCI: slot ${slot} function ${fn} not available for ${what}, in use by ${taken.name},id "${taken.id}"`);
+      }
     }
-    const m = /^(?:0x)?([0-9a-fA-F]{1,2})(?:\.([0-7]))?$/.exec(addr);
-    if (!m) throw new QemuError(`Property '${what}.addr' doesn't take value '${addr}'`);
-    const slot = parseInt(m[1], 16);
-    const fn = m[2] === undefined ? 0 : Number(m[2]);
-    if (slot > 31) throw new QemuError(`Property '${what}.addr' doesn't take value '${addr}'`);
-    const devfn = (slot << 3) | fn;
-    const taken = this.bus.devices[devfn];
-    if (taken) {
-      throw new QemuError(`PCI: slot ${slot} function ${fn} not available for ${what}, in use by ${taken.name},id ""`);
+    const slot = PCI_SLOT(devfn), fn = devfn & 7;
+    if (bus.parentDev && slot > 0) {
+      throw new QemuError(`PCI: slot ${slot} is not valid for ${what}, parent device only allows plugging into slot 0.`);
+    }
+    const f0 = bus.devices[slot << 3];
+    if (fn !== 0 && f0 && !(f0.config[0x0e] & 0x80)) {
+      throw new QemuError(`PCI: single function device can't be populated in function ${slot.toString(16)}.${fn.toString(16)}`);
+    }
+    if (fn === 0 && !multifunction) {
+      for (let f = 1; f < 8; f++) {
+        if (bus.devices[(slot << 3) | f]) {
+          throw new QemuError(`PCI: ${slot.toString(16)}.0 indicates single function, but ${slot.toString(16)}.${f.toString(16)} is already populated.`);
+        }
+      }
     }
     return devfn;
   }

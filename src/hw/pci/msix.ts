@@ -22,11 +22,11 @@ export class MSIXState {
   private readonly table32: DataView;
   readonly cap: number;
 
-  constructor(private readonly dev: PCIDevice, private readonly as: AddressSpace, readonly nvectors: number, bar: number) {
+  constructor(private readonly dev: PCIDevice, private readonly as: AddressSpace, readonly nvectors: number, bar: number, capOffset = 0) {
     this.table = new Uint8Array(nvectors * MSIX_ENTRY_SIZE);
     this.table32 = new DataView(this.table.buffer);
     this.pba = new Uint8Array(Math.ceil(nvectors / 8));
-    this.cap = dev.addCapability(PCI_CAP_ID_MSIX, MSIX_CAP_LENGTH);
+    this.cap = dev.addCapability(PCI_CAP_ID_MSIX, MSIX_CAP_LENGTH, capOffset);
     dev.setWord(this.cap + 2, nvectors - 1);
     dev.setLong(this.cap + 4, bar); // table at offset 0 of `bar`
     dev.setLong(this.cap + 8, PBA_OFFSET | bar);

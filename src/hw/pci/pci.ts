@@ -53,7 +53,11 @@ export interface PCIDeviceIds {
   subsystemId?: number;
   /** 1 = INTA# ... 4 = INTD#; 0 = no pin. */
   interruptPin?: number;
+  /** PCIe: 4 KiB of configuration space (PCIE_CONFIG_SPACE_SIZE) instead of 256 bytes. */
+  express?: boolean;
 }
+
+export const PCIE_CONFIG_SPACE_SIZE = 0x1000;
 
 const le = (a: Uint8Array, off: number, size: number) => {
   let v = 0;
@@ -62,11 +66,11 @@ const le = (a: Uint8Array, off: number, size: number) => {
 };
 
 export class PCIDevice {
-  readonly config = new Uint8Array(PCIConfig.CONFIG_SPACE_SIZE);
-  readonly wmask = new Uint8Array(PCIConfig.CONFIG_SPACE_SIZE);
-  readonly w1cmask = new Uint8Array(PCIConfig.CONFIG_SPACE_SIZE);
+  readonly config: Uint8Array;
+  readonly wmask: Uint8Array;
+  readonly w1cmask: Uint8Array;
   /** Bytes claimed by the header and capabilities (pci_find_space). */
-  private readonly used = new Uint8Array(PCIConfig.CONFIG_SPACE_SIZE);
+  private readonly used: Uint8Array;
   readonly bars: Array<PCIIORegion | undefined> = new Array(PCI_NUM_REGIONS).fill(undefined);
   devfn = -1;
   /** The -device id= (HMP `info pci`). */
@@ -75,6 +79,11 @@ export class PCIDevice {
   private intxLevel = false;
 
   constructor(readonly name: string, ids: PCIDeviceIds) {
+    const n = ids.express ? PCIE_CONFIG_SPACE_SIZE : PCIConfig.CONFIG_SPACE_SIZE;
+    this.config = new Uint8Array(n);
+    this.wmask = new Uint8Array(n);
+    this.w1cmask = new Uint8Array(n);
+    this.used = new Uint8Array(n);
     const c = this.config;
     this.setWord(PCIConfig.VENDOR_ID, ids.vendorId);
     this.setWord(PCIConfig.DEVICE_ID, ids.deviceId);
@@ -119,10 +128,13 @@ export class PCIDevice {
     }
   }
 
-  /** pci_add_capability with offset 0: the first free run at or after 0x40; linked at the head. */
-  addCapability(id: number, size: number): number {
-    let off = 0x40;
-    for (; off + size <= PCIConfig.CONFIG_SPACE_SIZE; off += 4) {
+  /** A PCI Express function (4 KiB of configuration space). */
+  get express(): boolean { return this.config.length === PCIE_CONFIG_SPACE_SIZE; }
+
+  /** pci_add_capability: at `at`, or (0) the first free run at or after 0x40; linked at the head. */
+  addCapability(id: number, size: number, at = 0): number {
+    let off = at || 0x40;
+    for (; !at && off + size <= PCIConfig.CONFIG_SPACE_SIZE; off += 4) {
       if (this.used.subarray(off, off + size).every((b) => b === 0)) break;
     }
     if (off + size > PCIConfig.CONFIG_SPACE_SIZE) throw new Error(`${this.name}: no room for capability 0x${id.toString(16)}`);
@@ -154,13 +166,13 @@ export class PCIDevice {
 
   /** pci_default_read_config (config space is little-endian). */
   configRead(addr: number, size: number): number {
-    if (addr + size > PCIConfig.CONFIG_SPACE_SIZE) return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+    if (addr + size > this.config.length) return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
     return le(this.config, addr, size);
   }
 
   /** pci_default_write_config: masked bytes, W1C status bits, then BAR/command side effects. */
   configWrite(addr: number, size: number, value: number): void {
-    if (addr + size > PCIConfig.CONFIG_SPACE_SIZE) return;
+    if (addr + size > this.config.length) return;
     const oldCmd = this.command;
     for (let i = 0; i < size; i++) {
       const a = addr + i;
@@ -170,11 +182,14 @@ export class PCIDevice {
       this.config[a] &= ~(b & c);
     }
     const touches = (lo: number, hi: number) => addr < hi && lo < addr + size;
-    if (touches(PCIConfig.BASE_ADDRESS_0, PCIConfig.BASE_ADDRESS_0 + 24) || touches(PCIConfig.COMMAND, PCIConfig.COMMAND + 2)) {
+    if (touches(PCIConfig.BASE_ADDRESS_0, PCIConfig.BASE_ADDRESS_0 + 4 * this.barCount) || touches(PCIConfig.COMMAND, PCIConfig.COMMAND + 2)) {
       this.bus?.mappingsChanged(this);
     }
     if ((oldCmd ^ this.command) & PCICommand.INTX_DISABLE) this.routeIntx();
   }
+
+  /** BARs in the header: 6 (type 0), 2 (type 1, a bridge). */
+  protected get barCount(): number { return PCI_NUM_REGIONS; }
 
   /** pci_set_irq on the device's pin (level), masked by INTX_DISABLE; STATUS.INTERRUPT shows it. */
   setIrq(level: boolean): void {
@@ -214,18 +229,43 @@ export class PCIDevice {
   }
 }
 
-/** One PCI bus (bus 0 of the host): 32 slots x 8 functions, INTx swizzled onto `nirq` lines. */
+/** What a bus needs of a PCI-to-PCI bridge on it to route config cycles and accesses (pci-bridge.ts). */
+export interface PCIBridgeLike extends PCIDevice {
+  readonly secBus: PCIBus;
+  /** Secondary and subordinate bus numbers as the guest programmed them. */
+  readonly secondaryBus: number;
+  readonly subordinateBus: number;
+  /** Does the bridge forward [addr, addr+size) of this space to its secondary bus? */
+  forwards(io: boolean, addr: number, size: number): boolean;
+}
+
+const isBridge = (d: PCIDevice | undefined): d is PCIBridgeLike => d !== undefined && 'secBus' in d;
+
+/** One PCI bus: 32 slots x 8 functions. The root bus swizzles INTx onto its host's `nirq` lines;
+ * a bridge's secondary bus swizzles onto the bridge's own pins (pci_swizzle_map_irq_fn). */
 export class PCIBus implements PCIBusHooks {
   readonly devices: Array<PCIDevice | undefined> = new Array(256).fill(undefined);
   /** BARs currently decoded, per space. */
   readonly ioMapped: PCIIORegion[] = [];
   readonly memMapped: PCIIORegion[] = [];
   private readonly irqCount: number[];
+  /** The bridge this bus is the secondary bus of (undefined: a root bus). */
+  parentDev: PCIBridgeLike | undefined;
 
   constructor(readonly name: string, private readonly irqs: Array<{ set(level: boolean): void }>,
     private readonly mapIrq: (devfn: number, pin: number) => number) {
     this.irqCount = irqs.map(() => 0);
   }
+
+  /** A bridge's secondary bus: INTx of device d, pin p comes out of the bridge's pin (p + slot(d)) % 4. */
+  static secondary(name: string, bridge: PCIBridgeLike): PCIBus {
+    const b = new PCIBus(name, [], (devfn, pin) => (pin + PCI_SLOT(devfn)) % 4);
+    b.parentDev = bridge;
+    return b;
+  }
+
+  /** PCIe: a root bus of a PCIe host or a port's secondary bus (pci_bus_is_express). */
+  isExpress = true;
 
   /** The lowest free slot at or above `from` (function 0), or -1. */
   freeDevfn(from = 0): number {
@@ -240,6 +280,12 @@ export class PCIBus implements PCIBusHooks {
   }
 
   setIrq(dev: PCIDevice, pin: number, level: boolean): void {
+    const p = this.parentDev;
+    if (p) {
+      // pci_change_irq_level: up through the bridge, swizzled, to the root bus's lines.
+      p.bus?.setIrq(p, this.mapIrq(dev.devfn, pin), level);
+      return;
+    }
     const line = this.mapIrq(dev.devfn, pin);
     const before = this.irqCount[line] > 0;
     this.irqCount[line] += level ? 1 : -1;
@@ -260,17 +306,46 @@ export class PCIBus implements PCIBusHooks {
     });
   }
 
-  /** The BAR decoding PCI address `addr` in one space (the most recent mapping wins an overlap). */
-  find(io: boolean, addr: number): PCIIORegion | undefined {
+  /** The BAR decoding PCI address `addr` in one space (the most recent mapping wins an overlap);
+   * below a bridge only where the bridge's window (and command register) forwards it. */
+  find(io: boolean, addr: number, size = 1): PCIIORegion | undefined {
     const list = io ? this.ioMapped : this.memMapped;
     for (let i = list.length - 1; i >= 0; i--) {
       const r = list[i];
       if (addr >= r.addr && addr < r.addr + r.size) return r;
     }
+    for (const d of this.devices) {
+      if (isBridge(d) && d.forwards(io, addr, size)) {
+        const r = d.secBus.find(io, addr, size);
+        if (r) return r;
+      }
+    }
     return undefined;
   }
 
+  /** The function a type-1 config cycle to bus `busNr` reaches from this (root) bus: through the
+   * bridge whose secondary bus it is, or whose [secondary, subordinate] range holds it. */
+  findFunction(busNr: number, devfn: number, myNr = 0): PCIDevice | undefined {
+    if (busNr === myNr) return this.devices[devfn];
+    for (const d of this.devices) {
+      if (!isBridge(d)) continue;
+      const sec = d.secondaryBus, sub = d.subordinateBus;
+      if (sec === 0 || busNr < sec || busNr > sub) continue;
+      return d.secBus.findFunction(busNr, devfn, sec);
+    }
+    return undefined;
+  }
+
+  /** Every bus below this one, depth first (this one first). */
+  *walk(): Generator<PCIBus> {
+    yield this;
+    for (const d of this.devices) if (isBridge(d)) yield* d.secBus.walk();
+  }
+
   reset(): void {
-    for (const d of this.devices) d?.reset();
+    for (const d of this.devices) {
+      d?.reset();
+      if (isBridge(d)) d.secBus.reset();
+    }
   }
 }

@@ -6,6 +6,7 @@ import { qemuOnlyDevice } from '../../system/vl-unsupported.js';
 import { type DriveRef, type QDevContext, findDevice } from '../core/qdev.js';
 import '../core/qdev-devices.js';
 import type { RISCVVirtMachine } from './virt.js';
+import type { VirtIOBalloon } from '../virtio/virtio-balloon.js';
 
 export interface QDevSpec {
   /** The -device text (for errors). */
@@ -28,7 +29,7 @@ export interface QDevExtra { seq?: number; realize(ctx: QDevContext): void }
  * devices, then the extras without a place (-nic's NICs).
  */
 export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef,
-  extra: readonly QDevExtra[] = []): void {
+  extra: readonly QDevExtra[] = [], onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void): void {
   const ctx: QDevContext = {
     as: m.as,
     pci: m.pci,
@@ -37,6 +38,8 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
     sdBuses: [],
     smp: m.opts.smp,
+    ramSize: m.opts.ramSize,
+    onBalloon,
     onIoErrorStop: m.opts.onIoErrorStop,
     onBlockResetInFlight: (p) => m.opts.onBlockResetInFlight?.(p),
   };

@@ -33,16 +33,22 @@ export interface VirtIOPCIOptions {
   classCode: number;
   /** Bytes of the device's config structure (sizes the legacy I/O BAR as QEMU does). */
   configSize: number;
-  /** MSI-X vectors (QEMU: queues + 1 for blk, 2 for most others). */
+  /** MSI-X vectors (QEMU: queues + 1 for blk, 2 for most others; 0: no MSI-X, as virtio-balloon-pci). */
   vectors?: number;
+  /** Behind a PCIe port (QEMU's disable-legacy=auto there): a modern-only PCIe endpoint, ID 0x1040 + n,
+   * revision 1, no legacy I/O BAR, with the PCI Express (v2, endpoint) and power management capabilities. */
+  express?: boolean;
 }
+
+const PCI_CAP_ID_PM = 0x01;
+const PCI_CAP_ID_EXP = 0x10;
 
 const setLo = (v: number, x: number) => Math.floor(v / 2 ** 32) * 2 ** 32 + (x >>> 0);
 const setHi = (v: number, x: number) => (x >>> 0) * 2 ** 32 + (v % 2 ** 32);
 const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 4)));
 
 export class VirtIOPCIProxy extends PCIDevice {
-  private readonly msix: MSIXState;
+  private readonly msix: MSIXState | undefined;
   private dfselect = 0;
   private gfselect = 0;
   private queueSel = 0;
@@ -51,12 +57,16 @@ export class VirtIOPCIProxy extends PCIDevice {
   private readonly cfgCap: number;
 
   constructor(name: string, readonly vdev: VirtIODevice, as: AddressSpace, private readonly o: VirtIOPCIOptions) {
+    const modernOnly = o.express === true;
     super(name, {
-      vendorId: PCI_VENDOR_ID_REDHAT_QUMRANET, deviceId: TRANSITIONAL_ID[vdev.deviceId] ?? 0x1040 + vdev.deviceId,
-      classCode: o.classCode, subsystemVendorId: PCI_VENDOR_ID_REDHAT_QUMRANET, subsystemId: vdev.deviceId, interruptPin: 1,
+      vendorId: PCI_VENDOR_ID_REDHAT_QUMRANET,
+      deviceId: modernOnly ? 0x1040 + vdev.deviceId : TRANSITIONAL_ID[vdev.deviceId] ?? 0x1040 + vdev.deviceId,
+      revision: modernOnly ? 1 : 0, classCode: o.classCode, subsystemVendorId: PCI_VENDOR_ID_REDHAT_QUMRANET,
+      subsystemId: modernOnly ? undefined : vdev.deviceId, interruptPin: 1, express: modernOnly,
     });
     this.queueVectors = vdev.vqs.map(() => VIRTIO_NO_VECTOR);
-    this.registerBar(Bar.LEGACY, pow2(24 + o.configSize), PCIBarType.IO, this.legacyOps(), 'virtio-pci-legacy');
+    if (modernOnly) this.expressEndpointCaps();
+    else this.registerBar(Bar.LEGACY, pow2(24 + o.configSize), PCIBarType.IO, this.legacyOps(), 'virtio-pci-legacy');
     this.registerBar(Bar.MODERN, 4 * MODERN_REGION, PCIBarType.MEM64 | PCIBarType.PREFETCH, this.modernOps(), 'virtio-pci');
     this.addVirtioCap(VirtioPCICap.COMMON, 0);
     this.addVirtioCap(VirtioPCICap.ISR, MODERN_REGION);
@@ -65,8 +75,24 @@ export class VirtIOPCIProxy extends PCIDevice {
     this.setLong(notify + 16, NOTIFY_MULT);
     this.cfgCap = this.addVirtioCap(VirtioPCICap.PCI, 0, 4);
     this.cfgCapWritable();
-    this.msix = new MSIXState(this, as, o.vectors ?? 2, Bar.MSIX);
+    const vectors = o.vectors ?? 2;
+    this.msix = vectors > 0 ? new MSIXState(this, as, vectors, Bar.MSIX) : undefined;
     vdev.bus = { notifyIsr: () => this.notify() };
+  }
+
+  /** pcie_endpoint_cap_init (v2, endpoint: FLR, RBER; link x1 2.5 GT/s) and the PM capability (D0 only). */
+  private expressEndpointCaps(): void {
+    const e = this.addCapability(PCI_CAP_ID_EXP, 0x3c);
+    this.setWord(e + 2, 0x0002);
+    this.setLong(e + 4, 0x10008000);
+    this.setLong(e + 0x0c, 0x00000411);
+    this.setWord(e + 0x12, 0x0011);
+    this.setLong(e + 0x24, 0x00300000);
+    this.wmask[e + 8] = 0x0f; // error reporting enables
+    this.wmask[e + 0x10] = 0x43; // ASPM, RCB
+    const pm = this.addCapability(PCI_CAP_ID_PM, 8);
+    this.setWord(pm + 2, 0x0003);
+    this.wmask[pm + 4] = 0x03; // power state
   }
 
   /** struct virtio_pci_cap (+ `extra` bytes): vndr, next, len, cfg_type, bar, id, pad, offset, length. */
@@ -122,7 +148,7 @@ export class VirtIOPCIProxy extends PCIDevice {
 
   private notify(): void {
     const d = this.vdev;
-    if (this.msix.enabled) {
+    if (this.msix?.enabled) {
       // One shared "something happened" hook: vectors of every queue and of the config.
       if (d.isr & 2) this.msix.notify(this.configVector);
       if (d.isr & 1) for (const v of new Set(this.queueVectors)) this.msix.notify(v);
@@ -142,7 +168,7 @@ export class VirtIOPCIProxy extends PCIDevice {
   /** Bus reset: PCI state and transport registers; the machine resets the virtio device itself. */
   override reset(): void {
     super.reset();
-    this.msix.reset();
+    this.msix?.reset();
     this.dfselect = this.gfselect = this.queueSel = 0;
     this.configVector = VIRTIO_NO_VECTOR;
     this.queueVectors = this.vdev.vqs.map(() => VIRTIO_NO_VECTOR);
@@ -217,7 +243,7 @@ export class VirtIOPCIProxy extends PCIDevice {
     const d = this.vdev;
     const vq = d.vqs[this.queueSel];
     value >>>= 0;
-    const vector = (v: number) => (v < this.msix.nvectors ? v : VIRTIO_NO_VECTOR);
+    const vector = (v: number) => (v < (this.msix?.nvectors ?? 0) ? v : VIRTIO_NO_VECTOR);
     switch (off) {
       case Common.DFSELECT: this.dfselect = value; return;
       case Common.GFSELECT: this.gfselect = value; return;
@@ -255,7 +281,8 @@ export class VirtIOPCIProxy extends PCIDevice {
 
   /** Legacy (virtio 0.9.5) registers; the device config follows them (after the MSI-X vectors when enabled). */
   private legacyOps(): MemoryRegionOps {
-    const cfgBase = () => (this.msix.enabled ? 24 : 20);
+    const cfgBase = () => (this.msix?.enabled ? 24 : 20);
+    const vector = (v: number) => (v < (this.msix?.nvectors ?? 0) ? v : VIRTIO_NO_VECTOR);
     return {
       read: (off, size) => {
         const d = this.vdev;
@@ -292,8 +319,8 @@ export class VirtIOPCIProxy extends PCIDevice {
           case Legacy.QUEUE_SEL: this.queueSel = value & 0xffff; return;
           case Legacy.QUEUE_NOTIFY: this.kick(value & 0xffff); return;
           case Legacy.STATUS: if ((value & 0xff) === 0) this.resetTransport(); else d.status = value & 0xff; return;
-          case Legacy.MSI_CONFIG_VECTOR: this.configVector = value < this.msix.nvectors ? value : VIRTIO_NO_VECTOR; return;
-          case Legacy.MSI_QUEUE_VECTOR: if (vq) this.queueVectors[this.queueSel] = value < this.msix.nvectors ? value : VIRTIO_NO_VECTOR; return;
+          case Legacy.MSI_CONFIG_VECTOR: this.configVector = vector(value); return;
+          case Legacy.MSI_QUEUE_VECTOR: if (vq) this.queueVectors[this.queueSel] = vector(value); return;
         }
         this.guestError(`legacy write 0x${off.toString(16)} (size ${size})`);
       },
