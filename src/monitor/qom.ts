@@ -41,25 +41,29 @@ const TYPES: Record<string, QomType> = {
     p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'),
   ] },
   'pci-device': { parent: 'device', abstract: true, props: [] },
-  'pci-bridge-device': { parent: 'pci-device', abstract: true, props: [] },
-  'pcie-port': { parent: 'pci-bridge-device', abstract: true, props: [] },
-  'pcie-root-port-base': { parent: 'pcie-port', abstract: true, props: [] },
+  'base-pci-bridge': { parent: 'pci-device', abstract: true, props: [] },
+  'pcie-port': { parent: 'base-pci-bridge', abstract: true, props: [] },
+  'pcie-slot': { parent: 'pcie-port', abstract: true, props: [] },
+  'pcie-root-port-base': { parent: 'pcie-slot', abstract: true, props: [] },
   'pcie-root-port': { parent: 'pcie-root-port-base', device: true, props: [
     p('port', 'uint8'), p('chassis', 'uint8'), p('slot', 'uint16'), p('multifunction', 'bool', 'on/off'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
   ] },
   'virtio-pci': { parent: 'pci-device', abstract: true, props: [] },
-  'virtio-blk-pci': { parent: 'virtio-pci', device: true, props: [
+  'virtio-blk-pci-base': { parent: 'virtio-pci', abstract: true, props: [] },
+  'virtio-net-pci-base': { parent: 'virtio-pci', abstract: true, props: [] },
+  'virtio-balloon-pci-base': { parent: 'virtio-pci', abstract: true, props: [] },
+  'virtio-blk-pci': { parent: 'virtio-blk-pci-base', device: true, props: [
     p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('serial', 'str'), p('bootindex', 'int32'),
     p('write-cache', 'OnOffAuto', 'on/off/auto'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
     // libvirt reads QEMU_CAPS_VIRTIO_PCI_DISABLE_LEGACY here: virtio-pci devices may go on PCIe ports
     // (behind one they are modern-only, QEMU's disable-legacy=auto; the property itself is not settable here).
     p('disable-legacy', 'OnOffAuto'),
   ] },
-  'virtio-net-pci': { parent: 'virtio-pci', device: true, props: [
+  'virtio-net-pci': { parent: 'virtio-net-pci-base', device: true, props: [
     p('netdev', 'str', 'ID of a netdev to use as a backend'), p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56'),
     p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'), p('disable-legacy', 'OnOffAuto'),
   ] },
-  'virtio-balloon-pci': { parent: 'virtio-pci', device: true, props: [
+  'virtio-balloon-pci': { parent: 'virtio-balloon-pci-base', device: true, props: [
     p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
     p('disable-legacy', 'OnOffAuto'),
   ] },
