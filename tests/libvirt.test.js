@@ -2,7 +2,7 @@
 // driver in session mode, every directory in a temp dir; a system libvirtd is never touched) and,
 // with <emulator> = bin/tsqemu-system-riscv64, runs virsh domcapabilities, define, start (the
 // default guest boots; its shell is reached on the pty libvirt reports and reads a marker from
-// /dev/vda), domblkstat, suspend, resume, dominfo, reset, a libvirtd restart with the domain
+// /dev/vda behind a pcie-root-port: libvirt's PCIe layout, as with QEMU), domblkstat, dommemstat, suspend, resume, dominfo, reset, a libvirtd restart with the domain
 // running (it reconnects through monitor.sock and its status XML), virsh console (through
 // libvirtd, on a pty: tests/helpers/virsh-console.py), destroy and undefine. The serial has a
 // <log>: virtlogd's pipe reaches tsqemu as an fd set (-add-fd, logfile=/dev/fdset/0).
@@ -175,9 +175,13 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     assert.match(virsh('start', 'tsqemu-lv'), /Domain 'tsqemu-lv' started/);
     const cmdline = fs.readFileSync(path.join(dir, 'cache/libvirt/qemu/log/tsqemu-lv.log'), 'utf8');
     assert.match(cmdline, /-chardev socket,id=charmonitor,fd=\d+,server=on,wait=off/, 'the monitor is an inherited listening socket');
-    assert.match(cmdline, /-device virtio-blk-device,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
+    // libvirt's PCIe layout, as with real QEMU 7.2 (gpex-pcihost and virtio-blk-pci-non-transitional
+    // advertised): root ports, the disk behind pci.1, the balloon behind pci.2.
+    assert.match(cmdline, /-device pcie-root-port,port=8,chassis=1,id=pci\.1,bus=pcie\.0,multifunction=on,addr=0x1 /);
+    assert.match(cmdline, /-device pcie-root-port,port=9,chassis=2,id=pci\.2,bus=pcie\.0,addr=0x1\.0x1 /);
+    assert.match(cmdline, /-device virtio-blk-pci,bus=pci\.1,addr=0x0,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
     // libvirt adds a balloon by itself: its `balloon` at start and query-balloon (dominfo's used memory).
-    assert.match(cmdline, /-device virtio-balloon-device,id=balloon0/);
+    assert.match(cmdline, /-device virtio-balloon-pci,id=balloon0,bus=pci\.2,addr=0x0/);
     // <log> on the serial: virtlogd's pipe comes in as an fd set, the chardev's logfile= names it.
     assert.match(cmdline, /-add-fd set=0,fd=\d+,opaque=serial0-log/);
     assert.match(cmdline, /-chardev pty,id=charserial0,logfile=\/dev\/fdset\/0,logappend=on/);
@@ -194,6 +198,8 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     await peer.until(`head -c ${MARKER.length} /dev/vda; echo\n`, new RegExp(`^${MARKER}$`, 'm'));
     // dommemstat: query-balloon (libvirt 9.0 reads QOM guest-stats only for a PCI or CCW balloon).
     assert.match(virsh('dommemstat', 'tsqemu-lv'), /actual 262144/);
+    // --period sets the PCI balloon's QOM guest-stats-polling-interval (virsh fails if it is refused).
+    virsh('dommemstat', 'tsqemu-lv', '--period', '5', '--live');
 
     const stats = virsh('domblkstat', 'tsqemu-lv', 'vda');
     const rdReq = Number(/vda rd_req (\d+)/.exec(stats)?.[1]);

@@ -82,8 +82,11 @@ test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv
   const dir = tmpdir();
   try {
     fs.writeFileSync(path.join(dir, 'a.img'), Buffer.alloc(1 << 20));
+    fs.writeFileSync(path.join(dir, 'b.img'), Buffer.alloc(1 << 20));
     const devs = ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0,id=blk0',
-      '-device', 'virtio-rng-pci,addr=0x6', '-device', 'sdhci-pci,addr=05.0'];
+      '-device', 'virtio-rng-pci,addr=0x6', '-device', 'sdhci-pci,addr=05.0',
+      // libvirt's model='virtio-non-transitional' (and its probe for PCIe placement): modern-only, 1af4:1042.
+      '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=none,id=d1`, '-device', 'virtio-blk-pci-non-transitional,drive=d1,addr=0x7'];
     const q = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-S', '-display', 'none', '-serial', 'none', '-monitor', 'stdio', ...devs],
       { input: 'info pci\nquit\n', encoding: 'utf8' });
     const theirs = q.stdout.replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');
@@ -95,7 +98,7 @@ test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv
       c.send('info pci\r');
       await c.expect(/id ""\r?\n[\s\S]*?\(qemu\) /, 60_000, from);
       const ours = c.out.slice(from).replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');
-      assert.ok(theirs.includes('Bus  0, device   6'), theirs);
+      assert.ok(theirs.includes('Bus  0, device   6') && theirs.includes('1af4:1042'), theirs);
       assert.equal(ours, theirs);
       c.send('q\r');
       await c.exit;

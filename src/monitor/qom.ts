@@ -59,6 +59,10 @@ const TYPES: Record<string, QomType> = {
     // (behind one they are modern-only, QEMU's disable-legacy=auto; the property itself is not settable here).
     p('disable-legacy', 'OnOffAuto'),
   ] },
+  'virtio-blk-pci-non-transitional': { parent: 'virtio-blk-pci-base', device: true, props: [
+    p('drive', 'str', 'Node name or ID of a block device to use as a backend'), p('serial', 'str'), p('bootindex', 'int32'),
+    p('write-cache', 'OnOffAuto', 'on/off/auto'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+  ] },
   'virtio-net-pci': { parent: 'virtio-net-pci-base', device: true, props: [
     p('netdev', 'str', 'ID of a netdev to use as a backend'), p('mac', 'str', 'Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56'),
     p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'), p('disable-legacy', 'OnOffAuto'),
@@ -69,8 +73,9 @@ const TYPES: Record<string, QomType> = {
   ] },
   'sys-bus-device-pcihost': { parent: 'sys-bus-device', abstract: true, props: [] },
   'pcie-host-bridge': { parent: 'sys-bus-device-pcihost', abstract: true, props: [] },
-  // gpex-pcihost is not listed: with it libvirt 9.0 picks the PCIe layout but still treats our
-  // virtio-pci devices as conventional PCI and asks for an i82801b11-bridge (README, libvirt).
+  'gpex-pcihost': { parent: 'pcie-host-bridge', props: [] },
+  // With gpex-pcihost and a virtio-pci (non-)transitional type listed, libvirt 9.0 uses QEMU's PCIe layout
+  // (pcie-root-port, virtio-*-pci behind them; README libvirt).
   'riscv-cpu': { parent: 'device', abstract: true, props: [] },
   'rv64-riscv-cpu': { parent: 'riscv-cpu', device: true, props: [] },
   'memory-backend': { parent: 'object', abstract: true, props: [] },

@@ -83,9 +83,15 @@ const virtioBlkPci: DeviceClass = {
       serial: props.get('serial') ?? d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: ctx.onIoErrorStop,
       onResetInFlight: ctx.onBlockResetInFlight, eventIdx, numQueues,
     });
-    plugVirtioPci(ctx, this.name, props, vdev, { classCode: 0x010000, configSize: 60, vectors: numQueues + 1 });
+    plugVirtioPci(ctx, this.name, props, vdev, { classCode: 0x010000, configSize: 60, vectors: numQueues + 1,
+      modernOnly: this.name.endsWith('-non-transitional') });
   },
 };
+
+/** QEMU's virtio-blk-pci-non-transitional (disable-legacy=on on any bus: 1af4:1042, revision 1, no
+ * legacy I/O BAR). libvirt 9.0 takes the type's existence for QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL and
+ * only then places virtio devices on PCIe root ports (without it: a DMI-to-PCI bridge we lack). */
+const virtioBlkPciNonTransitional: DeviceClass = { ...virtioBlkPci, name: 'virtio-blk-pci-non-transitional', alias: undefined };
 
 const virtioRngPci: DeviceClass = {
   name: 'virtio-rng-pci', bus: 'PCI', category: 'Misc devices', alias: 'virtio-rng', desc: '',
@@ -151,5 +157,6 @@ const virtioBalloonPci: DeviceClass = {
 registerDevice(pcieRootPort);
 registerDevice(virtioBalloonPci);
 registerDevice(virtioBlkPci);
+registerDevice(virtioBlkPciNonTransitional);
 registerDevice(virtioRngPci);
 registerSDDevices(plugPci);

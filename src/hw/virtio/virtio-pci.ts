@@ -38,6 +38,9 @@ export interface VirtIOPCIOptions {
   /** Behind a PCIe port (QEMU's disable-legacy=auto there): a modern-only PCIe endpoint, ID 0x1040 + n,
    * revision 1, no legacy I/O BAR, with the PCI Express (v2, endpoint) and power management capabilities. */
   express?: boolean;
+  /** virtio-*-pci-non-transitional (QEMU's disable-legacy=on): modern-only on any bus; a PCIe
+   * endpoint only behind a port (`express`). */
+  modernOnly?: boolean;
 }
 
 const PCI_CAP_ID_PM = 0x01;
@@ -57,16 +60,16 @@ export class VirtIOPCIProxy extends PCIDevice {
   private readonly cfgCap: number;
 
   constructor(name: string, readonly vdev: VirtIODevice, as: AddressSpace, private readonly o: VirtIOPCIOptions) {
-    const modernOnly = o.express === true;
+    const modernOnly = o.express === true || o.modernOnly === true;
     super(name, {
       vendorId: PCI_VENDOR_ID_REDHAT_QUMRANET,
       deviceId: modernOnly ? 0x1040 + vdev.deviceId : TRANSITIONAL_ID[vdev.deviceId] ?? 0x1040 + vdev.deviceId,
       revision: modernOnly ? 1 : 0, classCode: o.classCode, subsystemVendorId: PCI_VENDOR_ID_REDHAT_QUMRANET,
-      subsystemId: modernOnly ? undefined : vdev.deviceId, interruptPin: 1, express: modernOnly,
+      subsystemId: modernOnly ? undefined : vdev.deviceId, interruptPin: 1, express: o.express === true,
     });
     this.queueVectors = vdev.vqs.map(() => VIRTIO_NO_VECTOR);
-    if (modernOnly) this.expressEndpointCaps();
-    else this.registerBar(Bar.LEGACY, pow2(24 + o.configSize), PCIBarType.IO, this.legacyOps(), 'virtio-pci-legacy');
+    if (o.express) this.expressEndpointCaps();
+    if (!modernOnly) this.registerBar(Bar.LEGACY, pow2(24 + o.configSize), PCIBarType.IO, this.legacyOps(), 'virtio-pci-legacy');
     this.registerBar(Bar.MODERN, 4 * MODERN_REGION, PCIBarType.MEM64 | PCIBarType.PREFETCH, this.modernOps(), 'virtio-pci');
     this.addVirtioCap(VirtioPCICap.COMMON, 0);
     this.addVirtioCap(VirtioPCICap.ISR, MODERN_REGION);
