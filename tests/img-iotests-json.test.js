@@ -11,17 +11,11 @@ import { haveQemuImg, haveQemuIo, ours, real, qemuIo, tmpdir } from './img-helpe
 const skip = !haveQemuImg() || !haveQemuIo();
 const norm = (s) => s.replace(/^(ts)?qemu-img: /gm, 'PROG: ');
 /** The same command through both: [real, ours]. */
-// qemu-img's PBKDF2 benchmark for iter-time=10 now and then measures no CPU at all under load
-// and fails ("Unable to get accurate CPU usage", seen once in CI): QEMU's flake, so run it again.
-function realRetry(args, cwd) {
-  let r;
-  for (let i = 0; i < 3; i++) {
-    r = real(args, { cwd });
-    if (!/Unable to get accurate CPU usage/.test(r.stderr)) break;
-  }
-  return r;
-}
-const both = (args, cwd) => [realRetry(args, cwd), ours(args, { cwd })].map((r) => ({ ...r, stderr: norm(r.stderr) }));
+// Real qemu-img's PBKDF2 benchmark can fail ("Unable to get accurate CPU usage") even after
+// img-helpers' ten tries (CI saw it on a fast host): then the peer has no answer and that one
+// comparison is skipped (reported, not passed).
+const FLAKE = /Unable to get accurate CPU usage/;
+const both = (args, cwd) => [real(args, { cwd }), ours(args, { cwd })].map((r) => ({ ...r, stderr: norm(r.stderr) }));
 const NULL_JSON = "json:{ 'driver': 'null-co', 'size': 1048576, 'read-zeroes': true }";
 
 test('json: filenames and null-co: info, map as qemu-img', { skip }, () => {
@@ -98,7 +92,7 @@ test('178: measure argument checks, 7E, -l snapshot, backing_file as qemu-img', 
   }
 });
 
-test('288: measure -O luks and qcow2 encrypt.format=luks; a created LUKS image has that size', { skip }, () => {
+test('288: measure -O luks and qcow2 encrypt.format=luks; a created LUKS image has that size', { skip }, (t) => {
   const d = tmpdir('json');
   const sec = ['--object', 'secret,id=sec0,data=passphrase'];
   for (const args of [
@@ -108,6 +102,10 @@ test('288: measure -O luks and qcow2 encrypt.format=luks; a created LUKS image h
     ['measure', ...sec, '--output=json', '-O', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', '--size', '1G'],
   ]) {
     const [a, b] = both(args, d);
+    if (FLAKE.test(a.stderr)) {
+      t.diagnostic(`${args.join(' ')}: real qemu-img could not time PBKDF2 in 10 tries; not compared`);
+      continue;
+    }
     assert.equal(b.stdout, a.stdout, `${args.join(' ')}: real said ${a.status} ${a.stderr}`);
     assert.equal(b.stderr, a.stderr, args.join(' '));
   }

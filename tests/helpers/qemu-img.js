@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
  */
 export function runReal(cmd, args, opts = {}) {
   let r;
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 10; i++) {
     r = spawnSync(cmd, args, { ...opts, encoding: 'utf8' });
     if (r.status === 0 || !/Unable to get accurate CPU usage/.test(r.stderr ?? '')) break;
   }
