@@ -3,7 +3,8 @@
 // PCIe layout (pcie-root-ports with virtio-blk-pci and virtio-balloon-pci behind them); the
 // guest's lspci, BAR resources, config spaces (capabilities, MSI-X, virtio vendor caps, swizzled
 // IRQs) and the card's type, name, CID, SCR, size and contents must be equal. Then our guest uses the devices (disk read/write seen from the host, hwrng) and the
-// command line is checked (-device help, addr=, errors), and HMP `info pci` against QEMU's.
+// command line is checked (-device help, addr=, errors), and HMP `info pci` (also after the
+// guest numbered the root ports' buses) and QMP `query-pci` against QEMU's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, Console, hasTool, run, tmpdir } from './system-helpers.js';
 import { PCI_DUMP, QEMU_CPU, consoleOn, guestArgs } from './pci-helpers.js';
+import { QmpClient, startEmu } from './qmp-helpers.js';
 
 const haveQemu = hasTool('qemu-system-riscv64');
 
@@ -32,7 +34,22 @@ async function dumpPci(c) {
   await c.expect(/tsqemu-guest: boot complete/, 110_000);
   await c.sh('dmesg -n 1');
   const sd = 'cd /sys/block/mmcblk0/device && cat type name cid scr /sys/block/mmcblk0/size && sha256sum /dev/mmcblk0 | cut -d" " -f1; cd /';
-  return `${await c.sh(PCI_DUMP, 60_000)}\n${await c.sh(sd, 60_000)}`;
+  return `${await c.sh(PCI_DUMP, 60_000)}\n${await c.sh(sd, 60_000)}\n${await hmpInfoPci(c)}`;
+}
+
+/** HMP `info pci` (through -nographic's mux: Ctrl-A c) once the guest numbered the root ports'
+ * buses: each bridge's bus numbers and windows, then the functions behind it (QEMU's recursion). */
+async function hmpInfoPci(c) {
+  const at = c.out.length;
+  c.send('\x01c');
+  await c.expect(/\(qemu\) /, 30_000, at);
+  const from = c.out.length;
+  c.send('info pci\r');
+  await c.expect(/id "balloon0"\r?\n[\s\S]*?\(qemu\) /, 30_000, from);
+  const text = c.out.slice(from).replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');
+  c.send('\x01c');
+  await c.sh('true');
+  return text;
 }
 
 test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 300_000 }, async () => {
@@ -60,6 +77,7 @@ test('guest PCI view equals real QEMU\'s; the devices work', { skip: !haveQemu &
     assert.match(ours, /01:00\.0 Class 0100: 1af4:1042/);
     assert.match(ours, /02:00\.0 Class 00ff: 1af4:1045/);
     assert.match(ours, /\nSD\nQEMU!\naa585951454d552101deadbeef0062/);
+    assert.match(ours, /PCI bridge: PCI device 1b36:000c\n {6}IRQ \d+, pin A\n {6}BUS 0\.\n {6}secondary bus 1\.\n {6}subordinate bus 1\.\n[\s\S]*id "pci\.1"\n {2}Bus  1, device   0, function 0:\n {4}SCSI controller: PCI device 1af4:1042/);
     assert.equal(ours, theirs);
     // The devices: INTx-driven virtio-pci disk (both), hwrng, sdhci without a card.
     const sha = crypto.createHash('sha256').update(data).digest('hex');
@@ -105,6 +123,34 @@ test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv
     } finally {
       c.kill();
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Keys sorted at every level: QEMU 7.2's QMP prints an object's members in hash order. */
+const sorted = (v) => (Array.isArray(v) ? v.map(sorted)
+  : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
+
+test('QMP query-pci equals real QEMU\'s (bridges, their windows, class names, unmapped BARs)', { skip: !haveQemu && 'qemu-system-riscv64 missing', timeout: 120_000 }, async () => {
+  const dir = tmpdir();
+  const devs = ['-device', 'pcie-root-port,id=pci.1,bus=pcie.0,chassis=1,port=8,addr=0x1,multifunction=on',
+    '-device', 'pcie-root-port,id=pci.2,bus=pcie.0,chassis=2,port=9,addr=0x1.1', '-device', 'virtio-balloon-pci,bus=pci.2',
+    '-device', 'virtio-rng-pci,id=r', '-device', 'sdhci-pci'];
+  try {
+    const replies = [];
+    for (const bin of ['qemu-system-riscv64', BIN]) {
+      const sock = path.join(dir, `${replies.length}.qmp`);
+      const emu = startEmu(bin, ['-M', 'virt', '-S', '-display', 'none', '-nodefaults', ...devs, '-qmp', `unix:${sock},server=on,wait=off`]);
+      const c = await QmpClient.connect(sock);
+      await c.greeting();
+      await c.cmd('qmp_capabilities');
+      replies.push(sorted((await c.cmd('query-pci')).return));
+      await c.cmd('quit');
+      await emu.exit;
+    }
+    assert.equal(replies[0][0].devices.length, 5, JSON.stringify(replies[0]));
+    assert.deepEqual(replies[1], replies[0]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

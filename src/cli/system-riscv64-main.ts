@@ -39,6 +39,8 @@ import { NodeOutputFile, NodeTerminal } from '../host/node/terminal.js';
 import { nodeEntropy } from '../host/node/entropy.js';
 import { nodeSidecar } from '../host/node/sidecar.js';
 import { hmpInfoPci } from '../hw/pci/pci-hmp.js';
+import { qmpQueryPci } from '../hw/pci/pci-query.js';
+import type { JsonValue } from '../monitor/json-stream.js';
 import { QmpError, registerCommand, registerInfo } from '../monitor/commands.js';
 import type { NetStack } from '../net/net-init.js';
 import { openChardevs } from './system-chardev.js';
@@ -470,6 +472,7 @@ main(process.argv.slice(2)).then(
 /** HMP `info pci`, `info network`, `info usernet` and `set_link` on the monitor's command table. */
 function registerMachineInfo(m: RISCVVirtMachine, net: NetStack): void {
   registerInfo({ name: 'pci', help: 'show PCI info', run: () => hmpInfoPci(m.pci.bus) });
+  registerCommand({ name: 'query-pci', returns: 'any', run: () => qmpQueryPci(m.pci.bus) as unknown as JsonValue });
   registerInfo({ name: 'network', help: 'show the network state', run: () => net.infoNetwork() });
   registerInfo({ name: 'usernet', help: 'show user network stack connection states', run: () => net.infoUsernet() });
   registerLinkCommand(net);
