@@ -5,7 +5,8 @@
 // /dev/vda behind a pcie-root-port: libvirt's PCIe layout, as with QEMU), domblkstat, dommemstat, suspend, resume, dominfo, reset, a libvirtd restart with the domain
 // running (it reconnects through monitor.sock and its status XML), virsh console (through
 // libvirtd, on a pty: tests/helpers/virsh-console.py), destroy and undefine. The serial has a
-// <log>: virtlogd's pipe reaches tsqemu as an fd set (-add-fd, logfile=/dev/fdset/0).
+// <log>: virtlogd's pipe reaches tsqemu as an fd set (-add-fd, logfile=/dev/fdset/0). A guest agent
+// <channel> is a virtserialport on libvirt's socket; the guest opening it turns its state connected.
 // libvirt's session mode refuses to run as root, so as root the daemons run as `nobody`
 // (setpriv) when the checkout is readable by it, else in a user namespace (unshare -U).
 import { test } from 'node:test';
@@ -64,6 +65,9 @@ function domainXml(dir) {
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
   </devices>
 </domain>
 `;
@@ -176,12 +180,12 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     const cmdline = fs.readFileSync(path.join(dir, 'cache/libvirt/qemu/log/tsqemu-lv.log'), 'utf8');
     assert.match(cmdline, /-chardev socket,id=charmonitor,fd=\d+,server=on,wait=off/, 'the monitor is an inherited listening socket');
     // libvirt's PCIe layout, as with real QEMU 7.2 (gpex-pcihost and virtio-blk-pci-non-transitional
-    // advertised): root ports, the disk behind pci.1, the balloon behind pci.2.
+    // advertised): root ports, the channels' virtio-serial behind pci.1, the disk behind pci.2, the balloon behind pci.3.
     assert.match(cmdline, /-device pcie-root-port,port=8,chassis=1,id=pci\.1,bus=pcie\.0,multifunction=on,addr=0x1 /);
     assert.match(cmdline, /-device pcie-root-port,port=9,chassis=2,id=pci\.2,bus=pcie\.0,addr=0x1\.0x1 /);
-    assert.match(cmdline, /-device virtio-blk-pci,bus=pci\.1,addr=0x0,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
+    assert.match(cmdline, /-device virtio-blk-pci,bus=pci\.2,addr=0x0,drive=libvirt-1-format,id=virtio-disk0,bootindex=1/);
     // libvirt adds a balloon by itself: its `balloon` at start and query-balloon (dominfo's used memory).
-    assert.match(cmdline, /-device virtio-balloon-pci,id=balloon0,bus=pci\.2,addr=0x0/);
+    assert.match(cmdline, /-device virtio-balloon-pci,id=balloon0,bus=pci\.3,addr=0x0/);
     // <log> on the serial: virtlogd's pipe comes in as an fd set, the chardev's logfile= names it.
     assert.match(cmdline, /-add-fd set=0,fd=\d+,opaque=serial0-log/);
     assert.match(cmdline, /-chardev pty,id=charserial0,logfile=\/dev\/fdset\/0,logappend=on/);
@@ -196,6 +200,18 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     assert.match(fs.readFileSync(path.join(dir, 'serial.log'), 'latin1'), /Linux version/, 'the serial log (virtlogd) has the boot');
     // The marker is not in the command line the shell echoes: seeing it means vda was read.
     await peer.until(`head -c ${MARKER.length} /dev/vda; echo\n`, new RegExp(`^${MARKER}$`, 'm'));
+    // The guest agent channel: libvirt's virtio-serial controller and named port on its own unix
+    // socket; the guest opening the port is VSERPORT_CHANGE, libvirt's channel state (a sleep holds
+    // the port open: a reader would see end of file while no agent is connected and close it again).
+    assert.match(cmdline, /-device virtio-serial-pci,id=virtio-serial0,bus=pci\.1,addr=0x0/);
+    assert.match(cmdline, /-device virtserialport,bus=virtio-serial0\.0,nr=1,chardev=charchannel0,id=channel0,name=org\.qemu\.guest_agent\.0/);
+    assert.match(virsh('dumpxml', 'tsqemu-lv'), /name='org\.qemu\.guest_agent\.0' state='disconnected'/);
+    await peer.until('for p in /sys/class/virtio-ports/*; do grep -q guest_agent $p/name && (sleep 600 < /dev/${p##*/} &); done; echo agent-open\n', /^agent-open$/m);
+    const agentDeadline = Date.now() + 30_000;
+    while (!/name='org\.qemu\.guest_agent\.0' state='connected'/.test(virsh('dumpxml', 'tsqemu-lv')) && Date.now() < agentDeadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(virsh('dumpxml', 'tsqemu-lv'), /name='org\.qemu\.guest_agent\.0' state='connected'/);
     // dommemstat: query-balloon (libvirt 9.0 reads QOM guest-stats only for a PCI or CCW balloon).
     assert.match(virsh('dommemstat', 'tsqemu-lv'), /actual 262144/);
     // --period sets the PCI balloon's QOM guest-stats-polling-interval (virsh fails if it is refused).
@@ -257,6 +273,7 @@ test('libvirt 9.0 probes, starts, pauses, resets, reconnects to and destroys a t
     runAs(['virsh', '-c', 'qemu:///session', 'destroy', 'tsqemu-lv'], 20_000);
     await killDaemon('libvirtd');
     await killDaemon('virtlogd');
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!process.env.TSQEMU_KEEP_LIBVIRT_DIR) fs.rmSync(dir, { recursive: true, force: true });
+    else console.error(`kept ${dir}`);
   }
 });

@@ -21,7 +21,7 @@ export class QmpClient {
         this.buf = this.buf.slice(i + 2);
         this.raw.push(line);
         const m = JSON.parse(line);
-        if (m.event) this.events.push(m); else this.msgs.push(m);
+        if (m.event) this.events.push({ ...m, at: Date.now() }); else this.msgs.push(m);
         this.wake();
       }
     });

@@ -23,6 +23,9 @@ export interface Chardev {
   /** Re-offer held input after the frontend's canReceive() grew (qemu_chr_fe_accept_input). */
   acceptInput(): void;
   close(): void;
+  /** qemu_chr_fe_set_open: the device end's open state, when the device says (query-chardev's
+   * frontend-open; a virtserialport follows its guest end). */
+  frontendOpen?: boolean;
   /** A descriptor the peer passed with SCM_RIGHTS, now the caller's (qemu_chr_fe_get_msgfd); -1 if none. */
   getMsgFd?(): number;
 }

@@ -325,7 +325,7 @@ export function startMonitors(cfg: SystemConfig, chardevs: Map<string, Chardev>,
   for (const [id, chr] of chardevs) {
     const sock = chr instanceof SocketChardev ? chr : undefined;
     mon.addChardev(id, chr, () => (sock ? (sock.isConnected ? sock.describe.replace(/^disconnected:/, '') : sock.describe) : chr.filename ?? 'null'),
-      () => cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id && !cfg.mgmt.machineNone));
+      () => chr.frontendOpen ?? (cfg.mgmt.qmpChardevs.includes(id) || cfg.monitorChardev?.id === id || (cfg.serial.kind === 'chardev' && cfg.serial.id === id && !cfg.mgmt.machineNone)));
   }
   for (const id of cfg.mgmt.qmpChardevs) mon.startQmp(chardevs.get(id) as Chardev, false);
   if (cfg.mgmt.qmpStdio) {

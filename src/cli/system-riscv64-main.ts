@@ -329,7 +329,9 @@ async function main(argv: string[]): Promise<number> {
     },
     flash,
     virtioMmioLegacy: virtioMmioForceLegacy(cfg.extras.globals),
-    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci], adoptBalloon),
+    realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci], adoptBalloon, {
+      chardev: chardevClaimer(cfg, chardevs), emitEvent: (ev, data) => mon.events.emit(ev, data as JsonValue),
+    }),
   });
   void ioError;
   for (const b of machine.pci.bus.walk()) {
@@ -468,6 +470,22 @@ main(process.argv.slice(2)).then(
   (code) => exitProcess(code),
   (e: unknown) => exitOnError(PROG, e),
 );
+
+/** A device's chardev= (qdev's chardev property): QEMU's errors for an unknown id and for one
+ * another frontend (serial, monitor, QMP, an earlier device) holds; a mux chardev is shared. */
+function chardevClaimer(cfg: SystemConfig, chardevs: Map<string, Chardev>): (id: string, prop: string) => Chardev {
+  const held = new Set<string>([...cfg.mgmt.qmpChardevs, ...(cfg.monitorChardev ? [cfg.monitorChardev.id] : []),
+    ...(cfg.serial.kind === 'chardev' ? [cfg.serial.id] : [])]);
+  return (id, prop) => {
+    const chr = chardevs.get(id);
+    if (!chr) throw new QemuError(`Property '${prop}' can't find value '${id}'`);
+    if (!(chr instanceof MuxChardev)) {
+      if (held.has(id)) throw new QemuError(`Property '${prop}' can't take value '${id}': Device '${id}' is in use`);
+      held.add(id);
+    }
+    return chr;
+  };
+}
 
 /** HMP `info pci`, `info network`, `info usernet` and `set_link` on the monitor's command table. */
 function registerMachineInfo(m: RISCVVirtMachine, net: NetStack): void {

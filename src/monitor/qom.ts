@@ -71,6 +71,13 @@ const TYPES: Record<string, QomType> = {
     p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
     p('disable-legacy', 'OnOffAuto'),
   ] },
+  'virtio-serial-pci-base': { parent: 'virtio-pci', abstract: true, props: [] },
+  'virtio-serial-pci': { parent: 'virtio-serial-pci-base', device: true, props: [
+    p('max_ports', 'uint32'), p('emergency-write', 'bool', 'on/off'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+  ] },
+  'virtio-serial-port': { parent: 'device', abstract: true, props: [] },
+  virtserialport: { parent: 'virtio-serial-port', device: true, props: [p('chardev', 'str', 'ID of a chardev to use as a backend'), p('name', 'str'), p('nr', 'uint32')] },
+  virtconsole: { parent: 'virtserialport', device: true, props: [p('chardev', 'str', 'ID of a chardev to use as a backend'), p('name', 'str'), p('nr', 'uint32')] },
   'sys-bus-device-pcihost': { parent: 'sys-bus-device', abstract: true, props: [] },
   'pcie-host-bridge': { parent: 'sys-bus-device-pcihost', abstract: true, props: [] },
   'gpex-pcihost': { parent: 'pcie-host-bridge', props: [] },

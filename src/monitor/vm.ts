@@ -85,13 +85,26 @@ export interface MonitorVM {
   nowNs(): bigint;
 }
 
+type EventTs = { seconds: number; microseconds: number };
+type EventSink = (ev: string, data: JsonValue | undefined, ts: EventTs) => void;
+
+/** QEMU's monitor_qapi_event_conf: guest-triggerable events at most once a second each (per
+ * the member named here, e.g. per port id); the last one of a burst goes out when the second ends. */
+const RATE_LIMITED: Record<string, string | undefined> = {
+  RTC_CHANGE: undefined, WATCHDOG: undefined, BALLOON_CHANGE: undefined, QUORUM_REPORT_BAD: 'node-name',
+  QUORUM_FAILURE: 'node-name', VSERPORT_CHANGE: 'id', MEMORY_DEVICE_SIZE_CHANGE: 'qom-path',
+};
+const RATE_MS = 1000;
+
 /** QMP events go to every QMP monitor that negotiated capabilities. */
 export class MonitorEvents {
-  private readonly sinks = new Set<(ev: string, data: JsonValue | undefined, ts: { seconds: number; microseconds: number }) => void>();
+  private readonly sinks = new Set<EventSink>();
+  /** Throttled events by key: the one held back for the end of the period (monitor_qapi_event_state). */
+  private readonly throttle = new Map<string, { pending?: { data: JsonValue | undefined; ts: EventTs } }>();
 
   constructor(private readonly now: () => bigint) {}
 
-  subscribe(fn: (ev: string, data: JsonValue | undefined, ts: { seconds: number; microseconds: number }) => void): () => void {
+  subscribe(fn: EventSink): () => void {
     this.sinks.add(fn);
     return () => this.sinks.delete(fn);
   }
@@ -99,6 +112,30 @@ export class MonitorEvents {
   emit(ev: string, data?: JsonValue): void {
     const us = this.now() / 1000n;
     const ts = { seconds: Number(us / 1_000_000n), microseconds: Number(us % 1_000_000n) };
+    if (!(ev in RATE_LIMITED)) { this.send(ev, data, ts); return; }
+    const member = RATE_LIMITED[ev];
+    const keyData = member !== undefined && data && typeof data === 'object' && !Array.isArray(data) ? data[member] : undefined;
+    const key = `${ev}\0${String(keyData ?? '')}`;
+    const state = this.throttle.get(key);
+    if (state) { state.pending = { data, ts }; return; } // replaces any earlier held one
+    this.send(ev, data, ts);
+    this.startPeriod(key, ev);
+  }
+
+  private startPeriod(key: string, ev: string): void {
+    const state: { pending?: { data: JsonValue | undefined; ts: EventTs } } = {};
+    this.throttle.set(key, state);
+    const timer = globalThis.setTimeout(() => {
+      this.throttle.delete(key);
+      if (!state.pending) return;
+      this.send(ev, state.pending.data, state.pending.ts);
+      this.startPeriod(key, ev);
+    }, RATE_MS);
+    // Node: a held-back event must not keep the process alive at exit.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  private send(ev: string, data: JsonValue | undefined, ts: EventTs): void {
     for (const s of [...this.sinks]) s(ev, data, ts);
   }
 }

@@ -10,6 +10,7 @@ import { VirtIORNG } from '../virtio/virtio-rng.js';
 import { VirtIOPCIProxy, type VirtIOPCIOptions } from '../virtio/virtio-pci.js';
 import { type VirtIODevice, VIRTIO_F_RING_RESET } from '../virtio/virtio.js';
 import { registerSDDevices } from '../sd/sd-devices.js';
+import { registerVirtioSerialDevices } from '../char/virtio-serial-devices.js';
 
 /** The PCI bus -device's bus= names: pcie.0 (the default) or a bridge's secondary bus (its id). */
 export function pciBusOf(ctx: QDevContext, name: string, props: ReadonlyMap<string, string>): PCIBus {
@@ -160,3 +161,4 @@ registerDevice(virtioBlkPci);
 registerDevice(virtioBlkPciNonTransitional);
 registerDevice(virtioRngPci);
 registerSDDevices(plugPci);
+registerVirtioSerialDevices(plugVirtioPci, QUEUE_RESET);

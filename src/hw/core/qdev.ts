@@ -11,9 +11,11 @@ import type { VirtIOBalloon } from '../virtio/virtio-balloon.js';
 import type { GPEXHost } from '../pci-host/gpex.js';
 import type { SDBus } from '../sd/sd-bus.js';
 import type { SidecarFile } from '../sd/rpmb-state.js';
+import type { VirtIOSerial } from '../char/virtio-serial-bus.js';
+import type { Chardev } from '../../chardev/char.js';
 import { QemuError } from '../../qemu/error.js';
 
-export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'System';
+export type BusKind = 'PCI' | 'sd-bus' | 'virtio-bus' | 'virtio-serial-bus' | 'System';
 export type PropType = 'str' | 'drive' | 'size' | 'uint8' | 'uint16' | 'uint32' | 'int32' | 'bool' | 'pci-devfn' | 'OnOffAuto';
 
 export interface QDevProp { name: string; type: PropType; desc: string }
@@ -39,6 +41,13 @@ export interface QDevContext {
   addVirtio(vdev: VirtIODevice): void;
   /** SD buses by id, newest last (a card without bus= goes to the newest). */
   sdBuses: Array<{ id: string; bus: SDBus; names: string[] }>;
+  /** virtio-serial buses by name, newest last (a port without bus= goes to the newest). */
+  serialBuses: Array<{ vser: VirtIOSerial; anonymous: boolean; names: string[] }>;
+  /** The -chardev with this id for property `prop` ("virtconsole.chardev"), QEMU's errors when
+   * absent or held by another frontend. */
+  chardev(id: string, prop: string): Chardev;
+  /** A QMP event from a device (VSERPORT_CHANGE). */
+  emitEvent(ev: string, data: Record<string, unknown>): void;
   /** -smp's CPU count (QEMU's virtio_pci_optimal_num_queues). */
   smp: number;
   /** Guest RAM bytes (the balloon's reference). */

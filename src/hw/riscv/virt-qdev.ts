@@ -19,6 +19,12 @@ export interface QDevSpec {
   seq?: number;
 }
 
+/** What devices may take from the front end: chardevs (virtio-serial ports) and QMP events. */
+export interface QDevHost {
+  chardev?: QDevContext['chardev'];
+  emitEvent?: QDevContext['emitEvent'];
+}
+
 /** A PCI function the front end builds from other options, at `seq` among the -device ones. */
 export interface QDevExtra { seq?: number; realize(ctx: QDevContext): void }
 
@@ -29,7 +35,7 @@ export interface QDevExtra { seq?: number; realize(ctx: QDevContext): void }
  * devices, then the extras without a place (-nic's NICs).
  */
 export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec[], takeDrive: (id: string, what: string, owner: boolean) => DriveRef,
-  extra: readonly QDevExtra[] = [], onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void): void {
+  extra: readonly QDevExtra[] = [], onBalloon?: (b: VirtIOBalloon, id: string | undefined) => void, host: QDevHost = {}): void {
   const ctx: QDevContext = {
     as: m.as,
     pci: m.pci,
@@ -37,6 +43,9 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     takeDrive: () => { throw new Error('unreachable'); },
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
     sdBuses: [],
+    serialBuses: [],
+    chardev: host.chardev ?? ((id, prop) => { throw new QemuError(`Property '${prop}' can't find value '${id}'`); }),
+    emitEvent: host.emitEvent ?? (() => {}),
     smp: m.opts.smp,
     ramSize: m.opts.ramSize,
     onBalloon,

@@ -168,6 +168,21 @@ export class VirtQueue {
     return availIdx === undefined ? 0 : Math.min((availIdx - this.lastAvailIdx) & 0xffff, this.num);
   }
 
+  /** virtqueue_get_avail_bytes: device-writable bytes in the available chains, up to `limit`,
+   * without taking them (a chardev asks how much the guest can receive). */
+  availableInBytes(limit: number): number {
+    const n = this.availableCount();
+    let bytes = 0;
+    for (let k = 0; k < n && bytes < limit; k++) {
+      const head = this.ld(this.availAddr + 4 + 2 * ((this.lastAvailIdx + k) % this.num), 2);
+      if (head === undefined || head >= this.num) return bytes;
+      const elem = this.walk(head);
+      if (!elem) return bytes;
+      bytes += iovSize(elem.in);
+    }
+    return Math.min(bytes, limit);
+  }
+
   /** virtqueue_unpop: give back the last `n` popped (not pushed) chains; pop() returns them again. */
   unpop(n = 1): void {
     this.lastAvailIdx = (this.lastAvailIdx - n) & 0xffff;
