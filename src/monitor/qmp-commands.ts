@@ -100,15 +100,6 @@ def({
   run: (_a, { table }) => table.qmpCommands().map((c) => ({ name: c.name })),
 });
 
-/** The events tsqemu emits (QEMU lists its whole schema's): libvirt takes VSERPORT_CHANGE from here
- * (QEMU_CAPS_VSERPORT_CHANGE: channel states, query-chardev's frontend-open). */
-const EVENTS = ['SHUTDOWN', 'POWERDOWN', 'RESET', 'STOP', 'RESUME', 'BLOCK_IO_ERROR', 'BALLOON_CHANGE', 'VSERPORT_CHANGE'];
-
-def({
-  name: 'query-events', returns: 'any',
-  run: () => EVENTS.map((name) => ({ name })),
-});
-
 def({
   name: 'query-qmp-schema', returns: 'any',
   run: (_a, { table }) => qmpSchema(table),

@@ -15,6 +15,9 @@ export const QMP_EVENTS: Record<string, readonly ArgSpec[]> = {
     { name: 'operation', type: { enum: ['read', 'write'], name: 'IoOperationType' } },
     { name: 'action', type: { enum: ['ignore', 'report', 'stop'], name: 'BlockErrorAction' } },
     { name: 'nospace', type: 'bool', optional: true }, { name: 'reason', type: 'str' }],
+  BALLOON_CHANGE: [{ name: 'actual', type: 'int' }],
+  // libvirt takes QEMU_CAPS_VSERPORT_CHANGE from here: channel states, query-chardev's frontend-open.
+  VSERPORT_CHANGE: [{ name: 'id', type: 'str' }, { name: 'open', type: 'bool' }],
 };
 
 export function qmpSchema(table: CommandTable): JsonObject[] {
