@@ -1,4 +1,4 @@
-// virtio-serial-pci with a virtserialport (libvirt's guest-agent channel: a named port on a unix
+// virtio-serial-pci (and virtio-mmio's virtio-serial-device) with a virtserialport (libvirt's guest-agent channel: a named port on a unix
 // socket) and a virtconsole, on real qemu-system-riscv64 and on ours, booted side by side with the
 // same kernel and initramfs: the guest's view (ports, names, PCI config), data both ways through
 // the port and the console, the guest waiting for the host end, and VSERPORT_CHANGE on QMP when the
@@ -21,6 +21,9 @@ function devices(dir, tag) {
     '-chardev', `socket,id=ga,path=${s('ga')},server=on,wait=off`,
     '-device', 'virtserialport,bus=vs0.0,nr=1,chardev=ga,id=channel0,name=org.qemu.guest_agent.0',
     '-chardev', `socket,id=hc,path=${s('hvc')},server=on,wait=off`, '-device', 'virtconsole,chardev=hc,id=console1',
+    // A virtio-mmio one too, its port found by name.
+    '-device', 'virtio-serial-device,id=vs1', '-chardev', `socket,id=mm,path=${s('mm')},server=on,wait=off`,
+    '-device', 'virtserialport,bus=vs1.0,chardev=mm,name=mmio.port',
     '-qmp', `unix:${s('qmp')},server=on,wait=off`];
 }
 
@@ -51,24 +54,25 @@ async function converse(c, dir, tag) {
   await qmp.greeting();
   await qmp.cmd('qmp_capabilities');
   out.push(await c.sh('cd /sys/class/virtio-ports && for p in *; do echo $p $(cat $p/name 2>/dev/null); done; cd /'));
+  await c.sh('port() { basename $(dirname $(grep -l "^$1$" /sys/class/virtio-ports/*/name)); }; GA=$(port org.qemu.guest_agent.0); MM=$(port mmio.port)');
   out.push(await c.sh('lspci | grep 1af4; ls /dev/vport* /dev/hvc1'));
   out.push(await c.sh('hexdump -C /sys/bus/pci/devices/0000:00:01.0/config'));
   // Nobody on the host end: the guest's read sees end of file at once (host not connected). The
   // guest opened and closed the port: VSERPORT_CHANGE, the close held back to the end of the
   // second (QEMU's rate limit for guest-triggered events).
-  out.push(await c.sh('head -c 5 /dev/vport0p1 | wc -c'));
+  out.push(await c.sh('head -c 5 /dev/$GA | wc -c'));
   const events = [await qmp.event('VSERPORT_CHANGE'), await qmp.event('VSERPORT_CHANGE')];
   const gap = Date.now() - events[0].at;
   await new Promise((r) => setTimeout(r, 1200)); // the period ends: the next event goes out at once
   // The host connects and writes before the guest opens the port: the bytes wait for it.
   const ga = await connect(s('ga'));
   ga.sock.write('{"execute":"guest-ping"}\n');
-  out.push(await c.sh('head -c 25 /dev/vport0p1'));
+  out.push(await c.sh('head -c 25 /dev/$GA'));
   events.push(await qmp.event('VSERPORT_CHANGE'), await qmp.event('VSERPORT_CHANGE'));
   out.push(events.map((e) => `${e.data.id} ${e.data.open}`).join(', '));
   out.push(gap >= 900 ? 'the close came a second after the open' : `the close came ${gap} ms after the open`);
   // Guest to host: a write reaches the socket.
-  out.push(await c.sh('printf "{\\"return\\": {}}\\n" > /dev/vport0p1; echo sent'));
+  out.push(await c.sh('printf "{\\"return\\": {}}\\n" > /dev/$GA; echo sent'));
   await until(() => ga.data.includes('\n'), 'the guest agent reply');
   out.push(ga.data);
   // The console port to its socket and back: hvc1 (hvc0 is the kernel's SBI console, HVC_RISCV_SBI).
@@ -81,14 +85,19 @@ async function converse(c, dir, tag) {
   // Bulk both ways: 256 KiB from the host through the port, checksummed in the guest.
   const bulk = Buffer.alloc(256 * 1024);
   for (let i = 0; i < bulk.length; i++) bulk[i] = (i * 7 + (i >> 9)) & 0xff;
-  const sum = c.sh(`head -c ${bulk.length} /dev/vport0p1 | md5sum`, 60_000);
+  const sum = c.sh(`head -c ${bulk.length} /dev/$GA | md5sum`, 60_000);
   await new Promise((r) => setTimeout(r, 200));
   ga.sock.write(bulk);
   out.push(await sum);
   ga.data = '';
-  out.push(await c.sh('yes x | head -c 100000 > /dev/vport0p1; echo done', 60_000));
+  out.push(await c.sh('yes x | head -c 100000 > /dev/$GA; echo done', 60_000));
   await until(() => ga.data.length >= 100000, 'the guest\'s bulk output');
   out.push(String(ga.data.length));
+  // The virtio-mmio serial's port.
+  const mm = await connect(s('mm'));
+  mm.sock.write('through-mmio\n');
+  out.push(await c.sh('head -n 1 /dev/$MM'));
+  mm.sock.destroy();
   ga.sock.destroy();
   hvc.sock.destroy();
   qmp.close();
@@ -101,7 +110,9 @@ test('virtio-serial: a named port and a console, as on real QEMU', { skip: !have
   const c = new Console(guestArgs(devices(dir, 't')));
   try {
     const [theirs, ours] = await Promise.all([converse(q, dir, 'q'), converse(c, dir, 't')]);
-    assert.match(ours[0], /vport0p0\s*\n?vport0p1 org\.qemu\.guest_agent\.0/);
+    assert.match(ours[0], /vport\dp0\s*\n?vport\dp1 org\.qemu\.guest_agent\.0/);
+    assert.match(ours[0], /vport\dp1 mmio\.port/);
+    assert.equal(ours.at(-1), 'through-mmio');
     assert.equal(ours[3], '0');
     assert.equal(ours[4], '{"execute":"guest-ping"}');
     assert.equal(ours[5], 'channel0 true, channel0 false, channel0 true, channel0 false');

@@ -27,7 +27,7 @@ export function setHotplugView(v: HotplugView): void {
   view = v;
 }
 
-const MMIO = ['virtio-blk-device', 'virtio-rng-device', 'virtio-balloon-device', 'virtio-net-device', 'virtio-9p-device'];
+const MMIO = ['virtio-blk-device', 'virtio-rng-device', 'virtio-balloon-device', 'virtio-net-device', 'virtio-9p-device', 'virtio-serial-device'];
 const PCI = ['virtio-net-pci', 'virtio-net', 'virtio-9p-pci'];
 const SD = ['sd-card', 'emmc'];
 
@@ -51,6 +51,10 @@ function deviceAdd(a: Record<string, JsonValue>): never {
     throw refuse('sd-bus');
   }
   const dc = findDevice(driver);
+  if (dc?.bus === 'virtio-serial-bus') {
+    // QEMU hot-plugs ports onto a virtio-serial bus (PORT_ADD); tsqemu's ports are cold-plugged only.
+    throw gen(`Bus '${bus ?? 'virtio-serial-bus'}': hot-plugging a virtio-serial port is not supported by tsqemu`);
+  }
   if ((dc && dc.bus === 'PCI') || PCI.includes(driver) || qemuOnlyDevice(driver)) {
     if (bus !== undefined && bus !== 'pcie.0' && view.pciBuses?.().includes(bus)) {
       // QEMU hot-plugs into a root port's slot (pciehp); tsqemu's root ports have no hot-plug controller.

@@ -29,6 +29,8 @@ import { RISCVVirtMachine, type VirtDevice } from '../hw/riscv/virt.js';
 import { assignMmioSlots } from '../hw/riscv/virt-mmio-slots.js';
 import { type PluggedDevice, setHotplugView } from './system-hotplug.js';
 import { parseQemuOpts } from '../qemu/option.js';
+import { newVirtioSerial, serialBusEntry, virtioSerialProps } from '../hw/char/virtio-serial-devices.js';
+import type { QDevContext } from '../hw/core/qdev.js';
 import { virtioMmioForceLegacy } from '../system/vl-global.js';
 import { VIRTIO_COUNT } from '../hw/riscv/virt-memmap.js';
 import { type QDevSpec, realizeQdevDevices } from '../hw/riscv/virt-qdev.js';
@@ -124,6 +126,8 @@ interface OpenedDrives {
   /** Registry devices (-device and, after them, -drive if=virtio as virtio-blk-pci). */
   qdevs: QDevSpec[];
   takeDrive(id: string, what: string, owner: boolean): DriveRef;
+  /** virtio-serial-device's port buses, filled as the board creates them (before -device ports realize). */
+  mmioSerialBuses: QDevContext['serialBuses'];
 }
 
 async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBackend, opts: Map<string, string>) => BlockBackend): Promise<OpenedDrives> {
@@ -167,9 +171,11 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
   // QEMU realizes the -device list first, then the devices -drive if=virtio added.
   const devices: VirtDevice[] = [];
   const qdevs: QDevSpec[] = [];
+  const mmioSerialBuses: QDevContext['serialBuses'] = [];
   for (const dev of cfg.devices) {
     if (dev.props) { qdevs.push({ text: dev.text, driver: dev.driver, props: dev.props, seq: dev.seq }); continue; }
     if (dev.driver === 'virtio-rng-device') { devices.push({ type: 'virtio-rng-device', place: dev.place }); continue; }
+    if (dev.driver === 'virtio-serial-device') { devices.push({ ...mmioSerialDevice(dev.text, mmioSerialBuses), place: dev.place }); continue; }
     if (dev.driver === 'virtio-balloon-device') { devices.push({ ...balloonDevice(cfg.ramSize, parseQemuOpts(dev.text, 'driver').get('id')), place: dev.place }); continue; }
     const id = dev.drive as string;
     const blk = accountNode(id);
@@ -191,7 +197,7 @@ async function openDrives(cfg: SystemConfig, account: (id: string, blk: BlockBac
     const file = d?.opts.get('file') ?? d?.opts.get('file.filename');
     return { blk, serial: d?.opts.get('serial'), ...errorActions.get(id), sidecar: file ? (suffix) => nodeSidecar(file + suffix) : undefined };
   };
-  return { devices, backends, qdevs, takeDrive };
+  return { devices, backends, qdevs, takeDrive, mmioSerialBuses };
 }
 
 /** The -device options with an id, on their buses (device_del's answer names the bus). */
@@ -275,7 +281,7 @@ async function main(argv: string[]): Promise<number> {
     startGdbServer(dev, machine.harts as RISCVCPU[], scheduler, mon, () => { process.stderr.write(`${PROG}: QEMU: Terminated via GDBstub\n`); quit(0); }).catch((e: Error) => process.stderr.write(`${PROG}: ${e.message}\n`));
     return dev === 'none' ? 'Disabled gdbserver\n' : `Waiting for gdb connection on device '${dev}'\n`;
   };
-  const { devices, backends, qdevs, takeDrive } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
+  const { devices, backends, qdevs, takeDrive, mmioSerialBuses } = await openDrives(cfg, (id, blk, opts) => mon.accountDrive(id, blk, opts));
   // An internal error still flushes and closes the drives (a snapshot overlay is removed).
   atFatal(() => Promise.all(backends.map(async (b) => { await b.flush().catch(() => undefined); await b.close(); })).then(() => undefined));
   const flash = await createPflash(cfg, takeDrive, (m) => process.stderr.write(`${PROG}: ${m}\n`));
@@ -330,7 +336,7 @@ async function main(argv: string[]): Promise<number> {
     flash,
     virtioMmioLegacy: virtioMmioForceLegacy(cfg.extras.globals),
     realizeDevices: (m) => realizeQdevDevices(m, qdevs, takeDrive, [...net.pci, ...v9fs.pci], adoptBalloon, {
-      chardev: chardevClaimer(cfg, chardevs), emitEvent: (ev, data) => mon.events.emit(ev, data as JsonValue),
+      serialBuses: mmioSerialBuses, chardev: chardevClaimer(cfg, chardevs), emitEvent: (ev, data) => mon.events.emit(ev, data as JsonValue),
     }),
   });
   void ioError;
@@ -470,6 +476,26 @@ main(process.argv.slice(2)).then(
   (code) => exitProcess(code),
   (e: unknown) => exitOnError(PROG, e),
 );
+
+/** -device virtio-serial-device: a virtio-mmio serial whose port bus -device virtconsole/virtserialport find. */
+function mmioSerialDevice(text: string, buses: QDevContext['serialBuses']): VirtDevice {
+  const o = parseQemuOpts(text, 'driver');
+  let p: ReturnType<typeof virtioSerialProps>;
+  try {
+    p = virtioSerialProps('virtio-serial-device', new Map([...o.keys()].map((k) => [k, o.get(k) as string])));
+  } catch (e) {
+    if (e instanceof QemuError) throw optError('-device', text, e.message);
+    throw e;
+  }
+  return {
+    type: 'virtio-serial-device',
+    create: (as) => {
+      const vser = newVirtioSerial(as, p);
+      buses.push(serialBusEntry(buses, vser, o.get('id')));
+      return vser;
+    },
+  };
+}
 
 /** A device's chardev= (qdev's chardev property): QEMU's errors for an unknown id and for one
  * another frontend (serial, monitor, QMP, an earlier device) holds; a mux chardev is shared. */

@@ -37,6 +37,7 @@ const TYPES: Record<string, QomType> = {
     p('rerror', 'BlockdevOnError', 'Error handling policy, report/ignore/enospc/stop/auto'),
   ] },
   'virtio-rng-device': { parent: 'virtio-device', device: true, props: [] },
+  'virtio-serial-device': { parent: 'virtio-device', device: true, props: [p('max_ports', 'uint32'), p('emergency-write', 'bool', 'on/off')] },
   'virtio-balloon-device': { parent: 'virtio-device', device: true, props: [
     p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'),
   ] },

@@ -281,6 +281,7 @@ const MMIO_DEVICES = [
   { name: 'virtio-net-pci', bus: 'PCI', category: 'Network devices', alias: 'virtio-net' },
   { name: 'virtio-9p-device', bus: 'virtio-bus', category: 'Storage devices' },
   { name: 'virtio-9p-pci', bus: 'PCI', category: 'Storage devices' },
+  { name: 'virtio-serial-device', bus: 'virtio-bus', category: 'Input devices' },
 ];
 
 /** `-device X,help` of the devices parsed here: the properties tsqemu takes, in QEMU's layout. */
@@ -296,6 +297,7 @@ const MMIO_PROPS_HELP: Record<string, string> = {
   'virtio-net-pci': [ADDR, MAC, NETDEV].join('\n'),
   'virtio-9p-device': [p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
   'virtio-9p-pci': [ADDR, p('fsdev', 'str'), p('mount_tag', 'str')].join('\n'),
+  'virtio-serial-device': [p('emergency-write', 'bool', 'on/off (default: true)'), p('max_ports', 'uint32', ' (default: 31)')].join('\n'),
 };
 
 /** Position of the next -device among all of them (net, 9p and the rest are kept apart). */
@@ -347,6 +349,12 @@ function parseDevice(text: string, cfg: SystemConfig): DeviceSpec | undefined {
     return { text, driver: 'virtio-blk-device', drive: o.get('drive'), serial: o.get('serial'), ...(ev !== undefined ? { eventIdx: parseBool('event_idx', ev) } : {}), writeCache, place };
   }
   if (driver === 'virtio-balloon-device') return { ...parseBalloonDevice(text, o), place };
+  if (driver === 'virtio-serial-device') {
+    for (const k of o.keys()) {
+      if (!['driver', 'id', 'bus', 'max_ports', 'emergency-write'].includes(k)) throw new QemuError(`Property 'virtio-serial-device.${k}' not found`);
+    }
+    return { text, driver: 'virtio-serial-device', place };
+  }
   if (driver === 'virtio-rng-device') {
     for (const k of o.keys()) {
       if (!['driver', 'id', 'bus'].includes(k)) throw new QemuError(`Property 'virtio-rng-device.${k}' not found`);

@@ -5,6 +5,7 @@ import { type QDevContext, type QDevProp, parseBoolProp, registerDevice } from '
 import type { VirtIOPCIOptions, VirtIOPCIProxy } from '../virtio/virtio-pci.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
 import { VirtIOSerial } from './virtio-serial-bus.js';
+import type { AddressSpace } from '../../exec/memory.js';
 import { VirtConsole } from './virtio-console.js';
 
 type PlugVirtioPci = (ctx: QDevContext, name: string, props: ReadonlyMap<string, string>, vdev: VirtIODevice,
@@ -47,6 +48,24 @@ function realizePort(ctx: QDevContext, dc: string, isConsole: boolean, props: Re
   }
 }
 
+/** The serial device's own properties (virtio-serial-pci and the virtio-mmio virtio-serial-device), QEMU's checks. */
+export function virtioSerialProps(dc: string, props: ReadonlyMap<string, string>): { maxPorts: number; emergencyWrite: boolean } {
+  const maxPorts = uint32Prop(props, 'max_ports', 31);
+  if (maxPorts === 0) throw new QemuError('Maximum number of serial ports not specified');
+  if (maxPorts > MAX_PORTS_LIMIT) throw new QemuError(`maximum ports supported: ${MAX_PORTS_LIMIT}`);
+  return { maxPorts, emergencyWrite: parseBoolProp(dc, 'emergency-write', props.get('emergency-write'), true) };
+}
+
+export function newVirtioSerial(as: AddressSpace, p: { maxPorts: number; emergencyWrite: boolean }): VirtIOSerial {
+  return new VirtIOSerial(as, p.maxPorts, p.emergencyWrite);
+}
+
+/** The port bus of a serial device: ID.0, or virtio-serial-bus.N for an unnamed one (qbus_init's naming). */
+export function serialBusEntry(buses: QDevContext['serialBuses'], vser: VirtIOSerial, id: string | undefined): QDevContext['serialBuses'][number] {
+  const anon = buses.filter((b) => b.anonymous).length;
+  return { vser, anonymous: id === undefined, names: [id === undefined ? `virtio-serial-bus.${anon}` : `${id}.0`] };
+}
+
 export function registerVirtioSerialDevices(plugVirtioPci: PlugVirtioPci, queueReset: QDevProp): void {
   registerDevice({
     name: 'virtio-serial-pci', bus: 'PCI', category: 'Input devices', alias: 'virtio-serial', desc: '',
@@ -56,15 +75,10 @@ export function registerVirtioSerialDevices(plugVirtioPci: PlugVirtioPci, queueR
       queueReset,
     ],
     realize(ctx, props, id) {
-      const maxPorts = uint32Prop(props, 'max_ports', 31);
-      if (maxPorts === 0) throw new QemuError('Maximum number of serial ports not specified');
-      if (maxPorts > MAX_PORTS_LIMIT) throw new QemuError(`maximum ports supported: ${MAX_PORTS_LIMIT}`);
-      const vser = new VirtIOSerial(ctx.as, maxPorts, parseBoolProp(this.name, 'emergency-write', props.get('emergency-write'), true));
+      const vser = newVirtioSerial(ctx.as, virtioSerialProps(this.name, props));
       // PCI_CLASS_COMMUNICATION_OTHER; QEMU's vectors=2 (config and one for all queues).
       plugVirtioPci(ctx, this.name, props, vser, { classCode: 0x078000, configSize: 12, vectors: 2 });
-      // The port bus: ID.0, or virtio-serial-bus.N for an unnamed device (qbus_init's naming).
-      const anon = ctx.serialBuses.filter((b) => b.anonymous).length;
-      ctx.serialBuses.push({ vser, anonymous: id === undefined, names: [id === undefined ? `virtio-serial-bus.${anon}` : `${id}.0`] });
+      ctx.serialBuses.push(serialBusEntry(ctx.serialBuses, vser, id));
     },
   });
   registerDevice({

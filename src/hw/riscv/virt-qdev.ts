@@ -21,6 +21,8 @@ export interface QDevSpec {
 
 /** What devices may take from the front end: chardevs (virtio-serial ports) and QMP events. */
 export interface QDevHost {
+  /** virtio-serial buses the board already has (virtio-mmio virtio-serial-device). */
+  serialBuses?: QDevContext['serialBuses'];
   chardev?: QDevContext['chardev'];
   emitEvent?: QDevContext['emitEvent'];
 }
@@ -43,7 +45,7 @@ export function realizeQdevDevices(m: RISCVVirtMachine, specs: readonly QDevSpec
     takeDrive: () => { throw new Error('unreachable'); },
     addVirtio: (vdev) => { m.vdevs.push(vdev); },
     sdBuses: [],
-    serialBuses: [],
+    serialBuses: host.serialBuses ?? [],
     chardev: host.chardev ?? ((id, prop) => { throw new QemuError(`Property '${prop}' can't find value '${id}'`); }),
     emitEvent: host.emitEvent ?? (() => {}),
     smp: m.opts.smp,

@@ -43,6 +43,7 @@ export type VirtDevice = (
   /** A device built by its owner over our address space (virtio-net: the net stack wires its peer). */
   | { type: 'virtio-net-device'; create(as: AddressSpace): VirtIODevice }
   | { type: 'virtio-balloon-device'; create(as: AddressSpace): VirtIODevice }
+  | { type: 'virtio-serial-device'; create(as: AddressSpace): VirtIODevice }
   | { type: 'virtio-9p-device'; server: V9fsState; mountTag: string }
 ) & {
   /** Its -device option (virt-mmio-slots.ts orders and places devices by it). */
@@ -183,7 +184,7 @@ export class RISCVVirtMachine {
   private plug(d: VirtDevice): void {
     const slot = d.slot !== undefined ? this.virtio[d.slot] : [...this.virtio].reverse().find((p) => p.vdev === undefined);
     if (!slot) throw new QemuError(`No 'virtio-bus' bus found for device '${d.type}'`);
-    const vdev = d.type === 'virtio-net-device' || d.type === 'virtio-balloon-device' ? d.create(this.as) : d.type === 'virtio-9p-device' ? new VirtIO9P(this.as, d.server, d.mountTag) : d.type === 'virtio-blk-device'
+    const vdev = d.type === 'virtio-net-device' || d.type === 'virtio-balloon-device' || d.type === 'virtio-serial-device' ? d.create(this.as) : d.type === 'virtio-9p-device' ? new VirtIO9P(this.as, d.server, d.mountTag) : d.type === 'virtio-blk-device'
       ? new VirtIOBlock(this.as, d.blk, { serial: d.serial, werror: d.werror, rerror: d.rerror, eventIdx: d.eventIdx, onIoErrorStop: this.opts.onIoErrorStop,
         onResetInFlight: (p) => this.opts.onBlockResetInFlight?.(p) })
       : new VirtIORNG(this.as, this.opts.entropy);
