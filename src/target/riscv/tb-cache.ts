@@ -106,7 +106,7 @@ export class TBCache {
   }
 
   /** User mode: inline small leaf callees (TcgOptions.inlineLeaves). */
-  inlineLeaves = true;
+  inlineLeaves = false;
   /** thread=multi (tb-share.ts): other threads translate and write guest code too. */
   share: TbShare | null = null;
   /** thread=multi: each code page as it was when first decoded (checked again at fence.i). */
