@@ -36,7 +36,7 @@ import { trans as rvm } from './trans_rvm.js';
 import { TbMissFns } from './tb-ldst.js';
 import { type RegionLayout, type RegionNode, commonGroup, regionLayout } from './tb-layout.js';
 import { type TbRun, type TbSource, RF, fallThrough, staticTarget, straddles } from './tb-decode.js';
-export { type TbInsn, type TbRun, type TbSource, decodeRegion, decodeTb, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './tb-decode.js';
+export { type TbInsn, type TbRun, type TbSource, decodeLeaf, decodeRegion, decodeTb, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './tb-decode.js';
 import { emitChain, emitEntryLoads, emitFetchMappingCheck, emitFetchMismatch, emitPmInEffect, emitPrologue, maskRegs, popcount } from './tb-frame.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -267,6 +267,25 @@ class TbContext extends DisasContext {
     if (!a.peel) { fb.i32Const(j === a.first ? -1 : j); fb.set(L.cur); }
     fb.br(a.loopLabel);
     this.delta = d0;
+  }
+  /**
+   * A call whose leaf callee at `callee` follows inline (RF.INL_CALL): ra = the return address;
+   * the callee's page must be mapped as at translation (its fetch TLB tag, user mode: every
+   * page's addend is the guest base), else leave for the callee's pc after the call retired.
+   */
+  inlineCall(rd: Operand, callee: bigint): void {
+    const fb = this.fb;
+    const off = this.setGprBegin(rd);
+    this.pushNextPc();
+    this.setGprEnd(rd, off);
+    if (!this.fetchTlb || this.guestBase === undefined) throw new Error('translate-block: inlined call outside user mode');
+    emitFetchMismatch(fb, this.fetchTlb, callee & ~0xfffn, null);
+    fb.if_(VOID, false);
+    fb.i64Const(callee); fb.set(this.nextPc);
+    this.storeInstret(this.k + 1);
+    this.flushForExit();
+    fb.br(this.runExit);
+    fb.end();
   }
   /** entryInstret + state.budget at entry (regions with a loop). */
   limit: Local | null = null;
@@ -587,7 +606,7 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       const ft = fallThrough(run);
       const next = ft === null ? undefined : runIndex.get(ft);
       // After the last instruction: the next run, or an exit (a jump's exit is its own).
-      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) ? 0 : store[r];
+      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) && !(last.flags & RF.INL_RET) ? 0 : store[r];
       // Falling through onto the other page checks its mapping first, an exit (gotoRun).
       if (next !== undefined && (next >= split) !== (r >= split)) live |= store[r];
       for (let k = run.length - 1; k >= 0; k--) {
@@ -635,6 +654,11 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.insnWord = ins.word;
     ctx.staticTarget = ins.target;
     if (straddles(ins)) ctx.checkNextPage();
+    if (ins.flags & (RF.INL_CALL | RF.INL_RET)) {
+      if (ins.flags & RF.INL_CALL) ctx.inlineCall(a.rd, ins.next);
+      ctx.k++;
+      continue;
+    }
     if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
@@ -655,7 +679,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   }
   // Fell through (after a system instruction that went on, at the size/page limit, or into
   // the next run): pc after the last instruction.
-  if (insns.length) { const last = insns[insns.length - 1]; pc = last.pc + BigInt((last.row as Row<TransFn>).ilen); }
+  if (insns.length) pc = insns[insns.length - 1].next;
   const next = ctx.runIndex.get(pc);
   if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
   fb.i64Const(pc); fb.set(ctx.nextPc);
