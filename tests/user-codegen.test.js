@@ -73,8 +73,10 @@ test('hot code spanning two pages: rewrite, mprotect, munmap of either page take
 test('inline fflags/frm/fcsr in every csr form; fused multiply-adds with a zero factor', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'fpcsr', /^csr {6}0 [0-9a-f]{16} fcsr [0-9a-f]{2}\n/));
 
-// Leaves inlined at calls (TSQEMU_TCG_INLINE=1; tb-decode.ts decodeLeaf, translate-block.ts
-// inlineCall): a hot loop's call to a small leaf on another page, and the leaf's load faulting
-// on a PROT_NONE page (si_addr, pc in the leaf, ra and registers exact).
-test('inlined leaf calls: results and faults inside the leaf as qemu-riscv64', { skip, timeout: 300_000 },
-  (t) => sameAsQemu(t, 'leafinline', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){9}\n){3}$/, { TSQEMU_TCG_INLINE: '1' }));
+// Leaves inlined at calls (on by default; tb-decode.ts decodeLeaf, translate-block.ts
+// inlineCall): a hot loop's call to a small leaf on another page, the leaf's load faulting on a
+// PROT_NONE page (si_addr, pc in the leaf, ra and registers exact), the leaf rewritten by plain
+// stores (with and without fence.i, also from a hot loop), made non-executable and executable
+// again.
+test('inlined leaf calls: results, faults inside the leaf, rewrites of the leaf as qemu-riscv64', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'leafinline', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){9}\n){3}(patched \d [0-9a-f]{16}\n){4}hot patch [0-9a-f]{16}\n(fetch fault \d( [0-9a-f]+){9}\n){2}again [0-9a-f]{16}\n$/));

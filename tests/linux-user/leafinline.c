@@ -4,9 +4,11 @@
  *   hot     the loop, many times (its region takes the leaf inline)
  *   fault   the leaf's load walks into a PROT_NONE page: si_addr, pc (in the leaf), ra (the
  *           return address) and the registers are exact
- * Not here (README, generated code round 11): the leaf's code rewritten by plain stores, then
- * the loop run again: the output matched qemu-riscv64's, but with inlining on the program went
- * wrong in its exit afterwards (not understood; inlining is off by default). */
+ *   patched the leaf's code rewritten by plain stores (with and without fence.i), then the loop
+ *           again: the caller's inlined copy must go (its region watches the leaf's page)
+ *   hot patch  a hot loop storing into the leaf between calls
+ *   fetch fault  the leaf's page PROT_READ: the call faults at the leaf's pc, ra set
+ *   again   executable again: the loop as before */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -105,5 +107,39 @@ int main(void) {
     }
     show("fault", k);
   }
+  /* The leaf rewritten by plain stores (its page made RWX), then the loop again: k = 0, 1
+   * without fence.i (qemu-riscv64 and tsqemu both notice stores to code), k = 2, 3 with it. */
+  uintptr_t lp = (uintptr_t)li_leaf & ~(uintptr_t)(pg - 1);
+  mprotect((void *)lp, pg, PROT_READ | PROT_WRITE | PROT_EXEC);
+  volatile uint32_t *ins = (volatile uint32_t *)li_patch;
+  for (int k = 0; k < 4; k++) {
+    *ins = (*ins & 0x000fffffu) | (uint32_t)(k & 1 ? -3 : 9 + 4 * k) << 20; /* addi a1, a1, imm */
+    if (k >= 2) __builtin___clear_cache(li_leaf, li_leaf + 32);
+    h = 0;
+    for (long i = 0; i < 3000; i++) h = h * 31 + li_loop(m + 4 * (i & 511), 1 + (i & 63), 0);
+    printf("patched %d %016llx\n", k, (unsigned long long)h);
+  }
+  /* A hot loop rewriting the leaf between calls (its store from translated code). */
+  h = 0;
+  for (long i = 0; i < 8000; i++) {
+    if ((i & 63) == 0) *ins = (*ins & 0x000fffffu) | (uint32_t)(i >> 6 & 7) << 20;
+    h = h * 31 + li_loop(m + 4 * (i & 511), 1 + (i & 7), 0);
+  }
+  printf("hot patch %016llx\n", (unsigned long long)h);
+  mprotect((void *)lp, pg, PROT_READ);
+  for (volatile int k = 0; k < 2; k++) {
+    memset(seen, 0, sizeof seen);
+    if (!sigsetjmp(jb, 1)) {
+      h = li_loop(m, 100, 0);
+      printf("no fault %d %016llx\n", 3 + k, (unsigned long long)h);
+      continue;
+    }
+    seen[3] = seen[8] = 0; /* a0, s0: pointers into m */
+    show("fetch fault", 3 + k);
+  }
+  mprotect((void *)lp, pg, PROT_READ | PROT_EXEC);
+  h = 0;
+  for (long i = 0; i < 3000; i++) h = h * 31 + li_loop(m + 4 * (i & 511), 1 + (i & 63), 0);
+  printf("again %016llx\n", (unsigned long long)h);
   return 0;
 }

@@ -14,9 +14,8 @@ export interface TcgOptions {
   threshold: number;
   /** Code cache budget (MiB of generated wasm): past it the whole cache is flushed. */
   tbSizeMiB: number;
-  /** User mode: small leaf callees of `jal ra` on other pages are translated inline
-   * (TSQEMU_TCG_INLINE=1). Off by default: a program rewriting a leaf's code went wrong later
-   * (README, generated code round 11). */
+  /** User mode: small leaf callees of `jal ra` on other pages are translated inline (on by
+   * default; TSQEMU_TCG_INLINE=0 turns it off). */
   inlineLeaves: boolean;
   /** -accel tcg,one-insn-per-tb=on: one guest instruction per block. */
   oneInsnPerTb: boolean;
@@ -36,7 +35,7 @@ export interface TcgOptions {
 
 /** Process-wide settings (one per thread: workers set their own copy). */
 export const tcgOptions: TcgOptions = { enabled: true, threshold: 5000, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
-  batchInsns: 2_000_000, regionInsns: 256, inlineLeaves: false };
+  batchInsns: 2_000_000, regionInsns: 256, inlineLeaves: true };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;

@@ -105,7 +105,7 @@ export class TBCache {
     this.i32 = new Int32Array(as.memory.buffer);
   }
 
-  /** User mode: inline small leaf callees (TcgOptions.inlineLeaves). */
+  /** User mode: inline small leaf callees (TcgOptions.inlineLeaves, set from it by cpu.ts). */
   inlineLeaves = false;
   /** thread=multi (tb-share.ts): other threads translate and write guest code too. */
   share: TbShare | null = null;
