@@ -6,7 +6,7 @@
  *           return address) and the registers are exact
  *   patched the leaf's code rewritten by plain stores (with and without fence.i), then the loop
  *           again: the caller's inlined copy must go (its region watches the leaf's page)
- *   hot patch  a hot loop storing into the leaf between calls
+ *   hot patch  hot loops storing into the leaf between calls (one region: the store, the call)
  *   fetch fault  the leaf's page PROT_READ: the call faults at the leaf's pc, ra set
  *   again   executable again: the loop as before */
 #include <setjmp.h>
@@ -25,7 +25,9 @@ __asm__(
     ".option push\n"
     ".option norvc\n"
     ".globl li_leaf\n"
-    "li_leaf:\n\t"
+    ".globl li_leaf_fn\n"
+    "li_leaf:\n"
+    "li_leaf_fn:\n\t"
     "lw a1, 0(a0)\n\t"
     ".globl li_patch\n"
     "li_patch:\n\t"
@@ -54,9 +56,39 @@ __asm__(
     "ld ra, 0(sp)\n\tld s0, 8(sp)\n\tld s1, 16(sp)\n\tld s2, 24(sp)\n\tld s3, 32(sp)\n\tld s4, 40(sp)\n\t"
     "addi sp, sp, 48\n\t"
     "ret\n"
+    ".globl li_ploop\n"
+    "li_ploop:\n\t"
+    "addi sp, sp, -48\n\t"
+    "sd ra, 0(sp)\n\tsd s0, 8(sp)\n\tsd s1, 16(sp)\n\tsd s2, 24(sp)\n\tsd s3, 32(sp)\n\tsd s4, 40(sp)\n\t"
+    "mv s0, a0\n\tmv s1, a1\n\tmv s4, a2\n\tli s2, 0\n\tli s3, 0\n"
+    "1:\n\t"
+    "andi t0, s3, 63\n\t"
+    "bnez t0, 2f\n\t"
+    "srli t0, s3, 6\n\t"
+    "andi t0, t0, 7\n\t"
+    "slli t0, t0, 20\n\t"
+    "or t0, t0, s4\n\t"
+    "lla t1, li_patch\n\t"
+    "sw t0, 0(t1)\n"
+    "2:\n\t"
+    "andi t0, s3, 7\n\t"
+    "slli t0, t0, 3\n\t"
+    "add a0, s0, t0\n\t"
+    "jal li_leaf\n\t"
+    "add s2, s2, a0\n\t"
+    "addi s3, s3, 1\n\t"
+    "blt s3, s1, 1b\n\t"
+    "mv a0, s2\n\t"
+    "ld ra, 0(sp)\n\tld s0, 8(sp)\n\tld s1, 16(sp)\n\tld s2, 24(sp)\n\tld s3, 32(sp)\n\tld s4, 40(sp)\n\t"
+    "addi sp, sp, 48\n\t"
+    "ret\n"
     ".p2align 12\n");
 uint64_t li_loop(const void *p, long n, long stride);
 extern char li_leaf[], li_patch[];
+uint64_t li_leaf_fn(const void *p); /* li_leaf, called from C */
+/* li_ploop(p, n, word): li_loop's sum with stride 0, storing word | ((i >> 6 & 7) << 20) (an
+ * addi a1, a1, imm) over li_patch every 64th call: the store and the inlined call in one loop. */
+uint64_t li_ploop(const void *p, long n, uint32_t word);
 
 static sigjmp_buf jb;
 static uintptr_t base;
@@ -125,6 +157,13 @@ int main(void) {
     if ((i & 63) == 0) *ins = (*ins & 0x000fffffu) | (uint32_t)(i >> 6 & 7) << 20;
     h = h * 31 + li_loop(m + 4 * (i & 511), 1 + (i & 7), 0);
   }
+  /* The same with the leaf called straight from the rewriting loop (C, then asm: the store
+   * and the inlined call in one region). */
+  for (long i = 0; i < 8000; i++) {
+    if ((i & 63) == 0) *ins = (*ins & 0x000fffffu) | (uint32_t)(i >> 6 & 7) << 20;
+    h = h * 31 + li_leaf_fn(m + 4 * (i & 511));
+  }
+  for (long i = 0; i < 4; i++) h = h * 31 + li_ploop(m + 4 * i, 12000, 0x00058593u);
   printf("hot patch %016llx\n", (unsigned long long)h);
   mprotect((void *)lp, pg, PROT_READ);
   for (volatile int k = 0; k < 2; k++) {
