@@ -75,9 +75,10 @@ test('inline fflags/frm/fcsr in every csr form; fused multiply-adds with a zero 
 
 // Leaves inlined at calls (on by default; tb-decode.ts decodeLeaf, translate-block.ts
 // inlineCall): a hot loop's call to a small leaf on another page, the leaf's load faulting on a
-// PROT_NONE page (si_addr, pc in the leaf, ra and registers exact), the leaf rewritten by plain
-// stores (with and without fence.i, from hot loops: one whose region stores into the leaf and
-// runs it inline), made non-executable and executable
+// PROT_NONE page (si_addr, pc in the leaf, ra and registers exact); calls through a register
+// (jalr, the target predicted) to a leaf with a branch, another target now and then, its loads
+// faulting; the leaf rewritten by plain stores (with and without fence.i, from hot loops: one
+// whose region stores into the leaf and runs it inline), made non-executable and executable
 // again.
 test('inlined leaf calls: results, faults inside the leaf, rewrites of the leaf as qemu-riscv64', { skip, timeout: 300_000 },
-  (t) => sameAsQemu(t, 'leafinline', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){9}\n){3}(patched \d [0-9a-f]{16}\n){4}hot patch [0-9a-f]{16}\n(fetch fault \d( [0-9a-f]+){9}\n){2}again [0-9a-f]{16}\n$/));
+  (t) => sameAsQemu(t, 'leafinline', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){9}\n){3}jalr [0-9a-f]{16}\n(jalr fault \d+( [0-9a-f]+){9}\n){4}(patched \d [0-9a-f]{16}\n){4}hot patch [0-9a-f]{16}\n(fetch fault \d( [0-9a-f]+){9}\n){2}again [0-9a-f]{16}\n$/));

@@ -6,6 +6,8 @@
  *           return address) and the registers are exact
  *   patched the leaf's code rewritten by plain stores (with and without fence.i), then the loop
  *           again: the caller's inlined copy must go (its region watches the leaf's page)
+ *   jalr    a call through a register (its target predicted) to a leaf with a branch, and to
+ *           another target every 100th call; jalr fault: that leaf's loads fault
  *   hot patch  hot loops storing into the leaf between calls (one region: the store, the call)
  *   fetch fault  the leaf's page PROT_READ: the call faults at the leaf's pc, ra set
  *   again   executable again: the loop as before */
@@ -35,8 +37,54 @@ __asm__(
     "slli a2, a1, 3\n\t"
     "xor a0, a1, a2\n\t"
     "ret\n"
+    /* li_bleaf(p): a1 = p[0], a2 = p[1] (int32); a1 < a2 (unsigned) ? (a2 - a1) << 1 : (a1 - a2) ^ 1 */
+    ".globl li_bleaf\n"
+    "li_bleaf:\n\t"
+    "lw a1, 0(a0)\n\t"
+    "lw a2, 4(a0)\n\t"
+    "bltu a1, a2, 1f\n\t"
+    "sub a0, a1, a2\n\t"
+    "xori a0, a0, 1\n\t"
+    "ret\n"
+    "1:\n\t"
+    "sub a0, a2, a1\n\t"
+    "slli a0, a0, 1\n\t"
+    "ret\n"
+    /* li_other(p): another target for the same call site */
+    ".globl li_other\n"
+    "li_other:\n\t"
+    "lw a1, 0(a0)\n\t"
+    "addi a0, a1, 77\n\t"
+    "ret\n"
     ".option pop\n"
     ".p2align 12\n"
+    /* li_cloop(p, n, f, g, stride): s2 = sum over i < n of h(p + (i & 7) * 4 + i * stride), h
+     * = g when i % 100 == 99, else f: a call through a register (jalr) */
+    ".globl li_cloop\n"
+    "li_cloop:\n\t"
+    "addi sp, sp, -64\n\t"
+    "sd ra, 0(sp)\n\tsd s0, 8(sp)\n\tsd s1, 16(sp)\n\tsd s2, 24(sp)\n\tsd s3, 32(sp)\n\tsd s4, 40(sp)\n\tsd s5, 48(sp)\n\tsd s6, 56(sp)\n\t"
+    "mv s0, a0\n\tmv s1, a1\n\tmv s5, a2\n\tmv s6, a3\n\tmv s4, a4\n\tli s2, 0\n\tli s3, 0\n"
+    "1:\n\t"
+    "andi t0, s3, 7\n\t"
+    "slli t0, t0, 2\n\t"
+    "add a0, s0, t0\n\t"
+    "mv t1, s5\n\t"
+    "li t2, 100\n\t"
+    "remu t2, s3, t2\n\t"
+    "li t3, 99\n\t"
+    "bne t2, t3, 2f\n\t"
+    "mv t1, s6\n"
+    "2:\n\t"
+    "jalr t1\n\t"
+    "add s2, s2, a0\n\t"
+    "add s0, s0, s4\n\t"
+    "addi s3, s3, 1\n\t"
+    "blt s3, s1, 1b\n\t"
+    "mv a0, s2\n\t"
+    "ld ra, 0(sp)\n\tld s0, 8(sp)\n\tld s1, 16(sp)\n\tld s2, 24(sp)\n\tld s3, 32(sp)\n\tld s4, 40(sp)\n\tld s5, 48(sp)\n\tld s6, 56(sp)\n\t"
+    "addi sp, sp, 64\n\t"
+    "ret\n"
     ".globl li_loop\n"
     "li_loop:\n\t"
     "addi sp, sp, -48\n\t"
@@ -89,6 +137,8 @@ uint64_t li_leaf_fn(const void *p); /* li_leaf, called from C */
 /* li_ploop(p, n, word): li_loop's sum with stride 0, storing word | ((i >> 6 & 7) << 20) (an
  * addi a1, a1, imm) over li_patch every 64th call: the store and the inlined call in one loop. */
 uint64_t li_ploop(const void *p, long n, uint32_t word);
+uint64_t li_bleaf(const void *p), li_other(const void *p);
+uint64_t li_cloop(const void *p, long n, uint64_t (*f)(const void *), uint64_t (*g)(const void *), long stride);
 
 static sigjmp_buf jb;
 static uintptr_t base;
@@ -138,6 +188,21 @@ int main(void) {
       continue;
     }
     show("fault", k);
+  }
+  /* Calls through a register (jalr) to a leaf with a branch, another target now and then. */
+  h = 0;
+  for (long i = 0; i < 3000; i++) h = h * 31 + li_cloop(m + 4 * (i & 511), 1 + (i & 255), li_bleaf, li_other, 0);
+  printf("jalr %016llx\n", (unsigned long long)h);
+  /* Its loads walk into the PROT_NONE page: the first, then the second (p + 4). */
+  for (volatile int k = 0; k < 4; k++) {
+    memset(seen, 0, sizeof seen);
+    if (!sigsetjmp(jb, 1)) {
+      h = li_cloop(m + 2 * pg - 4 * (60 + 7 * k) - (k & 1) * 4, 1000, li_bleaf, li_other, 4);
+      printf("no fault %d %016llx\n", 10 + k, (unsigned long long)h);
+      continue;
+    }
+    seen[2] -= (uintptr_t)li_cloop - (uintptr_t)li_loop; /* ra from li_cloop */
+    show("jalr fault", 10 + k);
   }
   /* The leaf rewritten by plain stores (its page made RWX), then the loop again: k = 0, 1
    * without fence.i (qemu-riscv64 and tsqemu both notice stores to code), k = 2, 3 with it. */

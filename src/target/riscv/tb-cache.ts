@@ -9,7 +9,7 @@
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
-import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
+import { CALL_PRED_ENTRIES, type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, type UserPageTable, tlbSlot, tlbVictimSlot } from './cpu-state.js';
 import { type TbSource, buildTbModule, decodeLeaf, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
@@ -438,7 +438,7 @@ export class TBCache {
     // User mode: a call (jal ra) to a small leaf on another page takes the leaf inline
     // (decodeLeaf), while the fetch TLB maps that page; the region then watches it too.
     const leafPages = new Set<number>();
-    const leaf = env.userMode !== undefined && regionInsns > this.maxInsns && this.inlineLeaves ? (t: bigint) => {
+    const leaf = env.userMode !== undefined && regionInsns > this.maxInsns && this.inlineLeaves ? Object.assign((t: bigint) => {
       const le = this.fetchEntry(env, t);
       if (le < 0) return null;
       const host = this.entryHost(le, t & ~0xfffn);
@@ -448,7 +448,13 @@ export class TBCache {
       });
       if (insns) leafPages.add(host >>> 12);
       return insns;
-    } : undefined;
+    }, {
+      // A call through a register: the target the interpreter saw last at that pc.
+      predict: (pc: bigint): bigint | null => {
+        const e = Number((pc >> 1n) & BigInt(CALL_PRED_ENTRIES - 1));
+        return env.get64('call_pred', 2 * e) === pc ? env.get64('call_pred', 2 * e + 1) : null;
+      },
+    }) : undefined;
     const runs = decodeRegion(seeds, read16, this.maxInsns, regionInsns,
       (pc) => {
         // On the next page, code another region holds joins this one as well: a loop across
