@@ -15,7 +15,7 @@ import { ccSpawnSync } from './helpers/cc-cache.js';
 const TSQEMU_USER = join(ROOT, 'dist', 'cli', 'riscv64.js');
 const skip = !hasTool(GCC) ? `${GCC} not installed` : !hasTool('qemu-riscv64') ? 'qemu-riscv64 not installed' : false;
 
-async function sameAsQemu(t, prog, firstLine) {
+async function sameAsQemu(t, prog, firstLine, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tsqemu-codegen-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const exe = join(dir, prog);
@@ -25,7 +25,7 @@ async function sameAsQemu(t, prog, firstLine) {
   assert.equal(want.status, 0, want.stderr);
   assert.match(want.stdout, firstLine);
   for (const [mode, env] of DIFF_MODES) {
-    const got = await run(process.execPath, [TSQEMU_USER, exe], 120_000, env);
+    const got = await run(process.execPath, [TSQEMU_USER, exe], 120_000, { ...env, ...extraEnv });
     assert.equal(got.status, 0, `${mode}: ${got.stderr}`);
     assert.equal(got.stdout, want.stdout, mode);
   }
@@ -72,3 +72,13 @@ test('hot code spanning two pages: rewrite, mprotect, munmap of either page take
 // multiply-adds' zero-product fast path (trans_rvf_fast.ts fusedD), compared with qemu-riscv64.
 test('inline fflags/frm/fcsr in every csr form; fused multiply-adds with a zero factor', { skip, timeout: 300_000 },
   (t) => sameAsQemu(t, 'fpcsr', /^csr {6}0 [0-9a-f]{16} fcsr [0-9a-f]{2}\n/));
+
+// Leaves inlined at calls (on by default; tb-decode.ts decodeLeaf, translate-block.ts
+// inlineCall): a hot loop's call to a small leaf on another page, the leaf's load faulting on a
+// PROT_NONE page (si_addr, pc in the leaf, ra and registers exact); calls through a register
+// (jalr, the target predicted) to a leaf with a branch, another target now and then, its loads
+// faulting; the leaf rewritten by plain stores (with and without fence.i, from hot loops: one
+// whose region stores into the leaf and runs it inline), made non-executable and executable
+// again.
+test('inlined leaf calls: results, faults inside the leaf, rewrites of the leaf as qemu-riscv64', { skip, timeout: 300_000 },
+  (t) => sameAsQemu(t, 'leafinline', /^hot [0-9a-f]{16}\n(fault \d( [0-9a-f]+){9}\n){3}jalr [0-9a-f]{16}\n(jalr fault \d+( [0-9a-f]+){9}\n){4}(patched \d [0-9a-f]{16}\n){4}hot patch [0-9a-f]{16}\n(fetch fault \d( [0-9a-f]+){9}\n){2}again [0-9a-f]{16}\n$/));

@@ -14,6 +14,9 @@ export interface TcgOptions {
   threshold: number;
   /** Code cache budget (MiB of generated wasm): past it the whole cache is flushed. */
   tbSizeMiB: number;
+  /** User mode: small leaf callees of `jal ra` on other pages are translated inline (on by
+   * default; TSQEMU_TCG_INLINE=0 turns it off). */
+  inlineLeaves: boolean;
   /** -accel tcg,one-insn-per-tb=on: one guest instruction per block. */
   oneInsnPerTb: boolean;
   /** Compile on background threads (needs a host event loop that runs: the system emulator). */
@@ -32,7 +35,7 @@ export interface TcgOptions {
 
 /** Process-wide settings (one per thread: workers set their own copy). */
 export const tcgOptions: TcgOptions = { enabled: true, threshold: 5000, tbSizeMiB: 64, oneInsnPerTb: false, asyncCompile: false,
-  batchInsns: 2_000_000, regionInsns: 256 };
+  batchInsns: 2_000_000, regionInsns: 256, inlineLeaves: true };
 
 const onOff = (k: string, v: string): boolean => {
   if (v === 'on' || v === 'yes' || v === 'true') return true;
@@ -66,7 +69,7 @@ export function tcgApplyAccelArg(arg: string): void {
   }
 }
 
-/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions,
+/** TSQEMU_TCG=off|on, TSQEMU_TCG_THRESHOLD=N, TSQEMU_TCG_BATCH=instructions, TSQEMU_TCG_INLINE=0|1,
  * TSQEMU_TCG_REGION=instructions and TSQEMU_TCG_THREAD=single|multi (tests run suites in each
  * mode). */
 export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): void {
@@ -79,6 +82,8 @@ export function tcgApplyEnv(env: Readonly<Record<string, string | undefined>>): 
   const th = env.TSQEMU_TCG_THREAD; // the system emulator's thread=single|multi (the diff harness)
   if (th === 'multi' || th === 'single') tcgOptions.mttcg = th === 'multi';
   else if (th !== undefined && th !== '') throw new QemuError(`Invalid 'thread' setting ${th}`);
+  const il = env.TSQEMU_TCG_INLINE;
+  if (il !== undefined && il !== '') tcgOptions.inlineLeaves = il !== '0' && onOff('TSQEMU_TCG_INLINE', il === '1' ? 'on' : il);
   const r = env.TSQEMU_TCG_REGION;
   if (r !== undefined && r !== '') tcgOptions.regionInsns = r === '0' ? 0 : positive('TSQEMU_TCG_REGION', r);
 }

@@ -27,6 +27,8 @@ export function tlbVictimSlot(lo: number): number {
 }
 /** Block-compiler tables in the state block (see the tb_* fields). */
 export const TB_HOT_MAX = 32;
+/** call_pred entries (a power of two): the interpreter's last target of each `jalr ra` site. */
+export const CALL_PRED_ENTRIES = 256;
 export const TB_JMP_ENTRIES = 4096;
 /** tb_jmp set of pc: ((pc >> 1) ^ (pc >> TB_JMP_HASH_SHIFT)) & (TB_JMP_ENTRIES - 1). */
 export const TB_JMP_HASH_SHIFT = 15;
@@ -189,6 +191,10 @@ const FIELDS: FieldSpec[] = [
    * survives: without it a hot block whose set was contended lost its count on every eviction
    * and ran interpreted until it reached the threshold again (thread=single's erratic times). */
   { name: 'tb_l2', type: 'i64', count: TB_L2_ENTRIES * 2 },
+  /** The interpreter's calls through a register (`jalr ra`): direct-mapped by ((pc >> 1) &
+   * (CALL_PRED_ENTRIES - 1)), entries { call pc, its last target }. The block compiler predicts
+   * a call site's target from it (user mode: a leaf callee taken inline, tb-decode.ts). */
+  { name: 'call_pred', type: 'i64', count: CALL_PRED_ENTRIES * 2 },
   // V (vector_helper.ts): vl, vtype (vill in bit 63, as the CSR reads), vstart, vxrm, vxsat,
   // then 32 registers of VLENB bytes each, packed at the configured VLEN (room for 1024).
   { name: 'vl', type: 'i64' },

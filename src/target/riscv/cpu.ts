@@ -130,6 +130,7 @@ class TcgRuntime {
   constructor(as: AddressSpace) {
     this.tbs = new TBCache(as, this.envs, () => this.imports, tcgOptions.tbSizeMiB * 1024 * 1024,
       tcgOptions.oneInsnPerTb ? 1 : undefined, tcgOptions.asyncCompile, tcgOptions.regionInsns);
+    this.tbs.inlineLeaves = tcgOptions.inlineLeaves;
     const tbs = this.tbs;
     const hi = as.highRamWindow ? new HighRamWindow(as, as.highRamWindow, this.envs, (h, n) => { tbs.invalidateHostRange(h, n); }) : null;
     if (hi) riscvSetHighRamWindow(as, (this.hiRam = hi));

@@ -9,9 +9,9 @@
 // AddressSpace.onRamWrite. Past the code budget (tb-size) everything is flushed.
 import { riscvLastStore } from './cpu-ldst.js';
 import type { AddressSpace } from '../../exec/memory.js';
-import { type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
+import { CALL_PRED_ENTRIES, type CPURISCVState, STATE, TB_HOT_MAX, TB_JMP_ENTRIES, TB_JMP_HASH_SHIFT, TB_JMP_WAY1, TB_L2_ENTRIES, TLB_ENTRIES, TLB_ENTRY_BYTES, TLB_KIND_COUNT,
   TLB_OFFSET, TlbKind, MMU_IDX_COUNT, type UserPageTable, tlbSlot, tlbVictimSlot } from './cpu-state.js';
-import { type TbSource, buildTbModule, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
+import { type TbSource, buildTbModule, decodeLeaf, decodeRegion, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS, tbExportName } from './translate-block.js';
 import { riscvDisasLine } from './disas.js';
 import { LogMask, qemuLog, qemuLogEnabled } from '../../qemu/log.js';
 import { wasmFunctionsText } from '../../tcg/wasm-dis.js';
@@ -105,6 +105,8 @@ export class TBCache {
     this.i32 = new Int32Array(as.memory.buffer);
   }
 
+  /** User mode: inline small leaf callees (TcgOptions.inlineLeaves, set from it by cpu.ts). */
+  inlineLeaves = false;
   /** thread=multi (tb-share.ts): other threads translate and write guest code too. */
   share: TbShare | null = null;
   /** thread=multi: each code page as it was when first decoded (checked again at fence.i). */
@@ -246,6 +248,8 @@ export class TBCache {
     batch.forEach((b, r) => {
       const np = b.src.nextHostPage;
       if (np !== undefined) for (const tb of regions[r]) { this.watchPage(np, tb); this.watchPage(b.pageHost >>> 12, tb); }
+      // Inlined leaves' pages: a write there drops the region as one to its own page would.
+      for (const lp of b.src.leafHostPages ?? []) for (const tb of regions[r]) { this.watchPage(lp, tb); this.watchPage(b.pageHost >>> 12, tb); }
     });
     const install = (mod: WebAssembly.Module) => {
       const t3 = nowMs();
@@ -265,7 +269,7 @@ export class TBCache {
         this.translatedRuns += tbs.length;
       });
       if (this.exportable) this.keepExport(mod, bytes.length, batch.some((b) => b.src.pm), 
-        regions.flatMap((tbs, r) => (batch[r].src.nextHostPage === undefined ? [{ r, pageHost: batch[r].pageHost, snap: batch[r].snap!, tbs }] : [])));
+        regions.flatMap((tbs, r) => (batch[r].src.nextHostPage === undefined && batch[r].src.leafHostPages === undefined ? [{ r, pageHost: batch[r].pageHost, snap: batch[r].snap!, tbs }] : [])));
       cost.instantiateMs += nowMs() - t3;
     };
     if (!this.asyncCompile) {
@@ -431,6 +435,26 @@ export class TBCache {
     // Warm: reached at least 1/16 as often as a block must be to get translated (the counts
     // are env's jump cache's: block starts the interpreter reached).
     const warm = Math.max(1, env.get32('tb_threshold') >> 4);
+    // User mode: a call (jal ra) to a small leaf on another page takes the leaf inline
+    // (decodeLeaf), while the fetch TLB maps that page; the region then watches it too.
+    const leafPages = new Set<number>();
+    const leaf = env.userMode !== undefined && regionInsns > this.maxInsns && this.inlineLeaves ? Object.assign((t: bigint) => {
+      const le = this.fetchEntry(env, t);
+      if (le < 0) return null;
+      const host = this.entryHost(le, t & ~0xfffn);
+      const insns = decodeLeaf(t, (i) => {
+        const o = Number(t & 0xfffn) + 2 * i;
+        return o < 4096 ? bytes[host + o] | (bytes[host + o + 1] << 8) : -1;
+      });
+      if (insns) leafPages.add(host >>> 12);
+      return insns;
+    }, {
+      // A call through a register: the target the interpreter saw last at that pc.
+      predict: (pc: bigint): bigint | null => {
+        const e = Number((pc >> 1n) & BigInt(CALL_PRED_ENTRIES - 1));
+        return env.get64('call_pred', 2 * e) === pc ? env.get64('call_pred', 2 * e + 1) : null;
+      },
+    }) : undefined;
     const runs = decodeRegion(seeds, read16, this.maxInsns, regionInsns,
       (pc) => {
         // On the next page, code another region holds joins this one as well: a loop across
@@ -438,12 +462,12 @@ export class TBCache {
         if (pc >= nextPage) return this.byKey.has(`${pc}:${nextHost + Number(pc & 0xfffn)}`) || this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
         if (this.byKey.has(`${pc}:${page + Number(pc & 0xfffn)}`)) return RegionTarget.TRANSLATED;
         return this.execCount(env, pc) >= warm ? RegionTarget.WARM : RegionTarget.COLD;
-      }, span ? 2 : 1);
+      }, span ? 2 : 1, leaf);
     if (!runs.length) return null;
     const straddle = runs.some((r) => r.pc >= nextPage || r.insns.some(straddles));
     return { pc: runs[0].pc, runs, addendLo, pm: this.pmSeen, missExits: env.userMode !== undefined,
       guestBase: env.userMode?.guestBase, userPages: directPages(env), nextAddendLo: straddle ? this.i32[(ne >> 2) + 2] : undefined,
-      nextHostPage: straddle ? nextHost >>> 12 : undefined };
+      nextHostPage: straddle ? nextHost >>> 12 : undefined, leafHostPages: leafPages.size ? [...leafPages] : undefined };
   }
 
   /** -d nochain, or exec (every block entered through the dispatcher, which logs it). */

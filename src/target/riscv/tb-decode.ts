@@ -43,7 +43,15 @@ const LOADS = new Set<TransFn>([rvi.lb, rvi.lh, rvi.lw, rvi.ld, rvi.lbu, rvi.lhu
 
 /** What the compiler asks of a row at every instruction, computed once per row (translation
  * cost: string tests and Set lookups per instruction and pass added up). */
-export const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32, STATIC_TARGET = 64, ENDS_BLOCK = 128 }
+export const enum RF { FP = 1, KEEP_RD = 2, NAMED_ONLY = 4, CAN_ILLEGAL = 8, PURE = 16, LOAD = 32, STATIC_TARGET = 64, ENDS_BLOCK = 128,
+  /** A call whose leaf callee follows inline (see inlineLeaf): sets ra, checks the callee's page. */
+  INL_CALL = 256,
+  /** The inlined callee's (last) `ret`: emits nothing (the callee does not write ra), control goes on. */
+  INL_RET = 512,
+  /** An inlined callee's branch to the code after its first `ret` (see decodeLeaf). */
+  INL_BR = 1024,
+  /** That first `ret`: the end of the branch's not-taken arm. */
+  INL_ELSE = 2048 }
 const rowFlagCache = new Map<Row<TransFn>, number>();
 function rowFlags(row: Row<TransFn>): number {
   let f = rowFlagCache.get(row);
@@ -59,13 +67,16 @@ function rowFlags(row: Row<TransFn>): number {
  * illegal), with what the region passes ask of it: its row's flags (RF), the registers its
  * rs1/rs2/rs3 name (bit r = x[r]; f registers of F/D rows too: a superset), its rd (0: none)
  * and its static target (branch or jal: pc + imm; else null). */
-export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null }
+export interface TbInsn { row: Row<TransFn> | null; word: number; pc: bigint; args: Args; flags: number; srcs: number; rd: number; target: bigint | null;
+  /** pc of the instruction after it in program order: pc + length, except an inlined call
+   * (its callee's pc) and the callee's `ret` (the call's return address). */
+  next: bigint }
 const NO_ARGS: Args = Object.freeze({});
 /** TbInsn's one shape: `new` of a class is a fast allocation in cold (Ignition/Sparkplug) code,
  * where the object literal went to the runtime (CreateObjectLiteral) for every instruction. */
 class DecodedInsn implements TbInsn {
   constructor(public row: Row<TransFn> | null, public word: number, public pc: bigint, public args: Args,
-    public flags: number, public srcs: number, public rd: number, public target: bigint | null) {}
+    public flags: number, public srcs: number, public rd: number, public target: bigint | null, public next: bigint) {}
 }
 export interface TbRun { pc: bigint; insns: TbInsn[] }
 
@@ -82,6 +93,8 @@ export interface TbSource {
    * it for writes: the region is dropped when either page is written, unmapped or mprotected). */
   nextAddendLo?: number;
   nextHostPage?: number;
+  /** User mode: host pages of leaves inlined at calls (RF.INL_CALL; watched like nextHostPage). */
+  leafHostPages?: number[];
   /** Pointer masking was in effect for some hart when it was translated (tb-cache.ts): loads
    * and stores mask their address. Otherwise they do not, and the block leaves for the
    * interpreter (MISS) when it is entered, or a CSR write finds, masking in effect. */
@@ -108,7 +121,7 @@ const REGION_MAX_RUNS = 48;
  * straddling the two pages then ends the run). Returns [] when there is no first instruction.
  */
 export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = TB_MAX_INSNS,
-  stopAt?: ReadonlySet<bigint>, trees: RiscvDecodeTrees = riscvDecodeTrees()): TbInsn[] {
+  stopAt?: ReadonlySet<bigint>, trees: RiscvDecodeTrees = riscvDecodeTrees(), leaf?: LeafDecoder): TbInsn[] {
   const out: TbInsn[] = [];
   const { t32: tree32, t16: tree16 } = trees;
   const inPage = (0x1000 - Number(pc & 0xfffn)) >> 1;
@@ -131,11 +144,26 @@ export function decodeTb(pc: bigint, read16: (i: number) => number, maxInsns = T
       const srcs = regBit(args.rs1) | regBit(args.rs2) | regBit(args.rs3);
       const fl = rowFlags(row);
       const target = fl & RF.STATIC_TARGET ? at + BigInt(args.imm.value) : null;
-      out.push(new DecodedInsn(row, word, at, args, fl, srcs, args.rd?.value ?? 0, target));
+      const after = at + BigInt(len * 2);
+      // jal ra to a small leaf on another page: the callee's code follows inline, then the
+      // instructions after the call (the run goes on).
+      // A jalr ra (a call through a register) likewise, to the target the interpreter saw
+      // last there (call_pred), checked at run time.
+      const call = leaf && args.rd?.value === 1 ? (row.trans === rvi.jal ? target : row.trans === rvi.jalr && leaf.predict ? leaf.predict(at) : null) : null;
+      const callee = call ? leaf!(call) : null;
+      if (callee && out.length + 1 + callee.length <= maxInsns) {
+        out.push(new DecodedInsn(row, word, at, args, (fl & ~(RF.ENDS_BLOCK | RF.STATIC_TARGET)) | RF.INL_CALL, srcs, 1, null, call as bigint));
+        for (let i = 0; i < callee.length - 1; i++) out.push(callee[i]);
+        const r = callee[callee.length - 1];
+        out.push(new DecodedInsn(r.row, r.word, r.pc, r.args, (r.flags & ~RF.ENDS_BLOCK) | RF.INL_RET, r.srcs, 0, null, after));
+        h += len;
+        continue;
+      }
+      out.push(new DecodedInsn(row, word, at, args, fl, srcs, args.rd?.value ?? 0, target, after));
       h += len;
       if (fl & RF.ENDS_BLOCK) break;
     } else {
-      out.push(new DecodedInsn(row, word, at, NO_ARGS, 0, 0, 0, null));
+      out.push(new DecodedInsn(row, word, at, NO_ARGS, 0, 0, 0, null, at + BigInt((word & 3) === 3 ? 4 : 2)));
       break;
     }
   }
@@ -152,8 +180,60 @@ export const regBit = (op: Operand | undefined) => (op && op.value ? 1 << op.val
 /** pc after a run when it can fall through (it did not end with a jump or system insn). */
 export function fallThrough(run: TbInsn[]): bigint | null {
   const last = run[run.length - 1];
-  if (!last.row || last.row.trans === rvi.jal || last.row.trans === rvi.jalr) return null;
-  return last.pc + BigInt(last.row.ilen);
+  if (!last.row || ((last.row.trans === rvi.jal || last.row.trans === rvi.jalr) && !(last.flags & RF.INL_RET))) return null;
+  return last.next;
+}
+
+/** The callee of a call at a pc on another page, as decoded instructions ending with its `ret`,
+ * or null (not a leaf small enough to inline); `predict`: the target of a `jalr ra` at a pc
+ * (the interpreter's last, call_pred), or null. */
+export interface LeafDecoder { (target: bigint): TbInsn[] | null; predict?: (pc: bigint) => bigint | null }
+/** Longest leaf inlined (instructions, its `ret` included). */
+export const LEAF_MAX_INSNS = 16;
+
+/**
+ * inlineLeaf's test: the straight-line code at `pc` (read16 as decodeTb's, -1 outside its page)
+ * up to a `ret` (jalr x0, 0(ra)), of integer ALU rows and loads only (no store, call, CSR or FP
+ * row: nothing that writes memory or leaves but a load's TLB miss) that do not write ra, so the
+ * `ret` goes back to the call's return address. At most one conditional branch, forward to
+ * right after that `ret`, where a second arm ends with its own `ret`: the arms (after the
+ * branch, and after the first `ret`) are pure ALU rows that set the same registers, and the
+ * second reads none the first sets before setting it itself (RF.INL_BR, INL_ELSE;
+ * translate-block.ts inlineBranch). The
+ * caller checks the callee's page mapping at the call and watches that page for writes, as its
+ * own.
+ */
+export function decodeLeaf(pc: bigint, read16: (i: number) => number, trees: RiscvDecodeTrees = riscvDecodeTrees()): TbInsn[] | null {
+  const insns = decodeTb(pc, read16, LEAF_MAX_INSNS, undefined, trees);
+  if (!insns.length) return null;
+  const isRet = (ins: TbInsn) => ins.row !== null && ins.row.trans === rvi.jalr && ins.rd === 0 && ins.args.rs1?.value === 1 && ins.args.imm.value === 0;
+  const ok = (ins: TbInsn, pure: boolean) => ins.row !== null && ins.rd !== 1 && !straddles(ins) && !(ins.flags & (RF.FP | RF.CAN_ILLEGAL | RF.KEEP_RD)) &&
+    (ins.flags & (pure ? RF.PURE : RF.PURE | RF.LOAD)) !== 0 && (ins.flags & RF.NAMED_ONLY) !== 0;
+  const ret = insns[insns.length - 1];
+  if (!isRet(ret)) return null;
+  let br = -1;
+  for (let i = 0; i < insns.length - 1; i++) {
+    const ins = insns[i];
+    if (br < 0 && ins.target !== null && ins.row !== null && ins.row.trans !== rvi.jal && !(ins.flags & RF.CAN_ILLEGAL) && !straddles(ins)) { br = i; continue; }
+    if (!ok(ins, br >= 0)) return null;
+  }
+  if (br < 0) return insns;
+  // The taken arm: from right after the first ret, to its own ret.
+  const b = insns[br], l = ret.pc + BigInt((ret.row as Row<TransFn>).ilen);
+  if (b.target !== l) return null;
+  const skip = Number(l - pc) >> 1;
+  const arm = decodeTb(l, (i) => read16(skip + i), LEAF_MAX_INSNS - insns.length, undefined, trees);
+  if (!arm.length || !isRet(arm[arm.length - 1])) return null;
+  // (srcB: what the taken arm reads before it sets it, which the other arm must not set.)
+  let rdA = 0, rdB = 0, srcB = 0;
+  for (let i = br + 1; i < insns.length - 1; i++) rdA |= 1 << insns[i].rd;
+  for (let i = 0; i < arm.length - 1; i++) {
+    if (!ok(arm[i], true)) return null;
+    srcB |= arm[i].srcs & ~rdB; rdB |= 1 << arm[i].rd;
+  }
+  if (((rdA | rdB) & ~1) !== ((rdA & rdB) & ~1) || (srcB & rdA & ~1)) return null;
+  const mark = (ins: TbInsn, f: number) => new DecodedInsn(ins.row, ins.word, ins.pc, ins.args, (ins.flags & ~(RF.ENDS_BLOCK | RF.STATIC_TARGET)) | f, ins.srcs, ins.rd, null, ins.next);
+  return [...insns.slice(0, br), mark(b, RF.INL_BR), ...insns.slice(br + 1, -1), mark(ret, RF.INL_ELSE), ...arm];
 }
 
 /**
@@ -171,8 +251,11 @@ export function fallThrough(run: TbInsn[]): bigint | null {
  * a side exit) or WARM (joins the region).
  */
 export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) => number, maxRun = TB_MAX_INSNS,
-  maxInsns = REGION_MAX_INSNS, target: (pc: bigint) => RegionTarget = () => RegionTarget.WARM, pages = 1): TbRun[] {
+  maxInsns = REGION_MAX_INSNS, target: (pc: bigint) => RegionTarget = () => RegionTarget.WARM, pages = 1,
+  leaf?: LeafDecoder): TbRun[] {
   const base = seeds[0] & ~0xfffn, end = base + BigInt(pages * 4096);
+  // Leaves on the region's own pages are left to the region (their pcs may be run starts).
+  const leafOff: LeafDecoder | undefined = leaf && Object.assign((t: bigint) => (t < base || t >= end ? leaf(t) : null), { predict: leaf.predict });
   const reader = (p: bigint) => { const h0 = Number(p - base) >> 1; return (i: number) => read16Page(h0 + i); };
   const leaders = new Set<bigint>(seeds);
   const queue = [...leaders];
@@ -195,7 +278,7 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
     const p = queue[q];
     const seed = q < seeds.length;
     if (!seed && total >= maxInsns) { leaders.delete(p); continue; }
-    const insns = decodeTb(p, reader(p), maxRun, undefined, trees);
+    const insns = decodeTb(p, reader(p), maxRun, undefined, trees, grow ? leafOff : undefined);
     if (!insns.length) { leaders.delete(p); continue; }
     decoded.set(p, insns);
     total += insns.length;
@@ -220,7 +303,7 @@ export function decodeRegion(seeds: readonly bigint[], read16Page: (h: number) =
 /** Where a call (jal/jalr writing ra or t0) at the end of a run comes back. */
 function returnAddress(run: TbInsn[]): bigint | null {
   const last = run[run.length - 1];
-  if (!last.row || (last.row.trans !== rvi.jal && last.row.trans !== rvi.jalr)) return null;
+  if (!last.row || (last.row.trans !== rvi.jal && last.row.trans !== rvi.jalr) || (last.flags & RF.INL_RET)) return null;
   const rd = last.args.rd?.value;
   return rd === 1 || rd === 5 ? last.pc + BigInt(last.row.ilen) : null;
 }

@@ -89,6 +89,7 @@ export const trans = {
     const fb = ctx.fb;
     const t = fb.local(ValType.I64);
     ctx.getGpr(a.rs1); ctx.i64(a.imm); fb.i64Add(); fb.i64Const(-2); fb.i64And(); fb.set(t);
+    ctx.noteCall(a.rd, t);
     const rd = a.rd, off = ctx.setGprBegin(rd);
     ctx.pushNextPc();
     ctx.setGprEnd(rd, off);

@@ -35,8 +35,8 @@ import { DisasContext, type Helpers } from './translate.js';
 import { trans as rvm } from './trans_rvm.js';
 import { TbMissFns } from './tb-ldst.js';
 import { type RegionLayout, type RegionNode, commonGroup, regionLayout } from './tb-layout.js';
-import { type TbRun, type TbSource, RF, fallThrough, staticTarget, straddles } from './tb-decode.js';
-export { type TbInsn, type TbRun, type TbSource, decodeRegion, decodeTb, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './tb-decode.js';
+import { type TbInsn, type TbRun, type TbSource, RF, fallThrough, staticTarget, straddles } from './tb-decode.js';
+export { type TbInsn, type TbRun, type TbSource, decodeLeaf, decodeRegion, decodeTb, REGION_MAX_INSNS, RegionTarget, straddles, TB_MAX_INSNS } from './tb-decode.js';
 import { emitChain, emitEntryLoads, emitFetchMappingCheck, emitFetchMismatch, emitPmInEffect, emitPrologue, maskRegs, popcount } from './tb-frame.js';
 
 const I32 = ValType.I32, I64 = ValType.I64;
@@ -212,6 +212,7 @@ class TbContext extends DisasContext {
     this.jumpTail();
   }
   override jumpRel(imm: Operand): void {
+    if (this.inl) { this.fb.br(this.inl.taken); return; } // an inlined leaf's branch
     if (this.jumpStatic()) return;
     this.pushPc(); this.i64(imm); this.fb.i64Add();
     this.jumpTail();
@@ -268,6 +269,79 @@ class TbContext extends DisasContext {
     fb.br(a.loopLabel);
     this.delta = d0;
   }
+  /**
+   * A call whose leaf callee at `callee` follows inline (RF.INL_CALL): ra = the return address;
+   * the callee's page must be mapped as at translation (its fetch TLB tag, user mode: every
+   * page's addend is the guest base), else leave for the callee's pc after the call retired.
+   * A `jalr ra` (its target predicted, call_pred) first compares its target with the callee's
+   * pc: another target leaves for it, as the jalr would.
+   */
+  inlineCall(ins: TbInsn): void {
+    const fb = this.fb, a = ins.args, callee = ins.next;
+    let t: Local | null = null;
+    if ((ins.row as Row<TransFn>).trans === rvi.jalr) {
+      t = fb.local(I64);
+      this.getGpr(a.rs1); this.i64(a.imm); fb.i64Add(); fb.i64Const(-2); fb.i64And(); fb.set(t);
+    }
+    const off = this.setGprBegin(a.rd);
+    this.pushNextPc();
+    this.setGprEnd(a.rd, off);
+    if (!this.fetchTlb || this.guestBase === undefined) throw new Error('translate-block: inlined call outside user mode');
+    if (t) {
+      fb.get(t); fb.i64Const(callee); fb.i64Ne();
+      fb.if_(VOID, false);
+      fb.get(t); fb.set(this.nextPc);
+      this.storeInstret(this.k + 1);
+      this.flushForExit();
+      fb.br(this.runExit);
+      fb.end();
+      fb.release(t);
+    }
+    emitFetchMismatch(fb, this.fetchTlb, callee & ~0xfffn, null);
+    fb.if_(VOID, false);
+    fb.i64Const(callee); fb.set(this.nextPc);
+    this.storeInstret(this.k + 1);
+    this.flushForExit();
+    fb.br(this.runExit);
+    fb.end();
+  }
+  /** An inlined leaf's branch (RF.INL_BR) is open: its taken label, and the join's. */
+  private inl: { taken: Label; done: Label; lenA: number; lenB: number } | null = null;
+  /**
+   * The branch of an inlined leaf (RF.INL_BR, see decodeLeaf): taken, to the arm after the
+   * first `ret` (B); not taken, the arm before it (A). Both arms are pure and set the same
+   * registers, so the join needs nothing but instret: each arm takes off the other's count.
+   */
+  inlineBranch(ins: TbInsn, insns: readonly TbInsn[], i: number): void {
+    const fb = this.fb;
+    let e = i + 1;
+    while (!(insns[e].flags & RF.INL_ELSE)) e++;
+    let r = e + 1;
+    while (!(insns[r].flags & RF.INL_RET)) r++;
+    const done = fb.block(), taken = fb.block();
+    this.inl = { taken, done, lenA: e - i, lenB: r - e };
+    (ins.row as Row<TransFn>).trans(this, ins.args);
+  }
+  /** The end of arm A (its `ret`): on to the join, B's count taken off. */
+  inlineElse(): void {
+    const fb = this.fb, inl = this.inl as NonNullable<TbContext['inl']>;
+    this.addInstret0(-inl.lenB);
+    fb.br(inl.done);
+    fb.end();
+  }
+  /** The end of arm B: A's count taken off; the join. */
+  inlineJoin(): void {
+    const inl = this.inl;
+    if (!inl) return;
+    this.addInstret0(-inl.lenA);
+    this.fb.end();
+    this.inl = null;
+  }
+  private addInstret0(n: number): void {
+    const fb = this.fb;
+    fb.get(this.instret0); fb.i64Const(n); fb.i64Add(); fb.set(this.instret0);
+  }
+  override noteCall(): void {}
   /** entryInstret + state.budget at entry (regions with a loop). */
   limit: Local | null = null;
   /** First run on the next page (runs.length: none), and the block page's addend. */
@@ -587,7 +661,7 @@ function regionFlow(runs: readonly TbRun[], runIndex: ReadonlyMap<bigint, number
       const ft = fallThrough(run);
       const next = ft === null ? undefined : runIndex.get(ft);
       // After the last instruction: the next run, or an exit (a jump's exit is its own).
-      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) ? 0 : store[r];
+      let live = next !== undefined ? liveIn[next] : last.row && (last.row.trans === rvi.jal || last.row.trans === rvi.jalr) && !(last.flags & RF.INL_RET) ? 0 : store[r];
       // Falling through onto the other page checks its mapping first, an exit (gotoRun).
       if (next !== undefined && (next >= split) !== (r >= split)) live |= store[r];
       for (let k = run.length - 1; k >= 0; k--) {
@@ -635,6 +709,14 @@ function emitRun(ctx: TbContext, run: TbRun): void {
     ctx.insnWord = ins.word;
     ctx.staticTarget = ins.target;
     if (straddles(ins)) ctx.checkNextPage();
+    if (ins.flags & (RF.INL_CALL | RF.INL_RET | RF.INL_ELSE | RF.INL_BR)) {
+      if (ins.flags & RF.INL_CALL) ctx.inlineCall(ins);
+      else if (ins.flags & RF.INL_BR) ctx.inlineBranch(ins, insns, i);
+      else if (ins.flags & RF.INL_ELSE) ctx.inlineElse();
+      else ctx.inlineJoin();
+      ctx.k++;
+      continue;
+    }
     if (ins.flags & RF.CAN_ILLEGAL) {
       // Its own illegal exit (FP guards, reserved rounding modes).
       const done = fb.block();
@@ -655,7 +737,7 @@ function emitRun(ctx: TbContext, run: TbRun): void {
   }
   // Fell through (after a system instruction that went on, at the size/page limit, or into
   // the next run): pc after the last instruction.
-  if (insns.length) { const last = insns[insns.length - 1]; pc = last.pc + BigInt((last.row as Row<TransFn>).ilen); }
+  if (insns.length) pc = insns[insns.length - 1].next;
   const next = ctx.runIndex.get(pc);
   if (next !== undefined) { ctx.gotoRun(next, ctx.k); return; }
   fb.i64Const(pc); fb.set(ctx.nextPc);

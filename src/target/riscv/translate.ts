@@ -9,7 +9,7 @@
 //   Helper status: 0 go on, 1 state changed (reload pc from state), >= 2 leave run() with
 //         CpuExit = status - 2 (see cpu.ts).
 import { type FunctionBuilder, type Label, type Local, ValType, VOID } from '../../tcg/wasm-builder.js';
-import { STATE, TLB_BITS, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
+import { CALL_PRED_ENTRIES, STATE, TLB_BITS, TLB_ENTRIES, TLB_ENTRY_BYTES, TlbKind } from './cpu-state.js';
 import { type Field, type Operand, emitField } from './decode.js';
 import { riscvPmConfigured } from './pointer-masking.js';
 
@@ -234,6 +234,21 @@ export class DisasContext {
     emit();
     this.fb.set(this.pc);
     this.fb.br(this.jumped);
+  }
+  /** A `jalr` to the target in local t (interpreter): when it writes ra (a call), note its pc
+   * and t in call_pred for the block compiler's prediction. The block compiler notes nothing. */
+  noteCall(rd: Operand, t: Local): void {
+    if (rd.isConst && rd.value !== 1) return;
+    const fb = this.fb;
+    if (!rd.isConst) { this.i32(rd); fb.i32Const(1); fb.i32Eq(); fb.if_(); }
+    const a = fb.local(ValType.I32);
+    fb.get(this.env);
+    this.pushPc(); fb.i32WrapI64(); fb.i32Const(((CALL_PRED_ENTRIES - 1) << 1) >>> 0); fb.i32And(); fb.i32Const(3); fb.i32Shl();
+    fb.i32Add(); fb.set(a);
+    fb.get(a); this.pushPc(); fb.i64Store(STATE.call_pred.offset);
+    fb.get(a); fb.get(t); fb.i64Store(STATE.call_pred.offset + 8);
+    fb.release(a);
+    if (!rd.isConst) fb.end();
   }
   /** jump() to pc + imm (jal, branches) without a closure. */
   jumpRel(imm: Operand): void {

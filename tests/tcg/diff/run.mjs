@@ -79,7 +79,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const bad = await runSeed(dir, seed, streams, insns, 60_000, user);
     for (const b of bad) process.stdout.write(`seed ${seed}, ${b.mode}:\n${b.diff}\n`);
     if (bad.length) failed++;
-    else process.stdout.write(`seed ${seed}: ${streams} streams x ${insns} insns equal in ${modes.length + (user ? 0 : 1)} modes\n`);
+    else process.stdout.write(`seed ${seed}: ${streams} streams x ${insns} insns equal in ${DIFF_MODES.length + (user ? 0 : 1)} modes\n`);
   }
   if (!keep) rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`${hi - lo + 1 - failed} of ${hi - lo + 1} seeds equal\n`);
