@@ -19,7 +19,7 @@ async function zeroClusters(s: BDRVQcow2State, l1Table: readonly number[]): Prom
     const t = await getL2Table(s, l2);
     const dv = new DataView(t.buffer, t.byteOffset);
     for (let i = 0; i < s.l2Size; i++) {
-      const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
+      const e = decodeL2(s, dv.getUint32(i * s.l2EntryBytes), dv.getUint32(i * s.l2EntryBytes + 4));
       if (e.type === ClusterType.ZERO_PLAIN || e.type === ClusterType.ZERO_ALLOC) zeroes.push((l1 * s.l2Size + i) * s.clusterSize);
     }
   }
@@ -54,6 +54,8 @@ async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: n
 export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: (d: number, t: number) => void): Promise<void> {
   if (s.readOnly) throw new QemuError('Block node is read-only');
   for (const k of o.keys()) {
+    // Creation options qemu-img amend parses only to name them (its create_opts fallback).
+    if (k === 'extended_l2' || k === 'compression_type') throw new QemuError(`Invalid parameter '${k}'\nThis option is only supported for image creation`);
     if (!['compat', 'lazy_refcounts', 'backing_file', 'backing_fmt', 'size', 'refcount_bits', 'cluster_size', 'preallocation'].includes(k) && !k.startsWith('encrypt.')) {
       throw new QemuError(`Invalid parameter '${k}'`);
     }
@@ -84,6 +86,7 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
     if (lazy) throw new QemuError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
     if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
     if (h.compressionType !== 0) throw new QemuError('Cannot downgrade an image with a non-zlib compression type');
+    if (s.extL2) throw new QemuError('Cannot downgrade an image with incompatible features 0x10 set');
     if (h.version === 3) {
       await s.beforeWrite();
       await expandZeroClusters(s, progress);
