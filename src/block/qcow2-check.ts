@@ -72,7 +72,8 @@ async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active:
         st.res.corruptions++;
         continue;
       }
-      if (active) { st.res.allocatedClusters++; st.res.compressedClusters++; }
+      // QEMU counts every compressed cluster as fragmented (they are read by whole sectors).
+      if (active) { st.res.allocatedClusters++; st.res.compressedClusters++; st.res.fragmentedClusters++; }
       const start = e.host - (e.host & 511);
       inc(s, st, start, e.csize + (e.host & 511));
       continue;

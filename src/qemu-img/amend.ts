@@ -22,7 +22,10 @@ export async function imgAmend(env: ImgEnv, argv: string[]): Promise<number> {
     try {
       await bs.amend(o, (d, t) => prog.print(d / t));
     } catch (e) {
-      if (e instanceof QemuError) throw new QemuError(`Error while amending options: ${e.message}`);
+      // Creation-only options are refused by qemu-img's option parsing, before any amending.
+      if (e instanceof QemuError && !e.message.includes('This option is only supported for image creation')) {
+        throw new QemuError(`Error while amending options: ${e.message}`);
+      }
       throw e;
     }
     prog.end();
