@@ -87,15 +87,13 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
     if (s.refcountOrder !== 4) throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
     if (h.compressionType !== 0) throw new QemuError('Cannot downgrade an image with a non-zlib compression type');
     if (s.extL2) throw new QemuError('Cannot downgrade an image with incompatible features 0x10 set');
-    if (h.version === 3) {
-      await s.beforeWrite();
-      await expandZeroClusters(s, progress);
-      // From here on v2 rules: zero writes and discards must not create zero clusters.
-    }
   }
-  h.version = version;
+  // QEMU's qcow2_amend_options: an upgrade and the other header changes first, then the size,
+  // the downgrade last (qemu-iotests 061: a resize of a v2 image with snapshots after upgrading;
+  // a downgrade refused after resizing, when a snapshot's size then differs).
+  const downgrade = version === 2 && h.version === 3;
+  if (!downgrade) h.version = version;
   h.compatibleFeatures = lazy ? h.compatibleFeatures | COMPAT_LAZY_REFCOUNTS : h.compatibleFeatures & ~COMPAT_LAZY_REFCOUNTS;
-  if (version === 2) { h.compatibleFeatures = 0n; h.incompatibleFeatures = 0n; h.autoclearFeatures = 0n; s.dirty = false; }
   if (o.has('backing_file')) {
     s.hinfo.backingFile = o.get('backing_file') as string;
     s.backingFile = s.hinfo.backingFile;
@@ -104,7 +102,19 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   await s.writeHeader();
   if (o.has('size')) {
     const size = parseSize('size', o.get('size') as string);
-    if (size !== h.size) await qcow2Truncate(s, size, 'off', false);
+    if (size !== h.size) await qcow2Truncate(s, size, 'off', true);
+  }
+  if (downgrade) {
+    // A v2 snapshot cannot record a disk size other than the image's, nor a large VM state.
+    if (s.snapshots.some((sn) => sn.info.diskSize !== h.size || sn.info.vmStateSize > 0xffffffff)) {
+      throw new QemuError('Internal snapshots prevent downgrade of image');
+    }
+    await s.beforeWrite();
+    await expandZeroClusters(s, progress);
+    // From here on v2 rules: zero writes and discards must not create zero clusters.
+    h.version = 2;
+    h.compatibleFeatures = 0n; h.incompatibleFeatures = 0n; h.autoclearFeatures = 0n; s.dirty = false;
+    await s.writeHeader();
   }
   progress?.(1, 1);
 }

@@ -646,16 +646,29 @@ export async function preallocate(s: BDRVQcow2State, from: number, to: number, m
   }
 }
 
+/** QEMU's full discard (a shrink): the entries cleared and their clusters freed. */
+async function fullDiscard(s: BDRVQcow2State, off: number, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const e = await lookup(s, off + i * s.clusterSize);
+    if (e.l1 >= s.l1Table.length) return;
+    if (!e.table || (be32(e.table, e.l2 * 8) | be32(e.table, e.l2 * 8 + 4)) === 0) continue;
+    const { off: l2Off, table } = await l2ForWrite(s, e.l1);
+    await setL2Entries(s, l2Off, table, e.l2, [[0, 0]]);
+    await freeEntry(s, e);
+  }
+}
+
 export async function qcow2Truncate(s: BDRVQcow2State, size: number, prealloc: PreallocMode, shrink: boolean): Promise<void> {
   const old = s.getLength();
   if (size % 512 !== 0) throw new QemuError('The new size must be a multiple of 512');
-  if (s.snapshots.length > 0 && size < old) throw new QemuError("Can't resize an image which has snapshots");
+  // A v2 snapshot records no disk size of its own (QEMU: v3 images resize, snapshots keep theirs).
+  if (s.snapshots.length > 0 && !s.v3) throw new QemuError("Can't resize a v2 image which has snapshots");
   if (size < old) {
     if (!shrink) throw new QemuError('Use the --shrink option to perform a shrink operation.');
     const from = Math.ceil(size / s.clusterSize) * s.clusterSize, n = Math.ceil((old - size) / s.clusterSize);
     // QEMU's full discard: the entries cleared (extended L2: bitmaps too).
     if (s.extL2) await extDiscardClusters(s, from, n, true);
-    else await zeroClusters(s, from, n, true);
+    else await fullDiscard(s, from, n);
   } else {
     await growL1(s, Math.ceil(size / (s.clusterSize * s.l2Size)));
   }
