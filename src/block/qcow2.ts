@@ -413,7 +413,9 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   }
   if (s.dirty && !ctx.flags.readOnly && !ctx.flags.check) {
     // The dirty bit means refcounts may be stale (lazy refcounts): repair them, as QEMU does.
-    await qcow2Check(s, BdrvCheckMode.FIX_LEAKS | BdrvCheckMode.FIX_ERRORS);
+    // Its findings are printed as QEMU's check prints them (qemu-iotests 061).
+    const r = await qcow2Check(s, BdrvCheckMode.FIX_LEAKS | BdrvCheckMode.FIX_ERRORS);
+    for (const m of r.messages) ctx.log?.(m);
     s.header.incompatibleFeatures &= ~INCOMPAT_DIRTY;
     s.dirty = false;
     await s.writeIncompat();
