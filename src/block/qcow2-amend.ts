@@ -22,7 +22,7 @@ async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: n
   const cs = s.clusterSize;
   const l1s = [s.l1Table.slice()];
   for (const sn of s.snapshots) l1s.push(await snapshotL1(s, sn));
-  const total = l1s.reduce((n, l1) => n + l1.length, 0) + 1;
+  const total = Math.max(1, l1s.reduce((n, l1) => n + l1.length, 0));
   let visited = 0;
   for (const l1 of l1s) {
     for (const l2Off of l1) {
@@ -60,15 +60,16 @@ export async function qcow2Amend(s: BDRVQcow2State, o: BlockOptions, progress?: 
   if (s.readOnly) throw new QemuError('Block node is read-only');
   for (const k of o.keys()) {
     // Creation options qemu-img amend parses only to name them (its create_opts fallback).
-    if (k === 'extended_l2' || k === 'compression_type') throw new QemuError(`Invalid parameter '${k}'\nThis option is only supported for image creation`);
-    if (!['compat', 'lazy_refcounts', 'backing_file', 'backing_fmt', 'size', 'refcount_bits', 'cluster_size', 'preallocation'].includes(k) && !k.startsWith('encrypt.')) {
+    if (['extended_l2', 'compression_type', 'cluster_size', 'preallocation', 'encryption'].includes(k)) {
+      throw new QemuError(`Invalid parameter '${k}'\nThis option is only supported for image creation`);
+    }
+    // This image has no external data file (tsqemu opens none): QEMU's texts.
+    if (k === 'data_file') throw new QemuError('data-file can only be set for images that use an external data file');
+    if (k === 'data_file_raw' && parseBool('data_file_raw', o.get(k) as string)) throw new QemuError('data-file-raw cannot be set on existing images');
+    if (!['compat', 'lazy_refcounts', 'backing_file', 'backing_fmt', 'size', 'refcount_bits', 'data_file_raw'].includes(k) && !k.startsWith('encrypt.')) {
       throw new QemuError(`Invalid parameter '${k}'`);
     }
   }
-  if (o.has('cluster_size') && parseSize('cluster_size', o.get('cluster_size') as string) !== s.clusterSize) {
-    throw new QemuError('Changing the cluster size is not supported');
-  }
-  if (o.has('preallocation')) throw new QemuError('Changing the preallocation mode is not supported');
   if (o.has('refcount_bits') && parseRefcountBits(o.get('refcount_bits') as string) !== s.refcountOrder) {
     throw new QemuError('Changing the refcount width is not supported by tsqemu');
   }

@@ -623,7 +623,7 @@ export async function growL1(s: BDRVQcow2State, size: number): Promise<void> {
 }
 
 /** Allocate host clusters for [from, to) (preallocation=metadata/falloc/full). */
-export async function preallocate(s: BDRVQcow2State, from: number, to: number, mode: PreallocMode): Promise<void> {
+export async function preallocate(s: BDRVQcow2State, from: number, to: number, mode: PreallocMode, zeroWrite = false): Promise<void> {
   if (mode === 'off') return;
   const cs = s.clusterSize;
   for (let c = Math.floor(from / cs); c * cs < to;) {
@@ -634,10 +634,11 @@ export async function preallocate(s: BDRVQcow2State, from: number, to: number, m
     const entries: number[][] = [];
     for (let i = 0; i < n; i++) {
       const std = encodeStd(host + i * cs, true, false);
-      // Extended L2 (QEMU's preallocation): metadata keeps the old bitmap (zero bits stay, the rest
-      // reads from the backing file); falloc/full allocate every subcluster (the file reads zeroes).
+      // Extended L2 (QEMU's qcow2_co_truncate): preallocated clusters keep the old bitmap (zero
+      // bits stay, the rest reads from the backing file), except that falloc/full clusters of a
+      // grow that must read zeroes over a backing file get every subcluster allocated.
       const old = s.extL2 ? bitmapAt(s, table, e.l2 + i) : [0, 0];
-      entries.push(s.extL2 ? (mode === 'metadata' ? [...std, old[0], 0] : [...std, 0, 0xffffffff]) : std);
+      entries.push(s.extL2 ? (mode === 'metadata' || !zeroWrite ? [...std, old[0], 0] : [...std, 0, 0xffffffff]) : std);
     }
     if (mode === 'full') await bdrvPwrite(s.fileChild(), host, new Uint8Array(n * cs));
     else if (host + n * cs > s.fileChild().getLength()) await s.fileChild().truncate(host + n * cs, true, mode === 'falloc' ? 'falloc' : 'off', false);
@@ -676,8 +677,9 @@ export async function qcow2Truncate(s: BDRVQcow2State, size: number, prealloc: P
   setBe64(new DataView(b.buffer), 0, size);
   await bdrvPwrite(s.fileChild(), 24, b);
   s.header.size = size;
-  if (size > old) await preallocate(s, Math.ceil(old / s.clusterSize) * s.clusterSize, size, prealloc);
-  if (size > old && s.v3 && s.backing && s.backing.getLength() > old) {
+  const zeroWrite = size > old && s.v3 && !!s.backing && s.backing.getLength() > old;
+  if (size > old) await preallocate(s, Math.ceil(old / s.clusterSize) * s.clusterSize, size, prealloc, zeroWrite);
+  if (zeroWrite) {
     // The new area must read as zeroes, not as the longer backing file's data (QEMU's
     // bdrv_co_truncate with BDRV_REQ_ZERO_WRITE): falloc/full clusters are zero already.
     const end = prealloc === 'falloc' || prealloc === 'full' ? Math.min(size, Math.ceil(old / s.clusterSize) * s.clusterSize) : size;

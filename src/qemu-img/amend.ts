@@ -22,8 +22,9 @@ export async function imgAmend(env: ImgEnv, argv: string[]): Promise<number> {
     try {
       await bs.amend(o, (d, t) => prog.print(d / t));
     } catch (e) {
-      // Creation-only options are refused by qemu-img's option parsing, before any amending.
-      if (e instanceof QemuError && !e.message.includes('This option is only supported for image creation')) {
+      // Unknown and creation-only options are refused by qemu-img's option parsing, before any
+      // amending: no prefix.
+      if (e instanceof QemuError && !e.message.startsWith("Invalid parameter '")) {
         throw new QemuError(`Error while amending options: ${e.message}`);
       }
       throw e;
