@@ -36,7 +36,15 @@ async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: n
         const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
         if (e.type !== ClusterType.ZERO_PLAIN && e.type !== ClusterType.ZERO_ALLOC) continue;
         let host = e.host;
-        if (e.type === ClusterType.ZERO_PLAIN) {
+        // A preallocated zero cluster also referenced elsewhere (a zero write after a snapshot
+        // keeps the shared cluster) is not zeroed in place, which QEMU does, destroying what the
+        // other reference reads: this table's references to it are dropped and it is treated as
+        // a plain zero cluster.
+        if (e.type === ClusterType.ZERO_ALLOC && host % cs === 0 && await getRefcount(s, host / cs) > l2rc) {
+          await updateRefcount(s, host / cs, 1, -l2rc);
+          host = 0;
+        }
+        if (e.type === ClusterType.ZERO_PLAIN || host === 0) {
           if (!s.backingFile) { dv.setUint32(j * 8, 0); dv.setUint32(j * 8 + 4, 0); dirty = true; continue; }
           host = await allocClusters(s, 1);
           if (l2rc > 1) await updateRefcount(s, host / cs, 1, l2rc - 1);
