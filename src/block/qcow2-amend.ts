@@ -26,7 +26,8 @@ async function expandZeroClusters(s: BDRVQcow2State, progress?: (d: number, t: n
   let visited = 0;
   for (const l1 of l1s) {
     for (const l2Off of l1) {
-      progress?.(++visited, total);
+      // (the last step is amend's own 100%, as QEMU prints it)
+      if (++visited < total) progress?.(visited, total);
       if (!l2Off) continue;
       const l2rc = await getRefcount(s, l2Off / cs);
       const table = await getL2Table(s, l2Off);
