@@ -54,6 +54,8 @@ export function pathCombine(baseFile: string, name: string): string {
 
 export interface BdrvOpenEnv {
   warn(msg: string): void;
+  /** A diagnostic line printed as it is (QEMU's fprintf(stderr): open-time qcow2 repairs). */
+  log?(line: string): void;
   /** Filenames on the backing chain being opened, to refuse loops. */
   chain?: string[];
 }
@@ -172,6 +174,7 @@ function makeContext(opts: BlockOptions, flags: BdrvOpenFlags, env: BdrvOpenEnv,
     flags,
     nodeName,
     warn: (m) => env.warn(m),
+    log: (l) => env.log?.(l),
     subOptions: (prefix) => subOptions(opts, prefix),
     openFile: (role = 'metadata') => openChildFile(opts, { ...flags, fileRole: role }, env),
     openBacking: (rec) => openChildBacking(opts, flags, env, rec),

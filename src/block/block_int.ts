@@ -229,6 +229,8 @@ export interface BdrvOpenContext {
   openBacking(recorded: { filename: string; format: string; base?: string }): Promise<BlockDriverState | null>;
   /** Print a warning (qemu-img / system emulator prefix added by the host). */
   warn(msg: string): void;
+  /** Print a diagnostic line as it is, no prefix (QEMU's fprintf(stderr)). */
+  log?(line: string): void;
   /** Options under a prefix ("encrypt." -> key-secret=sec0 ...), prefix removed. */
   subOptions(prefix: string): BlockOptions;
 }

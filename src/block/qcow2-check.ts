@@ -32,24 +32,78 @@ function inc(s: BDRVQcow2State, st: CheckState, off: number, bytes: number): voi
   for (let c = first; c <= last; c++) st.refs.set(c, (st.refs.get(c) ?? 0) + 1);
 }
 
-async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active: boolean): Promise<void> {
+/** QEMU's fix_l2_entry_by_zero: an unaligned preallocated cluster becomes plain zero. */
+async function fixEntryByZero(s: BDRVQcow2State, table: Uint8Array, l2Off: number, i: number): Promise<void> {
+  const eb = s.l2EntryBytes;
+  const dv = new DataView(table.buffer, table.byteOffset, table.length);
+  if (s.extL2) {
+    // Allocated subclusters become zero.
+    dv.setUint32(i * eb + 8, (dv.getUint32(i * eb + 8) | dv.getUint32(i * eb + 12)) >>> 0);
+    dv.setUint32(i * eb + 12, 0);
+    dv.setUint32(i * eb, 0); dv.setUint32(i * eb + 4, 0);
+  } else {
+    dv.setUint32(i * eb, 0); dv.setUint32(i * eb + 4, 1);
+  }
+  await bdrvPwrite(s.fileChild(), l2Off + i * eb, table.slice(i * eb, (i + 1) * eb));
+  s.l2Cache.delete(l2Off);
+}
+
+/** QEMU's check_refcounts_l2: count the references of one L2 table, checking its entries. */
+async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active: boolean, fix: BdrvCheckMode): Promise<void> {
   const table = st.l2Buf ??= new Uint8Array(s.clusterSize);
   await bdrvPread(s.fileChild(), l2Off, table);
   const dv = new DataView(table.buffer, table.byteOffset, table.length);
+  const eb = s.l2EntryBytes, words = eb / 8, units = s.l2Size * words;
   let next = 0;
-  for (let i = l2ZeroRunEnd(table, 0, s.l2Size); i < s.l2Size; i = l2ZeroRunEnd(table, i + 1, s.l2Size)) {
-    const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
+  // Zero runs are found on 8-byte units; an extended entry is two of them.
+  for (let u = l2ZeroRunEnd(table, 0, units); u < units; u = l2ZeroRunEnd(table, (Math.floor(u / words) + 1) * words, units)) {
+    const i = Math.floor(u / words);
+    const hi = dv.getUint32(i * eb), lo = dv.getUint32(i * eb + 4);
+    const zeroBits = s.extL2 ? dv.getUint32(i * eb + 8) : 0, allocBits = s.extL2 ? dv.getUint32(i * eb + 12) : 0;
+    const entryHex = ((BigInt(hi) << 32n) | BigInt(lo)).toString(16);
+    const e = decodeL2(s, hi, lo);
+    if (e.type !== ClusterType.COMPRESSED && ((hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0)) {
+      st.res.messages.push(`ERROR found l2 entry with reserved bits set: ${entryHex}`);
+      st.res.corruptions++;
+    }
     if (e.type === ClusterType.COMPRESSED) {
-      if (active) { st.res.allocatedClusters++; st.res.compressedClusters++; }
+      if (zeroBits || allocBits) {
+        st.res.messages.push(`ERROR compressed cluster ${i} with non-zero subcluster allocation bitmap, entry=0x${entryHex}`);
+        st.res.corruptions++;
+        continue;
+      }
+      // QEMU counts every compressed cluster as fragmented (they are read by whole sectors).
+      if (active) { st.res.allocatedClusters++; st.res.compressedClusters++; st.res.fragmentedClusters++; }
       const start = e.host - (e.host & 511);
       inc(s, st, start, e.csize + (e.host & 511));
       continue;
     }
-    if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
-    if (e.host % s.clusterSize !== 0) {
-      st.res.messages.push(`ERROR offset=${hex(e.host)}: Cluster is not properly aligned; L2 entry corrupted.`);
-      st.res.corruptions++;
+    if (e.type === ClusterType.UNALLOCATED) {
+      if (allocBits) {
+        st.res.messages.push('ERROR: Unallocated cluster has non-zero subcluster allocation map');
+        st.res.corruptions++;
+      }
       continue;
+    }
+    if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
+    if ((zeroBits & allocBits) !== 0) {
+      st.res.corruptions++;
+      st.res.messages.push(`ERROR offset=${hex(e.host)}: Allocated cluster has corrupted subcluster allocation bitmap`);
+    }
+    if (e.host % s.clusterSize !== 0) {
+      st.res.corruptions++;
+      const containsData = s.extL2 ? allocBits !== 0 : e.type !== ClusterType.ZERO_ALLOC;
+      if (!containsData) {
+        const repair = (fix & BdrvCheckMode.FIX_ERRORS) !== 0;
+        st.res.messages.push(`${repair ? 'Repairing' : 'ERROR'} offset=${hex(e.host)}: Preallocated cluster is not properly aligned; L2 entry corrupted.`);
+        if (repair) {
+          await fixEntryByZero(s, table, l2Off, i);
+          st.res.corruptions--; st.res.corruptionsFixed++;
+          continue;
+        }
+      } else {
+        st.res.messages.push(`ERROR offset=${hex(e.host)}: Data cluster is not properly aligned; L2 entry corrupted.`);
+      }
     }
     if (active) {
       st.res.allocatedClusters++;
@@ -60,7 +114,7 @@ async function checkL2(s: BDRVQcow2State, st: CheckState, l2Off: number, active:
   }
 }
 
-async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size: number, active: boolean): Promise<void> {
+async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size: number, active: boolean, fix: BdrvCheckMode): Promise<void> {
   inc(s, st, l1Off, l1Size * 8);
   let offsets: number[];
   try {
@@ -80,7 +134,7 @@ async function checkL1(s: BDRVQcow2State, st: CheckState, l1Off: number, l1Size:
     }
     inc(s, st, l2, s.clusterSize);
     if (l2 + s.clusterSize > s.fileChild().getLength()) continue;
-    await checkL2(s, st, l2, active);
+    await checkL2(s, st, l2, active, fix);
   }
 }
 
@@ -109,12 +163,12 @@ async function countBitmaps(s: BDRVQcow2State, st: CheckState): Promise<void> {
 }
 
 /** Every reference the metadata makes, per cluster. */
-async function countRefs(s: BDRVQcow2State, res: BdrvCheckResult): Promise<CheckState> {
+async function countRefs(s: BDRVQcow2State, res: BdrvCheckResult, fix: BdrvCheckMode = 0): Promise<CheckState> {
   const st: CheckState = { refs: new Map(), res, fileClusters: Math.ceil(s.fileChild().getLength() / s.clusterSize) };
   const h = s.header;
   inc(s, st, 0, s.clusterSize);
-  await checkL1(s, st, h.l1TableOffset, h.l1Size, true);
-  for (const sn of s.snapshots) await checkL1(s, st, sn.l1TableOffset, sn.l1Size, false);
+  await checkL1(s, st, h.l1TableOffset, h.l1Size, true, fix);
+  for (const sn of s.snapshots) await checkL1(s, st, sn.l1TableOffset, sn.l1Size, false, fix);
   inc(s, st, h.snapshotsOffset, s.snapshotsTableBytes);
   inc(s, st, h.refcountTableOffset, h.refcountTableClusters * s.clusterSize);
   if (s.hinfo.cryptoHeader) inc(s, st, s.hinfo.cryptoHeader.offset, s.hinfo.cryptoHeader.length);
@@ -249,7 +303,7 @@ export async function qcow2Check(s: BDRVQcow2State, mode: BdrvCheckMode): Promis
     allocatedClusters: 0, totalClusters: Math.ceil(s.header.size / s.clusterSize), fragmentedClusters: 0,
     compressedClusters: 0, messages: [],
   };
-  const st = await countRefs(s, res);
+  const st = await countRefs(s, res, mode);
   // Reported first without repairing; then, if asked, compared again repairing (QEMU's order).
   const pre = counts(res);
   let { rebuild, highest } = await compareRefs(s, st, res, 0);
@@ -318,14 +372,16 @@ async function checkCopied(s: BDRVQcow2State, res: BdrvCheckResult, mode: BdrvCh
     }
     if (l2 + s.clusterSize > s.fileChild().getLength()) continue;
     await bdrvPread(s.fileChild(), l2, table);
-    for (let j = l2ZeroRunEnd(table, 0, s.l2Size); j < s.l2Size; j = l2ZeroRunEnd(table, j + 1, s.l2Size)) {
-      const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
+    const eb = s.l2EntryBytes, words = eb / 8, units = s.l2Size * words;
+    for (let u = l2ZeroRunEnd(table, 0, units); u < units; u = l2ZeroRunEnd(table, (Math.floor(u / words) + 1) * words, units)) {
+      const j = Math.floor(u / words);
+      const e = decodeL2(s, dv.getUint32(j * eb), dv.getUint32(j * eb + 4));
       if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
       if (e.host % s.clusterSize !== 0) continue;
       const cached = getRefcountCached(s, e.host / s.clusterSize);
       const r = cached >= 0 ? cached : await getRefcount(s, e.host / s.clusterSize);
       if ((r === 1) !== e.copied) {
-        const entry = (BigInt(dv.getUint32(j * 8)) << 32n) | BigInt(dv.getUint32(j * 8 + 4));
+        const entry = (BigInt(dv.getUint32(j * eb)) << 32n) | BigInt(dv.getUint32(j * eb + 4));
         res.messages.push(`${label} OFLAG_COPIED data cluster: l2_entry=${entry.toString(16)} refcount=${r}`);
         bad++;
       }

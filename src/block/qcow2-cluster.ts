@@ -9,8 +9,14 @@ import { be64, setBe64 } from './qcow2-header.js';
 import { allocBytes, allocClusters, freeClusters, updateRefcount } from './qcow2-refcount.js';
 import { bdrvPread, bdrvPwrite, bufferRangeIsZero } from './io.js';
 import { getQcow2Codec } from './qcow2-compress.js';
+import { bitmapAt, extBlockStatus, extDiscardClusters, extPwritev, extWriteZeroes } from './qcow2-subcluster.js';
 
-export const enum ClusterType { UNALLOCATED, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED }
+/**
+ * What reads at a guest offset find. With extended L2 entries it is the subcluster's type
+ * (QEMU's QCow2SubclusterType); UNALLOCATED_ALLOC is a subcluster of an allocated host cluster
+ * that is neither allocated nor zero: it reads from the backing file.
+ */
+export const enum ClusterType { UNALLOCATED, ZERO_PLAIN, ZERO_ALLOC, NORMAL, COMPRESSED, UNALLOCATED_ALLOC }
 
 const L2E_COPIED = 0x80000000;
 const L2E_COMPRESSED = 0x40000000;
@@ -36,7 +42,8 @@ export function decodeL2(s: BDRVQcow2State, hi: number, lo: number): L2Entry {
   }
   const host = (hi & OFFSET_HI_MASK) * 0x100000000 + ((lo & ~0x1ff) >>> 0);
   const copied = (hi & L2E_COPIED) !== 0;
-  const zero = (lo & 1) !== 0 && s.v3;
+  // With extended L2 entries bit 0 is unused: QEMU ignores it (qemu-iotests 271).
+  const zero = (lo & 1) !== 0 && s.v3 && !s.extL2;
   if (zero) return { type: host ? ClusterType.ZERO_ALLOC : ClusterType.ZERO_PLAIN, host, copied, csize: 0 };
   return { type: host ? ClusterType.NORMAL : ClusterType.UNALLOCATED, host, copied, csize: 0 };
 }
@@ -84,13 +91,23 @@ export function l2ZeroRunEnd(table: Uint8Array, from: number, to: number): numbe
  * any corruption). No allocation: runs of contiguous clusters are walked with it.
  */
 function normalHostAt(s: BDRVQcow2State, table: Uint8Array, i: number): number {
-  const p = i * 8;
+  const p = i * s.l2EntryBytes;
+  // Extended L2: only a cluster whose 32 subclusters are all allocated (and none zero).
+  if (s.extL2 && (be32(table, p + 8) !== 0 || be32(table, p + 12) !== 0xffffffff)) return -1;
   const hi = ((table[p] << 24) | (table[p + 1] << 16) | (table[p + 2] << 8) | table[p + 3]) >>> 0;
   const lo = ((table[p + 4] << 24) | (table[p + 5] << 16) | (table[p + 6] << 8) | table[p + 7]) >>> 0;
   if (hi & L2E_COMPRESSED || lo & 0x1ff) return -1;
   const host = (hi & OFFSET_HI_MASK) * 0x100000000 + lo;
   if (host === 0 || host % s.clusterSize !== 0 || host + s.clusterSize > s.fileChild().getLength()) return -1;
   return host;
+}
+
+export const be32 = (t: Uint8Array, p: number): number => ((t[p] << 24) | (t[p + 1] << 16) | (t[p + 2] << 8) | t[p + 3]) >>> 0;
+
+/** Subclusters [a, b) of a 32-bit allocation or zero mask. */
+export function scMask(a: number, b: number): number {
+  if (b <= a) return 0;
+  return b - a >= 32 ? 0xffffffff : ((((2 ** (b - a)) - 1) * (2 ** a)) >>> 0);
 }
 
 export function encodeStd(host: number, copied: boolean, zero: boolean): [number, number] {
@@ -158,25 +175,36 @@ export function fastHostOffset(s: BDRVQcow2State, off: number, bytes: number, wr
   if (!l2Off) return -1;
   const t = s.l2Cache.get(l2Off);
   if (!t) return -1;
-  const i = l2 * 8;
+  const i = l2 * s.l2EntryBytes;
   const hi = ((t[i] << 24) | (t[i + 1] << 16) | (t[i + 2] << 8) | t[i + 3]) >>> 0;
   const lo = ((t[i + 4] << 24) | (t[i + 5] << 16) | (t[i + 6] << 8) | t[i + 7]) >>> 0;
-  if (hi & L2E_COMPRESSED || lo & 0x1ff || (write && !(hi & L2E_COPIED))) return -1;
+  if (hi & L2E_COMPRESSED || (lo & 0x1ff && !s.extL2) || (write && !(hi & L2E_COPIED))) return -1;
+  if (s.extL2) {
+    // Every subcluster of the request allocated, no zero bit anywhere in the entry.
+    if (lo & 0x1ff || be32(t, i + 8) !== 0) return -1;
+    const m = scMask(inCluster >>> s.subclusterBits, Math.ceil((inCluster + bytes) / s.subclusterSize));
+    if ((be32(t, i + 12) & m) >>> 0 !== m) return -1;
+  }
   const host = (hi & OFFSET_HI_MASK) * 0x100000000 + lo;
   if (host === 0 || host % cs !== 0 || host >= s.fileChild().getLength()) return -1;
   if (write && s.metadataClusters.has(host / cs)) return -1;
   return host + inCluster;
 }
 
-type Lookup = L2Entry & { l1: number; l2: number; table: Uint8Array | null };
+/**
+ * `scEnd`: the offset inside the cluster where the run of subclusters of `type` that holds the
+ * looked-up offset ends (the cluster size without extended L2 entries). `alloc` and `zero`: the
+ * entry's subcluster bitmaps (0 without extended L2 entries).
+ */
+export type Lookup = L2Entry & { l1: number; l2: number; table: Uint8Array | null; scEnd: number; alloc: number; zero: number };
 
 /** The mapping of the cluster holding guest offset `off`, plus where it sits in the tables. */
 export async function lookup(s: BDRVQcow2State, off: number): Promise<Lookup> {
   const cIdx = Math.floor(off / s.clusterSize);
   const l1 = Math.floor(cIdx / s.l2Size), l2 = cIdx % s.l2Size;
   const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
-  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null };
-  return lookupIn(s, l1, l2, l2Off, await getL2Table(s, l2Off));
+  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null, scEnd: s.clusterSize, alloc: 0, zero: 0 };
+  return lookupIn(s, l1, l2, l2Off, await getL2Table(s, l2Off), off % s.clusterSize);
 }
 
 /** lookup() without waiting: null when the L2 table is not in the cache (block status scans). */
@@ -184,24 +212,52 @@ function lookupCached(s: BDRVQcow2State, off: number): Lookup | null {
   const cIdx = Math.floor(off / s.clusterSize);
   const l1 = Math.floor(cIdx / s.l2Size), l2 = cIdx % s.l2Size;
   const l2Off = l1 < s.l1Table.length ? s.l1Table[l1] : 0;
-  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null };
+  if (!l2Off) return { type: ClusterType.UNALLOCATED, host: 0, copied: false, csize: 0, l1, l2, table: null, scEnd: s.clusterSize, alloc: 0, zero: 0 };
   const table = s.l2Cache.get(l2Off);
-  return table ? lookupIn(s, l1, l2, l2Off, table) : null;
+  return table ? lookupIn(s, l1, l2, l2Off, table, off % s.clusterSize) : null;
 }
 
-function lookupIn(s: BDRVQcow2State, l1: number, l2: number, l2Off: number, table: Uint8Array): Lookup {
-  const i = l2 * 8;
+function lookupIn(s: BDRVQcow2State, l1: number, l2: number, l2Off: number, table: Uint8Array, inCluster: number): Lookup {
+  const i = l2 * s.l2EntryBytes;
   const hi = ((table[i] << 24) | (table[i + 1] << 16) | (table[i + 2] << 8) | table[i + 3]) >>> 0;
   const lo = ((table[i + 4] << 24) | (table[i + 5] << 16) | (table[i + 6] << 8) | table[i + 7]) >>> 0;
   const e = decodeL2(s, hi, lo);
   if ((e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) && e.host % s.clusterSize !== 0) {
     throw s.markCorrupt(`Cluster allocation offset 0x${e.host.toString(16)} unaligned (L2 offset: 0x${l2Off.toString(16)}, L2 index: 0x${l2.toString(16)})`);
   }
+  if (s.extL2 && e.type !== ClusterType.COMPRESSED) return subclusterLookup(s, l1, l2, l2Off, table, inCluster, e);
   if (e.type === ClusterType.NORMAL && e.host >= s.fileChild().getLength() && e.host / s.clusterSize >= s.allocatedEnd) {
     throw s.markCorrupt(`Data cluster offset 0x${e.host.toString(16)} past the end of the image file`);
   }
   // Spelled out (not a spread): one object shape, which keeps block status scans fast.
-  return { type: e.type, host: e.host, copied: e.copied, csize: e.csize, l1, l2, table };
+  return { type: e.type, host: e.host, copied: e.copied, csize: e.csize, l1, l2, table, scEnd: s.clusterSize, alloc: 0, zero: 0 };
+}
+
+/** The type of subcluster `sc` of a standard cluster (QEMU's qcow2_get_subcluster_type). */
+export function subclusterType(host: number, alloc: number, zero: number, sc: number): ClusterType {
+  const bit = 2 ** sc;
+  if (host) {
+    if (Math.floor(zero / bit) % 2) return ClusterType.ZERO_ALLOC;
+    return Math.floor(alloc / bit) % 2 ? ClusterType.NORMAL : ClusterType.UNALLOCATED_ALLOC;
+  }
+  return Math.floor(zero / bit) % 2 ? ClusterType.ZERO_PLAIN : ClusterType.UNALLOCATED;
+}
+
+/** lookupIn() for an image with extended L2 entries: the subcluster at `inCluster` and its run. */
+function subclusterLookup(s: BDRVQcow2State, l1: number, l2: number, l2Off: number, table: Uint8Array, inCluster: number, e: L2Entry): Lookup {
+  const i = l2 * 16;
+  const zero = be32(table, i + 8), alloc = be32(table, i + 12);
+  if (e.host ? (zero & alloc) !== 0 : alloc !== 0) {
+    throw s.markCorrupt(`Invalid cluster entry found  (L2 offset: 0x${l2Off.toString(16)}, L2 index: 0x${l2.toString(16)})`);
+  }
+  const sc = inCluster >>> s.subclusterBits;
+  const type = subclusterType(e.host, alloc, zero, sc);
+  let end = sc + 1;
+  while (end < 32 && subclusterType(e.host, alloc, zero, end) === type) end++;
+  if (type === ClusterType.NORMAL && e.host >= s.fileChild().getLength() && e.host / s.clusterSize >= s.allocatedEnd) {
+    throw s.markCorrupt(`Data cluster offset 0x${e.host.toString(16)} past the end of the image file`);
+  }
+  return { type, host: e.host, copied: e.copied, csize: e.csize, l1, l2, table, scEnd: end << s.subclusterBits, alloc, zero };
 }
 
 let lastCompressed: { s: BDRVQcow2State; host: number; data: Uint8Array } | null = null;
@@ -243,23 +299,23 @@ export async function qcow2Preadv(s: BDRVQcow2State, offset: number, buf: Uint8A
     const off = offset + done;
     const e = await lookup(s, off);
     const inCluster = off % cs;
-    let n = Math.min(cs - inCluster, buf.length - done);
+    let n = Math.min(e.scEnd - inCluster, buf.length - done);
     const out = (len: number): Uint8Array => buf.subarray(done, done + len);
     switch (e.type) {
-      case ClusterType.UNALLOCATED: await readBacking(s, off, out(n)); break;
+      case ClusterType.UNALLOCATED: case ClusterType.UNALLOCATED_ALLOC: await readBacking(s, off, out(n)); break;
       case ClusterType.ZERO_PLAIN: case ClusterType.ZERO_ALLOC: out(n).fill(0); break;
       case ClusterType.COMPRESSED: out(n).set((await readCompressed(s, e)).subarray(inCluster, inCluster + n)); break;
       case ClusterType.NORMAL: {
         // Coalesce host-contiguous clusters into one read (the same table's entries without
         // a lookup each: no promise and no objects per cluster).
-        for (let k = 1; done + n < buf.length && n < 16 * 1024 * 1024 && e.table && e.l2 + k < s.l2Size; k++) {
+        for (let k = 1; e.scEnd === cs && done + n < buf.length && n < 16 * 1024 * 1024 && e.table && e.l2 + k < s.l2Size; k++) {
           if (normalHostAt(s, e.table, e.l2 + k) !== e.host + inCluster + n) break;
           n += Math.min(cs, buf.length - done - n);
         }
-        while (done + n < buf.length && n < 16 * 1024 * 1024) {
+        while (done + n < buf.length && n < 16 * 1024 * 1024 && (off + n) % cs === 0) {
           const nx = await lookup(s, off + n);
           if (nx.type !== ClusterType.NORMAL || nx.host !== e.host + inCluster + n) break;
-          n += Math.min(cs, buf.length - done - n);
+          n += Math.min(nx.scEnd, buf.length - done - n);
         }
         const host = e.host + inCluster;
         await bdrvPread(s.fileChild(), host, out(n));
@@ -272,7 +328,7 @@ export async function qcow2Preadv(s: BDRVQcow2State, offset: number, buf: Uint8A
 }
 
 /** Make the L2 table for L1 index `l1` ours alone (allocate or copy it); returns it. */
-async function l2ForWrite(s: BDRVQcow2State, l1: number): Promise<{ off: number; table: Uint8Array }> {
+export async function l2ForWrite(s: BDRVQcow2State, l1: number): Promise<{ off: number; table: Uint8Array }> {
   if (l1 >= s.l1Table.length) throw new QemuError('qcow2: write beyond the L1 table');
   const old = s.l1Table[l1];
   if (old && s.l1Copied[l1]) return { off: old, table: await getL2Table(s, old) };
@@ -291,31 +347,41 @@ async function l2ForWrite(s: BDRVQcow2State, l1: number): Promise<{ off: number;
   return { off, table };
 }
 
-async function setL2Entries(s: BDRVQcow2State, l2Off: number, table: Uint8Array, l2: number, entries: [number, number][]): Promise<void> {
+/**
+ * Set L2 entries [l2, l2 + entries.length): [hi, lo] words, and with extended L2 entries the
+ * [zero, alloc] bitmap words too (required then).
+ */
+export async function setL2Entries(s: BDRVQcow2State, l2Off: number, table: Uint8Array, l2: number, entries: number[][]): Promise<void> {
   const dv = new DataView(table.buffer, table.byteOffset);
-  entries.forEach(([hi, lo], i) => { dv.setUint32((l2 + i) * 8, hi); dv.setUint32((l2 + i) * 8 + 4, lo); });
+  const eb = s.l2EntryBytes;
+  entries.forEach((e, i) => {
+    dv.setUint32((l2 + i) * eb, e[0]); dv.setUint32((l2 + i) * eb + 4, e[1]);
+    if (eb === 16) {
+      if (e.length !== 4) throw new Error('qcow2: extended L2 entry without its bitmap');
+      dv.setUint32((l2 + i) * eb + 8, e[2]); dv.setUint32((l2 + i) * eb + 12, e[3]);
+    }
+  });
   if (s.l2Cache.writeback) {
     s.l2Cache.set(l2Off, table);
     s.l2Cache.markDirty(l2Off);
     await s.l2Cache.writeBack();
     return;
   }
-  await bdrvPwrite(s.fileChild(), l2Off + l2 * 8, table.subarray(l2 * 8, (l2 + entries.length) * 8));
+  await bdrvPwrite(s.fileChild(), l2Off + l2 * eb, table.subarray(l2 * eb, (l2 + entries.length) * eb));
   // If the table was evicted and re-read by a reader during the write, ours is the newer copy.
   s.l2Cache.set(l2Off, table);
 }
 
 /** Drop the reference an L2 entry held (normal, preallocated zero, compressed clusters). */
 export async function freeEntry(s: BDRVQcow2State, e: L2Entry): Promise<void> {
-  if (e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) await freeClusters(s, e.host, 1);
-  else if (e.type === ClusterType.COMPRESSED) {
+  if (e.type === ClusterType.COMPRESSED) {
     const start = e.host - (e.host & 511);
     const first = Math.floor(start / s.clusterSize), last = Math.floor((start + e.csize + (e.host & 511) - 1) / s.clusterSize);
     await updateRefcount(s, first, last - first + 1, -1);
-  }
+  } else if (e.host) await freeClusters(s, e.host, 1);
 }
 
-function checkOverlap(s: BDRVQcow2State, host: number, n: number): void {
+export function checkOverlap(s: BDRVQcow2State, host: number, n: number): void {
   for (let i = 0; i < n; i++) {
     if (s.metadataClusters.has(host / s.clusterSize + i)) {
       throw s.markCorrupt(`Preventing invalid write on metadata (overlaps with cluster 0x${(host + i * s.clusterSize).toString(16)})`);
@@ -323,7 +389,7 @@ function checkOverlap(s: BDRVQcow2State, host: number, n: number): void {
   }
 }
 
-async function writeData(s: BDRVQcow2State, host: number, data: Uint8Array): Promise<void> {
+export async function writeData(s: BDRVQcow2State, host: number, data: Uint8Array): Promise<void> {
   checkOverlap(s, host - (host % s.clusterSize), Math.ceil(((host % s.clusterSize) + data.length) / s.clusterSize));
   if (s.crypto) {
     const enc = data.slice();
@@ -334,6 +400,7 @@ async function writeData(s: BDRVQcow2State, host: number, data: Uint8Array): Pro
 }
 
 export async function qcow2Pwritev(s: BDRVQcow2State, offset: number, buf: Uint8Array): Promise<void> {
+  if (s.extL2) return extPwritev(s, offset, buf);
   const cs = s.clusterSize;
   let done = 0;
   while (done < buf.length) {
@@ -359,7 +426,7 @@ export async function qcow2Pwritev(s: BDRVQcow2State, offset: number, buf: Uint8
  * Write into clusters that need a new host cluster (unallocated, zero, compressed or shared),
  * as many consecutive ones as the request and the L2 table allow. Returns bytes consumed.
  */
-async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array): Promise<number> {
+export async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array): Promise<number> {
   const cs = s.clusterSize;
   const inCluster = off % cs;
   const first = await lookup(s, off);
@@ -368,6 +435,7 @@ async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array)
   while (bytes < data.length && first.l2 + olds.length < s.l2Size) {
     const nx = await lookup(s, off + bytes);
     if (nx.type === ClusterType.NORMAL && nx.copied) break;
+    if (s.extL2 && (nx.host && nx.copied && nx.type !== ClusterType.COMPRESSED)) break;
     olds.push(nx);
     bytes += Math.min(cs, data.length - bytes);
   }
@@ -378,10 +446,11 @@ async function allocatingWrite(s: BDRVQcow2State, off: number, data: Uint8Array)
     const { off: l2Off, table } = await l2ForWrite(s, first.l1);
     const host = await allocClusters(s, n);
     await writeData(s, host, data.subarray(0, bytes));
-    await setL2Entries(s, l2Off, table, first.l2, olds.map((_, i) => encodeStd(host + i * cs, true, false)));
+    await setL2Entries(s, l2Off, table, first.l2, olds.map((_, i) => [...encodeStd(host + i * cs, true, false), 0, 0xffffffff]));
     for (const o of olds) await freeEntry(s, o);
     return bytes;
   }
+  if (s.extL2) throw new Error('qcow2: partial cluster write through the standard path');
   const whole = new Uint8Array(n * cs);
   const size = s.getLength();
   // Copy-on-write of the untouched head and tail of the first and last cluster.
@@ -427,7 +496,7 @@ export async function qcow2WriteCompressed(s: BDRVQcow2State, off: number, data:
     const host = await allocBytes(s, comp.length);
     checkOverlap(s, host - (host % s.clusterSize), 1);
     await bdrvPwrite(s.fileChild(), host, comp);
-    await setL2Entries(s, l2Off, table, e.l2, [encodeCompressed(s, host, comp.length)]);
+    await setL2Entries(s, l2Off, table, e.l2, [[...encodeCompressed(s, host, comp.length), 0, 0]]);
     await freeEntry(s, e);
   });
 }
@@ -453,6 +522,7 @@ async function zeroClusters(s: BDRVQcow2State, off: number, n: number, unmap: bo
 }
 
 export async function qcow2WriteZeroes(s: BDRVQcow2State, offset: number, bytes: number, flags: number): Promise<void> {
+  if (s.extL2) return extWriteZeroes(s, offset, bytes, flags);
   const cs = s.clusterSize;
   const unmap = (flags & BdrvRequestFlags.MAY_UNMAP) !== 0;
   const headEnd = Math.min(offset + bytes, Math.ceil(offset / cs) * cs);
@@ -475,11 +545,13 @@ export async function qcow2Discard(s: BDRVQcow2State, offset: number, bytes: num
   const start = Math.ceil(offset / cs) * cs;
   const end = offset + bytes === s.getLength() ? offset + bytes : Math.floor((offset + bytes) / cs) * cs;
   if (end <= start) return;
+  if (s.extL2) return extDiscardClusters(s, start, Math.ceil((end - start) / cs), false);
   if (s.backing && !s.v3) return; // discarding would expose backing data
   await zeroClusters(s, start, Math.ceil((end - start) / cs), true);
 }
 
 export async function qcow2BlockStatus(s: BDRVQcow2State, offset: number, bytes: number): Promise<BlockStatus> {
+  if (s.extL2) return extBlockStatus(s, offset, bytes);
   const cs = s.clusterSize;
   const e = await lookup(s, offset);
   const l2Span = cs * s.l2Size;
@@ -551,7 +623,7 @@ export async function growL1(s: BDRVQcow2State, size: number): Promise<void> {
 }
 
 /** Allocate host clusters for [from, to) (preallocation=metadata/falloc/full). */
-export async function preallocate(s: BDRVQcow2State, from: number, to: number, mode: PreallocMode): Promise<void> {
+export async function preallocate(s: BDRVQcow2State, from: number, to: number, mode: PreallocMode, zeroWrite = false): Promise<void> {
   if (mode === 'off') return;
   const cs = s.clusterSize;
   for (let c = Math.floor(from / cs); c * cs < to;) {
@@ -559,8 +631,15 @@ export async function preallocate(s: BDRVQcow2State, from: number, to: number, m
     const n = Math.min(s.l2Size - e.l2, Math.ceil((to - c * cs) / cs));
     const { off: l2Off, table } = await l2ForWrite(s, e.l1);
     const host = await allocClusters(s, n);
-    const entries: [number, number][] = [];
-    for (let i = 0; i < n; i++) entries.push(encodeStd(host + i * cs, true, false));
+    const entries: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      const std = encodeStd(host + i * cs, true, false);
+      // Extended L2 (QEMU's qcow2_co_truncate): preallocated clusters keep the old bitmap (zero
+      // bits stay, the rest reads from the backing file), except that falloc/full clusters of a
+      // grow that must read zeroes over a backing file get every subcluster allocated.
+      const old = s.extL2 ? bitmapAt(s, table, e.l2 + i) : [0, 0];
+      entries.push(s.extL2 ? (mode === 'metadata' || !zeroWrite ? [...std, old[0], 0] : [...std, 0, 0xffffffff]) : std);
+    }
     if (mode === 'full') await bdrvPwrite(s.fileChild(), host, new Uint8Array(n * cs));
     else if (host + n * cs > s.fileChild().getLength()) await s.fileChild().truncate(host + n * cs, true, mode === 'falloc' ? 'falloc' : 'off', false);
     await setL2Entries(s, l2Off, table, e.l2, entries);
@@ -568,13 +647,29 @@ export async function preallocate(s: BDRVQcow2State, from: number, to: number, m
   }
 }
 
+/** QEMU's full discard (a shrink): the entries cleared and their clusters freed. */
+async function fullDiscard(s: BDRVQcow2State, off: number, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const e = await lookup(s, off + i * s.clusterSize);
+    if (e.l1 >= s.l1Table.length) return;
+    if (!e.table || (be32(e.table, e.l2 * 8) | be32(e.table, e.l2 * 8 + 4)) === 0) continue;
+    const { off: l2Off, table } = await l2ForWrite(s, e.l1);
+    await setL2Entries(s, l2Off, table, e.l2, [[0, 0]]);
+    await freeEntry(s, e);
+  }
+}
+
 export async function qcow2Truncate(s: BDRVQcow2State, size: number, prealloc: PreallocMode, shrink: boolean): Promise<void> {
   const old = s.getLength();
   if (size % 512 !== 0) throw new QemuError('The new size must be a multiple of 512');
-  if (s.snapshots.length > 0 && size < old) throw new QemuError("Can't resize an image which has snapshots");
+  // A v2 snapshot records no disk size of its own (QEMU: v3 images resize, snapshots keep theirs).
+  if (s.snapshots.length > 0 && !s.v3) throw new QemuError("Can't resize a v2 image which has snapshots");
   if (size < old) {
     if (!shrink) throw new QemuError('Use the --shrink option to perform a shrink operation.');
-    await zeroClusters(s, Math.ceil(size / s.clusterSize) * s.clusterSize, Math.ceil((old - size) / s.clusterSize), true);
+    const from = Math.ceil(size / s.clusterSize) * s.clusterSize, n = Math.ceil((old - size) / s.clusterSize);
+    // QEMU's full discard: the entries cleared (extended L2: bitmaps too).
+    if (s.extL2) await extDiscardClusters(s, from, n, true);
+    else await fullDiscard(s, from, n);
   } else {
     await growL1(s, Math.ceil(size / (s.clusterSize * s.l2Size)));
   }
@@ -582,7 +677,14 @@ export async function qcow2Truncate(s: BDRVQcow2State, size: number, prealloc: P
   setBe64(new DataView(b.buffer), 0, size);
   await bdrvPwrite(s.fileChild(), 24, b);
   s.header.size = size;
-  if (size > old) await preallocate(s, Math.ceil(old / s.clusterSize) * s.clusterSize, size, prealloc);
+  const zeroWrite = size > old && s.v3 && !!s.backing && s.backing.getLength() > old;
+  if (size > old) await preallocate(s, Math.ceil(old / s.clusterSize) * s.clusterSize, size, prealloc, zeroWrite);
+  if (zeroWrite) {
+    // The new area must read as zeroes, not as the longer backing file's data (QEMU's
+    // bdrv_co_truncate with BDRV_REQ_ZERO_WRITE): falloc/full clusters are zero already.
+    const end = prealloc === 'falloc' || prealloc === 'full' ? Math.min(size, Math.ceil(old / s.clusterSize) * s.clusterSize) : size;
+    if (end > old) await qcow2WriteZeroes(s, old, end - old, 0);
+  }
 }
 
 export { be64 };
@@ -595,7 +697,8 @@ export async function qcow2MakeEmpty(s: BDRVQcow2State): Promise<void> {
     const { off, table } = await l2ForWrite(s, l1);
     const dv = new DataView(table.buffer, table.byteOffset);
     const olds: L2Entry[] = [];
-    for (let i = 0; i < s.l2Size; i++) olds.push(decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4)));
+    const eb = s.l2EntryBytes;
+    for (let i = 0; i < s.l2Size; i++) olds.push(decodeL2(s, dv.getUint32(i * eb), dv.getUint32(i * eb + 4)));
     table.fill(0);
     await bdrvPwrite(s.fileChild(), off, table);
     for (const e of olds) await freeEntry(s, e);

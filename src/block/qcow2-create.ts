@@ -9,7 +9,7 @@ import {
 import { subOptions } from './block.js';
 import { bdrvPwrite } from './io.js';
 import {
-  buildHeader, COMPAT_LAZY_REFCOUNTS, INCOMPAT_COMPRESSION, QCOW_CRYPT_LUKS, QCowHeaderInfo,
+  buildHeader, COMPAT_LAZY_REFCOUNTS, INCOMPAT_COMPRESSION, INCOMPAT_EXTL2, QCOW_CRYPT_LUKS, QCowHeaderInfo,
 } from './qcow2-header.js';
 import { setRefcountEntry, allocClusters } from './qcow2-refcount.js';
 import { qcow2Truncate } from './qcow2-cluster.js';
@@ -22,6 +22,7 @@ export const qcow2CreateOptions: readonly CreateOptionDesc[] = [
   { name: 'cluster_size', type: 'size', help: 'qcow2 cluster size', def: '65536' },
   { name: 'compat', type: 'string', help: 'Compatibility level (v2 [0.10] or v3 [1.1])', def: 'v3' },
   { name: 'compression_type', type: 'string', help: 'Compression method used for image cluster compression', def: 'zlib' },
+  { name: 'extended_l2', type: 'bool', help: 'Extended L2 tables', def: 'off' },
   { name: 'encrypt.cipher-alg', type: 'string', help: 'Name of encryption cipher algorithm' },
   { name: 'encrypt.cipher-mode', type: 'string', help: 'Name of encryption cipher mode' },
   { name: 'encrypt.format', type: 'string', help: 'Encrypt the image, format choices: \'aes\', \'luks\'' },
@@ -57,14 +58,17 @@ export function parsePrealloc(v: string, allowed: readonly string[]): PreallocMo
 
 export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
   const o = ctx.options;
-  const known = new Set(qcow2CreateOptions.map((d) => d.name).concat(['encryption', 'extended_l2', 'data_file', 'data_file_raw']));
+  const known = new Set(qcow2CreateOptions.map((d) => d.name).concat(['encryption', 'data_file', 'data_file_raw']));
   for (const k of o.keys()) if (!known.has(k) && !k.startsWith('encrypt.')) throw new QemuError(`Invalid parameter '${k}'`);
   const version = parseCompat(o.get('compat') ?? '1.1');
+  const extL2 = parseBool('extended_l2', o.get('extended_l2') ?? 'off');
   const clusterSize = parseSize('cluster_size', o.get('cluster_size') ?? '65536');
   const clusterBits = Math.log2(clusterSize);
   if (!Number.isInteger(clusterBits) || clusterBits < 9 || clusterBits > 21) {
     throw new QemuError('Cluster size must be a power of two between 512 and 2048k');
   }
+  if (extL2 && clusterSize < 16384) throw new QemuError('Extended L2 entries are only supported with cluster sizes of at least 16384 bytes');
+  if (extL2 && version === 2) throw new QemuError('Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)');
   const refcountOrder = parseRefcountBits(o.get('refcount_bits') ?? '16');
   if (version === 2 && refcountOrder !== 4) {
     throw new QemuError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
@@ -75,7 +79,6 @@ export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
   const ctype = o.get('compression_type') ?? 'zlib';
   if (ctype !== 'zlib' && ctype !== 'zstd') throw new QemuError(`Parameter 'compression-type' does not accept value '${ctype}'`);
   if (ctype === 'zstd' && version === 2) throw new QemuError('Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)');
-  if (o.get('extended_l2') === 'on') throw new QemuError('Extended L2 entries are not supported by tsqemu');
   if (o.has('data_file')) throw new QemuError('External data files are not supported by tsqemu');
   if (o.get('encryption') === 'on' || o.get('encrypt.format') === 'aes') {
     throw new QemuError('Use of AES-CBC encrypted qcow2 images is no longer supported in system emulators');
@@ -94,7 +97,7 @@ export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
   }
   if (size < 0) throw new QemuError('Image creation needs a size parameter');
   if (size % 512 !== 0) size = Math.ceil(size / 512) * 512;
-  if (Math.ceil(size / (clusterSize * (clusterSize / 8))) * 8 > 0x2000000) {
+  if (Math.ceil(size / (clusterSize * (clusterSize / (extL2 ? 16 : 8)))) * 8 > 0x2000000) {
     throw new QemuError("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
   }
 
@@ -104,7 +107,7 @@ export async function qcow2Create(ctx: BdrvCreateContext): Promise<void> {
       header: {
         version, backingFileOffset: 0, backingFileSize: 0, clusterBits, size: 0, cryptMethod: 0, l1Size: 0,
         l1TableOffset: 0, refcountTableOffset: clusterSize, refcountTableClusters: 1, nbSnapshots: 0, snapshotsOffset: 0,
-        incompatibleFeatures: ctype === 'zstd' ? INCOMPAT_COMPRESSION : 0n, compatibleFeatures: lazy ? COMPAT_LAZY_REFCOUNTS : 0n,
+        incompatibleFeatures: (ctype === 'zstd' ? INCOMPAT_COMPRESSION : 0n) | (extL2 ? INCOMPAT_EXTL2 : 0n), compatibleFeatures: lazy ? COMPAT_LAZY_REFCOUNTS : 0n,
         autoclearFeatures: 0n, refcountOrder, headerLength: 0, compressionType: ctype === 'zstd' ? 1 : 0,
       },
       backingFile, backingFormat: backingFile ? backingFmt : '', cryptoHeader: null, unknown: [],

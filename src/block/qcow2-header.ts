@@ -15,7 +15,7 @@ export const INCOMPAT_CORRUPT = 2n;
 export const INCOMPAT_DATA_FILE = 4n;
 export const INCOMPAT_COMPRESSION = 8n;
 export const INCOMPAT_EXTL2 = 16n;
-export const INCOMPAT_KNOWN = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_COMPRESSION;
+export const INCOMPAT_KNOWN = INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_COMPRESSION | INCOMPAT_EXTL2;
 export const COMPAT_LAZY_REFCOUNTS = 1n;
 
 export const QCOW_CRYPT_NONE = 0;
@@ -114,6 +114,7 @@ export function parseHeader(buf: Uint8Array, fileLength: number): QCowHeaderInfo
   }
   if (h.clusterBits < MIN_CLUSTER_BITS || h.clusterBits > MAX_CLUSTER_BITS) throw corrupt(`Unsupported cluster size: 2^${h.clusterBits}`);
   const cs = 2 ** h.clusterBits;
+  if ((h.incompatibleFeatures & INCOMPAT_EXTL2) && h.clusterBits - 5 < MIN_CLUSTER_BITS) throw corrupt(`Unsupported subcluster size: ${cs / 32}`);
   if (h.headerLength > cs || h.headerLength > buf.length) throw corrupt('qcow2 header exceeds cluster size');
   const unknownIncompat = h.incompatibleFeatures & ~INCOMPAT_KNOWN;
   if (unknownIncompat) throw corrupt(`Unsupported qcow2 feature(s): ${featureNames(unknownIncompat, featureTableNames(buf, dv, h))}`);
@@ -123,10 +124,11 @@ export function parseHeader(buf: Uint8Array, fileLength: number): QCowHeaderInfo
     throw corrupt('Invalid compression type: compression type is set but the incompatible feature bit is not');
   }
   // QEMU's limit: the L1 index of the end of the disk fits an int (qemu-iotests 054).
-  if ((dv.getBigUint64(24) + (1n << BigInt(2 * h.clusterBits - 3)) - 1n) >> BigInt(2 * h.clusterBits - 3) > 0x7fffffffn) throw corrupt('Image is too big');
+  // Extended L2 entries (16 bytes) halve the entries per table.
+  const l2Bits = h.clusterBits - ((h.incompatibleFeatures & INCOMPAT_EXTL2) ? 4 : 3);
+  if ((dv.getBigUint64(24) + (1n << BigInt(h.clusterBits + l2Bits)) - 1n) >> BigInt(h.clusterBits + l2Bits) > 0x7fffffffn) throw corrupt('Image is too big');
   if (!Number.isFinite(h.size) || h.size > QCOW_MAX_SIZE) throw corrupt('Image size too large');
   checkTable(h.l1TableOffset, h.l1Size * 8, QCOW_MAX_L1_SIZE, cs, fileLength, 'Active L1 table');
-  const l2Bits = h.clusterBits - 3;
   const needL1 = Math.ceil(h.size / 2 ** (l2Bits + h.clusterBits));
   if (h.l1Size < needL1) throw corrupt('L1 table is too small');
   if (h.refcountTableClusters === 0) throw corrupt('Image does not contain a reference count table');

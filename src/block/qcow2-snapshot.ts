@@ -131,7 +131,7 @@ async function adjustL1Refcounts(s: BDRVQcow2State, l1: number[], delta: number)
     const table = await getL2Table(s, l2Off);
     const dv = new DataView(table.buffer, table.byteOffset);
     for (let i = 0; i < s.l2Size; i++) {
-      const e = decodeL2(s, dv.getUint32(i * 8), dv.getUint32(i * 8 + 4));
+      const e = decodeL2(s, dv.getUint32(i * s.l2EntryBytes), dv.getUint32(i * s.l2EntryBytes + 4));
       if (e.type === ClusterType.NORMAL || e.type === ClusterType.ZERO_ALLOC) await updateRefcount(s, e.host / s.clusterSize, 1, delta);
       else if (e.type === ClusterType.COMPRESSED) {
         const start = e.host - (e.host & 511);
@@ -159,13 +159,13 @@ export async function fixCopiedFlags(s: BDRVQcow2State): Promise<number> {
     const dv = new DataView(table.buffer, table.byteOffset);
     let changed = false;
     for (let j = 0; j < s.l2Size; j++) {
-      const e = decodeL2(s, dv.getUint32(j * 8), dv.getUint32(j * 8 + 4));
+      const e = decodeL2(s, dv.getUint32(j * s.l2EntryBytes), dv.getUint32(j * s.l2EntryBytes + 4));
       if (e.type !== ClusterType.NORMAL && e.type !== ClusterType.ZERO_ALLOC) continue;
       // Entries of a table shared with a snapshot are never ours alone.
       const want = one && await getRefcount(s, e.host / s.clusterSize) === 1;
       if (want !== e.copied) {
         const [hi, lo] = encodeStd(e.host, want, e.type === ClusterType.ZERO_ALLOC);
-        dv.setUint32(j * 8, hi); dv.setUint32(j * 8 + 4, lo);
+        dv.setUint32(j * s.l2EntryBytes, hi); dv.setUint32(j * s.l2EntryBytes + 4, lo);
         changed = true; fixed++;
       }
     }

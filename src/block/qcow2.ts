@@ -13,7 +13,7 @@ import { bdrvLookupNode } from './block.js';
 import { defaultOpenFlags } from './block_int.js';
 import { bdrvPread, bdrvPwrite } from './io.js';
 import {
-  buildHeader, COMPAT_LAZY_REFCOUNTS, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, QCOW_CRYPT_AES, QCOW_CRYPT_LUKS, QCOW_MAGIC,
+  buildHeader, COMPAT_LAZY_REFCOUNTS, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, INCOMPAT_EXTL2, QCOW_CRYPT_AES, QCOW_CRYPT_LUKS, QCOW_MAGIC,
   QCowHeader, QCowHeaderInfo, parseHeader, be64, setBe64, MIN_CLUSTER_BITS, MAX_CLUSTER_BITS,
 } from './qcow2-header.js';
 import { loadRefcountTable, maxRefcount } from './qcow2-refcount.js';
@@ -103,6 +103,12 @@ export class BDRVQcow2State extends BlockDriverState {
   clusterSize = 65536;
   l2Bits = 13;
   l2Size = 8192;
+  /** Extended L2 entries (incompatible bit 4): 16-byte entries, 32 subclusters per cluster. */
+  extL2 = false;
+  /** Bytes per L2 entry: 8, or 16 with extended L2 entries. */
+  l2EntryBytes = 8;
+  subclusterSize = 65536;
+  subclusterBits = 16;
   refcountOrder = 4;
   refblockEntries = 32768;
   maxRefcount = 65535;
@@ -318,7 +324,7 @@ export class BDRVQcow2State extends BlockDriverState {
     if (this.bitmaps.length) data.bitmaps = bitmapsInfo(this.bitmaps);
     if (this.crypto) data.encrypt = this.crypto.getInfo();
     data['refcount-bits'] = 1 << this.refcountOrder;
-    if (this.v3) { data.corrupt = this.corrupt; data['extended-l2'] = false; }
+    if (this.v3) { data.corrupt = this.corrupt; data['extended-l2'] = this.extL2; }
     return { type: 'qcow2', data };
   }
 
@@ -373,7 +379,10 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   const s = new BDRVQcow2State(bdrvQcow2, ctx.flags, child);
   s.header = h; s.hinfo = hinfo;
   s.clusterBits = h.clusterBits; s.clusterSize = 2 ** h.clusterBits;
-  s.l2Bits = h.clusterBits - 3; s.l2Size = 2 ** s.l2Bits;
+  s.extL2 = (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n;
+  s.l2EntryBytes = s.extL2 ? 16 : 8;
+  s.l2Bits = h.clusterBits - (s.extL2 ? 4 : 3); s.l2Size = 2 ** s.l2Bits;
+  s.subclusterBits = h.clusterBits - (s.extL2 ? 5 : 0); s.subclusterSize = 2 ** s.subclusterBits;
   s.refcountOrder = h.refcountOrder;
   s.refblockEntries = s.clusterSize * 8 / (1 << h.refcountOrder);
   s.maxRefcount = maxRefcount(h.refcountOrder);
@@ -404,7 +413,9 @@ async function openOnChild(ctx: BdrvOpenContext, child: BlockDriverState): Promi
   }
   if (s.dirty && !ctx.flags.readOnly && !ctx.flags.check) {
     // The dirty bit means refcounts may be stale (lazy refcounts): repair them, as QEMU does.
-    await qcow2Check(s, BdrvCheckMode.FIX_LEAKS | BdrvCheckMode.FIX_ERRORS);
+    // Its findings are printed as QEMU's check prints them (qemu-iotests 061).
+    const r = await qcow2Check(s, BdrvCheckMode.FIX_LEAKS | BdrvCheckMode.FIX_ERRORS);
+    for (const m of r.messages) ctx.log?.(m);
     s.header.incompatibleFeatures &= ~INCOMPAT_DIRTY;
     s.dirty = false;
     await s.writeIncompat();

@@ -69,7 +69,7 @@ function env(): ImgEnv {
     prog: PROG,
     out: stdout,
     err: stderr,
-    open: (opts, flags, probe) => bdrvOpen(opts, flags, { warn }, probe),
+    open: (opts, flags, probe) => bdrvOpen(opts, flags, { warn, log: (l) => stderr(`${l}\n`) }, probe),
     create: async (format: string, filename: string, size: number, options: BlockOptions) => {
       const drv = bdrvFindFormat(format);
       if (!drv || !drv.create) throw new QemuError(`Format driver '${format}' does not support image creation`);

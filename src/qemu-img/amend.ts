@@ -22,7 +22,11 @@ export async function imgAmend(env: ImgEnv, argv: string[]): Promise<number> {
     try {
       await bs.amend(o, (d, t) => prog.print(d / t));
     } catch (e) {
-      if (e instanceof QemuError) throw new QemuError(`Error while amending options: ${e.message}`);
+      // Unknown and creation-only options are refused by qemu-img's option parsing, before any
+      // amending: no prefix.
+      if (e instanceof QemuError && !e.message.startsWith("Invalid parameter '")) {
+        throw new QemuError(`Error while amending options: ${e.message}`);
+      }
       throw e;
     }
     prog.end();

@@ -65,12 +65,14 @@ export async function imgCheck(env: ImgEnv, argv: string[]): Promise<number> {
     let r = await bs.check(mode);
     if (!quiet) for (const m of r.messages) env.err(`${m}\n`);
     if (mode !== BdrvCheckMode.NONE && (r.corruptionsFixed || r.leaksFixed)) {
-      if (output === 'human' && !quiet) {
-        env.out(`The following inconsistencies were found and repaired:\n\n    ${r.leaksFixed} leaked clusters\n    ${r.corruptionsFixed} corruptions\n\nDouble checking the fixed image now...\n`);
-      }
       const fixedLeaks = r.leaksFixed, fixedCorr = r.corruptionsFixed;
       r = await bs.check(BdrvCheckMode.NONE);
+      // The second check's findings first: qemu-img's stdout is block-buffered into a pipe (as
+      // scripts and qemu-iotests read it) and its stderr is not (qemu-iotests 271).
       if (!quiet) for (const m of r.messages) env.err(`${m}\n`);
+      if (output === 'human' && !quiet) {
+        env.out(`The following inconsistencies were found and repaired:\n\n    ${fixedLeaks} leaked clusters\n    ${fixedCorr} corruptions\n\nDouble checking the fixed image now...\n`);
+      }
       r.leaksFixed = fixedLeaks; r.corruptionsFixed = fixedCorr;
     }
     if (!quiet) {

@@ -1,5 +1,6 @@
 // tsqemu-img create: "create [--object o] [-q] [-f fmt] [-b backing [-F fmt]] [-u] [-o opts] filename [size]".
 import { QemuError } from '../qemu/error.js';
+import { parseSize } from '../qemu/option.js';
 import { BlockOptions, defaultOpenFlags } from '../block/block_int.js';
 import { pathCombine } from '../block/block.js';
 import { createOptionsHelp, ImgEnv, getopt, imgOpen, isHelpOption, parseCreateOpts, safeClose } from './common.js';
@@ -27,6 +28,9 @@ export function formattingLine(filename: string, fmt: string, size: number, o: B
   const vals = new Map(o);
   vals.set('size', BigInt(size).toString());
   if (fmt === 'qcow2') {
+    // A size option is printed as its number (qemu-img: "cluster_size=8192" for 8k).
+    const cs = vals.get('cluster_size');
+    if (cs !== undefined && /^[0-9.]+[bkKMGTPE]?$/.test(cs)) { try { vals.set('cluster_size', String(parseSize('cluster_size', cs))); } catch { /* printed as given */ } }
     if (!vals.has('cluster_size')) vals.set('cluster_size', '65536');
     if (!vals.has('extended_l2')) vals.set('extended_l2', 'off');
     if (!vals.has('compression_type')) vals.set('compression_type', 'zlib');

@@ -54,6 +54,11 @@ export async function imgMap(env: ImgEnv, argv: string[]): Promise<number> {
     } else {
       const lines = [`${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`];
       for (const e of entries) {
+        if (e.data && e.offset === undefined) {
+          // As qemu-img: what was listed so far, then the error.
+          env.out(lines.join(''));
+          throw new QemuError('File contains external, encrypted or compressed clusters.');
+        }
         if (!e.data || e.zero || e.offset === undefined) continue; // as QEMU: zeroed data is not listed
         lines.push(`${hexOrZero(e.start).padEnd(16)}${hexOrZero(e.length).padEnd(16)}${hexOrZero(e.offset).padEnd(16)}${e.filename}\n`);
       }

@@ -1,6 +1,6 @@
 // tsqemu-img measure: the size a new image needs (qcow2_measure's arithmetic).
 import { QemuError } from '../qemu/error.js';
-import { parseQemuOpts, parseSize } from '../qemu/option.js';
+import { parseBool, parseQemuOpts, parseSize } from '../qemu/option.js';
 import { loadSnapshot } from './convert.js';
 import { BlockDriverState, BlockOptions, getCryptoProvider } from '../block/block_int.js';
 import { subOptions } from '../block/block.js';
@@ -25,12 +25,12 @@ export function refcountMetadataSize(clusters: number, cs: number, order: number
   return (blocks + table) * cs;
 }
 
-export function qcow2PreallocSize(total: number, cs: number, order: number): number {
+export function qcow2PreallocSize(total: number, cs: number, order: number, l2EntryBytes = 8): number {
   const aligned = roundUp(total, cs);
   let meta = cs;
-  const nl2e = roundUp(aligned / cs, cs / 8);
-  meta += nl2e * 8;
-  const nl1e = roundUp(nl2e * 8 / cs, cs / 8);
+  const nl2e = roundUp(aligned / cs, cs / l2EntryBytes);
+  meta += nl2e * l2EntryBytes;
+  const nl1e = roundUp(nl2e * l2EntryBytes / cs, cs / 8);
   meta += nl1e * 8;
   meta += refcountMetadataSize((meta + aligned) / cs, cs, order);
   return meta + aligned;
@@ -107,16 +107,19 @@ export async function imgMeasure(env: ImgEnv, argv: string[]): Promise<number> {
     let required: number, full: number;
     let bitmaps: number | undefined;
     if (outFmt === 'qcow2') {
+      const extL2 = parseBool('extended_l2', o.get('extended_l2') ?? 'off');
+      const eb = extL2 ? 16 : 8;
       const cs = parseSize('cluster_size', o.get('cluster_size') ?? '65536');
+      if (extL2 && cs < 16384) throw new QemuError('Extended L2 entries are only supported with cluster sizes of at least 16384 bytes');
       const order = Math.log2(Number(o.get('refcount_bits') ?? '16'));
       const vsize = roundUp(size, cs);
       // qcow2_measure: an L1 table past QCOW_MAX_L1_SIZE (32 MiB) cannot be made.
-      if (Math.ceil(vsize / cs / (cs / 8)) * 8 > 0x2000000) throw new QemuError('The image size is too large (try using a larger cluster size)');
+      if (Math.ceil(vsize / cs / (cs / eb)) * 8 > 0x2000000) throw new QemuError('The image size is too large (try using a larger cluster size)');
       const prealloc = o.get('preallocation') ?? 'off';
       let data = src ? await allocatedBytes(src, cs) : 0;
       // Over a backing file every cluster may have to be written (zeroes included).
       if (prealloc === 'full' || prealloc === 'falloc' || (src && o.get('backing_file'))) data = vsize;
-      full = qcow2PreallocSize(vsize, cs, order);
+      full = qcow2PreallocSize(vsize, cs, order, eb);
       const enc = o.get('encrypt.format');
       if (enc !== undefined && enc !== 'luks') {
         throw new QemuError(enc === 'aes' ? 'Use of AES-CBC encrypted qcow2 images is no longer supported in system emulators' : `Parameter 'encrypt.format' does not accept value '${enc}'`);

@@ -174,7 +174,7 @@ export async function openDrive(opts: Map<string, string>, warn: WarnFn = defaul
     node.set('driver', format);
   }
   const id = opts.get('id') ?? '';
-  let root: BlockDriverState = await bdrvOpen(node, snapshot ? { ...flags, readOnly: true } : flags, { warn }, format === undefined);
+  let root: BlockDriverState = await bdrvOpen(node, snapshot ? { ...flags, readOnly: true } : flags, { warn, log: (l) => process.stderr.write(`${l}\n`) }, format === undefined);
   let onClose: (() => Promise<void>) | undefined;
   if (snapshot && !flags.readOnly) {
     const baseName = file ?? opts.get('file.filename') ?? root.filename;
