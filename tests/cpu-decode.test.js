@@ -84,3 +84,29 @@ test('reserved encodings decode as illegal', () => {
     assert.equal(row !== null && row.name !== 'illegal', legal, `0x${w.toString(16)} -> ${row?.name}`);
   }
 });
+
+// The block compiler asks for the trees once per region and takes the configuration object's
+// trees without recomputing its key (decode-trees.ts): a new configuration, and one whose
+// extension set grew in place (virt-aia.ts adds Smaia/Ssaia), must still be seen.
+test('riscvDecodeTrees follows the CPU configuration', async () => {
+  const { riscvDecodeTrees } = await import('../dist/target/riscv/decode-trees.js');
+  const { decodeWith } = await import('../dist/target/riscv/decode.js');
+  const { insn32 } = await import('../dist/target/riscv/insn32.js');
+  const cfgMod = await import('../dist/target/riscv/cpu-cfg.js');
+  const before = cfgMod.riscvCpuCfg();
+  const row = insn32().rows.find((r) => r.ext === 'zbb' && r.name === 'cpop');
+  assert.ok(row, 'a zbb row');
+  try {
+    const without = { ...before, ext: new Set([...before.ext].filter((e) => e !== 'zbb')) };
+    cfgMod.setRiscvCpuCfg(without);
+    assert.equal(decodeWith(riscvDecodeTrees().t32, row.match), null, 'cpop without Zbb');
+    assert.equal(decodeWith(riscvDecodeTrees().t32, row.match), null, 'again (the same object)');
+    without.ext.add('zbb');
+    assert.equal(decodeWith(riscvDecodeTrees().t32, row.match)?.name, 'cpop', 'Zbb added in place');
+    cfgMod.setRiscvCpuCfg({ ...before, ext: new Set([...before.ext].filter((e) => e !== 'zbb')) });
+    assert.equal(decodeWith(riscvDecodeTrees().t32, row.match), null, 'a new configuration without Zbb');
+  } finally {
+    cfgMod.setRiscvCpuCfg(before);
+  }
+  assert.equal(decodeWith(riscvDecodeTrees().t32, row.match)?.name, 'cpop');
+});

@@ -70,6 +70,16 @@ test('single-threaded programs on the main thread, moved to a worker by the call
     assert.equal(cat.stdout, `${input}${input.length} bytes\n`);
     assert.equal(cat.status, 0);
     assert.match(cat.stderr, /^thread 0: on the main thread to the end$/m);
+    // TSQEMU_MAIN_THREAD_INSNS=N: also moved at the first call after N instructions (README
+    // "Translation, round 15"); a bad value is refused.
+    const early = spawnSync(ts, ['-L', sysroot, prog, 'cat'], { encoding: 'utf8', input, env: { ...process.env, TSQEMU_JIT_INFO: '1', TSQEMU_MAIN_THREAD_INSNS: '1000' } });
+    assert.equal(early.stdout, `${input}${input.length} bytes\n`);
+    assert.equal(early.status, 0);
+    assert.match(early.stderr, /^thread 0: on the main thread until \w+$/m);
+    const bad = spawnSync(ts, ['-L', sysroot, prog, 'status'], { encoding: 'utf8', env: { ...process.env, TSQEMU_MAIN_THREAD_INSNS: '1e6' } });
+    assert.notEqual(bad.status, 0);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^tsqemu-riscv64: TSQEMU_MAIN_THREAD_INSNS: '1e6' is not a number of instructions$/m);
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 });
 

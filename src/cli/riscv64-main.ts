@@ -11,6 +11,7 @@ import { LogMask, parseLogItems } from '../qemu/log.js';
 import { runUserMode } from '../host/node/user-main.js';
 import { forkMaps, serveForkJob } from '../host/node/user-forkserver.js';
 import { loadUserSys } from '../host/node/user-sys.js';
+import { mainThreadInsnLimit } from '../host/node/user-first.js';
 // (print-and-exit text: process.stdout to a file or pipe loads every stream class, ~5 ms)
 import { writeAllSync } from '../host/node/write-all.js';
 import { skipCodeCacheWrite } from '../host/node/code-cache.js';
@@ -75,6 +76,7 @@ function parse(args: string[]): Parsed {
   if (e.QEMU_GDB) p.gdb = e.QEMU_GDB;
   try {
     if (e.QEMU_LOG) p.logMask = parseLogItems(e.QEMU_LOG);
+    mainThreadInsnLimit(e);
   } catch (err) { fail((err as Error).message); }
   let i = 0;
   const value = (opt: string): string => {

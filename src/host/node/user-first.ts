@@ -74,6 +74,21 @@ export interface FirstThreadMove {
   tbs?: TbExport[];
 }
 
+/**
+ * TSQEMU_MAIN_THREAD_INSNS=N: the thread also moves at its first system call after N guest
+ * instructions (unset: only for the calls above). For measurements of what running first here
+ * costs a long program that moves anyway (README "Translation, round 15": Python moves at its
+ * first rt_sigaction, ~55 M instructions in, and every JavaScript function hot on both threads
+ * warms up, and goes to TurboFan, in both isolates), against what a worker costs one that never
+ * would have moved. Returns the limit (null: none); a bad value is an error.
+ */
+export function mainThreadInsnLimit(env: NodeJS.ProcessEnv = process.env): bigint | null {
+  const v = env.TSQEMU_MAIN_THREAD_INSNS;
+  if (v === undefined || v === '') return null;
+  if (!/^[0-9]{1,15}$/.test(v)) throw new Error(`TSQEMU_MAIN_THREAD_INSNS: '${v}' is not a number of instructions`);
+  return BigInt(v);
+}
+
 /** TSQEMU_JIT_INFO=1 also says where the first thread ran (tests/user-main-thread.test.js). */
 const JIT_INFO = process.env.TSQEMU_JIT_INFO === '1';
 
@@ -129,10 +144,14 @@ export function runFirstThreadHere(h: FirstThreadHost): FirstThreadMove | null {
   if (mm.kw[KernelWord.FD_LIMIT] === 0) fdt.limit = startNofile();
   installThreadHooks(sys, mm, slot);
   const env = cpu.env;
+  const insnLimit = mainThreadInsnLimit();
   let moved: boolean;
   try {
     const serve = h.serve;
-    moved = cpuLoop(ts, cpu, () => { serve?.(); return mayNeedWorker(Number(env.getGpr(17)), env.getGpr(11), env.getGpr(10)); });
+    moved = cpuLoop(ts, cpu, () => {
+      serve?.();
+      return mayNeedWorker(Number(env.getGpr(17)), env.getGpr(11), env.getGpr(10)) || (insnLimit !== null && env.get64('instret') >= insnLimit);
+    });
   } catch (e) {
     if (e instanceof MainExit) return null;
     throw e;
