@@ -10,7 +10,7 @@
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
-  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, stateOffsetOf,
+  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, NO_READ_OFFSET, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -70,6 +70,8 @@ export class GuestMM {
   readonly touched: Int32Array;
   /** FILE_PAGES bitmap (layout.ts): pages mapping a file with no way to write it back. */
   readonly filePages: Int32Array;
+  /** NO_READ bitmap (layout.ts): mapped without PROT_READ (what /proc/self/maps shows). */
+  readonly noRead: Int32Array;
   /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
   discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
@@ -85,6 +87,7 @@ export class GuestMM {
     this.kw = new Int32Array(buf, KWORDS_OFFSET, KWORDS_COUNT);
     this.touched = new Int32Array(buf, TOUCHED_OFFSET, Math.ceil(GUEST_PAGES / 32));
     this.filePages = new Int32Array(buf, FILE_PAGES_OFFSET, Math.ceil(GUEST_PAGES / 32));
+    this.noRead = new Int32Array(buf, NO_READ_OFFSET, Math.ceil(GUEST_PAGES / 32));
   }
 
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
@@ -142,6 +145,18 @@ export class GuestMM {
     this.pages.fill(flags, first, last + 1);
     if (flags !== 0) this.markTouched(first, last + 1);
     this.updateBits(first, last + 1, false, this.filePages); // a new mapping, or none
+    this.updateBits(first, last + 1, false, this.noRead);
+  }
+
+  /** Pages [first, end) were given protection `prot` (PROT_* bits): remember whether it lacked
+   * PROT_READ while asking for something (PROT_NONE shows ---, as it is). */
+  setNoRead(first: number, end: number, prot: number): void {
+    this.updateBits(first, end, (prot & 7) !== 0 && !(prot & 1), this.noRead);
+  }
+
+  /** Whether page `page` was mapped without PROT_READ. */
+  isNoRead(page: number): boolean {
+    return (Atomics.load(this.noRead, page >>> 5) & (1 << (page & 31))) !== 0;
   }
 
   /** Pages [first, end) map a file privately (after setRange made the mapping). */

@@ -62,7 +62,7 @@ function mapSharedFile(ts: TaskState, start: number, len: number, host: number, 
   if (!canShare(sys)) return -1;
   // A file open read-only (mmap refused PROT_WRITE): a private host mapping of it still reads
   // the file's pages as they are now (writes by others show), where a copy was a snapshot.
-  const kind = fileWritable(ts, host) ? ShmapKind.FILE : ShmapKind.FILE_RO;
+  const kind = fileWritable(ts, host) && !writeSealed(ts, host) ? ShmapKind.FILE : ShmapKind.FILE_RO;
   if (!kind) return -1;
   const own = sys.dup(host);
   if (own < 0) return -1;
@@ -88,6 +88,14 @@ function fileWritable(ts: TaskState, host: number): boolean {
   } catch { return false; }
 }
 
+/** A memfd with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE (the host's F_GET_SEALS; other files: no). */
+function writeSealed(ts: TaskState, host: number): boolean {
+  const F_GET_SEALS = 1034, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 16;
+  if (!ts.sys) return false;
+  const seals = ts.sys.fcntl(host, F_GET_SEALS, 0);
+  return seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
+}
+
 /** /dev/zero: MAP_SHARED of it is shared anonymous memory, as on Linux. */
 function isDevZero(ts: TaskState, host: number): boolean {
   try {
@@ -111,13 +119,18 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
     if (high >= 0) return high;
   }
   let host = flags & MAP_ANONYMOUS ? -1 : ts.fdt.host(fd);
-  const anonShared = (flags & MAP_SHARED) !== 0 && (host < 0 || isDevZero(ts, host));
-  if (anonShared) host = -1;
   // The file's access mode bounds its mappings, as Linux's do_mmap checks it: any mapping needs
-  // it readable, a shared writable one writable (mprotect checks the same later).
+  // it readable, a shared writable one writable (mprotect checks the same later). /dev/zero's
+  // too: a shared mapping of it opened read-only is never writable (no VM_MAYWRITE).
   if (host >= 0 && (!fileReadable(ts, host) || (flags & MAP_SHARED && prot & PROT_WRITE && !fileWritable(ts, host)))) {
     throw new SyscallError(Errno.EACCES);
   }
+  const anonShared = (flags & MAP_SHARED) !== 0 && (host < 0 || isDevZero(ts, host));
+  // A memfd sealed against writes: no writable shared mapping (EPERM, Linux's
+  // memfd_check_seals_mmap); a read-only one can never become writable (FILE_RO).
+  if (!anonShared && host >= 0 && flags & MAP_SHARED && prot & PROT_WRITE && writeSealed(ts, host)) throw new SyscallError(Errno.EPERM);
+  const roZero = anonShared && host >= 0 && !fileWritable(ts, host);
+  if (anonShared) host = -1;
   mm.lock();
   try {
     let start: number;
@@ -162,9 +175,23 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       mm.setRange(start, size, pf | PageFlag.EOF, false);
       mm.setRange(start, filePages * TARGET_PAGE_SIZE, pf | PageFlag.SHARED, false);
     } else mm.setRange(start, size, pf | copy, false);
+    // A private file mapping's pages wholly past the file's end: SIGBUS on access (as on Linux
+    // and qemu-riscv64, which maps the file itself), not zeros.
+    if (host >= 0 && filePages < 0 && !(flags & MAP_SHARED)) {
+      let fileSize = -1;
+      try {
+        const st = ts.fs.fstat(host);
+        if ((st.mode & 0o170000n) === 0o100000n) fileSize = Number(st.size); // a regular file
+      } catch { /* gone: all mapped */ }
+      if (fileSize >= 0) {
+        const have = Math.max(0, pageAlignUp(fileSize - off) / TARGET_PAGE_SIZE);
+        for (let p = start / TARGET_PAGE_SIZE + have, end = (start + size) / TARGET_PAGE_SIZE; p < end; p++) mm.pages[p] |= PageFlag.EOF;
+      }
+    }
+    mm.setNoRead(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE, prot);
     // A file no write can reach (a private mapping, a read-only file's copy): MADV_REMOVE is
     // EACCES there, as on Linux.
-    if (host >= 0 && filePages < 0 && !(flags & MAP_SHARED && fileWritable(ts, host))) {
+    if ((host >= 0 && filePages < 0 && !(flags & MAP_SHARED && fileWritable(ts, host))) || roZero) {
       mm.markFilePages(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE);
     }
     mm.flushAllTlbs();
@@ -229,7 +256,9 @@ function munmap(ts: TaskState, addr: number, len: number): number {
 function mprotect(ts: TaskState, addr: number, len: number, prot: number): number {
   if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0) throw new SyscallError(Errno.EINVAL);
   const size = pageAlignUp(len);
-  if (!ts.mm.accessOk(addr, size, 0)) throw new SyscallError(Errno.ENOMEM);
+  // Mapped pages: a shared file's pages past its end (EOF) or a fork's lost copies are mapped
+  // too (an access faults, mprotect works); a hole or an unmapped range is ENOMEM.
+  if (!(addr >= HIGH_BASE ? ts.mm.accessOk(addr, size, 0) : allValid(ts, addr, size))) throw new SyscallError(Errno.ENOMEM);
   if (addr >= HIGH_BASE) {
     if (prot & PROT_EXEC) throw new SyscallError(Errno.ENOMEM); // no translated code in high memory
     ts.mm.lock();
@@ -244,10 +273,20 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
   for (let p = addr >>> TARGET_PAGE_BITS, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
     pages[p] = flags | (pages[p] & (PageFlag.SHARED | PageFlag.SHCOPY | PageFlag.LOST | PageFlag.EOF));
   }
+  ts.mm.setNoRead(addr / TARGET_PAGE_SIZE, (addr + size) / TARGET_PAGE_SIZE, prot);
   ts.mm.flushAllTlbs();
   ts.mm.unlock();
   codeChanged(ts, addr, size);
   return 0;
+}
+
+/** Every page of low [addr, addr+size) is mapped (VALID), whatever else it is. */
+function allValid(ts: TaskState, addr: number, size: number): boolean {
+  if (size === 0) return true;
+  if (addr + size > TASK_SIZE) return false;
+  const pages = ts.mm.pages;
+  for (let p = addr / TARGET_PAGE_SIZE, end = p + size / TARGET_PAGE_SIZE; p < end; p++) if (!(pages[p] & PageFlag.VALID)) return false;
+  return true;
 }
 
 /** Some page of [addr, addr+size) maps a file open read-only with MAP_SHARED: Linux clears
@@ -255,7 +294,7 @@ function mprotect(ts: TaskState, addr: number, len: number, prot: number): numbe
  * a copy (SHCOPY) of a file without it. Caller holds the mm lock. */
 function readOnlyShared(ts: TaskState, addr: number, size: number): boolean {
   const first = addr / TARGET_PAGE_SIZE, end = first + size / TARGET_PAGE_SIZE, pages = ts.mm.pages;
-  for (let p = first; p < end; p++) if (pages[p] & PageFlag.SHCOPY && ts.mm.anyFilePage(p, p + 1)) return true;
+  for (let p = first; p < end; p++) if (pages[p] & (PageFlag.SHCOPY | PageFlag.SHARED) && ts.mm.anyFilePage(p, p + 1)) return true;
   return extents(ts.mm).some((e) => e.kind === ShmapKind.FILE_RO && e.first < end && e.first + e.pages > first);
 }
 
@@ -305,9 +344,11 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     }
     // A private file mapping stays one where it grows or moves (MADV_REMOVE: EACCES).
     const fileOld = mm.anyFilePage(old / TARGET_PAGE_SIZE, old / TARGET_PAGE_SIZE + 1);
+    const noReadOld = mm.isNoRead(old / TARGET_PAGE_SIZE);
     if (!(flags & MREMAP_FIXED) && mm.rangeFree(old + oldSize, newSize - oldSize)) {
       mm.setRange(old + oldSize, newSize - oldSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
       if (fileOld) mm.markFilePages((old + oldSize) / TARGET_PAGE_SIZE, (old + newSize) / TARGET_PAGE_SIZE);
+      if (noReadOld) mm.setNoRead((old + oldSize) / TARGET_PAGE_SIZE, (old + newSize) / TARGET_PAGE_SIZE, PROT_WRITE);
       // A shared object grows into the new pages it has (a file's further pages).
       const lastPage = (old + oldSize) / TARGET_PAGE_SIZE - 1, e = extentAt(mm, lastPage);
       if (e) mapExtentPart(ts, e, e.off + lastPage - e.first + 1, old + oldSize, (newSize - oldSize) / TARGET_PAGE_SIZE);
@@ -321,6 +362,7 @@ function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flag
     unshareRange(ts, dest, newSize);
     mm.setRange(dest, newSize, prot | (flagsOfOld & PageFlag.SHCOPY), true);
     if (fileOld) mm.markFilePages(dest / TARGET_PAGE_SIZE, (dest + newSize) / TARGET_PAGE_SIZE);
+    if (noReadOld) mm.setNoRead(dest / TARGET_PAGE_SIZE, (dest + newSize) / TARGET_PAGE_SIZE, PROT_WRITE);
     // A moved shared mapping maps the same object at its new place; other memory is copied.
     const e = extentAt(mm, old / TARGET_PAGE_SIZE);
     if (!(e && mapExtentPart(ts, e, e.off + old / TARGET_PAGE_SIZE - e.first, dest, newSize / TARGET_PAGE_SIZE))) {

@@ -1,0 +1,157 @@
+/* Memory calls LTP found different from qemu-riscv64 (README "LTP syscalls against qemu-riscv64",
+ * round 15): mprotect over a shared file's pages past its end and over a hole (mprotect05),
+ * /dev/zero opened read-only and mapped MAP_SHARED never writable (mprotect01), /proc/self/maps
+ * showing what was asked for (-w- for PROT_WRITE alone: mmap04), a private file mapping's pages
+ * past the file's end raising SIGBUS, a write-sealed memfd refusing writable shared mappings
+ * (memfd_create01). Prints results, never addresses. Run in a scratch directory. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static long pg;
+
+static void res(const char *what, long r) {
+  printf("%s: %ld %s\n", what, r, r < 0 ? strerror(errno) : "ok");
+}
+
+/* The permissions /proc/self/maps shows for the mapping holding `addr`. */
+static void maps_perms(const char *what, void *addr) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512], perms[8] = "?";
+  unsigned long a = (unsigned long)addr, lo, hi;
+  while (f && fgets(line, sizeof line, f)) {
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && a >= lo && a < hi) break;
+    strcpy(perms, "?");
+  }
+  if (f) fclose(f);
+  printf("%s: %s\n", what, perms);
+}
+
+static sigjmp_buf jb;
+static volatile int got_sig, got_code;
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  got_sig = sig;
+  got_code = si->si_code;
+  siglongjmp(jb, 1);
+}
+
+/* Read one byte of `p`: the signal and code it raised, or none. */
+static void touch(const char *what, volatile char *p) {
+  got_sig = got_code = 0;
+  if (!sigsetjmp(jb, 1)) {
+    char c = *p;
+    (void)c;
+  }
+  printf("%s: signal %d code %d\n", what, got_sig, got_code);
+}
+
+int main(void) {
+  pg = sysconf(_SC_PAGESIZE);
+  struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };
+  sigaction(SIGBUS, &sa, NULL);
+  sigaction(SIGSEGV, &sa, NULL);
+
+  /* mprotect05: a shared mapping of an empty file is mapped (every page past its end). */
+  int fd = open("empty", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  char *m = mmap(NULL, 5 * pg, PROT_READ, MAP_SHARED, fd, 0);
+  res("mmap empty file shared", m == MAP_FAILED ? -1 : 0);
+  res("mprotect past EOF exec", mprotect(m + pg, pg, PROT_EXEC));
+  res("mprotect past EOF write", mprotect(m + 3 * pg, pg, PROT_WRITE));
+  res("mprotect past EOF read", mprotect(m + pg, 4 * pg, PROT_READ));
+  touch("read past EOF shared", m + pg);
+  munmap(m, 5 * pg);
+  close(fd);
+
+  /* A hole in the range: ENOMEM; an unmapped range: ENOMEM; address 0: ENOMEM. */
+  m = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(m + pg, pg);
+  res("mprotect over a hole", mprotect(m, 3 * pg, PROT_READ));
+  res("mprotect unmapped", mprotect(m + pg, pg, PROT_READ));
+  res("mprotect null", mprotect(NULL, pg + 1, PROT_READ));
+  munmap(m, 3 * pg);
+
+  /* mprotect01: /dev/zero opened read-only, mapped shared: no PROT_WRITE ever (EACCES). */
+  fd = open("/dev/zero", O_RDONLY);
+  m = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+  res("mmap /dev/zero ro shared read", m == MAP_FAILED ? -1 : 0);
+  res("mprotect /dev/zero ro shared write", mprotect(m, pg, PROT_WRITE));
+  munmap(m, pg);
+  errno = 0;
+  m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  res("mmap /dev/zero ro shared write", m == MAP_FAILED ? -1 : 0);
+  if (m != MAP_FAILED) munmap(m, pg);
+  m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  res("mmap /dev/zero ro private write", m == MAP_FAILED ? -1 : 0);
+  if (m != MAP_FAILED) munmap(m, pg);
+  close(fd);
+
+  /* mmap04: /proc/self/maps shows the protection asked for. */
+  static const int prots[] = { PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE, PROT_EXEC,
+                               PROT_WRITE | PROT_EXEC, PROT_READ | PROT_WRITE | PROT_EXEC };
+  for (unsigned i = 0; i < sizeof prots / sizeof prots[0]; i++) {
+    char what[64];
+    m = mmap(NULL, pg, prots[i], MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    snprintf(what, sizeof what, "maps private prot %d", prots[i]);
+    maps_perms(what, m);
+    munmap(m, pg);
+    m = mmap(NULL, pg, prots[i], MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    snprintf(what, sizeof what, "maps shared prot %d", prots[i]);
+    maps_perms(what, m);
+    munmap(m, pg);
+  }
+  m = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  mprotect(m, pg, PROT_WRITE);
+  maps_perms("maps after mprotect write", m);
+  maps_perms("maps after mprotect, other page", m + pg);
+  mprotect(m, pg, PROT_READ | PROT_WRITE);
+  maps_perms("maps after mprotect read write", m);
+  munmap(m, 2 * pg);
+
+  /* A private file mapping: the page holding the end reads zeros after it, the pages past it
+   * raise SIGBUS (BUS_ADRERR); the file grown later is still SIGBUS there for a fresh mapping of
+   * only the old size. */
+  fd = open("short", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (write(fd, "0123456789", 10) != 10) return 1;
+  m = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  res("mmap short file private", m == MAP_FAILED ? -1 : 0);
+  touch("read in file", m + 5);
+  touch("read after end, same page", m + 100);
+  touch("read a page past end", m + pg);
+  touch("read two pages past end", m + 2 * pg + 8);
+  res("mprotect past end private", mprotect(m + pg, 2 * pg, PROT_READ));
+  maps_perms("maps private file", m);
+  munmap(m, 3 * pg);
+  m = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE, fd, pg);
+  res("mmap private at offset past end", m == MAP_FAILED ? -1 : 0);
+  touch("read private at offset past end", m);
+  munmap(m, 2 * pg);
+  close(fd);
+
+  /* memfd_create01: a write-sealed memfd refuses writable shared mappings (EPERM) and a
+   * read-only shared mapping never becomes writable; private ones are fine. */
+  fd = syscall(SYS_memfd_create, "sealed", 2 /* MFD_ALLOW_SEALING */);
+  if (ftruncate(fd, 2 * pg) != 0) return 1;
+  res("F_ADD_SEALS write", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+  m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  res("mmap sealed shared read write", m == MAP_FAILED ? -1 : 0);
+  m = mmap(NULL, 2 * pg, PROT_WRITE, MAP_SHARED, fd, 0);
+  res("mmap sealed shared write", m == MAP_FAILED ? -1 : 0);
+  m = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, 0);
+  res("mmap sealed shared read", m == MAP_FAILED ? -1 : 0);
+  res("mprotect sealed shared write (fails)", mprotect(m, 2 * pg, PROT_READ | PROT_WRITE) < 0 ? -1 : 0);
+  munmap(m, 2 * pg);
+  m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  res("mmap sealed private read write", m == MAP_FAILED ? -1 : 0);
+  if (m != MAP_FAILED) { m[0] = 1; munmap(m, 2 * pg); }
+  close(fd);
+  return 0;
+}
