@@ -139,7 +139,10 @@ function timerSettime(ts: TaskState, id: number, flags: number, newp: number, ol
       deadline = epochNow() + Math.max(1e-3, cpuDeadline - cpuNow);
     } else {
       deadline = flags & TIMER_ABSTIME ? epochNow() + (value - clockNowMs(ts, t.i[5])) : epochNow() + value;
-      deadline = Math.max(deadline, epochNow() + 1e-3); // an absolute time already past fires at once
+      // An absolute time already past fires at once; a periodic timer keeps its first expiry
+      // in the past, so the expiries since count as overruns (Linux's, timer_settime03).
+      if (!(interval > 0)) deadline = Math.max(deadline, epochNow() + 1e-3);
+      else deadline = Math.max(deadline, 1e-3);
     }
   }
   t.f[0] = deadline;

@@ -321,8 +321,18 @@ function mapExtentPart(ts: TaskState, e: Extent, off: number, dest: number, page
 
 function mremap(ts: TaskState, old: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
   const mm = ts.mm;
+  const MREMAP_DONTUNMAP = 4;
+  // Linux's checks, in its order: flags, FIXED without MAYMOVE, the old address, the lengths;
+  // then for FIXED the new address (aligned, within the space, not overlapping the old range).
+  if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw new SyscallError(Errno.EINVAL);
+  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw new SyscallError(Errno.EINVAL);
+  if (flags & MREMAP_DONTUNMAP) throw new SyscallError(Errno.EINVAL); // not implemented: refused
   if ((old & (TARGET_PAGE_SIZE - 1)) !== 0 || newLen === 0) throw new SyscallError(Errno.EINVAL);
   const oldSize = pageAlignUp(oldLen), newSize = pageAlignUp(newLen);
+  if (flags & MREMAP_FIXED) {
+    if ((newAddr & (TARGET_PAGE_SIZE - 1)) !== 0 || newAddr + newSize > HIGH_END) throw new SyscallError(Errno.EINVAL);
+    if (old + oldSize > newAddr && newAddr + newSize > old) throw new SyscallError(Errno.EINVAL);
+  }
   if (!mm.accessOk(old, oldSize, 0)) throw new SyscallError(Errno.EFAULT);
   if (old >= HIGH_BASE || (flags & MREMAP_FIXED && newAddr + newSize > TASK_SIZE)) {
     // High memory: shrinking in place only (growing or moving it is not implemented).
@@ -506,15 +516,22 @@ function membarrier(ts: TaskState, cmd: number): number {
   return 0;
 }
 
+/** An address argument that must be page aligned: EINVAL when it is not, checked on all 64
+ * bits (a Number loses the low bits of an address near 2^64: LTP msync03's RLIM_INFINITY). */
+function pageAddr(v: bigint): number {
+  if (v & BigInt(TARGET_PAGE_SIZE - 1)) throw new SyscallError(Errno.EINVAL);
+  return ptr(v);
+}
+
 export const MEM_SYSCALLS: SyscallTable = [
   [NR.mmap, (ts, a) => mmap(ts, ptr(a[0]), ptr(a[1]), int(a[2]), int(a[3]), int(a[4]), long(a[5]))],
-  [NR.munmap, (ts, a) => munmap(ts, ptr(a[0]), ptr(a[1]))],
-  [NR.mprotect, (ts, a) => mprotect(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
-  [NR.mremap, (ts, a) => mremap(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]))],
-  [NR.madvise, (ts, a) => madvise(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.munmap, (ts, a) => munmap(ts, pageAddr(a[0]), ptr(a[1]))],
+  [NR.mprotect, (ts, a) => mprotect(ts, pageAddr(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.mremap, (ts, a) => mremap(ts, pageAddr(a[0]), ptr(a[1]), ptr(a[2]), int(a[3]), ptr(a[4]))],
+  [NR.madvise, (ts, a) => madvise(ts, pageAddr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.brk, (ts, a) => brk(ts, ptr(a[0]))],
-  [NR.msync, (ts, a) => msync(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
-  [NR.mincore, (ts, a) => mincore(ts, ptr(a[0]), ptr(a[1]), ptr(a[2]))],
+  [NR.msync, (ts, a) => msync(ts, pageAddr(a[0]), ptr(a[1]), int(a[2]))],
+  [NR.mincore, (ts, a) => mincore(ts, pageAddr(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.mlock, () => 0],
   [NR.munlock, () => 0],
   [NR.membarrier, (ts, a) => membarrier(ts, int(a[0]))],
