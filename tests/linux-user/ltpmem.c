@@ -3,7 +3,9 @@
  * /dev/zero opened read-only and mapped MAP_SHARED never writable (mprotect01), /proc/self/maps
  * showing what was asked for (-w- for PROT_WRITE alone: mmap04), a private file mapping's pages
  * past the file's end raising SIGBUS, a write-sealed memfd refusing writable shared mappings
- * (memfd_create01). Prints results, never addresses. Run in a scratch directory. */
+ * (memfd_create01); mremap's MREMAP_FIXED checks (mremap05), an unaligned address near 2^64
+ * (msync03), unlinkat/fstatat/statx flag checks (unlinkat01, fstatat01, statx03), ioctl on an
+ * O_PATH fd (open13). Prints results, never addresses. Run in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -153,5 +157,47 @@ int main(void) {
   res("mmap sealed private read write", m == MAP_FAILED ? -1 : 0);
   if (m != MAP_FAILED) { m[0] = 1; munmap(m, 2 * pg); }
   close(fd);
+
+  /* mremap05: MREMAP_FIXED needs MREMAP_MAYMOVE, an aligned new address, no overlap. */
+  m = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(m + 2 * pg, 2 * pg);
+  res("mremap FIXED without MAYMOVE", mremap(m, pg, pg, MREMAP_FIXED, m + 2 * pg) == MAP_FAILED ? -1 : 0);
+  res("mremap FIXED unaligned", mremap(m, pg, pg, MREMAP_FIXED | MREMAP_MAYMOVE, m + 2 * pg + 1) == MAP_FAILED ? -1 : 0);
+  res("mremap FIXED overlapping", mremap(m, 2 * pg, pg, MREMAP_FIXED | MREMAP_MAYMOVE, m + pg) == MAP_FAILED ? -1 : 0);
+  res("mremap bad flags", mremap(m, pg, pg, 0x100) == MAP_FAILED ? -1 : 0);
+  m[0] = 7;
+  char *n = mremap(m, pg, pg, MREMAP_FIXED | MREMAP_MAYMOVE, m + 2 * pg);
+  res("mremap FIXED", n == m + 2 * pg ? 0 : -1);
+  printf("moved byte: %d\n", n == m + 2 * pg ? n[0] : -1);
+  munmap(m, 4 * pg);
+
+  /* msync03: an address near 2^64 is unaligned (EINVAL), not unmapped. */
+  res("msync at ~0", msync((void *)~0UL, pg, MS_SYNC));
+  res("mprotect at ~0", mprotect((void *)~0UL, pg, PROT_READ));
+  res("munmap at ~0", munmap((void *)~0UL, pg));
+
+  /* unlinkat01, fstatat01, statx03: flags Linux does not know are EINVAL (before the path). */
+  fd = open("afile", O_RDWR | O_CREAT, 0600);
+  res("unlinkat flags 9999", unlinkat(AT_FDCWD, "afile", 9999));
+  res("unlinkat REMOVEDIR on a file", unlinkat(AT_FDCWD, "afile", AT_REMOVEDIR));
+  struct stat st;
+  res("fstatat flags 9999", fstatat(AT_FDCWD, "afile", &st, 9999));
+  struct statx stx;
+  res("statx flags -1", statx(AT_FDCWD, "afile", -1, 0, &stx));
+  res("statx mask -1", statx(AT_FDCWD, "afile", 0, -1, &stx));
+  res("statx both sync types", statx(AT_FDCWD, "afile", AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC, 0, &stx));
+  res("statx ok", statx(AT_FDCWD, "afile", AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &stx));
+  close(fd);
+
+  /* open13: an O_PATH descriptor does no ioctl (EBADF). */
+  fd = open("afile", O_PATH);
+  int nb = 0;
+  res("ioctl FIONREAD on O_PATH", ioctl(fd, FIONREAD, &nb));
+  res("ioctl TCGETS on O_PATH", ioctl(fd, 0x5401, &nb));
+  int d = dup(fd);
+  res("ioctl on dup of O_PATH", ioctl(d, FIONREAD, &nb));
+  close(d);
+  close(fd);
+  unlink("afile");
   return 0;
 }
