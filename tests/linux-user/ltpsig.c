@@ -3,7 +3,8 @@
  * checks and what it reports (sigaltstack02), RLIMIT_SIGPENDING refusing a real-time signal
  * (tgkill02), SIGEV_THREAD and the alarm clocks in timer_create (timer_create01), timer_settime's
  * argument checks (timer_settime02), a
- * CPU-time timer that never fires before the CPU time (timer_settime01). Prints results only. */
+ * CPU-time timer that never fires before the CPU time (timer_settime01), pidfd_send_signal's
+ * siginfo and errno order (pidfd_send_signal01/02). Prints results only. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -40,6 +42,13 @@ static void on_usr2(int sig) {
   memset(&ss, 0, sizeof ss);
   ss.ss_flags = SS_DISABLE;
   alt_eperm = sigaltstack(&ss, NULL) < 0 ? errno : 0;
+}
+
+static volatile int pidfd_value = -1, pidfd_code = 1;
+static void on_pidfd_sig(int sig, siginfo_t *si, void *uc) {
+  (void)sig; (void)uc;
+  pidfd_value = si->si_value.sival_int;
+  pidfd_code = si->si_code;
 }
 
 static volatile sig_atomic_t alarms;
@@ -144,5 +153,32 @@ int main(void) {
   long used = (end.tv_sec - start.tv_sec) * 1000000000L + end.tv_nsec - start.tv_nsec;
   printf("cpu timer not early: %d\n", used >= 50000000);
   timer_delete(t);
+
+  /* pidfd_send_signal01/02: a siginfo to ourselves goes with the signal; flags EINVAL, a file
+   * that is no pidfd EBADF, a siginfo for another signal EINVAL, SI_USER to another process EPERM
+   * (pid 1: refused before anything is sent). */
+  struct sigaction sa4 = { .sa_sigaction = on_pidfd_sig, .sa_flags = SA_SIGINFO };
+  sigaction(SIGUSR2, &sa4, NULL);
+  int pfd = syscall(SYS_pidfd_open, getpid(), 0);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = SIGUSR2;
+  si.si_code = SI_QUEUE;
+  si.si_pid = getpid();
+  si.si_uid = getuid();
+  si.si_value.sival_int = 42;
+  res("pidfd_send_signal with info", syscall(SYS_pidfd_send_signal, pfd, SIGUSR2, &si, 0));
+  printf("pidfd signal: value %d code %d\n", pidfd_value, pidfd_code);
+  res("pidfd_send_signal flags", syscall(SYS_pidfd_send_signal, pfd, SIGUSR2, &si, 99999));
+  int ffd = open("/proc/self/exe", O_RDONLY);
+  res("pidfd_send_signal not a pidfd", syscall(SYS_pidfd_send_signal, ffd, SIGUSR2, &si, 0));
+  close(ffd);
+  res("pidfd_send_signal other signal", syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, &si, 0));
+  close(pfd);
+  int initfd = syscall(SYS_pidfd_open, 1, 0);
+  si.si_code = SI_USER;
+  if (initfd >= 0) res("pidfd_send_signal SI_USER to pid 1", syscall(SYS_pidfd_send_signal, initfd, SIGUSR2, &si, 0));
+  else printf("pidfd_send_signal SI_USER to pid 1: no pidfd\n");
+  if (initfd >= 0) close(initfd);
   return 0;
 }
