@@ -280,8 +280,13 @@ function waitid(ts: TaskState, idtype: number, id: number, infop: number, option
     if (id < 0) throw new SyscallError(Errno.EINVAL);
     who = id === 0 ? ownGroup(ts) : id === 1 ? -1 : -id;
   } else throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(who, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
+  // A PIDFD_NONBLOCK pidfd: no wait; a child still running is EAGAIN unless WNOHANG said 0.
+  const O_NONBLOCK = 0o4000;
+  const fl = idtype === P_PIDFD && ts.sys ? ts.sys.fcntl(ts.fdt.host(id), 3 /* F_GETFL */, 0) : 0;
+  const nonblockFd = fl > 0 && (fl & O_NONBLOCK) !== 0;
+  const r = ts.proc.waitChild(who, (options & WNOHANG) !== 0 || nonblockFd, (options & WNOWAIT) !== 0, states);
   if (r === null) throw new SyscallError(Errno.ECHILD);
+  if (r[0] === 0 && nonblockFd && !(options & WNOHANG)) throw new SyscallError(Errno.EAGAIN);
   if (infop !== 0) {
     const b = new Uint8Array(128);
     const dv = new DataView(b.buffer);

@@ -4,7 +4,8 @@
  * (tgkill02), SIGEV_THREAD and the alarm clocks in timer_create (timer_create01), timer_settime's
  * argument checks (timer_settime02), a
  * CPU-time timer that never fires before the CPU time (timer_settime01), pidfd_send_signal's
- * siginfo and errno order (pidfd_send_signal01/02). Prints results only. */
+ * siginfo and errno order (pidfd_send_signal01/02), waitid on a PIDFD_NONBLOCK pidfd (EAGAIN,
+ * pidfd_open04). Prints results only. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,5 +182,33 @@ int main(void) {
   if (initfd >= 0) res("pidfd_send_signal SI_USER to pid 1", syscall(SYS_pidfd_send_signal, initfd, SIGUSR2, &si, 0));
   else printf("pidfd_send_signal SI_USER to pid 1: no pidfd\n");
   if (initfd >= 0) close(initfd);
+
+  /* pidfd_open04: waitid(P_PIDFD) on a PIDFD_NONBLOCK pidfd does not wait: EAGAIN while the
+   * child runs (0 with WNOHANG), the child's status once it has exited. */
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    close(p[1]);
+    if (read(p[0], &c, 1) < 0) _exit(2);
+    _exit(7);
+  }
+  close(p[0]);
+  int cfd = syscall(SYS_pidfd_open, child, O_NONBLOCK);
+  siginfo_t wi;
+  memset(&wi, 0, sizeof wi);
+  res("waitid nonblocking pidfd, running", waitid(P_PIDFD, cfd, &wi, WEXITED));
+  res("waitid nonblocking pidfd, WNOHANG", waitid(P_PIDFD, cfd, &wi, WEXITED | WNOHANG));
+  if (write(p[1], "x", 1) != 1) return 1;
+  close(p[1]);
+  int got;
+  do {
+    memset(&wi, 0, sizeof wi);
+    got = waitid(P_PIDFD, cfd, &wi, WEXITED);
+  } while (got < 0 && errno == EAGAIN);
+  res("waitid nonblocking pidfd, exited", got);
+  printf("child status %d code %d\n", wi.si_status, wi.si_code);
+  close(cfd);
   return 0;
 }
