@@ -136,11 +136,11 @@ export class GuestMM {
    * Only pages that may hold data are zeroed (TOUCHED), large runs by giving their host memory
    * back (discard): a big PROT_NONE reservation costs neither time nor memory; unmapping gives
    * large ranges back too. */
-  setRange(addr: number, len: number, flags: number, zero: boolean): void {
+  setRange(addr: number, len: number, flags: number, zero: boolean, fresh = false): void {
     if (len <= 0) return;
     const first = addr >>> TARGET_PAGE_BITS;
     const last = (addr + len - 1) >>> TARGET_PAGE_BITS;
-    if (zero) this.zeroPages(first, last + 1);
+    if (zero) this.zeroPages(first, last + 1, fresh ? 1 : DISCARD_MIN_PAGES);
     else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.releasePages(first, last + 1);
     this.pages.fill(flags, first, last + 1);
     if (flags !== 0) this.markTouched(first, last + 1);
@@ -217,10 +217,10 @@ export class GuestMM {
   /** Zero guest pages [first, end): the touched ones only, large runs by discarding them,
    * small ones by writing. A page still mapped keeps its TOUCHED bit (the guest may write it
    * again with no system call); an unmapped one is known to be zero now. */
-  zeroPages(first: number, end: number): void {
+  zeroPages(first: number, end: number, minDiscard = DISCARD_MIN_PAGES): void {
     this.touchedRuns(first, end, (s, e) => {
       const view = this.hostPages(s, e);
-      if (!(e - s >= DISCARD_MIN_PAGES && this.discard?.(view))) view.fill(0);
+      if (!(e - s >= minDiscard && this.discard?.(view))) view.fill(0);
       for (let p = s; p < e;) {
         if (this.pages[p] !== 0) { p++; continue; }
         let q = p + 1;

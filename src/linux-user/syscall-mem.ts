@@ -151,9 +151,10 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
         try { return mmapHigh(ts, addr, size, prot, flags, highOk, true); } finally { mm.lock(); }
       }
     }
-    // Zero and mark writable while filling; the final protection comes last.
+    // Zero and mark writable while filling; the final protection comes last. Anonymous memory
+    // gets host pages given back, not zeroed: they are not resident until touched (mincore).
     unshareRange(ts, start, size);
-    mm.setRange(start, size, protToFlags(3), true);
+    mm.setRange(start, size, protToFlags(3), true, host < 0);
     const anon = anonShared && mapSharedAnon(mm, ts.sys, start / TARGET_PAGE_SIZE, size / TARGET_PAGE_SIZE, (f, l) => ts.fs.ftruncate(f, l), (f) => ts.fs.close(f));
     const filePages = !anonShared && host >= 0 && flags & MAP_SHARED ? mapSharedFile(ts, start, len, host, off, prot) : -1;
     // MAP_SHARED memory without a host object: a copy no forked child can share (shared-map.ts).
@@ -462,16 +463,47 @@ function msync(ts: TaskState, addr: number, len: number, flags: number): number 
   return 0;
 }
 
-/** mincore: every mapped page reads as resident (the guest's memory is the emulator's; QEMU asks
- * the host, whose untouched pages would say 0). EINVAL unaligned, ENOMEM unmapped, EFAULT vec. */
+/** mincore: private anonymous memory is resident when the host says its page is (pagemap, the
+ * native addon: as qemu-riscv64 asks the host, untouched pages say 0); other mappings (files,
+ * shared memory, high memory, no addon) read as resident. EINVAL unaligned, ENOMEM unmapped,
+ * EFAULT vec. */
 function mincore(ts: TaskState, addr: number, len: number, vec: number): number {
   if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0) throw new SyscallError(Errno.EINVAL);
   const pages = pageAlignUp(len) / TARGET_PAGE_SIZE;
   if (pages === 0) return 0;
   if (!ts.mm.accessOk(addr, pages * TARGET_PAGE_SIZE, 0)) throw new SyscallError(Errno.ENOMEM);
   ts.mm.check(vec, pages, true);
-  ts.mm.write(vec, new Uint8Array(pages).fill(1));
+  const out = new Uint8Array(pages).fill(1);
+  const host = new Uint8Array(pages);
+  if (addr + pages * TARGET_PAGE_SIZE <= TASK_SIZE && ts.sys?.residentPages && TARGET_PAGE_SIZE === ts.sys.pageSize()) {
+    const h = ts.mm.g2hLow(addr);
+    if (ts.sys.residentPages(ts.mm.bytes.subarray(h, h + pages * TARGET_PAGE_SIZE), host) >= 0) {
+      const first = addr / TARGET_PAGE_SIZE;
+      for (let i = 0; i < pages; i++) {
+        const f = ts.mm.pages[first + i];
+        if (!(f & (PageFlag.SHARED | PageFlag.SHCOPY)) && !ts.mm.anyFilePage(first + i, first + i + 1)) out[i] = host[i] & 1;
+      }
+    }
+  }
+  ts.mm.write(vec, out);
   return 0;
+}
+
+/** mlock/mlock2: the pages become resident (touched: the host maps them), as a locked range is on
+ * Linux (mincore says 1); they are not pinned. EINVAL for unknown mlock2 flags, ENOMEM unmapped. */
+function mlock(ts: TaskState, addr: number, len: number, flags: number): number {
+  const MLOCK_ONFAULT = 1;
+  if (flags & ~MLOCK_ONFAULT) throw new SyscallError(Errno.EINVAL);
+  const start = addr - (addr % TARGET_PAGE_SIZE), size = pageAlignUp(addr + len) - start;
+  if (size === 0) return 0;
+  if (!(start >= HIGH_BASE ? ts.mm.accessOk(start, size, 0) : allValid(ts, start, size))) throw new SyscallError(Errno.ENOMEM);
+  if (flags & MLOCK_ONFAULT || start >= HIGH_BASE) return 0;
+  const pages = ts.mm.pages;
+  let sum = 0;
+  for (let p = start / TARGET_PAGE_SIZE, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
+    if (!(pages[p] & (PageFlag.EOF | PageFlag.LOST))) sum += ts.mm.bytes[ts.mm.g2hLow(p * TARGET_PAGE_SIZE)];
+  }
+  return sum * 0;
 }
 
 function brk(ts: TaskState, want: number): number {
@@ -532,7 +564,8 @@ export const MEM_SYSCALLS: SyscallTable = [
   [NR.brk, (ts, a) => brk(ts, ptr(a[0]))],
   [NR.msync, (ts, a) => msync(ts, pageAddr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.mincore, (ts, a) => mincore(ts, pageAddr(a[0]), ptr(a[1]), ptr(a[2]))],
-  [NR.mlock, () => 0],
+  [NR.mlock, (ts, a) => mlock(ts, ptr(a[0]), ptr(a[1]), 0)],
+  [NR.mlock2, (ts, a) => mlock(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
   [NR.munlock, () => 0],
   [NR.membarrier, (ts, a) => membarrier(ts, int(a[0]))],
   [NR.riscv_flush_icache, (ts, a) => riscvFlushIcache(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],

@@ -5,7 +5,7 @@
  * past the file's end raising SIGBUS, a write-sealed memfd refusing writable shared mappings
  * (memfd_create01); mremap's MREMAP_FIXED checks (mremap05), an unaligned address near 2^64
  * (msync03), unlinkat/fstatat/statx flag checks (unlinkat01, fstatat01, statx03), ioctl on an
- * O_PATH fd (open13). Prints results, never addresses. Run in a scratch directory. */
+ * O_PATH fd (open13), mincore of fresh and locked pages (mincore03). Prints results, never addresses. Run in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +63,23 @@ int main(void) {
   struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };
   sigaction(SIGBUS, &sa, NULL);
   sigaction(SIGSEGV, &sa, NULL);
+
+  /* mincore03: fresh private anonymous pages are not resident; locked ones are (first thing:
+   * the range was never used). */
+  {
+    unsigned char vec[3];
+    char *r = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mincore(r, 3 * pg, vec);
+    printf("mincore fresh: %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1);
+    r[pg] = 1;
+    mincore(r, 3 * pg, vec);
+    printf("mincore one written: %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1);
+    res("mlock", mlock(r, 3 * pg));
+    mincore(r, 3 * pg, vec);
+    printf("mincore locked: %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1);
+    res("munlock", munlock(r, 3 * pg));
+    munmap(r, 3 * pg);
+  }
 
   /* mprotect05: a shared mapping of an empty file is mapped (every page past its end). */
   int fd = open("empty", O_RDWR | O_CREAT | O_TRUNC, 0600);
