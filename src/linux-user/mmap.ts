@@ -10,7 +10,7 @@
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
-  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, NO_READ_OFFSET, stateOffsetOf,
+  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, NO_READ_OFFSET, LOCKED_OFFSET, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -72,6 +72,8 @@ export class GuestMM {
   readonly filePages: Int32Array;
   /** NO_READ bitmap (layout.ts): mapped without PROT_READ (what /proc/self/maps shows). */
   readonly noRead: Int32Array;
+  /** LOCKED bitmap (layout.ts): mlock'ed pages. */
+  readonly locked: Int32Array;
   /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
   discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
@@ -88,6 +90,7 @@ export class GuestMM {
     this.touched = new Int32Array(buf, TOUCHED_OFFSET, Math.ceil(GUEST_PAGES / 32));
     this.filePages = new Int32Array(buf, FILE_PAGES_OFFSET, Math.ceil(GUEST_PAGES / 32));
     this.noRead = new Int32Array(buf, NO_READ_OFFSET, Math.ceil(GUEST_PAGES / 32));
+    this.locked = new Int32Array(buf, LOCKED_OFFSET, Math.ceil(GUEST_PAGES / 32));
   }
 
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
@@ -146,6 +149,18 @@ export class GuestMM {
     if (flags !== 0) this.markTouched(first, last + 1);
     this.updateBits(first, last + 1, false, this.filePages); // a new mapping, or none
     this.updateBits(first, last + 1, false, this.noRead);
+    this.updateBits(first, last + 1, false, this.locked);
+  }
+
+  /** Pages [first, end) locked (mlock) or unlocked. */
+  setLocked(first: number, end: number, on: boolean): void {
+    this.updateBits(first, end, on, this.locked);
+  }
+
+  /** Whether some page of [first, end) is locked. */
+  anyLocked(first: number, end: number): boolean {
+    for (let p = first; p < end; p++) if (Atomics.load(this.locked, p >>> 5) & (1 << (p & 31))) return true;
+    return false;
   }
 
   /** Pages [first, end) were given protection `prot` (PROT_* bits): remember whether it lacked

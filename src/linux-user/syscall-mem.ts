@@ -15,7 +15,7 @@ import { fdinfo } from './blocking.js';
 import { addExtent, canShare, dropExtents, extentAt, extents, mapObject, mapSharedAnon, ShmapKind, type Extent } from './shared-map.js';
 
 const PROT_WRITE = 2, PROT_EXEC = 4;
-const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
+const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_LOCKED = 0x2000, MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MMAP_MIN_ADDR = 0x10000;
 
@@ -190,6 +190,7 @@ function mmap(ts: TaskState, addr: number, len: number, prot: number, flags: num
       }
     }
     mm.setNoRead(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE, prot);
+    if (flags & MAP_LOCKED) mm.setLocked(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE, true);
     // A file no write can reach (a private mapping, a read-only file's copy): MADV_REMOVE is
     // EACCES there, as on Linux.
     if ((host >= 0 && filePages < 0 && !(flags & MAP_SHARED && fileWritable(ts, host))) || roZero) {
@@ -454,11 +455,22 @@ function madvise(ts: TaskState, addr: number, len: number, advice: number): numb
   return 0;
 }
 
+/** munlock: the range's pages are no longer locked (ENOMEM unmapped). */
+function munlock(ts: TaskState, addr: number, len: number): number {
+  const start = addr - (addr % TARGET_PAGE_SIZE), size = pageAlignUp(addr + len) - start;
+  if (size === 0) return 0;
+  if (!(start >= HIGH_BASE ? ts.mm.accessOk(start, size, 0) : allValid(ts, start, size))) throw new SyscallError(Errno.ENOMEM);
+  if (start < HIGH_BASE) ts.mm.setLocked(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE, false);
+  return 0;
+}
+
 function msync(ts: TaskState, addr: number, len: number, flags: number): number {
   const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
   if ((addr & (TARGET_PAGE_SIZE - 1)) !== 0 || flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) throw new SyscallError(Errno.EINVAL);
   if ((flags & MS_ASYNC) && (flags & MS_SYNC)) throw new SyscallError(Errno.EINVAL);
   if (!ts.mm.accessOk(addr, pageAlignUp(len), 0)) throw new SyscallError(Errno.ENOMEM);
+  // Linux: MS_INVALIDATE over locked pages is EBUSY.
+  if (flags & MS_INVALIDATE && addr < TASK_SIZE && ts.mm.anyLocked(addr / TARGET_PAGE_SIZE, pageAlignUp(addr + len) / TARGET_PAGE_SIZE)) throw new SyscallError(Errno.EBUSY);
   sharedRuns(ts, addr, pageAlignUp(len), (view) => { ts.sys?.msync(view, flags); });
   return 0;
 }
@@ -497,7 +509,9 @@ function mlock(ts: TaskState, addr: number, len: number, flags: number): number 
   const start = addr - (addr % TARGET_PAGE_SIZE), size = pageAlignUp(addr + len) - start;
   if (size === 0) return 0;
   if (!(start >= HIGH_BASE ? ts.mm.accessOk(start, size, 0) : allValid(ts, start, size))) throw new SyscallError(Errno.ENOMEM);
-  if (flags & MLOCK_ONFAULT || start >= HIGH_BASE) return 0;
+  if (start >= HIGH_BASE) return 0;
+  ts.mm.setLocked(start / TARGET_PAGE_SIZE, (start + size) / TARGET_PAGE_SIZE, true);
+  if (flags & MLOCK_ONFAULT) return 0;
   const pages = ts.mm.pages;
   let sum = 0;
   for (let p = start / TARGET_PAGE_SIZE, end = p + size / TARGET_PAGE_SIZE; p < end; p++) {
@@ -566,7 +580,7 @@ export const MEM_SYSCALLS: SyscallTable = [
   [NR.mincore, (ts, a) => mincore(ts, pageAddr(a[0]), ptr(a[1]), ptr(a[2]))],
   [NR.mlock, (ts, a) => mlock(ts, ptr(a[0]), ptr(a[1]), 0)],
   [NR.mlock2, (ts, a) => mlock(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
-  [NR.munlock, () => 0],
+  [NR.munlock, (ts, a) => munlock(ts, ptr(a[0]), ptr(a[1]))],
   [NR.membarrier, (ts, a) => membarrier(ts, int(a[0]))],
   [NR.riscv_flush_icache, (ts, a) => riscvFlushIcache(ts, ptr(a[0]), ptr(a[1]), int(a[2]))],
 ];

@@ -4,7 +4,7 @@
  * showing what was asked for (-w- for PROT_WRITE alone: mmap04), a private file mapping's pages
  * past the file's end raising SIGBUS, a write-sealed memfd refusing writable shared mappings
  * (memfd_create01); mremap's MREMAP_FIXED checks (mremap05), an unaligned address near 2^64
- * (msync03), unlinkat/fstatat/statx flag checks (unlinkat01, fstatat01, statx03), ioctl on an
+ * and MS_INVALIDATE over locked pages (msync03), unlinkat/fstatat/statx flag checks (unlinkat01, fstatat01, statx03), ioctl on an
  * O_PATH fd (open13), mincore of fresh and locked pages (mincore03). Prints results, never addresses. Run in a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -192,6 +192,22 @@ int main(void) {
   res("msync at ~0", msync((void *)~0UL, pg, MS_SYNC));
   res("mprotect at ~0", mprotect((void *)~0UL, pg, PROT_READ));
   res("munmap at ~0", munmap((void *)~0UL, pg));
+
+  /* msync03: MS_INVALIDATE over locked pages (MAP_LOCKED, mlock) is EBUSY. */
+  fd = open("locked", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (ftruncate(fd, pg) != 0) return 1;
+  m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
+  res("msync MS_INVALIDATE on MAP_LOCKED", msync(m, pg, MS_INVALIDATE));
+  res("msync MS_SYNC on MAP_LOCKED", msync(m, pg, MS_SYNC));
+  munmap(m, pg);
+  m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  res("msync MS_INVALIDATE", msync(m, pg, MS_INVALIDATE));
+  mlock(m, pg);
+  res("msync MS_INVALIDATE after mlock", msync(m, pg, MS_INVALIDATE));
+  munlock(m, pg);
+  res("msync MS_INVALIDATE after munlock", msync(m, pg, MS_INVALIDATE));
+  munmap(m, pg);
+  close(fd);
 
   /* unlinkat01, fstatat01, statx03: flags Linux does not know are EINVAL (before the path). */
   fd = open("afile", O_RDWR | O_CREAT, 0600);
