@@ -341,8 +341,12 @@ function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, f
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
   let pid: number;
   try { pid = pidOfPidfd(ts, fd); } catch (e) {
-    if (e instanceof SyscallError && e.errno === Errno.EINVAL) throw new SyscallError(Errno.EBADF);
-    throw e;
+    if (!(e instanceof SyscallError && e.errno === Errno.EINVAL)) throw e;
+    // A /proc/<pid> directory does as a pidfd here (Linux's tgid_pidfd_to_pid); else EBADF.
+    let m: RegExpExecArray | null = null;
+    try { m = /^\/proc\/(\d+)$/.exec(ts.fs.readlink(`/proc/self/fd/${ts.fdt.host(fd)}`)); } catch { /* not a link */ }
+    if (!m) throw new SyscallError(Errno.EBADF);
+    pid = Number(m[1]);
   }
   let queued: { code: number; value: bigint } | null = null;
   if (info !== 0) {

@@ -177,6 +177,13 @@ int main(void) {
   close(ffd);
   res("pidfd_send_signal other signal", syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, &si, 0));
   close(pfd);
+  /* A /proc/<pid> directory does as a pidfd (pidfd_send_signal01 opens /proc/self). */
+  pfd = open("/proc/self", O_DIRECTORY | O_CLOEXEC);
+  pidfd_value = -1;
+  si.si_value.sival_int = 43;
+  res("pidfd_send_signal /proc/self", syscall(SYS_pidfd_send_signal, pfd, SIGUSR2, &si, 0));
+  printf("pidfd signal: value %d code %d\n", pidfd_value, pidfd_code);
+  close(pfd);
   int initfd = syscall(SYS_pidfd_open, 1, 0);
   si.si_code = SI_USER;
   if (initfd >= 0) res("pidfd_send_signal SI_USER to pid 1", syscall(SYS_pidfd_send_signal, initfd, SIGUSR2, &si, 0));
