@@ -70,6 +70,12 @@ const PROGRAMS = [
   // kcmp, renameat2 flags, readlinkat(fd, ""), sync_file_range, readahead, unshare, vmsplice,
   // kill(0)/kill(-pgid)/kill(-1) within the caller's own process group and descendants.
   { name: 'ltpcalls', libs: ['-pthread'], workdir: true, needsSys: true },
+  // LTP round 15, memory: mprotect past a shared file's end and over holes, read-only /dev/zero,
+  // /proc/self/maps' -w-, SIGBUS past a private file mapping's end, write-sealed memfds.
+  { name: 'ltpmem', workdir: true, needsSys: true },
+  // LTP round 15, signals and timers: SA_RESETHAND keeps the flags, sigaltstack's checks,
+  // RLIMIT_SIGPENDING (EAGAIN), SIGEV_THREAD, timer_settime's checks, CPU-time timers.
+  { name: 'ltpsig', libs: ['-pthread'] },
   // A SIGUSR1 sent right after fork reaches the child's inherited handler or kills it (not Node's inspector).
   { name: 'sigearly' },
   // rt_sigqueueinfo/rt_tgsigqueueinfo to another thread of ours, rt_sigprocmask's sigsetsize,

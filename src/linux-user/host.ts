@@ -83,6 +83,9 @@ export interface HostProcess {
   realtimeNs(): bigint;
   monotonicNs(): bigint;
   cpuTimeNs(): bigint;
+  /** What the host's kernel says to a timer on an alarm clock: 0, EOPNOTSUPP (no RTC that can
+   * wake the system) or EPERM (no CAP_WAKE_ALARM). */
+  alarmTimerErrno?(): number;
   sleepMs(ms: number): void;
   /** Log text (the -D file or stderr). */
   log(text: string): void;

@@ -91,10 +91,17 @@ export const TOUCHED_OFFSET = align(BUS_FAULTS_OFFSET + MAX_THREADS * 4, 4096);
  * VM_SHARED|VM_MAYWRITE, so MADV_REMOVE is EACCES there (syscall-mem.ts). Cleared by
  * GuestMM.setRange (every new mapping and every unmap). */
 export const FILE_PAGES_OFFSET = TOUCHED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+/** One bit per guest page: mapped with PROT_WRITE or PROT_EXEC but without PROT_READ. The page
+ * is readable all the same (RISC-V has no write-only pages; the host's x86 none either), but
+ * /proc/self/maps shows what was asked for, as Linux's VMA flags do. Cleared by setRange. */
+export const NO_READ_OFFSET = FILE_PAGES_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
 /** Guest memory above the low space (high-map.ts): HIGH_RUNS x Int32 [first page, pages, PageFlag
  * bits, backing low page or -1]; pages 0: a free entry. Rewritten under MM_LOCK with
  * KernelWord.HIGH_GEN odd while it changes (a seqlock: readers in other workers retry). */
-export const HIGH_OFFSET = FILE_PAGES_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+/** One bit per guest page: locked (mlock, MAP_LOCKED; Linux's VM_LOCKED): msync(MS_INVALIDATE)
+ * is EBUSY there. Cleared by setRange and munlock. */
+export const LOCKED_OFFSET = NO_READ_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
+export const HIGH_OFFSET = LOCKED_OFFSET + align(0x100000000 / TARGET_PAGE_SIZE / 8, 4096);
 export const HIGH_RUNS = 4096;
 export const KERNEL_END = HIGH_OFFSET + HIGH_RUNS * 16;
 export const KERNEL_BYTES = KERNEL_END - KERNEL_OFFSET;

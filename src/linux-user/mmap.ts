@@ -10,7 +10,7 @@
 import {
   GUEST_BASE, GUEST_PAGES, HOST_MEMORY_PAGES, KernelWord, KWORDS_COUNT, KWORDS_OFFSET, MAX_THREADS, MMAP_BASE,
   PAGE_TABLE_OFFSET, PageFlag, TARGET_PAGE_BITS, TARGET_PAGE_SIZE, TASK_SIZE, THREAD_WORDS, THREADS_OFFSET,
-  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, stateOffsetOf,
+  ThreadState, ThreadWord, TOUCHED_OFFSET, FILE_PAGES_OFFSET, NO_READ_OFFSET, LOCKED_OFFSET, stateOffsetOf,
 } from './layout.js';
 import { CPU_STATE_SIZE, STATE, TLB_ENTRY_BYTES, TLB_OFFSET } from '../target/riscv/cpu-state.js';
 import { Errno, SyscallError } from './errno.js';
@@ -70,6 +70,10 @@ export class GuestMM {
   readonly touched: Int32Array;
   /** FILE_PAGES bitmap (layout.ts): pages mapping a file with no way to write it back. */
   readonly filePages: Int32Array;
+  /** NO_READ bitmap (layout.ts): mapped without PROT_READ (what /proc/self/maps shows). */
+  readonly noRead: Int32Array;
+  /** LOCKED bitmap (layout.ts): mlock'ed pages. */
+  readonly locked: Int32Array;
   /** Zero whole host pages by returning them to the host (the native addon), false: could not. */
   discard: ((view: Uint8Array) => boolean) | null = null;
   /** Called after mappings change protection or go away (translated code over them is stale). */
@@ -85,6 +89,8 @@ export class GuestMM {
     this.kw = new Int32Array(buf, KWORDS_OFFSET, KWORDS_COUNT);
     this.touched = new Int32Array(buf, TOUCHED_OFFSET, Math.ceil(GUEST_PAGES / 32));
     this.filePages = new Int32Array(buf, FILE_PAGES_OFFSET, Math.ceil(GUEST_PAGES / 32));
+    this.noRead = new Int32Array(buf, NO_READ_OFFSET, Math.ceil(GUEST_PAGES / 32));
+    this.locked = new Int32Array(buf, LOCKED_OFFSET, Math.ceil(GUEST_PAGES / 32));
   }
 
   lock(): void { lockWord(this.kw, KernelWord.MM_LOCK); }
@@ -133,15 +139,39 @@ export class GuestMM {
    * Only pages that may hold data are zeroed (TOUCHED), large runs by giving their host memory
    * back (discard): a big PROT_NONE reservation costs neither time nor memory; unmapping gives
    * large ranges back too. */
-  setRange(addr: number, len: number, flags: number, zero: boolean): void {
+  setRange(addr: number, len: number, flags: number, zero: boolean, fresh = false): void {
     if (len <= 0) return;
     const first = addr >>> TARGET_PAGE_BITS;
     const last = (addr + len - 1) >>> TARGET_PAGE_BITS;
-    if (zero) this.zeroPages(first, last + 1);
+    if (zero) this.zeroPages(first, last + 1, fresh ? 1 : DISCARD_MIN_PAGES);
     else if (flags === 0 && last - first + 1 >= DISCARD_MIN_PAGES) this.releasePages(first, last + 1);
     this.pages.fill(flags, first, last + 1);
     if (flags !== 0) this.markTouched(first, last + 1);
     this.updateBits(first, last + 1, false, this.filePages); // a new mapping, or none
+    this.updateBits(first, last + 1, false, this.noRead);
+    this.updateBits(first, last + 1, false, this.locked);
+  }
+
+  /** Pages [first, end) locked (mlock) or unlocked. */
+  setLocked(first: number, end: number, on: boolean): void {
+    this.updateBits(first, end, on, this.locked);
+  }
+
+  /** Whether some page of [first, end) is locked. */
+  anyLocked(first: number, end: number): boolean {
+    for (let p = first; p < end; p++) if (Atomics.load(this.locked, p >>> 5) & (1 << (p & 31))) return true;
+    return false;
+  }
+
+  /** Pages [first, end) were given protection `prot` (PROT_* bits): remember whether it lacked
+   * PROT_READ while asking for something (PROT_NONE shows ---, as it is). */
+  setNoRead(first: number, end: number, prot: number): void {
+    this.updateBits(first, end, (prot & 7) !== 0 && !(prot & 1), this.noRead);
+  }
+
+  /** Whether page `page` was mapped without PROT_READ. */
+  isNoRead(page: number): boolean {
+    return (Atomics.load(this.noRead, page >>> 5) & (1 << (page & 31))) !== 0;
   }
 
   /** Pages [first, end) map a file privately (after setRange made the mapping). */
@@ -202,10 +232,10 @@ export class GuestMM {
   /** Zero guest pages [first, end): the touched ones only, large runs by discarding them,
    * small ones by writing. A page still mapped keeps its TOUCHED bit (the guest may write it
    * again with no system call); an unmapped one is known to be zero now. */
-  zeroPages(first: number, end: number): void {
+  zeroPages(first: number, end: number, minDiscard = DISCARD_MIN_PAGES): void {
     this.touchedRuns(first, end, (s, e) => {
       const view = this.hostPages(s, e);
-      if (!(e - s >= DISCARD_MIN_PAGES && this.discard?.(view))) view.fill(0);
+      if (!(e - s >= minDiscard && this.discard?.(view))) view.fill(0);
       for (let p = s; p < e;) {
         if (this.pages[p] !== 0) { p++; continue; }
         let q = p + 1;

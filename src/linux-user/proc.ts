@@ -122,12 +122,15 @@ function procMaps(ts: TaskState): string {
   const lines: string[] = [];
   const pages = mm.pages;
   for (let p = 0; p < GUEST_PAGES;) {
-    const f = pages[p];
-    if (f === 0 || f === PAGE_BACKING) { p++; continue; } // PAGE_BACKING: high memory's
+    if (pages[p] === 0 || pages[p] === PAGE_BACKING) { p++; continue; } // PAGE_BACKING: high memory's
+    // EOF (a file's pages past its end) is no different mapping: one line, as Linux's VMA.
+    const f = pages[p] & ~PageFlag.EOF;
     let q = p + 1;
-    while (q < GUEST_PAGES && pages[q] === f && !cuts.has(q)) q++;
+    const noRead = mm.isNoRead(p);
+    while (q < GUEST_PAGES && (pages[q] & ~PageFlag.EOF) === f && pages[q] !== PAGE_BACKING && !cuts.has(q) && mm.isNoRead(q) === noRead) q++;
     const start = p * TARGET_PAGE_SIZE, end = q * TARGET_PAGE_SIZE;
-    const perms = (f & PageFlag.READ ? 'r' : '-') + (f & PageFlag.WRITE ? 'w' : '-') +
+    // What the mapping asked for: PROT_WRITE alone shows -w- (the page is readable all the same).
+    const perms = (f & PageFlag.READ && !noRead ? 'r' : '-') + (f & PageFlag.WRITE ? 'w' : '-') +
       (f & PageFlag.EXEC ? 'x' : '-') + (f & (PageFlag.SHARED | PageFlag.SHCOPY) ? 's' : 'p');
     const [name, id, off] = nameOf(start);
     const head = `${hex(start)}-${hex(end)} ${perms} ${hex(off).padStart(8, '0')} ${id}`;

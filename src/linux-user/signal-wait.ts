@@ -11,7 +11,7 @@ import { Errno, SyscallError } from './errno.js';
 import { int, ptr, type SyscallTable } from './syscall-types.js';
 import type { TaskState } from './qemu.js';
 import { KernelWord, ThreadWord, TID_STRIDE } from './layout.js';
-import { encodeSiginfo, hasDeliverable, raiseInThread, raiseProcessSignal, raiseSignal, takeSignal } from './signal.js';
+import { encodeSiginfo, hasDeliverable, raiseInThread, raiseProcessSignal, raiseSignal, sigpendingFull, takeSignal } from './signal.js';
 import { TARGET_SIGRTMIN } from './sigqueue.js';
 import { timespecMs } from './blocking.js';
 import type { GuestMM } from './mmap.js';
@@ -57,6 +57,7 @@ function sigqueue(ts: TaskState, pid: number, tid: number, sig: number, infop: n
   if (pid !== ts.proc.pid) { ts.proc.kill(pid, sig); return 0; }
   if (sig === 0) return 0;
   const info = { signo: sig, code, pid: ts.proc.pid, uid: ts.proc.uid, value: ts.mm.u64(infop + 24) };
+  if (sigpendingFull(ts, sig)) throw new SyscallError(Errno.EAGAIN);
   if (tid !== -1 && tid !== ts.tid) { // another thread of ours (LTP rt_tgsigqueueinfo01)
     const r = raiseInThread(ts, tid, sig, info);
     if (r < 0) throw new SyscallError(-r);

@@ -9,7 +9,7 @@ import type { TaskState } from './qemu.js';
 import { KernelWord, SIGACTION_OFFSET, SIGTRAMP_PAGE, ThreadWord } from './layout.js';
 import { lockWord, unlockWord, protToFlags, type GuestMM } from './mmap.js';
 import { straceSignal } from './strace.js';
-import { rtDequeue, rtEnqueue, RTQ_PROCESS, TARGET_SIGRTMIN } from './sigqueue.js';
+import { rtDequeue, rtEnqueue, rtQueued, RTQ_PROCESS, TARGET_SIGRTMIN } from './sigqueue.js';
 import { notifySignalfds } from './signalfd.js';
 import { restoreExtState, saveExtState, sigframeExtraSize } from './signal-v.js';
 
@@ -74,6 +74,17 @@ export function raiseSignal(ts: TaskState, sig: number, info?: SigInfo): boolean
   // Only this thread takes it: the info (a fault's address too) stays in this worker.
   if (info && (get2(ts.words, ThreadWord.PENDING_LO) & bit(sig)) === 0n) pendingInfo.set(sig, info);
   return raiseOn(ts.mm, ts.words, ThreadWord.PENDING_LO, ts.slot, sig);
+}
+
+/** A real-time signal the guest sends to itself with tgkill/tkill/sigqueue finds
+ * RLIMIT_SIGPENDING (the host's, where setrlimit put it) reached by the signals queued: Linux's
+ * __sigqueue_alloc fails and __send_signal_locked says EAGAIN (kill's SI_USER goes through). */
+export function sigpendingFull(ts: TaskState, sig: number): boolean {
+  const RLIMIT_SIGPENDING = 11;
+  if (sig < TARGET_SIGRTMIN || !ts.sys) return false;
+  const cur = new BigUint64Array(2);
+  if (ts.sys.prlimit(RLIMIT_SIGPENDING, null, cur) < 0) return false;
+  return BigInt(rtQueued(ts.mm)) >= cur[0];
 }
 
 /** Make `sig` pending on the process (kill to ourselves, host signals, timers). */
@@ -232,7 +243,8 @@ function setupFrame(ts: TaskState, sig: number, info: SigInfo, handler: bigint, 
   let newMask = threadMask(ts) | mask;
   if (!(flags & SA_NODEFER)) newMask |= bit(sig);
   setThreadMask(ts, newMask);
-  if (flags & SA_RESETHAND) setAction(mm, sig, SIG_DFL, 0n, 0n);
+  // SA_RESETHAND: the handler only goes back to SIG_DFL; flags and mask stay (Linux's get_signal).
+  if (flags & SA_RESETHAND) setAction(mm, sig, SIG_DFL, flags, mask);
   env.setGpr(1, BigInt(SIGTRAMP_PAGE));
   env.setGpr(2, BigInt(frame));
   env.setGpr(10, BigInt(sig));
@@ -345,20 +357,34 @@ export function interrupted(ts: TaskState, restartable: boolean): never {
 }
 
 function sigaltstack(ts: TaskState, ss: number, oss: number): number {
-  if (oss !== 0) {
-    ts.mm.setU64(oss, ts.words[ThreadWord.ALTSTACK_SP] >>> 0);
-    ts.mm.setU32(oss + 8, ts.words[ThreadWord.ALTSTACK_SIZE] === 0 ? SS_DISABLE : ts.words[ThreadWord.ALTSTACK_FLAGS]);
-    ts.mm.setU64(oss + 16, ts.words[ThreadWord.ALTSTACK_SIZE] >>> 0);
-  }
+  const altSp = ts.words[ThreadWord.ALTSTACK_SP] >>> 0, altSize = ts.words[ThreadWord.ALTSTACK_SIZE] >>> 0;
+  const sp = Number(ts.env.getGpr(2));
+  const onAlt = altSize !== 0 && sp > altSp && sp <= altSp + altSize;
+  // Linux's do_sigaltstack: the old stack is written back only when the call succeeds; its
+  // flags say whether this thread runs on it now.
+  const old = [altSp, altSize === 0 ? SS_DISABLE : onAlt ? SS_ONSTACK : 0, altSize];
   if (ss !== 0) {
-    const sp = ts.mm.u64n(ss), fl = ts.mm.i32at(ss + 8), size = ts.mm.u64n(ss + 16);
-    if (fl & SS_DISABLE) { ts.words[ThreadWord.ALTSTACK_SIZE] = 0; ts.words[ThreadWord.ALTSTACK_FLAGS] = SS_DISABLE; return 0; }
-    if (size < 2048) throw new SyscallError(Errno.ENOMEM);
-    // The stack's words are kept in 32 bits: one in high memory (high-map.ts) is refused.
-    if (sp + size > 2 ** 32) throw new SyscallError(Errno.EINVAL);
-    ts.words[ThreadWord.ALTSTACK_SP] = sp;
-    ts.words[ThreadWord.ALTSTACK_SIZE] = size;
-    ts.words[ThreadWord.ALTSTACK_FLAGS] = 0;
+    const newSp = ts.mm.u64n(ss), fl = ts.mm.i32at(ss + 8), size = ts.mm.u64n(ss + 16);
+    if (onAlt) throw new SyscallError(Errno.EPERM);
+    // SS_AUTODISARM is refused as by QEMU's do_sigaltstack (not implemented: no silent accept).
+    if (fl !== 0 && fl !== SS_ONSTACK && fl !== SS_DISABLE) throw new SyscallError(Errno.EINVAL);
+    if (fl === SS_DISABLE) {
+      ts.words[ThreadWord.ALTSTACK_SP] = 0;
+      ts.words[ThreadWord.ALTSTACK_SIZE] = 0;
+      ts.words[ThreadWord.ALTSTACK_FLAGS] = SS_DISABLE;
+    } else {
+      if (size < 2048) throw new SyscallError(Errno.ENOMEM);
+      // The stack's words are kept in 32 bits: one in high memory (high-map.ts) is refused.
+      if (newSp + size > 2 ** 32) throw new SyscallError(Errno.EINVAL);
+      ts.words[ThreadWord.ALTSTACK_SP] = newSp;
+      ts.words[ThreadWord.ALTSTACK_SIZE] = size;
+      ts.words[ThreadWord.ALTSTACK_FLAGS] = 0;
+    }
+  }
+  if (oss !== 0) {
+    ts.mm.setU64(oss, old[0]);
+    ts.mm.setU32(oss + 8, old[1]);
+    ts.mm.setU64(oss + 16, old[2]);
   }
   return 0;
 }
@@ -394,6 +420,7 @@ function descendants(ts: TaskState): Array<[number, number]> {
 function kill(ts: TaskState, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
   const self = () => {
+    // kill's SI_USER is never refused for RLIMIT_SIGPENDING (Linux loses the info instead).
     if (sig !== 0 && !raiseProcessSignal(ts.mm, sig, { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid })) throw new SyscallError(Errno.EAGAIN);
   };
   if (pid === ts.proc.pid) { self(); return 0; }
@@ -416,6 +443,7 @@ function tgkill(ts: TaskState, tgid: number, tid: number, sig: number): number {
   if (tid <= 0 || tgid === 0 || tgid < -1) throw new SyscallError(Errno.EINVAL);
   if (tgid !== -1 && tgid !== ts.proc.pid) { ts.proc.kill(tgid, sig); return 0; }
   if (sig === 0) return 0;
+  if (sigpendingFull(ts, sig)) throw new SyscallError(Errno.EAGAIN);
   if (tid === ts.tid) {
     if (!raiseSignal(ts, sig, { signo: sig, code: SI_TKILL, pid: ts.proc.pid, uid: ts.proc.uid })) throw new SyscallError(Errno.EAGAIN);
     return 0;

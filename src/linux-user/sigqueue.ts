@@ -17,6 +17,14 @@ const W = RTQ_ENTRY_BYTES / 4;
 
 function words(mm: GuestMM): Int32Array { return new Int32Array(mm.memory.buffer, RTQ_OFFSET, RTQ_ENTRIES * W); }
 
+/** How many signal instances are queued (with their info) now. */
+export function rtQueued(mm: GuestMM): number {
+  const q = words(mm);
+  let n = 0;
+  for (let i = 0; i < RTQ_ENTRIES; i++) if (q[i * W] !== 0) n++;
+  return n;
+}
+
 /** Append one instance of `info.signo` for `target`; false when the queue is full. */
 export function rtEnqueue(mm: GuestMM, target: number, info: SigInfo): boolean {
   const q = words(mm);

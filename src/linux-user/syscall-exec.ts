@@ -280,8 +280,13 @@ function waitid(ts: TaskState, idtype: number, id: number, infop: number, option
     if (id < 0) throw new SyscallError(Errno.EINVAL);
     who = id === 0 ? ownGroup(ts) : id === 1 ? -1 : -id;
   } else throw new SyscallError(Errno.EINVAL);
-  const r = ts.proc.waitChild(who, (options & WNOHANG) !== 0, (options & WNOWAIT) !== 0, states);
+  // A PIDFD_NONBLOCK pidfd: no wait; a child still running is EAGAIN unless WNOHANG said 0.
+  const O_NONBLOCK = 0o4000;
+  const fl = idtype === P_PIDFD && ts.sys ? ts.sys.fcntl(ts.fdt.host(id), 3 /* F_GETFL */, 0) : 0;
+  const nonblockFd = fl > 0 && (fl & O_NONBLOCK) !== 0;
+  const r = ts.proc.waitChild(who, (options & WNOHANG) !== 0 || nonblockFd, (options & WNOWAIT) !== 0, states);
   if (r === null) throw new SyscallError(Errno.ECHILD);
+  if (r[0] === 0 && nonblockFd && !(options & WNOHANG)) throw new SyscallError(Errno.EAGAIN);
   if (infop !== 0) {
     const b = new Uint8Array(128);
     const dv = new DataView(b.buffer);
@@ -329,12 +334,36 @@ function pidfdOpen(ts: TaskState, pid: number, flags: number): number {
 
 function pidfdSendSignal(ts: TaskState, fd: number, sig: number, info: number, flags: number): number {
   if (!ts.sys) throw new SyscallError(Errno.ENOSYS);
-  if (info !== 0 || flags !== 0) throw new SyscallError(Errno.EINVAL);
-  const pid = pidOfPidfd(ts, fd);
+  // Linux's order: flags (the scope flags are not implemented: refused), the fd (EBADF, a file
+  // that is no pidfd too), the siginfo (EFAULT, its signal EINVAL, a code only the kernel may
+  // use to another process EPERM), then the signal itself.
+  if (flags !== 0) throw new SyscallError(Errno.EINVAL);
+  if (sig < 0 || sig > 64) throw new SyscallError(Errno.EINVAL);
+  let pid: number;
+  try { pid = pidOfPidfd(ts, fd); } catch (e) {
+    if (!(e instanceof SyscallError && e.errno === Errno.EINVAL)) throw e;
+    // A /proc/<pid> directory does as a pidfd here (Linux's tgid_pidfd_to_pid); else EBADF.
+    let m: RegExpExecArray | null = null;
+    try { m = /^\/proc\/(\d+)$/.exec(ts.fs.readlink(`/proc/self/fd/${ts.fdt.host(fd)}`)); } catch { /* not a link */ }
+    if (!m) throw new SyscallError(Errno.EBADF);
+    pid = Number(m[1]);
+  }
+  let queued: { code: number; value: bigint } | null = null;
+  if (info !== 0) {
+    const si = ts.mm.read(info, 128), dv = new DataView(si.buffer, si.byteOffset, 128);
+    const SI_TKILL = -6;
+    if (dv.getInt32(0, true) !== sig) throw new SyscallError(Errno.EINVAL);
+    const code = dv.getInt32(8, true);
+    if (pid !== ts.proc.pid && (code >= 0 || code === SI_TKILL)) throw new SyscallError(Errno.EPERM);
+    queued = { code, value: dv.getBigUint64(24, true) };
+  }
   if (pid === ts.proc.pid) {
-    if (sig !== 0) raiseProcessSignal(ts.mm, sig, { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid });
+    const si = queued ? { signo: sig, code: queued.code, pid: ts.proc.pid, uid: ts.proc.uid, value: queued.value }
+      : { signo: sig, code: 0, pid: ts.proc.pid, uid: ts.proc.uid };
+    if (sig !== 0 && !raiseProcessSignal(ts.mm, sig, si)) throw new SyscallError(Errno.EAGAIN);
     return 0;
   }
+  // Another process: the host's pidfd_send_signal (the siginfo's value does not go with it).
   const r = ts.sys.procIds(6, ts.fdt.host(fd), sig);
   if (r < 0) throw new SyscallError(-r);
   return 0;

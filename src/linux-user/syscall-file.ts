@@ -268,6 +268,10 @@ const IFREQ_SIZE = 40;
 
 function ioctl(ts: TaskState, fd: number, req: number, arg: number): number {
   const h = ts.fdt.host(fd);
+  // An O_PATH descriptor does no I/O: EBADF, as Linux (open13).
+  const O_PATH = 0o10000000;
+  const fl = ts.sys ? ts.sys.fcntl(h, F_GETFL, 0) : 0;
+  if (fl > 0 && (fl & O_PATH) !== 0) throw new SyscallError(Errno.EBADF);
   if (req === FIONBIO) {
     const on = ts.mm.i32at(arg) !== 0;
     if (ts.sys) {

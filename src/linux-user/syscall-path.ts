@@ -81,8 +81,12 @@ function encodeStatx(st: HostStat): Uint8Array {
   return b;
 }
 
-function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number): HostStat {
+function statAt(ts: TaskState, dirfd: number, pathname: bigint, flags: number, mask = 0): HostStat {
   const p = ts.mm.cstring(ptr(pathname));
+  // Linux's do_statx / vfs_statx: STATX__RESERVED in the mask, both sync types, unknown flags.
+  const AT_NO_AUTOMOUNT = 0x800, AT_STATX_SYNC_TYPE = 0x6000, STATX__RESERVED = 0x80000000;
+  if (mask & STATX__RESERVED || (flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) throw new SyscallError(Errno.EINVAL);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)) throw new SyscallError(Errno.EINVAL);
   if (p === '' && flags & AT_EMPTY_PATH) {
     return dirfd === AT_FDCWD ? ts.fs.stat(ts.cwdHost()) : ts.fs.fstat(ts.fdt.host(dirfd));
   }
@@ -191,6 +195,7 @@ function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number,
 }
 
 function unlinkat(ts: TaskState, dirfd: number, pathname: bigint, flags: number): number {
+  if (flags & ~AT_REMOVEDIR) throw new SyscallError(Errno.EINVAL); // Linux checks before the path
   const p = path(ts, dirfd, pathname);
   if (flags & AT_REMOVEDIR) ts.fs.rmdir(p);
   else ts.fs.unlink(p);
@@ -317,7 +322,7 @@ export const PATH_SYSCALLS: SyscallTable = [
   [NR.openat, (ts, a) => openat(ts, int(a[0]), a[1], int(a[2]), uint(a[3]))],
   [NR.newfstatat, (ts, a) => { ts.mm.write(ptr(a[2]), encodeStat(statAt(ts, int(a[0]), a[1], int(a[3])))); return 0; }],
   [NR.fstat, (ts, a) => { ts.mm.write(ptr(a[1]), encodeStat(ts.fs.fstat(ts.fdt.host(int(a[0]))))); return 0; }],
-  [NR.statx, (ts, a) => { ts.mm.write(ptr(a[4]), encodeStatx(statAt(ts, int(a[0]), a[1], int(a[2])))); return 0; }],
+  [NR.statx, (ts, a) => { ts.mm.write(ptr(a[4]), encodeStatx(statAt(ts, int(a[0]), a[1], int(a[2]), int(a[3])))); return 0; }],
   [NR.getdents64, (ts, a) => getdents64(ts, int(a[0]), ptr(a[1]), uint(a[2]))],
   [NR.readlinkat, (ts, a) => readlinkat(ts, int(a[0]), a[1], ptr(a[2]), int(a[3]))],
   [NR.faccessat, (ts, a) => faccessat(ts, int(a[0]), a[1], int(a[2]), 0)],

@@ -216,6 +216,17 @@ export function workerHostProcess(port: MessagePort, rpc: Rpc, slot: number, log
     realtimeNs: () => hrBase + process.hrtime.bigint(),
     monotonicNs: () => process.hrtime.bigint(),
     cpuTimeNs: () => { const u = process.cpuUsage(); return BigInt(u.user + u.system) * 1000n; },
+    alarmTimerErrno: () => {
+      // Linux's alarmtimer takes an RTC that can wake the system (sysfs shows its wakealarm),
+      // then CAP_WAKE_ALARM (35) of the caller.
+      let rtc = false;
+      try { rtc = fs.readdirSync('/sys/class/rtc').some((d) => fs.existsSync(`/sys/class/rtc/${d}/wakealarm`)); } catch { /* none */ }
+      if (!rtc) return 95; // EOPNOTSUPP
+      try {
+        const m = /^CapEff:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+        return m && (BigInt('0x' + m[1]) >> 35n) & 1n ? 0 : 1; // EPERM
+      } catch { return 1; }
+    },
     sleepMs: (ms) => { Atomics.wait(sleeper, 0, 0, ms); },
     log: (text) => { writeAllSync(logFd, text); },
   };

@@ -531,7 +531,7 @@ class Supervisor {
       }
       this.pokeThreads();
       return ok;
-    }));
+    }, () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }));
     if (next !== Infinity) {
       this.itimer = setTimeout(() => this.armItimers(), Math.max(0, Math.ceil(next - now)));
       this.itimer.unref();
