@@ -444,3 +444,105 @@ test('a hart that runs little gets its hot block compiled after the batch\'s ins
     Object.assign(tcgOptions, saved);
   }
 });
+
+test('csrr time and sstatus writes of FS/SPP/SPIE are inline in translated S-mode code (no CSR helper), traps as the helper', { skip }, async () => {
+  const { riscvCsrLookup } = await import('../dist/target/riscv/csr.js');
+  // Count the helper's uses of the two rows (same objects: the inline paths check the row).
+  const time = riscvCsrLookup(0xc01), sstatus = riscvCsrLookup(0x100);
+  const read0 = time.read, write0 = sstatus.write;
+  let reads = 0, writes = 0;
+  time.read = (...a) => { reads++; return read0(...a); };
+  sstatus.write = (...a) => { writes++; return write0(...a); };
+  const code = assemble(`
+    la t0, mtrap
+    csrw mtvec, t0
+    li t0, -1
+    csrw pmpaddr0, t0
+    li t0, 0x1f
+    csrw pmpcfg0, t0
+    li s2, 0
+    li s4, 0
+    li t0, 2
+    csrw mcounteren, t0
+    li t0, 0x1800
+    csrc mstatus, t0
+    li t0, 0x800
+    csrs mstatus, t0
+    la t0, scode
+    csrw mepc, t0
+    mret
+  scode:
+    li a0, 0
+    li s3, 1000
+  1: csrr t0, time
+    add a0, a0, t0
+    li t1, 0x6000
+    csrc sstatus, t1
+    csrs sstatus, t1
+    li t1, 0x120
+    csrs sstatus, t1
+    csrc sstatus, t1
+    addi s3, s3, -1
+    bnez s3, 1b
+    ecall
+    li s3, 50
+  2: csrr t0, time
+    addi s3, s3, -1
+    bnez s3, 2b
+    ecall
+  mtrap:
+    csrr t5, mcause
+    li t6, 2
+    beq t5, t6, illegal
+    addi s4, s4, 1
+    li t6, 2
+    beq s4, t6, done
+    csrw mcounteren, zero
+    j skip
+  illegal:
+    addi s2, s2, 1
+    csrr s5, mtval
+  skip:
+    csrr t6, mepc
+    addi t6, t6, 4
+    csrw mepc, t6
+    mret
+  .option norvc
+  done: j done
+  `);
+  const end = BigInt(RAM_BASE + code.length - 4);
+  const run = (mode) => {
+    const saved = { ...tcgOptions };
+    Object.assign(tcgOptions, { batchInsns: 500 }, mode);
+    reads = 0; writes = 0;
+    try {
+      const layout = allocateGuestMemory(riscvCpuStateBytes(1), 0, 1 << 20);
+      const as = new AddressSpace(layout.memory);
+      as.addRam('ram', RAM_BASE, 1 << 20, layout.ramHostOffset);
+      let clock = 1000n;
+      const [cpu] = createRISCVCPUs({ as, cpuStateOffset: layout.cpuStateOffset, nharts: 1, rdtime: () => (clock += 7n) });
+      cpu.reset(BigInt(RAM_BASE));
+      as.loadBlob(RAM_BASE, code, 'test code');
+      for (let i = 0; i < 20000 && cpu.pc !== end; i++) cpu.run(200);
+      return { cpu, reads, writes, clock };
+    } finally {
+      Object.assign(tcgOptions, saved);
+    }
+  };
+  try {
+    const a = run({ enabled: false });
+    const b = run({ enabled: true, threshold: 1 });
+    for (const r of [a, b]) assert.equal(r.cpu.pc, end, 'the program reached its end');
+    for (let r = 1; r < 32; r++) assert.equal(b.cpu.getGpr(r), a.cpu.getGpr(r), `x${r}`);
+    for (const f of ['mcause', 'mepc', 'mtval', 'mstatus']) assert.equal(b.cpu.env.get64(f), a.cpu.env.get64(f), f);
+    assert.equal(b.clock, a.clock, 'the clock was read as often');
+    assert.equal(a.cpu.getGpr(18), 50n, 'csrr time without mcounteren.TM: 50 illegal-instruction traps');
+    assert.equal(a.cpu.getGpr(21), 0xc01022f3n, 'mtval: the instruction');
+    assert.ok(a.reads >= 1000, `the interpreter reads time through the helper (${a.reads} reads)`);
+    assert.ok(b.cpu.env.get64('tb_insns') > 5000n, `translated blocks ran (${b.cpu.env.get64('tb_insns')} instructions)`);
+    assert.ok(b.reads < 100, `translated csrr time: ${b.reads} helper reads (inline: a few before the loop is translated)`);
+    assert.ok(b.writes < 400, `sstatus FS/SPP/SPIE writes: ${b.writes} helper writes (4000 before)`);
+  } finally {
+    time.read = read0; sstatus.write = write0;
+  }
+});

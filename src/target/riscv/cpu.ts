@@ -231,6 +231,7 @@ class TcgRuntime {
           const s = helperVector(env, insn, vmem);
           return s === 0 && evicted() ? c.completed(pc, 4) : s;
         },
+        rdtime: () => cpu().env.rdtime(),
         restart: (status: number) => {
           if (hi) this.evictions = hi.evictions;
           return cpu().onRestart(status);

@@ -164,6 +164,8 @@ for (let n = 0; n < 32; n++) {
     read: n === 1 ? (env) => BigInt.asUintN(64, env.rdtime() + (virt(env) ? env.get64('htimedelta') : 0n)) : undefined,
   });
 }
+// The inline `csrr rd, time` (trans_rvzicsr.ts) runs only while V=0, where this row is csr.ts's.
+csrInline.rows.set(0xc01, riscvCsrLookup(0xc01));
 
 // --- hypervisor CSRs ----------------------------------------------------------------------------
 hdef(0x600, {

@@ -179,6 +179,7 @@ def(0x003, { pred: fs, read: (env) => BigInt(((env.get32('frm') & 7) << 5) | (en
 for (const n of [0x001, 0x002, 0x003]) csrInline.rows.set(n, csrTable[n]); // inline (trans_rvzicsr.ts)
 def(0xc00, { pred: ctr, read: mcycle });
 def(0xc01, { pred: ctr, read: (env) => BigInt.asUintN(64, env.rdtime()) });
+csrInline.rows.set(0xc01, csrTable[0xc01]); // csrr rd, time is inline with V=0 (trans_rvzicsr.ts)
 def(0xc02, { pred: ctr, read: minstret });
 for (let n = 3; n < 32; n++) def(0xc00 + n, { pred: ctr, read: () => 0n });
 

@@ -52,6 +52,8 @@ export const INTERP_IMPORTS: readonly [string, ValType[], ValType[]][] = [
   // V: (insn) -> status (vector_helper.ts)
   ['vec', [I32], [I32]],
   ['restart', [I32], [I32]],
+  // () -> the time CSR's value (csrr rd, time inline: trans_rvzicsr.ts)
+  ['rdtime', [], [I64]],
   // -d exec: (pc lo, pc hi, table index; 0 = interpreted) at every block start.
   ['logExec', [I32, I32, I32], []],
 ];
@@ -86,7 +88,7 @@ export function buildInterpreter(logExec = false): Uint8Array {
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
-    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
+    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, rdtime: imp.rdtime, ...rvm,
   };
   emitRun(fb, h, imp.fetchSlow, imp.restart, tbType, logExec ? imp.logExec : -1);
   return mb.bytes();

@@ -11,6 +11,7 @@ import { Priv } from './cpu_bits.js';
 import { MENVCFG_HI_ADUE, MENVCFG_HI_PBMTE, MENVCFG_HI_STCE } from './walk-ext.js';
 import { CSR_RELOAD, type CsrDef, riscvCsrDefine, riscvCsrLookup } from './csr.js';
 import { riscvTlbFlush } from './mmu.js';
+import { csrInline } from './csr-inline.js';
 import { riscvResetHooks } from './cpu_helper.js';
 
 registerRiscvExtension({ name: 'sstc', defaultOn: true });
@@ -187,6 +188,8 @@ for (let n = 0; n < 32; n++) {
   const ext = n < 3 ? 'zicntr' : 'zihpm';
   riscvCsrDefine(0xc00 + n, { ...base, pred: (env, c, w) => riscvCpuHas(ext) && (base.pred ? base.pred(env, c, w) : true) });
 }
+// The inline `csrr rd, time` (trans_rvzicsr.ts) checks Zicntr when it translates.
+csrInline.rows.set(0xc01, riscvCsrLookup(0xc01));
 
 // Sscofpmf: mhpmevent3..31 keep their value (OF and the mode-inhibit bits included), and
 // scountovf shows the OF bits of the counters mcounteren gives to S. The counters themselves

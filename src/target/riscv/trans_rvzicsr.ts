@@ -16,6 +16,10 @@ const enum CsrOp { RW = 0, RS = 1, RC = 2 }
 
 const SSTATUS = 0x100;
 const SIE = 2n;
+/** SPIE, SPP and FS change nothing but mstatus (writeMstatus: no TLB flush, no mmu index; F and
+ * D check FS at each instruction): Linux's trap entry clears FS (`csrrc ... SR_FS_VS`) and its
+ * return writes the saved sstatus back (`csrw sstatus`, SPIE/SPP/FS), twice per system call. */
+const SPIE = 0x20n, SPP = 0x100n, FS = 0x6000n;
 const SUM = 0x40000n;
 const IDX_BYTES = TLB_KIND_COUNT * TLB_ENTRIES * TLB_ENTRY_BYTES;
 /** MmuIdx.S; S_SUM is S + 1 (cpu-state.ts). */
@@ -26,7 +30,7 @@ type CsrArgs = Readonly<Record<string, Operand>>;
 
 /**
  * sstatus inline, when the access is legal at once (S-mode, V=0, no hidden VS FS) and the write
- * changes no bit but SIE and SUM; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the
+ * changes no bit but SIE, SUM, SPIE, SPP and FS; an SIE 0 -> 1 with an interrupt pending in mip & mie (or the
  * software SEIP) takes the helper, whose restart delivers it. Anything else branches to `slow`.
  * Without AIA no other source can make an S interrupt pending (riscvCpuLocalIrqPending). SUM
  * moves the data mmu index between S and S_SUM (riscvUpdateMmuIdx in S with V=0) and the data
@@ -47,7 +51,7 @@ function inlineSstatus(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, l
   if (op === CsrOp.RS) { fb.get(old); fb.i64Const(-1); fb.i64Xor(); fb.i64And(); }
   else if (op === CsrOp.RC) { fb.get(old); fb.i64And(); }
   else { fb.get(old); fb.i64Xor(); }
-  const bits = riscvPmConfigured() ? SIE : SIE | SUM;
+  const bits = (riscvPmConfigured() ? SIE : SIE | SUM) | SPIE | SPP | FS;
   fb.i64Const(SSTATUS_WBITS & ~bits); fb.i64And(); fb.i64Const(0); fb.i64Ne(); fb.brIf(label);
   // new = old with SIE (and SUM) from the write
   fb.get(old);
@@ -151,13 +155,46 @@ function inlineFp(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, label:
   return true;
 }
 
+/**
+ * `csrr rd, time` (csrrs/csrrc with rs1 = x0): the kernel reads the clock a few times per system
+ * call and interrupt (sched_clock, ktime_get), and the generic helper (row lookup, predicates,
+ * BigInts, the state write of rd) cost more than the clock. Inline with V=0: in S the
+ * mcounteren bit TM must be set, in U also the scounteren bit (csr.ts's `ctr`), and the CPU has
+ * Zicntr (priv-ext.ts); anything else
+ * (V=1: htimedelta and hcounteren, an illegal access) takes the helper. The board's clock is
+ * read by a call of its own (`rdtime`, no status: it cannot trap), after pc and instret are
+ * stored as for any helper (an -icount clock follows instret).
+ */
+const TIME = 0xc01;
+const TM = 1 << (TIME & 31);
+
+function inlineTime(ctx: DisasContext, a: CsrArgs, label: Label): boolean {
+  if (!riscvCpuHas('zicntr')) return false; // (priv-ext.ts's predicate)
+  const fb = ctx.fb;
+  ctx.getState32('virt'); fb.brIf(label);
+  const priv = fb.local(ValType.I32);
+  ctx.getState32('priv'); fb.tee(priv); fb.i32Const(3); fb.i32Ne();
+  fb.if_();
+  ctx.getState32('mcounteren'); fb.i32Const(TM); fb.i32And(); fb.i32Eqz(); fb.brIf(label);
+  fb.get(priv); fb.i32Eqz();
+  fb.if_();
+  ctx.getState32('scounteren'); fb.i32Const(TM); fb.i32And(); fb.i32Eqz(); fb.brIf(label);
+  fb.end();
+  fb.end();
+  fb.release(priv);
+  ctx.syncForHelper();
+  ctx.setGpr(a.rd, () => { fb.call(ctx.h.rdtime); });
+  return true;
+}
+
 /** The CSRs with an inline path, tried in this order when the number is not constant. */
 const INLINE: number[] = [SSTATUS, ...Object.keys(PLAIN).map(Number)];
 /** Inline only when the instruction names the CSR. */
-const INLINE_CONST: number[] = [FFLAGS, FRM, FCSR];
+const INLINE_CONST: number[] = [FFLAGS, FRM, FCSR, TIME];
 
 function emitInline(ctx: DisasContext, a: CsrArgs, op: CsrOp, imm: boolean, csrno: number, next: Label): boolean {
   if (csrno === SSTATUS) return inlineSstatus(ctx, a, op, imm, next);
+  if (csrno === TIME) return op !== CsrOp.RW && a.rs1.isConst && a.rs1.value === 0 && inlineTime(ctx, a, next);
   if (INLINE_CONST.includes(csrno)) return inlineFp(ctx, a, op, imm, next, csrno);
   const [field, wmask] = PLAIN[csrno];
   return inlinePlain(ctx, a, op, imm, next, field, wmask);

@@ -399,7 +399,7 @@ export function buildTbModule(tbs: readonly TbSource[], chain = true): Uint8Arra
   const h: Helpers = {
     slowLoad: imp.slowLoad, slowStore: imp.slowStore, xlate: imp.xlate, raise: imp.raise, csr: imp.csr,
     mret: imp.mret, sret: imp.sret, wfi: imp.wfi, fencei: imp.fencei, ecall: imp.ecall, ebreak: imp.ebreak,
-    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, ...rvm,
+    sfence: imp.sfence, hyp: imp.hyp, fp: imp.fp, vec: imp.vec, rdtime: imp.rdtime, ...rvm,
   };
   const missFns = new TbMissFns(mb, h);
   // Exported (tb-cache.ts puts them in the table), not stored by an element segment into an

@@ -35,6 +35,8 @@ export interface Helpers {
   fp: number;
   /** (insn) -> status: every V instruction (trans_rvv.ts, vector_helper.ts) */
   vec: number;
+  /** () -> i64: the time CSR (the board's mtime), for the inline `csrr rd, time` */
+  rdtime: number;
   // Internal wasm functions (i64,i64)->i64 and (i32,i32)->i32.
   mulh: number; mulhsu: number; mulhu: number;
   div: number; divu: number; rem: number; remu: number;
