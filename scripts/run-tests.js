@@ -2,20 +2,20 @@
 // npm test's runner: node's test runner (node:test run()) over the same files `node --test tests/`
 // finds, started longest first so that the workers of a 2-core machine finish together
 // (`node --test` sorts its files by name, which left a long file running alone at the end), plus
-// a file that mostly waits beside them (scripts/test-cpu.json, below).
+// a file that mostly waits beside them (scripts/test-busy.json, below).
 // The order comes from scripts/test-times.json (seconds per file, from a CI run); a file not
 // listed there (a new one) starts among the first, at DEFAULT_SECONDS.
 //
 //   node scripts/run-tests.js [--concurrency N] [--wait-slots N] [--record times.json]
-//                             [--record-cpu cpu.json] [--cpu-table cpu.json] [file...]
+//                             [--record-busy busy.json] [--busy-table busy.json] [file...]
 //
 // Files default to every test file under tests/ (node --test's own patterns). The reporter is
 // TAP as `node --test` prints it when stdout is not a terminal (spec on a terminal); the exit
 // status is 1 when a test failed. Any other option (--test-name-pattern=..., --test-reporter=...)
 // hands the command line to `node --test` (which runs the files in name order). --record writes
 // the measured seconds per file (the sum of its top-level tests' durations) for
-// scripts/test-times.json, --record-cpu each file's CPU seconds per wall second for
-// scripts/test-cpu.json (--cpu-table reads another). TSQEMU_TEST_CONCURRENCY overrides the default
+// scripts/test-times.json, --record-busy the share of each file's time in which it could run
+// for scripts/test-busy.json (--busy-table reads another). TSQEMU_TEST_CONCURRENCY overrides the default
 // concurrency (2).
 import { spawnSync } from 'node:child_process';
 import { run } from 'node:test';
@@ -45,15 +45,15 @@ function listTests(dir, underTestDir = false) {
 }
 
 function parseArgs(argv) {
-  const o = { concurrency: Number(process.env.TSQEMU_TEST_CONCURRENCY ?? 2), waitSlots: Number(process.env.TSQEMU_TEST_WAIT_SLOTS ?? 1), record: null, recordCpu: null, cpuTable: path.join(ROOT, 'scripts', 'test-cpu.json'), files: [], passThrough: false, nodeArgs: [] };
+  const o = { concurrency: Number(process.env.TSQEMU_TEST_CONCURRENCY ?? 2), waitSlots: Number(process.env.TSQEMU_TEST_WAIT_SLOTS ?? 1), record: null, recordBusy: null, busyTable: path.join(ROOT, 'scripts', 'test-busy.json'), files: [], passThrough: false, nodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--concurrency' || a === '--test-concurrency') o.concurrency = Number(argv[++i]);
     else if (a.startsWith('--test-concurrency=')) o.concurrency = Number(a.slice(19));
     else if (a === '--wait-slots') o.waitSlots = Number(argv[++i]);
     else if (a === '--record') o.record = argv[++i];
-    else if (a === '--record-cpu') o.recordCpu = argv[++i];
-    else if (a === '--cpu-table') o.cpuTable = path.resolve(argv[++i]);
+    else if (a === '--record-busy') o.recordBusy = argv[++i];
+    else if (a === '--busy-table') o.busyTable = path.resolve(argv[++i]);
     else if (a.startsWith('-')) { o.passThrough = true; o.nodeArgs.push(a); }
     else o.files.push(path.resolve(a));
   }
@@ -94,26 +94,19 @@ const weight = (f) => times[path.relative(path.join(ROOT, 'tests'), f)] ?? DEFAU
 files.sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
 
 // Files that wait (on guests' timers and timeouts, peers, browsers) leave their core idle part of
-// the time: scripts/test-cpu.json holds each file's CPU seconds (user + system of the file's
-// process and of the processes it waited for) per second of its wall time in an earlier run
-// (`--record-cpu FILE` writes them). A file weighs that share of a core (at least MIN_COST; 1 if
-// it is not in the table), and files start while the running ones weigh at most
-// concurrency + 0.5 * waitSlots, at most concurrency + waitSlots of them (--wait-slots N,
-// TSQEMU_TEST_WAIT_SLOTS; default 1; 0: `concurrency` files at once as before). On 2 cores: two
-// busy files and one that mostly waits, or three that wait part of the time.
+// the time: scripts/test-busy.json holds, for each file, the share of its wall time in which one
+// of its processes could run (running or runnable), as `--record-busy FILE` samples it in a run
+// (every 250 ms; it does not depend on the host's load as CPU seconds per wall second do). A
+// file weighs that share of a core (at least MIN_COST; 1 if it is not in the table), and files
+// start while the running ones weigh at most concurrency + 0.5 * waitSlots, at most
+// concurrency + waitSlots of them (--wait-slots N, TSQEMU_TEST_WAIT_SLOTS; default 1; 0:
+// `concurrency` files at once as before). On 2 cores: two busy files and one that mostly waits,
+// or three that wait part of the time.
 const MIN_COST = 0.25;
 let shares = {};
-try { shares = JSON.parse(fs.readFileSync(opts.cpuTable, 'utf8')); } catch { /* none: every file weighs 1 */ }
+try { shares = JSON.parse(fs.readFileSync(opts.busyTable, 'utf8')); } catch { /* none: every file weighs 1 */ }
 const cost = (f) => Math.min(1, Math.max(MIN_COST, Number(shares[path.relative(path.join(ROOT, 'tests'), f)] ?? 1) || 1));
 const capacity = opts.concurrency + 0.5 * opts.waitSlots;
-// --record-cpu: each second, the CPU seconds so far of each running file's processes (Linux /proc:
-// user + system of every live process under the file's node process, each with what it reaped,
-// so that a process that ended is counted once, in its parent). A file that ends within the
-// first second gets none.
-const readStat = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return f.slice(f.lastIndexOf(')') + 2).split(' ');
-};
 const childrenOf = (pid) => {
   const out = [];
   for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -121,20 +114,22 @@ const childrenOf = (pid) => {
   }
   return out;
 };
-function treeCpuSeconds(pid) {
-  let ticks = 0;
+/** Can a thread of `pid` or of a process under it run now (state R)? (Linux /proc) */
+function treeRunnable(pid) {
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop();
     try {
-      const st = readStat(p);
-      ticks += Number(st[11]) + Number(st[12]) + Number(st[13]) + Number(st[14]); // utime stime cutime cstime
+      for (const t of fs.readdirSync(`/proc/${p}/task`)) {
+        const st = fs.readFileSync(`/proc/${p}/task/${t}/stat`, 'latin1');
+        if (st[st.lastIndexOf(')') + 2] === 'R') return true;
+      }
       stack.push(...childrenOf(p));
     } catch { /* gone */ }
   }
-  return ticks / 100; // USER_HZ
+  return false;
 }
-function sampleCpu() {
+function sampleBusy() {
   let kids;
   try { kids = childrenOf(process.pid); } catch { return; }
   for (const e of running) {
@@ -142,11 +137,13 @@ function sampleCpu() {
       for (const k of kids) {
         try { if (fs.readFileSync(`/proc/${k}/cmdline`, 'latin1').split('\0').includes(e.f)) e.pid = k; } catch { /* gone */ }
       }
+      if (e.pid === undefined) continue;
     }
-    if (e.pid !== undefined) e.cpu = Math.max(e.cpu ?? 0, treeCpuSeconds(e.pid));
+    e.samples = (e.samples ?? 0) + 1;
+    if (treeRunnable(e.pid)) e.busy = (e.busy ?? 0) + 1;
   }
 }
-const cpuShare = {};
+const busyShare = {};
 
 let failed = false;
 const seconds = {};
@@ -196,14 +193,14 @@ function startFile(f) {
     if (shown[0] === entry) pump();
   });
   stream.on('end', () => {
-    if (entry.cpu !== undefined) cpuShare[f] = Math.round((entry.cpu / Math.max(0.1, (Date.now() - entry.t0) / 1000)) * 100) / 100;
+    if (entry.samples >= 4) busyShare[f] = Math.round(((entry.busy ?? 0) / entry.samples) * 100) / 100;
     entry.done = true;
     running.delete(entry);
     pump();
     schedule();
   });
 }
-const sampler = opts.recordCpu ? setInterval(sampleCpu, 1000) : null;
+const sampler = opts.recordBusy ? setInterval(sampleBusy, 250) : null;
 function schedule() {
   for (;;) {
     let load = 0;
@@ -227,10 +224,10 @@ function finish() {
     rows.sort((a, b) => b[1] - a[1]);
     fs.writeFileSync(opts.record, `${JSON.stringify(Object.fromEntries(rows), null, 1)}\n`);
   }
-  if (opts.recordCpu) {
-    const rows = Object.entries(cpuShare).filter(([, v]) => Number.isFinite(v)).map(([f, v]) => [path.relative(path.join(ROOT, 'tests'), f), v]);
+  if (opts.recordBusy) {
+    const rows = Object.entries(busyShare).map(([f, v]) => [path.relative(path.join(ROOT, 'tests'), f), v]);
     rows.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
-    fs.writeFileSync(opts.recordCpu, `${JSON.stringify(Object.fromEntries(rows), null, 1)}\n`);
+    fs.writeFileSync(opts.recordBusy, `${JSON.stringify(Object.fromEntries(rows), null, 1)}\n`);
   }
   process.exitCode = failed ? 1 : 0;
 }

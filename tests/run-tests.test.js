@@ -1,7 +1,7 @@
 // scripts/run-tests.js (npm test's runner) on small files of its own: one TAP stream for all files
 // (top-level tests numbered through, one plan, the summary's counts summed), exit status 1 on a
-// failure, the files that wait (scripts/test-cpu.json's shares, here --cpu-table) run beside the
-// `concurrency` busy ones, and --record / --record-cpu write their tables.
+// failure, the files that wait (scripts/test-busy.json's shares, here --busy-table) run beside the
+// `concurrency` busy ones, and --record / --record-busy write their tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -34,13 +34,13 @@ function mostAtOnce(log) {
 
 /** Run the runner on `args` with the CPU table `shares` (file -> share), in `dir`'s `name`. */
 function runner(dir, name, args, shares) {
-  const table = path.join(dir, `${name}.cpu.json`);
+  const table = path.join(dir, `${name}.busy.json`);
   fs.writeFileSync(table, JSON.stringify(shares));
   // (Without this test's NODE_TEST_CONTEXT: node:test would report to this file's runner.)
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [RUNNER, '--concurrency', '2', '--cpu-table', table, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [RUNNER, '--concurrency', '2', '--busy-table', table, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
@@ -63,12 +63,15 @@ test('one TAP stream, numbered through; waiting files run beside the busy ones; 
     const busy = set('busy', 2), wait = set('wait', 3), wait0 = set('wait0', 2), failing = set('failing', 1);
     const fail = path.join(dir, 'failing', 'd.test.js');
     fs.writeFileSync(fail, "import { test } from 'node:test';\nimport assert from 'node:assert';\ntest('d fails', () => { assert.equal(1, 2); });\n");
-    const slow = path.join(dir, 'busy', 'slow.test.js'); // long enough for the runner's CPU samples (every second)
+    // Long enough for the runner's samples (every 250 ms): one sleeps, one computes.
+    const slow = path.join(dir, 'busy', 'slow.test.js');
     fs.writeFileSync(slow, "import { test } from 'node:test';\ntest('slow sleeps', async () => { await new Promise((r) => setTimeout(r, 2500)); });\n");
+    const spin = path.join(dir, 'busy', 'spin.test.js');
+    fs.writeFileSync(spin, "import { test } from 'node:test';\ntest('spin computes', () => { for (const t = Date.now(); Date.now() - t < 2500;); });\n");
     const waiting = (s) => Object.fromEntries(s.files.map((f) => [key(f), 0.1]));
     const [rb, rw, rw0, rf] = await Promise.all([
       // Not in the table: busy files, two at a time.
-      runner(dir, 'busy', [...busy.files, slow, '--record', path.join(dir, 'times.json'), '--record-cpu', path.join(dir, 'rec.json')], {}),
+      runner(dir, 'busy', [...busy.files, slow, spin, '--record', path.join(dir, 'times.json'), '--record-busy', path.join(dir, 'rec.json')], {}),
       // Files that mostly wait: a third beside two; not with --wait-slots 0.
       runner(dir, 'wait', wait.files, waiting(wait)),
       runner(dir, 'wait0', ['--wait-slots', '0', ...wait0.files], waiting(wait0)),
@@ -78,14 +81,15 @@ test('one TAP stream, numbered through; waiting files run beside the busy ones; 
 
     assert.equal(rb.status, 0, rb.stdout + rb.stderr);
     assert.equal(mostAtOnce(busy.log), 2);
-    assert.deepEqual(rb.stdout.match(/^ok \d+/gm), ['ok 1', 'ok 2', 'ok 3', 'ok 4', 'ok 5', 'ok 6', 'ok 7']);
-    assert.equal(rb.stdout.match(/^1\.\.\d+$/gm)?.join(), '1..7');
-    assert.match(rb.stdout, /^# tests 7\n# suites 0\n# pass 7\n# fail 0\n/m);
+    assert.deepEqual(rb.stdout.match(/^ok \d+/gm), ['ok 1', 'ok 2', 'ok 3', 'ok 4', 'ok 5', 'ok 6', 'ok 7', 'ok 8']);
+    assert.equal(rb.stdout.match(/^1\.\.\d+$/gm)?.join(), '1..8');
+    assert.match(rb.stdout, /^# tests 8\n# suites 0\n# pass 8\n# fail 0\n/m);
     const times = JSON.parse(fs.readFileSync(path.join(dir, 'times.json'), 'utf8'));
-    assert.deepEqual(Object.keys(times).sort(), [...busy.files, slow].map(key).sort());
+    assert.deepEqual(Object.keys(times).sort(), [...busy.files, slow, spin].map(key).sort());
     assert.ok(times[key(slow)] >= 2.4, JSON.stringify(times));
     const rec = JSON.parse(fs.readFileSync(path.join(dir, 'rec.json'), 'utf8'));
-    assert.ok(rec[key(slow)] > 0 && rec[key(slow)] < 0.5, JSON.stringify(rec)); // it sleeps
+    assert.ok(rec[key(slow)] >= 0 && rec[key(slow)] < 0.5, JSON.stringify(rec)); // it sleeps
+    assert.ok(rec[key(spin)] > 0.5, JSON.stringify(rec)); // runnable while it computes, whatever the load
 
     assert.equal(rw.status, 0, rw.stdout + rw.stderr);
     assert.equal(mostAtOnce(wait.log), 3);
@@ -95,5 +99,5 @@ test('one TAP stream, numbered through; waiting files run beside the busy ones; 
     assert.equal(rf.status, 1);
     assert.match(rf.stdout, /^not ok \d+ - d fails$/m);
     assert.match(rf.stdout, /^# tests 3\n# suites 0\n# pass 2\n# fail 1\n/m);
-  } finally { if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
