@@ -14,8 +14,8 @@
 // status is 1 when a test failed. Any other option (--test-name-pattern=..., --test-reporter=...)
 // hands the command line to `node --test` (which runs the files in name order). --record writes
 // the measured seconds per file (the sum of its top-level tests' durations) for
-// scripts/test-times.json, --record-busy the share of each file's time in which it could run
-// for scripts/test-busy.json (--busy-table reads another). TSQEMU_TEST_CONCURRENCY overrides the default
+// scripts/test-times.json, --record-busy each file's share of a core for scripts/test-busy.json
+// (--busy-table reads another). TSQEMU_TEST_CONCURRENCY overrides the default
 // concurrency (2).
 import { spawnSync } from 'node:child_process';
 import { run } from 'node:test';
@@ -94,12 +94,13 @@ const weight = (f) => times[path.relative(path.join(ROOT, 'tests'), f)] ?? DEFAU
 files.sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
 
 // Files that wait (on guests' timers and timeouts, peers, browsers) leave their core idle part of
-// the time: scripts/test-busy.json holds, for each file, the share of its wall time in which one
-// of its processes could run (running or runnable), as `--record-busy FILE` samples it in a run
-// (every 250 ms; it does not depend on the host's load as CPU seconds per wall second do). A
-// file weighs that share of a core (at least MIN_COST; 1 if it is not in the table), and files
-// start while the running ones weigh at most concurrency + 0.5 * waitSlots, at most
-// concurrency + waitSlots of them (--wait-slots N, TSQEMU_TEST_WAIT_SLOTS; default 1; 0:
+// the time: scripts/test-busy.json holds, for each file, its CPU seconds over its CPU seconds
+// plus the seconds in which none of its threads could run (neither of the two grows with the
+// host's load, as wall seconds do), as `--record-busy FILE` samples them in a run (every 250 ms:
+// user + system of the file's processes, with what they reaped; is a thread of them running or
+// runnable?). A file weighs that share of a core (at least MIN_COST; 1 if it is not in the
+// table), and files start while the running ones weigh at most concurrency + 0.5 * waitSlots, at
+// most concurrency + waitSlots of them (--wait-slots N, TSQEMU_TEST_WAIT_SLOTS; default 1; 0:
 // `concurrency` files at once as before). On 2 cores: two busy files and one that mostly waits,
 // or three that wait part of the time.
 const MIN_COST = 0.25;
@@ -114,21 +115,29 @@ const childrenOf = (pid) => {
   }
   return out;
 };
-/** Can a thread of `pid` or of a process under it run now (state R)? (Linux /proc) */
-function treeRunnable(pid) {
+/** [can a thread of `pid` or of a process under it run now (state R)?, their CPU seconds (each
+ * with what it reaped: a process that ended counts once, in its parent)] (Linux /proc). */
+function sampleTree(pid) {
+  let runnable = false, ticks = 0;
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop();
     try {
-      for (const t of fs.readdirSync(`/proc/${p}/task`)) {
-        const st = fs.readFileSync(`/proc/${p}/task/${t}/stat`, 'latin1');
-        if (st[st.lastIndexOf(')') + 2] === 'R') return true;
+      const st = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+      if (!runnable) {
+        for (const t of fs.readdirSync(`/proc/${p}/task`)) {
+          const ts = fs.readFileSync(`/proc/${p}/task/${t}/stat`, 'latin1');
+          if (ts[ts.lastIndexOf(')') + 2] === 'R') { runnable = true; break; }
+        }
       }
       stack.push(...childrenOf(p));
     } catch { /* gone */ }
   }
-  return false;
+  return [runnable, ticks / 100]; // USER_HZ
 }
+const SAMPLE_MS = 250;
 function sampleBusy() {
   let kids;
   try { kids = childrenOf(process.pid); } catch { return; }
@@ -139,8 +148,10 @@ function sampleBusy() {
       }
       if (e.pid === undefined) continue;
     }
+    const [runnable, cpu] = sampleTree(e.pid);
     e.samples = (e.samples ?? 0) + 1;
-    if (treeRunnable(e.pid)) e.busy = (e.busy ?? 0) + 1;
+    if (!runnable) e.idle = (e.idle ?? 0) + SAMPLE_MS / 1000;
+    e.cpu = Math.max(e.cpu ?? 0, cpu);
   }
 }
 const busyShare = {};
@@ -193,14 +204,14 @@ function startFile(f) {
     if (shown[0] === entry) pump();
   });
   stream.on('end', () => {
-    if (entry.samples >= 4) busyShare[f] = Math.round(((entry.busy ?? 0) / entry.samples) * 100) / 100;
+    if (entry.samples >= 4 && entry.cpu > 0) busyShare[f] = Math.round((entry.cpu / (entry.cpu + (entry.idle ?? 0))) * 100) / 100;
     entry.done = true;
     running.delete(entry);
     pump();
     schedule();
   });
 }
-const sampler = opts.recordBusy ? setInterval(sampleBusy, 250) : null;
+const sampler = opts.recordBusy ? setInterval(sampleBusy, SAMPLE_MS) : null;
 function schedule() {
   for (;;) {
     let load = 0;
