@@ -149,8 +149,11 @@ function sampleBusy() {
       if (e.pid === undefined) continue;
     }
     const [runnable, cpu] = sampleTree(e.pid);
+    const now = Date.now();
     e.samples = (e.samples ?? 0) + 1;
-    if (!runnable) e.idle = (e.idle ?? 0) + SAMPLE_MS / 1000;
+    // Idle since the last sample (the timer may fire late on a busy host).
+    if (!runnable) e.idle = (e.idle ?? 0) + Math.min(1000, now - (e.sampled ?? now - SAMPLE_MS)) / 1000;
+    e.sampled = now;
     e.cpu = Math.max(e.cpu ?? 0, cpu);
   }
 }
