@@ -258,10 +258,16 @@ static void eventfd_timerfd(void) {
 
 static void on_usr1(int sig) { (void)sig; }
 
+static volatile int read_done;
+
+/* Signals the reader every 100 ms until its read returned: a signal that came before the read
+ * blocked (a slow start under load) would leave a read with no writer blocked for good. */
 static void *kicker(void *arg) {
   int *p = arg;
-  usleep(100 * 1000);
-  pthread_kill((pthread_t)*(pthread_t *)(p + 2), SIGUSR1);
+  do {
+    usleep(100 * 1000);
+    pthread_kill((pthread_t)*(pthread_t *)(p + 2), SIGUSR1);
+  } while (p[1] < 0 && !read_done);
   if (p[1] >= 0) { usleep(100 * 1000); write(p[1], "x", 1); }
   return NULL;
 }
@@ -279,8 +285,10 @@ static void nonblock_and_eintr(void) {
     sigaction(SIGUSR1, &sa, NULL);
     struct { int fds[2]; pthread_t self; } arg = { { p[0], restart ? p[1] : -1 }, pthread_self() };
     pthread_t t;
+    read_done = 0;
     pthread_create(&t, NULL, kicker, &arg);
     ssize_t n = read(p[0], &c, 1);
+    read_done = 1;
     printf("blocking read with %s: %zd %s\n", restart ? "SA_RESTART" : "no SA_RESTART", n, n < 0 ? strerror(errno) : "ok");
     pthread_join(t, NULL);
   }
