@@ -11,6 +11,7 @@ import { guestFdDir, guestFds, memFile } from './proc.js';
 import { check } from './blocking.js';
 
 const AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
+const S_IFLNK = 0o120000n;
 const O_CREAT = 0o100, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000;
 
 function path(ts: TaskState, dirfd: number, p: bigint): string {
@@ -182,7 +183,7 @@ function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number,
     // The fd itself (an O_PATH|O_NOFOLLOW fd of a symlink): ENOENT for anything else.
     if (dirfd === AT_FDCWD) throw new SyscallError(Errno.ENOENT);
     const self = ts.fs.readlink(`/proc/self/fd/${ts.fdt.host(dirfd)}`);
-    if ((ts.fs.lstat(self).mode & 0o170000n) !== 0o120000n) throw new SyscallError(Errno.ENOENT);
+    if ((ts.fs.lstat(self).mode & S_IFMT) !== S_IFLNK) throw new SyscallError(Errno.ENOENT);
     const b = new TextEncoder().encode(ts.fs.readlink(self)).subarray(0, size);
     ts.mm.write(buf, b);
     return b.length;
@@ -192,6 +193,28 @@ function readlinkat(ts: TaskState, dirfd: number, pathname: bigint, buf: number,
   const b = new TextEncoder().encode(target).subarray(0, size);
   ts.mm.write(buf, b);
   return b.length;
+}
+
+const AT_SYMLINK_FOLLOW = 0x400;
+/** Linux's limit on symlinks followed in one lookup (ELOOP past it). */
+const MAXSYMLINKS = 40;
+
+/** linkat: link(2) makes a link to a symlink itself; AT_SYMLINK_FOLLOW links to what it names
+ * (its last component followed here, relative targets from the link's directory). AT_EMPTY_PATH
+ * needs CAP_DAC_READ_SEARCH on Linux: ENOENT, as an unprivileged caller gets. */
+function linkat(ts: TaskState, olddirfd: number, oldpath: bigint, newdirfd: number, newpath: bigint, flags: number): number {
+  if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) throw new SyscallError(Errno.EINVAL);
+  const oldGuest = ts.mm.cstring(ptr(oldpath));
+  if (oldGuest === '') throw new SyscallError(Errno.ENOENT);
+  let from = ts.hostPath(olddirfd, oldGuest);
+  for (let hops = 0; flags & AT_SYMLINK_FOLLOW; hops++) {
+    if ((ts.fs.lstat(from).mode & S_IFMT) !== S_IFLNK) break;
+    if (hops === MAXSYMLINKS) throw new SyscallError(Errno.ELOOP);
+    const target = ts.fs.readlink(from);
+    from = target.startsWith('/') ? ts.hostPath(AT_FDCWD, target) : `${from.slice(0, from.lastIndexOf('/') + 1)}${target}`;
+  }
+  ts.fs.link(from, path(ts, newdirfd, newpath));
+  return 0;
 }
 
 function unlinkat(ts: TaskState, dirfd: number, pathname: bigint, flags: number): number {
@@ -330,7 +353,7 @@ export const PATH_SYSCALLS: SyscallTable = [
   [NR.mkdirat, (ts, a) => { ts.fs.mkdir(path(ts, int(a[0]), a[1]), uint(a[2]) & ~ts.mm.kw[KernelWord.UMASK] & 0o7777); return 0; }],
   [NR.unlinkat, (ts, a) => unlinkat(ts, int(a[0]), a[1], int(a[2]))],
   [NR.renameat2, (ts, a) => renameat2(ts, int(a[0]), a[1], int(a[2]), a[3], int(a[4]))],
-  [NR.linkat, (ts, a) => { ts.fs.link(path(ts, int(a[0]), a[1]), path(ts, int(a[2]), a[3])); return 0; }],
+  [NR.linkat, (ts, a) => linkat(ts, int(a[0]), a[1], int(a[2]), a[3], int(a[4]))],
   [NR.symlinkat, (ts, a) => { ts.fs.symlink(ts.mm.cstring(ptr(a[0])), path(ts, int(a[1]), a[2])); return 0; }],
   [NR.fchmod, (ts, a) => { ts.fs.fchmod(ts.fdt.host(int(a[0])), uint(a[1]) & 0o7777); return 0; }],
   [NR.fchmodat, (ts, a) => fchmodat(ts, int(a[0]), a[1], uint(a[2]))],

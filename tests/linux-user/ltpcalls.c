@@ -50,6 +50,28 @@ static void res(const char *what, long r) {
 static volatile int usr1;
 static void on_usr1(int sig) { (void)sig; usr1++; }
 
+/* Round 15: linkat's flags: a link to a symlink itself, AT_SYMLINK_FOLLOW to its target (a chain
+ * of two, one relative), bad flags, a dangling link followed, AT_EMPTY_PATH unprivileged. */
+static void linkat_flags(void) {
+  int fd = open("lt", O_CREAT | O_RDWR, 0644);
+  close(fd);
+  symlink("lt", "ls1");
+  symlink("ls1", "ls2");
+  symlink("missing", "ldang");
+  struct stat a, b, t;
+  res("linkat symlink itself", linkat(AT_FDCWD, "ls2", AT_FDCWD, "lh1", 0));
+  lstat("lh1", &a);
+  printf("lh1 is a symlink: %d\n", S_ISLNK(a.st_mode));
+  res("linkat AT_SYMLINK_FOLLOW", linkat(AT_FDCWD, "ls2", AT_FDCWD, "lh2", AT_SYMLINK_FOLLOW));
+  lstat("lh2", &b);
+  stat("lt", &t);
+  printf("lh2 is the target: %d, nlink %ld\n", S_ISREG(b.st_mode) && b.st_ino == t.st_ino, (long)t.st_nlink);
+  res("linkat bad flags", linkat(AT_FDCWD, "lt", AT_FDCWD, "lh3", 0x1));
+  res("linkat dangling followed", linkat(AT_FDCWD, "ldang", AT_FDCWD, "lh4", AT_SYMLINK_FOLLOW));
+  res("linkat existing new path", linkat(AT_FDCWD, "lt", AT_FDCWD, "lh2", 0));
+  res("linkat empty path", linkat(AT_FDCWD, "", AT_FDCWD, "lh5", 0));
+}
+
 static void round14(void) {
   int a = open("k1", O_CREAT | O_RDWR, 0600), b = open("k2", O_CREAT | O_RDWR, 0600), c = dup(a);
   pid_t me = getpid();
@@ -296,6 +318,7 @@ int main(void) {
     if (setresuid(0, 0, 0) != 0) perror("setresuid");
   }
 
+  linkat_flags();
   round14();
   return 0;
 }
