@@ -104,7 +104,9 @@ test('HMP info pci equals real QEMU\'s', { skip: !haveQemu && 'qemu-system-riscv
     const devs = ['-drive', `file=${path.join(dir, 'a.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-pci,drive=d0,id=blk0',
       '-device', 'virtio-rng-pci,addr=0x6', '-device', 'sdhci-pci,addr=05.0',
       // libvirt's model='virtio-non-transitional' (and its probe for PCIe placement): modern-only, 1af4:1042.
-      '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=none,id=d1`, '-device', 'virtio-blk-pci-non-transitional,drive=d1,addr=0x7'];
+      '-drive', `file=${path.join(dir, 'b.img')},format=raw,if=none,id=d1`, '-device', 'virtio-blk-pci-non-transitional,drive=d1,addr=0x7',
+      '-device', 'virtio-rng-pci-non-transitional', '-device', 'virtio-balloon-pci-non-transitional',
+      '-device', 'virtio-serial-pci-non-transitional', '-device', 'virtio-serial-pci'];
     const q = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-S', '-display', 'none', '-serial', 'none', '-monitor', 'stdio', ...devs],
       { input: 'info pci\nquit\n', encoding: 'utf8' });
     const theirs = q.stdout.replace(/\r/g, '').split('\n').filter((l) => l.startsWith('  ')).join('\n');

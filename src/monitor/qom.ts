@@ -76,6 +76,12 @@ const TYPES: Record<string, QomType> = {
   'virtio-serial-pci': { parent: 'virtio-serial-pci-base', device: true, props: [
     p('max_ports', 'uint32'), p('emergency-write', 'bool', 'on/off'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
   ] },
+  'virtio-serial-pci-non-transitional': { parent: 'virtio-serial-pci-base', device: true, props: [
+    p('max_ports', 'uint32'), p('emergency-write', 'bool', 'on/off'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+  ] },
+  'virtio-balloon-pci-non-transitional': { parent: 'virtio-balloon-pci-base', device: true, props: [
+    p('guest-stats', 'guest statistics'), p('guest-stats-polling-interval', 'int'), p('addr', 'int32', 'Slot and optional function number, example: 06.0 or 06'),
+  ] },
   'virtio-serial-port': { parent: 'device', abstract: true, props: [] },
   virtserialport: { parent: 'virtio-serial-port', device: true, props: [p('chardev', 'str', 'ID of a chardev to use as a backend'), p('name', 'str'), p('nr', 'uint32')] },
   virtconsole: { parent: 'virtserialport', device: true, props: [p('chardev', 'str', 'ID of a chardev to use as a backend'), p('name', 'str'), p('nr', 'uint32')] },

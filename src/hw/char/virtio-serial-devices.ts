@@ -1,7 +1,7 @@
 // virtio-serial-pci, virtconsole and virtserialport as -device types (registered from
 // hw/core/qdev-devices.ts), with QEMU's property checks and error texts.
 import { QemuError } from '../../qemu/error.js';
-import { type QDevContext, type QDevProp, parseBoolProp, registerDevice } from '../core/qdev.js';
+import { type DeviceClass, type QDevContext, type QDevProp, parseBoolProp, registerDevice } from '../core/qdev.js';
 import type { VirtIOPCIOptions, VirtIOPCIProxy } from '../virtio/virtio-pci.js';
 import type { VirtIODevice } from '../virtio/virtio.js';
 import { VirtIOSerial } from './virtio-serial-bus.js';
@@ -66,8 +66,9 @@ export function serialBusEntry(buses: QDevContext['serialBuses'], vser: VirtIOSe
   return { vser, anonymous: id === undefined, names: [id === undefined ? `virtio-serial-bus.${anon}` : `${id}.0`] };
 }
 
-export function registerVirtioSerialDevices(plugVirtioPci: PlugVirtioPci, queueReset: QDevProp): void {
-  registerDevice({
+export function registerVirtioSerialDevices(plugVirtioPci: PlugVirtioPci, queueReset: QDevProp,
+  nonTransitional: (dc: DeviceClass) => DeviceClass): void {
+  const pci: DeviceClass = {
     name: 'virtio-serial-pci', bus: 'PCI', category: 'Input devices', alias: 'virtio-serial', desc: '',
     props: [
       { name: 'max_ports', type: 'uint32', desc: ' (default: 31)' },
@@ -80,7 +81,9 @@ export function registerVirtioSerialDevices(plugVirtioPci: PlugVirtioPci, queueR
       plugVirtioPci(ctx, this.name, props, vser, { classCode: 0x078000, configSize: 12, vectors: 2 });
       ctx.serialBuses.push(serialBusEntry(ctx.serialBuses, vser, id));
     },
-  });
+  };
+  registerDevice(pci);
+  registerDevice(nonTransitional(pci));
   registerDevice({
     name: 'virtconsole', bus: 'virtio-serial-bus', category: 'Input devices', desc: '', props: PORT_PROPS,
     realize(ctx, props, id) { realizePort(ctx, this.name, true, props, id); },

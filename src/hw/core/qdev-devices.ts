@@ -45,7 +45,9 @@ export function plugVirtioPci(ctx: QDevContext, name: string, props: ReadonlyMap
   if (!parseBoolProp(name, 'queue_reset', props.get('queue_reset'), true)) vdev.hostFeatures &= ~(1n << VIRTIO_F_RING_RESET);
   // QEMU's disable-legacy=auto: modern-only (and a PCIe endpoint) on a PCIe port's bus.
   const bus = pciBusOf(ctx, name, props);
-  const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, { ...o, express: bus.parentDev !== undefined });
+  // virtio-*-pci-non-transitional: QEMU's disable-legacy=on, modern-only on any bus.
+  const modernOnly = o.modernOnly === true || name.endsWith('-non-transitional');
+  const proxy = new VirtIOPCIProxy(name, vdev, ctx.as, { ...o, modernOnly, express: bus.parentDev !== undefined });
   plugPci(ctx, name, props, proxy, bus);
   ctx.addVirtio(vdev);
   return proxy;
@@ -84,15 +86,15 @@ const virtioBlkPci: DeviceClass = {
       serial: props.get('serial') ?? d.serial, werror: d.werror, rerror: d.rerror, onIoErrorStop: ctx.onIoErrorStop,
       onResetInFlight: ctx.onBlockResetInFlight, eventIdx, numQueues,
     });
-    plugVirtioPci(ctx, this.name, props, vdev, { classCode: 0x010000, configSize: 60, vectors: numQueues + 1,
-      modernOnly: this.name.endsWith('-non-transitional') });
+    plugVirtioPci(ctx, this.name, props, vdev, { classCode: 0x010000, configSize: 60, vectors: numQueues + 1 });
   },
 };
 
 /** QEMU's virtio-blk-pci-non-transitional (disable-legacy=on on any bus: 1af4:1042, revision 1, no
  * legacy I/O BAR). libvirt 9.0 takes the type's existence for QEMU_CAPS_VIRTIO_PCI_TRANSITIONAL and
  * only then places virtio devices on PCIe root ports (without it: a DMI-to-PCI bridge we lack). */
-const virtioBlkPciNonTransitional: DeviceClass = { ...virtioBlkPci, name: 'virtio-blk-pci-non-transitional', alias: undefined };
+const nonTransitional = (dc: DeviceClass): DeviceClass => ({ ...dc, name: `${dc.name}-non-transitional`, alias: undefined });
+const virtioBlkPciNonTransitional = nonTransitional(virtioBlkPci);
 
 const virtioRngPci: DeviceClass = {
   name: 'virtio-rng-pci', bus: 'PCI', category: 'Misc devices', alias: 'virtio-rng', desc: '',
@@ -160,5 +162,7 @@ registerDevice(virtioBalloonPci);
 registerDevice(virtioBlkPci);
 registerDevice(virtioBlkPciNonTransitional);
 registerDevice(virtioRngPci);
+registerDevice(nonTransitional(virtioRngPci));
+registerDevice(nonTransitional(virtioBalloonPci));
 registerSDDevices(plugPci);
-registerVirtioSerialDevices(plugVirtioPci, QUEUE_RESET);
+registerVirtioSerialDevices(plugVirtioPci, QUEUE_RESET, nonTransitional);
