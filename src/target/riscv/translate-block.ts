@@ -298,6 +298,10 @@ class TbContext extends DisasContext {
       fb.release(t);
     }
     emitFetchMismatch(fb, this.fetchTlb, callee & ~0xfffn, null);
+    // A pending exit_request also leaves here: another thread may have changed code (membarrier,
+    // riscv_flush_icache, mprotect: noteCodeChange) and this thread must drop its translations
+    // before it runs the callee, as the call would have on leaving the region.
+    fb.get(this.env); fb.i32Load(STATE.exit_request.offset); fb.i32Or();
     fb.if_(VOID, false);
     fb.i64Const(callee); fb.set(this.nextPc);
     this.storeInstret(this.k + 1);
